@@ -1,0 +1,133 @@
+# ciscope - a terminal workbench for investigating CI runs.
+#
+#   make            build ./ciscope
+#   make run        install missing packages, build, open ciscope on the demo data
+#   make test       install missing packages, build, run every test
+#   make check      the whole suite under AddressSanitizer + UBSan
+#   make bench      the benchmark (not a test): ratios against lnav, grep, rg
+#   make install    PREFIX=/usr/local (binary and man page)
+#   make V=1        show the commands
+#
+# Dependencies come from Debian packages found with pkg-config; `make deps`
+# installs the missing ones (tools/deps.sh).
+
+CC ?= cc
+PREFIX ?= /usr/local
+PKGS = ncursesw sqlite3 libgit2 libcjson libcurl libzip libzstd expat libpcre2-8
+BUILD ?= build
+
+WARNINGS = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I. -I$(BUILD) \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+CORE_LIBS = $(shell pkg-config --libs sqlite3 libgit2 libcjson libzip libzstd expat libpcre2-8 2>/dev/null) -lm
+
+ifeq ($(V),1)
+Q =
+quiet = @:
+else
+Q = @
+quiet = @printf '  %-6s %s\n'
+endif
+
+CORE_SRC = $(wildcard core/*.c)
+TUI_SRC = $(wildcard tui/*.c)
+VIEWS_SRC = $(wildcard views/*.c)
+CLI_SRC = $(wildcard cli/*.c)
+GEN_SRC = $(BUILD)/gen/schema.c $(BUILD)/gen/default_conf.c
+
+CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema.o
+APP_OBJ = $(TUI_SRC:%.c=$(BUILD)/%.o) $(VIEWS_SRC:%.c=$(BUILD)/%.o) $(CLI_SRC:%.c=$(BUILD)/%.o) \
+	$(BUILD)/gen/default_conf.o
+UNIT_SRC = $(wildcard tests/unit/t_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/ciscope
+ifeq ($(BUILD),build)
+	$(Q)ln -sf build/ciscope ciscope
+endif
+
+$(BUILD)/ciscope: $(CORE_OBJ) $(APP_OBJ)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(quiet) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/schema.c: data/schema.sql tools/embed.sh
+	@mkdir -p $(dir $@)
+	$(quiet) GEN $@
+	$(Q)sh tools/embed.sh schema_sql < data/schema.sql > $@.tmp && mv $@.tmp $@
+
+# The default key bindings and colours, in the config language (tui/keys.c).
+$(BUILD)/gen/default_conf.c: data/default.conf tools/embed.sh
+	@mkdir -p $(dir $@)
+	$(quiet) GEN $@
+	$(Q)sh tools/embed.sh default_conf < data/default.conf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(quiet) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Unit tests link the core only: no ncurses, by construction.
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/test_main.o $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(quiet) TEST $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/tests/test_main.o $(CORE_OBJ) \
+		$(LDFLAGS) $(CORE_LIBS)
+
+$(BUILD)/tests/test_main.o: tests/unit/test_main.c tests/unit/test.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
+
+units: $(UNIT_BIN)
+
+deps:
+	@sh tools/deps.sh
+
+demo: all
+	@sh tools/demo.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/demo.sh
+	@./ciscope --db $(BUILD)/demo/demo.db
+
+test: deps
+	@$(MAKE) --no-print-directory all units
+	@sh tests/run.sh $(BUILD)
+
+# The suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+check: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		LDFLAGS="-fsanitize=address,undefined" all units
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		sh tests/run.sh build-asan
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/run.sh $(BUILD)
+
+check-layering:
+	@! grep -n 'include.*curses' core/*.[ch] || { echo "core/ must not include curses"; exit 1; }
+	@! grep -n '#include "tui/\|#include "views/' core/*.[ch] || { echo "core/ must not include tui/ or views/"; exit 1; }
+	@! grep -n '#include "core/\|#include "views/' tui/*.[ch] 2>/dev/null || { echo "tui/ must not include core/ or views/"; exit 1; }
+	@! grep -n 'sqlite3_' views/*.[ch] 2>/dev/null || { echo "views/ must not use SQL"; exit 1; }
+	@echo "layering ok"
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/ciscope $(DESTDIR)$(PREFIX)/bin/ciscope
+	install -m 644 doc/ciscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/ciscope.1
+
+clean:
+	rm -rf build build-asan ciscope
+
+.PHONY: all units deps demo run test check bench check-layering install clean
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

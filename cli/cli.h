@@ -1,0 +1,63 @@
+/* cli.h - the command line: shared state and output helpers of the commands.
+ *
+ * Adding a command: write `int cmd_NAME(struct cli *, int argc, char **argv)`
+ * in a cli/ file, declare it here, and add a row to the commands[] table in
+ * cli/main.c (name, usage, one-line help). `ciscope help` and the man page's
+ * command list come from that table.
+ */
+#ifndef CS_CLI_H
+#define CS_CLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/store.h"
+#include "core/util.h"
+
+/* Exit codes (documented in doc/ciscope.1). */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,     /* bad input, database or I/O error */
+	EXIT_USAGE = 2,     /* bad command line */
+	EXIT_NOMATCH = 3,   /* search: no match */
+	EXIT_NOTFOUND = 4,  /* no such run / job / log */
+	EXIT_INTR = 130,    /* interrupted (Ctrl-C) */
+};
+
+struct cli {
+	const char *db_path;   /* --db, CISCOPE_DB, or the default */
+	char *db_owned;
+	bool color;            /* stdout is a tty and colour is allowed */
+	bool utf8;             /* the locale can show UTF-8 glyphs */
+	bool tty_out, tty_err;
+	struct store *st;
+};
+
+extern volatile sig_atomic_t cli_interrupted;
+
+/* Open the index (read-write when write; else it must exist). Prints the
+ * error and returns NULL. */
+struct store *cli_open(struct cli *c, bool write);
+
+void cli_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* Sanitised text to stdout (keep_sgr: pass colours through when c->color). */
+void cli_put(struct cli *c, const char *s, bool keep_sgr);
+const char *cli_glyph(struct cli *c, const char *state);
+const char *cli_color(struct cli *c, const char *state); /* SGR prefix or "" */
+const char *cli_reset(struct cli *c);
+/* JSON: a value, or null for NULL / CS_TIME_NONE */
+void json_str(struct buf *b, const char *s);
+void json_time(struct buf *b, int64_t ms);
+void json_ms(struct buf *b, int64_t ms);
+void json_run(struct buf *b, const struct run *r);
+
+void cli_command_usage(const char *name, FILE *f);
+
+int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_runs(struct cli *c, int argc, char **argv);
+int cmd_show(struct cli *c, int argc, char **argv);
+int cmd_log(struct cli *c, int argc, char **argv);
+int cmd_search(struct cli *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,935 @@
+/* commands.c - import, runs, show, log, search. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "cli/cli.h"
+#include "core/import.h"
+#include "core/logparse.h"
+#include "core/logstore.h"
+#include "core/sanitize.h"
+#include "core/search.h"
+
+/* Parse a positive number option; returns -1 (after a message) if bad. */
+static long parse_count(const char *opt, const char *v)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (*v == '\0' || *end || n < 0) {
+		cli_error("%s: '%s' is not a number", opt, v);
+		return -1;
+	}
+	return n;
+}
+
+static int bad_usage(const char *cmd)
+{
+	cli_command_usage(cmd, stderr);
+	return EXIT_USAGE;
+}
+
+/* Display width of UTF-8 text (wcwidth; unknown and control count as 1). */
+static int text_width(const char *s, size_t n, size_t *cut, int max)
+{
+	mbstate_t ps;
+	memset(&ps, 0, sizeof(ps));
+	int w = 0;
+	size_t i = 0;
+	while (i < n) {
+		wchar_t wc;
+		size_t l = mbrtowc(&wc, s + i, n - i, &ps);
+		int cw = 1;
+		if (l == (size_t)-1 || l == (size_t)-2 || l == 0) {
+			memset(&ps, 0, sizeof(ps));
+			l = 1;
+		} else {
+			cw = wcwidth(wc);
+			if (cw < 0)
+				cw = 1;
+		}
+		if (max >= 0 && w + cw > max)
+			break;
+		w += cw;
+		i += l;
+	}
+	if (cut)
+		*cut = i;
+	return w;
+}
+
+/* One table cell: sanitised, cut to width with "…", padded unless last. */
+static void cell(struct cli *c, struct buf *out, const char *s, int width, bool last)
+{
+	struct buf safe = BUF_INIT;
+	s = s ? s : "-";
+	sanitize_append(&safe, s, strlen(s), 0);
+	const char *t = buf_cstr(&safe);
+	size_t cut;
+	int w = text_width(t, safe.len, &cut, -1);
+	if (width > 0 && w > width) {
+		const char *ell = c->utf8 ? "\u2026" : "~";
+		w = text_width(t, safe.len, &cut, width - 1);
+		buf_add(out, t, cut);
+		buf_adds(out, ell);
+		w++;
+	} else {
+		buf_add(out, t, safe.len);
+	}
+	if (!last)
+		for (; w < width + 2; w++)
+			buf_addc(out, ' ');
+	buf_release(&safe);
+}
+
+/* --- import ------------------------------------------------------------------ */
+struct import_ui {
+	struct cli *c;
+	bool json, quiet, progress;
+	struct buf json_runs, json_errors;
+	int n_runs, n_errors;
+	int created, updated, unchanged;
+	struct timespec t0;
+	bool progress_shown;
+};
+
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void clear_progress(struct import_ui *u)
+{
+	if (u->progress_shown) {
+		fputs("\r\033[K", stderr);
+		u->progress_shown = false;
+	}
+}
+
+static void on_progress(void *ctx, const struct import_progress *p)
+{
+	struct import_ui *u = ctx;
+	if (!u->progress)
+		return;
+	double t = elapsed(&u->t0);
+	double mb = (double)p->bytes / 1e6;
+	struct buf safe = BUF_INIT;
+	const char *cur = p->current ? path_basename(p->current) : "";
+	sanitize_append(&safe, cur, MIN(strlen(cur), (size_t)40), 0);
+	fprintf(stderr, "\r\033[Kimporting: %llu runs, %llu files, %.1f MB, %.0f MB/s  %s",
+		(unsigned long long)p->runs, (unsigned long long)p->files, mb,
+		t > 0 ? mb / t : 0.0, buf_cstr(&safe));
+	buf_release(&safe);
+	u->progress_shown = true;
+}
+
+static void on_run(void *ctx, const struct import_event *ev)
+{
+	struct import_ui *u = ctx;
+	switch (ev->state) {
+	case IMPORT_CREATED: u->created++; break;
+	case IMPORT_UPDATED: u->updated++; break;
+	case IMPORT_UNCHANGED: u->unchanged++; break;
+	}
+	if (u->json) {
+		struct buf *b = &u->json_runs;
+		if (u->n_runs++)
+			buf_addc(b, ',');
+		buf_addf(b, "{\"id\":%lld,\"attempt\":%d,\"state\":\"%s\",\"repo\":",
+			 (long long)ev->provider_id, ev->attempt, import_state_name(ev->state));
+		json_str(b, ev->repo);
+		buf_adds(b, ",\"workflow\":");
+		json_str(b, ev->workflow);
+		buf_adds(b, ",\"path\":");
+		json_str(b, ev->path);
+		buf_addf(b, ",\"jobs\":%d,\"logs\":%d,\"findings\":%d,\"tests\":%d,\"metric_series\":%d,"
+			    "\"artifact_files\":%d}",
+			 ev->n_jobs, ev->n_logs, ev->n_findings, ev->n_tests, ev->n_series,
+			 ev->n_artifact_files);
+	}
+	if (!u->json && !u->quiet && u->c->tty_err) {
+		clear_progress(u);
+	}
+}
+
+static void on_import_error(void *ctx, const char *msg)
+{
+	struct import_ui *u = ctx;
+	clear_progress(u);
+	if (u->json) {
+		if (u->n_errors)
+			buf_addc(&u->json_errors, ',');
+		json_str(&u->json_errors, msg);
+	}
+	u->n_errors++;
+	cli_error("%s", msg);
+}
+
+int cmd_import(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'}, {"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	struct import_ui u = {.c = c};
+	int o;
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'j': u.json = true; break;
+		case 'q': u.quiet = true; break;
+		case 'h': cli_command_usage("import", stdout); return EXIT_OK;
+		default: return bad_usage("import");
+		}
+	}
+	if (optind >= argc) {
+		cli_error("import: name at least one run folder, log archive or log file");
+		return bad_usage("import");
+	}
+	if (!cli_open(c, true))
+		return EXIT_ERROR;
+	u.progress = !u.quiet && !u.json && c->tty_err;
+	clock_gettime(CLOCK_MONOTONIC, &u.t0);
+	buf_init(&u.json_runs);
+	buf_init(&u.json_errors);
+	struct import_opts io = {.on_run = on_run, .on_error = on_import_error,
+				 .on_progress = on_progress, .ctx = &u,
+				 .interrupted = &cli_interrupted};
+	struct importer *im = importer_new(c->st, &io);
+	struct cs_err err;
+	for (int i = optind; i < argc && !cli_interrupted; i++)
+		import_path(im, argv[i], &err);
+	int ok, failed;
+	importer_totals(im, &ok, &failed);
+	importer_free(im);
+	clear_progress(&u);
+	if (u.json) {
+		printf("{\"runs\":[%s],\"errors\":[%s],\"created\":%d,\"updated\":%d,\"unchanged\":%d}\n",
+		       buf_cstr(&u.json_runs), buf_cstr(&u.json_errors), u.created, u.updated,
+		       u.unchanged);
+	} else if (!u.quiet) {
+		double t = elapsed(&u.t0);
+		fprintf(stderr, "imported %d run%s (%d new, %d updated, %d unchanged)%s in %.1fs",
+			u.created + u.updated + u.unchanged,
+			u.created + u.updated + u.unchanged == 1 ? "" : "s", u.created, u.updated,
+			u.unchanged, failed ? "" : "", t);
+		if (failed)
+			fprintf(stderr, "; %d failed", failed);
+		fprintf(stderr, " into %s\n", c->db_path);
+	}
+	buf_release(&u.json_runs);
+	buf_release(&u.json_errors);
+	if (cli_interrupted) {
+		cli_error("interrupted: the runs imported so far are kept");
+		return EXIT_INTR;
+	}
+	return failed ? EXIT_ERROR : EXIT_OK;
+}
+
+/* --- runs ------------------------------------------------------------------------ */
+struct runs_ui {
+	struct cli *c;
+	bool json;
+	struct run *rows;
+	size_t n, alloc;
+};
+
+static int collect_run(void *ctx, const struct run *r)
+{
+	struct runs_ui *u = ctx;
+	XGROW(u->rows, u->alloc, u->n + 1);
+	struct run *d = &u->rows[u->n++];
+	*d = *r;
+	d->repo = r->repo ? xstrdup(r->repo) : NULL;
+	d->workflow = r->workflow ? xstrdup(r->workflow) : NULL;
+	d->title = r->title ? xstrdup(r->title) : NULL;
+	d->event = r->event ? xstrdup(r->event) : NULL;
+	d->branch = r->branch ? xstrdup(r->branch) : NULL;
+	d->sha = r->sha ? xstrdup(r->sha) : NULL;
+	d->status = r->status ? xstrdup(r->status) : NULL;
+	d->conclusion = r->conclusion ? xstrdup(r->conclusion) : NULL;
+	d->html_url = r->html_url ? xstrdup(r->html_url) : NULL;
+	d->actor = r->actor ? xstrdup(r->actor) : NULL;
+	d->commit_subject = r->commit_subject ? xstrdup(r->commit_subject) : NULL;
+	return 0;
+}
+
+static void run_id_text(const struct run *r, char *out, size_t n)
+{
+	if (r->attempt > 1)
+		snprintf(out, n, "%lld:%d", (long long)r->provider_id, r->attempt);
+	else
+		snprintf(out, n, "%lld", (long long)r->provider_id);
+}
+
+static int col_width(struct runs_ui *u, int which, int cap)
+{
+	static const char *const heads[] = {"WORKFLOW", "BRANCH", "EVENT", "RUN"};
+	int w = (int)strlen(heads[which]);
+	for (size_t i = 0; i < u->n; i++) {
+		const struct run *r = &u->rows[i];
+		char id[48];
+		const char *s = which == 0 ? r->workflow : which == 1 ? r->branch
+							: which == 2 ? r->event : id;
+		if (which == 3)
+			run_id_text(r, id, sizeof(id));
+		s = s ? s : "-";
+		w = MAX(w, text_width(s, strlen(s), NULL, -1));
+	}
+	return cap ? MIN(w, cap) : w;
+}
+
+int cmd_runs(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"workflow", required_argument, NULL, 'w'}, {"branch", required_argument, NULL, 'b'},
+		{"status", required_argument, NULL, 's'},   {"limit", required_argument, NULL, 'L'},
+		{"json", no_argument, NULL, 'j'},	    {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	struct run_filter f = {.limit = 30};
+	struct runs_ui u = {.c = c};
+	int o;
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "w:b:s:L:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'w': f.workflow = optarg; break;
+		case 'b': f.branch = optarg; break;
+		case 's': f.status = optarg; break;
+		case 'L':
+			if ((f.limit = (int)parse_count("--limit", optarg)) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'j': u.json = true; break;
+		case 'h': cli_command_usage("runs", stdout); return EXIT_OK;
+		default: return bad_usage("runs");
+		}
+	}
+	if (optind < argc) {
+		cli_error("runs: unexpected argument '%s'", argv[optind]);
+		return bad_usage("runs");
+	}
+	if (!cli_open(c, false))
+		return EXIT_ERROR;
+	struct cs_err err;
+	err_clear(&err);
+	if (store_runs(c->st, &f, collect_run, &u, &err) < 0) {
+		cli_error("%s", err.msg);
+		return EXIT_ERROR;
+	}
+	struct buf b = BUF_INIT;
+	if (u.json) {
+		buf_addc(&b, '[');
+		for (size_t i = 0; i < u.n; i++) {
+			if (i)
+				buf_addc(&b, ',');
+			json_run(&b, &u.rows[i]);
+		}
+		buf_adds(&b, "]\n");
+		fwrite(buf_cstr(&b), 1, b.len, stdout);
+	} else if (u.n == 0) {
+		fprintf(stderr, "no runs%s in %s\n",
+			f.workflow || f.branch || f.status ? " match" : "", c->db_path);
+	} else {
+		int ww = col_width(&u, 0, 24), bw = col_width(&u, 1, 28), ew = col_width(&u, 2, 19);
+		int iw = col_width(&u, 3, 0); /* ids are never cut: show and log take them */
+		int64_t now = time_now_ms();
+		buf_reset(&b);
+		buf_adds(&b, "  ");
+		cell(c, &b, "STATUS", 9, false);
+		cell(c, &b, "WORKFLOW", ww, false);
+		cell(c, &b, "BRANCH", bw, false);
+		cell(c, &b, "SHA", 7, false);
+		cell(c, &b, "EVENT", ew, false);
+		cell(c, &b, "RUN", iw, false);
+		cell(c, &b, "DURATION", 8, false);
+		cell(c, &b, "AGE", 10, false);
+		cell(c, &b, "TITLE", 0, true);
+		buf_addc(&b, '\n');
+		for (size_t i = 0; i < u.n; i++) {
+			const struct run *r = &u.rows[i];
+			const char *state = run_state(r);
+			char id[48], dur[32], age[32], sha[8];
+			run_id_text(r, id, sizeof(id));
+			time_format_duration(r->duration_ms, dur, sizeof(dur));
+			time_format_age(r->created_at, now, age, sizeof(age));
+			snprintf(sha, sizeof(sha), "%.7s", r->sha ? r->sha : "-");
+			buf_adds(&b, cli_color(c, state));
+			buf_adds(&b, cli_glyph(c, state));
+			buf_addc(&b, ' ');
+			cell(c, &b, state, 9, false);
+			buf_adds(&b, cli_reset(c));
+			cell(c, &b, r->workflow, ww, false);
+			cell(c, &b, r->branch, bw, false);
+			cell(c, &b, sha, 7, false);
+			cell(c, &b, r->event, ew, false);
+			cell(c, &b, id, iw, false);
+			cell(c, &b, dur, 8, false);
+			cell(c, &b, age, 10, false);
+			cell(c, &b, r->title, 60, true);
+			buf_addc(&b, '\n');
+		}
+		fwrite(buf_cstr(&b), 1, b.len, stdout);
+	}
+	buf_release(&b);
+	for (size_t i = 0; i < u.n; i++)
+		run_free(&u.rows[i]);
+	free(u.rows);
+	return EXIT_OK;
+}
+
+/* --- show -------------------------------------------------------------------------- */
+static int64_t span(int64_t a, int64_t b)
+{
+	return a == CS_TIME_NONE || b == CS_TIME_NONE ? CS_TIME_NONE : b - a;
+}
+
+int cmd_show(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	bool json = false;
+	int o;
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'j': json = true; break;
+		case 'h': cli_command_usage("show", stdout); return EXIT_OK;
+		default: return bad_usage("show");
+		}
+	}
+	if (optind != argc - 1) {
+		cli_error("show: name one run");
+		return bad_usage("show");
+	}
+	if (!cli_open(c, false))
+		return EXIT_ERROR;
+	struct cs_err err;
+	err_clear(&err);
+	struct run r;
+	if (store_find_run(c->st, argv[optind], &r, &err) < 0) {
+		cli_error("%s", err.msg);
+		return err.code == CS_EDB ? EXIT_ERROR : err.code == CS_EUSAGE ? EXIT_USAGE : EXIT_NOTFOUND;
+	}
+	struct job *jobs;
+	int n;
+	struct run_summary sum;
+	if (store_jobs(c->st, r.id, &jobs, &n, &err) < 0 ||
+	    store_run_summary(c->st, r.id, &sum, &err) < 0) {
+		cli_error("%s", err.msg);
+		run_free(&r);
+		return EXIT_ERROR;
+	}
+	struct buf b = BUF_INIT;
+	if (json) {
+		buf_adds(&b, "{\"run\":");
+		json_run(&b, &r);
+		buf_adds(&b, ",\"jobs\":[");
+		for (int i = 0; i < n; i++) {
+			const struct job *j = &jobs[i];
+			if (i)
+				buf_addc(&b, ',');
+			buf_addf(&b, "{\"id\":%lld,\"name\":", (long long)j->provider_id);
+			json_str(&b, j->name);
+			buf_adds(&b, ",\"status\":");
+			json_str(&b, j->status);
+			buf_adds(&b, ",\"conclusion\":");
+			json_str(&b, j->conclusion);
+			buf_adds(&b, ",\"started_at\":");
+			json_time(&b, j->started_at);
+			buf_adds(&b, ",\"completed_at\":");
+			json_time(&b, j->completed_at);
+			buf_adds(&b, ",\"duration_ms\":");
+			json_ms(&b, span(j->started_at, j->completed_at));
+			buf_adds(&b, ",\"runner\":");
+			json_str(&b, j->runner_name);
+			buf_adds(&b, ",\"url\":");
+			json_str(&b, j->html_url);
+			buf_adds(&b, ",\"log\":{\"state\":");
+			json_str(&b, j->log_state);
+			buf_addf(&b, ",\"lines\":%lld,\"bytes\":%lld}", (long long)j->line_count,
+				 (long long)j->raw_size);
+			buf_addf(&b, ",\"errors\":%d,\"warnings\":%d,\"steps\":[", j->n_errors,
+				 j->n_warnings);
+			for (int k = 0; k < j->n_steps; k++) {
+				const struct step *s = &j->steps[k];
+				if (k)
+					buf_addc(&b, ',');
+				buf_addf(&b, "{\"number\":%d,\"name\":", s->number);
+				json_str(&b, s->name);
+				buf_adds(&b, ",\"status\":");
+				json_str(&b, s->status);
+				buf_adds(&b, ",\"conclusion\":");
+				json_str(&b, s->conclusion);
+				buf_adds(&b, ",\"duration_ms\":");
+				json_ms(&b, span(s->started_at, s->completed_at));
+				if (s->first_line)
+					buf_addf(&b, ",\"first_line\":%lld,\"last_line\":%lld}",
+						 (long long)s->first_line, (long long)s->last_line);
+				else
+					buf_adds(&b, ",\"first_line\":null,\"last_line\":null}");
+			}
+			buf_adds(&b, "],\"findings\":[");
+			struct finding *fs;
+			int nf;
+			if (store_findings(c->st, j->id, &fs, &nf, &err) == 0) {
+				for (int k = 0; k < nf; k++) {
+					if (k)
+						buf_addc(&b, ',');
+					buf_addf(&b, "{\"line\":%lld,\"step\":", (long long)fs[k].line);
+					if (fs[k].step_number)
+						buf_addf(&b, "%d", fs[k].step_number);
+					else
+						buf_adds(&b, "null");
+					buf_adds(&b, ",\"severity\":");
+					json_str(&b, fs[k].severity);
+					buf_adds(&b, ",\"message\":");
+					json_str(&b, fs[k].message);
+					buf_addc(&b, '}');
+				}
+				store_findings_free(fs, nf);
+			}
+			buf_adds(&b, "]}");
+		}
+		buf_addf(&b, "],\"artifacts\":{\"count\":%d,\"files\":%d},"
+			     "\"tests\":{\"passed\":%d,\"failed\":%d,\"error\":%d,\"skipped\":%d,"
+			     "\"flaky\":%d},\"metric_series\":%d}\n",
+			 sum.n_artifacts, sum.n_artifact_files, sum.tests_passed, sum.tests_failed,
+			 sum.tests_error, sum.tests_skipped, sum.tests_flaky, sum.n_series);
+		fwrite(buf_cstr(&b), 1, b.len, stdout);
+	} else {
+		const char *state = run_state(&r);
+		char dur[32], age[32], att[32] = "";
+		time_format_duration(r.duration_ms, dur, sizeof(dur));
+		time_format_age(r.created_at, time_now_ms(), age, sizeof(age));
+		if (r.attempt > 1)
+			snprintf(att, sizeof(att), " attempt %d", r.attempt);
+		printf("%s%s %s%s ", cli_color(c, state), cli_glyph(c, state), state, cli_reset(c));
+		cli_put(c, r.workflow ? r.workflow : "-", false);
+		printf(" \u00b7 ");
+		cli_put(c, r.branch ? r.branch : "-", false);
+		printf(" \u00b7 %.7s \u00b7 ", r.sha ? r.sha : "-");
+		cli_put(c, r.event ? r.event : "-", false);
+		printf(" \u00b7 run %lld%s \u00b7 %s \u00b7 %s\n", (long long)r.provider_id, att, dur,
+		       age);
+		if (r.title) {
+			printf("  ");
+			cli_put(c, r.title, false);
+			printf("\n");
+		}
+		if (r.html_url) {
+			printf("  ");
+			cli_put(c, r.html_url, false);
+			printf("\n");
+		}
+		printf("\n");
+		for (int i = 0; i < n; i++) {
+			const struct job *j = &jobs[i];
+			const char *js = j->conclusion ? j->conclusion : j->status;
+			time_format_duration(span(j->started_at, j->completed_at), dur, sizeof(dur));
+			printf("%s%s%s ", cli_color(c, js), cli_glyph(c, js), cli_reset(c));
+			cli_put(c, j->name, false);
+			printf(" (%lld)  %s  %s", (long long)j->provider_id, js ? js : "-", dur);
+			if (j->log_id)
+				printf("  log %lld lines", (long long)j->line_count);
+			else
+				printf("  log %s", j->log_state ? j->log_state : "missing");
+			if (j->n_errors)
+				printf("  %d error%s", j->n_errors, j->n_errors == 1 ? "" : "s");
+			if (j->n_warnings)
+				printf("  %d warning%s", j->n_warnings, j->n_warnings == 1 ? "" : "s");
+			printf("\n");
+			for (int k = 0; k < j->n_steps; k++) {
+				const struct step *s = &j->steps[k];
+				const char *ss = s->conclusion ? s->conclusion : s->status;
+				time_format_duration(span(s->started_at, s->completed_at), dur,
+						     sizeof(dur));
+				struct buf line = BUF_INIT;
+				char num[16];
+				snprintf(num, sizeof(num), "%d", s->number);
+				buf_adds(&line, "    ");
+				buf_adds(&line, cli_color(c, ss));
+				buf_adds(&line, cli_glyph(c, ss));
+				buf_adds(&line, cli_reset(c));
+				buf_addc(&line, ' ');
+				buf_addf(&line, "%3s ", num);
+				cell(c, &line, s->name, 44, false);
+				cell(c, &line, dur, 8, false);
+				if (s->first_line)
+					buf_addf(&line, "lines %lld-%lld", (long long)s->first_line,
+						 (long long)s->last_line);
+				buf_addc(&line, '\n');
+				fwrite(buf_cstr(&line), 1, line.len, stdout);
+				buf_release(&line);
+			}
+		}
+		printf("\nartifacts: %d (%d files)", sum.n_artifacts, sum.n_artifact_files);
+		int nt = sum.tests_passed + sum.tests_failed + sum.tests_error + sum.tests_skipped +
+			 sum.tests_flaky;
+		if (nt)
+			printf("  tests: %d passed, %d failed, %d errors, %d skipped, %d flaky",
+			       sum.tests_passed, sum.tests_failed, sum.tests_error, sum.tests_skipped,
+			       sum.tests_flaky);
+		if (sum.n_series)
+			printf("  metric series: %d", sum.n_series);
+		printf("\n");
+	}
+	buf_release(&b);
+	store_jobs_free(jobs, n);
+	run_free(&r);
+	return EXIT_OK;
+}
+
+/* --- log --------------------------------------------------------------------------------- */
+struct log_ui {
+	struct cli *c;
+	bool json;
+	const struct job *job;
+	const struct step *steps;
+	int n_steps;
+	int si;
+	struct logr *r;
+	struct buf line, out;
+	struct cs_err *err;
+	long lines_out;
+};
+
+static const struct step *step_at(struct log_ui *u, uint64_t lineno)
+{
+	for (int i = 0; i < u->n_steps; i++) {
+		const struct step *s = &u->steps[i];
+		if (s->first_line && (uint64_t)s->first_line <= lineno &&
+		    (uint64_t)s->last_line >= lineno)
+			return s;
+	}
+	return NULL;
+}
+
+static int print_line(void *ctx, const struct split_line *l)
+{
+	struct log_ui *u = ctx;
+	if (cli_interrupted)
+		return 2;
+	const char *text = l->head;
+	size_t n = l->head_len;
+	if (l->head_len < l->len) {
+		bool trunc;
+		if (logr_line(u->r, l->lineno, 0, &u->line, &trunc, u->err) < 0)
+			return -1;
+		text = u->line.data;
+		n = u->line.len;
+	}
+	const struct step *s = step_at(u, l->lineno);
+	buf_reset(&u->out);
+	if (u->json) {
+		buf_adds(&u->out, "{\"job\":");
+		json_str(&u->out, u->job->name);
+		buf_addf(&u->out, ",\"job_id\":%lld,\"step\":", (long long)u->job->provider_id);
+		if (s)
+			buf_addf(&u->out, "%d", s->number);
+		else
+			buf_adds(&u->out, "null");
+		buf_addf(&u->out, ",\"line\":%llu,\"text\":", (unsigned long long)l->lineno);
+		buf_add_json_str(&u->out, text, n);
+		buf_adds(&u->out, "}\n");
+	} else {
+		sanitize_append(&u->out, u->job->name, strlen(u->job->name), 0);
+		buf_addc(&u->out, '\t');
+		const char *sn = s ? s->name : "UNKNOWN STEP";
+		sanitize_append(&u->out, sn, strlen(sn), 0);
+		buf_addc(&u->out, '\t');
+		sanitize_append(&u->out, text, n, SAN_KEEP_TAB | (u->c->color ? SAN_KEEP_SGR : 0));
+		if (u->c->color)
+			buf_adds(&u->out, "\033[0m");
+		buf_addc(&u->out, '\n');
+	}
+	u->lines_out++;
+	return fwrite(u->out.data, 1, u->out.len, stdout) == u->out.len ? 0 : -1;
+}
+
+static int print_range(struct log_ui *u, uint64_t first, uint64_t last, bool raw)
+{
+	if (first < 1 || last < first)
+		return 0;
+	if (raw)
+		return logr_write_lines(u->r, first, last, stdout, u->err);
+	int rc = logr_scan(u->r, first, last, print_line, u, u->err);
+	return rc == 2 ? 0 : rc;
+}
+
+int cmd_log(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"failed", no_argument, NULL, 'f'}, {"raw", no_argument, NULL, 'r'},
+		{"step", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	bool failed = false, raw = false, json = false;
+	long step = -1;
+	int o;
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "frs:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'f': failed = true; break;
+		case 'r': raw = true; break;
+		case 'j': json = true; break;
+		case 's':
+			if ((step = parse_count("--step", optarg)) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'h': cli_command_usage("log", stdout); return EXIT_OK;
+		default: return bad_usage("log");
+		}
+	}
+	if (optind != argc - 1) {
+		cli_error("log: name one RUN or RUN/JOB");
+		return bad_usage("log");
+	}
+	if (raw && json) {
+		cli_error("log: --raw and --json do not go together");
+		return EXIT_USAGE;
+	}
+	char *spec = xstrdup(argv[optind]);
+	char *job_spec = strchr(spec, '/');
+	if (job_spec)
+		*job_spec++ = '\0';
+	if (step >= 0 && !job_spec) {
+		cli_error("log: --step needs a job: RUN/JOB");
+		free(spec);
+		return EXIT_USAGE;
+	}
+	if (!cli_open(c, false)) {
+		free(spec);
+		return EXIT_ERROR;
+	}
+	struct cs_err err;
+	err_clear(&err);
+	struct run r;
+	if (store_find_run(c->st, spec, &r, &err) < 0) {
+		cli_error("%s", err.msg);
+		free(spec);
+		return err.code == CS_EDB ? EXIT_ERROR : err.code == CS_EUSAGE ? EXIT_USAGE : EXIT_NOTFOUND;
+	}
+	struct job *jobs;
+	int n;
+	if (store_jobs(c->st, r.id, &jobs, &n, &err) < 0) {
+		cli_error("%s", err.msg);
+		run_free(&r);
+		free(spec);
+		return EXIT_ERROR;
+	}
+	int first = 0, last = n - 1, rc = EXIT_OK;
+	if (job_spec) {
+		int k = store_find_job(jobs, n, job_spec, &err);
+		if (k < 0) {
+			cli_error("run %lld: %s", (long long)r.provider_id, err.msg);
+			rc = err.code == CS_EUSAGE ? EXIT_USAGE : EXIT_NOTFOUND;
+			goto out;
+		}
+		first = last = k;
+	}
+	struct log_ui u = {.c = c, .json = json, .err = &err};
+	buf_init(&u.line);
+	buf_init(&u.out);
+	int printed_jobs = 0;
+	for (int i = first; i <= last && rc == EXIT_OK; i++) {
+		const struct job *j = &jobs[i];
+		if (failed && !conclusion_is_failure(j->conclusion))
+			continue;
+		if (!j->log_id) {
+			if (job_spec || failed) {
+				cli_error("job '%s' of run %lld has no stored log (%s)", j->name,
+					  (long long)r.provider_id, j->log_state ? j->log_state : "missing");
+				if (job_spec)
+					rc = EXIT_NOTFOUND;
+			}
+			continue;
+		}
+		u.job = j;
+		u.steps = j->steps;
+		u.n_steps = j->n_steps;
+		u.r = logr_open(c->st->db, j->log_id, &err);
+		if (!u.r) {
+			cli_error("%s", err.msg);
+			rc = EXIT_ERROR;
+			break;
+		}
+		uint64_t nl = logr_line_count(u.r);
+		int prc = 0;
+		if (step >= 0) {
+			const struct step *s = NULL;
+			for (int k = 0; k < j->n_steps; k++)
+				if (j->steps[k].number == step)
+					s = &j->steps[k];
+			if (!s) {
+				cli_error("job '%s' has no step %ld (see ciscope show %lld)", j->name, step,
+					  (long long)r.provider_id);
+				rc = EXIT_NOTFOUND;
+			} else if (!s->first_line) {
+				cli_error("step %ld '%s' of job '%s' has no lines in the log", step,
+					  s->name, j->name);
+				rc = EXIT_NOTFOUND;
+			} else {
+				prc = print_range(&u, (uint64_t)s->first_line, (uint64_t)s->last_line, raw);
+			}
+		} else if (failed) {
+			/* the failed steps that have lines; else the whole job, so a
+			 * failed job never prints nothing */
+			bool any = false;
+			for (int k = 0; k < j->n_steps && !prc; k++) {
+				const struct step *s = &j->steps[k];
+				/* a timed-out job's running step ends "cancelled" */
+				bool bad = conclusion_is_failure(s->conclusion) ||
+					   (s->conclusion && !strcmp(s->conclusion, "cancelled"));
+				if (bad && s->first_line) {
+					prc = print_range(&u, (uint64_t)s->first_line,
+							  (uint64_t)s->last_line, raw);
+					any = true;
+				}
+			}
+			if (!any)
+				prc = print_range(&u, 1, nl, raw);
+		} else if (raw) {
+			prc = logr_write_all(u.r, stdout, &err);
+		} else {
+			prc = print_range(&u, 1, nl, false);
+		}
+		if (prc < 0) {
+			cli_error("%s", err.msg[0] ? err.msg : "cannot write the log");
+			rc = EXIT_ERROR;
+		}
+		logr_close(u.r);
+		printed_jobs++;
+	}
+	if (failed && printed_jobs == 0 && rc == EXIT_OK)
+		fprintf(stderr, "run %lld has no failed job with a stored log\n",
+			(long long)r.provider_id);
+	buf_release(&u.line);
+	buf_release(&u.out);
+	if (cli_interrupted)
+		rc = EXIT_INTR;
+out:
+	store_jobs_free(jobs, n);
+	run_free(&r);
+	free(spec);
+	return rc;
+}
+
+/* --- search --------------------------------------------------------------------------------- */
+struct search_ui {
+	struct cli *c;
+	bool json;
+	struct buf out;
+};
+
+static int on_hit(void *ctx, const struct search_hit *h)
+{
+	struct search_ui *u = ctx;
+	struct buf *b = &u->out;
+	buf_reset(b);
+	if (u->json) {
+		buf_addf(b, "{\"run\":%lld,\"attempt\":%d,\"workflow\":",
+			 (long long)h->ref->run_provider_id, h->ref->attempt);
+		json_str(b, h->ref->workflow);
+		buf_adds(b, ",\"job\":");
+		json_str(b, h->ref->job_name);
+		buf_addf(b, ",\"job_id\":%lld,\"step\":", (long long)h->ref->job_provider_id);
+		if (h->step_number)
+			buf_addf(b, "%d", h->step_number);
+		else
+			buf_adds(b, "null");
+		buf_adds(b, ",\"step_name\":");
+		json_str(b, h->step_name);
+		buf_addf(b, ",\"line\":%llu,\"text\":", (unsigned long long)h->line);
+		buf_add_json_str(b, h->text, h->text_len);
+		buf_addf(b, ",\"match\":[%zu,%zu]}\n", h->match_start, h->match_end);
+	} else {
+		char head[64];
+		if (h->ref->attempt > 1)
+			snprintf(head, sizeof(head), "%lld:%d/", (long long)h->ref->run_provider_id,
+				 h->ref->attempt);
+		else
+			snprintf(head, sizeof(head), "%lld/", (long long)h->ref->run_provider_id);
+		if (u->c->color)
+			buf_adds(b, "\033[35m");
+		buf_adds(b, head);
+		sanitize_append(b, h->ref->job_name, strlen(h->ref->job_name), 0);
+		if (u->c->color)
+			buf_adds(b, "\033[0m");
+		buf_addf(b, ":%s%llu%s\t", u->c->color ? "\033[32m" : "", (unsigned long long)h->line,
+			 u->c->color ? "\033[0m" : "");
+		const char *sn = h->step_name ? h->step_name : "-";
+		sanitize_append(b, sn, strlen(sn), 0);
+		buf_addc(b, '\t');
+		sanitize_append(b, h->text, h->match_start, SAN_KEEP_TAB);
+		if (u->c->color)
+			buf_adds(b, "\033[1;31m");
+		sanitize_append(b, h->text + h->match_start, h->match_end - h->match_start,
+				SAN_KEEP_TAB);
+		if (u->c->color)
+			buf_adds(b, "\033[0m");
+		sanitize_append(b, h->text + h->match_end, h->text_len - h->match_end, SAN_KEEP_TAB);
+		buf_addc(b, '\n');
+	}
+	return fwrite(b->data, 1, b->len, stdout) == b->len ? 0 : -1;
+}
+
+int cmd_search(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"regex", no_argument, NULL, 'E'}, {"limit", required_argument, NULL, 'L'},
+		{"json", no_argument, NULL, 'j'},  {"ignore-case", no_argument, NULL, 'i'},
+		{"case-sensitive", no_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	int flags = 0;
+	long limit = 1000;
+	struct search_ui u = {.c = c};
+	int o;
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "EL:ish", opts, NULL)) != -1) {
+		switch (o) {
+		case 'E': flags |= MATCH_REGEX; break;
+		case 'i': flags |= MATCH_IGNORE_CASE; break;
+		case 's': flags |= MATCH_CASE; break;
+		case 'L':
+			if ((limit = parse_count("--limit", optarg)) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'j': u.json = true; break;
+		case 'h': cli_command_usage("search", stdout); return EXIT_OK;
+		default: return bad_usage("search");
+		}
+	}
+	if (optind != argc - 1) {
+		cli_error("search: give one QUERY (quote it if it has spaces)");
+		return bad_usage("search");
+	}
+	struct cs_err err;
+	err_clear(&err);
+	struct matcher *m = matcher_new(argv[optind], flags, &err);
+	if (!m) {
+		cli_error("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	if (!cli_open(c, false)) {
+		matcher_free(m);
+		return EXIT_ERROR;
+	}
+	buf_init(&u.out);
+	long hits = 0;
+	int rc = search_logs(c->st, m, limit, on_hit, &u, &hits, (volatile int *)&cli_interrupted,
+			     &err);
+	buf_release(&u.out);
+	matcher_free(m);
+	if (rc < 0) {
+		cli_error("%s", err.msg);
+		return EXIT_ERROR;
+	}
+	if (cli_interrupted)
+		return EXIT_INTR;
+	if (limit && hits >= limit && !u.json)
+		fprintf(stderr, "(stopped after %ld matches; --limit N to see more, 0 for all)\n", limit);
+	return hits ? EXIT_OK : EXIT_NOMATCH;
+}

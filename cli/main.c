@@ -1,0 +1,310 @@
+/* main.c - ciscope's entry point: global options, the command table, help. */
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/gitrepo.h"
+#include "core/sanitize.h"
+#include "views/views.h"
+
+#define CISCOPE_VERSION "0.1.0"
+
+volatile sig_atomic_t cli_interrupted;
+
+struct command {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{"import", cmd_import, "import [--json] [--quiet] PATH...",
+	 "import run folders, log archives and log files into the index"},
+	{"runs", cmd_runs,
+	 "runs [--workflow W] [--branch B] [--status S] [--limit N] [--json]",
+	 "list runs, newest first"},
+	{"show", cmd_show, "show [--json] RUN", "a run's jobs and steps"},
+	{"log", cmd_log, "log [--failed] [--raw] [--step N] [--json] RUN[/JOB]",
+	 "print stored logs (all jobs, one job, failed steps, one step)"},
+	{"search", cmd_search, "search [--regex] [--limit N] [--json] QUERY",
+	 "search every indexed log"},
+};
+
+void cli_error(const char *fmt, ...)
+{
+	struct buf raw = BUF_INIT, safe = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&raw, fmt, ap);
+	va_end(ap);
+	/* messages quote file names and CI text: sanitise them too */
+	sanitize_append(&safe, raw.data ? raw.data : "", raw.len, 0);
+	fprintf(stderr, "ciscope: %s\n", buf_cstr(&safe));
+	buf_release(&raw);
+	buf_release(&safe);
+}
+
+struct store *cli_open(struct cli *c, bool write)
+{
+	struct cs_err err;
+	err_clear(&err);
+	c->st = store_open(c->db_path, write ? STORE_RW : STORE_RO_EXISTING, &err);
+	if (!c->st)
+		cli_error("%s", err.msg);
+	return c->st;
+}
+
+void cli_put(struct cli *c, const char *s, bool keep_sgr)
+{
+	struct buf b = BUF_INIT;
+	sanitize_append(&b, s, strlen(s), SAN_KEEP_TAB | (keep_sgr && c->color ? SAN_KEEP_SGR : 0));
+	fwrite(buf_cstr(&b), 1, b.len, stdout);
+	buf_release(&b);
+}
+
+const char *cli_glyph(struct cli *c, const char *state)
+{
+	static const struct {
+		const char *state, *utf8, *ascii;
+	} glyphs[] = {
+		{"success", "\u2713", "+"},    {"failure", "\u2717", "X"},
+		{"timed_out", "\u2717", "X"},  {"startup_failure", "\u2717", "X"},
+		{"cancelled", "\u2298", "-"},  {"skipped", "\u2192", ">"},
+		{"neutral", "\u25cb", "o"},    {"action_required", "!", "!"},
+		{"in_progress", "\u25cf", "*"}, {"queued", "\u25cc", "."},
+		{"waiting", "\u25cc", "."},     {"pending", "\u25cc", "."},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(glyphs); i++)
+		if (state && !strcmp(state, glyphs[i].state))
+			return c->utf8 ? glyphs[i].utf8 : glyphs[i].ascii;
+	return "?";
+}
+
+const char *cli_color(struct cli *c, const char *state)
+{
+	if (!c->color || !state)
+		return "";
+	if (!strcmp(state, "success"))
+		return "\033[32m";
+	if (conclusion_is_failure(state))
+		return "\033[31m";
+	if (!strcmp(state, "in_progress") || !strcmp(state, "queued"))
+		return "\033[33m";
+	return "\033[2m";
+}
+
+const char *cli_reset(struct cli *c)
+{
+	return c->color ? "\033[0m" : "";
+}
+
+void json_str(struct buf *b, const char *s)
+{
+	if (!s)
+		buf_adds(b, "null");
+	else
+		buf_add_json_str(b, s, strlen(s));
+}
+
+void json_time(struct buf *b, int64_t ms)
+{
+	if (ms == CS_TIME_NONE) {
+		buf_adds(b, "null");
+		return;
+	}
+	char t[40];
+	time_format_iso(ms, t, sizeof(t));
+	buf_addf(b, "\"%s\"", t);
+}
+
+void json_ms(struct buf *b, int64_t ms)
+{
+	if (ms == CS_TIME_NONE)
+		buf_adds(b, "null");
+	else
+		buf_addf(b, "%lld", (long long)ms);
+}
+
+void json_run(struct buf *b, const struct run *r)
+{
+	buf_addf(b, "{\"id\":%lld,\"attempt\":%d,\"run_number\":%lld,\"repo\":",
+		 (long long)r->provider_id, r->attempt, (long long)r->run_number);
+	json_str(b, r->repo);
+	buf_adds(b, ",\"workflow\":");
+	json_str(b, r->workflow);
+	buf_adds(b, ",\"title\":");
+	json_str(b, r->title);
+	buf_adds(b, ",\"event\":");
+	json_str(b, r->event);
+	buf_adds(b, ",\"branch\":");
+	json_str(b, r->branch);
+	buf_adds(b, ",\"sha\":");
+	json_str(b, r->sha);
+	buf_adds(b, ",\"status\":");
+	json_str(b, r->status);
+	buf_adds(b, ",\"conclusion\":");
+	json_str(b, r->conclusion);
+	buf_adds(b, ",\"created_at\":");
+	json_time(b, r->created_at);
+	buf_adds(b, ",\"started_at\":");
+	json_time(b, r->started_at);
+	buf_adds(b, ",\"updated_at\":");
+	json_time(b, r->updated_at);
+	buf_adds(b, ",\"duration_ms\":");
+	json_ms(b, r->duration_ms);
+	buf_adds(b, ",\"url\":");
+	json_str(b, r->html_url);
+	buf_addf(b, ",\"jobs\":%d,\"failed_jobs\":%d}", r->n_jobs, r->n_failed_jobs);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ciscope [--db PATH] [--no-color] [COMMAND [ARGS]]\n\n");
+	fprintf(f, "ciscope is a terminal workbench for investigating CI runs: it indexes\n"
+		   "GitHub Actions runs, logs and artifacts into SQLite and lets you read,\n"
+		   "search and compare them offline.\n\n");
+	fprintf(f, "Commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nWith no command, ciscope lists the newest runs of the index.\n\n");
+	fprintf(f, "Options:\n"
+		   "  --db PATH     the index to use (default: $CISCOPE_DB, else\n"
+		   "                $XDG_DATA_HOME/ciscope/<owner_repo>.db for the git checkout\n"
+		   "                you are in, else .../ciscope/default.db)\n"
+		   "  --no-color    no colours (also NO_COLOR=1)\n"
+		   "  --version     print the version\n"
+		   "  -h, --help    this help; `ciscope COMMAND --help` for a command\n\n"
+		   "RUN is a run id, optionally with :ATTEMPT (12345:2); JOB is a job id or name.\n"
+		   "See ciscope(1) for output formats and exit codes.\n");
+}
+
+void cli_command_usage(const char *name, FILE *f)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			fprintf(f, "usage: ciscope %s\n  %s\n", commands[i].usage, commands[i].help);
+}
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	if (cli_interrupted) /* a second Ctrl-C: leave now */
+		_exit(EXIT_INTR);
+	cli_interrupted = 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = {0};
+	setlocale(LC_ALL, "");
+	const char *cs = nl_langinfo(CODESET);
+	c.utf8 = cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8"));
+	c.tty_out = isatty(STDOUT_FILENO);
+	c.tty_err = isatty(STDERR_FILENO);
+	const char *nc = getenv("NO_COLOR");
+	c.color = c.tty_out && !(nc && *nc);
+
+	/* --db and --no-color may also follow the command (ciscope runs --db x) */
+	int w = 1;
+	for (int r = 1; r < argc; r++) {
+		if (!strcmp(argv[r], "--")) {
+			while (r < argc)
+				argv[w++] = argv[r++];
+			break;
+		}
+		if (r > 1 && argv[1][0] != '-' && !strcmp(argv[r], "--db") && r + 1 < argc) {
+			c.db_path = argv[++r];
+			continue;
+		}
+		if (r > 1 && argv[1][0] != '-' && !strncmp(argv[r], "--db=", 5)) {
+			c.db_path = argv[r] + 5;
+			continue;
+		}
+		if (r > 1 && argv[1][0] != '-' &&
+		    (!strcmp(argv[r], "--no-color") || !strcmp(argv[r], "--no-colour"))) {
+			c.color = false;
+			continue;
+		}
+		argv[w++] = argv[r];
+	}
+	argc = w;
+	argv[argc] = NULL;
+
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--db")) {
+			if (++i >= argc) {
+				cli_error("--db needs a path");
+				return EXIT_USAGE;
+			}
+			c.db_path = argv[i];
+		} else if (!strncmp(argv[i], "--db=", 5)) {
+			c.db_path = argv[i] + 5;
+		} else if (!strcmp(argv[i], "--no-color") || !strcmp(argv[i], "--no-colour")) {
+			c.color = false;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("ciscope %s\n", CISCOPE_VERSION);
+			return EXIT_OK;
+		} else {
+			cli_error("unknown option '%s' (see ciscope --help)", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (!c.db_path) {
+		struct buf slug = BUF_INIT;
+		const char *env = getenv("CISCOPE_DB");
+		c.db_owned = store_default_path(env && *env ? NULL
+				: gitrepo_origin_slug(NULL, &slug, NULL) ? slug.data : NULL);
+		c.db_path = c.db_owned;
+		buf_release(&slug);
+	}
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* SIGPIPE keeps its default: `ciscope log ... | head` ends quietly */
+
+	int rc;
+	if (i >= argc) {
+		/* the TUI on a terminal (or a test script); piped, the run list */
+		const char *script = getenv("CISCOPE_SCRIPT");
+		if (c.tty_out || (script && *script)) {
+			rc = cli_open(&c, false) ? app_main(c.st, c.db_path, !c.color) : EXIT_ERROR;
+		} else {
+			char *args[] = {"runs", NULL};
+			rc = cmd_runs(&c, 1, args);
+		}
+	} else if (!strcmp(argv[i], "help")) {
+		if (i + 1 < argc)
+			cli_command_usage(argv[i + 1], stdout);
+		else
+			usage(stdout);
+		rc = EXIT_OK;
+	} else {
+		rc = -1;
+		for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
+			if (!strcmp(argv[i], commands[k].name))
+				rc = commands[k].fn(&c, argc - i, argv + i);
+		if (rc == -1) {
+			cli_error("'%s' is not a ciscope command (see ciscope --help)", argv[i]);
+			rc = EXIT_USAGE;
+		}
+	}
+	store_close(c.st);
+	free(c.db_owned);
+	if (fflush(stdout) != 0 && rc == EXIT_OK)
+		rc = EXIT_ERROR;
+	return rc;
+}

@@ -1,0 +1,177 @@
+/* gitrepo.c - remote URLs and the checkout's origin, through libgit2. */
+#include "gitrepo.h"
+
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "owner/name", "owner/name.git", "owner/name/" -> owner/name; GHE paths may
+ * not have more components than that. */
+static bool take_slug(const char *path, struct buf *slug)
+{
+	while (*path == '/')
+		path++;
+	size_t n = strcspn(path, "?#");
+	while (n > 0 && path[n - 1] == '/')
+		n--;
+	if (n > 4 && !memcmp(path + n - 4, ".git", 4))
+		n -= 4;
+	const char *slash = memchr(path, '/', n);
+	if (!slash || slash == path || slash + 1 == path + n || memchr(slash + 1, '/', (size_t)(path + n - slash - 1)))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = path[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.' || c == '/'))
+			return false;
+	}
+	/* "." and ".." are not names: the slug becomes a file name and a URL path */
+	size_t owner = (size_t)(slash - path), name = n - owner - 1;
+	if ((owner == 1 && path[0] == '.') || (owner == 2 && !memcmp(path, "..", 2)) ||
+	    (name == 1 && slash[1] == '.') || (name == 2 && !memcmp(slash + 1, "..", 2)))
+		return false;
+	buf_reset(slug);
+	buf_add(slug, path, n);
+	return true;
+}
+
+bool gitrepo_parse_remote(const char *url, struct buf *slug, struct buf *host)
+{
+	const char *p = strstr(url, "://");
+	const char *h, *path;
+	if (p) {
+		/* network schemes only: file:// and local paths name no owner */
+		size_t scheme = (size_t)(p - url);
+		if (!((scheme == 5 && !strncmp(url, "https", 5)) || (scheme == 4 && !strncmp(url, "http", 4)) ||
+		      (scheme == 3 && !strncmp(url, "ssh", 3)) || (scheme == 3 && !strncmp(url, "git", 3)) ||
+		      (scheme == 7 && !strncmp(url, "git+ssh", 7))))
+			return false;
+		h = p + 3;
+		const char *at = strchr(h, '@');
+		const char *sl = strchr(h, '/');
+		if (at && (!sl || at < sl))
+			h = at + 1;
+		if (!sl || sl == h)
+			return false;
+		path = sl;
+		if (host) {
+			size_t hn = (size_t)(sl - h);
+			const char *colon = memchr(h, ':', hn);
+			buf_reset(host);
+			buf_add(host, h, colon ? (size_t)(colon - h) : hn);
+		}
+	} else {
+		/* scp-like: [user@]host:owner/name.git */
+		const char *colon = strchr(url, ':');
+		if (!colon || strchr(url, '/') < colon)
+			return false;
+		h = url;
+		const char *at = strchr(url, '@');
+		if (at && at < colon)
+			h = at + 1;
+		if (h == colon)
+			return false;
+		if (host) {
+			buf_reset(host);
+			buf_add(host, h, (size_t)(colon - h));
+		}
+		path = colon + 1;
+	}
+	return take_slug(path, slug);
+}
+
+bool gitrepo_origin_slug(const char *dir, struct buf *slug, struct buf *host)
+{
+	git_libgit2_init();
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+	bool ok = false;
+	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) == 0 &&
+	    git_remote_lookup(&remote, repo, "origin") == 0) {
+		const char *url = git_remote_url(remote);
+		ok = url && gitrepo_parse_remote(url, slug, host);
+	}
+	git_remote_free(remote);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return ok;
+}
+
+/* --- commits ------------------------------------------------------------------ */
+struct subject_entry {
+	char sha[41];   /* "" when the slot is empty */
+	char *subject;  /* NULL: not in the repository */
+};
+
+struct gitrepo {
+	git_repository *repo;
+	struct subject_entry cache[GITREPO_CACHE];
+};
+
+struct gitrepo *gitrepo_open(const char *dir)
+{
+	git_libgit2_init();
+	git_repository *repo = NULL;
+	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) != 0) {
+		git_libgit2_shutdown();
+		return NULL;
+	}
+	struct gitrepo *g = xcalloc(1, sizeof(*g));
+	g->repo = repo;
+	return g;
+}
+
+void gitrepo_close(struct gitrepo *g)
+{
+	if (!g)
+		return;
+	for (int i = 0; i < GITREPO_CACHE; i++)
+		free(g->cache[i].subject);
+	git_repository_free(g->repo);
+	free(g);
+	git_libgit2_shutdown();
+}
+
+static char *lookup_subject(git_repository *repo, const char *sha, size_t n)
+{
+	git_oid oid;
+	git_commit *commit = NULL;
+	if (git_oid_fromstrn(&oid, sha, n) != 0)
+		return NULL;
+	int rc = n == GIT_OID_HEXSZ ? git_commit_lookup(&commit, repo, &oid)
+				    : git_commit_lookup_prefix(&commit, repo, &oid, n);
+	if (rc != 0)
+		return NULL;
+	const char *summary = git_commit_summary(commit);
+	char *s = summary ? xstrdup(summary) : xstrdup("");
+	git_commit_free(commit);
+	return s;
+}
+
+bool gitrepo_subject(struct gitrepo *g, const char *sha, struct buf *out)
+{
+	if (!g || !sha)
+		return false;
+	size_t n = strlen(sha);
+	if (n < 7 || n > GIT_OID_HEXSZ)
+		return false;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++) {
+		char c = sha[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+			return false;
+		h = (h ^ (unsigned char)c) * 16777619u;
+	}
+	struct subject_entry *e = &g->cache[h % GITREPO_CACHE];
+	if (strcmp(e->sha, sha) != 0) {
+		free(e->subject);
+		e->subject = lookup_subject(g->repo, sha, n);
+		memcpy(e->sha, sha, n + 1);
+	}
+	if (!e->subject)
+		return false;
+	buf_reset(out);
+	buf_adds(out, e->subject);
+	buf_cstr(out);
+	return true;
+}

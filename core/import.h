@@ -1,0 +1,82 @@
+/* import.h - bringing runs into the index.
+ *
+ * import_path() accepts:
+ *  - a run folder (run.json, jobs.json, logs.zip, logs/<job_id>.txt,
+ *    artifacts/...; DESIGN.md section 3), with earlier attempts' run objects
+ *    in attempts/<n>/run.json;
+ *  - a folder holding run folders at any depth;
+ *  - a run's log archive (logs.zip / logs_<run id>.zip as GitHub serves it);
+ *  - a single plain log file: an ad-hoc run with one job named after the file.
+ *
+ * Each run is imported in one transaction: on any error the run is rolled
+ * back, the error is reported through on_error naming the file and the
+ * problem, and the import goes on with the next run; nothing imported before
+ * is changed. Importing the same data again changes nothing (the run's
+ * import signature is compared); a run that changed (a newer state of an
+ * in-progress run, logs fetched later) replaces its earlier import; a newer
+ * attempt is a new row beside the older ones.
+ */
+#ifndef CS_IMPORT_H
+#define CS_IMPORT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "util.h"
+
+enum import_state { IMPORT_CREATED, IMPORT_UPDATED, IMPORT_UNCHANGED };
+const char *import_state_name(enum import_state s);
+
+struct import_event {
+	enum import_state state;
+	int64_t run_row_id;
+	int64_t provider_id;
+	int attempt;
+	const char *repo;
+	const char *workflow;
+	const char *path;
+	int n_jobs, n_logs, n_findings, n_tests, n_series, n_artifact_files;
+};
+
+struct import_progress {
+	uint64_t files;      /* logs and artifact files read */
+	uint64_t bytes;      /* their uncompressed bytes */
+	uint64_t runs;       /* runs done (any state) */
+	const char *current; /* path being imported */
+};
+
+struct import_opts {
+	void (*on_run)(void *ctx, const struct import_event *ev);
+	void (*on_error)(void *ctx, const char *msg);
+	/* called at most every few MB of input: progress display */
+	void (*on_progress)(void *ctx, const struct import_progress *p);
+	void *ctx;
+	/* set to non-zero (from a signal handler) to stop: the run in progress is
+	 * rolled back, the runs before it stay. */
+	volatile sig_atomic_t *interrupted;
+};
+
+struct importer;
+
+struct importer *importer_new(struct store *st, const struct import_opts *opts);
+void importer_free(struct importer *im);
+/* Import whatever path is. Returns 0 when every run imported, -1 when any
+ * failed (each failure went to on_error; err holds the last one). */
+int import_path(struct importer *im, const char *path, struct cs_err *err);
+/* Totals so far. */
+void importer_totals(const struct importer *im, int *ok, int *failed);
+
+/* --- pieces exposed for tests ----------------------------------------------- */
+/* The file-name form GitHub gives a job or step name inside a log archive:
+ * '/' and ':' removed, other characters illegal in file names dropped, cut at
+ * 90 UTF-16 code units. */
+void gh_archive_name(const char *name, struct buf *out);
+
+/* Parse a top-level archive entry "12_build (1).txt" / "-3_x.txt":
+ * ordinal, base name ("build"), duplicate suffix (1, or 0 when none).
+ * Returns false when the name is not of that form. */
+bool gh_parse_job_entry(const char *entry, long *ordinal, struct buf *base, int *dup);
+
+#endif

@@ -1,0 +1,37 @@
+/* logsearch.h - searching every stored log in bounded slices.
+ *
+ * The same search as search_logs() (search.h: same order, newest run first,
+ * same matching, same hits), cut into steps of at most `budget` lines so a
+ * caller can draw results and progress between steps and stop at any time.
+ * The cursor holds the list of logs (ids and sizes, 24 bytes each) and the
+ * state of the log being read; a log deleted by a re-import while the search
+ * runs is passed over.
+ */
+#ifndef CS_LOGSEARCH_H
+#define CS_LOGSEARCH_H
+
+#include <stdint.h>
+
+#include "search.h"
+#include "store.h"
+#include "util.h"
+
+struct logsearch;
+
+/* m belongs to the caller and must outlive the cursor. */
+struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_err *err);
+/* Look at up to budget more lines, calling cb for each hit (a non-zero
+ * return stops the step early; the next step goes on after that hit).
+ * Returns 1 while lines remain, 0 when every log is searched, -1 on error. */
+int logsearch_step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
+		   struct cs_err *err);
+
+struct logsearch_progress {
+	long logs_done, logs_total;
+	uint64_t bytes_done, bytes_total; /* raw bytes of the logs */
+	long hits;
+};
+void logsearch_progress(const struct logsearch *ls, struct logsearch_progress *p);
+void logsearch_free(struct logsearch *ls);
+
+#endif

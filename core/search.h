@@ -1,0 +1,54 @@
+/* search.h - searching stored logs, one line at a time.
+ *
+ * A query is a literal (default) or a PCRE2 regular expression (JIT-compiled).
+ * Case follows "smart case": a query with no upper-case letter matches
+ * without regard to case. Matching runs on the line's text with the
+ * timestamp, BOM and every escape sequence removed, which is also the text
+ * match offsets refer to. Logs are streamed chunk by chunk (memory does not
+ * grow with log size); lines longer than SPLIT_HEAD_MAX are searched in their
+ * first SPLIT_HEAD_MAX bytes.
+ */
+#ifndef CS_SEARCH_H
+#define CS_SEARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "util.h"
+
+struct matcher;
+
+enum match_flags {
+	MATCH_REGEX = 1 << 0,
+	MATCH_IGNORE_CASE = 1 << 1, /* force case-insensitive */
+	MATCH_CASE = 1 << 2,        /* force case-sensitive */
+};
+
+struct matcher *matcher_new(const char *query, int flags, struct cs_err *err);
+void matcher_free(struct matcher *m);
+/* First match in s[0..n) at or after `from`: offsets in *start, *end. */
+bool matcher_find(struct matcher *m, const char *s, size_t n, size_t from, size_t *start,
+		  size_t *end);
+
+/* Remove timestamp, BOM and escapes: the searchable text of a raw line. */
+void search_text(const char *line, size_t n, struct buf *out);
+
+struct search_hit {
+	const struct log_ref *ref;
+	int step_number;       /* 0 when unknown */
+	const char *step_name; /* NULL when unknown */
+	uint64_t line;         /* 1-based */
+	const char *text;      /* searchable text of the line */
+	size_t text_len;
+	size_t match_start, match_end;
+};
+
+typedef int (*search_cb)(void *ctx, const struct search_hit *hit);
+
+/* Search every stored log, newest run first; stop after limit hits (0: no
+ * limit) or when cb returns non-zero. *n_hits counts hits reported. */
+int search_logs(struct store *st, struct matcher *m, long limit, search_cb cb, void *ctx,
+		long *n_hits, volatile int *cancel, struct cs_err *err);
+
+#endif

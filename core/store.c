@@ -1,0 +1,952 @@
+/* store.c - opening, migrating and querying the SQLite index. */
+#include "store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const char schema_sql[];
+
+/* Forward migrations: migrations[v] brings user_version v to v+1. Version 0
+ * is an empty database; 0 -> 1 creates the schema. A later issue appends
+ * here and bumps STORE_SCHEMA_VERSION; it never edits an old step. */
+static const char *const migrations[] = {
+	NULL, /* 0 -> 1: schema_sql */
+};
+
+char *store_default_path(const char *slug)
+{
+	const char *env = getenv("CISCOPE_DB");
+	if (env && *env)
+		return xstrdup(env);
+	struct buf b = BUF_INIT;
+	const char *xdg = getenv("XDG_DATA_HOME");
+	if (xdg && *xdg == '/') {
+		buf_addf(&b, "%s/ciscope/", xdg);
+	} else {
+		const char *home = getenv("HOME");
+		buf_addf(&b, "%s/.local/share/ciscope/", home && *home ? home : ".");
+	}
+	if (!slug || !*slug) {
+		buf_adds(&b, "default");
+	} else {
+		for (const char *p = slug; *p; p++) {
+			unsigned char c = (unsigned char)*p;
+			bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				  (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+			buf_addc(&b, ok ? (char)c : '_');
+		}
+	}
+	buf_adds(&b, ".db");
+	return buf_detach(&b, NULL);
+}
+
+int store_err(struct store *st, struct cs_err *err, const char *what)
+{
+	int rc = sqlite3_errcode(st->db);
+	const char *hint = "";
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		hint = " (another ciscope is writing; try again when it is done)";
+	else if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+		hint = " (the file is not a ciscope index or is damaged)";
+	else if (rc == SQLITE_FULL)
+		hint = " (the disk is full)";
+	else if (rc == SQLITE_READONLY)
+		hint = " (the database is read-only)";
+	return err_set(err, CS_EDB, "%s: database '%s': %s%s", what, st->path,
+		       sqlite3_errmsg(st->db), hint);
+}
+
+int store_exec(struct store *st, const char *sql, struct cs_err *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int rc = sqlite3_errcode(st->db);
+		err_set(err, CS_EDB, "database '%s': %s%s", st->path, msg ? msg : "error",
+			rc == SQLITE_BUSY || rc == SQLITE_LOCKED
+				? " (another ciscope is writing; try again when it is done)"
+			: rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT
+				? " (the file is not a ciscope index or is damaged)"
+			: rc == SQLITE_FULL ? " (the disk is full)"
+					    : "");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int get_user_version(struct store *st, int *v, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot read the schema version");
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return store_err(st, err, "cannot read the schema version");
+	}
+	*v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int count_objects(struct store *st, int *n, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return store_err(st, err, "cannot open the index");
+	int rc = sqlite3_step(s);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_err(st, err, "cannot open the index");
+	return 0;
+}
+
+/* Look before touching: a file that is not ours, or is newer than us, is
+ * refused before anything (even the journal mode) is written to it. */
+static int check_schema(struct store *st, int *version, struct cs_err *err)
+{
+	int v = 0, n = 0;
+	if (count_objects(st, &n, err) < 0 || get_user_version(st, &v, err) < 0)
+		return -1;
+	*version = v;
+	if (v == 0 && n != 0)
+		return err_set(err, CS_EDB,
+			       "database '%s' is an SQLite database but not a ciscope index", st->path);
+	if (v > STORE_SCHEMA_VERSION)
+		return err_set(err, CS_EDB,
+			       "database '%s' has schema version %d, newer than this ciscope (%d): "
+			       "upgrade ciscope",
+			       st->path, v, STORE_SCHEMA_VERSION);
+	if (st->readonly && v == 0)
+		return err_set(err, CS_ENOTFOUND,
+			       "the index '%s' is empty: import runs first (ciscope import PATH)",
+			       st->path);
+	if (st->readonly && v < STORE_SCHEMA_VERSION)
+		return err_set(err, CS_EDB,
+			       "database '%s' has schema version %d and needs an upgrade to %d: "
+			       "open it once for writing (e.g. ciscope import)",
+			       st->path, v, STORE_SCHEMA_VERSION);
+	return 0;
+}
+
+static int migrate(struct store *st, int v, struct cs_err *err)
+{
+	if (v == STORE_SCHEMA_VERSION)
+		return 0;
+	if (store_begin(st, err) < 0)
+		return -1;
+	for (; v < STORE_SCHEMA_VERSION; v++) {
+		const char *sql = v == 0 ? schema_sql : migrations[v];
+		if (store_exec(st, sql, err) < 0) {
+			store_rollback(st);
+			return err_prefix(err, "cannot migrate the index to version %d", v + 1);
+		}
+	}
+	char pragma[64];
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
+	if (store_exec(st, pragma, err) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st, err);
+}
+
+struct store *store_open(const char *path, enum store_mode mode, struct cs_err *err)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(path);
+	st->readonly = mode == STORE_RO_EXISTING;
+
+	if (mode == STORE_RW) {
+		char *dir = xstrdup(path);
+		char *slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			if (!path_is_dir(dir) && mkdir_p(dir, 0700, err) < 0) {
+				free(dir);
+				store_close(st);
+				return NULL;
+			}
+		}
+		free(dir);
+	} else if (access(path, F_OK) != 0) {
+		err_set(err, CS_ENOTFOUND,
+			"no index at '%s': import runs first (ciscope import PATH) or name one with --db",
+			path);
+		store_close(st);
+		return NULL;
+	}
+
+	int flags = SQLITE_OPEN_NOMUTEX |
+		    (mode == STORE_RW ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+				      : SQLITE_OPEN_READWRITE);
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		if (st->db)
+			store_err(st, err, "cannot open the index");
+		else
+			err_set(err, CS_EDB, "cannot open the index '%s': out of memory", path);
+		store_close(st);
+		return NULL;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	sqlite3_extended_result_codes(st->db, 0);
+	/* check_schema reads the file header first, so a file that is not a
+	 * database fails there with SQLITE_NOTADB, before anything is written */
+	int version = 0;
+	if (check_schema(st, &version, err) < 0 ||
+	    store_exec(st, "PRAGMA journal_mode=WAL", err) < 0 ||
+	    store_exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", err) < 0 ||
+	    migrate(st, version, err) < 0) {
+		if (!strstr(err->msg, st->path))
+			err_prefix(err, "cannot open the index '%s'", st->path);
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->db)
+		sqlite3_close_v2(st->db);
+	free(st->path);
+	free(st);
+}
+
+int64_t store_data_version(struct store *st)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_finalize(s);
+	return v;
+}
+
+int store_begin(struct store *st, struct cs_err *err)
+{
+	return store_exec(st, "BEGIN IMMEDIATE", err);
+}
+
+int store_commit(struct store *st, struct cs_err *err)
+{
+	return store_exec(st, "COMMIT", err);
+}
+
+void store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* --- model helpers ------------------------------------------------------------ */
+static char *col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static int64_t col_time(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? CS_TIME_NONE : sqlite3_column_int64(s, i);
+}
+
+void run_free(struct run *r)
+{
+	free(r->repo);
+	free(r->workflow);
+	free(r->title);
+	free(r->event);
+	free(r->branch);
+	free(r->sha);
+	free(r->status);
+	free(r->conclusion);
+	free(r->html_url);
+	free(r->actor);
+	free(r->commit_subject);
+	memset(r, 0, sizeof(*r));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void run_copy(struct run *dst, const struct run *src)
+{
+	*dst = *src;
+	dst->repo = dup_or_null(src->repo);
+	dst->workflow = dup_or_null(src->workflow);
+	dst->title = dup_or_null(src->title);
+	dst->event = dup_or_null(src->event);
+	dst->branch = dup_or_null(src->branch);
+	dst->sha = dup_or_null(src->sha);
+	dst->status = dup_or_null(src->status);
+	dst->conclusion = dup_or_null(src->conclusion);
+	dst->html_url = dup_or_null(src->html_url);
+	dst->actor = dup_or_null(src->actor);
+	dst->commit_subject = dup_or_null(src->commit_subject);
+}
+
+void job_free(struct job *j)
+{
+	free(j->name);
+	free(j->status);
+	free(j->conclusion);
+	free(j->runner_name);
+	free(j->html_url);
+	free(j->log_state);
+	store_steps_free(j->steps, j->n_steps);
+	memset(j, 0, sizeof(*j));
+}
+
+const char *run_state(const struct run *r)
+{
+	if (r->conclusion && *r->conclusion)
+		return r->conclusion;
+	return r->status ? r->status : "unknown";
+}
+
+bool conclusion_is_failure(const char *c)
+{
+	return c && (!strcmp(c, "failure") || !strcmp(c, "timed_out") ||
+		     !strcmp(c, "startup_failure") || !strcmp(c, "action_required"));
+}
+
+#define RUN_COLS                                                                          \
+	"r.id, r.provider_id, r.attempt, r.run_number, p.slug, r.workflow_name, r.title, "    \
+	"r.event, r.head_branch, r.head_sha, r.status, r.conclusion, r.created_at, "          \
+	"r.updated_at, r.started_at, r.html_url, r.actor, "                                   \
+	"(SELECT count(*) FROM jobs j WHERE j.run_id = r.id), "                               \
+	"(SELECT count(*) FROM jobs j WHERE j.run_id = r.id AND j.conclusion IN "             \
+	"('failure','timed_out','startup_failure','action_required')), "                     \
+	"CASE WHEN instr(r.commit_message, char(10)) > 0 "                                   \
+	"THEN substr(r.commit_message, 1, instr(r.commit_message, char(10)) - 1) "           \
+	"ELSE r.commit_message END"
+
+static void read_run(sqlite3_stmt *s, struct run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(s, 0);
+	r->provider_id = sqlite3_column_int64(s, 1);
+	r->attempt = sqlite3_column_int(s, 2);
+	r->run_number = sqlite3_column_int64(s, 3);
+	r->repo = col_str(s, 4);
+	r->workflow = col_str(s, 5);
+	r->title = col_str(s, 6);
+	r->event = col_str(s, 7);
+	r->branch = col_str(s, 8);
+	r->sha = col_str(s, 9);
+	r->status = col_str(s, 10);
+	r->conclusion = col_str(s, 11);
+	r->created_at = col_time(s, 12);
+	r->updated_at = col_time(s, 13);
+	r->started_at = col_time(s, 14);
+	r->html_url = col_str(s, 15);
+	r->actor = col_str(s, 16);
+	r->n_jobs = sqlite3_column_int(s, 17);
+	r->n_failed_jobs = sqlite3_column_int(s, 18);
+	r->commit_subject = col_str(s, 19);
+	if (r->commit_subject) {
+		/* "subject\r\n..." keeps its CR after the cut at LF */
+		size_t n = strlen(r->commit_subject);
+		if (n && r->commit_subject[n - 1] == '\r')
+			r->commit_subject[n - 1] = '\0';
+	}
+	int64_t start = r->started_at != CS_TIME_NONE ? r->started_at : r->created_at;
+	r->duration_ms = CS_TIME_NONE;
+	if (r->status && !strcmp(r->status, "completed") && start != CS_TIME_NONE &&
+	    r->updated_at != CS_TIME_NONE)
+		r->duration_ms = r->updated_at - start;
+}
+
+#define FAILED_CONCLUSIONS "('failure','timed_out','startup_failure','action_required')"
+#define RUN_TEXT                                                                          \
+	"lower(coalesce(r.workflow_name,'') || ' ' || coalesce(r.head_branch,'') || ' ' || "  \
+	"coalesce(r.head_sha,'') || ' ' || coalesce(r.title,'') || ' ' || "                   \
+	"coalesce(r.event,'') || ' ' || r.provider_id || ' ' || "                             \
+	"coalesce(r.commit_message,''))"
+
+const char *run_sort_name(enum run_sort s)
+{
+	static const char *const names[RUN_SORT_COUNT] = {"newest", "duration", "workflow",
+							  "branch", "status"};
+	return (unsigned)s < RUN_SORT_COUNT ? names[s] : "newest";
+}
+
+/* ORDER BY for a sort; every order is total (row id last). */
+static const char *sort_sql(enum run_sort s)
+{
+	switch (s) {
+	case RUN_SORT_DURATION:
+		return " ORDER BY (r.status IS NOT 'completed' OR r.updated_at IS NULL), "
+		       "r.updated_at - coalesce(r.started_at, r.created_at) DESC, "
+		       "r.created_at DESC, r.provider_id DESC, r.attempt DESC, r.id";
+	case RUN_SORT_WORKFLOW:
+		return " ORDER BY r.workflow_name IS NULL, r.workflow_name COLLATE NOCASE, "
+		       "r.created_at DESC, r.provider_id DESC, r.attempt DESC, r.id";
+	case RUN_SORT_BRANCH:
+		return " ORDER BY r.head_branch IS NULL, r.head_branch COLLATE NOCASE, "
+		       "r.created_at DESC, r.provider_id DESC, r.attempt DESC, r.id";
+	case RUN_SORT_STATUS:
+		return " ORDER BY CASE WHEN r.conclusion IN " FAILED_CONCLUSIONS " THEN 0 "
+		       "WHEN r.status IS NOT 'completed' THEN 1 "
+		       "WHEN r.conclusion = 'cancelled' THEN 2 "
+		       "WHEN r.conclusion = 'success' THEN 4 ELSE 3 END, "
+		       "r.created_at DESC, r.provider_id DESC, r.attempt DESC, r.id";
+	case RUN_SORT_NEWEST:
+	case RUN_SORT_COUNT:
+		break;
+	}
+	return " ORDER BY r.created_at DESC, r.provider_id DESC, r.attempt DESC, r.id";
+}
+
+static bool status_is(const struct run_filter *f, const char *alias)
+{
+	return f && f->status && !strcmp(f->status, alias);
+}
+
+/* WHERE clause for a filter; parameters bound in bind_filter in the same order. */
+static void filter_sql(const struct run_filter *f, struct buf *sql)
+{
+	buf_adds(sql, " WHERE 1");
+	if (f && f->workflow)
+		buf_adds(sql, " AND r.workflow_name = ?");
+	if (f && f->branch)
+		buf_adds(sql, " AND r.head_branch = ?");
+	if (status_is(f, "failed"))
+		buf_adds(sql, " AND r.conclusion IN " FAILED_CONCLUSIONS);
+	else if (status_is(f, "running"))
+		buf_adds(sql, " AND r.status IS NOT 'completed'");
+	else if (f && f->status)
+		buf_adds(sql, " AND (r.status = ? OR r.conclusion = ?)");
+	if (f && f->event)
+		buf_adds(sql, " AND r.event = ?");
+	if (f && f->text)
+		buf_adds(sql, " AND (instr(lower(coalesce(r.workflow_name,'') || ' ' || "
+			      "coalesce(r.head_branch,'') || ' ' || coalesce(r.head_sha,'') || ' ' || "
+			      "coalesce(r.title,'') || ' ' || coalesce(r.event,'') || ' ' || "
+			      "r.provider_id), lower(?)) > 0)");
+	for (int i = 0; f && i < f->n_words; i++)
+		buf_adds(sql, " AND instr(" RUN_TEXT ", lower(?)) > 0");
+}
+
+static int bind_filter(sqlite3_stmt *s, const struct run_filter *f)
+{
+	int i = 1;
+	if (f && f->workflow)
+		sqlite3_bind_text(s, i++, f->workflow, -1, SQLITE_TRANSIENT);
+	if (f && f->branch)
+		sqlite3_bind_text(s, i++, f->branch, -1, SQLITE_TRANSIENT);
+	if (f && f->status && !status_is(f, "failed") && !status_is(f, "running")) {
+		sqlite3_bind_text(s, i++, f->status, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, i++, f->status, -1, SQLITE_TRANSIENT);
+	}
+	if (f && f->event)
+		sqlite3_bind_text(s, i++, f->event, -1, SQLITE_TRANSIENT);
+	if (f && f->text)
+		sqlite3_bind_text(s, i++, f->text, -1, SQLITE_TRANSIENT);
+	for (int k = 0; f && k < f->n_words; k++)
+		sqlite3_bind_text(s, i++, f->words[k], -1, SQLITE_TRANSIENT);
+	return i;
+}
+
+int store_runs(struct store *st, const struct run_filter *f, run_cb cb, void *ctx,
+	       struct cs_err *err)
+{
+	/* The inner query sorts and pages row ids only; the per-row job
+	 * counts of RUN_COLS are then computed for the page's rows alone
+	 * instead of for every row the sorter sees. */
+	const char *order = sort_sql(f ? f->sort : RUN_SORT_NEWEST);
+	struct buf sql = BUF_INIT;
+	buf_adds(&sql, "SELECT " RUN_COLS " FROM runs r JOIN repos p ON p.id = r.repo_id"
+		       " WHERE r.id IN (SELECT r.id FROM runs r");
+	filter_sql(f, &sql);
+	buf_adds(&sql, order);
+	buf_adds(&sql, " LIMIT ? OFFSET ?)");
+	buf_adds(&sql, order);
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, buf_cstr(&sql), -1, &s, NULL) != SQLITE_OK) {
+		buf_release(&sql);
+		return store_err(st, err, "cannot list runs");
+	}
+	buf_release(&sql);
+	int i = bind_filter(s, f);
+	sqlite3_bind_int64(s, i++, f && f->limit > 0 ? f->limit : -1);
+	sqlite3_bind_int64(s, i++, f && f->offset > 0 ? f->offset : 0);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct run r;
+		read_run(s, &r);
+		ret = cb(ctx, &r);
+		run_free(&r);
+		if (ret)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_err(st, err, "cannot list runs");
+		ret = -1;
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
+long store_count_runs(struct store *st, const struct run_filter *f, struct cs_err *err)
+{
+	struct buf sql = BUF_INIT;
+	buf_adds(&sql, "SELECT count(*) FROM runs r");
+	filter_sql(f, &sql);
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, buf_cstr(&sql), -1, &s, NULL) != SQLITE_OK) {
+		buf_release(&sql);
+		return store_err(st, err, "cannot count runs");
+	}
+	buf_release(&sql);
+	bind_filter(s, f);
+	long n = -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(s, 0);
+	else
+		store_err(st, err, "cannot count runs");
+	sqlite3_finalize(s);
+	return n;
+}
+
+int store_run_counts(struct store *st, const struct run_filter *f, struct run_counts *out,
+		     struct cs_err *err)
+{
+	struct buf sql = BUF_INIT;
+	buf_adds(&sql, "SELECT count(*), "
+		       "coalesce(sum(r.conclusion IN " FAILED_CONCLUSIONS "), 0), "
+		       "coalesce(sum(r.status IS NOT 'completed'), 0) FROM runs r");
+	filter_sql(f, &sql);
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, buf_cstr(&sql), -1, &s, NULL) != SQLITE_OK) {
+		buf_release(&sql);
+		return store_err(st, err, "cannot count runs");
+	}
+	buf_release(&sql);
+	bind_filter(s, f);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->total = (long)sqlite3_column_int64(s, 0);
+		out->failed = (long)sqlite3_column_int64(s, 1);
+		out->in_progress = (long)sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_err(st, err, "cannot count runs");
+	return 0;
+}
+
+int store_run_widths(struct store *st, const struct run_filter *f, struct run_widths *out,
+		     struct cs_err *err)
+{
+	struct buf sql = BUF_INIT;
+	buf_adds(&sql, "SELECT coalesce(max(length(r.workflow_name)), 0), "
+		       "coalesce(max(length(r.head_branch)), 0), coalesce(max(length(r.event)), 0) "
+		       "FROM runs r");
+	filter_sql(f, &sql);
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, buf_cstr(&sql), -1, &s, NULL) != SQLITE_OK) {
+		buf_release(&sql);
+		return store_err(st, err, "cannot measure runs");
+	}
+	buf_release(&sql);
+	bind_filter(s, f);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->workflow = sqlite3_column_int(s, 0);
+		out->branch = sqlite3_column_int(s, 1);
+		out->event = sqlite3_column_int(s, 2);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_err(st, err, "cannot measure runs");
+	return 0;
+}
+
+int store_find_run(struct store *st, const char *spec, struct run *out, struct cs_err *err)
+{
+	char *end;
+	const char *p = spec;
+	bool by_row = false;
+	if (*p == '#') {
+		by_row = true;
+		p++;
+	}
+	errno = 0;
+	long long id = strtoll(p, &end, 10);
+	long long attempt = 0;
+	if (end == p || errno)
+		return err_set(err, CS_EUSAGE, "'%s' is not a run id (expected ID or ID:ATTEMPT)",
+			       spec);
+	if (*end == ':') {
+		p = end + 1;
+		attempt = strtoll(p, &end, 10);
+		if (end == p || attempt < 1)
+			return err_set(err, CS_EUSAGE, "'%s': bad attempt number", spec);
+	}
+	if (*end)
+		return err_set(err, CS_EUSAGE, "'%s' is not a run id (expected ID or ID:ATTEMPT)",
+			       spec);
+	const char *sql =
+		by_row ? "SELECT " RUN_COLS " FROM runs r JOIN repos p ON p.id = r.repo_id"
+			 " WHERE r.id = ?1"
+		       : "SELECT " RUN_COLS " FROM runs r JOIN repos p ON p.id = r.repo_id"
+			 " WHERE r.provider_id = ?1 AND (?2 = 0 OR r.attempt = ?2)"
+			 " ORDER BY r.attempt DESC LIMIT 1";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot look up the run");
+	sqlite3_bind_int64(s, 1, id);
+	if (!by_row)
+		sqlite3_bind_int64(s, 2, attempt);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		read_run(s, out);
+		sqlite3_finalize(s);
+		return 0;
+	}
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(s);
+		if (attempt)
+			return err_set(err, CS_ENOTFOUND, "no run %lld attempt %lld in the index",
+				       id, attempt);
+		return err_set(err, CS_ENOTFOUND, "no run %s in the index (see ciscope runs)", spec);
+	}
+	store_err(st, err, "cannot look up the run");
+	sqlite3_finalize(s);
+	return -1;
+}
+
+static const char *step_sql =
+	"SELECT number, name, status, conclusion, started_at, completed_at, "
+	"coalesce(first_line, 0), coalesce(last_line, 0) FROM steps WHERE job_id = ? "
+	"ORDER BY number";
+
+static int load_steps(struct store *st, sqlite3_stmt *ss, int64_t job_row_id,
+		      struct step **steps, int *n)
+{
+	size_t alloc = 0;
+	int rc;
+	*steps = NULL;
+	*n = 0;
+	sqlite3_reset(ss);
+	sqlite3_bind_int64(ss, 1, job_row_id);
+	while ((rc = sqlite3_step(ss)) == SQLITE_ROW) {
+		XGROW(*steps, alloc, (size_t)*n + 1);
+		struct step *p = &(*steps)[(*n)++];
+		p->number = sqlite3_column_int(ss, 0);
+		p->name = col_str(ss, 1);
+		p->status = col_str(ss, 2);
+		p->conclusion = col_str(ss, 3);
+		p->started_at = col_time(ss, 4);
+		p->completed_at = col_time(ss, 5);
+		p->first_line = sqlite3_column_int64(ss, 6);
+		p->last_line = sqlite3_column_int64(ss, 7);
+	}
+	(void)st;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_steps(struct store *st, int64_t job_row_id, struct step **steps, int *n,
+		struct cs_err *err)
+{
+	sqlite3_stmt *ss;
+	*steps = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db, step_sql, -1, &ss, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list steps");
+	int rc = load_steps(st, ss, job_row_id, steps, n);
+	sqlite3_finalize(ss);
+	if (rc < 0) {
+		store_steps_free(*steps, *n);
+		*steps = NULL;
+		*n = 0;
+		return store_err(st, err, "cannot list steps");
+	}
+	return 0;
+}
+
+void store_steps_free(struct step *steps, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(steps[i].name);
+		free(steps[i].status);
+		free(steps[i].conclusion);
+	}
+	free(steps);
+}
+
+int store_jobs(struct store *st, int64_t run_row_id, struct job **jobs, int *n,
+	       struct cs_err *err)
+{
+	static const char *sql =
+		"SELECT j.id, j.provider_id, j.run_id, j.name, j.status, j.conclusion, "
+		"j.started_at, j.completed_at, j.runner_name, j.html_url, coalesce(l.id, 0), "
+		"j.log_state, coalesce(l.line_count, 0), coalesce(l.raw_size, 0), "
+		"(SELECT count(*) FROM findings f WHERE f.job_id = j.id AND f.severity='error'), "
+		"(SELECT count(*) FROM findings f WHERE f.job_id = j.id AND f.severity='warning') "
+		"FROM jobs j LEFT JOIN logs l ON l.job_id = j.id WHERE j.run_id = ? "
+		"ORDER BY j.ordinal, j.id";
+	sqlite3_stmt *s, *ss;
+	*jobs = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list jobs");
+	if (sqlite3_prepare_v2(st->db, step_sql, -1, &ss, NULL) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return store_err(st, err, "cannot list steps");
+	}
+	sqlite3_bind_int64(s, 1, run_row_id);
+	size_t alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		XGROW(*jobs, alloc, (size_t)*n + 1);
+		struct job *j = &(*jobs)[(*n)++];
+		memset(j, 0, sizeof(*j));
+		j->id = sqlite3_column_int64(s, 0);
+		j->provider_id = sqlite3_column_int64(s, 1);
+		j->run_id = sqlite3_column_int64(s, 2);
+		j->name = col_str(s, 3);
+		j->status = col_str(s, 4);
+		j->conclusion = col_str(s, 5);
+		j->started_at = col_time(s, 6);
+		j->completed_at = col_time(s, 7);
+		j->runner_name = col_str(s, 8);
+		j->html_url = col_str(s, 9);
+		j->log_id = sqlite3_column_int64(s, 10);
+		j->log_state = col_str(s, 11);
+		j->line_count = sqlite3_column_int64(s, 12);
+		j->raw_size = sqlite3_column_int64(s, 13);
+		j->n_errors = sqlite3_column_int(s, 14);
+		j->n_warnings = sqlite3_column_int(s, 15);
+		if (load_steps(st, ss, j->id, &j->steps, &j->n_steps) < 0) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+	}
+	sqlite3_finalize(ss);
+	if (rc != SQLITE_DONE) {
+		store_err(st, err, "cannot list jobs");
+		sqlite3_finalize(s);
+		store_jobs_free(*jobs, *n);
+		*jobs = NULL;
+		*n = 0;
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+void store_jobs_free(struct job *jobs, int n)
+{
+	for (int i = 0; i < n; i++)
+		job_free(&jobs[i]);
+	free(jobs);
+}
+
+int store_locate_job(struct store *st, const char *repo, int64_t run_provider_id, int attempt,
+		     int64_t job_provider_id, int64_t *run_row_id, int64_t *job_row_id,
+		     struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	*run_row_id = *job_row_id = 0;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT r.id, j.id FROM runs r JOIN repos p ON p.id = r.repo_id "
+			       "JOIN jobs j ON j.run_id = r.id WHERE p.slug = ?1 AND "
+			       "r.provider_id = ?2 AND r.attempt = ?3 AND j.provider_id = ?4",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot look up the job");
+	sqlite3_bind_text(s, 1, repo ? repo : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, run_provider_id);
+	sqlite3_bind_int(s, 3, attempt);
+	sqlite3_bind_int64(s, 4, job_provider_id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*run_row_id = sqlite3_column_int64(s, 0);
+		*job_row_id = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(st, err, "cannot look up the job");
+	return 0;
+}
+
+int store_find_job(struct job *jobs, int n, const char *spec, struct cs_err *err)
+{
+	char *end;
+	long long id = strtoll(spec, &end, 10);
+	if (*spec && !*end) {
+		for (int i = 0; i < n; i++)
+			if (jobs[i].provider_id == id)
+				return i;
+	}
+	for (int i = 0; i < n; i++)
+		if (!strcmp(jobs[i].name, spec))
+			return i;
+	int found = -1, count = 0;
+	for (int i = 0; i < n; i++)
+		if (str_starts(jobs[i].name, spec))
+			found = i, count++;
+	if (count == 1)
+		return found;
+	if (count > 1)
+		return err_set(err, CS_EUSAGE, "job '%s' is ambiguous: %d jobs start with it", spec,
+			       count);
+	return err_set(err, CS_ENOTFOUND, "no job '%s' in this run (see ciscope show)", spec);
+}
+
+int store_findings(struct store *st, int64_t job_row_id, struct finding **out, int *n,
+		   struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT job_id, coalesce(step_number, 0), line, end_line, severity, "
+			       "message FROM findings WHERE job_id = ? ORDER BY line",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list findings");
+	sqlite3_bind_int64(s, 1, job_row_id);
+	size_t alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		XGROW(*out, alloc, (size_t)*n + 1);
+		struct finding *f = &(*out)[(*n)++];
+		f->job_id = sqlite3_column_int64(s, 0);
+		f->step_number = sqlite3_column_int(s, 1);
+		f->line = sqlite3_column_int64(s, 2);
+		f->end_line = sqlite3_column_int64(s, 3);
+		f->severity = col_str(s, 4);
+		f->message = col_str(s, 5);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_err(st, err, "cannot list findings");
+	return 0;
+}
+
+void store_findings_free(struct finding *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(f[i].severity);
+		free(f[i].message);
+	}
+	free(f);
+}
+
+int store_log_groups(struct store *st, int64_t log_id, struct log_group **out, int *n,
+		     struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT first_line, last_line, depth, title FROM log_groups "
+			       "WHERE log_id = ? ORDER BY first_line",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list log groups");
+	sqlite3_bind_int64(s, 1, log_id);
+	size_t alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		XGROW(*out, alloc, (size_t)*n + 1);
+		struct log_group *g = &(*out)[(*n)++];
+		g->first_line = sqlite3_column_int64(s, 0);
+		g->last_line = sqlite3_column_int64(s, 1);
+		g->depth = sqlite3_column_int(s, 2);
+		g->title = col_str(s, 3);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_err(st, err, "cannot list log groups");
+	return 0;
+}
+
+void store_log_groups_free(struct log_group *g, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(g[i].title);
+	free(g);
+}
+
+int store_logs(struct store *st, log_ref_cb cb, void *ctx, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT r.provider_id, r.attempt, r.workflow_name, j.id, j.provider_id, "
+			       "j.name, l.id, r.id FROM logs l JOIN jobs j ON j.id = l.job_id "
+			       "JOIN runs r ON r.id = j.run_id "
+			       "ORDER BY r.created_at DESC, r.provider_id DESC, r.attempt DESC, "
+			       "j.ordinal",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list logs");
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct log_ref ref = {
+			.run_provider_id = sqlite3_column_int64(s, 0),
+			.attempt = sqlite3_column_int(s, 1),
+			.workflow = (const char *)sqlite3_column_text(s, 2),
+			.job_row_id = sqlite3_column_int64(s, 3),
+			.job_provider_id = sqlite3_column_int64(s, 4),
+			.job_name = (const char *)sqlite3_column_text(s, 5),
+			.log_id = sqlite3_column_int64(s, 6),
+			.run_row_id = sqlite3_column_int64(s, 7),
+		};
+		if ((ret = cb(ctx, &ref)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_err(st, err, "cannot list logs");
+		ret = -1;
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int store_run_summary(struct store *st, int64_t run_row_id, struct run_summary *out,
+		      struct cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(
+		    st->db,
+		    "SELECT (SELECT count(*) FROM artifacts WHERE run_id = ?1), "
+		    "(SELECT count(*) FROM artifact_files f JOIN artifacts a ON a.id = f.artifact_id "
+		    " WHERE a.run_id = ?1), "
+		    "(SELECT count(*) FROM test_results WHERE run_id = ?1 AND outcome = 'passed'), "
+		    "(SELECT count(*) FROM test_results WHERE run_id = ?1 AND outcome = 'failed'), "
+		    "(SELECT count(*) FROM test_results WHERE run_id = ?1 AND outcome = 'error'), "
+		    "(SELECT count(*) FROM test_results WHERE run_id = ?1 AND outcome = 'skipped'), "
+		    "(SELECT count(*) FROM test_results WHERE run_id = ?1 AND outcome = 'flaky'), "
+		    "(SELECT count(*) FROM metric_series WHERE run_id = ?1)",
+		    -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot summarise the run");
+	sqlite3_bind_int64(s, 1, run_row_id);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return store_err(st, err, "cannot summarise the run");
+	}
+	out->n_artifacts = sqlite3_column_int(s, 0);
+	out->n_artifact_files = sqlite3_column_int(s, 1);
+	out->tests_passed = sqlite3_column_int(s, 2);
+	out->tests_failed = sqlite3_column_int(s, 3);
+	out->tests_error = sqlite3_column_int(s, 4);
+	out->tests_skipped = sqlite3_column_int(s, 5);
+	out->tests_flaky = sqlite3_column_int(s, 6);
+	out->n_series = sqlite3_column_int(s, 7);
+	sqlite3_finalize(s);
+	return 0;
+}

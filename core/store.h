@@ -1,0 +1,232 @@
+/* store.h - the index: one SQLite database per repository.
+ *
+ * store_open() creates or migrates the schema (data/schema.sql, compiled in,
+ * versioned with PRAGMA user_version), turns on WAL and foreign keys, and
+ * sets a busy timeout so a reader and a fetch can share the file. Every
+ * query the CLI and the views need lives here or in another core module:
+ * views never write SQL.
+ *
+ * Model structs returned by queries own their strings (store_*_free). Times
+ * are milliseconds since the epoch or CS_TIME_NONE.
+ */
+#ifndef CS_STORE_H
+#define CS_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct sqlite3;
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store {
+	struct sqlite3 *db;
+	char *path;
+	bool readonly;
+};
+
+enum store_mode {
+	STORE_RW = 0,       /* create if missing */
+	STORE_RO_EXISTING,  /* must exist; read only (still migrates nothing) */
+};
+
+/* The default database path: $CISCOPE_DB, else
+ * $XDG_DATA_HOME/ciscope/<slug with / as _>.db (~/.local/share when unset),
+ * slug NULL meaning "default". Caller frees. */
+char *store_default_path(const char *slug);
+
+struct store *store_open(const char *path, enum store_mode mode, struct cs_err *err);
+void store_close(struct store *st);
+
+/* Transactions: BEGIN IMMEDIATE so writers queue instead of failing late. */
+int store_begin(struct store *st, struct cs_err *err);
+int store_commit(struct store *st, struct cs_err *err);
+void store_rollback(struct store *st);
+/* Run one statement without results (name it in errors). */
+int store_exec(struct store *st, const char *sql, struct cs_err *err);
+/* A number that changes whenever another connection commits a change to the
+ * database (PRAGMA data_version): a view polls it to know when to reload.
+ * -1 on error. */
+int64_t store_data_version(struct store *st);
+/* Fill err from the connection's last error, prefixed with what. */
+int store_err(struct store *st, struct cs_err *err, const char *what);
+
+/* --- model ---------------------------------------------------------------- */
+struct run {
+	int64_t id;          /* row id */
+	int64_t provider_id; /* GitHub run id */
+	int attempt;
+	int64_t run_number;
+	char *repo;          /* owner/name */
+	char *workflow;
+	char *title;
+	char *event;
+	char *branch;
+	char *sha;
+	char *status;
+	char *conclusion;    /* NULL while not completed */
+	int64_t created_at, updated_at, started_at;
+	char *html_url;
+	char *actor;
+	int64_t duration_ms; /* updated_at - started_at for completed runs, else CS_TIME_NONE */
+	int n_jobs, n_failed_jobs;
+	char *commit_subject; /* first line of the head commit's message, or NULL */
+};
+
+struct step {
+	int number;
+	char *name;
+	char *status;
+	char *conclusion;
+	int64_t started_at, completed_at;
+	int64_t first_line, last_line; /* 0 when unknown */
+};
+
+struct job {
+	int64_t id;          /* row id */
+	int64_t provider_id;
+	int64_t run_id;      /* runs.id */
+	char *name;
+	char *status;
+	char *conclusion;
+	int64_t started_at, completed_at;
+	char *runner_name;
+	char *html_url;
+	int64_t log_id;      /* 0 when no log is stored */
+	char *log_state;     /* missing, stored, expired */
+	int64_t line_count;
+	int64_t raw_size;
+	struct step *steps;
+	int n_steps;
+	int n_errors, n_warnings;
+};
+
+void run_free(struct run *r);       /* frees members, not r */
+void run_copy(struct run *dst, const struct run *src); /* deep copy */
+void job_free(struct job *j);
+
+/* "failure" | "success" | ... for display: conclusion, else status. */
+const char *run_state(const struct run *r);
+/* Failure states as gh defines them: failure, timed_out, startup_failure,
+ * action_required. */
+bool conclusion_is_failure(const char *c);
+
+/* --- queries ---------------------------------------------------------------- */
+/* Orders of the run list. Every order ends with the newest-first keys and the
+ * row id, so it is total: pages fetched with limit/offset never overlap. */
+enum run_sort {
+	RUN_SORT_NEWEST = 0, /* created_at, newest first */
+	RUN_SORT_DURATION,   /* longest first; unfinished runs last */
+	RUN_SORT_WORKFLOW,   /* workflow name (case-insensitive) */
+	RUN_SORT_BRANCH,     /* branch name (case-insensitive) */
+	RUN_SORT_STATUS,     /* failed, in progress, cancelled, other, succeeded */
+	RUN_SORT_COUNT
+};
+const char *run_sort_name(enum run_sort s); /* "newest", "duration", ... */
+
+struct run_filter {
+	const char *workflow;
+	const char *branch;
+	/* matches status or conclusion; also "failed" (any failure conclusion)
+	 * and "running" (not completed) */
+	const char *status;
+	const char *text;     /* substring of workflow, branch, sha, title, event */
+	int limit;            /* 0: no limit */
+	int offset;
+	const char *event;
+	/* each word a substring (case-insensitive) of workflow, branch, sha,
+	 * title, event, run id or commit subject */
+	const char *const *words;
+	int n_words;
+	enum run_sort sort;
+};
+
+typedef int (*run_cb)(void *ctx, const struct run *r);
+/* Runs in f->sort order: newest first by default (created_at, then provider
+ * id and attempt). A page (limit/offset) costs one query that sorts only the
+ * keys; the columns are read for the page's rows alone. */
+int store_runs(struct store *st, const struct run_filter *f, run_cb cb, void *ctx,
+	       struct cs_err *err);
+long store_count_runs(struct store *st, const struct run_filter *f, struct cs_err *err);
+/* Counts for a status bar, in one query: runs matching f, how many of them
+ * failed (conclusion_is_failure), how many are not completed. */
+struct run_counts {
+	long total, failed, in_progress;
+};
+int store_run_counts(struct store *st, const struct run_filter *f, struct run_counts *out,
+		     struct cs_err *err);
+
+/* The longest workflow, branch and event names (in characters) among the
+ * runs matching f: a list sizes its columns with them. */
+struct run_widths {
+	int workflow, branch, event;
+};
+int store_run_widths(struct store *st, const struct run_filter *f, struct run_widths *out,
+		     struct cs_err *err);
+
+/* Find a run by "ID" or "ID:ATTEMPT" (no attempt: the latest one), also by
+ * row id when spec is "#ROWID". Fills *out. */
+int store_find_run(struct store *st, const char *spec, struct run *out, struct cs_err *err);
+/* Jobs of a run in jobs.json order, with their steps. *jobs is allocated. */
+int store_jobs(struct store *st, int64_t run_row_id, struct job **jobs, int *n,
+	       struct cs_err *err);
+void store_jobs_free(struct job *jobs, int n);
+/* Steps of one job (jobs.id), by number. */
+int store_steps(struct store *st, int64_t job_row_id, struct step **steps, int *n,
+		struct cs_err *err);
+void store_steps_free(struct step *steps, int n);
+/* Where a job is now, by what identifies it across re-imports (which give
+ * the run and its jobs new row ids): repo slug, run id, attempt, job id.
+ * Fills *run_row_id and *job_row_id (both 0 when the job is gone). */
+int store_locate_job(struct store *st, const char *repo, int64_t run_provider_id, int attempt,
+		     int64_t job_provider_id, int64_t *run_row_id, int64_t *job_row_id,
+		     struct cs_err *err);
+/* Find a job of a run by provider id or exact name (then unique prefix). */
+int store_find_job(struct job *jobs, int n, const char *spec, struct cs_err *err);
+
+struct finding {
+	int64_t job_id;
+	int step_number;   /* 0 when unknown */
+	int64_t line, end_line;
+	char *severity;
+	char *message;
+};
+int store_findings(struct store *st, int64_t job_row_id, struct finding **out, int *n,
+		   struct cs_err *err);
+void store_findings_free(struct finding *f, int n);
+
+struct log_group {
+	int64_t first_line, last_line;
+	int depth;
+	char *title;
+};
+int store_log_groups(struct store *st, int64_t log_id, struct log_group **out, int *n,
+		     struct cs_err *err);
+void store_log_groups_free(struct log_group *g, int n);
+
+/* Every stored log, for search: cb gets run, job and log ids. */
+struct log_ref {
+	int64_t run_row_id;
+	int64_t run_provider_id;
+	int attempt;
+	const char *workflow;
+	int64_t job_row_id;
+	int64_t job_provider_id;
+	const char *job_name;
+	int64_t log_id;
+};
+typedef int (*log_ref_cb)(void *ctx, const struct log_ref *ref);
+int store_logs(struct store *st, log_ref_cb cb, void *ctx, struct cs_err *err);
+
+/* Artifacts, tests and metrics of a run, for `show`. */
+struct run_summary {
+	int n_artifacts, n_artifact_files;
+	int tests_passed, tests_failed, tests_error, tests_skipped, tests_flaky;
+	int n_series;
+};
+int store_run_summary(struct store *st, int64_t run_row_id, struct run_summary *out,
+		      struct cs_err *err);
+
+#endif

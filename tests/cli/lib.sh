@@ -1,0 +1,129 @@
+# lib.sh - helpers for the CLI tests, sourced by tests/cli/*.sh.
+#
+# tests/run.sh runs each script in a fresh folder with CISCOPE (the binary),
+# FIXTURES (tests/fixtures, absolute), TMPDIR, CISCOPE_TIME_NOW, LC_ALL and
+# NO_COLOR set. A script prints "ok NAME" or "FAIL NAME: reason" per check
+# and exits non-zero when any check failed.
+#
+#   run ARGS...              ciscope --db "$DB" ARGS: stdout in $OUT, stderr
+#                            in $ERR, exit status in $rc
+#   check_exit NAME N        the last run exited with N
+#   check_eq NAME GOT WANT
+#   check_has NAME FILE TEXT FILE contains TEXT (a fixed string)
+#   check_golden NAME FILE   FILE equals tests/cli/expected/NAME; with
+#                            UPDATE_GOLDEN=1 the expected file is rewritten
+#   finish                   exit status of the script
+#
+# Golden files must not depend on the machine: paths in outputs are relative
+# (the scripts work in their own folder) or replaced with sed, and the time
+# is frozen by CISCOPE_TIME_NOW.
+
+: "${CISCOPE:?set CISCOPE to the ciscope binary}"
+: "${FIXTURES:?set FIXTURES to tests/fixtures}"
+: "${CISCOPE_TIME_NOW:=2026-11-21T12:00:00Z}"
+export CISCOPE_TIME_NOW
+NO_COLOR=1
+export NO_COLOR
+unset CISCOPE_DB
+
+CLI_DIR=$(cd "$(dirname "$0")" && pwd)
+EXPECTED="$CLI_DIR/expected"
+NAME=$(basename "$0" .sh)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ciscope-cli-$NAME.XXXXXX") || exit 2
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 2
+OUT="$WORK/stdout"
+ERR="$WORK/stderr"
+DB=index.db
+n_fail=0
+
+HUB="$FIXTURES/hub4j-github-api/src/test/resources/org/kohsuke/github/GHWorkflowRunTest/wiremock"
+PYTORCH="$FIXTURES/pytorch-test-infra/aws/lambda/log-classifier/fixtures"
+
+ok() { echo "ok $1"; }
+fail() {
+	echo "FAIL $1: $2"
+	n_fail=$((n_fail + 1))
+}
+
+run() {
+	"$CISCOPE" --db "$DB" "$@" >"$OUT" 2>"$ERR"
+	rc=$?
+}
+
+check_exit() {
+	if [ "$rc" -eq "$2" ]; then
+		ok "$1"
+	else
+		fail "$1" "exit $rc, expected $2; stderr: $(head -c 300 "$ERR")"
+	fi
+}
+
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "got '$2', expected '$3'"
+	fi
+}
+
+check_has() {
+	if grep -qF -- "$3" "$2"; then
+		ok "$1"
+	else
+		fail "$1" "'$3' not in: $(head -c 300 "$2")"
+	fi
+}
+
+check_golden() {
+	want="$EXPECTED/$1"
+	if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
+		mkdir -p "$EXPECTED"
+		cp "$2" "$want"
+		ok "$1 (golden rewritten)"
+		return
+	fi
+	if [ ! -f "$want" ]; then
+		fail "$1" "no golden file $want (UPDATE_GOLDEN=1 writes it)"
+	elif cmp -s "$2" "$want"; then
+		ok "$1"
+	else
+		fail "$1" "differs from expected/$1:"
+		diff -u "$want" "$2" | head -n 40 | sed 's/^/    /'
+	fi
+}
+
+# stderr of an import, with the elapsed time taken out
+import_summary() {
+	sed 's/ in [0-9][0-9.]*s/ in Ns/' "$ERR"
+}
+
+# make_run_folders: runs/hub4j (run 719643947 as recorded: two successful
+# jobs with their logs) and runs/hub4j-failed (the same run under id
+# 719643948 on branch fix/parser, its job1 and that job's step 2 failed).
+make_run_folders() {
+	mkdir -p runs/hub4j/logs runs/hub4j-failed/logs
+	cp "$FIXTURES/runs/hub4j-719643947/run.json" runs/hub4j/run.json
+	cp "$HUB/testJobs/__files/11-r_h_g_actions_runs_719643947_jobs.json" runs/hub4j/jobs.json
+	cp "$HUB/testJobs_actions-user-content/__files/1-u_a_p_1_runs_139_signedlogcontent_5.txt" \
+		runs/hub4j/logs/2270858630.txt
+	cp "$HUB/testJobs_actions-user-content/__files/2-u_a_p_1_runs_139_signedlogcontent_4.txt" \
+		runs/hub4j/logs/2270858576.txt
+	cp runs/hub4j/logs/* runs/hub4j-failed/logs/
+	sed -e '2s/719643947/719643948/' -e '5s/"main"/"fix\/parser"/' \
+		-e '7s/15/16/' -e '10s/"success"/"failure"/' \
+		runs/hub4j/run.json >runs/hub4j-failed/run.json
+	# job1's conclusion (line 61) and its step 2's (line 77)
+	sed -e '61s/"success"/"failure"/' -e '77s/"success"/"failure"/' \
+		runs/hub4j/jobs.json >runs/hub4j-failed/jobs.json
+	if [ "$(grep -c '"failure"' runs/hub4j-failed/jobs.json)" != 2 ] ||
+		[ "$(grep -c '"failure"' runs/hub4j-failed/run.json)" != 1 ] ||
+		[ "$(grep -c 719643948 runs/hub4j-failed/run.json)" = 0 ]; then
+		fail make_run_folders "the hub4j fixture changed: the sed line numbers no longer fit"
+	fi
+}
+
+finish() {
+	[ "$n_fail" -eq 0 ]
+	exit $?
+}

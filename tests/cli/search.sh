@@ -1,0 +1,77 @@
+#!/bin/sh
+# search.sh - `ciscope search`: text and --json hits, regex, case, --limit,
+# no match (exit 3), bad queries (exit 2).
+. "$(dirname "$0")/lib.sh"
+
+make_run_folders
+cp "$PYTORCH/error_log1.txt" build.log
+# a log whose literal is split by an escape sequence
+printf '2024-05-01T10:48:36.8101331Z first\n2024-05-01T10:48:36.8101331Z an err\033[0mor split by a reset\n' >split.log
+run import --quiet runs build.log split.log
+check_exit search-setup 0
+
+run search 'Hello from job'
+check_exit search-exit 0
+check_golden search.txt "$OUT"
+run search --json 'Hello from job2'
+check_golden search.json "$OUT"
+run search -E 'exit code [0-9]+\.$'
+check_exit search-regex-exit 0
+sed 's/^[0-9]*\//RUN\//' "$OUT" >regex.txt
+check_golden search-regex.txt regex.txt
+run search --regex --json 'orphan (process|processes)$'
+check_eq search-regex-json-hits "$(wc -l <"$OUT" | tr -d ' ')" 5
+
+# the literal split by "\e[0m" is found, and shown without the escape
+run search 'error split'
+check_exit search-split-exit 0
+check_has search-split "$OUT" "/split:2	Set up job	an error split by a reset"
+
+# smart case
+run search 'hello from job1'
+check_eq search-smart-case "$(wc -l <"$OUT" | tr -d ' ')" 6
+run search 'hello from Job1'
+check_exit search-case-sensitive 3
+run search --ignore-case 'hello from Job1'
+check_eq search-ignore-case "$(wc -l <"$OUT" | tr -d ' ')" 6
+run search --case-sensitive 'hello from job1'
+check_exit search-force-case 3
+
+# --limit
+run search --limit 2 'Hello from job'
+check_exit search-limit-exit 0
+check_eq search-limit-lines "$(wc -l <"$OUT" | tr -d ' ')" 2
+check_has search-limit-note "$ERR" "stopped after 2 matches"
+run search --limit 0 'e'
+check_exit search-limit-0 0
+check_eq search-limit-0-all "$(wc -l <"$OUT" | tr -d ' ')" "$("$CISCOPE" --db "$DB" search --limit 1000000 e 2>/dev/null | wc -l | tr -d ' ')"
+
+# no match: exit 3, nothing printed
+run search 'no such text in any log'
+check_exit search-no-match 3
+check_eq search-no-match-out "$(wc -c <"$OUT" | tr -d ' ')" 0
+run search --json 'no such text in any log'
+check_exit search-no-match-json 3
+
+# bad queries and usage
+run search -E '(unclosed'
+check_exit search-bad-regex 2
+check_has search-bad-regex-msg "$ERR" "bad regular expression '(unclosed'"
+run search ''
+check_exit search-empty 2
+run search
+check_exit search-no-arg 2
+run search a b
+check_exit search-two-args 2
+run search --limit -1 x
+check_exit search-bad-limit 2
+run search --help
+check_exit search-help-exit 0
+check_golden help-search.txt "$OUT"
+
+# an index that does not exist
+DB=missing.db
+run search x
+check_exit search-no-index 1
+
+finish

@@ -1,0 +1,71 @@
+#!/bin/sh
+# show.sh - `ciscope show`: a run's jobs and steps as text and --json, an
+# earlier attempt, an ad-hoc log, unknown runs; the global help.
+. "$(dirname "$0")/lib.sh"
+
+make_run_folders
+cp "$PYTORCH/error_log1.txt" build.log
+run import --quiet runs build.log
+check_exit show-setup 0
+
+run show 719643947
+check_exit show-exit 0
+check_golden show.txt "$OUT"
+run show --json 719643947
+check_exit show-json-exit 0
+check_golden show.json "$OUT"
+run show 719643948
+check_golden show-failed.txt "$OUT"
+run show --json 719643948:1
+check_golden show-failed.json "$OUT"
+run show '#1'
+check_exit show-rowid 0
+check_has show-rowid-run "$OUT" "run 719643947"
+
+# the ad-hoc log: a failed run with one job, findings and synthetic steps
+id=$("$CISCOPE" --db "$DB" runs --json | grep -o '"id":[0-9]*,"attempt":1,"run_number":0' | head -n 1 | sed 's/"id":\([0-9]*\),.*/\1/')
+run show --json "$id"
+check_exit show-adhoc-exit 0
+check_has show-adhoc-failure "$OUT" '"conclusion":"failure"'
+check_has show-adhoc-finding "$OUT" '{"line":3194,"step":32,"severity":"error","message":"Process completed with exit code 1."}'
+check_has show-adhoc-finding2 "$OUT" '{"line":4047,"step":42,"severity":"error","message":"Process completed with exit code 1."}'
+check_has show-adhoc-lines "$OUT" '"log":{"state":"stored","lines":4768,"bytes":395271}'
+run show "$id"
+check_has show-adhoc-text "$OUT" "build (1)  failure"
+check_has show-adhoc-errors "$OUT" "log 4768 lines  2 errors"
+
+# unknown runs and attempts: exit 4; not run ids: exit 2
+run show 12345
+check_exit show-unknown 4
+check_has show-unknown-msg "$ERR" "no run 12345 in the index"
+run show 719643947:2
+check_exit show-unknown-attempt 4
+check_has show-unknown-attempt-msg "$ERR" "no run 719643947 attempt 2"
+run show abc
+check_exit show-not-an-id 2
+run show
+check_exit show-no-arg 2
+run show 1 2
+check_exit show-two-args 2
+run show --help
+check_exit show-help-exit 0
+check_golden help-show.txt "$OUT"
+
+# the global help and unknown commands or options
+run --help
+check_exit help-exit 0
+check_golden help.txt "$OUT"
+run help log
+check_exit help-log-exit 0
+check_golden help-log.txt "$OUT"
+run frobnicate
+check_exit unknown-command 2
+check_has unknown-command-msg "$ERR" "'frobnicate' is not a ciscope command"
+"$CISCOPE" --frobnicate >"$OUT" 2>"$ERR"
+rc=$?
+check_exit unknown-global-option 2
+"$CISCOPE" --db >"$OUT" 2>"$ERR"
+rc=$?
+check_exit db-without-path 2
+
+finish

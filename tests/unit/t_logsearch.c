@@ -1,0 +1,234 @@
+/* t_logsearch.c - the resumable search across logs gives exactly the hits of
+ * search_logs(), in the same order, whatever the slice size; stops from the
+ * callback resume after the hit; logs deleted mid-search are passed over.
+ * The logs are real CI logs from the fixtures (pytorch, CiDiff, hub4j),
+ * imported as ad-hoc runs. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/import.h"
+#include "core/logsearch.h"
+#include "core/store.h"
+#include "test.h"
+
+static const char *const fixture_logs[] = {
+	"pytorch-test-infra/aws/lambda/log-classifier/fixtures/error_log1.txt",
+	"pytorch-test-infra/aws/lambda/log-classifier/fixtures/error_log_multiple_matches.txt",
+	"cidiff/data/breakages_dump/Quick Checks_/run118/fail.log",
+	"cidiff/data/breakages/astor_1260/fail.log",
+	"hub4j-github-api/src/test/resources/org/kohsuke/github/GHWorkflowRunTest/wiremock/"
+	"testJobs_actions-user-content/__files/1-u_a_p_1_runs_139_signedlogcontent_5.txt",
+};
+
+static struct store *imported(const char *name)
+{
+	struct cs_err err;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.db", t_tmpdir(), name);
+	remove(path);
+	struct store *st = store_open(path, STORE_RW, &err);
+	if (!st) {
+		fprintf(stderr, "%s\n", err.msg);
+		exit(2);
+	}
+	struct importer *im = importer_new(st, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(fixture_logs); i++)
+		CHECK_OK(import_path(im, t_fixture(fixture_logs[i]), &err));
+	importer_free(im);
+	return st;
+}
+
+struct hit {
+	int64_t log_id, run_row_id, job_row_id, run_id;
+	uint64_t line;
+	int step;
+	size_t a, b;
+	char *text;
+};
+
+struct hits {
+	struct hit *v;
+	size_t n, alloc;
+	long stop_every; /* stop the step after every k-th hit (0: never) */
+};
+
+static int record(void *ctx, const struct search_hit *h)
+{
+	struct hits *hs = ctx;
+	XGROW(hs->v, hs->alloc, hs->n + 1);
+	struct hit *d = &hs->v[hs->n++];
+	d->log_id = h->ref->log_id;
+	d->run_row_id = h->ref->run_row_id;
+	d->job_row_id = h->ref->job_row_id;
+	d->run_id = h->ref->run_provider_id;
+	d->line = h->line;
+	d->step = h->step_number;
+	d->a = h->match_start;
+	d->b = h->match_end;
+	d->text = xstrndup(h->text, h->text_len);
+	CHECK(h->ref->job_name != NULL);
+	return hs->stop_every && hs->n % (size_t)hs->stop_every == 0 ? 1 : 0;
+}
+
+static void hits_free(struct hits *hs)
+{
+	for (size_t i = 0; i < hs->n; i++)
+		free(hs->v[i].text);
+	free(hs->v);
+	memset(hs, 0, sizeof(*hs));
+}
+
+static void by_slices(struct store *st, struct matcher *m, uint64_t budget, long stop_every,
+		      struct hits *out)
+{
+	struct cs_err err;
+	err_clear(&err);
+	struct logsearch *ls = logsearch_new(st, m, &err);
+	CHECK(ls != NULL);
+	if (!ls)
+		return;
+	out->stop_every = stop_every;
+	int rc, guard = 0;
+	uint64_t last_done = 0;
+	while ((rc = logsearch_step(ls, budget, record, out, &err)) == 1 && guard++ < 1000000) {
+		struct logsearch_progress p;
+		logsearch_progress(ls, &p);
+		CHECK(p.bytes_done >= last_done);
+		CHECK(p.bytes_done <= p.bytes_total);
+		CHECK_INT(p.hits, out->n);
+		last_done = p.bytes_done;
+	}
+	CHECK_INT(rc, 0);
+	struct logsearch_progress p;
+	logsearch_progress(ls, &p);
+	CHECK_INT(p.logs_done, p.logs_total);
+	CHECK(p.bytes_done == p.bytes_total);
+	/* a finished search stays finished */
+	CHECK_INT(logsearch_step(ls, budget, record, out, &err), 0);
+	logsearch_free(ls);
+}
+
+static void compare(struct store *st, const char *q, int flags)
+{
+	struct cs_err err;
+	struct matcher *m = matcher_new(q, flags, &err);
+	CHECK(m != NULL);
+	struct hits want = {0};
+	long n = 0;
+	CHECK_OK(search_logs(st, m, 0, record, &want, &n, NULL, &err));
+	CHECK_INT(n, want.n);
+	uint64_t budgets[] = {1, 13, 500, 100000};
+	long stops[] = {0, 1, 3};
+	for (size_t b = 0; b < ARRAY_SIZE(budgets); b++) {
+		for (size_t s = 0; s < ARRAY_SIZE(stops); s++) {
+			struct hits got = {0};
+			by_slices(st, m, budgets[b], stops[s], &got);
+			CHECK_INT(got.n, want.n);
+			for (size_t i = 0; i < got.n && i < want.n; i++) {
+				const struct hit *x = &got.v[i], *y = &want.v[i];
+				if (x->log_id != y->log_id || x->line != y->line || x->a != y->a ||
+				    x->b != y->b || x->step != y->step || x->run_row_id != y->run_row_id ||
+				    strcmp(x->text, y->text)) {
+					t_fail(__FILE__, __LINE__,
+					       "'%s' budget %llu stop %ld: hit %zu differs (line %llu vs %llu)",
+					       q, (unsigned long long)budgets[b], stops[s], i,
+					       (unsigned long long)x->line, (unsigned long long)y->line);
+					break;
+				}
+			}
+			hits_free(&got);
+		}
+	}
+	hits_free(&want);
+	matcher_free(m);
+}
+
+TEST(logsearch_same_as_search_logs)
+{
+	struct store *st = imported("same");
+	compare(st, "error", 0);
+	compare(st, "Error", 0);
+	compare(st, "e", 0); /* a hit on most lines */
+	compare(st, "^\\s*at [a-z.]+\\(", MATCH_REGEX);
+	compare(st, "no such text anywhere", 0);
+	store_close(st);
+}
+
+TEST(logsearch_run_ids)
+{
+	struct store *st = imported("ids");
+	struct cs_err err;
+	struct matcher *m = matcher_new("error", 0, &err);
+	struct hits got = {0};
+	by_slices(st, m, 100, 0, &got);
+	CHECK(got.n > 0);
+	for (size_t i = 0; i < got.n; i++) {
+		/* the run row id is the job's run */
+		char sql[128];
+		snprintf(sql, sizeof(sql), "SELECT run_id FROM jobs WHERE id = %lld",
+			 (long long)got.v[i].job_row_id);
+		sqlite3_stmt *s;
+		CHECK_INT(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), SQLITE_OK);
+		CHECK_INT(sqlite3_step(s), SQLITE_ROW);
+		CHECK_INT(sqlite3_column_int64(s, 0), got.v[i].run_row_id);
+		sqlite3_finalize(s);
+	}
+	hits_free(&got);
+	matcher_free(m);
+	store_close(st);
+}
+
+/* A run re-imported (deleted) while the search is between steps: its logs
+ * are passed over; the others are still searched. */
+TEST(logsearch_log_deleted_midway)
+{
+	struct store *st = imported("deleted");
+	struct cs_err err;
+	struct matcher *m = matcher_new("e", 0, &err);
+	struct hits all = {0}, got = {0};
+	by_slices(st, m, 1000000, 0, &all);
+	CHECK(all.n > 0);
+	int64_t victim = all.v[all.n - 1].run_row_id; /* the oldest run with a hit */
+	size_t victim_hits = 0;
+	for (size_t i = 0; i < all.n; i++)
+		victim_hits += all.v[i].run_row_id == victim;
+
+	struct logsearch *ls = logsearch_new(st, m, &err);
+	CHECK_INT(logsearch_step(ls, 1, record, &got, &err), 1);
+	char sql[128];
+	snprintf(sql, sizeof(sql), "DELETE FROM runs WHERE id = %lld", (long long)victim);
+	CHECK_INT(sqlite3_exec(st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	int rc;
+	while ((rc = logsearch_step(ls, 50, record, &got, &err)) == 1)
+		;
+	CHECK_INT(rc, 0);
+	CHECK_INT(got.n, all.n - victim_hits);
+	logsearch_free(ls);
+	hits_free(&all);
+	hits_free(&got);
+	matcher_free(m);
+	store_close(st);
+}
+
+TEST(logsearch_empty_store)
+{
+	struct cs_err err;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/empty.db", t_tmpdir());
+	remove(path);
+	struct store *st = store_open(path, STORE_RW, &err);
+	struct matcher *m = matcher_new("x", 0, &err);
+	struct logsearch *ls = logsearch_new(st, m, &err);
+	CHECK(ls != NULL);
+	struct hits got = {0};
+	CHECK_INT(logsearch_step(ls, 10, record, &got, &err), 0);
+	struct logsearch_progress p;
+	logsearch_progress(ls, &p);
+	CHECK_INT(p.logs_total, 0);
+	CHECK_INT(p.bytes_total, 0);
+	logsearch_free(ls);
+	logsearch_free(NULL);
+	matcher_free(m);
+	store_close(st);
+}

@@ -1,0 +1,952 @@
+/* t_logstore.c - chunked, compressed log storage: byte-exact round trips, line
+ * lookups against an independent splitter, chunk boundaries, corruption. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/logstore.h"
+#include "test.h"
+
+extern const char schema_sql[];
+
+#define C LOG_CHUNK_RAW
+
+/* --- database --------------------------------------------------------------- */
+static sqlite3 *open_db(void)
+{
+	static int n;
+	char path[4200];
+	sqlite3 *db = NULL;
+	snprintf(path, sizeof(path), "%s/logstore-%d.db", t_tmpdir(), ++n);
+	if (sqlite3_open(path, &db) != SQLITE_OK) {
+		t_fail(__FILE__, __LINE__, "cannot open %s", path);
+		exit(2);
+	}
+	char *msg = NULL;
+	if (sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db,
+			 "INSERT INTO repos (id, slug) VALUES (1, 'o/r');"
+			 "INSERT INTO runs (id, repo_id, provider_id, imported_at) VALUES (1, 1, 1, 0);",
+			 NULL, NULL, &msg) != SQLITE_OK) {
+		t_fail(__FILE__, __LINE__, "schema: %s", msg);
+		exit(2);
+	}
+	return db;
+}
+
+static void exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		t_fail(__FILE__, __LINE__, "%s: %s", sql, msg);
+		sqlite3_free(msg);
+	}
+}
+
+static int64_t query_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -12345;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		t_fail(__FILE__, __LINE__, "%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int64_t new_job(sqlite3 *db)
+{
+	static int n;
+	char sql[200];
+	n++;
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO jobs (run_id, provider_id, name, ordinal) VALUES (1, %d, 'job %d', %d)",
+		 n, n, n);
+	exec(db, sql);
+	return sqlite3_last_insert_rowid(db);
+}
+
+/* Store data in pieces of `piece` bytes (0 = one write); returns the log id. */
+static int64_t store_cb(sqlite3 *db, const void *data, size_t n, size_t piece, split_cb cb,
+			void *ctx)
+{
+	struct cs_err err;
+	int64_t job = new_job(db);
+	exec(db, "BEGIN");
+	struct logw *w = logw_begin(db, job, cb, ctx, &err);
+	CHECK(w != NULL);
+	if (!w) {
+		t_fail(__FILE__, __LINE__, "logw_begin: %s", err.msg);
+		exec(db, "ROLLBACK");
+		return -1;
+	}
+	const char *p = data;
+	if (!piece)
+		piece = n ? n : 1;
+	for (size_t at = 0; at < n; at += piece)
+		CHECK_OK(logw_write(w, p + at, MIN(piece, n - at), &err));
+	int64_t id = logw_finish(w, &err);
+	if (id < 0)
+		t_fail(__FILE__, __LINE__, "logw_finish: %s", err.msg);
+	logw_free(w);
+	exec(db, "COMMIT");
+	return id;
+}
+
+static int64_t store(sqlite3 *db, const void *data, size_t n, size_t piece)
+{
+	return store_cb(db, data, n, piece, NULL, NULL);
+}
+
+/* --- the reference ------------------------------------------------------------- */
+struct nline {
+	size_t off, len, tl;
+};
+
+/* Line spans by the rules (LF, CRLF, lone CR; last line may be unterminated),
+ * written independently of the splitter. */
+static struct nline *naive_lines(const char *s, size_t n, size_t *count)
+{
+	struct nline *v = NULL;
+	size_t alloc = 0, k = 0, start = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t tl = 0;
+		if (s[i] == '\n')
+			tl = 1;
+		else if (s[i] == '\r')
+			tl = (i + 1 < n && s[i + 1] == '\n') ? 2 : 1;
+		if (!tl)
+			continue;
+		XGROW(v, alloc, k + 1);
+		v[k++] = (struct nline){start, i - start, tl};
+		i += tl - 1;
+		start = i + 1;
+	}
+	if (start < n) {
+		XGROW(v, alloc, k + 1);
+		v[k++] = (struct nline){start, n - start, 0};
+	}
+	*count = k;
+	return v;
+}
+
+static char *capture(struct logr *r, uint64_t first, uint64_t last, bool all, size_t *len,
+		     int *rc)
+{
+	struct cs_err err;
+	char *mem = NULL;
+	FILE *f = open_memstream(&mem, len);
+	*rc = all ? logr_write_all(r, f, &err) : logr_write_lines(r, first, last, f, &err);
+	if (*rc < 0)
+		t_fail(__FILE__, __LINE__, "write: %s", err.msg);
+	fclose(f);
+	return mem;
+}
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+static uint32_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+static int check_line(struct logr *r, const char *s, const struct nline *nl, uint64_t n,
+		      size_t max, struct buf *b)
+{
+	struct cs_err err;
+	bool trunc = true;
+	uint64_t off = 99, len = 99;
+	const struct nline *x = &nl[n - 1];
+	if (logr_line(r, n, max, b, &trunc, &err) < 0) {
+		t_fail(__FILE__, __LINE__, "line %llu: %s", (unsigned long long)n, err.msg);
+		return 0;
+	}
+	size_t want = max && x->len > max ? max : x->len;
+	if (b->len != want || memcmp(b->data ? b->data : "", s + x->off, want) != 0 ||
+	    trunc != (want < x->len)) {
+		t_fail(__FILE__, __LINE__, "line %llu: got %zu bytes, want %zu (max %zu)",
+		       (unsigned long long)n, b->len, want, max);
+		return 0;
+	}
+	if (logr_line_span(r, n, &off, &len, &err) < 0 || off != x->off || len != x->len) {
+		t_fail(__FILE__, __LINE__, "span of line %llu: %llu+%llu, want %zu+%zu",
+		       (unsigned long long)n, (unsigned long long)off, (unsigned long long)len,
+		       x->off, x->len);
+		return 0;
+	}
+	return 1;
+}
+
+/* Everything a reader can say about s, checked against the reference. */
+static void verify(sqlite3 *db, int64_t id, const char *s, size_t n, bool every_line)
+{
+	struct cs_err err;
+	size_t count;
+	struct nline *nl = naive_lines(s, n, &count);
+	struct logr *r = logr_open(db, id, &err);
+	CHECK(r != NULL);
+	if (!r) {
+		t_fail(__FILE__, __LINE__, "logr_open: %s", err.msg);
+		free(nl);
+		return;
+	}
+	CHECK_INT(logr_line_count(r), count);
+	CHECK_INT(logr_raw_size(r), n);
+	size_t got_n;
+	int rc;
+	char *got = capture(r, 0, 0, true, &got_n, &rc);
+	CHECK_INT(got_n, n);
+	CHECK(got_n == n && memcmp(got, s, n) == 0);
+	free(got);
+	if (count) {
+		got = capture(r, 1, count, false, &got_n, &rc);
+		CHECK(got_n == n && memcmp(got, s, n) == 0);
+		free(got);
+	}
+	struct buf b = BUF_INIT;
+	if (every_line) {
+		for (uint64_t i = 1; i <= count; i++)
+			if (!check_line(r, s, nl, i, 0, &b))
+				break;
+		/* backwards too: a different cache pattern */
+		for (uint64_t i = count; i >= 1; i--)
+			if (!check_line(r, s, nl, i, 3, &b))
+				break;
+	}
+	CHECK(logr_line(r, count + 1, 0, &b, NULL, &err) < 0);
+	CHECK(logr_line(r, 0, 0, &b, NULL, &err) < 0);
+	CHECK_INT(err.code, CS_EINVAL);
+	buf_release(&b);
+	logr_close(r);
+	free(nl);
+}
+
+static void roundtrip(sqlite3 *db, const char *s, size_t n)
+{
+	static const size_t pieces[] = {0, 1, 2, 3, 1000};
+	for (size_t i = 0; i < ARRAY_SIZE(pieces); i++) {
+		int64_t id = store(db, s, n, pieces[i]);
+		if (id < 0)
+			return;
+		verify(db, id, s, n, true);
+	}
+}
+
+#define RT(db, lit) roundtrip(db, lit, sizeof(lit) - 1)
+
+static int noop_cb(void *ctx, const struct split_line *l)
+{
+	return 0;
+}
+
+/* --- small logs ----------------------------------------------------------------- */
+TEST(roundtrip_small)
+{
+	sqlite3 *db = open_db();
+	RT(db, "");
+	RT(db, "a");
+	RT(db, "a\n");
+	RT(db, "\n");
+	RT(db, "\n\n\n");
+	RT(db, "\r");
+	RT(db, "\r\r\n\r");
+	RT(db, "one\r\ntwo\r\nthree\r\n");
+	RT(db, "progress 1%\rprogress 50%\rprogress 100%\ndone");
+	RT(db, "no newline at the end");
+	RT(db, "mixed\nends\r\nhere\rand\n\rthere\r\n\n");
+	RT(db, "\xEF\xBB\xBF" "2024-05-01T10:48:36.8101331Z start\n");
+	RT(db, "line 1\n\xEF\xBB\xBF" "2024-05-01T10:48:36.8101331Z \n\xEF\xBB\xBFmid\xEF\xBB\xBF\n");
+	RT(db, "nul\0inside\n\0\n\0");
+	RT(db, "bad utf-8 \xff\xfe\xc3\x28 \xed\xa0\x80 \xf4\x90\x80\x80\n\xc3");
+	RT(db, "\x1b[36;1mcolour\x1b[0m\n\x1b]0;title\x07\r\n\x1b");
+	sqlite3_close(db);
+}
+
+TEST(empty_log)
+{
+	sqlite3 *db = open_db();
+	struct cs_err err;
+	int64_t id = store(db, "", 0, 0);
+	char sql[200];
+	snprintf(sql, sizeof(sql), "SELECT raw_size + line_count + chunk_count FROM logs WHERE id=%lld",
+		 (long long)id);
+	CHECK_INT(query_int(db, sql), 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM log_chunks WHERE log_id=%lld", (long long)id);
+	CHECK_INT(query_int(db, sql), 0);
+	struct logr *r = logr_open(db, id, &err);
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_INT(logr_line_count(r), 0);
+		struct buf b = BUF_INIT;
+		CHECK(logr_line(r, 1, 0, &b, NULL, &err) < 0);
+		CHECK(strstr(err.msg, "out of range") != NULL);
+		CHECK_OK(logr_read(r, 0, 0, &b, &err));
+		CHECK(logr_read(r, 0, 1, &b, &err) < 0);
+		size_t n;
+		int rc;
+		char *got = capture(r, 1, 0, false, &n, &rc);
+		CHECK_INT(rc, 0);
+		CHECK_INT(n, 0);
+		free(got);
+		CHECK_INT(logr_scan(r, 1, 0, noop_cb, NULL, &err), 0);
+		CHECK(logr_scan(r, 1, 1, noop_cb, NULL, &err) < 0);
+		buf_release(&b);
+		logr_close(r);
+	}
+	sqlite3_close(db);
+}
+
+/* --- line callback ---------------------------------------------------------------- */
+struct cb_rec {
+	uint64_t n, off_sum, len_sum, stop_at;
+	uint64_t last_lineno;
+	bool bad;
+	struct cs_err *err;
+};
+
+static int rec_line(void *ctx, const struct split_line *l)
+{
+	struct cb_rec *c = ctx;
+	c->n++;
+	if (l->lineno != c->last_lineno + 1)
+		c->bad = true;
+	c->last_lineno = l->lineno;
+	c->off_sum += l->off;
+	c->len_sum += l->len;
+	if (c->stop_at && l->lineno == c->stop_at) {
+		if (c->err)
+			err_set(c->err, CS_EINVAL, "handler says no at line %llu",
+				(unsigned long long)l->lineno);
+		return 5;
+	}
+	return 0;
+}
+
+TEST(writer_forwards_lines)
+{
+	sqlite3 *db = open_db();
+	static const char s[] = "a\r\nbb\rccc\n\ndddd";
+	struct cb_rec c = {0};
+	int64_t id = store_cb(db, s, sizeof(s) - 1, 1, rec_line, &c);
+	CHECK(id > 0);
+	CHECK_INT(c.n, 5);
+	CHECK(!c.bad);
+	CHECK_INT(c.off_sum, 0 + 3 + 6 + 10 + 11);
+	CHECK_INT(c.len_sum, 1 + 2 + 3 + 0 + 4);
+
+	/* a handler that stops the import */
+	struct cs_err err;
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 2;
+	int64_t job = new_job(db);
+	exec(db, "BEGIN");
+	struct logw *w = logw_begin(db, job, rec_line, &c, &err);
+	CHECK(w != NULL);
+	CHECK(logw_write(w, s, sizeof(s) - 1, &err) < 0);
+	CHECK_INT(err.code, CS_EINTR);
+	CHECK(strstr(err.msg, "line 2") != NULL);
+	CHECK(logw_write(w, "x", 1, &err) < 0); /* stays failed */
+	CHECK(logw_finish(w, &err) < 0);
+	logw_free(w);
+	exec(db, "ROLLBACK");
+
+	/* the handler's own message survives when it shares err */
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 5;
+	c.err = &err;
+	job = new_job(db);
+	exec(db, "BEGIN");
+	w = logw_begin(db, job, rec_line, &c, &err);
+	CHECK_OK(logw_write(w, s, sizeof(s) - 1, &err));
+	CHECK(logw_finish(w, &err) < 0); /* the last line completes at finish */
+	CHECK_STR(err.msg, "handler says no at line 5");
+	logw_free(w);
+	exec(db, "ROLLBACK");
+	sqlite3_close(db);
+}
+
+TEST(writer_errors)
+{
+	sqlite3 *db = open_db();
+	struct cs_err err;
+	/* no such job: the foreign key refuses the logs row */
+	struct logw *w = logw_begin(db, 999999, NULL, NULL, &err);
+	CHECK(w == NULL);
+	CHECK_INT(err.code, CS_EDB);
+	CHECK(strstr(err.msg, "job 999999") != NULL);
+	/* a second log for the same job */
+	int64_t job = new_job(db);
+	w = logw_begin(db, job, NULL, NULL, &err);
+	CHECK(w != NULL);
+	CHECK(logw_finish(w, &err) > 0);
+	CHECK(logw_finish(w, &err) < 0);
+	logw_free(w);
+	w = logw_begin(db, job, NULL, NULL, &err);
+	CHECK(w == NULL);
+	CHECK(strstr(err.msg, "UNIQUE") != NULL);
+	logw_free(NULL);
+	/* chunk inserts failing mid-log (table gone): a clean error */
+	job = new_job(db);
+	w = logw_begin(db, job, NULL, NULL, &err);
+	exec(db, "CREATE TRIGGER no_chunks BEFORE INSERT ON log_chunks BEGIN "
+		 "SELECT RAISE(ABORT, 'disk full, say'); END");
+	char *big = xcalloc(1, C + 10);
+	CHECK(logw_write(w, big, C + 10, &err) < 0);
+	CHECK(strstr(err.msg, "chunk 0") != NULL);
+	CHECK(strstr(err.msg, "disk full, say") != NULL);
+	free(big);
+	logw_free(w);
+	sqlite3_close(db);
+}
+
+/* --- chunk boundaries ---------------------------------------------------------------- */
+static void chunk_row(sqlite3 *db, int64_t id, int seq, int64_t first_line, int64_t n_lines)
+{
+	char sql[200];
+	snprintf(sql, sizeof(sql),
+		 "SELECT first_line * 1000000 + n_lines FROM log_chunks WHERE log_id=%lld AND seq=%d",
+		 (long long)id, seq);
+	int64_t v = query_int(db, sql);
+	if (v != first_line * 1000000 + n_lines)
+		t_fail(__FILE__, __LINE__, "log %lld chunk %d: first_line/n_lines %lld/%lld, want %lld/%lld",
+		       (long long)id, seq, (long long)(v / 1000000), (long long)(v % 1000000),
+		       (long long)first_line, (long long)n_lines);
+}
+
+static char *filled(size_t n, const char *tail, size_t *len)
+{
+	size_t tl = strlen(tail);
+	char *s = xmalloc(n + tl + 1);
+	for (size_t i = 0; i < n; i++)
+		s[i] = (char)('a' + i % 23);
+	memcpy(s + n, tail, tl + 1);
+	*len = n + tl;
+	return s;
+}
+
+TEST(chunk_boundaries)
+{
+	sqlite3 *db = open_db();
+	static const size_t pieces[] = {0, 1, 1024, C - 1, C + 1};
+	static const struct {
+		size_t fill;
+		const char *tail;
+		int64_t rows[3][2]; /* first_line, n_lines per chunk */
+		int nrows;
+	} cases[] = {
+		{C - 1, "\r\nnext\n", {{1, 1}, {2, 1}}, 2},     /* CRLF cut by the chunk end */
+		{C - 1, "\ry\n", {{1, 1}, {2, 1}}, 2},          /* bare CR last in a chunk */
+		{C - 1, "\nz", {{1, 1}, {2, 1}}, 2},            /* line 2 starts a chunk */
+		{C - 1, "\r", {{1, 1}}, 1},                     /* exactly one chunk, CR last */
+		{C - 1, "\n", {{1, 1}}, 1},
+		{C - 2, "\r\n", {{1, 1}}, 1},
+		{C - 2, "\r\n\n", {{1, 1}, {2, 1}}, 2},         /* an empty line alone in chunk 1 */
+		{2 * C + 20, "\nb", {{1, 1}, {2, 0}, {2, 1}}, 3}, /* no line starts in chunk 1 */
+		{C, "", {{1, 1}}, 1},
+	};
+	for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
+		size_t n;
+		char *s = filled(cases[k].fill, cases[k].tail, &n);
+		for (size_t p = 0; p < ARRAY_SIZE(pieces); p++) {
+			int64_t id = store(db, s, n, pieces[p]);
+			char sql[128];
+			snprintf(sql, sizeof(sql), "SELECT count(*) FROM log_chunks WHERE log_id=%lld",
+				 (long long)id);
+			CHECK_INT(query_int(db, sql), cases[k].nrows);
+			for (int c = 0; c < cases[k].nrows; c++)
+				chunk_row(db, id, c, cases[k].rows[c][0], cases[k].rows[c][1]);
+			verify(db, id, s, n, true);
+		}
+		free(s);
+	}
+	sqlite3_close(db);
+}
+
+TEST(line_spanning_chunks)
+{
+	sqlite3 *db = open_db();
+	struct cs_err err;
+	/* short, then a line from C-10 to 2C+10, then short lines */
+	size_t n;
+	char *s = filled(3 * C, "", &n);
+	memcpy(s, "first\r\n", 7);
+	s[C - 11] = '\n';
+	s[2 * C + 10] = '\n';
+	s[2 * C + 20] = '\r';
+	int64_t id = store(db, s, n, 4096);
+	chunk_row(db, id, 1, 4, 0);
+	struct logr *r = logr_open(db, id, &err);
+	/* cold cache, straight to the line after the long one */
+	struct buf b = BUF_INIT;
+	uint64_t off, len;
+	CHECK_OK(logr_line_span(r, 4, &off, &len, &err));
+	CHECK_INT(off, 2 * C + 11);
+	CHECK_INT(len, 9);
+	CHECK_OK(logr_line_span(r, 3, &off, &len, &err));
+	CHECK_INT(off, C - 10);
+	CHECK_INT(len, C + 20);
+	bool trunc;
+	CHECK_OK(logr_line(r, 3, 0, &b, &trunc, &err));
+	CHECK(!trunc && b.len == C + 20 && memcmp(b.data, s + C - 10, b.len) == 0);
+	CHECK_OK(logr_line(r, 3, 20, &b, &trunc, &err));
+	CHECK(trunc && b.len == 20 && memcmp(b.data, s + C - 10, 20) == 0);
+	/* exactly at the length: not truncated */
+	CHECK_OK(logr_line(r, 3, C + 20, &b, &trunc, &err));
+	CHECK(!trunc && b.len == C + 20);
+	buf_release(&b);
+	logr_close(r);
+	verify(db, id, s, n, true);
+	free(s);
+	sqlite3_close(db);
+}
+
+TEST(ten_mb_line)
+{
+	sqlite3 *db = open_db();
+	struct cs_err err;
+	size_t big = 10u << 20, n = 6 + big + 1 + 4;
+	char *s = xmalloc(n);
+	memcpy(s, "hello\n", 6);
+	for (size_t i = 0; i < big; i++)
+		s[6 + i] = (char)(' ' + (i * 7 + i / 4099) % 90);
+	memcpy(s + 6 + big, "\ntail", 5);
+	struct cb_rec c = {0};
+	int64_t id = store_cb(db, s, n, 65536, rec_line, &c);
+	CHECK_INT(c.n, 3);
+	char sql[200];
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM log_chunks WHERE log_id=%lld AND n_lines=0 AND first_line=3",
+		 (long long)id);
+	CHECK(query_int(db, sql) >= 38);
+	struct logr *r = logr_open(db, id, &err);
+	struct buf b = BUF_INIT;
+	bool trunc = true;
+	CHECK_OK(logr_line(r, 3, 0, &b, &trunc, &err));
+	CHECK(b.len == 4 && memcmp(b.data, "tail", 4) == 0 && !trunc);
+	CHECK_OK(logr_line(r, 2, 0, &b, &trunc, &err));
+	CHECK_INT(b.len, big);
+	CHECK(!trunc && b.len == big && memcmp(b.data, s + 6, big) == 0);
+	CHECK_OK(logr_line(r, 2, 4096, &b, &trunc, &err));
+	CHECK(trunc && b.len == 4096 && memcmp(b.data, s + 6, 4096) == 0);
+	CHECK_OK(logr_line(r, 1, 0, &b, &trunc, &err));
+	CHECK(b.len == 5 && memcmp(b.data, "hello", 5) == 0);
+	buf_release(&b);
+	logr_close(r);
+	verify(db, id, s, n, false);
+	free(s);
+	sqlite3_close(db);
+}
+
+/* --- a generated log, random lookups ---------------------------------------------------- */
+static char *gen_log(size_t target, size_t *len)
+{
+	struct buf b = BUF_INIT;
+	static const char *const terms[] = {"\n", "\n", "\n", "\n", "\n", "\n", "\n", "\r\n", "\r\n", "\r"};
+	while (b.len < target) {
+		uint32_t k = rnd() % 1000;
+		size_t l = k < 850 ? rnd() % 120 : k < 980 ? 120 + rnd() % 3000 : k < 998 ? 3000 + rnd() % 40000
+											      : 200000 + rnd() % 500000;
+		if (rnd() % 3 == 0)
+			buf_adds(&b, "2024-05-01T10:48:36.8101331Z ");
+		if (rnd() % 50 == 0)
+			buf_adds(&b, "\xEF\xBB\xBF");
+		buf_reserve(&b, l);
+		for (size_t i = 0; i < l; i++) {
+			char ch = (char)(rnd() % 4 ? 'a' + rnd() % 26 : rnd());
+			if (ch == '\n' || ch == '\r')
+				ch = '\0';
+			b.data[b.len + i] = ch;
+		}
+		b.len += l;
+		buf_adds(&b, terms[rnd() % ARRAY_SIZE(terms)]);
+	}
+	if (rnd() % 2)
+		buf_adds(&b, "unterminated last line");
+	return buf_detach(&b, len);
+}
+
+struct scan_chk {
+	const char *s;
+	const struct nline *nl;
+	uint64_t next, stop_at;
+	bool bad;
+};
+
+static int scan_cb(void *ctx, const struct split_line *l)
+{
+	struct scan_chk *c = ctx;
+	const struct nline *x = &c->nl[l->lineno - 1];
+	if (l->lineno != c->next || l->off != x->off || l->len != x->len ||
+	    l->head_len != MIN(x->len, (size_t)SPLIT_HEAD_MAX) ||
+	    memcmp(l->head, c->s + x->off, l->head_len) != 0 ||
+	    (l->term == TERM_NONE) != (x->tl == 0) || (l->term == TERM_CRLF) != (x->tl == 2)) {
+		if (!c->bad)
+			t_fail(__FILE__, __LINE__, "scan: line %llu differs",
+			       (unsigned long long)l->lineno);
+		c->bad = true;
+	}
+	c->next++;
+	return c->stop_at && l->lineno == c->stop_at ? 9 : 0;
+}
+
+TEST(random_lookups)
+{
+	sqlite3 *db = open_db();
+	struct cs_err err;
+	size_t n, count;
+	char *s = gen_log(7u << 20, &n);
+	struct nline *nl = naive_lines(s, n, &count);
+	/* random piece sizes */
+	int64_t job = new_job(db);
+	exec(db, "BEGIN");
+	struct logw *w = logw_begin(db, job, NULL, NULL, &err);
+	for (size_t at = 0; at < n;) {
+		size_t want = rnd() % 3 ? rnd() % 5000 : rnd() % 700000; /* MIN evaluates twice */
+		size_t piece = MIN(n - at, want);
+		CHECK_OK(logw_write(w, s + at, piece, &err));
+		at += piece;
+	}
+	int64_t id = logw_finish(w, &err);
+	logw_free(w);
+	exec(db, "COMMIT");
+
+	struct logr *r = logr_open(db, id, &err);
+	CHECK_INT(logr_line_count(r), count);
+	struct buf b = BUF_INIT;
+	for (int i = 0; i < 4000 && count; i++) {
+		uint64_t k = 1 + rnd() % count;
+		size_t max = rnd() % 4 == 0 ? rnd() % 300 : 0;
+		if (!check_line(r, s, nl, k, max, &b))
+			break;
+	}
+	/* neighbours: the scrolling pattern */
+	for (uint64_t k = count / 2; k < count && k < count / 2 + 3000; k++)
+		if (!check_line(r, s, nl, k, 200, &b))
+			break;
+	/* raw ranges */
+	for (int i = 0; i < 300; i++) {
+		uint64_t off = rnd() % n;
+		size_t len = rnd() % 600000;
+		len = MIN(len, n - off);
+		buf_reset(&b);
+		CHECK_OK(logr_read(r, off, len, &b, &err));
+		if (b.len != len || memcmp(b.data ? b.data : "", s + off, len) != 0) {
+			t_fail(__FILE__, __LINE__, "logr_read %llu+%zu differs", (unsigned long long)off, len);
+			break;
+		}
+	}
+	CHECK(logr_read(r, n - 1, 2, &b, &err) < 0);
+	CHECK(logr_read(r, UINT64_MAX, 2, &b, &err) < 0);
+	/* line ranges, written and scanned */
+	for (int i = 0; i < 60; i++) {
+		uint64_t a = 1 + rnd() % count, z = a + rnd() % (i < 50 ? 40 : count);
+		if (z > count)
+			z = count;
+		size_t got_n;
+		int rc;
+		char *got = capture(r, a, z, false, &got_n, &rc);
+		size_t want_off = nl[a - 1].off, want_end = nl[z - 1].off + nl[z - 1].len + nl[z - 1].tl;
+		if (got_n != want_end - want_off || memcmp(got, s + want_off, got_n) != 0)
+			t_fail(__FILE__, __LINE__, "write_lines %llu..%llu differs",
+			       (unsigned long long)a, (unsigned long long)z);
+		free(got);
+		struct scan_chk sc = {s, nl, a, 0, false};
+		CHECK_INT(logr_scan(r, a, z, scan_cb, &sc, &err), 0);
+		CHECK_INT(sc.next, z + 1);
+	}
+	struct scan_chk sc = {s, nl, 1, 0, false};
+	CHECK_INT(logr_scan(r, 1, count, scan_cb, &sc, &err), 0);
+	CHECK_INT(sc.next, count + 1);
+	/* the callback stops a scan */
+	sc = (struct scan_chk){s, nl, 10, 20, false};
+	CHECK_INT(logr_scan(r, 10, count, scan_cb, &sc, &err), 9);
+	CHECK_INT(sc.next, 21);
+	/* bad ranges */
+	CHECK(logr_scan(r, 0, 3, scan_cb, &sc, &err) < 0);
+	CHECK(logr_scan(r, 5, 3, scan_cb, &sc, &err) < 0);
+	CHECK(logr_scan(r, 1, count + 1, scan_cb, &sc, &err) < 0);
+	size_t got_n;
+	int rc;
+	free(capture(r, 1, 1, false, &got_n, &rc));
+	FILE *f = fopen("/dev/null", "w");
+	CHECK(logr_write_lines(r, 3, 1, f, &err) < 0);
+	CHECK(logr_write_lines(r, 1, count + 1, f, &err) < 0);
+	fclose(f);
+	buf_release(&b);
+	logr_close(r);
+	verify(db, id, s, n, false);
+	free(nl);
+	free(s);
+	sqlite3_close(db);
+}
+
+/* --- 50 MB in 1 KB pieces: memory must not depend on the log size --------------------- */
+struct gen {
+	uint64_t line, pos, len, term; /* term: 0 LF, 1 CRLF */
+	uint64_t emitted_lines;
+};
+
+static uint64_t hash64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+static void gen_next_line(struct gen *g)
+{
+	g->line++;
+	uint64_t h = hash64(g->line);
+	g->len = h % 97 == 0 ? 20000 + h % 50000 : h % 240;
+	g->term = (h >> 20) % 5 == 0;
+	g->pos = 0;
+}
+
+static void gen_fill(struct gen *g, char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (g->pos < g->len)
+			out[i] = (char)('a' + (g->line + g->pos) % 26);
+		else if (g->term && g->pos == g->len)
+			out[i] = '\r';
+		else
+			out[i] = '\n';
+		if (++g->pos > g->len + g->term)
+			gen_next_line(g);
+	}
+}
+
+TEST(fifty_mb_in_small_pieces)
+{
+	sqlite3 *db = open_db();
+	struct cs_err err;
+	const size_t total = 50u << 20;
+	struct gen g = {0};
+	gen_next_line(&g);
+	int64_t job = new_job(db);
+	exec(db, "BEGIN");
+	struct logw *w = logw_begin(db, job, NULL, NULL, &err);
+	char piece[1024];
+	for (size_t at = 0; at < total; at += sizeof(piece)) {
+		gen_fill(&g, piece, sizeof(piece));
+		if (logw_write(w, piece, sizeof(piece), &err) < 0) {
+			t_fail(__FILE__, __LINE__, "write at %zu: %s", at, err.msg);
+			break;
+		}
+	}
+	int64_t id = logw_finish(w, &err);
+	logw_free(w);
+	exec(db, "COMMIT");
+	/* the generator stops mid-line (or right after a full line) */
+	uint64_t lines = g.pos == 0 ? g.line - 1 : g.line;
+	struct logr *r = logr_open(db, id, &err);
+	CHECK(r != NULL);
+	if (!r) {
+		sqlite3_close(db);
+		return;
+	}
+	CHECK_INT(logr_raw_size(r), total);
+	CHECK_INT(logr_line_count(r), lines);
+	/* sampled lines against the generator's formula */
+	struct buf b = BUF_INIT;
+	for (int i = 0; i < 500; i++) {
+		uint64_t k = 1 + rnd() % (lines - 1);
+		struct gen one = {.line = k - 1};
+		gen_next_line(&one);
+		CHECK_OK(logr_line(r, k, 0, &b, NULL, &err));
+		bool ok = b.len == one.len;
+		for (size_t j = 0; ok && j < b.len; j++)
+			ok = b.data[j] == (char)('a' + (k + j) % 26);
+		if (!ok) {
+			t_fail(__FILE__, __LINE__, "line %llu differs (%zu bytes, want %llu)",
+			       (unsigned long long)k, b.len, (unsigned long long)one.len);
+			break;
+		}
+	}
+	/* the whole log back, compared piecewise with the generator */
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/fifty.log", t_tmpdir());
+	FILE *f = fopen(path, "w+b");
+	CHECK_OK(logr_write_all(r, f, &err));
+	rewind(f);
+	memset(&g, 0, sizeof(g));
+	gen_next_line(&g);
+	char want[1024];
+	size_t got_total = 0, got;
+	while ((got = fread(piece, 1, sizeof(piece), f)) > 0) {
+		gen_fill(&g, want, got);
+		if (memcmp(piece, want, got) != 0) {
+			t_fail(__FILE__, __LINE__, "raw bytes differ near %zu", got_total);
+			break;
+		}
+		got_total += got;
+	}
+	CHECK_INT(got_total, total);
+	fclose(f);
+	remove(path);
+	buf_release(&b);
+	logr_close(r);
+	sqlite3_close(db);
+}
+
+/* --- a real log ------------------------------------------------------------------------ */
+struct real_cnt {
+	uint64_t lines, ts, bom, kinds[LINE_KIND_COUNT];
+};
+
+static int real_cb(void *ctx, const struct split_line *sl)
+{
+	struct real_cnt *c = ctx;
+	struct logline l;
+	logline_parse(sl->head, sl->head_len, &l);
+	c->lines++;
+	c->ts += l.has_ts;
+	c->bom += l.has_bom;
+	c->kinds[l.kind]++;
+	return 0;
+}
+
+TEST(real_logs)
+{
+	static const struct {
+		const char *rel;
+		uint64_t lines, ts, bom, groups, errors, first_error;
+	} files[] = {
+		/* counts from awk, independent of this code */
+		{"pytorch-test-infra/aws/lambda/log-classifier/fixtures/error_log1.txt", 4768, 4529, 0,
+		 74, 2, 3194},
+		{"pytorch-test-infra/aws/lambda/log-classifier/fixtures/error_log_multiple_matches.txt",
+		 875, 872, 1, 4, 1, 779},
+	};
+	sqlite3 *db = open_db();
+	struct cs_err err;
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		struct buf raw = BUF_INIT;
+		CHECK_OK(file_read_all(t_fixture(files[i].rel), 16 << 20, &raw, &err));
+		size_t count;
+		struct nline *nl = naive_lines(raw.data, raw.len, &count);
+		CHECK_INT(count, files[i].lines);
+		/* the writer's line callback and a reader's scan see the same lines */
+		struct real_cnt during = {0}, after = {0};
+		int64_t id = store_cb(db, raw.data, raw.len, 4096, real_cb, &during);
+		verify(db, id, raw.data, raw.len, true);
+		struct logr *r = logr_open(db, id, &err);
+		CHECK_OK(logr_scan(r, 1, logr_line_count(r), real_cb, &after, &err));
+		CHECK(memcmp(&during, &after, sizeof(during)) == 0);
+		CHECK_INT(after.lines, files[i].lines);
+		CHECK_INT(after.ts, files[i].ts);
+		CHECK_INT(after.bom, files[i].bom);
+		CHECK_INT(after.kinds[LINE_GROUP], files[i].groups);
+		CHECK_INT(after.kinds[LINE_ENDGROUP], files[i].groups);
+		CHECK_INT(after.kinds[LINE_ERROR], files[i].errors);
+		struct buf b = BUF_INIT;
+		struct logline l;
+		CHECK_OK(logr_line(r, files[i].first_error, 0, &b, NULL, &err));
+		logline_parse(b.data, b.len, &l);
+		CHECK(l.kind == LINE_ERROR && l.msg_len == 35 &&
+		      memcmp(l.msg, "Process completed with exit code 1.", 35) == 0);
+		CHECK_OK(logr_line(r, 2, 0, &b, NULL, &err));
+		logline_parse(b.data, b.len, &l);
+		CHECK(l.has_ts);
+		CHECK_INT(l.has_bom, files[i].bom);
+		buf_release(&b);
+		logr_close(r);
+		free(nl);
+		buf_release(&raw);
+	}
+	sqlite3_close(db);
+}
+
+/* --- damaged databases ------------------------------------------------------------------ */
+/* damage is SQL with ID standing for the log id */
+static void expect_corrupt(sqlite3 *db, int64_t id, const char *damage, uint64_t line)
+{
+	struct cs_err err;
+	struct buf sql = BUF_INIT;
+	for (const char *p = damage; *p; p++) {
+		if (p[0] == 'I' && p[1] == 'D') {
+			buf_addf(&sql, "%lld", (long long)id);
+			p++;
+		} else {
+			buf_addc(&sql, *p);
+		}
+	}
+	exec(db, "SAVEPOINT dmg");
+	exec(db, sql.data);
+	struct logr *r = logr_open(db, id, &err);
+	if (r) {
+		struct buf b = BUF_INIT;
+		uint64_t off, len;
+		int a = logr_line(r, line, 0, &b, NULL, &err);
+		if (a == 0)
+			t_fail(__FILE__, __LINE__, "'%s': line %llu read fine", damage,
+			       (unsigned long long)line);
+		else if (err.code != CS_EDB || !strstr(err.msg, "corrupt"))
+			t_fail(__FILE__, __LINE__, "'%s': %s", damage, err.msg);
+		/* the rest must fail or succeed cleanly, never crash */
+		logr_line_span(r, line + 1, &off, &len, &err);
+		FILE *f = fopen("/dev/null", "w");
+		logr_write_all(r, f, &err);
+		logr_scan(r, 1, logr_line_count(r), noop_cb, NULL, &err);
+		for (uint64_t k = 1; k <= logr_line_count(r) && k < 400; k += 7)
+			logr_line(r, k, 0, &b, NULL, &err);
+		fclose(f);
+		buf_release(&b);
+		logr_close(r);
+	} else if (err.code != CS_EDB || !strstr(err.msg, "corrupt")) {
+		t_fail(__FILE__, __LINE__, "'%s': open: %s", damage, err.msg);
+	}
+	exec(db, "ROLLBACK TO dmg");
+	exec(db, "RELEASE dmg");
+	buf_release(&sql);
+}
+
+TEST(corrupt_store)
+{
+	sqlite3 *db = open_db();
+	struct cs_err err;
+	size_t n;
+	char *s = filled(C + 5000, "", &n);
+	for (size_t i = 100; i < n; i += 1000)
+		s[i] = '\n';
+	int64_t id = store(db, s, n, 0);
+	size_t last;
+	free(naive_lines(s, n, &last));
+	chunk_row(db, id, 1, (int64_t)last - 4, 5); /* lines start in both chunks */
+	expect_corrupt(db, id, "UPDATE log_chunks SET data = x'0011' WHERE log_id=ID AND seq=0", 1);
+	expect_corrupt(db, id, "UPDATE log_chunks SET data = x'' WHERE log_id=ID AND seq=1", last);
+	expect_corrupt(db, id, "UPDATE log_chunks SET line_index = x'ff' WHERE log_id=ID AND seq=0", 1);
+	expect_corrupt(db, id, "UPDATE log_chunks SET line_index = x'ffffff7f' WHERE log_id=ID", 1);
+	expect_corrupt(db, id, "UPDATE log_chunks SET line_index = line_index || x'00' WHERE log_id=ID", 1);
+	expect_corrupt(db, id, "UPDATE log_chunks SET n_lines = 1000000 WHERE log_id=ID", 1);
+	expect_corrupt(db, id, "UPDATE log_chunks SET raw_len = 5 WHERE log_id=ID", 1);
+	expect_corrupt(db, id, "UPDATE log_chunks SET first_line = 77 WHERE log_id=ID AND seq=1", last);
+	expect_corrupt(db, id, "DELETE FROM log_chunks WHERE log_id=ID AND seq=1", last);
+	expect_corrupt(db, id, "UPDATE logs SET line_count = line_count + 5 WHERE id=ID", last + 2);
+	expect_corrupt(db, id, "UPDATE logs SET raw_size = 1 WHERE id=ID", 1);
+	expect_corrupt(db, id, "UPDATE logs SET chunk_count = 7 WHERE id=ID", 1);
+	/* chunk 1's data swapped for chunk 0's: sizes disagree */
+	expect_corrupt(db, id,
+		       "UPDATE log_chunks SET data = (SELECT data FROM log_chunks WHERE log_id=ID"
+		       " AND seq=0) WHERE log_id=ID AND seq=1", last);
+	/* intact again */
+	verify(db, id, s, n, true);
+	CHECK(logr_open(db, 4242, &err) == NULL);
+	CHECK_INT(err.code, CS_ENOTFOUND);
+	/* a file that cannot be written */
+	FILE *f = fopen("/dev/full", "w");
+	if (f) {
+		struct logr *r = logr_open(db, id, &err);
+		CHECK(logr_write_all(r, f, &err) < 0);
+		CHECK_INT(err.code, CS_EIO);
+		logr_close(r);
+		fclose(f);
+	}
+	free(s);
+	sqlite3_close(db);
+}

@@ -1,0 +1,46 @@
+/* app.c - starting the terminal UI on an open index. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/gitrepo.h"
+#include "views/common.h"
+#include "views/views.h"
+
+extern const char default_conf[]; /* data/default.conf, compiled in */
+
+struct app app;
+
+#define VIEW_OPS_PTR(name) &name##_view_ops,
+static const struct view_ops *const all_views[] = {VIEW_LIST(VIEW_OPS_PTR) NULL};
+#undef VIEW_OPS_PTR
+
+int app_main(struct store *st, const char *db_path, bool no_color)
+{
+	app.st = st;
+	app.db_path = db_path;
+	/* commit subjects come from the checkout ciscope runs in, if any */
+	app.repo = gitrepo_open(NULL);
+
+	const char *script = getenv("CISCOPE_SCRIPT");
+	struct tui_opts opts = {
+		.no_color = no_color,
+		.script_path = script && *script ? script : NULL,
+		.default_config = default_conf,
+		.views = all_views,
+	};
+	char err[1024];
+	if (tui_init(&opts, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ciscope: %s\n", err);
+		gitrepo_close(app.repo);
+		app.repo = NULL;
+		return 1;
+	}
+	/* if the list cannot open, tui_run() says why and returns 1 */
+	tui_open(&runs_view_ops, NULL, OPEN_PUSH);
+	int rc = tui_run();
+	tui_shutdown();
+	view_timers_free_all();
+	gitrepo_close(app.repo);
+	app.repo = NULL;
+	return rc;
+}

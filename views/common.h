@@ -1,0 +1,48 @@
+/* common.h - what the views share: how a CI state looks (glyph and role),
+ * number formats, opening a URL in a browser, timers that die with their
+ * view, and the ':' commands every view accepts. Not a view: no ops here.
+ */
+#ifndef CS_VIEWS_COMMON_H
+#define CS_VIEWS_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tui/tui.h"
+
+/* A run, job or step state (conclusion, else status): its glyph (with an
+ * ASCII fallback) and role. */
+const char *state_glyph(const char *state);
+enum role state_role(const char *state);
+/* The state of something with a status and a conclusion. */
+const char *state_of(const char *status, const char *conclusion);
+
+/* 1234567 -> "1,234,567" */
+void fmt_count(long long n, char *out, size_t len);
+
+/* Open url in a browser with xdg-open (posix_spawnp, argv, no shell). Only
+ * https:// URLs without control characters or spaces are opened. Returns 0,
+ * or -1 with a message for the status bar in msg. */
+int open_url(const char *url, char *msg, size_t len);
+
+/* A one-shot timer for view v: cb(v) runs after ms unless v closed first
+ * (call view_timers_cancel(v) from the view's done). */
+void view_timer(struct view *v, int ms, void (*cb)(struct view *v));
+void view_timers_cancel(struct view *v);
+/* Free what is left (at exit). */
+void view_timers_free_all(void);
+
+/* A matcher for what a user typed: a regular expression when it holds
+ * regex characters, a (faster) literal otherwise; an invalid expression is
+ * searched as text, with a note saying so in note ("" otherwise). NULL only
+ * for an empty query. */
+struct matcher;
+struct matcher *user_matcher(const char *query, char *note, size_t len);
+
+/* ':' commands every view accepts (search TEXT); true when handled. */
+bool views_command(struct view *v, const char *cmd, const char *arg, unsigned *eff);
+/* Open the search view on query (across every log). */
+void open_log_search(const char *query);
+
+#endif

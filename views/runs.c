@@ -1,0 +1,470 @@
+/* runs.c - the run list: newest first, paged from the index.
+ *
+ * Only a window of rows (WIN runs around the visible ones) is held; a row
+ * outside it refills the window with one query (store_runs with limit and
+ * offset), so 100,000 runs scroll without being loaded. The row count and
+ * the status-bar counts come from one counting query, redone when another
+ * process commits to the index (a poll of its data version every LIVE_MS).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/gitrepo.h"
+#include "core/runquery.h"
+#include "core/store.h"
+#include "views/common.h"
+#include "views/views.h"
+
+#define WIN 200
+#define LIVE_MS 2000
+
+struct runs_priv {
+	struct run_query q;
+	char *filter_text;   /* canonical text of q, "" when none */
+	enum run_sort sort;
+	struct run_counts counts;
+	bool counts_ok;
+	struct run win[WIN];
+	int win_n;
+	long win_off;
+	bool win_valid;
+	int64_t version;
+	char error[1024];     /* why the list is empty (a database error) */
+	struct buf subj;
+};
+
+/* --- data ------------------------------------------------------------------------- */
+static void make_filter(const struct runs_priv *p, struct run_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	run_query_apply(&p->q, f);
+	f->sort = p->sort;
+}
+
+static void drop_window(struct runs_priv *p)
+{
+	for (int i = 0; i < p->win_n; i++)
+		run_free(&p->win[i]);
+	p->win_n = 0;
+	p->win_valid = false;
+}
+
+static int collect(void *ctx, const struct run *r)
+{
+	struct runs_priv *p = ctx;
+	if (p->win_n >= WIN)
+		return 1;
+	run_copy(&p->win[p->win_n++], r);
+	return 0;
+}
+
+/* The run at row, refilling the window around the visible rows if needed. */
+static const struct run *run_at(struct view *v, long row)
+{
+	struct runs_priv *p = v->priv;
+	if (p->win_valid && row >= p->win_off && row < p->win_off + p->win_n)
+		return &p->win[row - p->win_off];
+	if (p->win_valid && row >= p->win_off && p->win_n < WIN)
+		return NULL; /* past the end of the list */
+	drop_window(p);
+	/* centre the window on the screen, so scrolling either way stays in it */
+	long off = (row >= v->top && row < v->top + v->height ? v->top : row) -
+		   (WIN - (v->height > 0 ? v->height : 0)) / 2;
+	if (off > row)
+		off = row;
+	if (off < 0)
+		off = 0;
+	struct run_filter f;
+	make_filter(p, &f);
+	f.limit = WIN;
+	f.offset = (int)off;
+	struct cs_err err;
+	err_clear(&err);
+	if (store_runs(app.st, &f, collect, p, &err) < 0) {
+		drop_window(p);
+		snprintf(p->error, sizeof(p->error), "%s", err.msg);
+		return NULL;
+	}
+	p->win_off = off;
+	p->win_valid = true;
+	if (row >= off && row < off + p->win_n)
+		return &p->win[row - off];
+	return NULL;
+}
+
+static void recount(struct view *v)
+{
+	struct runs_priv *p = v->priv;
+	struct run_filter f;
+	struct cs_err err;
+	err_clear(&err);
+	make_filter(p, &f);
+	p->version = store_data_version(app.st);
+	if (store_run_counts(app.st, &f, &p->counts, &err) < 0) {
+		snprintf(p->error, sizeof(p->error), "%s", err.msg);
+		memset(&p->counts, 0, sizeof(p->counts));
+		p->counts_ok = false;
+	} else {
+		p->error[0] = '\0';
+		p->counts_ok = true;
+	}
+	drop_window(p);
+	/* an empty list still has a row: the message saying why */
+	tui_view_set_rows(v, p->counts.total > 0 ? p->counts.total : 1);
+}
+
+static void live_tick(struct view *v)
+{
+	struct runs_priv *p = v->priv;
+	int64_t ver = store_data_version(app.st);
+	if (ver != p->version) {
+		long cur = v->cursor;
+		recount(v);
+		tui_view_goto(v, cur);
+		tui_view_dirty(v);
+	} else if (p->counts.in_progress > 0) {
+		tui_view_dirty(v); /* elapsed times move on */
+	}
+	view_timer(v, LIVE_MS, live_tick);
+}
+
+/* --- layout ------------------------------------------------------------------------- */
+struct cols {
+	int wf, br, sha, ev, att, dur, age; /* widths without the separating space; 0: hidden */
+};
+
+static void layout(int width, struct cols *c)
+{
+	c->wf = width >= 160 ? 24 : 18;
+	c->br = width >= 160 ? 24 : 16;
+	c->sha = 7;
+	c->ev = 12;
+	c->att = 2;
+	c->dur = 7;
+	c->age = 10;
+	int *drop[] = {&c->ev, &c->att, &c->age, &c->sha, &c->br, &c->dur};
+	size_t k = 0;
+	for (;;) {
+		int fixed = 2; /* glyph and space */
+		int *all[] = {&c->wf, &c->br, &c->sha, &c->ev, &c->att, &c->dur, &c->age};
+		for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+			if (*all[i])
+				fixed += *all[i] + 1;
+		if (fixed + 16 <= width)
+			break;
+		if (k < ARRAY_SIZE(drop)) {
+			*drop[k++] = 0;
+		} else if (c->wf > 10) {
+			c->wf = 10;
+		} else {
+			break;
+		}
+	}
+}
+
+/* Long event names, shortened to fit the column. */
+static const char *short_event(const char *e)
+{
+	static const char *const names[][2] = {
+		{"workflow_dispatch", "dispatch"},
+		{"pull_request_target", "pr_target"},
+		{"repository_dispatch", "repo_dispatch"},
+		{"pull_request_review", "pr_review"},
+		{"pull_request_review_comment", "pr_comment"},
+	};
+	for (size_t i = 0; e && i < ARRAY_SIZE(names); i++)
+		if (!strcmp(e, names[i][0]))
+			return names[i][1];
+	return e;
+}
+
+static void cell(struct tui_canvas *c, const char *s, enum role role, int width, unsigned flags)
+{
+	if (!width)
+		return;
+	tui_text(c, s ? s : "", (size_t)-1, role, width, TEXT_PAD | flags);
+	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
+}
+
+/* --- ops ------------------------------------------------------------------------------ */
+static int runs_open(struct view *v, void *arg)
+{
+	struct runs_priv *p = v->priv;
+	(void)arg;
+	buf_init(&p->subj);
+	p->filter_text = xstrdup("");
+	recount(v);
+	view_timer(v, LIVE_MS, live_tick);
+	return 0;
+}
+
+static int runs_load(struct view *v)
+{
+	recount(v);
+	return 0;
+}
+
+static void draw_message(struct view *v, struct tui_canvas *c)
+{
+	struct runs_priv *p = v->priv;
+	const char *msg;
+	if (p->error[0])
+		msg = p->error;
+	else if (!run_query_empty(&p->q))
+		msg = "no runs match the filter (f changes it; an empty filter shows every run)";
+	else
+		msg = "the index holds no runs: import run folders with `ciscope import PATH`";
+	tui_text(c, msg, (size_t)-1, p->error[0] ? ROLE_STATUS_ERROR : ROLE_DIM, 0, 0);
+	tui_canvas_fill(c, ROLE_DEFAULT);
+}
+
+static void runs_draw(struct view *v, struct tui_canvas *c, long row)
+{
+	struct runs_priv *p = v->priv;
+	if (p->counts.total <= 0) {
+		if (row == 0)
+			draw_message(v, c);
+		return;
+	}
+	const struct run *r = run_at(v, row);
+	if (!r) {
+		if (p->error[0] && row == v->top)
+			draw_message(v, c);
+		tui_canvas_fill(c, ROLE_DEFAULT);
+		return;
+	}
+	struct cols w;
+	layout(tui_canvas_width(c), &w);
+	const char *state = run_state(r);
+	tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 1, TEXT_PAD);
+	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
+	cell(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, w.wf, 0);
+	cell(c, r->branch ? r->branch : "-", ROLE_BRANCH, w.br, 0);
+	char sha[8] = "-";
+	if (r->sha && *r->sha)
+		snprintf(sha, sizeof(sha), "%.7s", r->sha);
+	cell(c, sha, ROLE_SHA, w.sha, 0);
+
+	/* the subject takes what the fixed columns leave */
+	int right = 0;
+	int rights[] = {w.ev, w.att, w.dur, w.age};
+	for (size_t i = 0; i < ARRAY_SIZE(rights); i++)
+		if (rights[i])
+			right += rights[i] + 1;
+	int subj_w = tui_canvas_width(c) - tui_canvas_col(c) - right;
+	const char *subject = NULL;
+	if (gitrepo_subject(app.repo, r->sha, &p->subj))
+		subject = p->subj.data;
+	else if (r->commit_subject && *r->commit_subject)
+		subject = r->commit_subject;
+	else
+		subject = r->title ? r->title : "";
+	if (subj_w > 1) {
+		tui_text(c, subject, (size_t)-1, ROLE_DEFAULT, subj_w - 1, TEXT_PAD);
+		tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
+	}
+	cell(c, short_event(r->event), ROLE_DIM, w.ev, 0);
+	char att[24] = "";
+	if (r->attempt > 1)
+		snprintf(att, sizeof(att), "#%d", r->attempt);
+	cell(c, att, ROLE_DIM, w.att, TEXT_RIGHT);
+	char dur[32] = "";
+	int64_t now = time_now_ms();
+	enum role dur_role = ROLE_DEFAULT;
+	if (r->duration_ms != CS_TIME_NONE) {
+		time_format_duration(r->duration_ms, dur, sizeof(dur));
+	} else if (r->status && strcmp(r->status, "completed") != 0) {
+		int64_t start = r->started_at != CS_TIME_NONE ? r->started_at : r->created_at;
+		if (start != CS_TIME_NONE && now >= start)
+			time_format_duration(now - start, dur, sizeof(dur));
+		dur_role = ROLE_RUNNING;
+	}
+	cell(c, dur, dur_role, w.dur, TEXT_RIGHT);
+	char age[32] = "";
+	if (r->created_at != CS_TIME_NONE)
+		time_format_age(r->created_at, now, age, sizeof(age));
+	cell(c, age, ROLE_DIM, w.age, TEXT_RIGHT);
+	tui_canvas_fill(c, ROLE_DEFAULT);
+}
+
+static void apply_filter(struct view *v, const char *text)
+{
+	struct runs_priv *p = v->priv;
+	struct run_query q;
+	struct cs_err err;
+	err_clear(&err);
+	if (run_query_parse(text, &q, &err) < 0) {
+		run_query_free(&q);
+		tui_error("%s", err.msg);
+		return;
+	}
+	run_query_free(&p->q);
+	p->q = q;
+	struct buf b = BUF_INIT;
+	run_query_format(&p->q, &b);
+	free(p->filter_text);
+	p->filter_text = buf_detach(&b, NULL);
+	if (!p->filter_text)
+		p->filter_text = xstrdup("");
+	recount(v);
+	tui_view_goto(v, 0);
+	tui_view_dirty(v);
+	char n[32];
+	fmt_count(p->counts.total, n, sizeof(n));
+	if (run_query_empty(&p->q))
+		tui_message("filter cleared: %s runs", n);
+	else
+		tui_message("%s runs match %s", n, p->filter_text);
+}
+
+static void on_filter(void *ctx, const char *text)
+{
+	if (text)
+		apply_filter(ctx, text);
+}
+
+static void on_search(void *ctx, const char *text)
+{
+	(void)ctx;
+	if (text && *text)
+		open_log_search(text);
+}
+
+static void set_sort(struct view *v, enum run_sort s)
+{
+	struct runs_priv *p = v->priv;
+	p->sort = s;
+	recount(v);
+	tui_view_goto(v, 0);
+	tui_view_dirty(v);
+	tui_message("sorted by %s", s == RUN_SORT_NEWEST ? "newest first" : run_sort_name(s));
+}
+
+static enum action runs_request(struct view *v, enum action a, unsigned *eff)
+{
+	struct runs_priv *p = v->priv;
+	const struct run *r;
+	char msg[512];
+	switch (a) {
+	case ACT_ENTER:
+		r = p->counts.total > 0 ? run_at(v, v->cursor) : NULL;
+		if (r) {
+			struct run_view_arg arg = {.run_row_id = r->id};
+			tui_open(&run_view_ops, &arg, OPEN_PUSH);
+		}
+		*eff |= EFF_REDRAW;
+		return ACT_NONE;
+	case ACT_FILTER:
+		tui_prompt("filter: ", p->filter_text, on_filter, v);
+		return ACT_NONE;
+	case ACT_SORT:
+		set_sort(v, (enum run_sort)((p->sort + 1) % RUN_SORT_COUNT));
+		*eff |= EFF_REDRAW;
+		return ACT_NONE;
+	case ACT_SEARCH:
+	case ACT_SEARCH_BACK:
+		tui_prompt("search logs: ", NULL, on_search, v);
+		return ACT_NONE;
+	case ACT_OPEN_URL:
+		r = p->counts.total > 0 ? run_at(v, v->cursor) : NULL;
+		if (!r)
+			return ACT_NONE;
+		if (open_url(r->html_url, msg, sizeof(msg)) < 0)
+			tui_error("%s", msg);
+		else
+			tui_message("%s", msg);
+		return ACT_NONE;
+	case ACT_REFRESH:
+		recount(v);
+		tui_message("reloaded");
+		*eff |= EFF_REDRAW;
+		return ACT_NONE;
+	default:
+		return a;
+	}
+}
+
+static bool runs_command(struct view *v, const char *cmd, const char *arg, unsigned *eff)
+{
+	if (!strcmp(cmd, "filter")) {
+		apply_filter(v, arg ? arg : "");
+		*eff |= EFF_REDRAW;
+		return true;
+	}
+	if (!strcmp(cmd, "sort")) {
+		for (int s = 0; s < RUN_SORT_COUNT; s++) {
+			if (arg && !strcmp(arg, run_sort_name((enum run_sort)s))) {
+				set_sort(v, (enum run_sort)s);
+				*eff |= EFF_REDRAW;
+				return true;
+			}
+		}
+		tui_error("usage: :sort newest|duration|workflow|branch|status");
+		return true;
+	}
+	return views_command(v, cmd, arg, eff);
+}
+
+static void runs_title(struct view *v, char *out, size_t n)
+{
+	struct runs_priv *p = v->priv;
+	const char *sort = p->sort == RUN_SORT_NEWEST ? "newest first" : run_sort_name(p->sort);
+	if (p->filter_text && *p->filter_text)
+		snprintf(out, n, "runs \u00b7 %s%s \u00b7 filter: %s",
+			 p->sort == RUN_SORT_NEWEST ? "" : "by ", sort, p->filter_text);
+	else
+		snprintf(out, n, "runs \u00b7 %s%s", p->sort == RUN_SORT_NEWEST ? "" : "by ", sort);
+}
+
+static void runs_status(struct view *v, char *out, size_t n)
+{
+	struct runs_priv *p = v->priv;
+	if (!p->counts_ok) {
+		snprintf(out, n, "no runs");
+		return;
+	}
+	char total[32], failed[32], running[32];
+	fmt_count(p->counts.total, total, sizeof(total));
+	fmt_count(p->counts.failed, failed, sizeof(failed));
+	fmt_count(p->counts.in_progress, running, sizeof(running));
+	snprintf(out, n, "%s run%s \u00b7 %s failed \u00b7 %s in progress", total,
+		 p->counts.total == 1 ? "" : "s", failed, running);
+}
+
+static bool runs_match(struct view *v, long row, const char *query)
+{
+	struct runs_priv *p = v->priv;
+	const struct run *r = p->counts.total > 0 ? run_at(v, row) : NULL;
+	if (!r || !query)
+		return false;
+	const char *fields[] = {r->workflow, r->branch, r->sha, r->title, r->commit_subject, r->event};
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		if (fields[i] && strcasestr(fields[i], query))
+			return true;
+	return false;
+}
+
+static void runs_done(struct view *v)
+{
+	struct runs_priv *p = v->priv;
+	view_timers_cancel(v);
+	drop_window(p);
+	run_query_free(&p->q);
+	free(p->filter_text);
+	buf_release(&p->subj);
+}
+
+const struct view_ops runs_view_ops = {
+	.name = "runs",
+	.private_size = sizeof(struct runs_priv),
+	.open = runs_open,
+	.load = runs_load,
+	.draw = runs_draw,
+	.request = runs_request,
+	.command = runs_command,
+	.title = runs_title,
+	.status = runs_status,
+	.match = runs_match,
+	.done = runs_done,
+};
