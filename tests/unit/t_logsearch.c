@@ -17,8 +17,8 @@ static const char *const fixture_logs[] = {
 	"pytorch-test-infra/aws/lambda/log-classifier/fixtures/error_log_multiple_matches.txt",
 	"cidiff/data/breakages_dump/Quick Checks_/run118/fail.log",
 	"cidiff/data/breakages/astor_1260/fail.log",
-	"hub4j-github-api/src/test/resources/org/kohsuke/github/GHWorkflowRunTest/wiremock/"
-	"testJobs_actions-user-content/__files/1-u_a_p_1_runs_139_signedlogcontent_5.txt",
+	("hub4j-github-api/src/test/resources/org/kohsuke/github/GHWorkflowRunTest/wiremock/"
+	 "testJobs_actions-user-content/__files/1-u_a_p_1_runs_139_signedlogcontent_5.txt"),
 };
 
 static struct store *imported(const char *name)
