@@ -113,6 +113,10 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh $(BUILD)
 
+# The man page's key tables come from the program (tests/cli/docs.sh checks).
+doc: all
+	@sh tools/gen-man-keys.sh $(BUILD)/ciscope
+
 check-layering:
 	@! grep -n 'include.*curses' core/*.[ch] || { echo "core/ must not include curses"; exit 1; }
 	@! grep -n '#include "tui/\|#include "views/' core/*.[ch] || { echo "core/ must not include tui/ or views/"; exit 1; }
@@ -128,6 +132,6 @@ install: all
 clean:
 	rm -rf build build-asan ciscope
 
-.PHONY: all units deps demo run test check bench check-layering install clean
+.PHONY: all units deps demo run test check bench doc check-layering install clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

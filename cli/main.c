@@ -32,6 +32,8 @@ static const struct command commands[] = {
 	{"show", cmd_show, "show [--json] RUN", "a run's jobs and steps"},
 	{"log", cmd_log, "log [--failed] [--raw] [--step N] [--json] RUN[/JOB]",
 	 "print stored logs (all jobs, one job, failed steps, one step)"},
+	{"keys", cmd_keys, "keys [--man]",
+	 "the key bindings of every view (--man: as roff for the man page)"},
 	{"search", cmd_search, "search [--regex] [--limit N] [--json] QUERY",
 	 "search every indexed log"},
 };

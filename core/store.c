@@ -520,6 +520,34 @@ long store_count_runs(struct store *st, const struct run_filter *f, struct cs_er
 	return n;
 }
 
+long store_run_index(struct store *st, const struct run_filter *f, int64_t run_row_id,
+		     struct cs_err *err)
+{
+	struct buf sql = BUF_INIT;
+	buf_adds(&sql, "SELECT pos FROM (SELECT r.id AS id, row_number() OVER (");
+	buf_adds(&sql, sort_sql(f ? f->sort : RUN_SORT_NEWEST));
+	buf_adds(&sql, ") - 1 AS pos FROM runs r");
+	filter_sql(f, &sql);
+	buf_adds(&sql, ") WHERE id = ?");
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, buf_cstr(&sql), -1, &s, NULL) != SQLITE_OK) {
+		buf_release(&sql);
+		store_err(st, err, "cannot find a run in the list");
+		return -2;
+	}
+	buf_release(&sql);
+	int i = bind_filter(s, f);
+	sqlite3_bind_int64(s, i, run_row_id);
+	int rc = sqlite3_step(s);
+	long pos = rc == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : -1;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_err(st, err, "cannot find a run in the list");
+		return -2;
+	}
+	return pos;
+}
+
 int store_run_counts(struct store *st, const struct run_filter *f, struct run_counts *out,
 		     struct cs_err *err)
 {

@@ -150,6 +150,12 @@ typedef int (*run_cb)(void *ctx, const struct run *r);
 int store_runs(struct store *st, const struct run_filter *f, run_cb cb, void *ctx,
 	       struct cs_err *err);
 long store_count_runs(struct store *st, const struct run_filter *f, struct cs_err *err);
+/* Where run row id sits in the list f describes (its sort and filter; limit
+ * and offset ignored): 0-based, or -1 when it is not in the list. Costs a
+ * pass over the matching runs: for keeping a cursor on its run when the list
+ * changes, not for every frame. -2 on error. */
+long store_run_index(struct store *st, const struct run_filter *f, int64_t run_row_id,
+		     struct cs_err *err);
 /* Counts for a status bar, in one query: runs matching f, how many of them
  * failed (conclusion_is_failure), how many are not completed. */
 struct run_counts {

@@ -63,12 +63,13 @@ for t in "$BUILD"/tests/t_*; do
 	echo "$summary"
 done
 
-for t in tests/cli/*.sh; do
+for t in tests/cli/*.sh tests/tui/*.sh; do
 	[ -f "$t" ] || continue
 	case $t in */lib.sh) continue ;; esac
-	name=$(basename "$t" .sh)
-	out="$TMPROOT/cli-$name.out"
-	d="$TMPROOT/cli-$name"
+	area=$(basename "$(dirname "$t")")
+	name=$area/$(basename "$t" .sh)
+	out="$TMPROOT/$area-$(basename "$t" .sh).out"
+	d="$TMPROOT/$area-$(basename "$t" .sh)"
 	mkdir -p "$d"
 	(cd "$d" && TMPDIR="$d" sh "$top/$t") >"$out" 2>&1
 	rc=$?
@@ -76,12 +77,12 @@ for t in tests/cli/*.sh; do
 	f=$(grep -c '^FAIL' "$out")
 	grep '^FAIL' "$out"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "FAIL cli/$name: exit $rc"; tail -n 5 "$out"; f=1
+		echo "FAIL $name: exit $rc"; tail -n 5 "$out"; f=1
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
-	[ "$f" -gt 0 ] && failures="$failures cli/$name"
-	echo "cli/$name: $p passed, $f failed"
+	[ "$f" -gt 0 ] && failures="$failures $name"
+	echo "$name: $p passed, $f failed"
 done
 
 if [ -f tests/demo/check-demo.py ]; then

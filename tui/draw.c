@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <wchar.h>
 
 #include "tui/internal.h"
 
@@ -264,10 +265,27 @@ struct style {
 	char letter;
 };
 
+/* The cell as the C library sees it: marks it would not combine dropped;
+ * NULL when it gives the base another width than ours. */
+static const wchar_t *libc_agrees(const wchar_t *wc, int width, wchar_t *out)
+{
+	int n = 0;
+
+	if (wc[0] >= 0x80 && wcwidth(wc[0]) != width)
+		return NULL;
+	out[n++] = wc[0];
+	for (int i = 1; wc[i] && i < CCHARW_MAX; i++)
+		if (wcwidth(wc[i]) == 0)
+			out[n++] = wc[i];
+	out[n] = 0;
+	return out;
+}
+
 static void put_cell(struct tui_canvas *c, const wchar_t *wc, int width, const struct style *st,
 		     bool scrolls)
 {
 	static const wchar_t space[] = {L' ', 0};
+	wchar_t agreed[CCHARW_MAX + 1];
 	cchar_t cc;
 	int pair = st->pair;
 
@@ -283,6 +301,22 @@ static void put_cell(struct tui_canvas *c, const wchar_t *wc, int width, const s
 	}
 	if (c->col + width > c->width)
 		return;
+	if (wc[0] >= 0x80 || wc[1]) {
+		/* ncurses lays cells out by the C library's wcwidth(): where it
+		 * disagrees with our table, draw what both agree on, so no
+		 * stale or shifted cell is left behind */
+		static const wchar_t q1[] = {L'?', 0};
+		wc = libc_agrees(wc, width, agreed);
+		if (!wc) {
+			setcchar(&cc, q1, st->attr, (short)(pair > SHRT_MAX ? 0 : pair), &pair);
+			for (int i = 0; i < width; i++)
+				if (c->win)
+					mvwadd_wch(c->win, c->y, c->col + i, &cc);
+			tui_grid_fill(c->absy, c->absx + c->col, width, st->letter);
+			c->col += width;
+			return;
+		}
+	}
 	setcchar(&cc, wc, st->attr, (short)(pair > SHRT_MAX ? 0 : pair), &pair);
 	if (c->win)
 		mvwadd_wch(c->win, c->y, c->col, &cc);

@@ -63,8 +63,6 @@ int tui_key_from_curses(int ret, wint_t wch);
 enum action tui_keymap_lookup(const char *keymap, int key);
 /* Name of the first key bound to a in keymap (or generic), "" if none. */
 void tui_action_key(const char *keymap, enum action a, char *out, size_t n);
-/* The group title of an action. */
-const char *tui_action_group(enum action a);
 
 struct tui_theme_entry {
 	short fg, bg;  /* -1: default, 0..255 */
@@ -145,15 +143,12 @@ void tui_help_key(char *out, size_t n);
 void tui_render(void);          /* lay out, draw what is dirty, doupdate */
 void tui_redraw_all(void);      /* everything dirty (and clearok) */
 void tui_quit(int status);
-void tui_dispatch_action(struct view *v, enum action a);
 void tui_open_help(struct view *from);
 bool tui_script_mode(void);
 bool tui_view_alive(const struct view *v);
 void tui_views_reload_all(void);  /* after :set: load() + redraw every view */
 void tui_message_clear(void);
 void tui_resize_screen(int rows, int cols);
-/* Status line geometry for the prompt. */
-WINDOW *tui_status_win(void);
 void tui_set_cursor_hint(int x); /* prompt caret column, -1: hidden */
 
 /* --- prompt.c ----------------------------------------------------------------------- */

@@ -72,18 +72,6 @@ enum action action_lookup(const char *name)
 	return ACT_NONE;
 }
 
-const char *tui_action_group(enum action a)
-{
-	const char *group = "";
-	for (size_t i = 0; i < NACTION_ROWS; i++) {
-		if (action_table[i].a == ACT_NONE)
-			group = action_table[i].name;
-		else if (action_table[i].a == a)
-			return group;
-	}
-	return "";
-}
-
 /* --- key names ------------------------------------------------------------------ */
 
 static const struct {

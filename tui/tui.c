@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -780,6 +781,77 @@ static void handle_signals(void)
 	}
 }
 
+/* abort() (a failed assertion, a sanitizer report) must not leave the
+ * terminal raw either: the handler may only use async-signal-safe calls, so
+ * the reset string and the terminal modes are prepared at start. */
+static struct {
+	char reset[256];
+	size_t len;
+	struct termios tios;
+	bool tios_ok, installed;
+	int fd;
+	struct sigaction old;
+} crash = {.fd = -1};
+
+static void on_abort(int sig)
+{
+	if (crash.fd >= 0) {
+		if (crash.len && write(crash.fd, crash.reset, crash.len) < 0) {
+			/* nothing more can be done */
+		}
+		if (crash.tios_ok)
+			tcsetattr(crash.fd, TCSANOW, &crash.tios);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void crash_add(const char *cap)
+{
+	char *str = tigetstr((char *)cap);
+	size_t n;
+
+	if (!str || str == (char *)-1)
+		return;
+	n = strlen(str);
+	if (crash.len + n < sizeof(crash.reset)) {
+		memcpy(crash.reset + crash.len, str, n);
+		crash.len += n;
+	}
+}
+
+static void crash_prepare(void)
+{
+	struct sigaction sa;
+
+	crash.len = 0;
+	crash_add("rmcup");
+	crash_add("cnorm");
+	crash_add("sgr0");
+	crash_add("rmkx");
+	if (tigetstr((char *)"kmous") && tigetstr((char *)"kmous") != (char *)-1) {
+		static const char mouse_off[] = "\033[?1006l\033[?1000l";
+		if (crash.len + sizeof(mouse_off) - 1 < sizeof(crash.reset)) {
+			memcpy(crash.reset + crash.len, mouse_off, sizeof(mouse_off) - 1);
+			crash.len += sizeof(mouse_off) - 1;
+		}
+	}
+	crash.fd = fileno(S.out);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_abort;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND;
+	crash.installed = sigaction(SIGABRT, &sa, &crash.old) == 0;
+}
+
+static void crash_release(void)
+{
+	if (crash.installed)
+		sigaction(SIGABRT, &crash.old, NULL);
+	crash.installed = false;
+	crash.fd = -1;
+}
+
 /* --- layout -------------------------------------------------------------------------------------- */
 
 static void free_window(WINDOW **w)
@@ -919,11 +991,6 @@ void tui_resize_screen(int rows, int cols)
 	if (S.screen)
 		resizeterm(rows, cols);
 	S.layout_dirty = true;
-}
-
-WINDOW *tui_status_win(void)
-{
-	return S.status;
 }
 
 void tui_set_cursor_hint(int x)
@@ -1159,7 +1226,7 @@ static void generic_action(struct view *v, enum action a)
 		tui_quit(0);
 		break;
 	case ACT_NEXT_PANE:
-		if (is_split() && S.nshown == 2) {
+		if (is_split()) {
 			S.focus = S.focus == S.n - 1 ? S.n - 2 : S.n - 1;
 			S.stack[S.n - 1]->dirty = S.stack[S.n - 2]->dirty = true;
 		}
@@ -1217,7 +1284,7 @@ static void generic_action(struct view *v, enum action a)
 	}
 }
 
-void tui_dispatch_action(struct view *v, enum action a)
+static void dispatch_action(struct view *v, enum action a)
 {
 	if (a == ACT_CANCEL && work_cancel_all())
 		return;
@@ -1332,7 +1399,7 @@ static void dispatch_key(const struct tui_key *k)
 		tui_error("Unknown key %s, press %s for help", name, help);
 		return;
 	}
-	tui_dispatch_action(&vn->v, a);
+	dispatch_action(&vn->v, a);
 }
 
 /* Keys the terminal has for us now (nodelay). */
@@ -1556,6 +1623,7 @@ int tui_init(const struct tui_opts *opts, char *err, size_t errlen)
 	}
 	/* ours before newterm(), so ncurses installs none of its own */
 	install_handlers();
+	crash.tios_ok = !S.script && tcgetattr(S.tty_fd, &crash.tios) == 0;
 
 	S.screen = newterm(term, S.out, S.in);
 	if (!S.screen) {
@@ -1564,6 +1632,8 @@ int tui_init(const struct tui_opts *opts, char *err, size_t errlen)
 		goto fail;
 	}
 	set_term(S.screen);
+	if (!S.script)
+		crash_prepare();
 	cbreak();
 	noecho();
 	nonl();
@@ -1617,6 +1687,7 @@ void tui_shutdown(void)
 	if (S.screen) {
 		endwin();
 		restore_handlers();
+		crash_release();
 		/* views still open means an abnormal exit (OOM, die()): leave
 		 * them, calling into view code now is not safe */
 		if (S.n == 0) {

@@ -254,7 +254,9 @@ struct view *tui_open(const struct view_ops *ops, void *arg, enum open_flags fla
 /* The detail (right or lower) pane of the split on screen, or NULL. */
 struct view *tui_split_detail(void);
 void tui_view_set_rows(struct view *v, long rows);
-void tui_view_goto(struct view *v, long row);   /* move cursor, scroll into view */
+/* Move the cursor (an off-screen row lands mid-screen); ops->select is
+ * called when the row changed. */
+void tui_view_goto(struct view *v, long row);
 void tui_view_dirty(struct view *v);
 struct view *tui_current(void);
 /* The active search query of a view (NULL when none), for highlighting. */
@@ -292,8 +294,11 @@ void tui_prompt(const char *label, const char *initial, void (*done)(void *ctx, 
 /* Long work runs in slices from the event loop so the screen never blocks:
  * step() does a bounded amount of work and returns true while more remains;
  * progress() describes it for the status bar ("searching: 42%"); Esc
- * (ACT_CANCEL) calls cancel(). Scripted tests wait until no work is pending
- * before reading the next key. */
+ * (ACT_CANCEL, before the view sees it) calls cancel() of every pending
+ * work and removes it. A step() returning false ends the work without
+ * cancel(); tui_work_stop(ctx) removes the work of ctx without cancel().
+ * Each loop turn runs one step of each work. Scripted tests wait until no
+ * work is pending before reading the next key. */
 struct tui_work {
 	bool (*step)(void *ctx);
 	void (*progress)(void *ctx, char *out, size_t n);
@@ -306,7 +311,9 @@ void tui_work_stop(void *ctx);
 bool tui_work_pending(void);
 
 /* File descriptors and timers join the same wait (libcurl's multi handle
- * later: its sockets and timeout plug in here). */
+ * later: its sockets and timeout plug in here). Callbacks run from the
+ * loop, never from a signal. Scripted tests do not wait for timers: one
+ * fires only when it is due as the loop passes (fds are polled each turn). */
 typedef void (*tui_fd_cb)(void *ctx, int fd, short revents);
 void tui_watch_fd(int fd, short events, tui_fd_cb cb, void *ctx);
 void tui_unwatch_fd(int fd);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "core/gitrepo.h"
+#include "core/util.h"
 #include "views/common.h"
 #include "views/views.h"
 
@@ -22,11 +23,17 @@ int app_main(struct store *st, const char *db_path, bool no_color)
 	app.repo = gitrepo_open(NULL);
 
 	const char *script = getenv("CISCOPE_SCRIPT");
+	const char *out = getenv("CISCOPE_SCRIPT_OUTPUT");
+	const char *first = getenv("CISCOPE_EXIT_AFTER_FIRST_FRAME");
 	struct tui_opts opts = {
 		.no_color = no_color,
 		.script_path = script && *script ? script : NULL,
+		/* tests: the bytes a terminal would get, to prove none is raw */
+		.script_output = out && *out ? out : NULL,
 		.default_config = default_conf,
 		.views = all_views,
+		/* benchmarks: time to the first complete frame */
+		.exit_after_first_frame = first && *first == '1',
 	};
 	char err[1024];
 	if (tui_init(&opts, err, sizeof(err)) < 0) {
@@ -35,10 +42,13 @@ int app_main(struct store *st, const char *db_path, bool no_color)
 		app.repo = NULL;
 		return 1;
 	}
+	/* running out of memory restores the terminal before the message */
+	util_set_oom_hook(tui_shutdown);
 	/* if the list cannot open, tui_run() says why and returns 1 */
 	tui_open(&runs_view_ops, NULL, OPEN_PUSH);
 	int rc = tui_run();
 	tui_shutdown();
+	util_set_oom_hook(NULL);
 	view_timers_free_all();
 	gitrepo_close(app.repo);
 	app.repo = NULL;

@@ -405,6 +405,7 @@ static void draw_step_header(struct log_priv *p, struct tui_canvas *c, int si)
 	snprintf(head, sizeof(head), "%s%s step %d: ", rule, rule, s->number);
 	tui_text(c, head, (size_t)-1, ROLE_HEADER, 0, TEXT_NO_HSCROLL);
 	tui_text(c, s->name ? s->name : "", (size_t)-1, ROLE_HEADER, 0, TEXT_NO_HSCROLL);
+	tui_text(c, " ", 1, ROLE_HEADER, 0, TEXT_NO_HSCROLL);
 	if (s->started_at != CS_TIME_NONE && s->completed_at != CS_TIME_NONE &&
 	    s->completed_at >= s->started_at)
 		time_format_duration(s->completed_at - s->started_at, dur, sizeof(dur));
@@ -538,7 +539,7 @@ static void go_line(struct view *v, struct log_priv *p, uint64_t line)
 		tui_view_set_rows(v, rows_of(p));
 	long r = logview_row_of_line(p->lv, line);
 	if (r >= 0)
-		tui_view_goto(v, r);
+		tui_view_goto(v, r); /* off screen, it comes to the middle */
 	tui_view_dirty(v);
 }
 
@@ -761,6 +762,18 @@ static bool run_completed(const struct log_priv *p)
 
 /* Find the job again (a re-import gives it new row ids), and show its log
  * as it is now; at the end of the log, stay at the end. */
+static void stop_work(struct log_priv *p)
+{
+	if (p->search) {
+		tui_work_stop(&p->search_ctx);
+		end_search(p);
+	}
+	if (p->wrap_running) {
+		tui_work_stop(&p->wrap_ctx);
+		p->wrap_running = false;
+	}
+}
+
 static void reload(struct view *v, struct log_priv *p, bool quiet)
 {
 	const struct job *j = cur_job(p);
@@ -768,44 +781,61 @@ static void reload(struct view *v, struct log_priv *p, bool quiet)
 		return;
 	struct cs_err err;
 	err_clear(&err);
-	char *repo = p->run.repo ? xstrdup(p->run.repo) : NULL;
-	int64_t run_pid = p->run.provider_id, job_pid = j->provider_id;
-	int attempt = p->run.attempt;
 	int64_t run_row, job_row;
-	uint64_t line = cursor_line(v, p);
-	bool at_end = p->lv && v->cursor >= logview_rows(p->lv) - 1;
-	uint64_t old_lines = p->lv ? logview_line_count(p->lv) : 0;
-	int64_t old_log = p->lv ? logview_log_id(p->lv) : 0;
-	if (store_locate_job(app.st, repo, run_pid, attempt, job_pid, &run_row, &job_row, &err) < 0 ||
+	if (store_locate_job(app.st, p->run.repo, p->run.provider_id, p->run.attempt, j->provider_id,
+			     &run_row, &job_row, &err) < 0 ||
 	    !job_row) {
-		free(repo);
 		if (!quiet)
 			tui_error("%s", err.code ? err.msg : "the job is no longer in the index");
 		return;
 	}
-	free(repo);
+	/* the run and jobs as they are now, beside the ones shown */
+	struct log_priv fresh = {.job = -1};
+	if (load_job(&fresh, run_row, job_row, &err) < 0) {
+		free_data(&fresh);
+		if (!quiet)
+			tui_error("%s", err.msg);
+		return;
+	}
+	const struct job *nj = cur_job(&fresh);
+	uint64_t old_lines = p->lv ? logview_line_count(p->lv) : 0;
+	int64_t old_log = p->lv ? logview_log_id(p->lv) : 0;
+	bool same = p->lv && !p->msg[0] && nj->log_id == old_log &&
+		    (uint64_t)nj->line_count == old_lines;
 	struct logview *lv = p->lv;
 	p->lv = NULL;
 	free_data(p);
-	p->msg[0] = '\0';
-	if (load_job(p, run_row, job_row, &err) < 0) {
-		logview_close(lv);
-		snprintf(p->msg, sizeof(p->msg), "%s", err.msg);
-		keep_line(v, p, 0);
+	p->run = fresh.run;
+	p->have_run = fresh.have_run;
+	p->jobs = fresh.jobs;
+	p->n_jobs = fresh.n_jobs;
+	p->job = fresh.job;
+	if (same) {
+		/* the log did not change: keep it, with its folds and wrapping */
+		p->lv = lv;
+		if (!quiet)
+			tui_message("reloaded: no change");
+		tui_view_dirty(v);
 		return;
 	}
-	j = cur_job(p);
-	if (!j->log_id) {
+	/* the logview is about to change under the search and the wrapping */
+	uint64_t line = lv ? logview_line_of_row(lv, v->cursor) : 0;
+	bool at_end = lv && v->cursor >= logview_rows(lv) - 1;
+	p->lv = lv;
+	stop_work(p);
+	p->lv = NULL;
+	p->msg[0] = '\0';
+	if (!nj->log_id) {
 		logview_close(lv);
 		no_log_message(p);
 		keep_line(v, p, 0);
 		return;
 	}
-	if (lv && logview_reopen(lv, j->id, j->log_id, &err) == 0) {
+	if (lv && logview_reopen(lv, nj->id, nj->log_id, &err) == 0) {
 		p->lv = lv;
 	} else {
 		logview_close(lv);
-		p->lv = logview_open(app.st, j->id, j->log_id, &err);
+		p->lv = logview_open(app.st, nj->id, nj->log_id, &err);
 		if (!p->lv) {
 			snprintf(p->msg, sizeof(p->msg), "%s", err.msg);
 			keep_line(v, p, 0);
@@ -818,8 +848,8 @@ static void reload(struct view *v, struct log_priv *p, bool quiet)
 	keep_line(v, p, at_end && n ? n : line);
 	if (at_end)
 		tui_view_goto(v, logview_rows(p->lv) - 1);
-	if (!quiet && (n != old_lines || logview_log_id(p->lv) != old_log))
-		tui_message("%llu lines (was %llu)", (unsigned long long)n,
+	if (!quiet)
+		tui_message("reloaded: %llu lines (was %llu)", (unsigned long long)n,
 			    (unsigned long long)old_lines);
 }
 
@@ -885,8 +915,12 @@ static int log_open(struct view *v, void *arg)
 				continue;
 			if (s->first_line > 0 && (uint64_t)s->first_line <= logview_line_count(p->lv)) {
 				long r = logview_row_of_line(p->lv, (uint64_t)s->first_line);
-				/* the step's header row, right above its first line */
-				tui_view_goto(v, r > 0 ? r - 1 : 0);
+				/* the step's header row, right above its first line, at
+				 * the top of the screen: the step reads from there */
+				long h = r > 0 ? r - 1 : 0;
+				long maxtop = v->rows - v->height;
+				tui_view_goto(v, h);
+				v->top = h < maxtop ? h : maxtop > 0 ? maxtop : 0;
 			} else {
 				tui_message("step %d has no lines in this log", a->step_number);
 			}
@@ -1000,7 +1034,21 @@ static enum action log_request(struct view *v, enum action a, unsigned *eff)
 		if (have)
 			tui_prompt(a == ACT_SEARCH ? "/" : "?", NULL,
 				   a == ACT_SEARCH ? on_search_fwd : on_search_back, v);
+		else
+			tui_message("no log to search here");
 		return ACT_NONE;
+	case ACT_ENTER: {
+		/* on a fold or a group's first line, Enter opens or closes it */
+		struct lv_row r;
+		if (have && logview_row(p->lv, v->cursor, &r) &&
+		    (r.kind == LV_ROW_FOLD ||
+		     (r.kind == LV_ROW_LINE && logview_group_of_line(p->lv, r.line) >= 0 &&
+		      (uint64_t)logview_group(p->lv, logview_group_of_line(p->lv, r.line))->first_line ==
+			      r.line)))
+			toggle_fold(v, p);
+		*eff |= EFF_REDRAW;
+		return ACT_NONE;
+	}
 	case ACT_FIND_NEXT:
 	case ACT_FIND_PREV:
 		if (!p->m)

@@ -26,6 +26,7 @@ struct run_priv {
 	size_t n_rows, rows_alloc;
 	int64_t provider_id; /* what identifies the run across re-imports */
 	int attempt;
+	int64_t version;     /* of the index when loaded */
 	char error[1024];
 };
 
@@ -51,6 +52,7 @@ static int load(struct view *v, const char *spec)
 	err_clear(&err);
 	free_data(p);
 	p->error[0] = '\0';
+	p->version = store_data_version(app.st);
 	if (store_find_run(app.st, spec, &p->run, &err) < 0) {
 		snprintf(p->error, sizeof(p->error), "%s", err.msg);
 		tui_view_set_rows(v, 1);
@@ -74,12 +76,27 @@ static int load(struct view *v, const char *spec)
 	return 0;
 }
 
+static int run_load(struct view *v);
+
+/* Another process changed the index (an import of a newer state of this
+ * run): show the run as it is now. */
+static void live_tick(struct view *v)
+{
+	struct run_priv *p = v->priv;
+	if (store_data_version(app.st) != p->version) {
+		run_load(v);
+		tui_view_dirty(v);
+	}
+	view_timer(v, 2000, live_tick);
+}
+
 static int run_open(struct view *v, void *arg)
 {
 	const struct run_view_arg *a = arg;
 	char spec[32];
 	snprintf(spec, sizeof(spec), "#%lld", (long long)(a ? a->run_row_id : 0));
 	load(v, spec);
+	view_timer(v, 2000, live_tick);
 	return 0;
 }
 
@@ -235,6 +252,11 @@ static enum action run_request(struct view *v, enum action a, unsigned *eff)
 	char msg[512];
 	switch (a) {
 	case ACT_ENTER:
+		if (t && store_data_version(app.st) != p->version) {
+			/* the rows' ids may be gone: find the run again first */
+			run_load(v);
+			t = p->n_rows && (size_t)v->cursor < p->n_rows ? &p->rows[v->cursor] : NULL;
+		}
 		if (t) {
 			const struct job *j = &p->jobs[t->job];
 			struct log_view_arg arg = {.run_row_id = p->run.id, .job_row_id = j->id};
@@ -307,6 +329,7 @@ static bool run_match(struct view *v, long row, const char *query)
 
 static void run_done(struct view *v)
 {
+	view_timers_cancel(v);
 	free_data(v->priv);
 }
 

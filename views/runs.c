@@ -25,6 +25,7 @@ struct runs_priv {
 	enum run_sort sort;
 	struct run_counts counts;
 	bool counts_ok;
+	struct run_widths widths; /* longest names, for the column widths */
 	struct run win[WIN];
 	int win_n;
 	long win_off;
@@ -101,6 +102,8 @@ static void recount(struct view *v)
 	err_clear(&err);
 	make_filter(p, &f);
 	p->version = store_data_version(app.st);
+	if (store_run_widths(app.st, &f, &p->widths, &err) < 0)
+		memset(&p->widths, 0, sizeof(p->widths));
 	if (store_run_counts(app.st, &f, &p->counts, &err) < 0) {
 		snprintf(p->error, sizeof(p->error), "%s", err.msg);
 		memset(&p->counts, 0, sizeof(p->counts));
@@ -119,9 +122,20 @@ static void live_tick(struct view *v)
 	struct runs_priv *p = v->priv;
 	int64_t ver = store_data_version(app.st);
 	if (ver != p->version) {
+		/* keep the cursor on its run, wherever the change moved it */
 		long cur = v->cursor;
+		const struct run *r = p->counts.total > 0 ? run_at(v, cur) : NULL;
+		int64_t id = r ? r->id : 0;
 		recount(v);
-		tui_view_goto(v, cur);
+		if (id) {
+			struct run_filter f;
+			struct cs_err err;
+			make_filter(p, &f);
+			long at = store_run_index(app.st, &f, id, &err);
+			if (at >= 0)
+				cur = at;
+		}
+		tui_view_goto(v, cur < v->rows ? cur : v->rows - 1);
 		tui_view_dirty(v);
 	} else if (p->counts.in_progress > 0) {
 		tui_view_dirty(v); /* elapsed times move on */
@@ -134,32 +148,38 @@ struct cols {
 	int wf, br, sha, ev, att, dur, age; /* widths without the separating space; 0: hidden */
 };
 
-static void layout(int width, struct cols *c)
+static int clamp(int v, int lo, int hi)
 {
-	c->wf = width >= 160 ? 24 : 18;
-	c->br = width >= 160 ? 24 : 16;
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void layout(int width, const struct run_widths *rw, struct cols *c)
+{
+	c->wf = clamp(rw->workflow, 4, width >= 160 ? 30 : 20);
+	c->br = clamp(rw->branch, 6, width >= 160 ? 32 : 20);
 	c->sha = 7;
-	c->ev = 12;
+	c->ev = clamp(rw->event, 4, 12);
 	c->att = 2;
 	c->dur = 7;
 	c->age = 10;
-	int *drop[] = {&c->ev, &c->att, &c->age, &c->sha, &c->br, &c->dur};
-	size_t k = 0;
-	for (;;) {
+	/* what goes first when the subject gets too narrow */
+	struct {
+		int *col, to;
+	} steps[] = {
+		{&c->br, 16}, {&c->ev, 0},  {&c->br, 12}, {&c->wf, 12}, {&c->sha, 0}, {&c->age, 0},
+		{&c->att, 0}, {&c->br, 8},  {&c->dur, 0}, {&c->br, 0},  {&c->wf, 6},
+	};
+	int subject_min = width / 4 > 16 ? width / 4 : 16;
+	for (size_t k = 0;; k++) {
 		int fixed = 2; /* glyph and space */
 		int *all[] = {&c->wf, &c->br, &c->sha, &c->ev, &c->att, &c->dur, &c->age};
 		for (size_t i = 0; i < ARRAY_SIZE(all); i++)
 			if (*all[i])
 				fixed += *all[i] + 1;
-		if (fixed + 16 <= width)
+		if (fixed + subject_min <= width || k >= ARRAY_SIZE(steps))
 			break;
-		if (k < ARRAY_SIZE(drop)) {
-			*drop[k++] = 0;
-		} else if (c->wf > 10) {
-			c->wf = 10;
-		} else {
-			break;
-		}
+		if (*steps[k].col > steps[k].to)
+			*steps[k].col = steps[k].to;
 	}
 }
 
@@ -235,7 +255,7 @@ static void runs_draw(struct view *v, struct tui_canvas *c, long row)
 		return;
 	}
 	struct cols w;
-	layout(tui_canvas_width(c), &w);
+	layout(tui_canvas_width(c), &p->widths, &w);
 	const char *state = run_state(r);
 	tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 1, TEXT_PAD);
 	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
@@ -276,8 +296,13 @@ static void runs_draw(struct view *v, struct tui_canvas *c, long row)
 		time_format_duration(r->duration_ms, dur, sizeof(dur));
 	} else if (r->status && strcmp(r->status, "completed") != 0) {
 		int64_t start = r->started_at != CS_TIME_NONE ? r->started_at : r->created_at;
-		if (start != CS_TIME_NONE && now >= start)
+		/* a live elapsed time; a day or more means the index is older
+		 * than the run's end, not a run that long */
+		if (start != CS_TIME_NONE && now >= start && now - start < 86400000)
 			time_format_duration(now - start, dur, sizeof(dur));
+		else
+			snprintf(dur, sizeof(dur), "%s",
+				 !strcmp(r->status, "in_progress") ? "running" : r->status);
 		dur_role = ROLE_RUNNING;
 	}
 	cell(c, dur, dur_role, w.dur, TEXT_RIGHT);
@@ -428,8 +453,14 @@ static void runs_status(struct view *v, char *out, size_t n)
 	fmt_count(p->counts.total, total, sizeof(total));
 	fmt_count(p->counts.failed, failed, sizeof(failed));
 	fmt_count(p->counts.in_progress, running, sizeof(running));
-	snprintf(out, n, "%s run%s \u00b7 %s failed \u00b7 %s in progress", total,
-		 p->counts.total == 1 ? "" : "s", failed, running);
+	if (v->width < 45)
+		snprintf(out, n, "%s \u00b7 %s failed", total, failed);
+	else if (v->width < 70)
+		snprintf(out, n, "%s run%s \u00b7 %s failed", total, p->counts.total == 1 ? "" : "s",
+			 failed);
+	else
+		snprintf(out, n, "%s run%s \u00b7 %s failed \u00b7 %s in progress", total,
+			 p->counts.total == 1 ? "" : "s", failed, running);
 }
 
 static bool runs_match(struct view *v, long row, const char *query)

@@ -43,6 +43,7 @@ struct search_priv {
 	size_t n, alloc;
 	bool running, capped, stopped;
 	int id_w;     /* the widest run id so far */
+	int step_w, line_w; /* ... step number ("s12") and line number */
 	struct work_ctx ctx;
 	char error[1024];
 	char note[1100];
@@ -91,6 +92,13 @@ static int on_hit(void *ctx, const struct search_hit *h)
 		idn = snprintf(id, sizeof(id), "%lld", (long long)d->run_id);
 	if (idn > p->id_w)
 		p->id_w = idn > 20 ? 20 : idn;
+	char num[32];
+	int sn = d->step ? snprintf(num, sizeof(num), "s%d", d->step) : 0;
+	int ln = snprintf(num, sizeof(num), "%llu", (unsigned long long)d->line);
+	if (sn > p->step_w)
+		p->step_w = sn > 8 ? 8 : sn;
+	if (ln > p->line_w)
+		p->line_w = ln > 12 ? 12 : ln;
 	size_t from = 0;
 	if (h->match_start > LEAD) {
 		from = char_start(h->text, h->match_start - LEAD / 2);
@@ -224,7 +232,8 @@ static void search_draw(struct view *v, struct tui_canvas *c, long row)
 	const struct hit *h = &p->hits[row];
 	int width = tui_canvas_width(c);
 	int run_w = width >= 60 ? p->id_w + 1 : 0, job_w = width >= 50 ? (width >= 120 ? 24 : 16) : 0;
-	int step_w = width >= 80 ? 4 : 0, line_w = width >= 40 ? 7 : 0;
+	int step_w = width >= 80 && p->step_w ? p->step_w + 1 : 0;
+	int line_w = width >= 40 ? (p->line_w > 3 ? p->line_w : 3) + 1 : 0;
 	if (run_w) {
 		char id[40];
 		if (h->attempt > 1)

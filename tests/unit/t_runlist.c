@@ -458,3 +458,34 @@ TEST(runlist_widths)
 	run_query_free(&q);
 	store_close(st);
 }
+
+/* The index of every run in every order is where store_runs lists it. */
+TEST(runlist_index)
+{
+	struct store *st = populate();
+	struct cs_err err;
+	static struct collected c;
+	for (int sort = 0; sort < RUN_SORT_COUNT; sort++) {
+		struct run_query q;
+		const char *queries[] = {"", "branch:main", "status:failed flaky"};
+		for (size_t k = 0; k < ARRAY_SIZE(queries); k++) {
+			struct run_filter f = {.sort = (enum run_sort)sort};
+			CHECK_OK(run_query_parse(queries[k], &q, &err));
+			run_query_apply(&q, &f);
+			all_runs(st, &f, &c);
+			for (int i = 0; i < c.n; i += 7) {
+				char spec[48];
+				struct run r;
+				snprintf(spec, sizeof(spec), "%lld:%d", (long long)c.ids[i], c.attempts[i]);
+				CHECK_OK(store_find_run(st, spec, &r, &err));
+				CHECK_INT(store_run_index(st, &f, r.id, &err), i);
+				run_free(&r);
+			}
+			/* a run the filter leaves out, and one that does not exist */
+			CHECK_INT(store_run_index(st, &f, 999999, &err), -1);
+			collected_free(&c);
+			run_query_free(&q);
+		}
+	}
+	store_close(st);
+}

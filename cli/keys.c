@@ -1,0 +1,20 @@
+/* keys.c - `ciscope keys`: the bindings table the help view shows, for the
+ * terminal and for the man page (generated from the same action table). */
+#include <string.h>
+
+#include "cli/cli.h"
+#include "tui/tui.h"
+
+int cmd_keys(struct cli *c, int argc, char **argv)
+{
+	(void)c;
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--man") != 0)) {
+		cli_command_usage("keys", argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
+		return argc == 2 && !strcmp(argv[1], "--help") ? EXIT_OK : EXIT_USAGE;
+	}
+	if (argc == 2)
+		tui_print_keys_man(stdout);
+	else
+		tui_print_keys_text(stdout);
+	return EXIT_OK;
+}
