@@ -22,7 +22,7 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I. -I$(BUILD) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
-CORE_LIBS = $(shell pkg-config --libs sqlite3 libgit2 libcjson libzip libzstd expat libpcre2-8 2>/dev/null) -lm
+CORE_LIBS = $(shell pkg-config --libs sqlite3 libgit2 libcjson libcurl libzip libzstd expat libpcre2-8 2>/dev/null) -lm
 
 ifeq ($(V),1)
 Q =
@@ -38,7 +38,7 @@ VIEWS_SRC = $(wildcard views/*.c)
 CLI_SRC = $(wildcard cli/*.c)
 GEN_SRC = $(BUILD)/gen/schema.c $(BUILD)/gen/default_conf.c
 
-CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema.o
+CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema.o $(BUILD)/gen/rules_conf.o
 APP_OBJ = $(TUI_SRC:%.c=$(BUILD)/%.o) $(VIEWS_SRC:%.c=$(BUILD)/%.o) $(CLI_SRC:%.c=$(BUILD)/%.o) \
 	$(BUILD)/gen/default_conf.o
 UNIT_SRC = $(wildcard tests/unit/t_*.c)
@@ -62,6 +62,12 @@ $(BUILD)/gen/schema.c: data/schema.sql tools/embed.sh
 	@mkdir -p $(dir $@)
 	$(quiet) GEN $@
 	$(Q)sh tools/embed.sh schema_sql < data/schema.sql > $@.tmp && mv $@.tmp $@
+
+# The built-in triage rules (core/rules.c).
+$(BUILD)/gen/rules_conf.c: data/rules.conf tools/embed.sh
+	@mkdir -p $(dir $@)
+	$(quiet) GEN $@
+	$(Q)sh tools/embed.sh rules_conf < data/rules.conf > $@.tmp && mv $@.tmp $@
 
 # The default key bindings and colours, in the config language (tui/keys.c).
 $(BUILD)/gen/default_conf.c: data/default.conf tools/embed.sh
@@ -117,6 +123,11 @@ bench: deps
 doc: all
 	@sh tools/gen-man-keys.sh $(BUILD)/ciscope
 
+# Triage extraction quality on labelled real logs (bench/triage.sh); not a test.
+bench-triage: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/triage.sh $(BUILD)
+
 check-layering:
 	@! grep -n 'include.*curses' core/*.[ch] || { echo "core/ must not include curses"; exit 1; }
 	@! grep -n '#include "tui/\|#include "views/' core/*.[ch] || { echo "core/ must not include tui/ or views/"; exit 1; }
@@ -132,6 +143,6 @@ install: all
 clean:
 	rm -rf build build-asan ciscope
 
-.PHONY: all units deps demo run test check bench doc check-layering install clean
+.PHONY: all units deps demo run test check bench bench-triage doc check-layering install clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -22,6 +22,7 @@ enum {
 	EXIT_USAGE = 2,     /* bad command line */
 	EXIT_NOMATCH = 3,   /* search: no match */
 	EXIT_NOTFOUND = 4,  /* no such run / job / log */
+	EXIT_RATELIMIT = 5, /* fetch --no-wait: the GitHub API rate limit is exhausted */
 	EXIT_INTR = 130,    /* interrupted (Ctrl-C) */
 };
 
@@ -59,6 +60,13 @@ int cmd_runs(struct cli *c, int argc, char **argv);
 int cmd_show(struct cli *c, int argc, char **argv);
 int cmd_log(struct cli *c, int argc, char **argv);
 int cmd_search(struct cli *c, int argc, char **argv);
+int cmd_fetch(struct cli *c, int argc, char **argv);
+int cmd_rerun(struct cli *c, int argc, char **argv);
+int cmd_dispatch(struct cli *c, int argc, char **argv);
 int cmd_keys(struct cli *c, int argc, char **argv);
+int cmd_triage(struct cli *c, int argc, char **argv);
+int cmd_rules(struct cli *c, int argc, char **argv);
+int cmd_retriage(struct cli *c, int argc, char **argv);
+int cmd_triage_state(struct cli *c, int argc, char **argv);
 
 #endif

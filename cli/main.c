@@ -24,6 +24,11 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{"fetch", cmd_fetch,
+	 "fetch [OWNER/REPO] [--workflow W] [--branch B] [--since DATE] [--limit N] [--all-logs]\n"
+	 "        [--artifacts GLOB,...] [--artifact-max SIZE] [--jobs N] [--api-url URL]\n"
+	 "        [--cache-dir DIR] [--no-wait] [--quiet] [--json]",
+	 "fetch runs, jobs, logs and artifacts from GitHub Actions and import them"},
 	{"import", cmd_import, "import [--json] [--quiet] PATH...",
 	 "import run folders, log archives and log files into the index"},
 	{"runs", cmd_runs,
@@ -32,10 +37,25 @@ static const struct command commands[] = {
 	{"show", cmd_show, "show [--json] RUN", "a run's jobs and steps"},
 	{"log", cmd_log, "log [--failed] [--raw] [--step N] [--json] RUN[/JOB]",
 	 "print stored logs (all jobs, one job, failed steps, one step)"},
-	{"keys", cmd_keys, "keys [--man]",
-	 "the key bindings of every view (--man: as roff for the man page)"},
 	{"search", cmd_search, "search [--regex] [--limit N] [--json] QUERY",
 	 "search every indexed log"},
+	{"triage", cmd_triage, "triage [--json] [--all] [RUN[/JOB]]",
+	 "why a run failed: findings, category, history, flakiness (default: newest failure)"},
+	{"triage-state", cmd_triage_state,
+	 "triage-state [--note TEXT] [--json] FINGERPRINT STATE",
+	 "mark a failure new, acknowledged, known-flaky or fixed"},
+	{"rules", cmd_rules, "rules [list|test] [--json] [RULES_FILE]",
+	 "list the triage rules, or test them against every run in the index"},
+	{"retriage", cmd_retriage, "retriage [--json]",
+	 "recompute the triage of every failed job (after changing rules)"},
+	{"rerun", cmd_rerun, "rerun [--repo OWNER/REPO] [--api-url URL] [--yes] RUN",
+	 "re-run the failed jobs of a run on GitHub (shows the request, asks first)"},
+	{"dispatch", cmd_dispatch,
+	 "dispatch [--repo OWNER/REPO] [--api-url URL] [--input KEY=VALUE]... [--yes]\n"
+	 "        WORKFLOW --ref REF",
+	 "run a workflow on a branch or tag on GitHub (shows the request, asks first)"},
+	{"keys", cmd_keys, "keys [--man]",
+	 "the key bindings of every view (--man: as roff for the man page)"},
 };
 
 void cli_error(const char *fmt, ...)
@@ -172,9 +192,13 @@ static void usage(FILE *f)
 		   "GitHub Actions runs, logs and artifacts into SQLite and lets you read,\n"
 		   "search and compare them offline.\n\n");
 	fprintf(f, "Commands:\n");
+	int w = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\nWith no command, ciscope lists the newest runs of the index.\n\n");
+		w = MAX(w, (int)strlen(commands[i].name));
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-*s  %s\n", w, commands[i].name, commands[i].help);
+	fprintf(f, "\nWith no command, ciscope opens its terminal UI on the index (press h or ?\n"
+		   "for the keys); when standard output is not a terminal it lists the newest runs.\n\n");
 	fprintf(f, "Options:\n"
 		   "  --db PATH     the index to use (default: $CISCOPE_DB, else\n"
 		   "                $XDG_DATA_HOME/ciscope/<owner_repo>.db for the git checkout\n"

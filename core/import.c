@@ -25,6 +25,7 @@
 #include "artifact.h"
 #include "logparse.h"
 #include "logstore.h"
+#include "triage.h"
 #include "ziparc.h"
 
 #define JSON_MAX (64u << 20)       /* run.json / jobs.json */
@@ -339,6 +340,7 @@ struct job_src {
 	int *step_numbers;
 	int n_step_entries;
 	int n_findings;
+	bool log_expired;      /* logs/<id>.expired: GitHub answered 410 */
 };
 
 struct run_src {
@@ -1266,6 +1268,25 @@ static int artifact_dir_walk(struct importer *im, int64_t run_row_id, int64_t ar
 	return rc;
 }
 
+static int exec_ids(struct importer *im, const char *sql, int64_t a, int64_t b,
+		    struct cs_err *err);
+
+/* A marker the fetcher leaves for a log or artifact GitHub has expired
+ * (410): a small file holding exactly IMPORT_EXPIRED_MARKER. */
+static bool is_expired_marker(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size != (off_t)strlen(IMPORT_EXPIRED_MARKER))
+		return false;
+	struct buf b = BUF_INIT;
+	struct cs_err e;
+	bool yes = file_read_all(path, 256, &b, &e) == 0 && b.len == strlen(IMPORT_EXPIRED_MARKER) &&
+		   !memcmp(b.data, IMPORT_EXPIRED_MARKER, b.len);
+	buf_release(&b);
+	return yes;
+}
+
 static int import_artifacts(struct importer *im, const char *folder, int64_t run_row_id,
 			    struct art_totals *tot, struct cs_err *err)
 {
@@ -1290,6 +1311,22 @@ static int import_artifacts(struct importer *im, const char *folder, int64_t run
 		} else if (str_ends(names[i], ".zip")) {
 			char *name = xstrndup(names[i], strlen(names[i]) - 4);
 			rc = artifact_zip(im, run_row_id, p, name, tot, err);
+			free(name);
+		} else if (str_ends(names[i], ".expired") && is_expired_marker(p)) {
+			/* GitHub expired it (410): listed as expired, unless its
+			 * content is here after all */
+			char *name = xstrndup(names[i], strlen(names[i]) - 8);
+			char *zip = xasprintf("%s/%s.zip", dir, name);
+			char *plain = path_join(dir, name);
+			if (!path_is_file(zip) && !path_is_dir(plain) && !path_is_file(plain)) {
+				int64_t art = insert_artifact(im, run_row_id, name, "api", 0, err);
+				rc = art < 0 ? -1
+					     : exec_ids(im, "UPDATE artifacts SET expired = 1 WHERE id = ?1 "
+							    "AND ?2 = ?2",
+							art, 0, err);
+			}
+			free(zip);
+			free(plain);
 			free(name);
 		} else if (path_is_file(p)) {
 			/* a non-zipped artifact (archive: false) is the file itself */
@@ -1547,6 +1584,13 @@ static int load_jobs(struct run_src *rs, const char *folder, size_t *alloc, stru
 			js->log_file = lp;
 			sig_add_file(&rs->sig, lp);
 		} else {
+			free(lp);
+			snprintf(rel, sizeof(rel), "logs/%lld.expired", (long long)id);
+			lp = path_join(folder, rel);
+			if (is_expired_marker(lp)) {
+				js->log_expired = true;
+				sig_add_file(&rs->sig, lp);
+			}
 			free(lp);
 		}
 		idx++;
@@ -2135,6 +2179,11 @@ static int import_run_src(struct importer *im, struct run_src *rs, const char *f
 						cJSON_Delete(own);
 						goto fail;
 					}
+				} else if (js->log_expired &&
+					   set_log_state(im, js->row_id, "expired", err) < 0) {
+					buf_release(&sig);
+					cJSON_Delete(own);
+					goto fail;
 				}
 				ev.n_findings += js->n_findings;
 			}
@@ -2184,6 +2233,11 @@ static int import_run_src(struct importer *im, struct run_src *rs, const char *f
 		if (n_events < (int)ARRAY_SIZE(events))
 			events[n_events++] = ev;
 	}
+	/* triage what is new, in the same transaction (core/triage.h) */
+	for (int i = 0; i < n_events; i++)
+		if (events[i].state != IMPORT_UNCHANGED &&
+		    triage_after_import(im->st, events[i].run_row_id, err) < 0)
+			goto fail;
 	if (store_commit(im->st, err) < 0)
 		goto fail;
 	im->prog.runs++;

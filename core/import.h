@@ -26,6 +26,12 @@
 #include "store.h"
 #include "util.h"
 
+/* A run folder may hold logs/<job id>.expired and artifacts/<name>.expired
+ * with exactly this content: the fetcher's record that GitHub answered 410
+ * (expired). The job's log_state becomes 'expired', the artifact is listed
+ * with expired = 1. */
+#define IMPORT_EXPIRED_MARKER "ciscope: expired (HTTP 410)\n"
+
 enum import_state { IMPORT_CREATED, IMPORT_UPDATED, IMPORT_UNCHANGED };
 const char *import_state_name(enum import_state s);
 

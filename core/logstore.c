@@ -12,6 +12,14 @@
  * A line's terminator is not stored: it is read back from the bytes just
  * before the next line's start (CRLF, LF or CR), which the splitter makes
  * unambiguous since line content never holds a CR or LF.
+ *
+ * Trigram filters (log_chunk_grams): a line's trigrams go to the filter of
+ * the chunk its first byte is in. The last line starting in a chunk usually
+ * runs on into the next one, so when a chunk is flushed its filter may still
+ * miss that line: it waits in a second bitset (`open`) until the line
+ * completes, and is inserted then. Only one line is unfinished at a time, so
+ * two sets are enough however long the line: the writer holds 2 x 64 KiB
+ * more (a byte per bit while building), whatever the log size.
  */
 #include "logstore.h"
 
@@ -24,11 +32,230 @@
 #define LOGW_ZSTD_LEVEL 1 /* import speed matters more than the last few percent */
 #define LOGR_CACHE 4      /* decompressed chunks kept by a reader */
 
+/* Filter blobs: one version byte, then nothing (no trigram at all) or a
+ * bitset of GRAMS_MIN..GRAMS_BYTES bytes, a power of two; bit i is bit i%8
+ * of byte i/8. Version 1: trigrams of log_search_text() of each line's
+ * first SPLIT_HEAD_MAX bytes, ASCII letters lower-cased, gram_hash(). Any
+ * change to those makes a new version: old filters are then ignored. */
+#define GRAMS_VERSION 1
+#define GRAMS_BITS 65536 /* bits of the set while a chunk is written */
+#define GRAMS_BYTES (GRAMS_BITS / 8)
+#define GRAMS_MIN 64
+_Static_assert(SPLIT_HEAD_MAX == 8192, "filter version 1 indexes 8192-byte heads");
+
 typedef unsigned long long ull;
 
 static unsigned term_bytes(enum line_term t)
 {
 	return t == TERM_CRLF ? 2 : t == TERM_NONE ? 0 : 1;
+}
+
+/* --- searchable text ------------------------------------------------------- */
+static bool is_bom(const unsigned char *s, size_t n)
+{
+	return n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF;
+}
+
+/* What logts_parse() accepts, without computing the time: the shape by
+ * eight bytes at a time (every byte of a digit position is 0x30..0x39, every
+ * other one its separator), then the field ranges. */
+static const unsigned char ts_mask[32] = {
+	0xF0, 0xF0, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF,
+	0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xFF};
+static const unsigned char ts_want[32] = "0000-00-00T00:00:00.0000000Z";
+static const unsigned char ts_add[32] = {6, 6, 6, 6, 0, 6, 6, 0, 6, 6, 0, 6, 6, 0,
+					 6, 6, 0, 6, 6, 0, 6, 6, 6, 6, 6, 6, 6, 0};
+
+static bool ts_word_ok(const unsigned char *s, int at)
+{
+	uint64_t w, m, want, add;
+	memcpy(&w, s + at, 8);
+	memcpy(&m, ts_mask + at, 8);
+	memcpy(&want, ts_want + at, 8);
+	memcpy(&add, ts_add + at, 8);
+	/* high nibbles (and separators) first; then adding 6 to a digit byte
+	 * 0x3N keeps its high nibble 3 only when N <= 9, and cannot carry into
+	 * the next byte */
+	return (w & m) == want && ((w + add) & m) == want;
+}
+
+#define D2(s) (((s)[0] - '0') * 10 + ((s)[1] - '0'))
+
+static bool ts_valid(const unsigned char *s)
+{
+	if (!ts_word_ok(s, 0) || !ts_word_ok(s, 8) || !ts_word_ok(s, 16) || !ts_word_ok(s, 20))
+		return false;
+	static const unsigned char mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int year = D2(s) * 100 + D2(s + 2), mon = D2(s + 5), day = D2(s + 8);
+	if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] ||
+	    D2(s + 11) > 23 || D2(s + 14) > 59 || D2(s + 17) > 59)
+		return false;
+	return !(mon == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)));
+}
+
+void log_search_text(const char *line, size_t n, const char **text, size_t *len,
+		     struct buf *scratch)
+{
+	const unsigned char *s = (const unsigned char *)(line ? line : "");
+	if (!line)
+		n = 0;
+	while (is_bom(s, n))
+		s += 3, n -= 3;
+	if (n >= 28 && (n == 28 || s[28] == ' ') && ts_valid(s)) {
+		size_t k = n == 28 ? 28 : 29;
+		s += k;
+		n -= k;
+		while (is_bom(s, n))
+			s += 3, n -= 3;
+	}
+	if (n && memchr(s, 0x1b, n)) {
+		buf_reset(scratch);
+		ansi_strip((const char *)s, n, scratch);
+		*text = buf_cstr(scratch);
+		*len = scratch->len;
+		return;
+	}
+	*text = (const char *)s;
+	*len = n;
+}
+
+/* --- trigram filters --------------------------------------------------------- */
+static inline unsigned fold_ascii(unsigned char c)
+{
+	return (unsigned)(c - 'A') < 26u ? c | 0x20u : c;
+}
+
+/* 16 bits from the top of a 64-bit product: every bit of the trigram
+ * reaches them, so the low k of them index a 2^k-bit set well too. */
+static inline uint32_t gram_hash(uint32_t t)
+{
+	return (uint32_t)(((uint64_t)t * 0x9E3779B97F4A7C15ull) >> 48);
+}
+
+/* A trigram as a number: its bytes, first lowest. */
+static inline uint32_t gram_of(const unsigned char *s)
+{
+	return fold_ascii(s[0]) | fold_ascii(s[1]) << 8 | (uint32_t)fold_ascii(s[2]) << 16;
+}
+
+static inline uint64_t load_le64(const unsigned char *s)
+{
+	uint64_t w;
+	memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/* fold_ascii() on eight bytes at once: a byte gets 0x20 when it is in
+ * 'A'..'Z' (bit 7 of b + 0x3F says b >= 'A', of b + 0x25 says b > 'Z';
+ * neither sum carries out of its byte). */
+static inline uint64_t fold8(uint64_t w)
+{
+	const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full, top = 0x8080808080808080ull;
+	uint64_t b = w & low7;
+	uint64_t upper = ((b + 0x3F3F3F3F3F3F3F3Full) ^ (b + 0x2525252525252525ull)) & ~w & top;
+	return w | upper >> 2;
+}
+
+/* Import runs this on every byte of every log, so the set being built has
+ * a byte per bit (a plain store, no read-modify-write: 64 KiB, packed into
+ * bits when the chunk is done), and eight bytes are loaded and folded at
+ * once to give six trigrams with no chain from one to the next. */
+static void grams_set(unsigned char *set, const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 6) {
+		uint64_t w = fold8(load_le64(s + i));
+		set[gram_hash((uint32_t)w & 0xFFFFFFu)] = 1;
+		set[gram_hash((uint32_t)(w >> 8) & 0xFFFFFFu)] = 1;
+		set[gram_hash((uint32_t)(w >> 16) & 0xFFFFFFu)] = 1;
+		set[gram_hash((uint32_t)(w >> 24) & 0xFFFFFFu)] = 1;
+		set[gram_hash((uint32_t)(w >> 32) & 0xFFFFFFu)] = 1;
+		set[gram_hash((uint32_t)(w >> 40) & 0xFFFFFFu)] = 1;
+	}
+	for (; i + 3 <= n; i++)
+		set[gram_hash(gram_of(s + i))] = 1;
+}
+
+/* Bytes of 0/1 to bits: bit j of bits[i] is set[8i + j]. The multiply
+ * gathers bit 0 of each of eight bytes into the top byte (the other
+ * products land above bit 63 or, all apart, below bit 56). */
+static void grams_pack(const unsigned char *set, unsigned char *bits)
+{
+	for (size_t i = 0; i < GRAMS_BYTES; i++)
+		bits[i] = (unsigned char)((load_le64(set + 8 * i) * 0x0102040810204080ull) >> 56);
+}
+
+void log_grams_add(struct log_grams *q, const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	for (size_t i = 0; i + 3 <= n && q->n < LOG_GRAMS_MAX; i++) {
+		uint16_t h = (uint16_t)gram_hash(gram_of(s + i));
+		size_t k = 0;
+		while (k < q->n && q->h[k] != h)
+			k++;
+		if (k == q->n)
+			q->h[q->n++] = h;
+	}
+}
+
+bool log_grams_admit(const void *blob, size_t n, const struct log_grams *q)
+{
+	const unsigned char *b = blob;
+	if (!q || q->n == 0)
+		return true;
+	if (!b || n < 1 || b[0] != GRAMS_VERSION)
+		return true;
+	size_t nb = n - 1;
+	if (nb == 0)
+		return false; /* no trigram in the chunk at all */
+	if (nb < GRAMS_MIN || nb > GRAMS_BYTES || (nb & (nb - 1)))
+		return true;
+	uint32_t mask = (uint32_t)(nb * 8 - 1);
+	for (size_t i = 0; i < q->n; i++) {
+		uint32_t h = q->h[i] & mask;
+		if (!(b[1 + (h >> 3)] & (1u << (h & 7))))
+			return false;
+	}
+	return true;
+}
+
+static size_t popcount_bytes(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t x, y = 0;
+		memcpy(&x, a + i, 8);
+		if (b)
+			memcpy(&y, b + i, 8);
+		c += (size_t)__builtin_popcountll(x | y);
+	}
+	return c;
+}
+
+/* Pack a set and shrink it by OR-ing its halves while it stays at most a
+ * quarter full (a query of t missing trigrams then gets through a chunk
+ * with odds of about 4^-t). Writes the blob into out; returns its length. */
+static size_t grams_blob(const unsigned char *set, unsigned char *out)
+{
+	size_t nb = GRAMS_BYTES;
+	unsigned char *bits = out + 1;
+	out[0] = GRAMS_VERSION;
+	grams_pack(set, bits);
+	if (popcount_bytes(bits, NULL, nb) == 0)
+		return 1;
+	while (nb > GRAMS_MIN) {
+		size_t half = nb / 2;
+		if (popcount_bytes(bits, bits + half, half) * 4 > half * 8)
+			break;
+		for (size_t i = 0; i < half; i++)
+			bits[i] |= bits[i + half];
+		nb = half;
+	}
+	return 1 + nb;
 }
 
 /* --- writing ------------------------------------------------------------- */
@@ -57,6 +284,16 @@ struct logw {
 	uint64_t fed_end; /* stream offset just after the piece being split */
 	int64_t seq;
 	bool failed, finished;
+	/* trigram sets (GRAMS_BITS bytes of 0/1): of the chunk being filled, and
+	 * of the last flushed chunk while the line that started last in it goes
+	 * on (open_seq >= 0) */
+	unsigned char *grams_cur, *grams_open;
+	unsigned char *gblob;  /* 1 + GRAMS_BYTES */
+	uint32_t cur_done;     /* lines starting in this chunk that completed */
+	int64_t open_seq;
+	sqlite3_stmt *ins_grams;
+	struct buf scratch;    /* searchable text of a line with escapes */
+	struct cs_err cb_err;  /* why w_on_line stopped the splitter */
 };
 
 static void record_start(struct logw *w, uint64_t off)
@@ -78,6 +315,25 @@ static void record_start(struct logw *w, uint64_t off)
 	w->last_rel = rel;
 }
 
+static int put_grams(struct logw *w, int64_t seq, unsigned char *bits, struct cs_err *err)
+{
+	size_t n = grams_blob(bits, w->gblob);
+	memset(bits, 0, GRAMS_BITS);
+	sqlite3_stmt *st = w->ins_grams;
+	sqlite3_bind_int64(st, 1, w->log_id);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_blob(st, 3, w->gblob, (int)n, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		w->failed = true;
+		return err_set(err, CS_EDB, "cannot store the log of job %lld: inserting the filter of chunk %lld: %s",
+			       (long long)w->job_id, (long long)seq, sqlite3_errmsg(w->db));
+	}
+	return 0;
+}
+
 static int w_on_line(void *ctx, const struct split_line *l)
 {
 	struct logw *w = ctx;
@@ -89,6 +345,30 @@ static int w_on_line(void *ctx, const struct split_line *l)
 			w->pending = next;
 			w->has_pending = true;
 		}
+	}
+	/* the filter of the chunk the line starts in */
+	int64_t seq = (int64_t)(l->off / LOG_CHUNK_RAW);
+	unsigned char *bits;
+	if (seq == w->seq) {
+		bits = w->grams_cur;
+		w->cur_done++;
+	} else if (seq == w->open_seq) {
+		bits = w->grams_open;
+	} else {
+		err_set(&w->cb_err, CS_EINVAL,
+			"cannot store the log of job %lld: internal error: line %llu starts in "
+			"chunk %lld, whose filter is already stored",
+			(long long)w->job_id, (ull)l->lineno, (long long)seq);
+		return -1;
+	}
+	const char *text;
+	size_t len;
+	log_search_text(l->head, l->head_len, &text, &len, &w->scratch);
+	grams_set(bits, text, len);
+	if (bits == w->grams_open) {
+		w->open_seq = -1;
+		if (put_grams(w, seq, bits, &w->cb_err) < 0)
+			return -1;
 	}
 	return w->line_cb ? w->line_cb(w->ctx, l) : 0;
 }
@@ -134,6 +414,23 @@ static int flush_chunk(struct logw *w, struct cs_err *err)
 		snprintf(what, sizeof(what), "inserting chunk %lld", (long long)w->seq);
 		return w_dberr(w, err, what);
 	}
+	if (w->cur_done == w->chunk_lines) {
+		if (put_grams(w, w->seq, w->grams_cur, err) < 0)
+			return -1;
+	} else if (w->cur_done + 1 == w->chunk_lines && w->open_seq < 0) {
+		/* its last line goes on: its filter waits for the line's end */
+		unsigned char *t = w->grams_open;
+		w->grams_open = w->grams_cur;
+		w->grams_cur = t;
+		w->open_seq = w->seq;
+	} else {
+		char what[160];
+		snprintf(what, sizeof(what),
+			 "internal error: chunk %lld has %u line starts, %u ended, chunk %lld open",
+			 (long long)w->seq, w->chunk_lines, w->cur_done, (long long)w->open_seq);
+		return w_fail(w, err, CS_EINVAL, what);
+	}
+	w->cur_done = 0;
 	w->chunk_off += w->raw_len;
 	w->raw_len = 0;
 	w->seq++;
@@ -148,10 +445,15 @@ void logw_free(struct logw *w)
 	if (!w)
 		return;
 	sqlite3_finalize(w->ins);
+	sqlite3_finalize(w->ins_grams);
 	ZSTD_freeCCtx(w->cctx);
 	free(w->raw);
 	free(w->zbuf);
+	free(w->grams_cur);
+	free(w->grams_open);
+	free(w->gblob);
 	buf_release(&w->idx);
+	buf_release(&w->scratch);
 	free(w);
 }
 
@@ -166,8 +468,11 @@ struct logw *logw_begin(struct sqlite3 *db, int64_t job_id, split_cb line_cb, vo
 	w->ctx = ctx;
 	splitter_init(&w->sp, w_on_line, w);
 	buf_init(&w->idx);
+	buf_init(&w->scratch);
+	err_clear(&w->cb_err);
 	w->has_pending = true; /* line 1 starts at byte 0, if there is one */
 	w->pending = 0;
+	w->open_seq = -1;
 
 	if (sqlite3_prepare_v2(db, "INSERT INTO logs (job_id) VALUES (?1)", -1, &st, NULL) !=
 	    SQLITE_OK) {
@@ -189,6 +494,14 @@ struct logw *logw_begin(struct sqlite3 *db, int64_t job_id, split_cb line_cb, vo
 		w_dberr(w, err, "preparing the chunk insert");
 		goto fail;
 	}
+	if (sqlite3_prepare_v2(db, "INSERT INTO log_chunk_grams (log_id, seq, bits) VALUES (?1, ?2, ?3)",
+			       -1, &w->ins_grams, NULL) != SQLITE_OK) {
+		w_dberr(w, err, "preparing the filter insert");
+		goto fail;
+	}
+	w->grams_cur = xcalloc(1, GRAMS_BITS);
+	w->grams_open = xcalloc(1, GRAMS_BITS);
+	w->gblob = xmalloc(1 + GRAMS_BYTES);
 	w->cctx = ZSTD_createCCtx();
 	if (!w->cctx) {
 		w_fail(w, err, CS_ENOMEM, "cannot create a zstd context");
@@ -207,6 +520,11 @@ fail:
 static int w_stopped(struct logw *w, struct cs_err *err)
 {
 	w->failed = true;
+	if (w->cb_err.code) {
+		if (err)
+			*err = w->cb_err;
+		return -1;
+	}
 	if (err && err->code) /* the callback explained itself through a shared err */
 		return -1;
 	return err_set(err, CS_EINTR,
@@ -251,10 +569,10 @@ int64_t logw_finish(struct logw *w, struct cs_err *err)
 		return w_stopped(w, err);
 	if (w->raw_len > 0 && flush_chunk(w, err) < 0)
 		return -1;
-	if (w->starts != w->sp.lineno) {
+	if (w->starts != w->sp.lineno || w->open_seq >= 0) {
 		char what[128];
-		snprintf(what, sizeof(what), "internal error: %llu line starts for %llu lines",
-			 (ull)w->starts, (ull)w->sp.lineno);
+		snprintf(what, sizeof(what), "internal error: %llu line starts for %llu lines, chunk %lld open",
+			 (ull)w->starts, (ull)w->sp.lineno, (long long)w->open_seq);
 		return w_fail(w, err, CS_EINVAL, what);
 	}
 	sqlite3_stmt *st = NULL;
@@ -292,10 +610,12 @@ struct logr {
 	sqlite3 *db;
 	int64_t id;
 	uint64_t raw_size, line_count, chunk_count;
-	sqlite3_stmt *by_seq, *by_line;
+	sqlite3_stmt *by_seq, *by_line, *grams;
 	ZSTD_DCtx *dctx;
 	struct chunk cache[LOGR_CACHE];
 	uint64_t tick;
+	struct buf head;           /* head of a line that runs past its chunk */
+	uint64_t scanned, skipped; /* chunks, by logr_scan_grams() */
 };
 
 static int r_dberr(struct logr *r, struct cs_err *err, const char *doing)
@@ -316,6 +636,8 @@ void logr_close(struct logr *r)
 		return;
 	sqlite3_finalize(r->by_seq);
 	sqlite3_finalize(r->by_line);
+	sqlite3_finalize(r->grams);
+	buf_release(&r->head);
 	ZSTD_freeDCtx(r->dctx);
 	for (int i = 0; i < LOGR_CACHE; i++) {
 		free(r->cache[i].data);
@@ -596,7 +918,10 @@ static int check_line(struct logr *r, uint64_t n, struct cs_err *err)
 	return 0;
 }
 
-int logr_line_span(struct logr *r, uint64_t n, uint64_t *off, uint64_t *len, struct cs_err *err)
+/* Line n's span and terminator, from the index and the bytes before the
+ * next line's start. */
+static int span_term(struct logr *r, uint64_t n, uint64_t *off, uint64_t *len,
+		     enum line_term *term, struct cs_err *err)
 {
 	uint64_t start, next;
 	if (check_line(r, n, err) < 0 || line_bounds(r, n, &start, &next, err) < 0)
@@ -611,17 +936,28 @@ int logr_line_span(struct logr *r, uint64_t n, uint64_t *off, uint64_t *len, str
 		return -1;
 	}
 	unsigned t = 0;
-	if (k >= 1 && tail.data[k - 1] == '\n')
+	enum line_term tt = TERM_NONE;
+	if (k >= 1 && tail.data[k - 1] == '\n') {
 		t = (k == 2 && tail.data[0] == '\r') ? 2 : 1;
-	else if (k >= 1 && tail.data[k - 1] == '\r')
+		tt = t == 2 ? TERM_CRLF : TERM_LF;
+	} else if (k >= 1 && tail.data[k - 1] == '\r') {
 		t = 1;
+		tt = TERM_CR;
+	}
 	buf_release(&tail);
 	if (t == 0 && n != r->line_count)
 		return err_set(err, CS_EDB, "log %lld is corrupt: line %llu has no line end",
 			       (long long)r->id, (ull)n);
 	*off = start;
 	*len = next - start - t;
+	*term = tt;
 	return 0;
+}
+
+int logr_line_span(struct logr *r, uint64_t n, uint64_t *off, uint64_t *len, struct cs_err *err)
+{
+	enum line_term term;
+	return span_term(r, n, off, len, &term, err);
 }
 
 int logr_line(struct logr *r, uint64_t n, size_t max, struct buf *out, bool *truncated,
@@ -767,4 +1103,183 @@ int logr_scan(struct logr *r, uint64_t first, uint64_t last, split_cb cb, void *
 	if (rc < 0)
 		return -1;
 	return rc ? cb_rc : 0;
+}
+
+/* --- chunk by chunk ---------------------------------------------------------- */
+uint64_t logr_chunk_count(const struct logr *r)
+{
+	return r->chunk_count;
+}
+
+void logr_grams_stats(const struct logr *r, uint64_t *scanned, uint64_t *skipped)
+{
+	*scanned = r->scanned;
+	*skipped = r->skipped;
+}
+
+/* The first CR or LF in p[0..n), or NULL. */
+static const unsigned char *find_eol(const unsigned char *p, size_t n)
+{
+	const unsigned char *lf = memchr(p, '\n', n);
+	const unsigned char *cr = memchr(p, '\r', lf ? (size_t)(lf - p) : n);
+	return cr ? cr : lf;
+}
+
+/* The terminator of a line [start, next) of one chunk: its last bytes. */
+static unsigned term_before(const unsigned char *d, uint32_t start, uint32_t next,
+			    enum line_term *t)
+{
+	if (d[next - 1] == '\n') {
+		if (next - 1 > start && d[next - 2] == '\r') {
+			*t = TERM_CRLF;
+			return 2;
+		}
+		*t = TERM_LF;
+		return 1;
+	}
+	if (d[next - 1] == '\r') {
+		*t = TERM_CR;
+		return 1;
+	}
+	return 0;
+}
+
+/* The last line starting in chunk c, at start: it ends in the chunk or
+ * runs on into the next ones. l->lineno and l->off are set. */
+static int last_line(struct logr *r, struct chunk *c, uint32_t start, struct split_line *l,
+		     struct cs_err *err)
+{
+	int64_t seq = c->seq;
+	const unsigned char *p = c->data + start;
+	size_t avail = c->raw_len - start;
+	const unsigned char *e = find_eol(p, avail);
+	if (e) {
+		l->len = (uint64_t)(e - p);
+		if (*e == '\n') {
+			l->term = TERM_LF;
+		} else if ((size_t)(e - p) + 1 < avail) {
+			l->term = e[1] == '\n' ? TERM_CRLF : TERM_CR;
+		} else if (l->off + l->len + 1 >= r->raw_size) {
+			l->term = TERM_CR;
+		} else {
+			/* a CR ends the chunk: is it half of a CRLF? */
+			struct chunk *d = load_chunk(r, seq + 1, err);
+			if (!d)
+				return -1;
+			l->term = d->data[0] == '\n' ? TERM_CRLF : TERM_CR;
+			if (!(c = load_chunk(r, seq, err)))
+				return -1;
+			p = c->data + start;
+		}
+		l->head = (const char *)p;
+		l->head_len = (size_t)MIN(l->len, (uint64_t)SPLIT_HEAD_MAX);
+		return 0;
+	}
+	/* it runs past the chunk: gather its head, then take its length from
+	 * the index (a 10 MB line is not read to its end) */
+	buf_reset(&r->head);
+	buf_add(&r->head, p, MIN(avail, (size_t)SPLIT_HEAD_MAX));
+	uint64_t pos = c->raw_off + c->raw_len;
+	while (r->head.len < SPLIT_HEAD_MAX && pos < r->raw_size) {
+		struct chunk *d = load_chunk(r, (int64_t)(pos / LOG_CHUNK_RAW), err);
+		if (!d)
+			return -1;
+		size_t take = MIN((size_t)SPLIT_HEAD_MAX - r->head.len, (size_t)d->raw_len);
+		const unsigned char *q = find_eol(d->data, take);
+		if (q) {
+			buf_add(&r->head, d->data, (size_t)(q - d->data));
+			break;
+		}
+		buf_add(&r->head, d->data, take);
+		pos += d->raw_len;
+	}
+	uint64_t off, len;
+	if (span_term(r, l->lineno, &off, &len, &l->term, err) < 0)
+		return -1;
+	if (off != l->off || MIN(len, (uint64_t)SPLIT_HEAD_MAX) != r->head.len)
+		return r_corrupt(r, err, seq, "a line's index and bytes disagree");
+	l->len = len;
+	l->head = r->head.data;
+	l->head_len = r->head.len;
+	return 0;
+}
+
+int logr_chunk_lines(struct logr *r, uint64_t seq, split_cb cb, void *ctx, struct cs_err *err)
+{
+	if (seq >= r->chunk_count)
+		return err_set(err, CS_EINVAL, "chunk %llu is out of range: log %lld has %llu chunks",
+			       (ull)seq, (long long)r->id, (ull)r->chunk_count);
+	struct chunk *c = load_chunk(r, (int64_t)seq, err);
+	if (!c)
+		return -1;
+	uint32_t n = c->n_lines;
+	for (uint32_t i = 0; i < n; i++) {
+		struct split_line l;
+		uint32_t start = c->starts[i];
+		l.lineno = c->first_line + i;
+		l.off = c->raw_off + start;
+		if (i + 1 < n) {
+			uint32_t next = c->starts[i + 1];
+			unsigned t = term_before(c->data, start, next, &l.term);
+			if (!t)
+				return r_corrupt(r, err, (int64_t)seq, "a line has no line end");
+			l.len = next - start - t;
+			l.head = (const char *)c->data + start;
+			l.head_len = (size_t)MIN(l.len, (uint64_t)SPLIT_HEAD_MAX);
+		} else if (last_line(r, c, start, &l, err) < 0) {
+			return -1;
+		}
+		int rc = cb(ctx, &l);
+		if (rc)
+			return rc;
+		if (c->seq != (int64_t)seq && !(c = load_chunk(r, (int64_t)seq, err)))
+			return -1; /* the callback read elsewhere in the log */
+	}
+	return 0;
+}
+
+static int scan_chunk(struct logr *r, uint64_t seq, split_cb cb, void *ctx, struct cs_err *err)
+{
+	r->scanned++;
+	return logr_chunk_lines(r, seq, cb, ctx, err);
+}
+
+int logr_scan_grams(struct logr *r, const struct log_grams *q, split_cb cb, void *ctx,
+		    struct cs_err *err)
+{
+	uint64_t next = 0;
+	int rc = 0;
+	if (q && q->n > 0) {
+		if (!r->grams &&
+		    sqlite3_prepare_v2(r->db,
+				       "SELECT seq, bits FROM log_chunk_grams WHERE log_id = ?1 ORDER BY seq",
+				       -1, &r->grams, NULL) != SQLITE_OK)
+			return r_dberr(r, err, "preparing the filter query");
+		sqlite3_stmt *st = r->grams;
+		sqlite3_bind_int64(st, 1, r->id);
+		int src = SQLITE_DONE;
+		while (!rc && (src = sqlite3_step(st)) == SQLITE_ROW) {
+			sqlite3_int64 seq = sqlite3_column_int64(st, 0);
+			if (seq < (sqlite3_int64)next || (uint64_t)seq >= r->chunk_count)
+				continue; /* not ours to judge: those chunks get scanned */
+			bool admit = log_grams_admit(sqlite3_column_blob(st, 1),
+						     (size_t)sqlite3_column_bytes(st, 1), q);
+			/* chunks without a filter, then this one */
+			while (!rc && next < (uint64_t)seq)
+				rc = scan_chunk(r, next++, cb, ctx, err);
+			if (rc)
+				break;
+			if (admit)
+				rc = scan_chunk(r, next, cb, ctx, err);
+			else
+				r->skipped++;
+			next = (uint64_t)seq + 1;
+		}
+		if (!rc && src != SQLITE_DONE)
+			rc = r_dberr(r, err, "reading chunk filters");
+		sqlite3_reset(st);
+	}
+	while (!rc && next < r->chunk_count)
+		rc = scan_chunk(r, next++, cb, ctx, err);
+	return rc;
 }

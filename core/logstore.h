@@ -12,7 +12,10 @@
  *    on: no read from the start of the log;
  *  - concatenating the chunks gives back exactly the imported bytes.
  * Tables (data/schema.sql): logs(id, job_id, raw_size, line_count, ...),
- * log_chunks(log_id, seq, raw_off, raw_len, first_line, n_lines, data, line_index).
+ * log_chunks(log_id, seq, raw_off, raw_len, first_line, n_lines, data, line_index),
+ * and (schema version 2) log_chunk_grams(log_id, seq, bits): per chunk, a
+ * filter of the trigrams of the searchable text of the lines that start in
+ * it, so a search can pass over the chunks that cannot hold a match.
  */
 #ifndef CS_LOGSTORE_H
 #define CS_LOGSTORE_H
@@ -27,6 +30,39 @@
 struct sqlite3;
 
 #define LOG_CHUNK_RAW (256 * 1024)
+
+/* --- searchable text and trigram filters ----------------------------------- */
+
+/* The searchable text of a line (usually its splitter head): the line without
+ * its BOMs, its timestamp and every escape sequence, exactly as
+ * logline_parse() and ansi_strip() would have it. *text points into line when
+ * nothing inside it has to go (no copy), else into scratch (replaced). Both
+ * the filters and search (search_text()) use this one definition. */
+void log_search_text(const char *line, size_t n, const char **text, size_t *len,
+		     struct buf *scratch);
+
+/* Trigram filters. For each chunk the writer hashes every trigram (3 bytes)
+ * of the searchable text of every line that starts in the chunk, its head
+ * included where it runs into the next chunk, ASCII letters folded to lower
+ * case, into a bitset of 2^k bits (one bit per trigram; k from 9 to 16, the
+ * smallest that keeps it sparse). A line whose text holds a string holds all
+ * of the string's trigrams, whatever the case mode: a chunk whose filter
+ * lacks one of them has no line containing the string. A chunk without a
+ * filter (a log stored before schema version 2, or a filter of another
+ * version) is assumed to hold anything. */
+#define LOG_GRAMS_MAX 48
+
+struct log_grams {
+	size_t n;
+	uint16_t h[LOG_GRAMS_MAX]; /* hashes of required trigrams, distinct */
+};
+
+/* Require the trigrams of s[0..n) (ASCII-folded); those past LOG_GRAMS_MAX
+ * are left out, which only makes the filter let more chunks through. */
+void log_grams_add(struct log_grams *q, const char *s, size_t n);
+/* Whether a stored filter blob may hold every trigram of q (true when the
+ * blob is of an unknown version or malformed: never skip on doubt). */
+bool log_grams_admit(const void *blob, size_t n, const struct log_grams *q);
 
 /* --- writing ------------------------------------------------------------- */
 struct logw;
@@ -72,5 +108,21 @@ int logr_write_all(struct logr *r, FILE *f, struct cs_err *err);
  * line is longer; head_len < len then). Returns cb's non-zero value to stop. */
 int logr_scan(struct logr *r, uint64_t first, uint64_t last, split_cb cb, void *ctx,
 	      struct cs_err *err);
+
+/* Chunks: seq 0 .. logr_chunk_count() - 1. */
+uint64_t logr_chunk_count(const struct logr *r);
+/* The lines that start in chunk seq, in order, as logr_scan() reports them
+ * (lineno, off, len, term, head), from the stored line index: no splitting.
+ * head is valid until cb returns. Returns 0, -1 with err set, or cb's
+ * non-zero value. */
+int logr_chunk_lines(struct logr *r, uint64_t seq, split_cb cb, void *ctx,
+		     struct cs_err *err);
+/* Every line of every chunk whose filter admits q (all of them when q is
+ * NULL or empty), in order: the lines that may contain a string whose
+ * trigrams q holds. Returns like logr_chunk_lines(). */
+int logr_scan_grams(struct logr *r, const struct log_grams *q, split_cb cb, void *ctx,
+		    struct cs_err *err);
+/* Chunks read and passed over by logr_scan_grams() since logr_open(). */
+void logr_grams_stats(const struct logr *r, uint64_t *scanned, uint64_t *skipped);
 
 #endif

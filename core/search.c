@@ -2,7 +2,6 @@
 #include "search.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include <ctype.h>
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,20 +12,249 @@
 struct matcher {
 	bool regex;
 	bool icase;
+	bool no_filter;
 	char *lit;        /* literal, lower-cased when icase */
 	size_t lit_len;
 	pcre2_code *re;
 	pcre2_match_data *md;
+	char *req;        /* case-sensitive regex: a plain run every match holds */
+	size_t req_len;
+	struct log_grams grams;
 	struct buf fold;  /* lower-cased copy of the subject for icase literals */
+	uint64_t chunks_read, chunks_skipped;
 };
+
+/* Case folding is ASCII only, whatever the locale: it keeps byte offsets
+ * equal to the original's, and it is what the trigram filters fold. */
+static inline unsigned char lower(unsigned char c)
+{
+	return (unsigned)(c - 'A') < 26u ? (unsigned char)(c | 0x20) : c;
+}
 
 static bool has_upper(const char *s)
 {
 	for (; *s; s++)
-		if (isupper((unsigned char)*s))
+		if ((unsigned char)*s >= 'A' && (unsigned char)*s <= 'Z')
 			return true;
 	return false;
 }
+
+/* --- what a regex cannot match without ------------------------------------------ */
+
+static bool is_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (lower(c) >= 'a' && lower(c) <= 'z');
+}
+
+/* Past a character class starting at p ('['); NULL for anything unusual. */
+static const unsigned char *skip_class(const unsigned char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']') /* a literal ']' first */
+		p++;
+	while (*p && *p != ']') {
+		if (*p == '\\') {
+			if (!p[1] || p[1] == 'Q' || p[1] == 'E')
+				return NULL;
+			p += 2;
+			continue;
+		}
+		if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '='))
+			return NULL; /* POSIX classes: not worth getting wrong */
+		p++;
+	}
+	return *p ? p + 1 : NULL;
+}
+
+/* Length of a group opening "(?..." whose content cannot change how the
+ * rest of the pattern reads; 0 for anything else (options, comments,
+ * conditions, callouts, ...). The content itself is never required. */
+static size_t group_open(const unsigned char *p)
+{
+	switch (p[2]) {
+	case ':': case '=': case '!': case '>': case '|':
+		return 3;
+	case '<': /* lookbehind or a named group */
+	case 'P': /* (?P<name>, (?P=name), (?P>name) */
+	case '\'':
+		return 3;
+	default:
+		return 0;
+	}
+}
+
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : 4;
+	for (size_t i = 1; i < n; i++)
+		if (!p[i])
+			return i;
+	return n;
+}
+
+static void end_run(struct buf *runs, struct buf *run, size_t *atom)
+{
+	if (run->len) {
+		buf_add(runs, run->data, run->len);
+		buf_addc(runs, '\0');
+	}
+	buf_reset(run);
+	*atom = SIZE_MAX;
+}
+
+/* Append to runs (each NUL-terminated) the plain runs of characters at the
+ * top level of the pattern that every match contains. Conservative: what it
+ * does not follow ends a run, or (where it could change the meaning of what
+ * follows) makes it return false: nothing is known to be required. */
+static bool regex_runs(const char *pattern, struct buf *runs)
+{
+	const unsigned char *p = (const unsigned char *)pattern;
+	struct buf run = BUF_INIT;
+	size_t atom = SIZE_MAX; /* where the last atom starts in run, if it is there */
+	int depth = 0;
+	bool ok = true;
+	while (ok && *p) {
+		unsigned char c = *p;
+		if (c == '\\') {
+			unsigned char d = p[1];
+			if (!d || d >= 0x80) {
+				ok = false;
+			} else if (is_alnum(d)) {
+				/* classes and assertions of one letter; anything taking
+				 * arguments (\x41, \Q...\E, \p{..}, \1) is not followed */
+				if (!strchr("dDwWsShHvVRXbBAzZGK", d))
+					ok = false;
+				end_run(runs, &run, &atom);
+			} else if (depth == 0) {
+				atom = run.len;
+				buf_addc(&run, (char)d);
+			}
+			p += 2;
+			continue;
+		}
+		switch (c) {
+		case '[':
+			end_run(runs, &run, &atom);
+			if (!(p = skip_class(p)))
+				ok = false;
+			break;
+		case '(':
+			end_run(runs, &run, &atom);
+			if (p[1] == '*') {
+				ok = false; /* (*UTF), (*CR), verbs */
+			} else if (p[1] == '?') {
+				size_t k = group_open(p);
+				if (!k)
+					ok = false;
+				p += k;
+			} else {
+				p++;
+			}
+			depth++;
+			break;
+		case ')':
+			if (depth == 0)
+				ok = false;
+			depth--;
+			atom = SIZE_MAX; /* a quantifier next applies to the group */
+			p++;
+			break;
+		case '|':
+			if (depth == 0)
+				ok = false; /* a top-level alternative needs none of the rest */
+			p++;
+			break;
+		case '.': case '^': case '$': case '+':
+			end_run(runs, &run, &atom); /* '+': the atom stays, once at least */
+			p++;
+			break;
+		case '*': case '?':
+			if (atom != SIZE_MAX)
+				run.len = atom; /* the atom is optional */
+			end_run(runs, &run, &atom);
+			p++;
+			break;
+		case '{': {
+			/* {n}, {n,}, {n,m}, {,m}: a quantifier; any other brace is a
+			 * literal, left unrequired */
+			const unsigned char *q = p + 1;
+			unsigned long min = 0;
+			bool digits = false, comma = false;
+			while (*q == ' ' || *q == ',' || (*q >= '0' && *q <= '9')) {
+				if (*q == ',')
+					comma = true;
+				else if (*q != ' ' && !comma) {
+					digits = true;
+					min = min < 100000 ? min * 10 + (unsigned long)(*q - '0') : min;
+				}
+				q++;
+			}
+			if (*q == '}') {
+				if ((!digits || min == 0) && atom != SIZE_MAX)
+					run.len = atom;
+				p = q + 1;
+			} else {
+				p++;
+			}
+			end_run(runs, &run, &atom);
+			break;
+		}
+		default: {
+			size_t n = utf8_len(p);
+			if (depth == 0) {
+				atom = run.len;
+				buf_add(&run, p, n);
+			}
+			p += n;
+			break;
+		}
+		}
+	}
+	end_run(runs, &run, &atom);
+	buf_release(&run);
+	return ok && depth == 0;
+}
+
+/* A run every match holds, into the filter query (and, case-sensitive, the
+ * longest one as a per-line prefilter). Caseless PCRE2 matches k and s with
+ * the Kelvin sign and the long s, and non-ASCII letters with their other
+ * cases: only the trigrams clear of those are required. */
+static void require_run(struct matcher *m, const char *s, size_t n)
+{
+	if (!m->icase) {
+		log_grams_add(&m->grams, s, n);
+		if (n > m->req_len) {
+			free(m->req);
+			m->req = xstrndup(s, n);
+			m->req_len = n;
+		}
+		return;
+	}
+	size_t from = 0;
+	for (size_t i = 0; i <= n; i++) {
+		unsigned char c = i < n ? lower((unsigned char)s[i]) : 0;
+		if (i == n || c >= 0x80 || c == 'k' || c == 's') {
+			log_grams_add(&m->grams, s + from, i - from);
+			from = i + 1;
+		}
+	}
+}
+
+static void regex_requires(struct matcher *m, const char *pattern)
+{
+	struct buf runs = BUF_INIT;
+	if (regex_runs(pattern, &runs))
+		for (size_t at = 0; at < runs.len;) {
+			size_t n = strlen(runs.data + at);
+			require_run(m, runs.data + at, n);
+			at += n + 1;
+		}
+	buf_release(&runs);
+}
+
+/* --- matcher ------------------------------------------------------------------------ */
 
 struct matcher *matcher_new(const char *query, int flags, struct cs_err *err)
 {
@@ -37,6 +265,7 @@ struct matcher *matcher_new(const char *query, int flags, struct cs_err *err)
 	struct matcher *m = xcalloc(1, sizeof(*m));
 	m->regex = flags & MATCH_REGEX;
 	m->icase = (flags & MATCH_IGNORE_CASE) || (!(flags & MATCH_CASE) && !has_upper(query));
+	m->no_filter = flags & MATCH_NO_FILTER;
 	if (m->regex) {
 		int ec;
 		PCRE2_SIZE eo;
@@ -52,12 +281,14 @@ struct matcher *matcher_new(const char *query, int flags, struct cs_err *err)
 		}
 		pcre2_jit_compile(m->re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
 		m->md = pcre2_match_data_create_from_pattern(m->re, NULL);
+		regex_requires(m, query);
 	} else {
 		m->lit = xstrdup(query);
 		m->lit_len = strlen(query);
 		if (m->icase)
 			for (char *p = m->lit; *p; p++)
-				*p = (char)tolower((unsigned char)*p);
+				*p = (char)lower((unsigned char)*p);
+		log_grams_add(&m->grams, m->lit, m->lit_len);
 	}
 	return m;
 }
@@ -71,8 +302,20 @@ void matcher_free(struct matcher *m)
 	if (m->re)
 		pcre2_code_free(m->re);
 	free(m->lit);
+	free(m->req);
 	buf_release(&m->fold);
 	free(m);
+}
+
+void matcher_grams(const struct matcher *m, struct log_grams *q)
+{
+	*q = m->grams;
+}
+
+void matcher_stats(const struct matcher *m, uint64_t *chunks_read, uint64_t *chunks_skipped)
+{
+	*chunks_read = m->chunks_read;
+	*chunks_skipped = m->chunks_skipped;
 }
 
 bool matcher_find(struct matcher *m, const char *s, size_t n, size_t from, size_t *start,
@@ -89,13 +332,14 @@ bool matcher_find(struct matcher *m, const char *s, size_t n, size_t from, size_
 		*end = ov[1];
 		return true;
 	}
+	if (n - from < m->lit_len)
+		return false;
 	const char *subj = s;
 	if (m->icase) {
-		/* ASCII folding keeps byte offsets equal to the original's */
 		buf_reset(&m->fold);
 		buf_reserve(&m->fold, n);
 		for (size_t i = 0; i < n; i++)
-			m->fold.data[i] = (char)tolower((unsigned char)s[i]);
+			m->fold.data[i] = (char)lower((unsigned char)s[i]);
 		m->fold.len = n;
 		subj = m->fold.data;
 	}
@@ -109,29 +353,33 @@ bool matcher_find(struct matcher *m, const char *s, size_t n, size_t from, size_
 
 void search_text(const char *line, size_t n, struct buf *out)
 {
-	struct logline ll;
-	logline_parse(line, n, &ll);
-	buf_reset(out);
-	/* fast path: no escape byte means nothing to strip */
-	if (!memchr(ll.text, 0x1b, ll.text_len) && !memchr(ll.text, (char)0x9b, ll.text_len))
-		buf_add(out, ll.text, ll.text_len);
-	else
-		ansi_strip(ll.text, ll.text_len, out);
+	const char *text;
+	size_t len;
+	log_search_text(line, n, &text, &len, out);
+	if (text != out->data) {
+		buf_reset(out);
+		buf_add(out, text, len);
+	}
 	buf_cstr(out);
 }
 
+/* --- searching the index -------------------------------------------------------------- */
+
 struct scan_ctx {
+	struct store *st;
 	struct matcher *m;
 	const struct log_ref *ref;
 	struct step *steps;
 	int n_steps;
 	int step_i;
+	bool steps_loaded;
 	long limit;
 	long *n_hits;
 	search_cb cb;
 	void *ctx;
-	struct buf text;
+	struct buf scratch;
 	volatile int *cancel;
+	struct cs_err *err;
 	int stop;
 };
 
@@ -140,18 +388,22 @@ static int scan_line(void *ctx, const struct split_line *l)
 	struct scan_ctx *c = ctx;
 	if (c->cancel && *c->cancel)
 		return 2;
-	/* cheap prefilter for literals: a line without the literal and without
-	 * an escape sequence (which could split it) cannot match */
-	if (!c->m->regex && !c->m->icase &&
-	    !memmem(l->head, l->head_len, c->m->lit, c->m->lit_len) &&
-	    !memchr(l->head, 0x1b, l->head_len) && !memchr(l->head, (char)0x9b, l->head_len))
+	const char *text;
+	size_t len;
+	log_search_text(l->head, l->head_len, &text, &len, &c->scratch);
+	if (c->m->req && !memmem(text, len, c->m->req, c->m->req_len))
 		return 0;
-	search_text(l->head, l->head_len, &c->text);
 	size_t a, b;
-	if (!matcher_find(c->m, c->text.data, c->text.len, 0, &a, &b))
+	if (!matcher_find(c->m, text, len, 0, &a, &b))
 		return 0;
-	struct search_hit h = {.ref = c->ref, .line = l->lineno, .text = c->text.data,
-			       .text_len = c->text.len, .match_start = a, .match_end = b};
+	if (!c->steps_loaded) {
+		/* only logs with a hit need their steps */
+		if (store_steps(c->st, c->ref->job_row_id, &c->steps, &c->n_steps, c->err) < 0)
+			return -1;
+		c->steps_loaded = true;
+	}
+	struct search_hit h = {.ref = c->ref, .line = l->lineno, .text = text, .text_len = len,
+			       .match_start = a, .match_end = b};
 	while (c->step_i < c->n_steps && c->steps[c->step_i].last_line &&
 	       (uint64_t)c->steps[c->step_i].last_line < l->lineno)
 		c->step_i++;
@@ -176,9 +428,7 @@ static int scan_line(void *ctx, const struct split_line *l)
 }
 
 struct all_ctx {
-	struct store *st;
 	struct scan_ctx *sc;
-	struct cs_err *err;
 	int failed;
 };
 
@@ -186,19 +436,22 @@ static int per_log(void *ctx, const struct log_ref *ref)
 {
 	struct all_ctx *a = ctx;
 	struct scan_ctx *sc = a->sc;
-	struct logr *r = logr_open(a->st->db, ref->log_id, a->err);
+	if (sc->cancel && *sc->cancel)
+		return 2;
+	struct logr *r = logr_open(sc->st->db, ref->log_id, sc->err);
 	if (!r) {
 		a->failed = 1;
 		return -1;
 	}
 	sc->ref = ref;
 	sc->step_i = 0;
-	if (store_steps(a->st, ref->job_row_id, &sc->steps, &sc->n_steps, a->err) < 0) {
-		logr_close(r);
-		a->failed = 1;
-		return -1;
-	}
-	int rc = logr_scan(r, 1, logr_line_count(r), scan_line, sc, a->err);
+	sc->steps_loaded = false;
+	int rc = logr_scan_grams(r, sc->m->no_filter ? NULL : &sc->m->grams, scan_line, sc,
+				 sc->err);
+	uint64_t read, skipped;
+	logr_grams_stats(r, &read, &skipped);
+	sc->m->chunks_read += read;
+	sc->m->chunks_skipped += skipped;
 	logr_close(r);
 	store_steps_free(sc->steps, sc->n_steps);
 	sc->steps = NULL;
@@ -213,13 +466,13 @@ static int per_log(void *ctx, const struct log_ref *ref)
 int search_logs(struct store *st, struct matcher *m, long limit, search_cb cb, void *ctx,
 		long *n_hits, volatile int *cancel, struct cs_err *err)
 {
-	struct scan_ctx sc = {.m = m, .limit = limit, .n_hits = n_hits, .cb = cb, .ctx = ctx,
-			      .cancel = cancel};
-	buf_init(&sc.text);
+	struct scan_ctx sc = {.st = st, .m = m, .limit = limit, .n_hits = n_hits, .cb = cb,
+			      .ctx = ctx, .cancel = cancel, .err = err};
+	buf_init(&sc.scratch);
 	*n_hits = 0;
-	struct all_ctx a = {.st = st, .sc = &sc, .err = err};
+	struct all_ctx a = {.sc = &sc};
 	int rc = store_logs(st, per_log, &a, err);
-	buf_release(&sc.text);
+	buf_release(&sc.scratch);
 	if (a.failed || rc < 0)
 		return -1;
 	return 0;

@@ -1,12 +1,19 @@
 /* search.h - searching stored logs, one line at a time.
  *
  * A query is a literal (default) or a PCRE2 regular expression (JIT-compiled).
- * Case follows "smart case": a query with no upper-case letter matches
- * without regard to case. Matching runs on the line's text with the
- * timestamp, BOM and every escape sequence removed, which is also the text
- * match offsets refer to. Logs are streamed chunk by chunk (memory does not
- * grow with log size); lines longer than SPLIT_HEAD_MAX are searched in their
- * first SPLIT_HEAD_MAX bytes.
+ * Case follows "smart case": a query with no upper-case (ASCII) letter
+ * matches without regard to case; literals fold ASCII letters only. Matching
+ * runs on the line's text with the timestamp, BOM and every escape sequence
+ * removed (log_search_text()), which is also the text match offsets refer
+ * to. Logs are streamed chunk by chunk (memory does not grow with log size);
+ * lines longer than SPLIT_HEAD_MAX are searched in their first
+ * SPLIT_HEAD_MAX bytes.
+ *
+ * Chunks are passed over when their trigram filter (logstore.h) lacks a
+ * trigram every match must contain: all of a literal's, or those of the
+ * plain runs a regex cannot match without (`error\[E0308\]` needs
+ * "error[E0308]"; a pattern with a top-level `|`, inline options, \Q, \x
+ * and the like needs nothing known, and is searched whole).
  */
 #ifndef CS_SEARCH_H
 #define CS_SEARCH_H
@@ -14,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "logstore.h"
 #include "store.h"
 #include "util.h"
 
@@ -23,6 +31,7 @@ enum match_flags {
 	MATCH_REGEX = 1 << 0,
 	MATCH_IGNORE_CASE = 1 << 1, /* force case-insensitive */
 	MATCH_CASE = 1 << 2,        /* force case-sensitive */
+	MATCH_NO_FILTER = 1 << 3,   /* read every chunk, ignoring the filters */
 };
 
 struct matcher *matcher_new(const char *query, int flags, struct cs_err *err);
@@ -30,6 +39,11 @@ void matcher_free(struct matcher *m);
 /* First match in s[0..n) at or after `from`: offsets in *start, *end. */
 bool matcher_find(struct matcher *m, const char *s, size_t n, size_t from, size_t *start,
 		  size_t *end);
+/* What the filters get from the query: the trigram hashes every match
+ * contains (q->n == 0: none known, every chunk is read). */
+void matcher_grams(const struct matcher *m, struct log_grams *q);
+/* Chunks read and passed over by the searches run with m so far. */
+void matcher_stats(const struct matcher *m, uint64_t *chunks_read, uint64_t *chunks_skipped);
 
 /* Remove timestamp, BOM and escapes: the searchable text of a raw line. */
 void search_text(const char *line, size_t n, struct buf *out);

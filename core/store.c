@@ -15,7 +15,70 @@ extern const char schema_sql[];
  * here and bumps STORE_SCHEMA_VERSION; it never edits an old step. */
 static const char *const migrations[] = {
 	NULL, /* 0 -> 1: schema_sql */
+	/* 1 -> 2: per-chunk trigram filters of the searchable text of the lines
+	 * starting in each chunk (core/logstore.h), so a search can pass over
+	 * chunks that cannot match. Logs stored before have no rows here and
+	 * are searched whole. bits: a version byte, then a bitset. */
+	"CREATE TABLE log_chunk_grams ("
+	" log_id INTEGER NOT NULL REFERENCES logs(id) ON DELETE CASCADE,"
+	" seq INTEGER NOT NULL,"
+	" bits BLOB NOT NULL,"
+	" PRIMARY KEY (log_id, seq));",
+	/* 2 -> 3: failure triage (core/triage.h). triage_jobs says which failed
+	 * jobs were triaged by which version of the algorithm, normaliser and
+	 * rules (so stale results are recomputed); triage_findings holds their
+	 * findings, each with its fingerprint and the raw key lines it was made
+	 * from (retriage regroups from them); triage_states the state a
+	 * maintainer gave a fingerprint, kept across re-imports and retriage.
+	 * First/last seen, counts and branches of a fingerprint are computed
+	 * from triage_findings joined to runs (the fingerprint_stats view). */
+	"CREATE TABLE triage_jobs ("
+	" job_id INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,"
+	" version TEXT NOT NULL,"
+	" n_findings INTEGER NOT NULL,"
+	" n_lines INTEGER NOT NULL,"      /* excerpt lines shown */
+	" n_dropped INTEGER NOT NULL,"    /* findings not kept (past the caps) */
+	" fallback INTEGER NOT NULL,"
+	" triaged_at INTEGER NOT NULL);"
+	"CREATE TABLE triage_findings ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+	" rank INTEGER NOT NULL,"         /* 0: the most telling finding of the job */
+	" shown INTEGER NOT NULL,"        /* part of the job's capped excerpt */
+	" step_number INTEGER,"
+	" line INTEGER,"                  /* 1-based lines of the job's log; NULL: */
+	" end_line INTEGER,"              /* not from the log (JUnit, conclusion) */
+	" source TEXT NOT NULL,"          /* rule, marker, junit, conclusion, fallback, no-log */
+	" rule TEXT NOT NULL,"
+	" category TEXT NOT NULL,"
+	" severity TEXT NOT NULL,"        /* error, warning */
+	" weak INTEGER NOT NULL DEFAULT 0,"
+	" title TEXT NOT NULL,"
+	" explain TEXT,"
+	" test_name TEXT,"
+	" repeats INTEGER NOT NULL DEFAULT 0,"
+	" fingerprint TEXT NOT NULL,"
+	" key_text TEXT NOT NULL,"
+	" excerpt TEXT NOT NULL);"        /* lines 'N<TAB>text', N = 0 off the log */
+	"CREATE INDEX triage_findings_by_job ON triage_findings (job_id, rank);"
+	"CREATE INDEX triage_findings_by_fp ON triage_findings (fingerprint);"
+	"CREATE TABLE triage_states ("
+	" fingerprint TEXT PRIMARY KEY,"
+	" state TEXT NOT NULL CHECK (state IN ('new', 'acknowledged', 'known-flaky', 'fixed')),"
+	" note TEXT,"
+	" set_by TEXT,"
+	" set_at INTEGER NOT NULL);"
+	"CREATE VIEW fingerprint_stats AS"
+	" SELECT f.fingerprint, count(DISTINCT r.id) AS runs,"
+	" count(DISTINCT r.head_sha) AS commits, min(r.created_at) AS first_at,"
+	" max(r.created_at) AS last_at, group_concat(DISTINCT r.head_branch) AS branches,"
+	" coalesce(s.state, 'new') AS state"
+	" FROM triage_findings f JOIN jobs j ON j.id = f.job_id JOIN runs r ON r.id = j.run_id"
+	" LEFT JOIN triage_states s ON s.fingerprint = f.fingerprint"
+	" WHERE f.severity = 'error' GROUP BY f.fingerprint;",
 };
+_Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
+	       "one migration per schema version");
 
 char *store_default_path(const char *slug)
 {
@@ -809,6 +872,64 @@ int store_locate_job(struct store *st, const char *repo, int64_t run_provider_id
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_err(st, err, "cannot look up the job");
+	return 0;
+}
+
+int store_run_held(struct store *st, const char *slug, int64_t provider_id, int attempt,
+		   struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT r.status FROM runs r JOIN repos p ON p.id = r.repo_id "
+			       "WHERE p.provider = 'github' AND p.slug = ?1 COLLATE NOCASE AND "
+			       "r.provider_id = ?2 AND r.attempt = ?3",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot look up the run");
+	sqlite3_bind_text(s, 1, slug ? slug : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, provider_id);
+	sqlite3_bind_int(s, 3, attempt);
+	int rc = sqlite3_step(s);
+	int held = STORE_RUN_ABSENT;
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+		held = t && !strcmp((const char *)t, "completed") ? STORE_RUN_COMPLETED
+								  : STORE_RUN_INCOMPLETE;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(st, err, "cannot look up the run");
+	return held;
+}
+
+int store_runs_incomplete(struct store *st, const char *slug, int64_t **ids, int *n,
+			  struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	*ids = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT r.provider_id FROM runs r JOIN repos p ON p.id = r.repo_id "
+			       "WHERE p.provider = 'github' AND p.slug = ?1 COLLATE NOCASE AND "
+			       "r.provider_id > 0 AND (r.status IS NULL OR r.status != 'completed') "
+			       "AND r.attempt = (SELECT max(r2.attempt) FROM runs r2 WHERE "
+			       "r2.repo_id = r.repo_id AND r2.provider_id = r.provider_id) "
+			       "ORDER BY r.created_at DESC, r.provider_id DESC LIMIT 1000",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list the runs in progress");
+	sqlite3_bind_text(s, 1, slug ? slug : "", -1, SQLITE_TRANSIENT);
+	size_t alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		XGROW(*ids, alloc, (size_t)*n + 1);
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return store_err(st, err, "cannot list the runs in progress");
+	}
 	return 0;
 }
 

@@ -19,7 +19,7 @@
 
 struct sqlite3;
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 3
 
 struct store {
 	struct sqlite3 *db;
@@ -189,6 +189,17 @@ void store_steps_free(struct step *steps, int n);
 int store_locate_job(struct store *st, const char *repo, int64_t run_provider_id, int attempt,
 		     int64_t job_provider_id, int64_t *run_row_id, int64_t *job_row_id,
 		     struct cs_err *err);
+/* Does the index hold GitHub run provider_id (that attempt) of repository
+ * slug (compared case-insensitively, as GitHub does), and is it completed?
+ * One of enum store_held, or -1 with err set. The fetcher asks this to know
+ * where new runs end. */
+enum store_held { STORE_RUN_ABSENT = 0, STORE_RUN_INCOMPLETE = 1, STORE_RUN_COMPLETED = 2 };
+int store_run_held(struct store *st, const char *slug, int64_t provider_id, int attempt,
+		   struct cs_err *err);
+/* The GitHub runs of slug whose latest attempt is held as not completed,
+ * newest first (at most 1000): *ids is allocated, the caller frees it. */
+int store_runs_incomplete(struct store *st, const char *slug, int64_t **ids, int *n,
+			  struct cs_err *err);
 /* Find a job of a run by provider id or exact name (then unique prefix). */
 int store_find_job(struct job *jobs, int n, const char *spec, struct cs_err *err);
 

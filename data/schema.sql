@@ -3,7 +3,12 @@
 -- Times are INTEGER milliseconds since the Unix epoch (UTC), NULL when unknown.
 -- Provider ids (GitHub's run/job/artifact ids) are kept apart from our row ids.
 -- Later issues add tables through forward migrations in core/store.c; nothing
--- here is created "for later".
+-- here is created "for later". Added by migrations since:
+--   v2  log_chunk_grams(log_id, seq, bits): per log chunk, a filter of the
+--       trigrams of the searchable text of the lines starting in it
+--       (core/logstore.h); search passes over chunks it rules out.
+--   v3  triage_jobs, triage_findings, triage_states and the view
+--       fingerprint_stats: failure triage (core/triage.h, core/store.c).
 
 CREATE TABLE repos (
 	id          INTEGER PRIMARY KEY,

@@ -1071,12 +1071,24 @@ static void draw_status(void)
 
 	enum role role = S.msg[0] && S.msg_error ? ROLE_STATUS_ERROR : ROLE_STATUS;
 	int rw = tui_width(right, (size_t)-1);
-	int lw = S.cols - rw - 2;
+	int lw = S.cols - rw - 3; /* a blank before, between and after */
+	if (S.msg[0]) {
+		/* a message (an error above all) matters more than the counts */
+		int mw = tui_width(left, (size_t)-1);
+		if (mw > lw)
+			lw = mw < S.cols - 2 ? mw : S.cols - 2;
+	}
 	if (lw < S.cols / 2)
 		lw = S.cols / 2;
 	tui_text(&c, " ", 1, ROLE_STATUS, 0, 0);
 	tui_text(&c, left, (size_t)-1, role, lw, TEXT_PAD);
-	tui_text(&c, right, (size_t)-1, ROLE_STATUS, S.cols - tui_canvas_col(&c) - 1, TEXT_RIGHT);
+	/* never let the two sides touch: "row 1 of 51" + "38 entries" must
+	 * not read "row 1 of 5138 entries" */
+	if (S.cols - tui_canvas_col(&c) - 2 > 0) {
+		tui_text(&c, " ", 1, ROLE_STATUS, 0, 0);
+		tui_text(&c, right, (size_t)-1, ROLE_STATUS, S.cols - tui_canvas_col(&c) - 1,
+			 TEXT_RIGHT);
+	}
 	tui_canvas_fill(&c, ROLE_STATUS);
 }
 
@@ -1103,7 +1115,8 @@ static void draw_small(void)
 		if (y < 0 || y >= S.rows)
 			continue;
 		tui_canvas_init(&c, S.small, y, S.cols, 0, 0);
-		if (w < S.cols)
+		/* (a width of 0 would pad the whole row) */
+		if ((S.cols - w) / 2 > 0)
 			tui_text(&c, "", 0, ROLE_DEFAULT, (S.cols - w) / 2, TEXT_PAD);
 		tui_text(&c, msg[i], (size_t)-1, ROLE_STATUS_ERROR, 0, 0);
 	}
@@ -1625,6 +1638,16 @@ int tui_init(const struct tui_opts *opts, char *err, size_t errlen)
 	install_handlers();
 	crash.tios_ok = !S.script && tcgetattr(S.tty_fd, &crash.tios) == 0;
 
+	/* newterm() on a TERM without a terminfo entry fails but leaks (and
+	 * LeakSanitizer makes that an abort): ask first */
+	if (!S.script) {
+		const char *t = getenv("TERM");
+		if (!t || !*t || !term_known(t)) {
+			tui_fmt(err, errlen, "cannot start the terminal (TERM=%s): no terminfo entry",
+				t && *t ? t : "unset");
+			goto fail;
+		}
+	}
 	S.screen = newterm(term, S.out, S.in);
 	if (!S.screen) {
 		const char *t = getenv("TERM");

@@ -555,18 +555,63 @@ static void keep_line(struct view *v, struct log_priv *p, uint64_t line)
 	tui_view_dirty(v);
 }
 
+/* Where the screen is, in lines: the rows of the cursor and of the top, so
+ * both can be put back on the same lines when rows change above them
+ * (wrapping measured in the background, folds): the text does not jump. */
+struct anchor {
+	struct lv_row cur, top;
+	bool ok;
+};
+
+static void anchor_take(struct view *v, struct log_priv *p, struct anchor *a)
+{
+	a->ok = p->lv && logview_row(p->lv, v->cursor, &a->cur) && logview_row(p->lv, v->top, &a->top);
+}
+
+static long anchor_row(struct log_priv *p, const struct lv_row *r)
+{
+	long row = logview_row_of_line(p->lv, r->line);
+	struct lv_row x;
+	if (row < 0)
+		return -1;
+	if (r->kind == LV_ROW_STEP && row > 0 && logview_row(p->lv, row - 1, &x) &&
+	    x.kind == LV_ROW_STEP)
+		return row - 1;
+	if (r->kind == LV_ROW_LINE && r->sub > 0 && logview_row(p->lv, row, &x) &&
+	    x.kind == LV_ROW_LINE) {
+		int n = logview_line_rows(p->lv, r->line);
+		row += r->sub < n ? r->sub : n - 1;
+	}
+	return row;
+}
+
+static void anchor_restore(struct view *v, struct log_priv *p, const struct anchor *a)
+{
+	tui_view_set_rows(v, rows_of(p));
+	if (a->ok && p->lv) {
+		long cur = anchor_row(p, &a->cur), top = anchor_row(p, &a->top);
+		if (cur >= 0)
+			tui_view_goto(v, cur);
+		long maxtop = v->rows - v->height > 0 ? v->rows - v->height : 0;
+		if (cur >= 0 && top >= 0 && top <= cur && cur < top + v->height && top <= maxtop)
+			v->top = top;
+	}
+	tui_view_dirty(v);
+}
+
 /* --- wrapping ---------------------------------------------------------------------------- */
 static bool wrap_step(void *ctx)
 {
 	struct view *v = ((struct work_ctx *)ctx)->v;
 	struct log_priv *p = v->priv;
 	struct cs_err err;
+	struct anchor a;
 	err_clear(&err);
-	uint64_t line = cursor_line(v, p);
+	anchor_take(v, p, &a);
 	bool more = logview_wrap_step(p->lv, WRAP_SLICE, &err);
 	if (err.code)
 		tui_error("%s", err.msg);
-	keep_line(v, p, line);
+	anchor_restore(v, p, &a);
 	p->wrap_running = more;
 	return more;
 }
@@ -592,12 +637,14 @@ static void start_wrap(struct view *v, struct log_priv *p)
 {
 	if (!p->lv)
 		return;
-	uint64_t line = cursor_line(v, p);
+	struct anchor a;
+	anchor_take(v, p, &a);
+	a.cur.sub = a.top.sub = 0;
 	if (p->wrap_running)
 		tui_work_stop(&p->wrap_ctx);
 	logview_wrap_begin(p->lv, text_cols(v, p), measure, NULL);
 	v->hscroll = 0;
-	keep_line(v, p, line);
+	anchor_restore(v, p, &a);
 	p->wrap_running = true;
 	struct tui_work w = {.step = wrap_step, .progress = wrap_progress, .cancel = wrap_cancel,
 			     .ctx = &p->wrap_ctx, .owner = v};
@@ -608,12 +655,14 @@ static void stop_wrap(struct view *v, struct log_priv *p)
 {
 	if (!p->lv)
 		return;
-	uint64_t line = cursor_line(v, p);
+	struct anchor a;
+	anchor_take(v, p, &a);
+	a.cur.sub = a.top.sub = 0;
 	if (p->wrap_running)
 		tui_work_stop(&p->wrap_ctx);
 	p->wrap_running = false;
 	logview_wrap_end(p->lv);
-	keep_line(v, p, line);
+	anchor_restore(v, p, &a);
 }
 
 /* Wrapped lines depend on the text's columns: the terminal's width, line

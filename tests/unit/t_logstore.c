@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/logparse.h"
 #include "core/logstore.h"
+#include "core/store.h"
 #include "test.h"
-
-extern const char schema_sql[];
 
 #define C LOG_CHUNK_RAW
 
@@ -18,13 +18,20 @@ static sqlite3 *open_db(void)
 	char path[4200];
 	sqlite3 *db = NULL;
 	snprintf(path, sizeof(path), "%s/logstore-%d.db", t_tmpdir(), ++n);
+	/* the schema of the newest version: store_open() runs every migration */
+	struct cs_err err;
+	struct store *st = store_open(path, STORE_RW, &err);
+	if (!st) {
+		t_fail(__FILE__, __LINE__, "%s", err.msg);
+		exit(2);
+	}
+	store_close(st);
 	if (sqlite3_open(path, &db) != SQLITE_OK) {
 		t_fail(__FILE__, __LINE__, "cannot open %s", path);
 		exit(2);
 	}
 	char *msg = NULL;
 	if (sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db,
 			 "INSERT INTO repos (id, slug) VALUES (1, 'o/r');"
 			 "INSERT INTO runs (id, repo_id, provider_id, imported_at) VALUES (1, 1, 1, 0);",
@@ -181,6 +188,132 @@ static int check_line(struct logr *r, const char *s, const struct nline *nl, uin
 	return 1;
 }
 
+/* --- lines chunk by chunk, and their trigram filters ------------------------------- */
+struct chunk_chk {
+	const char *s;
+	const struct nline *nl;
+	size_t count;
+	uint64_t next;     /* the line expected next */
+	int64_t seq;       /* the chunk iterated, -1 when any */
+	unsigned char **blob;
+	size_t *blob_len;
+	uint64_t n_blobs;
+	struct buf text;
+	bool bad;
+	uint64_t grams;    /* trigrams found in their filter */
+};
+
+/* The searchable text by its definition (logparse.h), not by logstore's
+ * own fast version of it. */
+static void ref_search_text(const char *head, size_t n, struct buf *out)
+{
+	struct logline l;
+	logline_parse(head, n, &l);
+	buf_reset(out);
+	ansi_strip(l.text, l.text_len, out);
+}
+
+static void chunk_fail(struct chunk_chk *c, const char *what, uint64_t lineno)
+{
+	if (!c->bad)
+		t_fail(__FILE__, __LINE__, "chunk lines: line %llu: %s", (unsigned long long)lineno,
+		       what);
+	c->bad = true;
+}
+
+static int chunk_cb(void *ctx, const struct split_line *l)
+{
+	struct chunk_chk *c = ctx;
+	if (l->lineno != c->next || l->lineno < 1 || l->lineno > c->count) {
+		chunk_fail(c, "out of order", l->lineno);
+		return 1;
+	}
+	const struct nline *x = &c->nl[l->lineno - 1];
+	enum line_term want = x->tl == 0 ? TERM_NONE : x->tl == 2 ? TERM_CRLF
+				: c->s[x->off + x->len] == '\n' ? TERM_LF : TERM_CR;
+	size_t head = MIN(x->len, (size_t)SPLIT_HEAD_MAX);
+	if (l->off != x->off || l->len != x->len || l->term != want || l->head_len != head ||
+	    memcmp(l->head, c->s + x->off, head) != 0)
+		chunk_fail(c, "differs from the reference", l->lineno);
+	uint64_t seq = l->off / C;
+	if (c->seq >= 0 && seq != (uint64_t)c->seq)
+		chunk_fail(c, "starts in another chunk", l->lineno);
+	/* the filter of its chunk holds every trigram of its searchable text */
+	ref_search_text(c->s + x->off, head, &c->text);
+	if (seq >= c->n_blobs || !c->blob[seq]) {
+		chunk_fail(c, "its chunk has no filter", l->lineno);
+	} else {
+		for (size_t i = 0; i + 3 <= c->text.len; i++) {
+			struct log_grams q = {0};
+			log_grams_add(&q, c->text.data + i, 3);
+			if (!log_grams_admit(c->blob[seq], c->blob_len[seq], &q)) {
+				chunk_fail(c, "a trigram is missing from its chunk's filter", l->lineno);
+				break;
+			}
+			c->grams++;
+		}
+	}
+	c->next++;
+	return 0;
+}
+
+static void load_filters(sqlite3 *db, int64_t id, struct chunk_chk *c, uint64_t n_chunks)
+{
+	sqlite3_stmt *st;
+	c->n_blobs = n_chunks;
+	c->blob = xcalloc(n_chunks + 1, sizeof(*c->blob));
+	c->blob_len = xcalloc(n_chunks + 1, sizeof(*c->blob_len));
+	CHECK_INT(sqlite3_prepare_v2(db, "SELECT seq, bits FROM log_chunk_grams WHERE log_id = ?1",
+				     -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		sqlite3_int64 seq = sqlite3_column_int64(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+		if (seq < 0 || (uint64_t)seq >= n_chunks || c->blob[seq]) {
+			t_fail(__FILE__, __LINE__, "filter row for chunk %lld", (long long)seq);
+			continue;
+		}
+		c->blob[seq] = xmalloc(len + 1);
+		memcpy(c->blob[seq], sqlite3_column_blob(st, 1), len);
+		c->blob_len[seq] = len;
+	}
+	sqlite3_finalize(st);
+}
+
+static void free_filters(struct chunk_chk *c)
+{
+	for (uint64_t i = 0; i < c->n_blobs; i++)
+		free(c->blob[i]);
+	free(c->blob);
+	free(c->blob_len);
+	buf_release(&c->text);
+}
+
+/* Every chunk has a filter; logr_chunk_lines() over the chunks in turn, and
+ * logr_scan_grams() without a query, give every line as the reference has
+ * it, each in the chunk it starts in and found in that chunk's filter. */
+static void verify_chunks(sqlite3 *db, struct logr *r, int64_t id, const char *s, size_t n,
+			  const struct nline *nl, size_t count)
+{
+	struct cs_err err;
+	uint64_t n_chunks = logr_chunk_count(r);
+	CHECK_INT(n_chunks, (n + C - 1) / C);
+	struct chunk_chk c = {.s = s, .nl = nl, .count = count, .next = 1};
+	load_filters(db, id, &c, n_chunks);
+	for (uint64_t seq = 0; seq < n_chunks && !c.bad; seq++) {
+		c.seq = (int64_t)seq;
+		CHECK_INT(logr_chunk_lines(r, seq, chunk_cb, &c, &err), 0);
+	}
+	CHECK_INT(c.next, count + 1);
+	c.next = 1;
+	c.seq = -1;
+	CHECK_INT(logr_scan_grams(r, NULL, chunk_cb, &c, &err), 0);
+	CHECK_INT(c.next, count + 1);
+	CHECK(logr_chunk_lines(r, n_chunks, chunk_cb, &c, &err) < 0);
+	CHECK_INT(err.code, CS_EINVAL);
+	free_filters(&c);
+}
+
 /* Everything a reader can say about s, checked against the reference. */
 static void verify(sqlite3 *db, int64_t id, const char *s, size_t n, bool every_line)
 {
@@ -196,6 +329,7 @@ static void verify(sqlite3 *db, int64_t id, const char *s, size_t n, bool every_
 	}
 	CHECK_INT(logr_line_count(r), count);
 	CHECK_INT(logr_raw_size(r), n);
+	verify_chunks(db, r, id, s, n, nl, count);
 	size_t got_n;
 	int rc;
 	char *got = capture(r, 0, 0, true, &got_n, &rc);
@@ -684,6 +818,208 @@ TEST(random_lookups)
 	sqlite3_close(db);
 }
 
+/* --- text-like logs: filters and chunk iteration ------------------------------------- */
+/* Lines of words in every case, split by escape sequences (SGR, OSC with BEL
+ * or ST, broken ones), BOMs, valid and invalid timestamps, all three line
+ * ends, lines long enough to run over one or several chunks. */
+static char *gen_text_log(size_t target, size_t *len)
+{
+	static const char *const words[] = {"error", "Error", "ERROR", "warning", "SIGSEGV",
+					    "worker", "Q7X9Z", "test", "ok", "caf\xc3\xa9", "kelvin",
+					    "##[group]Run", "exit code", "\xef\xbb\xbf", "a", "zz"};
+	static const char *const escs[] = {"\x1b[0m", "\x1b[36;1m", "\x1b]8;;http://x\x07",
+					   "\x1b]0;t\x1b\\", "\x1b(B", "\x1b", "\x1b[", "\x1b[3"};
+	static const char *const stamps[] = {
+		"2024-05-01T10:48:36.8101331Z ", "2024-02-29T23:59:59.9999999Z ",
+		"2023-02-29T10:48:36.8101331Z ", /* not a leap year: text */
+		"1969-12-31T23:59:59.0000000Z ", "2024-13-01T10:48:36.8101331Z ",
+		"2024-05-01T10:48:36.81O1331Z ", "2024-05-01T10:48:36.8101331Z"};
+	static const char *const terms[] = {"\n", "\n", "\n", "\r\n", "\r"};
+	struct buf b = BUF_INIT;
+	while (b.len < target) {
+		uint32_t k = rnd() % 1000;
+		size_t words_n = k < 900 ? rnd() % 12 : k < 990 ? 200 + rnd() % 2000 : 20000 + rnd() % 60000;
+		/* (each rnd() above is called once: no MIN() around them) */
+		if (rnd() % 20 == 0)
+			buf_adds(&b, "\xef\xbb\xbf");
+		if (rnd() % 3)
+			buf_adds(&b, stamps[rnd() % 4 ? 0 : rnd() % ARRAY_SIZE(stamps)]);
+		if (rnd() % 20 == 0)
+			buf_adds(&b, "\xef\xbb\xbf");
+		for (size_t i = 0; i < words_n; i++) {
+			const char *w = words[rnd() % ARRAY_SIZE(words)];
+			size_t wl = strlen(w);
+			if (rnd() % 6 == 0) { /* an escape inside the word */
+				size_t cut = rnd() % (wl + 1);
+				buf_add(&b, w, cut);
+				buf_adds(&b, escs[rnd() % ARRAY_SIZE(escs)]);
+				buf_adds(&b, w + cut);
+			} else {
+				buf_adds(&b, w);
+			}
+			if (rnd() % 4)
+				buf_addc(&b, ' ');
+		}
+		buf_adds(&b, terms[rnd() % ARRAY_SIZE(terms)]);
+	}
+	return buf_detach(&b, len);
+}
+
+struct evict_chk {
+	struct chunk_chk c;
+	struct logr *r;
+	struct buf b;
+};
+
+/* Reads a far line between lines: the reader's chunk cache turns over. */
+static int evict_cb(void *ctx, const struct split_line *l)
+{
+	struct evict_chk *e = ctx;
+	int rc = chunk_cb(&e->c, l);
+	if (rc == 0 && l->lineno % 97 == 0) {
+		struct cs_err err;
+		for (int i = 0; i < 6; i++)
+			if (logr_line(e->r, 1 + rnd() % e->c.count, 0, &e->b, NULL, &err) < 0)
+				chunk_fail(&e->c, err.msg, l->lineno);
+	}
+	return rc;
+}
+
+struct count_cb {
+	uint64_t lines, want, found;
+};
+
+static int count_line(void *ctx, const struct split_line *l)
+{
+	struct count_cb *c = ctx;
+	c->lines++;
+	c->found += l->lineno == c->want;
+	return 0;
+}
+
+TEST(text_logs_filters)
+{
+	sqlite3 *db = open_db();
+	struct cs_err err;
+	for (int round = 0; round < 3; round++) {
+		size_t n, count;
+		char *s = gen_text_log(round == 0 ? 3u << 20 : (1u << 20) + rnd() % (1u << 20), &n);
+		struct nline *nl = naive_lines(s, n, &count);
+		int64_t id = store(db, s, n, round == 0 ? 0 : 1 + rnd() % 5000);
+		verify(db, id, s, n, round == 2);
+		struct logr *r = logr_open(db, id, &err);
+		CHECK(r != NULL);
+		if (!r)
+			break;
+		/* lines read out of order under the iteration */
+		struct evict_chk e = {.c = {.s = s, .nl = nl, .count = count, .next = 1, .seq = -1},
+				      .r = r};
+		load_filters(db, id, &e.c, logr_chunk_count(r));
+		CHECK_INT(logr_scan_grams(r, NULL, evict_cb, &e, &err), 0);
+		CHECK_INT(e.c.next, count + 1);
+		CHECK(e.c.grams > 0);
+		free_filters(&e.c);
+		buf_release(&e.b);
+		/* a query from a line's own text reaches that line, and one of
+		 * trigrams no line has reads few chunks */
+		for (int i = 0; i < 40; i++) {
+			uint64_t k = 1 + rnd() % count;
+			struct buf t = BUF_INIT;
+			ref_search_text(s + nl[k - 1].off, MIN(nl[k - 1].len, (size_t)SPLIT_HEAD_MAX), &t);
+			if (t.len < 3) {
+				buf_release(&t);
+				continue;
+			}
+			size_t at = rnd() % (t.len - 2), qn = 3 + rnd() % 30;
+			qn = MIN(qn, t.len - at);
+			struct log_grams q = {0};
+			log_grams_add(&q, t.data + at, qn);
+			struct count_cb cc = {.want = k};
+			CHECK_INT(logr_scan_grams(r, &q, count_line, &cc, &err), 0);
+			if (cc.found != 1)
+				t_fail(__FILE__, __LINE__, "line %llu not reached by '%.*s' (%zu trigrams)",
+				       (unsigned long long)k, (int)qn, t.data + at, q.n);
+			buf_release(&t);
+		}
+		uint64_t read0, skipped0, read1, skipped1;
+		logr_grams_stats(r, &read0, &skipped0);
+		struct log_grams none = {0};
+		log_grams_add(&none, "#%&/#%&(#%&)", 12);
+		struct count_cb cc = {0};
+		CHECK_INT(logr_scan_grams(r, &none, count_line, &cc, &err), 0);
+		logr_grams_stats(r, &read1, &skipped1);
+		CHECK_INT(cc.lines, 0);
+		CHECK_INT(read1 - read0, 0);
+		CHECK_INT(skipped1 - skipped0, logr_chunk_count(r));
+		logr_close(r);
+
+		/* damaged or missing filters are never trusted to skip */
+		char sql[300];
+		snprintf(sql, sizeof(sql),
+			 "UPDATE log_chunk_grams SET bits = CASE seq %% 4 WHEN 0 THEN x'02ff'"
+			 " WHEN 1 THEN x'01ffff' WHEN 2 THEN x'' ELSE x'01' || zeroblob(16384) END"
+			 " WHERE log_id = %lld", (long long)id);
+		exec(db, "SAVEPOINT dmg");
+		exec(db, sql);
+		snprintf(sql, sizeof(sql), "DELETE FROM log_chunk_grams WHERE log_id = %lld AND seq = 1",
+			 (long long)id);
+		exec(db, sql);
+		r = logr_open(db, id, &err);
+		cc = (struct count_cb){0};
+		CHECK_INT(logr_scan_grams(r, &none, count_line, &cc, &err), 0);
+		logr_grams_stats(r, &read1, &skipped1);
+		CHECK_INT(cc.lines, count);
+		CHECK_INT(read1, logr_chunk_count(r));
+		CHECK_INT(skipped1, 0);
+		logr_close(r);
+		exec(db, "ROLLBACK TO dmg");
+		exec(db, "RELEASE dmg");
+		free(nl);
+		free(s);
+	}
+	sqlite3_close(db);
+}
+
+TEST(filter_blobs)
+{
+	/* the blob format, by hand: version 1, a 64-byte set */
+	unsigned char blob[65] = {1};
+	struct log_grams q = {0};
+	log_grams_add(&q, "abc", 3);
+	CHECK_INT(q.n, 1);
+	CHECK(!log_grams_admit(blob, sizeof(blob), &q));
+	uint32_t bit = q.h[0] & 511;
+	blob[1 + bit / 8] = (unsigned char)(1u << (bit % 8));
+	CHECK(log_grams_admit(blob, sizeof(blob), &q));
+	/* folded case, and duplicates counted once */
+	struct log_grams q2 = {0};
+	log_grams_add(&q2, "ABCabcAbC", 9);
+	CHECK(q2.n >= 1 && q2.h[0] == q.h[0]);
+	for (size_t i = 0; i < q2.n; i++)
+		for (size_t j = i + 1; j < q2.n; j++)
+			CHECK(q2.h[i] != q2.h[j]);
+	/* the empty set: no trigram at all; too short a query asks nothing */
+	CHECK(!log_grams_admit("\x01", 1, &q));
+	struct log_grams q0 = {0};
+	log_grams_add(&q0, "ab", 2);
+	CHECK_INT(q0.n, 0);
+	CHECK(log_grams_admit("\x01", 1, &q0));
+	CHECK(log_grams_admit(NULL, 0, &q));
+	/* unknown versions and odd sizes let everything through */
+	blob[0] = 2;
+	CHECK(log_grams_admit(blob, sizeof(blob), &q2));
+	blob[0] = 1;
+	CHECK(log_grams_admit(blob, 33, &q2));
+	CHECK(log_grams_admit(blob, 1 + 48, &q2));
+	/* a query is capped, never wrong */
+	struct log_grams big = {0};
+	char text[400];
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = (char)(' ' + (i * 37) % 90);
+	log_grams_add(&big, text, sizeof(text));
+	CHECK_INT(big.n, LOG_GRAMS_MAX);
+}
+
 /* --- 50 MB in 1 KB pieces: memory must not depend on the log size --------------------- */
 struct gen {
 	uint64_t line, pos, len, term; /* term: 0 LF, 1 CRLF */
@@ -893,6 +1229,9 @@ static void expect_corrupt(sqlite3 *db, int64_t id, const char *damage, uint64_t
 		FILE *f = fopen("/dev/null", "w");
 		logr_write_all(r, f, &err);
 		logr_scan(r, 1, logr_line_count(r), noop_cb, NULL, &err);
+		for (uint64_t k = 0; k < logr_chunk_count(r); k++)
+			logr_chunk_lines(r, k, noop_cb, NULL, &err);
+		logr_scan_grams(r, NULL, noop_cb, NULL, &err);
 		for (uint64_t k = 1; k <= logr_line_count(r) && k < 400; k += 7)
 			logr_line(r, k, 0, &b, NULL, &err);
 		fclose(f);

@@ -8,8 +8,12 @@
 
 #include <sqlite3.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "core/import.h"
 #include "core/logparse.h"
+#include "core/logstore.h"
 #include "core/search.h"
 #include "core/store.h"
 #include "core/util.h"
@@ -169,6 +173,236 @@ TEST(searchable_text)
 	buf_release(&out);
 }
 
+
+/* --- the searchable text, against its definition ------------------------------------ */
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static uint32_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 16);
+}
+
+/* What search_text() is defined as (search.h): logline_parse() then
+ * ansi_strip(). The fast version in logstore.c must agree byte for byte. */
+static void ref_text(const char *line, size_t n, struct buf *out)
+{
+	struct logline l;
+	logline_parse(line, n, &l);
+	buf_reset(out);
+	ansi_strip(l.text, l.text_len, out);
+	buf_cstr(out);
+}
+
+/* A timestamp, valid or broken in one of the ways a fast check could miss. */
+static void add_stamp(struct buf *b)
+{
+	char ts[40];
+	unsigned y = 1965 + rnd() % 140, mo = rnd() % 14, d = rnd() % 33, h = rnd() % 26,
+		 mi = rnd() % 62, se = rnd() % 62, f = rnd() % 10000000;
+	if (rnd() % 3 == 0) /* mostly plausible */
+		y = 2020 + rnd() % 8, mo = 1 + rnd() % 12, d = 1 + rnd() % 28, h = rnd() % 24,
+		mi = rnd() % 60, se = rnd() % 60;
+	if (rnd() % 8 == 0)
+		mo = 2, d = 29;
+	snprintf(ts, sizeof(ts), "%04u-%02u-%02uT%02u:%02u:%02u.%07uZ", y % 10000, mo, d, h, mi, se, f);
+	if (rnd() % 6 == 0) /* one byte off: a digit's neighbours, a separator, high bytes */
+		ts[rnd() % 28] = "/:0-9ZT. \x80\xff"[rnd() % 12];
+	buf_add(b, ts, 28);
+}
+
+static void add_noise(struct buf *b)
+{
+	static const char *const bits[] = {"\x1b[31m", "\x1b[0m", "\x1b]8;;u\x07", "\x1b]0;x\x1b\\",
+					   "\x1b", "\x1b[", "\x1b(B", "\xef\xbb\xbf", "\xef\xbb",
+					   "err", "or", " ", "##[error]", "\x9b", "caf\xc3\xa9", "\t"};
+	buf_adds(b, bits[rnd() % ARRAY_SIZE(bits)]);
+}
+
+TEST(searchable_text_as_defined)
+{
+	struct buf line = BUF_INIT, want = BUF_INIT, got = BUF_INIT, scratch = BUF_INIT;
+	int with_ts = 0;
+	for (int i = 0; i < 200000; i++) {
+		buf_reset(&line);
+		for (int k = rnd() % 3; k > 0; k--)
+			buf_adds(&line, "\xef\xbb\xbf");
+		if (rnd() % 4)
+			add_stamp(&line);
+		switch (rnd() % 4) {
+		case 0: break;                        /* exactly the stamp */
+		case 1: buf_addc(&line, ' '); break;
+		default: buf_addc(&line, rnd() % 2 ? ' ' : 'x'); break;
+		}
+		for (int k = rnd() % 6; k > 0; k--)
+			add_noise(&line);
+		ref_text(line.data, line.len, &want);
+		search_text(line.data, line.len, &got);
+		if (got.len != want.len || memcmp(buf_cstr(&got), buf_cstr(&want), want.len) != 0) {
+			t_fail(__FILE__, __LINE__, "search_text('%s') = '%s', want '%s'", line.data,
+			       buf_cstr(&got), buf_cstr(&want));
+			break;
+		}
+		const char *t;
+		size_t n;
+		log_search_text(line.data, line.len, &t, &n, &scratch);
+		if (n != want.len || memcmp(t, buf_cstr(&want), n) != 0) {
+			t_fail(__FILE__, __LINE__, "log_search_text('%s') differs", line.data);
+			break;
+		}
+		struct logline l;
+		logline_parse(line.data, line.len, &l);
+		with_ts += l.has_ts;
+	}
+	CHECK(with_ts > 20000); /* the generator does make real timestamps */
+	/* truncated input: every prefix of a full line */
+	static const char full[] = "\xef\xbb\xbf" "2024-02-29T10:48:36.8101331Z \xef\xbb\xbf\x1b[1mok";
+	for (size_t k = 0; k <= sizeof(full) - 1; k++) {
+		ref_text(full, k, &want);
+		search_text(full, k, &got);
+		CHECK(got.len == want.len && memcmp(buf_cstr(&got), buf_cstr(&want), want.len) == 0);
+	}
+	buf_release(&line);
+	buf_release(&want);
+	buf_release(&got);
+	buf_release(&scratch);
+}
+
+/* --- what a query requires of a chunk -------------------------------------------------- */
+
+/* q's hashes as a set equals the trigrams of the given strings */
+static bool same_grams(const struct log_grams *q, const char *const *want)
+{
+	struct log_grams w = {0};
+	for (; *want; want++)
+		log_grams_add(&w, *want, strlen(*want));
+	if (w.n != q->n)
+		return false;
+	for (size_t i = 0; i < w.n; i++) {
+		size_t j = 0;
+		while (j < q->n && q->h[j] != w.h[i])
+			j++;
+		if (j == q->n)
+			return false;
+	}
+	return true;
+}
+
+TEST(query_requirements)
+{
+	static const struct {
+		const char *q;
+		int flags;
+		const char *need[4]; /* NULL-terminated; none: every chunk is read */
+	} cases[] = {
+		{"error\\[E0308\\]", MATCH_REGEX, {"error[E0308]"}},
+		{"exit code [0-9]+", MATCH_REGEX, {"exit code "}},
+		{"SIGSEGV in worker", MATCH_REGEX, {"SIGSEGV in worker"}},
+		/* caseless: k and s match the Kelvin sign and the long s */
+		{"sigsegv in worker", MATCH_REGEX, {"egv in wor"}},
+		{"sigsegv in worker", 0, {"sigsegv in worker"}},
+		{"a|b", MATCH_REGEX, {NULL}},
+		{"foo|barbaz", MATCH_REGEX, {NULL}},
+		{"(foo|bar)baz", MATCH_REGEX, {"baz"}},
+		{"(?:foo|bar)baz", MATCH_REGEX, {"baz"}},
+		{"(?<n>foo)baz", MATCH_REGEX, {"baz"}},
+		{"(?=foo)bazooba", MATCH_REGEX, {"bazooba"}},
+		{"(?=foo)bazooka", MATCH_REGEX, {"bazoo"}},
+		{"(?i)abcdef", MATCH_REGEX, {NULL}},
+		{"abc(?i)def", MATCH_REGEX, {NULL}},
+		{"(?x)abc def", MATCH_REGEX, {NULL}},
+		{"abc(?#)def", MATCH_REGEX, {NULL}},
+		{"(*UTF)abcdef", MATCH_REGEX, {NULL}},
+		{"\\Qa.bcd\\E", MATCH_REGEX, {NULL}},
+		{"abc\\x41def", MATCH_REGEX, {NULL}},
+		{"abc\\101def", MATCH_REGEX, {NULL}},
+		{"abc\\p{L}def", MATCH_REGEX, {NULL}},
+		{"abcd?efg", MATCH_REGEX, {"abc", "efg"}},
+		{"abc*", MATCH_REGEX, {NULL}},
+		{"abcd*", MATCH_REGEX, {"abc"}},
+		{"abc+def", MATCH_REGEX, {"abc", "def"}},
+		{"abc+?def", MATCH_REGEX, {"abc", "def"}},
+		{"abcd{0,3}efg", MATCH_REGEX, {"abc", "efg"}},
+		{"abcd{,3}efg", MATCH_REGEX, {"abc", "efg"}},
+		{"abcd{2}efg", MATCH_REGEX, {"abcd", "efg"}},
+		{"abc{def", MATCH_REGEX, {"abc", "def"}},
+		{"abc[x]def", MATCH_REGEX, {"abc", "def"}},
+		{"[]abc]def", MATCH_REGEX, {"def"}},
+		{"[^]a\\]bc]def", MATCH_REGEX, {"def"}},
+		{"[[:alpha:]]abcdef", MATCH_REGEX, {NULL}},
+		{"abc.def", MATCH_REGEX, {"abc", "def"}},
+		{"^abc$", MATCH_REGEX, {"abc"}},
+		{"abc\\.def", MATCH_REGEX, {"abc.def"}},
+		{"abc\\d+def", MATCH_REGEX, {"abc", "def"}},
+		{"abc\\d?def", MATCH_REGEX, {"abc", "def"}},
+		{"ab\\bcd", MATCH_REGEX, {NULL}},
+		{"(abc)?defg", MATCH_REGEX, {"defg"}},
+		{"x(a(b)c)+yzw", MATCH_REGEX, {"yzw"}},
+		/* a quantifier takes a whole character, not its last byte */
+		{"abc\xc3\xa9?def", MATCH_REGEX | MATCH_CASE, {"abc", "def"}},
+		{"caf\xc3\xa9s", MATCH_REGEX | MATCH_CASE, {"caf\xc3\xa9s"}},
+		{"caf\xc3\xa9 bar", MATCH_REGEX, {"caf", " bar"}},
+		{"a.b*(c)", 0, {"a.b*(c)"}},
+		{"Error", MATCH_IGNORE_CASE, {"error"}},
+		{"ab", 0, {NULL}},
+	};
+	struct cs_err err;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct matcher *m = matcher_new(cases[i].q, cases[i].flags, &err);
+		if (!m) {
+			t_fail(__FILE__, __LINE__, "'%s': %s", cases[i].q, err.msg);
+			continue;
+		}
+		struct log_grams q;
+		matcher_grams(m, &q);
+		if (!same_grams(&q, cases[i].need))
+			t_fail(__FILE__, __LINE__, "'%s' (flags %d): %zu trigrams, not those of '%s'...",
+			       cases[i].q, cases[i].flags, q.n, cases[i].need[0] ? cases[i].need[0] : "");
+		matcher_free(m);
+	}
+}
+
+/* The regex rule above leans on this: with the options matcher_new() uses,
+ * caseless PCRE2 matches an ASCII letter with no other character than its
+ * other case, except k (U+212A KELVIN SIGN) and s (U+017F LONG S). */
+TEST(caseless_letters_match_ascii_only)
+{
+	for (char c = 'a'; c <= 'z'; c++) {
+		int ec;
+		PCRE2_SIZE eo;
+		char pat[2] = {c, 0};
+		pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, 1,
+					       PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_CASELESS,
+					       &ec, &eo, NULL);
+		CHECK(re != NULL);
+		if (!re)
+			continue;
+		pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+		for (uint32_t cp = 0x80; cp < 0x30000; cp++) {
+			if (cp >= 0xD800 && cp < 0xE000)
+				continue;
+			unsigned char u[4];
+			size_t n;
+			if (cp < 0x800) {
+				u[0] = (unsigned char)(0xC0 | cp >> 6), u[1] = (unsigned char)(0x80 | (cp & 0x3F)), n = 2;
+			} else if (cp < 0x10000) {
+				u[0] = (unsigned char)(0xE0 | cp >> 12), u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+				u[2] = (unsigned char)(0x80 | (cp & 0x3F)), n = 3;
+			} else {
+				u[0] = (unsigned char)(0xF0 | cp >> 18), u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+				u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (unsigned char)(0x80 | (cp & 0x3F)), n = 4;
+			}
+			if (pcre2_match(re, u, n, 0, 0, md, NULL) >= 0 &&
+			    !((c == 'k' && cp == 0x212A) || (c == 's' && cp == 0x17F)))
+				t_fail(__FILE__, __LINE__, "caseless '%c' matches U+%04X", c, (unsigned)cp);
+		}
+		pcre2_match_data_free(md);
+		pcre2_code_free(re);
+	}
+}
+
 /* --- searching imported logs ---------------------------------------------------------- */
 
 static void copy_fixture(const char *rel, const char *dst)
@@ -193,6 +427,15 @@ static void write_str(const char *path, const char *s)
 	if (!f || fwrite(s, 1, strlen(s), f) != strlen(s) || fclose(f) != 0) {
 		fprintf(stderr, "cannot write %s\n", path);
 		exit(2);
+	}
+}
+
+static void exec_sql(struct store *st, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		t_fail(__FILE__, __LINE__, "%s: %s", sql, msg);
+		sqlite3_free(msg);
 	}
 }
 
@@ -494,6 +737,400 @@ TEST(search_empty_index)
 	long n = -1;
 	CHECK_OK(search_logs(st, m, 0, on_hit, &hs, &n, NULL, &err));
 	CHECK_INT(n, 0);
+	matcher_free(m);
+	store_close(st);
+	free(db);
+}
+
+/* --- the filters never lose a hit ---------------------------------------------------------- */
+
+/* Text-like lines: words in every case (with the Kelvin sign and the long s
+ * standing in for k and s now and then), escape sequences inside words,
+ * BOMs, timestamps good and bad, CRLF, LF and CR, and lines long enough to
+ * run over the 8 KiB head and over whole chunks. */
+static const char *const odd_words[] = {
+	/* only in the tiny log: the other-case forms alone */
+	("\xe2\x84\xaa" "elvin"), ("\xc5\xbf" "igsegv"), "CAF\xc3\x89", "ok", "zz"};
+
+static char *gen_corpus(size_t target, bool odd, size_t *len)
+{
+	static const char *const words[] = {
+		"error", "Error", "ERROR", "warning", "SIGSEGV", "worker", "Q7X9Z", "test", "ok",
+		"caf\xc3\xa9", "CAF\xc3\x89", "kelvin", ("\xe2\x84\xaa" "elvin"), ("\xc5\xbf" "egv"),
+		"##[group]Run", "exit", "code", "137.", "E0308", "error[E0308]", "a", "zz",
+		"needle", "Needle", "hay", "stack", "\xef\xbb\xbf", "\t", "[0-9]", "a|b", "(x)"};
+	static const char *const escs[] = {"\x1b[0m", "\x1b[36;1m", "\x1b]8;;http://x\x07",
+					   "\x1b]0;t\x1b\\", "\x1b(B", "\x1b", "\x1b[3"};
+	static const char *const terms[] = {"\n", "\n", "\n", "\r\n", "\r"};
+	struct buf b = BUF_INIT;
+	while (b.len < target) {
+		uint32_t k = rnd() % 1000;
+		size_t n = k < 920 ? rnd() % 14 : k < 995 ? 1000 + rnd() % 3000 : 40000 + rnd() % 300000;
+		if (rnd() % 20 == 0)
+			buf_adds(&b, "\xef\xbb\xbf");
+		if (rnd() % 3)
+			buf_adds(&b, rnd() % 8 ? "2024-05-01T10:48:36.8101331Z " : "2023-02-29T10:48:36.8101331Z ");
+		for (size_t i = 0; i < n; i++) {
+			const char *w = odd ? odd_words[rnd() % ARRAY_SIZE(odd_words)]
+					    : words[rnd() % ARRAY_SIZE(words)];
+			size_t wl = strlen(w);
+			if (rnd() % 6 == 0) {
+				size_t cut = rnd() % (wl + 1);
+				buf_add(&b, w, cut);
+				buf_adds(&b, escs[rnd() % ARRAY_SIZE(escs)]);
+				buf_adds(&b, w + cut);
+			} else {
+				buf_adds(&b, w);
+			}
+			if (rnd() % 4)
+				buf_addc(&b, ' ');
+		}
+		buf_adds(&b, terms[rnd() % ARRAY_SIZE(terms)]);
+	}
+	return buf_detach(&b, len);
+}
+
+struct ref_line {
+	const char *job;
+	uint64_t line;
+	char *text;
+	size_t len;
+};
+
+struct ref_corpus {
+	struct ref_line *l;
+	size_t n, alloc;
+};
+
+/* Lines by the splitting rules, written again here, each with its text. */
+static void ref_add_file(struct ref_corpus *rc, const char *job, const char *s, size_t n)
+{
+	struct buf t = BUF_INIT;
+	uint64_t lineno = 0;
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		bool end = i == n ? i > start : s[i] == '\n' || s[i] == '\r';
+		if (!end)
+			continue;
+		size_t len = i - start;
+		ref_text(s + start, MIN(len, (size_t)SPLIT_HEAD_MAX), &t);
+		XGROW(rc->l, rc->alloc, rc->n + 1);
+		rc->l[rc->n++] = (struct ref_line){job, ++lineno, xstrndup(buf_cstr(&t), t.len), t.len};
+		if (i < n && s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
+			i++;
+		start = i + 1;
+	}
+	buf_release(&t);
+}
+
+struct rhit {
+	char job[16];
+	uint64_t line;
+	size_t a, b;
+	char *text;
+};
+
+struct rhits {
+	struct rhit *h;
+	size_t n, alloc;
+};
+
+static void rhits_add(struct rhits *r, const char *job, uint64_t line, size_t a, size_t b,
+		      const char *text, size_t len)
+{
+	XGROW(r->h, r->alloc, r->n + 1);
+	struct rhit *x = &r->h[r->n++];
+	snprintf(x->job, sizeof(x->job), "%s", job);
+	x->line = line;
+	x->a = a;
+	x->b = b;
+	x->text = xstrndup(text, len);
+}
+
+static void rhits_free(struct rhits *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->h[i].text);
+	free(r->h);
+	memset(r, 0, sizeof(*r));
+}
+
+static int rhit_cb(void *ctx, const struct search_hit *h)
+{
+	rhits_add(ctx, h->ref->job_name, h->line, h->match_start, h->match_end, h->text, h->text_len);
+	return 0;
+}
+
+static int rhit_cmp(const void *a, const void *b)
+{
+	const struct rhit *x = a, *y = b;
+	int c = strcmp(x->job, y->job);
+	return c ? c : x->line < y->line ? -1 : x->line > y->line;
+}
+
+static bool rhits_equal(const struct rhits *x, const struct rhits *y)
+{
+	if (x->n != y->n)
+		return false;
+	for (size_t i = 0; i < x->n; i++)
+		if (strcmp(x->h[i].job, y->h[i].job) || x->h[i].line != y->h[i].line ||
+		    x->h[i].a != y->h[i].a || x->h[i].b != y->h[i].b ||
+		    strcmp(x->h[i].text, y->h[i].text))
+			return false;
+	return true;
+}
+
+struct fnf {
+	struct store *st;
+	struct ref_corpus ref;
+	uint64_t searches, hits, read, skipped;
+};
+
+/* Search q three ways: with the filters, without them, and line by line
+ * over the reference; all three must agree. */
+static void same_three_ways(struct fnf *f, const char *q, int flags)
+{
+	struct cs_err err;
+	err_clear(&err);
+	struct matcher *m = matcher_new(q, flags, &err);
+	if (!m) {
+		if (!(flags & MATCH_REGEX))
+			t_fail(__FILE__, __LINE__, "'%s': %s", q, err.msg);
+		return;
+	}
+	struct matcher *all = matcher_new(q, flags | MATCH_NO_FILTER, &err);
+	struct matcher *ref = matcher_new(q, flags, &err);
+	struct rhits a = {0}, b = {0}, c = {0};
+	long na, nb;
+	if (search_logs(f->st, m, 0, rhit_cb, &a, &na, NULL, &err) < 0 ||
+	    search_logs(f->st, all, 0, rhit_cb, &b, &nb, NULL, &err) < 0)
+		t_fail(__FILE__, __LINE__, "'%s': %s", q, err.msg);
+	for (size_t i = 0; i < f->ref.n; i++) {
+		const struct ref_line *l = &f->ref.l[i];
+		size_t s, e;
+		if (matcher_find(ref, l->text, l->len, 0, &s, &e))
+			rhits_add(&c, l->job, l->line, s, e, l->text, l->len);
+	}
+	if (!rhits_equal(&a, &b))
+		t_fail(__FILE__, __LINE__, "'%s' (flags %d): %zu hits with the filters, %zu without",
+		       q, flags, a.n, b.n);
+	if (a.n)
+		qsort(a.h, a.n, sizeof(*a.h), rhit_cmp);
+	if (c.n)
+		qsort(c.h, c.n, sizeof(*c.h), rhit_cmp);
+	if (!rhits_equal(&a, &c))
+		t_fail(__FILE__, __LINE__, "'%s' (flags %d): %zu hits, %zu line by line", q, flags,
+		       a.n, c.n);
+	uint64_t read, skipped;
+	matcher_stats(m, &read, &skipped);
+	f->read += read;
+	f->skipped += skipped;
+	matcher_stats(all, &read, &skipped);
+	CHECK_INT(skipped, 0);
+	f->searches++;
+	f->hits += a.n;
+	rhits_free(&a);
+	rhits_free(&b);
+	rhits_free(&c);
+	matcher_free(m);
+	matcher_free(all);
+	matcher_free(ref);
+}
+
+/* q with every PCRE2 metacharacter escaped: a regex matching q literally */
+static void regex_quote(const char *q, size_t n, struct buf *out)
+{
+	buf_reset(out);
+	for (size_t i = 0; i < n; i++) {
+		if (strchr("\\^$.|?*+()[]{}", q[i]))
+			buf_addc(out, '\\');
+		buf_addc(out, q[i]);
+	}
+	buf_cstr(out);
+}
+
+static const int modes[] = {0, MATCH_IGNORE_CASE, MATCH_CASE};
+
+/* A piece of some line's text, with its case changed now and then. */
+static void pick_piece(struct fnf *f, struct buf *out)
+{
+	const struct ref_line *l;
+	do
+		l = &f->ref.l[rnd() % f->ref.n];
+	while (l->len < 3);
+	size_t at = rnd() % (l->len - 2), n = 3 + rnd() % 22;
+	n = MIN(n, l->len - at);
+	buf_reset(out);
+	buf_add(out, l->text + at, n);
+	if (rnd() % 3 == 0)
+		for (size_t i = 0; i < out->len; i++)
+			if (rnd() % 2 && (unsigned char)out->data[i] < 0x80)
+				out->data[i] ^= (char)((out->data[i] | 0x20) >= 'a' &&
+						       (out->data[i] | 0x20) <= 'z' ? 0x20 : 0);
+	buf_cstr(out);
+}
+
+static void fnf_queries(struct fnf *f, bool fixed_ones, int literals, int regexes)
+{
+	static const char *const fixed[] = {
+		"error", "ERROR", "Error", "SIGSEGV in worker", "sigsegv", "caf\xc3\xa9",
+		"CAF\xc3\xa9", "kelvin", "KELVIN", ("\xe2\x84\xaa" "elvin"), "needle", "Q7X9Z",
+		"error[E0308]", "not in there at all", "zz zz", "[0-9]", "a|b"};
+	static const char *const fixed_re[] = {
+		"error\\[E0308\\]", "exit code [0-9]+", "kelvin", "KELVIN", "sigsegv", "s?egv",
+		"CAF\xc3\x89", "elvin ok", "igsegv ok", "w.rker", "(?i)needle", "needle|hay", "^ok",
+		"ok$", "caf\xc3\xa9", "\\bzz\\b",
+		"[0-9]\\]", "a\\|b", "(x)|\\(x\\)", "Q7X9Z{1,2}", "erro(r)?\\[E",
+		"(?:warning|error) test", "hay\\s+stack"};
+	struct buf q = BUF_INIT, re = BUF_INIT;
+	for (size_t i = 0; fixed_ones && i < ARRAY_SIZE(fixed); i++)
+		for (size_t k = 0; k < ARRAY_SIZE(modes); k++)
+			same_three_ways(f, fixed[i], modes[k]);
+	for (size_t i = 0; fixed_ones && i < ARRAY_SIZE(fixed_re); i++)
+		for (size_t k = 0; k < ARRAY_SIZE(modes); k++)
+			same_three_ways(f, fixed_re[i], MATCH_REGEX | modes[k]);
+	for (int i = 0; i < literals; i++) {
+		pick_piece(f, &q);
+		if (memchr(q.data, '\0', q.len))
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(modes); k++)
+			same_three_ways(f, q.data, modes[k]);
+	}
+	for (int i = 0; i < regexes; i++) {
+		pick_piece(f, &q);
+		if (memchr(q.data, '\0', q.len))
+			continue;
+		regex_quote(q.data, q.len, &re);
+		size_t cut = re.len / 2;
+		while (cut > 0 && re.data[cut - 1] == '\\')
+			cut--;
+		struct buf v = BUF_INIT;
+		switch (rnd() % 9) {
+		case 0: buf_add(&v, re.data, re.len); break;
+		/* an optional character that no line has */
+		case 5: buf_addf(&v, "%.*s~?%s", (int)cut, re.data, re.data + cut); break;
+		case 6: buf_addf(&v, "%.*s~*%s", (int)cut, re.data, re.data + cut); break;
+		case 7: buf_addf(&v, "%.*s~{0,3}%s", (int)cut, re.data, re.data + cut); break;
+		case 8: buf_addf(&v, "%.*s\xe2\x84\xa2?%s", (int)cut, re.data, re.data + cut); break;
+		case 1: buf_addf(&v, "%.*s.*%s", (int)cut, re.data, re.data + cut); break;
+		case 2: buf_addf(&v, "%.*s\\w?%s", (int)cut, re.data, re.data + cut); break;
+		case 3: buf_addf(&v, "(?:zz|%s)", re.data); break;
+		default: buf_addf(&v, "%s+", re.data); break;
+		}
+		for (size_t k = 0; k < ARRAY_SIZE(modes); k++)
+			same_three_ways(f, v.data, MATCH_REGEX | modes[k]);
+		buf_release(&v);
+	}
+	buf_release(&q);
+	buf_release(&re);
+}
+
+TEST(filters_lose_no_hit)
+{
+	struct cs_err err;
+	err_clear(&err);
+	struct fnf f = {0};
+	char *db = xasprintf("%s/filters.db", t_tmpdir());
+	f.st = store_open(db, STORE_RW, &err);
+	CHECK(f.st != NULL);
+	if (!f.st)
+		return;
+	static const char *const jobs[] = {"big", "mid", "tiny"};
+	static const size_t sizes[] = {1000000, 300000, 3000}; /* 4, 2 and 1 chunks */
+	struct importer *im = importer_new(f.st, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(jobs); i++) {
+		size_t n;
+		char *s = gen_corpus(sizes[i], i == 2, &n);
+		char *path = xasprintf("%s/%s.log", t_tmpdir(), jobs[i]);
+		FILE *fp = fopen(path, "wb");
+		CHECK(fp && fwrite(s, 1, n, fp) == n);
+		if (fp)
+			fclose(fp);
+		CHECK_OK(import_path(im, path, &err));
+		ref_add_file(&f.ref, jobs[i], s, n);
+		free(path);
+		free(s);
+	}
+	importer_free(im);
+	fnf_queries(&f, true, 30, 20);
+	/* the filters did their job: chunks were passed over, and hits found */
+	CHECK(f.skipped > f.read / 4);
+	CHECK(f.hits > 1000);
+
+	/* logs stored before the filters (no rows), and filters of another
+	 * version or shape: read whole, same hits */
+	exec_sql(f.st, "DELETE FROM log_chunk_grams WHERE seq % 3 = 0;"
+		       "UPDATE log_chunk_grams SET bits = x'07' || bits WHERE seq % 3 = 1");
+	uint64_t skipped = f.skipped;
+	fnf_queries(&f, false, 10, 6);
+	CHECK(f.skipped > skipped); /* the chunks still filtered are still skipped */
+	exec_sql(f.st, "DELETE FROM log_chunk_grams");
+	skipped = f.skipped;
+	fnf_queries(&f, false, 4, 4);
+	CHECK_INT(f.skipped, skipped);
+	for (size_t i = 0; i < f.ref.n; i++)
+		free(f.ref.l[i].text);
+	free(f.ref.l);
+	store_close(f.st);
+	free(db);
+}
+
+extern const char schema_sql[];
+
+TEST(migration_adds_filters)
+{
+	/* a version 1 index holding a log: migrated on opening for writing;
+	 * the old log has no filters and is searched whole */
+	struct cs_err err;
+	err_clear(&err);
+	char *db = xasprintf("%s/v1.db", t_tmpdir());
+	sqlite3 *raw;
+	CHECK_INT(sqlite3_open(db, &raw), SQLITE_OK);
+	struct store tmp = {.db = raw, .path = db};
+	exec_sql(&tmp, schema_sql);
+	/* the writer of today needs the table for a moment */
+	exec_sql(&tmp, "CREATE TABLE log_chunk_grams (log_id, seq, bits);"
+		       "INSERT INTO repos (id, slug) VALUES (1, 'o/r');"
+		       "INSERT INTO runs (id, repo_id, provider_id, imported_at) VALUES (1, 1, 7, 0);"
+		       "INSERT INTO jobs (id, run_id, provider_id, name, ordinal) VALUES (1, 1, 8, 'old', 0);"
+		       "BEGIN");
+	struct logw *w = logw_begin(raw, 1, NULL, NULL, &err);
+	CHECK(w != NULL);
+	static const char text[] = "2024-05-01T10:48:36.8101331Z one\nan old needle\n";
+	if (w) {
+		CHECK_OK(logw_write(w, text, sizeof(text) - 1, &err));
+		CHECK(logw_finish(w, &err) > 0);
+		logw_free(w);
+	}
+	exec_sql(&tmp, "COMMIT; DROP TABLE log_chunk_grams; PRAGMA user_version = 1");
+	sqlite3_close(raw);
+
+	struct store *st = store_open(db, STORE_RO_EXISTING, &err);
+	CHECK(st == NULL); /* reading needs the upgrade first */
+	store_close(st);
+	st = store_open(db, STORE_RW, &err);
+	if (!st) {
+		t_fail(__FILE__, __LINE__, "%s", err.msg);
+		free(db);
+		return;
+	}
+	sqlite3_stmt *s;
+	CHECK_INT(sqlite3_prepare_v2(st->db, "SELECT count(*) FROM log_chunk_grams", -1, &s, NULL),
+		  SQLITE_OK);
+	CHECK_INT(sqlite3_step(s), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(s, 0), 0);
+	sqlite3_finalize(s);
+	struct matcher *m = matcher_new("needle", 0, &err);
+	struct hits hs = {0};
+	long n;
+	CHECK_OK(search_logs(st, m, 0, on_hit, &hs, &n, NULL, &err));
+	CHECK_INT(hs.n, 1);
+	CHECK_INT(hs.h[0].line, 2);
+	CHECK_STR(hs.h[0].text, "an old needle");
+	uint64_t read, skipped;
+	matcher_stats(m, &read, &skipped);
+	CHECK_INT(read, 1);
+	CHECK_INT(skipped, 0);
 	matcher_free(m);
 	store_close(st);
 	free(db);

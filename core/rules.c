@@ -1,0 +1,1480 @@
+/* rules.c - loading triage rules and running them over a log's lines. */
+#include "rules.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fingerprint.h"
+#include "logparse.h"
+
+extern const char rules_conf[];
+
+#define RULES_FILE_MAX (4u << 20)
+#define RULE_ID_MAX 64
+#define EXPLAIN_MAX 300
+/* A pattern that backtracks without end on a hostile line gives up: the
+ * line is then no match. */
+#define MATCH_LIMIT 200000
+#define DEPTH_LIMIT 5000
+/* The lines after "##[group]Run ..." echo the step's script until
+ * ##[endgroup]; a group never closed stops counting as that after this. */
+#define HEADER_MAX_LINES 1000
+
+/* --- categories ---------------------------------------------------------------- */
+static const struct {
+	const char *name;
+	enum decision decision;
+} categories[CAT_COUNT] = {
+	[CAT_COMPILE] = {"compile", DECIDE_FIX},
+	[CAT_TEST] = {"test", DECIDE_FIX},
+	[CAT_LINT] = {"lint", DECIDE_FIX},
+	[CAT_PARITY] = {"parity", DECIDE_FIX},
+	[CAT_CRASH] = {"crash", DECIDE_FIX},
+	[CAT_DEPENDENCY] = {"dependency", DECIDE_INVESTIGATE},
+	[CAT_CONFIG] = {"config", DECIDE_INVESTIGATE},
+	[CAT_UNKNOWN] = {"unknown", DECIDE_INVESTIGATE},
+	[CAT_CANCELLED] = {"cancelled", DECIDE_INVESTIGATE},
+	[CAT_NETWORK] = {"network", DECIDE_RETRY},
+	[CAT_RUNNER] = {"runner", DECIDE_RETRY},
+	[CAT_DISK] = {"disk", DECIDE_RETRY},
+	[CAT_OOM] = {"oom", DECIDE_RETRY},
+	[CAT_TIMEOUT] = {"timeout", DECIDE_RETRY},
+	[CAT_INFRASTRUCTURE] = {"infrastructure", DECIDE_RETRY},
+	[CAT_IGNORE] = {"ignore", DECIDE_INVESTIGATE},
+};
+
+const char *rule_category_name(int cat)
+{
+	return cat >= 0 && cat < CAT_COUNT ? categories[cat].name : "unknown";
+}
+
+int rule_category_parse(const char *s)
+{
+	for (int i = 0; i < CAT_COUNT; i++)
+		if (!strcmp(s, categories[i].name))
+			return i;
+	return -1;
+}
+
+enum decision rule_category_decision(int cat)
+{
+	return cat >= 0 && cat < CAT_COUNT ? categories[cat].decision : DECIDE_INVESTIGATE;
+}
+
+const char *decision_name(enum decision d)
+{
+	switch (d) {
+	case DECIDE_FIX: return "fix";
+	case DECIDE_RETRY: return "retry";
+	case DECIDE_INVESTIGATE: break;
+	}
+	return "investigate";
+}
+
+const char *decision_text(enum decision d)
+{
+	switch (d) {
+	case DECIDE_FIX: return "fix the code";
+	case DECIDE_RETRY: return "retry / escalate (infrastructure)";
+	case DECIDE_INVESTIGATE: break;
+	}
+	return "investigate";
+}
+
+bool rule_category_is_infra(int cat)
+{
+	return rule_category_decision(cat) == DECIDE_RETRY;
+}
+
+/* --- patterns -------------------------------------------------------------------- */
+struct rule_pat {
+	char *src;
+	pcre2_code *re;
+	pcre2_match_data *md;
+	/* the prefilter (`match` patterns only): any match contains one of
+	 * lits (lower case); a pattern without them is always tried */
+	int id;
+	char **lits;
+	int n_lits;
+};
+
+/* Aho-Corasick over the literals of every `match` pattern, as a DFA over
+ * byte classes (ASCII case folded): one table lookup per byte of a line
+ * says which patterns can match it at all. Most lines of a log match no
+ * rule, and this spares them a hundred regex calls. */
+struct prefilter {
+	int n_states, n_classes;
+	unsigned *delta;   /* n_states x n_classes: next row offset | 1<<31 when it has outputs */
+	unsigned char cls[256];
+	int *out_start;    /* CSR: patterns whose literal ends in a state */
+	int *out_ids;
+	int n_pats;        /* `match` patterns in the set */
+	int n_gated;
+	int *pat_rule;     /* pattern id -> rule index */
+	int *always;       /* rules with a pattern that has no literal, in order */
+	int n_always;
+};
+
+struct ruleset {
+	struct rule *rules;
+	int n;
+	size_t alloc;
+	uint64_t hash;
+	pcre2_match_context *mctx;
+	struct prefilter pf;
+	bool no_prefilter;
+};
+
+static pcre2_match_context *shared_mctx; /* read-only after creation */
+
+static pcre2_match_context *match_context(void)
+{
+	if (!shared_mctx) {
+		shared_mctx = pcre2_match_context_create(NULL);
+		if (!shared_mctx)
+			die("out of memory");
+		pcre2_set_match_limit(shared_mctx, MATCH_LIMIT);
+		pcre2_set_depth_limit(shared_mctx, DEPTH_LIMIT);
+	}
+	return shared_mctx;
+}
+
+bool rule_pat_match(const struct rule_pat *p, const char *text, size_t n)
+{
+	return pcre2_match(p->re, (PCRE2_SPTR)text, n, 0, 0, p->md, match_context()) >= 0;
+}
+
+const char *rule_pat_source(const struct rule_pat *p)
+{
+	return p->src;
+}
+
+int rule_pat_literals(const struct rule_pat *p, const char *const **lits)
+{
+	*lits = (const char *const *)p->lits;
+	return p->n_lits;
+}
+
+const struct rule_pat *rule_match_pat(const struct rule *r, int i)
+{
+	return i >= 0 && i < r->n_match ? &r->match[i] : NULL;
+}
+
+void ruleset_use_prefilter(struct ruleset *rs, bool on)
+{
+	rs->no_prefilter = !on;
+}
+
+void ruleset_prefilter_stats(const struct ruleset *rs, int *patterns, int *gated)
+{
+	*patterns = rs->pf.n_pats;
+	*gated = rs->pf.n_gated;
+}
+
+static bool any_match(const struct rule_pat *p, int n, const char *text, size_t len)
+{
+	for (int i = 0; i < n; i++)
+		if (rule_pat_match(&p[i], text, len))
+			return true;
+	return false;
+}
+
+static void pats_free(struct rule_pat *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		for (int k = 0; k < p[i].n_lits; k++)
+			free(p[i].lits[k]);
+		free(p[i].lits);
+		free(p[i].src);
+		pcre2_match_data_free(p[i].md);
+		pcre2_code_free(p[i].re);
+	}
+	free(p);
+}
+
+static void rule_release(struct rule *r)
+{
+	free(r->id);
+	free(r->explain);
+	free(r->origin);
+	pats_free(r->match, r->n_match);
+	pats_free(r->unless, r->n_unless);
+	pats_free(r->back, r->n_back);
+	pats_free(r->cont, r->n_cont);
+	pats_free(r->until, r->n_until);
+	pats_free(r->key, r->n_key);
+	pats_free(r->refine, r->n_refine);
+	free(r->refine_cat);
+}
+
+/* --- the prefilter: literals a match must contain ------------------------------------ */
+/* A conservative reading of a PCRE2 pattern: for each part of it, a set of
+ * literals one of which every match contains, or nothing known. Anything
+ * not understood gives "nothing known", so the pattern is always tried:
+ * the prefilter may let through lines that cannot match, never the other
+ * way round. */
+#define LIT_MIN 3
+#define LIT_MAX_SET 64
+#define PREFILTER_MAX_CELLS (16u << 20) /* entries of the DFA table (64 MB) */
+
+struct litset {
+	char **s;
+	int n; /* -1: nothing known */
+};
+
+struct lp {
+	const char *p, *end;
+	bool icase;
+	bool bad; /* a construct this reading does not handle */
+};
+
+static void ls_free(struct litset *l)
+{
+	for (int i = 0; i < l->n; i++)
+		free(l->s[i]);
+	free(l->s);
+	l->s = NULL;
+	l->n = -1;
+}
+
+static size_t ls_minlen(const struct litset *l)
+{
+	size_t m = SIZE_MAX;
+	for (int i = 0; i < l->n; i++)
+		m = MIN(m, strlen(l->s[i]));
+	return l->n > 0 ? m : 0;
+}
+
+/* Keep the better of best and cand (cand is consumed). */
+static void ls_offer(struct litset *best, struct litset *cand)
+{
+	if (cand->n <= 0) {
+		ls_free(cand);
+		return;
+	}
+	size_t mb = ls_minlen(best), mc = ls_minlen(cand);
+	if (best->n <= 0 || mc > mb || (mc == mb && cand->n < best->n)) {
+		ls_free(best);
+		*best = *cand;
+		cand->s = NULL;
+		cand->n = -1;
+	} else {
+		ls_free(cand);
+	}
+}
+
+static void run_offer(struct lp *x, struct buf *run, struct litset *best)
+{
+	if (run->len >= LIT_MIN) {
+		bool ok = true;
+		for (size_t i = 0; i < run->len; i++)
+			if ((unsigned char)run->data[i] >= 0x80 && x->icase)
+				ok = false; /* case folding beyond ASCII: not ours to guess */
+		if (ok) {
+			struct litset c = {xmalloc(sizeof(char *)), 1};
+			c.s[0] = xstrndup(run->data, run->len);
+			for (char *q = c.s[0]; *q; q++)
+				*q = (char)tolower((unsigned char)*q);
+			ls_offer(best, &c);
+		}
+	}
+	buf_reset(run);
+}
+
+/* After an atom: skip its quantifier; true when it makes the atom optional. */
+static bool quantifier(struct lp *x)
+{
+	const char *p = x->p;
+	bool opt = false;
+	if (p < x->end && (*p == '?' || *p == '*')) {
+		opt = true;
+		p++;
+	} else if (p < x->end && *p == '+') {
+		p++;
+	} else if (p < x->end && *p == '{' && p + 1 < x->end &&
+		   (isdigit((unsigned char)p[1]) || p[1] == ',')) {
+		char *e;
+		long lo = p[1] == ',' ? 0 : strtol(p + 1, &e, 10);
+		if (p[1] == ',')
+			e = (char *)p + 1;
+		while (e < x->end && *e != '}' && (isdigit((unsigned char)*e) || *e == ','))
+			e++;
+		if (e < x->end && *e == '}') {
+			opt = lo == 0;
+			p = e + 1;
+		} else {
+			return false; /* a literal '{' */
+		}
+	} else {
+		return false;
+	}
+	if (p < x->end && (*p == '?' || *p == '+')) /* lazy, possessive */
+		p++;
+	x->p = p;
+	return opt;
+}
+
+static bool is_quant(const struct lp *x)
+{
+	const char *p = x->p;
+	if (p >= x->end)
+		return false;
+	if (*p == '?' || *p == '*' || *p == '+')
+		return true;
+	return *p == '{' && p + 1 < x->end && (isdigit((unsigned char)p[1]) || p[1] == ',');
+}
+
+static void skip_class(struct lp *x)
+{
+	const char *p = x->p + 1;
+	if (p < x->end && *p == '^')
+		p++;
+	if (p < x->end && *p == ']')
+		p++;
+	while (p < x->end && *p != ']') {
+		if (*p == '\\' && p + 1 < x->end)
+			p += 2;
+		else if (*p == '[' && p + 1 < x->end && p[1] == ':') {
+			const char *e = strstr(p + 2, ":]");
+			p = e && e < x->end ? e + 2 : p + 1;
+		} else
+			p++;
+	}
+	x->p = p < x->end ? p + 1 : p;
+	if (p >= x->end)
+		x->bad = true;
+}
+
+static void skip_escape(struct lp *x)
+{
+	const char *p = x->p + 1; /* at the letter */
+	char c = *p++;
+	if ((c == 'p' || c == 'P' || c == 'x' || c == 'o' || c == 'g' || c == 'k' || c == 'N') &&
+	    p < x->end && (*p == '{' || *p == '<' || *p == '\'')) {
+		char close = *p == '{' ? '}' : *p == '<' ? '>' : '\'';
+		while (p < x->end && *p != close)
+			p++;
+		if (p < x->end)
+			p++;
+	} else if (c == 'x') {
+		for (int i = 0; i < 2 && p < x->end && isxdigit((unsigned char)*p); i++)
+			p++;
+	} else if (c == 'c' && p < x->end) {
+		p++;
+	} else if (c == 'Q' || c == 'E') {
+		x->bad = true;
+	} else if (isdigit((unsigned char)c)) {
+		while (p < x->end && isdigit((unsigned char)*p))
+			p++;
+	}
+	x->p = p;
+}
+
+static struct litset alternation(struct lp *x);
+
+/* A sequence up to '|', ')' or the end. */
+static struct litset sequence(struct lp *x)
+{
+	struct litset best = {NULL, -1};
+	struct buf run = BUF_INIT;
+	while (x->p < x->end && *x->p != '|' && *x->p != ')' && !x->bad) {
+		char c = *x->p;
+		if (c == '\\') {
+			if (x->p + 1 >= x->end) {
+				x->bad = true;
+				break;
+			}
+			char e = x->p[1];
+			if (isalnum((unsigned char)e)) {
+				run_offer(x, &run, &best);
+				skip_escape(x);
+				if (is_quant(x))
+					quantifier(x);
+				continue;
+			}
+			x->p += 2;
+			buf_addc(&run, e);
+		} else if (c == '[') {
+			run_offer(x, &run, &best);
+			skip_class(x);
+			if (is_quant(x))
+				quantifier(x);
+			continue;
+		} else if (c == '(') {
+			run_offer(x, &run, &best);
+			const char *p = x->p + 1;
+			bool zero_width = false, options_only = false;
+			if (p < x->end && *p == '*') {
+				x->bad = true; /* (*VERB) */
+				break;
+			}
+			if (p < x->end && *p == '?') {
+				p++;
+				if (p < x->end && (*p == '=' || *p == '!')) {
+					zero_width = true;
+					p++;
+				} else if (p + 1 < x->end && *p == '<' && (p[1] == '=' || p[1] == '!')) {
+					zero_width = true;
+					p += 2;
+				} else if (p < x->end && (*p == ':' || *p == '>' || *p == '|')) {
+					p++;
+				} else if (p < x->end && (*p == '<' || *p == '\'' ||
+							  (*p == 'P' && p + 1 < x->end && p[1] == '<'))) {
+					char close = *p == '\'' ? '\'' : '>';
+					while (p < x->end && *p != close)
+						p++;
+					p++;
+				} else {
+					/* (?flags) or (?flags:...) */
+					const char *f = p;
+					while (p < x->end && (isalpha((unsigned char)*p) || *p == '-' ||
+							      *p == '^'))
+						p++;
+					for (const char *q = f; q < p; q++) {
+						if (*q == 'x')
+							x->bad = true;
+						if (*q == 'i')
+							x->icase = true;
+					}
+					if (p < x->end && *p == ')') {
+						options_only = true;
+						p++;
+					} else if (p < x->end && *p == ':') {
+						p++;
+					} else {
+						x->bad = true;
+						break;
+					}
+				}
+			}
+			x->p = p;
+			if (options_only)
+				continue;
+			struct litset in = alternation(x);
+			if (x->p >= x->end || *x->p != ')') {
+				x->bad = true;
+				ls_free(&in);
+				break;
+			}
+			x->p++;
+			bool opt = is_quant(x) ? quantifier(x) : false;
+			if (zero_width || opt)
+				ls_free(&in);
+			else
+				ls_offer(&best, &in);
+			continue;
+		} else if (c == '.' || c == '^' || c == '$') {
+			run_offer(x, &run, &best);
+			x->p++;
+			if (is_quant(x))
+				quantifier(x);
+			continue;
+		} else if (c == '?' || c == '*' || c == '+' || c == '{') {
+			if (c == '{' && !is_quant(x)) {
+				x->p++;
+				buf_addc(&run, c);
+				continue;
+			}
+			/* the quantifier binds the last character of the run */
+			bool opt = quantifier(x);
+			if (opt && run.len) {
+				size_t l = run.len - 1;
+				while (l > 0 && ((unsigned char)run.data[l] & 0xc0) == 0x80)
+					l--;
+				run.len = l;
+			}
+			run_offer(x, &run, &best);
+			continue;
+		} else {
+			x->p++;
+			buf_addc(&run, c);
+		}
+		(void)0;
+	}
+	run_offer(x, &run, &best);
+	buf_release(&run);
+	return best;
+}
+
+static struct litset alternation(struct lp *x)
+{
+	struct litset all = sequence(x);
+	bool none = all.n <= 0;
+	while (!x->bad && x->p < x->end && *x->p == '|') {
+		x->p++;
+		struct litset b = sequence(x);
+		if (b.n <= 0 || none || all.n + b.n > LIT_MAX_SET) {
+			none = true;
+			ls_free(&b);
+			continue;
+		}
+		all.s = xrealloc(all.s, sizeof(char *) * (size_t)(all.n + b.n));
+		memcpy(all.s + all.n, b.s, sizeof(char *) * (size_t)b.n);
+		all.n += b.n;
+		free(b.s);
+	}
+	if (none)
+		ls_free(&all);
+	return all;
+}
+
+static void pattern_literals(struct rule_pat *pat)
+{
+	struct lp x = {.p = pat->src, .end = pat->src + strlen(pat->src)};
+	x.icase = strstr(pat->src, "(?i") != NULL;
+	struct litset l = alternation(&x);
+	if (x.bad || x.p != x.end || l.n <= 0) {
+		ls_free(&l);
+		pat->lits = NULL;
+		pat->n_lits = 0;
+		return;
+	}
+	pat->lits = l.s;
+	pat->n_lits = l.n;
+}
+
+static void prefilter_free(struct prefilter *pf)
+{
+	free(pf->delta);
+	free(pf->out_start);
+	free(pf->out_ids);
+	free(pf->pat_rule);
+	free(pf->always);
+	memset(pf, 0, sizeof(*pf));
+}
+
+static void prefilter_build(struct ruleset *rs)
+{
+	struct prefilter *pf = &rs->pf;
+	prefilter_free(pf);
+	/* byte classes: the bytes of the literals, upper case folded in */
+	int id = 0, nc = 1;
+	size_t total = 1;
+	memset(pf->cls, 0, sizeof(pf->cls));
+	for (int i = 0; i < rs->n; i++) {
+		struct rule *r = &rs->rules[i];
+		for (int k = 0; k < r->n_match; k++) {
+			struct rule_pat *p = &r->match[k];
+			p->id = id++;
+			pf->n_gated += p->n_lits > 0;
+			for (int l = 0; l < p->n_lits; l++) {
+				for (const unsigned char *b = (const unsigned char *)p->lits[l]; *b; b++) {
+					if (!pf->cls[*b]) {
+						pf->cls[*b] = (unsigned char)MIN(nc, 255);
+						nc = MIN(nc + 1, 255);
+					}
+				}
+				total += strlen(p->lits[l]);
+			}
+		}
+	}
+	for (int c = 'A'; c <= 'Z'; c++)
+		pf->cls[c] = pf->cls[c - 'A' + 'a'];
+	pf->n_pats = id;
+	pf->pat_rule = xmalloc(sizeof(int) * (size_t)MAX(id, 1));
+	pf->always = xmalloc(sizeof(int) * (size_t)MAX(rs->n, 1));
+	for (int i = 0; i < rs->n; i++) {
+		bool always = false;
+		for (int k = 0; k < rs->rules[i].n_match; k++) {
+			pf->pat_rule[rs->rules[i].match[k].id] = i;
+			always |= rs->rules[i].match[k].n_lits == 0;
+		}
+		if (always)
+			pf->always[pf->n_always++] = i;
+	}
+	pf->n_classes = nc;
+	if (total * (size_t)nc > PREFILTER_MAX_CELLS || !pf->n_gated)
+		return; /* a rules file of that size: every pattern on every line */
+	/* the trie: goto edges in the delta table itself (-1: none yet) */
+	int *delta = xmalloc(sizeof(int) * total * (size_t)nc);
+	for (size_t i = 0; i < total * (size_t)nc; i++)
+		delta[i] = -1;
+	int n_states = 1;
+	/* outputs per state, as a linked list while building */
+	int *head = xmalloc(sizeof(int) * total), *next = NULL, *pid = NULL;
+	size_t n_out = 0, out_alloc = 0, next_alloc = 0;
+	for (size_t i = 0; i < total; i++)
+		head[i] = -1;
+	for (int i = 0; i < rs->n; i++) {
+		struct rule *r = &rs->rules[i];
+		for (int k = 0; k < r->n_match; k++) {
+			struct rule_pat *p = &r->match[k];
+			for (int l = 0; l < p->n_lits; l++) {
+				int st = 0;
+				for (const unsigned char *b = (const unsigned char *)p->lits[l]; *b; b++) {
+					int *t = &delta[(size_t)st * (size_t)nc + pf->cls[*b]];
+					if (*t < 0)
+						*t = n_states++;
+					st = *t;
+				}
+				XGROW(pid, out_alloc, n_out + 1);
+				XGROW(next, next_alloc, n_out + 1);
+				pid[n_out] = p->id;
+				next[n_out] = head[st];
+				head[st] = (int)n_out++;
+			}
+		}
+	}
+	/* failure links, breadth first; the table becomes a DFA */
+	int *fail = xcalloc((size_t)n_states, sizeof(int));
+	int *queue = xmalloc(sizeof(int) * (size_t)n_states);
+	int qh = 0, qt = 0;
+	for (int c = 0; c < nc; c++) {
+		int *t = &delta[c];
+		if (*t < 0) {
+			*t = 0;
+		} else {
+			fail[*t] = 0;
+			queue[qt++] = *t;
+		}
+	}
+	/* each state's outputs also hold its failure state's: collected into
+	 * the CSR arrays once every link is known */
+	while (qh < qt) {
+		int st = queue[qh++];
+		for (int c = 0; c < nc; c++) {
+			int *t = &delta[(size_t)st * (size_t)nc + c];
+			int f = delta[(size_t)fail[st] * (size_t)nc + c];
+			if (*t < 0) {
+				*t = f;
+			} else {
+				fail[*t] = f;
+				queue[qt++] = *t;
+			}
+		}
+	}
+	pf->out_start = xcalloc((size_t)n_states + 1, sizeof(int));
+	int *ids = NULL;
+	size_t n_ids = 0, ids_alloc = 0;
+	for (int st = 0; st < n_states; st++) {
+		pf->out_start[st] = (int)n_ids;
+		for (int s2 = st; s2 > 0; s2 = fail[s2])
+			for (int o = head[s2]; o >= 0; o = next[o]) {
+				XGROW(ids, ids_alloc, n_ids + 1);
+				ids[n_ids++] = pid[o];
+			}
+	}
+	pf->out_start[n_states] = (int)n_ids;
+	pf->out_ids = ids;
+	/* the scan's form: each entry the next state's row offset, with the
+	 * top bit set when that state has outputs */
+	unsigned *dfa = xmalloc(sizeof(unsigned) * (size_t)n_states * (size_t)nc);
+	for (size_t i = 0; i < (size_t)n_states * (size_t)nc; i++) {
+		int to = delta[i];
+		unsigned v = (unsigned)to * (unsigned)nc;
+		if (pf->out_start[to] != pf->out_start[to + 1])
+			v |= 0x80000000u;
+		dfa[i] = v;
+	}
+	free(delta);
+	pf->delta = dfa;
+	pf->n_states = n_states;
+	free(fail);
+	free(queue);
+	free(head);
+	free(next);
+	free(pid);
+}
+
+/* --- loading --------------------------------------------------------------------- */
+struct parser {
+	const char *origin;
+	int line;
+	struct rule *rules;
+	int n;
+	size_t alloc;
+	struct rule *cur;
+	bool has_category, has_key;
+	const struct ruleset *existing;
+	struct cs_err *err;
+};
+
+static int perr(struct parser *p, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static int perr(struct parser *p, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->cur)
+		return err_set(p->err, CS_EINVAL, "%s:%d: rule '%s': %s", p->origin, p->line,
+			       p->cur->id, msg);
+	return err_set(p->err, CS_EINVAL, "%s:%d: %s", p->origin, p->line, msg);
+}
+
+static int add_pat(struct parser *p, struct rule_pat **arr, int *n, const char *kw,
+		   const char *src)
+{
+	int ec;
+	PCRE2_SIZE eo;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+				       PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(ec, msg, sizeof(msg));
+		return perr(p, "bad regular expression in '%s': %s at offset %zu", kw,
+			    (const char *)msg, (size_t)eo);
+	}
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* the interpreter when JIT is missing */
+	*arr = xrealloc(*arr, sizeof(**arr) * (size_t)(*n + 1));
+	struct rule_pat *pat = &(*arr)[(*n)++];
+	memset(pat, 0, sizeof(*pat));
+	pat->src = xstrdup(src);
+	pat->re = re;
+	pat->md = pcre2_match_data_create_from_pattern(re, NULL);
+	if (!pat->md)
+		die("out of memory");
+	return 0;
+}
+
+static bool valid_id(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > RULE_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!isalnum(c) && c != '-' && c != '_' && c != '.')
+			return false;
+	}
+	return true;
+}
+
+static bool id_taken(struct parser *p, const char *id)
+{
+	for (int i = 0; i < p->n; i++)
+		if (!strcmp(p->rules[i].id, id))
+			return true;
+	return p->existing && ruleset_find(p->existing, id);
+}
+
+/* The rule in progress is complete: check what it must have. */
+static int end_rule(struct parser *p)
+{
+	struct rule *r = p->cur;
+	if (!r)
+		return 0;
+	int save = p->line;
+	p->line = r->line;
+	int rc = 0;
+	if (!p->has_category)
+		rc = perr(p, "no 'category'");
+	else if (!r->explain)
+		rc = perr(p, "no 'explain' line");
+	else if (r->n_match == 0)
+		rc = perr(p, "no 'match' pattern");
+	p->line = save;
+	if (!p->has_key)
+		r->key_start = true;
+	p->cur = NULL;
+	return rc;
+}
+
+static int parse_int(struct parser *p, const char *kw, const char *v, int lo, int hi, int *out)
+{
+	char *end;
+	long x = strtol(v, &end, 10);
+	if (end == v || x < lo || x > hi)
+		return perr(p, "'%s' needs a number from %d to %d, not '%s'", kw, lo, hi, v);
+	*out = (int)x;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	return (int)(end - v);
+}
+
+static int directive(struct parser *p, const char *kw, const char *v)
+{
+	struct rule *r = p->cur;
+	if (!strcmp(kw, "rule")) {
+		if (end_rule(p) < 0)
+			return -1;
+		if (!valid_id(v))
+			return perr(p, "'%s' is not a rule id (letters, digits, '.', '_', '-'; at most %d)",
+				    v, RULE_ID_MAX);
+		if (id_taken(p, v))
+			return perr(p, "rule '%s' is defined twice", v);
+		XGROW(p->rules, p->alloc, (size_t)p->n + 1);
+		r = p->cur = &p->rules[p->n++];
+		memset(r, 0, sizeof(*r));
+		r->id = xstrdup(v);
+		r->origin = xstrdup(p->origin);
+		r->line = p->line;
+		r->category = CAT_UNKNOWN;
+		r->before = 2;
+		r->after = 1;
+		r->max = 40;
+		p->has_category = p->has_key = false;
+		return 0;
+	}
+	if (!r)
+		return perr(p, "'%s' outside a rule (start one with 'rule ID')", kw);
+	if (!*v && strcmp(kw, "weak"))
+		return perr(p, "'%s' needs a value", kw);
+	if (!strcmp(kw, "category")) {
+		int c = rule_category_parse(v);
+		if (c < 0)
+			return perr(p, "unknown category '%s' (compile, test, lint, parity, crash, "
+				       "dependency, config, unknown, cancelled, network, runner, disk, "
+				       "oom, timeout, infrastructure, ignore)", v);
+		r->category = c;
+		p->has_category = true;
+	} else if (!strcmp(kw, "severity")) {
+		if (!strcmp(v, "error"))
+			r->warning = false;
+		else if (!strcmp(v, "warning"))
+			r->warning = true;
+		else
+			return perr(p, "severity is 'error' or 'warning', not '%s'", v);
+	} else if (!strcmp(kw, "explain")) {
+		if (strlen(v) > EXPLAIN_MAX)
+			return perr(p, "'explain' is one line of at most %d bytes", EXPLAIN_MAX);
+		free(r->explain);
+		r->explain = xstrdup(v);
+	} else if (!strcmp(kw, "match")) {
+		if (add_pat(p, &r->match, &r->n_match, kw, v) < 0)
+			return -1;
+		pattern_literals(&r->match[r->n_match - 1]);
+	} else if (!strcmp(kw, "unless")) {
+		return add_pat(p, &r->unless, &r->n_unless, kw, v);
+	} else if (!strcmp(kw, "back")) {
+		return add_pat(p, &r->back, &r->n_back, kw, v);
+	} else if (!strcmp(kw, "continue")) {
+		return add_pat(p, &r->cont, &r->n_cont, kw, v);
+	} else if (!strcmp(kw, "until")) {
+		return add_pat(p, &r->until, &r->n_until, kw, v);
+	} else if (!strcmp(kw, "key")) {
+		p->has_key = true;
+		if (!strcmp(v, "start"))
+			r->key_start = true;
+		else if (!strcmp(v, "end"))
+			r->key_end = true;
+		else
+			return add_pat(p, &r->key, &r->n_key, kw, v);
+	} else if (!strcmp(kw, "refine")) {
+		char cat[32];
+		size_t k = strcspn(v, " \t");
+		if (k >= sizeof(cat) || !v[k])
+			return perr(p, "'refine' needs a category and a pattern");
+		memcpy(cat, v, k);
+		cat[k] = '\0';
+		int c = rule_category_parse(cat);
+		if (c < 0 || c == CAT_IGNORE)
+			return perr(p, "'refine': unknown category '%s'", cat);
+		const char *re = v + k;
+		while (*re == ' ' || *re == '\t')
+			re++;
+		if (add_pat(p, &r->refine, &r->n_refine, kw, re) < 0)
+			return -1;
+		r->refine_cat = xrealloc(r->refine_cat, sizeof(int) * (size_t)r->n_refine);
+		r->refine_cat[r->n_refine - 1] = c;
+	} else if (!strcmp(kw, "context")) {
+		int a, b;
+		int k = parse_int(p, kw, v, 0, 20, &a);
+		if (k < 0)
+			return -1;
+		if (!v[k])
+			return perr(p, "'context' needs two numbers: lines before and after");
+		if (parse_int(p, kw, v + k, 0, 20, &b) < 0)
+			return -1;
+		r->before = a;
+		r->after = b;
+	} else if (!strcmp(kw, "max")) {
+		return parse_int(p, kw, v, 1, 1000, &r->max) < 0 ? -1 : 0;
+	} else if (!strcmp(kw, "show")) {
+		if (!strcmp(v, "head"))
+			r->show_tail = false;
+		else if (!strcmp(v, "tail"))
+			r->show_tail = true;
+		else
+			return perr(p, "'show' is 'head' or 'tail', not '%s'", v);
+	} else if (!strcmp(kw, "weak")) {
+		if (*v)
+			return perr(p, "'weak' takes no value");
+		r->weak = true;
+	} else {
+		return perr(p, "unknown keyword '%s' (rule, category, severity, explain, match, "
+			       "unless, continue, until, back, key, refine, context, max, show, weak)",
+			    kw);
+	}
+	return 0;
+}
+
+static void free_rules(struct rule *rules, int n)
+{
+	for (int i = 0; i < n; i++)
+		rule_release(&rules[i]);
+	free(rules);
+}
+
+int ruleset_add_text(struct ruleset *rs, const char *origin, const char *text, size_t n,
+		     struct cs_err *err)
+{
+	struct parser p = {.origin = origin, .existing = rs, .err = err};
+	struct buf line = BUF_INIT;
+	const char *s = text, *end = text + n;
+	int rc = 0;
+	if (memchr(text, '\0', n)) {
+		p.line = 0;
+		rc = err_set(err, CS_EINVAL, "%s: a NUL byte: not a rules file", origin);
+	}
+	while (rc == 0 && s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *le = nl ? nl : end;
+		p.line++;
+		buf_reset(&line);
+		buf_add(&line, s, (size_t)(le - s));
+		s = nl ? nl + 1 : end;
+		char *t = (char *)buf_cstr(&line);
+		size_t l = line.len;
+		while (l > 0 && (t[l - 1] == '\r' || t[l - 1] == ' ' || t[l - 1] == '\t'))
+			t[--l] = '\0';
+		while (*t == ' ' || *t == '\t')
+			t++;
+		if (!*t || *t == '#')
+			continue;
+		char *kw = t;
+		while (*t && *t != ' ' && *t != '\t')
+			t++;
+		if (*t) {
+			*t++ = '\0';
+			while (*t == ' ' || *t == '\t')
+				t++;
+		}
+		rc = directive(&p, kw, t);
+	}
+	if (rc == 0)
+		rc = end_rule(&p);
+	buf_release(&line);
+	if (rc < 0) {
+		free_rules(p.rules, p.n);
+		return -1;
+	}
+	XGROW(rs->rules, rs->alloc, (size_t)rs->n + (size_t)p.n + 1);
+	if (p.n)
+		memcpy(rs->rules + rs->n, p.rules, sizeof(*p.rules) * (size_t)p.n);
+	rs->n += p.n;
+	free(p.rules);
+	prefilter_build(rs);
+	rs->hash = fp_hash(origin, strlen(origin), rs->hash);
+	rs->hash = fp_hash(text, n, rs->hash);
+	return 0;
+}
+
+int ruleset_add_file(struct ruleset *rs, const char *path, struct cs_err *err)
+{
+	struct buf b = BUF_INIT;
+	if (file_read_all(path, RULES_FILE_MAX, &b, err) < 0) {
+		buf_release(&b);
+		return err_prefix(err, "cannot read the rules file '%s'", path);
+	}
+	int rc = ruleset_add_text(rs, path, b.data ? b.data : "", b.len, err);
+	buf_release(&b);
+	return rc;
+}
+
+struct ruleset *ruleset_new(void)
+{
+	struct ruleset *rs = xcalloc(1, sizeof(*rs));
+	rs->hash = FP_SEED;
+	return rs;
+}
+
+struct ruleset *ruleset_builtin(struct cs_err *err)
+{
+	struct ruleset *rs = ruleset_new();
+	if (ruleset_add_text(rs, "rules.conf (built in)", rules_conf, strlen(rules_conf), err) < 0) {
+		ruleset_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+void ruleset_free(struct ruleset *rs)
+{
+	if (!rs)
+		return;
+	free_rules(rs->rules, rs->n);
+	prefilter_free(&rs->pf);
+	free(rs);
+}
+
+int ruleset_count(const struct ruleset *rs)
+{
+	return rs->n;
+}
+
+const struct rule *ruleset_rule(const struct ruleset *rs, int i)
+{
+	return i >= 0 && i < rs->n ? &rs->rules[i] : NULL;
+}
+
+const struct rule *ruleset_find(const struct ruleset *rs, const char *id)
+{
+	for (int i = 0; i < rs->n; i++)
+		if (!strcmp(rs->rules[i].id, id))
+			return &rs->rules[i];
+	return NULL;
+}
+
+uint64_t ruleset_hash(const struct ruleset *rs)
+{
+	return rs->hash;
+}
+
+/* --- the text of a line ---------------------------------------------------------- */
+/* `gh run view --log` prints "job<TAB>step<TAB>2024-...Z text": the part
+ * after the second tab, when a timestamp starts it. */
+static const char *gh_view_rest(const char *s, size_t n, size_t *rest_n)
+{
+	const char *t1 = memchr(s, '\t', MIN(n, (size_t)512));
+	if (!t1)
+		return NULL;
+	size_t left = n - (size_t)(t1 + 1 - s);
+	const char *t2 = memchr(t1 + 1, '\t', MIN(left, (size_t)1024));
+	if (!t2)
+		return NULL;
+	const char *r = t2 + 1;
+	size_t rn = n - (size_t)(r - s);
+	if (rn >= 28 && logts_parse(r, 28) >= 0) {
+		*rest_n = rn;
+		return r;
+	}
+	return NULL;
+}
+
+void rules_line_text(const char *raw, size_t n, bool *in_header, bool *skip, int *marker,
+		     struct buf *out)
+{
+	struct logline ll;
+	logline_parse(raw, n, &ll);
+	if (!ll.has_ts) {
+		size_t rn;
+		const char *r = gh_view_rest(raw, n, &rn);
+		if (r)
+			logline_parse(r, rn, &ll);
+	}
+	*skip = false;
+	*marker = ll.kind == LINE_ERROR ? 1 : ll.kind == LINE_WARNING ? 2 : 0;
+	switch (ll.kind) {
+	case LINE_GROUP:
+		*in_header = ll.msg_len >= 4 && !memcmp(ll.msg, "Run ", 4);
+		*skip = true;
+		break;
+	case LINE_ENDGROUP:
+		*in_header = false;
+		*skip = true;
+		break;
+	case LINE_COMMAND:
+	case LINE_DEBUG:
+	case LINE_SECTION:
+		*skip = true;
+		break;
+	default:
+		if (*in_header)
+			*skip = true;
+		break;
+	}
+	if (!memchr(ll.text, 0x1b, ll.text_len) && !memchr(ll.text, (char)0x9b, ll.text_len))
+		buf_add(out, ll.text, ll.text_len);
+	else
+		ansi_strip(ll.text, ll.text_len, out);
+	buf_cstr(out);
+}
+
+/* --- scanning -------------------------------------------------------------------- */
+struct ring_line {
+	uint64_t lineno;
+	bool usable;
+	size_t len;
+	char text[RSCAN_KEY_MAX];
+};
+
+struct key_line {
+	uint64_t lineno;
+	size_t len;
+	char text[RSCAN_KEY_MAX];
+};
+
+struct rscan {
+	const struct ruleset *rs;
+	rule_hit_cb cb;
+	void *ctx;
+	bool in_header;
+	uint64_t header_lines;
+	struct buf text;
+	struct ring_line ring[RSCAN_RING];
+	uint64_t last_end; /* last line of the previous finding */
+	/* the open finding */
+	bool open;
+	const struct rule *r;
+	uint64_t first, last, trigger, last_nonblank;
+	int marker;
+	struct key_line title;      /* the trigger line */
+	struct key_line last_text;  /* the latest line of the extent */
+	struct key_line kfirst[2];  /* the first two and last two lines */
+	struct key_line klast[2];   /* matching `key` patterns */
+	int n_kfirst, n_klast_seen;
+	int refined;                /* category from a `refine`, or -1 */
+	const struct rule *infra;   /* infrastructure rule matching a later line */
+	/* the prefilter's verdict on the current line: pattern id -> gen, rule
+	 * index -> gen, and the rules that may match in rule order */
+	unsigned *stamp, *rule_stamp;
+	unsigned gen;
+	int *cand;
+	int n_cand;
+};
+
+struct rscan *rscan_new(const struct ruleset *rs, rule_hit_cb cb, void *ctx)
+{
+	struct rscan *s = xcalloc(1, sizeof(*s));
+	s->rs = rs;
+	s->cb = cb;
+	s->ctx = ctx;
+	s->stamp = xcalloc((size_t)MAX(rs->pf.n_pats, 1), sizeof(unsigned));
+	s->rule_stamp = xcalloc((size_t)MAX(rs->n, 1), sizeof(unsigned));
+	s->cand = xcalloc((size_t)MAX(rs->n, 1) * 2, sizeof(int));
+	return s;
+}
+
+void rscan_free(struct rscan *s)
+{
+	if (!s)
+		return;
+	buf_release(&s->text);
+	free(s->stamp);
+	free(s->rule_stamp);
+	free(s->cand);
+	free(s);
+}
+
+/* Mark the patterns whose literals occur in the line. */
+static void prefilter_scan(struct rscan *s, const char *t, size_t n)
+{
+	const struct prefilter *pf = &s->rs->pf;
+	if (++s->gen == 0) { /* wrapped: old stamps could look current */
+		memset(s->stamp, 0, sizeof(unsigned) * (size_t)MAX(pf->n_pats, 1));
+		memset(s->rule_stamp, 0, sizeof(unsigned) * (size_t)MAX(s->rs->n, 1));
+		s->gen = 1;
+	}
+	s->n_cand = 0;
+	if (!pf->delta)
+		return;
+	const unsigned char *b = (const unsigned char *)t;
+	const unsigned *delta = pf->delta;
+	unsigned off = 0, nc = (unsigned)pf->n_classes;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v = delta[off + pf->cls[b[i]]];
+		off = v & 0x7fffffffu;
+		if (!(v & 0x80000000u))
+			continue;
+		unsigned st = off / nc;
+		int o = pf->out_start[st], e = pf->out_start[st + 1];
+		for (; o < e; o++) {
+			int id = pf->out_ids[o];
+			s->stamp[id] = s->gen;
+			int r = pf->pat_rule[id];
+			if (s->rule_stamp[r] != s->gen) {
+				s->rule_stamp[r] = s->gen;
+				s->cand[s->n_cand++] = r;
+			}
+		}
+	}
+	/* in rule order, with the rules that are always tried */
+	for (int i = 0; i < pf->n_always; i++) {
+		int r = pf->always[i];
+		if (s->rule_stamp[r] != s->gen) {
+			s->rule_stamp[r] = s->gen;
+			s->cand[s->n_cand++] = r;
+		}
+	}
+	for (int i = 1; i < s->n_cand; i++) {
+		int v = s->cand[i], k = i;
+		while (k > 0 && s->cand[k - 1] > v) {
+			s->cand[k] = s->cand[k - 1];
+			k--;
+		}
+		s->cand[k] = v;
+	}
+}
+
+static bool prefiltered(const struct rscan *s)
+{
+	return !s->rs->no_prefilter && s->rs->pf.delta;
+}
+
+/* Does one of r's `match` patterns match the current line? */
+static bool match_any(struct rscan *s, const struct rule *r, const char *t, size_t n)
+{
+	for (int i = 0; i < r->n_match; i++) {
+		const struct rule_pat *p = &r->match[i];
+		if (p->n_lits && s->stamp[p->id] != s->gen && prefiltered(s))
+			continue;
+		if (rule_pat_match(p, t, n))
+			return true;
+	}
+	return false;
+}
+
+static void keep(struct key_line *k, uint64_t lineno, const char *t, size_t n)
+{
+	n = utf8_complete_prefix(t, MIN(n, sizeof(k->text) - 1));
+	memcpy(k->text, t, n);
+	k->text[n] = '\0';
+	k->len = n;
+	k->lineno = lineno;
+}
+
+static bool blank(const char *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isspace((unsigned char)t[i]))
+			return false;
+	return true;
+}
+
+static void key_line_seen(struct rscan *s, uint64_t lineno, const char *t, size_t n)
+{
+	const struct rule *r = s->r;
+	if (!r->n_key || !any_match(r->key, r->n_key, t, n))
+		return;
+	if (s->n_kfirst < 2) {
+		keep(&s->kfirst[s->n_kfirst++], lineno, t, n);
+		return;
+	}
+	keep(&s->klast[s->n_klast_seen % 2], lineno, t, n);
+	s->n_klast_seen++;
+}
+
+static const struct rule *first_match(struct rscan *s, const char *t, size_t n);
+
+/* The first infrastructure rule matching the text, or NULL. */
+/* The rules to try on the current line, in order: the prefilter's list, or
+ * every rule when it is off. */
+static int n_tries(const struct rscan *s)
+{
+	return prefiltered(s) ? s->n_cand : s->rs->n;
+}
+
+static const struct rule *try_rule(const struct rscan *s, int i)
+{
+	return &s->rs->rules[prefiltered(s) ? s->cand[i] : i];
+}
+
+static const struct rule *infra_match(struct rscan *s, const char *t, size_t n)
+{
+	for (int i = 0; i < n_tries(s); i++) {
+		const struct rule *r = try_rule(s, i);
+		if (rule_category_is_infra(r->category) && !r->warning && !r->weak &&
+		    match_any(s, r, t, n) &&
+		    !(r->n_unless && any_match(r->unless, r->n_unless, t, n)))
+			return r;
+	}
+	return NULL;
+}
+
+/* A later line of the finding may say what it really is (see rules.h). */
+static void refine(struct rscan *s, const char *t, size_t n)
+{
+	const struct rule *r = s->r;
+	if (s->refined >= 0)
+		return;
+	for (int i = 0; i < r->n_refine; i++) {
+		if (rule_pat_match(&r->refine[i], t, n)) {
+			s->refined = r->refine_cat[i];
+			return;
+		}
+	}
+	if (s->infra || rule_category_is_infra(r->category))
+		return;
+	s->infra = infra_match(s, t, n);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct key_line *x = *(const struct key_line *const *)a;
+	const struct key_line *y = *(const struct key_line *const *)b;
+	return x->lineno < y->lineno ? -1 : x->lineno > y->lineno;
+}
+
+static int emit(struct rscan *s)
+{
+	const struct rule *r = s->r;
+	s->open = false;
+	struct rule_hit h = {.rule = r, .first = s->first, .trigger = s->trigger,
+			     .marker = s->marker, .category = r->category};
+	if (s->refined >= 0) {
+		h.category = s->refined;
+	} else if (s->infra) {
+		h.category = s->infra->category;
+		h.refined_by = s->infra;
+	}
+	h.last = s->last_nonblank >= s->trigger ? s->last_nonblank : s->trigger;
+	if (h.last > s->last)
+		h.last = s->last;
+	/* keys in line order: the trigger, the `key` lines, the last line */
+	const struct key_line *ks[8];
+	int nk = 0;
+	if (r->key_start)
+		ks[nk++] = &s->title;
+	for (int i = 0; i < s->n_kfirst; i++)
+		ks[nk++] = &s->kfirst[i];
+	int nl = MIN(s->n_klast_seen, 2);
+	for (int i = 0; i < nl; i++)
+		ks[nk++] = &s->klast[(s->n_klast_seen - nl + i) % 2];
+	if (r->key_end && s->last_text.lineno == h.last)
+		ks[nk++] = &s->last_text;
+	qsort(ks, (size_t)nk, sizeof(ks[0]), key_cmp);
+	int m = 0;
+	for (int i = 0; i < nk; i++)
+		if (m == 0 || ks[m - 1]->lineno != ks[i]->lineno)
+			ks[m++] = ks[i];
+	if (m > RSCAN_KEYS) { /* the first two and the last two */
+		ks[2] = ks[m - 2];
+		ks[3] = ks[m - 1];
+		m = RSCAN_KEYS;
+	}
+	if (m == 0) /* `key end` on a trimmed finding, or no `key` line matched */
+		ks[m++] = &s->title;
+	for (int i = 0; i < m; i++) {
+		h.keys[i] = ks[i]->text;
+		h.key_lens[i] = ks[i]->len;
+	}
+	h.n_keys = m;
+	h.title = s->title.text;
+	h.title_len = s->title.len;
+	s->last_end = h.last;
+	return s->cb ? s->cb(s->ctx, &h) : 0;
+}
+
+/* Extend the open finding with this line if it belongs to it; returns 1
+ * when it did (the line is taken), 0 when the finding ended before it. */
+static int extend(struct rscan *s, uint64_t lineno, const char *t, size_t n, bool *closed_after)
+{
+	const struct rule *r = s->r;
+	*closed_after = false;
+	if (lineno - s->first + 1 > (uint64_t)r->max)
+		return 0;
+	bool take = false;
+	if (r->n_cont && any_match(r->cont, r->n_cont, t, n)) {
+		take = true;
+	} else if (r->n_until && any_match(r->until, r->n_until, t, n)) {
+		take = true;
+		*closed_after = true;
+	} else if (!r->n_cont && r->n_until) {
+		take = true; /* until-only: everything up to the end line */
+	}
+	if (!take)
+		return 0;
+	s->last = lineno;
+	if (!blank(t, n)) {
+		s->last_nonblank = lineno;
+		keep(&s->last_text, lineno, t, n);
+	}
+	key_line_seen(s, lineno, t, n);
+	refine(s, t, n);
+	return 1;
+}
+
+static const struct rule *first_match(struct rscan *s, const char *t, size_t n)
+{
+	for (int i = 0; i < n_tries(s); i++) {
+		const struct rule *r = try_rule(s, i);
+		if (match_any(s, r, t, n) &&
+		    !(r->n_unless && any_match(r->unless, r->n_unless, t, n)))
+			return r;
+	}
+	return NULL;
+}
+
+static void ring_push(struct rscan *s, uint64_t lineno, bool usable, const char *t, size_t n)
+{
+	struct ring_line *rl = &s->ring[lineno % RSCAN_RING];
+	rl->lineno = lineno;
+	rl->usable = usable;
+	n = utf8_complete_prefix(t, MIN(n, sizeof(rl->text)));
+	memcpy(rl->text, t, n);
+	rl->len = n;
+}
+
+static void start(struct rscan *s, const struct rule *r, uint64_t lineno, int marker,
+		  const char *t, size_t n)
+{
+	s->open = true;
+	s->r = r;
+	s->trigger = s->last = s->last_nonblank = lineno;
+	s->first = lineno;
+	s->marker = marker;
+	s->n_kfirst = s->n_klast_seen = 0;
+	s->refined = -1;
+	s->infra = NULL;
+	for (int i = 0; i < r->n_refine && s->refined < 0; i++)
+		if (rule_pat_match(&r->refine[i], t, n))
+			s->refined = r->refine_cat[i];
+	if (s->refined < 0 && !rule_category_is_infra(r->category))
+		s->infra = infra_match(s, t, n);
+	keep(&s->title, lineno, t, n);
+	keep(&s->last_text, lineno, t, n);
+	if (r->n_key && !r->key_start)
+		key_line_seen(s, lineno, t, n);
+	if (r->n_back) {
+		for (uint64_t k = 1; k < RSCAN_RING && k < lineno && k < (uint64_t)r->max; k++) {
+			uint64_t l = lineno - k;
+			const struct ring_line *rl = &s->ring[l % RSCAN_RING];
+			if (rl->lineno != l || !rl->usable || l <= s->last_end ||
+			    !any_match(r->back, r->n_back, rl->text, rl->len))
+				break;
+			s->first = l;
+		}
+	}
+}
+
+int rscan_line(struct rscan *s, uint64_t lineno, const char *raw, size_t n)
+{
+	bool skip;
+	int marker;
+	buf_reset(&s->text);
+	bool was_header = s->in_header;
+	rules_line_text(raw, n, &s->in_header, &skip, &marker, &s->text);
+	if (s->in_header) {
+		if (!was_header)
+			s->header_lines = 0;
+		if (++s->header_lines > HEADER_MAX_LINES) {
+			s->in_header = false;
+			skip = false;
+		}
+	}
+	const char *t = s->text.data ? s->text.data : "";
+	size_t tn = MIN(s->text.len, (size_t)SPLIT_HEAD_MAX + RSCAN_TEXT_MAX);
+	int rc;
+	if (!skip)
+		prefilter_scan(s, t, tn);
+	if (s->open) {
+		bool closed_after = false;
+		if (!skip && extend(s, lineno, t, tn, &closed_after)) {
+			ring_push(s, lineno, !skip, t, tn);
+			return closed_after ? emit(s) : 0;
+		}
+		if ((rc = emit(s)) != 0)
+			return rc;
+	}
+	ring_push(s, lineno, !skip, t, tn);
+	if (skip)
+		return 0;
+	const struct rule *r = first_match(s, t, tn);
+	if (!r || r->category == CAT_IGNORE)
+		return 0;
+	start(s, r, lineno, marker, t, tn);
+	if (!r->n_cont && !r->n_until)
+		return emit(s);
+	return 0;
+}
+
+int rscan_finish(struct rscan *s)
+{
+	return s->open ? emit(s) : 0;
+}

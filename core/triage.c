@@ -1,0 +1,2234 @@
+/* triage.c - extraction, ranking, fingerprints, history and flakiness of
+ * failures (see triage.h). */
+#include "triage.h"
+
+#include <ctype.h>
+#include <git2.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logparse.h"
+#include "logstore.h"
+
+#define FAILED_SQL "('failure', 'timed_out', 'startup_failure', 'action_required')"
+/* the jobs triage looks at, for a row j of jobs joined to its run r */
+#define JOB_IS_FAILED                                                                        \
+	"(j.conclusion IN " FAILED_SQL " OR (j.conclusion = 'cancelled' AND r.conclusion IN " \
+	FAILED_SQL "))"
+#define SYNTH_MAX 6       /* lines of a finding that is not from the log */
+#define TITLE_MAX 300
+#define KEY_TEXT_MAX 2048
+#define ENSURE_BATCH 16   /* runs per transaction */
+#define HISTORY_MAX 20000 /* occurrences of a fingerprint looked at */
+#define FLIP_WINDOW 500   /* runs of a job on a branch looked at for flips */
+
+static char *col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static int64_t col_time(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? CS_TIME_NONE : sqlite3_column_int64(s, i);
+}
+
+/* Copy at most max bytes of s, not cutting a UTF-8 sequence, "…" when cut. */
+static char *capped(const char *s, size_t n, size_t max)
+{
+	struct buf b = BUF_INIT;
+	if (n > max) {
+		buf_add(&b, s, utf8_complete_prefix(s, max));
+		buf_adds(&b, "\xe2\x80\xa6");
+	} else {
+		buf_add(&b, s, n);
+	}
+	buf_cstr(&b);
+	return buf_detach(&b, NULL);
+}
+
+/* --- rules ------------------------------------------------------------------------ */
+static const struct ruleset *override_rules;
+static struct ruleset *loaded_rules;
+static bool rules_tried;
+static struct cs_err rules_err;
+
+void triage_use_rules(const struct ruleset *rs)
+{
+	override_rules = rs;
+}
+
+/* The top of the git checkout holding the current directory, or NULL. */
+static char *checkout_top(void)
+{
+	char *top = NULL;
+	git_libgit2_init();
+	git_repository *repo = NULL;
+	if (git_repository_open_ext(&repo, ".", 0, NULL) == 0) {
+		const char *wd = git_repository_workdir(repo);
+		if (wd)
+			top = xstrdup(wd);
+		git_repository_free(repo);
+	}
+	git_libgit2_shutdown();
+	return top;
+}
+
+const struct ruleset *triage_rules(struct cs_err *err)
+{
+	if (override_rules)
+		return override_rules;
+	if (!rules_tried) {
+		rules_tried = true;
+		err_clear(&rules_err);
+		struct ruleset *rs = ruleset_new();
+		const char *env = getenv("CISCOPE_RULES");
+		int rc = 0;
+		if (env && *env) {
+			rc = ruleset_add_file(rs, env, &rules_err);
+		} else {
+			char *top = checkout_top();
+			if (top) {
+				char *p = path_join(top, ".ciscope/rules.conf");
+				if (path_is_file(p))
+					rc = ruleset_add_file(rs, p, &rules_err);
+				free(p);
+				free(top);
+			}
+		}
+		if (rc == 0) {
+			extern const char rules_conf[];
+			rc = ruleset_add_text(rs, "rules.conf (built in)", rules_conf,
+					      strlen(rules_conf), &rules_err);
+		}
+		if (rc < 0)
+			ruleset_free(rs);
+		else
+			loaded_rules = rs;
+	}
+	if (!loaded_rules)
+		*err = rules_err;
+	return loaded_rules;
+}
+
+void triage_version(const struct ruleset *rs, char *out, size_t n)
+{
+	snprintf(out, n, "t%d.n%d.r%016llx", TRIAGE_ALGO_VERSION, FP_NORMALISER_VERSION,
+		 (unsigned long long)ruleset_hash(rs));
+}
+
+/* --- candidates ------------------------------------------------------------------- */
+enum cls {
+	CLS_CONCLUSION = 0, /* timed_out, cancelled, startup_failure */
+	CLS_FAILING_STEP,   /* a rule finding in the failing step */
+	CLS_JUNIT,          /* a JUnit failure the log does not show */
+	CLS_FALLBACK,       /* only when the failing step has no finding */
+	CLS_OTHER_STEP,     /* a rule finding elsewhere */
+	CLS_WEAK,
+	CLS_WARNING,
+	CLS_HIDDEN,         /* kept, never shown (a weak line the fallback covers) */
+};
+
+struct cand {
+	enum cls cls;
+	const char *rule_id; /* a rule's id or a static name */
+	const char *explain;
+	int category;
+	bool warning, weak;
+	const char *source;
+	uint64_t first, last, trigger; /* 0 when not from the log */
+	int before, after;
+	bool show_tail;
+	char fp[FP_HEX_LEN + 1];
+	char *title;
+	char *key;
+	char *test_name;
+	int repeats;
+	int step;
+	char *synth; /* lines of a finding not from the log, '\n'-separated */
+	int n_synth;
+	/* what it shows */
+	uint64_t took[TRIAGE_MAX_LINES];
+	int n_took;
+	int n_synth_shown;
+	int next; /* the next position in its line order */
+	bool shown;
+	bool tail; /* in the last cluster of findings of its class */
+	bool latest; /* the last finding of that cluster */
+};
+
+struct job_tri {
+	int64_t job_row_id;
+	char *name;
+	char *conclusion;
+	char *log_state;
+	int64_t log_id;
+	uint64_t n_log_lines;
+	struct step *steps;
+	int n_steps;
+	bool any_failing_step;
+	uint64_t fail_first, fail_last; /* the failing step's lines, when known */
+	uint64_t last_marker;           /* the last ##[error] line */
+	struct cand c[TRIAGE_MAX_CANDIDATES];
+	int n;
+	int n_dropped;
+	bool fallback;
+	int n_lines_shown;
+	int last_hit; /* the candidate the previous rule hit made, or -1 */
+};
+
+static void cand_release(struct cand *c)
+{
+	free(c->title);
+	free(c->key);
+	free(c->test_name);
+	free(c->synth);
+	memset(c, 0, sizeof(*c));
+}
+
+static bool step_failing(const struct step *s)
+{
+	return conclusion_is_failure(s->conclusion) ||
+	       (s->conclusion && !strcmp(s->conclusion, "cancelled"));
+}
+
+static const struct step *step_of_line(const struct job_tri *j, uint64_t line)
+{
+	for (int i = 0; i < j->n_steps; i++) {
+		const struct step *s = &j->steps[i];
+		if (s->first_line && (uint64_t)s->first_line <= line && line <= (uint64_t)s->last_line)
+			return s;
+	}
+	return NULL;
+}
+
+static enum cls classify(const struct job_tri *j, const struct cand *c)
+{
+	if (c->warning)
+		return CLS_WARNING;
+	if (c->weak)
+		return CLS_WEAK;
+	if (!j->any_failing_step)
+		return CLS_FAILING_STEP;
+	const struct step *s = step_of_line(j, c->trigger);
+	return s && step_failing(s) ? CLS_FAILING_STEP : CLS_OTHER_STEP;
+}
+
+/* The candidate to give up for a better one: the worst class, then the
+ * latest line. */
+static int worst(const struct job_tri *j)
+{
+	int w = 0;
+	for (int i = 1; i < j->n; i++)
+		if (j->c[i].cls > j->c[w].cls ||
+		    (j->c[i].cls == j->c[w].cls && j->c[i].trigger > j->c[w].trigger))
+			w = i;
+	return w;
+}
+
+/* Make room for a candidate of class cls: its slot, or NULL (counted as
+ * dropped) when every kept one is better. */
+static struct cand *new_cand(struct job_tri *j, enum cls cls)
+{
+	if (j->n < TRIAGE_MAX_CANDIDATES) {
+		struct cand *c = &j->c[j->n++];
+		memset(c, 0, sizeof(*c));
+		return c;
+	}
+	j->n_dropped++;
+	int w = worst(j);
+	if (j->c[w].cls <= cls)
+		return NULL;
+	cand_release(&j->c[w]);
+	if (j->last_hit == w)
+		j->last_hit = -1;
+	return &j->c[w];
+}
+
+static struct cand *find_fp(struct job_tri *j, const char *fp)
+{
+	for (int i = 0; i < j->n; i++)
+		if (!strcmp(j->c[i].fp, fp))
+			return &j->c[i];
+	return NULL;
+}
+
+static char *join_keys(const char *const *keys, const size_t *lens, int n)
+{
+	struct buf b = BUF_INIT;
+	for (int i = 0; i < n; i++) {
+		if (i)
+			buf_addc(&b, '\n');
+		buf_add(&b, keys[i], lens[i]);
+	}
+	char *s = capped(b.data ? b.data : "", b.len, KEY_TEXT_MAX);
+	buf_release(&b);
+	return s;
+}
+
+struct scan_ctx {
+	struct job_tri *j;
+	struct rscan *rs;
+	volatile sig_atomic_t *interrupted;
+	struct cs_err *err;
+};
+
+static int on_hit(void *ctx, const struct rule_hit *h)
+{
+	struct scan_ctx *sc = ctx;
+	struct job_tri *j = sc->j;
+	char fp[FP_HEX_LEN + 1];
+	fp_fingerprint(rule_category_name(h->category), h->keys, h->key_lens, h->n_keys, fp);
+	/* what follows the previous finding directly and is of its kind is
+	 * more of it: "Killed" then "exit code 137", a verdict then its summary */
+	if (j->last_hit >= 0 && j->last_hit < j->n) {
+		struct cand *p = &j->c[j->last_hit];
+		bool next_to = p->trigger && !p->weak && !p->warning && !h->rule->warning &&
+			       h->first <= p->last + 1 && h->first > p->first &&
+			       h->last - p->first < TRIAGE_MAX_LINES;
+		/* ... and the lines right after an error that only say that the
+		 * command failed ("exit status 1", "make: *** Error 1") belong to it */
+		if (next_to && (h->rule->weak || p->category == h->category)) {
+			p->last = MAX(p->last, h->last);
+			p->after = MAX(p->after, h->rule->after);
+			if (!strcmp(p->fp, fp))
+				p->repeats++;
+			return 0;
+		}
+	}
+	struct cand *seen = find_fp(j, fp);
+	if (seen) {
+		/* the same failure again: it stands where it was seen last, the
+		 * nearer the end the nearer what stopped the job (a summary, a
+		 * second run of the same check) */
+		seen->repeats++;
+		seen->first = h->first;
+		seen->last = h->last;
+		seen->trigger = h->trigger;
+		free(seen->title);
+		seen->title = capped(h->title, h->title_len, TITLE_MAX);
+		enum cls k = classify(j, seen);
+		if (seen->cls != CLS_HIDDEN)
+			seen->cls = k;
+		const struct step *st = step_of_line(j, h->trigger);
+		seen->step = st ? st->number : 0;
+		j->last_hit = (int)(seen - j->c);
+		return 0;
+	}
+	struct cand tmp = {
+		.rule_id = h->rule->id,
+		.explain = h->rule->explain,
+		.category = h->category,
+		/* an ##[warning] line is a warning whatever matched it */
+		.warning = h->rule->warning || h->marker == 2,
+		.weak = h->rule->weak,
+		.source = h->marker ? "marker" : "rule",
+		.first = h->first,
+		.last = h->last,
+		.trigger = h->trigger,
+		.before = h->rule->before,
+		.after = h->rule->after,
+		.show_tail = h->rule->show_tail,
+	};
+	tmp.cls = classify(j, &tmp);
+	struct cand *c = new_cand(j, tmp.cls);
+	if (!c) {
+		j->last_hit = -1;
+		return 0;
+	}
+	*c = tmp;
+	memcpy(c->fp, fp, sizeof(fp));
+	j->last_hit = (int)(c - j->c);
+	c->title = capped(h->title, h->title_len, TITLE_MAX);
+	c->key = join_keys(h->keys, h->key_lens, h->n_keys);
+	const struct step *s = step_of_line(j, h->trigger);
+	c->step = s ? s->number : 0;
+	return 0;
+}
+
+static int on_line(void *ctx, const struct split_line *l)
+{
+	struct scan_ctx *sc = ctx;
+	if ((l->lineno & 0xffff) == 0 && sc->interrupted && *sc->interrupted) {
+		err_set(sc->err, CS_EINTR, "interrupted");
+		return -1;
+	}
+	/* the last ##[error] line: where the failure ends when steps are unknown */
+	size_t n = MIN(l->head_len, (size_t)48);
+	if (n >= 9 && memmem(l->head, n, "##[error]", 9))
+		sc->j->last_marker = l->lineno;
+	return rscan_line(sc->rs, l->lineno, l->head, l->head_len);
+}
+
+/* --- the fallback ------------------------------------------------------------------- */
+/* Where the failing step ends: its last line, else the last ##[error]
+ * line, else the end of the log. */
+static uint64_t fail_end(const struct job_tri *j)
+{
+	if (j->any_failing_step && j->fail_last)
+		return j->fail_last;
+	return j->last_marker ? j->last_marker : j->n_log_lines;
+}
+
+static void add_fallback(struct job_tri *j)
+{
+	uint64_t end = fail_end(j), start = 1;
+	if (j->any_failing_step && j->fail_last && j->fail_first)
+		start = j->fail_first;
+	if (!end)
+		return;
+	if (end - start + 1 > TRIAGE_FALLBACK_LINES)
+		start = end - TRIAGE_FALLBACK_LINES + 1;
+	struct cand *c = new_cand(j, CLS_FALLBACK);
+	if (!c)
+		return;
+	c->cls = CLS_FALLBACK;
+	c->rule_id = "fallback";
+	c->explain = "no rule recognised the failure: these are the last lines of the failing step";
+	c->category = CAT_UNKNOWN;
+	c->source = "fallback";
+	c->first = start;
+	c->last = end;
+	c->trigger = end; /* the lines closest to the end come first */
+	const struct step *s = step_of_line(j, end);
+	c->step = s ? s->number : 0;
+	j->fallback = true;
+	/* a weak line inside the window says nothing more than the window */
+	for (int i = 0; i < j->n; i++)
+		if (j->c[i].cls == CLS_WEAK && j->c[i].trigger >= start && j->c[i].trigger <= end)
+			j->c[i].cls = CLS_HIDDEN;
+}
+
+/* --- findings that are not log lines ------------------------------------------------------ */
+static void synth_add(struct cand *c, const char *line)
+{
+	if (c->n_synth >= SYNTH_MAX)
+		return;
+	struct buf b = BUF_INIT;
+	if (c->synth) {
+		buf_adds(&b, c->synth);
+		buf_addc(&b, '\n');
+		free(c->synth);
+	}
+	/* one line each: a message's own newlines would break the excerpt */
+	size_t n = strlen(line);
+	char *cl = capped(line, n, TRIAGE_EXCERPT_LINE_MAX);
+	for (char *p = cl; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	buf_adds(&b, cl);
+	free(cl);
+	c->synth = buf_detach(&b, NULL);
+	c->n_synth++;
+}
+
+static void set_fp_from_text(struct cand *c, const char *key)
+{
+	const char *keys[1] = {key};
+	size_t lens[1] = {strlen(key)};
+	fp_fingerprint(rule_category_name(c->category), keys, lens, 1, c->fp);
+	free(c->key);
+	c->key = capped(key, strlen(key), KEY_TEXT_MAX);
+}
+
+static void add_conclusion(struct job_tri *j)
+{
+	const char *cn = j->conclusion;
+	int cat;
+	const char *id, *explain;
+	if (!strcmp(cn, "timed_out")) {
+		cat = CAT_TIMEOUT;
+		id = "job-timed-out";
+		explain = "the job ran longer than its timeout-minutes and was stopped";
+	} else if (!strcmp(cn, "startup_failure")) {
+		cat = CAT_CONFIG;
+		id = "job-startup-failure";
+		explain = "the job could not start: often an invalid workflow file or a missing permission";
+	} else if (!strcmp(cn, "cancelled")) {
+		cat = CAT_CANCELLED;
+		id = "job-cancelled";
+		explain = "the job was cancelled, often because another job of the run failed first";
+	} else {
+		return;
+	}
+	struct cand *c = new_cand(j, CLS_CONCLUSION);
+	if (!c)
+		return;
+	c->cls = CLS_CONCLUSION;
+	c->rule_id = id;
+	c->explain = explain;
+	c->category = cat;
+	c->source = "conclusion";
+	char line[200];
+	snprintf(line, sizeof(line), "job conclusion: %s", cn);
+	synth_add(c, line);
+	c->title = xstrdup(line);
+	/* the job's identity is the failure here: one fingerprint per job name */
+	char key[600];
+	snprintf(key, sizeof(key), "conclusion:%s job:%.500s", cn, j->name);
+	set_fp_from_text(c, key);
+}
+
+static void add_no_log(struct job_tri *j)
+{
+	struct cand *c = new_cand(j, CLS_FALLBACK);
+	if (!c)
+		return;
+	c->cls = CLS_FALLBACK;
+	c->rule_id = "no-log";
+	c->explain = "the job failed and no log of it is stored: fetch it again, or read it on GitHub";
+	c->category = CAT_UNKNOWN;
+	c->source = "no-log";
+	char line[300];
+	snprintf(line, sizeof(line), "the job failed (%s) and its log is %s", j->conclusion,
+		 j->log_state && !strcmp(j->log_state, "expired") ? "expired" : "not stored");
+	synth_add(c, line);
+	c->title = xstrdup(line);
+	char key[600];
+	snprintf(key, sizeof(key), "no-log job:%.500s", j->name);
+	set_fp_from_text(c, key);
+}
+
+/* --- JUnit ---------------------------------------------------------------------------- */
+struct junit_fail {
+	char *classname, *name, *file, *message, *details, *artifact;
+	int64_t line;
+	bool attached;
+};
+
+static void junit_free(struct junit_fail *t, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(t[i].classname);
+		free(t[i].name);
+		free(t[i].file);
+		free(t[i].message);
+		free(t[i].details);
+		free(t[i].artifact);
+	}
+	free(t);
+}
+
+static int load_junit(struct store *st, int64_t run_row_id, struct junit_fail **out, int *n,
+		      struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT t.classname, t.name, t.file, t.line, t.message, t.details, "
+			       "a.name FROM test_results t JOIN artifact_files f ON f.id = t.file_id "
+			       "JOIN artifacts a ON a.id = f.artifact_id WHERE t.run_id = ? AND "
+			       "t.outcome IN ('failed', 'error') ORDER BY t.id LIMIT ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot read the run's test results");
+	sqlite3_bind_int64(s, 1, run_row_id);
+	sqlite3_bind_int(s, 2, TRIAGE_MAX_JUNIT);
+	int rc;
+	*out = xcalloc(TRIAGE_MAX_JUNIT, sizeof(**out));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < TRIAGE_MAX_JUNIT) {
+		struct junit_fail *t = &(*out)[(*n)++];
+		t->classname = col_str(s, 0);
+		t->name = col_str(s, 1);
+		t->file = col_str(s, 2);
+		t->line = sqlite3_column_int64(s, 3);
+		t->message = col_str(s, 4);
+		t->details = col_str(s, 5);
+		t->artifact = col_str(s, 6);
+		if (!t->name)
+			t->name = xstrdup("?");
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_err(st, err, "cannot read the run's test results");
+	return 0;
+}
+
+static char *test_label(const struct junit_fail *t)
+{
+	if (t->classname && *t->classname)
+		return xasprintf("%s.%s", t->classname, t->name);
+	return xstrdup(t->name);
+}
+
+/* Words of a name, lower case, without the ones every test artifact has. */
+static int name_overlap(const char *a, const char *b)
+{
+	static const char *const common[] = {"test", "tests", "junit", "report", "reports",
+					     "results", "result", "xml", "unit", "ci"};
+	char wa[16][32];
+	int na = 0, score = 0;
+	for (const char *p = a; *p && na < 16;) {
+		while (*p && !isalnum((unsigned char)*p))
+			p++;
+		int k = 0;
+		while (*p && isalnum((unsigned char)*p)) {
+			if (k < 31)
+				wa[na][k++] = (char)tolower((unsigned char)*p);
+			p++;
+		}
+		if (!k)
+			break;
+		wa[na][k] = '\0';
+		bool skip = false;
+		for (size_t i = 0; i < ARRAY_SIZE(common); i++)
+			skip |= !strcmp(wa[na], common[i]);
+		if (!skip)
+			na++;
+	}
+	for (const char *p = b; *p;) {
+		while (*p && !isalnum((unsigned char)*p))
+			p++;
+		char w[32];
+		int k = 0;
+		while (*p && isalnum((unsigned char)*p)) {
+			if (k < 31)
+				w[k++] = (char)tolower((unsigned char)*p);
+			p++;
+		}
+		if (!k)
+			break;
+		w[k] = '\0';
+		for (int i = 0; i < na; i++)
+			if (!strcmp(w, wa[i]))
+				score++;
+	}
+	return score;
+}
+
+static void attach_junit(struct job_tri *jobs, int n_jobs, struct junit_fail *t, int n_t)
+{
+	for (int k = 0; k < n_t; k++) {
+		struct junit_fail *tf = &t[k];
+		size_t nl = strlen(tf->name);
+		/* a log finding that names the test is that test's failure */
+		for (int a = 0; a < n_jobs && !tf->attached && nl >= 4; a++) {
+			for (int i = 0; i < jobs[a].n; i++) {
+				struct cand *c = &jobs[a].c[i];
+				if (!c->trigger || c->cls >= CLS_WARNING)
+					continue;
+				if ((c->title && strstr(c->title, tf->name)) ||
+				    (c->key && strstr(c->key, tf->name))) {
+					if (!c->test_name)
+						c->test_name = test_label(tf);
+					tf->attached = true;
+					break;
+				}
+			}
+		}
+		if (tf->attached || n_jobs == 0)
+			continue;
+		int best = 0, best_score = -1;
+		for (int a = 0; a < n_jobs; a++) {
+			int sc = name_overlap(tf->artifact ? tf->artifact : "", jobs[a].name);
+			if (sc > best_score) {
+				best = a;
+				best_score = sc;
+			}
+		}
+		struct job_tri *j = &jobs[best];
+		struct cand *c = new_cand(j, CLS_JUNIT);
+		if (!c)
+			continue;
+		c->cls = CLS_JUNIT;
+		c->rule_id = "junit";
+		c->explain = "a test failed (from the run's JUnit report)";
+		c->category = CAT_TEST;
+		c->source = "junit";
+		c->test_name = test_label(tf);
+		char *l = xasprintf("FAILED %s", c->test_name);
+		synth_add(c, l);
+		free(l);
+		if (tf->file) {
+			l = tf->line > 0 ? xasprintf("  at %s:%lld", tf->file, (long long)tf->line)
+					 : xasprintf("  in %s", tf->file);
+			synth_add(c, l);
+			free(l);
+		}
+		const char *msg = tf->message && *tf->message ? tf->message : NULL;
+		size_t ml = msg ? strcspn(msg, "\r\n") : 0;
+		char *m1 = msg ? xstrndup(msg, ml) : NULL;
+		if (m1)
+			synth_add(c, m1);
+		/* the first lines of the details (a stack trace, an assertion) */
+		const char *d = tf->details;
+		for (int i = 0; d && *d && i < 3; i++) {
+			size_t dl = strcspn(d, "\r\n");
+			if (dl) {
+				char *x = xstrndup(d, dl);
+				if (!m1 || strcmp(x, m1))
+					synth_add(c, x);
+				free(x);
+			} else {
+				i--;
+			}
+			d += dl;
+			while (*d == '\r' || *d == '\n')
+				d++;
+		}
+		c->title = m1 ? xasprintf("%s: %s", c->test_name, m1) : xstrdup(c->test_name);
+		char *key = xasprintf("junit %s\n%s", c->test_name, m1 ? m1 : "");
+		set_fp_from_text(c, key);
+		free(key);
+		free(m1);
+		tf->attached = true;
+	}
+}
+
+/* --- choosing what to show ------------------------------------------------------------- */
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	if (x->latest != y->latest)
+		return x->latest ? -1 : 1;
+	if (x->tail != y->tail)
+		return x->tail ? -1 : 1;
+	/* a finding that says what kind of failure it is before a generic error line */
+	bool xu = x->category == CAT_UNKNOWN, yu = y->category == CAT_UNKNOWN;
+	if (xu != yu)
+		return xu ? 1 : -1;
+	uint64_t lx = x->trigger ? x->trigger : UINT64_MAX, ly = y->trigger ? y->trigger : UINT64_MAX;
+	return lx < ly ? -1 : lx > ly;
+}
+
+/* The k-th line of c in the order it is shown: the matching line, the rest
+ * of the finding (from the end for `show tail`), the lines `back` added,
+ * the context after, the context before. 0 when there is no more. */
+static uint64_t cand_line(const struct cand *c, int k, uint64_t nlog)
+{
+	struct seg {
+		uint64_t a, b;
+		bool down;
+	} segs[5];
+	int ns = 0;
+	uint64_t t = c->trigger, f = c->first, l = c->last;
+	if (c->show_tail) {
+		segs[ns++] = (struct seg){t, t, false};
+		if (l > t)
+			segs[ns++] = (struct seg){t + 1, l, true};
+	} else {
+		segs[ns++] = (struct seg){t, l, false};
+	}
+	if (f < t)
+		segs[ns++] = (struct seg){f, t - 1, true};
+	if (c->after)
+		segs[ns++] = (struct seg){l + 1, l + (uint64_t)c->after, false};
+	if (c->before && f > 1)
+		segs[ns++] = (struct seg){f > (uint64_t)c->before ? f - (uint64_t)c->before : 1, f - 1,
+					  true};
+	uint64_t kk = (uint64_t)k;
+	for (int i = 0; i < ns; i++) {
+		uint64_t a = segs[i].a, b = MIN(segs[i].b, nlog);
+		if (a > b)
+			continue;
+		uint64_t len = b - a + 1;
+		if (kk < len)
+			return segs[i].down ? b - kk : a + kk;
+		kk -= len;
+	}
+	return 0;
+}
+
+struct shown_set {
+	uint64_t lines[TRIAGE_MAX_LINES];
+	int n;
+};
+
+static bool is_shown(const struct shown_set *s, uint64_t line)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->lines[i] == line)
+			return true;
+	return false;
+}
+
+/* Give c up to want more lines; returns how many it took. */
+static int take_lines(struct cand *c, struct shown_set *s, int want, uint64_t nlog)
+{
+	int got = 0;
+	while (got < want && s->n < TRIAGE_MAX_LINES) {
+		uint64_t l = cand_line(c, c->next, nlog);
+		if (!l)
+			break;
+		c->next++;
+		if (is_shown(s, l))
+			continue;
+		s->lines[s->n++] = l;
+		c->took[c->n_took++] = l;
+		got++;
+	}
+	return got;
+}
+
+static int trigger_desc(const void *a, const void *b)
+{
+	const struct cand *x = *(const struct cand *const *)a, *y = *(const struct cand *const *)b;
+	return x->trigger > y->trigger ? -1 : x->trigger < y->trigger;
+}
+
+/* The findings of the failing step that come last, with no long stretch of
+ * other output between them, are what stopped it: errors followed by
+ * hundreds of lines of work were survived (a setup script that goes on, a
+ * check that only warns). They go first: the very last one that says what
+ * kind of failure it is (the final exception of a chain, the summary of the
+ * failed tests, the build tool's verdict; a generic error line of a wrapper
+ * does not count), then the others in log order, known kinds before generic
+ * error lines, so the first error of a cascade comes next. */
+static void mark_tail(struct job_tri *j, enum cls cls)
+{
+	struct cand *v[TRIAGE_MAX_CANDIDATES];
+	int n = 0;
+	for (int i = 0; i < j->n; i++)
+		if (j->c[i].cls == cls && j->c[i].trigger)
+			v[n++] = &j->c[i];
+	qsort(v, (size_t)n, sizeof(v[0]), trigger_desc);
+	int tail = 0;
+	for (; tail < n; tail++) {
+		if (tail && v[tail - 1]->first > v[tail]->last + TRIAGE_CLUSTER_GAP)
+			break;
+		v[tail]->tail = true;
+	}
+	/* the latest that says what kind of failure it is; else the latest */
+	for (int i = 0; i < tail; i++) {
+		if (v[i]->category != CAT_UNKNOWN) {
+			v[i]->latest = true;
+			return;
+		}
+	}
+	if (n)
+		v[0]->latest = true;
+}
+
+static void choose(struct job_tri *j)
+{
+	mark_tail(j, CLS_FAILING_STEP);
+	mark_tail(j, CLS_OTHER_STEP);
+	qsort(j->c, (size_t)j->n, sizeof(j->c[0]), cand_cmp);
+	struct shown_set s = {.n = 0};
+	/* round one: each finding its share, best first */
+	for (int i = 0; i < j->n; i++) {
+		struct cand *c = &j->c[i];
+		if (c->cls >= CLS_WARNING)
+			continue;
+		int budget = TRIAGE_MAX_LINES - s.n - j->n_lines_shown;
+		if (budget <= 0)
+			break;
+		if (!c->trigger) {
+			c->n_synth_shown = MIN(c->n_synth, budget);
+			j->n_lines_shown += c->n_synth_shown;
+			c->shown = c->n_synth_shown > 0;
+			continue;
+		}
+		take_lines(c, &s, MIN(TRIAGE_FIRST_SHARE, budget), j->n_log_lines);
+		c->shown = c->n_took > 0 || is_shown(&s, c->trigger);
+	}
+	/* round two: what is left makes the best findings whole */
+	for (int i = 0; i < j->n; i++) {
+		struct cand *c = &j->c[i];
+		if (!c->shown || !c->trigger)
+			continue;
+		int budget = TRIAGE_MAX_LINES - s.n - j->n_lines_shown;
+		if (budget <= 0)
+			break;
+		take_lines(c, &s, budget, j->n_log_lines);
+	}
+	j->n_lines_shown += s.n;
+}
+
+/* --- reading excerpt lines ------------------------------------------------------------------ */
+struct line_text {
+	uint64_t line;
+	char *text;
+};
+
+static int lt_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct read_ctx {
+	struct line_text *want;
+	int n, next;
+	struct buf tmp;
+};
+
+static int on_read(void *ctx, const struct split_line *l)
+{
+	struct read_ctx *rc = ctx;
+	while (rc->next < rc->n && rc->want[rc->next].line < l->lineno)
+		rc->next++;
+	if (rc->next >= rc->n || rc->want[rc->next].line != l->lineno)
+		return 0;
+	bool hdr = false, skip;
+	int marker;
+	buf_reset(&rc->tmp);
+	rules_line_text(l->head, l->head_len, &hdr, &skip, &marker, &rc->tmp);
+	char *t = capped(rc->tmp.data ? rc->tmp.data : "", rc->tmp.len, TRIAGE_EXCERPT_LINE_MAX);
+	for (char *p = t; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	if (l->head_len < l->len && !strstr(t, "\xe2\x80\xa6")) {
+		char *t2 = xasprintf("%s\xe2\x80\xa6", t);
+		free(t);
+		t = t2;
+	}
+	rc->want[rc->next++].text = t;
+	return 0;
+}
+
+/* Read the text of the given lines (sorted, unique) in few passes: lines
+ * close together share one. */
+static int read_lines(struct logr *r, struct line_text *want, int n, struct cs_err *err)
+{
+	struct read_ctx rc = {.want = want, .n = n};
+	int i = 0, ret = 0;
+	while (i < n && ret == 0) {
+		int k = i;
+		while (k + 1 < n && want[k + 1].line - want[k].line < 64)
+			k++;
+		rc.next = i;
+		ret = logr_scan(r, want[i].line, want[k].line, on_read, &rc, err);
+		i = k + 1;
+	}
+	buf_release(&rc.tmp);
+	for (int x = 0; x < n; x++)
+		if (!want[x].text)
+			want[x].text = xstrdup("");
+	return ret < 0 ? -1 : 0;
+}
+
+static const char *text_of(struct line_text *lt, int n, uint64_t line)
+{
+	int lo = 0, hi = n - 1;
+	while (lo <= hi) {
+		int m = (lo + hi) / 2;
+		if (lt[m].line == line)
+			return lt[m].text;
+		if (lt[m].line < line)
+			lo = m + 1;
+		else
+			hi = m - 1;
+	}
+	return "";
+}
+
+/* The fallback's title and fingerprint come from its last telling lines. */
+static void fallback_identity(struct cand *c, struct line_text *lt, int n)
+{
+	const char *keys[2];
+	size_t lens[2];
+	int nk = 0;
+	for (uint64_t l = c->last; l >= c->first && l > 0 && nk < 2; l--) {
+		const char *t = text_of(lt, n, l);
+		const char *p = t;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || !strncmp(p, "##[", 3))
+			continue;
+		keys[nk] = t;
+		lens[nk] = strlen(t);
+		nk++;
+	}
+	if (nk == 0) {
+		keys[0] = "fallback";
+		lens[0] = 8;
+		nk = 1;
+	}
+	/* in line order */
+	if (nk == 2) {
+		const char *k = keys[0];
+		size_t kl = lens[0];
+		keys[0] = keys[1];
+		lens[0] = lens[1];
+		keys[1] = k;
+		lens[1] = kl;
+	}
+	fp_fingerprint(rule_category_name(c->category), keys, lens, nk, c->fp);
+	free(c->key);
+	c->key = join_keys(keys, lens, nk);
+	free(c->title);
+	c->title = capped(keys[nk - 1], lens[nk - 1], TITLE_MAX);
+}
+
+/* --- storing ------------------------------------------------------------------------------ */
+static int uint64_cmp(const void *a, const void *b)
+{
+	return lt_cmp(a, b);
+}
+
+static void excerpt_of(const struct cand *c, struct line_text *lt, int nlt, struct buf *out)
+{
+	if (!c->trigger) {
+		const char *p = c->synth ? c->synth : "";
+		for (int i = 0; i < c->n_synth_shown && *p; i++) {
+			size_t l = strcspn(p, "\n");
+			buf_adds(out, "0\t");
+			buf_add(out, p, l);
+			buf_addc(out, '\n');
+			p += l;
+			if (*p)
+				p++;
+		}
+		return;
+	}
+	uint64_t lines[TRIAGE_MAX_LINES + 1];
+	int n = 0;
+	for (int i = 0; i < c->n_took; i++)
+		lines[n++] = c->took[i];
+	bool has_trigger = false;
+	for (int i = 0; i < n; i++)
+		has_trigger |= lines[i] == c->trigger;
+	if (!has_trigger)
+		lines[n++] = c->trigger;
+	qsort(lines, (size_t)n, sizeof(lines[0]), uint64_cmp);
+	for (int i = 0; i < n; i++)
+		buf_addf(out, "%llu\t%s\n", (unsigned long long)lines[i], text_of(lt, nlt, lines[i]));
+}
+
+static int insert_cand(sqlite3_stmt *ins, struct store *st, const struct job_tri *j,
+		       const struct cand *c, int rank, const char *excerpt, struct cs_err *err)
+{
+	sqlite3_reset(ins);
+	sqlite3_clear_bindings(ins);
+	sqlite3_bind_int64(ins, 1, j->job_row_id);
+	sqlite3_bind_int(ins, 2, rank);
+	sqlite3_bind_int(ins, 3, c->shown);
+	if (c->step)
+		sqlite3_bind_int(ins, 4, c->step);
+	if (c->trigger) {
+		sqlite3_bind_int64(ins, 5, (int64_t)c->first);
+		sqlite3_bind_int64(ins, 6, (int64_t)c->last);
+	}
+	sqlite3_bind_text(ins, 7, c->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 8, c->rule_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(ins, 9, rule_category_name(c->category), -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 10, c->warning ? "warning" : "error", -1, SQLITE_STATIC);
+	sqlite3_bind_int(ins, 11, c->weak);
+	sqlite3_bind_text(ins, 12, c->title ? c->title : "", -1, SQLITE_TRANSIENT);
+	if (c->explain)
+		sqlite3_bind_text(ins, 13, c->explain, -1, SQLITE_TRANSIENT);
+	if (c->test_name)
+		sqlite3_bind_text(ins, 14, c->test_name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(ins, 15, c->repeats);
+	sqlite3_bind_text(ins, 16, c->fp, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(ins, 17, c->key ? c->key : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(ins, 18, excerpt, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(ins) != SQLITE_DONE)
+		return store_err(st, err, "cannot store a triage finding");
+	return 0;
+}
+
+static int store_job(struct store *st, struct job_tri *j, const char *version, int *n_stored,
+		     struct cs_err *err)
+{
+	int rc = 0;
+	/* the text of every line shown */
+	struct line_text *lt = NULL;
+	int nlt = 0;
+	size_t alloc = 0;
+	for (int i = 0; i < j->n; i++) {
+		const struct cand *c = &j->c[i];
+		if (!c->shown || !c->trigger)
+			continue;
+		for (int k = 0; k <= c->n_took; k++) {
+			XGROW(lt, alloc, (size_t)nlt + 1);
+			lt[nlt].line = k < c->n_took ? c->took[k] : c->trigger;
+			lt[nlt++].text = NULL;
+		}
+	}
+	if (nlt) {
+		qsort(lt, (size_t)nlt, sizeof(lt[0]), lt_cmp);
+		int u = 0;
+		for (int i = 0; i < nlt; i++)
+			if (u == 0 || lt[u - 1].line != lt[i].line)
+				lt[u++] = lt[i];
+		nlt = u;
+		struct logr *r = logr_open(st->db, j->log_id, err);
+		if (!r || read_lines(r, lt, nlt, err) < 0)
+			rc = -1;
+		logr_close(r);
+	}
+	for (int i = 0; i < j->n && rc == 0; i++)
+		if (!strcmp(j->c[i].source, "fallback"))
+			fallback_identity(&j->c[i], lt, nlt);
+
+	sqlite3_stmt *ins = NULL;
+	if (rc == 0 &&
+	    sqlite3_prepare_v2(st->db,
+			       "INSERT INTO triage_findings (job_id, rank, shown, step_number, line, "
+			       "end_line, source, rule, category, severity, weak, title, explain, "
+			       "test_name, repeats, fingerprint, key_text, excerpt) VALUES (?1, ?2, ?3, "
+			       "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+			       -1, &ins, NULL) != SQLITE_OK)
+		rc = store_err(st, err, "cannot store triage findings");
+	int rank = 0;
+	struct buf ex = BUF_INIT;
+	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		for (int i = 0; i < j->n && rc == 0 && rank < TRIAGE_MAX_STORED; i++) {
+			const struct cand *c = &j->c[i];
+			if (c->shown != (pass == 0))
+				continue;
+			buf_reset(&ex);
+			if (c->shown)
+				excerpt_of(c, lt, nlt, &ex);
+			rc = insert_cand(ins, st, j, c, rank++, buf_cstr(&ex), err);
+		}
+	}
+	buf_release(&ex);
+	sqlite3_finalize(ins);
+	for (int i = 0; i < nlt; i++)
+		free(lt[i].text);
+	free(lt);
+	if (rc < 0)
+		return -1;
+	int dropped = j->n_dropped + MAX(0, j->n - rank);
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT OR REPLACE INTO triage_jobs (job_id, version, n_findings, "
+			       "n_lines, n_dropped, fallback, triaged_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot store the triage of a job");
+	sqlite3_bind_int64(s, 1, j->job_row_id);
+	sqlite3_bind_text(s, 2, version, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 3, rank);
+	sqlite3_bind_int(s, 4, j->n_lines_shown);
+	sqlite3_bind_int(s, 5, dropped);
+	sqlite3_bind_int(s, 6, j->fallback);
+	sqlite3_bind_int64(s, 7, time_now_ms());
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(st, err, "cannot store the triage of a job");
+	sqlite3_finalize(s);
+	*n_stored += rank;
+	return rc;
+}
+
+/* --- one run ---------------------------------------------------------------------------------- */
+static void job_tri_free(struct job_tri *j)
+{
+	for (int i = 0; i < j->n; i++)
+		cand_release(&j->c[i]);
+	free(j->name);
+	free(j->conclusion);
+	free(j->log_state);
+	store_steps_free(j->steps, j->n_steps);
+}
+
+static int exec_id(struct store *st, const char *sql, int64_t id, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot update the triage");
+	sqlite3_bind_int64(s, 1, id);
+	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(st, err, "cannot update the triage");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *j,
+		    volatile sig_atomic_t *interrupted, struct cs_err *err)
+{
+	if (store_steps(st, j->job_row_id, &j->steps, &j->n_steps, err) < 0)
+		return -1;
+	for (int i = 0; i < j->n_steps; i++) {
+		const struct step *s = &j->steps[i];
+		if (s->first_line && step_failing(s)) {
+			if (!j->any_failing_step) {
+				j->fail_first = (uint64_t)s->first_line;
+				j->fail_last = (uint64_t)s->last_line;
+			}
+			j->any_failing_step = true;
+		}
+	}
+	add_conclusion(j);
+	if (!j->log_id)
+		return 0;
+	struct logr *r = logr_open(st->db, j->log_id, err);
+	if (!r)
+		return -1;
+	j->n_log_lines = logr_line_count(r);
+	struct scan_ctx sc = {.j = j, .interrupted = interrupted, .err = err};
+	sc.rs = rscan_new(rs, on_hit, &sc);
+	int rc = j->n_log_lines ? logr_scan(r, 1, j->n_log_lines, on_line, &sc, err) : 0;
+	if (rc == 0)
+		rc = rscan_finish(sc.rs);
+	rscan_free(sc.rs);
+	logr_close(r);
+	return rc ? -1 : 0;
+}
+
+static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_row_id,
+			volatile sig_atomic_t *interrupted, struct retriage_stats *stats,
+			struct cs_err *err)
+{
+	char version[64];
+	triage_version(rs, version, sizeof(version));
+	if (exec_id(st, "DELETE FROM triage_findings WHERE job_id IN "
+			"(SELECT id FROM jobs WHERE run_id = ?1)", run_row_id, err) < 0 ||
+	    exec_id(st, "DELETE FROM triage_jobs WHERE job_id IN "
+			"(SELECT id FROM jobs WHERE run_id = ?1)", run_row_id, err) < 0)
+		return -1;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT j.id, j.name, j.conclusion, j.log_state, coalesce(l.id, 0) "
+			       "FROM jobs j JOIN runs r ON r.id = j.run_id LEFT JOIN logs l ON "
+			       "l.job_id = j.id WHERE j.run_id = ?1 AND " JOB_IS_FAILED
+			       " ORDER BY j.ordinal, j.id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list the failed jobs");
+	sqlite3_bind_int64(s, 1, run_row_id);
+	struct job_tri *jobs = NULL;
+	int n = 0, rc;
+	size_t alloc = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		XGROW(jobs, alloc, (size_t)n + 1);
+		struct job_tri *j = &jobs[n++];
+		memset(j, 0, sizeof(*j));
+		j->job_row_id = sqlite3_column_int64(s, 0);
+		j->name = col_str(s, 1);
+		j->conclusion = col_str(s, 2);
+		j->log_state = col_str(s, 3);
+		j->log_id = sqlite3_column_int64(s, 4);
+		j->last_hit = -1;
+		if (!j->name)
+			j->name = xstrdup("");
+		if (!j->conclusion)
+			j->conclusion = xstrdup("failure");
+	}
+	sqlite3_finalize(s);
+	int ret = 0;
+	if (rc != SQLITE_DONE)
+		ret = store_err(st, err, "cannot list the failed jobs");
+	for (int i = 0; i < n && ret == 0; i++)
+		ret = scan_job(st, rs, &jobs[i], interrupted, err);
+	struct junit_fail *tf = NULL;
+	int ntf = 0;
+	if (ret == 0 && n)
+		ret = load_junit(st, run_row_id, &tf, &ntf, err);
+	if (ret == 0)
+		attach_junit(jobs, n, tf, ntf);
+	int stored = 0;
+	for (int i = 0; i < n && ret == 0; i++) {
+		struct job_tri *j = &jobs[i];
+		/* the end of the failing step explains the failure unless a
+		 * finding comes near it */
+		uint64_t end = fail_end(j), latest = 0;
+		for (int k = 0; k < j->n; k++)
+			if (j->c[k].trigger && j->c[k].cls == CLS_FAILING_STEP)
+				latest = MAX(latest, j->c[k].last);
+		if ((!latest || latest + TRIAGE_FALLBACK_FAR < end) && j->log_id && j->n_log_lines)
+			add_fallback(j);
+		/* a weak line ("exit code 1") adds nothing to a telling finding */
+		bool telling = false;
+		for (int k = 0; k < j->n; k++)
+			telling |= j->c[k].trigger && (j->c[k].cls == CLS_FAILING_STEP ||
+						       j->c[k].cls == CLS_OTHER_STEP);
+		for (int k = 0; k < j->n && telling; k++)
+			if (j->c[k].cls == CLS_WEAK)
+				j->c[k].cls = CLS_HIDDEN;
+		if (j->n == 0)
+			add_no_log(j);
+		choose(j);
+		ret = store_job(st, j, version, &stored, err);
+	}
+	junit_free(tf, ntf);
+	for (int i = 0; i < n; i++)
+		job_tri_free(&jobs[i]);
+	free(jobs);
+	if (ret == 0 && stats) {
+		stats->runs++;
+		stats->jobs += n;
+		stats->findings += stored;
+	}
+	return ret;
+}
+
+int triage_run(struct store *st, const struct ruleset *rs, int64_t run_row_id,
+	       struct cs_err *err)
+{
+	return triage_run_x(st, rs, run_row_id, NULL, NULL, err);
+}
+
+int triage_after_import(struct store *st, int64_t run_row_id, struct cs_err *err)
+{
+	struct cs_err e;
+	err_clear(&e);
+	const struct ruleset *rs = triage_rules(&e);
+	if (!rs)
+		return 0; /* triage_ensure reports the bad rules file */
+	return triage_run(st, rs, run_row_id, err);
+}
+
+static int failed_run_ids(struct store *st, const char *version, int64_t **ids, int *n,
+			  struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	*ids = NULL;
+	*n = 0;
+	const char *sql =
+		version ? "SELECT DISTINCT j.run_id FROM jobs j JOIN runs r ON r.id = j.run_id "
+			  "LEFT JOIN triage_jobs t ON t.job_id = j.id WHERE " JOB_IS_FAILED
+			  " AND (t.job_id IS NULL OR t.version IS NOT ?1) ORDER BY j.run_id"
+			: "SELECT DISTINCT j.run_id FROM jobs j JOIN runs r ON r.id = j.run_id WHERE "
+			  JOB_IS_FAILED " ORDER BY j.run_id";
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list the runs to triage");
+	if (version)
+		sqlite3_bind_text(s, 1, version, -1, SQLITE_TRANSIENT);
+	size_t alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		XGROW(*ids, alloc, (size_t)*n + 1);
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return store_err(st, err, "cannot list the runs to triage");
+	}
+	return 0;
+}
+
+int triage_ensure(struct store *st, const struct ruleset *rs, int *n_jobs, struct cs_err *err)
+{
+	char version[64];
+	triage_version(rs, version, sizeof(version));
+	int64_t *ids;
+	int n;
+	*n_jobs = 0;
+	if (failed_run_ids(st, version, &ids, &n, err) < 0)
+		return -1;
+	struct retriage_stats stats = {0};
+	int rc = 0;
+	for (int i = 0; i < n && rc == 0; i += ENSURE_BATCH) {
+		if (store_begin(st, err) < 0) {
+			rc = -1;
+			break;
+		}
+		for (int k = i; k < n && k < i + ENSURE_BATCH && rc == 0; k++)
+			rc = triage_run_x(st, rs, ids[k], NULL, &stats, err);
+		if (rc == 0)
+			rc = store_commit(st, err);
+		else
+			store_rollback(st);
+	}
+	free(ids);
+	*n_jobs = stats.jobs;
+	return rc;
+}
+
+static int count_query(struct store *st, const char *sql, int *out, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot count fingerprints");
+	*out = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int triage_retriage(struct store *st, const struct ruleset *rs, struct retriage_stats *out,
+		    volatile sig_atomic_t *interrupted, struct cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (store_begin(st, err) < 0)
+		return -1;
+	int64_t *ids = NULL;
+	int n = 0;
+	int rc = store_exec(st,
+			    "DROP TABLE IF EXISTS temp.triage_old;"
+			    "CREATE TEMP TABLE triage_old AS SELECT job_id, coalesce(line, 0) AS line, "
+			    "coalesce(test_name, '') AS test_name, fingerprint FROM triage_findings;",
+			    err);
+	if (rc == 0)
+		rc = count_query(st, "SELECT count(DISTINCT fingerprint) FROM triage_findings",
+				 &out->fingerprints_before, err);
+	if (rc == 0)
+		rc = store_exec(st, "DELETE FROM triage_findings; DELETE FROM triage_jobs;", err);
+	if (rc == 0)
+		rc = failed_run_ids(st, NULL, &ids, &n, err);
+	for (int i = 0; i < n && rc == 0; i++) {
+		if (interrupted && *interrupted) {
+			rc = err_set(err, CS_EINTR, "interrupted: nothing was changed");
+			break;
+		}
+		rc = triage_run_x(st, rs, ids[i], interrupted, out, err);
+	}
+	free(ids);
+	if (rc == 0) {
+		/* a finding whose fingerprint changed keeps the state its old one had */
+		rc = store_exec(st,
+				"INSERT OR IGNORE INTO triage_states (fingerprint, state, note, "
+				"set_by, set_at) SELECT n.fingerprint, s.state, s.note, s.set_by, "
+				"s.set_at FROM temp.triage_old o JOIN triage_findings n ON "
+				"n.job_id = o.job_id AND coalesce(n.line, 0) = o.line AND "
+				"coalesce(n.test_name, '') = o.test_name AND n.fingerprint != "
+				"o.fingerprint JOIN triage_states s ON s.fingerprint = o.fingerprint "
+				"GROUP BY n.fingerprint",
+				err);
+		if (rc == 0)
+			out->states_carried = sqlite3_changes(st->db);
+	}
+	if (rc == 0)
+		rc = count_query(st, "SELECT count(DISTINCT fingerprint) FROM triage_findings",
+				 &out->fingerprints_after, err);
+	if (rc == 0)
+		rc = store_exec(st, "DROP TABLE temp.triage_old", err);
+	if (rc == 0)
+		rc = store_commit(st, err);
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+bool triage_job_failed(const struct run *r, const struct job *j)
+{
+	return conclusion_is_failure(j->conclusion) ||
+	       (j->conclusion && !strcmp(j->conclusion, "cancelled") && r &&
+		conclusion_is_failure(r->conclusion));
+}
+
+/* --- reading findings --------------------------------------------------------------------- */
+static void parse_excerpt(const char *ex, struct triage_finding *f)
+{
+	f->excerpt = NULL;
+	f->n_excerpt = 0;
+	if (!ex)
+		return;
+	size_t alloc = 0;
+	const char *p = ex;
+	while (*p) {
+		size_t l = strcspn(p, "\n");
+		const char *tab = memchr(p, '\t', l);
+		XGROW(f->excerpt, alloc, (size_t)f->n_excerpt + 1);
+		struct triage_line *tl = &f->excerpt[f->n_excerpt++];
+		tl->line = tab ? strtoll(p, NULL, 10) : 0;
+		tl->text = tab ? xstrndup(tab + 1, l - (size_t)(tab + 1 - p)) : xstrndup(p, l);
+		p += l;
+		if (*p)
+			p++;
+	}
+}
+
+int triage_job_findings(struct store *st, int64_t job_row_id, bool shown_only,
+			struct triage_finding **out, int *n, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(
+		    st->db,
+		    "SELECT f.id, f.job_id, j.provider_id, j.name, j.run_id, f.rank, f.shown, "
+		    "coalesce(f.step_number, 0), st.name, coalesce(f.line, 0), coalesce(f.end_line, 0), "
+		    "f.source, f.rule, f.category, f.severity, f.weak, f.title, f.explain, f.test_name, "
+		    "f.repeats, f.fingerprint, f.key_text, f.excerpt FROM triage_findings f "
+		    "JOIN jobs j ON j.id = f.job_id LEFT JOIN steps st ON st.job_id = f.job_id AND "
+		    "st.number = f.step_number WHERE f.job_id = ?1 AND (?2 = 0 OR f.shown) "
+		    "ORDER BY f.rank",
+		    -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list triage findings");
+	sqlite3_bind_int64(s, 1, job_row_id);
+	sqlite3_bind_int(s, 2, shown_only);
+	size_t alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		XGROW(*out, alloc, (size_t)*n + 1);
+		struct triage_finding *f = &(*out)[(*n)++];
+		memset(f, 0, sizeof(*f));
+		f->id = sqlite3_column_int64(s, 0);
+		f->job_row_id = sqlite3_column_int64(s, 1);
+		f->job_provider_id = sqlite3_column_int64(s, 2);
+		f->job_name = col_str(s, 3);
+		f->run_row_id = sqlite3_column_int64(s, 4);
+		f->rank = sqlite3_column_int(s, 5);
+		f->shown = sqlite3_column_int(s, 6);
+		f->step_number = sqlite3_column_int(s, 7);
+		f->step_name = col_str(s, 8);
+		f->line = sqlite3_column_int64(s, 9);
+		f->end_line = sqlite3_column_int64(s, 10);
+		f->source = col_str(s, 11);
+		f->rule = col_str(s, 12);
+		f->category = col_str(s, 13);
+		f->severity = col_str(s, 14);
+		f->weak = sqlite3_column_int(s, 15);
+		f->title = col_str(s, 16);
+		f->explain = col_str(s, 17);
+		f->test_name = col_str(s, 18);
+		f->repeats = sqlite3_column_int(s, 19);
+		const unsigned char *fp = sqlite3_column_text(s, 20);
+		snprintf(f->fingerprint, sizeof(f->fingerprint), "%s", fp ? (const char *)fp : "");
+		f->key_text = col_str(s, 21);
+		parse_excerpt((const char *)sqlite3_column_text(s, 22), f);
+		int cat = rule_category_parse(f->category ? f->category : "unknown");
+		f->decision = rule_category_decision(cat < 0 ? CAT_UNKNOWN : cat);
+		f->fallback = f->source && !strcmp(f->source, "fallback");
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		triage_findings_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return store_err(st, err, "cannot list triage findings");
+	}
+	return 0;
+}
+
+void triage_findings_free(struct triage_finding *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(f[i].job_name);
+		free(f[i].step_name);
+		free(f[i].source);
+		free(f[i].rule);
+		free(f[i].category);
+		free(f[i].severity);
+		free(f[i].title);
+		free(f[i].explain);
+		free(f[i].test_name);
+		free(f[i].key_text);
+		for (int k = 0; k < f[i].n_excerpt; k++)
+			free(f[i].excerpt[k].text);
+		free(f[i].excerpt);
+	}
+	free(f);
+}
+
+int triage_job_info(struct store *st, int64_t job_row_id, struct triage_job_info *out,
+		    struct cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT version, n_findings, n_lines, n_dropped, fallback FROM "
+			       "triage_jobs WHERE job_id = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot read the triage of a job");
+	sqlite3_bind_int64(s, 1, job_row_id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->triaged = true;
+		const unsigned char *v = sqlite3_column_text(s, 0);
+		snprintf(out->version, sizeof(out->version), "%s", v ? (const char *)v : "");
+		out->n_findings = sqlite3_column_int(s, 1);
+		out->n_lines = sqlite3_column_int(s, 2);
+		out->n_dropped = sqlite3_column_int(s, 3);
+		out->fallback = sqlite3_column_int(s, 4);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(st, err, "cannot read the triage of a job");
+	return 0;
+}
+
+/* --- history and flakiness ----------------------------------------------------------------- */
+struct occ {
+	int64_t run_row_id;
+	int64_t run;
+	int attempt;
+	char *sha, *branch, *workflow, *job;
+	int64_t at;
+};
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static void add_branch(struct triage_history *h, const char *b)
+{
+	if (!b)
+		return;
+	for (int i = 0; i < h->n_branches; i++)
+		if (!strcmp(h->branches[i], b))
+			return;
+	h->branches = xrealloc(h->branches, sizeof(char *) * (size_t)(h->n_branches + 1));
+	h->branches[h->n_branches++] = xstrdup(b);
+}
+
+static struct triage_flaky_ev *new_ev(struct triage_history *h, enum flaky_kind k,
+				      const struct occ *o)
+{
+	h->evidence = xrealloc(h->evidence, sizeof(*h->evidence) * (size_t)(h->n_evidence + 1));
+	struct triage_flaky_ev *e = &h->evidence[h->n_evidence++];
+	memset(e, 0, sizeof(*e));
+	e->kind = k;
+	e->workflow = o->workflow ? xstrdup(o->workflow) : NULL;
+	e->job = xstrdup(o->job ? o->job : "");
+	e->branch = o->branch ? xstrdup(o->branch) : NULL;
+	e->failed_run = o->run;
+	e->failed_attempt = o->attempt;
+	e->failed_sha = o->sha ? xstrdup(o->sha) : NULL;
+	return e;
+}
+
+/* Same commit: the job passed on the commit where it failed this way. */
+static int same_commit(struct store *st, struct triage_history *h, const struct occ *o, int n,
+		       struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT r.provider_id, r.attempt FROM jobs j JOIN runs r ON "
+			       "r.id = j.run_id WHERE r.head_sha = ?1 AND r.workflow_name IS ?2 AND "
+			       "j.name = ?3 AND j.conclusion = 'success' ORDER BY r.created_at, "
+			       "r.provider_id, r.attempt LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot look for flaky evidence");
+	for (int i = 0; i < n && h->n_evidence < 8; i++) {
+		if (!o[i].sha)
+			continue;
+		bool done = false; /* one check per (workflow, job, commit) */
+		for (int k = 0; k < i && !done; k++)
+			done = str_eq(o[k].sha, o[i].sha) && str_eq(o[k].workflow, o[i].workflow) &&
+			       str_eq(o[k].job, o[i].job);
+		if (done)
+			continue;
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, o[i].sha, -1, SQLITE_TRANSIENT);
+		if (o[i].workflow)
+			sqlite3_bind_text(s, 2, o[i].workflow, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(s, 2);
+		sqlite3_bind_text(s, 3, o[i].job ? o[i].job : "", -1, SQLITE_TRANSIENT);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			struct triage_flaky_ev *e = new_ev(h, FLAKY_SAME_COMMIT, &o[i]);
+			e->passed_run = sqlite3_column_int64(s, 0);
+			e->passed_attempt = sqlite3_column_int(s, 1);
+			e->passed_sha = xstrdup(o[i].sha);
+		} else if (rc != SQLITE_DONE) {
+			sqlite3_finalize(s);
+			return store_err(st, err, "cannot look for flaky evidence");
+		}
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* A flip: on one branch the job failed this way, then passed, then failed
+ * this way again, with no commit of its own to explain the return. */
+static int flips(struct store *st, struct triage_history *h, const struct occ *o, int n,
+		 struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(
+		    st->db,
+		    "SELECT * FROM (SELECT r.provider_id, r.attempt, r.head_sha, j.conclusion, "
+		    "EXISTS (SELECT 1 FROM triage_findings f WHERE f.job_id = j.id AND "
+		    "f.fingerprint = ?4), r.created_at FROM jobs j JOIN runs r ON r.id = j.run_id "
+		    "WHERE r.workflow_name IS ?1 AND j.name = ?2 AND r.head_branch IS ?3 AND "
+		    "j.status = 'completed' ORDER BY r.created_at DESC, r.provider_id DESC, "
+		    "r.attempt DESC LIMIT ?5) ORDER BY 6, 1, 2",
+		    -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot look for flaky evidence");
+	int checked = 0;
+	for (int i = 0; i < n && checked < 20 && h->n_evidence < 8; i++) {
+		bool done = false;
+		for (int k = 0; k < i && !done; k++)
+			done = str_eq(o[k].branch, o[i].branch) && str_eq(o[k].workflow, o[i].workflow) &&
+			       str_eq(o[k].job, o[i].job);
+		if (done)
+			continue;
+		checked++;
+		sqlite3_reset(s);
+		if (o[i].workflow)
+			sqlite3_bind_text(s, 1, o[i].workflow, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(s, 1);
+		sqlite3_bind_text(s, 2, o[i].job ? o[i].job : "", -1, SQLITE_TRANSIENT);
+		if (o[i].branch)
+			sqlite3_bind_text(s, 3, o[i].branch, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(s, 3);
+		sqlite3_bind_text(s, 4, h->fingerprint, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(s, 5, FLIP_WINDOW);
+		/* 0: looking for the failure, 1: for a pass after it, 2: for it again */
+		int phase = 0, rc;
+		struct occ fail = {0}, pass = {0};
+		char fsha[48] = "", psha[48] = "";
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			const char *sha = (const char *)sqlite3_column_text(s, 2);
+			const char *concl = (const char *)sqlite3_column_text(s, 3);
+			bool has = sqlite3_column_int(s, 4);
+			if (has && phase != 1) {
+				if (phase == 2) {
+					struct occ first = o[i];
+					first.run = fail.run;
+					first.attempt = fail.attempt;
+					first.sha = fsha;
+					struct triage_flaky_ev *e = new_ev(h, FLAKY_FLIP, &first);
+					e->passed_run = pass.run;
+					e->passed_attempt = pass.attempt;
+					e->passed_sha = xstrdup(psha);
+					e->again_run = sqlite3_column_int64(s, 0);
+					e->again_attempt = sqlite3_column_int(s, 1);
+					e->again_sha = sha ? xstrdup(sha) : NULL;
+					break;
+				}
+				fail.run = sqlite3_column_int64(s, 0);
+				fail.attempt = sqlite3_column_int(s, 1);
+				snprintf(fsha, sizeof(fsha), "%s", sha ? sha : "");
+				phase = 1;
+			} else if (has && phase == 1) {
+				fail.run = sqlite3_column_int64(s, 0);
+				fail.attempt = sqlite3_column_int(s, 1);
+				snprintf(fsha, sizeof(fsha), "%s", sha ? sha : "");
+			} else if (phase == 1 && concl && !strcmp(concl, "success")) {
+				pass.run = sqlite3_column_int64(s, 0);
+				pass.attempt = sqlite3_column_int(s, 1);
+				snprintf(psha, sizeof(psha), "%s", sha ? sha : "");
+				phase = 2;
+			}
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			sqlite3_finalize(s);
+			return store_err(st, err, "cannot look for flaky evidence");
+		}
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int triage_history(struct store *st, const char *fingerprint, struct triage_history *h,
+		   struct cs_err *err)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->fingerprint, sizeof(h->fingerprint), "%s", fingerprint);
+	h->first_at = h->last_at = h->set_at = CS_TIME_NONE;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT r.id, r.provider_id, r.attempt, r.head_sha, r.head_branch, "
+			       "r.workflow_name, j.name, r.created_at FROM triage_findings f "
+			       "JOIN jobs j ON j.id = f.job_id JOIN runs r ON r.id = j.run_id "
+			       "WHERE f.fingerprint = ?1 AND f.severity = 'error' GROUP BY j.id "
+			       "ORDER BY r.created_at, r.provider_id, r.attempt LIMIT ?2",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot read the history of a fingerprint");
+	sqlite3_bind_text(s, 1, fingerprint, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 2, HISTORY_MAX);
+	struct occ *o = NULL;
+	int n = 0, rc;
+	size_t alloc = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		XGROW(o, alloc, (size_t)n + 1);
+		struct occ *x = &o[n++];
+		x->run_row_id = sqlite3_column_int64(s, 0);
+		x->run = sqlite3_column_int64(s, 1);
+		x->attempt = sqlite3_column_int(s, 2);
+		x->sha = col_str(s, 3);
+		x->branch = col_str(s, 4);
+		x->workflow = col_str(s, 5);
+		x->job = col_str(s, 6);
+		x->at = col_time(s, 7);
+	}
+	sqlite3_finalize(s);
+	int ret = rc == SQLITE_DONE ? 0 : store_err(st, err, "cannot read the history of a fingerprint");
+	if (ret == 0 && n) {
+		h->n_jobs = n;
+		h->first_run = o[0].run;
+		h->first_attempt = o[0].attempt;
+		h->first_sha = o[0].sha ? xstrdup(o[0].sha) : NULL;
+		h->first_at = o[0].at;
+		h->last_run = o[n - 1].run;
+		h->last_attempt = o[n - 1].attempt;
+		h->last_sha = o[n - 1].sha ? xstrdup(o[n - 1].sha) : NULL;
+		h->last_at = o[n - 1].at;
+		for (int i = 0; i < n; i++) {
+			bool run_seen = false, sha_seen = false;
+			for (int k = 0; k < i; k++) {
+				run_seen |= o[k].run_row_id == o[i].run_row_id;
+				sha_seen |= str_eq(o[k].sha, o[i].sha);
+			}
+			h->n_runs += !run_seen;
+			h->n_commits += !sha_seen && o[i].sha;
+			add_branch(h, o[i].branch);
+		}
+		ret = same_commit(st, h, o, n, err);
+		if (ret == 0)
+			ret = flips(st, h, o, n, err);
+		h->flaky = h->n_evidence > 0;
+	}
+	for (int i = 0; i < n; i++) {
+		free(o[i].sha);
+		free(o[i].branch);
+		free(o[i].workflow);
+		free(o[i].job);
+	}
+	free(o);
+	if (ret == 0) {
+		if (sqlite3_prepare_v2(st->db,
+				       "SELECT state, note, set_by, set_at FROM triage_states WHERE "
+				       "fingerprint = ?",
+				       -1, &s, NULL) != SQLITE_OK)
+			return store_err(st, err, "cannot read a triage state");
+		sqlite3_bind_text(s, 1, fingerprint, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			h->state = col_str(s, 0);
+			h->note = col_str(s, 1);
+			h->set_by = col_str(s, 2);
+			h->set_at = col_time(s, 3);
+		}
+		sqlite3_finalize(s);
+	}
+	if (!h->state)
+		h->state = xstrdup("new");
+	return ret;
+}
+
+void triage_history_free(struct triage_history *h)
+{
+	free(h->first_sha);
+	free(h->last_sha);
+	for (int i = 0; i < h->n_branches; i++)
+		free(h->branches[i]);
+	free(h->branches);
+	for (int i = 0; i < h->n_evidence; i++) {
+		struct triage_flaky_ev *e = &h->evidence[i];
+		free(e->workflow);
+		free(e->job);
+		free(e->branch);
+		free(e->failed_sha);
+		free(e->passed_sha);
+		free(e->again_sha);
+	}
+	free(h->evidence);
+	free(h->state);
+	free(h->note);
+	free(h->set_by);
+	memset(h, 0, sizeof(*h));
+}
+
+bool triage_is_new(const struct triage_history *h, const struct run *r)
+{
+	if (h->n_jobs == 0)
+		return true;
+	if (h->first_run == r->provider_id)
+		return true;
+	return h->first_sha && r->sha && !strcmp(h->first_sha, r->sha);
+}
+
+/* --- states ---------------------------------------------------------------------------------- */
+const char *const triage_state_names[] = {"new", "acknowledged", "known-flaky", "fixed", NULL};
+
+bool triage_state_valid(const char *state)
+{
+	for (int i = 0; triage_state_names[i]; i++)
+		if (!strcmp(state, triage_state_names[i]))
+			return true;
+	return false;
+}
+
+int triage_resolve_fingerprint(struct store *st, const char *prefix, char out[FP_HEX_LEN + 1],
+			       struct cs_err *err)
+{
+	if (!fp_is_prefix(prefix))
+		return err_set(err, CS_EUSAGE,
+			       "'%s' is not a fingerprint (4 to 16 lower-case hex digits)", prefix);
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT fingerprint FROM (SELECT fingerprint FROM triage_findings "
+			       "UNION SELECT fingerprint FROM triage_states) WHERE "
+			       "substr(fingerprint, 1, length(?1)) = ?1 LIMIT 2",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot look up the fingerprint");
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_TRANSIENT);
+	int found = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (found++ == 0)
+			snprintf(out, FP_HEX_LEN + 1, "%s", (const char *)sqlite3_column_text(s, 0));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_err(st, err, "cannot look up the fingerprint");
+	if (found == 0)
+		return err_set(err, CS_ENOTFOUND,
+			       "no finding has fingerprint '%s' (see ciscope triage)", prefix);
+	if (found > 1)
+		return err_set(err, CS_EUSAGE, "fingerprint '%s' is ambiguous: give more digits",
+			       prefix);
+	return 0;
+}
+
+int triage_set_state(struct store *st, const char *fingerprint, const char *state,
+		     const char *note, const char *who, char out[FP_HEX_LEN + 1],
+		     struct cs_err *err)
+{
+	if (!triage_state_valid(state))
+		return err_set(err, CS_EUSAGE,
+			       "'%s' is not a triage state (new, acknowledged, known-flaky, fixed)",
+			       state);
+	if (triage_resolve_fingerprint(st, fingerprint, out, err) < 0)
+		return -1;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO triage_states (fingerprint, state, note, set_by, set_at) "
+			       "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (fingerprint) DO UPDATE SET "
+			       "state = excluded.state, note = coalesce(excluded.note, note), "
+			       "set_by = excluded.set_by, set_at = excluded.set_at",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot set the triage state");
+	sqlite3_bind_text(s, 1, out, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, state, -1, SQLITE_TRANSIENT);
+	if (note)
+		sqlite3_bind_text(s, 3, note, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_text(s, 4, who ? who : "unknown", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 5, time_now_ms());
+	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(st, err, "cannot set the triage state");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+void triage_user_name(struct buf *out)
+{
+	buf_reset(out);
+	git_libgit2_init();
+	git_repository *repo = NULL;
+	git_config *cfg = NULL, *snap = NULL;
+	if (git_repository_open_ext(&repo, ".", 0, NULL) == 0) {
+		if (git_repository_config(&cfg, repo) != 0)
+			cfg = NULL;
+	} else if (git_config_open_default(&cfg) != 0) {
+		cfg = NULL;
+	}
+	const char *v = NULL;
+	if (cfg && git_config_snapshot(&snap, cfg) == 0 &&
+	    git_config_get_string(&v, snap, "user.name") == 0 && v && *v)
+		buf_adds(out, v);
+	git_config_free(snap);
+	git_config_free(cfg);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	if (!out->len) {
+		const char *u = getenv("USER");
+		buf_adds(out, u && *u ? u : "unknown");
+	}
+	buf_cstr(out);
+}
+
+/* --- runs -------------------------------------------------------------------------------------- */
+char *triage_default_branch(struct store *st, struct cs_err *err)
+{
+	static const char *const sql[] = {
+		"SELECT head_branch FROM runs WHERE event = 'push' AND head_branch IS NOT NULL AND "
+		"head_branch != '' GROUP BY head_branch ORDER BY count(*) DESC, "
+		"head_branch IN ('main', 'master') DESC, max(created_at) DESC LIMIT 1",
+		"SELECT head_branch FROM runs WHERE head_branch IS NOT NULL AND head_branch != '' "
+		"GROUP BY head_branch ORDER BY head_branch IN ('main', 'master') DESC, count(*) DESC, "
+		"max(created_at) DESC LIMIT 1",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
+		sqlite3_stmt *s;
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK) {
+			store_err(st, err, "cannot find the default branch");
+			return NULL;
+		}
+		int rc = sqlite3_step(s);
+		char *b = rc == SQLITE_ROW ? col_str(s, 0) : NULL;
+		sqlite3_finalize(s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			store_err(st, err, "cannot find the default branch");
+			return NULL;
+		}
+		if (b)
+			return b;
+	}
+	err_clear(err);
+	return NULL;
+}
+
+int triage_newest_failed_run(struct store *st, const char *branch, struct run *out,
+			     struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT id FROM runs WHERE conclusion IN " FAILED_SQL " AND "
+			       "(?1 IS NULL OR head_branch = ?1) ORDER BY created_at DESC, "
+			       "provider_id DESC, attempt DESC LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot find the newest failed run");
+	if (branch)
+		sqlite3_bind_text(s, 1, branch, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(st, err, "cannot find the newest failed run");
+	if (!id) {
+		if (branch)
+			return err_set(err, CS_ENOTFOUND, "no failed run on branch '%s'", branch);
+		return err_set(err, CS_ENOTFOUND, "no failed run in the index");
+	}
+	char spec[32];
+	snprintf(spec, sizeof(spec), "#%lld", (long long)id);
+	return store_find_run(st, spec, out, err);
+}
+
+int triage_run_summary(struct store *st, int64_t run_row_id, struct triage_run_summary *out,
+		       struct cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->run_row_id = run_row_id;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT count(*) FROM jobs j JOIN runs r ON r.id = j.run_id WHERE "
+			       "j.run_id = ?1 AND " JOB_IS_FAILED,
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot summarise the triage of a run");
+	sqlite3_bind_int64(s, 1, run_row_id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		out->n_failed_jobs = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT f.category, f.source, coalesce(ts.state, 'new') FROM "
+			       "triage_findings f JOIN jobs j ON j.id = f.job_id LEFT JOIN "
+			       "triage_states ts ON ts.fingerprint = f.fingerprint WHERE "
+			       "j.run_id = ?1 AND f.shown ORDER BY j.ordinal, f.rank",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot summarise the triage of a run");
+	sqlite3_bind_int64(s, 1, run_row_id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *cat = (const char *)sqlite3_column_text(s, 0);
+		const char *src = (const char *)sqlite3_column_text(s, 1);
+		const char *state = (const char *)sqlite3_column_text(s, 2);
+		out->n_findings++;
+		out->n_fallback += src && !strcmp(src, "fallback");
+		out->n_known_flaky += state && !strcmp(state, "known-flaky");
+		if (cat) {
+			/* a distinct list: ",compile,test," style search on the text so far */
+			char probe[40];
+			snprintf(probe, sizeof(probe), ",%s,", cat);
+			char have[sizeof(out->categories) + 2];
+			snprintf(have, sizeof(have), ",%s,", out->categories);
+			size_t used = strlen(out->categories);
+			if (!strstr(have, probe) && used + strlen(cat) + 2 < sizeof(out->categories))
+				snprintf(out->categories + used, sizeof(out->categories) - used, "%s%s",
+					 used ? "," : "", cat);
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_err(st, err, "cannot summarise the triage of a run");
+	out->all_known_flaky = out->n_findings > 0 && out->n_known_flaky == out->n_findings;
+	return 0;
+}
+
+int triage_failed_runs(struct store *st, const struct triage_filter *f, triage_run_cb cb,
+		       void *ctx, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(
+		    st->db,
+		    "SELECT r.id FROM runs r WHERE r.conclusion IN " FAILED_SQL " AND "
+		    "(?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2) AND "
+		    "(?3 IS NULL OR EXISTS (SELECT 1 FROM triage_findings f JOIN jobs j ON "
+		    "j.id = f.job_id WHERE j.run_id = r.id AND f.shown AND f.category = ?3)) AND "
+		    "(?4 IS NULL OR EXISTS (SELECT 1 FROM triage_findings f JOIN jobs j ON "
+		    "j.id = f.job_id LEFT JOIN triage_states ts ON ts.fingerprint = f.fingerprint "
+		    "WHERE j.run_id = r.id AND f.shown AND coalesce(ts.state, 'new') = ?4)) "
+		    "ORDER BY r.created_at DESC, r.provider_id DESC, r.attempt DESC LIMIT ?5 OFFSET ?6",
+		    -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list failed runs");
+	const char *v[4] = {f ? f->workflow : NULL, f ? f->branch : NULL, f ? f->category : NULL,
+			    f ? f->state : NULL};
+	for (int i = 0; i < 4; i++)
+		if (v[i])
+			sqlite3_bind_text(s, i + 1, v[i], -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 5, f && f->limit > 0 ? f->limit : -1);
+	sqlite3_bind_int(s, 6, f && f->offset > 0 ? f->offset : 0);
+	int64_t *ids = NULL;
+	int n = 0, rc;
+	size_t alloc = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		XGROW(ids, alloc, (size_t)n + 1);
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	int ret = rc == SQLITE_DONE ? 0 : store_err(st, err, "cannot list failed runs");
+	for (int i = 0; i < n && ret == 0; i++) {
+		char spec[32];
+		snprintf(spec, sizeof(spec), "#%lld", (long long)ids[i]);
+		struct run r;
+		struct triage_run_summary sum;
+		if (store_find_run(st, spec, &r, err) < 0) {
+			ret = -1;
+			break;
+		}
+		ret = triage_run_summary(st, ids[i], &sum, err);
+		if (ret == 0)
+			ret = cb(ctx, &r, &sum);
+		run_free(&r);
+	}
+	free(ids);
+	return ret;
+}
+
+int triage_groups(struct store *st, const struct triage_filter *f, triage_group_cb cb, void *ctx,
+		  struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(
+		    st->db,
+		    "SELECT g.fingerprint, g.runs, g.commits, g.first_at, g.last_at, "
+		    "coalesce(ts.state, 'new'), f.category, f.rule, f.title, j.run_id FROM "
+		    "(SELECT f.fingerprint, count(DISTINCT r.id) AS runs, count(DISTINCT r.head_sha) "
+		    "AS commits, min(r.created_at) AS first_at, max(r.created_at) AS last_at, "
+		    "max(f.id) AS last_id FROM triage_findings f JOIN jobs j ON j.id = f.job_id "
+		    "JOIN runs r ON r.id = j.run_id WHERE f.severity = 'error' AND "
+		    "(?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2) "
+		    "GROUP BY f.fingerprint) g JOIN triage_findings f ON f.id = g.last_id "
+		    "JOIN jobs j ON j.id = f.job_id LEFT JOIN triage_states ts ON "
+		    "ts.fingerprint = g.fingerprint WHERE (?3 IS NULL OR f.category = ?3) AND "
+		    "(?4 IS NULL OR coalesce(ts.state, 'new') = ?4) "
+		    "ORDER BY g.last_at DESC, g.fingerprint LIMIT ?5 OFFSET ?6",
+		    -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list fingerprints");
+	const char *v[4] = {f ? f->workflow : NULL, f ? f->branch : NULL, f ? f->category : NULL,
+			    f ? f->state : NULL};
+	for (int i = 0; i < 4; i++)
+		if (v[i])
+			sqlite3_bind_text(s, i + 1, v[i], -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 5, f && f->limit > 0 ? f->limit : -1);
+	sqlite3_bind_int(s, 6, f && f->offset > 0 ? f->offset : 0);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct triage_group g;
+		memset(&g, 0, sizeof(g));
+		const unsigned char *fp = sqlite3_column_text(s, 0);
+		snprintf(g.fingerprint, sizeof(g.fingerprint), "%s", fp ? (const char *)fp : "");
+		g.n_runs = sqlite3_column_int(s, 1);
+		g.n_commits = sqlite3_column_int(s, 2);
+		g.first_at = col_time(s, 3);
+		g.last_at = col_time(s, 4);
+		g.state = (char *)sqlite3_column_text(s, 5);
+		g.category = (char *)sqlite3_column_text(s, 6);
+		g.rule = (char *)sqlite3_column_text(s, 7);
+		g.title = (char *)sqlite3_column_text(s, 8);
+		g.last_run_row_id = sqlite3_column_int64(s, 9);
+		if ((ret = cb(ctx, &g)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_err(st, err, "cannot list fingerprints");
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* --- testing rules --------------------------------------------------------------------------- */
+struct rt_ctx {
+	struct rule_test *t;
+	const struct ruleset *rs;
+	int64_t run;
+	int kind; /* 1 failed, 2 successful */
+	struct rscan *scan;
+	struct rule_test_totals *tot;
+	volatile sig_atomic_t *interrupted;
+	struct cs_err *err;
+};
+
+static int rt_hit(void *ctx, const struct rule_hit *h)
+{
+	struct rt_ctx *c = ctx;
+	int i = (int)(h->rule - ruleset_rule(c->rs, 0));
+	if (i < 0 || i >= ruleset_count(c->rs))
+		return 0;
+	struct rule_test *t = &c->t[i];
+	t->hits++;
+	if (t->last_run != c->run) {
+		t->last_run = c->run;
+		if (c->kind == 1)
+			t->failed_runs++;
+		else
+			t->successful_runs++;
+	}
+	return 0;
+}
+
+static int rt_line(void *ctx, const struct split_line *l)
+{
+	struct rt_ctx *c = ctx;
+	if ((l->lineno & 0xffff) == 0 && c->interrupted && *c->interrupted)
+		return err_set(c->err, CS_EINTR, "interrupted");
+	c->tot->lines++;
+	return rscan_line(c->scan, l->lineno, l->head, l->head_len);
+}
+
+int triage_test_rules(struct store *st, const struct ruleset *rs, struct rule_test **out,
+		      struct rule_test_totals *tot, volatile sig_atomic_t *interrupted,
+		      struct cs_err *err)
+{
+	memset(tot, 0, sizeof(*tot));
+	int nr = ruleset_count(rs);
+	struct rule_test *t = xcalloc((size_t)MAX(nr, 1), sizeof(*t));
+	for (int i = 0; i < nr; i++)
+		t[i].rule = ruleset_rule(rs, i);
+	*out = t;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT r.id, r.conclusion, l.id FROM logs l JOIN jobs j ON "
+			       "j.id = l.job_id JOIN runs r ON r.id = j.run_id WHERE r.conclusion = "
+			       "'success' OR r.conclusion IN " FAILED_SQL " ORDER BY r.id, j.ordinal",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list the logs");
+	/* the list first: reading a log while this statement runs is fine, but
+	 * a short list keeps the read transaction simple */
+	struct item {
+		int64_t run, log;
+		int kind;
+	} *items = NULL;
+	int n = 0, rc;
+	size_t alloc = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		XGROW(items, alloc, (size_t)n + 1);
+		const char *cn = (const char *)sqlite3_column_text(s, 1);
+		items[n].run = sqlite3_column_int64(s, 0);
+		items[n].kind = cn && !strcmp(cn, "success") ? 2 : 1;
+		items[n].log = sqlite3_column_int64(s, 2);
+		n++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(items);
+		return store_err(st, err, "cannot list the logs");
+	}
+	int ret = 0;
+	int64_t last_run = 0;
+	for (int i = 0; i < n && ret == 0; i++) {
+		if (items[i].run != last_run) {
+			last_run = items[i].run;
+			if (items[i].kind == 1)
+				tot->failed_runs++;
+			else
+				tot->successful_runs++;
+		}
+		struct logr *r = logr_open(st->db, items[i].log, err);
+		if (!r) {
+			ret = -1;
+			break;
+		}
+		struct rt_ctx c = {.t = t, .rs = rs, .run = items[i].run, .kind = items[i].kind,
+				   .tot = tot, .interrupted = interrupted, .err = err};
+		c.scan = rscan_new(rs, rt_hit, &c);
+		uint64_t nl = logr_line_count(r);
+		ret = nl ? logr_scan(r, 1, nl, rt_line, &c, err) : 0;
+		if (ret == 0)
+			ret = rscan_finish(c.scan);
+		rscan_free(c.scan);
+		logr_close(r);
+		tot->logs++;
+	}
+	free(items);
+	return ret ? -1 : 0;
+}
+
+bool rule_test_too_broad(const struct rule_test *t, const struct rule_test_totals *tot)
+{
+	return !t->rule->warning && t->rule->category != CAT_IGNORE && tot->successful_runs > 0 &&
+	       (double)t->successful_runs > TRIAGE_TOO_BROAD * (double)tot->successful_runs;
+}

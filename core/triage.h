@@ -1,0 +1,289 @@
+/* triage.h - why did this run fail: findings, fingerprints, history, flakiness.
+ *
+ * For every failed job (conclusion failure, timed_out, startup_failure,
+ * action_required; cancelled jobs of a failed run too) triage finds the
+ * lines that explain the failure, most precise source first:
+ *
+ *  1. structured sources: the job's conclusion (timed_out, cancelled,
+ *     startup_failure), the run's JUnit failures (test name, message,
+ *     file:line; joined to the log finding that names the test, else shown
+ *     on their own), ##[error] lines;
+ *  2. the rules (rules.h: data/rules.conf, then a repository's own rules)
+ *     over the job's log, streamed through the log store: memory stays
+ *     bounded whatever the log (a ring of recent lines, at most
+ *     TRIAGE_MAX_CANDIDATES findings kept, repeats of a fingerprint counted);
+ *     a traceback, a panic with its backtrace, a compiler error with its
+ *     notes is one finding;
+ *  3. when no rule found anything telling in the failing step (or the last
+ *     finding ends more than TRIAGE_FALLBACK_FAR lines before the step's
+ *     end), the lines closest to the end of the failing step, marked as a
+ *     fallback: a failed job always has something to read.
+ *
+ * Each finding keeps its job, step, first and last line (1-based lines of
+ * the job's log; 0 for findings not from the log), an excerpt with context,
+ * the rule, category and decision (rules.h), and a fingerprint
+ * (fingerprint.h). A repeat of a fingerprint in the job is counted, not
+ * kept; a finding directly followed by more of its kind (or by lines that
+ * only say the command failed) grows to take them in.
+ *
+ * Ranking: conclusion findings; rule findings in the failing step (steps
+ * unknown: anywhere); JUnit failures no log line names; the fallback;
+ * findings in other steps; weak findings (only when nothing else is
+ * found). Within a class, the last cluster of findings (no gap of more than
+ * TRIAGE_CLUSTER_GAP lines) comes first, its latest finding leading: what
+ * ran last is what stopped the job, errors followed by pages of work were
+ * survived. The excerpts of a job's shown findings total at most
+ * TRIAGE_MAX_LINES lines: each finding in rank order gets up to
+ * TRIAGE_FIRST_SHARE lines, then what is left makes the best ones whole.
+ *
+ * Results are computed when a run is imported (import.c calls
+ * triage_after_import inside the run's transaction) and cached with the
+ * version of the algorithm, the normaliser and the rules that produced them
+ * (triage_version); triage_ensure recomputes what is missing or stale (a
+ * rules file edited, an index from an older ciscope) and
+ * triage_retriage recomputes everything, carrying triage states over to the
+ * new fingerprints of the same findings.
+ *
+ * Tables (migration 2 in store.c): triage_jobs (job_id, version, counts),
+ * triage_findings (one row per finding), triage_states (fingerprint, state,
+ * note, set_by, set_at).
+ */
+#ifndef CS_TRIAGE_H
+#define CS_TRIAGE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fingerprint.h"
+#include "rules.h"
+#include "store.h"
+#include "util.h"
+
+#define TRIAGE_ALGO_VERSION 1
+#define TRIAGE_MAX_LINES 40       /* excerpt lines shown per failing job */
+#define TRIAGE_FIRST_SHARE 12     /* lines each finding gets before any gets more */
+#define TRIAGE_FALLBACK_LINES 20  /* lines before the failing step's end */
+#define TRIAGE_FALLBACK_FAR 100   /* ... also shown when the last finding ends this far before it */
+#define TRIAGE_CLUSTER_GAP 100    /* lines between findings that start an earlier cluster */
+#define TRIAGE_MAX_CANDIDATES 64  /* distinct findings kept while scanning a job */
+#define TRIAGE_MAX_STORED 50      /* findings stored per job */
+#define TRIAGE_MAX_JUNIT 20       /* JUnit failures considered per run */
+#define TRIAGE_EXCERPT_LINE_MAX 500 /* bytes of a line kept in an excerpt */
+
+/* --- rules --------------------------------------------------------------------- */
+/* The rules triage uses: a repository's own first ($CISCOPE_RULES when set,
+ * else .ciscope/rules.conf at the top of the git checkout holding the
+ * current directory, when it exists), then the built-in ones. Loaded once;
+ * NULL (err set, naming file:line:rule) when a rules file is bad. */
+const struct ruleset *triage_rules(struct cs_err *err);
+/* Use rs from now on (the caller keeps it alive); NULL: the default again. */
+void triage_use_rules(const struct ruleset *rs);
+/* "t1.n1.r<rules hash>": what a cached result must carry to be current. */
+void triage_version(const struct ruleset *rs, char *out, size_t n);
+
+/* --- computing ----------------------------------------------------------------- */
+/* Triage the failed jobs of a run (runs.id), replacing earlier results,
+ * inside the caller's transaction. */
+int triage_run(struct store *st, const struct ruleset *rs, int64_t run_row_id,
+	       struct cs_err *err);
+/* The import's hook (inside its transaction): triage_run with
+ * triage_rules(). A bad rules file does not fail the import: the run is
+ * left for triage_ensure, which reports the problem. */
+int triage_after_import(struct store *st, int64_t run_row_id, struct cs_err *err);
+/* Triage every failed job whose cached result is missing or was made by
+ * another version, in transactions of a few runs. *n_jobs: jobs triaged. */
+int triage_ensure(struct store *st, const struct ruleset *rs, int *n_jobs, struct cs_err *err);
+
+struct retriage_stats {
+	int runs, jobs, findings;
+	int fingerprints_before, fingerprints_after;
+	int states_carried; /* triage states copied to a finding's new fingerprint */
+};
+/* Recompute everything in one transaction (interrupted: rolled back). */
+int triage_retriage(struct store *st, const struct ruleset *rs, struct retriage_stats *out,
+		    volatile sig_atomic_t *interrupted, struct cs_err *err);
+
+/* Does triage look at job j of run r? (failure, timed_out, startup_failure,
+ * action_required; cancelled when the run failed) */
+bool triage_job_failed(const struct run *r, const struct job *j);
+
+/* --- findings ------------------------------------------------------------------ */
+struct triage_line {
+	int64_t line; /* 0: not a log line (a JUnit message, a conclusion) */
+	char *text;   /* timestamp and escape sequences removed; capped */
+};
+
+struct triage_finding {
+	int64_t id;
+	int64_t job_row_id, job_provider_id;
+	char *job_name;
+	int64_t run_row_id;
+	int rank;            /* 0: the most telling finding of its job */
+	bool shown;          /* part of the job's capped excerpt */
+	int step_number;     /* 0 when unknown */
+	char *step_name;     /* NULL when unknown */
+	int64_t line, end_line; /* 0 when not from the log */
+	char *source;        /* rule, marker, junit, conclusion, fallback, no-log */
+	char *rule;          /* rule id ("fallback", "junit", "job-timed-out", ...) */
+	char *category;
+	enum decision decision;
+	char *severity;      /* error, warning */
+	bool weak;
+	bool fallback;
+	char *title;         /* the line that says it, capped */
+	char *explain;       /* the rule's one-line explanation */
+	char *test_name;     /* the JUnit test it is about, or NULL */
+	int repeats;         /* more findings of the same fingerprint in the job */
+	char fingerprint[FP_HEX_LEN + 1];
+	char *key_text;      /* the raw lines the fingerprint was made from */
+	struct triage_line *excerpt;
+	int n_excerpt;
+};
+
+/* Findings of a job (jobs.id), best first; only the shown ones when
+ * shown_only. */
+int triage_job_findings(struct store *st, int64_t job_row_id, bool shown_only,
+			struct triage_finding **out, int *n, struct cs_err *err);
+void triage_findings_free(struct triage_finding *f, int n);
+
+/* A job's triage summary: 0 with *triaged false when it was never triaged. */
+struct triage_job_info {
+	bool triaged;
+	char version[64];
+	int n_findings, n_lines, n_dropped;
+	bool fallback;
+};
+int triage_job_info(struct store *st, int64_t job_row_id, struct triage_job_info *out,
+		    struct cs_err *err);
+
+/* --- history and flakiness ------------------------------------------------------- */
+enum flaky_kind {
+	FLAKY_SAME_COMMIT, /* the job failed and passed on one commit (re-run or another run) */
+	FLAKY_FLIP,        /* failed, then passed, then failed again the same way on a branch */
+};
+
+struct triage_flaky_ev {
+	enum flaky_kind kind;
+	char *workflow, *job, *branch;
+	int64_t failed_run;  /* run id (provider) and attempt where it failed */
+	int failed_attempt;
+	char *failed_sha;
+	int64_t passed_run;  /* where the same job passed */
+	int passed_attempt;
+	char *passed_sha;
+	int64_t again_run;   /* FLIP: where it failed again */
+	int again_attempt;
+	char *again_sha;
+};
+
+struct triage_history {
+	char fingerprint[FP_HEX_LEN + 1];
+	int n_runs, n_commits, n_jobs;   /* failed runs (attempts count), commits, jobs */
+	int64_t first_run;  int first_attempt;  char *first_sha;  int64_t first_at;
+	int64_t last_run;   int last_attempt;   char *last_sha;   int64_t last_at;
+	char **branches;
+	int n_branches;
+	bool flaky;
+	struct triage_flaky_ev *evidence;
+	int n_evidence;
+	char *state;  /* new, acknowledged, known-flaky, fixed ("new" when never set) */
+	char *note, *set_by;
+	int64_t set_at; /* CS_TIME_NONE when never set */
+};
+
+int triage_history(struct store *st, const char *fingerprint, struct triage_history *out,
+		   struct cs_err *err);
+void triage_history_free(struct triage_history *h);
+/* New: first seen in this run (any attempt) or on its commit. */
+bool triage_is_new(const struct triage_history *h, const struct run *r);
+
+/* --- triage states ----------------------------------------------------------------- */
+extern const char *const triage_state_names[]; /* NULL-terminated */
+bool triage_state_valid(const char *state);
+/* A fingerprint from a unique prefix (4+ hex digits) of one in the index. */
+int triage_resolve_fingerprint(struct store *st, const char *prefix, char out[FP_HEX_LEN + 1],
+			       struct cs_err *err);
+/* Set the state of a fingerprint (a unique prefix will do); note NULL keeps
+ * the note there is; who is recorded with the time. */
+int triage_set_state(struct store *st, const char *fingerprint, const char *state,
+		     const char *note, const char *who, char out[FP_HEX_LEN + 1],
+		     struct cs_err *err);
+/* Who is setting a state: git config user.name (the repository's config
+ * when in a checkout, else the user's), else $USER, else "unknown". */
+void triage_user_name(struct buf *out);
+
+/* --- runs --------------------------------------------------------------------------- */
+/* The branch pushes go to most (main or master on a tie); NULL when the
+ * index has no branch at all. Caller frees. */
+char *triage_default_branch(struct store *st, struct cs_err *err);
+/* The newest failed run of branch (NULL: any branch). CS_ENOTFOUND when
+ * there is none. */
+int triage_newest_failed_run(struct store *st, const char *branch, struct run *out,
+			     struct cs_err *err);
+
+/* What the triage view lists: failed runs, newest first, each with a
+ * summary of its findings. Filters are exact; NULL means any. */
+struct triage_filter {
+	const char *workflow, *branch;
+	const char *category; /* runs with a shown finding of this category */
+	const char *state;    /* runs with a shown finding whose fingerprint has this state */
+	int limit, offset;    /* limit 0: no limit */
+};
+
+struct triage_run_summary {
+	int64_t run_row_id;
+	int n_failed_jobs;
+	int n_findings;      /* shown findings */
+	int n_fallback;
+	int n_known_flaky;   /* shown findings whose fingerprint is known-flaky */
+	bool all_known_flaky; /* every shown finding is (and there is one) */
+	char categories[128]; /* distinct categories of shown findings, "compile,test" */
+};
+int triage_run_summary(struct store *st, int64_t run_row_id, struct triage_run_summary *out,
+		       struct cs_err *err);
+
+typedef int (*triage_run_cb)(void *ctx, const struct run *r,
+			     const struct triage_run_summary *s);
+int triage_failed_runs(struct store *st, const struct triage_filter *f, triage_run_cb cb,
+		       void *ctx, struct cs_err *err);
+
+/* Fingerprints across the index, most recently seen first: the grouped
+ * list ("seen in 7 runs since abc1234"). */
+struct triage_group {
+	char fingerprint[FP_HEX_LEN + 1];
+	char *category, *rule, *title; /* of its latest finding */
+	char *state;
+	int n_runs, n_commits;
+	int64_t first_at, last_at;
+	int64_t last_run_row_id;
+};
+typedef int (*triage_group_cb)(void *ctx, const struct triage_group *g);
+int triage_groups(struct store *st, const struct triage_filter *f, triage_group_cb cb,
+		  void *ctx, struct cs_err *err);
+
+/* --- testing rules against the index ----------------------------------------------- */
+/* Per rule of rs: in how many failed and successful runs (by the run's
+ * conclusion; others are not counted) it finds something in any stored
+ * log, as triage would (first match wins, multi-line findings whole), and
+ * how many findings. A rule that hits more than TRIAGE_TOO_BROAD of the
+ * successful runs is too broad (openstack's elastic-recheck rule). */
+#define TRIAGE_TOO_BROAD 0.10
+struct rule_test {
+	const struct rule *rule;
+	int failed_runs, successful_runs;
+	long hits;
+	int64_t last_run; /* internal: the run counted last */
+};
+struct rule_test_totals {
+	int failed_runs, successful_runs; /* runs with a stored log */
+	long logs;
+	uint64_t lines;
+};
+/* out gets one entry per rule, in rule order (caller frees it). */
+int triage_test_rules(struct store *st, const struct ruleset *rs, struct rule_test **out,
+		      struct rule_test_totals *tot, volatile sig_atomic_t *interrupted,
+		      struct cs_err *err);
+bool rule_test_too_broad(const struct rule_test *t, const struct rule_test_totals *tot);
+
+#endif
