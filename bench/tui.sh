@@ -166,9 +166,9 @@ say "ciscope TUI benchmark  $(date -u +%Y-%m-%dT%H:%MZ)  $(uname -m), $(nproc 2>
 say "median of $REPEAT runs each (min-max after the figure); every run a new process, warm page cache"
 say ""
 say "first frame, $NRUNS runs / commits, on a pseudo-terminal (bench/ptytime.py)"
-row() { printf '  %-58s %9s ms   (%s)\n' "$1" "$(ms "$2")" "$(spread "$2")"; }
+row() { printf '  %-60s %8s ms  (%s)\n' "$1" "$(ms "$2")" "$(spread "$2")"; }
 for sz in 80x24 200x50; do
-	row "ciscope $sz: start to exit, CISCOPE_EXIT_AFTER_FIRST_FRAME=1" "$W/first-exit-$sz.out"
+	row "ciscope $sz: start to exit (CISCOPE_EXIT_AFTER_FIRST_FRAME=1)" "$W/first-exit-$sz.out"
 	row "ciscope $sz: start to the status bar on the terminal" "$W/first-status-$sz.out"
 	if [ "$HAVE_TIG" = 1 ]; then
 		row "tig $sz: start to the newest commit on the terminal" "$W/tig-first-$sz.out"
@@ -183,10 +183,11 @@ if [ "$HAVE_BIG" = 1 ]; then
 	row "list, run, pager at its first line" "$W/top.out"
 	row "... and G: the last line" "$W/last.out"
 	row "... and :goto $MID" "$W/mid.out"
-	row "... /$NEEDLE and n: its last match (line $LASTHIT, $NHITS hits)" "$W/find.out"
-	row "... /Q7X9Z \\(signal|QQQ-NOT-THERE (every chunk read) and n" "$W/scan.out"
+	row "... /NEEDLE, n: the last of its $NHITS matches (line $LASTHIT)" "$W/find.out"
+	row "... the same as a regex with a top-level |, n" "$W/scan.out"
 	row "grep -nF on the raw file, for scale" "$W/grep.out"
 	row "tail -n 1 on the raw file, for scale" "$W/tail.out"
+	say "  (NEEDLE: $NEEDLE; the regex: Q7X9Z \\(signal|QQQ-NOT-THERE)"
 	say "  (screens checked: last line $(verdict "$LAST_OK"), middle $(verdict "$MID_OK"), search $(verdict "$FIND_OK"), regex $(verdict "$SCAN_OK"))"
 fi
 say ""

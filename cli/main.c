@@ -234,7 +234,10 @@ int main(int argc, char **argv)
 	c.tty_out = isatty(STDOUT_FILENO);
 	c.tty_err = isatty(STDERR_FILENO);
 	const char *nc = getenv("NO_COLOR");
-	c.color = c.tty_out && !(nc && *nc);
+	/* colour is wanted unless NO_COLOR or --no-color; the CLI also needs a
+	 * terminal on stdout, the TUI draws on its own (or a test's) screen */
+	bool want_color = !(nc && *nc);
+	c.color = c.tty_out && want_color;
 
 	/* --db and --no-color may also follow the command (ciscope runs --db x) */
 	int w = 1;
@@ -254,7 +257,7 @@ int main(int argc, char **argv)
 		}
 		if (r > 1 && argv[1][0] != '-' &&
 		    (!strcmp(argv[r], "--no-color") || !strcmp(argv[r], "--no-colour"))) {
-			c.color = false;
+			c.color = want_color = false;
 			continue;
 		}
 		argv[w++] = argv[r];
@@ -273,7 +276,7 @@ int main(int argc, char **argv)
 		} else if (!strncmp(argv[i], "--db=", 5)) {
 			c.db_path = argv[i] + 5;
 		} else if (!strcmp(argv[i], "--no-color") || !strcmp(argv[i], "--no-colour")) {
-			c.color = false;
+			c.color = want_color = false;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			return EXIT_OK;
@@ -307,7 +310,7 @@ int main(int argc, char **argv)
 		/* the TUI on a terminal (or a test script); piped, the run list */
 		const char *script = getenv("CISCOPE_SCRIPT");
 		if (c.tty_out || (script && *script)) {
-			rc = cli_open(&c, false) ? app_main(c.st, c.db_path, !c.color) : EXIT_ERROR;
+			rc = cli_open(&c, false) ? app_main(c.st, c.db_path, !want_color) : EXIT_ERROR;
 		} else {
 			char *args[] = {"runs", NULL};
 			rc = cmd_runs(&c, 1, args);

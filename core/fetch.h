@@ -52,7 +52,8 @@
  * run's import takes (tens of ms; fetch_perform imports for at most ~50 ms
  * per call). `X` and `D` build their request with gh_build_rerun_failed() /
  * gh_build_dispatch() (github.h), show gh_post_describe() in the
- * confirmation, and send it with gh_request().
+ * confirmation, and send it with gh_call_start() (gh_request's policy,
+ * driven by the loop the same way).
  */
 #ifndef CS_FETCH_H
 #define CS_FETCH_H

@@ -964,13 +964,6 @@ static size_t sync_header(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static enum gh_net classify_curl(CURLcode rc)
 {
 	switch (rc) {
@@ -992,88 +985,339 @@ static enum gh_net classify_curl(CURLcode rc)
 	}
 }
 
-int gh_request(const struct gh_client *c, const char *method, const char *url, const char *body,
-	       const char *what, long *status, struct buf *resp, struct cs_err *err)
+static int64_t mono_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- one request, without blocking ------------------------------------------------------------ */
+struct call_sock {
+	curl_socket_t fd;
+	int what;
+};
+
+struct gh_call {
+	const struct gh_client *c;
+	char *method, *url, *body, *what;
+	bool post;
+	CURLM *multi;
+	CURL *h;                  /* the transfer in flight, or NULL */
+	struct curl_slist *hdrs;
+	struct sync_ctx s;
+	struct buf resp;
+	char ebuf[CURL_ERROR_SIZE];
+	int tries, rate_waits;
+	int64_t start_at;         /* monotonic ms of the next attempt; -1: none due */
+	int64_t curl_deadline;    /* libcurl's timer, monotonic ms; -1: none */
+	struct call_sock *socks;
+	size_t nsocks, asocks;
+	bool done;
+	int rc;                   /* 0, or -1 with err */
+	long status;
+	struct cs_err err;
+};
+
+static int call_sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct gh_call *k = userp;
+	(void)e;
+	(void)socketp;
+	for (size_t i = 0; i < k->nsocks; i++) {
+		if (k->socks[i].fd == s) {
+			if (what == CURL_POLL_REMOVE)
+				k->socks[i] = k->socks[--k->nsocks];
+			else
+				k->socks[i].what = what;
+			return 0;
+		}
+	}
+	if (what != CURL_POLL_REMOVE) {
+		XGROW(k->socks, k->asocks, k->nsocks + 1);
+		k->socks[k->nsocks++] = (struct call_sock){s, what};
+	}
+	return 0;
+}
+
+static int call_timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+	struct gh_call *k = userp;
+	(void)m;
+	k->curl_deadline = timeout_ms < 0 ? -1 : mono_now_ms() + timeout_ms;
+	return 0;
+}
+
+static void call_drop_transfer(struct gh_call *k)
+{
+	if (!k->h)
+		return;
+	curl_multi_remove_handle(k->multi, k->h);
+	curl_easy_cleanup(k->h);
+	k->h = NULL;
+	curl_slist_free_all(k->hdrs);
+	k->hdrs = NULL;
+}
+
+static void call_fail(struct gh_call *k, int code, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void call_fail(struct gh_call *k, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct buf b = BUF_INIT;
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	err_set(&k->err, code, "%s", buf_cstr(&b));
+	buf_release(&b);
+	k->rc = -1;
+	k->done = true;
+	k->start_at = -1;
+}
+
+/* Start (or restart) the transfer. */
+static void call_begin(struct gh_call *k)
+{
+	k->start_at = -1;
+	k->h = curl_easy_init();
+	if (!k->h) {
+		call_fail(k, CS_ENOMEM, "%s: cannot start a transfer", k->what);
+		return;
+	}
+	struct curl_slist *hdrs = NULL;
+	if (k->body)
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	void *hv = hdrs;
+	gh_easy_setup(k->h, k->c, k->url, true, &hv);
+	k->hdrs = hv;
+	k->ebuf[0] = '\0';
+	curl_easy_setopt(k->h, CURLOPT_ERRORBUFFER, k->ebuf);
+	if (k->post) {
+		curl_easy_setopt(k->h, CURLOPT_CUSTOMREQUEST, k->method);
+		curl_easy_setopt(k->h, CURLOPT_POSTFIELDS, k->body ? k->body : "");
+		curl_easy_setopt(k->h, CURLOPT_POSTFIELDSIZE, (long)(k->body ? strlen(k->body) : 0));
+	}
+	buf_reset(&k->resp);
+	k->s = (struct sync_ctx){.body = &k->resp, .rl_remaining = -1};
+	curl_easy_setopt(k->h, CURLOPT_WRITEFUNCTION, sync_write);
+	curl_easy_setopt(k->h, CURLOPT_WRITEDATA, &k->s);
+	curl_easy_setopt(k->h, CURLOPT_HEADERFUNCTION, sync_header);
+	curl_easy_setopt(k->h, CURLOPT_HEADERDATA, &k->s);
+	if (curl_multi_add_handle(k->multi, k->h) != CURLM_OK) {
+		call_drop_transfer(k);
+		call_fail(k, CS_EIO, "%s: cannot start a transfer", k->what);
+	}
+}
+
+/* The transfer ended with rc: done, or a retry after a wait (the policy of
+ * gh_request: a write is repeated only when nothing can have been sent). */
+static void call_settle(struct gh_call *k, CURLcode rc)
+{
+	k->tries++;
+	long code = 0;
+	curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &code);
+	call_drop_transfer(k);
+	struct gh_answer a = {.net = classify_curl(rc), .status = code, .api = true,
+			      .retry_after = k->s.retry_after[0] ? k->s.retry_after : NULL,
+			      .rl_remaining = k->s.rl_remaining, .rl_reset = k->s.rl_reset,
+			      .body = k->resp.data, .body_len = k->resp.len};
+	/* a write may have reached GitHub before the connection broke:
+	 * only a refused connection is safe to repeat */
+	if (k->post && a.net == GH_NET_RETRY && rc != CURLE_COULDNT_CONNECT &&
+	    rc != CURLE_COULDNT_RESOLVE_HOST)
+		a.net = GH_NET_FATAL;
+	struct gh_decision d = {GH_FAIL, 0};
+	/* nor a write GitHub answered with a server error */
+	if (!(k->post && a.net == GH_NET_OK && code >= 500))
+		gh_decide(&a, k->tries, k->rate_waits, &k->c->pol, time_now_ms(), (uint32_t)rand(),
+			  &d);
+	k->status = code;
+	switch (d.v) {
+	case GH_DONE:
+	case GH_NOT_MODIFIED:
+		k->rc = 0;
+		k->done = true;
+		return;
+	case GH_WAIT_SECONDARY:
+		k->rate_waits++;
+		/* fall through */
+	case GH_RETRY:
+		k->start_at = mono_now_ms() + (d.wait_ms > 0 ? d.wait_ms : 0);
+		return;
+	case GH_WAIT_PRIMARY:
+		call_fail(k, CS_EIO, "%s: the GitHub API rate limit is exhausted; it resets in %llds",
+			  k->what, (long long)(d.wait_ms / 1000));
+		return;
+	case GH_FOLLOW:
+		call_fail(k, CS_EIO, "%s: unexpected redirect (HTTP %ld)", k->what, code);
+		return;
+	case GH_FAIL:
+		break;
+	}
+	if (a.net != GH_NET_OK) {
+		call_fail(k, CS_EIO, "%s: %s%s%s", k->what, curl_easy_strerror(rc),
+			  k->ebuf[0] ? ": " : "", k->ebuf);
+		return;
+	}
+	gh_http_error(&k->err, code, k->resp.data, k->resp.len, k->what, k->c->t.slug,
+		      k->c->token == NULL);
+	k->rc = -1;
+	k->done = true;
+}
+
+struct gh_call *gh_call_start(const struct gh_client *c, const char *method, const char *url,
+			      const char *body, const char *what, struct cs_err *err)
 {
 	static bool inited;
 	if (!inited) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			err_set(err, CS_EIO, "%s: cannot initialise libcurl", what);
+			return NULL;
+		}
 		inited = true;
 	}
-	bool post = strcmp(method, "GET") != 0;
-	int tries = 0, rate_waits = 0;
-	*status = 0;
-	for (;;) {
-		CURL *h = curl_easy_init();
-		if (!h)
-			return err_set(err, CS_ENOMEM, "%s: cannot start a transfer", what);
-		struct curl_slist *hdrs = NULL;
-		if (body)
-			hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-		void *hv = hdrs;
-		gh_easy_setup(h, c, url, true, &hv);
-		hdrs = hv;
-		char ebuf[CURL_ERROR_SIZE] = "";
-		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
-		if (post) {
-			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
-			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
-		}
-		buf_reset(resp);
-		struct sync_ctx s = {.body = resp, .rl_remaining = -1};
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sync_write);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
-		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, sync_header);
-		curl_easy_setopt(h, CURLOPT_HEADERDATA, &s);
-		CURLcode rc = curl_easy_perform(h);
-		tries++;
-		long code = 0;
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-		curl_easy_cleanup(h);
-		curl_slist_free_all(hdrs);
-		struct gh_answer a = {.net = classify_curl(rc), .status = code, .api = true,
-				      .retry_after = s.retry_after[0] ? s.retry_after : NULL,
-				      .rl_remaining = s.rl_remaining, .rl_reset = s.rl_reset,
-				      .body = resp->data, .body_len = resp->len};
-		/* a write may have reached GitHub before the connection broke:
-		 * only a refused connection is safe to repeat */
-		if (post && a.net == GH_NET_RETRY && rc != CURLE_COULDNT_CONNECT &&
-		    rc != CURLE_COULDNT_RESOLVE_HOST)
-			a.net = GH_NET_FATAL;
-		struct gh_decision d = {GH_FAIL, 0};
-		/* nor a write GitHub answered with a server error */
-		if (!(post && a.net == GH_NET_OK && code >= 500))
-			gh_decide(&a, tries, rate_waits, &c->pol, time_now_ms(), (uint32_t)rand(), &d);
-		switch (d.v) {
-		case GH_DONE:
-		case GH_NOT_MODIFIED:
-			*status = code;
-			return 0;
-		case GH_RETRY:
-			sleep_ms(d.wait_ms);
-			continue;
-		case GH_WAIT_SECONDARY:
-			rate_waits++;
-			sleep_ms(d.wait_ms);
-			continue;
-		case GH_WAIT_PRIMARY:
-			return err_set(err, CS_EIO,
-				       "%s: the GitHub API rate limit is exhausted; it resets in %llds",
-				       what, (long long)(d.wait_ms / 1000));
-		case GH_FOLLOW:
-			*status = code;
-			return err_set(err, CS_EIO, "%s: unexpected redirect (HTTP %ld)", what, code);
-		case GH_FAIL:
-			break;
-		}
-		*status = code;
-		if (a.net != GH_NET_OK)
-			return err_set(err, CS_EIO, "%s: %s%s%s", what, curl_easy_strerror(rc),
-				       ebuf[0] ? ": " : "", ebuf);
-		gh_http_error(err, code, resp->data, resp->len, what, c->t.slug, c->token == NULL);
-		return -1;
+	struct gh_call *k = xcalloc(1, sizeof(*k));
+	k->multi = curl_multi_init();
+	if (!k->multi) {
+		free(k);
+		err_set(err, CS_ENOMEM, "%s: cannot initialise libcurl", what);
+		return NULL;
 	}
+	k->c = c;
+	k->method = xstrdup(method);
+	k->url = xstrdup(url);
+	k->body = body ? xstrdup(body) : NULL;
+	k->what = xstrdup(what);
+	k->post = strcmp(method, "GET") != 0;
+	k->curl_deadline = -1;
+	buf_init(&k->resp);
+	curl_multi_setopt(k->multi, CURLMOPT_SOCKETFUNCTION, call_sock_cb);
+	curl_multi_setopt(k->multi, CURLMOPT_SOCKETDATA, k);
+	curl_multi_setopt(k->multi, CURLMOPT_TIMERFUNCTION, call_timer_cb);
+	curl_multi_setopt(k->multi, CURLMOPT_TIMERDATA, k);
+	call_begin(k);
+	return k;
+}
+
+int gh_call_fds(struct gh_call *k, struct pollfd *fds, int max, int *timeout_ms)
+{
+	int n = 0;
+	for (size_t i = 0; i < k->nsocks; i++, n++) {
+		if (n >= max)
+			continue;
+		fds[n].fd = k->socks[i].fd;
+		fds[n].events = (short)((k->socks[i].what & CURL_POLL_IN ? POLLIN : 0) |
+					(k->socks[i].what & CURL_POLL_OUT ? POLLOUT : 0));
+		fds[n].revents = 0;
+	}
+	int64_t now = mono_now_ms(), t = -1;
+	if (k->done)
+		t = 0;
+	if (k->curl_deadline >= 0)
+		t = t < 0 ? MAX(k->curl_deadline - now, (int64_t)0)
+			  : MIN(t, MAX(k->curl_deadline - now, (int64_t)0));
+	if (k->start_at >= 0)
+		t = t < 0 ? MAX(k->start_at - now, (int64_t)0)
+			  : MIN(t, MAX(k->start_at - now, (int64_t)0));
+	*timeout_ms = (int)MIN(t, (int64_t)INT32_MAX);
+	return n;
+}
+
+void gh_call_perform(struct gh_call *k, const struct pollfd *fds, int n)
+{
+	int running;
+	if (k->done)
+		return;
+	for (int i = 0; fds && i < n; i++) {
+		if (!fds[i].revents)
+			continue;
+		int ev = (fds[i].revents & POLLIN ? CURL_CSELECT_IN : 0) |
+			 (fds[i].revents & POLLOUT ? CURL_CSELECT_OUT : 0) |
+			 (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL) ? CURL_CSELECT_ERR : 0);
+		curl_multi_socket_action(k->multi, fds[i].fd, ev, &running);
+	}
+	for (int round = 0; round < 4 && !k->done; round++) {
+		int64_t now = mono_now_ms();
+		if (k->curl_deadline >= 0 && now >= k->curl_deadline) {
+			k->curl_deadline = -1;
+			curl_multi_socket_action(k->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		}
+		CURLMsg *m;
+		int left;
+		while (k->h && (m = curl_multi_info_read(k->multi, &left))) {
+			if (m->msg == CURLMSG_DONE && m->easy_handle == k->h) {
+				call_settle(k, m->data.result);
+				break;
+			}
+		}
+		if (!k->done && !k->h && k->start_at >= 0 && mono_now_ms() >= k->start_at)
+			call_begin(k);
+		if (k->curl_deadline < 0 || k->curl_deadline > mono_now_ms())
+			break;
+	}
+}
+
+bool gh_call_done(const struct gh_call *k)
+{
+	return k->done;
+}
+
+int gh_call_finish(struct gh_call *k, long *status, struct buf *resp, struct cs_err *err)
+{
+	if (!k->done) {
+		call_drop_transfer(k);
+		err_set(&k->err, CS_EINTR, "%s: cancelled%s", k->what,
+			k->post && k->tries + (k->h ? 1 : 0) > 0
+				? " (the request may have reached GitHub)"
+				: "");
+		k->rc = -1;
+	}
+	call_drop_transfer(k);
+	int rc = k->rc;
+	if (status)
+		*status = k->status;
+	if (resp) {
+		buf_release(resp);
+		*resp = k->resp;
+	} else {
+		buf_release(&k->resp);
+	}
+	if (rc < 0)
+		*err = k->err;
+	curl_multi_cleanup(k->multi);
+	free(k->socks);
+	free(k->method);
+	free(k->url);
+	free(k->body);
+	free(k->what);
+	free(k);
+	return rc;
+}
+
+int gh_request(const struct gh_client *c, const char *method, const char *url, const char *body,
+	       const char *what, long *status, struct buf *resp, struct cs_err *err)
+{
+	*status = 0;
+	struct gh_call *k = gh_call_start(c, method, url, body, what, err);
+	if (!k)
+		return -1;
+	struct pollfd *pfd = NULL;
+	int apfd = 0;
+	while (!gh_call_done(k)) {
+		int timeout;
+		int n = gh_call_fds(k, pfd, apfd, &timeout);
+		if (n > apfd) {
+			apfd = n + 4;
+			pfd = xrealloc(pfd, sizeof(*pfd) * (size_t)apfd);
+			n = gh_call_fds(k, pfd, apfd, &timeout);
+		}
+		if (poll(pfd, (nfds_t)n, timeout < 0 ? 1000 : timeout) < 0) {
+			for (int i = 0; i < n; i++)
+				pfd[i].revents = 0;
+		}
+		gh_call_perform(k, pfd, n);
+	}
+	free(pfd);
+	return gh_call_finish(k, status, resp, err);
 }
 
 static bool all_digits(const char *s)

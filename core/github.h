@@ -191,6 +191,24 @@ void gh_easy_setup(void *curl, const struct gh_client *c, const char *url, bool 
 int gh_request(const struct gh_client *c, const char *method, const char *url, const char *body,
 	       const char *what, long *status, struct buf *resp, struct cs_err *err);
 
+/* The same request without blocking, for an event loop (the TUI's X and D
+ * keys), driven like the fetcher (fetch.h): gh_call_start(), then wait on
+ * gh_call_fds() (descriptors plus a timeout, -1: none) and call
+ * gh_call_perform() with the ready ones (or none when the timeout expired)
+ * until gh_call_done(); gh_call_finish() fills *status and resp (either
+ * may be NULL) like gh_request, and frees the call (before it is done: a
+ * cancel, -1 with CS_EINTR). Retries wait on the timeout, never in a sleep.
+ * c must outlive the call; the strings are copied. gh_request() is this
+ * loop. */
+struct gh_call;
+struct pollfd;
+struct gh_call *gh_call_start(const struct gh_client *c, const char *method, const char *url,
+			      const char *body, const char *what, struct cs_err *err);
+int gh_call_fds(struct gh_call *k, struct pollfd *fds, int max, int *timeout_ms);
+void gh_call_perform(struct gh_call *k, const struct pollfd *fds, int n);
+bool gh_call_done(const struct gh_call *k);
+int gh_call_finish(struct gh_call *k, long *status, struct buf *resp, struct cs_err *err);
+
 /* A workflow given by id ("118203344"), file name ("ci.yml") or name ("ci",
  * which costs one request listing the workflows) -> the id or file name the
  * API takes, into out. */

@@ -667,6 +667,30 @@ int store_run_widths(struct store *st, const struct run_filter *f, struct run_wi
 	return 0;
 }
 
+int store_run_workflow_ref(struct store *st, int64_t run_row_id, struct buf *out,
+			   struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	buf_reset(out);
+	if (sqlite3_prepare_v2(st->db, "SELECT workflow_path, workflow_id FROM runs WHERE id = ?1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot look up the run's workflow");
+	sqlite3_bind_int64(s, 1, run_row_id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *path = (const char *)sqlite3_column_text(s, 0);
+		const char *base = path ? path_basename(path) : NULL;
+		if (base && *base)
+			buf_adds(out, base);
+		else if (sqlite3_column_type(s, 1) == SQLITE_INTEGER && sqlite3_column_int64(s, 1) > 0)
+			buf_addf(out, "%lld", (long long)sqlite3_column_int64(s, 1));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(st, err, "cannot look up the run's workflow");
+	return 0;
+}
+
 int store_find_run(struct store *st, const char *spec, struct run *out, struct cs_err *err)
 {
 	char *end;

@@ -175,6 +175,11 @@ int store_run_widths(struct store *st, const struct run_filter *f, struct run_wi
 /* Find a run by "ID" or "ID:ATTEMPT" (no attempt: the latest one), also by
  * row id when spec is "#ROWID". Fills *out. */
 int store_find_run(struct store *st, const char *spec, struct run *out, struct cs_err *err);
+/* The workflow of run row id as the API names it in a URL: the base name of
+ * its file ("ci.yml") when the index has it, else its id ("118203344");
+ * out stays empty when it has neither (a run imported from a log file). */
+int store_run_workflow_ref(struct store *st, int64_t run_row_id, struct buf *out,
+			   struct cs_err *err);
 /* Jobs of a run in jobs.json order, with their steps. *jobs is allocated. */
 int store_jobs(struct store *st, int64_t run_row_id, struct job **jobs, int *n,
 	       struct cs_err *err);

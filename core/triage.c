@@ -1415,58 +1415,57 @@ static void parse_excerpt(const char *ex, struct triage_finding *f)
 	}
 }
 
-int triage_job_findings(struct store *st, int64_t job_row_id, bool shown_only,
-			struct triage_finding **out, int *n, struct cs_err *err)
+/* The columns of a finding row, as read by finding_row(). */
+#define FINDING_COLUMNS                                                                      \
+	"f.id, f.job_id, j.provider_id, j.name, j.run_id, f.rank, f.shown, "                 \
+	"coalesce(f.step_number, 0), st.name, coalesce(f.line, 0), coalesce(f.end_line, 0), " \
+	"f.source, f.rule, f.category, f.severity, f.weak, f.title, f.explain, f.test_name, " \
+	"f.repeats, f.fingerprint, f.key_text, f.excerpt"
+#define FINDING_FROM                                                                         \
+	"triage_findings f JOIN jobs j ON j.id = f.job_id LEFT JOIN steps st ON "            \
+	"st.job_id = f.job_id AND st.number = f.step_number"
+
+static void finding_row(sqlite3_stmt *s, struct triage_finding *f)
 {
-	sqlite3_stmt *s;
-	*out = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(
-		    st->db,
-		    "SELECT f.id, f.job_id, j.provider_id, j.name, j.run_id, f.rank, f.shown, "
-		    "coalesce(f.step_number, 0), st.name, coalesce(f.line, 0), coalesce(f.end_line, 0), "
-		    "f.source, f.rule, f.category, f.severity, f.weak, f.title, f.explain, f.test_name, "
-		    "f.repeats, f.fingerprint, f.key_text, f.excerpt FROM triage_findings f "
-		    "JOIN jobs j ON j.id = f.job_id LEFT JOIN steps st ON st.job_id = f.job_id AND "
-		    "st.number = f.step_number WHERE f.job_id = ?1 AND (?2 = 0 OR f.shown) "
-		    "ORDER BY f.rank",
-		    -1, &s, NULL) != SQLITE_OK)
-		return store_err(st, err, "cannot list triage findings");
-	sqlite3_bind_int64(s, 1, job_row_id);
-	sqlite3_bind_int(s, 2, shown_only);
+	memset(f, 0, sizeof(*f));
+	f->id = sqlite3_column_int64(s, 0);
+	f->job_row_id = sqlite3_column_int64(s, 1);
+	f->job_provider_id = sqlite3_column_int64(s, 2);
+	f->job_name = col_str(s, 3);
+	f->run_row_id = sqlite3_column_int64(s, 4);
+	f->rank = sqlite3_column_int(s, 5);
+	f->shown = sqlite3_column_int(s, 6);
+	f->step_number = sqlite3_column_int(s, 7);
+	f->step_name = col_str(s, 8);
+	f->line = sqlite3_column_int64(s, 9);
+	f->end_line = sqlite3_column_int64(s, 10);
+	f->source = col_str(s, 11);
+	f->rule = col_str(s, 12);
+	f->category = col_str(s, 13);
+	f->severity = col_str(s, 14);
+	f->weak = sqlite3_column_int(s, 15);
+	f->title = col_str(s, 16);
+	f->explain = col_str(s, 17);
+	f->test_name = col_str(s, 18);
+	f->repeats = sqlite3_column_int(s, 19);
+	const unsigned char *fp = sqlite3_column_text(s, 20);
+	snprintf(f->fingerprint, sizeof(f->fingerprint), "%s", fp ? (const char *)fp : "");
+	f->key_text = col_str(s, 21);
+	parse_excerpt((const char *)sqlite3_column_text(s, 22), f);
+	int cat = rule_category_parse(f->category ? f->category : "unknown");
+	f->decision = rule_category_decision(cat < 0 ? CAT_UNKNOWN : cat);
+	f->fallback = f->source && !strcmp(f->source, "fallback");
+}
+
+/* Step s (bound by the caller) to its end, reading findings. */
+static int finding_rows(struct store *st, sqlite3_stmt *s, struct triage_finding **out, int *n,
+			struct cs_err *err)
+{
 	size_t alloc = 0;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		XGROW(*out, alloc, (size_t)*n + 1);
-		struct triage_finding *f = &(*out)[(*n)++];
-		memset(f, 0, sizeof(*f));
-		f->id = sqlite3_column_int64(s, 0);
-		f->job_row_id = sqlite3_column_int64(s, 1);
-		f->job_provider_id = sqlite3_column_int64(s, 2);
-		f->job_name = col_str(s, 3);
-		f->run_row_id = sqlite3_column_int64(s, 4);
-		f->rank = sqlite3_column_int(s, 5);
-		f->shown = sqlite3_column_int(s, 6);
-		f->step_number = sqlite3_column_int(s, 7);
-		f->step_name = col_str(s, 8);
-		f->line = sqlite3_column_int64(s, 9);
-		f->end_line = sqlite3_column_int64(s, 10);
-		f->source = col_str(s, 11);
-		f->rule = col_str(s, 12);
-		f->category = col_str(s, 13);
-		f->severity = col_str(s, 14);
-		f->weak = sqlite3_column_int(s, 15);
-		f->title = col_str(s, 16);
-		f->explain = col_str(s, 17);
-		f->test_name = col_str(s, 18);
-		f->repeats = sqlite3_column_int(s, 19);
-		const unsigned char *fp = sqlite3_column_text(s, 20);
-		snprintf(f->fingerprint, sizeof(f->fingerprint), "%s", fp ? (const char *)fp : "");
-		f->key_text = col_str(s, 21);
-		parse_excerpt((const char *)sqlite3_column_text(s, 22), f);
-		int cat = rule_category_parse(f->category ? f->category : "unknown");
-		f->decision = rule_category_decision(cat < 0 ? CAT_UNKNOWN : cat);
-		f->fallback = f->source && !strcmp(f->source, "fallback");
+		finding_row(s, &(*out)[(*n)++]);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
@@ -1476,6 +1475,22 @@ int triage_job_findings(struct store *st, int64_t job_row_id, bool shown_only,
 		return store_err(st, err, "cannot list triage findings");
 	}
 	return 0;
+}
+
+int triage_job_findings(struct store *st, int64_t job_row_id, bool shown_only,
+			struct triage_finding **out, int *n, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT " FINDING_COLUMNS " FROM " FINDING_FROM
+			       " WHERE f.job_id = ?1 AND (?2 = 0 OR f.shown) ORDER BY f.rank",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list triage findings");
+	sqlite3_bind_int64(s, 1, job_row_id);
+	sqlite3_bind_int(s, 2, shown_only);
+	return finding_rows(st, s, out, n, err);
 }
 
 void triage_findings_free(struct triage_finding *f, int n)
@@ -1571,9 +1586,11 @@ static int same_commit(struct store *st, struct triage_history *h, const struct 
 		       struct cs_err *err)
 {
 	sqlite3_stmt *s;
+	/* (+: the commit's few runs, not every run of the workflow; without
+	 * ANALYZE statistics SQLite would take the workflow's index) */
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT r.provider_id, r.attempt FROM jobs j JOIN runs r ON "
-			       "r.id = j.run_id WHERE r.head_sha = ?1 AND r.workflow_name IS ?2 AND "
+			       "r.id = j.run_id WHERE r.head_sha = ?1 AND +r.workflow_name IS ?2 AND "
 			       "j.name = ?3 AND j.conclusion = 'success' ORDER BY r.created_at, "
 			       "r.provider_id, r.attempt LIMIT 1",
 			       -1, &s, NULL) != SQLITE_OK)
@@ -1615,11 +1632,13 @@ static int flips(struct store *st, struct triage_history *h, const struct occ *o
 		 struct cs_err *err)
 {
 	sqlite3_stmt *s;
+	/* (+: a job's few findings, not the fingerprint's thousand occurrences
+	 * for every job looked at) */
 	if (sqlite3_prepare_v2(
 		    st->db,
 		    "SELECT * FROM (SELECT r.provider_id, r.attempt, r.head_sha, j.conclusion, "
 		    "EXISTS (SELECT 1 FROM triage_findings f WHERE f.job_id = j.id AND "
-		    "f.fingerprint = ?4), r.created_at FROM jobs j JOIN runs r ON r.id = j.run_id "
+		    "+f.fingerprint = ?4), r.created_at FROM jobs j JOIN runs r ON r.id = j.run_id "
 		    "WHERE r.workflow_name IS ?1 AND j.name = ?2 AND r.head_branch IS ?3 AND "
 		    "j.status = 'completed' ORDER BY r.created_at DESC, r.provider_id DESC, "
 		    "r.attempt DESC LIMIT ?5) ORDER BY 6, 1, 2",
@@ -2231,4 +2250,130 @@ bool rule_test_too_broad(const struct rule_test *t, const struct rule_test_total
 {
 	return !t->rule->warning && t->rule->category != CAT_IGNORE && tot->successful_runs > 0 &&
 	       (double)t->successful_runs > TRIAGE_TOO_BROAD * (double)tot->successful_runs;
+}
+
+/* --- for the terminal UI ------------------------------------------------------------------- */
+#define FLAKY_BATCH 500
+
+int triage_runs_known_flaky(struct store *st, const int64_t *run_row_ids, int n, bool *out,
+			    struct cs_err *err)
+{
+	for (int i = 0; i < n; i++)
+		out[i] = false;
+	struct buf sql = BUF_INIT;
+	int ret = 0;
+	for (int at = 0; at < n && ret == 0; at += FLAKY_BATCH) {
+		int k = MIN(FLAKY_BATCH, n - at);
+		buf_reset(&sql);
+		/* triage_run_summary's all_known_flaky, for many runs at once */
+		buf_adds(&sql, "SELECT j.run_id FROM triage_findings f JOIN jobs j ON j.id = f.job_id "
+			       "LEFT JOIN triage_states ts ON ts.fingerprint = f.fingerprint "
+			       "WHERE f.shown AND j.run_id IN (");
+		for (int i = 0; i < k; i++)
+			buf_adds(&sql, i ? ",?" : "?");
+		buf_adds(&sql, ") GROUP BY j.run_id HAVING count(*) > 0 AND "
+			       "sum(coalesce(ts.state, 'new') = 'known-flaky') = count(*)");
+		sqlite3_stmt *s;
+		if (sqlite3_prepare_v2(st->db, buf_cstr(&sql), -1, &s, NULL) != SQLITE_OK) {
+			ret = store_err(st, err, "cannot look for runs that failed only by known flakes");
+			break;
+		}
+		for (int i = 0; i < k; i++)
+			sqlite3_bind_int64(s, i + 1, run_row_ids[at + i]);
+		int rc;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(s, 0);
+			for (int i = 0; i < k; i++)
+				if (run_row_ids[at + i] == id)
+					out[at + i] = true;
+		}
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			ret = store_err(st, err, "cannot look for runs that failed only by known flakes");
+	}
+	buf_release(&sql);
+	return ret;
+}
+
+int triage_fingerprint_findings(struct store *st, const char *fingerprint, int limit,
+				struct triage_finding **out, int *n, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT " FINDING_COLUMNS " FROM " FINDING_FROM
+			       " JOIN runs r ON r.id = j.run_id WHERE f.fingerprint = ?1 "
+			       "ORDER BY r.created_at DESC, r.provider_id DESC, r.attempt DESC, "
+			       "j.ordinal, f.rank LIMIT ?2",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list the findings of a fingerprint");
+	sqlite3_bind_text(s, 1, fingerprint, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 2, limit > 0 ? limit : -1);
+	return finding_rows(st, s, out, n, err);
+}
+
+struct triage_ensure_job {
+	struct store *st;
+	const struct ruleset *rs;
+	int64_t *ids;
+	int n, done;
+	struct retriage_stats stats;
+};
+
+struct triage_ensure_job *triage_ensure_begin(struct store *st, const struct ruleset *rs,
+					      struct cs_err *err)
+{
+	char version[64];
+	triage_version(rs, version, sizeof(version));
+	struct triage_ensure_job *job = xcalloc(1, sizeof(*job));
+	job->st = st;
+	job->rs = rs;
+	if (failed_run_ids(st, version, &job->ids, &job->n, err) < 0) {
+		free(job);
+		return NULL;
+	}
+	return job;
+}
+
+int triage_ensure_step(struct triage_ensure_job *job, int max_runs, struct cs_err *err)
+{
+	if (job->done >= job->n)
+		return 0;
+	if (max_runs < 1)
+		max_runs = 1;
+	if (store_begin(job->st, err) < 0)
+		return -1;
+	struct retriage_stats stats = job->stats;
+	int rc = 0, k = job->done;
+	for (; k < job->n && k < job->done + max_runs && rc == 0; k++)
+		rc = triage_run_x(job->st, job->rs, job->ids[k], NULL, &stats, err);
+	if (rc == 0)
+		rc = store_commit(job->st, err);
+	if (rc < 0) {
+		store_rollback(job->st); /* (a failed COMMIT leaves it open) */
+		return -1;
+	}
+	job->done = k;
+	job->stats = stats;
+	return job->done < job->n ? 1 : 0;
+}
+
+void triage_ensure_progress(const struct triage_ensure_job *job, int *runs_done, int *runs_total,
+			    int *jobs)
+{
+	if (runs_done)
+		*runs_done = job ? job->done : 0;
+	if (runs_total)
+		*runs_total = job ? job->n : 0;
+	if (jobs)
+		*jobs = job ? job->stats.jobs : 0;
+}
+
+void triage_ensure_free(struct triage_ensure_job *job)
+{
+	if (!job)
+		return;
+	free(job->ids);
+	free(job);
 }

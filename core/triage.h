@@ -262,6 +262,32 @@ typedef int (*triage_group_cb)(void *ctx, const struct triage_group *g);
 int triage_groups(struct store *st, const struct triage_filter *f, triage_group_cb cb,
 		  void *ctx, struct cs_err *err);
 
+/* --- for the terminal UI -------------------------------------------------------------- */
+/* For each of n runs (runs.id), out[i]: are all its failures known flaky
+ * (triage_run_summary's all_known_flaky), with one query per 500 runs: the
+ * run list marks a window of rows at once. */
+int triage_runs_known_flaky(struct store *st, const int64_t *run_row_ids, int n, bool *out,
+			    struct cs_err *err);
+
+/* The findings with a fingerprint across the index (every job that shows
+ * it), newest run first, at most limit (0: no limit). */
+int triage_fingerprint_findings(struct store *st, const char *fingerprint, int limit,
+				struct triage_finding **out, int *n, struct cs_err *err);
+
+/* triage_ensure in slices, for a UI that must not block: begin lists the
+ * runs whose triage is missing or stale; each step triages up to max_runs
+ * of them in one transaction and returns 1 while some remain, 0 when all
+ * are done, -1 on an error (that slice rolled back; the job may be freed
+ * or stepped again). */
+struct triage_ensure_job;
+struct triage_ensure_job *triage_ensure_begin(struct store *st, const struct ruleset *rs,
+					      struct cs_err *err);
+int triage_ensure_step(struct triage_ensure_job *job, int max_runs, struct cs_err *err);
+/* Runs done and to do, jobs triaged so far. */
+void triage_ensure_progress(const struct triage_ensure_job *job, int *runs_done,
+			    int *runs_total, int *jobs);
+void triage_ensure_free(struct triage_ensure_job *job);
+
 /* --- testing rules against the index ----------------------------------------------- */
 /* Per rule of rs: in how many failed and successful runs (by the run's
  * conclusion; others are not counted) it finds something in any stored

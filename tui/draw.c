@@ -44,7 +44,8 @@ static const char role_letters[ROLE_COUNT] = {
 	[ROLE_ERROR_LINE] = 'e',   [ROLE_WARNING_LINE] = 'w', [ROLE_NOTICE_LINE] = 'n',
 	[ROLE_GROUP_LINE] = 'G',   [ROLE_COMMAND_LINE] = 'm', [ROLE_FOLDED] = 'F',
 	[ROLE_BRANCH] = 'b',       [ROLE_SHA] = 'h',          [ROLE_CONTROL] = 'x',
-	[ROLE_PROMPT_ROLE] = 'p',
+	[ROLE_PROMPT_ROLE] = 'p',  [ROLE_FIX] = 'X',          [ROLE_INVESTIGATE] = 'I',
+	[ROLE_RETRY] = 'R',        [ROLE_FLAKY] = 'k',
 };
 
 char tui_role_letter(enum role r)

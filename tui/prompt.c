@@ -31,6 +31,14 @@ static struct {
 	char *draft;   /* the edited line while browsing history */
 } P;
 
+/* A yes/no question (tui_confirm): under the line prompt when both are open. */
+static struct {
+	bool active;
+	char *question;
+	void (*done)(void *ctx, bool yes);
+	void *ctx;
+} Q;
+
 static struct history *histories;
 static size_t nhist, ahist;
 
@@ -72,7 +80,31 @@ static void set_text(const char *s)
 
 bool tui_prompt_active(void)
 {
-	return P.active;
+	return P.active || Q.active;
+}
+
+static void confirm_finish(bool yes)
+{
+	void (*done)(void *, bool) = Q.done;
+	void *ctx = Q.ctx;
+
+	Q.active = false;
+	Q.done = NULL;
+	free(Q.question);
+	Q.question = NULL;
+	tui_set_cursor_hint(-1);
+	if (done)
+		done(ctx, yes);
+}
+
+void tui_confirm(const char *question, void (*done)(void *ctx, bool yes), void *ctx)
+{
+	if (Q.active)
+		confirm_finish(false); /* a question replacing another: no to the first */
+	Q.active = true;
+	Q.question = tui_xstrdup(question ? question : "");
+	Q.done = done;
+	Q.ctx = ctx;
 }
 
 void tui_prompt(const char *label, const char *initial, void (*done)(void *ctx, const char *text),
@@ -181,6 +213,11 @@ static void history_move(int dir)
 
 void tui_prompt_key(const struct tui_key *k)
 {
+	if (!P.active) {
+		if (Q.active)
+			confirm_finish(k->key == 'y' || k->key == 'Y');
+		return;
+	}
 	switch (k->key) {
 	case TK_ENTER:
 		finish(true);
@@ -252,6 +289,14 @@ void tui_prompt_draw(struct tui_canvas *c)
 {
 	int labelw, avail, caretcol, skip = 0;
 
+	if (!P.active) {
+		tui_text(c, Q.question ? Q.question : "", (size_t)-1, ROLE_PROMPT_ROLE, 0,
+			 TEXT_NO_HSCROLL);
+		tui_set_cursor_hint(tui_canvas_col(c) < tui_canvas_width(c) ? tui_canvas_col(c) : -1);
+		tui_canvas_fill(c, ROLE_PROMPT_ROLE);
+		return;
+	}
+
 	tui_text(c, P.label, (size_t)-1, ROLE_PROMPT_ROLE, 0, TEXT_NO_HSCROLL);
 	labelw = tui_canvas_col(c);
 	avail = tui_canvas_width(c) - labelw;
@@ -277,6 +322,8 @@ void tui_prompt_free(void)
 	free(P.text);
 	free(P.draft);
 	memset(&P, 0, sizeof(P));
+	free(Q.question);
+	memset(&Q, 0, sizeof(Q));
 }
 
 /* --- ':' commands --------------------------------------------------------------------- */

@@ -401,6 +401,11 @@ static void close_view(struct view *v)
 		close_from((size_t)i);
 }
 
+void tui_view_close(struct view *v)
+{
+	close_view(v);
+}
+
 static void layout(void);
 
 struct view *tui_open(const struct view_ops *ops, void *arg, enum open_flags flags)
@@ -515,7 +520,7 @@ void tui_views_reload_all(void)
 
 void tui_work_start(const struct tui_work *w)
 {
-	if (!w || !w->step)
+	if (!w)
 		return;
 	TUI_GROW(S.work, S.awork, S.nwork + 1);
 	S.work[S.nwork].w = *w;
@@ -570,9 +575,19 @@ static void work_step_all(void)
 		unsigned long id = it->id;
 		struct tui_work w = it->w;
 		done_up_to = id;
-		if (!w.step(w.ctx))
+		/* work without a step is driven by its fds and timers */
+		if (w.step && !w.step(w.ctx))
 			work_remove_id(id);
 	}
+}
+
+/* Work with a step to run: the loop turns without waiting. */
+static bool work_active(void)
+{
+	for (size_t k = 0; k < S.nwork; k++)
+		if (S.work[k].w.step)
+			return true;
+	return false;
 }
 
 static bool work_cancel_all(void)
@@ -674,6 +689,32 @@ static void watches_dispatch(const struct pollfd *pfd, size_t n)
 			}
 		}
 	}
+}
+
+static void handle_signals(void);
+
+/* Scripts, while only fd-driven work is pending: wait for the watched fds
+ * (and signals) at most timeout ms (-1: no timer, a second at most). */
+static void wait_watches(int timeout)
+{
+	size_t n = 1 + S.nwatch;
+	struct pollfd *pfd = tui_xcalloc(n, sizeof(*pfd));
+
+	pfd[0].fd = S.sigpipe[0];
+	pfd[0].events = POLLIN;
+	for (size_t i = 0; i < S.nwatch; i++) {
+		pfd[1 + i].fd = S.watches[i].fd;
+		pfd[1 + i].events = S.watches[i].events;
+	}
+	int r = poll(pfd, (nfds_t)n, timeout < 0 || timeout > 1000 ? 1000 : timeout);
+	if (r > 0) {
+		if (pfd[0].revents)
+			handle_signals();
+		watches_dispatch(pfd + 1, S.nwatch < n - 1 ? S.nwatch : n - 1);
+	} else if (r < 0 && errno == EINTR) {
+		handle_signals();
+	}
+	free(pfd);
 }
 
 static void watches_poll_now(void)
@@ -1292,6 +1333,16 @@ static void generic_action(struct view *v, enum action a)
 	case ACT_FOLD:
 	case ACT_FOLD_ALL:
 	case ACT_FOLLOW:
+	case ACT_VIEW_TRIAGE:
+	case ACT_TRIAGE_GROUPING:
+	case ACT_TRIAGE_ACK:
+	case ACT_TRIAGE_FLAKY:
+	case ACT_TRIAGE_FIXED:
+	case ACT_TRIAGE_NEW:
+	case ACT_TRIAGE_NOTE:
+	case ACT_FETCH:
+	case ACT_RERUN_FAILED:
+	case ACT_DISPATCH:
 		tui_error("%s: not available in this view", action_name(a));
 		break;
 	}
@@ -1311,6 +1362,8 @@ static void dispatch_action(struct view *v, enum action a)
 			return;
 		a = r;
 	}
+	if (S.opts.app_action && S.opts.app_action(v, a))
+		return;
 	generic_action(v, a);
 }
 
@@ -1454,10 +1507,12 @@ static void read_tty_keys(void)
 /* Wait for the terminal, the signal pipe and the watched fds, at most
  * timeout ms (-1: no limit).
  *
- * When libcurl joins (fetching runs), its sockets come in through
- * tui_watch_fd() and its timeout through tui_timer(), driven by
- * CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION, and the fd callbacks
- * call curl_multi_socket_action(); nothing here changes. The alternative is
+ * libcurl's sockets (a fetch, views/remote.c) come in through
+ * tui_watch_fd() and its timeout through tui_timer(): after every step the
+ * transfer's descriptors and timeout (CURLMOPT_SOCKETFUNCTION and
+ * CURLMOPT_TIMERFUNCTION, gathered by core/fetch.c) are brought in line
+ * with the watches, and the callbacks call curl_multi_socket_action(); the
+ * transfer is work without a step, so the loop waits here. The alternative is
  * to replace this poll() with curl_multi_poll(multi, extra_fds, n,
  * timeout, &numfds) passing the tty, the signal pipe and the watched fds as
  * extra_fds (curl's multi-poll example), and curl_multi_wakeup() from other
@@ -1509,8 +1564,13 @@ int tui_run(void)
 			handle_signals();
 			watches_poll_now();
 			timers_fire();
-			if (tui_work_pending()) {
+			if (work_active()) {
 				work_step_all();
+				continue;
+			}
+			if (tui_work_pending()) {
+				/* a transfer: wait for its fds and timers */
+				wait_watches(timer_timeout());
 				continue;
 			}
 			struct tui_key k;
@@ -1522,12 +1582,12 @@ int tui_run(void)
 			dispatch_key(&k);
 			continue;
 		}
-		int timeout = tui_work_pending() ? 0 : timer_timeout();
+		int timeout = work_active() ? 0 : timer_timeout();
 		wait_events(timeout);
 		if (S.quit)
 			break;
 		timers_fire();
-		if (tui_work_pending())
+		if (work_active())
 			work_step_all();
 	}
 	/* close every view while the program's state is still there */

@@ -74,7 +74,19 @@
 	_(TIMESTAMPS, "toggle-timestamps", "Timestamps: hidden, absolute, relative")      \
 	_(WRAP, "toggle-wrap", "Wrap long lines")                                        \
 	_(LINE_NUMBERS, "toggle-line-numbers", "Show or hide line numbers")              \
-	_(FOLLOW, "follow", "Follow a growing log")
+	_(FOLLOW, "follow", "Follow a growing log")                                      \
+	GROUP("Triage")                                                                  \
+	_(VIEW_TRIAGE, "view-triage", "Open the triage view: failed runs, jobs, findings") \
+	_(TRIAGE_GROUPING, "toggle-grouping", "Findings by run, or grouped by fingerprint") \
+	_(TRIAGE_ACK, "triage-acknowledged", "Mark the failure acknowledged")            \
+	_(TRIAGE_FLAKY, "triage-known-flaky", "Mark the failure known flaky")            \
+	_(TRIAGE_FIXED, "triage-fixed", "Mark the failure fixed")                        \
+	_(TRIAGE_NEW, "triage-new", "Mark the failure new (untriaged) again")            \
+	_(TRIAGE_NOTE, "triage-note", "Write a note on the failure")                     \
+	GROUP("GitHub")                                                                  \
+	_(FETCH, "fetch", "Fetch new and unfinished runs from GitHub in the background")  \
+	_(RERUN_FAILED, "rerun-failed", "Re-run the failed jobs of the selected run (asks first)") \
+	_(DISPATCH, "dispatch", "Run a workflow on a branch or tag (asks first)")
 
 enum action {
 	ACT_NONE = 0,
@@ -117,7 +129,11 @@ enum action action_lookup(const char *name); /* ACT_NONE when unknown */
 	_(BRANCH, "branch")                                                        \
 	_(SHA, "sha")                                                              \
 	_(CONTROL, "control")           /* a visible control character */          \
-	_(PROMPT_ROLE, "prompt")
+	_(PROMPT_ROLE, "prompt")                                                   \
+	_(FIX, "decision-fix")          /* triage: fix the code */                 \
+	_(INVESTIGATE, "decision-investigate")                                     \
+	_(RETRY, "decision-retry")      /* ... retry or escalate (infrastructure) */ \
+	_(FLAKY, "flaky")               /* a flaky failure, a run failed by flakes */
 
 enum role {
 #define ROLE_ENUM(e, name) ROLE_##e,
@@ -258,6 +274,11 @@ void tui_view_set_rows(struct view *v, long rows);
  * called when the row changed. */
 void tui_view_goto(struct view *v, long row);
 void tui_view_dirty(struct view *v);
+/* Close v and the views above it, as q would (its work cancelled, done
+ * called); nothing when v is already gone. For views that end themselves
+ * outside a handler (a dialog answered through tui_confirm); handlers
+ * return EFF_CLOSE instead. */
+void tui_view_close(struct view *v);
 struct view *tui_current(void);
 /* The active search query of a view (NULL when none), for highlighting. */
 const char *tui_search_query(const struct view *v);
@@ -289,6 +310,10 @@ void tui_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Ask for a line of text (filter, search); done(ctx, text) gets NULL on Esc. */
 void tui_prompt(const char *label, const char *initial, void (*done)(void *ctx, const char *text),
 		void *ctx);
+/* Ask a yes/no question in the status bar: the next key answers it, y or Y
+ * yes, any other key no (tig's prompt_yesno). A line prompt opened while
+ * it waits (a script's ':' line) runs over it; the question stays. */
+void tui_confirm(const char *question, void (*done)(void *ctx, bool yes), void *ctx);
 
 /* --- background work ------------------------------------------------------------------ */
 /* Long work runs in slices from the event loop so the screen never blocks:
@@ -298,7 +323,13 @@ void tui_prompt(const char *label, const char *initial, void (*done)(void *ctx, 
  * work and removes it. A step() returning false ends the work without
  * cancel(); tui_work_stop(ctx) removes the work of ctx without cancel().
  * Each loop turn runs one step of each work. Scripted tests wait until no
- * work is pending before reading the next key. */
+ * work is pending before reading the next key.
+ *
+ * Work driven by file descriptors and timers (a transfer: tui_watch_fd,
+ * tui_timer) has no step (NULL): it is pending, shown and cancelled like
+ * any work, but the loop waits for its fds and timers instead of turning,
+ * and it ends with tui_work_stop(ctx). Scripts then wait for those fds and
+ * timers too, until it ends. */
 struct tui_work {
 	bool (*step)(void *ctx);
 	void (*progress)(void *ctx, char *out, size_t n);
@@ -310,10 +341,12 @@ void tui_work_start(const struct tui_work *w);
 void tui_work_stop(void *ctx);
 bool tui_work_pending(void);
 
-/* File descriptors and timers join the same wait (libcurl's multi handle
- * later: its sockets and timeout plug in here). Callbacks run from the
- * loop, never from a signal. Scripted tests do not wait for timers: one
- * fires only when it is due as the loop passes (fds are polled each turn). */
+/* File descriptors and timers join the same wait (libcurl's multi handle:
+ * its sockets and timeout plug in here, views/remote.c). Callbacks run from
+ * the loop, never from a signal. Scripted tests do not wait for timers: one
+ * fires only when it is due as the loop passes (fds are polled each turn),
+ * unless work without a step is pending (see above). One fd has one watch:
+ * watching it again replaces the callback. */
 typedef void (*tui_fd_cb)(void *ctx, int fd, short revents);
 void tui_watch_fd(int fd, short events, tui_fd_cb cb, void *ctx);
 void tui_unwatch_fd(int fd);
@@ -333,6 +366,10 @@ struct tui_opts {
 	 * this file instead of /dev/null (the escape-injection test reads
 	 * them). NULL: /dev/null. */
 	const char *script_output;
+	/* Actions of the application rather than of one view (fetch, ...):
+	 * offered the actions a view did not consume, before the generic
+	 * handling; returns true when it handled a. May be NULL. */
+	bool (*app_action)(struct view *v, enum action a);
 };
 
 /* Returns 0, or -1 with a message in err (before the screen starts).

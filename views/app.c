@@ -5,6 +5,7 @@
 #include "core/gitrepo.h"
 #include "core/util.h"
 #include "views/common.h"
+#include "views/remote.h"
 #include "views/views.h"
 
 extern const char default_conf[]; /* data/default.conf, compiled in */
@@ -34,6 +35,8 @@ int app_main(struct store *st, const char *db_path, bool no_color)
 		.views = all_views,
 		/* benchmarks: time to the first complete frame */
 		.exit_after_first_frame = first && *first == '1',
+		/* r, X, D: GitHub from any view */
+		.app_action = remote_action,
 	};
 	char err[1024];
 	if (tui_init(&opts, err, sizeof(err)) < 0) {
@@ -46,7 +49,10 @@ int app_main(struct store *st, const char *db_path, bool no_color)
 	util_set_oom_hook(tui_shutdown);
 	/* if the list cannot open, tui_run() says why and returns 1 */
 	tui_open(&runs_view_ops, NULL, OPEN_PUSH);
+	remote_init();
 	int rc = tui_run();
+	/* a fetch under way stops; the runs it finished stay imported */
+	remote_shutdown();
 	tui_shutdown();
 	util_set_oom_hook(NULL);
 	view_timers_free_all();

@@ -12,6 +12,7 @@
 
 #include "core/search.h"
 #include "core/util.h"
+#include "views/remote.h"
 #include "views/views.h"
 
 extern char **environ;
@@ -203,6 +204,28 @@ void view_timers_cancel(struct view *v)
 			t->dead = true;
 }
 
+void views_data_changed(void)
+{
+	/* the callbacks arm new timers (in front of the list): take the
+	 * pending ones first, each retired so its own tick does nothing */
+	size_t n = 0;
+	for (struct vtimer *t = timers; t; t = t->next)
+		n += !t->dead;
+	if (!n)
+		return;
+	struct vtimer *due = xcalloc(n, sizeof(*due));
+	size_t k = 0;
+	for (struct vtimer *t = timers; t && k < n; t = t->next) {
+		if (!t->dead) {
+			due[k++] = *t;
+			t->dead = true;
+		}
+	}
+	for (size_t i = 0; i < k; i++)
+		due[i].cb(due[i].v);
+	free(due);
+}
+
 void view_timers_free_all(void)
 {
 	while (timers) {
@@ -239,6 +262,18 @@ void open_log_search(const char *query)
 bool views_command(struct view *v, const char *cmd, const char *arg, unsigned *eff)
 {
 	(void)v;
+	if (!strcmp(cmd, "triage")) {
+		/* :triage [FILTER]: the triage view, filtered (category:, state:, ...) */
+		struct triage_view_arg a = {.filter = arg};
+		tui_open(&triage_view_ops, &a, OPEN_PUSH);
+		*eff |= EFF_REDRAW;
+		return true;
+	}
+	if (!strcmp(cmd, "fetch")) {
+		remote_fetch(arg && *arg ? arg : NULL);
+		*eff |= EFF_REDRAW;
+		return true;
+	}
 	if (!strcmp(cmd, "search")) {
 		if (!arg || !*arg)
 			tui_error("usage: :search TEXT (searches every stored log)");

@@ -32,6 +32,10 @@ void view_timer(struct view *v, int ms, void (*cb)(struct view *v));
 void view_timers_cancel(struct view *v);
 /* Free what is left (at exit). */
 void view_timers_free_all(void);
+/* The index changed under the views (a fetch imported runs): run their
+ * pending timers now rather than at their next tick, so that their live
+ * polls reload them (keeping each cursor on its run) at once. */
+void views_data_changed(void);
 
 /* A matcher for what a user typed: a regular expression when it holds
  * regex characters, a (faster) literal otherwise; an invalid expression is
@@ -44,5 +48,12 @@ struct matcher *user_matcher(const char *query, char *note, size_t len);
 bool views_command(struct view *v, const char *cmd, const char *arg, unsigned *eff);
 /* Open the search view on query (across every log). */
 void open_log_search(const char *query);
+
+/* A dialog (views/confirm.c): text shown whole over the views, the
+ * question in the status bar; the next key answers it (y yes, anything
+ * else no), closes the dialog and calls done. -1 (done not called) when
+ * another question is waiting. */
+int confirm_open(const char *title, const char *text, const char *question,
+		 void (*done)(void *ctx, bool yes), void *ctx);
 
 #endif

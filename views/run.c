@@ -10,6 +10,7 @@
 
 #include "core/store.h"
 #include "views/common.h"
+#include "views/remote.h"
 #include "views/views.h"
 
 struct tree_row {
@@ -276,11 +277,24 @@ static enum action run_request(struct view *v, enum action a, unsigned *eff)
 			tui_message("%s", msg);
 		return ACT_NONE;
 	}
+	case ACT_VIEW_TRIAGE:
+		if (p->have_run) {
+			struct triage_view_arg arg = {.run_row_id = p->run.id};
+			tui_open(&triage_view_ops, &arg, OPEN_PUSH);
+		}
+		*eff |= EFF_REDRAW;
+		return ACT_NONE;
 	case ACT_NEXT_ERROR:
 	case ACT_PREV_ERROR:
 		if (p->n_rows)
 			jump_failure(v, p, a == ACT_NEXT_ERROR ? 1 : -1);
 		*eff |= EFF_REDRAW;
+		return ACT_NONE;
+	case ACT_RERUN_FAILED:
+		remote_rerun(p->have_run ? &p->run : NULL);
+		return ACT_NONE;
+	case ACT_DISPATCH:
+		remote_dispatch(p->have_run ? &p->run : NULL);
 		return ACT_NONE;
 	case ACT_REFRESH:
 		run_load(v);

@@ -13,7 +13,10 @@
 #include "core/gitrepo.h"
 #include "core/runquery.h"
 #include "core/store.h"
+#include "core/triage.h"
+#include "core/triagequery.h"
 #include "views/common.h"
+#include "views/remote.h"
 #include "views/views.h"
 
 #define WIN 200
@@ -27,6 +30,8 @@ struct runs_priv {
 	bool counts_ok;
 	struct run_widths widths; /* longest names, for the column widths */
 	struct run win[WIN];
+	bool flaky[WIN];      /* failed only by known flaky failures (triage) */
+	unsigned flaky_gen;   /* app.triage_gen when flaky[] was filled */
 	int win_n;
 	long win_off;
 	bool win_valid;
@@ -60,10 +65,25 @@ static int collect(void *ctx, const struct run *r)
 	return 0;
 }
 
+/* Which runs of the window failed only by known flaky failures: one query
+ * per window, again after a triage state changed. */
+static void mark_flaky(struct runs_priv *p)
+{
+	int64_t ids[WIN];
+	struct cs_err err;
+	for (int i = 0; i < p->win_n; i++)
+		ids[i] = p->win[i].id;
+	if (triage_runs_known_flaky(app.st, ids, p->win_n, p->flaky, &err) < 0)
+		memset(p->flaky, 0, sizeof(p->flaky));
+	p->flaky_gen = app.triage_gen;
+}
+
 /* The run at row, refilling the window around the visible rows if needed. */
 static const struct run *run_at(struct view *v, long row)
 {
 	struct runs_priv *p = v->priv;
+	if (p->win_valid && p->flaky_gen != app.triage_gen)
+		mark_flaky(p);
 	if (p->win_valid && row >= p->win_off && row < p->win_off + p->win_n)
 		return &p->win[row - p->win_off];
 	if (p->win_valid && row >= p->win_off && p->win_n < WIN)
@@ -89,6 +109,7 @@ static const struct run *run_at(struct view *v, long row)
 	}
 	p->win_off = off;
 	p->win_valid = true;
+	mark_flaky(p);
 	if (row >= off && row < off + p->win_n)
 		return &p->win[row - off];
 	return NULL;
@@ -257,7 +278,10 @@ static void runs_draw(struct view *v, struct tui_canvas *c, long row)
 	struct cols w;
 	layout(tui_canvas_width(c), &p->widths, &w);
 	const char *state = run_state(r);
-	tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 1, TEXT_PAD);
+	if (p->flaky[r - p->win] && conclusion_is_failure(r->conclusion))
+		tui_text(c, "~", 1, ROLE_FLAKY, 1, TEXT_PAD); /* every failure known flaky */
+	else
+		tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 1, TEXT_PAD);
 	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
 	cell(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, w.wf, 0);
 	cell(c, r->branch ? r->branch : "-", ROLE_BRANCH, w.br, 0);
@@ -383,6 +407,21 @@ static enum action runs_request(struct view *v, enum action a, unsigned *eff)
 	case ACT_FILTER:
 		tui_prompt("filter: ", p->filter_text, on_filter, v);
 		return ACT_NONE;
+	case ACT_VIEW_TRIAGE: {
+		/* the failed runs of the workflow and branch filtered here, the
+		 * cursor on the selected run */
+		r = p->counts.total > 0 ? run_at(v, v->cursor) : NULL;
+		struct triage_query tq = {.workflow = p->q.workflow, .branch = p->q.branch};
+		struct buf text = BUF_INIT;
+		triage_query_format(&tq, &text);
+		struct triage_view_arg arg = {
+			.select_run = r && conclusion_is_failure(r->conclusion) ? r->id : 0,
+			.filter = buf_cstr(&text)};
+		tui_open(&triage_view_ops, &arg, OPEN_PUSH);
+		buf_release(&text);
+		*eff |= EFF_REDRAW;
+		return ACT_NONE;
+	}
 	case ACT_SORT:
 		set_sort(v, (enum run_sort)((p->sort + 1) % RUN_SORT_COUNT));
 		*eff |= EFF_REDRAW;
@@ -399,6 +438,14 @@ static enum action runs_request(struct view *v, enum action a, unsigned *eff)
 			tui_error("%s", msg);
 		else
 			tui_message("%s", msg);
+		return ACT_NONE;
+	case ACT_RERUN_FAILED:
+	case ACT_DISPATCH:
+		r = p->counts.total > 0 ? run_at(v, v->cursor) : NULL;
+		if (a == ACT_RERUN_FAILED)
+			remote_rerun(r);
+		else
+			remote_dispatch(r);
 		return ACT_NONE;
 	case ACT_REFRESH:
 		recount(v);

@@ -12,6 +12,7 @@
 	_(run)         \
 	_(log)         \
 	_(search)      \
+	_(triage)      \
 	_(help)
 
 #define VIEW_OPS_DECL(name) extern const struct view_ops name##_view_ops;
@@ -23,6 +24,9 @@ struct app {
 	struct store *st;
 	struct gitrepo *repo;
 	const char *db_path;
+	/* bumped when a triage state changes: views showing states redraw
+	 * what they cached (the run list's flaky marks) */
+	unsigned triage_gen;
 };
 extern struct app app;
 
@@ -36,6 +40,11 @@ struct log_view_arg {
 };
 struct run_view_arg {
 	int64_t run_row_id;
+};
+struct triage_view_arg {
+	int64_t run_row_id;  /* 0: every failed run; else this run's failures */
+	int64_t select_run;  /* 0: none; else put the cursor on this run */
+	const char *filter;  /* NULL: none; else the filter (core/triagequery.h) */
 };
 struct search_view_arg {
 	const char *query;

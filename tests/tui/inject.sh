@@ -176,7 +176,7 @@ rc=$?
 check_exit mkevil 0
 DB=clean.db
 run import --quiet clean
-check_exit import-clean "$rc"
+check_exit import-clean 0
 DB=evil.db
 run import --quiet evil
 check_exit import-evil 0
@@ -237,8 +237,10 @@ twin inj-log-jump '<Enter><Enter>eE'
 twin inj-log-search '<Enter><Enter>/evil<Enter>nnnnN'
 twin inj-log-search-back '<Enter><Enter>G?pwned<Enter>n'
 twin inj-log-opts '<Enter><Enter>tt<Right><Right>'
-twin inj-log-wrap '<Enter><Enter>w:goto 15
+twin inj-log-wrap '<Enter><Enter>w
+:goto 15
 <End>'
+check_has inj-log-wrap inj-log-wrap.screen '    xxxxxxxxxxxxxxxxxxxxxxxxxxxxx^[]52;c;'
 twin inj-log-fold '<Enter><Enter>ZjzZ'
 twin inj-search ':search evil'
 check_has inj-search-title inj-search.screen 'search evil · '
@@ -256,7 +258,8 @@ size 200x50
 twin inj-wide '<Enter><Enter>t'
 twin inj-wide-search ':search evil'
 size 80x24
-# without colours, and in an ASCII locale
+# in an ASCII locale, on a terminal with 8 colours (scripts draw without
+# colours: the colour path is taken on the real terminal below)
 saved=$LC_ALL
 LC_ALL=C
 twin inj-ascii '<Enter><Enter>'
@@ -276,11 +279,12 @@ if ! command -v script >/dev/null 2>&1; then
 	ok "inject-script (skipped: script(1) is not installed)"
 	finish
 fi
-# real NAME DB: ciscope on DB in a 100x30 tmux window under script(1),
-# driven through the views; the bytes of its pty in NAME.raw
+# real NAME DB: ciscope on DB in a 100x30 tmux window under script(1), in
+# colour (the log's SGR colours drawn as colours), driven through the
+# views; the bytes of its pty in NAME.raw
 real() {
 	rm -f "$1.raw" "$1.rc"
-	printf "#!/bin/sh\nexec '%s' --db '%s'\n" "$(printf '%s' "$CISCOPE" | sed "s/'/'\\\\''/g")" "$2" >"$1.sh"
+	printf "#!/bin/sh\nunset NO_COLOR\nexec '%s' --db '%s'\n" "$(printf '%s' "$CISCOPE" | sed "s/'/'\\\\''/g")" "$2" >"$1.sh"
 	TMUX_RC="$WORK/$1.rc"
 	tmux_window 100x30 "script -q -f -e -E never -c 'sh ./$1.sh' $1.raw; echo \$? >$1.rc"
 	_ok=1

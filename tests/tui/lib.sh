@@ -185,8 +185,12 @@ tmux_start() {
 tmux_window() {
 	TMUX_SOCK="$WORK/tmux.sock"
 	tmux -S "$TMUX_SOCK" kill-session -t ciscope 2>/dev/null
+	# a terminal type the machine has a terminfo entry for
+	_term=screen-256color
+	infocmp tmux-256color >/dev/null 2>&1 && _term=tmux-256color
 	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s keep -x 20 -y 5 \; \
 		set-option -g remain-on-exit on \; \
+		set-option -g default-terminal "$_term" \; \
 		new-session -d -s ciscope -c "$WORK" -x "${1%x*}" -y "${1#*x}" "$2" 2>/dev/null ||
 		tmux -S "$TMUX_SOCK" new-session -d -s ciscope -c "$WORK" \
 			-x "${1%x*}" -y "${1#*x}" "$2"

@@ -797,3 +797,28 @@ TEST(summary_of_empty_run)
 	CHECK_INT(s.n_series, 0);
 	store_close(st);
 }
+
+/* X and D of the TUI name a run's workflow in a URL: its file's base name,
+ * else its id, else nothing (never a path or a guess). */
+TEST(run_workflow_ref)
+{
+	struct store *st = runs_store();
+	struct cs_err err;
+	err_clear(&err);
+	exec(st->db, "UPDATE runs SET workflow_path = '.github/workflows/ci.yml', workflow_id = 77 "
+		     "WHERE id = 10;"
+		     "UPDATE runs SET workflow_path = NULL, workflow_id = 88 WHERE id = 11;"
+		     "UPDATE runs SET workflow_path = '', workflow_id = NULL WHERE id = 12;");
+	struct buf b = BUF_INIT;
+	CHECK_OK(store_run_workflow_ref(st, 10, &b, &err));
+	CHECK_STR(buf_cstr(&b), "ci.yml");
+	CHECK_OK(store_run_workflow_ref(st, 11, &b, &err));
+	CHECK_STR(buf_cstr(&b), "88");
+	CHECK_OK(store_run_workflow_ref(st, 12, &b, &err));
+	CHECK_INT((long)b.len, 0);
+	/* a run that is not there: nothing, and no error */
+	CHECK_OK(store_run_workflow_ref(st, 999, &b, &err));
+	CHECK_INT((long)b.len, 0);
+	buf_release(&b);
+	store_close(st);
+}

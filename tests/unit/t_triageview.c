@@ -1,0 +1,474 @@
+/* t_triageview.c - what core gives the triage view and the run list: the
+ * filter language (core/triagequery.h), the batched "failed only by known
+ * flakes" mark, the findings of a fingerprint across runs, and triage_ensure
+ * in slices. Over the demo data set (tools/demo-gen.py, generated into the
+ * tmpdir and imported once) where an index is needed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "core/import.h"
+#include "core/store.h"
+#include "core/triage.h"
+#include "core/triagequery.h"
+#include "core/util.h"
+#include "test.h"
+
+extern char **environ;
+
+/* --- the filter language ------------------------------------------------------------- */
+static void parses_to(const char *text, const char *canonical)
+{
+	struct triage_query q;
+	struct cs_err err;
+	err_clear(&err);
+	if (triage_query_parse(text, &q, &err) < 0) {
+		t_fail(__FILE__, __LINE__, "'%s' does not parse: %s", text, err.msg);
+		triage_query_free(&q);
+		return;
+	}
+	struct buf b = BUF_INIT;
+	triage_query_format(&q, &b);
+	CHECK_STR(buf_cstr(&b), canonical);
+	/* the canonical text parses back to the same query */
+	struct triage_query q2;
+	CHECK_OK(triage_query_parse(buf_cstr(&b), &q2, &err));
+	struct buf b2 = BUF_INIT;
+	triage_query_format(&q2, &b2);
+	CHECK_STR(buf_cstr(&b2), canonical);
+	triage_query_free(&q);
+	triage_query_free(&q2);
+	buf_release(&b);
+	buf_release(&b2);
+}
+
+static void refused(const char *text, const char *says)
+{
+	struct triage_query q;
+	struct cs_err err;
+	err_clear(&err);
+	int rc = triage_query_parse(text, &q, &err);
+	triage_query_free(&q);
+	if (rc == 0) {
+		t_fail(__FILE__, __LINE__, "'%s' parsed; expected an error", text);
+		return;
+	}
+	CHECK_INT(err.code, CS_EUSAGE);
+	if (!strstr(err.msg, says))
+		t_fail(__FILE__, __LINE__, "'%s': '%s' does not say '%s'", text, err.msg, says);
+}
+
+TEST(query_parses_and_prints_back)
+{
+	parses_to("", "");
+	parses_to("   \t ", "");
+	parses_to("category:test", "category:test");
+	parses_to("branch:main state:new workflow:ci category:compile",
+		  "category:compile state:new workflow:ci branch:main");
+	/* keys are case-insensitive, categories and states too; values of
+	 * workflow and branch are exact */
+	parses_to("CATEGORY:Network State:Known-Flaky Workflow:CI", "category:network "
+									"state:known-flaky workflow:CI");
+	parses_to("state:flaky", "state:known-flaky");
+	parses_to("state:ack", "state:acknowledged");
+	parses_to("state:fixed", "state:fixed");
+	parses_to("workflow:\"CI tests\" branch:feat:x", "workflow:\"CI tests\" branch:feat:x");
+	parses_to("branch:\"a\\\"b\\\\c\"", "branch:\"a\\\"b\\\\c\"");
+	parses_to("\"\" category:oom", "category:oom");
+
+	struct triage_query q;
+	struct cs_err err;
+	CHECK_OK(triage_query_parse("workflow:ci branch:dev state:new category:lint", &q, &err));
+	struct triage_filter f = {.limit = 7, .offset = 3};
+	triage_query_apply(&q, &f);
+	CHECK_STR(f.workflow, "ci");
+	CHECK_STR(f.branch, "dev");
+	CHECK_STR(f.state, "new");
+	CHECK_STR(f.category, "lint");
+	CHECK_INT(f.limit, 7);
+	CHECK_INT(f.offset, 3);
+	CHECK(!triage_query_empty(&q));
+	triage_query_free(&q);
+	CHECK(triage_query_empty(&q));
+	CHECK_OK(triage_query_parse(NULL, &q, &err));
+	CHECK(triage_query_empty(&q));
+}
+
+TEST(query_refuses_what_it_cannot_mean)
+{
+	refused("test", "say which field");
+	refused("category:test oops", "say which field");
+	refused("colour:red", "unknown filter 'colour:'");
+	refused("category:tests", "unknown category 'tests'");
+	refused("category:ignore state:x", "unknown category");
+	refused("state:closed", "unknown state 'closed'");
+	refused("branch:", "needs a value");
+	refused("branch:\"\"", "needs a value");
+	refused("branch:a branch:b", "given twice");
+	refused("workflow:\"CI", "unterminated quote at column 10");
+	refused(":x", "say which field");
+	/* hostile: long, control characters, invalid UTF-8: an error, never a crash */
+	char big[5000];
+	memset(big, 'k', sizeof(big) - 3);
+	big[sizeof(big) - 3] = ':';
+	big[sizeof(big) - 2] = 'v';
+	big[sizeof(big) - 1] = '\0';
+	refused(big, "unknown filter");
+	refused("branch:x\x1b]52;c;AAAA\x07 \xff\xfe", "say which field");
+}
+
+/* --- over the demo data set ------------------------------------------------------------ */
+static int spawn(char *const argv[])
+{
+	pid_t pid;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
+		return -1;
+	int status;
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static struct store *demo_st;
+static char *demo_db;
+static cJSON *manifest;
+
+static struct store *demo(void)
+{
+	if (demo_st)
+		return demo_st;
+	const char *fx = getenv("FIXTURES");
+	char *top = fx ? xasprintf("%s/../..", fx) : xstrdup(".");
+	char *gen = xasprintf("%s/tools/demo-gen.py", top);
+	char *out = xasprintf("%s/demo", t_tmpdir());
+	char *argv[] = {"python3", gen, out, NULL};
+	if (spawn(argv) != 0) {
+		fprintf(stderr, "t_triageview: python3 %s %s failed\n", gen, out);
+		exit(2);
+	}
+	char *mp = xasprintf("%s/MANIFEST.json", out);
+	struct buf b = BUF_INIT;
+	struct cs_err err;
+	if (file_read_all(mp, 16u << 20, &b, &err) < 0 || !(manifest = cJSON_Parse(buf_cstr(&b)))) {
+		fprintf(stderr, "t_triageview: cannot read %s\n", mp);
+		exit(2);
+	}
+	demo_db = xasprintf("%s/demo.db", t_tmpdir());
+	demo_st = store_open(demo_db, STORE_RW, &err);
+	if (!demo_st) {
+		fprintf(stderr, "%s\n", err.msg);
+		exit(2);
+	}
+	char *runs = xasprintf("%s/runs", out);
+	struct importer *im = importer_new(demo_st, NULL);
+	if (import_path(im, runs, &err) < 0) {
+		fprintf(stderr, "t_triageview: import: %s\n", err.msg);
+		exit(2);
+	}
+	importer_free(im);
+	free(runs);
+	free(mp);
+	buf_release(&b);
+	free(out);
+	free(gen);
+	free(top);
+	return demo_st;
+}
+
+static int64_t count(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* Every run of the index, by row id. */
+static int64_t *all_runs(struct store *st, int *n)
+{
+	sqlite3_stmt *s;
+	int64_t *ids = NULL;
+	size_t alloc = 0;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT id FROM runs ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		XGROW(ids, alloc, (size_t)*n + 1);
+		ids[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	return ids;
+}
+
+static int64_t run_row(struct store *st, const char *spec)
+{
+	struct run r;
+	struct cs_err err;
+	if (store_find_run(st, spec, &r, &err) < 0) {
+		t_fail(__FILE__, __LINE__, "%s", err.msg);
+		return 0;
+	}
+	int64_t id = r.id;
+	run_free(&r);
+	return id;
+}
+
+/* The fingerprint of the planted flaky network failure (its only finding). */
+static void flaky_fp(char fp[FP_HEX_LEN + 1], int64_t *failed_run, int64_t *passed_run)
+{
+	const cJSON *pl = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(manifest, "planted"), "flaky_network");
+	double id = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pl, "run_id"));
+	char spec[64];
+	snprintf(spec, sizeof(spec), "%.0f:1", id);
+	*failed_run = run_row(demo_st, spec);
+	snprintf(spec, sizeof(spec), "%.0f:2", id);
+	*passed_run = run_row(demo_st, spec);
+	fp[0] = '\0';
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+		 "SELECT f.fingerprint FROM triage_findings f JOIN jobs j ON j.id = f.job_id "
+		 "WHERE j.run_id = %lld AND f.shown ORDER BY f.rank LIMIT 1",
+		 (long long)*failed_run);
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(demo_st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		snprintf(fp, FP_HEX_LEN + 1, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+}
+
+/* triage_runs_known_flaky agrees with triage_run_summary for every run. */
+static void marks_agree(struct store *st, int *n_marked)
+{
+	int n;
+	int64_t *ids = all_runs(st, &n);
+	bool *out = xcalloc((size_t)n + 1, sizeof(bool));
+	struct cs_err err;
+	CHECK_OK(triage_runs_known_flaky(st, ids, n, out, &err));
+	*n_marked = 0;
+	for (int i = 0; i < n; i++) {
+		struct triage_run_summary s;
+		CHECK_OK(triage_run_summary(st, ids[i], &s, &err));
+		if (s.all_known_flaky != out[i])
+			t_fail(__FILE__, __LINE__, "run #%lld: batched %d, summary %d",
+			       (long long)ids[i], out[i], s.all_known_flaky);
+		*n_marked += out[i];
+	}
+	free(out);
+	free(ids);
+}
+
+TEST(demo_runs_failed_only_by_known_flakes)
+{
+	struct store *st = demo();
+	struct cs_err err;
+	char fp[FP_HEX_LEN + 1], full[FP_HEX_LEN + 1];
+	int64_t failed, passed;
+	flaky_fp(fp, &failed, &passed);
+	CHECK(fp[0] != '\0');
+	int marked;
+	marks_agree(st, &marked);
+	CHECK_INT(marked, 0); /* nothing is known flaky in a fresh index */
+
+	CHECK_OK(triage_set_state(st, fp, "known-flaky", "registry blips", "Tess Ter", full, &err));
+	marks_agree(st, &marked);
+	CHECK_INT(marked, 1);
+	int64_t ids[3] = {passed, failed, failed};
+	bool out[3] = {true, false, false};
+	CHECK_OK(triage_runs_known_flaky(st, ids, 3, out, &err));
+	CHECK(!out[0]); /* the green attempt failed by nothing */
+	CHECK(out[1] && out[2]);
+
+	/* more ids than one query takes: every one answered, in order */
+	int n = 1234;
+	int64_t *many = xcalloc((size_t)n, sizeof(int64_t));
+	bool *res = xcalloc((size_t)n, sizeof(bool));
+	for (int i = 0; i < n; i++)
+		many[i] = i % 3 == 0 ? failed : i % 3 == 1 ? passed : -(int64_t)i;
+	CHECK_OK(triage_runs_known_flaky(st, many, n, res, &err));
+	int wrong = 0;
+	for (int i = 0; i < n; i++)
+		wrong += res[i] != (i % 3 == 0);
+	CHECK_INT(wrong, 0);
+	free(many);
+	free(res);
+	CHECK_OK(triage_runs_known_flaky(st, NULL, 0, NULL, &err));
+
+	/* a run with one known-flaky and one other failure is not marked */
+	CHECK_OK(triage_set_state(st, fp, "acknowledged", NULL, "Tess Ter", full, &err));
+	marks_agree(st, &marked);
+	CHECK_INT(marked, 0);
+	CHECK_OK(triage_set_state(st, fp, "new", NULL, "Tess Ter", full, &err));
+}
+
+TEST(demo_findings_of_a_fingerprint_across_runs)
+{
+	struct store *st = demo();
+	struct cs_err err;
+	sqlite3_stmt *s;
+	/* the fingerprint seen in the most jobs */
+	char fp[FP_HEX_LEN + 1] = "";
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT fingerprint FROM triage_findings GROUP BY fingerprint "
+			       "ORDER BY count(*) DESC, fingerprint LIMIT 1",
+			       -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		snprintf(fp, sizeof(fp), "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	CHECK(fp[0]);
+	char sql[200];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM triage_findings WHERE fingerprint = '%s'", fp);
+	int64_t want = count(st, sql);
+	CHECK(want >= 3);
+
+	struct triage_finding *f;
+	int n;
+	CHECK_OK(triage_fingerprint_findings(st, fp, 0, &f, &n, &err));
+	CHECK_INT(n, want);
+	int64_t last_created = INT64_MAX;
+	for (int i = 0; i < n; i++) {
+		CHECK_STR(f[i].fingerprint, fp);
+		CHECK(f[i].job_name != NULL && f[i].run_row_id > 0 && f[i].job_row_id > 0);
+		char spec[32];
+		snprintf(spec, sizeof(spec), "#%lld", (long long)f[i].run_row_id);
+		struct run r;
+		CHECK_OK(store_find_run(st, spec, &r, &err));
+		CHECK(r.created_at <= last_created); /* newest first */
+		last_created = r.created_at;
+		run_free(&r);
+		/* the same finding as the job's own list gives */
+		struct triage_finding *jf;
+		int jn;
+		CHECK_OK(triage_job_findings(st, f[i].job_row_id, false, &jf, &jn, &err));
+		bool found = false;
+		for (int k = 0; k < jn; k++) {
+			if (jf[k].id != f[i].id)
+				continue;
+			found = true;
+			CHECK_INT(jf[k].line, f[i].line);
+			CHECK_INT(jf[k].n_excerpt, f[i].n_excerpt);
+			CHECK_STR(jf[k].rule, f[i].rule);
+			CHECK_INT(jf[k].decision, f[i].decision);
+		}
+		CHECK(found);
+		triage_findings_free(jf, jn);
+	}
+	triage_findings_free(f, n);
+	CHECK_OK(triage_fingerprint_findings(st, fp, 2, &f, &n, &err));
+	CHECK_INT(n, 2);
+	triage_findings_free(f, n);
+	CHECK_OK(triage_fingerprint_findings(st, "0000000000000000", 0, &f, &n, &err));
+	CHECK_INT(n, 0);
+	CHECK(f == NULL);
+}
+
+TEST(demo_ensure_in_slices)
+{
+	struct store *st = demo();
+	struct cs_err err;
+	const struct ruleset *rs = triage_rules(&err);
+	CHECK(rs != NULL);
+	if (!rs)
+		return;
+	/* an index from before triage for some runs, stale rules for others */
+	int64_t findings = count(st, "SELECT count(*) FROM triage_findings");
+	int64_t jobs = count(st, "SELECT count(*) FROM triage_jobs");
+	CHECK(sqlite3_exec(st->db,
+			   "DELETE FROM triage_findings WHERE job_id IN (SELECT job_id FROM "
+			   "triage_jobs ORDER BY job_id LIMIT 4);"
+			   "DELETE FROM triage_jobs WHERE job_id IN (SELECT job_id FROM triage_jobs "
+			   "ORDER BY job_id LIMIT 4);"
+			   "UPDATE triage_jobs SET version = 'old' WHERE job_id IN (SELECT job_id "
+			   "FROM triage_jobs ORDER BY job_id DESC LIMIT 3);",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	int64_t stale = count(st, "SELECT count(DISTINCT j.run_id) FROM jobs j JOIN runs r ON "
+				  "r.id = j.run_id LEFT JOIN triage_jobs t ON t.job_id = j.id WHERE "
+				  "r.conclusion = 'failure' AND j.conclusion = 'failure' AND "
+				  "(t.job_id IS NULL OR t.version = 'old')");
+	CHECK(stale >= 2);
+
+	struct triage_ensure_job *job = triage_ensure_begin(st, rs, &err);
+	CHECK(job != NULL);
+	if (!job)
+		return;
+	int done, total, nj;
+	triage_ensure_progress(job, &done, &total, &nj);
+	CHECK_INT(done, 0);
+	CHECK_INT(total, stale);
+	int steps = 0, rc;
+	while ((rc = triage_ensure_step(job, 1, &err)) == 1) {
+		steps++;
+		triage_ensure_progress(job, &done, &total, NULL);
+		CHECK_INT(done, steps);
+		/* each slice is committed: nothing is left open between them */
+		CHECK(sqlite3_get_autocommit(st->db));
+	}
+	CHECK_INT(rc, 0);
+	CHECK_INT(steps + 1, stale);
+	triage_ensure_progress(job, &done, &total, &nj);
+	CHECK_INT(done, total);
+	CHECK(nj >= 7);
+	CHECK_INT(triage_ensure_step(job, 1, &err), 0); /* done stays done */
+	triage_ensure_free(job);
+	CHECK_INT(count(st, "SELECT count(*) FROM triage_findings"), findings);
+	CHECK_INT(count(st, "SELECT count(*) FROM triage_jobs"), jobs);
+	CHECK_INT(count(st, "SELECT count(*) FROM triage_jobs WHERE version = 'old'"), 0);
+
+	/* up to date: nothing to do */
+	job = triage_ensure_begin(st, rs, &err);
+	CHECK(job != NULL);
+	triage_ensure_progress(job, &done, &total, NULL);
+	CHECK_INT(total, 0);
+	CHECK_INT(triage_ensure_step(job, 5, &err), 0);
+	triage_ensure_free(job);
+	triage_ensure_free(NULL);
+
+	/* another writer holds the index: the slice fails with a message, rolls
+	 * back, and a later step does the work */
+	CHECK(sqlite3_exec(st->db, "UPDATE triage_jobs SET version = 'old'", NULL, NULL, NULL) ==
+	      SQLITE_OK);
+	struct store *other = store_open(demo_db, STORE_RW, &err);
+	CHECK(other != NULL);
+	if (other) {
+		sqlite3_busy_timeout(other->db, 0); /* fail now, not in 5 s */
+		job = triage_ensure_begin(other, rs, &err);
+		CHECK(job != NULL);
+		CHECK_OK(store_begin(st, &err));
+		if (job) {
+			err_clear(&err);
+			CHECK_INT(triage_ensure_step(job, 2, &err), -1);
+			CHECK(strstr(err.msg, "locked") != NULL);
+			CHECK(sqlite3_get_autocommit(other->db));
+			triage_ensure_progress(job, &done, &total, NULL);
+			CHECK_INT(done, 0);
+		}
+		store_rollback(st);
+		if (job) {
+			while ((rc = triage_ensure_step(job, 50, &err)) == 1)
+				;
+			CHECK_INT(rc, 0);
+			triage_ensure_free(job);
+		}
+		store_close(other);
+	}
+	CHECK_INT(count(st, "SELECT count(*) FROM triage_jobs WHERE version = 'old'"), 0);
+	CHECK_INT(count(st, "SELECT count(*) FROM triage_findings"), findings);
+	int n;
+	CHECK_OK(triage_ensure(st, rs, &n, &err));
+}
