@@ -2333,6 +2333,12 @@ struct triage_ensure_job *triage_ensure_begin(struct store *st, const struct rul
 		free(job);
 		return NULL;
 	}
+	/* the latest imported first: what a list of recent failures shows */
+	for (int i = 0, k = job->n - 1; i < k; i++, k--) {
+		int64_t t = job->ids[i];
+		job->ids[i] = job->ids[k];
+		job->ids[k] = t;
+	}
 	return job;
 }
 

@@ -275,7 +275,8 @@ int triage_fingerprint_findings(struct store *st, const char *fingerprint, int l
 				struct triage_finding **out, int *n, struct cs_err *err);
 
 /* triage_ensure in slices, for a UI that must not block: begin lists the
- * runs whose triage is missing or stale; each step triages up to max_runs
+ * runs whose triage is missing or stale (the latest imported first, as a
+ * list of recent failures wants them); each step triages up to max_runs
  * of them in one transaction and returns 1 while some remain, 0 when all
  * are done, -1 on an error (that slice rolled back; the job may be freed
  * or stepped again). */
