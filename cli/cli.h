@@ -54,6 +54,8 @@ void json_ms(struct buf *b, int64_t ms);
 void json_run(struct buf *b, const struct run *r);
 
 void cli_command_usage(const char *name, FILE *f);
+/* The command's usage on stderr; returns EXIT_USAGE. */
+int cli_bad_usage(const char *name);
 
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_runs(struct cli *c, int argc, char **argv);

@@ -25,12 +25,6 @@ static long parse_count(const char *opt, const char *v)
 	return n;
 }
 
-static int bad_usage(const char *cmd)
-{
-	cli_command_usage(cmd, stderr);
-	return EXIT_USAGE;
-}
-
 /* Display width of UTF-8 text (wcwidth; unknown and control count as 1). */
 static int text_width(const char *s, size_t n, size_t *cut, int max)
 {
@@ -182,12 +176,12 @@ int cmd_import(struct cli *c, int argc, char **argv)
 		case 'j': u.json = true; break;
 		case 'q': u.quiet = true; break;
 		case 'h': cli_command_usage("import", stdout); return EXIT_OK;
-		default: return bad_usage("import");
+		default: return cli_bad_usage("import");
 		}
 	}
 	if (optind >= argc) {
 		cli_error("import: name at least one run folder, log archive or log file");
-		return bad_usage("import");
+		return cli_bad_usage("import");
 	}
 	if (!cli_open(c, true))
 		return EXIT_ERROR;
@@ -304,12 +298,12 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 			break;
 		case 'j': u.json = true; break;
 		case 'h': cli_command_usage("runs", stdout); return EXIT_OK;
-		default: return bad_usage("runs");
+		default: return cli_bad_usage("runs");
 		}
 	}
 	if (optind < argc) {
 		cli_error("runs: unexpected argument '%s'", argv[optind]);
-		return bad_usage("runs");
+		return cli_bad_usage("runs");
 	}
 	if (!cli_open(c, false))
 		return EXIT_ERROR;
@@ -398,12 +392,12 @@ int cmd_show(struct cli *c, int argc, char **argv)
 		switch (o) {
 		case 'j': json = true; break;
 		case 'h': cli_command_usage("show", stdout); return EXIT_OK;
-		default: return bad_usage("show");
+		default: return cli_bad_usage("show");
 		}
 	}
 	if (optind != argc - 1) {
 		cli_error("show: name one run");
-		return bad_usage("show");
+		return cli_bad_usage("show");
 	}
 	if (!cli_open(c, false))
 		return EXIT_ERROR;
@@ -680,12 +674,12 @@ int cmd_log(struct cli *c, int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'h': cli_command_usage("log", stdout); return EXIT_OK;
-		default: return bad_usage("log");
+		default: return cli_bad_usage("log");
 		}
 	}
 	if (optind != argc - 1) {
 		cli_error("log: name one RUN or RUN/JOB");
-		return bad_usage("log");
+		return cli_bad_usage("log");
 	}
 	if (raw && json) {
 		cli_error("log: --raw and --json do not go together");
@@ -899,12 +893,12 @@ int cmd_search(struct cli *c, int argc, char **argv)
 			break;
 		case 'j': u.json = true; break;
 		case 'h': cli_command_usage("search", stdout); return EXIT_OK;
-		default: return bad_usage("search");
+		default: return cli_bad_usage("search");
 		}
 	}
 	if (optind != argc - 1) {
 		cli_error("search: give one QUERY (quote it if it has spaces)");
-		return bad_usage("search");
+		return cli_bad_usage("search");
 	}
 	struct cs_err err;
 	err_clear(&err);

@@ -11,12 +11,6 @@
 #include "core/github.h"
 #include "core/sanitize.h"
 
-static int bad_usage(const char *cmd)
-{
-	cli_command_usage(cmd, stderr);
-	return EXIT_USAGE;
-}
-
 static long parse_num(const char *opt, const char *v, long min, long max)
 {
 	char *end;
@@ -208,12 +202,12 @@ int cmd_fetch(struct cli *c, int argc, char **argv)
 		case 'q': u.quiet = true; break;
 		case 'j': u.json = true; break;
 		case 'h': cli_command_usage("fetch", stdout); return EXIT_OK;
-		default: return bad_usage("fetch");
+		default: return cli_bad_usage("fetch");
 		}
 	}
 	if (optind < argc - 1) {
 		cli_error("fetch: name at most one repository (OWNER/REPO)");
-		return bad_usage("fetch");
+		return cli_bad_usage("fetch");
 	}
 	const char *repo = optind < argc ? argv[optind] : NULL;
 	if (fo.since && !gh_since_valid(fo.since)) {
@@ -407,12 +401,12 @@ int cmd_rerun(struct cli *c, int argc, char **argv)
 		case 'u': api_url = optarg; break;
 		case 'y': yes = true; break;
 		case 'h': cli_command_usage("rerun", stdout); return EXIT_OK;
-		default: return bad_usage("rerun");
+		default: return cli_bad_usage("rerun");
 		}
 	}
 	if (optind != argc - 1) {
 		cli_error("rerun: name one run");
-		return bad_usage("rerun");
+		return cli_bad_usage("rerun");
 	}
 	const char *spec = argv[optind];
 	char *end;
@@ -483,12 +477,12 @@ int cmd_dispatch(struct cli *c, int argc, char **argv)
 		case 'u': api_url = optarg; break;
 		case 'y': yes = true; break;
 		case 'h': cli_command_usage("dispatch", stdout); rc = EXIT_OK; goto out;
-		default: rc = bad_usage("dispatch"); goto out;
+		default: rc = cli_bad_usage("dispatch"); goto out;
 		}
 	}
 	if (optind != argc - 1 || !ref || !*ref) {
 		cli_error("dispatch: name one workflow and the ref to run it on (--ref BRANCH)");
-		rc = bad_usage("dispatch");
+		rc = cli_bad_usage("dispatch");
 		goto out;
 	}
 	const char *workflow = argv[optind];

@@ -210,6 +210,12 @@ static void usage(FILE *f)
 		   "See ciscope(1) for output formats and exit codes.\n");
 }
 
+int cli_bad_usage(const char *name)
+{
+	cli_command_usage(name, stderr);
+	return EXIT_USAGE;
+}
+
 void cli_command_usage(const char *name, FILE *f)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)

@@ -8,12 +8,6 @@
 #include "core/sanitize.h"
 #include "core/triage.h"
 
-static int bad_usage(const char *cmd)
-{
-	cli_command_usage(cmd, stderr);
-	return EXIT_USAGE;
-}
-
 static int exit_for(const struct cs_err *err)
 {
 	switch (err->code) {
@@ -323,12 +317,12 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 		case 'j': json = true; break;
 		case 'a': all = true; break;
 		case 'h': cli_command_usage("triage", stdout); return EXIT_OK;
-		default: return bad_usage("triage");
+		default: return cli_bad_usage("triage");
 		}
 	}
 	if (argc - optind > 1) {
 		cli_error("triage: name at most one RUN or RUN/JOB");
-		return bad_usage("triage");
+		return cli_bad_usage("triage");
 	}
 	if (!cli_open(c, false))
 		return EXIT_ERROR;
@@ -600,17 +594,17 @@ int cmd_rules(struct cli *c, int argc, char **argv)
 		switch (o) {
 		case 'j': json = true; break;
 		case 'h': cli_command_usage("rules", stdout); return EXIT_OK;
-		default: return bad_usage("rules");
+		default: return cli_bad_usage("rules");
 		}
 	}
 	const char *sub = optind < argc ? argv[optind++] : "list";
 	if (strcmp(sub, "list") && strcmp(sub, "test")) {
 		cli_error("rules: '%s' is not 'list' or 'test'", sub);
-		return bad_usage("rules");
+		return cli_bad_usage("rules");
 	}
 	if (argc - optind > 1) {
 		cli_error("rules: at most one RULES_FILE");
-		return bad_usage("rules");
+		return cli_bad_usage("rules");
 	}
 	struct ruleset *owned;
 	const struct ruleset *rs = load_rules(optind < argc ? argv[optind] : NULL, &owned);
@@ -634,12 +628,12 @@ int cmd_retriage(struct cli *c, int argc, char **argv)
 		switch (o) {
 		case 'j': json = true; break;
 		case 'h': cli_command_usage("retriage", stdout); return EXIT_OK;
-		default: return bad_usage("retriage");
+		default: return cli_bad_usage("retriage");
 		}
 	}
 	if (optind < argc) {
 		cli_error("retriage: unexpected argument '%s'", argv[optind]);
-		return bad_usage("retriage");
+		return cli_bad_usage("retriage");
 	}
 	if (!cli_open(c, false))
 		return EXIT_ERROR;
@@ -686,13 +680,13 @@ int cmd_triage_state(struct cli *c, int argc, char **argv)
 		case 'n': note = optarg; break;
 		case 'j': json = true; break;
 		case 'h': cli_command_usage("triage-state", stdout); return EXIT_OK;
-		default: return bad_usage("triage-state");
+		default: return cli_bad_usage("triage-state");
 		}
 	}
 	if (argc - optind != 2) {
 		cli_error("triage-state: give a FINGERPRINT and a STATE (new, acknowledged, "
 			  "known-flaky, fixed)");
-		return bad_usage("triage-state");
+		return cli_bad_usage("triage-state");
 	}
 	const char *fp = argv[optind], *state = argv[optind + 1];
 	if (!triage_state_valid(state)) {

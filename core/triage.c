@@ -2038,6 +2038,19 @@ int triage_run_summary(struct store *st, int64_t run_row_id, struct triage_run_s
 	return 0;
 }
 
+/* ?1 workflow, ?2 branch, ?3 category, ?4 state (NULL: any), ?5 limit, ?6 offset:
+ * the parameters both triage listings share. */
+static void bind_triage_filter(sqlite3_stmt *s, const struct triage_filter *f)
+{
+	const char *v[4] = {f ? f->workflow : NULL, f ? f->branch : NULL, f ? f->category : NULL,
+			    f ? f->state : NULL};
+	for (int i = 0; i < 4; i++)
+		if (v[i])
+			sqlite3_bind_text(s, i + 1, v[i], -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 5, f && f->limit > 0 ? f->limit : -1);
+	sqlite3_bind_int(s, 6, f && f->offset > 0 ? f->offset : 0);
+}
+
 int triage_failed_runs(struct store *st, const struct triage_filter *f, triage_run_cb cb,
 		       void *ctx, struct cs_err *err)
 {
@@ -2054,13 +2067,7 @@ int triage_failed_runs(struct store *st, const struct triage_filter *f, triage_r
 		    "ORDER BY r.created_at DESC, r.provider_id DESC, r.attempt DESC LIMIT ?5 OFFSET ?6",
 		    -1, &s, NULL) != SQLITE_OK)
 		return store_err(st, err, "cannot list failed runs");
-	const char *v[4] = {f ? f->workflow : NULL, f ? f->branch : NULL, f ? f->category : NULL,
-			    f ? f->state : NULL};
-	for (int i = 0; i < 4; i++)
-		if (v[i])
-			sqlite3_bind_text(s, i + 1, v[i], -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 5, f && f->limit > 0 ? f->limit : -1);
-	sqlite3_bind_int(s, 6, f && f->offset > 0 ? f->offset : 0);
+	bind_triage_filter(s, f);
 	int64_t *ids = NULL;
 	int n = 0, rc;
 	size_t alloc = 0;
@@ -2108,13 +2115,7 @@ int triage_groups(struct store *st, const struct triage_filter *f, triage_group_
 		    "ORDER BY g.last_at DESC, g.fingerprint LIMIT ?5 OFFSET ?6",
 		    -1, &s, NULL) != SQLITE_OK)
 		return store_err(st, err, "cannot list fingerprints");
-	const char *v[4] = {f ? f->workflow : NULL, f ? f->branch : NULL, f ? f->category : NULL,
-			    f ? f->state : NULL};
-	for (int i = 0; i < 4; i++)
-		if (v[i])
-			sqlite3_bind_text(s, i + 1, v[i], -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 5, f && f->limit > 0 ? f->limit : -1);
-	sqlite3_bind_int(s, 6, f && f->offset > 0 ? f->offset : 0);
+	bind_triage_filter(s, f);
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct triage_group g;
