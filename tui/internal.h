@@ -1,8 +1,9 @@
 /* internal.h - what the framework's files share with each other. Views never
  * include this: their contract is tui.h.
  *
- * Files: tui.c (start/stop, signals, the event loop, the view stack and
- * layout, bars, generic actions), draw.c (tui_text, colours, the role grid),
+ * Files: tui.c (start/stop, the loop's turn, the view stack and layout,
+ * bars, generic actions), loop.c (the work queue, watched fds, timers,
+ * signals and the crash hook: what a turn waits on and runs), draw.c (tui_text, colours, the role grid),
  * width.c (Unicode width tables, UTF-8 decoding), keys.c (actions, key
  * names, keymaps, options, the config language, key tables for help and
  * man), prompt.c (the line editor and ':' commands), find.c (the
@@ -150,6 +151,29 @@ void tui_views_reload_all(void);  /* after :set: load() + redraw every view */
 void tui_message_clear(void);
 void tui_resize_screen(int rows, int cols);
 void tui_set_cursor_hint(int x); /* prompt caret column, -1: hidden */
+
+/* --- loop.c: what a turn waits on and runs ----------------------------------------- */
+bool tui_work_active(void);        /* work with a step: the loop must not block */
+void tui_work_step_all(void);      /* one step of each work present now */
+bool tui_work_cancel_all(void);    /* Esc: cancel() all; true if there was any */
+void tui_work_cancel_owner(const struct view *v);
+void tui_work_progress(char *out, size_t n);
+int tui_timer_timeout(void);       /* ms to the next timer (-1: none; 60 s at most) */
+void tui_timers_fire(void);
+void tui_watches_poll_now(void);   /* dispatch watched fds that are ready */
+void tui_wait_watches(int timeout); /* scripts: fds and signals only */
+/* Wait for the terminal (then tui_read_tty_keys), signals and watched fds. */
+void tui_wait_events(int tty_fd, int timeout);
+void tui_handle_signals(void);     /* what the self-pipe holds */
+int tui_signals_start(char *err, size_t errlen); /* the pipe and the handlers */
+void tui_signals_stop(void);
+void tui_crash_save_modes(int tty_fd);  /* before newterm() */
+void tui_crash_prepare(int out_fd);     /* after it */
+void tui_crash_release(void);
+void tui_loop_free(void);
+/* tui.c's side, called from the loop */
+void tui_read_tty_keys(void);
+void tui_update_size(void);
 
 /* --- prompt.c ----------------------------------------------------------------------- */
 bool tui_prompt_active(void);

@@ -4,7 +4,8 @@
  * One loop turn: lay out if needed, draw what is dirty (wnoutrefresh per
  * window, one doupdate), wait for the terminal, watched fds, signals or the
  * next timer (not at all while background work is pending), then handle
- * keys, fds, timers and one step of each piece of work. Handlers return
+ * keys, fds, timers and one step of each piece of work. What is waited on
+ * (work, fds, timers, signals) lives in loop.c. Handlers return
  * effects and the loop applies them (tig's view_driver, htop's
  * HandlerResult).
  *
@@ -16,14 +17,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tui/internal.h"
@@ -108,24 +105,6 @@ void tui_fmt(char *out, size_t n, const char *fmt, ...)
 
 /* --- state ----------------------------------------------------------------------- */
 
-struct work_item {
-	struct tui_work w;
-	unsigned long id;
-};
-
-struct watch {
-	int fd;
-	short events;
-	tui_fd_cb cb;
-	void *ctx;
-};
-
-struct timer {
-	long long due; /* monotonic ms */
-	void (*cb)(void *ctx);
-	void *ctx;
-};
-
 static struct {
 	bool inited, quit, script, too_small;
 	int exit_status;
@@ -150,30 +129,8 @@ static struct {
 	char msg[512];
 	bool msg_error;
 	char *fatal; /* printed on stderr after the screen is gone */
+} S = {.tty_fd = -1, .cursor_vis = -1};
 
-	struct work_item *work;
-	size_t nwork, awork;
-	unsigned long work_ids;
-
-	struct watch *watches;
-	size_t nwatch, awatch;
-	struct timer *timers;
-	size_t ntimer, atimer;
-
-	int sigpipe[2];
-	bool handlers;
-} S = {.sigpipe = {-1, -1}, .tty_fd = -1, .cursor_vis = -1};
-
-static const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGTSTP, SIGCONT};
-#define NSIGNALS (sizeof(handled_signals) / sizeof(handled_signals[0]))
-static struct sigaction old_actions[NSIGNALS];
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 bool tui_script_mode(void)
 {
@@ -368,18 +325,7 @@ static void close_from(size_t i)
 		struct view *v = &vn->v;
 
 		tui_find_free(v);
-		/* work dies with its view: cancel() before done() */
-		for (size_t k = 0; k < S.nwork;) {
-			if (S.work[k].w.owner == v) {
-				struct tui_work w = S.work[k].w;
-				memmove(&S.work[k], &S.work[k + 1], (S.nwork - k - 1) * sizeof(*S.work));
-				S.nwork--;
-				if (w.cancel)
-					w.cancel(w.ctx);
-			} else {
-				k++;
-			}
-		}
+		tui_work_cancel_owner(v);
 		if (v->ops->done)
 			v->ops->done(v);
 		if (vn->win)
@@ -516,257 +462,8 @@ void tui_views_reload_all(void)
 	S.layout_dirty = true;
 }
 
-/* --- background work ----------------------------------------------------------------------- */
 
-void tui_work_start(const struct tui_work *w)
-{
-	if (!w)
-		return;
-	TUI_GROW(S.work, S.awork, S.nwork + 1);
-	S.work[S.nwork].w = *w;
-	S.work[S.nwork].id = ++S.work_ids;
-	S.nwork++;
-}
-
-void tui_work_stop(void *ctx)
-{
-	for (size_t k = 0; k < S.nwork;) {
-		if (S.work[k].w.ctx == ctx) {
-			memmove(&S.work[k], &S.work[k + 1], (S.nwork - k - 1) * sizeof(*S.work));
-			S.nwork--;
-		} else {
-			k++;
-		}
-	}
-}
-
-bool tui_work_pending(void)
-{
-	return S.nwork > 0;
-}
-
-static void work_remove_id(unsigned long id)
-{
-	for (size_t k = 0; k < S.nwork; k++) {
-		if (S.work[k].id == id) {
-			memmove(&S.work[k], &S.work[k + 1], (S.nwork - k - 1) * sizeof(*S.work));
-			S.nwork--;
-			return;
-		}
-	}
-}
-
-/* One step of each piece of work present when the turn began. step() may
- * start or stop work, open or close views: look items up by id. */
-static void work_step_all(void)
-{
-	unsigned long last = S.work_ids;
-	unsigned long done_up_to = 0;
-
-	for (;;) {
-		struct work_item *it = NULL;
-		for (size_t k = 0; k < S.nwork; k++) {
-			if (S.work[k].id > done_up_to && S.work[k].id <= last &&
-			    (!it || S.work[k].id < it->id))
-				it = &S.work[k];
-		}
-		if (!it)
-			return;
-		unsigned long id = it->id;
-		struct tui_work w = it->w;
-		done_up_to = id;
-		/* work without a step is driven by its fds and timers */
-		if (w.step && !w.step(w.ctx))
-			work_remove_id(id);
-	}
-}
-
-/* Work with a step to run: the loop turns without waiting. */
-static bool work_active(void)
-{
-	for (size_t k = 0; k < S.nwork; k++)
-		if (S.work[k].w.step)
-			return true;
-	return false;
-}
-
-static bool work_cancel_all(void)
-{
-	bool any = S.nwork > 0;
-
-	if (any)
-		tui_message("cancelled");
-	while (S.nwork) {
-		struct tui_work w = S.work[0].w;
-		memmove(&S.work[0], &S.work[1], (S.nwork - 1) * sizeof(*S.work));
-		S.nwork--;
-		if (w.cancel)
-			w.cancel(w.ctx);
-	}
-	return any;
-}
-
-/* --- fds and timers ---------------------------------------------------------------------------- */
-
-void tui_watch_fd(int fd, short events, tui_fd_cb cb, void *ctx)
-{
-	for (size_t i = 0; i < S.nwatch; i++) {
-		if (S.watches[i].fd == fd) {
-			S.watches[i].events = events;
-			S.watches[i].cb = cb;
-			S.watches[i].ctx = ctx;
-			return;
-		}
-	}
-	TUI_GROW(S.watches, S.awatch, S.nwatch + 1);
-	S.watches[S.nwatch++] = (struct watch){fd, events, cb, ctx};
-}
-
-void tui_unwatch_fd(int fd)
-{
-	for (size_t i = 0; i < S.nwatch; i++) {
-		if (S.watches[i].fd == fd) {
-			memmove(&S.watches[i], &S.watches[i + 1],
-				(S.nwatch - i - 1) * sizeof(*S.watches));
-			S.nwatch--;
-			return;
-		}
-	}
-}
-
-void tui_timer(int ms, void (*cb)(void *ctx), void *ctx)
-{
-	if (!cb)
-		return;
-	TUI_GROW(S.timers, S.atimer, S.ntimer + 1);
-	S.timers[S.ntimer++] = (struct timer){now_ms() + (ms > 0 ? ms : 0), cb, ctx};
-}
-
-static int timer_timeout(void)
-{
-	long long now = now_ms(), best = -1;
-
-	for (size_t i = 0; i < S.ntimer; i++) {
-		long long d = S.timers[i].due - now;
-		if (d < 0)
-			d = 0;
-		if (best < 0 || d < best)
-			best = d;
-	}
-	return best > 60000 ? 60000 : (int)best;
-}
-
-static void timers_fire(void)
-{
-	long long now = now_ms();
-
-	/* a callback may add timers: fire the due ones one at a time */
-	for (size_t i = 0; i < S.ntimer;) {
-		if (S.timers[i].due <= now) {
-			struct timer t = S.timers[i];
-			memmove(&S.timers[i], &S.timers[i + 1], (S.ntimer - i - 1) * sizeof(*S.timers));
-			S.ntimer--;
-			t.cb(t.ctx);
-			i = 0;
-			continue;
-		}
-		i++;
-	}
-}
-
-/* Call the callbacks of the watched fds whose revents are set. */
-static void watches_dispatch(const struct pollfd *pfd, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (!pfd[i].revents)
-			continue;
-		/* the callback may unwatch others: look the fd up again */
-		for (size_t k = 0; k < S.nwatch; k++) {
-			if (S.watches[k].fd == pfd[i].fd) {
-				struct watch w = S.watches[k];
-				w.cb(w.ctx, w.fd, pfd[i].revents);
-				break;
-			}
-		}
-	}
-}
-
-static void handle_signals(void);
-
-/* Scripts, while only fd-driven work is pending: wait for the watched fds
- * (and signals) at most timeout ms (-1: no timer, a second at most). */
-static void wait_watches(int timeout)
-{
-	size_t n = 1 + S.nwatch;
-	struct pollfd *pfd = tui_xcalloc(n, sizeof(*pfd));
-
-	pfd[0].fd = S.sigpipe[0];
-	pfd[0].events = POLLIN;
-	for (size_t i = 0; i < S.nwatch; i++) {
-		pfd[1 + i].fd = S.watches[i].fd;
-		pfd[1 + i].events = S.watches[i].events;
-	}
-	int r = poll(pfd, (nfds_t)n, timeout < 0 || timeout > 1000 ? 1000 : timeout);
-	if (r > 0) {
-		if (pfd[0].revents)
-			handle_signals();
-		watches_dispatch(pfd + 1, S.nwatch < n - 1 ? S.nwatch : n - 1);
-	} else if (r < 0 && errno == EINTR) {
-		handle_signals();
-	}
-	free(pfd);
-}
-
-static void watches_poll_now(void)
-{
-	size_t n = S.nwatch;
-	if (!n)
-		return;
-	struct pollfd *pfd = tui_xcalloc(n, sizeof(*pfd));
-	for (size_t i = 0; i < n; i++) {
-		pfd[i].fd = S.watches[i].fd;
-		pfd[i].events = S.watches[i].events;
-	}
-	if (poll(pfd, (nfds_t)n, 0) > 0)
-		watches_dispatch(pfd, n);
-	free(pfd);
-}
-
-/* --- signals ------------------------------------------------------------------------------------- */
-
-static void on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char b = (unsigned char)sig;
-	if (S.sigpipe[1] >= 0 && write(S.sigpipe[1], &b, 1) < 0) {
-		/* the pipe is full: a signal of this kind is already pending */
-	}
-	errno = saved;
-}
-
-static void install_handlers(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	for (size_t i = 0; i < NSIGNALS; i++)
-		sigaction(handled_signals[i], &sa, &old_actions[i]);
-	S.handlers = true;
-}
-
-static void restore_handlers(void)
-{
-	if (!S.handlers)
-		return;
-	for (size_t i = 0; i < NSIGNALS; i++)
-		sigaction(handled_signals[i], &old_actions[i], NULL);
-	S.handlers = false;
-}
-
-static void update_size(void)
+void tui_update_size(void)
 {
 	struct winsize ws;
 
@@ -777,122 +474,6 @@ static void update_size(void)
 		resizeterm(ws.ws_row, ws.ws_col);
 	S.layout_dirty = true;
 }
-
-static void suspend(void)
-{
-	struct sigaction sa, old;
-
-	endwin();
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTSTP, &sa, &old);
-	raise(SIGTSTP);
-	/* ... stopped until SIGCONT ... */
-	sigaction(SIGTSTP, &old, NULL);
-	update_size();
-	tui_redraw_all();
-}
-
-static void handle_signals(void)
-{
-	unsigned char buf[32];
-	ssize_t n;
-
-	if (S.sigpipe[0] < 0)
-		return;
-	while ((n = read(S.sigpipe[0], buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			switch (buf[i]) {
-			case SIGWINCH:
-				update_size();
-				break;
-			case SIGTSTP:
-				if (!S.script)
-					suspend();
-				break;
-			case SIGCONT:
-				tui_redraw_all();
-				break;
-			default:
-				tui_quit(128 + buf[i]);
-				break;
-			}
-		}
-	}
-}
-
-/* abort() (a failed assertion, a sanitizer report) must not leave the
- * terminal raw either: the handler may only use async-signal-safe calls, so
- * the reset string and the terminal modes are prepared at start. */
-static struct {
-	char reset[256];
-	size_t len;
-	struct termios tios;
-	bool tios_ok, installed;
-	int fd;
-	struct sigaction old;
-} crash = {.fd = -1};
-
-static void on_abort(int sig)
-{
-	if (crash.fd >= 0) {
-		if (crash.len && write(crash.fd, crash.reset, crash.len) < 0) {
-			/* nothing more can be done */
-		}
-		if (crash.tios_ok)
-			tcsetattr(crash.fd, TCSANOW, &crash.tios);
-	}
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void crash_add(const char *cap)
-{
-	char *str = tigetstr((char *)cap);
-	size_t n;
-
-	if (!str || str == (char *)-1)
-		return;
-	n = strlen(str);
-	if (crash.len + n < sizeof(crash.reset)) {
-		memcpy(crash.reset + crash.len, str, n);
-		crash.len += n;
-	}
-}
-
-static void crash_prepare(void)
-{
-	struct sigaction sa;
-
-	crash.len = 0;
-	crash_add("rmcup");
-	crash_add("cnorm");
-	crash_add("sgr0");
-	crash_add("rmkx");
-	if (tigetstr((char *)"kmous") && tigetstr((char *)"kmous") != (char *)-1) {
-		static const char mouse_off[] = "\033[?1006l\033[?1000l";
-		if (crash.len + sizeof(mouse_off) - 1 < sizeof(crash.reset)) {
-			memcpy(crash.reset + crash.len, mouse_off, sizeof(mouse_off) - 1);
-			crash.len += sizeof(mouse_off) - 1;
-		}
-	}
-	crash.fd = fileno(S.out);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_abort;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESETHAND;
-	crash.installed = sigaction(SIGABRT, &sa, &crash.old) == 0;
-}
-
-static void crash_release(void)
-{
-	if (crash.installed)
-		sigaction(SIGABRT, &crash.old, NULL);
-	crash.installed = false;
-	crash.fd = -1;
-}
-
 /* --- layout -------------------------------------------------------------------------------------- */
 
 static void free_window(WINDOW **w)
@@ -1100,11 +681,8 @@ static void draw_status(void)
 	} else {
 		left[0] = 0;
 	}
-	progress[0] = status[0] = 0;
-	if (S.nwork && S.work[0].w.progress)
-		S.work[0].w.progress(S.work[0].w.ctx, progress, sizeof(progress));
-	else if (S.nwork)
-		tui_fmt(progress, sizeof(progress), "working...");
+	status[0] = 0;
+	tui_work_progress(progress, sizeof(progress));
 	if (vn && vn->v.ops->status)
 		vn->v.ops->status(&vn->v, status, sizeof(status));
 	tui_fmt(right, sizeof(right), "%s%s%s", progress, progress[0] && status[0] ? "  " : "",
@@ -1350,7 +928,7 @@ static void generic_action(struct view *v, enum action a)
 
 static void dispatch_action(struct view *v, enum action a)
 {
-	if (a == ACT_CANCEL && work_cancel_all())
+	if (a == ACT_CANCEL && tui_work_cancel_all())
 		return;
 	if (!v)
 		return;
@@ -1434,7 +1012,7 @@ static void dispatch_key(const struct tui_key *k)
 	enum action a;
 
 	if (k->key == TK_RESIZE) {
-		update_size();
+		tui_update_size();
 		return;
 	}
 	/* A message stays until the next key. Keys typed into the prompt do
@@ -1469,7 +1047,7 @@ static void dispatch_key(const struct tui_key *k)
 }
 
 /* Keys the terminal has for us now (nodelay). */
-static void read_tty_keys(void)
+void tui_read_tty_keys(void)
 {
 	WINDOW *w = S.status ? S.status : S.small;
 
@@ -1504,49 +1082,6 @@ static void read_tty_keys(void)
 	}
 }
 
-/* Wait for the terminal, the signal pipe and the watched fds, at most
- * timeout ms (-1: no limit).
- *
- * libcurl's sockets (a fetch, views/remote.c) come in through
- * tui_watch_fd() and its timeout through tui_timer(): after every step the
- * transfer's descriptors and timeout (CURLMOPT_SOCKETFUNCTION and
- * CURLMOPT_TIMERFUNCTION, gathered by core/fetch.c) are brought in line
- * with the watches, and the callbacks call curl_multi_socket_action(); the
- * transfer is work without a step, so the loop waits here. The alternative is
- * to replace this poll() with curl_multi_poll(multi, extra_fds, n,
- * timeout, &numfds) passing the tty, the signal pipe and the watched fds as
- * extra_fds (curl's multi-poll example), and curl_multi_wakeup() from other
- * threads. */
-static void wait_events(int timeout)
-{
-	size_t n = 2 + S.nwatch;
-	struct pollfd *pfd = tui_xcalloc(n, sizeof(*pfd));
-
-	pfd[0].fd = S.tty_fd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = S.sigpipe[0];
-	pfd[1].events = POLLIN;
-	for (size_t i = 0; i < S.nwatch; i++) {
-		pfd[2 + i].fd = S.watches[i].fd;
-		pfd[2 + i].events = S.watches[i].events;
-	}
-	int r = poll(pfd, (nfds_t)n, timeout);
-	if (r > 0) {
-		if (pfd[1].revents)
-			handle_signals();
-		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
-			/* the terminal went away: nothing to draw on */
-			tui_quit(129);
-		} else if (pfd[0].revents) {
-			read_tty_keys();
-		}
-		watches_dispatch(pfd + 2, S.nwatch < n - 2 ? S.nwatch : n - 2);
-	} else if (r < 0 && errno == EINTR) {
-		handle_signals();
-	}
-	free(pfd);
-}
-
 int tui_run(void)
 {
 	if (!S.inited)
@@ -1561,16 +1096,16 @@ int tui_run(void)
 		if (S.opts.exit_after_first_frame && !tui_work_pending())
 			break;
 		if (S.script) {
-			handle_signals();
-			watches_poll_now();
-			timers_fire();
-			if (work_active()) {
-				work_step_all();
+			tui_handle_signals();
+			tui_watches_poll_now();
+			tui_timers_fire();
+			if (tui_work_active()) {
+				tui_work_step_all();
 				continue;
 			}
 			if (tui_work_pending()) {
 				/* a transfer: wait for its fds and timers */
-				wait_watches(timer_timeout());
+				tui_wait_watches(tui_timer_timeout());
 				continue;
 			}
 			struct tui_key k;
@@ -1582,13 +1117,13 @@ int tui_run(void)
 			dispatch_key(&k);
 			continue;
 		}
-		int timeout = work_active() ? 0 : timer_timeout();
-		wait_events(timeout);
+		int timeout = tui_work_active() ? 0 : tui_timer_timeout();
+		tui_wait_events(S.tty_fd, timeout);
 		if (S.quit)
 			break;
-		timers_fire();
-		if (work_active())
-			work_step_all();
+		tui_timers_fire();
+		if (tui_work_active())
+			tui_work_step_all();
 	}
 	/* close every view while the program's state is still there */
 	close_from(0);
@@ -1686,17 +1221,10 @@ int tui_init(const struct tui_opts *opts, char *err, size_t errlen)
 	}
 	S.tty_fd = fileno(S.in);
 
-	if (pipe(S.sigpipe) < 0) {
-		tui_fmt(err, errlen, "cannot create a pipe: %s", strerror(errno));
-		goto fail;
-	}
-	for (int i = 0; i < 2; i++) {
-		fcntl(S.sigpipe[i], F_SETFL, O_NONBLOCK);
-		fcntl(S.sigpipe[i], F_SETFD, FD_CLOEXEC);
-	}
 	/* ours before newterm(), so ncurses installs none of its own */
-	install_handlers();
-	crash.tios_ok = !S.script && tcgetattr(S.tty_fd, &crash.tios) == 0;
+	if (tui_signals_start(err, errlen) < 0)
+		goto fail;
+	tui_crash_save_modes(S.script ? -1 : S.tty_fd);
 
 	/* newterm() on a TERM without a terminfo entry fails but leaks (and
 	 * LeakSanitizer makes that an abort): ask first */
@@ -1716,7 +1244,7 @@ int tui_init(const struct tui_opts *opts, char *err, size_t errlen)
 	}
 	set_term(S.screen);
 	if (!S.script)
-		crash_prepare();
+		tui_crash_prepare(fileno(S.out));
 	cbreak();
 	noecho();
 	nonl();
@@ -1743,12 +1271,7 @@ int tui_init(const struct tui_opts *opts, char *err, size_t errlen)
 	return 0;
 
 fail:
-	restore_handlers();
-	for (int i = 0; i < 2; i++) {
-		if (S.sigpipe[i] >= 0)
-			close(S.sigpipe[i]);
-		S.sigpipe[i] = -1;
-	}
+	tui_signals_stop();
 	if (S.own_out && S.out && S.out != S.in)
 		fclose(S.out);
 	if (S.own_in && S.in)
@@ -1769,8 +1292,8 @@ void tui_shutdown(void)
 	busy = true;
 	if (S.screen) {
 		endwin();
-		restore_handlers();
-		crash_release();
+		tui_signals_stop();
+		tui_crash_release();
 		/* views still open means an abnormal exit (OOM, die()): leave
 		 * them, calling into view code now is not safe */
 		if (S.n == 0) {
@@ -1783,11 +1306,7 @@ void tui_shutdown(void)
 		}
 		S.screen = NULL;
 	}
-	for (int i = 0; i < 2; i++) {
-		if (S.sigpipe[i] >= 0)
-			close(S.sigpipe[i]);
-		S.sigpipe[i] = -1;
-	}
+	tui_signals_stop();
 	if (S.own_out && S.out && S.out != S.in)
 		fclose(S.out);
 	if (S.own_in && S.in)
@@ -1799,15 +1318,7 @@ void tui_shutdown(void)
 		S.stack = NULL;
 		S.alloc = 0;
 	}
-	free(S.work);
-	S.work = NULL;
-	S.nwork = S.awork = 0;
-	free(S.watches);
-	S.watches = NULL;
-	S.nwatch = S.awatch = 0;
-	free(S.timers);
-	S.timers = NULL;
-	S.ntimer = S.atimer = 0;
+	tui_loop_free();
 	tui_script_close();
 	tui_prompt_free();
 	tui_config_free();
