@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "tui/tui.h"
+#include "views/views.h"
 
 int cmd_keys(struct cli *c, int argc, char **argv)
 {
@@ -12,6 +13,8 @@ int cmd_keys(struct cli *c, int argc, char **argv)
 		cli_command_usage("keys", argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
 		return argc == 2 && !strcmp(argv[1], "--help") ? EXIT_OK : EXIT_USAGE;
 	}
+	/* the application's actions and roles are in the tables too */
+	app_register();
 	if (argc == 2)
 		tui_print_keys_man(stdout);
 	else

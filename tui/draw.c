@@ -35,32 +35,14 @@ bool tui_utf8 = true;
 
 /* --- roles and colours ------------------------------------------------------ */
 
-static const char role_letters[ROLE_COUNT] = {
-	[ROLE_DEFAULT] = '.',      [ROLE_TITLE] = 'T',        [ROLE_TITLE_BLUR] = 't',
-	[ROLE_STATUS] = 'S',       [ROLE_STATUS_ERROR] = 'E', [ROLE_CURSOR] = 'C',
-	[ROLE_CURSOR_BLUR] = 'c',  [ROLE_HEADER] = 'H',       [ROLE_LINENO] = 'L',
-	[ROLE_DIM] = 'd',          [ROLE_MATCH] = 'M',        [ROLE_SUCCESS] = 'g',
-	[ROLE_FAILURE] = 'f',      [ROLE_RUNNING] = 'r',      [ROLE_SKIPPED] = 's',
-	[ROLE_ERROR_LINE] = 'e',   [ROLE_WARNING_LINE] = 'w', [ROLE_NOTICE_LINE] = 'n',
-	[ROLE_GROUP_LINE] = 'G',   [ROLE_COMMAND_LINE] = 'm', [ROLE_FOLDED] = 'F',
-	[ROLE_BRANCH] = 'b',       [ROLE_SHA] = 'h',          [ROLE_CONTROL] = 'x',
-	[ROLE_PROMPT_ROLE] = 'p',  [ROLE_FIX] = 'X',          [ROLE_INVESTIGATE] = 'I',
-	[ROLE_RETRY] = 'R',        [ROLE_FLAKY] = 'k',
-};
-
-char tui_role_letter(enum role r)
-{
-	if ((int)r < 0 || r >= ROLE_COUNT || !role_letters[r])
-		return '?';
-	return role_letters[r];
-}
+/* Role names and letters: keys.c (the framework's and the application's). */
 
 static struct {
 	int ncolors;      /* 0: attributes only */
 	bool default_bg;  /* use_default_colors() worked: -1 is allowed */
-	attr_t attr[ROLE_COUNT];
-	int pair[ROLE_COUNT];
-	short fg[ROLE_COUNT], bg[ROLE_COUNT]; /* as mapped to the terminal */
+	attr_t attr[ROLE_MAX];
+	int pair[ROLE_MAX];
+	short fg[ROLE_MAX], bg[ROLE_MAX]; /* as mapped to the terminal */
 } col;
 
 /* The xterm palette: the 16 system colours, then the 6x6x6 cube and the
@@ -149,7 +131,7 @@ void tui_colors_init(bool no_color)
 		col.ncolors = COLORS >= 256 ? 256 : COLORS >= 16 ? 16 : 8;
 		col.default_bg = use_default_colors() == OK;
 	}
-	for (int r = 0; r < ROLE_COUNT; r++) {
+	for (int r = 0, nroles = tui_role_count(); r < nroles; r++) {
 		const struct tui_theme_entry *t = &tui_theme[r];
 		attr_t a = t->attr;
 		if (col.ncolors == 0) {
@@ -808,7 +790,7 @@ static int draw_text(struct tui_canvas *c, const char *s, size_t n, enum role ro
 	struct item itm;
 	int pos = 0, lead = 0;
 
-	if ((int)role < 0 || role >= ROLE_COUNT)
+	if ((int)role < 0 || (int)role >= tui_role_count())
 		role = ROLE_DEFAULT;
 	if (!s) {
 		s = "";
@@ -875,7 +857,7 @@ void tui_canvas_fill(struct tui_canvas *c, enum role role)
 {
 	struct style st;
 
-	if ((int)role < 0 || role >= ROLE_COUNT)
+	if ((int)role < 0 || (int)role >= tui_role_count())
 		role = ROLE_DEFAULT;
 	role_style(row_role(c, role), &st);
 	pad(c, c->width - c->col, &st, false);

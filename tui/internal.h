@@ -69,7 +69,7 @@ struct tui_theme_entry {
 	short fg, bg;  /* -1: default, 0..255 */
 	attr_t attr;
 };
-extern struct tui_theme_entry tui_theme[ROLE_COUNT];
+extern struct tui_theme_entry tui_theme[ROLE_MAX];
 
 /* Errors of config files: "file:line: message", first few kept. */
 struct tui_errors {
@@ -80,9 +80,12 @@ struct tui_errors {
 int tui_config_load(const char *default_conf, const char *user_path, bool user_explicit,
 		    struct tui_errors *errs, char *err, size_t errlen);
 void tui_config_free(void);
-/* Registered views (NULL-terminated, may be NULL): keymap names to accept. */
-void tui_keys_set_views(const struct view_ops *const *views);
-const struct view_ops *tui_find_view_ops(const char *name);
+/* The registered application (tui_register_app), NULL before. */
+const struct tui_app *tui_app(void);
+/* Roles: the framework's, then the application's. */
+int tui_role_count(void);
+const char *tui_role_name(enum role r);
+const struct view_ops *tui_find_view_ops(const char *name); /* a registered view */
 
 /* --- drawing (draw.c) ------------------------------------------------------- */
 struct tui_canvas {

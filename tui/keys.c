@@ -26,15 +26,30 @@
 /* generated from data/default.conf by tools/embed.sh */
 extern const char default_conf[];
 
-/* --- actions ------------------------------------------------------------------ */
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-struct action_entry {
-	enum action a; /* ACT_NONE: a group title */
-	const char *name;
-	const char *help;
+struct binding {
+	int key;
+	enum action a; /* ACT_NONE: unbound here, do not fall back to generic */
 };
 
-static const struct action_entry action_table[] = {
+struct keymap {
+	char *name;
+	struct binding *b;
+	size_t n, alloc;
+};
+
+static struct {
+	struct keymap *maps;
+	size_t n, alloc;
+	const struct view_ops *const *views;
+	bool loaded;
+} km;
+
+
+/* --- actions and roles: the framework's and the application's ------------------ */
+
+static const struct tui_action_info generic_actions[] = {
 #define ACTION_ROW(e, name, help) {ACT_##e, name, help},
 #define ACTION_GROUP_ROW(title) {ACT_NONE, title, NULL},
 	ACTION_INFO(ACTION_ROW, ACTION_GROUP_ROW)
@@ -42,33 +57,196 @@ static const struct action_entry action_table[] = {
 #undef ACTION_GROUP_ROW
 };
 
-#define NACTION_ROWS (sizeof(action_table) / sizeof(action_table[0]))
+static const struct {
+	const char *name;
+	char letter;
+} generic_roles[] = {
+#define ROLE_ROW(e, name, letter) {name, letter},
+	ROLE_INFO(ROLE_ROW)
+#undef ROLE_ROW
+};
 
-static const struct action_entry *action_entry(enum action a)
+/* Every action, grouped: a group's framework rows, then the application's;
+ * groups in order of first appearance. */
+struct action_row {
+	enum action a;
+	const char *group, *name, *help;
+};
+
+static struct {
+	struct action_row *rows;
+	size_t n;
+	const struct tui_app *app;
+	const char *role_names[ROLE_MAX];
+	char role_letters[ROLE_MAX];
+	int nroles;
+	bool built;
+} reg;
+
+/* Append the rows of table t that belong to group g. */
+static void add_group_rows(const struct tui_action_info *t, size_t n, const char *g)
 {
-	for (size_t i = 0; i < NACTION_ROWS; i++)
-		if (action_table[i].a == a && a != ACT_NONE)
-			return &action_table[i];
+	const char *group = "";
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].action == ACT_NONE) {
+			group = t[i].name;
+			continue;
+		}
+		if (!strcmp(group, g))
+			reg.rows[reg.n++] = (struct action_row){t[i].action, group, t[i].name, t[i].help};
+	}
+}
+
+static void add_groups(const char **groups, size_t *ng, const struct tui_action_info *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].action != ACT_NONE)
+			continue;
+		size_t k = 0;
+		while (k < *ng && strcmp(groups[k], t[i].name))
+			k++;
+		if (k == *ng)
+			groups[(*ng)++] = t[i].name;
+	}
+}
+
+static void build_registry(void)
+{
+	const struct tui_action_info *at = reg.app ? reg.app->actions : NULL;
+	size_t an = reg.app ? reg.app->nactions : 0;
+	size_t gn = ARRAY_LEN(generic_actions);
+	size_t ng = 0;
+	const char **groups = tui_xcalloc(gn + an + 1, sizeof(*groups));
+
+	free(reg.rows);
+	reg.rows = tui_xcalloc(gn + an + 1, sizeof(*reg.rows));
+	reg.n = 0;
+	add_groups(groups, &ng, generic_actions, gn);
+	add_groups(groups, &ng, at, an);
+	for (size_t g = 0; g < ng; g++) {
+		add_group_rows(generic_actions, gn, groups[g]);
+		add_group_rows(at, an, groups[g]);
+	}
+	free(groups);
+
+	reg.nroles = 0;
+	for (size_t i = 0; i < ARRAY_LEN(generic_roles); i++) {
+		reg.role_names[reg.nroles] = generic_roles[i].name;
+		reg.role_letters[reg.nroles++] = generic_roles[i].letter;
+	}
+	for (size_t i = 0; reg.app && i < reg.app->nroles && reg.nroles < ROLE_MAX; i++) {
+		reg.role_names[reg.nroles] = reg.app->roles[i].name;
+		reg.role_letters[reg.nroles++] = reg.app->roles[i].letter;
+	}
+	km.views = reg.app ? reg.app->views : NULL;
+	reg.built = true;
+}
+
+static void ensure_registry(void)
+{
+	if (!reg.built)
+		build_registry();
+}
+
+int tui_register_app(const struct tui_app *app)
+{
+	const char *bad = NULL;
+	char what[128] = "";
+
+	for (size_t i = 0; app && i < app->nactions && !bad; i++) {
+		const struct tui_action_info *r = &app->actions[i];
+		if (r->action == ACT_NONE)
+			continue;
+		if (r->action < ACT_APP_FIRST || r->action >= ACT_LIMIT)
+			bad = "action number out of range";
+		else if (!r->name || !r->help)
+			bad = "action without a name or help";
+		for (size_t k = 0; !bad && k < ARRAY_LEN(generic_actions); k++)
+			if (generic_actions[k].action != ACT_NONE && !strcmp(generic_actions[k].name, r->name))
+				bad = "action named like one of the framework's";
+		for (size_t k = 0; !bad && k < i; k++)
+			if (app->actions[k].action != ACT_NONE &&
+			    (!strcmp(app->actions[k].name, r->name) || app->actions[k].action == r->action))
+				bad = "action named or numbered twice";
+		if (bad)
+			tui_fmt(what, sizeof(what), "%s", r->name ? r->name : "?");
+	}
+	if (app && !bad && app->nroles > (size_t)(ROLE_MAX - ROLE_APP_FIRST))
+		bad = "too many colour roles";
+	for (size_t i = 0; app && !bad && i < app->nroles; i++) {
+		const struct tui_role_info *r = &app->roles[i];
+		for (size_t k = 0; !bad && k < ARRAY_LEN(generic_roles) + i; k++) {
+			const char *name = k < ARRAY_LEN(generic_roles) ? generic_roles[k].name
+								       : app->roles[k - ARRAY_LEN(generic_roles)].name;
+			char letter = k < ARRAY_LEN(generic_roles) ? generic_roles[k].letter
+								   : app->roles[k - ARRAY_LEN(generic_roles)].letter;
+			if (!r->name || !strcmp(name, r->name) || letter == r->letter)
+				bad = "colour role named or lettered twice";
+		}
+		if (bad)
+			tui_fmt(what, sizeof(what), "%s", r->name ? r->name : "?");
+	}
+	if (bad) {
+		fprintf(stderr, "ciscope: bug: %s: %s\n", bad, what);
+		return -1;
+	}
+	reg.app = app;
+	build_registry();
+	return 0;
+}
+
+const struct tui_app *tui_app(void)
+{
+	return reg.app;
+}
+
+int tui_role_count(void)
+{
+	ensure_registry();
+	return reg.nroles;
+}
+
+const char *tui_role_name(enum role r)
+{
+	ensure_registry();
+	return (int)r >= 0 && (int)r < reg.nroles ? reg.role_names[r] : NULL;
+}
+
+char tui_role_letter(enum role r)
+{
+	ensure_registry();
+	if ((int)r < 0 || (int)r >= reg.nroles || !reg.role_letters[r])
+		return '?';
+	return reg.role_letters[r];
+}
+
+static const struct action_row *action_entry(enum action a)
+{
+	ensure_registry();
+	for (size_t i = 0; i < reg.n; i++)
+		if (reg.rows[i].a == a && a != ACT_NONE)
+			return &reg.rows[i];
 	return NULL;
 }
 
 const char *action_name(enum action a)
 {
-	const struct action_entry *e = action_entry(a);
+	const struct action_row *e = action_entry(a);
 	return e ? e->name : "none";
 }
 
 const char *action_help(enum action a)
 {
-	const struct action_entry *e = action_entry(a);
+	const struct action_row *e = action_entry(a);
 	return e ? e->help : "";
 }
 
 enum action action_lookup(const char *name)
 {
-	for (size_t i = 0; name && i < NACTION_ROWS; i++)
-		if (action_table[i].a != ACT_NONE && !strcmp(action_table[i].name, name))
-			return action_table[i].a;
+	ensure_registry();
+	for (size_t i = 0; name && i < reg.n; i++)
+		if (!strcmp(reg.rows[i].name, name))
+			return reg.rows[i].a;
 	return ACT_NONE;
 }
 
@@ -286,28 +464,6 @@ int tui_key_from_curses(int ret, wint_t wch)
 
 /* --- keymaps ------------------------------------------------------------------------- */
 
-struct binding {
-	int key;
-	enum action a; /* ACT_NONE: unbound here, do not fall back to generic */
-};
-
-struct keymap {
-	char *name;
-	struct binding *b;
-	size_t n, alloc;
-};
-
-static struct {
-	struct keymap *maps;
-	size_t n, alloc;
-	const struct view_ops *const *views;
-	bool loaded;
-} km;
-
-void tui_keys_set_views(const struct view_ops *const *views)
-{
-	km.views = views;
-}
 
 const struct view_ops *tui_find_view_ops(const char *name)
 {
@@ -409,16 +565,12 @@ void tui_foreach_binding(const char *keymap,
 			 void (*cb)(void *ctx, const char *group, const char *keys, enum action a),
 			 void *ctx)
 {
-	const char *group = "";
 	char keys[256];
 
-	for (size_t i = 0; i < NACTION_ROWS; i++) {
-		if (action_table[i].a == ACT_NONE) {
-			group = action_table[i].name;
-			continue;
-		}
-		keys_for(keymap, action_table[i].a, keys, sizeof(keys), 16);
-		cb(ctx, group, keys, action_table[i].a);
+	ensure_registry();
+	for (size_t i = 0; i < reg.n; i++) {
+		keys_for(keymap, reg.rows[i].a, keys, sizeof(keys), 16);
+		cb(ctx, reg.rows[i].group, keys, reg.rows[i].a);
 	}
 }
 
@@ -529,17 +681,11 @@ void tui_foreach_option(void (*cb)(void *ctx, const char *name, const char *valu
 
 /* --- the theme -------------------------------------------------------------------------------- */
 
-struct tui_theme_entry tui_theme[ROLE_COUNT];
-
-static const char *const role_names[ROLE_COUNT] = {
-#define ROLE_NAME(e, name) [ROLE_##e] = name,
-	ROLE_INFO(ROLE_NAME)
-#undef ROLE_NAME
-};
+struct tui_theme_entry tui_theme[ROLE_MAX];
 
 static void theme_reset(void)
 {
-	for (int r = 0; r < ROLE_COUNT; r++) {
+	for (int r = 0; r < ROLE_MAX; r++) {
 		tui_theme[r].fg = tui_theme[r].bg = -1;
 		tui_theme[r].attr = 0;
 	}
@@ -731,10 +877,11 @@ static int config_line(char *line, char *err, size_t errlen)
 			tui_fmt(err, errlen, "usage: color ROLE FG BG [ATTRIBUTE...]");
 			return -1;
 		}
-		for (r = 0; r < ROLE_COUNT; r++)
-			if (!strcmp(role_names[r], tok[1]))
+		int nroles = tui_role_count();
+		for (r = 0; r < nroles; r++)
+			if (!strcmp(tui_role_name((enum role)r), tok[1]))
 				break;
-		if (r == ROLE_COUNT) {
+		if (r == nroles) {
 			tui_fmt(err, errlen, "unknown colour role '%.40s'", tok[1]);
 			return -1;
 		}
@@ -1000,18 +1147,16 @@ static void print_keymap(struct print_ctx *pc, const char *name)
 
 	if (!m || !m->n)
 		return;
-	for (size_t i = 0; i < NACTION_ROWS; i++) {
+	ensure_registry();
+	for (size_t i = 0; i < reg.n; i++) {
 		char keys[256];
 		size_t len = 0, count = 0;
 
-		if (action_table[i].a == ACT_NONE) {
-			group = action_table[i].name;
-			continue;
-		}
+		group = reg.rows[i].group;
 		keys[0] = 0;
 		for (size_t j = 0; j < m->n && count < 16; j++) {
 			char kn[32];
-			if (m->b[j].a != action_table[i].a)
+			if (m->b[j].a != reg.rows[i].a)
 				continue;
 			tui_key_name(m->b[j].key, kn, sizeof(kn));
 			int w = snprintf(keys + len, sizeof(keys) - len, "%s%s", count ? ", " : "", kn);
@@ -1043,7 +1188,7 @@ static void print_keymap(struct print_ctx *pc, const char *name)
 					fprintf(pc->f, "\nKeys of the %s view (keymap %s):\n", name, name);
 			}
 		}
-		print_binding(pc, group, keys, action_table[i].a);
+		print_binding(pc, group, keys, reg.rows[i].a);
 	}
 	if (!first && pc->man)
 		fputs(".TE\n", pc->f);

@@ -811,7 +811,6 @@ static void generic_action(struct view *v, enum action a)
 
 	switch (a) {
 	case ACT_NONE:
-	case ACT_COUNT:
 		break;
 	case ACT_MOVE_DOWN:
 		move_to(v, v->cursor + 1, false);
@@ -906,21 +905,9 @@ static void generic_action(struct view *v, enum action a)
 	case ACT_LINE_NUMBERS:
 		toggle_option("line-numbers", "off", "on", NULL);
 		break;
-	case ACT_NEXT_ERROR:
-	case ACT_PREV_ERROR:
-	case ACT_FOLD:
-	case ACT_FOLD_ALL:
-	case ACT_FOLLOW:
-	case ACT_VIEW_TRIAGE:
-	case ACT_TRIAGE_GROUPING:
-	case ACT_TRIAGE_ACK:
-	case ACT_TRIAGE_FLAKY:
-	case ACT_TRIAGE_FIXED:
-	case ACT_TRIAGE_NEW:
-	case ACT_TRIAGE_NOTE:
-	case ACT_FETCH:
-	case ACT_RERUN_FAILED:
-	case ACT_DISPATCH:
+	default:
+		/* the pager's actions elsewhere, and the application's actions
+		 * that neither the view nor the application took */
 		tui_error("%s: not available in this view", action_name(a));
 		break;
 	}
@@ -940,7 +927,8 @@ static void dispatch_action(struct view *v, enum action a)
 			return;
 		a = r;
 	}
-	if (S.opts.app_action && S.opts.app_action(v, a))
+	const struct tui_app *app = tui_app();
+	if (app && app->action && app->action(v, a))
 		return;
 	generic_action(v, a);
 }
@@ -1186,7 +1174,6 @@ int tui_init(const struct tui_opts *opts, char *err, size_t errlen)
 
 	setlocale(LC_CTYPE, "");
 	tui_detect_locale();
-	tui_keys_set_views(opts->views);
 	if (tui_config_load(opts->default_config, opts->config_path, opts->config_path != NULL,
 			    &errs, err, errlen) < 0)
 		return -1;

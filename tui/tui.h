@@ -13,15 +13,21 @@
  * Ownership: the framework allocates each view's private state
  * (ops->private_size bytes, zeroed) and frees it after ops->done.
  *
- * Adding a view (4 steps):
+ * Adding a view (the application's side, views/views.h; 3 steps):
  *   1. views/NAME.c with its static functions and, at the end, a
  *      `const struct view_ops NAME_view_ops = {...}` with designated
- *      initialisers;
- *   2. a line _(NAME, name) in VIEW_LIST in views/views.h (this generates
- *      the `view-NAME` action's existence check, the keymap "NAME" and the
- *      registry entry);
- *   3. bindings for its own actions in data/default.conf under `bind NAME`;
- *   4. a screen test in tests/tui/.
+ *      initialisers; its open(v, NULL) opens it from the selection of the
+ *      view it was opened from (v->parent, through ops->env);
+ *   2. one line VIEW(NAME, ENUM, "group", "help") in VIEW_LIST in
+ *      views/views.h: it declares the ops, registers the view (its keymap
+ *      "NAME" for `bind NAME ...`) and generates the `view-NAME` action
+ *      (ACT_VIEW_ENUM, listed in the help and the man page once bound);
+ *   3. bindings in data/default.conf (`bind NAME KEY ACTION`, or a generic
+ *      key for view-NAME), a screen test in tests/tui/, and the man page's
+ *      key tables regenerated (make doc).
+ * Its own actions, if any, go in APP_ACTION_INFO (views/views.h) and its
+ * colours in APP_ROLE_INFO; the framework learns both from
+ * tui_register_app().
  */
 #ifndef CS_TUI_H
 #define CS_TUI_H
@@ -32,9 +38,12 @@
 #include <stdio.h>
 
 /* --- actions ---------------------------------------------------------------- */
-/* _(ENUM, "config-name", "help text"); GROUP("title") starts a help section.
- * The help view and the man page's key table are generated from this table
- * and the keymaps. */
+/* The framework's own actions: _(ENUM, "config-name", "help text");
+ * GROUP("title") starts a help section. The application adds its actions
+ * (numbered from ACT_APP_FIRST) and their groups with tui_register_app();
+ * the help view and the man page's key table are generated from both
+ * tables and the keymaps: a group's rows are the framework's, then the
+ * application's, and groups come in order of first appearance. */
 #define ACTION_INFO(_, GROUP)                                                           \
 	GROUP("Moving")                                                                  \
 	_(MOVE_DOWN, "move-down", "Move the cursor down one row")                        \
@@ -74,19 +83,7 @@
 	_(TIMESTAMPS, "toggle-timestamps", "Timestamps: hidden, absolute, relative")      \
 	_(WRAP, "toggle-wrap", "Wrap long lines")                                        \
 	_(LINE_NUMBERS, "toggle-line-numbers", "Show or hide line numbers")              \
-	_(FOLLOW, "follow", "Follow a growing log")                                      \
-	GROUP("Triage")                                                                  \
-	_(VIEW_TRIAGE, "view-triage", "Open the triage view: failed runs, jobs, findings") \
-	_(TRIAGE_GROUPING, "toggle-grouping", "Findings by run, or grouped by fingerprint") \
-	_(TRIAGE_ACK, "triage-acknowledged", "Mark the failure acknowledged")            \
-	_(TRIAGE_FLAKY, "triage-known-flaky", "Mark the failure known flaky")            \
-	_(TRIAGE_FIXED, "triage-fixed", "Mark the failure fixed")                        \
-	_(TRIAGE_NEW, "triage-new", "Mark the failure new (untriaged) again")            \
-	_(TRIAGE_NOTE, "triage-note", "Write a note on the failure")                     \
-	GROUP("GitHub")                                                                  \
-	_(FETCH, "fetch", "Fetch new and unfinished runs from GitHub in the background")  \
-	_(RERUN_FAILED, "rerun-failed", "Re-run the failed jobs of the selected run (asks first)") \
-	_(DISPATCH, "dispatch", "Run a workflow on a branch or tag (asks first)")
+	_(FOLLOW, "follow", "Follow a growing log")
 
 enum action {
 	ACT_NONE = 0,
@@ -94,53 +91,93 @@ enum action {
 #define ACTION_NOGROUP(title)
 	ACTION_INFO(ACTION_ENUM, ACTION_NOGROUP)
 #undef ACTION_ENUM
-	ACT_COUNT
+#undef ACTION_NOGROUP
+	ACT_GENERIC_COUNT,
+	/* the application's actions: ACT_APP_FIRST, ACT_APP_FIRST + 1, ...
+	 * (its own enum, starting here) */
+	ACT_APP_FIRST = 256,
+	ACT_LIMIT = 0x7fff /* the enum's range covers the application's */
 };
 
-const char *action_name(enum action a);      /* "move-down" */
+/* One row of the application's action table: an action, or (action ==
+ * ACT_NONE) the title of the group the following rows belong to. */
+struct tui_action_info {
+	enum action action;
+	const char *name; /* "triage-fixed" (config and help), or the group title */
+	const char *help;
+};
+
+const char *action_name(enum action a);      /* "move-down"; "none" when unknown */
 const char *action_help(enum action a);
 enum action action_lookup(const char *name); /* ACT_NONE when unknown */
 
 /* --- colours ------------------------------------------------------------------ */
 /* Roles, not colours: a theme (data/default.conf `color ROLE FG BG [ATTR]`)
- * maps them to colour pairs; NO_COLOR / --no-color keeps only attributes. */
+ * maps them to colour pairs; NO_COLOR / --no-color keeps only attributes.
+ * _(ENUM, "config-name", 'letter'): the letter stands for the role in
+ * :save-display-attrs dumps. The application adds its roles (numbered
+ * from ROLE_APP_FIRST) with tui_register_app(). */
 #define ROLE_INFO(_)                                                               \
-	_(DEFAULT, "default")                                                      \
-	_(TITLE, "title")               /* a view's title bar, focused */           \
-	_(TITLE_BLUR, "title-blur")     /* ... not focused */                      \
-	_(STATUS, "status")             /* the status bar */                       \
-	_(STATUS_ERROR, "status-error")                                            \
-	_(CURSOR, "cursor")             /* the selected row */                     \
-	_(CURSOR_BLUR, "cursor-blur")   /* ... in the pane without focus */        \
-	_(HEADER, "header")             /* column headers, step headers */          \
-	_(LINENO, "line-number")                                                   \
-	_(DIM, "dim")                   /* timestamps, secondary text */           \
-	_(MATCH, "search-match")                                                   \
-	_(SUCCESS, "success")                                                      \
-	_(FAILURE, "failure")                                                      \
-	_(RUNNING, "running")                                                      \
-	_(SKIPPED, "skipped")                                                      \
-	_(ERROR_LINE, "error")          /* ##[error] */                            \
-	_(WARNING_LINE, "warning")                                                 \
-	_(NOTICE_LINE, "notice")                                                   \
-	_(GROUP_LINE, "group")          /* ##[group] */                            \
-	_(COMMAND_LINE, "command")      /* ##[command], [command] */               \
-	_(FOLDED, "folded")             /* a folded group's summary row */          \
-	_(BRANCH, "branch")                                                        \
-	_(SHA, "sha")                                                              \
-	_(CONTROL, "control")           /* a visible control character */          \
-	_(PROMPT_ROLE, "prompt")                                                   \
-	_(FIX, "decision-fix")          /* triage: fix the code */                 \
-	_(INVESTIGATE, "decision-investigate")                                     \
-	_(RETRY, "decision-retry")      /* ... retry or escalate (infrastructure) */ \
-	_(FLAKY, "flaky")               /* a flaky failure, a run failed by flakes */
+	_(DEFAULT, "default", '.')                                                 \
+	_(TITLE, "title", 'T')               /* a view's title bar, focused */      \
+	_(TITLE_BLUR, "title-blur", 't')     /* ... not focused */                 \
+	_(STATUS, "status", 'S')             /* the status bar */                  \
+	_(STATUS_ERROR, "status-error", 'E')                                       \
+	_(CURSOR, "cursor", 'C')             /* the selected row */                \
+	_(CURSOR_BLUR, "cursor-blur", 'c')   /* ... in the pane without focus */   \
+	_(HEADER, "header", 'H')             /* column headers, step headers */     \
+	_(LINENO, "line-number", 'L')                                              \
+	_(DIM, "dim", 'd')                   /* timestamps, secondary text */      \
+	_(MATCH, "search-match", 'M')                                              \
+	_(SUCCESS, "success", 'g')                                                 \
+	_(FAILURE, "failure", 'f')                                                 \
+	_(RUNNING, "running", 'r')                                                 \
+	_(SKIPPED, "skipped", 's')                                                 \
+	_(ERROR_LINE, "error", 'e')          /* ##[error] */                       \
+	_(WARNING_LINE, "warning", 'w')                                            \
+	_(NOTICE_LINE, "notice", 'n')                                              \
+	_(GROUP_LINE, "group", 'G')          /* ##[group] */                       \
+	_(COMMAND_LINE, "command", 'm')      /* ##[command], [command] */          \
+	_(FOLDED, "folded", 'F')             /* a folded group's summary row */     \
+	_(CONTROL, "control", 'x')           /* a visible control character */     \
+	_(PROMPT_ROLE, "prompt", 'p')
 
 enum role {
-#define ROLE_ENUM(e, name) ROLE_##e,
+#define ROLE_ENUM(e, name, letter) ROLE_##e,
 	ROLE_INFO(ROLE_ENUM)
 #undef ROLE_ENUM
-	ROLE_COUNT
+	ROLE_APP_FIRST, /* the application's roles: its own enum, starting here */
+	ROLE_MAX = 64   /* framework and application roles together */
 };
+
+/* One of the application's roles, in the order of its enum. */
+struct tui_role_info {
+	const char *name; /* "sha" (config) */
+	char letter;      /* in :save-display-attrs; unique */
+};
+
+/* --- the application ------------------------------------------------------------ */
+struct view;
+struct view_ops;
+
+/* What the application brings to the framework: its actions and roles
+ * (on top of the framework's), its views (the keymap names the config may
+ * use; the "help" view opens on view-help) and the handler of the actions
+ * no view consumed. Register before tui_init() and before
+ * tui_print_keys_*(); the tables must outlive the framework. */
+struct tui_app {
+	const struct tui_action_info *actions;
+	size_t nactions;
+	const struct tui_role_info *roles; /* role ROLE_APP_FIRST + i */
+	size_t nroles;
+	const struct view_ops *const *views; /* NULL-terminated */
+	/* offered the actions a view did not consume, before the generic
+	 * handling; returns true when it handled a. May be NULL. */
+	bool (*action)(struct view *v, enum action a);
+};
+/* Returns 0, or -1 when a table is invalid (a duplicate name or letter,
+ * too many roles, an action number out of range): a bug, said on stderr. */
+int tui_register_app(const struct tui_app *app);
 
 /* --- drawing ------------------------------------------------------------------ */
 /* A canvas is one row of one view being drawn, with a column cursor. Every
@@ -234,6 +271,12 @@ struct view_ops {
 	 * tui_open(..., OPEN_REPLACE)). Not called by open itself. */
 	void (*select)(struct view *v, long row);
 	void (*done)(struct view *v);
+	/* The application's environment of the selected row (tig's argv_env:
+	 * which run, job, commit... the cursor is on), written into env, an
+	 * application-defined struct. The framework never calls it: the
+	 * application asks the focused view through it when an action opens
+	 * another view from the selection. May be NULL (nothing selected). */
+	void (*env)(struct view *v, void *env);
 	/* Smallest content area the view can use (0: 20 columns, 3 rows);
 	 * below it the screen says "terminal too small" instead. */
 	int min_width, min_height;
@@ -359,17 +402,10 @@ struct tui_opts {
 	const char *script_path;    /* keys from a file (tests); NULL: the tty */
 	const char *default_config; /* NULL: the compiled-in data/default.conf */
 	int exit_after_first_frame; /* benchmarks: draw once and quit */
-	/* Every view, NULL-terminated (the ops of VIEW_LIST): the keymap
-	 * names the config may use, and the "help" view for ACT_HELP. */
-	const struct view_ops *const *views;
 	/* With script_path: write the bytes ncurses sends to the terminal to
 	 * this file instead of /dev/null (the escape-injection test reads
 	 * them). NULL: /dev/null. */
 	const char *script_output;
-	/* Actions of the application rather than of one view (fetch, ...):
-	 * offered the actions a view did not consume, before the generic
-	 * handling; returns true when it handled a. May be NULL. */
-	bool (*app_action)(struct view *v, enum action a);
 };
 
 /* Returns 0, or -1 with a message in err (before the screen starts).

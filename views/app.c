@@ -12,10 +12,6 @@ extern const char default_conf[]; /* data/default.conf, compiled in */
 
 struct app app;
 
-#define VIEW_OPS_PTR(name) &name##_view_ops,
-static const struct view_ops *const all_views[] = {VIEW_LIST(VIEW_OPS_PTR) NULL};
-#undef VIEW_OPS_PTR
-
 int app_main(struct store *st, const char *db_path, bool no_color)
 {
 	app.st = st;
@@ -32,12 +28,11 @@ int app_main(struct store *st, const char *db_path, bool no_color)
 		/* tests: the bytes a terminal would get, to prove none is raw */
 		.script_output = out && *out ? out : NULL,
 		.default_config = default_conf,
-		.views = all_views,
 		/* benchmarks: time to the first complete frame */
 		.exit_after_first_frame = first && *first == '1',
-		/* r, X, D: GitHub from any view */
-		.app_action = remote_action,
 	};
+	/* the views, actions and colour roles (views/actions.c) */
+	app_register();
 	char err[1024];
 	if (tui_init(&opts, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ciscope: %s\n", err);

@@ -934,8 +934,21 @@ static int log_open(struct view *v, void *arg)
 	lv_line_init(&p->line);
 	buf_init(&p->tmp);
 	buf_init(&p->seg);
-	if (!a || load_job(p, a->run_row_id, a->job_row_id, &err) < 0) {
-		snprintf(p->msg, sizeof(p->msg), "%s", a ? err.msg : "no job to show");
+	struct log_view_arg from_env = {0};
+	if (!a) {
+		/* view-log: the job selected where it was opened from */
+		struct view_env env;
+		view_env_of(v->parent, &env);
+		if (!env.job) {
+			tui_error("view-log: no job is selected here");
+			return -1;
+		}
+		from_env.run_row_id = env.run;
+		from_env.job_row_id = env.job;
+		a = &from_env;
+	}
+	if (load_job(p, a->run_row_id, a->job_row_id, &err) < 0) {
+		snprintf(p->msg, sizeof(p->msg), "%s", err.msg);
 		tui_view_set_rows(v, 1);
 		return 0;
 	}

@@ -782,25 +782,6 @@ void remote_dispatch(const struct run *r)
 	buf_release(&wf);
 }
 
-/* --- the application's actions ---------------------------------------------------------------------- */
-bool remote_action(struct view *v, enum action a)
-{
-	(void)v;
-	switch (a) {
-	case ACT_FETCH:
-		remote_fetch(NULL);
-		return true;
-	case ACT_RERUN_FAILED:
-		remote_rerun(NULL);
-		return true;
-	case ACT_DISPATCH:
-		remote_dispatch(NULL);
-		return true;
-	default:
-		return false;
-	}
-}
-
 void remote_init(void)
 {
 	/* tests only: the interval in ms (0: no refresh) */

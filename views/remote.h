@@ -16,13 +16,11 @@ void remote_init(void);
 /* After tui_run(): stops what is under way (runs fetched so far stay
  * imported), frees the clients. */
 void remote_shutdown(void);
-/* tui_opts.app_action: r (fetch) in any view; X and D where the view did
- * not take them (no run selected there). */
-bool remote_action(struct view *v, enum action a);
-
 /* Fetch repo ("OWNER/REPO"; NULL: the repository of the newest run in the
  * index, else the origin remote's) in the background. */
 void remote_fetch(const char *repo);
+/* The actions fetch, rerun-failed and dispatch reach these through
+ * views/actions.c, which gives them the selected run. */
 /* X: re-run the failed jobs of r (NULL: none selected), after asking. */
 void remote_rerun(const struct run *r);
 /* D: prompt for a workflow and a ref (defaults: r's, when r is not NULL),

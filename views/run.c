@@ -95,7 +95,18 @@ static int run_open(struct view *v, void *arg)
 {
 	const struct run_view_arg *a = arg;
 	char spec[32];
-	snprintf(spec, sizeof(spec), "#%lld", (long long)(a ? a->run_row_id : 0));
+	int64_t id = a ? a->run_row_id : 0;
+	if (!a) {
+		/* view-run: the run selected where it was opened from */
+		struct view_env env;
+		view_env_of(v->parent, &env);
+		if (!env.run) {
+			tui_error("view-run: no run is selected here");
+			return -1;
+		}
+		id = env.run;
+	}
+	snprintf(spec, sizeof(spec), "#%lld", (long long)id);
 	load(v, spec);
 	view_timer(v, 2000, live_tick);
 	return 0;
@@ -277,24 +288,11 @@ static enum action run_request(struct view *v, enum action a, unsigned *eff)
 			tui_message("%s", msg);
 		return ACT_NONE;
 	}
-	case ACT_VIEW_TRIAGE:
-		if (p->have_run) {
-			struct triage_view_arg arg = {.run_row_id = p->run.id};
-			tui_open(&triage_view_ops, &arg, OPEN_PUSH);
-		}
-		*eff |= EFF_REDRAW;
-		return ACT_NONE;
 	case ACT_NEXT_ERROR:
 	case ACT_PREV_ERROR:
 		if (p->n_rows)
 			jump_failure(v, p, a == ACT_NEXT_ERROR ? 1 : -1);
 		*eff |= EFF_REDRAW;
-		return ACT_NONE;
-	case ACT_RERUN_FAILED:
-		remote_rerun(p->have_run ? &p->run : NULL);
-		return ACT_NONE;
-	case ACT_DISPATCH:
-		remote_dispatch(p->have_run ? &p->run : NULL);
 		return ACT_NONE;
 	case ACT_REFRESH:
 		run_load(v);
@@ -304,6 +302,23 @@ static enum action run_request(struct view *v, enum action a, unsigned *eff)
 	default:
 		return a;
 	}
+}
+
+/* This run (views opened from here stay within it: view-triage shows its
+ * failures only) and the job at the cursor. */
+static void run_env(struct view *v, void *out)
+{
+	struct run_priv *p = v->priv;
+	struct view_env *env = out;
+	if (!p->have_run)
+		return;
+	env->run = p->run.id;
+	env->run_rec = &p->run;
+	env->run_failed = conclusion_is_failure(p->run.conclusion);
+	env->in_run = true;
+	snprintf(env->commit, sizeof(env->commit), "%s", p->run.sha ? p->run.sha : "");
+	if (p->n_rows && v->cursor >= 0 && (size_t)v->cursor < p->n_rows)
+		env->job = p->jobs[p->rows[v->cursor].job].id;
 }
 
 static void run_title(struct view *v, char *out, size_t n)
@@ -359,4 +374,5 @@ const struct view_ops run_view_ops = {
 	.status = run_status,
 	.match = run_match,
 	.done = run_done,
+	.env = run_env,
 };

@@ -407,21 +407,6 @@ static enum action runs_request(struct view *v, enum action a, unsigned *eff)
 	case ACT_FILTER:
 		tui_prompt("filter: ", p->filter_text, on_filter, v);
 		return ACT_NONE;
-	case ACT_VIEW_TRIAGE: {
-		/* the failed runs of the workflow and branch filtered here, the
-		 * cursor on the selected run */
-		r = p->counts.total > 0 ? run_at(v, v->cursor) : NULL;
-		struct triage_query tq = {.workflow = p->q.workflow, .branch = p->q.branch};
-		struct buf text = BUF_INIT;
-		triage_query_format(&tq, &text);
-		struct triage_view_arg arg = {
-			.select_run = r && conclusion_is_failure(r->conclusion) ? r->id : 0,
-			.filter = buf_cstr(&text)};
-		tui_open(&triage_view_ops, &arg, OPEN_PUSH);
-		buf_release(&text);
-		*eff |= EFF_REDRAW;
-		return ACT_NONE;
-	}
 	case ACT_SORT:
 		set_sort(v, (enum run_sort)((p->sort + 1) % RUN_SORT_COUNT));
 		*eff |= EFF_REDRAW;
@@ -439,14 +424,6 @@ static enum action runs_request(struct view *v, enum action a, unsigned *eff)
 		else
 			tui_message("%s", msg);
 		return ACT_NONE;
-	case ACT_RERUN_FAILED:
-	case ACT_DISPATCH:
-		r = p->counts.total > 0 ? run_at(v, v->cursor) : NULL;
-		if (a == ACT_RERUN_FAILED)
-			remote_rerun(r);
-		else
-			remote_dispatch(r);
-		return ACT_NONE;
 	case ACT_REFRESH:
 		recount(v);
 		tui_message("reloaded");
@@ -455,6 +432,23 @@ static enum action runs_request(struct view *v, enum action a, unsigned *eff)
 	default:
 		return a;
 	}
+}
+
+/* The selected run, and the workflow and branch the list is filtered to
+ * (views opened from here keep them: view-triage). */
+static void runs_env(struct view *v, void *out)
+{
+	struct runs_priv *p = v->priv;
+	struct view_env *env = out;
+	const struct run *r = p->counts.total > 0 ? run_at(v, v->cursor) : NULL;
+	env->workflow = p->q.workflow;
+	env->branch = p->q.branch;
+	if (!r)
+		return;
+	env->run = r->id;
+	env->run_rec = r;
+	env->run_failed = conclusion_is_failure(r->conclusion);
+	snprintf(env->commit, sizeof(env->commit), "%s", r->sha ? r->sha : "");
 }
 
 static bool runs_command(struct view *v, const char *cmd, const char *arg, unsigned *eff)
@@ -545,4 +539,5 @@ const struct view_ops runs_view_ops = {
 	.status = runs_status,
 	.match = runs_match,
 	.done = runs_done,
+	.env = runs_env,
 };

@@ -179,6 +179,13 @@ static void work_cancel(void *ctx)
 	}
 }
 
+static void on_query(void *ctx, const char *text)
+{
+	(void)ctx;
+	if (text && *text)
+		open_log_search(text);
+}
+
 static int search_open(struct view *v, void *arg)
 {
 	struct search_priv *p = v->priv;
@@ -186,7 +193,12 @@ static int search_open(struct view *v, void *arg)
 	struct cs_err err;
 	err_clear(&err);
 	p->ctx.v = v;
-	p->query = xstrdup(a && a->query ? a->query : "");
+	if (!a) {
+		/* view-search: ask for the text, then open on it */
+		tui_prompt("search logs: ", NULL, on_query, NULL);
+		return -1;
+	}
+	p->query = xstrdup(a->query ? a->query : "");
 	p->m = user_matcher(p->query, p->note, sizeof(p->note));
 	tui_view_set_rows(v, 1);
 	if (!p->m) {

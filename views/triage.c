@@ -1712,7 +1712,8 @@ static enum action triage_request(struct view *v, enum action a, unsigned *eff)
 	bool on_row = p->nrows && v->cursor >= 0 && (size_t)v->cursor < p->nrows &&
 		      p->rows[v->cursor].kind != RK_MSG;
 	char msg[512];
-	switch (a) {
+	/* (int): the application's actions are not enumerators of enum action */
+	switch ((int)a) {
 	case ACT_ENTER:
 		if (!on_row)
 			return ACT_NONE;
@@ -1920,10 +1921,32 @@ static bool triage_match(struct view *v, long row, const char *query)
 	}
 }
 
+/* view-triage opens on the selection of the view it was opened from: the
+ * failures of that run when the view shows one run, else every failed run
+ * of the list's workflow and branch, the cursor on the selected run. */
+static const struct triage_view_arg *arg_from_env(struct view *v, struct triage_view_arg *a,
+						  struct buf *filter)
+{
+	struct view_env env;
+	view_env_of(v->parent, &env);
+	memset(a, 0, sizeof(*a));
+	if (env.in_run) {
+		a->run_row_id = env.run;
+		return a;
+	}
+	a->select_run = env.run_failed ? env.run : 0;
+	struct triage_query tq = {.workflow = (char *)env.workflow, .branch = (char *)env.branch};
+	triage_query_format(&tq, filter);
+	a->filter = buf_cstr(filter);
+	return a;
+}
+
 static int triage_open(struct view *v, void *arg)
 {
 	struct triage_priv *p = v->priv;
-	const struct triage_view_arg *a = arg;
+	struct triage_view_arg from_env;
+	struct buf env_filter = BUF_INIT;
+	const struct triage_view_arg *a = arg ? arg : arg_from_env(v, &from_env, &env_filter);
 	p->v = v;
 	p->ctx.v = v;
 	p->only_run = a ? a->run_row_id : 0;
@@ -1949,6 +1972,7 @@ static int triage_open(struct view *v, void *arg)
 				p->filter_text = xstrdup("");
 		}
 	}
+	buf_release(&env_filter);
 	reload(v);
 	return 0;
 }

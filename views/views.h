@@ -1,23 +1,121 @@
-/* views.h - the registry of views: one line per view generates its ops
- * declaration and its entry in the view table (tig's VIEW_INFO).
- * See tui/tui.h "Adding a view" for the steps. */
+/* views.h - the application's registry: its views, actions and colour
+ * roles, the selection views publish for the actions that open other
+ * views, and what every view may use. One line per view in VIEW_LIST
+ * declares its ops, registers it with the framework and generates its
+ * `view-NAME` action (tig's VIEW_INFO). See tui/tui.h "Adding a view".
+ *
+ * Ownership: the tables here are the application's; the framework (tui/)
+ * takes them at start-up (app_register(), views/actions.c) and knows
+ * nothing of CI.
+ */
 #ifndef CS_VIEWS_H
 #define CS_VIEWS_H
 
 #include "core/store.h"
 #include "tui/tui.h"
 
-#define VIEW_LIST(_)   \
-	_(runs)        \
-	_(run)         \
-	_(log)         \
-	_(search)      \
-	_(triage)      \
-	_(help)
+/* VIEW(name, ENUM, "help group", "help of view-NAME"): a view with an
+ * open action; PLAIN(name): a view without one (help opens on the
+ * framework's view-help). view-NAME opens NAME on top, calling its
+ * open(v, NULL): the view takes what it opens on from the selection of
+ * the view it was opened from (view_env_of(v->parent)). */
+#define VIEW_LIST(VIEW, PLAIN)                                                                      \
+	VIEW(runs, RUNS, "Views", "Open the list of runs")                                        \
+	VIEW(run, RUN, "Views", "Open the selected run: its jobs and steps")                       \
+	VIEW(log, LOG, "Views", "Open the log of the selected job")                                \
+	VIEW(search, SEARCH, "Views", "Search every stored log (asks for the text)")               \
+	VIEW(triage, TRIAGE, "Triage", "Open the triage view: failed runs, jobs, findings")         \
+	PLAIN(help)
 
-#define VIEW_OPS_DECL(name) extern const struct view_ops name##_view_ops;
-VIEW_LIST(VIEW_OPS_DECL)
+#define VIEW_OPS_DECL(name, ...) extern const struct view_ops name##_view_ops;
+VIEW_LIST(VIEW_OPS_DECL, VIEW_OPS_DECL)
 #undef VIEW_OPS_DECL
+
+/* The application's actions besides view-NAME: _(ENUM, "name", "help");
+ * GROUP("title") starts a help section (a title the framework uses, such
+ * as "Views", adds rows to its section). */
+#define APP_ACTION_INFO(_, GROUP)                                                                   \
+	GROUP("Triage")                                                                            \
+	_(TRIAGE_GROUPING, "toggle-grouping", "Findings by run, or grouped by fingerprint")         \
+	_(TRIAGE_ACK, "triage-acknowledged", "Mark the failure acknowledged")                      \
+	_(TRIAGE_FLAKY, "triage-known-flaky", "Mark the failure known flaky")                      \
+	_(TRIAGE_FIXED, "triage-fixed", "Mark the failure fixed")                                  \
+	_(TRIAGE_NEW, "triage-new", "Mark the failure new (untriaged) again")                      \
+	_(TRIAGE_NOTE, "triage-note", "Write a note on the failure")                               \
+	GROUP("GitHub")                                                                            \
+	_(FETCH, "fetch", "Fetch new and unfinished runs from GitHub in the background")            \
+	_(RERUN_FAILED, "rerun-failed", "Re-run the failed jobs of the selected run (asks first)")  \
+	_(DISPATCH, "dispatch", "Run a workflow on a branch or tag (asks first)")
+
+enum app_action {
+	APP_ACT_BEFORE_ = ACT_APP_FIRST - 1,
+#define APP_VIEW_ACT(name, e, group, help) ACT_VIEW_##e,
+#define APP_NO_ACT(name)
+	VIEW_LIST(APP_VIEW_ACT, APP_NO_ACT)
+#undef APP_VIEW_ACT
+#undef APP_NO_ACT
+#define APP_ACT_ENUM(e, name, help) ACT_##e,
+#define APP_ACT_NOGROUP(title)
+	APP_ACTION_INFO(APP_ACT_ENUM, APP_ACT_NOGROUP)
+#undef APP_ACT_ENUM
+#undef APP_ACT_NOGROUP
+	APP_ACT_END_
+};
+
+/* The application's colour roles: _(ENUM, "config-name", 'letter') (the
+ * letter stands for the role in :save-display-attrs dumps). */
+#define APP_ROLE_INFO(_)                                                                           \
+	_(BRANCH, "branch", 'b')                                                                   \
+	_(SHA, "sha", 'h')                                                                         \
+	_(FIX, "decision-fix", 'X')           /* triage: fix the code */                          \
+	_(INVESTIGATE, "decision-investigate", 'I')                                                \
+	_(RETRY, "decision-retry", 'R')       /* ... retry or escalate (infrastructure) */        \
+	_(FLAKY, "flaky", 'k')                /* a flaky failure, a run failed by flakes */
+
+enum app_role_index {
+#define APP_ROLE_IDX(e, name, letter) APP_ROLE_IDX_##e,
+	APP_ROLE_INFO(APP_ROLE_IDX)
+#undef APP_ROLE_IDX
+	APP_ROLE_COUNT
+};
+/* A role of the table as the framework's type (an enum cannot be
+ * extended, and mixing enum types is a warning): views draw with these. */
+#define APP_ROLE(e) ((enum role)(ROLE_APP_FIRST + APP_ROLE_IDX_##e))
+#define ROLE_BRANCH APP_ROLE(BRANCH)
+#define ROLE_SHA APP_ROLE(SHA)
+#define ROLE_FIX APP_ROLE(FIX)
+#define ROLE_INVESTIGATE APP_ROLE(INVESTIGATE)
+#define ROLE_RETRY APP_ROLE(RETRY)
+#define ROLE_FLAKY APP_ROLE(FLAKY)
+
+/* Register the tables above with the framework (before tui_init() and
+ * before `ciscope keys`). */
+void app_register(void);
+
+/* --- the selection (tig's argv_env) -------------------------------------------- */
+/* What the cursor of a view is on, published by the view's ops->env; the
+ * actions that open other views from the selection (view-NAME, rerun,
+ * dispatch; next diff, bisect, runbook) read it here, once. Zero/empty
+ * fields: nothing of that kind is selected. Pointers stay valid while the
+ * publishing view is unchanged: use them at once. */
+struct view_env {
+	int64_t run;            /* row id of the selected run */
+	const struct run *run_rec; /* ... its record, when the view holds one */
+	bool run_failed;        /* ... whose conclusion is a failure */
+	bool in_run;            /* the view shows that one run (its jobs, its
+				 * log): views opened from it stay within it */
+	int64_t job;            /* row id of the selected job */
+	char commit[41];        /* head sha of the selected run */
+	char fingerprint[17];   /* the selected failure's fingerprint */
+	/* what a list is narrowed to (its filter), so that a view opened from
+	 * it keeps the scope; NULL: everything */
+	const char *workflow, *branch;
+};
+/* The selection of v (NULL or a view without ops->env: nothing). */
+void view_env_of(struct view *v, struct view_env *env);
+/* Read the run of env (by its row id) into r (run_free it); false when
+ * none is selected or it cannot be read (then err says why). */
+bool view_env_run(const struct view_env *env, struct run *r, struct cs_err *err);
 
 /* What every view may use: the index, the git checkout (may be NULL). */
 struct app {
