@@ -4,9 +4,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <wchar.h>
 
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "core/import.h"
 #include "core/logparse.h"
 #include "core/logstore.h"
@@ -25,57 +25,10 @@ static long parse_count(const char *opt, const char *v)
 	return n;
 }
 
-/* Display width of UTF-8 text (wcwidth; unknown and control count as 1). */
-static int text_width(const char *s, size_t n, size_t *cut, int max)
-{
-	mbstate_t ps;
-	memset(&ps, 0, sizeof(ps));
-	int w = 0;
-	size_t i = 0;
-	while (i < n) {
-		wchar_t wc;
-		size_t l = mbrtowc(&wc, s + i, n - i, &ps);
-		int cw = 1;
-		if (l == (size_t)-1 || l == (size_t)-2 || l == 0) {
-			memset(&ps, 0, sizeof(ps));
-			l = 1;
-		} else {
-			cw = wcwidth(wc);
-			if (cw < 0)
-				cw = 1;
-		}
-		if (max >= 0 && w + cw > max)
-			break;
-		w += cw;
-		i += l;
-	}
-	if (cut)
-		*cut = i;
-	return w;
-}
-
-/* One table cell: sanitised, cut to width with "…", padded unless last. */
+/* One table cell (cli/table.h). */
 static void cell(struct cli *c, struct buf *out, const char *s, int width, bool last)
 {
-	struct buf safe = BUF_INIT;
-	s = s ? s : "-";
-	sanitize_append(&safe, s, strlen(s), 0);
-	const char *t = buf_cstr(&safe);
-	size_t cut;
-	int w = text_width(t, safe.len, &cut, -1);
-	if (width > 0 && w > width) {
-		const char *ell = c->utf8 ? "\u2026" : "~";
-		w = text_width(t, safe.len, &cut, width - 1);
-		buf_add(out, t, cut);
-		buf_adds(out, ell);
-		w++;
-	} else {
-		buf_add(out, t, safe.len);
-	}
-	if (!last)
-		for (; w < width + 2; w++)
-			buf_addc(out, ' ');
-	buf_release(&safe);
+	table_cell(out, s, width, last, c->utf8);
 }
 
 /* --- import ------------------------------------------------------------------ */
@@ -271,7 +224,7 @@ static int col_width(struct runs_ui *u, int which, int cap)
 		if (which == 3)
 			run_id_text(r, id, sizeof(id));
 		s = s ? s : "-";
-		w = MAX(w, text_width(s, strlen(s), NULL, -1));
+		w = MAX(w, table_text_width(s, strlen(s), NULL, -1));
 	}
 	return cap ? MIN(w, cap) : w;
 }

@@ -853,6 +853,15 @@ int tui_text_hl(struct tui_canvas *c, const char *s, size_t n, enum role role, s
 	return draw_text(c, s, n, role, 0, flags, hl_start, hl_end);
 }
 
+int tui_column(struct tui_canvas *c, const char *s, enum role role, int width, unsigned flags)
+{
+	if (width <= 0)
+		return 0;
+	tui_text(c, s ? s : "", (size_t)-1, role, width, TEXT_PAD | flags);
+	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
+	return width + 1;
+}
+
 void tui_canvas_fill(struct tui_canvas *c, enum role role)
 {
 	struct style st;

@@ -224,6 +224,13 @@ int tui_canvas_col(const struct tui_canvas *c);       /* columns drawn so far */
 int tui_canvas_width(const struct tui_canvas *c);     /* columns available */
 bool tui_canvas_selected(const struct tui_canvas *c); /* the cursor row */
 void tui_canvas_fill(struct tui_canvas *c, enum role role); /* rest of the row */
+/* One column of a list row (tig's view_column_draw): s (NULL: "") in
+ * role, cut to width columns with the cut marker and padded (TEXT_PAD is
+ * implied; TEXT_RIGHT right-aligns), then one blank before the next
+ * column. width 0 hides the column: nothing is drawn, so a layout can drop
+ * columns on narrow screens by zeroing their widths. Returns the columns
+ * the column took on the row (width + 1, or 0), as a layout counts them. */
+int tui_column(struct tui_canvas *c, const char *s, enum role role, int width, unsigned flags);
 /* Glyphs with an ASCII fallback when the locale is not UTF-8. */
 const char *tui_glyph(const char *utf8, const char *ascii);
 /* Display width of UTF-8 text by the framework's table (wide = 2), as

@@ -10,7 +10,6 @@
 
 #include "core/store.h"
 #include "views/common.h"
-#include "views/remote.h"
 #include "views/views.h"
 
 struct tree_row {

@@ -14,9 +14,7 @@
 #include "core/runquery.h"
 #include "core/store.h"
 #include "core/triage.h"
-#include "core/triagequery.h"
 #include "views/common.h"
-#include "views/remote.h"
 #include "views/views.h"
 
 #define WIN 200
@@ -220,14 +218,6 @@ static const char *short_event(const char *e)
 	return e;
 }
 
-static void cell(struct tui_canvas *c, const char *s, enum role role, int width, unsigned flags)
-{
-	if (!width)
-		return;
-	tui_text(c, s ? s : "", (size_t)-1, role, width, TEXT_PAD | flags);
-	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
-}
-
 /* --- ops ------------------------------------------------------------------------------ */
 static int runs_open(struct view *v, void *arg)
 {
@@ -283,12 +273,12 @@ static void runs_draw(struct view *v, struct tui_canvas *c, long row)
 	else
 		tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 1, TEXT_PAD);
 	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
-	cell(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, w.wf, 0);
-	cell(c, r->branch ? r->branch : "-", ROLE_BRANCH, w.br, 0);
+	tui_column(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, w.wf, 0);
+	tui_column(c, r->branch ? r->branch : "-", ROLE_BRANCH, w.br, 0);
 	char sha[8] = "-";
 	if (r->sha && *r->sha)
 		snprintf(sha, sizeof(sha), "%.7s", r->sha);
-	cell(c, sha, ROLE_SHA, w.sha, 0);
+	tui_column(c, sha, ROLE_SHA, w.sha, 0);
 
 	/* the subject takes what the fixed columns leave */
 	int right = 0;
@@ -304,15 +294,13 @@ static void runs_draw(struct view *v, struct tui_canvas *c, long row)
 		subject = r->commit_subject;
 	else
 		subject = r->title ? r->title : "";
-	if (subj_w > 1) {
-		tui_text(c, subject, (size_t)-1, ROLE_DEFAULT, subj_w - 1, TEXT_PAD);
-		tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
-	}
-	cell(c, short_event(r->event), ROLE_DIM, w.ev, 0);
+	if (subj_w > 1)
+		tui_column(c, subject, ROLE_DEFAULT, subj_w - 1, 0);
+	tui_column(c, short_event(r->event), ROLE_DIM, w.ev, 0);
 	char att[24] = "";
 	if (r->attempt > 1)
 		snprintf(att, sizeof(att), "#%d", r->attempt);
-	cell(c, att, ROLE_DIM, w.att, TEXT_RIGHT);
+	tui_column(c, att, ROLE_DIM, w.att, TEXT_RIGHT);
 	char dur[32] = "";
 	int64_t now = time_now_ms();
 	enum role dur_role = ROLE_DEFAULT;
@@ -329,11 +317,11 @@ static void runs_draw(struct view *v, struct tui_canvas *c, long row)
 				 !strcmp(r->status, "in_progress") ? "running" : r->status);
 		dur_role = ROLE_RUNNING;
 	}
-	cell(c, dur, dur_role, w.dur, TEXT_RIGHT);
+	tui_column(c, dur, dur_role, w.dur, TEXT_RIGHT);
 	char age[32] = "";
 	if (r->created_at != CS_TIME_NONE)
 		time_format_age(r->created_at, now, age, sizeof(age));
-	cell(c, age, ROLE_DIM, w.age, TEXT_RIGHT);
+	tui_column(c, age, ROLE_DIM, w.age, TEXT_RIGHT);
 	tui_canvas_fill(c, ROLE_DEFAULT);
 }
 
