@@ -13,7 +13,7 @@
 
 CC ?= cc
 PREFIX ?= /usr/local
-PKGS = ncursesw sqlite3 libgit2 libcjson libcurl libzip libzstd expat libpcre2-8
+PKGS = ncursesw libutf8proc sqlite3 libgit2 libcjson libcurl libzip libzstd expat libpcre2-8
 BUILD ?= build
 
 WARNINGS = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \

@@ -5,6 +5,7 @@
 set -e
 PKGS="gcc make pkg-config libncurses-dev libsqlite3-dev libgit2-dev libcjson-dev
 libcurl4-openssl-dev libzip-dev libzstd-dev libexpat1-dev libpcre2-dev zlib1g-dev
+libutf8proc-dev
 python3 git tmux locales $CISCOPE_EXTRA_PKGS"
 missing=""
 for p in $PKGS; do
