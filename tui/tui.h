@@ -21,7 +21,8 @@
  *   2. one line VIEW(NAME, ENUM, "group", "help") in VIEW_LIST in
  *      views/views.h: it declares the ops, registers the view (its keymap
  *      "NAME" for `bind NAME ...`) and generates the `view-NAME` action
- *      (ACT_VIEW_ENUM, listed in the help and the man page once bound);
+ *      (numbered after ACT_APP_FIRST, listed in the help and the man
+ *      page once bound);
  *   3. bindings in data/default.conf (`bind NAME KEY ACTION`, or a generic
  *      key for view-NAME), a screen test in tests/tui/, and the man page's
  *      key tables regenerated (make doc).
