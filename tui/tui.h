@@ -11,7 +11,9 @@
  * overridden in ~/.config/ciscope/config.
  *
  * Ownership: the framework allocates each view's private state
- * (ops->private_size bytes, zeroed) and frees it after ops->done.
+ * (ops->private_size bytes, zeroed) and frees it after ops->done. The
+ * application's tables (struct tui_app: actions, colour roles, views) stay
+ * the application's: the framework keeps pointers to them, never copies.
  *
  * Adding a view (the application's side, views/views.h; 3 steps):
  *   1. views/NAME.c with its static functions and, at the end, a
