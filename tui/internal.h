@@ -4,12 +4,12 @@
  * Files: tui.c (start/stop, the loop's turn, the view stack and layout,
  * bars, generic actions), loop.c (the work queue, watched fds, timers,
  * signals and the crash hook: what a turn waits on and runs), draw.c
- * (tui_text, list columns, colours, the role grid), width.c (character classes from libutf8proc, UTF-8 decoding), keys.c
- * (the action and role registry: the framework's and the application's; key
- * names, keymaps, options, the config language, key tables for help and
- * man), prompt.c (the line editor and ':' commands), find.c (the
- * incremental row search), script.c (scripted tests: keys from a file,
- * :save-display).
+ * (tui_text, list columns, colours, the role grid), width.c (character
+ * classes from libutf8proc, UTF-8 decoding), keys.c (the action and role
+ * registry, the framework's and the application's; key names, keymaps,
+ * options, the config language, key tables for help and man), prompt.c
+ * (the line editor and ':' commands), find.c (the incremental row search),
+ * script.c (scripted tests: keys from a file, :save-display).
  */
 #ifndef CS_TUI_INTERNAL_H
 #define CS_TUI_INTERNAL_H
