@@ -19,12 +19,12 @@
  * framework's view-help). view-NAME opens NAME on top, calling its
  * open(v, NULL): the view takes what it opens on from the selection of
  * the view it was opened from (view_env_of(v->parent)). */
-#define VIEW_LIST(VIEW, PLAIN)                                                                      \
+#define VIEW_LIST(VIEW, PLAIN)                                                                    \
 	VIEW(runs, RUNS, "Views", "Open the list of runs")                                        \
-	VIEW(run, RUN, "Views", "Open the selected run: its jobs and steps")                       \
-	VIEW(log, LOG, "Views", "Open the log of the selected job")                                \
-	VIEW(search, SEARCH, "Views", "Search every stored log (asks for the text)")               \
-	VIEW(triage, TRIAGE, "Triage", "Open the triage view: failed runs, jobs, findings")         \
+	VIEW(run, RUN, "Views", "Open the selected run: its jobs and steps")                      \
+	VIEW(log, LOG, "Views", "Open the log of the selected job")                               \
+	VIEW(search, SEARCH, "Views", "Search every stored log (asks for the text)")              \
+	VIEW(triage, TRIAGE, "Triage", "Open the triage view: failed runs, jobs, findings")       \
 	PLAIN(help)
 
 #define VIEW_OPS_DECL(name, ...) extern const struct view_ops name##_view_ops;
@@ -34,17 +34,17 @@ VIEW_LIST(VIEW_OPS_DECL, VIEW_OPS_DECL)
 /* The application's actions besides view-NAME: _(ENUM, "name", "help");
  * GROUP("title") starts a help section (a title the framework uses, such
  * as "Views", adds rows to its section). */
-#define APP_ACTION_INFO(_, GROUP)                                                                   \
-	GROUP("Triage")                                                                            \
-	_(TRIAGE_GROUPING, "toggle-grouping", "Findings by run, or grouped by fingerprint")         \
-	_(TRIAGE_ACK, "triage-acknowledged", "Mark the failure acknowledged")                      \
-	_(TRIAGE_FLAKY, "triage-known-flaky", "Mark the failure known flaky")                      \
-	_(TRIAGE_FIXED, "triage-fixed", "Mark the failure fixed")                                  \
-	_(TRIAGE_NEW, "triage-new", "Mark the failure new (untriaged) again")                      \
-	_(TRIAGE_NOTE, "triage-note", "Write a note on the failure")                               \
-	GROUP("GitHub")                                                                            \
-	_(FETCH, "fetch", "Fetch new and unfinished runs from GitHub in the background")            \
-	_(RERUN_FAILED, "rerun-failed", "Re-run the failed jobs of the selected run (asks first)")  \
+#define APP_ACTION_INFO(_, GROUP)                                                                 \
+	GROUP("Triage")                                                                           \
+	_(TRIAGE_GROUPING, "toggle-grouping", "Findings by run, or grouped by fingerprint")       \
+	_(TRIAGE_ACK, "triage-acknowledged", "Mark the failure acknowledged")                     \
+	_(TRIAGE_FLAKY, "triage-known-flaky", "Mark the failure known flaky")                     \
+	_(TRIAGE_FIXED, "triage-fixed", "Mark the failure fixed")                                 \
+	_(TRIAGE_NEW, "triage-new", "Mark the failure new (untriaged) again")                     \
+	_(TRIAGE_NOTE, "triage-note", "Write a note on the failure")                              \
+	GROUP("GitHub")                                                                           \
+	_(FETCH, "fetch", "Fetch new and unfinished runs from GitHub in the background")          \
+	_(RERUN_FAILED, "rerun-failed", "Re-run the failed jobs of the selected run (asks first)") \
 	_(DISPATCH, "dispatch", "Run a workflow on a branch or tag (asks first)")
 
 enum app_action {
@@ -64,11 +64,11 @@ enum app_action {
 
 /* The application's colour roles: _(ENUM, "config-name", 'letter') (the
  * letter stands for the role in :save-display-attrs dumps). */
-#define APP_ROLE_INFO(_)                                                                           \
-	_(BRANCH, "branch", 'b')                                                                   \
-	_(SHA, "sha", 'h')                                                                         \
+#define APP_ROLE_INFO(_)                                                                          \
+	_(BRANCH, "branch", 'b')                                                                  \
+	_(SHA, "sha", 'h')                                                                        \
 	_(FIX, "decision-fix", 'X')           /* triage: fix the code */                          \
-	_(INVESTIGATE, "decision-investigate", 'I')                                                \
+	_(INVESTIGATE, "decision-investigate", 'I')                                               \
 	_(RETRY, "decision-retry", 'R')       /* ... retry or escalate (infrastructure) */        \
 	_(FLAKY, "flaky", 'k')                /* a flaky failure, a run failed by flakes */
 
