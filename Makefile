@@ -133,6 +133,7 @@ check-layering:
 	@! grep -n '#include "tui/\|#include "views/' core/*.[ch] || { echo "core/ must not include tui/ or views/"; exit 1; }
 	@! grep -n '#include "core/\|#include "views/' tui/*.[ch] 2>/dev/null || { echo "tui/ must not include core/ or views/"; exit 1; }
 	@! grep -n 'sqlite3_' views/*.[ch] 2>/dev/null || { echo "views/ must not use SQL"; exit 1; }
+	@! grep -n 'include.*git2' core/*.[ch] tui/*.[ch] views/*.[ch] cli/*.[ch] | grep -v '^core/gitrepo\.c:' || { echo "libgit2 only in core/gitrepo.c"; exit 1; }
 	@echo "layering ok"
 
 install: all

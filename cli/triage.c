@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "core/rules.h"
+#include "core/gitrepo.h"
 #include "core/sanitize.h"
 #include "core/triage.h"
 
@@ -335,7 +336,7 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 	struct cs_err err;
 	err_clear(&err);
 	struct run r;
-	char *branch = triage_default_branch(c->st, &err);
+	char *branch = store_default_branch(c->st, &err);
 	char *job_spec = NULL;
 	char *spec = optind < argc ? xstrdup(argv[optind]) : NULL;
 	int rc = EXIT_OK;
@@ -349,9 +350,9 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 			free(branch);
 			return exit_for(&err);
 		}
-	} else if (triage_newest_failed_run(c->st, branch, &r, &err) < 0) {
+	} else if (store_newest_failed_run(c->st, branch, &r, &err) < 0) {
 		if (err.code != CS_ENOTFOUND || !branch ||
-		    triage_newest_failed_run(c->st, NULL, &r, &err) < 0) {
+		    store_newest_failed_run(c->st, NULL, &r, &err) < 0) {
 			cli_error("%s", err.msg);
 			free(branch);
 			return exit_for(&err);
@@ -696,7 +697,7 @@ int cmd_triage_state(struct cli *c, int argc, char **argv)
 	if (!cli_open(c, false))
 		return EXIT_ERROR;
 	struct buf who = BUF_INIT;
-	triage_user_name(&who);
+	gitrepo_user_name(&who);
 	struct cs_err err;
 	err_clear(&err);
 	char full[FP_HEX_LEN + 1];

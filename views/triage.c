@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/gitrepo.h"
 #include "core/rules.h"
 #include "core/store.h"
 #include "core/triage.h"
@@ -1931,7 +1932,7 @@ static int triage_open(struct view *v, void *arg)
 	p->open_default = p->only_run != 0;
 	p->filter_text = xstrdup("");
 	struct buf who = BUF_INIT;
-	triage_user_name(&who);
+	gitrepo_user_name(&who);
 	snprintf(p->who, sizeof(p->who), "%s", buf_cstr(&who));
 	buf_release(&who);
 	if (a && a->filter && *a->filter) {

@@ -19,6 +19,7 @@
 
 #include "core/import.h"
 #include "core/rules.h"
+#include "core/gitrepo.h"
 #include "core/store.h"
 #include "core/triage.h"
 #include "core/util.h"
@@ -431,10 +432,10 @@ TEST(demo_history_says_since_when_and_what_is_new)
 TEST(demo_default_branch_and_newest_failure)
 {
 	struct cs_err err;
-	char *b = triage_default_branch(demo(), &err);
+	char *b = store_default_branch(demo(), &err);
 	CHECK_STR(b, "main");
 	struct run r;
-	CHECK_OK(triage_newest_failed_run(demo(), b, &r, &err));
+	CHECK_OK(store_newest_failed_run(demo(), b, &r, &err));
 	CHECK_STR(r.branch, "main");
 	CHECK(conclusion_is_failure(r.conclusion));
 	char sql[300];
@@ -444,7 +445,7 @@ TEST(demo_default_branch_and_newest_failure)
 		 (long long)r.created_at);
 	CHECK_INT(count(demo(), sql), 0);
 	run_free(&r);
-	CHECK_INT(triage_newest_failed_run(demo(), "no-such-branch", &r, &err), -1);
+	CHECK_INT(store_newest_failed_run(demo(), "no-such-branch", &r, &err), -1);
 	CHECK_INT(err.code, CS_ENOTFOUND);
 	free(b);
 }
@@ -945,7 +946,7 @@ TEST(user_name_from_git_config)
 	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
 	CHECK(chdir(repo) == 0);
 	struct buf who = BUF_INIT;
-	triage_user_name(&who);
+	gitrepo_user_name(&who);
 	CHECK(chdir(cwd) == 0);
 	CHECK_STR(buf_cstr(&who), "Tess Ter");
 	buf_release(&who);
