@@ -738,6 +738,15 @@ int store_find_run(struct store *st, const char *spec, struct run *out, struct c
 	return -1;
 }
 
+char *run_ref(char *out, size_t n, int64_t run, int attempt)
+{
+	if (attempt > 1)
+		snprintf(out, n, "%lld:%d", (long long)run, attempt);
+	else
+		snprintf(out, n, "%lld", (long long)run);
+	return out;
+}
+
 /* Choosing a run: triage's "the newest failure of main", a diff's baseline,
  * runbook variables and bisect's ends all start here. */
 char *store_default_branch(struct store *st, struct cs_err *err)

@@ -174,6 +174,10 @@ int store_run_widths(struct store *st, const struct run_filter *f, struct run_wi
 /* Find a run by "ID" or "ID:ATTEMPT" (no attempt: the latest one), also by
  * row id when spec is "#ROWID". Fills *out. */
 int store_find_run(struct store *st, const char *spec, struct run *out, struct cs_err *err);
+/* How a run is named to a user, as store_find_run reads it back: "ID",
+ * or "ID:ATTEMPT" for a later attempt. Returns out. */
+#define RUN_REF_MAX 32
+char *run_ref(char *out, size_t n, int64_t run, int attempt);
 /* The branch pushes go to most (main or master on a tie); NULL (err
  * cleared) when the index has no branch at all. Caller frees. */
 char *store_default_branch(struct store *st, struct cs_err *err);
