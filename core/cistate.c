@@ -18,6 +18,11 @@ bool conclusion_is_failure(const char *c)
 	return false;
 }
 
+bool step_conclusion_failing(const char *c)
+{
+	return conclusion_is_failure(c) || (c && !strcmp(c, "cancelled"));
+}
+
 static const struct ci_state_look looks[] = {
 	{"success", "\u2713", "+", CI_STATE_SUCCESS},
 	{"failure", "\u2717", "X", CI_STATE_FAILURE},

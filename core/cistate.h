@@ -28,6 +28,9 @@
 
 /* Is conclusion c (NULL: none) a failure? */
 bool conclusion_is_failure(const char *c);
+/* Did a step with conclusion c stop its job? A failure, or cancelled: the
+ * step running when a job timed out ends "cancelled". */
+bool step_conclusion_failing(const char *c);
 
 enum ci_state_kind {
 	CI_STATE_SUCCESS,

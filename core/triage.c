@@ -171,8 +171,7 @@ static void cand_release(struct cand *c)
 
 static bool step_failing(const struct step *s)
 {
-	return conclusion_is_failure(s->conclusion) ||
-	       (s->conclusion && !strcmp(s->conclusion, "cancelled"));
+	return step_conclusion_failing(s->conclusion);
 }
 
 static const struct step *step_of_line(const struct job_tri *j, uint64_t line)

@@ -15,6 +15,9 @@
  * fingerprint under the cursor, c writes a note; both are kept in the index
  * with git's user.name. f filters: category:, state:, workflow:, branch:.
  *
+ * The model (loading, histories, rows, folds) is core/triagetree.h; this
+ * file draws it and maps keys to it.
+ *
  * Loading never blocks the screen: it runs as background work, a few runs
  * (or fingerprints) per slice, with their histories; before it, runs whose
  * cached triage is missing or stale (an index from before triage, edited

@@ -28,6 +28,11 @@ TEST(failed_conclusions)
 	CHECK(!conclusion_is_failure("Failure"));
 	CHECK(!conclusion_is_failure("failure "));
 	CHECK(!conclusion_is_failure("fail"));
+	CHECK(step_conclusion_failing("failure"));
+	CHECK(step_conclusion_failing("cancelled"));
+	CHECK(!step_conclusion_failing("skipped"));
+	CHECK(!step_conclusion_failing("success"));
+	CHECK(!step_conclusion_failing(NULL));
 	CHECK_STR(CI_FAILED_SQL, "('failure', 'timed_out', 'startup_failure', 'action_required')");
 }
 
