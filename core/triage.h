@@ -44,7 +44,9 @@
  * triage_retriage recomputes everything, carrying triage states over to the
  * new fingerprints of the same findings.
  *
- * Fingerprint history and flakiness live in history.h; choosing a run
+ * Implemented by triage.c (computing), triageread.c (reading findings,
+ * states, failed-run lists and groups back) and ruletest.c (testing rules
+ * against the index). Fingerprint history and flakiness live in history.h; choosing a run
  * (the default branch, the newest failed run) in store.h; the checkout's
  * rules file and user name come from gitrepo.h.
  *
@@ -112,6 +114,10 @@ int triage_retriage(struct store *st, const struct ruleset *rs, struct retriage_
 /* Does triage look at job j of run r? (failure, timed_out, startup_failure,
  * action_required; cancelled when the run failed) */
 bool triage_job_failed(const struct run *r, const struct job *j);
+/* The same as SQL, for a row j of jobs joined to its run r. */
+#define TRIAGE_JOB_FAILED_SQL                                                                \
+	"(j.conclusion IN " CI_FAILED_SQL " OR (j.conclusion = 'cancelled' AND r.conclusion IN " \
+	CI_FAILED_SQL "))"
 
 /* --- findings ------------------------------------------------------------------ */
 struct triage_line {
