@@ -19,7 +19,6 @@
 
 #include "core/import.h"
 #include "core/rules.h"
-#include "core/gitrepo.h"
 #include "core/store.h"
 #include "core/triage.h"
 #include "core/util.h"
@@ -924,32 +923,4 @@ TEST(hostile_long_lines_and_escapes)
 	triage_findings_free(f, n);
 	store_close(st);
 	free(path);
-}
-
-TEST(user_name_from_git_config)
-{
-	char *repo = tmp_path("who");
-	mkdirs(repo);
-	char *a1[] = {"git", "init", "-q", repo, NULL};
-	char *cfg = xasprintf("%s/.git/config", repo);
-	if (spawn(a1) != 0) {
-		t_fail(__FILE__, __LINE__, "git init failed");
-		return;
-	}
-	FILE *fp = fopen(cfg, "a");
-	CHECK(fp != NULL);
-	if (fp) {
-		fputs("[user]\n\tname = Tess Ter\n", fp);
-		fclose(fp);
-	}
-	char cwd[4096];
-	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
-	CHECK(chdir(repo) == 0);
-	struct buf who = BUF_INIT;
-	gitrepo_user_name(&who);
-	CHECK(chdir(cwd) == 0);
-	CHECK_STR(buf_cstr(&who), "Tess Ter");
-	buf_release(&who);
-	free(cfg);
-	free(repo);
 }
