@@ -2,6 +2,7 @@
  * agree, and SQLite reads the SQL list as those strings) and the one table
  * of state glyphs that the views and the CLI share. */
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "core/cistate.h"
@@ -16,23 +17,23 @@ static const char *const all_states[] = {
 
 TEST(failed_conclusions)
 {
-	CHECK(conclusion_is_failure("failure"));
-	CHECK(conclusion_is_failure("timed_out"));
-	CHECK(conclusion_is_failure("startup_failure"));
-	CHECK(conclusion_is_failure("action_required"));
-	CHECK(!conclusion_is_failure("cancelled"));
-	CHECK(!conclusion_is_failure("success"));
-	CHECK(!conclusion_is_failure("skipped"));
-	CHECK(!conclusion_is_failure(NULL));
-	CHECK(!conclusion_is_failure(""));
-	CHECK(!conclusion_is_failure("Failure"));
-	CHECK(!conclusion_is_failure("failure "));
-	CHECK(!conclusion_is_failure("fail"));
-	CHECK(step_conclusion_failing("failure"));
-	CHECK(step_conclusion_failing("cancelled"));
-	CHECK(!step_conclusion_failing("skipped"));
-	CHECK(!step_conclusion_failing("success"));
-	CHECK(!step_conclusion_failing(NULL));
+	static const struct {
+		const char *c;
+		bool failed, step_failing;
+	} cases[] = {
+		{"failure", true, true},          {"timed_out", true, true},
+		{"startup_failure", true, true},  {"action_required", true, true},
+		{"cancelled", false, true},       {"success", false, false},
+		{"skipped", false, false},        {NULL, false, false},
+		{"", false, false},               {"Failure", false, false},
+		{"failure ", false, false},       {"fail", false, false},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (conclusion_is_failure(cases[i].c) != cases[i].failed)
+			t_fail(__FILE__, __LINE__, "conclusion_is_failure(%s)", cases[i].c);
+		if (step_conclusion_failing(cases[i].c) != cases[i].step_failing)
+			t_fail(__FILE__, __LINE__, "step_conclusion_failing(%s)", cases[i].c);
+	}
 	CHECK_STR(CI_FAILED_SQL, "('failure', 'timed_out', 'startup_failure', 'action_required')");
 }
 
