@@ -37,16 +37,9 @@
 #include "views/common.h"
 #include "views/views.h"
 
-#define TT_PAGE_RUNS 6      /* failed runs loaded per background step */
-#define TT_PAGE_GROUPS 30   /* fingerprints per step */
+/* pages and caps of loading: core/triagetree.h (TT_*) */
 #define ENSURE_RUNS 2    /* runs triaged per step when the cache is stale */
-#define TT_OCC_MAX 50       /* occurrences listed under a fingerprint */
-#define TT_EVIDENCE_SHOWN 3 /* flaky evidence rows per finding */
 #define OPEN_ALL_MAX 200 /* fingerprints Z unfolds at once */
-/* what one view holds at most (a run with its excerpts is a few kB): f
- * narrows the list to what matters */
-#define TT_MAX_RUNS 5000
-#define TT_MAX_GROUPS 20000
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
