@@ -90,6 +90,23 @@ bool fl_key_is(const struct fl_token *t, const char *name)
 	return true;
 }
 
+int fl_set_once(char **field, const struct fl_token *t, const char *example, struct cs_err *err)
+{
+	int kn = (int)t->key_len;
+	if (*field)
+		return err_set(err, CS_EUSAGE, "'%.*s:' is given twice in the filter", kn, t->key);
+	if (!t->value_len) {
+		if (example)
+			return err_set(err, CS_EUSAGE, "'%.*s:' needs a value (e.g. %.*s:%s)", kn,
+				       t->key, kn, t->key, example);
+		return err_set(err, CS_EUSAGE, "'%.*s:' needs a value", kn, t->key);
+	}
+	if (memchr(t->value, '\0', t->value_len))
+		return err_set(err, CS_EUSAGE, "the filter holds a NUL byte");
+	*field = xstrndup(t->value, t->value_len);
+	return 0;
+}
+
 void fl_add_value(struct buf *out, const char *v, bool quote_colon)
 {
 	bool quote = !*v;

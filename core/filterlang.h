@@ -56,6 +56,11 @@ void fl_lexer_release(struct fl_lexer *lx);
 bool fl_key_is(const struct fl_token *t, const char *name);
 bool fl_is_blank(char c);
 
+/* The value of t into *field (a copy), for a key given at most once: an
+ * error when *field is set already, when the value is empty ("needs a
+ * value", with "e.g. KEY:example" when example is not NULL) or holds a NUL. */
+int fl_set_once(char **field, const struct fl_token *t, const char *example, struct cs_err *err);
+
 /* Append v so that it reads back as one token with this value: bare when
  * it can be, else in double quotes with " and \ escaped. quote_colon: a ':'
  * forces quotes too (a plain word that would read back as key:value). */

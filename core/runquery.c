@@ -14,19 +14,6 @@ static const char *const known_status[] = {
 	"requested", "pending",
 };
 
-static int set_field(char **field, const char *key, size_t key_len, const char *val,
-		     struct cs_err *err)
-{
-	if (*field)
-		return err_set(err, CS_EUSAGE, "'%.*s:' is given twice in the filter", (int)key_len,
-			       key);
-	if (!*val)
-		return err_set(err, CS_EUSAGE, "'%.*s:' needs a value (e.g. %.*s:main)",
-			       (int)key_len, key, (int)key_len, key);
-	*field = xstrdup(val);
-	return 0;
-}
-
 int run_query_parse(const char *text, struct run_query *q, struct cs_err *err)
 {
 	memset(q, 0, sizeof(*q));
@@ -47,10 +34,6 @@ int run_query_parse(const char *text, struct run_query *q, struct cs_err *err)
 		}
 		const char *key = t.key, *val = t.value;
 		size_t kn = t.key_len;
-		if (strlen(val) != t.value_len) {
-			rc = err_set(err, CS_EUSAGE, "the filter holds a NUL byte");
-			break;
-		}
 		char **field = fl_key_is(&t, "branch")     ? &q->branch
 			       : fl_key_is(&t, "workflow") ? &q->workflow
 			       : fl_key_is(&t, "status")   ? &q->status
@@ -63,7 +46,7 @@ int run_query_parse(const char *text, struct run_query *q, struct cs_err *err)
 				     (int)MIN(kn, (size_t)64), key);
 			break;
 		}
-		if ((rc = set_field(field, key, kn, val, err)) < 0)
+		if ((rc = fl_set_once(field, &t, "main", err)) < 0)
 			break;
 		if (field == &q->status) {
 			bool ok = false;

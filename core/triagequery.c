@@ -18,19 +18,6 @@ static const char *const state_alias[][2] = {
 	{"ack", "acknowledged"},
 };
 
-static int set_value(char **field, const char *key, size_t kn, const char *val, size_t vn,
-		     struct cs_err *err)
-{
-	if (*field)
-		return err_set(err, CS_EUSAGE, "'%.*s:' is given twice in the filter", (int)kn, key);
-	if (!vn)
-		return err_set(err, CS_EUSAGE, "'%.*s:' needs a value", (int)kn, key);
-	if (memchr(val, '\0', vn))
-		return err_set(err, CS_EUSAGE, "the filter holds a NUL byte");
-	*field = xstrndup(val, vn);
-	return 0;
-}
-
 int triage_query_parse(const char *text, struct triage_query *q, struct cs_err *err)
 {
 	memset(q, 0, sizeof(*q));
@@ -50,8 +37,7 @@ int triage_query_parse(const char *text, struct triage_query *q, struct cs_err *
 				     t.text);
 			break;
 		}
-		const char *key = t.key, *val = t.value;
-		size_t vn = t.value_len;
+		const char *key = t.key;
 		char **field = fl_key_is(&t, "category")   ? &q->category
 			       : fl_key_is(&t, "state")    ? &q->state
 			       : fl_key_is(&t, "workflow") ? &q->workflow
@@ -64,7 +50,7 @@ int triage_query_parse(const char *text, struct triage_query *q, struct cs_err *
 				     (int)MIN(kn, (size_t)40), key);
 			break;
 		}
-		if ((rc = set_value(field, key, kn, val, vn, err)) < 0)
+		if ((rc = fl_set_once(field, &t, NULL, err)) < 0)
 			break;
 		if (field == &q->category || field == &q->state) {
 			for (char *c = *field; *c; c++)

@@ -183,3 +183,31 @@ TEST(add_value_round_trip)
 	CHECK_STR(buf_cstr(&b), "a:b");
 	buf_release(&b);
 }
+
+TEST(set_once)
+{
+	struct fl_lexer lx;
+	struct fl_token t;
+	struct cs_err err;
+	char *field = NULL;
+	fl_lexer_init(&lx, "Branch:main branch:dev k: k:\"\"", 0);
+	CHECK_INT(fl_next(&lx, &t, &err), 1);
+	CHECK_OK(fl_set_once(&field, &t, "main", &err));
+	CHECK_STR(field, "main");
+	CHECK_INT(fl_next(&lx, &t, &err), 1);
+	CHECK_INT(fl_set_once(&field, &t, "main", &err), -1);
+	CHECK_INT(err.code, CS_EUSAGE);
+	CHECK_STR(err.msg, "'branch:' is given twice in the filter");
+	CHECK_STR(field, "main"); /* the first one stays */
+	char *other = NULL;
+	CHECK_INT(fl_next(&lx, &t, &err), 1);
+	CHECK_INT(fl_set_once(&other, &t, "x", &err), -1);
+	CHECK_STR(err.msg, "'k:' needs a value (e.g. k:x)");
+	CHECK(other == NULL);
+	CHECK_INT(fl_next(&lx, &t, &err), 1);
+	CHECK_INT(fl_set_once(&other, &t, NULL, &err), -1);
+	CHECK_STR(err.msg, "'k:' needs a value");
+	CHECK(other == NULL);
+	fl_lexer_release(&lx);
+	free(field);
+}
