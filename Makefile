@@ -134,6 +134,7 @@ check-layering:
 	@! grep -n '#include "core/\|#include "views/' tui/*.[ch] 2>/dev/null || { echo "tui/ must not include core/ or views/"; exit 1; }
 	@! grep -n 'sqlite3_' views/*.[ch] 2>/dev/null || { echo "views/ must not use SQL"; exit 1; }
 	@! grep -nwE 'ACT_(TRIAGE_[A-Z]+|FETCH|RERUN_FAILED|DISPATCH|VIEW_[A-Z]+)|ROLE_(SHA|BRANCH|FLAKY|FIX|RETRY|INVESTIGATE)' tui/*.[ch] 2>/dev/null || { echo "tui/ must not name the application's actions or colour roles (views/views.h)"; exit 1; }
+	@! grep -n 'include.*git2' core/*.[ch] tui/*.[ch] views/*.[ch] cli/*.[ch] | grep -v '^core/gitrepo\.c:' || { echo "libgit2 only in core/gitrepo.c"; exit 1; }
 	@echo "layering ok"
 
 install: all

@@ -44,6 +44,7 @@ struct store *cli_open(struct cli *c, bool write);
 void cli_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Sanitised text to stdout (keep_sgr: pass colours through when c->color). */
 void cli_put(struct cli *c, const char *s, bool keep_sgr);
+/* A state's glyph and colour, from the table the views use (core/cistate.h). */
 const char *cli_glyph(struct cli *c, const char *state);
 const char *cli_color(struct cli *c, const char *state); /* SGR prefix or "" */
 const char *cli_reset(struct cli *c);

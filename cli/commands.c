@@ -727,9 +727,7 @@ int cmd_log(struct cli *c, int argc, char **argv)
 			bool any = false;
 			for (int k = 0; k < j->n_steps && !prc; k++) {
 				const struct step *s = &j->steps[k];
-				/* a timed-out job's running step ends "cancelled" */
-				bool bad = conclusion_is_failure(s->conclusion) ||
-					   (s->conclusion && !strcmp(s->conclusion, "cancelled"));
+				bool bad = step_conclusion_failing(s->conclusion);
 				if (bad && s->first_line) {
 					prc = print_range(&u, (uint64_t)s->first_line,
 							  (uint64_t)s->last_line, raw);

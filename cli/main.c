@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/cistate.h"
 #include "core/gitrepo.h"
 #include "core/sanitize.h"
 #include "views/views.h"
@@ -92,33 +93,24 @@ void cli_put(struct cli *c, const char *s, bool keep_sgr)
 
 const char *cli_glyph(struct cli *c, const char *state)
 {
-	static const struct {
-		const char *state, *utf8, *ascii;
-	} glyphs[] = {
-		{"success", "\u2713", "+"},    {"failure", "\u2717", "X"},
-		{"timed_out", "\u2717", "X"},  {"startup_failure", "\u2717", "X"},
-		{"cancelled", "\u2298", "-"},  {"skipped", "\u2192", ">"},
-		{"neutral", "\u25cb", "o"},    {"action_required", "!", "!"},
-		{"in_progress", "\u25cf", "*"}, {"queued", "\u25cc", "."},
-		{"waiting", "\u25cc", "."},     {"pending", "\u25cc", "."},
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(glyphs); i++)
-		if (state && !strcmp(state, glyphs[i].state))
-			return c->utf8 ? glyphs[i].utf8 : glyphs[i].ascii;
-	return "?";
+	return ci_state_glyph(state, c->utf8);
 }
 
+/* By the state's kind (cistate.h), as the views colour it. */
 const char *cli_color(struct cli *c, const char *state)
 {
 	if (!c->color || !state)
 		return "";
-	if (!strcmp(state, "success"))
+	switch (ci_state_kind(state)) {
+	case CI_STATE_SUCCESS:
 		return "\033[32m";
-	if (conclusion_is_failure(state))
+	case CI_STATE_FAILURE:
 		return "\033[31m";
-	if (!strcmp(state, "in_progress") || !strcmp(state, "queued"))
+	case CI_STATE_RUNNING:
 		return "\033[33m";
-	return "\033[2m";
+	default:
+		return "\033[2m";
+	}
 }
 
 const char *cli_reset(struct cli *c)

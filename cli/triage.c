@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "core/rules.h"
+#include "core/gitrepo.h"
 #include "core/sanitize.h"
 #include "core/triage.h"
 
@@ -192,14 +193,11 @@ static void json_finding(struct buf *b, const struct triage_finding *f,
 	buf_addc(b, '}');
 }
 
-static void run_ref(struct buf *b, int64_t run, int attempt)
+static void add_run_ref(struct buf *b, int64_t run, int attempt)
 {
-	if (attempt > 1)
-		buf_addf(b, "%lld:%d", (long long)run, attempt);
-	else
-		buf_addf(b, "%lld", (long long)run);
+	char ref[RUN_REF_MAX];
+	buf_adds(b, run_ref(ref, sizeof(ref), run, attempt));
 }
-
 static void text_finding(struct cli *c, struct buf *b, const struct triage_finding *f,
 			 const struct triage_history *h, const struct run *r)
 {
@@ -244,7 +242,7 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 	if (h->first_run) {
 		buf_adds(b, " since ");
 		buf_addf(b, "%.7s (run ", h->first_sha ? h->first_sha : "-");
-		run_ref(b, h->first_run, h->first_attempt);
+		add_run_ref(b, h->first_run, h->first_attempt);
 		buf_addc(b, ')');
 	}
 	if (triage_is_new(h, r))
@@ -267,16 +265,16 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 		buf_addf(b, "    %sflaky%s: ", red, off);
 		put(b, e->job);
 		buf_adds(b, " failed in run ");
-		run_ref(b, e->failed_run, e->failed_attempt);
+		add_run_ref(b, e->failed_run, e->failed_attempt);
 		if (e->kind == FLAKY_SAME_COMMIT) {
 			buf_adds(b, " and passed in run ");
-			run_ref(b, e->passed_run, e->passed_attempt);
+			add_run_ref(b, e->passed_run, e->passed_attempt);
 			buf_addf(b, " on the same commit %.7s\n", e->failed_sha ? e->failed_sha : "-");
 		} else {
 			buf_adds(b, ", passed in run ");
-			run_ref(b, e->passed_run, e->passed_attempt);
+			add_run_ref(b, e->passed_run, e->passed_attempt);
 			buf_adds(b, ", failed the same way in run ");
-			run_ref(b, e->again_run, e->again_attempt);
+			add_run_ref(b, e->again_run, e->again_attempt);
 			buf_adds(b, " on ");
 			put(b, e->branch);
 			buf_addc(b, '\n');
@@ -335,7 +333,7 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 	struct cs_err err;
 	err_clear(&err);
 	struct run r;
-	char *branch = triage_default_branch(c->st, &err);
+	char *branch = store_default_branch(c->st, &err);
 	char *job_spec = NULL;
 	char *spec = optind < argc ? xstrdup(argv[optind]) : NULL;
 	int rc = EXIT_OK;
@@ -349,9 +347,9 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 			free(branch);
 			return exit_for(&err);
 		}
-	} else if (triage_newest_failed_run(c->st, branch, &r, &err) < 0) {
+	} else if (store_newest_failed_run(c->st, branch, &r, &err) < 0) {
 		if (err.code != CS_ENOTFOUND || !branch ||
-		    triage_newest_failed_run(c->st, NULL, &r, &err) < 0) {
+		    store_newest_failed_run(c->st, NULL, &r, &err) < 0) {
 			cli_error("%s", err.msg);
 			free(branch);
 			return exit_for(&err);
@@ -397,7 +395,7 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 		buf_adds(&b, " \xc2\xb7 ");
 		put(&b, r.branch);
 		buf_addf(&b, " \xc2\xb7 %.7s \xc2\xb7 run ", r.sha ? r.sha : "-");
-		run_ref(&b, r.provider_id, r.attempt);
+		add_run_ref(&b, r.provider_id, r.attempt);
 		buf_addf(&b, " \xc2\xb7 %s\n", age);
 		if (r.title) {
 			buf_adds(&b, "  ");
@@ -696,7 +694,7 @@ int cmd_triage_state(struct cli *c, int argc, char **argv)
 	if (!cli_open(c, false))
 		return EXIT_ERROR;
 	struct buf who = BUF_INIT;
-	triage_user_name(&who);
+	gitrepo_user_name(&who);
 	struct cs_err err;
 	err_clear(&err);
 	char full[FP_HEX_LEN + 1];

@@ -1,4 +1,5 @@
-/* gitrepo.c - remote URLs and the checkout's origin, through libgit2. */
+/* gitrepo.c - remote URLs, the checkout's origin, top and user name, commit
+ * subjects: all of ciscope's libgit2 (see gitrepo.h). */
 #include "gitrepo.h"
 
 #include <git2.h>
@@ -174,4 +175,47 @@ bool gitrepo_subject(struct gitrepo *g, const char *sha, struct buf *out)
 	buf_adds(out, e->subject);
 	buf_cstr(out);
 	return true;
+}
+
+/* --- the checkout -------------------------------------------------------------- */
+char *gitrepo_top(const char *dir)
+{
+	char *top = NULL;
+	git_libgit2_init();
+	git_repository *repo = NULL;
+	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) == 0) {
+		const char *wd = git_repository_workdir(repo);
+		if (wd)
+			top = xstrdup(wd);
+		git_repository_free(repo);
+	}
+	git_libgit2_shutdown();
+	return top;
+}
+
+void gitrepo_user_name(struct buf *out)
+{
+	buf_reset(out);
+	git_libgit2_init();
+	git_repository *repo = NULL;
+	git_config *cfg = NULL, *snap = NULL;
+	if (git_repository_open_ext(&repo, ".", 0, NULL) == 0) {
+		if (git_repository_config(&cfg, repo) != 0)
+			cfg = NULL;
+	} else if (git_config_open_default(&cfg) != 0) {
+		cfg = NULL;
+	}
+	const char *v = NULL;
+	if (cfg && git_config_snapshot(&snap, cfg) == 0 &&
+	    git_config_get_string(&v, snap, "user.name") == 0 && v && *v)
+		buf_adds(out, v);
+	git_config_free(snap);
+	git_config_free(cfg);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	if (!out->len) {
+		const char *u = getenv("USER");
+		buf_adds(out, u && *u ? u : "unknown");
+	}
+	buf_cstr(out);
 }

@@ -1,4 +1,7 @@
-/* gitrepo.h - what ciscope learns from the git checkout it runs in (libgit2). */
+/* gitrepo.h - what ciscope learns from the git checkout it runs in (libgit2).
+ *
+ * Every use of libgit2 lives in gitrepo.c (make check-layering keeps it so):
+ * other modules ask here for what they need of the checkout. */
 #ifndef CS_GITREPO_H
 #define CS_GITREPO_H
 
@@ -27,5 +30,15 @@ void gitrepo_close(struct gitrepo *g);
  * libgit2 once per commit. */
 #define GITREPO_CACHE 512
 bool gitrepo_subject(struct gitrepo *g, const char *sha, struct buf *out);
+
+/* The top (work tree) of the git checkout holding dir (NULL: the current
+ * directory), with a trailing '/'; NULL outside a checkout or in a bare
+ * repository. Caller frees. */
+char *gitrepo_top(const char *dir);
+
+/* Who the user is to git: user.name from the configuration of the checkout
+ * holding the current directory (else the user's own configuration), else
+ * $USER, else "unknown". Into out (reset first). */
+void gitrepo_user_name(struct buf *out);
 
 #endif

@@ -65,24 +65,35 @@ enum decision rule_category_decision(int cat)
 	return cat >= 0 && cat < CAT_COUNT ? categories[cat].decision : DECIDE_INVESTIGATE;
 }
 
+/* The words for a decision, in one place: the CLI's JSON and text and the
+ * triage view's column all come from here. */
+static const struct {
+	const char *name, *label, *text;
+} decisions[] = {
+	[DECIDE_FIX] = {"fix", "fix the code", "fix the code"},
+	[DECIDE_INVESTIGATE] = {"investigate", "investigate", "investigate"},
+	[DECIDE_RETRY] = {"retry", "retry / escalate", "retry / escalate (infrastructure)"},
+};
+
 const char *decision_name(enum decision d)
 {
-	switch (d) {
-	case DECIDE_FIX: return "fix";
-	case DECIDE_RETRY: return "retry";
-	case DECIDE_INVESTIGATE: break;
-	}
-	return "investigate";
+	return (unsigned)d < ARRAY_SIZE(decisions) ? decisions[d].name : "investigate";
+}
+
+const char *decision_label(enum decision d)
+{
+	return (unsigned)d < ARRAY_SIZE(decisions) ? decisions[d].label : "investigate";
 }
 
 const char *decision_text(enum decision d)
 {
-	switch (d) {
-	case DECIDE_FIX: return "fix the code";
-	case DECIDE_RETRY: return "retry / escalate (infrastructure)";
-	case DECIDE_INVESTIGATE: break;
-	}
-	return "investigate";
+	return (unsigned)d < ARRAY_SIZE(decisions) ? decisions[d].text : "investigate";
+}
+
+enum decision decision_of_category(const char *category)
+{
+	int cat = rule_category_parse(category ? category : "unknown");
+	return rule_category_decision(cat < 0 ? CAT_UNKNOWN : cat);
 }
 
 bool rule_category_is_infra(int cat)

@@ -87,6 +87,11 @@ int rule_category_parse(const char *s);      /* -1 when unknown */
 enum decision rule_category_decision(int cat);
 const char *decision_name(enum decision d);  /* "fix", "investigate", "retry" */
 const char *decision_text(enum decision d);  /* "fix the code", ... */
+/* "fix the code", "investigate", "retry / escalate": at most 16 columns,
+ * for a list's column. */
+const char *decision_label(enum decision d);
+/* The decision a category (by name; unknown or NULL: "unknown") calls for. */
+enum decision decision_of_category(const char *category);
 /* network, runner, disk, oom, timeout, infrastructure */
 bool rule_category_is_infra(int cat);
 

@@ -1,8 +1,11 @@
-/* runquery.c - parsing and printing the run list's filter language. */
+/* runquery.c - the run list's filter language: its keys and values over the
+ * shared tokens of filterlang.h. */
 #include "runquery.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "filterlang.h"
 
 static const char *const known_status[] = {
 	"failed",   "running",         "success",   "failure",   "cancelled",
@@ -11,113 +14,31 @@ static const char *const known_status[] = {
 	"requested", "pending",
 };
 
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static bool is_alpha(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool key_is(const char *key, size_t n, const char *name)
-{
-	if (strlen(name) != n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = key[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != name[i])
-			return false;
-	}
-	return true;
-}
-
-/* Read one token at *pp into tok; *key_len is the length of its key (the
- * letters before an unquoted ':') or 0 when it has none. */
-static int next_token(const char *text, const char **pp, struct buf *tok, size_t *key_len,
-		      struct cs_err *err)
-{
-	const char *p = *pp;
-	bool quoted = false, letters = true;
-	buf_reset(tok);
-	*key_len = 0;
-	while (*p && !is_space(*p)) {
-		if (*p == '"') {
-			const char *open = p++;
-			quoted = true;
-			while (*p && *p != '"') {
-				if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
-					p++;
-				buf_addc(tok, *p++);
-			}
-			if (!*p)
-				return err_set(err, CS_EUSAGE,
-					       "unterminated quote at column %zu of the filter",
-					       (size_t)(open - text) + 1);
-			p++;
-			continue;
-		}
-		if (*p == ':' && !*key_len && !quoted && letters && tok->len > 0)
-			*key_len = tok->len;
-		else if (!is_alpha(*p))
-			letters = false;
-		buf_addc(tok, *p++);
-	}
-	buf_cstr(tok);
-	*pp = p;
-	return 0;
-}
-
-static int set_field(char **field, const char *key, size_t key_len, const char *val,
-		     struct cs_err *err)
-{
-	if (*field)
-		return err_set(err, CS_EUSAGE, "'%.*s:' is given twice in the filter", (int)key_len,
-			       key);
-	if (!*val)
-		return err_set(err, CS_EUSAGE, "'%.*s:' needs a value (e.g. %.*s:main)",
-			       (int)key_len, key, (int)key_len, key);
-	*field = xstrdup(val);
-	return 0;
-}
-
 int run_query_parse(const char *text, struct run_query *q, struct cs_err *err)
 {
 	memset(q, 0, sizeof(*q));
 	if (!text)
 		return 0;
-	struct buf tok = BUF_INIT;
-	const char *p = text;
-	int rc = 0;
+	struct fl_lexer lx;
+	struct fl_token t;
+	int rc;
 	size_t words_alloc = 0;
-	for (;;) {
-		while (is_space(*p))
-			p++;
-		if (!*p)
-			break;
-		size_t kn;
-		if ((rc = next_token(text, &p, &tok, &kn, err)) < 0)
-			break;
-		if (!kn) {
-			if (!tok.len) /* "" says nothing */
+	fl_lexer_init(&lx, text, FL_KEY_LETTERS);
+	while ((rc = fl_next(&lx, &t, err)) > 0) {
+		if (!t.key_len) {
+			if (!t.len) /* "" says nothing */
 				continue;
 			XGROW(q->words, words_alloc, (size_t)q->n_words + 1);
-			q->words[q->n_words++] = xstrndup(tok.data, tok.len);
+			q->words[q->n_words++] = xstrndup(t.text, t.len);
 			continue;
 		}
-		const char *key = tok.data, *val = tok.data + kn + 1;
-		if (strlen(val) != tok.len - kn - 1) {
-			rc = err_set(err, CS_EUSAGE, "the filter holds a NUL byte");
-			break;
-		}
-		char **field = key_is(key, kn, "branch")     ? &q->branch
-			       : key_is(key, kn, "workflow") ? &q->workflow
-			       : key_is(key, kn, "status")   ? &q->status
-			       : key_is(key, kn, "event")    ? &q->event
-							     : NULL;
+		const char *key = t.key, *val = t.value;
+		size_t kn = t.key_len;
+		char **field = fl_key_is(&t, "branch")     ? &q->branch
+			       : fl_key_is(&t, "workflow") ? &q->workflow
+			       : fl_key_is(&t, "status")   ? &q->status
+			       : fl_key_is(&t, "event")    ? &q->event
+							   : NULL;
 		if (!field) {
 			rc = err_set(err, CS_EUSAGE,
 				     "unknown filter '%.*s:' (filters are branch:, workflow:, status:, "
@@ -125,7 +46,7 @@ int run_query_parse(const char *text, struct run_query *q, struct cs_err *err)
 				     (int)MIN(kn, (size_t)64), key);
 			break;
 		}
-		if ((rc = set_field(field, key, kn, val, err)) < 0)
+		if ((rc = fl_set_once(field, &t, "main", err)) < 0)
 			break;
 		if (field == &q->status) {
 			bool ok = false;
@@ -140,8 +61,8 @@ int run_query_parse(const char *text, struct run_query *q, struct cs_err *err)
 			}
 		}
 	}
-	buf_release(&tok);
-	return rc;
+	fl_lexer_release(&lx);
+	return rc < 0 ? -1 : 0;
 }
 
 void run_query_free(struct run_query *q)
@@ -172,25 +93,6 @@ bool run_query_empty(const struct run_query *q)
 	return !q->workflow && !q->branch && !q->status && !q->event && q->n_words == 0;
 }
 
-/* A value that would not read back as itself bare is quoted. */
-static void add_value(struct buf *out, const char *s, bool is_word)
-{
-	bool quote = !*s;
-	for (const char *p = s; *p && !quote; p++)
-		quote = is_space(*p) || *p == '"' || *p == '\\' || (is_word && *p == ':');
-	if (!quote) {
-		buf_adds(out, s);
-		return;
-	}
-	buf_addc(out, '"');
-	for (const char *p = s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_addc(out, '\\');
-		buf_addc(out, *p);
-	}
-	buf_addc(out, '"');
-}
-
 void run_query_format(const struct run_query *q, struct buf *out)
 {
 	const struct {
@@ -206,12 +108,12 @@ void run_query_format(const struct run_query *q, struct buf *out)
 		if (out->len)
 			buf_addc(out, ' ');
 		buf_addf(out, "%s:", fields[i].key);
-		add_value(out, fields[i].val, false);
+		fl_add_value(out, fields[i].val, false);
 	}
 	for (int i = 0; i < q->n_words; i++) {
 		if (out->len)
 			buf_addc(out, ' ');
-		add_value(out, q->words[i], true);
+		fl_add_value(out, q->words[i], true);
 	}
 	buf_cstr(out);
 }

@@ -9,6 +9,7 @@
  *                   (workflow:"CI tests"); status is a status or conclusion,
  *                   or "failed" (any failure) or "running" (not completed)
  *
+ * Tokens come from filterlang.h (shared with the triage filter).
  * Keys are case-insensitive; each key may be given once. Inside quotes, \"
  * and \\ stand for " and \. A word that looks like key:value with another
  * key is an error (a typo would otherwise silently match nothing); quote it

@@ -378,19 +378,13 @@ const char *run_state(const struct run *r)
 	return r->status ? r->status : "unknown";
 }
 
-bool conclusion_is_failure(const char *c)
-{
-	return c && (!strcmp(c, "failure") || !strcmp(c, "timed_out") ||
-		     !strcmp(c, "startup_failure") || !strcmp(c, "action_required"));
-}
-
 #define RUN_COLS                                                                          \
 	"r.id, r.provider_id, r.attempt, r.run_number, p.slug, r.workflow_name, r.title, "    \
 	"r.event, r.head_branch, r.head_sha, r.status, r.conclusion, r.created_at, "          \
 	"r.updated_at, r.started_at, r.html_url, r.actor, "                                   \
 	"(SELECT count(*) FROM jobs j WHERE j.run_id = r.id), "                               \
 	"(SELECT count(*) FROM jobs j WHERE j.run_id = r.id AND j.conclusion IN "             \
-	"('failure','timed_out','startup_failure','action_required')), "                     \
+	CI_FAILED_SQL "), "                                                                   \
 	"CASE WHEN instr(r.commit_message, char(10)) > 0 "                                   \
 	"THEN substr(r.commit_message, 1, instr(r.commit_message, char(10)) - 1) "           \
 	"ELSE r.commit_message END"
@@ -431,7 +425,6 @@ static void read_run(sqlite3_stmt *s, struct run *r)
 		r->duration_ms = r->updated_at - start;
 }
 
-#define FAILED_CONCLUSIONS "('failure','timed_out','startup_failure','action_required')"
 #define RUN_TEXT                                                                          \
 	"lower(coalesce(r.workflow_name,'') || ' ' || coalesce(r.head_branch,'') || ' ' || "  \
 	"coalesce(r.head_sha,'') || ' ' || coalesce(r.title,'') || ' ' || "                   \
@@ -460,7 +453,7 @@ static const char *sort_sql(enum run_sort s)
 		return " ORDER BY r.head_branch IS NULL, r.head_branch COLLATE NOCASE, "
 		       "r.created_at DESC, r.provider_id DESC, r.attempt DESC, r.id";
 	case RUN_SORT_STATUS:
-		return " ORDER BY CASE WHEN r.conclusion IN " FAILED_CONCLUSIONS " THEN 0 "
+		return " ORDER BY CASE WHEN r.conclusion IN " CI_FAILED_SQL " THEN 0 "
 		       "WHEN r.status IS NOT 'completed' THEN 1 "
 		       "WHEN r.conclusion = 'cancelled' THEN 2 "
 		       "WHEN r.conclusion = 'success' THEN 4 ELSE 3 END, "
@@ -486,7 +479,7 @@ static void filter_sql(const struct run_filter *f, struct buf *sql)
 	if (f && f->branch)
 		buf_adds(sql, " AND r.head_branch = ?");
 	if (status_is(f, "failed"))
-		buf_adds(sql, " AND r.conclusion IN " FAILED_CONCLUSIONS);
+		buf_adds(sql, " AND r.conclusion IN " CI_FAILED_SQL);
 	else if (status_is(f, "running"))
 		buf_adds(sql, " AND r.status IS NOT 'completed'");
 	else if (f && f->status)
@@ -616,7 +609,7 @@ int store_run_counts(struct store *st, const struct run_filter *f, struct run_co
 {
 	struct buf sql = BUF_INIT;
 	buf_adds(&sql, "SELECT count(*), "
-		       "coalesce(sum(r.conclusion IN " FAILED_CONCLUSIONS "), 0), "
+		       "coalesce(sum(r.conclusion IN " CI_FAILED_SQL "), 0), "
 		       "coalesce(sum(r.status IS NOT 'completed'), 0) FROM runs r");
 	filter_sql(f, &sql);
 	memset(out, 0, sizeof(*out));
@@ -743,6 +736,74 @@ int store_find_run(struct store *st, const char *spec, struct run *out, struct c
 	store_err(st, err, "cannot look up the run");
 	sqlite3_finalize(s);
 	return -1;
+}
+
+char *run_ref(char *out, size_t n, int64_t run, int attempt)
+{
+	if (attempt > 1)
+		snprintf(out, n, "%lld:%d", (long long)run, attempt);
+	else
+		snprintf(out, n, "%lld", (long long)run);
+	return out;
+}
+
+/* Choosing a run: triage's "the newest failure of main", a diff's baseline,
+ * runbook variables and bisect's ends all start here. */
+char *store_default_branch(struct store *st, struct cs_err *err)
+{
+	static const char *const sql[] = {
+		"SELECT head_branch FROM runs WHERE event = 'push' AND head_branch IS NOT NULL AND "
+		"head_branch != '' GROUP BY head_branch ORDER BY count(*) DESC, "
+		"head_branch IN ('main', 'master') DESC, max(created_at) DESC LIMIT 1",
+		"SELECT head_branch FROM runs WHERE head_branch IS NOT NULL AND head_branch != '' "
+		"GROUP BY head_branch ORDER BY head_branch IN ('main', 'master') DESC, count(*) DESC, "
+		"max(created_at) DESC LIMIT 1",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
+		sqlite3_stmt *s;
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK) {
+			store_err(st, err, "cannot find the default branch");
+			return NULL;
+		}
+		int rc = sqlite3_step(s);
+		char *b = rc == SQLITE_ROW ? col_str(s, 0) : NULL;
+		sqlite3_finalize(s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			store_err(st, err, "cannot find the default branch");
+			return NULL;
+		}
+		if (b)
+			return b;
+	}
+	err_clear(err);
+	return NULL;
+}
+
+int store_newest_failed_run(struct store *st, const char *branch, struct run *out,
+			    struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT id FROM runs WHERE conclusion IN " CI_FAILED_SQL " AND "
+			       "(?1 IS NULL OR head_branch = ?1) ORDER BY created_at DESC, "
+			       "provider_id DESC, attempt DESC LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot find the newest failed run");
+	if (branch)
+		sqlite3_bind_text(s, 1, branch, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(st, err, "cannot find the newest failed run");
+	if (!id) {
+		if (branch)
+			return err_set(err, CS_ENOTFOUND, "no failed run on branch '%s'", branch);
+		return err_set(err, CS_ENOTFOUND, "no failed run in the index");
+	}
+	char spec[32];
+	snprintf(spec, sizeof(spec), "#%lld", (long long)id);
+	return store_find_run(st, spec, out, err);
 }
 
 static const char *step_sql =

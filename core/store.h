@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cistate.h"
 #include "util.h"
 
 struct sqlite3;
@@ -109,9 +110,7 @@ void job_free(struct job *j);
 
 /* "failure" | "success" | ... for display: conclusion, else status. */
 const char *run_state(const struct run *r);
-/* Failure states as gh defines them: failure, timed_out, startup_failure,
- * action_required. */
-bool conclusion_is_failure(const char *c);
+/* Failure states (conclusion_is_failure, CI_FAILED_SQL): cistate.h. */
 
 /* --- queries ---------------------------------------------------------------- */
 /* Orders of the run list. Every order ends with the newest-first keys and the
@@ -175,6 +174,17 @@ int store_run_widths(struct store *st, const struct run_filter *f, struct run_wi
 /* Find a run by "ID" or "ID:ATTEMPT" (no attempt: the latest one), also by
  * row id when spec is "#ROWID". Fills *out. */
 int store_find_run(struct store *st, const char *spec, struct run *out, struct cs_err *err);
+/* How a run is named to a user, as store_find_run reads it back: "ID",
+ * or "ID:ATTEMPT" for a later attempt. Returns out. */
+#define RUN_REF_MAX 32
+char *run_ref(char *out, size_t n, int64_t run, int attempt);
+/* The branch pushes go to most (main or master on a tie); NULL (err
+ * cleared) when the index has no branch at all. Caller frees. */
+char *store_default_branch(struct store *st, struct cs_err *err);
+/* The newest failed run (conclusion_is_failure) of branch (NULL: any
+ * branch). CS_ENOTFOUND when there is none. */
+int store_newest_failed_run(struct store *st, const char *branch, struct run *out,
+			    struct cs_err *err);
 /* The workflow of run row id as the API names it in a URL: the base name of
  * its file ("ci.yml") when the index has it, else its id ("118203344");
  * out stays empty when it has neither (a run imported from a log file). */

@@ -1,4 +1,4 @@
-/* triage.h - why did this run fail: findings, fingerprints, history, flakiness.
+/* triage.h - why did this run fail: findings, fingerprints, triage states.
  *
  * For every failed job (conclusion failure, timed_out, startup_failure,
  * action_required; cancelled jobs of a failed run too) triage finds the
@@ -44,6 +44,12 @@
  * triage_retriage recomputes everything, carrying triage states over to the
  * new fingerprints of the same findings.
  *
+ * Implemented by triage.c (computing), triageread.c (reading findings,
+ * states, failed-run lists and groups back) and ruletest.c (testing rules
+ * against the index). Fingerprint history and flakiness live in history.h; choosing a run
+ * (the default branch, the newest failed run) in store.h; the checkout's
+ * rules file and user name come from gitrepo.h.
+ *
  * Tables (migration 2 in store.c): triage_jobs (job_id, version, counts),
  * triage_findings (one row per finding), triage_states (fingerprint, state,
  * note, set_by, set_at).
@@ -56,6 +62,7 @@
 #include <stdint.h>
 
 #include "fingerprint.h"
+#include "history.h"
 #include "rules.h"
 #include "store.h"
 #include "util.h"
@@ -107,6 +114,10 @@ int triage_retriage(struct store *st, const struct ruleset *rs, struct retriage_
 /* Does triage look at job j of run r? (failure, timed_out, startup_failure,
  * action_required; cancelled when the run failed) */
 bool triage_job_failed(const struct run *r, const struct job *j);
+/* The same as SQL, for a row j of jobs joined to its run r. */
+#define TRIAGE_JOB_FAILED_SQL                                                                \
+	"(j.conclusion IN " CI_FAILED_SQL " OR (j.conclusion = 'cancelled' AND r.conclusion IN " \
+	CI_FAILED_SQL "))"
 
 /* --- findings ------------------------------------------------------------------ */
 struct triage_line {
@@ -157,47 +168,6 @@ struct triage_job_info {
 int triage_job_info(struct store *st, int64_t job_row_id, struct triage_job_info *out,
 		    struct cs_err *err);
 
-/* --- history and flakiness ------------------------------------------------------- */
-enum flaky_kind {
-	FLAKY_SAME_COMMIT, /* the job failed and passed on one commit (re-run or another run) */
-	FLAKY_FLIP,        /* failed, then passed, then failed again the same way on a branch */
-};
-
-struct triage_flaky_ev {
-	enum flaky_kind kind;
-	char *workflow, *job, *branch;
-	int64_t failed_run;  /* run id (provider) and attempt where it failed */
-	int failed_attempt;
-	char *failed_sha;
-	int64_t passed_run;  /* where the same job passed */
-	int passed_attempt;
-	char *passed_sha;
-	int64_t again_run;   /* FLIP: where it failed again */
-	int again_attempt;
-	char *again_sha;
-};
-
-struct triage_history {
-	char fingerprint[FP_HEX_LEN + 1];
-	int n_runs, n_commits, n_jobs;   /* failed runs (attempts count), commits, jobs */
-	int64_t first_run;  int first_attempt;  char *first_sha;  int64_t first_at;
-	int64_t last_run;   int last_attempt;   char *last_sha;   int64_t last_at;
-	char **branches;
-	int n_branches;
-	bool flaky;
-	struct triage_flaky_ev *evidence;
-	int n_evidence;
-	char *state;  /* new, acknowledged, known-flaky, fixed ("new" when never set) */
-	char *note, *set_by;
-	int64_t set_at; /* CS_TIME_NONE when never set */
-};
-
-int triage_history(struct store *st, const char *fingerprint, struct triage_history *out,
-		   struct cs_err *err);
-void triage_history_free(struct triage_history *h);
-/* New: first seen in this run (any attempt) or on its commit. */
-bool triage_is_new(const struct triage_history *h, const struct run *r);
-
 /* --- triage states ----------------------------------------------------------------- */
 extern const char *const triage_state_names[]; /* NULL-terminated */
 bool triage_state_valid(const char *state);
@@ -209,19 +179,8 @@ int triage_resolve_fingerprint(struct store *st, const char *prefix, char out[FP
 int triage_set_state(struct store *st, const char *fingerprint, const char *state,
 		     const char *note, const char *who, char out[FP_HEX_LEN + 1],
 		     struct cs_err *err);
-/* Who is setting a state: git config user.name (the repository's config
- * when in a checkout, else the user's), else $USER, else "unknown". */
-void triage_user_name(struct buf *out);
 
-/* --- runs --------------------------------------------------------------------------- */
-/* The branch pushes go to most (main or master on a tie); NULL when the
- * index has no branch at all. Caller frees. */
-char *triage_default_branch(struct store *st, struct cs_err *err);
-/* The newest failed run of branch (NULL: any branch). CS_ENOTFOUND when
- * there is none. */
-int triage_newest_failed_run(struct store *st, const char *branch, struct run *out,
-			     struct cs_err *err);
-
+/* --- failed runs ------------------------------------------------------------------- */
 /* What the triage view lists: failed runs, newest first, each with a
  * summary of its findings. Filters are exact; NULL means any. */
 struct triage_filter {

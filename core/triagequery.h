@@ -9,6 +9,7 @@
  * state one of triage_state_names (new, acknowledged, known-flaky, fixed;
  * "flaky" and "ack" are accepted for the long names). A word without a key
  * is an error naming the keys: the filter says which field it means.
+ * Tokens come from filterlang.h.
  */
 #ifndef CS_TRIAGEQUERY_H
 #define CS_TRIAGEQUERY_H

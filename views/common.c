@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/cistate.h"
 #include "core/search.h"
 #include "core/util.h"
 #include "views/remote.h"
@@ -18,42 +19,28 @@
 extern char **environ;
 
 /* --- states -------------------------------------------------------------------- */
-static const struct {
-	const char *state, *utf8, *ascii;
-	enum role role;
-} states[] = {
-	{"success", "\u2713", "+", ROLE_SUCCESS},
-	{"failure", "\u2717", "X", ROLE_FAILURE},
-	{"timed_out", "\u2717", "X", ROLE_FAILURE},
-	{"startup_failure", "\u2717", "X", ROLE_FAILURE},
-	{"action_required", "!", "!", ROLE_FAILURE},
-	{"cancelled", "\u2298", "-", ROLE_SKIPPED},
-	{"skipped", "\u2192", ">", ROLE_SKIPPED},
-	{"neutral", "\u25cb", "o", ROLE_SKIPPED},
-	{"stale", "\u25cb", "o", ROLE_SKIPPED},
-	{"in_progress", "\u25cf", "*", ROLE_RUNNING},
-	{"queued", "\u25cc", ".", ROLE_RUNNING},
-	{"waiting", "\u25cc", ".", ROLE_RUNNING},
-	{"pending", "\u25cc", ".", ROLE_RUNNING},
-	{"requested", "\u25cc", ".", ROLE_RUNNING},
-	/* completed without a conclusion: steps found in a log without the API */
-	{"completed", "\u00b7", ".", ROLE_DIM},
-};
-
+/* The glyphs are core's (cistate.h), shared with the CLI; the roles are ours. */
 const char *state_glyph(const char *state)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(states); i++)
-		if (state && !strcmp(state, states[i].state))
-			return tui_glyph(states[i].utf8, states[i].ascii);
-	return "?";
+	const struct ci_state_look *l = ci_state_look(state);
+	return l ? tui_glyph(l->utf8, l->ascii) : "?";
 }
 
 enum role state_role(const char *state)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(states); i++)
-		if (state && !strcmp(state, states[i].state))
-			return states[i].role;
-	return ROLE_DIM;
+	switch (ci_state_kind(state)) {
+	case CI_STATE_SUCCESS:
+		return ROLE_SUCCESS;
+	case CI_STATE_FAILURE:
+		return ROLE_FAILURE;
+	case CI_STATE_SKIPPED:
+		return ROLE_SKIPPED;
+	case CI_STATE_RUNNING:
+		return ROLE_RUNNING;
+	case CI_STATE_OTHER:
+	default:
+		return ROLE_DIM;
+	}
 }
 
 const char *state_of(const char *status, const char *conclusion)

@@ -12,7 +12,8 @@
 #include "tui/tui.h"
 
 /* A run, job or step state (conclusion, else status): its glyph (with an
- * ASCII fallback) and role. */
+ * ASCII fallback; the table is core/cistate.h, shared with the CLI) and the
+ * role its kind is drawn in. */
 const char *state_glyph(const char *state);
 enum role state_role(const char *state);
 /* The state of something with a status and a conclusion. */

@@ -15,6 +15,9 @@
  * fingerprint under the cursor, c writes a note; both are kept in the index
  * with git's user.name. f filters: category:, state:, workflow:, branch:.
  *
+ * The model (loading, histories, rows, folds) is core/triagetree.h; this
+ * file draws it and maps keys to it.
+ *
  * Loading never blocks the screen: it runs as background work, a few runs
  * (or fingerprints) per slice, with their histories; before it, runs whose
  * cached triage is missing or stale (an index from before triage, edited
@@ -25,79 +28,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/gitrepo.h"
 #include "core/rules.h"
 #include "core/store.h"
 #include "core/triage.h"
 #include "core/triagequery.h"
+#include "core/triagetree.h"
 #include "views/common.h"
 #include "views/views.h"
 
-#define PAGE_RUNS 6      /* failed runs loaded per background step */
-#define PAGE_GROUPS 30   /* fingerprints per step */
+/* pages and caps of loading: core/triagetree.h (TT_*) */
 #define ENSURE_RUNS 2    /* runs triaged per step when the cache is stale */
-#define OCC_MAX 50       /* occurrences listed under a fingerprint */
-#define EVIDENCE_SHOWN 3 /* flaky evidence rows per finding */
 #define OPEN_ALL_MAX 200 /* fingerprints Z unfolds at once */
-/* what one view holds at most (a run with its excerpts is a few kB): f
- * narrows the list to what matters */
-#define MAX_RUNS 5000
-#define MAX_GROUPS 20000
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
-
-enum mode { MODE_RUNS, MODE_GROUPS };
-
-enum rkind {
-	RK_MSG,   /* the one row saying why the list is empty */
-	RK_RUN,   /* a failed run (a: run) */
-	RK_JOB,   /* a failed job (a: run, b: job) */
-	RK_FIND,  /* a finding (a, b, c: finding) */
-	RK_GROUP, /* a fingerprint (a: group) */
-	RK_OCC,   /* an occurrence of a fingerprint (a: group, b: occurrence) */
-	/* a finding's or fingerprint's details; d: the index of the piece */
-	RK_HIST, RK_EVID, RK_NOTE, RK_RULE, RK_EXC, RK_GAP, RK_OCCHEAD,
-};
-
-struct trow {
-	unsigned char kind;
-	int a, b, c, d;
-};
-
-struct tjob {
-	int64_t id;
-	char *name, *conclusion, *url;
-	struct triage_finding *f;
-	int nf;
-	bool *open; /* per finding: details shown */
-	bool triaged, folded;
-};
-
-struct trun {
-	struct run r;
-	struct triage_run_summary sum;
-	struct tjob *jobs;
-	int nj;
-	bool folded;
-};
-
-struct tgroup {
-	char fp[FP_HEX_LEN + 1];
-	char *category, *rule, *title, *state;
-	int n_runs, n_commits;
-	int64_t first_at, last_at;
-	bool open, occ_loaded;
-	struct triage_finding *occ; /* newest first */
-	int nocc;
-	struct run *occ_run;        /* the run of each occurrence */
-};
-
-/* A fingerprint's history, computed once per view (and again after its
- * state changes). */
-struct hent {
-	char fp[FP_HEX_LEN + 1];
-	struct triage_history h;
-};
 
 struct work_ctx {
 	struct view *v;
@@ -105,41 +50,16 @@ struct work_ctx {
 
 struct triage_priv {
 	struct view *v;
-	enum mode mode;
-	int64_t only_run;   /* one run's failures; 0: every failed run */
+	struct triage_tree t; /* the model: runs, fingerprints, histories, rows */
 	int64_t select_run; /* put the cursor on this run once loaded */
-	struct triage_query q;
 	char *filter_text;
-	bool open_default;  /* findings start unfolded */
-	/* by run */
-	struct trun *runs;
-	int nruns;
-	size_t runs_alloc;
-	int runs_offset;
-	bool runs_done, runs_capped;
-	/* by fingerprint */
-	struct tgroup *groups;
-	int ngroups;
-	size_t groups_alloc;
-	int groups_offset;
-	bool groups_done, groups_capped;
-	/* histories: open addressing on the fingerprint */
-	struct hent **ht;
-	size_t ht_cap, ht_n;
-	/* rows */
-	struct trow *rows;
-	size_t nrows, rows_alloc;
 	/* background work */
 	struct work_ctx ctx;
 	bool working, stopped;
 	struct triage_ensure_job *ensure;
 	int ensured_jobs;
-	char error[1024];
 	char who[256];
 	int64_t version; /* of the index when loaded */
-	/* counts of what is listed, for the status bar */
-	int n_failures, n_new, n_flaky, n_untriaged;
-	int cat_w, wf_w, br_w;
 };
 
 /* --- small helpers -------------------------------------------------------------------- */
@@ -156,32 +76,6 @@ static enum role decision_role(enum decision d)
 	case DECIDE_INVESTIGATE: break;
 	}
 	return ROLE_INVESTIGATE;
-}
-
-static enum decision decision_of(const char *category)
-{
-	int cat = rule_category_parse(category ? category : "unknown");
-	return rule_category_decision(cat < 0 ? CAT_UNKNOWN : cat);
-}
-
-static const char *decision_short(enum decision d)
-{
-	switch (d) {
-	case DECIDE_FIX: return "fix";
-	case DECIDE_RETRY: return "retry";
-	case DECIDE_INVESTIGATE: break;
-	}
-	return "investigate";
-}
-
-static const char *decision_long(enum decision d)
-{
-	switch (d) {
-	case DECIDE_FIX: return "fix the code";
-	case DECIDE_RETRY: return "retry / escalate";
-	case DECIDE_INVESTIGATE: break;
-	}
-	return "investigate";
 }
 
 /* The word shown for a triage state, and its role. */
@@ -207,14 +101,6 @@ static enum role state_role_of(const char *s)
 	return ROLE_DEFAULT;
 }
 
-static void run_ref(char *out, size_t n, int64_t run, int attempt)
-{
-	if (attempt > 1)
-		snprintf(out, n, "%lld:%d", (long long)run, attempt);
-	else
-		snprintf(out, n, "%lld", (long long)run);
-}
-
 static int clampi(int v, int lo, int hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
@@ -234,550 +120,51 @@ static int left(const struct tui_canvas *c)
 	return tui_canvas_width(c) - tui_canvas_col(c);
 }
 
-/* --- histories ------------------------------------------------------------------------- */
-static size_t hash_fp(const char *fp)
-{
-	size_t h = 1469598103934665603u;
-	for (; *fp; fp++)
-		h = (h ^ (unsigned char)*fp) * 1099511628211u;
-	return h;
-}
-
-static struct hent *hist_find(struct triage_priv *p, const char *fp)
-{
-	if (!p->ht_cap)
-		return NULL;
-	for (size_t i = hash_fp(fp) & (p->ht_cap - 1);; i = (i + 1) & (p->ht_cap - 1)) {
-		if (!p->ht[i])
-			return NULL;
-		if (!strcmp(p->ht[i]->fp, fp))
-			return p->ht[i];
-	}
-}
-
-static void hist_insert(struct triage_priv *p, struct hent *e)
-{
-	if ((p->ht_n + 1) * 2 > p->ht_cap) {
-		size_t cap = p->ht_cap ? p->ht_cap * 2 : 64;
-		struct hent **t = xcalloc(cap, sizeof(*t));
-		for (size_t i = 0; i < p->ht_cap; i++) {
-			if (!p->ht[i])
-				continue;
-			size_t k = hash_fp(p->ht[i]->fp) & (cap - 1);
-			while (t[k])
-				k = (k + 1) & (cap - 1);
-			t[k] = p->ht[i];
-		}
-		free(p->ht);
-		p->ht = t;
-		p->ht_cap = cap;
-	}
-	size_t k = hash_fp(e->fp) & (p->ht_cap - 1);
-	while (p->ht[k])
-		k = (k + 1) & (p->ht_cap - 1);
-	p->ht[k] = e;
-	p->ht_n++;
-}
-
-static void hist_compute(struct triage_priv *p, struct hent *e)
-{
-	struct cs_err err;
-	err_clear(&err);
-	if (triage_history(app.st, e->fp, &e->h, &err) < 0) {
-		triage_history_free(&e->h);
-		memset(&e->h, 0, sizeof(e->h));
-		snprintf(e->h.fingerprint, sizeof(e->h.fingerprint), "%s", e->fp);
-		e->h.state = xstrdup("new");
-		e->h.first_at = e->h.last_at = e->h.set_at = CS_TIME_NONE;
-		snprintf(p->error, sizeof(p->error), "%s", err.msg);
-	}
-}
-
-/* The history of fp, computed the first time it is asked for. */
-static struct hent *hist(struct triage_priv *p, const char *fp)
-{
-	struct hent *e = hist_find(p, fp);
-	if (e)
-		return e;
-	e = xcalloc(1, sizeof(*e));
-	snprintf(e->fp, sizeof(e->fp), "%s", fp);
-	hist_compute(p, e);
-	hist_insert(p, e);
-	return e;
-}
-
-static void hist_free_all(struct triage_priv *p)
-{
-	for (size_t i = 0; i < p->ht_cap; i++) {
-		if (p->ht[i]) {
-			triage_history_free(&p->ht[i]->h);
-			free(p->ht[i]);
-		}
-	}
-	free(p->ht);
-	p->ht = NULL;
-	p->ht_cap = p->ht_n = 0;
-}
-
-static const char *state_of_fp(struct triage_priv *p, const char *fp)
-{
-	struct hent *e = hist_find(p, fp);
-	return e && e->h.state ? e->h.state : "new";
-}
-
-static bool is_flaky(const struct hent *e)
-{
-	return e && (e->h.flaky || (e->h.state && !strcmp(e->h.state, "known-flaky")));
-}
-
-/* --- data ---------------------------------------------------------------------------------- */
-static void job_release(struct tjob *j)
-{
-	free(j->name);
-	free(j->conclusion);
-	free(j->url);
-	triage_findings_free(j->f, j->nf);
-	free(j->open);
-}
-
-static void run_release(struct trun *t)
-{
-	run_free(&t->r);
-	for (int k = 0; k < t->nj; k++)
-		job_release(&t->jobs[k]);
-	free(t->jobs);
-}
-
-static void group_release(struct tgroup *g)
-{
-	free(g->category);
-	free(g->rule);
-	free(g->title);
-	free(g->state);
-	triage_findings_free(g->occ, g->nocc);
-	for (int i = 0; i < g->nocc; i++)
-		run_free(&g->occ_run[i]);
-	free(g->occ_run);
-}
-
-static void drop_runs(struct triage_priv *p)
-{
-	for (int i = 0; i < p->nruns; i++)
-		run_release(&p->runs[i]);
-	free(p->runs);
-	p->runs = NULL;
-	p->nruns = 0;
-	p->runs_alloc = 0;
-	p->runs_offset = 0;
-	p->runs_done = p->runs_capped = false;
-}
-
-static void drop_groups(struct triage_priv *p)
-{
-	for (int i = 0; i < p->ngroups; i++)
-		group_release(&p->groups[i]);
-	free(p->groups);
-	p->groups = NULL;
-	p->ngroups = 0;
-	p->groups_alloc = 0;
-	p->groups_offset = 0;
-	p->groups_done = p->groups_capped = false;
-}
-
-/* Does finding f pass the filter's category and state? (workflow and
- * branch were applied by the query) */
-static bool finding_shown(struct triage_priv *p, const struct triage_finding *f)
-{
-	if (p->q.category && (!f->category || strcmp(f->category, p->q.category)))
-		return false;
-	if (p->q.state && strcmp(state_of_fp(p, f->fingerprint), p->q.state))
-		return false;
-	return true;
-}
-
-/* Add run r with its failed jobs, their shown findings and the histories
- * of those. */
-static int add_run(struct triage_priv *p, const struct run *r, const struct triage_run_summary *s,
-		   struct cs_err *err)
-{
-	struct job *jobs;
-	int nj;
-	if (store_jobs(app.st, r->id, &jobs, &nj, err) < 0)
-		return -1;
-	XGROW(p->runs, p->runs_alloc, (size_t)p->nruns + 1);
-	struct trun *t = &p->runs[p->nruns++];
-	memset(t, 0, sizeof(*t));
-	run_copy(&t->r, r);
-	t->sum = *s;
-	int ret = 0;
-	for (int k = 0; k < nj && ret == 0; k++) {
-		const struct job *j = &jobs[k];
-		if (!triage_job_failed(r, j))
-			continue;
-		t->jobs = xrealloc(t->jobs, sizeof(*t->jobs) * (size_t)(t->nj + 1));
-		struct tjob *tj = &t->jobs[t->nj++];
-		memset(tj, 0, sizeof(*tj));
-		tj->id = j->id;
-		tj->name = xstrdup(j->name ? j->name : "");
-		tj->conclusion = xstrdup(j->conclusion ? j->conclusion : "failure");
-		tj->url = j->html_url ? xstrdup(j->html_url) : NULL;
-		struct triage_job_info info;
-		if (triage_job_findings(app.st, j->id, true, &tj->f, &tj->nf, err) < 0 ||
-		    triage_job_info(app.st, j->id, &info, err) < 0) {
-			ret = -1;
-			break;
-		}
-		tj->triaged = info.triaged;
-		tj->open = xcalloc((size_t)(tj->nf ? tj->nf : 1), sizeof(bool));
-		for (int m = 0; m < tj->nf; m++) {
-			tj->open[m] = p->open_default;
-			hist(p, tj->f[m].fingerprint);
-		}
-	}
-	store_jobs_free(jobs, nj);
-	return ret;
-}
-
-static int on_failed_run(void *ctx, const struct run *r, const struct triage_run_summary *s)
-{
-	struct triage_priv *p = ctx;
-	struct cs_err err;
-	err_clear(&err);
-	if (add_run(p, r, s, &err) < 0) {
-		snprintf(p->error, sizeof(p->error), "%s", err.msg);
-		return 1;
-	}
-	return 0;
-}
-
-static int on_group(void *ctx, const struct triage_group *g)
-{
-	struct triage_priv *p = ctx;
-	XGROW(p->groups, p->groups_alloc, (size_t)p->ngroups + 1);
-	struct tgroup *t = &p->groups[p->ngroups++];
-	memset(t, 0, sizeof(*t));
-	snprintf(t->fp, sizeof(t->fp), "%s", g->fingerprint);
-	t->category = xstrdup(g->category ? g->category : "unknown");
-	t->rule = xstrdup(g->rule ? g->rule : "");
-	t->title = xstrdup(g->title ? g->title : "");
-	t->state = xstrdup(g->state ? g->state : "new");
-	t->n_runs = g->n_runs;
-	t->n_commits = g->n_commits;
-	t->first_at = g->first_at;
-	t->last_at = g->last_at;
-	hist(p, t->fp);
-	return 0;
-}
-
-/* The occurrences of a fingerprint, with their runs. */
-static void load_occurrences(struct triage_priv *p, struct tgroup *g)
-{
-	if (g->occ_loaded)
-		return;
-	g->occ_loaded = true;
-	struct cs_err err;
-	err_clear(&err);
-	if (triage_fingerprint_findings(app.st, g->fp, OCC_MAX, &g->occ, &g->nocc, &err) < 0) {
-		tui_error("%s", err.msg);
-		return;
-	}
-	g->occ_run = xcalloc((size_t)(g->nocc ? g->nocc : 1), sizeof(*g->occ_run));
-	for (int i = 0; i < g->nocc; i++) {
-		int k = 0;
-		while (k < i && g->occ[k].run_row_id != g->occ[i].run_row_id)
-			k++;
-		if (k < i) {
-			run_copy(&g->occ_run[i], &g->occ_run[k]);
-			continue;
-		}
-		char spec[32];
-		snprintf(spec, sizeof(spec), "#%lld", (long long)g->occ[i].run_row_id);
-		if (store_find_run(app.st, spec, &g->occ_run[i], &err) < 0) {
-			memset(&g->occ_run[i], 0, sizeof(g->occ_run[i]));
-			g->occ_run[i].created_at = CS_TIME_NONE;
-		}
-	}
-	(void)p;
-}
-
-/* One slice of loading in the current mode; false when all is loaded. */
-static bool load_step(struct triage_priv *p)
-{
-	struct cs_err err;
-	err_clear(&err);
-	struct triage_filter f = {0};
-	triage_query_apply(&p->q, &f);
-	if (p->mode == MODE_RUNS) {
-		if (p->runs_done)
-			return false;
-		if (p->only_run) {
-			char spec[32];
-			struct run r;
-			struct triage_run_summary s;
-			snprintf(spec, sizeof(spec), "#%lld", (long long)p->only_run);
-			if (store_find_run(app.st, spec, &r, &err) < 0 ||
-			    triage_run_summary(app.st, p->only_run, &s, &err) < 0) {
-				snprintf(p->error, sizeof(p->error), "%s", err.msg);
-			} else {
-				if (add_run(p, &r, &s, &err) < 0)
-					snprintf(p->error, sizeof(p->error), "%s", err.msg);
-				run_free(&r);
-			}
-			p->runs_done = true;
-			return false;
-		}
-		int before = p->nruns;
-		f.limit = PAGE_RUNS;
-		f.offset = p->runs_offset;
-		if (triage_failed_runs(app.st, &f, on_failed_run, p, &err) < 0 && !p->error[0])
-			snprintf(p->error, sizeof(p->error), "%s", err.msg);
-		p->runs_offset += p->nruns - before;
-		if (p->nruns - before < PAGE_RUNS || p->error[0])
-			p->runs_done = true;
-		if (!p->runs_done && p->nruns >= MAX_RUNS)
-			p->runs_done = p->runs_capped = true;
-		return !p->runs_done;
-	}
-	if (p->groups_done)
-		return false;
-	int before = p->ngroups;
-	f.limit = PAGE_GROUPS;
-	f.offset = p->groups_offset;
-	if (triage_groups(app.st, &f, on_group, p, &err) < 0)
-		snprintf(p->error, sizeof(p->error), "%s", err.msg);
-	p->groups_offset += p->ngroups - before;
-	if (p->ngroups - before < PAGE_GROUPS || p->error[0])
-		p->groups_done = true;
-	if (!p->groups_done && p->ngroups >= MAX_GROUPS)
-		p->groups_done = p->groups_capped = true;
-	return !p->groups_done;
-}
-
 /* --- rows ------------------------------------------------------------------------------------ */
-static void push(struct triage_priv *p, enum rkind k, int a, int b, int c, int d)
-{
-	XGROW(p->rows, p->rows_alloc, p->nrows + 1);
-	p->rows[p->nrows++] = (struct trow){.kind = (unsigned char)k, .a = a, .b = b, .c = c, .d = d};
-}
-
-/* The details of a finding f (history he): rows of kinds RK_HIST... */
-static void push_details(struct triage_priv *p, const struct triage_finding *f,
-			 const struct hent *he, int a, int b, int c)
-{
-	if (he) {
-		push(p, RK_HIST, a, b, c, 0);
-		for (int e = 0; e < he->h.n_evidence && e < EVIDENCE_SHOWN; e++)
-			push(p, RK_EVID, a, b, c, e);
-		if (he->h.set_by || (he->h.note && *he->h.note))
-			push(p, RK_NOTE, a, b, c, 0);
-	}
-	if (!f)
-		return;
-	push(p, RK_RULE, a, b, c, 0);
-	for (int x = 0; x < f->n_excerpt; x++) {
-		if (x && f->excerpt[x].line && f->excerpt[x - 1].line &&
-		    f->excerpt[x].line > f->excerpt[x - 1].line + 1)
-			push(p, RK_GAP, a, b, c, x);
-		push(p, RK_EXC, a, b, c, x);
-	}
-}
-
-static void count_finding(struct triage_priv *p, const struct triage_finding *f,
-			  const struct run *r)
-{
-	struct hent *e = hist_find(p, f->fingerprint);
-	p->n_failures++;
-	if (e && triage_is_new(&e->h, r))
-		p->n_new++;
-	if (is_flaky(e))
-		p->n_flaky++;
-	if (!e || !e->h.state || !strcmp(e->h.state, "new"))
-		p->n_untriaged++;
-	if (f->category)
-		p->cat_w = MAX(p->cat_w, tui_width(f->category, (size_t)-1));
-}
-
-static void build_rows(struct triage_priv *p)
-{
-	p->nrows = 0;
-	p->n_failures = p->n_new = p->n_flaky = p->n_untriaged = 0;
-	p->cat_w = 4;
-	p->wf_w = p->br_w = 0;
-	if (p->mode == MODE_RUNS) {
-		for (int i = 0; i < p->nruns; i++) {
-			struct trun *t = &p->runs[i];
-			size_t at = p->nrows;
-			int shown_jobs = 0;
-			push(p, RK_RUN, i, -1, -1, 0);
-			for (int k = 0; k < t->nj; k++) {
-				struct tjob *j = &t->jobs[k];
-				int shown = 0;
-				for (int m = 0; m < j->nf; m++)
-					shown += finding_shown(p, &j->f[m]);
-				if (!shown && (p->q.category || p->q.state))
-					continue;
-				shown_jobs++;
-				for (int m = 0; m < j->nf; m++)
-					if (finding_shown(p, &j->f[m]))
-						count_finding(p, &j->f[m], &t->r);
-				if (t->folded)
-					continue;
-				push(p, RK_JOB, i, k, -1, 0);
-				if (j->folded)
-					continue;
-				for (int m = 0; m < j->nf; m++) {
-					if (!finding_shown(p, &j->f[m]))
-						continue;
-					push(p, RK_FIND, i, k, m, 0);
-					if (j->open[m])
-						push_details(p, &j->f[m], hist_find(p, j->f[m].fingerprint),
-							     i, k, m);
-				}
-			}
-			if (!shown_jobs && (p->q.category || p->q.state) && !p->only_run) {
-				p->nrows = at; /* the state filter hides its findings */
-				continue;
-			}
-			p->wf_w = MAX(p->wf_w, tui_width(t->r.workflow ? t->r.workflow : "-", (size_t)-1));
-			p->br_w = MAX(p->br_w, tui_width(t->r.branch ? t->r.branch : "-", (size_t)-1));
-		}
-	} else {
-		for (int i = 0; i < p->ngroups; i++) {
-			struct tgroup *g = &p->groups[i];
-			struct hent *e = hist_find(p, g->fp);
-			/* a state changed here since the list was loaded */
-			if (p->q.state && e && strcmp(e->h.state, p->q.state))
-				continue;
-			push(p, RK_GROUP, i, -1, -1, 0);
-			p->n_failures++;
-			if (is_flaky(e))
-				p->n_flaky++;
-			if (!e || !strcmp(e->h.state, "new"))
-				p->n_untriaged++;
-			p->cat_w = MAX(p->cat_w, tui_width(g->category, (size_t)-1));
-			if (!g->open)
-				continue;
-			push_details(p, g->nocc ? &g->occ[0] : NULL, e, i, -1, -1);
-			if (g->nocc)
-				push(p, RK_OCCHEAD, i, -1, -1, 0);
-			for (int o = 0; o < g->nocc; o++)
-				push(p, RK_OCC, i, o, -1, 0);
-		}
-	}
-	p->cat_w = MIN(p->cat_w, 14);
-	if (!p->nrows)
-		push(p, RK_MSG, 0, 0, 0, 0);
-}
-
-static bool row_eq(const struct trow *x, const struct trow *y)
-{
-	return x->kind == y->kind && x->a == y->a && x->b == y->b && x->c == y->c && x->d == y->d;
-}
-
-static long find_row(struct triage_priv *p, const struct trow *want)
-{
-	for (size_t i = 0; i < p->nrows; i++)
-		if (row_eq(&p->rows[i], want))
-			return (long)i;
-	return -1;
-}
-
 /* Rebuild the rows, keeping the cursor on what it was on (or what holds
  * it: its finding, job, run). */
 static void rebuild(struct view *v)
 {
 	struct triage_priv *p = v->priv;
-	struct trow cur = {.kind = RK_MSG};
-	bool had = p->nrows && v->cursor >= 0 && (size_t)v->cursor < p->nrows;
+	struct tt_row cur = {.kind = TT_MSG};
+	bool had = p->t.nrows && v->cursor >= 0 && (size_t)v->cursor < p->t.nrows;
 	if (had)
-		cur = p->rows[v->cursor];
+		cur = p->t.rows[v->cursor];
 	long top_off = v->cursor - v->top;
-	build_rows(p);
-	tui_view_set_rows(v, (long)p->nrows);
-	long at = -1;
-	if (had && cur.kind != RK_MSG) {
-		at = find_row(p, &cur);
-		struct trow up[3];
-		int nu = 0;
-		if (cur.kind != RK_RUN && cur.kind != RK_GROUP && cur.kind != RK_JOB && cur.kind != RK_FIND &&
-		    cur.kind != RK_OCC)
-			up[nu++] = (struct trow){.kind = p->mode == MODE_RUNS ? RK_FIND : RK_GROUP,
-						 .a = cur.a, .b = cur.b, .c = cur.c};
-		if (cur.kind == RK_OCC)
-			up[nu++] = (struct trow){.kind = RK_GROUP, .a = cur.a, .b = -1, .c = -1};
-		if (p->mode == MODE_RUNS && cur.kind != RK_RUN && cur.kind != RK_JOB)
-			up[nu++] = (struct trow){.kind = RK_JOB, .a = cur.a, .b = cur.b, .c = -1};
-		if (p->mode == MODE_RUNS && cur.kind != RK_RUN)
-			up[nu++] = (struct trow){.kind = RK_RUN, .a = cur.a, .b = -1, .c = -1};
-		for (int i = 0; i < nu && at < 0; i++)
-			at = find_row(p, &up[i]);
-	}
+	tt_build_rows(&p->t);
+	tui_view_set_rows(v, (long)p->t.nrows);
+	long at = had ? tt_locate(&p->t, &cur) : -1;
 	if (at >= 0 && at != v->cursor) {
 		v->cursor = at;
 		v->top = at - top_off;
 		if (v->top < 0)
 			v->top = 0;
-		tui_view_set_rows(v, (long)p->nrows); /* clamps top and cursor */
+		tui_view_set_rows(v, (long)p->t.nrows); /* clamps top and cursor */
 	}
 	tui_view_dirty(v);
 }
 
-/* The finding a row is about (NULL: none), and its fingerprint. */
-static const struct triage_finding *row_finding(struct triage_priv *p, long row)
+static void load_occurrences(struct triage_priv *p, struct tt_group *g)
 {
-	if (row < 0 || (size_t)row >= p->nrows)
-		return NULL;
-	const struct trow *t = &p->rows[row];
-	switch ((enum rkind)t->kind) {
-	case RK_MSG:
-	case RK_RUN:
-	case RK_JOB:
-		return NULL;
-	case RK_GROUP:
-	case RK_OCCHEAD:
-		if (p->mode == MODE_GROUPS)
-			return p->groups[t->a].nocc ? &p->groups[t->a].occ[0] : NULL;
-		return NULL;
-	case RK_OCC:
-		return &p->groups[t->a].occ[t->b];
-	case RK_FIND:
-	case RK_HIST:
-	case RK_EVID:
-	case RK_NOTE:
-	case RK_RULE:
-	case RK_EXC:
-	case RK_GAP:
-		if (p->mode == MODE_GROUPS)
-			return p->groups[t->a].nocc ? &p->groups[t->a].occ[0] : NULL;
-		return &p->runs[t->a].jobs[t->b].f[t->c];
-	}
-	return NULL;
-}
-
-static const char *row_fp(struct triage_priv *p, long row)
-{
-	if (row < 0 || (size_t)row >= p->nrows)
-		return NULL;
-	const struct trow *t = &p->rows[row];
-	if (p->mode == MODE_GROUPS && t->kind != RK_MSG)
-		return p->groups[t->a].fp;
-	const struct triage_finding *f = row_finding(p, row);
-	return f ? f->fingerprint : NULL;
+	struct cs_err err;
+	err_clear(&err);
+	if (tt_load_occurrences(&p->t, g, &err) < 0)
+		tui_error("%s", err.msg);
 }
 
 /* --- background work ----------------------------------------------------------------------------- */
 static void place_selected(struct view *v)
 {
 	struct triage_priv *p = v->priv;
-	if (!p->select_run || p->mode != MODE_RUNS)
+	if (!p->select_run || p->t.mode != TT_BY_RUN)
 		return;
-	for (size_t i = 0; i < p->nrows; i++) {
-		const struct trow *t = &p->rows[i];
-		if (t->kind == RK_RUN && p->runs[t->a].r.id == p->select_run) {
+	for (size_t i = 0; i < p->t.nrows; i++) {
+		const struct tt_row *t = &p->t.rows[i];
+		if (t->kind == TT_RUN && p->t.runs[t->a].r.id == p->select_run) {
 			/* at the top, its jobs and findings below it */
 			p->select_run = 0;
 			v->cursor = v->top = (long)i;
-			tui_view_set_rows(v, (long)p->nrows);
+			tui_view_set_rows(v, (long)p->t.nrows);
 			return;
 		}
 	}
@@ -805,11 +192,11 @@ static bool work_step(void *ctx)
 		p->ensure = NULL;
 		return true;
 	}
-	bool more = load_step(p);
+	bool more = tt_load_step(&p->t);
 	rebuild(v);
 	place_selected(v);
-	if (p->error[0])
-		tui_error("%s", p->error);
+	if (p->t.error[0])
+		tui_error("%s", p->t.error);
 	if (!more)
 		p->working = false;
 	return more;
@@ -824,10 +211,10 @@ static void work_progress(void *ctx, char *out, size_t n)
 		triage_ensure_progress(p->ensure, &done, &total, NULL);
 		snprintf(out, n, "triaging with the current rules: run %d of %d (Esc stops)",
 			 done < total ? done + 1 : total, total);
-	} else if (p->mode == MODE_RUNS) {
-		snprintf(out, n, "loading failed runs: %d (Esc stops)", p->nruns);
+	} else if (p->t.mode == TT_BY_RUN) {
+		snprintf(out, n, "loading failed runs: %d (Esc stops)", p->t.nruns);
 	} else {
-		snprintf(out, n, "loading fingerprints: %d (Esc stops)", p->ngroups);
+		snprintf(out, n, "loading fingerprints: %d (Esc stops)", p->t.ngroups);
 	}
 }
 
@@ -854,14 +241,14 @@ static void work_cancel(void *ctx)
 		p->ensure = NULL;
 		tui_message("stopped triaging: %d of %d run%s left as they were (refresh starts again)",
 			    total - done, total, total == 1 ? "" : "s");
-		if (load_step(p))
+		if (tt_load_step(&p->t))
 			view_timer(v, 0, resume_loading);
 	} else {
 		p->stopped = true;
-		if (p->mode == MODE_RUNS)
-			p->runs_done = true;
+		if (p->t.mode == TT_BY_RUN)
+			p->t.runs_done = true;
 		else
-			p->groups_done = true;
+			p->t.groups_done = true;
 		tui_message("loading stopped (refresh loads the rest)");
 	}
 	rebuild(v);
@@ -872,7 +259,7 @@ static void start_work(struct view *v)
 	struct triage_priv *p = v->priv;
 	if (p->working)
 		return;
-	if (!p->ensure && (p->mode == MODE_RUNS ? p->runs_done : p->groups_done))
+	if (!p->ensure && (p->t.mode == TT_BY_RUN ? p->t.runs_done : p->t.groups_done))
 		return;
 	p->working = true;
 	struct tui_work w = {.step = work_step, .progress = work_progress, .cancel = work_cancel,
@@ -891,15 +278,15 @@ static void reload(struct view *v)
 	triage_ensure_free(p->ensure);
 	p->ensure = NULL;
 	/* come back to the run the cursor is on, wherever it is now */
-	if (p->mode == MODE_RUNS && p->nrows && (size_t)v->cursor < p->nrows &&
-	    p->rows[v->cursor].kind != RK_MSG)
-		p->select_run = p->runs[p->rows[v->cursor].a].r.id;
-	p->nrows = 0;
+	if (p->t.mode == TT_BY_RUN && p->t.nrows && (size_t)v->cursor < p->t.nrows &&
+	    p->t.rows[v->cursor].kind != TT_MSG)
+		p->select_run = p->t.runs[p->t.rows[v->cursor].a].r.id;
+	p->t.nrows = 0;
 	p->version = store_data_version(app.st);
-	drop_runs(p);
-	drop_groups(p);
-	hist_free_all(p);
-	p->error[0] = '\0';
+	tt_drop_runs(&p->t);
+	tt_drop_groups(&p->t);
+	tt_hist_free_all(&p->t);
+	p->t.error[0] = '\0';
 	p->stopped = false;
 	struct cs_err err;
 	err_clear(&err);
@@ -921,11 +308,11 @@ static void reload(struct view *v)
 	}
 	if (!p->ensure) {
 		/* the first slice now: the first frame has rows */
-		bool more = load_step(p);
+		bool more = tt_load_step(&p->t);
 		rebuild(v);
 		place_selected(v);
-		if (p->error[0])
-			tui_error("%s", p->error);
+		if (p->t.error[0])
+			tui_error("%s", p->t.error);
 		if (!more)
 			return;
 	} else {
@@ -939,20 +326,20 @@ static void draw_msg(struct view *v, struct tui_canvas *c)
 {
 	struct triage_priv *p = v->priv;
 	const char *msg;
-	if (p->error[0])
-		msg = p->error;
+	if (p->t.error[0])
+		msg = p->t.error;
 	else if (p->working || p->ensure)
 		msg = "loading...";
-	else if (!triage_query_empty(&p->q))
+	else if (!triage_query_empty(&p->t.q))
 		msg = "no failure matches the filter (f changes it; an empty filter shows every one)";
-	else if (p->only_run)
+	else if (p->t.only_run)
 		msg = "this run has no failed job: nothing to triage";
 	else
 		msg = "no failed run in the index: nothing to triage";
-	tui_text(c, msg, (size_t)-1, p->error[0] ? ROLE_STATUS_ERROR : ROLE_DIM, 0, 0);
+	tui_text(c, msg, (size_t)-1, p->t.error[0] ? ROLE_STATUS_ERROR : ROLE_DIM, 0, 0);
 }
 
-static void draw_run(struct view *v, struct tui_canvas *c, const struct trun *t)
+static void draw_run(struct view *v, struct tui_canvas *c, const struct tt_run *t)
 {
 	struct triage_priv *p = v->priv;
 	int w = tui_canvas_width(c);
@@ -968,7 +355,7 @@ static void draw_run(struct view *v, struct tui_canvas *c, const struct trun *t)
 	int nf = 0;
 	for (int k = 0; k < t->nj; k++)
 		for (int m = 0; m < t->jobs[k].nf; m++)
-			nf += finding_shown(p, &t->jobs[k].f[m]);
+			nf += tt_finding_shown(&p->t, &t->jobs[k].f[m]);
 	if (w >= 100)
 		snprintf(counts, sizeof(counts), "%d job%s%s%d finding%s", t->nj, t->nj == 1 ? "" : "s",
 			 sep(), nf, nf == 1 ? "" : "s");
@@ -980,8 +367,8 @@ static void draw_run(struct view *v, struct tui_canvas *c, const struct trun *t)
 		snprintf(att, sizeof(att), "#%d", r->attempt);
 	int age_w = w >= 50 ? 8 : 0, att_w = w >= 70 ? 3 : 0;
 	int cnt_w = counts[0] ? tui_width(counts, (size_t)-1) : 0;
-	int wf_w = clampi(p->wf_w, 2, w >= 120 ? 20 : 10);
-	int br_w = clampi(p->br_w, 4, w >= 160 ? 32 : w >= 100 ? 22 : 16);
+	int wf_w = clampi(p->t.wf_w, 2, w >= 120 ? 20 : 10);
+	int br_w = clampi(p->t.br_w, 4, w >= 160 ? 32 : w >= 100 ? 22 : 16);
 	int sha_w = w >= 60 ? 7 : 0;
 	int id_w = w >= 140 ? 12 : 0;
 	if (w < 60)
@@ -1014,7 +401,7 @@ static void draw_run(struct view *v, struct tui_canvas *c, const struct trun *t)
 		tui_text(c, age, (size_t)-1, ROLE_DIM, MIN(age_w, left(c)), TEXT_PAD | TEXT_RIGHT);
 }
 
-static void draw_job(struct view *v, struct tui_canvas *c, const struct tjob *j)
+static void draw_job(struct view *v, struct tui_canvas *c, const struct tt_job *j)
 {
 	struct triage_priv *p = v->priv;
 	int w = tui_canvas_width(c);
@@ -1024,7 +411,7 @@ static void draw_job(struct view *v, struct tui_canvas *c, const struct tjob *j)
 	char right[96] = "";
 	int nf = 0;
 	for (int m = 0; m < j->nf; m++)
-		nf += finding_shown(p, &j->f[m]);
+		nf += tt_finding_shown(&p->t, &j->f[m]);
 	const char *what = !j->triaged ? "not triaged" : nf ? NULL : "no finding";
 	if (what)
 		snprintf(right, sizeof(right), "%s", what);
@@ -1050,7 +437,7 @@ static void draw_job(struct view *v, struct tui_canvas *c, const struct tjob *j)
 
 /* The history in a few words: "new · 4 runs since fd235b8 · 2 commits ·
  * flaky", what matters least left out first when it does not fit. */
-static void draw_summary(struct tui_canvas *c, const struct hent *e, bool is_new, int n_runs,
+static void draw_summary(struct tui_canvas *c, const struct tt_hist *e, bool is_new, int n_runs,
 			 int n_commits, int width)
 {
 	if (width <= 0)
@@ -1126,14 +513,14 @@ static void draw_finding(struct view *v, struct tui_canvas *c, int indent, const
 			 int n_runs, int n_commits)
 {
 	struct triage_priv *p = v->priv;
-	struct hent *e = hist_find(p, fp);
+	struct tt_hist *e = tt_hist_find(&p->t, fp);
 	const char *state = e && e->h.state ? e->h.state : "new";
-	enum decision d = decision_of(category);
+	enum decision d = decision_of_category(category);
 	int w = tui_canvas_width(c);
 	if (indent)
 		tui_text(c, "    ", (size_t)indent, ROLE_DEFAULT, indent, 0);
 	int state_w = w >= 60 ? 5 : 0;
-	int cat_w = w >= 36 ? p->cat_w : 0;
+	int cat_w = w >= 36 ? p->t.cat_w : 0;
 	int dec_w = w >= 150 ? 16 : w >= 64 ? 11 : w >= 50 ? 5 : 0;
 	int rule_w = w >= 160 ? 22 : 0;
 	int sum_w = w >= 160 ? 44 : w >= 110 ? 36 : w >= 70 ? 26 : 0;
@@ -1145,9 +532,9 @@ static void draw_finding(struct view *v, struct tui_canvas *c, int indent, const
 		tui_text(c, category, (size_t)-1, decision_role(d), MAX(left(c), 0), 0);
 		tui_text(c, ": ", 2, ROLE_DEFAULT, MAX(left(c), 0), 0);
 	}
-	cell(c, dec_w >= 16 ? decision_long(d) : dec_w >= 11 ? decision_short(d)
+	cell(c, dec_w >= 16 ? decision_label(d) : dec_w >= 11 ? decision_name(d)
 				   : d == DECIDE_INVESTIGATE ? "inv"
-							      : decision_short(d),
+							      : decision_name(d),
 	     decision_role(d), dec_w, 0);
 	int title_w = left(c) - (sum_w ? sum_w + 1 : 0) - (rule_w ? rule_w + 1 : 0);
 	if (title_w < 12) {
@@ -1169,7 +556,7 @@ static void draw_finding(struct view *v, struct tui_canvas *c, int indent, const
 	}
 }
 
-static void draw_hist(struct tui_canvas *c, const struct hent *e)
+static void draw_hist(struct tui_canvas *c, const struct tt_hist *e)
 {
 	const struct triage_history *h = &e->h;
 	char buf[256];
@@ -1228,7 +615,7 @@ static void draw_evidence(struct tui_canvas *c, const struct triage_flaky_ev *e)
 	}
 }
 
-static void draw_note(struct tui_canvas *c, const struct hent *e)
+static void draw_note(struct tui_canvas *c, const struct tt_hist *e)
 {
 	const struct triage_history *h = &e->h;
 	tui_text(c, "state ", (size_t)-1, ROLE_DIM, 0, 0);
@@ -1341,72 +728,72 @@ static void draw_occ(struct tui_canvas *c, const struct triage_finding *f, const
 static void triage_draw(struct view *v, struct tui_canvas *c, long row)
 {
 	struct triage_priv *p = v->priv;
-	if (row < 0 || (size_t)row >= p->nrows)
+	if (row < 0 || (size_t)row >= p->t.nrows)
 		return;
-	const struct trow *t = &p->rows[row];
+	const struct tt_row *t = &p->t.rows[row];
 	const struct triage_finding *f = NULL;
-	struct hent *e = NULL;
-	if (t->kind >= RK_HIST) {
-		f = row_finding(p, row);
-		e = hist_find(p, p->mode == MODE_GROUPS ? p->groups[t->a].fp : f ? f->fingerprint : "");
+	struct tt_hist *e = NULL;
+	if (t->kind >= TT_HIST) {
+		f = tt_row_finding(&p->t, row);
+		e = tt_hist_find(&p->t, p->t.mode == TT_BY_FP ? p->t.groups[t->a].fp : f ? f->fingerprint : "");
 		tui_text(c, "      ", 6, ROLE_DEFAULT, 6, 0);
 	}
-	switch ((enum rkind)t->kind) {
-	case RK_MSG:
+	switch ((enum tt_kind)t->kind) {
+	case TT_MSG:
 		draw_msg(v, c);
 		break;
-	case RK_RUN:
-		draw_run(v, c, &p->runs[t->a]);
+	case TT_RUN:
+		draw_run(v, c, &p->t.runs[t->a]);
 		break;
-	case RK_JOB:
-		draw_job(v, c, &p->runs[t->a].jobs[t->b]);
+	case TT_JOB:
+		draw_job(v, c, &p->t.runs[t->a].jobs[t->b]);
 		break;
-	case RK_FIND: {
-		const struct trun *tr = &p->runs[t->a];
+	case TT_FIND: {
+		const struct tt_run *tr = &p->t.runs[t->a];
 		const struct triage_finding *ff = &tr->jobs[t->b].f[t->c];
-		struct hent *he = hist_find(p, ff->fingerprint);
+		struct tt_hist *he = tt_hist_find(&p->t, ff->fingerprint);
 		draw_finding(v, c, 4, ff->fingerprint, ff->category, ff->title, ff->rule,
 			     he && triage_is_new(&he->h, &tr->r), 0, he ? he->h.n_commits : 0);
 		break;
 	}
-	case RK_GROUP: {
-		const struct tgroup *g = &p->groups[t->a];
+	case TT_GROUP: {
+		const struct tt_group *g = &p->t.groups[t->a];
 		draw_finding(v, c, 0, g->fp, g->category, g->title, g->rule, false, g->n_runs,
 			     g->n_commits);
 		break;
 	}
-	case RK_OCC:
-		draw_occ(c, &p->groups[t->a].occ[t->b], &p->groups[t->a].occ_run[t->b]);
+	case TT_OCC:
+		draw_occ(c, &p->t.groups[t->a].occ[t->b], &p->t.groups[t->a].occ_run[t->b]);
 		break;
-	case RK_OCCHEAD: {
-		const struct tgroup *g = &p->groups[t->a];
+	case TT_OCCHEAD: {
+		const struct tt_group *g = &p->t.groups[t->a];
 		char buf[96];
 		snprintf(buf, sizeof(buf), "%s%d job%s showing it, newest first:",
-			 g->nocc >= OCC_MAX ? "the last " : "", g->nocc, g->nocc == 1 ? "" : "s");
+			 g->nocc >= TT_OCC_MAX ? "the last " : "", g->nocc, g->nocc == 1 ? "" : "s");
 		tui_text(c, buf, (size_t)-1, ROLE_HEADER, 0, 0);
 		break;
 	}
-	case RK_HIST:
+	case TT_HIST:
 		if (e)
 			draw_hist(c, e);
 		break;
-	case RK_EVID:
+	case TT_EVID:
 		if (e && t->d < e->h.n_evidence)
 			draw_evidence(c, &e->h.evidence[t->d]);
 		break;
-	case RK_NOTE:
+	case TT_NOTE:
 		if (e)
 			draw_note(c, e);
 		break;
-	case RK_RULE:
+	case TT_RULE:
 		if (f)
 			draw_rule(c, f);
 		break;
-	case RK_EXC:
+	case TT_EXC:
 		if (f && t->d < f->n_excerpt)
 			draw_excerpt(c, f, t->d);
 		break;
-	case RK_GAP:
+	case TT_GAP:
 		tui_text(c, tui_glyph("  \u22ee", "  :"), (size_t)-1, ROLE_DIM, 0, 0);
 		break;
 	}
@@ -1417,28 +804,10 @@ static void triage_draw(struct view *v, struct tui_canvas *c, long row)
 static void refresh_state(struct view *v, const char *fp)
 {
 	struct triage_priv *p = v->priv;
-	struct hent *e = hist_find(p, fp);
-	if (e) {
-		triage_history_free(&e->h);
-		hist_compute(p, e);
-	}
-	/* the runs that show it: their "all known flaky" may have changed */
-	for (int i = 0; i < p->nruns; i++) {
-		struct trun *t = &p->runs[i];
-		bool has = false;
-		for (int k = 0; k < t->nj && !has; k++)
-			for (int m = 0; m < t->jobs[k].nf && !has; m++)
-				has = !strcmp(t->jobs[k].f[m].fingerprint, fp);
-		struct cs_err err;
-		if (has && triage_run_summary(app.st, t->r.id, &t->sum, &err) < 0)
-			tui_error("%s", err.msg);
-	}
-	for (int i = 0; i < p->ngroups; i++) {
-		if (!strcmp(p->groups[i].fp, fp) && e) {
-			free(p->groups[i].state);
-			p->groups[i].state = xstrdup(e->h.state);
-		}
-	}
+	struct cs_err err;
+	err_clear(&err);
+	if (tt_refresh_state(&p->t, fp, &err) < 0)
+		tui_error("%s", err.msg);
 	app.triage_gen++;
 	rebuild(v);
 }
@@ -1446,7 +815,7 @@ static void refresh_state(struct view *v, const char *fp)
 static void set_state(struct view *v, const char *state, const char *note)
 {
 	struct triage_priv *p = v->priv;
-	const char *fp = row_fp(p, v->cursor);
+	const char *fp = tt_row_fp(&p->t, v->cursor);
 	if (!fp) {
 		tui_error("move to a finding to set its state (e and E go from one to the next)");
 		return;
@@ -1456,7 +825,7 @@ static void set_state(struct view *v, const char *state, const char *note)
 	struct cs_err err;
 	err_clear(&err);
 	if (!state)
-		state = state_of_fp(p, keep);
+		state = tt_state_of(&p->t, keep);
 	char *st = xstrdup(state);
 	if (triage_set_state(app.st, keep, st, note, p->who, full, &err) < 0) {
 		tui_error("cannot set the triage state: %s", err.msg);
@@ -1481,37 +850,37 @@ static void on_note(void *ctx, const char *text)
 static void note_prompt(struct view *v)
 {
 	struct triage_priv *p = v->priv;
-	const char *fp = row_fp(p, v->cursor);
+	const char *fp = tt_row_fp(&p->t, v->cursor);
 	if (!fp) {
 		tui_error("move to a finding to write a note on it (e and E go from one to the next)");
 		return;
 	}
-	struct hent *e = hist_find(p, fp);
+	struct tt_hist *e = tt_hist_find(&p->t, fp);
 	tui_prompt("note: ", e && e->h.note ? e->h.note : "", on_note, v);
 }
 
 static void open_log(struct view *v, long row)
 {
 	struct triage_priv *p = v->priv;
-	const struct trow *t = &p->rows[row];
-	const struct triage_finding *f = row_finding(p, row);
+	const struct tt_row *t = &p->t.rows[row];
+	const struct triage_finding *f = tt_row_finding(&p->t, row);
 	struct log_view_arg arg = {0};
-	if (t->kind == RK_RUN) {
-		struct run_view_arg ra = {.run_row_id = p->runs[t->a].r.id};
+	if (t->kind == TT_RUN) {
+		struct run_view_arg ra = {.run_row_id = p->t.runs[t->a].r.id};
 		tui_open(&run_view_ops, &ra, OPEN_PUSH);
 		return;
 	}
-	if (t->kind == RK_JOB) {
-		const struct tjob *j = &p->runs[t->a].jobs[t->b];
-		arg.run_row_id = p->runs[t->a].r.id;
+	if (t->kind == TT_JOB) {
+		const struct tt_job *j = &p->t.runs[t->a].jobs[t->b];
+		arg.run_row_id = p->t.runs[t->a].r.id;
 		arg.job_row_id = j->id;
 		for (int m = 0; m < j->nf && !arg.line; m++)
-			if (finding_shown(p, &j->f[m]))
+			if (tt_finding_shown(&p->t, &j->f[m]))
 				arg.line = j->f[m].line;
 		tui_open(&log_view_ops, &arg, OPEN_PUSH);
 		return;
 	}
-	if (t->kind == RK_GROUP && !p->groups[t->a].open) {
+	if (t->kind == TT_GROUP && !p->t.groups[t->a].open) {
 		/* unfold first: the occurrences say which log */
 		return;
 	}
@@ -1522,7 +891,7 @@ static void open_log(struct view *v, long row)
 	arg.run_row_id = f->run_row_id;
 	arg.job_row_id = f->job_row_id;
 	arg.line = f->line;
-	if (t->kind == RK_EXC && f->excerpt[t->d].line)
+	if (t->kind == TT_EXC && f->excerpt[t->d].line)
 		arg.line = f->excerpt[t->d].line;
 	if (!arg.line)
 		arg.step_number = f->step_number;
@@ -1533,55 +902,55 @@ static void open_log(struct view *v, long row)
 static void fold(struct view *v)
 {
 	struct triage_priv *p = v->priv;
-	if (!p->nrows || v->cursor < 0 || (size_t)v->cursor >= p->nrows)
+	if (!p->t.nrows || v->cursor < 0 || (size_t)v->cursor >= p->t.nrows)
 		return;
-	struct trow t = p->rows[v->cursor];
-	struct trow to = t;
-	switch ((enum rkind)t.kind) {
-	case RK_MSG:
+	struct tt_row t = p->t.rows[v->cursor];
+	struct tt_row to = t;
+	switch ((enum tt_kind)t.kind) {
+	case TT_MSG:
 		return;
-	case RK_RUN:
-		p->runs[t.a].folded = !p->runs[t.a].folded;
+	case TT_RUN:
+		p->t.runs[t.a].folded = !p->t.runs[t.a].folded;
 		break;
-	case RK_JOB:
-		p->runs[t.a].jobs[t.b].folded = !p->runs[t.a].jobs[t.b].folded;
+	case TT_JOB:
+		p->t.runs[t.a].jobs[t.b].folded = !p->t.runs[t.a].jobs[t.b].folded;
 		break;
-	case RK_GROUP:
-	case RK_OCC:
-	case RK_OCCHEAD:
-		if (p->mode != MODE_GROUPS)
+	case TT_GROUP:
+	case TT_OCC:
+	case TT_OCCHEAD:
+		if (p->t.mode != TT_BY_FP)
 			return;
-		p->groups[t.a].open = !p->groups[t.a].open;
-		if (p->groups[t.a].open)
-			load_occurrences(p, &p->groups[t.a]);
-		to = (struct trow){.kind = RK_GROUP, .a = t.a, .b = -1, .c = -1};
+		p->t.groups[t.a].open = !p->t.groups[t.a].open;
+		if (p->t.groups[t.a].open)
+			load_occurrences(p, &p->t.groups[t.a]);
+		to = (struct tt_row){.kind = TT_GROUP, .a = t.a, .b = -1, .c = -1};
 		break;
 	default:
-		if (p->mode == MODE_GROUPS) {
-			p->groups[t.a].open = !p->groups[t.a].open;
-			to = (struct trow){.kind = RK_GROUP, .a = t.a, .b = -1, .c = -1};
+		if (p->t.mode == TT_BY_FP) {
+			p->t.groups[t.a].open = !p->t.groups[t.a].open;
+			to = (struct tt_row){.kind = TT_GROUP, .a = t.a, .b = -1, .c = -1};
 		} else {
-			bool *o = &p->runs[t.a].jobs[t.b].open[t.c];
+			bool *o = &p->t.runs[t.a].jobs[t.b].open[t.c];
 			*o = !*o;
-			to = (struct trow){.kind = RK_FIND, .a = t.a, .b = t.b, .c = t.c};
+			to = (struct tt_row){.kind = TT_FIND, .a = t.a, .b = t.b, .c = t.c};
 		}
 		break;
 	}
 	rebuild(v);
-	long at = find_row(p, &to);
+	long at = tt_find_row(&p->t, &to);
 	if (at < 0)
 		return;
 	tui_view_goto(v, at);
 	/* show what was unfolded: as much of it as the screen holds */
 	long last = at;
-	while ((size_t)last + 1 < p->nrows && p->rows[last + 1].kind >= RK_OCC &&
-	       p->rows[last + 1].a == to.a &&
-	       (p->mode == MODE_GROUPS ||
-		(p->rows[last + 1].b == to.b && p->rows[last + 1].c == to.c)))
+	while ((size_t)last + 1 < p->t.nrows && p->t.rows[last + 1].kind >= TT_OCC &&
+	       p->t.rows[last + 1].a == to.a &&
+	       (p->t.mode == TT_BY_FP ||
+		(p->t.rows[last + 1].b == to.b && p->t.rows[last + 1].c == to.c)))
 		last++;
 	if (v->height > 0 && last >= v->top + v->height) {
 		v->top = MIN(at, last - v->height + 1);
-		tui_view_set_rows(v, (long)p->nrows);
+		tui_view_set_rows(v, (long)p->t.nrows);
 	}
 }
 
@@ -1590,25 +959,25 @@ static void fold_all(struct view *v)
 {
 	struct triage_priv *p = v->priv;
 	bool any_closed = false;
-	if (p->mode == MODE_RUNS) {
-		for (int i = 0; i < p->nruns; i++)
-			for (int k = 0; k < p->runs[i].nj; k++)
-				for (int m = 0; m < p->runs[i].jobs[k].nf; m++)
-					any_closed |= !p->runs[i].jobs[k].open[m];
-		for (int i = 0; i < p->nruns; i++)
-			for (int k = 0; k < p->runs[i].nj; k++)
-				for (int m = 0; m < p->runs[i].jobs[k].nf; m++)
-					p->runs[i].jobs[k].open[m] = any_closed;
-		p->open_default = any_closed;
+	if (p->t.mode == TT_BY_RUN) {
+		for (int i = 0; i < p->t.nruns; i++)
+			for (int k = 0; k < p->t.runs[i].nj; k++)
+				for (int m = 0; m < p->t.runs[i].jobs[k].nf; m++)
+					any_closed |= !p->t.runs[i].jobs[k].open[m];
+		for (int i = 0; i < p->t.nruns; i++)
+			for (int k = 0; k < p->t.runs[i].nj; k++)
+				for (int m = 0; m < p->t.runs[i].jobs[k].nf; m++)
+					p->t.runs[i].jobs[k].open[m] = any_closed;
+		p->t.open_default = any_closed;
 	} else {
-		for (int i = 0; i < p->ngroups && i < OPEN_ALL_MAX; i++)
-			any_closed |= !p->groups[i].open;
-		for (int i = 0; i < p->ngroups; i++) {
-			p->groups[i].open = any_closed && i < OPEN_ALL_MAX;
-			if (p->groups[i].open)
-				load_occurrences(p, &p->groups[i]);
+		for (int i = 0; i < p->t.ngroups && i < OPEN_ALL_MAX; i++)
+			any_closed |= !p->t.groups[i].open;
+		for (int i = 0; i < p->t.ngroups; i++) {
+			p->t.groups[i].open = any_closed && i < OPEN_ALL_MAX;
+			if (p->t.groups[i].open)
+				load_occurrences(p, &p->t.groups[i]);
 		}
-		if (any_closed && p->ngroups > OPEN_ALL_MAX)
+		if (any_closed && p->t.ngroups > OPEN_ALL_MAX)
 			tui_message("unfolded the first %d fingerprints", OPEN_ALL_MAX);
 	}
 	rebuild(v);
@@ -1617,14 +986,14 @@ static void fold_all(struct view *v)
 static void jump_finding(struct view *v, int dir)
 {
 	struct triage_priv *p = v->priv;
-	enum rkind want = p->mode == MODE_RUNS ? RK_FIND : RK_GROUP;
-	for (long r = v->cursor + dir; r >= 0 && (size_t)r < p->nrows; r += dir) {
-		if (p->rows[r].kind == want) {
+	enum tt_kind want = p->t.mode == TT_BY_RUN ? TT_FIND : TT_GROUP;
+	for (long r = v->cursor + dir; r >= 0 && (size_t)r < p->t.nrows; r += dir) {
+		if (p->t.rows[r].kind == want) {
 			tui_view_goto(v, r);
 			return;
 		}
 	}
-	tui_message("no %s %s", p->mode == MODE_RUNS ? "finding" : "fingerprint",
+	tui_message("no %s %s", p->t.mode == TT_BY_RUN ? "finding" : "fingerprint",
 		    dir > 0 ? "below" : "above");
 }
 
@@ -1632,24 +1001,24 @@ static void switch_mode(struct view *v)
 {
 	struct triage_priv *p = v->priv;
 	char fp[FP_HEX_LEN + 1] = "";
-	const char *cur = row_fp(p, v->cursor);
+	const char *cur = tt_row_fp(&p->t, v->cursor);
 	if (cur)
 		snprintf(fp, sizeof(fp), "%s", cur);
-	p->mode = p->mode == MODE_RUNS ? MODE_GROUPS : MODE_RUNS;
-	if (p->mode == MODE_GROUPS && p->only_run) {
+	p->t.mode = p->t.mode == TT_BY_RUN ? TT_BY_FP : TT_BY_RUN;
+	if (p->t.mode == TT_BY_FP && p->t.only_run) {
 		/* a run's failures by fingerprint: the same list, every run */
 		tui_message("grouped by fingerprint across every run");
 	}
 	if (!p->ensure &&
-	    (p->mode == MODE_RUNS ? !p->runs_done && !p->nruns : !p->groups_done && !p->ngroups))
-		load_step(p);
-	p->nrows = 0; /* the old rows mean nothing in the other mode */
-	build_rows(p);
-	tui_view_set_rows(v, (long)p->nrows);
+	    (p->t.mode == TT_BY_RUN ? !p->t.runs_done && !p->t.nruns : !p->t.groups_done && !p->t.ngroups))
+		tt_load_step(&p->t);
+	p->t.nrows = 0; /* the old rows mean nothing in the other mode */
+	tt_build_rows(&p->t);
+	tui_view_set_rows(v, (long)p->t.nrows);
 	long at = 0;
-	for (size_t i = 0; fp[0] && i < p->nrows; i++) {
-		const struct trow *t = &p->rows[i];
-		if ((t->kind == RK_FIND || t->kind == RK_GROUP) && !strcmp(row_fp(p, (long)i), fp)) {
+	for (size_t i = 0; fp[0] && i < p->t.nrows; i++) {
+		const struct tt_row *t = &p->t.rows[i];
+		if ((t->kind == TT_FIND || t->kind == TT_GROUP) && !strcmp(tt_row_fp(&p->t, (long)i), fp)) {
 			at = (long)i;
 			break;
 		}
@@ -1671,10 +1040,10 @@ static void apply_filter(struct view *v, const char *text)
 		tui_error("%s", err.msg);
 		return;
 	}
-	triage_query_free(&p->q);
-	p->q = q;
+	triage_query_free(&p->t.q);
+	p->t.q = q;
 	struct buf b = BUF_INIT;
-	triage_query_format(&p->q, &b);
+	triage_query_format(&p->t.q, &b);
 	free(p->filter_text);
 	p->filter_text = buf_detach(&b, NULL);
 	if (!p->filter_text)
@@ -1683,18 +1052,18 @@ static void apply_filter(struct view *v, const char *text)
 		tui_work_stop(&p->ctx);
 		p->working = false;
 	}
-	drop_runs(p);
-	drop_groups(p);
-	p->error[0] = '\0';
-	p->nrows = 0;
+	tt_drop_runs(&p->t);
+	tt_drop_groups(&p->t);
+	p->t.error[0] = '\0';
+	p->t.nrows = 0;
 	v->cursor = v->top = 0;
-	bool more = load_step(p);
+	bool more = tt_load_step(&p->t);
 	rebuild(v);
 	if (more || p->ensure)
 		start_work(v);
-	if (p->error[0])
-		tui_error("%s", p->error);
-	else if (triage_query_empty(&p->q))
+	if (p->t.error[0])
+		tui_error("%s", p->t.error);
+	else if (triage_query_empty(&p->t.q))
 		tui_message("filter cleared");
 	else
 		tui_message("filter: %s", p->filter_text);
@@ -1709,15 +1078,15 @@ static void on_filter(void *ctx, const char *text)
 static enum action triage_request(struct view *v, enum action a, unsigned *eff)
 {
 	struct triage_priv *p = v->priv;
-	bool on_row = p->nrows && v->cursor >= 0 && (size_t)v->cursor < p->nrows &&
-		      p->rows[v->cursor].kind != RK_MSG;
+	bool on_row = p->t.nrows && v->cursor >= 0 && (size_t)v->cursor < p->t.nrows &&
+		      p->t.rows[v->cursor].kind != TT_MSG;
 	char msg[512];
 	/* (int): the application's actions are not enumerators of enum action */
 	switch ((int)a) {
 	case ACT_ENTER:
 		if (!on_row)
 			return ACT_NONE;
-		if (p->rows[v->cursor].kind == RK_GROUP && !p->groups[p->rows[v->cursor].a].open)
+		if (p->t.rows[v->cursor].kind == TT_GROUP && !p->t.groups[p->t.rows[v->cursor].a].open)
 			fold(v);
 		else
 			open_log(v, v->cursor);
@@ -1771,14 +1140,14 @@ static enum action triage_request(struct view *v, enum action a, unsigned *eff)
 	case ACT_OPEN_URL: {
 		if (!on_row)
 			return ACT_NONE;
-		const struct trow *t = &p->rows[v->cursor];
+		const struct tt_row *t = &p->t.rows[v->cursor];
 		const char *url = NULL;
-		if (p->mode == MODE_RUNS) {
-			url = p->runs[t->a].r.html_url;
-			if (t->b >= 0 && p->runs[t->a].jobs[t->b].url)
-				url = p->runs[t->a].jobs[t->b].url;
-		} else if (t->kind == RK_OCC) {
-			url = p->groups[t->a].occ_run[t->b].html_url;
+		if (p->t.mode == TT_BY_RUN) {
+			url = p->t.runs[t->a].r.html_url;
+			if (t->b >= 0 && p->t.runs[t->a].jobs[t->b].url)
+				url = p->t.runs[t->a].jobs[t->b].url;
+		} else if (t->kind == TT_OCC) {
+			url = p->t.groups[t->a].occ_run[t->b].html_url;
 		}
 		if (open_url(url, msg, sizeof(msg)) < 0)
 			tui_error("%s", msg);
@@ -1819,18 +1188,18 @@ static void triage_title(struct view *v, char *out, size_t n)
 	struct triage_priv *p = v->priv;
 	const char *d = tui_glyph("\u00b7", "-");
 	char what[256];
-	if (p->mode == MODE_GROUPS) {
+	if (p->t.mode == TT_BY_FP) {
 		snprintf(what, sizeof(what), "triage %s by fingerprint, last seen first%s", d,
-			 p->groups_capped ? " (the first " STR(MAX_GROUPS) ")" : "");
-	} else if (p->only_run && p->nruns) {
-		const struct run *r = &p->runs[0].r;
+			 p->t.groups_capped ? " (the first " STR(TT_MAX_GROUPS) ")" : "");
+	} else if (p->t.only_run && p->t.nruns) {
+		const struct run *r = &p->t.runs[0].r;
 		char ref[48];
 		run_ref(ref, sizeof(ref), r->provider_id, r->attempt);
 		snprintf(what, sizeof(what), "triage %s run %s %s %s %s %s", d, ref, d,
 			 r->workflow ? r->workflow : "-", d, r->branch ? r->branch : "-");
 	} else {
 		snprintf(what, sizeof(what), "triage %s failed runs, newest first%s", d,
-			 p->runs_capped ? " (the newest " STR(MAX_RUNS) ")" : "");
+			 p->t.runs_capped ? " (the newest " STR(TT_MAX_RUNS) ")" : "");
 	}
 	if (p->filter_text && *p->filter_text)
 		snprintf(out, n, "%s %s filter: %s", what, d, p->filter_text);
@@ -1853,63 +1222,63 @@ static void triage_status(struct view *v, char *out, size_t n)
 		out += cl;
 		n -= cl;
 	}
-	if (p->mode == MODE_GROUPS) {
+	if (p->t.mode == TT_BY_FP) {
 		if (v->width < 60)
-			snprintf(out, n, "%d%s %s %d flaky", p->n_failures, more, d, p->n_flaky);
+			snprintf(out, n, "%d%s %s %d flaky", p->t.n_failures, more, d, p->t.n_flaky);
 		else if (v->width < 100)
-			snprintf(out, n, "%d untriaged %s %d flaky", p->n_untriaged, d, p->n_flaky);
+			snprintf(out, n, "%d untriaged %s %d flaky", p->t.n_untriaged, d, p->t.n_flaky);
 		else
 			snprintf(out, n, "%d%s fingerprint%s %s %d untriaged %s %d flaky",
-				 p->n_failures, more, p->n_failures == 1 ? "" : "s", d, p->n_untriaged,
-				 d, p->n_flaky);
+				 p->t.n_failures, more, p->t.n_failures == 1 ? "" : "s", d, p->t.n_untriaged,
+				 d, p->t.n_flaky);
 		return;
 	}
 	int runs = 0;
-	for (size_t i = 0; i < p->nrows; i++)
-		runs += p->rows[i].kind == RK_RUN;
+	for (size_t i = 0; i < p->t.nrows; i++)
+		runs += p->t.rows[i].kind == TT_RUN;
 	if (v->width < 45)
-		snprintf(out, n, "%d%s %s %d new", p->n_failures, more, d, p->n_new);
+		snprintf(out, n, "%d%s %s %d new", p->t.n_failures, more, d, p->t.n_new);
 	else if (v->width < 100)
-		snprintf(out, n, "%d%s failure%s %s %d new %s %d flaky", p->n_failures, more,
-			 p->n_failures == 1 ? "" : "s", d, p->n_new, d, p->n_flaky);
+		snprintf(out, n, "%d%s failure%s %s %d new %s %d flaky", p->t.n_failures, more,
+			 p->t.n_failures == 1 ? "" : "s", d, p->t.n_new, d, p->t.n_flaky);
 	else
 		snprintf(out, n, "%d%s run%s %s %d failure%s %s %d new %s %d flaky", runs, more,
-			 runs == 1 ? "" : "s", d, p->n_failures, p->n_failures == 1 ? "" : "s", d,
-			 p->n_new, d, p->n_flaky);
+			 runs == 1 ? "" : "s", d, p->t.n_failures, p->t.n_failures == 1 ? "" : "s", d,
+			 p->t.n_new, d, p->t.n_flaky);
 }
 
 static bool triage_match(struct view *v, long row, const char *query)
 {
 	struct triage_priv *p = v->priv;
-	if (!query || row < 0 || (size_t)row >= p->nrows)
+	if (!query || row < 0 || (size_t)row >= p->t.nrows)
 		return false;
-	const struct trow *t = &p->rows[row];
-	const struct triage_finding *f = row_finding(p, row);
-	switch ((enum rkind)t->kind) {
-	case RK_RUN: {
-		const struct run *r = &p->runs[t->a].r;
+	const struct tt_row *t = &p->t.rows[row];
+	const struct triage_finding *f = tt_row_finding(&p->t, row);
+	switch ((enum tt_kind)t->kind) {
+	case TT_RUN: {
+		const struct run *r = &p->t.runs[t->a].r;
 		const char *fields[] = {r->workflow, r->branch, r->sha, r->title, r->commit_subject};
 		for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 			if (fields[i] && strcasestr(fields[i], query))
 				return true;
 		return false;
 	}
-	case RK_JOB:
-		return strcasestr(p->runs[t->a].jobs[t->b].name, query) != NULL;
-	case RK_GROUP: {
-		const struct tgroup *g = &p->groups[t->a];
+	case TT_JOB:
+		return strcasestr(p->t.runs[t->a].jobs[t->b].name, query) != NULL;
+	case TT_GROUP: {
+		const struct tt_group *g = &p->t.groups[t->a];
 		return strcasestr(g->title, query) || strcasestr(g->category, query) ||
 		       strcasestr(g->rule, query) || !strncmp(g->fp, query, strlen(query));
 	}
-	case RK_FIND:
+	case TT_FIND:
 		return f && ((f->title && strcasestr(f->title, query)) ||
 			     (f->category && strcasestr(f->category, query)) ||
 			     (f->rule && strcasestr(f->rule, query)) ||
 			     !strncmp(f->fingerprint, query, strlen(query)));
-	case RK_EXC:
+	case TT_EXC:
 		return f && f->excerpt[t->d].text && strcasestr(f->excerpt[t->d].text, query);
-	case RK_OCC: {
-		const struct run *r = &p->groups[t->a].occ_run[t->b];
+	case TT_OCC: {
+		const struct run *r = &p->t.groups[t->a].occ_run[t->b];
 		char id[32];
 		snprintf(id, sizeof(id), "%lld", (long long)r->provider_id);
 		return (f && f->job_name && strcasestr(f->job_name, query)) ||
@@ -1949,23 +1318,25 @@ static int triage_open(struct view *v, void *arg)
 	const struct triage_view_arg *a = arg ? arg : arg_from_env(v, &from_env, &env_filter);
 	p->v = v;
 	p->ctx.v = v;
-	p->only_run = a ? a->run_row_id : 0;
+	tt_init(&p->t, app.st);
+	p->t.width = tui_width;
+	p->t.only_run = a ? a->run_row_id : 0;
 	p->select_run = a ? a->select_run : 0;
-	p->open_default = p->only_run != 0;
+	p->t.open_default = p->t.only_run != 0;
 	p->filter_text = xstrdup("");
 	struct buf who = BUF_INIT;
-	triage_user_name(&who);
+	gitrepo_user_name(&who);
 	snprintf(p->who, sizeof(p->who), "%s", buf_cstr(&who));
 	buf_release(&who);
 	if (a && a->filter && *a->filter) {
 		struct cs_err err;
 		err_clear(&err);
-		if (triage_query_parse(a->filter, &p->q, &err) < 0) {
-			triage_query_free(&p->q);
+		if (triage_query_parse(a->filter, &p->t.q, &err) < 0) {
+			triage_query_free(&p->t.q);
 			tui_error("%s", err.msg);
 		} else {
 			struct buf b = BUF_INIT;
-			triage_query_format(&p->q, &b);
+			triage_query_format(&p->t.q, &b);
 			free(p->filter_text);
 			p->filter_text = buf_detach(&b, NULL);
 			if (!p->filter_text)
@@ -1989,11 +1360,7 @@ static void triage_done(struct view *v)
 	view_timers_cancel(v);
 	tui_work_stop(&p->ctx);
 	triage_ensure_free(p->ensure);
-	drop_runs(p);
-	drop_groups(p);
-	hist_free_all(p);
-	free(p->rows);
-	triage_query_free(&p->q);
+	tt_release(&p->t);
 	free(p->filter_text);
 }
 

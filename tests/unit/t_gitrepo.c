@@ -1,10 +1,12 @@
-/* t_gitrepo.c - remote URLs and commit subjects from a checkout. The
+/* t_gitrepo.c - remote URLs, commit subjects, the top of a checkout and the
+ * user's git name (moved here from t_triage.c with the code). The
  * repositories are built in the tmpdir with libgit2 (fixed author and dates),
  * so nothing depends on the machine's git configuration. */
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/gitrepo.h"
 #include "test.h"
@@ -152,4 +154,52 @@ TEST(gitrepo_remote_urls)
 	CHECK(!gitrepo_parse_remote("/local/path", &slug, &host));
 	buf_release(&slug);
 	buf_release(&host);
+}
+
+TEST(gitrepo_top_of_checkout)
+{
+	char dir[512], sub[600], missing[600];
+	snprintf(dir, sizeof(dir), "%s/toprepo", t_tmpdir());
+	const char *msgs[] = {"one\n"};
+	char shas[1][41];
+	make_repo(dir, msgs, 1, shas);
+	snprintf(sub, sizeof(sub), "%s/a", dir);
+	mkdir(sub, 0755);
+	snprintf(sub, sizeof(sub), "%s/a/b", dir);
+	mkdir(sub, 0755);
+	char want[600];
+	snprintf(want, sizeof(want), "%s/", dir);
+	char *top = gitrepo_top(dir);
+	CHECK_STR(top, want);
+	free(top);
+	top = gitrepo_top(sub); /* from deep inside: the same top */
+	CHECK_STR(top, want);
+	free(top);
+	snprintf(missing, sizeof(missing), "%s/no/such/dir", t_tmpdir());
+	CHECK(gitrepo_top(missing) == NULL);
+}
+
+TEST(user_name_from_git_config)
+{
+	char repo[512];
+	snprintf(repo, sizeof(repo), "%s/who", t_tmpdir());
+	const char *msgs[] = {"init\n"};
+	char shas[1][41];
+	make_repo(repo, msgs, 1, shas);
+	char cfg[600];
+	snprintf(cfg, sizeof(cfg), "%s/.git/config", repo);
+	FILE *fp = fopen(cfg, "a");
+	CHECK(fp != NULL);
+	if (fp) {
+		fputs("[user]\n\tname = Tess Ter\n", fp);
+		fclose(fp);
+	}
+	char cwd[4096];
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	CHECK(chdir(repo) == 0);
+	struct buf who = BUF_INIT;
+	gitrepo_user_name(&who);
+	CHECK(chdir(cwd) == 0);
+	CHECK_STR(buf_cstr(&who), "Tess Ter");
+	buf_release(&who);
 }

@@ -431,10 +431,10 @@ TEST(demo_history_says_since_when_and_what_is_new)
 TEST(demo_default_branch_and_newest_failure)
 {
 	struct cs_err err;
-	char *b = triage_default_branch(demo(), &err);
+	char *b = store_default_branch(demo(), &err);
 	CHECK_STR(b, "main");
 	struct run r;
-	CHECK_OK(triage_newest_failed_run(demo(), b, &r, &err));
+	CHECK_OK(store_newest_failed_run(demo(), b, &r, &err));
 	CHECK_STR(r.branch, "main");
 	CHECK(conclusion_is_failure(r.conclusion));
 	char sql[300];
@@ -444,7 +444,7 @@ TEST(demo_default_branch_and_newest_failure)
 		 (long long)r.created_at);
 	CHECK_INT(count(demo(), sql), 0);
 	run_free(&r);
-	CHECK_INT(triage_newest_failed_run(demo(), "no-such-branch", &r, &err), -1);
+	CHECK_INT(store_newest_failed_run(demo(), "no-such-branch", &r, &err), -1);
 	CHECK_INT(err.code, CS_ENOTFOUND);
 	free(b);
 }
@@ -923,32 +923,4 @@ TEST(hostile_long_lines_and_escapes)
 	triage_findings_free(f, n);
 	store_close(st);
 	free(path);
-}
-
-TEST(user_name_from_git_config)
-{
-	char *repo = tmp_path("who");
-	mkdirs(repo);
-	char *a1[] = {"git", "init", "-q", repo, NULL};
-	char *cfg = xasprintf("%s/.git/config", repo);
-	if (spawn(a1) != 0) {
-		t_fail(__FILE__, __LINE__, "git init failed");
-		return;
-	}
-	FILE *fp = fopen(cfg, "a");
-	CHECK(fp != NULL);
-	if (fp) {
-		fputs("[user]\n\tname = Tess Ter\n", fp);
-		fclose(fp);
-	}
-	char cwd[4096];
-	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
-	CHECK(chdir(repo) == 0);
-	struct buf who = BUF_INIT;
-	triage_user_name(&who);
-	CHECK(chdir(cwd) == 0);
-	CHECK_STR(buf_cstr(&who), "Tess Ter");
-	buf_release(&who);
-	free(cfg);
-	free(repo);
 }
