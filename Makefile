@@ -58,10 +58,14 @@ $(BUILD)/%.o: %.c
 	$(quiet) CC $<
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/gen/schema.c: data/schema.sql tools/embed.sh
+# The index schema and its migrations (core/store.c): adding a migration is
+# adding data/migrations/NNN-name.sql, NNN the schema version it brings the
+# index to; tools/embed-schema.sh orders them by number and refuses gaps.
+MIGRATIONS = $(wildcard data/migrations/*.sql)
+$(BUILD)/gen/schema.c: data/schema.sql $(MIGRATIONS) tools/embed.sh tools/embed-schema.sh Makefile
 	@mkdir -p $(dir $@)
 	$(quiet) GEN $@
-	$(Q)sh tools/embed.sh schema_sql < data/schema.sql > $@.tmp && mv $@.tmp $@
+	$(Q)sh tools/embed-schema.sh data/schema.sql $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 # The built-in triage rules (core/rules.c).
 $(BUILD)/gen/rules_conf.c: data/rules.conf tools/embed.sh
