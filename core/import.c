@@ -2339,12 +2339,52 @@ static int import_dir(struct importer *im, const char *dir, int depth, struct cs
 	return rc;
 }
 
+/* The statements every run uses, prepared once for the importer's life, at
+ * its first import: a failure (a damaged or foreign schema) is that
+ * import's error, never an exit, since a fetch in the TUI imports too. */
+static int prepare_statements(struct importer *im, struct cs_err *err)
+{
+	sqlite3 *db = im->st->db;
+	if (im->ins_test)
+		return 0;
+	if (sqlite3_prepare_v3(db,
+			       "INSERT INTO findings (job_id, step_number, line, end_line, severity, "
+			       "source, message) VALUES (?1, ?2, ?3, ?4, ?5, 'marker', ?6)",
+			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_finding, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(db,
+			       "INSERT OR REPLACE INTO log_groups (log_id, first_line, last_line, "
+			       "depth, title) VALUES (?, ?, ?, ?, ?)",
+			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_group, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(db,
+			       "INSERT OR REPLACE INTO metric_points (series_id, idx, x, value) "
+			       "VALUES (?, ?, ?, ?)",
+			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_point, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(db,
+			       "INSERT INTO test_results (run_id, file_id, suite, classname, name, file, "
+			       "line, duration_ms, outcome, message, details, reruns) "
+			       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_test, NULL) != SQLITE_OK) {
+		store_err(im->st, err, "cannot prepare the import statements");
+		sqlite3_finalize(im->ins_finding);
+		sqlite3_finalize(im->ins_group);
+		sqlite3_finalize(im->ins_point);
+		sqlite3_finalize(im->ins_test);
+		im->ins_finding = im->ins_group = im->ins_point = im->ins_test = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int import_path(struct importer *im, const char *path, struct cs_err *err)
 {
 	struct stat st;
 	err_clear(err);
 	if (stat(path, &st) < 0) {
 		err_set(err, CS_ENOTFOUND, "%s", strerror(errno));
+		report_error(im, "path", path, err);
+		return -1;
+	}
+	if (prepare_statements(im, err) < 0) {
 		report_error(im, "path", path, err);
 		return -1;
 	}
@@ -2372,25 +2412,6 @@ struct importer *importer_new(struct store *st, const struct import_opts *opts)
 	im->st = st;
 	if (opts)
 		im->opts = *opts;
-	sqlite3 *db = st->db;
-	if (sqlite3_prepare_v3(db,
-			       "INSERT INTO findings (job_id, step_number, line, end_line, severity, "
-			       "source, message) VALUES (?1, ?2, ?3, ?4, ?5, 'marker', ?6)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_finding, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(db,
-			       "INSERT OR REPLACE INTO log_groups (log_id, first_line, last_line, "
-			       "depth, title) VALUES (?, ?, ?, ?, ?)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_group, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(db,
-			       "INSERT OR REPLACE INTO metric_points (series_id, idx, x, value) "
-			       "VALUES (?, ?, ?, ?)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_point, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(db,
-			       "INSERT INTO test_results (run_id, file_id, suite, classname, name, file, "
-			       "line, duration_ms, outcome, message, details, reruns) "
-			       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_test, NULL) != SQLITE_OK)
-		die("cannot prepare the import statements: %s", sqlite3_errmsg(db));
 	return im;
 }
 

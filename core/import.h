@@ -66,6 +66,8 @@ struct import_opts {
 
 struct importer;
 
+/* Never fails: what can (preparing statements against the index) happens at
+ * the first import_path(), which reports it like any other import error. */
 struct importer *importer_new(struct store *st, const struct import_opts *opts);
 void importer_free(struct importer *im);
 /* Import whatever path is. Returns 0 when every run imported, -1 when any

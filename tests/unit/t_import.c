@@ -2141,6 +2141,30 @@ TEST(importer_totals_count_runs)
 	store_close(st);
 }
 
+/* An index whose tables are not what the importer expects (damaged, or
+ * changed by hand) used to end the process from importer_new; a fetch in the
+ * TUI reaches it, so it is now the import's error and the process goes on. */
+TEST(importer_on_damaged_schema_fails_without_exiting)
+{
+	struct store *st = new_store("damaged");
+	char *root = fresh_dir("damaged");
+	put_str(root, "a/run.json", "{\"id\": 1}");
+	char *msg = NULL;
+	CHECK_INT(sqlite3_exec(st->db, "DROP TABLE test_results", NULL, NULL, &msg), SQLITE_OK);
+	sqlite3_free(msg);
+	struct rec r;
+	memset(&r, 0, sizeof(r));
+	struct cs_err err;
+	CHECK_INT(import_rec(st, root, &r, &err), -1);
+	CHECK_HAS(err.msg, "cannot prepare the import statements");
+	CHECK_HAS(err.msg, "test_results");
+	CHECK_INT(r.n_errors, 1);
+	CHECK_HAS(r.last_error, root);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM runs"), 0);
+	free(root);
+	store_close(st);
+}
+
 /* ==================================================================================== */
 /* exposed pieces                                                                        */
 /* ==================================================================================== */
