@@ -137,6 +137,7 @@ check-layering:
 	@! grep -n '#include "tui/\|#include "views/' core/*.[ch] || { echo "core/ must not include tui/ or views/"; exit 1; }
 	@! grep -n '#include "core/\|#include "views/' tui/*.[ch] 2>/dev/null || { echo "tui/ must not include core/ or views/"; exit 1; }
 	@! grep -n 'sqlite3_' views/*.[ch] 2>/dev/null || { echo "views/ must not use SQL"; exit 1; }
+	@! grep -n -- '->db\b' tui/*.[ch] views/*.[ch] cli/*.[ch] 2>/dev/null || { echo "only core/ may use the store's connection (->db)"; exit 1; }
 	@echo "layering ok"
 
 install: all

@@ -899,7 +899,7 @@ static int store_job_log(struct importer *im, struct run_src *rs, struct job_src
 
 	struct logw *w = NULL;
 	if (!rc) {
-		w = logw_begin(im->st->db, js->row_id, on_line, &c, err);
+		w = logw_begin(im->st, js->row_id, on_line, &c, err);
 		if (!w)
 			rc = -1;
 	}

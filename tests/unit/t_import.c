@@ -455,7 +455,7 @@ static void log_bytes(struct store *st, int64_t log_id, struct buf *out)
 	struct cs_err err;
 	err_clear(&err);
 	buf_reset(out);
-	struct logr *r = logr_open(st->db, log_id, &err);
+	struct logr *r = logr_open(st, log_id, &err);
 	CHECK(r != NULL);
 	if (!r) {
 		t_fail(__FILE__, __LINE__, "logr_open %lld: %s", (long long)log_id, err.msg);
@@ -1225,7 +1225,7 @@ static void check_adhoc_log(const char *fixture, const char *job_name, uint64_t 
 			       -1, &s, NULL) == SQLITE_OK) {
 		struct cs_err err;
 		err_clear(&err);
-		struct logr *lr = logr_open(st->db, j.log_id, &err);
+		struct logr *lr = logr_open(st, j.log_id, &err);
 		struct buf line = BUF_INIT;
 		while (lr && sqlite3_step(s) == SQLITE_ROW) {
 			bool trunc;
