@@ -1,5 +1,6 @@
 /* store.c - opening, migrating and querying the SQLite index. */
 #include "store.h"
+#include "storesql.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -312,17 +313,43 @@ void store_rollback(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* --- model helpers ------------------------------------------------------------ */
-static char *col_str(sqlite3_stmt *s, int i)
+/* --- statement helpers (storesql.h) ---------------------------------------------- */
+int store_prepare(struct store *st, const char *sql, sqlite3_stmt **s, const char *what,
+		  struct cs_err *err)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? xstrdup((const char *)t) : NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) == SQLITE_OK)
+		return 0;
+	*s = NULL;
+	return store_err(st, err, what);
 }
 
-static int64_t col_time(sqlite3_stmt *s, int i)
+int store_collect(struct store *st, sqlite3_stmt *s, store_row_fn row, void *ctx,
+		  const char *what, struct cs_err *err)
 {
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? CS_TIME_NONE : sqlite3_column_int64(s, i);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (row && (ret = row(ctx, s)) != 0)
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_err(st, err, what);
+		ret = -1;
+	}
+	sqlite3_finalize(s);
+	return ret;
 }
+
+int store_exec_ids(struct store *st, const char *sql, int64_t a, int64_t b, const char *what,
+		   struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(st, sql, &s, what, err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, a);
+	sqlite3_bind_int64(s, 2, b);
+	return store_collect(st, s, NULL, NULL, what, err);
+}
+
+/* --- model helpers ------------------------------------------------------------ */
 
 void run_free(struct run *r)
 {
@@ -404,22 +431,22 @@ static void read_run(sqlite3_stmt *s, struct run *r)
 	r->provider_id = sqlite3_column_int64(s, 1);
 	r->attempt = sqlite3_column_int(s, 2);
 	r->run_number = sqlite3_column_int64(s, 3);
-	r->repo = col_str(s, 4);
-	r->workflow = col_str(s, 5);
-	r->title = col_str(s, 6);
-	r->event = col_str(s, 7);
-	r->branch = col_str(s, 8);
-	r->sha = col_str(s, 9);
-	r->status = col_str(s, 10);
-	r->conclusion = col_str(s, 11);
-	r->created_at = col_time(s, 12);
-	r->updated_at = col_time(s, 13);
-	r->started_at = col_time(s, 14);
-	r->html_url = col_str(s, 15);
-	r->actor = col_str(s, 16);
+	r->repo = sql_col_str(s, 4);
+	r->workflow = sql_col_str(s, 5);
+	r->title = sql_col_str(s, 6);
+	r->event = sql_col_str(s, 7);
+	r->branch = sql_col_str(s, 8);
+	r->sha = sql_col_str(s, 9);
+	r->status = sql_col_str(s, 10);
+	r->conclusion = sql_col_str(s, 11);
+	r->created_at = sql_col_time(s, 12);
+	r->updated_at = sql_col_time(s, 13);
+	r->started_at = sql_col_time(s, 14);
+	r->html_url = sql_col_str(s, 15);
+	r->actor = sql_col_str(s, 16);
 	r->n_jobs = sqlite3_column_int(s, 17);
 	r->n_failed_jobs = sqlite3_column_int(s, 18);
-	r->commit_subject = col_str(s, 19);
+	r->commit_subject = sql_col_str(s, 19);
 	if (r->commit_subject) {
 		/* "subject\r\n..." keeps its CR after the cut at LF */
 		size_t n = strlen(r->commit_subject);
@@ -765,11 +792,11 @@ static int load_steps(struct store *st, sqlite3_stmt *ss, int64_t job_row_id,
 		XGROW(*steps, alloc, (size_t)*n + 1);
 		struct step *p = &(*steps)[(*n)++];
 		p->number = sqlite3_column_int(ss, 0);
-		p->name = col_str(ss, 1);
-		p->status = col_str(ss, 2);
-		p->conclusion = col_str(ss, 3);
-		p->started_at = col_time(ss, 4);
-		p->completed_at = col_time(ss, 5);
+		p->name = sql_col_str(ss, 1);
+		p->status = sql_col_str(ss, 2);
+		p->conclusion = sql_col_str(ss, 3);
+		p->started_at = sql_col_time(ss, 4);
+		p->completed_at = sql_col_time(ss, 5);
 		p->first_line = sqlite3_column_int64(ss, 6);
 		p->last_line = sqlite3_column_int64(ss, 7);
 	}
@@ -836,15 +863,15 @@ int store_jobs(struct store *st, int64_t run_row_id, struct job **jobs, int *n,
 		j->id = sqlite3_column_int64(s, 0);
 		j->provider_id = sqlite3_column_int64(s, 1);
 		j->run_id = sqlite3_column_int64(s, 2);
-		j->name = col_str(s, 3);
-		j->status = col_str(s, 4);
-		j->conclusion = col_str(s, 5);
-		j->started_at = col_time(s, 6);
-		j->completed_at = col_time(s, 7);
-		j->runner_name = col_str(s, 8);
-		j->html_url = col_str(s, 9);
+		j->name = sql_col_str(s, 3);
+		j->status = sql_col_str(s, 4);
+		j->conclusion = sql_col_str(s, 5);
+		j->started_at = sql_col_time(s, 6);
+		j->completed_at = sql_col_time(s, 7);
+		j->runner_name = sql_col_str(s, 8);
+		j->html_url = sql_col_str(s, 9);
 		j->log_id = sqlite3_column_int64(s, 10);
-		j->log_state = col_str(s, 11);
+		j->log_state = sql_col_str(s, 11);
 		j->line_count = sqlite3_column_int64(s, 12);
 		j->raw_size = sqlite3_column_int64(s, 13);
 		j->n_errors = sqlite3_column_int(s, 14);
@@ -1004,8 +1031,8 @@ int store_findings(struct store *st, int64_t job_row_id, struct finding **out, i
 		f->step_number = sqlite3_column_int(s, 1);
 		f->line = sqlite3_column_int64(s, 2);
 		f->end_line = sqlite3_column_int64(s, 3);
-		f->severity = col_str(s, 4);
-		f->message = col_str(s, 5);
+		f->severity = sql_col_str(s, 4);
+		f->message = sql_col_str(s, 5);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -1042,7 +1069,7 @@ int store_log_groups(struct store *st, int64_t log_id, struct log_group **out, i
 		g->first_line = sqlite3_column_int64(s, 0);
 		g->last_line = sqlite3_column_int64(s, 1);
 		g->depth = sqlite3_column_int(s, 2);
-		g->title = col_str(s, 3);
+		g->title = sql_col_str(s, 3);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)

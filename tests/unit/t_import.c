@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 #include <zip.h>
 
+#include "core/github.h"
 #include "core/import.h"
 #include "core/logstore.h"
 #include "core/store.h"
@@ -2211,40 +2212,6 @@ TEST(archive_names)
 	gh_archive_name("bad \xff utf8", &b);
 	CHECK(utf8_valid(b.data, b.len));
 	buf_release(&b);
-}
-
-TEST(job_entry_names)
-{
-	struct buf base = BUF_INIT;
-	long ord = 0;
-	int dup = -1;
-	CHECK(gh_parse_job_entry("1_build.txt", &ord, &base, &dup));
-	CHECK_INT(ord, 1);
-	CHECK_STR(base.data, "build");
-	CHECK_INT(dup, 0);
-	CHECK(gh_parse_job_entry("1_build (1).txt", &ord, &base, &dup));
-	CHECK_STR(base.data, "build");
-	CHECK_INT(dup, 1);
-	CHECK(gh_parse_job_entry("12_test (ubuntu, 3.11) (2).txt", &ord, &base, &dup));
-	CHECK_INT(ord, 12);
-	CHECK_STR(base.data, "test (ubuntu, 3.11)");
-	CHECK_INT(dup, 2);
-	CHECK(gh_parse_job_entry("3_test (ubuntu, 3.11).txt", &ord, &base, &dup));
-	CHECK_STR(base.data, "test (ubuntu, 3.11)");
-	CHECK_INT(dup, 0);
-	CHECK(gh_parse_job_entry("-3_x.txt", &ord, &base, &dup));
-	CHECK_INT(ord, -3);
-	CHECK_STR(base.data, "x");
-	CHECK(gh_parse_job_entry("0_a b.txt", &ord, &base, &dup));
-	CHECK_STR(base.data, "a b");
-	CHECK(!gh_parse_job_entry("build/1_Set up job.txt", &ord, &base, &dup));
-	CHECK(!gh_parse_job_entry("build.txt", &ord, &base, &dup));
-	CHECK(!gh_parse_job_entry("1build.txt", &ord, &base, &dup));
-	CHECK(!gh_parse_job_entry("1_build.log", &ord, &base, &dup));
-	CHECK(!gh_parse_job_entry("_build.txt", &ord, &base, &dup));
-	CHECK(!gh_parse_job_entry("-_build.txt", &ord, &base, &dup));
-	CHECK(!gh_parse_job_entry("", &ord, &base, &dup));
-	buf_release(&base);
 }
 
 TEST(state_names)
