@@ -18,6 +18,8 @@
  */
 #include "fetch.h"
 
+#include "curlpoll.h"
+
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <curl/curl.h>
@@ -101,11 +103,6 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-struct sock {
-	curl_socket_t fd;
-	int what;
-};
-
 struct fetcher {
 	struct store *st;
 	struct fetch_opts o;
@@ -124,9 +121,7 @@ struct fetcher {
 	int lock_fd;
 	struct xfer **live;   /* in flight */
 	size_t nlive, alive;
-	struct sock *socks;
-	size_t nsocks, asocks;
-	int64_t curl_deadline;
+	struct curl_poll cp;  /* the multi handle's sockets and timer */
 	int64_t api_pause_until;
 	bool pause_told;
 	struct frun *runs, *runs_tail;
@@ -156,13 +151,6 @@ struct fetcher {
 };
 
 /* --- time, files --------------------------------------------------------------------------- */
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The real clock: rate-limit resets are real times (CISCOPE_TIME_NOW, which
  * freezes time_now_ms for tests, must not stretch a wait). */
 static int64_t wall_ms(void)
@@ -1757,36 +1745,6 @@ static void check_done_transfers(struct fetcher *f)
 	}
 }
 
-/* --- libcurl's callbacks ------------------------------------------------------------------------ */
-static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct fetcher *f = userp;
-	(void)e;
-	(void)socketp;
-	for (size_t i = 0; i < f->nsocks; i++) {
-		if (f->socks[i].fd == s) {
-			if (what == CURL_POLL_REMOVE)
-				f->socks[i] = f->socks[--f->nsocks];
-			else
-				f->socks[i].what = what;
-			return 0;
-		}
-	}
-	if (what != CURL_POLL_REMOVE) {
-		XGROW(f->socks, f->asocks, f->nsocks + 1);
-		f->socks[f->nsocks++] = (struct sock){s, what};
-	}
-	return 0;
-}
-
-static int timer_cb(CURLM *m, long timeout_ms, void *userp)
-{
-	struct fetcher *f = userp;
-	(void)m;
-	f->curl_deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
-	return 0;
-}
-
 /* --- the fetcher ----------------------------------------------------------------------------------- */
 static void fatal(struct fetcher *f, enum fetch_result kind, const struct cs_err *err)
 {
@@ -1886,7 +1844,6 @@ struct fetcher *fetch_start(struct store *st, const struct fetch_opts *opts, str
 	if (f->o.artifact_max <= 0)
 		f->o.artifact_max = FETCH_DEFAULT_ARTIFACT_MAX;
 	f->globs = xstrdup(opts->artifacts ? opts->artifacts : FETCH_DEFAULT_ARTIFACTS);
-	f->curl_deadline = -1;
 	f->p.rate_remaining = -1;
 	f->p.rate_limit = -1;
 	f->p.started_ms = mono_ms();
@@ -1926,10 +1883,7 @@ struct fetcher *fetch_start(struct store *st, const struct fetch_opts *opts, str
 		err_set(err, CS_ENOMEM, "cannot initialise libcurl");
 		goto fail;
 	}
-	curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
-	curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
+	curl_poll_init(&f->cp, f->multi);
 	curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)f->max_in_flight);
 	struct import_opts io = {.on_run = imp_on_run, .on_error = imp_on_error, .ctx = f};
@@ -1965,21 +1919,14 @@ static bool imports_pending(const struct fetcher *f)
 
 int fetch_fds(struct fetcher *f, struct pollfd *fds, int max, int *timeout_ms)
 {
-	int n = 0;
-	for (size_t i = 0; i < f->nsocks; i++, n++) {
-		if (n >= max)
-			continue;
-		fds[n].fd = f->socks[i].fd;
-		fds[n].events = (short)((f->socks[i].what & CURL_POLL_IN ? POLLIN : 0) |
-					(f->socks[i].what & CURL_POLL_OUT ? POLLOUT : 0));
-		fds[n].revents = 0;
-	}
+	int n = curl_poll_fds(&f->cp, fds, max);
 	int64_t now = mono_ms();
 	int64_t t = -1;
 	if (fetch_done(f) || imports_pending(f))
 		t = 0;
-	if (f->curl_deadline >= 0)
-		t = t < 0 ? MAX(f->curl_deadline - now, (int64_t)0) : MIN(t, MAX(f->curl_deadline - now, (int64_t)0));
+	int64_t cw = curl_poll_wait(&f->cp, now);
+	if (cw >= 0)
+		t = t < 0 ? cw : MIN(t, cw);
 	if (!f->cancelled && f->in_flight < f->max_in_flight) {
 		for (size_t i = 0; i < f->nq; i++) {
 			int64_t w = MAX(ready_at(f, f->q[i]) - now, (int64_t)0);
@@ -2032,24 +1979,12 @@ static void import_ready(struct fetcher *f)
 
 void fetch_perform(struct fetcher *f, const struct pollfd *fds, int n)
 {
-	int running;
-	for (int i = 0; fds && i < n; i++) {
-		if (!fds[i].revents)
-			continue;
-		int ev = (fds[i].revents & POLLIN ? CURL_CSELECT_IN : 0) |
-			 (fds[i].revents & POLLOUT ? CURL_CSELECT_OUT : 0) |
-			 (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL) ? CURL_CSELECT_ERR : 0);
-		curl_multi_socket_action(f->multi, fds[i].fd, ev, &running);
-	}
+	curl_poll_sockets(&f->cp, fds, n);
 	for (int round = 0; round < 4; round++) {
-		int64_t now = mono_ms();
-		if (f->curl_deadline >= 0 && now >= f->curl_deadline) {
-			f->curl_deadline = -1;
-			curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-		}
+		curl_poll_timer(&f->cp, mono_ms());
 		check_done_transfers(f);
 		start_ready(f);
-		if (f->curl_deadline < 0 || f->curl_deadline > mono_ms())
+		if (!curl_poll_due(&f->cp, mono_ms()))
 			break;
 	}
 	if (!f->listing_done && f->nq == 0 && f->in_flight == 0 && !f->cancelled)
@@ -2141,7 +2076,7 @@ enum fetch_result fetch_finish(struct fetcher *f, struct cs_err *err)
 	free(f->incomplete);
 	free(f->q);
 	free(f->live);
-	free(f->socks);
+	curl_poll_release(&f->cp);
 	importer_free(f->im);
 	curl_multi_cleanup(f->multi);
 	if (f->lock_fd >= 0)
