@@ -19,6 +19,7 @@
 #include "fetch.h"
 
 #include "curlpoll.h"
+#include "fetchcache.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -108,7 +109,7 @@ struct fetcher {
 	struct fetch_opts o;
 	const struct gh_client *c;
 	char *globs;
-	char *repo_dir, *runs_dir, *tmp_dir, *http_dir, *index_path;
+	char *repo_dir, *runs_dir, *tmp_dir;
 	char *workflow;       /* resolved */
 	char *filter_key;
 	int limit;
@@ -135,9 +136,7 @@ struct fetcher {
 	size_t nseen, aseen;
 	int64_t *incomplete;  /* held, not completed */
 	int n_incomplete;
-	/* the cache index */
-	cJSON *index, *etags;
-	cJSON *used;          /* URLs used this time */
+	struct fetch_cache cache; /* index.json, http/, atomic writes through tmp/ */
 	/* how it goes */
 	bool cancelled, fatal, any_failed;
 	enum fetch_result fatal_kind;
@@ -147,7 +146,6 @@ struct fetcher {
 	int64_t last_progress;
 	uint64_t order;
 	uint32_t rng;
-	unsigned tmp_counter;
 };
 
 /* --- time, files --------------------------------------------------------------------------- */
@@ -179,79 +177,6 @@ static void say(struct fetcher *f, enum fetch_msg level, const char *fmt, ...)
 	if (f->o.on_message)
 		f->o.on_message(f->o.ctx, level, buf_cstr(&b));
 	buf_release(&b);
-}
-
-static char *tmp_name(struct fetcher *f, const char *what)
-{
-	return xasprintf("%s/%s%ld-%u", f->tmp_dir, what, (long)getpid(), ++f->tmp_counter);
-}
-
-static int write_all(int fd, const void *data, size_t n)
-{
-	const char *p = data;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Write path through a temporary file and a rename, 0600. Unchanged content
- * is not rewritten (the importer compares sizes and times). */
-static int put_file(struct fetcher *f, const char *path, const void *data, size_t n,
-		    struct cs_err *err)
-{
-	struct stat st;
-	if (stat(path, &st) == 0 && (size_t)st.st_size == n) {
-		struct buf old = BUF_INIT;
-		struct cs_err ignore;
-		bool same = file_read_all(path, n + 1, &old, &ignore) == 0 && old.len == n &&
-			    (n == 0 || !memcmp(old.data, data, n));
-		buf_release(&old);
-		if (same)
-			return 0;
-	}
-	char *tmp = tmp_name(f, "w");
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err_set(err, CS_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	int rc = write_all(fd, data, n);
-	int e = errno;
-	if (close(fd) < 0 && !rc) {
-		rc = -1;
-		e = errno;
-	}
-	if (!rc && rename(tmp, path) < 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (rc) {
-		unlink(tmp);
-		err_set(err, CS_EIO, "cannot write '%s': %s", path, strerror(e));
-	}
-	free(tmp);
-	return rc;
-}
-
-static int put_json(struct fetcher *f, const char *path, const cJSON *j, struct cs_err *err)
-{
-	char *s = cJSON_Print(j);
-	if (!s)
-		return err_set(err, CS_ENOMEM, "cannot write '%s': out of memory", path);
-	size_t n = strlen(s);
-	s = xrealloc(s, n + 2);
-	s[n++] = '\n';
-	int rc = put_file(f, path, s, n, err);
-	free(s);
-	return rc;
 }
 
 static int ensure_dir(const char *path, struct cs_err *err)
@@ -315,123 +240,6 @@ char *fetch_default_cache_root(void)
 		return xasprintf("%s/ciscope", xdg);
 	const char *home = getenv("HOME");
 	return xasprintf("%s/.cache/ciscope", home && *home ? home : ".");
-}
-
-/* --- the cache index ----------------------------------------------------------------------------- */
-static uint64_t fnv(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
-static void index_load(struct fetcher *f)
-{
-	struct buf b = BUF_INIT;
-	struct cs_err e;
-	err_clear(&e);
-	if (file_read_all(f->index_path, JSON_BODY_MAX, &b, &e) == 0)
-		f->index = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
-	buf_release(&b);
-	if (!cJSON_IsObject(f->index)) {
-		cJSON_Delete(f->index);
-		f->index = cJSON_CreateObject();
-	}
-	f->etags = cJSON_GetObjectItemCaseSensitive(f->index, "etags");
-	if (!cJSON_IsObject(f->etags)) {
-		cJSON_DeleteItemFromObjectCaseSensitive(f->index, "etags");
-		f->etags = cJSON_AddObjectToObject(f->index, "etags");
-	}
-	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(f->index, "complete"))) {
-		cJSON_DeleteItemFromObjectCaseSensitive(f->index, "complete");
-		cJSON_AddObjectToObject(f->index, "complete");
-	}
-	f->used = cJSON_CreateObject();
-}
-
-/* The cached body file of url, when we hold one with an ETag. */
-static const char *cached_etag(struct fetcher *f, const char *url, char **file)
-{
-	const cJSON *e = cJSON_GetObjectItemCaseSensitive(f->etags, url);
-	const cJSON *et = cJSON_GetObjectItemCaseSensitive(e, "etag");
-	const cJSON *fl = cJSON_GetObjectItemCaseSensitive(e, "file");
-	if (!cJSON_IsString(et) || !cJSON_IsString(fl) || !fetch_safe_component(fl->valuestring))
-		return NULL;
-	char *p = path_join(f->http_dir, fl->valuestring);
-	if (!path_is_file(p)) {
-		free(p);
-		return NULL;
-	}
-	*file = p;
-	return et->valuestring;
-}
-
-static void mark_used(struct fetcher *f, const char *url)
-{
-	if (!cJSON_GetObjectItemCaseSensitive(f->used, url))
-		cJSON_AddTrueToObject(f->used, url);
-}
-
-static void cache_store(struct fetcher *f, struct xfer *x)
-{
-	if (!x->etag[0] || !x->cacheable)
-		return;
-	char name[40];
-	snprintf(name, sizeof(name), "%016llx.json", (unsigned long long)fnv(x->api_url));
-	char *p = path_join(f->http_dir, name);
-	struct cs_err e;
-	err_clear(&e);
-	if (put_file(f, p, x->body.data ? x->body.data : "", x->body.len, &e) == 0) {
-		cJSON *ent = cJSON_CreateObject();
-		cJSON_AddStringToObject(ent, "etag", x->etag);
-		cJSON_AddStringToObject(ent, "file", name);
-		if (x->kind == X_PAGE)
-			cJSON_AddTrueToObject(ent, "page");
-		cJSON_DeleteItemFromObjectCaseSensitive(f->etags, x->api_url);
-		cJSON_AddItemToObject(f->etags, x->api_url, ent);
-		mark_used(f, x->api_url);
-	}
-	free(p);
-}
-
-/* Keep what this fetch used and every listing page (the next fetch asks
- * them again); drop the rest, and body files nobody names. */
-static void index_save(struct fetcher *f)
-{
-	cJSON *e = f->etags->child;
-	while (e) {
-		cJSON *next = e->next;
-		bool page = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "page"));
-		if (!page && !cJSON_GetObjectItemCaseSensitive(f->used, e->string))
-			cJSON_Delete(cJSON_DetachItemViaPointer(f->etags, e));
-		e = next;
-	}
-	DIR *d = opendir(f->http_dir);
-	if (d) {
-		struct dirent *de;
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			bool named = false;
-			for (cJSON *x = f->etags->child; x && !named; x = x->next) {
-				const cJSON *fl = cJSON_GetObjectItemCaseSensitive(x, "file");
-				named = cJSON_IsString(fl) && !strcmp(fl->valuestring, de->d_name);
-			}
-			if (!named) {
-				char *p = path_join(f->http_dir, de->d_name);
-				unlink(p);
-				free(p);
-			}
-		}
-		closedir(d);
-	}
-	struct cs_err err;
-	err_clear(&err);
-	if (put_json(f, f->index_path, f->index, &err) < 0)
-		say(f, FETCH_WARN, "%s", err.msg);
 }
 
 /* --- transfers ----------------------------------------------------------------------------------- */
@@ -590,7 +398,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
 			x->too_big = true;
 			return 0;
 		}
-		if (write_all(x->fd, p, len) < 0) {
+		if (fd_write_all(x->fd, p, len) < 0) {
 			x->write_errno = errno;
 			return 0;
 		}
@@ -619,7 +427,7 @@ static void xfer_start(struct fetcher *f, struct xfer *x)
 	x->cond = false;
 	if (on_api(x) && x->cacheable) {
 		char *file = NULL;
-		const char *etag = cached_etag(f, x->api_url, &file);
+		const char *etag = fcache_etag(&f->cache, x->api_url, &file);
 		if (etag) {
 			struct buf h = BUF_INIT;
 			buf_addf(&h, "If-None-Match: %s", etag);
@@ -649,7 +457,7 @@ static void xfer_start(struct fetcher *f, struct xfer *x)
 	buf_reset(&x->body);
 	if (x->to_file) {
 		xfer_close_file(x, true);
-		x->tmp = tmp_name(f, "d");
+		x->tmp = fcache_tmp_name(&f->cache, "d");
 	}
 	f->in_flight++;
 	f->p.requests++;
@@ -724,7 +532,7 @@ static void run_finalize(struct fetcher *f, struct frun *r)
 	struct cs_err err;
 	err_clear(&err);
 	char *p = path_join(r->dir, "run.json");
-	int rc = put_json(f, p, r->obj, &err);
+	int rc = fcache_put_json(&f->cache, p, r->obj, &err);
 	free(p);
 	if (rc < 0) {
 		say(f, FETCH_ERROR, "run %lld: %s", (long long)r->id, err.msg);
@@ -988,7 +796,7 @@ static void write_jobs(struct fetcher *f, struct frun *r)
 	char *p = path_join(r->dir, "jobs.json");
 	struct cs_err err;
 	err_clear(&err);
-	if (put_json(f, p, doc, &err) < 0) {
+	if (fcache_put_json(&f->cache, p, doc, &err) < 0) {
 		say(f, FETCH_ERROR, "run %lld: %s", (long long)r->id, err.msg);
 		run_fail(f, r);
 	}
@@ -1051,7 +859,7 @@ static void write_marker(struct fetcher *f, struct frun *r, const char *rel)
 	struct cs_err err;
 	err_clear(&err);
 	if (ensure_dir(d, &err) < 0 ||
-	    put_file(f, p, FETCH_EXPIRED_MARKER, strlen(FETCH_EXPIRED_MARKER), &err) < 0) {
+	    fcache_put_file(&f->cache, p, FETCH_EXPIRED_MARKER, strlen(FETCH_EXPIRED_MARKER), &err) < 0) {
 		say(f, FETCH_ERROR, "run %lld: %s", (long long)r->id, err.msg);
 		run_fail(f, r);
 	}
@@ -1147,7 +955,7 @@ static cJSON *answer_json(struct fetcher *f, struct xfer *x, bool not_modified)
 		char *file = NULL;
 		struct cs_err e;
 		err_clear(&e);
-		if (!cached_etag(f, x->api_url, &file) ||
+		if (!fcache_etag(&f->cache, x->api_url, &file) ||
 		    file_read_all(file, JSON_BODY_MAX, &cached, &e) < 0) {
 			free(file);
 			buf_release(&cached);
@@ -1156,9 +964,11 @@ static cJSON *answer_json(struct fetcher *f, struct xfer *x, bool not_modified)
 		free(file);
 		data = cached.data;
 		n = cached.len;
-		mark_used(f, x->api_url);
+		fcache_mark_used(&f->cache, x->api_url);
 	} else {
-		cache_store(f, x);
+		if (x->etag[0] && x->cacheable)
+			fcache_store(&f->cache, x->api_url, x->etag, x->kind == X_PAGE, x->body.data,
+				     x->body.len);
 	}
 	cJSON *doc = cJSON_ParseWithLength(data ? data : "", n);
 	buf_release(&cached);
@@ -1329,7 +1139,7 @@ static void on_success(struct fetcher *f, struct xfer *x, bool not_modified)
 			snprintf(rel, sizeof(rel), "attempts/%d", x->attempt_n);
 			char *d = path_join(r->dir, rel);
 			char *p = path_join(d, "run.json");
-			if (ensure_dir(d, &err) < 0 || put_json(f, p, doc, &err) < 0) {
+			if (ensure_dir(d, &err) < 0 || fcache_put_json(&f->cache, p, doc, &err) < 0) {
 				say(f, FETCH_ERROR, "run %lld: %s", (long long)r->id, err.msg);
 				run_fail(f, r);
 			}
@@ -1633,10 +1443,10 @@ static void xfer_finished(struct fetcher *f, struct xfer *x, CURLcode cc)
 		if (d.v == GH_NOT_MODIFIED) {
 			/* the cached body must still be there */
 			char *file = NULL;
-			bool have = cached_etag(f, x->api_url, &file) != NULL;
+			bool have = fcache_etag(&f->cache, x->api_url, &file) != NULL;
 			free(file);
 			if (!have) {
-				cJSON_DeleteItemFromObjectCaseSensitive(f->etags, x->api_url);
+				cJSON_DeleteItemFromObjectCaseSensitive(f->cache.etags, x->api_url);
 				x->tries = 0;
 				requeue(f, x, 0);
 				return;
@@ -1852,10 +1662,11 @@ struct fetcher *fetch_start(struct store *st, const struct fetch_opts *opts, str
 	free(owner);
 	f->runs_dir = path_join(f->repo_dir, "runs");
 	f->tmp_dir = path_join(f->repo_dir, "tmp");
-	f->http_dir = path_join(f->repo_dir, "http");
-	f->index_path = path_join(f->repo_dir, "index.json");
+	f->cache.tmp_dir = f->tmp_dir;
+	f->cache.http_dir = path_join(f->repo_dir, "http");
+	f->cache.index_path = path_join(f->repo_dir, "index.json");
 	if (ensure_dir(f->runs_dir, err) < 0 || ensure_dir(f->tmp_dir, err) < 0 ||
-	    ensure_dir(f->http_dir, err) < 0)
+	    ensure_dir(f->cache.http_dir, err) < 0)
 		goto fail;
 	/* the cache holds what the token could read: keep it the user's */
 	chmod(f->repo_dir, 0700);
@@ -1870,11 +1681,11 @@ struct fetcher *fetch_start(struct store *st, const struct fetch_opts *opts, str
 		}
 		f->workflow = buf_detach(&wf, NULL);
 	}
-	index_load(f);
+	fcache_load(&f->cache);
 	f->filter_key = xasprintf("workflow=%s branch=%s since=%s", f->workflow ? f->workflow : "",
 				  opts->branch ? opts->branch : "", opts->since ? opts->since : "");
 	const cJSON *done = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(f->index, "complete"), f->filter_key);
+		cJSON_GetObjectItemCaseSensitive(f->cache.index, "complete"), f->filter_key);
 	f->full_mode = !cJSON_IsNumber(done) || done->valuedouble < f->limit;
 	if (store_runs_incomplete(st, c->t.slug, &f->incomplete, &f->n_incomplete, err) < 0)
 		goto fail;
@@ -1897,14 +1708,11 @@ fail:
 	free(f->repo_dir);
 	free(f->runs_dir);
 	free(f->tmp_dir);
-	free(f->http_dir);
-	free(f->index_path);
+	fcache_release(&f->cache);
 	free(f->globs);
 	free(f->workflow);
 	free(f->filter_key);
 	free(f->incomplete);
-	cJSON_Delete(f->index);
-	cJSON_Delete(f->used);
 	free(f);
 	return NULL;
 }
@@ -2057,11 +1865,14 @@ enum fetch_result fetch_finish(struct fetcher *f, struct cs_err *err)
 	}
 	/* the next fetch may stop at runs we hold only if this one saw the
 	 * whole of what it was asked */
-	cJSON *complete = cJSON_GetObjectItemCaseSensitive(f->index, "complete");
+	cJSON *complete = cJSON_GetObjectItemCaseSensitive(f->cache.index, "complete");
 	cJSON_DeleteItemFromObjectCaseSensitive(complete, f->filter_key);
 	if (res == FETCH_OK)
 		cJSON_AddNumberToObject(complete, f->filter_key, f->limit);
-	index_save(f);
+	struct cs_err serr;
+	err_clear(&serr);
+	if (fcache_save(&f->cache, &serr) < 0)
+		say(f, FETCH_WARN, "%s", serr.msg);
 	for (struct frun *r = f->runs, *next; r; r = next) {
 		next = r->next;
 		frun_release(r);
@@ -2081,13 +1892,10 @@ enum fetch_result fetch_finish(struct fetcher *f, struct cs_err *err)
 	curl_multi_cleanup(f->multi);
 	if (f->lock_fd >= 0)
 		close(f->lock_fd); /* the lock goes with it */
-	cJSON_Delete(f->index);
-	cJSON_Delete(f->used);
+	fcache_release(&f->cache);
 	free(f->repo_dir);
 	free(f->runs_dir);
 	free(f->tmp_dir);
-	free(f->http_dir);
-	free(f->index_path);
 	free(f->globs);
 	free(f->workflow);
 	free(f->filter_key);
