@@ -7,6 +7,14 @@
  * query the CLI and the views need lives here or in another core module:
  * views never write SQL.
  *
+ * Opening is safe against other processes: the schema version is read again
+ * under the write lock, so of two processes opening a fresh or older index
+ * one migrates and the other finds it done; an open for reading that finds
+ * an older schema waits for a concurrent upgrade to commit.
+ *
+ * Core modules that write their own SQL use the helpers of storesql.h; the
+ * connection (st->db) is never touched outside core/ (make check-layering).
+ *
  * Model structs returned by queries own their strings (store_*_free). Times
  * are milliseconds since the epoch or CS_TIME_NONE.
  */
