@@ -806,14 +806,12 @@ static int set_log_state(struct importer *im, int64_t job_row_id, const char *st
 			 struct cs_err *err)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(im->st->db, "UPDATE jobs SET log_state = ? WHERE id = ?", -1, &s,
-			       NULL) != SQLITE_OK)
-		return store_err(im->st, err, "cannot store a job");
+	if (store_prepare(im->st, "UPDATE jobs SET log_state = ? WHERE id = ?", &s,
+			  "cannot store a job", err) < 0)
+		return -1;
 	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, job_row_id);
-	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot store a job");
-	sqlite3_finalize(s);
-	return rc;
+	return store_collect(im->st, s, NULL, NULL, "cannot store a job", err);
 }
 
 /* existing row for (repo, run, attempt): its id and signature */
@@ -833,8 +831,7 @@ static int64_t find_existing(struct importer *im, int64_t repo_id, int64_t provi
 	sqlite3_bind_int(s, 3, attempt);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		id = sqlite3_column_int64(s, 0);
-		const unsigned char *t = sqlite3_column_text(s, 1);
-		*sig = t ? xstrdup((const char *)t) : NULL;
+		*sig = sql_col_str(s, 1);
 	}
 	sqlite3_finalize(s);
 	return id;
@@ -842,14 +839,8 @@ static int64_t find_existing(struct importer *im, int64_t repo_id, int64_t provi
 
 static int delete_run(struct importer *im, int64_t row_id, struct cs_err *err)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(im->st->db, "DELETE FROM runs WHERE id = ?", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return store_err(im->st, err, "cannot replace the run");
-	sqlite3_bind_int64(s, 1, row_id);
-	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot replace the run");
-	sqlite3_finalize(s);
-	return rc;
+	return store_exec_ids(im->st, "DELETE FROM runs WHERE id = ?1 AND ?2 = ?2", row_id, 0,
+			      "cannot replace the run", err);
 }
 
 int import_exec_ids(struct importer *im, const char *sql, int64_t a, int64_t b,

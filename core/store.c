@@ -1010,34 +1010,45 @@ int store_find_job(struct job *jobs, int n, const char *spec, struct cs_err *err
 	return err_set(err, CS_ENOTFOUND, "no job '%s' in this run (see ciscope show)", spec);
 }
 
+struct rows {
+	void *items;
+	int n;
+	size_t alloc;
+};
+
+static int finding_row(void *ctx, sqlite3_stmt *s)
+{
+	struct rows *r = ctx;
+	struct finding *out = r->items;
+	XGROW(out, r->alloc, (size_t)r->n + 1);
+	r->items = out;
+	struct finding *f = &out[r->n++];
+	f->job_id = sqlite3_column_int64(s, 0);
+	f->step_number = sqlite3_column_int(s, 1);
+	f->line = sqlite3_column_int64(s, 2);
+	f->end_line = sqlite3_column_int64(s, 3);
+	f->severity = sql_col_str(s, 4);
+	f->message = sql_col_str(s, 5);
+	return 0;
+}
+
 int store_findings(struct store *st, int64_t job_row_id, struct finding **out, int *n,
 		   struct cs_err *err)
 {
 	sqlite3_stmt *s;
+	struct rows r = {0};
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT job_id, coalesce(step_number, 0), line, end_line, severity, "
-			       "message FROM findings WHERE job_id = ? ORDER BY line",
-			       -1, &s, NULL) != SQLITE_OK)
-		return store_err(st, err, "cannot list findings");
+	if (store_prepare(st,
+			  "SELECT job_id, coalesce(step_number, 0), line, end_line, severity, "
+			  "message FROM findings WHERE job_id = ? ORDER BY line",
+			  &s, "cannot list findings", err) < 0)
+		return -1;
 	sqlite3_bind_int64(s, 1, job_row_id);
-	size_t alloc = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		XGROW(*out, alloc, (size_t)*n + 1);
-		struct finding *f = &(*out)[(*n)++];
-		f->job_id = sqlite3_column_int64(s, 0);
-		f->step_number = sqlite3_column_int(s, 1);
-		f->line = sqlite3_column_int64(s, 2);
-		f->end_line = sqlite3_column_int64(s, 3);
-		f->severity = sql_col_str(s, 4);
-		f->message = sql_col_str(s, 5);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_err(st, err, "cannot list findings");
-	return 0;
+	int rc = store_collect(st, s, finding_row, &r, "cannot list findings", err);
+	*out = r.items;
+	*n = r.n;
+	return rc;
 }
 
 void store_findings_free(struct finding *f, int n)
@@ -1049,32 +1060,37 @@ void store_findings_free(struct finding *f, int n)
 	free(f);
 }
 
+static int group_row(void *ctx, sqlite3_stmt *s)
+{
+	struct rows *r = ctx;
+	struct log_group *out = r->items;
+	XGROW(out, r->alloc, (size_t)r->n + 1);
+	r->items = out;
+	struct log_group *g = &out[r->n++];
+	g->first_line = sqlite3_column_int64(s, 0);
+	g->last_line = sqlite3_column_int64(s, 1);
+	g->depth = sqlite3_column_int(s, 2);
+	g->title = sql_col_str(s, 3);
+	return 0;
+}
+
 int store_log_groups(struct store *st, int64_t log_id, struct log_group **out, int *n,
 		     struct cs_err *err)
 {
 	sqlite3_stmt *s;
+	struct rows r = {0};
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT first_line, last_line, depth, title FROM log_groups "
-			       "WHERE log_id = ? ORDER BY first_line",
-			       -1, &s, NULL) != SQLITE_OK)
-		return store_err(st, err, "cannot list log groups");
+	if (store_prepare(st,
+			  "SELECT first_line, last_line, depth, title FROM log_groups "
+			  "WHERE log_id = ? ORDER BY first_line",
+			  &s, "cannot list log groups", err) < 0)
+		return -1;
 	sqlite3_bind_int64(s, 1, log_id);
-	size_t alloc = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		XGROW(*out, alloc, (size_t)*n + 1);
-		struct log_group *g = &(*out)[(*n)++];
-		g->first_line = sqlite3_column_int64(s, 0);
-		g->last_line = sqlite3_column_int64(s, 1);
-		g->depth = sqlite3_column_int(s, 2);
-		g->title = sql_col_str(s, 3);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_err(st, err, "cannot list log groups");
-	return 0;
+	int rc = store_collect(st, s, group_row, &r, "cannot list log groups", err);
+	*out = r.items;
+	*n = r.n;
+	return rc;
 }
 
 void store_log_groups_free(struct log_group *g, int n)
