@@ -58,10 +58,14 @@ $(BUILD)/%.o: %.c
 	$(quiet) CC $<
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/gen/schema.c: data/schema.sql tools/embed.sh
+# The index schema and its migrations (core/store.c): adding a migration is
+# adding data/migrations/NNN-name.sql, NNN the schema version it brings the
+# index to; tools/embed-schema.sh orders them by number and refuses gaps.
+MIGRATIONS = $(wildcard data/migrations/*.sql)
+$(BUILD)/gen/schema.c: data/schema.sql $(MIGRATIONS) tools/embed.sh tools/embed-schema.sh Makefile
 	@mkdir -p $(dir $@)
 	$(quiet) GEN $@
-	$(Q)sh tools/embed.sh schema_sql < data/schema.sql > $@.tmp && mv $@.tmp $@
+	$(Q)sh tools/embed-schema.sh data/schema.sql $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 # The built-in triage rules (core/rules.c).
 $(BUILD)/gen/rules_conf.c: data/rules.conf tools/embed.sh
@@ -135,6 +139,7 @@ check-layering:
 	@! grep -n 'sqlite3_' views/*.[ch] 2>/dev/null || { echo "views/ must not use SQL"; exit 1; }
 	@! grep -nwE 'ACT_(TRIAGE_[A-Z]+|FETCH|RERUN_FAILED|DISPATCH|VIEW_[A-Z]+)|ROLE_(SHA|BRANCH|FLAKY|FIX|RETRY|INVESTIGATE)' tui/*.[ch] 2>/dev/null || { echo "tui/ must not name the application's actions or colour roles (views/views.h)"; exit 1; }
 	@! grep -n 'include.*git2' core/*.[ch] tui/*.[ch] views/*.[ch] cli/*.[ch] | grep -v '^core/gitrepo\.c:' || { echo "libgit2 only in core/gitrepo.c"; exit 1; }
+	@! grep -n -- '->db\b' tui/*.[ch] views/*.[ch] cli/*.[ch] 2>/dev/null || { echo "only core/ may use the store's connection (->db)"; exit 1; }
 	@echo "layering ok"
 
 install: all

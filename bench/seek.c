@@ -59,7 +59,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int64_t id = argc == 3 ? strtoll(argv[2], NULL, 10) : largest_log(st, &err);
-	struct logr *r = id > 0 ? logr_open(st->db, id, &err) : NULL;
+	struct logr *r = id > 0 ? logr_open(st, id, &err) : NULL;
 	if (!r) {
 		fprintf(stderr, "seek: %s\n", err.msg);
 		store_close(st);

@@ -697,7 +697,7 @@ int cmd_log(struct cli *c, int argc, char **argv)
 		u.job = j;
 		u.steps = j->steps;
 		u.n_steps = j->n_steps;
-		u.r = logr_open(c->st->db, j->log_id, &err);
+		u.r = logr_open(c->st, j->log_id, &err);
 		if (!u.r) {
 			cli_error("%s", err.msg);
 			rc = EXIT_ERROR;

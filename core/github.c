@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "curlpoll.h"
 #include "gitrepo.h"
 
 #define USER_AGENT "ciscope/0.1 (+https://github.com/ciscope)"
@@ -492,13 +493,10 @@ static char *token_from_gh(const char *host)
 	}
 	char out[TOKEN_MAX + 64];
 	size_t got = 0;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	int64_t deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 10000;
+	int64_t deadline = mono_ms() + 10000;
 	bool timed_out = false;
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		int64_t now = mono_ms();
 		if (now >= deadline) {
 			timed_out = true;
 			break;
@@ -985,19 +983,7 @@ static enum gh_net classify_curl(CURLcode rc)
 	}
 }
 
-static int64_t mono_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* --- one request, without blocking ------------------------------------------------------------ */
-struct call_sock {
-	curl_socket_t fd;
-	int what;
-};
-
 struct gh_call {
 	const struct gh_client *c;
 	char *method, *url, *body, *what;
@@ -1010,43 +996,12 @@ struct gh_call {
 	char ebuf[CURL_ERROR_SIZE];
 	int tries, rate_waits;
 	int64_t start_at;         /* monotonic ms of the next attempt; -1: none due */
-	int64_t curl_deadline;    /* libcurl's timer, monotonic ms; -1: none */
-	struct call_sock *socks;
-	size_t nsocks, asocks;
+	struct curl_poll cp;      /* the multi handle's sockets and timer */
 	bool done;
 	int rc;                   /* 0, or -1 with err */
 	long status;
 	struct cs_err err;
 };
-
-static int call_sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct gh_call *k = userp;
-	(void)e;
-	(void)socketp;
-	for (size_t i = 0; i < k->nsocks; i++) {
-		if (k->socks[i].fd == s) {
-			if (what == CURL_POLL_REMOVE)
-				k->socks[i] = k->socks[--k->nsocks];
-			else
-				k->socks[i].what = what;
-			return 0;
-		}
-	}
-	if (what != CURL_POLL_REMOVE) {
-		XGROW(k->socks, k->asocks, k->nsocks + 1);
-		k->socks[k->nsocks++] = (struct call_sock){s, what};
-	}
-	return 0;
-}
-
-static int call_timer_cb(CURLM *m, long timeout_ms, void *userp)
-{
-	struct gh_call *k = userp;
-	(void)m;
-	k->curl_deadline = timeout_ms < 0 ? -1 : mono_now_ms() + timeout_ms;
-	return 0;
-}
 
 static void call_drop_transfer(struct gh_call *k)
 {
@@ -1141,7 +1096,7 @@ static void call_settle(struct gh_call *k, CURLcode rc)
 		k->rate_waits++;
 		/* fall through */
 	case GH_RETRY:
-		k->start_at = mono_now_ms() + (d.wait_ms > 0 ? d.wait_ms : 0);
+		k->start_at = mono_ms() + (d.wait_ms > 0 ? d.wait_ms : 0);
 		return;
 	case GH_WAIT_PRIMARY:
 		call_fail(k, CS_EIO, "%s: the GitHub API rate limit is exhausted; it resets in %llds",
@@ -1188,33 +1143,21 @@ struct gh_call *gh_call_start(const struct gh_client *c, const char *method, con
 	k->body = body ? xstrdup(body) : NULL;
 	k->what = xstrdup(what);
 	k->post = strcmp(method, "GET") != 0;
-	k->curl_deadline = -1;
 	buf_init(&k->resp);
-	curl_multi_setopt(k->multi, CURLMOPT_SOCKETFUNCTION, call_sock_cb);
-	curl_multi_setopt(k->multi, CURLMOPT_SOCKETDATA, k);
-	curl_multi_setopt(k->multi, CURLMOPT_TIMERFUNCTION, call_timer_cb);
-	curl_multi_setopt(k->multi, CURLMOPT_TIMERDATA, k);
+	curl_poll_init(&k->cp, k->multi);
 	call_begin(k);
 	return k;
 }
 
 int gh_call_fds(struct gh_call *k, struct pollfd *fds, int max, int *timeout_ms)
 {
-	int n = 0;
-	for (size_t i = 0; i < k->nsocks; i++, n++) {
-		if (n >= max)
-			continue;
-		fds[n].fd = k->socks[i].fd;
-		fds[n].events = (short)((k->socks[i].what & CURL_POLL_IN ? POLLIN : 0) |
-					(k->socks[i].what & CURL_POLL_OUT ? POLLOUT : 0));
-		fds[n].revents = 0;
-	}
-	int64_t now = mono_now_ms(), t = -1;
+	int n = curl_poll_fds(&k->cp, fds, max);
+	int64_t now = mono_ms(), t = -1;
 	if (k->done)
 		t = 0;
-	if (k->curl_deadline >= 0)
-		t = t < 0 ? MAX(k->curl_deadline - now, (int64_t)0)
-			  : MIN(t, MAX(k->curl_deadline - now, (int64_t)0));
+	int64_t cw = curl_poll_wait(&k->cp, now);
+	if (cw >= 0)
+		t = t < 0 ? cw : MIN(t, cw);
 	if (k->start_at >= 0)
 		t = t < 0 ? MAX(k->start_at - now, (int64_t)0)
 			  : MIN(t, MAX(k->start_at - now, (int64_t)0));
@@ -1224,23 +1167,11 @@ int gh_call_fds(struct gh_call *k, struct pollfd *fds, int max, int *timeout_ms)
 
 void gh_call_perform(struct gh_call *k, const struct pollfd *fds, int n)
 {
-	int running;
 	if (k->done)
 		return;
-	for (int i = 0; fds && i < n; i++) {
-		if (!fds[i].revents)
-			continue;
-		int ev = (fds[i].revents & POLLIN ? CURL_CSELECT_IN : 0) |
-			 (fds[i].revents & POLLOUT ? CURL_CSELECT_OUT : 0) |
-			 (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL) ? CURL_CSELECT_ERR : 0);
-		curl_multi_socket_action(k->multi, fds[i].fd, ev, &running);
-	}
+	curl_poll_sockets(&k->cp, fds, n);
 	for (int round = 0; round < 4 && !k->done; round++) {
-		int64_t now = mono_now_ms();
-		if (k->curl_deadline >= 0 && now >= k->curl_deadline) {
-			k->curl_deadline = -1;
-			curl_multi_socket_action(k->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-		}
+		curl_poll_timer(&k->cp, mono_ms());
 		CURLMsg *m;
 		int left;
 		while (k->h && (m = curl_multi_info_read(k->multi, &left))) {
@@ -1249,9 +1180,9 @@ void gh_call_perform(struct gh_call *k, const struct pollfd *fds, int n)
 				break;
 			}
 		}
-		if (!k->done && !k->h && k->start_at >= 0 && mono_now_ms() >= k->start_at)
+		if (!k->done && !k->h && k->start_at >= 0 && mono_ms() >= k->start_at)
 			call_begin(k);
-		if (k->curl_deadline < 0 || k->curl_deadline > mono_now_ms())
+		if (!curl_poll_due(&k->cp, mono_ms()))
 			break;
 	}
 }
@@ -1284,7 +1215,7 @@ int gh_call_finish(struct gh_call *k, long *status, struct buf *resp, struct cs_
 	if (rc < 0)
 		*err = k->err;
 	curl_multi_cleanup(k->multi);
-	free(k->socks);
+	curl_poll_release(&k->cp);
 	free(k->method);
 	free(k->url);
 	free(k->body);

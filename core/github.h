@@ -232,4 +232,20 @@ void gh_build_dispatch(const struct gh_target *t, const char *workflow, const ch
  * body. Raw text: the caller sanitises it for the terminal. */
 void gh_post_describe(const struct gh_post *p, enum gh_token_src src, struct buf *out);
 
+/* --- log archive names (gharchive.c) ------------------------------------------ */
+/* The file-name form GitHub gives a job or step name inside a log archive:
+ * '/' and ':' removed, other characters illegal in file names dropped, cut at
+ * 90 UTF-16 code units. */
+void gh_archive_name(const char *name, struct buf *out);
+
+/* Parse a top-level archive entry "12_build (1).txt" / "-3_x.txt":
+ * ordinal, base name ("build"), duplicate suffix (1, or 0 when none).
+ * Returns false when the name is not of that form. */
+bool gh_parse_job_entry(const char *entry, long *ordinal, struct buf *base, int *dup);
+
+/* Does an archive entry's name (possibly cut at 90 UTF-16 units, possibly
+ * ending in U+FFFD) stand for job_name? Newer archives replace '/' with '_'
+ * instead of dropping it: both forms are tried. tmp is scratch. */
+bool gh_archive_name_matches_job(const char *entry_name, const char *job_name, struct buf *tmp);
+
 #endif

@@ -1,4 +1,7 @@
-/* import.c - run folders, log archives and log files into the index.
+/* import.c - run folders, log archives and log files into the index: reading
+ * them, writing runs, jobs and steps, and the dispatch over paths. A job's
+ * log is stored by importlog.c, a run's artifacts by importart.c (the parts
+ * share import_int.h); GitHub's archive file names are in gharchive.c.
  *
  * The shape of one run's import:
  *   read run.json / jobs.json  ->  begin transaction
@@ -11,7 +14,7 @@
  * Any error rolls the whole run back and is reported with the file it came
  * from; the next run goes on.
  */
-#include "import.h"
+#include "import_int.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -22,29 +25,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "artifact.h"
+#include "github.h"
 #include "logparse.h"
-#include "logstore.h"
 #include "triage.h"
-#include "ziparc.h"
 
-#define JSON_MAX (64u << 20)       /* run.json / jobs.json */
-#define ARTIFACT_FILE_MAX (64u << 20) /* parsed in memory; larger ones are listed only */
-#define LOG_MAX (16ull << 30)      /* one log entry inside an archive */
-#define FINDING_MSG_MAX 1000
-#define GROUP_TITLE_MAX 500
-#define MAX_DEPTH 32               /* folder recursion */
-
-struct importer {
-	struct store *st;
-	struct import_opts opts;
-	struct import_progress prog;
-	uint64_t prog_last;
-	int ok, failed;
-	int64_t now;
-	/* prepared statements, valid for the importer's life */
-	sqlite3_stmt *ins_finding, *ins_group, *ins_point, *ins_test;
-};
 
 const char *import_state_name(enum import_state s)
 {
@@ -56,12 +40,12 @@ const char *import_state_name(enum import_state s)
 	return "?";
 }
 
-static bool interrupted(struct importer *im)
+bool import_interrupted(struct importer *im)
 {
 	return im->opts.interrupted && *im->opts.interrupted;
 }
 
-static void progress_add(struct importer *im, uint64_t bytes, uint64_t files)
+void import_progress_add(struct importer *im, uint64_t bytes, uint64_t files)
 {
 	im->prog.bytes += bytes;
 	im->prog.files += files;
@@ -78,7 +62,7 @@ static int name_cmp(const void *a, const void *b)
 
 /* The entries of a folder, sorted (so imports are deterministic), without
  * "." and ".." and, unless all, without hidden ones. Caller frees. */
-static int list_dir(const char *dir, bool all, char ***names, size_t *count, struct cs_err *err)
+int import_list_dir(const char *dir, bool all, char ***names, size_t *count, struct cs_err *err)
 {
 	DIR *d = opendir(dir);
 	*names = NULL;
@@ -99,108 +83,11 @@ static int list_dir(const char *dir, bool all, char ***names, size_t *count, str
 	return 0;
 }
 
-static void free_names(char **names, size_t n)
+void import_free_names(char **names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-}
-
-/* --- GitHub archive names ---------------------------------------------------- */
-void gh_archive_name(const char *name, struct buf *out)
-{
-	buf_reset(out);
-	size_t units = 0;
-	const unsigned char *s = (const unsigned char *)name;
-	size_t n = strlen(name);
-	for (size_t i = 0; i < n;) {
-		unsigned char c = s[i];
-		if (c == '/' || c == ':' || c == '"' || c == '<' || c == '>' || c == '|' ||
-		    c == '*' || c == '?' || c == '\\' || c < 0x20) {
-			i++;
-			continue;
-		}
-		int l = utf8_seq_len(s + i, n - i);
-		if (l == 0) {
-			i++;
-			continue;
-		}
-		size_t u = l == 4 ? 2 : 1;
-		if (units + u > 90) {
-			if (units < 90) /* a surrogate pair cut in half */
-				buf_adds(out, "\xef\xbf\xbd");
-			break;
-		}
-		buf_add(out, s + i, (size_t)l);
-		units += u;
-		i += (size_t)l;
-	}
-	buf_cstr(out);
-}
-
-bool gh_parse_job_entry(const char *entry, long *ordinal, struct buf *base, int *dup)
-{
-	const char *p = entry;
-	if (strchr(entry, '/'))
-		return false;
-	if (*p == '-')
-		p++;
-	if (*p < '0' || *p > '9')
-		return false;
-	char *end;
-	long ord = strtol(entry, &end, 10);
-	if (*end != '_')
-		return false;
-	const char *name = end + 1;
-	size_t n = strlen(name);
-	if (n < 4 || strcmp(name + n - 4, ".txt") != 0)
-		return false;
-	n -= 4;
-	*dup = 0;
-	/* " (N)" just before .txt is GitHub's de-duplication suffix. */
-	if (n >= 4 && name[n - 1] == ')') {
-		size_t k = n - 2;
-		while (k > 0 && name[k] >= '0' && name[k] <= '9')
-			k--;
-		if (k + 2 < n && name[k] == '(' && k >= 1 && name[k - 1] == ' ') {
-			*dup = atoi(name + k + 1);
-			n = k - 1;
-		}
-	}
-	*ordinal = ord;
-	buf_reset(base);
-	buf_add(base, name, n);
-	return true;
-}
-
-/* Does an archive name (possibly cut, possibly ending in U+FFFD) stand for
- * the job's archive name key? */
-static bool archive_name_matches(const char *entry_name, const char *key)
-{
-	if (!strcmp(entry_name, key))
-		return true;
-	size_t n = strlen(entry_name);
-	if (n >= 3 && !memcmp(entry_name + n - 3, "\xef\xbf\xbd", 3))
-		n -= 3;
-	/* cut at 90 UTF-16 units: the entry is a strict prefix of the key */
-	if (n >= 40 && n < strlen(key) && !memcmp(entry_name, key, n))
-		return true;
-	return false;
-}
-
-/* Newer archives replace '/' with '_' instead of dropping it. */
-static bool archive_name_matches_job(const char *entry_name, const char *job_name, struct buf *tmp)
-{
-	gh_archive_name(job_name, tmp);
-	if (archive_name_matches(entry_name, tmp->data))
-		return true;
-	struct buf alt = BUF_INIT;
-	for (const char *p = job_name; *p; p++)
-		buf_addc(&alt, *p == '/' ? '_' : *p);
-	gh_archive_name(buf_cstr(&alt), tmp);
-	bool ok = archive_name_matches(entry_name, tmp->data);
-	buf_release(&alt);
-	return ok;
 }
 
 /* --- JSON helpers -------------------------------------------------------------- */
@@ -287,13 +174,13 @@ static cJSON *json_parse_file(const char *path, const char *label, struct cs_err
 	return j;
 }
 
-static const char *jstr(const cJSON *o, const char *key)
+const char *import_jstr(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static bool jint(const cJSON *o, const char *key, int64_t *out)
+bool import_jint(const cJSON *o, const char *key, int64_t *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	if (!cJSON_IsNumber(v) || v->valuedouble != v->valuedouble ||
@@ -303,62 +190,13 @@ static bool jint(const cJSON *o, const char *key, int64_t *out)
 	return true;
 }
 
-static int64_t jtime(const cJSON *o, const char *key)
+int64_t import_jtime(const cJSON *o, const char *key)
 {
-	const char *s = jstr(o, key);
+	const char *s = import_jstr(o, key);
 	return s ? time_parse_rfc3339(s, strlen(s)) : CS_TIME_NONE;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
-}
-
-static void bind_time(sqlite3_stmt *s, int i, int64_t t)
-{
-	if (t == CS_TIME_NONE)
-		sqlite3_bind_null(s, i);
-	else
-		sqlite3_bind_int64(s, i, t);
-}
-
 /* --- the description of one run to import --------------------------------------- */
-struct job_src {
-	const cJSON *json;     /* jobs.json element, NULL for archive-only jobs */
-	int64_t provider_id;
-	const char *name;
-	int attempt;
-	int ordinal;
-	int64_t row_id;
-	/* where its log comes from */
-	char *log_file;        /* logs/<id>.txt */
-	long zip_entry;        /* top-level archive entry, -1 */
-	long *step_entries;    /* archive step files, by step order */
-	int *step_numbers;
-	int n_step_entries;
-	int n_findings;
-	bool log_expired;      /* logs/<id>.expired: GitHub answered 410 */
-};
-
-struct run_src {
-	const char *path;      /* folder, zip or log file */
-	char *label;           /* for messages */
-	cJSON *run;            /* run.json (may be NULL: archive/log only) */
-	cJSON *jobs_doc;
-	struct job_src *jobs;
-	int n_jobs;
-	int64_t provider_id;
-	int latest_attempt;
-	struct ziparc *zip;
-	int zip_attempt;       /* the attempt the archive holds */
-	char *slug;
-	struct buf sig;        /* import signature */
-	bool has_artifacts;    /* the folder has an artifacts/ folder */
-};
-
 static void run_src_free(struct run_src *rs)
 {
 	for (int i = 0; i < rs->n_jobs; i++) {
@@ -381,977 +219,6 @@ static void sig_add_file(struct buf *sig, const char *path)
 	if (stat(path, &st) == 0)
 		buf_addf(sig, "%s:%lld:%lld;", path_basename(path), (long long)st.st_size,
 			 (long long)st.st_mtime);
-}
-
-/* --- line callback: steps, groups, findings ----------------------------------------- */
-enum attr_mode { ATTR_NONE, ATTR_STEPFILES, ATTR_TIMES, ATTR_GROUPS };
-
-struct step_span {
-	int number;
-	const char *name;
-	int64_t started, completed; /* ms */
-	int64_t first_ts_us;        /* ATTR_STEPFILES: first timestamp in its file */
-	uint64_t n_lines;           /* ATTR_STEPFILES with no job file: exact length */
-	bool skipped;
-	int64_t first_line, last_line;
-};
-
-struct log_ctx {
-	struct importer *im;
-	int64_t job_row_id, log_id;
-	enum attr_mode mode;
-	struct step_span *steps;
-	int n_steps;
-	int cur;                    /* current step index, -1 before the first */
-	bool exact_lengths;         /* ATTR_STEPFILES from concatenated step files */
-	uint64_t step_end_line;
-	/* an open ##[group] */
-	bool group_open;
-	int64_t group_first;
-	char group_title[GROUP_TITLE_MAX + 1];
-	struct buf tmp;
-	int n_findings;
-	/* synthetic steps (ATTR_GROUPS without API steps) */
-	struct step_span *synth;
-	int n_synth;
-	size_t synth_alloc;
-	char **synth_names;
-	struct cs_err *err;
-	int failed;
-};
-
-static void step_mark(struct log_ctx *c, uint64_t lineno)
-{
-	if (c->cur < 0)
-		return;
-	struct step_span *s = &c->steps[c->cur];
-	if (!s->first_line)
-		s->first_line = (int64_t)lineno;
-	s->last_line = (int64_t)lineno;
-}
-
-static int next_candidate(struct log_ctx *c, int from)
-{
-	for (int i = from + 1; i < c->n_steps; i++)
-		if (!c->steps[i].skipped)
-			return i;
-	return -1;
-}
-
-static bool text_is(const struct logline *ll, const char *s)
-{
-	size_t n = strlen(s);
-	return ll->text_len >= n && !memcmp(ll->text, s, n);
-}
-
-/* Is this the first line the runner writes for step `name`? */
-static bool opens_step(const struct logline *ll, const char *name)
-{
-	if (ll->kind == LINE_GROUP) {
-		size_t n = strlen(name);
-		if (ll->msg_len == n && !memcmp(ll->msg, name, n))
-			return true;
-		return ll->msg_len >= 4 && !memcmp(ll->msg, "Run ", 4);
-	}
-	if (!strcmp(name, "Complete job"))
-		return text_is(ll, "Cleaning up orphan processes");
-	if (!strncmp(name, "Post ", 5))
-		return text_is(ll, "Post job cleanup.");
-	return false;
-}
-
-static void attribute(struct log_ctx *c, const struct split_line *l, const struct logline *ll)
-{
-	switch (c->mode) {
-	case ATTR_NONE:
-		return;
-	case ATTR_STEPFILES:
-		if (c->exact_lengths) {
-			while (c->cur + 1 < c->n_steps && l->lineno > c->step_end_line) {
-				c->cur++;
-				c->step_end_line += c->steps[c->cur].n_lines;
-			}
-		} else if (ll->has_ts) {
-			for (;;) {
-				int nx = c->cur + 1;
-				while (nx < c->n_steps && c->steps[nx].first_ts_us == INT64_MIN)
-					nx++;
-				if (nx >= c->n_steps || ll->ts_us < c->steps[nx].first_ts_us)
-					break;
-				c->cur = nx;
-			}
-			if (c->cur < 0)
-				c->cur = 0;
-		} else if (c->cur < 0) {
-			c->cur = 0;
-		}
-		break;
-	case ATTR_TIMES:
-		if (c->cur < 0) {
-			c->cur = next_candidate(c, -1);
-			if (c->cur < 0)
-				return;
-		}
-		if (ll->has_ts) {
-			int64_t ms = ll->ts_us / 1000;
-			for (;;) {
-				int nx = next_candidate(c, c->cur);
-				if (nx < 0 || c->steps[nx].started == CS_TIME_NONE)
-					break;
-				const struct step_span *cur = &c->steps[c->cur];
-				const struct step_span *next = &c->steps[nx];
-				/* Step times have second precision, so a boundary inside
-				 * one second is found by the line that opens the next
-				 * step: its "##[group]Run ..." header, or the runner's
-				 * fixed first lines of the complete-job and post steps. */
-				bool past_cur = cur->completed != CS_TIME_NONE &&
-						ms >= cur->completed + 1000;
-				if (ms >= next->started && opens_step(ll, next->name)) {
-					/* one opening line opens one step: several steps
-					 * that start in the same second each wait for theirs */
-					c->cur = nx;
-					break;
-				}
-				if (!(ms >= next->started + 1000 && past_cur))
-					break;
-				c->cur = nx;
-			}
-		}
-		break;
-	case ATTR_GROUPS:
-		if (c->cur < 0)
-			c->cur = 0;
-		if (ll->kind == LINE_GROUP && ll->msg_len >= 4 && !memcmp(ll->msg, "Run ", 4)) {
-			/* the next API step whose name is this group's title */
-			for (int i = c->cur + 1; i < c->n_steps; i++) {
-				size_t n = strlen(c->steps[i].name);
-				if (n == ll->msg_len && !memcmp(c->steps[i].name, ll->msg, n)) {
-					c->cur = i;
-					break;
-				}
-			}
-		}
-		break;
-	}
-	step_mark(c, l->lineno);
-}
-
-static int insert_group(struct log_ctx *c, int64_t first, int64_t last)
-{
-	sqlite3_stmt *s = c->im->ins_group;
-	sqlite3_reset(s);
-	sqlite3_bind_int64(s, 1, c->log_id);
-	sqlite3_bind_int64(s, 2, first);
-	sqlite3_bind_int64(s, 3, last);
-	sqlite3_bind_int(s, 4, 0);
-	sqlite3_bind_text(s, 5, c->group_title, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return store_err(c->im->st, c->err, "cannot store a log group");
-	return 0;
-}
-
-/* Synthetic steps for logs without API steps: the runner opens every step
- * with "##[group]Run <what>"; the lines before the first are "Set up job". */
-static void synth_step(struct log_ctx *c, const char *name, size_t n, uint64_t lineno)
-{
-	if (c->n_synth > 0)
-		c->synth[c->n_synth - 1].last_line = (int64_t)lineno - 1;
-	XGROW(c->synth, c->synth_alloc, (size_t)c->n_synth + 1);
-	c->synth_names = xrealloc(c->synth_names, sizeof(char *) * (c->synth_alloc));
-	struct step_span *s = &c->synth[c->n_synth];
-	memset(s, 0, sizeof(*s));
-	c->synth_names[c->n_synth] = xstrndup(name, n);
-	s->name = c->synth_names[c->n_synth];
-	s->number = c->n_synth + 1;
-	s->first_line = (int64_t)lineno;
-	s->last_line = (int64_t)lineno;
-	c->n_synth++;
-}
-
-static int on_line(void *ctx, const struct split_line *l)
-{
-	struct log_ctx *c = ctx;
-	struct logline ll;
-	logline_parse(l->head, l->head_len, &ll);
-
-	if (c->mode == ATTR_NONE) {
-		if (ll.kind == LINE_GROUP && ll.msg_len >= 4 && !memcmp(ll.msg, "Run ", 4))
-			synth_step(c, ll.msg, MIN(ll.msg_len, (size_t)GROUP_TITLE_MAX), l->lineno);
-		else if (c->n_synth > 0 && text_is(&ll, "Post job cleanup."))
-			synth_step(c, "Post job cleanup", 16, l->lineno);
-		else if (c->n_synth > 0 && text_is(&ll, "Cleaning up orphan processes"))
-			synth_step(c, "Complete job", 12, l->lineno);
-		else if (c->n_synth == 0 && l->lineno == 1)
-			synth_step(c, "Set up job", 10, 1);
-		if (c->n_synth)
-			c->synth[c->n_synth - 1].last_line = (int64_t)l->lineno;
-	} else {
-		attribute(c, l, &ll);
-	}
-
-	if (ll.kind == LINE_GROUP || ll.kind == LINE_ENDGROUP) {
-		/* Actions groups do not nest: a new group closes the open one. */
-		if (c->group_open) {
-			int64_t last = ll.kind == LINE_ENDGROUP ? (int64_t)l->lineno
-							       : (int64_t)l->lineno - 1;
-			if (insert_group(c, c->group_first, last) < 0)
-				return -1;
-			c->group_open = false;
-		}
-		if (ll.kind == LINE_GROUP) {
-			buf_reset(&c->tmp);
-			ansi_strip(ll.msg, MIN(ll.msg_len, (size_t)GROUP_TITLE_MAX), &c->tmp);
-			size_t n = MIN(c->tmp.len, (size_t)GROUP_TITLE_MAX);
-			memcpy(c->group_title, c->tmp.data ? c->tmp.data : "", n);
-			c->group_title[n] = '\0';
-			c->group_first = (int64_t)l->lineno;
-			c->group_open = true;
-		}
-	} else if (ll.kind == LINE_ERROR || ll.kind == LINE_WARNING || ll.kind == LINE_NOTICE) {
-		buf_reset(&c->tmp);
-		ansi_strip(ll.msg, MIN(ll.msg_len, (size_t)FINDING_MSG_MAX * 2), &c->tmp);
-		size_t n = MIN(c->tmp.len, (size_t)FINDING_MSG_MAX);
-		while (n > 0 && n < c->tmp.len && ((unsigned char)c->tmp.data[n] & 0xc0) == 0x80)
-			n--; /* do not cut a UTF-8 sequence */
-		sqlite3_stmt *s = c->im->ins_finding;
-		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, c->job_row_id);
-		int step = 0;
-		if (c->mode == ATTR_NONE && c->n_synth)
-			step = c->synth[c->n_synth - 1].number;
-		else if (c->mode != ATTR_NONE && c->cur >= 0)
-			step = c->steps[c->cur].number;
-		if (step)
-			sqlite3_bind_int(s, 2, step);
-		else
-			sqlite3_bind_null(s, 2);
-		sqlite3_bind_int64(s, 3, (int64_t)l->lineno);
-		sqlite3_bind_int64(s, 4, (int64_t)l->lineno);
-		sqlite3_bind_text(s, 5,
-				  ll.kind == LINE_ERROR	    ? "error"
-				  : ll.kind == LINE_WARNING ? "warning"
-							    : "notice",
-				  -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 6, c->tmp.data ? c->tmp.data : "", (int)n, SQLITE_TRANSIENT);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			return store_err(c->im->st, c->err, "cannot store a finding");
-		c->n_findings++;
-	}
-	return 0;
-}
-
-/* --- storing one job's log --------------------------------------------------------- */
-struct log_sink {
-	struct importer *im;
-	struct logw *w;
-	struct cs_err *err;
-	uint64_t bytes;
-	char last;      /* the last byte written */
-};
-
-static int sink_write(void *ctx, const void *data, size_t n)
-{
-	struct log_sink *k = ctx;
-	if (interrupted(k->im))
-		return err_set(k->err, CS_EINTR, "interrupted");
-	k->bytes += n;
-	if (n)
-		k->last = ((const char *)data)[n - 1];
-	progress_add(k->im, n, 0);
-	return logw_write(k->w, data, n, k->err);
-}
-
-static int stream_file(const char *path, zip_data_cb cb, void *ctx, struct cs_err *err)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(errno));
-	static char piece[1 << 16];
-	size_t r;
-	int rc = 0;
-	while ((r = fread(piece, 1, sizeof(piece), f)) > 0)
-		if ((rc = cb(ctx, piece, r)) != 0)
-			break;
-	if (!rc && ferror(f))
-		rc = err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(errno));
-	fclose(f);
-	return rc;
-}
-
-/* The first timestamp of a step file (archive entry), for ATTR_STEPFILES. */
-struct first_ts {
-	struct splitter sp;
-	int64_t ts;
-};
-
-static int first_ts_line(void *ctx, const struct split_line *l)
-{
-	struct first_ts *f = ctx;
-	struct logline ll;
-	logline_parse(l->head, l->head_len, &ll);
-	if (ll.has_ts) {
-		f->ts = ll.ts_us;
-		return 1;
-	}
-	return 0;
-}
-
-static int first_ts_data(void *ctx, const void *data, size_t n)
-{
-	struct first_ts *f = ctx;
-	return splitter_feed(&f->sp, data, n);
-}
-
-struct count_lines {
-	struct splitter sp;
-};
-
-static int count_line(void *ctx, const struct split_line *l)
-{
-	return 0;
-}
-
-static int count_data(void *ctx, const void *data, size_t n)
-{
-	struct count_lines *c = ctx;
-	return splitter_feed(&c->sp, data, n);
-}
-
-static int64_t log_id_of_job(struct importer *im, int64_t job_row_id)
-{
-	sqlite3_stmt *s;
-	int64_t id = -1;
-	if (sqlite3_prepare_v2(im->st->db, "SELECT id FROM logs WHERE job_id = ?", -1, &s, NULL) ==
-	    SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, job_row_id);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			id = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
-	}
-	return id;
-}
-
-static int save_steps(struct importer *im, struct log_ctx *c, const char *attribution,
-		      struct cs_err *err)
-{
-	sqlite3_stmt *s;
-	int rc = 0;
-	if (c->mode == ATTR_NONE) {
-		if (sqlite3_prepare_v2(im->st->db,
-				       "INSERT INTO steps (job_id, number, name, status, conclusion, "
-				       "first_line, last_line, attribution) "
-				       "VALUES (?, ?, ?, 'completed', NULL, ?, ?, 'groups')",
-				       -1, &s, NULL) != SQLITE_OK)
-			return store_err(im->st, err, "cannot store steps");
-		for (int i = 0; i < c->n_synth && !rc; i++) {
-			sqlite3_reset(s);
-			sqlite3_bind_int64(s, 1, c->job_row_id);
-			sqlite3_bind_int(s, 2, c->synth[i].number);
-			sqlite3_bind_text(s, 3, c->synth[i].name, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(s, 4, c->synth[i].first_line);
-			sqlite3_bind_int64(s, 5, c->synth[i].last_line);
-			if (sqlite3_step(s) != SQLITE_DONE)
-				rc = store_err(im->st, err, "cannot store steps");
-		}
-	} else {
-		if (sqlite3_prepare_v2(im->st->db,
-				       "UPDATE steps SET first_line = ?, last_line = ?, attribution = ? "
-				       "WHERE job_id = ? AND number = ?",
-				       -1, &s, NULL) != SQLITE_OK)
-			return store_err(im->st, err, "cannot store steps");
-		for (int i = 0; i < c->n_steps && !rc; i++) {
-			if (!c->steps[i].first_line)
-				continue;
-			sqlite3_reset(s);
-			sqlite3_bind_int64(s, 1, c->steps[i].first_line);
-			sqlite3_bind_int64(s, 2, c->steps[i].last_line);
-			sqlite3_bind_text(s, 3, attribution, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(s, 4, c->job_row_id);
-			sqlite3_bind_int(s, 5, c->steps[i].number);
-			if (sqlite3_step(s) != SQLITE_DONE)
-				rc = store_err(im->st, err, "cannot store steps");
-		}
-	}
-	sqlite3_finalize(s);
-	return rc;
-}
-
-static int span_cmp(const void *a, const void *b)
-{
-	const struct step_span *x = a, *y = b;
-	return (x->number > y->number) - (x->number < y->number);
-}
-
-static int load_api_steps(struct log_ctx *c, const cJSON *job)
-{
-	const cJSON *steps = job ? cJSON_GetObjectItemCaseSensitive(job, "steps") : NULL;
-	int n = cJSON_IsArray(steps) ? cJSON_GetArraySize(steps) : 0;
-	if (n <= 0)
-		return 0;
-	c->steps = xcalloc((size_t)n, sizeof(*c->steps));
-	const cJSON *st;
-	cJSON_ArrayForEach(st, steps)
-	{
-		int64_t num = c->n_steps + 1;
-		jint(st, "number", &num);
-		struct step_span *s = &c->steps[c->n_steps++];
-		s->number = (int)num;
-		s->name = jstr(st, "name") ? jstr(st, "name") : "";
-		s->started = jtime(st, "started_at");
-		s->completed = jtime(st, "completed_at");
-		const char *concl = jstr(st, "conclusion");
-		s->skipped = concl && !strcmp(concl, "skipped");
-		s->first_ts_us = INT64_MIN;
-	}
-	/* attribution walks steps in time order, which is number order; an
-	 * archive lists its step files in any order */
-	qsort(c->steps, (size_t)c->n_steps, sizeof(*c->steps), span_cmp);
-	return n;
-}
-
-static struct step_span *span_by_number(struct log_ctx *c, int number)
-{
-	for (int k = 0; k < c->n_steps; k++)
-		if (c->steps[k].number == number)
-			return &c->steps[k];
-	return NULL;
-}
-
-/* Prepare ATTR_STEPFILES: each step file's first timestamp when a whole-job
- * file exists, else (the log is the files' concatenation) exact lengths. */
-static int prepare_step_files(struct importer *im, struct run_src *rs, struct job_src *js,
-			      struct log_ctx *c, bool whole_job, struct cs_err *err)
-{
-	if (!whole_job) {
-		struct step_span *ordered = xcalloc((size_t)js->n_step_entries, sizeof(*ordered));
-		int n = 0;
-		for (int i = 0; i < js->n_step_entries; i++) {
-			struct step_span *s = span_by_number(c, js->step_numbers[i]);
-			if (s)
-				ordered[n++] = *s;
-		}
-		free(c->steps);
-		c->steps = ordered;
-		c->n_steps = n;
-		c->exact_lengths = true;
-	}
-	for (int i = 0; i < js->n_step_entries; i++) {
-		struct step_span *s = span_by_number(c, js->step_numbers[i]);
-		if (!s)
-			continue;
-		int rc;
-		if (whole_job) {
-			struct first_ts f = {.ts = INT64_MIN};
-			splitter_init(&f.sp, first_ts_line, &f);
-			rc = ziparc_stream(rs->zip, (uint64_t)js->step_entries[i], LOG_MAX,
-					   first_ts_data, &f, err);
-			if (rc == 0)
-				rc = splitter_finish(&f.sp);
-			if (rc < 0)
-				return -1;
-			s->first_ts_us = f.ts;
-		} else {
-			struct count_lines cl;
-			splitter_init(&cl.sp, count_line, &cl);
-			rc = ziparc_stream(rs->zip, (uint64_t)js->step_entries[i], LOG_MAX, count_data,
-					   &cl, err);
-			if (rc == 0)
-				rc = splitter_finish(&cl.sp);
-			if (rc < 0)
-				return -1;
-			s->n_lines = cl.sp.lineno;
-		}
-		(void)im;
-	}
-	return 0;
-}
-
-static int store_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
-			 struct cs_err *err)
-{
-	bool have_file = js->log_file != NULL;
-	bool have_entry = js->zip_entry >= 0;
-	bool have_steps = js->n_step_entries > 0 && rs->zip;
-	if (!have_file && !have_entry && !have_steps)
-		return 0;
-
-	struct log_ctx c = {.im = im, .job_row_id = js->row_id, .cur = -1, .err = err};
-	buf_init(&c.tmp);
-	int n_api = load_api_steps(&c, js->json);
-	const char *attribution;
-	int rc = 0;
-
-	if (have_steps && n_api > 0) {
-		c.mode = ATTR_STEPFILES;
-		attribution = "step-files";
-		rc = prepare_step_files(im, rs, js, &c, have_file || have_entry, err);
-	} else if (n_api > 0) {
-		bool have_times = false;
-		for (int i = 0; i < c.n_steps; i++)
-			if (c.steps[i].started != CS_TIME_NONE)
-				have_times = true;
-		c.mode = have_times ? ATTR_TIMES : ATTR_GROUPS;
-		attribution = have_times ? "times" : "groups";
-	} else {
-		c.mode = ATTR_NONE;
-		attribution = "groups";
-	}
-
-	struct logw *w = NULL;
-	if (!rc) {
-		w = logw_begin(im->st->db, js->row_id, on_line, &c, err);
-		if (!w)
-			rc = -1;
-	}
-	if (!rc) {
-		c.log_id = log_id_of_job(im, js->row_id);
-		struct log_sink sink = {.im = im, .w = w, .err = err};
-		const char *source;
-		if (have_file) {
-			source = "file";
-			rc = stream_file(js->log_file, sink_write, &sink, err);
-		} else if (have_entry) {
-			source = "job-file";
-			rc = ziparc_stream(rs->zip, (uint64_t)js->zip_entry, LOG_MAX, sink_write,
-					   &sink, err);
-		} else {
-			source = "step-files";
-			for (int i = 0; i < js->n_step_entries && !rc; i++) {
-				/* a step file without a final newline must not run
-				 * into the next step's first line */
-				if (sink.bytes && sink.last != '\n' && sink.last != '\r')
-					rc = sink_write(&sink, "\n", 1);
-				if (!rc)
-					rc = ziparc_stream(rs->zip, (uint64_t)js->step_entries[i],
-							   LOG_MAX, sink_write, &sink, err);
-			}
-		}
-		progress_add(im, 0, 1);
-		int64_t log_id = rc ? -1 : logw_finish(w, err);
-		if (log_id < 0)
-			rc = -1;
-		if (!rc && c.group_open) {
-			sqlite3_stmt *s;
-			int64_t lines = 0;
-			if (sqlite3_prepare_v2(im->st->db, "SELECT line_count FROM logs WHERE id = ?",
-					       -1, &s, NULL) == SQLITE_OK) {
-				sqlite3_bind_int64(s, 1, log_id);
-				if (sqlite3_step(s) == SQLITE_ROW)
-					lines = sqlite3_column_int64(s, 0);
-				sqlite3_finalize(s);
-			}
-			rc = insert_group(&c, c.group_first, lines);
-		}
-		if (!rc) {
-			sqlite3_stmt *s;
-			if (sqlite3_prepare_v2(im->st->db,
-					       "UPDATE logs SET source = ?1 WHERE id = ?2; ", -1, &s,
-					       NULL) != SQLITE_OK) {
-				rc = store_err(im->st, err, "cannot store the log");
-			} else {
-				sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
-				sqlite3_bind_int64(s, 2, log_id);
-				if (sqlite3_step(s) != SQLITE_DONE)
-					rc = store_err(im->st, err, "cannot store the log");
-				sqlite3_finalize(s);
-			}
-		}
-		if (!rc)
-			rc = save_steps(im, &c, attribution, err);
-	}
-	if (rc && !err->msg[0])
-		err_set(err, CS_EINVAL, "cannot store the log");
-	if (rc)
-		err_prefix(err, "job '%s' log", js->name);
-	js->n_findings = c.n_findings;
-	logw_free(w);
-	buf_release(&c.tmp);
-	free(c.steps);
-	for (int i = 0; i < c.n_synth; i++)
-		free(c.synth_names[i]);
-	free(c.synth_names);
-	free(c.synth);
-	return rc ? -1 : 0;
-}
-
-/* --- artifacts ------------------------------------------------------------------------ */
-struct art_ctx {
-	struct importer *im;
-	int64_t run_row_id;
-	int64_t file_id;
-	struct cs_err *err;
-	/* metrics: one series row per name, looked up as names come */
-	sqlite3_stmt *find_series, *ins_series;
-	int64_t last_series;
-	char *last_name;
-	long n_tests, n_points;
-	int n_series;
-};
-
-static int on_test(void *ctx, const struct test_case *tc)
-{
-	struct art_ctx *a = ctx;
-	sqlite3_stmt *s = a->im->ins_test;
-	sqlite3_reset(s);
-	sqlite3_bind_int64(s, 1, a->run_row_id);
-	sqlite3_bind_int64(s, 2, a->file_id);
-	bind_text(s, 3, tc->suite);
-	bind_text(s, 4, tc->classname);
-	sqlite3_bind_text(s, 5, tc->name ? tc->name : "", -1, SQLITE_TRANSIENT);
-	bind_text(s, 6, tc->file);
-	if (tc->line > 0)
-		sqlite3_bind_int64(s, 7, tc->line);
-	else
-		sqlite3_bind_null(s, 7);
-	if (tc->duration_ms >= 0)
-		sqlite3_bind_int64(s, 8, tc->duration_ms);
-	else
-		sqlite3_bind_null(s, 8);
-	sqlite3_bind_text(s, 9, test_outcome_name(tc->outcome), -1, SQLITE_STATIC);
-	bind_text(s, 10, tc->message);
-	bind_text(s, 11, tc->details);
-	sqlite3_bind_int(s, 12, tc->reruns);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return store_err(a->im->st, a->err, "cannot store a test result");
-	a->n_tests++;
-	return 0;
-}
-
-static int on_point(void *ctx, const struct metric_point *p)
-{
-	struct art_ctx *a = ctx;
-	if (!a->last_name || strcmp(a->last_name, p->name) != 0) {
-		sqlite3_reset(a->find_series);
-		sqlite3_bind_int64(a->find_series, 1, a->file_id);
-		sqlite3_bind_text(a->find_series, 2, p->name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(a->find_series) == SQLITE_ROW) {
-			a->last_series = sqlite3_column_int64(a->find_series, 0);
-		} else {
-			sqlite3_reset(a->ins_series);
-			sqlite3_bind_int64(a->ins_series, 1, a->run_row_id);
-			sqlite3_bind_int64(a->ins_series, 2, a->file_id);
-			sqlite3_bind_text(a->ins_series, 3, p->name, -1, SQLITE_TRANSIENT);
-			bind_text(a->ins_series, 4, p->x_name);
-			if (sqlite3_step(a->ins_series) != SQLITE_DONE)
-				return store_err(a->im->st, a->err, "cannot store a metric series");
-			a->last_series = sqlite3_last_insert_rowid(a->im->st->db);
-			a->n_series++;
-		}
-		free(a->last_name);
-		a->last_name = xstrdup(p->name);
-	}
-	sqlite3_stmt *s = a->im->ins_point;
-	sqlite3_reset(s);
-	sqlite3_bind_int64(s, 1, a->last_series);
-	sqlite3_bind_int64(s, 2, p->idx);
-	sqlite3_bind_double(s, 3, p->x);
-	if (p->missing)
-		sqlite3_bind_null(s, 4);
-	else
-		sqlite3_bind_double(s, 4, p->value);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return store_err(a->im->st, a->err, "cannot store a metric point");
-	a->n_points++;
-	return 0;
-}
-
-struct art_totals {
-	int files, tests, series;
-};
-
-static int64_t insert_artifact(struct importer *im, int64_t run_row_id, const char *name,
-			       const char *source, int64_t size, struct cs_err *err)
-{
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(im->st->db,
-			       "INSERT INTO artifacts (run_id, name, size, source) VALUES (?, ?, ?, ?) "
-			       "ON CONFLICT (run_id, name) DO UPDATE SET size = excluded.size "
-			       "RETURNING id",
-			       -1, &s, NULL) != SQLITE_OK)
-		return store_err(im->st, err, "cannot store an artifact");
-	sqlite3_bind_int64(s, 1, run_row_id);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 3, size);
-	sqlite3_bind_text(s, 4, source, -1, SQLITE_STATIC);
-	int64_t id = -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
-	else
-		store_err(im->st, err, "cannot store an artifact");
-	sqlite3_finalize(s);
-	return id;
-}
-
-/* One file of an artifact: list it, and index it when it is a report. A file
- * that does not parse is kept listed with the reason; it does not fail the
- * run (CI artifacts are often half-written when a job fails). */
-static int artifact_file(struct importer *im, int64_t run_row_id, int64_t art_id,
-			 const char *path, const char *data, size_t n, uint64_t size,
-			 const char *reject, struct art_totals *tot, struct cs_err *err)
-{
-	enum artifact_kind kind = ART_OTHER;
-	if (!reject && data)
-		kind = artifact_sniff(path, data, MIN(n, (size_t)4096));
-	const char *kind_name = reject ? "rejected"
-				: kind == ART_JUNIT ? "junit"
-				: kind == ART_METRICS ? "metrics"
-						      : "other";
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(im->st->db,
-			       "INSERT OR REPLACE INTO artifact_files (artifact_id, path, size, kind, note) "
-			       "VALUES (?, ?, ?, ?, ?)",
-			       -1, &s, NULL) != SQLITE_OK)
-		return store_err(im->st, err, "cannot store an artifact file");
-	sqlite3_bind_int64(s, 1, art_id);
-	sqlite3_bind_text(s, 2, path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 3, (int64_t)size);
-	sqlite3_bind_text(s, 4, kind_name, -1, SQLITE_STATIC);
-	bind_text(s, 5, reject);
-	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot store an artifact file");
-	sqlite3_finalize(s);
-	if (rc)
-		return -1;
-	tot->files++;
-	progress_add(im, n, 1);
-	if (kind == ART_OTHER || reject)
-		return 0;
-
-	struct art_ctx a = {.im = im, .run_row_id = run_row_id, .err = err};
-	a.file_id = sqlite3_last_insert_rowid(im->st->db);
-	struct cs_err perr;
-	err_clear(&perr);
-	/* parse errors are notes on the file; database errors fail the run */
-	if (sqlite3_exec(im->st->db, "SAVEPOINT artfile", NULL, NULL, NULL) != SQLITE_OK)
-		return store_err(im->st, err, "cannot store an artifact file");
-	long got;
-	if (kind == ART_JUNIT) {
-		got = junit_parse(data, n, on_test, &a, &perr);
-	} else {
-		sqlite3_prepare_v2(im->st->db,
-				   "SELECT id FROM metric_series WHERE file_id = ? AND name = ?", -1,
-				   &a.find_series, NULL);
-		sqlite3_prepare_v2(im->st->db,
-				   "INSERT INTO metric_series (run_id, file_id, name, x_name) "
-				   "VALUES (?, ?, ?, ?)",
-				   -1, &a.ins_series, NULL);
-		got = metrics_parse(path, data, n, MET_AUTO, on_point, &a, &perr);
-		sqlite3_finalize(a.find_series);
-		sqlite3_finalize(a.ins_series);
-		free(a.last_name);
-		if (got >= 0) {
-			sqlite3_stmt *u;
-			if (sqlite3_prepare_v2(im->st->db,
-					       "UPDATE metric_series SET n_points = (SELECT count(*) "
-					       "FROM metric_points p WHERE p.series_id = metric_series.id) "
-					       "WHERE file_id = ?",
-					       -1, &u, NULL) != SQLITE_OK) {
-				got = store_err(im->st, &perr, "cannot count metric points");
-			} else {
-				sqlite3_bind_int64(u, 1, a.file_id);
-				if (sqlite3_step(u) != SQLITE_DONE)
-					got = store_err(im->st, &perr, "cannot count metric points");
-				sqlite3_finalize(u);
-			}
-		}
-	}
-	if (got < 0) {
-		if (perr.code == CS_EDB) {
-			sqlite3_exec(im->st->db, "ROLLBACK TO artfile; RELEASE artfile", NULL, NULL,
-				     NULL);
-			*err = perr;
-			return -1;
-		}
-		sqlite3_exec(im->st->db, "ROLLBACK TO artfile; RELEASE artfile", NULL, NULL, NULL);
-		sqlite3_stmt *u;
-		if (sqlite3_prepare_v2(im->st->db,
-				       "UPDATE artifact_files SET kind = 'other', note = ? WHERE id = ?",
-				       -1, &u, NULL) == SQLITE_OK) {
-			sqlite3_bind_text(u, 1, perr.msg, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(u, 2, a.file_id);
-			sqlite3_step(u);
-			sqlite3_finalize(u);
-		}
-		return 0;
-	}
-	sqlite3_exec(im->st->db, "RELEASE artfile", NULL, NULL, NULL);
-	tot->tests += (int)a.n_tests;
-	tot->series += a.n_series;
-	return 0;
-}
-
-static int artifact_zip(struct importer *im, int64_t run_row_id, const char *zpath,
-			const char *name, struct art_totals *tot, struct cs_err *err)
-{
-	struct stat stt;
-	int64_t size = stat(zpath, &stt) == 0 ? (int64_t)stt.st_size : 0;
-	int64_t art = insert_artifact(im, run_row_id, name, "zip", size, err);
-	if (art < 0)
-		return -1;
-	struct cs_err zerr;
-	err_clear(&zerr);
-	struct ziparc *z = ziparc_open(zpath, &zerr);
-	if (!z) /* a broken artifact is listed with the reason, not fatal */
-		return artifact_file(im, run_row_id, art, "(archive)", NULL, 0, (uint64_t)size,
-				     zerr.msg, tot, err);
-	int rc = 0;
-	struct buf data = BUF_INIT;
-	for (uint64_t i = 0; i < ziparc_count(z) && !rc; i++) {
-		struct zip_entry e;
-		if (ziparc_entry(z, i, &e, &zerr) < 0) {
-			rc = artifact_file(im, run_row_id, art, "(entry)", NULL, 0, 0, zerr.msg, tot,
-					   err);
-			continue;
-		}
-		if (e.is_dir || ziparc_entry_junk(e.name))
-			continue;
-		if (e.unsafe) {
-			rc = artifact_file(im, run_row_id, art, e.name, NULL, 0, e.size,
-					   "unsafe path in archive (absolute or '..')", tot, err);
-			continue;
-		}
-		buf_reset(&data);
-		err_clear(&zerr);
-		if (ziparc_read(z, i, ARTIFACT_FILE_MAX, &data, &zerr) < 0) {
-			rc = artifact_file(im, run_row_id, art, e.name, NULL, 0, e.size, zerr.msg, tot,
-					   err);
-			continue;
-		}
-		rc = artifact_file(im, run_row_id, art, e.name, data.data ? data.data : "", data.len,
-				   data.len, NULL, tot, err);
-	}
-	buf_release(&data);
-	ziparc_close(z);
-	return rc;
-}
-
-static int artifact_dir_walk(struct importer *im, int64_t run_row_id, int64_t art,
-			     const char *root, const char *rel, int depth, struct art_totals *tot,
-			     struct cs_err *err)
-{
-	char *dir = *rel ? path_join(root, rel) : xstrdup(root);
-	char **names;
-	size_t n;
-	if (list_dir(dir, true, &names, &n, err) < 0) {
-		free(dir);
-		return -1;
-	}
-	int rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		char *r = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
-		char *full = path_join(root, r);
-		struct stat stt;
-		if (!rc && lstat(full, &stt) == 0) {
-			if (S_ISDIR(stt.st_mode) && depth < MAX_DEPTH) {
-				rc = artifact_dir_walk(im, run_row_id, art, root, r, depth + 1, tot, err);
-			} else if (S_ISREG(stt.st_mode)) {
-				struct buf data = BUF_INIT;
-				struct cs_err rerr;
-				err_clear(&rerr);
-				if ((uint64_t)stt.st_size > ARTIFACT_FILE_MAX)
-					rc = artifact_file(im, run_row_id, art, r, NULL, 0,
-							   (uint64_t)stt.st_size, NULL, tot, err);
-				else if (file_read_all(full, ARTIFACT_FILE_MAX, &data, &rerr) < 0)
-					rc = artifact_file(im, run_row_id, art, r, NULL, 0,
-							   (uint64_t)stt.st_size, rerr.msg, tot, err);
-				else
-					rc = artifact_file(im, run_row_id, art, r,
-							   data.data ? data.data : "", data.len,
-							   data.len, NULL, tot, err);
-				buf_release(&data);
-			}
-		}
-		free(full);
-		free(r);
-	}
-	free_names(names, n);
-	free(dir);
-	return rc;
-}
-
-static int exec_ids(struct importer *im, const char *sql, int64_t a, int64_t b,
-		    struct cs_err *err);
-
-/* A marker the fetcher leaves for a log or artifact GitHub has expired
- * (410): a small file holding exactly IMPORT_EXPIRED_MARKER. */
-static bool is_expired_marker(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size != (off_t)strlen(IMPORT_EXPIRED_MARKER))
-		return false;
-	struct buf b = BUF_INIT;
-	struct cs_err e;
-	bool yes = file_read_all(path, 256, &b, &e) == 0 && b.len == strlen(IMPORT_EXPIRED_MARKER) &&
-		   !memcmp(b.data, IMPORT_EXPIRED_MARKER, b.len);
-	buf_release(&b);
-	return yes;
-}
-
-static int import_artifacts(struct importer *im, const char *folder, int64_t run_row_id,
-			    struct art_totals *tot, struct cs_err *err)
-{
-	char *dir = path_join(folder, "artifacts");
-	if (!path_is_dir(dir)) {
-		free(dir);
-		return 0;
-	}
-	char **names;
-	size_t n;
-	if (list_dir(dir, false, &names, &n, err) < 0) {
-		free(dir);
-		return -1;
-	}
-	int rc = 0;
-	for (size_t i = 0; i < n && !rc; i++) {
-		char *p = path_join(dir, names[i]);
-		if (path_is_dir(p)) {
-			int64_t art = insert_artifact(im, run_row_id, names[i], "folder", 0, err);
-			rc = art < 0 ? -1
-				     : artifact_dir_walk(im, run_row_id, art, p, "", 0, tot, err);
-		} else if (str_ends(names[i], ".zip")) {
-			char *name = xstrndup(names[i], strlen(names[i]) - 4);
-			rc = artifact_zip(im, run_row_id, p, name, tot, err);
-			free(name);
-		} else if (str_ends(names[i], ".expired") && is_expired_marker(p)) {
-			/* GitHub expired it (410): listed as expired, unless its
-			 * content is here after all */
-			char *name = xstrndup(names[i], strlen(names[i]) - 8);
-			char *zip = xasprintf("%s/%s.zip", dir, name);
-			char *plain = path_join(dir, name);
-			if (!path_is_file(zip) && !path_is_dir(plain) && !path_is_file(plain)) {
-				int64_t art = insert_artifact(im, run_row_id, name, "api", 0, err);
-				rc = art < 0 ? -1
-					     : exec_ids(im, "UPDATE artifacts SET expired = 1 WHERE id = ?1 "
-							    "AND ?2 = ?2",
-							art, 0, err);
-			}
-			free(zip);
-			free(plain);
-			free(name);
-		} else if (path_is_file(p)) {
-			/* a non-zipped artifact (archive: false) is the file itself */
-			int64_t art = insert_artifact(im, run_row_id, names[i], "file", 0, err);
-			struct buf data = BUF_INIT;
-			struct cs_err rerr;
-			err_clear(&rerr);
-			if (art < 0)
-				rc = -1;
-			else if (file_read_all(p, ARTIFACT_FILE_MAX, &data, &rerr) < 0)
-				rc = artifact_file(im, run_row_id, art, names[i], NULL, 0, 0, rerr.msg,
-						   tot, err);
-			else
-				rc = artifact_file(im, run_row_id, art, names[i],
-						   data.data ? data.data : "", data.len, data.len, NULL,
-						   tot, err);
-			buf_release(&data);
-		}
-		free(p);
-	}
-	free_names(names, n);
-	free(dir);
-	if (rc)
-		err_prefix(err, "artifacts");
-	return rc;
 }
 
 /* --- reading a run folder ---------------------------------------------------------------- */
@@ -1455,7 +322,7 @@ static int match_archive(struct run_src *rs, bool json_jobs, size_t *alloc, stru
 				for (int k = 0; k < rs->n_jobs && !target; k++) {
 					struct job_src *j = &rs->jobs[k];
 					if (j->attempt == rs->zip_attempt && j->zip_entry < 0 &&
-					    archive_name_matches_job(base.data, j->name, &key))
+					    gh_archive_name_matches_job(base.data, j->name, &key))
 						target = j;
 				}
 			} else {
@@ -1475,7 +342,7 @@ static int match_archive(struct run_src *rs, bool json_jobs, size_t *alloc, stru
 					cJSON_AddStringToObject(jo, "name", base.data);
 					cJSON_AddItemToArray(cJSON_GetObjectItem(rs->jobs_doc, "jobs"), jo);
 					target->json = jo;
-					target->name = jstr(jo, "name");
+					target->name = import_jstr(jo, "name");
 				}
 			}
 		}
@@ -1498,7 +365,7 @@ static int match_archive(struct run_src *rs, bool json_jobs, size_t *alloc, stru
 		struct job_src *target = NULL;
 		for (int k = 0; k < rs->n_jobs && !target; k++) {
 			struct job_src *j = &rs->jobs[k];
-			if (j->attempt == rs->zip_attempt && archive_name_matches_job(dir, j->name, &key))
+			if (j->attempt == rs->zip_attempt && gh_archive_name_matches_job(dir, j->name, &key))
 				target = j;
 		}
 		if (!target && !json_jobs) {
@@ -1510,7 +377,7 @@ static int match_archive(struct run_src *rs, bool json_jobs, size_t *alloc, stru
 			cJSON_AddItemToObject(jo, "steps", cJSON_CreateArray());
 			cJSON_AddItemToArray(cJSON_GetObjectItem(rs->jobs_doc, "jobs"), jo);
 			target->json = jo;
-			target->name = jstr(jo, "name");
+			target->name = import_jstr(jo, "name");
 		}
 		if (target) {
 			add_step_entry(target, (long)i, (int)num);
@@ -1560,12 +427,12 @@ static int load_jobs(struct run_src *rs, const char *folder, size_t *alloc, stru
 	cJSON_ArrayForEach(j, arr)
 	{
 		int64_t id, att = rs->latest_attempt;
-		const char *name = jstr(j, "name");
-		if (!cJSON_IsObject(j) || !jint(j, "id", &id) || !name)
+		const char *name = import_jstr(j, "name");
+		if (!cJSON_IsObject(j) || !import_jint(j, "id", &id) || !name)
 			return err_set(err, CS_EINVAL, "jobs.json: jobs[%d] lacks a numeric \"id\" or a "
 						       "string \"name\"",
 				       idx);
-		jint(j, "run_attempt", &att);
+		import_jint(j, "run_attempt", &att);
 		if (att < 1 || att > 1000)
 			return err_set(err, CS_EINVAL, "jobs.json: jobs[%d]: bad run_attempt %lld", idx,
 				       (long long)att);
@@ -1587,7 +454,7 @@ static int load_jobs(struct run_src *rs, const char *folder, size_t *alloc, stru
 			free(lp);
 			snprintf(rel, sizeof(rel), "logs/%lld.expired", (long long)id);
 			lp = path_join(folder, rel);
-			if (is_expired_marker(lp)) {
+			if (import_is_expired_marker(lp)) {
 				js->log_expired = true;
 				sig_add_file(&rs->sig, lp);
 			}
@@ -1606,20 +473,20 @@ static int load_run_folder(const char *folder, struct run_src *rs, struct cs_err
 	free(p);
 	if (!rs->run)
 		return -1;
-	if (!cJSON_IsObject(rs->run) || !jint(rs->run, "id", &rs->provider_id))
+	if (!cJSON_IsObject(rs->run) || !import_jint(rs->run, "id", &rs->provider_id))
 		return err_set(err, CS_EINVAL, "run.json: no numeric \"id\" (expected the body of "
 					       "GET /repos/{owner}/{repo}/actions/runs/{id})");
 	int64_t att = 1;
-	jint(rs->run, "run_attempt", &att);
+	import_jint(rs->run, "run_attempt", &att);
 	if (att < 1 || att > 1000)
 		return err_set(err, CS_EINVAL, "run.json: bad run_attempt %lld", (long long)att);
 	rs->latest_attempt = (int)att;
 	rs->zip_attempt = (int)att;
 	const cJSON *repo = cJSON_GetObjectItemCaseSensitive(rs->run, "repository");
-	const char *slug = jstr(repo, "full_name");
+	const char *slug = import_jstr(repo, "full_name");
 	rs->slug = xstrdup(slug ? slug : "unknown/unknown");
-	const char *upd = jstr(rs->run, "updated_at");
-	const char *status = jstr(rs->run, "status");
+	const char *upd = import_jstr(rs->run, "updated_at");
+	const char *status = import_jstr(rs->run, "status");
 	buf_addf(&rs->sig, "run:%s:%s;", upd ? upd : "", status ? status : "");
 	char *jp = path_join(folder, "jobs.json");
 	sig_add_file(&rs->sig, jp);
@@ -1652,14 +519,14 @@ static int load_run_folder(const char *folder, struct run_src *rs, struct cs_err
 		char **names;
 		size_t n;
 		struct cs_err ignore;
-		if (list_dir(ad, false, &names, &n, &ignore) == 0) {
+		if (import_list_dir(ad, false, &names, &n, &ignore) == 0) {
 			for (size_t i = 0; i < n; i++) {
 				char *f = path_join(ad, names[i]);
 				buf_addf(&rs->sig, "a:");
 				sig_add_file(&rs->sig, f);
 				free(f);
 			}
-			free_names(names, n);
+			import_free_names(names, n);
 		}
 	}
 	free(ad);
@@ -1717,7 +584,7 @@ static int load_log_file(const char *path, struct run_src *rs, struct cs_err *er
 	cJSON_AddItemToArray(arr, jo);
 	struct job_src *js = add_job(rs, &alloc);
 	js->json = jo;
-	js->name = jstr(jo, "name");
+	js->name = import_jstr(jo, "name");
 	js->provider_id = 1;
 	js->attempt = 1;
 	js->log_file = xstrdup(path);
@@ -1737,7 +604,7 @@ static int64_t upsert_repo(struct importer *im, const char *provider, const char
 		return store_err(im->st, err, "cannot store the repository");
 	sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, slug, -1, SQLITE_TRANSIENT);
-	bind_text(s, 3, html_url);
+	sql_bind_text(s, 3, html_url);
 	int64_t id = -1;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		id = sqlite3_column_int64(s, 0);
@@ -1792,13 +659,13 @@ static int insert_run(struct importer *im, struct run_src *rs, int64_t repo_id, 
 	sqlite3_bind_int64(s, 1, repo_id);
 	sqlite3_bind_int64(s, 2, rs->provider_id);
 	sqlite3_bind_int(s, 3, attempt);
-	if (obj && jint(obj, "run_number", &v))
+	if (obj && import_jint(obj, "run_number", &v))
 		sqlite3_bind_int64(s, 4, v);
-	if (obj && jint(obj, "workflow_id", &v))
+	if (obj && import_jint(obj, "workflow_id", &v))
 		sqlite3_bind_int64(s, 5, v);
 	const cJSON *hc = obj ? cJSON_GetObjectItemCaseSensitive(obj, "head_commit") : NULL;
-	const char *msg = jstr(hc, "message");
-	const char *title = obj ? jstr(obj, "display_title") : NULL;
+	const char *msg = import_jstr(hc, "message");
+	const char *title = obj ? import_jstr(obj, "display_title") : NULL;
 	char *subject = NULL;
 	if (!title && msg) {
 		const char *nl = strchr(msg, '\n');
@@ -1807,22 +674,22 @@ static int insert_run(struct importer *im, struct run_src *rs, int64_t repo_id, 
 	}
 	if (!obj) {
 		/* archive or log file: the job's name says more than nothing */
-		bind_text(s, 6, "(imported log)");
-		bind_text(s, 8, rs->label);
-		bind_text(s, 9, "import");
+		sql_bind_text(s, 6, "(imported log)");
+		sql_bind_text(s, 8, rs->label);
+		sql_bind_text(s, 9, "import");
 	} else {
-		bind_text(s, 6, jstr(obj, "name"));
-		bind_text(s, 7, jstr(obj, "path"));
-		bind_text(s, 8, title);
-		bind_text(s, 9, jstr(obj, "event"));
-		bind_text(s, 10, jstr(obj, "head_branch"));
-		bind_text(s, 11, jstr(obj, "head_sha"));
+		sql_bind_text(s, 6, import_jstr(obj, "name"));
+		sql_bind_text(s, 7, import_jstr(obj, "path"));
+		sql_bind_text(s, 8, title);
+		sql_bind_text(s, 9, import_jstr(obj, "event"));
+		sql_bind_text(s, 10, import_jstr(obj, "head_branch"));
+		sql_bind_text(s, 11, import_jstr(obj, "head_sha"));
 	}
-	const char *status = obj ? jstr(obj, "status") : NULL;
-	const char *concl = obj ? jstr(obj, "conclusion") : NULL;
-	int64_t created = obj ? jtime(obj, "created_at") : CS_TIME_NONE;
-	int64_t updated = obj ? jtime(obj, "updated_at") : CS_TIME_NONE;
-	int64_t started = obj ? jtime(obj, "run_started_at") : CS_TIME_NONE;
+	const char *status = obj ? import_jstr(obj, "status") : NULL;
+	const char *concl = obj ? import_jstr(obj, "conclusion") : NULL;
+	int64_t created = obj ? import_jtime(obj, "created_at") : CS_TIME_NONE;
+	int64_t updated = obj ? import_jtime(obj, "updated_at") : CS_TIME_NONE;
+	int64_t started = obj ? import_jtime(obj, "run_started_at") : CS_TIME_NONE;
 	if (derived) {
 		/* derived from the attempt's jobs */
 		status = derived->all_done ? "completed" : "in_progress";
@@ -1838,24 +705,24 @@ static int insert_run(struct importer *im, struct run_src *rs, int64_t repo_id, 
 		if (derived->last_end != CS_TIME_NONE)
 			updated = derived->last_end;
 	}
-	bind_text(s, 12, status ? status : "completed");
-	bind_text(s, 13, concl);
+	sql_bind_text(s, 12, status ? status : "completed");
+	sql_bind_text(s, 13, concl);
 	if (created == CS_TIME_NONE)
 		created = started != CS_TIME_NONE ? started : im->now;
-	bind_time(s, 14, created);
-	bind_time(s, 15, updated);
-	bind_time(s, 16, started);
+	sql_bind_time(s, 14, created);
+	sql_bind_time(s, 15, updated);
+	sql_bind_time(s, 16, started);
 	if (obj) {
-		bind_text(s, 17, jstr(obj, "html_url"));
+		sql_bind_text(s, 17, import_jstr(obj, "html_url"));
 		const cJSON *actor = cJSON_GetObjectItemCaseSensitive(obj, "actor");
-		bind_text(s, 18, jstr(actor, "login"));
-		bind_text(s, 19, msg);
+		sql_bind_text(s, 18, import_jstr(actor, "login"));
+		sql_bind_text(s, 19, msg);
 		const cJSON *au = cJSON_GetObjectItemCaseSensitive(hc, "author");
-		bind_text(s, 20, jstr(au, "name"));
-		bind_time(s, 21, jtime(hc, "timestamp"));
+		sql_bind_text(s, 20, import_jstr(au, "name"));
+		sql_bind_time(s, 21, import_jtime(hc, "timestamp"));
 	}
-	bind_text(s, 22, rs->path);
-	bind_text(s, 23, sig);
+	sql_bind_text(s, 22, rs->path);
+	sql_bind_text(s, 23, sig);
 	sqlite3_bind_int64(s, 24, im->now);
 	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot store the run");
 	sqlite3_finalize(s);
@@ -1878,18 +745,18 @@ static int insert_job(struct importer *im, int64_t run_row_id, struct job_src *j
 	sqlite3_bind_int64(s, 1, run_row_id);
 	sqlite3_bind_int64(s, 2, js->provider_id);
 	sqlite3_bind_text(s, 3, js->name, -1, SQLITE_TRANSIENT);
-	const char *status = jstr(j, "status");
-	bind_text(s, 4, status ? status : "completed");
-	bind_text(s, 5, jstr(j, "conclusion"));
-	bind_time(s, 6, jtime(j, "started_at"));
-	bind_time(s, 7, jtime(j, "completed_at"));
-	bind_text(s, 8, jstr(j, "runner_name"));
-	bind_text(s, 9, jstr(j, "runner_group_name"));
+	const char *status = import_jstr(j, "status");
+	sql_bind_text(s, 4, status ? status : "completed");
+	sql_bind_text(s, 5, import_jstr(j, "conclusion"));
+	sql_bind_time(s, 6, import_jtime(j, "started_at"));
+	sql_bind_time(s, 7, import_jtime(j, "completed_at"));
+	sql_bind_text(s, 8, import_jstr(j, "runner_name"));
+	sql_bind_text(s, 9, import_jstr(j, "runner_group_name"));
 	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(j, "labels");
 	char *lj = cJSON_IsArray(labels) ? cJSON_PrintUnformatted(labels) : NULL;
-	bind_text(s, 10, lj);
+	sql_bind_text(s, 10, lj);
 	free(lj);
-	bind_text(s, 11, jstr(j, "html_url"));
+	sql_bind_text(s, 11, import_jstr(j, "html_url"));
 	sqlite3_bind_int(s, 12, js->ordinal);
 	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot store a job");
 	sqlite3_finalize(s);
@@ -1914,17 +781,17 @@ static int insert_job(struct importer *im, int64_t run_row_id, struct job_src *j
 	cJSON_ArrayForEach(st, steps)
 	{
 		int64_t num = idx + 1;
-		jint(st, "number", &num);
+		import_jint(st, "number", &num);
 		sqlite3_reset(s);
 		sqlite3_bind_int64(s, 1, js->row_id);
 		sqlite3_bind_int64(s, 2, num);
-		const char *nm = jstr(st, "name");
+		const char *nm = import_jstr(st, "name");
 		sqlite3_bind_text(s, 3, nm ? nm : "", -1, SQLITE_TRANSIENT);
-		const char *sst = jstr(st, "status");
-		bind_text(s, 4, sst ? sst : "completed");
-		bind_text(s, 5, jstr(st, "conclusion"));
-		bind_time(s, 6, jtime(st, "started_at"));
-		bind_time(s, 7, jtime(st, "completed_at"));
+		const char *sst = import_jstr(st, "status");
+		sql_bind_text(s, 4, sst ? sst : "completed");
+		sql_bind_text(s, 5, import_jstr(st, "conclusion"));
+		sql_bind_time(s, 6, import_jtime(st, "started_at"));
+		sql_bind_time(s, 7, import_jtime(st, "completed_at"));
 		if (sqlite3_step(s) != SQLITE_DONE) {
 			sqlite3_finalize(s);
 			return store_err(im->st, err, "cannot store steps");
@@ -1939,14 +806,12 @@ static int set_log_state(struct importer *im, int64_t job_row_id, const char *st
 			 struct cs_err *err)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(im->st->db, "UPDATE jobs SET log_state = ? WHERE id = ?", -1, &s,
-			       NULL) != SQLITE_OK)
-		return store_err(im->st, err, "cannot store a job");
+	if (store_prepare(im->st, "UPDATE jobs SET log_state = ? WHERE id = ?", &s,
+			  "cannot store a job", err) < 0)
+		return -1;
 	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, job_row_id);
-	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot store a job");
-	sqlite3_finalize(s);
-	return rc;
+	return store_collect(im->st, s, NULL, NULL, "cannot store a job", err);
 }
 
 /* existing row for (repo, run, attempt): its id and signature */
@@ -1966,8 +831,7 @@ static int64_t find_existing(struct importer *im, int64_t repo_id, int64_t provi
 	sqlite3_bind_int(s, 3, attempt);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		id = sqlite3_column_int64(s, 0);
-		const unsigned char *t = sqlite3_column_text(s, 1);
-		*sig = t ? xstrdup((const char *)t) : NULL;
+		*sig = sql_col_str(s, 1);
 	}
 	sqlite3_finalize(s);
 	return id;
@@ -1975,32 +839,19 @@ static int64_t find_existing(struct importer *im, int64_t repo_id, int64_t provi
 
 static int delete_run(struct importer *im, int64_t row_id, struct cs_err *err)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(im->st->db, "DELETE FROM runs WHERE id = ?", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return store_err(im->st, err, "cannot replace the run");
-	sqlite3_bind_int64(s, 1, row_id);
-	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot replace the run");
-	sqlite3_finalize(s);
-	return rc;
+	return store_exec_ids(im->st, "DELETE FROM runs WHERE id = ?1 AND ?2 = ?2", row_id, 0,
+			      "cannot replace the run", err);
 }
 
-static int exec_ids(struct importer *im, const char *sql, int64_t a, int64_t b,
+int import_exec_ids(struct importer *im, const char *sql, int64_t a, int64_t b,
 		    struct cs_err *err)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(im->st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return store_err(im->st, err, "cannot replace the run");
-	sqlite3_bind_int64(s, 1, a);
-	sqlite3_bind_int64(s, 2, b);
-	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot replace the run");
-	sqlite3_finalize(s);
-	return rc;
+	return store_exec_ids(im->st, sql, a, b, "cannot replace the run", err);
 }
 
 static int set_aside(struct importer *im, int64_t old, struct cs_err *err)
 {
-	return exec_ids(im, "UPDATE runs SET provider_id = -provider_id - 1 WHERE id = ?1 AND ?2 = ?2",
+	return import_exec_ids(im, "UPDATE runs SET provider_id = -provider_id - 1 WHERE id = ?1 AND ?2 = ?2",
 			old, 0, err);
 }
 
@@ -2032,31 +883,31 @@ static int carry_over(struct importer *im, struct run_src *rs, int attempt, int6
 		sqlite3_finalize(s);
 		if (!old_job)
 			continue;
-		if (exec_ids(im, "UPDATE logs SET job_id = ?1 WHERE job_id = ?2", js->row_id, old_job,
+		if (import_exec_ids(im, "UPDATE logs SET job_id = ?1 WHERE job_id = ?2", js->row_id, old_job,
 			     err) < 0 ||
-		    exec_ids(im, "UPDATE findings SET job_id = ?1 WHERE job_id = ?2", js->row_id,
+		    import_exec_ids(im, "UPDATE findings SET job_id = ?1 WHERE job_id = ?2", js->row_id,
 			     old_job, err) < 0 ||
-		    exec_ids(im,
+		    import_exec_ids(im,
 			     "UPDATE steps SET first_line = o.first_line, last_line = o.last_line, "
 			     "attribution = o.attribution FROM steps o WHERE steps.job_id = ?1 AND "
 			     "o.job_id = ?2 AND o.number = steps.number",
 			     js->row_id, old_job, err) < 0 ||
-		    exec_ids(im,
+		    import_exec_ids(im,
 			     "INSERT OR IGNORE INTO steps (job_id, number, name, status, conclusion, "
 			     "started_at, completed_at, first_line, last_line, attribution) "
 			     "SELECT ?1, number, name, status, conclusion, started_at, completed_at, "
 			     "first_line, last_line, attribution FROM steps WHERE job_id = ?2",
 			     js->row_id, old_job, err) < 0 ||
-		    exec_ids(im, "UPDATE jobs SET log_state = 'stored' WHERE id = ?1 AND ?2 = ?2",
+		    import_exec_ids(im, "UPDATE jobs SET log_state = 'stored' WHERE id = ?1 AND ?2 = ?2",
 			     js->row_id, 0, err) < 0)
 			return -1;
 		carried++;
 	}
 	if (attempt == rs->latest_attempt && !rs->has_artifacts) {
-		if (exec_ids(im, "UPDATE artifacts SET run_id = ?1 WHERE run_id = ?2", row, old, err) < 0 ||
-		    exec_ids(im, "UPDATE test_results SET run_id = ?1 WHERE run_id = ?2", row, old,
+		if (import_exec_ids(im, "UPDATE artifacts SET run_id = ?1 WHERE run_id = ?2", row, old, err) < 0 ||
+		    import_exec_ids(im, "UPDATE test_results SET run_id = ?1 WHERE run_id = ?2", row, old,
 			     err) < 0 ||
-		    exec_ids(im, "UPDATE metric_series SET run_id = ?1 WHERE run_id = ?2", row, old,
+		    import_exec_ids(im, "UPDATE metric_series SET run_id = ?1 WHERE run_id = ?2", row, old,
 			     err) < 0)
 			return -1;
 	}
@@ -2072,7 +923,7 @@ static int import_run_src(struct importer *im, struct run_src *rs, const char *f
 		return -1;
 	const char *provider = rs->run ? "github" : "local";
 	const cJSON *repo = rs->run ? cJSON_GetObjectItemCaseSensitive(rs->run, "repository") : NULL;
-	int64_t repo_id = upsert_repo(im, provider, rs->slug, jstr(repo, "html_url"), err);
+	int64_t repo_id = upsert_repo(im, provider, rs->slug, import_jstr(repo, "html_url"), err);
 	if (repo_id < 0)
 		goto fail;
 
@@ -2129,14 +980,14 @@ static int import_run_src(struct importer *im, struct run_src *rs, const char *f
 				const cJSON *j = rs->jobs[i].json;
 				if (rs->jobs[i].attempt != a || !j)
 					continue;
-				const char *c = jstr(j, "conclusion"), *stt = jstr(j, "status");
+				const char *c = import_jstr(j, "conclusion"), *stt = import_jstr(j, "status");
 				if (conclusion_is_failure(c))
 					ds.any_failed = true;
 				if (c && !strcmp(c, "cancelled"))
 					ds.any_cancelled = true;
 				if (stt && strcmp(stt, "completed"))
 					ds.all_done = false;
-				int64_t t0 = jtime(j, "started_at"), t1 = jtime(j, "completed_at");
+				int64_t t0 = import_jtime(j, "started_at"), t1 = import_jtime(j, "completed_at");
 				if (t0 != CS_TIME_NONE &&
 				    (ds.first_start == CS_TIME_NONE || t0 < ds.first_start))
 					ds.first_start = t0;
@@ -2157,14 +1008,14 @@ static int import_run_src(struct importer *im, struct run_src *rs, const char *f
 				struct job_src *js = &rs->jobs[i];
 				if (js->attempt != a)
 					continue;
-				if (interrupted(im)) {
+				if (import_interrupted(im)) {
 					err_set(err, CS_EINTR, "interrupted");
 					buf_release(&sig);
 					cJSON_Delete(own);
 					goto fail;
 				}
 				if (insert_job(im, row, js, err) < 0 ||
-				    store_job_log(im, rs, js, err) < 0) {
+				    import_job_log(im, rs, js, err) < 0) {
 					buf_release(&sig);
 					cJSON_Delete(own);
 					goto fail;
@@ -2228,7 +1079,7 @@ static int import_run_src(struct importer *im, struct run_src *rs, const char *f
 		}
 		buf_release(&sig);
 		cJSON_Delete(own);
-		const char *wf = rs->run ? jstr(rs->run, "name") : "(imported log)";
+		const char *wf = rs->run ? import_jstr(rs->run, "name") : "(imported log)";
 		ev.workflow = wf;
 		if (n_events < (int)ARRAY_SIZE(events))
 			events[n_events++] = ev;
@@ -2308,13 +1159,13 @@ static int import_dir(struct importer *im, const char *dir, int depth, struct cs
 		return 0;
 	char **names;
 	size_t n;
-	if (list_dir(dir, false, &names, &n, err) < 0) {
+	if (import_list_dir(dir, false, &names, &n, err) < 0) {
 		report_error(im, "folder", dir, err);
 		return -1;
 	}
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (interrupted(im)) {
+		if (import_interrupted(im)) {
 			rc = -1;
 			err_set(err, CS_EINTR, "interrupted");
 			break;
@@ -2335,8 +1186,44 @@ static int import_dir(struct importer *im, const char *dir, int depth, struct cs
 		}
 		free(p);
 	}
-	free_names(names, n);
+	import_free_names(names, n);
 	return rc;
+}
+
+/* The statements every run uses, prepared once for the importer's life, at
+ * its first import: a failure (a damaged or foreign schema) is that
+ * import's error, never an exit, since a fetch in the TUI imports too. */
+static int prepare_statements(struct importer *im, struct cs_err *err)
+{
+	sqlite3 *db = im->st->db;
+	if (im->ins_test)
+		return 0;
+	if (sqlite3_prepare_v3(db,
+			       "INSERT INTO findings (job_id, step_number, line, end_line, severity, "
+			       "source, message) VALUES (?1, ?2, ?3, ?4, ?5, 'marker', ?6)",
+			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_finding, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(db,
+			       "INSERT OR REPLACE INTO log_groups (log_id, first_line, last_line, "
+			       "depth, title) VALUES (?, ?, ?, ?, ?)",
+			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_group, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(db,
+			       "INSERT OR REPLACE INTO metric_points (series_id, idx, x, value) "
+			       "VALUES (?, ?, ?, ?)",
+			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_point, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(db,
+			       "INSERT INTO test_results (run_id, file_id, suite, classname, name, file, "
+			       "line, duration_ms, outcome, message, details, reruns) "
+			       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_test, NULL) != SQLITE_OK) {
+		store_err(im->st, err, "cannot prepare the import statements");
+		sqlite3_finalize(im->ins_finding);
+		sqlite3_finalize(im->ins_group);
+		sqlite3_finalize(im->ins_point);
+		sqlite3_finalize(im->ins_test);
+		im->ins_finding = im->ins_group = im->ins_point = im->ins_test = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 int import_path(struct importer *im, const char *path, struct cs_err *err)
@@ -2345,6 +1232,10 @@ int import_path(struct importer *im, const char *path, struct cs_err *err)
 	err_clear(err);
 	if (stat(path, &st) < 0) {
 		err_set(err, CS_ENOTFOUND, "%s", strerror(errno));
+		report_error(im, "path", path, err);
+		return -1;
+	}
+	if (prepare_statements(im, err) < 0) {
 		report_error(im, "path", path, err);
 		return -1;
 	}
@@ -2372,25 +1263,6 @@ struct importer *importer_new(struct store *st, const struct import_opts *opts)
 	im->st = st;
 	if (opts)
 		im->opts = *opts;
-	sqlite3 *db = st->db;
-	if (sqlite3_prepare_v3(db,
-			       "INSERT INTO findings (job_id, step_number, line, end_line, severity, "
-			       "source, message) VALUES (?1, ?2, ?3, ?4, ?5, 'marker', ?6)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_finding, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(db,
-			       "INSERT OR REPLACE INTO log_groups (log_id, first_line, last_line, "
-			       "depth, title) VALUES (?, ?, ?, ?, ?)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_group, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(db,
-			       "INSERT OR REPLACE INTO metric_points (series_id, idx, x, value) "
-			       "VALUES (?, ?, ?, ?)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_point, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(db,
-			       "INSERT INTO test_results (run_id, file_id, suite, classname, name, file, "
-			       "line, duration_ms, outcome, message, details, reruns) "
-			       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_test, NULL) != SQLITE_OK)
-		die("cannot prepare the import statements: %s", sqlite3_errmsg(db));
 	return im;
 }
 
@@ -2410,3 +1282,4 @@ void importer_totals(const struct importer *im, int *ok, int *failed)
 	*ok = im->ok;
 	*failed = im->failed;
 }
+

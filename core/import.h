@@ -66,6 +66,8 @@ struct import_opts {
 
 struct importer;
 
+/* Never fails: what can (preparing statements against the index) happens at
+ * the first import_path(), which reports it like any other import error. */
 struct importer *importer_new(struct store *st, const struct import_opts *opts);
 void importer_free(struct importer *im);
 /* Import whatever path is. Returns 0 when every run imported, -1 when any
@@ -73,16 +75,5 @@ void importer_free(struct importer *im);
 int import_path(struct importer *im, const char *path, struct cs_err *err);
 /* Totals so far. */
 void importer_totals(const struct importer *im, int *ok, int *failed);
-
-/* --- pieces exposed for tests ----------------------------------------------- */
-/* The file-name form GitHub gives a job or step name inside a log archive:
- * '/' and ':' removed, other characters illegal in file names dropped, cut at
- * 90 UTF-16 code units. */
-void gh_archive_name(const char *name, struct buf *out);
-
-/* Parse a top-level archive entry "12_build (1).txt" / "-3_x.txt":
- * ordinal, base name ("build"), duplicate suffix (1, or 0 when none).
- * Returns false when the name is not of that form. */
-bool gh_parse_job_entry(const char *entry, long *ordinal, struct buf *base, int *dup);
 
 #endif

@@ -126,7 +126,7 @@ static int open_log(struct logsearch *ls, struct cs_err *err)
 	ls->ref.job_name = ls->job_name;
 	sqlite3_finalize(s);
 	struct cs_err ignored;
-	ls->r = logr_open(ls->st->db, e->log_id, &ignored);
+	ls->r = logr_open(ls->st, e->log_id, &ignored);
 	if (!ls->r)
 		return 0;
 	if (store_steps(ls->st, ls->ref.job_row_id, &ls->steps, &ls->n_steps, err) < 0)

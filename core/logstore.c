@@ -23,6 +23,8 @@
  */
 #include "logstore.h"
 
+#include "store.h"
+
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -457,10 +459,11 @@ void logw_free(struct logw *w)
 	free(w);
 }
 
-struct logw *logw_begin(struct sqlite3 *db, int64_t job_id, split_cb line_cb, void *ctx,
+struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, void *ctx,
 			struct cs_err *err)
 {
 	struct logw *w = xcalloc(1, sizeof(*w));
+	sqlite3 *db = store->db;
 	sqlite3_stmt *st = NULL;
 	w->db = db;
 	w->job_id = job_id;
@@ -646,7 +649,12 @@ void logr_close(struct logr *r)
 	free(r);
 }
 
-struct logr *logr_open(struct sqlite3 *db, int64_t log_id, struct cs_err *err)
+struct logr *(logr_open)(struct store *st, int64_t log_id, struct cs_err *err)
+{
+	return logr_open_db(st->db, log_id, err);
+}
+
+struct logr *logr_open_db(struct sqlite3 *db, int64_t log_id, struct cs_err *err)
 {
 	struct logr *r = xcalloc(1, sizeof(*r));
 	sqlite3_stmt *st = NULL;

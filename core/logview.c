@@ -297,7 +297,7 @@ static int load_parts(struct logview *lv, int64_t job_row_id, int64_t log_id, st
 {
 	lv->job_id = job_row_id;
 	lv->log_id = log_id;
-	lv->r = logr_open(lv->st->db, log_id, err);
+	lv->r = logr_open(lv->st, log_id, err);
 	if (!lv->r)
 		return -1;
 	lv->n_lines = logr_line_count(lv->r);

@@ -438,7 +438,7 @@ static int per_log(void *ctx, const struct log_ref *ref)
 	struct scan_ctx *sc = a->sc;
 	if (sc->cancel && *sc->cancel)
 		return 2;
-	struct logr *r = logr_open(sc->st->db, ref->log_id, sc->err);
+	struct logr *r = logr_open(sc->st, ref->log_id, sc->err);
 	if (!r) {
 		a->failed = 1;
 		return -1;

@@ -1,84 +1,20 @@
 /* store.c - opening, migrating and querying the SQLite index. */
 #include "store.h"
+#include "storesql.h"
 
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+/* The schema (data/schema.sql, version 1) and the forward migrations
+ * (data/migrations/NNN-name.sql: store_migrations[v] brings version v-1 to
+ * v), compiled in by tools/embed-schema.sh. */
 extern const char schema_sql[];
-
-/* Forward migrations: migrations[v] brings user_version v to v+1. Version 0
- * is an empty database; 0 -> 1 creates the schema. A later issue appends
- * here and bumps STORE_SCHEMA_VERSION; it never edits an old step. */
-static const char *const migrations[] = {
-	NULL, /* 0 -> 1: schema_sql */
-	/* 1 -> 2: per-chunk trigram filters of the searchable text of the lines
-	 * starting in each chunk (core/logstore.h), so a search can pass over
-	 * chunks that cannot match. Logs stored before have no rows here and
-	 * are searched whole. bits: a version byte, then a bitset. */
-	"CREATE TABLE log_chunk_grams ("
-	" log_id INTEGER NOT NULL REFERENCES logs(id) ON DELETE CASCADE,"
-	" seq INTEGER NOT NULL,"
-	" bits BLOB NOT NULL,"
-	" PRIMARY KEY (log_id, seq));",
-	/* 2 -> 3: failure triage (core/triage.h). triage_jobs says which failed
-	 * jobs were triaged by which version of the algorithm, normaliser and
-	 * rules (so stale results are recomputed); triage_findings holds their
-	 * findings, each with its fingerprint and the raw key lines it was made
-	 * from (retriage regroups from them); triage_states the state a
-	 * maintainer gave a fingerprint, kept across re-imports and retriage.
-	 * First/last seen, counts and branches of a fingerprint are computed
-	 * from triage_findings joined to runs (the fingerprint_stats view). */
-	"CREATE TABLE triage_jobs ("
-	" job_id INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,"
-	" version TEXT NOT NULL,"
-	" n_findings INTEGER NOT NULL,"
-	" n_lines INTEGER NOT NULL,"      /* excerpt lines shown */
-	" n_dropped INTEGER NOT NULL,"    /* findings not kept (past the caps) */
-	" fallback INTEGER NOT NULL,"
-	" triaged_at INTEGER NOT NULL);"
-	"CREATE TABLE triage_findings ("
-	" id INTEGER PRIMARY KEY,"
-	" job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
-	" rank INTEGER NOT NULL,"         /* 0: the most telling finding of the job */
-	" shown INTEGER NOT NULL,"        /* part of the job's capped excerpt */
-	" step_number INTEGER,"
-	" line INTEGER,"                  /* 1-based lines of the job's log; NULL: */
-	" end_line INTEGER,"              /* not from the log (JUnit, conclusion) */
-	" source TEXT NOT NULL,"          /* rule, marker, junit, conclusion, fallback, no-log */
-	" rule TEXT NOT NULL,"
-	" category TEXT NOT NULL,"
-	" severity TEXT NOT NULL,"        /* error, warning */
-	" weak INTEGER NOT NULL DEFAULT 0,"
-	" title TEXT NOT NULL,"
-	" explain TEXT,"
-	" test_name TEXT,"
-	" repeats INTEGER NOT NULL DEFAULT 0,"
-	" fingerprint TEXT NOT NULL,"
-	" key_text TEXT NOT NULL,"
-	" excerpt TEXT NOT NULL);"        /* lines 'N<TAB>text', N = 0 off the log */
-	"CREATE INDEX triage_findings_by_job ON triage_findings (job_id, rank);"
-	"CREATE INDEX triage_findings_by_fp ON triage_findings (fingerprint);"
-	"CREATE TABLE triage_states ("
-	" fingerprint TEXT PRIMARY KEY,"
-	" state TEXT NOT NULL CHECK (state IN ('new', 'acknowledged', 'known-flaky', 'fixed')),"
-	" note TEXT,"
-	" set_by TEXT,"
-	" set_at INTEGER NOT NULL);"
-	"CREATE VIEW fingerprint_stats AS"
-	" SELECT f.fingerprint, count(DISTINCT r.id) AS runs,"
-	" count(DISTINCT r.head_sha) AS commits, min(r.created_at) AS first_at,"
-	" max(r.created_at) AS last_at, group_concat(DISTINCT r.head_branch) AS branches,"
-	" coalesce(s.state, 'new') AS state"
-	" FROM triage_findings f JOIN jobs j ON j.id = f.job_id JOIN runs r ON r.id = j.run_id"
-	" LEFT JOIN triage_states s ON s.fingerprint = f.fingerprint"
-	" WHERE f.severity = 'error' GROUP BY f.fingerprint;",
-};
-_Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
-	       "one migration per schema version");
+extern const char *const store_migrations[];
 
 char *store_default_path(const char *slug)
 {
@@ -123,61 +59,59 @@ int store_err(struct store *st, struct cs_err *err, const char *what)
 		       sqlite3_errmsg(st->db), hint);
 }
 
+static const char *exec_hint(int rc)
+{
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED
+		       ? " (another ciscope is writing; try again when it is done)"
+	       : rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT
+		       ? " (the file is not a ciscope index or is damaged)"
+	       : rc == SQLITE_FULL ? " (the disk is full)"
+				   : "";
+}
+
 int store_exec(struct store *st, const char *sql, struct cs_err *err)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int rc = sqlite3_errcode(st->db);
 		err_set(err, CS_EDB, "database '%s': %s%s", st->path, msg ? msg : "error",
-			rc == SQLITE_BUSY || rc == SQLITE_LOCKED
-				? " (another ciscope is writing; try again when it is done)"
-			: rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT
-				? " (the file is not a ciscope index or is damaged)"
-			: rc == SQLITE_FULL ? " (the disk is full)"
-					    : "");
+			exec_hint(sqlite3_errcode(st->db)));
 		sqlite3_free(msg);
 		return -1;
 	}
 	return 0;
 }
 
-static int get_user_version(struct store *st, int *v, struct cs_err *err)
-{
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
-		return store_err(st, err, "cannot read the schema version");
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(s);
-		return store_err(st, err, "cannot read the schema version");
-	}
-	*v = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	return 0;
-}
+/* How long a connection waits for another's write lock before reporting
+ * "locked"; an upgrade of the schema by another process is waited for
+ * longer, since a migration may rewrite large tables. */
+#define BUSY_MS 5000
+#define UPGRADE_WAIT_MS 60000
 
-static int count_objects(struct store *st, int *n, struct cs_err *err)
+/* The schema version and the number of schema objects, read in one
+ * statement so they come from one snapshot: a creation committed between two
+ * reads would look like "tables but no version", a foreign file. */
+static int read_schema(struct store *st, int *v, int *n, struct cs_err *err)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return store_err(st, err, "cannot open the index");
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT (SELECT user_version FROM pragma_user_version), count(*) "
+			       "FROM sqlite_master",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot read the schema version");
 	int rc = sqlite3_step(s);
-	*n = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int(s, 0);
+		*n = sqlite3_column_int(s, 1);
+	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)
-		return store_err(st, err, "cannot open the index");
+		return store_err(st, err, "cannot read the schema version");
 	return 0;
 }
 
-/* Look before touching: a file that is not ours, or is newer than us, is
- * refused before anything (even the journal mode) is written to it. */
-static int check_schema(struct store *st, int *version, struct cs_err *err)
+/* Refuse a file that is not ours, or is newer than us. */
+static int check_version(struct store *st, int v, int n, struct cs_err *err)
 {
-	int v = 0, n = 0;
-	if (count_objects(st, &n, err) < 0 || get_user_version(st, &v, err) < 0)
-		return -1;
-	*version = v;
 	if (v == 0 && n != 0)
 		return err_set(err, CS_EDB,
 			       "database '%s' is an SQLite database but not a ciscope index", st->path);
@@ -186,6 +120,47 @@ static int check_schema(struct store *st, int *version, struct cs_err *err)
 			       "database '%s' has schema version %d, newer than this ciscope (%d): "
 			       "upgrade ciscope",
 			       st->path, v, STORE_SCHEMA_VERSION);
+	return 0;
+}
+
+/* Take the write lock, waiting as long as an upgrade may take, and read the
+ * version again under it: another process may have created or upgraded the
+ * schema since it was first read. */
+static int lock_and_reread(struct store *st, int *v, int *n, struct cs_err *err)
+{
+	sqlite3_busy_timeout(st->db, UPGRADE_WAIT_MS);
+	int rc = store_begin(st, err);
+	sqlite3_busy_timeout(st->db, BUSY_MS);
+	if (rc < 0)
+		return -1;
+	if (read_schema(st, v, n, err) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+/* Look before touching: a file that is not ours, or is newer than us, is
+ * refused before anything (even the journal mode) is written to it. A reader
+ * that finds an empty or older schema waits for a writer that may be
+ * creating or upgrading it (taking the write lock, which that writer holds
+ * until its migration commits) and looks again. */
+static int check_schema(struct store *st, int *version, struct cs_err *err)
+{
+	int v = 0, n = 0;
+	if (read_schema(st, &v, &n, err) < 0 || check_version(st, v, n, err) < 0)
+		return -1;
+	if (st->readonly && v < STORE_SCHEMA_VERSION) {
+		struct cs_err ignored;
+		/* a lock we cannot take (a read-only file, a writer that never
+		 * finishes) leaves the first reading to speak */
+		if (lock_and_reread(st, &v, &n, &ignored) == 0) {
+			store_rollback(st);
+			if (check_version(st, v, n, err) < 0)
+				return -1;
+		}
+	}
+	*version = v;
 	if (st->readonly && v == 0)
 		return err_set(err, CS_ENOTFOUND,
 			       "the index '%s' is empty: import runs first (ciscope import PATH)",
@@ -198,14 +173,25 @@ static int check_schema(struct store *st, int *version, struct cs_err *err)
 	return 0;
 }
 
+/* Bring the schema from the version read at open to ours, in one
+ * transaction. The version is read again inside it: two processes opening a
+ * fresh or older index both see it old, and the second, once the first has
+ * committed, must find the work done instead of creating tables twice. */
 static int migrate(struct store *st, int v, struct cs_err *err)
 {
+	int n = 0;
 	if (v == STORE_SCHEMA_VERSION)
 		return 0;
-	if (store_begin(st, err) < 0)
+	if (lock_and_reread(st, &v, &n, err) < 0)
 		return -1;
+	if (check_version(st, v, n, err) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	if (v == STORE_SCHEMA_VERSION)
+		return store_commit(st, err);
 	for (; v < STORE_SCHEMA_VERSION; v++) {
-		const char *sql = v == 0 ? schema_sql : migrations[v];
+		const char *sql = v == 0 ? schema_sql : store_migrations[v + 1];
 		if (store_exec(st, sql, err) < 0) {
 			store_rollback(st);
 			return err_prefix(err, "cannot migrate the index to version %d", v + 1);
@@ -218,6 +204,24 @@ static int migrate(struct store *st, int v, struct cs_err *err)
 		return -1;
 	}
 	return store_commit(st, err);
+}
+
+/* Turning a file to WAL needs it to itself for a moment, and SQLite answers
+ * "busy" at once instead of calling the busy handler when another process
+ * holds it (two importers starting on a fresh index): retry for as long as
+ * an upgrade may take. */
+static int set_wal(struct store *st, struct cs_err *err)
+{
+	for (int waited = 0;; waited += 20) {
+		int rc = sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited >= UPGRADE_WAIT_MS)
+			return err_set(err, CS_EDB, "database '%s': %s%s", st->path,
+				       sqlite3_errmsg(st->db), exec_hint(rc));
+		struct timespec ts = {0, 20 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 }
 
 struct store *store_open(const char *path, enum store_mode mode, struct cs_err *err)
@@ -257,13 +261,12 @@ struct store *store_open(const char *path, enum store_mode mode, struct cs_err *
 		store_close(st);
 		return NULL;
 	}
-	sqlite3_busy_timeout(st->db, 5000);
+	sqlite3_busy_timeout(st->db, BUSY_MS);
 	sqlite3_extended_result_codes(st->db, 0);
 	/* check_schema reads the file header first, so a file that is not a
 	 * database fails there with SQLITE_NOTADB, before anything is written */
 	int version = 0;
-	if (check_schema(st, &version, err) < 0 ||
-	    store_exec(st, "PRAGMA journal_mode=WAL", err) < 0 ||
+	if (check_schema(st, &version, err) < 0 || set_wal(st, err) < 0 ||
 	    store_exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", err) < 0 ||
 	    migrate(st, version, err) < 0) {
 		if (!strstr(err->msg, st->path))
@@ -310,17 +313,43 @@ void store_rollback(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* --- model helpers ------------------------------------------------------------ */
-static char *col_str(sqlite3_stmt *s, int i)
+/* --- statement helpers (storesql.h) ---------------------------------------------- */
+int store_prepare(struct store *st, const char *sql, sqlite3_stmt **s, const char *what,
+		  struct cs_err *err)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? xstrdup((const char *)t) : NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) == SQLITE_OK)
+		return 0;
+	*s = NULL;
+	return store_err(st, err, what);
 }
 
-static int64_t col_time(sqlite3_stmt *s, int i)
+int store_collect(struct store *st, sqlite3_stmt *s, store_row_fn row, void *ctx,
+		  const char *what, struct cs_err *err)
 {
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? CS_TIME_NONE : sqlite3_column_int64(s, i);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (row && (ret = row(ctx, s)) != 0)
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_err(st, err, what);
+		ret = -1;
+	}
+	sqlite3_finalize(s);
+	return ret;
 }
+
+int store_exec_ids(struct store *st, const char *sql, int64_t a, int64_t b, const char *what,
+		   struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(st, sql, &s, what, err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, a);
+	sqlite3_bind_int64(s, 2, b);
+	return store_collect(st, s, NULL, NULL, what, err);
+}
+
+/* --- model helpers ------------------------------------------------------------ */
 
 void run_free(struct run *r)
 {
@@ -396,22 +425,22 @@ static void read_run(sqlite3_stmt *s, struct run *r)
 	r->provider_id = sqlite3_column_int64(s, 1);
 	r->attempt = sqlite3_column_int(s, 2);
 	r->run_number = sqlite3_column_int64(s, 3);
-	r->repo = col_str(s, 4);
-	r->workflow = col_str(s, 5);
-	r->title = col_str(s, 6);
-	r->event = col_str(s, 7);
-	r->branch = col_str(s, 8);
-	r->sha = col_str(s, 9);
-	r->status = col_str(s, 10);
-	r->conclusion = col_str(s, 11);
-	r->created_at = col_time(s, 12);
-	r->updated_at = col_time(s, 13);
-	r->started_at = col_time(s, 14);
-	r->html_url = col_str(s, 15);
-	r->actor = col_str(s, 16);
+	r->repo = sql_col_str(s, 4);
+	r->workflow = sql_col_str(s, 5);
+	r->title = sql_col_str(s, 6);
+	r->event = sql_col_str(s, 7);
+	r->branch = sql_col_str(s, 8);
+	r->sha = sql_col_str(s, 9);
+	r->status = sql_col_str(s, 10);
+	r->conclusion = sql_col_str(s, 11);
+	r->created_at = sql_col_time(s, 12);
+	r->updated_at = sql_col_time(s, 13);
+	r->started_at = sql_col_time(s, 14);
+	r->html_url = sql_col_str(s, 15);
+	r->actor = sql_col_str(s, 16);
 	r->n_jobs = sqlite3_column_int(s, 17);
 	r->n_failed_jobs = sqlite3_column_int(s, 18);
-	r->commit_subject = col_str(s, 19);
+	r->commit_subject = sql_col_str(s, 19);
 	if (r->commit_subject) {
 		/* "subject\r\n..." keeps its CR after the cut at LF */
 		size_t n = strlen(r->commit_subject);
@@ -824,11 +853,11 @@ static int load_steps(struct store *st, sqlite3_stmt *ss, int64_t job_row_id,
 		XGROW(*steps, alloc, (size_t)*n + 1);
 		struct step *p = &(*steps)[(*n)++];
 		p->number = sqlite3_column_int(ss, 0);
-		p->name = col_str(ss, 1);
-		p->status = col_str(ss, 2);
-		p->conclusion = col_str(ss, 3);
-		p->started_at = col_time(ss, 4);
-		p->completed_at = col_time(ss, 5);
+		p->name = sql_col_str(ss, 1);
+		p->status = sql_col_str(ss, 2);
+		p->conclusion = sql_col_str(ss, 3);
+		p->started_at = sql_col_time(ss, 4);
+		p->completed_at = sql_col_time(ss, 5);
 		p->first_line = sqlite3_column_int64(ss, 6);
 		p->last_line = sqlite3_column_int64(ss, 7);
 	}
@@ -895,15 +924,15 @@ int store_jobs(struct store *st, int64_t run_row_id, struct job **jobs, int *n,
 		j->id = sqlite3_column_int64(s, 0);
 		j->provider_id = sqlite3_column_int64(s, 1);
 		j->run_id = sqlite3_column_int64(s, 2);
-		j->name = col_str(s, 3);
-		j->status = col_str(s, 4);
-		j->conclusion = col_str(s, 5);
-		j->started_at = col_time(s, 6);
-		j->completed_at = col_time(s, 7);
-		j->runner_name = col_str(s, 8);
-		j->html_url = col_str(s, 9);
+		j->name = sql_col_str(s, 3);
+		j->status = sql_col_str(s, 4);
+		j->conclusion = sql_col_str(s, 5);
+		j->started_at = sql_col_time(s, 6);
+		j->completed_at = sql_col_time(s, 7);
+		j->runner_name = sql_col_str(s, 8);
+		j->html_url = sql_col_str(s, 9);
 		j->log_id = sqlite3_column_int64(s, 10);
-		j->log_state = col_str(s, 11);
+		j->log_state = sql_col_str(s, 11);
 		j->line_count = sqlite3_column_int64(s, 12);
 		j->raw_size = sqlite3_column_int64(s, 13);
 		j->n_errors = sqlite3_column_int(s, 14);
@@ -1042,34 +1071,45 @@ int store_find_job(struct job *jobs, int n, const char *spec, struct cs_err *err
 	return err_set(err, CS_ENOTFOUND, "no job '%s' in this run (see ciscope show)", spec);
 }
 
+struct rows {
+	void *items;
+	int n;
+	size_t alloc;
+};
+
+static int finding_row(void *ctx, sqlite3_stmt *s)
+{
+	struct rows *r = ctx;
+	struct finding *out = r->items;
+	XGROW(out, r->alloc, (size_t)r->n + 1);
+	r->items = out;
+	struct finding *f = &out[r->n++];
+	f->job_id = sqlite3_column_int64(s, 0);
+	f->step_number = sqlite3_column_int(s, 1);
+	f->line = sqlite3_column_int64(s, 2);
+	f->end_line = sqlite3_column_int64(s, 3);
+	f->severity = sql_col_str(s, 4);
+	f->message = sql_col_str(s, 5);
+	return 0;
+}
+
 int store_findings(struct store *st, int64_t job_row_id, struct finding **out, int *n,
 		   struct cs_err *err)
 {
 	sqlite3_stmt *s;
+	struct rows r = {0};
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT job_id, coalesce(step_number, 0), line, end_line, severity, "
-			       "message FROM findings WHERE job_id = ? ORDER BY line",
-			       -1, &s, NULL) != SQLITE_OK)
-		return store_err(st, err, "cannot list findings");
+	if (store_prepare(st,
+			  "SELECT job_id, coalesce(step_number, 0), line, end_line, severity, "
+			  "message FROM findings WHERE job_id = ? ORDER BY line",
+			  &s, "cannot list findings", err) < 0)
+		return -1;
 	sqlite3_bind_int64(s, 1, job_row_id);
-	size_t alloc = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		XGROW(*out, alloc, (size_t)*n + 1);
-		struct finding *f = &(*out)[(*n)++];
-		f->job_id = sqlite3_column_int64(s, 0);
-		f->step_number = sqlite3_column_int(s, 1);
-		f->line = sqlite3_column_int64(s, 2);
-		f->end_line = sqlite3_column_int64(s, 3);
-		f->severity = col_str(s, 4);
-		f->message = col_str(s, 5);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_err(st, err, "cannot list findings");
-	return 0;
+	int rc = store_collect(st, s, finding_row, &r, "cannot list findings", err);
+	*out = r.items;
+	*n = r.n;
+	return rc;
 }
 
 void store_findings_free(struct finding *f, int n)
@@ -1081,32 +1121,37 @@ void store_findings_free(struct finding *f, int n)
 	free(f);
 }
 
+static int group_row(void *ctx, sqlite3_stmt *s)
+{
+	struct rows *r = ctx;
+	struct log_group *out = r->items;
+	XGROW(out, r->alloc, (size_t)r->n + 1);
+	r->items = out;
+	struct log_group *g = &out[r->n++];
+	g->first_line = sqlite3_column_int64(s, 0);
+	g->last_line = sqlite3_column_int64(s, 1);
+	g->depth = sqlite3_column_int(s, 2);
+	g->title = sql_col_str(s, 3);
+	return 0;
+}
+
 int store_log_groups(struct store *st, int64_t log_id, struct log_group **out, int *n,
 		     struct cs_err *err)
 {
 	sqlite3_stmt *s;
+	struct rows r = {0};
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT first_line, last_line, depth, title FROM log_groups "
-			       "WHERE log_id = ? ORDER BY first_line",
-			       -1, &s, NULL) != SQLITE_OK)
-		return store_err(st, err, "cannot list log groups");
+	if (store_prepare(st,
+			  "SELECT first_line, last_line, depth, title FROM log_groups "
+			  "WHERE log_id = ? ORDER BY first_line",
+			  &s, "cannot list log groups", err) < 0)
+		return -1;
 	sqlite3_bind_int64(s, 1, log_id);
-	size_t alloc = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		XGROW(*out, alloc, (size_t)*n + 1);
-		struct log_group *g = &(*out)[(*n)++];
-		g->first_line = sqlite3_column_int64(s, 0);
-		g->last_line = sqlite3_column_int64(s, 1);
-		g->depth = sqlite3_column_int(s, 2);
-		g->title = col_str(s, 3);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_err(st, err, "cannot list log groups");
-	return 0;
+	int rc = store_collect(st, s, group_row, &r, "cannot list log groups", err);
+	*out = r.items;
+	*n = r.n;
+	return rc;
 }
 
 void store_log_groups_free(struct log_group *g, int n)

@@ -1,10 +1,19 @@
 /* store.h - the index: one SQLite database per repository.
  *
- * store_open() creates or migrates the schema (data/schema.sql, compiled in,
- * versioned with PRAGMA user_version), turns on WAL and foreign keys, and
+ * store_open() creates or migrates the schema (data/schema.sql and the
+ * forward migrations data/migrations/NNN-name.sql, compiled in, versioned
+ * with PRAGMA user_version), turns on WAL and foreign keys, and
  * sets a busy timeout so a reader and a fetch can share the file. Every
  * query the CLI and the views need lives here or in another core module:
  * views never write SQL.
+ *
+ * Opening is safe against other processes: the schema version is read again
+ * under the write lock, so of two processes opening a fresh or older index
+ * one migrates and the other finds it done; an open for reading that finds
+ * an older schema waits for a concurrent upgrade to commit.
+ *
+ * Core modules that write their own SQL use the helpers of storesql.h; the
+ * connection (st->db) is never touched outside core/ (make check-layering).
  *
  * Model structs returned by queries own their strings (store_*_free). Times
  * are milliseconds since the epoch or CS_TIME_NONE.
@@ -20,7 +29,10 @@
 
 struct sqlite3;
 
-#define STORE_SCHEMA_VERSION 3
+/* The schema version this ciscope brings an index to: the number of the
+ * last file in data/migrations/ (generated, see tools/embed-schema.sh). */
+extern const int store_schema_version;
+#define STORE_SCHEMA_VERSION store_schema_version
 
 struct store {
 	struct sqlite3 *db;

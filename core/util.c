@@ -442,6 +442,13 @@ void time_format_iso(int64_t ms, char *out, size_t n)
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t time_now_ms(void)
 {
 	const char *fixed = getenv("CISCOPE_TIME_NOW");

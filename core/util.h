@@ -106,6 +106,9 @@ int64_t time_parse_rfc3339(const char *s, size_t n);
 void time_format_iso(int64_t ms, char *out, size_t n);
 /* "now" in ms; CISCOPE_TIME_NOW (epoch seconds or RFC 3339) freezes it for tests. */
 int64_t time_now_ms(void);
+/* A monotonic clock in milliseconds, for deadlines and intervals (never
+ * frozen by CISCOPE_TIME_NOW, never stepped by clock changes). */
+int64_t mono_ms(void);
 /* "3m 12s", "1h 4m", "45s", "-" */
 void time_format_duration(int64_t ms, char *out, size_t n);
 /* "5m ago", "3h ago", "2d ago"; past 60 days the date "2021-04-05" */

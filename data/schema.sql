@@ -1,13 +1,17 @@
 -- ciscope index schema, version 1.
--- Compiled into the binary (core/schema.c is generated from this file).
+-- Compiled into the binary with data/migrations/*.sql (tools/embed-schema.sh
+-- generates the build's gen/schema.c from them).
 -- Times are INTEGER milliseconds since the Unix epoch (UTC), NULL when unknown.
 -- Provider ids (GitHub's run/job/artifact ids) are kept apart from our row ids.
--- Later issues add tables through forward migrations in core/store.c; nothing
--- here is created "for later". Added by migrations since:
---   v2  log_chunk_grams(log_id, seq, bits): per log chunk, a filter of the
+-- This file is never edited for a later version: a later issue adds tables
+-- through a forward migration, one file data/migrations/NNN-name.sql bringing
+-- the index to version NNN (applied in order by core/store.c). This file
+-- plus those files are the history of the tables. Nothing here is created
+-- "for later". Added by migrations since:
+--   002 log_chunk_grams(log_id, seq, bits): per log chunk, a filter of the
 --       trigrams of the searchable text of the lines starting in it
 --       (core/logstore.h); search passes over chunks it rules out.
---   v3  triage_jobs, triage_findings, triage_states and the view
+--   003 triage_jobs, triage_findings, triage_states and the view
 --       fingerprint_stats: failure triage (core/triage.h, core/store.c).
 
 CREATE TABLE repos (

@@ -37,13 +37,6 @@
 #define REFRESH_MAX_MS (10 * 60 * 1000) /* ... or, after failures, at most this seldom */
 #define VIEWS_POLL_MS 500              /* views follow the imports at most this often */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void human_bytes(uint64_t n, char *out, size_t len)
 {
 	if (n >= 10u << 20)

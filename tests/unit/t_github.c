@@ -585,3 +585,39 @@ TEST(client_refuses_token_over_plain_http)
 	gh_client_release(&c);
 	unsetenv("GH_TOKEN");
 }
+
+/* --- log archive names (core/gharchive.c; the names in real archives are
+ * tested with the import of such archives, tests/unit/t_import.c) --------------- */
+TEST(job_entry_names)
+{
+	struct buf base = BUF_INIT;
+	long ord = 0;
+	int dup = -1;
+	CHECK(gh_parse_job_entry("1_build.txt", &ord, &base, &dup));
+	CHECK_INT(ord, 1);
+	CHECK_STR(base.data, "build");
+	CHECK_INT(dup, 0);
+	CHECK(gh_parse_job_entry("1_build (1).txt", &ord, &base, &dup));
+	CHECK_STR(base.data, "build");
+	CHECK_INT(dup, 1);
+	CHECK(gh_parse_job_entry("12_test (ubuntu, 3.11) (2).txt", &ord, &base, &dup));
+	CHECK_INT(ord, 12);
+	CHECK_STR(base.data, "test (ubuntu, 3.11)");
+	CHECK_INT(dup, 2);
+	CHECK(gh_parse_job_entry("3_test (ubuntu, 3.11).txt", &ord, &base, &dup));
+	CHECK_STR(base.data, "test (ubuntu, 3.11)");
+	CHECK_INT(dup, 0);
+	CHECK(gh_parse_job_entry("-3_x.txt", &ord, &base, &dup));
+	CHECK_INT(ord, -3);
+	CHECK_STR(base.data, "x");
+	CHECK(gh_parse_job_entry("0_a b.txt", &ord, &base, &dup));
+	CHECK_STR(base.data, "a b");
+	CHECK(!gh_parse_job_entry("build/1_Set up job.txt", &ord, &base, &dup));
+	CHECK(!gh_parse_job_entry("build.txt", &ord, &base, &dup));
+	CHECK(!gh_parse_job_entry("1build.txt", &ord, &base, &dup));
+	CHECK(!gh_parse_job_entry("1_build.log", &ord, &base, &dup));
+	CHECK(!gh_parse_job_entry("_build.txt", &ord, &base, &dup));
+	CHECK(!gh_parse_job_entry("-_build.txt", &ord, &base, &dup));
+	CHECK(!gh_parse_job_entry("", &ord, &base, &dup));
+	buf_release(&base);
+}

@@ -42,6 +42,25 @@ static sqlite3 *open_db(void)
 	return db;
 }
 
+/* The log reader and writer take the store: the store of a connection
+ * these tests opened themselves (at most a few per program). */
+static struct store *store_of(sqlite3 *db)
+{
+	static struct store stores[64];
+	static char path[] = "logstore test index";
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(stores) && stores[i].db; i++)
+		if (stores[i].db == db)
+			return &stores[i];
+	if (i == ARRAY_SIZE(stores)) {
+		t_fail(__FILE__, __LINE__, "more connections than store_of() keeps");
+		exit(2);
+	}
+	stores[i].db = db;
+	stores[i].path = path;
+	return &stores[i];
+}
+
 static void exec(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;
@@ -82,7 +101,7 @@ static int64_t store_cb(sqlite3 *db, const void *data, size_t n, size_t piece, s
 	struct cs_err err;
 	int64_t job = new_job(db);
 	exec(db, "BEGIN");
-	struct logw *w = logw_begin(db, job, cb, ctx, &err);
+	struct logw *w = logw_begin(store_of(db), job, cb, ctx, &err);
 	CHECK(w != NULL);
 	if (!w) {
 		t_fail(__FILE__, __LINE__, "logw_begin: %s", err.msg);
@@ -320,7 +339,7 @@ static void verify(sqlite3 *db, int64_t id, const char *s, size_t n, bool every_
 	struct cs_err err;
 	size_t count;
 	struct nline *nl = naive_lines(s, n, &count);
-	struct logr *r = logr_open(db, id, &err);
+	struct logr *r = logr_open(store_of(db), id, &err);
 	CHECK(r != NULL);
 	if (!r) {
 		t_fail(__FILE__, __LINE__, "logr_open: %s", err.msg);
@@ -411,7 +430,7 @@ TEST(empty_log)
 	CHECK_INT(query_int(db, sql), 0);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM log_chunks WHERE log_id=%lld", (long long)id);
 	CHECK_INT(query_int(db, sql), 0);
-	struct logr *r = logr_open(db, id, &err);
+	struct logr *r = logr_open(store_of(db), id, &err);
 	CHECK(r != NULL);
 	if (r) {
 		CHECK_INT(logr_line_count(r), 0);
@@ -478,7 +497,7 @@ TEST(writer_forwards_lines)
 	c.stop_at = 2;
 	int64_t job = new_job(db);
 	exec(db, "BEGIN");
-	struct logw *w = logw_begin(db, job, rec_line, &c, &err);
+	struct logw *w = logw_begin(store_of(db), job, rec_line, &c, &err);
 	CHECK(w != NULL);
 	CHECK(logw_write(w, s, sizeof(s) - 1, &err) < 0);
 	CHECK_INT(err.code, CS_EINTR);
@@ -494,7 +513,7 @@ TEST(writer_forwards_lines)
 	c.err = &err;
 	job = new_job(db);
 	exec(db, "BEGIN");
-	w = logw_begin(db, job, rec_line, &c, &err);
+	w = logw_begin(store_of(db), job, rec_line, &c, &err);
 	CHECK_OK(logw_write(w, s, sizeof(s) - 1, &err));
 	CHECK(logw_finish(w, &err) < 0); /* the last line completes at finish */
 	CHECK_STR(err.msg, "handler says no at line 5");
@@ -508,24 +527,24 @@ TEST(writer_errors)
 	sqlite3 *db = open_db();
 	struct cs_err err;
 	/* no such job: the foreign key refuses the logs row */
-	struct logw *w = logw_begin(db, 999999, NULL, NULL, &err);
+	struct logw *w = logw_begin(store_of(db), 999999, NULL, NULL, &err);
 	CHECK(w == NULL);
 	CHECK_INT(err.code, CS_EDB);
 	CHECK(strstr(err.msg, "job 999999") != NULL);
 	/* a second log for the same job */
 	int64_t job = new_job(db);
-	w = logw_begin(db, job, NULL, NULL, &err);
+	w = logw_begin(store_of(db), job, NULL, NULL, &err);
 	CHECK(w != NULL);
 	CHECK(logw_finish(w, &err) > 0);
 	CHECK(logw_finish(w, &err) < 0);
 	logw_free(w);
-	w = logw_begin(db, job, NULL, NULL, &err);
+	w = logw_begin(store_of(db), job, NULL, NULL, &err);
 	CHECK(w == NULL);
 	CHECK(strstr(err.msg, "UNIQUE") != NULL);
 	logw_free(NULL);
 	/* chunk inserts failing mid-log (table gone): a clean error */
 	job = new_job(db);
-	w = logw_begin(db, job, NULL, NULL, &err);
+	w = logw_begin(store_of(db), job, NULL, NULL, &err);
 	exec(db, "CREATE TRIGGER no_chunks BEFORE INSERT ON log_chunks BEGIN "
 		 "SELECT RAISE(ABORT, 'disk full, say'); END");
 	char *big = xcalloc(1, C + 10);
@@ -613,7 +632,7 @@ TEST(line_spanning_chunks)
 	s[2 * C + 20] = '\r';
 	int64_t id = store(db, s, n, 4096);
 	chunk_row(db, id, 1, 4, 0);
-	struct logr *r = logr_open(db, id, &err);
+	struct logr *r = logr_open(store_of(db), id, &err);
 	/* cold cache, straight to the line after the long one */
 	struct buf b = BUF_INIT;
 	uint64_t off, len;
@@ -656,7 +675,7 @@ TEST(ten_mb_line)
 		 "SELECT count(*) FROM log_chunks WHERE log_id=%lld AND n_lines=0 AND first_line=3",
 		 (long long)id);
 	CHECK(query_int(db, sql) >= 38);
-	struct logr *r = logr_open(db, id, &err);
+	struct logr *r = logr_open(store_of(db), id, &err);
 	struct buf b = BUF_INIT;
 	bool trunc = true;
 	CHECK_OK(logr_line(r, 3, 0, &b, &trunc, &err));
@@ -737,7 +756,7 @@ TEST(random_lookups)
 	/* random piece sizes */
 	int64_t job = new_job(db);
 	exec(db, "BEGIN");
-	struct logw *w = logw_begin(db, job, NULL, NULL, &err);
+	struct logw *w = logw_begin(store_of(db), job, NULL, NULL, &err);
 	for (size_t at = 0; at < n;) {
 		size_t want = rnd() % 3 ? rnd() % 5000 : rnd() % 700000; /* MIN evaluates twice */
 		size_t piece = MIN(n - at, want);
@@ -748,7 +767,7 @@ TEST(random_lookups)
 	logw_free(w);
 	exec(db, "COMMIT");
 
-	struct logr *r = logr_open(db, id, &err);
+	struct logr *r = logr_open(store_of(db), id, &err);
 	CHECK_INT(logr_line_count(r), count);
 	struct buf b = BUF_INIT;
 	for (int i = 0; i < 4000 && count; i++) {
@@ -907,7 +926,7 @@ TEST(text_logs_filters)
 		struct nline *nl = naive_lines(s, n, &count);
 		int64_t id = store(db, s, n, round == 0 ? 0 : 1 + rnd() % 5000);
 		verify(db, id, s, n, round == 2);
-		struct logr *r = logr_open(db, id, &err);
+		struct logr *r = logr_open(store_of(db), id, &err);
 		CHECK(r != NULL);
 		if (!r)
 			break;
@@ -964,7 +983,7 @@ TEST(text_logs_filters)
 		snprintf(sql, sizeof(sql), "DELETE FROM log_chunk_grams WHERE log_id = %lld AND seq = 1",
 			 (long long)id);
 		exec(db, sql);
-		r = logr_open(db, id, &err);
+		r = logr_open(store_of(db), id, &err);
 		cc = (struct count_cb){0};
 		CHECK_INT(logr_scan_grams(r, &none, count_line, &cc, &err), 0);
 		logr_grams_stats(r, &read1, &skipped1);
@@ -1066,7 +1085,7 @@ TEST(fifty_mb_in_small_pieces)
 	gen_next_line(&g);
 	int64_t job = new_job(db);
 	exec(db, "BEGIN");
-	struct logw *w = logw_begin(db, job, NULL, NULL, &err);
+	struct logw *w = logw_begin(store_of(db), job, NULL, NULL, &err);
 	char piece[1024];
 	for (size_t at = 0; at < total; at += sizeof(piece)) {
 		gen_fill(&g, piece, sizeof(piece));
@@ -1080,7 +1099,7 @@ TEST(fifty_mb_in_small_pieces)
 	exec(db, "COMMIT");
 	/* the generator stops mid-line (or right after a full line) */
 	uint64_t lines = g.pos == 0 ? g.line - 1 : g.line;
-	struct logr *r = logr_open(db, id, &err);
+	struct logr *r = logr_open(store_of(db), id, &err);
 	CHECK(r != NULL);
 	if (!r) {
 		sqlite3_close(db);
@@ -1171,7 +1190,7 @@ TEST(real_logs)
 		struct real_cnt during = {0}, after = {0};
 		int64_t id = store_cb(db, raw.data, raw.len, 4096, real_cb, &during);
 		verify(db, id, raw.data, raw.len, true);
-		struct logr *r = logr_open(db, id, &err);
+		struct logr *r = logr_open(store_of(db), id, &err);
 		CHECK_OK(logr_scan(r, 1, logr_line_count(r), real_cb, &after, &err));
 		CHECK(memcmp(&during, &after, sizeof(during)) == 0);
 		CHECK_INT(after.lines, files[i].lines);
@@ -1214,7 +1233,7 @@ static void expect_corrupt(sqlite3 *db, int64_t id, const char *damage, uint64_t
 	}
 	exec(db, "SAVEPOINT dmg");
 	exec(db, sql.data);
-	struct logr *r = logr_open(db, id, &err);
+	struct logr *r = logr_open(store_of(db), id, &err);
 	if (r) {
 		struct buf b = BUF_INIT;
 		uint64_t off, len;
@@ -1275,12 +1294,12 @@ TEST(corrupt_store)
 		       " AND seq=0) WHERE log_id=ID AND seq=1", last);
 	/* intact again */
 	verify(db, id, s, n, true);
-	CHECK(logr_open(db, 4242, &err) == NULL);
+	CHECK(logr_open(store_of(db), 4242, &err) == NULL);
 	CHECK_INT(err.code, CS_ENOTFOUND);
 	/* a file that cannot be written */
 	FILE *f = fopen("/dev/full", "w");
 	if (f) {
-		struct logr *r = logr_open(db, id, &err);
+		struct logr *r = logr_open(store_of(db), id, &err);
 		CHECK(logr_write_all(r, f, &err) < 0);
 		CHECK_INT(err.code, CS_EIO);
 		logr_close(r);

@@ -68,7 +68,7 @@ static int64_t write_log(struct store *st, int64_t job, const char *data, size_t
 	struct cs_err err;
 	err_clear(&err);
 	exec(st, "BEGIN");
-	struct logw *w = logw_begin(st->db, job, NULL, NULL, &err);
+	struct logw *w = logw_begin(st, job, NULL, NULL, &err);
 	CHECK(w != NULL);
 	int64_t id = -1;
 	if (w && logw_write(w, data, n, &err) == 0)

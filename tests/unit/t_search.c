@@ -1094,7 +1094,7 @@ TEST(migration_adds_filters)
 		       "INSERT INTO runs (id, repo_id, provider_id, imported_at) VALUES (1, 1, 7, 0);"
 		       "INSERT INTO jobs (id, run_id, provider_id, name, ordinal) VALUES (1, 1, 8, 'old', 0);"
 		       "BEGIN");
-	struct logw *w = logw_begin(raw, 1, NULL, NULL, &err);
+	struct logw *w = logw_begin(&tmp, 1, NULL, NULL, &err);
 	CHECK(w != NULL);
 	static const char text[] = "2024-05-01T10:48:36.8101331Z one\nan old needle\n";
 	if (w) {

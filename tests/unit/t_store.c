@@ -2,10 +2,13 @@
  * ours (and leaving them untouched), locks, default paths, and the lookups
  * the CLI resolves RUN and JOB arguments with. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -357,6 +360,164 @@ TEST(locked_by_another_writer)
 	store_rollback(st);
 	CHECK_INT(q_int(st->db, "SELECT count(*) FROM meta"), 1);
 	store_close(st);
+	free(path);
+}
+
+/* --- concurrent opening: real processes ------------------------------------------- */
+extern const char schema_sql[];
+extern const char *const store_migrations[];
+
+/* Start n children that wait on a pipe, then all at once open path (mode)
+ * and exit 0 when it opened at the current version, 1 otherwise (printing
+ * the error). Returns how many failed; a child still running after 60 s is
+ * killed and counts as failed. */
+static int open_at_once(const char *path, enum store_mode mode, int n)
+{
+	int go[2];
+	if (pipe(go) != 0)
+		return n;
+	pid_t pids[16];
+	for (int i = 0; i < n && i < 16; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			char c;
+			close(go[1]);
+			if (read(go[0], &c, 1) < 0)
+				_exit(3);
+			struct cs_err err;
+			err_clear(&err);
+			struct store *st = store_open(path, mode, &err);
+			int ok = st && q_int(st->db, "PRAGMA user_version") == STORE_SCHEMA_VERSION;
+			if (!st)
+				fprintf(stderr, "child %d: %s\n", i, err.msg);
+			store_close(st);
+			_exit(ok ? 0 : 1);
+		}
+	}
+	close(go[0]);
+	close(go[1]); /* every child's read returns: go */
+	int failed = 0;
+	time_t deadline = time(NULL) + 60;
+	for (int i = 0; i < n; i++) {
+		int status = 0;
+		pid_t r;
+		while ((r = waitpid(pids[i], &status, WNOHANG)) == 0 && time(NULL) < deadline)
+			usleep(10000);
+		if (r == 0) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], &status, 0);
+			t_fail(__FILE__, __LINE__, "child %d still running after 60 s", i);
+		}
+		if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failed++;
+	}
+	return failed;
+}
+
+/* An index at version v as an older ciscope left it. */
+static void make_old_index(const char *path, int v)
+{
+	sqlite3 *db;
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	exec(db, "PRAGMA journal_mode=WAL");
+	exec(db, "BEGIN");
+	exec(db, schema_sql);
+	for (int i = 2; i <= v; i++)
+		exec(db, store_migrations[i]);
+	char pragma[64];
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v);
+	exec(db, pragma);
+	exec(db, "COMMIT");
+	sqlite3_close(db);
+}
+
+/* Two importers on a fresh index used to both see version 0 and both create
+ * the tables ("table repos already exists"); two upgrading an older index
+ * collided the same way. The version is now read again under the write
+ * lock. Several rounds, since a lost race needs the timing to line up. */
+TEST(concurrent_writers_migrate_once)
+{
+	for (int round = 0; round < 6; round++) {
+		char *fresh = tmp_path("fresh.db");
+		CHECK_INT(open_at_once(fresh, STORE_RW, 6), 0);
+		sqlite3 *db;
+		CHECK_INT(sqlite3_open(fresh, &db), SQLITE_OK);
+		CHECK_INT(q_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+		CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'repos'"), 1);
+		CHECK_STR(q_str(db, "PRAGMA integrity_check"), "ok");
+		sqlite3_close(db);
+		free(fresh);
+
+		char *old = tmp_path("old.db");
+		make_old_index(old, 1 + round % (STORE_SCHEMA_VERSION - 1));
+		CHECK_INT(open_at_once(old, STORE_RW, 6), 0);
+		CHECK_INT(sqlite3_open(old, &db), SQLITE_OK);
+		CHECK_INT(q_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+		CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'triage_jobs'"), 1);
+		sqlite3_close(db);
+		free(old);
+	}
+}
+
+/* A reader started while another process upgrades the index waits for the
+ * upgrade instead of failing with "needs an upgrade"; with nobody
+ * upgrading, an old index still gets that message at once. */
+TEST(reader_waits_for_upgrade)
+{
+	char *path = tmp_path("upgrading.db");
+	make_old_index(path, STORE_SCHEMA_VERSION - 1);
+	/* the reader is forked before this process opens the file: SQLite's
+	 * lock bookkeeping must not be shared across fork() */
+	int go[2];
+	CHECK_INT(pipe(go), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c;
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(3);
+		struct cs_err err;
+		err_clear(&err);
+		struct store *st = store_open(path, STORE_RO_EXISTING, &err);
+		if (!st)
+			fprintf(stderr, "reader: %s\n", err.msg);
+		_exit(st && q_int(st->db, "PRAGMA user_version") == STORE_SCHEMA_VERSION ? 0 : 1);
+	}
+	close(go[0]);
+	sqlite3 *up;
+	CHECK_INT(sqlite3_open(path, &up), SQLITE_OK);
+	exec(up, "BEGIN IMMEDIATE");
+	exec(up, store_migrations[STORE_SCHEMA_VERSION]);
+	CHECK_INT(write(go[1], "g", 1), 1);
+	close(go[1]);
+	/* the reader has started and read the old version by now; the upgrade
+	 * commits while it waits */
+	usleep(300000);
+	char pragma[64];
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+	exec(up, pragma);
+	exec(up, "COMMIT");
+	sqlite3_close(up);
+	int status = 0;
+	time_t deadline = time(NULL) + 60;
+	pid_t r;
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0 && time(NULL) < deadline)
+		usleep(10000);
+	if (r == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	CHECK(r == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	char *old = tmp_path("old-reader.db");
+	make_old_index(old, STORE_SCHEMA_VERSION - 1);
+	struct cs_err err;
+	err_clear(&err);
+	struct store *st = store_open(old, STORE_RO_EXISTING, &err);
+	CHECK(st == NULL);
+	store_close(st);
+	CHECK_HAS(err.msg, "needs an upgrade");
+	free(old);
 	free(path);
 }
 

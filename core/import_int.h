@@ -1,0 +1,108 @@
+/* import_int.h - what the parts of the importer share; private to
+ * core/import.c (runs: reading run folders, archives and log files, writing
+ * runs, dispatch), core/importlog.c (storing one job's log with its steps,
+ * groups and findings) and core/importart.c (artifacts: test results, metric
+ * series, file lists). Nothing else includes it: the interface is import.h.
+ */
+#ifndef CS_IMPORT_INT_H
+#define CS_IMPORT_INT_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "import.h"
+#include "storesql.h"
+#include "ziparc.h"
+
+#define JSON_MAX (64u << 20)       /* run.json / jobs.json */
+#define ARTIFACT_FILE_MAX (64u << 20) /* parsed in memory; larger ones are listed only */
+#define LOG_MAX (16ull << 30)      /* one log entry inside an archive */
+#define FINDING_MSG_MAX 1000
+#define GROUP_TITLE_MAX 500
+#define MAX_DEPTH 32               /* folder recursion */
+
+struct importer {
+	struct store *st;
+	struct import_opts opts;
+	struct import_progress prog;
+	uint64_t prog_last;
+	int ok, failed;
+	int64_t now;
+	/* prepared statements, valid for the importer's life */
+	sqlite3_stmt *ins_finding, *ins_group, *ins_point, *ins_test;
+};
+
+/* --- the description of one run to import --------------------------------------- */
+struct job_src {
+	const cJSON *json;     /* jobs.json element, NULL for archive-only jobs */
+	int64_t provider_id;
+	const char *name;
+	int attempt;
+	int ordinal;
+	int64_t row_id;
+	/* where its log comes from */
+	char *log_file;        /* logs/<id>.txt */
+	long zip_entry;        /* top-level archive entry, -1 */
+	long *step_entries;    /* archive step files, by step order */
+	int *step_numbers;
+	int n_step_entries;
+	int n_findings;
+	bool log_expired;      /* logs/<id>.expired: GitHub answered 410 */
+};
+
+struct run_src {
+	const char *path;      /* folder, zip or log file */
+	char *label;           /* for messages */
+	cJSON *run;            /* run.json (may be NULL: archive/log only) */
+	cJSON *jobs_doc;
+	struct job_src *jobs;
+	int n_jobs;
+	int64_t provider_id;
+	int latest_attempt;
+	struct ziparc *zip;
+	int zip_attempt;       /* the attempt the archive holds */
+	char *slug;
+	struct buf sig;        /* import signature */
+	bool has_artifacts;    /* the folder has an artifacts/ folder */
+};
+
+struct art_totals {
+	int files, tests, series;
+};
+
+/* --- shared by the parts (import.c) ------------------------------------------------ */
+/* Has the caller asked to stop (opts.interrupted)? */
+bool import_interrupted(struct importer *im);
+/* Count input read, and report progress every few MB. */
+void import_progress_add(struct importer *im, uint64_t bytes, uint64_t files);
+/* The entries of a folder, sorted (so imports are deterministic), without
+ * "." and ".." and, unless all, without hidden ones. Free with
+ * import_free_names(). */
+int import_list_dir(const char *dir, bool all, char ***names, size_t *count, struct cs_err *err);
+void import_free_names(char **names, size_t n);
+/* Members of a JSON object: a string (or NULL), an exact integer, an
+ * RFC 3339 time (CS_TIME_NONE when absent or bad). */
+const char *import_jstr(const cJSON *o, const char *key);
+bool import_jint(const cJSON *o, const char *key, int64_t *out);
+int64_t import_jtime(const cJSON *o, const char *key);
+/* One statement on ids ?1, ?2 while replacing a run ("cannot replace the run"). */
+int import_exec_ids(struct importer *im, const char *sql, int64_t a, int64_t b,
+		    struct cs_err *err);
+
+/* --- one job's log (importlog.c) --------------------------------------------------- */
+/* Store js's log (its file, archive entry or step files), attributing lines
+ * to steps and recording groups and findings, inside the run's transaction. */
+int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
+		   struct cs_err *err);
+
+/* --- artifacts (importart.c) ------------------------------------------------------- */
+/* A marker the fetcher leaves for a log or artifact GitHub has expired
+ * (410): a small file holding exactly IMPORT_EXPIRED_MARKER. */
+bool import_is_expired_marker(const char *path);
+/* The artifacts/ folder of a run folder: each artifact (a zip or a folder)
+ * listed, its JUnit reports and metric files parsed; totals in *tot. */
+int import_artifacts(struct importer *im, const char *folder, int64_t run_row_id,
+		     struct art_totals *tot, struct cs_err *err);
+
+#endif

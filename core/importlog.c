@@ -1,0 +1,609 @@
+/* importlog.c - storing one job's log during an import: the log's bytes
+ * (its own file, its entry in the run's archive, or its step files joined)
+ * streamed through the log writer (logstore.h), and in the same pass a line
+ * callback that attributes lines to steps (by step files, the jobs API's step
+ * times, or group markers) and records groups and marker findings. Private
+ * to the importer (import_int.h).
+ */
+#include "import_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logparse.h"
+#include "logstore.h"
+#include "triage.h"
+
+/* --- line callback: steps, groups, findings ----------------------------------------- */
+enum attr_mode { ATTR_NONE, ATTR_STEPFILES, ATTR_TIMES, ATTR_GROUPS };
+
+struct step_span {
+	int number;
+	const char *name;
+	int64_t started, completed; /* ms */
+	int64_t first_ts_us;        /* ATTR_STEPFILES: first timestamp in its file */
+	uint64_t n_lines;           /* ATTR_STEPFILES with no job file: exact length */
+	bool skipped;
+	int64_t first_line, last_line;
+};
+
+struct log_ctx {
+	struct importer *im;
+	int64_t job_row_id, log_id;
+	enum attr_mode mode;
+	struct step_span *steps;
+	int n_steps;
+	int cur;                    /* current step index, -1 before the first */
+	bool exact_lengths;         /* ATTR_STEPFILES from concatenated step files */
+	uint64_t step_end_line;
+	/* an open ##[group] */
+	bool group_open;
+	int64_t group_first;
+	char group_title[GROUP_TITLE_MAX + 1];
+	struct buf tmp;
+	int n_findings;
+	/* synthetic steps (ATTR_GROUPS without API steps) */
+	struct step_span *synth;
+	int n_synth;
+	size_t synth_alloc;
+	char **synth_names;
+	struct cs_err *err;
+	int failed;
+};
+
+static void step_mark(struct log_ctx *c, uint64_t lineno)
+{
+	if (c->cur < 0)
+		return;
+	struct step_span *s = &c->steps[c->cur];
+	if (!s->first_line)
+		s->first_line = (int64_t)lineno;
+	s->last_line = (int64_t)lineno;
+}
+
+static int next_candidate(struct log_ctx *c, int from)
+{
+	for (int i = from + 1; i < c->n_steps; i++)
+		if (!c->steps[i].skipped)
+			return i;
+	return -1;
+}
+
+static bool text_is(const struct logline *ll, const char *s)
+{
+	size_t n = strlen(s);
+	return ll->text_len >= n && !memcmp(ll->text, s, n);
+}
+
+/* Is this the first line the runner writes for step `name`? */
+static bool opens_step(const struct logline *ll, const char *name)
+{
+	if (ll->kind == LINE_GROUP) {
+		size_t n = strlen(name);
+		if (ll->msg_len == n && !memcmp(ll->msg, name, n))
+			return true;
+		return ll->msg_len >= 4 && !memcmp(ll->msg, "Run ", 4);
+	}
+	if (!strcmp(name, "Complete job"))
+		return text_is(ll, "Cleaning up orphan processes");
+	if (!strncmp(name, "Post ", 5))
+		return text_is(ll, "Post job cleanup.");
+	return false;
+}
+
+static void attribute(struct log_ctx *c, const struct split_line *l, const struct logline *ll)
+{
+	switch (c->mode) {
+	case ATTR_NONE:
+		return;
+	case ATTR_STEPFILES:
+		if (c->exact_lengths) {
+			while (c->cur + 1 < c->n_steps && l->lineno > c->step_end_line) {
+				c->cur++;
+				c->step_end_line += c->steps[c->cur].n_lines;
+			}
+		} else if (ll->has_ts) {
+			for (;;) {
+				int nx = c->cur + 1;
+				while (nx < c->n_steps && c->steps[nx].first_ts_us == INT64_MIN)
+					nx++;
+				if (nx >= c->n_steps || ll->ts_us < c->steps[nx].first_ts_us)
+					break;
+				c->cur = nx;
+			}
+			if (c->cur < 0)
+				c->cur = 0;
+		} else if (c->cur < 0) {
+			c->cur = 0;
+		}
+		break;
+	case ATTR_TIMES:
+		if (c->cur < 0) {
+			c->cur = next_candidate(c, -1);
+			if (c->cur < 0)
+				return;
+		}
+		if (ll->has_ts) {
+			int64_t ms = ll->ts_us / 1000;
+			for (;;) {
+				int nx = next_candidate(c, c->cur);
+				if (nx < 0 || c->steps[nx].started == CS_TIME_NONE)
+					break;
+				const struct step_span *cur = &c->steps[c->cur];
+				const struct step_span *next = &c->steps[nx];
+				/* Step times have second precision, so a boundary inside
+				 * one second is found by the line that opens the next
+				 * step: its "##[group]Run ..." header, or the runner's
+				 * fixed first lines of the complete-job and post steps. */
+				bool past_cur = cur->completed != CS_TIME_NONE &&
+						ms >= cur->completed + 1000;
+				if (ms >= next->started && opens_step(ll, next->name)) {
+					/* one opening line opens one step: several steps
+					 * that start in the same second each wait for theirs */
+					c->cur = nx;
+					break;
+				}
+				if (!(ms >= next->started + 1000 && past_cur))
+					break;
+				c->cur = nx;
+			}
+		}
+		break;
+	case ATTR_GROUPS:
+		if (c->cur < 0)
+			c->cur = 0;
+		if (ll->kind == LINE_GROUP && ll->msg_len >= 4 && !memcmp(ll->msg, "Run ", 4)) {
+			/* the next API step whose name is this group's title */
+			for (int i = c->cur + 1; i < c->n_steps; i++) {
+				size_t n = strlen(c->steps[i].name);
+				if (n == ll->msg_len && !memcmp(c->steps[i].name, ll->msg, n)) {
+					c->cur = i;
+					break;
+				}
+			}
+		}
+		break;
+	}
+	step_mark(c, l->lineno);
+}
+
+static int insert_group(struct log_ctx *c, int64_t first, int64_t last)
+{
+	sqlite3_stmt *s = c->im->ins_group;
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, c->log_id);
+	sqlite3_bind_int64(s, 2, first);
+	sqlite3_bind_int64(s, 3, last);
+	sqlite3_bind_int(s, 4, 0);
+	sqlite3_bind_text(s, 5, c->group_title, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return store_err(c->im->st, c->err, "cannot store a log group");
+	return 0;
+}
+
+/* Synthetic steps for logs without API steps: the runner opens every step
+ * with "##[group]Run <what>"; the lines before the first are "Set up job". */
+static void synth_step(struct log_ctx *c, const char *name, size_t n, uint64_t lineno)
+{
+	if (c->n_synth > 0)
+		c->synth[c->n_synth - 1].last_line = (int64_t)lineno - 1;
+	XGROW(c->synth, c->synth_alloc, (size_t)c->n_synth + 1);
+	c->synth_names = xrealloc(c->synth_names, sizeof(char *) * (c->synth_alloc));
+	struct step_span *s = &c->synth[c->n_synth];
+	memset(s, 0, sizeof(*s));
+	c->synth_names[c->n_synth] = xstrndup(name, n);
+	s->name = c->synth_names[c->n_synth];
+	s->number = c->n_synth + 1;
+	s->first_line = (int64_t)lineno;
+	s->last_line = (int64_t)lineno;
+	c->n_synth++;
+}
+
+static int on_line(void *ctx, const struct split_line *l)
+{
+	struct log_ctx *c = ctx;
+	struct logline ll;
+	logline_parse(l->head, l->head_len, &ll);
+
+	if (c->mode == ATTR_NONE) {
+		if (ll.kind == LINE_GROUP && ll.msg_len >= 4 && !memcmp(ll.msg, "Run ", 4))
+			synth_step(c, ll.msg, MIN(ll.msg_len, (size_t)GROUP_TITLE_MAX), l->lineno);
+		else if (c->n_synth > 0 && text_is(&ll, "Post job cleanup."))
+			synth_step(c, "Post job cleanup", 16, l->lineno);
+		else if (c->n_synth > 0 && text_is(&ll, "Cleaning up orphan processes"))
+			synth_step(c, "Complete job", 12, l->lineno);
+		else if (c->n_synth == 0 && l->lineno == 1)
+			synth_step(c, "Set up job", 10, 1);
+		if (c->n_synth)
+			c->synth[c->n_synth - 1].last_line = (int64_t)l->lineno;
+	} else {
+		attribute(c, l, &ll);
+	}
+
+	if (ll.kind == LINE_GROUP || ll.kind == LINE_ENDGROUP) {
+		/* Actions groups do not nest: a new group closes the open one. */
+		if (c->group_open) {
+			int64_t last = ll.kind == LINE_ENDGROUP ? (int64_t)l->lineno
+							       : (int64_t)l->lineno - 1;
+			if (insert_group(c, c->group_first, last) < 0)
+				return -1;
+			c->group_open = false;
+		}
+		if (ll.kind == LINE_GROUP) {
+			buf_reset(&c->tmp);
+			ansi_strip(ll.msg, MIN(ll.msg_len, (size_t)GROUP_TITLE_MAX), &c->tmp);
+			size_t n = MIN(c->tmp.len, (size_t)GROUP_TITLE_MAX);
+			memcpy(c->group_title, c->tmp.data ? c->tmp.data : "", n);
+			c->group_title[n] = '\0';
+			c->group_first = (int64_t)l->lineno;
+			c->group_open = true;
+		}
+	} else if (ll.kind == LINE_ERROR || ll.kind == LINE_WARNING || ll.kind == LINE_NOTICE) {
+		buf_reset(&c->tmp);
+		ansi_strip(ll.msg, MIN(ll.msg_len, (size_t)FINDING_MSG_MAX * 2), &c->tmp);
+		size_t n = MIN(c->tmp.len, (size_t)FINDING_MSG_MAX);
+		while (n > 0 && n < c->tmp.len && ((unsigned char)c->tmp.data[n] & 0xc0) == 0x80)
+			n--; /* do not cut a UTF-8 sequence */
+		sqlite3_stmt *s = c->im->ins_finding;
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, c->job_row_id);
+		int step = 0;
+		if (c->mode == ATTR_NONE && c->n_synth)
+			step = c->synth[c->n_synth - 1].number;
+		else if (c->mode != ATTR_NONE && c->cur >= 0)
+			step = c->steps[c->cur].number;
+		if (step)
+			sqlite3_bind_int(s, 2, step);
+		else
+			sqlite3_bind_null(s, 2);
+		sqlite3_bind_int64(s, 3, (int64_t)l->lineno);
+		sqlite3_bind_int64(s, 4, (int64_t)l->lineno);
+		sqlite3_bind_text(s, 5,
+				  ll.kind == LINE_ERROR	    ? "error"
+				  : ll.kind == LINE_WARNING ? "warning"
+							    : "notice",
+				  -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, c->tmp.data ? c->tmp.data : "", (int)n, SQLITE_TRANSIENT);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return store_err(c->im->st, c->err, "cannot store a finding");
+		c->n_findings++;
+	}
+	return 0;
+}
+
+/* --- storing one job's log --------------------------------------------------------- */
+struct log_sink {
+	struct importer *im;
+	struct logw *w;
+	struct cs_err *err;
+	uint64_t bytes;
+	char last;      /* the last byte written */
+};
+
+static int sink_write(void *ctx, const void *data, size_t n)
+{
+	struct log_sink *k = ctx;
+	if (import_interrupted(k->im))
+		return err_set(k->err, CS_EINTR, "interrupted");
+	k->bytes += n;
+	if (n)
+		k->last = ((const char *)data)[n - 1];
+	import_progress_add(k->im, n, 0);
+	return logw_write(k->w, data, n, k->err);
+}
+
+static int stream_file(const char *path, zip_data_cb cb, void *ctx, struct cs_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(errno));
+	static char piece[1 << 16];
+	size_t r;
+	int rc = 0;
+	while ((r = fread(piece, 1, sizeof(piece), f)) > 0)
+		if ((rc = cb(ctx, piece, r)) != 0)
+			break;
+	if (!rc && ferror(f))
+		rc = err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(errno));
+	fclose(f);
+	return rc;
+}
+
+/* The first timestamp of a step file (archive entry), for ATTR_STEPFILES. */
+struct first_ts {
+	struct splitter sp;
+	int64_t ts;
+};
+
+static int first_ts_line(void *ctx, const struct split_line *l)
+{
+	struct first_ts *f = ctx;
+	struct logline ll;
+	logline_parse(l->head, l->head_len, &ll);
+	if (ll.has_ts) {
+		f->ts = ll.ts_us;
+		return 1;
+	}
+	return 0;
+}
+
+static int first_ts_data(void *ctx, const void *data, size_t n)
+{
+	struct first_ts *f = ctx;
+	return splitter_feed(&f->sp, data, n);
+}
+
+struct count_lines {
+	struct splitter sp;
+};
+
+static int count_line(void *ctx, const struct split_line *l)
+{
+	return 0;
+}
+
+static int count_data(void *ctx, const void *data, size_t n)
+{
+	struct count_lines *c = ctx;
+	return splitter_feed(&c->sp, data, n);
+}
+
+static int64_t log_id_of_job(struct importer *im, int64_t job_row_id)
+{
+	sqlite3_stmt *s;
+	int64_t id = -1;
+	if (sqlite3_prepare_v2(im->st->db, "SELECT id FROM logs WHERE job_id = ?", -1, &s, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, job_row_id);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			id = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	return id;
+}
+
+static int save_steps(struct importer *im, struct log_ctx *c, const char *attribution,
+		      struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+	if (c->mode == ATTR_NONE) {
+		if (sqlite3_prepare_v2(im->st->db,
+				       "INSERT INTO steps (job_id, number, name, status, conclusion, "
+				       "first_line, last_line, attribution) "
+				       "VALUES (?, ?, ?, 'completed', NULL, ?, ?, 'groups')",
+				       -1, &s, NULL) != SQLITE_OK)
+			return store_err(im->st, err, "cannot store steps");
+		for (int i = 0; i < c->n_synth && !rc; i++) {
+			sqlite3_reset(s);
+			sqlite3_bind_int64(s, 1, c->job_row_id);
+			sqlite3_bind_int(s, 2, c->synth[i].number);
+			sqlite3_bind_text(s, 3, c->synth[i].name, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(s, 4, c->synth[i].first_line);
+			sqlite3_bind_int64(s, 5, c->synth[i].last_line);
+			if (sqlite3_step(s) != SQLITE_DONE)
+				rc = store_err(im->st, err, "cannot store steps");
+		}
+	} else {
+		if (sqlite3_prepare_v2(im->st->db,
+				       "UPDATE steps SET first_line = ?, last_line = ?, attribution = ? "
+				       "WHERE job_id = ? AND number = ?",
+				       -1, &s, NULL) != SQLITE_OK)
+			return store_err(im->st, err, "cannot store steps");
+		for (int i = 0; i < c->n_steps && !rc; i++) {
+			if (!c->steps[i].first_line)
+				continue;
+			sqlite3_reset(s);
+			sqlite3_bind_int64(s, 1, c->steps[i].first_line);
+			sqlite3_bind_int64(s, 2, c->steps[i].last_line);
+			sqlite3_bind_text(s, 3, attribution, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(s, 4, c->job_row_id);
+			sqlite3_bind_int(s, 5, c->steps[i].number);
+			if (sqlite3_step(s) != SQLITE_DONE)
+				rc = store_err(im->st, err, "cannot store steps");
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct step_span *x = a, *y = b;
+	return (x->number > y->number) - (x->number < y->number);
+}
+
+static int load_api_steps(struct log_ctx *c, const cJSON *job)
+{
+	const cJSON *steps = job ? cJSON_GetObjectItemCaseSensitive(job, "steps") : NULL;
+	int n = cJSON_IsArray(steps) ? cJSON_GetArraySize(steps) : 0;
+	if (n <= 0)
+		return 0;
+	c->steps = xcalloc((size_t)n, sizeof(*c->steps));
+	const cJSON *st;
+	cJSON_ArrayForEach(st, steps)
+	{
+		int64_t num = c->n_steps + 1;
+		import_jint(st, "number", &num);
+		struct step_span *s = &c->steps[c->n_steps++];
+		s->number = (int)num;
+		s->name = import_jstr(st, "name") ? import_jstr(st, "name") : "";
+		s->started = import_jtime(st, "started_at");
+		s->completed = import_jtime(st, "completed_at");
+		const char *concl = import_jstr(st, "conclusion");
+		s->skipped = concl && !strcmp(concl, "skipped");
+		s->first_ts_us = INT64_MIN;
+	}
+	/* attribution walks steps in time order, which is number order; an
+	 * archive lists its step files in any order */
+	qsort(c->steps, (size_t)c->n_steps, sizeof(*c->steps), span_cmp);
+	return n;
+}
+
+static struct step_span *span_by_number(struct log_ctx *c, int number)
+{
+	for (int k = 0; k < c->n_steps; k++)
+		if (c->steps[k].number == number)
+			return &c->steps[k];
+	return NULL;
+}
+
+/* Prepare ATTR_STEPFILES: each step file's first timestamp when a whole-job
+ * file exists, else (the log is the files' concatenation) exact lengths. */
+static int prepare_step_files(struct importer *im, struct run_src *rs, struct job_src *js,
+			      struct log_ctx *c, bool whole_job, struct cs_err *err)
+{
+	if (!whole_job) {
+		struct step_span *ordered = xcalloc((size_t)js->n_step_entries, sizeof(*ordered));
+		int n = 0;
+		for (int i = 0; i < js->n_step_entries; i++) {
+			struct step_span *s = span_by_number(c, js->step_numbers[i]);
+			if (s)
+				ordered[n++] = *s;
+		}
+		free(c->steps);
+		c->steps = ordered;
+		c->n_steps = n;
+		c->exact_lengths = true;
+	}
+	for (int i = 0; i < js->n_step_entries; i++) {
+		struct step_span *s = span_by_number(c, js->step_numbers[i]);
+		if (!s)
+			continue;
+		int rc;
+		if (whole_job) {
+			struct first_ts f = {.ts = INT64_MIN};
+			splitter_init(&f.sp, first_ts_line, &f);
+			rc = ziparc_stream(rs->zip, (uint64_t)js->step_entries[i], LOG_MAX,
+					   first_ts_data, &f, err);
+			if (rc == 0)
+				rc = splitter_finish(&f.sp);
+			if (rc < 0)
+				return -1;
+			s->first_ts_us = f.ts;
+		} else {
+			struct count_lines cl;
+			splitter_init(&cl.sp, count_line, &cl);
+			rc = ziparc_stream(rs->zip, (uint64_t)js->step_entries[i], LOG_MAX, count_data,
+					   &cl, err);
+			if (rc == 0)
+				rc = splitter_finish(&cl.sp);
+			if (rc < 0)
+				return -1;
+			s->n_lines = cl.sp.lineno;
+		}
+		(void)im;
+	}
+	return 0;
+}
+
+int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
+			 struct cs_err *err)
+{
+	bool have_file = js->log_file != NULL;
+	bool have_entry = js->zip_entry >= 0;
+	bool have_steps = js->n_step_entries > 0 && rs->zip;
+	if (!have_file && !have_entry && !have_steps)
+		return 0;
+
+	struct log_ctx c = {.im = im, .job_row_id = js->row_id, .cur = -1, .err = err};
+	buf_init(&c.tmp);
+	int n_api = load_api_steps(&c, js->json);
+	const char *attribution;
+	int rc = 0;
+
+	if (have_steps && n_api > 0) {
+		c.mode = ATTR_STEPFILES;
+		attribution = "step-files";
+		rc = prepare_step_files(im, rs, js, &c, have_file || have_entry, err);
+	} else if (n_api > 0) {
+		bool have_times = false;
+		for (int i = 0; i < c.n_steps; i++)
+			if (c.steps[i].started != CS_TIME_NONE)
+				have_times = true;
+		c.mode = have_times ? ATTR_TIMES : ATTR_GROUPS;
+		attribution = have_times ? "times" : "groups";
+	} else {
+		c.mode = ATTR_NONE;
+		attribution = "groups";
+	}
+
+	struct logw *w = NULL;
+	if (!rc) {
+		w = logw_begin(im->st, js->row_id, on_line, &c, err);
+		if (!w)
+			rc = -1;
+	}
+	if (!rc) {
+		c.log_id = log_id_of_job(im, js->row_id);
+		struct log_sink sink = {.im = im, .w = w, .err = err};
+		const char *source;
+		if (have_file) {
+			source = "file";
+			rc = stream_file(js->log_file, sink_write, &sink, err);
+		} else if (have_entry) {
+			source = "job-file";
+			rc = ziparc_stream(rs->zip, (uint64_t)js->zip_entry, LOG_MAX, sink_write,
+					   &sink, err);
+		} else {
+			source = "step-files";
+			for (int i = 0; i < js->n_step_entries && !rc; i++) {
+				/* a step file without a final newline must not run
+				 * into the next step's first line */
+				if (sink.bytes && sink.last != '\n' && sink.last != '\r')
+					rc = sink_write(&sink, "\n", 1);
+				if (!rc)
+					rc = ziparc_stream(rs->zip, (uint64_t)js->step_entries[i],
+							   LOG_MAX, sink_write, &sink, err);
+			}
+		}
+		import_progress_add(im, 0, 1);
+		int64_t log_id = rc ? -1 : logw_finish(w, err);
+		if (log_id < 0)
+			rc = -1;
+		if (!rc && c.group_open) {
+			sqlite3_stmt *s;
+			int64_t lines = 0;
+			if (sqlite3_prepare_v2(im->st->db, "SELECT line_count FROM logs WHERE id = ?",
+					       -1, &s, NULL) == SQLITE_OK) {
+				sqlite3_bind_int64(s, 1, log_id);
+				if (sqlite3_step(s) == SQLITE_ROW)
+					lines = sqlite3_column_int64(s, 0);
+				sqlite3_finalize(s);
+			}
+			rc = insert_group(&c, c.group_first, lines);
+		}
+		if (!rc) {
+			sqlite3_stmt *s;
+			if (sqlite3_prepare_v2(im->st->db,
+					       "UPDATE logs SET source = ?1 WHERE id = ?2; ", -1, &s,
+					       NULL) != SQLITE_OK) {
+				rc = store_err(im->st, err, "cannot store the log");
+			} else {
+				sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(s, 2, log_id);
+				if (sqlite3_step(s) != SQLITE_DONE)
+					rc = store_err(im->st, err, "cannot store the log");
+				sqlite3_finalize(s);
+			}
+		}
+		if (!rc)
+			rc = save_steps(im, &c, attribution, err);
+	}
+	if (rc && !err->msg[0])
+		err_set(err, CS_EINVAL, "cannot store the log");
+	if (rc)
+		err_prefix(err, "job '%s' log", js->name);
+	js->n_findings = c.n_findings;
+	logw_free(w);
+	buf_release(&c.tmp);
+	free(c.steps);
+	for (int i = 0; i < c.n_synth; i++)
+		free(c.synth_names[i]);
+	free(c.synth_names);
+	free(c.synth);
+	return rc ? -1 : 0;
+}
+
