@@ -795,7 +795,7 @@ char *store_default_branch(struct store *st, struct cs_err *err)
 			return NULL;
 		}
 		int rc = sqlite3_step(s);
-		char *b = rc == SQLITE_ROW ? col_str(s, 0) : NULL;
+		char *b = rc == SQLITE_ROW ? sql_col_str(s, 0) : NULL;
 		sqlite3_finalize(s);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 			store_err(st, err, "cannot find the default branch");
