@@ -1,21 +1,11 @@
 /* history.c - a fingerprint's sightings and flaky evidence (see history.h). */
 #include "history.h"
+#include "storesql.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *col_str(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? xstrdup((const char *)t) : NULL;
-}
-
-static int64_t col_time(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? CS_TIME_NONE : sqlite3_column_int64(s, i);
-}
 
 struct occ {
 	int64_t run_row_id;
@@ -214,11 +204,11 @@ int triage_history(struct store *st, const char *fingerprint, struct triage_hist
 		x->run_row_id = sqlite3_column_int64(s, 0);
 		x->run = sqlite3_column_int64(s, 1);
 		x->attempt = sqlite3_column_int(s, 2);
-		x->sha = col_str(s, 3);
-		x->branch = col_str(s, 4);
-		x->workflow = col_str(s, 5);
-		x->job = col_str(s, 6);
-		x->at = col_time(s, 7);
+		x->sha = sql_col_str(s, 3);
+		x->branch = sql_col_str(s, 4);
+		x->workflow = sql_col_str(s, 5);
+		x->job = sql_col_str(s, 6);
+		x->at = sql_col_time(s, 7);
 	}
 	sqlite3_finalize(s);
 	int ret = rc == SQLITE_DONE ? 0 : store_err(st, err, "cannot read the history of a fingerprint");
@@ -262,10 +252,10 @@ int triage_history(struct store *st, const char *fingerprint, struct triage_hist
 			return store_err(st, err, "cannot read a triage state");
 		sqlite3_bind_text(s, 1, fingerprint, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(s) == SQLITE_ROW) {
-			h->state = col_str(s, 0);
-			h->note = col_str(s, 1);
-			h->set_by = col_str(s, 2);
-			h->set_at = col_time(s, 3);
+			h->state = sql_col_str(s, 0);
+			h->note = sql_col_str(s, 1);
+			h->set_by = sql_col_str(s, 2);
+			h->set_at = sql_col_time(s, 3);
 		}
 		sqlite3_finalize(s);
 	}

@@ -2,6 +2,7 @@
  * keeping the cache current (see triage.h; reading the results:
  * triageread.c; testing rules: ruletest.c; history: history.c). */
 #include "triage.h"
+#include "storesql.h"
 
 #include <ctype.h>
 #include <sqlite3.h>
@@ -17,12 +18,6 @@
 #define TITLE_MAX 300
 #define KEY_TEXT_MAX 2048
 #define ENSURE_BATCH 16   /* runs per transaction */
-
-static char *col_str(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? xstrdup((const char *)t) : NULL;
-}
 
 /* Copy at most max bytes of s, not cutting a UTF-8 sequence, "…" when cut. */
 static char *capped(const char *s, size_t n, size_t max)
@@ -502,13 +497,13 @@ static int load_junit(struct store *st, int64_t run_row_id, struct junit_fail **
 	*out = xcalloc(TRIAGE_MAX_JUNIT, sizeof(**out));
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < TRIAGE_MAX_JUNIT) {
 		struct junit_fail *t = &(*out)[(*n)++];
-		t->classname = col_str(s, 0);
-		t->name = col_str(s, 1);
-		t->file = col_str(s, 2);
+		t->classname = sql_col_str(s, 0);
+		t->name = sql_col_str(s, 1);
+		t->file = sql_col_str(s, 2);
 		t->line = sqlite3_column_int64(s, 3);
-		t->message = col_str(s, 4);
-		t->details = col_str(s, 5);
-		t->artifact = col_str(s, 6);
+		t->message = sql_col_str(s, 4);
+		t->details = sql_col_str(s, 5);
+		t->artifact = sql_col_str(s, 6);
 		if (!t->name)
 			t->name = xstrdup("?");
 	}
@@ -1160,9 +1155,9 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 		struct job_tri *j = &jobs[n++];
 		memset(j, 0, sizeof(*j));
 		j->job_row_id = sqlite3_column_int64(s, 0);
-		j->name = col_str(s, 1);
-		j->conclusion = col_str(s, 2);
-		j->log_state = col_str(s, 3);
+		j->name = sql_col_str(s, 1);
+		j->conclusion = sql_col_str(s, 2);
+		j->log_state = sql_col_str(s, 3);
 		j->log_id = sqlite3_column_int64(s, 4);
 		j->last_hit = -1;
 		if (!j->name)

@@ -3,22 +3,12 @@
  * fingerprint groups the triage view and `ciscope triage` show (see
  * triage.h). */
 #include "triage.h"
+#include "storesql.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *col_str(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? xstrdup((const char *)t) : NULL;
-}
-
-static int64_t col_time(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? CS_TIME_NONE : sqlite3_column_int64(s, i);
-}
 
 /* --- reading findings --------------------------------------------------------------------- */
 static void parse_excerpt(const char *ex, struct triage_finding *f)
@@ -58,26 +48,26 @@ static void finding_row(sqlite3_stmt *s, struct triage_finding *f)
 	f->id = sqlite3_column_int64(s, 0);
 	f->job_row_id = sqlite3_column_int64(s, 1);
 	f->job_provider_id = sqlite3_column_int64(s, 2);
-	f->job_name = col_str(s, 3);
+	f->job_name = sql_col_str(s, 3);
 	f->run_row_id = sqlite3_column_int64(s, 4);
 	f->rank = sqlite3_column_int(s, 5);
 	f->shown = sqlite3_column_int(s, 6);
 	f->step_number = sqlite3_column_int(s, 7);
-	f->step_name = col_str(s, 8);
+	f->step_name = sql_col_str(s, 8);
 	f->line = sqlite3_column_int64(s, 9);
 	f->end_line = sqlite3_column_int64(s, 10);
-	f->source = col_str(s, 11);
-	f->rule = col_str(s, 12);
-	f->category = col_str(s, 13);
-	f->severity = col_str(s, 14);
+	f->source = sql_col_str(s, 11);
+	f->rule = sql_col_str(s, 12);
+	f->category = sql_col_str(s, 13);
+	f->severity = sql_col_str(s, 14);
 	f->weak = sqlite3_column_int(s, 15);
-	f->title = col_str(s, 16);
-	f->explain = col_str(s, 17);
-	f->test_name = col_str(s, 18);
+	f->title = sql_col_str(s, 16);
+	f->explain = sql_col_str(s, 17);
+	f->test_name = sql_col_str(s, 18);
 	f->repeats = sqlite3_column_int(s, 19);
 	const unsigned char *fp = sqlite3_column_text(s, 20);
 	snprintf(f->fingerprint, sizeof(f->fingerprint), "%s", fp ? (const char *)fp : "");
-	f->key_text = col_str(s, 21);
+	f->key_text = sql_col_str(s, 21);
 	parse_excerpt((const char *)sqlite3_column_text(s, 22), f);
 	int cat = rule_category_parse(f->category ? f->category : "unknown");
 	f->decision = rule_category_decision(cat < 0 ? CAT_UNKNOWN : cat);
@@ -377,8 +367,8 @@ int triage_groups(struct store *st, const struct triage_filter *f, triage_group_
 		snprintf(g.fingerprint, sizeof(g.fingerprint), "%s", fp ? (const char *)fp : "");
 		g.n_runs = sqlite3_column_int(s, 1);
 		g.n_commits = sqlite3_column_int(s, 2);
-		g.first_at = col_time(s, 3);
-		g.last_at = col_time(s, 4);
+		g.first_at = sql_col_time(s, 3);
+		g.last_at = sql_col_time(s, 4);
 		g.state = (char *)sqlite3_column_text(s, 5);
 		g.category = (char *)sqlite3_column_text(s, 6);
 		g.rule = (char *)sqlite3_column_text(s, 7);
