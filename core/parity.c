@@ -985,6 +985,13 @@ static void run_scalars(struct store *st, const struct slist *l, struct parity_s
 	sqlite3_finalize(s);
 }
 
+/* A JSON document holds scalars (a summary: max_abs_delta, first_divergence
+ * .abs_delta), not step series: its leaves never form channels. */
+static bool is_document(const struct sinfo *s)
+{
+	return str_ends(s->file, ".json") || str_ends(s->file, ".JSON");
+}
+
 struct chan_build {
 	char *name;
 	int64_t file_id;
@@ -1007,6 +1014,8 @@ static struct chan_build *find_channels(const struct parity_conf *conf, const st
 	size_t n = 0, alloc = 0;
 	struct buf name = BUF_INIT;
 	for (size_t i = 0; i < l->n; i++) {
+		if (is_document(&l->v[i]))
+			continue;
 		enum parity_side side = parity_conf_side(conf, l->v[i].name, &name);
 		if (side == PARITY_NONE)
 			continue;
@@ -1214,6 +1223,8 @@ int parity_runs(struct store *st, const struct parity_conf *conf, int64_t run_ro
 	int rc = 0;
 	for (size_t i = 0; i < lr.n && rc == 0; i++) {
 		const struct sinfo *s = &lr.v[i];
+		if (is_document(s) && !(only && !strcmp(only, s->name)))
+			continue;
 		enum parity_side side = parity_conf_side(conf, s->name, &chname);
 		bool want;
 		if (only) {
@@ -1605,4 +1616,77 @@ void metric_compare_json(struct buf *b, const struct metric_compare *mc)
 		buf_addc(b, '}');
 	}
 	buf_addc(b, ']');
+}
+
+/* --- the chart of a channel ------------------------------------------------------------ */
+int parity_plot_init(struct parity_plot *p, const struct parity_channel *ch,
+		     enum parity_plot_mode mode, struct cs_err *err)
+{
+	memset(p, 0, sizeof(*p));
+	const struct parity_data *d = ch->data;
+	if (!d)
+		return err_set(err, CS_EINVAL, "channel '%s': no data kept for a chart", ch->name);
+	size_t n = d->n ? d->n : 1;
+	p->y0 = xmalloc(n * sizeof(double));
+	p->y1 = xmalloc(n * sizeof(double));
+	for (size_t i = 0; i < d->n; i++) {
+		bool rm = d->ref_missing && d->ref_missing[i], cm = d->cand_missing && d->cand_missing[i];
+		if (mode == PARITY_PLOT_SIDES) {
+			p->y0[i] = rm ? NAN : d->ref[i];
+			p->y1[i] = cm ? NAN : d->cand[i];
+			continue;
+		}
+		struct parity_step st;
+		parity_judge(&ch->tol, d->ref[i], rm ? PV_MISSING : PV_OK, d->cand[i],
+			     cm ? PV_MISSING : PV_OK, ch->delta_only, &st);
+		p->y0[i] = st.abs_err; /* NaN where there is no finite difference: a gap */
+		p->y1[i] = st.tol;
+	}
+	snprintf(p->title, sizeof(p->title), "%s", ch->name);
+	if (mode == PARITY_PLOT_SIDES) {
+		snprintf(p->label[0], sizeof(p->label[0]), "%s", ch->ref_series ? ch->ref_series : "ref");
+		snprintf(p->label[1], sizeof(p->label[1]), "%s",
+			 ch->cand_series ? ch->cand_series : ch->delta_series ? ch->delta_series : "cand");
+		p->series[0] = (struct chart_series){p->label[0], d->x, p->y0, d->n, CHART_REF, 'o', false};
+		p->series[1] = (struct chart_series){p->label[1], d->x, p->y1, d->n, CHART_CAND, '*', false};
+	} else {
+		if (ch->delta_only)
+			snprintf(p->label[0], sizeof(p->label[0]), "|%s|",
+				 ch->delta_series ? ch->delta_series : ch->name);
+		else
+			snprintf(p->label[0], sizeof(p->label[0]), "|cand - ref|");
+		snprintf(p->label[1], sizeof(p->label[1]), "tolerance");
+		p->series[0] = (struct chart_series){p->label[0], d->x, p->y0, d->n, CHART_DELTA, '*', false};
+		p->series[1] = (struct chart_series){p->label[1], d->x, p->y1, d->n, CHART_THRESHOLD, '-', true};
+	}
+	int nm = 0;
+	if (ch->first_violation.set) {
+		char x[40];
+		chart_format_num(ch->first_violation.x, x, sizeof(x));
+		snprintf(p->mark_label[nm], sizeof(p->mark_label[nm]), "first violation %s", x);
+		p->marks[nm] = (struct chart_mark){p->mark_label[nm], ch->first_violation.x, CHART_FAIL};
+		nm++;
+	}
+	if (ch->first_sustained.set && (!ch->first_violation.set ||
+					ch->first_sustained.x != ch->first_violation.x)) {
+		char x[40];
+		chart_format_num(ch->first_sustained.x, x, sizeof(x));
+		snprintf(p->mark_label[nm], sizeof(p->mark_label[nm]), "sustained from %s", x);
+		p->marks[nm] = (struct chart_mark){p->mark_label[nm], ch->first_sustained.x, CHART_MARK};
+		nm++;
+	}
+	p->chart.title = p->title;
+	p->chart.x_title = "step";
+	p->chart.series = p->series;
+	p->chart.n_series = 2;
+	p->chart.marks = p->marks;
+	p->chart.n_marks = nm;
+	return 0;
+}
+
+void parity_plot_release(struct parity_plot *p)
+{
+	free(p->y0);
+	free(p->y1);
+	memset(p, 0, sizeof(*p));
 }

@@ -18,7 +18,8 @@
  * tolerance is absolute: rtol has no reference to scale and ULPs need both
  * values). With all three, the delta is not used. A reference or candidate
  * without a partner is listed in `unpaired`, never judged.
- * Points pair by row; series of different lengths (run against run) pair by
+ * Leaves of JSON documents (a summary.json) are scalars, never channel
+ * sides. Points pair by row; series of different lengths (run against run) pair by
  * x value (the step), and a step one side lacks counts as missing there.
  *
  * --- Tolerance (numpy.isclose / assert_allclose semantics) ----------------------
@@ -90,6 +91,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chart.h"
 #include "store.h"
 #include "util.h"
 
@@ -243,6 +245,25 @@ int parity_runs(struct store *st, const struct parity_conf *conf, int64_t run_ro
 void parity_report_release(struct parity_report *rep);
 const struct parity_channel *parity_report_find(const struct parity_report *rep,
 						const char *name);
+
+/* --- the chart of a channel (chart.h) ------------------------------------------------ */
+enum parity_plot_mode {
+	PARITY_PLOT_DELTA = 0, /* |cand - ref| per step against the tolerance, violations marked */
+	PARITY_PLOT_SIDES,     /* the reference and the candidate over the steps */
+};
+
+/* A chart ready for chart_render()/chart_svg(); owns its arrays. */
+struct parity_plot {
+	struct chart chart;
+	struct chart_series series[2];
+	struct chart_mark marks[2];
+	double *y0, *y1;
+	char title[200], label[2][200], mark_label[2][80];
+};
+/* ch must have its data (PARITY_KEEP_DATA). -1 with err when it has none. */
+int parity_plot_init(struct parity_plot *p, const struct parity_channel *ch,
+		     enum parity_plot_mode mode, struct cs_err *err);
+void parity_plot_release(struct parity_plot *p);
 
 /* --- run vs baseline: every metric both runs have ----------------------------------- */
 struct metric_change {
