@@ -1313,7 +1313,7 @@ static double change_rank(const struct metric_change *m)
 	double base = fabs(m->max_diff_base);
 	double d = fabs(m->max_diff.value);
 	if (!m->max_diff.set)
-		return INFINITY; /* steps on one side only */
+		return 0; /* steps on one side only: changed, by no amount */
 	return base > 0 ? d / base : (d > 0 ? INFINITY : 0);
 }
 
