@@ -370,8 +370,9 @@ void chart_render(const struct chart *c, int width, int height, bool utf8, struc
 	/* y labels at the top, middle and bottom rows */
 	char yl[3][32];
 	int ylw = 0;
+	int lrow[3] = {0, (rows - 1) / 2, rows - 1};
 	for (int k = 0; k < 3; k++) {
-		double yd = f.y1 - (f.y1 - f.y0) * k / 2.0;
+		double yd = f.y1 - (f.y1 - f.y0) * lrow[k] / (rows - 1);
 		chart_format_num(y_value(&f, yd), yl[k], sizeof(yl[k]));
 		int l = (int)strlen(yl[k]);
 		ylw = l > ylw ? l : ylw;
@@ -389,18 +390,14 @@ void chart_render(const struct chart *c, int width, int height, bool utf8, struc
 	memset(g.role, -1, ncell);
 	g.glyph = xcalloc(ncell, 1);
 	int W = cols * g.dw, H = rows * g.dh;
-	/* marks under the data, thresholds over it */
+	/* marks, then thresholds, then the data on top (ASCII cells hold one
+	 * glyph: the data must not disappear under a line) */
 	for (int k = 0; k < c->n_marks; k++) {
 		if (!isfinite(c->marks[k].x))
 			continue;
 		int px = px_of(&f, c->marks[k].x, W);
 		for (int py = 0; py < H; py += utf8 ? 2 : 1)
 			grid_set(&g, px, py, c->marks[k].role, utf8 ? 0 : '|');
-	}
-	for (int k = 0; k < c->n_series; k++) {
-		const struct chart_series *s = &c->series[k];
-		struct grid_plot gp = {&g, s->role, s->ascii ? s->ascii : role_glyph(s->role), 0, 0};
-		reduce_series(&f, s, W, H, grid_col_fn, &gp);
 	}
 	for (int k = 0; k < c->n_hlines; k++) {
 		bool ok;
@@ -410,6 +407,11 @@ void chart_render(const struct chart *c, int width, int height, bool utf8, struc
 		int py = py_of(&f, yd, H);
 		for (int px = 0; px < W; px += utf8 ? 2 : 1)
 			grid_set(&g, px, py, c->hlines[k].role, '-');
+	}
+	for (int k = 0; k < c->n_series; k++) {
+		const struct chart_series *s = &c->series[k];
+		struct grid_plot gp = {&g, s->role, s->ascii ? s->ascii : role_glyph(s->role), 0, 0};
+		reduce_series(&f, s, W, H, grid_col_fn, &gp);
 	}
 
 	/* legend */
@@ -458,9 +460,7 @@ void chart_render(const struct chart *c, int width, int height, bool utf8, struc
 	/* plot rows */
 	const char *vbar = utf8 ? "\u2502" : "|";
 	for (int r = 0; r < rows; r++) {
-		int which = r == 0 ? 0 : r == rows - 1 ? 2 : r == (rows - 1) / 2 ? 1 : -1;
-		if (rows < 3 && which == 1)
-			which = -1;
+		int which = r == 0 ? 0 : r == rows - 1 ? 2 : r == lrow[1] ? 1 : -1;
 		if (which >= 0) {
 			tl_spaces(&t, ylw - (int)strlen(yl[which]));
 			tl_add(&t, yl[which], strlen(yl[which]), (int)strlen(yl[which]), CHART_TEXT);

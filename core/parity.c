@@ -1656,8 +1656,9 @@ int parity_plot_init(struct parity_plot *p, const struct parity_channel *ch,
 		else
 			snprintf(p->label[0], sizeof(p->label[0]), "|cand - ref|");
 		snprintf(p->label[1], sizeof(p->label[1]), "tolerance");
-		p->series[0] = (struct chart_series){p->label[0], d->x, p->y0, d->n, CHART_DELTA, '*', false};
-		p->series[1] = (struct chart_series){p->label[1], d->x, p->y1, d->n, CHART_THRESHOLD, '-', true};
+		/* the tolerance first: |d| is drawn over it */
+		p->series[0] = (struct chart_series){p->label[1], d->x, p->y1, d->n, CHART_THRESHOLD, '-', true};
+		p->series[1] = (struct chart_series){p->label[0], d->x, p->y0, d->n, CHART_DELTA, '*', false};
 	}
 	int nm = 0;
 	if (ch->first_violation.set) {
