@@ -91,11 +91,13 @@ static void text_channel(struct cli *c, struct buf *b, const struct parity_chann
 		num(b, ch->max_abs.value, 3);
 		buf_adds(b, " at step ");
 		step(b, ch->max_abs.x);
-		buf_adds(b, sep(c));
-		buf_adds(b, "max rel ");
-		num(b, ch->max_rel.value, 3);
-		buf_adds(b, " at step ");
-		step(b, ch->max_rel.x);
+		if (ch->max_rel.set) {
+			buf_adds(b, sep(c));
+			buf_adds(b, "max rel ");
+			num(b, ch->max_rel.value, 3);
+			buf_adds(b, " at step ");
+			step(b, ch->max_rel.x);
+		}
 		buf_addc(b, '\n');
 		buf_adds(b, "  norms            1-norm ");
 		num(b, ch->norm1, 3);

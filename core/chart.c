@@ -372,7 +372,9 @@ void chart_render(const struct chart *c, int width, int height, bool utf8, struc
 	int ylw = 0;
 	int lrow[3] = {0, (rows - 1) / 2, rows - 1};
 	for (int k = 0; k < 3; k++) {
-		double yd = f.y1 - (f.y1 - f.y0) * lrow[k] / (rows - 1);
+		double yd = k == 0 ? f.y1 : k == 2 ? f.y0 : f.y1 - (f.y1 - f.y0) * lrow[k] / (rows - 1);
+		if (fabs(yd) < (f.y1 - f.y0) * 1e-9)
+			yd = 0; /* rounding must not print -1.7e-18 for zero */
 		chart_format_num(y_value(&f, yd), yl[k], sizeof(yl[k]));
 		int l = (int)strlen(yl[k]);
 		ylw = l > ylw ? l : ylw;
@@ -719,6 +721,8 @@ void chart_svg(const struct chart *c, int width, int height, struct buf *b)
 		    "stroke=\"%s\"/>\n", left, top, pw, ph, role_color(CHART_AXIS));
 	for (int k = 0; k < 5; k++) {
 		double yd = f.y1 - (f.y1 - f.y0) * k / 4.0;
+		if (fabs(yd) < (f.y1 - f.y0) * 1e-9)
+			yd = 0;
 		double sy = top + ph * k / 4.0;
 		char lab[32];
 		chart_format_num(y_value(&f, yd), lab, sizeof(lab));

@@ -571,7 +571,9 @@ void parity_judge(const struct parity_tol *t, double ref, enum parity_val ref_st
 			return;
 		}
 		out->abs_err = d;
-		out->rel_err = rscale > 0 ? d / rscale : (d == 0 ? 0 : INFINITY);
+		/* without a reference there is no relative error */
+		out->rel_err = ref_state == PV_MISSING || !isfinite(ref) ? NAN
+			     : rscale > 0 ? d / rscale : (d == 0 ? 0 : INFINITY);
 		out->excess = out->tol > 0 ? d / out->tol : (d == 0 ? 0 : INFINITY);
 		out->violation = out->excess > 1;
 		return;
@@ -702,7 +704,7 @@ void parity_channel_compute(struct parity_channel *ch, const struct parity_tol *
 			sum2 += st.abs_err * st.abs_err;
 			if (!ch->max_abs.set || st.abs_err > ch->max_abs.value)
 				at_set(&ch->max_abs, x, (long)i, st.abs_err);
-			if (!ch->max_rel.set || st.rel_err > ch->max_rel.value)
+			if (!isnan(st.rel_err) && (!ch->max_rel.set || st.rel_err > ch->max_rel.value))
 				at_set(&ch->max_rel, x, (long)i, st.rel_err);
 		}
 		if (ch->tol.max_ulps > 0 && st.ulps != UINT64_MAX &&
@@ -1077,7 +1079,7 @@ static bool name_matches(const char *only, const struct parity_channel *ch)
 	       (ch->delta_series && !strcmp(only, ch->delta_series));
 }
 
-static void channel_release(struct parity_channel *c)
+void parity_channel_release(struct parity_channel *c)
 {
 	free(c->name);
 	free(c->ref_series);
@@ -1085,12 +1087,13 @@ static void channel_release(struct parity_channel *c)
 	free(c->delta_series);
 	free(c->file);
 	data_free(c->data);
+	memset(c, 0, sizeof(*c));
 }
 
 void parity_report_release(struct parity_report *rep)
 {
 	for (int i = 0; i < rep->n_channels; i++)
-		channel_release(&rep->channels[i]);
+		parity_channel_release(&rep->channels[i]);
 	free(rep->channels);
 	for (int i = 0; i < rep->n_unpaired; i++)
 		free(rep->unpaired[i]);
@@ -1143,7 +1146,7 @@ int parity_run(struct store *st, const struct parity_conf *conf, int64_t run_row
 		probe.delta_series = cb[i].side[2] ? xstrdup(cb[i].side[2]->name) : NULL;
 		probe.file = xstrdup(any->file);
 		if (!name_matches(only, &probe)) {
-			channel_release(&probe);
+			parity_channel_release(&probe);
 			continue;
 		}
 		probe.delta_only = !(cb[i].side[0] && cb[i].side[1]);
@@ -1152,7 +1155,7 @@ int parity_run(struct store *st, const struct parity_conf *conf, int64_t run_row
 		if ((sa && load_points(st, sa->id, sa->n_points, &a, err) < 0) ||
 		    load_points(st, sb->id, sb->n_points, &b, err) < 0) {
 			points_release(&a);
-			channel_release(&probe);
+			parity_channel_release(&probe);
 			rc = -1;
 			break;
 		}

@@ -52,7 +52,8 @@
  *                   extend a run)
  * worst             the largest excess: its step, excess and both values
  *                   (ties: the earliest)
- * max_abs, max_rel  the largest |d| and |d|/|ref| (ref 0: only when d is 0),
+ * max_abs, max_rel  the largest |d| and |d|/|ref| (ref 0: infinite unless d
+ *                   is 0; a delta without its reference has no max_rel),
  *                   each with its step
  * norm1, norm2      sum |d| and sqrt(sum d^2) over the finite steps
  * violations/steps  k of n compared steps beyond tolerance
@@ -158,7 +159,8 @@ struct parity_step {
 	bool compared;       /* false: skipped (missing on both sides, or missing skip) */
 	bool violation;
 	double abs_err;      /* |cand - ref|: NAN unless both finite (delta: |delta|) */
-	double rel_err;      /* abs_err / |ref|; INFINITY for ref 0 and d != 0 */
+	double rel_err;      /* abs_err / |ref|; INFINITY for ref 0 and d != 0; NAN
+				with no reference */
 	double tol;          /* atol + rtol * |ref| */
 	double excess;       /* see above; 0 when equal */
 	uint64_t ulps;       /* UINT64_MAX unless both finite */
@@ -229,6 +231,8 @@ enum { PARITY_KEEP_DATA = 1 };
  * keep_data the arrays are copied into ch->data. */
 void parity_channel_compute(struct parity_channel *ch, const struct parity_tol *tol,
 			    const struct parity_data *d, bool keep_data);
+/* Free what a channel owns (names, file, data) and clear it. */
+void parity_channel_release(struct parity_channel *ch);
 /* Fill rep->fail and rep->deciding from the channels. */
 void parity_report_decide(struct parity_report *rep);
 

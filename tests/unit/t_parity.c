@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/artifact.h"
 #include "core/import.h"
 #include "core/parity.h"
 #include "core/store.h"
@@ -156,6 +157,7 @@ TEST(judge_delta_channel)
 	parity_judge(&t, 0, PV_MISSING, 0.02, PV_OK, true, &s);
 	CHECK(s.compared && s.violation);
 	CHECK_NEAR(s.excess, 2.0, 1e-12);
+	CHECK(isnan(s.rel_err)); /* no reference, no relative error */
 	/* a missing delta is one-sided missing */
 	parity_judge(&t, 0, PV_MISSING, 0, PV_MISSING, true, &s);
 	CHECK(s.compared && s.violation);
@@ -643,6 +645,7 @@ TEST(run_channels_from_the_index)
 		if (s) {
 			CHECK_INT(s->violations, 1);
 			CHECK_NEAR(s->first_violation.x, 7, 0);
+			CHECK(!s->max_rel.set);
 		}
 		CHECK(rep.fail);
 		CHECK_STR(rep.channels[rep.deciding].name, "energy");
@@ -820,4 +823,93 @@ TEST(json_numbers)
 	parity_json_num(&b, 607);
 	CHECK_STR(b.data, "0.1 0.33333333333333331 \"NaN\" \"-Infinity\" 607");
 	buf_release(&b);
+}
+
+/* --- a million rows through the metrics parser ------------------------------------------ */
+struct cols {
+	double *x, *ref, *cand;
+	unsigned char *rm, *cm;
+	size_t n, alloc;
+};
+
+static int on_metric(void *ctx, const struct metric_point *p)
+{
+	struct cols *c = ctx;
+	size_t i = (size_t)p->idx;
+	if (i >= c->alloc)
+		return -1;
+	if (i >= c->n)
+		c->n = i + 1;
+	c->x[i] = p->x;
+	if (!strcmp(p->name, "x_ref")) {
+		c->ref[i] = p->value;
+		c->rm[i] = p->missing;
+	} else if (!strcmp(p->name, "x_cand")) {
+		c->cand[i] = p->value;
+		c->cm[i] = p->missing;
+	}
+	return 0;
+}
+
+TEST(million_rows)
+{
+	size_t rows = 1000000;
+	struct buf csv = BUF_INIT;
+	buf_adds(&csv, "step,x_ref,x_cand\n");
+	for (size_t i = 1; i <= rows; i++) {
+		double r = (double)i * 0.001, c = i >= 765432 ? r + 1e-3 : r;
+		if (i == 900000)
+			buf_addf(&csv, "%zu,%.17g,\n", i, r);       /* an empty cell */
+		else
+			buf_addf(&csv, "%zu,%.17g,%.17g\n", i, r, c);
+	}
+	struct cols c = {0};
+	c.alloc = rows;
+	c.x = xmalloc(rows * sizeof(double));
+	c.ref = xmalloc(rows * sizeof(double));
+	c.cand = xmalloc(rows * sizeof(double));
+	c.rm = xcalloc(rows, 1);
+	c.cm = xcalloc(rows, 1);
+	struct cs_err err;
+	err_clear(&err);
+	long got = metrics_parse("big.csv", csv.data, csv.len, MET_AUTO, on_metric, &c, &err);
+	CHECK(got == 2 * (long)rows);
+	CHECK(c.n == rows);
+	struct parity_data d = {c.n, c.x, c.ref, c.cand, c.rm, c.cm};
+	struct parity_tol t = tol_of(0, 1e-7, 0, 5);
+	struct parity_channel ch;
+	memset(&ch, 0, sizeof(ch));
+	parity_channel_compute(&ch, &t, &d, true);
+	CHECK_INT(ch.steps, 1000000);
+	CHECK_INT(ch.violations, 1000000 - 765432 + 1);
+	CHECK_INT(ch.missing, 1);
+	CHECK_NEAR(ch.first_violation.x, 765432, 0);
+	CHECK_NEAR(ch.first_sustained.x, 765432, 0);
+	CHECK(isinf(ch.worst.excess));
+	CHECK_NEAR(ch.worst.x, 900000, 0);
+	CHECK_NEAR(ch.max_abs.value, 1e-3, 1e-9);
+	/* and its chart: one pass, bounded output */
+	struct parity_plot pp;
+	CHECK_OK(parity_plot_init(&pp, &ch, PARITY_PLOT_DELTA, &err));
+	struct chart_text tx;
+	chart_render(&pp.chart, 80, 16, true, &tx);
+	CHECK_INT(tx.n, 16);
+	bool mark = false;
+	for (int i = 0; i < tx.n; i++)
+		mark |= strstr(tx.lines[i].text, "first violation 765432") != NULL;
+	CHECK(mark);
+	chart_text_release(&tx);
+	struct buf svg = BUF_INIT;
+	chart_svg(&pp.chart, 900, 400, &svg);
+	CHECK(svg.len < 200000);
+	buf_release(&svg);
+	parity_plot_release(&pp);
+	parity_channel_release(&ch);
+	CHECK(ch.data == NULL);
+	free(c.x);
+	free(c.ref);
+	free(c.cand);
+	free(c.rm);
+	free(c.cm);
+	buf_release(&csv);
 }
