@@ -262,7 +262,13 @@ int parity_conf_add_text(struct parity_conf *c, const char *origin, const char *
 		buf_add(&line, s, (size_t)(le - s));
 		s = nl ? nl + 1 : end;
 		char *t = (char *)buf_cstr(&line);
-		size_t ll = line.len;
+		/* no value holds '#': a comment may end any line */
+		for (char *h = strchr(t, '#'); h; h = strchr(h + 1, '#'))
+			if (h == t || h[-1] == ' ' || h[-1] == '\t') {
+				*h = '\0';
+				break;
+			}
+		size_t ll = strlen(t);
 		while (ll > 0 && (t[ll - 1] == '\r' || t[ll - 1] == ' ' || t[ll - 1] == '\t'))
 			t[--ll] = '\0';
 		while (*t == ' ' || *t == '\t')

@@ -355,7 +355,8 @@ TEST(conf_layers)
 			   "\tulps 4\n"
 			   "channel resources\n"
 			   "\tinformational\n";
-	const char *builtin = "defaults\n\trtol 1e-7\n\tsustained 5\n\tmissing skip\n"
+	const char *builtin = "defaults   # every channel\n\trtol 1e-7\n\tsustained 5 # in a row\n"
+			      "\tmissing skip\n"
 			      "channel energy\n\trtol 1e-3\n";
 	CHECK_OK(parity_conf_add_text(c, "repo.conf", repo, strlen(repo), false, &err));
 	CHECK_OK(parity_conf_add_text(c, "builtin", builtin, strlen(builtin), true, &err));
