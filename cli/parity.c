@@ -121,6 +121,37 @@ static void text_channel(struct cli *c, struct buf *b, const struct parity_chann
 	buf_addf(b, " (%s)\n", ch->tol.source);
 }
 
+/* The chart's roles as SGR colours: the CLI's own mapping (the TUI has its
+ * theme). */
+static const char *role_sgr(enum chart_role r)
+{
+	switch (r) {
+	case CHART_AXIS: return "\033[2m";
+	case CHART_REF: return "\033[36m";
+	case CHART_CAND: return "\033[35m";
+	case CHART_DELTA: return "\033[33m";
+	case CHART_THRESHOLD: return "\033[32m";
+	case CHART_FAIL: return "\033[31m";
+	case CHART_MARK: return "\033[34m";
+	default: return "";
+	}
+}
+
+static void chart_lines(struct cli *c, const struct chart_text *t, struct buf *b)
+{
+	for (int i = 0; i < t->n; i++) {
+		const struct chart_line *l = &t->lines[i];
+		for (int k = 0; k < l->n_spans; k++) {
+			const char *on = c->color ? role_sgr(l->spans[k].role) : "";
+			buf_adds(b, on);
+			buf_add(b, l->text + l->spans[k].off, l->spans[k].len);
+			if (*on)
+				buf_adds(b, "\033[0m");
+		}
+		buf_addc(b, '\n');
+	}
+}
+
 /* cli_put() shows a newline as ^J: sanitise line by line. */
 static void put_lines(struct cli *c, struct buf *b)
 {
@@ -326,11 +357,10 @@ int cmd_parity(struct cli *c, int argc, char **argv)
 				int cw = width ? (int)width : MIN(term_width(), 100);
 				chart_render(&pp.chart, cw, height ? (int)height : 16, c->utf8, &t);
 				buf_addc(&b, '\n');
-				chart_text_join(&t, c->color, &b);
+				chart_lines(c, &t, &b);
 				chart_text_release(&t);
 			}
-			if (svg && chart_svg_write(&pp.chart, width ? (int)width * 10 : 900,
-						   height ? (int)height * 25 : 400, svg, &err) < 0) {
+			if (svg && chart_svg_write(&pp.chart, 900, 400, svg, &err) < 0) {
 				cli_error("%s", err.msg);
 				rc = EXIT_ERROR;
 			}

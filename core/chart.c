@@ -541,35 +541,10 @@ void chart_text_release(struct chart_text *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static const char *role_sgr(enum chart_role r)
-{
-	switch (r) {
-	case CHART_AXIS: return "\033[2m";
-	case CHART_REF: return "\033[36m";
-	case CHART_CAND: return "\033[35m";
-	case CHART_DELTA: return "\033[33m";
-	case CHART_THRESHOLD: return "\033[32m";
-	case CHART_FAIL: return "\033[31m";
-	case CHART_MARK: return "\033[34m";
-	default: return "";
-	}
-}
-
-void chart_text_join(const struct chart_text *t, bool sgr, struct buf *out)
+void chart_text_join(const struct chart_text *t, struct buf *out)
 {
 	for (int i = 0; i < t->n; i++) {
-		const struct chart_line *l = &t->lines[i];
-		if (!sgr) {
-			buf_add(out, l->text, l->len);
-		} else {
-			for (int k = 0; k < l->n_spans; k++) {
-				const char *on = role_sgr(l->spans[k].role);
-				buf_adds(out, on);
-				buf_add(out, l->text + l->spans[k].off, l->spans[k].len);
-				if (*on)
-					buf_adds(out, "\033[0m");
-			}
-		}
+		buf_add(out, t->lines[i].text, t->lines[i].len);
 		buf_addc(out, '\n');
 	}
 }
