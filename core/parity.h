@@ -301,11 +301,13 @@ void metric_compare_release(struct metric_compare *mc);
  *  "config":FILE|null,"channels":[{"name","first_violation","first_sustained",
  *  "worst":{"step","excess","ref","cand"},"max_abs":{"step","value"},
  *  "max_rel":{"step","value"},"norm1","norm2","violations","steps",
- *  "missing","fail","informational","series":{"ref","cand","delta"},"file",
- *  "tolerance":{"atol","rtol","max_ulps","sustained","source"},
+ *  "missing","fail","informational","delta_only",
+ *  "series":{"ref","cand","delta"},"file",
+ *  "tolerance":{"atol","rtol","max_ulps","sustained","nan","missing","verdict","source"},
  *  "max_ulps":{"step","value"}|null}],"unpaired":[NAME...]}
- * Steps are x values; null where there is none. Non-finite numbers are
- * written as the strings "NaN", "Infinity", "-Infinity". */
+ * Steps are x values; null where there is none (worst, max_abs, max_rel
+ * are null when no step was compared). Non-finite numbers are written as
+ * the strings "NaN", "Infinity", "-Infinity". */
 void parity_report_json(struct buf *b, const struct parity_report *rep);
 /* [{"name","file","kind":"scalar"|"series","changed",
  *   scalars: "run","base","change","rel_change";

@@ -775,13 +775,18 @@ TEST(hostile_series)
 			 "{\"step\": 4, \"e_ref\": 1, \"e_cand\": 1}\n";
 	char *d = run_folder("h", 701, "dddddddddddddddddddddddddddddddddddddddd", "p", "rows.jsonl", jl);
 	add_file("h", "p", "cells.csv", "step,v_ref,v_cand,w_ref,w_cand\n1,1,nan,1,x\n2,1,inf,2,y\n3,1,1,3,z\n");
+	/* the same channel in a second file: both kept, named by file */
+	add_file("h", "p", "more.csv", "e_ref,e_cand\n1,2\n");
 	int64_t row = import_run(st, d, 701);
 	struct cs_err err;
 	err_clear(&err);
 	struct parity_conf *c = parity_conf_new();
 	struct parity_report rep;
 	CHECK_OK(parity_run(st, c, row, NULL, 0, &rep, &err));
-	const struct parity_channel *e = parity_report_find(&rep, "e");
+	const struct parity_channel *e = parity_report_find(&rep, "p/rows.jsonl:e");
+	const struct parity_channel *e2 = parity_report_find(&rep, "p/more.csv:e");
+	CHECK(e2 != NULL && e2->violations == 1 && e2->steps == 1);
+	CHECK(e2 && e2->first_violation.x == 0); /* no x column: the row */
 	CHECK(e != NULL);
 	if (e) {
 		CHECK_INT(e->steps, 4);
