@@ -779,6 +779,7 @@ struct sinfo {
 struct slist {
 	struct sinfo *v;
 	size_t n, alloc;
+	size_t *ord;     /* by name and file, after slist_index() */
 };
 
 static void slist_release(struct slist *l)
@@ -788,6 +789,7 @@ static void slist_release(struct slist *l)
 		free(l->v[i].file);
 	}
 	free(l->v);
+	free(l->ord);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -1189,21 +1191,50 @@ int parity_run(struct store *st, const struct parity_conf *conf, int64_t run_row
 	return 0;
 }
 
-/* The series of list l that stands for s of another run: same file and
+/* A list's series sorted by name then file, to find the series of one run
+ * that stands for a series of another without a quadratic scan (a JSON
+ * document may have thousands of leaves). */
+static const struct slist *sort_list;
+static int by_name_file(const void *a, const void *b)
+{
+	const struct sinfo *x = &sort_list->v[*(const size_t *)a], *y = &sort_list->v[*(const size_t *)b];
+	int c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->file, y->file);
+}
+
+static void slist_index(struct slist *l)
+{
+	l->ord = xmalloc((l->n ? l->n : 1) * sizeof(size_t));
+	for (size_t i = 0; i < l->n; i++)
+		l->ord[i] = i;
+	sort_list = l;
+	qsort(l->ord, l->n, sizeof(size_t), by_name_file);
+	sort_list = NULL;
+}
+
+/* The series of l (indexed) that stands for s of another run: same file and
  * name, else the same name when it is unique in l. */
 static const struct sinfo *same_series(const struct slist *l, const struct sinfo *s)
 {
-	const struct sinfo *by_name = NULL;
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(l->v[l->ord[mid]].name, s->name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const struct sinfo *first = NULL;
 	int n_name = 0;
-	for (size_t i = 0; i < l->n; i++) {
-		if (strcmp(l->v[i].name, s->name))
-			continue;
-		if (!strcmp(l->v[i].file, s->file))
-			return &l->v[i];
-		by_name = &l->v[i];
+	for (size_t k = lo; k < l->n && !strcmp(l->v[l->ord[k]].name, s->name); k++) {
+		const struct sinfo *c = &l->v[l->ord[k]];
+		if (!strcmp(c->file, s->file))
+			return c;
+		if (!first)
+			first = c;
 		n_name++;
 	}
-	return n_name == 1 ? by_name : NULL;
+	return n_name == 1 ? first : NULL;
 }
 
 int parity_runs(struct store *st, const struct parity_conf *conf, int64_t run_row_id,
@@ -1223,6 +1254,7 @@ int parity_runs(struct store *st, const struct parity_conf *conf, int64_t run_ro
 		slist_release(&lr);
 		return -1;
 	}
+	slist_index(&lb);
 	struct parity_scalar *sc;
 	size_t n_sc;
 	run_scalars(st, &lr, &sc, &n_sc);
@@ -1358,6 +1390,8 @@ int metric_compare_runs(struct store *st, int64_t run_row_id, int64_t base_row_i
 		slist_release(&lr);
 		return -1;
 	}
+	slist_index(&lr);
+	slist_index(&lb);
 	int rc = 0;
 	bool *used = xcalloc(lb.n + 1, 1);
 	for (size_t i = 0; i < lr.n && rc == 0; i++) {

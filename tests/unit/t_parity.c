@@ -919,3 +919,43 @@ TEST(million_rows)
 	free(c.cm);
 	buf_release(&csv);
 }
+
+TEST(metric_compare_many_leaves)
+{
+	struct store *st = new_store("leaves");
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	buf_adds(&a, "{");
+	buf_adds(&b, "{");
+	for (int i = 0; i < 5000; i++) {
+		buf_addf(&a, "%s\"m%04d\": %d", i ? "," : "", i, i);
+		buf_addf(&b, "%s\"m%04d\": %d", i ? "," : "", i, i == 4321 ? 4330 : i);
+	}
+	buf_adds(&a, ", \"gone\": 1}");
+	buf_adds(&b, ", \"new\": 2}");
+	char *d1 = run_folder("la", 801, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "m", "summary.json", a.data);
+	char *d2 = run_folder("lb", 802, "ffffffffffffffffffffffffffffffffffffffff", "m", "summary.json", b.data);
+	int64_t base = import_run(st, d1, 801), run = import_run(st, d2, 802);
+	struct cs_err err;
+	err_clear(&err);
+	struct metric_compare mc;
+	CHECK_OK(metric_compare_runs(st, run, base, &mc, &err));
+	CHECK_INT(mc.n, 5000);
+	if (mc.n) {
+		CHECK_STR(mc.items[0].name, "m4321");
+		CHECK(mc.items[0].changed);
+		CHECK_NEAR(mc.items[0].abs_change, 9, 0);
+		CHECK(!mc.items[1].changed);
+	}
+	CHECK_INT(mc.n_only_run, 1);
+	CHECK_INT(mc.n_only_base, 1);
+	if (mc.n_only_run == 1 && mc.n_only_base == 1) {
+		CHECK_STR(mc.only_run[0], "new");
+		CHECK_STR(mc.only_base[0], "gone");
+	}
+	metric_compare_release(&mc);
+	buf_release(&a);
+	buf_release(&b);
+	free(d1);
+	free(d2);
+	store_close(st);
+}
