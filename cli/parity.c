@@ -191,7 +191,7 @@ static long opt_num(const char *opt, const char *v, long lo, long hi)
 
 int cmd_parity(struct cli *c, int argc, char **argv)
 {
-	enum { O_JSON = 1, O_PLOT, O_SVG, O_CHANNEL, O_BASE, O_CONFIG, O_WIDTH, O_HEIGHT };
+	enum { O_JSON = 1, O_PLOT, O_SVG, O_CHANNEL, O_BASE, O_CONFIG, O_WIDTH, O_HEIGHT, O_LOG };
 	static const struct option opts[] = {{"json", no_argument, NULL, O_JSON},
 					     {"plot", optional_argument, NULL, O_PLOT},
 					     {"svg", required_argument, NULL, O_SVG},
@@ -200,9 +200,10 @@ int cmd_parity(struct cli *c, int argc, char **argv)
 					     {"config", required_argument, NULL, O_CONFIG},
 					     {"width", required_argument, NULL, O_WIDTH},
 					     {"height", required_argument, NULL, O_HEIGHT},
+					     {"log", no_argument, NULL, O_LOG},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	bool json = false, plot = false;
+	bool json = false, plot = false, log_y = false;
 	enum parity_plot_mode mode = PARITY_PLOT_DELTA;
 	const char *svg = NULL, *only = NULL, *base_spec = NULL, *conf_path = NULL;
 	long width = 0, height = 0;
@@ -222,6 +223,7 @@ int cmd_parity(struct cli *c, int argc, char **argv)
 			}
 			break;
 		case O_SVG: svg = optarg; break;
+		case O_LOG: log_y = true; break;
 		case O_CHANNEL: only = optarg; break;
 		case O_BASE: base_spec = optarg; break;
 		case O_CONFIG: conf_path = optarg; break;
@@ -352,6 +354,8 @@ int cmd_parity(struct cli *c, int argc, char **argv)
 			cli_error("%s", err.msg);
 			rc = EXIT_ERROR;
 		} else {
+			/* |d| spans orders of magnitude: noise, then a divergence */
+			pp.chart.log_y = log_y;
 			if (plot && !json) {
 				struct chart_text t;
 				int cw = width ? (int)width : MIN(term_width(), 100);

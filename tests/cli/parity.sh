@@ -82,6 +82,8 @@ check_golden parity-501-plot-ascii.txt "$OUT"
 run parity --channel energy --plot=sides --width 60 --height 10 501
 check_has plot-sides-legend "$OUT" "energy_ref"
 check_has plot-sides-cand "$OUT" "energy_cand"
+run parity --channel energy --plot --log --width 60 --height 10 501
+check_golden parity-501-plot-log.txt "$OUT"
 run parity --channel energy --svg chart.svg 501
 check_exit svg-exit 1
 if python3 -c 'import sys,xml.dom.minidom as m; d=m.parse(sys.argv[1]); assert d.documentElement.tagName=="svg"' chart.svg 2>"$ERR"; then
