@@ -145,6 +145,9 @@ check_exit unknown-run 4
 run parity 503
 check_exit no-channels 4
 check_has no-channels-msg "$ERR" "run 503 has no parity channels"
+run parity --json 503
+check_exit no-channels-json 4
+check_eq no-channels-verdict "$(json_get "$OUT" 'j["parity"]["verdict"]')" none
 run parity --channel nope 501
 check_exit unknown-channel 4
 check_has unknown-channel-msg "$ERR" "no parity channel or series 'nope'"
