@@ -70,6 +70,38 @@ static void text_channel(struct cli *c, struct buf *b, const struct parity_chann
 		buf_adds(b, "none");
 	}
 	buf_addc(b, '\n');
+	if (ch->n_first_steps > 1 || (ch->n_first_steps == 1 && ch->violations > 1)) {
+		/* the first violating steps with their values, as pytest.approx
+		 * lists mismatched elements */
+		char lab[32];
+		snprintf(lab, sizeof(lab), "first %d steps", ch->n_first_steps);
+		buf_addf(b, "  %-17s", lab);
+		for (int k = 0; k < ch->n_first_steps; k++) {
+			const struct parity_worst *fs = &ch->first_steps[k];
+			if (k)
+				buf_adds(b, "                   ");
+			buf_adds(b, "step ");
+			step(b, fs->x);
+			buf_adds(b, ": ");
+			num(b, fs->excess, 3);
+			buf_adds(b, "x");
+			if (ch->delta_only) {
+				buf_adds(b, ", delta ");
+				num(b, fs->cand, 15);
+			} else {
+				if (isfinite(fs->ref) && isfinite(fs->cand)) {
+					buf_adds(b, ", |d| ");
+					num(b, fabs(fs->cand - fs->ref), 3);
+				}
+				/* 15 digits: the difference shows where it is in the values */
+				buf_adds(b, ", ref ");
+				num(b, fs->ref, 15);
+				buf_adds(b, ", cand ");
+				num(b, fs->cand, 15);
+			}
+			buf_addc(b, '\n');
+		}
+	}
 	if (ch->worst.set) {
 		buf_adds(b, "  worst excess     ");
 		num(b, ch->worst.excess, 3);
@@ -77,12 +109,12 @@ static void text_channel(struct cli *c, struct buf *b, const struct parity_chann
 		step(b, ch->worst.x);
 		if (ch->delta_only) {
 			buf_adds(b, ": delta ");
-			num(b, ch->worst.cand, 10);
+			num(b, ch->worst.cand, 15);
 		} else {
 			buf_adds(b, ": ref ");
-			num(b, ch->worst.ref, 10);
+			num(b, ch->worst.ref, 15);
 			buf_adds(b, ", cand ");
-			num(b, ch->worst.cand, 10);
+			num(b, ch->worst.cand, 15);
 		}
 		buf_addc(b, '\n');
 	}

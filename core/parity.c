@@ -671,6 +671,7 @@ void parity_channel_compute(struct parity_channel *ch, const struct parity_tol *
 	memset(&ch->max_abs, 0, sizeof(ch->max_abs));
 	memset(&ch->max_rel, 0, sizeof(ch->max_rel));
 	memset(&ch->max_ulps, 0, sizeof(ch->max_ulps));
+	ch->n_first_steps = 0;
 	double sum1 = 0, sum2 = 0;
 	long run = 0, run_start = 0;
 	uint64_t best_ulps = 0;
@@ -690,6 +691,10 @@ void parity_channel_compute(struct parity_channel *ch, const struct parity_tol *
 			ch->violations++;
 			if (!ch->first_violation.set)
 				at_set(&ch->first_violation, x, (long)i, st.excess);
+			if (ch->n_first_steps < PARITY_FIRST_STEPS)
+				ch->first_steps[ch->n_first_steps++] = (struct parity_worst){
+					true, x, (long)i, st.excess, rs == PV_MISSING ? NAN : d->ref[i],
+					cs == PV_MISSING ? NAN : d->cand[i]};
 			if (run++ == 0)
 				run_start = (long)i;
 			if (run == ch->tol.sustained && !ch->first_sustained.set)
@@ -1593,7 +1598,20 @@ void parity_report_json(struct buf *b, const struct parity_report *rep)
 		json_s(b, c->tol.source);
 		buf_adds(b, "},\"max_ulps\":");
 		json_at(b, &c->max_ulps);
-		buf_addc(b, '}');
+		buf_adds(b, ",\"first_steps\":[");
+		for (int k = 0; k < c->n_first_steps; k++) {
+			const struct parity_worst *w = &c->first_steps[k];
+			buf_adds(b, k ? ",{\"step\":" : "{\"step\":");
+			parity_json_num(b, w->x);
+			buf_adds(b, ",\"excess\":");
+			parity_json_num(b, w->excess);
+			buf_adds(b, ",\"ref\":");
+			parity_json_num(b, w->ref);
+			buf_adds(b, ",\"cand\":");
+			parity_json_num(b, w->cand);
+			buf_addc(b, '}');
+		}
+		buf_adds(b, "]}");
 	}
 	buf_adds(b, "],\"unpaired\":[");
 	for (int i = 0; i < rep->n_unpaired; i++) {

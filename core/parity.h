@@ -192,6 +192,8 @@ struct parity_data {
 	unsigned char *ref_missing, *cand_missing; /* 1 = missing */
 };
 
+#define PARITY_FIRST_STEPS 5 /* violating steps listed, as pytest.approx and numpy list them */
+
 struct parity_channel {
 	char *name;              /* "energy"; run vs run: the series, "energy_cand" */
 	char *ref_series, *cand_series, *delta_series; /* series names, NULL when absent */
@@ -203,6 +205,9 @@ struct parity_channel {
 	long missing;            /* steps with a value on one side only */
 	struct parity_at first_violation, first_sustained;
 	struct parity_worst worst;
+	/* the first violating steps with their values and excess */
+	struct parity_worst first_steps[PARITY_FIRST_STEPS];
+	int n_first_steps;
 	struct parity_at max_abs, max_rel, max_ulps; /* max_ulps: set when tol.max_ulps */
 	double norm1, norm2;
 	bool fail;               /* judged by tol.verdict; never for informational */
@@ -304,7 +309,8 @@ void metric_compare_release(struct metric_compare *mc);
  *  "missing","fail","informational","delta_only",
  *  "series":{"ref","cand","delta"},"file",
  *  "tolerance":{"atol","rtol","max_ulps","sustained","nan","missing","verdict","source"},
- *  "max_ulps":{"step","value"}|null}],"unpaired":[NAME...]}
+ *  "max_ulps":{"step","value"}|null,
+ *  "first_steps":[{"step","excess","ref","cand"}...]}],"unpaired":[NAME...]}
  * Steps are x values; null where there is none (worst, max_abs, max_rel
  * are null when no step was compared). Non-finite numbers are written as
  * the strings "NaN", "Infinity", "-Infinity". */

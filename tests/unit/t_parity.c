@@ -214,6 +214,12 @@ TEST(channel_by_hand)
 	CHECK_NEAR(ch.norm1, 0.82, 1e-12);
 	CHECK_NEAR(ch.norm2, sqrt(0.1694), 1e-12);
 	CHECK(ch.fail);
+	/* the violating steps in order: 12, 14, 15, 16 */
+	CHECK_INT(ch.n_first_steps, 4);
+	CHECK_NEAR(ch.first_steps[0].x, 12, 0);
+	CHECK_NEAR(ch.first_steps[0].excess, 2.0, 1e-9);
+	CHECK_NEAR(ch.first_steps[0].cand, 1.2, 1e-15);
+	CHECK_NEAR(ch.first_steps[3].x, 16, 0);
 	CHECK(!ch.max_ulps.set); /* ULPs off */
 	CHECK(ch.data == NULL);
 
@@ -888,6 +894,8 @@ TEST(million_rows)
 	parity_channel_compute(&ch, &t, &d, true);
 	CHECK_INT(ch.steps, 1000000);
 	CHECK_INT(ch.violations, 1000000 - 765432 + 1);
+	CHECK_INT(ch.n_first_steps, PARITY_FIRST_STEPS);
+	CHECK_NEAR(ch.first_steps[4].x, 765436, 0);
 	CHECK_INT(ch.missing, 1);
 	CHECK_NEAR(ch.first_violation.x, 765432, 0);
 	CHECK_NEAR(ch.first_sustained.x, 765432, 0);
