@@ -28,4 +28,18 @@ void gitrepo_close(struct gitrepo *g);
 #define GITREPO_CACHE 512
 bool gitrepo_subject(struct gitrepo *g, const char *sha, struct buf *out);
 
+/* History for the diff's baseline (baseline.h). */
+#define GITREPO_SHA_LEN 40
+/* The first-parent ancestors of commit sha (a full id or a unique prefix),
+ * nearest first, sha itself first when with_self: up to max 40-hex ids into
+ * *out (allocated, caller frees). Returns how many, or -1 when g is NULL or
+ * the commit is not in the repository. */
+int gitrepo_first_parents(struct gitrepo *g, const char *sha, bool with_self, int max,
+			  char (**out)[GITREPO_SHA_LEN + 1]);
+/* The merge base of commit sha and the tip of branch (refs/heads/BRANCH,
+ * else refs/remotes/origin/BRANCH) into out. False when either is missing
+ * or they share no history. */
+bool gitrepo_merge_base(struct gitrepo *g, const char *sha, const char *branch,
+			char out[GITREPO_SHA_LEN + 1]);
+
 #endif
