@@ -240,6 +240,16 @@ static void json_diff(struct buf *b, const struct run_diff *d, const struct dcfg
 		json_str(b, bj->conclusion);
 		buf_adds(b, ",\"note\":");
 		json_str(b, dj->note);
+		buf_adds(b, ",\"first_new\":");
+		if (dj->first_new) {
+			buf_addf(b, "{\"run_line\":%llu,\"step\":", (unsigned long long)dj->first_new);
+			if (dj->first_new_step)
+				buf_addf(b, "%d}", dj->first_new_step);
+			else
+				buf_adds(b, "null}");
+		} else {
+			buf_adds(b, "null");
+		}
 		buf_adds(b, ",\"log\":");
 		if (dj->has_log)
 			json_log(b, &dj->log);
@@ -547,6 +557,12 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		if (l->removed)
 			buf_addf(b, ", %llu gone", (unsigned long long)l->removed);
 		buf_addc(b, '\n');
+		if (dj->first_new) {
+			buf_addf(b, "  start reading at line %llu", (unsigned long long)dj->first_new);
+			if (dj->first_new_step)
+				buf_addf(b, " (step %d)", dj->first_new_step);
+			buf_addc(b, '\n');
+		}
 		text_log(c, b, l);
 	}
 	if (d->n_unpaired || d->n_base_unpaired) {

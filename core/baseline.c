@@ -189,22 +189,22 @@ static int against_branch(struct store *st, struct gitrepo *g, const struct run 
 	char mb[GITREPO_SHA_LEN + 1];
 	int back = 0, k = -1;
 	bool in_repo = false;
-	if (gitrepo_merge_base(g, r->sha, branch, mb))
+	if (gitrepo_fork_point(g, r->sha, branch, mb))
 		k = walk(g, mb, true, &cs, &back, &in_repo);
 	if (k >= 0) {
 		if (back == 0)
-			snprintf(out->reason, sizeof(out->reason), "%s: %s at the merge base %.7s", why,
+			snprintf(out->reason, sizeof(out->reason), "%s: %s where this branch forked, %.7s", why,
 				 branch, mb);
 		else
 			snprintf(out->reason, sizeof(out->reason),
-				 "%s: %s, last green %d %s before the merge base %.7s", why, branch, back,
+				 "%s: %s, last green %d %s before this branch forked at %.7s", why, branch, back,
 				 commits(back), mb);
 		rc = take(st, cs.c[k].id, out, err);
 	} else if ((k = newest_before(r, &cs)) >= 0) {
 		char e[64];
 		earlier(r, &cs.c[k], e, sizeof(e));
 		snprintf(out->reason, sizeof(out->reason), "%s: newest green run of %s before this one%s%s",
-			 why, branch, e, g ? " (no merge base in the checkout)" : "");
+			 why, branch, e, g ? " (the checkout does not say where this branch forked)" : "");
 		rc = take(st, cs.c[k].id, out, err);
 	}
 	free(cs.c);

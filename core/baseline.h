@@ -10,8 +10,10 @@
  *  - a pull-request run (event pull_request or pull_request_target), and a
  *    push to a branch with no green run of its own, take the base branch's
  *    run (the default branch, unless named) at the merge base of R's commit
- *    with that branch, or its nearest first-parent ancestor with one; without
- *    the checkout, the base branch's newest green run before R.
+ *    with that branch (where R's first-parent history meets the branch's,
+ *    so a pull request merged since still has its fork point), or the
+ *    nearest first-parent ancestor of it with one; without the checkout,
+ *    the base branch's newest green run before R.
  * A run with several attempts says so: "attempt 2 of this run passed on the
  * same commit" when R failed and a later attempt passed (then the failure
  * may be flaky), "attempt 1 of this run failed" when R passed after one.

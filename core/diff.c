@@ -301,6 +301,28 @@ static int log_marks(struct store *st, const struct job *j, struct ld_mark **mar
 	return 0;
 }
 
+static void first_new(const struct job *rj, struct diff_job *dj)
+{
+	const struct step *failed = NULL;
+	for (int k = 0; k < rj->n_steps && !failed; k++)
+		if (conclusion_is_failure(rj->steps[k].conclusion) && rj->steps[k].first_line)
+			failed = &rj->steps[k];
+	for (int pass = failed ? 0 : 1; pass < 2 && !dj->first_new; pass++)
+		for (int h = 0; h < dj->log.n_hunks && !dj->first_new; h++) {
+			const struct ld_hunk *hk = &dj->log.hunks[h];
+			for (int i = 0; i < hk->n_lines; i++) {
+				const struct ld_line *l = &hk->lines[i];
+				if ((l->op != '+' && l->op != '~') ||
+				    (pass == 0 && ((int64_t)l->run_line < failed->first_line ||
+						   (int64_t)l->run_line > failed->last_line)))
+					continue;
+				dj->first_new = l->run_line;
+				dj->first_new_step = pass == 0 ? failed->number : hk->step;
+				break;
+			}
+		}
+}
+
 int run_diff_compute(struct store *st, struct gitrepo *g, const struct run *r,
 		     const char *run_job, const struct run *base, const char *base_job,
 		     const struct diff_opts *o, struct run_diff *out, struct cs_err *err)
@@ -416,6 +438,7 @@ int run_diff_compute(struct store *st, struct gitrepo *g, const struct run *r,
 		}
 		dj->has_log = true;
 		out->new_lines += dj->log.added + dj->log.updated;
+		first_new(rj, dj);
 	}
 
 	/* tests */

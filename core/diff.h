@@ -31,7 +31,7 @@
 #include "util.h"
 
 #define DIFF_SLOWER_RATIO 1.5
-#define DIFF_SLOWER_FLOOR_MS 500
+#define DIFF_SLOWER_FLOOR_MS 2000
 
 struct diff_opts {
 	struct logdiff_opts log;
@@ -46,6 +46,11 @@ struct diff_job {
 	bool has_log;             /* both sides had a stored log: log is filled */
 	char *note;               /* why there is no log diff, or NULL */
 	struct logdiff log;
+	/* Where to start reading: the first new ('+' or '~') line of the job's
+	 * failed step (the first new line anywhere when no step failed or
+	 * none of its lines is new); 0 when nothing is new. */
+	uint64_t first_new;
+	int first_new_step;       /* its step number, 0 when unknown */
 };
 
 enum test_state { TEST_PASSED, TEST_FAILED, TEST_SKIPPED, TEST_FLAKY, TEST_ABSENT };

@@ -219,7 +219,12 @@ int gitrepo_first_parents(struct gitrepo *g, const char *sha, bool with_self, in
 	return n;
 }
 
-bool gitrepo_merge_base(struct gitrepo *g, const char *sha, const char *branch,
+static int cmp_oid(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
+bool gitrepo_fork_point(struct gitrepo *g, const char *sha, const char *branch,
 			char out[GITREPO_SHA_LEN + 1])
 {
 	git_oid a, b, base;
@@ -232,7 +237,47 @@ bool gitrepo_merge_base(struct gitrepo *g, const char *sha, const char *branch,
 		have = git_reference_name_to_id(&b, g->repo, ref) == 0;
 		free(ref);
 	}
-	if (!have || git_merge_base(&base, g->repo, &a, &b) != 0)
+	if (!have)
+		return false;
+	/* the branch's first-parent history, sorted for lookups */
+	git_oid *chain = xmalloc(GITREPO_FORK_WALK * sizeof(*chain));
+	size_t n = 0;
+	git_commit *c = NULL;
+	if (git_commit_lookup(&c, g->repo, &b) == 0) {
+		chain[n++] = *git_commit_id(c);
+		while (n < GITREPO_FORK_WALK && git_commit_parentcount(c) > 0) {
+			git_commit *p = NULL;
+			if (git_commit_parent(&p, c, 0) != 0)
+				break;
+			git_commit_free(c);
+			c = p;
+			chain[n++] = *git_commit_id(c);
+		}
+	}
+	bool complete = c && git_commit_parentcount(c) == 0;
+	git_commit_free(c);
+	qsort(chain, n, sizeof(*chain), cmp_oid);
+	bool found = false;
+	c = NULL;
+	if (git_commit_lookup(&c, g->repo, &a) == 0) {
+		for (int k = 0; k < GITREPO_FORK_WALK; k++) {
+			if (bsearch(git_commit_id(c), chain, n, sizeof(*chain), cmp_oid)) {
+				git_oid_tostr(out, GITREPO_SHA_LEN + 1, git_commit_id(c));
+				found = true;
+				break;
+			}
+			git_commit *p = NULL;
+			if (git_commit_parentcount(c) == 0 || git_commit_parent(&p, c, 0) != 0)
+				break;
+			git_commit_free(c);
+			c = p;
+		}
+	}
+	git_commit_free(c);
+	free(chain);
+	if (found)
+		return true;
+	if (complete || git_merge_base(&base, g->repo, &a, &b) != 0)
 		return false;
 	git_oid_tostr(out, GITREPO_SHA_LEN + 1, &base);
 	return true;

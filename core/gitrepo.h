@@ -36,10 +36,14 @@ bool gitrepo_subject(struct gitrepo *g, const char *sha, struct buf *out);
  * the commit is not in the repository. */
 int gitrepo_first_parents(struct gitrepo *g, const char *sha, bool with_self, int max,
 			  char (**out)[GITREPO_SHA_LEN + 1]);
-/* The merge base of commit sha and the tip of branch (refs/heads/BRANCH,
- * else refs/remotes/origin/BRANCH) into out. False when either is missing
- * or they share no history. */
-bool gitrepo_merge_base(struct gitrepo *g, const char *sha, const char *branch,
+/* Where commit sha left branch (refs/heads/BRANCH, else
+ * refs/remotes/origin/BRANCH): its nearest first-parent ancestor (itself
+ * included) on the branch's first-parent history, so a pull request merged
+ * since still forks where it forked; else (the branch's history is longer
+ * than GITREPO_FORK_WALK commits) their merge base. False when either is
+ * missing or they share no history. */
+#define GITREPO_FORK_WALK 20000
+bool gitrepo_fork_point(struct gitrepo *g, const char *sha, const char *branch,
 			char out[GITREPO_SHA_LEN + 1]);
 
 #endif
