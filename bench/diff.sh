@@ -60,8 +60,8 @@ if [ "$BIG" -gt 0 ]; then
 	python3 - "$W" <<'PY'
 import json, sys
 w = sys.argv[1]
-t, m = open(w + "/time-ciscope").read().split()
-dt, dm = open(w + "/time-diff").read().split()
+t, m = open(w + "/time-ciscope").read().split("\n")[-2].split()
+dt, dm = open(w + "/time-diff").read().split("\n")[-2].split()
 j = json.load(open(w + "/big.json"))["jobs"][0]["log"]
 print("two %s-line logs: ciscope diff %.1f s, peak %.0f MiB (shown %d: %d new, %d updated, "
       "%d moved, %d gone);" % (j["run_lines"], float(t), int(m) / 1024, j["shown"], j["added"],

@@ -28,6 +28,38 @@ struct hash_ctx {
 	struct buf scratch, norm;
 };
 
+/* The normaliser tells a number from a hex id from a hash by its digits, so
+ * "id=12345678" and "id=1a2b3c4d" normalise apart; for lining up two runs
+ * they are the same varying value: one placeholder stands for all four. */
+static void coarsen(struct buf *norm, struct buf *out)
+{
+	static const char *const ph[] = {"<N>", "<HEX>", "<HASH>", "<ID>"};
+	buf_reset(out);
+	const char *s = norm->data;
+	size_t n = norm->len, i = 0, from = 0;
+	while (i < n) {
+		const char *lt = memchr(s + i, '<', n - i);
+		if (!lt)
+			break;
+		i = (size_t)(lt - s);
+		size_t k = 0;
+		for (; k < ARRAY_SIZE(ph); k++) {
+			size_t l = strlen(ph[k]);
+			if (i + l <= n && !memcmp(s + i, ph[k], l))
+				break;
+		}
+		if (k == ARRAY_SIZE(ph)) {
+			i++;
+			continue;
+		}
+		buf_add(out, s + from, i - from);
+		buf_adds(out, "<V>");
+		i += strlen(ph[k]);
+		from = i;
+	}
+	buf_add(out, s + from, n - from);
+}
+
 static uint64_t norm_hash(const char *line, size_t n, struct buf *scratch, struct buf *norm)
 {
 	const char *t;
@@ -37,7 +69,8 @@ static uint64_t norm_hash(const char *line, size_t n, struct buf *scratch, struc
 	fp_normalise(t, tl, norm);
 	if (!norm->len)
 		return 0;
-	uint64_t h = fp_hash(norm->data, norm->len, FP_SEED);
+	coarsen(norm, scratch);
+	uint64_t h = fp_hash(scratch->data, scratch->len, FP_SEED);
 	return h ? h : 1;
 }
 

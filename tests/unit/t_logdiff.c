@@ -97,13 +97,15 @@ TEST(logdiff_noise_is_not_news)
 {
 	struct logdiff d;
 	diff(T1 "Downloading foo 1.2.3 (41ms)\n" T1 "Listening on 127.0.0.1:40123\n"
-	     T1 "\x1b[32mok\x1b[0m tmp /tmp/abc123/x\n" T1 "run 4dd7aca0ed1e done in 3.2s\n",
+	     T1 "\x1b[32mok\x1b[0m tmp /tmp/abc123/x\n" T1 "run 4dd7aca0ed1e done in 3.2s\n"
+	     T1 "request id=1a2b3c4d\n",
 	     T2 "Downloading foo 1.2.4 (3ms)\n" T2 "Listening on 127.0.0.1:555\n"
-	     T2 "ok tmp /tmp/zzz/x\n" T2 "run 0123456789ab done in 1m 2s\n",
+	     T2 "ok tmp /tmp/zzz/x\n" T2 "run 0123456789ab done in 1m 2s\n"
+	     T2 "request id=12345678\n", /* a hex id that happens to be all digits */
 	     NULL, &d);
-	CHECK_INT(d.run_lines, 4);
-	CHECK_INT(d.base_lines, 4);
-	CHECK_INT(d.anchors, 4);
+	CHECK_INT(d.run_lines, 5);
+	CHECK_INT(d.base_lines, 5);
+	CHECK_INT(d.anchors, 5);
 	CHECK_INT(d.shown, 0);
 	CHECK_INT(d.n_hunks, 0);
 	logdiff_release(&d);
