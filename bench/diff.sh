@@ -53,20 +53,21 @@ if [ "$BIG" -gt 0 ]; then
 	echo
 	python3 "$ROOT/bench/diff-score.py" big "$W" "$BIG"
 	"$BIN" --db "$W/big.db" import --quiet "$W/big"
-	/usr/bin/time -f '%e %M' -o "$W/time-ciscope" \
+	/usr/bin/time -f '%e %U %M' -o "$W/time-ciscope" \
 		"$BIN" --db "$W/big.db" diff --json --git-dir "$W" 6000002 6000001 >"$W/big.json"
 	base=$W/big/6000001/logs/60000010.txt run=$W/big/6000002/logs/60000020.txt
-	/usr/bin/time -f '%e %M' -o "$W/time-diff" diff "$base" "$run" >/dev/null || true
+	/usr/bin/time -f '%e %U %M' -o "$W/time-diff" diff "$base" "$run" >/dev/null || true
 	python3 - "$W" <<'PY'
 import json, sys
 w = sys.argv[1]
-t, m = open(w + "/time-ciscope").read().split("\n")[-2].split()
-dt, dm = open(w + "/time-diff").read().split("\n")[-2].split()
+t, u, m = open(w + "/time-ciscope").read().split("\n")[-2].split()
+dt, du, dm = open(w + "/time-diff").read().split("\n")[-2].split()
 j = json.load(open(w + "/big.json"))["jobs"][0]["log"]
-print("two %s-line logs: ciscope diff %.1f s, peak %.0f MiB (shown %d: %d new, %d updated, "
-      "%d moved, %d gone);" % (j["run_lines"], float(t), int(m) / 1024, j["shown"], j["added"],
-                               j["updated"], j["moved"], j["removed"]))
-print("                  GNU diff of the raw files %.1f s, peak %.0f MiB" % (
-    float(dt), int(dm) / 1024))
+print("two %s-line logs: ciscope diff %.1f s (%.1f s CPU), peak %.0f MiB (shown %d: %d new, "
+      "%d updated, %d moved, %d gone);" % (j["run_lines"], float(t), float(u), int(m) / 1024,
+                                          j["shown"], j["added"], j["updated"], j["moved"],
+                                          j["removed"]))
+print("GNU diff of the same raw files: %.1f s (%.1f s CPU), peak %.0f MiB" % (
+    float(dt), float(du), int(dm) / 1024))
 PY
 fi
