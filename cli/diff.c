@@ -389,7 +389,12 @@ static void text_tests(struct cli *c, struct buf *b, const struct run_diff *d)
 	for (int l = 0; l < DT_COUNT; l++) {
 		if (!t->n[l] && (l == DT_FAILING || !d->has_base))
 			continue;
-		buf_addf(b, "%s%d %s", any ? " \xc2\xb7 " : "", t->n[l], diff_test_list_name(l));
+		static const char *const many[DT_COUNT] = {
+			"new failures", "still failing", "fixed", "new", "removed", "flaky", "slower",
+			"failing",
+		};
+		buf_addf(b, "%s%d %s", any ? " \xc2\xb7 " : "", t->n[l],
+			 t->n[l] == 1 ? labels[l] : many[l]);
 		any = true;
 	}
 	if (!any)
@@ -536,8 +541,8 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 	for (int p = 0; p < d->n_pairs; p++) {
 		const struct diff_job *dj = &d->pairs[p];
 		const struct job *rj = &d->jobs[dj->run_job], *bj = &d->base_jobs[dj->base_job];
-		if (dj->has_log && dj->log.shown == 0)
-			continue;
+		if ((dj->has_log && dj->log.shown == 0) || (!rj->log_id && !bj->log_id))
+			continue; /* nothing to say (the JSON has the note) */
 		buf_adds(b, "\n\xe2\x94\x80\xe2\x94\x80 ");
 		put(b, rj->name);
 		if (strcmp(rj->name, bj->name)) {

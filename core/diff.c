@@ -301,20 +301,25 @@ static int log_marks(struct store *st, const struct job *j, struct ld_mark **mar
 	return 0;
 }
 
+/* Where to start reading: the first new line of the failed step, else the
+ * first new line triage marked, else the first new line. */
 static void first_new(const struct job *rj, struct diff_job *dj)
 {
 	const struct step *failed = NULL;
 	for (int k = 0; k < rj->n_steps && !failed; k++)
 		if (conclusion_is_failure(rj->steps[k].conclusion) && rj->steps[k].first_line)
 			failed = &rj->steps[k];
-	for (int pass = failed ? 0 : 1; pass < 2 && !dj->first_new; pass++)
+	for (int pass = failed ? 0 : 1; pass < 3 && !dj->first_new; pass++)
 		for (int h = 0; h < dj->log.n_hunks && !dj->first_new; h++) {
 			const struct ld_hunk *hk = &dj->log.hunks[h];
 			for (int i = 0; i < hk->n_lines; i++) {
 				const struct ld_line *l = &hk->lines[i];
-				if ((l->op != '+' && l->op != '~') ||
-				    (pass == 0 && ((int64_t)l->run_line < failed->first_line ||
-						   (int64_t)l->run_line > failed->last_line)))
+				if (l->op != '+' && l->op != '~')
+					continue;
+				if (pass == 0 && ((int64_t)l->run_line < failed->first_line ||
+						  (int64_t)l->run_line > failed->last_line))
+					continue;
+				if (pass == 1 && !l->finding)
 					continue;
 				dj->first_new = l->run_line;
 				dj->first_new_step = pass == 0 ? failed->number : hk->step;
@@ -421,8 +426,10 @@ int run_diff_compute(struct store *st, struct gitrepo *g, const struct run *r,
 		struct diff_job *dj = &out->pairs[p];
 		const struct job *rj = &out->jobs[dj->run_job], *bj = &out->base_jobs[dj->base_job];
 		if (!rj->log_id || !bj->log_id) {
-			dj->note = xasprintf("no log stored for the %s job",
-					     !rj->log_id ? "run's" : "baseline's");
+			dj->note = xasprintf("no log stored for %s",
+					     !rj->log_id && !bj->log_id ? "either job"
+					     : !rj->log_id		 ? "the run's job"
+									 : "the baseline's job");
 			continue;
 		}
 		struct ld_mark *marks;

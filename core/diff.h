@@ -47,8 +47,8 @@ struct diff_job {
 	char *note;               /* why there is no log diff, or NULL */
 	struct logdiff log;
 	/* Where to start reading: the first new ('+' or '~') line of the job's
-	 * failed step (the first new line anywhere when no step failed or
-	 * none of its lines is new); 0 when nothing is new. */
+	 * failed step, else the first new line inside a triage finding, else
+	 * the first new line; 0 when nothing is new. */
 	uint64_t first_new;
 	int first_new_step;       /* its step number, 0 when unknown */
 };

@@ -561,14 +561,18 @@ static int add_line(struct builder *b, const struct ev *e)
 {
 	struct ld_hunk *h = &b->d->hunks[b->d->n_hunks - 1];
 	bool shown = e->op != '=';
-	/* a repeat of the line before it collapses into it */
+	bool cut = false;
+	int rc = e->j != UINT32_MAX ? side_text(b->run, e->j, &b->text, &cut, b->err)
+				    : side_text(b->base, e->i, &b->text, &cut, b->err);
+	if (rc < 0)
+		return -1;
+	/* the same line again (its text, not just its normalised form: six
+	 * errors at six places are six lines) collapses into the one before */
 	if (shown && h->n_lines) {
 		struct ld_line *last = &h->lines[h->n_lines - 1];
-		const struct side *s = e->op == '-' ? b->base : b->run;
-		uint32_t cur = e->op == '-' ? e->i : e->j;
-		uint32_t prv = e->op == '-' ? last->base_line - 1 : last->run_line - 1;
 		bool same_side = e->op == '-' ? last->base_line != 0 : last->run_line != 0;
-		if (last->op == e->op && same_side && s->h[cur] == s->h[prv] &&
+		if (last->op == e->op && same_side && last->cut == cut &&
+		    !strcmp(last->text, buf_cstr(&b->text)) &&
 		    (e->op != '~' || b->base->h[e->i] == b->base->h[last->base_line - 1])) {
 			last->repeat++; /* the first line stands for the rest */
 			return 0;
@@ -583,11 +587,6 @@ static int add_line(struct builder *b, const struct ev *e)
 	l->run_line = e->j == UINT32_MAX ? 0 : (uint64_t)e->j + 1;
 	l->base_line = e->i == UINT32_MAX ? 0 : (uint64_t)e->i + 1;
 	l->finding = marked(b, e->j);
-	bool cut = false;
-	int rc = e->j != UINT32_MAX ? side_text(b->run, e->j, &b->text, &cut, b->err)
-				    : side_text(b->base, e->i, &b->text, &cut, b->err);
-	if (rc < 0)
-		return -1;
 	l->text = xstrndup(b->text.data ? b->text.data : "", b->text.len);
 	l->cut = cut;
 	h->n_lines++;

@@ -211,6 +211,13 @@ TEST(logdiff_repeats_collapse)
 	CHECK_INT(d.shown, 2);
 	free(s);
 	logdiff_release(&d);
+	/* alike once normalised, but at other places: each is shown */
+	diff("start\nx.go:12:9: undefined: os\nx.go:13:9: undefined: os\nend\n", "start\nend\n",
+	     NULL, &d);
+	s = shown(&d);
+	CHECK_STR(s, "+x.go:12:9: undefined: os|+x.go:13:9: undefined: os");
+	free(s);
+	logdiff_release(&d);
 }
 
 TEST(logdiff_empty_sides)
