@@ -79,6 +79,14 @@ check_has diff-nobase-stderr "$ERR" "no baseline"
 run diff --json 301
 check_has diff-nobase-json "$OUT" '"base":null,'
 
+# triage points at the diff
+run triage --json 302
+check_has diff-triage-pointer "$OUT" '"diff":{"base":{"id":301,"attempt":1},"new_lines":25,"text":"25 new lines vs baseline run 301"}'
+run triage 302
+check_has diff-triage-pointer-text "$OUT" "diff: 25 new lines vs baseline run 301 (ciscope diff 302)"
+run triage --json 301
+check_has diff-triage-no-pointer "$OUT" '"diff":null'
+
 # bad command lines and missing runs
 run diff 999
 check_exit diff-no-run 4
