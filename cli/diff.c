@@ -61,6 +61,23 @@ static int count_slower_steps(const struct run_diff *d, const struct dcfg *k)
 	return n;
 }
 
+static int metrics_moved(const struct run_diff *d)
+{
+	int n = 0;
+	for (int i = 0; d->has_metrics && i < d->metrics.n; i++)
+		n += d->metrics.items[i].changed;
+	return n;
+}
+
+static const char *parity_verdict(const struct run_diff *d, bool json)
+{
+	if (!d->has_parity || !d->parity.n_channels)
+		return json ? "null" : NULL;
+	if (json)
+		return d->parity.fail ? "\"fail\"" : "\"pass\"";
+	return d->parity.fail ? "fail" : "pass";
+}
+
 /* --- JSON ----------------------------------------------------------------------------- */
 static void json_log(struct buf *b, const struct logdiff *l)
 {
@@ -220,9 +237,11 @@ static void json_diff(struct buf *b, const struct run_diff *d, const struct dcfg
 	buf_adds(b, ",\"attempts_note\":");
 	json_str(b, d->note[0] ? d->note : NULL);
 	buf_addf(b, ",\"summary\":{\"new_lines\":%llu,\"new_failures\":%d,\"slower_steps\":%d,"
+		    "\"metrics_moved\":%d,\"parity_verdict\":%s,"
 		    "\"jobs_paired\":%d,\"jobs_only_in_run\":%d,\"jobs_only_in_base\":%d}",
 		 (unsigned long long)d->new_lines, d->tests.n[DT_NEW_FAILURES],
-		 count_slower_steps(d, k), d->n_pairs, d->n_unpaired, d->n_base_unpaired);
+		 count_slower_steps(d, k), metrics_moved(d), parity_verdict(d, true), d->n_pairs,
+		 d->n_unpaired, d->n_base_unpaired);
 	buf_adds(b, ",\"jobs\":[");
 	for (int p = 0; p < d->n_pairs; p++) {
 		const struct diff_job *dj = &d->pairs[p];
@@ -285,6 +304,21 @@ static void json_diff(struct buf *b, const struct run_diff *d, const struct dcfg
 	}
 	buf_adds(b, "},\"steps\":");
 	json_steps(b, d, k);
+	buf_adds(b, ",\"metrics\":");
+	if (d->has_metrics)
+		metric_compare_json(b, &d->metrics);
+	else
+		buf_adds(b, "[]");
+	buf_adds(b, ",\"parity\":");
+	if (d->has_parity)
+		parity_report_json(b, &d->parity);
+	else
+		buf_adds(b, "null");
+	buf_adds(b, ",\"parity_vs_base\":");
+	if (d->has_parity_vs_base)
+		parity_report_json(b, &d->parity_vs_base);
+	else
+		buf_adds(b, "null");
 	buf_adds(b, "}\n");
 }
 
@@ -507,6 +541,92 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 	(void)c;
 }
 
+static void num(struct buf *b, double v)
+{
+	if (v != v)
+		buf_adds(b, "-");
+	else
+		buf_addf(b, "%.9g", v);
+}
+
+static void text_metrics(struct buf *b, const struct run_diff *d)
+{
+	if (!d->has_metrics || !d->metrics.n)
+		return;
+	int moved = metrics_moved(d), shown = 0;
+	buf_addf(b, "\nmetrics: %d of %d moved\n", moved, d->metrics.n);
+	for (int i = 0; i < d->metrics.n && shown < 15; i++) {
+		const struct metric_change *m = &d->metrics.items[i];
+		if (!m->changed)
+			continue;
+		shown++;
+		buf_adds(b, "  ");
+		put(b, m->name);
+		if (!m->series) {
+			buf_adds(b, ": ");
+			num(b, m->run);
+			buf_adds(b, " (was ");
+			num(b, m->base);
+			buf_adds(b, ", ");
+			if (m->abs_change >= 0)
+				buf_addc(b, '+');
+			num(b, m->abs_change);
+			if (m->rel_change == m->rel_change && m->rel_change != 1.0 / 0.0 &&
+			    m->rel_change != -1.0 / 0.0)
+				buf_addf(b, ", %+.1f%%", 100.0 * m->rel_change);
+			buf_adds(b, ")\n");
+		} else {
+			buf_addf(b, ": %ld of %ld steps differ", m->differing, m->n_run);
+			if (m->max_diff.set) {
+				buf_adds(b, ", most at step ");
+				num(b, m->max_diff.x);
+				buf_adds(b, " (");
+				num(b, m->max_diff_run);
+				buf_adds(b, " vs ");
+				num(b, m->max_diff_base);
+				buf_addc(b, ')');
+			}
+			buf_addc(b, '\n');
+		}
+	}
+	if (moved > shown)
+		buf_addf(b, "  \xe2\x80\xa6 %d more (--json lists them all)\n", moved - shown);
+}
+
+static void text_parity(struct buf *b, const char *label, const struct parity_report *p)
+{
+	if (!p->n_channels)
+		return;
+	buf_addf(b, "\n%s: %s", label, p->fail ? "fail" : "pass");
+	if (p->deciding >= 0) {
+		buf_adds(b, p->fail ? " (decided by " : " (closest: ");
+		put(b, p->channels[p->deciding].name);
+		buf_addc(b, ')');
+	}
+	buf_addc(b, '\n');
+	for (int i = 0; i < p->n_channels; i++) {
+		const struct parity_channel *ch = &p->channels[i];
+		buf_adds(b, "  ");
+		put(b, ch->name);
+		buf_addf(b, ": %ld/%ld steps beyond tolerance", ch->violations, ch->steps);
+		if (ch->first_violation.set) {
+			buf_adds(b, ", first at step ");
+			num(b, ch->first_violation.x);
+		}
+		if (ch->first_sustained.set) {
+			buf_adds(b, ", sustained from ");
+			num(b, ch->first_sustained.x);
+		}
+		if (ch->worst.set && ch->violations) {
+			buf_adds(b, ", worst ");
+			num(b, ch->worst.excess);
+			buf_adds(b, "x at step ");
+			num(b, ch->worst.x);
+		}
+		buf_addc(b, '\n');
+	}
+}
+
 static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, const struct dcfg *k)
 {
 	run_line(c, b, "run", &d->run);
@@ -536,6 +656,10 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		plural(b, d->tests.n[DT_NEW_FAILURES], "new failing test", "new failing tests");
 		buf_adds(b, " \xc2\xb7 ");
 		plural(b, count_slower_steps(d, k), "slower step", "slower steps");
+		buf_adds(b, " \xc2\xb7 ");
+		plural(b, metrics_moved(d), "metric moved", "metrics moved");
+		if (parity_verdict(d, false))
+			buf_addf(b, " \xc2\xb7 parity %s", parity_verdict(d, false));
 		buf_addc(b, '\n');
 	}
 	for (int p = 0; p < d->n_pairs; p++) {
@@ -585,6 +709,11 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 	}
 	text_tests(c, b, d);
 	text_steps(c, b, d, k);
+	text_metrics(b, d);
+	if (d->has_parity)
+		text_parity(b, "parity", &d->parity);
+	if (d->has_parity_vs_base)
+		text_parity(b, "parity against the baseline", &d->parity_vs_base);
 }
 
 /* --- the command ------------------------------------------------------------------------- */
@@ -715,6 +844,12 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 		}
 		have_base = true;
 	}
+	struct parity_conf *pc = parity_conf_load(NULL, &err);
+	if (!pc) {
+		cli_error("%s: comparing without parity", err.msg);
+		err_clear(&err);
+	}
+	o.parity = pc;
 	struct gitrepo *g = gitrepo_open(git_dir);
 	if (git_dir && !g)
 		fprintf(stderr, "ciscope: '%s' is not a git checkout: choosing the baseline by time\n",
@@ -740,6 +875,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 		run_diff_release(&d);
 	}
 	gitrepo_close(g);
+	parity_conf_free(pc);
 	run_free(&r);
 	if (have_base)
 		run_free(&base);

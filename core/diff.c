@@ -459,6 +459,26 @@ int run_diff_compute(struct store *st, struct gitrepo *g, const struct run *r,
 	compare_tests(&rt, out->has_base ? &bt : NULL, ratio, floor_ms, &out->tests);
 	tset_free(&rt);
 	tset_free(&bt);
+
+	/* metrics and parity */
+	if (out->has_base) {
+		if (metric_compare_runs(st, r->id, out->base.id, &out->metrics, err) < 0)
+			goto fail;
+		out->has_metrics = true;
+	}
+	if (o->parity) {
+		if (parity_run(st, o->parity, r->id, NULL, 0, &out->parity, err) < 0)
+			goto fail;
+		out->has_parity = true;
+		if (out->has_base && out->parity.n_channels) {
+			if (parity_runs(st, o->parity, r->id, out->base.id, NULL, 0, &out->parity_vs_base,
+					err) < 0)
+				goto fail;
+			out->has_parity_vs_base = out->parity_vs_base.n_channels > 0;
+			if (!out->has_parity_vs_base)
+				parity_report_release(&out->parity_vs_base);
+		}
+	}
 	return 0;
 fail:
 	run_diff_release(out);
@@ -496,6 +516,12 @@ void run_diff_release(struct run_diff *d)
 		free(d->steps[s].steps);
 	}
 	free(d->steps);
+	if (d->has_metrics)
+		metric_compare_release(&d->metrics);
+	if (d->has_parity)
+		parity_report_release(&d->parity);
+	if (d->has_parity_vs_base)
+		parity_report_release(&d->parity_vs_base);
 	memset(d, 0, sizeof(*d));
 }
 

@@ -16,8 +16,11 @@
  * longest duration. "Slower" needs both runs to have passed it, a ratio of
  * at least slower_ratio and at least slower_floor_ms more.
  *
- * Metrics and parity (issue 10 §5) belong to parity.h; this result has no
- * slot for values it did not compute.
+ * Metrics and parity (issue 10 §5) are computed by parity.h and kept here:
+ * every metric both runs have (metric_compare_runs), the run's own parity
+ * report (parity_run: its verdict and channels) and, when the baseline has
+ * the same series, the run's candidates against the baseline's
+ * (parity_runs). Parity needs the caller's configuration (diff_opts.parity).
  */
 #ifndef CS_DIFF_H
 #define CS_DIFF_H
@@ -27,6 +30,7 @@
 
 #include "baseline.h"
 #include "logdiff.h"
+#include "parity.h"
 #include "store.h"
 #include "util.h"
 
@@ -38,6 +42,7 @@ struct diff_opts {
 	double slower_ratio;      /* 0: DIFF_SLOWER_RATIO */
 	int64_t slower_floor_ms;  /* <0: DIFF_SLOWER_FLOOR_MS */
 	const char *base_branch;  /* a pull request's base (NULL: the default branch) */
+	const struct parity_conf *parity; /* NULL: no parity report */
 };
 
 /* One paired job and its log diff. */
@@ -114,6 +119,12 @@ struct run_diff {
 	struct diff_jobstep *steps;
 	int n_steps;
 	uint64_t new_lines;       /* '+' and '~' lines over every paired job */
+	bool has_metrics;         /* with a baseline: metrics is filled */
+	struct metric_compare metrics;
+	bool has_parity;          /* opts.parity given: parity is filled (maybe no channel) */
+	struct parity_report parity;          /* inside the run */
+	bool has_parity_vs_base;  /* the baseline has series of the run's channels */
+	struct parity_report parity_vs_base;  /* the run's candidates against the baseline's */
 };
 
 /* Compare run r (its job run_job only, when not NULL) with base (its job

@@ -309,18 +309,27 @@ static void shows_in(const char *kind, char spec[64], const char **job)
 }
 
 /* The diff of the job a planted failure shows in, against the chosen baseline. */
+static bool demo_diff_at(const char *kind, const char *spec, const char *job,
+			 const struct diff_opts *o, struct run_diff *d);
+
 static bool demo_diff(const char *kind, struct run_diff *d)
 {
 	char spec[64];
 	const char *job;
 	shows_in(kind, spec, &job);
+	return demo_diff_at(kind, spec, job, NULL, d);
+}
+
+static bool demo_diff_at(const char *kind, const char *spec, const char *job,
+			 const struct diff_opts *o, struct run_diff *d)
+{
 	struct cs_err err;
 	struct run r;
 	if (store_find_run(demo(), spec, &r, &err) < 0) {
 		t_fail(__FILE__, __LINE__, "%s: %s", kind, err.msg);
 		return false;
 	}
-	int rc = run_diff_compute(demo(), demo_git, &r, job, NULL, NULL, NULL, d, &err);
+	int rc = run_diff_compute(demo(), demo_git, &r, job, NULL, NULL, o, d, &err);
 	run_free(&r);
 	if (rc < 0) {
 		t_fail(__FILE__, __LINE__, "%s: %s", kind, err.msg);
@@ -392,4 +401,45 @@ TEST(diff_demo_jest_assertion_is_the_new_failing_test)
 	CHECK(assertion);
 	CHECK(where);
 	run_diff_release(&d);
+}
+
+TEST(diff_demo_parity_regression_first_violation)
+{
+	demo();
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(manifest, "planted"), "parity_regression");
+	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(p, "divergence_step");
+	struct cs_err err;
+	struct parity_conf *pc = parity_conf_load(NULL, &err);
+	CHECK(pc != NULL);
+	if (!pc || !steps)
+		return;
+	struct diff_opts o;
+	memset(&o, 0, sizeof(o));
+	o.log.context = 3;
+	o.slower_floor_ms = -1;
+	o.parity = pc;
+	int checked = 0;
+	/* every run that shows the regression and uploaded its series */
+	for (const cJSON *e = steps->child; e; e = e->next) {
+		struct run_diff d;
+		char spec[64];
+		snprintf(spec, sizeof(spec), "%s", e->string);
+		if (!demo_diff_at("parity_regression", spec, "parity", &o, &d))
+			continue;
+		if (d.has_parity && d.parity.n_channels) {
+			const struct parity_channel *ch = parity_report_find(&d.parity, "energy");
+			CHECK(ch != NULL);
+			CHECK(d.parity.fail);
+			if (ch) {
+				CHECK(ch->first_violation.set);
+				CHECK_INT((long)ch->first_violation.x, (long)e->valuedouble);
+			}
+			CHECK(d.has_metrics && d.metrics.n > 0);
+			checked++;
+		}
+		run_diff_release(&d);
+	}
+	CHECK(checked >= 3);
+	parity_conf_free(pc);
 }
