@@ -115,7 +115,8 @@ static int load_tests(struct store *st, int64_t run_row_id, struct tset *out, st
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return store_err(st, err, "cannot read test results");
-	qsort(out->r, (size_t)out->n, sizeof(*out->r), cmp_trow);
+	if (out->n)
+		qsort(out->r, (size_t)out->n, sizeof(*out->r), cmp_trow);
 	/* merge the reports of one test */
 	int w = 0;
 	for (int i = 0; i < out->n; i++) {

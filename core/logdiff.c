@@ -125,6 +125,8 @@ static int cmp_u64(const void *x, const void *y)
 static void side_sort(struct side *s)
 {
 	s->sorted = xmalloc((s->n ? s->n : 1) * sizeof(*s->sorted));
+	if (!s->n)
+		return; /* no log on this side */
 	memcpy(s->sorted, s->h, s->n * sizeof(*s->h));
 	qsort(s->sorted, s->n, sizeof(*s->sorted), cmp_u64);
 }
