@@ -376,3 +376,35 @@ TEST(logdiff_cap_on_shown_lines)
 	logdiff_release(&d);
 	buf_release(&run);
 }
+
+TEST(logdiff_nothing_in_common_for_more_than_a_window)
+{
+	/* the first windows share nothing; the common block after them is
+	 * still found, and the different tails are new */
+	unsigned n = LD_WINDOW + LD_WINDOW / 2;
+	struct buf run = BUF_INIT, base = BUF_INIT;
+	char w[8];
+	for (unsigned i = 0; i < n; i++) {
+		word(w, i);
+		buf_addf(&base, "old %s\n", w);
+		buf_addf(&run, "new %s\n", w);
+	}
+	for (unsigned i = 0; i < 200; i++) {
+		word(w, i);
+		buf_addf(&base, "common %s\n", w);
+		buf_addf(&run, "common %s\n", w);
+	}
+	buf_adds(&base, "old tail\n");
+	buf_adds(&run, "new tail here\n");
+	struct cs_err err;
+	int64_t r = put_log(run.data, run.len), b = put_log(base.data, base.len);
+	struct logdiff d;
+	struct logdiff_opts o = {0, false, -1};
+	logdiff_init(&d);
+	CHECK_OK(logdiff_logs(db(), r, b, &o, NULL, 0, NULL, 0, &d, &err));
+	CHECK_INT(d.anchors, 200);
+	CHECK_INT(d.added + d.updated, n + 1);
+	logdiff_release(&d);
+	buf_release(&run);
+	buf_release(&base);
+}
