@@ -87,6 +87,40 @@ check_has diff-triage-pointer-text "$OUT" "diff: 25 new lines vs baseline run 30
 run triage --json 301
 check_has diff-triage-no-pointer "$OUT" '"diff":null'
 
+# hostile text: escape sequences in a job name and in new log lines never
+# reach the terminal
+mkdir -p hostile
+for id in 401 402; do
+	mkdir -p hostile/$id/logs
+	concl=success; min=30; [ $id = 402 ] && concl=failure && min=40
+	cat >hostile/$id/run.json <<JSON
+{"id":$id,"name":"evil","run_attempt":1,"head_branch":"main","head_sha":"$id$id$id",
+ "event":"push","status":"completed","conclusion":"$concl",
+ "created_at":"2026-10-01T10:$min:00Z","updated_at":"2026-10-01T10:$min:30Z",
+ "repository":{"full_name":"t/diff"}}
+JSON
+	cat >hostile/$id/jobs.json <<JSON
+{"total_count":1,"jobs":[{"id":${id}0,"run_id":$id,"name":"job \u001b]0;pwned\u0007 \u001b[2J","status":"completed",
+ "conclusion":"$concl","steps":[]}]}
+JSON
+	printf 'start\n' >hostile/$id/logs/${id}0.txt
+done
+printf 'boom \033]8;;http://x\033\\link\033]8;;\033\\ \033[2J\033P1;2|x\033\\ \377\376 end\n' \
+	>>hostile/402/logs/4020.txt
+run import --quiet hostile
+run diff 402
+check_exit diff-hostile-exit 0
+check_has diff-hostile-line "$OUT" "boom"
+if LC_ALL=C grep -q "$(printf '\033')" "$OUT"; then
+	fail diff-hostile-no-escape "an escape byte reached stdout"
+else
+	ok diff-hostile-no-escape
+fi
+run diff --json 402
+check_exit diff-hostile-json 0
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$OUT" && ok diff-hostile-json-valid ||
+	fail diff-hostile-json-valid "not valid JSON"
+
 # bad command lines and missing runs
 run diff 999
 check_exit diff-no-run 4
