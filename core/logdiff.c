@@ -775,7 +775,41 @@ void logdiff_release(struct logdiff *d)
 		free(h->step_name);
 	}
 	free(d->hunks);
+	free(d->row_start);
 	memset(d, 0, sizeof(*d));
+}
+
+long logdiff_rows(struct logdiff *d)
+{
+	if (!d->n_hunks)
+		return 0;
+	if (!d->row_start) {
+		d->row_start = xmalloc((size_t)d->n_hunks * sizeof(*d->row_start));
+		long r = 0;
+		for (int h = 0; h < d->n_hunks; h++) {
+			d->row_start[h] = r;
+			r += 1 + d->hunks[h].n_lines;
+		}
+	}
+	const struct ld_hunk *last = &d->hunks[d->n_hunks - 1];
+	return d->row_start[d->n_hunks - 1] + 1 + last->n_lines;
+}
+
+bool logdiff_row(struct logdiff *d, long row, int *hunk, int *line)
+{
+	if (row < 0 || row >= logdiff_rows(d))
+		return false;
+	int lo = 0, hi = d->n_hunks - 1;
+	while (lo < hi) {
+		int mid = (lo + hi + 1) / 2;
+		if (d->row_start[mid] <= row)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	*hunk = lo;
+	*line = (int)(row - d->row_start[lo]) - 1;
+	return true;
 }
 
 int logdiff_logs(struct store *st, int64_t run_log_id, int64_t base_log_id,

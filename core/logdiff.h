@@ -89,6 +89,7 @@ struct logdiff {
 	struct ld_hunk *hunks;
 	int n_hunks;
 	size_t alloc;
+	long *row_start;       /* logdiff_rows(): the first row of each hunk */
 };
 
 void logdiff_init(struct logdiff *d);
@@ -101,6 +102,14 @@ void logdiff_release(struct logdiff *d);
 int logdiff_logs(struct store *st, int64_t run_log_id, int64_t base_log_id,
 		 const struct logdiff_opts *o, const struct step *steps, int n_steps,
 		 const struct ld_mark *marks, int n_marks, struct logdiff *d, struct cs_err *err);
+
+/* The hunks as flat rows for a pager: each hunk is a header row (line -1)
+ * followed by its lines. Rows are 0-based; logdiff_row() is a binary search
+ * over the hunks' first rows (kept in d, computed on first use), so a view
+ * draws any screenful without walking the diff or asking the index. */
+long logdiff_rows(struct logdiff *d);
+/* Which hunk and line (-1: the hunk's header) row is; false out of range. */
+bool logdiff_row(struct logdiff *d, long row, int *hunk, int *line);
 
 /* CiDiff's LOGSIM of two normalised lines (0..1); exposed for tests. */
 double logdiff_similarity(const char *a, size_t na, const char *b, size_t nb);

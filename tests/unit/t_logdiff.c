@@ -141,6 +141,17 @@ TEST(logdiff_added_lines_in_a_hunk_with_context)
 	o.context = 1;
 	diff("a1\nnew one\na2\na3\na4\na5\nnew two\na6\n", "a1\na2\na3\na4\na5\na6\n", &o, &d);
 	CHECK_INT(d.n_hunks, 2);
+	/* as a pager's rows: header, a1, new one, a2; header, a5, new two, a6 */
+	CHECK_INT(logdiff_rows(&d), 8);
+	int hk, ln;
+	CHECK(logdiff_row(&d, 0, &hk, &ln) && hk == 0 && ln == -1);
+	CHECK(logdiff_row(&d, 2, &hk, &ln) && hk == 0 && ln == 1);
+	CHECK(logdiff_row(&d, 4, &hk, &ln) && hk == 1 && ln == -1);
+	CHECK(logdiff_row(&d, 7, &hk, &ln) && hk == 1 && ln == 2);
+	if (logdiff_row(&d, 6, &hk, &ln))
+		CHECK_STR(d.hunks[hk].lines[ln].text, "new two");
+	CHECK(!logdiff_row(&d, 8, &hk, &ln));
+	CHECK(!logdiff_row(&d, -1, &hk, &ln));
 	logdiff_release(&d);
 	diff("a1\nnew one\na2\na3\nnew two\na6\n", "a1\na2\na3\na6\n", &o, &d);
 	CHECK_INT(d.n_hunks, 1);
