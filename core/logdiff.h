@@ -30,7 +30,7 @@
  * Memory (the bound stated in the README): per line, 8 bytes of hash and
  * 4 bytes of match on each side, plus a sorted copy of each side's hashes
  * (8 bytes per line) while moved lines are found; the aligner's working set
- * is fixed (LD_WINDOW, LD_DP_CELLS: about 12 MB); the output keeps at most
+ * is fixed (LD_WINDOW, LD_DP_CELLS: about 13 MB); the output keeps at most
  * max_shown shown lines (each cut at LD_TEXT_MAX bytes) with their context.
  * No log is ever held in memory: lines stream chunk by chunk from the
  * store, and lines longer than SPLIT_HEAD_MAX are compared by their head.
