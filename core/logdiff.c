@@ -659,6 +659,24 @@ static int emit(struct builder *b, const struct ev *e)
 	return 0;
 }
 
+/* Baseline lines [from, to) of a gap that no run line paired with: "-",
+ * unless blank or moved (the run has them elsewhere). */
+static int flush_removed(struct builder *b, uint32_t from, uint32_t to)
+{
+	for (uint32_t x = from; x < to; x++) {
+		uint64_t h = b->base->h[x];
+		if (!h || side_has(b->run, h))
+			continue;
+		b->d->removed++;
+		if (b->o->all_lines) {
+			struct ev e = {'-', false, x, UINT32_MAX};
+			if (emit(b, &e) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* Walk the alignment in order, classifying what is not matched in place. */
 static int walk(struct builder *b)
 {
@@ -686,8 +704,39 @@ static int walk(struct builder *b)
 			i2++;
 		while (j2 < nb && !run->m[j2])
 			j2++;
-		/* the gap: baseline lines [i, i2), run lines [j, j2) */
+		/* the gap: baseline lines [i, i2), run lines [j, j2). First pair the
+		 * updated lines (a pair is marked in run->m, which is 0 in a gap);
+		 * then emit in order, the baseline's own lines before what replaced
+		 * them, as a unified diff does. */
 		uint32_t p = i; /* next baseline line that may pair with an updated run line */
+		for (uint32_t y = j; rc == 0 && y < j2 && p < i2; y++) {
+			uint64_t h = run->h[y];
+			if (!h || (base->n && side_has(base, h)))
+				continue;
+			if ((rc = side_norm(run, y, &rnorm, b->err)) < 0)
+				break;
+			uint32_t tried = 0;
+			for (uint32_t x = p; x < i2 && tried < LD_LOOK; x++) {
+				uint64_t hx = base->h[x];
+				if (!hx || side_has(run, hx))
+					continue; /* blank or moved: not a candidate */
+				tried++;
+				int slot = (int)(x % LD_NORM_CACHE);
+				if (cache_line[slot] != x) {
+					if ((rc = side_norm(base, x, &cache[slot], b->err)) < 0)
+						break;
+					cache_line[slot] = x;
+				}
+				if (logdiff_similarity(rnorm.data, rnorm.len, cache[slot].data,
+						       cache[slot].len) >= LD_SIMILAR) {
+					run->m[y] = x + 1;
+					p = x + 1;
+					break;
+				}
+			}
+		}
+		uint32_t xp = i;      /* baseline lines before xp are accounted for */
+		uint32_t np = j;      /* the next paired run line at or after y, or j2 */
 		for (uint32_t y = j; rc == 0 && y < j2; y++) {
 			uint64_t h = run->h[y];
 			if (!h || (base->n && side_has(base, h))) {
@@ -697,59 +746,30 @@ static int walk(struct builder *b)
 				rc = emit(b, &e);
 				continue;
 			}
-			uint32_t pair = UINT32_MAX;
-			if (p < i2) {
-				if ((rc = side_norm(run, y, &rnorm, b->err)) < 0)
-					break;
-				uint32_t tried = 0;
-				for (uint32_t x = p; x < i2 && tried < LD_LOOK; x++) {
-					uint64_t hx = base->h[x];
-					if (!hx || side_has(run, hx))
-						continue; /* blank or moved: not a candidate */
-					tried++;
-					int slot = (int)(x % LD_NORM_CACHE);
-					if (cache_line[slot] != x) {
-						if ((rc = side_norm(base, x, &cache[slot], b->err)) < 0)
-							break;
-						cache_line[slot] = x;
-					}
-					if (logdiff_similarity(rnorm.data, rnorm.len, cache[slot].data,
-							       cache[slot].len) >= LD_SIMILAR) {
-						pair = x;
-						break;
-					}
-				}
-				if (rc < 0)
-					break;
-			}
-			if (pair != UINT32_MAX) {
-				for (uint32_t x = p; rc == 0 && x < pair; x++)
-					if (base->h[x] && !side_has(run, base->h[x])) {
-						d->removed++;
-						if (b->o->all_lines) {
-							struct ev e = {'-', false, x, UINT32_MAX};
-							rc = emit(b, &e);
-						}
-					}
-				p = pair + 1;
+			if (np < y)
+				np = y;
+			while (np < j2 && !run->m[np])
+				np++;
+			uint32_t upto = np < j2 ? run->m[np] - 1 : i2;
+			rc = flush_removed(b, xp, upto);
+			xp = MAX(xp, upto);
+			if (rc < 0)
+				break;
+			if (run->m[y]) {
+				uint32_t pair = run->m[y] - 1;
+				xp = pair + 1;
+				run->m[y] = 0;
 				d->updated++;
 				struct ev e = {'~', false, pair, y};
-				if (rc == 0)
-					rc = emit(b, &e);
+				rc = emit(b, &e);
 			} else {
 				d->added++;
 				struct ev e = {'+', false, UINT32_MAX, y};
 				rc = emit(b, &e);
 			}
 		}
-		for (uint32_t x = p; rc == 0 && x < i2; x++)
-			if (base->h[x] && !side_has(run, base->h[x])) {
-				d->removed++;
-				if (b->o->all_lines) {
-					struct ev e = {'-', false, x, UINT32_MAX};
-					rc = emit(b, &e);
-				}
-			}
+		if (rc == 0)
+			rc = flush_removed(b, xp, i2);
 		i = i2;
 		j = j2;
 	}

@@ -172,14 +172,21 @@ TEST(logdiff_updated_lines_pair_with_the_baseline)
 	free(s);
 	logdiff_release(&d);
 
-	/* --all-lines: the baseline's own lines show as "-" (after what replaced
-	 * them, unless a run line pairs with them) */
+	/* --all-lines: the baseline's own lines show as "-", before what
+	 * replaced them */
 	struct logdiff_opts o = {3, true, 0};
 	diff("start\nnew thing appears\nend\n", "start\nold thing vanished entirely now\nend\n", &o,
 	     &d);
 	s = shown(&d);
-	CHECK_STR(s, "+new thing appears|-old thing vanished entirely now");
+	CHECK_STR(s, "-old thing vanished entirely now|+new thing appears");
 	CHECK_INT(d.removed, 1);
+	free(s);
+	logdiff_release(&d);
+	/* an updated line pairs across a removed one; the removed one comes first */
+	diff("start\nBUILD FAILURE now\nextra new line here\nend\n",
+	     "start\nsomething the run lost\nBUILD SUCCESS now\nend\n", &o, &d);
+	s = shown(&d);
+	CHECK_STR(s, "-something the run lost|~BUILD FAILURE now|+extra new line here");
 	free(s);
 	logdiff_release(&d);
 
