@@ -70,6 +70,38 @@ static void text_channel(struct cli *c, struct buf *b, const struct parity_chann
 		buf_adds(b, "none");
 	}
 	buf_addc(b, '\n');
+	if (ch->n_first_steps > 1 || (ch->n_first_steps == 1 && ch->violations > 1)) {
+		/* the first violating steps with their values, as pytest.approx
+		 * lists mismatched elements */
+		char lab[32];
+		snprintf(lab, sizeof(lab), "first %d steps", ch->n_first_steps);
+		buf_addf(b, "  %-17s", lab);
+		for (int k = 0; k < ch->n_first_steps; k++) {
+			const struct parity_worst *fs = &ch->first_steps[k];
+			if (k)
+				buf_adds(b, "                   ");
+			buf_adds(b, "step ");
+			step(b, fs->x);
+			buf_adds(b, ": ");
+			num(b, fs->excess, 3);
+			buf_adds(b, "x");
+			if (ch->delta_only) {
+				buf_adds(b, ", delta ");
+				num(b, fs->cand, 15);
+			} else {
+				if (isfinite(fs->ref) && isfinite(fs->cand)) {
+					buf_adds(b, ", |d| ");
+					num(b, fabs(fs->cand - fs->ref), 3);
+				}
+				/* 15 digits: the difference shows where it is in the values */
+				buf_adds(b, ", ref ");
+				num(b, fs->ref, 15);
+				buf_adds(b, ", cand ");
+				num(b, fs->cand, 15);
+			}
+			buf_addc(b, '\n');
+		}
+	}
 	if (ch->worst.set) {
 		buf_adds(b, "  worst excess     ");
 		num(b, ch->worst.excess, 3);
@@ -77,12 +109,12 @@ static void text_channel(struct cli *c, struct buf *b, const struct parity_chann
 		step(b, ch->worst.x);
 		if (ch->delta_only) {
 			buf_adds(b, ": delta ");
-			num(b, ch->worst.cand, 10);
+			num(b, ch->worst.cand, 15);
 		} else {
 			buf_adds(b, ": ref ");
-			num(b, ch->worst.ref, 10);
+			num(b, ch->worst.ref, 15);
 			buf_adds(b, ", cand ");
-			num(b, ch->worst.cand, 10);
+			num(b, ch->worst.cand, 15);
 		}
 		buf_addc(b, '\n');
 	}
@@ -91,11 +123,13 @@ static void text_channel(struct cli *c, struct buf *b, const struct parity_chann
 		num(b, ch->max_abs.value, 3);
 		buf_adds(b, " at step ");
 		step(b, ch->max_abs.x);
-		buf_adds(b, sep(c));
-		buf_adds(b, "max rel ");
-		num(b, ch->max_rel.value, 3);
-		buf_adds(b, " at step ");
-		step(b, ch->max_rel.x);
+		if (ch->max_rel.set) {
+			buf_adds(b, sep(c));
+			buf_adds(b, "max rel ");
+			num(b, ch->max_rel.value, 3);
+			buf_adds(b, " at step ");
+			step(b, ch->max_rel.x);
+		}
 		buf_addc(b, '\n');
 		buf_adds(b, "  norms            1-norm ");
 		num(b, ch->norm1, 3);
@@ -117,6 +151,37 @@ static void text_channel(struct cli *c, struct buf *b, const struct parity_chann
 	if (ch->tol.max_ulps)
 		buf_addf(b, ", %llu ULPs", (unsigned long long)ch->tol.max_ulps);
 	buf_addf(b, " (%s)\n", ch->tol.source);
+}
+
+/* The chart's roles as SGR colours: the CLI's own mapping (the TUI has its
+ * theme). */
+static const char *role_sgr(enum chart_role r)
+{
+	switch (r) {
+	case CHART_AXIS: return "\033[2m";
+	case CHART_REF: return "\033[36m";
+	case CHART_CAND: return "\033[35m";
+	case CHART_DELTA: return "\033[33m";
+	case CHART_THRESHOLD: return "\033[32m";
+	case CHART_FAIL: return "\033[31m";
+	case CHART_MARK: return "\033[34m";
+	default: return "";
+	}
+}
+
+static void chart_lines(struct cli *c, const struct chart_text *t, struct buf *b)
+{
+	for (int i = 0; i < t->n; i++) {
+		const struct chart_line *l = &t->lines[i];
+		for (int k = 0; k < l->n_spans; k++) {
+			const char *on = c->color ? role_sgr(l->spans[k].role) : "";
+			buf_adds(b, on);
+			buf_add(b, l->text + l->spans[k].off, l->spans[k].len);
+			if (*on)
+				buf_adds(b, "\033[0m");
+		}
+		buf_addc(b, '\n');
+	}
 }
 
 /* cli_put() shows a newline as ^J: sanitise line by line. */
@@ -158,7 +223,7 @@ static long opt_num(const char *opt, const char *v, long lo, long hi)
 
 int cmd_parity(struct cli *c, int argc, char **argv)
 {
-	enum { O_JSON = 1, O_PLOT, O_SVG, O_CHANNEL, O_BASE, O_CONFIG, O_WIDTH, O_HEIGHT };
+	enum { O_JSON = 1, O_PLOT, O_SVG, O_CHANNEL, O_BASE, O_CONFIG, O_WIDTH, O_HEIGHT, O_LOG };
 	static const struct option opts[] = {{"json", no_argument, NULL, O_JSON},
 					     {"plot", optional_argument, NULL, O_PLOT},
 					     {"svg", required_argument, NULL, O_SVG},
@@ -167,9 +232,10 @@ int cmd_parity(struct cli *c, int argc, char **argv)
 					     {"config", required_argument, NULL, O_CONFIG},
 					     {"width", required_argument, NULL, O_WIDTH},
 					     {"height", required_argument, NULL, O_HEIGHT},
+					     {"log", no_argument, NULL, O_LOG},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	bool json = false, plot = false;
+	bool json = false, plot = false, log_y = false;
 	enum parity_plot_mode mode = PARITY_PLOT_DELTA;
 	const char *svg = NULL, *only = NULL, *base_spec = NULL, *conf_path = NULL;
 	long width = 0, height = 0;
@@ -189,6 +255,7 @@ int cmd_parity(struct cli *c, int argc, char **argv)
 			}
 			break;
 		case O_SVG: svg = optarg; break;
+		case O_LOG: log_y = true; break;
 		case O_CHANNEL: only = optarg; break;
 		case O_BASE: base_spec = optarg; break;
 		case O_CONFIG: conf_path = optarg; break;
@@ -319,16 +386,17 @@ int cmd_parity(struct cli *c, int argc, char **argv)
 			cli_error("%s", err.msg);
 			rc = EXIT_ERROR;
 		} else {
+			/* |d| spans orders of magnitude: noise, then a divergence */
+			pp.chart.log_y = log_y;
 			if (plot && !json) {
 				struct chart_text t;
 				int cw = width ? (int)width : MIN(term_width(), 100);
 				chart_render(&pp.chart, cw, height ? (int)height : 16, c->utf8, &t);
 				buf_addc(&b, '\n');
-				chart_text_join(&t, c->color, &b);
+				chart_lines(c, &t, &b);
 				chart_text_release(&t);
 			}
-			if (svg && chart_svg_write(&pp.chart, width ? (int)width * 10 : 900,
-						   height ? (int)height * 25 : 400, svg, &err) < 0) {
+			if (svg && chart_svg_write(&pp.chart, 900, 400, svg, &err) < 0) {
 				cli_error("%s", err.msg);
 				rc = EXIT_ERROR;
 			}

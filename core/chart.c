@@ -372,7 +372,9 @@ void chart_render(const struct chart *c, int width, int height, bool utf8, struc
 	int ylw = 0;
 	int lrow[3] = {0, (rows - 1) / 2, rows - 1};
 	for (int k = 0; k < 3; k++) {
-		double yd = f.y1 - (f.y1 - f.y0) * lrow[k] / (rows - 1);
+		double yd = k == 0 ? f.y1 : k == 2 ? f.y0 : f.y1 - (f.y1 - f.y0) * lrow[k] / (rows - 1);
+		if (fabs(yd) < (f.y1 - f.y0) * 1e-9)
+			yd = 0; /* rounding must not print -1.7e-18 for zero */
 		chart_format_num(y_value(&f, yd), yl[k], sizeof(yl[k]));
 		int l = (int)strlen(yl[k]);
 		ylw = l > ylw ? l : ylw;
@@ -539,35 +541,10 @@ void chart_text_release(struct chart_text *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static const char *role_sgr(enum chart_role r)
-{
-	switch (r) {
-	case CHART_AXIS: return "\033[2m";
-	case CHART_REF: return "\033[36m";
-	case CHART_CAND: return "\033[35m";
-	case CHART_DELTA: return "\033[33m";
-	case CHART_THRESHOLD: return "\033[32m";
-	case CHART_FAIL: return "\033[31m";
-	case CHART_MARK: return "\033[34m";
-	default: return "";
-	}
-}
-
-void chart_text_join(const struct chart_text *t, bool sgr, struct buf *out)
+void chart_text_join(const struct chart_text *t, struct buf *out)
 {
 	for (int i = 0; i < t->n; i++) {
-		const struct chart_line *l = &t->lines[i];
-		if (!sgr) {
-			buf_add(out, l->text, l->len);
-		} else {
-			for (int k = 0; k < l->n_spans; k++) {
-				const char *on = role_sgr(l->spans[k].role);
-				buf_adds(out, on);
-				buf_add(out, l->text + l->spans[k].off, l->spans[k].len);
-				if (*on)
-					buf_adds(out, "\033[0m");
-			}
-		}
+		buf_add(out, t->lines[i].text, t->lines[i].len);
 		buf_addc(out, '\n');
 	}
 }
@@ -719,6 +696,8 @@ void chart_svg(const struct chart *c, int width, int height, struct buf *b)
 		    "stroke=\"%s\"/>\n", left, top, pw, ph, role_color(CHART_AXIS));
 	for (int k = 0; k < 5; k++) {
 		double yd = f.y1 - (f.y1 - f.y0) * k / 4.0;
+		if (fabs(yd) < (f.y1 - f.y0) * 1e-9)
+			yd = 0;
 		double sy = top + ph * k / 4.0;
 		char lab[32];
 		chart_format_num(y_value(&f, yd), lab, sizeof(lab));

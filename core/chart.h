@@ -110,9 +110,9 @@ struct chart_text {
  * a one-line "chart needs 20x6 cells" notice). utf8 false: ASCII. */
 void chart_render(const struct chart *c, int width, int height, bool utf8, struct chart_text *out);
 void chart_text_release(struct chart_text *t);
-/* The lines joined with '\n' (sgr: colour each role with SGR codes, for
- * the CLI on a terminal; the TUI uses the spans). */
-void chart_text_join(const struct chart_text *t, bool sgr, struct buf *out);
+/* The lines joined with '\n', without colour (goldens, pipes); whoever
+ * shows colours walks the spans and maps their roles. */
+void chart_text_join(const struct chart_text *t, struct buf *out);
 
 /* --- SVG ---------------------------------------------------------------------------- */
 /* A standalone SVG document (width x height pixels) of the same chart:

@@ -262,7 +262,13 @@ int parity_conf_add_text(struct parity_conf *c, const char *origin, const char *
 		buf_add(&line, s, (size_t)(le - s));
 		s = nl ? nl + 1 : end;
 		char *t = (char *)buf_cstr(&line);
-		size_t ll = line.len;
+		/* no value holds '#': a comment may end any line */
+		for (char *h = strchr(t, '#'); h; h = strchr(h + 1, '#'))
+			if (h == t || h[-1] == ' ' || h[-1] == '\t') {
+				*h = '\0';
+				break;
+			}
+		size_t ll = strlen(t);
 		while (ll > 0 && (t[ll - 1] == '\r' || t[ll - 1] == ' ' || t[ll - 1] == '\t'))
 			t[--ll] = '\0';
 		while (*t == ' ' || *t == '\t')
@@ -571,7 +577,9 @@ void parity_judge(const struct parity_tol *t, double ref, enum parity_val ref_st
 			return;
 		}
 		out->abs_err = d;
-		out->rel_err = rscale > 0 ? d / rscale : (d == 0 ? 0 : INFINITY);
+		/* without a reference there is no relative error */
+		out->rel_err = ref_state == PV_MISSING || !isfinite(ref) ? NAN
+			     : rscale > 0 ? d / rscale : (d == 0 ? 0 : INFINITY);
 		out->excess = out->tol > 0 ? d / out->tol : (d == 0 ? 0 : INFINITY);
 		out->violation = out->excess > 1;
 		return;
@@ -663,6 +671,7 @@ void parity_channel_compute(struct parity_channel *ch, const struct parity_tol *
 	memset(&ch->max_abs, 0, sizeof(ch->max_abs));
 	memset(&ch->max_rel, 0, sizeof(ch->max_rel));
 	memset(&ch->max_ulps, 0, sizeof(ch->max_ulps));
+	ch->n_first_steps = 0;
 	double sum1 = 0, sum2 = 0;
 	long run = 0, run_start = 0;
 	uint64_t best_ulps = 0;
@@ -682,6 +691,10 @@ void parity_channel_compute(struct parity_channel *ch, const struct parity_tol *
 			ch->violations++;
 			if (!ch->first_violation.set)
 				at_set(&ch->first_violation, x, (long)i, st.excess);
+			if (ch->n_first_steps < PARITY_FIRST_STEPS)
+				ch->first_steps[ch->n_first_steps++] = (struct parity_worst){
+					true, x, (long)i, st.excess, rs == PV_MISSING ? NAN : d->ref[i],
+					cs == PV_MISSING ? NAN : d->cand[i]};
 			if (run++ == 0)
 				run_start = (long)i;
 			if (run == ch->tol.sustained && !ch->first_sustained.set)
@@ -702,7 +715,7 @@ void parity_channel_compute(struct parity_channel *ch, const struct parity_tol *
 			sum2 += st.abs_err * st.abs_err;
 			if (!ch->max_abs.set || st.abs_err > ch->max_abs.value)
 				at_set(&ch->max_abs, x, (long)i, st.abs_err);
-			if (!ch->max_rel.set || st.rel_err > ch->max_rel.value)
+			if (!isnan(st.rel_err) && (!ch->max_rel.set || st.rel_err > ch->max_rel.value))
 				at_set(&ch->max_rel, x, (long)i, st.rel_err);
 		}
 		if (ch->tol.max_ulps > 0 && st.ulps != UINT64_MAX &&
@@ -771,6 +784,7 @@ struct sinfo {
 struct slist {
 	struct sinfo *v;
 	size_t n, alloc;
+	size_t *ord;     /* by name and file, after slist_index() */
 };
 
 static void slist_release(struct slist *l)
@@ -780,6 +794,7 @@ static void slist_release(struct slist *l)
 		free(l->v[i].file);
 	}
 	free(l->v);
+	free(l->ord);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -1077,7 +1092,7 @@ static bool name_matches(const char *only, const struct parity_channel *ch)
 	       (ch->delta_series && !strcmp(only, ch->delta_series));
 }
 
-static void channel_release(struct parity_channel *c)
+void parity_channel_release(struct parity_channel *c)
 {
 	free(c->name);
 	free(c->ref_series);
@@ -1085,12 +1100,13 @@ static void channel_release(struct parity_channel *c)
 	free(c->delta_series);
 	free(c->file);
 	data_free(c->data);
+	memset(c, 0, sizeof(*c));
 }
 
 void parity_report_release(struct parity_report *rep)
 {
 	for (int i = 0; i < rep->n_channels; i++)
-		channel_release(&rep->channels[i]);
+		parity_channel_release(&rep->channels[i]);
 	free(rep->channels);
 	for (int i = 0; i < rep->n_unpaired; i++)
 		free(rep->unpaired[i]);
@@ -1143,7 +1159,7 @@ int parity_run(struct store *st, const struct parity_conf *conf, int64_t run_row
 		probe.delta_series = cb[i].side[2] ? xstrdup(cb[i].side[2]->name) : NULL;
 		probe.file = xstrdup(any->file);
 		if (!name_matches(only, &probe)) {
-			channel_release(&probe);
+			parity_channel_release(&probe);
 			continue;
 		}
 		probe.delta_only = !(cb[i].side[0] && cb[i].side[1]);
@@ -1152,7 +1168,7 @@ int parity_run(struct store *st, const struct parity_conf *conf, int64_t run_row
 		if ((sa && load_points(st, sa->id, sa->n_points, &a, err) < 0) ||
 		    load_points(st, sb->id, sb->n_points, &b, err) < 0) {
 			points_release(&a);
-			channel_release(&probe);
+			parity_channel_release(&probe);
 			rc = -1;
 			break;
 		}
@@ -1180,21 +1196,50 @@ int parity_run(struct store *st, const struct parity_conf *conf, int64_t run_row
 	return 0;
 }
 
-/* The series of list l that stands for s of another run: same file and
+/* A list's series sorted by name then file, to find the series of one run
+ * that stands for a series of another without a quadratic scan (a JSON
+ * document may have thousands of leaves). */
+static const struct slist *sort_list;
+static int by_name_file(const void *a, const void *b)
+{
+	const struct sinfo *x = &sort_list->v[*(const size_t *)a], *y = &sort_list->v[*(const size_t *)b];
+	int c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->file, y->file);
+}
+
+static void slist_index(struct slist *l)
+{
+	l->ord = xmalloc((l->n ? l->n : 1) * sizeof(size_t));
+	for (size_t i = 0; i < l->n; i++)
+		l->ord[i] = i;
+	sort_list = l;
+	qsort(l->ord, l->n, sizeof(size_t), by_name_file);
+	sort_list = NULL;
+}
+
+/* The series of l (indexed) that stands for s of another run: same file and
  * name, else the same name when it is unique in l. */
 static const struct sinfo *same_series(const struct slist *l, const struct sinfo *s)
 {
-	const struct sinfo *by_name = NULL;
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(l->v[l->ord[mid]].name, s->name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const struct sinfo *first = NULL;
 	int n_name = 0;
-	for (size_t i = 0; i < l->n; i++) {
-		if (strcmp(l->v[i].name, s->name))
-			continue;
-		if (!strcmp(l->v[i].file, s->file))
-			return &l->v[i];
-		by_name = &l->v[i];
+	for (size_t k = lo; k < l->n && !strcmp(l->v[l->ord[k]].name, s->name); k++) {
+		const struct sinfo *c = &l->v[l->ord[k]];
+		if (!strcmp(c->file, s->file))
+			return c;
+		if (!first)
+			first = c;
 		n_name++;
 	}
-	return n_name == 1 ? by_name : NULL;
+	return n_name == 1 ? first : NULL;
 }
 
 int parity_runs(struct store *st, const struct parity_conf *conf, int64_t run_row_id,
@@ -1214,6 +1259,7 @@ int parity_runs(struct store *st, const struct parity_conf *conf, int64_t run_ro
 		slist_release(&lr);
 		return -1;
 	}
+	slist_index(&lb);
 	struct parity_scalar *sc;
 	size_t n_sc;
 	run_scalars(st, &lr, &sc, &n_sc);
@@ -1349,6 +1395,8 @@ int metric_compare_runs(struct store *st, int64_t run_row_id, int64_t base_row_i
 		slist_release(&lr);
 		return -1;
 	}
+	slist_index(&lr);
+	slist_index(&lb);
 	int rc = 0;
 	bool *used = xcalloc(lb.n + 1, 1);
 	for (size_t i = 0; i < lr.n && rc == 0; i++) {
@@ -1550,7 +1598,20 @@ void parity_report_json(struct buf *b, const struct parity_report *rep)
 		json_s(b, c->tol.source);
 		buf_adds(b, "},\"max_ulps\":");
 		json_at(b, &c->max_ulps);
-		buf_addc(b, '}');
+		buf_adds(b, ",\"first_steps\":[");
+		for (int k = 0; k < c->n_first_steps; k++) {
+			const struct parity_worst *w = &c->first_steps[k];
+			buf_adds(b, k ? ",{\"step\":" : "{\"step\":");
+			parity_json_num(b, w->x);
+			buf_adds(b, ",\"excess\":");
+			parity_json_num(b, w->excess);
+			buf_adds(b, ",\"ref\":");
+			parity_json_num(b, w->ref);
+			buf_adds(b, ",\"cand\":");
+			parity_json_num(b, w->cand);
+			buf_addc(b, '}');
+		}
+		buf_adds(b, "]}");
 	}
 	buf_adds(b, "],\"unpaired\":[");
 	for (int i = 0; i < rep->n_unpaired; i++) {

@@ -52,7 +52,8 @@
  *                   extend a run)
  * worst             the largest excess: its step, excess and both values
  *                   (ties: the earliest)
- * max_abs, max_rel  the largest |d| and |d|/|ref| (ref 0: only when d is 0),
+ * max_abs, max_rel  the largest |d| and |d|/|ref| (ref 0: infinite unless d
+ *                   is 0; a delta without its reference has no max_rel),
  *                   each with its step
  * norm1, norm2      sum |d| and sqrt(sum d^2) over the finite steps
  * violations/steps  k of n compared steps beyond tolerance
@@ -158,7 +159,8 @@ struct parity_step {
 	bool compared;       /* false: skipped (missing on both sides, or missing skip) */
 	bool violation;
 	double abs_err;      /* |cand - ref|: NAN unless both finite (delta: |delta|) */
-	double rel_err;      /* abs_err / |ref|; INFINITY for ref 0 and d != 0 */
+	double rel_err;      /* abs_err / |ref|; INFINITY for ref 0 and d != 0; NAN
+				with no reference */
 	double tol;          /* atol + rtol * |ref| */
 	double excess;       /* see above; 0 when equal */
 	uint64_t ulps;       /* UINT64_MAX unless both finite */
@@ -190,6 +192,8 @@ struct parity_data {
 	unsigned char *ref_missing, *cand_missing; /* 1 = missing */
 };
 
+#define PARITY_FIRST_STEPS 5 /* violating steps listed, as pytest.approx and numpy list them */
+
 struct parity_channel {
 	char *name;              /* "energy"; run vs run: the series, "energy_cand" */
 	char *ref_series, *cand_series, *delta_series; /* series names, NULL when absent */
@@ -201,6 +205,9 @@ struct parity_channel {
 	long missing;            /* steps with a value on one side only */
 	struct parity_at first_violation, first_sustained;
 	struct parity_worst worst;
+	/* the first violating steps with their values and excess */
+	struct parity_worst first_steps[PARITY_FIRST_STEPS];
+	int n_first_steps;
 	struct parity_at max_abs, max_rel, max_ulps; /* max_ulps: set when tol.max_ulps */
 	double norm1, norm2;
 	bool fail;               /* judged by tol.verdict; never for informational */
@@ -229,6 +236,8 @@ enum { PARITY_KEEP_DATA = 1 };
  * keep_data the arrays are copied into ch->data. */
 void parity_channel_compute(struct parity_channel *ch, const struct parity_tol *tol,
 			    const struct parity_data *d, bool keep_data);
+/* Free what a channel owns (names, file, data) and clear it. */
+void parity_channel_release(struct parity_channel *ch);
 /* Fill rep->fail and rep->deciding from the channels. */
 void parity_report_decide(struct parity_report *rep);
 
@@ -297,11 +306,14 @@ void metric_compare_release(struct metric_compare *mc);
  *  "config":FILE|null,"channels":[{"name","first_violation","first_sustained",
  *  "worst":{"step","excess","ref","cand"},"max_abs":{"step","value"},
  *  "max_rel":{"step","value"},"norm1","norm2","violations","steps",
- *  "missing","fail","informational","series":{"ref","cand","delta"},"file",
- *  "tolerance":{"atol","rtol","max_ulps","sustained","source"},
- *  "max_ulps":{"step","value"}|null}],"unpaired":[NAME...]}
- * Steps are x values; null where there is none. Non-finite numbers are
- * written as the strings "NaN", "Infinity", "-Infinity". */
+ *  "missing","fail","informational","delta_only",
+ *  "series":{"ref","cand","delta"},"file",
+ *  "tolerance":{"atol","rtol","max_ulps","sustained","nan","missing","verdict","source"},
+ *  "max_ulps":{"step","value"}|null,
+ *  "first_steps":[{"step","excess","ref","cand"}...]}],"unpaired":[NAME...]}
+ * Steps are x values; null where there is none (worst, max_abs, max_rel
+ * are null when no step was compared). Non-finite numbers are written as
+ * the strings "NaN", "Infinity", "-Infinity". */
 void parity_report_json(struct buf *b, const struct parity_report *rep);
 /* [{"name","file","kind":"scalar"|"series","changed",
  *   scalars: "run","base","change","rel_change";

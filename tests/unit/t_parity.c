@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/artifact.h"
 #include "core/import.h"
 #include "core/parity.h"
 #include "core/store.h"
@@ -156,6 +157,7 @@ TEST(judge_delta_channel)
 	parity_judge(&t, 0, PV_MISSING, 0.02, PV_OK, true, &s);
 	CHECK(s.compared && s.violation);
 	CHECK_NEAR(s.excess, 2.0, 1e-12);
+	CHECK(isnan(s.rel_err)); /* no reference, no relative error */
 	/* a missing delta is one-sided missing */
 	parity_judge(&t, 0, PV_MISSING, 0, PV_MISSING, true, &s);
 	CHECK(s.compared && s.violation);
@@ -212,6 +214,12 @@ TEST(channel_by_hand)
 	CHECK_NEAR(ch.norm1, 0.82, 1e-12);
 	CHECK_NEAR(ch.norm2, sqrt(0.1694), 1e-12);
 	CHECK(ch.fail);
+	/* the violating steps in order: 12, 14, 15, 16 */
+	CHECK_INT(ch.n_first_steps, 4);
+	CHECK_NEAR(ch.first_steps[0].x, 12, 0);
+	CHECK_NEAR(ch.first_steps[0].excess, 2.0, 1e-9);
+	CHECK_NEAR(ch.first_steps[0].cand, 1.2, 1e-15);
+	CHECK_NEAR(ch.first_steps[3].x, 16, 0);
 	CHECK(!ch.max_ulps.set); /* ULPs off */
 	CHECK(ch.data == NULL);
 
@@ -353,7 +361,8 @@ TEST(conf_layers)
 			   "\tulps 4\n"
 			   "channel resources\n"
 			   "\tinformational\n";
-	const char *builtin = "defaults\n\trtol 1e-7\n\tsustained 5\n\tmissing skip\n"
+	const char *builtin = "defaults   # every channel\n\trtol 1e-7\n\tsustained 5 # in a row\n"
+			      "\tmissing skip\n"
 			      "channel energy\n\trtol 1e-3\n";
 	CHECK_OK(parity_conf_add_text(c, "repo.conf", repo, strlen(repo), false, &err));
 	CHECK_OK(parity_conf_add_text(c, "builtin", builtin, strlen(builtin), true, &err));
@@ -643,6 +652,7 @@ TEST(run_channels_from_the_index)
 		if (s) {
 			CHECK_INT(s->violations, 1);
 			CHECK_NEAR(s->first_violation.x, 7, 0);
+			CHECK(!s->max_rel.set);
 		}
 		CHECK(rep.fail);
 		CHECK_STR(rep.channels[rep.deciding].name, "energy");
@@ -771,13 +781,18 @@ TEST(hostile_series)
 			 "{\"step\": 4, \"e_ref\": 1, \"e_cand\": 1}\n";
 	char *d = run_folder("h", 701, "dddddddddddddddddddddddddddddddddddddddd", "p", "rows.jsonl", jl);
 	add_file("h", "p", "cells.csv", "step,v_ref,v_cand,w_ref,w_cand\n1,1,nan,1,x\n2,1,inf,2,y\n3,1,1,3,z\n");
+	/* the same channel in a second file: both kept, named by file */
+	add_file("h", "p", "more.csv", "e_ref,e_cand\n1,2\n");
 	int64_t row = import_run(st, d, 701);
 	struct cs_err err;
 	err_clear(&err);
 	struct parity_conf *c = parity_conf_new();
 	struct parity_report rep;
 	CHECK_OK(parity_run(st, c, row, NULL, 0, &rep, &err));
-	const struct parity_channel *e = parity_report_find(&rep, "e");
+	const struct parity_channel *e = parity_report_find(&rep, "p/rows.jsonl:e");
+	const struct parity_channel *e2 = parity_report_find(&rep, "p/more.csv:e");
+	CHECK(e2 != NULL && e2->violations == 1 && e2->steps == 1);
+	CHECK(e2 && e2->first_violation.x == 0); /* no x column: the row */
 	CHECK(e != NULL);
 	if (e) {
 		CHECK_INT(e->steps, 4);
@@ -820,4 +835,135 @@ TEST(json_numbers)
 	parity_json_num(&b, 607);
 	CHECK_STR(b.data, "0.1 0.33333333333333331 \"NaN\" \"-Infinity\" 607");
 	buf_release(&b);
+}
+
+/* --- a million rows through the metrics parser ------------------------------------------ */
+struct cols {
+	double *x, *ref, *cand;
+	unsigned char *rm, *cm;
+	size_t n, alloc;
+};
+
+static int on_metric(void *ctx, const struct metric_point *p)
+{
+	struct cols *c = ctx;
+	size_t i = (size_t)p->idx;
+	if (i >= c->alloc)
+		return -1;
+	if (i >= c->n)
+		c->n = i + 1;
+	c->x[i] = p->x;
+	if (!strcmp(p->name, "x_ref")) {
+		c->ref[i] = p->value;
+		c->rm[i] = p->missing;
+	} else if (!strcmp(p->name, "x_cand")) {
+		c->cand[i] = p->value;
+		c->cm[i] = p->missing;
+	}
+	return 0;
+}
+
+TEST(million_rows)
+{
+	size_t rows = 1000000;
+	struct buf csv = BUF_INIT;
+	buf_adds(&csv, "step,x_ref,x_cand\n");
+	for (size_t i = 1; i <= rows; i++) {
+		double r = (double)i * 0.001, c = i >= 765432 ? r + 1e-3 : r;
+		if (i == 900000)
+			buf_addf(&csv, "%zu,%.17g,\n", i, r);       /* an empty cell */
+		else
+			buf_addf(&csv, "%zu,%.17g,%.17g\n", i, r, c);
+	}
+	struct cols c = {0};
+	c.alloc = rows;
+	c.x = xmalloc(rows * sizeof(double));
+	c.ref = xmalloc(rows * sizeof(double));
+	c.cand = xmalloc(rows * sizeof(double));
+	c.rm = xcalloc(rows, 1);
+	c.cm = xcalloc(rows, 1);
+	struct cs_err err;
+	err_clear(&err);
+	long got = metrics_parse("big.csv", csv.data, csv.len, MET_AUTO, on_metric, &c, &err);
+	CHECK(got == 2 * (long)rows);
+	CHECK(c.n == rows);
+	struct parity_data d = {c.n, c.x, c.ref, c.cand, c.rm, c.cm};
+	struct parity_tol t = tol_of(0, 1e-7, 0, 5);
+	struct parity_channel ch;
+	memset(&ch, 0, sizeof(ch));
+	parity_channel_compute(&ch, &t, &d, true);
+	CHECK_INT(ch.steps, 1000000);
+	CHECK_INT(ch.violations, 1000000 - 765432 + 1);
+	CHECK_INT(ch.n_first_steps, PARITY_FIRST_STEPS);
+	CHECK_NEAR(ch.first_steps[4].x, 765436, 0);
+	CHECK_INT(ch.missing, 1);
+	CHECK_NEAR(ch.first_violation.x, 765432, 0);
+	CHECK_NEAR(ch.first_sustained.x, 765432, 0);
+	CHECK(isinf(ch.worst.excess));
+	CHECK_NEAR(ch.worst.x, 900000, 0);
+	CHECK_NEAR(ch.max_abs.value, 1e-3, 1e-9);
+	/* and its chart: one pass, bounded output */
+	struct parity_plot pp;
+	CHECK_OK(parity_plot_init(&pp, &ch, PARITY_PLOT_DELTA, &err));
+	struct chart_text tx;
+	chart_render(&pp.chart, 80, 16, true, &tx);
+	CHECK_INT(tx.n, 16);
+	bool mark = false;
+	for (int i = 0; i < tx.n; i++)
+		mark |= strstr(tx.lines[i].text, "first violation 765432") != NULL;
+	CHECK(mark);
+	chart_text_release(&tx);
+	struct buf svg = BUF_INIT;
+	chart_svg(&pp.chart, 900, 400, &svg);
+	CHECK(svg.len < 200000);
+	buf_release(&svg);
+	parity_plot_release(&pp);
+	parity_channel_release(&ch);
+	CHECK(ch.data == NULL);
+	free(c.x);
+	free(c.ref);
+	free(c.cand);
+	free(c.rm);
+	free(c.cm);
+	buf_release(&csv);
+}
+
+TEST(metric_compare_many_leaves)
+{
+	struct store *st = new_store("leaves");
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	buf_adds(&a, "{");
+	buf_adds(&b, "{");
+	for (int i = 0; i < 5000; i++) {
+		buf_addf(&a, "%s\"m%04d\": %d", i ? "," : "", i, i);
+		buf_addf(&b, "%s\"m%04d\": %d", i ? "," : "", i, i == 4321 ? 4330 : i);
+	}
+	buf_adds(&a, ", \"gone\": 1}");
+	buf_adds(&b, ", \"new\": 2}");
+	char *d1 = run_folder("la", 801, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "m", "summary.json", a.data);
+	char *d2 = run_folder("lb", 802, "ffffffffffffffffffffffffffffffffffffffff", "m", "summary.json", b.data);
+	int64_t base = import_run(st, d1, 801), run = import_run(st, d2, 802);
+	struct cs_err err;
+	err_clear(&err);
+	struct metric_compare mc;
+	CHECK_OK(metric_compare_runs(st, run, base, &mc, &err));
+	CHECK_INT(mc.n, 5000);
+	if (mc.n) {
+		CHECK_STR(mc.items[0].name, "m4321");
+		CHECK(mc.items[0].changed);
+		CHECK_NEAR(mc.items[0].abs_change, 9, 0);
+		CHECK(!mc.items[1].changed);
+	}
+	CHECK_INT(mc.n_only_run, 1);
+	CHECK_INT(mc.n_only_base, 1);
+	if (mc.n_only_run == 1 && mc.n_only_base == 1) {
+		CHECK_STR(mc.only_run[0], "new");
+		CHECK_STR(mc.only_base[0], "gone");
+	}
+	metric_compare_release(&mc);
+	buf_release(&a);
+	buf_release(&b);
+	free(d1);
+	free(d2);
+	store_close(st);
 }
