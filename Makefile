@@ -139,6 +139,11 @@ bench-triage: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/triage.sh $(BUILD)
 
+# Divergence-diff quality on the CiDiff pairs, and two 100 MB logs (bench/diff.sh); not a test.
+bench-diff: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/diff.sh $(BUILD)
+
 check-layering:
 	@! grep -n 'include.*curses' core/*.[ch] || { echo "core/ must not include curses"; exit 1; }
 	@! grep -n '#include "tui/\|#include "views/' core/*.[ch] || { echo "core/ must not include tui/ or views/"; exit 1; }
@@ -157,6 +162,6 @@ install: all
 clean:
 	rm -rf build build-asan ciscope
 
-.PHONY: all units deps demo run test check bench bench-triage doc check-layering install clean
+.PHONY: all units deps demo run test check bench bench-triage bench-diff doc check-layering install clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -42,6 +42,11 @@ static const struct command commands[] = {
 	 "search every indexed log"},
 	{"triage", cmd_triage, "triage [--json] [--all] [RUN[/JOB]]",
 	 "why a run failed: findings, category, history, flakiness (default: newest failure)"},
+	{"diff", cmd_diff,
+	 "diff [--json] [--all-lines] [--context N] [--base RUN[/JOB]] [--base-branch B]\n"
+	 "        [--git-dir DIR] [--max-lines N] [--slower-ratio R] [--slower-floor MS]\n"
+	 "        [RUN[/JOB]] [BASE[/JOB]]",
+	 "what differs from the last good run: new log lines, tests, steps (default: newest failure)"},
 	{"triage-state", cmd_triage_state,
 	 "triage-state [--note TEXT] [--json] FINGERPRINT STATE",
 	 "mark a failure new, acknowledged, known-flaky or fixed"},

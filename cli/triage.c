@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/diff.h"
+#include "core/gitrepo.h"
 #include "core/rules.h"
 #include "core/gitrepo.h"
 #include "core/sanitize.h"
@@ -301,6 +303,50 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 	}
 }
 
+/* Triage points at the diff: how many lines of the failed jobs are new
+ * against the run's baseline (issue 10). JSON: "diff": {base, new_lines,
+ * text} or null; text: one line under the run. */
+static void diff_pointer(struct cli *c, struct buf *b, const struct run *r, bool json)
+{
+	struct cs_err err;
+	err_clear(&err);
+	bool found = false;
+	struct run base;
+	uint64_t n = 0;
+	struct gitrepo *g = gitrepo_open(NULL);
+	int rc = conclusion_is_failure(r->conclusion)
+			 ? run_diff_new_lines(c->st, g, r, &found, &base, &n, &err)
+			 : 0;
+	gitrepo_close(g);
+	if (rc < 0)
+		cli_error("cannot compare with the baseline: %s", err.msg);
+	char text[160] = "";
+	if (found) {
+		snprintf(text, sizeof(text), "%llu new line%s vs baseline run %lld",
+			 (unsigned long long)n, n == 1 ? "" : "s", (long long)base.provider_id);
+		if (base.attempt > 1)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), ":%d", base.attempt);
+	}
+	if (json) {
+		if (!found) {
+			buf_adds(b, ",\"diff\":null");
+		} else {
+			buf_addf(b, ",\"diff\":{\"base\":{\"id\":%lld,\"attempt\":%d},\"new_lines\":%llu,"
+				    "\"text\":",
+				 (long long)base.provider_id, base.attempt, (unsigned long long)n);
+			json_str(b, text);
+			buf_addc(b, '}');
+		}
+	} else if (found) {
+		buf_addf(b, "  diff: %s (ciscope diff %lld", text, (long long)r->provider_id);
+		if (r->attempt > 1)
+			buf_addf(b, ":%d", r->attempt);
+		buf_adds(b, ")\n");
+	}
+	if (found)
+		run_free(&base);
+}
+
 int cmd_triage(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
@@ -384,7 +430,9 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 		json_run(&b, &r);
 		buf_adds(&b, ",\"default_branch\":");
 		json_str(&b, branch);
-		buf_addf(&b, ",\"version\":\"%s\",\"jobs\":[", version);
+		buf_addf(&b, ",\"version\":\"%s\"", version);
+		diff_pointer(c, &b, &r, true);
+		buf_adds(&b, ",\"jobs\":[");
 	} else {
 		const char *state = run_state(&r);
 		char age[32];
@@ -402,6 +450,7 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 			put(&b, r.title);
 			buf_addc(&b, '\n');
 		}
+		diff_pointer(c, &b, &r, false);
 	}
 	int shown_jobs = 0;
 	for (int i = 0; i < n; i++) {

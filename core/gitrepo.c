@@ -237,3 +237,110 @@ void gitrepo_user_name(struct buf *out)
 	}
 	buf_cstr(out);
 }
+
+/* --- history ------------------------------------------------------------------ */
+static bool resolve_commit(git_repository *repo, const char *sha, git_oid *oid)
+{
+	size_t n = sha ? strlen(sha) : 0;
+	if (n < 4 || n > GIT_OID_HEXSZ || git_oid_fromstrn(oid, sha, n) != 0)
+		return false;
+	git_commit *c = NULL;
+	int rc = n == GIT_OID_HEXSZ ? git_commit_lookup(&c, repo, oid)
+				    : git_commit_lookup_prefix(&c, repo, oid, n);
+	if (rc != 0)
+		return false;
+	git_oid_cpy(oid, git_commit_id(c));
+	git_commit_free(c);
+	return true;
+}
+
+int gitrepo_first_parents(struct gitrepo *g, const char *sha, bool with_self, int max,
+			  char (**out)[GITREPO_SHA_LEN + 1])
+{
+	*out = NULL;
+	git_oid oid;
+	if (!g || !resolve_commit(g->repo, sha, &oid))
+		return -1;
+	git_commit *c = NULL;
+	if (git_commit_lookup(&c, g->repo, &oid) != 0)
+		return -1;
+	char(*ids)[GITREPO_SHA_LEN + 1] = xcalloc((size_t)MAX(max, 1), sizeof(*ids));
+	int n = 0;
+	if (with_self && n < max)
+		git_oid_tostr(ids[n++], GITREPO_SHA_LEN + 1, git_commit_id(c));
+	while (n < max && git_commit_parentcount(c) > 0) {
+		git_commit *p = NULL;
+		if (git_commit_parent(&p, c, 0) != 0)
+			break; /* a shallow clone ends here */
+		git_commit_free(c);
+		c = p;
+		git_oid_tostr(ids[n++], GITREPO_SHA_LEN + 1, git_commit_id(c));
+	}
+	git_commit_free(c);
+	*out = ids;
+	return n;
+}
+
+static int cmp_oid(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
+bool gitrepo_fork_point(struct gitrepo *g, const char *sha, const char *branch,
+			char out[GITREPO_SHA_LEN + 1])
+{
+	git_oid a, b, base;
+	if (!g || !branch || !resolve_commit(g->repo, sha, &a))
+		return false;
+	const char *prefixes[] = {"refs/heads/", "refs/remotes/origin/"};
+	bool have = false;
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes) && !have; i++) {
+		char *ref = xasprintf("%s%s", prefixes[i], branch);
+		have = git_reference_name_to_id(&b, g->repo, ref) == 0;
+		free(ref);
+	}
+	if (!have)
+		return false;
+	/* the branch's first-parent history, sorted for lookups */
+	git_oid *chain = xmalloc(GITREPO_FORK_WALK * sizeof(*chain));
+	size_t n = 0;
+	git_commit *c = NULL;
+	if (git_commit_lookup(&c, g->repo, &b) == 0) {
+		chain[n++] = *git_commit_id(c);
+		while (n < GITREPO_FORK_WALK && git_commit_parentcount(c) > 0) {
+			git_commit *p = NULL;
+			if (git_commit_parent(&p, c, 0) != 0)
+				break;
+			git_commit_free(c);
+			c = p;
+			chain[n++] = *git_commit_id(c);
+		}
+	}
+	bool complete = c && git_commit_parentcount(c) == 0;
+	git_commit_free(c);
+	qsort(chain, n, sizeof(*chain), cmp_oid);
+	bool found = false;
+	c = NULL;
+	if (git_commit_lookup(&c, g->repo, &a) == 0) {
+		for (int k = 0; k < GITREPO_FORK_WALK; k++) {
+			if (bsearch(git_commit_id(c), chain, n, sizeof(*chain), cmp_oid)) {
+				git_oid_tostr(out, GITREPO_SHA_LEN + 1, git_commit_id(c));
+				found = true;
+				break;
+			}
+			git_commit *p = NULL;
+			if (git_commit_parentcount(c) == 0 || git_commit_parent(&p, c, 0) != 0)
+				break;
+			git_commit_free(c);
+			c = p;
+		}
+	}
+	git_commit_free(c);
+	free(chain);
+	if (found)
+		return true;
+	if (complete || git_merge_base(&base, g->repo, &a, &b) != 0)
+		return false;
+	git_oid_tostr(out, GITREPO_SHA_LEN + 1, &base);
+	return true;
+}

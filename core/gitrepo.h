@@ -46,4 +46,22 @@ char *gitrepo_top(const char *dir);
  * $USER, else "unknown". Into out (reset first). */
 void gitrepo_user_name(struct buf *out);
 
+/* History for the diff's baseline (baseline.h). */
+#define GITREPO_SHA_LEN 40
+/* The first-parent ancestors of commit sha (a full id or a unique prefix),
+ * nearest first, sha itself first when with_self: up to max 40-hex ids into
+ * *out (allocated, caller frees). Returns how many, or -1 when g is NULL or
+ * the commit is not in the repository. */
+int gitrepo_first_parents(struct gitrepo *g, const char *sha, bool with_self, int max,
+			  char (**out)[GITREPO_SHA_LEN + 1]);
+/* Where commit sha left branch (refs/heads/BRANCH, else
+ * refs/remotes/origin/BRANCH): its nearest first-parent ancestor (itself
+ * included) on the branch's first-parent history, so a pull request merged
+ * since still forks where it forked; else (the branch's history is longer
+ * than GITREPO_FORK_WALK commits) their merge base. False when either is
+ * missing or they share no history. */
+#define GITREPO_FORK_WALK 20000
+bool gitrepo_fork_point(struct gitrepo *g, const char *sha, const char *branch,
+			char out[GITREPO_SHA_LEN + 1]);
+
 #endif
