@@ -822,10 +822,10 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 			return exit_for(&err);
 		}
 	} else {
-		char *branch = triage_default_branch(c->st, &err);
-		if (triage_newest_failed_run(c->st, branch, &r, &err) < 0) {
+		char *branch = store_default_branch(c->st, &err);
+		if (store_newest_failed_run(c->st, branch, &r, &err) < 0) {
 			if (err.code != CS_ENOTFOUND || !branch ||
-			    triage_newest_failed_run(c->st, NULL, &r, &err) < 0) {
+			    store_newest_failed_run(c->st, NULL, &r, &err) < 0) {
 				cli_error("%s", err.msg);
 				free(branch);
 				return exit_for(&err);

@@ -220,7 +220,7 @@ int baseline_choose(struct store *st, struct gitrepo *g, const struct run *r,
 	char *def = NULL;
 	const char *target = base_branch;
 	if (!target) {
-		def = triage_default_branch(st, err);
+		def = store_default_branch(st, err);
 		if (!def && err->code)
 			return -1;
 		target = def;

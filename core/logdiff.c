@@ -87,7 +87,7 @@ static int side_open(struct side *s, struct store *st, int64_t log_id, struct cs
 	memset(s, 0, sizeof(*s));
 	if (!log_id)
 		return 0;
-	s->r = logr_open(st->db, log_id, err);
+	s->r = logr_open(st, log_id, err);
 	if (!s->r)
 		return -1;
 	s->n = logr_line_count(s->r);

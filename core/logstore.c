@@ -649,12 +649,7 @@ void logr_close(struct logr *r)
 	free(r);
 }
 
-struct logr *(logr_open)(struct store *st, int64_t log_id, struct cs_err *err)
-{
-	return logr_open_db(st->db, log_id, err);
-}
-
-struct logr *logr_open_db(struct sqlite3 *db, int64_t log_id, struct cs_err *err)
+static struct logr *reader_open(struct sqlite3 *db, int64_t log_id, struct cs_err *err)
 {
 	struct logr *r = xcalloc(1, sizeof(*r));
 	sqlite3_stmt *st = NULL;
@@ -713,6 +708,11 @@ fail:
 	sqlite3_finalize(st);
 	logr_close(r);
 	return NULL;
+}
+
+struct logr *logr_open(struct store *st, int64_t log_id, struct cs_err *err)
+{
+	return reader_open(st->db, log_id, err);
 }
 
 uint64_t logr_line_count(const struct logr *r)

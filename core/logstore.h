@@ -87,12 +87,6 @@ struct logr;
 /* A reader of log log_id (logs.id) of the index st; it reads through st's
  * connection, so it is closed before st is. */
 struct logr *logr_open(struct store *st, int64_t log_id, struct cs_err *err);
-/* Transitional: core/triage.c, being split on another branch, still passes
- * the raw connection (st->db); this routes that one form to logr_open_db()
- * until those call sites pass the store, then both go. Nothing new uses it. */
-struct logr *logr_open_db(struct sqlite3 *db, int64_t log_id, struct cs_err *err);
-#define logr_open(st, log_id, err)                                                       \
-	_Generic((st), struct sqlite3 *: logr_open_db, default: logr_open)(st, log_id, err)
 void logr_close(struct logr *r);
 uint64_t logr_line_count(const struct logr *r);
 uint64_t logr_raw_size(const struct logr *r);

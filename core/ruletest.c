@@ -98,7 +98,7 @@ int triage_test_rules(struct store *st, const struct ruleset *rs, struct rule_te
 			else
 				tot->successful_runs++;
 		}
-		struct logr *r = logr_open(st->db, items[i].log, err);
+		struct logr *r = logr_open(st, items[i].log, err);
 		if (!r) {
 			ret = -1;
 			break;

@@ -1015,7 +1015,7 @@ static int store_job(struct store *st, struct job_tri *j, const char *version, i
 			if (u == 0 || lt[u - 1].line != lt[i].line)
 				lt[u++] = lt[i];
 		nlt = u;
-		struct logr *r = logr_open(st->db, j->log_id, err);
+		struct logr *r = logr_open(st, j->log_id, err);
 		if (!r || read_lines(r, lt, nlt, err) < 0)
 			rc = -1;
 		logr_close(r);
@@ -1113,7 +1113,7 @@ static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *
 	add_conclusion(j);
 	if (!j->log_id)
 		return 0;
-	struct logr *r = logr_open(st->db, j->log_id, err);
+	struct logr *r = logr_open(st, j->log_id, err);
 	if (!r)
 		return -1;
 	j->n_log_lines = logr_line_count(r);

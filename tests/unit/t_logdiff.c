@@ -45,7 +45,7 @@ static int64_t put_log(const char *text, size_t n)
 		 k, k);
 	sqlite3_exec(db()->db, "BEGIN", NULL, NULL, NULL);
 	sqlite3_exec(db()->db, sql, NULL, NULL, NULL);
-	struct logw *w = logw_begin(db()->db, sqlite3_last_insert_rowid(db()->db), NULL, NULL, &err);
+	struct logw *w = logw_begin(db(), sqlite3_last_insert_rowid(db()->db), NULL, NULL, &err);
 	int64_t id = -1;
 	if (w && logw_write(w, text, n, &err) == 0)
 		id = logw_finish(w, &err);
