@@ -1244,6 +1244,63 @@ static int scan_chunk(struct logr *r, uint64_t seq, split_cb cb, void *ctx, stru
 	return logr_chunk_lines(r, seq, cb, ctx, err);
 }
 
+struct logfilter {
+	sqlite3 *db;
+	const struct log_grams *q;
+	sqlite3_stmt *grams;
+};
+
+struct logfilter *logfilter_new(struct sqlite3 *db, const struct log_grams *q,
+				struct cs_err *err)
+{
+	struct logfilter *f = xcalloc(1, sizeof(*f));
+	f->db = db;
+	f->q = q;
+	if (q && q->n > 0 &&
+	    sqlite3_prepare_v2(db, "SELECT seq, bits FROM log_chunk_grams WHERE log_id = ?1",
+			       -1, &f->grams, NULL) != SQLITE_OK) {
+		err_set(err, CS_EDB, "cannot read the search filters: %s", sqlite3_errmsg(db));
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t n_chunks,
+		     unsigned char *admit, struct cs_err *err)
+{
+	memset(admit, 1, n_chunks);
+	if (!f->grams)
+		return (long)n_chunks;
+	long n = (long)n_chunks;
+	sqlite3_stmt *st = f->grams;
+	sqlite3_bind_int64(st, 1, log_id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 seq = sqlite3_column_int64(st, 0);
+		if (seq < 0 || (uint64_t)seq >= n_chunks || !admit[seq])
+			continue;
+		if (!log_grams_admit(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+				     f->q)) {
+			admit[seq] = 0;
+			n--;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return err_set(err, CS_EDB, "cannot read the search filters of log %lld: %s",
+			       (long long)log_id, sqlite3_errmsg(f->db));
+	return n;
+}
+
+void logfilter_free(struct logfilter *f)
+{
+	if (!f)
+		return;
+	sqlite3_finalize(f->grams);
+	free(f);
+}
+
 int logr_scan_grams(struct logr *r, const struct log_grams *q, split_cb cb, void *ctx,
 		    struct cs_err *err)
 {

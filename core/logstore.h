@@ -64,6 +64,20 @@ void log_grams_add(struct log_grams *q, const char *s, size_t n);
  * blob is of an unknown version or malformed: never skip on doubt). */
 bool log_grams_admit(const void *blob, size_t n, const struct log_grams *q);
 
+/* The chunk filters of any log, for a search across many logs: the filters
+ * are read without opening a reader, so a log none of whose chunks can hold
+ * a match costs one indexed query. q belongs to the caller and must outlive
+ * the logfilter. */
+struct logfilter;
+struct logfilter *logfilter_new(struct sqlite3 *db, const struct log_grams *q,
+				struct cs_err *err);
+/* admit[seq] = 1 when chunk seq (< n_chunks) of log_id may hold a match,
+ * else 0; chunks without a filter of a known version are admitted. Returns
+ * the number admitted, or -1 with err set. */
+long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t n_chunks,
+		     unsigned char *admit, struct cs_err *err);
+void logfilter_free(struct logfilter *f);
+
 /* --- writing ------------------------------------------------------------- */
 struct logw;
 

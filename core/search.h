@@ -40,10 +40,16 @@ void matcher_free(struct matcher *m);
 bool matcher_find(struct matcher *m, const char *s, size_t n, size_t from, size_t *start,
 		  size_t *end);
 /* What the filters get from the query: the trigram hashes every match
- * contains (q->n == 0: none known, every chunk is read). */
+ * contains (q->n == 0: none known, or MATCH_NO_FILTER: every chunk is read). */
 void matcher_grams(const struct matcher *m, struct log_grams *q);
-/* Chunks read and passed over by the searches run with m so far. */
+/* Chunks read and passed over by the searches run with m so far; searches
+ * add theirs with matcher_count(). */
 void matcher_stats(const struct matcher *m, uint64_t *chunks_read, uint64_t *chunks_skipped);
+void matcher_count(struct matcher *m, uint64_t chunks_read, uint64_t chunks_skipped);
+/* The searchable text of a line (its head) into *text and *len (pointing into
+ * the line or into scratch) and whether it matches, at [*start, *end). */
+bool matcher_line(struct matcher *m, const struct split_line *l, struct buf *scratch,
+		  const char **text, size_t *len, size_t *start, size_t *end);
 
 /* Remove timestamp, BOM and escapes: the searchable text of a raw line. */
 void search_text(const char *line, size_t n, struct buf *out);
@@ -61,7 +67,8 @@ struct search_hit {
 typedef int (*search_cb)(void *ctx, const struct search_hit *hit);
 
 /* Search every stored log, newest run first; stop after limit hits (0: no
- * limit) or when cb returns non-zero. *n_hits counts hits reported. */
+ * limit) or when cb returns non-zero. *n_hits counts hits reported. The
+ * same search, in slices, is logsearch.h's; this runs it to the end. */
 int search_logs(struct store *st, struct matcher *m, long limit, search_cb cb, void *ctx,
 		long *n_hits, volatile int *cancel, struct cs_err *err);
 
