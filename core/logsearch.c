@@ -76,7 +76,10 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 			      chunks = sqlite3_column_int64(s, 3);
 		e->raw_size = size > 0 ? (uint64_t)size : 0;
 		e->lines = lines > 0 ? (uint64_t)lines : 0;
-		e->chunks = chunks > 0 ? (uint64_t)chunks : 0;
+		/* what the filters and the reader go by (logr_open() checks that
+		 * chunk_count agrees) */
+		e->chunks = (e->raw_size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW;
+		(void)chunks;
 		ls->bytes_total += e->raw_size;
 	}
 	sqlite3_finalize(s);
@@ -150,7 +153,7 @@ static int open_log(struct logsearch *ls, struct cs_err *err)
 	const struct log_entry *e = &ls->logs[ls->cur];
 	ls->opened = true;
 	XGROW(ls->admit, ls->admit_alloc, (size_t)e->chunks + 1);
-	long admitted = logfilter_admit(ls->filter, e->log_id, e->chunks, ls->admit, err);
+	long admitted = logfilter_admit(ls->filter, e->log_id, e->raw_size, ls->admit, err);
 	if (admitted < 0)
 		return -1;
 	uint64_t skipped = e->chunks - (uint64_t)admitted;

@@ -189,6 +189,8 @@ static void grams_pack(const unsigned char *set, unsigned char *bits)
 		bits[i] = (unsigned char)((load_le64(set + 8 * i) * 0x0102040810204080ull) >> 56);
 }
 
+static void words_query(struct log_grams *q, const char *text, size_t n);
+
 void log_grams_add(struct log_grams *q, const char *text, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)text;
@@ -200,6 +202,7 @@ void log_grams_add(struct log_grams *q, const char *text, size_t n)
 		if (k == q->n)
 			q->h[q->n++] = h;
 	}
+	words_query(q, text, n);
 }
 
 bool log_grams_admit(const void *blob, size_t n, const struct log_grams *q)
@@ -258,6 +261,107 @@ static size_t grams_blob(const unsigned char *set, unsigned char *out)
 	return 1 + nb;
 }
 
+/* --- word 6-gram filters ------------------------------------------------------ */
+/* Rows of log_chunk_words: (log_id, seq, part, bits). bits: one version
+ * byte, then nothing (no word 6-gram in the part) or a bitset of 2^k bytes,
+ * k >= 6. A chunk of L raw bytes has words_parts(L) parts; a 6-gram of hash
+ * h goes to part (h >> (WORDS_LOG2 - log2 parts)) & (parts - 1), bit h mod
+ * (bits of the part). Version 1: 6-grams of ASCII letters, digits and '_'
+ * (letters lower-cased) of log_search_text() of each line's first
+ * SPLIT_HEAD_MAX bytes, words_hash(). */
+#define WORDS_VERSION 1
+#define WORDS_LOG2 21               /* a chunk's whole set at most 2^21 bits */
+#define WORDS_PARTS_MAX 16
+#define WORDS_PART_RAW (16 * 1024)  /* a part per 16 KiB of chunk */
+#define WORDS_MIN_BYTES 64
+_Static_assert(LOG_WORDS_GRAM == 6, "filter version 1 indexes 6-grams");
+
+static inline bool word_char(unsigned char c)
+{
+	return (unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u || c == '_';
+}
+
+static inline uint32_t words_hash(uint64_t g)
+{
+	return (uint32_t)((g * 0x9E3779B97F4A7C15ull) >> 32);
+}
+
+static unsigned words_parts(uint64_t raw_len)
+{
+	unsigned p = 1;
+	while (p < WORDS_PARTS_MAX && (uint64_t)p * 2 * WORDS_PART_RAW <= raw_len)
+		p *= 2;
+	return p;
+}
+
+static unsigned log2u(uint64_t v)
+{
+	unsigned k = 0;
+	while (v > 1)
+		v >>= 1, k++;
+	return k;
+}
+
+/* The word 6-grams of text: each hash appended to *h (grown as needed).
+ * The set is built from them when the chunk is done, sized by their count. */
+static void words_collect(uint32_t **h, size_t *n, size_t *alloc, const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	uint64_t g = 0;
+	unsigned run = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+		if (!word_char(c)) {
+			run = 0;
+			continue;
+		}
+		g = (g << 8 | fold_ascii(c)) & 0xFFFFFFFFFFFFull;
+		if (++run >= LOG_WORDS_GRAM) {
+			if (*n == *alloc) {
+				*alloc = *alloc ? *alloc * 2 : 4096;
+				*h = xrealloc(*h, *alloc * sizeof(**h));
+			}
+			(*h)[(*n)++] = words_hash(g);
+		}
+	}
+}
+
+static void words_query(struct log_grams *q, const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	uint64_t g = 0;
+	unsigned run = 0;
+	for (size_t i = 0; i < n && q->nw < LOG_WORDS_MAX; i++) {
+		if (!word_char(s[i])) {
+			run = 0;
+			continue;
+		}
+		g = (g << 8 | fold_ascii(s[i])) & 0xFFFFFFFFFFFFull;
+		if (++run < LOG_WORDS_GRAM)
+			continue;
+		uint32_t h = words_hash(g);
+		size_t k = 0;
+		while (k < q->nw && q->w[k] != h)
+			k++;
+		if (k == q->nw)
+			q->w[q->nw++] = h;
+	}
+}
+
+static bool words_admit_part(const unsigned char *b, size_t n, uint32_t h)
+{
+	if (!b || n < 1 || b[0] != WORDS_VERSION)
+		return true;
+	size_t nb = n - 1;
+	if (nb == 0)
+		return false; /* no word 6-gram in the part */
+	if (nb < WORDS_MIN_BYTES || (nb & (nb - 1)) ||
+	    nb * 8 > ((size_t)1 << WORDS_LOG2))
+		return true;
+	uint32_t i = h & (uint32_t)(nb * 8 - 1);
+	return b[1 + (i >> 3)] & (1u << (i & 7));
+}
+
 /* --- writing ------------------------------------------------------------- */
 struct logw {
 	sqlite3 *db;
@@ -292,6 +396,15 @@ struct logw {
 	uint32_t cur_done;     /* lines starting in this chunk that completed */
 	int64_t open_seq;
 	sqlite3_stmt *ins_grams;
+	/* word 6-gram hashes of the chunk being filled and of the open one
+	 * (they follow grams_cur and grams_open), the set built from them,
+	 * and the blob of one part */
+	uint32_t *wh_cur, *wh_open;
+	size_t wn_cur, wn_open, wa_cur, wa_open;
+	unsigned char *wset, *wblob;
+	size_t wblob_alloc;
+	uint64_t open_len;     /* raw bytes of the open chunk */
+	sqlite3_stmt *ins_words;
 	struct buf scratch;    /* searchable text of a line with escapes */
 	struct cs_err cb_err;  /* why w_on_line stopped the splitter */
 };
@@ -334,6 +447,66 @@ static int put_grams(struct logw *w, int64_t seq, unsigned char *bits, struct cs
 	return 0;
 }
 
+/* Build the word filter of chunk seq (raw_len bytes) from the n hashes
+ * of its 6-grams and store it, a row per part. */
+static int put_words(struct logw *w, int64_t seq, const uint32_t *h, size_t n,
+		     uint64_t raw_len, struct cs_err *err)
+{
+	unsigned parts = words_parts(raw_len);
+	unsigned shift = WORDS_LOG2 - log2u(parts);
+	size_t pmax = (size_t)1 << shift; /* bits of a part at most */
+	/* eight bits per 6-gram (repeats included) to start with; then
+	 * shrunk while at most 3/8 full */
+	size_t per = n / parts + 1, sbits = WORDS_MIN_BYTES * 8;
+	while (sbits < pmax && sbits < per * 8)
+		sbits *= 2;
+	size_t sbytes = sbits / 8;
+	if (!w->wset)
+		w->wset = xmalloc(((size_t)1 << WORDS_LOG2) / 8);
+	memset(w->wset, 0, parts * sbytes);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t j = (h[i] >> shift) & (parts - 1), o = h[i] & (uint32_t)(sbits - 1);
+		w->wset[j * sbytes + (o >> 3)] |= (unsigned char)(1u << (o & 7));
+	}
+	if (w->wblob_alloc < 1 + sbytes) {
+		w->wblob_alloc = 1 + sbytes;
+		w->wblob = xrealloc(w->wblob, w->wblob_alloc);
+	}
+	sqlite3_stmt *st = w->ins_words;
+	for (unsigned j = 0; j < parts; j++) {
+		unsigned char *b = w->wset + j * sbytes;
+		size_t nb = sbytes;
+		if (popcount_bytes(b, NULL, nb) == 0) {
+			nb = 0;
+		} else {
+			while (nb > WORDS_MIN_BYTES) {
+				size_t half = nb / 2;
+				if (popcount_bytes(b, b + half, half) * 8 > half * 8 * 3)
+					break;
+				for (size_t i = 0; i < half; i++)
+					b[i] |= b[i + half];
+				nb = half;
+			}
+		}
+		w->wblob[0] = WORDS_VERSION;
+		memcpy(w->wblob + 1, b, nb);
+		sqlite3_bind_int64(st, 1, w->log_id);
+		sqlite3_bind_int64(st, 2, seq);
+		sqlite3_bind_int64(st, 3, j);
+		sqlite3_bind_blob(st, 4, w->wblob, (int)(1 + nb), SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (rc != SQLITE_DONE) {
+			w->failed = true;
+			return err_set(err, CS_EDB,
+				       "cannot store the log of job %lld: inserting the word filter of chunk %lld: %s",
+				       (long long)w->job_id, (long long)seq, sqlite3_errmsg(w->db));
+		}
+	}
+	return 0;
+}
+
 static int w_on_line(void *ctx, const struct split_line *l)
 {
 	struct logw *w = ctx;
@@ -365,10 +538,15 @@ static int w_on_line(void *ctx, const struct split_line *l)
 	size_t len;
 	log_search_text(l->head, l->head_len, &text, &len, &w->scratch);
 	grams_set(bits, text, len);
-	if (bits == w->grams_open) {
+	if (bits == w->grams_cur) {
+		words_collect(&w->wh_cur, &w->wn_cur, &w->wa_cur, text, len);
+	} else {
+		words_collect(&w->wh_open, &w->wn_open, &w->wa_open, text, len);
 		w->open_seq = -1;
-		if (put_grams(w, seq, bits, &w->cb_err) < 0)
+		if (put_grams(w, seq, bits, &w->cb_err) < 0 ||
+		    put_words(w, seq, w->wh_open, w->wn_open, w->open_len, &w->cb_err) < 0)
 			return -1;
+		w->wn_open = 0;
 	}
 	return w->line_cb ? w->line_cb(w->ctx, l) : 0;
 }
@@ -415,13 +593,24 @@ static int flush_chunk(struct logw *w, struct cs_err *err)
 		return w_dberr(w, err, what);
 	}
 	if (w->cur_done == w->chunk_lines) {
-		if (put_grams(w, w->seq, w->grams_cur, err) < 0)
+		if (put_grams(w, w->seq, w->grams_cur, err) < 0 ||
+		    put_words(w, w->seq, w->wh_cur, w->wn_cur, w->raw_len, err) < 0)
 			return -1;
+		w->wn_cur = 0;
 	} else if (w->cur_done + 1 == w->chunk_lines && w->open_seq < 0) {
-		/* its last line goes on: its filter waits for the line's end */
+		/* its last line goes on: its filters wait for the line's end */
 		unsigned char *t = w->grams_open;
 		w->grams_open = w->grams_cur;
 		w->grams_cur = t;
+		uint32_t *th = w->wh_open;
+		size_t ta = w->wa_open;
+		w->wh_open = w->wh_cur;
+		w->wa_open = w->wa_cur;
+		w->wn_open = w->wn_cur;
+		w->wh_cur = th;
+		w->wa_cur = ta;
+		w->wn_cur = 0;
+		w->open_len = w->raw_len;
 		w->open_seq = w->seq;
 	} else {
 		char what[160];
@@ -446,6 +635,11 @@ void logw_free(struct logw *w)
 		return;
 	sqlite3_finalize(w->ins);
 	sqlite3_finalize(w->ins_grams);
+	sqlite3_finalize(w->ins_words);
+	free(w->wh_cur);
+	free(w->wh_open);
+	free(w->wset);
+	free(w->wblob);
 	ZSTD_freeCCtx(w->cctx);
 	free(w->raw);
 	free(w->zbuf);
@@ -497,6 +691,12 @@ struct logw *logw_begin(struct sqlite3 *db, int64_t job_id, split_cb line_cb, vo
 	if (sqlite3_prepare_v2(db, "INSERT INTO log_chunk_grams (log_id, seq, bits) VALUES (?1, ?2, ?3)",
 			       -1, &w->ins_grams, NULL) != SQLITE_OK) {
 		w_dberr(w, err, "preparing the filter insert");
+		goto fail;
+	}
+	if (sqlite3_prepare_v2(db, "INSERT INTO log_chunk_words (log_id, seq, part, bits)"
+			       " VALUES (?1, ?2, ?3, ?4)",
+			       -1, &w->ins_words, NULL) != SQLITE_OK) {
+		w_dberr(w, err, "preparing the word filter insert");
 		goto fail;
 	}
 	w->grams_cur = xcalloc(1, GRAMS_BITS);
@@ -1247,7 +1447,7 @@ static int scan_chunk(struct logr *r, uint64_t seq, split_cb cb, void *ctx, stru
 struct logfilter {
 	sqlite3 *db;
 	const struct log_grams *q;
-	sqlite3_stmt *grams;
+	sqlite3_stmt *grams, *words;
 };
 
 struct logfilter *logfilter_new(struct sqlite3 *db, const struct log_grams *q,
@@ -1256,9 +1456,14 @@ struct logfilter *logfilter_new(struct sqlite3 *db, const struct log_grams *q,
 	struct logfilter *f = xcalloc(1, sizeof(*f));
 	f->db = db;
 	f->q = q;
-	if (q && q->n > 0 &&
-	    sqlite3_prepare_v2(db, "SELECT seq, bits FROM log_chunk_grams WHERE log_id = ?1",
-			       -1, &f->grams, NULL) != SQLITE_OK) {
+	if ((q && q->n > 0 &&
+	     sqlite3_prepare_v2(db, "SELECT seq, bits FROM log_chunk_grams WHERE log_id = ?1",
+				-1, &f->grams, NULL) != SQLITE_OK) ||
+	    (q && q->nw > 0 &&
+	     sqlite3_prepare_v2(db, "SELECT bits FROM log_chunk_words WHERE log_id = ?1"
+				" AND seq = ?2 AND part = ?3",
+				-1, &f->words, NULL) != SQLITE_OK)) {
+		sqlite3_finalize(f->grams);
 		err_set(err, CS_EDB, "cannot read the search filters: %s", sqlite3_errmsg(db));
 		free(f);
 		return NULL;
@@ -1266,13 +1471,58 @@ struct logfilter *logfilter_new(struct sqlite3 *db, const struct log_grams *q,
 	return f;
 }
 
-long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t n_chunks,
+/* Whether chunk seq (raw_len bytes) may hold every word 6-gram of the
+ * query: 1 yes (or no filter), 0 no, -1 on error. */
+static int words_admit(struct logfilter *f, int64_t log_id, uint64_t seq, uint64_t raw_len)
+{
+	unsigned parts = words_parts(raw_len);
+	unsigned shift = WORDS_LOG2 - log2u(parts);
+	sqlite3_stmt *st = f->words;
+	int ret = 1;
+	for (size_t i = 0; i < f->q->nw && ret == 1; i++) {
+		uint32_t h = f->q->w[i];
+		sqlite3_bind_int64(st, 1, log_id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+		sqlite3_bind_int64(st, 3, (h >> shift) & (parts - 1));
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			if (!words_admit_part(sqlite3_column_blob(st, 0),
+					      (size_t)sqlite3_column_bytes(st, 0), h))
+				ret = 0;
+		} else if (rc == SQLITE_DONE) {
+			sqlite3_reset(st);
+			return 1; /* stored before the word filters: anything */
+		} else {
+			ret = -1;
+		}
+		sqlite3_reset(st);
+	}
+	return ret;
+}
+
+long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 		     unsigned char *admit, struct cs_err *err)
 {
+	uint64_t n_chunks = (raw_size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW;
 	memset(admit, 1, n_chunks);
-	if (!f->grams)
-		return (long)n_chunks;
 	long n = (long)n_chunks;
+	if (f->words) {
+		/* the more selective filter first: it rules out most chunks */
+		for (uint64_t seq = 0; seq < n_chunks; seq++) {
+			uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, raw_size - seq * LOG_CHUNK_RAW);
+			int rc = words_admit(f, log_id, seq, len);
+			if (rc < 0)
+				return err_set(err, CS_EDB,
+					       "cannot read the search filters of log %lld: %s",
+					       (long long)log_id, sqlite3_errmsg(f->db));
+			if (!rc) {
+				admit[seq] = 0;
+				n--;
+			}
+		}
+	}
+	if (!f->grams || n == 0)
+		return n;
 	sqlite3_stmt *st = f->grams;
 	sqlite3_bind_int64(st, 1, log_id);
 	int rc;
@@ -1298,6 +1548,7 @@ void logfilter_free(struct logfilter *f)
 	if (!f)
 		return;
 	sqlite3_finalize(f->grams);
+	sqlite3_finalize(f->words);
 	free(f);
 }
 

@@ -52,13 +52,30 @@ void log_search_text(const char *line, size_t n, const char **text, size_t *len,
  * version) is assumed to hold anything. */
 #define LOG_GRAMS_MAX 48
 
+/* Word-gram filters (schema version 4, table log_chunk_words): trigrams
+ * stay selective for words but not for high-entropy tokens (hex ids, shas,
+ * digests, uuids: 4,096 hex trigrams fill any chunk's set). So each chunk
+ * also gets a Bloom filter (one hash function) of its 6-grams made only of
+ * word characters (ASCII letters, digits, '_'; letters folded): a string
+ * holding such a 6-gram can only match a line that holds it too, and a
+ * random 6-gram of hex digits is in few chunks (16M of them). The filter of
+ * a chunk is cut by hash into up to 16 parts, one row each, each shrunk
+ * until about a quarter full, so a query reads one small row per chunk per
+ * 6-gram it tests. Chunks without rows (stored before version 4) hold
+ * anything. */
+#define LOG_WORDS_GRAM 6
+#define LOG_WORDS_MAX 32
+
 struct log_grams {
 	size_t n;
 	uint16_t h[LOG_GRAMS_MAX]; /* hashes of required trigrams, distinct */
+	size_t nw;
+	uint32_t w[LOG_WORDS_MAX]; /* hashes of required word 6-grams, distinct */
 };
 
-/* Require the trigrams of s[0..n) (ASCII-folded); those past LOG_GRAMS_MAX
- * are left out, which only makes the filter let more chunks through. */
+/* Require the trigrams and word 6-grams of s[0..n) (ASCII-folded); those
+ * past the maxima are left out, which only makes the filters let more
+ * chunks through. */
 void log_grams_add(struct log_grams *q, const char *s, size_t n);
 /* Whether a stored filter blob may hold every trigram of q (true when the
  * blob is of an unknown version or malformed: never skip on doubt). */
@@ -71,10 +88,11 @@ bool log_grams_admit(const void *blob, size_t n, const struct log_grams *q);
 struct logfilter;
 struct logfilter *logfilter_new(struct sqlite3 *db, const struct log_grams *q,
 				struct cs_err *err);
-/* admit[seq] = 1 when chunk seq (< n_chunks) of log_id may hold a match,
+/* admit[seq] = 1 when chunk seq of log_id (raw_size bytes, so
+ * ceil(raw_size / LOG_CHUNK_RAW) chunks) may hold a match,
  * else 0; chunks without a filter of a known version are admitted. Returns
  * the number admitted, or -1 with err set. */
-long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t n_chunks,
+long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 		     unsigned char *admit, struct cs_err *err);
 void logfilter_free(struct logfilter *f);
 

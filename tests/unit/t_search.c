@@ -1064,7 +1064,7 @@ TEST(filters_lose_no_hit)
 	uint64_t skipped = f.skipped;
 	fnf_queries(&f, false, 10, 6);
 	CHECK(f.skipped > skipped); /* the chunks still filtered are still skipped */
-	exec_sql(f.st, "DELETE FROM log_chunk_grams");
+	exec_sql(f.st, "DELETE FROM log_chunk_grams; DELETE FROM log_chunk_words");
 	skipped = f.skipped;
 	fnf_queries(&f, false, 4, 4);
 	CHECK_INT(f.skipped, skipped);
@@ -1090,6 +1090,7 @@ TEST(migration_adds_filters)
 	exec_sql(&tmp, schema_sql);
 	/* the writer of today needs the table for a moment */
 	exec_sql(&tmp, "CREATE TABLE log_chunk_grams (log_id, seq, bits);"
+		       "CREATE TABLE log_chunk_words (log_id, seq, part, bits);"
 		       "INSERT INTO repos (id, slug) VALUES (1, 'o/r');"
 		       "INSERT INTO runs (id, repo_id, provider_id, imported_at) VALUES (1, 1, 7, 0);"
 		       "INSERT INTO jobs (id, run_id, provider_id, name, ordinal) VALUES (1, 1, 8, 'old', 0);"
@@ -1102,7 +1103,8 @@ TEST(migration_adds_filters)
 		CHECK(logw_finish(w, &err) > 0);
 		logw_free(w);
 	}
-	exec_sql(&tmp, "COMMIT; DROP TABLE log_chunk_grams; PRAGMA user_version = 1");
+	exec_sql(&tmp, "COMMIT; DROP TABLE log_chunk_grams; DROP TABLE log_chunk_words;"
+		       " PRAGMA user_version = 1");
 	sqlite3_close(raw);
 
 	struct store *st = store_open(db, STORE_RO_EXISTING, &err);
