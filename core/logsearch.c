@@ -234,8 +234,26 @@ static int scan_line(void *ctx, const struct split_line *l)
 	return rc;
 }
 
+static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
+		struct cs_err *err);
+
+/* A step is one read transaction: each statement would otherwise take and
+ * drop the database's read lock, and with many small logs that locking
+ * costs more than the search (the caller's own transaction, if any, is
+ * left alone). */
 int logsearch_step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
 		   struct cs_err *err)
+{
+	sqlite3 *db = ls->st->db;
+	bool own = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	int rc = step(ls, budget, cb, ctx, err);
+	if (own && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
+static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
+		struct cs_err *err)
 {
 	ls->cb = cb;
 	ls->ctx = ctx;

@@ -264,16 +264,16 @@ static size_t grams_blob(const unsigned char *set, unsigned char *out)
 /* --- word 6-gram filters ------------------------------------------------------ */
 /* Rows of log_chunk_words: (log_id, seq, part, bits). bits: one version
  * byte, then nothing (no word 6-gram in the part) or a bitset of 2^k bytes,
- * k >= 6. A chunk of L raw bytes has words_parts(L) parts; a 6-gram of hash
+ * k >= 5. A chunk of L raw bytes has words_parts(L) parts; a 6-gram of hash
  * h goes to part (h >> (WORDS_LOG2 - log2 parts)) & (parts - 1), bit h mod
  * (bits of the part). Version 1: 6-grams of ASCII letters, digits and '_'
  * (letters lower-cased) of log_search_text() of each line's first
  * SPLIT_HEAD_MAX bytes, words_hash(). */
 #define WORDS_VERSION 1
 #define WORDS_LOG2 21               /* a chunk's whole set at most 2^21 bits */
-#define WORDS_PARTS_MAX 16
-#define WORDS_PART_RAW (16 * 1024)  /* a part per 16 KiB of chunk */
-#define WORDS_MIN_BYTES 64
+#define WORDS_PARTS_MAX 32
+#define WORDS_PART_RAW (8 * 1024)   /* a part per 8 KiB of chunk: 1 KB rows, three to a page, on dense chunks */
+#define WORDS_MIN_BYTES 32
 _Static_assert(LOG_WORDS_GRAM == 6, "filter version 1 indexes 6-grams");
 
 static inline bool word_char(unsigned char c)
@@ -302,28 +302,39 @@ static unsigned log2u(uint64_t v)
 	return k;
 }
 
+/* ASCII-folded word characters; 0 for the others */
+static unsigned char word_tab[256];
+
+static void word_tab_init(void)
+{
+	if (word_tab['a'])
+		return;
+	for (unsigned c = 0; c < 256; c++)
+		word_tab[c] = word_char((unsigned char)c) ? (unsigned char)fold_ascii((unsigned char)c) : 0;
+}
+
 /* The word 6-grams of text: each hash appended to *h (grown as needed).
- * The set is built from them when the chunk is done, sized by their count. */
+ * The set is built from them when the chunk is done, sized by their count.
+ * Import runs this on every byte: a table lookup and no test of room per
+ * 6-gram. */
 static void words_collect(uint32_t **h, size_t *n, size_t *alloc, const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;
+	if (*n + len > *alloc) {
+		*alloc = MAX(*alloc * 2, *n + len + 4096);
+		*h = xrealloc(*h, *alloc * sizeof(**h));
+	}
+	uint32_t *out = *h + *n;
 	uint64_t g = 0;
 	unsigned run = 0;
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = s[i];
-		if (!word_char(c)) {
-			run = 0;
-			continue;
-		}
-		g = (g << 8 | fold_ascii(c)) & 0xFFFFFFFFFFFFull;
-		if (++run >= LOG_WORDS_GRAM) {
-			if (*n == *alloc) {
-				*alloc = *alloc ? *alloc * 2 : 4096;
-				*h = xrealloc(*h, *alloc * sizeof(**h));
-			}
-			(*h)[(*n)++] = words_hash(g);
-		}
+		unsigned c = word_tab[s[i]];
+		g = g << 8 | c;
+		run = c ? run + 1 : 0;
+		if (run >= LOG_WORDS_GRAM)
+			*out++ = words_hash(g & 0xFFFFFFFFFFFFull);
 	}
+	*n = (size_t)(out - *h);
 }
 
 static void words_query(struct log_grams *q, const char *text, size_t n)
@@ -699,6 +710,7 @@ struct logw *logw_begin(struct sqlite3 *db, int64_t job_id, split_cb line_cb, vo
 		w_dberr(w, err, "preparing the word filter insert");
 		goto fail;
 	}
+	word_tab_init();
 	w->grams_cur = xcalloc(1, GRAMS_BITS);
 	w->grams_open = xcalloc(1, GRAMS_BITS);
 	w->gblob = xmalloc(1 + GRAMS_BYTES);

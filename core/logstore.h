@@ -59,7 +59,7 @@ void log_search_text(const char *line, size_t n, const char **text, size_t *len,
  * word characters (ASCII letters, digits, '_'; letters folded): a string
  * holding such a 6-gram can only match a line that holds it too, and a
  * random 6-gram of hex digits is in few chunks (16M of them). The filter of
- * a chunk is cut by hash into up to 16 parts, one row each, each shrunk
+ * a chunk is cut by hash into up to 32 parts, one row each, each shrunk
  * until about a quarter full, so a query reads one small row per chunk per
  * 6-gram it tests. Chunks without rows (stored before version 4) hold
  * anything. */
