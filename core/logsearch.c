@@ -42,6 +42,18 @@ struct logsearch {
 	uint64_t bytes_done, bytes_total;
 	long hits;
 	struct buf scratch, text;
+	/* The chunk-wide look for the needle (a string every match holds) before
+	 * the lines: lines before its next occurrence are passed over. Only on
+	 * chunks without escape sequences, whose searchable text is then a run
+	 * of the raw bytes of the line. */
+	const char *needle;
+	size_t needle_len;
+	bool needle_fold;
+	bool pf;                  /* on for the chunk being read */
+	const unsigned char *pf_data;
+	size_t pf_len;
+	uint64_t pf_off, pf_next; /* raw offsets; pf_next UINT64_MAX: none left */
+	unsigned char *folded;    /* the chunk, ASCII letters folded */
 	/* during a step */
 	search_cb cb;
 	void *ctx;
@@ -89,6 +101,8 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 		return NULL;
 	}
 	matcher_grams(m, &ls->q);
+	if (!matcher_needle(m, &ls->needle, &ls->needle_len, &ls->needle_fold) || !ls->needle_len)
+		ls->needle = NULL;
 	if (!(ls->filter = logfilter_new(st->db, &ls->q, err))) {
 		logsearch_free(ls);
 		return NULL;
@@ -139,6 +153,7 @@ void logsearch_free(struct logsearch *ls)
 	sqlite3_finalize(ls->job_q);
 	free(ls->logs);
 	free(ls->admit);
+	free(ls->folded);
 	buf_release(&ls->scratch);
 	buf_release(&ls->text);
 	free(ls);
@@ -190,6 +205,52 @@ static int open_log(struct logsearch *ls, struct cs_err *err)
 	return 1;
 }
 
+/* out = in with 'A'..'Z' lowered, eight bytes at a time: a byte gets 0x20
+ * when bit 7 of b + 0x3F says b >= 'A' and that of b + 0x25 says b <= 'Z'
+ * (neither sum carries out of its byte). */
+static void fold_ascii(unsigned char *restrict out, const unsigned char *restrict in, size_t n)
+{
+	const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full, top = 0x8080808080808080ull;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, b;
+		memcpy(&w, in + i, 8);
+		b = w & low7;
+		w |= (((b + 0x3F3F3F3F3F3F3F3Full) ^ (b + 0x2525252525252525ull)) & ~w & top) >> 2;
+		memcpy(out + i, &w, 8);
+	}
+	for (; i < n; i++)
+		out[i] = (unsigned)(in[i] - 'A') < 26u ? (unsigned char)(in[i] | 0x20) : in[i];
+}
+
+/* Set up the chunk-wide look for the needle in the chunk about to be read. */
+static int prefilter(struct logsearch *ls, struct cs_err *err)
+{
+	ls->pf = false;
+	if (!ls->needle)
+		return 0;
+	const unsigned char *d;
+	size_t n;
+	uint64_t off;
+	if (logr_chunk_data(ls->r, ls->seq, &d, &n, &off, err) < 0)
+		return -1;
+	if (memchr(d, 0x1b, n))
+		return 0;
+	if (ls->needle_fold) {
+		if (!ls->folded)
+			ls->folded = xmalloc(LOG_CHUNK_RAW);
+		fold_ascii(ls->folded, d, n);
+		d = ls->folded;
+	}
+	ls->pf = true;
+	ls->pf_data = d;
+	ls->pf_len = n;
+	ls->pf_off = off;
+	const unsigned char *at = memmem(d, n, ls->needle, ls->needle_len);
+	ls->pf_next = at ? off + (uint64_t)(at - d) : UINT64_MAX;
+	return 0;
+}
+
 static int scan_line(void *ctx, const struct split_line *l)
 {
 	struct logsearch *ls = ctx;
@@ -199,6 +260,18 @@ static int scan_line(void *ctx, const struct split_line *l)
 		return 3; /* the step is over: this line is the next one */
 	ls->budget--;
 	ls->next_line = l->lineno + 1;
+	if (ls->pf && l->off + l->head_len + 2 <= ls->pf_off + ls->pf_len) {
+		/* (the last line, which may run into the next chunk, is always
+		 * looked at: its head may hold bytes this chunk does not) */
+		if (ls->pf_next < l->off) {
+			size_t rel = (size_t)(l->off - ls->pf_off);
+			const unsigned char *at = memmem(ls->pf_data + rel, ls->pf_len - rel, ls->needle,
+							 ls->needle_len);
+			ls->pf_next = at ? ls->pf_off + (uint64_t)(at - ls->pf_data) : UINT64_MAX;
+		}
+		if (ls->pf_next == UINT64_MAX || ls->pf_next + ls->needle_len > l->off + l->head_len)
+			return 0;
+	}
 	const char *text;
 	size_t len, a, b;
 	if (!matcher_line(ls->m, l, &ls->scratch, &text, &len, &a, &b))
@@ -278,6 +351,10 @@ static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
 		if (ls->seq >= e->chunks) {
 			next_log(ls);
 			continue;
+		}
+		if (prefilter(ls, err) < 0) {
+			close_log(ls);
+			return -1;
 		}
 		int rc = logr_chunk_lines(ls->r, ls->seq, scan_line, ls, err);
 		if (rc == 3 || (rc && ls->stop))

@@ -1416,6 +1416,21 @@ static int last_line(struct logr *r, struct chunk *c, uint32_t start, struct spl
 	return 0;
 }
 
+int logr_chunk_data(struct logr *r, uint64_t seq, const unsigned char **data, size_t *len,
+		    uint64_t *off, struct cs_err *err)
+{
+	if (seq >= r->chunk_count)
+		return err_set(err, CS_EINVAL, "chunk %llu is out of range: log %lld has %llu chunks",
+			       (ull)seq, (long long)r->id, (ull)r->chunk_count);
+	struct chunk *c = load_chunk(r, (int64_t)seq, err);
+	if (!c)
+		return -1;
+	*data = c->data;
+	*len = c->raw_len;
+	*off = c->raw_off;
+	return 0;
+}
+
 int logr_chunk_lines(struct logr *r, uint64_t seq, split_cb cb, void *ctx, struct cs_err *err)
 {
 	if (seq >= r->chunk_count)
@@ -1459,7 +1474,9 @@ static int scan_chunk(struct logr *r, uint64_t seq, split_cb cb, void *ctx, stru
 struct logfilter {
 	sqlite3 *db;
 	const struct log_grams *q;
-	sqlite3_stmt *grams, *words;
+	sqlite3_stmt *grams, *words_range, *words_one;
+	unsigned char *seen; /* per chunk: a row was read */
+	size_t seen_alloc;
 };
 
 struct logfilter *logfilter_new(struct sqlite3 *db, const struct log_grams *q,
@@ -1472,10 +1489,14 @@ struct logfilter *logfilter_new(struct sqlite3 *db, const struct log_grams *q,
 	     sqlite3_prepare_v2(db, "SELECT seq, bits FROM log_chunk_grams WHERE log_id = ?1",
 				-1, &f->grams, NULL) != SQLITE_OK) ||
 	    (q && q->nw > 0 &&
-	     sqlite3_prepare_v2(db, "SELECT bits FROM log_chunk_words WHERE log_id = ?1"
-				" AND seq = ?2 AND part = ?3",
-				-1, &f->words, NULL) != SQLITE_OK)) {
+	     (sqlite3_prepare_v2(db, "SELECT seq, bits FROM log_chunk_words WHERE log_id = ?1"
+				 " AND part = ?2",
+				 -1, &f->words_range, NULL) != SQLITE_OK ||
+	      sqlite3_prepare_v2(db, "SELECT bits FROM log_chunk_words WHERE log_id = ?1"
+				 " AND part = ?2 AND seq = ?3",
+				 -1, &f->words_one, NULL) != SQLITE_OK))) {
 		sqlite3_finalize(f->grams);
+		sqlite3_finalize(f->words_range);
 		err_set(err, CS_EDB, "cannot read the search filters: %s", sqlite3_errmsg(db));
 		free(f);
 		return NULL;
@@ -1483,33 +1504,87 @@ struct logfilter *logfilter_new(struct sqlite3 *db, const struct log_grams *q,
 	return f;
 }
 
-/* Whether chunk seq (raw_len bytes) may hold every word 6-gram of the
- * query: 1 yes (or no filter), 0 no, -1 on error. */
-static int words_admit(struct logfilter *f, int64_t log_id, uint64_t seq, uint64_t raw_len)
+/* Rule out, in admit[], the chunks of log_id whose word filters lack one
+ * of the query's 6-grams. Chunks without rows (stored before the word
+ * filters) are left admitted. Per 6-gram, the rows of the part it falls in
+ * are read in one range, or one by one once few chunks are left. Returns
+ * the number still admitted, or -1. */
+static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_size,
+			   uint64_t n_chunks, unsigned char *admit, long n)
 {
-	unsigned parts = words_parts(raw_len);
-	unsigned shift = WORDS_LOG2 - log2u(parts);
-	sqlite3_stmt *st = f->words;
-	int ret = 1;
-	for (size_t i = 0; i < f->q->nw && ret == 1; i++) {
+	unsigned full = words_parts(LOG_CHUNK_RAW);
+	for (size_t i = 0; i < f->q->nw; i++) {
 		uint32_t h = f->q->w[i];
-		sqlite3_bind_int64(st, 1, log_id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-		sqlite3_bind_int64(st, 3, (h >> shift) & (parts - 1));
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			if (!words_admit_part(sqlite3_column_blob(st, 0),
-					      (size_t)sqlite3_column_bytes(st, 0), h))
-				ret = 0;
-		} else if (rc == SQLITE_DONE) {
+		/* chunks still admitted (1) that have a filter: those the 6-gram
+		 * is tested on; a chunk without rows (2) is found on the first */
+		long live = 0;
+		for (uint64_t seq = 0; seq < n_chunks; seq++)
+			live += admit[seq] == 1;
+		if (!live)
+			break;
+		bool range = i == 0 || live > 8;
+		if (range) {
+			sqlite3_stmt *st = f->words_range;
+			unsigned char *seen = f->seen;
+			memset(seen, 0, n_chunks);
+			sqlite3_bind_int64(st, 1, log_id);
+			sqlite3_bind_int64(st, 2, (h >> (WORDS_LOG2 - log2u(full))) & (full - 1));
+			int rc;
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+				sqlite3_int64 seq = sqlite3_column_int64(st, 0);
+				if (seq < 0 || (uint64_t)seq >= n_chunks)
+					continue;
+				uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, raw_size - (uint64_t)seq * LOG_CHUNK_RAW);
+				if (words_parts(len) != full)
+					continue; /* a short chunk: its part is another */
+				seen[seq] = 1;
+				if (admit[seq] == 1 &&
+				    !words_admit_part(sqlite3_column_blob(st, 1),
+						      (size_t)sqlite3_column_bytes(st, 1), h)) {
+					admit[seq] = 0;
+					n--;
+				}
+			}
 			sqlite3_reset(st);
-			return 1; /* stored before the word filters: anything */
-		} else {
-			ret = -1;
+			if (rc != SQLITE_DONE)
+				return -1;
+			if (i == 0)
+				for (uint64_t seq = 0; seq < n_chunks; seq++) {
+					uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, raw_size - seq * LOG_CHUNK_RAW);
+					if (!seen[seq] && words_parts(len) == full && admit[seq])
+						admit[seq] = 2; /* no word filter */
+				}
 		}
-		sqlite3_reset(st);
+		for (uint64_t seq = 0; seq < n_chunks && n > 0; seq++) {
+			if (admit[seq] != 1)
+				continue;
+			uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, raw_size - seq * LOG_CHUNK_RAW);
+			unsigned parts = words_parts(len);
+			if (range && parts == full)
+				continue; /* done above */
+			sqlite3_stmt *st = f->words_one;
+			sqlite3_bind_int64(st, 1, log_id);
+			sqlite3_bind_int64(st, 2, (h >> (WORDS_LOG2 - log2u(parts))) & (parts - 1));
+			sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+			int rc = sqlite3_step(st);
+			if (rc == SQLITE_ROW) {
+				if (!words_admit_part(sqlite3_column_blob(st, 0),
+						      (size_t)sqlite3_column_bytes(st, 0), h)) {
+					admit[seq] = 0;
+					n--;
+				}
+			} else if (rc == SQLITE_DONE) {
+				admit[seq] = 2; /* no word filter */
+			} else {
+				sqlite3_reset(st);
+				return -1;
+			}
+			sqlite3_reset(st);
+		}
 	}
-	return ret;
+	for (uint64_t seq = 0; seq < n_chunks; seq++)
+		admit[seq] = admit[seq] != 0;
+	return n;
 }
 
 long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
@@ -1518,20 +1593,13 @@ long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 	uint64_t n_chunks = (raw_size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW;
 	memset(admit, 1, n_chunks);
 	long n = (long)n_chunks;
-	if (f->words) {
+	if (f->words_range) {
 		/* the more selective filter first: it rules out most chunks */
-		for (uint64_t seq = 0; seq < n_chunks; seq++) {
-			uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, raw_size - seq * LOG_CHUNK_RAW);
-			int rc = words_admit(f, log_id, seq, len);
-			if (rc < 0)
-				return err_set(err, CS_EDB,
-					       "cannot read the search filters of log %lld: %s",
-					       (long long)log_id, sqlite3_errmsg(f->db));
-			if (!rc) {
-				admit[seq] = 0;
-				n--;
-			}
-		}
+		XGROW(f->seen, f->seen_alloc, (size_t)n_chunks + 1);
+		n = words_rule_out(f, log_id, raw_size, n_chunks, admit, n);
+		if (n < 0)
+			return err_set(err, CS_EDB, "cannot read the search filters of log %lld: %s",
+				       (long long)log_id, sqlite3_errmsg(f->db));
 	}
 	if (!f->grams || n == 0)
 		return n;
@@ -1560,7 +1628,9 @@ void logfilter_free(struct logfilter *f)
 	if (!f)
 		return;
 	sqlite3_finalize(f->grams);
-	sqlite3_finalize(f->words);
+	sqlite3_finalize(f->words_range);
+	sqlite3_finalize(f->words_one);
+	free(f->seen);
 	free(f);
 }
 

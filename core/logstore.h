@@ -149,6 +149,11 @@ uint64_t logr_chunk_count(const struct logr *r);
  * non-zero value. */
 int logr_chunk_lines(struct logr *r, uint64_t seq, split_cb cb, void *ctx,
 		     struct cs_err *err);
+/* The raw bytes of chunk seq (valid until the reader reads another chunk
+ * or closes): for a search to look for a string in the whole chunk before
+ * it looks line by line. */
+int logr_chunk_data(struct logr *r, uint64_t seq, const unsigned char **data, size_t *len,
+		    uint64_t *off, struct cs_err *err);
 /* Every line of every chunk whose filter admits q (all of them when q is
  * NULL or empty), in order: the lines that may contain a string whose
  * trigrams q holds. Returns like logr_chunk_lines(). */

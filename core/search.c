@@ -322,6 +322,19 @@ void matcher_count(struct matcher *m, uint64_t chunks_read, uint64_t chunks_skip
 	m->chunks_skipped += chunks_skipped;
 }
 
+bool matcher_needle(const struct matcher *m, const char **s, size_t *n, bool *fold)
+{
+	if (!m->regex) {
+		*s = m->lit, *n = m->lit_len, *fold = m->icase;
+		return true;
+	}
+	if (m->req && m->req_len) {
+		*s = m->req, *n = m->req_len, *fold = false;
+		return true;
+	}
+	return false;
+}
+
 bool matcher_line(struct matcher *m, const struct split_line *l, struct buf *scratch,
 		  const char **text, size_t *len, size_t *start, size_t *end)
 {

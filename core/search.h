@@ -46,6 +46,11 @@ void matcher_grams(const struct matcher *m, struct log_grams *q);
  * add theirs with matcher_count(). */
 void matcher_stats(const struct matcher *m, uint64_t *chunks_read, uint64_t *chunks_skipped);
 void matcher_count(struct matcher *m, uint64_t chunks_read, uint64_t chunks_skipped);
+/* A string every match holds, as raw bytes of the line (a literal, or the
+ * longest plain run a case-sensitive regex needs): *fold says it is to be
+ * looked for with ASCII letters folded (the string is then lower case).
+ * False when there is none. */
+bool matcher_needle(const struct matcher *m, const char **s, size_t *n, bool *fold);
 /* The searchable text of a line (its head) into *text and *len (pointing into
  * the line or into scratch) and whether it matches, at [*start, *end). */
 bool matcher_line(struct matcher *m, const struct split_line *l, struct buf *scratch,

@@ -79,15 +79,16 @@ static const char *const migrations[] = {
 	/* 3 -> 4: migration 009-search-tokens (its reserved number; the merge
 	 * renumbers). Per log chunk, a Bloom filter of the 6-grams of word
 	 * characters of its lines (core/logstore.h), cut into parts by hash so
-	 * a search reads one small row per chunk per 6-gram: trigrams cannot
-	 * tell hex ids, shas and digests apart. Logs stored before have no rows
+	 * a search reads one small row per chunk per 6-gram (the rows of one
+	 * part of a log's chunks are neighbours: one range read per 6-gram):
+	 * trigrams cannot tell hex ids, shas and digests apart. Logs stored before have no rows
 	 * here and keep their trigram filters. */
 	"CREATE TABLE log_chunk_words ("
 	" log_id INTEGER NOT NULL REFERENCES logs(id) ON DELETE CASCADE,"
 	" seq INTEGER NOT NULL,"
 	" part INTEGER NOT NULL,"
 	" bits BLOB NOT NULL,"
-	" PRIMARY KEY (log_id, seq, part));",
+	" PRIMARY KEY (log_id, part, seq));",
 };
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
