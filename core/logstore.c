@@ -1416,6 +1416,32 @@ static int last_line(struct logr *r, struct chunk *c, uint32_t start, struct spl
 	return 0;
 }
 
+int logr_chunk_starts(struct logr *r, uint64_t *first, struct cs_err *err)
+{
+	sqlite3_stmt *st;
+	memset(first, 0, r->chunk_count * sizeof(*first));
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT seq, first_line, n_lines FROM log_chunks WHERE log_id = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return r_dberr(r, err, "preparing the chunk list");
+	sqlite3_bind_int64(st, 1, r->id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 seq = sqlite3_column_int64(st, 0), fl = sqlite3_column_int64(st, 1),
+			      nl = sqlite3_column_int64(st, 2);
+		if (seq < 0 || (uint64_t)seq >= r->chunk_count || fl < 1 ||
+		    (uint64_t)fl > r->line_count || nl < 0) {
+			sqlite3_finalize(st);
+			return r_corrupt(r, err, seq, "line numbers out of range");
+		}
+		first[seq] = nl > 0 ? (uint64_t)fl : 0;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return r_dberr(r, err, "reading the chunk list");
+	return 0;
+}
+
 int logr_chunk_data(struct logr *r, uint64_t seq, const unsigned char **data, size_t *len,
 		    uint64_t *off, struct cs_err *err)
 {

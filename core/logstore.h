@@ -149,6 +149,11 @@ uint64_t logr_chunk_count(const struct logr *r);
  * non-zero value. */
 int logr_chunk_lines(struct logr *r, uint64_t seq, split_cb cb, void *ctx,
 		     struct cs_err *err);
+/* first[seq] = the number of the first line starting in chunk seq, 0 when
+ * none starts there (the middle of a long line), for every chunk (first
+ * holds logr_chunk_count() entries). From the chunk rows, without reading
+ * their bytes. */
+int logr_chunk_starts(struct logr *r, uint64_t *first, struct cs_err *err);
 /* The raw bytes of chunk seq (valid until the reader reads another chunk
  * or closes): for a search to look for a string in the whole chunk before
  * it looks line by line. */
