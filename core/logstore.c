@@ -466,18 +466,23 @@ static int put_words(struct logw *w, int64_t seq, const uint32_t *h, size_t n,
 	unsigned parts = words_parts(raw_len);
 	unsigned shift = WORDS_LOG2 - log2u(parts);
 	size_t pmax = (size_t)1 << shift; /* bits of a part at most */
-	/* eight bits per 6-gram (repeats included) to start with; then
-	 * shrunk while at most 3/8 full */
+	/* four bits per 6-gram (repeats included) to start with, which keeps
+	 * the set small for the cache; then shrunk while at most 3/8 full */
 	size_t per = n / parts + 1, sbits = WORDS_MIN_BYTES * 8;
-	while (sbits < pmax && sbits < per * 8)
+	while (sbits < pmax && sbits < per * 4)
 		sbits *= 2;
 	size_t sbytes = sbits / 8;
 	if (!w->wset)
 		w->wset = xmalloc(((size_t)1 << WORDS_LOG2) / 8);
 	memset(w->wset, 0, parts * sbytes);
+	/* bits set per part, counted as they are set: the shrinking below goes
+	 * by them, with no pass over the sets */
+	uint32_t set[WORDS_PARTS_MAX] = {0};
 	for (size_t i = 0; i < n; i++) {
 		uint32_t j = (h[i] >> shift) & (parts - 1), o = h[i] & (uint32_t)(sbits - 1);
-		w->wset[j * sbytes + (o >> 3)] |= (unsigned char)(1u << (o & 7));
+		unsigned char *byte = &w->wset[j * sbytes + (o >> 3)], bit = (unsigned char)(1u << (o & 7));
+		set[j] += !(*byte & bit);
+		*byte |= bit;
 	}
 	if (w->wblob_alloc < 1 + sbytes) {
 		w->wblob_alloc = 1 + sbytes;
@@ -486,18 +491,21 @@ static int put_words(struct logw *w, int64_t seq, const uint32_t *h, size_t n,
 	sqlite3_stmt *st = w->ins_words;
 	for (unsigned j = 0; j < parts; j++) {
 		unsigned char *b = w->wset + j * sbytes;
-		size_t nb = sbytes;
-		if (popcount_bytes(b, NULL, nb) == 0) {
-			nb = 0;
-		} else {
-			while (nb > WORDS_MIN_BYTES) {
-				size_t half = nb / 2;
-				if (popcount_bytes(b, b + half, half) * 8 > half * 8 * 3)
-					break;
-				for (size_t i = 0; i < half; i++)
-					b[i] |= b[i + half];
-				nb = half;
+		size_t nb = set[j] ? sbytes : 0;
+		/* halving a set with a share d of its bits set leaves about
+		 * 1 - (1 - d)^2 of them set: halve while that stays <= 3/8 */
+		double d = (double)set[j] / (double)(sbytes * 8);
+		while (nb > WORDS_MIN_BYTES && 1.0 - (1.0 - d) * (1.0 - d) <= 0.375) {
+			size_t half = nb / 2;
+			for (size_t i = 0; i < half; i += 8) {
+				uint64_t x, y;
+				memcpy(&x, b + i, 8);
+				memcpy(&y, b + half + i, 8);
+				x |= y;
+				memcpy(b + i, &x, 8);
 			}
+			nb = half;
+			d = 1.0 - (1.0 - d) * (1.0 - d);
 		}
 		w->wblob[0] = WORDS_VERSION;
 		memcpy(w->wblob + 1, b, nb);
