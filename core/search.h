@@ -9,11 +9,14 @@
  * lines longer than SPLIT_HEAD_MAX are searched in their first
  * SPLIT_HEAD_MAX bytes.
  *
- * Chunks are passed over when their trigram filter (logstore.h) lacks a
- * trigram every match must contain: all of a literal's, or those of the
- * plain runs a regex cannot match without (`error\[E0308\]` needs
+ * Chunks are passed over when their filters (logstore.h) lack a trigram or
+ * a word 6-gram every match must contain: all of a literal's, or those of
+ * the plain runs a regex cannot match without (`error\[E0308\]` needs
  * "error[E0308]"; a pattern with a top-level `|`, inline options, \Q, \x
- * and the like needs nothing known, and is searched whole).
+ * and the like needs nothing known, and is searched whole). In a chunk that
+ * is read, the lines before the next occurrence of a string every match
+ * holds are passed over too (logsearch.c). The loop over every log is
+ * logsearch.h's; search_logs() runs it to the end.
  */
 #ifndef CS_SEARCH_H
 #define CS_SEARCH_H
