@@ -1547,8 +1547,12 @@ static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_siz
 			   uint64_t n_chunks, unsigned char *admit, long n)
 {
 	unsigned full = words_parts(LOG_CHUNK_RAW);
-	for (size_t i = 0; i < f->q->nw; i++) {
-		uint32_t h = f->q->w[i];
+	/* eight 6-grams spread over the query rule out nearly every chunk that
+	 * lacks the string (a third of the bits set: 1 in 6,500 gets through);
+	 * more only cost reads */
+	size_t tests = MIN(f->q->nw, (size_t)8);
+	for (size_t i = 0; i < tests; i++) {
+		uint32_t h = f->q->w[tests < f->q->nw ? i * (f->q->nw - 1) / (tests - 1) : i];
 		/* chunks still admitted (1) that have a filter: those the 6-gram
 		 * is tested on; a chunk without rows (2) is found on the first */
 		long live = 0;
