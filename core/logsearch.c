@@ -66,7 +66,7 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT l.id, l.raw_size, l.line_count, l.chunk_count FROM logs l "
+			       "SELECT l.id, l.raw_size, l.line_count FROM logs l "
 			       "JOIN jobs j ON j.id = l.job_id JOIN runs r ON r.id = j.run_id "
 			       "ORDER BY r.created_at DESC, r.provider_id DESC, r.attempt DESC, "
 			       "j.ordinal",
@@ -84,14 +84,12 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 		XGROW(ls->logs, ls->alloc, ls->n_logs + 1);
 		struct log_entry *e = &ls->logs[ls->n_logs++];
 		e->log_id = sqlite3_column_int64(s, 0);
-		sqlite3_int64 size = sqlite3_column_int64(s, 1), lines = sqlite3_column_int64(s, 2),
-			      chunks = sqlite3_column_int64(s, 3);
+		sqlite3_int64 size = sqlite3_column_int64(s, 1), lines = sqlite3_column_int64(s, 2);
 		e->raw_size = size > 0 ? (uint64_t)size : 0;
 		e->lines = lines > 0 ? (uint64_t)lines : 0;
 		/* what the filters and the reader go by (logr_open() checks that
-		 * chunk_count agrees) */
+		 * logs.chunk_count agrees) */
 		e->chunks = (e->raw_size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW;
-		(void)chunks;
 		ls->bytes_total += e->raw_size;
 	}
 	sqlite3_finalize(s);
