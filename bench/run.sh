@@ -328,3 +328,4 @@ say "raw outputs, /usr/bin/time -v reports and this table (report.txt): $W/"
 } | tee "$W/report.txt"
 sh "$ROOT/bench/fetch.sh" "$BUILD" | tee "$W/fetch-report.txt" # fetch: parallel vs serial curl, no-change cost
 sh "$ROOT/bench/tui.sh" "$BUILD" || note "bench/tui.sh failed (its report: $W/tui/)" # TUI: first frame vs tig, the pager on the largest log
+sh "$ROOT/bench/shapes.sh" "$BUILD" || note "bench/shapes.sh failed (its report: $W/shapes/)" # import and search per shape of log

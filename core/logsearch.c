@@ -1,4 +1,10 @@
-/* logsearch.c - the search of every stored log, resumable in slices. */
+/* logsearch.c - the search of every stored log, resumable in slices.
+ *
+ * The one search loop: search_logs() runs it to the end, the search view
+ * in slices. Per log, the chunk filters are read first (one indexed query,
+ * no reader opened), so a log none of whose chunks can hold a match costs
+ * next to nothing; then the admitted chunks are read line by line from the
+ * stored line index. */
 #include "logsearch.h"
 
 #include <sqlite3.h>
@@ -10,29 +16,50 @@
 
 struct log_entry {
 	int64_t log_id;
-	uint64_t raw_size, lines;
+	uint64_t raw_size, lines, chunks;
 };
 
 struct logsearch {
 	struct store *st;
 	struct matcher *m;
+	struct log_grams q;
+	struct logfilter *filter;
+	sqlite3_stmt *job_q;
 	struct log_entry *logs;
 	size_t n_logs, alloc;
 	size_t cur;           /* the log being searched */
-	uint64_t next_line;   /* its next line; 0: not opened yet */
+	bool opened;          /* its filters are read (and r open, if any chunk is admitted) */
 	struct logr *r;
+	unsigned char *admit; /* per chunk of the current log */
+	size_t admit_alloc;
+	uint64_t seq;         /* the chunk being read */
+	uint64_t next_line;   /* lines before it are done */
 	struct log_ref ref;   /* strings below */
 	char *workflow, *job_name;
 	struct step *steps;
 	int n_steps, step_i;
+	bool steps_loaded;
 	uint64_t bytes_done, bytes_total;
 	long hits;
-	struct buf text;
-	/* during a scan */
+	struct buf scratch, text;
+	/* The chunk-wide look for the needle (a string every match holds) before
+	 * the lines: lines before its next occurrence are passed over. Only on
+	 * chunks without escape sequences, whose searchable text is then a run
+	 * of the raw bytes of the line. */
+	const char *needle;
+	size_t needle_len;
+	bool needle_fold;
+	bool pf;                  /* on for the chunk being read */
+	const unsigned char *pf_data;
+	size_t pf_len;
+	uint64_t pf_off, pf_next; /* raw offsets; pf_next UINT64_MAX: none left */
+	unsigned char *folded;    /* the chunk, ASCII letters folded */
+	/* during a step */
 	search_cb cb;
 	void *ctx;
+	uint64_t budget;
 	int stop;
-	uint64_t last_seen;
+	struct cs_err *err;
 };
 
 struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_err *err)
@@ -50,6 +77,7 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 	struct logsearch *ls = xcalloc(1, sizeof(*ls));
 	ls->st = st;
 	ls->m = m;
+	buf_init(&ls->scratch);
 	buf_init(&ls->text);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -59,11 +87,30 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 		sqlite3_int64 size = sqlite3_column_int64(s, 1), lines = sqlite3_column_int64(s, 2);
 		e->raw_size = size > 0 ? (uint64_t)size : 0;
 		e->lines = lines > 0 ? (uint64_t)lines : 0;
+		/* what the filters and the reader go by (logr_open() checks that
+		 * logs.chunk_count agrees) */
+		e->chunks = (e->raw_size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW;
 		ls->bytes_total += e->raw_size;
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
 		store_err(st, err, "cannot list logs");
+		logsearch_free(ls);
+		return NULL;
+	}
+	matcher_grams(m, &ls->q);
+	if (!matcher_needle(m, &ls->needle, &ls->needle_len, &ls->needle_fold) || !ls->needle_len)
+		ls->needle = NULL;
+	if (!(ls->filter = logfilter_new(st, &ls->q, err))) {
+		logsearch_free(ls);
+		return NULL;
+	}
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT r.id, r.provider_id, r.attempt, r.workflow_name, j.id, "
+			       "j.provider_id, j.name FROM logs l JOIN jobs j ON j.id = l.job_id "
+			       "JOIN runs r ON r.id = j.run_id WHERE l.id = ?",
+			       -1, &ls->job_q, NULL) != SQLITE_OK) {
+		store_err(st, err, "cannot read a log's job");
 		logsearch_free(ls);
 		return NULL;
 	}
@@ -81,7 +128,18 @@ static void close_log(struct logsearch *ls)
 	ls->steps = NULL;
 	ls->n_steps = 0;
 	ls->step_i = 0;
+	ls->steps_loaded = false;
+	ls->opened = false;
+	ls->seq = 0;
 	ls->next_line = 0;
+}
+
+/* The current log is done (or gone): on to the next. */
+static void next_log(struct logsearch *ls)
+{
+	close_log(ls);
+	ls->bytes_done += ls->logs[ls->cur].raw_size;
+	ls->cur++;
 }
 
 void logsearch_free(struct logsearch *ls)
@@ -89,27 +147,38 @@ void logsearch_free(struct logsearch *ls)
 	if (!ls)
 		return;
 	close_log(ls);
+	logfilter_free(ls->filter);
+	sqlite3_finalize(ls->job_q);
 	free(ls->logs);
+	free(ls->admit);
+	free(ls->folded);
+	buf_release(&ls->scratch);
 	buf_release(&ls->text);
 	free(ls);
 }
 
-/* Open the current log with what a hit reports. Returns 1 when opened, 0
- * when the log is gone (re-imported meanwhile), -1 on error. */
+/* Read the current log's filters and, when a chunk may hold a match, open
+ * it with what a hit reports. Returns 1 when there is something to read, 0
+ * when there is nothing (no chunk admitted, or the log is gone: re-imported
+ * meanwhile), -1 on error. */
 static int open_log(struct logsearch *ls, struct cs_err *err)
 {
 	const struct log_entry *e = &ls->logs[ls->cur];
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(ls->st->db,
-			       "SELECT r.id, r.provider_id, r.attempt, r.workflow_name, j.id, "
-			       "j.provider_id, j.name FROM logs l JOIN jobs j ON j.id = l.job_id "
-			       "JOIN runs r ON r.id = j.run_id WHERE l.id = ?",
-			       -1, &s, NULL) != SQLITE_OK)
-		return store_err(ls->st, err, "cannot read a log's job");
+	ls->opened = true;
+	XGROW(ls->admit, ls->admit_alloc, (size_t)e->chunks + 1);
+	long admitted = logfilter_admit(ls->filter, e->log_id, e->raw_size, ls->admit, err);
+	if (admitted < 0)
+		return -1;
+	uint64_t skipped = e->chunks - (uint64_t)admitted;
+	if (admitted == 0) {
+		matcher_count(ls->m, 0, skipped);
+		return 0;
+	}
+	sqlite3_stmt *s = ls->job_q;
 	sqlite3_bind_int64(s, 1, e->log_id);
 	int rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(s);
+		sqlite3_reset(s);
 		return rc == SQLITE_DONE ? 0 : store_err(ls->st, err, "cannot read a log's job");
 	}
 	memset(&ls->ref, 0, sizeof(ls->ref));
@@ -124,27 +193,97 @@ static int open_log(struct logsearch *ls, struct cs_err *err)
 	ls->ref.log_id = e->log_id;
 	ls->ref.workflow = ls->workflow;
 	ls->ref.job_name = ls->job_name;
-	sqlite3_finalize(s);
-	struct cs_err ignored;
-	ls->r = logr_open(ls->st, e->log_id, &ignored);
+	sqlite3_reset(s);
+	ls->r = logr_open(ls->st, e->log_id, err);
 	if (!ls->r)
-		return 0;
-	if (store_steps(ls->st, ls->ref.job_row_id, &ls->steps, &ls->n_steps, err) < 0)
-		return -1;
+		return err->code == CS_ENOTFOUND ? 0 : -1;
+	matcher_count(ls->m, 0, skipped);
+	ls->seq = 0;
 	ls->next_line = 1;
 	return 1;
+}
+
+/* out = in with 'A'..'Z' lowered, eight bytes at a time: a byte gets 0x20
+ * when bit 7 of b + 0x3F says b >= 'A' and that of b + 0x25 says b <= 'Z'
+ * (neither sum carries out of its byte). */
+static void fold_ascii(unsigned char *restrict out, const unsigned char *restrict in, size_t n)
+{
+	const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full, top = 0x8080808080808080ull;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, b;
+		memcpy(&w, in + i, 8);
+		b = w & low7;
+		w |= (((b + 0x3F3F3F3F3F3F3F3Full) ^ (b + 0x2525252525252525ull)) & ~w & top) >> 2;
+		memcpy(out + i, &w, 8);
+	}
+	for (; i < n; i++)
+		out[i] = (unsigned)(in[i] - 'A') < 26u ? (unsigned char)(in[i] | 0x20) : in[i];
+}
+
+/* Set up the chunk-wide look for the needle in the chunk about to be read. */
+static int prefilter(struct logsearch *ls, struct cs_err *err)
+{
+	ls->pf = false;
+	if (!ls->needle)
+		return 0;
+	const unsigned char *d;
+	size_t n;
+	uint64_t off;
+	if (logr_chunk_data(ls->r, ls->seq, &d, &n, &off, err) < 0)
+		return -1;
+	if (memchr(d, 0x1b, n))
+		return 0;
+	if (ls->needle_fold) {
+		if (!ls->folded)
+			ls->folded = xmalloc(LOG_CHUNK_RAW);
+		fold_ascii(ls->folded, d, n);
+		d = ls->folded;
+	}
+	ls->pf = true;
+	ls->pf_data = d;
+	ls->pf_len = n;
+	ls->pf_off = off;
+	const unsigned char *at = memmem(d, n, ls->needle, ls->needle_len);
+	ls->pf_next = at ? off + (uint64_t)(at - d) : UINT64_MAX;
+	return 0;
 }
 
 static int scan_line(void *ctx, const struct split_line *l)
 {
 	struct logsearch *ls = ctx;
-	ls->last_seen = l->lineno;
-	search_text(l->head, l->head_len, &ls->text);
-	size_t a, b;
-	if (!matcher_find(ls->m, ls->text.data ? ls->text.data : "", ls->text.len, 0, &a, &b))
+	if (l->lineno < ls->next_line)
+		return 0; /* done in an earlier step */
+	if (ls->budget == 0)
+		return 3; /* the step is over: this line is the next one */
+	ls->budget--;
+	ls->next_line = l->lineno + 1;
+	if (ls->pf && l->off + l->head_len + 2 <= ls->pf_off + ls->pf_len) {
+		/* (the last line, which may run into the next chunk, is always
+		 * looked at: its head may hold bytes this chunk does not) */
+		if (ls->pf_next < l->off) {
+			size_t rel = (size_t)(l->off - ls->pf_off);
+			const unsigned char *at = memmem(ls->pf_data + rel, ls->pf_len - rel, ls->needle,
+							 ls->needle_len);
+			ls->pf_next = at ? ls->pf_off + (uint64_t)(at - ls->pf_data) : UINT64_MAX;
+		}
+		if (ls->pf_next == UINT64_MAX || ls->pf_next + ls->needle_len > l->off + l->head_len)
+			return 0;
+	}
+	const char *text;
+	size_t len, a, b;
+	if (!matcher_line(ls->m, l, &ls->scratch, &text, &len, &a, &b))
 		return 0;
-	struct search_hit h = {.ref = &ls->ref, .line = l->lineno, .text = ls->text.data,
-			       .text_len = ls->text.len, .match_start = a, .match_end = b};
+	if (!ls->steps_loaded) {
+		/* only logs with a hit need their steps */
+		if (store_steps(ls->st, ls->ref.job_row_id, &ls->steps, &ls->n_steps, ls->err) < 0)
+			return -1;
+		ls->steps_loaded = true;
+	}
+	buf_reset(&ls->text);
+	buf_add(&ls->text, text, len);
+	struct search_hit h = {.ref = &ls->ref, .line = l->lineno, .text = buf_cstr(&ls->text),
+			       .text_len = len, .match_start = a, .match_end = b};
 	while (ls->step_i < ls->n_steps && ls->steps[ls->step_i].last_line &&
 	       (uint64_t)ls->steps[ls->step_i].last_line < l->lineno)
 		ls->step_i++;
@@ -166,51 +305,64 @@ static int scan_line(void *ctx, const struct split_line *l)
 	return rc;
 }
 
+static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
+		struct cs_err *err);
+
+/* A step is one read transaction: each statement would otherwise take and
+ * drop the database's read lock, and with many small logs that locking
+ * costs more than the search (the caller's own transaction, if any, is
+ * left alone). */
 int logsearch_step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
 		   struct cs_err *err)
 {
-	if (budget == 0)
-		budget = 1;
+	sqlite3 *db = ls->st->db;
+	bool own = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	int rc = step(ls, budget, cb, ctx, err);
+	if (own && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
+static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
+		struct cs_err *err)
+{
 	ls->cb = cb;
 	ls->ctx = ctx;
 	ls->stop = 0;
-	while (budget > 0 && ls->cur < ls->n_logs) {
-		if (!ls->r) {
+	ls->err = err;
+	ls->budget = budget ? budget : 1;
+	while (ls->budget > 0 && ls->cur < ls->n_logs && !ls->stop) {
+		if (!ls->opened) {
 			int rc = open_log(ls, err);
 			if (rc < 0) {
 				close_log(ls);
 				return -1;
 			}
 			if (rc == 0) {
-				close_log(ls);
-				ls->bytes_done += ls->logs[ls->cur].raw_size;
-				ls->cur++;
+				next_log(ls);
 				continue;
 			}
 		}
-		uint64_t count = logr_line_count(ls->r);
-		if (ls->next_line <= count) {
-			uint64_t last = MIN(count, ls->next_line + budget - 1);
-			ls->last_seen = ls->next_line - 1;
-			int rc = logr_scan(ls->r, ls->next_line, last, scan_line, ls, err);
-			if (rc < 0 && !ls->stop) {
-				close_log(ls);
-				return -1;
-			}
-			if (ls->last_seen < ls->next_line) {
-				/* nothing read and no error: do not spin on it */
-				ls->last_seen = count;
-			}
-			budget -= MIN(budget, ls->last_seen - ls->next_line + 1);
-			ls->next_line = ls->last_seen + 1;
+		const struct log_entry *e = &ls->logs[ls->cur];
+		while (ls->seq < e->chunks && !ls->admit[ls->seq])
+			ls->seq++;
+		if (ls->seq >= e->chunks) {
+			next_log(ls);
+			continue;
 		}
-		if (ls->next_line > count) {
+		if (prefilter(ls, err) < 0) {
 			close_log(ls);
-			ls->bytes_done += ls->logs[ls->cur].raw_size;
-			ls->cur++;
+			return -1;
 		}
-		if (ls->stop)
-			break;
+		int rc = logr_chunk_lines(ls->r, ls->seq, scan_line, ls, err);
+		if (rc == 3 || (rc && ls->stop))
+			break; /* resumes at next_line, in this chunk */
+		if (rc) {
+			close_log(ls);
+			return -1;
+		}
+		matcher_count(ls->m, 1, 0);
+		ls->seq++;
 	}
 	return ls->cur < ls->n_logs ? 1 : 0;
 }
@@ -222,11 +374,10 @@ void logsearch_progress(const struct logsearch *ls, struct logsearch_progress *p
 	p->logs_done = (long)ls->cur;
 	p->bytes_total = ls->bytes_total;
 	p->bytes_done = ls->bytes_done;
-	if (ls->r && ls->cur < ls->n_logs && ls->logs[ls->cur].lines) {
-		const struct log_entry *e = &ls->logs[ls->cur];
-		uint64_t seen = ls->next_line ? ls->next_line - 1 : 0;
-		/* a share of the current log by lines: close enough for a percentage */
-		p->bytes_done += (uint64_t)((double)e->raw_size * (double)seen / (double)e->lines);
+	if (ls->opened && ls->cur < ls->n_logs) {
+		/* a share of the current log by chunks: close enough for a percentage */
+		uint64_t at = ls->seq * (uint64_t)LOG_CHUNK_RAW;
+		p->bytes_done += MIN(at, ls->logs[ls->cur].raw_size);
 	}
 	p->hits = ls->hits;
 }

@@ -191,6 +191,8 @@ static void grams_pack(const unsigned char *set, unsigned char *bits)
 		bits[i] = (unsigned char)((load_le64(set + 8 * i) * 0x0102040810204080ull) >> 56);
 }
 
+static void words_query(struct log_grams *q, const char *text, size_t n);
+
 void log_grams_add(struct log_grams *q, const char *text, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)text;
@@ -202,6 +204,7 @@ void log_grams_add(struct log_grams *q, const char *text, size_t n)
 		if (k == q->n)
 			q->h[q->n++] = h;
 	}
+	words_query(q, text, n);
 }
 
 bool log_grams_admit(const void *blob, size_t n, const struct log_grams *q)
@@ -260,6 +263,118 @@ static size_t grams_blob(const unsigned char *set, unsigned char *out)
 	return 1 + nb;
 }
 
+/* --- word 6-gram filters ------------------------------------------------------ */
+/* Rows of log_chunk_words: (log_id, seq, part, bits). bits: one version
+ * byte, then nothing (no word 6-gram in the part) or a bitset of 2^k bytes,
+ * k >= 5. A chunk of L raw bytes has words_parts(L) parts; a 6-gram of hash
+ * h goes to part (h >> (WORDS_LOG2 - log2 parts)) & (parts - 1), bit h mod
+ * (bits of the part). Version 1: 6-grams of ASCII letters, digits and '_'
+ * (letters lower-cased) of log_search_text() of each line's first
+ * SPLIT_HEAD_MAX bytes, words_hash(). */
+#define WORDS_VERSION 1
+#define WORDS_LOG2 21               /* a chunk's whole set at most 2^21 bits */
+#define WORDS_PARTS_MAX 32
+#define WORDS_PART_RAW (8 * 1024)   /* a part per 8 KiB of chunk: 1 KB rows, three to a page, on dense chunks */
+#define WORDS_MIN_BYTES 32
+_Static_assert(LOG_WORDS_GRAM == 6, "filter version 1 indexes 6-grams");
+
+static inline bool word_char(unsigned char c)
+{
+	return (unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u || c == '_';
+}
+
+static inline uint32_t words_hash(uint64_t g)
+{
+	return (uint32_t)((g * 0x9E3779B97F4A7C15ull) >> 32);
+}
+
+static unsigned words_parts(uint64_t raw_len)
+{
+	unsigned p = 1;
+	while (p < WORDS_PARTS_MAX && (uint64_t)p * 2 * WORDS_PART_RAW <= raw_len)
+		p *= 2;
+	return p;
+}
+
+static unsigned log2u(uint64_t v)
+{
+	unsigned k = 0;
+	while (v > 1)
+		v >>= 1, k++;
+	return k;
+}
+
+/* ASCII-folded word characters; 0 for the others */
+static unsigned char word_tab[256];
+
+static void word_tab_init(void)
+{
+	if (word_tab['a'])
+		return;
+	for (unsigned c = 0; c < 256; c++)
+		word_tab[c] = word_char((unsigned char)c) ? (unsigned char)fold_ascii((unsigned char)c) : 0;
+}
+
+/* The word 6-grams of text: each hash appended to *h (grown as needed).
+ * The set is built from them when the chunk is done, sized by their count.
+ * Import runs this on every byte: a table lookup and no test of room per
+ * 6-gram. */
+static void words_collect(uint32_t **h, size_t *n, size_t *alloc, const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	if (*n + len > *alloc) {
+		*alloc = MAX(*alloc * 2, *n + len + 4096);
+		*h = xrealloc(*h, *alloc * sizeof(**h));
+	}
+	uint32_t *out = *h + *n;
+	uint64_t g = 0;
+	unsigned run = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = word_tab[s[i]];
+		g = g << 8 | c;
+		run = c ? run + 1 : 0;
+		if (run >= LOG_WORDS_GRAM)
+			*out++ = words_hash(g & 0xFFFFFFFFFFFFull);
+	}
+	*n = (size_t)(out - *h);
+}
+
+static void words_query(struct log_grams *q, const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	uint64_t g = 0;
+	unsigned run = 0;
+	for (size_t i = 0; i < n && q->nw < LOG_WORDS_MAX; i++) {
+		if (!word_char(s[i])) {
+			run = 0;
+			continue;
+		}
+		g = (g << 8 | fold_ascii(s[i])) & 0xFFFFFFFFFFFFull;
+		if (++run < LOG_WORDS_GRAM)
+			continue;
+		uint32_t h = words_hash(g);
+		size_t k = 0;
+		while (k < q->nw && q->w[k] != h)
+			k++;
+		if (k == q->nw)
+			q->w[q->nw++] = h;
+	}
+}
+
+static bool words_admit_part(const unsigned char *b, size_t n, uint32_t h)
+{
+	if (!b || n < 1 || b[0] != WORDS_VERSION)
+		return true;
+	size_t nb = n - 1;
+	if (nb == 0)
+		return false; /* no word 6-gram in the part */
+	if (nb < WORDS_MIN_BYTES || (nb & (nb - 1)) ||
+	    nb * 8 > ((size_t)1 << WORDS_LOG2))
+		return true;
+	uint32_t i = h & (uint32_t)(nb * 8 - 1);
+	return b[1 + (i >> 3)] & (1u << (i & 7));
+}
+
 /* --- writing ------------------------------------------------------------- */
 struct logw {
 	sqlite3 *db;
@@ -294,6 +409,15 @@ struct logw {
 	uint32_t cur_done;     /* lines starting in this chunk that completed */
 	int64_t open_seq;
 	sqlite3_stmt *ins_grams;
+	/* word 6-gram hashes of the chunk being filled and of the open one
+	 * (they follow grams_cur and grams_open), the set built from them,
+	 * and the blob of one part */
+	uint32_t *wh_cur, *wh_open;
+	size_t wn_cur, wn_open, wa_cur, wa_open;
+	unsigned char *wset, *wblob;
+	size_t wblob_alloc;
+	uint64_t open_len;     /* raw bytes of the open chunk */
+	sqlite3_stmt *ins_words;
 	struct buf scratch;    /* searchable text of a line with escapes */
 	struct cs_err cb_err;  /* why w_on_line stopped the splitter */
 };
@@ -336,6 +460,74 @@ static int put_grams(struct logw *w, int64_t seq, unsigned char *bits, struct cs
 	return 0;
 }
 
+/* Build the word filter of chunk seq (raw_len bytes) from the n hashes
+ * of its 6-grams and store it, a row per part. */
+static int put_words(struct logw *w, int64_t seq, const uint32_t *h, size_t n,
+		     uint64_t raw_len, struct cs_err *err)
+{
+	unsigned parts = words_parts(raw_len);
+	unsigned shift = WORDS_LOG2 - log2u(parts);
+	size_t pmax = (size_t)1 << shift; /* bits of a part at most */
+	/* four bits per 6-gram (repeats included) to start with, which keeps
+	 * the set small for the cache; then shrunk while at most 3/8 full */
+	size_t per = n / parts + 1, sbits = WORDS_MIN_BYTES * 8;
+	while (sbits < pmax && sbits < per * 4)
+		sbits *= 2;
+	size_t sbytes = sbits / 8;
+	if (!w->wset)
+		w->wset = xmalloc(((size_t)1 << WORDS_LOG2) / 8);
+	memset(w->wset, 0, parts * sbytes);
+	/* bits set per part, counted as they are set: the shrinking below goes
+	 * by them, with no pass over the sets */
+	uint32_t set[WORDS_PARTS_MAX] = {0};
+	for (size_t i = 0; i < n; i++) {
+		uint32_t j = (h[i] >> shift) & (parts - 1), o = h[i] & (uint32_t)(sbits - 1);
+		unsigned char *byte = &w->wset[j * sbytes + (o >> 3)], bit = (unsigned char)(1u << (o & 7));
+		set[j] += !(*byte & bit);
+		*byte |= bit;
+	}
+	if (w->wblob_alloc < 1 + sbytes) {
+		w->wblob_alloc = 1 + sbytes;
+		w->wblob = xrealloc(w->wblob, w->wblob_alloc);
+	}
+	sqlite3_stmt *st = w->ins_words;
+	for (unsigned j = 0; j < parts; j++) {
+		unsigned char *b = w->wset + j * sbytes;
+		size_t nb = set[j] ? sbytes : 0;
+		/* halving a set with a share d of its bits set leaves about
+		 * 1 - (1 - d)^2 of them set: halve while that stays <= 3/8 */
+		double d = (double)set[j] / (double)(sbytes * 8);
+		while (nb > WORDS_MIN_BYTES && 1.0 - (1.0 - d) * (1.0 - d) <= 0.375) {
+			size_t half = nb / 2;
+			for (size_t i = 0; i < half; i += 8) {
+				uint64_t x, y;
+				memcpy(&x, b + i, 8);
+				memcpy(&y, b + half + i, 8);
+				x |= y;
+				memcpy(b + i, &x, 8);
+			}
+			nb = half;
+			d = 1.0 - (1.0 - d) * (1.0 - d);
+		}
+		w->wblob[0] = WORDS_VERSION;
+		memcpy(w->wblob + 1, b, nb);
+		sqlite3_bind_int64(st, 1, w->log_id);
+		sqlite3_bind_int64(st, 2, seq);
+		sqlite3_bind_int64(st, 3, j);
+		sqlite3_bind_blob(st, 4, w->wblob, (int)(1 + nb), SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (rc != SQLITE_DONE) {
+			w->failed = true;
+			return err_set(err, CS_EDB,
+				       "cannot store the log of job %lld: inserting the word filter of chunk %lld: %s",
+				       (long long)w->job_id, (long long)seq, sqlite3_errmsg(w->db));
+		}
+	}
+	return 0;
+}
+
 static int w_on_line(void *ctx, const struct split_line *l)
 {
 	struct logw *w = ctx;
@@ -367,10 +559,15 @@ static int w_on_line(void *ctx, const struct split_line *l)
 	size_t len;
 	log_search_text(l->head, l->head_len, &text, &len, &w->scratch);
 	grams_set(bits, text, len);
-	if (bits == w->grams_open) {
+	if (bits == w->grams_cur) {
+		words_collect(&w->wh_cur, &w->wn_cur, &w->wa_cur, text, len);
+	} else {
+		words_collect(&w->wh_open, &w->wn_open, &w->wa_open, text, len);
 		w->open_seq = -1;
-		if (put_grams(w, seq, bits, &w->cb_err) < 0)
+		if (put_grams(w, seq, bits, &w->cb_err) < 0 ||
+		    put_words(w, seq, w->wh_open, w->wn_open, w->open_len, &w->cb_err) < 0)
 			return -1;
+		w->wn_open = 0;
 	}
 	return w->line_cb ? w->line_cb(w->ctx, l) : 0;
 }
@@ -417,13 +614,24 @@ static int flush_chunk(struct logw *w, struct cs_err *err)
 		return w_dberr(w, err, what);
 	}
 	if (w->cur_done == w->chunk_lines) {
-		if (put_grams(w, w->seq, w->grams_cur, err) < 0)
+		if (put_grams(w, w->seq, w->grams_cur, err) < 0 ||
+		    put_words(w, w->seq, w->wh_cur, w->wn_cur, w->raw_len, err) < 0)
 			return -1;
+		w->wn_cur = 0;
 	} else if (w->cur_done + 1 == w->chunk_lines && w->open_seq < 0) {
-		/* its last line goes on: its filter waits for the line's end */
+		/* its last line goes on: its filters wait for the line's end */
 		unsigned char *t = w->grams_open;
 		w->grams_open = w->grams_cur;
 		w->grams_cur = t;
+		uint32_t *th = w->wh_open;
+		size_t ta = w->wa_open;
+		w->wh_open = w->wh_cur;
+		w->wa_open = w->wa_cur;
+		w->wn_open = w->wn_cur;
+		w->wh_cur = th;
+		w->wa_cur = ta;
+		w->wn_cur = 0;
+		w->open_len = w->raw_len;
 		w->open_seq = w->seq;
 	} else {
 		char what[160];
@@ -448,6 +656,11 @@ void logw_free(struct logw *w)
 		return;
 	sqlite3_finalize(w->ins);
 	sqlite3_finalize(w->ins_grams);
+	sqlite3_finalize(w->ins_words);
+	free(w->wh_cur);
+	free(w->wh_open);
+	free(w->wset);
+	free(w->wblob);
 	ZSTD_freeCCtx(w->cctx);
 	free(w->raw);
 	free(w->zbuf);
@@ -502,6 +715,13 @@ struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, v
 		w_dberr(w, err, "preparing the filter insert");
 		goto fail;
 	}
+	if (sqlite3_prepare_v2(db, "INSERT INTO log_chunk_words (log_id, seq, part, bits)"
+			       " VALUES (?1, ?2, ?3, ?4)",
+			       -1, &w->ins_words, NULL) != SQLITE_OK) {
+		w_dberr(w, err, "preparing the word filter insert");
+		goto fail;
+	}
+	word_tab_init();
 	w->grams_cur = xcalloc(1, GRAMS_BITS);
 	w->grams_open = xcalloc(1, GRAMS_BITS);
 	w->gblob = xmalloc(1 + GRAMS_BYTES);
@@ -1212,6 +1432,47 @@ static int last_line(struct logr *r, struct chunk *c, uint32_t start, struct spl
 	return 0;
 }
 
+int logr_chunk_starts(struct logr *r, uint64_t *first, struct cs_err *err)
+{
+	sqlite3_stmt *st;
+	memset(first, 0, r->chunk_count * sizeof(*first));
+	if (sqlite3_prepare_v2(r->db,
+			       "SELECT seq, first_line, n_lines FROM log_chunks WHERE log_id = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return r_dberr(r, err, "preparing the chunk list");
+	sqlite3_bind_int64(st, 1, r->id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 seq = sqlite3_column_int64(st, 0), fl = sqlite3_column_int64(st, 1),
+			      nl = sqlite3_column_int64(st, 2);
+		if (seq < 0 || (uint64_t)seq >= r->chunk_count || fl < 1 ||
+		    (uint64_t)fl > r->line_count || nl < 0) {
+			sqlite3_finalize(st);
+			return r_corrupt(r, err, seq, "line numbers out of range");
+		}
+		first[seq] = nl > 0 ? (uint64_t)fl : 0;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return r_dberr(r, err, "reading the chunk list");
+	return 0;
+}
+
+int logr_chunk_data(struct logr *r, uint64_t seq, const unsigned char **data, size_t *len,
+		    uint64_t *off, struct cs_err *err)
+{
+	if (seq >= r->chunk_count)
+		return err_set(err, CS_EINVAL, "chunk %llu is out of range: log %lld has %llu chunks",
+			       (ull)seq, (long long)r->id, (ull)r->chunk_count);
+	struct chunk *c = load_chunk(r, (int64_t)seq, err);
+	if (!c)
+		return -1;
+	*data = c->data;
+	*len = c->raw_len;
+	*off = c->raw_off;
+	return 0;
+}
+
 int logr_chunk_lines(struct logr *r, uint64_t seq, split_cb cb, void *ctx, struct cs_err *err)
 {
 	if (seq >= r->chunk_count)
@@ -1250,6 +1511,174 @@ static int scan_chunk(struct logr *r, uint64_t seq, split_cb cb, void *ctx, stru
 {
 	r->scanned++;
 	return logr_chunk_lines(r, seq, cb, ctx, err);
+}
+
+struct logfilter {
+	sqlite3 *db;
+	const struct log_grams *q;
+	sqlite3_stmt *grams, *words_range, *words_one;
+	unsigned char *seen; /* per chunk: a row was read */
+	size_t seen_alloc;
+};
+
+struct logfilter *logfilter_new(struct store *st, const struct log_grams *q,
+				struct cs_err *err)
+{
+	struct sqlite3 *db = st->db;
+	struct logfilter *f = xcalloc(1, sizeof(*f));
+	f->db = db;
+	f->q = q;
+	if ((q && q->n > 0 &&
+	     sqlite3_prepare_v2(db, "SELECT seq, bits FROM log_chunk_grams WHERE log_id = ?1",
+				-1, &f->grams, NULL) != SQLITE_OK) ||
+	    (q && q->nw > 0 &&
+	     (sqlite3_prepare_v2(db, "SELECT seq, bits FROM log_chunk_words WHERE log_id = ?1"
+				 " AND part = ?2",
+				 -1, &f->words_range, NULL) != SQLITE_OK ||
+	      sqlite3_prepare_v2(db, "SELECT bits FROM log_chunk_words WHERE log_id = ?1"
+				 " AND part = ?2 AND seq = ?3",
+				 -1, &f->words_one, NULL) != SQLITE_OK))) {
+		sqlite3_finalize(f->grams);
+		sqlite3_finalize(f->words_range);
+		err_set(err, CS_EDB, "cannot read the search filters: %s", sqlite3_errmsg(db));
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* Rule out, in admit[], the chunks of log_id whose word filters lack one
+ * of the query's 6-grams. Chunks without rows (stored before the word
+ * filters) are left admitted. Per 6-gram, the rows of the part it falls in
+ * are read in one range, or one by one once few chunks are left. Returns
+ * the number still admitted, or -1. */
+static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_size,
+			   uint64_t n_chunks, unsigned char *admit, long n)
+{
+	unsigned full = words_parts(LOG_CHUNK_RAW);
+	/* eight 6-grams spread over the query rule out nearly every chunk that
+	 * lacks the string (a third of the bits set: 1 in 6,500 gets through);
+	 * more only cost reads */
+	size_t tests = MIN(f->q->nw, (size_t)8);
+	for (size_t i = 0; i < tests; i++) {
+		uint32_t h = f->q->w[tests < f->q->nw ? i * (f->q->nw - 1) / (tests - 1) : i];
+		/* chunks still admitted (1) that have a filter: those the 6-gram
+		 * is tested on; a chunk without rows (2) is found on the first */
+		long live = 0;
+		for (uint64_t seq = 0; seq < n_chunks; seq++)
+			live += admit[seq] == 1;
+		if (!live)
+			break;
+		bool range = i == 0 || live > 8;
+		if (range) {
+			sqlite3_stmt *st = f->words_range;
+			unsigned char *seen = f->seen;
+			memset(seen, 0, n_chunks);
+			sqlite3_bind_int64(st, 1, log_id);
+			sqlite3_bind_int64(st, 2, (h >> (WORDS_LOG2 - log2u(full))) & (full - 1));
+			int rc;
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+				sqlite3_int64 seq = sqlite3_column_int64(st, 0);
+				if (seq < 0 || (uint64_t)seq >= n_chunks)
+					continue;
+				uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, raw_size - (uint64_t)seq * LOG_CHUNK_RAW);
+				if (words_parts(len) != full)
+					continue; /* a short chunk: its part is another */
+				seen[seq] = 1;
+				if (admit[seq] == 1 &&
+				    !words_admit_part(sqlite3_column_blob(st, 1),
+						      (size_t)sqlite3_column_bytes(st, 1), h)) {
+					admit[seq] = 0;
+					n--;
+				}
+			}
+			sqlite3_reset(st);
+			if (rc != SQLITE_DONE)
+				return -1;
+			if (i == 0)
+				for (uint64_t seq = 0; seq < n_chunks; seq++) {
+					uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, raw_size - seq * LOG_CHUNK_RAW);
+					if (!seen[seq] && words_parts(len) == full && admit[seq])
+						admit[seq] = 2; /* no word filter */
+				}
+		}
+		for (uint64_t seq = 0; seq < n_chunks && n > 0; seq++) {
+			if (admit[seq] != 1)
+				continue;
+			uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, raw_size - seq * LOG_CHUNK_RAW);
+			unsigned parts = words_parts(len);
+			if (range && parts == full)
+				continue; /* done above */
+			sqlite3_stmt *st = f->words_one;
+			sqlite3_bind_int64(st, 1, log_id);
+			sqlite3_bind_int64(st, 2, (h >> (WORDS_LOG2 - log2u(parts))) & (parts - 1));
+			sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+			int rc = sqlite3_step(st);
+			if (rc == SQLITE_ROW) {
+				if (!words_admit_part(sqlite3_column_blob(st, 0),
+						      (size_t)sqlite3_column_bytes(st, 0), h)) {
+					admit[seq] = 0;
+					n--;
+				}
+			} else if (rc == SQLITE_DONE) {
+				admit[seq] = 2; /* no word filter */
+			} else {
+				sqlite3_reset(st);
+				return -1;
+			}
+			sqlite3_reset(st);
+		}
+	}
+	for (uint64_t seq = 0; seq < n_chunks; seq++)
+		admit[seq] = admit[seq] != 0;
+	return n;
+}
+
+long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
+		     unsigned char *admit, struct cs_err *err)
+{
+	uint64_t n_chunks = (raw_size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW;
+	memset(admit, 1, n_chunks);
+	long n = (long)n_chunks;
+	if (f->words_range) {
+		/* the more selective filter first: it rules out most chunks */
+		XGROW(f->seen, f->seen_alloc, (size_t)n_chunks + 1);
+		n = words_rule_out(f, log_id, raw_size, n_chunks, admit, n);
+		if (n < 0)
+			return err_set(err, CS_EDB, "cannot read the search filters of log %lld: %s",
+				       (long long)log_id, sqlite3_errmsg(f->db));
+	}
+	if (!f->grams || n == 0)
+		return n;
+	sqlite3_stmt *st = f->grams;
+	sqlite3_bind_int64(st, 1, log_id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 seq = sqlite3_column_int64(st, 0);
+		if (seq < 0 || (uint64_t)seq >= n_chunks || !admit[seq])
+			continue;
+		if (!log_grams_admit(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+				     f->q)) {
+			admit[seq] = 0;
+			n--;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return err_set(err, CS_EDB, "cannot read the search filters of log %lld: %s",
+			       (long long)log_id, sqlite3_errmsg(f->db));
+	return n;
+}
+
+void logfilter_free(struct logfilter *f)
+{
+	if (!f)
+		return;
+	sqlite3_finalize(f->grams);
+	sqlite3_finalize(f->words_range);
+	sqlite3_finalize(f->words_one);
+	free(f->seen);
+	free(f);
 }
 
 int logr_scan_grams(struct logr *r, const struct log_grams *q, split_cb cb, void *ctx,

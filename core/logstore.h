@@ -53,17 +53,49 @@ void log_search_text(const char *line, size_t n, const char **text, size_t *len,
  * version) is assumed to hold anything. */
 #define LOG_GRAMS_MAX 48
 
+/* Word-gram filters (schema version 4, table log_chunk_words): trigrams
+ * stay selective for words but not for high-entropy tokens (hex ids, shas,
+ * digests, uuids: 4,096 hex trigrams fill any chunk's set). So each chunk
+ * also gets a Bloom filter (one hash function) of its 6-grams made only of
+ * word characters (ASCII letters, digits, '_'; letters folded): a string
+ * holding such a 6-gram can only match a line that holds it too, and a
+ * random 6-gram of hex digits is in few chunks (16M of them). The filter of
+ * a chunk is cut by hash into up to 32 parts, one row each, each shrunk
+ * until about a quarter full, so a query reads one small row per chunk per
+ * 6-gram it tests. Chunks without rows (stored before version 4) hold
+ * anything. */
+#define LOG_WORDS_GRAM 6
+#define LOG_WORDS_MAX 32
+
 struct log_grams {
 	size_t n;
 	uint16_t h[LOG_GRAMS_MAX]; /* hashes of required trigrams, distinct */
+	size_t nw;
+	uint32_t w[LOG_WORDS_MAX]; /* hashes of required word 6-grams, distinct */
 };
 
-/* Require the trigrams of s[0..n) (ASCII-folded); those past LOG_GRAMS_MAX
- * are left out, which only makes the filter let more chunks through. */
+/* Require the trigrams and word 6-grams of s[0..n) (ASCII-folded); those
+ * past the maxima are left out, which only makes the filters let more
+ * chunks through. */
 void log_grams_add(struct log_grams *q, const char *s, size_t n);
 /* Whether a stored filter blob may hold every trigram of q (true when the
  * blob is of an unknown version or malformed: never skip on doubt). */
 bool log_grams_admit(const void *blob, size_t n, const struct log_grams *q);
+
+/* The chunk filters of any log, for a search across many logs: the filters
+ * are read without opening a reader, so a log none of whose chunks can hold
+ * a match costs one indexed query. q belongs to the caller and must outlive
+ * the logfilter. */
+struct logfilter;
+struct logfilter *logfilter_new(struct store *st, const struct log_grams *q,
+				struct cs_err *err);
+/* admit[seq] = 1 when chunk seq of log_id (raw_size bytes, so
+ * ceil(raw_size / LOG_CHUNK_RAW) chunks) may hold a match,
+ * else 0; chunks without a filter of a known version are admitted. Returns
+ * the number admitted, or -1 with err set. */
+long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
+		     unsigned char *admit, struct cs_err *err);
+void logfilter_free(struct logfilter *f);
 
 /* --- writing ------------------------------------------------------------- */
 struct logw;
@@ -120,6 +152,16 @@ uint64_t logr_chunk_count(const struct logr *r);
  * non-zero value. */
 int logr_chunk_lines(struct logr *r, uint64_t seq, split_cb cb, void *ctx,
 		     struct cs_err *err);
+/* first[seq] = the number of the first line starting in chunk seq, 0 when
+ * none starts there (the middle of a long line), for every chunk (first
+ * holds logr_chunk_count() entries). From the chunk rows, without reading
+ * their bytes. */
+int logr_chunk_starts(struct logr *r, uint64_t *first, struct cs_err *err);
+/* The raw bytes of chunk seq (valid until the reader reads another chunk
+ * or closes): for a search to look for a string in the whole chunk before
+ * it looks line by line. */
+int logr_chunk_data(struct logr *r, uint64_t seq, const unsigned char **data, size_t *len,
+		    uint64_t *off, struct cs_err *err);
 /* Every line of every chunk whose filter admits q (all of them when q is
  * NULL or empty), in order: the lines that may contain a string whose
  * trigrams q holds. Returns like logr_chunk_lines(). */

@@ -635,7 +635,70 @@ struct lv_search {
 	uint64_t found;
 	uint64_t slice_hit; /* the last match of a backward slice */
 	struct buf text;
+	/* The chunk filters, as runs of lines: run i starts at line start[i]
+	 * (the first line starting in a chunk, ascending) and may hold a match
+	 * when admit[i]. NULL: every line may. */
+	uint64_t *start;
+	unsigned char *admit;
+	size_t n_runs;
 };
+
+/* The chunk filters of the log for the search's query, as runs of lines
+ * (chunks without a line start belong to the run before). Without them
+ * (no query filters, or a database error: reading every line is never
+ * wrong) every line is looked at. */
+static void load_filters(struct lv_search *s)
+{
+	struct log_grams q;
+	matcher_grams(s->m, &q);
+	uint64_t n = logr_chunk_count(s->lv->r);
+	if ((q.n == 0 && q.nw == 0) || n == 0)
+		return;
+	struct cs_err err;
+	struct logfilter *f = logfilter_new(s->lv->st, &q, &err);
+	uint64_t *first = xcalloc(n, sizeof(*first));
+	unsigned char *admit = xmalloc(n);
+	if (!f || logfilter_admit(f, s->lv->log_id, logr_raw_size(s->lv->r), admit, &err) < 0 ||
+	    logr_chunk_starts(s->lv->r, first, &err) < 0) {
+		logfilter_free(f);
+		free(first);
+		free(admit);
+		return;
+	}
+	logfilter_free(f);
+	size_t k = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		if (!first[i])
+			continue;
+		if (k > 0 && (bool)admit[k - 1] == (bool)admit[i])
+			continue; /* the same as the run before: one run */
+		first[k] = first[i];
+		admit[k] = admit[i] != 0;
+		k++;
+	}
+	if (k == 0 || first[0] != 1) { /* line 1 starts in chunk 0: else not ours to judge */
+		free(first);
+		free(admit);
+		return;
+	}
+	s->start = first;
+	s->admit = admit;
+	s->n_runs = k;
+}
+
+/* The run of line `line`: its index. */
+static size_t run_of(const struct lv_search *s, uint64_t line)
+{
+	size_t lo = 0, hi = s->n_runs; /* start[lo] <= line < start[hi] */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->start[mid] <= line)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
 
 struct lv_search *lv_search_new(struct logview *lv, struct matcher *m, bool backward,
 				uint64_t from)
@@ -648,6 +711,7 @@ struct lv_search *lv_search_new(struct logview *lv, struct matcher *m, bool back
 	buf_init(&s->text);
 	if (n == 0)
 		return s;
+	load_filters(s);
 	if (!backward) {
 		s->next = from >= n ? 1 : from + 1;
 		s->at_end = from == n;
@@ -684,6 +748,38 @@ enum lv_search_state lv_search_step(struct lv_search *s, uint64_t budget, struct
 	if (s->at_end) {
 		s->at_end = false;
 		s->wrapped = true;
+	}
+	if (s->n_runs) {
+		/* lines no chunk filter admits are passed over, and not counted
+		 * against the budget: they cost nothing */
+		size_t i = run_of(s, s->next);
+		if (!s->admit[i]) {
+			uint64_t lo = s->start[i], hi = i + 1 < s->n_runs ? s->start[i + 1] - 1 : n;
+			uint64_t skip = s->backward ? s->next - lo + 1 : hi - s->next + 1;
+			skip = MIN(skip, n - s->done);
+			s->done += skip;
+			s->found = 0;
+			if (!s->backward) {
+				s->next += skip;
+				if (s->next > n) {
+					s->next = 1;
+					s->at_end = true;
+				}
+			} else if (s->next <= skip) {
+				s->next = n;
+				s->at_end = true;
+			} else {
+				s->next -= skip;
+			}
+			return s->done >= n ? LV_SEARCH_NONE : LV_SEARCH_MORE;
+		}
+		/* an admitted run: the slice stays inside it */
+		if (!s->backward) {
+			uint64_t hi = i + 1 < s->n_runs ? s->start[i + 1] - 1 : n;
+			left = MIN(left, hi - s->next + 1);
+		} else {
+			left = MIN(left, s->next - s->start[i] + 1);
+		}
 	}
 	if (!s->backward) {
 		uint64_t first = s->next, last = MIN(n, first + left - 1);
@@ -738,6 +834,8 @@ void lv_search_free(struct lv_search *s)
 	if (!s)
 		return;
 	buf_release(&s->text);
+	free(s->start);
+	free(s->admit);
 	free(s);
 }
 

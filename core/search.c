@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "logparse.h"
+#include "logsearch.h"
 #include "logstore.h"
 
 struct matcher {
@@ -309,7 +310,38 @@ void matcher_free(struct matcher *m)
 
 void matcher_grams(const struct matcher *m, struct log_grams *q)
 {
-	*q = m->grams;
+	if (m->no_filter)
+		memset(q, 0, sizeof(*q));
+	else
+		*q = m->grams;
+}
+
+void matcher_count(struct matcher *m, uint64_t chunks_read, uint64_t chunks_skipped)
+{
+	m->chunks_read += chunks_read;
+	m->chunks_skipped += chunks_skipped;
+}
+
+bool matcher_needle(const struct matcher *m, const char **s, size_t *n, bool *fold)
+{
+	if (!m->regex) {
+		*s = m->lit, *n = m->lit_len, *fold = m->icase;
+		return true;
+	}
+	if (m->req && m->req_len) {
+		*s = m->req, *n = m->req_len, *fold = false;
+		return true;
+	}
+	return false;
+}
+
+bool matcher_line(struct matcher *m, const struct split_line *l, struct buf *scratch,
+		  const char **text, size_t *len, size_t *start, size_t *end)
+{
+	log_search_text(l->head, l->head_len, text, len, scratch);
+	if (m->req && !memmem(*text, *len, m->req, m->req_len))
+		return false;
+	return matcher_find(m, *text, *len, 0, start, end);
 }
 
 void matcher_stats(const struct matcher *m, uint64_t *chunks_read, uint64_t *chunks_skipped)
@@ -365,115 +397,45 @@ void search_text(const char *line, size_t n, struct buf *out)
 
 /* --- searching the index -------------------------------------------------------------- */
 
-struct scan_ctx {
-	struct store *st;
-	struct matcher *m;
-	const struct log_ref *ref;
-	struct step *steps;
-	int n_steps;
-	int step_i;
-	bool steps_loaded;
+struct all_ctx {
 	long limit;
 	long *n_hits;
 	search_cb cb;
 	void *ctx;
-	struct buf scratch;
 	volatile int *cancel;
-	struct cs_err *err;
 	int stop;
 };
 
-static int scan_line(void *ctx, const struct split_line *l)
+static int all_hit(void *ctx, const struct search_hit *h)
 {
-	struct scan_ctx *c = ctx;
-	if (c->cancel && *c->cancel)
-		return 2;
-	const char *text;
-	size_t len;
-	log_search_text(l->head, l->head_len, &text, &len, &c->scratch);
-	if (c->m->req && !memmem(text, len, c->m->req, c->m->req_len))
-		return 0;
-	size_t a, b;
-	if (!matcher_find(c->m, text, len, 0, &a, &b))
-		return 0;
-	if (!c->steps_loaded) {
-		/* only logs with a hit need their steps */
-		if (store_steps(c->st, c->ref->job_row_id, &c->steps, &c->n_steps, c->err) < 0)
-			return -1;
-		c->steps_loaded = true;
-	}
-	struct search_hit h = {.ref = c->ref, .line = l->lineno, .text = text, .text_len = len,
-			       .match_start = a, .match_end = b};
-	while (c->step_i < c->n_steps && c->steps[c->step_i].last_line &&
-	       (uint64_t)c->steps[c->step_i].last_line < l->lineno)
-		c->step_i++;
-	for (int i = c->step_i; i < c->n_steps; i++) {
-		const struct step *s = &c->steps[i];
-		if (s->first_line && (uint64_t)s->first_line <= l->lineno &&
-		    (uint64_t)s->last_line >= l->lineno) {
-			h.step_number = s->number;
-			h.step_name = s->name;
-			break;
-		}
-		if (s->first_line && (uint64_t)s->first_line > l->lineno)
-			break;
-	}
-	(*c->n_hits)++;
-	int rc = c->cb(c->ctx, &h);
+	struct all_ctx *a = ctx;
+	(*a->n_hits)++;
+	int rc = a->cb(a->ctx, h);
 	if (rc)
-		return c->stop = rc;
-	if (c->limit > 0 && *c->n_hits >= c->limit)
-		return c->stop = 1;
+		return a->stop = rc;
+	if (a->limit > 0 && *a->n_hits >= a->limit)
+		return a->stop = 1;
 	return 0;
 }
 
-struct all_ctx {
-	struct scan_ctx *sc;
-	int failed;
-};
-
-static int per_log(void *ctx, const struct log_ref *ref)
-{
-	struct all_ctx *a = ctx;
-	struct scan_ctx *sc = a->sc;
-	if (sc->cancel && *sc->cancel)
-		return 2;
-	struct logr *r = logr_open(sc->st, ref->log_id, sc->err);
-	if (!r) {
-		a->failed = 1;
-		return -1;
-	}
-	sc->ref = ref;
-	sc->step_i = 0;
-	sc->steps_loaded = false;
-	int rc = logr_scan_grams(r, sc->m->no_filter ? NULL : &sc->m->grams, scan_line, sc,
-				 sc->err);
-	uint64_t read, skipped;
-	logr_grams_stats(r, &read, &skipped);
-	sc->m->chunks_read += read;
-	sc->m->chunks_skipped += skipped;
-	logr_close(r);
-	store_steps_free(sc->steps, sc->n_steps);
-	sc->steps = NULL;
-	sc->n_steps = 0;
-	if (rc < 0 && !sc->stop) {
-		a->failed = 1;
-		return -1;
-	}
-	return sc->stop ? sc->stop : 0;
-}
+/* Slices of this many lines: between two, a cancel is noticed. */
+#define ALL_SLICE 4096
 
 int search_logs(struct store *st, struct matcher *m, long limit, search_cb cb, void *ctx,
 		long *n_hits, volatile int *cancel, struct cs_err *err)
 {
-	struct scan_ctx sc = {.st = st, .m = m, .limit = limit, .n_hits = n_hits, .cb = cb,
-			      .ctx = ctx, .cancel = cancel, .err = err};
-	buf_init(&sc.scratch);
 	*n_hits = 0;
-	struct all_ctx a = {.sc = &sc};
-	int rc = store_logs(st, per_log, &a, err);
-	buf_release(&sc.scratch);
-	if (a.failed || rc < 0)
+	struct all_ctx a = {.limit = limit, .n_hits = n_hits, .cb = cb, .ctx = ctx,
+			    .cancel = cancel};
+	if (cancel && *cancel)
+		return 0;
+	struct logsearch *ls = logsearch_new(st, m, err);
+	if (!ls)
 		return -1;
-	return 0;
+	int rc;
+	while ((rc = logsearch_step(ls, ALL_SLICE, all_hit, &a, err)) == 1 && !a.stop &&
+	       !(cancel && *cancel))
+		;
+	logsearch_free(ls);
+	return rc < 0 ? -1 : 0;
 }

@@ -9,11 +9,14 @@
  * lines longer than SPLIT_HEAD_MAX are searched in their first
  * SPLIT_HEAD_MAX bytes.
  *
- * Chunks are passed over when their trigram filter (logstore.h) lacks a
- * trigram every match must contain: all of a literal's, or those of the
- * plain runs a regex cannot match without (`error\[E0308\]` needs
+ * Chunks are passed over when their filters (logstore.h) lack a trigram or
+ * a word 6-gram every match must contain: all of a literal's, or those of
+ * the plain runs a regex cannot match without (`error\[E0308\]` needs
  * "error[E0308]"; a pattern with a top-level `|`, inline options, \Q, \x
- * and the like needs nothing known, and is searched whole).
+ * and the like needs nothing known, and is searched whole). In a chunk that
+ * is read, the lines before the next occurrence of a string every match
+ * holds are passed over too (logsearch.c). The loop over every log is
+ * logsearch.h's; search_logs() runs it to the end.
  */
 #ifndef CS_SEARCH_H
 #define CS_SEARCH_H
@@ -40,10 +43,21 @@ void matcher_free(struct matcher *m);
 bool matcher_find(struct matcher *m, const char *s, size_t n, size_t from, size_t *start,
 		  size_t *end);
 /* What the filters get from the query: the trigram hashes every match
- * contains (q->n == 0: none known, every chunk is read). */
+ * contains (q->n == 0: none known, or MATCH_NO_FILTER: every chunk is read). */
 void matcher_grams(const struct matcher *m, struct log_grams *q);
-/* Chunks read and passed over by the searches run with m so far. */
+/* Chunks read and passed over by the searches run with m so far; searches
+ * add theirs with matcher_count(). */
 void matcher_stats(const struct matcher *m, uint64_t *chunks_read, uint64_t *chunks_skipped);
+void matcher_count(struct matcher *m, uint64_t chunks_read, uint64_t chunks_skipped);
+/* A string every match holds, as raw bytes of the line (a literal, or the
+ * longest plain run a case-sensitive regex needs): *fold says it is to be
+ * looked for with ASCII letters folded (the string is then lower case).
+ * False when there is none. */
+bool matcher_needle(const struct matcher *m, const char **s, size_t *n, bool *fold);
+/* The searchable text of a line (its head) into *text and *len (pointing into
+ * the line or into scratch) and whether it matches, at [*start, *end). */
+bool matcher_line(struct matcher *m, const struct split_line *l, struct buf *scratch,
+		  const char **text, size_t *len, size_t *start, size_t *end);
 
 /* Remove timestamp, BOM and escapes: the searchable text of a raw line. */
 void search_text(const char *line, size_t n, struct buf *out);
@@ -61,7 +75,8 @@ struct search_hit {
 typedef int (*search_cb)(void *ctx, const struct search_hit *hit);
 
 /* Search every stored log, newest run first; stop after limit hits (0: no
- * limit) or when cb returns non-zero. *n_hits counts hits reported. */
+ * limit) or when cb returns non-zero. *n_hits counts hits reported. The
+ * same search, in slices, is logsearch.h's; this runs it to the end. */
 int search_logs(struct store *st, struct matcher *m, long limit, search_cb cb, void *ctx,
 		long *n_hits, volatile int *cancel, struct cs_err *err);
 

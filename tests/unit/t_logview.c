@@ -690,3 +690,100 @@ TEST(logview_empty_and_missing)
 	logview_close(NULL);
 	store_close(f.st);
 }
+
+/* A log of several chunks whose lines carry hex ids and shas: the chunk
+ * filters (trigram and word 6-gram) pass over the chunks that cannot hold
+ * the query, and the search finds exactly what reading every line finds,
+ * forward and backward, from anywhere, in any slice size. */
+#define HEX_LINES 9000
+
+static void hex_line(uint64_t *x, int i, struct buf *b)
+{
+	static const char h[] = "0123456789abcdef";
+	char id[41];
+	for (int k = 0; k < 40; k++) {
+		*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+		id[k] = h[(*x >> 59) & 15];
+	}
+	id[40] = 0;
+	buf_addf(b, "2024-05-01T10:00:00.0000000Z [req %.8s] commit %s", id + 32, id);
+	if (i == 1234 || i == 8800)
+		buf_adds(b, " deadbeefcafe1234 planted");
+	if (i == 5000)
+		buf_adds(b, " DeadBeefCafe1234 upper");
+	if (i == 4321)
+		buf_adds(b, " \x1b[1mdeadbeef\x1b[0mcafe1234 coloured");
+	buf_adds(b, "\n");
+}
+
+TEST(logview_search_filters)
+{
+	struct fx f = open_fixture("search_filters");
+	struct buf b = BUF_INIT;
+	uint64_t x = 42;
+	for (int i = 1; i <= HEX_LINES; i++)
+		hex_line(&x, i, &b);
+	exec(f.st, "INSERT INTO jobs (id, run_id, provider_id, name, ordinal) VALUES (2, 1, 6, 'hex', 1)");
+	struct fx g = {.st = f.st, .job = 2};
+	g.log = write_log(f.st, 2, b.data, b.len);
+	buf_release(&b);
+	struct logview *lv = open_lv(&g);
+	CHECK(logview_line_count(lv) == HEX_LINES);
+	static const char *const qs[] = {"deadbeefcafe1234", "DeadBeefCafe1234", "cafe1234",
+					 "beefcafe", "planted", "no such thing here"};
+	struct cs_err err;
+	for (size_t qi = 0; qi < ARRAY_SIZE(qs); qi++) {
+		struct matcher *m = matcher_new(qs[qi], 0, &err);
+		static uint64_t hits[HEX_LINES];
+		int nh = matching_lines(lv, m, hits, HEX_LINES);
+		uint64_t froms[] = {0, 1, 1233, 1234, 1235, 4321, 5000, 7000, 8800, HEX_LINES};
+		uint64_t budgets[] = {1, 700, 100000};
+		for (size_t bi = 0; bi < ARRAY_SIZE(budgets); bi++)
+			for (size_t fi = 0; fi < ARRAY_SIZE(froms); fi++) {
+				uint64_t from = froms[fi], want = 0;
+				for (int k = 0; k < nh && !want; k++)
+					if (hits[k] > from)
+						want = hits[k];
+				if (!want && nh)
+					want = hits[0];
+				uint64_t got = run_search(lv, m, false, from, budgets[bi], NULL);
+				if (got != want)
+					t_fail(__FILE__, __LINE__, "'%s' forward from %llu: %llu, want %llu",
+					       qs[qi], (unsigned long long)from, (unsigned long long)got,
+					       (unsigned long long)want);
+				uint64_t bfrom = from ? from : HEX_LINES + 1;
+				want = 0;
+				for (int k = nh - 1; k >= 0 && !want; k--)
+					if (hits[k] < bfrom)
+						want = hits[k];
+				if (!want && nh)
+					want = hits[nh - 1];
+				got = run_search(lv, m, true, bfrom, budgets[bi], NULL);
+				if (got != want)
+					t_fail(__FILE__, __LINE__, "'%s' backward from %llu: %llu, want %llu",
+					       qs[qi], (unsigned long long)bfrom, (unsigned long long)got,
+					       (unsigned long long)want);
+			}
+		matcher_free(m);
+	}
+	/* the filters pass over whole chunks: one step of one line gets past
+	 * the first chunk when it cannot hold the query (line 5000 is past it) */
+	struct matcher *m = matcher_new("upper", 0, &err);
+	struct lv_search *s = lv_search_new(lv, m, false, 0);
+	CHECK_INT(lv_search_step(s, 1, &err), LV_SEARCH_MORE);
+	uint64_t done, total;
+	lv_search_progress(s, &done, &total);
+	CHECK(done > 100);
+	lv_search_free(s);
+	/* without the filters, the same step looks at one line */
+	struct matcher *all = matcher_new("upper", MATCH_NO_FILTER, &err);
+	s = lv_search_new(lv, all, false, 0);
+	CHECK_INT(lv_search_step(s, 1, &err), LV_SEARCH_MORE);
+	lv_search_progress(s, &done, &total);
+	CHECK_INT(done, 1);
+	lv_search_free(s);
+	matcher_free(all);
+	matcher_free(m);
+	logview_close(lv);
+	store_close(f.st);
+}

@@ -1064,10 +1064,151 @@ TEST(filters_lose_no_hit)
 	uint64_t skipped = f.skipped;
 	fnf_queries(&f, false, 10, 6);
 	CHECK(f.skipped > skipped); /* the chunks still filtered are still skipped */
-	exec_sql(f.st, "DELETE FROM log_chunk_grams");
+	exec_sql(f.st, "DELETE FROM log_chunk_grams; DELETE FROM log_chunk_words");
 	skipped = f.skipped;
 	fnf_queries(&f, false, 4, 4);
 	CHECK_INT(f.skipped, skipped);
+	for (size_t i = 0; i < f.ref.n; i++)
+		free(f.ref.l[i].text);
+	free(f.ref.l);
+	store_close(f.st);
+	free(db);
+}
+
+/* Logs whose lines nearly all carry high-entropy tokens (hex ids, shas,
+ * uuids, digests in mixed case, some split by escape sequences, every line
+ * end): trigram filters are full on them, the word 6-gram filters are not.
+ * Every query gives the same hits with the filters, without them and line
+ * by line; a 40-hex sha or an id reads only the chunks that hold it. */
+static void put_hex(struct buf *b, int n, bool upper)
+{
+	static const char lo[] = "0123456789abcdef", up[] = "0123456789ABCDEF";
+	for (int i = 0; i < n; i++)
+		buf_addc(b, (upper ? up : lo)[rnd() & 15]);
+}
+
+static char *gen_entropy(size_t target, struct buf *shas, size_t *len)
+{
+	static const char *const terms[] = {"\n", "\n", "\r\n", "\r"};
+	struct buf b = BUF_INIT;
+	while (b.len < target) {
+		buf_adds(&b, "2024-05-01T10:48:36.8101331Z ");
+		switch (rnd() % 6) {
+		case 0:
+			buf_adds(&b, "commit ");
+			size_t at = b.len;
+			put_hex(&b, 40, false);
+			if (rnd() % 50 == 0) /* remembered: a rare token to look for */
+				buf_add(shas, b.data + at, 40);
+			buf_adds(&b, " ok");
+			break;
+		case 1:
+			buf_adds(&b, "[req ");
+			put_hex(&b, 8, rnd() % 4 == 0);
+			buf_adds(&b, "] uuid ");
+			put_hex(&b, 8, false), buf_addc(&b, '-'), put_hex(&b, 4, false);
+			buf_addc(&b, '-'), put_hex(&b, 4, false), buf_addc(&b, '-');
+			put_hex(&b, 12, false);
+			break;
+		case 2:
+			buf_adds(&b, "sha256:");
+			put_hex(&b, 20, false);
+			buf_adds(&b, "\x1b[0m");
+			put_hex(&b, 20, false);
+			break;
+		case 3:
+			buf_adds(&b, "layer_");
+			put_hex(&b, 12, rnd() % 2);
+			buf_adds(&b, "_done warning failed");
+			break;
+		default:
+			buf_adds(&b, "id=");
+			put_hex(&b, 8, false);
+			buf_adds(&b, " test_");
+			put_hex(&b, 6, false);
+			break;
+		}
+		buf_adds(&b, terms[rnd() % ARRAY_SIZE(terms)]);
+	}
+	*len = b.len;
+	return b.data;
+}
+
+TEST(word_filters_lose_no_hit)
+{
+	struct cs_err err;
+	err_clear(&err);
+	struct fnf f = {0};
+	char *db = xasprintf("%s/words.db", t_tmpdir());
+	f.st = store_open(db, STORE_RW, &err);
+	CHECK(f.st != NULL);
+	if (!f.st)
+		return;
+	static const char *const jobs[] = {"hexbig", "hexmid", "hextiny"};
+	static const size_t sizes[] = {1500000, 300000, 5000}; /* 6, 2 and 1 chunks */
+	struct buf shas = BUF_INIT;
+	struct importer *im = importer_new(f.st, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(jobs); i++) {
+		size_t n;
+		char *s = gen_entropy(sizes[i], &shas, &n);
+		char *path = xasprintf("%s/%s.log", t_tmpdir(), jobs[i]);
+		FILE *fp = fopen(path, "wb");
+		CHECK(fp && fwrite(s, 1, n, fp) == n);
+		if (fp)
+			fclose(fp);
+		CHECK_OK(import_path(im, path, &err));
+		ref_add_file(&f.ref, jobs[i], s, n);
+		free(path);
+		free(s);
+	}
+	importer_free(im);
+	fnf_queries(&f, false, 40, 15);
+	static const char *const fixed[] = {"warning failed", "layer_", "_done", "sha256:",
+					    "0m", "test_", "ok\r", "commit 0", "-4"};
+	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+		for (size_t k = 0; k < ARRAY_SIZE(modes); k++)
+			same_three_ways(&f, fixed[i], modes[k]);
+	/* rare tokens: a whole sha, its first 8 and its last 12 digits, in
+	 * either case; each is in one chunk (two when its line crosses) */
+	CHECK(shas.len >= 40 * 10);
+	uint64_t read = 0, skipped = 0;
+	size_t n = 0;
+	for (size_t at = 0; at + 40 <= shas.len && n < 12; at += 40, n++) {
+		char tok[41];
+		memcpy(tok, shas.data + at, 40);
+		tok[40] = 0;
+		char pre[9], suf[13];
+		memcpy(pre, tok, 8), pre[8] = 0;
+		memcpy(suf, tok + 28, 12), suf[12] = 0;
+		const char *qs[] = {tok, pre, suf};
+		for (size_t k = 0; k < ARRAY_SIZE(qs); k++) {
+			uint64_t r0 = f.read, s0 = f.skipped;
+			same_three_ways(&f, qs[k], 0);
+			read += f.read - r0;
+			skipped += f.skipped - s0;
+		}
+		for (char *p = tok; *p; p++)
+			*p = (char)(*p >= 'a' && *p <= 'f' ? *p - 0x20 : *p);
+		same_three_ways(&f, tok, 0); /* upper case: case-sensitive, no hit */
+	}
+	/* 36 searches over 9 chunks: 36 chunks hold them (a few more when a
+	 * line crosses a chunk or an 8-digit prefix recurs); trigram filters
+	 * alone read nearly every chunk */
+	CHECK(read <= 36 + 12);
+	CHECK(skipped >= 36 * 9 - 48);
+	/* logs stored before the word filters: read whole, same hits */
+	exec_sql(f.st, "DELETE FROM log_chunk_words WHERE seq % 2 = 0;"
+		       "UPDATE log_chunk_words SET bits = x'09' || bits WHERE part % 3 = 1");
+	fnf_queries(&f, false, 10, 4);
+	for (size_t at = 0; at + 40 <= shas.len && at < 40 * 6; at += 40) {
+		char tok[41];
+		memcpy(tok, shas.data + at, 40);
+		tok[40] = 0;
+		same_three_ways(&f, tok, 0);
+		tok[8] = 0;
+		same_three_ways(&f, tok, 0);
+	}
+	buf_release(&shas);
 	for (size_t i = 0; i < f.ref.n; i++)
 		free(f.ref.l[i].text);
 	free(f.ref.l);
@@ -1090,6 +1231,7 @@ TEST(migration_adds_filters)
 	exec_sql(&tmp, schema_sql);
 	/* the writer of today needs the table for a moment */
 	exec_sql(&tmp, "CREATE TABLE log_chunk_grams (log_id, seq, bits);"
+		       "CREATE TABLE log_chunk_words (log_id, seq, part, bits);"
 		       "INSERT INTO repos (id, slug) VALUES (1, 'o/r');"
 		       "INSERT INTO runs (id, repo_id, provider_id, imported_at) VALUES (1, 1, 7, 0);"
 		       "INSERT INTO jobs (id, run_id, provider_id, name, ordinal) VALUES (1, 1, 8, 'old', 0);"
@@ -1102,7 +1244,8 @@ TEST(migration_adds_filters)
 		CHECK(logw_finish(w, &err) > 0);
 		logw_free(w);
 	}
-	exec_sql(&tmp, "COMMIT; DROP TABLE log_chunk_grams; PRAGMA user_version = 1");
+	exec_sql(&tmp, "COMMIT; DROP TABLE log_chunk_grams; DROP TABLE log_chunk_words;"
+		       " PRAGMA user_version = 1");
 	sqlite3_close(raw);
 
 	struct store *st = store_open(db, STORE_RO_EXISTING, &err);
