@@ -71,5 +71,7 @@ int cmd_triage(struct cli *c, int argc, char **argv);
 int cmd_rules(struct cli *c, int argc, char **argv);
 int cmd_retriage(struct cli *c, int argc, char **argv);
 int cmd_triage_state(struct cli *c, int argc, char **argv);
+int cmd_commits(struct cli *c, int argc, char **argv);
+int cmd_bisect(struct cli *c, int argc, char **argv);
 
 #endif

@@ -13,6 +13,8 @@
 --       (core/logstore.h); search passes over chunks it rules out.
 --   003 triage_jobs, triage_findings, triage_states and the view
 --       fingerprint_stats: failure triage (core/triage.h, core/store.c).
+--   006 bisect_sessions, bisect_marks: bisections and the verdicts given
+--       to them (core/bisect.h).
 
 CREATE TABLE repos (
 	id          INTEGER PRIMARY KEY,
