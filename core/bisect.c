@@ -82,7 +82,17 @@ void bisect_target_text(const struct bisect_target *t, struct buf *out)
 	case BT_JOB: buf_addf(out, "job:%s/%s", t->workflow, t->job); break;
 	case BT_TEST: buf_addf(out, "test:%s", t->name); break;
 	case BT_FINDING: buf_addf(out, "finding:%s", t->name); break;
-	case BT_METRIC: buf_addf(out, "metric:%s%c%.17g", t->name, t->above ? '>' : '<', t->bound); break;
+	case BT_METRIC: {
+		/* the shortest form that reads back as the same number */
+		char num[40];
+		for (int prec = 1; prec <= 17; prec++) {
+			snprintf(num, sizeof(num), "%.*g", prec, t->bound);
+			if (strtod(num, NULL) == t->bound)
+				break;
+		}
+		buf_addf(out, "metric:%s%c%s", t->name, t->above ? '>' : '<', num);
+		break;
+	}
 	}
 	buf_cstr(out);
 }
