@@ -44,6 +44,19 @@ static void put(struct buf *b, const char *s)
 	sanitize_append(b, s, strlen(s), 0);
 }
 
+/* Multi-line text: each line sanitised on its own, the line ends kept. */
+static void put_lines(struct buf *b, const char *s)
+{
+	while (s && *s) {
+		size_t n = strcspn(s, "\n");
+		sanitize_append(b, s, n, 0);
+		if (!s[n])
+			break;
+		buf_addc(b, '\n');
+		s += n + 1;
+	}
+}
+
 /* --- commits ---------------------------------------------------------------------- */
 static void json_commit_head(struct buf *b, const struct gitrepo_commit *c)
 {
@@ -401,7 +414,7 @@ static void status_text(struct cli *c, struct buf *b, const struct bisect_status
 		struct cs_err err;
 		err_clear(&err);
 		if (gitrepo_diffstat(g, k->c.sha, 20, &st, &err) == 0)
-			put(b, buf_cstr(&st));
+			put_lines(b, buf_cstr(&st));
 		buf_release(&st);
 	} else if (s->next >= 0) {
 		const struct bisect_commit *k = &s->commits[s->next];
@@ -454,7 +467,8 @@ int cmd_bisect(struct cli *c, int argc, char **argv)
 	int o;
 	optind = 0;
 	/* "+": bisect run stops at its command, whose options are its own */
-	while ((o = getopt_long(argc - 1, argv + 1, "+h", opts, NULL)) != -1) {
+	const char *optstr = strcmp(sub, "run") ? "h" : "+h";
+	while ((o = getopt_long(argc - 1, argv + 1, optstr, opts, NULL)) != -1) {
 		switch (o) {
 		case 'J': buf_reset(&target); buf_addf(&target, "job:%s", optarg); ntargets++; break;
 		case 'w': buf_reset(&target); buf_addf(&target, "workflow:%s", optarg); ntargets++; break;
@@ -554,8 +568,12 @@ int cmd_bisect(struct cli *c, int argc, char **argv)
 			rc = cli_bad_usage("bisect");
 		else if (bisect_log(c->st, &b, &err) < 0)
 			rc = fail(&err);
-		else
-			cli_put(c, buf_cstr(&b), false);
+		else {
+			struct buf safe = BUF_INIT;
+			put_lines(&safe, buf_cstr(&b));
+			fwrite(buf_cstr(&safe), 1, safe.len, stdout);
+			buf_release(&safe);
+		}
 		buf_release(&b);
 	} else if (!strcmp(sub, "replay")) {
 		struct buf text = BUF_INIT;
