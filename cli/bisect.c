@@ -228,7 +228,12 @@ static void json_obs_runs(struct buf *b, const struct bisect_commit *k)
 			buf_addc(b, ',');
 		buf_addf(b, "{\"id\":%lld,\"attempt\":%d,\"conclusion\":", (long long)o->run, o->attempt);
 		json_str(b, o->conclusion);
-		buf_addf(b, ",\"verdict\":\"%s\"}", bisect_verdict_name(o->v));
+		buf_addf(b, ",\"verdict\":\"%s\"", bisect_verdict_name(o->v));
+		if (o->detail) {
+			buf_adds(b, ",\"value\":");
+			json_str(b, o->detail);
+		}
+		buf_addc(b, '}');
 	}
 	buf_addc(b, ']');
 }
@@ -362,6 +367,10 @@ static void status_line(struct cli *c, struct buf *b, const struct bisect_status
 			buf_adds(b, nr++ ? ", " : "  [");
 			buf_addf(b, "run %s ", run_ref(ref, sizeof(ref), o->run, o->attempt));
 			put(b, o->conclusion);
+			if (o->detail) {
+				buf_adds(b, " ");
+				put(b, o->detail);
+			}
 		} else if (strcmp(o->source, "start") != 0) {
 			buf_adds(b, nr++ ? ", " : "  [");
 			buf_addf(b, "%s: %s", o->source, bisect_verdict_name(o->v));

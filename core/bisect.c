@@ -85,6 +85,9 @@ void bisect_target_text(const struct bisect_target *t, struct buf *out)
 	case BT_METRIC: {
 		/* the shortest form that reads back as the same number */
 		char num[40];
+		if (t->bound == (double)(long long)t->bound && fabs(t->bound) < 1e15)
+			snprintf(num, sizeof(num), "%lld", (long long)t->bound);
+		else
 		for (int prec = 1; prec <= 17; prec++) {
 			snprintf(num, sizeof(num), "%.*g", prec, t->bound);
 			if (strtod(num, NULL) == t->bound)
@@ -109,6 +112,7 @@ struct tv {
 	int64_t row, provider, created_at;
 	int attempt;
 	char *conclusion, *branch;
+	char *value; /* metric targets: the value compared */
 	enum bisect_verdict v;
 };
 struct tvs {
@@ -122,6 +126,7 @@ static void tvs_release(struct tvs *t)
 	for (int i = 0; i < t->n; i++) {
 		free(t->v[i].conclusion);
 		free(t->v[i].branch);
+		free(t->v[i].value);
 	}
 	free(t->v);
 	memset(t, 0, sizeof(*t));
@@ -145,6 +150,7 @@ static int take_tv(void *ctx, sqlite3_stmt *s)
 	x->branch = sql_col_str(s, 5);
 	x->created_at = sql_col_time(s, 6);
 	x->v = verdict == 2 ? BV_BAD : BV_GOOD;
+	x->value = sqlite3_column_count(s) > 8 ? sql_col_str(s, 8) : NULL;
 	return 0;
 }
 
@@ -253,13 +259,13 @@ static int target_verdicts(struct store *st, const struct bisect_target *t, stru
 		break;
 	case BT_METRIC:
 		sql = t->above
-			? "SELECT " RUN_COLS "printf('%.17g', max(p.value)), r.head_branch, r.created_at, "
-			  "CASE WHEN max(p.value) > ?2 THEN 2 ELSE 1 END "
+			? "SELECT " RUN_COLS "r.conclusion, r.head_branch, r.created_at, "
+			  "CASE WHEN max(p.value) > ?2 THEN 2 ELSE 1 END, printf('%g', max(p.value)) "
 			  "FROM runs r JOIN metric_series s ON s.run_id = r.id AND s.name = ?1 "
 			  "JOIN metric_points p ON p.series_id = s.id "
 			  "WHERE p.value IS NOT NULL AND r.head_sha IS NOT NULL GROUP BY r.id"
-			: "SELECT " RUN_COLS "printf('%.17g', min(p.value)), r.head_branch, r.created_at, "
-			  "CASE WHEN min(p.value) < ?2 THEN 2 ELSE 1 END "
+			: "SELECT " RUN_COLS "r.conclusion, r.head_branch, r.created_at, "
+			  "CASE WHEN min(p.value) < ?2 THEN 2 ELSE 1 END, printf('%g', min(p.value)) "
 			  "FROM runs r JOIN metric_series s ON s.run_id = r.id AND s.name = ?1 "
 			  "JOIN metric_points p ON p.series_id = s.id "
 			  "WHERE p.value IS NOT NULL AND r.head_sha IS NOT NULL GROUP BY r.id";
@@ -583,7 +589,7 @@ static void gather(struct bisect_commit *c, const struct tvs *tv, const struct s
 	int first, k = tvs_find(tv, c->c.sha, &first);
 	for (int j = 0; j < k; j++) {
 		const struct tv *x = &tv->v[first + j];
-		add_obs(c, x->provider, x->row, x->attempt, x->conclusion, x->v, "run", NULL);
+		add_obs(c, x->provider, x->row, x->attempt, x->conclusion, x->v, "run", x->value);
 	}
 	int f2;
 	c->has_run = sha_runs_find(any, c->c.sha, &f2) > 0;

@@ -224,7 +224,9 @@ static void bisect_draw(struct view *v, struct tui_canvas *c, long row)
 	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
 	tui_text(c, glyph(k), (size_t)-1, glyph_role(k), 1, TEXT_PAD);
 	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
-	tui_column(c, k->c.sha, ROLE_SHA, 7, 0);
+	char sha7[8];
+	snprintf(sha7, sizeof(sha7), "%.7s", k->c.sha);
+	tui_column(c, sha7, ROLE_SHA, 7, 0);
 	if (p->s.bayes && b->idx >= 0) {
 		char pr[16];
 		snprintf(pr, sizeof(pr), "%5.3f", k->p);
@@ -245,9 +247,11 @@ static void bisect_draw(struct view *v, struct tui_canvas *c, long row)
 	if (k->c.n_parents > 1)
 		tui_text(c, "merge: ", (size_t)-1, ROLE_DIM, 0, 0);
 	tui_text(c, k->c.subject ? k->c.subject : "", (size_t)-1, next ? ROLE_HEADER : ROLE_DEFAULT,
-		 evw ? width - tui_canvas_col(c) - evw : 0, evw ? TEXT_PAD : 0);
-	if (evw)
+		 evw ? width - tui_canvas_col(c) - evw - 1 : 0, evw ? TEXT_PAD : 0);
+	if (evw) {
+		tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
 		tui_text(c, buf_cstr(&ev), (size_t)-1, ROLE_DIM, evw, TEXT_PAD | TEXT_RIGHT);
+	}
 	buf_release(&ev);
 	tui_canvas_fill(c, ROLE_DEFAULT);
 }

@@ -84,7 +84,9 @@ static void commits_draw(struct view *v, struct tui_canvas *c, long row)
 		return;
 	const struct commit_row *r = &p->l.rows[row];
 	int width = tui_canvas_width(c);
-	tui_column(c, r->c.sha, ROLE_SHA, 7, 0);
+	char sha7[8];
+	snprintf(sha7, sizeof(sha7), "%.7s", r->c.sha);
+	tui_column(c, sha7, ROLE_SHA, 7, 0);
 	for (int w = 0; w < p->l.n_workflows; w++) {
 		const char *g = tui_glyph(commit_verdict_glyph(r->wf[w].v, true),
 					  commit_verdict_glyph(r->wf[w].v, false));

@@ -108,6 +108,32 @@ check_exit replay 0
 fb=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["first_bad"] or "")' "$OUT")
 check_eq replay-same-culprit "$fb" "$intro"
 
+# golden outputs of the finished (replayed) memory bisection
+run bisect status --repo "$REPO"
+check_exit status-text 0
+check_golden bisect-status.txt "$OUT"
+run bisect status --repo "$REPO" --json
+check_golden bisect-status.json "$OUT"
+run bisect log
+sed 's/^# ciscope bisect log.*/# ciscope bisect log/' "$OUT" >log.txt
+check_golden bisect-log.txt log.txt
+run commits --repo "$REPO" --limit 8
+check_golden commits.txt "$OUT"
+run commits --repo "$REPO" --limit 3 --json
+check_golden commits.json "$OUT"
+# errors: no bisection active, bad usage, unknown target kind
+run bisect good --repo "$REPO"
+check_exit good-without-active 4
+check_has good-without-active-msg "$ERR" "no bisection is active"
+run bisect start --repo "$REPO" --workflow ci --test x
+check_exit two-targets 2
+run bisect start --repo "$REPO" --metric m
+check_exit metric-without-bound 2
+run bisect start --repo "$REPO" --parity parity
+check_exit parity-not-here 2
+run bisect frobnicate
+check_exit unknown-subcommand 2
+
 # commits: the demo's main with one verdict per workflow
 run commits --repo "$REPO" --limit 5 --json
 check_exit commits-json 0
