@@ -741,6 +741,22 @@ static void say(struct bisect_status *s, const char *fmt, ...)
 	s->message = buf_detach(&b, NULL);
 }
 
+/* Read the commits a status shows: the suspects (ends and around the next
+ * one when there are many), those with evidence, the culprit. */
+static void fill_shown(struct gitrepo *g, struct bisect_status *s)
+{
+	int lo = s->good_idx + 1, hi = s->bad_idx;
+	for (int i = 0; i < s->n; i++) {
+		struct bisect_commit *k = &s->commits[i];
+		bool in = i >= lo && i <= hi;
+		bool shown = (in && (hi - lo < 2000 || i - lo < 50 || hi - i < 50)) || k->n_obs || k->skipped ||
+			     i == s->good_idx || i == s->first_bad || i == s->good_after_bad ||
+			     (s->next >= 0 && abs(i - s->next) <= 50) || (s->bayes && k->p >= 0.001);
+		if (shown)
+			gitrepo_commit_fill(g, &k->c);
+	}
+}
+
 /* Build the status of session x from the checkout, the runs and the marks. */
 static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 		   struct bisect_status *s, struct cs_err *err)
@@ -757,7 +773,9 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 	if (bisect_target_parse(x->target, &t, err) < 0)
 		return -1;
 	struct gitrepo_commit *cs = NULL;
-	int n = gitrepo_first_parent(g, x->bad, x->good, 0, &cs, err);
+	/* ids only: a long history is walked whole, its commits read only
+	 * where they are shown (fill_shown below) */
+	int n = gitrepo_first_parent_ids(g, x->bad, x->good, 0, &cs, err);
 	if (n < 0) {
 		bisect_target_release(&t);
 		return -1;
@@ -860,6 +878,7 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 			left += !s->commits[i].skipped;
 		s->steps_left = left ? bisect_estimate_steps(left + 1) + 1 : 0;
 	}
+	fill_shown(g, s);
 	if (s->not_bisectable) {
 		const struct bisect_commit *ga = &s->commits[s->good_after_bad];
 		say(s, "not a bisectable regression: %.12s is good after the bad %.12s (fixed since, or flaky)",
@@ -1002,7 +1021,7 @@ int bisect_start(struct store *st, struct gitrepo *g, const struct bisect_start_
 		/* the newest commit before bad on its first-parent line whose runs
 		 * say good, all of them */
 		struct gitrepo_commit *cs = NULL;
-		int n = gitrepo_first_parent(g, bad, NULL, 200000, &cs, err);
+		int n = gitrepo_first_parent_ids(g, bad, NULL, 200000, &cs, err);
 		if (n < 0)
 			goto out;
 		int found = -1;

@@ -279,7 +279,7 @@ int commits_last_green(struct store *st, struct gitrepo *g, const char *branch,
 	if (resolve_branch(st, g, branch, &name, tip, err) < 0)
 		return -1;
 	struct gitrepo_commit *cs = NULL;
-	int n = gitrepo_first_parent(g, tip, NULL, limit > 0 ? limit : 10000, &cs, err);
+	int n = gitrepo_first_parent_ids(g, tip, NULL, limit > 0 ? limit : 10000, &cs, err);
 	if (n < 0) {
 		free(name);
 		return -1;
@@ -318,6 +318,7 @@ int commits_last_green(struct store *st, struct gitrepo *g, const char *branch,
 	}
 	int rc = 0;
 	if (found >= 0) {
+		gitrepo_commit_fill(g, &cs[found]);
 		*out = cs[found];
 		memset(&cs[found], 0, sizeof(cs[found]));
 	} else {

@@ -279,8 +279,8 @@ static void fill_commit(struct gitrepo_commit *c, git_commit *commit)
 	c->n_parents = (int)git_commit_parentcount(commit);
 }
 
-int gitrepo_first_parent(struct gitrepo *g, const char *from, const char *stop, int limit,
-			 struct gitrepo_commit **out, struct cs_err *err)
+static int walk(struct gitrepo *g, const char *from, const char *stop, int limit, bool ids_only,
+		struct gitrepo_commit **out, struct cs_err *err)
 {
 	*out = NULL;
 	git_oid oid;
@@ -303,6 +303,13 @@ int gitrepo_first_parent(struct gitrepo *g, const char *from, const char *stop, 
 	int n = 0;
 	git_oid next;
 	while ((limit <= 0 || n < limit) && git_revwalk_next(&next, walk) == 0) {
+		if (ids_only) {
+			XGROW(v, alloc, (size_t)n + 1);
+			memset(&v[n], 0, sizeof(v[n]));
+			git_oid_tostr(v[n].sha, sizeof(v[n].sha), &next);
+			v[n++].n_parents = -1;
+			continue;
+		}
 		git_commit *commit = NULL;
 		if (git_commit_lookup(&commit, g->repo, &next) != 0) {
 			gitrepo_commits_free(v, n);
@@ -321,6 +328,34 @@ fail:;
 	git_revwalk_free(walk);
 	return err_set(err, CS_EIO, "cannot walk the history from %.12s: %s", from,
 		       e && e->message ? e->message : "libgit2 error");
+}
+
+int gitrepo_first_parent(struct gitrepo *g, const char *from, const char *stop, int limit,
+			 struct gitrepo_commit **out, struct cs_err *err)
+{
+	return walk(g, from, stop, limit, false, out, err);
+}
+
+int gitrepo_first_parent_ids(struct gitrepo *g, const char *from, const char *stop, int limit,
+			     struct gitrepo_commit **out, struct cs_err *err)
+{
+	return walk(g, from, stop, limit, true, out, err);
+}
+
+bool gitrepo_commit_fill(struct gitrepo *g, struct gitrepo_commit *c)
+{
+	if (c->subject)
+		return true;
+	git_oid oid;
+	git_commit *commit = NULL;
+	if (!g || git_oid_fromstr(&oid, c->sha) != 0 || git_commit_lookup(&commit, g->repo, &oid) != 0)
+		return false;
+	char sha[41];
+	memcpy(sha, c->sha, 41);
+	fill_commit(c, commit);
+	memcpy(c->sha, sha, 41);
+	git_commit_free(commit);
+	return true;
 }
 
 bool gitrepo_is_ancestor(struct gitrepo *g, const char *ancestor, const char *descendant)

@@ -56,6 +56,14 @@ bool gitrepo_resolve(struct gitrepo *g, const char *rev, char out[41]);
 int gitrepo_first_parent(struct gitrepo *g, const char *from, const char *stop, int limit,
 			 struct gitrepo_commit **out, struct cs_err *err);
 
+/* The same, ids only (subject and author NULL, time 0, n_parents -1):
+ * what a long walk can afford; fill the commits it shows with
+ * gitrepo_commit_fill(). */
+int gitrepo_first_parent_ids(struct gitrepo *g, const char *from, const char *stop, int limit,
+			     struct gitrepo_commit **out, struct cs_err *err);
+/* Subject, author, time and parents of c->sha (already filled: nothing). */
+bool gitrepo_commit_fill(struct gitrepo *g, struct gitrepo_commit *c);
+
 /* Is ancestor reachable from (or equal to) descendant? Both resolved shas. */
 bool gitrepo_is_ancestor(struct gitrepo *g, const char *ancestor, const char *descendant);
 
