@@ -69,6 +69,14 @@ for i in 1 2 3 4 5; do
 done
 next=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["next"] or d["first_bad"] or "-", len(d["suspects"]))' "$W/start.json")
 say "bisect start, whole history (root..tip, $N commits): best of 5 $best ms to the first proposed commit (target < 200 ms); next, suspects: $next"
+gbest=999999
+for i in 1 2 3 4 5; do
+	a=$(ms)
+	git -C "$W/repo" rev-list --first-parent "$TIP" "^$ROOTSHA" >/dev/null
+	b=$(ms)
+	[ $((b - a)) -lt "$gbest" ] && gbest=$((b - a))
+done
+say "reference: git rev-list --first-parent over the same range: best of 5 $gbest ms (ciscope/git $(python3 -c "print(round($best / max($gbest, 1), 2))"))"
 "$BIN" --db "$W/index.db" bisect reset >/dev/null 2>&1 || true
 a=$(ms)
 "$BIN" --db "$W/index.db" bisect start --repo "$W/repo" --workflow ci --json >"$W/start2.json"
