@@ -1020,22 +1020,27 @@ int bisect_start(struct store *st, struct gitrepo *g, const struct bisect_start_
 	} else {
 		/* the newest commit before bad on its first-parent line whose runs
 		 * say good, all of them */
-		struct gitrepo_commit *cs = NULL;
-		int n = gitrepo_first_parent_ids(g, bad, NULL, 200000, &cs, err);
-		if (n < 0)
-			goto out;
-		int found = -1;
-		for (int i = 1; i < n && found < 0; i++) {
-			int gg, bb;
-			struct buf tmp = BUF_INIT;
-			bad_commit_evidence(&tv, cs[i].sha, &gg, &bb, &tmp);
-			buf_release(&tmp);
-			if (gg && !bb)
-				found = i;
+		/* a short walk first: the good run is usually close */
+		int found = -1, n = 0;
+		for (int lim = 512; found < 0; lim *= 64) {
+			struct gitrepo_commit *cs = NULL;
+			n = gitrepo_first_parent_ids(g, bad, NULL, lim, &cs, err);
+			if (n < 0)
+				goto out;
+			for (int i = 1; i < n && found < 0; i++) {
+				int gg, bb;
+				struct buf tmp = BUF_INIT;
+				bad_commit_evidence(&tv, cs[i].sha, &gg, &bb, &tmp);
+				buf_release(&tmp);
+				if (gg && !bb) {
+					found = i;
+					memcpy(good, cs[i].sha, 41);
+				}
+			}
+			gitrepo_commits_free(cs, n);
+			if (n < lim || lim >= 200000)
+				break;
 		}
-		if (found >= 0)
-			memcpy(good, cs[found].sha, 41);
-		gitrepo_commits_free(cs, n);
 		if (found < 0) {
 			err_set(err, CS_ENOTFOUND,
 				"no run before %.12s on its first-parent history where %s is good: give --good REV|RUN",

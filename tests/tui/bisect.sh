@@ -44,6 +44,13 @@ check_has bisect-culprit bisect-first-bad-200x50.screen "first bad commit $PLANT
 check_has bisect-diffstat bisect-first-bad-200x50.screen 'file changed'
 check_has bisect-proved bisect-first-bad-200x50.screen "proved by run $PARITY"
 
+# b on a triage finding: its fingerprint, from its run (the planted OOM kill)
+OOM=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["planted"]["oom_kill"]["introduced_by"])' "$WORK/demo/MANIFEST.json")
+"$CISCOPE" --db "$WORK/demo.db" bisect reset >/dev/null 2>&1
+rtui "$WORK/demo.db" bisect-from-triage 'Tjjb'
+check_title bisect-from-triage-title bisect-from-triage 'bisect finding:'
+check_has bisect-from-triage-culprit bisect-from-triage.screen "first bad commit $OOM"
+
 # Enter on a commit: the run list filtered to its sha
 rtui "$WORK/demo.db" commits-enter 'C<Enter>'
 check_has commits-enter-filter commits-enter.screen 'e190050'
