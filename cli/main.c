@@ -45,6 +45,10 @@ static const struct command commands[] = {
 	{"triage-state", cmd_triage_state,
 	 "triage-state [--note TEXT] [--json] FINGERPRINT STATE",
 	 "mark a failure new, acknowledged, known-flaky or fixed"},
+	{"parity", cmd_parity,
+	 "parity [--channel C] [--base RUN] [--json] [--plot[=delta|sides]] [--svg FILE]\n"
+	 "        [--log] [--width N] [--height N] [--config FILE] RUN",
+	 "where a run's candidate stopped agreeing with its reference, channel by channel"},
 	{"rules", cmd_rules, "rules [list|test] [--json] [RULES_FILE]",
 	 "list the triage rules, or test them against every run in the index"},
 	{"retriage", cmd_retriage, "retriage [--json]",

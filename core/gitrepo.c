@@ -98,6 +98,24 @@ bool gitrepo_origin_slug(const char *dir, struct buf *slug, struct buf *host)
 	return ok;
 }
 
+bool gitrepo_workdir(const char *dir, struct buf *out)
+{
+	git_libgit2_init();
+	git_repository *repo = NULL;
+	bool ok = false;
+	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) == 0) {
+		const char *wd = git_repository_workdir(repo);
+		if (wd) {
+			buf_reset(out);
+			buf_adds(out, wd);
+			ok = true;
+		}
+	}
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return ok;
+}
+
 /* --- commits ------------------------------------------------------------------ */
 struct subject_entry {
 	char sha[41];   /* "" when the slot is empty */

@@ -19,6 +19,11 @@ bool gitrepo_parse_remote(const char *url, struct buf *slug, struct buf *host);
  * current directory). Returns false outside a repository or without origin. */
 bool gitrepo_origin_slug(const char *dir, struct buf *slug, struct buf *host);
 
+/* The top of the work tree of the repository containing dir (NULL: the
+ * current directory), with a trailing '/'. False outside a repository or in
+ * a bare one. (Repository files such as .ciscope/parity.conf live there.) */
+bool gitrepo_workdir(const char *dir, struct buf *out);
+
 /* The repository containing dir (NULL: the current directory), held open to
  * read commits; NULL outside a repository. */
 struct gitrepo;

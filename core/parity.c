@@ -1,0 +1,1754 @@
+/* parity.c - parity channels, their tolerance, the report, metric comparison.
+ * See parity.h for the semantics; the comments here say why. */
+#include "parity.h"
+
+#include <ctype.h>
+#include <fnmatch.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitrepo.h"
+
+extern const char parity_conf[];
+
+#define PARITY_FILE_MAX (1u << 20)
+#define PATS_MAX 8
+
+/* --- configuration ------------------------------------------------------------ */
+struct pblock {
+	char *glob;                 /* NULL: defaults */
+	bool has_tol;
+	double atol, rtol;
+	uint64_t ulps;
+	int sustained;              /* 0: unset */
+	int nan, missing, verdict, informational; /* -1: unset */
+	int line;
+};
+
+struct player {
+	char *origin;
+	bool builtin;
+	struct pblock defaults;
+	bool has_defaults;
+	struct pblock *channels;
+	int n_channels;
+	size_t alloc;
+	char *pats[3][PATS_MAX];    /* ref, cand, delta; NULL-terminated, unset when [0] NULL */
+};
+
+struct parity_conf {
+	struct player *layers;
+	int n;
+	size_t alloc;
+	char *repo_origin;
+};
+
+static void block_init(struct pblock *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->nan = b->missing = b->verdict = b->informational = -1;
+}
+
+static void layer_release(struct player *l)
+{
+	free(l->origin);
+	free(l->defaults.glob);
+	for (int i = 0; i < l->n_channels; i++)
+		free(l->channels[i].glob);
+	free(l->channels);
+	for (int s = 0; s < 3; s++)
+		for (int i = 0; i < PATS_MAX && l->pats[s][i]; i++)
+			free(l->pats[s][i]);
+}
+
+struct parity_conf *parity_conf_new(void)
+{
+	return xcalloc(1, sizeof(struct parity_conf));
+}
+
+void parity_conf_free(struct parity_conf *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->n; i++)
+		layer_release(&c->layers[i]);
+	free(c->layers);
+	free(c->repo_origin);
+	free(c);
+}
+
+const char *parity_conf_origin(const struct parity_conf *c)
+{
+	return c ? c->repo_origin : NULL;
+}
+
+struct pparser {
+	const char *origin;
+	int line;
+	struct player *l;
+	struct pblock *cur;
+	struct cs_err *err;
+};
+
+static int pperr(struct pparser *p, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static int pperr(struct pparser *p, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return err_set(p->err, CS_EINVAL, "%s:%d: %s", p->origin, p->line, msg);
+}
+
+static int parse_real(struct pparser *p, const char *kw, const char *v, double *out)
+{
+	char *end;
+	double x = strtod(v, &end);
+	if (end == v || *end || !isfinite(x) || x < 0)
+		return pperr(p, "'%s' needs a number >= 0, not '%s'", kw, v);
+	*out = x;
+	return 0;
+}
+
+static int parse_pats(struct pparser *p, const char *kw, char *v, char **pats)
+{
+	if (pats[0])
+		return pperr(p, "'%s' is given twice", kw);
+	int n = 0;
+	for (char *t = strtok(v, " \t"); t; t = strtok(NULL, " \t")) {
+		const char *star = strchr(t, '*');
+		if (!star || strchr(star + 1, '*') || strlen(t) < 2)
+			return pperr(p, "'%s': pattern '%s' needs exactly one '*' (the channel name) "
+				       "and some text beside it", kw, t);
+		if (n == PATS_MAX - 1)
+			return pperr(p, "'%s': at most %d patterns", kw, PATS_MAX - 1);
+		pats[n++] = xstrdup(t);
+	}
+	if (!n)
+		return pperr(p, "'%s' needs patterns such as *_ref", kw);
+	return 0;
+}
+
+static int pdirective(struct pparser *p, const char *kw, char *v)
+{
+	struct player *l = p->l;
+	if (!strcmp(kw, "pairing")) {
+		if (*v)
+			return pperr(p, "'pairing' takes no value: its ref, cand and delta lines follow");
+		p->cur = NULL;
+		return 1; /* in the pairing block */
+	}
+	if (!strcmp(kw, "defaults")) {
+		if (*v)
+			return pperr(p, "'defaults' takes no value");
+		if (l->has_defaults)
+			return pperr(p, "'defaults' is given twice");
+		l->has_defaults = true;
+		block_init(&l->defaults);
+		l->defaults.line = p->line;
+		p->cur = &l->defaults;
+		return 0;
+	}
+	if (!strcmp(kw, "channel")) {
+		if (!*v || strchr(v, ' ') || strchr(v, '\t'))
+			return pperr(p, "'channel' needs one name or glob (energy, pos_*)");
+		XGROW(l->channels, l->alloc, (size_t)l->n_channels + 1);
+		p->cur = &l->channels[l->n_channels++];
+		block_init(p->cur);
+		p->cur->glob = xstrdup(v);
+		p->cur->line = p->line;
+		return 0;
+	}
+	return -2; /* not a block keyword */
+}
+
+static int psetting(struct pparser *p, const char *kw, char *v, bool in_pairing)
+{
+	if (in_pairing) {
+		int side = !strcmp(kw, "ref") ? 0 : !strcmp(kw, "cand") ? 1 : !strcmp(kw, "delta") ? 2 : -1;
+		if (side >= 0)
+			return parse_pats(p, kw, v, p->l->pats[side]);
+	}
+	struct pblock *b = p->cur;
+	if (!b) {
+		if (in_pairing)
+			return pperr(p, "unknown keyword '%s' in 'pairing' (ref, cand, delta)", kw);
+		return pperr(p, "'%s' outside a block (start one with 'defaults', 'channel NAME' "
+			       "or 'pairing')", kw);
+	}
+	if (!strcmp(kw, "informational")) {
+		if (*v)
+			return pperr(p, "'informational' takes no value");
+		b->informational = 1;
+		return 0;
+	}
+	if (!*v)
+		return pperr(p, "'%s' needs a value", kw);
+	if (!strcmp(kw, "atol") || !strcmp(kw, "rtol")) {
+		double x = 0;
+		if (parse_real(p, kw, v, &x) < 0)
+			return -1;
+		if (kw[0] == 'a')
+			b->atol = x;
+		else
+			b->rtol = x;
+		b->has_tol = true;
+	} else if (!strcmp(kw, "ulps")) {
+		char *end;
+		unsigned long long x = strtoull(v, &end, 10);
+		if (end == v || *end || v[0] == '-')
+			return pperr(p, "'ulps' needs a whole number >= 0 (0: off), not '%s'", v);
+		b->ulps = x;
+		b->has_tol = true;
+	} else if (!strcmp(kw, "sustained")) {
+		char *end;
+		long x = strtol(v, &end, 10);
+		if (end == v || *end || x < 1 || x > 1000000)
+			return pperr(p, "'sustained' needs a number from 1 to 1000000, not '%s'", v);
+		b->sustained = (int)x;
+	} else if (!strcmp(kw, "nan")) {
+		if (!strcmp(v, "equal"))
+			b->nan = PARITY_NAN_EQUAL;
+		else if (!strcmp(v, "differ"))
+			b->nan = PARITY_NAN_DIFFER;
+		else
+			return pperr(p, "'nan' is 'equal' or 'differ', not '%s'", v);
+	} else if (!strcmp(kw, "missing")) {
+		if (!strcmp(v, "violation"))
+			b->missing = PARITY_MISSING_VIOLATION;
+		else if (!strcmp(v, "skip"))
+			b->missing = PARITY_MISSING_SKIP;
+		else
+			return pperr(p, "'missing' is 'violation' or 'skip', not '%s'", v);
+	} else if (!strcmp(kw, "verdict")) {
+		if (!strcmp(v, "any"))
+			b->verdict = PARITY_VERDICT_ANY;
+		else if (!strcmp(v, "sustained"))
+			b->verdict = PARITY_VERDICT_SUSTAINED;
+		else
+			return pperr(p, "'verdict' is 'any' or 'sustained', not '%s'", v);
+	} else {
+		return pperr(p, "unknown keyword '%s' (pairing, defaults, channel, atol, rtol, ulps, "
+			       "sustained, nan, missing, verdict, informational)", kw);
+	}
+	return 0;
+}
+
+int parity_conf_add_text(struct parity_conf *c, const char *origin, const char *text, size_t n,
+			 bool builtin, struct cs_err *err)
+{
+	struct player l;
+	memset(&l, 0, sizeof(l));
+	block_init(&l.defaults);
+	l.origin = xstrdup(origin);
+	l.builtin = builtin;
+	struct pparser p = {.origin = origin, .l = &l, .err = err};
+	struct buf line = BUF_INIT;
+	const char *s = text, *end = text + n;
+	int rc = 0;
+	bool in_pairing = false;
+	if (memchr(text, '\0', n))
+		rc = err_set(err, CS_EINVAL, "%s: a NUL byte: not a parity configuration", origin);
+	while (rc == 0 && s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *le = nl ? nl : end;
+		p.line++;
+		buf_reset(&line);
+		buf_add(&line, s, (size_t)(le - s));
+		s = nl ? nl + 1 : end;
+		char *t = (char *)buf_cstr(&line);
+		/* no value holds '#': a comment may end any line */
+		for (char *h = strchr(t, '#'); h; h = strchr(h + 1, '#'))
+			if (h == t || h[-1] == ' ' || h[-1] == '\t') {
+				*h = '\0';
+				break;
+			}
+		size_t ll = strlen(t);
+		while (ll > 0 && (t[ll - 1] == '\r' || t[ll - 1] == ' ' || t[ll - 1] == '\t'))
+			t[--ll] = '\0';
+		while (*t == ' ' || *t == '\t')
+			t++;
+		if (!*t || *t == '#')
+			continue;
+		char *kw = t;
+		while (*t && *t != ' ' && *t != '\t')
+			t++;
+		if (*t) {
+			*t++ = '\0';
+			while (*t == ' ' || *t == '\t')
+				t++;
+		}
+		int b = pdirective(&p, kw, t);
+		if (b == -1)
+			rc = -1;
+		else if (b >= 0)
+			in_pairing = b == 1;
+		else
+			rc = psetting(&p, kw, t, in_pairing);
+	}
+	buf_release(&line);
+	if (rc < 0) {
+		layer_release(&l);
+		return -1;
+	}
+	XGROW(c->layers, c->alloc, (size_t)c->n + 1);
+	c->layers[c->n++] = l;
+	return 0;
+}
+
+int parity_conf_add_file(struct parity_conf *c, const char *path, struct cs_err *err)
+{
+	struct buf b = BUF_INIT;
+	if (file_read_all(path, PARITY_FILE_MAX, &b, err) < 0) {
+		buf_release(&b);
+		return err_prefix(err, "cannot read the parity configuration '%s'", path);
+	}
+	int rc = parity_conf_add_text(c, path, b.data ? b.data : "", b.len, false, err);
+	buf_release(&b);
+	return rc;
+}
+
+struct parity_conf *parity_conf_load(const char *path, struct cs_err *err)
+{
+	struct parity_conf *c = parity_conf_new();
+	char *repo = NULL;
+	if (path) {
+		repo = xstrdup(path);
+	} else {
+		const char *env = getenv("CISCOPE_PARITY");
+		if (env && *env) {
+			repo = xstrdup(env);
+		} else {
+			struct buf top = BUF_INIT;
+			if (gitrepo_workdir(NULL, &top)) {
+				char *pth = path_join(buf_cstr(&top), ".ciscope/parity.conf");
+				if (path_is_file(pth))
+					repo = pth;
+				else
+					free(pth);
+			}
+			buf_release(&top);
+		}
+	}
+	if (repo) {
+		if (parity_conf_add_file(c, repo, err) < 0) {
+			free(repo);
+			parity_conf_free(c);
+			return NULL;
+		}
+		c->repo_origin = repo;
+	}
+	if (parity_conf_add_text(c, "parity.conf (built in)", parity_conf, strlen(parity_conf), true,
+				 err) < 0) {
+		parity_conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static const struct pblock *layer_channel(const struct player *l, const char *name)
+{
+	for (int i = 0; i < l->n_channels; i++)
+		if (fnmatch(l->channels[i].glob, name, 0) == 0)
+			return &l->channels[i];
+	return NULL;
+}
+
+/* A scalar of the summary, by exact name or by dotted suffix. */
+static bool find_scalar(const struct parity_scalar *sc, size_t n, const char *key, bool suffix,
+			double *v, const char **file)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; i < n; i++) {
+		const char *nm = sc[i].name;
+		size_t nl = strlen(nm);
+		bool hit = !strcmp(nm, key) ||
+			   (suffix && nl > kl && nm[nl - kl - 1] == '.' && !strcmp(nm + nl - kl, key));
+		if (hit && isfinite(sc[i].value) && sc[i].value >= 0) {
+			*v = sc[i].value;
+			*file = sc[i].file;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The tolerance the artifact states for channel name: its own keys first,
+ * then the run-wide ones (which may sit under a prefix:
+ * parity.tolerance.atol; a bare "atol" must be the whole name). */
+static bool summary_tol(const char *name, const struct parity_scalar *sc, size_t n,
+			struct parity_tol *out)
+{
+	static const char *const keys[3][3] = {
+		{"atol", "abs_tol", NULL}, {"rtol", "rel_tol", NULL}, {"ulps", "max_ulps", "maxulp"}};
+	if (!n)
+		return false;
+	for (int pass = 0; pass < 2; pass++) {
+		bool any = false;
+		double v[3] = {0, 0, 0};
+		const char *file = NULL;
+		for (int k = 0; k < 3; k++) {
+			bool got = false;
+			for (int s = 0; s < 3 && keys[k][s] && !got; s++) {
+				const char *kw = keys[k][s];
+				char key[4][300];
+				int nk;
+				if (pass == 0) {
+					snprintf(key[0], sizeof(key[0]), "tolerance.%s.%s", name, kw);
+					snprintf(key[1], sizeof(key[1]), "tolerances.%s.%s", name, kw);
+					snprintf(key[2], sizeof(key[2]), "%s.tolerance.%s", name, kw);
+					snprintf(key[3], sizeof(key[3]), "%s.%s", name, kw);
+					nk = 4;
+				} else {
+					snprintf(key[0], sizeof(key[0]), "tolerance.%s", kw);
+					snprintf(key[1], sizeof(key[1]), "tolerances.%s", kw);
+					snprintf(key[2], sizeof(key[2]), "%s", kw);
+					nk = 3;
+				}
+				for (int f = 0; f < nk && !got; f++)
+					got = find_scalar(sc, n, key[f], pass == 1 && f < 2, &v[k], &file);
+			}
+			any |= got;
+		}
+		if (any) {
+			out->atol = v[0];
+			out->rtol = v[1];
+			out->max_ulps = (uint64_t)v[2];
+			snprintf(out->source, sizeof(out->source), "summary %s", file ? file : "?");
+			return true;
+		}
+	}
+	return false;
+}
+
+static void take_settings(const struct pblock *b, struct parity_tol *t, bool *have)
+{
+	/* have[]: sustained, nan, missing, verdict, informational */
+	if (!b)
+		return;
+	if (!have[0] && b->sustained) {
+		t->sustained = b->sustained;
+		have[0] = true;
+	}
+	if (!have[1] && b->nan >= 0) {
+		t->nan = (enum parity_nan)b->nan;
+		have[1] = true;
+	}
+	if (!have[2] && b->missing >= 0) {
+		t->missing = (enum parity_missing)b->missing;
+		have[2] = true;
+	}
+	if (!have[3] && b->verdict >= 0) {
+		t->verdict = (enum parity_verdict_rule)b->verdict;
+		have[3] = true;
+	}
+	if (!have[4] && b->informational >= 0) {
+		t->informational = b->informational != 0;
+		have[4] = true;
+	}
+}
+
+static bool take_tol(const struct pblock *b, const char *origin, struct parity_tol *t)
+{
+	if (!b || !b->has_tol)
+		return false;
+	t->atol = b->atol;
+	t->rtol = b->rtol;
+	t->max_ulps = b->ulps;
+	snprintf(t->source, sizeof(t->source), "%s:%d", origin, b->line);
+	return true;
+}
+
+void parity_conf_resolve(const struct parity_conf *c, const char *name,
+			 const struct parity_scalar *scalars, size_t n_scalars,
+			 struct parity_tol *out)
+{
+	memset(out, 0, sizeof(*out));
+	/* numpy.testing.assert_allclose, when nothing at all is configured */
+	out->rtol = 1e-7;
+	out->sustained = 5;
+	snprintf(out->source, sizeof(out->source), "default");
+	bool have[5] = {false, false, false, false, false};
+	bool tol = false;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && !tol)
+			tol = summary_tol(name, scalars, n_scalars, out);
+		for (int i = 0; c && i < c->n; i++) {
+			const struct player *l = &c->layers[i];
+			if (l->builtin != (pass == 1))
+				continue;
+			const struct pblock *ch = layer_channel(l, name);
+			const struct pblock *df = l->has_defaults ? &l->defaults : NULL;
+			if (!tol)
+				tol = take_tol(ch, l->origin, out) || take_tol(df, l->origin, out);
+			take_settings(ch, out, have);
+			take_settings(df, out, have);
+		}
+	}
+}
+
+static const char *const default_pats[3][3] = {
+	{"*_ref", "*_reference", NULL}, {"*_cand", "*_candidate", NULL}, {"*_delta", NULL, NULL}};
+
+static bool pat_match(const char *pat, const char *s, struct buf *name)
+{
+	const char *star = strchr(pat, '*');
+	size_t pre = (size_t)(star - pat), suf = strlen(star + 1), n = strlen(s);
+	if (n <= pre + suf || strncmp(s, pat, pre) != 0 || strcmp(s + n - suf, star + 1) != 0)
+		return false;
+	if (name) {
+		buf_reset(name);
+		buf_add(name, s + pre, n - pre - suf);
+		buf_cstr(name);
+	}
+	return true;
+}
+
+enum parity_side parity_conf_side(const struct parity_conf *c, const char *series, struct buf *name)
+{
+	for (int side = 0; side < 3; side++) {
+		const char *const *pats = NULL;
+		for (int i = 0; c && i < c->n && !pats; i++)
+			if (c->layers[i].pats[side][0])
+				pats = (const char *const *)c->layers[i].pats[side];
+		if (!pats)
+			pats = default_pats[side];
+		for (int k = 0; pats[k]; k++)
+			if (pat_match(pats[k], series, name))
+				return (enum parity_side)(side + 1);
+	}
+	return PARITY_NONE;
+}
+
+/* --- the arithmetic --------------------------------------------------------------- */
+/* Doubles as integers ordered like the reals: the sign-magnitude bits of a
+ * negative number are mirrored below zero, so -0.0 and +0.0 meet at 0. */
+static int64_t ordered_bits(double v)
+{
+	int64_t i;
+	memcpy(&i, &v, sizeof(i));
+	return i < 0 ? INT64_MIN - i : i;
+}
+
+uint64_t parity_ulps(double a, double b)
+{
+	if (!isfinite(a) || !isfinite(b))
+		return UINT64_MAX;
+	int64_t x = ordered_bits(a), y = ordered_bits(b);
+	return x >= y ? (uint64_t)x - (uint64_t)y : (uint64_t)y - (uint64_t)x;
+}
+
+void parity_judge(const struct parity_tol *t, double ref, enum parity_val ref_state, double cand,
+		  enum parity_val cand_state, bool delta_only, struct parity_step *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->abs_err = out->rel_err = NAN;
+	out->ulps = UINT64_MAX;
+	bool rm = ref_state == PV_MISSING, cm = cand_state == PV_MISSING;
+	if (delta_only)
+		rm = false; /* the reference only scales rtol; a delta alone is judged */
+	double rscale = (ref_state == PV_MISSING || !isfinite(ref)) ? 0 : fabs(ref);
+	out->tol = t->atol + t->rtol * rscale;
+	if (rm && cm)
+		return; /* nothing to compare */
+	if (rm || cm) {
+		if (t->missing == PARITY_MISSING_SKIP)
+			return;
+		out->compared = out->violation = true;
+		out->excess = INFINITY;
+		return;
+	}
+	out->compared = true;
+	if (delta_only) {
+		if (isnan(cand)) {
+			out->violation = true;
+			out->excess = INFINITY;
+			return;
+		}
+		double d = fabs(cand);
+		if (isinf(d)) {
+			out->violation = true;
+			out->excess = INFINITY;
+			return;
+		}
+		out->abs_err = d;
+		/* without a reference there is no relative error */
+		out->rel_err = ref_state == PV_MISSING || !isfinite(ref) ? NAN
+			     : rscale > 0 ? d / rscale : (d == 0 ? 0 : INFINITY);
+		out->excess = out->tol > 0 ? d / out->tol : (d == 0 ? 0 : INFINITY);
+		out->violation = out->excess > 1;
+		return;
+	}
+	if (isnan(ref) || isnan(cand)) {
+		bool both = isnan(ref) && isnan(cand);
+		if (both && t->nan == PARITY_NAN_EQUAL)
+			return; /* equal: compared, no error */
+		out->violation = true;
+		out->excess = INFINITY;
+		return;
+	}
+	if (isinf(ref) || isinf(cand)) {
+		if (ref == cand) {
+			out->ulps = 0;
+			return;
+		}
+		out->violation = true;
+		out->excess = INFINITY;
+		return;
+	}
+	double d = fabs(cand - ref);
+	out->abs_err = d;
+	out->rel_err = rscale > 0 ? d / rscale : (d == 0 ? 0 : INFINITY);
+	out->ulps = parity_ulps(ref, cand);
+	double ex = out->tol > 0 ? d / out->tol : (d == 0 ? 0 : INFINITY);
+	if (t->max_ulps > 0) {
+		double eu = (double)out->ulps / (double)t->max_ulps;
+		if (eu < ex)
+			ex = eu;
+	}
+	out->excess = ex;
+	out->violation = ex > 1;
+}
+
+/* --- one channel -------------------------------------------------------------------- */
+static void at_set(struct parity_at *a, double x, long idx, double v)
+{
+	a->set = true;
+	a->x = x;
+	a->idx = idx;
+	a->value = v;
+}
+
+static struct parity_data *data_copy(const struct parity_data *d)
+{
+	struct parity_data *c = xcalloc(1, sizeof(*c));
+	c->n = d->n;
+	size_t n = d->n ? d->n : 1;
+	c->x = xmalloc(n * sizeof(double));
+	c->ref = xmalloc(n * sizeof(double));
+	c->cand = xmalloc(n * sizeof(double));
+	c->ref_missing = xcalloc(n, 1);
+	c->cand_missing = xcalloc(n, 1);
+	if (d->n) {
+		memcpy(c->x, d->x, d->n * sizeof(double));
+		memcpy(c->ref, d->ref, d->n * sizeof(double));
+		memcpy(c->cand, d->cand, d->n * sizeof(double));
+		if (d->ref_missing)
+			memcpy(c->ref_missing, d->ref_missing, d->n);
+		if (d->cand_missing)
+			memcpy(c->cand_missing, d->cand_missing, d->n);
+	}
+	return c;
+}
+
+static void data_free(struct parity_data *d)
+{
+	if (!d)
+		return;
+	free(d->x);
+	free(d->ref);
+	free(d->cand);
+	free(d->ref_missing);
+	free(d->cand_missing);
+	free(d);
+}
+
+void parity_channel_compute(struct parity_channel *ch, const struct parity_tol *tol,
+			    const struct parity_data *d, bool keep_data)
+{
+	ch->tol = *tol;
+	if (ch->tol.sustained < 1)
+		ch->tol.sustained = 1;
+	ch->steps = ch->violations = ch->missing = 0;
+	memset(&ch->first_violation, 0, sizeof(ch->first_violation));
+	memset(&ch->first_sustained, 0, sizeof(ch->first_sustained));
+	memset(&ch->worst, 0, sizeof(ch->worst));
+	memset(&ch->max_abs, 0, sizeof(ch->max_abs));
+	memset(&ch->max_rel, 0, sizeof(ch->max_rel));
+	memset(&ch->max_ulps, 0, sizeof(ch->max_ulps));
+	ch->n_first_steps = 0;
+	double sum1 = 0, sum2 = 0;
+	long run = 0, run_start = 0;
+	uint64_t best_ulps = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		enum parity_val rs = d->ref_missing && d->ref_missing[i] ? PV_MISSING : PV_OK;
+		enum parity_val cs = d->cand_missing && d->cand_missing[i] ? PV_MISSING : PV_OK;
+		struct parity_step st;
+		parity_judge(&ch->tol, d->ref[i], rs, d->cand[i], cs, ch->delta_only, &st);
+		if (!st.compared)
+			continue;
+		ch->steps++;
+		bool one_sided = ch->delta_only ? cs == PV_MISSING : (rs != cs);
+		if (one_sided)
+			ch->missing++;
+		double x = d->x[i];
+		if (st.violation) {
+			ch->violations++;
+			if (!ch->first_violation.set)
+				at_set(&ch->first_violation, x, (long)i, st.excess);
+			if (ch->n_first_steps < PARITY_FIRST_STEPS)
+				ch->first_steps[ch->n_first_steps++] = (struct parity_worst){
+					true, x, (long)i, st.excess, rs == PV_MISSING ? NAN : d->ref[i],
+					cs == PV_MISSING ? NAN : d->cand[i]};
+			if (run++ == 0)
+				run_start = (long)i;
+			if (run == ch->tol.sustained && !ch->first_sustained.set)
+				at_set(&ch->first_sustained, d->x[run_start], run_start, 0);
+		} else {
+			run = 0;
+		}
+		if (!ch->worst.set || st.excess > ch->worst.excess) {
+			ch->worst.set = true;
+			ch->worst.x = x;
+			ch->worst.idx = (long)i;
+			ch->worst.excess = st.excess;
+			ch->worst.ref = rs == PV_MISSING ? NAN : d->ref[i];
+			ch->worst.cand = cs == PV_MISSING ? NAN : d->cand[i];
+		}
+		if (!isnan(st.abs_err)) {
+			sum1 += st.abs_err;
+			sum2 += st.abs_err * st.abs_err;
+			if (!ch->max_abs.set || st.abs_err > ch->max_abs.value)
+				at_set(&ch->max_abs, x, (long)i, st.abs_err);
+			if (!isnan(st.rel_err) && (!ch->max_rel.set || st.rel_err > ch->max_rel.value))
+				at_set(&ch->max_rel, x, (long)i, st.rel_err);
+		}
+		if (ch->tol.max_ulps > 0 && st.ulps != UINT64_MAX &&
+		    (!ch->max_ulps.set || st.ulps > best_ulps)) {
+			best_ulps = st.ulps;
+			at_set(&ch->max_ulps, x, (long)i, (double)st.ulps);
+		}
+	}
+	ch->norm1 = sum1;
+	ch->norm2 = sqrt(sum2);
+	if (ch->tol.informational)
+		ch->fail = false;
+	else if (ch->tol.verdict == PARITY_VERDICT_SUSTAINED)
+		ch->fail = ch->first_sustained.set;
+	else
+		ch->fail = ch->violations > 0;
+	data_free(ch->data);
+	ch->data = keep_data ? data_copy(d) : NULL;
+}
+
+void parity_report_decide(struct parity_report *rep)
+{
+	rep->fail = false;
+	rep->deciding = -1;
+	for (int i = 0; i < rep->n_channels; i++)
+		rep->fail |= rep->channels[i].fail;
+	for (int i = 0; i < rep->n_channels; i++) {
+		const struct parity_channel *c = &rep->channels[i];
+		if (rep->fail && !c->fail)
+			continue;
+		if (rep->deciding < 0) {
+			rep->deciding = i;
+			continue;
+		}
+		const struct parity_channel *b = &rep->channels[rep->deciding];
+		bool better;
+		double cw = c->worst.set ? c->worst.excess : -1, bw = b->worst.set ? b->worst.excess : -1;
+		if (rep->fail) {
+			/* the first to diverge is usually the cause: energy drives positions */
+			if (c->first_violation.set != b->first_violation.set)
+				better = c->first_violation.set;
+			else if (c->first_violation.set && c->first_violation.x != b->first_violation.x)
+				better = c->first_violation.x < b->first_violation.x;
+			else
+				better = cw > bw;
+		} else {
+			/* informational channels do not make a pass look close */
+			if (c->tol.informational != b->tol.informational)
+				better = !c->tol.informational;
+			else
+				better = cw > bw;
+		}
+		if (better)
+			rep->deciding = i;
+	}
+}
+
+/* --- the store -------------------------------------------------------------------- */
+struct sinfo {
+	int64_t id, file_id;
+	char *name;
+	char *file;      /* artifact/path */
+	long n_points;
+};
+
+struct slist {
+	struct sinfo *v;
+	size_t n, alloc;
+	size_t *ord;     /* by name and file, after slist_index() */
+};
+
+static void slist_release(struct slist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].file);
+	}
+	free(l->v);
+	free(l->ord);
+	memset(l, 0, sizeof(*l));
+}
+
+static int load_series_list(struct store *st, int64_t run, struct slist *out, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT s.id, s.file_id, s.name, a.name, f.path, s.n_points "
+			       "FROM metric_series s JOIN artifact_files f ON f.id = s.file_id "
+			       "JOIN artifacts a ON a.id = f.artifact_id "
+			       "WHERE s.run_id = ? ORDER BY a.name, f.path, s.id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot list the metric series");
+	sqlite3_bind_int64(s, 1, run);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		XGROW(out->v, out->alloc, out->n + 1);
+		struct sinfo *i = &out->v[out->n++];
+		i->id = sqlite3_column_int64(s, 0);
+		i->file_id = sqlite3_column_int64(s, 1);
+		i->name = xstrdup((const char *)sqlite3_column_text(s, 2));
+		i->file = xasprintf("%s/%s", (const char *)sqlite3_column_text(s, 3),
+				    (const char *)sqlite3_column_text(s, 4));
+		i->n_points = (long)sqlite3_column_int64(s, 5);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_err(st, err, "cannot list the metric series");
+	return 0;
+}
+
+struct points {
+	long *idx;
+	double *x, *v;
+	unsigned char *missing;
+	size_t n;
+};
+
+static void points_release(struct points *p)
+{
+	free(p->idx);
+	free(p->x);
+	free(p->v);
+	free(p->missing);
+	memset(p, 0, sizeof(*p));
+}
+
+static int load_points(struct store *st, int64_t series, long hint, struct points *p,
+		       struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	memset(p, 0, sizeof(*p));
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT idx, x, value FROM metric_points WHERE series_id = ? ORDER BY idx",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot read metric points");
+	sqlite3_bind_int64(s, 1, series);
+	size_t alloc = hint > 0 ? (size_t)hint : 16;
+	p->idx = xmalloc(alloc * sizeof(long));
+	p->x = xmalloc(alloc * sizeof(double));
+	p->v = xmalloc(alloc * sizeof(double));
+	p->missing = xmalloc(alloc);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (p->n == alloc) {
+			alloc *= 2;
+			p->idx = xrealloc(p->idx, alloc * sizeof(long));
+			p->x = xrealloc(p->x, alloc * sizeof(double));
+			p->v = xrealloc(p->v, alloc * sizeof(double));
+			p->missing = xrealloc(p->missing, alloc);
+		}
+		p->idx[p->n] = (long)sqlite3_column_int64(s, 0);
+		p->x[p->n] = sqlite3_column_double(s, 1);
+		bool m = sqlite3_column_type(s, 2) == SQLITE_NULL;
+		p->v[p->n] = m ? NAN : sqlite3_column_double(s, 2);
+		p->missing[p->n] = m;
+		p->n++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		points_release(p);
+		return store_err(st, err, "cannot read metric points");
+	}
+	return 0;
+}
+
+/* Sort order of a series by x, stable (rows keep their order within an x). */
+static const struct points *sort_pts;
+static int by_x(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	double xi = sort_pts->x[i], xj = sort_pts->x[j];
+	if (xi != xj)
+		return xi < xj ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+static size_t *order_by_x(const struct points *p)
+{
+	size_t *o = xmalloc((p->n ? p->n : 1) * sizeof(size_t));
+	bool sorted = true;
+	for (size_t i = 0; i < p->n; i++) {
+		o[i] = i;
+		if (i && p->x[i] < p->x[i - 1])
+			sorted = false;
+	}
+	if (!sorted) {
+		sort_pts = p;
+		qsort(o, p->n, sizeof(size_t), by_x);
+		sort_pts = NULL;
+	}
+	return o;
+}
+
+/* Align a (ref) and b (cand) into d: by row when by_row, else by x (the
+ * k-th point of an x on one side with the k-th on the other). A point on
+ * one side only is missing on the other. */
+static void align(const struct points *a, const struct points *b, bool by_row,
+		  struct parity_data *d)
+{
+	size_t cap = a->n + b->n + 1;
+	d->x = xmalloc(cap * sizeof(double));
+	d->ref = xmalloc(cap * sizeof(double));
+	d->cand = xmalloc(cap * sizeof(double));
+	d->ref_missing = xmalloc(cap);
+	d->cand_missing = xmalloc(cap);
+	d->n = 0;
+	size_t *oa = by_row ? NULL : order_by_x(a), *ob = by_row ? NULL : order_by_x(b);
+	size_t i = 0, j = 0;
+	while (i < a->n || j < b->n) {
+		size_t ia = oa ? (i < a->n ? oa[i] : 0) : i, jb = ob ? (j < b->n ? ob[j] : 0) : j;
+		int c;
+		if (i >= a->n)
+			c = 1;
+		else if (j >= b->n)
+			c = -1;
+		else if (by_row)
+			c = a->idx[ia] < b->idx[jb] ? -1 : a->idx[ia] > b->idx[jb];
+		else
+			c = a->x[ia] < b->x[jb] ? -1 : a->x[ia] > b->x[jb];
+		size_t k = d->n++;
+		if (c <= 0) {
+			d->x[k] = a->x[ia];
+			d->ref[k] = a->v[ia];
+			d->ref_missing[k] = a->missing[ia];
+			i++;
+		} else {
+			d->ref[k] = NAN;
+			d->ref_missing[k] = 1;
+		}
+		if (c >= 0) {
+			d->x[k] = b->x[jb];
+			d->cand[k] = b->v[jb];
+			d->cand_missing[k] = b->missing[jb];
+			j++;
+		} else {
+			d->cand[k] = NAN;
+			d->cand_missing[k] = 1;
+		}
+	}
+	free(oa);
+	free(ob);
+}
+
+static void data_release_inline(struct parity_data *d)
+{
+	free(d->x);
+	free(d->ref);
+	free(d->cand);
+	free(d->ref_missing);
+	free(d->cand_missing);
+	memset(d, 0, sizeof(*d));
+}
+
+/* The summary's scalars: single-point series of the run. */
+static void run_scalars(struct store *st, const struct slist *l, struct parity_scalar **out,
+			size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < l->n; i++)
+		k += l->v[i].n_points == 1;
+	if (!k)
+		return;
+	*out = xcalloc(k, sizeof(**out));
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM metric_points WHERE series_id = ?", -1, &s,
+			       NULL) != SQLITE_OK)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].n_points != 1)
+			continue;
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, l->v[i].id);
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+			struct parity_scalar *p = &(*out)[(*n)++];
+			p->name = l->v[i].name;
+			p->value = sqlite3_column_double(s, 0);
+			p->file = l->v[i].file;
+		}
+	}
+	sqlite3_finalize(s);
+}
+
+/* A JSON document holds scalars (a summary: max_abs_delta, first_divergence
+ * .abs_delta), not step series: its leaves never form channels. */
+static bool is_document(const struct sinfo *s)
+{
+	return str_ends(s->file, ".json") || str_ends(s->file, ".JSON");
+}
+
+struct chan_build {
+	char *name;
+	int64_t file_id;
+	const struct sinfo *side[3]; /* ref, cand, delta */
+};
+
+static int cb_by_name(const void *a, const void *b)
+{
+	const struct chan_build *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->file_id < y->file_id ? -1 : x->file_id > y->file_id);
+}
+
+/* Group a run's series into channels (within one artifact file). Returns
+ * the channels; series with no partner go to unpaired. */
+static struct chan_build *find_channels(const struct parity_conf *conf, const struct slist *l,
+					int *n_out, char ***unpaired, int *n_unpaired)
+{
+	struct chan_build *cb = NULL;
+	size_t n = 0, alloc = 0;
+	struct buf name = BUF_INIT;
+	for (size_t i = 0; i < l->n; i++) {
+		if (is_document(&l->v[i]))
+			continue;
+		enum parity_side side = parity_conf_side(conf, l->v[i].name, &name);
+		if (side == PARITY_NONE)
+			continue;
+		size_t k;
+		for (k = 0; k < n; k++)
+			if (cb[k].file_id == l->v[i].file_id && !strcmp(cb[k].name, name.data))
+				break;
+		if (k == n) {
+			XGROW(cb, alloc, n + 1);
+			memset(&cb[n], 0, sizeof(cb[n]));
+			cb[n].name = xstrdup(name.data);
+			cb[n].file_id = l->v[i].file_id;
+			n++;
+		}
+		if (!cb[k].side[side - 1])
+			cb[k].side[side - 1] = &l->v[i];
+	}
+	buf_release(&name);
+	size_t w = 0;
+	for (size_t k = 0; k < n; k++) {
+		bool ok = cb[k].side[2] || (cb[k].side[0] && cb[k].side[1]);
+		if (!ok) {
+			for (int s = 0; s < 3; s++)
+				if (cb[k].side[s]) {
+					*unpaired = xrealloc(*unpaired, sizeof(char *) * (size_t)(*n_unpaired + 1));
+					(*unpaired)[(*n_unpaired)++] = xstrdup(cb[k].side[s]->name);
+				}
+			free(cb[k].name);
+			continue;
+		}
+		cb[w++] = cb[k];
+	}
+	if (w)
+		qsort(cb, w, sizeof(*cb), cb_by_name);
+	*n_out = (int)w;
+	return cb;
+}
+
+/* Channel names are unique in a report: the same name in two files gets the
+ * file in front ("parity/b.csv:energy"). */
+static char *channel_label(const struct chan_build *cb, int n, int i, const char *file)
+{
+	bool dup = (i > 0 && !strcmp(cb[i - 1].name, cb[i].name)) ||
+		   (i + 1 < n && !strcmp(cb[i + 1].name, cb[i].name));
+	return dup ? xasprintf("%s:%s", file, cb[i].name) : xstrdup(cb[i].name);
+}
+
+static bool name_matches(const char *only, const struct parity_channel *ch)
+{
+	if (!only)
+		return true;
+	if (!strcmp(only, ch->name))
+		return true;
+	const char *colon = strrchr(ch->name, ':');
+	if (colon && !strcmp(only, colon + 1))
+		return true;
+	return (ch->ref_series && !strcmp(only, ch->ref_series)) ||
+	       (ch->cand_series && !strcmp(only, ch->cand_series)) ||
+	       (ch->delta_series && !strcmp(only, ch->delta_series));
+}
+
+void parity_channel_release(struct parity_channel *c)
+{
+	free(c->name);
+	free(c->ref_series);
+	free(c->cand_series);
+	free(c->delta_series);
+	free(c->file);
+	data_free(c->data);
+	memset(c, 0, sizeof(*c));
+}
+
+void parity_report_release(struct parity_report *rep)
+{
+	for (int i = 0; i < rep->n_channels; i++)
+		parity_channel_release(&rep->channels[i]);
+	free(rep->channels);
+	for (int i = 0; i < rep->n_unpaired; i++)
+		free(rep->unpaired[i]);
+	free(rep->unpaired);
+	free(rep->conf_origin);
+	memset(rep, 0, sizeof(*rep));
+	rep->deciding = -1;
+}
+
+const struct parity_channel *parity_report_find(const struct parity_report *rep, const char *name)
+{
+	for (int i = 0; i < rep->n_channels; i++)
+		if (name_matches(name, &rep->channels[i]))
+			return &rep->channels[i];
+	return NULL;
+}
+
+static struct parity_channel *add_channel(struct parity_report *rep)
+{
+	rep->channels = xrealloc(rep->channels, sizeof(*rep->channels) * (size_t)(rep->n_channels + 1));
+	struct parity_channel *c = &rep->channels[rep->n_channels++];
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+int parity_run(struct store *st, const struct parity_conf *conf, int64_t run_row_id,
+	       const char *only, int flags, struct parity_report *out, struct cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->kind = PARITY_IN_RUN;
+	out->run_row_id = run_row_id;
+	out->deciding = -1;
+	if (parity_conf_origin(conf))
+		out->conf_origin = xstrdup(parity_conf_origin(conf));
+	struct slist l = {0};
+	if (load_series_list(st, run_row_id, &l, err) < 0)
+		return -1;
+	struct parity_scalar *sc;
+	size_t n_sc;
+	run_scalars(st, &l, &sc, &n_sc);
+	int n_cb = 0;
+	struct chan_build *cb = find_channels(conf, &l, &n_cb, &out->unpaired, &out->n_unpaired);
+	int rc = 0;
+	for (int i = 0; i < n_cb && rc == 0; i++) {
+		const struct sinfo *any = cb[i].side[0] ? cb[i].side[0] : cb[i].side[1] ? cb[i].side[1] : cb[i].side[2];
+		struct parity_channel probe = {0};
+		probe.name = channel_label(cb, n_cb, i, any->file);
+		probe.ref_series = cb[i].side[0] ? xstrdup(cb[i].side[0]->name) : NULL;
+		probe.cand_series = cb[i].side[1] ? xstrdup(cb[i].side[1]->name) : NULL;
+		probe.delta_series = cb[i].side[2] ? xstrdup(cb[i].side[2]->name) : NULL;
+		probe.file = xstrdup(any->file);
+		if (!name_matches(only, &probe)) {
+			parity_channel_release(&probe);
+			continue;
+		}
+		probe.delta_only = !(cb[i].side[0] && cb[i].side[1]);
+		struct points a = {0}, b = {0};
+		const struct sinfo *sa = cb[i].side[0], *sb = probe.delta_only ? cb[i].side[2] : cb[i].side[1];
+		if ((sa && load_points(st, sa->id, sa->n_points, &a, err) < 0) ||
+		    load_points(st, sb->id, sb->n_points, &b, err) < 0) {
+			points_release(&a);
+			parity_channel_release(&probe);
+			rc = -1;
+			break;
+		}
+		struct parity_data d = {0};
+		align(&a, &b, true, &d);
+		points_release(&a);
+		points_release(&b);
+		struct parity_tol tol;
+		parity_conf_resolve(conf, cb[i].name, sc, n_sc, &tol);
+		struct parity_channel *c = add_channel(out);
+		*c = probe;
+		parity_channel_compute(c, &tol, &d, flags & PARITY_KEEP_DATA);
+		data_release_inline(&d);
+	}
+	for (int i = 0; i < n_cb; i++)
+		free(cb[i].name);
+	free(cb);
+	free(sc);
+	slist_release(&l);
+	if (rc < 0) {
+		parity_report_release(out);
+		return -1;
+	}
+	parity_report_decide(out);
+	return 0;
+}
+
+/* A list's series sorted by name then file, to find the series of one run
+ * that stands for a series of another without a quadratic scan (a JSON
+ * document may have thousands of leaves). */
+static const struct slist *sort_list;
+static int by_name_file(const void *a, const void *b)
+{
+	const struct sinfo *x = &sort_list->v[*(const size_t *)a], *y = &sort_list->v[*(const size_t *)b];
+	int c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->file, y->file);
+}
+
+static void slist_index(struct slist *l)
+{
+	l->ord = xmalloc((l->n ? l->n : 1) * sizeof(size_t));
+	for (size_t i = 0; i < l->n; i++)
+		l->ord[i] = i;
+	sort_list = l;
+	qsort(l->ord, l->n, sizeof(size_t), by_name_file);
+	sort_list = NULL;
+}
+
+/* The series of l (indexed) that stands for s of another run: same file and
+ * name, else the same name when it is unique in l. */
+static const struct sinfo *same_series(const struct slist *l, const struct sinfo *s)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(l->v[l->ord[mid]].name, s->name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const struct sinfo *first = NULL;
+	int n_name = 0;
+	for (size_t k = lo; k < l->n && !strcmp(l->v[l->ord[k]].name, s->name); k++) {
+		const struct sinfo *c = &l->v[l->ord[k]];
+		if (!strcmp(c->file, s->file))
+			return c;
+		if (!first)
+			first = c;
+		n_name++;
+	}
+	return n_name == 1 ? first : NULL;
+}
+
+int parity_runs(struct store *st, const struct parity_conf *conf, int64_t run_row_id,
+		int64_t base_row_id, const char *only, int flags, struct parity_report *out,
+		struct cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->kind = PARITY_RUN_VS_RUN;
+	out->run_row_id = run_row_id;
+	out->base_row_id = base_row_id;
+	out->deciding = -1;
+	if (parity_conf_origin(conf))
+		out->conf_origin = xstrdup(parity_conf_origin(conf));
+	struct slist lr = {0}, lb = {0};
+	if (load_series_list(st, run_row_id, &lr, err) < 0 ||
+	    load_series_list(st, base_row_id, &lb, err) < 0) {
+		slist_release(&lr);
+		return -1;
+	}
+	slist_index(&lb);
+	struct parity_scalar *sc;
+	size_t n_sc;
+	run_scalars(st, &lr, &sc, &n_sc);
+	/* what to compare: the candidate (else delta) of each channel, or the
+	 * series `only` names */
+	struct buf chname = BUF_INIT;
+	int rc = 0;
+	for (size_t i = 0; i < lr.n && rc == 0; i++) {
+		const struct sinfo *s = &lr.v[i];
+		if (is_document(s) && !(only && !strcmp(only, s->name)))
+			continue;
+		enum parity_side side = parity_conf_side(conf, s->name, &chname);
+		bool want;
+		if (only) {
+			want = !strcmp(only, s->name) ||
+			       (side != PARITY_NONE && side != PARITY_REF && !strcmp(only, chname.data));
+			if (want && side == PARITY_DELTA && strcmp(only, s->name)) {
+				/* a channel name picks its candidate when it has one */
+				for (size_t k = 0; k < lr.n; k++) {
+					struct buf nm = BUF_INIT;
+					if (lr.v[k].file_id == s->file_id &&
+					    parity_conf_side(conf, lr.v[k].name, &nm) == PARITY_CAND &&
+					    !strcmp(nm.data, chname.data))
+						want = false;
+					buf_release(&nm);
+				}
+			}
+		} else if (side == PARITY_CAND) {
+			want = true;
+		} else if (side == PARITY_DELTA) {
+			want = true;
+			for (size_t k = 0; k < lr.n; k++) {
+				struct buf nm = BUF_INIT;
+				if (lr.v[k].file_id == s->file_id &&
+				    parity_conf_side(conf, lr.v[k].name, &nm) == PARITY_CAND &&
+				    !strcmp(nm.data, chname.data))
+					want = false;
+				buf_release(&nm);
+			}
+		} else {
+			want = false;
+		}
+		if (!want)
+			continue;
+		const struct sinfo *bs = same_series(&lb, s);
+		if (!bs) {
+			out->unpaired = xrealloc(out->unpaired, sizeof(char *) * (size_t)(out->n_unpaired + 1));
+			out->unpaired[out->n_unpaired++] = xstrdup(s->name);
+			continue;
+		}
+		struct points a = {0}, b = {0};
+		if (load_points(st, bs->id, bs->n_points, &a, err) < 0 ||
+		    load_points(st, s->id, s->n_points, &b, err) < 0) {
+			points_release(&a);
+			rc = -1;
+			break;
+		}
+		struct parity_data d = {0};
+		align(&a, &b, false, &d);
+		points_release(&a);
+		points_release(&b);
+		struct parity_tol tol;
+		parity_conf_resolve(conf, side != PARITY_NONE ? chname.data : s->name, sc, n_sc, &tol);
+		struct parity_channel *c = add_channel(out);
+		c->name = xstrdup(s->name);
+		c->ref_series = xstrdup(bs->name);
+		c->cand_series = xstrdup(s->name);
+		c->file = xstrdup(s->file);
+		parity_channel_compute(c, &tol, &d, flags & PARITY_KEEP_DATA);
+		data_release_inline(&d);
+	}
+	buf_release(&chname);
+	free(sc);
+	slist_release(&lr);
+	slist_release(&lb);
+	if (rc < 0) {
+		parity_report_release(out);
+		return -1;
+	}
+	parity_report_decide(out);
+	return 0;
+}
+
+/* --- run vs baseline metrics ---------------------------------------------------------- */
+static void add_name(char ***arr, int *n, const char *s)
+{
+	*arr = xrealloc(*arr, sizeof(char *) * (size_t)(*n + 1));
+	(*arr)[(*n)++] = xstrdup(s);
+}
+
+static double change_rank(const struct metric_change *m)
+{
+	if (!m->changed)
+		return -1;
+	if (!m->series)
+		return isnan(m->rel_change) ? INFINITY : fabs(m->rel_change);
+	double base = fabs(m->max_diff_base);
+	double d = fabs(m->max_diff.value);
+	if (!m->max_diff.set)
+		return 0; /* steps on one side only: changed, by no amount */
+	return base > 0 ? d / base : (d > 0 ? INFINITY : 0);
+}
+
+static int by_change(const void *a, const void *b)
+{
+	const struct metric_change *x = a, *y = b;
+	if (x->changed != y->changed)
+		return x->changed ? -1 : 1;
+	if (x->changed && x->series != y->series)
+		return x->series ? 1 : -1;
+	double rx = change_rank(x), ry = change_rank(y);
+	if (rx != ry)
+		return rx > ry ? -1 : 1;
+	int c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->file, y->file);
+}
+
+/* Two values differ unless both are missing or bitwise-equal numbers. */
+static bool differ(double a, bool am, double b, bool bm)
+{
+	if (am || bm)
+		return am != bm;
+	return !(a == b || (isnan(a) && isnan(b)));
+}
+
+int metric_compare_runs(struct store *st, int64_t run_row_id, int64_t base_row_id,
+			struct metric_compare *out, struct cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct slist lr = {0}, lb = {0};
+	if (load_series_list(st, run_row_id, &lr, err) < 0 ||
+	    load_series_list(st, base_row_id, &lb, err) < 0) {
+		slist_release(&lr);
+		return -1;
+	}
+	slist_index(&lr);
+	slist_index(&lb);
+	int rc = 0;
+	bool *used = xcalloc(lb.n + 1, 1);
+	for (size_t i = 0; i < lr.n && rc == 0; i++) {
+		const struct sinfo *s = &lr.v[i];
+		const struct sinfo *bs = same_series(&lb, s);
+		if (!bs) {
+			add_name(&out->only_run, &out->n_only_run, s->name);
+			continue;
+		}
+		used[bs - lb.v] = true;
+		struct points a = {0}, b = {0};
+		if (load_points(st, s->id, s->n_points, &a, err) < 0 ||
+		    load_points(st, bs->id, bs->n_points, &b, err) < 0) {
+			points_release(&a);
+			rc = -1;
+			break;
+		}
+		out->items = xrealloc(out->items, sizeof(*out->items) * (size_t)(out->n + 1));
+		struct metric_change *m = &out->items[out->n++];
+		memset(m, 0, sizeof(*m));
+		m->name = xstrdup(s->name);
+		m->file = xstrdup(s->file);
+		m->n_run = (long)a.n;
+		m->n_base = (long)b.n;
+		m->series = !(a.n == 1 && b.n == 1);
+		if (!m->series) {
+			m->run = a.missing[0] ? NAN : a.v[0];
+			m->base = b.missing[0] ? NAN : b.v[0];
+			m->abs_change = m->run - m->base;
+			m->rel_change = m->base != 0 ? m->abs_change / fabs(m->base)
+				      : (m->abs_change == 0 ? 0 : INFINITY);
+			m->changed = differ(a.v[0], a.missing[0], b.v[0], b.missing[0]);
+		} else {
+			struct parity_data d = {0};
+			align(&b, &a, false, &d); /* ref = base, cand = run */
+			for (size_t k = 0; k < d.n; k++) {
+				bool bm = d.ref_missing[k], am = d.cand_missing[k];
+				if (am != bm) {
+					if (am)
+						m->only_base++;
+					else
+						m->only_run++;
+					continue;
+				}
+				if (!differ(d.cand[k], am, d.ref[k], bm))
+					continue;
+				m->differing++;
+				double diff = d.cand[k] - d.ref[k];
+				if (isfinite(diff) && (!m->max_diff.set || fabs(diff) > fabs(m->max_diff.value))) {
+					at_set(&m->max_diff, d.x[k], (long)k, diff);
+					m->max_diff_run = d.cand[k];
+					m->max_diff_base = d.ref[k];
+				}
+			}
+			m->changed = m->differing > 0 || m->only_run > 0 || m->only_base > 0;
+			data_release_inline(&d);
+		}
+		points_release(&a);
+		points_release(&b);
+	}
+	for (size_t k = 0; rc == 0 && k < lb.n; k++)
+		if (!used[k] && !same_series(&lr, &lb.v[k]))
+			add_name(&out->only_base, &out->n_only_base, lb.v[k].name);
+	free(used);
+	slist_release(&lr);
+	slist_release(&lb);
+	if (rc < 0) {
+		metric_compare_release(out);
+		return -1;
+	}
+	if (out->n)
+		qsort(out->items, (size_t)out->n, sizeof(*out->items), by_change);
+	return 0;
+}
+
+void metric_compare_release(struct metric_compare *mc)
+{
+	for (int i = 0; i < mc->n; i++) {
+		free(mc->items[i].name);
+		free(mc->items[i].file);
+	}
+	free(mc->items);
+	for (int i = 0; i < mc->n_only_run; i++)
+		free(mc->only_run[i]);
+	for (int i = 0; i < mc->n_only_base; i++)
+		free(mc->only_base[i]);
+	free(mc->only_run);
+	free(mc->only_base);
+	memset(mc, 0, sizeof(*mc));
+}
+
+/* --- JSON ---------------------------------------------------------------------------- */
+void parity_json_num(struct buf *b, double v)
+{
+	if (isnan(v)) {
+		buf_adds(b, "\"NaN\"");
+	} else if (isinf(v)) {
+		buf_adds(b, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+	} else {
+		/* the shortest of %.15g/%.17g that reads back exactly */
+		char t[40];
+		snprintf(t, sizeof(t), "%.15g", v);
+		if (strtod(t, NULL) != v)
+			snprintf(t, sizeof(t), "%.17g", v);
+		buf_adds(b, t);
+	}
+}
+
+static void json_at_x(struct buf *b, const struct parity_at *a)
+{
+	if (a->set)
+		parity_json_num(b, a->x);
+	else
+		buf_adds(b, "null");
+}
+
+static void json_at(struct buf *b, const struct parity_at *a)
+{
+	if (!a->set) {
+		buf_adds(b, "null");
+		return;
+	}
+	buf_adds(b, "{\"step\":");
+	parity_json_num(b, a->x);
+	buf_adds(b, ",\"value\":");
+	parity_json_num(b, a->value);
+	buf_addc(b, '}');
+}
+
+static void json_s(struct buf *b, const char *s)
+{
+	if (s)
+		buf_add_json_str(b, s, strlen(s));
+	else
+		buf_adds(b, "null");
+}
+
+void parity_report_json(struct buf *b, const struct parity_report *rep)
+{
+	const char *verdict = rep->n_channels == 0 ? "none" : rep->fail ? "fail" : "pass";
+	buf_addf(b, "{\"verdict\":\"%s\",\"deciding\":", verdict);
+	json_s(b, rep->deciding >= 0 ? rep->channels[rep->deciding].name : NULL);
+	buf_addf(b, ",\"kind\":\"%s\",\"config\":", rep->kind == PARITY_IN_RUN ? "run" : "run-vs-run");
+	json_s(b, rep->conf_origin);
+	buf_adds(b, ",\"channels\":[");
+	for (int i = 0; i < rep->n_channels; i++) {
+		const struct parity_channel *c = &rep->channels[i];
+		if (i)
+			buf_addc(b, ',');
+		buf_adds(b, "{\"name\":");
+		json_s(b, c->name);
+		buf_adds(b, ",\"first_violation\":");
+		json_at_x(b, &c->first_violation);
+		buf_adds(b, ",\"first_sustained\":");
+		json_at_x(b, &c->first_sustained);
+		buf_adds(b, ",\"worst\":");
+		if (c->worst.set) {
+			buf_adds(b, "{\"step\":");
+			parity_json_num(b, c->worst.x);
+			buf_adds(b, ",\"excess\":");
+			parity_json_num(b, c->worst.excess);
+			buf_adds(b, ",\"ref\":");
+			parity_json_num(b, c->worst.ref);
+			buf_adds(b, ",\"cand\":");
+			parity_json_num(b, c->worst.cand);
+			buf_addc(b, '}');
+		} else {
+			buf_adds(b, "null");
+		}
+		buf_adds(b, ",\"max_abs\":");
+		json_at(b, &c->max_abs);
+		buf_adds(b, ",\"max_rel\":");
+		json_at(b, &c->max_rel);
+		buf_adds(b, ",\"norm1\":");
+		parity_json_num(b, c->norm1);
+		buf_adds(b, ",\"norm2\":");
+		parity_json_num(b, c->norm2);
+		buf_addf(b, ",\"violations\":%ld,\"steps\":%ld,\"missing\":%ld,\"fail\":%s,"
+			    "\"informational\":%s,\"delta_only\":%s,\"series\":{\"ref\":",
+			 c->violations, c->steps, c->missing, c->fail ? "true" : "false",
+			 c->tol.informational ? "true" : "false", c->delta_only ? "true" : "false");
+		json_s(b, c->ref_series);
+		buf_adds(b, ",\"cand\":");
+		json_s(b, c->cand_series);
+		buf_adds(b, ",\"delta\":");
+		json_s(b, c->delta_series);
+		buf_adds(b, "},\"file\":");
+		json_s(b, c->file);
+		buf_adds(b, ",\"tolerance\":{\"atol\":");
+		parity_json_num(b, c->tol.atol);
+		buf_adds(b, ",\"rtol\":");
+		parity_json_num(b, c->tol.rtol);
+		buf_addf(b, ",\"max_ulps\":%llu,\"sustained\":%d,\"nan\":\"%s\",\"missing\":\"%s\","
+			    "\"verdict\":\"%s\",\"source\":",
+			 (unsigned long long)c->tol.max_ulps, c->tol.sustained,
+			 c->tol.nan == PARITY_NAN_EQUAL ? "equal" : "differ",
+			 c->tol.missing == PARITY_MISSING_SKIP ? "skip" : "violation",
+			 c->tol.verdict == PARITY_VERDICT_SUSTAINED ? "sustained" : "any");
+		json_s(b, c->tol.source);
+		buf_adds(b, "},\"max_ulps\":");
+		json_at(b, &c->max_ulps);
+		buf_adds(b, ",\"first_steps\":[");
+		for (int k = 0; k < c->n_first_steps; k++) {
+			const struct parity_worst *w = &c->first_steps[k];
+			buf_adds(b, k ? ",{\"step\":" : "{\"step\":");
+			parity_json_num(b, w->x);
+			buf_adds(b, ",\"excess\":");
+			parity_json_num(b, w->excess);
+			buf_adds(b, ",\"ref\":");
+			parity_json_num(b, w->ref);
+			buf_adds(b, ",\"cand\":");
+			parity_json_num(b, w->cand);
+			buf_addc(b, '}');
+		}
+		buf_adds(b, "]}");
+	}
+	buf_adds(b, "],\"unpaired\":[");
+	for (int i = 0; i < rep->n_unpaired; i++) {
+		if (i)
+			buf_addc(b, ',');
+		json_s(b, rep->unpaired[i]);
+	}
+	buf_adds(b, "]}");
+}
+
+void metric_compare_json(struct buf *b, const struct metric_compare *mc)
+{
+	buf_addc(b, '[');
+	for (int i = 0; i < mc->n; i++) {
+		const struct metric_change *m = &mc->items[i];
+		if (i)
+			buf_addc(b, ',');
+		buf_adds(b, "{\"name\":");
+		json_s(b, m->name);
+		buf_adds(b, ",\"file\":");
+		json_s(b, m->file);
+		buf_addf(b, ",\"kind\":\"%s\",\"changed\":%s", m->series ? "series" : "scalar",
+			 m->changed ? "true" : "false");
+		if (!m->series) {
+			buf_adds(b, ",\"run\":");
+			if (isnan(m->run))
+				buf_adds(b, "null");
+			else
+				parity_json_num(b, m->run);
+			buf_adds(b, ",\"base\":");
+			if (isnan(m->base))
+				buf_adds(b, "null");
+			else
+				parity_json_num(b, m->base);
+			buf_adds(b, ",\"change\":");
+			if (isnan(m->abs_change))
+				buf_adds(b, "null");
+			else
+				parity_json_num(b, m->abs_change);
+			buf_adds(b, ",\"rel_change\":");
+			if (isnan(m->rel_change))
+				buf_adds(b, "null");
+			else
+				parity_json_num(b, m->rel_change);
+		} else {
+			buf_addf(b, ",\"points\":%ld,\"base_points\":%ld,\"differing\":%ld,"
+				    "\"only_run\":%ld,\"only_base\":%ld,\"max_diff\":",
+				 m->n_run, m->n_base, m->differing, m->only_run, m->only_base);
+			if (m->max_diff.set) {
+				buf_adds(b, "{\"step\":");
+				parity_json_num(b, m->max_diff.x);
+				buf_adds(b, ",\"run\":");
+				parity_json_num(b, m->max_diff_run);
+				buf_adds(b, ",\"base\":");
+				parity_json_num(b, m->max_diff_base);
+				buf_adds(b, ",\"diff\":");
+				parity_json_num(b, m->max_diff.value);
+				buf_addc(b, '}');
+			} else {
+				buf_adds(b, "null");
+			}
+		}
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+}
+
+/* --- the chart of a channel ------------------------------------------------------------ */
+int parity_plot_init(struct parity_plot *p, const struct parity_channel *ch,
+		     enum parity_plot_mode mode, struct cs_err *err)
+{
+	memset(p, 0, sizeof(*p));
+	const struct parity_data *d = ch->data;
+	if (!d)
+		return err_set(err, CS_EINVAL, "channel '%s': no data kept for a chart", ch->name);
+	size_t n = d->n ? d->n : 1;
+	p->y0 = xmalloc(n * sizeof(double));
+	p->y1 = xmalloc(n * sizeof(double));
+	for (size_t i = 0; i < d->n; i++) {
+		bool rm = d->ref_missing && d->ref_missing[i], cm = d->cand_missing && d->cand_missing[i];
+		if (mode == PARITY_PLOT_SIDES) {
+			p->y0[i] = rm ? NAN : d->ref[i];
+			p->y1[i] = cm ? NAN : d->cand[i];
+			continue;
+		}
+		struct parity_step st;
+		parity_judge(&ch->tol, d->ref[i], rm ? PV_MISSING : PV_OK, d->cand[i],
+			     cm ? PV_MISSING : PV_OK, ch->delta_only, &st);
+		p->y0[i] = st.abs_err; /* NaN where there is no finite difference: a gap */
+		p->y1[i] = st.tol;
+	}
+	snprintf(p->title, sizeof(p->title), "%s", ch->name);
+	if (mode == PARITY_PLOT_SIDES) {
+		snprintf(p->label[0], sizeof(p->label[0]), "%s", ch->ref_series ? ch->ref_series : "ref");
+		snprintf(p->label[1], sizeof(p->label[1]), "%s",
+			 ch->cand_series ? ch->cand_series : ch->delta_series ? ch->delta_series : "cand");
+		p->series[0] = (struct chart_series){p->label[0], d->x, p->y0, d->n, CHART_REF, 'o', false};
+		p->series[1] = (struct chart_series){p->label[1], d->x, p->y1, d->n, CHART_CAND, '*', false};
+	} else {
+		if (ch->delta_only)
+			snprintf(p->label[0], sizeof(p->label[0]), "|%s|",
+				 ch->delta_series ? ch->delta_series : ch->name);
+		else
+			snprintf(p->label[0], sizeof(p->label[0]), "|cand - ref|");
+		snprintf(p->label[1], sizeof(p->label[1]), "tolerance");
+		/* the tolerance first: |d| is drawn over it */
+		p->series[0] = (struct chart_series){p->label[1], d->x, p->y1, d->n, CHART_THRESHOLD, '-', true};
+		p->series[1] = (struct chart_series){p->label[0], d->x, p->y0, d->n, CHART_DELTA, '*', false};
+	}
+	int nm = 0;
+	if (ch->first_violation.set) {
+		char x[40];
+		chart_format_num(ch->first_violation.x, x, sizeof(x));
+		snprintf(p->mark_label[nm], sizeof(p->mark_label[nm]), "first violation %s", x);
+		p->marks[nm] = (struct chart_mark){p->mark_label[nm], ch->first_violation.x, CHART_FAIL};
+		nm++;
+	}
+	if (ch->first_sustained.set && (!ch->first_violation.set ||
+					ch->first_sustained.x != ch->first_violation.x)) {
+		char x[40];
+		chart_format_num(ch->first_sustained.x, x, sizeof(x));
+		snprintf(p->mark_label[nm], sizeof(p->mark_label[nm]), "sustained from %s", x);
+		p->marks[nm] = (struct chart_mark){p->mark_label[nm], ch->first_sustained.x, CHART_MARK};
+		nm++;
+	}
+	p->chart.title = p->title;
+	p->chart.x_title = "step";
+	p->chart.series = p->series;
+	p->chart.n_series = 2;
+	p->chart.marks = p->marks;
+	p->chart.n_marks = nm;
+	return 0;
+}
+
+void parity_plot_release(struct parity_plot *p)
+{
+	free(p->y0);
+	free(p->y1);
+	memset(p, 0, sizeof(*p));
+}
