@@ -486,11 +486,7 @@ int cmd_bisect(struct cli *c, int argc, char **argv)
 		case 'm': metric = optarg; ntargets++; break;
 		case 'A': bound = optarg; above = true; break;
 		case 'B': bound = optarg; above = false; break;
-		case 'P':
-			cli_error("bisect: --parity needs the parity report (core/parity), which this build does not "
-				  "have yet; bisect the parity metric with --metric NAME --above X meanwhile");
-			buf_release(&target);
-			return EXIT_USAGE;
+		case 'P': buf_reset(&target); buf_addf(&target, "parity:%s", optarg); ntargets++; break;
 		case 'g': good = optarg; break;
 		case 'x': bad = optarg; break;
 		case 'b': branch = optarg; break;
@@ -523,7 +519,7 @@ int cmd_bisect(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (is_start && ntargets != 1) {
-		cli_error("bisect start: give exactly one target (--job, --workflow, --test, --finding, --metric)");
+		cli_error("bisect start: give exactly one target (--job, --workflow, --test, --finding, --metric, --parity)");
 		buf_release(&target);
 		return EXIT_USAGE;
 	}

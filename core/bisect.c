@@ -3,6 +3,7 @@
 #include "bisect.h"
 #include "cistate.h"
 #include "commits.h"
+#include "parity.h"
 #include "storesql.h"
 
 #include <ctype.h>
@@ -46,6 +47,9 @@ int bisect_target_parse(const char *text, struct bisect_target *t, struct cs_err
 		t->kind = BT_JOB;
 		t->workflow = xstrndup(v, (size_t)(slash - v));
 		t->job = xstrdup(slash + 1);
+	} else if (k == 6 && !strncmp(text, "parity", k)) {
+		t->kind = BT_PARITY;
+		t->workflow = xstrdup(v);
 	} else if (k == 4 && !strncmp(text, "test", k)) {
 		t->kind = BT_TEST;
 		t->name = xstrdup(v);
@@ -68,7 +72,7 @@ int bisect_target_parse(const char *text, struct bisect_target *t, struct cs_err
 		t->bound = b;
 	} else {
 		return err_set(err, CS_EUSAGE,
-			       "unknown bisect target kind '%.*s' (workflow, job, test, finding, metric)",
+			       "unknown bisect target kind '%.*s' (workflow, job, test, finding, metric, parity)",
 			       (int)k, text);
 	}
 	return 0;
@@ -79,6 +83,7 @@ void bisect_target_text(const struct bisect_target *t, struct buf *out)
 	buf_reset(out);
 	switch (t->kind) {
 	case BT_WORKFLOW: buf_addf(out, "workflow:%s", t->workflow); break;
+	case BT_PARITY: buf_addf(out, "parity:%s", t->workflow); break;
 	case BT_JOB: buf_addf(out, "job:%s/%s", t->workflow, t->job); break;
 	case BT_TEST: buf_addf(out, "test:%s", t->name); break;
 	case BT_FINDING: buf_addf(out, "finding:%s", t->name); break;
@@ -200,10 +205,87 @@ static int resolve_name(struct store *st, const char *sql_exact, const char *sql
 	return err_set(err, CS_ENOTFOUND, "no %s '%s' in the index", what, name);
 }
 
+/* columns as take_tv's, verdict 0 for now: parity judges each run below */
+static int take_parity_run(void *ctx, sqlite3_stmt *s)
+{
+	struct tvs *t = ctx;
+	const unsigned char *sha = sqlite3_column_text(s, 0);
+	if (!sha || strlen((const char *)sha) != 40)
+		return 0;
+	XGROW(t->v, t->alloc, (size_t)t->n + 1);
+	struct tv *x = &t->v[t->n++];
+	memset(x, 0, sizeof(*x));
+	memcpy(x->sha, sha, 41);
+	x->row = sqlite3_column_int64(s, 1);
+	x->provider = sqlite3_column_int64(s, 2);
+	x->attempt = sqlite3_column_int(s, 3);
+	x->conclusion = sql_col_str(s, 4);
+	x->branch = sql_col_str(s, 5);
+	x->created_at = sql_col_time(s, 6);
+	x->v = BV_NONE;
+	return 0;
+}
+
+/* The parity verdict of every completed run of the workflow, with the
+ * configured tolerances (parity_conf_load: the repository's file, else
+ * the defaults); runs without parity channels are dropped. */
+static int parity_verdicts(struct store *st, const struct bisect_target *t, struct tvs *out,
+			   struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(st, "SELECT " RUN_COLS "r.conclusion, r.head_branch, r.created_at FROM runs r "
+			  "WHERE r.workflow_name = ?1 AND r.status = 'completed' AND r.head_sha IS NOT NULL",
+			  &s, "reading the parity runs", err) < 0)
+		return -1;
+	sql_bind_text(s, 1, t->workflow);
+	if (store_collect(st, s, take_parity_run, out, "reading the parity runs", err) < 0)
+		return -1;
+	struct parity_conf *conf = parity_conf_load(NULL, err);
+	if (!conf)
+		return -1;
+	int kept = 0;
+	for (int i = 0; i < out->n; i++) {
+		struct tv *x = &out->v[i];
+		struct parity_report rep;
+		memset(&rep, 0, sizeof(rep));
+		if (parity_run(st, conf, x->row, NULL, 0, &rep, err) < 0) {
+			parity_report_release(&rep);
+			parity_conf_free(conf);
+			return -1;
+		}
+		enum bisect_verdict v = rep.n_channels ? (rep.fail ? BV_BAD : BV_GOOD) : BV_NONE;
+		if (v != BV_NONE && rep.fail && rep.deciding >= 0) {
+			free(x->value);
+			x->value = xasprintf("%s", rep.channels[rep.deciding].name);
+		}
+		parity_report_release(&rep);
+		if (v == BV_NONE) {
+			free(x->conclusion);
+			free(x->branch);
+			free(x->value);
+			continue;
+		}
+		x->v = v;
+		out->v[kept++] = *x;
+	}
+	out->n = kept;
+	parity_conf_free(conf);
+	return 0;
+}
+
 static int target_verdicts(struct store *st, const struct bisect_target *t, struct tvs *out,
 			   struct cs_err *err)
 {
 	memset(out, 0, sizeof(*out));
+	if (t->kind == BT_PARITY) {
+		if (parity_verdicts(st, t, out, err) < 0) {
+			tvs_release(out);
+			return -1;
+		}
+		if (out->n)
+			qsort(out->v, (size_t)out->n, sizeof(*out->v), cmp_tv);
+		return 0;
+	}
 	struct buf name = BUF_INIT;
 	const char *sql = NULL;
 	switch (t->kind) {
@@ -270,6 +352,8 @@ static int target_verdicts(struct store *st, const struct bisect_target *t, stru
 			  "JOIN metric_points p ON p.series_id = s.id "
 			  "WHERE p.value IS NOT NULL AND r.head_sha IS NOT NULL GROUP BY r.id";
 		break;
+	case BT_PARITY:
+		break;
 	}
 	sqlite3_stmt *s;
 	if (store_prepare(st, sql, &s, "reading the target's runs", err) < 0) {
@@ -281,6 +365,7 @@ static int target_verdicts(struct store *st, const struct bisect_target *t, stru
 	case BT_JOB: sql_bind_text(s, 1, t->workflow); sql_bind_text(s, 2, t->job); break;
 	case BT_TEST: case BT_FINDING: sql_bind_text(s, 1, buf_cstr(&name)); break;
 	case BT_METRIC: sql_bind_text(s, 1, t->name); sqlite3_bind_double(s, 2, t->bound); break;
+	case BT_PARITY: break;
 	}
 	buf_release(&name);
 	if (store_collect(st, s, take_tv, out, "reading the target's runs", err) < 0) {
@@ -1067,8 +1152,11 @@ int bisect_start(struct store *st, struct gitrepo *g, const struct bisect_start_
 		goto out;
 	}
 	rc = bisect_status(st, g, out, err);
-	if (rc == 0 && out->first_bad >= 0)
-		set_state(st, out->id, "finished", out->commits[out->first_bad].c.sha, err);
+	if (rc == 0 && out->first_bad >= 0 &&
+	    set_state(st, out->id, "finished", out->commits[out->first_bad].c.sha, err) == 0) {
+		free(out->state);
+		out->state = xstrdup("finished");
+	}
 out:
 	tvs_release(&tv);
 	free(branch);

@@ -42,6 +42,8 @@ enum bisect_kind {
 	BT_TEST,     /* test:NAME - the JUnit test failed */
 	BT_FINDING,  /* finding:FP - the triage fingerprint shows in a failed job */
 	BT_METRIC,   /* metric:NAME>X or metric:NAME<X - beyond the bound */
+	BT_PARITY,   /* parity:W - the run's parity verdict (parity.h, the configured
+		      * tolerances) fails; runs without parity channels say nothing */
 };
 
 struct bisect_target {

@@ -554,6 +554,22 @@ TEST(bisect_target_kinds)
 	CHECK_INT(bisect_target_parse("job:noslash", &t, &err), -1);
 	CHECK_INT(bisect_target_parse("color:red", &t, &err), -1);
 	CHECK_INT(bisect_target_parse("workflow:", &t, &err), -1);
+	CHECK_INT(bisect_target_parse("parity:sim parity", &t, &err), 0);
+	CHECK_INT(t.kind, BT_PARITY);
+	CHECK_STR(t.workflow, "sim parity");
+	struct buf tt = BUF_INIT;
+	bisect_target_text(&t, &tt);
+	CHECK_STR(buf_cstr(&tt), "parity:sim parity");
+	bisect_target_release(&t);
+	CHECK_INT(bisect_target_parse("metric:m>0.1", &t, &err), 0);
+	bisect_target_text(&t, &tt);
+	CHECK_STR(buf_cstr(&tt), "metric:m>0.1");
+	bisect_target_release(&t);
+	buf_release(&tt);
+	/* a parity target over runs without parity channels: no evidence */
+	struct bisect_start_opts par = {.target = "parity:ci"};
+	CHECK_INT(bisect_start(st, g, &par, &s, &err), -1);
+	CHECK_INT(err.code, CS_ENOTFOUND);
 	CHECK_INT(bisect_target_parse("metric:a>b<3", &t, &err), 0);
 	CHECK_STR(t.name, "a>b");
 	CHECK(!t.above);
