@@ -134,6 +134,12 @@ bench: deps
 doc: all
 	@sh tools/gen-man-keys.sh $(BUILD)/ciscope
 
+# Bisect: time to the first proposed commit on 100,000 commits, steps vs git
+# bisect (bench/bisect.sh); not a test.
+bench-bisect: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/bisect.sh $(BUILD)
+
 # Triage extraction quality on labelled real logs (bench/triage.sh); not a test.
 bench-triage: deps
 	@$(MAKE) --no-print-directory all
@@ -162,6 +168,6 @@ install: all
 clean:
 	rm -rf build build-asan ciscope
 
-.PHONY: all units deps demo run test check bench bench-triage bench-diff doc check-layering install clean
+.PHONY: all units deps demo run test check bench bench-bisect bench-triage bench-diff doc check-layering install clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -72,6 +72,8 @@ int cmd_rules(struct cli *c, int argc, char **argv);
 int cmd_retriage(struct cli *c, int argc, char **argv);
 int cmd_triage_state(struct cli *c, int argc, char **argv);
 int cmd_diff(struct cli *c, int argc, char **argv);
+int cmd_commits(struct cli *c, int argc, char **argv);
+int cmd_bisect(struct cli *c, int argc, char **argv);
 int cmd_parity(struct cli *c, int argc, char **argv);
 
 #endif

@@ -64,6 +64,17 @@ static const struct command commands[] = {
 	 "dispatch [--repo OWNER/REPO] [--api-url URL] [--input KEY=VALUE]... [--yes]\n"
 	 "        WORKFLOW --ref REF",
 	 "run a workflow on a branch or tag on GitHub (shows the request, asks first)"},
+	{"commits", cmd_commits,
+	 "commits [--branch B] [--limit N] [--repo PATH] [--json]\n"
+	 "        | commits --last-green [--workflow W] [--branch B] [--repo PATH] [--json]",
+	 "first-parent history of a branch with one CI verdict per workflow; the last green commit"},
+	{"bisect", cmd_bisect,
+	 "bisect start (--job WORKFLOW/JOB | --workflow W | --test NAME | --finding FP\n"
+	 "        | --metric NAME --above X|--below X | --parity WORKFLOW) [--good REV|RUN] [--bad REV|RUN]\n"
+	 "        [--branch B] [--repo PATH] [--json]\n"
+	 "        | bisect good|bad|skip [REV] | bisect status [--json] | bisect log\n"
+	 "        | bisect replay FILE | bisect reset | bisect run [--timeout S] CMD [ARGS...]",
+	 "find the commit that broke a job, test, finding, metric or parity, stored runs as evidence"},
 	{"keys", cmd_keys, "keys [--man]",
 	 "the key bindings of every view (--man: as roff for the man page)"},
 };

@@ -344,3 +344,235 @@ bool gitrepo_fork_point(struct gitrepo *g, const char *sha, const char *branch,
 	git_oid_tostr(out, GITREPO_SHA_LEN + 1, &base);
 	return true;
 }
+
+/* --- history ------------------------------------------------------------------- */
+void gitrepo_commit_release(struct gitrepo_commit *c)
+{
+	free(c->subject);
+	free(c->author);
+	c->subject = c->author = NULL;
+}
+
+void gitrepo_commits_free(struct gitrepo_commit *c, int n)
+{
+	for (int i = 0; i < n; i++)
+		gitrepo_commit_release(&c[i]);
+	free(c);
+}
+
+static bool peel_commit(git_object *obj, git_oid *out)
+{
+	git_object *peeled = NULL;
+	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) != 0)
+		return false;
+	git_oid_cpy(out, git_object_id(peeled));
+	git_object_free(peeled);
+	return true;
+}
+
+bool gitrepo_resolve(struct gitrepo *g, const char *rev, char out[41])
+{
+	if (!g || !rev || !*rev || rev[0] == '-')
+		return false;
+	git_oid oid;
+	bool ok = false;
+	/* a branch name first: "abc1234" may be both, and a branch the user
+	 * names wins, as with git */
+	const char *prefixes[] = {"refs/heads/", "refs/remotes/origin/", ""};
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes) && !ok; i++) {
+		char *name = xasprintf("%s%s", prefixes[i], rev);
+		git_object *obj = NULL;
+		if (git_revparse_single(&obj, g->repo, name) == 0) {
+			ok = peel_commit(obj, &oid);
+			git_object_free(obj);
+		}
+		free(name);
+	}
+	if (ok)
+		git_oid_tostr(out, 41, &oid);
+	return ok;
+}
+
+static void fill_commit(struct gitrepo_commit *c, git_commit *commit)
+{
+	git_oid_tostr(c->sha, sizeof(c->sha), git_commit_id(commit));
+	const char *s = git_commit_summary(commit);
+	c->subject = xstrdup(s ? s : "");
+	const git_signature *a = git_commit_author(commit);
+	c->author = xstrdup(a && a->name ? a->name : "");
+	c->time_ms = (int64_t)git_commit_time(commit) * 1000;
+	c->n_parents = (int)git_commit_parentcount(commit);
+}
+
+static int walk(struct gitrepo *g, const char *from, const char *stop, int limit, bool ids_only,
+		struct gitrepo_commit **out, struct cs_err *err)
+{
+	*out = NULL;
+	git_oid oid;
+	git_revwalk *walk = NULL;
+	if (git_oid_fromstr(&oid, from) != 0)
+		return err_set(err, CS_EINVAL, "'%s' is not a commit id", from);
+	if (git_revwalk_new(&walk, g->repo) != 0)
+		goto fail;
+	git_revwalk_sorting(walk, GIT_SORT_NONE);
+	git_revwalk_simplify_first_parent(walk);
+	if (git_revwalk_push(walk, &oid) != 0)
+		goto fail;
+	if (stop) {
+		git_oid hide;
+		if (git_oid_fromstr(&hide, stop) != 0 || git_revwalk_hide(walk, &hide) != 0)
+			goto fail;
+	}
+	struct gitrepo_commit *v = NULL;
+	size_t alloc = 0;
+	int n = 0;
+	git_oid next;
+	while ((limit <= 0 || n < limit) && git_revwalk_next(&next, walk) == 0) {
+		if (ids_only) {
+			XGROW(v, alloc, (size_t)n + 1);
+			memset(&v[n], 0, sizeof(v[n]));
+			git_oid_tostr(v[n].sha, sizeof(v[n].sha), &next);
+			v[n++].n_parents = -1;
+			continue;
+		}
+		git_commit *commit = NULL;
+		if (git_commit_lookup(&commit, g->repo, &next) != 0) {
+			gitrepo_commits_free(v, n);
+			goto fail;
+		}
+		XGROW(v, alloc, (size_t)n + 1);
+		memset(&v[n], 0, sizeof(v[n]));
+		fill_commit(&v[n++], commit);
+		git_commit_free(commit);
+	}
+	git_revwalk_free(walk);
+	*out = v;
+	return n;
+fail:;
+	const git_error *e = git_error_last();
+	git_revwalk_free(walk);
+	return err_set(err, CS_EIO, "cannot walk the history from %.12s: %s", from,
+		       e && e->message ? e->message : "libgit2 error");
+}
+
+int gitrepo_first_parent(struct gitrepo *g, const char *from, const char *stop, int limit,
+			 struct gitrepo_commit **out, struct cs_err *err)
+{
+	return walk(g, from, stop, limit, false, out, err);
+}
+
+int gitrepo_first_parent_ids(struct gitrepo *g, const char *from, const char *stop, int limit,
+			     struct gitrepo_commit **out, struct cs_err *err)
+{
+	return walk(g, from, stop, limit, true, out, err);
+}
+
+bool gitrepo_commit_fill(struct gitrepo *g, struct gitrepo_commit *c)
+{
+	if (c->subject)
+		return true;
+	git_oid oid;
+	git_commit *commit = NULL;
+	if (!g || git_oid_fromstr(&oid, c->sha) != 0 || git_commit_lookup(&commit, g->repo, &oid) != 0)
+		return false;
+	char sha[41];
+	memcpy(sha, c->sha, 41);
+	fill_commit(c, commit);
+	memcpy(c->sha, sha, 41);
+	git_commit_free(commit);
+	return true;
+}
+
+bool gitrepo_is_ancestor(struct gitrepo *g, const char *ancestor, const char *descendant)
+{
+	git_oid a, d;
+	if (!g || git_oid_fromstr(&a, ancestor) != 0 || git_oid_fromstr(&d, descendant) != 0)
+		return false;
+	if (git_oid_equal(&a, &d))
+		return true;
+	return git_graph_descendant_of(g->repo, &d, &a) == 1;
+}
+
+struct stat_ctx {
+	struct buf *out;
+	int files, max, ins, del;
+};
+
+static int stat_line(const git_diff_delta *delta, const git_diff_hunk *hunk,
+		     const git_diff_line *line, void *payload)
+{
+	(void)delta;
+	(void)hunk;
+	struct stat_ctx *sc = payload;
+	if (line->origin == GIT_DIFF_LINE_ADDITION)
+		sc->ins++;
+	else if (line->origin == GIT_DIFF_LINE_DELETION)
+		sc->del++;
+	return 0;
+}
+
+int gitrepo_diffstat(struct gitrepo *g, const char *sha, int max_files, struct buf *out,
+		     struct cs_err *err)
+{
+	buf_reset(out);
+	git_oid oid;
+	git_commit *commit = NULL, *parent = NULL;
+	git_tree *tree = NULL, *ptree = NULL;
+	git_diff *diff = NULL;
+	int rc = -1;
+	if (!g || git_oid_fromstr(&oid, sha) != 0 || git_commit_lookup(&commit, g->repo, &oid) != 0) {
+		err_set(err, CS_ENOTFOUND, "commit %.12s is not in the repository", sha ? sha : "");
+		goto done;
+	}
+	if (git_commit_tree(&tree, commit) != 0 ||
+	    (git_commit_parentcount(commit) > 0 &&
+	     (git_commit_parent(&parent, commit, 0) != 0 || git_commit_tree(&ptree, parent) != 0)) ||
+	    git_diff_tree_to_tree(&diff, g->repo, ptree, tree, NULL) != 0) {
+		const git_error *e = git_error_last();
+		err_set(err, CS_EIO, "cannot diff commit %.12s: %s", sha,
+			e && e->message ? e->message : "libgit2 error");
+		goto done;
+	}
+	struct stat_ctx total = {out, 0, max_files, 0, 0};
+	size_t nd = git_diff_num_deltas(diff);
+	for (size_t i = 0; i < nd; i++) {
+		git_patch *patch = NULL;
+		if (git_patch_from_diff(&patch, diff, i) != 0)
+			continue;
+		struct stat_ctx one = {out, 0, 0, 0, 0};
+		size_t nh = git_patch_num_hunks(patch);
+		for (size_t h = 0; h < nh; h++) {
+			size_t nl = 0;
+			const git_diff_hunk *hk = NULL;
+			if (git_patch_get_hunk(&hk, &nl, patch, h) != 0)
+				continue;
+			for (size_t l = 0; l < nl; l++) {
+				const git_diff_line *ln = NULL;
+				if (git_patch_get_line_in_hunk(&ln, patch, h, l) == 0)
+					stat_line(NULL, hk, ln, &one);
+			}
+		}
+		const git_diff_delta *d = git_patch_get_delta(patch);
+		if (total.files < max_files)
+			buf_addf(out, " %s | +%d -%d\n",
+				 d->new_file.path ? d->new_file.path : d->old_file.path, one.ins, one.del);
+		total.files++;
+		total.ins += one.ins;
+		total.del += one.del;
+		git_patch_free(patch);
+	}
+	if (total.files > max_files)
+		buf_addf(out, " ... %d more files\n", total.files - max_files);
+	buf_addf(out, " %d file%s changed, %d insertion%s(+), %d deletion%s(-)\n", total.files,
+		 total.files == 1 ? "" : "s", total.ins, total.ins == 1 ? "" : "s", total.del,
+		 total.del == 1 ? "" : "s");
+	buf_cstr(out);
+	rc = 0;
+done:
+	git_diff_free(diff);
+	git_tree_free(tree);
+	git_tree_free(ptree);
+	git_commit_free(parent);
+	git_commit_free(commit);
+	return rc;
+}

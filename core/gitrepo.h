@@ -6,6 +6,7 @@
 #define CS_GITREPO_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "util.h"
 
@@ -35,6 +36,47 @@ void gitrepo_close(struct gitrepo *g);
  * libgit2 once per commit. */
 #define GITREPO_CACHE 512
 bool gitrepo_subject(struct gitrepo *g, const char *sha, struct buf *out);
+
+/* One commit of a history walk. */
+struct gitrepo_commit {
+	char sha[41];
+	char *subject;    /* summary line */
+	char *author;     /* author name */
+	int64_t time_ms;  /* committer time */
+	int n_parents;    /* > 1: a merge */
+};
+void gitrepo_commit_release(struct gitrepo_commit *c); /* members, not c */
+void gitrepo_commits_free(struct gitrepo_commit *c, int n);
+
+/* rev (a full or abbreviated sha, a branch, refs/..., HEAD~2, anything
+ * git rev-parse takes) peeled to a commit, its 40-hex sha into out. A bare
+ * branch name is looked up as refs/heads/B, then refs/remotes/origin/B.
+ * False when it names no commit of the repository. */
+bool gitrepo_resolve(struct gitrepo *g, const char *rev, char out[41]);
+
+/* The first-parent history from commit `from` (a resolved sha), newest
+ * first, leaving out `stop` and what it reaches (NULL: to the root), at most
+ * limit commits (0: all). *out is allocated (gitrepo_commits_free); returns
+ * the count or -1 with err set. */
+int gitrepo_first_parent(struct gitrepo *g, const char *from, const char *stop, int limit,
+			 struct gitrepo_commit **out, struct cs_err *err);
+
+/* The same, ids only (subject and author NULL, time 0, n_parents -1):
+ * what a long walk can afford; fill the commits it shows with
+ * gitrepo_commit_fill(). */
+int gitrepo_first_parent_ids(struct gitrepo *g, const char *from, const char *stop, int limit,
+			     struct gitrepo_commit **out, struct cs_err *err);
+/* Subject, author, time and parents of c->sha (already filled: nothing). */
+bool gitrepo_commit_fill(struct gitrepo *g, struct gitrepo_commit *c);
+
+/* Is ancestor reachable from (or equal to) descendant? Both resolved shas. */
+bool gitrepo_is_ancestor(struct gitrepo *g, const char *ancestor, const char *descendant);
+
+/* The diff stat of commit sha against its first parent (the empty tree for
+ * a root): one line per file " path | +A -D" and a summary line, at most
+ * max_files file lines. Into out (reset first). */
+int gitrepo_diffstat(struct gitrepo *g, const char *sha, int max_files, struct buf *out,
+		     struct cs_err *err);
 
 /* The top (work tree) of the git checkout holding dir (NULL: the current
  * directory), with a trailing '/'; NULL outside a checkout or in a bare

@@ -13,10 +13,12 @@
 --       (core/logstore.h); search passes over chunks it rules out.
 --   003 triage_jobs, triage_findings, triage_states and the view
 --       fingerprint_stats: failure triage (core/triage.h, core/store.c).
---   v4  log_chunk_words(log_id, seq, part, bits): per log chunk, a Bloom
+--   004 log_chunk_words(log_id, seq, part, bits): per log chunk, a Bloom
 --       filter of the 6-grams of word characters of the lines starting in
 --       it, in parts by hash (core/logstore.h): selective where trigrams are
 --       not (hex ids, shas, digests, uuids).
+--   005 bisect_sessions, bisect_marks: bisections and the verdicts given
+--       to them (core/bisect.h).
 
 CREATE TABLE repos (
 	id          INTEGER PRIMARY KEY,

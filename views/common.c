@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/bisect.h"
 #include "core/cistate.h"
 #include "core/search.h"
 #include "core/util.h"
@@ -253,6 +254,38 @@ bool views_command(struct view *v, const char *cmd, const char *arg, unsigned *e
 		/* :triage [FILTER]: the triage view, filtered (category:, state:, ...) */
 		struct triage_view_arg a = {.filter = arg};
 		tui_open(&triage_view_ops, &a, OPEN_PUSH);
+		*eff |= EFF_REDRAW;
+		return true;
+	}
+	if (!strcmp(cmd, "commits")) {
+		/* :commits [BRANCH] */
+		struct commits_view_arg a = {.branch = arg && *arg ? arg : NULL};
+		tui_open(&commits_view_ops, &a, OPEN_PUSH);
+		*eff |= EFF_REDRAW;
+		return true;
+	}
+	if (!strcmp(cmd, "bisect")) {
+		/* :bisect, :bisect reset, :bisect start KIND:VALUE [BAD] */
+		if (arg && !strcmp(arg, "reset")) {
+			struct cs_err err;
+			err_clear(&err);
+			if (bisect_reset(app.st, &err) < 0)
+				tui_error("%s", err.msg);
+			else
+				tui_message("bisection reset (kept in the index)");
+		} else if (arg && !strncmp(arg, "start ", 6)) {
+			char *t = xstrdup(arg + 6), *sp = strchr(t, ' ');
+			if (sp)
+				*sp++ = '\0';
+			struct bisect_view_arg a = {.target = t, .bad = sp && *sp ? sp : NULL};
+			tui_open(&bisect_view_ops, &a, OPEN_PUSH);
+			free(t);
+		} else if (arg && *arg) {
+			tui_error("usage: :bisect [start KIND:VALUE [BAD] | reset]");
+		} else {
+			struct bisect_view_arg a = {0};
+			tui_open(&bisect_view_ops, &a, OPEN_PUSH);
+		}
 		*eff |= EFF_REDRAW;
 		return true;
 	}

@@ -219,13 +219,18 @@ static const char *short_event(const char *e)
 }
 
 /* --- ops ------------------------------------------------------------------------------ */
+static void apply_filter(struct view *v, const char *text);
+
 static int runs_open(struct view *v, void *arg)
 {
 	struct runs_priv *p = v->priv;
-	(void)arg;
+	const struct runs_view_arg *a = arg;
 	buf_init(&p->subj);
 	p->filter_text = xstrdup("");
 	recount(v);
+	/* opened on a filter (the runs of one commit, from commits or bisect) */
+	if (a && a->filter && *a->filter)
+		apply_filter(v, a->filter);
 	view_timer(v, LIVE_MS, live_tick);
 	return 0;
 }

@@ -1364,6 +1364,33 @@ static void triage_done(struct view *v)
 	free(p->filter_text);
 }
 
+/* The fingerprint and the run at the cursor: b bisects that failure from
+ * that run. Detail rows (history, evidence) belong to their finding. */
+static void triage_env(struct view *v, void *out)
+{
+	struct triage_priv *p = v->priv;
+	struct view_env *env = out;
+	if (!p->t.nrows || v->cursor < 0 || (size_t)v->cursor >= p->t.nrows)
+		return;
+	const struct tt_row *t = &p->t.rows[v->cursor];
+	if (t->kind == TT_MSG)
+		return;
+	const char *fp = tt_row_fp(&p->t, v->cursor);
+	if (fp)
+		snprintf(env->fingerprint, sizeof(env->fingerprint), "%s", fp);
+	const struct run *r = NULL;
+	if (p->t.mode == TT_BY_RUN && t->a >= 0)
+		r = &p->t.runs[t->a].r;
+	else if (t->kind == TT_OCC && t->b >= 0)
+		r = &p->t.groups[t->a].occ_run[t->b];
+	if (r) {
+		env->run = r->id;
+		env->run_rec = r;
+		env->run_failed = conclusion_is_failure(r->conclusion);
+		snprintf(env->commit, sizeof(env->commit), "%s", r->sha ? r->sha : "");
+	}
+}
+
 const struct view_ops triage_view_ops = {
 	.name = "triage",
 	.private_size = sizeof(struct triage_priv),
@@ -1376,4 +1403,5 @@ const struct view_ops triage_view_ops = {
 	.status = triage_status,
 	.match = triage_match,
 	.done = triage_done,
+	.env = triage_env,
 };

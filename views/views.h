@@ -25,6 +25,8 @@
 	VIEW(log, LOG, "Views", "Open the log of the selected job")                               \
 	VIEW(search, SEARCH, "Views", "Search every stored log (asks for the text)")              \
 	VIEW(triage, TRIAGE, "Triage", "Open the triage view: failed runs, jobs, findings")       \
+	VIEW(commits, COMMITS, "Views", "Open the branch's first-parent history with CI verdicts") \
+	VIEW(bisect, BISECT, "Bisect", "Bisect from the selected run or finding (or show the bisection)") \
 	PLAIN(help)
 
 #define VIEW_OPS_DECL(name, ...) extern const struct view_ops name##_view_ops;
@@ -42,6 +44,10 @@ VIEW_LIST(VIEW_OPS_DECL, VIEW_OPS_DECL)
 	_(TRIAGE_FIXED, "triage-fixed", "Mark the failure fixed")                                 \
 	_(TRIAGE_NEW, "triage-new", "Mark the failure new (untriaged) again")                     \
 	_(TRIAGE_NOTE, "triage-note", "Write a note on the failure")                              \
+	GROUP("Bisect")                                                                           \
+	_(BISECT_GOOD, "bisect-good", "Mark the commit at the cursor good")                       \
+	_(BISECT_BAD, "bisect-bad", "Mark the commit at the cursor bad")                          \
+	_(BISECT_SKIP, "bisect-skip", "Skip the commit at the cursor (cannot be tested)")         \
 	GROUP("GitHub")                                                                           \
 	_(FETCH, "fetch", "Fetch new and unfinished runs from GitHub in the background")          \
 	_(RERUN_FAILED, "rerun-failed", "Re-run the failed jobs of the selected run (asks first)") \
@@ -143,6 +149,16 @@ struct triage_view_arg {
 	int64_t run_row_id;  /* 0: every failed run; else this run's failures */
 	int64_t select_run;  /* 0: none; else put the cursor on this run */
 	const char *filter;  /* NULL: none; else the filter (core/triagequery.h) */
+};
+struct runs_view_arg {
+	const char *filter;  /* NULL: none; else the run filter (core/runquery.h) */
+};
+struct commits_view_arg {
+	const char *branch;  /* NULL: the selection's branch, else the default */
+};
+struct bisect_view_arg {
+	const char *target;  /* core/bisect.h text form: start it (none active) */
+	const char *bad;     /* REV or RUN; NULL: the newest bad run */
 };
 struct search_view_arg {
 	const char *query;

@@ -1,0 +1,383 @@
+/* bisect.c - the bisection (core/bisect.h) as a commit list: `b` from a run
+ * (its workflow, bad at that run) or a triage finding (its fingerprint),
+ * `:bisect [start TARGET | reset]`.
+ *
+ * Rows: the suspects newest first, then the newest good commit, each with
+ * its verdict glyph, sha, probability (bayesian), subject and the runs that
+ * are its evidence; the next commit to test is marked and the cursor starts
+ * on it. + good, - bad, s skip mark the commit at the cursor; Enter opens
+ * its runs. When the first bad commit is known the rows below the list say
+ * who and what: subject, author, the diff stat, the runs that prove it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/bisect.h"
+#include "core/gitrepo.h"
+#include "views/common.h"
+#include "views/views.h"
+
+struct brow {
+	int idx;      /* commit index in s.commits; -1: the start good; -2: a text line */
+	char *text;   /* text lines */
+	enum role role;
+};
+
+struct bisect_priv {
+	struct bisect_status s;
+	bool have;
+	struct brow *rows;
+	size_t n, alloc;
+	char error[1024];
+};
+
+static void add_row(struct bisect_priv *p, int idx, const char *text, enum role role)
+{
+	XGROW(p->rows, p->alloc, p->n + 1);
+	p->rows[p->n++] = (struct brow){idx, text ? xstrdup(text) : NULL, role};
+}
+
+static void clear(struct bisect_priv *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->rows[i].text);
+	free(p->rows);
+	p->rows = NULL;
+	p->n = p->alloc = 0;
+	if (p->have)
+		bisect_status_release(&p->s);
+	p->have = false;
+}
+
+static void build_rows(struct bisect_priv *p)
+{
+	const struct bisect_status *s = &p->s;
+	for (int i = s->bad_idx; s->n && i > s->good_idx; i--)
+		add_row(p, i, NULL, ROLE_DEFAULT);
+	add_row(p, s->good_idx, NULL, ROLE_DEFAULT);
+	if (s->not_bisectable)
+		add_row(p, s->good_after_bad, NULL, ROLE_DEFAULT);
+	add_row(p, -2, s->message, ROLE_HEADER);
+	if (s->first_bad >= 0) {
+		const struct bisect_commit *k = &s->commits[s->first_bad];
+		struct buf b = BUF_INIT;
+		buf_addf(&b, "first bad commit %s", k->c.sha);
+		add_row(p, -2, buf_cstr(&b), ROLE_FAILURE);
+		buf_reset(&b);
+		buf_addf(&b, "Author: %s", k->c.author);
+		add_row(p, -2, buf_cstr(&b), ROLE_DEFAULT);
+		add_row(p, -2, k->c.subject, ROLE_DEFAULT);
+		if (k->c.n_parents > 1)
+			add_row(p, -2, "a merge on the first-parent line: the change came with the branch it merged",
+				ROLE_DIM);
+		struct cs_err err;
+		err_clear(&err);
+		if (app.repo && gitrepo_diffstat(app.repo, k->c.sha, 20, &b, &err) == 0) {
+			const char *t = buf_cstr(&b);
+			while (*t) {
+				size_t n = strcspn(t, "\n");
+				char *line = xstrndup(t, n);
+				add_row(p, -2, line, ROLE_DIM);
+				free(line);
+				t += n + (t[n] ? 1 : 0);
+			}
+		}
+		buf_reset(&b);
+		for (int j = 0; j < k->n_obs; j++)
+			if (k->obs[j].run) {
+				char ref[RUN_REF_MAX];
+				buf_addf(&b, "%srun %s %s", b.len ? ", " : "proved by ",
+					 run_ref(ref, sizeof(ref), k->obs[j].run, k->obs[j].attempt),
+					 k->obs[j].conclusion ? k->obs[j].conclusion : "");
+			}
+		if (b.len)
+			add_row(p, -2, buf_cstr(&b), ROLE_DEFAULT);
+		buf_release(&b);
+	}
+}
+
+static int load(struct view *v)
+{
+	struct bisect_priv *p = v->priv;
+	clear(p);
+	p->error[0] = '\0';
+	struct cs_err err;
+	err_clear(&err);
+	if (bisect_status(app.st, app.repo, &p->s, &err) < 0) {
+		snprintf(p->error, sizeof(p->error), "%s", err.msg);
+		tui_view_set_rows(v, 1);
+		return 0;
+	}
+	p->have = true;
+	build_rows(p);
+	tui_view_set_rows(v, (long)p->n);
+	for (size_t i = 0; i < p->n; i++)
+		if (p->rows[i].idx >= 0 && (p->rows[i].idx == p->s.next || p->rows[i].idx == p->s.first_bad)) {
+			tui_view_goto(v, (long)i);
+			break;
+		}
+	return 0;
+}
+
+static void start(struct view *v, const char *target, const char *bad)
+{
+	struct cs_err err;
+	err_clear(&err);
+	struct bisect_status s;
+	char *top = gitrepo_top(NULL);
+	struct bisect_start_opts o = {.target = target, .bad = bad, .repo_path = top};
+	if (bisect_start(app.st, app.repo, &o, &s, &err) < 0)
+		tui_error("%s", err.msg);
+	else
+		bisect_status_release(&s);
+	free(top);
+	load(v);
+}
+
+static int bisect_open(struct view *v, void *arg)
+{
+	const struct bisect_view_arg *a = arg;
+	struct cs_err err;
+	err_clear(&err);
+	struct bisect_status cur;
+	bool active = bisect_status(app.st, app.repo, &cur, &err) == 0 && !strcmp(cur.state, "active");
+	if (err.code == 0)
+		bisect_status_release(&cur);
+	if (a && a->target) {
+		if (active)
+			tui_message("a bisection is active: showing it (:bisect reset ends it)");
+		else
+			start(v, a->target, a->bad);
+		return active ? load(v) : 0;
+	}
+	if (!a && !active) {
+		/* b: from the selection of the view it was opened from */
+		struct view_env env;
+		view_env_of(v->parent, &env);
+		struct run r;
+		char bad[RUN_REF_MAX] = "", target[256] = "";
+		const struct run *rr = env.run_rec;
+		bool have = false;
+		if (!rr && env.run && view_env_run(&env, &r, &err)) {
+			rr = &r;
+			have = true;
+		}
+		if (rr)
+			run_ref(bad, sizeof(bad), rr->provider_id, rr->attempt);
+		if (env.fingerprint[0])
+			snprintf(target, sizeof(target), "finding:%s", env.fingerprint);
+		else if (rr && rr->workflow)
+			snprintf(target, sizeof(target), "workflow:%s", rr->workflow);
+		if (have)
+			run_free(&r);
+		if (target[0]) {
+			start(v, target, bad[0] ? bad : NULL);
+			return 0;
+		}
+	}
+	return load(v);
+}
+
+static const char *glyph(const struct bisect_commit *k)
+{
+	if (k->skipped && k->verdict == BV_NONE)
+		return tui_glyph("\u2298", "s");
+	switch (k->verdict) {
+	case BV_GOOD: return tui_glyph("\u2713", "+");
+	case BV_BAD: return tui_glyph("\u2717", "x");
+	case BV_MIXED: return "~";
+	default: return tui_glyph("\u00b7", ".");
+	}
+}
+
+static enum role glyph_role(const struct bisect_commit *k)
+{
+	switch (k->verdict) {
+	case BV_GOOD: return ROLE_SUCCESS;
+	case BV_BAD: return ROLE_FAILURE;
+	case BV_MIXED: return ROLE_FLAKY;
+	default: return k->skipped ? ROLE_SKIPPED : ROLE_DIM;
+	}
+}
+
+static void bisect_draw(struct view *v, struct tui_canvas *c, long row)
+{
+	struct bisect_priv *p = v->priv;
+	if (!p->have) {
+		if (row == 0)
+			tui_text(c, p->error, (size_t)-1, ROLE_STATUS_ERROR, 0, 0);
+		tui_canvas_fill(c, ROLE_DEFAULT);
+		return;
+	}
+	if (row < 0 || (size_t)row >= p->n)
+		return;
+	const struct brow *b = &p->rows[row];
+	if (b->idx == -2) {
+		tui_text(c, b->text ? b->text : "", (size_t)-1, b->role, 0, 0);
+		tui_canvas_fill(c, ROLE_DEFAULT);
+		return;
+	}
+	const struct bisect_commit *k = b->idx >= 0 ? &p->s.commits[b->idx] : &p->s.good_commit;
+	bool next = b->idx >= 0 && b->idx == p->s.next, fb = b->idx >= 0 && b->idx == p->s.first_bad;
+	tui_text(c, next ? ">" : fb ? "!" : " ", 1, next ? ROLE_MATCH : ROLE_FAILURE, 1, TEXT_PAD);
+	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
+	tui_text(c, glyph(k), (size_t)-1, glyph_role(k), 1, TEXT_PAD);
+	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
+	char sha7[8];
+	snprintf(sha7, sizeof(sha7), "%.7s", k->c.sha);
+	tui_column(c, sha7, ROLE_SHA, 7, 0);
+	if (p->s.bayes && b->idx >= 0) {
+		char pr[16];
+		snprintf(pr, sizeof(pr), "%5.3f", k->p);
+		tui_column(c, pr, ROLE_DIM, 5, 0);
+	}
+	struct buf ev = BUF_INIT;
+	for (int j = 0; j < k->n_obs; j++) {
+		const struct bisect_obs *o = &k->obs[j];
+		char ref[RUN_REF_MAX];
+		if (o->run)
+			buf_addf(&ev, "%s%s %s", ev.len ? ", " : "", run_ref(ref, sizeof(ref), o->run, o->attempt),
+				 o->conclusion ? o->conclusion : "");
+		else if (strcmp(o->source, "start") != 0)
+			buf_addf(&ev, "%s%s %s", ev.len ? ", " : "", o->source, bisect_verdict_name(o->v));
+	}
+	int width = tui_canvas_width(c), left = width - tui_canvas_col(c);
+	int evw = ev.len && left >= 50 ? left / 3 : 0;
+	if (k->c.n_parents > 1)
+		tui_text(c, "merge: ", (size_t)-1, ROLE_DIM, 0, 0);
+	tui_text(c, k->c.subject ? k->c.subject : "", (size_t)-1, next ? ROLE_HEADER : ROLE_DEFAULT,
+		 evw ? width - tui_canvas_col(c) - evw - 1 : 0, evw ? TEXT_PAD : 0);
+	if (evw) {
+		tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
+		tui_text(c, buf_cstr(&ev), (size_t)-1, ROLE_DIM, evw, TEXT_PAD | TEXT_RIGHT);
+	}
+	buf_release(&ev);
+	tui_canvas_fill(c, ROLE_DEFAULT);
+}
+
+static const struct bisect_commit *at_cursor(struct view *v)
+{
+	struct bisect_priv *p = v->priv;
+	if (!p->have || v->cursor < 0 || (size_t)v->cursor >= p->n)
+		return NULL;
+	int idx = p->rows[v->cursor].idx;
+	return idx >= 0 ? &p->s.commits[idx] : idx == -1 ? &p->s.good_commit : NULL;
+}
+
+static void mark(struct view *v, enum bisect_verdict verdict)
+{
+	const struct bisect_commit *k = at_cursor(v);
+	if (!k) {
+		tui_error("no commit at the cursor");
+		return;
+	}
+	char sha[41];
+	memcpy(sha, k->c.sha, 41);
+	struct cs_err err;
+	err_clear(&err);
+	struct bisect_status s;
+	if (bisect_mark(app.st, app.repo, sha, verdict, "manual", NULL, &s, &err) < 0) {
+		tui_error("%s", err.msg);
+		return;
+	}
+	tui_message("%.12s marked %s: %s", sha, bisect_verdict_name(verdict), s.message ? s.message : "");
+	bisect_status_release(&s);
+	load(v);
+}
+
+static enum action bisect_request(struct view *v, enum action a, unsigned *eff)
+{
+	switch ((int)a) {
+	case ACT_BISECT_GOOD: mark(v, BV_GOOD); break;
+	case ACT_BISECT_BAD: mark(v, BV_BAD); break;
+	case ACT_BISECT_SKIP: mark(v, BV_SKIP); break;
+	case ACT_ENTER: {
+		const struct bisect_commit *k = at_cursor(v);
+		if (k) {
+			struct runs_view_arg arg = {.filter = k->c.sha};
+			tui_open(&runs_view_ops, &arg, OPEN_PUSH);
+		}
+		break;
+	}
+	case ACT_REFRESH:
+		load(v);
+		tui_message("reloaded");
+		break;
+	default:
+		return a;
+	}
+	*eff |= EFF_REDRAW;
+	return ACT_NONE;
+}
+
+static bool bisect_command(struct view *v, const char *cmd, const char *arg, unsigned *eff)
+{
+	return views_command(v, cmd, arg, eff);
+}
+
+static void bisect_env(struct view *v, void *out)
+{
+	const struct bisect_commit *k = at_cursor(v);
+	struct view_env *env = out;
+	if (k)
+		snprintf(env->commit, sizeof(env->commit), "%s", k->c.sha);
+}
+
+static void bisect_title(struct view *v, char *out, size_t n)
+{
+	struct bisect_priv *p = v->priv;
+	if (!p->have) {
+		snprintf(out, n, "bisect");
+		return;
+	}
+	snprintf(out, n, "bisect %s \u00b7 %s \u00b7 %s", p->s.target, p->s.branch ? p->s.branch : "-",
+		 p->s.state);
+}
+
+static void bisect_status_text(struct view *v, char *out, size_t n)
+{
+	struct bisect_priv *p = v->priv;
+	if (!p->have) {
+		snprintf(out, n, "no bisection");
+		return;
+	}
+	const struct bisect_status *s = &p->s;
+	if (s->first_bad >= 0)
+		snprintf(out, n, "first bad %.7s", s->commits[s->first_bad].c.sha);
+	else
+		snprintf(out, n, "%d suspects \u00b7 ~%d step%s left%s", s->n ? s->bad_idx - s->good_idx : 0,
+			 s->steps_left, s->steps_left == 1 ? "" : "s", s->bayes ? " \u00b7 bayesian" : "");
+}
+
+static bool bisect_match(struct view *v, long row, const char *query)
+{
+	struct bisect_priv *p = v->priv;
+	if (!p->have || !query || row < 0 || (size_t)row >= p->n)
+		return false;
+	const struct brow *b = &p->rows[row];
+	if (b->idx == -2)
+		return b->text && strcasestr(b->text, query);
+	const struct bisect_commit *k = b->idx >= 0 ? &p->s.commits[b->idx] : &p->s.good_commit;
+	return (k->c.subject && strcasestr(k->c.subject, query)) || strcasestr(k->c.sha, query);
+}
+
+static void bisect_done(struct view *v)
+{
+	clear(v->priv);
+}
+
+const struct view_ops bisect_view_ops = {
+	.name = "bisect",
+	.private_size = sizeof(struct bisect_priv),
+	.open = bisect_open,
+	.load = load,
+	.draw = bisect_draw,
+	.request = bisect_request,
+	.command = bisect_command,
+	.title = bisect_title,
+	.status = bisect_status_text,
+	.match = bisect_match,
+	.done = bisect_done,
+	.env = bisect_env,
+};
