@@ -1,0 +1,144 @@
+/* f_runfolder.c - importing a run folder (core/import.h): run.json,
+ * jobs.json and logs.zip as the fetcher writes them, into a real index.
+ *
+ * The input holds the three files separated by lines "--ciscope-fuzz--"
+ * (jobs.json and logs.zip optional); they are written to a run folder on
+ * /dev/shm (else $TMPDIR) and imported into an in-memory index.
+ *
+ * Properties: a failed import leaves the index as it was (same runs, jobs
+ * and logs); a successful one, repeated, changes nothing (every run
+ * reported unchanged); the foreign keys hold.
+ */
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+
+#include "core/import.h"
+#include "core/store.h"
+#include "core/util.h"
+
+#define SEP "\n--ciscope-fuzz--\n"
+
+static struct store *st;
+static char folder[256];
+static unsigned execs;
+
+struct tally {
+	int created, updated, unchanged;
+};
+
+static void on_run(void *ctx, const struct import_event *ev)
+{
+	struct tally *t = ctx;
+	if (ev->state == IMPORT_CREATED)
+		t->created++;
+	else if (ev->state == IMPORT_UPDATED)
+		t->updated++;
+	else
+		t->unchanged++;
+}
+
+static void on_error(void *ctx, const char *msg)
+{
+	(void)ctx;
+	FUZZ_CHECK(msg && *msg);
+}
+
+static int64_t count(const char *sql)
+{
+	sqlite3_stmt *s;
+	FUZZ_CHECK(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK);
+	FUZZ_CHECK(sqlite3_step(s) == SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+static int64_t state(void)
+{
+	return count("SELECT (SELECT count(*) FROM runs) * 1000000 + (SELECT count(*) FROM jobs) "
+		     "* 1000 + (SELECT count(*) FROM logs)");
+}
+
+static void put(const char *name, const char *data, size_t n, bool present)
+{
+	char path[320];
+	snprintf(path, sizeof(path), "%s/%s", folder, name);
+	if (!present) {
+		unlink(path);
+		return;
+	}
+	FILE *f = fopen(path, "wb");
+	FUZZ_CHECK(f != NULL);
+	if (n)
+		FUZZ_CHECK(fwrite(data, 1, n, f) == n);
+	FUZZ_CHECK(fclose(f) == 0);
+}
+
+static void setup(void)
+{
+	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+	snprintf(folder, sizeof(folder), "%s/ciscope-fuzz-%d", base ? base : "/tmp", (int)getpid());
+	mkdir(folder, 0700);
+}
+
+static void reopen(void)
+{
+	struct cs_err err;
+	store_close(st);
+	st = store_open(":memory:", STORE_RW, &err);
+	if (!st) {
+		fprintf(stderr, "%s\n", err.msg);
+		abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!folder[0])
+		setup();
+	/* a fresh index now and then: memory stays flat over a long run */
+	if (!st || ++execs % 256 == 0)
+		reopen();
+
+	const char *p = (const char *)data, *end = p + size;
+	const char *part[3] = {NULL, NULL, NULL};
+	size_t len[3] = {0, 0, 0};
+	for (int i = 0; i < 3 && p; i++) {
+		const char *sep = i < 2 ? memmem(p, (size_t)(end - p), SEP, strlen(SEP)) : NULL;
+		part[i] = p;
+		len[i] = sep ? (size_t)(sep - p) : (size_t)(end - p);
+		p = sep ? sep + strlen(SEP) : NULL;
+	}
+	put("run.json", part[0], len[0], true);
+	put("jobs.json", part[1], len[1], part[1] != NULL);
+	put("logs.zip", part[2], len[2], part[2] != NULL);
+
+	struct tally t = {0, 0, 0};
+	struct import_opts o = {.on_run = on_run, .on_error = on_error, .ctx = &t};
+	struct importer *im = importer_new(st, &o);
+	struct cs_err err;
+	err_clear(&err);
+	int64_t before = state();
+	int rc = import_path(im, folder, &err);
+	importer_free(im);
+	if (rc < 0) {
+		FUZZ_CHECK(err.msg[0] != '\0');
+		FUZZ_CHECK(t.created + t.updated + t.unchanged == 0);
+		FUZZ_CHECK(state() == before);
+	} else {
+		FUZZ_CHECK(t.created + t.updated + t.unchanged == 1);
+		int64_t after = state();
+		struct tally again = {0, 0, 0};
+		o.ctx = &again;
+		im = importer_new(st, &o);
+		FUZZ_CHECK(import_path(im, folder, &err) == 0);
+		importer_free(im);
+		FUZZ_CHECK(again.unchanged == 1 && again.created + again.updated == 0);
+		FUZZ_CHECK(state() == after);
+	}
+	FUZZ_CHECK(count("SELECT count(*) FROM pragma_foreign_key_check") == 0);
+	return 0;
+}
