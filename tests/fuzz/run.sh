@@ -48,6 +48,8 @@ copy_all() { # copy_all DIR PREFIX < file list
 	done
 }
 
+# (shell functions share the caller's variables: this one names its own
+# distinctly, never log/bin/corpus)
 seed_from_fixtures() { # NAME DIR
 	n=0
 	case $1 in
@@ -59,12 +61,12 @@ seed_from_fixtures() { # NAME DIR
 		small 65536 -name '*.zip' | copy_all "$2" fixture ;;
 	rules)
 		# each rule of the built-in set alone, followed by a real log
-		log=$FIX/pytorch-test-infra/aws/lambda/log-classifier/fixtures/classify/pytest_failure.txt
+		sample=$FIX/pytorch-test-infra/aws/lambda/log-classifier/fixtures/classify/pytest_failure.txt
 		awk -v dir="$2" 'BEGIN { n = 0; f = dir "/rule-0" }
 			/^rule / { n++; f = dir "/rule-" n }
 			{ print > f }' data/rules.conf
 		for f in "$2"/rule-*; do
-			printf '%s' "$SEP_RULES" >> "$f"; cat "$log" >> "$f"
+			printf '%s' "$SEP_RULES" >> "$f"; cat "$sample" >> "$f"
 		done
 		small 16384 -path '*classify/*.txt' | while IFS= read -r f; do
 			n=$((n + 1))
