@@ -118,6 +118,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(CORE_OBJ)
 fuzz-bins: $(FUZZ_BIN)
 
 fuzz:
+	@CISCOPE_EXTRA_PKGS="clang libclang-rt-dev" sh tools/deps.sh
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" fuzz-bins
 	@sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)

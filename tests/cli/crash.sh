@@ -48,7 +48,7 @@ SHARED=
 cleanup() {
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	for m in $MOUNTS; do umount "$m" 2>/dev/null; done
-	[ -n "$SHARED" ] && rm -rf "$SHARED"
+	[ -n "$SHARED" ] && chmod -R u+w "$SHARED" && rm -rf "$SHARED"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -542,12 +542,8 @@ if cmp -s rodir/idx.db ro-before.db; then ok read-only-mount-untouched; else
 # the folder another user cannot write: as root, run as nobody; as a user,
 # a folder of mode 0555 is enough
 ronobody() { "$@"; }
-if [ "$(id -u)" -eq 0 ]; then
-	if command -v setpriv >/dev/null; then
-		ronobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
-	else
-		ronobody=
-	fi
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	ronobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 fi
 if [ "$(id -u)" -eq 0 ] && ! command -v setpriv >/dev/null; then
 	echo "skip read-only-folder: root without setpriv cannot act as another user"
