@@ -1,13 +1,16 @@
-/* f_runfolder.c - importing a run folder (core/import.h): run.json,
- * jobs.json and logs.zip as the fetcher writes them, into a real index.
+/* f_runfolder.c - importing into a real index (core/import.h): a run
+ * folder (run.json, jobs.json and logs.zip as the fetcher writes them), or a
+ * single log file.
  *
- * The input holds the three files separated by lines "--ciscope-fuzz--"
- * (jobs.json and logs.zip optional); they are written to a run folder on
- * /dev/shm (else $TMPDIR) and imported into an in-memory index.
+ * An input starting with '{' holds the three files of a run folder
+ * separated by lines "--ciscope-fuzz--" (jobs.json and logs.zip optional);
+ * any other input is a log file. They are written to /dev/shm (else
+ * $TMPDIR) and imported into an in-memory index.
  *
  * Properties: a failed import leaves the index as it was (same runs, jobs
  * and logs); a successful one, repeated, changes nothing (every run
- * reported unchanged); the foreign keys hold.
+ * reported unchanged); the foreign keys hold; a log file imported reads
+ * back byte for byte (`log --raw`).
  */
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -16,13 +19,14 @@
 #include "fuzz.h"
 
 #include "core/import.h"
+#include "core/logstore.h"
 #include "core/store.h"
 #include "core/util.h"
 
 #define SEP "\n--ciscope-fuzz--\n"
 
 static struct store *st;
-static char folder[256];
+static char folder[256], logfile[300];
 static unsigned execs;
 
 struct tally {
@@ -62,6 +66,25 @@ static int64_t state(void)
 		     "* 1000 + (SELECT count(*) FROM logs)");
 }
 
+/* The log just created reads back as the bytes imported. */
+static void check_raw(const uint8_t *data, size_t size)
+{
+	int64_t id = count("SELECT max(id) FROM logs");
+	struct cs_err err;
+	struct logr *r = logr_open(st->db, id, &err);
+	FUZZ_CHECK(r != NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	FUZZ_CHECK(f != NULL);
+	FUZZ_CHECK(logr_write_all(r, f, &err) == 0);
+	FUZZ_CHECK(fclose(f) == 0);
+	FUZZ_CHECK(len == size && memcmp(buf, data, size) == 0);
+	FUZZ_CHECK(logr_raw_size(r) == size);
+	free(buf);
+	logr_close(r);
+}
+
 static void put(const char *name, const char *data, size_t n, bool present)
 {
 	char path[320];
@@ -82,6 +105,7 @@ static void setup(void)
 	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
 	snprintf(folder, sizeof(folder), "%s/ciscope-fuzz-%d", base ? base : "/tmp", (int)getpid());
 	mkdir(folder, 0700);
+	snprintf(logfile, sizeof(logfile), "%s/fuzz.log", folder);
 }
 
 static void reopen(void)
@@ -103,18 +127,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!st || ++execs % 256 == 0)
 		reopen();
 
-	const char *p = (const char *)data, *end = p + size;
-	const char *part[3] = {NULL, NULL, NULL};
-	size_t len[3] = {0, 0, 0};
-	for (int i = 0; i < 3 && p; i++) {
-		const char *sep = i < 2 ? memmem(p, (size_t)(end - p), SEP, strlen(SEP)) : NULL;
-		part[i] = p;
-		len[i] = sep ? (size_t)(sep - p) : (size_t)(end - p);
-		p = sep ? sep + strlen(SEP) : NULL;
+	bool as_log = size == 0 || data[0] != '{';
+	const char *target = as_log ? logfile : folder;
+	if (as_log) {
+		put("run.json", NULL, 0, false);
+		put("fuzz.log", (const char *)data, size, true);
+	} else {
+		put("fuzz.log", NULL, 0, false);
+		const char *p = (const char *)data, *end = p + size;
+		const char *part[3] = {NULL, NULL, NULL};
+		size_t len[3] = {0, 0, 0};
+		for (int i = 0; i < 3 && p; i++) {
+			const char *sep = i < 2 ? memmem(p, (size_t)(end - p), SEP, strlen(SEP)) : NULL;
+			part[i] = p;
+			len[i] = sep ? (size_t)(sep - p) : (size_t)(end - p);
+			p = sep ? sep + strlen(SEP) : NULL;
+		}
+		put("run.json", part[0], len[0], true);
+		put("jobs.json", part[1], len[1], part[1] != NULL);
+		put("logs.zip", part[2], len[2], part[2] != NULL);
 	}
-	put("run.json", part[0], len[0], true);
-	put("jobs.json", part[1], len[1], part[1] != NULL);
-	put("logs.zip", part[2], len[2], part[2] != NULL);
 
 	struct tally t = {0, 0, 0};
 	struct import_opts o = {.on_run = on_run, .on_error = on_error, .ctx = &t};
@@ -122,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cs_err err;
 	err_clear(&err);
 	int64_t before = state();
-	int rc = import_path(im, folder, &err);
+	int rc = import_path(im, target, &err);
 	importer_free(im);
 	if (rc < 0) {
 		FUZZ_CHECK(err.msg[0] != '\0');
@@ -134,10 +166,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct tally again = {0, 0, 0};
 		o.ctx = &again;
 		im = importer_new(st, &o);
-		FUZZ_CHECK(import_path(im, folder, &err) == 0);
+		FUZZ_CHECK(import_path(im, target, &err) == 0);
 		importer_free(im);
 		FUZZ_CHECK(again.unchanged == 1 && again.created + again.updated == 0);
 		FUZZ_CHECK(state() == after);
+		if (as_log && t.created == 1 && size > 0)
+			check_raw(data, size);
 	}
 	FUZZ_CHECK(count("SELECT count(*) FROM pragma_foreign_key_check") == 0);
 	return 0;

@@ -80,7 +80,8 @@ seed_from_fixtures() { # NAME DIR
 			{ cat "$r"; printf '%s' "$SEP_RUN"; cat "$j"; printf '%s' "$SEP_RUN"; cat "$z"; } > "$2/run-$n"
 		done
 		{ cat "$r"; printf '%s' "$SEP_RUN"; cat "$j"; } > "$2/run-nozip"
-		cp "$FIX/runs/hub4j-711446981/run.json" "$2/run-alone" ;;
+		cp "$FIX/runs/hub4j-711446981/run.json" "$2/run-alone"
+		small 16384 -path '*classify/*.txt' | copy_all "$2" log ;;
 	keys)
 		cp data/default.conf "$2/default.conf" ;;
 	esac
