@@ -95,7 +95,9 @@ static int list_dir(const char *dir, bool all, char ***names, size_t *count, str
 		(*names)[(*count)++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(*names, *count, sizeof(**names), name_cmp);
+	/* an empty folder has no array: qsort's pointer must not be NULL */
+	if (*count > 1)
+		qsort(*names, *count, sizeof(**names), name_cmp);
 	return 0;
 }
 
