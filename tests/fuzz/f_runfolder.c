@@ -2,8 +2,9 @@
  * folder (run.json, jobs.json and logs.zip as the fetcher writes them), or a
  * single log file.
  *
- * An input starting with '{' holds the three files of a run folder
- * separated by lines "--ciscope-fuzz--" (jobs.json and logs.zip optional);
+ * An input starting with '{' holds the files of a run folder separated by
+ * lines "--ciscope-fuzz--": run.json, then optionally jobs.json, logs.zip
+ * and an artifact (artifacts/a.zip: JUnit reports, metric files);
  * any other input is a log file. They are written to /dev/shm (else
  * $TMPDIR) and imported into an in-memory index.
  *
@@ -106,6 +107,9 @@ static void setup(void)
 	snprintf(folder, sizeof(folder), "%s/ciscope-fuzz-%d", base ? base : "/tmp", (int)getpid());
 	mkdir(folder, 0700);
 	snprintf(logfile, sizeof(logfile), "%s/fuzz.log", folder);
+	char art[300];
+	snprintf(art, sizeof(art), "%s/artifacts", folder);
+	mkdir(art, 0700);
 }
 
 static void reopen(void)
@@ -135,10 +139,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		put("fuzz.log", NULL, 0, false);
 		const char *p = (const char *)data, *end = p + size;
-		const char *part[3] = {NULL, NULL, NULL};
-		size_t len[3] = {0, 0, 0};
-		for (int i = 0; i < 3 && p; i++) {
-			const char *sep = i < 2 ? memmem(p, (size_t)(end - p), SEP, strlen(SEP)) : NULL;
+		const char *part[4] = {NULL, NULL, NULL, NULL};
+		size_t len[4] = {0, 0, 0, 0};
+		for (int i = 0; i < 4 && p; i++) {
+			const char *sep = i < 3 ? memmem(p, (size_t)(end - p), SEP, strlen(SEP)) : NULL;
 			part[i] = p;
 			len[i] = sep ? (size_t)(sep - p) : (size_t)(end - p);
 			p = sep ? sep + strlen(SEP) : NULL;
@@ -146,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		put("run.json", part[0], len[0], true);
 		put("jobs.json", part[1], len[1], part[1] != NULL);
 		put("logs.zip", part[2], len[2], part[2] != NULL);
+		put("artifacts/a.zip", part[3], len[3], part[3] != NULL);
 	}
 
 	struct tally t = {0, 0, 0};
