@@ -15,6 +15,11 @@
 static char path[256];
 static FILE *devnull;
 
+static void cleanup(void)
+{
+	unlink(path);
+}
+
 static void key_round_trip(const char *text)
 {
 	const char *p = text;
@@ -44,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(path, sizeof(path), "%s/ciscope-fuzz-keys-%d", base ? base : "/tmp",
 			 (int)getpid());
 		devnull = fopen("/dev/null", "w");
+		atexit(cleanup);
 	}
 	FILE *f = fopen(path, "wb");
 	FUZZ_CHECK(f != NULL);

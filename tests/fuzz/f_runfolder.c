@@ -101,6 +101,19 @@ static void put(const char *name, const char *data, size_t n, bool present)
 	FUZZ_CHECK(fclose(f) == 0);
 }
 
+/* the scratch folder goes when the fuzzer exits */
+static void cleanup(void)
+{
+	static const char *const names[] = {"run.json", "jobs.json", "logs.zip", "fuzz.log",
+					    "artifacts/a.zip", "artifacts"};
+	char path[400];
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", folder, names[i]);
+		remove(path);
+	}
+	rmdir(folder);
+}
+
 static void setup(void)
 {
 	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
@@ -110,6 +123,7 @@ static void setup(void)
 	char art[300];
 	snprintf(art, sizeof(art), "%s/artifacts", folder);
 	mkdir(art, 0700);
+	atexit(cleanup);
 }
 
 static void reopen(void)
