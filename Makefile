@@ -5,6 +5,8 @@
 #   make test       install missing packages, build, run every test
 #   make check      the whole suite under AddressSanitizer + UBSan
 #   make bench      the benchmark (not a test): ratios against lnav, grep, rg
+#   make fuzz       build the libFuzzer harnesses (clang) and run each for
+#                   FUZZ_SECONDS (default 60) after replaying their regressions
 #   make install    PREFIX=/usr/local (binary and man page)
 #   make V=1        show the commands
 #
@@ -103,6 +105,35 @@ $(BUILD)/tests/test_main.o: tests/unit/test_main.c tests/unit/test.h
 
 units: $(UNIT_BIN)
 
+# libFuzzer harnesses (tests/fuzz/f_*.c): built by `make fuzz` in build-fuzz
+# with clang; the core objects get the fuzzer's coverage instrumentation.
+# f_keys fuzzes the TUI's config language and so links the tui objects.
+FUZZ_SRC = $(wildcard tests/fuzz/f_*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+
+$(BUILD)/fuzz/f_keys: tests/fuzz/f_keys.c tests/fuzz/fuzz.h $(CORE_OBJ) \
+		$(TUI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/default_conf.o
+	@mkdir -p $(dir $@)
+	$(quiet) FUZZ $@
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(TUI_SRC:%.c=$(BUILD)/%.o) \
+		$(BUILD)/gen/default_conf.o $(CORE_OBJ) $(LDFLAGS) $(LIBS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(quiet) FUZZ $@
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(CORE_LIBS)
+
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz:
+	@CISCOPE_EXTRA_PKGS="clang libclang-rt-dev" sh tools/deps.sh
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" fuzz-bins
+	@sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 deps:
 	@sh tools/deps.sh
 
@@ -166,8 +197,8 @@ install: all
 	install -m 644 doc/ciscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/ciscope.1
 
 clean:
-	rm -rf build build-asan ciscope
+	rm -rf build build-asan build-fuzz ciscope
 
-.PHONY: all units deps demo run test check bench bench-bisect bench-triage bench-diff doc check-layering install clean
+.PHONY: all units fuzz fuzz-bins deps demo run test check bench bench-bisect bench-triage bench-diff doc check-layering install clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -243,6 +243,12 @@ static void on_sigint(int sig)
 	cli_interrupted = 1;
 }
 
+static void on_wait(void *ctx, const char *msg)
+{
+	(void)ctx;
+	cli_error("%s", msg);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = {0};
@@ -323,10 +329,17 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	/* SIGPIPE keeps its default: `ciscope log ... | head` ends quietly */
 
+	/* A command waits for another writer (a long import, a fetch) as long
+	 * as it takes, saying what it waits for, rather than failing with
+	 * "database is locked"; Ctrl-C stops the wait. The TUI keeps the
+	 * bounded default: its screen must not freeze. */
+	struct store_wait patient = {-1, on_wait, NULL, &cli_interrupted};
 	int rc;
+	const char *script = getenv("CISCOPE_SCRIPT");
+	if (i < argc || !(c.tty_out || (script && *script)))
+		store_wait_default(&patient);
 	if (i >= argc) {
 		/* the TUI on a terminal (or a test script); piped, the run list */
-		const char *script = getenv("CISCOPE_SCRIPT");
 		if (c.tty_out || (script && *script)) {
 			rc = cli_open(&c, false) ? app_main(c.st, c.db_path, !want_color) : EXIT_ERROR;
 		} else {

@@ -79,7 +79,9 @@ int import_list_dir(const char *dir, bool all, char ***names, size_t *count, str
 		(*names)[(*count)++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(*names, *count, sizeof(**names), name_cmp);
+	/* an empty folder has no array: qsort's pointer must not be NULL */
+	if (*count > 1)
+		qsort(*names, *count, sizeof(**names), name_cmp);
 	return 0;
 }
 
@@ -1148,7 +1150,17 @@ static int import_one(struct importer *im, const char *path, int kind, struct cs
 	return rc;
 }
 
-static int import_dir(struct importer *im, const char *dir, int depth, struct cs_err *err)
+/* The folders above the one being walked, by identity: a symbolic link
+ * that leads back to one of them is a loop, reported and not followed. */
+struct dir_link {
+	dev_t dev;
+	ino_t ino;
+	const char *path;
+	const struct dir_link *up;
+};
+
+static int import_dir(struct importer *im, const char *dir, int depth, const struct dir_link *up,
+		      struct cs_err *err)
 {
 	char *rj = path_join(dir, "run.json");
 	bool is_run = path_is_file(rj);
@@ -1157,6 +1169,21 @@ static int import_dir(struct importer *im, const char *dir, int depth, struct cs
 		return import_one(im, dir, 0, err);
 	if (depth > MAX_DEPTH)
 		return 0;
+	struct stat dst;
+	if (stat(dir, &dst) < 0) {
+		err_set(err, CS_EIO, "%s", strerror(errno));
+		report_error(im, "folder", dir, err);
+		return -1;
+	}
+	for (const struct dir_link *l = up; l; l = l->up) {
+		if (l->dev == dst.st_dev && l->ino == dst.st_ino) {
+			err_set(err, CS_EINVAL,
+				"a symbolic link loop: it leads back to '%s' (not followed)", l->path);
+			report_error(im, "folder", dir, err);
+			return -1;
+		}
+	}
+	struct dir_link here = {dst.st_dev, dst.st_ino, dir, up};
 	char **names;
 	size_t n;
 	if (import_list_dir(dir, false, &names, &n, err) < 0) {
@@ -1172,17 +1199,25 @@ static int import_dir(struct importer *im, const char *dir, int depth, struct cs
 		}
 		char *p = path_join(dir, names[i]);
 		struct stat st;
-		if (lstat(p, &st) == 0) {
-			if (S_ISDIR(st.st_mode)) {
-				if (import_dir(im, p, depth + 1, err) < 0)
-					rc = -1;
-			} else if (S_ISREG(st.st_mode)) {
-				int kind = str_ends(names[i], ".zip")			    ? 1
-					   : str_ends(names[i], ".txt") || str_ends(names[i], ".log") ? 2
-												     : -1;
-				if (kind >= 0 && import_one(im, p, kind, err) < 0)
-					rc = -1;
+		/* symbolic links are followed (a tree of linked run folders);
+		 * one that leads nowhere, or to itself, is reported */
+		if (stat(p, &st) < 0) {
+			struct stat lst;
+			if (lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+				err_set(err, CS_EINVAL, "cannot follow the symbolic link: %s",
+					strerror(errno));
+				report_error(im, "path", p, err);
+				rc = -1;
 			}
+		} else if (S_ISDIR(st.st_mode)) {
+			if (import_dir(im, p, depth + 1, &here, err) < 0)
+				rc = -1;
+		} else if (S_ISREG(st.st_mode)) {
+			int kind = str_ends(names[i], ".zip")					  ? 1
+				   : str_ends(names[i], ".txt") || str_ends(names[i], ".log") ? 2
+												: -1;
+			if (kind >= 0 && import_one(im, p, kind, err) < 0)
+				rc = -1;
 		}
 		free(p);
 	}
@@ -1241,7 +1276,7 @@ int import_path(struct importer *im, const char *path, struct cs_err *err)
 	}
 	im->now = time_now_ms();
 	if (S_ISDIR(st.st_mode))
-		return import_dir(im, path, 0, err);
+		return import_dir(im, path, 0, NULL, err);
 	if (!S_ISREG(st.st_mode)) {
 		err_set(err, CS_EINVAL, "not a file or folder");
 		report_error(im, "path", path, err);

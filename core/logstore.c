@@ -22,6 +22,7 @@
  * more (a byte per bit while building), whatever the log size.
  */
 #include "logstore.h"
+#include "store.h"
 
 #include "store.h"
 
@@ -454,8 +455,9 @@ static int put_grams(struct logw *w, int64_t seq, unsigned char *bits, struct cs
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE) {
 		w->failed = true;
-		return err_set(err, CS_EDB, "cannot store the log of job %lld: inserting the filter of chunk %lld: %s",
-			       (long long)w->job_id, (long long)seq, sqlite3_errmsg(w->db));
+		return err_set(err, CS_EDB, "cannot store the log of job %lld: inserting the filter of chunk %lld: %s%s",
+			       (long long)w->job_id, (long long)seq, sqlite3_errmsg(w->db),
+			       store_hint(w->db));
 	}
 	return 0;
 }
@@ -582,8 +584,8 @@ static int w_fail(struct logw *w, struct cs_err *err, int code, const char *what
 static int w_dberr(struct logw *w, struct cs_err *err, const char *doing)
 {
 	w->failed = true;
-	return err_set(err, CS_EDB, "cannot store the log of job %lld: %s: %s",
-		       (long long)w->job_id, doing, sqlite3_errmsg(w->db));
+	return err_set(err, CS_EDB, "cannot store the log of job %lld: %s: %s%s",
+		       (long long)w->job_id, doing, sqlite3_errmsg(w->db), store_hint(w->db));
 }
 
 static int flush_chunk(struct logw *w, struct cs_err *err)
@@ -843,8 +845,8 @@ struct logr {
 
 static int r_dberr(struct logr *r, struct cs_err *err, const char *doing)
 {
-	return err_set(err, CS_EDB, "cannot read log %lld: %s: %s", (long long)r->id, doing,
-		       sqlite3_errmsg(r->db));
+	return err_set(err, CS_EDB, "cannot read log %lld: %s: %s%s", (long long)r->id, doing,
+		       sqlite3_errmsg(r->db), store_hint(r->db));
 }
 
 static int r_corrupt(struct logr *r, struct cs_err *err, int64_t seq, const char *what)

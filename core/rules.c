@@ -490,8 +490,17 @@ static struct litset sequence(struct lp *x)
 				buf_addc(&run, c);
 				continue;
 			}
-			/* the quantifier binds the last character of the run */
+			/* a '{' that opens no quantifier ("a{3,$}") is a literal:
+			 * quantifier() leaves it, and taking it again would never
+			 * end (found by tests/fuzz/f_rules) */
+			const char *at = x->p;
 			bool opt = quantifier(x);
+			if (x->p == at) {
+				x->p++;
+				buf_addc(&run, c);
+				continue;
+			}
+			/* the quantifier binds the last character of the run */
 			if (opt && run.len) {
 				size_t l = run.len - 1;
 				while (l > 0 && ((unsigned char)run.data[l] & 0xc0) == 0x80)

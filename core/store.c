@@ -43,30 +43,28 @@ char *store_default_path(const char *slug)
 	return buf_detach(&b, NULL);
 }
 
-int store_err(struct store *st, struct cs_err *err, const char *what)
+const char *store_hint(struct sqlite3 *db)
 {
-	int rc = sqlite3_errcode(st->db);
-	const char *hint = "";
-	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-		hint = " (another ciscope is writing; try again when it is done)";
-	else if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
-		hint = " (the file is not a ciscope index or is damaged)";
-	else if (rc == SQLITE_FULL)
-		hint = " (the disk is full)";
-	else if (rc == SQLITE_READONLY)
-		hint = " (the database is read-only)";
-	return err_set(err, CS_EDB, "%s: database '%s': %s%s", what, st->path,
-		       sqlite3_errmsg(st->db), hint);
+	switch (sqlite3_errcode(db) & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return " (another ciscope is writing; try again when it is done)";
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return " (the file is not a ciscope index or is damaged)";
+	case SQLITE_FULL:
+		return " (the disk is full)";
+	case SQLITE_READONLY:
+		return " (the database is read-only)";
+	default:
+		return "";
+	}
 }
 
-static const char *exec_hint(int rc)
+int store_err(struct store *st, struct cs_err *err, const char *what)
 {
-	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED
-		       ? " (another ciscope is writing; try again when it is done)"
-	       : rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT
-		       ? " (the file is not a ciscope index or is damaged)"
-	       : rc == SQLITE_FULL ? " (the disk is full)"
-				   : "";
+	return err_set(err, CS_EDB, "%s: database '%s': %s%s", what, st->path,
+		       sqlite3_errmsg(st->db), store_hint(st->db));
 }
 
 int store_exec(struct store *st, const char *sql, struct cs_err *err)
@@ -74,17 +72,16 @@ int store_exec(struct store *st, const char *sql, struct cs_err *err)
 	char *msg = NULL;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		err_set(err, CS_EDB, "database '%s': %s%s", st->path, msg ? msg : "error",
-			exec_hint(sqlite3_errcode(st->db)));
+			store_hint(st->db));
 		sqlite3_free(msg);
 		return -1;
 	}
 	return 0;
 }
 
-/* How long a connection waits for another's write lock before reporting
- * "locked"; an upgrade of the schema by another process is waited for
- * longer, since a migration may rewrite large tables. */
-#define BUSY_MS 5000
+/* An upgrade of the schema by another process is waited for at least this
+ * long, whatever the connection's wait policy (store_set_wait), since a
+ * migration may rewrite large tables. */
 #define UPGRADE_WAIT_MS 60000
 
 /* The schema version and the number of schema objects, read in one
@@ -128,9 +125,11 @@ static int check_version(struct store *st, int v, int n, struct cs_err *err)
  * schema since it was first read. */
 static int lock_and_reread(struct store *st, int *v, int *n, struct cs_err *err)
 {
-	sqlite3_busy_timeout(st->db, UPGRADE_WAIT_MS);
+	struct store_wait saved = st->wait;
+	if (st->wait.max_ms >= 0 && st->wait.max_ms < UPGRADE_WAIT_MS)
+		st->wait.max_ms = UPGRADE_WAIT_MS;
 	int rc = store_begin(st, err);
-	sqlite3_busy_timeout(st->db, BUSY_MS);
+	st->wait = saved;
 	if (rc < 0)
 		return -1;
 	if (read_schema(st, v, n, err) < 0) {
@@ -218,10 +217,134 @@ static int set_wal(struct store *st, struct cs_err *err)
 			return 0;
 		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited >= UPGRADE_WAIT_MS)
 			return err_set(err, CS_EDB, "database '%s': %s%s", st->path,
-				       sqlite3_errmsg(st->db), exec_hint(rc));
+				       sqlite3_errmsg(st->db), store_hint(st->db));
 		struct timespec ts = {0, 20 * 1000000L};
 		nanosleep(&ts, NULL);
 	}
+}
+
+/* --- opening: waiting for writers, read-only indexes ------------------------ */
+static struct store_wait wait_default = {STORE_WAIT_DEFAULT_MS, NULL, NULL, NULL};
+
+void store_wait_default(const struct store_wait *w)
+{
+	wait_default = *w;
+}
+
+void store_set_wait(struct store *st, const struct store_wait *w)
+{
+	st->wait = *w;
+}
+
+/* SQLite's busy handler: count is 0 at the first call of each wait. Polls
+ * quickly at first (a short commit ends in milliseconds), then every 100 ms. */
+static int on_busy(void *ctx, int count)
+{
+	struct store *st = ctx;
+	int64_t now = mono_ms();
+	if (count == 0) {
+		st->wait_start_ms = now;
+		st->wait_noticed = false;
+	}
+	if (st->wait.interrupted && *st->wait.interrupted)
+		return 0;
+	int64_t waited = now - st->wait_start_ms;
+	if (st->wait.max_ms >= 0 && waited >= st->wait.max_ms)
+		return 0;
+	if (!st->wait_noticed && waited >= STORE_WAIT_NOTICE_MS && st->wait.notice) {
+		st->wait_noticed = true;
+		char *msg = xasprintf("waiting for the index '%s': another process is writing to it%s",
+				      st->path, st->wait.interrupted ? " (Ctrl-C stops)" : "");
+		st->wait.notice(st->wait.ctx, msg);
+		free(msg);
+	}
+	int64_t ms = count < 7 ? (int64_t)1 << count : 100;
+	if (st->wait.max_ms >= 0 && waited + ms > st->wait.max_ms)
+		ms = st->wait.max_ms - waited;
+	if (ms > 0)
+		usleep((useconds_t)ms * 1000);
+	return 1;
+}
+
+/* Can the index be written? The file (if it exists) and the folder that
+ * holds it and its -wal and -shm files must be writable. root passes
+ * access() on any mode bits, but a read-only mount still says EROFS. */
+static bool can_write(const char *path, int *why, char **what)
+{
+	*what = NULL;
+	if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
+		*why = errno;
+		return false;
+	}
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (!slash) {
+		free(dir);
+		dir = xstrdup(".");
+	} else if (slash == dir) {
+		dir[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+	if (access(dir, W_OK) != 0) {
+		*why = errno;
+		*what = dir;
+		return false;
+	}
+	free(dir);
+	return true;
+}
+
+/* "file:" URI of path for sqlite3_open_v2 with SQLITE_OPEN_URI, plus query. */
+static char *file_uri(const char *path, const char *query)
+{
+	struct buf b = BUF_INIT;
+	buf_adds(&b, path[0] == '/' ? "file://" : "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#' || *p <= ' ' || *p >= 0x7f)
+			buf_addf(&b, "%%%02X", *p);
+		else
+			buf_addc(&b, (char)*p);
+	}
+	buf_addf(&b, "?%s", query);
+	return buf_detach(&b, NULL);
+}
+
+/* Open for reading an index that cannot be written. mode=ro works while
+ * SQLite can share the WAL (its -shm exists or can be made); in a folder
+ * nobody may write (a read-only mount, an archive) it cannot, and the file
+ * is opened immutable: no locks, no -shm, the file read as it is (a closed
+ * index has no -wal left: ciscope checkpoints it at close). */
+static int open_readonly(struct store *st, int *version, struct cs_err *err)
+{
+	static const char *const queries[] = {"mode=ro", "immutable=1"};
+	for (int i = 0; i < 2; i++) {
+		char *uri = file_uri(st->path, queries[i]);
+		int rc = sqlite3_open_v2(uri, &st->db,
+					 SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+		free(uri);
+		if (!st->db)
+			return err_set(err, CS_EDB, "cannot open the index '%s': out of memory",
+				       st->path);
+		if (rc == SQLITE_OK) {
+			sqlite3_extended_result_codes(st->db, 0);
+			sqlite3_busy_handler(st->db, on_busy, st);
+			if (check_schema(st, version, err) == 0) {
+				st->immutable = i == 1;
+				return 0;
+			}
+			rc = sqlite3_errcode(st->db);
+		} else {
+			store_err(st, err, "cannot open the index");
+		}
+		/* CANTOPEN: no -shm could be made for a shared read; anything
+		 * else (not a database, too new) is the answer */
+		if (i == 1 || (rc != SQLITE_CANTOPEN && rc != SQLITE_READONLY))
+			return -1;
+		sqlite3_close_v2(st->db);
+		st->db = NULL;
+	}
+	return -1;
 }
 
 struct store *store_open(const char *path, enum store_mode mode, struct cs_err *err)
@@ -229,6 +352,8 @@ struct store *store_open(const char *path, enum store_mode mode, struct cs_err *
 	struct store *st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
 	st->readonly = mode == STORE_RO_EXISTING;
+	st->wait = wait_default;
+	err_clear(err);
 
 	if (mode == STORE_RW) {
 		char *dir = xstrdup(path);
@@ -250,6 +375,40 @@ struct store *store_open(const char *path, enum store_mode mode, struct cs_err *
 		return NULL;
 	}
 
+	int why = 0;
+	char *dir = NULL;
+	bool writable = strcmp(path, ":memory:") == 0 || can_write(path, &why, &dir);
+	if (!writable && mode == STORE_RW) {
+		if (dir)
+			err_set(err, CS_EDB,
+				"cannot write to the index '%s': its folder '%s' is not writable (%s); "
+				"commands that only read the index still work",
+				path, dir, strerror(why));
+		else
+			err_set(err, CS_EDB,
+				"cannot write to the index '%s': %s; commands that only read the index "
+				"still work",
+				path, strerror(why));
+		free(dir);
+		store_close(st);
+		return NULL;
+	}
+	free(dir);
+	int version = 0;
+	if (!writable) {
+		if (open_readonly(st, &version, err) < 0) {
+			if (!strstr(err->msg, st->path))
+				err_prefix(err, "cannot open the index '%s'", st->path);
+			store_close(st);
+			return NULL;
+		}
+		if (store_exec(st, "PRAGMA foreign_keys=ON", err) < 0) {
+			store_close(st);
+			return NULL;
+		}
+		return st;
+	}
+
 	int flags = SQLITE_OPEN_NOMUTEX |
 		    (mode == STORE_RW ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
 				      : SQLITE_OPEN_READWRITE);
@@ -261,11 +420,10 @@ struct store *store_open(const char *path, enum store_mode mode, struct cs_err *
 		store_close(st);
 		return NULL;
 	}
-	sqlite3_busy_timeout(st->db, BUSY_MS);
+	sqlite3_busy_handler(st->db, on_busy, st);
 	sqlite3_extended_result_codes(st->db, 0);
 	/* check_schema reads the file header first, so a file that is not a
 	 * database fails there with SQLITE_NOTADB, before anything is written */
-	int version = 0;
 	if (check_schema(st, &version, err) < 0 || set_wal(st, err) < 0 ||
 	    store_exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", err) < 0 ||
 	    migrate(st, version, err) < 0) {

@@ -21,6 +21,7 @@
 #ifndef CS_STORE_H
 #define CS_STORE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,16 +35,47 @@ struct sqlite3;
 extern const int store_schema_version;
 #define STORE_SCHEMA_VERSION store_schema_version
 
+/* Waiting for another writer. SQLite lets one connection write at a time;
+ * the others get SQLITE_BUSY. Each store has a busy handler that waits for
+ * the lock instead, as long as its policy says: max_ms (< 0: as long as it
+ * takes), until *interrupted (Ctrl-C) becomes non-zero. Once the wait passes
+ * STORE_WAIT_NOTICE_MS, notice() is called once with a sentence saying what
+ * it waits for, so a second `ciscope import` says why it sits still rather
+ * than failing with "database is locked" (a first import of a 3 GB log holds
+ * its transaction for minutes). */
+#define STORE_WAIT_NOTICE_MS 1000
+#define STORE_WAIT_DEFAULT_MS 5000
+
+struct store_wait {
+	int64_t max_ms;
+	void (*notice)(void *ctx, const char *msg);
+	void *ctx;
+	volatile sig_atomic_t *interrupted;
+};
+
 struct store {
 	struct sqlite3 *db;
 	char *path;
 	bool readonly;
+	/* opened with SQLite's immutable flag: the file or its folder cannot be
+	 * written (a read-only mount, an archived index), and no -wal/-shm could
+	 * be made for a shared read: reads see the file as it is */
+	bool immutable;
+	struct store_wait wait;
+	int64_t wait_start_ms;  /* monotonic start of the current wait */
+	bool wait_noticed;
 };
 
 enum store_mode {
 	STORE_RW = 0,       /* create if missing */
 	STORE_RO_EXISTING,  /* must exist; read only (still migrates nothing) */
 };
+
+/* The policy given to stores opened from now on (the waits of store_open's
+ * own migration included); the default waits STORE_WAIT_DEFAULT_MS without a
+ * notice. The CLI sets a patient one at start; the TUI keeps the default. */
+void store_wait_default(const struct store_wait *w);
+void store_set_wait(struct store *st, const struct store_wait *w);
 
 /* The default database path: $CISCOPE_DB, else
  * $XDG_DATA_HOME/ciscope/<slug with / as _>.db (~/.local/share when unset),
@@ -65,6 +97,10 @@ int store_exec(struct store *st, const char *sql, struct cs_err *err);
 int64_t store_data_version(struct store *st);
 /* Fill err from the connection's last error, prefixed with what. */
 int store_err(struct store *st, struct cs_err *err, const char *what);
+/* What to tell the user about the connection's last error, with a leading
+ * space ("" when nothing useful): " (the disk is full)", ... Every module
+ * that reports an SQLite error on its own appends it. */
+const char *store_hint(struct sqlite3 *db);
 
 /* --- model ---------------------------------------------------------------- */
 struct run {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # deps.sh - install the Debian packages ciscope needs, only those missing.
 # Runs apt-get through sudo when not root; does nothing when all are present.
-# Extra packages may be named in CISCOPE_EXTRA_PKGS (CI adds clang).
+# Extra packages may be named in CISCOPE_EXTRA_PKGS (CI adds clang; make fuzz
+# adds clang and libclang-rt-dev, which holds libFuzzer).
 set -e
 PKGS="gcc make pkg-config libncurses-dev libsqlite3-dev libgit2-dev libcjson-dev
 libcurl4-openssl-dev libzip-dev libzstd-dev libexpat1-dev libpcre2-dev zlib1g-dev

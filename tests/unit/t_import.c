@@ -2279,3 +2279,54 @@ TEST(reimport_with_less_keeps_logs_and_artifacts)
 	free(dir);
 	store_close(st);
 }
+
+/* --- symbolic links in an import tree ------------------------------------------------------- */
+/* Links are followed (a tree of linked run folders imports), a link back to
+ * a folder above is a loop: reported by name, not followed, the rest of the
+ * tree imported; a link to itself or to nothing is reported too. */
+TEST(symlink_loop_in_tree)
+{
+	char *tree = fresh_dir("symlink-tree");
+	char *run = make_hub4j_run("symlink-target-run");
+	char *sub = path_join(tree, "sub");
+	must_mkdir(sub);
+	char *linked = path_join(sub, "linked-run");
+	CHECK(symlink(run, linked) == 0);
+	char *up = path_join(sub, "up");
+	CHECK(symlink("..", up) == 0);
+	char *self = path_join(tree, "self");
+	CHECK(symlink("self", self) == 0);
+	/* an empty folder (a fetch cache's tmp/) is walked without a fuss
+	 * (list_dir once passed qsort a NULL array: UBSan stops there) */
+	char *empty = path_join(tree, "empty");
+	must_mkdir(empty);
+	free(empty);
+	struct store *st = new_store("symlink");
+	struct rec r;
+	memset(&r, 0, sizeof(r));
+	struct cs_err err;
+	CHECK_INT(import_rec(st, tree, &r, &err), -1);
+	CHECK_INT(r.n_runs, 1); /* the linked run folder, once */
+	CHECK_INT(q_int(st, "SELECT count(*) FROM runs"), 1);
+	CHECK_INT(r.n_errors, 2);
+	/* names are walked in order: self, then sub/up (the last error) */
+	CHECK(contains(err.msg, up));
+	CHECK(contains(err.msg, "a symbolic link loop: it leads back to"));
+	memset(&r, 0, sizeof(r));
+	CHECK(unlink(up) == 0);
+	CHECK_INT(import_rec(st, tree, &r, &err), -1);
+	CHECK_INT(r.n_errors, 1);
+	CHECK(contains(err.msg, self));
+	CHECK(contains(err.msg, "cannot follow the symbolic link"));
+	CHECK_INT(r.n_runs, 1);
+	CHECK_INT(r.ev[0].state, IMPORT_UNCHANGED);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM runs"), 1);
+	CHECK_STR(q_str(st, "PRAGMA integrity_check"), "ok");
+	store_close(st);
+	free(self);
+	free(up);
+	free(linked);
+	free(sub);
+	free(run);
+	free(tree);
+}

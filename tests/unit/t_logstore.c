@@ -556,6 +556,48 @@ TEST(writer_errors)
 	sqlite3_close(db);
 }
 
+/* A full disk while a log's chunks are stored: SQLite's own SQLITE_FULL
+ * (PRAGMA max_page_count stands for the disk's end), and the message gets
+ * the same hint as every other store error. */
+TEST(writer_disk_full_hint)
+{
+	sqlite3 *db = open_db();
+	struct cs_err err;
+	int64_t job = new_job(db);
+	int64_t pages = query_int(db, "PRAGMA page_count");
+	char sql[80];
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%lld", (long long)pages + 8);
+	exec(db, sql);
+	exec(db, "BEGIN");
+	struct logw *w = logw_begin(store_of(db), job, NULL, NULL, &err);
+	CHECK(w != NULL);
+	/* incompressible bytes: a few chunks cannot fit in 8 pages */
+	size_t n = 4 * (size_t)C;
+	unsigned char *noise = xmalloc(n);
+	uint32_t x = 2463534242u;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		noise[i] = (unsigned char)x;
+	}
+	int rc = 0;
+	for (size_t at = 0; w && rc == 0 && at < n; at += 65536)
+		rc = logw_write(w, noise + at, MIN((size_t)65536, n - at), &err);
+	if (w && rc == 0)
+		rc = logw_finish(w, &err) < 0 ? -1 : 0;
+	CHECK_INT(rc, -1);
+	CHECK_INT(err.code, CS_EDB);
+	CHECK(strstr(err.msg, "cannot store the log of job") != NULL);
+	CHECK(strstr(err.msg, "(the disk is full)") != NULL);
+	logw_free(w);
+	/* SQLITE_FULL may have rolled the transaction back already */
+	if (!sqlite3_get_autocommit(db))
+		exec(db, "ROLLBACK");
+	free(noise);
+	sqlite3_close(db);
+}
+
 /* --- chunk boundaries ---------------------------------------------------------------- */
 static void chunk_row(sqlite3 *db, int64_t id, int seq, int64_t first_line, int64_t n_lines)
 {

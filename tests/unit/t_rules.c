@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/logparse.h"
 #include "core/rules.h"
@@ -803,4 +804,38 @@ TEST(hostile_lines)
 	}
 	hits_free(&hs);
 	buf_release(&b);
+}
+
+/* A '{' that starts like a quantifier but is none ("_{3,$}": PCRE2 reads it
+ * as literal text) once sent the prefilter's literal reader round forever
+ * (tests/fuzz/f_rules found it). The alarm turns a hang into a failure. */
+TEST(brace_that_is_no_quantifier)
+{
+	alarm(20);
+	static const char text[] = "rule brace\n\tcategory test\n\texplain  e\n"
+				   "\tmatch    ^_{3,} x _{3,$}\n"
+				   "rule brace2\n\tcategory test\n\texplain  e\n"
+				   "\tmatch    a{,b{1,x}c{2\n";
+	struct ruleset *rs = ruleset_new();
+	struct cs_err err;
+	err_clear(&err);
+	CHECK_OK(ruleset_add_text(rs, "brace.conf", text, strlen(text), &err));
+	CHECK_INT(ruleset_count(rs), 2);
+	/* braces that open no quantifier are literal text for PCRE2 too */
+	const struct rule *r = ruleset_count(rs) > 1 ? ruleset_rule(rs, 1) : NULL;
+	CHECK(r != NULL);
+	if (r) {
+		static const char hit[] = "xx a{,b{1,x}c{2 yy";
+		CHECK_STR(r->id, "brace2");
+		const struct rule_pat *p = rule_match_pat(r, 0);
+		CHECK(rule_pat_match(p, hit, strlen(hit)));
+		CHECK(!rule_pat_match(p, "a{,b{1,x}c", 10));
+		/* the literals read from it must be in every match */
+		const char *const *lits;
+		int n = rule_pat_literals(p, &lits);
+		for (int i = 0; i < n; i++)
+			CHECK(strstr(hit, lits[i]) != NULL);
+	}
+	ruleset_free(rs);
+	alarm(0);
 }

@@ -2,8 +2,13 @@
  * ours (and leaving them untouched), locks, default paths, and the lookups
  * the CLI resolves RUN and JOB arguments with. */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -519,6 +524,219 @@ TEST(reader_waits_for_upgrade)
 	CHECK_HAS(err.msg, "needs an upgrade");
 	free(old);
 	free(path);
+}
+
+/* --- waiting for another writer --------------------------------------------------------- */
+struct notices {
+	int n;
+	char msg[512];
+};
+
+static void on_notice(void *ctx, const char *msg)
+{
+	struct notices *ns = ctx;
+	ns->n++;
+	snprintf(ns->msg, sizeof(ns->msg), "%s", msg);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Another process holds the write lock for hold_ms (a long import's
+ * transaction) and commits a row; returns its pid once the lock is held. */
+static pid_t hold_lock(const char *path, int hold_ms)
+{
+	int fds[2];
+	if (pipe(fds) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		sqlite3 *db;
+		if (sqlite3_open(path, &db) != SQLITE_OK ||
+		    sqlite3_exec(db, "BEGIN IMMEDIATE; INSERT INTO meta (key, value) "
+				     "VALUES ('held', 'yes')", NULL, NULL, NULL) != SQLITE_OK)
+			_exit(3);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(4);
+		usleep((useconds_t)hold_ms * 1000);
+		_exit(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK &&
+			      sqlite3_close(db) == SQLITE_OK
+			      ? 0 : 5);
+	}
+	close(fds[1]);
+	char c;
+	if (pid < 0 || read(fds[0], &c, 1) != 1)
+		pid = -1;
+	close(fds[0]);
+	return pid;
+}
+
+TEST(waits_for_another_writer)
+{
+	struct cs_err err;
+	err_clear(&err);
+	char *path = tmp_path("wait.db");
+	struct store *st = store_open(path, STORE_RW, &err);
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	struct notices ns = {0, ""};
+	struct store_wait patient = {-1, on_notice, &ns, NULL};
+	store_set_wait(st, &patient);
+	/* longer than the old 5 s timeout would not keep the test short; the
+	 * notice comes after STORE_WAIT_NOTICE_MS, the wait goes on past it */
+	pid_t pid = hold_lock(path, STORE_WAIT_NOTICE_MS + 700);
+	CHECK(pid > 0);
+	int64_t t0 = now_ms();
+	CHECK_OK(store_begin(st, &err));
+	int64_t waited = now_ms() - t0;
+	CHECK(waited >= STORE_WAIT_NOTICE_MS);
+	CHECK_INT(ns.n, 1);
+	CHECK_HAS(ns.msg, "waiting for the index");
+	CHECK_HAS(ns.msg, path);
+	CHECK_HAS(ns.msg, "another process is writing to it");
+	/* the other writer's commit is there: nothing lost */
+	CHECK_STR(q_str(st->db, "SELECT value FROM meta WHERE key = 'held'"), "yes");
+	CHECK_OK(store_exec(st, "INSERT INTO meta (key, value) VALUES ('second', 'yes')", &err));
+	CHECK_OK(store_commit(st, &err));
+	int status = 0;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	store_close(st);
+	free(path);
+}
+
+TEST(bounded_and_interrupted_waits)
+{
+	struct cs_err err;
+	err_clear(&err);
+	char *path = tmp_path("bounded.db");
+	struct store *st = store_open(path, STORE_RW, &err);
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	sqlite3 *other;
+	CHECK_INT(sqlite3_open(path, &other), SQLITE_OK);
+	exec(other, "BEGIN IMMEDIATE");
+	/* a bound shorter than the notice delay: no notice, a clear error */
+	struct notices ns = {0, ""};
+	struct store_wait bounded = {300, on_notice, &ns, NULL};
+	store_set_wait(st, &bounded);
+	int64_t t0 = now_ms();
+	CHECK_INT(store_begin(st, &err), -1);
+	int64_t waited = now_ms() - t0;
+	CHECK(waited >= 300 && waited < 3000);
+	CHECK_INT(ns.n, 0);
+	CHECK_HAS(err.msg, "another ciscope is writing");
+	/* Ctrl-C: an endless wait stops at once */
+	volatile sig_atomic_t stop = 1;
+	struct store_wait endless = {-1, on_notice, &ns, &stop};
+	store_set_wait(st, &endless);
+	t0 = now_ms();
+	err_clear(&err);
+	CHECK_INT(store_begin(st, &err), -1);
+	CHECK(now_ms() - t0 < 1000);
+	CHECK_HAS(err.msg, "another ciscope is writing");
+	exec(other, "ROLLBACK");
+	sqlite3_close(other);
+	store_close(st);
+	free(path);
+}
+
+/* --- an index that cannot be written ------------------------------------------------------ */
+/* Make dir unwritable even for root: the immutable attribute (chattr +i)
+ * where the file system has it, else mode 0555 (enough for other users).
+ * Returns 1 (immutable), 2 (mode) or 0 (neither holds: skip). */
+static int lock_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		int flags = 0;
+		if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+			flags |= FS_IMMUTABLE_FL;
+			if (ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0) {
+				close(fd);
+				return 1;
+			}
+		}
+		close(fd);
+	}
+	if (chmod(dir, 0555) == 0 && access(dir, W_OK) != 0)
+		return 2;
+	chmod(dir, 0755);
+	return 0;
+}
+
+static void unlock_dir(const char *dir, int how)
+{
+	if (how == 1) {
+		int fd = open(dir, O_RDONLY | O_DIRECTORY);
+		int flags = 0;
+		if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+			flags &= ~FS_IMMUTABLE_FL;
+			ioctl(fd, FS_IOC_SETFLAGS, &flags);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	chmod(dir, 0755);
+}
+
+TEST(readonly_folder_reads_and_refuses_writes)
+{
+	struct cs_err err;
+	err_clear(&err);
+	char *dir = tmp_path("ro-folder");
+	CHECK(mkdir(dir, 0755) == 0);
+	char *path = xasprintf("%s/index.db", dir);
+	struct store *st = store_open(path, STORE_RW, &err);
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	CHECK_OK(store_exec(st, "INSERT INTO meta (key, value) VALUES ('k', 'archived')", &err));
+	store_close(st);
+	struct buf before = BUF_INIT;
+	slurp(path, &before);
+	int how = lock_dir(dir);
+	if (!how) {
+		printf("skip: readonly_folder: cannot make a folder unwritable here (no chattr +i, "
+		       "and mode bits do not bind root)\n");
+		goto out;
+	}
+	/* reading works: every command that only reads the index */
+	err_clear(&err);
+	st = store_open(path, STORE_RO_EXISTING, &err);
+	CHECK(st != NULL);
+	if (st) {
+		CHECK(st->immutable);
+		CHECK_STR(q_str(st->db, "SELECT value FROM meta WHERE key = 'k'"), "archived");
+		store_close(st);
+	} else {
+		t_fail(__FILE__, __LINE__, "read-only open: %s", err.msg);
+	}
+	/* writing says why it cannot */
+	err_clear(&err);
+	st = store_open(path, STORE_RW, &err);
+	CHECK(st == NULL);
+	store_close(st);
+	CHECK_HAS(err.msg, "cannot write to the index");
+	CHECK_HAS(err.msg, path);
+	CHECK_HAS(err.msg, "is not writable");
+	CHECK_HAS(err.msg, "commands that only read the index still work");
+	CHECK(same_file(path, &before));
+	char *shm = xasprintf("%s-shm", path);
+	CHECK(!exists(shm));
+	free(shm);
+out:
+	unlock_dir(dir, how);
+	buf_release(&before);
+	free(path);
+	free(dir);
 }
 
 TEST(store_exec_and_err_name_the_database)
