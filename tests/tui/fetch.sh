@@ -379,8 +379,21 @@ EOF
 	check_eq tty-refresh-304 "$(h count s.log "$n0" 'e["status"] != 304 or not e["inm"]')" 0
 	h complete served 9829999002
 	h ctl "$API" /_ctl/reload '{}'
+	# An earlier automatic refresh may have left the same words in the
+	# status bar (under load the order of refreshes shifts): wait for the
+	# import itself, then for the row to change on the screen, which the
+	# views follow at most every 500 ms.
+	i=0
+	while [ "$(h sql "$DB" 'SELECT status, conclusion FROM runs WHERE provider_id = 9829999002')" != "completed|failure" ] && [ $i -lt 600 ]; do
+		i=$((i + 1))
+		sleep 0.05
+	done
 	wait_for tty-refresh-in-place 'refreshed tidewater/orrery: 0 new runs, 1 updated'
-	tmux_screen tty-refreshed.txt
+	i=0
+	while tmux_screen tty-refreshed.txt && grep -q 'running' tty-refreshed.txt && [ $i -lt 100 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
 	check_eq tty-refresh-no-running "$(grep -c 'running' tty-refreshed.txt | tr -d ' ')" 0
 	check_eq tty-refresh-imported "$(h sql "$DB" 'SELECT status, conclusion FROM runs WHERE provider_id = 9829999002')" "completed|failure"
 	tmux_keys Q
