@@ -13,6 +13,8 @@
 --       (core/logstore.h); search passes over chunks it rules out.
 --   003 triage_jobs, triage_findings, triage_states and the view
 --       fingerprint_stats: failure triage (core/triage.h, core/store.c).
+--   004 run_metrics, run_metrics_done, metric_acks: metrics over history
+--       (core/metrics.h; reserved number 007).
 
 CREATE TABLE repos (
 	id          INTEGER PRIMARY KEY,
