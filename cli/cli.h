@@ -72,5 +72,7 @@ int cmd_rules(struct cli *c, int argc, char **argv);
 int cmd_retriage(struct cli *c, int argc, char **argv);
 int cmd_triage_state(struct cli *c, int argc, char **argv);
 int cmd_parity(struct cli *c, int argc, char **argv);
+int cmd_metrics(struct cli *c, int argc, char **argv);
+int cmd_check(struct cli *c, int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@
 #include "core/import.h"
 #include "core/logparse.h"
 #include "core/logstore.h"
+#include "core/metrics.h"
 #include "core/sanitize.h"
 #include "core/search.h"
 
@@ -116,6 +117,46 @@ static void on_import_error(void *ctx, const char *msg)
 	cli_error("%s", msg);
 }
 
+/* A local-CI results file (core/metrics.h): 1 imported, -1 rejected, 0 not
+ * one (the importer takes it). */
+static int import_local_results(struct cli *c, struct import_ui *u, const char *path)
+{
+	if (!str_ends(path, ".json") || !path_is_file(path))
+		return 0;
+	struct buf text = BUF_INIT;
+	struct cs_err err;
+	if (file_read_all(path, 4u << 20, &text, &err) < 0) {
+		buf_release(&text);
+		return 0; /* the importer says why */
+	}
+	if (!metrics_is_local_results(text.data ? text.data : "", text.len)) {
+		buf_release(&text);
+		return 0;
+	}
+	int64_t run;
+	bool created;
+	int rc = metrics_import_local(c->st, path, text.data, text.len, &run, &created, &err);
+	buf_release(&text);
+	if (rc < 0) {
+		char msg[sizeof(err.msg) + 100];
+		snprintf(msg, sizeof(msg), "cannot import local results: %s", err.msg);
+		on_import_error(u, msg);
+		return -1;
+	}
+	struct run r = {0};
+	char ref[32];
+	snprintf(ref, sizeof(ref), "#%lld", (long long)run);
+	struct import_event ev = {.state = created ? IMPORT_CREATED : IMPORT_UNCHANGED,
+				  .run_row_id = run, .attempt = 1, .repo = "local",
+				  .workflow = "local", .path = path};
+	if (store_find_run(c->st, ref, &r, &err) == 0) {
+		ev.provider_id = r.provider_id;
+		run_free(&r);
+	}
+	on_run(u, &ev);
+	return 1;
+}
+
 int cmd_import(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -147,10 +188,17 @@ int cmd_import(struct cli *c, int argc, char **argv)
 				 .interrupted = &cli_interrupted};
 	struct importer *im = importer_new(c->st, &io);
 	struct cs_err err;
-	for (int i = optind; i < argc && !cli_interrupted; i++)
-		import_path(im, argv[i], &err);
+	int local_failed = 0;
+	for (int i = optind; i < argc && !cli_interrupted; i++) {
+		int r = import_local_results(c, &u, argv[i]);
+		if (r < 0)
+			local_failed++;
+		else if (r == 0)
+			import_path(im, argv[i], &err);
+	}
 	int ok, failed;
 	importer_totals(im, &ok, &failed);
+	failed += local_failed;
 	importer_free(im);
 	clear_progress(&u);
 	if (u.json) {

@@ -1530,3 +1530,77 @@ out:
 	cJSON_Delete(doc);
 	return rc;
 }
+
+/* --- the chart ------------------------------------------------------------------------ */
+static void plot_xlabel(void *ctx, double x, char *out, size_t n)
+{
+	const struct metric_hist *h = ctx;
+	long i = (long)llround(x);
+	if (i < 0 || i >= h->n || !h->pts[i].sha) {
+		snprintf(out, n, "%s", "");
+		return;
+	}
+	snprintf(out, n, "%.7s", h->pts[i].sha);
+}
+
+void metric_plot_init(struct metric_plot *p, const struct metric_hist *h,
+		      const struct th_eval *evals, int n_evals)
+{
+	memset(p, 0, sizeof(*p));
+	p->h = h;
+	p->y = xmalloc((size_t)(h->n + 1) * sizeof(double));
+	for (long i = 0; i < h->n; i++)
+		p->y[i] = h->pts[i].value;
+	snprintf(p->title, sizeof(p->title), "%s%s%s%s%s%s", h->name, *h->workflow ? " (" : "",
+		 h->workflow, *h->workflow ? ")" : "", h->unit ? " " : "", h->unit ? h->unit : "");
+	p->series = (struct chart_series){.label = h->name, .y = p->y, .n = (size_t)h->n,
+					  .role = CHART_CAND};
+	p->hlines = xcalloc((size_t)n_evals + 1, sizeof(*p->hlines));
+	p->hlabel = xcalloc((size_t)n_evals + 1, sizeof(*p->hlabel));
+	int nh = 0;
+	for (int i = 0; i < n_evals; i++) {
+		if (!isfinite(evals[i].limit))
+			continue;
+		snprintf(p->hlabel[nh], sizeof(p->hlabel[nh]), "%s %s",
+			 evals[i].bound->level == TH_FAIL ? "fail" : "warn", evals[i].bound->text);
+		p->hlines[nh] = (struct chart_hline){.label = p->hlabel[nh], .y = evals[i].limit,
+						     .role = evals[i].bound->level == TH_FAIL
+								     ? CHART_FAIL : CHART_THRESHOLD};
+		nh++;
+	}
+	p->marks = xcalloc((size_t)h->n_cps + 1, sizeof(*p->marks));
+	p->mlabel = xcalloc((size_t)h->n_cps + 1, sizeof(*p->mlabel));
+	for (int i = 0; i < h->n_cps; i++) {
+		char ch[40];
+		metric_format_change(h->cps[i].change, h->cps[i].before, h->cps[i].after, h->unit, ch,
+				     sizeof(ch));
+		const char *sha = h->pts[h->cps[i].idx].sha;
+		snprintf(p->mlabel[i], sizeof(p->mlabel[i]), "%s at %.7s%s", ch, sha ? sha : "?",
+			 h->cps[i].acked ? " (ack)" : "");
+		p->marks[i] = (struct chart_mark){.label = p->mlabel[i], .x = (double)h->cps[i].idx,
+						  .role = CHART_MARK};
+	}
+	p->chart = (struct chart){.title = p->title, .x_title = "commits (oldest first)",
+				  .series = &p->series, .n_series = 1, .hlines = p->hlines,
+				  .n_hlines = nh, .marks = p->marks, .n_marks = h->n_cps,
+				  .x_label_fn = plot_xlabel, .x_label_ctx = (void *)h};
+}
+
+void metric_plot_release(struct metric_plot *p)
+{
+	free(p->y);
+	free(p->hlines);
+	free(p->hlabel);
+	free(p->marks);
+	free(p->mlabel);
+	memset(p, 0, sizeof(*p));
+}
+
+void metric_format_change(double change, double before, double after, const char *unit,
+			  char *out, size_t n)
+{
+	if (isfinite(change))
+		snprintf(out, n, "%+.1f %%", change * 100);
+	else
+		snprintf(out, n, "%+g%s%s", after - before, unit ? " " : "", unit ? unit : "");
+}

@@ -57,6 +57,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chart.h"
 #include "store.h"
 #include "util.h"
 
@@ -209,5 +210,24 @@ const char *th_state_name(enum th_state s); /* "none" "pass" "warn" "fail" */
  * (sorted ascending); out[i] true when runs[i] breaches. */
 int metrics_fail_breaches(struct store *st, const struct th_conf *conf, const int64_t *runs,
 			  int n, bool *out, struct cs_err *err);
+
+/* --- the chart of a series (chart.h): the points by position, threshold
+ * lines (absolute bounds; regression bounds at the newest point's
+ * baseline), change points marked, x labels the short commit ----------------- */
+struct metric_plot {
+	struct chart chart;
+	struct chart_series series;
+	struct chart_hline *hlines;
+	struct chart_mark *marks;
+	double *y;
+	char title[300], (*hlabel)[80], (*mlabel)[80];
+	const struct metric_hist *h;
+};
+void metric_plot_init(struct metric_plot *p, const struct metric_hist *h,
+		      const struct th_eval *evals, int n_evals);
+void metric_plot_release(struct metric_plot *p);
+/* "+14.2 %" (or "+3 ms" when the level was 0) */
+void metric_format_change(double change, double before, double after, const char *unit,
+			  char *out, size_t n);
 
 #endif
