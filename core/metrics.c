@@ -539,6 +539,9 @@ static double split_q(const double *S, long n, long t)
 	return m * k / (double)n * d * d;
 }
 
+/* E-divisive's split (Matteson and James): the left part is v[0..t), the
+ * right part v[t..kappa) for the best kappa, so a level that comes and goes
+ * inside the window (a regression, then its fix) is found too. */
 static long best_split(const double *v, long n, double *S, double *q)
 {
 	S[0] = 0;
@@ -547,10 +550,15 @@ static long best_split(const double *v, long n, double *S, double *q)
 	long best = -1;
 	double bq = -1;
 	for (long t = MINSEG; t <= n - MINSEG; t++) {
-		double x = split_q(S, n, t);
-		if (x > bq) {
-			bq = x;
-			best = t;
+		double ml = S[t] / (double)t;
+		for (long kap = t + MINSEG; kap <= n; kap++) {
+			double k = (double)(kap - t);
+			double d = ml - (S[kap] - S[t]) / k;
+			double x = (double)t * k / ((double)t + k) * d * d;
+			if (x > bq) {
+				bq = x;
+				best = t;
+			}
 		}
 	}
 	*q = bq;
