@@ -474,7 +474,7 @@ int cmd_metrics(struct cli *c, int argc, char **argv)
 	const char *note = NULL;
 	int op;
 	optind = 0;
-	while ((op = getopt_long(argc, argv, "+w:b:h", opts, NULL)) != -1) {
+	while ((op = getopt_long(argc, argv, "w:b:h", opts, NULL)) != -1) {
 		switch (op) {
 		case 'w': o.workflow = optarg; break;
 		case 'b': o.branch = optarg; break;
@@ -487,9 +487,10 @@ int cmd_metrics(struct cli *c, int argc, char **argv)
 		case O_H: {
 			char *end;
 			long v = strtol(optarg, &end, 10);
-			if (*end || v < 20 || v > 1000) {
-				cli_error("metrics: --%s needs a number from 20 to 1000",
-					  op == O_W ? "width" : "height");
+			long lo = op == O_W ? 20 : 6;
+			if (!*optarg || *end || v < lo || v > 1000) {
+				cli_error("metrics: --%s needs a number from %ld to 1000",
+					  op == O_W ? "width" : "height", lo);
 				return EXIT_USAGE;
 			}
 			if (op == O_W)
@@ -502,32 +503,9 @@ int cmd_metrics(struct cli *c, int argc, char **argv)
 		default: return cli_bad_usage("metrics");
 		}
 	}
-	/* operands, with options allowed after them */
-	char *ops[4];
-	int nops = 0;
-	while (optind < argc) {
-		if (argv[optind][0] == '-' && argv[optind][1]) {
-			int save = optind;
-			op = getopt_long(argc, argv, "+w:b:h", opts, NULL);
-			if (op == -1 || optind == save)
-				break;
-			switch (op) {
-			case 'w': o.workflow = optarg; break;
-			case 'b': o.branch = optarg; break;
-			case 'j': o.json = true; break;
-			case 'p': o.plot = true; break;
-			case O_SVG: o.svg = optarg; break;
-			case O_TH: o.thresholds = optarg; break;
-			case O_NOTE: note = optarg; break;
-			case 'h': cli_command_usage("metrics", stdout); return EXIT_OK;
-			default: return cli_bad_usage("metrics");
-			}
-			continue;
-		}
-		if (nops == 4)
-			return cli_bad_usage("metrics");
-		ops[nops++] = argv[optind++];
-	}
+	/* getopt permutes: options may follow the subcommand and its operands */
+	char **ops = argv + optind;
+	int nops = argc - optind;
 	if (nops && !strcmp(ops[0], "show")) {
 		if (nops != 2) {
 			cli_error("metrics show: name one metric");
@@ -731,7 +709,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "%d bound%s checked on %d run%s: %d failed, %d warned%s%s\n",
 			n_pass + n_warn + n_fail, n_pass + n_warn + n_fail == 1 ? "" : "s", ntg,
 			ntg == 1 ? "" : "s", n_fail, n_warn, tc.repo_file ? "; thresholds from " : "",
-			tc.repo_file ? tc.repo_file : "");
+			tc.repo_file ? path_basename(tc.repo_file) : "");
 	}
 	for (int t = 0; t < ntg; t++)
 		free(tg[t].workflow);

@@ -1033,8 +1033,11 @@ int th_conf_load(struct th_conf *c, const char *path, struct cs_err *err)
 	}
 	if (repo) {
 		struct buf text = BUF_INIT;
+		/* found in the checkout: named as the repository knows it */
+		const char *shown = !path && !getenv("CISCOPE_THRESHOLDS") ? ".ciscope/thresholds.conf"
+									   : repo;
 		if (file_read_all(repo, 4u << 20, &text, err) < 0 ||
-		    th_conf_add_text(c, repo, text.data ? text.data : "", text.len, err) < 0) {
+		    th_conf_add_text(c, shown, text.data ? text.data : "", text.len, err) < 0) {
 			if (err->code && !strstr(err->msg, repo))
 				err_prefix(err, "cannot read %s", repo);
 			buf_release(&text);
@@ -1607,8 +1610,10 @@ void metric_plot_release(struct metric_plot *p)
 void metric_format_change(double change, double before, double after, const char *unit,
 			  char *out, size_t n)
 {
-	if (isfinite(change))
+	if (isfinite(change) && fabs(change) < 100)
 		snprintf(out, n, "%+.1f %%", change * 100);
+	else if (isfinite(change))
+		snprintf(out, n, "%+.3g %%", change * 100);
 	else
 		snprintf(out, n, "%+g%s%s", after - before, unit ? " " : "", unit ? unit : "");
 }
