@@ -232,6 +232,12 @@ struct runs_ui {
 	size_t n, alloc;
 };
 
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 static int collect_run(void *ctx, const struct run *r)
 {
 	struct runs_ui *u = ctx;
@@ -316,12 +322,36 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 	}
 	struct buf b = BUF_INIT;
 	if (u.json) {
+		/* which runs breach a fail threshold (core/metrics.h) */
+		bool *breach = xcalloc(u.n + 1, sizeof(bool));
+		int64_t *ids = xmalloc((u.n + 1) * sizeof(int64_t));
+		for (size_t i = 0; i < u.n; i++)
+			ids[i] = u.rows[i].id;
+		qsort(ids, u.n, sizeof(int64_t), cmp_id);
+		bool *sorted = xcalloc(u.n + 1, sizeof(bool));
+		struct th_conf tc;
+		if (th_conf_load(&tc, NULL, &err) < 0) {
+			cli_error("%s (runs are not checked against thresholds)", err.msg);
+		} else {
+			if (metrics_fail_breaches(c->st, &tc, ids, (int)u.n, sorted, &err) < 0)
+				cli_error("%s", err.msg);
+			th_conf_release(&tc);
+		}
+		for (size_t i = 0; i < u.n; i++) {
+			const int64_t *at = bsearch(&u.rows[i].id, ids, u.n, sizeof(int64_t), cmp_id);
+			breach[i] = at && sorted[at - ids];
+		}
 		buf_addc(&b, '[');
 		for (size_t i = 0; i < u.n; i++) {
 			if (i)
 				buf_addc(&b, ',');
 			json_run(&b, &u.rows[i]);
+			b.len--; /* json_run's closing brace */
+			buf_addf(&b, ",\"threshold_breach\":%s}", breach[i] ? "true" : "false");
 		}
+		free(breach);
+		free(sorted);
+		free(ids);
 		buf_adds(&b, "]\n");
 		fwrite(buf_cstr(&b), 1, b.len, stdout);
 	} else if (u.n == 0) {

@@ -55,8 +55,7 @@ static const struct command commands[] = {
 	 "        metrics ack [--workflow W] [--note TEXT] NAME COMMIT",
 	 "metrics over history: last value, baseline, trend, thresholds, change points"},
 	{"check", cmd_check, "check [--thresholds FILE] [--json] [RUN]",
-	 "evaluate the thresholds for a run (default: the newest of each workflow on the default\n"
-	 "        branch); exit 0 all pass, 1 any fails, 2 usage"},
+	 "evaluate thresholds for a run (default: each workflow's newest on the default branch)"},
 	{"rules", cmd_rules, "rules [list|test] [--json] [RULES_FILE]",
 	 "list the triage rules, or test them against every run in the index"},
 	{"retriage", cmd_retriage, "retriage [--json]",
