@@ -140,6 +140,11 @@ bench: deps
 doc: all
 	@sh tools/gen-man-keys.sh $(BUILD)/ciscope
 
+# Metrics over history on a generated index (bench/metrics.sh); not a test.
+bench-metrics: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/metrics.sh $(BUILD)
+
 # Triage extraction quality on labelled real logs (bench/triage.sh); not a test.
 bench-triage: deps
 	@$(MAKE) --no-print-directory all
@@ -163,6 +168,6 @@ install: all
 clean:
 	rm -rf build build-asan ciscope
 
-.PHONY: all units deps demo run test check bench bench-triage doc check-layering install clean
+.PHONY: all units deps demo run test check bench bench-triage bench-metrics doc check-layering install clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
