@@ -686,7 +686,8 @@ int cp_detect(const double *v, long n, const struct cp_conf *conf, long **idx, d
 		if (b >= n)
 			break;
 	}
-	qsort(w.cand, w.n_cand, sizeof(long), cmp_long);
+	if (w.n_cand)
+		qsort(w.cand, w.n_cand, sizeof(long), cmp_long);
 	long k = 0;
 	for (size_t i = 0; i < w.n_cand; i++)
 		if (!k || w.cand[k - 1] != w.cand[i])
@@ -1238,7 +1239,7 @@ int metrics_fail_breaches(struct store *st, const struct th_conf *conf, const in
 
 bool metrics_is_local_results(const char *text, size_t n)
 {
-	if (n > LOCAL_MAX)
+	if (!text || n > LOCAL_MAX)
 		return false;
 	size_t i = 0;
 	while (i < n && isspace((unsigned char)text[i]))
