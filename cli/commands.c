@@ -134,8 +134,8 @@ static int import_local_results(struct cli *c, struct import_ui *u, const char *
 		return 0;
 	}
 	int64_t run;
-	bool created;
-	int rc = metrics_import_local(c->st, path, text.data, text.len, &run, &created, &err);
+	int state;
+	int rc = metrics_import_local(c->st, path, text.data, text.len, &run, &state, &err);
 	buf_release(&text);
 	if (rc < 0) {
 		char msg[sizeof(err.msg) + 100];
@@ -146,7 +146,8 @@ static int import_local_results(struct cli *c, struct import_ui *u, const char *
 	struct run r = {0};
 	char ref[32];
 	snprintf(ref, sizeof(ref), "#%lld", (long long)run);
-	struct import_event ev = {.state = created ? IMPORT_CREATED : IMPORT_UNCHANGED,
+	struct import_event ev = {.state = state == 0 ? IMPORT_CREATED
+					 : state == 1 ? IMPORT_UPDATED : IMPORT_UNCHANGED,
 				  .run_row_id = run, .attempt = 1, .repo = "local",
 				  .workflow = "local", .path = path};
 	if (store_find_run(c->st, ref, &r, &err) == 0) {

@@ -1346,11 +1346,11 @@ static uint64_t fnv(uint64_t h, const char *s, size_t n)
 }
 
 int metrics_import_local(struct store *st, const char *origin, const char *text, size_t n,
-			 int64_t *run_row_id, bool *created, struct cs_err *err)
+			 int64_t *run_row_id, int *state, struct cs_err *err)
 {
 	err_clear(err);
 	*run_row_id = 0;
-	*created = false;
+	*state = 2;
 	if (n > LOCAL_MAX)
 		return err_set(err, CS_EINVAL, "%s: larger than %u MiB", origin, LOCAL_MAX >> 20);
 	if (!utf8_valid(text, n))
@@ -1530,7 +1530,7 @@ int metrics_import_local(struct store *st, const char *origin, const char *text,
 	if (store_commit(st, err) < 0)
 		goto out;
 	*run_row_id = run;
-	*created = !old;
+	*state = old ? 1 : 0;
 	rc = 0;
 	goto out;
 rollback:

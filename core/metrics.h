@@ -124,11 +124,14 @@ int metric_cache_line(const char *text, size_t n);
 /* --- local CI results -------------------------------------------------------------- */
 /* Is text a local-CI results document (an object with commit_sha and checks)? */
 bool metrics_is_local_results(const char *text, size_t n);
-/* Import it as a run of repo slug (NULL: "local/local") at commit_sha from
- * the `local` source; *run_row_id gets the run. Malformed or hostile
- * documents are rejected with err naming the field, nothing written. */
+/* Import it as a run of the repository `local` at commit_sha from the
+ * `local` source (the same commit, timestamp and runner are the same run:
+ * imported again, it is replaced, or left alone when the file is the same);
+ * *run_row_id gets the run, *state 0 created, 1 updated, 2 unchanged.
+ * Malformed or hostile documents are rejected with err naming the file and
+ * the field, nothing written. */
 int metrics_import_local(struct store *st, const char *origin, const char *text, size_t n,
-			 int64_t *run_row_id, bool *created, struct cs_err *err);
+			 int64_t *run_row_id, int *state, struct cs_err *err);
 
 /* --- change points -------------------------------------------------------------------- */
 struct cp_conf {

@@ -295,11 +295,11 @@ TEST(local_results_import)
 		return;
 	struct cs_err err;
 	int64_t run;
-	bool created;
+	int created;
 	CHECK(metrics_is_local_results(good_results, strlen(good_results)));
 	CHECK_OK(metrics_import_local(st, "r.json", good_results, strlen(good_results), &run,
 				      &created, &err));
-	CHECK(created);
+	CHECK_INT(created, 0);
 	struct metric_set set;
 	struct metrics_query q = {.name = "checks.coverage.percentage"};
 	CHECK_OK(metrics_load(st, &q, &set, &err));
@@ -324,7 +324,25 @@ TEST(local_results_import)
 	CHECK_OK(metrics_import_local(st, "r.json", good_results, strlen(good_results), &run2,
 				      &created, &err));
 	CHECK_INT(run2, run);
-	CHECK(!created);
+	CHECK_INT(created, 2);
+	/* changed content at the same commit, time and runner: replaced */
+	char changed[sizeof(good_results)];
+	memcpy(changed, good_results, sizeof(good_results));
+	char *pct = strstr(changed, "84.1");
+	if (pct)
+		pct[3] = '9';
+	int64_t run3;
+	CHECK_OK(metrics_import_local(st, "r.json", changed, strlen(changed), &run3, &created,
+				      &err));
+	CHECK_INT(created, 1);
+	struct metrics_query q2 = {.name = "checks.coverage.percentage"};
+	CHECK_OK(metrics_load(st, &q2, &set, &err));
+	CHECK_INT(set.n, 1);
+	if (set.n == 1) {
+		CHECK_INT(set.items[0].n, 1);
+		CHECK(set.items[0].pts[0].value == 84.9);
+	}
+	metric_set_release(&set);
 	store_close(st);
 }
 
@@ -364,7 +382,7 @@ TEST(local_results_hostile)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct cs_err err;
 		int64_t run;
-		bool created;
+		int created;
 		CHECK(metrics_import_local(st, "bad.json", bad[i].text, strlen(bad[i].text), &run,
 					   &created, &err) < 0);
 		if (!strstr(err.msg, bad[i].want) || !strstr(err.msg, "bad.json"))
@@ -379,7 +397,7 @@ TEST(local_results_hostile)
 	bomb[k] = 0;
 	struct cs_err err;
 	int64_t run;
-	bool created;
+	int created;
 	CHECK(metrics_import_local(st, "bomb.json", bomb, k, &run, &created, &err) < 0);
 	CHECK(metrics_import_local(st, "u.json", "{\"version\":\"\xff\"}", 15, &run, &created,
 				   &err) < 0);
