@@ -41,7 +41,7 @@ CLI_SRC = $(wildcard cli/*.c)
 GEN_SRC = $(BUILD)/gen/schema.c $(BUILD)/gen/default_conf.c
 
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema.o $(BUILD)/gen/rules_conf.o \
-	$(BUILD)/gen/parity_conf.o
+	$(BUILD)/gen/parity_conf.o $(BUILD)/gen/thresholds_conf.o
 APP_OBJ = $(TUI_SRC:%.c=$(BUILD)/%.o) $(VIEWS_SRC:%.c=$(BUILD)/%.o) $(CLI_SRC:%.c=$(BUILD)/%.o) \
 	$(BUILD)/gen/default_conf.o
 UNIT_SRC = $(wildcard tests/unit/t_*.c)
@@ -81,6 +81,12 @@ $(BUILD)/gen/parity_conf.c: data/parity.conf tools/embed.sh
 	@mkdir -p $(dir $@)
 	$(quiet) GEN $@
 	$(Q)sh tools/embed.sh parity_conf < data/parity.conf > $@.tmp && mv $@.tmp $@
+
+# The built-in thresholds and change-point settings (core/metrics.c).
+$(BUILD)/gen/thresholds_conf.c: data/thresholds.conf tools/embed.sh
+	@mkdir -p $(dir $@)
+	$(quiet) GEN $@
+	$(Q)sh tools/embed.sh thresholds_conf < data/thresholds.conf > $@.tmp && mv $@.tmp $@
 
 # The default key bindings and colours, in the config language (tui/keys.c).
 $(BUILD)/gen/default_conf.c: data/default.conf tools/embed.sh
@@ -170,6 +176,10 @@ doc: all
 bench-bisect: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/bisect.sh $(BUILD)
+# Metrics over history on a generated index (bench/metrics.sh); not a test.
+bench-metrics: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/metrics.sh $(BUILD)
 
 # Triage extraction quality on labelled real logs (bench/triage.sh); not a test.
 bench-triage: deps
@@ -199,6 +209,6 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz ciscope
 
-.PHONY: all units fuzz fuzz-bins deps demo run test check bench bench-bisect bench-triage bench-diff doc check-layering install clean
+.PHONY: all units fuzz fuzz-bins deps demo run test check bench bench-bisect bench-metrics bench-triage bench-diff doc check-layering install clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

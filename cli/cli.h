@@ -75,5 +75,7 @@ int cmd_diff(struct cli *c, int argc, char **argv);
 int cmd_commits(struct cli *c, int argc, char **argv);
 int cmd_bisect(struct cli *c, int argc, char **argv);
 int cmd_parity(struct cli *c, int argc, char **argv);
+int cmd_metrics(struct cli *c, int argc, char **argv);
+int cmd_check(struct cli *c, int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@
 #include "core/import.h"
 #include "core/logparse.h"
 #include "core/logstore.h"
+#include "core/metrics.h"
 #include "core/sanitize.h"
 #include "core/search.h"
 
@@ -116,6 +117,47 @@ static void on_import_error(void *ctx, const char *msg)
 	cli_error("%s", msg);
 }
 
+/* A local-CI results file (core/metrics.h): 1 imported, -1 rejected, 0 not
+ * one (the importer takes it). */
+static int import_local_results(struct cli *c, struct import_ui *u, const char *path)
+{
+	if (!str_ends(path, ".json") || !path_is_file(path))
+		return 0;
+	struct buf text = BUF_INIT;
+	struct cs_err err;
+	if (file_read_all(path, 4u << 20, &text, &err) < 0) {
+		buf_release(&text);
+		return 0; /* the importer says why */
+	}
+	if (!metrics_is_local_results(text.data ? text.data : "", text.len)) {
+		buf_release(&text);
+		return 0;
+	}
+	int64_t run;
+	int state;
+	int rc = metrics_import_local(c->st, path, text.data, text.len, &run, &state, &err);
+	buf_release(&text);
+	if (rc < 0) {
+		char msg[sizeof(err.msg) + 100];
+		snprintf(msg, sizeof(msg), "cannot import local results: %s", err.msg);
+		on_import_error(u, msg);
+		return -1;
+	}
+	struct run r = {0};
+	char ref[32];
+	snprintf(ref, sizeof(ref), "#%lld", (long long)run);
+	struct import_event ev = {.state = state == 0 ? IMPORT_CREATED
+					 : state == 1 ? IMPORT_UPDATED : IMPORT_UNCHANGED,
+				  .run_row_id = run, .attempt = 1, .repo = "local",
+				  .workflow = "local", .path = path};
+	if (store_find_run(c->st, ref, &r, &err) == 0) {
+		ev.provider_id = r.provider_id;
+		run_free(&r);
+	}
+	on_run(u, &ev);
+	return 1;
+}
+
 int cmd_import(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -147,10 +189,17 @@ int cmd_import(struct cli *c, int argc, char **argv)
 				 .interrupted = &cli_interrupted};
 	struct importer *im = importer_new(c->st, &io);
 	struct cs_err err;
-	for (int i = optind; i < argc && !cli_interrupted; i++)
-		import_path(im, argv[i], &err);
+	int local_failed = 0;
+	for (int i = optind; i < argc && !cli_interrupted; i++) {
+		int r = import_local_results(c, &u, argv[i]);
+		if (r < 0)
+			local_failed++;
+		else if (r == 0)
+			import_path(im, argv[i], &err);
+	}
 	int ok, failed;
 	importer_totals(im, &ok, &failed);
+	failed += local_failed;
 	importer_free(im);
 	clear_progress(&u);
 	if (u.json) {
@@ -183,6 +232,12 @@ struct runs_ui {
 	struct run *rows;
 	size_t n, alloc;
 };
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
 
 static int collect_run(void *ctx, const struct run *r)
 {
@@ -268,12 +323,36 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 	}
 	struct buf b = BUF_INIT;
 	if (u.json) {
+		/* which runs breach a fail threshold (core/metrics.h) */
+		bool *breach = xcalloc(u.n + 1, sizeof(bool));
+		int64_t *ids = xmalloc((u.n + 1) * sizeof(int64_t));
+		for (size_t i = 0; i < u.n; i++)
+			ids[i] = u.rows[i].id;
+		qsort(ids, u.n, sizeof(int64_t), cmp_id);
+		bool *sorted = xcalloc(u.n + 1, sizeof(bool));
+		struct th_conf tc;
+		if (th_conf_load(&tc, NULL, &err) < 0) {
+			cli_error("%s (runs are not checked against thresholds)", err.msg);
+		} else {
+			if (metrics_fail_breaches(c->st, &tc, ids, (int)u.n, sorted, &err) < 0)
+				cli_error("%s", err.msg);
+			th_conf_release(&tc);
+		}
+		for (size_t i = 0; i < u.n; i++) {
+			const int64_t *at = bsearch(&u.rows[i].id, ids, u.n, sizeof(int64_t), cmp_id);
+			breach[i] = at && sorted[at - ids];
+		}
 		buf_addc(&b, '[');
 		for (size_t i = 0; i < u.n; i++) {
 			if (i)
 				buf_addc(&b, ',');
 			json_run(&b, &u.rows[i]);
+			b.len--; /* json_run's closing brace */
+			buf_addf(&b, ",\"threshold_breach\":%s}", breach[i] ? "true" : "false");
 		}
+		free(breach);
+		free(sorted);
+		free(ids);
 		buf_adds(&b, "]\n");
 		fwrite(buf_cstr(&b), 1, b.len, stdout);
 	} else if (u.n == 0) {

@@ -54,6 +54,13 @@ static const struct command commands[] = {
 	 "parity [--channel C] [--base RUN] [--json] [--plot[=delta|sides]] [--svg FILE]\n"
 	 "        [--log] [--width N] [--height N] [--config FILE] RUN",
 	 "where a run's candidate stopped agreeing with its reference, channel by channel"},
+	{"metrics", cmd_metrics,
+	 "metrics [--workflow W] [--branch B] [--thresholds FILE] [--json] [PATTERN]\n"
+	 "        metrics show [--workflow W] [--branch B] [--json] [--plot] [--svg FILE] NAME\n"
+	 "        metrics ack [--workflow W] [--note TEXT] NAME COMMIT",
+	 "metrics over history: last value, baseline, trend, thresholds, change points"},
+	{"check", cmd_check, "check [--thresholds FILE] [--json] [RUN]",
+	 "evaluate thresholds for a run (default: each workflow's newest on the default branch)"},
 	{"rules", cmd_rules, "rules [list|test] [--json] [RULES_FILE]",
 	 "list the triage rules, or test them against every run in the index"},
 	{"retriage", cmd_retriage, "retriage [--json]",

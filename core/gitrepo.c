@@ -4,6 +4,7 @@
 
 #include <git2.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* "owner/name", "owner/name.git", "owner/name/" -> owner/name; GHE paths may
@@ -575,4 +576,39 @@ done:
 	git_commit_free(parent);
 	git_commit_free(commit);
 	return rc;
+}
+
+/* --- first-parent history --------------------------------------------------------- */
+long gitrepo_walk_first_parents(struct gitrepo *g, const char *ref, long max,
+			   int (*cb)(void *ctx, const char *sha), void *ctx)
+{
+	if (!g || !ref)
+		return -1;
+	git_object *obj = NULL;
+	char full[300];
+	snprintf(full, sizeof(full), "refs/remotes/origin/%s", ref);
+	if (git_revparse_single(&obj, g->repo, ref) != 0 &&
+	    git_revparse_single(&obj, g->repo, full) != 0)
+		return -1;
+	git_commit *c = NULL;
+	if (git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT) != 0) {
+		git_object_free(obj);
+		return -1;
+	}
+	git_object_free(obj);
+	long n = 0;
+	while (c && n < max) {
+		char hex[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
+		n++;
+		if (cb(ctx, hex))
+			break;
+		git_commit *p = NULL;
+		if (git_commit_parentcount(c) == 0 || git_commit_parent(&p, c, 0) != 0)
+			p = NULL;
+		git_commit_free(c);
+		c = p;
+	}
+	git_commit_free(c);
+	return n;
 }

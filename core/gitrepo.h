@@ -82,6 +82,12 @@ int gitrepo_diffstat(struct gitrepo *g, const char *sha, int max_files, struct b
  * directory), with a trailing '/'; NULL outside a checkout or in a bare
  * repository. Caller frees. */
 char *gitrepo_top(const char *dir);
+/* Walk the first-parent history of ref (a branch, also tried as
+ * origin/ref, or any revision), newest first, at most max commits, calling
+ * cb with each full sha until it returns non-zero. The count walked, or -1
+ * when ref does not resolve. */
+long gitrepo_walk_first_parents(struct gitrepo *g, const char *ref, long max,
+				int (*cb)(void *ctx, const char *sha), void *ctx);
 
 /* Who the user is to git: user.name from the configuration of the checkout
  * holding the current directory (else the user's own configuration), else

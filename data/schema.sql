@@ -19,6 +19,8 @@
 --       not (hex ids, shas, digests, uuids).
 --   005 bisect_sessions, bisect_marks: bisections and the verdicts given
 --       to them (core/bisect.h).
+--   006 run_metrics, run_metrics_done, metric_acks: metrics over history
+--       (core/metrics.h).
 
 CREATE TABLE repos (
 	id          INTEGER PRIMARY KEY,

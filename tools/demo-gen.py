@@ -2689,6 +2689,75 @@ def summaries_public(summaries):
     return [{k: s[k] for k in keep} for s in summaries]
 
 
+DEMO_THRESHOLDS = """\
+# .ciscope/thresholds.conf - what `ciscope check` holds the history to.
+
+# nightly bench: peak memory was ~212 MB before the trajectory history
+threshold memory.peak_rss_mb
+\tworkflow bench
+\tbranch   main
+\twarn <= 230 MB
+\tfail <= 260 MB
+
+threshold startup_ms
+\tworkflow bench
+\tbaseline 10
+\twarn +10 %
+\tfail +25 %
+
+# parity: a step beyond tolerance is an excess above 1
+threshold parity.energy.max_excess
+\tworkflow parity
+\tfail <= 1
+
+threshold parity.pos_*.max_excess
+\tworkflow parity
+\tfail <= 1
+
+# local CI: coverage must stay at 85 % or more
+threshold checks.coverage.percentage
+\twarn <= 100 %
+\tfail >= 85 %
+"""
+
+DEMO_PARITY = """\
+# .ciscope/parity.conf - the resources channel compares two engines' memory
+# use, which never agree: shown, never a failure.
+channel resources
+\tinformational
+"""
+
+
+def write_metrics_extras(outdir, commits, order):
+    """The repository's ciscope configuration (left in the checkout, not
+    committed, so the planted commits keep their ids) and local-CI results
+    files for the last main commits, coverage falling below 85 % on the
+    last two. Returns what the manifest records."""
+    cdir = os.path.join(outdir, "repo", ".ciscope")
+    os.makedirs(cdir, exist_ok=True)
+    with open(os.path.join(cdir, "thresholds.conf"), "w", encoding="utf-8") as f:
+        f.write(DEMO_THRESHOLDS)
+    with open(os.path.join(cdir, "parity.conf"), "w", encoding="utf-8") as f:
+        f.write(DEMO_PARITY)
+    main = [c["sha"] for c in order if c["branch"] == "main"][-6:]
+    ldir = os.path.join(outdir, "local")
+    os.makedirs(ldir, exist_ok=True)
+    cover = [87.1, 87.4, 86.9, 87.2, 84.3, 84.1]
+    out = []
+    for i, sha in enumerate(main):
+        t = commits[sha]["t"] + 1800
+        pct = cover[i]
+        doc = {"version": "1.2", "timestamp": iso(t), "commit_sha": sha, "branch": "main",
+               "runner": "laptop-%d" % (1 + i % 2),
+               "checks": {"coverage": {"passed": pct >= 85, "percentage": pct, "threshold": 85},
+                          "tests": {"passed": True, "total": 212 + i, "failed": 0, "skipped": 3},
+                          "lint": {"passed": True, "warnings": 2}}}
+        name = "results-%02d-%s.json" % (i + 1, sha[:7])
+        write_json(os.path.join(ldir, name), doc)
+        out.append({"file": "local/" + name, "commit_sha": sha, "coverage": pct})
+    return out
+
+
 def generate(outdir):
     t_start = time.time()
     _check_integrator()
@@ -2725,6 +2794,7 @@ def generate(outdir):
                 s["divergence_step"] = j["ctx"]["parity"]["first_bad"][0]
         summaries.append(s)
     manifest = build_manifest(commits, order, branches, runs, summaries, snapshot)
+    manifest["local_results"] = write_metrics_extras(outdir, commits, order)
     write_json(os.path.join(outdir, "MANIFEST.json"), manifest)
     size = 0
     for dp, _dn, fns in os.walk(outdir):

@@ -36,3 +36,5 @@ fi
 
 # --db is a global option: it goes before the command
 "$CISCOPE" --db "$db" import --quiet "$out/runs"
+# local-CI results files (core/metrics.h): runs of the `local` source
+"$CISCOPE" --db "$db" import --quiet "$out"/local/*.json

@@ -1,0 +1,68 @@
+#!/bin/sh
+# bench/metrics.sh BUILD - metrics over history (`make bench-metrics`). Not a
+# test: it reports, it never fails on a missed target.
+#
+# Builds an index of BENCH_RUNS runs (default 100000) with BENCH_METRICS
+# scalar metrics each (default 50; one JSON leaf per metric, as the importer
+# stores them), a 10 % step planted in metric m0 at the middle, then times:
+#   ciscope metrics        the table (every series loaded, change points,
+#                          thresholds): what the metrics view's first frame
+#                          needs (target 50 ms)
+#   ciscope metrics show m0 --plot   one metric's full chart (target 100 ms)
+#   change points over 10,000 points (metrics show on a 10,000-run index)
+set -eu
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
+BIN=$BUILD/ciscope
+W=$BUILD/bench-metrics
+RUNS=${BENCH_RUNS:-100000}
+METRICS=${BENCH_METRICS:-50}
+mkdir -p "$W"
+
+mkindex() { # DB RUNS METRICS
+	rm -f "$1"
+	"$BIN" --db "$1" metrics >/dev/null 2>&1 || true   # creates the schema
+	python3 - "$1" "$2" "$3" <<'EOF'
+import random, sqlite3, sys
+db, runs, metrics = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+c = sqlite3.connect(db)
+rng = random.Random(20261206)
+c.execute("INSERT INTO repos (provider, slug) VALUES ('github', 'bench/metrics')")
+t0 = 1760000000000
+for r in range(1, runs + 1):
+    c.execute("INSERT INTO runs (id, repo_id, provider_id, workflow_name, head_branch, head_sha,"
+              " status, conclusion, created_at, started_at, updated_at, imported_at)"
+              " VALUES (?, 1, ?, 'bench', 'main', ?, 'completed', 'success', ?, ?, ?, 0)",
+              (r, 1000000 + r, "%040x" % (r * 2654435761), t0 + r * 60000, t0 + r * 60000,
+               t0 + r * 60000 + 30000))
+    c.execute("INSERT INTO artifacts (id, run_id, name) VALUES (?, ?, 'bench')", (r, r))
+    c.execute("INSERT INTO artifact_files (id, artifact_id, path, size, kind) VALUES (?, ?, 'bench.json', 100, 'metrics')", (r, r))
+    for m in range(metrics):
+        sid = r * metrics + m
+        c.execute("INSERT INTO metric_series (id, run_id, file_id, name, n_points) VALUES (?, ?, ?, ?, 1)",
+                  (sid, r, r, "m%d" % m))
+        v = 100 * (1 + 0.02 * (rng.random() * 2 - 1))
+        if m == 0 and r > runs // 2:
+            v *= 1.10
+        c.execute("INSERT INTO metric_points (series_id, idx, x, value) VALUES (?, 0, 0, ?)", (sid, v))
+c.commit()
+EOF
+	"$BIN" --db "$1" metrics >/dev/null 2>&1 || true   # derives what is kept (once)
+}
+
+ms() { # COMMAND...: wall milliseconds of one run
+	python3 - "$@" <<'EOF'
+import subprocess, sys, time
+t = time.monotonic()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print("%.0f" % ((time.monotonic() - t) * 1000))
+EOF
+}
+
+echo "metrics bench: $RUNS runs x $METRICS metrics"
+mkindex "$W/big.db" "$RUNS" "$METRICS"
+echo "  ciscope metrics (table, all series)      $(ms "$BIN" --db "$W/big.db" metrics) ms (target 50)"
+echo "  ciscope metrics show m0 --plot (chart)   $(ms "$BIN" --db "$W/big.db" metrics show --plot m0) ms (target 100)"
+mkindex "$W/cp.db" 10000 1
+echo "  change points over 10,000 points         $(ms "$BIN" --db "$W/cp.db" metrics show m0) ms"
+"$BIN" --db "$W/cp.db" metrics show m0 | sed -n '/^change points/,/^thresholds/p' | head -5

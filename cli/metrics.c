@@ -1,0 +1,722 @@
+/* metrics.c - `ciscope metrics` (the table, `show`, `ack`) and `ciscope
+ * check`: metrics over history, change points and thresholds
+ * (core/metrics.h). */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/chart.h"
+#include "core/gitrepo.h"
+#include "core/metrics.h"
+
+static void num(struct buf *b, double v)
+{
+	char t[40];
+	chart_format_num(v, t, sizeof(t));
+	buf_adds(b, t);
+}
+
+static void jnum(struct buf *b, double v)
+{
+	if (isfinite(v))
+		buf_addf(b, "%.17g", v);
+	else
+		buf_adds(b, "null");
+}
+
+static void put_lines(struct cli *c, struct buf *b)
+{
+	char *s = (char *)buf_cstr(b);
+	while (*s) {
+		char *nl = strchr(s, '\n');
+		if (nl)
+			*nl = '\0';
+		cli_put(c, s, true);
+		if (!nl)
+			break;
+		fputc('\n', stdout);
+		s = nl + 1;
+	}
+}
+
+static const char *role_sgr(enum chart_role r)
+{
+	switch (r) {
+	case CHART_AXIS: return "\033[2m";
+	case CHART_CAND: return "\033[35m";
+	case CHART_THRESHOLD: return "\033[33m";
+	case CHART_FAIL: return "\033[31m";
+	case CHART_MARK: return "\033[34m";
+	default: return "";
+	}
+}
+
+static int term_width(void)
+{
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col;
+	const char *cols = getenv("COLUMNS");
+	int n = cols ? atoi(cols) : 0;
+	return n >= 20 ? n : 80;
+}
+
+/* Sparkline of the last n points. */
+static void sparkline(struct cli *c, struct buf *b, const struct metric_hist *h, int n)
+{
+	static const char *const blocks[] = {"\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83",
+					     "\xe2\x96\x84", "\xe2\x96\x85", "\xe2\x96\x86",
+					     "\xe2\x96\x87", "\xe2\x96\x88"};
+	static const char ascii[] = "_.-=+*#@";
+	long a = h->n > n ? h->n - n : 0;
+	double lo = INFINITY, hi = -INFINITY;
+	for (long i = a; i < h->n; i++) {
+		lo = fmin(lo, h->pts[i].value);
+		hi = fmax(hi, h->pts[i].value);
+	}
+	for (long i = a; i < h->n; i++) {
+		int k = hi > lo ? (int)((h->pts[i].value - lo) / (hi - lo) * 7.999) : 3;
+		k = k < 0 ? 0 : k > 7 ? 7 : k;
+		if (c->utf8)
+			buf_adds(b, blocks[k]);
+		else
+			buf_addc(b, ascii[k]);
+	}
+	for (long i = h->n - a; i < n; i++)
+		buf_addc(b, ' ');
+}
+
+struct mopts {
+	const char *workflow, *branch, *thresholds, *svg;
+	bool json, plot;
+	long width, height;
+};
+
+/* Load, refresh and judge: the shared start of every command here. */
+static int load_all(struct cli *c, const struct mopts *o, const char *pattern, const char *name,
+		    struct th_conf *tc, struct metric_set *set)
+{
+	struct cs_err err;
+	if (!cli_open(c, true))
+		return EXIT_ERROR;
+	if (metrics_refresh(c->st, &err) < 0) {
+		cli_error("%s", err.msg);
+		return EXIT_ERROR;
+	}
+	if (th_conf_load(tc, o->thresholds, &err) < 0) {
+		cli_error("%s", err.msg);
+		return EXIT_ERROR;
+	}
+	struct buf top = BUF_INIT;
+	struct metrics_query q = {.workflow = o->workflow, .branch = o->branch, .pattern = pattern,
+				  .name = name};
+	if (o->branch && gitrepo_workdir(NULL, &top))
+		q.checkout = buf_cstr(&top);
+	int rc = metrics_load(c->st, &q, set, &err);
+	buf_release(&top);
+	if (rc < 0) {
+		th_conf_release(tc);
+		cli_error("%s", err.msg);
+		return EXIT_ERROR;
+	}
+	for (int i = 0; i < set->n; i++)
+		if (metrics_changepoints(c->st, &set->items[i], &tc->cp, &err) < 0) {
+			cli_error("%s", err.msg);
+			metric_set_release(set);
+			th_conf_release(tc);
+			return EXIT_ERROR;
+		}
+	return EXIT_OK;
+}
+
+static const struct metric_cp *newest_cp(const struct metric_hist *h)
+{
+	return h->n_cps ? &h->cps[h->n_cps - 1] : NULL;
+}
+
+static void json_cp(struct buf *b, const struct metric_hist *h, const struct metric_cp *cp)
+{
+	const struct metric_point *p = &h->pts[cp->idx];
+	char ref[32];
+	buf_adds(b, "{\"sha\":");
+	json_str(b, p->sha);
+	buf_adds(b, ",\"run\":");
+	json_str(b, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
+	buf_adds(b, ",\"before\":");
+	jnum(b, cp->before);
+	buf_adds(b, ",\"after\":");
+	jnum(b, cp->after);
+	buf_adds(b, ",\"change\":");
+	jnum(b, cp->change);
+	buf_adds(b, "}");
+}
+
+static int baseline_n(const struct th_eval *e, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (e[i].bound->kind == TH_REGRESS)
+			return e[i].rule->baseline_n;
+	return 10;
+}
+
+static int metrics_table(struct cli *c, const struct mopts *o, const char *pattern)
+{
+	struct th_conf tc;
+	struct metric_set set;
+	int rc = load_all(c, o, pattern, NULL, &tc, &set);
+	if (rc)
+		return rc;
+	struct buf b = BUF_INIT;
+	if (o->json)
+		buf_addc(&b, '[');
+	int wn = 6, ww = 8;
+	for (int i = 0; i < set.n; i++) {
+		wn = MAX(wn, (int)strlen(set.items[i].name));
+		ww = MAX(ww, (int)strlen(set.items[i].workflow));
+	}
+	wn = MIN(wn, 48);
+	ww = MIN(ww, 16);
+	if (!o->json && set.n)
+		buf_addf(&b, "%-*s  %-*s  %12s  %12s  %9s  %-16s  %-5s  %s\n", wn, "METRIC", ww,
+			 "WORKFLOW", "LAST", "BASELINE", "CHANGE", "TREND", "STATE", "CHANGE POINT");
+	for (int i = 0; i < set.n; i++) {
+		struct metric_hist *h = &set.items[i];
+		long last = h->n - 1;
+		struct th_eval *e;
+		int ne = th_evaluate(&tc, h, last, &e);
+		int used;
+		double base = metric_baseline(h, last, h->pts[last].branch, baseline_n(e, ne), &used);
+		double change = isfinite(base) && base != 0 ? (h->pts[last].value - base) / fabs(base)
+							    : NAN;
+		const char *state = th_state_name(th_worst(e, ne));
+		const struct metric_cp *cp = newest_cp(h);
+		if (o->json) {
+			if (i)
+				buf_addc(&b, ',');
+			buf_adds(&b, "{\"name\":");
+			json_str(&b, h->name);
+			buf_adds(&b, ",\"workflow\":");
+			json_str(&b, h->workflow);
+			buf_adds(&b, ",\"unit\":");
+			json_str(&b, h->unit);
+			buf_adds(&b, ",\"last\":");
+			jnum(&b, h->pts[last].value);
+			buf_adds(&b, ",\"baseline\":");
+			jnum(&b, base);
+			buf_adds(&b, ",\"change\":");
+			jnum(&b, change);
+			buf_addf(&b, ",\"points\":%ld,\"state\":\"%s\",\"change_point\":", h->n, state);
+			if (cp)
+				json_cp(&b, h, cp);
+			else
+				buf_adds(&b, "null");
+			buf_addc(&b, '}');
+		} else {
+			char v[40], bs[40], ch[40] = "-";
+			chart_format_num(h->pts[last].value, v, sizeof(v));
+			if (h->unit) {
+				size_t l = strlen(v);
+				snprintf(v + l, sizeof(v) - l, " %s", h->unit);
+			}
+			if (isfinite(base))
+				chart_format_num(base, bs, sizeof(bs));
+			else
+				snprintf(bs, sizeof(bs), "-");
+			if (isfinite(change))
+				snprintf(ch, sizeof(ch), "%+.1f %%", change * 100);
+			buf_addf(&b, "%-*.*s  %-*.*s  %12s  %12s  %9s  ", wn, wn, h->name, ww, ww,
+				 h->workflow, v, bs, ch);
+			sparkline(c, &b, h, 16);
+			buf_addf(&b, "  %s%-5s%s  ", cli_color(c, !strcmp(state, "fail") ? "failure"
+							    : !strcmp(state, "warn") ? "neutral"
+							    : "success"),
+				 state, cli_reset(c));
+			if (cp) {
+				char t[40];
+				metric_format_change(cp->change, cp->before, cp->after, h->unit, t,
+						     sizeof(t));
+				const char *sha = h->pts[cp->idx].sha;
+				buf_addf(&b, "%s since %.7s%s", t, sha ? sha : "?",
+					 cp->acked ? " (acknowledged)" : "");
+			} else {
+				buf_adds(&b, "-");
+			}
+			buf_addc(&b, '\n');
+		}
+		free(e);
+	}
+	if (o->json) {
+		buf_adds(&b, "]\n");
+		fputs(buf_cstr(&b), stdout);
+	} else if (!set.n) {
+		fprintf(stderr, "no metrics%s\n", pattern ? " match" : " in the index");
+	} else {
+		put_lines(c, &b);
+	}
+	buf_release(&b);
+	metric_set_release(&set);
+	th_conf_release(&tc);
+	return EXIT_OK;
+}
+
+static void chart_out(struct cli *c, const struct chart_text *t, struct buf *b)
+{
+	for (int i = 0; i < t->n; i++) {
+		const struct chart_line *l = &t->lines[i];
+		for (int k = 0; k < l->n_spans; k++) {
+			const char *on = c->color ? role_sgr(l->spans[k].role) : "";
+			buf_adds(b, on);
+			buf_add(b, l->text + l->spans[k].off, l->spans[k].len);
+			if (*on)
+				buf_adds(b, "\033[0m");
+		}
+		buf_addc(b, '\n');
+	}
+}
+
+static int metrics_show(struct cli *c, const struct mopts *o, const char *name)
+{
+	struct th_conf tc;
+	struct metric_set set;
+	int rc = load_all(c, o, NULL, name, &tc, &set);
+	if (rc)
+		return rc;
+	if (!set.n) {
+		cli_error("metrics show: no metric named '%s'%s", name,
+			  o->workflow || o->branch ? " with those filters" : "");
+		metric_set_release(&set);
+		th_conf_release(&tc);
+		return EXIT_NOTFOUND;
+	}
+	if (set.n > 1) {
+		struct buf l = BUF_INIT;
+		for (int i = 0; i < set.n; i++)
+			buf_addf(&l, "%s%s", i ? ", " : "", set.items[i].workflow);
+		cli_error("metrics show: '%s' is measured by several workflows (%s): name one with "
+			  "--workflow", name, buf_cstr(&l));
+		buf_release(&l);
+		metric_set_release(&set);
+		th_conf_release(&tc);
+		return EXIT_USAGE;
+	}
+	struct metric_hist *h = &set.items[0];
+	struct th_eval *e;
+	int ne = th_evaluate(&tc, h, h->n - 1, &e);
+	struct buf b = BUF_INIT;
+	char ref[32];
+	if (o->json) {
+		buf_adds(&b, "{\"name\":");
+		json_str(&b, h->name);
+		buf_adds(&b, ",\"workflow\":");
+		json_str(&b, h->workflow);
+		buf_adds(&b, ",\"unit\":");
+		json_str(&b, h->unit);
+		buf_adds(&b, ",\"points\":[");
+		for (long i = 0; i < h->n; i++) {
+			const struct metric_point *p = &h->pts[i];
+			buf_adds(&b, i ? ",{\"run\":" : "{\"run\":");
+			json_str(&b, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
+			buf_adds(&b, ",\"sha\":");
+			json_str(&b, p->sha);
+			buf_adds(&b, ",\"at\":");
+			json_time(&b, p->at);
+			buf_adds(&b, ",\"value\":");
+			jnum(&b, p->value);
+			buf_addc(&b, '}');
+		}
+		buf_adds(&b, "],\"change_points\":[");
+		for (int i = 0; i < h->n_cps; i++) {
+			if (i)
+				buf_addc(&b, ',');
+			json_cp(&b, h, &h->cps[i]);
+		}
+		buf_adds(&b, "],\"thresholds\":[");
+		for (int i = 0; i < ne; i++) {
+			buf_adds(&b, i ? ",{\"bound\":" : "{\"bound\":");
+			json_str(&b, e[i].bound->text);
+			buf_addf(&b, ",\"level\":\"%s\",\"state\":\"%s\"}",
+				 e[i].bound->level == TH_FAIL ? "fail" : "warn",
+				 th_state_name(e[i].state));
+		}
+		buf_adds(&b, "]}\n");
+		fputs(buf_cstr(&b), stdout);
+	} else {
+		buf_addf(&b, "%s%s%s%s  %ld point%s%s%s\n", h->name, *h->workflow ? " (" : "",
+			 h->workflow, *h->workflow ? ")" : "", h->n, h->n == 1 ? "" : "s",
+			 h->unit ? ", " : "", h->unit ? h->unit : "");
+		for (long i = 0; i < h->n; i++) {
+			const struct metric_point *p = &h->pts[i];
+			char t[40];
+			time_format_iso(p->at, t, sizeof(t));
+			bool cp = false;
+			for (int k = 0; k < h->n_cps; k++)
+				cp |= h->cps[k].idx == i;
+			buf_addf(&b, "  %-12s %.7s  %-20s  ", run_ref(ref, sizeof(ref), p->provider_id,
+								    p->attempt),
+				 p->sha ? p->sha : "-", t);
+			num(&b, p->value);
+			buf_adds(&b, cp ? "  <- change point\n" : "\n");
+		}
+		if (h->n_cps)
+			buf_adds(&b, "change points:\n");
+		for (int i = 0; i < h->n_cps; i++) {
+			const struct metric_cp *cp = &h->cps[i];
+			char t[40];
+			metric_format_change(cp->change, cp->before, cp->after, h->unit, t, sizeof(t));
+			const struct metric_point *p = &h->pts[cp->idx];
+			buf_addf(&b, "  %s at %.7s (run %s", t, p->sha ? p->sha : "?",
+				 run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
+			if (cp->idx > 0 && h->pts[cp->idx - 1].sha)
+				buf_addf(&b, "; after %.7s", h->pts[cp->idx - 1].sha);
+			buf_adds(&b, "): ");
+			num(&b, cp->before);
+			buf_adds(&b, " -> ");
+			num(&b, cp->after);
+			buf_addf(&b, ", p %.4g", cp->pvalue);
+			if (cp->acked)
+				buf_addf(&b, ", acknowledged%s%s", cp->note ? ": " : "",
+					 cp->note ? cp->note : "");
+			buf_addc(&b, '\n');
+		}
+		if (ne)
+			buf_adds(&b, "thresholds (newest point):\n");
+		for (int i = 0; i < ne; i++) {
+			buf_addf(&b, "  %s %-16s %s  (%s)", e[i].bound->level == TH_FAIL ? "fail" : "warn",
+				 e[i].bound->text, th_state_name(e[i].state), e[i].rule->origin);
+			if (isfinite(e[i].baseline)) {
+				buf_adds(&b, " baseline ");
+				num(&b, e[i].baseline);
+				buf_addf(&b, " of %d green runs", e[i].baseline_runs);
+			}
+			buf_addc(&b, '\n');
+		}
+		if (o->plot && h->n) {
+			struct metric_plot mp;
+			metric_plot_init(&mp, h, e, ne);
+			struct chart_text t;
+			chart_render(&mp.chart, o->width ? (int)o->width : MIN(term_width(), 100),
+				     o->height ? (int)o->height : 16, c->utf8, &t);
+			buf_addc(&b, '\n');
+			chart_out(c, &t, &b);
+			chart_text_release(&t);
+			metric_plot_release(&mp);
+		}
+		put_lines(c, &b);
+	}
+	rc = EXIT_OK;
+	if (o->svg) {
+		struct metric_plot mp;
+		struct cs_err err;
+		metric_plot_init(&mp, h, e, ne);
+		if (chart_svg_write(&mp.chart, 900, 400, o->svg, &err) < 0) {
+			cli_error("%s", err.msg);
+			rc = EXIT_ERROR;
+		}
+		metric_plot_release(&mp);
+	}
+	free(e);
+	buf_release(&b);
+	metric_set_release(&set);
+	th_conf_release(&tc);
+	return rc;
+}
+
+static int metrics_ack_cmd(struct cli *c, const struct mopts *o, const char *name, const char *sha,
+			   const char *note)
+{
+	struct th_conf tc;
+	struct metric_set set;
+	int rc = load_all(c, o, NULL, name, &tc, &set);
+	if (rc)
+		return rc;
+	struct cs_err err;
+	int found = 0;
+	for (int i = 0; i < set.n; i++) {
+		struct metric_hist *h = &set.items[i];
+		for (int k = 0; k < h->n_cps; k++) {
+			const char *s = h->pts[h->cps[k].idx].sha;
+			if (s && strlen(sha) >= 7 && !strncmp(s, sha, strlen(sha))) {
+				if (metrics_ack(c->st, h->name, h->workflow, s, note, &err) < 0) {
+					cli_error("%s", err.msg);
+					rc = EXIT_ERROR;
+				}
+				found++;
+			}
+		}
+	}
+	if (!found && !rc) {
+		cli_error("metrics ack: '%s' has no change point at a commit starting %s", name, sha);
+		rc = EXIT_NOTFOUND;
+	} else if (!rc && !o->json) {
+		fprintf(stderr, "acknowledged %d change point%s\n", found, found == 1 ? "" : "s");
+	}
+	metric_set_release(&set);
+	th_conf_release(&tc);
+	return rc;
+}
+
+int cmd_metrics(struct cli *c, int argc, char **argv)
+{
+	enum { O_SVG = 1000, O_W, O_H, O_TH, O_NOTE };
+	static const struct option opts[] = {
+		{"workflow", required_argument, NULL, 'w'}, {"branch", required_argument, NULL, 'b'},
+		{"json", no_argument, NULL, 'j'}, {"plot", no_argument, NULL, 'p'},
+		{"svg", required_argument, NULL, O_SVG}, {"width", required_argument, NULL, O_W},
+		{"height", required_argument, NULL, O_H},
+		{"thresholds", required_argument, NULL, O_TH},
+		{"note", required_argument, NULL, O_NOTE},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	struct mopts o = {0};
+	const char *note = NULL;
+	int op;
+	optind = 0;
+	while ((op = getopt_long(argc, argv, "w:b:h", opts, NULL)) != -1) {
+		switch (op) {
+		case 'w': o.workflow = optarg; break;
+		case 'b': o.branch = optarg; break;
+		case 'j': o.json = true; break;
+		case 'p': o.plot = true; break;
+		case O_SVG: o.svg = optarg; break;
+		case O_TH: o.thresholds = optarg; break;
+		case O_NOTE: note = optarg; break;
+		case O_W:
+		case O_H: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			long lo = op == O_W ? 20 : 6;
+			if (!*optarg || *end || v < lo || v > 1000) {
+				cli_error("metrics: --%s needs a number from %ld to 1000",
+					  op == O_W ? "width" : "height", lo);
+				return EXIT_USAGE;
+			}
+			if (op == O_W)
+				o.width = v;
+			else
+				o.height = v;
+			break;
+		}
+		case 'h': cli_command_usage("metrics", stdout); return EXIT_OK;
+		default: return cli_bad_usage("metrics");
+		}
+	}
+	/* getopt permutes: options may follow the subcommand and its operands */
+	char **ops = argv + optind;
+	int nops = argc - optind;
+	if (nops && !strcmp(ops[0], "show")) {
+		if (nops != 2) {
+			cli_error("metrics show: name one metric");
+			return cli_bad_usage("metrics");
+		}
+		return metrics_show(c, &o, ops[1]);
+	}
+	if (nops && !strcmp(ops[0], "ack")) {
+		if (nops != 3) {
+			cli_error("metrics ack: name a metric and the commit of its change point");
+			return cli_bad_usage("metrics");
+		}
+		return metrics_ack_cmd(c, &o, ops[1], ops[2], note);
+	}
+	if (nops > 1 || o.plot || o.svg || note)
+		return cli_bad_usage("metrics");
+	return metrics_table(c, &o, nops ? ops[0] : NULL);
+}
+
+/* --- check ------------------------------------------------------------------------------ */
+struct target {
+	int64_t run;
+	char *workflow;
+	int64_t at;
+};
+
+int cmd_check(struct cli *c, int argc, char **argv)
+{
+	enum { O_TH = 1000 };
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'}, {"thresholds", required_argument, NULL, O_TH},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	struct mopts o = {0};
+	int op;
+	optind = 0;
+	while ((op = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (op) {
+		case 'j': o.json = true; break;
+		case O_TH: o.thresholds = optarg; break;
+		case 'h': cli_command_usage("check", stdout); return EXIT_OK;
+		default: return cli_bad_usage("check");
+		}
+	}
+	if (argc - optind > 1)
+		return cli_bad_usage("check");
+	struct th_conf tc;
+	struct metric_set set;
+	int rc = load_all(c, &o, NULL, NULL, &tc, &set);
+	if (rc)
+		return rc;
+	struct cs_err err;
+	struct target *tg = NULL;
+	int ntg = 0;
+	if (optind < argc) {
+		struct run r;
+		if (store_find_run(c->st, argv[optind], &r, &err) < 0) {
+			cli_error("check: %s", err.msg);
+			metric_set_release(&set);
+			th_conf_release(&tc);
+			return err.code == CS_ENOTFOUND ? EXIT_NOTFOUND : EXIT_ERROR;
+		}
+		tg = xcalloc(1, sizeof(*tg));
+		tg->run = r.id;
+		ntg = 1;
+		run_free(&r);
+	} else {
+		/* the newest run of each workflow on the default branch */
+		char *def = store_default_branch(c->st, &err);
+		for (int i = 0; i < set.n; i++) {
+			const struct metric_hist *h = &set.items[i];
+			for (long j = 0; j < h->n; j++) {
+				const struct metric_point *p = &h->pts[j];
+				if (def && (!p->branch || strcmp(p->branch, def)))
+					continue;
+				int k;
+				for (k = 0; k < ntg && strcmp(tg[k].workflow, h->workflow); k++)
+					;
+				if (k == ntg) {
+					tg = xrealloc(tg, (size_t)(ntg + 1) * sizeof(*tg));
+					tg[ntg++] = (struct target){p->run, xstrdup(h->workflow), p->at};
+				} else if (p->at > tg[k].at || (p->at == tg[k].at && p->run > tg[k].run)) {
+					tg[k].run = p->run;
+					tg[k].at = p->at;
+				}
+			}
+		}
+		free(def);
+	}
+	struct buf b = BUF_INIT, runs = BUF_INIT;
+	int n_fail = 0, n_warn = 0, n_pass = 0;
+	char ref[32];
+	if (o.json)
+		buf_adds(&b, "\"breaches\":[");
+	int nb = 0;
+	for (int t = 0; t < ntg; t++) {
+		for (int i = 0; i < set.n; i++) {
+			struct metric_hist *h = &set.items[i];
+			long at = -1;
+			for (long j = 0; j < h->n; j++)
+				if (h->pts[j].run == tg[t].run)
+					at = j;
+			if (at < 0)
+				continue;
+			const struct metric_point *p = &h->pts[at];
+			if (!runs.len || !strstr(buf_cstr(&runs), run_ref(ref, sizeof(ref),
+									 p->provider_id, p->attempt))) {
+				if (runs.len)
+					buf_addc(&runs, ',');
+				json_str(&runs, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
+			}
+			struct th_eval *e;
+			int ne = th_evaluate(&tc, h, at, &e);
+			/* a local check that says itself it did not pass */
+			bool stated_fail = p->passed == 0 && str_ends(h->name, ".passed");
+			for (int k = 0; k < ne + (stated_fail ? 1 : 0); k++) {
+				bool own = k == ne;
+				enum th_state st = own ? TH_BREACH_FAIL : e[k].state;
+				if (st == TH_PASS) {
+					n_pass++;
+					continue;
+				}
+				if (st == TH_NONE)
+					continue;
+				if (st == TH_BREACH_FAIL)
+					n_fail++;
+				else
+					n_warn++;
+				long since = own ? at : e[k].since;
+				const struct metric_point *sp = &h->pts[since >= 0 ? since : at];
+				const char *bound = own ? "passed" : e[k].bound->text;
+				double base = own ? NAN : e[k].baseline;
+				double limit = own ? p->threshold : e[k].limit;
+				const char *level = st == TH_BREACH_FAIL ? "fail" : "warn";
+				char sref[32];
+				run_ref(sref, sizeof(sref), sp->provider_id, sp->attempt);
+				if (o.json) {
+					if (nb)
+						buf_addc(&b, ',');
+					buf_adds(&b, "{\"metric\":");
+					json_str(&b, h->name);
+					buf_adds(&b, ",\"workflow\":");
+					json_str(&b, h->workflow);
+					buf_adds(&b, ",\"run\":");
+					json_str(&b, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
+					buf_adds(&b, ",\"sha\":");
+					json_str(&b, p->sha);
+					buf_adds(&b, ",\"value\":");
+					jnum(&b, p->value);
+					buf_adds(&b, ",\"unit\":");
+					json_str(&b, h->unit);
+					buf_addf(&b, ",\"level\":\"%s\",\"bound\":", level);
+					json_str(&b, bound);
+					buf_adds(&b, ",\"limit\":");
+					jnum(&b, limit);
+					buf_adds(&b, ",\"baseline\":");
+					jnum(&b, base);
+					buf_adds(&b, ",\"since\":{\"sha\":");
+					json_str(&b, sp->sha);
+					buf_adds(&b, ",\"run\":");
+					json_str(&b, sref);
+					buf_adds(&b, "}}");
+				} else {
+					buf_addf(&b, "%s%s%s  %s", cli_color(c, st == TH_BREACH_FAIL
+									     ? "failure" : "neutral"),
+						 st == TH_BREACH_FAIL ? "FAIL" : "WARN", cli_reset(c),
+						 h->name);
+					if (*h->workflow)
+						buf_addf(&b, " (%s)", h->workflow);
+					buf_adds(&b, " = ");
+					num(&b, p->value);
+					if (h->unit)
+						buf_addf(&b, " %s", h->unit);
+					buf_addf(&b, "  bound %s", bound);
+					if (own && isfinite(limit)) {
+						buf_adds(&b, " (stated threshold ");
+						num(&b, limit);
+						buf_adds(&b, ")");
+					}
+					if (isfinite(base)) {
+						buf_adds(&b, "  baseline ");
+						num(&b, base);
+						buf_adds(&b, " (limit ");
+						num(&b, limit);
+						buf_adds(&b, ")");
+					}
+					buf_addf(&b, "  since %.7s (run %s)\n", sp->sha ? sp->sha : "?",
+						 sref);
+				}
+				nb++;
+			}
+			free(e);
+		}
+	}
+	if (o.json) {
+		printf("{\"runs\":[%s],%s],\"passed\":%d,\"warned\":%d,\"failed\":%d,"
+		       "\"verdict\":\"%s\"}\n",
+		       buf_cstr(&runs), buf_cstr(&b), n_pass, n_warn, n_fail,
+		       n_fail ? "fail" : "pass");
+	} else {
+		put_lines(c, &b);
+		fprintf(stderr, "%d bound%s checked on %d run%s: %d failed, %d warned%s%s\n",
+			n_pass + n_warn + n_fail, n_pass + n_warn + n_fail == 1 ? "" : "s", ntg,
+			ntg == 1 ? "" : "s", n_fail, n_warn, tc.repo_file ? "; thresholds from " : "",
+			tc.repo_file ? path_basename(tc.repo_file) : "");
+	}
+	for (int t = 0; t < ntg; t++)
+		free(tg[t].workflow);
+	free(tg);
+	buf_release(&b);
+	buf_release(&runs);
+	metric_set_release(&set);
+	th_conf_release(&tc);
+	return n_fail ? EXIT_ERROR : EXIT_OK;
+}

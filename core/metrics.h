@@ -1,0 +1,236 @@
+/* metrics.h - metrics over history: series, change points, thresholds.
+ *
+ * Owner: issue 11. `ciscope metrics`, `ciscope check`, the metrics view and
+ * the runs view's breach mark read these; views never see SQL.
+ *
+ * --- A metric --------------------------------------------------------------------
+ * A name plus one value per run, grouped into series by (name, workflow):
+ *   scalars      every one-point series the importer stored (JSON leaves by
+ *                dotted path, single-row CSV columns), named as stored;
+ *   local        the checks of a local-CI results file: checks.NAME.FIELD,
+ *                with the check's passed flag and threshold kept;
+ *   parity       per parity channel (core/parity.h, computed there):
+ *                parity.CH.max_abs, parity.CH.max_excess, parity.CH.violations,
+ *                parity.CH.first_violation (only when there is one);
+ *   built in     run.duration_ms, run.queue_ms, job.JOB.duration_ms,
+ *                step.JOB/STEP.duration_ms, tests.total/failed/skipped,
+ *                tests.pass_rate (%), cache.hits, cache.misses (from the
+ *                actions/cache and setup-* log lines).
+ * Parity summaries and cache counts are derived lazily by metrics_refresh()
+ * (never on the import path) and kept in run_metrics.
+ * A point knows its run, commit, branch and time. A series is ordered by the
+ * first-parent history of the branch when a checkout is given (points whose
+ * commit is not on it follow by time), else by the run's creation time.
+ *
+ * --- Change points ------------------------------------------------------------------
+ * E-divisive means, as Apache Otava runs it: binary segmentation inside
+ * overlapping windows (window points, step window/2), each split tested by a
+ * permutation test (fixed seed: the same series gives the same answer),
+ * then a merge pass that drops the weakest point (p above max_pvalue, or
+ * |relative change| below min_magnitude) and retests its neighbours until
+ * every point holds. A change point names the first point of the new level;
+ * the point before it bounds the range where the change happened.
+ *
+ * --- Thresholds (.ciscope/thresholds.conf; the config language of rules.conf)
+ *   changepoints                  detector settings (Otava's defaults)
+ *       window 50 / pvalue 0.001 / magnitude 0 / permutations 999
+ *   threshold GLOB                a metric name pattern (fnmatch)
+ *       workflow W                optional: only that workflow's series
+ *       branch B                  optional: only runs of that branch
+ *       baseline N                regression bounds: median of the last N
+ *                                 green runs of the run's branch (default 10)
+ *       warn <= 300 KiB           absolute bound (<=, <, >=, >)
+ *       fail >= 85 %
+ *       warn +10 %                regression bound: above baseline by more
+ *       fail +5 ms                than that (-10 %: below it by more)
+ * Units: ms s min, B KiB MiB GiB KB MB GB, %; a bound in another unit of the
+ * same kind as the metric's is converted. Every `threshold` block applies
+ * (not only the first). Files: path given, else $CISCOPE_THRESHOLDS, else
+ * .ciscope/thresholds.conf at the top of the checkout, then the built-in
+ * data/thresholds.conf (its blocks after the repository's). Errors name
+ * file:line.
+ */
+#ifndef CS_METRICS_H
+#define CS_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chart.h"
+#include "store.h"
+#include "util.h"
+
+/* --- series -------------------------------------------------------------------- */
+struct metric_point {
+	int64_t run;          /* run row id */
+	int64_t provider_id;  /* how the run is named (with attempt) */
+	int attempt;
+	char *sha, *branch;
+	int64_t at;           /* the run's creation time */
+	double value;
+	bool green;           /* the run concluded success */
+	int passed;           /* local checks: 1/0; -1 when not stated */
+	double threshold;     /* local checks: as stated; NAN when not */
+};
+
+struct metric_cp {
+	long idx;             /* first point of the new level */
+	double before, after; /* means of the levels either side */
+	double change;        /* (after - before) / |before|; INFINITY for before 0 */
+	double pvalue;
+	bool acked;
+	char *note;           /* the acknowledgement's note, or NULL */
+};
+
+struct metric_hist {
+	char *name, *workflow;  /* workflow "" when the run has none */
+	const char *unit;       /* "ms", "KiB", "%", ... or NULL */
+	struct metric_point *pts;
+	long n;
+	size_t alloc;
+	struct metric_cp *cps;  /* oldest first; set by metrics_changepoints() */
+	int n_cps;
+	bool cps_done;
+};
+
+struct metric_set {
+	struct metric_hist *items;  /* by name, then workflow */
+	int n;
+	size_t alloc;
+};
+
+struct metrics_query {
+	const char *workflow;   /* NULL: all */
+	const char *branch;     /* NULL: all */
+	const char *pattern;    /* fnmatch glob or substring; NULL: all */
+	const char *name;       /* exact name; NULL: all */
+	const char *checkout;   /* a git checkout for first-parent order, or NULL */
+};
+
+/* Derive what is kept in run_metrics for runs not yet looked at (parity
+ * summaries with conf, may be NULL for the built-in settings; cache lines).
+ * Needs a writable store; returns the runs derived or -1. */
+long metrics_refresh(struct store *st, struct cs_err *err);
+int metrics_load(struct store *st, const struct metrics_query *q, struct metric_set *out,
+		 struct cs_err *err);
+void metric_set_release(struct metric_set *s);
+/* The unit a metric's name implies ("peak_rss_mb" -> "MB"), or NULL. */
+const char *metric_unit_of(const char *name);
+
+/* Cache lines of actions/cache and setup-*: +1 hit, -1 miss, 0 neither. */
+int metric_cache_line(const char *text, size_t n);
+
+/* --- local CI results -------------------------------------------------------------- */
+/* Is text a local-CI results document (an object with commit_sha and checks)? */
+bool metrics_is_local_results(const char *text, size_t n);
+/* Import it as a run of the repository `local` at commit_sha from the
+ * `local` source (the same commit, timestamp and runner are the same run:
+ * imported again, it is replaced, or left alone when the file is the same);
+ * *run_row_id gets the run, *state 0 created, 1 updated, 2 unchanged.
+ * Malformed or hostile documents are rejected with err naming the file and
+ * the field, nothing written. */
+int metrics_import_local(struct store *st, const char *origin, const char *text, size_t n,
+			 int64_t *run_row_id, int *state, struct cs_err *err);
+
+/* --- change points -------------------------------------------------------------------- */
+struct cp_conf {
+	int window;           /* 50 */
+	double max_pvalue;    /* 0.001 */
+	double min_magnitude; /* 0: relative */
+	int permutations;     /* 999 */
+};
+void cp_conf_default(struct cp_conf *c);
+/* Change points of v[0..n) (oldest first): indexes of the first point of
+ * each new level into idx (caller frees), with the p-values. */
+int cp_detect(const double *v, long n, const struct cp_conf *c, long **idx, double **pvalue);
+/* Fill h->cps (acks read from st when not NULL). */
+int metrics_changepoints(struct store *st, struct metric_hist *h, const struct cp_conf *c,
+			 struct cs_err *err);
+int metrics_ack(struct store *st, const char *name, const char *workflow, const char *sha,
+		const char *note, struct cs_err *err);
+
+/* --- thresholds ---------------------------------------------------------------------- */
+enum th_level { TH_WARN = 0, TH_FAIL };
+enum th_kind { TH_ABS = 0, TH_REGRESS };
+enum th_state { TH_NONE = 0, TH_PASS, TH_BREACH_WARN, TH_BREACH_FAIL };
+
+struct th_bound {
+	enum th_kind kind;
+	enum th_level level;
+	int op;               /* absolute: '<' '>' 'l' (<=) 'g' (>=); regression: '+' '-' */
+	double value;         /* in unit */
+	char unit[8];         /* "" when none */
+	char text[64];        /* as written: "<= 300 KiB" */
+};
+
+struct th_rule {
+	char *glob, *workflow, *branch;
+	int baseline_n;
+	struct th_bound *bounds;
+	int n_bounds;
+	char origin[200];     /* file:line */
+};
+
+struct th_conf {
+	struct th_rule *rules;
+	int n;
+	size_t alloc;
+	struct cp_conf cp;
+	char *repo_file;      /* the repository file read, or NULL */
+};
+
+int th_conf_add_text(struct th_conf *c, const char *origin, const char *text, size_t n,
+		     struct cs_err *err);
+/* path, else $CISCOPE_THRESHOLDS, else .ciscope/thresholds.conf of the
+ * checkout of the current directory; then the built-in file. */
+int th_conf_load(struct th_conf *c, const char *path, struct cs_err *err);
+void th_conf_release(struct th_conf *c);
+
+/* One bound judged at one point of a series. */
+struct th_eval {
+	const struct th_rule *rule;
+	const struct th_bound *bound;
+	enum th_state state;  /* TH_NONE: not applicable (no baseline, unit mismatch) */
+	double value;         /* the point's value (metric unit) */
+	double limit;         /* the bound in the metric's unit */
+	double baseline;      /* regression: the median; NAN otherwise */
+	int baseline_runs;
+	long since;           /* index of the first point of the current breach */
+};
+/* Median of the last n green points of branch before index at. NAN when none. */
+double metric_baseline(const struct metric_hist *h, long at, const char *branch, int n,
+		       int *used);
+/* Evaluate every bound of conf that applies to h at point at; returns the
+ * count written to out (caller frees *out). */
+int th_evaluate(const struct th_conf *conf, const struct metric_hist *h, long at,
+		struct th_eval **out);
+/* The worst state of evals. */
+enum th_state th_worst(const struct th_eval *e, int n);
+const char *th_state_name(enum th_state s); /* "none" "pass" "warn" "fail" */
+
+/* Runs (row ids) breaching a fail threshold at their own point, among runs
+ * (sorted ascending); out[i] true when runs[i] breaches. */
+int metrics_fail_breaches(struct store *st, const struct th_conf *conf, const int64_t *runs,
+			  int n, bool *out, struct cs_err *err);
+
+/* --- the chart of a series (chart.h): the points by position, threshold
+ * lines (absolute bounds; regression bounds at the newest point's
+ * baseline), change points marked, x labels the short commit ----------------- */
+struct metric_plot {
+	struct chart chart;
+	struct chart_series series;
+	struct chart_hline *hlines;
+	struct chart_mark *marks;
+	double *y;
+	char title[300], (*hlabel)[80], (*mlabel)[80];
+	const struct metric_hist *h;
+};
+void metric_plot_init(struct metric_plot *p, const struct metric_hist *h,
+		      const struct th_eval *evals, int n_evals);
+void metric_plot_release(struct metric_plot *p);
+/* "+14.2 %" (or "+3 ms" when the level was 0) */
+void metric_format_change(double change, double before, double after, const char *unit,
+			  char *out, size_t n);
+
+#endif

@@ -1,0 +1,167 @@
+#!/bin/sh
+# metrics.sh - `ciscope metrics`, `metrics show`, `metrics ack`, `check` and
+# local-CI results: hand-made bench runs with a planted step (table, JSON,
+# change point at the planted commit, thresholds from .ciscope/thresholds.conf
+# and --thresholds, exit codes 0/1/2, errors with file:line), local results
+# files (good and hostile), and the demo data set's planted parity and
+# memory regressions.
+. "$(dirname "$0")/lib.sh"
+
+TOP=$(cd "$CLI_DIR/../.." && pwd)
+
+json_get() {
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# bench_run N MEM: run N at commit N (40 hex digits), one minute apart
+bench_run() {
+	d=runs/r$1
+	sha=$(printf '%07x%033x' "$1" "$1")
+	mkdir -p "$d/artifacts/bench"
+	m=$(printf '%02d' $(($1 % 60)))
+	h=$(printf '%02d' $((10 + $1 / 60)))
+	cat >"$d/run.json" <<EOF
+{"id":$1,"name":"bench","run_attempt":1,"run_number":$1,"head_branch":"main","head_sha":"$sha",
+ "event":"push","status":"completed","conclusion":"success","display_title":"commit $1",
+ "created_at":"2026-10-01T$h:$m:00Z","updated_at":"2026-10-01T$h:$m:30Z",
+ "repository":{"full_name":"t/bench"}}
+EOF
+	cat >"$d/jobs.json" <<EOF
+{"total_count":1,"jobs":[{"id":$(($1 * 10)),"run_id":$1,"name":"bench","status":"completed",
+ "conclusion":"success","started_at":"2026-10-01T$h:$m:00Z","completed_at":"2026-10-01T$h:$m:30Z",
+ "steps":[]}]}
+EOF
+	printf '{"memory": {"peak_rss_mb": %s}, "startup_ms": 40}\n' "$2" >"$d/artifacts/bench/bench.json"
+}
+
+# 40 runs: peak memory ~200 MB, +20 % from run 125 on (the 25th)
+i=100
+while [ $i -lt 140 ]; do
+	j=$((i % 3))
+	if [ $i -lt 125 ]; then mem=$((200 + j)); else mem=$((240 + j)); fi
+	bench_run $i $mem
+	i=$((i + 1))
+done
+run import --quiet runs
+check_exit import 0
+
+run metrics memory
+check_exit table 0
+check_golden metrics-table "$OUT"
+run metrics --json peak
+check_exit table-json 0
+check_eq table-json-cp "$(json_get "$OUT" 'j[0]["change_point"]["sha"][:10]')" "000007d000"
+
+run metrics show --json memory.peak_rss_mb
+check_exit show-json 0
+check_eq show-json-keys "$(json_get "$OUT" 'sorted(j.keys())')" \
+	"['change_points', 'name', 'points', 'thresholds', 'unit', 'workflow']"
+check_eq show-json-point-keys "$(json_get "$OUT" 'sorted(j["points"][0].keys())')" \
+	"['at', 'run', 'sha', 'value']"
+check_eq show-json-cp "$(json_get "$OUT" '[(c["run"], c["before"], c["after"]) for c in j["change_points"]]')" \
+	"[('125', 201, 241)]"
+check_eq show-json-unit "$(json_get "$OUT" 'j["unit"]')" "MB"
+run metrics show --plot --width 60 --height 10 memory.peak_rss_mb
+check_exit show-plot 0
+check_golden metrics-show-plot "$OUT"
+run metrics show --svg chart.svg memory.peak_rss_mb
+check_exit show-svg 0
+check_has show-svg chart.svg "<svg"
+run metrics show no.such.metric
+check_exit show-missing 4
+check_has show-missing "$ERR" "no metric named 'no.such.metric'"
+
+# --- thresholds and check -----------------------------------------------------------
+cat >th.conf <<'EOF'
+threshold memory.peak_rss_mb
+	workflow bench
+	warn <= 220 MB
+	fail <= 0.25 GB
+EOF
+run check --thresholds th.conf
+check_exit check-warn-only 0
+check_has check-warn-only "$OUT" "WARN  memory.peak_rss_mb (bench) = 241 MB  bound <= 220 MB  since 000007d (run 125)"
+cat >>th.conf <<'EOF'
+
+threshold startup_ms
+	fail < 40 ms
+EOF
+run check --thresholds th.conf
+check_exit check-fail 1
+check_has check-fail "$OUT" "FAIL  startup_ms (bench) = 40 ms  bound < 40 ms  since 0000064 (run 100)"
+run check --thresholds th.conf --json
+check_exit check-json 1
+check_eq check-json-verdict "$(json_get "$OUT" '(j["verdict"], j["failed"], j["warned"], j["runs"])')" \
+	"('fail', 1, 1, ['139'])"
+# a run before the step: memory passes both bounds
+run check --thresholds th.conf 110
+check_exit check-run 1
+check_eq check-run-out "$(grep -c memory "$OUT")" "0"
+run check --bogus
+check_exit check-usage 2
+run check 1 2
+check_exit check-usage-args 2
+run check 999999
+check_exit check-no-run 4
+# a bad thresholds file names file:line, exit 1
+printf 'threshold x\n\tfail <= 3 parsecs\n' >bad.conf
+run check --thresholds bad.conf
+check_exit check-bad-file 1
+check_has check-bad-file "$ERR" "bad.conf:2: unknown unit \"parsecs\""
+# .ciscope/thresholds.conf at the top of the checkout
+mkdir -p repo/.ciscope
+git init -q repo
+cp th.conf repo/.ciscope/thresholds.conf
+(cd repo && "$CISCOPE" --db ../"$DB" check >../out2 2>../err2; echo $? >../rc2)
+check_eq check-checkout "$(cat rc2)" "1"
+check_has check-checkout err2 "thresholds from thresholds.conf"
+
+# --- change points acknowledged --------------------------------------------------------
+run metrics ack --note "history kept on purpose" memory.peak_rss_mb 000007d
+check_exit ack 0
+run metrics show memory.peak_rss_mb
+check_has ack-shown "$OUT" "acknowledged: history kept on purpose"
+run metrics ack memory.peak_rss_mb 0000064
+check_exit ack-none 4
+
+# --- local CI results ---------------------------------------------------------------------
+cat >results.json <<'EOF'
+{"version": "1.0", "timestamp": "2026-10-02T09:00:00Z",
+ "commit_sha": "00000a000000000000000000000000000000000a", "branch": "main", "runner": "laptop",
+ "checks": {"coverage": {"passed": false, "percentage": 84.5, "threshold": 85},
+            "tests": {"passed": true, "total": 120, "failed": 0, "skipped": 2}}}
+EOF
+run import --json results.json
+check_exit local-import 0
+check_eq local-import-state "$(json_get "$OUT" '(j["created"], j["runs"][0]["workflow"])')" "(1, 'local')"
+run metrics --workflow local --json
+check_eq local-metrics "$(json_get "$OUT" '[m["name"] for m in j]')" \
+	"['checks.coverage.passed', 'checks.coverage.percentage', 'checks.tests.failed', 'checks.tests.passed', 'checks.tests.skipped', 'checks.tests.total']"
+run check --thresholds bad.conf --thresholds th.conf
+check_exit local-check 1
+check_has local-check "$OUT" "FAIL  checks.coverage.passed (local) = 0  bound passed (stated threshold 85)"
+printf '{"version":1,"timestamp":"2026-10-02T09:00:00Z","commit_sha":"$(reboot)","checks":{"a":{}}}' >hostile.json
+run import hostile.json
+check_exit local-hostile 1
+check_has local-hostile "$ERR" "cannot import local results: hostile.json: commit_sha: not a commit id"
+
+# --- the demo: planted parity (f60058c) and memory (535b441) regressions ------------------------
+python3 "$TOP/tools/demo-gen.py" demo >/dev/null 2>demo.err || fail demo-gen "$(tail -n 3 demo.err)"
+DB=demo.db
+run import --quiet demo/runs demo/local
+run import --quiet demo/local/results-01-ade90fd.json demo/local/results-02-94eceaf.json \
+	demo/local/results-03-b90760e.json demo/local/results-04-f0bddde.json \
+	demo/local/results-05-e3e8ab4.json demo/local/results-06-e190050.json
+run metrics show --workflow parity --json parity.energy.max_excess
+check_eq demo-parity-cp "$(json_get "$OUT" '[c["sha"][:7] for c in j["change_points"]]')" \
+	"['f60058c', '010bf6e']"
+run metrics show --workflow bench --json memory.peak_rss_mb
+check_eq demo-memory-cp "$(json_get "$OUT" '[c["sha"][:7] for c in j["change_points"]]')" "['535b441']"
+(cd demo/repo && "$CISCOPE" --db ../../demo.db check >../../out3 2>../../err3; echo $? >../../rc3)
+check_eq demo-check "$(cat rc3)" "1"
+check_has demo-check out3 "FAIL  memory.peak_rss_mb (bench) = 298.1 MB  bound <= 260 MB  since 535b441"
+check_has demo-check-local out3 "FAIL  checks.coverage.percentage (local) = 84.1 %  bound >= 85 %  since e3e8ab4"
+(cd demo/repo && "$CISCOPE" --db ../../demo.db check 9809401275 >../../out4 2>../../err4; echo $? >../../rc4)
+check_eq demo-check-parity "$(cat rc4)" "1"
+check_has demo-check-parity out4 "FAIL  parity.energy.max_excess (parity) = 35.99  bound <= 1  since f60058c (run 9809254290:2)"
+finish

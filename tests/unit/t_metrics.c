@@ -1,0 +1,445 @@
+/* t_metrics.c - metrics over history: E-divisive change points, thresholds,
+ * the regression baseline, local-CI results, cache lines. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "core/metrics.h"
+#include "core/store.h"
+#include "test.h"
+
+/* deterministic noise in [-1, 1] */
+static double noise(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return ((double)(*s >> 11) / (double)(1ULL << 53)) * 2 - 1;
+}
+
+TEST(cp_step_by_hand)
+{
+	double v[60];
+	uint64_t s = 7;
+	for (int i = 0; i < 60; i++)
+		v[i] = (i < 30 ? 100 : 110) + noise(&s);
+	struct cp_conf c;
+	cp_conf_default(&c);
+	long *idx;
+	double *p;
+	int k = cp_detect(v, 60, &c, &idx, &p);
+	CHECK_INT(k, 1);
+	if (k == 1) {
+		CHECK_INT(idx[0], 30);
+		CHECK(p[0] <= 0.001);
+	}
+	free(idx);
+	free(p);
+	/* the same series gives the same answer (fixed seed) */
+	k = cp_detect(v, 60, &c, &idx, NULL);
+	CHECK_INT(k, 1);
+	free(idx);
+}
+
+TEST(cp_none_in_noise_or_constant)
+{
+	double v[300];
+	uint64_t s = 11;
+	for (int i = 0; i < 300; i++)
+		v[i] = 100 + 2 * noise(&s);
+	struct cp_conf c;
+	cp_conf_default(&c);
+	long *idx;
+	CHECK_INT(cp_detect(v, 300, &c, &idx, NULL), 0);
+	free(idx);
+	for (int i = 0; i < 300; i++)
+		v[i] = 5;
+	CHECK_INT(cp_detect(v, 300, &c, &idx, NULL), 0);
+	free(idx);
+	CHECK_INT(cp_detect(v, 5, &c, &idx, NULL), 0); /* too short */
+	free(idx);
+}
+
+TEST(cp_level_that_comes_and_goes)
+{
+	/* the demo's parity regression: 22 good, 7 bad, 13 good again */
+	double v[42];
+	for (int i = 0; i < 42; i++)
+		v[i] = i >= 22 && i < 29 ? 30 + (i % 3) : 8.6e-7;
+	struct cp_conf c;
+	cp_conf_default(&c);
+	long *idx;
+	int k = cp_detect(v, 42, &c, &idx, NULL);
+	CHECK_INT(k, 2);
+	if (k == 2) {
+		CHECK_INT(idx[0], 22);
+		CHECK_INT(idx[1], 29);
+	}
+	free(idx);
+}
+
+TEST(cp_min_magnitude_drops_small_shifts)
+{
+	double v[80];
+	uint64_t s = 3;
+	for (int i = 0; i < 80; i++)
+		v[i] = (i < 40 ? 100 : 101) + 0.05 * noise(&s);
+	struct cp_conf c;
+	cp_conf_default(&c);
+	long *idx;
+	CHECK_INT(cp_detect(v, 80, &c, &idx, NULL), 1);
+	free(idx);
+	c.min_magnitude = 0.02; /* 1 % is below it */
+	CHECK_INT(cp_detect(v, 80, &c, &idx, NULL), 0);
+	free(idx);
+}
+
+/* Change-point quality on generated series: steps of 2-20 % under +-2 %
+ * noise, outliers, missing points. Prints the figures; holds them to
+ * bounds a user would accept. */
+TEST(cp_quality_generated)
+{
+	static const double steps[] = {0.02, 0.05, 0.10, 0.20};
+	struct cp_conf c;
+	cp_conf_default(&c);
+	for (size_t si = 0; si < sizeof(steps) / sizeof(steps[0]); si++) {
+		int planted = 0, found = 0, false_pos = 0;
+		long off_sum = 0, points = 0;
+		for (int trial = 0; trial < 20; trial++) {
+			uint64_t s = 1000 + trial * 31 + si;
+			double v[400];
+			long n = 0, planted_at[4];
+			int np = 0;
+			double level = 100;
+			for (int i = 0; i < 400; i++) {
+				if (i > 0 && i % 100 == 0) {
+					level *= 1 + steps[si] * ((i / 100) % 2 ? 1 : -1);
+					planted_at[np++] = n;
+				}
+				if (noise(&s) > 0.9) /* ~5 % of the runs missing */
+					continue;
+				double x = level * (1 + 0.02 * noise(&s));
+				if (noise(&s) > 0.99) /* outliers */
+					x *= 1.5;
+				v[n++] = x;
+			}
+			points += n;
+			long *idx;
+			int k = cp_detect(v, n, &c, &idx, NULL);
+			planted += np;
+			for (int i = 0; i < k; i++) {
+				int best = -1;
+				for (int j = 0; j < np; j++)
+					if (labs(idx[i] - planted_at[j]) <= 5 &&
+					    (best < 0 || labs(idx[i] - planted_at[j]) <
+							 labs(idx[i] - planted_at[best])))
+						best = j;
+				if (best < 0) {
+					false_pos++;
+				} else {
+					found++;
+					off_sum += labs(idx[i] - planted_at[best]);
+				}
+			}
+			free(idx);
+		}
+		printf("  step %4.0f %%: detected %d/%d, mean off-by %.2f commits, %.2f false "
+		       "positives per 1000 points\n", steps[si] * 100, found, planted,
+		       found ? (double)off_sum / found : 0.0, 1000.0 * false_pos / points);
+		if (steps[si] >= 0.05)
+			CHECK(found >= planted * 9 / 10);
+		CHECK(1000.0 * false_pos / points < 5);
+	}
+}
+
+TEST(thresholds_parse_errors_name_file_line)
+{
+	struct cs_err err;
+	struct th_conf c;
+	memset(&c, 0, sizeof(c));
+	cp_conf_default(&c.cp);
+	const char *ok = "# comment\nthreshold memory.*\n\tworkflow bench\n\twarn <= 300 KiB\n"
+			 "\tfail +10 %\n\nchangepoints\n\twindow 30\n";
+	CHECK_OK(th_conf_add_text(&c, "t.conf", ok, strlen(ok), &err));
+	CHECK_INT(c.n, 1);
+	CHECK_INT(c.cp.window, 30);
+	if (c.n == 1) {
+		CHECK_STR(c.rules[0].workflow, "bench");
+		CHECK_INT(c.rules[0].n_bounds, 2);
+		CHECK_STR(c.rules[0].bounds[0].unit, "KiB");
+		CHECK_INT(c.rules[0].bounds[1].kind, TH_REGRESS);
+		CHECK_STR(c.rules[0].origin, "t.conf:2");
+	}
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{"threshold x\n\twarn <= 3 parsecs\n", "t.conf:2: unknown unit \"parsecs\""},
+		{"threshold x\n\twarn 3\n", "t.conf:2: a bound is"},
+		{"threshold x\n\twarn <= abc\n", "t.conf:2: \"<= abc\": expected a number"},
+		{"\n\nthreshold x\n\tcolour red\n", "t.conf:4: unknown setting \"colour\""},
+		{"threshold x\n\tworkflow ci\n", "t.conf:1: threshold x has no warn or fail bound"},
+		{"limits\n", "t.conf:1: unknown block \"limits\""},
+		{"\twarn <= 3\n", "t.conf:1: an indented setting outside a block"},
+		{"changepoints\n\tpvalue 2\n", "t.conf:2: pvalue 2: not a changepoints setting"},
+		{"threshold x\n\tbaseline 0\n\tfail +1 %\n", "t.conf:2: baseline"},
+		{"threshold\n", "t.conf:1: threshold names one metric"},
+		{"threshold x\n\tfail +-3 %\n", "t.conf:2: \"+-3 %\": expected a number"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int before = c.n;
+		CHECK(th_conf_add_text(&c, "t.conf", bad[i].text, strlen(bad[i].text), &err) < 0);
+		if (!strstr(err.msg, bad[i].want))
+			t_fail(__FILE__, __LINE__, "case %zu: \"%s\" lacks \"%s\"", i, err.msg,
+			       bad[i].want);
+		CHECK_INT(c.n, before); /* nothing of a bad file is kept */
+	}
+	th_conf_release(&c);
+}
+
+static void add_point(struct metric_hist *h, double v, bool green, const char *branch,
+		      const char *sha)
+{
+	h->pts = realloc(h->pts, (size_t)(h->n + 1) * sizeof(*h->pts));
+	struct metric_point *p = &h->pts[h->n];
+	memset(p, 0, sizeof(*p));
+	p->value = v;
+	p->green = green;
+	p->branch = (char *)branch;
+	p->sha = (char *)sha;
+	p->run = h->n + 1;
+	p->passed = -1;
+	h->n++;
+}
+
+TEST(baseline_and_evaluation)
+{
+	struct metric_hist h;
+	memset(&h, 0, sizeof(h));
+	h.name = (char *)"bench.peak_rss_mb";
+	h.workflow = (char *)"bench";
+	h.unit = "MB";
+	/* green main: 10 12 11 (a red 50 and a feature 99 do not count) 13 */
+	add_point(&h, 10, true, "main", "a1");
+	add_point(&h, 12, true, "main", "a2");
+	add_point(&h, 50, false, "main", "a3");
+	add_point(&h, 11, true, "main", "a4");
+	add_point(&h, 99, true, "feature", "a5");
+	add_point(&h, 13, true, "main", "a6");
+	add_point(&h, 15, true, "main", "a7");
+	add_point(&h, 16, true, "main", "a8");
+	int used;
+	CHECK(metric_baseline(&h, 6, "main", 10, &used) == 11.5); /* 10 11 12 13 */
+	CHECK_INT(used, 4);
+	CHECK(metric_baseline(&h, 6, "main", 3, &used) == 12); /* 11 12 13 */
+	CHECK(isnan(metric_baseline(&h, 0, "main", 3, &used)));
+
+	struct cs_err err;
+	struct th_conf c;
+	memset(&c, 0, sizeof(c));
+	cp_conf_default(&c.cp);
+	const char *t = "threshold bench.*\n\tbranch main\n\tbaseline 3\n\twarn +10 %\n"
+			"\tfail +25 %\n\tfail <= 15000 KB\n";
+	CHECK_OK(th_conf_add_text(&c, "t.conf", t, strlen(t), &err));
+	struct th_eval *e;
+	int n = th_evaluate(&c, &h, 7, &e); /* 16 vs baseline 13 (13 15 ... median of 12 13 15 = 13) */
+	CHECK_INT(n, 3);
+	if (n == 3) {
+		CHECK(e[0].baseline == 13);
+		CHECK_INT(e[0].state, TH_BREACH_WARN); /* 16 > 14.3 */
+		CHECK_INT(e[1].state, TH_PASS);        /* 16 <= 16.25 */
+		CHECK(e[2].limit == 15);               /* 15000 KB in MB */
+		CHECK_INT(e[2].state, TH_BREACH_FAIL);
+		CHECK_INT(e[2].since, 7);              /* 15 at a7 is within */
+		CHECK_INT(th_worst(e, n), TH_BREACH_FAIL);
+	}
+	free(e);
+	/* a feature-branch point is not judged by a main-only rule */
+	CHECK_INT(th_evaluate(&c, &h, 4, &e), 0);
+	free(e);
+	/* a bound in another kind of unit is not applicable */
+	const char *t2 = "threshold bench.*\n\tfail <= 3 ms\n";
+	struct th_conf c2;
+	memset(&c2, 0, sizeof(c2));
+	CHECK_OK(th_conf_add_text(&c2, "u.conf", t2, strlen(t2), &err));
+	n = th_evaluate(&c2, &h, 7, &e);
+	CHECK_INT(n, 1);
+	if (n == 1)
+		CHECK_INT(e[0].state, TH_NONE);
+	free(e);
+	th_conf_release(&c2);
+	th_conf_release(&c);
+	free(h.pts);
+}
+
+static struct store *open_tmp(const char *name)
+{
+	struct cs_err err;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", t_tmpdir(), name);
+	struct store *st = store_open(path, STORE_RW, &err);
+	if (!st)
+		t_fail(__FILE__, __LINE__, "store_open: %s", err.msg);
+	return st;
+}
+
+static const char good_results[] =
+	"{\"version\": \"1.0\", \"timestamp\": \"2026-11-02T10:00:00Z\",\n"
+	" \"commit_sha\": \"e190050aa1b2c3d4e5f60718293a4b5c6d7e8f90\", \"branch\": \"main\",\n"
+	" \"runner\": \"laptop\", \"checks\": {\n"
+	"  \"coverage\": {\"passed\": false, \"percentage\": 84.1, \"threshold\": 85},\n"
+	"  \"tests\": {\"passed\": true, \"total\": 212, \"failed\": 0, \"skipped\": 3,\n"
+	"            \"by_suite\": {\"unit\": 200, \"e2e\": 12}, \"note\": \"text is ignored\"}}}";
+
+TEST(local_results_import)
+{
+	struct store *st = open_tmp("local.db");
+	if (!st)
+		return;
+	struct cs_err err;
+	int64_t run;
+	int created;
+	CHECK(metrics_is_local_results(good_results, strlen(good_results)));
+	CHECK_OK(metrics_import_local(st, "r.json", good_results, strlen(good_results), &run,
+				      &created, &err));
+	CHECK_INT(created, 0);
+	struct metric_set set;
+	struct metrics_query q = {.name = "checks.coverage.percentage"};
+	CHECK_OK(metrics_load(st, &q, &set, &err));
+	CHECK_INT(set.n, 1);
+	if (set.n == 1) {
+		CHECK_STR(set.items[0].workflow, "local");
+		CHECK_STR(set.items[0].unit, "%");
+		CHECK_INT(set.items[0].n, 1);
+		CHECK(set.items[0].pts[0].value == 84.1);
+		CHECK_INT(set.items[0].pts[0].passed, 0);
+		CHECK(set.items[0].pts[0].threshold == 85);
+		CHECK_STR(set.items[0].pts[0].branch, "main");
+		CHECK(!set.items[0].pts[0].green); /* a check did not pass */
+	}
+	metric_set_release(&set);
+	struct metrics_query all = {.pattern = "checks.tests.*"};
+	CHECK_OK(metrics_load(st, &all, &set, &err));
+	CHECK_INT(set.n, 6); /* by_suite.e2e by_suite.unit failed passed skipped total */
+	metric_set_release(&set);
+	/* the same file again: the same run, unchanged */
+	int64_t run2;
+	CHECK_OK(metrics_import_local(st, "r.json", good_results, strlen(good_results), &run2,
+				      &created, &err));
+	CHECK_INT(run2, run);
+	CHECK_INT(created, 2);
+	/* changed content at the same commit, time and runner: replaced */
+	char changed[sizeof(good_results)];
+	memcpy(changed, good_results, sizeof(good_results));
+	char *pct = strstr(changed, "84.1");
+	if (pct)
+		pct[3] = '9';
+	int64_t run3;
+	CHECK_OK(metrics_import_local(st, "r.json", changed, strlen(changed), &run3, &created,
+				      &err));
+	CHECK_INT(created, 1);
+	struct metrics_query q2 = {.name = "checks.coverage.percentage"};
+	CHECK_OK(metrics_load(st, &q2, &set, &err));
+	CHECK_INT(set.n, 1);
+	if (set.n == 1) {
+		CHECK_INT(set.items[0].n, 1);
+		CHECK(set.items[0].pts[0].value == 84.9);
+	}
+	metric_set_release(&set);
+	store_close(st);
+}
+
+TEST(local_results_hostile)
+{
+	struct store *st = open_tmp("hostile.db");
+	if (!st)
+		return;
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{"{\"version\":1,", "malformed JSON"},
+		{"[1,2]", "not a JSON object"},
+		{"{\"timestamp\":\"2026-01-01T00:00:00Z\",\"commit_sha\":\"abcdef1\",\"checks\":{\"a\":{}}}",
+		 "version: missing"},
+		{"{\"version\":1,\"timestamp\":\"2026-01-01T00:00:00Z\",\"checks\":{\"a\":{}}}",
+		 "commit_sha: missing"},
+		{"{\"version\":1,\"timestamp\":\"2026-01-01T00:00:00Z\",\"commit_sha\":\"; rm -rf /\","
+		 "\"checks\":{\"a\":{}}}", "commit_sha: not a commit id"},
+		{"{\"version\":1,\"timestamp\":\"yesterday\",\"commit_sha\":\"abcdef1\",\"checks\":{\"a\":{}}}",
+		 "timestamp: not an RFC 3339 time"},
+		{"{\"version\":1,\"timestamp\":\"2026-01-01T00:00:00Z\",\"commit_sha\":\"abcdef1\","
+		 "\"branch\":\"main\\u001b[2J\",\"checks\":{\"a\":{}}}", "branch: control characters"},
+		{"{\"version\":1,\"timestamp\":\"2026-01-01T00:00:00Z\",\"commit_sha\":\"abcdef1\","
+		 "\"checks\":[]}", "checks: expected an object"},
+		{"{\"version\":1,\"timestamp\":\"2026-01-01T00:00:00Z\",\"commit_sha\":\"abcdef1\","
+		 "\"checks\":{\"a\":{\"passed\":\"yes\"}}}", "checks.a.passed: expected true or false"},
+		{"{\"version\":1,\"timestamp\":\"2026-01-01T00:00:00Z\",\"commit_sha\":\"abcdef1\","
+		 "\"checks\":{\"a\":{\"v\":1e999}}}", "not a finite number"},
+		{"{\"version\":1,\"timestamp\":\"2026-01-01T00:00:00Z\",\"commit_sha\":\"abcdef1\","
+		 "\"checks\":{\"a b\":{}}}", "check name"},
+		{"{\"version\":1,\"timestamp\":\"2026-01-01T00:00:00Z\",\"commit_sha\":\"abcdef1\","
+		 "\"checks\":{\"a\":{\"x\":{\"y\":{\"z\":{\"w\":{\"v\":1}}}}}}}", "nested deeper"},
+		{"{\"version\":1,\"timestamp\":\"2026-01-01T00:00:00Z\",\"commit_sha\":\"abcdef1\","
+		 "\"checks\":{\"a\":{\"threshold\":\"high\"}}}", "checks.a.threshold: expected a number"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct cs_err err;
+		int64_t run;
+		int created;
+		CHECK(metrics_import_local(st, "bad.json", bad[i].text, strlen(bad[i].text), &run,
+					   &created, &err) < 0);
+		if (!strstr(err.msg, bad[i].want) || !strstr(err.msg, "bad.json"))
+			t_fail(__FILE__, __LINE__, "case %zu: \"%s\" lacks \"%s\"", i, err.msg,
+			       bad[i].want);
+	}
+	/* invalid UTF-8 and a deep nesting bomb */
+	char bomb[5000];
+	size_t k = 0;
+	for (; k < 2400; k++)
+		bomb[k] = '[';
+	bomb[k] = 0;
+	struct cs_err err;
+	int64_t run;
+	int created;
+	CHECK(metrics_import_local(st, "bomb.json", bomb, k, &run, &created, &err) < 0);
+	CHECK(metrics_import_local(st, "u.json", "{\"version\":\"\xff\"}", 15, &run, &created,
+				   &err) < 0);
+	CHECK(strstr(err.msg, "not UTF-8") != NULL);
+	/* nothing was written */
+	struct metric_set set;
+	struct metrics_query q = {0};
+	CHECK_OK(metrics_load(st, &q, &set, &err));
+	CHECK_INT(set.n, 0);
+	metric_set_release(&set);
+	store_close(st);
+}
+
+TEST(cache_lines_from_real_logs)
+{
+	CHECK_INT(metric_cache_line("Cache restored from key: go-mod-eca0", 36), 1);
+	const char *miss = "Cache not found for input keys: cargo-Linux-abc, cargo-Linux-";
+	CHECK_INT(metric_cache_line(miss, strlen(miss)), -1);
+	CHECK_INT(metric_cache_line("Cache saved with key: x", 23), 0);
+	/* a real actions/setup-go log */
+	const char *path = t_fixture("cidiff/data/breakages_dump/Quick Checks_/run118/fail.log");
+	FILE *f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	char line[8192];
+	int hits = 0, misses = 0;
+	while (fgets(line, sizeof(line), f)) {
+		int k = metric_cache_line(line, strlen(line));
+		hits += k > 0;
+		misses += k < 0;
+	}
+	fclose(f);
+	CHECK(hits >= 1);
+	CHECK_INT(misses, 0);
+}
+
+TEST(units_from_names)
+{
+	CHECK_STR(metric_unit_of("memory.peak_rss_mb"), "MB");
+	CHECK_STR(metric_unit_of("startup_ms"), "ms");
+	CHECK_STR(metric_unit_of("wasm_size_kb"), "KiB");
+	CHECK_STR(metric_unit_of("checks.coverage.percentage"), "%");
+	CHECK(metric_unit_of("tests.total") == NULL);
+}
