@@ -914,12 +914,64 @@ static int carry_over(struct importer *im, struct run_src *rs, int attempt, int6
 	return carried;
 }
 
+/* --- batches ------------------------------------------------------------------------------------ */
+/* Each run is all-or-nothing inside a savepoint; the runs of one
+ * import_path() share a transaction committed every BATCH_RUNS runs or
+ * BATCH_MS, and at its end (interrupted or not). A commit per run cost many
+ * small logs most of their time: every commit rewrites the same b-tree pages
+ * into the WAL. A crash (kill -9, power) loses at most the runs of the
+ * open batch, each whole, never part of one: a re-import completes them.
+ * BATCH_MS also bounds how long another writer waits for the lock. Runs are
+ * reported (on_run) as each completes, as before (an interrupt asked for
+ * from on_run stops before the next run); should their batch fail to commit
+ * after all, an error says which runs were rolled back. */
+#define BATCH_RUNS 256
+#define BATCH_MS 250
+
+/* The open batch is gone (a failed commit, or SQLite rolled the whole
+ * transaction back): its `runs` completed runs are failures, said once (the
+ * run that saw it reports its own error). */
+static void batch_lost(struct importer *im, int runs, const struct cs_err *why)
+{
+	im->in_batch = false;
+	im->batch_runs = 0;
+	if (runs <= 0)
+		return;
+	im->ok -= runs;
+	im->failed += runs;
+	char msg[sizeof(why->msg) + 200];
+	snprintf(msg, sizeof(msg),
+		 "cannot import the %d run%s before it in the same transaction: %s (they were rolled back; import them again)",
+		 runs, runs == 1 ? "" : "s", why->msg);
+	if (im->opts.on_error)
+		im->opts.on_error(im->opts.ctx, msg);
+}
+
+static int batch_commit(struct importer *im, struct cs_err *err)
+{
+	if (!im->in_batch)
+		return 0;
+	if (store_commit(im->st, err) < 0) {
+		store_rollback(im->st);
+		return -1;
+	}
+	im->in_batch = false;
+	im->batch_runs = 0;
+	return 0;
+}
+
 static int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 			  struct cs_err *err)
 {
 	struct import_event events[16];
 	int n_events = 0;
-	if (store_begin(im->st, err) < 0)
+	if (!im->in_batch) {
+		if (store_begin(im->st, err) < 0)
+			return -1;
+		im->in_batch = true;
+		im->batch_t0 = time_now_ms();
+	}
+	if (store_exec(im->st, "SAVEPOINT run", err) < 0)
 		return -1;
 	const char *provider = rs->run ? "github" : "local";
 	const cJSON *repo = rs->run ? cJSON_GetObjectItemCaseSensitive(rs->run, "repository") : NULL;
@@ -1089,15 +1141,30 @@ static int import_run_src(struct importer *im, struct run_src *rs, const char *f
 		if (events[i].state != IMPORT_UNCHANGED &&
 		    triage_after_import(im->st, events[i].run_row_id, err) < 0)
 			goto fail;
-	if (store_commit(im->st, err) < 0)
+	if (store_exec(im->st, "RELEASE run", err) < 0)
 		goto fail;
 	im->prog.runs++;
+	im->batch_runs++;
 	for (int i = 0; i < n_events; i++)
 		if (im->opts.on_run)
 			im->opts.on_run(im->opts.ctx, &events[i]);
+	if (im->batch_runs >= BATCH_RUNS || time_now_ms() - im->batch_t0 >= BATCH_MS) {
+		int runs = im->batch_runs;
+		if (batch_commit(im, err) < 0) {
+			batch_lost(im, runs - 1, err);
+			return -1;
+		}
+	}
 	return 0;
 fail:
-	store_rollback(im->st);
+	if (sqlite3_get_autocommit(im->st->db)) {
+		/* SQLite ended the whole transaction (a full disk, an I/O error) */
+		batch_lost(im, im->batch_runs, err);
+	} else if (sqlite3_exec(im->st->db, "ROLLBACK TO run; RELEASE run", NULL, NULL, NULL) !=
+		   SQLITE_OK) {
+		store_rollback(im->st);
+		batch_lost(im, im->batch_runs, err);
+	}
 	return -1;
 }
 
@@ -1226,7 +1293,23 @@ static int prepare_statements(struct importer *im, struct cs_err *err)
 	return 0;
 }
 
+static int import_path_batched(struct importer *im, const char *path, struct cs_err *err);
+
 int import_path(struct importer *im, const char *path, struct cs_err *err)
+{
+	int rc = import_path_batched(im, path, err);
+	struct cs_err e;
+	err_clear(&e);
+	int runs = im->batch_runs;
+	if (batch_commit(im, &e) < 0) {
+		batch_lost(im, runs, &e);
+		*err = e;
+		return -1;
+	}
+	return rc;
+}
+
+static int import_path_batched(struct importer *im, const char *path, struct cs_err *err)
 {
 	struct stat st;
 	err_clear(err);
