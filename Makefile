@@ -21,10 +21,11 @@ BUILD ?= build
 WARNINGS = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I. -I$(BUILD) \
+# -pthread: the log writer compresses on a second thread (core/logstore.c)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I. -I$(BUILD) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
-CORE_LIBS = $(shell pkg-config --libs sqlite3 libgit2 libcjson libcurl libzip libzstd expat libpcre2-8 2>/dev/null) -lm
+LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+CORE_LIBS = $(shell pkg-config --libs sqlite3 libgit2 libcjson libcurl libzip libzstd expat libpcre2-8 2>/dev/null) -lm -pthread
 
 ifeq ($(V),1)
 Q =

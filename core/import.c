@@ -594,15 +594,50 @@ static int load_log_file(const char *path, struct run_src *rs, struct cs_err *er
 }
 
 /* --- writing a run -------------------------------------------------------------------------- */
+/* Per-run statements come from a cache: preparing them again for every run
+ * cost many small logs a third of their import time. The SQL is a string
+ * literal (its text is the key); im_done() resets a statement after use so
+ * that no cached statement is ever left running at a commit. */
+static int im_prepare(struct importer *im, const char *sql, sqlite3_stmt **s)
+{
+	for (int i = 0; i < im->n_cache; i++)
+		if (im->cache[i].sql == sql || strcmp(im->cache[i].sql, sql) == 0) {
+			*s = im->cache[i].s;
+			return SQLITE_OK;
+		}
+	*s = NULL;
+	/* the cache holds every statement of this file; more would be a bug */
+	if (im->n_cache == (int)ARRAY_SIZE(im->cache))
+		return SQLITE_INTERNAL;
+	int rc = sqlite3_prepare_v3(im->st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL);
+	if (rc != SQLITE_OK) {
+		*s = NULL;
+		return rc;
+	}
+	im->cache[im->n_cache].sql = sql;
+	im->cache[im->n_cache].s = *s;
+	im->n_cache++;
+	return SQLITE_OK;
+}
+
+/* Done with a statement of im_prepare(): ready for its next use. */
+static void im_done(sqlite3_stmt *s)
+{
+	if (!s)
+		return;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
 static int64_t upsert_repo(struct importer *im, const char *provider, const char *slug,
 			   const char *html_url, struct cs_err *err)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(im->st->db,
+	if (im_prepare(im,
 			       "INSERT INTO repos (provider, slug, html_url) VALUES (?, ?, ?) "
 			       "ON CONFLICT (provider, slug) DO UPDATE SET "
 			       "html_url = coalesce(excluded.html_url, html_url) RETURNING id",
-			       -1, &s, NULL) != SQLITE_OK)
+			       &s) != SQLITE_OK)
 		return store_err(im->st, err, "cannot store the repository");
 	sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, slug, -1, SQLITE_TRANSIENT);
@@ -612,7 +647,7 @@ static int64_t upsert_repo(struct importer *im, const char *provider, const char
 		id = sqlite3_column_int64(s, 0);
 	else
 		store_err(im->st, err, "cannot store the repository");
-	sqlite3_finalize(s);
+	im_done(s);
 	return id;
 }
 
@@ -647,15 +682,14 @@ static int insert_run(struct importer *im, struct run_src *rs, int64_t repo_id, 
 		      int64_t *row_id, struct cs_err *err)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(
-		    im->st->db,
+	if (im_prepare(im,
 		    "INSERT INTO runs (repo_id, provider_id, attempt, run_number, workflow_id, "
 		    "workflow_name, workflow_path, title, event, head_branch, head_sha, status, "
 		    "conclusion, created_at, updated_at, started_at, html_url, actor, commit_message, "
 		    "commit_author, commit_time, source, import_sig, imported_at) "
 		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
 		    "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
-		    -1, &s, NULL) != SQLITE_OK)
+		    &s) != SQLITE_OK)
 		return store_err(im->st, err, "cannot store the run");
 	int64_t v;
 	sqlite3_bind_int64(s, 1, repo_id);
@@ -727,7 +761,7 @@ static int insert_run(struct importer *im, struct run_src *rs, int64_t repo_id, 
 	sql_bind_text(s, 23, sig);
 	sqlite3_bind_int64(s, 24, im->now);
 	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot store the run");
-	sqlite3_finalize(s);
+	im_done(s);
 	free(subject);
 	*row_id = sqlite3_last_insert_rowid(im->st->db);
 	return rc;
@@ -738,11 +772,11 @@ static int insert_job(struct importer *im, int64_t run_row_id, struct job_src *j
 {
 	const cJSON *j = js->json;
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(im->st->db,
+	if (im_prepare(im,
 			       "INSERT INTO jobs (run_id, provider_id, name, status, conclusion, "
 			       "started_at, completed_at, runner_name, runner_group, labels, html_url, "
 			       "ordinal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			       -1, &s, NULL) != SQLITE_OK)
+			       &s) != SQLITE_OK)
 		return store_err(im->st, err, "cannot store a job");
 	sqlite3_bind_int64(s, 1, run_row_id);
 	sqlite3_bind_int64(s, 2, js->provider_id);
@@ -761,7 +795,7 @@ static int insert_job(struct importer *im, int64_t run_row_id, struct job_src *j
 	sql_bind_text(s, 11, import_jstr(j, "html_url"));
 	sqlite3_bind_int(s, 12, js->ordinal);
 	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot store a job");
-	sqlite3_finalize(s);
+	im_done(s);
 	if (rc) {
 		if (sqlite3_errcode(im->st->db) == SQLITE_CONSTRAINT)
 			err_set(err, CS_EINVAL, "jobs.json: job id %lld appears twice",
@@ -773,10 +807,10 @@ static int insert_job(struct importer *im, int64_t run_row_id, struct job_src *j
 	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(j, "steps");
 	if (!cJSON_IsArray(steps))
 		return 0;
-	if (sqlite3_prepare_v2(im->st->db,
+	if (im_prepare(im,
 			       "INSERT OR IGNORE INTO steps (job_id, number, name, status, conclusion, "
 			       "started_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			       -1, &s, NULL) != SQLITE_OK)
+			       &s) != SQLITE_OK)
 		return store_err(im->st, err, "cannot store steps");
 	const cJSON *st;
 	int idx = 0;
@@ -795,12 +829,12 @@ static int insert_job(struct importer *im, int64_t run_row_id, struct job_src *j
 		sql_bind_time(s, 6, import_jtime(st, "started_at"));
 		sql_bind_time(s, 7, import_jtime(st, "completed_at"));
 		if (sqlite3_step(s) != SQLITE_DONE) {
-			sqlite3_finalize(s);
+			im_done(s);
 			return store_err(im->st, err, "cannot store steps");
 		}
 		idx++;
 	}
-	sqlite3_finalize(s);
+	im_done(s);
 	return 0;
 }
 
@@ -823,10 +857,10 @@ static int64_t find_existing(struct importer *im, int64_t repo_id, int64_t provi
 	sqlite3_stmt *s;
 	int64_t id = 0;
 	*sig = NULL;
-	if (sqlite3_prepare_v2(im->st->db,
+	if (im_prepare(im,
 			       "SELECT id, import_sig FROM runs WHERE repo_id = ? AND provider_id = ? "
 			       "AND attempt = ?",
-			       -1, &s, NULL) != SQLITE_OK)
+			       &s) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(s, 1, repo_id);
 	sqlite3_bind_int64(s, 2, provider_id);
@@ -835,7 +869,7 @@ static int64_t find_existing(struct importer *im, int64_t repo_id, int64_t provi
 		id = sqlite3_column_int64(s, 0);
 		*sig = sql_col_str(s, 1);
 	}
-	sqlite3_finalize(s);
+	im_done(s);
 	return id;
 }
 
@@ -873,16 +907,16 @@ static int carry_over(struct importer *im, struct run_src *rs, int attempt, int6
 			continue;
 		sqlite3_stmt *s;
 		int64_t old_job = 0;
-		if (sqlite3_prepare_v2(im->st->db,
+		if (im_prepare(im,
 				       "SELECT j.id FROM jobs j JOIN logs l ON l.job_id = j.id "
 				       "WHERE j.run_id = ? AND j.provider_id = ?",
-				       -1, &s, NULL) != SQLITE_OK)
+				       &s) != SQLITE_OK)
 			return store_err(im->st, err, "cannot replace the run");
 		sqlite3_bind_int64(s, 1, old);
 		sqlite3_bind_int64(s, 2, js->provider_id);
 		if (sqlite3_step(s) == SQLITE_ROW)
 			old_job = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
+		im_done(s);
 		if (!old_job)
 			continue;
 		if (import_exec_ids(im, "UPDATE logs SET job_id = ?1 WHERE job_id = ?2", js->row_id, old_job,
@@ -916,12 +950,64 @@ static int carry_over(struct importer *im, struct run_src *rs, int attempt, int6
 	return carried;
 }
 
+/* --- batches ------------------------------------------------------------------------------------ */
+/* Each run is all-or-nothing inside a savepoint; the runs of one
+ * import_path() share a transaction committed every BATCH_RUNS runs or
+ * BATCH_MS, and at its end (interrupted or not). A commit per run cost many
+ * small logs most of their time: every commit rewrites the same b-tree pages
+ * into the WAL. A crash (kill -9, power) loses at most the runs of the
+ * open batch, each whole, never part of one: a re-import completes them.
+ * BATCH_MS also bounds how long another writer waits for the lock. Runs are
+ * reported (on_run) as each completes, as before (an interrupt asked for
+ * from on_run stops before the next run); should their batch fail to commit
+ * after all, an error says which runs were rolled back. */
+#define BATCH_RUNS 256
+#define BATCH_MS 250
+
+/* The open batch is gone (a failed commit, or SQLite rolled the whole
+ * transaction back): its `runs` completed runs are failures, said once (the
+ * run that saw it reports its own error). */
+static void batch_lost(struct importer *im, int runs, const struct cs_err *why)
+{
+	im->in_batch = false;
+	im->batch_runs = 0;
+	if (runs <= 0)
+		return;
+	im->ok -= runs;
+	im->failed += runs;
+	char msg[sizeof(why->msg) + 200];
+	snprintf(msg, sizeof(msg),
+		 "cannot import the %d run%s before it in the same transaction: %s (they were rolled back; import them again)",
+		 runs, runs == 1 ? "" : "s", why->msg);
+	if (im->opts.on_error)
+		im->opts.on_error(im->opts.ctx, msg);
+}
+
+static int batch_commit(struct importer *im, struct cs_err *err)
+{
+	if (!im->in_batch)
+		return 0;
+	if (store_commit(im->st, err) < 0) {
+		store_rollback(im->st);
+		return -1;
+	}
+	im->in_batch = false;
+	im->batch_runs = 0;
+	return 0;
+}
+
 static int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 			  struct cs_err *err)
 {
 	struct import_event events[16];
 	int n_events = 0;
-	if (store_begin(im->st, err) < 0)
+	if (!im->in_batch) {
+		if (store_begin(im->st, err) < 0)
+			return -1;
+		im->in_batch = true;
+		im->batch_t0 = time_now_ms();
+	}
+	if (store_exec(im->st, "SAVEPOINT run", err) < 0)
 		return -1;
 	const char *provider = rs->run ? "github" : "local";
 	const cJSON *repo = rs->run ? cJSON_GetObjectItemCaseSensitive(rs->run, "repository") : NULL;
@@ -1043,16 +1129,27 @@ static int import_run_src(struct importer *im, struct run_src *rs, const char *f
 			if (!rs->run) {
 				/* an imported log has no conclusion of its own: say what it
 				 * shows (an ##[error] line means it failed) */
-				char sql[512];
-				snprintf(sql, sizeof(sql),
-					 "UPDATE jobs SET conclusion = CASE WHEN EXISTS (SELECT 1 FROM "
-					 "findings f WHERE f.job_id = jobs.id AND f.severity = 'error') "
-					 "THEN 'failure' ELSE 'success' END WHERE run_id = %lld; "
-					 "UPDATE runs SET conclusion = CASE WHEN EXISTS (SELECT 1 FROM "
-					 "jobs j WHERE j.run_id = runs.id AND j.conclusion = 'failure') "
-					 "THEN 'failure' ELSE 'success' END WHERE id = %lld",
-					 (long long)row, (long long)row);
-				if (store_exec(im->st, sql, err) < 0) {
+				sqlite3_stmt *cj, *cr;
+				int ok = im_prepare(im,
+						    "UPDATE jobs SET conclusion = CASE WHEN EXISTS (SELECT 1 FROM "
+						    "findings f WHERE f.job_id = jobs.id AND f.severity = 'error') "
+						    "THEN 'failure' ELSE 'success' END WHERE run_id = ?1", &cj) == SQLITE_OK &&
+					 im_prepare(im,
+						    "UPDATE runs SET conclusion = CASE WHEN EXISTS (SELECT 1 FROM "
+						    "jobs j WHERE j.run_id = runs.id AND j.conclusion = 'failure') "
+						    "THEN 'failure' ELSE 'success' END WHERE id = ?1", &cr) == SQLITE_OK;
+				if (ok) {
+					sqlite3_bind_int64(cj, 1, row);
+					ok = sqlite3_step(cj) == SQLITE_DONE;
+					im_done(cj);
+				}
+				if (ok) {
+					sqlite3_bind_int64(cr, 1, row);
+					ok = sqlite3_step(cr) == SQLITE_DONE;
+					im_done(cr);
+				}
+				if (!ok) {
+					store_err(im->st, err, "cannot store the run's conclusion");
 					buf_release(&sig);
 					cJSON_Delete(own);
 					goto fail;
@@ -1091,15 +1188,30 @@ static int import_run_src(struct importer *im, struct run_src *rs, const char *f
 		if (events[i].state != IMPORT_UNCHANGED &&
 		    triage_after_import(im->st, events[i].run_row_id, err) < 0)
 			goto fail;
-	if (store_commit(im->st, err) < 0)
+	if (store_exec(im->st, "RELEASE run", err) < 0)
 		goto fail;
 	im->prog.runs++;
+	im->batch_runs++;
 	for (int i = 0; i < n_events; i++)
 		if (im->opts.on_run)
 			im->opts.on_run(im->opts.ctx, &events[i]);
+	if (im->batch_runs >= BATCH_RUNS || time_now_ms() - im->batch_t0 >= BATCH_MS) {
+		int runs = im->batch_runs;
+		if (batch_commit(im, err) < 0) {
+			batch_lost(im, runs - 1, err);
+			return -1;
+		}
+	}
 	return 0;
 fail:
-	store_rollback(im->st);
+	if (sqlite3_get_autocommit(im->st->db)) {
+		/* SQLite ended the whole transaction (a full disk, an I/O error) */
+		batch_lost(im, im->batch_runs, err);
+	} else if (sqlite3_exec(im->st->db, "ROLLBACK TO run; RELEASE run", NULL, NULL, NULL) !=
+		   SQLITE_OK) {
+		store_rollback(im->st);
+		batch_lost(im, im->batch_runs, err);
+	}
 	return -1;
 }
 
@@ -1261,7 +1373,23 @@ static int prepare_statements(struct importer *im, struct cs_err *err)
 	return 0;
 }
 
+static int import_path_batched(struct importer *im, const char *path, struct cs_err *err);
+
 int import_path(struct importer *im, const char *path, struct cs_err *err)
+{
+	int rc = import_path_batched(im, path, err);
+	struct cs_err e;
+	err_clear(&e);
+	int runs = im->batch_runs;
+	if (batch_commit(im, &e) < 0) {
+		batch_lost(im, runs, &e);
+		*err = e;
+		return -1;
+	}
+	return rc;
+}
+
+static int import_path_batched(struct importer *im, const char *path, struct cs_err *err)
 {
 	struct stat st;
 	err_clear(err);
@@ -1309,6 +1437,8 @@ void importer_free(struct importer *im)
 	sqlite3_finalize(im->ins_group);
 	sqlite3_finalize(im->ins_point);
 	sqlite3_finalize(im->ins_test);
+	for (int i = 0; i < im->n_cache; i++)
+		sqlite3_finalize(im->cache[i].s);
 	free(im);
 }
 

@@ -27,6 +27,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,6 +378,50 @@ static bool words_admit_part(const unsigned char *b, size_t n, uint32_t h)
 }
 
 /* --- writing ------------------------------------------------------------- */
+/* The compression pipeline. Splitting, triage (the line callback) and the
+ * per-line filter work stay on the caller's thread; a worker compresses each
+ * full chunk while the next one is filled. The SQLite connection is never
+ * touched by the worker: the caller inserts each chunk row when it takes the
+ * chunk back, in chunk order, inside its own transaction, so the rows, their
+ * order within the log and the bytes of every blob are those the
+ * single-threaded writer produces (zstd is deterministic for one level).
+ * At most LOGW_INFLIGHT chunks are in flight, so memory stays flat: a full
+ * queue makes the caller wait for the oldest chunk. The first chunk of a log
+ * is compressed and stored on the caller's thread: a log of one or two
+ * chunks never starts the worker (many small logs pay no thread), and a
+ * database that refuses chunk rows fails the write that filled chunk 0.
+ * Later failures (the worker's, or a chunk row's) come out of the write or
+ * finish that takes the chunk back, as the same errors. */
+#define LOGW_INFLIGHT 3
+
+int64_t logw_test_fail_seq = -1;
+
+enum zstate { Z_FREE, Z_QUEUED, Z_DONE };
+
+struct zjob {
+	enum zstate state;
+	unsigned char *raw;
+	size_t raw_len;
+	void *zbuf;
+	size_t zlen;
+	int64_t seq;
+	uint64_t off, first_line;
+	uint32_t n_lines;
+	struct buf idx;
+	char why[200]; /* non-empty: the worker failed on this chunk */
+};
+
+struct zpipe {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	bool stop;
+	unsigned head, tail, count, next; /* next to take back, to fill, in flight, for the worker */
+	struct zjob job[LOGW_INFLIGHT];
+	ZSTD_CCtx *cctx; /* the worker's alone once the pipeline runs */
+	size_t zcap;
+};
+
 struct logw {
 	sqlite3 *db;
 	int64_t job_id, log_id;
@@ -421,6 +466,8 @@ struct logw {
 	sqlite3_stmt *ins_words;
 	struct buf scratch;    /* searchable text of a line with escapes */
 	struct cs_err cb_err;  /* why w_on_line stopped the splitter */
+	bool threaded;         /* may start the pipeline (CISCOPE_LOG_THREADS != 1) */
+	struct zpipe *pipe;    /* NULL until the first full chunk */
 };
 
 static void record_start(struct logw *w, uint64_t off)
@@ -588,32 +635,202 @@ static int w_dberr(struct logw *w, struct cs_err *err, const char *doing)
 		       (long long)w->job_id, doing, sqlite3_errmsg(w->db), store_hint(w->db));
 }
 
-static int flush_chunk(struct logw *w, struct cs_err *err)
+/* Compress raw into zbuf (capacity zcap); 0, or -1 with why filled. The
+ * chunk logw_test_fail_seq gets a buffer too small, a real zstd error. */
+static int compress_chunk(ZSTD_CCtx *cctx, void *zbuf, size_t zcap, const unsigned char *raw,
+			  size_t raw_len, int64_t seq, uint64_t off, size_t *zlen, char *why,
+			  size_t why_size)
 {
-	size_t z = ZSTD_compressCCtx(w->cctx, w->zbuf, w->zcap, w->raw, w->raw_len, LOGW_ZSTD_LEVEL);
+	if (seq == logw_test_fail_seq)
+		zcap = 1;
+	size_t z = ZSTD_compressCCtx(cctx, zbuf, zcap, raw, raw_len, LOGW_ZSTD_LEVEL);
 	if (ZSTD_isError(z)) {
-		char what[256];
-		snprintf(what, sizeof(what), "compressing chunk %lld (bytes %llu..): %s",
-			 (long long)w->seq, (ull)w->chunk_off, ZSTD_getErrorName(z));
-		return w_fail(w, err, CS_EINVAL, what);
+		snprintf(why, why_size, "compressing chunk %lld (bytes %llu..): %s", (long long)seq,
+			 (ull)off, ZSTD_getErrorName(z));
+		return -1;
 	}
+	*zlen = z;
+	return 0;
+}
+
+static int insert_chunk(struct logw *w, int64_t seq, uint64_t off, size_t raw_len,
+			uint64_t first_line, uint32_t n_lines, const void *z, size_t zlen,
+			const struct buf *idx, struct cs_err *err)
+{
 	sqlite3_stmt *st = w->ins;
 	sqlite3_bind_int64(st, 1, w->log_id);
-	sqlite3_bind_int64(st, 2, w->seq);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)w->chunk_off);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)w->raw_len);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)(w->chunk_lines ? w->chunk_first : w->starts + 1));
-	sqlite3_bind_int64(st, 6, w->chunk_lines);
-	sqlite3_bind_blob(st, 7, w->zbuf, (int)z, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)off);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)raw_len);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)first_line);
+	sqlite3_bind_int64(st, 6, n_lines);
+	sqlite3_bind_blob(st, 7, z, (int)zlen, SQLITE_STATIC);
 	/* a NULL pointer would bind SQL NULL, and line_index is NOT NULL */
-	sqlite3_bind_blob(st, 8, w->idx.len ? w->idx.data : "", (int)w->idx.len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 8, idx->len ? idx->data : "", (int)idx->len, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE) {
 		char what[128];
-		snprintf(what, sizeof(what), "inserting chunk %lld", (long long)w->seq);
+		snprintf(what, sizeof(what), "inserting chunk %lld", (long long)seq);
 		return w_dberr(w, err, what);
+	}
+	return 0;
+}
+
+static void *zpipe_main(void *arg)
+{
+	struct zpipe *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->stop && p->job[p->next].state != Z_QUEUED)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->stop)
+			break;
+		struct zjob *j = &p->job[p->next];
+		pthread_mutex_unlock(&p->mu);
+		j->why[0] = 0;
+		compress_chunk(p->cctx, j->zbuf, p->zcap, j->raw, j->raw_len, j->seq, j->off,
+			       &j->zlen, j->why, sizeof(j->why));
+		pthread_mutex_lock(&p->mu);
+		j->state = Z_DONE;
+		p->next = (p->next + 1) % LOGW_INFLIGHT;
+		pthread_cond_signal(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void zpipe_free(struct zpipe *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->th, NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	for (unsigned i = 0; i < LOGW_INFLIGHT; i++) {
+		free(p->job[i].raw);
+		free(p->job[i].zbuf);
+		buf_release(&p->job[i].idx);
+	}
+	free(p);
+}
+
+/* Start the worker; false (and the writer goes on alone) when the system
+ * refuses a thread. */
+static bool zpipe_start(struct logw *w)
+{
+	struct zpipe *p = xcalloc(1, sizeof(*p));
+	p->cctx = w->cctx;
+	p->zcap = w->zcap;
+	for (unsigned i = 0; i < LOGW_INFLIGHT; i++) {
+		p->job[i].raw = xmalloc(LOG_CHUNK_RAW);
+		p->job[i].zbuf = xmalloc(p->zcap);
+		buf_init(&p->job[i].idx);
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	if (pthread_create(&p->th, NULL, zpipe_main, p) != 0) {
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->work);
+		pthread_cond_destroy(&p->done);
+		for (unsigned i = 0; i < LOGW_INFLIGHT; i++) {
+			free(p->job[i].raw);
+			free(p->job[i].zbuf);
+			buf_release(&p->job[i].idx);
+		}
+		free(p);
+		w->threaded = false;
+		return false;
+	}
+	w->pipe = p;
+	return true;
+}
+
+/* Take back the oldest chunk in flight (waiting for the worker) and insert
+ * its row; a failure of the worker becomes the writer's error. */
+static int zpipe_reap(struct logw *w, struct cs_err *err)
+{
+	struct zpipe *p = w->pipe;
+	struct zjob *j = &p->job[p->head];
+	pthread_mutex_lock(&p->mu);
+	while (j->state != Z_DONE)
+		pthread_cond_wait(&p->done, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	if (j->why[0])
+		return w_fail(w, err, CS_EINVAL, j->why);
+	if (insert_chunk(w, j->seq, j->off, j->raw_len, j->first_line, j->n_lines, j->zbuf,
+			 j->zlen, &j->idx, err) < 0)
+		return -1;
+	pthread_mutex_lock(&p->mu);
+	j->state = Z_FREE;
+	pthread_mutex_unlock(&p->mu);
+	p->head = (p->head + 1) % LOGW_INFLIGHT;
+	p->count--;
+	return 0;
+}
+
+/* Hand the chunk being filled to the worker: its bytes and line index
+ * change places with the free slot's (no copy). */
+static int zpipe_submit(struct logw *w, uint64_t first_line, struct cs_err *err)
+{
+	struct zpipe *p = w->pipe;
+	if (p->count == LOGW_INFLIGHT && zpipe_reap(w, err) < 0)
+		return -1;
+	struct zjob *j = &p->job[p->tail];
+	unsigned char *t = j->raw;
+	j->raw = w->raw;
+	w->raw = t;
+	struct buf b = j->idx;
+	j->idx = w->idx;
+	w->idx = b;
+	j->raw_len = w->raw_len;
+	j->seq = w->seq;
+	j->off = w->chunk_off;
+	j->first_line = first_line;
+	j->n_lines = w->chunk_lines;
+	pthread_mutex_lock(&p->mu);
+	j->state = Z_QUEUED;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	p->tail = (p->tail + 1) % LOGW_INFLIGHT;
+	p->count++;
+	return 0;
+}
+
+static int zpipe_drain(struct logw *w, struct cs_err *err)
+{
+	while (w->pipe && w->pipe->count > 0)
+		if (zpipe_reap(w, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* last: the log's final chunk (logw_finish), which the worker takes only
+ * when it already runs */
+static int flush_chunk(struct logw *w, bool last, struct cs_err *err)
+{
+	uint64_t first_line = w->chunk_lines ? w->chunk_first : w->starts + 1;
+	if (!w->pipe && w->threaded && !last && w->seq > 0)
+		zpipe_start(w);
+	if (w->pipe) {
+		if (zpipe_submit(w, first_line, err) < 0)
+			return -1;
+	} else {
+		size_t z;
+		char why[200];
+		if (compress_chunk(w->cctx, w->zbuf, w->zcap, w->raw, w->raw_len, w->seq,
+				   w->chunk_off, &z, why, sizeof(why)) < 0)
+			return w_fail(w, err, CS_EINVAL, why);
+		if (insert_chunk(w, w->seq, w->chunk_off, w->raw_len, first_line, w->chunk_lines,
+				 w->zbuf, z, &w->idx, err) < 0)
+			return -1;
 	}
 	if (w->cur_done == w->chunk_lines) {
 		if (put_grams(w, w->seq, w->grams_cur, err) < 0 ||
@@ -656,6 +873,7 @@ void logw_free(struct logw *w)
 {
 	if (!w)
 		return;
+	zpipe_free(w->pipe); /* before the zstd context the worker uses */
 	sqlite3_finalize(w->ins);
 	sqlite3_finalize(w->ins_grams);
 	sqlite3_finalize(w->ins_words);
@@ -691,6 +909,8 @@ struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, v
 	w->has_pending = true; /* line 1 starts at byte 0, if there is one */
 	w->pending = 0;
 	w->open_seq = -1;
+	const char *th = getenv("CISCOPE_LOG_THREADS");
+	w->threaded = !(th && strcmp(th, "1") == 0);
 
 	if (sqlite3_prepare_v2(db, "INSERT INTO logs (job_id) VALUES (?1)", -1, &st, NULL) !=
 	    SQLITE_OK) {
@@ -778,7 +998,7 @@ int logw_write(struct logw *w, const void *data, size_t n, struct cs_err *err)
 			return w_stopped(w, err);
 		p += take;
 		n -= take;
-		if (w->raw_len == LOG_CHUNK_RAW && flush_chunk(w, err) < 0)
+		if (w->raw_len == LOG_CHUNK_RAW && flush_chunk(w, false, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -792,7 +1012,9 @@ int64_t logw_finish(struct logw *w, struct cs_err *err)
 	err_clear(err);
 	if (splitter_finish(&w->sp))
 		return w_stopped(w, err);
-	if (w->raw_len > 0 && flush_chunk(w, err) < 0)
+	if (w->raw_len > 0 && flush_chunk(w, true, err) < 0)
+		return -1;
+	if (zpipe_drain(w, err) < 0)
 		return -1;
 	if (w->starts != w->sp.lineno || w->open_seq >= 0) {
 		char what[128];

@@ -98,7 +98,15 @@ long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 void logfilter_free(struct logfilter *f);
 
 /* --- writing ------------------------------------------------------------- */
+/* A writer compresses full chunks on a second thread while the caller goes
+ * on splitting (the caller's thread alone touches the database; rows and
+ * blobs are the same as without the thread). CISCOPE_LOG_THREADS=1 in the
+ * environment keeps everything on the caller's thread. */
 struct logw;
+
+/* For tests only: compressing chunk seq fails with a real zstd error (-1:
+ * none), whichever thread compresses it. Set before logw_begin(). */
+extern int64_t logw_test_fail_seq;
 
 /* Start a log for job_id (an existing jobs.id) inside the caller's open
  * transaction. Replaces nothing: the caller deletes an old log first if it

@@ -2330,3 +2330,51 @@ TEST(symlink_loop_in_tree)
 	free(run);
 	free(tree);
 }
+
+/* Runs share a transaction (a batch), each in its own savepoint: a run that
+ * fails halfway leaves the runs before and after it in the same batch, and
+ * none of its own rows. */
+TEST(failed_run_inside_a_batch)
+{
+	struct store *st = new_store("batch");
+	char *root = fresh_dir("batch-root");
+	static const char *const names[] = {"a", "b", "c"};
+	for (int i = 0; i < 3; i++) {
+		char *d = path_join(root, names[i]);
+		char run[80];
+		must_mkdir(d);
+		snprintf(run, sizeof(run), "{\"id\": %d, \"status\": \"completed\"}", i + 1);
+		put_str(d, "run.json", run);
+		put_str(d, "jobs.json", JOBS77);
+		free(d);
+	}
+	char *msg = NULL;
+	/* run 2 fails after its run row went in: at its first job */
+	CHECK_INT(sqlite3_exec(st->db,
+			       "CREATE TEMP TRIGGER no_run_2 BEFORE INSERT ON main.jobs WHEN "
+			       "(SELECT provider_id FROM main.runs WHERE id = NEW.run_id) = 2 "
+			       "BEGIN SELECT RAISE(ABORT, 'refused, say'); END",
+			       NULL, NULL, &msg), SQLITE_OK);
+	struct rec r = {0};
+	struct cs_err err;
+	int rc = import_rec(st, root, &r, &err);
+	int64_t runs2 = q_int(st, "SELECT count(*) FROM runs WHERE provider_id = 2");
+	int64_t others = q_int(st, "SELECT count(*) FROM runs WHERE provider_id IN (1, 3)");
+	int64_t jobs = q_int(st, "SELECT count(*) FROM jobs");
+	CHECK_INT(sqlite3_exec(st->db, "DROP TRIGGER no_run_2", NULL, NULL, &msg), SQLITE_OK);
+	CHECK_INT(rc, -1);
+	CHECK_INT(r.n_errors, 1);
+	CHECK_HAS(r.last_error, "batch-root");
+	CHECK_HAS(r.last_error, "/b'");
+	CHECK_INT(r.n_runs, 2);
+	CHECK_INT(runs2, 0);
+	CHECK_INT(others, 2);
+	CHECK_INT(jobs, 2);
+	/* the re-import completes it */
+	struct rec r2 = {0};
+	CHECK_INT(import_rec(st, root, &r2, &err), 0);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM runs"), 3);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM jobs"), 3);
+	free(root);
+	store_close(st);
+}

@@ -1350,3 +1350,116 @@ TEST(corrupt_store)
 	free(s);
 	sqlite3_close(db);
 }
+
+/* --- the compression pipeline ------------------------------------------------------ */
+/* Rows of log a and log b that differ (any column but log_id): 0 when the
+ * writers produced the same chunks, line indexes and filters. */
+static int64_t rows_differing(sqlite3 *db, int64_t a, int64_t b)
+{
+	char sql[1600];
+	snprintf(sql, sizeof(sql),
+		 "SELECT (SELECT count(*) FROM (SELECT seq, raw_off, raw_len, first_line, n_lines, data,"
+		 " line_index FROM log_chunks WHERE log_id=%lld EXCEPT SELECT seq, raw_off, raw_len,"
+		 " first_line, n_lines, data, line_index FROM log_chunks WHERE log_id=%lld))"
+		 " + (SELECT count(*) FROM (SELECT seq, bits FROM log_chunk_grams WHERE log_id=%lld"
+		 " EXCEPT SELECT seq, bits FROM log_chunk_grams WHERE log_id=%lld))"
+		 " + (SELECT count(*) FROM (SELECT seq, part, bits FROM log_chunk_words WHERE log_id=%lld"
+		 " EXCEPT SELECT seq, part, bits FROM log_chunk_words WHERE log_id=%lld))"
+		 " + abs((SELECT count(*) FROM log_chunks WHERE log_id=%lld)"
+		 " - (SELECT count(*) FROM log_chunks WHERE log_id=%lld))"
+		 " + abs((SELECT count(*) FROM log_chunk_words WHERE log_id=%lld)"
+		 " - (SELECT count(*) FROM log_chunk_words WHERE log_id=%lld))",
+		 (long long)a, (long long)b, (long long)a, (long long)b, (long long)a, (long long)b,
+		 (long long)a, (long long)b, (long long)a, (long long)b);
+	return query_int(db, sql);
+}
+
+/* The worker thread changes no byte: a log of many chunks (lines cut by
+ * chunk ends, long lines, escapes) stored by the pipelined writer and by
+ * the single-threaded one gives the same rows, and reads back exactly. */
+TEST(pipeline_same_rows_as_single_thread)
+{
+	sqlite3 *db = open_db();
+	size_t n;
+	char *s = gen_text_log(12 * C + 777, &n);
+	static const size_t pieces[] = {0, 4096, C - 1};
+	for (size_t i = 0; i < ARRAY_SIZE(pieces); i++) {
+		unsetenv("CISCOPE_LOG_THREADS");
+		int64_t a = store(db, s, n, pieces[i]);
+		setenv("CISCOPE_LOG_THREADS", "1", 1);
+		int64_t b = store(db, s, n, pieces[i]);
+		unsetenv("CISCOPE_LOG_THREADS");
+		CHECK(a > 0 && b > 0);
+		CHECK_INT(query_int(db, "SELECT count(*) FROM log_chunks WHERE log_id = (SELECT max(id) FROM logs)"),
+			  (int64_t)((n + C - 1) / C));
+		CHECK_INT(rows_differing(db, a, b), 0);
+		CHECK_INT(rows_differing(db, b, a), 0);
+		verify(db, a, s, n, false);
+	}
+	free(s);
+	sqlite3_close(db);
+}
+
+/* A failure on the worker (zstd) or of a chunk row taken back from it
+ * reaches the caller as the writer's error, names the chunk, and leaves
+ * nothing once the caller rolls back. */
+static void pipeline_fail(sqlite3 *db, const char *expect1, const char *expect2)
+{
+	struct cs_err err;
+	int64_t job = new_job(db);
+	exec(db, "BEGIN");
+	struct logw *w = logw_begin(store_of(db), job, NULL, NULL, &err);
+	CHECK(w != NULL);
+	if (!w) {
+		exec(db, "ROLLBACK");
+		return;
+	}
+	size_t n;
+	char *s = gen_text_log(10 * C, &n);
+	int rc = 0;
+	for (size_t at = 0; at < n && rc == 0; at += 5000)
+		rc = logw_write(w, s + at, MIN((size_t)5000, n - at), &err);
+	if (rc == 0)
+		rc = logw_finish(w, &err) < 0 ? -1 : 0;
+	CHECK(rc < 0);
+	CHECK(strstr(err.msg, expect1) != NULL);
+	CHECK(strstr(err.msg, expect2) != NULL);
+	/* the writer stays failed, and freeing it stops the worker */
+	CHECK(logw_write(w, "x", 1, &err) < 0);
+	CHECK(logw_finish(w, &err) < 0);
+	logw_free(w);
+	exec(db, "ROLLBACK");
+	char sql[120];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM logs WHERE job_id = %lld", (long long)job);
+	CHECK_INT(query_int(db, sql), 0);
+	free(s);
+}
+
+TEST(pipeline_errors_propagate)
+{
+	sqlite3 *db = open_db();
+	unsetenv("CISCOPE_LOG_THREADS");
+	logw_test_fail_seq = 5;
+	pipeline_fail(db, "compressing chunk 5 (bytes 1310720..)", "Destination buffer is too small");
+	/* the same error without the thread */
+	setenv("CISCOPE_LOG_THREADS", "1", 1);
+	pipeline_fail(db, "compressing chunk 5 (bytes 1310720..)", "Destination buffer is too small");
+	unsetenv("CISCOPE_LOG_THREADS");
+	logw_test_fail_seq = -1;
+	/* the database refusing a chunk the worker compressed */
+	exec(db, "CREATE TRIGGER no_chunk_4 BEFORE INSERT ON log_chunks WHEN NEW.seq = 4 BEGIN "
+		 "SELECT RAISE(ABORT, 'disk full, say'); END");
+	pipeline_fail(db, "inserting chunk 4", "disk full, say");
+	exec(db, "DROP TRIGGER no_chunk_4");
+	/* and an abandoned writer with chunks in flight is freed cleanly */
+	struct cs_err err;
+	int64_t job = new_job(db);
+	exec(db, "BEGIN");
+	struct logw *w = logw_begin(store_of(db), job, NULL, NULL, &err);
+	char *big = xcalloc(1, 5 * C);
+	CHECK(w && logw_write(w, big, 5 * C, &err) == 0);
+	logw_free(w);
+	exec(db, "ROLLBACK");
+	free(big);
+	sqlite3_close(db);
+}

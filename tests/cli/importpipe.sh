@@ -1,0 +1,88 @@
+#!/bin/sh
+# importpipe.sh - the log writer's compression thread and the batched import:
+# the same bytes and rows as the single-threaded writer, errors and kill -9
+# leave a sound index that a re-import completes.
+. "$(dirname "$0")/lib.sh"
+
+HAVE_SQLITE=0
+command -v sqlite3 >/dev/null 2>&1 && HAVE_SQLITE=1
+
+# A log of ~9 MB (36 chunks): timestamps, hex ids, 9000-byte lines across
+# chunk ends, CRLF and ##[error] lines.
+awk 'BEGIN { srand(7); L = "x"; while (length(L) < 9000) L = L L;
+	for (i = 0; i < 40000; i++)
+		printf "2024-05-01T10:48:%02d.%07dZ id %08x warning: unused %s%s\n", i % 60, i,
+			int(rand() * 4294967295), (i % 97 == 0 ? L : ""), (i % 501 == 0 ? "\r\n##[error]failed" : "")
+}' >big.log
+
+"$CISCOPE" --db threads.db import --json big.log >threads.json 2>threads.err
+check_eq pipeline_import_ok "$?" 0
+CISCOPE_LOG_THREADS=1 "$CISCOPE" --db single.db import --json big.log >single.json 2>single.err
+check_eq single_import_ok "$?" 0
+ID=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' threads.json)
+"$CISCOPE" --db threads.db log --raw "$ID" >threads.raw
+"$CISCOPE" --db single.db log --raw "$ID" >single.raw
+if cmp -s threads.raw big.log && cmp -s single.raw big.log; then
+	ok pipeline_raw_identical
+else
+	fail pipeline_raw_identical "log --raw differs from the imported bytes"
+fi
+check_eq pipeline_same_summary "$(sed 's/"findings":[0-9]*//' threads.json)" "$(sed 's/"findings":[0-9]*//' single.json)"
+check_eq pipeline_same_findings "$(grep -o '"findings":[0-9]*' threads.json)" "$(grep -o '"findings":[0-9]*' single.json)"
+if [ "$HAVE_SQLITE" = 1 ]; then
+	for t in "log_chunks ORDER BY log_id, seq" "log_chunk_grams ORDER BY log_id, seq" \
+		"log_chunk_words ORDER BY log_id, part, seq" "logs ORDER BY id" \
+		"findings ORDER BY id" "log_groups ORDER BY log_id, first_line"; do
+		a=$(sqlite3 threads.db "SELECT * FROM $t" | cksum)
+		b=$(sqlite3 single.db "SELECT * FROM $t" | cksum)
+		check_eq "pipeline_rows_${t%% *}" "$a" "$b"
+	done
+	check_eq pipeline_chunk_count "$(sqlite3 threads.db 'SELECT count(*) FROM log_chunks')" 35
+else
+	echo "skip pipeline_rows: no sqlite3 command to read the tables"
+fi
+
+# kill -9 at moments spread over an import of a big log and many small
+# ones: the index stays sound, holds whole runs only, and a re-import
+# makes it equal to a clean import.
+mkdir -p many
+i=0
+while [ $i -lt 300 ]; do
+	printf '2024-05-01T10:48:36.0000000Z log %d\n##[warning]w %d\n2024-05-01T10:48:37.0000000Z done %d\n' $i $i $i >many/job-$i.txt
+	i=$((i + 1))
+done
+cp big.log many/job-big.txt
+"$CISCOPE" --db clean.db import --quiet many 2>clean.err
+check_eq clean_import_ok "$?" 0
+summary() {
+	"$CISCOPE" --db "$1" runs --json --limit 100000 | sed 's/"created_at":"[^"]*"//g' | cksum
+}
+CLEAN=$(summary clean.db)
+check_eq clean_runs "$("$CISCOPE" --db clean.db runs --json --limit 100000 | grep -o '"attempt":' | wc -l | tr -d ' ')" 301
+BIGID=$(CISCOPE_LOG_THREADS=1 "$CISCOPE" --db clean.db import --json many/job-big.txt |
+	sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+for delay in 0.05 0.15 0.3 0.5 0.8; do
+	rm -f k.db k.db-wal k.db-shm
+	"$CISCOPE" --db k.db import --quiet many 2>/dev/null &
+	pid=$!
+	sleep "$delay"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	if [ "$HAVE_SQLITE" = 1 ] && [ -f k.db ]; then
+		check_eq "kill9_${delay}_integrity" "$(sqlite3 k.db 'PRAGMA integrity_check')" ok
+		# no half run: every log that exists is finished and complete
+		check_eq "kill9_${delay}_no_half_log" \
+			"$(sqlite3 k.db 'SELECT count(*) FROM logs l WHERE l.raw_size IS NULL OR l.raw_size != (SELECT coalesce(sum(raw_len), 0) FROM log_chunks c WHERE c.log_id = l.id)')" 0
+	fi
+	"$CISCOPE" --db k.db import --quiet many 2>k.err
+	check_eq "kill9_${delay}_reimport_ok" "$?" 0
+	check_eq "kill9_${delay}_same_runs" "$(summary k.db)" "$CLEAN"
+	"$CISCOPE" --db k.db log --raw "$BIGID" >k.raw 2>k.err
+	if cmp -s k.raw big.log; then
+		ok "kill9_${delay}_raw"
+	else
+		fail "kill9_${delay}_raw" "log --raw of the big log differs after the re-import"
+	fi
+done
+
+finish
