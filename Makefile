@@ -74,7 +74,7 @@ $(BUILD)/gen/rules_conf.c: data/rules.conf tools/embed.sh
 	$(quiet) GEN $@
 	$(Q)sh tools/embed.sh rules_conf < data/rules.conf > $@.tmp && mv $@.tmp $@
 
-# The built-in parity tolerances and channel pairing (core/parity.c).
+# The built-in parity tolerances and channel pairing (core/parityconf.c).
 $(BUILD)/gen/parity_conf.c: data/parity.conf tools/embed.sh
 	@mkdir -p $(dir $@)
 	$(quiet) GEN $@
