@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gitrepo.h"
+#include "rules.h"
 
 extern const char parity_conf[];
 
@@ -92,6 +93,7 @@ struct pparser {
 	struct player *l;
 	struct pblock *cur;
 	struct cs_err *err;
+	bool in_pairing;
 };
 
 static int pperr(struct pparser *p, const char *fmt, ...) PRINTF_LIKE(2, 3);
@@ -167,6 +169,19 @@ static int pdirective(struct pparser *p, const char *kw, char *v)
 	return -2; /* not a block keyword */
 }
 
+/* A setting that is one of two words. */
+static int choose(struct pparser *p, const char *kw, const char *v, const char *w0, int v0,
+		  const char *w1, int v1, int *out)
+{
+	if (!strcmp(v, w0))
+		*out = v0;
+	else if (!strcmp(v, w1))
+		*out = v1;
+	else
+		return pperr(p, "'%s' is '%s' or '%s', not '%s'", kw, w0, w1, v);
+	return 0;
+}
+
 static int psetting(struct pparser *p, const char *kw, char *v, bool in_pairing)
 {
 	if (in_pairing) {
@@ -212,31 +227,31 @@ static int psetting(struct pparser *p, const char *kw, char *v, bool in_pairing)
 			return pperr(p, "'sustained' needs a number from 1 to 1000000, not '%s'", v);
 		b->sustained = (int)x;
 	} else if (!strcmp(kw, "nan")) {
-		if (!strcmp(v, "equal"))
-			b->nan = PARITY_NAN_EQUAL;
-		else if (!strcmp(v, "differ"))
-			b->nan = PARITY_NAN_DIFFER;
-		else
-			return pperr(p, "'nan' is 'equal' or 'differ', not '%s'", v);
+		return choose(p, kw, v, "equal", PARITY_NAN_EQUAL, "differ", PARITY_NAN_DIFFER, &b->nan);
 	} else if (!strcmp(kw, "missing")) {
-		if (!strcmp(v, "violation"))
-			b->missing = PARITY_MISSING_VIOLATION;
-		else if (!strcmp(v, "skip"))
-			b->missing = PARITY_MISSING_SKIP;
-		else
-			return pperr(p, "'missing' is 'violation' or 'skip', not '%s'", v);
+		return choose(p, kw, v, "violation", PARITY_MISSING_VIOLATION, "skip",
+			      PARITY_MISSING_SKIP, &b->missing);
 	} else if (!strcmp(kw, "verdict")) {
-		if (!strcmp(v, "any"))
-			b->verdict = PARITY_VERDICT_ANY;
-		else if (!strcmp(v, "sustained"))
-			b->verdict = PARITY_VERDICT_SUSTAINED;
-		else
-			return pperr(p, "'verdict' is 'any' or 'sustained', not '%s'", v);
+		return choose(p, kw, v, "any", PARITY_VERDICT_ANY, "sustained",
+			      PARITY_VERDICT_SUSTAINED, &b->verdict);
 	} else {
 		return pperr(p, "unknown keyword '%s' (pairing, defaults, channel, atol, rtol, ulps, "
 			       "sustained, nan, missing, verdict, informational)", kw);
 	}
 	return 0;
+}
+
+static int parity_line(void *ctx, char *kw, char *rest)
+{
+	struct pparser *p = ctx;
+	int b = pdirective(p, kw, rest);
+	if (b == -1)
+		return -1;
+	if (b >= 0) {
+		p->in_pairing = b == 1;
+		return 0;
+	}
+	return psetting(p, kw, rest, p->in_pairing);
 }
 
 int parity_conf_add_text(struct parity_conf *c, const char *origin, const char *text, size_t n,
@@ -248,50 +263,12 @@ int parity_conf_add_text(struct parity_conf *c, const char *origin, const char *
 	l.origin = xstrdup(origin);
 	l.builtin = builtin;
 	struct pparser p = {.origin = origin, .l = &l, .err = err};
-	struct buf line = BUF_INIT;
-	const char *s = text, *end = text + n;
 	int rc = 0;
-	bool in_pairing = false;
 	if (memchr(text, '\0', n))
 		rc = err_set(err, CS_EINVAL, "%s: a NUL byte: not a parity configuration", origin);
-	while (rc == 0 && s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		const char *le = nl ? nl : end;
-		p.line++;
-		buf_reset(&line);
-		buf_add(&line, s, (size_t)(le - s));
-		s = nl ? nl + 1 : end;
-		char *t = (char *)buf_cstr(&line);
-		/* no value holds '#': a comment may end any line */
-		for (char *h = strchr(t, '#'); h; h = strchr(h + 1, '#'))
-			if (h == t || h[-1] == ' ' || h[-1] == '\t') {
-				*h = '\0';
-				break;
-			}
-		size_t ll = strlen(t);
-		while (ll > 0 && (t[ll - 1] == '\r' || t[ll - 1] == ' ' || t[ll - 1] == '\t'))
-			t[--ll] = '\0';
-		while (*t == ' ' || *t == '\t')
-			t++;
-		if (!*t || *t == '#')
-			continue;
-		char *kw = t;
-		while (*t && *t != ' ' && *t != '\t')
-			t++;
-		if (*t) {
-			*t++ = '\0';
-			while (*t == ' ' || *t == '\t')
-				t++;
-		}
-		int b = pdirective(&p, kw, t);
-		if (b == -1)
-			rc = -1;
-		else if (b >= 0)
-			in_pairing = b == 1;
-		else
-			rc = psetting(&p, kw, t, in_pairing);
-	}
-	buf_release(&line);
+	/* no value holds '#': a comment may end any line */
+	if (rc == 0)
+		rc = conf_read_lines(text, n, true, &p.line, parity_line, &p);
 	if (rc < 0) {
 		layer_release(&l);
 		return -1;
