@@ -856,26 +856,6 @@ static void on_failure(struct fetcher *f, struct xfer *x, CURLcode cc)
 		f->any_failed = true;
 }
 
-static enum gh_net classify(CURLcode cc)
-{
-	switch (cc) {
-	case CURLE_OK: return GH_NET_OK;
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_GOT_NOTHING:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-	case CURLE_BAD_CONTENT_ENCODING:
-		return GH_NET_RETRY;
-	default:
-		return GH_NET_FATAL;
-	}
-}
-
 static void requeue(struct fetcher *f, struct xfer *x, int64_t wait_ms)
 {
 	x->not_before = mono_ms() + wait_ms;
@@ -956,7 +936,7 @@ static void xfer_finished(struct fetcher *f, struct xfer *x, CURLcode cc)
 		fetch_xfer_done_with(f, x);
 		return;
 	}
-	struct gh_answer a = {.net = x->too_big || x->write_errno ? GH_NET_FATAL : classify(cc),
+	struct gh_answer a = {.net = x->too_big || x->write_errno ? GH_NET_FATAL : gh_net_of_curl(cc),
 			      .status = x->status, .api = api,
 			      .retry_after = x->retry_after[0] ? x->retry_after : NULL,
 			      .rl_remaining = x->rl_remaining, .rl_reset = x->rl_reset,
