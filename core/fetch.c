@@ -613,6 +613,16 @@ bool fetch_done(const struct fetcher *f)
 	return true;
 }
 
+void fetch_xfer_detach(struct fetcher *f, struct xfer *x)
+{
+	curl_multi_remove_handle(f->multi, x->h);
+	curl_easy_cleanup(x->h);
+	x->h = NULL;
+	curl_slist_free_all(x->hdrs);
+	x->hdrs = NULL;
+	f->in_flight--;
+}
+
 void fetch_cancel(struct fetcher *f)
 {
 	if (f->cancelled)
@@ -625,12 +635,7 @@ void fetch_cancel(struct fetcher *f)
 	f->nq = 0;
 	while (f->nlive) {
 		struct xfer *x = f->live[--f->nlive];
-		curl_multi_remove_handle(f->multi, x->h);
-		curl_easy_cleanup(x->h);
-		x->h = NULL;
-		curl_slist_free_all(x->hdrs);
-		x->hdrs = NULL;
-		f->in_flight--;
+		fetch_xfer_detach(f, x);
 		fetch_xfer_done_with(f, x);
 	}
 }

@@ -53,6 +53,17 @@ static void run_fail(struct fetcher *f, struct frun *r)
 	f->any_failed = true;
 }
 
+/* A run that cannot be written to the cache is done, and failed. */
+static void run_give_up(struct fetcher *f, struct frun *r, const char *why)
+{
+	fetch_say(f, FETCH_ERROR, "run %lld: %s", (long long)r->id, why);
+	run_fail(f, r);
+	r->state = R_DONE;
+	f->p.runs_failed++;
+	f->p.runs_done++;
+	fetch_frun_release(r);
+}
+
 static void run_finalize(struct fetcher *f, struct frun *r)
 {
 	if (r->state != R_ACTIVE || r->pending > 0)
@@ -72,12 +83,7 @@ static void run_finalize(struct fetcher *f, struct frun *r)
 	int rc = fcache_put_json(&f->cache, p, r->obj, &err);
 	free(p);
 	if (rc < 0) {
-		fetch_say(f, FETCH_ERROR, "run %lld: %s", (long long)r->id, err.msg);
-		run_fail(f, r);
-		r->state = R_DONE;
-		f->p.runs_failed++;
-		f->p.runs_done++;
-		fetch_frun_release(r);
+		run_give_up(f, r, err.msg);
 		return;
 	}
 	r->state = R_READY;
@@ -200,12 +206,7 @@ static void want_run(struct fetcher *f, cJSON *obj, bool baseline)
 	struct cs_err err;
 	err_clear(&err);
 	if (fetch_ensure_dir(r->dir, &err) < 0) {
-		fetch_say(f, FETCH_ERROR, "run %lld: %s", (long long)id, err.msg);
-		run_fail(f, r);
-		r->state = R_DONE;
-		f->p.runs_failed++;
-		f->p.runs_done++;
-		fetch_frun_release(r);
+		run_give_up(f, r, err.msg);
 		return;
 	}
 	r->pending++; /* held while the work is planned */
@@ -909,12 +910,7 @@ static void xfer_finished(struct fetcher *f, struct xfer *x, CURLcode cc)
 		if (l)
 			loc = xstrdup(l);
 	}
-	curl_multi_remove_handle(f->multi, x->h);
-	curl_easy_cleanup(x->h);
-	x->h = NULL;
-	curl_slist_free_all(x->hdrs);
-	x->hdrs = NULL;
-	f->in_flight--;
+	fetch_xfer_detach(f, x);
 	for (size_t i = 0; i < f->nlive; i++)
 		if (f->live[i] == x) {
 			f->live[i] = f->live[--f->nlive];
