@@ -23,6 +23,7 @@
 #include "core/triage.h"
 #include "core/util.h"
 #include "test.h"
+#include "testdemo.h"
 
 extern char **environ;
 
@@ -48,23 +49,6 @@ static void mkdirs(const char *path)
 		fprintf(stderr, "%s\n", err.msg);
 		exit(2);
 	}
-}
-
-static int spawn(char *const argv[])
-{
-	pid_t pid;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0)
-		return -1;
-	int status;
-	if (waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static struct store *new_store(const char *name)
@@ -146,39 +130,12 @@ static const struct ruleset *rules(void)
 }
 
 /* --- the demo data set ------------------------------------------------------------------ */
-static struct store *demo_st;
-static cJSON *manifest;
+static const cJSON *manifest;
 
 static struct store *demo(void)
 {
-	if (demo_st)
-		return demo_st;
-	const char *fx = getenv("FIXTURES");
-	char *top = fx ? xasprintf("%s/../..", fx) : xstrdup(".");
-	char *gen = xasprintf("%s/tools/demo-gen.py", top);
-	char *out = tmp_path("demo");
-	char *argv[] = {"python3", gen, out, NULL};
-	if (spawn(argv) != 0) {
-		fprintf(stderr, "t_triage: python3 %s %s failed\n", gen, out);
-		exit(2);
-	}
-	char *mp = xasprintf("%s/MANIFEST.json", out);
-	struct buf b = BUF_INIT;
-	struct cs_err err;
-	if (file_read_all(mp, 16u << 20, &b, &err) < 0 || !(manifest = cJSON_Parse(buf_cstr(&b)))) {
-		fprintf(stderr, "t_triage: cannot read %s\n", mp);
-		exit(2);
-	}
-	demo_st = new_store("demo.db");
-	char *runs = xasprintf("%s/runs", out);
-	import_ok(demo_st, runs);
-	free(runs);
-	free(mp);
-	buf_release(&b);
-	free(out);
-	free(gen);
-	free(top);
-	return demo_st;
+	manifest = t_demo_manifest();
+	return t_demo();
 }
 
 static const cJSON *planted(const char *kind)

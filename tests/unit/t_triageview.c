@@ -24,6 +24,7 @@
 #include "core/triagetree.h"
 #include "core/util.h"
 #include "test.h"
+#include "testdemo.h"
 
 extern char **environ;
 
@@ -129,67 +130,12 @@ TEST(query_refuses_what_it_cannot_mean)
 }
 
 /* --- over the demo data set ------------------------------------------------------------ */
-static int spawn(char *const argv[])
-{
-	pid_t pid;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0)
-		return -1;
-	int status;
-	if (waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static struct store *demo_st;
-static char *demo_db;
-static cJSON *manifest;
+static const cJSON *manifest;
 
 static struct store *demo(void)
 {
-	if (demo_st)
-		return demo_st;
-	const char *fx = getenv("FIXTURES");
-	char *top = fx ? xasprintf("%s/../..", fx) : xstrdup(".");
-	char *gen = xasprintf("%s/tools/demo-gen.py", top);
-	char *out = xasprintf("%s/demo", t_tmpdir());
-	char *argv[] = {"python3", gen, out, NULL};
-	if (spawn(argv) != 0) {
-		fprintf(stderr, "t_triageview: python3 %s %s failed\n", gen, out);
-		exit(2);
-	}
-	char *mp = xasprintf("%s/MANIFEST.json", out);
-	struct buf b = BUF_INIT;
-	struct cs_err err;
-	if (file_read_all(mp, 16u << 20, &b, &err) < 0 || !(manifest = cJSON_Parse(buf_cstr(&b)))) {
-		fprintf(stderr, "t_triageview: cannot read %s\n", mp);
-		exit(2);
-	}
-	demo_db = xasprintf("%s/demo.db", t_tmpdir());
-	demo_st = store_open(demo_db, STORE_RW, &err);
-	if (!demo_st) {
-		fprintf(stderr, "%s\n", err.msg);
-		exit(2);
-	}
-	char *runs = xasprintf("%s/runs", out);
-	struct importer *im = importer_new(demo_st, NULL);
-	if (import_path(im, runs, &err) < 0) {
-		fprintf(stderr, "t_triageview: import: %s\n", err.msg);
-		exit(2);
-	}
-	importer_free(im);
-	free(runs);
-	free(mp);
-	buf_release(&b);
-	free(out);
-	free(gen);
-	free(top);
-	return demo_st;
+	manifest = t_demo_manifest();
+	return t_demo();
 }
 
 static int64_t count(struct store *st, const char *sql)
@@ -240,9 +186,9 @@ static void flaky_fp(char fp[FP_HEX_LEN + 1], int64_t *failed_run, int64_t *pass
 	double id = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pl, "run_id"));
 	char spec[64];
 	snprintf(spec, sizeof(spec), "%.0f:1", id);
-	*failed_run = run_row(demo_st, spec);
+	*failed_run = run_row(t_demo(), spec);
 	snprintf(spec, sizeof(spec), "%.0f:2", id);
-	*passed_run = run_row(demo_st, spec);
+	*passed_run = run_row(t_demo(), spec);
 	fp[0] = '\0';
 	char sql[256];
 	snprintf(sql, sizeof(sql),
@@ -250,7 +196,7 @@ static void flaky_fp(char fp[FP_HEX_LEN + 1], int64_t *failed_run, int64_t *pass
 		 "WHERE j.run_id = %lld AND f.shown ORDER BY f.rank LIMIT 1",
 		 (long long)*failed_run);
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(demo_st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(t_demo()->db, sql, -1, &s, NULL) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW)
 		snprintf(fp, FP_HEX_LEN + 1, "%s", (const char *)sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
@@ -446,7 +392,7 @@ TEST(demo_ensure_in_slices)
 	 * back, and a later step does the work */
 	CHECK(sqlite3_exec(st->db, "UPDATE triage_jobs SET version = 'old'", NULL, NULL, NULL) ==
 	      SQLITE_OK);
-	struct store *other = store_open(demo_db, STORE_RW, &err);
+	struct store *other = store_open(t_demo_db(), STORE_RW, &err);
 	CHECK(other != NULL);
 	if (other) {
 		sqlite3_busy_timeout(other->db, 0); /* fail now, not in 5 s */
