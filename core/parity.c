@@ -445,6 +445,23 @@ static void align(const struct points *a, const struct points *b, bool by_row,
 	free(ob);
 }
 
+/* The points of series a (NULL: none) and b, aligned into d (by row, else
+ * by x value). */
+static int load_aligned(struct store *st, const struct sinfo *a, const struct sinfo *b,
+			bool by_row, struct parity_data *d, struct cs_err *err)
+{
+	struct points pa = {0}, pb = {0};
+	if ((a && load_points(st, a->id, a->n_points, &pa, err) < 0) ||
+	    load_points(st, b->id, b->n_points, &pb, err) < 0) {
+		points_release(&pa);
+		return -1;
+	}
+	align(&pa, &pb, by_row, d);
+	points_release(&pa);
+	points_release(&pb);
+	return 0;
+}
+
 static void data_release_inline(struct parity_data *d)
 {
 	free(d->x);
@@ -649,19 +666,13 @@ int parity_run(struct store *st, const struct parity_conf *conf, int64_t run_row
 			continue;
 		}
 		probe.delta_only = !(cb[i].side[0] && cb[i].side[1]);
-		struct points a = {0}, b = {0};
 		const struct sinfo *sa = cb[i].side[0], *sb = probe.delta_only ? cb[i].side[2] : cb[i].side[1];
-		if ((sa && load_points(st, sa->id, sa->n_points, &a, err) < 0) ||
-		    load_points(st, sb->id, sb->n_points, &b, err) < 0) {
-			points_release(&a);
+		struct parity_data d = {0};
+		if (load_aligned(st, sa, sb, true, &d, err) < 0) {
 			parity_channel_release(&probe);
 			rc = -1;
 			break;
 		}
-		struct parity_data d = {0};
-		align(&a, &b, true, &d);
-		points_release(&a);
-		points_release(&b);
 		struct parity_tol tol;
 		parity_conf_resolve(conf, cb[i].name, sc, n_sc, &tol);
 		struct parity_channel *c = add_channel(out);
@@ -796,17 +807,11 @@ int parity_runs(struct store *st, const struct parity_conf *conf, int64_t run_ro
 			out->unpaired[out->n_unpaired++] = xstrdup(s->name);
 			continue;
 		}
-		struct points a = {0}, b = {0};
-		if (load_points(st, bs->id, bs->n_points, &a, err) < 0 ||
-		    load_points(st, s->id, s->n_points, &b, err) < 0) {
-			points_release(&a);
+		struct parity_data d = {0};
+		if (load_aligned(st, bs, s, false, &d, err) < 0) {
 			rc = -1;
 			break;
 		}
-		struct parity_data d = {0};
-		align(&a, &b, false, &d);
-		points_release(&a);
-		points_release(&b);
 		struct parity_tol tol;
 		parity_conf_resolve(conf, side != PARITY_NONE ? chname.data : s->name, sc, n_sc, &tol);
 		struct parity_channel *c = add_channel(out);
