@@ -74,19 +74,6 @@ static void import_ok(struct store *st, const char *path)
 	importer_free(im);
 }
 
-static int64_t run_row(struct store *st, const char *spec)
-{
-	struct run r;
-	struct cs_err err;
-	if (store_find_run(st, spec, &r, &err) < 0) {
-		t_fail(__FILE__, __LINE__, "%s", err.msg);
-		return 0;
-	}
-	int64_t id = r.id;
-	run_free(&r);
-	return id;
-}
-
 /* The findings of a job (by name) of a run (spec); *n = -1 when not found. */
 static struct triage_finding *findings(struct store *st, const char *spec, const char *job,
 				       bool shown_only, int *n)
@@ -95,7 +82,7 @@ static struct triage_finding *findings(struct store *st, const char *spec, const
 	struct cs_err err;
 	struct job *jobs;
 	int nj;
-	int64_t row = run_row(st, spec);
+	int64_t row = t_run_row(st, spec);
 	if (!row || store_jobs(st, row, &jobs, &nj, &err) < 0)
 		return NULL;
 	int k = store_find_job(jobs, nj, job, &err);
@@ -444,7 +431,7 @@ TEST(demo_states_are_set_kept_and_carried)
 	const char *job;
 	shows_in("oom_kill", 0, spec, &job);
 	struct triage_run_summary sum;
-	CHECK_OK(triage_run_summary(st, run_row(st, spec), &sum, &err));
+	CHECK_OK(triage_run_summary(st, t_run_row(st, spec), &sum, &err));
 	CHECK(sum.n_findings >= 1);
 	CHECK(sum.all_known_flaky);
 	CHECK(strstr(sum.categories, "oom") != NULL);

@@ -165,19 +165,6 @@ static int64_t *all_runs(struct store *st, int *n)
 	return ids;
 }
 
-static int64_t run_row(struct store *st, const char *spec)
-{
-	struct run r;
-	struct cs_err err;
-	if (store_find_run(st, spec, &r, &err) < 0) {
-		t_fail(__FILE__, __LINE__, "%s", err.msg);
-		return 0;
-	}
-	int64_t id = r.id;
-	run_free(&r);
-	return id;
-}
-
 /* The fingerprint of the planted flaky network failure (its only finding). */
 static void flaky_fp(char fp[FP_HEX_LEN + 1], int64_t *failed_run, int64_t *passed_run)
 {
@@ -186,9 +173,9 @@ static void flaky_fp(char fp[FP_HEX_LEN + 1], int64_t *failed_run, int64_t *pass
 	double id = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pl, "run_id"));
 	char spec[64];
 	snprintf(spec, sizeof(spec), "%.0f:1", id);
-	*failed_run = run_row(t_demo(), spec);
+	*failed_run = t_run_row(t_demo(), spec);
 	snprintf(spec, sizeof(spec), "%.0f:2", id);
-	*passed_run = run_row(t_demo(), spec);
+	*passed_run = t_run_row(t_demo(), spec);
 	fp[0] = '\0';
 	char sql[256];
 	snprintf(sql, sizeof(sql),

@@ -99,3 +99,16 @@ const char *t_demo_db(void)
 	t_demo();
 	return demo_db;
 }
+
+int64_t t_run_row(struct store *st, const char *spec)
+{
+	struct run r;
+	struct cs_err err;
+	if (store_find_run(st, spec, &r, &err) < 0) {
+		t_fail(__FILE__, __LINE__, "%s", err.msg);
+		return 0;
+	}
+	int64_t id = r.id;
+	run_free(&r);
+	return id;
+}

@@ -23,5 +23,8 @@ struct store *t_demo(void);
 const char *t_demo_db(void);
 /* MANIFEST.json: what the generator planted where. */
 const cJSON *t_demo_manifest(void);
+/* The row id of run spec ("ID" or "ID:ATTEMPT") in st; a failed check and 0
+ * when it is not there. */
+int64_t t_run_row(struct store *st, const char *spec);
 
 #endif
