@@ -10,6 +10,7 @@
 #include "core/logview.h"
 #include "core/store.h"
 #include "test.h"
+#include "testdemo.h"
 
 #define N 1000
 
@@ -82,15 +83,7 @@ static int64_t write_log(struct store *st, int64_t job, const char *data, size_t
 static struct fx open_fixture(const char *name)
 {
 	struct fx f;
-	struct cs_err err;
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s.db", t_tmpdir(), name);
-	remove(path);
-	f.st = store_open(path, STORE_RW, &err);
-	if (!f.st) {
-		fprintf(stderr, "%s\n", err.msg);
-		exit(2);
-	}
+	f.st = t_fresh_store(name);
 	exec(f.st, "INSERT INTO repos (id, slug) VALUES (1, 'o/r');"
 		   "INSERT INTO runs (id, repo_id, provider_id, imported_at, status) "
 		   "VALUES (1, 1, 77, 0, 'completed');"

@@ -16,6 +16,7 @@
 #include "core/store.h"
 #include "core/util.h"
 #include "test.h"
+#include "testdemo.h"
 
 static char *tmp_path(const char *name)
 {
@@ -32,20 +33,10 @@ static void write_file(const char *path, const void *data, size_t n)
 	}
 }
 
-static void slurp(const char *path, struct buf *out)
-{
-	struct cs_err err;
-	buf_reset(out);
-	if (file_read_all(path, 1 << 26, out, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		exit(2);
-	}
-}
-
 static bool same_file(const char *path, const struct buf *before)
 {
 	struct buf now = BUF_INIT;
-	slurp(path, &now);
+	t_slurp(path, &now);
 	bool same = now.len == before->len && (!now.len || !memcmp(now.data, before->data, now.len));
 	buf_release(&now);
 	return same;
@@ -219,7 +210,7 @@ static void check_not_a_db(const char *name, const void *data, size_t n)
 	char *path = tmp_path(name);
 	write_file(path, data, n);
 	struct buf before = BUF_INIT;
-	slurp(path, &before);
+	t_slurp(path, &before);
 	refused_untouched(path, "not a ciscope index or is damaged", &before);
 	char *wal = xasprintf("%s-wal", path);
 	CHECK(!exists(wal));
@@ -258,7 +249,7 @@ TEST(damaged_header_refused)
 	exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)");
 	store_close(st);
 	struct buf b = BUF_INIT;
-	slurp(path, &b);
+	t_slurp(path, &b);
 	CHECK(b.len >= 100);
 	memset(b.data, 'Z', 16);
 	write_file(path, b.data, b.len);
@@ -282,7 +273,7 @@ TEST(foreign_sqlite_db_refused_and_untouched)
 		 "INSERT INTO notes (body) VALUES ('keep me'), ('and me');");
 	sqlite3_close(db);
 	struct buf before = BUF_INIT;
-	slurp(path, &before);
+	t_slurp(path, &before);
 	/* byte for byte: no schema written, no journal-mode change */
 	refused_untouched(path, "not a ciscope index", &before);
 	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);

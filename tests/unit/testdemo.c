@@ -112,3 +112,27 @@ int64_t t_run_row(struct store *st, const char *spec)
 	run_free(&r);
 	return id;
 }
+
+struct store *t_fresh_store(const char *name)
+{
+	struct cs_err err;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.db", t_tmpdir(), name);
+	remove(path);
+	struct store *st = store_open(path, STORE_RW, &err);
+	if (!st) {
+		fprintf(stderr, "%s\n", err.msg);
+		exit(2);
+	}
+	return st;
+}
+
+void t_slurp(const char *path, struct buf *out)
+{
+	struct cs_err err;
+	buf_reset(out);
+	if (file_read_all(path, 1u << 26, out, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		exit(2);
+	}
+}

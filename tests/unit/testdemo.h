@@ -1,7 +1,8 @@
 /* testdemo.h - the demo data set for the unit programs that need a whole
  * realistic index (triage, the triage view's model, diff): tools/demo-gen.py
  * runs once per program into t_tmpdir()/demo (runs/, repo/, MANIFEST.json)
- * and its runs are imported into t_tmpdir()/demo.db.
+ * and its runs are imported into t_tmpdir()/demo.db. Also the few small
+ * fixtures several unit programs share (below).
  *
  * Owner: this file; the store and manifest live until the program exits.
  * A demo that cannot be built is a broken setup, not a failed test: the
@@ -26,5 +27,12 @@ const cJSON *t_demo_manifest(void);
 /* The row id of run spec ("ID" or "ID:ATTEMPT") in st; a failed check and 0
  * when it is not there. */
 int64_t t_run_row(struct store *st, const char *spec);
+
+/* --- small fixtures several programs share ---------------------------------- */
+/* A new empty index t_tmpdir()/NAME.db (an old one is removed); exits 2
+ * when it cannot be opened. */
+struct store *t_fresh_store(const char *name);
+/* The whole file (up to 64 MiB) into out; exits 2 when it cannot be read. */
+void t_slurp(const char *path, struct buf *out);
 
 #endif
