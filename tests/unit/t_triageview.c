@@ -138,16 +138,6 @@ static struct store *demo(void)
 	return t_demo();
 }
 
-static int64_t count(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s;
-	int64_t n = -1;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return n;
-}
-
 /* Every run of the index, by row id. */
 static int64_t *all_runs(struct store *st, int *n)
 {
@@ -270,7 +260,7 @@ TEST(demo_findings_of_a_fingerprint_across_runs)
 	CHECK(fp[0]);
 	char sql[200];
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM triage_findings WHERE fingerprint = '%s'", fp);
-	int64_t want = count(st, sql);
+	int64_t want = t_count(st, sql);
 	CHECK(want >= 3);
 
 	struct triage_finding *f;
@@ -323,8 +313,8 @@ TEST(demo_ensure_in_slices)
 	if (!rs)
 		return;
 	/* an index from before triage for some runs, stale rules for others */
-	int64_t findings = count(st, "SELECT count(*) FROM triage_findings");
-	int64_t jobs = count(st, "SELECT count(*) FROM triage_jobs");
+	int64_t findings = t_count(st, "SELECT count(*) FROM triage_findings");
+	int64_t jobs = t_count(st, "SELECT count(*) FROM triage_jobs");
 	CHECK(sqlite3_exec(st->db,
 			   "DELETE FROM triage_findings WHERE job_id IN (SELECT job_id FROM "
 			   "triage_jobs ORDER BY job_id LIMIT 4);"
@@ -333,7 +323,7 @@ TEST(demo_ensure_in_slices)
 			   "UPDATE triage_jobs SET version = 'old' WHERE job_id IN (SELECT job_id "
 			   "FROM triage_jobs ORDER BY job_id DESC LIMIT 3);",
 			   NULL, NULL, NULL) == SQLITE_OK);
-	int64_t stale = count(st, "SELECT count(DISTINCT j.run_id) FROM jobs j JOIN runs r ON "
+	int64_t stale = t_count(st, "SELECT count(DISTINCT j.run_id) FROM jobs j JOIN runs r ON "
 				  "r.id = j.run_id LEFT JOIN triage_jobs t ON t.job_id = j.id WHERE "
 				  "r.conclusion = 'failure' AND j.conclusion = 'failure' AND "
 				  "(t.job_id IS NULL OR t.version = 'old')");
@@ -362,9 +352,9 @@ TEST(demo_ensure_in_slices)
 	CHECK(nj >= 7);
 	CHECK_INT(triage_ensure_step(job, 1, &err), 0); /* done stays done */
 	triage_ensure_free(job);
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_findings"), findings);
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_jobs"), jobs);
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_jobs WHERE version = 'old'"), 0);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_findings"), findings);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_jobs"), jobs);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_jobs WHERE version = 'old'"), 0);
 
 	/* up to date: nothing to do */
 	job = triage_ensure_begin(st, rs, &err);
@@ -403,8 +393,8 @@ TEST(demo_ensure_in_slices)
 		}
 		store_close(other);
 	}
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_jobs WHERE version = 'old'"), 0);
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_findings"), findings);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_jobs WHERE version = 'old'"), 0);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_findings"), findings);
 	int n;
 	CHECK_OK(triage_ensure(st, rs, &n, &err));
 }

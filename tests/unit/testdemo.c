@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "core/import.h"
 #include "core/util.h"
 #include "test.h"
@@ -135,4 +137,14 @@ void t_slurp(const char *path, struct buf *out)
 		fprintf(stderr, "%s\n", err.msg);
 		exit(2);
 	}
+}
+
+int64_t t_count(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
 }

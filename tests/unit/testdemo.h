@@ -34,5 +34,7 @@ int64_t t_run_row(struct store *st, const char *spec);
 struct store *t_fresh_store(const char *name);
 /* The whole file (up to 64 MiB) into out; exits 2 when it cannot be read. */
 void t_slurp(const char *path, struct buf *out);
+/* The first column of the first row of sql over st; -1 when there is none. */
+int64_t t_count(struct store *st, const char *sql);
 
 #endif
