@@ -77,7 +77,7 @@ $(BUILD)/gen/rules_conf.c: data/rules.conf tools/embed.sh
 	$(quiet) GEN $@
 	$(Q)sh tools/embed.sh rules_conf < data/rules.conf > $@.tmp && mv $@.tmp $@
 
-# The built-in parity tolerances and channel pairing (core/parity.c).
+# The built-in parity tolerances and channel pairing (core/parityconf.c).
 $(BUILD)/gen/parity_conf.c: data/parity.conf tools/embed.sh
 	@mkdir -p $(dir $@)
 	$(quiet) GEN $@
@@ -100,13 +100,18 @@ $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Unit tests link the core only: no ncurses, by construction.
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/test_main.o $(CORE_OBJ)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/test_main.o $(BUILD)/tests/testdemo.o $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(quiet) TEST $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/tests/test_main.o $(CORE_OBJ) \
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/tests/test_main.o \
+		$(BUILD)/tests/testdemo.o $(CORE_OBJ) \
 		$(LDFLAGS) $(CORE_LIBS)
 
 $(BUILD)/tests/test_main.o: tests/unit/test_main.c tests/unit/test.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
+
+$(BUILD)/tests/testdemo.o: tests/unit/testdemo.c tests/unit/testdemo.h tests/unit/test.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
 

@@ -2,6 +2,9 @@
  * files (CSV, TSV, JSONL, JSON documents). Pure parsers: they read bytes and
  * call back; the importer stores what they report. None of them keeps more
  * than one row / one test case in memory beyond the input buffer itself.
+ *
+ * Files: artifact.c artifact_sniff and the shared helpers (artifact_int.h,
+ * private); junit.c junit_parse; metricfile.c metrics_parse.
  */
 #ifndef CS_ARTIFACT_H
 #define CS_ARTIFACT_H

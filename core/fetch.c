@@ -211,27 +211,6 @@ bool fetch_before(const struct xfer *a, const struct xfer *b)
 	return a->order < b->order;
 }
 
-static size_t hdr_value(const char *line, size_t n, const char *name, char *out, size_t outn)
-{
-	size_t k = strlen(name);
-	if (n <= k || line[k] != ':' || strncasecmp(line, name, k))
-		return 0;
-	const char *v = line + k + 1;
-	size_t vn = n - k - 1;
-	while (vn && (*v == ' ' || *v == '\t')) {
-		v++;
-		vn--;
-	}
-	while (vn && (v[vn - 1] == '\r' || v[vn - 1] == '\n' || v[vn - 1] == ' '))
-		vn--;
-	if (out) {
-		size_t c = MIN(vn, outn - 1);
-		memcpy(out, v, c);
-		out[c] = '\0';
-	}
-	return vn + 1;
-}
-
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
 	struct xfer *x = ud;
@@ -242,13 +221,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		buf_reset(&x->link);
 		x->rl_remaining = x->rl_limit = -1;
 		x->rl_reset = 0;
-	} else if (hdr_value(p, len, "etag", x->etag, sizeof(x->etag))) {
-	} else if (hdr_value(p, len, "retry-after", x->retry_after, sizeof(x->retry_after))) {
-	} else if (hdr_value(p, len, "x-ratelimit-remaining", v, sizeof(v))) {
+	} else if (gh_header_value(p, len, "etag", x->etag, sizeof(x->etag))) {
+	} else if (gh_header_value(p, len, "retry-after", x->retry_after, sizeof(x->retry_after))) {
+	} else if (gh_header_value(p, len, "x-ratelimit-remaining", v, sizeof(v))) {
 		x->rl_remaining = strtol(v, NULL, 10);
-	} else if (hdr_value(p, len, "x-ratelimit-limit", v, sizeof(v))) {
+	} else if (gh_header_value(p, len, "x-ratelimit-limit", v, sizeof(v))) {
 		x->rl_limit = strtol(v, NULL, 10);
-	} else if (hdr_value(p, len, "x-ratelimit-reset", v, sizeof(v))) {
+	} else if (gh_header_value(p, len, "x-ratelimit-reset", v, sizeof(v))) {
 		x->rl_reset = strtoll(v, NULL, 10);
 	} else if (len > 5 && !strncasecmp(p, "link:", 5) && len < 65536) {
 		const char *s = p + 5;
@@ -634,6 +613,16 @@ bool fetch_done(const struct fetcher *f)
 	return true;
 }
 
+void fetch_xfer_detach(struct fetcher *f, struct xfer *x)
+{
+	curl_multi_remove_handle(f->multi, x->h);
+	curl_easy_cleanup(x->h);
+	x->h = NULL;
+	curl_slist_free_all(x->hdrs);
+	x->hdrs = NULL;
+	f->in_flight--;
+}
+
 void fetch_cancel(struct fetcher *f)
 {
 	if (f->cancelled)
@@ -646,12 +635,7 @@ void fetch_cancel(struct fetcher *f)
 	f->nq = 0;
 	while (f->nlive) {
 		struct xfer *x = f->live[--f->nlive];
-		curl_multi_remove_handle(f->multi, x->h);
-		curl_easy_cleanup(x->h);
-		x->h = NULL;
-		curl_slist_free_all(x->hdrs);
-		x->hdrs = NULL;
-		f->in_flight--;
+		fetch_xfer_detach(f, x);
 		fetch_xfer_done_with(f, x);
 	}
 }

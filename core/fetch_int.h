@@ -149,6 +149,8 @@ bool fetch_on_api(const struct xfer *x);
 bool fetch_before(const struct xfer *a, const struct xfer *b);
 /* Stop the whole fetch with err (the first fatal error is kept). */
 void fetch_fatal(struct fetcher *f, enum fetch_result kind, const struct cs_err *err);
+/* Take x's handle out of the multi handle and free it and its headers. */
+void fetch_xfer_detach(struct fetcher *f, struct xfer *x);
 
 /* --- fetchrun.c -------------------------------------------------------------------------------- */
 void fetch_frun_release(struct frun *r);

@@ -53,6 +53,17 @@ static void run_fail(struct fetcher *f, struct frun *r)
 	f->any_failed = true;
 }
 
+/* A run that cannot be written to the cache is done, and failed. */
+static void run_give_up(struct fetcher *f, struct frun *r, const char *why)
+{
+	fetch_say(f, FETCH_ERROR, "run %lld: %s", (long long)r->id, why);
+	run_fail(f, r);
+	r->state = R_DONE;
+	f->p.runs_failed++;
+	f->p.runs_done++;
+	fetch_frun_release(r);
+}
+
 static void run_finalize(struct fetcher *f, struct frun *r)
 {
 	if (r->state != R_ACTIVE || r->pending > 0)
@@ -72,12 +83,7 @@ static void run_finalize(struct fetcher *f, struct frun *r)
 	int rc = fcache_put_json(&f->cache, p, r->obj, &err);
 	free(p);
 	if (rc < 0) {
-		fetch_say(f, FETCH_ERROR, "run %lld: %s", (long long)r->id, err.msg);
-		run_fail(f, r);
-		r->state = R_DONE;
-		f->p.runs_failed++;
-		f->p.runs_done++;
-		fetch_frun_release(r);
+		run_give_up(f, r, err.msg);
 		return;
 	}
 	r->state = R_READY;
@@ -200,12 +206,7 @@ static void want_run(struct fetcher *f, cJSON *obj, bool baseline)
 	struct cs_err err;
 	err_clear(&err);
 	if (fetch_ensure_dir(r->dir, &err) < 0) {
-		fetch_say(f, FETCH_ERROR, "run %lld: %s", (long long)id, err.msg);
-		run_fail(f, r);
-		r->state = R_DONE;
-		f->p.runs_failed++;
-		f->p.runs_done++;
-		fetch_frun_release(r);
+		run_give_up(f, r, err.msg);
 		return;
 	}
 	r->pending++; /* held while the work is planned */
@@ -856,26 +857,6 @@ static void on_failure(struct fetcher *f, struct xfer *x, CURLcode cc)
 		f->any_failed = true;
 }
 
-static enum gh_net classify(CURLcode cc)
-{
-	switch (cc) {
-	case CURLE_OK: return GH_NET_OK;
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_GOT_NOTHING:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-	case CURLE_BAD_CONTENT_ENCODING:
-		return GH_NET_RETRY;
-	default:
-		return GH_NET_FATAL;
-	}
-}
-
 static void requeue(struct fetcher *f, struct xfer *x, int64_t wait_ms)
 {
 	x->not_before = mono_ms() + wait_ms;
@@ -929,12 +910,7 @@ static void xfer_finished(struct fetcher *f, struct xfer *x, CURLcode cc)
 		if (l)
 			loc = xstrdup(l);
 	}
-	curl_multi_remove_handle(f->multi, x->h);
-	curl_easy_cleanup(x->h);
-	x->h = NULL;
-	curl_slist_free_all(x->hdrs);
-	x->hdrs = NULL;
-	f->in_flight--;
+	fetch_xfer_detach(f, x);
 	for (size_t i = 0; i < f->nlive; i++)
 		if (f->live[i] == x) {
 			f->live[i] = f->live[--f->nlive];
@@ -956,7 +932,7 @@ static void xfer_finished(struct fetcher *f, struct xfer *x, CURLcode cc)
 		fetch_xfer_done_with(f, x);
 		return;
 	}
-	struct gh_answer a = {.net = x->too_big || x->write_errno ? GH_NET_FATAL : classify(cc),
+	struct gh_answer a = {.net = x->too_big || x->write_errno ? GH_NET_FATAL : gh_net_of_curl(cc),
 			      .status = x->status, .api = api,
 			      .retry_after = x->retry_after[0] ? x->retry_after : NULL,
 			      .rl_remaining = x->rl_remaining, .rl_reset = x->rl_reset,

@@ -922,8 +922,7 @@ static size_t sync_write(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-/* name: value, case-insensitively; value trimmed into out */
-static bool header_value(const char *line, size_t n, const char *name, char *out, size_t outn)
+bool gh_header_value(const char *line, size_t n, const char *name, char *out, size_t outn)
 {
 	size_t k = strlen(name);
 	if (n <= k || line[k] != ':' || !ieq_n(line, name, k))
@@ -952,19 +951,19 @@ static size_t sync_header(char *p, size_t size, size_t n, void *ud)
 		s->retry_after[0] = '\0';
 		s->rl_remaining = -1;
 		s->rl_reset = 0;
-	} else if (header_value(p, len, "retry-after", v, sizeof(v))) {
+	} else if (gh_header_value(p, len, "retry-after", v, sizeof(v))) {
 		snprintf(s->retry_after, sizeof(s->retry_after), "%s", v);
-	} else if (header_value(p, len, "x-ratelimit-remaining", v, sizeof(v))) {
+	} else if (gh_header_value(p, len, "x-ratelimit-remaining", v, sizeof(v))) {
 		s->rl_remaining = strtol(v, NULL, 10);
-	} else if (header_value(p, len, "x-ratelimit-reset", v, sizeof(v))) {
+	} else if (gh_header_value(p, len, "x-ratelimit-reset", v, sizeof(v))) {
 		s->rl_reset = strtoll(v, NULL, 10);
 	}
 	return len;
 }
 
-static enum gh_net classify_curl(CURLcode rc)
+enum gh_net gh_net_of_curl(int curl_code)
 {
-	switch (rc) {
+	switch ((CURLcode)curl_code) {
 	case CURLE_OK: return GH_NET_OK;
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
@@ -1071,7 +1070,7 @@ static void call_settle(struct gh_call *k, CURLcode rc)
 	long code = 0;
 	curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &code);
 	call_drop_transfer(k);
-	struct gh_answer a = {.net = classify_curl(rc), .status = code, .api = true,
+	struct gh_answer a = {.net = gh_net_of_curl(rc), .status = code, .api = true,
 			      .retry_after = k->s.retry_after[0] ? k->s.retry_after : NULL,
 			      .rl_remaining = k->s.rl_remaining, .rl_reset = k->s.rl_reset,
 			      .body = k->resp.data, .body_len = k->resp.len};

@@ -113,6 +113,12 @@ enum gh_net {
 	GH_NET_RETRY,    /* connection refused/reset, timeout, truncated body */
 	GH_NET_FATAL,    /* TLS verification, bad URL, write error: retrying cannot help */
 };
+/* What a libcurl result (a CURLcode) means for a request: shared by the
+ * client below and the fetcher's transfers, so both retry the same faults. */
+enum gh_net gh_net_of_curl(int curl_code);
+/* An HTTP header line "name: value" (name case-insensitive): true when it
+ * is `name`, with the value, trimmed, copied into out (cut to outn - 1). */
+bool gh_header_value(const char *line, size_t n, const char *name, char *out, size_t outn);
 
 struct gh_answer {
 	enum gh_net net;

@@ -4,6 +4,9 @@
  * (core/diff.c embeds metrics[] and parity{} with the JSON writers below) and
  * the metric trends (issue 11: per-channel summaries over history) all read
  * these structs; compute them here, once.
+ * Files: parity.c the arithmetic, channels, reports, metric comparison and
+ * chart; parityconf.c the settings (parity.conf layers, pairing, tolerance
+ * resolution); parityjson.c the JSON writers.
  *
  * --- Channels ------------------------------------------------------------------
  * A parity workflow uploads, per step, the value of a reference

@@ -924,33 +924,27 @@ static int directive(struct parser *p, const char *kw, const char *v)
 	return 0;
 }
 
-static void free_rules(struct rule *rules, int n)
+int conf_read_lines(const char *text, size_t n, bool word_comments, int *line, conf_line_fn fn,
+		    void *ctx)
 {
-	for (int i = 0; i < n; i++)
-		rule_release(&rules[i]);
-	free(rules);
-}
-
-int ruleset_add_text(struct ruleset *rs, const char *origin, const char *text, size_t n,
-		     struct cs_err *err)
-{
-	struct parser p = {.origin = origin, .existing = rs, .err = err};
-	struct buf line = BUF_INIT;
+	struct buf b = BUF_INIT;
 	const char *s = text, *end = text + n;
 	int rc = 0;
-	if (memchr(text, '\0', n)) {
-		p.line = 0;
-		rc = err_set(err, CS_EINVAL, "%s: a NUL byte: not a rules file", origin);
-	}
 	while (rc == 0 && s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		const char *le = nl ? nl : end;
-		p.line++;
-		buf_reset(&line);
-		buf_add(&line, s, (size_t)(le - s));
+		(*line)++;
+		buf_reset(&b);
+		buf_add(&b, s, (size_t)(le - s));
 		s = nl ? nl + 1 : end;
-		char *t = (char *)buf_cstr(&line);
-		size_t l = line.len;
+		char *t = (char *)buf_cstr(&b);
+		if (word_comments)
+			for (char *h = strchr(t, '#'); h; h = strchr(h + 1, '#'))
+				if (h == t || h[-1] == ' ' || h[-1] == '\t') {
+					*h = '\0';
+					break;
+				}
+		size_t l = strlen(t);
 		while (l > 0 && (t[l - 1] == '\r' || t[l - 1] == ' ' || t[l - 1] == '\t'))
 			t[--l] = '\0';
 		while (*t == ' ' || *t == '\t')
@@ -965,11 +959,37 @@ int ruleset_add_text(struct ruleset *rs, const char *origin, const char *text, s
 			while (*t == ' ' || *t == '\t')
 				t++;
 		}
-		rc = directive(&p, kw, t);
+		rc = fn(ctx, kw, t);
+	}
+	buf_release(&b);
+	return rc;
+}
+
+static int rule_line(void *ctx, char *kw, char *rest)
+{
+	return directive(ctx, kw, rest);
+}
+
+static void free_rules(struct rule *rules, int n)
+{
+	for (int i = 0; i < n; i++)
+		rule_release(&rules[i]);
+	free(rules);
+}
+
+int ruleset_add_text(struct ruleset *rs, const char *origin, const char *text, size_t n,
+		     struct cs_err *err)
+{
+	struct parser p = {.origin = origin, .existing = rs, .err = err};
+	int rc = 0;
+	if (memchr(text, '\0', n)) {
+		p.line = 0;
+		rc = err_set(err, CS_EINVAL, "%s: a NUL byte: not a rules file", origin);
 	}
 	if (rc == 0)
+		rc = conf_read_lines(text, n, false, &p.line, rule_line, &p);
+	if (rc == 0)
 		rc = end_rule(&p);
-	buf_release(&line);
 	if (rc < 0) {
 		free_rules(p.rules, p.n);
 		return -1;

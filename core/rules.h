@@ -185,4 +185,15 @@ void ruleset_use_prefilter(struct ruleset *rs, bool on);
 /* `match` patterns, and how many of them the prefilter can skip. */
 void ruleset_prefilter_stats(const struct ruleset *rs, int *patterns, int *gated);
 
+/* The config language's line reader, shared by the rules and parity.conf:
+ * lines end at LF (a CR before it and blanks around are trimmed); blank
+ * lines and lines starting with '#' are skipped; with word_comments, a '#'
+ * starting a word also ends the line (for files whose values never hold
+ * '#'; rules' regexes may). Each other line reaches fn as its first word and
+ * the rest, both writable. *line counts every line read (for messages).
+ * Stops at fn's first nonzero return and returns it; 0 at the end. */
+typedef int (*conf_line_fn)(void *ctx, char *kw, char *rest);
+int conf_read_lines(const char *text, size_t n, bool word_comments, int *line, conf_line_fn fn,
+		    void *ctx);
+
 #endif

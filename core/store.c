@@ -1229,19 +1229,39 @@ int store_find_job(struct job *jobs, int n, const char *spec, struct cs_err *err
 	return err_set(err, CS_ENOTFOUND, "no job '%s' in this run (see ciscope show)", spec);
 }
 
+/* The lists below share one prepare/bind/collect loop: a row callback
+ * appends to a growable array of `size`-byte items. */
 struct rows {
 	void *items;
 	int n;
-	size_t alloc;
+	size_t alloc, size;
 };
+
+static void *rows_push(struct rows *r)
+{
+	xgrow(&r->items, &r->alloc, (size_t)r->n + 1, r->size);
+	return (char *)r->items + r->size * (size_t)r->n++;
+}
+
+static int list_by_id(struct store *st, const char *sql, int64_t id, store_row_fn row,
+		      size_t size, void **out, int *n, const char *what, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	struct rows r = {.size = size};
+	*out = NULL;
+	*n = 0;
+	if (store_prepare(st, sql, &s, what, err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	int rc = store_collect(st, s, row, &r, what, err);
+	*out = r.items;
+	*n = r.n;
+	return rc;
+}
 
 static int finding_row(void *ctx, sqlite3_stmt *s)
 {
-	struct rows *r = ctx;
-	struct finding *out = r->items;
-	XGROW(out, r->alloc, (size_t)r->n + 1);
-	r->items = out;
-	struct finding *f = &out[r->n++];
+	struct finding *f = rows_push(ctx);
 	f->job_id = sqlite3_column_int64(s, 0);
 	f->step_number = sqlite3_column_int(s, 1);
 	f->line = sqlite3_column_int64(s, 2);
@@ -1254,20 +1274,11 @@ static int finding_row(void *ctx, sqlite3_stmt *s)
 int store_findings(struct store *st, int64_t job_row_id, struct finding **out, int *n,
 		   struct cs_err *err)
 {
-	sqlite3_stmt *s;
-	struct rows r = {0};
-	*out = NULL;
-	*n = 0;
-	if (store_prepare(st,
+	return list_by_id(st,
 			  "SELECT job_id, coalesce(step_number, 0), line, end_line, severity, "
 			  "message FROM findings WHERE job_id = ? ORDER BY line",
-			  &s, "cannot list findings", err) < 0)
-		return -1;
-	sqlite3_bind_int64(s, 1, job_row_id);
-	int rc = store_collect(st, s, finding_row, &r, "cannot list findings", err);
-	*out = r.items;
-	*n = r.n;
-	return rc;
+			  job_row_id, finding_row, sizeof(**out), (void **)out, n,
+			  "cannot list findings", err);
 }
 
 void store_findings_free(struct finding *f, int n)
@@ -1281,11 +1292,7 @@ void store_findings_free(struct finding *f, int n)
 
 static int group_row(void *ctx, sqlite3_stmt *s)
 {
-	struct rows *r = ctx;
-	struct log_group *out = r->items;
-	XGROW(out, r->alloc, (size_t)r->n + 1);
-	r->items = out;
-	struct log_group *g = &out[r->n++];
+	struct log_group *g = rows_push(ctx);
 	g->first_line = sqlite3_column_int64(s, 0);
 	g->last_line = sqlite3_column_int64(s, 1);
 	g->depth = sqlite3_column_int(s, 2);
@@ -1296,20 +1303,11 @@ static int group_row(void *ctx, sqlite3_stmt *s)
 int store_log_groups(struct store *st, int64_t log_id, struct log_group **out, int *n,
 		     struct cs_err *err)
 {
-	sqlite3_stmt *s;
-	struct rows r = {0};
-	*out = NULL;
-	*n = 0;
-	if (store_prepare(st,
+	return list_by_id(st,
 			  "SELECT first_line, last_line, depth, title FROM log_groups "
 			  "WHERE log_id = ? ORDER BY first_line",
-			  &s, "cannot list log groups", err) < 0)
-		return -1;
-	sqlite3_bind_int64(s, 1, log_id);
-	int rc = store_collect(st, s, group_row, &r, "cannot list log groups", err);
-	*out = r.items;
-	*n = r.n;
-	return rc;
+			  log_id, group_row, sizeof(**out), (void **)out, n,
+			  "cannot list log groups", err);
 }
 
 void store_log_groups_free(struct log_group *g, int n)

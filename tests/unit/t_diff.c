@@ -19,6 +19,7 @@
 #include "core/import.h"
 #include "core/store.h"
 #include "test.h"
+#include "testdemo.h"
 
 extern char **environ;
 
@@ -226,70 +227,22 @@ TEST(diff_without_a_baseline_still_lists_the_run)
 }
 
 /* --- the demo data set ------------------------------------------------------------------ */
-static int spawn(char *const argv[])
-{
-	pid_t pid;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0)
-		return -1;
-	int status;
-	if (waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static struct store *demo_st;
 static struct gitrepo *demo_git;
-static cJSON *manifest;
+static const cJSON *manifest;
 
 static struct store *demo(void)
 {
-	if (demo_st)
-		return demo_st;
-	const char *fx = getenv("FIXTURES");
-	char *top = fx ? xasprintf("%s/../..", fx) : xstrdup(".");
-	char *gen = xasprintf("%s/tools/demo-gen.py", top);
-	char *out = xasprintf("%s/demo", t_tmpdir());
-	char *argv[] = {"python3", gen, out, NULL};
-	if (spawn(argv) != 0) {
-		fprintf(stderr, "t_diff: python3 %s %s failed\n", gen, out);
-		exit(2);
-	}
-	char *mp = xasprintf("%s/MANIFEST.json", out);
-	struct buf b = BUF_INIT;
-	struct cs_err err;
-	if (file_read_all(mp, 16u << 20, &b, &err) < 0 || !(manifest = cJSON_Parse(buf_cstr(&b)))) {
-		fprintf(stderr, "t_diff: cannot read %s\n", mp);
-		exit(2);
-	}
-	char *db = xasprintf("%s/demo.db", t_tmpdir());
-	demo_st = store_open(db, STORE_RW, &err);
-	char *runs = xasprintf("%s/runs", out), *repo = xasprintf("%s/repo", out);
-	struct importer *im = importer_new(demo_st, NULL);
-	if (!demo_st || import_path(im, runs, &err) < 0) {
-		fprintf(stderr, "t_diff: cannot import the demo: %s\n", err.msg);
-		exit(2);
-	}
-	importer_free(im);
+	if (demo_git)
+		return t_demo();
+	manifest = t_demo_manifest();
+	char *repo = xasprintf("%s/repo", t_demo_dir());
 	demo_git = gitrepo_open(repo);
 	if (!demo_git) {
 		fprintf(stderr, "t_diff: the demo has no git repository at %s\n", repo);
 		exit(2);
 	}
-	free(db);
-	free(runs);
 	free(repo);
-	free(mp);
-	buf_release(&b);
-	free(out);
-	free(gen);
-	free(top);
-	return demo_st;
+	return t_demo();
 }
 
 /* Where planted failure kind shows first: "RUN:ATTEMPT" and its job. */

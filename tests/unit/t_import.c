@@ -28,6 +28,7 @@
 #include "core/util.h"
 #include "core/ziparc.h"
 #include "test.h"
+#include "testdemo.h"
 
 #define MIB (1024u * 1024u)
 #define HUB "hub4j-github-api/src/test/resources/org/kohsuke/github/GHWorkflowRunTest/wiremock"
@@ -84,16 +85,6 @@ static char *fresh_dir(const char *name)
 	return p;
 }
 
-static void slurp(const char *path, struct buf *out)
-{
-	struct cs_err err;
-	buf_reset(out);
-	if (file_read_all(path, 64 * MIB, out, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		exit(2);
-	}
-}
-
 static void write_file(const char *path, const void *data, size_t n)
 {
 	FILE *f = fopen(path, "wb");
@@ -112,7 +103,7 @@ static void write_str(const char *path, const char *s)
 static void put_file(const char *dir, const char *rel, const char *src)
 {
 	struct buf b = BUF_INIT;
-	slurp(src, &b);
+	t_slurp(src, &b);
 	char *dst = path_join(dir, rel);
 	char *parent = xstrdup(dst);
 	*strrchr(parent, '/') = '\0';
@@ -144,7 +135,7 @@ static void put_fixture(const char *dir, const char *rel, const char *fixture)
 static cJSON *load_json(const char *path)
 {
 	struct buf b = BUF_INIT;
-	slurp(path, &b);
+	t_slurp(path, &b);
 	cJSON *j = cJSON_ParseWithLength(b.data, b.len);
 	buf_release(&b);
 	if (!j) {
@@ -468,7 +459,7 @@ static void log_bytes(struct store *st, int64_t log_id, struct buf *out)
 	CHECK_OK(logr_write_all(r, f, &err));
 	CHECK_INT(fclose(f), 0);
 	logr_close(r);
-	slurp(p, out);
+	t_slurp(p, out);
 	unlink(p);
 	free(p);
 }
@@ -691,11 +682,11 @@ TEST(hub4j_run_folder)
 		/* --raw gives back the served bytes, CRLF included */
 		struct buf got = BUF_INIT, want = BUF_INIT;
 		log_bytes(st, jobs[0].log_id, &got);
-		slurp(t_fixture(HUB_LOG_JOB2), &want);
+		t_slurp(t_fixture(HUB_LOG_JOB2), &want);
 		CHECK(memchr(want.data, '\r', want.len) != NULL);
 		CHECK(same_bytes(&got, want.data, want.len));
 		log_bytes(st, jobs[1].log_id, &got);
-		slurp(t_fixture(HUB_LOG_JOB1), &want);
+		t_slurp(t_fixture(HUB_LOG_JOB1), &want);
 		CHECK(same_bytes(&got, want.data, want.len));
 		CHECK_INT(count_lines(want.data, want.len), 39);
 		buf_release(&got);
@@ -1089,7 +1080,7 @@ TEST(artifacts_junit_metrics_broken_unknown)
 	struct store *st = new_store("artifacts");
 	char *dir = make_hub4j_run("artifacts-run");
 	struct buf xml = BUF_INIT;
-	slurp(t_fixture(PYTEST_XML), &xml);
+	t_slurp(t_fixture(PYTEST_XML), &xml);
 	char *zp = path_join(dir, "artifacts/junit-ts.zip");
 	char *ad = path_join(dir, "artifacts");
 	must_mkdir(ad);
@@ -1199,7 +1190,7 @@ static void check_adhoc_log(const char *fixture, const char *job_name, uint64_t 
 	struct buf data = BUF_INIT, got = BUF_INIT;
 	const char *path = t_fixture(fixture);
 	char *p = xstrdup(path);
-	slurp(p, &data);
+	t_slurp(p, &data);
 	struct rec r = {0};
 	import_ok(st, p, &r);
 	CHECK_INT(r.n_runs, 1);
@@ -1594,7 +1585,7 @@ TEST(hostile_run_json)
 	cJSON *ro = hub4j_run_object(HUB_RUNS);
 	save_json(rp, ro);
 	cJSON_Delete(ro);
-	slurp(rp, &real);
+	t_slurp(rp, &real);
 	for (size_t cut = 1; cut < real.len; cut += real.len / 7) {
 		char *s = xstrndup(real.data, cut);
 		dir = small_run("trunc", s, NULL);
@@ -1790,7 +1781,7 @@ TEST(hostile_logs_zip)
 {
 	struct store *st = seeded_store("hostile-zip");
 	struct buf real = BUF_INIT;
-	slurp(t_fixture(HUB_RUNLOG_ZIP), &real);
+	t_slurp(t_fixture(HUB_RUNLOG_ZIP), &real);
 	char *dir;
 
 	/* truncated download */
@@ -2271,7 +2262,7 @@ TEST(reimport_with_less_keeps_logs_and_artifacts)
 	log_bytes(st, q_int(st, "SELECT l.id FROM logs l JOIN jobs j ON j.id = l.job_id "
 				"WHERE j.provider_id = %lld", (long long)HUB_JOB2),
 		  &a);
-	slurp(t_fixture(HUB_LOG_JOB2), &want);
+	t_slurp(t_fixture(HUB_LOG_JOB2), &want);
 	CHECK(a.len == want.len && same_bytes(&a, want.data, want.len));
 	buf_release(&a);
 	buf_release(&want);

@@ -342,6 +342,16 @@ static void word(char *out, unsigned v)
 	out[5] = 0;
 }
 
+/* Diff log run against log base with the default options into d. */
+static void diff_default(const struct buf *run, const struct buf *base, struct logdiff *d)
+{
+	struct cs_err err;
+	int64_t r = put_log(run->data, run->len), b = put_log(base->data, base->len);
+	struct logdiff_opts o = {0, false, -1};
+	logdiff_init(d);
+	CHECK_OK(logdiff_logs(db(), r, b, &o, NULL, 0, NULL, 0, d, &err));
+}
+
 TEST(logdiff_larger_than_the_window)
 {
 	unsigned n = 3 * LD_WINDOW + 1234;
@@ -358,12 +368,8 @@ TEST(logdiff_larger_than_the_window)
 		if (i % 9973 != 5) /* lines the run no longer prints */
 			buf_addf(&run, "step %s\n", w);
 	}
-	struct cs_err err;
-	int64_t r = put_log(run.data, run.len), b = put_log(base.data, base.len);
 	struct logdiff d;
-	struct logdiff_opts o = {0, false, -1};
-	logdiff_init(&d);
-	CHECK_OK(logdiff_logs(db(), r, b, &o, NULL, 0, NULL, 0, &d, &err));
+	diff_default(&run, &base, &d);
 	CHECK_INT(d.added, news);
 	CHECK_INT(d.shown, news);
 	CHECK_INT(d.updated, 0);
@@ -414,12 +420,8 @@ TEST(logdiff_nothing_in_common_for_more_than_a_window)
 	}
 	buf_adds(&base, "old tail\n");
 	buf_adds(&run, "new tail here\n");
-	struct cs_err err;
-	int64_t r = put_log(run.data, run.len), b = put_log(base.data, base.len);
 	struct logdiff d;
-	struct logdiff_opts o = {0, false, -1};
-	logdiff_init(&d);
-	CHECK_OK(logdiff_logs(db(), r, b, &o, NULL, 0, NULL, 0, &d, &err));
+	diff_default(&run, &base, &d);
 	CHECK_INT(d.anchors, 200);
 	CHECK_INT(d.added + d.updated, n + 1);
 	logdiff_release(&d);

@@ -11,6 +11,7 @@
 #include "core/logsearch.h"
 #include "core/store.h"
 #include "test.h"
+#include "testdemo.h"
 
 static const char *const fixture_logs[] = {
 	"pytorch-test-infra/aws/lambda/log-classifier/fixtures/error_log1.txt",
@@ -24,14 +25,7 @@ static const char *const fixture_logs[] = {
 static struct store *imported(const char *name)
 {
 	struct cs_err err;
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s.db", t_tmpdir(), name);
-	remove(path);
-	struct store *st = store_open(path, STORE_RW, &err);
-	if (!st) {
-		fprintf(stderr, "%s\n", err.msg);
-		exit(2);
-	}
+	struct store *st = t_fresh_store(name);
 	struct importer *im = importer_new(st, NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(fixture_logs); i++)
 		CHECK_OK(import_path(im, t_fixture(fixture_logs[i]), &err));

@@ -10,6 +10,7 @@
 #include "core/logview.h"
 #include "core/store.h"
 #include "test.h"
+#include "testdemo.h"
 
 #define N 1000
 
@@ -82,15 +83,7 @@ static int64_t write_log(struct store *st, int64_t job, const char *data, size_t
 static struct fx open_fixture(const char *name)
 {
 	struct fx f;
-	struct cs_err err;
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s.db", t_tmpdir(), name);
-	remove(path);
-	f.st = store_open(path, STORE_RW, &err);
-	if (!f.st) {
-		fprintf(stderr, "%s\n", err.msg);
-		exit(2);
-	}
+	f.st = t_fresh_store(name);
 	exec(f.st, "INSERT INTO repos (id, slug) VALUES (1, 'o/r');"
 		   "INSERT INTO runs (id, repo_id, provider_id, imported_at, status) "
 		   "VALUES (1, 1, 77, 0, 'completed');"
@@ -329,6 +322,27 @@ TEST(logview_lines)
 	store_close(f.st);
 }
 
+/* What a search should find, from the sorted line numbers of all hits:
+ * forward, the first hit after `from`, else the first (*wrapped set);
+ * backward, the last hit before `from`, else the last. 0: no hit. */
+static uint64_t next_hit(const uint64_t *hits, int nh, uint64_t from, bool *wrapped)
+{
+	for (int k = 0; k < nh; k++)
+		if (hits[k] > from)
+			return hits[k];
+	if (wrapped)
+		*wrapped = nh > 0;
+	return nh ? hits[0] : 0;
+}
+
+static uint64_t prev_hit(const uint64_t *hits, int nh, uint64_t from)
+{
+	for (int k = nh - 1; k >= 0; k--)
+		if (hits[k] < from)
+			return hits[k];
+	return nh ? hits[nh - 1] : 0;
+}
+
 TEST(logview_findings)
 {
 	struct fx f = open_fixture("findings");
@@ -408,15 +422,9 @@ static void check_search(struct logview *lv, const char *q, int flags)
 		for (size_t fi = 0; fi < ARRAY_SIZE(froms); fi++) {
 			uint64_t from = froms[fi];
 			/* forward: the first hit after from, else the first from the top */
-			uint64_t want = 0;
-			for (int k = 0; k < nh && !want; k++)
-				if (hits[k] > from)
-					want = hits[k];
 			bool want_wrap = false;
-			if (!want && nh) {
-				want = hits[0];
-				want_wrap = from >= 1;
-			}
+			uint64_t want = next_hit(hits, nh, from, &want_wrap);
+			want_wrap = want_wrap && from >= 1;
 			bool wrapped;
 			uint64_t got = run_search(lv, m, false, from, budgets[bi], &wrapped);
 			if (got != want)
@@ -427,12 +435,7 @@ static void check_search(struct logview *lv, const char *q, int flags)
 				CHECK(wrapped == want_wrap);
 			/* backward: the last hit before from, else the last one */
 			uint64_t bfrom = from ? from : N + 1;
-			want = 0;
-			for (int k = nh - 1; k >= 0 && !want; k--)
-				if (hits[k] < bfrom)
-					want = hits[k];
-			if (!want && nh)
-				want = hits[nh - 1];
+			want = prev_hit(hits, nh, bfrom);
 			got = run_search(lv, m, true, bfrom, budgets[bi], NULL);
 			if (got != want)
 				t_fail(__FILE__, __LINE__, "'%s' backward from %llu budget %llu: %llu, want %llu",
@@ -740,24 +743,14 @@ TEST(logview_search_filters)
 		uint64_t budgets[] = {1, 700, 100000};
 		for (size_t bi = 0; bi < ARRAY_SIZE(budgets); bi++)
 			for (size_t fi = 0; fi < ARRAY_SIZE(froms); fi++) {
-				uint64_t from = froms[fi], want = 0;
-				for (int k = 0; k < nh && !want; k++)
-					if (hits[k] > from)
-						want = hits[k];
-				if (!want && nh)
-					want = hits[0];
+				uint64_t from = froms[fi], want = next_hit(hits, nh, from, NULL);
 				uint64_t got = run_search(lv, m, false, from, budgets[bi], NULL);
 				if (got != want)
 					t_fail(__FILE__, __LINE__, "'%s' forward from %llu: %llu, want %llu",
 					       qs[qi], (unsigned long long)from, (unsigned long long)got,
 					       (unsigned long long)want);
 				uint64_t bfrom = from ? from : HEX_LINES + 1;
-				want = 0;
-				for (int k = nh - 1; k >= 0 && !want; k--)
-					if (hits[k] < bfrom)
-						want = hits[k];
-				if (!want && nh)
-					want = hits[nh - 1];
+				want = prev_hit(hits, nh, bfrom);
 				got = run_search(lv, m, true, bfrom, budgets[bi], NULL);
 				if (got != want)
 					t_fail(__FILE__, __LINE__, "'%s' backward from %llu: %llu, want %llu",

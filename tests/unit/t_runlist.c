@@ -8,20 +8,13 @@
 #include "core/runquery.h"
 #include "core/store.h"
 #include "test.h"
+#include "testdemo.h"
 
 #define FAILED_SET "failure", "timed_out", "startup_failure", "action_required"
 
 static struct store *new_store(const char *name)
 {
-	struct cs_err err;
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s.db", t_tmpdir(), name);
-	remove(path);
-	struct store *st = store_open(path, STORE_RW, &err);
-	if (!st) {
-		fprintf(stderr, "%s\n", err.msg);
-		exit(2);
-	}
+	struct store *st = t_fresh_store(name);
 	sqlite3_exec(st->db, "INSERT INTO repos (id, slug) VALUES (1, 'o/r'), (2, 'o/other')", NULL,
 		     NULL, NULL);
 	return st;

@@ -23,6 +23,7 @@
 #include "core/triage.h"
 #include "core/util.h"
 #include "test.h"
+#include "testdemo.h"
 
 extern char **environ;
 
@@ -50,23 +51,6 @@ static void mkdirs(const char *path)
 	}
 }
 
-static int spawn(char *const argv[])
-{
-	pid_t pid;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0)
-		return -1;
-	int status;
-	if (waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static struct store *new_store(const char *name)
 {
 	char *p = tmp_path(name);
@@ -90,19 +74,6 @@ static void import_ok(struct store *st, const char *path)
 	importer_free(im);
 }
 
-static int64_t run_row(struct store *st, const char *spec)
-{
-	struct run r;
-	struct cs_err err;
-	if (store_find_run(st, spec, &r, &err) < 0) {
-		t_fail(__FILE__, __LINE__, "%s", err.msg);
-		return 0;
-	}
-	int64_t id = r.id;
-	run_free(&r);
-	return id;
-}
-
 /* The findings of a job (by name) of a run (spec); *n = -1 when not found. */
 static struct triage_finding *findings(struct store *st, const char *spec, const char *job,
 				       bool shown_only, int *n)
@@ -111,7 +82,7 @@ static struct triage_finding *findings(struct store *st, const char *spec, const
 	struct cs_err err;
 	struct job *jobs;
 	int nj;
-	int64_t row = run_row(st, spec);
+	int64_t row = t_run_row(st, spec);
 	if (!row || store_jobs(st, row, &jobs, &nj, &err) < 0)
 		return NULL;
 	int k = store_find_job(jobs, nj, job, &err);
@@ -122,16 +93,6 @@ static struct triage_finding *findings(struct store *st, const char *spec, const
 		t_fail(__FILE__, __LINE__, "run %s has no job %s", spec, job);
 	store_jobs_free(jobs, nj);
 	return f;
-}
-
-static int64_t count(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s;
-	int64_t n = -1;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return n;
 }
 
 static const struct ruleset *rules(void)
@@ -146,39 +107,12 @@ static const struct ruleset *rules(void)
 }
 
 /* --- the demo data set ------------------------------------------------------------------ */
-static struct store *demo_st;
-static cJSON *manifest;
+static const cJSON *manifest;
 
 static struct store *demo(void)
 {
-	if (demo_st)
-		return demo_st;
-	const char *fx = getenv("FIXTURES");
-	char *top = fx ? xasprintf("%s/../..", fx) : xstrdup(".");
-	char *gen = xasprintf("%s/tools/demo-gen.py", top);
-	char *out = tmp_path("demo");
-	char *argv[] = {"python3", gen, out, NULL};
-	if (spawn(argv) != 0) {
-		fprintf(stderr, "t_triage: python3 %s %s failed\n", gen, out);
-		exit(2);
-	}
-	char *mp = xasprintf("%s/MANIFEST.json", out);
-	struct buf b = BUF_INIT;
-	struct cs_err err;
-	if (file_read_all(mp, 16u << 20, &b, &err) < 0 || !(manifest = cJSON_Parse(buf_cstr(&b)))) {
-		fprintf(stderr, "t_triage: cannot read %s\n", mp);
-		exit(2);
-	}
-	demo_st = new_store("demo.db");
-	char *runs = xasprintf("%s/runs", out);
-	import_ok(demo_st, runs);
-	free(runs);
-	free(mp);
-	buf_release(&b);
-	free(out);
-	free(gen);
-	free(top);
-	return demo_st;
+	manifest = t_demo_manifest();
+	return t_demo();
 }
 
 static const cJSON *planted(const char *kind)
@@ -244,27 +178,27 @@ static void check_planted(const char *kind, const char *rule, const char *catego
 TEST(demo_every_failed_job_is_triaged_at_import)
 {
 	struct store *st = demo();
-	int64_t failed = count(st, "SELECT count(*) FROM jobs j JOIN runs r ON r.id = j.run_id "
+	int64_t failed = t_count(st, "SELECT count(*) FROM jobs j JOIN runs r ON r.id = j.run_id "
 				   "WHERE j.conclusion IN ('failure', 'timed_out', 'startup_failure') "
 				   "OR (j.conclusion = 'cancelled' AND r.conclusion = 'failure')");
 	CHECK(failed >= 20);
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_jobs"), failed);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_jobs"), failed);
 	char version[64];
 	triage_version(rules(), version, sizeof(version));
 	char sql[200];
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM triage_jobs WHERE version = '%s'", version);
-	CHECK_INT(count(st, sql), failed);
+	CHECK_INT(t_count(st, sql), failed);
 	/* nothing to do for ensure: the import did it */
 	struct cs_err err;
 	int n = -1;
 	CHECK_OK(triage_ensure(st, rules(), &n, &err));
 	CHECK_INT(n, 0);
 	/* every failed job has something to read, within the cap */
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_jobs t WHERE NOT EXISTS (SELECT 1 FROM "
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_jobs t WHERE NOT EXISTS (SELECT 1 FROM "
 			    "triage_findings f WHERE f.job_id = t.job_id AND f.shown)"), 0);
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_jobs WHERE n_lines > 40"), 0);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_jobs WHERE n_lines > 40"), 0);
 	/* successful jobs are not triaged */
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_findings f JOIN jobs j ON j.id = f.job_id "
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_findings f JOIN jobs j ON j.id = f.job_id "
 			    "WHERE j.conclusion = 'success'"), 0);
 }
 
@@ -442,7 +376,7 @@ TEST(demo_default_branch_and_newest_failure)
 		 "SELECT count(*) FROM runs WHERE head_branch = 'main' AND conclusion = 'failure' "
 		 "AND created_at > %lld",
 		 (long long)r.created_at);
-	CHECK_INT(count(demo(), sql), 0);
+	CHECK_INT(t_count(demo(), sql), 0);
 	run_free(&r);
 	CHECK_INT(store_newest_failed_run(demo(), "no-such-branch", &r, &err), -1);
 	CHECK_INT(err.code, CS_ENOTFOUND);
@@ -487,7 +421,7 @@ TEST(demo_states_are_set_kept_and_carried)
 	const char *job;
 	shows_in("oom_kill", 0, spec, &job);
 	struct triage_run_summary sum;
-	CHECK_OK(triage_run_summary(st, run_row(st, spec), &sum, &err));
+	CHECK_OK(triage_run_summary(st, t_run_row(st, spec), &sum, &err));
 	CHECK(sum.n_findings >= 1);
 	CHECK(sum.all_known_flaky);
 	CHECK(strstr(sum.categories, "oom") != NULL);
@@ -506,10 +440,10 @@ TEST(demo_states_are_set_kept_and_carried)
 	snprintf(sql, sizeof(sql), "UPDATE triage_findings SET fingerprint = 'feedfacefeedface' "
 				   "WHERE fingerprint = '%s'", parity[0]);
 	CHECK(sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK);
-	int64_t before = count(st, "SELECT count(*) FROM triage_findings");
+	int64_t before = t_count(st, "SELECT count(*) FROM triage_findings");
 	struct retriage_stats rs;
 	CHECK_OK(triage_retriage(st, rules(), &rs, NULL, &err));
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_findings"), before);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_findings"), before);
 	CHECK_INT(rs.findings, before);
 	CHECK(rs.states_carried >= 1);
 	CHECK_OK(triage_history(st, parity[0], &h, &err));
@@ -529,14 +463,14 @@ TEST(demo_ensure_recomputes_what_is_stale)
 	CHECK(sqlite3_exec(st->db, "UPDATE triage_jobs SET version = 'old' WHERE job_id IN "
 				   "(SELECT job_id FROM triage_jobs LIMIT 3)",
 			   NULL, NULL, NULL) == SQLITE_OK);
-	int stale_runs = (int)count(st, "SELECT count(DISTINCT j.run_id) FROM triage_jobs t JOIN "
+	int stale_runs = (int)t_count(st, "SELECT count(DISTINCT j.run_id) FROM triage_jobs t JOIN "
 					"jobs j ON j.id = t.job_id WHERE t.version = 'old'");
-	int64_t before = count(st, "SELECT count(*) FROM triage_findings");
+	int64_t before = t_count(st, "SELECT count(*) FROM triage_findings");
 	int n = 0;
 	CHECK_OK(triage_ensure(st, rules(), &n, &err));
 	CHECK(n >= 3 && stale_runs >= 1);
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_jobs WHERE version = 'old'"), 0);
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_findings"), before);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_jobs WHERE version = 'old'"), 0);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_findings"), before);
 	CHECK_OK(triage_ensure(st, rules(), &n, &err));
 	CHECK_INT(n, 0);
 }
@@ -583,7 +517,7 @@ TEST(demo_failed_runs_and_groups_for_the_triage_view)
 	struct run_list l = {.ordered = true, .only_oom = true};
 	struct triage_filter f = {0};
 	CHECK_OK(triage_failed_runs(st, &f, on_failed_run, &l, &err));
-	CHECK_INT(l.n, count(st, "SELECT count(*) FROM runs WHERE conclusion = 'failure'"));
+	CHECK_INT(l.n, t_count(st, "SELECT count(*) FROM runs WHERE conclusion = 'failure'"));
 	CHECK(l.ordered);
 	struct run_list oom = {.ordered = true, .only_oom = true};
 	f.category = "oom";
@@ -845,7 +779,7 @@ TEST(junit_failures_the_log_does_not_name)
 		      str_starts(f[i].excerpt[0].text, "FAILED "));
 	}
 	CHECK(junit >= 3); /* the report has four failures; the cap may hide one */
-	int64_t all = count(st, "SELECT count(*) FROM triage_findings WHERE source = 'junit'");
+	int64_t all = t_count(st, "SELECT count(*) FROM triage_findings WHERE source = 'junit'");
 	CHECK_INT(all, 4);
 	triage_findings_free(f, n);
 	buf_release(&xml);
@@ -870,15 +804,15 @@ TEST(hostile_a_million_warnings)
 	fclose(fp);
 	struct store *st = new_store("warnings.db");
 	import_ok(st, path);
-	CHECK(count(st, "SELECT count(*) FROM triage_findings") <= TRIAGE_MAX_STORED);
-	CHECK(count(st, "SELECT max(n_lines) FROM triage_jobs") <= TRIAGE_MAX_LINES);
+	CHECK(t_count(st, "SELECT count(*) FROM triage_findings") <= TRIAGE_MAX_STORED);
+	CHECK(t_count(st, "SELECT max(n_lines) FROM triage_jobs") <= TRIAGE_MAX_LINES);
 	/* the error leads; the warnings are counted, not listed */
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_findings WHERE rank = 0 AND "
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_findings WHERE rank = 0 AND "
 			    "rule = 'gcc-error' AND line = 1000001"), 1);
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_findings WHERE severity = 'warning' AND "
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_findings WHERE severity = 'warning' AND "
 			    "shown"), 0);
-	CHECK(count(st, "SELECT sum(repeats) FROM triage_findings WHERE severity = 'warning'") +
-		      count(st, "SELECT n_dropped FROM triage_jobs") >= 900000);
+	CHECK(t_count(st, "SELECT sum(repeats) FROM triage_findings WHERE severity = 'warning'") +
+		      t_count(st, "SELECT n_dropped FROM triage_jobs") >= 900000);
 	store_close(st);
 	free(path);
 }
@@ -902,7 +836,7 @@ TEST(hostile_long_lines_and_escapes)
 	fclose(fp);
 	struct store *st = new_store("hostile.db");
 	import_ok(st, path);
-	int64_t job = count(st, "SELECT max(id) FROM jobs");
+	int64_t job = t_count(st, "SELECT max(id) FROM jobs");
 	struct triage_finding *f;
 	int n;
 	struct cs_err err;

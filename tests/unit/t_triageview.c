@@ -24,6 +24,7 @@
 #include "core/triagetree.h"
 #include "core/util.h"
 #include "test.h"
+#include "testdemo.h"
 
 extern char **environ;
 
@@ -129,77 +130,12 @@ TEST(query_refuses_what_it_cannot_mean)
 }
 
 /* --- over the demo data set ------------------------------------------------------------ */
-static int spawn(char *const argv[])
-{
-	pid_t pid;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0)
-		return -1;
-	int status;
-	if (waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static struct store *demo_st;
-static char *demo_db;
-static cJSON *manifest;
+static const cJSON *manifest;
 
 static struct store *demo(void)
 {
-	if (demo_st)
-		return demo_st;
-	const char *fx = getenv("FIXTURES");
-	char *top = fx ? xasprintf("%s/../..", fx) : xstrdup(".");
-	char *gen = xasprintf("%s/tools/demo-gen.py", top);
-	char *out = xasprintf("%s/demo", t_tmpdir());
-	char *argv[] = {"python3", gen, out, NULL};
-	if (spawn(argv) != 0) {
-		fprintf(stderr, "t_triageview: python3 %s %s failed\n", gen, out);
-		exit(2);
-	}
-	char *mp = xasprintf("%s/MANIFEST.json", out);
-	struct buf b = BUF_INIT;
-	struct cs_err err;
-	if (file_read_all(mp, 16u << 20, &b, &err) < 0 || !(manifest = cJSON_Parse(buf_cstr(&b)))) {
-		fprintf(stderr, "t_triageview: cannot read %s\n", mp);
-		exit(2);
-	}
-	demo_db = xasprintf("%s/demo.db", t_tmpdir());
-	demo_st = store_open(demo_db, STORE_RW, &err);
-	if (!demo_st) {
-		fprintf(stderr, "%s\n", err.msg);
-		exit(2);
-	}
-	char *runs = xasprintf("%s/runs", out);
-	struct importer *im = importer_new(demo_st, NULL);
-	if (import_path(im, runs, &err) < 0) {
-		fprintf(stderr, "t_triageview: import: %s\n", err.msg);
-		exit(2);
-	}
-	importer_free(im);
-	free(runs);
-	free(mp);
-	buf_release(&b);
-	free(out);
-	free(gen);
-	free(top);
-	return demo_st;
-}
-
-static int64_t count(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s;
-	int64_t n = -1;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return n;
+	manifest = t_demo_manifest();
+	return t_demo();
 }
 
 /* Every run of the index, by row id. */
@@ -219,19 +155,6 @@ static int64_t *all_runs(struct store *st, int *n)
 	return ids;
 }
 
-static int64_t run_row(struct store *st, const char *spec)
-{
-	struct run r;
-	struct cs_err err;
-	if (store_find_run(st, spec, &r, &err) < 0) {
-		t_fail(__FILE__, __LINE__, "%s", err.msg);
-		return 0;
-	}
-	int64_t id = r.id;
-	run_free(&r);
-	return id;
-}
-
 /* The fingerprint of the planted flaky network failure (its only finding). */
 static void flaky_fp(char fp[FP_HEX_LEN + 1], int64_t *failed_run, int64_t *passed_run)
 {
@@ -240,9 +163,9 @@ static void flaky_fp(char fp[FP_HEX_LEN + 1], int64_t *failed_run, int64_t *pass
 	double id = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pl, "run_id"));
 	char spec[64];
 	snprintf(spec, sizeof(spec), "%.0f:1", id);
-	*failed_run = run_row(demo_st, spec);
+	*failed_run = t_run_row(t_demo(), spec);
 	snprintf(spec, sizeof(spec), "%.0f:2", id);
-	*passed_run = run_row(demo_st, spec);
+	*passed_run = t_run_row(t_demo(), spec);
 	fp[0] = '\0';
 	char sql[256];
 	snprintf(sql, sizeof(sql),
@@ -250,7 +173,7 @@ static void flaky_fp(char fp[FP_HEX_LEN + 1], int64_t *failed_run, int64_t *pass
 		 "WHERE j.run_id = %lld AND f.shown ORDER BY f.rank LIMIT 1",
 		 (long long)*failed_run);
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(demo_st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(t_demo()->db, sql, -1, &s, NULL) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW)
 		snprintf(fp, FP_HEX_LEN + 1, "%s", (const char *)sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
@@ -337,7 +260,7 @@ TEST(demo_findings_of_a_fingerprint_across_runs)
 	CHECK(fp[0]);
 	char sql[200];
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM triage_findings WHERE fingerprint = '%s'", fp);
-	int64_t want = count(st, sql);
+	int64_t want = t_count(st, sql);
 	CHECK(want >= 3);
 
 	struct triage_finding *f;
@@ -390,8 +313,8 @@ TEST(demo_ensure_in_slices)
 	if (!rs)
 		return;
 	/* an index from before triage for some runs, stale rules for others */
-	int64_t findings = count(st, "SELECT count(*) FROM triage_findings");
-	int64_t jobs = count(st, "SELECT count(*) FROM triage_jobs");
+	int64_t findings = t_count(st, "SELECT count(*) FROM triage_findings");
+	int64_t jobs = t_count(st, "SELECT count(*) FROM triage_jobs");
 	CHECK(sqlite3_exec(st->db,
 			   "DELETE FROM triage_findings WHERE job_id IN (SELECT job_id FROM "
 			   "triage_jobs ORDER BY job_id LIMIT 4);"
@@ -400,7 +323,7 @@ TEST(demo_ensure_in_slices)
 			   "UPDATE triage_jobs SET version = 'old' WHERE job_id IN (SELECT job_id "
 			   "FROM triage_jobs ORDER BY job_id DESC LIMIT 3);",
 			   NULL, NULL, NULL) == SQLITE_OK);
-	int64_t stale = count(st, "SELECT count(DISTINCT j.run_id) FROM jobs j JOIN runs r ON "
+	int64_t stale = t_count(st, "SELECT count(DISTINCT j.run_id) FROM jobs j JOIN runs r ON "
 				  "r.id = j.run_id LEFT JOIN triage_jobs t ON t.job_id = j.id WHERE "
 				  "r.conclusion = 'failure' AND j.conclusion = 'failure' AND "
 				  "(t.job_id IS NULL OR t.version = 'old')");
@@ -429,9 +352,9 @@ TEST(demo_ensure_in_slices)
 	CHECK(nj >= 7);
 	CHECK_INT(triage_ensure_step(job, 1, &err), 0); /* done stays done */
 	triage_ensure_free(job);
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_findings"), findings);
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_jobs"), jobs);
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_jobs WHERE version = 'old'"), 0);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_findings"), findings);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_jobs"), jobs);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_jobs WHERE version = 'old'"), 0);
 
 	/* up to date: nothing to do */
 	job = triage_ensure_begin(st, rs, &err);
@@ -446,7 +369,7 @@ TEST(demo_ensure_in_slices)
 	 * back, and a later step does the work */
 	CHECK(sqlite3_exec(st->db, "UPDATE triage_jobs SET version = 'old'", NULL, NULL, NULL) ==
 	      SQLITE_OK);
-	struct store *other = store_open(demo_db, STORE_RW, &err);
+	struct store *other = store_open(t_demo_db(), STORE_RW, &err);
 	CHECK(other != NULL);
 	if (other) {
 		sqlite3_busy_timeout(other->db, 0); /* fail now, not in 5 s */
@@ -470,8 +393,8 @@ TEST(demo_ensure_in_slices)
 		}
 		store_close(other);
 	}
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_jobs WHERE version = 'old'"), 0);
-	CHECK_INT(count(st, "SELECT count(*) FROM triage_findings"), findings);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_jobs WHERE version = 'old'"), 0);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM triage_findings"), findings);
 	int n;
 	CHECK_OK(triage_ensure(st, rs, &n, &err));
 }

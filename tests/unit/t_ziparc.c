@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "core/ziparc.h"
 #include "test.h"
+#include "testdemo.h"
 
 #define MIB (1024u * 1024u)
 
@@ -60,16 +61,6 @@ static const char *make_zip(const char *fname, const struct zent *e, size_t n)
 		exit(2);
 	}
 	return path;
-}
-
-static void slurp(const char *path, struct buf *out)
-{
-	struct cs_err err;
-	buf_reset(out);
-	if (file_read_all(path, 64 * MIB, out, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		exit(2);
-	}
 }
 
 /* Deterministic pseudo-random bytes (xorshift): no test depends on luck. */
@@ -339,7 +330,7 @@ TEST(normal_roundtrip_mem)
 {
 	struct cs_err err;
 	struct buf data = BUF_INIT;
-	slurp(make_normal_zip(), &data);
+	t_slurp(make_normal_zip(), &data);
 	struct ziparc *z = ziparc_open_mem(data.data, data.len, "mem.zip", &err);
 	CHECK(z != NULL);
 	if (z) {
@@ -434,7 +425,7 @@ TEST(nul_in_name_becomes_space)
 	struct cs_err err;
 	const struct zent e[] = {{"a\x01" "b", "x", 1, false}};
 	struct buf data = BUF_INIT;
-	slurp(make_zip("nul.zip", e, 1), &data);
+	t_slurp(make_zip("nul.zip", e, 1), &data);
 	CHECK_INT(patch_all(&data, "a\x01" "b", "a\0b", 3), 2);
 	struct ziparc *z = ziparc_open_mem(data.data, data.len, "nul.zip", &err);
 	CHECK(z != NULL);
@@ -455,7 +446,7 @@ TEST(utf8_flag_with_invalid_name)
 	struct cs_err err;
 	const struct zent e[] = {{"caf\xc3\xa9.txt", "x", 1, false}, {"plain.txt", "y", 1, false}};
 	struct buf data = BUF_INIT;
-	slurp(make_zip("badutf.zip", e, 2), &data);
+	t_slurp(make_zip("badutf.zip", e, 2), &data);
 	CHECK_INT(patch_all(&data, "\xc3\xa9", "\xff\xfe", 2), 2);
 	err_clear(&err);
 	struct ziparc *z = ziparc_open_mem(data.data, data.len, "badutf.zip", &err);
@@ -594,7 +585,7 @@ TEST(declared_size_lies)
 		text[i] = (char)('A' + i % 7);
 	const struct zent e[] = {{"liar.txt", text, sizeof(text), false}};
 	struct buf orig = BUF_INIT, data = BUF_INIT;
-	slurp(make_zip("liar.zip", e, 1), &orig);
+	t_slurp(make_zip("liar.zip", e, 1), &orig);
 	CHECK(orig.len > 22 + 46 + 30);
 	const uint32_t lies[] = {0xfffffff0u, 10u, 0u};
 	for (size_t k = 0; k < ARRAY_SIZE(lies); k++) {
@@ -649,7 +640,7 @@ TEST(truncated_zip)
 {
 	struct cs_err err;
 	struct buf data = BUF_INIT;
-	slurp(make_multi_zip(), &data);
+	t_slurp(make_multi_zip(), &data);
 	const char *half = t_write_file("half.zip", data.data, data.len / 2);
 	CHECK(ziparc_open(half, &err) == NULL);
 	CHECK(strstr(err.msg, "cannot open zip '") == err.msg);
@@ -681,7 +672,7 @@ TEST(every_prefix_and_suffix)
 		{"b/c.txt", "stored", 6, true},
 	};
 	struct buf data = BUF_INIT;
-	slurp(make_zip("small.zip", e, ARRAY_SIZE(e)), &data);
+	t_slurp(make_zip("small.zip", e, ARRAY_SIZE(e)), &data);
 	for (size_t n = 0; n < data.len; n++) {
 		/* a private copy of exactly n bytes lets ASan see any overread */
 		char *copy = xmalloc(n ? n : 1);
@@ -773,7 +764,7 @@ TEST(crc_error_names_entry)
 		{"damaged.txt", payload, sizeof(payload) - 1, true},
 	};
 	struct buf data = BUF_INIT;
-	slurp(make_zip("crc.zip", e, 2), &data);
+	t_slurp(make_zip("crc.zip", e, 2), &data);
 	CHECK_INT(patch_all(&data, "damaged after", "DAMAGED after", 13), 1);
 	const char *p = t_write_file("crc-bad.zip", data.data, data.len);
 
@@ -805,7 +796,7 @@ TEST(corrupt_deflate_names_entry)
 		text[i] = (char)('a' + rng() % 26);
 	const struct zent e[] = {{"inflate-me.txt", text, sizeof(text), false}};
 	struct buf data = BUF_INIT;
-	slurp(make_zip("deflate.zip", e, 1), &data);
+	t_slurp(make_zip("deflate.zip", e, 1), &data);
 	/* scribble over the middle of the compressed stream */
 	unsigned char *p = (unsigned char *)data.data;
 	size_t start = 30 + strlen("inflate-me.txt");
@@ -831,7 +822,7 @@ TEST(random_damage)
 {
 	struct cs_err err;
 	struct buf orig = BUF_INIT;
-	slurp(make_multi_zip(), &orig);
+	t_slurp(make_multi_zip(), &orig);
 	int opened = 0, failed_open = 0;
 	for (int round = 0; round < 400; round++) {
 		char *copy = xmalloc(orig.len);
@@ -1001,7 +992,7 @@ TEST(fixture_cli_myproject)
 		{"../LICENSE", false, false, true, 1068},
 	};
 	struct buf data = BUF_INIT;
-	slurp(t_fixture("cli-cli/pkg/cmd/run/download/fixtures/myproject.zip"), &data);
+	t_slurp(t_fixture("cli-cli/pkg/cmd/run/download/fixtures/myproject.zip"), &data);
 	struct ziparc *z = ziparc_open_mem(data.data, data.len, "myproject.zip", &err);
 	CHECK(z != NULL);
 	if (z) {

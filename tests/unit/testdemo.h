@@ -1,0 +1,40 @@
+/* testdemo.h - the demo data set for the unit programs that need a whole
+ * realistic index (triage, the triage view's model, diff): tools/demo-gen.py
+ * runs once per program into t_tmpdir()/demo (runs/, repo/, MANIFEST.json)
+ * and its runs are imported into t_tmpdir()/demo.db. Also the few small
+ * fixtures several unit programs share (below).
+ *
+ * Owner: this file; the store and manifest live until the program exits.
+ * A demo that cannot be built is a broken setup, not a failed test: the
+ * program says why and exits 2. */
+#ifndef CS_TESTDEMO_H
+#define CS_TESTDEMO_H
+
+#include <cjson/cJSON.h>
+
+#include "core/store.h"
+
+/* Runs argv (PATH lookup) with stdout/stderr on /dev/null; its exit status, -1 when
+ * it could not run or did not exit. */
+int t_spawn_quiet(char *const argv[]);
+/* The generator's output folder (generated on first use). */
+const char *t_demo_dir(void);
+/* The imported index (opened read-write) and its file. */
+struct store *t_demo(void);
+const char *t_demo_db(void);
+/* MANIFEST.json: what the generator planted where. */
+const cJSON *t_demo_manifest(void);
+/* The row id of run spec ("ID" or "ID:ATTEMPT") in st; a failed check and 0
+ * when it is not there. */
+int64_t t_run_row(struct store *st, const char *spec);
+
+/* --- small fixtures several programs share ---------------------------------- */
+/* A new empty index t_tmpdir()/NAME.db (an old one is removed); exits 2
+ * when it cannot be opened. */
+struct store *t_fresh_store(const char *name);
+/* The whole file (up to 64 MiB) into out; exits 2 when it cannot be read. */
+void t_slurp(const char *path, struct buf *out);
+/* The first column of the first row of sql over st; -1 when there is none. */
+int64_t t_count(struct store *st, const char *sql);
+
+#endif
