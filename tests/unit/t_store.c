@@ -689,7 +689,7 @@ TEST(readonly_folder_reads_and_refuses_writes)
 	CHECK_OK(store_exec(st, "INSERT INTO meta (key, value) VALUES ('k', 'archived')", &err));
 	store_close(st);
 	struct buf before = BUF_INIT;
-	slurp(path, &before);
+	t_slurp(path, &before);
 	int how = lock_dir(dir);
 	if (!how) {
 		printf("skip: readonly_folder: cannot make a folder unwritable here (no chattr +i, "
