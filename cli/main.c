@@ -30,7 +30,7 @@ static const struct command commands[] = {
 	 "        [--artifacts GLOB,...] [--artifact-max SIZE] [--jobs N] [--api-url URL]\n"
 	 "        [--cache-dir DIR] [--no-wait] [--quiet] [--json]",
 	 "fetch runs, jobs, logs and artifacts from GitHub Actions and import them"},
-	{"import", cmd_import, "import [--json] [--quiet] PATH...",
+	{"import", cmd_import, "import [--conclusion failure|success] [--json] [--quiet] PATH...",
 	 "import run folders, log archives and log files into the index"},
 	{"runs", cmd_runs,
 	 "runs [--workflow W] [--branch B] [--status S] [--limit N] [--json]",

@@ -364,6 +364,7 @@ void run_free(struct run *r)
 	free(r->html_url);
 	free(r->actor);
 	free(r->commit_subject);
+	free(r->conclusion_why);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -386,6 +387,7 @@ void run_copy(struct run *dst, const struct run *src)
 	dst->html_url = dup_or_null(src->html_url);
 	dst->actor = dup_or_null(src->actor);
 	dst->commit_subject = dup_or_null(src->commit_subject);
+	dst->conclusion_why = dup_or_null(src->conclusion_why);
 }
 
 void job_free(struct job *j)
@@ -396,6 +398,7 @@ void job_free(struct job *j)
 	free(j->runner_name);
 	free(j->html_url);
 	free(j->log_state);
+	free(j->log_source);
 	store_steps_free(j->steps, j->n_steps);
 	memset(j, 0, sizeof(*j));
 }
@@ -416,7 +419,7 @@ const char *run_state(const struct run *r)
 	CI_FAILED_SQL "), "                                                                   \
 	"CASE WHEN instr(r.commit_message, char(10)) > 0 "                                   \
 	"THEN substr(r.commit_message, 1, instr(r.commit_message, char(10)) - 1) "           \
-	"ELSE r.commit_message END"
+	"ELSE r.commit_message END, r.conclusion_why"
 
 static void read_run(sqlite3_stmt *s, struct run *r)
 {
@@ -441,6 +444,7 @@ static void read_run(sqlite3_stmt *s, struct run *r)
 	r->n_jobs = sqlite3_column_int(s, 17);
 	r->n_failed_jobs = sqlite3_column_int(s, 18);
 	r->commit_subject = sql_col_str(s, 19);
+	r->conclusion_why = sql_col_str(s, 20);
 	if (r->commit_subject) {
 		/* "subject\r\n..." keeps its CR after the cut at LF */
 		size_t n = strlen(r->commit_subject);
@@ -902,8 +906,8 @@ int store_jobs(struct store *st, int64_t run_row_id, struct job **jobs, int *n,
 		"j.started_at, j.completed_at, j.runner_name, j.html_url, coalesce(l.id, 0), "
 		"j.log_state, coalesce(l.line_count, 0), coalesce(l.raw_size, 0), "
 		"(SELECT count(*) FROM findings f WHERE f.job_id = j.id AND f.severity='error'), "
-		"(SELECT count(*) FROM findings f WHERE f.job_id = j.id AND f.severity='warning') "
-		"FROM jobs j LEFT JOIN logs l ON l.job_id = j.id WHERE j.run_id = ? "
+		"(SELECT count(*) FROM findings f WHERE f.job_id = j.id AND f.severity='warning'), "
+		"l.source FROM jobs j LEFT JOIN logs l ON l.job_id = j.id WHERE j.run_id = ? "
 		"ORDER BY j.ordinal, j.id";
 	sqlite3_stmt *s, *ss;
 	*jobs = NULL;
@@ -937,6 +941,7 @@ int store_jobs(struct store *st, int64_t run_row_id, struct job **jobs, int *n,
 		j->raw_size = sqlite3_column_int64(s, 13);
 		j->n_errors = sqlite3_column_int(s, 14);
 		j->n_warnings = sqlite3_column_int(s, 15);
+		j->log_source = sql_col_str(s, 16);
 		if (load_steps(st, ss, j->id, &j->steps, &j->n_steps) < 0) {
 			rc = SQLITE_ERROR;
 			break;

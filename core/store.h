@@ -86,6 +86,9 @@ struct run {
 	int64_t duration_ms; /* updated_at - started_at for completed runs, else CS_TIME_NONE */
 	int n_jobs, n_failed_jobs;
 	char *commit_subject; /* first line of the head commit's message, or NULL */
+	/* a log imported alone: why its conclusion is what it is (the evidence,
+	 * or "given with --conclusion"); NULL for runs that came with one */
+	char *conclusion_why;
 };
 
 struct step {
@@ -109,6 +112,9 @@ struct job {
 	char *html_url;
 	int64_t log_id;      /* 0 when no log is stored */
 	char *log_state;     /* missing, stored, expired */
+	/* logs.source: 'gh-log' when each raw line was job<TAB>step<TAB>line and
+	 * the store keeps the lines without the prefix (raw output puts it back) */
+	char *log_source;
 	int64_t line_count;
 	int64_t raw_size;
 	struct step *steps;
