@@ -44,7 +44,7 @@ static const struct command commands[] = {
 	 "why a run failed: findings, category, history, flakiness (default: newest failure)"},
 	{"triage-state", cmd_triage_state,
 	 "triage-state [--note TEXT] [--json] FINGERPRINT STATE",
-	 "mark a failure new, acknowledged, known-flaky or fixed"},
+	 "mark a failure untriaged, acknowledged, known-flaky or fixed (\"new\" = untriaged)"},
 	{"rules", cmd_rules, "rules [list|test] [--json] [RULES_FILE]",
 	 "list the triage rules, or test them against every run in the index"},
 	{"retriage", cmd_retriage, "retriage [--json]",

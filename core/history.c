@@ -188,6 +188,34 @@ static int flips(struct store *st, struct triage_history *h, const struct occ *o
 	return 0;
 }
 
+/* The first pass of o's job on its branch after o, the last failure. */
+static int passed_since(struct store *st, struct triage_history *h, const struct occ *o,
+			struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT r.provider_id, r.attempt, r.head_sha FROM jobs j JOIN runs r "
+			       "ON r.id = j.run_id WHERE r.workflow_name IS ?1 AND j.name = ?2 AND "
+			       "r.head_branch IS ?3 AND j.conclusion = 'success' AND r.created_at > ?4 "
+			       "ORDER BY r.created_at, r.provider_id, r.attempt LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot look for a pass since");
+	if (o->workflow)
+		sqlite3_bind_text(s, 1, o->workflow, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, o->job ? o->job : "", -1, SQLITE_TRANSIENT);
+	if (o->branch)
+		sqlite3_bind_text(s, 3, o->branch, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 4, o->at);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		h->passed_run = sqlite3_column_int64(s, 0);
+		h->passed_attempt = sqlite3_column_int(s, 1);
+		h->passed_sha = col_str(s, 2);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_err(st, err, "cannot look for a pass since");
+}
+
 int triage_history(struct store *st, const char *fingerprint, struct triage_history *h,
 		   struct cs_err *err)
 {
@@ -246,6 +274,15 @@ int triage_history(struct store *st, const char *fingerprint, struct triage_hist
 		if (ret == 0)
 			ret = flips(st, h, o, n, err);
 		h->flaky = h->n_evidence > 0;
+		bool retried = false;
+		for (int i = 0; i < n && !retried; i++)
+			for (int k = 0; k < i && !retried; k++)
+				retried = o[k].sha && str_eq(o[k].sha, o[i].sha) &&
+					  str_eq(o[k].workflow, o[i].workflow) &&
+					  str_eq(o[k].job, o[i].job);
+		h->deterministic = !h->flaky && (retried || h->n_commits >= 2);
+		if (ret == 0)
+			ret = passed_since(st, h, &o[n - 1], err);
 	}
 	for (int i = 0; i < n; i++) {
 		free(o[i].sha);
@@ -278,6 +315,7 @@ void triage_history_free(struct triage_history *h)
 {
 	free(h->first_sha);
 	free(h->last_sha);
+	free(h->passed_sha);
 	for (int i = 0; i < h->n_branches; i++)
 		free(h->branches[i]);
 	free(h->branches);
@@ -304,4 +342,11 @@ bool triage_is_new(const struct triage_history *h, const struct run *r)
 	if (h->first_run == r->provider_id)
 		return true;
 	return h->first_sha && r->sha && !strcmp(h->first_sha, r->sha);
+}
+
+enum decision history_decision(int d, const struct triage_history *h)
+{
+	if (d == DECIDE_RETRY && h && h->deterministic)
+		return DECIDE_INVESTIGATE;
+	return (enum decision)d;
 }

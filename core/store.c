@@ -839,6 +839,30 @@ int store_newest_failed_run(struct store *st, const char *branch, struct run *ou
 	return store_find_run(st, spec, out, err);
 }
 
+int store_first_success_after(struct store *st, const char *branch, int64_t after,
+			      struct run *out, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT id FROM runs WHERE conclusion = 'success' AND head_branch = ?1 "
+			       "AND created_at > ?2 ORDER BY created_at, provider_id, attempt LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot find a green run");
+	sqlite3_bind_text(s, 1, branch ? branch : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, after);
+	int rc = sqlite3_step(s);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(st, err, "cannot find a green run");
+	if (!id)
+		return err_set(err, CS_ENOTFOUND, "no successful run on branch '%s' since",
+			       branch ? branch : "");
+	char spec[32];
+	snprintf(spec, sizeof(spec), "#%lld", (long long)id);
+	return store_find_run(st, spec, out, err);
+}
+
 static const char *step_sql =
 	"SELECT number, name, status, conclusion, started_at, completed_at, "
 	"coalesce(first_line, 0), coalesce(last_line, 0) FROM steps WHERE job_id = ? "

@@ -203,6 +203,11 @@ char *store_default_branch(struct store *st, struct cs_err *err);
  * branch). CS_ENOTFOUND when there is none. */
 int store_newest_failed_run(struct store *st, const char *branch, struct run *out,
 			    struct cs_err *err);
+/* The first successful run on branch created after `after` (ms): the run
+ * since which the branch is green when `after` is its newest failure.
+ * CS_ENOTFOUND when none. */
+int store_first_success_after(struct store *st, const char *branch, int64_t after,
+			      struct run *out, struct cs_err *err);
 /* The workflow of run row id as the API names it in a URL: the base name of
  * its file ("ci.yml") when the index has it, else its id ("118203344");
  * out stays empty when it has neither (a run imported from a log file). */

@@ -79,10 +79,12 @@ static enum role decision_role(enum decision d)
 }
 
 /* The word shown for a triage state, and its role. */
+/* The state column shows a state someone set: untriaged is the blank, so
+ * that "new" in this view means one thing, first seen here. */
 static const char *state_word(const char *s)
 {
 	if (!s || !strcmp(s, "new"))
-		return "new";
+		return "";
 	if (!strcmp(s, "acknowledged"))
 		return "ack";
 	if (!strcmp(s, "known-flaky"))
@@ -515,7 +517,7 @@ static void draw_finding(struct view *v, struct tui_canvas *c, int indent, const
 	struct triage_priv *p = v->priv;
 	struct tt_hist *e = tt_hist_find(&p->t, fp);
 	const char *state = e && e->h.state ? e->h.state : "new";
-	enum decision d = decision_of_category(category);
+	enum decision d = history_decision(decision_of_category(category), e ? &e->h : NULL);
 	int w = tui_canvas_width(c);
 	if (indent)
 		tui_text(c, "    ", (size_t)indent, ROLE_DEFAULT, indent, 0);
