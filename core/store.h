@@ -251,6 +251,13 @@ struct finding {
 int store_findings(struct store *st, int64_t job_row_id, struct finding **out, int *n,
 		   struct cs_err *err);
 void store_findings_free(struct finding *f, int n);
+/* Where the log pager stops on e/E: triage's findings of the job (those it
+ * shows, by their first line; message "[category] headline") and the
+ * markers (##[error], ##[warning], ##[notice]), one per line (triage's
+ * where both fall on one), in line order. A Maven log's [ERROR] lines or
+ * a rustc error[E0308] are stops though no marker names them. */
+int store_log_stops(struct store *st, int64_t job_row_id, struct finding **out, int *n,
+		    struct cs_err *err);
 
 struct log_group {
 	int64_t first_line, last_line;

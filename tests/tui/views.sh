@@ -386,19 +386,24 @@ tui search-empty ':search'
 check_status search-empty search-empty 'usage: :search TEXT'
 
 # --- error jumps -------------------------------------------------------------------------------------
+# e/E stop at triage's findings and the markers, in line order: the rustc
+# error on line 176 comes before the runner's exit line on 197
 tui err-e "$LOG
 e"
-check_status err-e err-e 'error 1 of 2, line 197: Process completed'
+check_status err-e err-e 'error 1 of 3, line 176: [compile] error[E0308]: mismatched types'
 check_screen err-e
 tui err-ee "$LOG
 ee"
-check_status err-ee err-ee 'warning 2 of 2, line 207'
+check_status err-ee err-ee 'error 2 of 3, line 197: Process completed'
 tui err-eee "$LOG
 eee"
-check_status err-eee err-eee 'no later error or warning below'
+check_status err-eee err-eee 'warning 3 of 3, line 207'
+tui err-eeee "$LOG
+eeee"
+check_status err-eeee err-eeee 'no later error or warning below'
 tui err-E "$LOG
 eeE"
-check_status err-E err-E 'error 1 of 2, line 197'
+check_status err-E err-E 'error 1 of 3, line 176'
 tui err-E-none "$LOG
 eE"
 check_status err-E-none err-E-none 'no earlier error or warning above'
