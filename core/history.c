@@ -1,5 +1,6 @@
 /* history.c - a fingerprint's sightings and flaky evidence (see history.h). */
 #include "history.h"
+#include "triage.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -114,7 +115,7 @@ static int flips(struct store *st, struct triage_history *h, const struct occ *o
 		    st->db,
 		    "SELECT * FROM (SELECT r.provider_id, r.attempt, r.head_sha, j.conclusion, "
 		    "EXISTS (SELECT 1 FROM triage_findings f WHERE f.job_id = j.id AND "
-		    "+f.fingerprint = ?4), r.created_at FROM jobs j JOIN runs r ON r.id = j.run_id "
+		    "+f.fingerprint = ?4 AND " TRIAGE_TELLING_SQL "), r.created_at FROM jobs j JOIN runs r ON r.id = j.run_id "
 		    "WHERE r.workflow_name IS ?1 AND j.name = ?2 AND r.head_branch IS ?3 AND "
 		    "j.status = 'completed' ORDER BY r.created_at DESC, r.provider_id DESC, "
 		    "r.attempt DESC LIMIT ?5) ORDER BY 6, 1, 2",
@@ -227,7 +228,8 @@ int triage_history(struct store *st, const char *fingerprint, struct triage_hist
 			       "SELECT r.id, r.provider_id, r.attempt, r.head_sha, r.head_branch, "
 			       "r.workflow_name, j.name, r.created_at FROM triage_findings f "
 			       "JOIN jobs j ON j.id = f.job_id JOIN runs r ON r.id = j.run_id "
-			       "WHERE f.fingerprint = ?1 AND f.severity = 'error' GROUP BY j.id "
+			       "WHERE f.fingerprint = ?1 AND f.severity = 'error' AND "
+			       TRIAGE_TELLING_SQL " GROUP BY j.id "
 			       "ORDER BY r.created_at, r.provider_id, r.attempt LIMIT ?2",
 			       -1, &s, NULL) != SQLITE_OK)
 		return store_err(st, err, "cannot read the history of a fingerprint");

@@ -68,6 +68,12 @@
 #include "util.h"
 
 #define TRIAGE_ALGO_VERSION 2
+/* A finding that stands for its failure, over triage_findings f: a weak
+ * line ("##[error]Process completed with exit code 1.") kept but hidden
+ * behind a telling finding of its job is no failure of its own; counting it
+ * would merge every job that exits non-zero into one "flaky" group. History,
+ * flakiness and the fingerprint groups count telling findings only. */
+#define TRIAGE_TELLING_SQL "(f.shown OR NOT f.weak)"
 #define TRIAGE_MAX_LINES 40       /* excerpt lines shown per failing job */
 #define TRIAGE_FIRST_SHARE 12     /* lines each finding gets before any gets more */
 #define TRIAGE_FALLBACK_LINES 20  /* lines before the failing step's end */

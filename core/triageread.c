@@ -374,7 +374,7 @@ int triage_groups(struct store *st, const struct triage_filter *f, triage_group_
 		    "AS commits, min(r.created_at) AS first_at, max(r.created_at) AS last_at, "
 		    "max(f.id) AS last_id FROM triage_findings f JOIN jobs j ON j.id = f.job_id "
 		    "JOIN runs r ON r.id = j.run_id WHERE f.severity = 'error' AND "
-		    "(?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2) "
+		    TRIAGE_TELLING_SQL " AND (?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2) "
 		    "GROUP BY f.fingerprint) g JOIN triage_findings f ON f.id = g.last_id "
 		    "JOIN jobs j ON j.id = f.job_id LEFT JOIN triage_states ts ON "
 		    "ts.fingerprint = g.fingerprint WHERE (?3 IS NULL OR f.category = ?3) AND "
