@@ -282,6 +282,20 @@ tui filter-state ':triage state:fixed'
 check_has filter-state filter-state.screen 'no failure matches the filter'
 tui filter-state-new ':triage state:new'
 check_eq filter-state-new "$(sed '$d' filter-state-new.screen | sed 1d)" "$(sed '$d' triage-80x24.screen | sed 1d)"
+# flaky: filters by the history column, and / finds its words
+tui filter-flaky ':triage flaky:yes'
+check_title filter-flaky filter-flaky 'filter: flaky:yes'
+check_has filter-flaky-row filter-flaky.screen 'npm ERR! code ECONNRES'
+check_status filter-flaky-count filter-flaky '1 failure · 1 new · 1 flaky'
+if grep -q ' oom ' filter-flaky.screen; then fail filter-flaky-only "a failure that is not flaky is shown"; else ok filter-flaky-only; fi
+tui filter-not-flaky ':triage flaky:no'
+if grep -q 'ECONNRESET' filter-not-flaky.screen; then fail filter-not-flaky "the flaky failure is shown"; else ok filter-not-flaky; fi
+check_has filter-not-flaky-oom filter-not-flaky.screen ' oom '
+tui filter-untriaged ':triage state:untriaged'
+check_eq filter-untriaged "$(sed '$d' filter-untriaged.screen | sed 1d)" "$(sed '$d' triage-80x24.screen | sed 1d)"
+tui search-flaky 'T/flaky<Enter>'
+check_has search-flaky search-flaky.screen 'npm ERR! code ECONNRES'
+check_status search-flaky-row search-flaky 'row 78 of 78'
 tui filter-alias ':triage state:flaky'
 check_title filter-alias filter-alias 'filter: state:known-flaky'
 tui filter-bad ':triage colour:red'
