@@ -243,7 +243,14 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 		switch (o) {
 		case 'w': f.workflow = optarg; break;
 		case 'b': f.branch = optarg; break;
-		case 's': f.status = optarg; break;
+		case 's':
+			if (!ci_status_filter_valid(optarg)) {
+				cli_error("runs: --status '%s' is not one of: %s", optarg,
+					  CI_STATUS_VALUES);
+				return EXIT_USAGE;
+			}
+			f.status = optarg;
+			break;
 		case 'L':
 			if ((f.limit = (int)parse_count("--limit", optarg)) < 0)
 				return EXIT_USAGE;
@@ -279,8 +286,22 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "no runs%s in %s\n",
 			f.workflow || f.branch || f.status ? " match" : "", c->db_path);
 	} else {
-		int ww = col_width(&u, 0, 24), bw = col_width(&u, 1, 28), ew = col_width(&u, 2, 19);
+		/* On a terminal the table fits its width, the title taking what is
+		 * left (as gh run list does); in a pipe every value is whole. */
+		int tw = cli_term_width(c);
+		int ww = col_width(&u, 0, tw ? 24 : 0), bw = col_width(&u, 1, tw ? 28 : 0);
+		int ew = col_width(&u, 2, tw ? 19 : 0);
 		int iw = col_width(&u, 3, 0); /* ids are never cut: show and log take them */
+		/* glyph and status, sha, run, duration, age (each with its gap);
+		 * workflow, branch and event give way (the widest first, down to
+		 * 6) before the title gets less than 10 */
+		int fixed = 13 + 9 + iw + 2 + 10 + 12, title_w = 0;
+		while (tw && fixed + ww + bw + ew + 6 + 10 > tw && MAX(ww, MAX(bw, ew)) > 6) {
+			int *widest = ww >= bw && ww >= ew ? &ww : bw >= ew ? &bw : &ew;
+			(*widest)--;
+		}
+		if (tw)
+			title_w = MAX(tw - (fixed + ww + bw + ew + 6), 10);
 		int64_t now = time_now_ms();
 		buf_reset(&b);
 		buf_adds(&b, "  ");
@@ -314,7 +335,7 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 			cell(c, &b, id, iw, false);
 			cell(c, &b, dur, 8, false);
 			cell(c, &b, age, 10, false);
-			cell(c, &b, r->title, 60, true);
+			cell(c, &b, r->title, title_w, true);
 			buf_addc(&b, '\n');
 		}
 		fwrite(buf_cstr(&b), 1, b.len, stdout);
@@ -793,8 +814,7 @@ int cmd_log(struct cli *c, int argc, char **argv)
 		printed_jobs++;
 	}
 	if (failed && printed_jobs == 0 && rc == EXIT_OK)
-		fprintf(stderr, "run %lld has no failed job with a stored log\n",
-			(long long)r.provider_id);
+		cli_error("run %lld has no failed job with a stored log", (long long)r.provider_id);
 	buf_release(&u.line);
 	buf_release(&u.out);
 	if (cli_interrupted)

@@ -1,6 +1,7 @@
 /* main.c - ciscope's entry point: global options, the command table, help. */
 #include <langinfo.h>
 #include <locale.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -71,6 +72,18 @@ void cli_error(const char *fmt, ...)
 	fprintf(stderr, "ciscope: %s\n", buf_cstr(&safe));
 	buf_release(&raw);
 	buf_release(&safe);
+}
+
+int cli_term_width(const struct cli *c)
+{
+	if (!c->tty_out)
+		return 0;
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	const char *e = getenv("COLUMNS");
+	long n = e ? strtol(e, NULL, 10) : 0;
+	return n > 0 && n < 10000 ? (int)n : 80;
 }
 
 struct store *cli_open(struct cli *c, bool write)

@@ -1094,9 +1094,20 @@ int store_find_job(struct job *jobs, int n, const char *spec, struct cs_err *err
 			found = i, count++;
 	if (count == 1)
 		return found;
-	if (count > 1)
-		return err_set(err, CS_EUSAGE, "job '%s' is ambiguous: %d jobs start with it", spec,
-			       count);
+	if (count > 1) {
+		/* name them (the first few), so the user can pick one */
+		struct buf names = BUF_INIT;
+		int listed = 0;
+		for (int i = 0; i < n && listed < 5; i++)
+			if (str_starts(jobs[i].name, spec))
+				buf_addf(&names, "%s'%s'", listed++ ? ", " : "", jobs[i].name);
+		if (count > listed)
+			buf_addf(&names, ", ...");
+		err_set(err, CS_EUSAGE, "job '%s' is ambiguous: %d jobs start with it (%s)", spec,
+			count, buf_cstr(&names));
+		buf_release(&names);
+		return -1;
+	}
 	return err_set(err, CS_ENOTFOUND, "no job '%s' in this run (see ciscope show)", spec);
 }
 
