@@ -401,7 +401,7 @@ static enum action runs_request(struct view *v, enum action a, unsigned *eff)
 		return ACT_NONE;
 	case ACT_SEARCH:
 	case ACT_SEARCH_BACK:
-		tui_prompt("search logs: ", NULL, on_search, v);
+		tui_prompt("search all logs: ", NULL, on_search, v);
 		return ACT_NONE;
 	case ACT_OPEN_URL:
 		r = p->counts.total > 0 ? run_at(v, v->cursor) : NULL;

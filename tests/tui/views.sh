@@ -476,6 +476,18 @@ help_has help-log-back log '?' search-back
 help_has help-log-help log 'h, <F1>' view-help
 help_has help-runs-help runs 'h, <F1>, ?' view-help
 help_has help-goto log ':goto N' ''
+# / in the runs view searches every log, and its help says so; every help
+# says what ? does; Tab is not promised (no view splits)
+check_has help-runs-search-all help-all-runs.screen 'Search all logs'
+check_has help-runs-question help-all-runs.screen 'in the log pager ? searches backward (as in less)'
+check_has help-log-question help-all-log.screen '? searches backward here (as in less)'
+for v in runs run log search; do
+	if grep -q 'view-next' "help-all-$v.screen"; then
+		fail "help-$v-no-tab" "the $v help promises view-next (Tab) though no view splits"
+	else
+		ok "help-$v-no-tab"
+	fi
+done
 for v in runs search; do
 	if grep -q 'fold-all\|toggle-wrap' "help-all-$v.screen"; then
 		fail "help-$v-no-log-keys" "the $v help lists the pager's keys"
