@@ -51,7 +51,9 @@ size 80x24
 check_title runs-title runs-80x24 'runs · newest first'
 check_status runs-counts runs-80x24 '147 runs · 24 failed · 1 in progress'
 check_status runs-row runs-80x24 '[runs] row 1 of 147'
-check_title run-title run-80x24 'run 9805100433 · ci · twierzbicki/f32-simd · failure'
+# the header says what show says: sha, event, conclusion, title
+check_title run-title run-80x24 'run 9805100433 · ci · twierzbicki/f32-simd · 4dd7aca · pull_request · failure'
+check_title run-title-subject run-200x50 '4dd7aca · pull_request · failure · engine-rs: f32 SIMD lanes for force accumulation'
 check_status run-counts run-80x24 '4 jobs · 2 failed'
 check_title log-title log-80x24 'run 9805100433 / job test-rust · 220 lines'
 check_status log-line log-80x24 'line 169 of 220 (76%)'
