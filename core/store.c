@@ -643,7 +643,8 @@ int store_run_counts(struct store *st, const struct run_filter *f, struct run_co
 	struct buf sql = BUF_INIT;
 	buf_adds(&sql, "SELECT count(*), "
 		       "coalesce(sum(r.conclusion IN " CI_FAILED_SQL "), 0), "
-		       "coalesce(sum(r.status IS NOT 'completed'), 0) FROM runs r");
+		       "coalesce(sum(r.status IS NOT 'completed'), 0), "
+		       "count(DISTINCT r.repo_id || ':' || r.provider_id) FROM runs r");
 	filter_sql(f, &sql);
 	memset(out, 0, sizeof(*out));
 	sqlite3_stmt *s;
@@ -658,6 +659,7 @@ int store_run_counts(struct store *st, const struct run_filter *f, struct run_co
 		out->total = (long)sqlite3_column_int64(s, 0);
 		out->failed = (long)sqlite3_column_int64(s, 1);
 		out->in_progress = (long)sqlite3_column_int64(s, 2);
+		out->runs = (long)sqlite3_column_int64(s, 3);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)

@@ -176,7 +176,8 @@ long store_run_index(struct store *st, const struct run_filter *f, int64_t run_r
 /* Counts for a status bar, in one query: runs matching f, how many of them
  * failed (conclusion_is_failure), how many are not completed. */
 struct run_counts {
-	long total, failed, in_progress;
+	long total, failed, in_progress; /* rows: every attempt is one */
+	long runs;                       /* distinct runs (an attempt re-runs one) */
 };
 int store_run_counts(struct store *st, const struct run_filter *f, struct run_counts *out,
 		     struct cs_err *err);

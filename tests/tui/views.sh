@@ -49,7 +49,9 @@ done
 size 80x24
 
 check_title runs-title runs-80x24 'runs · newest first'
-check_status runs-counts runs-80x24 '147 runs · 24 failed · 1 in progress'
+# a row is an attempt: 147 rows are 141 runs, six of them re-run
+check_status runs-counts runs-80x24 '141 runs, 147 attempts · 24 failed'
+check_status runs-counts-wide runs-200x50 '141 runs, 147 attempts · 24 failed · 1 in progress'
 check_status runs-row runs-80x24 '[runs] row 1 of 147'
 # the header says what show says: sha, event, conclusion, title
 check_title run-title run-80x24 'run 9805100433 · ci · twierzbicki/f32-simd · 4dd7aca · pull_request · failure'
@@ -162,7 +164,7 @@ tui filter ':filter status:failed branch:main'
 check_screen filter
 check_title filter-title filter 'filter: branch:main status:failed'
 check_status filter-msg filter '19 runs match branch:main status:failed'
-check_status filter-counts filter '19 runs · 19 failed · 0 in progress'
+check_status filter-counts filter '14 runs, 19 attempts · 19 failed'
 if grep -q '^✓' filter.screen; then fail filter-only-failed "a successful run is listed"; else ok filter-only-failed; fi
 # f opens a prompt holding the current filter: typing adds to it
 tui filter-key ':filter branch:main
