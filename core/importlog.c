@@ -51,7 +51,6 @@ struct log_ctx {
 	char **synth_names;
 	struct cs_err *err;
 	int failed;
-	bool runner_log; /* ATTR_NONE: line 1 has a runner timestamp */
 };
 
 static void step_mark(struct log_ctx *c, uint64_t lineno)
@@ -191,9 +190,9 @@ static int insert_group(struct log_ctx *c, int64_t first, int64_t last)
 }
 
 /* Synthetic steps for logs without API steps: the runner opens every step
- * with "##[group]Run <what>"; the lines before the first are "Set up job"
- * when the log is a runner's (its first line has the runner's timestamp).
- * A log without either has no steps: "no steps known" beats a wrong name. */
+ * with "##[group]Run <what>"; the lines before the first are "Set up job".
+ * A log without such a header has no steps: "no steps known" beats a wrong
+ * name. */
 static void synth_step(struct log_ctx *c, const char *name, size_t n, uint64_t lineno)
 {
 	if (c->n_synth > 0)
@@ -217,10 +216,8 @@ static int on_line(void *ctx, const struct split_line *l)
 	logline_parse(l->head, l->head_len, &ll);
 
 	if (c->mode == ATTR_NONE) {
-		if (l->lineno == 1)
-			c->runner_log = ll.has_ts;
 		if (ll.kind == LINE_GROUP && ll.msg_len >= 4 && !memcmp(ll.msg, "Run ", 4)) {
-			if (c->n_synth == 0 && l->lineno > 1 && c->runner_log) {
+			if (c->n_synth == 0 && l->lineno > 1) {
 				synth_step(c, "Set up job", 10, 1);
 				c->synth[0].last_line = (int64_t)l->lineno - 1;
 			}
