@@ -42,6 +42,9 @@ extern volatile sig_atomic_t cli_interrupted;
 struct store *cli_open(struct cli *c, bool write);
 
 void cli_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* The columns of the terminal on stdout (its size, else $COLUMNS, else 80);
+ * 0 when stdout is not a terminal: tables then print whole values. */
+int cli_term_width(const struct cli *c);
 /* Sanitised text to stdout (keep_sgr: pass colours through when c->color). */
 void cli_put(struct cli *c, const char *s, bool keep_sgr);
 /* A state's glyph and colour, from the table the views use (core/cistate.h). */

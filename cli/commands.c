@@ -162,13 +162,23 @@ int cmd_import(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'}, {"quiet", no_argument, NULL, 'q'},
+		{"conclusion", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	struct import_ui u = {.c = c};
+	const char *conclusion = NULL;
 	int o;
 	optind = 0;
 	while ((o = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'j': u.json = true; break;
+		case 'c':
+			if (strcmp(optarg, "failure") && strcmp(optarg, "success")) {
+				cli_error("import: --conclusion '%s' is not one of: failure, success",
+					  optarg);
+				return EXIT_USAGE;
+			}
+			conclusion = optarg;
+			break;
 		case 'q': u.quiet = true; break;
 		case 'h': cli_command_usage("import", stdout); return EXIT_OK;
 		default: return cli_bad_usage("import");
@@ -186,7 +196,7 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	buf_init(&u.json_errors);
 	struct import_opts io = {.on_run = on_run, .on_error = on_import_error,
 				 .on_progress = on_progress, .ctx = &u,
-				 .interrupted = &cli_interrupted};
+				 .interrupted = &cli_interrupted, .conclusion = conclusion};
 	struct importer *im = importer_new(c->st, &io);
 	struct cs_err err;
 	int local_failed = 0;
@@ -244,18 +254,7 @@ static int collect_run(void *ctx, const struct run *r)
 	struct runs_ui *u = ctx;
 	XGROW(u->rows, u->alloc, u->n + 1);
 	struct run *d = &u->rows[u->n++];
-	*d = *r;
-	d->repo = r->repo ? xstrdup(r->repo) : NULL;
-	d->workflow = r->workflow ? xstrdup(r->workflow) : NULL;
-	d->title = r->title ? xstrdup(r->title) : NULL;
-	d->event = r->event ? xstrdup(r->event) : NULL;
-	d->branch = r->branch ? xstrdup(r->branch) : NULL;
-	d->sha = r->sha ? xstrdup(r->sha) : NULL;
-	d->status = r->status ? xstrdup(r->status) : NULL;
-	d->conclusion = r->conclusion ? xstrdup(r->conclusion) : NULL;
-	d->html_url = r->html_url ? xstrdup(r->html_url) : NULL;
-	d->actor = r->actor ? xstrdup(r->actor) : NULL;
-	d->commit_subject = r->commit_subject ? xstrdup(r->commit_subject) : NULL;
+	run_copy(d, r);
 	return 0;
 }
 
@@ -299,7 +298,14 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 		switch (o) {
 		case 'w': f.workflow = optarg; break;
 		case 'b': f.branch = optarg; break;
-		case 's': f.status = optarg; break;
+		case 's':
+			if (!ci_status_filter_valid(optarg)) {
+				cli_error("runs: --status '%s' is not one of: %s", optarg,
+					  CI_STATUS_VALUES);
+				return EXIT_USAGE;
+			}
+			f.status = optarg;
+			break;
 		case 'L':
 			if ((f.limit = (int)parse_count("--limit", optarg)) < 0)
 				return EXIT_USAGE;
@@ -359,8 +365,22 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "no runs%s in %s\n",
 			f.workflow || f.branch || f.status ? " match" : "", c->db_path);
 	} else {
-		int ww = col_width(&u, 0, 24), bw = col_width(&u, 1, 28), ew = col_width(&u, 2, 19);
+		/* On a terminal the table fits its width, the title taking what is
+		 * left (as gh run list does); in a pipe every value is whole. */
+		int tw = cli_term_width(c);
+		int ww = col_width(&u, 0, tw ? 24 : 0), bw = col_width(&u, 1, tw ? 28 : 0);
+		int ew = col_width(&u, 2, tw ? 19 : 0);
 		int iw = col_width(&u, 3, 0); /* ids are never cut: show and log take them */
+		/* glyph and status, sha, run, duration, age (each with its gap);
+		 * workflow, branch and event give way (the widest first, down to
+		 * 6) before the title gets less than 10 */
+		int fixed = 13 + 9 + iw + 2 + 10 + 12, title_w = 0;
+		while (tw && fixed + ww + bw + ew + 6 + 10 > tw && MAX(ww, MAX(bw, ew)) > 6) {
+			int *widest = ww >= bw && ww >= ew ? &ww : bw >= ew ? &bw : &ew;
+			(*widest)--;
+		}
+		if (tw)
+			title_w = MAX(tw - (fixed + ww + bw + ew + 6), 10);
 		int64_t now = time_now_ms();
 		buf_reset(&b);
 		buf_adds(&b, "  ");
@@ -394,7 +414,7 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 			cell(c, &b, id, iw, false);
 			cell(c, &b, dur, 8, false);
 			cell(c, &b, age, 10, false);
-			cell(c, &b, r->title, 60, true);
+			cell(c, &b, r->title, title_w, true);
 			buf_addc(&b, '\n');
 		}
 		fwrite(buf_cstr(&b), 1, b.len, stdout);
@@ -453,6 +473,8 @@ int cmd_show(struct cli *c, int argc, char **argv)
 	if (json) {
 		buf_adds(&b, "{\"run\":");
 		json_run(&b, &r);
+		buf_adds(&b, ",\"conclusion_why\":");
+		json_str(&b, r.conclusion_why);
 		buf_adds(&b, ",\"jobs\":[");
 		for (int i = 0; i < n; i++) {
 			const struct job *j = &jobs[i];
@@ -551,6 +573,11 @@ int cmd_show(struct cli *c, int argc, char **argv)
 			cli_put(c, r.html_url, false);
 			printf("\n");
 		}
+		if (r.conclusion_why) {
+			printf("  %s: ", state);
+			cli_put(c, r.conclusion_why, false);
+			printf("\n");
+		}
 		printf("\n");
 		for (int i = 0; i < n; i++) {
 			const struct job *j = &jobs[i];
@@ -568,6 +595,8 @@ int cmd_show(struct cli *c, int argc, char **argv)
 			if (j->n_warnings)
 				printf("  %d warning%s", j->n_warnings, j->n_warnings == 1 ? "" : "s");
 			printf("\n");
+			if (!j->n_steps && j->log_id)
+				printf("    no steps known (the log does not mark them)\n");
 			for (int k = 0; k < j->n_steps; k++) {
 				const struct step *s = &j->steps[k];
 				const char *ss = s->conclusion ? s->conclusion : s->status;
@@ -621,6 +650,7 @@ struct log_ui {
 	struct buf line, out;
 	struct cs_err *err;
 	long lines_out;
+	bool after_cr; /* --raw of a gh-log: the last line ended in a bare CR */
 };
 
 static const struct step *step_at(struct log_ui *u, uint64_t lineno)
@@ -676,10 +706,43 @@ static int print_line(void *ctx, const struct split_line *l)
 	return fwrite(u->out.data, 1, u->out.len, stdout) == u->out.len ? 0 : -1;
 }
 
+/* --raw of a gh-log job: each stored line behind the prefix it came with,
+ * the job's name and its step's, so the imported bytes come back exactly */
+static int print_prefixed(void *ctx, const struct split_line *l)
+{
+	struct log_ui *u = ctx;
+	if (cli_interrupted)
+		return 2;
+	const struct step *s = step_at(u, l->lineno);
+	buf_reset(&u->out);
+	/* after a bare CR the file's line goes on: no prefix there */
+	if (!u->after_cr)
+		buf_addf(&u->out, "%s\t%s\t", u->job->name, s ? s->name : "UNKNOWN STEP");
+	u->after_cr = l->term == TERM_CR;
+	if (l->head_len < l->len) {
+		bool trunc;
+		if (logr_line(u->r, l->lineno, 0, &u->line, &trunc, u->err) < 0)
+			return -1;
+		buf_add(&u->out, u->line.data, u->line.len);
+	} else {
+		buf_add(&u->out, l->head, l->head_len);
+	}
+	static const char *const term[] = {"", "\n", "\r\n", "\r"};
+	buf_adds(&u->out, term[l->term]);
+	return fwrite(u->out.data, 1, u->out.len, stdout) == u->out.len ? 0 : -1;
+}
+
 static int print_range(struct log_ui *u, uint64_t first, uint64_t last, bool raw)
 {
 	if (first < 1 || last < first)
 		return 0;
+	if (raw && u->job->log_source && !strcmp(u->job->log_source, "gh-log")) {
+		u->after_cr = false;
+		int rc = logr_scan(u->r, first, last, print_prefixed, u, u->err);
+		if (rc == 0 && fflush(stdout) != 0)
+			rc = -1;
+		return rc == 2 ? 0 : rc;
+	}
 	if (raw)
 		return logr_write_lines(u->r, first, last, stdout, u->err);
 	int rc = logr_scan(u->r, first, last, print_line, u, u->err);
@@ -815,8 +878,10 @@ int cmd_log(struct cli *c, int argc, char **argv)
 			}
 			if (!any)
 				prc = print_range(&u, 1, nl, raw);
-		} else if (raw) {
+		} else if (raw && !(j->log_source && !strcmp(j->log_source, "gh-log"))) {
 			prc = logr_write_all(u.r, stdout, &err);
+		} else if (raw) {
+			prc = print_range(&u, 1, nl, true);
 		} else {
 			prc = print_range(&u, 1, nl, false);
 		}
@@ -828,8 +893,7 @@ int cmd_log(struct cli *c, int argc, char **argv)
 		printed_jobs++;
 	}
 	if (failed && printed_jobs == 0 && rc == EXIT_OK)
-		fprintf(stderr, "run %lld has no failed job with a stored log\n",
-			(long long)r.provider_id);
+		cli_error("run %lld has no failed job with a stored log", (long long)r.provider_id);
 	buf_release(&u.line);
 	buf_release(&u.out);
 	if (cli_interrupted)

@@ -1,6 +1,7 @@
 /* main.c - ciscope's entry point: global options, the command table, help. */
 #include <langinfo.h>
 #include <locale.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ static const struct command commands[] = {
 	 "        [--artifacts GLOB,...] [--artifact-max SIZE] [--jobs N] [--api-url URL]\n"
 	 "        [--cache-dir DIR] [--no-wait] [--quiet] [--json]",
 	 "fetch runs, jobs, logs and artifacts from GitHub Actions and import them"},
-	{"import", cmd_import, "import [--json] [--quiet] PATH...",
+	{"import", cmd_import, "import [--conclusion failure|success] [--json] [--quiet] PATH...",
 	 "import run folders, log archives and log files into the index"},
 	{"runs", cmd_runs,
 	 "runs [--workflow W] [--branch B] [--status S] [--limit N] [--json]",
@@ -49,7 +50,7 @@ static const struct command commands[] = {
 	 "what differs from the last good run: new log lines, tests, steps (default: newest failure)"},
 	{"triage-state", cmd_triage_state,
 	 "triage-state [--note TEXT] [--json] FINGERPRINT STATE",
-	 "mark a failure new, acknowledged, known-flaky or fixed"},
+	 "mark a failure untriaged, acknowledged, known-flaky or fixed (\"new\" = untriaged)"},
 	{"parity", cmd_parity,
 	 "parity [--channel C] [--base RUN] [--json] [--plot[=delta|sides]] [--svg FILE]\n"
 	 "        [--log] [--width N] [--height N] [--config FILE] RUN",
@@ -98,6 +99,18 @@ void cli_error(const char *fmt, ...)
 	fprintf(stderr, "ciscope: %s\n", buf_cstr(&safe));
 	buf_release(&raw);
 	buf_release(&safe);
+}
+
+int cli_term_width(const struct cli *c)
+{
+	if (!c->tty_out)
+		return 0;
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	const char *e = getenv("COLUMNS");
+	long n = e ? strtol(e, NULL, 10) : 0;
+	return n > 0 && n < 10000 ? (int)n : 80;
 }
 
 struct store *cli_open(struct cli *c, bool write)

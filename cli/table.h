@@ -22,7 +22,7 @@
 int table_text_width(const char *s, size_t n, size_t *cut, int max);
 
 /* Append one cell to out: s (NULL: "-") sanitised, cut to width with "…"
- * (utf8) or "~", then padded to width plus the two blanks between
+ * (utf8) or ">", then padded to width plus the two blanks between
  * columns, unless it is the last cell of the row (nothing after it).
  * width 0: no limit. */
 void table_cell(struct buf *out, const char *s, int width, bool last, bool utf8);

@@ -142,7 +142,8 @@ static void json_finding(struct buf *b, const struct triage_finding *f,
 		buf_adds(b, ",\"line\":null,\"end_line\":null");
 	buf_adds(b, ",\"category\":");
 	json_str(b, f->category);
-	buf_addf(b, ",\"decision\":\"%s\",\"rule\":", decision_name(f->decision));
+	buf_addf(b, ",\"decision\":\"%s\",\"rule\":",
+		 decision_name(history_decision(f->decision, h)));
 	json_str(b, f->rule);
 	buf_adds(b, ",\"explain\":");
 	json_str(b, f->explain);
@@ -177,15 +178,18 @@ static void json_finding(struct buf *b, const struct triage_finding *f,
 			buf_addc(b, ',');
 		json_str(b, h->branches[i]);
 	}
-	buf_addf(b, "],\"new\":%s,\"flaky\":%s,\"flaky_evidence\":[",
-		 triage_is_new(h, r) ? "true" : "false", h->flaky ? "true" : "false");
+	buf_addf(b, "],\"new\":%s,\"flaky\":%s,\"deterministic\":%s,\"passed_since\":",
+		 triage_is_new(h, r) ? "true" : "false", h->flaky ? "true" : "false",
+		 h->deterministic ? "true" : "false");
+	json_seen(b, h->passed_run, h->passed_attempt, h->passed_sha, CS_TIME_NONE);
+	buf_adds(b, ",\"flaky_evidence\":[");
 	for (int i = 0; i < h->n_evidence; i++) {
 		if (i)
 			buf_addc(b, ',');
 		json_evidence(b, &h->evidence[i]);
 	}
 	buf_adds(b, "],\"state\":");
-	json_str(b, h->state);
+	json_str(b, triage_state_word(h->state));
 	buf_adds(b, ",\"note\":");
 	json_str(b, h->note);
 	buf_adds(b, ",\"state_by\":");
@@ -219,7 +223,12 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 		put(b, f->explain);
 	}
 	buf_addc(b, '\n');
-	buf_addf(b, "    next: %s", decision_text(f->decision));
+	enum decision d = history_decision(f->decision, h);
+	if (d != f->decision)
+		buf_adds(b, "    next: fix / investigate (it failed on every attempt: retrying will "
+			    "not help)");
+	else
+		buf_addf(b, "    next: %s", decision_text(d));
 	if (f->test_name) {
 		buf_adds(b, " \xc2\xb7 test ");
 		put(b, f->test_name);
@@ -247,10 +256,23 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 		add_run_ref(b, h->first_run, h->first_attempt);
 		buf_addc(b, ')');
 	}
+	if (h->last_run && (h->last_run != h->first_run || h->last_attempt != h->first_attempt)) {
+		char age[32];
+		time_format_age(h->last_at, time_now_ms(), age, sizeof(age));
+		buf_addf(b, ", last %s (run ", age);
+		add_run_ref(b, h->last_run, h->last_attempt);
+		buf_addc(b, ')');
+	}
+	if (h->passed_run) {
+		buf_addf(b, " \xc2\xb7 passed since in %.7s (run ",
+			 h->passed_sha ? h->passed_sha : "-");
+		add_run_ref(b, h->passed_run, h->passed_attempt);
+		buf_addf(b, "): fixed in %.7s?", h->passed_sha ? h->passed_sha : "-");
+	}
 	if (triage_is_new(h, r))
 		buf_addf(b, " \xc2\xb7 %snew%s", bold, off);
 	buf_adds(b, " \xc2\xb7 state ");
-	put(b, h->state);
+	put(b, triage_state_word(h->state));
 	if (h->set_by) {
 		buf_adds(b, " (");
 		put(b, h->set_by);
@@ -378,7 +400,8 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 
 	struct cs_err err;
 	err_clear(&err);
-	struct run r;
+	struct run r, green;
+	bool have_green = false;
 	char *branch = store_default_branch(c->st, &err);
 	char *job_spec = NULL;
 	char *spec = optind < argc ? xstrdup(argv[optind]) : NULL;
@@ -402,12 +425,21 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 		}
 		fprintf(stderr, "ciscope: no failed run on the default branch '%s': showing the newest "
 				"failed run\n", branch);
+	} else if (branch) {
+		/* the newest failure of main is old news when main passed since */
+		if (store_first_success_after(c->st, branch, r.created_at, &green, &err) == 0)
+			have_green = true;
+		else if (err.code != CS_ENOTFOUND)
+			cli_error("%s", err.msg);
+		err_clear(&err);
 	}
 	struct job *jobs;
 	int n;
 	if (store_jobs(c->st, r.id, &jobs, &n, &err) < 0) {
 		cli_error("%s", err.msg);
 		run_free(&r);
+		if (have_green)
+			run_free(&green);
 		free(spec);
 		free(branch);
 		return EXIT_ERROR;
@@ -430,12 +462,24 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 		json_run(&b, &r);
 		buf_adds(&b, ",\"default_branch\":");
 		json_str(&b, branch);
+		buf_adds(&b, ",\"green_since\":");
+		if (have_green)
+			json_run(&b, &green);
+		else
+			buf_adds(&b, "null");
 		buf_addf(&b, ",\"version\":\"%s\"", version);
 		diff_pointer(c, &b, &r, true);
 		buf_adds(&b, ",\"jobs\":[");
 	} else {
 		const char *state = run_state(&r);
 		char age[32];
+		if (have_green) {
+			time_format_age(green.created_at, time_now_ms(), age, sizeof(age));
+			put(&b, branch);
+			buf_addf(&b, " is green since %.7s (run ", green.sha ? green.sha : "-");
+			add_run_ref(&b, green.provider_id, green.attempt);
+			buf_addf(&b, ", %s); newest failure:\n", age);
+		}
 		time_format_age(r.created_at, time_now_ms(), age, sizeof(age));
 		buf_addf(&b, "%s%s %s%s ", cli_color(c, state), cli_glyph(c, state), state,
 			 cli_reset(c));
@@ -523,6 +567,8 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 out:
 	store_jobs_free(jobs, n);
 	run_free(&r);
+	if (have_green)
+		run_free(&green);
 	free(spec);
 	free(branch);
 	return rc;
@@ -731,13 +777,14 @@ int cmd_triage_state(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2) {
-		cli_error("triage-state: give a FINGERPRINT and a STATE (new, acknowledged, "
+		cli_error("triage-state: give a FINGERPRINT and a STATE (untriaged, acknowledged, "
 			  "known-flaky, fixed)");
 		return cli_bad_usage("triage-state");
 	}
 	const char *fp = argv[optind], *state = argv[optind + 1];
 	if (!triage_state_valid(state)) {
-		cli_error("'%s' is not a triage state (new, acknowledged, known-flaky, fixed)", state);
+		cli_error("'%s' is not a triage state (untriaged, acknowledged, known-flaky, fixed)",
+			  state);
 		return EXIT_USAGE;
 	}
 	if (!cli_open(c, false))
@@ -762,7 +809,7 @@ int cmd_triage_state(struct cli *c, int argc, char **argv)
 	struct buf b = BUF_INIT;
 	if (json) {
 		buf_addf(&b, "{\"fingerprint\":\"%s\",\"state\":", full);
-		json_str(&b, h.state);
+		json_str(&b, triage_state_word(h.state));
 		buf_adds(&b, ",\"note\":");
 		json_str(&b, h.note);
 		buf_adds(&b, ",\"state_by\":");
@@ -772,7 +819,7 @@ int cmd_triage_state(struct cli *c, int argc, char **argv)
 		buf_addf(&b, ",\"occurrences\":%d}\n", h.n_runs);
 	} else {
 		buf_addf(&b, "%s: ", full);
-		put(&b, h.state);
+		put(&b, triage_state_word(h.state));
 		buf_adds(&b, " (set by ");
 		put(&b, h.set_by);
 		buf_addf(&b, "; seen in %d run%s)", h.n_runs, h.n_runs == 1 ? "" : "s");

@@ -65,3 +65,15 @@ enum ci_state_kind ci_state_kind(const char *state)
 	const struct ci_state_look *l = ci_state_look(state);
 	return l ? l->kind : CI_STATE_OTHER;
 }
+
+bool ci_status_filter_valid(const char *s)
+{
+	if (!s)
+		return false;
+	if (!strcmp(s, "failed") || !strcmp(s, "running") || !strcmp(s, "completed"))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(looks); i++)
+		if (!strcmp(s, looks[i].state))
+			return true;
+	return false;
+}

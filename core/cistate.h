@@ -48,6 +48,14 @@ struct ci_state_look {
 
 /* The look of state; NULL for NULL or a state not in the table. */
 const struct ci_state_look *ci_state_look(const char *state);
+/* The values a run list's status filter takes (store.h run_filter.status):
+ * every state above, "completed", and the groups "failed" (any failed
+ * conclusion) and "running" (not completed). CI_STATUS_VALUES lists them. */
+bool ci_status_filter_valid(const char *s);
+#define CI_STATUS_VALUES                                                                   \
+	"failed, running, success, failure, timed_out, startup_failure, action_required, "   \
+	"cancelled, skipped, neutral, stale, completed, in_progress, queued, waiting, pending, " \
+	"requested"
 /* The glyph of state in UTF-8 or ASCII; "?" for an unknown state. */
 const char *ci_state_glyph(const char *state, bool utf8);
 /* The kind of state; CI_STATE_OTHER for an unknown one. */

@@ -1,6 +1,7 @@
 /* history.c - a fingerprint's sightings and flaky evidence (see history.h). */
 #include "history.h"
 #include "storesql.h"
+#include "triage.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -104,7 +105,7 @@ static int flips(struct store *st, struct triage_history *h, const struct occ *o
 		    st->db,
 		    "SELECT * FROM (SELECT r.provider_id, r.attempt, r.head_sha, j.conclusion, "
 		    "EXISTS (SELECT 1 FROM triage_findings f WHERE f.job_id = j.id AND "
-		    "+f.fingerprint = ?4), r.created_at FROM jobs j JOIN runs r ON r.id = j.run_id "
+		    "+f.fingerprint = ?4 AND " TRIAGE_TELLING_SQL "), r.created_at FROM jobs j JOIN runs r ON r.id = j.run_id "
 		    "WHERE r.workflow_name IS ?1 AND j.name = ?2 AND r.head_branch IS ?3 AND "
 		    "j.status = 'completed' ORDER BY r.created_at DESC, r.provider_id DESC, "
 		    "r.attempt DESC LIMIT ?5) ORDER BY 6, 1, 2",
@@ -178,6 +179,34 @@ static int flips(struct store *st, struct triage_history *h, const struct occ *o
 	return 0;
 }
 
+/* The first pass of o's job on its branch after o, the last failure. */
+static int passed_since(struct store *st, struct triage_history *h, const struct occ *o,
+			struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT r.provider_id, r.attempt, r.head_sha FROM jobs j JOIN runs r "
+			       "ON r.id = j.run_id WHERE r.workflow_name IS ?1 AND j.name = ?2 AND "
+			       "r.head_branch IS ?3 AND j.conclusion = 'success' AND r.created_at > ?4 "
+			       "ORDER BY r.created_at, r.provider_id, r.attempt LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot look for a pass since");
+	if (o->workflow)
+		sqlite3_bind_text(s, 1, o->workflow, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, o->job ? o->job : "", -1, SQLITE_TRANSIENT);
+	if (o->branch)
+		sqlite3_bind_text(s, 3, o->branch, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 4, o->at);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		h->passed_run = sqlite3_column_int64(s, 0);
+		h->passed_attempt = sqlite3_column_int(s, 1);
+		h->passed_sha = sql_col_str(s, 2);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_err(st, err, "cannot look for a pass since");
+}
+
 int triage_history(struct store *st, const char *fingerprint, struct triage_history *h,
 		   struct cs_err *err)
 {
@@ -189,7 +218,8 @@ int triage_history(struct store *st, const char *fingerprint, struct triage_hist
 			       "SELECT r.id, r.provider_id, r.attempt, r.head_sha, r.head_branch, "
 			       "r.workflow_name, j.name, r.created_at FROM triage_findings f "
 			       "JOIN jobs j ON j.id = f.job_id JOIN runs r ON r.id = j.run_id "
-			       "WHERE f.fingerprint = ?1 AND f.severity = 'error' GROUP BY j.id "
+			       "WHERE f.fingerprint = ?1 AND f.severity = 'error' AND "
+			       TRIAGE_TELLING_SQL " GROUP BY j.id "
 			       "ORDER BY r.created_at, r.provider_id, r.attempt LIMIT ?2",
 			       -1, &s, NULL) != SQLITE_OK)
 		return store_err(st, err, "cannot read the history of a fingerprint");
@@ -236,6 +266,15 @@ int triage_history(struct store *st, const char *fingerprint, struct triage_hist
 		if (ret == 0)
 			ret = flips(st, h, o, n, err);
 		h->flaky = h->n_evidence > 0;
+		bool retried = false;
+		for (int i = 0; i < n && !retried; i++)
+			for (int k = 0; k < i && !retried; k++)
+				retried = o[k].sha && str_eq(o[k].sha, o[i].sha) &&
+					  str_eq(o[k].workflow, o[i].workflow) &&
+					  str_eq(o[k].job, o[i].job);
+		h->deterministic = !h->flaky && (retried || h->n_commits >= 2);
+		if (ret == 0)
+			ret = passed_since(st, h, &o[n - 1], err);
 	}
 	for (int i = 0; i < n; i++) {
 		free(o[i].sha);
@@ -268,6 +307,7 @@ void triage_history_free(struct triage_history *h)
 {
 	free(h->first_sha);
 	free(h->last_sha);
+	free(h->passed_sha);
 	for (int i = 0; i < h->n_branches; i++)
 		free(h->branches[i]);
 	free(h->branches);
@@ -294,4 +334,11 @@ bool triage_is_new(const struct triage_history *h, const struct run *r)
 	if (h->first_run == r->provider_id)
 		return true;
 	return h->first_sha && r->sha && !strcmp(h->first_sha, r->sha);
+}
+
+enum decision history_decision(int d, const struct triage_history *h)
+{
+	if (d == DECIDE_RETRY && h && h->deterministic)
+		return DECIDE_INVESTIGATE;
+	return (enum decision)d;
 }

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "fingerprint.h"
+#include "rules.h"
 #include "store.h"
 #include "util.h"
 
@@ -53,6 +54,14 @@ struct triage_history {
 	char **branches;
 	int n_branches;
 	bool flaky;
+	/* not flaky, and failed this way on every attempt of a commit it was
+	 * retried on, or on two commits or more: retrying will not help */
+	bool deterministic;
+	/* the first pass of the last failing job (same workflow, job, branch)
+	 * after its last failure this way: "fixed in <sha>?"; 0 when none */
+	int64_t passed_run;
+	int passed_attempt;
+	char *passed_sha;
 	struct triage_flaky_ev *evidence; /* at most 8 */
 	int n_evidence;
 	char *state;  /* new, acknowledged, known-flaky, fixed ("new" when never set) */
@@ -65,6 +74,10 @@ struct triage_history {
 int triage_history(struct store *st, const char *fingerprint, struct triage_history *out,
 		   struct cs_err *err);
 void triage_history_free(struct triage_history *h);
+/* What to do about a finding whose category calls for d, given its
+ * history: a failure that is not flaky but deterministic is no reason to
+ * retry (DECIDE_RETRY becomes DECIDE_INVESTIGATE: "fix / investigate"). */
+enum decision history_decision(int d, const struct triage_history *h);
 /* New: first seen in this run (any attempt) or on its commit. */
 bool triage_is_new(const struct triage_history *h, const struct run *r);
 

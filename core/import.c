@@ -205,6 +205,9 @@ static void run_src_free(struct run_src *rs)
 		free(rs->jobs[i].log_file);
 		free(rs->jobs[i].step_entries);
 		free(rs->jobs[i].step_numbers);
+		for (int k = 0; k < rs->jobs[i].n_gh_steps; k++)
+			free(rs->jobs[i].gh_steps[k].name);
+		free(rs->jobs[i].gh_steps);
 	}
 	free(rs->jobs);
 	cJSON_Delete(rs->run);
@@ -563,6 +566,143 @@ static int load_archive(const char *path, struct run_src *rs, struct cs_err *err
 	return 0;
 }
 
+/* --- a single log file ------------------------------------------------------------------- */
+/* `gh run view --log` (and `--log-failed`, and ciscope's own `log`) print
+ * every line as job<TAB>step<TAB>line. A file is taken in that form only
+ * when every line has both fields, each job's lines are together and the
+ * third field looks like a log line of that form somewhere (a
+ * runner timestamp, or ciscope's "UNKNOWN STEP"): a TSV file stays a plain
+ * log. A bare CR inside a line ends a line for the store (a progress bar's
+ * frames), so the spans count lines as the store will; raw output writes
+ * no prefix after such a CR. Reads the file once, line by line: memory is
+ * one line. */
+struct gh_scan {
+	struct job_src *jobs; /* only the gh_* fields and log names */
+	char **names;
+	int n, alloc;
+	bool evidence;
+};
+
+static void gh_scan_free(struct gh_scan *g)
+{
+	for (int i = 0; i < g->n; i++) {
+		for (int k = 0; k < g->jobs[i].n_gh_steps; k++)
+			free(g->jobs[i].gh_steps[k].name);
+		free(g->jobs[i].gh_steps);
+		free(g->names[i]);
+	}
+	free(g->jobs);
+	free(g->names);
+	memset(g, 0, sizeof(*g));
+}
+
+static bool gh_scan_file(const char *path, struct gh_scan *g)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	uint64_t off = 0;
+	bool ok = true;
+	memset(g, 0, sizeof(*g));
+	while (ok && (n = getline(&line, &cap, f)) > 0) {
+		size_t len = (size_t)n;
+		const char *t1 = memchr(line, '\t', len);
+		const char *t2 = t1 ? memchr(t1 + 1, '\t', len - (size_t)(t1 + 1 - line)) : NULL;
+		if (!t2 || t1 == line) {
+			ok = false;
+			break;
+		}
+		/* the store's lines in this one: one more per bare CR that is
+		 * not the line's end */
+		size_t end = len;
+		if (end && line[end - 1] == '\n')
+			end--;
+		if (end && line[end - 1] == '\r')
+			end--;
+		int64_t extra = 0;
+		for (const char *p = t2 + 1; (p = memchr(p, '\r', (size_t)(line + end - p))) != NULL; p++)
+			extra++;
+		size_t jn = (size_t)(t1 - line), sn = (size_t)(t2 - t1 - 1);
+		const char *rest = t2 + 1;
+		size_t rn = len - (size_t)(rest - line);
+		if (rn >= 3 && !memcmp(rest, "\xef\xbb\xbf", 3)) {
+			rest += 3;
+			rn -= 3;
+		}
+		if ((rn >= 28 && logts_parse(rest, 28) >= 0) ||
+		    (sn == 12 && !memcmp(t1 + 1, "UNKNOWN STEP", 12)))
+			g->evidence = true;
+		struct job_src *j = g->n ? &g->jobs[g->n - 1] : NULL;
+		if (!j || strlen(g->names[g->n - 1]) != jn || memcmp(g->names[g->n - 1], line, jn)) {
+			for (int i = 0; i + 1 < g->n && ok; i++)
+				if (strlen(g->names[i]) == jn && !memcmp(g->names[i], line, jn))
+					ok = false; /* a job's lines must be together */
+			if (!ok || g->n >= 1000) {
+				ok = false;
+				break;
+			}
+			if (g->n == g->alloc) {
+				g->alloc = g->alloc ? g->alloc * 2 : 8;
+				g->jobs = xrealloc(g->jobs, sizeof(*g->jobs) * (size_t)g->alloc);
+				g->names = xrealloc(g->names, sizeof(char *) * (size_t)g->alloc);
+			}
+			j = &g->jobs[g->n];
+			memset(j, 0, sizeof(*j));
+			g->names[g->n++] = xstrndup(line, jn);
+			j->gh = true;
+			j->gh_off = off;
+		}
+		j->gh_len += len;
+		int64_t lineno = j->n_gh_steps ? j->gh_steps[j->n_gh_steps - 1].last_line + 1 : 1;
+		struct gh_step *st = j->n_gh_steps ? &j->gh_steps[j->n_gh_steps - 1] : NULL;
+		if (!st || strlen(st->name) != sn || memcmp(st->name, t1 + 1, sn)) {
+			if (j->n_gh_steps >= 10000) {
+				ok = false;
+				break;
+			}
+			j->gh_steps = xrealloc(j->gh_steps, sizeof(*j->gh_steps) *
+							       (size_t)(j->n_gh_steps + 1));
+			st = &j->gh_steps[j->n_gh_steps++];
+			st->name = xstrndup(t1 + 1, sn);
+			st->first_line = lineno;
+		}
+		st->last_line = lineno + extra;
+		off += len;
+	}
+	if (ok && (ferror(f) || !g->n || !g->evidence))
+		ok = false;
+	free(line);
+	fclose(f);
+	if (!ok)
+		gh_scan_free(g);
+	return ok;
+}
+
+/* The words of a log file's place that may say how it went: its parent
+ * folder and its name ("astor_400/fail.log"), also the run's title. */
+static char *log_file_title(const char *path)
+{
+	char *real = realpath(path, NULL);
+	const char *p = real ? real : path;
+	const char *base = path_basename(p);
+	size_t dn = (size_t)(base - p);
+	while (dn > 0 && p[dn - 1] == '/')
+		dn--;
+	size_t ps = dn;
+	while (ps > 0 && p[ps - 1] != '/')
+		ps--;
+	char *t;
+	if (dn > ps)
+		t = xasprintf("%.*s/%s", (int)(dn - ps), p + ps, base);
+	else
+		t = xstrdup(base);
+	free(real);
+	return t;
+}
+
 static int load_log_file(const char *path, struct run_src *rs, struct cs_err *err)
 {
 	size_t alloc = 0;
@@ -572,9 +712,55 @@ static int load_log_file(const char *path, struct run_src *rs, struct cs_err *er
 	rs->provider_id = content_id(h);
 	rs->latest_attempt = rs->zip_attempt = 1;
 	rs->slug = xstrdup("local");
+	rs->log_alone = true;
+	free(rs->label);
+	rs->label = log_file_title(path);
 	sig_add_file(&rs->sig, path);
 	rs->jobs_doc = cJSON_CreateObject();
 	cJSON *arr = cJSON_AddArrayToObject(rs->jobs_doc, "jobs");
+	struct gh_scan g;
+	if (gh_scan_file(path, &g)) {
+		buf_adds(&rs->sig, "gh-log;");
+		for (int i = 0; i < g.n; i++) {
+			/* "UNKNOWN STEP" (gh's and ciscope's word for lines of no
+			 * step) is no step: raw output writes it where none is */
+			struct job_src *gj = &g.jobs[i];
+			int kept = 0;
+			for (int k = 0; k < gj->n_gh_steps; k++) {
+				if (!strcmp(gj->gh_steps[k].name, "UNKNOWN STEP"))
+					free(gj->gh_steps[k].name);
+				else
+					gj->gh_steps[kept++] = gj->gh_steps[k];
+			}
+			gj->n_gh_steps = kept;
+			cJSON *jo = cJSON_CreateObject();
+			cJSON_AddStringToObject(jo, "name", g.names[i]);
+			cJSON *steps = cJSON_AddArrayToObject(jo, "steps");
+			for (int k = 0; k < g.jobs[i].n_gh_steps; k++) {
+				cJSON *so = cJSON_CreateObject();
+				cJSON_AddNumberToObject(so, "number", k + 1);
+				cJSON_AddStringToObject(so, "name", g.jobs[i].gh_steps[k].name);
+				cJSON_AddStringToObject(so, "status", "completed");
+				cJSON_AddItemToArray(steps, so);
+			}
+			cJSON_AddItemToArray(arr, jo);
+			struct job_src *js = add_job(rs, &alloc);
+			js->json = jo;
+			js->name = import_jstr(jo, "name");
+			js->provider_id = i + 1;
+			js->attempt = 1;
+			js->log_file = xstrdup(path);
+			js->gh = true;
+			js->gh_off = g.jobs[i].gh_off;
+			js->gh_len = g.jobs[i].gh_len;
+			js->gh_steps = g.jobs[i].gh_steps;
+			js->n_gh_steps = g.jobs[i].n_gh_steps;
+			g.jobs[i].gh_steps = NULL;
+			g.jobs[i].n_gh_steps = 0;
+		}
+		gh_scan_free(&g);
+		return 0;
+	}
 	cJSON *jo = cJSON_CreateObject();
 	const char *b = path_basename(path);
 	size_t n = strlen(b);
@@ -996,6 +1182,157 @@ static int batch_commit(struct importer *im, struct cs_err *err)
 	return 0;
 }
 
+/* A log given alone has no conclusion of its own, and is almost always a
+ * failing one. Its jobs are triaged as failed; a job then failed when
+ * triage found an error in it (a telling finding, or a verdict line: a
+ * non-zero exit code, BUILD FAILURE, a test summary with failures), else the
+ * log's name may say so ("fail.log"), else it passed and its triage goes.
+ * --conclusion decides instead. runs.conclusion_why keeps the reason. */
+static bool name_says_failed(const char *label)
+{
+	static const char *const words[] = {"fail", "error", "broken", "crash", "red"};
+	char *low = xstrdup(label);
+	for (char *p = low; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	bool hit = false;
+	for (size_t i = 0; i < ARRAY_SIZE(words) && !hit; i++) {
+		const char *w = strstr(low, words[i]);
+		/* "red" only as a word of its own: not "required", "stored" */
+		if (w && i == 4)
+			hit = (w == low || !((w[-1] >= 'a' && w[-1] <= 'z'))) &&
+			      !((w[3] >= 'a' && w[3] <= 'z'));
+		else
+			hit = w != NULL;
+	}
+	free(low);
+	return hit;
+}
+
+/* Whether "parent/name" is made of words every CI log could have. */
+static bool title_says_nothing(const char *label)
+{
+	static const char *const words[] = {
+		"log",	  "logs",  "fail",   "failed", "failure", "build", "output", "out",
+		"console", "stdout", "stderr", "job",	 "run",	    "ci",    "error",  "errors",
+		"raw",	  "full",  "test",   "tests",  "tmp",	  "temp",  "downloads", "."};
+	char *low = xstrdup(label);
+	bool nothing = true;
+	char *save = NULL;
+	for (char *p = low; *p; p++)
+		*p = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+	for (char *w = strtok_r(low, "/._- ", &save); w && nothing; w = strtok_r(NULL, "/._- ", &save)) {
+		bool generic = strspn(w, "0123456789") == strlen(w) || !strcmp(w, "txt");
+		for (size_t i = 0; i < ARRAY_SIZE(words) && !generic; i++)
+			generic = !strcmp(w, words[i]);
+		nothing = generic;
+	}
+	free(low);
+	return nothing;
+}
+
+static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, struct cs_err *err)
+{
+	const char *given = im->opts.conclusion;
+	if (store_exec_ids(im->st, "UPDATE jobs SET conclusion = 'failure' WHERE run_id = ?1", row,
+			   0, "cannot judge the log", err) < 0 ||
+	    triage_after_import(im->st, row, err) < 0)
+		return -1;
+	struct buf why = BUF_INIT;
+	bool failed;
+	if (given) {
+		failed = !strcmp(given, "failure");
+		buf_adds(&why, "given with --conclusion");
+		if (!failed && store_exec_ids(im->st,
+					      "UPDATE jobs SET conclusion = 'success' WHERE run_id = ?1",
+					      row, 0, "cannot judge the log", err) < 0) {
+			buf_release(&why);
+			return -1;
+		}
+	} else {
+		/* per job: an error finding of triage (a rule's or a marker's) */
+		if (store_exec_ids(im->st,
+				"UPDATE jobs SET conclusion = CASE WHEN EXISTS (SELECT 1 FROM "
+				"triage_findings f WHERE f.job_id = jobs.id AND f.severity = 'error' "
+				"AND f.source IN ('rule', 'marker')) THEN 'failure' ELSE 'success' END "
+				"WHERE run_id = ?1",
+				row, 0, "cannot judge the log", err) < 0) {
+			buf_release(&why);
+			return -1;
+		}
+		sqlite3_stmt *s;
+		if (sqlite3_prepare_v2(im->st->db,
+				       "SELECT f.weak, f.line, f.title, (SELECT count(*) FROM "
+				       "triage_findings g JOIN jobs k ON k.id = g.job_id WHERE k.run_id "
+				       "= ?1 AND g.severity = 'error' AND g.source IN ('rule', 'marker')) "
+				       "FROM triage_findings f JOIN jobs j ON j.id = f.job_id WHERE "
+				       "j.run_id = ?1 AND f.severity = 'error' AND f.source IN ('rule', "
+				       "'marker') ORDER BY f.weak, j.ordinal, f.rank LIMIT 1",
+				       -1, &s, NULL) != SQLITE_OK) {
+			buf_release(&why);
+			return store_err(im->st, err, "cannot judge the log");
+		}
+		sqlite3_bind_int64(s, 1, row);
+		failed = sqlite3_step(s) == SQLITE_ROW;
+		if (failed) {
+			bool weak = sqlite3_column_int(s, 0) != 0;
+			int n = sqlite3_column_int(s, 3);
+			const char *t = (const char *)sqlite3_column_text(s, 2);
+			if (weak)
+				buf_addf(&why, "a failure verdict on line %lld: %s",
+					 (long long)sqlite3_column_int64(s, 1), t ? t : "");
+			else
+				buf_addf(&why, "%d error finding%s, the first on line %lld: %s", n,
+					 n == 1 ? "" : "s", (long long)sqlite3_column_int64(s, 1),
+					 t ? t : "");
+		}
+		sqlite3_finalize(s);
+		if (!failed && name_says_failed(rs->label)) {
+			failed = true;
+			buf_addf(&why, "no error found in the log, but its name says it failed (%s)",
+				 rs->label);
+			if (store_exec_ids(im->st,
+					   "UPDATE jobs SET conclusion = 'failure' WHERE run_id = ?1", row,
+					   0, "cannot judge the log", err) < 0) {
+				buf_release(&why);
+				return -1;
+			}
+		} else if (!failed) {
+			buf_adds(&why, "no error finding and no failure verdict in the log");
+		}
+	}
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(im->st->db,
+			       "UPDATE runs SET conclusion = CASE WHEN EXISTS (SELECT 1 FROM jobs j "
+			       "WHERE j.run_id = runs.id AND j.conclusion = 'failure') THEN 'failure' "
+			       "ELSE 'success' END, conclusion_why = ?2 WHERE id = ?1",
+			       -1, &s, NULL) != SQLITE_OK) {
+		buf_release(&why);
+		return store_err(im->st, err, "cannot store the run's conclusion");
+	}
+	sqlite3_bind_int64(s, 1, row);
+	sqlite3_bind_text(s, 2, buf_cstr(&why), -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s) == SQLITE_DONE ? 0
+						 : store_err(im->st, err, "cannot store the run's conclusion");
+	sqlite3_finalize(s);
+	buf_release(&why);
+	/* the jobs that passed lose the triage they got as failed ones */
+	if (rc == 0)
+		rc = triage_after_import(im->st, row, err);
+	/* "tmp/build.log" tells one log from the next by nothing: its first
+	 * telling line does */
+	if (rc == 0 && title_says_nothing(rs->label) &&
+	    store_exec_ids(im->st,
+			   "UPDATE runs SET title = title || ': ' || (SELECT substr(f.title, 1, 120) "
+			   "FROM triage_findings f JOIN jobs j ON j.id = f.job_id WHERE j.run_id = ?1 "
+			   "AND f.severity = 'error' ORDER BY f.weak, j.ordinal, f.rank LIMIT 1) "
+			   "WHERE id = ?1 AND EXISTS (SELECT 1 FROM triage_findings f JOIN jobs j ON "
+			   "j.id = f.job_id WHERE j.run_id = ?1 AND f.severity = 'error')",
+			   row, 0, "cannot store the run's title", err) < 0)
+		rc = -1;
+	return rc;
+}
+
 static int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 			  struct cs_err *err)
 {
@@ -1126,8 +1463,15 @@ static int import_run_src(struct importer *im, struct run_src *rs, const char *f
 				}
 				ev.n_findings += js->n_findings;
 			}
-			if (!rs->run) {
-				/* an imported log has no conclusion of its own: say what it
+			if (!rs->run && rs->log_alone) {
+				if (conclude_log(im, rs, row, err) < 0) {
+					buf_release(&sig);
+					cJSON_Delete(own);
+					goto fail;
+				}
+				ev.triaged = true;
+			} else if (!rs->run) {
+				/* an archive has no conclusion of its own: say what it
 				 * shows (an ##[error] line means it failed) */
 				sqlite3_stmt *cj, *cr;
 				int ok = im_prepare(im,
@@ -1185,7 +1529,7 @@ static int import_run_src(struct importer *im, struct run_src *rs, const char *f
 	}
 	/* triage what is new, in the same transaction (core/triage.h) */
 	for (int i = 0; i < n_events; i++)
-		if (events[i].state != IMPORT_UNCHANGED &&
+		if (events[i].state != IMPORT_UNCHANGED && !events[i].triaged &&
 		    triage_after_import(im->st, events[i].run_row_id, err) < 0)
 			goto fail;
 	if (store_exec(im->st, "RELEASE run", err) < 0)
@@ -1250,6 +1594,9 @@ static int import_one(struct importer *im, const char *path, int kind, struct cs
 		rc = load_archive(path, &rs, &e);
 	else
 		rc = load_log_file(path, &rs, &e);
+	/* a conclusion given for a log is part of what was imported */
+	if (rc == 0 && rs.log_alone && im->opts.conclusion)
+		buf_addf(&rs.sig, "conclusion:%s;", im->opts.conclusion);
 	if (rc == 0)
 		rc = import_run_src(im, &rs, kind == 0 ? path : NULL, &e);
 	if (rc == 0) {

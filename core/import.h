@@ -44,6 +44,7 @@ struct import_event {
 	const char *workflow;
 	const char *path;
 	int n_jobs, n_logs, n_findings, n_tests, n_series, n_artifact_files;
+	bool triaged; /* already triaged inside the import (a log given alone) */
 };
 
 struct import_progress {
@@ -62,6 +63,10 @@ struct import_opts {
 	/* set to non-zero (from a signal handler) to stop: the run in progress is
 	 * rolled back, the runs before it stay. */
 	volatile sig_atomic_t *interrupted;
+	/* "failure" or "success": the conclusion of a log imported alone (a
+	 * log file has none of its own; without this it is decided from the
+	 * evidence in the log and runs.conclusion_why says which). NULL: decide. */
+	const char *conclusion;
 };
 
 struct importer;

@@ -57,6 +57,20 @@ struct job_src {
 	int n_step_entries;
 	int n_findings;
 	bool log_expired;      /* logs/<id>.expired: GitHub answered 410 */
+	/* a job of a `gh run view --log` file (job<TAB>step<TAB>line): its
+	 * lines are bytes [gh_off, gh_off + gh_len) of log_file, stored without
+	 * the prefix; gh_steps[i] spans the lines of prefix step i (1-based
+	 * lines of the job); raw output puts the prefix back (logs.source
+	 * 'gh-log') */
+	bool gh;
+	uint64_t gh_off, gh_len;
+	struct gh_step *gh_steps;
+	int n_gh_steps;
+};
+
+struct gh_step {
+	char *name;
+	int64_t first_line, last_line;
 };
 
 struct run_src {
@@ -73,6 +87,7 @@ struct run_src {
 	char *slug;
 	struct buf sig;        /* import signature */
 	bool has_artifacts;    /* the folder has an artifacts/ folder */
+	bool log_alone;        /* a single log file: its conclusion is decided */
 };
 
 struct art_totals {

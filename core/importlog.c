@@ -17,7 +17,7 @@
 #include "triage.h"
 
 /* --- line callback: steps, groups, findings ----------------------------------------- */
-enum attr_mode { ATTR_NONE, ATTR_STEPFILES, ATTR_TIMES, ATTR_GROUPS };
+enum attr_mode { ATTR_NONE, ATTR_STEPFILES, ATTR_TIMES, ATTR_GROUPS, ATTR_PREFIX };
 
 struct step_span {
 	int number;
@@ -97,6 +97,12 @@ static void attribute(struct log_ctx *c, const struct split_line *l, const struc
 {
 	switch (c->mode) {
 	case ATTR_NONE:
+		return;
+	case ATTR_PREFIX:
+		/* the spans were known before the first line */
+		while (c->cur + 1 < c->n_steps && c->steps[c->cur + 1].first_line &&
+		       (int64_t)l->lineno >= c->steps[c->cur + 1].first_line)
+			c->cur++;
 		return;
 	case ATTR_STEPFILES:
 		if (c->exact_lengths) {
@@ -184,7 +190,9 @@ static int insert_group(struct log_ctx *c, int64_t first, int64_t last)
 }
 
 /* Synthetic steps for logs without API steps: the runner opens every step
- * with "##[group]Run <what>"; the lines before the first are "Set up job". */
+ * with "##[group]Run <what>"; the lines before the first are "Set up job".
+ * A log without such a header has no steps: "no steps known" beats a wrong
+ * name. */
 static void synth_step(struct log_ctx *c, const char *name, size_t n, uint64_t lineno)
 {
 	if (c->n_synth > 0)
@@ -208,14 +216,17 @@ static int on_line(void *ctx, const struct split_line *l)
 	logline_parse(l->head, l->head_len, &ll);
 
 	if (c->mode == ATTR_NONE) {
-		if (ll.kind == LINE_GROUP && ll.msg_len >= 4 && !memcmp(ll.msg, "Run ", 4))
+		if (ll.kind == LINE_GROUP && ll.msg_len >= 4 && !memcmp(ll.msg, "Run ", 4)) {
+			if (c->n_synth == 0 && l->lineno > 1) {
+				synth_step(c, "Set up job", 10, 1);
+				c->synth[0].last_line = (int64_t)l->lineno - 1;
+			}
 			synth_step(c, ll.msg, MIN(ll.msg_len, (size_t)GROUP_TITLE_MAX), l->lineno);
-		else if (c->n_synth > 0 && text_is(&ll, "Post job cleanup."))
+		} else if (c->n_synth > 0 && text_is(&ll, "Post job cleanup.")) {
 			synth_step(c, "Post job cleanup", 16, l->lineno);
-		else if (c->n_synth > 0 && text_is(&ll, "Cleaning up orphan processes"))
+		} else if (c->n_synth > 0 && text_is(&ll, "Cleaning up orphan processes")) {
 			synth_step(c, "Complete job", 12, l->lineno);
-		else if (c->n_synth == 0 && l->lineno == 1)
-			synth_step(c, "Set up job", 10, 1);
+		}
 		if (c->n_synth)
 			c->synth[c->n_synth - 1].last_line = (int64_t)l->lineno;
 	} else {
@@ -307,6 +318,41 @@ static int stream_file(const char *path, zip_data_cb cb, void *ctx, struct cs_er
 			break;
 	if (!rc && ferror(f))
 		rc = err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(errno));
+	fclose(f);
+	return rc;
+}
+
+/* A job of a gh-log file: its byte range, each line without the
+ * job<TAB>step<TAB> prefix (the scan in import.c checked that every line
+ * has it). The store keeps the lines; raw output puts the prefixes back from
+ * the job's name and its steps' line spans. */
+static int stream_gh_job(const char *path, const struct job_src *js, zip_data_cb cb, void *ctx,
+			 struct cs_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(errno));
+	int rc = 0;
+	if (fseeko(f, (off_t)js->gh_off, SEEK_SET) < 0)
+		rc = err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(errno));
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	uint64_t left = js->gh_len;
+	while (!rc && left > 0 && (n = getline(&line, &cap, f)) > 0) {
+		left -= MIN(left, (uint64_t)n);
+		const char *t1 = memchr(line, '\t', (size_t)n);
+		const char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)n - (size_t)(t1 + 1 - line)) : NULL;
+		if (!t2) {
+			rc = err_set(err, CS_EINVAL, "'%s' changed while it was read", path);
+			break;
+		}
+		rc = cb(ctx, t2 + 1, (size_t)n - (size_t)(t2 + 1 - line));
+	}
+	if (!rc && (ferror(f) || left))
+		rc = err_set(err, CS_EIO, "cannot read '%s': %s", path,
+			     ferror(f) ? strerror(errno) : "it got shorter");
+	free(line);
 	fclose(f);
 	return rc;
 }
@@ -514,7 +560,14 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 	const char *attribution;
 	int rc = 0;
 
-	if (have_steps && n_api > 0) {
+	if (js->gh) {
+		c.mode = ATTR_PREFIX;
+		attribution = "prefix";
+		for (int i = 0; i < c.n_steps && i < js->n_gh_steps; i++) {
+			c.steps[i].first_line = js->gh_steps[i].first_line;
+			c.steps[i].last_line = js->gh_steps[i].last_line;
+		}
+	} else if (have_steps && n_api > 0) {
 		c.mode = ATTR_STEPFILES;
 		attribution = "step-files";
 		rc = prepare_step_files(im, rs, js, &c, have_file || have_entry, err);
@@ -540,7 +593,10 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 		c.log_id = log_id_of_job(im, js->row_id);
 		struct log_sink sink = {.im = im, .w = w, .err = err};
 		const char *source;
-		if (have_file) {
+		if (have_file && js->gh) {
+			source = "gh-log";
+			rc = stream_gh_job(js->log_file, js, sink_write, &sink, err);
+		} else if (have_file) {
 			source = "file";
 			rc = stream_file(js->log_file, sink_write, &sink, err);
 		} else if (have_entry) {

@@ -303,7 +303,7 @@ static int load_parts(struct logview *lv, int64_t job_row_id, int64_t log_id, st
 	lv->n_lines = logr_line_count(lv->r);
 	if (store_steps(lv->st, job_row_id, &lv->steps, &lv->n_steps, err) < 0 ||
 	    store_log_groups(lv->st, log_id, &lv->groups, &lv->n_groups, err) < 0 ||
-	    store_findings(lv->st, job_row_id, &lv->findings, &lv->n_findings, err) < 0)
+	    store_log_stops(lv->st, job_row_id, &lv->findings, &lv->n_findings, err) < 0)
 		return -1;
 	lv->order = xcalloc((size_t)lv->n_steps + 1, sizeof(int));
 	lv->step_t0 = xcalloc((size_t)lv->n_steps + 1, sizeof(int64_t));

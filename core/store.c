@@ -522,6 +522,7 @@ void run_free(struct run *r)
 	free(r->html_url);
 	free(r->actor);
 	free(r->commit_subject);
+	free(r->conclusion_why);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -544,6 +545,7 @@ void run_copy(struct run *dst, const struct run *src)
 	dst->html_url = dup_or_null(src->html_url);
 	dst->actor = dup_or_null(src->actor);
 	dst->commit_subject = dup_or_null(src->commit_subject);
+	dst->conclusion_why = dup_or_null(src->conclusion_why);
 }
 
 void job_free(struct job *j)
@@ -554,6 +556,7 @@ void job_free(struct job *j)
 	free(j->runner_name);
 	free(j->html_url);
 	free(j->log_state);
+	free(j->log_source);
 	store_steps_free(j->steps, j->n_steps);
 	memset(j, 0, sizeof(*j));
 }
@@ -574,7 +577,7 @@ const char *run_state(const struct run *r)
 	CI_FAILED_SQL "), "                                                                   \
 	"CASE WHEN instr(r.commit_message, char(10)) > 0 "                                   \
 	"THEN substr(r.commit_message, 1, instr(r.commit_message, char(10)) - 1) "           \
-	"ELSE r.commit_message END"
+	"ELSE r.commit_message END, r.conclusion_why"
 
 static void read_run(sqlite3_stmt *s, struct run *r)
 {
@@ -599,6 +602,7 @@ static void read_run(sqlite3_stmt *s, struct run *r)
 	r->n_jobs = sqlite3_column_int(s, 17);
 	r->n_failed_jobs = sqlite3_column_int(s, 18);
 	r->commit_subject = sql_col_str(s, 19);
+	r->conclusion_why = sql_col_str(s, 20);
 	if (r->commit_subject) {
 		/* "subject\r\n..." keeps its CR after the cut at LF */
 		size_t n = strlen(r->commit_subject);
@@ -797,7 +801,8 @@ int store_run_counts(struct store *st, const struct run_filter *f, struct run_co
 	struct buf sql = BUF_INIT;
 	buf_adds(&sql, "SELECT count(*), "
 		       "coalesce(sum(r.conclusion IN " CI_FAILED_SQL "), 0), "
-		       "coalesce(sum(r.status IS NOT 'completed'), 0) FROM runs r");
+		       "coalesce(sum(r.status IS NOT 'completed'), 0), "
+		       "count(DISTINCT r.repo_id || ':' || r.provider_id) FROM runs r");
 	filter_sql(f, &sql);
 	memset(out, 0, sizeof(*out));
 	sqlite3_stmt *s;
@@ -812,6 +817,7 @@ int store_run_counts(struct store *st, const struct run_filter *f, struct run_co
 		out->total = (long)sqlite3_column_int64(s, 0);
 		out->failed = (long)sqlite3_column_int64(s, 1);
 		out->in_progress = (long)sqlite3_column_int64(s, 2);
+		out->runs = (long)sqlite3_column_int64(s, 3);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)
@@ -993,6 +999,30 @@ int store_newest_failed_run(struct store *st, const char *branch, struct run *ou
 	return store_find_run(st, spec, out, err);
 }
 
+int store_first_success_after(struct store *st, const char *branch, int64_t after,
+			      struct run *out, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT id FROM runs WHERE conclusion = 'success' AND head_branch = ?1 "
+			       "AND created_at > ?2 ORDER BY created_at, provider_id, attempt LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return store_err(st, err, "cannot find a green run");
+	sqlite3_bind_text(s, 1, branch ? branch : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, after);
+	int rc = sqlite3_step(s);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(st, err, "cannot find a green run");
+	if (!id)
+		return err_set(err, CS_ENOTFOUND, "no successful run on branch '%s' since",
+			       branch ? branch : "");
+	char spec[32];
+	snprintf(spec, sizeof(spec), "#%lld", (long long)id);
+	return store_find_run(st, spec, out, err);
+}
+
 static const char *step_sql =
 	"SELECT number, name, status, conclusion, started_at, completed_at, "
 	"coalesce(first_line, 0), coalesce(last_line, 0) FROM steps WHERE job_id = ? "
@@ -1060,8 +1090,8 @@ int store_jobs(struct store *st, int64_t run_row_id, struct job **jobs, int *n,
 		"j.started_at, j.completed_at, j.runner_name, j.html_url, coalesce(l.id, 0), "
 		"j.log_state, coalesce(l.line_count, 0), coalesce(l.raw_size, 0), "
 		"(SELECT count(*) FROM findings f WHERE f.job_id = j.id AND f.severity='error'), "
-		"(SELECT count(*) FROM findings f WHERE f.job_id = j.id AND f.severity='warning') "
-		"FROM jobs j LEFT JOIN logs l ON l.job_id = j.id WHERE j.run_id = ? "
+		"(SELECT count(*) FROM findings f WHERE f.job_id = j.id AND f.severity='warning'), "
+		"l.source FROM jobs j LEFT JOIN logs l ON l.job_id = j.id WHERE j.run_id = ? "
 		"ORDER BY j.ordinal, j.id";
 	sqlite3_stmt *s, *ss;
 	*jobs = NULL;
@@ -1095,6 +1125,7 @@ int store_jobs(struct store *st, int64_t run_row_id, struct job **jobs, int *n,
 		j->raw_size = sqlite3_column_int64(s, 13);
 		j->n_errors = sqlite3_column_int(s, 14);
 		j->n_warnings = sqlite3_column_int(s, 15);
+		j->log_source = sql_col_str(s, 16);
 		if (load_steps(st, ss, j->id, &j->steps, &j->n_steps) < 0) {
 			rc = SQLITE_ERROR;
 			break;
@@ -1223,9 +1254,20 @@ int store_find_job(struct job *jobs, int n, const char *spec, struct cs_err *err
 			found = i, count++;
 	if (count == 1)
 		return found;
-	if (count > 1)
-		return err_set(err, CS_EUSAGE, "job '%s' is ambiguous: %d jobs start with it", spec,
-			       count);
+	if (count > 1) {
+		/* name them (the first few), so the user can pick one */
+		struct buf names = BUF_INIT;
+		int listed = 0;
+		for (int i = 0; i < n && listed < 5; i++)
+			if (str_starts(jobs[i].name, spec))
+				buf_addf(&names, "%s'%s'", listed++ ? ", " : "", jobs[i].name);
+		if (count > listed)
+			buf_addf(&names, ", ...");
+		err_set(err, CS_EUSAGE, "job '%s' is ambiguous: %d jobs start with it (%s)", spec,
+			count, buf_cstr(&names));
+		buf_release(&names);
+		return -1;
+	}
 	return err_set(err, CS_ENOTFOUND, "no job '%s' in this run (see ciscope show)", spec);
 }
 
@@ -1279,6 +1321,30 @@ int store_findings(struct store *st, int64_t job_row_id, struct finding **out, i
 			  "message FROM findings WHERE job_id = ? ORDER BY line",
 			  job_row_id, finding_row, sizeof(**out), (void **)out, n,
 			  "cannot list findings", err);
+}
+
+int store_log_stops(struct store *st, int64_t job_row_id, struct finding **out, int *n,
+		    struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	struct rows r = {.size = sizeof(**out)};
+	*out = NULL;
+	*n = 0;
+	/* (min(pri) makes SQLite take the other columns from that row) */
+	if (store_prepare(st,
+			  "SELECT job_id, step, line, end_line, severity, message, min(pri) FROM ("
+			  "SELECT job_id, coalesce(step_number, 0) AS step, line, end_line, severity, "
+			  "message, 1 AS pri FROM findings WHERE job_id = ?1 UNION ALL "
+			  "SELECT job_id, coalesce(step_number, 0), line, end_line, severity, "
+			  "'[' || category || '] ' || title, 0 FROM triage_findings WHERE job_id = ?1 "
+			  "AND line IS NOT NULL AND shown) GROUP BY line ORDER BY line",
+			  &s, "cannot list findings", err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, job_row_id);
+	int rc = store_collect(st, s, finding_row, &r, "cannot list findings", err);
+	*out = r.items;
+	*n = r.n;
+	return rc;
 }
 
 void store_findings_free(struct finding *f, int n)

@@ -122,6 +122,9 @@ struct run {
 	int64_t duration_ms; /* updated_at - started_at for completed runs, else CS_TIME_NONE */
 	int n_jobs, n_failed_jobs;
 	char *commit_subject; /* first line of the head commit's message, or NULL */
+	/* a log imported alone: why its conclusion is what it is (the evidence,
+	 * or "given with --conclusion"); NULL for runs that came with one */
+	char *conclusion_why;
 };
 
 struct step {
@@ -145,6 +148,9 @@ struct job {
 	char *html_url;
 	int64_t log_id;      /* 0 when no log is stored */
 	char *log_state;     /* missing, stored, expired */
+	/* logs.source: 'gh-log' when each raw line was job<TAB>step<TAB>line and
+	 * the store keeps the lines without the prefix (raw output puts it back) */
+	char *log_source;
 	int64_t line_count;
 	int64_t raw_size;
 	struct step *steps;
@@ -206,7 +212,8 @@ long store_run_index(struct store *st, const struct run_filter *f, int64_t run_r
 /* Counts for a status bar, in one query: runs matching f, how many of them
  * failed (conclusion_is_failure), how many are not completed. */
 struct run_counts {
-	long total, failed, in_progress;
+	long total, failed, in_progress; /* rows: every attempt is one */
+	long runs;                       /* distinct runs (an attempt re-runs one) */
 };
 int store_run_counts(struct store *st, const struct run_filter *f, struct run_counts *out,
 		     struct cs_err *err);
@@ -233,6 +240,11 @@ char *store_default_branch(struct store *st, struct cs_err *err);
  * branch). CS_ENOTFOUND when there is none. */
 int store_newest_failed_run(struct store *st, const char *branch, struct run *out,
 			    struct cs_err *err);
+/* The first successful run on branch created after `after` (ms): the run
+ * since which the branch is green when `after` is its newest failure.
+ * CS_ENOTFOUND when none. */
+int store_first_success_after(struct store *st, const char *branch, int64_t after,
+			      struct run *out, struct cs_err *err);
 /* The workflow of run row id as the API names it in a URL: the base name of
  * its file ("ci.yml") when the index has it, else its id ("118203344");
  * out stays empty when it has neither (a run imported from a log file). */
@@ -276,6 +288,13 @@ struct finding {
 int store_findings(struct store *st, int64_t job_row_id, struct finding **out, int *n,
 		   struct cs_err *err);
 void store_findings_free(struct finding *f, int n);
+/* Where the log pager stops on e/E: triage's findings of the job (those it
+ * shows, by their first line; message "[category] headline") and the
+ * markers (##[error], ##[warning], ##[notice]), one per line (triage's
+ * where both fall on one), in line order. A Maven log's [ERROR] lines or
+ * a rustc error[E0308] are stops though no marker names them. */
+int store_log_stops(struct store *st, int64_t job_row_id, struct finding **out, int *n,
+		    struct cs_err *err);
 
 struct log_group {
 	int64_t first_line, last_line;

@@ -33,6 +33,61 @@ static char *capped(const char *s, size_t n, size_t max)
 	return buf_detach(&b, NULL);
 }
 
+/* The headline of a finding is its most telling line. A shell step's
+ * message starts with the runner's script path ("/home/runner/work/_temp/
+ * 7b37f4bd-....sh: line 1:  2432 Killed   wasm-pack ..."): the words
+ * after it (and the pid the shell names) are the telling part. */
+static void telling_part(const char **s, size_t *n)
+{
+	const char *p = *s, *end = *s + *n;
+	if (*n < 10 || p[0] != '/')
+		return;
+	const char *sh = NULL;
+	for (const char *q = p; q + 10 <= end && q < p + 300 && *q != ' '; q++)
+		if (!memcmp(q, ".sh: line ", 10)) {
+			sh = q;
+			break;
+		}
+	if (!sh)
+		return;
+	const char *q = sh + 10;
+	while (q < end && *q >= '0' && *q <= '9')
+		q++;
+	if (q >= end || *q != ':')
+		return;
+	q++;
+	while (q < end && *q == ' ')
+		q++;
+	const char *pid = q;
+	while (q < end && *q >= '0' && *q <= '9')
+		q++;
+	if (q > pid && q < end && *q == ' ')
+		while (q < end && *q == ' ')
+			q++;
+	else
+		q = pid;
+	if (q < end) {
+		*n = (size_t)(end - q);
+		*s = q;
+	}
+}
+
+static char *headline(const char *s, size_t n)
+{
+	const char *t = s;
+	telling_part(&t, &n);
+	if (t == s)
+		return capped(s, n, TITLE_MAX);
+	/* the shell pads "Killed" to a column: one space will do */
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		if (t[i] != ' ' || !b.len || b.data[b.len - 1] != ' ')
+			buf_addc(&b, t[i]);
+	char *h = capped(buf_cstr(&b), b.len, TITLE_MAX);
+	buf_release(&b);
+	return h;
+}
+
 /* --- rules ------------------------------------------------------------------------ */
 static const struct ruleset *override_rules;
 static struct ruleset *loaded_rules;
@@ -275,7 +330,7 @@ static int on_hit(void *ctx, const struct rule_hit *h)
 		seen->last = h->last;
 		seen->trigger = h->trigger;
 		free(seen->title);
-		seen->title = capped(h->title, h->title_len, TITLE_MAX);
+		seen->title = headline(h->title, h->title_len);
 		enum cls k = classify(j, seen);
 		if (seen->cls != CLS_HIDDEN)
 			seen->cls = k;
@@ -308,7 +363,7 @@ static int on_hit(void *ctx, const struct rule_hit *h)
 	*c = tmp;
 	memcpy(c->fp, fp, sizeof(fp));
 	j->last_hit = (int)(c - j->c);
-	c->title = capped(h->title, h->title_len, TITLE_MAX);
+	c->title = headline(h->title, h->title_len);
 	c->key = join_keys(h->keys, h->key_lens, h->n_keys);
 	const struct step *s = step_of_line(j, h->trigger);
 	c->step = s ? s->number : 0;

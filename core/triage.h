@@ -67,7 +67,13 @@
 #include "store.h"
 #include "util.h"
 
-#define TRIAGE_ALGO_VERSION 1
+#define TRIAGE_ALGO_VERSION 2
+/* A finding that stands for its failure, over triage_findings f: a weak
+ * line ("##[error]Process completed with exit code 1.") kept but hidden
+ * behind a telling finding of its job is no failure of its own; counting it
+ * would merge every job that exits non-zero into one "flaky" group. History,
+ * flakiness and the fingerprint groups count telling findings only. */
+#define TRIAGE_TELLING_SQL "(f.shown OR NOT f.weak)"
 #define TRIAGE_MAX_LINES 40       /* excerpt lines shown per failing job */
 #define TRIAGE_FIRST_SHARE 12     /* lines each finding gets before any gets more */
 #define TRIAGE_FALLBACK_LINES 20  /* lines before the failing step's end */
@@ -170,7 +176,10 @@ int triage_job_info(struct store *st, int64_t job_row_id, struct triage_job_info
 
 /* --- triage states ----------------------------------------------------------------- */
 extern const char *const triage_state_names[]; /* NULL-terminated */
+/* One of the names, or "new" (the old name of "untriaged"). */
 bool triage_state_valid(const char *state);
+/* The name a state is shown by: the index's 'new' (or none) is "untriaged". */
+const char *triage_state_word(const char *state);
 /* A fingerprint from a unique prefix (4+ hex digits) of one in the index. */
 int triage_resolve_fingerprint(struct store *st, const char *prefix, char out[FP_HEX_LEN + 1],
 			       struct cs_err *err);

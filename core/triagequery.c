@@ -16,7 +16,18 @@ static char lower(char c)
 static const char *const state_alias[][2] = {
 	{"flaky", "known-flaky"},
 	{"ack", "acknowledged"},
+	{"untriaged", "new"}, /* the index keeps the state's old name */
 };
+
+/* flaky:yes / flaky:no (1, 2; -1 when neither) */
+static int yes_no(const char *v)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "y") || !strcmp(v, "true"))
+		return 1;
+	if (!strcmp(v, "no") || !strcmp(v, "n") || !strcmp(v, "false"))
+		return 2;
+	return -1;
+}
 
 int triage_query_parse(const char *text, struct triage_query *q, struct cs_err *err)
 {
@@ -33,11 +44,30 @@ int triage_query_parse(const char *text, struct triage_query *q, struct cs_err *
 			if (!t.len) /* "" says nothing */
 				continue;
 			rc = err_set(err, CS_EUSAGE,
-				     "'%.40s': say which field (category:, state:, workflow:, branch:)",
+				     "'%.40s': say which field (category:, state:, flaky:, "
+				     "workflow:, branch:)",
 				     t.text);
 			break;
 		}
 		const char *key = t.key;
+		if (fl_key_is(&t, "flaky")) {
+			char *v = NULL;
+			if ((rc = fl_set_once(&v, &t, NULL, err)) < 0)
+				break;
+			for (char *c = v; *c; c++)
+				*c = lower(*c);
+			int x = yes_no(v);
+			if (x < 0)
+				rc = err_set(err, CS_EUSAGE, "flaky:%.40s: say flaky:yes or flaky:no", v);
+			else if (q->flaky)
+				rc = err_set(err, CS_EUSAGE, "flaky: is given twice");
+			else
+				q->flaky = x;
+			free(v);
+			if (rc < 0)
+				break;
+			continue;
+		}
 		char **field = fl_key_is(&t, "category")   ? &q->category
 			       : fl_key_is(&t, "state")    ? &q->state
 			       : fl_key_is(&t, "workflow") ? &q->workflow
@@ -45,8 +75,8 @@ int triage_query_parse(const char *text, struct triage_query *q, struct cs_err *
 							   : NULL;
 		if (!field) {
 			rc = err_set(err, CS_EUSAGE,
-				     "unknown filter '%.*s:' (filters are category:, state:, workflow:, "
-				     "branch:; put a value holding a colon in double quotes)",
+				     "unknown filter '%.*s:' (filters are category:, state:, flaky:, "
+				     "workflow:, branch:; put a value holding a colon in double quotes)",
 				     (int)MIN(kn, (size_t)40), key);
 			break;
 		}
@@ -74,8 +104,8 @@ int triage_query_parse(const char *text, struct triage_query *q, struct cs_err *
 			}
 			if (!triage_state_valid(q->state)) {
 				rc = err_set(err, CS_EUSAGE,
-					     "unknown state '%.40s' (new, acknowledged, known-flaky, "
-					     "fixed)",
+					     "unknown state '%.40s' (untriaged, acknowledged, "
+					     "known-flaky, fixed)",
 					     q->state);
 				break;
 			}
@@ -120,10 +150,12 @@ void triage_query_format(const struct triage_query *q, struct buf *out)
 	add_value(out, "state", q->state);
 	add_value(out, "workflow", q->workflow);
 	add_value(out, "branch", q->branch);
+	if (q->flaky)
+		add_value(out, "flaky", q->flaky == 1 ? "yes" : "no");
 	buf_cstr(out);
 }
 
 bool triage_query_empty(const struct triage_query *q)
 {
-	return !q->category && !q->state && !q->workflow && !q->branch;
+	return !q->category && !q->state && !q->workflow && !q->branch && !q->flaky;
 }

@@ -21,6 +21,10 @@
 
 struct triage_query {
 	char *category, *state, *workflow, *branch; /* NULL when not given */
+	/* flaky:yes|no - by the history (history.h: flaky evidence, or marked
+	 * known-flaky), which the view holds: it filters its rows, the SQL
+	 * filter knows nothing of it. 0: not given, 1: yes, 2: no */
+	int flaky;
 };
 
 /* Parse text into q (zeroed first; free with triage_query_free even on

@@ -158,14 +158,25 @@ int triage_job_info(struct store *st, int64_t job_row_id, struct triage_job_info
 }
 
 /* --- states ---------------------------------------------------------------------------------- */
-const char *const triage_state_names[] = {"new", "acknowledged", "known-flaky", "fixed", NULL};
+/* "new" named both this state and "first seen here"; the state is now
+ * called untriaged. The index keeps 'new' (its CHECK constraint, and older
+ * indexes), and "new" is still accepted as input. */
+const char *const triage_state_names[] = {"untriaged", "acknowledged", "known-flaky", "fixed",
+					  NULL};
 
 bool triage_state_valid(const char *state)
 {
+	if (!strcmp(state, "new"))
+		return true;
 	for (int i = 0; triage_state_names[i]; i++)
 		if (!strcmp(state, triage_state_names[i]))
 			return true;
 	return false;
+}
+
+const char *triage_state_word(const char *state)
+{
+	return !state || !strcmp(state, "new") ? "untriaged" : state;
 }
 
 int triage_resolve_fingerprint(struct store *st, const char *prefix, char out[FP_HEX_LEN + 1],
@@ -205,8 +216,11 @@ int triage_set_state(struct store *st, const char *fingerprint, const char *stat
 {
 	if (!triage_state_valid(state))
 		return err_set(err, CS_EUSAGE,
-			       "'%s' is not a triage state (new, acknowledged, known-flaky, fixed)",
+			       "'%s' is not a triage state (untriaged, acknowledged, known-flaky, "
+			       "fixed)",
 			       state);
+	if (!strcmp(state, "untriaged"))
+		state = "new";
 	if (triage_resolve_fingerprint(st, fingerprint, out, err) < 0)
 		return -1;
 	sqlite3_stmt *s;
@@ -350,7 +364,7 @@ int triage_groups(struct store *st, const struct triage_filter *f, triage_group_
 		    "AS commits, min(r.created_at) AS first_at, max(r.created_at) AS last_at, "
 		    "max(f.id) AS last_id FROM triage_findings f JOIN jobs j ON j.id = f.job_id "
 		    "JOIN runs r ON r.id = j.run_id WHERE f.severity = 'error' AND "
-		    "(?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2) "
+		    TRIAGE_TELLING_SQL " AND (?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2) "
 		    "GROUP BY f.fingerprint) g JOIN triage_findings f ON f.id = g.last_id "
 		    "JOIN jobs j ON j.id = f.job_id LEFT JOIN triage_states ts ON "
 		    "ts.fingerprint = g.fingerprint WHERE (?3 IS NULL OR f.category = ?3) AND "

@@ -177,6 +177,8 @@ bool tt_finding_shown(struct triage_tree *p, const struct triage_finding *f)
 		return false;
 	if (p->q.state && strcmp(tt_state_of(p, f->fingerprint), p->q.state))
 		return false;
+	if (p->q.flaky && tt_is_flaky(tt_hist_find(p, f->fingerprint)) != (p->q.flaky == 1))
+		return false;
 	return true;
 }
 
@@ -396,7 +398,7 @@ void tt_build_rows(struct triage_tree *p)
 				int shown = 0;
 				for (int m = 0; m < j->nf; m++)
 					shown += tt_finding_shown(p, &j->f[m]);
-				if (!shown && (p->q.category || p->q.state))
+				if (!shown && (p->q.category || p->q.state || p->q.flaky))
 					continue;
 				shown_jobs++;
 				for (int m = 0; m < j->nf; m++)
@@ -416,7 +418,8 @@ void tt_build_rows(struct triage_tree *p)
 							     i, k, m);
 				}
 			}
-			if (!shown_jobs && (p->q.category || p->q.state) && !p->only_run) {
+			if (!shown_jobs && (p->q.category || p->q.state || p->q.flaky) &&
+			    !p->only_run) {
 				p->nrows = at; /* the state filter hides its findings */
 				continue;
 			}
@@ -429,6 +432,8 @@ void tt_build_rows(struct triage_tree *p)
 			struct tt_hist *e = tt_hist_find(p, g->fp);
 			/* a state changed here since the list was loaded */
 			if (p->q.state && e && strcmp(e->h.state, p->q.state))
+				continue;
+			if (p->q.flaky && tt_is_flaky(e) != (p->q.flaky == 1))
 				continue;
 			push(p, TT_GROUP, i, -1, -1, 0);
 			p->n_failures++;

@@ -21,6 +21,8 @@
 --       to them (core/bisect.h).
 --   006 run_metrics, run_metrics_done, metric_acks: metrics over history
 --       (core/metrics.h).
+--   007 runs.conclusion_why, and fingerprint_stats counting telling
+--       findings only: why a log given alone passed or failed (core/import.c).
 
 CREATE TABLE repos (
 	id          INTEGER PRIMARY KEY,

@@ -19,6 +19,7 @@
  *    line/paragraph separators, non-characters: <U+202E>; bytes that are not
  *    valid UTF-8: \x9b; invisible format characters (ZWSP, ZWJ, ...): dropped;
  *  - in a locale that is not UTF-8, every non-ASCII character becomes '?'
+ *    (the separators and marks of titles have ASCII look-alikes: · - … >)
  *    ('??' for a wide one, so the layout is the same in both modes).
  */
 #include <langinfo.h>
@@ -661,7 +662,13 @@ static bool iter_next(struct iter *it, struct item *out)
 		out->sgr = it->sgr;
 		out->width = cls == CP_WIDE ? 2 : 1;
 		if (!tui_utf8 && cp >= 0x80) {
-			out->wc[0] = L'?';
+			/* the punctuation of titles and status lines has an ASCII
+			 * look-alike ("run 1 - ci - main"); other characters are '?' */
+			out->wc[0] = cp == 0xb7 || cp == 0x2013 || cp == 0x2014 || cp == 0x2500 ? L'-'
+				     : cp == 0x2026					? L'>'
+				     : cp == 0x2192 || cp == 0x25b8			? L'>'
+				     : cp == 0x25be					? L'v'
+											: L'?';
 			out->wc[1] = 0;
 			if (out->width == 2) {
 				pend_set(it, "?", off);
@@ -782,7 +789,8 @@ static int draw_text(struct tui_canvas *c, const char *s, size_t n, enum role ro
 		     unsigned flags, size_t hl_start, size_t hl_end)
 {
 	static const wchar_t ell[] = {0x2026, 0};
-	static const wchar_t tilde[] = {L'~', 0};
+	/* not '~': the lists mark known-flaky failures with it */
+	static const wchar_t cut_mark[] = {L'>', 0};
 	bool scrolls = !(flags & TEXT_NO_HSCROLL);
 	int start_col = c->col;
 	struct style base;
@@ -822,7 +830,7 @@ static int draw_text(struct tui_canvas *c, const char *s, size_t n, enum role ro
 			/* Near the end: does everything left fit exactly? */
 			int rest = w + measure_rest(&it, pos - lead + w, limit);
 			if (pos + rest > limit) {
-				put_cell(c, tui_utf8 ? ell : tilde, 1, &base, scrolls);
+				put_cell(c, tui_utf8 ? ell : cut_mark, 1, &base, scrolls);
 				pos++;
 				break;
 			}

@@ -1081,9 +1081,9 @@ static void ensure_loaded(bool with_user)
 	if (km.loaded)
 		return;
 	if (tui_config_load(NULL, NULL, false, with_user ? &errs : NULL, err, sizeof(err)) < 0)
-		fprintf(stderr, "%s\n", err);
+		fprintf(stderr, "ciscope: %s\n", err);
 	if (errs.count)
-		fprintf(stderr, "%s%s\n", errs.first, errs.count > 1 ? " (and more)" : "");
+		fprintf(stderr, "ciscope: %s%s\n", errs.first, errs.count > 1 ? " (and more)" : "");
 }
 
 struct print_ctx {

@@ -1311,7 +1311,7 @@ void tui_shutdown(void)
 	tui_config_free();
 	tui_grid_free();
 	if (S.fatal) {
-		fprintf(stderr, "%s\n", S.fatal);
+		fprintf(stderr, "%s%s\n", strncmp(S.fatal, "ciscope: ", 9) ? "ciscope: " : "", S.fatal);
 		free(S.fatal);
 		S.fatal = NULL;
 	}

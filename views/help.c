@@ -46,6 +46,25 @@ static void add(struct help *h, enum help_kind kind, const char *a, const char *
 	}
 }
 
+/* What an action does in one view when the generic words would mislead:
+ * / in the runs view searches every log, not the list. */
+static const struct {
+	const char *view;
+	enum action a;
+	const char *help;
+} view_help[] = {
+	{"runs", ACT_SEARCH, "Search all logs (opens the search view with the matches)"},
+	{"runs", ACT_SEARCH_BACK, "Search all logs (opens the search view with the matches)"},
+};
+
+static const char *help_of(const char *view, enum action a)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(view_help); i++)
+		if (view_help[i].a == a && !strcmp(view_help[i].view, view))
+			return view_help[i].help;
+	return action_help(a);
+}
+
 static void add_binding(void *ctx, const char *group, const char *keys, enum action a)
 {
 	struct help *h = ctx;
@@ -57,7 +76,7 @@ static void add_binding(void *ctx, const char *group, const char *keys, enum act
 		add(h, HL_GROUP, group, NULL, NULL);
 		h->group = group;
 	}
-	add(h, HL_KEY, keys, action_name(a), action_help(a));
+	add(h, HL_KEY, keys, action_name(a), help_of(h->keymap, a));
 }
 
 static void add_command(void *ctx, const char *name, const char *args, const char *help)
@@ -94,6 +113,13 @@ static int help_open(struct view *v, void *arg)
 	add(h, HL_BLANK, NULL, NULL, NULL);
 	add(h, HL_GROUP, "Options (:set OPTION VALUE, or `set` in the config)", NULL, NULL);
 	tui_foreach_option(add_option, h);
+	add(h, HL_BLANK, NULL, NULL, NULL);
+	/* ? is two things, as in less and tig: say which, wherever help is */
+	add(h, HL_TEXT,
+	    strcmp(name, "log") ? "? shows this help here; in the log pager ? searches backward "
+				  "(as in less), and h or F1 shows the help."
+				: "? searches backward here (as in less); h or F1 shows this help.",
+	    NULL, NULL);
 	add(h, HL_BLANK, NULL, NULL, NULL);
 	add(h, HL_TEXT,
 	    "Keys and colours can be changed in ~/.config/ciscope/config "

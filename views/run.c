@@ -331,8 +331,11 @@ static void run_title(struct view *v, char *out, size_t n)
 	char att[24] = "";
 	if (r->attempt > 1)
 		snprintf(att, sizeof(att), " attempt %d", r->attempt);
-	snprintf(out, n, "run %lld%s \u00b7 %s \u00b7 %s \u00b7 %s", (long long)r->provider_id, att,
-		 r->workflow ? r->workflow : "-", r->branch ? r->branch : "-", run_state(r));
+	/* the same facts, in the same order, as `ciscope show`'s header */
+	snprintf(out, n, "run %lld%s \u00b7 %s \u00b7 %s \u00b7 %.7s \u00b7 %s \u00b7 %s \u00b7 %s",
+		 (long long)r->provider_id, att, r->workflow ? r->workflow : "-",
+		 r->branch ? r->branch : "-", r->sha ? r->sha : "-", r->event ? r->event : "-",
+		 run_state(r), r->title ? r->title : "");
 }
 
 static void run_status(struct view *v, char *out, size_t n)

@@ -406,7 +406,7 @@ static enum action runs_request(struct view *v, enum action a, unsigned *eff)
 		return ACT_NONE;
 	case ACT_SEARCH:
 	case ACT_SEARCH_BACK:
-		tui_prompt("search logs: ", NULL, on_search, v);
+		tui_prompt("search all logs: ", NULL, on_search, v);
 		return ACT_NONE;
 	case ACT_OPEN_URL:
 		r = p->counts.total > 0 ? run_at(v, v->cursor) : NULL;
@@ -483,18 +483,25 @@ static void runs_status(struct view *v, char *out, size_t n)
 		snprintf(out, n, "no runs");
 		return;
 	}
-	char total[32], failed[32], running[32];
-	fmt_count(p->counts.total, total, sizeof(total));
+	/* a row is an attempt: "141 runs, 147 attempts" when some were re-run */
+	char total[96], runs[32], failed[32], running[32];
+	fmt_count(p->counts.runs, runs, sizeof(runs));
+	if (p->counts.total != p->counts.runs) {
+		char att[32];
+		fmt_count(p->counts.total, att, sizeof(att));
+		snprintf(total, sizeof(total), "%s run%s, %s attempts", runs,
+			 p->counts.runs == 1 ? "" : "s", att);
+	} else {
+		snprintf(total, sizeof(total), "%s run%s", runs, p->counts.runs == 1 ? "" : "s");
+	}
 	fmt_count(p->counts.failed, failed, sizeof(failed));
 	fmt_count(p->counts.in_progress, running, sizeof(running));
 	if (v->width < 45)
+		snprintf(out, n, "%s \u00b7 %s failed", runs, failed);
+	else if (v->width < 100)
 		snprintf(out, n, "%s \u00b7 %s failed", total, failed);
-	else if (v->width < 70)
-		snprintf(out, n, "%s run%s \u00b7 %s failed", total, p->counts.total == 1 ? "" : "s",
-			 failed);
 	else
-		snprintf(out, n, "%s run%s \u00b7 %s failed \u00b7 %s in progress", total,
-			 p->counts.total == 1 ? "" : "s", failed, running);
+		snprintf(out, n, "%s \u00b7 %s failed \u00b7 %s in progress", total, failed, running);
 }
 
 static bool runs_match(struct view *v, long row, const char *query)

@@ -273,7 +273,7 @@ static void search_draw(struct view *v, struct tui_canvas *c, long row)
 		tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
 	}
 	if (h->cut_left)
-		tui_text(c, tui_glyph("\u2026", "~"), (size_t)-1, ROLE_DIM, 0, 0);
+		tui_text(c, tui_glyph("\u2026", ">"), (size_t)-1, ROLE_DIM, 0, 0);
 	tui_text_hl(c, h->text, strlen(h->text), ROLE_DEFAULT, h->a, h->b, 0);
 	tui_canvas_fill(c, ROLE_DEFAULT);
 }

@@ -79,10 +79,12 @@ static enum role decision_role(enum decision d)
 }
 
 /* The word shown for a triage state, and its role. */
+/* The state column shows a state someone set: untriaged is the blank, so
+ * that "new" in this view means one thing, first seen here. */
 static const char *state_word(const char *s)
 {
 	if (!s || !strcmp(s, "new"))
-		return "new";
+		return "";
 	if (!strcmp(s, "acknowledged"))
 		return "ack";
 	if (!strcmp(s, "known-flaky"))
@@ -515,7 +517,7 @@ static void draw_finding(struct view *v, struct tui_canvas *c, int indent, const
 	struct triage_priv *p = v->priv;
 	struct tt_hist *e = tt_hist_find(&p->t, fp);
 	const char *state = e && e->h.state ? e->h.state : "new";
-	enum decision d = decision_of_category(category);
+	enum decision d = history_decision(decision_of_category(category), e ? &e->h : NULL);
 	int w = tui_canvas_width(c);
 	if (indent)
 		tui_text(c, "    ", (size_t)indent, ROLE_DEFAULT, indent, 0);
@@ -1247,6 +1249,21 @@ static void triage_status(struct view *v, char *out, size_t n)
 			 p->t.n_new, d, p->t.n_flaky);
 }
 
+/* The history column's words ("flaky", "4 runs since fd235b8", a set
+ * state): / finds what the row shows there too. */
+static bool hist_matches(struct triage_priv *p, const char *fp, const char *query)
+{
+	struct tt_hist *e = tt_hist_find(&p->t, fp);
+	if (!e)
+		return false;
+	char text[160];
+	snprintf(text, sizeof(text), "%d run%s since %s %d commit%s%s %s", e->h.n_runs,
+		 e->h.n_runs == 1 ? "" : "s", e->h.first_sha ? e->h.first_sha : "", e->h.n_commits,
+		 e->h.n_commits == 1 ? "" : "s", tt_is_flaky(e) ? " flaky" : "",
+		 state_word(e->h.state));
+	return strcasestr(text, query) != NULL;
+}
+
 static bool triage_match(struct view *v, long row, const char *query)
 {
 	struct triage_priv *p = v->priv;
@@ -1268,13 +1285,15 @@ static bool triage_match(struct view *v, long row, const char *query)
 	case TT_GROUP: {
 		const struct tt_group *g = &p->t.groups[t->a];
 		return strcasestr(g->title, query) || strcasestr(g->category, query) ||
-		       strcasestr(g->rule, query) || !strncmp(g->fp, query, strlen(query));
+		       strcasestr(g->rule, query) || !strncmp(g->fp, query, strlen(query)) ||
+		       hist_matches(p, g->fp, query);
 	}
 	case TT_FIND:
 		return f && ((f->title && strcasestr(f->title, query)) ||
 			     (f->category && strcasestr(f->category, query)) ||
 			     (f->rule && strcasestr(f->rule, query)) ||
-			     !strncmp(f->fingerprint, query, strlen(query)));
+			     !strncmp(f->fingerprint, query, strlen(query)) ||
+			     hist_matches(p, f->fingerprint, query));
 	case TT_EXC:
 		return f && f->excerpt[t->d].text && strcasestr(f->excerpt[t->d].text, query);
 	case TT_OCC: {

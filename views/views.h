@@ -42,7 +42,7 @@ VIEW_LIST(VIEW_OPS_DECL, VIEW_OPS_DECL)
 	_(TRIAGE_ACK, "triage-acknowledged", "Mark the failure acknowledged")                     \
 	_(TRIAGE_FLAKY, "triage-known-flaky", "Mark the failure known flaky")                     \
 	_(TRIAGE_FIXED, "triage-fixed", "Mark the failure fixed")                                 \
-	_(TRIAGE_NEW, "triage-new", "Mark the failure new (untriaged) again")                     \
+	_(TRIAGE_NEW, "triage-new", "Mark the failure untriaged again")                     \
 	_(TRIAGE_NOTE, "triage-note", "Write a note on the failure")                              \
 	GROUP("Bisect")                                                                           \
 	_(BISECT_GOOD, "bisect-good", "Mark the commit at the cursor good")                       \

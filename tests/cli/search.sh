@@ -25,7 +25,7 @@ check_eq search-regex-json-hits "$(wc -l <"$OUT" | tr -d ' ')" 5
 # the literal split by "\e[0m" is found, and shown without the escape
 run search 'error split'
 check_exit search-split-exit 0
-check_has search-split "$OUT" "/split:2	Set up job	an error split by a reset"
+check_has search-split "$OUT" "/split:2	-	an error split by a reset"
 
 # smart case
 run search 'hello from job1'

@@ -198,6 +198,15 @@ else
 	ok fw-ascii
 fi
 check_has fw-ascii-visible fw-ascii.screen 'bidi <U+202E> reversed'
+# the truncation mark is ASCII and not '~' (the known-flaky mark)
+LC_ALL=C
+tui fw-ascii-runs ''
+LC_ALL=$saved
+if grep -q 'ciscope-cli-framework\.[^ ]*> ' fw-ascii-runs.screen; then ok fw-ascii-trunc; else fail fw-ascii-trunc "no ASCII truncation mark: $(sed -n 2p fw-ascii-runs.screen)"; fi
+if grep -q 'ciscope-cli-framework\.[^ ]*~ ' fw-ascii-runs.screen; then fail fw-ascii-trunc-not-flaky "~ marks a cut title"; else ok fw-ascii-trunc-not-flaky; fi
+# the title separator is ASCII too
+check_has fw-ascii-sep fw-ascii-runs.screen 'runs - newest first'
+check_has fw-ascii-sep-status fw-ascii-runs.screen '1 run - 0 failed'
 TERM=dumb
 tui fw-dumb 'h'
 TERM=xterm-256color

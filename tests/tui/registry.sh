@@ -32,7 +32,7 @@ if grep -q 'config' status.txt; then fail reg-config-clean "$(cat status.txt)"; 
 # view-run: the run at the cursor of the list (as Enter would)
 tui reg-run "$RUN
 V"
-check_title reg-run-title reg-run 'run 9805100433 · ci · twierzbicki/f32-simd · failure'
+check_title reg-run-title reg-run 'run 9805100433 · ci · twierzbicki/f32-simd · 4dd7aca · pull_request · failure'
 
 # view-log: the job at the cursor of the run view (e: the failed test-rust)
 tui reg-log "$RUN

@@ -37,7 +37,7 @@ check_has tty-start-counts start.txt '2 runs · 1 failed · 0 in progress'
 tmux_keys j
 wait_for tty-j '[runs] row 2 of 2'
 tmux_keys k Enter
-wait_for tty-run 'run 719643948 · Multi jobs workflow · fix/parser · failure'
+wait_for tty-run 'run 719643948 · Multi jobs workflow · fix/parser · c7bd3b8 · workflow_dispatch · failure'
 wait_for tty-run-status '2 jobs · 1 failed'
 tmux_keys Enter
 wait_for tty-log 'run 719643948 / job job2'

@@ -49,9 +49,13 @@ done
 size 80x24
 
 check_title runs-title runs-80x24 'runs · newest first'
-check_status runs-counts runs-80x24 '147 runs · 24 failed · 1 in progress'
+# a row is an attempt: 147 rows are 141 runs, six of them re-run
+check_status runs-counts runs-80x24 '141 runs, 147 attempts · 24 failed'
+check_status runs-counts-wide runs-200x50 '141 runs, 147 attempts · 24 failed · 1 in progress'
 check_status runs-row runs-80x24 '[runs] row 1 of 147'
-check_title run-title run-80x24 'run 9805100433 · ci · twierzbicki/f32-simd · failure'
+# the header says what show says: sha, event, conclusion, title
+check_title run-title run-80x24 'run 9805100433 · ci · twierzbicki/f32-simd · 4dd7aca · pull_request · failure'
+check_title run-title-subject run-200x50 '4dd7aca · pull_request · failure · engine-rs: f32 SIMD lanes for force accumulation'
 check_status run-counts run-80x24 '4 jobs · 2 failed'
 check_title log-title log-80x24 'run 9805100433 / job test-rust · 220 lines'
 check_status log-line log-80x24 'line 169 of 220 (76%)'
@@ -160,7 +164,7 @@ tui filter ':filter status:failed branch:main'
 check_screen filter
 check_title filter-title filter 'filter: branch:main status:failed'
 check_status filter-msg filter '19 runs match branch:main status:failed'
-check_status filter-counts filter '19 runs · 19 failed · 0 in progress'
+check_status filter-counts filter '14 runs, 19 attempts · 19 failed'
 if grep -q '^✓' filter.screen; then fail filter-only-failed "a successful run is listed"; else ok filter-only-failed; fi
 # f opens a prompt holding the current filter: typing adds to it
 tui filter-key ':filter branch:main
@@ -386,19 +390,24 @@ tui search-empty ':search'
 check_status search-empty search-empty 'usage: :search TEXT'
 
 # --- error jumps -------------------------------------------------------------------------------------
+# e/E stop at triage's findings and the markers, in line order: the rustc
+# error on line 176 comes before the runner's exit line on 197
 tui err-e "$LOG
 e"
-check_status err-e err-e 'error 1 of 2, line 197: Process completed'
+check_status err-e err-e 'error 1 of 3, line 176: [compile] error[E0308]: mismatched types'
 check_screen err-e
 tui err-ee "$LOG
 ee"
-check_status err-ee err-ee 'warning 2 of 2, line 207'
+check_status err-ee err-ee 'error 2 of 3, line 197: Process completed'
 tui err-eee "$LOG
 eee"
-check_status err-eee err-eee 'no later error or warning below'
+check_status err-eee err-eee 'warning 3 of 3, line 207'
+tui err-eeee "$LOG
+eeee"
+check_status err-eeee err-eeee 'no later error or warning below'
 tui err-E "$LOG
 eeE"
-check_status err-E err-E 'error 1 of 2, line 197'
+check_status err-E err-E 'error 1 of 3, line 176'
 tui err-E-none "$LOG
 eE"
 check_status err-E-none err-E-none 'no earlier error or warning above'
@@ -471,6 +480,18 @@ help_has help-log-back log '?' search-back
 help_has help-log-help log 'h, <F1>' view-help
 help_has help-runs-help runs 'h, <F1>, ?' view-help
 help_has help-goto log ':goto N' ''
+# / in the runs view searches every log, and its help says so; every help
+# says what ? does; Tab is not promised (no view splits)
+check_has help-runs-search-all help-all-runs.screen 'Search all logs'
+check_has help-runs-question help-all-runs.screen 'in the log pager ? searches backward (as in less)'
+check_has help-log-question help-all-log.screen '? searches backward here (as in less)'
+for v in runs run log search; do
+	if grep -q 'view-next' "help-all-$v.screen"; then
+		fail "help-$v-no-tab" "the $v help promises view-next (Tab) though no view splits"
+	else
+		ok "help-$v-no-tab"
+	fi
+done
 for v in runs search; do
 	if grep -q 'fold-all\|toggle-wrap' "help-all-$v.screen"; then
 		fail "help-$v-no-log-keys" "the $v help lists the pager's keys"

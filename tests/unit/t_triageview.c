@@ -84,6 +84,13 @@ TEST(query_parses_and_prints_back)
 	parses_to("state:flaky", "state:known-flaky");
 	parses_to("state:ack", "state:acknowledged");
 	parses_to("state:fixed", "state:fixed");
+	/* the state nobody set is called untriaged; the index keeps 'new' */
+	parses_to("state:untriaged", "state:new");
+	/* flaky: filters by the history column */
+	parses_to("flaky:yes", "flaky:yes");
+	parses_to("FLAKY:No category:oom", "category:oom flaky:no");
+	refused("flaky:maybe", "say flaky:yes or flaky:no");
+	refused("flaky:yes flaky:no", "given twice");
 	parses_to("workflow:\"CI tests\" branch:feat:x", "workflow:\"CI tests\" branch:feat:x");
 	parses_to("branch:\"a\\\"b\\\\c\"", "branch:\"a\\\"b\\\\c\"");
 	parses_to("\"\" category:oom", "category:oom");

@@ -1,0 +1,171 @@
+# plainlog.sh - logs given to ciscope alone (issue 9, item 1): a plain log's
+# conclusion comes from the evidence in it (and says which), --conclusion
+# overrides it, it is triaged at import; `gh run view --log` files (and
+# ciscope's own `log` output) are split into their jobs and steps, the
+# prefix stripped from the text but put back by `log --raw`; titles tell
+# "astor_1260/fail.log" from "cidiff_11/fail.log"; a log without steps says
+# so instead of naming a step that is not there.
+. "$(dirname "$0")/lib.sh"
+
+CIDIFF="$FIXTURES/cidiff/data"
+
+# the id of the run imported from the only PATH given (from import --json)
+import_id() {
+	run import --json "$@"
+	sed -n 's/^{"runs":\[{"id":\([0-9]*\),.*/\1/p' "$OUT"
+}
+
+# Each real log, given as a plain file, is a failed run with a finding of a
+# rule (or a marker), found at import.
+n=0
+for f in "$CIDIFF"/breakages/*/fail.log "$CIDIFF"/breakages_dump/*/*/fail.log \
+	"$PYTORCH"/classify/*.txt "$PYTORCH"/error_log1.txt; do
+	n=$((n + 1))
+	id=$(import_id "$f")
+	name=$(basename "$(dirname "$f")")/$(basename "$f")
+	run show --json "$id"
+	check_has "plain-$n-failed ($name)" "$OUT" '"conclusion":"failure","created_at"'
+	run triage --json "$id"
+	if grep -q '"source":"rule"\|"source":"marker"' "$OUT"; then
+		ok "plain-$n-findings ($name)"
+	else
+		fail "plain-$n-findings ($name)" "no rule or marker finding: $(head -c 300 "$OUT")"
+	fi
+done
+
+# titles: parent folder and file name, so the fail.log files differ
+run runs --json --limit 100
+check_has title-parent "$OUT" '"title":"astor_1260/fail.log"'
+check_has title-parent-2 "$OUT" '"title":"cidiff_11/fail.log"'
+
+# show says why; the log marks no steps, and show says so
+id=$(import_id "$CIDIFF/breakages/astor_1260/fail.log")
+run show "$id"
+check_has show-why "$OUT" "failure: 4 error findings, the first on line 373: [ERROR] Failed to execute goal"
+check_has show-no-steps "$OUT" "no steps known"
+
+# the evidence, one kind at a time
+mkdir -p ev/quiet ev/verdict ev/named
+printf 'compiling\nall good\nBUILD SUCCESS\n' >ev/quiet/build.log
+printf 'compiling\n[INFO] BUILD FAILURE\n' >ev/verdict/build.log
+printf 'compiling\nall good\n' >ev/named/failing-run.log
+id=$(import_id ev/quiet/build.log)
+run show --json "$id"
+check_has evidence-none "$OUT" '"conclusion_why":"no error finding and no failure verdict in the log"'
+check_has evidence-none-success "$OUT" '"conclusion":"success","created_at"'
+run triage --json "$id"
+check_exit evidence-none-not-triaged 0
+check_has evidence-none-no-findings "$OUT" '"jobs":[]'
+id=$(import_id ev/verdict/build.log)
+run show --json "$id"
+check_has evidence-verdict "$OUT" '"conclusion_why":"a failure verdict on line 2: [INFO] BUILD FAILURE"'
+id=$(import_id ev/named/failing-run.log)
+run show --json "$id"
+check_has evidence-name "$OUT" "its name says it failed (named/failing-run.log)"
+
+# --conclusion decides instead, and re-importing with another one updates
+id=$(import_id --conclusion failure ev/quiet/build.log)
+run show --json "$id"
+check_has conclusion-given "$OUT" '"conclusion_why":"given with --conclusion"'
+check_has conclusion-given-failure "$OUT" '"conclusion":"failure","created_at"'
+run triage --json "$id"
+check_has conclusion-given-triaged "$OUT" '"fallback":true'
+run import --conclusion red ev/quiet/build.log
+check_exit conclusion-bad-exit 2
+check_has conclusion-bad-msg "$ERR" "ciscope: import: --conclusion 'red' is not one of: failure, success"
+
+# the first telling line names a log whose place says nothing
+mkdir -p tmp
+printf 'compiling\nerror: cannot find symbol Foo\n' >tmp/build.log
+id=$(import_id tmp/build.log)
+run show --json "$id"
+check_has title-telling "$OUT" '"title":"tmp/build.log: error: cannot find symbol Foo"'
+
+# gh run view --log: a run folder converted by a small script (job names
+# from jobs.json, steps by the time of each line, as gh attributes them)
+make_run_folders
+mkdir -p gh0
+python3 - runs/hub4j-failed >gh0/run.log <<'PY'
+import json, os, sys
+from datetime import datetime, timezone
+def utc(s):
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+d = sys.argv[1]
+jobs = json.load(open(os.path.join(d, "jobs.json")))["jobs"]
+for j in jobs:
+    p = os.path.join(d, "logs", "%d.txt" % j["id"])
+    if not os.path.exists(p):
+        continue
+    steps = j.get("steps") or []
+    cur = steps[0]["name"] if steps else "UNKNOWN STEP"
+    for line in open(p, "rb").read().split(b"\n"):
+        t = line.lstrip(b"\xef\xbb\xbf")[:19].decode("ascii", "replace")
+        for s in steps:
+            if s.get("started_at") and utc(s["started_at"]) <= t <= utc(s.get("completed_at") or s["started_at"]):
+                cur = s["name"]
+                break
+        if line:
+            sys.stdout.buffer.write(("%s\t%s\t" % (j["name"], cur)).encode() + line + b"\n")
+PY
+id=$(import_id gh0/run.log)
+run show --json "$id"
+check_has gh-jobs "$OUT" '"name":"job1"'
+check_has gh-jobs-2 "$OUT" '"name":"job2"'
+check_has gh-steps "$OUT" '"name":"Run a one-line script"'
+run log "$id/job1"
+check_has gh-text-stripped "$OUT" "job1	Run a one-line script	"
+if grep -q "job1	[^	]*	job1	" "$OUT"; then
+	fail gh-prefix-once "the prefix is stored with the text: $(grep -m1 "job1	[^	]*	job1" "$OUT")"
+else
+	ok gh-prefix-once
+fi
+"$CISCOPE" --db "$DB" log --raw "$id" >raw.out
+if cmp -s raw.out gh0/run.log; then ok gh-raw-lossless; else fail gh-raw-lossless "log --raw differs from the file"; fi
+
+# the real logs as gh run view --log output (lines of a GitHub log carry
+# the runner's timestamp): each is a failed run with its findings, and
+# --raw gives the file back
+n=0
+for f in "$CIDIFF"/breakages/astor_1260/fail.log "$CIDIFF"/breakages/commonscodec_2463/fail.log \
+	"$CIDIFF"/breakages/assertfixer_1320/fail.log "$PYTORCH"/classify/gha_timeout.txt \
+	"$PYTORCH"/classify/cuda_oom_class.txt "$PYTORCH"/classify/compile_error.txt; do
+	n=$((n + 1))
+	mkdir -p "gh$n"
+	awk '/^(#=MATCH=# )?20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T/ { sub(/^#=MATCH=# /, ""); printf "build / test\tRun tests\t%s\n", $0; next }
+	     { printf "build / test\tRun tests\t2024-05-01T10:48:36.8101331Z %s\n", $0 }' "$f" >"gh$n/run.log"
+	id=$(import_id "gh$n/run.log")
+	run show --json "$id"
+	check_has "gh-real-$n-failed" "$OUT" '"conclusion":"failure","created_at"'
+	check_has "gh-real-$n-job" "$OUT" '"name":"build / test"'
+	run triage --json "$id"
+	if grep -q '"source":"rule"\|"source":"marker"' "$OUT"; then
+		ok "gh-real-$n-findings"
+	else
+		fail "gh-real-$n-findings" "no rule or marker finding: $(head -c 300 "$OUT")"
+	fi
+	"$CISCOPE" --db "$DB" log --raw "$id" >raw.out
+	if cmp -s raw.out "gh$n/run.log"; then ok "gh-real-$n-raw"; else fail "gh-real-$n-raw" "differs"; fi
+done
+# cidiff_11 is such a file already
+id=$(import_id "$CIDIFF/breakages/cidiff_11/fail.log")
+run show "$id"
+check_has gh-cidiff-steps "$OUT" "4 build cidiff"
+"$CISCOPE" --db "$DB" log --raw "$id" >raw.out
+if cmp -s raw.out "$CIDIFF/breakages/cidiff_11/fail.log"; then ok gh-cidiff-raw; else fail gh-cidiff-raw differs; fi
+
+# ciscope's own log output, re-imported the same way
+"$CISCOPE" --db "$DB" log "$id" >own.log
+id2=$(import_id own.log)
+run show "$id2"
+check_has own-steps "$OUT" "4 build cidiff"
+check_has own-failed "$OUT" "failure"
+"$CISCOPE" --db "$DB" log --raw "$id2" >raw.out
+if cmp -s raw.out own.log; then ok own-raw; else fail own-raw differs; fi
+
+# a file with two tabs per line but no log in its third field stays plain
+printf 'a\tb\tc\nd\te\tf\n' >table.log
+id=$(import_id table.log)
+run log "$id"
+check_has tsv-plain "$OUT" "a	b	c"
+
+finish

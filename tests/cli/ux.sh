@@ -1,0 +1,47 @@
+#!/bin/sh
+# ux.sh - what a new user trips on in the CLI (issue 9, item 3): tables fit
+# the terminal (the title is cut, as gh run list does) and print whole
+# values in a pipe; an unknown --status is an error that lists the valid
+# values; an ambiguous job names the jobs; errors start with "ciscope:".
+. "$(dirname "$0")/lib.sh"
+
+make_run_folders
+run import --quiet runs
+check_exit setup 0
+
+# in a pipe: whole titles
+run runs
+check_has pipe-title "$OUT" "Create multi-jobs-workflow.yml"
+
+# on a terminal of 100 columns: no line is wider, the title is cut
+if command -v script >/dev/null 2>&1; then
+	script -qc "stty cols 100 rows 20; NO_COLOR=1 '$CISCOPE' --db '$DB' runs" /dev/null |
+		tr -d '\r' >tty.out
+	wide=$(python3 -c 'import sys; print(sum(len(l.rstrip("\n")) > 100 for l in open(sys.argv[1], encoding="utf-8")))' tty.out)
+	check_eq tty-fits "$wide" 0
+	check_has tty-cut tty.out "Create mu…"
+	check_has tty-header tty.out "TITLE"
+else
+	ok "tty-fits (skipped: no script(1))"
+fi
+
+# --status: an unknown value is an error naming the valid ones
+run runs --status red
+check_exit status-bad-exit 2
+check_has status-bad-msg "$ERR" "ciscope: runs: --status 'red' is not one of: failed, running, success, failure"
+run runs --status failed
+check_exit status-failed 0
+check_has status-failed-row "$OUT" "719643948"
+
+# a job prefix two jobs share: the error names them
+run log 719643948/job
+check_exit job-ambiguous-exit 2
+check_has job-ambiguous "$ERR" "ciscope: run 719643948: job 'job' is ambiguous: 2 jobs start with it ("
+check_has job-ambiguous-names "$ERR" "'job1'"
+check_has job-ambiguous-names-2 "$ERR" "'job2'"
+
+# a run without a failed job: an error with the prefix
+run log --failed 719643947
+check_has no-failed-prefix "$ERR" "ciscope: run 719643947 has no failed job with a stored log"
+
+finish
