@@ -487,7 +487,7 @@ static int diff_metrics(struct store *st, const struct diff_opts *o, struct run_
 		out->has_metrics = true;
 	}
 	if (o->parity) {
-		if (parity_run(st, o->parity, run_id, NULL, 0, &out->parity, err) < 0)
+		if (parity_run(st, o->parity, run_id, NULL, o->parity_flags, &out->parity, err) < 0)
 			return -1;
 		out->has_parity = true;
 		if (out->has_base && out->parity.n_channels) {

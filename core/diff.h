@@ -43,6 +43,7 @@ struct diff_opts {
 	int64_t slower_floor_ms;  /* <0: DIFF_SLOWER_FLOOR_MS */
 	const char *base_branch;  /* a pull request's base (NULL: the default branch) */
 	const struct parity_conf *parity; /* NULL: no parity report */
+	int parity_flags;         /* PARITY_KEEP_DATA: keep the run's channel data (charts) */
 };
 
 /* One paired job and its log diff. */

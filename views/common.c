@@ -256,6 +256,8 @@ bool views_command(struct view *v, const char *cmd, const char *arg, unsigned *e
 		*eff |= EFF_REDRAW;
 		return true;
 	}
+	if (diff_command(v, cmd, arg, eff))
+		return true;
 	if (!strcmp(cmd, "fetch")) {
 		remote_fetch(arg && *arg ? arg : NULL);
 		*eff |= EFF_REDRAW;

@@ -1364,6 +1364,39 @@ static void triage_done(struct view *v)
 	free(p->filter_text);
 }
 
+/* The selection (view_env) for the actions that open other views from
+ * here (d: the diff of the selected run, or of its selected job): the run
+ * and job of the row, the failure's fingerprint. */
+static void triage_env(struct view *v, void *out)
+{
+	struct triage_priv *p = v->priv;
+	struct view_env *env = out;
+	if (!p->t.nrows || v->cursor < 0 || (size_t)v->cursor >= p->t.nrows)
+		return;
+	const struct tt_row *t = &p->t.rows[v->cursor];
+	const struct run *r = NULL;
+	if (t->kind == TT_MSG)
+		return;
+	if (p->t.mode == TT_BY_RUN) {
+		r = &p->t.runs[t->a].r;
+		if (t->b >= 0)
+			env->job = p->t.runs[t->a].jobs[t->b].id;
+	} else if (t->kind == TT_OCC) {
+		r = &p->t.groups[t->a].occ_run[t->b];
+		env->job = p->t.groups[t->a].occ[t->b].job_row_id;
+	}
+	if (r) {
+		env->run = r->id;
+		env->run_rec = r;
+		env->run_failed = conclusion_is_failure(r->conclusion);
+		env->in_run = p->t.only_run != 0;
+		snprintf(env->commit, sizeof(env->commit), "%s", r->sha ? r->sha : "");
+	}
+	const char *fp = tt_row_fp(&p->t, v->cursor);
+	if (fp)
+		snprintf(env->fingerprint, sizeof(env->fingerprint), "%s", fp);
+}
+
 const struct view_ops triage_view_ops = {
 	.name = "triage",
 	.private_size = sizeof(struct triage_priv),
@@ -1376,4 +1409,5 @@ const struct view_ops triage_view_ops = {
 	.status = triage_status,
 	.match = triage_match,
 	.done = triage_done,
+	.env = triage_env,
 };
