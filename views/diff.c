@@ -891,8 +891,8 @@ static enum action diff_request(struct view *v, enum action a, unsigned *eff)
 		char msg[512];
 		const char *url = p->run.html_url;
 		if (r && (r->kind == DR_LOG || r->kind == DR_JOB) &&
-		    p->d.jobs[p->d.pairs[r->a].run_job].url)
-			url = p->d.jobs[p->d.pairs[r->a].run_job].url;
+		    p->d.jobs[p->d.pairs[r->a].run_job].html_url)
+			url = p->d.jobs[p->d.pairs[r->a].run_job].html_url;
 		if (open_url(url, msg, sizeof(msg)) < 0)
 			tui_error("%s", msg);
 		else
