@@ -183,9 +183,9 @@ static void build_summary(struct diff_priv *p, struct buf *b)
 	add_text(p, -1, ROLE_DEFAULT, 0, b);
 	if (d->has_base) {
 		run_label(b, "baseline", &d->base);
-		buf_adds(b, ", ");
-		buf_adds(b, d->reason);
 		add_text(p, -1, ROLE_DEFAULT, 0, b);
+		buf_addf(b, "  why: %s", d->reason);
+		add_text(p, -1, ROLE_DIM, 0, b);
 	} else {
 		buf_addf(b, "no baseline: %s", d->reason);
 		add_text(p, -1, ROLE_WARNING_LINE, 0, b);
@@ -240,6 +240,7 @@ static void build_log(struct diff_priv *p, struct buf *b)
 	buf_addf(b, " of %d paired", d->n_pairs);
 	buf_adds(b, p->o.log.all_lines ? " \xc2\xb7 both sides" : " \xc2\xb7 added only");
 	section(p, SEC_LOG, b);
+	bool start_failed = false;
 	if (p->fold[SEC_LOG])
 		return;
 	for (int i = 0; i < d->n_pairs; i++) {
@@ -271,16 +272,22 @@ static void build_log(struct diff_priv *p, struct buf *b)
 		buf_reset(b);
 		if (!dj->has_log || p->job_fold[i])
 			continue;
-		long n = logdiff_rows(&dj->log);
+		long n = logdiff_rows(&dj->log), start_of_pair = -1;
+		bool failed = conclusion_is_failure(rj->conclusion);
 		for (long k = 0; k < n; k++) {
 			int h, ln;
 			struct drow *lr = add_row(p, DR_LOG, SEC_LOG, ROLE_DEFAULT, 4);
 			lr->a = i;
 			lr->b = k;
-			if (p->start_row < 0 && dj->first_new && logdiff_row(&dj->log, k, &h, &ln) &&
+			if (start_of_pair < 0 && dj->first_new && logdiff_row(&dj->log, k, &h, &ln) &&
 			    ln >= 0 && dj->log.hunks[h].lines[ln].run_line == dj->first_new &&
 			    dj->log.hunks[h].lines[ln].op != '=' && dj->log.hunks[h].lines[ln].op != '-')
-				p->start_row = (long)p->nrows - 1;
+				start_of_pair = (long)p->nrows - 1;
+		}
+		/* start reading at the first failed job's first new line */
+		if (start_of_pair >= 0 && (p->start_row < 0 || (!start_failed && failed))) {
+			p->start_row = start_of_pair;
+			start_failed = failed;
 		}
 		if (dj->log.truncated) {
 			buf_adds(b, "\xe2\x80\xa6 more lines differ than are shown (ciscope diff --json "
@@ -451,6 +458,11 @@ static void build_metrics(struct diff_priv *p, struct buf *b)
 		return;
 	}
 	int moved = metrics_moved(d), shown = 0;
+	if (!d->metrics.n) {
+		buf_adds(b, "metrics: none in both runs");
+		section(p, SEC_METRICS, b);
+		return;
+	}
 	buf_addf(b, "metrics: %d of %d moved", moved, d->metrics.n);
 	section(p, SEC_METRICS, b);
 	if (p->fold[SEC_METRICS])
@@ -632,7 +644,7 @@ static void finish(struct diff_priv *p)
 		tui_view_goto(v, p->start_row);
 		/* the job's row above it in sight: what is being read */
 		long top = p->start_row - 3;
-		v->top = top > 0 ? top : 0;
+		v->top = p->start_row < v->height - 1 || top < 0 ? 0 : top;
 	}
 	if (!p->d.has_base)
 		tui_message("no baseline: %s", p->d.reason);
