@@ -106,15 +106,6 @@ static int clampi(int v, int lo, int hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* Text in role, then a blank; nothing when width is 0. */
-static void cell(struct tui_canvas *c, const char *s, enum role role, int width, unsigned flags)
-{
-	if (width <= 0)
-		return;
-	tui_text(c, s ? s : "", (size_t)-1, role, width, TEXT_PAD | flags);
-	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
-}
-
 static int left(const struct tui_canvas *c)
 {
 	return tui_canvas_width(c) - tui_canvas_col(c);
@@ -380,23 +371,23 @@ static void draw_run(struct view *v, struct tui_canvas *c, const struct tt_run *
 		fixed -= cnt_w + 1;
 		cnt_w = 0;
 	}
-	cell(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, wf_w, 0);
-	cell(c, r->branch ? r->branch : "-", ROLE_BRANCH, br_w, 0);
+	tui_column(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, wf_w, 0);
+	tui_column(c, r->branch ? r->branch : "-", ROLE_BRANCH, br_w, 0);
 	char sha[8] = "-";
 	if (r->sha && *r->sha)
 		snprintf(sha, sizeof(sha), "%.7s", r->sha);
-	cell(c, sha, ROLE_SHA, sha_w, 0);
+	tui_column(c, sha, ROLE_SHA, sha_w, 0);
 	char id[32];
 	run_ref(id, sizeof(id), r->provider_id, 1);
-	cell(c, id, ROLE_DIM, id_w, 0);
+	tui_column(c, id, ROLE_DIM, id_w, 0);
 	int subj_w = w - fixed;
 	const char *subject = r->commit_subject && *r->commit_subject ? r->commit_subject
 			      : r->title				 ? r->title
 									 : "";
 	if (subj_w > 1)
-		cell(c, subject, ROLE_DEFAULT, subj_w - 1, 0);
-	cell(c, att, ROLE_DIM, att_w, TEXT_RIGHT);
-	cell(c, counts, ROLE_DIM, cnt_w, TEXT_RIGHT);
+		tui_column(c, subject, ROLE_DEFAULT, subj_w - 1, 0);
+	tui_column(c, att, ROLE_DIM, att_w, TEXT_RIGHT);
+	tui_column(c, counts, ROLE_DIM, cnt_w, TEXT_RIGHT);
 	if (age_w && left(c) > 0)
 		tui_text(c, age, (size_t)-1, ROLE_DIM, MIN(age_w, left(c)), TEXT_PAD | TEXT_RIGHT);
 }
@@ -524,18 +515,18 @@ static void draw_finding(struct view *v, struct tui_canvas *c, int indent, const
 	int dec_w = w >= 150 ? 16 : w >= 64 ? 11 : w >= 50 ? 5 : 0;
 	int rule_w = w >= 160 ? 22 : 0;
 	int sum_w = w >= 160 ? 44 : w >= 110 ? 36 : w >= 70 ? 26 : 0;
-	cell(c, state_word(state), state_role_of(state), state_w, 0);
+	tui_column(c, state_word(state), state_role_of(state), state_w, 0);
 	if (cat_w) {
-		cell(c, category, decision_role(d), cat_w, 0);
+		tui_column(c, category, decision_role(d), cat_w, 0);
 	} else {
 		/* no room for columns: the category's colour says the decision */
 		tui_text(c, category, (size_t)-1, decision_role(d), MAX(left(c), 0), 0);
 		tui_text(c, ": ", 2, ROLE_DEFAULT, MAX(left(c), 0), 0);
 	}
-	cell(c, dec_w >= 16 ? decision_label(d) : dec_w >= 11 ? decision_name(d)
-				   : d == DECIDE_INVESTIGATE ? "inv"
-							      : decision_name(d),
-	     decision_role(d), dec_w, 0);
+	tui_column(c, dec_w >= 16 ? decision_label(d) : dec_w >= 11 ? decision_name(d)
+		   : d == DECIDE_INVESTIGATE ? "inv"
+		   : decision_name(d),
+		   decision_role(d), dec_w, 0);
 	int title_w = left(c) - (sum_w ? sum_w + 1 : 0) - (rule_w ? rule_w + 1 : 0);
 	if (title_w < 12) {
 		sum_w = rule_w = 0;
@@ -712,15 +703,15 @@ static void draw_occ(struct tui_canvas *c, const struct triage_finding *f, const
 	const char *state = r->conclusion ? r->conclusion : "failure";
 	tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 1, TEXT_PAD);
 	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
-	cell(c, ref, ROLE_DEFAULT, w >= 50 ? 14 : 0, 0);
-	cell(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, w >= 90 ? 10 : 0, 0);
-	cell(c, r->branch ? r->branch : "-", ROLE_BRANCH, w >= 70 ? 18 : 0, 0);
-	cell(c, sha, ROLE_SHA, w >= 60 ? 7 : 0, 0);
+	tui_column(c, ref, ROLE_DEFAULT, w >= 50 ? 14 : 0, 0);
+	tui_column(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, w >= 90 ? 10 : 0, 0);
+	tui_column(c, r->branch ? r->branch : "-", ROLE_BRANCH, w >= 70 ? 18 : 0, 0);
+	tui_column(c, sha, ROLE_SHA, w >= 60 ? 7 : 0, 0);
 	int lw = w >= 40 ? 10 : 0, aw = w >= 80 ? 8 : 0;
 	int jw = left(c) - (lw ? lw + 1 : 0) - (aw ? aw + 1 : 0);
 	if (jw > 0)
-		cell(c, f->job_name ? f->job_name : "", ROLE_DEFAULT, jw - 1, 0);
-	cell(c, line, ROLE_LINENO, lw, TEXT_RIGHT);
+		tui_column(c, f->job_name ? f->job_name : "", ROLE_DEFAULT, jw - 1, 0);
+	tui_column(c, line, ROLE_LINENO, lw, TEXT_RIGHT);
 	if (aw && left(c) > 0)
 		tui_text(c, age, (size_t)-1, ROLE_DIM, MIN(aw, left(c)), TEXT_PAD | TEXT_RIGHT);
 }
