@@ -1070,12 +1070,10 @@ static int diff_open(struct view *v, void *arg)
 	return 0;
 }
 
+/* Options or the screen changed: the rows again (charts at the new width). */
 static int diff_load(struct view *v)
 {
-	struct diff_priv *p = v->priv;
-	/* options or the screen changed: charts follow the width */
 	rebuild(v);
-	(void)p;
 	return 0;
 }
 
@@ -1114,11 +1112,6 @@ bool diff_command(struct view *v, const char *cmd, const char *arg, unsigned *ef
 	return true;
 }
 
-static bool diff_view_command(struct view *v, const char *cmd, const char *arg, unsigned *eff)
-{
-	return views_command(v, cmd, arg, eff);
-}
-
 const struct view_ops diff_view_ops = {
 	.name = "diff",
 	.private_size = sizeof(struct diff_priv),
@@ -1126,7 +1119,7 @@ const struct view_ops diff_view_ops = {
 	.load = diff_load,
 	.draw = diff_draw,
 	.request = diff_request,
-	.command = diff_view_command,
+	.command = views_command,
 	.title = diff_title,
 	.status = diff_status,
 	.match = diff_match,
