@@ -922,6 +922,9 @@ static enum action diff_request(struct view *v, enum action a, unsigned *eff)
 		for (long k = v->cursor + step; k >= 0 && (size_t)k < p->nrows; k += step) {
 			const struct drow *x = &p->rows[k];
 			int h, i;
+			/* backwards: past the hunk the cursor is in */
+			if (step < 0 && k + 1 >= v->cursor)
+				continue;
 			if (x->kind == DR_LOG && logdiff_row(&p->d.pairs[x->a].log, x->b, &h, &i) && i < 0) {
 				tui_view_goto(v, k + 1 < (long)p->nrows ? k + 1 : k);
 				*eff |= EFF_REDRAW;

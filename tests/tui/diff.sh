@@ -173,6 +173,17 @@ tui from-help "h
 d"
 check_status from-help from-help 'no run is selected here'
 
+# :diff from the run view; e moves to the next hunk, E back
+tui in-run ":filter $RUST
+<Enter>
+:diff $RUST
+ge"
+check_title in-run in-run "diff · run $RUST vs $RUST_BASE"
+check_eq in-run-e "$(attrs_of in-run "Current runner version: '2.320.0'" | cut -c1-8)" CCCCCCCC
+tui hunk-back ":diff $RUST
+geeE"
+check_eq hunk-back "$(attrs_of hunk-back "Current runner version: '2.320.0'" | cut -c1-8)" CCCCCCCC
+
 # --- :diff RUN BASE and errors -----------------------------------------------------------------
 tui explicit ":diff $RUST/test-rust $RUST_BASE/test-rust
 g"
