@@ -329,18 +329,17 @@ static void first_new(const struct job *rj, struct diff_job *dj)
 		}
 }
 
-int run_diff_compute(struct store *st, struct gitrepo *g, const struct run *r,
-		     const char *run_job, const struct run *base, const char *base_job,
-		     const struct diff_opts *o, struct run_diff *out, struct cs_err *err)
+static const struct diff_opts *opts_or_default(const struct diff_opts *o)
 {
-	struct diff_opts def;
-	memset(&def, 0, sizeof(def));
-	def.log.context = 3;
-	def.slower_floor_ms = -1;
-	if (!o)
-		o = &def;
-	double ratio = o->slower_ratio > 0 ? o->slower_ratio : DIFF_SLOWER_RATIO;
-	int64_t floor_ms = o->slower_floor_ms >= 0 ? o->slower_floor_ms : DIFF_SLOWER_FLOOR_MS;
+	static const struct diff_opts def = {.log = {.context = 3}, .slower_floor_ms = -1};
+	return o ? o : &def;
+}
+
+int run_diff_begin(struct store *st, struct gitrepo *g, const struct run *r, const char *run_job,
+		   const struct run *base, const char *base_job, const struct diff_opts *o,
+		   struct run_diff *out, struct cs_err *err)
+{
+	o = opts_or_default(o);
 	memset(out, 0, sizeof(*out));
 	run_copy(&out->run, r);
 	if (base) {
@@ -421,9 +420,18 @@ int run_diff_compute(struct store *st, struct gitrepo *g, const struct run *r,
 		compare_steps(NULL, &out->base_jobs[x], js);
 	}
 	free(used);
+	out->work_total = out->n_pairs + 2;
+	return 0;
+fail:
+	run_diff_release(out);
+	return -1;
+}
 
-	/* logs */
-	for (int p = 0; p < out->n_pairs; p++) {
+/* One paired job's log diff. */
+static int diff_pair(struct store *st, const struct diff_opts *o, struct run_diff *out, int p,
+		     struct cs_err *err)
+{
+	{
 		struct diff_job *dj = &out->pairs[p];
 		const struct job *rj = &out->jobs[dj->run_job], *bj = &out->base_jobs[dj->base_job];
 		if (!rj->log_id || !bj->log_id) {
@@ -431,59 +439,97 @@ int run_diff_compute(struct store *st, struct gitrepo *g, const struct run *r,
 					     !rj->log_id && !bj->log_id ? "either job"
 					     : !rj->log_id		 ? "the run's job"
 									 : "the baseline's job");
-			continue;
+			return 0;
 		}
 		struct ld_mark *marks;
 		int nm;
 		if (log_marks(st, rj, &marks, &nm, err) < 0)
-			goto fail;
+			return -1;
 		int rc = logdiff_logs(st, rj->log_id, bj->log_id, &o->log, rj->steps, rj->n_steps,
 				      marks, nm, &dj->log, err);
 		free(marks);
 		if (rc < 0) {
 			err_prefix(err, "cannot diff the logs of job '%s'", rj->name);
-			goto fail;
+			return -1;
 		}
 		dj->has_log = true;
 		out->new_lines += dj->log.added + dj->log.updated;
 		first_new(rj, dj);
 	}
+	return 0;
+}
 
-	/* tests */
+static int diff_tests(struct store *st, const struct diff_opts *o, struct run_diff *out,
+		      struct cs_err *err)
+{
+	double ratio = o->slower_ratio > 0 ? o->slower_ratio : DIFF_SLOWER_RATIO;
+	int64_t floor_ms = o->slower_floor_ms >= 0 ? o->slower_floor_ms : DIFF_SLOWER_FLOOR_MS;
 	struct tset rt = {0}, bt = {0};
-	if (load_tests(st, r->id, &rt, err) < 0 ||
+	if (load_tests(st, out->run.id, &rt, err) < 0 ||
 	    (out->has_base && load_tests(st, out->base.id, &bt, err) < 0)) {
 		tset_free(&rt);
 		tset_free(&bt);
-		goto fail;
+		return -1;
 	}
 	compare_tests(&rt, out->has_base ? &bt : NULL, ratio, floor_ms, &out->tests);
 	tset_free(&rt);
 	tset_free(&bt);
+	return 0;
+}
 
-	/* metrics and parity */
+static int diff_metrics(struct store *st, const struct diff_opts *o, struct run_diff *out,
+			struct cs_err *err)
+{
+	int64_t run_id = out->run.id;
 	if (out->has_base) {
-		if (metric_compare_runs(st, r->id, out->base.id, &out->metrics, err) < 0)
-			goto fail;
+		if (metric_compare_runs(st, run_id, out->base.id, &out->metrics, err) < 0)
+			return -1;
 		out->has_metrics = true;
 	}
 	if (o->parity) {
-		if (parity_run(st, o->parity, r->id, NULL, 0, &out->parity, err) < 0)
-			goto fail;
+		if (parity_run(st, o->parity, run_id, NULL, o->parity_flags, &out->parity, err) < 0)
+			return -1;
 		out->has_parity = true;
 		if (out->has_base && out->parity.n_channels) {
-			if (parity_runs(st, o->parity, r->id, out->base.id, NULL, 0, &out->parity_vs_base,
-					err) < 0)
-				goto fail;
+			if (parity_runs(st, o->parity, run_id, out->base.id, NULL, 0,
+					&out->parity_vs_base, err) < 0)
+				return -1;
 			out->has_parity_vs_base = out->parity_vs_base.n_channels > 0;
 			if (!out->has_parity_vs_base)
 				parity_report_release(&out->parity_vs_base);
 		}
 	}
 	return 0;
-fail:
-	run_diff_release(out);
-	return -1;
+}
+
+int run_diff_step(struct store *st, const struct diff_opts *o, struct run_diff *out,
+		  struct cs_err *err)
+{
+	o = opts_or_default(o);
+	int k = out->work_done;
+	int rc = k < out->n_pairs	 ? diff_pair(st, o, out, k, err)
+		 : k == out->n_pairs	 ? diff_tests(st, o, out, err)
+		 : k == out->n_pairs + 1 ? diff_metrics(st, o, out, err)
+					 : 0;
+	if (rc < 0) {
+		run_diff_release(out);
+		return -1;
+	}
+	if (out->work_done < out->work_total)
+		out->work_done++;
+	return out->work_done < out->work_total;
+}
+
+int run_diff_compute(struct store *st, struct gitrepo *g, const struct run *r,
+		     const char *run_job, const struct run *base, const char *base_job,
+		     const struct diff_opts *o, struct run_diff *out, struct cs_err *err)
+{
+	if (run_diff_begin(st, g, r, run_job, base, base_job, o, out, err) < 0)
+		return -1;
+	int rc;
+	while ((rc = run_diff_step(st, o, out, err)) > 0)
+		;
+	return rc;
 }
 
 void run_diff_release(struct run_diff *d)

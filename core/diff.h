@@ -43,6 +43,7 @@ struct diff_opts {
 	int64_t slower_floor_ms;  /* <0: DIFF_SLOWER_FLOOR_MS */
 	const char *base_branch;  /* a pull request's base (NULL: the default branch) */
 	const struct parity_conf *parity; /* NULL: no parity report */
+	int parity_flags;         /* PARITY_KEEP_DATA: keep the run's channel data (charts) */
 };
 
 /* One paired job and its log diff. */
@@ -125,6 +126,9 @@ struct run_diff {
 	struct parity_report parity;          /* inside the run */
 	bool has_parity_vs_base;  /* the baseline has series of the run's channels */
 	struct parity_report parity_vs_base;  /* the run's candidates against the baseline's */
+	/* run_diff_step(): parts done and in all (each paired job's log, the
+	 * tests, metrics and parity) */
+	int work_done, work_total;
 };
 
 /* Compare run r (its job run_job only, when not NULL) with base (its job
@@ -135,6 +139,19 @@ int run_diff_compute(struct store *st, struct gitrepo *g, const struct run *r,
 		     const char *run_job, const struct run *base, const char *base_job,
 		     const struct diff_opts *o, struct run_diff *out, struct cs_err *err);
 void run_diff_release(struct run_diff *d);
+
+/* The same in parts, for a caller that must stay responsive (the TUI's
+ * work queue): run_diff_begin() chooses the baseline and pairs jobs and
+ * steps (fast); each run_diff_step() then does one part (one paired job's
+ * log diff, then the tests, then metrics and parity) and returns 1 while
+ * parts remain, 0 when the diff is complete, -1 on error (out released).
+ * o must stay valid until the last step; progress is work_done of
+ * work_total. A diff begun and not finished is released as usual. */
+int run_diff_begin(struct store *st, struct gitrepo *g, const struct run *r, const char *run_job,
+		   const struct run *base, const char *base_job, const struct diff_opts *o,
+		   struct run_diff *out, struct cs_err *err);
+int run_diff_step(struct store *st, const struct diff_opts *o, struct run_diff *out,
+		  struct cs_err *err);
 
 /* For triage's pointer to the diff: the baseline of r and how many lines
  * of its failed jobs are new ('+' and '~'); *found false when r has no

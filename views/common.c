@@ -257,6 +257,8 @@ bool views_command(struct view *v, const char *cmd, const char *arg, unsigned *e
 		*eff |= EFF_REDRAW;
 		return true;
 	}
+	if (diff_command(v, cmd, arg, eff))
+		return true;
 	if (!strcmp(cmd, "commits")) {
 		/* :commits [BRANCH] */
 		struct commits_view_arg a = {.branch = arg && *arg ? arg : NULL};

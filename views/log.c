@@ -1246,6 +1246,23 @@ static void log_done(struct view *v)
 	buf_release(&p->seg);
 }
 
+/* The selection (view_env): this log's run and job (d: their diff). */
+static void log_env(struct view *v, void *out)
+{
+	struct log_priv *p = v->priv;
+	struct view_env *env = out;
+	const struct job *j = cur_job(p);
+	if (!p->have_run)
+		return;
+	env->run = p->run.id;
+	env->run_rec = &p->run;
+	env->run_failed = conclusion_is_failure(p->run.conclusion);
+	env->in_run = true;
+	snprintf(env->commit, sizeof(env->commit), "%s", p->run.sha ? p->run.sha : "");
+	if (j)
+		env->job = j->id;
+}
+
 const struct view_ops log_view_ops = {
 	.name = "log",
 	.private_size = sizeof(struct log_priv),
@@ -1257,4 +1274,5 @@ const struct view_ops log_view_ops = {
 	.title = log_title,
 	.status = log_status,
 	.done = log_done,
+	.env = log_env,
 };

@@ -108,15 +108,6 @@ static int clampi(int v, int lo, int hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* Text in role, then a blank; nothing when width is 0. */
-static void cell(struct tui_canvas *c, const char *s, enum role role, int width, unsigned flags)
-{
-	if (width <= 0)
-		return;
-	tui_text(c, s ? s : "", (size_t)-1, role, width, TEXT_PAD | flags);
-	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
-}
-
 static int left(const struct tui_canvas *c)
 {
 	return tui_canvas_width(c) - tui_canvas_col(c);
@@ -382,23 +373,23 @@ static void draw_run(struct view *v, struct tui_canvas *c, const struct tt_run *
 		fixed -= cnt_w + 1;
 		cnt_w = 0;
 	}
-	cell(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, wf_w, 0);
-	cell(c, r->branch ? r->branch : "-", ROLE_BRANCH, br_w, 0);
+	tui_column(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, wf_w, 0);
+	tui_column(c, r->branch ? r->branch : "-", ROLE_BRANCH, br_w, 0);
 	char sha[8] = "-";
 	if (r->sha && *r->sha)
 		snprintf(sha, sizeof(sha), "%.7s", r->sha);
-	cell(c, sha, ROLE_SHA, sha_w, 0);
+	tui_column(c, sha, ROLE_SHA, sha_w, 0);
 	char id[32];
 	run_ref(id, sizeof(id), r->provider_id, 1);
-	cell(c, id, ROLE_DIM, id_w, 0);
+	tui_column(c, id, ROLE_DIM, id_w, 0);
 	int subj_w = w - fixed;
 	const char *subject = r->commit_subject && *r->commit_subject ? r->commit_subject
 			      : r->title				 ? r->title
 									 : "";
 	if (subj_w > 1)
-		cell(c, subject, ROLE_DEFAULT, subj_w - 1, 0);
-	cell(c, att, ROLE_DIM, att_w, TEXT_RIGHT);
-	cell(c, counts, ROLE_DIM, cnt_w, TEXT_RIGHT);
+		tui_column(c, subject, ROLE_DEFAULT, subj_w - 1, 0);
+	tui_column(c, att, ROLE_DIM, att_w, TEXT_RIGHT);
+	tui_column(c, counts, ROLE_DIM, cnt_w, TEXT_RIGHT);
 	if (age_w && left(c) > 0)
 		tui_text(c, age, (size_t)-1, ROLE_DIM, MIN(age_w, left(c)), TEXT_PAD | TEXT_RIGHT);
 }
@@ -526,18 +517,18 @@ static void draw_finding(struct view *v, struct tui_canvas *c, int indent, const
 	int dec_w = w >= 150 ? 16 : w >= 64 ? 11 : w >= 50 ? 5 : 0;
 	int rule_w = w >= 160 ? 22 : 0;
 	int sum_w = w >= 160 ? 44 : w >= 110 ? 36 : w >= 70 ? 26 : 0;
-	cell(c, state_word(state), state_role_of(state), state_w, 0);
+	tui_column(c, state_word(state), state_role_of(state), state_w, 0);
 	if (cat_w) {
-		cell(c, category, decision_role(d), cat_w, 0);
+		tui_column(c, category, decision_role(d), cat_w, 0);
 	} else {
 		/* no room for columns: the category's colour says the decision */
 		tui_text(c, category, (size_t)-1, decision_role(d), MAX(left(c), 0), 0);
 		tui_text(c, ": ", 2, ROLE_DEFAULT, MAX(left(c), 0), 0);
 	}
-	cell(c, dec_w >= 16 ? decision_label(d) : dec_w >= 11 ? decision_name(d)
-				   : d == DECIDE_INVESTIGATE ? "inv"
-							      : decision_name(d),
-	     decision_role(d), dec_w, 0);
+	tui_column(c, dec_w >= 16 ? decision_label(d) : dec_w >= 11 ? decision_name(d)
+		   : d == DECIDE_INVESTIGATE ? "inv"
+		   : decision_name(d),
+		   decision_role(d), dec_w, 0);
 	int title_w = left(c) - (sum_w ? sum_w + 1 : 0) - (rule_w ? rule_w + 1 : 0);
 	if (title_w < 12) {
 		sum_w = rule_w = 0;
@@ -714,15 +705,15 @@ static void draw_occ(struct tui_canvas *c, const struct triage_finding *f, const
 	const char *state = r->conclusion ? r->conclusion : "failure";
 	tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 1, TEXT_PAD);
 	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
-	cell(c, ref, ROLE_DEFAULT, w >= 50 ? 14 : 0, 0);
-	cell(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, w >= 90 ? 10 : 0, 0);
-	cell(c, r->branch ? r->branch : "-", ROLE_BRANCH, w >= 70 ? 18 : 0, 0);
-	cell(c, sha, ROLE_SHA, w >= 60 ? 7 : 0, 0);
+	tui_column(c, ref, ROLE_DEFAULT, w >= 50 ? 14 : 0, 0);
+	tui_column(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, w >= 90 ? 10 : 0, 0);
+	tui_column(c, r->branch ? r->branch : "-", ROLE_BRANCH, w >= 70 ? 18 : 0, 0);
+	tui_column(c, sha, ROLE_SHA, w >= 60 ? 7 : 0, 0);
 	int lw = w >= 40 ? 10 : 0, aw = w >= 80 ? 8 : 0;
 	int jw = left(c) - (lw ? lw + 1 : 0) - (aw ? aw + 1 : 0);
 	if (jw > 0)
-		cell(c, f->job_name ? f->job_name : "", ROLE_DEFAULT, jw - 1, 0);
-	cell(c, line, ROLE_LINENO, lw, TEXT_RIGHT);
+		tui_column(c, f->job_name ? f->job_name : "", ROLE_DEFAULT, jw - 1, 0);
+	tui_column(c, line, ROLE_LINENO, lw, TEXT_RIGHT);
 	if (aw && left(c) > 0)
 		tui_text(c, age, (size_t)-1, ROLE_DIM, MIN(aw, left(c)), TEXT_PAD | TEXT_RIGHT);
 }
@@ -1383,8 +1374,9 @@ static void triage_done(struct view *v)
 	free(p->filter_text);
 }
 
-/* The fingerprint and the run at the cursor: b bisects that failure from
- * that run. Detail rows (history, evidence) belong to their finding. */
+/* The selection (view_env) for the actions that open other views from
+ * here (d: the diff of the selected run, or of its selected job): the run
+ * and job of the row, the failure's fingerprint. */
 static void triage_env(struct view *v, void *out)
 {
 	struct triage_priv *p = v->priv;
@@ -1392,22 +1384,27 @@ static void triage_env(struct view *v, void *out)
 	if (!p->t.nrows || v->cursor < 0 || (size_t)v->cursor >= p->t.nrows)
 		return;
 	const struct tt_row *t = &p->t.rows[v->cursor];
+	const struct run *r = NULL;
 	if (t->kind == TT_MSG)
 		return;
-	const char *fp = tt_row_fp(&p->t, v->cursor);
-	if (fp)
-		snprintf(env->fingerprint, sizeof(env->fingerprint), "%s", fp);
-	const struct run *r = NULL;
-	if (p->t.mode == TT_BY_RUN && t->a >= 0)
+	if (p->t.mode == TT_BY_RUN && t->a >= 0) {
 		r = &p->t.runs[t->a].r;
-	else if (t->kind == TT_OCC && t->b >= 0)
+		if (t->b >= 0)
+			env->job = p->t.runs[t->a].jobs[t->b].id;
+	} else if (t->kind == TT_OCC && t->b >= 0) {
 		r = &p->t.groups[t->a].occ_run[t->b];
+		env->job = p->t.groups[t->a].occ[t->b].job_row_id;
+	}
 	if (r) {
 		env->run = r->id;
 		env->run_rec = r;
 		env->run_failed = conclusion_is_failure(r->conclusion);
+		env->in_run = p->t.only_run != 0;
 		snprintf(env->commit, sizeof(env->commit), "%s", r->sha ? r->sha : "");
 	}
+	const char *fp = tt_row_fp(&p->t, v->cursor);
+	if (fp)
+		snprintf(env->fingerprint, sizeof(env->fingerprint), "%s", fp);
 }
 
 const struct view_ops triage_view_ops = {

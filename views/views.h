@@ -27,6 +27,7 @@
 	VIEW(triage, TRIAGE, "Triage", "Open the triage view: failed runs, jobs, findings")       \
 	VIEW(commits, COMMITS, "Views", "Open the branch's first-parent history with CI verdicts") \
 	VIEW(bisect, BISECT, "Bisect", "Bisect from the selected run or finding (or show the bisection)") \
+	VIEW(diff, DIFF, "Diff", "Diff the selected run (or job) against its baseline")          \
 	PLAIN(help)
 
 #define VIEW_OPS_DECL(name, ...) extern const struct view_ops name##_view_ops;
@@ -48,6 +49,8 @@ VIEW_LIST(VIEW_OPS_DECL, VIEW_OPS_DECL)
 	_(BISECT_GOOD, "bisect-good", "Mark the commit at the cursor good")                       \
 	_(BISECT_BAD, "bisect-bad", "Mark the commit at the cursor bad")                          \
 	_(BISECT_SKIP, "bisect-skip", "Skip the commit at the cursor (cannot be tested)")         \
+	GROUP("Diff")                                                                             \
+	_(DIFF_ALL_LINES, "toggle-all-lines", "Diff: added lines only, or both sides")            \
 	GROUP("GitHub")                                                                           \
 	_(FETCH, "fetch", "Fetch new and unfinished runs from GitHub in the background")          \
 	_(RERUN_FAILED, "rerun-failed", "Re-run the failed jobs of the selected run (asks first)") \
@@ -76,7 +79,10 @@ enum app_action {
 	_(FIX, "decision-fix", 'X')           /* triage: fix the code */                          \
 	_(INVESTIGATE, "decision-investigate", 'I')                                               \
 	_(RETRY, "decision-retry", 'R')       /* ... retry or escalate (infrastructure) */        \
-	_(FLAKY, "flaky", 'k')                /* a flaky failure, a run failed by flakes */
+	_(FLAKY, "flaky", 'k')                /* a flaky failure, a run failed by flakes */      \
+	_(DIFF_ADDED, "diff-added", '+')      /* a log line only in the run */                   \
+	_(DIFF_UPDATED, "diff-updated", '~')  /* ... changed from a similar baseline line */     \
+	_(DIFF_REMOVED, "diff-removed", '-')  /* ... only in the baseline */
 
 enum app_role_index {
 #define APP_ROLE_IDX(e, name, letter) APP_ROLE_IDX_##e,
@@ -93,6 +99,9 @@ enum app_role_index {
 #define ROLE_INVESTIGATE APP_ROLE(INVESTIGATE)
 #define ROLE_RETRY APP_ROLE(RETRY)
 #define ROLE_FLAKY APP_ROLE(FLAKY)
+#define ROLE_DIFF_ADDED APP_ROLE(DIFF_ADDED)
+#define ROLE_DIFF_UPDATED APP_ROLE(DIFF_UPDATED)
+#define ROLE_DIFF_REMOVED APP_ROLE(DIFF_REMOVED)
 
 /* Register the tables above with the framework (before tui_init() and
  * before `ciscope keys`). */
@@ -160,6 +169,13 @@ struct bisect_view_arg {
 	const char *target;  /* core/bisect.h text form: start it (none active) */
 	const char *bad;     /* REV or RUN; NULL: the newest bad run */
 };
+/* :diff RUN[/JOB] [BASE[/JOB]]: runs as `ciscope diff` names them. */
+struct diff_view_arg {
+	const char *run;
+	const char *base;    /* NULL: the baseline the diff chooses */
+};
+/* :diff [RUN [BASE]] from any view's command hook (views_command). */
+bool diff_command(struct view *v, const char *cmd, const char *arg, unsigned *eff);
 struct search_view_arg {
 	const char *query;
 	int flags;           /* MATCH_* from core/search.h */

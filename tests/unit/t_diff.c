@@ -226,6 +226,50 @@ TEST(diff_without_a_baseline_still_lists_the_run)
 	run_free(&r);
 }
 
+/* The diff in parts (the TUI's work queue): begin does no log work, each
+ * step one part, and the result is the one-call diff's. */
+TEST(diff_in_parts_equals_the_whole)
+{
+	setup();
+	struct cs_err err;
+	struct run r, b;
+	struct run_diff whole, parts;
+	CHECK_OK(store_find_run(st, "2", &r, &err));
+	CHECK_OK(store_find_run(st, "1", &b, &err));
+	CHECK_OK(run_diff_compute(st, NULL, &r, NULL, &b, NULL, NULL, &whole, &err));
+	CHECK_OK(run_diff_begin(st, NULL, &r, NULL, &b, NULL, NULL, &parts, &err));
+	CHECK_INT(parts.work_done, 0);
+	CHECK_INT(parts.work_total, parts.n_pairs + 2);
+	CHECK_INT(parts.tests.run_total, 0); /* not yet */
+	int steps = 0, rc;
+	while ((rc = run_diff_step(st, NULL, &parts, &err)) > 0) {
+		steps++;
+		CHECK_INT(parts.work_done, steps);
+	}
+	CHECK_INT(rc, 0);
+	CHECK_INT(steps + 1, parts.work_total);
+	CHECK_INT(parts.work_done, parts.work_total);
+	/* a step after the end changes nothing */
+	CHECK_INT(run_diff_step(st, NULL, &parts, &err), 0);
+	CHECK_INT(parts.work_done, parts.work_total);
+	CHECK_INT(parts.n_pairs, whole.n_pairs);
+	CHECK(parts.new_lines == whole.new_lines);
+	for (int l = 0; l < DT_COUNT; l++)
+		CHECK_INT(parts.tests.n[l], whole.tests.n[l]);
+	for (int p = 0; p < parts.n_pairs && p < whole.n_pairs; p++) {
+		CHECK(parts.pairs[p].first_new == whole.pairs[p].first_new);
+		CHECK_INT(parts.pairs[p].log.n_hunks, whole.pairs[p].log.n_hunks);
+	}
+	run_diff_release(&whole);
+	/* released half way (a cancelled view): nothing leaks (ASan) */
+	run_diff_release(&parts);
+	CHECK_OK(run_diff_begin(st, NULL, &r, NULL, &b, NULL, NULL, &parts, &err));
+	CHECK_INT(run_diff_step(st, NULL, &parts, &err), 1);
+	run_diff_release(&parts);
+	run_free(&r);
+	run_free(&b);
+}
+
 /* --- the demo data set ------------------------------------------------------------------ */
 static struct gitrepo *demo_git;
 static const cJSON *manifest;
