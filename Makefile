@@ -38,7 +38,9 @@ VIEWS_SRC = $(wildcard views/*.c)
 CLI_SRC = $(wildcard cli/*.c)
 GEN_SRC = $(BUILD)/gen/schema.c $(BUILD)/gen/default_conf.c
 
-CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema.o $(BUILD)/gen/rules_conf.o
+RUNBOOKS = $(sort $(wildcard data/runbooks/*.md))
+CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema.o $(BUILD)/gen/rules_conf.o \
+	$(BUILD)/gen/runbooks.o
 APP_OBJ = $(TUI_SRC:%.c=$(BUILD)/%.o) $(VIEWS_SRC:%.c=$(BUILD)/%.o) $(CLI_SRC:%.c=$(BUILD)/%.o) \
 	$(BUILD)/gen/default_conf.o
 UNIT_SRC = $(wildcard tests/unit/t_*.c)
@@ -68,6 +70,12 @@ $(BUILD)/gen/rules_conf.c: data/rules.conf tools/embed.sh
 	@mkdir -p $(dir $@)
 	$(quiet) GEN $@
 	$(Q)sh tools/embed.sh rules_conf < data/rules.conf > $@.tmp && mv $@.tmp $@
+
+# The bundled runbooks (core/rbstore.c).
+$(BUILD)/gen/runbooks.c: $(RUNBOOKS) tools/embed-runbooks.sh
+	@mkdir -p $(dir $@)
+	$(quiet) GEN $@
+	$(Q)sh tools/embed-runbooks.sh $(RUNBOOKS) > $@.tmp && mv $@.tmp $@
 
 # The default key bindings and colours, in the config language (tui/keys.c).
 $(BUILD)/gen/default_conf.c: data/default.conf tools/embed.sh

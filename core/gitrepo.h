@@ -28,4 +28,10 @@ void gitrepo_close(struct gitrepo *g);
 #define GITREPO_CACHE 512
 bool gitrepo_subject(struct gitrepo *g, const char *sha, struct buf *out);
 
+/* The checkout containing dir (NULL: the current directory): the top of
+ * its work tree into top (empty for a bare repository) and the commit
+ * HEAD points at into head (empty on an unborn branch); either may be
+ * NULL. False outside a repository. */
+bool gitrepo_checkout(const char *dir, struct buf *top, struct buf *head);
+
 #endif

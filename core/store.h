@@ -19,7 +19,7 @@
 
 struct sqlite3;
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store {
 	struct sqlite3 *db;

@@ -9,6 +9,9 @@
 --       (core/logstore.h); search passes over chunks it rules out.
 --   v3  triage_jobs, triage_findings, triage_states and the view
 --       fingerprint_stats: failure triage (core/triage.h, core/store.c).
+--   v4  runbook_instances, runbook_events (append-only, by triggers): the
+--       runbooks' event log (core/rbstore.h). Reserved number 005 in the
+--       migration files.
 
 CREATE TABLE repos (
 	id          INTEGER PRIMARY KEY,
