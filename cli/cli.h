@@ -70,5 +70,6 @@ int cmd_triage(struct cli *c, int argc, char **argv);
 int cmd_rules(struct cli *c, int argc, char **argv);
 int cmd_retriage(struct cli *c, int argc, char **argv);
 int cmd_triage_state(struct cli *c, int argc, char **argv);
+int cmd_runbook(struct cli *c, int argc, char **argv);
 
 #endif

@@ -425,7 +425,8 @@ static int parse_attrs(const char *s, size_t n, struct rb_step *st, const char *
 				i++;
 				bool closed = false;
 				for (; i < n; i++) {
-					if (s[i] == '\\' && i + 1 < n) {
+					if (s[i] == '\\' && i + 1 < n && (s[i + 1] == '"' || s[i + 1] == '\\')) {
+						/* only \" and \\ are escapes: a regex keeps its \w */
 						buf_addc(&val, s[++i]);
 					} else if (s[i] == '"') {
 						closed = true;
@@ -1250,6 +1251,7 @@ const char *rb_var_source_name(enum rb_var_source s)
 	case RBV_INDEX: return "index";
 	case RBV_DEFAULT: return "default";
 	case RBV_PROMPT: return "typed";
+	case RBV_RECORDED: return "recorded";
 	}
 	return "?";
 }
@@ -1411,6 +1413,19 @@ void runbook_render_text(const char *text, const struct rb_vars *vs, struct buf 
 	buf_cstr(out);
 }
 
+char *runbook_capture_var(const struct rb_step *s)
+{
+	char *v = xstrdup(s->name);
+	for (char *p = v; *p; p++)
+		if (*p == '-' || *p == '.')
+			*p = '_';
+	if (!rb_var_name_valid(v)) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
 /* --- capture ------------------------------------------------------------------------------------ */
 int runbook_capture(const struct rb_step *s, const char *out, size_t n, struct rb_vars *vs,
 		    bool sensitive, struct cs_err *err)
@@ -1456,10 +1471,12 @@ int runbook_capture(const struct rb_step *s, const char *out, size_t n, struct r
 		} else {
 			int g = groups >= 1 && r > 1 && ov[2] != PCRE2_UNSET ? 1 : 0;
 			char *v = xstrndup(out + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
-			if (rb_var_name_valid(s->name)) {
-				rb_vars_set(vs, s->name, v, RBV_CAPTURE, sensitive);
+			char *var = runbook_capture_var(s);
+			if (var) {
+				rb_vars_set(vs, var, v, RBV_CAPTURE, sensitive);
 				set++;
 			}
+			free(var);
 			free(v);
 		}
 		PCRE2_SIZE next = ov[1] > ov[0] ? ov[1] : ov[1] + 1;

@@ -43,7 +43,7 @@
  *               (default 0): a health check
  *   capture=    a regex (PCRE2) over the output: a named group (?<var>..)
  *               sets that variable; else group 1, or the whole match, sets
- *               the step's name as a variable. The last match wins.
+ *               the step's name (- as _) as a variable. The last match wins.
  *   manual=true nothing to run: the block is an instruction
  * Runme's other attributes (interactive, promptEnv, category, ...) are
  * accepted and ignored; anything else is an error.
@@ -141,6 +141,7 @@ enum rb_var_source {
 	RBV_INDEX,    /* the index (runs, triage) or the checkout */
 	RBV_DEFAULT,  /* the runbook's default */
 	RBV_PROMPT,   /* typed by the operator */
+	RBV_RECORDED, /* read back from the event log on resume */
 };
 const char *rb_var_source_name(enum rb_var_source s);
 
@@ -191,6 +192,10 @@ void runbook_render_text(const char *text, const struct rb_vars *vs, struct buf 
  * with err (a bad regex: also caught by the parser). */
 int runbook_capture(const struct rb_step *s, const char *out, size_t n, struct rb_vars *vs,
 		    bool sensitive, struct cs_err *err);
+
+/* The variable a capture without named groups sets: the step's name with
+ * - and . as _ (NULL when that is no variable name). Caller frees. */
+char *runbook_capture_var(const struct rb_step *s);
 
 /* Copy text to out with secrets replaced by ***: the value of every
  * sensitive variable of vs (when at least 4 bytes long) and anything that
