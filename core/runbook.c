@@ -550,6 +550,8 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 				why = "inside double quotes (write it bare: ciscope quotes every value)";
 			else if (p > cmd && p[-1] == '\\')
 				why = "after a backslash";
+			else if (p > cmd && p[-1] == '$')
+				why = "after a $ (bash would read $'...' as escapes)";
 			if (why) {
 				rc = err_set(err, CS_EINVAL, "line %d: {{%s}} %s", line, name, why);
 				goto out;
@@ -575,6 +577,11 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 		}
 		char c = *p;
 		enum ctx top = stack[sp];
+		if (c == '\\' && attempted(p + 1)) {
+			/* the escape would eat the quote ciscope puts there */
+			rc = err_set(err, CS_EINVAL, "line %d: a placeholder after a backslash", line);
+			goto out;
+		}
 		if (c == '\n') {
 			line++;
 			word_start = true;
@@ -1020,6 +1027,7 @@ int runbook_parse(const char *path, const char *text, size_t n, struct runbook *
 
 	int rc = 0;
 	int i = 0;
+	struct buf prose = BUF_INIT;
 	if (nl > 0 && L[0].n == 3 && !memcmp(L[0].s, "---", 3)) {
 		int end = -1;
 		for (int k = 1; k < nl; k++)
@@ -1064,7 +1072,6 @@ int runbook_parse(const char *path, const char *text, size_t n, struct runbook *
 		}
 	}
 
-	struct buf prose = BUF_INIT;
 	struct rb_step *cur = NULL;
 	size_t item_indent = 0;
 	size_t alloc = 0;
@@ -1151,7 +1158,7 @@ int runbook_parse(const char *path, const char *text, size_t n, struct runbook *
 			for (int q = i + 1; q < k; q++)
 				add_prose(&cmd, L[q].s, L[q].n, find);
 			while (cmd.len && cmd.data[cmd.len - 1] == '\n')
-				cmd.len--;
+				cmd.data[--cmd.len] = '\0';
 			buf_cstr(&cmd);
 			cur->command = buf_detach(&cmd, NULL);
 			if (!cur->manual) {
