@@ -430,7 +430,7 @@ int rb_session_start(struct rb_session *s, int k, const char *edited, struct cs_
 	struct buf red = BUF_INIT;
 	runbook_redact(s->shown.data ? s->shown.data : "", s->shown.len, &s->vars, &red);
 	ev.command = (char *)buf_cstr(&red);
-	ev.vars = vars_json(s, names, nn, false);
+	ev.vars = nn ? vars_json(s, names, nn, false) : NULL;
 	ev.by = s->by;
 	if (edited)
 		ev.text = "edited by the operator";
