@@ -20,6 +20,7 @@
 #include "core/rbsession.h"
 #include "core/rbstore.h"
 #include "core/runbook.h"
+#include "core/runner.h"
 #include "core/sanitize.h"
 #include "core/triage.h"
 
@@ -1534,7 +1535,7 @@ static int rb_report(struct cli *c, int argc, char **argv)
 		if (e->output && e->output_len) {
 			int lines = count_lines(e->output, e->output_len);
 			buf_addf(&b, "\n  <details><summary>output: %d line%s", lines, lines == 1 ? "" : "s");
-			if (e->output_size > (int64_t)e->output_len)
+			if (e->output_size > (int64_t)(RB_PROC_KEEP_HEAD + RB_PROC_KEEP_TAIL))
 				buf_addf(&b, " (of %lld bytes, capped)", (long long)e->output_size);
 			buf_adds(&b, "</summary>\n\n");
 			md_fence(&b, e->output, e->output_len, "", "  ");

@@ -352,8 +352,12 @@ static int start_attempt(struct rb_session *s, struct cs_err *err)
 	const struct rb_step *st = &s->rb.steps[s->step - 1];
 	free_env(s);
 	int e = 0;
-	if (s->st)
-		s->env[e++] = xasprintf("CISCOPE_DB=%s", s->st->path);
+	if (s->st) {
+		/* absolute: a step may run in another directory */
+		char *abs = realpath(s->st->path, NULL);
+		s->env[e++] = xasprintf("CISCOPE_DB=%s", abs ? abs : s->st->path);
+		free(abs);
+	}
 	if (s->id)
 		s->env[e++] = xasprintf("CISCOPE_RUNBOOK_ID=%lld", (long long)s->id);
 	if (s->self_dir) {
