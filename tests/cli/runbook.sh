@@ -241,6 +241,16 @@ check_has hostile-option-verbatim "$OUT" "[\$(touch PWNED); touch PWNED]"
 if [ -e PWNED ]; then fail hostile-nothing-else-ran "a PWNED file appeared"; else ok hostile-nothing-else-ran; fi
 check_has hostile-shown-quoted "$OUT" "\$ printf '<%s>\\n' 'x\$(touch PWNED)"
 
+# output and titles from strangers reach the terminal sanitised
+printf '# \033]0;title\007Evil\n## Step \033[2J\n```sh\nprintf '"'"'\\033]0;pwned\\007 \\033[31mred\\033[0m\\n'"'"'\n```\n' >esc.md
+"$CISCOPE" --db esc.db runbook run esc.md --auto </dev/null >"$OUT" 2>"$ERR"
+rc=$?
+check_exit escapes-exit 0
+if grep -q "$(printf '\033')" "$OUT"; then fail escapes-sanitised "an escape byte reached the terminal"; else ok escapes-sanitised; fi
+check_has escapes-text-kept "$OUT" "red"
+"$CISCOPE" --db esc.db runbook log 1 >"$OUT"
+if grep -q "$(printf '\033')" "$OUT"; then fail escapes-log-sanitised "an escape byte in the log"; else ok escapes-log-sanitised; fi
+
 # --- 5. kill -9 mid-step, resume -------------------------------------------------------------------------
 cat >slow.md <<'EOF'
 ## One
