@@ -181,8 +181,11 @@ int rb_proc_next_timer(const struct rb_proc *p)
 	/* the child reaped, the pipe held open by a grandchild: stop waiting soon */
 	if (p->exited_ms && (next < 0 || p->exited_ms + 200 < next))
 		next = p->exited_ms + 200;
-	if (p->end == RB_END_NONE && (next < 0 || now + 100 < next))
-		next = now + 100; /* reaping is polled */
+	/* reaping is polled: while the pipe is open its end wakes the poll;
+	 * once it is closed the exit follows within moments */
+	int64_t reap = p->fd >= 0 ? 100 : 2;
+	if (p->end == RB_END_NONE && (next < 0 || now + reap < next))
+		next = now + reap;
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)MIN(next - now, 60000);
