@@ -905,6 +905,22 @@ static int rb_run(struct cli *c, int argc, char **argv, bool resume)
 		rb_session_end(&s, "finished", NULL, &err);
 		goto out;
 	}
+	if (s.orphan_pgid) {
+		say("warning: the interrupted step %d's processes (group %d) are still running: let "
+		    "them finish or stop them (kill -- -%d) before running the step again\n",
+		    from, s.orphan_pgid, s.orphan_pgid);
+		if (mode == MODE_AUTO) {
+			char why[128];
+			snprintf(why, sizeof(why), "the interrupted step still runs (process group %d)",
+				 s.orphan_pgid);
+			err_clear(&err);
+			rb_session_end(&s, "stopped", why, &err);
+			cli_error("runbook %lld: not resumed with --auto while step %d still runs",
+				  (long long)id, from);
+			rc = EXIT_ERROR;
+			goto out;
+		}
+	}
 	say("runbook %lld: resuming ", (long long)id);
 	say("%s", s.rb.title);
 	say(" at step %d of %d\n", from, s.rb.n_steps);

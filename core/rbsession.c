@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,15 +250,38 @@ int rb_session_resume(struct rb_session *s, struct store *st, int64_t id, struct
 			s->ictx.have_bound = true;
 	}
 	int open = rbstore_open_step(evs, n);
+	s->orphan_pgid = 0;
+	if (open) {
+		/* the open step's process group, when it is still there */
+		for (int i = n - 1; i >= 0; i--)
+			if (!strcmp(evs[i].kind, "step-start") && evs[i].step == open) {
+				char me[256];
+				host_of(me, sizeof(me));
+				const char *h = NULL;
+				for (int j = i; j >= 0 && !h; j--)
+					if (!strcmp(evs[j].kind, "started") || !strcmp(evs[j].kind, "resumed"))
+						h = evs[j].host;
+				bool here = !h || !strcmp(h, me);
+				if (here && evs[i].pid > 0 && kill(-(pid_t)evs[i].pid, 0) == 0)
+					s->orphan_pgid = (int)evs[i].pid;
+				break;
+			}
+	}
 	rc = store_begin(st, err);
 	if (rc == 0 && open) {
 		struct rb_event e;
 		ev_init(&e, "interrupted");
 		e.step = open;
 		e.step_name = open <= s->rb.n_steps ? s->rb.steps[open - 1].name : NULL;
-		e.text = "the step's end was never recorded: ciscope stopped while it ran";
+		char *itext = s->orphan_pgid
+				     ? xasprintf("the step's end was never recorded: ciscope stopped while "
+						 "it ran; its processes (group %d) were still running",
+						 s->orphan_pgid)
+				     : xstrdup("the step's end was never recorded: ciscope stopped while it ran");
+		e.text = itext;
 		e.by = s->by;
 		rc = append(s, &e, err);
+		free(itext);
 	}
 	if (rc == 0) {
 		struct rb_event e;
@@ -384,6 +408,19 @@ static int start_attempt(struct rb_session *s, struct cs_err *err)
 	}
 	s->running = true;
 	s->waiting = false;
+	if (s->pending_start) {
+		s->pending_start->pid = s->proc.pid;
+		if (append(s, s->pending_start, err) < 0) {
+			/* not recorded, not run */
+			rb_proc_stop(&s->proc);
+			rb_proc_wait(&s->proc, NULL, NULL, NULL);
+			rb_proc_release(&s->proc);
+			s->proc.fd = -1;
+			s->running = false;
+			free(out_file);
+			return -1;
+		}
+	}
 	if (st->background) {
 		struct rb_event ev;
 		ev_init(&ev, "step-end");
@@ -438,18 +475,22 @@ int rb_session_start(struct rb_session *s, int k, const char *edited, struct cs_
 	ev.by = s->by;
 	if (edited)
 		ev.text = "edited by the operator";
-	int rc = append(s, &ev, err);
-	free(ev.vars);
-	buf_release(&red);
-	runbook_names_free(names, nn);
-	if (rc < 0)
-		return -1;
 	s->step = k;
 	s->attempt = 0;
 	s->step_started = time_now_ms();
 	s->step_mono = mono_ms();
 	s->last_status[0] = '\0';
-	return start_attempt(s, err);
+	/* recorded once the process exists, with its group: a resume after
+	 * a crash can tell whether the step still runs */
+	s->pending_start = &ev;
+	int rc = start_attempt(s, err);
+	s->pending_start = NULL;
+	free(ev.vars);
+	buf_release(&red);
+	runbook_names_free(names, nn);
+	if (rc < 0)
+		s->step = 0;
+	return rc;
 }
 
 int rb_session_fd(const struct rb_session *s)

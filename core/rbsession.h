@@ -59,6 +59,10 @@ struct rb_session {
 	int last_exit;
 	char last_status[16];    /* ok failed timeout stopped background */
 	char *env[4];
+	struct rb_event *pending_start; /* internal: recorded once the process exists */
+	/* after a resume: the process group of the interrupted step when it
+	 * is still alive (ciscope died, the step did not), else 0 */
+	int orphan_pgid;
 };
 
 /* A new instance of rb (owned by the session from now on; text its bytes,

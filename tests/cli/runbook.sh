@@ -275,6 +275,15 @@ kill -9 "$pid"
 wait "$pid" 2>/dev/null
 "$CISCOPE" --db k.db runbook log >"$OUT"
 check_has killed-state-interrupted "$OUT" "     1  interrupted  slow"
+# the step's processes outlived ciscope: --auto does not run it twice
+"$CISCOPE" --db k.db runbook resume 1 --auto </dev/null >"$OUT" 2>"$ERR"
+rc=$?
+check_exit orphan-refused-exit 1
+check_has orphan-warned "$OUT" "are still running: let them finish or stop them (kill -- -"
+check_has orphan-refused "$ERR" "not resumed with --auto while step 2 still runs"
+PG=$(sed -n 's/.*(kill -- -\([0-9]*\)).*/\1/p' "$OUT" | head -n 1)
+[ -n "$PG" ] && kill -- "-$PG" 2>/dev/null
+sleep 0.2
 sed -i 's/sleep 30; //' slow.md
 "$CISCOPE" --db k.db runbook resume 1 --auto </dev/null >"$OUT" 2>"$ERR"
 rc=$?
@@ -284,7 +293,7 @@ check_has resume-edit-inside-ok "$OUT" "edited inside its steps"
 "$CISCOPE" --db k.db runbook log 1 --json >k.json
 check_eq resume-json-names "$(h logjson k.json | sed -n 1p)" "missing:"
 check_eq resume-json-kinds "$(h logjson k.json | sed -n 2p)" \
-	"kinds:started,step-start1,step-end1,step-start2,interrupted2,resumed,step-start2,step-end2,step-start3,step-end3,finished"
+	"kinds:started,step-start1,step-end1,step-start2,interrupted2,resumed,stopped,resumed,step-start2,step-end2,step-start3,step-end3,finished"
 "$CISCOPE" --db k.db runbook resume 1 --auto </dev/null >"$OUT" 2>"$ERR"
 rc=$?
 check_exit resume-finished-exit 1
