@@ -4,6 +4,7 @@
  * steps, the append-only event log, state and resume points, and the
  * index's variables on a small index. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -493,5 +494,43 @@ TEST(index_variables)
 	CHECK(strstr(err.msg, "no successful run of workflow 'ci' on 'feature/$(touch PWNED)'") != NULL);
 	rb_index_ctx_release(&c);
 	buf_release(&v);
+	store_close(st);
+}
+
+/* The way a view drives a step: its own poll over the session's fd and
+ * timer, pumping without ever blocking, output arriving while it runs. */
+TEST(session_driven_by_an_event_loop)
+{
+	struct store *st = new_store("loop");
+	if (!st)
+		return;
+	const char *md = "## Tick\n```sh {name=tick retry=2 interval=100ms}\n"
+			 "for i in 1 2 3; do echo tick $i; sleep 0.1; done; exit 1\n```\n";
+	struct rb_session s;
+	if (begin(&s, st, md, "paranoid") < 0)
+		return;
+	struct cs_err err;
+	err_clear(&err);
+	CHECK_OK(rb_session_start(&s, 1, NULL, &err));
+	struct buf got = BUF_INIT;
+	int loops = 0, r;
+	int64_t longest = 0;
+	while ((r = rb_session_pump(&s, collect, &got, &err)) > 0) {
+		int64_t t0 = now_ms();
+		/* pump returned at once */
+		loops++;
+		struct pollfd pf[2] = {{.fd = rb_session_fd(&s), .events = POLLIN}, {.fd = -1}};
+		int t = rb_session_timer(&s);
+		poll(pf, 2, t < 0 || t > 50 ? 50 : t);
+		longest = MAX(longest, now_ms() - t0);
+	}
+	CHECK_INT(r, 0);
+	CHECK(loops > 5);
+	CHECK(longest < 200);
+	CHECK_STR(s.last_status, "failed");
+	CHECK_INT(s.attempt, 2);
+	CHECK_STR(buf_cstr(&got), "tick 1\ntick 2\ntick 3\ntick 1\ntick 2\ntick 3\n");
+	buf_release(&got);
+	rb_session_release(&s);
 	store_close(st);
 }
