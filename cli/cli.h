@@ -73,5 +73,6 @@ int cmd_retriage(struct cli *c, int argc, char **argv);
 int cmd_triage_state(struct cli *c, int argc, char **argv);
 int cmd_diff(struct cli *c, int argc, char **argv);
 int cmd_parity(struct cli *c, int argc, char **argv);
+int cmd_runbook(struct cli *c, int argc, char **argv);
 
 #endif

@@ -64,6 +64,12 @@ static const struct command commands[] = {
 	 "dispatch [--repo OWNER/REPO] [--api-url URL] [--input KEY=VALUE]... [--yes]\n"
 	 "        WORKFLOW --ref REF",
 	 "run a workflow on a branch or tag on GitHub (shows the request, asks first)"},
+	{"runbook", cmd_runbook,
+	 "runbook list [--json] | show NAME|FILE [--json]\n"
+	 "        | run NAME|FILE [--var K=V]... [--auto|--dry-run] [--bind RUN]\n"
+	 "        | resume ID [--auto] [--var K=V]... [--yes-to-changes]\n"
+	 "        | note ID TEXT | log [ID] [--json] | report ID [--format md]",
+	 "step through a runbook bound to the index, with its event log and incident report"},
 	{"keys", cmd_keys, "keys [--man]",
 	 "the key bindings of every view (--man: as roff for the man page)"},
 };

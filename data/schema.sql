@@ -13,6 +13,8 @@
 --       (core/logstore.h); search passes over chunks it rules out.
 --   003 triage_jobs, triage_findings, triage_states and the view
 --       fingerprint_stats: failure triage (core/triage.h, core/store.c).
+--   004 runbook_instances, runbook_events (append-only, by triggers): the
+--       runbooks' event log (core/rbstore.h).
 
 CREATE TABLE repos (
 	id          INTEGER PRIMARY KEY,
