@@ -25,6 +25,7 @@
 	VIEW(log, LOG, "Views", "Open the log of the selected job")                               \
 	VIEW(search, SEARCH, "Views", "Search every stored log (asks for the text)")              \
 	VIEW(triage, TRIAGE, "Triage", "Open the triage view: failed runs, jobs, findings")       \
+	VIEW(runbook, RUNBOOK, "Runbooks", "Choose a runbook to run (bound to the selected run) or a past one") \
 	PLAIN(help)
 
 #define VIEW_OPS_DECL(name, ...) extern const struct view_ops name##_view_ops;
@@ -45,7 +46,14 @@ VIEW_LIST(VIEW_OPS_DECL, VIEW_OPS_DECL)
 	GROUP("GitHub")                                                                           \
 	_(FETCH, "fetch", "Fetch new and unfinished runs from GitHub in the background")          \
 	_(RERUN_FAILED, "rerun-failed", "Re-run the failed jobs of the selected run (asks first)") \
-	_(DISPATCH, "dispatch", "Run a workflow on a branch or tag (asks first)")
+	_(DISPATCH, "dispatch", "Run a workflow on a branch or tag (asks first)")             \
+	GROUP("Runbooks")                                                                         \
+	_(RUNBOOK_RUN, "runbook-run", "Run the selected step (asks first when it says so)")      \
+	_(RUNBOOK_RETRY, "runbook-retry", "Run the selected step again")                          \
+	_(RUNBOOK_SKIP, "runbook-skip", "Skip the selected step (recorded)")                      \
+	_(RUNBOOK_NOTE, "runbook-note", "Write a note into the runbook's log")                    \
+	_(RUNBOOK_ABORT, "runbook-abort", "Abort the runbook (asks first; recorded)")             \
+	_(RUNBOOK_DRY_RUN, "runbook-dry-run", "Open the selected runbook as a dry run: commands shown, nothing run")
 
 enum app_action {
 	APP_ACT_BEFORE_ = ACT_APP_FIRST - 1,
@@ -143,6 +151,11 @@ struct triage_view_arg {
 	int64_t run_row_id;  /* 0: every failed run; else this run's failures */
 	int64_t select_run;  /* 0: none; else put the cursor on this run */
 	const char *filter;  /* NULL: none; else the filter (core/triagequery.h) */
+};
+struct runbook_view_arg {
+	const char *name;    /* a runbook: its name or file; NULL: the chooser */
+	int64_t resume_id;   /* 0: none; else reopen this instance */
+	bool dry_run;        /* resolve and show, run and record nothing */
 };
 struct search_view_arg {
 	const char *query;
