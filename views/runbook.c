@@ -170,6 +170,43 @@ static void detail_addf(struct rb_priv *p, const char *fmt, ...)
 	detail_add(p, s, strlen(s));
 }
 
+/* Prose as rows of at most width columns, broken at blanks (a word longer
+ * than the width is cut by the drawing, not here). */
+static void detail_wrap(struct rb_priv *p, const char *s, size_t n, int width)
+{
+	if (width < 8)
+		width = 8;
+	while (n) {
+		size_t k = 0;
+		while (k < n && s[k] != '\n')
+			k++;
+		const char *line = s;
+		size_t len = k;
+		do {
+			size_t cut = len, last_blank = 0;
+			for (size_t i = 0; i < len; i++) {
+				if (line[i] == ' ')
+					last_blank = i;
+				if (tui_width(line, i + 1) > width) {
+					cut = last_blank ? last_blank : i;
+					break;
+				}
+			}
+			if (cut == 0)
+				cut = len;
+			detail_add(p, line, cut);
+			while (cut < len && line[cut] == ' ')
+				cut++;
+			line += cut;
+			len -= cut;
+		} while (len);
+		if (k < n)
+			k++;
+		s += k;
+		n -= k;
+	}
+}
+
 /* The lines under the checklist for the selected step: its prose (with the
  * variables known so far), its resolved command, its output. */
 static void detail_build(struct rb_priv *p)
@@ -185,7 +222,7 @@ static void detail_build(struct rb_priv *p)
 	if (st->prose && *st->prose) {
 		struct buf prose = BUF_INIT;
 		runbook_render_text(st->prose, &p->s.vars, &prose);
-		detail_add(p, prose.data ? prose.data : "", prose.len);
+		detail_wrap(p, prose.data ? prose.data : "", prose.len, p->v->width - 1);
 		buf_release(&prose);
 	}
 	if (st->manual && !st->command) {
@@ -235,6 +272,12 @@ static void relayout(struct view *v)
 	tui_view_dirty(v);
 }
 
+static int runbook_load(struct view *v)
+{
+	relayout(v);
+	return 0;
+}
+
 /* The states the instance's events give its steps (a resume). */
 static void states_from_events(struct rb_priv *p)
 {
@@ -251,7 +294,7 @@ static void states_from_events(struct rb_priv *p)
 	enum rb_step_state *states = xcalloc((size_t)ns + 1, sizeof(*states));
 	rbstore_step_states(evs, n, ns, states);
 	for (int k = 1; k <= ns; k++)
-		p->sv[k - 1].state = states[k - 1];
+		p->sv[k - 1].state = states[k];
 	for (int i = 0; i < n; i++) {
 		const struct rb_event *e = &evs[i];
 		if (e->step < 1 || e->step > ns || strcmp(e->kind, "step-end"))
@@ -316,10 +359,10 @@ static int steps_open(struct view *v, const char *spec, int64_t resume_id, bool 
 		dry = true;
 	}
 	if (dry && !resume_id) {
-		rc = rb_session_begin(&p->s, NULL, &rb, text, tn, &opts, p->bind[0] ? p->bind : NULL,
-				      "paranoid", &err);
+		rc = rb_session_begin(&p->s, app.st, &rb, text, tn, &opts,
+				      p->bind[0] ? p->bind : NULL, "dry-run", &err);
 	} else if (resume_id && dry) {
-		rc = rb_session_begin(&p->s, NULL, &rb, text, tn, &opts, NULL, "paranoid", &err);
+		rc = rb_session_begin(&p->s, app.st, &rb, text, tn, &opts, NULL, "dry-run", &err);
 		if (rc == 0)
 			p->s.id = resume_id; /* to read its events; nothing is recorded */
 	} else if (resume_id) {
@@ -712,7 +755,8 @@ static void runbook_draw(struct view *v, struct tui_canvas *c, long row)
 		} else {
 			tui_column(c, "", ROLE_DEFAULT, 5, 0);
 		}
-		tui_column(c, r->name, r->bad ? ROLE_ERROR_LINE : ROLE_HEADER, 22, 0);
+		int w = tui_canvas_width(c) - tui_canvas_col(c);
+		tui_column(c, r->name, r->bad ? ROLE_ERROR_LINE : ROLE_HEADER, MIN(22, MAX(8, w / 2)), 0);
 		tui_text(c, r->text, (size_t)-1, r->bad ? ROLE_ERROR_LINE : ROLE_DEFAULT, 0, 0);
 		return;
 	}
@@ -911,6 +955,7 @@ const struct view_ops runbook_view_ops = {
 	.name = "runbook",
 	.private_size = sizeof(struct rb_priv),
 	.open = runbook_open,
+	.load = runbook_load,
 	.draw = runbook_draw,
 	.request = runbook_request,
 	.command = views_command,
