@@ -68,6 +68,7 @@ struct rb_priv {
 	int ndetail;
 	int watched_fd;
 	bool work;
+	int64_t timer_due; /* monotonic ms of the armed timer, 0: none */
 	struct view *v;
 };
 
@@ -448,11 +449,11 @@ static void on_fd(void *ctx, int fd, short revents)
 	pump(ctx);
 }
 
-static void on_timer(void *ctx)
+static void on_timer(struct view *v)
 {
-	struct rb_priv *p = ctx;
-	if (p->work)
-		pump(p);
+	struct rb_priv *p = v->priv;
+	p->timer_due = 0;
+	pump(p);
 }
 
 static void step_cancel(void *ctx)
@@ -542,9 +543,14 @@ static void pump(struct rb_priv *p)
 				tui_watch_fd(fd, POLLIN, on_fd, p);
 			p->watched_fd = fd;
 		}
+		/* a deadline (timeout, the next attempt): one timer at a time
+		 * unless an earlier one is needed; a stale one only pumps */
 		int t = rb_session_timer(&p->s);
-		if (t >= 0)
-			tui_timer(t, on_timer, p);
+		int64_t due = t >= 0 ? mono_ms() + t : 0;
+		if (t >= 0 && (!p->timer_due || due < p->timer_due)) {
+			p->timer_due = due;
+			view_timer(p->v, t, on_timer);
+		}
 		relayout(p->v);
 		return;
 	}
@@ -669,6 +675,24 @@ static void note_done(void *ctx, const char *text)
 		tui_error("%s", err.msg);
 	else
 		tui_message("note recorded in runbook %lld", (long long)p->s.id);
+}
+
+/* v: a value for a variable the step lacks (or to override one), as
+ * --var gives it; recorded with the step that uses it. */
+static void var_done(void *ctx, const char *text)
+{
+	struct view *v = ctx;
+	struct rb_priv *p = v->priv;
+	if (!text || !*text)
+		return;
+	const char *eq = strchr(text, '=');
+	char *name = eq ? xstrndup(text, (size_t)(eq - text)) : NULL;
+	if (!name || !rb_var_name_valid(name))
+		tui_error("give NAME=VALUE (a name is letters, digits and _)");
+	else
+		rb_vars_set(&p->s.vars, name, eq + 1, RBV_PROMPT, false);
+	free(name);
+	relayout(v);
 }
 
 static void abort_done(void *ctx, bool yes)
@@ -852,6 +876,9 @@ static enum action runbook_request(struct view *v, enum action a, unsigned *eff)
 		}
 		tui_prompt("note: ", NULL, note_done, v);
 		break;
+	case ACT_RUNBOOK_SET_VAR:
+		tui_prompt("NAME=VALUE: ", NULL, var_done, v);
+		break;
 	case ACT_RUNBOOK_ABORT:
 		if (usable(p))
 			tui_confirm("Abort this runbook (recorded, cannot be resumed)? [y/N]", abort_done, v);
@@ -926,6 +953,7 @@ static void runbook_env(struct view *v, void *envp)
 static void runbook_done(struct view *v)
 {
 	struct rb_priv *p = v->priv;
+	view_timers_cancel(v);
 	if (p->have_session) {
 		struct cs_err err;
 		err_clear(&err);

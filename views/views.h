@@ -52,6 +52,7 @@ VIEW_LIST(VIEW_OPS_DECL, VIEW_OPS_DECL)
 	_(RUNBOOK_RETRY, "runbook-retry", "Run the selected step again")                          \
 	_(RUNBOOK_SKIP, "runbook-skip", "Skip the selected step (recorded)")                      \
 	_(RUNBOOK_NOTE, "runbook-note", "Write a note into the runbook's log")                    \
+	_(RUNBOOK_SET_VAR, "runbook-set-var", "Give a variable a value (NAME=VALUE), as --var does") \
 	_(RUNBOOK_ABORT, "runbook-abort", "Abort the runbook (asks first; recorded)")             \
 	_(RUNBOOK_DRY_RUN, "runbook-dry-run", "Open the selected runbook as a dry run: commands shown, nothing run")
 

@@ -47,6 +47,19 @@ title: Careful
 echo the-secret-word
 ```
 EOF
+cat >"$WORK/.ciscope/runbooks/vars.md" <<'EOF'
+---
+title: Variables and retries
+---
+## Echo a word
+```sh
+printf 'word=[%s]\n' {{word}}
+```
+## Third time lucky
+```sh {retry=3 interval=1 until-exit=0}
+n=$(cat count 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" >count; echo "attempt $n"; [ "$n" -ge 3 ]
+```
+EOF
 
 # The runs view's first run, the demo's newest: the chooser binds it.
 for sz in 80x24 200x50 30x8; do
@@ -148,6 +161,29 @@ tui rb-confirm-yes ':runbook careful
 <Enter>
 y'
 check_has rb-confirm-yes-ran rb-confirm-yes.screen 'the-secret-word'
+
+# A variable without a value stops the step; v gives it one, and a hostile
+# value is passed quoted: nothing but the printf runs.
+tui rb-novar ':runbook vars
+<Enter>'
+check_has rb-novar-says rb-novar.screen 'cannot run'
+check_has rb-novar-pending rb-novar.screen '○   1 Echo a word'
+tui rb-var ':runbook vars
+v
+word=$(touch pwned) `touch pwned2`; touch pwned3<Enter>
+<Enter>'
+check_has rb-var-ran rb-var.screen '✓   1 Echo a word'
+check_has rb-var-literal rb-var.screen 'word=[$(touch pwned) `touch pwned2`; touch pwned3]'
+check_eq rb-var-nothing-else "$(ls pwned pwned2 pwned3 2>/dev/null)" ""
+
+# retry=3 interval=1: each attempt's output, the step done on the third.
+rm -f count
+tui rb-retry ':runbook vars
+j
+<Enter>'
+check_has rb-retry-done rb-retry.screen '✓   2 Third time lucky'
+check_has rb-retry-attempt3 rb-retry.screen 'attempt 3'
+check_eq rb-retry-count "$(cat count)" 3
 
 # ASCII glyphs in a non-UTF-8 locale.
 saved=$LC_ALL
