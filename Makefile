@@ -41,8 +41,10 @@ VIEWS_SRC = $(wildcard views/*.c)
 CLI_SRC = $(wildcard cli/*.c)
 GEN_SRC = $(BUILD)/gen/schema.c $(BUILD)/gen/default_conf.c
 
+RUNBOOKS = $(sort $(wildcard data/runbooks/*.md))
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema.o $(BUILD)/gen/rules_conf.o \
-	$(BUILD)/gen/parity_conf.o $(BUILD)/gen/thresholds_conf.o
+	$(BUILD)/gen/parity_conf.o $(BUILD)/gen/thresholds_conf.o \
+	$(BUILD)/gen/runbooks.o
 APP_OBJ = $(TUI_SRC:%.c=$(BUILD)/%.o) $(VIEWS_SRC:%.c=$(BUILD)/%.o) $(CLI_SRC:%.c=$(BUILD)/%.o) \
 	$(BUILD)/gen/default_conf.o
 UNIT_SRC = $(wildcard tests/unit/t_*.c)
@@ -88,6 +90,12 @@ $(BUILD)/gen/thresholds_conf.c: data/thresholds.conf tools/embed.sh
 	@mkdir -p $(dir $@)
 	$(quiet) GEN $@
 	$(Q)sh tools/embed.sh thresholds_conf < data/thresholds.conf > $@.tmp && mv $@.tmp $@
+
+# The bundled runbooks (core/rbstore.c).
+$(BUILD)/gen/runbooks.c: $(RUNBOOKS) tools/embed-runbooks.sh
+	@mkdir -p $(dir $@)
+	$(quiet) GEN $@
+	$(Q)sh tools/embed-runbooks.sh $(RUNBOOKS) > $@.tmp && mv $@.tmp $@
 
 # The default key bindings and colours, in the config language (tui/keys.c).
 $(BUILD)/gen/default_conf.c: data/default.conf tools/embed.sh

@@ -80,5 +80,6 @@ int cmd_bisect(struct cli *c, int argc, char **argv);
 int cmd_parity(struct cli *c, int argc, char **argv);
 int cmd_metrics(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);
+int cmd_runbook(struct cli *c, int argc, char **argv);
 
 #endif

@@ -83,6 +83,12 @@ static const struct command commands[] = {
 	 "        | bisect good|bad|skip [REV] | bisect status [--json] | bisect log\n"
 	 "        | bisect replay FILE | bisect reset | bisect run [--timeout S] CMD [ARGS...]",
 	 "find the commit that broke a job, test, finding, metric or parity, stored runs as evidence"},
+	{"runbook", cmd_runbook,
+	 "runbook list [--json] | show NAME|FILE [--json]\n"
+	 "        | run NAME|FILE [--var K=V]... [--auto|--dry-run] [--bind RUN]\n"
+	 "        | resume ID [--auto] [--var K=V]... [--yes-to-changes]\n"
+	 "        | note ID TEXT | log [ID] [--json] | report ID [--format md]",
+	 "step through a runbook bound to the index, with its event log and incident report"},
 	{"keys", cmd_keys, "keys [--man]",
 	 "the key bindings of every view (--man: as roff for the man page)"},
 };

@@ -612,3 +612,38 @@ long gitrepo_walk_first_parents(struct gitrepo *g, const char *ref, long max,
 	git_commit_free(c);
 	return n;
 }
+
+/* --- the checkout ---------------------------------------------------------------- */
+bool gitrepo_checkout(const char *dir, struct buf *top, struct buf *head)
+{
+	git_libgit2_init();
+	git_repository *repo = NULL;
+	bool ok = false;
+	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) != 0)
+		goto out;
+	ok = true;
+	if (top) {
+		buf_reset(top);
+		const char *wd = git_repository_workdir(repo);
+		if (wd) {
+			buf_adds(top, wd);
+			if (top->len > 1 && top->data[top->len - 1] == '/')
+				top->len--;
+		}
+		buf_cstr(top);
+	}
+	if (head) {
+		buf_reset(head);
+		git_oid oid;
+		if (git_reference_name_to_id(&oid, repo, "HEAD") == 0) {
+			char hex[GIT_OID_HEXSZ + 1];
+			git_oid_tostr(hex, sizeof(hex), &oid);
+			buf_adds(head, hex);
+		}
+		buf_cstr(head);
+	}
+out:
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return ok;
+}

@@ -112,4 +112,10 @@ int gitrepo_first_parents(struct gitrepo *g, const char *sha, bool with_self, in
 bool gitrepo_fork_point(struct gitrepo *g, const char *sha, const char *branch,
 			char out[GITREPO_SHA_LEN + 1]);
 
+/* The checkout containing dir (NULL: the current directory): the top of
+ * its work tree into top (empty for a bare repository) and the commit
+ * HEAD points at into head (empty on an unborn branch); either may be
+ * NULL. False outside a repository. */
+bool gitrepo_checkout(const char *dir, struct buf *top, struct buf *head);
+
 #endif

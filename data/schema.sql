@@ -23,6 +23,8 @@
 --       (core/metrics.h).
 --   007 runs.conclusion_why, and fingerprint_stats counting telling
 --       findings only: why a log given alone passed or failed (core/import.c).
+--   008 runbook_instances, runbook_events (append-only, by triggers): the
+--       runbooks' event log (core/rbstore.h).
 
 CREATE TABLE repos (
 	id          INTEGER PRIMARY KEY,

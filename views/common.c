@@ -291,6 +291,20 @@ bool views_command(struct view *v, const char *cmd, const char *arg, unsigned *e
 		*eff |= EFF_REDRAW;
 		return true;
 	}
+	if (!strcmp(cmd, "runbook")) {
+		/* :runbook [NAME|ID] - a runbook by name or file, a past instance
+		 * by its number, else the chooser */
+		struct runbook_view_arg a = {0};
+		char *end = NULL;
+		long long id = arg && *arg ? strtoll(arg, &end, 10) : 0;
+		if (id > 0 && end && !*end)
+			a.resume_id = id;
+		else if (arg && *arg)
+			a.name = arg;
+		tui_open(&runbook_view_ops, &a, OPEN_PUSH);
+		*eff |= EFF_REDRAW;
+		return true;
+	}
 	if (!strcmp(cmd, "fetch")) {
 		remote_fetch(arg && *arg ? arg : NULL);
 		*eff |= EFF_REDRAW;

@@ -28,6 +28,7 @@
 	VIEW(commits, COMMITS, "Views", "Open the branch's first-parent history with CI verdicts") \
 	VIEW(bisect, BISECT, "Bisect", "Bisect from the selected run or finding (or show the bisection)") \
 	VIEW(diff, DIFF, "Diff", "Diff the selected run (or job) against its baseline")          \
+	VIEW(runbook, RUNBOOK, "Runbooks", "Choose a runbook to run (bound to the selected run) or a past one") \
 	PLAIN(help)
 
 #define VIEW_OPS_DECL(name, ...) extern const struct view_ops name##_view_ops;
@@ -54,7 +55,15 @@ VIEW_LIST(VIEW_OPS_DECL, VIEW_OPS_DECL)
 	GROUP("GitHub")                                                                           \
 	_(FETCH, "fetch", "Fetch new and unfinished runs from GitHub in the background")          \
 	_(RERUN_FAILED, "rerun-failed", "Re-run the failed jobs of the selected run (asks first)") \
-	_(DISPATCH, "dispatch", "Run a workflow on a branch or tag (asks first)")
+	_(DISPATCH, "dispatch", "Run a workflow on a branch or tag (asks first)")             \
+	GROUP("Runbooks")                                                                         \
+	_(RUNBOOK_RUN, "runbook-run", "Run the selected step (asks first when it says so)")      \
+	_(RUNBOOK_RETRY, "runbook-retry", "Run the selected step again")                          \
+	_(RUNBOOK_SKIP, "runbook-skip", "Skip the selected step (recorded)")                      \
+	_(RUNBOOK_NOTE, "runbook-note", "Write a note into the runbook's log")                    \
+	_(RUNBOOK_SET_VAR, "runbook-set-var", "Give a variable a value (NAME=VALUE), as --var does") \
+	_(RUNBOOK_ABORT, "runbook-abort", "Abort the runbook (asks first; recorded)")             \
+	_(RUNBOOK_DRY_RUN, "runbook-dry-run", "Open the selected runbook as a dry run: commands shown, nothing run")
 
 enum app_action {
 	APP_ACT_BEFORE_ = ACT_APP_FIRST - 1,
@@ -176,6 +185,11 @@ struct diff_view_arg {
 };
 /* :diff [RUN [BASE]] from any view's command hook (views_command). */
 bool diff_command(struct view *v, const char *cmd, const char *arg, unsigned *eff);
+struct runbook_view_arg {
+	const char *name;    /* a runbook: its name or file; NULL: the chooser */
+	int64_t resume_id;   /* 0: none; else reopen this instance */
+	bool dry_run;        /* resolve and show, run and record nothing */
+};
 struct search_view_arg {
 	const char *query;
 	int flags;           /* MATCH_* from core/search.h */
