@@ -570,8 +570,9 @@ static int put_words(struct logw *w, int64_t seq, const uint32_t *h, size_t n,
 		if (rc != SQLITE_DONE) {
 			w->failed = true;
 			return err_set(err, CS_EDB,
-				       "cannot store the log of job %lld: inserting the word filter of chunk %lld: %s",
-				       (long long)w->job_id, (long long)seq, sqlite3_errmsg(w->db));
+				       "cannot store the log of job %lld: inserting the word filter of chunk %lld: %s%s",
+				       (long long)w->job_id, (long long)seq, sqlite3_errmsg(w->db),
+				       store_hint(w->db));
 		}
 	}
 	return 0;
