@@ -977,8 +977,11 @@ int store_newest_failed_run(struct store *st, const char *branch, struct run *ou
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT id FROM runs WHERE conclusion IN " CI_FAILED_SQL " AND "
-			       "(?1 IS NULL OR head_branch = ?1) ORDER BY created_at DESC, "
+			       /* a run without jobs (local CI results, core/metrics.h)
+				* has nothing to triage or diff: not the failure meant */
+			       "SELECT id FROM runs r WHERE conclusion IN " CI_FAILED_SQL " AND "
+			       "(?1 IS NULL OR head_branch = ?1) AND "
+			       "EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = r.id) ORDER BY created_at DESC, "
 			       "provider_id DESC, attempt DESC LIMIT 1",
 			       -1, &s, NULL) != SQLITE_OK)
 		return store_err(st, err, "cannot find the newest failed run");
@@ -1004,8 +1007,9 @@ int store_first_success_after(struct store *st, const char *branch, int64_t afte
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT id FROM runs WHERE conclusion = 'success' AND head_branch = ?1 "
-			       "AND created_at > ?2 ORDER BY created_at, provider_id, attempt LIMIT 1",
+			       "SELECT id FROM runs r WHERE conclusion = 'success' AND head_branch = ?1 "
+			       "AND created_at > ?2 AND EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = r.id) "
+			       "ORDER BY created_at, provider_id, attempt LIMIT 1",
 			       -1, &s, NULL) != SQLITE_OK)
 		return store_err(st, err, "cannot find a green run");
 	sqlite3_bind_text(s, 1, branch ? branch : "", -1, SQLITE_TRANSIENT);

@@ -237,7 +237,8 @@ char *run_ref(char *out, size_t n, int64_t run, int attempt);
  * cleared) when the index has no branch at all. Caller frees. */
 char *store_default_branch(struct store *st, struct cs_err *err);
 /* The newest failed run (conclusion_is_failure) of branch (NULL: any
- * branch). CS_ENOTFOUND when there is none. */
+ * branch) that has jobs: a run of local CI results alone (core/metrics.h)
+ * has nothing to triage or diff. CS_ENOTFOUND when there is none. */
 int store_newest_failed_run(struct store *st, const char *branch, struct run *out,
 			    struct cs_err *err);
 /* The first successful run on branch created after `after` (ms): the run

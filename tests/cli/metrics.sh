@@ -164,4 +164,9 @@ check_has demo-check-local out3 "FAIL  checks.coverage.percentage (local) = 84.1
 (cd demo/repo && "$CISCOPE" --db ../../demo.db check 9809401275 >../../out4 2>../../err4; echo $? >../../rc4)
 check_eq demo-check-parity "$(cat rc4)" "1"
 check_has demo-check-parity out4 "FAIL  parity.energy.max_excess (parity) = 35.99  bound <= 1  since f60058c (run 9809254290:2)"
+# local results are runs without jobs: the newest failure that triage, diff
+# and the runbooks default to is still a CI run (and so is "green since")
+run triage
+check_has demo-triage-default "$OUT" "main is green since 94eceaf (run 9818463673"
+check_has demo-triage-default-run "$OUT" "ci · main · ade90fd · run 9818332072"
 finish
