@@ -84,16 +84,20 @@ bool gitrepo_parse_remote(const char *url, struct buf *slug, struct buf *host)
 
 bool gitrepo_origin_slug(const char *dir, struct buf *slug, struct buf *host)
 {
+	/* remote.origin.url read from the configuration, not through
+	 * git_remote_lookup(): libgit2 1.5 leaks pcre2 match data there (seen
+	 * by LeakSanitizer in every command that names the repository) */
 	git_libgit2_init();
 	git_repository *repo = NULL;
-	git_remote *remote = NULL;
+	git_config *cfg = NULL, *snap = NULL;
 	bool ok = false;
+	const char *url = NULL;
 	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) == 0 &&
-	    git_remote_lookup(&remote, repo, "origin") == 0) {
-		const char *url = git_remote_url(remote);
-		ok = url && gitrepo_parse_remote(url, slug, host);
-	}
-	git_remote_free(remote);
+	    git_repository_config(&cfg, repo) == 0 && git_config_snapshot(&snap, cfg) == 0 &&
+	    git_config_get_string(&url, snap, "remote.origin.url") == 0 && url)
+		ok = gitrepo_parse_remote(url, slug, host);
+	git_config_free(snap);
+	git_config_free(cfg);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	return ok;
