@@ -152,7 +152,7 @@ fuzz:
 	@CISCOPE_EXTRA_PKGS="clang libclang-rt-dev" sh tools/deps.sh
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" fuzz-bins
-	@sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+	@sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 deps:
 	@sh tools/deps.sh

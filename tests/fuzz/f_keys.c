@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tui_errors errs;
 	memset(&errs, 0, sizeof(errs));
 	char err[256];
-	FUZZ_CHECK(tui_config_load(NULL, path, true, &errs, err, sizeof(err)) == 0);
+	FUZZ_CHECK(tui_config_load(NULL, path, false, &errs, err, sizeof(err)) == 0);
 	if (errs.count)
 		FUZZ_CHECK(errs.first[0] != '\0');
 	(void)tui_keymap_lookup("generic", 'j');

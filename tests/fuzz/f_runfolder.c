@@ -72,7 +72,7 @@ static void check_raw(const uint8_t *data, size_t size)
 {
 	int64_t id = count("SELECT max(id) FROM logs");
 	struct cs_err err;
-	struct logr *r = logr_open(st->db, id, &err);
+	struct logr *r = logr_open(st, id, &err);
 	FUZZ_CHECK(r != NULL);
 	char *buf = NULL;
 	size_t len = 0;
