@@ -127,19 +127,21 @@ units: $(UNIT_BIN)
 
 # libFuzzer harnesses (tests/fuzz/f_*.c): built by `make fuzz` in build-fuzz
 # with clang; the core objects get the fuzzer's coverage instrumentation.
-# f_keys fuzzes the TUI's config language and so links the tui objects.
+# f_keys fuzzes the TUI's config language and so links the tui objects, and
+# the views' (the application's actions and roles it registers, as at start-up).
 FUZZ_SRC = $(wildcard tests/fuzz/f_*.c)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 
-$(BUILD)/fuzz/f_keys: tests/fuzz/f_keys.c tests/fuzz/fuzz.h $(CORE_OBJ) \
-		$(TUI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/default_conf.o
+FUZZ_KEYS_OBJ = $(TUI_SRC:%.c=$(BUILD)/%.o) $(VIEWS_SRC:%.c=$(BUILD)/%.o) \
+	$(BUILD)/gen/default_conf.o
+$(BUILD)/fuzz/f_keys: tests/fuzz/f_keys.c tests/fuzz/fuzz.h $(CORE_OBJ) $(FUZZ_KEYS_OBJ)
 	@mkdir -p $(dir $@)
 	$(quiet) FUZZ $@
-	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(TUI_SRC:%.c=$(BUILD)/%.o) \
-		$(BUILD)/gen/default_conf.o $(CORE_OBJ) $(LDFLAGS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_KEYS_OBJ) \
+		$(CORE_OBJ) $(LDFLAGS) $(LIBS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(CORE_OBJ)
 	@mkdir -p $(dir $@)

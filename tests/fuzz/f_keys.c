@@ -1,8 +1,13 @@
 /* f_keys.c - the user config language of the TUI (tui/keys.c: bind, set,
- * color, ...) and its key names. Built with the tui objects (no terminal is
- * opened: the config and key tables need none).
+ * color, ...) and its key names. Built with the tui and views objects (no
+ * terminal is opened: the config and key tables need none).
  *
- * The input is a user config file; it is loaded after the built-in one, then
+ * The application's actions, views and colour roles are registered first, as
+ * the program does at start-up (app_register(), views/actions.c): the
+ * built-in config binds them, and a user config may name any of them.
+ *
+ * The input is a user config file (as given with --config); it is loaded
+ * after the built-in one, then
  * the key tables are printed (as `ciscope keys` does) and a few keys looked
  * up. Property: a key the parser reads, named back, parses to the same key.
  */
@@ -11,6 +16,7 @@
 #include "fuzz.h"
 
 #include "tui/internal.h"
+#include "views/views.h"
 
 static char path[256];
 static FILE *devnull;
@@ -50,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 (int)getpid());
 		devnull = fopen("/dev/null", "w");
 		atexit(cleanup);
+		app_register();
 	}
 	FILE *f = fopen(path, "wb");
 	FUZZ_CHECK(f != NULL);
@@ -60,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tui_errors errs;
 	memset(&errs, 0, sizeof(errs));
 	char err[256];
-	FUZZ_CHECK(tui_config_load(NULL, path, false, &errs, err, sizeof(err)) == 0);
+	FUZZ_CHECK(tui_config_load(NULL, path, true, &errs, err, sizeof(err)) == 0);
 	if (errs.count)
 		FUZZ_CHECK(errs.first[0] != '\0');
 	(void)tui_keymap_lookup("generic", 'j');

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh BUILD SECONDS [NAME...] - replay and run the libFuzzer harnesses.
 #
-# For each harness BUILD/fuzz/f_NAME (all, or the NAMEs given):
+# For each harness BUILD/fuzz/f_NAME (all, or the NAMEs given, with or
+# without the f_ prefix):
 #  1. replay tests/fuzz/regress/NAME/* (inputs that once crashed or broke a
 #     property: they must stay fixed) and the seeds;
 #  2. fuzz for SECONDS (0: replay only) with the working corpus
@@ -27,7 +28,11 @@ SEP_RUN='
 --ciscope-fuzz--
 '
 
-names=$*
+# a harness is named with or without its f_ prefix: keys or f_keys
+names=
+for n in "$@"; do
+	names="$names ${n#f_}"
+done
 if [ -z "$names" ]; then
 	for b in "$BUILD"/fuzz/f_*; do
 		[ -x "$b" ] && names="$names $(basename "$b" | sed 's/^f_//')"
