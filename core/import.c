@@ -1231,44 +1231,66 @@ static bool title_says_nothing(const char *label)
 	return nothing;
 }
 
+/* One statement of im_prepare() run with ?1 = a: -1 with err set on failure. */
+static int im_exec_id(struct importer *im, const char *sql, int64_t a, const char *what,
+		      struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (im_prepare(im, sql, &s) != SQLITE_OK)
+		return store_err(im->st, err, what);
+	sqlite3_bind_int64(s, 1, a);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	int ret = rc == SQLITE_DONE ? 0 : store_err(im->st, err, what);
+	im_done(s);
+	return ret;
+}
+
+/* A log imported alone: its jobs are judged by triage's findings (or by
+ * --conclusion), then the run by its jobs. Triage runs once: with every job
+ * taken as failed (its error findings are the verdict); afterwards the jobs
+ * that passed lose their findings, and only a run where some jobs passed and
+ * others failed is triaged again (JUnit failures go to the failed jobs). The
+ * statements come from the importer's cache: many small logs run them once
+ * each. */
 static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, struct cs_err *err)
 {
 	const char *given = im->opts.conclusion;
-	if (store_exec_ids(im->st, "UPDATE jobs SET conclusion = 'failure' WHERE run_id = ?1", row,
-			   0, "cannot judge the log", err) < 0 ||
-	    triage_after_import(im->st, row, err) < 0)
+	bool given_success = given && strcmp(given, "failure") != 0;
+	if (im_exec_id(im,
+		       given_success ? "UPDATE jobs SET conclusion = 'success' WHERE run_id = ?1"
+				     : "UPDATE jobs SET conclusion = 'failure' WHERE run_id = ?1",
+		       row, "cannot judge the log", err) < 0)
+		return -1;
+	/* with --conclusion success nothing is failed: nothing to triage */
+	if (!given_success && triage_after_import(im->st, row, err) < 0)
 		return -1;
 	struct buf why = BUF_INIT;
 	bool failed;
 	if (given) {
-		failed = !strcmp(given, "failure");
+		failed = !given_success;
 		buf_adds(&why, "given with --conclusion");
-		if (!failed && store_exec_ids(im->st,
-					      "UPDATE jobs SET conclusion = 'success' WHERE run_id = ?1",
-					      row, 0, "cannot judge the log", err) < 0) {
-			buf_release(&why);
-			return -1;
-		}
 	} else {
 		/* per job: an error finding of triage (a rule's or a marker's) */
-		if (store_exec_ids(im->st,
-				"UPDATE jobs SET conclusion = CASE WHEN EXISTS (SELECT 1 FROM "
-				"triage_findings f WHERE f.job_id = jobs.id AND f.severity = 'error' "
-				"AND f.source IN ('rule', 'marker')) THEN 'failure' ELSE 'success' END "
-				"WHERE run_id = ?1",
-				row, 0, "cannot judge the log", err) < 0) {
+		if (im_exec_id(im,
+			       "UPDATE jobs SET conclusion = CASE WHEN EXISTS (SELECT 1 FROM "
+			       "triage_findings f WHERE f.job_id = jobs.id AND f.severity = 'error' "
+			       "AND f.source IN ('rule', 'marker')) THEN 'failure' ELSE 'success' END "
+			       "WHERE run_id = ?1",
+			       row, "cannot judge the log", err) < 0) {
 			buf_release(&why);
 			return -1;
 		}
 		sqlite3_stmt *s;
-		if (sqlite3_prepare_v2(im->st->db,
-				       "SELECT f.weak, f.line, f.title, (SELECT count(*) FROM "
-				       "triage_findings g JOIN jobs k ON k.id = g.job_id WHERE k.run_id "
-				       "= ?1 AND g.severity = 'error' AND g.source IN ('rule', 'marker')) "
-				       "FROM triage_findings f JOIN jobs j ON j.id = f.job_id WHERE "
-				       "j.run_id = ?1 AND f.severity = 'error' AND f.source IN ('rule', "
-				       "'marker') ORDER BY f.weak, j.ordinal, f.rank LIMIT 1",
-				       -1, &s, NULL) != SQLITE_OK) {
+		if (im_prepare(im,
+			       "SELECT f.weak, f.line, f.title, (SELECT count(*) FROM "
+			       "triage_findings g JOIN jobs k ON k.id = g.job_id WHERE k.run_id "
+			       "= ?1 AND g.severity = 'error' AND g.source IN ('rule', 'marker')) "
+			       "FROM triage_findings f JOIN jobs j ON j.id = f.job_id WHERE "
+			       "j.run_id = ?1 AND f.severity = 'error' AND f.source IN ('rule', "
+			       "'marker') ORDER BY f.weak, j.ordinal, f.rank LIMIT 1",
+			       &s) != SQLITE_OK) {
 			buf_release(&why);
 			return store_err(im->st, err, "cannot judge the log");
 		}
@@ -1286,14 +1308,13 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 					 n == 1 ? "" : "s", (long long)sqlite3_column_int64(s, 1),
 					 t ? t : "");
 		}
-		sqlite3_finalize(s);
+		im_done(s);
 		if (!failed && name_says_failed(rs->label)) {
 			failed = true;
 			buf_addf(&why, "no error found in the log, but its name says it failed (%s)",
 				 rs->label);
-			if (store_exec_ids(im->st,
-					   "UPDATE jobs SET conclusion = 'failure' WHERE run_id = ?1", row,
-					   0, "cannot judge the log", err) < 0) {
+			if (im_exec_id(im, "UPDATE jobs SET conclusion = 'failure' WHERE run_id = ?1",
+				       row, "cannot judge the log", err) < 0) {
 				buf_release(&why);
 				return -1;
 			}
@@ -1302,11 +1323,11 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 		}
 	}
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(im->st->db,
-			       "UPDATE runs SET conclusion = CASE WHEN EXISTS (SELECT 1 FROM jobs j "
-			       "WHERE j.run_id = runs.id AND j.conclusion = 'failure') THEN 'failure' "
-			       "ELSE 'success' END, conclusion_why = ?2 WHERE id = ?1",
-			       -1, &s, NULL) != SQLITE_OK) {
+	if (im_prepare(im,
+		       "UPDATE runs SET conclusion = CASE WHEN EXISTS (SELECT 1 FROM jobs j "
+		       "WHERE j.run_id = runs.id AND j.conclusion = 'failure') THEN 'failure' "
+		       "ELSE 'success' END, conclusion_why = ?2 WHERE id = ?1",
+		       &s) != SQLITE_OK) {
 		buf_release(&why);
 		return store_err(im->st, err, "cannot store the run's conclusion");
 	}
@@ -1314,21 +1335,48 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 	sqlite3_bind_text(s, 2, buf_cstr(&why), -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(s) == SQLITE_DONE ? 0
 						 : store_err(im->st, err, "cannot store the run's conclusion");
-	sqlite3_finalize(s);
+	im_done(s);
 	buf_release(&why);
 	/* the jobs that passed lose the triage they got as failed ones */
-	if (rc == 0)
+	int n_jobs = 0, n_failed = 0;
+	if (rc == 0) {
+		if (im_prepare(im,
+			       "SELECT count(*), count(*) FILTER (WHERE conclusion = 'failure') "
+			       "FROM jobs WHERE run_id = ?1",
+			       &s) != SQLITE_OK)
+			return store_err(im->st, err, "cannot judge the log");
+		sqlite3_bind_int64(s, 1, row);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			n_jobs = sqlite3_column_int(s, 0);
+			n_failed = sqlite3_column_int(s, 1);
+		} else {
+			rc = store_err(im->st, err, "cannot judge the log");
+		}
+		im_done(s);
+	}
+	if (rc == 0 && n_failed == 0) {
+		if (im_exec_id(im,
+			       "DELETE FROM triage_findings WHERE job_id IN "
+			       "(SELECT id FROM jobs WHERE run_id = ?1)",
+			       row, "cannot store the triage", err) < 0 ||
+		    im_exec_id(im,
+			       "DELETE FROM triage_jobs WHERE job_id IN "
+			       "(SELECT id FROM jobs WHERE run_id = ?1)",
+			       row, "cannot store the triage", err) < 0)
+			rc = -1;
+	} else if (rc == 0 && n_failed < n_jobs) {
 		rc = triage_after_import(im->st, row, err);
+	}
 	/* "tmp/build.log" tells one log from the next by nothing: its first
 	 * telling line does */
 	if (rc == 0 && title_says_nothing(rs->label) &&
-	    store_exec_ids(im->st,
-			   "UPDATE runs SET title = title || ': ' || (SELECT substr(f.title, 1, 120) "
-			   "FROM triage_findings f JOIN jobs j ON j.id = f.job_id WHERE j.run_id = ?1 "
-			   "AND f.severity = 'error' ORDER BY f.weak, j.ordinal, f.rank LIMIT 1) "
-			   "WHERE id = ?1 AND EXISTS (SELECT 1 FROM triage_findings f JOIN jobs j ON "
-			   "j.id = f.job_id WHERE j.run_id = ?1 AND f.severity = 'error')",
-			   row, 0, "cannot store the run's title", err) < 0)
+	    im_exec_id(im,
+		       "UPDATE runs SET title = title || ': ' || (SELECT substr(f.title, 1, 120) "
+		       "FROM triage_findings f JOIN jobs j ON j.id = f.job_id WHERE j.run_id = ?1 "
+		       "AND f.severity = 'error' ORDER BY f.weak, j.ordinal, f.rank LIMIT 1) "
+		       "WHERE id = ?1 AND EXISTS (SELECT 1 FROM triage_findings f JOIN jobs j ON "
+		       "j.id = f.job_id WHERE j.run_id = ?1 AND f.severity = 'error')",
+		       row, "cannot store the run's title", err) < 0)
 		rc = -1;
 	return rc;
 }
