@@ -318,6 +318,9 @@ static const char load_sql[] =
 	"  AND (?3 IS NULL OR src.name = ?3)"
 	" ORDER BY src.name, 2, r.created_at, r.id";
 
+struct th_conf;
+static bool conf_names(const struct th_conf *c, const char *name, const char *wf);
+
 struct load_ctx {
 	struct metric_set *set;
 	const struct metrics_query *q;
@@ -338,6 +341,8 @@ static int load_row(void *ctx, sqlite3_stmt *s)
 	const char *name = (const char *)sqlite3_column_text(s, 0);
 	const char *wf = (const char *)sqlite3_column_text(s, 1);
 	if (!name || !name_matches(lc->q->pattern, name))
+		return 0;
+	if (lc->q->only && !conf_names(lc->q->only, name, wf ? wf : ""))
 		return 0;
 	struct metric_set *set = lc->set;
 	struct metric_hist *h = set->n ? &set->items[set->n - 1] : NULL;
@@ -1206,14 +1211,25 @@ static int cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int metrics_fail_breaches(struct store *st, const struct th_conf *conf, const int64_t *runs,
-			  int n, bool *out, struct cs_err *err)
+/* Does any rule of conf name this series? (load filter: series no rule
+ * names are never kept, so judging shown runs does not hold the index) */
+static bool conf_names(const struct th_conf *c, const char *name, const char *wf)
 {
-	memset(out, 0, (size_t)n * sizeof(bool));
+	for (int i = 0; i < c->n; i++)
+		if (fnmatch(c->rules[i].glob, name, 0) == 0 &&
+		    (!c->rules[i].workflow || !strcmp(c->rules[i].workflow, wf)))
+			return true;
+	return false;
+}
+
+int metrics_run_thresholds(struct store *st, const struct th_conf *conf, const int64_t *runs,
+			   int n, struct th_run_state *out, struct cs_err *err)
+{
+	memset(out, 0, (size_t)n * sizeof(*out));
 	if (!n || !conf->n)
 		return 0;
 	struct metric_set set;
-	struct metrics_query q = {0};
+	struct metrics_query q = {.only = conf};
 	if (metrics_load(st, &q, &set, err) < 0)
 		return -1;
 	for (int i = 0; i < set.n; i++) {
@@ -1221,17 +1237,33 @@ int metrics_fail_breaches(struct store *st, const struct th_conf *conf, const in
 		for (long j = 0; j < h->n; j++) {
 			const int64_t *hit = bsearch(&h->pts[j].run, runs, (size_t)n, sizeof(int64_t),
 						     cmp_i64);
-			if (!hit || out[hit - runs])
+			if (!hit)
 				continue;
+			struct th_run_state *o = &out[hit - runs];
 			struct th_eval *e;
 			int k = th_evaluate(conf, h, j, &e);
-			if (th_worst(e, k) == TH_BREACH_FAIL)
-				out[hit - runs] = true;
+			for (int x = 0; x < k; x++) {
+				if (e[x].state == TH_BREACH_WARN || e[x].state == TH_BREACH_FAIL)
+					o->breaches++;
+				if (e[x].state > o->state)
+					o->state = e[x].state;
+			}
 			free(e);
 		}
 	}
 	metric_set_release(&set);
 	return 0;
+}
+
+int metrics_fail_breaches(struct store *st, const struct th_conf *conf, const int64_t *runs,
+			  int n, bool *out, struct cs_err *err)
+{
+	struct th_run_state *rs = xcalloc((size_t)n + 1, sizeof(*rs));
+	int rc = metrics_run_thresholds(st, conf, runs, n, rs, err);
+	for (int i = 0; i < n; i++)
+		out[i] = rc == 0 && rs[i].state == TH_BREACH_FAIL;
+	free(rs);
+	return rc;
 }
 
 /* --- local CI results ----------------------------------------------------------------- */
