@@ -1222,6 +1222,15 @@ static bool conf_names(const struct th_conf *c, const char *name, const char *wf
 	return false;
 }
 
+bool th_conf_can_fail(const struct th_conf *c)
+{
+	for (int i = 0; i < c->n; i++)
+		for (int j = 0; j < c->rules[i].n_bounds; j++)
+			if (c->rules[i].bounds[j].level == TH_FAIL)
+				return true;
+	return false;
+}
+
 int metrics_run_thresholds(struct store *st, const struct th_conf *conf, const int64_t *runs,
 			   int n, struct th_run_state *out, struct cs_err *err)
 {

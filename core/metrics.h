@@ -218,6 +218,8 @@ struct th_run_state {
 	enum th_state state;
 	int breaches;
 };
+/* Does any bound of c have the fail level? (nothing can breach fail else) */
+bool th_conf_can_fail(const struct th_conf *c);
 int metrics_run_thresholds(struct store *st, const struct th_conf *conf, const int64_t *runs,
 			   int n, struct th_run_state *out, struct cs_err *err);
 /* Runs (row ids) breaching a fail threshold at their own point, among runs
