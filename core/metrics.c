@@ -1649,13 +1649,26 @@ void metric_plot_release(struct metric_plot *p)
 	memset(p, 0, sizeof(*p));
 }
 
+void metric_format_pct(double frac, char *out, size_t n)
+{
+	double p = frac * 100;
+	if (!isfinite(p))
+		snprintf(out, n, "%s", isnan(p) ? "-" : p > 0 ? "+inf %" : "-inf %");
+	else if (fabs(p) >= 100)
+		snprintf(out, n, "%+.3g %%", p);
+	else if (fabs(round(p * 10)) < 1) /* shows as 0.0: no sign (never "-0.0 %") */
+		snprintf(out, n, "0.0 %%");
+	else
+		snprintf(out, n, "%+.1f %%", p);
+}
+
 void metric_format_change(double change, double before, double after, const char *unit,
 			  char *out, size_t n)
 {
-	if (isfinite(change) && fabs(change) < 100)
-		snprintf(out, n, "%+.1f %%", change * 100);
-	else if (isfinite(change))
-		snprintf(out, n, "%+.3g %%", change * 100);
-	else
-		snprintf(out, n, "%+g%s%s", after - before, unit ? " " : "", unit ? unit : "");
+	if (isfinite(change)) {
+		metric_format_pct(change, out, n);
+	} else {
+		double d = after - before;
+		snprintf(out, n, "%+g%s%s", d == 0 ? 0.0 : d, unit ? " " : "", unit ? unit : "");
+	}
 }

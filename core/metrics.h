@@ -242,6 +242,9 @@ struct metric_plot {
 void metric_plot_init(struct metric_plot *p, const struct metric_hist *h,
 		      const struct th_eval *evals, int n_evals);
 void metric_plot_release(struct metric_plot *p);
+/* A relative change as a percentage: "+14.2 %", "-3.1 %", "+250 %"; one
+ * that rounds to zero is "0.0 %" (never "-0.0 %"). */
+void metric_format_pct(double frac, char *out, size_t n);
 /* "+14.2 %" (or "+3 ms" when the level was 0) */
 void metric_format_change(double change, double before, double after, const char *unit,
 			  char *out, size_t n);
