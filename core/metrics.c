@@ -316,6 +316,7 @@ static const char load_sql[] =
 	" FROM src JOIN runs r ON r.id = src.run_id"
 	" WHERE r.id > 0 AND (?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2)"
 	"  AND (?3 IS NULL OR src.name = ?3)"
+	"  AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(?4) g WHERE src.name GLOB g.value))"
 	" ORDER BY src.name, 2, r.created_at, r.id";
 
 struct th_conf;
@@ -476,8 +477,31 @@ int metrics_load(struct store *st, const struct metrics_query *q, struct metric_
 	sql_bind_text(s, 1, q->workflow);
 	sql_bind_text(s, 2, q->branch);
 	sql_bind_text(s, 3, q->name);
+	/* q->only: the rules' globs as a first sieve in SQL (before the sort);
+	 * one SQL GLOB would read differently from fnmatch ('[', '\\') takes
+	 * everything, and load_row judges each name exactly */
+	struct buf globs = BUF_INIT;
+	if (q->only) {
+		buf_addc(&globs, '[');
+		for (int i = 0; i < q->only->n; i++) {
+			const char *g = q->only->rules[i].glob;
+			buf_adds(&globs, i ? ",\"" : "\"");
+			if (strpbrk(g, "[\\\"") || !utf8_valid(g, strlen(g)))
+				g = "*";
+			for (; *g; g++)
+				if ((unsigned char)*g < 0x20)
+					buf_addf(&globs, "\\u%04x", (unsigned char)*g);
+				else
+					buf_addc(&globs, *g);
+			buf_addc(&globs, '"');
+		}
+		buf_addc(&globs, ']');
+		sql_bind_text(s, 4, buf_cstr(&globs));
+	}
 	struct load_ctx lc = {out, q};
-	if (store_collect(st, s, load_row, &lc, "reading metrics", err) < 0) {
+	int rc = store_collect(st, s, load_row, &lc, "reading metrics", err);
+	buf_release(&globs);
+	if (rc < 0) {
 		metric_set_release(out);
 		return -1;
 	}
