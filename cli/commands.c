@@ -329,24 +329,25 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 	}
 	struct buf b = BUF_INIT;
 	if (u.json) {
-		/* which runs breach a fail threshold (core/metrics.h) */
-		bool *breach = xcalloc(u.n + 1, sizeof(bool));
+		/* the thresholds judged at each shown run (core/metrics.h) */
+		struct th_run_state *ts = xcalloc(u.n + 1, sizeof(*ts));
 		int64_t *ids = xmalloc((u.n + 1) * sizeof(int64_t));
 		for (size_t i = 0; i < u.n; i++)
 			ids[i] = u.rows[i].id;
 		qsort(ids, u.n, sizeof(int64_t), cmp_id);
-		bool *sorted = xcalloc(u.n + 1, sizeof(bool));
+		struct th_run_state *sorted = xcalloc(u.n + 1, sizeof(*sorted));
 		struct th_conf tc;
 		if (th_conf_load(&tc, NULL, &err) < 0) {
 			cli_error("%s (runs are not checked against thresholds)", err.msg);
 		} else {
-			if (metrics_fail_breaches(c->st, &tc, ids, (int)u.n, sorted, &err) < 0)
+			if (metrics_run_thresholds(c->st, &tc, ids, (int)u.n, sorted, &err) < 0)
 				cli_error("%s", err.msg);
 			th_conf_release(&tc);
 		}
 		for (size_t i = 0; i < u.n; i++) {
 			const int64_t *at = bsearch(&u.rows[i].id, ids, u.n, sizeof(int64_t), cmp_id);
-			breach[i] = at && sorted[at - ids];
+			if (at)
+				ts[i] = sorted[at - ids];
 		}
 		buf_addc(&b, '[');
 		for (size_t i = 0; i < u.n; i++) {
@@ -354,9 +355,11 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 				buf_addc(&b, ',');
 			json_run(&b, &u.rows[i]);
 			b.len--; /* json_run's closing brace */
-			buf_addf(&b, ",\"threshold_breach\":%s}", breach[i] ? "true" : "false");
+			buf_addf(&b, ",\"threshold_breach\":%s,\"thresholds\":{\"state\":\"%s\",\"breaches\":%d}}",
+				 ts[i].state == TH_BREACH_FAIL ? "true" : "false",
+				 th_state_name(ts[i].state), ts[i].breaches);
 		}
-		free(breach);
+		free(ts);
 		free(sorted);
 		free(ids);
 		buf_adds(&b, "]\n");

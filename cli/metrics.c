@@ -227,7 +227,7 @@ static int metrics_table(struct cli *c, const struct mopts *o, const char *patte
 			else
 				snprintf(bs, sizeof(bs), "-");
 			if (isfinite(change))
-				snprintf(ch, sizeof(ch), "%+.1f %%", change * 100);
+				metric_format_pct(change, ch, sizeof(ch));
 			buf_addf(&b, "%-*.*s  %-*.*s  %12s  %12s  %9s  ", wn, wn, h->name, ww, ww,
 				 h->workflow, v, bs, ch);
 			sparkline(c, &b, h, 16);

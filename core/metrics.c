@@ -316,7 +316,11 @@ static const char load_sql[] =
 	" FROM src JOIN runs r ON r.id = src.run_id"
 	" WHERE r.id > 0 AND (?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2)"
 	"  AND (?3 IS NULL OR src.name = ?3)"
+	"  AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(?4) g WHERE src.name GLOB g.value))"
 	" ORDER BY src.name, 2, r.created_at, r.id";
+
+struct th_conf;
+static bool conf_names(const struct th_conf *c, const char *name, const char *wf);
 
 struct load_ctx {
 	struct metric_set *set;
@@ -338,6 +342,8 @@ static int load_row(void *ctx, sqlite3_stmt *s)
 	const char *name = (const char *)sqlite3_column_text(s, 0);
 	const char *wf = (const char *)sqlite3_column_text(s, 1);
 	if (!name || !name_matches(lc->q->pattern, name))
+		return 0;
+	if (lc->q->only && !conf_names(lc->q->only, name, wf ? wf : ""))
 		return 0;
 	struct metric_set *set = lc->set;
 	struct metric_hist *h = set->n ? &set->items[set->n - 1] : NULL;
@@ -471,8 +477,31 @@ int metrics_load(struct store *st, const struct metrics_query *q, struct metric_
 	sql_bind_text(s, 1, q->workflow);
 	sql_bind_text(s, 2, q->branch);
 	sql_bind_text(s, 3, q->name);
+	/* q->only: the rules' globs as a first sieve in SQL (before the sort);
+	 * one SQL GLOB would read differently from fnmatch ('[', '\\') takes
+	 * everything, and load_row judges each name exactly */
+	struct buf globs = BUF_INIT;
+	if (q->only) {
+		buf_addc(&globs, '[');
+		for (int i = 0; i < q->only->n; i++) {
+			const char *g = q->only->rules[i].glob;
+			buf_adds(&globs, i ? ",\"" : "\"");
+			if (strpbrk(g, "[\\\"") || !utf8_valid(g, strlen(g)))
+				g = "*";
+			for (; *g; g++)
+				if ((unsigned char)*g < 0x20)
+					buf_addf(&globs, "\\u%04x", (unsigned char)*g);
+				else
+					buf_addc(&globs, *g);
+			buf_addc(&globs, '"');
+		}
+		buf_addc(&globs, ']');
+		sql_bind_text(s, 4, buf_cstr(&globs));
+	}
 	struct load_ctx lc = {out, q};
-	if (store_collect(st, s, load_row, &lc, "reading metrics", err) < 0) {
+	int rc = store_collect(st, s, load_row, &lc, "reading metrics", err);
+	buf_release(&globs);
+	if (rc < 0) {
 		metric_set_release(out);
 		return -1;
 	}
@@ -1206,14 +1235,34 @@ static int cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int metrics_fail_breaches(struct store *st, const struct th_conf *conf, const int64_t *runs,
-			  int n, bool *out, struct cs_err *err)
+/* Does any rule of conf name this series? (load filter: series no rule
+ * names are never kept, so judging shown runs does not hold the index) */
+static bool conf_names(const struct th_conf *c, const char *name, const char *wf)
 {
-	memset(out, 0, (size_t)n * sizeof(bool));
+	for (int i = 0; i < c->n; i++)
+		if (fnmatch(c->rules[i].glob, name, 0) == 0 &&
+		    (!c->rules[i].workflow || !strcmp(c->rules[i].workflow, wf)))
+			return true;
+	return false;
+}
+
+bool th_conf_can_fail(const struct th_conf *c)
+{
+	for (int i = 0; i < c->n; i++)
+		for (int j = 0; j < c->rules[i].n_bounds; j++)
+			if (c->rules[i].bounds[j].level == TH_FAIL)
+				return true;
+	return false;
+}
+
+int metrics_run_thresholds(struct store *st, const struct th_conf *conf, const int64_t *runs,
+			   int n, struct th_run_state *out, struct cs_err *err)
+{
+	memset(out, 0, (size_t)n * sizeof(*out));
 	if (!n || !conf->n)
 		return 0;
 	struct metric_set set;
-	struct metrics_query q = {0};
+	struct metrics_query q = {.only = conf};
 	if (metrics_load(st, &q, &set, err) < 0)
 		return -1;
 	for (int i = 0; i < set.n; i++) {
@@ -1221,17 +1270,33 @@ int metrics_fail_breaches(struct store *st, const struct th_conf *conf, const in
 		for (long j = 0; j < h->n; j++) {
 			const int64_t *hit = bsearch(&h->pts[j].run, runs, (size_t)n, sizeof(int64_t),
 						     cmp_i64);
-			if (!hit || out[hit - runs])
+			if (!hit)
 				continue;
+			struct th_run_state *o = &out[hit - runs];
 			struct th_eval *e;
 			int k = th_evaluate(conf, h, j, &e);
-			if (th_worst(e, k) == TH_BREACH_FAIL)
-				out[hit - runs] = true;
+			for (int x = 0; x < k; x++) {
+				if (e[x].state == TH_BREACH_WARN || e[x].state == TH_BREACH_FAIL)
+					o->breaches++;
+				if (e[x].state > o->state)
+					o->state = e[x].state;
+			}
 			free(e);
 		}
 	}
 	metric_set_release(&set);
 	return 0;
+}
+
+int metrics_fail_breaches(struct store *st, const struct th_conf *conf, const int64_t *runs,
+			  int n, bool *out, struct cs_err *err)
+{
+	struct th_run_state *rs = xcalloc((size_t)n + 1, sizeof(*rs));
+	int rc = metrics_run_thresholds(st, conf, runs, n, rs, err);
+	for (int i = 0; i < n; i++)
+		out[i] = rc == 0 && rs[i].state == TH_BREACH_FAIL;
+	free(rs);
+	return rc;
 }
 
 /* --- local CI results ----------------------------------------------------------------- */
@@ -1608,13 +1673,26 @@ void metric_plot_release(struct metric_plot *p)
 	memset(p, 0, sizeof(*p));
 }
 
+void metric_format_pct(double frac, char *out, size_t n)
+{
+	double p = frac * 100;
+	if (!isfinite(p))
+		snprintf(out, n, "%s", isnan(p) ? "-" : p > 0 ? "+inf %" : "-inf %");
+	else if (fabs(p) >= 100)
+		snprintf(out, n, "%+.3g %%", p);
+	else if (fabs(round(p * 10)) < 1) /* shows as 0.0: no sign (never "-0.0 %") */
+		snprintf(out, n, "0.0 %%");
+	else
+		snprintf(out, n, "%+.1f %%", p);
+}
+
 void metric_format_change(double change, double before, double after, const char *unit,
 			  char *out, size_t n)
 {
-	if (isfinite(change) && fabs(change) < 100)
-		snprintf(out, n, "%+.1f %%", change * 100);
-	else if (isfinite(change))
-		snprintf(out, n, "%+.3g %%", change * 100);
-	else
-		snprintf(out, n, "%+g%s%s", after - before, unit ? " " : "", unit ? unit : "");
+	if (isfinite(change)) {
+		metric_format_pct(change, out, n);
+	} else {
+		double d = after - before;
+		snprintf(out, n, "%+g%s%s", d == 0 ? 0.0 : d, unit ? " " : "", unit ? unit : "");
+	}
 }

@@ -100,12 +100,14 @@ struct metric_set {
 	size_t alloc;
 };
 
+struct th_conf;
 struct metrics_query {
 	const char *workflow;   /* NULL: all */
 	const char *branch;     /* NULL: all */
 	const char *pattern;    /* fnmatch glob or substring; NULL: all */
 	const char *name;       /* exact name; NULL: all */
 	const char *checkout;   /* a git checkout for first-parent order, or NULL */
+	const struct th_conf *only; /* keep only series a rule of it names; NULL: all */
 };
 
 /* Derive what is kept in run_metrics for runs not yet looked at (parity
@@ -209,6 +211,17 @@ int th_evaluate(const struct th_conf *conf, const struct metric_hist *h, long at
 enum th_state th_worst(const struct th_eval *e, int n);
 const char *th_state_name(enum th_state s); /* "none" "pass" "warn" "fail" */
 
+/* The thresholds judged at each run's own points, for runs (row ids,
+ * sorted ascending): the worst state over every bound that applies and how
+ * many bounds breach (warn or fail). Loads only the series conf names. */
+struct th_run_state {
+	enum th_state state;
+	int breaches;
+};
+/* Does any bound of c have the fail level? (nothing can breach fail else) */
+bool th_conf_can_fail(const struct th_conf *c);
+int metrics_run_thresholds(struct store *st, const struct th_conf *conf, const int64_t *runs,
+			   int n, struct th_run_state *out, struct cs_err *err);
 /* Runs (row ids) breaching a fail threshold at their own point, among runs
  * (sorted ascending); out[i] true when runs[i] breaches. */
 int metrics_fail_breaches(struct store *st, const struct th_conf *conf, const int64_t *runs,
@@ -229,6 +242,9 @@ struct metric_plot {
 void metric_plot_init(struct metric_plot *p, const struct metric_hist *h,
 		      const struct th_eval *evals, int n_evals);
 void metric_plot_release(struct metric_plot *p);
+/* A relative change as a percentage: "+14.2 %", "-3.1 %", "+250 %"; one
+ * that rounds to zero is "0.0 %" (never "-0.0 %"). */
+void metric_format_pct(double frac, char *out, size_t n);
 /* "+14.2 %" (or "+3 ms" when the level was 0) */
 void metric_format_change(double change, double before, double after, const char *unit,
 			  char *out, size_t n);

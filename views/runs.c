@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/gitrepo.h"
+#include "core/metrics.h"
 #include "core/runquery.h"
 #include "core/store.h"
 #include "core/triage.h"
@@ -30,6 +31,9 @@ struct runs_priv {
 	struct run win[WIN];
 	bool flaky[WIN];      /* failed only by known flaky failures (triage) */
 	unsigned flaky_gen;   /* app.triage_gen when flaky[] was filled */
+	bool breach[WIN];     /* breaches a fail threshold (core/metrics.h) */
+	struct th_conf th;    /* read once, when the view opens */
+	bool th_ok;           /* th read and has a fail bound */
 	int win_n;
 	long win_off;
 	bool win_valid;
@@ -76,6 +80,39 @@ static void mark_flaky(struct runs_priv *p)
 	p->flaky_gen = app.triage_gen;
 }
 
+/* Which runs of the window breach a fail threshold at their own points:
+ * judged once per window, by the code `ciscope check` uses. */
+static void mark_breaches(struct runs_priv *p)
+{
+	memset(p->breach, 0, sizeof(p->breach));
+	if (!p->th_ok || !p->win_n)
+		return;
+	struct idat {
+		int64_t id;
+		int at;
+	} s[WIN];
+	int64_t ids[WIN];
+	bool out[WIN];
+	struct cs_err err;
+	for (int i = 0; i < p->win_n; i++) {
+		s[i].id = p->win[i].id;
+		s[i].at = i;
+	}
+	/* ascending ids, as metrics_fail_breaches takes them (insertion: WIN is small) */
+	for (int i = 1; i < p->win_n; i++)
+		for (int j = i; j > 0 && s[j - 1].id > s[j].id; j--) {
+			struct idat t = s[j];
+			s[j] = s[j - 1];
+			s[j - 1] = t;
+		}
+	for (int i = 0; i < p->win_n; i++)
+		ids[i] = s[i].id;
+	if (metrics_fail_breaches(app.st, &p->th, ids, p->win_n, out, &err) < 0)
+		return;
+	for (int i = 0; i < p->win_n; i++)
+		p->breach[s[i].at] = out[i];
+}
+
 /* The run at row, refilling the window around the visible rows if needed. */
 static const struct run *run_at(struct view *v, long row)
 {
@@ -108,6 +145,7 @@ static const struct run *run_at(struct view *v, long row)
 	p->win_off = off;
 	p->win_valid = true;
 	mark_flaky(p);
+	mark_breaches(p);
 	if (row >= off && row < off + p->win_n)
 		return &p->win[row - off];
 	return NULL;
@@ -227,6 +265,13 @@ static int runs_open(struct view *v, void *arg)
 	const struct runs_view_arg *a = arg;
 	buf_init(&p->subj);
 	p->filter_text = xstrdup("");
+	struct cs_err err;
+	/* no thresholds file (or a bad one: `ciscope check` names it) marks nothing */
+	p->th_ok = th_conf_load(&p->th, NULL, &err) == 0;
+	if (p->th_ok && !th_conf_can_fail(&p->th)) {
+		th_conf_release(&p->th);
+		p->th_ok = false;
+	}
 	recount(v);
 	/* opened on a filter (the runs of one commit, from commits or bisect) */
 	if (a && a->filter && *a->filter)
@@ -277,7 +322,10 @@ static void runs_draw(struct view *v, struct tui_canvas *c, long row)
 		tui_text(c, "~", 1, ROLE_FLAKY, 1, TEXT_PAD); /* every failure known flaky */
 	else
 		tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 1, TEXT_PAD);
-	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
+	if (p->breach[r - p->win]) /* a fail threshold breached: the gap marks it */
+		tui_text(c, tui_glyph("\u25b2", "!"), (size_t)-1, state_role("failure"), 1, TEXT_PAD);
+	else
+		tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
 	tui_column(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, w.wf, 0);
 	tui_column(c, r->branch ? r->branch : "-", ROLE_BRANCH, w.br, 0);
 	char sha[8] = "-";
@@ -522,6 +570,8 @@ static void runs_done(struct view *v)
 	struct runs_priv *p = v->priv;
 	view_timers_cancel(v);
 	drop_window(p);
+	if (p->th_ok)
+		th_conf_release(&p->th);
 	run_query_free(&p->q);
 	free(p->filter_text);
 	buf_release(&p->subj);

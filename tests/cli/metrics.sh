@@ -103,6 +103,21 @@ run check 1 2
 check_exit check-usage-args 2
 run check 999999
 check_exit check-no-run 4
+# runs --json judges each shown run with the same thresholds as check:
+# 202 MB breaches warn only, the runs after the step breach fail and warn
+cat >th-runs.conf <<'EOF'
+threshold memory.peak_rss_mb
+	workflow bench
+	warn <= 201 MB
+	fail <= 230 MB
+EOF
+CISCOPE_THRESHOLDS=th-runs.conf
+export CISCOPE_THRESHOLDS
+run runs --workflow bench --limit 40 --json
+unset CISCOPE_THRESHOLDS
+check_exit runs-json-thresholds 0
+json_get "$OUT" '"\n".join("%s %s %s %s" % (r["id"], r["thresholds"]["state"], r["thresholds"]["breaches"], r["threshold_breach"]) for r in j if 120 <= r["id"] <= 127)' >runs-th.txt
+check_golden metrics-runs-thresholds runs-th.txt
 # a bad thresholds file names file:line, exit 1
 printf 'threshold x\n\tfail <= 3 parsecs\n' >bad.conf
 run check --thresholds bad.conf

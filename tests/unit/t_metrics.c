@@ -443,3 +443,24 @@ TEST(units_from_names)
 	CHECK_STR(metric_unit_of("checks.coverage.percentage"), "%");
 	CHECK(metric_unit_of("tests.total") == NULL);
 }
+
+TEST(change_near_zero_has_no_sign)
+{
+	char t[40];
+	metric_format_pct(-0.0004, t, sizeof(t)); /* -0.04 %: once "-0.0 %" */
+	CHECK_STR(t, "0.0 %");
+	metric_format_pct(0.0004, t, sizeof(t));
+	CHECK_STR(t, "0.0 %");
+	metric_format_pct(-0.0, t, sizeof(t));
+	CHECK_STR(t, "0.0 %");
+	metric_format_pct(-0.0006, t, sizeof(t));
+	CHECK_STR(t, "-0.1 %");
+	metric_format_pct(0.142, t, sizeof(t));
+	CHECK_STR(t, "+14.2 %");
+	metric_format_pct(2.5, t, sizeof(t));
+	CHECK_STR(t, "+250 %");
+	metric_format_change(-0.0003, 100, 99.97, "MB", t, sizeof(t));
+	CHECK_STR(t, "0.0 %");
+	metric_format_change(INFINITY, 0, 3, "ms", t, sizeof(t));
+	CHECK_STR(t, "+3 ms");
+}
