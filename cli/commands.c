@@ -374,27 +374,41 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 		int ww = col_width(&u, 0, tw ? 24 : 0), bw = col_width(&u, 1, tw ? 28 : 0);
 		int ew = col_width(&u, 2, tw ? 19 : 0);
 		int iw = col_width(&u, 3, 0); /* ids are never cut: show and log take them */
-		/* glyph and status, sha, run, duration, age (each with its gap);
-		 * workflow, branch and event give way (the widest first, down to
-		 * 6) before the title gets less than 10 */
-		int fixed = 13 + 9 + iw + 2 + 10 + 12, title_w = 0;
-		while (tw && fixed + ww + bw + ew + 6 + 10 > tw && MAX(ww, MAX(bw, ew)) > 6) {
+		/* glyph and status, sha, run (each with its gap); workflow,
+		 * branch and event give way (the widest first, down to 6) before
+		 * the title gets less than 10; on a terminal narrower still, the
+		 * event, duration, workflow and age columns go, in that order */
+		bool show_ev = true, show_dur = true, show_wf = true, show_age = true;
+#define RUNS_WIDTH()                                                                            \
+	(13 + 9 + iw + 2 + (show_wf ? ww + 2 : 0) + bw + 2 + (show_ev ? ew + 2 : 0) +            \
+	 (show_dur ? 10 : 0) + (show_age ? 12 : 0))
+		int title_w = 0;
+		while (tw && RUNS_WIDTH() + 10 > tw && MAX(ww, MAX(bw, ew)) > 6) {
 			int *widest = ww >= bw && ww >= ew ? &ww : bw >= ew ? &bw : &ew;
 			(*widest)--;
 		}
+		bool *drops[] = {&show_ev, &show_dur, &show_wf, &show_age};
+		for (size_t k = 0; tw && k < sizeof(drops) / sizeof(drops[0]); k++)
+			if (RUNS_WIDTH() + 10 > tw)
+				*drops[k] = false;
 		if (tw)
-			title_w = MAX(tw - (fixed + ww + bw + ew + 6), 10);
+			title_w = MAX(tw - RUNS_WIDTH(), 10);
+#undef RUNS_WIDTH
 		int64_t now = time_now_ms();
 		buf_reset(&b);
 		buf_adds(&b, "  ");
 		cell(c, &b, "STATUS", 9, false);
-		cell(c, &b, "WORKFLOW", ww, false);
+		if (show_wf)
+			cell(c, &b, "WORKFLOW", ww, false);
 		cell(c, &b, "BRANCH", bw, false);
 		cell(c, &b, "SHA", 7, false);
-		cell(c, &b, "EVENT", ew, false);
+		if (show_ev)
+			cell(c, &b, "EVENT", ew, false);
 		cell(c, &b, "RUN", iw, false);
-		cell(c, &b, "DURATION", 8, false);
-		cell(c, &b, "AGE", 10, false);
+		if (show_dur)
+			cell(c, &b, "DURATION", 8, false);
+		if (show_age)
+			cell(c, &b, "AGE", 10, false);
 		cell(c, &b, "TITLE", 0, true);
 		buf_addc(&b, '\n');
 		for (size_t i = 0; i < u.n; i++) {
@@ -410,13 +424,17 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 			buf_addc(&b, ' ');
 			cell(c, &b, state, 9, false);
 			buf_adds(&b, cli_reset(c));
-			cell(c, &b, r->workflow, ww, false);
+			if (show_wf)
+				cell(c, &b, r->workflow, ww, false);
 			cell(c, &b, r->branch, bw, false);
 			cell(c, &b, sha, 7, false);
-			cell(c, &b, r->event, ew, false);
+			if (show_ev)
+				cell(c, &b, r->event, ew, false);
 			cell(c, &b, id, iw, false);
-			cell(c, &b, dur, 8, false);
-			cell(c, &b, age, 10, false);
+			if (show_dur)
+				cell(c, &b, dur, 8, false);
+			if (show_age)
+				cell(c, &b, age, 10, false);
 			cell(c, &b, r->title, title_w, true);
 			buf_addc(&b, '\n');
 		}

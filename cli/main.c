@@ -34,12 +34,14 @@ static const struct command commands[] = {
 	{"import", cmd_import, "import [--conclusion failure|success] [--json] [--quiet] PATH...",
 	 "import run folders, log archives and log files into the index"},
 	{"runs", cmd_runs,
-	 "runs [--workflow W] [--branch B] [--status S] [--limit N] [--json]",
+	 "runs [--workflow W] [--branch B] [--status S] [--limit N] [--json]\n"
+	 "        S: " CI_STATUS_VALUES,
 	 "list runs, newest first"},
 	{"show", cmd_show, "show [--json] RUN", "a run's jobs and steps"},
 	{"log", cmd_log, "log [--failed] [--raw] [--step N] [--json] RUN[/JOB]",
 	 "print stored logs (all jobs, one job, failed steps, one step)"},
-	{"search", cmd_search, "search [--regex] [--limit N] [--json] QUERY",
+	{"search", cmd_search,
+	 "search [--regex] [-i|--ignore-case|--case-sensitive] [--limit N] [--json] QUERY",
 	 "search every indexed log"},
 	{"triage", cmd_triage, "triage [--json] [--all] [RUN[/JOB]]",
 	 "why a run failed: findings, category, history, flakiness (default: newest failure)"},
@@ -57,7 +59,8 @@ static const struct command commands[] = {
 	 "where a run's candidate stopped agreeing with its reference, channel by channel"},
 	{"metrics", cmd_metrics,
 	 "metrics [--workflow W] [--branch B] [--thresholds FILE] [--json] [PATTERN]\n"
-	 "        metrics show [--workflow W] [--branch B] [--json] [--plot] [--svg FILE] NAME\n"
+	 "        metrics show [--workflow W] [--branch B] [--json] [--plot] [--svg FILE]\n"
+	 "                     [--width N] [--height N] NAME\n"
 	 "        metrics ack [--workflow W] [--note TEXT] NAME COMMIT",
 	 "metrics over history: last value, baseline, trend, thresholds, change points"},
 	{"check", cmd_check, "check [--thresholds FILE] [--json] [RUN]",

@@ -77,6 +77,7 @@ static int load(struct view *v, const char *spec)
 }
 
 static int run_load(struct view *v);
+static long first_failed_job(const struct run_priv *p);
 
 /* Another process changed the index (an import of a newer state of this
  * run): show the run as it is now. */
@@ -106,7 +107,10 @@ static int run_open(struct view *v, void *arg)
 		id = env.run;
 	}
 	snprintf(spec, sizeof(spec), "#%lld", (long long)id);
-	load(v, spec);
+	/* set, not tui_view_goto(): the view scrolls as little as it must to
+	 * show the cursor, as after a resize */
+	if (load(v, spec) == 0)
+		v->cursor = first_failed_job(v->priv);
 	view_timer(v, 2000, live_tick);
 	return 0;
 }
@@ -241,6 +245,24 @@ static bool failing_row(const struct run_priv *p, size_t row)
 	if (t->step < 0)
 		return conclusion_is_failure(j->conclusion) || j->n_errors > 0;
 	return conclusion_is_failure(j->steps[t->step].conclusion);
+}
+
+/* Where the cursor starts: on the first failed job (what a user opened a
+ * red run for), else on the first job with errors, else on the first row. */
+static long first_failed_job(const struct run_priv *p)
+{
+	long with_errors = -1;
+	for (size_t r = 0; r < p->n_rows; r++) {
+		const struct tree_row *t = &p->rows[r];
+		if (t->step >= 0)
+			continue;
+		const struct job *j = &p->jobs[t->job];
+		if (conclusion_is_failure(j->conclusion))
+			return (long)r;
+		if (with_errors < 0 && j->n_errors > 0)
+			with_errors = (long)r;
+	}
+	return with_errors > 0 ? with_errors : 0;
 }
 
 static void jump_failure(struct view *v, struct run_priv *p, int dir)

@@ -17,6 +17,38 @@ check_golden runs.json "$OUT"
 "$CISCOPE" --db "$DB" >default.txt 2>&1
 check_golden runs.txt default.txt
 
+# On a terminal the table fits its width, the title cut with a mark (as
+# gh run list does); the width is the terminal's, else $COLUMNS. In a pipe
+# (runs.txt above) every value is whole.
+cat >ptywidth.py <<'EOF'
+import fcntl, os, struct, subprocess, sys, termios
+master, slave = os.openpty()
+fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, int(sys.argv[1]), 0, 0))
+proc = subprocess.Popen(sys.argv[3:], stdin=slave, stdout=slave, stderr=subprocess.DEVNULL)
+os.close(slave)
+chunks = []
+try:
+    for chunk in iter(lambda: os.read(master, 65536), b""):
+        chunks.append(chunk)
+except OSError:
+    pass  # the terminal closed with the program
+open(sys.argv[2], "wb").write(b"".join(chunks).replace(b"\r\n", b"\n"))
+sys.exit(proc.wait())
+EOF
+NO_COLOR=1 python3 ptywidth.py 100 tty100.txt "$CISCOPE" --db "$DB" runs
+rc=$?
+check_exit runs-tty-100-exit 0
+check_golden runs-tty-100.txt tty100.txt
+check_eq runs-tty-100-fits "$(python3 -c 'import sys; print(sum(len(l.rstrip("\n")) > 100 for l in open(sys.argv[1], encoding="utf-8")))' tty100.txt)" 0
+check_has runs-tty-100-cut tty100.txt 'Create mu…'
+# a terminal that does not say its size: $COLUMNS
+NO_COLOR=1 COLUMNS=72 python3 ptywidth.py 0 tty72.txt "$CISCOPE" --db "$DB" runs
+rc=$?
+check_exit runs-tty-72-exit 0
+check_golden runs-tty-72.txt tty72.txt
+check_eq runs-tty-72-fits "$(python3 -c 'import sys; print(sum(len(l.rstrip("\n")) > 72 for l in open(sys.argv[1], encoding="utf-8")))' tty72.txt)" 0
+check_has runs-pipe-whole default.txt 'Create multi-jobs-workflow.yml'
+
 run runs --branch fix/parser --json
 check_golden runs-branch.json "$OUT"
 run runs --branch main

@@ -115,24 +115,24 @@ DB=index.db
 tui nolog-run '<Enter>'
 check_title nolog-run nolog-run 'run 719643948'
 check_has nolog-run-state nolog-run.screen 'log missing'
-tui nolog '<Enter><Enter>'
+tui nolog '<Enter>g<Enter>'
 check_exit nolog-exit 0
 check_title nolog-title nolog 'run 719643948 / job job2'
 check_has nolog-msg nolog.screen 'no log stored for this job (missing): import its run folder with'
 check_eq nolog-role "$(sed -n 2p nolog.attrs | cut -c1-10)" CCCCCCCCCC
 check_status nolog-rows nolog '[log] row 1 of 1'
 size 120x24
-tui nolog-wide '<Enter><Enter>'
+tui nolog-wide '<Enter>g<Enter>'
 size 80x24
 check_has nolog-wide nolog-wide.screen "no log stored for this job (missing): import its run folder with \`ciscope import PATH\` to add it"
 # the pager's keys do nothing harmful without a log
-tui nolog-keys '<Enter><Enter>jkGgezZtw<Right><Enter>n
+tui nolog-keys '<Enter>g<Enter>jkGgezZtw<Right><Enter>n
 :goto 5'
 check_exit nolog-keys-exit 0
 check_has nolog-keys nolog-keys.screen 'import its run folder'
-tui nolog-search '<Enter><Enter>/'
+tui nolog-search '<Enter>g<Enter>/'
 check_status nolog-search nolog-search 'no log to search here'
-tui nolog-step '<Enter>jj<Enter>'
+tui nolog-step '<Enter>gjj<Enter>'
 check_has nolog-step nolog-step.screen 'no log stored for this job (missing)'
 # the other run's log is there
 tui withlog 'j<Enter><Enter>'
@@ -197,7 +197,7 @@ check_has small-20x5 small-20x5.screen 'runs'
 check_status small-20x5-status small-20x5 '[runs]'
 # every view, opened too small, then given room
 size 12x3
-tui tiny-views '<Enter><Enter>hq
+tui tiny-views '<Enter>g<Enter>hq
 :resize 80x24'
 check_title tiny-views tiny-views 'run 719643948 / job job2'
 size 1x1

@@ -217,7 +217,7 @@ check_has inj-runs-visible inj-runs.screen '✗ ^[]52;c;SGV… main^[]0;pw… c7
 twin inj-run '<Enter>'
 check_has inj-run-title inj-run.screen 'run 900000001 · ^[]52;c;'
 check_has inj-run-step inj-run.screen '✓   1 ^[[2JSet up job^[]8;;https://evil.examp…'
-twin inj-log '<Enter><Enter>'
+twin inj-log '<Enter>g<Enter>'
 check_has inj-log-osc52 inj-log.screen 'osc52 ^[]52;c;SGVsbG8gd29ybGQ=^G evil clipboard'
 check_has inj-log-osc8 inj-log.screen 'osc8 evil link done'
 # well-formed CSI sequences other than SGR are dropped from logs
@@ -229,19 +229,19 @@ check_has inj-log-bidi inj-log.screen 'bidi <U+202E><U+202D><U+202A><U+202B><U+2
 check_has inj-log-invalid inj-log.screen 'invalid \xff\xfe \xc0\xaf \xed\xa0\x80'
 check_has inj-log-ctl inj-log.screen 'ctl ^G^H^?^N^O^[c evil controls'
 check_eq inj-log-control-role "$(attrs_under inj-log 'osc52 ^[' '^[]52')" xxxxx
-twin inj-log-keys '<Enter><Enter>e'
+twin inj-log-keys '<Enter>g<Enter>e'
 check_has inj-log-keys-msg inj-log-keys.screen 'warning 1 of 2, line 14: evil warning<U+202E><U+202D>'
 check_has inj-log-error inj-log.screen ' 17 Error: ^[]0;pwned title^GProcess completed with evil exit code 1.<U+009B>31'
 check_has inj-log-title inj-log.screen ' run 900000001 / job ^[]52;c;SGVsbG8gd29ybGQ=^G^[]0;pwned title^Gjob2<U+202E><U…'
-twin inj-log-jump '<Enter><Enter>eE'
-twin inj-log-search '<Enter><Enter>/evil<Enter>nnnnN'
-twin inj-log-search-back '<Enter><Enter>G?pwned<Enter>n'
-twin inj-log-opts '<Enter><Enter>tt<Right><Right>'
-twin inj-log-wrap '<Enter><Enter>w
+twin inj-log-jump '<Enter>g<Enter>eE'
+twin inj-log-search '<Enter>g<Enter>/evil<Enter>nnnnN'
+twin inj-log-search-back '<Enter>g<Enter>G?pwned<Enter>n'
+twin inj-log-opts '<Enter>g<Enter>tt<Right><Right>'
+twin inj-log-wrap '<Enter>g<Enter>w
 :goto 15
 <End>'
 check_has inj-log-wrap inj-log-wrap.screen '    xxxxxxxxxxxxxxxxxxxxxxxxxxxxx^[]52;c;'
-twin inj-log-fold '<Enter><Enter>ZjzZ'
+twin inj-log-fold '<Enter>g<Enter>ZjzZ'
 twin inj-search ':search evil'
 check_has inj-search-title inj-search.screen 'search evil · '
 # the search texts are the lines without their escape sequences
@@ -249,24 +249,24 @@ check_has inj-search-hit inj-search.screen 's3   2 osc52  evil clipboard'
 check_has inj-search-c1 inj-search.screen 'c1raw \x9b31m\x9d0;raw c1 title\x9c\x90dcs\x9c'
 twin inj-search-open ':search pwned
 jjj<Enter>'
-twin inj-help '<Enter><Enter>h'
+twin inj-help '<Enter>g<Enter>h'
 # narrow and wide, scrolled into the middle of the sequences
 size 30x8
-twin inj-narrow '<Enter><Enter><Right>jjjj<Right>'
+twin inj-narrow '<Enter>g<Enter><Right>jjjj<Right>'
 twin inj-narrow-runs ''
 size 200x50
-twin inj-wide '<Enter><Enter>t'
+twin inj-wide '<Enter>g<Enter>t'
 twin inj-wide-search ':search evil'
 size 80x24
 # in an ASCII locale, on a terminal with 8 colours (scripts draw without
 # colours: the colour path is taken on the real terminal below)
 saved=$LC_ALL
 LC_ALL=C
-twin inj-ascii '<Enter><Enter>'
+twin inj-ascii '<Enter>g<Enter>'
 LC_ALL=$saved
 check_has inj-ascii-visible inj-ascii.screen 'bidi <U+202E>'
 TERM=xterm
-twin inj-xterm '<Enter><Enter>/evil<Enter>'
+twin inj-xterm '<Enter>g<Enter>/evil<Enter>'
 TERM=xterm-256color
 
 # --- a real terminal: tmux, recorded by script(1) -----------------------------------------

@@ -17,10 +17,10 @@ demo_db || finish
 # by the generator; four jobs, test-rust and build-wasm failed.
 RUN=':filter 9805100433
 <Enter>'
-# its run view, e e: the failed job test-rust, then its failed step 6;
-# Enter: the log pager at that step
+# its run view opens on the first failed job, test-rust; e: its failed
+# step 6; Enter: the log pager at that step
 LOG="$RUN
-ee<Enter>"
+e<Enter>"
 SEARCH=':search E0308'
 
 # --- every view at three sizes ------------------------------------------------------
@@ -273,7 +273,7 @@ check_eq ts-set "$(sed '$d' ts-set.screen)" "$(sed '$d' ts-abs.screen)"
 check_eq ts-role "$(attrs_of ts-abs '176 ' | cut -c5-16)" dddddddddddd
 # (a script line starting with # is a comment: # goes after other keys)
 tui numbers-off "$RUN
-ee<Enter>#"
+e<Enter>#"
 check_status numbers-off-msg numbers-off 'line-numbers: off'
 if grep -q '^error\[E0308\]: mismatched types' numbers-off.screen; then
 	ok numbers-off
@@ -282,7 +282,7 @@ else
 fi
 if grep -q '^176 ' numbers-off.screen; then fail numbers-off-gone "line numbers still shown"; else ok numbers-off-gone; fi
 tui numbers-on "$RUN
-ee<Enter>##"
+e<Enter>##"
 check_eq numbers-on "$(sed '$d' numbers-on.screen)" "$(sed '$d' log-80x24.screen)"
 tui wrap "$LOG
 :goto 196
@@ -411,14 +411,25 @@ check_status err-E err-E 'error 1 of 3, line 176'
 tui err-E-none "$LOG
 eE"
 check_status err-E-none err-E-none 'no earlier error or warning above'
+# the run view opens with the cursor on the first failed job (test-rust,
+# after lint's and test-ts's rows), not on the first job
+tui run-start "$RUN"
+check_status run-start run-start 'row 21 of 40'
+check_has run-start-job run-start.screen '✗ test-rust'
+tui run-start-E "$RUN
+E"
+check_status run-start-E run-start-E 'no failed job or step above'
+tui run-start-green ':filter status:success
+<Enter>'
+check_status run-start-green run-start-green 'row 1 of'
 tui err-run "$RUN
 e"
-check_status err-run err-run 'row 21 of 40'
+check_status err-run err-run 'row 27 of 40'
 tui err-run2 "$RUN
-eee"
+ee"
 check_status err-run2 err-run2 'row 32 of 40'
 tui err-run-E "$RUN
-eeeE"
+eeE"
 check_status err-run-E err-run-E 'row 27 of 40'
 tui err-runs 'e'
 check_status err-runs err-runs 'Unknown key e, press h for help'
