@@ -9,23 +9,6 @@
 #include "core/sanitize.h"
 #include "core/triage.h"
 
-static int exit_for(const struct cs_err *err)
-{
-	switch (err->code) {
-	case CS_EUSAGE: return EXIT_USAGE;
-	case CS_ENOTFOUND: return EXIT_NOTFOUND;
-	case CS_EINTR: return EXIT_INTR;
-	default: return EXIT_ERROR;
-	}
-}
-
-/* Sanitised CI text into b. */
-static void put(struct buf *b, const char *s)
-{
-	s = s ? s : "-";
-	sanitize_append(b, s, strlen(s), SAN_KEEP_TAB);
-}
-
 static void json_ms_or_null(struct buf *b, int64_t ms)
 {
 	json_ms(b, ms);
@@ -330,9 +313,9 @@ static void run_line(struct cli *c, struct buf *b, const char *label, const stru
 	if (r->attempt > 1)
 		buf_addf(b, ":%d", r->attempt);
 	buf_adds(b, " \xc2\xb7 ");
-	put(b, r->workflow);
+	cli_put_text(b, r->workflow);
 	buf_adds(b, " \xc2\xb7 ");
-	put(b, r->branch);
+	cli_put_text(b, r->branch);
 	buf_addf(b, " \xc2\xb7 %.7s \xc2\xb7 %s%s%s", r->sha ? r->sha : "-", cli_color(c, state),
 		 state, cli_reset(c));
 }
@@ -372,7 +355,7 @@ static void text_log(struct cli *c, struct buf *b, const struct logdiff *l)
 		buf_addf(b, "  %s@@", dim);
 		if (hk->step) {
 			buf_addf(b, " step %d ", hk->step);
-			put(b, hk->step_name);
+			cli_put_text(b, hk->step_name);
 		}
 		buf_addf(b, "%s\n", off);
 		for (int i = 0; i < hk->n_lines; i++) {
@@ -387,7 +370,7 @@ static void text_log(struct cli *c, struct buf *b, const struct logdiff *l)
 				 ln->finding ? ">" : " ", off, w, rl, w, bl);
 			if (ln->op != '=')
 				buf_adds(b, bold);
-			put(b, ln->text);
+			cli_put_text(b, ln->text);
 			if (ln->op != '=')
 				buf_adds(b, off);
 			if (ln->cut)
@@ -446,10 +429,10 @@ static void text_tests(struct cli *c, struct buf *b, const struct run_diff *d)
 			}
 			buf_addf(b, "  %-13s ", labels[l]);
 			if (x->classname && *x->classname) {
-				put(b, x->classname);
+				cli_put_text(b, x->classname);
 				buf_adds(b, " \xe2\x80\xba ");
 			}
-			put(b, x->name);
+			cli_put_text(b, x->name);
 			if (l == DT_NEW_FAILURES)
 				buf_addf(b, " (%s before)", state_word(x->base_state));
 			if (l == DT_SLOWER) {
@@ -486,7 +469,7 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 			if (st->change == STEP_SAME && !slow)
 				continue;
 			buf_addf(&lines, "    %c ", st->change == STEP_ADDED ? '+' : st->change == STEP_REMOVED ? '-' : '~');
-			put(&lines, st->name);
+			cli_put_text(&lines, st->name);
 			if (st->change == STEP_ADDED)
 				buf_adds(&lines, " (only in this run)");
 			else if (st->change == STEP_REMOVED)
@@ -494,9 +477,9 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 			else {
 				if (st->change == STEP_CHANGED) {
 					buf_adds(&lines, ": ");
-					put(&lines, st->conclusion);
+					cli_put_text(&lines, st->conclusion);
 					buf_adds(&lines, " (was ");
-					put(&lines, st->base_conclusion);
+					cli_put_text(&lines, st->base_conclusion);
 					buf_addc(&lines, ')');
 				}
 				if (slow) {
@@ -512,21 +495,21 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 		if (!lines.len && !concl && !slow)
 			continue;
 		buf_adds(&s, "  ");
-		put(&s, rj->name);
+		cli_put_text(&s, rj->name);
 		if (concl) {
 			buf_adds(&s, ": ");
-			put(&s, rj->conclusion);
+			cli_put_text(&s, rj->conclusion);
 			buf_adds(&s, " (was ");
-			put(&s, bj->conclusion);
+			cli_put_text(&s, bj->conclusion);
 			buf_addc(&s, ')');
 		}
 		buf_adds(&s, " \xc2\xb7 ");
 		text_duration(&s, job_ms(rj), job_ms(bj));
 		if (runner) {
 			buf_adds(&s, " \xc2\xb7 runner ");
-			put(&s, rj->runner_name);
+			cli_put_text(&s, rj->runner_name);
 			buf_adds(&s, " (was ");
-			put(&s, bj->runner_name);
+			cli_put_text(&s, bj->runner_name);
 			buf_addc(&s, ')');
 		}
 		buf_addc(&s, '\n');
@@ -561,7 +544,7 @@ static void text_metrics(struct buf *b, const struct run_diff *d)
 			continue;
 		shown++;
 		buf_adds(b, "  ");
-		put(b, m->name);
+		cli_put_text(b, m->name);
 		if (!m->series) {
 			buf_adds(b, ": ");
 			num(b, m->run);
@@ -600,14 +583,14 @@ static void text_parity(struct buf *b, const char *label, const struct parity_re
 	buf_addf(b, "\n%s: %s", label, p->fail ? "fail" : "pass");
 	if (p->deciding >= 0) {
 		buf_adds(b, p->fail ? " (decided by " : " (closest: ");
-		put(b, p->channels[p->deciding].name);
+		cli_put_text(b, p->channels[p->deciding].name);
 		buf_addc(b, ')');
 	}
 	buf_addc(b, '\n');
 	for (int i = 0; i < p->n_channels; i++) {
 		const struct parity_channel *ch = &p->channels[i];
 		buf_adds(b, "  ");
-		put(b, ch->name);
+		cli_put_text(b, ch->name);
 		buf_addf(b, ": %ld/%ld steps beyond tolerance", ch->violations, ch->steps);
 		if (ch->first_violation.set) {
 			buf_adds(b, ", first at step ");
@@ -634,15 +617,15 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 	if (d->has_base) {
 		run_line(c, b, "baseline", &d->base);
 		buf_adds(b, ", ");
-		put(b, d->reason);
+		cli_put_text(b, d->reason);
 	} else {
 		buf_adds(b, "baseline: none \xe2\x80\x94 ");
-		put(b, d->reason);
+		cli_put_text(b, d->reason);
 	}
 	buf_addc(b, '\n');
 	if (d->note[0]) {
 		buf_adds(b, "note: ");
-		put(b, d->note);
+		cli_put_text(b, d->note);
 		buf_addc(b, '\n');
 	}
 	if (d->has_base) {
@@ -668,14 +651,14 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		if ((dj->has_log && dj->log.shown == 0) || (!rj->log_id && !bj->log_id))
 			continue; /* nothing to say (the JSON has the note) */
 		buf_adds(b, "\n\xe2\x94\x80\xe2\x94\x80 ");
-		put(b, rj->name);
+		cli_put_text(b, rj->name);
 		if (strcmp(rj->name, bj->name)) {
 			buf_adds(b, " vs ");
-			put(b, bj->name);
+			cli_put_text(b, bj->name);
 		}
 		if (!dj->has_log) {
 			buf_adds(b, " \xe2\x94\x80\xe2\x94\x80 ");
-			put(b, dj->note);
+			cli_put_text(b, dj->note);
 			buf_addc(b, '\n');
 			continue;
 		}
@@ -698,12 +681,12 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		buf_addc(b, '\n');
 		for (int i = 0; i < d->n_unpaired; i++) {
 			buf_adds(b, "only in this run: job ");
-			put(b, d->jobs[d->unpaired[i]].name);
+			cli_put_text(b, d->jobs[d->unpaired[i]].name);
 			buf_addc(b, '\n');
 		}
 		for (int i = 0; i < d->n_base_unpaired; i++) {
 			buf_adds(b, "only in the baseline: job ");
-			put(b, d->base_jobs[d->base_unpaired[i]].name);
+			cli_put_text(b, d->base_jobs[d->base_unpaired[i]].name);
 			buf_addc(b, '\n');
 		}
 	}
@@ -819,7 +802,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 	if (npos >= 1) {
 		if (find_side(c, argv[optind], &r, &run_job, &err) < 0) {
 			cli_error("%s", err.msg);
-			return exit_for(&err);
+			return cli_exit_for(&err);
 		}
 	} else {
 		char *branch = store_default_branch(c->st, &err);
@@ -828,7 +811,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 			    store_newest_failed_run(c->st, NULL, &r, &err) < 0) {
 				cli_error("%s", err.msg);
 				free(branch);
-				return exit_for(&err);
+				return cli_exit_for(&err);
 			}
 			fprintf(stderr, "ciscope: no failed run on the default branch '%s': comparing "
 					"the newest failed run\n", branch);
@@ -840,7 +823,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 			cli_error("%s", err.msg);
 			run_free(&r);
 			free(run_job);
-			return exit_for(&err);
+			return cli_exit_for(&err);
 		}
 		have_base = true;
 	}
@@ -859,7 +842,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 	if (run_diff_compute(c->st, g, &r, run_job, have_base ? &base : NULL, base_job, &o, &d,
 			     &err) < 0) {
 		cli_error("%s", err.msg);
-		rc = exit_for(&err);
+		rc = cli_exit_for(&err);
 	} else {
 		struct dcfg k = {o.slower_ratio > 0 ? o.slower_ratio : DIFF_SLOWER_RATIO,
 				 o.slower_floor_ms >= 0 ? o.slower_floor_ms : DIFF_SLOWER_FLOOR_MS};
