@@ -545,32 +545,8 @@ static void text_metrics(struct buf *b, const struct run_diff *d)
 		shown++;
 		buf_adds(b, "  ");
 		cli_put_text(b, m->name);
-		if (!m->series) {
-			buf_adds(b, ": ");
-			num(b, m->run);
-			buf_adds(b, " (was ");
-			num(b, m->base);
-			buf_adds(b, ", ");
-			if (m->abs_change >= 0)
-				buf_addc(b, '+');
-			num(b, m->abs_change);
-			if (m->rel_change == m->rel_change && m->rel_change != 1.0 / 0.0 &&
-			    m->rel_change != -1.0 / 0.0)
-				buf_addf(b, ", %+.1f%%", 100.0 * m->rel_change);
-			buf_adds(b, ")\n");
-		} else {
-			buf_addf(b, ": %ld of %ld steps differ", m->differing, m->n_run);
-			if (m->max_diff.set) {
-				buf_adds(b, ", most at step ");
-				num(b, m->max_diff.x);
-				buf_adds(b, " (");
-				num(b, m->max_diff_run);
-				buf_adds(b, " vs ");
-				num(b, m->max_diff_base);
-				buf_addc(b, ')');
-			}
-			buf_addc(b, '\n');
-		}
+		metric_change_text(b, m);
+		buf_addc(b, '\n');
 	}
 	if (moved > shown)
 		buf_addf(b, "  \xe2\x80\xa6 %d more (--json lists them all)\n", moved - shown);

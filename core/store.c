@@ -1330,25 +1330,16 @@ int store_findings(struct store *st, int64_t job_row_id, struct finding **out, i
 int store_log_stops(struct store *st, int64_t job_row_id, struct finding **out, int *n,
 		    struct cs_err *err)
 {
-	sqlite3_stmt *s;
-	struct rows r = {.size = sizeof(**out)};
-	*out = NULL;
-	*n = 0;
 	/* (min(pri) makes SQLite take the other columns from that row) */
-	if (store_prepare(st,
+	return list_by_id(st,
 			  "SELECT job_id, step, line, end_line, severity, message, min(pri) FROM ("
 			  "SELECT job_id, coalesce(step_number, 0) AS step, line, end_line, severity, "
 			  "message, 1 AS pri FROM findings WHERE job_id = ?1 UNION ALL "
 			  "SELECT job_id, coalesce(step_number, 0), line, end_line, severity, "
 			  "'[' || category || '] ' || title, 0 FROM triage_findings WHERE job_id = ?1 "
 			  "AND line IS NOT NULL AND shown) GROUP BY line ORDER BY line",
-			  &s, "cannot list findings", err) < 0)
-		return -1;
-	sqlite3_bind_int64(s, 1, job_row_id);
-	int rc = store_collect(st, s, finding_row, &r, "cannot list findings", err);
-	*out = r.items;
-	*n = r.n;
-	return rc;
+			  job_row_id, finding_row, sizeof(**out), (void **)out, n,
+			  "cannot list findings", err);
 }
 
 void store_findings_free(struct finding *f, int n)

@@ -473,31 +473,7 @@ static void build_metrics(struct diff_priv *p, struct buf *b)
 			continue;
 		shown++;
 		buf_adds(b, m->name);
-		if (!m->series) {
-			buf_adds(b, ": ");
-			num(b, m->run);
-			buf_adds(b, " (was ");
-			num(b, m->base);
-			buf_adds(b, ", ");
-			if (m->abs_change >= 0)
-				buf_addc(b, '+');
-			num(b, m->abs_change);
-			if (m->rel_change == m->rel_change && m->rel_change != 1.0 / 0.0 &&
-			    m->rel_change != -1.0 / 0.0)
-				buf_addf(b, ", %+.1f%%", 100.0 * m->rel_change);
-			buf_addc(b, ')');
-		} else {
-			buf_addf(b, ": %ld of %ld steps differ", m->differing, m->n_run);
-			if (m->max_diff.set) {
-				buf_adds(b, ", most at step ");
-				num(b, m->max_diff.x);
-				buf_adds(b, " (");
-				num(b, m->max_diff_run);
-				buf_adds(b, " vs ");
-				num(b, m->max_diff_base);
-				buf_addc(b, ')');
-			}
-		}
+		metric_change_text(b, m);
 		add_text(p, SEC_METRICS, ROLE_DEFAULT, 2, b);
 	}
 	if (moved > shown) {
