@@ -44,14 +44,6 @@ static int count_slower_steps(const struct run_diff *d, const struct dcfg *k)
 	return n;
 }
 
-static int metrics_moved(const struct run_diff *d)
-{
-	int n = 0;
-	for (int i = 0; d->has_metrics && i < d->metrics.n; i++)
-		n += d->metrics.items[i].changed;
-	return n;
-}
-
 static const char *parity_verdict(const struct run_diff *d, bool json)
 {
 	if (!d->has_parity || !d->parity.n_channels)
@@ -146,14 +138,6 @@ static void json_delta(struct buf *b, int64_t ms, int64_t base_ms)
 	}
 }
 
-static int64_t job_ms(const struct job *j)
-{
-	if (!j || j->started_at == CS_TIME_NONE || j->completed_at == CS_TIME_NONE ||
-	    j->completed_at < j->started_at)
-		return CS_TIME_NONE;
-	return j->completed_at - j->started_at;
-}
-
 static void json_steps(struct buf *b, const struct run_diff *d, const struct dcfg *k)
 {
 	buf_adds(b, "[");
@@ -171,7 +155,7 @@ static void json_steps(struct buf *b, const struct run_diff *d, const struct dcf
 		json_str(b, rj ? rj->conclusion : NULL);
 		buf_adds(b, ",\"base_conclusion\":");
 		json_str(b, bj ? bj->conclusion : NULL);
-		json_delta(b, job_ms(rj), job_ms(bj));
+		json_delta(b, run_diff_job_ms(rj), run_diff_job_ms(bj));
 		buf_adds(b, ",\"runner\":");
 		json_str(b, rj ? rj->runner_name : NULL);
 		buf_adds(b, ",\"base_runner\":");
@@ -223,7 +207,7 @@ static void json_diff(struct buf *b, const struct run_diff *d, const struct dcfg
 		    "\"metrics_moved\":%d,\"parity_verdict\":%s,"
 		    "\"jobs_paired\":%d,\"jobs_only_in_run\":%d,\"jobs_only_in_base\":%d}",
 		 (unsigned long long)d->new_lines, d->tests.n[DT_NEW_FAILURES],
-		 count_slower_steps(d, k), metrics_moved(d), parity_verdict(d, true), d->n_pairs,
+		 count_slower_steps(d, k), run_diff_metrics_moved(d), parity_verdict(d, true), d->n_pairs,
 		 d->n_unpaired, d->n_base_unpaired);
 	buf_adds(b, ",\"jobs\":[");
 	for (int p = 0; p < d->n_pairs; p++) {
@@ -325,22 +309,6 @@ static void plural(struct buf *b, long n, const char *one, const char *many)
 	buf_addf(b, "%ld %s", n, n == 1 ? one : many);
 }
 
-static void text_duration(struct buf *b, int64_t ms, int64_t base_ms)
-{
-	char t[32], u[32];
-	time_format_duration(ms, t, sizeof(t));
-	time_format_duration(base_ms, u, sizeof(u));
-	buf_addf(b, "%s (was %s", t, u);
-	if (ms != CS_TIME_NONE && base_ms != CS_TIME_NONE) {
-		int64_t dms = ms - base_ms;
-		time_format_duration(dms < 0 ? -dms : dms, t, sizeof(t));
-		buf_addf(b, ", %c%s", dms < 0 ? '-' : '+', t);
-		if (base_ms > 0)
-			buf_addf(b, ", %+.0f%%", 100.0 * (double)dms / (double)base_ms);
-	}
-	buf_addc(b, ')');
-}
-
 static void text_log(struct cli *c, struct buf *b, const struct logdiff *l)
 {
 	const char *red = c->color ? "\033[31m" : "", *yel = c->color ? "\033[33m" : "";
@@ -437,7 +405,7 @@ static void text_tests(struct cli *c, struct buf *b, const struct run_diff *d)
 				buf_addf(b, " (%s before)", state_word(x->base_state));
 			if (l == DT_SLOWER) {
 				buf_adds(b, "  ");
-				text_duration(b, x->ms, x->base_ms);
+				run_diff_duration_text(b, x->ms, x->base_ms);
 			}
 			buf_addc(b, '\n');
 			if (x->message && (l == DT_NEW_FAILURES || l == DT_FAILING)) {
@@ -484,13 +452,13 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 				}
 				if (slow) {
 					buf_adds(&lines, " \xc2\xb7 slower ");
-					text_duration(&lines, st->ms, st->base_ms);
+					run_diff_duration_text(&lines, st->ms, st->base_ms);
 				}
 			}
 			buf_addc(&lines, '\n');
 		}
 		bool concl = strcmp(rj->conclusion ? rj->conclusion : "", bj->conclusion ? bj->conclusion : "");
-		bool slow = slower(job_ms(rj), job_ms(bj), k->ratio, k->floor_ms);
+		bool slow = slower(run_diff_job_ms(rj), run_diff_job_ms(bj), k->ratio, k->floor_ms);
 		bool runner = rj->runner_name && bj->runner_name && strcmp(rj->runner_name, bj->runner_name);
 		if (!lines.len && !concl && !slow)
 			continue;
@@ -504,7 +472,7 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 			buf_addc(&s, ')');
 		}
 		buf_adds(&s, " \xc2\xb7 ");
-		text_duration(&s, job_ms(rj), job_ms(bj));
+		run_diff_duration_text(&s, run_diff_job_ms(rj), run_diff_job_ms(bj));
 		if (runner) {
 			buf_adds(&s, " \xc2\xb7 runner ");
 			cli_put_text(&s, rj->runner_name);
@@ -536,7 +504,7 @@ static void text_metrics(struct buf *b, const struct run_diff *d)
 {
 	if (!d->has_metrics || !d->metrics.n)
 		return;
-	int moved = metrics_moved(d), shown = 0;
+	int moved = run_diff_metrics_moved(d), shown = 0;
 	buf_addf(b, "\nmetrics: %d of %d moved\n", moved, d->metrics.n);
 	for (int i = 0; i < d->metrics.n && shown < 15; i++) {
 		const struct metric_change *m = &d->metrics.items[i];
@@ -616,7 +584,7 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		buf_adds(b, " \xc2\xb7 ");
 		plural(b, count_slower_steps(d, k), "slower step", "slower steps");
 		buf_adds(b, " \xc2\xb7 ");
-		plural(b, metrics_moved(d), "metric moved", "metrics moved");
+		plural(b, run_diff_metrics_moved(d), "metric moved", "metrics moved");
 		if (parity_verdict(d, false))
 			buf_addf(b, " \xc2\xb7 parity %s", parity_verdict(d, false));
 		buf_addc(b, '\n');
