@@ -496,6 +496,35 @@ int store_collect(struct store *st, sqlite3_stmt *s, store_row_fn row, void *ctx
 	return ret;
 }
 
+struct id_list {
+	int64_t *ids;
+	int n;
+	size_t alloc;
+};
+
+static int id_row(void *ctx, sqlite3_stmt *s)
+{
+	struct id_list *l = ctx;
+	XGROW(l->ids, l->alloc, (size_t)l->n + 1);
+	l->ids[l->n++] = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
+int store_collect_ids(struct store *st, sqlite3_stmt *s, int64_t **ids, int *n, const char *what,
+		      struct cs_err *err)
+{
+	struct id_list l = {0};
+	int rc = store_collect(st, s, id_row, &l, what, err);
+	if (rc < 0) {
+		free(l.ids);
+		l.ids = NULL;
+		l.n = 0;
+	}
+	*ids = l.ids;
+	*n = l.n;
+	return rc;
+}
+
 int store_exec_ids(struct store *st, const char *sql, int64_t a, int64_t b, const char *what,
 		   struct cs_err *err)
 {
@@ -1224,20 +1253,7 @@ int store_runs_incomplete(struct store *st, const char *slug, int64_t **ids, int
 			       -1, &s, NULL) != SQLITE_OK)
 		return store_err(st, err, "cannot list the runs in progress");
 	sqlite3_bind_text(s, 1, slug ? slug : "", -1, SQLITE_TRANSIENT);
-	size_t alloc = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		XGROW(*ids, alloc, (size_t)*n + 1);
-		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		free(*ids);
-		*ids = NULL;
-		*n = 0;
-		return store_err(st, err, "cannot list the runs in progress");
-	}
-	return 0;
+	return store_collect_ids(st, s, ids, n, "cannot list the runs in progress", err);
 }
 
 int store_find_job(struct job *jobs, int n, const char *spec, struct cs_err *err)
