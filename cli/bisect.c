@@ -11,20 +11,10 @@
 #include "core/gitrepo.h"
 #include "core/sanitize.h"
 
-static int exit_for(const struct cs_err *err)
-{
-	switch (err->code) {
-	case CS_EUSAGE: return EXIT_USAGE;
-	case CS_ENOTFOUND: return EXIT_NOTFOUND;
-	case CS_EINTR: return EXIT_INTR;
-	default: return EXIT_ERROR;
-	}
-}
-
 static int fail(const struct cs_err *err)
 {
 	cli_error("%s", err->msg);
-	return exit_for(err);
+	return cli_exit_for(err);
 }
 
 static long count_arg(const char *opt, const char *v)

@@ -61,6 +61,15 @@ void cli_command_usage(const char *name, FILE *f);
 /* The command's usage on stderr; returns EXIT_USAGE. */
 int cli_bad_usage(const char *name);
 
+/* cli/common.c: helpers the commands share. */
+/* The exit code for an error (usage, not found, interrupted, else error). */
+int cli_exit_for(const struct cs_err *err);
+/* Sanitised CI text into b, tabs kept ("-" for NULL). */
+void cli_put_text(struct buf *b, const char *s);
+/* Options of a command that takes only --json and --help: sets *json and
+ * returns -1 to go on (optind at the operands), else the exit code. */
+int cli_json_opts(const char *name, int argc, char **argv, bool *json);
+
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_runs(struct cli *c, int argc, char **argv);
 int cmd_show(struct cli *c, int argc, char **argv);

@@ -455,19 +455,10 @@ static int64_t span(int64_t a, int64_t b)
 
 int cmd_show(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	bool json = false;
-	int o;
-	optind = 0;
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'j': json = true; break;
-		case 'h': cli_command_usage("show", stdout); return EXIT_OK;
-		default: return cli_bad_usage("show");
-		}
-	}
+	bool json;
+	int orc = cli_json_opts("show", argc, argv, &json);
+	if (orc >= 0)
+		return orc;
 	if (optind != argc - 1) {
 		cli_error("show: name one run");
 		return cli_bad_usage("show");

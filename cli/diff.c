@@ -9,23 +9,6 @@
 #include "core/sanitize.h"
 #include "core/triage.h"
 
-static int exit_for(const struct cs_err *err)
-{
-	switch (err->code) {
-	case CS_EUSAGE: return EXIT_USAGE;
-	case CS_ENOTFOUND: return EXIT_NOTFOUND;
-	case CS_EINTR: return EXIT_INTR;
-	default: return EXIT_ERROR;
-	}
-}
-
-/* Sanitised CI text into b. */
-static void put(struct buf *b, const char *s)
-{
-	s = s ? s : "-";
-	sanitize_append(b, s, strlen(s), SAN_KEEP_TAB);
-}
-
 static void json_ms_or_null(struct buf *b, int64_t ms)
 {
 	json_ms(b, ms);
@@ -58,14 +41,6 @@ static int count_slower_steps(const struct run_diff *d, const struct dcfg *k)
 			const struct diff_step *st = &d->steps[s].steps[i];
 			n += slower(st->ms, st->base_ms, k->ratio, k->floor_ms);
 		}
-	return n;
-}
-
-static int metrics_moved(const struct run_diff *d)
-{
-	int n = 0;
-	for (int i = 0; d->has_metrics && i < d->metrics.n; i++)
-		n += d->metrics.items[i].changed;
 	return n;
 }
 
@@ -163,14 +138,6 @@ static void json_delta(struct buf *b, int64_t ms, int64_t base_ms)
 	}
 }
 
-static int64_t job_ms(const struct job *j)
-{
-	if (!j || j->started_at == CS_TIME_NONE || j->completed_at == CS_TIME_NONE ||
-	    j->completed_at < j->started_at)
-		return CS_TIME_NONE;
-	return j->completed_at - j->started_at;
-}
-
 static void json_steps(struct buf *b, const struct run_diff *d, const struct dcfg *k)
 {
 	buf_adds(b, "[");
@@ -188,7 +155,7 @@ static void json_steps(struct buf *b, const struct run_diff *d, const struct dcf
 		json_str(b, rj ? rj->conclusion : NULL);
 		buf_adds(b, ",\"base_conclusion\":");
 		json_str(b, bj ? bj->conclusion : NULL);
-		json_delta(b, job_ms(rj), job_ms(bj));
+		json_delta(b, run_diff_job_ms(rj), run_diff_job_ms(bj));
 		buf_adds(b, ",\"runner\":");
 		json_str(b, rj ? rj->runner_name : NULL);
 		buf_adds(b, ",\"base_runner\":");
@@ -240,7 +207,7 @@ static void json_diff(struct buf *b, const struct run_diff *d, const struct dcfg
 		    "\"metrics_moved\":%d,\"parity_verdict\":%s,"
 		    "\"jobs_paired\":%d,\"jobs_only_in_run\":%d,\"jobs_only_in_base\":%d}",
 		 (unsigned long long)d->new_lines, d->tests.n[DT_NEW_FAILURES],
-		 count_slower_steps(d, k), metrics_moved(d), parity_verdict(d, true), d->n_pairs,
+		 count_slower_steps(d, k), run_diff_metrics_moved(d), parity_verdict(d, true), d->n_pairs,
 		 d->n_unpaired, d->n_base_unpaired);
 	buf_adds(b, ",\"jobs\":[");
 	for (int p = 0; p < d->n_pairs; p++) {
@@ -330,9 +297,9 @@ static void run_line(struct cli *c, struct buf *b, const char *label, const stru
 	if (r->attempt > 1)
 		buf_addf(b, ":%d", r->attempt);
 	buf_adds(b, " \xc2\xb7 ");
-	put(b, r->workflow);
+	cli_put_text(b, r->workflow);
 	buf_adds(b, " \xc2\xb7 ");
-	put(b, r->branch);
+	cli_put_text(b, r->branch);
 	buf_addf(b, " \xc2\xb7 %.7s \xc2\xb7 %s%s%s", r->sha ? r->sha : "-", cli_color(c, state),
 		 state, cli_reset(c));
 }
@@ -340,22 +307,6 @@ static void run_line(struct cli *c, struct buf *b, const char *label, const stru
 static void plural(struct buf *b, long n, const char *one, const char *many)
 {
 	buf_addf(b, "%ld %s", n, n == 1 ? one : many);
-}
-
-static void text_duration(struct buf *b, int64_t ms, int64_t base_ms)
-{
-	char t[32], u[32];
-	time_format_duration(ms, t, sizeof(t));
-	time_format_duration(base_ms, u, sizeof(u));
-	buf_addf(b, "%s (was %s", t, u);
-	if (ms != CS_TIME_NONE && base_ms != CS_TIME_NONE) {
-		int64_t dms = ms - base_ms;
-		time_format_duration(dms < 0 ? -dms : dms, t, sizeof(t));
-		buf_addf(b, ", %c%s", dms < 0 ? '-' : '+', t);
-		if (base_ms > 0)
-			buf_addf(b, ", %+.0f%%", 100.0 * (double)dms / (double)base_ms);
-	}
-	buf_addc(b, ')');
 }
 
 static void text_log(struct cli *c, struct buf *b, const struct logdiff *l)
@@ -372,7 +323,7 @@ static void text_log(struct cli *c, struct buf *b, const struct logdiff *l)
 		buf_addf(b, "  %s@@", dim);
 		if (hk->step) {
 			buf_addf(b, " step %d ", hk->step);
-			put(b, hk->step_name);
+			cli_put_text(b, hk->step_name);
 		}
 		buf_addf(b, "%s\n", off);
 		for (int i = 0; i < hk->n_lines; i++) {
@@ -387,7 +338,7 @@ static void text_log(struct cli *c, struct buf *b, const struct logdiff *l)
 				 ln->finding ? ">" : " ", off, w, rl, w, bl);
 			if (ln->op != '=')
 				buf_adds(b, bold);
-			put(b, ln->text);
+			cli_put_text(b, ln->text);
 			if (ln->op != '=')
 				buf_adds(b, off);
 			if (ln->cut)
@@ -446,15 +397,15 @@ static void text_tests(struct cli *c, struct buf *b, const struct run_diff *d)
 			}
 			buf_addf(b, "  %-13s ", labels[l]);
 			if (x->classname && *x->classname) {
-				put(b, x->classname);
+				cli_put_text(b, x->classname);
 				buf_adds(b, " \xe2\x80\xba ");
 			}
-			put(b, x->name);
+			cli_put_text(b, x->name);
 			if (l == DT_NEW_FAILURES)
 				buf_addf(b, " (%s before)", state_word(x->base_state));
 			if (l == DT_SLOWER) {
 				buf_adds(b, "  ");
-				text_duration(b, x->ms, x->base_ms);
+				run_diff_duration_text(b, x->ms, x->base_ms);
 			}
 			buf_addc(b, '\n');
 			if (x->message && (l == DT_NEW_FAILURES || l == DT_FAILING)) {
@@ -486,7 +437,7 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 			if (st->change == STEP_SAME && !slow)
 				continue;
 			buf_addf(&lines, "    %c ", st->change == STEP_ADDED ? '+' : st->change == STEP_REMOVED ? '-' : '~');
-			put(&lines, st->name);
+			cli_put_text(&lines, st->name);
 			if (st->change == STEP_ADDED)
 				buf_adds(&lines, " (only in this run)");
 			else if (st->change == STEP_REMOVED)
@@ -494,39 +445,39 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 			else {
 				if (st->change == STEP_CHANGED) {
 					buf_adds(&lines, ": ");
-					put(&lines, st->conclusion);
+					cli_put_text(&lines, st->conclusion);
 					buf_adds(&lines, " (was ");
-					put(&lines, st->base_conclusion);
+					cli_put_text(&lines, st->base_conclusion);
 					buf_addc(&lines, ')');
 				}
 				if (slow) {
 					buf_adds(&lines, " \xc2\xb7 slower ");
-					text_duration(&lines, st->ms, st->base_ms);
+					run_diff_duration_text(&lines, st->ms, st->base_ms);
 				}
 			}
 			buf_addc(&lines, '\n');
 		}
 		bool concl = strcmp(rj->conclusion ? rj->conclusion : "", bj->conclusion ? bj->conclusion : "");
-		bool slow = slower(job_ms(rj), job_ms(bj), k->ratio, k->floor_ms);
+		bool slow = slower(run_diff_job_ms(rj), run_diff_job_ms(bj), k->ratio, k->floor_ms);
 		bool runner = rj->runner_name && bj->runner_name && strcmp(rj->runner_name, bj->runner_name);
 		if (!lines.len && !concl && !slow)
 			continue;
 		buf_adds(&s, "  ");
-		put(&s, rj->name);
+		cli_put_text(&s, rj->name);
 		if (concl) {
 			buf_adds(&s, ": ");
-			put(&s, rj->conclusion);
+			cli_put_text(&s, rj->conclusion);
 			buf_adds(&s, " (was ");
-			put(&s, bj->conclusion);
+			cli_put_text(&s, bj->conclusion);
 			buf_addc(&s, ')');
 		}
 		buf_adds(&s, " \xc2\xb7 ");
-		text_duration(&s, job_ms(rj), job_ms(bj));
+		run_diff_duration_text(&s, run_diff_job_ms(rj), run_diff_job_ms(bj));
 		if (runner) {
 			buf_adds(&s, " \xc2\xb7 runner ");
-			put(&s, rj->runner_name);
+			cli_put_text(&s, rj->runner_name);
 			buf_adds(&s, " (was ");
-			put(&s, bj->runner_name);
+			cli_put_text(&s, bj->runner_name);
 			buf_addc(&s, ')');
 		}
 		buf_addc(&s, '\n');
@@ -553,7 +504,7 @@ static void text_metrics(struct buf *b, const struct run_diff *d)
 {
 	if (!d->has_metrics || !d->metrics.n)
 		return;
-	int moved = metrics_moved(d), shown = 0;
+	int moved = run_diff_metrics_moved(d), shown = 0;
 	buf_addf(b, "\nmetrics: %d of %d moved\n", moved, d->metrics.n);
 	for (int i = 0; i < d->metrics.n && shown < 15; i++) {
 		const struct metric_change *m = &d->metrics.items[i];
@@ -561,33 +512,9 @@ static void text_metrics(struct buf *b, const struct run_diff *d)
 			continue;
 		shown++;
 		buf_adds(b, "  ");
-		put(b, m->name);
-		if (!m->series) {
-			buf_adds(b, ": ");
-			num(b, m->run);
-			buf_adds(b, " (was ");
-			num(b, m->base);
-			buf_adds(b, ", ");
-			if (m->abs_change >= 0)
-				buf_addc(b, '+');
-			num(b, m->abs_change);
-			if (m->rel_change == m->rel_change && m->rel_change != 1.0 / 0.0 &&
-			    m->rel_change != -1.0 / 0.0)
-				buf_addf(b, ", %+.1f%%", 100.0 * m->rel_change);
-			buf_adds(b, ")\n");
-		} else {
-			buf_addf(b, ": %ld of %ld steps differ", m->differing, m->n_run);
-			if (m->max_diff.set) {
-				buf_adds(b, ", most at step ");
-				num(b, m->max_diff.x);
-				buf_adds(b, " (");
-				num(b, m->max_diff_run);
-				buf_adds(b, " vs ");
-				num(b, m->max_diff_base);
-				buf_addc(b, ')');
-			}
-			buf_addc(b, '\n');
-		}
+		cli_put_text(b, m->name);
+		metric_change_text(b, m);
+		buf_addc(b, '\n');
 	}
 	if (moved > shown)
 		buf_addf(b, "  \xe2\x80\xa6 %d more (--json lists them all)\n", moved - shown);
@@ -600,14 +527,14 @@ static void text_parity(struct buf *b, const char *label, const struct parity_re
 	buf_addf(b, "\n%s: %s", label, p->fail ? "fail" : "pass");
 	if (p->deciding >= 0) {
 		buf_adds(b, p->fail ? " (decided by " : " (closest: ");
-		put(b, p->channels[p->deciding].name);
+		cli_put_text(b, p->channels[p->deciding].name);
 		buf_addc(b, ')');
 	}
 	buf_addc(b, '\n');
 	for (int i = 0; i < p->n_channels; i++) {
 		const struct parity_channel *ch = &p->channels[i];
 		buf_adds(b, "  ");
-		put(b, ch->name);
+		cli_put_text(b, ch->name);
 		buf_addf(b, ": %ld/%ld steps beyond tolerance", ch->violations, ch->steps);
 		if (ch->first_violation.set) {
 			buf_adds(b, ", first at step ");
@@ -634,15 +561,15 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 	if (d->has_base) {
 		run_line(c, b, "baseline", &d->base);
 		buf_adds(b, ", ");
-		put(b, d->reason);
+		cli_put_text(b, d->reason);
 	} else {
 		buf_adds(b, "baseline: none \xe2\x80\x94 ");
-		put(b, d->reason);
+		cli_put_text(b, d->reason);
 	}
 	buf_addc(b, '\n');
 	if (d->note[0]) {
 		buf_adds(b, "note: ");
-		put(b, d->note);
+		cli_put_text(b, d->note);
 		buf_addc(b, '\n');
 	}
 	if (d->has_base) {
@@ -657,7 +584,7 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		buf_adds(b, " \xc2\xb7 ");
 		plural(b, count_slower_steps(d, k), "slower step", "slower steps");
 		buf_adds(b, " \xc2\xb7 ");
-		plural(b, metrics_moved(d), "metric moved", "metrics moved");
+		plural(b, run_diff_metrics_moved(d), "metric moved", "metrics moved");
 		if (parity_verdict(d, false))
 			buf_addf(b, " \xc2\xb7 parity %s", parity_verdict(d, false));
 		buf_addc(b, '\n');
@@ -668,14 +595,14 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		if ((dj->has_log && dj->log.shown == 0) || (!rj->log_id && !bj->log_id))
 			continue; /* nothing to say (the JSON has the note) */
 		buf_adds(b, "\n\xe2\x94\x80\xe2\x94\x80 ");
-		put(b, rj->name);
+		cli_put_text(b, rj->name);
 		if (strcmp(rj->name, bj->name)) {
 			buf_adds(b, " vs ");
-			put(b, bj->name);
+			cli_put_text(b, bj->name);
 		}
 		if (!dj->has_log) {
 			buf_adds(b, " \xe2\x94\x80\xe2\x94\x80 ");
-			put(b, dj->note);
+			cli_put_text(b, dj->note);
 			buf_addc(b, '\n');
 			continue;
 		}
@@ -698,12 +625,12 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		buf_addc(b, '\n');
 		for (int i = 0; i < d->n_unpaired; i++) {
 			buf_adds(b, "only in this run: job ");
-			put(b, d->jobs[d->unpaired[i]].name);
+			cli_put_text(b, d->jobs[d->unpaired[i]].name);
 			buf_addc(b, '\n');
 		}
 		for (int i = 0; i < d->n_base_unpaired; i++) {
 			buf_adds(b, "only in the baseline: job ");
-			put(b, d->base_jobs[d->base_unpaired[i]].name);
+			cli_put_text(b, d->base_jobs[d->base_unpaired[i]].name);
 			buf_addc(b, '\n');
 		}
 	}
@@ -819,7 +746,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 	if (npos >= 1) {
 		if (find_side(c, argv[optind], &r, &run_job, &err) < 0) {
 			cli_error("%s", err.msg);
-			return exit_for(&err);
+			return cli_exit_for(&err);
 		}
 	} else {
 		char *branch = store_default_branch(c->st, &err);
@@ -828,7 +755,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 			    store_newest_failed_run(c->st, NULL, &r, &err) < 0) {
 				cli_error("%s", err.msg);
 				free(branch);
-				return exit_for(&err);
+				return cli_exit_for(&err);
 			}
 			fprintf(stderr, "ciscope: no failed run on the default branch '%s': comparing "
 					"the newest failed run\n", branch);
@@ -840,7 +767,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 			cli_error("%s", err.msg);
 			run_free(&r);
 			free(run_job);
-			return exit_for(&err);
+			return cli_exit_for(&err);
 		}
 		have_base = true;
 	}
@@ -859,7 +786,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 	if (run_diff_compute(c->st, g, &r, run_job, have_base ? &base : NULL, base_job, &o, &d,
 			     &err) < 0) {
 		cli_error("%s", err.msg);
-		rc = exit_for(&err);
+		rc = cli_exit_for(&err);
 	} else {
 		struct dcfg k = {o.slower_ratio > 0 ? o.slower_ratio : DIFF_SLOWER_RATIO,
 				 o.slower_floor_ms >= 0 ? o.slower_floor_ms : DIFF_SLOWER_FLOOR_MS};

@@ -24,12 +24,6 @@
 #include "core/sanitize.h"
 #include "core/triage.h"
 
-static void put(struct buf *b, const char *s)
-{
-	s = s ? s : "-";
-	sanitize_append(b, s, strlen(s), SAN_KEEP_TAB);
-}
-
 /* Sanitised text with its newlines kept. */
 static void put_lines(struct buf *b, const char *s, size_t n)
 {
@@ -108,14 +102,14 @@ static int rb_list(struct cli *c, bool json)
 			w = MAX(w, (int)strlen(src[i].name));
 		for (int i = 0; i < n; i++) {
 			struct buf name = BUF_INIT;
-			put(&name, src[i].name);
+			cli_put_text(&name, src[i].name);
 			buf_addf(&b, "%-*s  %-10s  ", w, buf_cstr(&name),
 				 src[i].builtin ? "bundled" : src[i].overrides ? "repo (hides bundled)" : "repo");
-			put(&b, src[i].title);
+			cli_put_text(&b, src[i].title);
 			buf_addc(&b, '\n');
 			if (src[i].error) {
 				buf_adds(&b, "    error: ");
-				put(&b, src[i].error);
+				cli_put_text(&b, src[i].error);
 				buf_addc(&b, '\n');
 			}
 			buf_release(&name);
@@ -136,7 +130,7 @@ static void step_attrs(struct buf *b, const struct rb_step *s)
 		buf_adds(b, " manual");
 	if (s->cwd) {
 		buf_adds(b, " cwd=");
-		put(b, s->cwd);
+		cli_put_text(b, s->cwd);
 	}
 	if (s->background)
 		buf_adds(b, " background");
@@ -155,7 +149,7 @@ static void step_attrs(struct buf *b, const struct rb_step *s)
 	}
 	if (s->capture) {
 		buf_adds(b, " capture=");
-		put(b, s->capture);
+		cli_put_text(b, s->capture);
 	}
 }
 
@@ -244,27 +238,27 @@ static int rb_show(struct cli *c, const char *spec, bool json)
 		}
 		buf_adds(&b, "]}\n");
 	} else {
-		put(&b, rb.title);
+		cli_put_text(&b, rb.title);
 		buf_adds(&b, " (");
-		put(&b, rb.path);
+		cli_put_text(&b, rb.path);
 		buf_addf(&b, ", %d steps)\n", rb.n_steps);
 		if (rb.when) {
 			buf_adds(&b, "When: ");
-			put(&b, rb.when);
+			cli_put_text(&b, rb.when);
 			buf_addc(&b, '\n');
 		}
 		if (rb.n_vars) {
 			buf_adds(&b, "\nVariables (--var NAME=VALUE):\n");
 			for (int i = 0; i < rb.n_vars; i++) {
 				buf_adds(&b, "  ");
-				put(&b, rb.vars[i].name);
+				cli_put_text(&b, rb.vars[i].name);
 				if (rb.vars[i].def) {
 					buf_adds(&b, " = ");
-					put(&b, rb.vars[i].def);
+					cli_put_text(&b, rb.vars[i].def);
 				}
 				if (rb.vars[i].description) {
 					buf_adds(&b, "  ");
-					put(&b, rb.vars[i].description);
+					cli_put_text(&b, rb.vars[i].description);
 				}
 				buf_addc(&b, '\n');
 			}
@@ -276,9 +270,9 @@ static int rb_show(struct cli *c, const char *spec, bool json)
 		for (int i = 0; i < rb.n_steps; i++) {
 			const struct rb_step *s = &rb.steps[i];
 			buf_addf(&b, "\n%d. ", s->number);
-			put(&b, s->title);
+			cli_put_text(&b, s->title);
 			buf_adds(&b, " [");
-			put(&b, s->name);
+			cli_put_text(&b, s->name);
 			step_attrs(&b, s);
 			buf_adds(&b, "]\n");
 			if (s->command)
@@ -356,9 +350,9 @@ static void show_step(struct cli *c, struct rb_session *s, int k, bool with_pros
 	struct buf b = BUF_INIT, t = BUF_INIT;
 	buf_addf(&b, "\n%s step %d/%d: ", c->utf8 ? "\xe2\x96\xb6" : ">", k, s->rb.n_steps);
 	runbook_render_text(st->title, &s->vars, &t);
-	put(&b, t.data);
+	cli_put_text(&b, t.data);
 	buf_adds(&b, " [");
-	put(&b, st->name);
+	cli_put_text(&b, st->name);
 	step_attrs(&b, st);
 	buf_adds(&b, "]\n");
 	if (with_prose && st->prose && *st->prose) {
@@ -387,7 +381,7 @@ static void show_command(struct rb_session *s, int k, const char *pfx)
 		if (!v)
 			continue;
 		buf_adds(&b, "      {{");
-		put(&b, names[i]);
+		cli_put_text(&b, names[i]);
 		buf_addf(&b, "}} from %s%s\n", rb_var_source_name(v->source),
 			 v->sensitive ? " (secret)" : "");
 	}
@@ -426,13 +420,13 @@ enum mode { MODE_PARANOID, MODE_AUTO, MODE_DRY };
 static int dry_run(struct cli *c, struct rb_session *s)
 {
 	struct buf b = BUF_INIT;
-	put(&b, s->rb.title);
+	cli_put_text(&b, s->rb.title);
 	buf_adds(&b, " (");
-	put(&b, s->rb.path);
+	cli_put_text(&b, s->rb.path);
 	buf_addf(&b, ") - dry run: nothing is run or recorded\n");
 	if (s->rb.when) {
 		buf_adds(&b, "When: ");
-		put(&b, s->rb.when);
+		cli_put_text(&b, s->rb.when);
 		buf_addc(&b, '\n');
 	}
 	out_flush(&b);
@@ -1012,10 +1006,10 @@ static int list_one(void *vctx, const struct rb_instance *inst, int n_events, in
 		buf_adds(b, "    ID  STATE        RUNBOOK               STARTED     BY              BOUND\n");
 	buf_addf(b, "%6lld  %-11s  ", (long long)inst->id, inst->state);
 	struct buf t = BUF_INIT;
-	put(&t, inst->runbook);
+	cli_put_text(&t, inst->runbook);
 	buf_addf(b, "%-20.20s  %-10s  ", buf_cstr(&t), when);
 	buf_reset(&t);
-	put(&t, inst->started_by);
+	cli_put_text(&t, inst->started_by);
 	buf_addf(b, "%-14.14s  ", buf_cstr(&t));
 	buf_release(&t);
 	if (inst->bound_run) {
@@ -1084,15 +1078,15 @@ static void text_event(struct buf *b, const struct rb_event *e, int max_lines)
 	if (e->step)
 		buf_addf(b, "step %d ", e->step);
 	if (e->step_name) {
-		put(b, e->step_name);
+		cli_put_text(b, e->step_name);
 		buf_addc(b, ' ');
 	}
-	put(b, e->kind);
+	cli_put_text(b, e->kind);
 	if (e->attempt)
 		buf_addf(b, " %d", e->attempt);
 	if (e->status) {
 		buf_addc(b, ' ');
-		put(b, e->status);
+		cli_put_text(b, e->status);
 	}
 	if (e->exit != RB_NO_EXIT)
 		buf_addf(b, " exit %d", e->exit);
@@ -1104,18 +1098,18 @@ static void text_event(struct buf *b, const struct rb_event *e, int max_lines)
 	if (e->by && (!strcmp(e->kind, "note") || !strcmp(e->kind, "started") ||
 		      !strcmp(e->kind, "resumed"))) {
 		buf_adds(b, " by ");
-		put(b, e->by);
+		cli_put_text(b, e->by);
 	}
 	if (e->text) {
 		buf_adds(b, ": ");
-		put(b, e->text);
+		cli_put_text(b, e->text);
 	}
 	buf_addc(b, '\n');
 	if (e->command)
 		indent(b, e->command, "            $ ");
 	if (e->vars && strcmp(e->kind, "step-start")) {
 		buf_adds(b, "            vars ");
-		put(b, e->vars);
+		cli_put_text(b, e->vars);
 		buf_addc(b, '\n');
 	}
 	if (e->output && e->output_len) {
@@ -1228,14 +1222,14 @@ static int rb_log(struct cli *c, int argc, char **argv)
 		buf_adds(&b, "]}\n");
 	} else {
 		buf_addf(&b, "runbook %lld: ", (long long)inst.id);
-		put(&b, inst.title);
+		cli_put_text(&b, inst.title);
 		buf_adds(&b, " (");
-		put(&b, inst.path);
+		cli_put_text(&b, inst.path);
 		buf_addf(&b, ") \xc2\xb7 %s\n", inst.state);
 		char iso[40];
 		time_format_iso(inst.started_at, iso, sizeof(iso));
 		buf_addf(&b, "started %s by ", iso);
-		put(&b, inst.started_by);
+		cli_put_text(&b, inst.started_by);
 		buf_adds(&b, " \xc2\xb7 HEAD ");
 		short_sha(&b, inst.head_sha);
 		if (inst.bound_run) {

@@ -11,23 +11,6 @@
 #include "core/sanitize.h"
 #include "core/triage.h"
 
-static int exit_for(const struct cs_err *err)
-{
-	switch (err->code) {
-	case CS_EUSAGE: return EXIT_USAGE;
-	case CS_ENOTFOUND: return EXIT_NOTFOUND;
-	case CS_EINTR: return EXIT_INTR;
-	default: return EXIT_ERROR;
-	}
-}
-
-/* Sanitised text into b (the CLI's text output never carries raw CI text). */
-static void put(struct buf *b, const char *s)
-{
-	s = s ? s : "-";
-	sanitize_append(b, s, strlen(s), SAN_KEEP_TAB);
-}
-
 /* The rules to use: a rules file named on the command line alone, else the
  * repository's and the built-in ones. Prints the error. */
 static const struct ruleset *load_rules(const char *file, struct ruleset **owned)
@@ -210,17 +193,17 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 	const char *red = c->color ? "\033[31m" : "", *bold = c->color ? "\033[1m" : "";
 	const char *dim = c->color ? "\033[2m" : "", *off = cli_reset(c);
 	buf_addf(b, "  %s[", bold);
-	put(b, f->category);
+	cli_put_text(b, f->category);
 	buf_adds(b, "]");
 	buf_adds(b, off);
 	buf_addc(b, ' ');
-	put(b, f->title);
+	cli_put_text(b, f->title);
 	buf_addc(b, '\n');
 	buf_adds(b, "    ");
-	put(b, f->rule);
+	cli_put_text(b, f->rule);
 	if (f->explain) {
 		buf_adds(b, ": ");
-		put(b, f->explain);
+		cli_put_text(b, f->explain);
 	}
 	buf_addc(b, '\n');
 	enum decision d = history_decision(f->decision, h);
@@ -231,13 +214,13 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 		buf_addf(b, "    next: %s", decision_text(d));
 	if (f->test_name) {
 		buf_adds(b, " \xc2\xb7 test ");
-		put(b, f->test_name);
+		cli_put_text(b, f->test_name);
 	}
 	buf_addc(b, '\n');
 	buf_adds(b, "    ");
 	if (f->step_number) {
 		buf_addf(b, "step %d ", f->step_number);
-		put(b, f->step_name);
+		cli_put_text(b, f->step_name);
 		buf_adds(b, " \xc2\xb7 ");
 	}
 	if (f->line == f->end_line && f->line)
@@ -272,22 +255,22 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 	if (triage_is_new(h, r))
 		buf_addf(b, " \xc2\xb7 %snew%s", bold, off);
 	buf_adds(b, " \xc2\xb7 state ");
-	put(b, triage_state_word(h->state));
+	cli_put_text(b, triage_state_word(h->state));
 	if (h->set_by) {
 		buf_adds(b, " (");
-		put(b, h->set_by);
+		cli_put_text(b, h->set_by);
 		buf_addc(b, ')');
 	}
 	buf_addc(b, '\n');
 	if (h->note) {
 		buf_adds(b, "    note: ");
-		put(b, h->note);
+		cli_put_text(b, h->note);
 		buf_addc(b, '\n');
 	}
 	for (int i = 0; i < h->n_evidence && i < 3; i++) {
 		const struct triage_flaky_ev *e = &h->evidence[i];
 		buf_addf(b, "    %sflaky%s: ", red, off);
-		put(b, e->job);
+		cli_put_text(b, e->job);
 		buf_adds(b, " failed in run ");
 		add_run_ref(b, e->failed_run, e->failed_attempt);
 		if (e->kind == FLAKY_SAME_COMMIT) {
@@ -300,7 +283,7 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 			buf_adds(b, ", failed the same way in run ");
 			add_run_ref(b, e->again_run, e->again_attempt);
 			buf_adds(b, " on ");
-			put(b, e->branch);
+			cli_put_text(b, e->branch);
 			buf_addc(b, '\n');
 		}
 	}
@@ -320,7 +303,7 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 				 (long long)tl->line);
 		else
 			buf_addf(b, "      %*s  ", w, "");
-		put(b, tl->text);
+		cli_put_text(b, tl->text);
 		buf_addc(b, '\n');
 	}
 }
@@ -414,14 +397,14 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 			cli_error("%s", err.msg);
 			free(spec);
 			free(branch);
-			return exit_for(&err);
+			return cli_exit_for(&err);
 		}
 	} else if (store_newest_failed_run(c->st, branch, &r, &err) < 0) {
 		if (err.code != CS_ENOTFOUND || !branch ||
 		    store_newest_failed_run(c->st, NULL, &r, &err) < 0) {
 			cli_error("%s", err.msg);
 			free(branch);
-			return exit_for(&err);
+			return cli_exit_for(&err);
 		}
 		fprintf(stderr, "ciscope: no failed run on the default branch '%s': showing the newest "
 				"failed run\n", branch);
@@ -449,7 +432,7 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 		only = store_find_job(jobs, n, job_spec, &err);
 		if (only < 0) {
 			cli_error("run %lld: %s", (long long)r.provider_id, err.msg);
-			rc = exit_for(&err);
+			rc = cli_exit_for(&err);
 			goto out;
 		}
 	}
@@ -475,7 +458,7 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 		char age[32];
 		if (have_green) {
 			time_format_age(green.created_at, time_now_ms(), age, sizeof(age));
-			put(&b, branch);
+			cli_put_text(&b, branch);
 			buf_addf(&b, " is green since %.7s (run ", green.sha ? green.sha : "-");
 			add_run_ref(&b, green.provider_id, green.attempt);
 			buf_addf(&b, ", %s); newest failure:\n", age);
@@ -483,15 +466,15 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 		time_format_age(r.created_at, time_now_ms(), age, sizeof(age));
 		buf_addf(&b, "%s%s %s%s ", cli_color(c, state), cli_glyph(c, state), state,
 			 cli_reset(c));
-		put(&b, r.workflow);
+		cli_put_text(&b, r.workflow);
 		buf_adds(&b, " \xc2\xb7 ");
-		put(&b, r.branch);
+		cli_put_text(&b, r.branch);
 		buf_addf(&b, " \xc2\xb7 %.7s \xc2\xb7 run ", r.sha ? r.sha : "-");
 		add_run_ref(&b, r.provider_id, r.attempt);
 		buf_addf(&b, " \xc2\xb7 %s\n", age);
 		if (r.title) {
 			buf_adds(&b, "  ");
-			put(&b, r.title);
+			cli_put_text(&b, r.title);
 			buf_addc(&b, '\n');
 		}
 		diff_pointer(c, &b, &r, false);
@@ -535,7 +518,7 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 		} else {
 			const char *js = j->conclusion ? j->conclusion : j->status;
 			buf_addf(&b, "\n%s%s%s ", cli_color(c, js), cli_glyph(c, js), cli_reset(c));
-			put(&b, j->name);
+			cli_put_text(&b, j->name);
 			buf_addf(&b, " (%lld) %s", (long long)j->provider_id, js ? js : "-");
 			if (!failed)
 				buf_adds(&b, " \xc2\xb7 did not fail");
@@ -599,7 +582,7 @@ static int rules_list(struct cli *c, const struct ruleset *rs, bool json)
 		} else {
 			buf_addf(&b, "%-26s %-14s %-8s", r->id, rule_category_name(r->category),
 				 r->warning ? "warning" : r->weak ? "weak" : "error");
-			put(&b, r->explain);
+			cli_put_text(&b, r->explain);
 			buf_addc(&b, '\n');
 		}
 	}
@@ -622,7 +605,7 @@ static int rules_test(struct cli *c, const struct ruleset *rs, bool json)
 	if (triage_test_rules(c->st, rs, &t, &tot, &cli_interrupted, &err) < 0) {
 		cli_error("%s", err.msg);
 		free(t);
-		return exit_for(&err);
+		return cli_exit_for(&err);
 	}
 	struct buf b = BUF_INIT;
 	int broad = 0;
@@ -677,19 +660,10 @@ static int rules_test(struct cli *c, const struct ruleset *rs, bool json)
 
 int cmd_rules(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	bool json = false;
-	int o;
-	optind = 0;
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'j': json = true; break;
-		case 'h': cli_command_usage("rules", stdout); return EXIT_OK;
-		default: return cli_bad_usage("rules");
-		}
-	}
+	bool json;
+	int orc = cli_json_opts("rules", argc, argv, &json);
+	if (orc >= 0)
+		return orc;
 	const char *sub = optind < argc ? argv[optind++] : "list";
 	if (strcmp(sub, "list") && strcmp(sub, "test")) {
 		cli_error("rules: '%s' is not 'list' or 'test'", sub);
@@ -711,19 +685,10 @@ int cmd_rules(struct cli *c, int argc, char **argv)
 /* --- retriage ------------------------------------------------------------------------ */
 int cmd_retriage(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	bool json = false;
-	int o;
-	optind = 0;
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'j': json = true; break;
-		case 'h': cli_command_usage("retriage", stdout); return EXIT_OK;
-		default: return cli_bad_usage("retriage");
-		}
-	}
+	bool json;
+	int orc = cli_json_opts("retriage", argc, argv, &json);
+	if (orc >= 0)
+		return orc;
 	if (optind < argc) {
 		cli_error("retriage: unexpected argument '%s'", argv[optind]);
 		return cli_bad_usage("retriage");
@@ -739,7 +704,7 @@ int cmd_retriage(struct cli *c, int argc, char **argv)
 	struct retriage_stats s;
 	if (triage_retriage(c->st, rs, &s, &cli_interrupted, &err) < 0) {
 		cli_error("%s", err.msg);
-		return exit_for(&err);
+		return cli_exit_for(&err);
 	}
 	char version[64];
 	triage_version(rs, version, sizeof(version));
@@ -798,7 +763,7 @@ int cmd_triage_state(struct cli *c, int argc, char **argv)
 	if (rc < 0) {
 		cli_error("%s", err.msg);
 		buf_release(&who);
-		return exit_for(&err);
+		return cli_exit_for(&err);
 	}
 	struct triage_history h;
 	if (triage_history(c->st, full, &h, &err) < 0) {
@@ -819,13 +784,13 @@ int cmd_triage_state(struct cli *c, int argc, char **argv)
 		buf_addf(&b, ",\"occurrences\":%d}\n", h.n_runs);
 	} else {
 		buf_addf(&b, "%s: ", full);
-		put(&b, triage_state_word(h.state));
+		cli_put_text(&b, triage_state_word(h.state));
 		buf_adds(&b, " (set by ");
-		put(&b, h.set_by);
+		cli_put_text(&b, h.set_by);
 		buf_addf(&b, "; seen in %d run%s)", h.n_runs, h.n_runs == 1 ? "" : "s");
 		if (h.note) {
 			buf_adds(&b, "\n  note: ");
-			put(&b, h.note);
+			cli_put_text(&b, h.note);
 		}
 		buf_addc(&b, '\n');
 	}

@@ -532,6 +532,38 @@ int run_diff_compute(struct store *st, struct gitrepo *g, const struct run *r,
 	return rc;
 }
 
+int run_diff_metrics_moved(const struct run_diff *d)
+{
+	int n = 0;
+	for (int i = 0; d->has_metrics && i < d->metrics.n; i++)
+		n += d->metrics.items[i].changed;
+	return n;
+}
+
+int64_t run_diff_job_ms(const struct job *j)
+{
+	if (!j || j->started_at == CS_TIME_NONE || j->completed_at == CS_TIME_NONE ||
+	    j->completed_at < j->started_at)
+		return CS_TIME_NONE;
+	return j->completed_at - j->started_at;
+}
+
+void run_diff_duration_text(struct buf *b, int64_t ms, int64_t base_ms)
+{
+	char t[32], u[32];
+	time_format_duration(ms, t, sizeof(t));
+	time_format_duration(base_ms, u, sizeof(u));
+	buf_addf(b, "%s (was %s", t, u);
+	if (ms != CS_TIME_NONE && base_ms != CS_TIME_NONE) {
+		int64_t dms = ms - base_ms;
+		time_format_duration(dms < 0 ? -dms : dms, t, sizeof(t));
+		buf_addf(b, ", %c%s", dms < 0 ? '-' : '+', t);
+		if (base_ms > 0)
+			buf_addf(b, ", %+.0f%%", 100.0 * (double)dms / (double)base_ms);
+	}
+	buf_addc(b, ')');
+}
+
 void run_diff_release(struct run_diff *d)
 {
 	run_free(&d->run);

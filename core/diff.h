@@ -140,6 +140,13 @@ int run_diff_compute(struct store *st, struct gitrepo *g, const struct run *r,
 		     const struct diff_opts *o, struct run_diff *out, struct cs_err *err);
 void run_diff_release(struct run_diff *d);
 
+/* For the text forms (ciscope diff and the diff view): how many metrics
+ * moved; a job's duration (CS_TIME_NONE when j is NULL or not timed); a
+ * duration against the baseline's, "1m 2s (was 50s, +12s, +24%)". */
+int run_diff_metrics_moved(const struct run_diff *d);
+int64_t run_diff_job_ms(const struct job *j);
+void run_diff_duration_text(struct buf *b, int64_t ms, int64_t base_ms);
+
 /* The same in parts, for a caller that must stay responsive (the TUI's
  * work queue): run_diff_begin() chooses the baseline and pairs jobs and
  * steps (fast); each run_diff_step() then does one part (one paired job's

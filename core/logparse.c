@@ -297,9 +297,7 @@ void logline_parse(const char *s, size_t n, struct logline *out)
 /* --- ANSI ------------------------------------------------------------------- */
 #define ESC 0x1b
 
-/* Length of the escape sequence at s[0] == ESC; it may run to n when it is
- * unterminated (a terminal would swallow the rest too). */
-static size_t esc_len(const unsigned char *s, size_t n)
+size_t ansi_esc_len(const unsigned char *s, size_t n)
 {
 	size_t i = 1;
 	if (n < 2)
@@ -344,7 +342,7 @@ void ansi_strip(const char *s, size_t n, struct buf *out)
 		}
 		if (e > p)
 			buf_add(out, p, (size_t)(e - p));
-		p = e + esc_len(e, (size_t)(end - e));
+		p = e + ansi_esc_len(e, (size_t)(end - e));
 	}
 }
 

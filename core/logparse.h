@@ -96,6 +96,11 @@ int64_t logts_parse(const char *s, size_t n);
 /* Append s without any escape sequence (SGR or other CSI, OSC, DCS, ...): the
  * text that search and findings see. Other bytes are kept as they are. */
 void ansi_strip(const char *s, size_t n, struct buf *out);
+/* Length of the escape sequence at s[0] == ESC (0x1b); it may run to n when
+ * it is unterminated (a terminal would swallow the rest too). ansi_strip()
+ * and the log view's highlighting both skip sequences by it, so search
+ * matches and highlights agree. */
+size_t ansi_esc_len(const unsigned char *s, size_t n);
 
 /* Display attributes carried by SGR sequences, independent of curses. */
 enum { ANSI_DEFAULT = -1 };

@@ -839,40 +839,6 @@ void lv_search_free(struct lv_search *s)
 	free(s);
 }
 
-/* Length of the escape sequence at s[0] == ESC. This must agree with
- * ansi_strip() in logparse.c, which search matches against; the unit test
- * checks that stripping by this function gives ansi_strip's text. */
-static size_t esc_len(const unsigned char *s, size_t n)
-{
-	size_t i = 1;
-	if (n < 2)
-		return n;
-	unsigned char c = s[1];
-	if (c == '[') {
-		for (i = 2; i < n; i++) {
-			if (s[i] >= 0x40 && s[i] <= 0x7E)
-				return i + 1;
-			if (s[i] < 0x20 || s[i] > 0x3F)
-				return i;
-		}
-		return n;
-	}
-	if (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_') {
-		for (i = 2; i < n; i++) {
-			if (c == ']' && s[i] == 0x07)
-				return i + 1;
-			if (s[i] == 0x1b && i + 1 < n && s[i + 1] == '\\')
-				return i + 2;
-		}
-		return n;
-	}
-	while (i < n && s[i] >= 0x20 && s[i] <= 0x2F)
-		i++;
-	if (i < n && s[i] >= 0x30 && s[i] <= 0x7E)
-		return i + 1;
-	return i;
-}
-
 int lv_highlights(struct matcher *m, const char *text, size_t n, struct lv_span *spans, int max)
 {
 	if (!m || max <= 0)
@@ -887,7 +853,7 @@ int lv_highlights(struct matcher *m, const char *text, size_t n, struct lv_span 
 		size_t i = 0;
 		while (i < n) {
 			if (p[i] == 0x1b) {
-				i += esc_len(p + i, n - i);
+				i += ansi_esc_len(p + i, n - i);
 				continue;
 			}
 			map[stripped.len] = i;

@@ -963,6 +963,44 @@ int metric_compare_runs(struct store *st, int64_t run_row_id, int64_t base_row_i
 	return 0;
 }
 
+/* A number for the text forms: "-" for NAN, else %.9g. */
+static void change_num(struct buf *b, double v)
+{
+	if (v != v)
+		buf_adds(b, "-");
+	else
+		buf_addf(b, "%.9g", v);
+}
+
+void metric_change_text(struct buf *b, const struct metric_change *m)
+{
+	if (!m->series) {
+		buf_adds(b, ": ");
+		change_num(b, m->run);
+		buf_adds(b, " (was ");
+		change_num(b, m->base);
+		buf_adds(b, ", ");
+		if (m->abs_change >= 0)
+			buf_addc(b, '+');
+		change_num(b, m->abs_change);
+		if (m->rel_change == m->rel_change && m->rel_change != 1.0 / 0.0 &&
+		    m->rel_change != -1.0 / 0.0)
+			buf_addf(b, ", %+.1f%%", 100.0 * m->rel_change);
+		buf_addc(b, ')');
+	} else {
+		buf_addf(b, ": %ld of %ld steps differ", m->differing, m->n_run);
+		if (m->max_diff.set) {
+			buf_adds(b, ", most at step ");
+			change_num(b, m->max_diff.x);
+			buf_adds(b, " (");
+			change_num(b, m->max_diff_run);
+			buf_adds(b, " vs ");
+			change_num(b, m->max_diff_base);
+			buf_addc(b, ')');
+		}
+	}
+}
+
 void metric_compare_release(struct metric_compare *mc)
 {
 	for (int i = 0; i < mc->n; i++) {

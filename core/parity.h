@@ -303,6 +303,9 @@ struct metric_compare {
 int metric_compare_runs(struct store *st, int64_t run_row_id, int64_t base_row_id,
 			struct metric_compare *out, struct cs_err *err);
 void metric_compare_release(struct metric_compare *mc);
+/* What changed, for text after the metric's name: ": 3 (was 2, +1, +50.0%)"
+ * for a scalar, ": N of M steps differ, most at step X (a vs b)" for a series. */
+void metric_change_text(struct buf *b, const struct metric_change *m);
 
 /* --- JSON (the names are the contract of `ciscope diff --json` and `parity --json`) --- */
 /* {"verdict":"pass"|"fail"|"none","deciding":NAME|null,"kind":"run"|"run-vs-run",

@@ -496,6 +496,35 @@ int store_collect(struct store *st, sqlite3_stmt *s, store_row_fn row, void *ctx
 	return ret;
 }
 
+struct id_list {
+	int64_t *ids;
+	int n;
+	size_t alloc;
+};
+
+static int id_row(void *ctx, sqlite3_stmt *s)
+{
+	struct id_list *l = ctx;
+	XGROW(l->ids, l->alloc, (size_t)l->n + 1);
+	l->ids[l->n++] = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
+int store_collect_ids(struct store *st, sqlite3_stmt *s, int64_t **ids, int *n, const char *what,
+		      struct cs_err *err)
+{
+	struct id_list l = {0};
+	int rc = store_collect(st, s, id_row, &l, what, err);
+	if (rc < 0) {
+		free(l.ids);
+		l.ids = NULL;
+		l.n = 0;
+	}
+	*ids = l.ids;
+	*n = l.n;
+	return rc;
+}
+
 int store_exec_ids(struct store *st, const char *sql, int64_t a, int64_t b, const char *what,
 		   struct cs_err *err)
 {
@@ -1224,20 +1253,7 @@ int store_runs_incomplete(struct store *st, const char *slug, int64_t **ids, int
 			       -1, &s, NULL) != SQLITE_OK)
 		return store_err(st, err, "cannot list the runs in progress");
 	sqlite3_bind_text(s, 1, slug ? slug : "", -1, SQLITE_TRANSIENT);
-	size_t alloc = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		XGROW(*ids, alloc, (size_t)*n + 1);
-		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		free(*ids);
-		*ids = NULL;
-		*n = 0;
-		return store_err(st, err, "cannot list the runs in progress");
-	}
-	return 0;
+	return store_collect_ids(st, s, ids, n, "cannot list the runs in progress", err);
 }
 
 int store_find_job(struct job *jobs, int n, const char *spec, struct cs_err *err)
@@ -1330,25 +1346,16 @@ int store_findings(struct store *st, int64_t job_row_id, struct finding **out, i
 int store_log_stops(struct store *st, int64_t job_row_id, struct finding **out, int *n,
 		    struct cs_err *err)
 {
-	sqlite3_stmt *s;
-	struct rows r = {.size = sizeof(**out)};
-	*out = NULL;
-	*n = 0;
 	/* (min(pri) makes SQLite take the other columns from that row) */
-	if (store_prepare(st,
+	return list_by_id(st,
 			  "SELECT job_id, step, line, end_line, severity, message, min(pri) FROM ("
 			  "SELECT job_id, coalesce(step_number, 0) AS step, line, end_line, severity, "
 			  "message, 1 AS pri FROM findings WHERE job_id = ?1 UNION ALL "
 			  "SELECT job_id, coalesce(step_number, 0), line, end_line, severity, "
 			  "'[' || category || '] ' || title, 0 FROM triage_findings WHERE job_id = ?1 "
 			  "AND line IS NOT NULL AND shown) GROUP BY line ORDER BY line",
-			  &s, "cannot list findings", err) < 0)
-		return -1;
-	sqlite3_bind_int64(s, 1, job_row_id);
-	int rc = store_collect(st, s, finding_row, &r, "cannot list findings", err);
-	*out = r.items;
-	*n = r.n;
-	return rc;
+			  job_row_id, finding_row, sizeof(**out), (void **)out, n,
+			  "cannot list findings", err);
 }
 
 void store_findings_free(struct finding *f, int n)

@@ -60,6 +60,11 @@ typedef int (*store_row_fn)(void *ctx, sqlite3_stmt *s);
 int store_collect(struct store *st, sqlite3_stmt *s, store_row_fn row, void *ctx,
 		  const char *what, struct cs_err *err);
 
+/* Step a prepared (and bound) statement whose first column is an id,
+ * collecting the ids into *ids / *n (NULL / 0 on error; finalizes s). */
+int store_collect_ids(struct store *st, sqlite3_stmt *s, int64_t **ids, int *n, const char *what,
+		      struct cs_err *err);
+
 /* Run one statement without results whose parameters ?1 and ?2 are ids. */
 int store_exec_ids(struct store *st, const char *sql, int64_t a, int64_t b, const char *what,
 		   struct cs_err *err);

@@ -1300,20 +1300,7 @@ static int failed_run_ids(struct store *st, const char *version, int64_t **ids, 
 		return store_err(st, err, "cannot list the runs to triage");
 	if (version)
 		sqlite3_bind_text(s, 1, version, -1, SQLITE_TRANSIENT);
-	size_t alloc = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		XGROW(*ids, alloc, (size_t)*n + 1);
-		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		free(*ids);
-		*ids = NULL;
-		*n = 0;
-		return store_err(st, err, "cannot list the runs to triage");
-	}
-	return 0;
+	return store_collect_ids(st, s, ids, n, "cannot list the runs to triage", err);
 }
 
 int triage_ensure(struct store *st, const struct ruleset *rs, int *n_jobs, struct cs_err *err)

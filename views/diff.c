@@ -144,30 +144,6 @@ static int count_slower_steps(const struct diff_priv *p)
 	return n;
 }
 
-static int metrics_moved(const struct run_diff *d)
-{
-	int n = 0;
-	for (int i = 0; d->has_metrics && i < d->metrics.n; i++)
-		n += d->metrics.items[i].changed;
-	return n;
-}
-
-static void duration_change(struct buf *b, int64_t ms, int64_t base_ms)
-{
-	char t[32], u[32];
-	time_format_duration(ms, t, sizeof(t));
-	time_format_duration(base_ms, u, sizeof(u));
-	buf_addf(b, "%s (was %s", t, u);
-	if (ms != CS_TIME_NONE && base_ms != CS_TIME_NONE) {
-		int64_t dms = ms - base_ms;
-		time_format_duration(dms < 0 ? -dms : dms, t, sizeof(t));
-		buf_addf(b, ", %c%s", dms < 0 ? '-' : '+', t);
-		if (base_ms > 0)
-			buf_addf(b, ", %+.0f%%", 100.0 * (double)dms / (double)base_ms);
-	}
-	buf_addc(b, ')');
-}
-
 static void num(struct buf *b, double v)
 {
 	if (v != v)
@@ -208,7 +184,7 @@ static void build_summary(struct diff_priv *p, struct buf *b)
 		buf_adds(b, " \xc2\xb7 ");
 		plural(b, count_slower_steps(p), "slower step", "slower steps");
 		buf_adds(b, " \xc2\xb7 ");
-		plural(b, metrics_moved(d), "metric moved", "metrics moved");
+		plural(b, run_diff_metrics_moved(d), "metric moved", "metrics moved");
 	} else {
 		plural(b, d->tests.n[DT_FAILING], "failing test", "failing tests");
 	}
@@ -352,7 +328,7 @@ static void build_tests(struct diff_priv *p, struct buf *b)
 				buf_addf(b, " (%s before)", diff_test_state_name(x->base_state));
 			if (l == DT_SLOWER) {
 				buf_adds(b, "  ");
-				duration_change(b, x->ms, x->base_ms);
+				run_diff_duration_text(b, x->ms, x->base_ms);
 			}
 			add_text(p, SEC_TESTS, roles[l], 2, b);
 			if (x->message && (l == DT_NEW_FAILURES || l == DT_FAILING)) {
@@ -361,14 +337,6 @@ static void build_tests(struct diff_priv *p, struct buf *b)
 			}
 		}
 	}
-}
-
-static int64_t job_ms(const struct job *j)
-{
-	return j->started_at == CS_TIME_NONE || j->completed_at == CS_TIME_NONE ||
-			       j->completed_at < j->started_at
-		       ? CS_TIME_NONE
-		       : j->completed_at - j->started_at;
 }
 
 static void build_steps(struct diff_priv *p, struct buf *b)
@@ -388,14 +356,14 @@ static void build_steps(struct diff_priv *p, struct buf *b)
 			continue; /* listed as unpaired */
 		bool concl = strcmp(rj->conclusion ? rj->conclusion : "",
 				    bj->conclusion ? bj->conclusion : "");
-		bool slow = slower(p, job_ms(rj), job_ms(bj));
+		bool slow = slower(p, run_diff_job_ms(rj), run_diff_job_ms(bj));
 		size_t job_row = p->nrows;
 		buf_adds(b, rj->name);
 		if (concl)
 			buf_addf(b, ": %s (was %s)", rj->conclusion ? rj->conclusion : "-",
 				 bj->conclusion ? bj->conclusion : "-");
 		buf_adds(b, " \xc2\xb7 ");
-		duration_change(b, job_ms(rj), job_ms(bj));
+		run_diff_duration_text(b, run_diff_job_ms(rj), run_diff_job_ms(bj));
 		if (rj->runner_name && bj->runner_name && strcmp(rj->runner_name, bj->runner_name))
 			buf_addf(b, " \xc2\xb7 runner %s (was %s)", rj->runner_name, bj->runner_name);
 		add_text(p, SEC_STEPS, concl ? ROLE_FAILURE : ROLE_DEFAULT, 2, b);
@@ -419,7 +387,7 @@ static void build_steps(struct diff_priv *p, struct buf *b)
 					 st->base_conclusion ? st->base_conclusion : "-");
 			if (s_slow) {
 				buf_adds(b, " \xc2\xb7 slower ");
-				duration_change(b, st->ms, st->base_ms);
+				run_diff_duration_text(b, st->ms, st->base_ms);
 			}
 			add_text(p, SEC_STEPS,
 				 st->change == STEP_CHANGED ? ROLE_FAILURE
@@ -457,7 +425,7 @@ static void build_metrics(struct diff_priv *p, struct buf *b)
 		section(p, SEC_METRICS, b);
 		return;
 	}
-	int moved = metrics_moved(d), shown = 0;
+	int moved = run_diff_metrics_moved(d), shown = 0;
 	if (!d->metrics.n) {
 		buf_adds(b, "metrics: none in both runs");
 		section(p, SEC_METRICS, b);
@@ -473,31 +441,7 @@ static void build_metrics(struct diff_priv *p, struct buf *b)
 			continue;
 		shown++;
 		buf_adds(b, m->name);
-		if (!m->series) {
-			buf_adds(b, ": ");
-			num(b, m->run);
-			buf_adds(b, " (was ");
-			num(b, m->base);
-			buf_adds(b, ", ");
-			if (m->abs_change >= 0)
-				buf_addc(b, '+');
-			num(b, m->abs_change);
-			if (m->rel_change == m->rel_change && m->rel_change != 1.0 / 0.0 &&
-			    m->rel_change != -1.0 / 0.0)
-				buf_addf(b, ", %+.1f%%", 100.0 * m->rel_change);
-			buf_addc(b, ')');
-		} else {
-			buf_addf(b, ": %ld of %ld steps differ", m->differing, m->n_run);
-			if (m->max_diff.set) {
-				buf_adds(b, ", most at step ");
-				num(b, m->max_diff.x);
-				buf_adds(b, " (");
-				num(b, m->max_diff_run);
-				buf_adds(b, " vs ");
-				num(b, m->max_diff_base);
-				buf_addc(b, ')');
-			}
-		}
+		metric_change_text(b, m);
 		add_text(p, SEC_METRICS, ROLE_DEFAULT, 2, b);
 	}
 	if (moved > shown) {
