@@ -70,9 +70,14 @@ for delay in 0.05 0.15 0.3 0.5 0.8; do
 	wait "$pid" 2>/dev/null
 	if [ "$HAVE_SQLITE" = 1 ] && [ -f k.db ]; then
 		check_eq "kill9_${delay}_integrity" "$(sqlite3 k.db 'PRAGMA integrity_check')" ok
-		# no half run: every log that exists is finished and complete
-		check_eq "kill9_${delay}_no_half_log" \
-			"$(sqlite3 k.db 'SELECT count(*) FROM logs l WHERE l.raw_size IS NULL OR l.raw_size != (SELECT coalesce(sum(raw_len), 0) FROM log_chunks c WHERE c.log_id = l.id)')" 0
+		# no half run: every log that exists is finished and complete (a
+		# kill before the schema's transaction committed leaves no tables:
+		# an empty index, no half log either)
+		half=0
+		if [ "$(sqlite3 k.db "SELECT count(*) FROM sqlite_master WHERE name = 'logs'")" = 1 ]; then
+			half=$(sqlite3 k.db 'SELECT count(*) FROM logs l WHERE l.raw_size IS NULL OR l.raw_size != (SELECT coalesce(sum(raw_len), 0) FROM log_chunks c WHERE c.log_id = l.id)')
+		fi
+		check_eq "kill9_${delay}_no_half_log" "$half" 0
 	fi
 	"$CISCOPE" --db k.db import --quiet many 2>k.err
 	check_eq "kill9_${delay}_reimport_ok" "$?" 0
