@@ -66,6 +66,9 @@ int cli_bad_usage(const char *name);
 int cli_exit_for(const struct cs_err *err);
 /* Sanitised CI text into b, tabs kept ("-" for NULL). */
 void cli_put_text(struct buf *b, const char *s);
+/* b to stdout through cli_put() line by line (cli_put() shows a newline as
+ * ^J), colours kept; b's newlines are overwritten. */
+void cli_put_lines(struct cli *c, struct buf *b);
 /* Options of a command that takes only --json and --help: sets *json and
  * returns -1 to go on (optind at the operands), else the exit code. */
 int cli_json_opts(const char *name, int argc, char **argv, bool *json);

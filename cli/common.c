@@ -38,3 +38,18 @@ int cli_json_opts(const char *name, int argc, char **argv, bool *json)
 	}
 	return -1;
 }
+
+void cli_put_lines(struct cli *c, struct buf *b)
+{
+	char *s = (char *)buf_cstr(b);
+	while (*s) {
+		char *nl = strchr(s, '\n');
+		if (nl)
+			*nl = '\0';
+		cli_put(c, s, true);
+		if (!nl)
+			break;
+		fputc('\n', stdout);
+		s = nl + 1;
+	}
+}

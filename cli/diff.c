@@ -492,14 +492,6 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 	(void)c;
 }
 
-static void num(struct buf *b, double v)
-{
-	if (v != v)
-		buf_adds(b, "-");
-	else
-		buf_addf(b, "%.9g", v);
-}
-
 static void text_metrics(struct buf *b, const struct run_diff *d)
 {
 	if (!d->has_metrics || !d->metrics.n)
@@ -535,21 +527,7 @@ static void text_parity(struct buf *b, const char *label, const struct parity_re
 		const struct parity_channel *ch = &p->channels[i];
 		buf_adds(b, "  ");
 		cli_put_text(b, ch->name);
-		buf_addf(b, ": %ld/%ld steps beyond tolerance", ch->violations, ch->steps);
-		if (ch->first_violation.set) {
-			buf_adds(b, ", first at step ");
-			num(b, ch->first_violation.x);
-		}
-		if (ch->first_sustained.set) {
-			buf_adds(b, ", sustained from ");
-			num(b, ch->first_sustained.x);
-		}
-		if (ch->worst.set && ch->violations) {
-			buf_adds(b, ", worst ");
-			num(b, ch->worst.excess);
-			buf_adds(b, "x at step ");
-			num(b, ch->worst.x);
-		}
+		parity_channel_text(b, ch);
 		buf_addc(b, '\n');
 	}
 }

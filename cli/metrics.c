@@ -28,21 +28,6 @@ static void jnum(struct buf *b, double v)
 		buf_adds(b, "null");
 }
 
-static void put_lines(struct cli *c, struct buf *b)
-{
-	char *s = (char *)buf_cstr(b);
-	while (*s) {
-		char *nl = strchr(s, '\n');
-		if (nl)
-			*nl = '\0';
-		cli_put(c, s, true);
-		if (!nl)
-			break;
-		fputc('\n', stdout);
-		s = nl + 1;
-	}
-}
-
 static const char *role_sgr(enum chart_role r)
 {
 	switch (r) {
@@ -255,7 +240,7 @@ static int metrics_table(struct cli *c, const struct mopts *o, const char *patte
 	} else if (!set.n) {
 		fprintf(stderr, "no metrics%s\n", pattern ? " match" : " in the index");
 	} else {
-		put_lines(c, &b);
+		cli_put_lines(c, &b);
 	}
 	buf_release(&b);
 	metric_set_release(&set);
@@ -405,7 +390,7 @@ static int metrics_show(struct cli *c, const struct mopts *o, const char *name)
 			chart_text_release(&t);
 			metric_plot_release(&mp);
 		}
-		put_lines(c, &b);
+		cli_put_lines(c, &b);
 	}
 	rc = EXIT_OK;
 	if (o->svg) {
@@ -705,7 +690,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
 		       buf_cstr(&runs), buf_cstr(&b), n_pass, n_warn, n_fail,
 		       n_fail ? "fail" : "pass");
 	} else {
-		put_lines(c, &b);
+		cli_put_lines(c, &b);
 		fprintf(stderr, "%d bound%s checked on %d run%s: %d failed, %d warned%s%s\n",
 			n_pass + n_warn + n_fail, n_pass + n_warn + n_fail == 1 ? "" : "s", ntg,
 			ntg == 1 ? "" : "s", n_fail, n_warn, tc.repo_file ? "; thresholds from " : "",

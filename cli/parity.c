@@ -184,22 +184,6 @@ static void chart_lines(struct cli *c, const struct chart_text *t, struct buf *b
 	}
 }
 
-/* cli_put() shows a newline as ^J: sanitise line by line. */
-static void put_lines(struct cli *c, struct buf *b)
-{
-	char *s = (char *)buf_cstr(b);
-	while (*s) {
-		char *nl = strchr(s, '\n');
-		if (nl)
-			*nl = '\0';
-		cli_put(c, s, true);
-		if (!nl)
-			break;
-		fputc('\n', stdout);
-		s = nl + 1;
-	}
-}
-
 static int term_width(void)
 {
 	struct winsize ws;
@@ -404,7 +388,7 @@ int cmd_parity(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (!json && b.len)
-		put_lines(c, &b);
+		cli_put_lines(c, &b);
 	if (rc == EXIT_OK && rep.fail)
 		rc = EXIT_ERROR;
 out:

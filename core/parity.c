@@ -1001,6 +1001,25 @@ void metric_change_text(struct buf *b, const struct metric_change *m)
 	}
 }
 
+void parity_channel_text(struct buf *b, const struct parity_channel *ch)
+{
+	buf_addf(b, ": %ld/%ld steps beyond tolerance", ch->violations, ch->steps);
+	if (ch->first_violation.set) {
+		buf_adds(b, ", first at step ");
+		change_num(b, ch->first_violation.x);
+	}
+	if (ch->first_sustained.set) {
+		buf_adds(b, ", sustained from ");
+		change_num(b, ch->first_sustained.x);
+	}
+	if (ch->worst.set && ch->violations) {
+		buf_adds(b, ", worst ");
+		change_num(b, ch->worst.excess);
+		buf_adds(b, "x at step ");
+		change_num(b, ch->worst.x);
+	}
+}
+
 void metric_compare_release(struct metric_compare *mc)
 {
 	for (int i = 0; i < mc->n; i++) {

@@ -306,6 +306,9 @@ void metric_compare_release(struct metric_compare *mc);
 /* What changed, for text after the metric's name: ": 3 (was 2, +1, +50.0%)"
  * for a scalar, ": N of M steps differ, most at step X (a vs b)" for a series. */
 void metric_change_text(struct buf *b, const struct metric_change *m);
+/* A channel's result, for text after its name: ": V/N steps beyond
+ * tolerance, first at step X, sustained from Y, worst Kx at step Z". */
+void parity_channel_text(struct buf *b, const struct parity_channel *ch);
 
 /* --- JSON (the names are the contract of `ciscope diff --json` and `parity --json`) --- */
 /* {"verdict":"pass"|"fail"|"none","deciding":NAME|null,"kind":"run"|"run-vs-run",

@@ -144,14 +144,6 @@ static int count_slower_steps(const struct diff_priv *p)
 	return n;
 }
 
-static void num(struct buf *b, double v)
-{
-	if (v != v)
-		buf_adds(b, "-");
-	else
-		buf_addf(b, "%.9g", v);
-}
-
 static void build_summary(struct diff_priv *p, struct buf *b)
 {
 	const struct run_diff *d = &p->d;
@@ -486,21 +478,8 @@ static void build_parity_report(struct diff_priv *p, struct buf *b, const char *
 	add_text(p, SEC_PARITY, rep->fail ? ROLE_FAILURE : ROLE_SUCCESS, 2, b);
 	for (int i = 0; i < rep->n_channels; i++) {
 		const struct parity_channel *ch = &rep->channels[i];
-		buf_addf(b, "%s: %ld/%ld steps beyond tolerance", ch->name, ch->violations, ch->steps);
-		if (ch->first_violation.set) {
-			buf_adds(b, ", first at step ");
-			num(b, ch->first_violation.x);
-		}
-		if (ch->first_sustained.set) {
-			buf_adds(b, ", sustained from ");
-			num(b, ch->first_sustained.x);
-		}
-		if (ch->worst.set && ch->violations) {
-			buf_adds(b, ", worst ");
-			num(b, ch->worst.excess);
-			buf_adds(b, "x at step ");
-			num(b, ch->worst.x);
-		}
+		buf_adds(b, ch->name);
+		parity_channel_text(b, ch);
 		add_text(p, SEC_PARITY, ch->fail ? ROLE_FAILURE : ROLE_DEFAULT, 4, b);
 		if (charts && (ch->violations || i == rep->deciding))
 			add_chart(p, ch, p->v->width - 4);

@@ -43,10 +43,11 @@ chmod +x bin/gh
 PATH="$WORK/bin:$PATH"
 
 PIDS=
+SERVERS=
 MOUNTS=
 SHARED=
 cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	for p in $PIDS $SERVERS; do kill -9 "$p" 2>/dev/null; done
 	for m in $MOUNTS; do umount "$m" 2>/dev/null; done
 	[ -n "$SHARED" ] && chmod -R u+w "$SHARED" && rm -rf "$SHARED"
 	rm -rf "$WORK"
@@ -291,25 +292,6 @@ if cmp -s a.json b.json; then ok kill-final-runs-json; else fail kill-final-runs
 
 lap "import kills"
 # --- 2. kill -9 during fetch -------------------------------------------------------------------
-start_server() { # NAME SERVER-ARGS...: API= its URL
-	name=$1
-	shift
-	rm -f "$name.ready" "$name.log"
-	python3 "$SERVER" --ready "$name.ready" --log "$name.log" --token "$TOKEN" "$@" \
-		2>"$name.err" &
-	spid=$!
-	PIDS="$PIDS $spid"
-	i=0
-	while [ ! -f "$name.ready" ]; do
-		i=$((i + 1))
-		if [ $i -gt 300 ] || ! kill -0 "$spid" 2>/dev/null; then
-			fail "$name-server" "did not start: $(tail -n 3 "$name.err")"
-			finish
-		fi
-		sleep 0.05
-	done
-	API=$(h api "$name.ready")
-}
 SLUG=hub4j-test-org/GHWorkflowRunTest
 # job logs come slowly, in pieces: a kill lands inside a transfer
 cat >slow.json <<'JEOF'

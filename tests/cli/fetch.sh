@@ -130,26 +130,6 @@ main()
 EOF
 h() { python3 "$WORK/h.py" "$@"; }
 
-start_server() { # NAME SERVER-ARGS...: API= its URL
-	name=$1
-	shift
-	rm -f "$name.ready" "$name.log"
-	python3 "$SERVER" --ready "$name.ready" --log "$name.log" --token "$TOKEN" "$@" \
-		2>"$name.err" &
-	pid=$!
-	SERVERS="$SERVERS $pid"
-	i=0
-	while [ ! -f "$name.ready" ]; do
-		i=$((i + 1))
-		if [ $i -gt 300 ] || ! kill -0 "$pid" 2>/dev/null; then
-			fail "$name-server" "did not start: $(tail -n 3 "$name.err")"
-			finish
-		fi
-		sleep 0.05
-	done
-	API=$(h api "$name.ready")
-}
-
 # fetch DB CACHE ARGS...: ciscope fetch against $API
 fetch() {
 	db=$1

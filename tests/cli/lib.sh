@@ -13,6 +13,15 @@
 #   check_golden NAME FILE   FILE equals tests/cli/expected/NAME; with
 #                            UPDATE_GOLDEN=1 the expected file is rewritten
 #   finish                   exit status of the script
+#   start_server NAME ARGS...  python3 "$SERVER" ARGS (the loopback fake API)
+#                            with --token "$TOKEN"; its pid is added to
+#                            $SERVERS (the script kills those on exit); API=
+#                            its URL, read by the script's own `h api`
+#   run_folder DIR ID BRANCH SHA CONCLUSION MINUTE [LOG]
+#                            a run folder with one job (id ID*10, named
+#                            $RUN_FOLDER_JOB, default build) of repository
+#                            $RUN_FOLDER_REPO (default t/triage); LOG is
+#                            copied as the job's log
 #
 # Golden files must not depend on the machine: paths in outputs are relative
 # (the scripts work in their own folder) or replaced with sed, and the time
@@ -126,4 +135,41 @@ make_run_folders() {
 finish() {
 	[ "$n_fail" -eq 0 ]
 	exit $?
+}
+
+start_server() {
+	name=$1
+	shift
+	rm -f "$name.ready" "$name.log"
+	python3 "$SERVER" --ready "$name.ready" --log "$name.log" --token "$TOKEN" "$@" \
+		2>"$name.err" &
+	server_pid=$!
+	SERVERS="$SERVERS $server_pid"
+	i=0
+	while [ ! -f "$name.ready" ]; do
+		i=$((i + 1))
+		if [ $i -gt 300 ] || ! kill -0 "$server_pid" 2>/dev/null; then
+			fail "$name-server" "did not start: $(tail -n 3 "$name.err")"
+			finish
+		fi
+		sleep 0.05
+	done
+	API=$(h api "$name.ready")
+}
+
+run_folder() {
+	mkdir -p "$1/logs"
+	cat >"$1/run.json" <<EOF
+{"id":$2,"name":"ci","run_attempt":1,"run_number":$6,"head_branch":"$3","head_sha":"$4",
+ "event":"push","status":"completed","conclusion":"$5","display_title":"commit $4",
+ "created_at":"2026-10-01T10:$6:00Z","updated_at":"2026-10-01T10:$6:30Z",
+ "repository":{"full_name":"${RUN_FOLDER_REPO:-t/triage}"}}
+EOF
+	job=$(($2 * 10))
+	cat >"$1/jobs.json" <<EOF
+{"total_count":1,"jobs":[{"id":$job,"run_id":$2,"name":"${RUN_FOLDER_JOB:-build}","status":"completed",
+ "conclusion":"$5","started_at":"2026-10-01T10:$6:00Z","completed_at":"2026-10-01T10:$6:30Z",
+ "steps":[]}]}
+EOF
+	if [ -n "$7" ]; then cp "$7" "$1/logs/$job.txt"; fi
 }

@@ -7,23 +7,8 @@
 # of a shell step's message is its telling part, not the runner's script path.
 . "$(dirname "$0")/lib.sh"
 
-# run_folder DIR ID BRANCH SHA CONCLUSION MINUTE LOG
-run_folder() {
-	mkdir -p "$1/logs"
-	cat >"$1/run.json" <<EOF
-{"id":$2,"name":"ci","run_attempt":1,"run_number":$6,"head_branch":"$3","head_sha":"$4",
- "event":"push","status":"completed","conclusion":"$5","display_title":"commit $4",
- "created_at":"2026-10-01T10:$6:00Z","updated_at":"2026-10-01T10:$6:30Z",
- "repository":{"full_name":"t/history"}}
-EOF
-	job=$(($2 * 10))
-	cat >"$1/jobs.json" <<EOF
-{"total_count":1,"jobs":[{"id":$job,"run_id":$2,"name":"build-wasm","status":"completed",
- "conclusion":"$5","started_at":"2026-10-01T10:$6:00Z","completed_at":"2026-10-01T10:$6:30Z",
- "steps":[]}]}
-EOF
-	cp "$7" "$1/logs/$job.txt"
-}
+RUN_FOLDER_REPO=t/history
+RUN_FOLDER_JOB=build-wasm
 
 cat >oom.log <<'EOF'
 2026-10-01T10:00:00.0000000Z    Compiling orrery-engine v0.4.0

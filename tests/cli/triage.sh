@@ -7,24 +7,6 @@
 
 CIDIFF="$FIXTURES/cidiff/data"
 
-# run_folder DIR ID BRANCH SHA CONCLUSION MINUTE LOG
-run_folder() {
-	mkdir -p "$1/logs"
-	cat >"$1/run.json" <<EOF
-{"id":$2,"name":"ci","run_attempt":1,"run_number":$6,"head_branch":"$3","head_sha":"$4",
- "event":"push","status":"completed","conclusion":"$5","display_title":"commit $4",
- "created_at":"2026-10-01T10:$6:00Z","updated_at":"2026-10-01T10:$6:30Z",
- "repository":{"full_name":"t/triage"}}
-EOF
-	job=$(($2 * 10))
-	cat >"$1/jobs.json" <<EOF
-{"total_count":1,"jobs":[{"id":$job,"run_id":$2,"name":"build","status":"completed",
- "conclusion":"$5","started_at":"2026-10-01T10:$6:00Z","completed_at":"2026-10-01T10:$6:30Z",
- "steps":[]}]}
-EOF
-	if [ -n "$7" ]; then cp "$7" "$1/logs/$job.txt"; fi
-}
-
 run_folder runs/go 101 main 1111111111111111111111111111111111111111 failure 10 \
 	"$CIDIFF/breakages_dump/Quick Checks_/run118/fail.log"
 run_folder runs/maven 102 main 2222222222222222222222222222222222222222 failure 20 \

@@ -116,27 +116,6 @@ elif cmd == "cursor":     # SCREEN: the text of the cursor row (the attrs say wh
 EOF
 h() { python3 "$WORK/h.py" "$@"; }
 
-start_server() { # NAME SERVER-ARGS...: API= its URL
-	name=$1
-	shift
-	rm -f "$name.ready" "$name.log"
-	python3 "$SERVER" --ready "$name.ready" --log "$name.log" --token "$TOKEN" "$@" \
-		2>"$name.err" &
-	SERVERS="$SERVERS $!"
-	i=0
-	while [ ! -f "$name.ready" ]; do
-		i=$((i + 1))
-		if [ $i -gt 300 ] || ! kill -0 "$!" 2>/dev/null; then
-			fail "$name-server" "did not start: $(tail -n 3 "$name.err")"
-			finish
-		fi
-		sleep 0.05
-	done
-	API=$(h api "$name.ready")
-	GITHUB_API_URL=$API
-	export GITHUB_API_URL
-}
-
 # the API origin changes with every run: out of the golden screens
 unport() {
 	sed "s|$API|http://API|g" "$1.screen" >"$1.tmp" && mv "$1.tmp" "$1.screen"
@@ -152,6 +131,8 @@ import json, os
 for n in os.listdir('served'):
     if json.load(open('served/%s/run.json' % n))['status'] != 'completed': print(n)")
 start_server s --runs served
+GITHUB_API_URL=$API
+export GITHUB_API_URL
 DB="$WORK/t.db"
 "$CISCOPE" --db "$DB" import empty >/dev/null 2>&1
 size 100x16
