@@ -39,7 +39,7 @@ wait_for tty-j '[runs] row 2 of 2'
 tmux_keys k Enter
 wait_for tty-run 'run 719643948 · Multi jobs workflow · fix/parser · c7bd3b8 · workflow_dispatch · failure'
 wait_for tty-run-status '2 jobs · 1 failed'
-tmux_keys Enter
+tmux_keys g Enter
 wait_for tty-log 'run 719643948 / job job2'
 wait_for tty-log-status 'line 1 of'
 tmux_keys G
