@@ -969,7 +969,7 @@ static void change_num(struct buf *b, double v)
 	if (v != v)
 		buf_adds(b, "-");
 	else
-		buf_addf(b, "%.9g", v);
+		buf_addf(b, "%.9g", v == 0 ? 0.0 : v); /* never "-0" */
 }
 
 void metric_change_text(struct buf *b, const struct metric_change *m)
@@ -984,8 +984,13 @@ void metric_change_text(struct buf *b, const struct metric_change *m)
 			buf_addc(b, '+');
 		change_num(b, m->abs_change);
 		if (m->rel_change == m->rel_change && m->rel_change != 1.0 / 0.0 &&
-		    m->rel_change != -1.0 / 0.0)
-			buf_addf(b, ", %+.1f%%", 100.0 * m->rel_change);
+		    m->rel_change != -1.0 / 0.0) {
+			double pct = 100.0 * m->rel_change;
+			if (fabs(round(pct * 10)) < 1) /* shows as 0.0: no sign, never "-0.0%" */
+				buf_adds(b, ", 0.0%");
+			else
+				buf_addf(b, ", %+.1f%%", pct);
+		}
 		buf_addc(b, ')');
 	} else {
 		buf_addf(b, ": %ld of %ld steps differ", m->differing, m->n_run);

@@ -770,6 +770,32 @@ TEST(run_against_run_and_metric_changes)
 	store_close(st);
 }
 
+TEST(change_text_near_zero)
+{
+	/* a change that rounds to zero prints no sign: never "-0.0%" or "-0" */
+	struct metric_change m = {0};
+	m.run = 99.99;
+	m.base = 100;
+	m.abs_change = -0.01;
+	m.rel_change = -0.0001;
+	struct buf b = BUF_INIT;
+	metric_change_text(&b, &m);
+	CHECK_STR(b.data, ": 99.99 (was 100, -0.01, 0.0%)");
+	buf_release(&b);
+	m.run = 100;
+	m.abs_change = -0.0;
+	m.rel_change = -0.0;
+	metric_change_text(&b, &m);
+	CHECK_STR(b.data, ": 100 (was 100, +0, 0.0%)");
+	buf_release(&b);
+	m.run = 114.2;
+	m.abs_change = 14.2;
+	m.rel_change = 0.142;
+	metric_change_text(&b, &m);
+	CHECK_STR(b.data, ": 114.2 (was 100, +14.2, +14.2%)");
+	buf_release(&b);
+}
+
 TEST(hostile_series)
 {
 	struct store *st = new_store("hostile");
