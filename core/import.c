@@ -780,39 +780,20 @@ static int load_log_file(const char *path, struct run_src *rs, struct cs_err *er
 }
 
 /* --- writing a run -------------------------------------------------------------------------- */
-/* Per-run statements come from a cache: preparing them again for every run
- * cost many small logs a third of their import time. The SQL is a string
- * literal (its text is the key); im_done() resets a statement after use so
- * that no cached statement is ever left running at a commit. */
+/* Per-run statements come from the store's cache (store_cached()): preparing
+ * them again for every run cost many small logs a third of their import time.
+ * The SQL is a string literal (its text is the key); im_done() resets a
+ * statement after use so that no cached statement is ever left running at a
+ * commit. */
 static int im_prepare(struct importer *im, const char *sql, sqlite3_stmt **s)
 {
-	for (int i = 0; i < im->n_cache; i++)
-		if (im->cache[i].sql == sql || strcmp(im->cache[i].sql, sql) == 0) {
-			*s = im->cache[i].s;
-			return SQLITE_OK;
-		}
-	*s = NULL;
-	/* the cache holds every statement of this file; more would be a bug */
-	if (im->n_cache == (int)ARRAY_SIZE(im->cache))
-		return SQLITE_INTERNAL;
-	int rc = sqlite3_prepare_v3(im->st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL);
-	if (rc != SQLITE_OK) {
-		*s = NULL;
-		return rc;
-	}
-	im->cache[im->n_cache].sql = sql;
-	im->cache[im->n_cache].s = *s;
-	im->n_cache++;
-	return SQLITE_OK;
+	return store_cached(im->st, sql, s);
 }
 
 /* Done with a statement of im_prepare(): ready for its next use. */
 static void im_done(sqlite3_stmt *s)
 {
-	if (!s)
-		return;
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	store_cached_done(s);
 }
 
 static int64_t upsert_repo(struct importer *im, const char *provider, const char *slug,
@@ -1252,7 +1233,7 @@ static int im_exec_id(struct importer *im, const char *sql, int64_t a, const cha
  * taken as failed (its error findings are the verdict); afterwards the jobs
  * that passed lose their findings, and only a run where some jobs passed and
  * others failed is triaged again (JUnit failures go to the failed jobs). The
- * statements come from the importer's cache: many small logs run them once
+ * statements come from the store's cache: many small logs run them once
  * each. */
 static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, struct cs_err *err)
 {
@@ -1832,8 +1813,6 @@ void importer_free(struct importer *im)
 	sqlite3_finalize(im->ins_group);
 	sqlite3_finalize(im->ins_point);
 	sqlite3_finalize(im->ins_test);
-	for (int i = 0; i < im->n_cache; i++)
-		sqlite3_finalize(im->cache[i].s);
 	free(im);
 }
 

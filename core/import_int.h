@@ -31,10 +31,6 @@ struct importer {
 	int64_t now;
 	/* prepared statements, valid for the importer's life */
 	sqlite3_stmt *ins_finding, *ins_group, *ins_point, *ins_test;
-	/* statements the import prepares per run, kept for the importer's
-	 * life (im_prepare() in core/import.c) */
-	struct { const char *sql; sqlite3_stmt *s; } cache[24];
-	int n_cache;
 	/* the open batch (core/import.c): runs done in it, since when */
 	bool in_batch;
 	int batch_runs;

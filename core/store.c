@@ -439,10 +439,42 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	for (int i = 0; i < st->n_stmt_cache; i++)
+		sqlite3_finalize(st->stmt_cache[i].s);
 	if (st->db)
 		sqlite3_close_v2(st->db);
 	free(st->path);
 	free(st);
+}
+
+int store_cached(struct store *st, const char *sql, sqlite3_stmt **s)
+{
+	for (int i = 0; i < st->n_stmt_cache; i++)
+		if (st->stmt_cache[i].sql == sql || strcmp(st->stmt_cache[i].sql, sql) == 0) {
+			*s = st->stmt_cache[i].s;
+			return SQLITE_OK;
+		}
+	*s = NULL;
+	/* the cache holds every statement of its callers; more would be a bug */
+	if (st->n_stmt_cache == (int)ARRAY_SIZE(st->stmt_cache))
+		return SQLITE_INTERNAL;
+	int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL);
+	if (rc != SQLITE_OK) {
+		*s = NULL;
+		return rc;
+	}
+	st->stmt_cache[st->n_stmt_cache].sql = sql;
+	st->stmt_cache[st->n_stmt_cache].s = *s;
+	st->n_stmt_cache++;
+	return SQLITE_OK;
+}
+
+void store_cached_done(sqlite3_stmt *s)
+{
+	if (!s)
+		return;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 }
 
 int64_t store_data_version(struct store *st)

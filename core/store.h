@@ -64,6 +64,9 @@ struct store {
 	struct store_wait wait;
 	int64_t wait_start_ms;  /* monotonic start of the current wait */
 	bool wait_noticed;
+	/* statements prepared once for the connection's life (store_cached()) */
+	struct { const char *sql; struct sqlite3_stmt *s; } stmt_cache[48];
+	int n_stmt_cache;
 };
 
 enum store_mode {
@@ -84,6 +87,14 @@ char *store_default_path(const char *slug);
 
 struct store *store_open(const char *path, enum store_mode mode, struct cs_err *err);
 void store_close(struct store *st);
+
+/* A statement prepared once and kept until store_close(): for SQL run again
+ * and again (per run of an import, per run of a triage), where preparing it
+ * each time costs more than running it. sql is a string literal (its text is
+ * the key). Call store_cached_done() after each use: it resets the statement
+ * and clears its bindings, so none is left running at a commit. */
+int store_cached(struct store *st, const char *sql, struct sqlite3_stmt **s);
+void store_cached_done(struct sqlite3_stmt *s);
 
 /* Transactions: BEGIN IMMEDIATE so writers queue instead of failing late. */
 int store_begin(struct store *st, struct cs_err *err);

@@ -539,12 +539,12 @@ static int load_junit(struct store *st, int64_t run_row_id, struct junit_fail **
 	sqlite3_stmt *s;
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT t.classname, t.name, t.file, t.line, t.message, t.details, "
-			       "a.name FROM test_results t JOIN artifact_files f ON f.id = t.file_id "
-			       "JOIN artifacts a ON a.id = f.artifact_id WHERE t.run_id = ? AND "
-			       "t.outcome IN ('failed', 'error') ORDER BY t.id LIMIT ?",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (store_cached(st,
+			 "SELECT t.classname, t.name, t.file, t.line, t.message, t.details, "
+			 "a.name FROM test_results t JOIN artifact_files f ON f.id = t.file_id "
+			 "JOIN artifacts a ON a.id = f.artifact_id WHERE t.run_id = ? AND "
+			 "t.outcome IN ('failed', 'error') ORDER BY t.id LIMIT ?",
+			 &s) != SQLITE_OK)
 		return store_err(st, err, "cannot read the run's test results");
 	sqlite3_bind_int64(s, 1, run_row_id);
 	sqlite3_bind_int(s, 2, TRIAGE_MAX_JUNIT);
@@ -562,7 +562,7 @@ static int load_junit(struct store *st, int64_t run_row_id, struct junit_fail **
 		if (!t->name)
 			t->name = xstrdup("?");
 	}
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return store_err(st, err, "cannot read the run's test results");
 	return 0;
@@ -1081,12 +1081,12 @@ static int store_job(struct store *st, struct job_tri *j, const char *version, i
 
 	sqlite3_stmt *ins = NULL;
 	if (rc == 0 &&
-	    sqlite3_prepare_v2(st->db,
-			       "INSERT INTO triage_findings (job_id, rank, shown, step_number, line, "
-			       "end_line, source, rule, category, severity, weak, title, explain, "
-			       "test_name, repeats, fingerprint, key_text, excerpt) VALUES (?1, ?2, ?3, "
-			       "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-			       -1, &ins, NULL) != SQLITE_OK)
+	    store_cached(st,
+			 "INSERT INTO triage_findings (job_id, rank, shown, step_number, line, "
+			 "end_line, source, rule, category, severity, weak, title, explain, "
+			 "test_name, repeats, fingerprint, key_text, excerpt) VALUES (?1, ?2, ?3, "
+			 "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+			 &ins) != SQLITE_OK)
 		rc = store_err(st, err, "cannot store triage findings");
 	int rank = 0;
 	struct buf ex = BUF_INIT;
@@ -1102,7 +1102,7 @@ static int store_job(struct store *st, struct job_tri *j, const char *version, i
 		}
 	}
 	buf_release(&ex);
-	sqlite3_finalize(ins);
+	store_cached_done(ins);
 	for (int i = 0; i < nlt; i++)
 		free(lt[i].text);
 	free(lt);
@@ -1110,10 +1110,10 @@ static int store_job(struct store *st, struct job_tri *j, const char *version, i
 		return -1;
 	int dropped = j->n_dropped + MAX(0, j->n - rank);
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT OR REPLACE INTO triage_jobs (job_id, version, n_findings, "
-			       "n_lines, n_dropped, fallback, triaged_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (store_cached(st,
+			 "INSERT OR REPLACE INTO triage_jobs (job_id, version, n_findings, "
+			 "n_lines, n_dropped, fallback, triaged_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			 &s) != SQLITE_OK)
 		return store_err(st, err, "cannot store the triage of a job");
 	sqlite3_bind_int64(s, 1, j->job_row_id);
 	sqlite3_bind_text(s, 2, version, -1, SQLITE_TRANSIENT);
@@ -1123,7 +1123,7 @@ static int store_job(struct store *st, struct job_tri *j, const char *version, i
 	sqlite3_bind_int(s, 6, j->fallback);
 	sqlite3_bind_int64(s, 7, time_now_ms());
 	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(st, err, "cannot store the triage of a job");
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	*n_stored += rank;
 	return rc;
 }
@@ -1142,11 +1142,11 @@ static void job_tri_free(struct job_tri *j)
 static int exec_id(struct store *st, const char *sql, int64_t id, struct cs_err *err)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (store_cached(st, sql, &s) != SQLITE_OK)
 		return store_err(st, err, "cannot update the triage");
 	sqlite3_bind_int64(s, 1, id);
 	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(st, err, "cannot update the triage");
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return rc;
 }
 
@@ -1194,12 +1194,12 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 			"(SELECT id FROM jobs WHERE run_id = ?1)", run_row_id, err) < 0)
 		return -1;
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT j.id, j.name, j.conclusion, j.log_state, coalesce(l.id, 0) "
-			       "FROM jobs j JOIN runs r ON r.id = j.run_id LEFT JOIN logs l ON "
-			       "l.job_id = j.id WHERE j.run_id = ?1 AND " TRIAGE_JOB_FAILED_SQL
-			       " ORDER BY j.ordinal, j.id",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (store_cached(st,
+			 "SELECT j.id, j.name, j.conclusion, j.log_state, coalesce(l.id, 0) "
+			 "FROM jobs j JOIN runs r ON r.id = j.run_id LEFT JOIN logs l ON "
+			 "l.job_id = j.id WHERE j.run_id = ?1 AND " TRIAGE_JOB_FAILED_SQL
+			 " ORDER BY j.ordinal, j.id",
+			 &s) != SQLITE_OK)
 		return store_err(st, err, "cannot list the failed jobs");
 	sqlite3_bind_int64(s, 1, run_row_id);
 	struct job_tri *jobs = NULL;
@@ -1220,7 +1220,7 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 		if (!j->conclusion)
 			j->conclusion = xstrdup("failure");
 	}
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	int ret = 0;
 	if (rc != SQLITE_DONE)
 		ret = store_err(st, err, "cannot list the failed jobs");
