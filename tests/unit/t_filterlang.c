@@ -186,6 +186,36 @@ TEST(binary_bytes)
 	}
 }
 
+/* fl_parse: every token to the callback in order; its error stops the
+ * loop and is the result; an unterminated quote is one too. */
+static int count_token(const struct fl_token *t, void *ctx, struct cs_err *err)
+{
+	int *n = ctx;
+	if (fl_key_is(t, "stop"))
+		return err_set(err, CS_EUSAGE, "stop at %zu", t->column);
+	(*n)++;
+	return 0;
+}
+
+TEST(parse_loop)
+{
+	struct cs_err err;
+	int n = 0;
+	err_clear(&err);
+	CHECK_OK(fl_parse(NULL, 0, count_token, &n, &err));
+	CHECK_INT(n, 0);
+	CHECK_OK(fl_parse(" a b:c \"d e\" ", 0, count_token, &n, &err));
+	CHECK_INT(n, 3);
+	n = 0;
+	CHECK_INT(fl_parse("a stop:x b", 0, count_token, &n, &err), -1);
+	CHECK_INT(n, 1);
+	CHECK_STR(err.msg, "stop at 3");
+	n = 0;
+	CHECK_INT(fl_parse("a b \"c", 0, count_token, &n, &err), -1);
+	CHECK_INT(n, 2);
+	CHECK_STR(err.msg, "unterminated quote at column 5 of the filter");
+}
+
 TEST(key_is)
 {
 	struct fl_lexer lx;
