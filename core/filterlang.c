@@ -80,6 +80,18 @@ int fl_next(struct fl_lexer *lx, struct fl_token *t, struct cs_err *err)
 	return 1;
 }
 
+int fl_parse(const char *text, unsigned flags, fl_token_fn fn, void *ctx, struct cs_err *err)
+{
+	struct fl_lexer lx;
+	struct fl_token t;
+	int rc;
+	fl_lexer_init(&lx, text, flags);
+	while ((rc = fl_next(&lx, &t, err)) > 0 && (rc = fn(&t, ctx, err)) >= 0)
+		;
+	fl_lexer_release(&lx);
+	return rc < 0 ? -1 : 0;
+}
+
 bool fl_key_is(const struct fl_token *t, const char *name)
 {
 	if (!t->key_len || strlen(name) != t->key_len)

@@ -52,6 +52,13 @@ void fl_lexer_init(struct fl_lexer *lx, const char *text, unsigned flags);
 int fl_next(struct fl_lexer *lx, struct fl_token *t, struct cs_err *err);
 void fl_lexer_release(struct fl_lexer *lx);
 
+/* A language's meaning of one token: 0 to go on, or -1 with err set. */
+typedef int (*fl_token_fn)(const struct fl_token *t, void *ctx, struct cs_err *err);
+/* Each token of text (NULL: none) to fn in order, until the end, an
+ * unterminated quote or fn's error: 0, or -1 with err set. The loop every
+ * language's parse function would otherwise write again. */
+int fl_parse(const char *text, unsigned flags, fl_token_fn fn, void *ctx, struct cs_err *err);
+
 /* Is t's key name (lower-case), compared case-insensitively? */
 bool fl_key_is(const struct fl_token *t, const char *name);
 bool fl_is_blank(char c);

@@ -14,55 +14,53 @@ static const char *const known_status[] = {
 	"requested", "pending",
 };
 
+struct run_parse {
+	struct run_query *q;
+	size_t words_alloc;
+};
+
+static int run_token(const struct fl_token *t, void *ctx, struct cs_err *err)
+{
+	struct run_parse *rp = ctx;
+	struct run_query *q = rp->q;
+	if (!t->key_len) {
+		if (!t->len) /* "" says nothing */
+			return 0;
+		XGROW(q->words, rp->words_alloc, (size_t)q->n_words + 1);
+		q->words[q->n_words++] = xstrndup(t->text, t->len);
+		return 0;
+	}
+	const char *val = t->value;
+	char **field = fl_key_is(t, "branch")     ? &q->branch
+		       : fl_key_is(t, "workflow") ? &q->workflow
+		       : fl_key_is(t, "status")   ? &q->status
+		       : fl_key_is(t, "event")    ? &q->event
+						  : NULL;
+	if (!field)
+		return err_set(err, CS_EUSAGE,
+			       "unknown filter '%.*s:' (filters are branch:, workflow:, status:, "
+			       "event:; put text holding a colon in double quotes)",
+			       (int)MIN(t->key_len, (size_t)64), t->key);
+	if (fl_set_once(field, t, "main", err) < 0)
+		return -1;
+	if (field == &q->status) {
+		bool ok = false;
+		for (size_t i = 0; i < ARRAY_SIZE(known_status) && !ok; i++)
+			ok = !strcmp(val, known_status[i]);
+		if (!ok)
+			return err_set(err, CS_EUSAGE,
+				       "unknown status '%.64s' (try failed, running, success, "
+				       "failure, cancelled, skipped, queued, in_progress)",
+				       val);
+	}
+	return 0;
+}
+
 int run_query_parse(const char *text, struct run_query *q, struct cs_err *err)
 {
 	memset(q, 0, sizeof(*q));
-	if (!text)
-		return 0;
-	struct fl_lexer lx;
-	struct fl_token t;
-	int rc;
-	size_t words_alloc = 0;
-	fl_lexer_init(&lx, text, FL_KEY_LETTERS);
-	while ((rc = fl_next(&lx, &t, err)) > 0) {
-		if (!t.key_len) {
-			if (!t.len) /* "" says nothing */
-				continue;
-			XGROW(q->words, words_alloc, (size_t)q->n_words + 1);
-			q->words[q->n_words++] = xstrndup(t.text, t.len);
-			continue;
-		}
-		const char *key = t.key, *val = t.value;
-		size_t kn = t.key_len;
-		char **field = fl_key_is(&t, "branch")     ? &q->branch
-			       : fl_key_is(&t, "workflow") ? &q->workflow
-			       : fl_key_is(&t, "status")   ? &q->status
-			       : fl_key_is(&t, "event")    ? &q->event
-							   : NULL;
-		if (!field) {
-			rc = err_set(err, CS_EUSAGE,
-				     "unknown filter '%.*s:' (filters are branch:, workflow:, status:, "
-				     "event:; put text holding a colon in double quotes)",
-				     (int)MIN(kn, (size_t)64), key);
-			break;
-		}
-		if ((rc = fl_set_once(field, &t, "main", err)) < 0)
-			break;
-		if (field == &q->status) {
-			bool ok = false;
-			for (size_t i = 0; i < ARRAY_SIZE(known_status) && !ok; i++)
-				ok = !strcmp(val, known_status[i]);
-			if (!ok) {
-				rc = err_set(err, CS_EUSAGE,
-					     "unknown status '%.64s' (try failed, running, success, "
-					     "failure, cancelled, skipped, queued, in_progress)",
-					     val);
-				break;
-			}
-		}
-	}
-	fl_lexer_release(&lx);
-	return rc < 0 ? -1 : 0;
+	struct run_parse rp = {q, 0};
+	return fl_parse(text, FL_KEY_LETTERS, run_token, &rp, err);
 }
 
 void run_query_free(struct run_query *q)

@@ -29,90 +29,78 @@ static int yes_no(const char *v)
 	return -1;
 }
 
+static int triage_token(const struct fl_token *t, void *ctx, struct cs_err *err)
+{
+	struct triage_query *q = ctx;
+	size_t kn = t->key_len;
+	int rc = 0;
+	if (!kn) {
+		if (!t->len) /* "" says nothing */
+			return 0;
+		return err_set(err, CS_EUSAGE,
+			       "'%.40s': say which field (category:, state:, flaky:, "
+			       "workflow:, branch:)",
+			       t->text);
+	}
+	if (fl_key_is(t, "flaky")) {
+		char *v = NULL;
+		if (fl_set_once(&v, t, NULL, err) < 0)
+			return -1;
+		for (char *c = v; *c; c++)
+			*c = lower(*c);
+		int x = yes_no(v);
+		if (x < 0)
+			rc = err_set(err, CS_EUSAGE, "flaky:%.40s: say flaky:yes or flaky:no", v);
+		else if (q->flaky)
+			rc = err_set(err, CS_EUSAGE, "flaky: is given twice");
+		else
+			q->flaky = x;
+		free(v);
+		return rc;
+	}
+	char **field = fl_key_is(t, "category")   ? &q->category
+		       : fl_key_is(t, "state")    ? &q->state
+		       : fl_key_is(t, "workflow") ? &q->workflow
+		       : fl_key_is(t, "branch")   ? &q->branch
+						  : NULL;
+	if (!field)
+		return err_set(err, CS_EUSAGE,
+			       "unknown filter '%.*s:' (filters are category:, state:, flaky:, "
+			       "workflow:, branch:; put a value holding a colon in double quotes)",
+			       (int)MIN(kn, (size_t)40), t->key);
+	if (fl_set_once(field, t, NULL, err) < 0)
+		return -1;
+	if (field == &q->category || field == &q->state) {
+		for (char *c = *field; *c; c++)
+			*c = lower(*c);
+	}
+	int cat = field == &q->category ? rule_category_parse(q->category) : 0;
+	if (cat < 0 || cat == CAT_IGNORE) /* (ignored lines are never findings) */
+		return err_set(err, CS_EUSAGE,
+			       "unknown category '%.40s' (compile, test, lint, parity, crash, "
+			       "dependency, config, unknown, cancelled, network, runner, disk, "
+			       "oom, timeout, infrastructure)",
+			       q->category);
+	if (field == &q->state) {
+		for (size_t i = 0; i < ARRAY_SIZE(state_alias); i++) {
+			if (!strcmp(q->state, state_alias[i][0])) {
+				free(q->state);
+				q->state = xstrdup(state_alias[i][1]);
+			}
+		}
+		if (!triage_state_valid(q->state))
+			return err_set(err, CS_EUSAGE,
+				       "unknown state '%.40s' (untriaged, acknowledged, "
+				       "known-flaky, fixed)",
+				       q->state);
+	}
+	return 0;
+}
+
 int triage_query_parse(const char *text, struct triage_query *q, struct cs_err *err)
 {
 	memset(q, 0, sizeof(*q));
-	if (!text)
-		return 0;
-	struct fl_lexer lx;
-	struct fl_token t;
-	int rc;
-	fl_lexer_init(&lx, text, 0);
-	while ((rc = fl_next(&lx, &t, err)) > 0) {
-		size_t kn = t.key_len;
-		if (!kn) {
-			if (!t.len) /* "" says nothing */
-				continue;
-			rc = err_set(err, CS_EUSAGE,
-				     "'%.40s': say which field (category:, state:, flaky:, "
-				     "workflow:, branch:)",
-				     t.text);
-			break;
-		}
-		const char *key = t.key;
-		if (fl_key_is(&t, "flaky")) {
-			char *v = NULL;
-			if ((rc = fl_set_once(&v, &t, NULL, err)) < 0)
-				break;
-			for (char *c = v; *c; c++)
-				*c = lower(*c);
-			int x = yes_no(v);
-			if (x < 0)
-				rc = err_set(err, CS_EUSAGE, "flaky:%.40s: say flaky:yes or flaky:no", v);
-			else if (q->flaky)
-				rc = err_set(err, CS_EUSAGE, "flaky: is given twice");
-			else
-				q->flaky = x;
-			free(v);
-			if (rc < 0)
-				break;
-			continue;
-		}
-		char **field = fl_key_is(&t, "category")   ? &q->category
-			       : fl_key_is(&t, "state")    ? &q->state
-			       : fl_key_is(&t, "workflow") ? &q->workflow
-			       : fl_key_is(&t, "branch")   ? &q->branch
-							   : NULL;
-		if (!field) {
-			rc = err_set(err, CS_EUSAGE,
-				     "unknown filter '%.*s:' (filters are category:, state:, flaky:, "
-				     "workflow:, branch:; put a value holding a colon in double quotes)",
-				     (int)MIN(kn, (size_t)40), key);
-			break;
-		}
-		if ((rc = fl_set_once(field, &t, NULL, err)) < 0)
-			break;
-		if (field == &q->category || field == &q->state) {
-			for (char *c = *field; *c; c++)
-				*c = lower(*c);
-		}
-		int cat = field == &q->category ? rule_category_parse(q->category) : 0;
-		if (cat < 0 || cat == CAT_IGNORE) { /* (ignored lines are never findings) */
-			rc = err_set(err, CS_EUSAGE,
-				     "unknown category '%.40s' (compile, test, lint, parity, crash, "
-				     "dependency, config, unknown, cancelled, network, runner, disk, "
-				     "oom, timeout, infrastructure)",
-				     q->category);
-			break;
-		}
-		if (field == &q->state) {
-			for (size_t i = 0; i < ARRAY_SIZE(state_alias); i++) {
-				if (!strcmp(q->state, state_alias[i][0])) {
-					free(q->state);
-					q->state = xstrdup(state_alias[i][1]);
-				}
-			}
-			if (!triage_state_valid(q->state)) {
-				rc = err_set(err, CS_EUSAGE,
-					     "unknown state '%.40s' (untriaged, acknowledged, "
-					     "known-flaky, fixed)",
-					     q->state);
-				break;
-			}
-		}
-	}
-	fl_lexer_release(&lx);
-	return rc < 0 ? -1 : 0;
+	return fl_parse(text, 0, triage_token, q, err);
 }
 
 void triage_query_free(struct triage_query *q)

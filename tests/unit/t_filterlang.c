@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "core/filterlang.h"
+#include "core/runquery.h"
+#include "core/triagequery.h"
 #include "core/util.h"
 #include "test.h"
 
@@ -125,6 +127,93 @@ TEST(hostile)
 	CHECK_INT(fl_next(&lx, &t, &err), 0);
 	CHECK_INT(fl_next(&lx, &t, &err), 0); /* the end stays the end */
 	fl_lexer_release(&lx);
+}
+
+/* Binary input (every byte but NUL, in a fixed pseudo-random order): the
+ * lexer either ends with an unterminated quote or, with no quote at all,
+ * gives exactly the blank-separated runs, split at their first ':'; both
+ * languages parse or fail with a message, never crash. */
+TEST(binary_bytes)
+{
+	unsigned seed = 12345;
+	char text[257], want[600];
+	for (int round = 0; round < 2000; round++) {
+		size_t n = (size_t)(round % 256) + 1;
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned c = (seed >> 16) % 255 + 1;
+			if (round % 2 && c == '"') /* half the rounds without quotes */
+				c = 'q';
+			text[i] = (char)c;
+		}
+		text[n] = '\0';
+		char *got = lex(text, 0);
+		if (!strchr(text, '"')) {
+			size_t w = 0;
+			bool in_tok = false, keyed = false;
+			for (size_t i = 0; i < n; i++) {
+				if (fl_is_blank(text[i])) {
+					in_tok = false;
+					continue;
+				}
+				if (!in_tok) {
+					if (w)
+						want[w++] = '|';
+					in_tok = true;
+					keyed = false;
+					want[w++] = text[i]; /* a token's first byte is never its key's end */
+					continue;
+				}
+				want[w++] = text[i] == ':' && !keyed ? (keyed = true, '=') : text[i];
+			}
+			want[w] = '\0';
+			CHECK_STR(got, want);
+		} else if (!strncmp(got, "ERR:", 4)) {
+			CHECK(!strncmp(got, "ERR:unterminated quote at column ", 33));
+		}
+		free(got);
+		struct cs_err err;
+		struct run_query rq;
+		err_clear(&err);
+		if (run_query_parse(text, &rq, &err) < 0)
+			CHECK(err.msg[0] != '\0');
+		run_query_free(&rq);
+		struct triage_query tq;
+		err_clear(&err);
+		if (triage_query_parse(text, &tq, &err) < 0)
+			CHECK(err.msg[0] != '\0');
+		triage_query_free(&tq);
+	}
+}
+
+/* fl_parse: every token to the callback in order; its error stops the
+ * loop and is the result; an unterminated quote is one too. */
+static int count_token(const struct fl_token *t, void *ctx, struct cs_err *err)
+{
+	int *n = ctx;
+	if (fl_key_is(t, "stop"))
+		return err_set(err, CS_EUSAGE, "stop at %zu", t->column);
+	(*n)++;
+	return 0;
+}
+
+TEST(parse_loop)
+{
+	struct cs_err err;
+	int n = 0;
+	err_clear(&err);
+	CHECK_OK(fl_parse(NULL, 0, count_token, &n, &err));
+	CHECK_INT(n, 0);
+	CHECK_OK(fl_parse(" a b:c \"d e\" ", 0, count_token, &n, &err));
+	CHECK_INT(n, 3);
+	n = 0;
+	CHECK_INT(fl_parse("a stop:x b", 0, count_token, &n, &err), -1);
+	CHECK_INT(n, 1);
+	CHECK_STR(err.msg, "stop at 3");
+	n = 0;
+	CHECK_INT(fl_parse("a b \"c", 0, count_token, &n, &err), -1);
+	CHECK_INT(n, 2);
+	CHECK_STR(err.msg, "unterminated quote at column 5 of the filter");
 }
 
 TEST(key_is)
