@@ -165,7 +165,9 @@ demo: all
 run: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/demo.sh
-	@./ciscope --db $(BUILD)/demo/demo.db
+	@# from the demo's checkout: commits, bisect, runbooks and the thresholds the
+	@# runs view marks breaches of read the checkout ciscope runs in
+	@cd $(BUILD)/demo/repo && $(abspath $(BUILD))/ciscope --db $(abspath $(BUILD))/demo/demo.db
 
 test: deps
 	@$(MAKE) --no-print-directory all units
