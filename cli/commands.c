@@ -243,12 +243,6 @@ struct runs_ui {
 	size_t n, alloc;
 };
 
-static int cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static int collect_run(void *ctx, const struct run *r)
 {
 	struct runs_ui *u = ctx;
@@ -334,20 +328,13 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 		int64_t *ids = xmalloc((u.n + 1) * sizeof(int64_t));
 		for (size_t i = 0; i < u.n; i++)
 			ids[i] = u.rows[i].id;
-		qsort(ids, u.n, sizeof(int64_t), cmp_id);
-		struct th_run_state *sorted = xcalloc(u.n + 1, sizeof(*sorted));
 		struct th_conf tc;
 		if (th_conf_load(&tc, NULL, &err) < 0) {
 			cli_error("%s (runs are not checked against thresholds)", err.msg);
 		} else {
-			if (metrics_run_thresholds(c->st, &tc, ids, (int)u.n, sorted, &err) < 0)
+			if (metrics_run_thresholds(c->st, &tc, ids, (int)u.n, ts, &err) < 0)
 				cli_error("%s", err.msg);
 			th_conf_release(&tc);
-		}
-		for (size_t i = 0; i < u.n; i++) {
-			const int64_t *at = bsearch(&u.rows[i].id, ids, u.n, sizeof(int64_t), cmp_id);
-			if (at)
-				ts[i] = sorted[at - ids];
 		}
 		buf_addc(&b, '[');
 		for (size_t i = 0; i < u.n; i++) {
@@ -360,7 +347,6 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 				 th_state_name(ts[i].state), ts[i].breaches);
 		}
 		free(ts);
-		free(sorted);
 		free(ids);
 		buf_adds(&b, "]\n");
 		fwrite(buf_cstr(&b), 1, b.len, stdout);

@@ -1265,14 +1265,22 @@ int metrics_run_thresholds(struct store *st, const struct th_conf *conf, const i
 	struct metrics_query q = {.only = conf};
 	if (metrics_load(st, &q, &set, err) < 0)
 		return -1;
+	/* the runs by id, each with its place in runs (id first: cmp_i64 sorts) */
+	struct id_at {
+		int64_t id;
+		int at;
+	} *by_id = xmalloc((size_t)n * sizeof(*by_id));
+	for (int i = 0; i < n; i++)
+		by_id[i] = (struct id_at){runs[i], i};
+	qsort(by_id, (size_t)n, sizeof(*by_id), cmp_i64);
 	for (int i = 0; i < set.n; i++) {
 		struct metric_hist *h = &set.items[i];
 		for (long j = 0; j < h->n; j++) {
-			const int64_t *hit = bsearch(&h->pts[j].run, runs, (size_t)n, sizeof(int64_t),
-						     cmp_i64);
+			const struct id_at *hit = bsearch(&h->pts[j].run, by_id, (size_t)n,
+							  sizeof(*by_id), cmp_i64);
 			if (!hit)
 				continue;
-			struct th_run_state *o = &out[hit - runs];
+			struct th_run_state *o = &out[hit->at];
 			struct th_eval *e;
 			int k = th_evaluate(conf, h, j, &e);
 			for (int x = 0; x < k; x++) {
@@ -1284,19 +1292,9 @@ int metrics_run_thresholds(struct store *st, const struct th_conf *conf, const i
 			free(e);
 		}
 	}
+	free(by_id);
 	metric_set_release(&set);
 	return 0;
-}
-
-int metrics_fail_breaches(struct store *st, const struct th_conf *conf, const int64_t *runs,
-			  int n, bool *out, struct cs_err *err)
-{
-	struct th_run_state *rs = xcalloc((size_t)n + 1, sizeof(*rs));
-	int rc = metrics_run_thresholds(st, conf, runs, n, rs, err);
-	for (int i = 0; i < n; i++)
-		out[i] = rc == 0 && rs[i].state == TH_BREACH_FAIL;
-	free(rs);
-	return rc;
 }
 
 /* --- local CI results ----------------------------------------------------------------- */

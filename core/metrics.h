@@ -211,9 +211,10 @@ int th_evaluate(const struct th_conf *conf, const struct metric_hist *h, long at
 enum th_state th_worst(const struct th_eval *e, int n);
 const char *th_state_name(enum th_state s); /* "none" "pass" "warn" "fail" */
 
-/* The thresholds judged at each run's own points, for runs (row ids,
- * sorted ascending): the worst state over every bound that applies and how
- * many bounds breach (warn or fail). Loads only the series conf names. */
+/* The thresholds judged at each run's own points, for runs (row ids, in
+ * any order; out[i] is runs[i]'s): the worst state over every bound that
+ * applies and how many bounds breach (warn or fail). Loads only the series
+ * conf names. */
 struct th_run_state {
 	enum th_state state;
 	int breaches;
@@ -222,10 +223,6 @@ struct th_run_state {
 bool th_conf_can_fail(const struct th_conf *c);
 int metrics_run_thresholds(struct store *st, const struct th_conf *conf, const int64_t *runs,
 			   int n, struct th_run_state *out, struct cs_err *err);
-/* Runs (row ids) breaching a fail threshold at their own point, among runs
- * (sorted ascending); out[i] true when runs[i] breaches. */
-int metrics_fail_breaches(struct store *st, const struct th_conf *conf, const int64_t *runs,
-			  int n, bool *out, struct cs_err *err);
 
 /* --- the chart of a series (chart.h): the points by position, threshold
  * lines (absolute bounds; regression bounds at the newest point's

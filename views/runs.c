@@ -87,30 +87,15 @@ static void mark_breaches(struct runs_priv *p)
 	memset(p->breach, 0, sizeof(p->breach));
 	if (!p->th_ok || !p->win_n)
 		return;
-	struct idat {
-		int64_t id;
-		int at;
-	} s[WIN];
 	int64_t ids[WIN];
-	bool out[WIN];
+	struct th_run_state out[WIN];
 	struct cs_err err;
-	for (int i = 0; i < p->win_n; i++) {
-		s[i].id = p->win[i].id;
-		s[i].at = i;
-	}
-	/* ascending ids, as metrics_fail_breaches takes them (insertion: WIN is small) */
-	for (int i = 1; i < p->win_n; i++)
-		for (int j = i; j > 0 && s[j - 1].id > s[j].id; j--) {
-			struct idat t = s[j];
-			s[j] = s[j - 1];
-			s[j - 1] = t;
-		}
 	for (int i = 0; i < p->win_n; i++)
-		ids[i] = s[i].id;
-	if (metrics_fail_breaches(app.st, &p->th, ids, p->win_n, out, &err) < 0)
+		ids[i] = p->win[i].id;
+	if (metrics_run_thresholds(app.st, &p->th, ids, p->win_n, out, &err) < 0)
 		return;
 	for (int i = 0; i < p->win_n; i++)
-		p->breach[s[i].at] = out[i];
+		p->breach[i] = out[i].state == TH_BREACH_FAIL;
 }
 
 /* The run at row, refilling the window around the visible rows if needed. */
