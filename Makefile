@@ -21,7 +21,7 @@ BUILD ?= build
 WARNINGS = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla
 CFLAGS ?= -O2 -g
-# -pthread: the log writer compresses on a second thread (core/logstore.c)
+# -pthread: the log writer compresses on a second thread (core/logwrite.c)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I. -I$(BUILD) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread

@@ -1,0 +1,320 @@
+/* loggrams.c - the log store's search filters: the searchable text of a
+ * line (log_search_text), the per-chunk trigram filters (log_chunk_grams)
+ * and word 6-gram filters (log_chunk_words) the writer builds, and the
+ * queries the reader tests them with (log_grams). The blob formats are in
+ * logstoreint.h; core/logwrite.c stores the filters, core/logstore.c reads
+ * them. */
+#include "logstoreint.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* --- searchable text ------------------------------------------------------- */
+static bool is_bom(const unsigned char *s, size_t n)
+{
+	return n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF;
+}
+
+/* What logts_parse() accepts, without computing the time: the shape by
+ * eight bytes at a time (every byte of a digit position is 0x30..0x39, every
+ * other one its separator), then the field ranges. */
+static const unsigned char ts_mask[32] = {
+	0xF0, 0xF0, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF,
+	0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xFF};
+static const unsigned char ts_want[32] = "0000-00-00T00:00:00.0000000Z";
+static const unsigned char ts_add[32] = {6, 6, 6, 6, 0, 6, 6, 0, 6, 6, 0, 6, 6, 0,
+					 6, 6, 0, 6, 6, 0, 6, 6, 6, 6, 6, 6, 6, 0};
+
+static bool ts_word_ok(const unsigned char *s, int at)
+{
+	uint64_t w, m, want, add;
+	memcpy(&w, s + at, 8);
+	memcpy(&m, ts_mask + at, 8);
+	memcpy(&want, ts_want + at, 8);
+	memcpy(&add, ts_add + at, 8);
+	/* high nibbles (and separators) first; then adding 6 to a digit byte
+	 * 0x3N keeps its high nibble 3 only when N <= 9, and cannot carry into
+	 * the next byte */
+	return (w & m) == want && ((w + add) & m) == want;
+}
+
+#define D2(s) (((s)[0] - '0') * 10 + ((s)[1] - '0'))
+
+static bool ts_valid(const unsigned char *s)
+{
+	if (!ts_word_ok(s, 0) || !ts_word_ok(s, 8) || !ts_word_ok(s, 16) || !ts_word_ok(s, 20))
+		return false;
+	static const unsigned char mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int year = D2(s) * 100 + D2(s + 2), mon = D2(s + 5), day = D2(s + 8);
+	if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] ||
+	    D2(s + 11) > 23 || D2(s + 14) > 59 || D2(s + 17) > 59)
+		return false;
+	return !(mon == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)));
+}
+
+void log_search_text(const char *line, size_t n, const char **text, size_t *len,
+		     struct buf *scratch)
+{
+	const unsigned char *s = (const unsigned char *)(line ? line : "");
+	if (!line)
+		n = 0;
+	while (is_bom(s, n))
+		s += 3, n -= 3;
+	if (n >= 28 && (n == 28 || s[28] == ' ') && ts_valid(s)) {
+		size_t k = n == 28 ? 28 : 29;
+		s += k;
+		n -= k;
+		while (is_bom(s, n))
+			s += 3, n -= 3;
+	}
+	if (n && memchr(s, 0x1b, n)) {
+		buf_reset(scratch);
+		ansi_strip((const char *)s, n, scratch);
+		*text = buf_cstr(scratch);
+		*len = scratch->len;
+		return;
+	}
+	*text = (const char *)s;
+	*len = n;
+}
+
+/* --- trigram filters --------------------------------------------------------- */
+static inline unsigned fold_ascii(unsigned char c)
+{
+	return (unsigned)(c - 'A') < 26u ? c | 0x20u : c;
+}
+
+/* 16 bits from the top of a 64-bit product: every bit of the trigram
+ * reaches them, so the low k of them index a 2^k-bit set well too. */
+static inline uint32_t gram_hash(uint32_t t)
+{
+	return (uint32_t)(((uint64_t)t * 0x9E3779B97F4A7C15ull) >> 48);
+}
+
+/* A trigram as a number: its bytes, first lowest. */
+static inline uint32_t gram_of(const unsigned char *s)
+{
+	return fold_ascii(s[0]) | fold_ascii(s[1]) << 8 | (uint32_t)fold_ascii(s[2]) << 16;
+}
+
+static inline uint64_t load_le64(const unsigned char *s)
+{
+	uint64_t w;
+	memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/* fold_ascii() on eight bytes at once: a byte gets 0x20 when it is in
+ * 'A'..'Z' (bit 7 of b + 0x3F says b >= 'A', of b + 0x25 says b > 'Z';
+ * neither sum carries out of its byte). */
+static inline uint64_t fold8(uint64_t w)
+{
+	const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full, top = 0x8080808080808080ull;
+	uint64_t b = w & low7;
+	uint64_t upper = ((b + 0x3F3F3F3F3F3F3F3Full) ^ (b + 0x2525252525252525ull)) & ~w & top;
+	return w | upper >> 2;
+}
+
+/* Import runs this on every byte of every log, so the set being built has
+ * a byte per bit (a plain store, no read-modify-write: 64 KiB, packed into
+ * bits when the chunk is done), and eight bytes are loaded and folded at
+ * once to give six trigrams with no chain from one to the next. */
+void grams_set(unsigned char *set, const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 6) {
+		uint64_t w = fold8(load_le64(s + i));
+		set[gram_hash((uint32_t)w & 0xFFFFFFu)] = 1;
+		set[gram_hash((uint32_t)(w >> 8) & 0xFFFFFFu)] = 1;
+		set[gram_hash((uint32_t)(w >> 16) & 0xFFFFFFu)] = 1;
+		set[gram_hash((uint32_t)(w >> 24) & 0xFFFFFFu)] = 1;
+		set[gram_hash((uint32_t)(w >> 32) & 0xFFFFFFu)] = 1;
+		set[gram_hash((uint32_t)(w >> 40) & 0xFFFFFFu)] = 1;
+	}
+	for (; i + 3 <= n; i++)
+		set[gram_hash(gram_of(s + i))] = 1;
+}
+
+/* Bytes of 0/1 to bits: bit j of bits[i] is set[8i + j]. The multiply
+ * gathers bit 0 of each of eight bytes into the top byte (the other
+ * products land above bit 63 or, all apart, below bit 56). */
+static void grams_pack(const unsigned char *set, unsigned char *bits)
+{
+	for (size_t i = 0; i < GRAMS_BYTES; i++)
+		bits[i] = (unsigned char)((load_le64(set + 8 * i) * 0x0102040810204080ull) >> 56);
+}
+
+static void words_query(struct log_grams *q, const char *text, size_t n);
+
+void log_grams_add(struct log_grams *q, const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	for (size_t i = 0; i + 3 <= n && q->n < LOG_GRAMS_MAX; i++) {
+		uint16_t h = (uint16_t)gram_hash(gram_of(s + i));
+		size_t k = 0;
+		while (k < q->n && q->h[k] != h)
+			k++;
+		if (k == q->n)
+			q->h[q->n++] = h;
+	}
+	words_query(q, text, n);
+}
+
+bool log_grams_admit(const void *blob, size_t n, const struct log_grams *q)
+{
+	const unsigned char *b = blob;
+	if (!q || q->n == 0)
+		return true;
+	if (!b || n < 1 || b[0] != GRAMS_VERSION)
+		return true;
+	size_t nb = n - 1;
+	if (nb == 0)
+		return false; /* no trigram in the chunk at all */
+	if (nb < GRAMS_MIN || nb > GRAMS_BYTES || (nb & (nb - 1)))
+		return true;
+	uint32_t mask = (uint32_t)(nb * 8 - 1);
+	for (size_t i = 0; i < q->n; i++) {
+		uint32_t h = q->h[i] & mask;
+		if (!(b[1 + (h >> 3)] & (1u << (h & 7))))
+			return false;
+	}
+	return true;
+}
+
+static size_t popcount_bytes(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t x, y = 0;
+		memcpy(&x, a + i, 8);
+		if (b)
+			memcpy(&y, b + i, 8);
+		c += (size_t)__builtin_popcountll(x | y);
+	}
+	return c;
+}
+
+/* Pack a set and shrink it by OR-ing its halves while it stays at most a
+ * quarter full (a query of t missing trigrams then gets through a chunk
+ * with odds of about 4^-t). Writes the blob into out; returns its length. */
+size_t grams_blob(const unsigned char *set, unsigned char *out)
+{
+	size_t nb = GRAMS_BYTES;
+	unsigned char *bits = out + 1;
+	out[0] = GRAMS_VERSION;
+	grams_pack(set, bits);
+	if (popcount_bytes(bits, NULL, nb) == 0)
+		return 1;
+	while (nb > GRAMS_MIN) {
+		size_t half = nb / 2;
+		if (popcount_bytes(bits, bits + half, half) * 4 > half * 8)
+			break;
+		for (size_t i = 0; i < half; i++)
+			bits[i] |= bits[i + half];
+		nb = half;
+	}
+	return 1 + nb;
+}
+
+
+static inline bool word_char(unsigned char c)
+{
+	return (unsigned)((c | 0x20) - 'a') < 26u || (unsigned)(c - '0') < 10u || c == '_';
+}
+
+static inline uint32_t words_hash(uint64_t g)
+{
+	return (uint32_t)((g * 0x9E3779B97F4A7C15ull) >> 32);
+}
+
+unsigned words_parts(uint64_t raw_len)
+{
+	unsigned p = 1;
+	while (p < WORDS_PARTS_MAX && (uint64_t)p * 2 * WORDS_PART_RAW <= raw_len)
+		p *= 2;
+	return p;
+}
+
+unsigned log2u(uint64_t v)
+{
+	unsigned k = 0;
+	while (v > 1)
+		v >>= 1, k++;
+	return k;
+}
+
+/* ASCII-folded word characters; 0 for the others */
+static unsigned char word_tab[256];
+
+void word_tab_init(void)
+{
+	if (word_tab['a'])
+		return;
+	for (unsigned c = 0; c < 256; c++)
+		word_tab[c] = word_char((unsigned char)c) ? (unsigned char)fold_ascii((unsigned char)c) : 0;
+}
+
+/* The word 6-grams of text: each hash appended to *h (grown as needed).
+ * The set is built from them when the chunk is done, sized by their count.
+ * Import runs this on every byte: a table lookup and no test of room per
+ * 6-gram. */
+void words_collect(uint32_t **h, size_t *n, size_t *alloc, const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	if (*n + len > *alloc) {
+		*alloc = MAX(*alloc * 2, *n + len + 4096);
+		*h = xrealloc(*h, *alloc * sizeof(**h));
+	}
+	uint32_t *out = *h + *n;
+	uint64_t g = 0;
+	unsigned run = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = word_tab[s[i]];
+		g = g << 8 | c;
+		run = c ? run + 1 : 0;
+		if (run >= LOG_WORDS_GRAM)
+			*out++ = words_hash(g & 0xFFFFFFFFFFFFull);
+	}
+	*n = (size_t)(out - *h);
+}
+
+static void words_query(struct log_grams *q, const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	uint64_t g = 0;
+	unsigned run = 0;
+	for (size_t i = 0; i < n && q->nw < LOG_WORDS_MAX; i++) {
+		if (!word_char(s[i])) {
+			run = 0;
+			continue;
+		}
+		g = (g << 8 | fold_ascii(s[i])) & 0xFFFFFFFFFFFFull;
+		if (++run < LOG_WORDS_GRAM)
+			continue;
+		uint32_t h = words_hash(g);
+		size_t k = 0;
+		while (k < q->nw && q->w[k] != h)
+			k++;
+		if (k == q->nw)
+			q->w[q->nw++] = h;
+	}
+}
+
+bool words_admit_part(const unsigned char *b, size_t n, uint32_t h)
+{
+	if (!b || n < 1 || b[0] != WORDS_VERSION)
+		return true;
+	size_t nb = n - 1;
+	if (nb == 0)
+		return false; /* no word 6-gram in the part */
+	if (nb < WORDS_MIN_BYTES || (nb & (nb - 1)) ||
+	    nb * 8 > ((size_t)1 << WORDS_LOG2))
+		return true;
+	uint32_t i = h & (uint32_t)(nb * 8 - 1);
+	return b[1 + (i >> 3)] & (1u << (i & 7));
+}
+
