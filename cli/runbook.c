@@ -10,7 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -477,15 +477,40 @@ static bool confirm_step(const struct rb_step *st)
 	return ask(q, line, sizeof(line)) && (line[0] == 'y' || line[0] == 'Y');
 }
 
+/* How a run of the steps ends: finished, stopped or aborted, and why. */
+struct ending {
+	const char *kind;
+	char why[256];
+	int rc;
+};
+
+static void end_as(struct ending *e, const char *kind, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void end_as(struct ending *e, const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->why, sizeof(e->why), fmt, ap);
+	va_end(ap);
+	e->kind = kind;
+	e->rc = EXIT_ERROR;
+}
+
+/* Asks for a note and records it: -1 when the journal refuses it. */
+static int ask_note(struct rb_session *s, struct cs_err *err)
+{
+	char note[4096];
+	if (ask("  note: ", note, sizeof(note)) && *note && rb_session_note(s, note, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int run_steps(struct cli *c, struct rb_session *s, enum mode mode, int from)
 {
 	struct cs_err err;
 	err_clear(&err);
 	bool tty = isatty(STDIN_FILENO);
 	int k = from;
-	int rc = EXIT_OK;
-	const char *end_kind = "finished";
-	char why[256] = "";
+	struct ending e = {"finished", "", EXIT_OK};
 	struct out_ctx oc = {BUF_INIT};
 	while (k <= s->rb.n_steps) {
 		const struct rb_step *st = &s->rb.steps[k - 1];
@@ -497,15 +522,11 @@ static int run_steps(struct cli *c, struct rb_session *s, enum mode mode, int fr
 		if (rb_session_resolve(s, k, &err) < 0) {
 			say("  cannot run: %s\n", err.msg);
 			if (mode == MODE_AUTO || !tty) {
-				snprintf(why, sizeof(why), "step %d: a variable has no value", k);
-				end_kind = "stopped";
-				rc = EXIT_ERROR;
+				end_as(&e, "stopped", "step %d: a variable has no value", k);
 				break;
 			}
 			if (!ask("  [v]ar NAME=VALUE, [s]kip, [q]uit? ", line, sizeof(line)) || line[0] == 'q') {
-				snprintf(why, sizeof(why), "quit at step %d", k);
-				end_kind = "stopped";
-				rc = EXIT_ERROR;
+				end_as(&e, "stopped", "quit at step %d", k);
 				break;
 			}
 			if (line[0] == 's') {
@@ -534,15 +555,11 @@ static int run_steps(struct cli *c, struct rb_session *s, enum mode mode, int fr
 		if (st->manual) {
 			if (!tty) {
 				say("  step %d is manual: it needs someone at a terminal\n", k);
-				snprintf(why, sizeof(why), "step %d is manual and no one was at a terminal", k);
-				end_kind = "stopped";
-				rc = EXIT_ERROR;
+				end_as(&e, "stopped", "step %d is manual and no one was at a terminal", k);
 				break;
 			}
 			if (!ask("  [d]one, [s]kip, [n]ote, [q]uit? ", line, sizeof(line)) || line[0] == 'q') {
-				snprintf(why, sizeof(why), "quit at step %d", k);
-				end_kind = "stopped";
-				rc = EXIT_ERROR;
+				end_as(&e, "stopped", "quit at step %d", k);
 				break;
 			}
 			if (line[0] == 'd') {
@@ -554,9 +571,7 @@ static int run_steps(struct cli *c, struct rb_session *s, enum mode mode, int fr
 					goto dberr;
 				k++;
 			} else if (line[0] == 'n') {
-				char note[4096];
-				if (ask("  note: ", note, sizeof(note)) && *note &&
-				    rb_session_note(s, note, &err) < 0)
+				if (ask_note(s, &err) < 0)
 					goto dberr;
 			}
 			continue;
@@ -567,15 +582,11 @@ static int run_steps(struct cli *c, struct rb_session *s, enum mode mode, int fr
 					say("  step %d asks for a confirmation: resume on a terminal "
 					    "(ciscope runbook resume %lld)\n",
 					    k, (long long)s->id);
-					snprintf(why, sizeof(why), "step %d needs a confirmation and no one was at a terminal", k);
-					end_kind = "stopped";
-					rc = EXIT_ERROR;
+					end_as(&e, "stopped", "step %d needs a confirmation and no one was at a terminal", k);
 					break;
 				}
 				if (!confirm_step(st)) {
-					snprintf(why, sizeof(why), "step %d not confirmed", k);
-					end_kind = "stopped";
-					rc = EXIT_ERROR;
+					end_as(&e, "stopped", "step %d not confirmed", k);
 					break;
 				}
 			}
@@ -586,15 +597,11 @@ static int run_steps(struct cli *c, struct rb_session *s, enum mode mode, int fr
 				say("  a sensitive step: its output is not stored\n");
 			if (!ask("  [r]un, [s]kip, [e]dit, [n]ote, [q]uit, [a]bort? ", line, sizeof(line)) ||
 			    line[0] == 'q') {
-				snprintf(why, sizeof(why), "quit at step %d", k);
-				end_kind = "stopped";
-				rc = EXIT_ERROR;
+				end_as(&e, "stopped", "quit at step %d", k);
 				break;
 			}
 			if (line[0] == 'a') {
-				snprintf(why, sizeof(why), "aborted at step %d", k);
-				end_kind = "aborted";
-				rc = EXIT_ERROR;
+				end_as(&e, "aborted", "aborted at step %d", k);
 				break;
 			}
 			if (line[0] == 's') {
@@ -604,9 +611,7 @@ static int run_steps(struct cli *c, struct rb_session *s, enum mode mode, int fr
 				continue;
 			}
 			if (line[0] == 'n') {
-				char note[4096];
-				if (ask("  note: ", note, sizeof(note)) && *note &&
-				    rb_session_note(s, note, &err) < 0)
+				if (ask_note(s, &err) < 0)
 					goto dberr;
 				continue;
 			}
@@ -624,9 +629,7 @@ static int run_steps(struct cli *c, struct rb_session *s, enum mode mode, int fr
 			if (err.code == CS_EDB)
 				goto dberr;
 			if (mode == MODE_AUTO) {
-				snprintf(why, sizeof(why), "step %d could not start", k);
-				end_kind = "stopped";
-				rc = EXIT_ERROR;
+				end_as(&e, "stopped", "step %d could not start", k);
 				break;
 			}
 			continue;
@@ -650,10 +653,7 @@ static int run_steps(struct cli *c, struct rb_session *s, enum mode mode, int fr
 				rb_session_stop(s);
 				continue;
 			}
-			int fd = rb_session_fd(s);
-			int t = rb_session_timer(s);
-			struct pollfd pf = {.fd = fd, .events = POLLIN};
-			poll(fd >= 0 ? &pf : NULL, fd >= 0 ? 1 : 0, t < 0 || t > 100 ? 100 : t);
+			rb_session_poll(s);
 		}
 		out_end(&oc);
 		if (r < 0)
@@ -667,28 +667,26 @@ static int run_steps(struct cli *c, struct rb_session *s, enum mode mode, int fr
 		say("  %s step %d %s (exit %d)\n", c->utf8 ? "\xe2\x9c\x97" : "X", k,
 		    !strcmp(status, "timeout") ? "timed out" : status, s->last_exit);
 		if (mode == MODE_AUTO || !tty) {
-			snprintf(why, sizeof(why), "step %d %s", k, status);
-			end_kind = "stopped";
-			rc = EXIT_ERROR;
+			end_as(&e, "stopped", "step %d %s", k, status);
 			break;
 		}
 		/* paranoid: the same step is offered again (run = retry) */
 	}
 	buf_release(&oc.line);
 	err_clear(&err);
-	if (rb_session_end(s, end_kind, *why ? why : NULL, &err) < 0) {
+	if (rb_session_end(s, e.kind, *e.why ? e.why : NULL, &err) < 0) {
 		cli_error("%s", err.msg);
 		return EXIT_ERROR;
 	}
-	if (!strcmp(end_kind, "finished"))
+	if (!strcmp(e.kind, "finished"))
 		say("\nrunbook %lld finished: ciscope runbook report %lld\n", (long long)s->id,
 		    (long long)s->id);
-	else if (!strcmp(end_kind, "stopped"))
+	else if (!strcmp(e.kind, "stopped"))
 		say("\nrunbook %lld stopped (%s): continue with ciscope runbook resume %lld\n",
-		    (long long)s->id, why, (long long)s->id);
+		    (long long)s->id, e.why, (long long)s->id);
 	else
 		say("\nrunbook %lld aborted\n", (long long)s->id);
-	return rc;
+	return e.rc;
 dberr:
 	buf_release(&oc.line);
 	cli_error("%s", err.msg);

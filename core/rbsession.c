@@ -641,12 +641,17 @@ int rb_session_wait(struct rb_session *s, rb_output_cb cb, void *ctx,
 			rb_session_stop(s);
 			continue;
 		}
-		int fd = rb_session_fd(s);
-		int t = rb_session_timer(s);
-		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		poll(fd >= 0 ? &pf : NULL, fd >= 0 ? 1 : 0, t < 0 || t > 100 ? 100 : t);
+		rb_session_poll(s);
 	}
 	return r;
+}
+
+void rb_session_poll(struct rb_session *s)
+{
+	int fd = rb_session_fd(s);
+	int t = rb_session_timer(s);
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	poll(fd >= 0 ? &pf : NULL, fd >= 0 ? 1 : 0, t < 0 || t > 100 ? 100 : t);
 }
 
 int rb_session_skip(struct rb_session *s, int k, const char *why, struct cs_err *err)

@@ -97,6 +97,9 @@ int rb_session_pump(struct rb_session *s, rb_output_cb cb, void *ctx, struct cs_
  * (*interrupted) stops the step, not the session. */
 int rb_session_wait(struct rb_session *s, rb_output_cb cb, void *ctx,
 		    volatile sig_atomic_t *interrupted, struct cs_err *err);
+/* Blocks until the step's output or timer has work, at most 100 ms: one
+ * turn of a blocking caller's loop around rb_session_pump. */
+void rb_session_poll(struct rb_session *s);
 void rb_session_stop(struct rb_session *s);
 
 int rb_session_skip(struct rb_session *s, int k, const char *why, struct cs_err *err);
