@@ -73,6 +73,18 @@ void cli_put_lines(struct cli *c, struct buf *b);
  * returns -1 to go on (optind at the operands), else the exit code. */
 int cli_json_opts(const char *name, int argc, char **argv, bool *json);
 
+/* The plot options of metrics and parity. cli_opt_range: v as a number
+ * from lo to hi, or -1 after saying "CMD: OPT needs a number from LO to
+ * HI, not 'V'". cli_chart_width: width when given, else the terminal's
+ * (ioctl, then $COLUMNS, else 80) up to 100. cli_chart_lines: a rendered
+ * chart's lines into b, each span in sgr(role) when the output is in
+ * colour (the command's own mapping). */
+struct chart_text;
+long cli_opt_range(const char *cmd, const char *opt, const char *v, long lo, long hi);
+int cli_chart_width(long width);
+void cli_chart_lines(const struct cli *c, const struct chart_text *t, struct buf *b,
+		     const char *(*sgr)(int role));
+
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_runs(struct cli *c, int argc, char **argv);
 int cmd_show(struct cli *c, int argc, char **argv);

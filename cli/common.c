@@ -1,8 +1,12 @@
 /* common.c - helpers the CLI's commands share (see cli.h). */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/chart.h"
 #include "core/sanitize.h"
 
 int cli_exit_for(const struct cs_err *err)
@@ -51,5 +55,44 @@ void cli_put_lines(struct cli *c, struct buf *b)
 			break;
 		fputc('\n', stdout);
 		s = nl + 1;
+	}
+}
+
+long cli_opt_range(const char *cmd, const char *opt, const char *v, long lo, long hi)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (!*v || *end || n < lo || n > hi) {
+		cli_error("%s: %s needs a number from %ld to %ld, not '%s'", cmd, opt, lo, hi, v);
+		return -1;
+	}
+	return n;
+}
+
+int cli_chart_width(long width)
+{
+	if (width)
+		return (int)width;
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return MIN(ws.ws_col, 100);
+	const char *cols = getenv("COLUMNS");
+	int n = cols ? atoi(cols) : 0;
+	return MIN(n >= 20 ? n : 80, 100);
+}
+
+void cli_chart_lines(const struct cli *c, const struct chart_text *t, struct buf *b,
+		     const char *(*sgr)(int role))
+{
+	for (int i = 0; i < t->n; i++) {
+		const struct chart_line *l = &t->lines[i];
+		for (int k = 0; k < l->n_spans; k++) {
+			const char *on = c->color ? sgr(l->spans[k].role) : "";
+			buf_adds(b, on);
+			buf_add(b, l->text + l->spans[k].off, l->spans[k].len);
+			if (*on)
+				buf_adds(b, "\033[0m");
+		}
+		buf_addc(b, '\n');
 	}
 }

@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -28,9 +27,9 @@ static void jnum(struct buf *b, double v)
 		buf_adds(b, "null");
 }
 
-static const char *role_sgr(enum chart_role r)
+static const char *role_sgr(int r)
 {
-	switch (r) {
+	switch ((enum chart_role)r) {
 	case CHART_AXIS: return "\033[2m";
 	case CHART_CAND: return "\033[35m";
 	case CHART_THRESHOLD: return "\033[33m";
@@ -38,16 +37,6 @@ static const char *role_sgr(enum chart_role r)
 	case CHART_MARK: return "\033[34m";
 	default: return "";
 	}
-}
-
-static int term_width(void)
-{
-	struct winsize ws;
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
-		return ws.ws_col;
-	const char *cols = getenv("COLUMNS");
-	int n = cols ? atoi(cols) : 0;
-	return n >= 20 ? n : 80;
 }
 
 /* Sparkline of the last n points. */
@@ -248,21 +237,6 @@ static int metrics_table(struct cli *c, const struct mopts *o, const char *patte
 	return EXIT_OK;
 }
 
-static void chart_out(struct cli *c, const struct chart_text *t, struct buf *b)
-{
-	for (int i = 0; i < t->n; i++) {
-		const struct chart_line *l = &t->lines[i];
-		for (int k = 0; k < l->n_spans; k++) {
-			const char *on = c->color ? role_sgr(l->spans[k].role) : "";
-			buf_adds(b, on);
-			buf_add(b, l->text + l->spans[k].off, l->spans[k].len);
-			if (*on)
-				buf_adds(b, "\033[0m");
-		}
-		buf_addc(b, '\n');
-	}
-}
-
 static int metrics_show(struct cli *c, const struct mopts *o, const char *name)
 {
 	struct th_conf tc;
@@ -383,10 +357,10 @@ static int metrics_show(struct cli *c, const struct mopts *o, const char *name)
 			struct metric_plot mp;
 			metric_plot_init(&mp, h, e, ne);
 			struct chart_text t;
-			chart_render(&mp.chart, o->width ? (int)o->width : MIN(term_width(), 100),
+			chart_render(&mp.chart, cli_chart_width(o->width),
 				     o->height ? (int)o->height : 16, c->utf8, &t);
 			buf_addc(&b, '\n');
-			chart_out(c, &t, &b);
+			cli_chart_lines(c, &t, &b, role_sgr);
 			chart_text_release(&t);
 			metric_plot_release(&mp);
 		}
@@ -470,14 +444,10 @@ int cmd_metrics(struct cli *c, int argc, char **argv)
 		case O_NOTE: note = optarg; break;
 		case O_W:
 		case O_H: {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			long lo = op == O_W ? 20 : 6;
-			if (!*optarg || *end || v < lo || v > 1000) {
-				cli_error("metrics: --%s needs a number from %ld to 1000",
-					  op == O_W ? "width" : "height", lo);
+			long v = cli_opt_range("metrics", op == O_W ? "--width" : "--height", optarg,
+					       op == O_W ? 20 : 6, 1000);
+			if (v < 0)
 				return EXIT_USAGE;
-			}
 			if (op == O_W)
 				o.width = v;
 			else

@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -155,9 +154,9 @@ static void text_channel(struct cli *c, struct buf *b, const struct parity_chann
 
 /* The chart's roles as SGR colours: the CLI's own mapping (the TUI has its
  * theme). */
-static const char *role_sgr(enum chart_role r)
+static const char *role_sgr(int r)
 {
-	switch (r) {
+	switch ((enum chart_role)r) {
 	case CHART_AXIS: return "\033[2m";
 	case CHART_REF: return "\033[36m";
 	case CHART_CAND: return "\033[35m";
@@ -167,42 +166,6 @@ static const char *role_sgr(enum chart_role r)
 	case CHART_MARK: return "\033[34m";
 	default: return "";
 	}
-}
-
-static void chart_lines(struct cli *c, const struct chart_text *t, struct buf *b)
-{
-	for (int i = 0; i < t->n; i++) {
-		const struct chart_line *l = &t->lines[i];
-		for (int k = 0; k < l->n_spans; k++) {
-			const char *on = c->color ? role_sgr(l->spans[k].role) : "";
-			buf_adds(b, on);
-			buf_add(b, l->text + l->spans[k].off, l->spans[k].len);
-			if (*on)
-				buf_adds(b, "\033[0m");
-		}
-		buf_addc(b, '\n');
-	}
-}
-
-static int term_width(void)
-{
-	struct winsize ws;
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
-		return ws.ws_col;
-	const char *cols = getenv("COLUMNS");
-	int n = cols ? atoi(cols) : 0;
-	return n >= 20 ? n : 80;
-}
-
-static long opt_num(const char *opt, const char *v, long lo, long hi)
-{
-	char *end;
-	long n = strtol(v, &end, 10);
-	if (!*v || *end || n < lo || n > hi) {
-		cli_error("parity: %s needs a number from %ld to %ld, not '%s'", opt, lo, hi, v);
-		return -1;
-	}
-	return n;
 }
 
 int cmd_parity(struct cli *c, int argc, char **argv)
@@ -244,11 +207,11 @@ int cmd_parity(struct cli *c, int argc, char **argv)
 		case O_BASE: base_spec = optarg; break;
 		case O_CONFIG: conf_path = optarg; break;
 		case O_WIDTH:
-			if ((width = opt_num("--width", optarg, 20, 1000)) < 0)
+			if ((width = cli_opt_range("parity", "--width", optarg, 20, 1000)) < 0)
 				return cli_bad_usage("parity");
 			break;
 		case O_HEIGHT:
-			if ((height = opt_num("--height", optarg, 6, 500)) < 0)
+			if ((height = cli_opt_range("parity", "--height", optarg, 6, 500)) < 0)
 				return cli_bad_usage("parity");
 			break;
 		case 'h': cli_command_usage("parity", stdout); return EXIT_OK;
@@ -374,10 +337,10 @@ int cmd_parity(struct cli *c, int argc, char **argv)
 			pp.chart.log_y = log_y;
 			if (plot && !json) {
 				struct chart_text t;
-				int cw = width ? (int)width : MIN(term_width(), 100);
+				int cw = cli_chart_width(width);
 				chart_render(&pp.chart, cw, height ? (int)height : 16, c->utf8, &t);
 				buf_addc(&b, '\n');
-				chart_lines(c, &t, &b);
+				cli_chart_lines(c, &t, &b, role_sgr);
 				chart_text_release(&t);
 			}
 			if (svg && chart_svg_write(&pp.chart, 900, 400, svg, &err) < 0) {
