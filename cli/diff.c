@@ -22,28 +22,6 @@ static void json_line_no(struct buf *b, uint64_t n)
 		buf_adds(b, "null");
 }
 
-static bool slower(int64_t ms, int64_t base_ms, double ratio, int64_t floor_ms)
-{
-	return ms != CS_TIME_NONE && base_ms != CS_TIME_NONE && ms - base_ms >= floor_ms &&
-	       (double)ms >= ratio * (double)base_ms;
-}
-
-struct dcfg {
-	double ratio;
-	int64_t floor_ms;
-};
-
-static int count_slower_steps(const struct run_diff *d, const struct dcfg *k)
-{
-	int n = 0;
-	for (int s = 0; s < d->n_steps; s++)
-		for (int i = 0; i < d->steps[s].n_steps; i++) {
-			const struct diff_step *st = &d->steps[s].steps[i];
-			n += slower(st->ms, st->base_ms, k->ratio, k->floor_ms);
-		}
-	return n;
-}
-
 static const char *parity_verdict(const struct run_diff *d, bool json)
 {
 	if (!d->has_parity || !d->parity.n_channels)
@@ -138,7 +116,7 @@ static void json_delta(struct buf *b, int64_t ms, int64_t base_ms)
 	}
 }
 
-static void json_steps(struct buf *b, const struct run_diff *d, const struct dcfg *k)
+static void json_steps(struct buf *b, const struct run_diff *d, const struct diff_opts *k)
 {
 	buf_adds(b, "[");
 	for (int s = 0; s < d->n_steps; s++) {
@@ -183,14 +161,14 @@ static void json_steps(struct buf *b, const struct run_diff *d, const struct dcf
 			json_str(b, st->base_conclusion);
 			json_delta(b, st->ms, st->base_ms);
 			buf_addf(b, ",\"slower\":%s}",
-				 slower(st->ms, st->base_ms, k->ratio, k->floor_ms) ? "true" : "false");
+				 run_diff_slower(k, st->ms, st->base_ms) ? "true" : "false");
 		}
 		buf_adds(b, "]}");
 	}
 	buf_adds(b, "]");
 }
 
-static void json_diff(struct buf *b, const struct run_diff *d, const struct dcfg *k)
+static void json_diff(struct buf *b, const struct run_diff *d, const struct diff_opts *k)
 {
 	buf_adds(b, "{\"run\":");
 	json_run(b, &d->run);
@@ -207,7 +185,7 @@ static void json_diff(struct buf *b, const struct run_diff *d, const struct dcfg
 		    "\"metrics_moved\":%d,\"parity_verdict\":%s,"
 		    "\"jobs_paired\":%d,\"jobs_only_in_run\":%d,\"jobs_only_in_base\":%d}",
 		 (unsigned long long)d->new_lines, d->tests.n[DT_NEW_FAILURES],
-		 count_slower_steps(d, k), run_diff_metrics_moved(d), parity_verdict(d, true), d->n_pairs,
+		 run_diff_slower_steps(d, k), run_diff_metrics_moved(d), parity_verdict(d, true), d->n_pairs,
 		 d->n_unpaired, d->n_base_unpaired);
 	buf_adds(b, ",\"jobs\":[");
 	for (int p = 0; p < d->n_pairs; p++) {
@@ -302,11 +280,6 @@ static void run_line(struct cli *c, struct buf *b, const char *label, const stru
 	cli_put_text(b, r->branch);
 	buf_addf(b, " \xc2\xb7 %.7s \xc2\xb7 %s%s%s", r->sha ? r->sha : "-", cli_color(c, state),
 		 state, cli_reset(c));
-}
-
-static void plural(struct buf *b, long n, const char *one, const char *many)
-{
-	buf_addf(b, "%ld %s", n, n == 1 ? one : many);
 }
 
 static void text_log(struct cli *c, struct buf *b, const struct logdiff *l)
@@ -421,7 +394,7 @@ static void text_tests(struct cli *c, struct buf *b, const struct run_diff *d)
 }
 
 static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
-		       const struct dcfg *k)
+		       const struct diff_opts *k)
 {
 	struct buf s = BUF_INIT;
 	for (int x = 0; x < d->n_steps; x++) {
@@ -433,7 +406,7 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 		struct buf lines = BUF_INIT;
 		for (int i = 0; i < js->n_steps; i++) {
 			const struct diff_step *st = &js->steps[i];
-			bool slow = slower(st->ms, st->base_ms, k->ratio, k->floor_ms);
+			bool slow = run_diff_slower(k, st->ms, st->base_ms);
 			if (st->change == STEP_SAME && !slow)
 				continue;
 			buf_addf(&lines, "    %c ", st->change == STEP_ADDED ? '+' : st->change == STEP_REMOVED ? '-' : '~');
@@ -458,7 +431,7 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 			buf_addc(&lines, '\n');
 		}
 		bool concl = strcmp(rj->conclusion ? rj->conclusion : "", bj->conclusion ? bj->conclusion : "");
-		bool slow = slower(run_diff_job_ms(rj), run_diff_job_ms(bj), k->ratio, k->floor_ms);
+		bool slow = run_diff_slower(k, run_diff_job_ms(rj), run_diff_job_ms(bj));
 		bool runner = rj->runner_name && bj->runner_name && strcmp(rj->runner_name, bj->runner_name);
 		if (!lines.len && !concl && !slow)
 			continue;
@@ -532,7 +505,7 @@ static void text_parity(struct buf *b, const char *label, const struct parity_re
 	}
 }
 
-static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, const struct dcfg *k)
+static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, const struct diff_opts *k)
 {
 	run_line(c, b, "run", &d->run);
 	buf_addc(b, '\n');
@@ -551,18 +524,7 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		buf_addc(b, '\n');
 	}
 	if (d->has_base) {
-		int jobs_with = 0;
-		for (int p = 0; p < d->n_pairs; p++)
-			jobs_with += d->pairs[p].has_log && d->pairs[p].log.shown > 0;
-		plural(b, (long)d->new_lines, "new log line", "new log lines");
-		buf_adds(b, " in ");
-		plural(b, jobs_with, "job", "jobs");
-		buf_adds(b, " \xc2\xb7 ");
-		plural(b, d->tests.n[DT_NEW_FAILURES], "new failing test", "new failing tests");
-		buf_adds(b, " \xc2\xb7 ");
-		plural(b, count_slower_steps(d, k), "slower step", "slower steps");
-		buf_adds(b, " \xc2\xb7 ");
-		plural(b, run_diff_metrics_moved(d), "metric moved", "metrics moved");
+		run_diff_summary_text(b, d, k);
 		if (parity_verdict(d, false))
 			buf_addf(b, " \xc2\xb7 parity %s", parity_verdict(d, false));
 		buf_addc(b, '\n');
@@ -766,13 +728,11 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 		cli_error("%s", err.msg);
 		rc = cli_exit_for(&err);
 	} else {
-		struct dcfg k = {o.slower_ratio > 0 ? o.slower_ratio : DIFF_SLOWER_RATIO,
-				 o.slower_floor_ms >= 0 ? o.slower_floor_ms : DIFF_SLOWER_FLOOR_MS};
 		struct buf b = BUF_INIT;
 		if (json)
-			json_diff(&b, &d, &k);
+			json_diff(&b, &d, &o);
 		else
-			text_diff(c, &b, &d, &k);
+			text_diff(c, &b, &d, &o);
 		fwrite(b.data ? b.data : "", 1, b.len, stdout);
 		buf_release(&b);
 		if (!d.has_base && !json)

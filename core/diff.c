@@ -540,6 +540,44 @@ int run_diff_metrics_moved(const struct run_diff *d)
 	return n;
 }
 
+bool run_diff_slower(const struct diff_opts *o, int64_t ms, int64_t base_ms)
+{
+	double ratio = o->slower_ratio > 0 ? o->slower_ratio : DIFF_SLOWER_RATIO;
+	int64_t floor_ms = o->slower_floor_ms >= 0 ? o->slower_floor_ms : DIFF_SLOWER_FLOOR_MS;
+	return ms != CS_TIME_NONE && base_ms != CS_TIME_NONE && ms - base_ms >= floor_ms &&
+	       (double)ms >= ratio * (double)base_ms;
+}
+
+int run_diff_slower_steps(const struct run_diff *d, const struct diff_opts *o)
+{
+	int n = 0;
+	for (int s = 0; s < d->n_steps; s++)
+		for (int i = 0; i < d->steps[s].n_steps; i++)
+			n += run_diff_slower(o, d->steps[s].steps[i].ms, d->steps[s].steps[i].base_ms);
+	return n;
+}
+
+static void plural(struct buf *b, long n, const char *one, const char *many)
+{
+	buf_addf(b, "%ld %s", n, n == 1 ? one : many);
+}
+
+void run_diff_summary_text(struct buf *b, const struct run_diff *d, const struct diff_opts *o)
+{
+	int jobs_with = 0;
+	for (int i = 0; i < d->n_pairs; i++)
+		jobs_with += d->pairs[i].has_log && d->pairs[i].log.shown > 0;
+	plural(b, (long)d->new_lines, "new log line", "new log lines");
+	buf_adds(b, " in ");
+	plural(b, jobs_with, "job", "jobs");
+	buf_adds(b, " \xc2\xb7 ");
+	plural(b, d->tests.n[DT_NEW_FAILURES], "new failing test", "new failing tests");
+	buf_adds(b, " \xc2\xb7 ");
+	plural(b, run_diff_slower_steps(d, o), "slower step", "slower steps");
+	buf_adds(b, " \xc2\xb7 ");
+	plural(b, run_diff_metrics_moved(d), "metric moved", "metrics moved");
+}
+
 int64_t run_diff_job_ms(const struct job *j)
 {
 	if (!j || j->started_at == CS_TIME_NONE || j->completed_at == CS_TIME_NONE ||

@@ -146,6 +146,14 @@ void run_diff_release(struct run_diff *d);
 int run_diff_metrics_moved(const struct run_diff *d);
 int64_t run_diff_job_ms(const struct job *j);
 void run_diff_duration_text(struct buf *b, int64_t ms, int64_t base_ms);
+/* Whether ms is slower than base_ms by o's rule (slower_ratio and
+ * slower_floor_ms, their defaults when unset; neither may be CS_TIME_NONE);
+ * how many paired steps are; the text forms' summary of a diff with a
+ * baseline: "N new log lines in N jobs · N new failing tests · N slower
+ * steps · N metrics moved". */
+bool run_diff_slower(const struct diff_opts *o, int64_t ms, int64_t base_ms);
+int run_diff_slower_steps(const struct run_diff *d, const struct diff_opts *o);
+void run_diff_summary_text(struct buf *b, const struct run_diff *d, const struct diff_opts *o);
 
 /* The same in parts, for a caller that must stay responsive (the TUI's
  * work queue): run_diff_begin() chooses the baseline and pairs jobs and
