@@ -7,31 +7,22 @@
 
 CASE="$FIXTURES/cidiff/data/breakages_dump/Quick Checks_/run118"
 
-# run_folder DIR ID SHA CONCLUSION MINUTE LOG JUNIT_BODY
-run_folder() {
-	mkdir -p "$1/logs" "$1/artifacts/junit"
-	cat >"$1/run.json" <<JSON
-{"id":$2,"name":"checks","run_attempt":1,"run_number":$5,"head_branch":"main","head_sha":"$3",
- "event":"push","status":"completed","conclusion":"$4","display_title":"commit $3",
- "created_at":"2026-10-01T10:$5:00Z","updated_at":"2026-10-01T10:$5:30Z",
- "repository":{"full_name":"t/diff"}}
-JSON
-	job=$(($2 * 10))
-	cat >"$1/jobs.json" <<JSON
-{"total_count":2,"jobs":[{"id":$job,"run_id":$2,"name":"checks","status":"completed",
- "conclusion":"$4","started_at":"2026-10-01T10:$5:00Z","completed_at":"2026-10-01T10:$5:30Z",
- "steps":[]},
- {"id":$((job + 1)),"run_id":$2,"name":"lint","status":"completed","conclusion":"success",
- "started_at":"2026-10-01T10:$5:00Z","completed_at":"2026-10-01T10:$5:10Z","steps":[]}]}
-JSON
-	cp "$6" "$1/logs/$job.txt"
+# diff_run DIR ID SHA CONCLUSION MINUTE LOG JUNIT_BODY: lib.sh's run_folder
+# (workflow and job "checks" on main) with a passing "lint" job beside it
+# and a JUnit report
+RUN_FOLDER_WORKFLOW=checks RUN_FOLDER_JOB=checks RUN_FOLDER_REPO=t/diff
+diff_run() {
+	RUN_FOLDER_EXTRA_JOB="{\"id\":$(($2 * 10 + 1)),\"run_id\":$2,\"name\":\"lint\",\"status\":\"completed\",\"conclusion\":\"success\",
+ \"started_at\":\"2026-10-01T10:$5:00Z\",\"completed_at\":\"2026-10-01T10:$5:10Z\",\"steps\":[]}"
+	run_folder "$1" "$2" main "$3" "$4" "$5" "$6"
+	mkdir -p "$1/artifacts/junit"
 	printf '%s\n' '<?xml version="1.0"?>' "<testsuite name=\"go\">$7</testsuite>" \
 		>"$1/artifacts/junit/report.xml"
 }
 
-run_folder runs/green 301 1111111111111111111111111111111111111111 success 10 "$CASE/pass.log" \
+diff_run runs/green 301 1111111111111111111111111111111111111111 success 10 "$CASE/pass.log" \
 	'<testcase classname="pkg" name="TestA" time="0.1"/><testcase classname="pkg" name="TestB" time="0.2"/><testcase classname="pkg" name="TestGone" time="0.1"/>'
-run_folder runs/red 302 2222222222222222222222222222222222222222 failure 20 "$CASE/fail.log" \
+diff_run runs/red 302 2222222222222222222222222222222222222222 failure 20 "$CASE/fail.log" \
 	'<testcase classname="pkg" name="TestA" time="0.1"><failure message="want 1, got 2">x_test.go:12</failure></testcase><testcase classname="pkg" name="TestB" time="3.5"/><testcase classname="pkg" name="TestNew" time="0.1"/>'
 run import --quiet runs
 check_exit diff-setup 0

@@ -21,7 +21,11 @@
 #                            a run folder with one job (id ID*10, named
 #                            $RUN_FOLDER_JOB, default build) of repository
 #                            $RUN_FOLDER_REPO (default t/triage); LOG is
-#                            copied as the job's log
+#                            copied as the job's log. The workflow is
+#                            $RUN_FOLDER_WORKFLOW (default ci), the run
+#                            number $RUN_FOLDER_NUMBER (default MINUTE);
+#                            $RUN_FOLDER_EXTRA_JOB, when set, is a second
+#                            job (its JSON object)
 #
 # Golden files must not depend on the machine: paths in outputs are relative
 # (the scripts work in their own folder) or replaced with sed, and the time
@@ -160,16 +164,18 @@ start_server() {
 run_folder() {
 	mkdir -p "$1/logs"
 	cat >"$1/run.json" <<EOF
-{"id":$2,"name":"ci","run_attempt":1,"run_number":$6,"head_branch":"$3","head_sha":"$4",
+{"id":$2,"name":"${RUN_FOLDER_WORKFLOW:-ci}","run_attempt":1,"run_number":${RUN_FOLDER_NUMBER:-$6},"head_branch":"$3","head_sha":"$4",
  "event":"push","status":"completed","conclusion":"$5","display_title":"commit $4",
  "created_at":"2026-10-01T10:$6:00Z","updated_at":"2026-10-01T10:$6:30Z",
  "repository":{"full_name":"${RUN_FOLDER_REPO:-t/triage}"}}
 EOF
 	job=$(($2 * 10))
+	run_folder_jobs=1
+	if [ -n "${RUN_FOLDER_EXTRA_JOB:-}" ]; then run_folder_jobs=2; fi
 	cat >"$1/jobs.json" <<EOF
-{"total_count":1,"jobs":[{"id":$job,"run_id":$2,"name":"${RUN_FOLDER_JOB:-build}","status":"completed",
+{"total_count":$run_folder_jobs,"jobs":[{"id":$job,"run_id":$2,"name":"${RUN_FOLDER_JOB:-build}","status":"completed",
  "conclusion":"$5","started_at":"2026-10-01T10:$6:00Z","completed_at":"2026-10-01T10:$6:30Z",
- "steps":[]}]}
+ "steps":[]}${RUN_FOLDER_EXTRA_JOB:+,$RUN_FOLDER_EXTRA_JOB}]}
 EOF
 	if [ -n "$7" ]; then cp "$7" "$1/logs/$job.txt"; fi
 }

@@ -13,25 +13,19 @@ json_get() {
 	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# run_folder DIR ID SHA CONCLUSION MINUTE: a run with one job and no log
-run_folder() {
+# parity_run DIR ID SHA CONCLUSION MINUTE: lib.sh's run_folder (workflow and
+# job "parity" on main, run number ID, no log) with an artifacts/parity
+# folder
+RUN_FOLDER_WORKFLOW=parity RUN_FOLDER_JOB=parity RUN_FOLDER_REPO=t/parity
+parity_run() {
+	RUN_FOLDER_NUMBER=$2
+	run_folder "$1" "$2" main "$3" "$4" "$5"
 	mkdir -p "$1/artifacts/parity"
-	cat >"$1/run.json" <<EOF
-{"id":$2,"name":"parity","run_attempt":1,"run_number":$2,"head_branch":"main","head_sha":"$3",
- "event":"push","status":"completed","conclusion":"$4","display_title":"commit $3",
- "created_at":"2026-10-01T10:$5:00Z","updated_at":"2026-10-01T10:$5:30Z",
- "repository":{"full_name":"t/parity"}}
-EOF
-	cat >"$1/jobs.json" <<EOF
-{"total_count":1,"jobs":[{"id":$(($2 * 10)),"run_id":$2,"name":"parity","status":"completed",
- "conclusion":"$4","started_at":"2026-10-01T10:$5:00Z","completed_at":"2026-10-01T10:$5:30Z",
- "steps":[]}]}
-EOF
 }
 
 # 501: energy leaves atol 1e-3 (the summary's) from step 5 on; pos within;
 # spin is a delta alone; lonely_ref has no partner, label is text
-run_folder runs/r501 501 5010000000000000000000000000000000000000 failure 01
+parity_run runs/r501 501 5010000000000000000000000000000000000000 failure 01
 cat >runs/r501/artifacts/parity/parity.csv <<'EOF'
 step,energy_ref,energy_cand,pos_reference,pos_candidate,lonely_ref,label,spin_delta
 1,10,10,0.5,0.5,1,a,0
@@ -45,11 +39,11 @@ step,energy_ref,energy_cand,pos_reference,pos_candidate,lonely_ref,label,spin_de
 EOF
 printf '{"steps": 8, "tolerance": {"atol": 0.001, "rtol": 0}}\n' >runs/r501/artifacts/parity/summary.json
 # 502: all within
-run_folder runs/r502 502 5020000000000000000000000000000000000000 success 02
+parity_run runs/r502 502 5020000000000000000000000000000000000000 success 02
 printf 'step,energy_ref,energy_cand\n1,10,10\n2,10,10.0005\n3,10,10\n' >runs/r502/artifacts/parity/parity.csv
 printf '{"tolerance": {"atol": 0.001}}\n' >runs/r502/artifacts/parity/summary.json
 # 503: no parity channels
-run_folder runs/r503 503 5030000000000000000000000000000000000000 success 03
+parity_run runs/r503 503 5030000000000000000000000000000000000000 success 03
 printf 'step,loss\n1,0.5\n2,0.4\n' >runs/r503/artifacts/parity/loss.csv
 run import --quiet runs
 check_exit setup-import 0
@@ -158,7 +152,7 @@ check_has help-usage "$OUT" "usage: ciscope parity"
 # --- a big artifact through the index (a million rows through the parser and
 # the report: tests/unit/t_parity.c; the import of a million rows alone takes
 # half a minute, too long for every run of the suite) -------------------------------------
-run_folder runs-big/r900 900 9000000000000000000000000000000000000000 failure 09
+parity_run runs-big/r900 900 9000000000000000000000000000000000000000 failure 09
 awk 'BEGIN { print "step,x_ref,x_cand"
 	for (i = 1; i <= 100000; i++) { r = i * 0.001; c = r; if (i >= 76543) c = r + 1e-3
 		printf "%d,%.17g,%.17g\n", i, r, c } }' >runs-big/r900/artifacts/parity/big.csv
