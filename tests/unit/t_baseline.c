@@ -13,6 +13,7 @@
 #include "core/gitrepo.h"
 #include "core/store.h"
 #include "test.h"
+#include "testdemo.h"
 
 static git_repository *repo;
 static git_tree *tree;
@@ -124,12 +125,9 @@ static void setup(void)
 	git_libgit2_shutdown();
 	g = gitrepo_open(dir);
 
-	struct cs_err err;
-	char *p = xasprintf("%s/baseline.db", t_tmpdir());
-	st = store_open(p, STORE_RW, &err);
-	free(p);
-	if (!st || !g)
+	if (!g)
 		exit(2);
+	st = t_fresh_store("baseline");
 	exec("INSERT INTO repos (id, slug) VALUES (1, 't/baseline')");
 }
 

@@ -39,12 +39,7 @@ static void setup(void)
 {
 	if (st)
 		return;
-	struct cs_err err;
-	char *p = xasprintf("%s/diff.db", t_tmpdir());
-	st = store_open(p, STORE_RW, &err);
-	free(p);
-	if (!st)
-		exit(2);
+	st = t_fresh_store("diff");
 	exec("INSERT INTO repos (id, slug) VALUES (1, 't/diff');"
 	     "INSERT INTO runs (id, repo_id, provider_id, workflow_name, event, head_branch, head_sha,"
 	     " status, conclusion, created_at, imported_at) VALUES"

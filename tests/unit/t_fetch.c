@@ -14,6 +14,7 @@
 #include "core/import.h"
 #include "core/store.h"
 #include "test.h"
+#include "testdemo.h"
 
 #define HUB "hub4j-github-api/src/test/resources/org/kohsuke/github/GHWorkflowRunTest/wiremock"
 #define HUB_JOBS HUB "/testJobs/__files/11-r_h_g_actions_runs_719643947_jobs.json"
@@ -88,18 +89,6 @@ static char *run_folder(const char *name, int64_t id, const char *status, int at
 	return d;
 }
 
-static struct store *fresh_store(const char *name)
-{
-	char *p = xasprintf("%s/%s", t_tmpdir(), name);
-	struct cs_err err;
-	err_clear(&err);
-	struct store *st = store_open(p, STORE_RW, &err);
-	if (!st)
-		t_fail(__FILE__, __LINE__, "%s", err.msg);
-	free(p);
-	return st;
-}
-
 static int import_one(struct store *st, const char *path, enum import_state *state)
 {
 	struct cs_err err;
@@ -136,7 +125,7 @@ static char *query_text(struct store *st, const char *sql)
 
 TEST(store_held_and_incomplete)
 {
-	struct store *st = fresh_store("held.db");
+	struct store *st = t_fresh_store("held");
 	if (!st)
 		return;
 	char *a = run_folder("held/a", 719643947, "completed", 1, true);
@@ -189,7 +178,7 @@ TEST(store_held_and_incomplete)
 
 TEST(import_reads_expired_markers)
 {
-	struct store *st = fresh_store("expired.db");
+	struct store *st = t_fresh_store("expired");
 	if (!st)
 		return;
 	char *r = run_folder("exp/run", 719643947, "completed", 1, true);
@@ -296,7 +285,7 @@ static void collect_msg(void *ctx, enum fetch_msg level, const char *msg)
 /* Nothing listens on 127.0.0.1:1: connection refused, retried, given up. */
 TEST(fetch_unreachable_api)
 {
-	struct store *st = fresh_store("unreach.db");
+	struct store *st = t_fresh_store("unreach");
 	if (!st)
 		return;
 	setenv("CISCOPE_TEST_MIN_WAIT_MS", "5", 1);
@@ -339,7 +328,7 @@ TEST(fetch_unreachable_api)
 
 TEST(fetch_cancelled_at_once)
 {
-	struct store *st = fresh_store("cancel.db");
+	struct store *st = t_fresh_store("cancel");
 	if (!st)
 		return;
 	struct gh_client c;

@@ -11,6 +11,7 @@
 #include "core/logstore.h"
 #include "core/store.h"
 #include "test.h"
+#include "testdemo.h"
 
 static struct store *st;
 
@@ -18,14 +19,7 @@ static struct store *db(void)
 {
 	if (st)
 		return st;
-	struct cs_err err;
-	char *p = xasprintf("%s/logdiff.db", t_tmpdir());
-	st = store_open(p, STORE_RW, &err);
-	free(p);
-	if (!st) {
-		fprintf(stderr, "t_logdiff: %s\n", err.msg);
-		exit(2);
-	}
+	st = t_fresh_store("logdiff");
 	sqlite3_exec(st->db,
 		     "INSERT INTO repos (id, slug) VALUES (1, 't/logdiff');"
 		     "INSERT INTO runs (id, repo_id, provider_id, imported_at) VALUES (1, 1, 1, 0);",

@@ -4,6 +4,7 @@
 
 #include "core/logparse.h"
 #include "test.h"
+#include "testdemo.h"
 
 /* --- helpers ---------------------------------------------------------------- */
 struct rec {
@@ -477,39 +478,14 @@ TEST(logline_markers)
 	CHECK_STR(line_kind_name((enum line_kind)-1), "unknown");
 }
 
-struct real_ctx {
-	uint64_t lines, ts, bom, kinds[LINE_KIND_COUNT];
-	int64_t first_ts, last_ts;
-	uint64_t line_of_first_error;
-};
-
-static int real_cb(void *ctx, const struct split_line *sl)
-{
-	struct real_ctx *c = ctx;
-	struct logline l;
-	logline_parse(sl->head, sl->head_len, &l);
-	c->lines++;
-	c->ts += l.has_ts;
-	c->bom += l.has_bom;
-	c->kinds[l.kind]++;
-	if (l.has_ts) {
-		if (!c->first_ts)
-			c->first_ts = l.ts_us;
-		c->last_ts = l.ts_us;
-	}
-	if (l.kind == LINE_ERROR && !c->line_of_first_error)
-		c->line_of_first_error = sl->lineno;
-	return 0;
-}
-
-static void split_file(const char *rel, size_t piece, struct real_ctx *c)
+static void split_file(const char *rel, size_t piece, struct t_line_counts *c)
 {
 	struct buf b = BUF_INIT;
 	struct cs_err err;
 	memset(c, 0, sizeof(*c));
 	CHECK_OK(file_read_all(t_fixture(rel), 16 << 20, &b, &err));
 	struct splitter *sp = xmalloc(sizeof(*sp));
-	splitter_init(sp, real_cb, c);
+	splitter_init(sp, t_count_lines, c);
 	for (size_t at = 0; at < b.len; at += piece)
 		CHECK_INT(splitter_feed(sp, b.data + at, MIN(piece, b.len - at)), 0);
 	CHECK_INT(splitter_finish(sp), 0);
@@ -521,7 +497,7 @@ static void split_file(const char *rel, size_t piece, struct real_ctx *c)
  * lines, lines with a 28-char timestamp, and markers at the text start. */
 TEST(logline_real_logs)
 {
-	struct real_ctx c;
+	struct t_line_counts c;
 	split_file("pytorch-test-infra/aws/lambda/log-classifier/fixtures/error_log1.txt", 4096, &c);
 	CHECK_INT(c.lines, 4768);
 	CHECK_INT(c.ts, 4529);

@@ -8,6 +8,7 @@
 #include "core/logstore.h"
 #include "core/store.h"
 #include "test.h"
+#include "testdemo.h"
 
 #define C LOG_CHUNK_RAW
 
@@ -1192,22 +1193,6 @@ TEST(fifty_mb_in_small_pieces)
 }
 
 /* --- a real log ------------------------------------------------------------------------ */
-struct real_cnt {
-	uint64_t lines, ts, bom, kinds[LINE_KIND_COUNT];
-};
-
-static int real_cb(void *ctx, const struct split_line *sl)
-{
-	struct real_cnt *c = ctx;
-	struct logline l;
-	logline_parse(sl->head, sl->head_len, &l);
-	c->lines++;
-	c->ts += l.has_ts;
-	c->bom += l.has_bom;
-	c->kinds[l.kind]++;
-	return 0;
-}
-
 TEST(real_logs)
 {
 	static const struct {
@@ -1229,11 +1214,11 @@ TEST(real_logs)
 		struct nline *nl = naive_lines(raw.data, raw.len, &count);
 		CHECK_INT(count, files[i].lines);
 		/* the writer's line callback and a reader's scan see the same lines */
-		struct real_cnt during = {0}, after = {0};
-		int64_t id = store_cb(db, raw.data, raw.len, 4096, real_cb, &during);
+		struct t_line_counts during = {0}, after = {0};
+		int64_t id = store_cb(db, raw.data, raw.len, 4096, t_count_lines, &during);
 		verify(db, id, raw.data, raw.len, true);
 		struct logr *r = logr_open(store_of(db), id, &err);
-		CHECK_OK(logr_scan(r, 1, logr_line_count(r), real_cb, &after, &err));
+		CHECK_OK(logr_scan(r, 1, logr_line_count(r), t_count_lines, &after, &err));
 		CHECK(memcmp(&during, &after, sizeof(during)) == 0);
 		CHECK_INT(after.lines, files[i].lines);
 		CHECK_INT(after.ts, files[i].ts);

@@ -18,6 +18,7 @@
 #include "core/store.h"
 #include "core/util.h"
 #include "test.h"
+#include "testdemo.h"
 
 #define CHECK_NEAR(a, b, eps)                                                          \
 	do {                                                                           \
@@ -562,21 +563,6 @@ static void add_file(const char *dir, const char *art, const char *file, const c
 	free(p);
 }
 
-static struct store *new_store(const char *name)
-{
-	struct cs_err err;
-	err_clear(&err);
-	char *p = tmp_file("%s.db", name);
-	unlink(p);
-	struct store *st = store_open(p, STORE_RW, &err);
-	free(p);
-	if (!st) {
-		fprintf(stderr, "%s\n", err.msg);
-		exit(2);
-	}
-	return st;
-}
-
 static int64_t import_run(struct store *st, const char *path, long id)
 {
 	struct cs_err err;
@@ -617,7 +603,7 @@ static const char SUMMARY[] = "{\"steps\": 8, \"tolerance\": {\"atol\": 0.001, \
 
 TEST(run_channels_from_the_index)
 {
-	struct store *st = new_store("run");
+	struct store *st = t_fresh_store("run");
 	char *dir = run_folder("r1", 501, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "parity", "parity.csv", CSV);
 	add_file("r1", "parity", "summary.json", SUMMARY);
 	int64_t row = import_run(st, dir, 501);
@@ -705,7 +691,7 @@ TEST(run_channels_from_the_index)
 
 TEST(run_against_run_and_metric_changes)
 {
-	struct store *st = new_store("rvr");
+	struct store *st = t_fresh_store("rvr");
 	char *d1 = run_folder("base", 601, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "parity", "parity.csv",
 			      "step,energy_ref,energy_cand\n1,1,1\n2,1,1\n3,1,1\n4,1,1\n");
 	add_file("base", "parity", "summary.json", "{\"rss_mb\": 100, \"steps\": 4}");
@@ -798,7 +784,7 @@ TEST(change_text_near_zero)
 
 TEST(hostile_series)
 {
-	struct store *st = new_store("hostile");
+	struct store *st = t_fresh_store("hostile");
 	/* JSONL rows where the candidate is missing or text; NaN and inf cells;
 	 * a ref with nothing beside it */
 	const char *jl = "{\"step\": 1, \"e_ref\": 1, \"e_cand\": 1, \"only_ref\": 3}\n"
@@ -956,7 +942,7 @@ TEST(million_rows)
 
 TEST(metric_compare_many_leaves)
 {
-	struct store *st = new_store("leaves");
+	struct store *st = t_fresh_store("leaves");
 	struct buf a = BUF_INIT, b = BUF_INIT;
 	buf_adds(&a, "{");
 	buf_adds(&b, "{");

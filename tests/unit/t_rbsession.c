@@ -19,24 +19,13 @@
 #include "core/runner.h"
 #include "core/store.h"
 #include "test.h"
+#include "testdemo.h"
 
 static int64_t now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static struct store *new_store(const char *name)
-{
-	struct cs_err err;
-	err_clear(&err);
-	char *p = xasprintf("%s/%s.db", t_tmpdir(), name);
-	struct store *st = store_open(p, STORE_RW, &err);
-	free(p);
-	if (!st)
-		t_fail(__FILE__, __LINE__, "%s", err.msg);
-	return st;
 }
 
 /* Gone, or a zombie waiting for init to reap it. */
@@ -212,7 +201,7 @@ static const char *run_step(struct rb_session *s, int k)
 
 TEST(session_retries_capture_and_log)
 {
-	struct store *st = new_store("retry");
+	struct store *st = t_fresh_store("retry");
 	if (!st)
 		return;
 	char *flag = xasprintf("%s/flag", t_tmpdir());
@@ -330,7 +319,7 @@ TEST(session_retries_capture_and_log)
 
 TEST(session_stop_between_attempts_and_background)
 {
-	struct store *st = new_store("stop");
+	struct store *st = t_fresh_store("stop");
 	if (!st)
 		return;
 	struct rb_session s;
@@ -368,7 +357,7 @@ TEST(session_stop_between_attempts_and_background)
 
 TEST(session_resume_after_an_interruption)
 {
-	struct store *st = new_store("resume");
+	struct store *st = t_fresh_store("resume");
 	if (!st)
 		return;
 	const char *md = "## One\n```sh {name=one capture=\"v=(\\w+)\"}\necho v=first\n```\n"
@@ -441,7 +430,7 @@ static void exec_sql(struct store *st, const char *sql)
 
 TEST(index_variables)
 {
-	struct store *st = new_store("index");
+	struct store *st = t_fresh_store("index");
 	if (!st)
 		return;
 	exec_sql(st, "INSERT INTO repos (id, slug) VALUES (1, 'acme/app');"
@@ -501,7 +490,7 @@ TEST(index_variables)
  * timer, pumping without ever blocking, output arriving while it runs. */
 TEST(session_driven_by_an_event_loop)
 {
-	struct store *st = new_store("loop");
+	struct store *st = t_fresh_store("loop");
 	if (!st)
 		return;
 	const char *md = "## Tick\n```sh {name=tick retry=2 interval=100ms}\n"

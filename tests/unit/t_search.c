@@ -18,6 +18,7 @@
 #include "core/store.h"
 #include "core/util.h"
 #include "test.h"
+#include "testdemo.h"
 
 #define HUB "hub4j-github-api/src/test/resources/org/kohsuke/github/GHWorkflowRunTest/wiremock"
 #define PYTORCH_LOG "pytorch-test-infra/aws/lambda/log-classifier/fixtures/error_log1.txt"
@@ -449,13 +450,7 @@ static struct store *search_store(void)
 		return st_shared;
 	struct cs_err err;
 	err_clear(&err);
-	char *db = xasprintf("%s/search.db", t_tmpdir());
-	st_shared = store_open(db, STORE_RW, &err);
-	free(db);
-	if (!st_shared) {
-		fprintf(stderr, "%s\n", err.msg);
-		exit(2);
-	}
+	st_shared = t_fresh_store("search");
 	char *run = xasprintf("%s/hub4j", t_tmpdir());
 	char *logs = xasprintf("%s/logs", run);
 	if (mkdir_p(logs, 0755, &err) < 0) {
@@ -692,9 +687,7 @@ TEST(search_long_lines)
 	/* a line longer than the splitter keeps is searched in its head */
 	struct cs_err err;
 	err_clear(&err);
-	char *db = xasprintf("%s/long.db", t_tmpdir());
-	struct store *st = store_open(db, STORE_RW, &err);
-	CHECK(st != NULL);
+	struct store *st = t_fresh_store("long");
 	char *p = xasprintf("%s/long.log", t_tmpdir());
 	struct buf b = BUF_INIT;
 	buf_adds(&b, "short\n");
@@ -723,7 +716,6 @@ TEST(search_long_lines)
 	matcher_free(m);
 	buf_release(&b);
 	free(p);
-	free(db);
 	store_close(st);
 }
 
@@ -731,8 +723,7 @@ TEST(search_empty_index)
 {
 	struct cs_err err;
 	err_clear(&err);
-	char *db = xasprintf("%s/empty.db", t_tmpdir());
-	struct store *st = store_open(db, STORE_RW, &err);
+	struct store *st = t_fresh_store("empty");
 	struct matcher *m = matcher_new("x", 0, &err);
 	struct hits hs = {0};
 	long n = -1;
@@ -740,7 +731,6 @@ TEST(search_empty_index)
 	CHECK_INT(n, 0);
 	matcher_free(m);
 	store_close(st);
-	free(db);
 }
 
 /* --- the filters never lose a hit ---------------------------------------------------------- */
@@ -1031,11 +1021,7 @@ TEST(filters_lose_no_hit)
 	struct cs_err err;
 	err_clear(&err);
 	struct fnf f = {0};
-	char *db = xasprintf("%s/filters.db", t_tmpdir());
-	f.st = store_open(db, STORE_RW, &err);
-	CHECK(f.st != NULL);
-	if (!f.st)
-		return;
+	f.st = t_fresh_store("filters");
 	static const char *const jobs[] = {"big", "mid", "tiny"};
 	static const size_t sizes[] = {1000000, 300000, 3000}; /* 4, 2 and 1 chunks */
 	struct importer *im = importer_new(f.st, NULL);
@@ -1073,7 +1059,6 @@ TEST(filters_lose_no_hit)
 		free(f.ref.l[i].text);
 	free(f.ref.l);
 	store_close(f.st);
-	free(db);
 }
 
 /* Logs whose lines nearly all carry high-entropy tokens (hex ids, shas,
@@ -1140,11 +1125,7 @@ TEST(word_filters_lose_no_hit)
 	struct cs_err err;
 	err_clear(&err);
 	struct fnf f = {0};
-	char *db = xasprintf("%s/words.db", t_tmpdir());
-	f.st = store_open(db, STORE_RW, &err);
-	CHECK(f.st != NULL);
-	if (!f.st)
-		return;
+	f.st = t_fresh_store("words");
 	static const char *const jobs[] = {"hexbig", "hexmid", "hextiny"};
 	static const size_t sizes[] = {1500000, 300000, 5000}; /* 6, 2 and 1 chunks */
 	struct buf shas = BUF_INIT;
@@ -1214,7 +1195,6 @@ TEST(word_filters_lose_no_hit)
 		free(f.ref.l[i].text);
 	free(f.ref.l);
 	store_close(f.st);
-	free(db);
 }
 
 extern const char schema_sql[];

@@ -51,19 +51,6 @@ static void mkdirs(const char *path)
 	}
 }
 
-static struct store *new_store(const char *name)
-{
-	char *p = tmp_path(name);
-	struct cs_err err;
-	struct store *st = store_open(p, STORE_RW, &err);
-	if (!st) {
-		fprintf(stderr, "%s\n", err.msg);
-		exit(2);
-	}
-	free(p);
-	return st;
-}
-
 static void import_ok(struct store *st, const char *path)
 {
 	struct cs_err err;
@@ -619,7 +606,7 @@ TEST(flip_without_a_commit_is_flaky)
 	make_run(root, 503, "main", "aaaaaaa3", "failure", 3, "failure", bad);
 	/* the same on another branch does not make a flip on main */
 	make_run(root, 504, "other", "bbbbbbb1", "failure", 4, "failure", bad);
-	struct store *st = new_store("flip.db");
+	struct store *st = t_fresh_store("flip");
 	import_ok(st, root);
 	int n;
 	struct triage_finding *f = findings(st, "501", "build", true, &n);
@@ -660,7 +647,7 @@ TEST(a_fixed_failure_is_not_flaky)
 	make_run(root, 602, "main", "ccccccc2", "failure", 2, "failure", bad);
 	make_run(root, 603, "main", "ccccccc3", "failure", 3, "failure", bad);
 	make_run(root, 604, "main", "ccccccc4", "success", 4, "success", TS "ok\n");
-	struct store *st = new_store("fixed.db");
+	struct store *st = t_fresh_store("fixed");
 	import_ok(st, root);
 	int n;
 	struct triage_finding *f = findings(st, "602", "build", true, &n);
@@ -686,7 +673,7 @@ TEST(conclusions_and_missing_logs_are_findings)
 	make_run(root, 701, "main", "d1", "timed_out", 1, "timed_out", NULL);
 	make_run(root, 702, "main", "d2", "failure", 2, "failure", NULL);
 	make_run(root, 703, "main", "d3", "failure", 3, "cancelled", TS "step 1\n" TS "step 2\n");
-	struct store *st = new_store("concl.db");
+	struct store *st = t_fresh_store("concl");
 	import_ok(st, root);
 	int n;
 	struct triage_finding *f = findings(st, "701", "build", true, &n);
@@ -729,7 +716,7 @@ TEST(fallback_when_no_rule_knows_the_failure)
 	buf_adds(&log, TS "##[error]Process completed with exit code 3.\n");
 	buf_adds(&log, TS "Post job cleanup.\n");
 	make_run(root, 801, "main", "e1", "failure", 1, "failure", buf_cstr(&log));
-	struct store *st = new_store("fallback.db");
+	struct store *st = t_fresh_store("fallback");
 	import_ok(st, root);
 	int n;
 	struct triage_finding *f = findings(st, "801", "build", true, &n);
@@ -763,7 +750,7 @@ TEST(junit_failures_the_log_does_not_name)
 		t_fail(__FILE__, __LINE__, "%s", err.msg);
 	char *p = xasprintf("%s/jest-junit.xml", art);
 	write_text(p, buf_cstr(&xml));
-	struct store *st = new_store("junit.db");
+	struct store *st = t_fresh_store("junit");
 	import_ok(st, root);
 	int n;
 	struct triage_finding *f = findings(st, "901", "build", true, &n);
@@ -802,7 +789,7 @@ TEST(hostile_a_million_warnings)
 	fputs("main.c:12:5: error: expected ';' before '}' token\n", fp);
 	fputs("##[error]Process completed with exit code 2.\n", fp);
 	fclose(fp);
-	struct store *st = new_store("warnings.db");
+	struct store *st = t_fresh_store("warnings");
 	import_ok(st, path);
 	CHECK(t_count(st, "SELECT count(*) FROM triage_findings") <= TRIAGE_MAX_STORED);
 	CHECK(t_count(st, "SELECT max(n_lines) FROM triage_jobs") <= TRIAGE_MAX_LINES);
@@ -834,7 +821,7 @@ TEST(hostile_long_lines_and_escapes)
 	      fp);
 	fputs(TS "##[error]Process completed with exit code 1.\n", fp);
 	fclose(fp);
-	struct store *st = new_store("hostile.db");
+	struct store *st = t_fresh_store("hostile");
 	import_ok(st, path);
 	int64_t job = t_count(st, "SELECT max(id) FROM jobs");
 	struct triage_finding *f;

@@ -148,3 +148,22 @@ int64_t t_count(struct store *st, const char *sql)
 	sqlite3_finalize(s);
 	return n;
 }
+
+int t_count_lines(void *ctx, const struct split_line *sl)
+{
+	struct t_line_counts *c = ctx;
+	struct logline l;
+	logline_parse(sl->head, sl->head_len, &l);
+	c->lines++;
+	c->ts += l.has_ts;
+	c->bom += l.has_bom;
+	c->kinds[l.kind]++;
+	if (l.has_ts) {
+		if (!c->first_ts)
+			c->first_ts = l.ts_us;
+		c->last_ts = l.ts_us;
+	}
+	if (l.kind == LINE_ERROR && !c->line_of_first_error)
+		c->line_of_first_error = sl->lineno;
+	return 0;
+}

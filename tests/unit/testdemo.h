@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/logparse.h"
 #include "core/store.h"
 
 /* Runs argv (PATH lookup) with stdout/stderr on /dev/null; its exit status, -1 when
@@ -36,5 +37,14 @@ struct store *t_fresh_store(const char *name);
 void t_slurp(const char *path, struct buf *out);
 /* The first column of the first row of sql over st; -1 when there is none. */
 int64_t t_count(struct store *st, const char *sql);
+/* What t_count_lines, a split_cb, counts over the lines it is given (start
+ * zeroed): lines, lines with a timestamp, with a BOM, of each kind; the first
+ * and last timestamp (us); the number of the first error line (0: none). */
+struct t_line_counts {
+	uint64_t lines, ts, bom, kinds[LINE_KIND_COUNT];
+	int64_t first_ts, last_ts;
+	uint64_t line_of_first_error;
+};
+int t_count_lines(void *ctx, const struct split_line *sl);
 
 #endif
