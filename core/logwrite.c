@@ -351,15 +351,10 @@ static void *zpipe_main(void *arg)
 	return NULL;
 }
 
-static void zpipe_free(struct zpipe *p)
+/* The pipeline's locks and buffers, once its worker is gone (or never
+ * started). */
+static void zpipe_release(struct zpipe *p)
 {
-	if (!p)
-		return;
-	pthread_mutex_lock(&p->mu);
-	p->stop = true;
-	pthread_cond_broadcast(&p->work);
-	pthread_mutex_unlock(&p->mu);
-	pthread_join(p->th, NULL);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->done);
@@ -369,6 +364,18 @@ static void zpipe_free(struct zpipe *p)
 		buf_release(&p->job[i].idx);
 	}
 	free(p);
+}
+
+static void zpipe_free(struct zpipe *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->th, NULL);
+	zpipe_release(p);
 }
 
 /* Start the worker; false (and the writer goes on alone) when the system
@@ -387,15 +394,7 @@ static bool zpipe_start(struct logw *w)
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
 	if (pthread_create(&p->th, NULL, zpipe_main, p) != 0) {
-		pthread_mutex_destroy(&p->mu);
-		pthread_cond_destroy(&p->work);
-		pthread_cond_destroy(&p->done);
-		for (unsigned i = 0; i < LOGW_INFLIGHT; i++) {
-			free(p->job[i].raw);
-			free(p->job[i].zbuf);
-			buf_release(&p->job[i].idx);
-		}
-		free(p);
+		zpipe_release(p);
 		w->threaded = false;
 		return false;
 	}
