@@ -202,8 +202,6 @@ static const char *run_step(struct rb_session *s, int k)
 TEST(session_retries_capture_and_log)
 {
 	struct store *st = t_fresh_store("retry");
-	if (!st)
-		return;
 	char *flag = xasprintf("%s/flag", t_tmpdir());
 	unlink(flag);
 	char *md = xasprintf(
@@ -320,8 +318,6 @@ TEST(session_retries_capture_and_log)
 TEST(session_stop_between_attempts_and_background)
 {
 	struct store *st = t_fresh_store("stop");
-	if (!st)
-		return;
 	struct rb_session s;
 	const char *md = "## Wait\n```sh {name=w retry=5 interval=10s}\nexit 1\n```\n"
 			 "## Server\n```sh {name=srv background=true}\necho serving; sleep 1\n```\n";
@@ -358,8 +354,6 @@ TEST(session_stop_between_attempts_and_background)
 TEST(session_resume_after_an_interruption)
 {
 	struct store *st = t_fresh_store("resume");
-	if (!st)
-		return;
 	const char *md = "## One\n```sh {name=one capture=\"v=(\\w+)\"}\necho v=first\n```\n"
 			 "## Two\n```sh {name=two}\necho {{one}}\n```\n"
 			 "## Three\n```sh\necho three\n```\n";
@@ -431,8 +425,6 @@ static void exec_sql(struct store *st, const char *sql)
 TEST(index_variables)
 {
 	struct store *st = t_fresh_store("index");
-	if (!st)
-		return;
 	exec_sql(st, "INSERT INTO repos (id, slug) VALUES (1, 'acme/app');"
 		     "INSERT INTO runs (id, repo_id, provider_id, attempt, workflow_name, head_branch, "
 		     "head_sha, status, conclusion, created_at, imported_at, html_url) VALUES "
@@ -491,8 +483,6 @@ TEST(index_variables)
 TEST(session_driven_by_an_event_loop)
 {
 	struct store *st = t_fresh_store("loop");
-	if (!st)
-		return;
 	const char *md = "## Tick\n```sh {name=tick retry=2 interval=100ms}\n"
 			 "for i in 1 2 3; do echo tick $i; sleep 0.1; done; exit 1\n```\n";
 	struct rb_session s;

@@ -1016,6 +1016,23 @@ static void fnf_queries(struct fnf *f, bool fixed_ones, int literals, int regexe
 	buf_release(&re);
 }
 
+/* Writes s (freed) as t_tmpdir()/JOB.log, imports it and adds it to the
+ * reference corpus. */
+static void fnf_import(struct fnf *f, struct importer *im, const char *job, char *s, size_t n)
+{
+	struct cs_err err;
+	err_clear(&err);
+	char *path = xasprintf("%s/%s.log", t_tmpdir(), job);
+	FILE *fp = fopen(path, "wb");
+	CHECK(fp && fwrite(s, 1, n, fp) == n);
+	if (fp)
+		fclose(fp);
+	CHECK_OK(import_path(im, path, &err));
+	ref_add_file(&f->ref, job, s, n);
+	free(path);
+	free(s);
+}
+
 TEST(filters_lose_no_hit)
 {
 	struct cs_err err;
@@ -1028,15 +1045,7 @@ TEST(filters_lose_no_hit)
 	for (size_t i = 0; i < ARRAY_SIZE(jobs); i++) {
 		size_t n;
 		char *s = gen_corpus(sizes[i], i == 2, &n);
-		char *path = xasprintf("%s/%s.log", t_tmpdir(), jobs[i]);
-		FILE *fp = fopen(path, "wb");
-		CHECK(fp && fwrite(s, 1, n, fp) == n);
-		if (fp)
-			fclose(fp);
-		CHECK_OK(import_path(im, path, &err));
-		ref_add_file(&f.ref, jobs[i], s, n);
-		free(path);
-		free(s);
+		fnf_import(&f, im, jobs[i], s, n);
 	}
 	importer_free(im);
 	fnf_queries(&f, true, 30, 20);
@@ -1133,15 +1142,7 @@ TEST(word_filters_lose_no_hit)
 	for (size_t i = 0; i < ARRAY_SIZE(jobs); i++) {
 		size_t n;
 		char *s = gen_entropy(sizes[i], &shas, &n);
-		char *path = xasprintf("%s/%s.log", t_tmpdir(), jobs[i]);
-		FILE *fp = fopen(path, "wb");
-		CHECK(fp && fwrite(s, 1, n, fp) == n);
-		if (fp)
-			fclose(fp);
-		CHECK_OK(import_path(im, path, &err));
-		ref_add_file(&f.ref, jobs[i], s, n);
-		free(path);
-		free(s);
+		fnf_import(&f, im, jobs[i], s, n);
 	}
 	importer_free(im);
 	fnf_queries(&f, false, 40, 15);
