@@ -187,7 +187,8 @@ static uint32_t rnd(void)
 }
 
 /* What search_text() is defined as (search.h): logline_parse() then
- * ansi_strip(). The fast version in logstore.c must agree byte for byte. */
+ * ansi_strip(). The fast version in loggrams.c (log_search_text) must
+ * agree byte for byte. */
 static void ref_text(const char *line, size_t n, struct buf *out)
 {
 	struct logline l;
