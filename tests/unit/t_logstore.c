@@ -910,17 +910,7 @@ static char *gen_text_log(size_t target, size_t *len)
 			buf_adds(&b, "\xef\xbb\xbf");
 		for (size_t i = 0; i < words_n; i++) {
 			const char *w = words[rnd() % ARRAY_SIZE(words)];
-			size_t wl = strlen(w);
-			if (rnd() % 6 == 0) { /* an escape inside the word */
-				size_t cut = rnd() % (wl + 1);
-				buf_add(&b, w, cut);
-				buf_adds(&b, escs[rnd() % ARRAY_SIZE(escs)]);
-				buf_adds(&b, w + cut);
-			} else {
-				buf_adds(&b, w);
-			}
-			if (rnd() % 4)
-				buf_addc(&b, ' ');
+			t_add_word(&b, w, escs, ARRAY_SIZE(escs), rnd);
 		}
 		buf_adds(&b, terms[rnd() % ARRAY_SIZE(terms)]);
 	}

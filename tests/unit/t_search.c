@@ -765,17 +765,7 @@ static char *gen_corpus(size_t target, bool odd, size_t *len)
 		for (size_t i = 0; i < n; i++) {
 			const char *w = odd ? odd_words[rnd() % ARRAY_SIZE(odd_words)]
 					    : words[rnd() % ARRAY_SIZE(words)];
-			size_t wl = strlen(w);
-			if (rnd() % 6 == 0) {
-				size_t cut = rnd() % (wl + 1);
-				buf_add(&b, w, cut);
-				buf_adds(&b, escs[rnd() % ARRAY_SIZE(escs)]);
-				buf_adds(&b, w + cut);
-			} else {
-				buf_adds(&b, w);
-			}
-			if (rnd() % 4)
-				buf_addc(&b, ' ');
+			t_add_word(&b, w, escs, ARRAY_SIZE(escs), rnd);
 		}
 		buf_adds(&b, terms[rnd() % ARRAY_SIZE(terms)]);
 	}

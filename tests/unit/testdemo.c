@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -166,4 +167,20 @@ int t_count_lines(void *ctx, const struct split_line *sl)
 	if (l.kind == LINE_ERROR && !c->line_of_first_error)
 		c->line_of_first_error = sl->lineno;
 	return 0;
+}
+
+void t_add_word(struct buf *b, const char *w, const char *const *escs, size_t n_escs,
+		uint32_t (*rnd)(void))
+{
+	size_t wl = strlen(w);
+	if (rnd() % 6 == 0) { /* an escape inside the word */
+		size_t cut = rnd() % (wl + 1);
+		buf_add(b, w, cut);
+		buf_adds(b, escs[rnd() % n_escs]);
+		buf_adds(b, w + cut);
+	} else {
+		buf_adds(b, w);
+	}
+	if (rnd() % 4)
+		buf_addc(b, ' ');
 }

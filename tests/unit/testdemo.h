@@ -46,5 +46,10 @@ struct t_line_counts {
 	uint64_t line_of_first_error;
 };
 int t_count_lines(void *ctx, const struct split_line *sl);
+/* For the generated logs: word w into b, one time in six with one of
+ * escs[0..n_escs) inside it, three times in four followed by a space; the
+ * dice are the caller's rnd(), so its sequence is the caller's. */
+void t_add_word(struct buf *b, const char *w, const char *const *escs, size_t n_escs,
+		uint32_t (*rnd)(void));
 
 #endif
