@@ -86,6 +86,29 @@ static void exec(sqlite3 *db, const char *sql)
 	}
 }
 
+/* A new index at tmp_path(name), its path in *path (the caller frees it);
+ * NULL, after a failed check, when it cannot be opened. */
+static struct store *new_index(const char *name, char **path)
+{
+	struct cs_err err;
+	err_clear(&err);
+	*path = tmp_path(name);
+	struct store *st = store_open(*path, STORE_RW, &err);
+	if (!st)
+		t_fail(__FILE__, __LINE__, "store_open(%s): %s", *path, err.msg);
+	return st;
+}
+
+/* A second connection to path that has run begin (BEGIN IMMEDIATE or
+ * EXCLUSIVE): another writer holding the index. */
+static sqlite3 *holder(const char *path, const char *begin)
+{
+	sqlite3 *other;
+	CHECK_INT(sqlite3_open(path, &other), SQLITE_OK);
+	exec(other, begin);
+	return other;
+}
+
 static bool has(const char *hay, const char *needle)
 {
 	return strstr(hay, needle) != NULL;
@@ -248,9 +271,8 @@ TEST(damaged_header_refused)
 	/* a real index whose header page was overwritten */
 	struct cs_err err;
 	err_clear(&err);
-	char *path = tmp_path("damaged.db");
-	struct store *st = store_open(path, STORE_RW, &err);
-	CHECK(st != NULL);
+	char *path;
+	struct store *st = new_index("damaged.db", &path);
 	exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)");
 	store_close(st);
 	struct buf b = BUF_INIT;
@@ -295,9 +317,8 @@ TEST(newer_schema_refused)
 {
 	struct cs_err err;
 	err_clear(&err);
-	char *path = tmp_path("future.db");
-	struct store *st = store_open(path, STORE_RW, &err);
-	CHECK(st != NULL);
+	char *path;
+	struct store *st = new_index("future.db", &path);
 	exec(st->db, "PRAGMA user_version = 99");
 	store_close(st);
 	for (int mode = 0; mode < 2; mode++) {
@@ -321,14 +342,11 @@ TEST(locked_by_another_writer)
 {
 	struct cs_err err;
 	err_clear(&err);
-	char *path = tmp_path("locked.db");
-	struct store *st = store_open(path, STORE_RW, &err);
-	CHECK(st != NULL);
+	char *path;
+	struct store *st = new_index("locked.db", &path);
 	if (!st)
 		return;
-	sqlite3 *other;
-	CHECK_INT(sqlite3_open(path, &other), SQLITE_OK);
-	exec(other, "BEGIN EXCLUSIVE");
+	sqlite3 *other = holder(path, "BEGIN EXCLUSIVE");
 	sqlite3_busy_timeout(st->db, 50);
 	CHECK_INT(store_begin(st, &err), -1);
 	CHECK_INT(err.code, CS_EDB);
@@ -568,9 +586,8 @@ TEST(waits_for_another_writer)
 {
 	struct cs_err err;
 	err_clear(&err);
-	char *path = tmp_path("wait.db");
-	struct store *st = store_open(path, STORE_RW, &err);
-	CHECK(st != NULL);
+	char *path;
+	struct store *st = new_index("wait.db", &path);
 	if (!st)
 		return;
 	struct notices ns = {0, ""};
@@ -603,14 +620,11 @@ TEST(bounded_and_interrupted_waits)
 {
 	struct cs_err err;
 	err_clear(&err);
-	char *path = tmp_path("bounded.db");
-	struct store *st = store_open(path, STORE_RW, &err);
-	CHECK(st != NULL);
+	char *path;
+	struct store *st = new_index("bounded.db", &path);
 	if (!st)
 		return;
-	sqlite3 *other;
-	CHECK_INT(sqlite3_open(path, &other), SQLITE_OK);
-	exec(other, "BEGIN IMMEDIATE");
+	sqlite3 *other = holder(path, "BEGIN IMMEDIATE");
 	/* a bound shorter than the notice delay: no notice, a clear error */
 	struct notices ns = {0, ""};
 	struct store_wait bounded = {300, on_notice, &ns, NULL};
@@ -731,9 +745,8 @@ TEST(store_exec_and_err_name_the_database)
 {
 	struct cs_err err;
 	err_clear(&err);
-	char *path = tmp_path("exec.db");
-	struct store *st = store_open(path, STORE_RW, &err);
-	CHECK(st != NULL);
+	char *path;
+	struct store *st = new_index("exec.db", &path);
 	CHECK_INT(store_exec(st, "SELECT * FROM no_such_table", &err), -1);
 	CHECK_INT(err.code, CS_EDB);
 	CHECK_HAS(err.msg, path);
