@@ -39,6 +39,12 @@ check_attrs commits-80x24
 check_title commits-title commits-80x24 'commits · main · bench ci parity'
 check_has commits-glyphs commits-80x24.screen 'e190050 · ● ✓'
 check_has commits-merge commits-200x50.screen 'merge: Merge pull request #27'
+# the parity verdict and the thresholds where the metrics exist: the planted
+# parity regression fails its parity verdict, the memory regression's commit
+# is over the repository's fail bound (▲, as the runs view marks a breach)
+check_has commits-parity-fail commits-200x50.screen 'f60058c · ✓ ✗ ✗ ✓'
+check_has commits-threshold-fail commits-200x50.screen '535b441 ✓ ✓ ✓ ✓ ▲'
+check_title commits-title-metrics commits-80x24 '+ parity-verdict thresholds'
 check_title bisect-title bisect-first-bad-80x24 'bisect workflow:parity · main · finished'
 check_has bisect-culprit bisect-first-bad-200x50.screen "first bad commit $PLANTED"
 check_has bisect-diffstat bisect-first-bad-200x50.screen 'file changed'

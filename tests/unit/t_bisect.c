@@ -820,3 +820,100 @@ TEST(commits_verdicts_and_last_green)
 	store_close(st);
 	free(h);
 }
+
+/* A series of n points named name in file path of the run's artifact "p". */
+static void add_series(struct store *st, int64_t pid, const char *path, const char *name,
+		       const double *v, int n)
+{
+	struct cs_err err;
+	err_clear(&err);
+	int64_t row = run_row(st, pid);
+	struct buf sql = BUF_INIT;
+	buf_addf(&sql,
+		 "INSERT OR IGNORE INTO artifacts (run_id, name) VALUES (%lld, 'p');"
+		 "INSERT OR IGNORE INTO artifact_files (artifact_id, path, size, kind) VALUES "
+		 "((SELECT id FROM artifacts WHERE run_id = %lld AND name = 'p'), '%s', 1, 'metrics');"
+		 "INSERT INTO metric_series (run_id, file_id, name, n_points) VALUES (%lld, "
+		 "(SELECT f.id FROM artifact_files f JOIN artifacts a ON a.id = f.artifact_id WHERE a.run_id = %lld "
+		 "AND a.name = 'p' AND f.path = '%s'), '%s', %d);"
+		 "INSERT INTO metric_points (series_id, idx, x, value) VALUES ",
+		 (long long)row, (long long)row, path, (long long)row, (long long)row, path, name, n);
+	for (int i = 0; i < n; i++)
+		buf_addf(&sql, "%s((SELECT max(id) FROM metric_series), %d, %d, %.17g)", i ? "," : "", i, i, v[i]);
+	CHECK_INT(store_exec(st, buf_cstr(&sql), &err), 0);
+	buf_release(&sql);
+}
+
+/* The parity/threshold state of each commit where the metrics exist: the
+ * repository's thresholds.conf judged at the runs of each commit, the
+ * parity verdict of the runs with parity series; commits without metrics
+ * stay unjudged; a broken thresholds file is an error naming file:line. */
+TEST(commits_parity_and_thresholds)
+{
+	unsetenv("CISCOPE_THRESHOLDS");
+	unsetenv("CISCOPE_PARITY");
+	struct hist *h = xcalloc(1, sizeof(*h));
+	make_hist(h, "judged", 6, 0);
+	struct store *st = new_store("judged");
+	/* bench: peak memory per commit, over the bound from commit 3 on */
+	for (int i = 0; i < 6; i++) {
+		int64_t b = add_run(st, h->sha[i], "bench", "success", "main", 0, 100 + i);
+		double mem = i >= 3 ? 300 : 200;
+		add_series(st, b, "bench.json", "peak_rss_mb", &mem, 1);
+	}
+	/* parity at 1, 2 and 4: the candidate diverges at 4; none at 5 */
+	double ref[4] = {1, 2, 3, 4}, same[4] = {1, 2, 3, 4}, off[4] = {1, 2, 3.5, 4};
+	for (int i = 1; i <= 4; i++) {
+		if (i == 3)
+			continue;
+		int64_t p = add_run(st, h->sha[i], "parity", "success", "main", 0, 200 + i);
+		add_series(st, p, "traj.csv", "energy_ref", ref, 4);
+		add_series(st, p, "traj.csv", "energy_cand", i == 4 ? off : same, 4);
+	}
+	add_run(st, h->sha[5], "ci", "success", "main", 0, 300);
+	char *cdir = xasprintf("%s/.ciscope", h->dir), *conf = xasprintf("%s/thresholds.conf", cdir);
+	mkdir(cdir, 0755);
+	FILE *f = fopen(conf, "w");
+	fputs("threshold peak_rss_mb\n\tworkflow bench\n\twarn <= 250 MB\n\tfail <= 280 MB\n", f);
+	fclose(f);
+	struct cs_err err;
+	err_clear(&err);
+	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct commit_list l;
+	CHECK_INT(commits_list(st, g, NULL, 0, &l, &err), 0);
+	char *top = gitrepo_top(h->dir);
+	CHECK_INT(commits_judge(st, top, &l, &err), 0);
+	CHECK_INT(l.n, 6);
+	/* rows newest first: row k is commit 5 - k */
+	CHECK_INT(l.rows[5].th, TH_PASS);
+	CHECK_INT(l.rows[5].th_breaches, 0);
+	CHECK_INT(l.rows[2].th, TH_BREACH_FAIL); /* commit 3 */
+	CHECK_INT(l.rows[2].th_breaches, 2);     /* over both bounds */
+	CHECK_INT(l.rows[0].th, TH_BREACH_FAIL);
+	CHECK_INT(l.n_th, 6);
+	CHECK_INT(l.rows[4].parity, CP_PASS); /* commit 1 */
+	CHECK_INT(l.rows[4].parity_runs, 1);
+	CHECK_INT(l.rows[2].parity, CP_NONE); /* commit 3: no parity run */
+	CHECK_INT(l.rows[1].parity, CP_FAIL); /* commit 4 */
+	CHECK(l.rows[1].parity_channel && strstr(l.rows[1].parity_channel, "energy"));
+	CHECK_INT(l.rows[0].parity, CP_NONE);
+	CHECK_INT(l.n_parity, 3);
+	CHECK_STR(commit_parity_name(CP_FAIL), "fail");
+	commit_list_release(&l);
+	/* a broken repository file: an error naming it, the rows unjudged */
+	f = fopen(conf, "w");
+	fputs("threshold peak_rss_mb\n\tfail <= lots\n", f);
+	fclose(f);
+	CHECK_INT(commits_list(st, g, NULL, 0, &l, &err), 0);
+	CHECK_INT(commits_judge(st, top, &l, &err), -1);
+	CHECK(strstr(err.msg, "thresholds.conf") != NULL);
+	CHECK_INT(l.rows[0].th, TH_NONE);
+	CHECK_INT(l.n_th, 0);
+	commit_list_release(&l);
+	free(top);
+	free(conf);
+	free(cdir);
+	gitrepo_close(g);
+	store_close(st);
+	free(h);
+}
