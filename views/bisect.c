@@ -1,12 +1,15 @@
 /* bisect.c - the bisection (core/bisect.h) as a commit list: `b` from a run
- * (its workflow, bad at that run) or a triage finding (its fingerprint),
+ * (its workflow, bad at that run), a triage finding (its fingerprint), the
+ * diff view (its divergence: a failing test, the failing job or the parity
+ * workflow),
  * `:bisect [start TARGET | reset]`.
  *
  * Rows: the suspects newest first, then the newest good commit, each with
  * its verdict glyph, sha, probability (bayesian), subject and the runs that
  * are its evidence; the next commit to test is marked and the cursor starts
  * on it. + good, - bad, s skip mark the commit at the cursor; Enter opens
- * its runs. When the first bad commit is known the rows below the list say
+ * its evidence run (its runs when it has several or none); d diffs its run
+ * against the good side's run (on a text row: the first bad commit's). When the first bad commit is known the rows below the list say
  * who and what: subject, author, the diff stat, the runs that prove it.
  */
 #include <stdio.h>
@@ -165,7 +168,9 @@ static int bisect_open(struct view *v, void *arg)
 		}
 		if (rr)
 			run_ref(bad, sizeof(bad), rr->provider_id, rr->attempt);
-		if (env.fingerprint[0])
+		if (env.bisect_target && *env.bisect_target)
+			snprintf(target, sizeof(target), "%s", env.bisect_target);
+		else if (env.fingerprint[0])
 			snprintf(target, sizeof(target), "finding:%s", env.fingerprint);
 		else if (rr && rr->workflow)
 			snprintf(target, sizeof(target), "workflow:%s", rr->workflow);
@@ -286,6 +291,69 @@ static void mark(struct view *v, enum bisect_verdict verdict)
 	load(v);
 }
 
+/* The newest run among k's evidence (the target's runs), or NULL. */
+static const struct bisect_obs *evidence_run(const struct bisect_commit *k)
+{
+	const struct bisect_obs *best = NULL;
+	for (int j = 0; j < k->n_obs; j++)
+		if (k->obs[j].run_row && (!best || k->obs[j].run > best->run ||
+					  (k->obs[j].run == best->run && k->obs[j].attempt > best->attempt)))
+			best = &k->obs[j];
+	return best;
+}
+
+/* "RUN" or, for a job target, "RUN/JOB" (as :diff takes them). */
+static void side_spec(char *out, size_t n, const struct bisect_obs *o, const char *job)
+{
+	char ref[RUN_REF_MAX];
+	run_ref(ref, sizeof(ref), o->run, o->attempt);
+	snprintf(out, n, "%s%s%s", ref, job ? "/" : "", job ? job : "");
+}
+
+/* d: the commit at the cursor's run (on a text row: the first bad commit's,
+ * else the oldest bad one's) against the run of the good side (the newest
+ * good commit), through the diff view; for a job target, that job. */
+static void diff_against_good(struct view *v)
+{
+	struct bisect_priv *p = v->priv;
+	if (!p->have || !p->s.n) {
+		tui_error("no bisection to diff");
+		return;
+	}
+	const struct bisect_commit *k = at_cursor(v);
+	if (!k || (p->rows[v->cursor].idx == -2))
+		k = &p->s.commits[p->s.first_bad >= 0 ? p->s.first_bad : p->s.bad_idx];
+	const struct bisect_commit *good = p->s.good_idx >= 0 ? &p->s.commits[p->s.good_idx]
+							     : &p->s.good_commit;
+	const struct bisect_obs *run = evidence_run(k), *base = evidence_run(good);
+	if (!run) {
+		tui_error("%.7s has no run of the target to diff: test it on CI or mark it", k->c.sha);
+		return;
+	}
+	if (k == good) {
+		tui_error("%.7s is the good side itself: move to a suspect to diff it", k->c.sha);
+		return;
+	}
+	struct bisect_target t;
+	struct cs_err err;
+	err_clear(&err);
+	const char *job = NULL;
+	bool parsed = bisect_target_parse(p->s.target, &t, &err) == 0;
+	if (parsed && t.kind == BT_JOB)
+		job = t.job;
+	char a[RUN_REF_MAX + 256], b[RUN_REF_MAX + 256];
+	side_spec(a, sizeof(a), run, job);
+	if (base)
+		side_spec(b, sizeof(b), base, job);
+	else
+		tui_message("the good side %.7s has no run: against the baseline the diff chooses",
+			    good->c.sha);
+	struct diff_view_arg arg = {.run = a, .base = base ? b : NULL};
+	tui_open(&diff_view_ops, &arg, OPEN_PUSH);
+	if (parsed)
+		bisect_target_release(&t);
+}
+
 static enum action bisect_request(struct view *v, enum action a, unsigned *eff)
 {
 	switch ((int)a) {
@@ -293,13 +361,26 @@ static enum action bisect_request(struct view *v, enum action a, unsigned *eff)
 	case ACT_BISECT_BAD: mark(v, BV_BAD); break;
 	case ACT_BISECT_SKIP: mark(v, BV_SKIP); break;
 	case ACT_ENTER: {
+		/* the commit's one evidence run (its newest attempt), else every
+		 * run of the commit */
 		const struct bisect_commit *k = at_cursor(v);
-		if (k) {
+		const struct bisect_obs *o = k ? evidence_run(k) : NULL;
+		bool one = o != NULL;
+		for (int j = 0; o && j < k->n_obs; j++)
+			if (k->obs[j].run_row && k->obs[j].run != o->run)
+				one = false;
+		if (one) {
+			struct run_view_arg arg = {.run_row_id = o->run_row};
+			tui_open(&run_view_ops, &arg, OPEN_PUSH);
+		} else if (k) {
 			struct runs_view_arg arg = {.filter = k->c.sha};
 			tui_open(&runs_view_ops, &arg, OPEN_PUSH);
 		}
 		break;
 	}
+	case ACT_VIEW_DIFF:
+		diff_against_good(v);
+		break;
 	case ACT_REFRESH:
 		load(v);
 		tui_message("reloaded");

@@ -134,6 +134,10 @@ struct view_env {
 	/* what a list is narrowed to (its filter), so that a view opened from
 	 * it keeps the scope; NULL: everything */
 	const char *workflow, *branch;
+	/* what b bisects from here (core/bisect.h text form: "test:NAME",
+	 * "job:W/J", "parity:W"), when the view knows better than the run's
+	 * workflow; NULL: nothing more */
+	const char *bisect_target;
 };
 /* The selection of v (NULL or a view without ops->env: nothing). */
 void view_env_of(struct view *v, struct view_env *env);

@@ -50,6 +50,34 @@ check_has bisect-culprit bisect-first-bad-200x50.screen "first bad commit $PLANT
 check_has bisect-diffstat bisect-first-bad-200x50.screen 'file changed'
 check_has bisect-proved bisect-first-bad-200x50.screen "proved by run $PARITY"
 
+# d in the finished bisection: the first bad commit's run against the good
+# side's run, in the diff view; Enter on a commit with one evidence run
+# (two attempts of it) opens that run
+"$CISCOPE" --db "$WORK/demo.db" bisect reset >/dev/null 2>&1
+rtui "$WORK/demo.db" bisect-diff ":filter $PARITY
+<Enter>bd"
+check_title bisect-diff-title bisect-diff "diff · run $PARITY vs"
+check_has bisect-diff-run bisect-diff.screen "run: run $PARITY:2 · parity · main · $(echo "$PLANTED" | cut -c1-7)"
+check_has bisect-diff-base bisect-diff.screen "named on the command line"
+rtui "$WORK/demo.db" bisect-enter-run ':bisect
+<Enter>'
+check_title bisect-enter-run-title bisect-enter-run "$PARITY"
+check_has bisect-enter-run-view bisect-enter-run.screen "[run]"
+# b from the diff view bisects the diff's divergence: the failing job at
+# the cursor (the diff opens on its first new line); from the summary row,
+# the parity workflow (the run's parity verdict fails); both land on the
+# planted commit
+"$CISCOPE" --db "$WORK/demo.db" bisect reset >/dev/null 2>&1
+rtui "$WORK/demo.db" bisect-from-diff ":diff $PARITY
+b"
+check_title bisect-from-diff-title bisect-from-diff 'bisect job:parity/parity'
+check_has bisect-from-diff-culprit bisect-from-diff.screen "first bad commit $PLANTED"
+"$CISCOPE" --db "$WORK/demo.db" bisect reset >/dev/null 2>&1
+rtui "$WORK/demo.db" bisect-from-diff-top ":diff $PARITY
+gb"
+check_title bisect-from-diff-top-title bisect-from-diff-top 'bisect parity:parity'
+check_has bisect-from-diff-top-culprit bisect-from-diff-top.screen "first bad commit $PLANTED"
+
 # b on a triage finding: its fingerprint, from its run (the planted OOM kill)
 OOM=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["planted"]["oom_kill"]["introduced_by"])' "$WORK/demo/MANIFEST.json")
 "$CISCOPE" --db "$WORK/demo.db" bisect reset >/dev/null 2>&1
