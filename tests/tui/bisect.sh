@@ -78,6 +78,15 @@ gb"
 check_title bisect-from-diff-top-title bisect-from-diff-top 'bisect parity:parity'
 check_has bisect-from-diff-top-culprit bisect-from-diff-top.screen "first bad commit $PLANTED"
 
+# b on a failing test in the diff view: that test (the planted Jest
+# failure); Z folds every section, z opens the tests again, j onto the test
+JEST_AT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["planted"]["jest_failure"]["introduced_by"])' "$WORK/demo/MANIFEST.json")
+"$CISCOPE" --db "$WORK/demo.db" bisect reset >/dev/null 2>&1
+rtui "$WORK/demo.db" bisect-from-test ':diff 9805922920
+Zgjjjjjzjb'
+check_title bisect-from-test-title bisect-from-test 'bisect test:integrator.conserves energy'
+check_has bisect-from-test-culprit bisect-from-test.screen "first bad commit $JEST_AT"
+
 # b on a triage finding: its fingerprint, from its run (the planted OOM kill)
 OOM=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["planted"]["oom_kill"]["introduced_by"])' "$WORK/demo/MANIFEST.json")
 "$CISCOPE" --db "$WORK/demo.db" bisect reset >/dev/null 2>&1
