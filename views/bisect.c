@@ -9,12 +9,18 @@
  * are its evidence; the next commit to test is marked and the cursor starts
  * on it. + good, - bad, s skip mark the commit at the cursor; Enter opens
  * its evidence run (its runs when it has several or none); d diffs its run
- * against the good side's run (on a text row: the first bad commit's). When the first bad commit is known the rows below the list say
+ * against the good side's run (on a text row: the first bad commit's); x
+ * asks for a command and runs `ciscope bisect run sh -c CMD` on it in the
+ * background (its worktree, never the user's; Esc stops it). When the first bad commit is known the rows below the list say
  * who and what: subject, author, the diff stat, the runs that prove it.
  */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/bisect.h"
 #include "core/gitrepo.h"
@@ -33,6 +39,10 @@ struct bisect_priv {
 	struct brow *rows;
 	size_t n, alloc;
 	char error[1024];
+	/* x: `ciscope bisect run sh -c CMD` in a child process, polled */
+	pid_t run_pid;
+	char run_log[512];
+	char *last_cmd;
 };
 
 static void add_row(struct bisect_priv *p, int idx, const char *text, enum role role)
@@ -354,12 +364,154 @@ static void diff_against_good(struct view *v)
 		bisect_target_release(&t);
 }
 
+/* --- x: bisect run ------------------------------------------------------------------
+ * The loop runs in a child `ciscope bisect run sh -c CMD` (the CLI's, with
+ * its worktree, exit-code contract and log), its output going to a file;
+ * the view polls it, reloading as its verdicts land, and Esc stops it
+ * (SIGINT: the command is stopped, nothing is recorded for its commit). */
+static void last_line(const char *path, char *out, size_t n)
+{
+	out[0] = '\0';
+	struct buf b = BUF_INIT;
+	struct cs_err err;
+	err_clear(&err);
+	if (file_read_all(path, 1u << 20, &b, &err) == 0 && b.len) {
+		const char *t = buf_cstr(&b);
+		size_t end = b.len;
+		while (end && t[end - 1] == '\n')
+			end--;
+		size_t start = end;
+		while (start && t[start - 1] != '\n')
+			start--;
+		snprintf(out, n, "%.*s", (int)(end - start), t + start);
+	}
+	buf_release(&b);
+}
+
+static void run_finish(struct view *v, int ws)
+{
+	struct bisect_priv *p = v->priv;
+	p->run_pid = 0;
+	tui_work_stop(p);
+	load(v);
+	tui_view_dirty(v);
+	char last[300];
+	last_line(p->run_log, last, sizeof(last));
+	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+		tui_message("bisect run: %s (output: %s)", p->have && p->s.message ? p->s.message : last,
+			    p->run_log);
+	else
+		tui_error("bisect run stopped: %s (output: %s)", last[0] ? last : "no output", p->run_log);
+}
+
+static void run_poll(struct view *v)
+{
+	struct bisect_priv *p = v->priv;
+	if (!p->run_pid)
+		return;
+	int ws = 0;
+	pid_t r = waitpid(p->run_pid, &ws, WNOHANG);
+	if (r == 0) {
+		load(v); /* the verdicts recorded so far */
+		tui_view_dirty(v);
+		view_timer(v, 200, run_poll);
+		return;
+	}
+	run_finish(v, r == p->run_pid ? ws : 0xff00);
+}
+
+static void run_stop(struct bisect_priv *p)
+{
+	if (!p->run_pid)
+		return;
+	kill(-p->run_pid, SIGINT);
+	int ws;
+	waitpid(p->run_pid, &ws, 0); /* the CLI stops its command within seconds */
+	p->run_pid = 0;
+}
+
+static void run_cancel(void *ctx)
+{
+	struct bisect_priv *p = ctx;
+	run_stop(p);
+	tui_message("bisect run interrupted: nothing recorded for the commit under test (output: %s)",
+		    p->run_log);
+}
+
+static void run_progress(void *ctx, char *out, size_t n)
+{
+	struct bisect_priv *p = ctx;
+	if (p->have && p->s.next >= 0)
+		snprintf(out, n, "bisect run: testing %.7s, ~%d step%s left", p->s.commits[p->s.next].c.sha,
+			 p->s.steps_left, p->s.steps_left == 1 ? "" : "s");
+	else
+		snprintf(out, n, "bisect run");
+}
+
+static void run_start(void *ctx, const char *cmd)
+{
+	struct view *v = ctx;
+	struct bisect_priv *p = v->priv;
+	if (!cmd || !*cmd)
+		return;
+	free(p->last_cmd);
+	p->last_cmd = xstrdup(cmd);
+	const char *tmp = getenv("TMPDIR");
+	snprintf(p->run_log, sizeof(p->run_log), "%s/ciscope-bisect-run-XXXXXX.log",
+		 tmp && *tmp == '/' ? tmp : "/tmp");
+	int fd = mkstemps(p->run_log, 4);
+	if (fd < 0) {
+		tui_error("bisect run: cannot create a file for its output under %s", tmp ? tmp : "/tmp");
+		return;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fd);
+		tui_error("bisect run: cannot start a process");
+		return;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		int in = open("/dev/null", O_RDONLY);
+		if (in >= 0)
+			dup2(in, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		char *argv[] = {"ciscope", "--db", (char *)app.db_path, "bisect", "run", "sh", "-c",
+				(char *)cmd, NULL};
+		execv("/proc/self/exe", argv);
+		execvp("ciscope", argv);
+		_exit(127);
+	}
+	close(fd);
+	setpgid(pid, pid);
+	p->run_pid = pid;
+	struct tui_work w = {.progress = run_progress, .cancel = run_cancel, .ctx = p, .owner = v};
+	tui_work_start(&w);
+	view_timer(v, 50, run_poll);
+}
+
+static void run_ask(struct view *v)
+{
+	struct bisect_priv *p = v->priv;
+	if (p->run_pid) {
+		tui_error("bisect run is under way: Esc stops it");
+		return;
+	}
+	if (!p->have || strcmp(p->s.state, "active") != 0 || p->s.next < 0) {
+		tui_error("nothing to test: %s", p->have && p->s.message ? p->s.message : "no active bisection");
+		return;
+	}
+	tui_prompt("bisect run (sh -c; exit 0 good, 125 skip, 1-127 bad): ", p->last_cmd, run_start, v);
+}
+
 static enum action bisect_request(struct view *v, enum action a, unsigned *eff)
 {
 	switch ((int)a) {
 	case ACT_BISECT_GOOD: mark(v, BV_GOOD); break;
 	case ACT_BISECT_BAD: mark(v, BV_BAD); break;
 	case ACT_BISECT_SKIP: mark(v, BV_SKIP); break;
+	case ACT_BISECT_RUN: run_ask(v); break;
 	case ACT_ENTER: {
 		/* the commit's one evidence run (its newest attempt), else every
 		 * run of the commit */
@@ -445,7 +597,12 @@ static bool bisect_match(struct view *v, long row, const char *query)
 
 static void bisect_done(struct view *v)
 {
-	clear(v->priv);
+	struct bisect_priv *p = v->priv;
+	view_timers_cancel(v);
+	tui_work_stop(p);
+	run_stop(p);
+	free(p->last_cmd);
+	clear(p);
 }
 
 const struct view_ops bisect_view_ops = {

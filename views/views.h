@@ -50,6 +50,7 @@ VIEW_LIST(VIEW_OPS_DECL, VIEW_OPS_DECL)
 	_(BISECT_GOOD, "bisect-good", "Mark the commit at the cursor good")                       \
 	_(BISECT_BAD, "bisect-bad", "Mark the commit at the cursor bad")                          \
 	_(BISECT_SKIP, "bisect-skip", "Skip the commit at the cursor (cannot be tested)")         \
+	_(BISECT_RUN, "bisect-run", "Run a command on each next commit until the first bad one")  \
 	GROUP("Diff")                                                                             \
 	_(DIFF_ALL_LINES, "toggle-all-lines", "Diff: added lines only, or both sides")            \
 	GROUP("GitHub")                                                                           \

@@ -127,4 +127,28 @@ check_screen bisect-marked
 run bisect log
 DB="$WORK/partial.db" run bisect log
 check_has bisect-marked-log "$OUT" '# manual'
+# x: bisect run from the view, in the background: a script standing in for
+# the test (bad once the planted commit is in the checked-out history) on
+# each next commit until the first bad one, the view reloading as verdicts
+# land; the log has each verdict with the command
+cat >"$WORK/oracle.sh" <<'EOS'
+#!/bin/sh
+if git merge-base --is-ancestor "$PLANTED" HEAD; then exit 1; fi
+exit 0
+EOS
+"$CISCOPE" --db "$WORK/partial.db" bisect reset >/dev/null 2>&1
+(cd "$REPO" && "$CISCOPE" --db "$WORK/partial.db" bisect start --workflow parity --bad "$PARITY" >/dev/null 2>&1)
+rtui "$WORK/partial.db" bisect-run ":bisect
+xPLANTED=$PLANTED sh $WORK/oracle.sh<Enter>"
+check_has bisect-run-culprit bisect-run.screen "first bad commit $PLANTED"
+check_status bisect-run-status bisect-run "bisect run: $(echo "$PLANTED" | cut -c1-12) is the first bad commit"
+DB="$WORK/partial.db" run bisect log
+check_has bisect-run-log "$OUT" "# bisect run: "
+# the user's checkout is left alone: no worktree of the run remains
+(cd "$REPO" && git worktree list) >wt.txt
+check_eq bisect-run-worktrees "$(wc -l <wt.txt | tr -d ' ')" 1
+# x when the bisection is finished: nothing to test
+rtui "$WORK/partial.db" bisect-run-done ":bisect
+x"
+check_status bisect-run-done-status bisect-run-done "nothing to test"
 finish
