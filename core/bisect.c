@@ -669,6 +669,49 @@ void bisect_status_release(struct bisect_status *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* The shas with a run, as a set of their first 64 bits: most commits of a
+ * long history have none, and a miss here spares both binary searches. */
+struct shaset {
+	uint64_t *v;
+	size_t mask;
+};
+
+static uint64_t sha_key(const char *sha)
+{
+	uint64_t k = 0;
+	for (int i = 0; i < 16 && sha[i]; i++) {
+		char ch = sha[i];
+		int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : 0;
+		k = k << 4 | (uint64_t)d;
+	}
+	return k ? k : 1;
+}
+
+static void shaset_init(struct shaset *h, const struct sha_runs *r)
+{
+	size_t size = 16;
+	while (size < (size_t)r->n * 2)
+		size *= 2;
+	h->mask = size - 1;
+	h->v = xcalloc(size, sizeof(*h->v));
+	for (int i = 0; i < r->n; i++) {
+		uint64_t k = sha_key(r->v[i].sha);
+		size_t j = (size_t)(k * 0x9e3779b97f4a7c15ULL >> 20) & h->mask;
+		while (h->v[j] && h->v[j] != k)
+			j = (j + 1) & h->mask;
+		h->v[j] = k;
+	}
+}
+
+static bool shaset_may_have(const struct shaset *h, const char *sha)
+{
+	uint64_t k = sha_key(sha);
+	for (size_t j = (size_t)(k * 0x9e3779b97f4a7c15ULL >> 20) & h->mask; h->v[j]; j = (j + 1) & h->mask)
+		if (h->v[j] == k)
+			return true;
+	return false;
+}
+
 static void gather(struct bisect_commit *c, const struct tvs *tv, const struct sha_runs *any)
 {
 	int first, k = tvs_find(tv, c->c.sha, &first);
@@ -827,14 +870,15 @@ static void say(struct bisect_status *s, const char *fmt, ...)
 }
 
 /* Read the commits a status shows: the suspects (ends and around the next
- * one when there are many), those with evidence, the culprit. */
+ * one when there are many, those with evidence), the culprit. Evidence
+ * outside the suspects is listed by sha only (the JSON's evidence[]). */
 static void fill_shown(struct gitrepo *g, struct bisect_status *s)
 {
 	int lo = s->good_idx + 1, hi = s->bad_idx;
 	for (int i = 0; i < s->n; i++) {
 		struct bisect_commit *k = &s->commits[i];
 		bool in = i >= lo && i <= hi;
-		bool shown = (in && (hi - lo < 2000 || i - lo < 50 || hi - i < 50)) || k->n_obs || k->skipped ||
+		bool shown = (in && (hi - lo < 2000 || i - lo < 50 || hi - i < 50 || k->n_obs)) || k->skipped ||
 			     i == s->good_idx || i == s->first_bad || i == s->good_after_bad ||
 			     (s->next >= 0 && abs(i - s->next) <= 50) || (s->bayes && k->p >= 0.001);
 		if (shown)
@@ -881,10 +925,14 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 	s->flake_rate = flake_rate(&tv);
 	s->n = n;
 	s->commits = xcalloc((size_t)(n ? n : 1), sizeof(*s->commits));
+	struct shaset set;
+	shaset_init(&set, &any);
 	for (int i = 0; i < n; i++) {
 		s->commits[i].c = cs[n - 1 - i]; /* oldest first */
-		gather(&s->commits[i], &tv, &any);
+		if (shaset_may_have(&set, s->commits[i].c.sha)) /* target runs are runs too */
+			gather(&s->commits[i], &tv, &any);
 	}
+	free(set.v);
 	free(cs);
 	/* the start good, outside the universe */
 	struct gitrepo_commit *gc = NULL;

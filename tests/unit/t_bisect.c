@@ -917,3 +917,68 @@ TEST(commits_parity_and_thresholds)
 	store_close(st);
 	free(h);
 }
+
+static bool same_walk(struct gitrepo *g, const char *from, const char *stop)
+{
+	struct cs_err err;
+	err_clear(&err);
+	struct gitrepo_commit *a = NULL, *b = NULL;
+	int na = gitrepo_first_parent_ids(g, from, stop, 0, &a, &err);
+	setenv("CISCOPE_NO_FP_CACHE", "1", 1);
+	int nb = gitrepo_first_parent_ids(g, from, stop, 0, &b, &err);
+	unsetenv("CISCOPE_NO_FP_CACHE");
+	bool same = na == nb && na >= 0;
+	for (int i = 0; same && i < na; i++)
+		same = !strcmp(a[i].sha, b[i].sha);
+	gitrepo_commits_free(a, na > 0 ? na : 0);
+	gitrepo_commits_free(b, nb > 0 ? nb : 0);
+	return same;
+}
+
+/* The first-parent chain cache ($GIT_DIR/ciscope-first-parent.cache):
+ * walks from the cache agree with libgit2's on a merge-heavy history, from
+ * the tip and from inside, with and without a stop, a stop that is a
+ * merged side commit (not on the line: the walk is used), after the tip
+ * moved on (the chain extends), and a damaged file is ignored. */
+TEST(first_parent_cache)
+{
+	struct hist *h = xcalloc(1, sizeof(*h));
+	make_hist(h, "fpcache", 60, 5);
+	struct cs_err err;
+	err_clear(&err);
+	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	char *cache = xasprintf("%s/.git/ciscope-first-parent.cache", h->dir);
+	unlink(cache);
+	CHECK(same_walk(g, h->sha[40], NULL)); /* builds the chain from 40 */
+	struct stat sb;
+	CHECK_INT(stat(cache, &sb), 0);
+	CHECK_INT((long)sb.st_size, (long)(strlen("ciscope first-parent 1\n") + 41 * 20));
+	CHECK(same_walk(g, h->sha[30], h->sha[10]));
+	CHECK(same_walk(g, h->sha[59], h->sha[0])); /* a newer tip: the chain grows */
+	CHECK_INT(stat(cache, &sb), 0);
+	CHECK_INT((long)sb.st_size, (long)(strlen("ciscope first-parent 1\n") + 60 * 20));
+	struct gitrepo_commit *lim = NULL; /* a limited walk from the chain */
+	CHECK_INT(gitrepo_first_parent_ids(g, h->sha[50], NULL, 7, &lim, &err), 7);
+	CHECK_STR(lim[0].sha, h->sha[50]);
+	CHECK_STR(lim[6].sha, h->sha[44]);
+	gitrepo_commits_free(lim, 7);
+	CHECK_INT(gitrepo_first_parent_ids(g, h->sha[50], h->sha[47], 7, &lim, &err), 3);
+	gitrepo_commits_free(lim, 3);
+	CHECK(same_walk(g, h->sha[59], h->side[45])); /* a side commit as the stop */
+	CHECK(same_walk(g, h->side[45], NULL));       /* a side commit as the start */
+	CHECK(gitrepo_is_ancestor(g, h->sha[3], h->sha[50]));
+	CHECK(!gitrepo_is_ancestor(g, h->sha[50], h->sha[3]));
+	CHECK(gitrepo_is_ancestor(g, h->side[45], h->sha[50])); /* merged: the graph answers */
+	/* damaged: a truncated id, then garbage; both ignored */
+	FILE *f = fopen(cache, "ab");
+	fputs("xyz", f);
+	fclose(f);
+	CHECK(same_walk(g, h->sha[59], NULL));
+	f = fopen(cache, "wb");
+	fputs("not a chain at all\n", f);
+	fclose(f);
+	CHECK(same_walk(g, h->sha[20], h->sha[5]));
+	free(cache);
+	gitrepo_close(g);
+	free(h);
+}
