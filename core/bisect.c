@@ -888,7 +888,7 @@ static void fill_shown(struct gitrepo *g, struct bisect_status *s)
 
 /* Build the status of session x from the checkout, the runs and the marks. */
 static int compute(struct store *st, struct gitrepo *g, const struct session *x,
-		   struct bisect_status *s, struct cs_err *err)
+		   const struct tvs *pre, struct bisect_status *s, struct cs_err *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->id = x->id;
@@ -909,16 +909,20 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 		bisect_target_release(&t);
 		return -1;
 	}
-	struct tvs tv;
-	struct sha_runs any;
-	if (target_verdicts(st, &t, &tv, err) < 0) {
+	/* the target's verdicts: given by bisect_start (it has just read
+	 * them), else read here */
+	struct tvs own, tv;
+	memset(&own, 0, sizeof(own));
+	if (!pre && target_verdicts(st, &t, &own, err) < 0) {
 		gitrepo_commits_free(cs, n);
 		bisect_target_release(&t);
 		return -1;
 	}
+	tv = pre ? *pre : own;
+	struct sha_runs any;
 	bisect_target_release(&t);
 	if (sha_runs_load(st, &any, err) < 0) {
-		tvs_release(&tv);
+		tvs_release(&own);
 		gitrepo_commits_free(cs, n);
 		return -1;
 	}
@@ -944,7 +948,7 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 		memcpy(s->good_commit.c.sha, x->good, 41);
 	}
 	gather(&s->good_commit, &tv, &any);
-	tvs_release(&tv);
+	tvs_release(&own);
 	sha_runs_release(&any);
 	/* marks; the start good and bad hold by assumption when nothing says so */
 	for (int m = 0; m < x->n_marks; m++) {
@@ -1035,6 +1039,9 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 }
 
 /* --- the public calls ---------------------------------------------------------------- */
+static int status_with(struct store *st, struct gitrepo *g, const struct tvs *pre,
+		       struct bisect_status *out, struct cs_err *err);
+
 static int newest_bad(const struct tvs *tv, const char *branch, const struct tv **out)
 {
 	*out = NULL;
@@ -1199,7 +1206,7 @@ int bisect_start(struct store *st, struct gitrepo *g, const struct bisect_start_
 		store_rollback(st);
 		goto out;
 	}
-	rc = bisect_status(st, g, out, err);
+	rc = status_with(st, g, &tv, out, err);
 	if (rc == 0 && out->first_bad >= 0 &&
 	    set_state(st, out->id, "finished", out->commits[out->first_bad].c.sha, err) == 0) {
 		free(out->state);
@@ -1214,6 +1221,12 @@ out:
 
 int bisect_status(struct store *st, struct gitrepo *g, struct bisect_status *out, struct cs_err *err)
 {
+	return status_with(st, g, NULL, out, err);
+}
+
+static int status_with(struct store *st, struct gitrepo *g, const struct tvs *pre,
+		       struct bisect_status *out, struct cs_err *err)
+{
 	memset(out, 0, sizeof(*out));
 	struct session x;
 	if (session_load(st, false, &x, err) < 0)
@@ -1222,7 +1235,7 @@ int bisect_status(struct store *st, struct gitrepo *g, struct bisect_status *out
 		session_release(&x);
 		return err_set(err, CS_ENOTFOUND, "bisect needs the git checkout: run it inside the repository or give --repo PATH");
 	}
-	int rc = compute(st, g, &x, out, err);
+	int rc = compute(st, g, &x, pre, out, err);
 	session_release(&x);
 	if (rc < 0)
 		bisect_status_release(out);
@@ -1261,7 +1274,7 @@ int bisect_mark(struct store *st, struct gitrepo *g, const char *rev, enum bisec
 		}
 	} else {
 		struct bisect_status cur;
-		if (compute(st, g, &x, &cur, err) < 0) {
+		if (compute(st, g, &x, NULL, &cur, err) < 0) {
 			bisect_status_release(&cur);
 			session_release(&x);
 			return -1;
