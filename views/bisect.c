@@ -233,7 +233,11 @@ static void bisect_draw(struct view *v, struct tui_canvas *c, long row)
 		tui_canvas_fill(c, ROLE_DEFAULT);
 		return;
 	}
-	const struct bisect_commit *k = b->idx >= 0 ? &p->s.commits[b->idx] : &p->s.good_commit;
+	struct bisect_commit *k = b->idx >= 0 ? &p->s.commits[b->idx] : &p->s.good_commit;
+	/* a long range has only its ends and the commits near the next read
+	 * (core's fill_shown): the others are read as they come on screen */
+	if (!k->c.subject && app.repo)
+		gitrepo_commit_fill(app.repo, &k->c);
 	bool next = b->idx >= 0 && b->idx == p->s.next, fb = b->idx >= 0 && b->idx == p->s.first_bad;
 	tui_text(c, next ? ">" : fb ? "!" : " ", 1, next ? ROLE_MATCH : ROLE_FAILURE, 1, TEXT_PAD);
 	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
