@@ -79,7 +79,8 @@ void commit_list_release(struct commit_list *l);
  * with the configured tolerances). The files are those of the checkout at
  * repo_top (.ciscope/thresholds.conf, .ciscope/parity.conf; NULL: the
  * checkout of the current directory), $CISCOPE_THRESHOLDS/$CISCOPE_PARITY
- * first. -1 with err (a bad file) leaves the rows unjudged. */
+ * first. -1 with err: a bad file (the rows stay unjudged) or a read error
+ * (judged up to it). */
 int commits_judge(struct store *st, const char *repo_top, struct commit_list *l,
 		  struct cs_err *err);
 
