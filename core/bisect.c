@@ -669,8 +669,9 @@ void bisect_status_release(struct bisect_status *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The shas with a run, as a set of their first 64 bits: most commits of a
- * long history have none, and a miss here spares both binary searches. */
+/* The shas with a run, as a set of their first 64 bits (has_run; most
+ * commits of a long history have none, and a miss spares the target's
+ * binary search). Two commits sharing 64 bits of id: not a practical case. */
 struct shaset {
 	uint64_t *v;
 	size_t mask;
@@ -687,20 +688,47 @@ static uint64_t sha_key(const char *sha)
 	return k ? k : 1;
 }
 
-static void shaset_init(struct shaset *h, const struct sha_runs *r)
+static void shaset_add(struct shaset *h, uint64_t k)
 {
+	size_t j = (size_t)(k * 0x9e3779b97f4a7c15ULL >> 20) & h->mask;
+	while (h->v[j] && h->v[j] != k)
+		j = (j + 1) & h->mask;
+	h->v[j] = k;
+}
+
+static int take_sha(void *ctx, sqlite3_stmt *st)
+{
+	struct { uint64_t *v; size_t n, alloc; } *c = ctx;
+	const unsigned char *sha = sqlite3_column_text(st, 0);
+	if (!sha || strlen((const char *)sha) != 40)
+		return 0;
+	XGROW(c->v, c->alloc, c->n + 1);
+	c->v[c->n++] = sha_key((const char *)sha);
+	return 0;
+}
+
+/* Every head sha with a run of any kind (one light query). */
+static int shaset_load(struct store *st, struct shaset *h, struct cs_err *err)
+{
+	memset(h, 0, sizeof(*h));
+	sqlite3_stmt *q;
+	if (store_prepare(st, "SELECT DISTINCT lower(head_sha) FROM runs WHERE head_sha IS NOT NULL", &q,
+			  "reading the commits with runs", err) < 0)
+		return -1;
+	struct { uint64_t *v; size_t n, alloc; } c = {NULL, 0, 0};
+	if (store_collect(st, q, take_sha, &c, "reading the commits with runs", err) < 0) {
+		free(c.v);
+		return -1;
+	}
 	size_t size = 16;
-	while (size < (size_t)r->n * 2)
+	while (size < c.n * 2)
 		size *= 2;
 	h->mask = size - 1;
 	h->v = xcalloc(size, sizeof(*h->v));
-	for (int i = 0; i < r->n; i++) {
-		uint64_t k = sha_key(r->v[i].sha);
-		size_t j = (size_t)(k * 0x9e3779b97f4a7c15ULL >> 20) & h->mask;
-		while (h->v[j] && h->v[j] != k)
-			j = (j + 1) & h->mask;
-		h->v[j] = k;
-	}
+	for (size_t i = 0; i < c.n; i++)
+		shaset_add(h, c.v[i]);
+	free(c.v);
+	return 0;
 }
 
 static bool shaset_may_have(const struct shaset *h, const char *sha)
@@ -712,15 +740,14 @@ static bool shaset_may_have(const struct shaset *h, const char *sha)
 	return false;
 }
 
-static void gather(struct bisect_commit *c, const struct tvs *tv, const struct sha_runs *any)
+static void gather(struct bisect_commit *c, const struct tvs *tv, const struct shaset *any)
 {
 	int first, k = tvs_find(tv, c->c.sha, &first);
 	for (int j = 0; j < k; j++) {
 		const struct tv *x = &tv->v[first + j];
 		add_obs(c, x->provider, x->row, x->attempt, x->conclusion, x->v, "run", x->value);
 	}
-	int f2;
-	c->has_run = sha_runs_find(any, c->c.sha, &f2) > 0;
+	c->has_run = shaset_may_have(any, c->c.sha);
 }
 
 /* A small deterministic generator: the same state always proposes the same
@@ -919,9 +946,9 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 		return -1;
 	}
 	tv = pre ? *pre : own;
-	struct sha_runs any;
+	struct shaset any;
 	bisect_target_release(&t);
-	if (sha_runs_load(st, &any, err) < 0) {
+	if (shaset_load(st, &any, err) < 0) {
 		tvs_release(&own);
 		gitrepo_commits_free(cs, n);
 		return -1;
@@ -929,14 +956,11 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 	s->flake_rate = flake_rate(&tv);
 	s->n = n;
 	s->commits = xcalloc((size_t)(n ? n : 1), sizeof(*s->commits));
-	struct shaset set;
-	shaset_init(&set, &any);
 	for (int i = 0; i < n; i++) {
 		s->commits[i].c = cs[n - 1 - i]; /* oldest first */
-		if (shaset_may_have(&set, s->commits[i].c.sha)) /* target runs are runs too */
+		if (shaset_may_have(&any, s->commits[i].c.sha)) /* target runs are runs too */
 			gather(&s->commits[i], &tv, &any);
 	}
-	free(set.v);
 	free(cs);
 	/* the start good, outside the universe */
 	struct gitrepo_commit *gc = NULL;
@@ -949,7 +973,7 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 	}
 	gather(&s->good_commit, &tv, &any);
 	tvs_release(&own);
-	sha_runs_release(&any);
+	free(any.v);
 	/* marks; the start good and bad hold by assumption when nothing says so */
 	for (int m = 0; m < x->n_marks; m++) {
 		const struct mark *mk = &x->marks[m];
