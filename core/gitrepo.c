@@ -419,7 +419,9 @@ static void fill_commit(struct gitrepo_commit *c, git_commit *commit)
  * it instead of the objects; one that is not walks until it joins the
  * chain (or the root) and keeps the longer chain. Shallow clones (whose
  * history grows when deepened) are never cached; a file that is not a
- * whole chain is ignored; writing is best effort (temp file, rename). */
+ * whole chain is ignored, one whose spot-checked links (nine per read) do
+ * not hold in the object database is dropped; writing is best effort
+ * (temp file, rename). */
 #define FP_MAGIC "ciscope first-parent 1\n"
 #define FP_MAX_BYTES (256u << 20)
 
@@ -514,6 +516,29 @@ static void fp_save(struct gitrepo *g, const git_oid *v, size_t n)
 	free(path);
 }
 
+/* Spot checks of the chain over [lo, hi): the first link, the last, and a
+ * few between hold in the object database (each id's first parent is the
+ * next id; the last of the chain has none). */
+static bool fp_links_hold(struct gitrepo *g, const struct fp_chain *c, size_t lo, size_t hi)
+{
+	if (hi <= lo)
+		return true;
+	size_t span = hi - lo;
+	for (int k = 0; k <= 8; k++) {
+		size_t i = lo + (span - 1) * (size_t)k / 8;
+		git_commit *commit = NULL;
+		if (git_commit_lookup(&commit, g->repo, &c->v[i]) != 0)
+			return false;
+		bool ok = i + 1 < c->n ? git_commit_parentcount(commit) > 0 &&
+						 git_oid_equal(git_commit_parent_id(commit, 0), &c->v[i + 1])
+				       : git_commit_parentcount(commit) == 0;
+		git_commit_free(commit);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 /* The first-parent ids from `from` to (excluding) stop, at most limit (0:
  * all), from the chain (made or extended first when limit is 0). -2: not
  * answerable so (a limited walk off the chain, a stop not on the line: the
@@ -582,6 +607,15 @@ static int fp_walk(struct gitrepo *g, const git_oid *from, const git_oid *stop, 
 	size_t n = end - (size_t)pos;
 	if (limit > 0 && n > (size_t)limit)
 		n = (size_t)limit;
+	if (!fp_links_hold(g, &c, (size_t)pos, (size_t)pos + n)) {
+		/* not this repository's chain (damaged, copied): dropped, walked */
+		char *path = fp_path(g);
+		if (path)
+			unlink(path);
+		free(path);
+		fp_release(&c);
+		return -2;
+	}
 	struct gitrepo_commit *v = xcalloc(n ? n : 1, sizeof(*v));
 	for (size_t i = 0; i < n; i++) {
 		git_oid_tostr(v[i].sha, sizeof(v[i].sha), &c.v[(size_t)pos + i]);

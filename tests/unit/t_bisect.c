@@ -969,6 +969,27 @@ TEST(first_parent_cache)
 	CHECK(gitrepo_is_ancestor(g, h->sha[3], h->sha[50]));
 	CHECK(!gitrepo_is_ancestor(g, h->sha[50], h->sha[3]));
 	CHECK(gitrepo_is_ancestor(g, h->side[45], h->sha[50])); /* merged: the graph answers */
+	/* a chain of another history (ids this repository does not have): the
+	 * spot checks fail, the file is dropped and the walk answers */
+	CHECK(same_walk(g, h->sha[59], NULL));
+	{
+		FILE *rf = fopen(cache, "rb");
+		char all[4096];
+		size_t got = fread(all, 1, sizeof(all), rf);
+		fclose(rf);
+		size_t m = strlen("ciscope first-parent 1\n");
+		CHECK(got == m + 60 * 20);
+		for (int i = 1; i < 60; i++) /* the tip kept: the walk starts on the chain */
+			all[m + 20 * (size_t)i] ^= 0x5a;
+		FILE *wf = fopen(cache, "wb");
+		fwrite(all, 1, got, wf);
+		fclose(wf);
+	}
+	CHECK(same_walk(g, h->sha[59], NULL));
+	CHECK_INT(stat(cache, &sb), -1);  /* dropped */
+	CHECK(same_walk(g, h->sha[59], NULL));
+	CHECK_INT(stat(cache, &sb), 0);   /* made again by the next walk */
+	CHECK(gitrepo_is_ancestor(g, h->sha[3], h->sha[50]));
 	/* damaged: a truncated id, then garbage; both ignored */
 	FILE *f = fopen(cache, "ab");
 	fputs("xyz", f);
