@@ -458,6 +458,10 @@ static void run_start(void *ctx, const char *cmd)
 	struct bisect_priv *p = v->priv;
 	if (!cmd || !*cmd)
 		return;
+	if (!app.db_path) {
+		tui_error("bisect run: the index has no path to hand to the command");
+		return;
+	}
 	free(p->last_cmd);
 	p->last_cmd = xstrdup(cmd);
 	const char *tmp = getenv("TMPDIR");
