@@ -138,6 +138,11 @@ int cmd_commits(struct cli *c, int argc, char **argv)
 		gitrepo_close(g);
 		return fail(&err);
 	}
+	/* the parity/threshold state where the metrics exist */
+	char *top = gitrepo_top(repo);
+	if (commits_judge(c->st, top, &l, &err) < 0)
+		cli_error("%s (commits are not judged against parity and thresholds)", err.msg);
+	free(top);
 	struct buf b = BUF_INIT;
 	if (json) {
 		buf_adds(&b, "{\"branch\":");
@@ -165,7 +170,17 @@ int cmd_commits(struct cli *c, int argc, char **argv)
 				buf_addf(&b, ":{\"verdict\":\"%s\",\"runs\":%d}", commit_verdict_name(r->wf[w].v),
 					 r->wf[w].n_runs);
 			}
-			buf_adds(&b, "}}");
+			buf_addf(&b, "},\"thresholds\":{\"state\":\"%s\",\"breaches\":%d},\"parity\":",
+				 th_state_name(r->th), r->th_breaches);
+			if (r->parity == CP_NONE) {
+				buf_adds(&b, "null");
+			} else {
+				buf_addf(&b, "{\"verdict\":\"%s\",\"runs\":%d,\"channel\":",
+					 commit_parity_name(r->parity), r->parity_runs);
+				json_str(&b, r->parity_channel);
+				buf_addc(&b, '}');
+			}
+			buf_addc(&b, '}');
 		}
 		buf_adds(&b, "]}\n");
 	} else {
@@ -173,6 +188,10 @@ int cmd_commits(struct cli *c, int argc, char **argv)
 		buf_adds(&b, "SHA      AGE      ");
 		for (int w = 0; w < l.n_workflows; w++)
 			table_cell(&b, l.workflows[w], 8, false, c->utf8);
+		if (l.n_parity)
+			table_cell(&b, "PARITY", 8, false, c->utf8);
+		if (l.n_th)
+			table_cell(&b, "THRESH", 8, false, c->utf8);
 		table_cell(&b, "AUTHOR", 16, false, c->utf8);
 		buf_adds(&b, "SUBJECT\n");
 		for (int i = 0; i < l.n; i++) {
@@ -188,6 +207,31 @@ int cmd_commits(struct cli *c, int argc, char **argv)
 						: v == CV_RUNNING || v == CV_FLAKY ? cli_color(c, "in_progress") : "";
 				buf_adds(&b, col);
 				table_cell(&b, commit_verdict_glyph(v, c->utf8), 8, false, c->utf8);
+				if (*col)
+					buf_adds(&b, cli_reset(c));
+			}
+			if (l.n_parity) {
+				enum commit_verdict pv = r->parity == CP_PASS ? CV_GREEN
+						       : r->parity == CP_FAIL ? CV_RED : CV_NONE;
+				const char *col = pv == CV_GREEN ? cli_color(c, "success")
+						: pv == CV_RED ? cli_color(c, "failure") : "";
+				buf_adds(&b, col);
+				table_cell(&b, commit_verdict_glyph(pv, c->utf8), 8, false, c->utf8);
+				if (*col)
+					buf_adds(&b, cli_reset(c));
+			}
+			if (l.n_th) {
+				char th[16];
+				if (r->th == TH_NONE)
+					snprintf(th, sizeof(th), "%s", commit_verdict_glyph(CV_NONE, c->utf8));
+				else if (r->th_breaches)
+					snprintf(th, sizeof(th), "%s %d", th_state_name(r->th), r->th_breaches);
+				else
+					snprintf(th, sizeof(th), "%s", th_state_name(r->th));
+				const char *col = r->th == TH_BREACH_FAIL ? cli_color(c, "failure")
+						: r->th == TH_BREACH_WARN ? cli_color(c, "in_progress") : "";
+				buf_adds(&b, col);
+				table_cell(&b, th, 8, false, c->utf8);
 				if (*col)
 					buf_adds(&b, cli_reset(c));
 			}

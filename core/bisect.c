@@ -669,15 +669,85 @@ void bisect_status_release(struct bisect_status *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void gather(struct bisect_commit *c, const struct tvs *tv, const struct sha_runs *any)
+/* The shas with a run, as a set of their first 64 bits (has_run; most
+ * commits of a long history have none, and a miss spares the target's
+ * binary search). Two commits sharing 64 bits of id: not a practical case. */
+struct shaset {
+	uint64_t *v;
+	size_t mask;
+};
+
+static uint64_t sha_key(const char *sha)
+{
+	uint64_t k = 0;
+	for (int i = 0; i < 16 && sha[i]; i++) {
+		char ch = sha[i];
+		int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : 0;
+		k = k << 4 | (uint64_t)d;
+	}
+	return k ? k : 1;
+}
+
+static void shaset_add(struct shaset *h, uint64_t k)
+{
+	size_t j = (size_t)(k * 0x9e3779b97f4a7c15ULL >> 20) & h->mask;
+	while (h->v[j] && h->v[j] != k)
+		j = (j + 1) & h->mask;
+	h->v[j] = k;
+}
+
+static int take_sha(void *ctx, sqlite3_stmt *st)
+{
+	struct { uint64_t *v; size_t n, alloc; } *c = ctx;
+	const unsigned char *sha = sqlite3_column_text(st, 0);
+	if (!sha || strlen((const char *)sha) != 40)
+		return 0;
+	XGROW(c->v, c->alloc, c->n + 1);
+	c->v[c->n++] = sha_key((const char *)sha);
+	return 0;
+}
+
+/* Every head sha with a run of any kind (one light query). */
+static int shaset_load(struct store *st, struct shaset *h, struct cs_err *err)
+{
+	memset(h, 0, sizeof(*h));
+	sqlite3_stmt *q;
+	if (store_prepare(st, "SELECT DISTINCT lower(head_sha) FROM runs WHERE head_sha IS NOT NULL", &q,
+			  "reading the commits with runs", err) < 0)
+		return -1;
+	struct { uint64_t *v; size_t n, alloc; } c = {NULL, 0, 0};
+	if (store_collect(st, q, take_sha, &c, "reading the commits with runs", err) < 0) {
+		free(c.v);
+		return -1;
+	}
+	size_t size = 16;
+	while (size < c.n * 2)
+		size *= 2;
+	h->mask = size - 1;
+	h->v = xcalloc(size, sizeof(*h->v));
+	for (size_t i = 0; i < c.n; i++)
+		shaset_add(h, c.v[i]);
+	free(c.v);
+	return 0;
+}
+
+static bool shaset_may_have(const struct shaset *h, const char *sha)
+{
+	uint64_t k = sha_key(sha);
+	for (size_t j = (size_t)(k * 0x9e3779b97f4a7c15ULL >> 20) & h->mask; h->v[j]; j = (j + 1) & h->mask)
+		if (h->v[j] == k)
+			return true;
+	return false;
+}
+
+static void gather(struct bisect_commit *c, const struct tvs *tv, const struct shaset *any)
 {
 	int first, k = tvs_find(tv, c->c.sha, &first);
 	for (int j = 0; j < k; j++) {
 		const struct tv *x = &tv->v[first + j];
 		add_obs(c, x->provider, x->row, x->attempt, x->conclusion, x->v, "run", x->value);
 	}
-	int f2;
-	c->has_run = sha_runs_find(any, c->c.sha, &f2) > 0;
+	c->has_run = shaset_may_have(any, c->c.sha);
 }
 
 /* A small deterministic generator: the same state always proposes the same
@@ -827,14 +897,15 @@ static void say(struct bisect_status *s, const char *fmt, ...)
 }
 
 /* Read the commits a status shows: the suspects (ends and around the next
- * one when there are many), those with evidence, the culprit. */
+ * one when there are many, those with evidence), the culprit. Evidence
+ * outside the suspects is listed by sha only (the JSON's evidence[]). */
 static void fill_shown(struct gitrepo *g, struct bisect_status *s)
 {
 	int lo = s->good_idx + 1, hi = s->bad_idx;
 	for (int i = 0; i < s->n; i++) {
 		struct bisect_commit *k = &s->commits[i];
 		bool in = i >= lo && i <= hi;
-		bool shown = (in && (hi - lo < 2000 || i - lo < 50 || hi - i < 50)) || k->n_obs || k->skipped ||
+		bool shown = (in && (hi - lo < 2000 || i - lo < 50 || hi - i < 50 || k->n_obs)) || k->skipped ||
 			     i == s->good_idx || i == s->first_bad || i == s->good_after_bad ||
 			     (s->next >= 0 && abs(i - s->next) <= 50) || (s->bayes && k->p >= 0.001);
 		if (shown)
@@ -844,7 +915,7 @@ static void fill_shown(struct gitrepo *g, struct bisect_status *s)
 
 /* Build the status of session x from the checkout, the runs and the marks. */
 static int compute(struct store *st, struct gitrepo *g, const struct session *x,
-		   struct bisect_status *s, struct cs_err *err)
+		   const struct tvs *pre, struct bisect_status *s, struct cs_err *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->id = x->id;
@@ -865,16 +936,20 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 		bisect_target_release(&t);
 		return -1;
 	}
-	struct tvs tv;
-	struct sha_runs any;
-	if (target_verdicts(st, &t, &tv, err) < 0) {
+	/* the target's verdicts: given by bisect_start (it has just read
+	 * them), else read here */
+	struct tvs own, tv;
+	memset(&own, 0, sizeof(own));
+	if (!pre && target_verdicts(st, &t, &own, err) < 0) {
 		gitrepo_commits_free(cs, n);
 		bisect_target_release(&t);
 		return -1;
 	}
+	tv = pre ? *pre : own;
+	struct shaset any;
 	bisect_target_release(&t);
-	if (sha_runs_load(st, &any, err) < 0) {
-		tvs_release(&tv);
+	if (shaset_load(st, &any, err) < 0) {
+		tvs_release(&own);
 		gitrepo_commits_free(cs, n);
 		return -1;
 	}
@@ -883,7 +958,8 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 	s->commits = xcalloc((size_t)(n ? n : 1), sizeof(*s->commits));
 	for (int i = 0; i < n; i++) {
 		s->commits[i].c = cs[n - 1 - i]; /* oldest first */
-		gather(&s->commits[i], &tv, &any);
+		if (shaset_may_have(&any, s->commits[i].c.sha)) /* target runs are runs too */
+			gather(&s->commits[i], &tv, &any);
 	}
 	free(cs);
 	/* the start good, outside the universe */
@@ -896,8 +972,8 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 		memcpy(s->good_commit.c.sha, x->good, 41);
 	}
 	gather(&s->good_commit, &tv, &any);
-	tvs_release(&tv);
-	sha_runs_release(&any);
+	tvs_release(&own);
+	free(any.v);
 	/* marks; the start good and bad hold by assumption when nothing says so */
 	for (int m = 0; m < x->n_marks; m++) {
 		const struct mark *mk = &x->marks[m];
@@ -987,6 +1063,9 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 }
 
 /* --- the public calls ---------------------------------------------------------------- */
+static int status_with(struct store *st, struct gitrepo *g, const struct tvs *pre,
+		       struct bisect_status *out, struct cs_err *err);
+
 static int newest_bad(const struct tvs *tv, const char *branch, const struct tv **out)
 {
 	*out = NULL;
@@ -1151,7 +1230,7 @@ int bisect_start(struct store *st, struct gitrepo *g, const struct bisect_start_
 		store_rollback(st);
 		goto out;
 	}
-	rc = bisect_status(st, g, out, err);
+	rc = status_with(st, g, &tv, out, err);
 	if (rc == 0 && out->first_bad >= 0 &&
 	    set_state(st, out->id, "finished", out->commits[out->first_bad].c.sha, err) == 0) {
 		free(out->state);
@@ -1166,6 +1245,12 @@ out:
 
 int bisect_status(struct store *st, struct gitrepo *g, struct bisect_status *out, struct cs_err *err)
 {
+	return status_with(st, g, NULL, out, err);
+}
+
+static int status_with(struct store *st, struct gitrepo *g, const struct tvs *pre,
+		       struct bisect_status *out, struct cs_err *err)
+{
 	memset(out, 0, sizeof(*out));
 	struct session x;
 	if (session_load(st, false, &x, err) < 0)
@@ -1174,7 +1259,7 @@ int bisect_status(struct store *st, struct gitrepo *g, struct bisect_status *out
 		session_release(&x);
 		return err_set(err, CS_ENOTFOUND, "bisect needs the git checkout: run it inside the repository or give --repo PATH");
 	}
-	int rc = compute(st, g, &x, out, err);
+	int rc = compute(st, g, &x, pre, out, err);
 	session_release(&x);
 	if (rc < 0)
 		bisect_status_release(out);
@@ -1213,7 +1298,7 @@ int bisect_mark(struct store *st, struct gitrepo *g, const char *rev, enum bisec
 		}
 	} else {
 		struct bisect_status cur;
-		if (compute(st, g, &x, &cur, err) < 0) {
+		if (compute(st, g, &x, NULL, &cur, err) < 0) {
 			bisect_status_release(&cur);
 			session_release(&x);
 			return -1;

@@ -1,5 +1,6 @@
 /* commits.c - first-parent history joined with the runs (see commits.h). */
 #include "commits.h"
+#include "parity.h"
 #include "storesql.h"
 
 #include <stdlib.h>
@@ -9,6 +10,11 @@ const char *commit_verdict_name(enum commit_verdict v)
 {
 	static const char *const names[] = {"none", "green", "red", "flaky", "running", "other"};
 	return (unsigned)v < sizeof(names) / sizeof(*names) ? names[v] : "none";
+}
+
+const char *commit_parity_name(enum commit_parity p)
+{
+	return p == CP_PASS ? "pass" : p == CP_FAIL ? "fail" : "none";
 }
 
 const char *commit_verdict_glyph(enum commit_verdict v, bool utf8)
@@ -233,6 +239,7 @@ int commits_list(struct store *st, struct gitrepo *g, const char *branch, int li
 		r->c = cs[i];
 		r->wf = xcalloc((size_t)(out->n_workflows ? out->n_workflows : 1), sizeof(*r->wf));
 		int first, k = sha_runs_find(&runs, cs[i].sha, &first);
+		r->run_ids = xcalloc((size_t)(k ? k : 1), sizeof(*r->run_ids));
 		struct tally *t = xcalloc((size_t)(out->n_workflows ? out->n_workflows : 1), sizeof(*t));
 		for (int j = 0; j < k; j++) {
 			const struct sha_run *x = &runs.v[first + j];
@@ -241,7 +248,7 @@ int commits_list(struct store *st, struct gitrepo *g, const char *branch, int li
 				continue;
 			tally_run(&t[w], x);
 			r->wf[w].n_runs++;
-			r->n_runs++;
+			r->run_ids[r->n_runs++] = x->row_id;
 		}
 		for (int w = 0; w < out->n_workflows; w++) {
 			r->wf[w].v = tally_verdict(&t[w]);
@@ -260,6 +267,8 @@ void commit_list_release(struct commit_list *l)
 	for (int i = 0; i < l->n; i++) {
 		gitrepo_commit_release(&l->rows[i].c);
 		free(l->rows[i].wf);
+		free(l->rows[i].run_ids);
+		free(l->rows[i].parity_channel);
 	}
 	free(l->rows);
 	for (int i = 0; i < l->n_workflows; i++)
@@ -267,6 +276,90 @@ void commit_list_release(struct commit_list *l)
 	free(l->workflows);
 	free(l->branch);
 	memset(l, 0, sizeof(*l));
+}
+
+/* The repository's own file of name at repo_top, unless env names one (the
+ * loaders read env themselves) or there is none: NULL then. */
+static char *repo_conf(const char *repo_top, const char *name, const char *env)
+{
+	const char *e = getenv(env);
+	if (!repo_top || (e && *e))
+		return NULL;
+	char *dir = path_join(repo_top, ".ciscope");
+	char *p = path_join(dir, name);
+	free(dir);
+	if (path_is_file(p))
+		return p;
+	free(p);
+	return NULL;
+}
+
+int commits_judge(struct store *st, const char *repo_top, struct commit_list *l,
+		  struct cs_err *err)
+{
+	l->n_th = l->n_parity = 0;
+	int total = 0;
+	for (int i = 0; i < l->n; i++)
+		total += l->rows[i].n_runs;
+	if (!total)
+		return 0;
+	char *thp = repo_conf(repo_top, "thresholds.conf", "CISCOPE_THRESHOLDS");
+	char *pp = repo_conf(repo_top, "parity.conf", "CISCOPE_PARITY");
+	struct th_conf tc;
+	struct parity_conf *pc = NULL;
+	int rc = th_conf_load(&tc, thp, err);
+	if (rc == 0 && !(pc = parity_conf_load(pp, err))) {
+		th_conf_release(&tc);
+		rc = -1;
+	}
+	free(thp);
+	free(pp);
+	if (rc < 0)
+		return -1;
+	/* thresholds: every run of the list at once */
+	int64_t *ids = xmalloc((size_t)total * sizeof(*ids));
+	struct th_run_state *ts = xcalloc((size_t)total, sizeof(*ts));
+	for (int i = 0, k = 0; i < l->n; i++)
+		for (int j = 0; j < l->rows[i].n_runs; j++)
+			ids[k++] = l->rows[i].run_ids[j];
+	rc = metrics_run_thresholds(st, &tc, ids, total, ts, err);
+	for (int i = 0, k = 0; rc == 0 && i < l->n; i++) {
+		struct commit_row *r = &l->rows[i];
+		for (int j = 0; j < r->n_runs; j++, k++) {
+			if (ts[k].state > r->th)
+				r->th = ts[k].state;
+			r->th_breaches += ts[k].breaches;
+		}
+		l->n_th += r->th != TH_NONE;
+	}
+	/* parity: each run's channels judged with the configured tolerances */
+	for (int i = 0; rc == 0 && i < l->n; i++) {
+		struct commit_row *r = &l->rows[i];
+		for (int j = 0; rc == 0 && j < r->n_runs; j++) {
+			struct parity_report rep;
+			if (parity_run(st, pc, r->run_ids[j], NULL, 0, &rep, err) < 0) {
+				rc = -1;
+				break;
+			}
+			if (rep.n_channels) {
+				r->parity_runs++;
+				if (rep.fail && r->parity != CP_FAIL) {
+					r->parity = CP_FAIL;
+					if (rep.deciding >= 0)
+						r->parity_channel = xstrdup(rep.channels[rep.deciding].name);
+				} else if (!rep.fail && r->parity == CP_NONE) {
+					r->parity = CP_PASS;
+				}
+			}
+			parity_report_release(&rep);
+		}
+		l->n_parity += r->parity != CP_NONE;
+	}
+	free(ids);
+	free(ts);
+	th_conf_release(&tc);
+	parity_conf_free(pc);
+	return rc;
 }
 
 int commits_last_green(struct store *st, struct gitrepo *g, const char *branch,

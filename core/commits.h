@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "gitrepo.h"
+#include "metrics.h"
 #include "store.h"
 #include "util.h"
 
@@ -35,11 +36,22 @@ struct commit_wf {
 	int n_runs; /* attempts */
 };
 
+/* The parity verdict of a commit's runs that have parity series. */
+enum commit_parity { CP_NONE = 0, CP_PASS, CP_FAIL };
+const char *commit_parity_name(enum commit_parity p); /* "none" "pass" "fail" */
+
 struct commit_row {
 	struct gitrepo_commit c;
 	struct commit_wf *wf; /* one per commit_list.workflows entry */
 	enum commit_verdict overall; /* the worst of wf[] (red > flaky > running > other > green) */
 	int n_runs;
+	int64_t *run_ids;     /* the row ids of those n_runs runs */
+	/* set by commits_judge(): */
+	enum th_state th;     /* the worst threshold state over its runs (TH_NONE: no bound applies) */
+	int th_breaches;      /* bounds breached (warn or fail), summed over its runs */
+	enum commit_parity parity; /* fail when a run's parity fails, pass when some pass */
+	int parity_runs;      /* runs with parity channels */
+	char *parity_channel; /* the deciding channel of the (first) failing run, or NULL */
 };
 
 struct commit_list {
@@ -48,6 +60,7 @@ struct commit_list {
 	int n_workflows;
 	struct commit_row *rows; /* newest first */
 	int n;
+	int n_th, n_parity; /* rows with a threshold state / a parity verdict (commits_judge) */
 };
 
 /* The checkout: repo_path (NULL: the one holding the current directory).
@@ -59,6 +72,17 @@ struct gitrepo *commits_open_repo(const char *repo_path, struct cs_err *err);
 int commits_list(struct store *st, struct gitrepo *g, const char *branch, int limit,
 		 struct commit_list *out, struct cs_err *err);
 void commit_list_release(struct commit_list *l);
+
+/* The parity/threshold state of each row where the metrics exist: the
+ * thresholds judged at its runs (metrics_run_thresholds, as `check` judges
+ * them) and the parity verdict of its runs with parity series (parity_run
+ * with the configured tolerances). The files are those of the checkout at
+ * repo_top (.ciscope/thresholds.conf, .ciscope/parity.conf; NULL: the
+ * checkout of the current directory), $CISCOPE_THRESHOLDS/$CISCOPE_PARITY
+ * first. -1 with err: a bad file (the rows stay unjudged) or a read error
+ * (judged up to it). */
+int commits_judge(struct store *st, const char *repo_top, struct commit_list *l,
+		  struct cs_err *err);
 
 /* The newest commit of branch's first-parent history on which everything
  * ran green (workflow NULL: every workflow with a run on it green, at least

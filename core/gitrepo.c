@@ -3,9 +3,11 @@
 #include "gitrepo.h"
 
 #include <git2.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* "owner/name", "owner/name.git", "owner/name/" -> owner/name; GHE paths may
  * not have more components than that. */
@@ -409,6 +411,222 @@ static void fill_commit(struct gitrepo_commit *c, git_commit *commit)
 	c->n_parents = (int)git_commit_parentcount(commit);
 }
 
+/* --- the first-parent chain cache ---------------------------------------------------
+ * The first-parent history of a commit never changes (ids are hashes), so
+ * a whole walk is kept: $GIT_DIR/ciscope-first-parent.cache holds one
+ * chain, a tip and its first parents to the root, newest first, as raw
+ * 20-byte ids after a magic line. A walk whose start is on the chain reads
+ * it instead of the objects; one that is not walks until it joins the
+ * chain (or the root) and keeps the longer chain. Shallow clones (whose
+ * history grows when deepened) are never cached; a file that is not a
+ * whole chain is ignored, one whose spot-checked links (nine per read) do
+ * not hold in the object database is dropped; writing is best effort
+ * (temp file, rename). */
+#define FP_MAGIC "ciscope first-parent 1\n"
+#define FP_MAX_BYTES (256u << 20)
+
+struct fp_chain {
+	git_oid *v;
+	size_t n;
+	uint32_t *slot; /* open addressing: index + 1, 0 empty */
+	size_t mask;
+};
+
+static uint32_t fp_hash(const git_oid *id)
+{
+	uint32_t h;
+	memcpy(&h, id->id, sizeof(h));
+	return h;
+}
+
+static void fp_index(struct fp_chain *c)
+{
+	size_t size = 16;
+	while (size < c->n * 2)
+		size *= 2;
+	c->mask = size - 1;
+	c->slot = xcalloc(size, sizeof(*c->slot));
+	for (size_t i = 0; i < c->n; i++) {
+		size_t k = fp_hash(&c->v[i]) & c->mask;
+		while (c->slot[k])
+			k = (k + 1) & c->mask;
+		c->slot[k] = (uint32_t)(i + 1);
+	}
+}
+
+static long fp_find(const struct fp_chain *c, const git_oid *id)
+{
+	if (!c->n)
+		return -1;
+	for (size_t k = fp_hash(id) & c->mask; c->slot[k]; k = (k + 1) & c->mask)
+		if (git_oid_equal(&c->v[c->slot[k] - 1], id))
+			return (long)c->slot[k] - 1;
+	return -1;
+}
+
+static void fp_release(struct fp_chain *c)
+{
+	free(c->v);
+	free(c->slot);
+	memset(c, 0, sizeof(*c));
+}
+
+static char *fp_path(struct gitrepo *g)
+{
+	const char *gd = git_repository_path(g->repo); /* ends with '/' */
+	return gd ? xasprintf("%sciscope-first-parent.cache", gd) : NULL;
+}
+
+static void fp_load(struct gitrepo *g, struct fp_chain *c)
+{
+	memset(c, 0, sizeof(*c));
+	char *path = fp_path(g);
+	struct buf b = BUF_INIT;
+	struct cs_err err;
+	err_clear(&err);
+	size_t m = sizeof(FP_MAGIC) - 1;
+	if (path && path_is_file(path) && file_read_all(path, FP_MAX_BYTES, &b, &err) == 0 &&
+	    b.len > m && !memcmp(b.data, FP_MAGIC, m) && (b.len - m) % GIT_OID_RAWSZ == 0 &&
+	    (b.len - m) / GIT_OID_RAWSZ < UINT32_MAX) {
+		c->n = (b.len - m) / GIT_OID_RAWSZ;
+		c->v = xmalloc(c->n * sizeof(*c->v));
+		for (size_t i = 0; i < c->n; i++)
+			git_oid_fromraw(&c->v[i], (const unsigned char *)b.data + m + i * GIT_OID_RAWSZ);
+		fp_index(c);
+	}
+	buf_release(&b);
+	free(path);
+}
+
+static void fp_save(struct gitrepo *g, const git_oid *v, size_t n)
+{
+	char *path = fp_path(g);
+	if (!path)
+		return;
+	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	FILE *f = fopen(tmp, "wb");
+	bool ok = f && fwrite(FP_MAGIC, 1, sizeof(FP_MAGIC) - 1, f) == sizeof(FP_MAGIC) - 1;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = fwrite(v[i].id, 1, GIT_OID_RAWSZ, f) == GIT_OID_RAWSZ;
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp, path) != 0)
+		unlink(tmp);
+	free(tmp);
+	free(path);
+}
+
+/* Spot checks of the chain over [lo, hi): the first link, the last, and a
+ * few between hold in the object database (each id's first parent is the
+ * next id; the last of the chain has none). */
+static bool fp_links_hold(struct gitrepo *g, const struct fp_chain *c, size_t lo, size_t hi)
+{
+	if (hi <= lo)
+		return true;
+	size_t span = hi - lo;
+	for (int k = 0; k <= 8; k++) {
+		size_t i = lo + (span - 1) * (size_t)k / 8;
+		git_commit *commit = NULL;
+		if (git_commit_lookup(&commit, g->repo, &c->v[i]) != 0)
+			return false;
+		bool ok = i + 1 < c->n ? git_commit_parentcount(commit) > 0 &&
+						 git_oid_equal(git_commit_parent_id(commit, 0), &c->v[i + 1])
+				       : git_commit_parentcount(commit) == 0;
+		git_commit_free(commit);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* The first-parent ids from `from` to (excluding) stop, at most limit (0:
+ * all), from the chain (made or extended first when limit is 0). -2: not
+ * answerable so (a limited walk off the chain, a stop not on the line: the
+ * caller walks), -1 with err. */
+static int fp_walk(struct gitrepo *g, const git_oid *from, const git_oid *stop, int limit,
+		   struct gitrepo_commit **out, struct cs_err *err)
+{
+	struct fp_chain c;
+	fp_load(g, &c);
+	long pos = fp_find(&c, from);
+	if (pos < 0 && limit > 0) { /* a short walk is not worth a chain */
+		fp_release(&c);
+		return -2;
+	}
+	if (pos < 0) {
+		/* walk until the chain (or the root), then keep the longer chain */
+		git_revwalk *w = NULL;
+		if (git_revwalk_new(&w, g->repo) != 0) {
+			fp_release(&c);
+			return -2;
+		}
+		git_revwalk_sorting(w, GIT_SORT_NONE);
+		git_revwalk_simplify_first_parent(w);
+		if (git_revwalk_push(w, from) != 0) {
+			git_revwalk_free(w);
+			fp_release(&c);
+			return -2;
+		}
+		git_oid *v = NULL;
+		size_t n = 0, alloc = 0;
+		long join = -1;
+		git_oid next;
+		int rc;
+		while ((rc = git_revwalk_next(&next, w)) == 0) {
+			if ((join = fp_find(&c, &next)) >= 0)
+				break;
+			XGROW(v, alloc, n + 1);
+			v[n++] = next;
+		}
+		git_revwalk_free(w);
+		if (join < 0 && rc != GIT_ITEROVER) {
+			free(v);
+			fp_release(&c);
+			return -2;
+		}
+		size_t rest = join >= 0 ? c.n - (size_t)join : 0;
+		XGROW(v, alloc, n + rest + 1);
+		if (rest)
+			memcpy(v + n, c.v + join, rest * sizeof(*v));
+		fp_release(&c);
+		c.v = v;
+		c.n = n + rest;
+		fp_index(&c);
+		fp_save(g, c.v, c.n);
+		pos = 0;
+	}
+	size_t end = c.n;
+	if (stop) {
+		long s = fp_find(&c, stop);
+		if (s < pos) { /* not on the line below from: hide semantics need the walk */
+			fp_release(&c);
+			return -2;
+		}
+		end = (size_t)s;
+	}
+	size_t n = end - (size_t)pos;
+	if (limit > 0 && n > (size_t)limit)
+		n = (size_t)limit;
+	if (!fp_links_hold(g, &c, (size_t)pos, (size_t)pos + n)) {
+		/* not this repository's chain (damaged, copied): dropped, walked */
+		char *path = fp_path(g);
+		if (path)
+			unlink(path);
+		free(path);
+		fp_release(&c);
+		return -2;
+	}
+	struct gitrepo_commit *v = xcalloc(n ? n : 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		git_oid_tostr(v[i].sha, sizeof(v[i].sha), &c.v[(size_t)pos + i]);
+		v[i].n_parents = -1;
+	}
+	fp_release(&c);
+	*out = v;
+	(void)err;
+	return (int)n;
+}
+
 static int walk(struct gitrepo *g, const char *from, const char *stop, int limit, bool ids_only,
 		struct gitrepo_commit **out, struct cs_err *err)
 {
@@ -417,6 +635,14 @@ static int walk(struct gitrepo *g, const char *from, const char *stop, int limit
 	git_revwalk *walk = NULL;
 	if (git_oid_fromstr(&oid, from) != 0)
 		return err_set(err, CS_EINVAL, "'%s' is not a commit id", from);
+	if (ids_only && !git_repository_is_shallow(g->repo) && !getenv("CISCOPE_NO_FP_CACHE")) {
+		git_oid hide;
+		if (!stop || git_oid_fromstr(&hide, stop) == 0) {
+			int n = fp_walk(g, &oid, stop ? &hide : NULL, limit, out, err);
+			if (n != -2)
+				return n;
+		}
+	}
 	if (git_revwalk_new(&walk, g->repo) != 0)
 		goto fail;
 	git_revwalk_sorting(walk, GIT_SORT_NONE);
@@ -495,6 +721,15 @@ bool gitrepo_is_ancestor(struct gitrepo *g, const char *ancestor, const char *de
 		return false;
 	if (git_oid_equal(&a, &d))
 		return true;
+	/* on the cached first-parent chain below the descendant: no walk */
+	if (!git_repository_is_shallow(g->repo) && !getenv("CISCOPE_NO_FP_CACHE")) {
+		struct fp_chain c;
+		fp_load(g, &c);
+		long pa = fp_find(&c, &a), pd = fp_find(&c, &d);
+		fp_release(&c);
+		if (pa >= 0 && pd >= 0 && pa > pd)
+			return true;
+	}
 	return git_graph_descendant_of(g->repo, &d, &a) == 1;
 }
 

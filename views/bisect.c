@@ -1,17 +1,26 @@
 /* bisect.c - the bisection (core/bisect.h) as a commit list: `b` from a run
- * (its workflow, bad at that run) or a triage finding (its fingerprint),
+ * (its workflow, bad at that run), a triage finding (its fingerprint), the
+ * diff view (its divergence: a failing test, the failing job or the parity
+ * workflow),
  * `:bisect [start TARGET | reset]`.
  *
  * Rows: the suspects newest first, then the newest good commit, each with
  * its verdict glyph, sha, probability (bayesian), subject and the runs that
  * are its evidence; the next commit to test is marked and the cursor starts
  * on it. + good, - bad, s skip mark the commit at the cursor; Enter opens
- * its runs. When the first bad commit is known the rows below the list say
+ * its evidence run (its runs when it has several or none); d diffs its run
+ * against the good side's run (on a text row: the first bad commit's); x
+ * asks for a command and runs `ciscope bisect run sh -c CMD` on it in the
+ * background (its worktree, never the user's; Esc stops it). When the first bad commit is known the rows below the list say
  * who and what: subject, author, the diff stat, the runs that prove it.
  */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/bisect.h"
 #include "core/gitrepo.h"
@@ -30,6 +39,10 @@ struct bisect_priv {
 	struct brow *rows;
 	size_t n, alloc;
 	char error[1024];
+	/* x: `ciscope bisect run sh -c CMD` in a child process, polled */
+	pid_t run_pid;
+	char run_log[512];
+	char *last_cmd;
 };
 
 static void add_row(struct bisect_priv *p, int idx, const char *text, enum role role)
@@ -165,7 +178,9 @@ static int bisect_open(struct view *v, void *arg)
 		}
 		if (rr)
 			run_ref(bad, sizeof(bad), rr->provider_id, rr->attempt);
-		if (env.fingerprint[0])
+		if (env.bisect_target && *env.bisect_target)
+			snprintf(target, sizeof(target), "%s", env.bisect_target);
+		else if (env.fingerprint[0])
 			snprintf(target, sizeof(target), "finding:%s", env.fingerprint);
 		else if (rr && rr->workflow)
 			snprintf(target, sizeof(target), "workflow:%s", rr->workflow);
@@ -218,7 +233,11 @@ static void bisect_draw(struct view *v, struct tui_canvas *c, long row)
 		tui_canvas_fill(c, ROLE_DEFAULT);
 		return;
 	}
-	const struct bisect_commit *k = b->idx >= 0 ? &p->s.commits[b->idx] : &p->s.good_commit;
+	struct bisect_commit *k = b->idx >= 0 ? &p->s.commits[b->idx] : &p->s.good_commit;
+	/* a long range has only its ends and the commits near the next read
+	 * (core's fill_shown): the others are read as they come on screen */
+	if (!k->c.subject && app.repo)
+		gitrepo_commit_fill(app.repo, &k->c);
 	bool next = b->idx >= 0 && b->idx == p->s.next, fb = b->idx >= 0 && b->idx == p->s.first_bad;
 	tui_text(c, next ? ">" : fb ? "!" : " ", 1, next ? ROLE_MATCH : ROLE_FAILURE, 1, TEXT_PAD);
 	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
@@ -286,20 +305,242 @@ static void mark(struct view *v, enum bisect_verdict verdict)
 	load(v);
 }
 
+/* The newest run among k's evidence (the target's runs), or NULL. */
+static const struct bisect_obs *evidence_run(const struct bisect_commit *k)
+{
+	const struct bisect_obs *best = NULL;
+	for (int j = 0; j < k->n_obs; j++)
+		if (k->obs[j].run_row && (!best || k->obs[j].run > best->run ||
+					  (k->obs[j].run == best->run && k->obs[j].attempt > best->attempt)))
+			best = &k->obs[j];
+	return best;
+}
+
+/* "RUN" or, for a job target, "RUN/JOB" (as :diff takes them). */
+static void side_spec(char *out, size_t n, const struct bisect_obs *o, const char *job)
+{
+	char ref[RUN_REF_MAX];
+	run_ref(ref, sizeof(ref), o->run, o->attempt);
+	snprintf(out, n, "%s%s%s", ref, job ? "/" : "", job ? job : "");
+}
+
+/* d: the commit at the cursor's run (on a text row: the first bad commit's,
+ * else the oldest bad one's) against the run of the good side (the newest
+ * good commit), through the diff view; for a job target, that job. */
+static void diff_against_good(struct view *v)
+{
+	struct bisect_priv *p = v->priv;
+	if (!p->have || !p->s.n) {
+		tui_error("no bisection to diff");
+		return;
+	}
+	const struct bisect_commit *k = at_cursor(v);
+	if (!k || (p->rows[v->cursor].idx == -2))
+		k = &p->s.commits[p->s.first_bad >= 0 ? p->s.first_bad : p->s.bad_idx];
+	const struct bisect_commit *good = p->s.good_idx >= 0 ? &p->s.commits[p->s.good_idx]
+							     : &p->s.good_commit;
+	const struct bisect_obs *run = evidence_run(k), *base = evidence_run(good);
+	if (!run) {
+		tui_error("%.7s has no run of the target to diff: test it on CI or mark it", k->c.sha);
+		return;
+	}
+	if (k == good) {
+		tui_error("%.7s is the good side itself: move to a suspect to diff it", k->c.sha);
+		return;
+	}
+	struct bisect_target t;
+	struct cs_err err;
+	err_clear(&err);
+	const char *job = NULL;
+	bool parsed = bisect_target_parse(p->s.target, &t, &err) == 0;
+	if (parsed && t.kind == BT_JOB)
+		job = t.job;
+	char a[RUN_REF_MAX + 256], b[RUN_REF_MAX + 256];
+	side_spec(a, sizeof(a), run, job);
+	if (base)
+		side_spec(b, sizeof(b), base, job);
+	else
+		tui_message("the good side %.7s has no run: against the baseline the diff chooses",
+			    good->c.sha);
+	struct diff_view_arg arg = {.run = a, .base = base ? b : NULL};
+	tui_open(&diff_view_ops, &arg, OPEN_PUSH);
+	if (parsed)
+		bisect_target_release(&t);
+}
+
+/* --- x: bisect run ------------------------------------------------------------------
+ * The loop runs in a child `ciscope bisect run sh -c CMD` (the CLI's, with
+ * its worktree, exit-code contract and log), its output going to a file;
+ * the view polls it, reloading as its verdicts land, and Esc stops it
+ * (SIGINT: the command is stopped, nothing is recorded for its commit). */
+static void last_line(const char *path, char *out, size_t n)
+{
+	out[0] = '\0';
+	struct buf b = BUF_INIT;
+	struct cs_err err;
+	err_clear(&err);
+	if (file_read_all(path, 1u << 20, &b, &err) == 0 && b.len) {
+		const char *t = buf_cstr(&b);
+		size_t end = b.len;
+		while (end && t[end - 1] == '\n')
+			end--;
+		size_t start = end;
+		while (start && t[start - 1] != '\n')
+			start--;
+		snprintf(out, n, "%.*s", (int)(end - start), t + start);
+	}
+	buf_release(&b);
+}
+
+static void run_finish(struct view *v, int ws)
+{
+	struct bisect_priv *p = v->priv;
+	p->run_pid = 0;
+	tui_work_stop(p);
+	load(v);
+	tui_view_dirty(v);
+	char last[300];
+	last_line(p->run_log, last, sizeof(last));
+	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+		tui_message("bisect run: %s (output: %s)", p->have && p->s.message ? p->s.message : last,
+			    p->run_log);
+	else
+		tui_error("bisect run stopped: %s (output: %s)", last[0] ? last : "no output", p->run_log);
+}
+
+static void run_poll(struct view *v)
+{
+	struct bisect_priv *p = v->priv;
+	if (!p->run_pid)
+		return;
+	int ws = 0;
+	pid_t r = waitpid(p->run_pid, &ws, WNOHANG);
+	if (r == 0) {
+		load(v); /* the verdicts recorded so far */
+		tui_view_dirty(v);
+		view_timer(v, 200, run_poll);
+		return;
+	}
+	run_finish(v, r == p->run_pid ? ws : 0xff00);
+}
+
+static void run_stop(struct bisect_priv *p)
+{
+	if (!p->run_pid)
+		return;
+	kill(-p->run_pid, SIGINT);
+	int ws;
+	waitpid(p->run_pid, &ws, 0); /* the CLI stops its command within seconds */
+	p->run_pid = 0;
+}
+
+static void run_cancel(void *ctx)
+{
+	struct bisect_priv *p = ctx;
+	run_stop(p);
+	tui_message("bisect run interrupted: nothing recorded for the commit under test (output: %s)",
+		    p->run_log);
+}
+
+static void run_progress(void *ctx, char *out, size_t n)
+{
+	struct bisect_priv *p = ctx;
+	if (p->have && p->s.next >= 0)
+		snprintf(out, n, "bisect run: testing %.7s, ~%d step%s left", p->s.commits[p->s.next].c.sha,
+			 p->s.steps_left, p->s.steps_left == 1 ? "" : "s");
+	else
+		snprintf(out, n, "bisect run");
+}
+
+static void run_start(void *ctx, const char *cmd)
+{
+	struct view *v = ctx;
+	struct bisect_priv *p = v->priv;
+	if (!cmd || !*cmd)
+		return;
+	if (!app.db_path) {
+		tui_error("bisect run: the index has no path to hand to the command");
+		return;
+	}
+	free(p->last_cmd);
+	p->last_cmd = xstrdup(cmd);
+	const char *tmp = getenv("TMPDIR");
+	snprintf(p->run_log, sizeof(p->run_log), "%s/ciscope-bisect-run-XXXXXX.log",
+		 tmp && *tmp == '/' ? tmp : "/tmp");
+	int fd = mkstemps(p->run_log, 4);
+	if (fd < 0) {
+		tui_error("bisect run: cannot create a file for its output under %s", tmp ? tmp : "/tmp");
+		return;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fd);
+		tui_error("bisect run: cannot start a process");
+		return;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		int in = open("/dev/null", O_RDONLY);
+		if (in >= 0)
+			dup2(in, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		char *argv[] = {"ciscope", "--db", (char *)app.db_path, "bisect", "run", "sh", "-c",
+				(char *)cmd, NULL};
+		execv("/proc/self/exe", argv);
+		execvp("ciscope", argv);
+		_exit(127);
+	}
+	close(fd);
+	setpgid(pid, pid);
+	p->run_pid = pid;
+	struct tui_work w = {.progress = run_progress, .cancel = run_cancel, .ctx = p, .owner = v};
+	tui_work_start(&w);
+	view_timer(v, 50, run_poll);
+}
+
+static void run_ask(struct view *v)
+{
+	struct bisect_priv *p = v->priv;
+	if (p->run_pid) {
+		tui_error("bisect run is under way: Esc stops it");
+		return;
+	}
+	if (!p->have || strcmp(p->s.state, "active") != 0 || p->s.next < 0) {
+		tui_error("nothing to test: %s", p->have && p->s.message ? p->s.message : "no active bisection");
+		return;
+	}
+	tui_prompt("bisect run (sh -c; exit 0 good, 125 skip, 1-127 bad): ", p->last_cmd, run_start, v);
+}
+
 static enum action bisect_request(struct view *v, enum action a, unsigned *eff)
 {
 	switch ((int)a) {
 	case ACT_BISECT_GOOD: mark(v, BV_GOOD); break;
 	case ACT_BISECT_BAD: mark(v, BV_BAD); break;
 	case ACT_BISECT_SKIP: mark(v, BV_SKIP); break;
+	case ACT_BISECT_RUN: run_ask(v); break;
 	case ACT_ENTER: {
+		/* the commit's one evidence run (its newest attempt), else every
+		 * run of the commit */
 		const struct bisect_commit *k = at_cursor(v);
-		if (k) {
+		const struct bisect_obs *o = k ? evidence_run(k) : NULL;
+		bool one = o != NULL;
+		for (int j = 0; o && j < k->n_obs; j++)
+			if (k->obs[j].run_row && k->obs[j].run != o->run)
+				one = false;
+		if (one) {
+			struct run_view_arg arg = {.run_row_id = o->run_row};
+			tui_open(&run_view_ops, &arg, OPEN_PUSH);
+		} else if (k) {
 			struct runs_view_arg arg = {.filter = k->c.sha};
 			tui_open(&runs_view_ops, &arg, OPEN_PUSH);
 		}
 		break;
 	}
+	case ACT_VIEW_DIFF:
+		diff_against_good(v);
+		break;
 	case ACT_REFRESH:
 		load(v);
 		tui_message("reloaded");
@@ -364,7 +605,12 @@ static bool bisect_match(struct view *v, long row, const char *query)
 
 static void bisect_done(struct view *v)
 {
-	clear(v->priv);
+	struct bisect_priv *p = v->priv;
+	view_timers_cancel(v);
+	tui_work_stop(p);
+	run_stop(p);
+	free(p->last_cmd);
+	clear(p);
 }
 
 const struct view_ops bisect_view_ops = {

@@ -2,7 +2,9 @@
  * workflow (core/commits.h): `C` from the runs view, `:commits [BRANCH]`.
  *
  * A row: short sha, a glyph per workflow (columns in the order of the
- * header in the title), age, author, subject. Enter opens the runs of the
+ * header in the title), where the metrics exist the parity verdict of its
+ * runs (✓ ✗ ·) and the thresholds judged at them (✓ pass, △ warn, ▲ fail,
+ * as the runs view marks a breach), age, author, subject. Enter opens the runs of the
  * commit (the runs view filtered by its sha); b bisects from here.
  */
 #include <stdio.h>
@@ -38,6 +40,9 @@ static int load(struct view *v)
 		snprintf(p->error, sizeof(p->error), "%s", err.msg);
 	} else {
 		p->loaded = true;
+		/* the parity/threshold state where the metrics exist */
+		if (commits_judge(app.st, NULL, &p->l, &err) < 0)
+			tui_error("%s (commits are not judged against parity and thresholds)", err.msg);
 	}
 	tui_view_set_rows(v, p->loaded && p->l.n ? p->l.n : 1);
 	return 0;
@@ -91,6 +96,23 @@ static void commits_draw(struct view *v, struct tui_canvas *c, long row)
 		const char *g = tui_glyph(commit_verdict_glyph(r->wf[w].v, true),
 					  commit_verdict_glyph(r->wf[w].v, false));
 		tui_text(c, g, (size_t)-1, verdict_role(r->wf[w].v), 1, TEXT_PAD);
+		tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
+	}
+	if (p->l.n_parity) {
+		enum commit_verdict pv = r->parity == CP_PASS ? CV_GREEN : r->parity == CP_FAIL ? CV_RED : CV_NONE;
+		tui_text(c, tui_glyph(commit_verdict_glyph(pv, true), commit_verdict_glyph(pv, false)),
+			 (size_t)-1, verdict_role(pv), 1, TEXT_PAD);
+		tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
+	}
+	if (p->l.n_th) {
+		/* as the runs view marks a breach: fail ▲, warn △, pass ✓ */
+		const char *g = r->th == TH_BREACH_FAIL ? tui_glyph("\u25b2", "!")
+			      : r->th == TH_BREACH_WARN ? tui_glyph("\u25b3", "^")
+			      : r->th == TH_PASS ? tui_glyph("\u2713", "+") : tui_glyph("\u00b7", ".");
+		enum role role = r->th == TH_BREACH_FAIL ? ROLE_FAILURE
+			       : r->th == TH_BREACH_WARN ? ROLE_WARNING_LINE
+			       : r->th == TH_PASS ? ROLE_SUCCESS : ROLE_DIM;
+		tui_text(c, g, (size_t)-1, role, 1, TEXT_PAD);
 		tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
 	}
 	char age[32] = "";
@@ -151,6 +173,8 @@ static void commits_title(struct view *v, char *out, size_t n)
 		for (int w = 0; w < p->l.n_workflows; w++)
 			buf_addf(&b, "%s%s", w ? " " : "", p->l.workflows[w]);
 	}
+	if (p->loaded && (p->l.n_parity || p->l.n_th))
+		buf_addf(&b, " +%s%s", p->l.n_parity ? " parity-verdict" : "", p->l.n_th ? " thresholds" : "");
 	snprintf(out, n, "%s", buf_cstr(&b));
 	buf_release(&b);
 }
@@ -161,8 +185,20 @@ static void commits_status(struct view *v, char *out, size_t n)
 	int red = 0;
 	for (int i = 0; p->loaded && i < p->l.n; i++)
 		red += p->l.rows[i].overall == CV_RED;
-	snprintf(out, n, "%d commit%s \u00b7 %d red", p->loaded ? p->l.n : 0,
+	int pfail = 0, thfail = 0;
+	for (int i = 0; p->loaded && i < p->l.n; i++) {
+		pfail += p->l.rows[i].parity == CP_FAIL;
+		thfail += p->l.rows[i].th == TH_BREACH_FAIL;
+	}
+	struct buf b = BUF_INIT;
+	buf_addf(&b, "%d commit%s \u00b7 %d red", p->loaded ? p->l.n : 0,
 		 p->loaded && p->l.n == 1 ? "" : "s", red);
+	if (p->loaded && p->l.n_parity)
+		buf_addf(&b, " \u00b7 %d parity fail", pfail);
+	if (p->loaded && p->l.n_th)
+		buf_addf(&b, " \u00b7 %d over a fail bound", thfail);
+	snprintf(out, n, "%s", buf_cstr(&b));
+	buf_release(&b);
 }
 
 static bool commits_match(struct view *v, long row, const char *query)

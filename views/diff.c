@@ -75,6 +75,7 @@ struct diff_priv {
 	int ncharts, chart_width;
 	int lineno_w;         /* digits of the longest line number */
 	long start_row;       /* the first "start reading here" row, -1: none */
+	char bisect_target[600]; /* what b bisects from here (diff_env) */
 };
 
 /* --- rows ------------------------------------------------------------------------------ */
@@ -323,6 +324,9 @@ static void build_tests(struct diff_priv *p, struct buf *b)
 				run_diff_duration_text(b, x->ms, x->base_ms);
 			}
 			add_text(p, SEC_TESTS, roles[l], 2, b);
+			/* b on it bisects this test: which list and which one */
+			p->rows[p->nrows - 1].a = l + 1;
+			p->rows[p->nrows - 1].b = i;
 			if (x->message && (l == DT_NEW_FAILURES || l == DT_FAILING)) {
 				buf_add(b, x->message, strcspn(x->message, "\n"));
 				add_text(p, SEC_TESTS, ROLE_DIM, 16, b);
@@ -907,6 +911,8 @@ static void diff_status(struct view *v, char *out, size_t n)
 		 p->o.log.all_lines ? "both sides" : "added only");
 }
 
+static bool bisect_target_of(struct diff_priv *p, long cursor);
+
 static void diff_env(struct view *v, void *out)
 {
 	struct diff_priv *p = v->priv;
@@ -921,6 +927,44 @@ static void diff_env(struct view *v, void *out)
 		if (r->kind == DR_LOG || r->kind == DR_JOB)
 			env->job = p->d.jobs[p->d.pairs[r->a].run_job].id;
 	}
+	if (p->state == DS_DONE && bisect_target_of(p, v->cursor))
+		env->bisect_target = p->bisect_target;
+}
+
+/* What b bisects from the diff (into p->bisect_target): the failing test
+ * at the cursor; the job at the cursor when it failed; else the diff's
+ * divergence: the parity workflow when the run's parity fails, else its
+ * first failing job. False: nothing more than the run's workflow. */
+static bool bisect_target_of(struct diff_priv *p, long cursor)
+{
+	const struct run_diff *d = &p->d;
+	const char *wf = p->run.workflow;
+	if (!wf || !*wf)
+		return false;
+	struct buf b = BUF_INIT;
+	const struct drow *r = cursor >= 0 && (size_t)cursor < p->nrows ? &p->rows[cursor] : NULL;
+	if (r && r->kind == DR_TEXT && r->sec == SEC_TESTS && r->a > 0) {
+		int l = r->a - 1;
+		const struct diff_test *x = &d->tests.list[l][r->b];
+		if (x->state == TEST_FAILED || x->state == TEST_FLAKY) {
+			buf_addf(&b, "test:%s%s%s", x->classname && *x->classname ? x->classname : "",
+				 x->classname && *x->classname ? "." : "", x->name);
+		}
+	}
+	if (!b.len && r && (r->kind == DR_LOG || r->kind == DR_JOB)) {
+		const struct job *j = &d->jobs[d->pairs[r->a].run_job];
+		if (conclusion_is_failure(j->conclusion))
+			buf_addf(&b, "job:%s/%s", wf, j->name);
+	}
+	if (!b.len && d->has_parity && d->parity.n_channels && d->parity.fail)
+		buf_addf(&b, "parity:%s", wf);
+	for (int i = 0; !b.len && i < d->n_jobs; i++)
+		if (conclusion_is_failure(d->jobs[i].conclusion) && d->jobs[i].name)
+			buf_addf(&b, "job:%s/%s", wf, d->jobs[i].name);
+	snprintf(p->bisect_target, sizeof(p->bisect_target), "%s", buf_cstr(&b));
+	bool any = b.len > 0 && b.len < sizeof(p->bisect_target);
+	buf_release(&b);
+	return any;
 }
 
 /* --- open ---------------------------------------------------------------------------- */

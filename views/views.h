@@ -50,6 +50,7 @@ VIEW_LIST(VIEW_OPS_DECL, VIEW_OPS_DECL)
 	_(BISECT_GOOD, "bisect-good", "Mark the commit at the cursor good")                       \
 	_(BISECT_BAD, "bisect-bad", "Mark the commit at the cursor bad")                          \
 	_(BISECT_SKIP, "bisect-skip", "Skip the commit at the cursor (cannot be tested)")         \
+	_(BISECT_RUN, "bisect-run", "Run a command on each next commit until the first bad one")  \
 	GROUP("Diff")                                                                             \
 	_(DIFF_ALL_LINES, "toggle-all-lines", "Diff: added lines only, or both sides")            \
 	GROUP("GitHub")                                                                           \
@@ -134,6 +135,10 @@ struct view_env {
 	/* what a list is narrowed to (its filter), so that a view opened from
 	 * it keeps the scope; NULL: everything */
 	const char *workflow, *branch;
+	/* what b bisects from here (core/bisect.h text form: "test:NAME",
+	 * "job:W/J", "parity:W"), when the view knows better than the run's
+	 * workflow; NULL: nothing more */
+	const char *bisect_target;
 };
 /* The selection of v (NULL or a view without ops->env: nothing). */
 void view_env_of(struct view *v, struct view_env *env);

@@ -165,6 +165,37 @@ for c in d["commits"]:
     for w, v in c["workflows"].items():
         assert v["verdict"] in ("green", "red", "flaky", "running", "other"), v
 ' "$OUT" && ok commits-json-shape || fail commits-json-shape "$(head -c 300 "$OUT")"
+# the parity/threshold state where the metrics exist: the parity
+# regression's planted commit fails its parity verdict on the deciding
+# channel, the memory regression's commit breaches the repository's fail
+# bound (as `check` judges it); a commit without parity runs has none
+PAR_AT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["planted"]["parity_regression"]["introduced_by"])' "$M")
+MEM_AT=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["planted"]; print([p for k,p in m.items() if "memory" in k][0]["introduced_by"])' "$M")
+run commits --repo "$REPO" --limit 60 --json
+check_exit commits-judged 0
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+by = {c["sha"]: c for c in d["commits"]}
+p = by[sys.argv[2]]["parity"]
+assert p and p["verdict"] == "fail" and p["channel"], p
+m = by[sys.argv[3]]["thresholds"]
+assert m["state"] == "fail" and m["breaches"] >= 1, m
+for c in d["commits"]:
+    assert c["thresholds"]["state"] in ("none", "pass", "warn", "fail"), c
+    if "parity" not in c["workflows"]:
+        assert c["parity"] is None, c
+' "$OUT" "$PAR_AT" "$MEM_AT" && ok commits-parity-thresholds || fail commits-parity-thresholds "$(head -c 300 "$OUT")"
+# without the repository's thresholds (an empty file named instead), no
+# bound of the demo applies: the memory commit is no longer over one
+echo "# none" >empty-thresholds.conf
+CISCOPE_THRESHOLDS=$PWD/empty-thresholds.conf run commits --repo "$REPO" --limit 60 --json
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+by = {c["sha"]: c for c in d["commits"]}
+assert by[sys.argv[2]]["thresholds"]["state"] != "fail", by[sys.argv[2]]
+' "$OUT" "$MEM_AT" && ok commits-thresholds-file || fail commits-thresholds-file "$(head -c 300 "$OUT")"
 run commits --repo "$REPO" --last-green --workflow ci
 check_exit last-green 0
 run commits --repo "$PWD/nowhere" --limit 1

@@ -820,3 +820,186 @@ TEST(commits_verdicts_and_last_green)
 	store_close(st);
 	free(h);
 }
+
+/* A series of n points named name in file path of the run's artifact "p". */
+static void add_series(struct store *st, int64_t pid, const char *path, const char *name,
+		       const double *v, int n)
+{
+	struct cs_err err;
+	err_clear(&err);
+	int64_t row = run_row(st, pid);
+	struct buf sql = BUF_INIT;
+	buf_addf(&sql,
+		 "INSERT OR IGNORE INTO artifacts (run_id, name) VALUES (%lld, 'p');"
+		 "INSERT OR IGNORE INTO artifact_files (artifact_id, path, size, kind) VALUES "
+		 "((SELECT id FROM artifacts WHERE run_id = %lld AND name = 'p'), '%s', 1, 'metrics');"
+		 "INSERT INTO metric_series (run_id, file_id, name, n_points) VALUES (%lld, "
+		 "(SELECT f.id FROM artifact_files f JOIN artifacts a ON a.id = f.artifact_id WHERE a.run_id = %lld "
+		 "AND a.name = 'p' AND f.path = '%s'), '%s', %d);"
+		 "INSERT INTO metric_points (series_id, idx, x, value) VALUES ",
+		 (long long)row, (long long)row, path, (long long)row, (long long)row, path, name, n);
+	for (int i = 0; i < n; i++)
+		buf_addf(&sql, "%s((SELECT max(id) FROM metric_series), %d, %d, %.17g)", i ? "," : "", i, i, v[i]);
+	CHECK_INT(store_exec(st, buf_cstr(&sql), &err), 0);
+	buf_release(&sql);
+}
+
+/* The parity/threshold state of each commit where the metrics exist: the
+ * repository's thresholds.conf judged at the runs of each commit, the
+ * parity verdict of the runs with parity series; commits without metrics
+ * stay unjudged; a broken thresholds file is an error naming file:line. */
+TEST(commits_parity_and_thresholds)
+{
+	unsetenv("CISCOPE_THRESHOLDS");
+	unsetenv("CISCOPE_PARITY");
+	struct hist *h = xcalloc(1, sizeof(*h));
+	make_hist(h, "judged", 6, 0);
+	struct store *st = new_store("judged");
+	/* bench: peak memory per commit, over the bound from commit 3 on */
+	for (int i = 0; i < 6; i++) {
+		int64_t b = add_run(st, h->sha[i], "bench", "success", "main", 0, 100 + i);
+		double mem = i >= 3 ? 300 : 200;
+		add_series(st, b, "bench.json", "peak_rss_mb", &mem, 1);
+	}
+	/* parity at 1, 2 and 4: the candidate diverges at 4; none at 5 */
+	double ref[4] = {1, 2, 3, 4}, same[4] = {1, 2, 3, 4}, off[4] = {1, 2, 3.5, 4};
+	for (int i = 1; i <= 4; i++) {
+		if (i == 3)
+			continue;
+		int64_t p = add_run(st, h->sha[i], "parity", "success", "main", 0, 200 + i);
+		add_series(st, p, "traj.csv", "energy_ref", ref, 4);
+		add_series(st, p, "traj.csv", "energy_cand", i == 4 ? off : same, 4);
+	}
+	add_run(st, h->sha[5], "ci", "success", "main", 0, 300);
+	char *cdir = xasprintf("%s/.ciscope", h->dir), *conf = xasprintf("%s/thresholds.conf", cdir);
+	mkdir(cdir, 0755);
+	FILE *f = fopen(conf, "w");
+	fputs("threshold peak_rss_mb\n\tworkflow bench\n\twarn <= 250 MB\n\tfail <= 280 MB\n", f);
+	fclose(f);
+	struct cs_err err;
+	err_clear(&err);
+	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct commit_list l;
+	CHECK_INT(commits_list(st, g, NULL, 0, &l, &err), 0);
+	char *top = gitrepo_top(h->dir);
+	CHECK_INT(commits_judge(st, top, &l, &err), 0);
+	CHECK_INT(l.n, 6);
+	/* rows newest first: row k is commit 5 - k */
+	CHECK_INT(l.rows[5].th, TH_PASS);
+	CHECK_INT(l.rows[5].th_breaches, 0);
+	CHECK_INT(l.rows[2].th, TH_BREACH_FAIL); /* commit 3 */
+	CHECK_INT(l.rows[2].th_breaches, 2);     /* over both bounds */
+	CHECK_INT(l.rows[0].th, TH_BREACH_FAIL);
+	CHECK_INT(l.n_th, 6);
+	CHECK_INT(l.rows[4].parity, CP_PASS); /* commit 1 */
+	CHECK_INT(l.rows[4].parity_runs, 1);
+	CHECK_INT(l.rows[2].parity, CP_NONE); /* commit 3: no parity run */
+	CHECK_INT(l.rows[1].parity, CP_FAIL); /* commit 4 */
+	CHECK(l.rows[1].parity_channel && strstr(l.rows[1].parity_channel, "energy"));
+	CHECK_INT(l.rows[0].parity, CP_NONE);
+	CHECK_INT(l.n_parity, 3);
+	CHECK_STR(commit_parity_name(CP_FAIL), "fail");
+	commit_list_release(&l);
+	/* a broken repository file: an error naming it, the rows unjudged */
+	f = fopen(conf, "w");
+	fputs("threshold peak_rss_mb\n\tfail <= lots\n", f);
+	fclose(f);
+	CHECK_INT(commits_list(st, g, NULL, 0, &l, &err), 0);
+	CHECK_INT(commits_judge(st, top, &l, &err), -1);
+	CHECK(strstr(err.msg, "thresholds.conf") != NULL);
+	CHECK_INT(l.rows[0].th, TH_NONE);
+	CHECK_INT(l.n_th, 0);
+	commit_list_release(&l);
+	free(top);
+	free(conf);
+	free(cdir);
+	gitrepo_close(g);
+	store_close(st);
+	free(h);
+}
+
+static bool same_walk(struct gitrepo *g, const char *from, const char *stop)
+{
+	struct cs_err err;
+	err_clear(&err);
+	struct gitrepo_commit *a = NULL, *b = NULL;
+	int na = gitrepo_first_parent_ids(g, from, stop, 0, &a, &err);
+	setenv("CISCOPE_NO_FP_CACHE", "1", 1);
+	int nb = gitrepo_first_parent_ids(g, from, stop, 0, &b, &err);
+	unsetenv("CISCOPE_NO_FP_CACHE");
+	bool same = na == nb && na >= 0;
+	for (int i = 0; same && i < na; i++)
+		same = !strcmp(a[i].sha, b[i].sha);
+	gitrepo_commits_free(a, na > 0 ? na : 0);
+	gitrepo_commits_free(b, nb > 0 ? nb : 0);
+	return same;
+}
+
+/* The first-parent chain cache ($GIT_DIR/ciscope-first-parent.cache):
+ * walks from the cache agree with libgit2's on a merge-heavy history, from
+ * the tip and from inside, with and without a stop, a stop that is a
+ * merged side commit (not on the line: the walk is used), after the tip
+ * moved on (the chain extends), and a damaged file is ignored. */
+TEST(first_parent_cache)
+{
+	struct hist *h = xcalloc(1, sizeof(*h));
+	make_hist(h, "fpcache", 60, 5);
+	struct cs_err err;
+	err_clear(&err);
+	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	char *cache = xasprintf("%s/.git/ciscope-first-parent.cache", h->dir);
+	unlink(cache);
+	CHECK(same_walk(g, h->sha[40], NULL)); /* builds the chain from 40 */
+	struct stat sb;
+	CHECK_INT(stat(cache, &sb), 0);
+	CHECK_INT((long)sb.st_size, (long)(strlen("ciscope first-parent 1\n") + 41 * 20));
+	CHECK(same_walk(g, h->sha[30], h->sha[10]));
+	CHECK(same_walk(g, h->sha[59], h->sha[0])); /* a newer tip: the chain grows */
+	CHECK_INT(stat(cache, &sb), 0);
+	CHECK_INT((long)sb.st_size, (long)(strlen("ciscope first-parent 1\n") + 60 * 20));
+	struct gitrepo_commit *lim = NULL; /* a limited walk from the chain */
+	CHECK_INT(gitrepo_first_parent_ids(g, h->sha[50], NULL, 7, &lim, &err), 7);
+	CHECK_STR(lim[0].sha, h->sha[50]);
+	CHECK_STR(lim[6].sha, h->sha[44]);
+	gitrepo_commits_free(lim, 7);
+	CHECK_INT(gitrepo_first_parent_ids(g, h->sha[50], h->sha[47], 7, &lim, &err), 3);
+	gitrepo_commits_free(lim, 3);
+	CHECK(same_walk(g, h->sha[59], h->side[45])); /* a side commit as the stop */
+	CHECK(same_walk(g, h->side[45], NULL));       /* a side commit as the start */
+	CHECK(gitrepo_is_ancestor(g, h->sha[3], h->sha[50]));
+	CHECK(!gitrepo_is_ancestor(g, h->sha[50], h->sha[3]));
+	CHECK(gitrepo_is_ancestor(g, h->side[45], h->sha[50])); /* merged: the graph answers */
+	/* a chain of another history (ids this repository does not have): the
+	 * spot checks fail, the file is dropped and the walk answers */
+	CHECK(same_walk(g, h->sha[59], NULL));
+	{
+		FILE *rf = fopen(cache, "rb");
+		char all[4096];
+		size_t got = fread(all, 1, sizeof(all), rf);
+		fclose(rf);
+		size_t m = strlen("ciscope first-parent 1\n");
+		CHECK(got == m + 60 * 20);
+		for (int i = 1; i < 60; i++) /* the tip kept: the walk starts on the chain */
+			all[m + 20 * (size_t)i] ^= 0x5a;
+		FILE *wf = fopen(cache, "wb");
+		fwrite(all, 1, got, wf);
+		fclose(wf);
+	}
+	CHECK(same_walk(g, h->sha[59], NULL));
+	CHECK_INT(stat(cache, &sb), -1);  /* dropped */
+	CHECK(same_walk(g, h->sha[59], NULL));
+	CHECK_INT(stat(cache, &sb), 0);   /* made again by the next walk */
+	CHECK(gitrepo_is_ancestor(g, h->sha[3], h->sha[50]));
+	/* damaged: a truncated id, then garbage; both ignored */
+	FILE *f = fopen(cache, "ab");
+	fputs("xyz", f);
+	fclose(f);
+	CHECK(same_walk(g, h->sha[59], NULL));
+	f = fopen(cache, "wb");
+	fputs("not a chain at all\n", f);
+	fclose(f);
+	CHECK(same_walk(g, h->sha[20], h->sha[5]));
+	free(cache);
+	gitrepo_close(g);
+	free(h);
+}
