@@ -29,6 +29,8 @@
 	VIEW(bisect, BISECT, "Bisect", "Bisect from the selected run or finding (or show the bisection)") \
 	VIEW(diff, DIFF, "Diff", "Diff the selected run (or job) against its baseline")          \
 	VIEW(runbook, RUNBOOK, "Runbooks", "Choose a runbook to run (bound to the selected run) or a past one") \
+	VIEW(metrics, METRICS, "Views", "Open the metrics over history: values, trends, thresholds, change points") \
+	PLAIN(chart)                                                                              \
 	PLAIN(help)
 
 #define VIEW_OPS_DECL(name, ...) extern const struct view_ops name##_view_ops;
@@ -189,6 +191,12 @@ struct runbook_view_arg {
 	const char *name;    /* a runbook: its name or file; NULL: the chooser */
 	int64_t resume_id;   /* 0: none; else reopen this instance */
 	bool dry_run;        /* resolve and show, run and record nothing */
+};
+/* :metrics [FILTER]: PATTERN, workflow:W, branch:B (or --workflow W,
+ * --branch B) as `ciscope metrics` takes them; NULL: the scope of the
+ * view it was opened from. */
+struct metrics_view_arg {
+	const char *filter;
 };
 struct search_view_arg {
 	const char *query;
