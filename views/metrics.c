@@ -51,8 +51,15 @@ static int load_series(const struct metrics_query *q0, struct th_conf *tc, struc
 	memset(set, 0, sizeof(*set));
 	memset(tc, 0, sizeof(*tc));
 	err_clear(err);
-	if (metrics_refresh(app.st, err) < 0)
-		return -1;
+	/* derive what the importer leaves for later (parity summaries, cache
+	 * lines) as `ciscope metrics` does: the TUI's own connection is meant
+	 * for reading, so through a writable one of its own (remote.c's way) */
+	struct store *rw = app.st->readonly ? store_open(app.db_path, STORE_RW, err) : app.st;
+	if (!rw || metrics_refresh(rw, err) < 0)
+		tui_message("metrics derived from logs and parity data not refreshed: %s", err->msg);
+	if (rw && rw != app.st)
+		store_close(rw);
+	err_clear(err);
 	if (th_conf_load(tc, NULL, err) < 0)
 		return -1;
 	struct metrics_query q = *q0;
