@@ -886,6 +886,16 @@ static bool chart_command(struct view *v, const char *cmd, const char *arg, unsi
 static void chart_title(struct view *v, char *out, size_t n)
 {
 	struct chart_priv *p = v->priv;
+	/* the title is drawn before the rows: a resized screen gets the rows
+	 * of the chart at its new size here (resizing calls no load) */
+	if (p->h) {
+		chart_render_now(v, v->width);
+		long want = p->text.n + (point_row(v) ? 1 : 0);
+		if (v->rows != want) {
+			tui_view_set_rows(v, want);
+			tui_view_goto(v, want - 1);
+		}
+	}
 	snprintf(out, n, "chart \u00b7 %s%s%s%s", p->name ? p->name : "-",
 		 p->workflow && *p->workflow ? " (" : "", p->workflow ? p->workflow : "",
 		 p->workflow && *p->workflow ? ")" : "");

@@ -143,6 +143,32 @@ rtui chart-diff-first "$MEMCHART
 <Home>d"
 check_status chart-diff-first chart-diff-first 'no point before it'
 
+# a resized screen: the chart at its new size
+size 80x24
+rtui chart-resize "$MEMCHART
+:resize 30x8"
+check_eq chart-resize "$(cat chart-resize.screen)" "$(cat "$EXPECTED/chart-mem-30x8.screen")"
+
+# from the table: b bisects the selected metric's newest change point, d
+# diffs its newest point's run with the one before
+"$CISCOPE" --db "$DB" bisect reset >/dev/null 2>&1
+rtui metrics-bisect 'M
+/memory.peak<Enter>
+b'
+check_title metrics-bisect-title metrics-bisect 'bisect metric:memory.peak_rss_mb>'
+"$CISCOPE" --db "$DB" bisect reset >/dev/null 2>&1
+rtui metrics-diff 'M
+/memory.peak<Enter>
+d'
+check_title metrics-diff-title metrics-diff 'diff · run 9821523781 vs'
+
+# an index without metrics says so
+DB="$WORK/empty.db"
+"$CISCOPE" --db "$DB" import /dev/null >/dev/null 2>&1
+rtui metrics-empty 'M'
+check_has metrics-empty-msg metrics-empty.screen 'no metrics in the index'
+DB="$WORK/demo.db"
+
 # ASCII when the locale is not UTF-8
 size 80x24
 saved=$LC_ALL
