@@ -509,21 +509,44 @@ int metrics_load(struct store *st, const struct metrics_query *q, struct metric_
 	return 0;
 }
 
+void metric_hist_release(struct metric_hist *h)
+{
+	for (long j = 0; j < h->n; j++) {
+		free(h->pts[j].sha);
+		free(h->pts[j].branch);
+	}
+	for (int j = 0; j < h->n_cps; j++)
+		free(h->cps[j].note);
+	free(h->cps);
+	free(h->pts);
+	free(h->name);
+	free(h->workflow);
+	memset(h, 0, sizeof(*h));
+}
+
+void metric_hist_copy(struct metric_hist *dst, const struct metric_hist *src)
+{
+	*dst = *src;
+	dst->name = xstrdup(src->name);
+	dst->workflow = xstrdup(src->workflow);
+	dst->pts = xmalloc((size_t)(src->n + 1) * sizeof(*dst->pts));
+	dst->alloc = (size_t)src->n + 1;
+	for (long j = 0; j < src->n; j++) {
+		dst->pts[j] = src->pts[j];
+		dst->pts[j].sha = src->pts[j].sha ? xstrdup(src->pts[j].sha) : NULL;
+		dst->pts[j].branch = src->pts[j].branch ? xstrdup(src->pts[j].branch) : NULL;
+	}
+	dst->cps = src->n_cps ? xmalloc((size_t)src->n_cps * sizeof(*dst->cps)) : NULL;
+	for (int j = 0; j < src->n_cps; j++) {
+		dst->cps[j] = src->cps[j];
+		dst->cps[j].note = src->cps[j].note ? xstrdup(src->cps[j].note) : NULL;
+	}
+}
+
 void metric_set_release(struct metric_set *s)
 {
-	for (int i = 0; i < s->n; i++) {
-		struct metric_hist *h = &s->items[i];
-		for (long j = 0; j < h->n; j++) {
-			free(h->pts[j].sha);
-			free(h->pts[j].branch);
-		}
-		for (int j = 0; j < h->n_cps; j++)
-			free(h->cps[j].note);
-		free(h->cps);
-		free(h->pts);
-		free(h->name);
-		free(h->workflow);
-	}
+	for (int i = 0; i < s->n; i++)
+		metric_hist_release(&s->items[i]);
 	free(s->items);
 	memset(s, 0, sizeof(*s));
 }

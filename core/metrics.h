@@ -245,6 +245,11 @@ void metric_summarize(const struct th_conf *c, const struct metric_hist *h,
 /* Sparkline of the last n points (at most n cells, block glyphs; ASCII
  * "_.-=+*#@" when !utf8) appended to out; returns the cells written. */
 int metric_sparkline(const struct metric_hist *h, int n, bool utf8, struct buf *out);
+/* A deep copy of src into dst (points, change points and their notes):
+ * release it as one item of a set (metric_set_release on a set holding it)
+ * or with metric_hist_release. */
+void metric_hist_copy(struct metric_hist *dst, const struct metric_hist *src);
+void metric_hist_release(struct metric_hist *h);
 /* The bound between the two levels of a change point (their midpoint) and
  * its side: *above when the new level is higher. A bisection target
  * "metric:NAME>X" (or <X) is bad on the new level's side. */

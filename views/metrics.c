@@ -36,6 +36,8 @@
 /* A metric to chart: its series, within the table's scope. */
 struct chart_view_arg {
 	const char *name, *workflow, *branch;
+	const struct metric_hist *h; /* the series as the table holds it (copied),
+				      * or NULL: read it from the index */
 };
 
 static bool utf8_screen(void)
@@ -45,8 +47,8 @@ static bool utf8_screen(void)
 
 /* Load the series of q, judged: thresholds read as `ciscope metrics` reads
  * them, derived metrics refreshed first. err says what failed. */
-static int load_series(const struct metrics_query *q0, struct th_conf *tc, struct metric_set *set,
-		       struct cs_err *err)
+static int load_series(const struct metrics_query *q0, bool judged, struct th_conf *tc,
+		       struct metric_set *set, struct cs_err *err)
 {
 	memset(set, 0, sizeof(*set));
 	memset(tc, 0, sizeof(*tc));
@@ -66,7 +68,8 @@ static int load_series(const struct metrics_query *q0, struct th_conf *tc, struc
 	struct buf top = BUF_INIT;
 	if (q.branch && gitrepo_workdir(NULL, &top))
 		q.checkout = buf_cstr(&top);
-	int rc = metrics_load_judged(app.st, tc, &q, set, err);
+	int rc = judged ? metrics_load_judged(app.st, tc, &q, set, err)
+			: metrics_load(app.st, &q, set, err);
 	buf_release(&top);
 	if (rc < 0) {
 		th_conf_release(tc);
@@ -158,6 +161,11 @@ struct metrics_priv {
 	bool loaded;
 	enum msort sort;
 	char error[1024];
+	/* change points are found in the background, one series a step, so
+	 * that the first frame does not wait for them */
+	struct view *v;
+	int cp_next;            /* the next series to look at; set.n: all done */
+	bool cp_working;
 };
 
 static struct metric_hist *item_at(struct view *v, long row, const struct metric_summary **s)
@@ -222,6 +230,10 @@ static void sort_rows(struct metrics_priv *p)
 
 static void release_data(struct metrics_priv *p)
 {
+	if (p->cp_working) {
+		tui_work_stop(p);
+		p->cp_working = false;
+	}
 	if (p->loaded) {
 		metric_set_release(&p->set);
 		th_conf_release(&p->tc);
@@ -233,16 +245,59 @@ static void release_data(struct metrics_priv *p)
 	p->loaded = false;
 }
 
+/* One series' change points (a step of the background work). */
+static bool cp_step(void *ctx)
+{
+	struct metrics_priv *p = ctx;
+	if (!p->loaded || p->cp_next >= p->set.n) {
+		p->cp_working = false;
+		return false;
+	}
+	int k = p->cp_next++;
+	struct cs_err err;
+	err_clear(&err);
+	if (metrics_changepoints(app.st, &p->set.items[k], &p->tc.cp, &err) < 0 && !p->error[0])
+		snprintf(p->error, sizeof(p->error), "%s", err.msg);
+	metric_summarize(&p->tc, &p->set.items[k], &p->sum[k]);
+	tui_view_dirty(p->v);
+	if (p->cp_next < p->set.n)
+		return true;
+	p->cp_working = false;
+	if (p->error[0])
+		tui_error("change points: %s", p->error);
+	if (p->sort == MS_CP || p->sort == MS_STATE) {
+		const struct metric_hist *cur = item_at(p->v, p->v->cursor, NULL);
+		sort_rows(p);
+		for (int i = 0; cur && i < p->set.n; i++)
+			if (&p->set.items[p->order[i]] == cur)
+				tui_view_goto(p->v, i + 1);
+	}
+	return false;
+}
+
+static void cp_progress(void *ctx, char *out, size_t n)
+{
+	struct metrics_priv *p = ctx;
+	snprintf(out, n, "change points: %d of %d series", p->cp_next, p->loaded ? p->set.n : 0);
+}
+
+static void cp_cancel(void *ctx)
+{
+	struct metrics_priv *p = ctx;
+	p->cp_working = false;
+}
+
 /* Query the index again (open, a new filter, refresh). */
 static void reload(struct view *v)
 {
 	struct metrics_priv *p = v->priv;
 	release_data(p);
+	p->v = v;
 	p->error[0] = '\0';
 	struct cs_err err;
 	struct metrics_query q = {.workflow = p->workflow, .branch = p->branch,
 				  .pattern = p->pattern};
-	if (load_series(&q, &p->tc, &p->set, &err) < 0) {
+	if (load_series(&q, false, &p->tc, &p->set, &err) < 0) {
 		snprintf(p->error, sizeof(p->error), "%s", err.msg);
 	} else {
 		p->loaded = true;
@@ -251,6 +306,13 @@ static void reload(struct view *v)
 		for (int i = 0; i < p->set.n; i++)
 			metric_summarize(&p->tc, &p->set.items[i], &p->sum[i]);
 		sort_rows(p);
+		p->cp_next = 0;
+		if (p->set.n) {
+			struct tui_work w = {.step = cp_step, .progress = cp_progress,
+					     .cancel = cp_cancel, .ctx = p, .owner = v};
+			p->cp_working = true;
+			tui_work_start(&w);
+		}
 	}
 	tui_view_set_rows(v, p->loaded && p->set.n ? p->set.n + 1 : 1);
 	if (v->cursor < 1 && v->rows > 1)
@@ -423,7 +485,10 @@ static void metrics_draw(struct view *v, struct tui_canvas *c, long row)
 	value_text(h, s->last, last, sizeof(last));
 	if (isfinite(s->change))
 		metric_format_pct(s->change, ch, sizeof(ch));
-	cp_text(h, s->cp, w.cp < 21, cp, sizeof(cp));
+	if (h->cps_done)
+		cp_text(h, s->cp, w.cp < 21, cp, sizeof(cp));
+	else
+		snprintf(cp, sizeof(cp), "%s", tui_glyph("\xe2\x80\xa6", "..."));
 	tui_column(c, h->name, ROLE_DEFAULT, w.name, 0);
 	tui_column(c, h->workflow, ROLE_DIM, w.wf, 0);
 	tui_column(c, last, ROLE_DEFAULT, w.last, TEXT_RIGHT);
@@ -444,7 +509,8 @@ static void open_chart(struct view *v, struct metrics_priv *p)
 	const struct metric_hist *h = item_at(v, v->cursor, NULL);
 	if (!h)
 		return;
-	struct chart_view_arg a = {.name = h->name, .workflow = h->workflow, .branch = p->branch};
+	struct chart_view_arg a = {.name = h->name, .workflow = h->workflow, .branch = p->branch,
+				   .h = h};
 	tui_open(&chart_view_ops, &a, OPEN_PUSH);
 }
 
@@ -695,7 +761,7 @@ static void chart_release_data(struct chart_priv *p)
 
 /* Read the series (open, refresh); the cursor stays on its point when it
  * is still there, else goes to the newest. */
-static int chart_load_data(struct view *v)
+static int chart_load_data(struct view *v, const struct metric_hist *from)
 {
 	struct chart_priv *p = v->priv;
 	long keep = p->h ? p->cur : -1;
@@ -703,7 +769,18 @@ static int chart_load_data(struct view *v)
 	p->error[0] = '\0';
 	struct cs_err err;
 	struct metrics_query q = {.name = p->name, .branch = p->branch};
-	if (load_series(&q, &p->tc, &p->set, &err) < 0) {
+	if (from) {
+		/* the table's series: no second query */
+		memset(&p->set, 0, sizeof(p->set));
+		p->set.items = xcalloc(1, sizeof(*p->set.items));
+		p->set.n = 1;
+		metric_hist_copy(&p->set.items[0], from);
+		if (th_conf_load(&p->tc, NULL, &err) < 0 ||
+		    metrics_changepoints(app.st, &p->set.items[0], &p->tc.cp, &err) < 0) {
+			snprintf(p->error, sizeof(p->error), "%s", err.msg);
+			return chart_rows(v);
+		}
+	} else if (load_series(&q, true, &p->tc, &p->set, &err) < 0) {
 		snprintf(p->error, sizeof(p->error), "%s", err.msg);
 		return chart_rows(v);
 	}
@@ -737,7 +814,7 @@ static int chart_open(struct view *v, void *arg)
 	p->workflow = xstrdup(a->workflow ? a->workflow : "");
 	p->branch = a->branch ? xstrdup(a->branch) : NULL;
 	p->utf8 = utf8_screen();
-	return chart_load_data(v);
+	return chart_load_data(v, a->h);
 }
 
 static enum role chart_role_to(enum chart_role r)
@@ -822,7 +899,7 @@ static enum action chart_request(struct view *v, enum action a, unsigned *eff)
 {
 	struct chart_priv *p = v->priv;
 	if (!p->h && a == ACT_REFRESH) {
-		chart_load_data(v);
+		chart_load_data(v, NULL);
 		*eff |= EFF_REDRAW;
 		return ACT_NONE;
 	}
@@ -868,7 +945,7 @@ static enum action chart_request(struct view *v, enum action a, unsigned *eff)
 	case ACT_VIEW_DIFF: diff_points(p->h, p->cur); break;
 	case ACT_VIEW_BISECT: bisect_cp(p->h, cp_at(p)); break;
 	case ACT_REFRESH:
-		chart_load_data(v);
+		chart_load_data(v, NULL);
 		tui_message("reloaded");
 		break;
 	default:

@@ -503,6 +503,19 @@ TEST(summary_sparkline_and_cp_bound)
 	h.n_cps = 2;
 	metric_summarize(&none, &h, &s);
 	CHECK(s.cp == &cps[1]);
+	/* a deep copy (the chart takes the table's series): its own strings */
+	cps[1].note = (char *)"known";
+	struct metric_hist cp;
+	metric_hist_copy(&cp, &h);
+	CHECK_INT(cp.n, 5);
+	CHECK_INT(cp.n_cps, 2);
+	CHECK(cp.name != h.name && !strcmp(cp.name, h.name));
+	CHECK(cp.pts[4].sha != h.pts[4].sha && !strcmp(cp.pts[4].sha, "a"));
+	CHECK(cp.pts[4].value == 20 && cp.cps[1].idx == 4);
+	CHECK(cp.cps[1].note != cps[1].note && !strcmp(cp.cps[1].note, "known"));
+	metric_hist_release(&cp);
+	CHECK(cp.pts == NULL && cp.n == 0);
+	cps[1].note = NULL;
 	bool above = false;
 	CHECK(metric_cp_bound(&cps[1], &above) == 16);
 	CHECK(above);
