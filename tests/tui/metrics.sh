@@ -169,6 +169,40 @@ rtui metrics-empty 'M'
 check_has metrics-empty-msg metrics-empty.screen 'no metrics in the index'
 DB="$WORK/demo.db"
 
+# hostile metric names (JSON keys of an artifact: OSC 52, CSI 2J, a bidi
+# override) reach the terminal only in their visible form, in the table and
+# in the chart
+mkdir -p evil/9899999999/artifacts/bench
+cp "$WORK/demo/runs/9800787300/jobs.json" evil/9899999999/
+python3 - "$WORK/demo/runs/9800787300/run.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["id"] = 9899999999
+json.dump(r, open("evil/9899999999/run.json", "w"))
+json.dump({"evil\u001b]52;c;SGVsbG8=\u0007x": 5, "bidi\u202eevil": 3, "csi\u001b[2Jclear": 1},
+          open("evil/9899999999/artifacts/bench/bench.json", "w"))
+EOF
+cp "$WORK/demo.db" "$WORK/evil.db"
+"$CISCOPE" --db "$WORK/evil.db" import --quiet evil >/dev/null 2>&1
+DB="$WORK/evil.db"
+size 100x24
+tui metrics-evil 'M
+/bidi<Enter>'
+check_has metrics-evil-visible metrics-evil.screen 'bidi<U+202E>evil'
+check_no_raw metrics-evil-osc52 metrics-evil.raw '\033]52'
+check_no_raw metrics-evil-bidi metrics-evil.raw '\342\200\256'
+tui chart-evil 'M
+/bidi<Enter>
+<Enter>'
+check_title chart-evil-title chart-evil 'chart · bidi<U+202E>evil (bench)'
+check_no_raw chart-evil-bidi chart-evil.raw '\342\200\256'
+tui chart-evil-osc 'M
+/SGVsbG8<Enter>
+<Enter>'
+check_title chart-evil-osc-title chart-evil-osc 'chart · evil'
+check_no_raw chart-evil-osc52 chart-evil-osc.raw '\033]52'
+DB="$WORK/demo.db"
+
 # ASCII when the locale is not UTF-8
 size 80x24
 saved=$LC_ALL
