@@ -209,7 +209,11 @@ saved=$LC_ALL
 LC_ALL=C
 rtui chart-mem-ascii "$MEMCHART
 k"
+rtui metrics-ascii 'M'
 LC_ALL=$saved
+check_has metrics-ascii-spark metrics-ascii.screen 'cache.hits         ci                4  -33.3 % _@@@@@@_ none  -'
+check_no_raw metrics-ascii-no-blocks "$WORK/metrics-ascii.screen" '\342\226'
+check_status chart-mem-ascii-status chart-mem-ascii 'run 9808393557 - 535b441'
 check_screen chart-mem-ascii
 check_no_raw chart-ascii-no-braille "$WORK/chart-mem-ascii.screen" '\342\240'
 
