@@ -721,6 +721,9 @@ static void chart_render_now(struct view *v, int width)
 		chart_text_release(&p->text);
 	struct metric_plot mp;
 	metric_plot_init(&mp, p->h, p->evals, p->n_evals);
+	/* the title bar names the metric: the legend keeps its room for the
+	 * lines and the change points */
+	mp.chart.title = NULL;
 	mp.chart.has_cursor = true;
 	mp.chart.cursor_x = (double)p->cur;
 	/* the dates under the axis where there is room for them */
@@ -973,9 +976,10 @@ static void chart_title(struct view *v, char *out, size_t n)
 			tui_view_goto(v, want - 1);
 		}
 	}
-	snprintf(out, n, "chart \u00b7 %s%s%s%s", p->name ? p->name : "-",
+	const char *unit = p->h ? p->h->unit : NULL;
+	snprintf(out, n, "chart \u00b7 %s%s%s%s%s%s", p->name ? p->name : "-",
 		 p->workflow && *p->workflow ? " (" : "", p->workflow ? p->workflow : "",
-		 p->workflow && *p->workflow ? ")" : "");
+		 p->workflow && *p->workflow ? ")" : "", unit ? " \u00b7 " : "", unit ? unit : "");
 }
 
 static void chart_status(struct view *v, char *out, size_t n)

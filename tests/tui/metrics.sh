@@ -93,6 +93,8 @@ size 200x50
 check_title chart-title chart-mem-200x50 'chart · memory.peak_rss_mb (bench)'
 # the change point at the planted commit, the thresholds of the checkout
 check_has chart-mem-cp chart-mem-200x50.screen "at $MEM"
+check_has chart-mem-cp-80 chart-mem-80x24.screen "│ +41.2 % at $MEM"
+check_title chart-unit chart-mem-80x24 'chart · memory.peak_rss_mb (bench) · MB'
 check_has chart-mem-fail chart-mem-200x50.screen 'fail <= 260 MB'
 check_has chart-mem-dates chart-mem-200x50.screen 'commits, oldest first: 2026-10-02 .. 2026-11-01'
 check_has chart-mem-point chart-mem-200x50.screen 'point 31/31 · run 9821523781 · e3e8ab4 · 2026-11-01 03:21 · 298.1 MB'
