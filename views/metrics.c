@@ -147,6 +147,57 @@ static void diff_points(const struct metric_hist *h, long i)
 	tui_open(&diff_view_ops, &a, OPEN_PUSH);
 }
 
+/* a: acknowledge a change point (metrics ack): the note is asked for, an
+ * empty one is none. */
+struct ack_req {
+	struct view *v;
+	char *name, *workflow, *sha;
+	void (*after)(struct view *v);
+};
+static struct ack_req ack_pending;
+
+static void ack_clear(void)
+{
+	free(ack_pending.name);
+	free(ack_pending.workflow);
+	free(ack_pending.sha);
+	memset(&ack_pending, 0, sizeof(ack_pending));
+}
+
+static void on_ack_note(void *ctx, const char *text)
+{
+	(void)ctx;
+	if (text && ack_pending.v) {
+		struct cs_err err;
+		err_clear(&err);
+		if (metrics_ack(app.st, ack_pending.name, ack_pending.workflow, ack_pending.sha,
+				*text ? text : NULL, &err) < 0) {
+			tui_error("%s", err.msg);
+		} else {
+			tui_message("acknowledged the change point of %s at %.7s", ack_pending.name,
+				    ack_pending.sha);
+			ack_pending.after(ack_pending.v);
+		}
+	}
+	ack_clear();
+}
+
+static void ack_cp(struct view *v, const struct metric_hist *h, const struct metric_cp *cp,
+		   void (*after)(struct view *v))
+{
+	if (!cp || !h->pts[cp->idx].sha) {
+		tui_error("%s has no change point to acknowledge", h->name);
+		return;
+	}
+	ack_clear();
+	ack_pending = (struct ack_req){v, xstrdup(h->name), xstrdup(h->workflow),
+				       xstrdup(h->pts[cp->idx].sha), after};
+	char t[48], q[160];
+	metric_format_change(cp->change, cp->before, cp->after, h->unit, t, sizeof(t));
+	snprintf(q, sizeof(q), "note on %s since %.7s (acknowledged): ", t, ack_pending.sha);
+	tui_prompt(q, cp->note ? cp->note : "", on_ack_note, NULL);
+}
+
 /* === the table ============================================================== */
 enum msort { MS_NAME = 0, MS_STATE, MS_CHANGE, MS_CP, MS_COUNT };
 static const char *const msort_names[MS_COUNT] = {"name", "state", "change", "change-point"};
@@ -579,6 +630,13 @@ static enum action metrics_request(struct view *v, enum action a, unsigned *eff)
 			diff_points(h, h->n - 1);
 		*eff |= EFF_REDRAW;
 		return ACT_NONE;
+	case ACT_METRIC_ACK:
+		h = item_at(v, v->cursor, &s);
+		if (h && !h->cps_done)
+			tui_error("change points are still being found: a moment");
+		else if (h)
+			ack_cp(v, h, s->cp, reload);
+		return ACT_NONE;
 	default:
 		return a;
 	}
@@ -898,6 +956,15 @@ static const struct metric_cp *cp_at(const struct chart_priv *p)
 	return best;
 }
 
+/* After an acknowledgement: the chart from the index, and the table under
+ * it (its change point column and counts). */
+static void chart_acked(struct view *v)
+{
+	chart_load_data(v, NULL);
+	if (v->parent && v->parent->ops == &metrics_view_ops)
+		reload(v->parent);
+}
+
 static enum action chart_request(struct view *v, enum action a, unsigned *eff)
 {
 	struct chart_priv *p = v->priv;
@@ -947,6 +1014,7 @@ static enum action chart_request(struct view *v, enum action a, unsigned *eff)
 	}
 	case ACT_VIEW_DIFF: diff_points(p->h, p->cur); break;
 	case ACT_VIEW_BISECT: bisect_cp(p->h, cp_at(p)); break;
+	case ACT_METRIC_ACK: ack_cp(v, p->h, cp_at(p), chart_acked); break;
 	case ACT_REFRESH:
 		chart_load_data(v, NULL);
 		tui_message("reloaded");

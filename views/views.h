@@ -52,6 +52,8 @@ VIEW_LIST(VIEW_OPS_DECL, VIEW_OPS_DECL)
 	_(BISECT_GOOD, "bisect-good", "Mark the commit at the cursor good")                       \
 	_(BISECT_BAD, "bisect-bad", "Mark the commit at the cursor bad")                          \
 	_(BISECT_SKIP, "bisect-skip", "Skip the commit at the cursor (cannot be tested)")         \
+	GROUP("Metrics")                                                                          \
+	_(METRIC_ACK, "metric-acknowledge", "Acknowledge the change point (asks for a note): it stops alerting") \
 	GROUP("Diff")                                                                             \
 	_(DIFF_ALL_LINES, "toggle-all-lines", "Diff: added lines only, or both sides")            \
 	GROUP("GitHub")                                                                           \

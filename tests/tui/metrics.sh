@@ -219,4 +219,33 @@ check_status chart-mem-ascii-status chart-mem-ascii 'run 9808393557 - 535b441'
 check_screen chart-mem-ascii
 check_no_raw chart-ascii-no-braille "$WORK/chart-mem-ascii.screen" '\342\240'
 
+# a acknowledges the change point at the cursor, with a note: the chart and
+# the table say so, `metrics show` has the note; Esc asks nothing
+cp "$WORK/demo.db" "$WORK/ack.db"
+DB="$WORK/ack.db"
+size 200x50
+rtui chart-ack-esc "$MEMCHART
+ka<Esc>"
+check_eq chart-ack-esc "$(grep -c '(ack)' chart-ack-esc.screen)" 0
+rtui chart-ack "$MEMCHART
+ka
+replay history kept on purpose<Enter>"
+check_has chart-ack-legend chart-ack.screen "│ +41.2 % at $MEM (ack)"
+check_has chart-ack-point chart-ack.screen "change point +41.2 % since $MEM (ack)"
+check_status chart-ack-status chart-ack "acknowledged the change point of memory.peak_rss_mb at $MEM"
+(cd "$REPO" && "$CISCOPE" --db "$DB" metrics show --workflow bench memory.peak_rss_mb) >"$OUT" 2>"$ERR"
+check_has chart-ack-cli "$OUT" "acknowledged: replay history kept on purpose"
+rtui metrics-acked 'M
+/memory.peak<Enter>'
+check_has metrics-acked-row metrics-acked.screen "+41.2 % since $MEM (ack)"
+# from the table: the newest change point of the selected metric
+rtui metrics-ack 'M
+/parity.energy.max_excess<Enter>
+a
+fixed<Enter>'
+(cd "$REPO" && "$CISCOPE" --db "$DB" metrics show --workflow parity parity.energy.max_excess) >"$OUT" 2>"$ERR"
+check_has metrics-ack-cli "$OUT" "at 010bf6e"
+check_has metrics-ack-note "$OUT" "acknowledged: fixed"
+DB="$WORK/demo.db"
+
 finish
