@@ -85,6 +85,9 @@ check_status metrics-f-status metrics-f 'metrics'
 rtui metrics-scope ':filter workflow:bench
 M'
 check_title metrics-scope-title metrics-scope 'filter: workflow:bench'
+rtui metrics-bad ':metrics --workflow'
+check_title metrics-bad-stays metrics-bad 'runs'
+check_status metrics-bad-says metrics-bad 'filter: --workflow needs a value'
 rtui metrics-none ':metrics no.such.metric'
 check_has metrics-none-msg metrics-none.screen 'no metrics match the filter'
 
