@@ -9,8 +9,9 @@
  * right of the importance order (change point, trend, workflow, change,
  * state). f filters (PATTERN, workflow:W, branch:B, or --workflow/--branch
  * as the CLI takes them), s sorts (name, state, change, change point), /
- * finds. Enter opens the chart; d and b act on the selected metric's
- * newest point and change point.
+ * finds. Enter opens the chart; d, b and a act on the selected metric's
+ * newest point and change point. Change points are found in the
+ * background after the first frame (a series a step).
  *
  * The chart: core/chart.h lines (braille, ASCII when the screen is not
  * UTF-8) with the threshold lines and change points metric_plot_init()
@@ -19,7 +20,8 @@
  * (h/l) move along the points, Home/End to the first and last, Up/Down
  * (k/j) to the previous/next change point; Enter opens the point's run, d
  * diffs it with the previous point's run, b bisects the change point at or
- * before the cursor (a metric target at the bound between its levels).
+ * before the cursor (a metric target at the bound between its levels), a
+ * acknowledges it with a note.
  */
 #include <math.h>
 #include <stdio.h>
