@@ -9,6 +9,9 @@
 #                          thresholds): what the metrics view's first frame
 #                          needs (target 50 ms)
 #   ciscope metrics show m0 --plot   one metric's full chart (target 100 ms)
+#   the metrics view and Enter's chart, from a script (bench/ptytime.py
+#                          --plain), beyond the run list; a script waits for
+#                          the change points the view finds in the background
 #   change points over 10,000 points (metrics show on a 10,000-run index)
 set -eu
 BUILD=${1:-build}
@@ -63,6 +66,25 @@ echo "metrics bench: $RUNS runs x $METRICS metrics"
 mkindex "$W/big.db" "$RUNS" "$METRICS"
 echo "  ciscope metrics (table, all series)      $(ms "$BIN" --db "$W/big.db" metrics) ms (target 50)"
 echo "  ciscope metrics show m0 --plot (chart)   $(ms "$BIN" --db "$W/big.db" metrics show --plot m0) ms (target 100)"
+# the metrics view (views/metrics.c) from a script, whole process: the run
+# list alone, then :metrics (its first frame), then Enter (the chart of the
+# first metric at 200x50)
+PT="$(cd "$(dirname "$0")" && pwd)/ptytime.py"
+tui_ms() { # NAME KEYS
+	printf '%s\n:quit\n' "$2" >"$W/$1.keys"
+	python3 "$PT" --plain --repeat 5 --env "CISCOPE_SCRIPT=$W/$1.keys" --env LINES=50 \
+		--env COLUMNS=200 -- "$BIN" --db "$W/big.db" |
+		sed -n 's/^median_ms=\([0-9.]*\) .*/\1/p'
+}
+LIST=$(tui_ms list '')
+VIEW=$(tui_ms view ':metrics')
+CHART=$(tui_ms chart ':metrics
+<Enter>')
+echo "  TUI: run list, then quit (whole process)  $LIST ms"
+echo "  TUI: ... :metrics (load, then every series' change points) $VIEW ms (+$(awk -v a="$LIST" -v b="$VIEW" 'BEGIN { printf "%.0f", b - a }') ms)"
+echo "  TUI: ... Enter, the chart at 200x50       $CHART ms (+$(awk -v a="$VIEW" -v b="$CHART" 'BEGIN { printf "%.0f", b - a }') ms; target 100)"
+echo "  (a script waits for background work: the view's first frame comes after the load alone,"
+echo "   its change points fill in a series a step after it)"
 mkindex "$W/cp.db" 10000 1
 echo "  change points over 10,000 points         $(ms "$BIN" --db "$W/cp.db" metrics show m0) ms"
 "$BIN" --db "$W/cp.db" metrics show m0 | sed -n '/^change points/,/^thresholds/p' | head -5

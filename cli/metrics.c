@@ -42,25 +42,7 @@ static const char *role_sgr(int r)
 /* Sparkline of the last n points. */
 static void sparkline(struct cli *c, struct buf *b, const struct metric_hist *h, int n)
 {
-	static const char *const blocks[] = {"\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83",
-					     "\xe2\x96\x84", "\xe2\x96\x85", "\xe2\x96\x86",
-					     "\xe2\x96\x87", "\xe2\x96\x88"};
-	static const char ascii[] = "_.-=+*#@";
-	long a = h->n > n ? h->n - n : 0;
-	double lo = INFINITY, hi = -INFINITY;
-	for (long i = a; i < h->n; i++) {
-		lo = fmin(lo, h->pts[i].value);
-		hi = fmax(hi, h->pts[i].value);
-	}
-	for (long i = a; i < h->n; i++) {
-		int k = hi > lo ? (int)((h->pts[i].value - lo) / (hi - lo) * 7.999) : 3;
-		k = k < 0 ? 0 : k > 7 ? 7 : k;
-		if (c->utf8)
-			buf_adds(b, blocks[k]);
-		else
-			buf_addc(b, ascii[k]);
-	}
-	for (long i = h->n - a; i < n; i++)
+	for (int k = metric_sparkline(h, n, c->utf8, b); k < n; k++)
 		buf_addc(b, ' ');
 }
 
@@ -90,26 +72,14 @@ static int load_all(struct cli *c, const struct mopts *o, const char *pattern, c
 				  .name = name};
 	if (o->branch && gitrepo_workdir(NULL, &top))
 		q.checkout = buf_cstr(&top);
-	int rc = metrics_load(c->st, &q, set, &err);
+	int rc = metrics_load_judged(c->st, tc, &q, set, &err);
 	buf_release(&top);
 	if (rc < 0) {
 		th_conf_release(tc);
 		cli_error("%s", err.msg);
 		return EXIT_ERROR;
 	}
-	for (int i = 0; i < set->n; i++)
-		if (metrics_changepoints(c->st, &set->items[i], &tc->cp, &err) < 0) {
-			cli_error("%s", err.msg);
-			metric_set_release(set);
-			th_conf_release(tc);
-			return EXIT_ERROR;
-		}
 	return EXIT_OK;
-}
-
-static const struct metric_cp *newest_cp(const struct metric_hist *h)
-{
-	return h->n_cps ? &h->cps[h->n_cps - 1] : NULL;
 }
 
 static void json_cp(struct buf *b, const struct metric_hist *h, const struct metric_cp *cp)
@@ -127,14 +97,6 @@ static void json_cp(struct buf *b, const struct metric_hist *h, const struct met
 	buf_adds(b, ",\"change\":");
 	jnum(b, cp->change);
 	buf_adds(b, "}");
-}
-
-static int baseline_n(const struct th_eval *e, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (e[i].bound->kind == TH_REGRESS)
-			return e[i].rule->baseline_n;
-	return 10;
 }
 
 static int metrics_table(struct cli *c, const struct mopts *o, const char *pattern)
@@ -160,14 +122,11 @@ static int metrics_table(struct cli *c, const struct mopts *o, const char *patte
 	for (int i = 0; i < set.n; i++) {
 		struct metric_hist *h = &set.items[i];
 		long last = h->n - 1;
-		struct th_eval *e;
-		int ne = th_evaluate(&tc, h, last, &e);
-		int used;
-		double base = metric_baseline(h, last, h->pts[last].branch, baseline_n(e, ne), &used);
-		double change = isfinite(base) && base != 0 ? (h->pts[last].value - base) / fabs(base)
-							    : NAN;
-		const char *state = th_state_name(th_worst(e, ne));
-		const struct metric_cp *cp = newest_cp(h);
+		struct metric_summary sum;
+		metric_summarize(&tc, h, &sum);
+		double base = sum.baseline, change = sum.change;
+		const char *state = th_state_name(sum.state);
+		const struct metric_cp *cp = sum.cp;
 		if (o->json) {
 			if (i)
 				buf_addc(&b, ',');
@@ -221,7 +180,6 @@ static int metrics_table(struct cli *c, const struct mopts *o, const char *patte
 			}
 			buf_addc(&b, '\n');
 		}
-		free(e);
 	}
 	if (o->json) {
 		buf_adds(&b, "]\n");

@@ -495,7 +495,13 @@ void chart_render(const struct chart *c, int width, int height, bool utf8, struc
 		tick_col[k] = px_of(&f, tick_x(&f, k, nt), cols);
 	tl_spaces(&t, ylw);
 	tl_add(&t, utf8 ? "\u2514" : "+", utf8 ? 3 : 1, 1, CHART_AXIS);
+	int cursor_col = c->has_cursor && isfinite(c->cursor_x) ? px_of(&f, c->cursor_x, W) / g.dw : -1;
 	for (int x = 0; x < cols; x++) {
+		if (x == cursor_col) {
+			const char *s = utf8 ? "\u25b2" : "^";
+			tl_add(&t, s, strlen(s), 1, CHART_CAND);
+			continue;
+		}
 		bool tick = false;
 		for (int k = 0; k < nt; k++)
 			tick |= tick_col[k] == x;

@@ -85,6 +85,10 @@ struct chart {
 	double x_min, x_max;
 	chart_xlabel_fn x_label_fn;
 	void *x_label_ctx;
+	/* text only: a cursor at x, a caret on the x axis line under it (the
+	 * point a view's cursor is on) */
+	bool has_cursor;
+	double cursor_x;
 };
 
 /* --- text ------------------------------------------------------------------------ */

@@ -509,21 +509,44 @@ int metrics_load(struct store *st, const struct metrics_query *q, struct metric_
 	return 0;
 }
 
+void metric_hist_release(struct metric_hist *h)
+{
+	for (long j = 0; j < h->n; j++) {
+		free(h->pts[j].sha);
+		free(h->pts[j].branch);
+	}
+	for (int j = 0; j < h->n_cps; j++)
+		free(h->cps[j].note);
+	free(h->cps);
+	free(h->pts);
+	free(h->name);
+	free(h->workflow);
+	memset(h, 0, sizeof(*h));
+}
+
+void metric_hist_copy(struct metric_hist *dst, const struct metric_hist *src)
+{
+	*dst = *src;
+	dst->name = xstrdup(src->name);
+	dst->workflow = xstrdup(src->workflow);
+	dst->pts = xmalloc((size_t)(src->n + 1) * sizeof(*dst->pts));
+	dst->alloc = (size_t)src->n + 1;
+	for (long j = 0; j < src->n; j++) {
+		dst->pts[j] = src->pts[j];
+		dst->pts[j].sha = src->pts[j].sha ? xstrdup(src->pts[j].sha) : NULL;
+		dst->pts[j].branch = src->pts[j].branch ? xstrdup(src->pts[j].branch) : NULL;
+	}
+	dst->cps = src->n_cps ? xmalloc((size_t)src->n_cps * sizeof(*dst->cps)) : NULL;
+	for (int j = 0; j < src->n_cps; j++) {
+		dst->cps[j] = src->cps[j];
+		dst->cps[j].note = src->cps[j].note ? xstrdup(src->cps[j].note) : NULL;
+	}
+}
+
 void metric_set_release(struct metric_set *s)
 {
-	for (int i = 0; i < s->n; i++) {
-		struct metric_hist *h = &s->items[i];
-		for (long j = 0; j < h->n; j++) {
-			free(h->pts[j].sha);
-			free(h->pts[j].branch);
-		}
-		for (int j = 0; j < h->n_cps; j++)
-			free(h->cps[j].note);
-		free(h->cps);
-		free(h->pts);
-		free(h->name);
-		free(h->workflow);
-	}
+	for (int i = 0; i < s->n; i++)
+		metric_hist_release(&s->items[i]);
 	free(s->items);
 	memset(s, 0, sizeof(*s));
 }
@@ -1693,4 +1716,74 @@ void metric_format_change(double change, double before, double after, const char
 		double d = after - before;
 		snprintf(out, n, "%+g%s%s", d == 0 ? 0.0 : d, unit ? " " : "", unit ? unit : "");
 	}
+}
+
+/* --- the table ------------------------------------------------------------------------ */
+int metrics_load_judged(struct store *st, const struct th_conf *c, const struct metrics_query *q,
+			struct metric_set *out, struct cs_err *err)
+{
+	if (metrics_load(st, q, out, err) < 0)
+		return -1;
+	for (int i = 0; i < out->n; i++)
+		if (metrics_changepoints(st, &out->items[i], &c->cp, err) < 0) {
+			metric_set_release(out);
+			return -1;
+		}
+	return 0;
+}
+
+void metric_summarize(const struct th_conf *c, const struct metric_hist *h,
+		      struct metric_summary *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->baseline = out->change = out->last = NAN;
+	if (h->n <= 0)
+		return;
+	long last = h->n - 1;
+	struct th_eval *e;
+	int ne = th_evaluate(c, h, last, &e);
+	int bn = 10, used;
+	for (int i = 0; i < ne; i++)
+		if (e[i].bound->kind == TH_REGRESS) {
+			bn = e[i].rule->baseline_n;
+			break;
+		}
+	out->last = h->pts[last].value;
+	out->baseline = metric_baseline(h, last, h->pts[last].branch, bn, &used);
+	if (isfinite(out->baseline) && out->baseline != 0)
+		out->change = (out->last - out->baseline) / fabs(out->baseline);
+	out->state = th_worst(e, ne);
+	out->cp = h->n_cps ? &h->cps[h->n_cps - 1] : NULL;
+	free(e);
+}
+
+int metric_sparkline(const struct metric_hist *h, int n, bool utf8, struct buf *out)
+{
+	static const char *const blocks[] = {"\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83",
+					     "\xe2\x96\x84", "\xe2\x96\x85", "\xe2\x96\x86",
+					     "\xe2\x96\x87", "\xe2\x96\x88"};
+	static const char ascii[] = "_.-=+*#@";
+	if (n <= 0)
+		return 0;
+	long a = h->n > n ? h->n - n : 0;
+	double lo = INFINITY, hi = -INFINITY;
+	for (long i = a; i < h->n; i++) {
+		lo = fmin(lo, h->pts[i].value);
+		hi = fmax(hi, h->pts[i].value);
+	}
+	for (long i = a; i < h->n; i++) {
+		int k = hi > lo ? (int)((h->pts[i].value - lo) / (hi - lo) * 7.999) : 3;
+		k = k < 0 ? 0 : k > 7 ? 7 : k;
+		if (utf8)
+			buf_adds(out, blocks[k]);
+		else
+			buf_addc(out, ascii[k]);
+	}
+	return (int)(h->n - a);
+}
+
+double metric_cp_bound(const struct metric_cp *cp, bool *above)
+{
+	*above = cp->after > cp->before;
+	return (cp->before + cp->after) / 2;
 }

@@ -224,6 +224,37 @@ bool th_conf_can_fail(const struct th_conf *c);
 int metrics_run_thresholds(struct store *st, const struct th_conf *conf, const int64_t *runs,
 			   int n, struct th_run_state *out, struct cs_err *err);
 
+/* --- the table: a series at its newest point ------------------------------------------- */
+/* Load the series q asks for and find their change points with c's
+ * detector settings (acks read from st): what `ciscope metrics` and the
+ * metrics view show. */
+int metrics_load_judged(struct store *st, const struct th_conf *c, const struct metrics_query *q,
+			struct metric_set *out, struct cs_err *err);
+/* One row of the table: the newest value, its baseline (the median of the
+ * green runs a regression bound names, else 10) and the change from it,
+ * the worst threshold state there, the newest change point. */
+struct metric_summary {
+	double last;
+	double baseline;      /* NAN when none */
+	double change;        /* (last - baseline) / |baseline|; NAN when none or 0 */
+	enum th_state state;
+	const struct metric_cp *cp; /* the newest change point, or NULL */
+};
+void metric_summarize(const struct th_conf *c, const struct metric_hist *h,
+		      struct metric_summary *out);
+/* Sparkline of the last n points (at most n cells, block glyphs; ASCII
+ * "_.-=+*#@" when !utf8) appended to out; returns the cells written. */
+int metric_sparkline(const struct metric_hist *h, int n, bool utf8, struct buf *out);
+/* A deep copy of src into dst (points, change points and their notes):
+ * release it as one item of a set (metric_set_release on a set holding it)
+ * or with metric_hist_release. */
+void metric_hist_copy(struct metric_hist *dst, const struct metric_hist *src);
+void metric_hist_release(struct metric_hist *h);
+/* The bound between the two levels of a change point (their midpoint) and
+ * its side: *above when the new level is higher. A bisection target
+ * "metric:NAME>X" (or <X) is bad on the new level's side. */
+double metric_cp_bound(const struct metric_cp *cp, bool *above);
+
 /* --- the chart of a series (chart.h): the points by position, threshold
  * lines (absolute bounds; regression bounds at the newest point's
  * baseline), change points marked, x labels the short commit ----------------- */

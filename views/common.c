@@ -266,6 +266,13 @@ bool views_command(struct view *v, const char *cmd, const char *arg, unsigned *e
 		*eff |= EFF_REDRAW;
 		return true;
 	}
+	if (!strcmp(cmd, "metrics")) {
+		/* :metrics [FILTER] */
+		struct metrics_view_arg a = {.filter = arg ? arg : ""};
+		tui_open(&metrics_view_ops, &a, OPEN_PUSH);
+		*eff |= EFF_REDRAW;
+		return true;
+	}
 	if (!strcmp(cmd, "bisect")) {
 		/* :bisect, :bisect reset, :bisect start KIND:VALUE [BAD] */
 		if (arg && !strcmp(arg, "reset")) {

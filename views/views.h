@@ -29,6 +29,8 @@
 	VIEW(bisect, BISECT, "Bisect", "Bisect from the selected run or finding (or show the bisection)") \
 	VIEW(diff, DIFF, "Diff", "Diff the selected run (or job) against its baseline")          \
 	VIEW(runbook, RUNBOOK, "Runbooks", "Choose a runbook to run (bound to the selected run) or a past one") \
+	VIEW(metrics, METRICS, "Views", "Open the metrics over history: values, trends, thresholds, change points") \
+	PLAIN(chart)                                                                              \
 	PLAIN(help)
 
 #define VIEW_OPS_DECL(name, ...) extern const struct view_ops name##_view_ops;
@@ -51,6 +53,8 @@ VIEW_LIST(VIEW_OPS_DECL, VIEW_OPS_DECL)
 	_(BISECT_BAD, "bisect-bad", "Mark the commit at the cursor bad")                          \
 	_(BISECT_SKIP, "bisect-skip", "Skip the commit at the cursor (cannot be tested)")         \
 	_(BISECT_RUN, "bisect-run", "Run a command on each next commit until the first bad one")  \
+	GROUP("Metrics")                                                                          \
+	_(METRIC_ACK, "metric-acknowledge", "Acknowledge the change point (asks for a note): it stops alerting") \
 	GROUP("Diff")                                                                             \
 	_(DIFF_ALL_LINES, "toggle-all-lines", "Diff: added lines only, or both sides")            \
 	GROUP("GitHub")                                                                           \
@@ -194,6 +198,12 @@ struct runbook_view_arg {
 	const char *name;    /* a runbook: its name or file; NULL: the chooser */
 	int64_t resume_id;   /* 0: none; else reopen this instance */
 	bool dry_run;        /* resolve and show, run and record nothing */
+};
+/* :metrics [FILTER]: PATTERN, workflow:W, branch:B (or --workflow W,
+ * --branch B) as `ciscope metrics` takes them; NULL: the scope of the
+ * view it was opened from. */
+struct metrics_view_arg {
+	const char *filter;
 };
 struct search_view_arg {
 	const char *query;

@@ -350,3 +350,49 @@ TEST(log_scale_and_numbers)
 	chart_format_num(NAN, t, sizeof(t));
 	CHECK_STR(t, "nan");
 }
+
+/* A cursor: one caret on the x axis line under its point (at the ends of
+ * the axis for the first and last points), in the candidate role; none
+ * without one. */
+TEST(cursor_caret)
+{
+	struct chart c;
+	struct chart_series s;
+	struct chart_hline h;
+	struct chart_mark m;
+	diag_chart(&c, &s, &h, &m);
+	for (int utf8 = 0; utf8 < 2; utf8++) {
+		const char *caret = utf8 ? "\u25b2" : "^";
+		char *none = render(&c, 24, 8, utf8);
+		CHECK(strstr(none, caret) == NULL);
+		free(none);
+		c.has_cursor = true;
+		c.cursor_x = 0;
+		char *first = render(&c, 24, 8, utf8);
+		char want[32];
+		snprintf(want, sizeof(want), "%s%s", utf8 ? "\u2514" : "+", caret);
+		CHECK(strstr(first, want) != NULL);
+		free(first);
+		c.cursor_x = 9;
+		char *last = render(&c, 24, 8, utf8);
+		snprintf(want, sizeof(want), "%s\n", caret);
+		CHECK(strstr(last, want) != NULL);
+		free(last);
+		c.has_cursor = false;
+	}
+	c.has_cursor = true;
+	c.cursor_x = 3;
+	struct chart_text t;
+	chart_render(&c, 24, 8, true, &t);
+	int carets = 0;
+	for (int i = 0; i < t.n; i++)
+		for (int k = 0; k < t.lines[i].n_spans; k++) {
+			const struct chart_span *sp = &t.lines[i].spans[k];
+			if (sp->len == 3 && !memcmp(t.lines[i].text + sp->off, "\u25b2", 3)) {
+				carets++;
+				CHECK_INT(sp->role, CHART_CAND);
+			}
+		}
+	CHECK_INT(carets, 1);
+	chart_text_release(&t);
+}

@@ -464,3 +464,94 @@ TEST(change_near_zero_has_no_sign)
 	metric_format_change(INFINITY, 0, 3, "ms", t, sizeof(t));
 	CHECK_STR(t, "+3 ms");
 }
+
+/* The table's row (metric_summarize: the CLI and the metrics view), the
+ * sparkline and the bisection bound of a change point. */
+TEST(summary_sparkline_and_cp_bound)
+{
+	struct metric_hist h;
+	memset(&h, 0, sizeof(h));
+	h.name = (char *)"bench.peak_rss_mb";
+	h.workflow = (char *)"bench";
+	h.unit = "MB";
+	const double v[] = {10, 12, 11, 13, 20};
+	for (int i = 0; i < 5; i++)
+		add_point(&h, v[i], true, "main", "a");
+	struct cs_err err;
+	struct th_conf c;
+	memset(&c, 0, sizeof(c));
+	cp_conf_default(&c.cp);
+	const char *t = "threshold bench.*\n\tbaseline 3\n\twarn +10 %\n\tfail <= 15 MB\n";
+	CHECK_OK(th_conf_add_text(&c, "t.conf", t, strlen(t), &err));
+	struct metric_summary s;
+	metric_summarize(&c, &h, &s);
+	CHECK(s.last == 20);
+	CHECK(s.baseline == 12); /* the rule's baseline 3: median of 12 11 13 */
+	CHECK(fabs(s.change - 8.0 / 12) < 1e-12);
+	CHECK_INT(s.state, TH_BREACH_FAIL);
+	CHECK(s.cp == NULL);
+	/* no rule: the default baseline (10 green runs), state none */
+	struct th_conf none;
+	memset(&none, 0, sizeof(none));
+	metric_summarize(&none, &h, &s);
+	CHECK(s.baseline == 11.5); /* 10 11 12 13 */
+	CHECK_INT(s.state, TH_NONE);
+	/* a change point: the newest one is the row's */
+	struct metric_cp cps[2] = {{.idx = 1, .before = 10, .after = 12},
+				   {.idx = 4, .before = 12, .after = 20}};
+	h.cps = cps;
+	h.n_cps = 2;
+	metric_summarize(&none, &h, &s);
+	CHECK(s.cp == &cps[1]);
+	/* a deep copy (the chart takes the table's series): its own strings */
+	cps[1].note = (char *)"known";
+	struct metric_hist cp;
+	metric_hist_copy(&cp, &h);
+	CHECK_INT(cp.n, 5);
+	CHECK_INT(cp.n_cps, 2);
+	CHECK(cp.name != h.name && !strcmp(cp.name, h.name));
+	CHECK(cp.pts[4].sha != h.pts[4].sha && !strcmp(cp.pts[4].sha, "a"));
+	CHECK(cp.pts[4].value == 20 && cp.cps[1].idx == 4);
+	CHECK(cp.cps[1].note != cps[1].note && !strcmp(cp.cps[1].note, "known"));
+	metric_hist_release(&cp);
+	CHECK(cp.pts == NULL && cp.n == 0);
+	cps[1].note = NULL;
+	bool above = false;
+	CHECK(metric_cp_bound(&cps[1], &above) == 16);
+	CHECK(above);
+	struct metric_cp down = {.idx = 2, .before = 20, .after = 10};
+	CHECK(metric_cp_bound(&down, &above) == 15);
+	CHECK(!above);
+	h.cps = NULL;
+	h.n_cps = 0;
+
+	/* sparklines: the last n points scaled to 8 levels; ASCII fallback */
+	struct buf b = BUF_INIT;
+	CHECK_INT(metric_sparkline(&h, 3, false, &b), 3);
+	CHECK_STR(buf_cstr(&b), "_.@"); /* 11 13 20 */
+	buf_release(&b);
+	CHECK_INT(metric_sparkline(&h, 8, true, &b), 5);
+	CHECK_STR(buf_cstr(&b), "\xe2\x96\x81\xe2\x96\x82\xe2\x96\x81\xe2\x96\x83\xe2\x96\x88");
+	buf_release(&b);
+	CHECK_INT(metric_sparkline(&h, 0, true, &b), 0);
+	CHECK_STR(buf_cstr(&b), "");
+	buf_release(&b);
+	/* a flat series sits mid-height */
+	struct metric_hist flat;
+	memset(&flat, 0, sizeof(flat));
+	add_point(&flat, 5, true, "main", "a");
+	add_point(&flat, 5, true, "main", "a");
+	CHECK_INT(metric_sparkline(&flat, 4, false, &b), 2);
+	CHECK_STR(buf_cstr(&b), "==");
+	buf_release(&b);
+	/* an empty series: nothing, and the summary says so */
+	struct metric_hist empty;
+	memset(&empty, 0, sizeof(empty));
+	metric_summarize(&c, &empty, &s);
+	CHECK(isnan(s.last) && isnan(s.baseline) && isnan(s.change));
+	CHECK_INT(metric_sparkline(&empty, 4, true, &b), 0);
+	buf_release(&b);
+	free(flat.pts);
+	th_conf_release(&c);
+	free(h.pts);
+}
