@@ -400,12 +400,11 @@ static int64_t log_id_of_job(struct importer *im, int64_t job_row_id)
 {
 	sqlite3_stmt *s;
 	int64_t id = -1;
-	if (sqlite3_prepare_v2(im->st->db, "SELECT id FROM logs WHERE job_id = ?", -1, &s, NULL) ==
-	    SQLITE_OK) {
+	if (store_cached(im->st, "SELECT id FROM logs WHERE job_id = ?", &s) == SQLITE_OK) {
 		sqlite3_bind_int64(s, 1, job_row_id);
 		if (sqlite3_step(s) == SQLITE_ROW)
 			id = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
+		store_cached_done(s);
 	}
 	return id;
 }
@@ -416,11 +415,11 @@ static int save_steps(struct importer *im, struct log_ctx *c, const char *attrib
 	sqlite3_stmt *s;
 	int rc = 0;
 	if (c->mode == ATTR_NONE) {
-		if (sqlite3_prepare_v2(im->st->db,
-				       "INSERT INTO steps (job_id, number, name, status, conclusion, "
-				       "first_line, last_line, attribution) "
-				       "VALUES (?, ?, ?, 'completed', NULL, ?, ?, 'groups')",
-				       -1, &s, NULL) != SQLITE_OK)
+		if (store_cached(im->st,
+				 "INSERT INTO steps (job_id, number, name, status, conclusion, "
+				 "first_line, last_line, attribution) "
+				 "VALUES (?, ?, ?, 'completed', NULL, ?, ?, 'groups')",
+				 &s) != SQLITE_OK)
 			return store_err(im->st, err, "cannot store steps");
 		for (int i = 0; i < c->n_synth && !rc; i++) {
 			sqlite3_reset(s);
@@ -433,10 +432,10 @@ static int save_steps(struct importer *im, struct log_ctx *c, const char *attrib
 				rc = store_err(im->st, err, "cannot store steps");
 		}
 	} else {
-		if (sqlite3_prepare_v2(im->st->db,
-				       "UPDATE steps SET first_line = ?, last_line = ?, attribution = ? "
-				       "WHERE job_id = ? AND number = ?",
-				       -1, &s, NULL) != SQLITE_OK)
+		if (store_cached(im->st,
+				 "UPDATE steps SET first_line = ?, last_line = ?, attribution = ? "
+				 "WHERE job_id = ? AND number = ?",
+				 &s) != SQLITE_OK)
 			return store_err(im->st, err, "cannot store steps");
 		for (int i = 0; i < c->n_steps && !rc; i++) {
 			if (!c->steps[i].first_line)
@@ -451,7 +450,7 @@ static int save_steps(struct importer *im, struct log_ctx *c, const char *attrib
 				rc = store_err(im->st, err, "cannot store steps");
 		}
 	}
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return rc;
 }
 
@@ -622,27 +621,26 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 		if (!rc && c.group_open) {
 			sqlite3_stmt *s;
 			int64_t lines = 0;
-			if (sqlite3_prepare_v2(im->st->db, "SELECT line_count FROM logs WHERE id = ?",
-					       -1, &s, NULL) == SQLITE_OK) {
+			if (store_cached(im->st, "SELECT line_count FROM logs WHERE id = ?", &s) ==
+			    SQLITE_OK) {
 				sqlite3_bind_int64(s, 1, log_id);
 				if (sqlite3_step(s) == SQLITE_ROW)
 					lines = sqlite3_column_int64(s, 0);
-				sqlite3_finalize(s);
+				store_cached_done(s);
 			}
 			rc = insert_group(&c, c.group_first, lines);
 		}
 		if (!rc) {
 			sqlite3_stmt *s;
-			if (sqlite3_prepare_v2(im->st->db,
-					       "UPDATE logs SET source = ?1 WHERE id = ?2; ", -1, &s,
-					       NULL) != SQLITE_OK) {
+			if (store_cached(im->st, "UPDATE logs SET source = ?1 WHERE id = ?2", &s) !=
+			    SQLITE_OK) {
 				rc = store_err(im->st, err, "cannot store the log");
 			} else {
 				sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
 				sqlite3_bind_int64(s, 2, log_id);
 				if (sqlite3_step(s) != SQLITE_DONE)
 					rc = store_err(im->st, err, "cannot store the log");
-				sqlite3_finalize(s);
+				store_cached_done(s);
 			}
 		}
 		if (!rc)

@@ -1124,17 +1124,17 @@ int store_steps(struct store *st, int64_t job_row_id, struct step **steps, int *
 	sqlite3_stmt *ss;
 	*steps = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db, step_sql, -1, &ss, NULL) != SQLITE_OK)
+	if (store_cached(st, step_sql, &ss) != SQLITE_OK)
 		return store_err(st, err, "cannot list steps");
 	int rc = load_steps(st, ss, job_row_id, steps, n);
-	sqlite3_finalize(ss);
 	if (rc < 0) {
 		store_steps_free(*steps, *n);
 		*steps = NULL;
 		*n = 0;
-		return store_err(st, err, "cannot list steps");
+		store_err(st, err, "cannot list steps");
 	}
-	return 0;
+	store_cached_done(ss);
+	return rc < 0 ? -1 : 0;
 }
 
 void store_steps_free(struct step *steps, int n)

@@ -200,6 +200,7 @@ struct job_tri {
 	bool fallback;
 	int n_lines_shown;
 	int last_hit; /* the candidate the previous rule hit made, or -1 */
+	struct logr *r; /* the scan's reader, kept for the excerpts (one job per run) */
 };
 
 static void cand_release(struct cand *c)
@@ -1070,10 +1071,11 @@ static int store_job(struct store *st, struct job_tri *j, const char *version, i
 			if (u == 0 || lt[u - 1].line != lt[i].line)
 				lt[u++] = lt[i];
 		nlt = u;
-		struct logr *r = logr_open(st, j->log_id, err);
+		struct logr *r = j->r ? j->r : logr_open(st, j->log_id, err);
 		if (!r || read_lines(r, lt, nlt, err) < 0)
 			rc = -1;
-		logr_close(r);
+		if (r != j->r)
+			logr_close(r);
 	}
 	for (int i = 0; i < j->n && rc == 0; i++)
 		if (!strcmp(j->c[i].source, "fallback"))
@@ -1137,6 +1139,7 @@ static void job_tri_free(struct job_tri *j)
 	free(j->conclusion);
 	free(j->log_state);
 	store_steps_free(j->steps, j->n_steps);
+	logr_close(j->r);
 }
 
 static int exec_id(struct store *st, const char *sql, int64_t id, struct cs_err *err)
@@ -1150,7 +1153,10 @@ static int exec_id(struct store *st, const char *sql, int64_t id, struct cs_err 
 	return rc;
 }
 
-static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *j,
+/* keep: the reader stays open in j for store_job's excerpts (its chunk is
+ * decoded already), for one job of a run at a time: a run of many small logs
+ * opens each log once. */
+static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *j, bool keep,
 		    volatile sig_atomic_t *interrupted, struct cs_err *err)
 {
 	if (store_steps(st, j->job_row_id, &j->steps, &j->n_steps, err) < 0)
@@ -1178,7 +1184,10 @@ static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *
 	if (rc == 0)
 		rc = rscan_finish(sc.rs);
 	rscan_free(sc.rs);
-	logr_close(r);
+	if (keep && rc == 0)
+		j->r = r;
+	else
+		logr_close(r);
 	return rc ? -1 : 0;
 }
 
@@ -1225,7 +1234,7 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 	if (rc != SQLITE_DONE)
 		ret = store_err(st, err, "cannot list the failed jobs");
 	for (int i = 0; i < n && ret == 0; i++)
-		ret = scan_job(st, rs, &jobs[i], interrupted, err);
+		ret = scan_job(st, rs, &jobs[i], i == n - 1, interrupted, err);
 	struct junit_fail *tf = NULL;
 	int ntf = 0;
 	if (ret == 0 && n)
