@@ -1751,9 +1751,8 @@ static int prepare_statements(struct importer *im, struct cs_err *err)
 
 static int import_path_batched(struct importer *im, const char *path, struct cs_err *err);
 
-int import_path(struct importer *im, const char *path, struct cs_err *err)
+int import_flush(struct importer *im, struct cs_err *err)
 {
-	int rc = import_path_batched(im, path, err);
 	struct cs_err e;
 	err_clear(&e);
 	int runs = im->batch_runs;
@@ -1762,6 +1761,19 @@ int import_path(struct importer *im, const char *path, struct cs_err *err)
 		*err = e;
 		return -1;
 	}
+	return 0;
+}
+
+int import_add(struct importer *im, const char *path, struct cs_err *err)
+{
+	return import_path_batched(im, path, err);
+}
+
+int import_path(struct importer *im, const char *path, struct cs_err *err)
+{
+	int rc = import_path_batched(im, path, err);
+	if (import_flush(im, err) < 0)
+		return -1;
 	return rc;
 }
 
@@ -1809,6 +1821,8 @@ void importer_free(struct importer *im)
 {
 	if (!im)
 		return;
+	struct cs_err e;
+	import_flush(im, &e);
 	sqlite3_finalize(im->ins_finding);
 	sqlite3_finalize(im->ins_group);
 	sqlite3_finalize(im->ins_point);

@@ -90,6 +90,31 @@ for delay in 0.05 0.15 0.3 0.5 0.8; do
 	fi
 done
 
+
+# many files named on the command line share the batches too: a damaged
+# archive among them is reported by its name, every other file is imported
+# whole, and a second run of the same command changes nothing
+mkdir -p args
+i=0
+set --
+while [ $i -lt 40 ]; do
+	printf '2024-05-01T10:48:36.0000000Z arg %d\n##[error]boom %d\n' $i $i >args/a-$i.log
+	set -- "$@" args/a-$i.log
+	[ $i = 19 ] && { printf 'PK\003\004 not a zip at all' >args/bad.zip; set -- "$@" args/bad.zip; }
+	i=$((i + 1))
+done
+"$CISCOPE" --db args.db import --quiet "$@" 2>args.err
+check_eq args_import_exit "$?" 1
+check_has args_bad_named args.err "args/bad.zip"
+check_eq args_one_error "$(grep -c 'cannot import' args.err)" 1
+if [ "$HAVE_SQLITE" = 1 ]; then
+	check_eq args_runs "$(sqlite3 args.db 'SELECT count(*) FROM runs')" 40
+	check_eq args_logs_whole "$(sqlite3 args.db 'SELECT count(*) FROM logs l WHERE l.raw_size = (SELECT sum(raw_len) FROM log_chunks c WHERE c.log_id = l.id)')" 40
+	check_eq args_integrity "$(sqlite3 args.db 'PRAGMA integrity_check')" ok
+fi
+"$CISCOPE" --db args.db import "$@" 2>args2.err
+check_has args_again_unchanged args2.err "40 unchanged"
+
 # kill -9 in the middle of a batch of many small logs (a real child process,
 # SIGKILL at moments spread over a clean import's duration): the index opens,
 # passes integrity_check and holds whole runs only (each run with its job and
