@@ -1244,9 +1244,17 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 				     : "UPDATE jobs SET conclusion = 'failure' WHERE run_id = ?1",
 		       row, "cannot judge the log", err) < 0)
 		return -1;
-	/* with --conclusion success nothing is failed: nothing to triage */
-	if (!given_success && triage_after_import(im->st, row, err) < 0)
-		return -1;
+	/* with --conclusion success nothing is failed: nothing to triage.
+	 * Judged from the evidence, a job with no error finding passed and its
+	 * triage would go: it is not stored (most logs of a big import pass);
+	 * unless the name says failed, which keeps the triage of every job */
+	if (!given_success) {
+		int rc = !given && !name_says_failed(rs->label)
+				 ? triage_judge_after_import(im->st, row, err)
+				 : triage_after_import(im->st, row, err);
+		if (rc < 0)
+			return -1;
+	}
 	struct buf why = BUF_INIT;
 	bool failed;
 	if (given) {

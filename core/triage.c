@@ -1191,9 +1191,19 @@ static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *
 	return rc ? -1 : 0;
 }
 
+/* A candidate that makes a job failed when its own conclusion is unknown (a
+ * log imported alone): an error of a rule or a marker (conclude_log's test
+ * in import.c, on the stored findings). */
+static bool cand_judges_failed(const struct cand *c)
+{
+	return !c->warning && (!strcmp(c->source, "rule") || !strcmp(c->source, "marker"));
+}
+
+/* judge: a job without such a candidate is left untriaged (nothing stored,
+ * no excerpts read): it passed, and its triage would be dropped. */
 static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_row_id,
 			volatile sig_atomic_t *interrupted, struct retriage_stats *stats,
-			struct cs_err *err)
+			bool judge, struct cs_err *err)
 {
 	char version[64];
 	triage_version(rs, version, sizeof(version));
@@ -1244,6 +1254,13 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 	int stored = 0;
 	for (int i = 0; i < n && ret == 0; i++) {
 		struct job_tri *j = &jobs[i];
+		if (judge) {
+			bool failed = false;
+			for (int k = 0; k < j->n && !failed; k++)
+				failed = cand_judges_failed(&j->c[k]);
+			if (!failed)
+				continue;
+		}
 		/* the end of the failing step explains the failure unless a
 		 * finding comes near it */
 		uint64_t end = fail_end(j), latest = 0;
@@ -1280,7 +1297,17 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 int triage_run(struct store *st, const struct ruleset *rs, int64_t run_row_id,
 	       struct cs_err *err)
 {
-	return triage_run_x(st, rs, run_row_id, NULL, NULL, err);
+	return triage_run_x(st, rs, run_row_id, NULL, NULL, false, err);
+}
+
+int triage_judge_after_import(struct store *st, int64_t run_row_id, struct cs_err *err)
+{
+	struct cs_err e;
+	err_clear(&e);
+	const struct ruleset *rs = triage_rules(&e);
+	if (!rs)
+		return 0; /* triage_ensure reports the bad rules file */
+	return triage_run_x(st, rs, run_row_id, NULL, NULL, true, err);
 }
 
 int triage_after_import(struct store *st, int64_t run_row_id, struct cs_err *err)
@@ -1329,7 +1356,7 @@ int triage_ensure(struct store *st, const struct ruleset *rs, int *n_jobs, struc
 			break;
 		}
 		for (int k = i; k < n && k < i + ENSURE_BATCH && rc == 0; k++)
-			rc = triage_run_x(st, rs, ids[k], NULL, &stats, err);
+			rc = triage_run_x(st, rs, ids[k], NULL, &stats, false, err);
 		if (rc == 0)
 			rc = store_commit(st, err);
 		else
@@ -1375,7 +1402,7 @@ int triage_retriage(struct store *st, const struct ruleset *rs, struct retriage_
 			rc = err_set(err, CS_EINTR, "interrupted: nothing was changed");
 			break;
 		}
-		rc = triage_run_x(st, rs, ids[i], interrupted, out, err);
+		rc = triage_run_x(st, rs, ids[i], interrupted, out, false, err);
 	}
 	free(ids);
 	if (rc == 0) {
@@ -1452,7 +1479,7 @@ int triage_ensure_step(struct triage_ensure_job *job, int max_runs, struct cs_er
 	struct retriage_stats stats = job->stats;
 	int rc = 0, k = job->done;
 	for (; k < job->n && k < job->done + max_runs && rc == 0; k++)
-		rc = triage_run_x(job->st, job->rs, job->ids[k], NULL, &stats, err);
+		rc = triage_run_x(job->st, job->rs, job->ids[k], NULL, &stats, false, err);
 	if (rc == 0)
 		rc = store_commit(job->st, err);
 	if (rc < 0) {

@@ -104,6 +104,10 @@ int triage_run(struct store *st, const struct ruleset *rs, int64_t run_row_id,
  * triage_rules(). A bad rules file does not fail the import: the run is
  * left for triage_ensure, which reports the problem. */
 int triage_after_import(struct store *st, int64_t run_row_id, struct cs_err *err);
+/* The same for a run of logs imported alone, whose jobs are taken as failed
+ * until judged: a job without an error finding of a rule or a marker passed,
+ * and is left untriaged (import.c's conclude_log). */
+int triage_judge_after_import(struct store *st, int64_t run_row_id, struct cs_err *err);
 /* Triage every failed job whose cached result is missing or was made by
  * another version, in transactions of a few runs. *n_jobs: jobs triaged. */
 int triage_ensure(struct store *st, const struct ruleset *rs, int *n_jobs, struct cs_err *err);

@@ -62,6 +62,13 @@ check_has evidence-verdict "$OUT" '"conclusion_why":"a failure verdict on line 2
 id=$(import_id ev/named/failing-run.log)
 run show --json "$id"
 check_has evidence-name "$OUT" "its name says it failed (named/failing-run.log)"
+# ... and its triage is stored at import (the fallback: the last lines),
+# where a log judged passing stores none
+if command -v sqlite3 >/dev/null 2>&1; then
+	check_eq evidence-name-triaged-at-import "$(sqlite3 "$DB" "SELECT count(*) FROM triage_jobs t JOIN jobs j ON j.id = t.job_id JOIN runs r ON r.id = j.run_id WHERE r.provider_id = $id AND t.fallback")" 1
+fi
+run triage --json "$id"
+check_has evidence-name-triaged "$OUT" '"fallback":true'
 
 # --conclusion decides instead, and re-importing with another one updates
 id=$(import_id --conclusion failure ev/quiet/build.log)
