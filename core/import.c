@@ -1249,8 +1249,16 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 	 * triage would go: it is not stored (most logs of a big import pass);
 	 * unless the name says failed, which keeps the triage of every job */
 	if (!given_success) {
+		struct triage_log_mem mem[16];
+		int n_mem = 0;
+		for (int i = 0; i < im->n_mem && n_mem < (int)ARRAY_SIZE(mem); i++)
+			if (!im->mem[i].over)
+				mem[n_mem++] = (struct triage_log_mem){
+					im->mem[i].job_row_id,
+					im->mem[i].data.data ? im->mem[i].data.data : "",
+					im->mem[i].data.len};
 		int rc = !given && !name_says_failed(rs->label)
-				 ? triage_judge_after_import(im->st, row, err)
+				 ? triage_judge_after_import(im->st, row, mem, n_mem, err)
 				 : triage_after_import(im->st, row, err);
 		if (rc < 0)
 			return -1;
@@ -1375,6 +1383,7 @@ static int import_run_src(struct importer *im, struct run_src *rs, const char *f
 {
 	struct import_event events[16];
 	int n_events = 0;
+	import_mem_reset(im);
 	if (!im->in_batch) {
 		if (store_begin(im->st, err) < 0)
 			return -1;
@@ -1831,6 +1840,8 @@ void importer_free(struct importer *im)
 		return;
 	struct cs_err e;
 	import_flush(im, &e);
+	import_mem_reset(im);
+	free(im->mem);
 	sqlite3_finalize(im->ins_finding);
 	sqlite3_finalize(im->ins_group);
 	sqlite3_finalize(im->ins_point);

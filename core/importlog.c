@@ -291,7 +291,35 @@ struct log_sink {
 	struct cs_err *err;
 	uint64_t bytes;
 	char last;      /* the last byte written */
+	int mem;        /* the im->mem entry that keeps the bytes, or -1 */
 };
+
+void import_mem_reset(struct importer *im)
+{
+	for (int i = 0; i < im->n_mem; i++)
+		buf_release(&im->mem[i].data);
+	im->n_mem = 0;
+	im->mem_total = 0;
+}
+
+/* A log given alone is kept in memory while the run's logs total at most
+ * LOG_MEM_MAX: triage scans it from there (a small log is then read from
+ * the index only for the excerpts of a job that failed). */
+static void mem_keep(struct log_sink *k, const void *data, size_t n)
+{
+	struct importer *im = k->im;
+	struct log_mem *m = &im->mem[k->mem];
+	if (m->over)
+		return;
+	if (im->mem_total + n > LOG_MEM_MAX) {
+		m->over = true;
+		im->mem_total -= m->data.len;
+		buf_release(&m->data);
+		return;
+	}
+	buf_add(&m->data, data, n);
+	im->mem_total += n;
+}
 
 static int sink_write(void *ctx, const void *data, size_t n)
 {
@@ -301,6 +329,8 @@ static int sink_write(void *ctx, const void *data, size_t n)
 	k->bytes += n;
 	if (n)
 		k->last = ((const char *)data)[n - 1];
+	if (k->mem >= 0)
+		mem_keep(k, data, n);
 	import_progress_add(k->im, n, 0);
 	return logw_write(k->w, data, n, k->err);
 }
@@ -590,7 +620,14 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 	}
 	if (!rc) {
 		c.log_id = log_id_of_job(im, js->row_id);
-		struct log_sink sink = {.im = im, .w = w, .err = err};
+		struct log_sink sink = {.im = im, .w = w, .err = err, .mem = -1};
+		if (rs->log_alone) {
+			XGROW(im->mem, im->mem_alloc, (size_t)im->n_mem + 1);
+			struct log_mem *m = &im->mem[im->n_mem];
+			memset(m, 0, sizeof(*m));
+			m->job_row_id = js->row_id;
+			sink.mem = im->n_mem++;
+		}
 		const char *source;
 		if (have_file && js->gh) {
 			source = "gh-log";

@@ -1156,8 +1156,23 @@ static int exec_id(struct store *st, const char *sql, int64_t id, struct cs_err 
 /* keep: the reader stays open in j for store_job's excerpts (its chunk is
  * decoded already), for one job of a run at a time: a run of many small logs
  * opens each log once. */
+/* The lines of a log held in memory (the bytes the importer just stored):
+ * the same splitter over the same bytes gives the lines logr_scan() would. */
+static int scan_mem(struct job_tri *j, const struct triage_log_mem *m, struct scan_ctx *sc)
+{
+	struct splitter *sp = xmalloc(sizeof(*sp)); /* it holds an 8 KB head */
+	splitter_init(sp, on_line, sc);
+	int rc = splitter_feed(sp, m->data, m->len);
+	if (rc == 0)
+		rc = splitter_finish(sp);
+	j->n_log_lines = sp->lineno;
+	free(sp);
+	return rc;
+}
+
 static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *j, bool keep,
-		    volatile sig_atomic_t *interrupted, struct cs_err *err)
+		    const struct triage_log_mem *mem, volatile sig_atomic_t *interrupted,
+		    struct cs_err *err)
 {
 	if (store_steps(st, j->job_row_id, &j->steps, &j->n_steps, err) < 0)
 		return -1;
@@ -1174,6 +1189,15 @@ static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *
 	add_conclusion(j);
 	if (!j->log_id)
 		return 0;
+	if (mem) {
+		struct scan_ctx sc = {.j = j, .interrupted = interrupted, .err = err};
+		sc.rs = rscan_new(rs, on_hit, &sc);
+		int rc = scan_mem(j, mem, &sc);
+		if (rc == 0)
+			rc = rscan_finish(sc.rs);
+		rscan_free(sc.rs);
+		return rc ? -1 : 0;
+	}
 	struct logr *r = logr_open(st, j->log_id, err);
 	if (!r)
 		return -1;
@@ -1203,7 +1227,8 @@ static bool cand_judges_failed(const struct cand *c)
  * no excerpts read): it passed, and its triage would be dropped. */
 static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_row_id,
 			volatile sig_atomic_t *interrupted, struct retriage_stats *stats,
-			bool judge, struct cs_err *err)
+			bool judge, const struct triage_log_mem *mem, int n_mem,
+			struct cs_err *err)
 {
 	char version[64];
 	triage_version(rs, version, sizeof(version));
@@ -1243,8 +1268,13 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 	int ret = 0;
 	if (rc != SQLITE_DONE)
 		ret = store_err(st, err, "cannot list the failed jobs");
-	for (int i = 0; i < n && ret == 0; i++)
-		ret = scan_job(st, rs, &jobs[i], i == n - 1, interrupted, err);
+	for (int i = 0; i < n && ret == 0; i++) {
+		const struct triage_log_mem *m = NULL;
+		for (int k = 0; k < n_mem && !m; k++)
+			if (mem[k].job_row_id == jobs[i].job_row_id)
+				m = &mem[k];
+		ret = scan_job(st, rs, &jobs[i], i == n - 1, m, interrupted, err);
+	}
 	struct junit_fail *tf = NULL;
 	int ntf = 0;
 	if (ret == 0 && n)
@@ -1297,17 +1327,18 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 int triage_run(struct store *st, const struct ruleset *rs, int64_t run_row_id,
 	       struct cs_err *err)
 {
-	return triage_run_x(st, rs, run_row_id, NULL, NULL, false, err);
+	return triage_run_x(st, rs, run_row_id, NULL, NULL, false, NULL, 0, err);
 }
 
-int triage_judge_after_import(struct store *st, int64_t run_row_id, struct cs_err *err)
+int triage_judge_after_import(struct store *st, int64_t run_row_id,
+			      const struct triage_log_mem *mem, int n_mem, struct cs_err *err)
 {
 	struct cs_err e;
 	err_clear(&e);
 	const struct ruleset *rs = triage_rules(&e);
 	if (!rs)
 		return 0; /* triage_ensure reports the bad rules file */
-	return triage_run_x(st, rs, run_row_id, NULL, NULL, true, err);
+	return triage_run_x(st, rs, run_row_id, NULL, NULL, true, mem, n_mem, err);
 }
 
 int triage_after_import(struct store *st, int64_t run_row_id, struct cs_err *err)
@@ -1356,7 +1387,7 @@ int triage_ensure(struct store *st, const struct ruleset *rs, int *n_jobs, struc
 			break;
 		}
 		for (int k = i; k < n && k < i + ENSURE_BATCH && rc == 0; k++)
-			rc = triage_run_x(st, rs, ids[k], NULL, &stats, false, err);
+			rc = triage_run_x(st, rs, ids[k], NULL, &stats, false, NULL, 0, err);
 		if (rc == 0)
 			rc = store_commit(st, err);
 		else
@@ -1402,7 +1433,7 @@ int triage_retriage(struct store *st, const struct ruleset *rs, struct retriage_
 			rc = err_set(err, CS_EINTR, "interrupted: nothing was changed");
 			break;
 		}
-		rc = triage_run_x(st, rs, ids[i], interrupted, out, false, err);
+		rc = triage_run_x(st, rs, ids[i], interrupted, out, false, NULL, 0, err);
 	}
 	free(ids);
 	if (rc == 0) {
@@ -1479,7 +1510,7 @@ int triage_ensure_step(struct triage_ensure_job *job, int max_runs, struct cs_er
 	struct retriage_stats stats = job->stats;
 	int rc = 0, k = job->done;
 	for (; k < job->n && k < job->done + max_runs && rc == 0; k++)
-		rc = triage_run_x(job->st, job->rs, job->ids[k], NULL, &stats, false, err);
+		rc = triage_run_x(job->st, job->rs, job->ids[k], NULL, &stats, false, NULL, 0, err);
 	if (rc == 0)
 		rc = store_commit(job->st, err);
 	if (rc < 0) {
