@@ -2460,3 +2460,53 @@ TEST(bad_log_mid_batch_rolls_back_alone)
 	free(root);
 	store_close(st);
 }
+
+/* import_add: the runs of several paths share the open batch, which
+ * another connection does not see until import_flush() (or importer_free)
+ * commits it. */
+TEST(import_add_shares_a_batch_until_flush)
+{
+	struct store *st = new_store("addflush");
+	char *root = fresh_dir("addflush-logs");
+	char *paths[3];
+	for (int i = 0; i < 3; i++) {
+		char name[32], text[128];
+		snprintf(name, sizeof(name), "job-%d.log", i);
+		snprintf(text, sizeof(text), "2024-05-01T10:48:36.0000000Z log %d\n", i);
+		put_str(root, name, text);
+		paths[i] = path_join(root, name);
+	}
+	char *db = tmp_path("addflush.db");
+	sqlite3 *other = NULL;
+	CHECK_INT(sqlite3_open_v2(db, &other, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	struct rec r = {0};
+	struct import_opts o = {.on_run = rec_run, .on_error = rec_error, .ctx = &r};
+	struct importer *im = importer_new(st, &o);
+	struct cs_err err;
+	CHECK_INT(import_add(im, paths[0], &err), 0);
+	CHECK_INT(import_add(im, paths[1], &err), 0);
+	sqlite3_stmt *s = NULL;
+	CHECK_INT(sqlite3_prepare_v2(other, "SELECT count(*) FROM runs", -1, &s, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_step(s), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(s, 0), 0); /* not committed yet */
+	sqlite3_reset(s);
+	CHECK_INT(import_flush(im, &err), 0);
+	CHECK_INT(sqlite3_step(s), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(s, 0), 2);
+	sqlite3_reset(s);
+	/* what import_add leaves open, importer_free commits */
+	CHECK_INT(import_add(im, paths[2], &err), 0);
+	importer_free(im);
+	CHECK_INT(sqlite3_step(s), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(s, 0), 3);
+	sqlite3_finalize(s);
+	sqlite3_close(other);
+	CHECK_INT(r.n_runs, 3);
+	CHECK_INT(r.n_errors, 0);
+	CHECK_STR(q_str(st, "PRAGMA integrity_check"), "ok");
+	for (int i = 0; i < 3; i++)
+		free(paths[i]);
+	free(db);
+	free(root);
+	store_close(st);
+}
