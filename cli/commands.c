@@ -200,13 +200,19 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	struct importer *im = importer_new(c->st, &io);
 	struct cs_err err;
 	int local_failed = 0;
+	/* the runs of every path share the importer's batches (each run
+	 * all-or-nothing); local results write on their own: the open batch is
+	 * committed first */
 	for (int i = optind; i < argc && !cli_interrupted; i++) {
+		if (str_ends(argv[i], ".json"))
+			import_flush(im, &err);
 		int r = import_local_results(c, &u, argv[i]);
 		if (r < 0)
 			local_failed++;
 		else if (r == 0)
-			import_path(im, argv[i], &err);
+			import_add(im, argv[i], &err);
 	}
+	import_flush(im, &err);
 	int ok, failed;
 	importer_totals(im, &ok, &failed);
 	failed += local_failed;

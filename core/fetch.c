@@ -560,9 +560,13 @@ static void report_progress(struct fetcher *f, bool force)
 		f->o.on_progress(f->o.ctx, &f->p);
 }
 
+/* The runs ready now share one transaction (each run all-or-nothing in it),
+ * committed before returning: a fetch of many runs commits once per turn,
+ * not once per run. */
 static void import_ready(struct fetcher *f)
 {
 	int64_t t0 = mono_ms();
+	int imported = 0;
 	for (struct frun *r = f->runs; r; r = r->next) {
 		if (r->state != R_READY)
 			continue;
@@ -570,7 +574,7 @@ static void import_ready(struct fetcher *f)
 		err_clear(&err);
 		int ok0, failed0, ok1, failed1;
 		importer_totals(f->im, &ok0, &failed0);
-		import_path(f->im, r->dir, &err);
+		import_add(f->im, r->dir, &err);
 		importer_totals(f->im, &ok1, &failed1);
 		r->state = R_DONE;
 		f->p.runs_done++;
@@ -579,9 +583,21 @@ static void import_ready(struct fetcher *f)
 			f->any_failed = true;
 		} else {
 			f->p.runs_imported++;
+			imported++;
 		}
 		if (mono_ms() - t0 >= IMPORT_BUDGET_MS)
 			break;
+	}
+	struct cs_err err;
+	int ok0, failed0, ok1, failed1;
+	importer_totals(f->im, &ok0, &failed0);
+	if (import_flush(f->im, &err) < 0) {
+		/* the commit failed: the runs counted as imported were not */
+		importer_totals(f->im, &ok1, &failed1);
+		int lost = MIN(failed1 - failed0, imported);
+		f->p.runs_imported -= lost;
+		f->p.runs_failed += lost;
+		f->any_failed = true;
 	}
 }
 

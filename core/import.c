@@ -1244,9 +1244,25 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 				     : "UPDATE jobs SET conclusion = 'failure' WHERE run_id = ?1",
 		       row, "cannot judge the log", err) < 0)
 		return -1;
-	/* with --conclusion success nothing is failed: nothing to triage */
-	if (!given_success && triage_after_import(im->st, row, err) < 0)
-		return -1;
+	/* with --conclusion success nothing is failed: nothing to triage.
+	 * Judged from the evidence, a job with no error finding passed and its
+	 * triage would go: it is not stored (most logs of a big import pass);
+	 * unless the name says failed, which keeps the triage of every job */
+	if (!given_success) {
+		struct triage_log_mem mem[16];
+		int n_mem = 0;
+		for (int i = 0; i < im->n_mem && n_mem < (int)ARRAY_SIZE(mem); i++)
+			if (!im->mem[i].over)
+				mem[n_mem++] = (struct triage_log_mem){
+					im->mem[i].job_row_id,
+					im->mem[i].data.data ? im->mem[i].data.data : "",
+					im->mem[i].data.len};
+		int rc = !given && !name_says_failed(rs->label)
+				 ? triage_judge_after_import(im->st, row, mem, n_mem, err)
+				 : triage_after_import(im->st, row, err);
+		if (rc < 0)
+			return -1;
+	}
 	struct buf why = BUF_INIT;
 	bool failed;
 	if (given) {
@@ -1367,6 +1383,7 @@ static int import_run_src(struct importer *im, struct run_src *rs, const char *f
 {
 	struct import_event events[16];
 	int n_events = 0;
+	import_mem_reset(im);
 	if (!im->in_batch) {
 		if (store_begin(im->st, err) < 0)
 			return -1;
@@ -1751,9 +1768,8 @@ static int prepare_statements(struct importer *im, struct cs_err *err)
 
 static int import_path_batched(struct importer *im, const char *path, struct cs_err *err);
 
-int import_path(struct importer *im, const char *path, struct cs_err *err)
+int import_flush(struct importer *im, struct cs_err *err)
 {
-	int rc = import_path_batched(im, path, err);
 	struct cs_err e;
 	err_clear(&e);
 	int runs = im->batch_runs;
@@ -1762,6 +1778,19 @@ int import_path(struct importer *im, const char *path, struct cs_err *err)
 		*err = e;
 		return -1;
 	}
+	return 0;
+}
+
+int import_add(struct importer *im, const char *path, struct cs_err *err)
+{
+	return import_path_batched(im, path, err);
+}
+
+int import_path(struct importer *im, const char *path, struct cs_err *err)
+{
+	int rc = import_path_batched(im, path, err);
+	if (import_flush(im, err) < 0)
+		return -1;
 	return rc;
 }
 
@@ -1809,6 +1838,10 @@ void importer_free(struct importer *im)
 {
 	if (!im)
 		return;
+	struct cs_err e;
+	import_flush(im, &e);
+	import_mem_reset(im);
+	free(im->mem);
 	sqlite3_finalize(im->ins_finding);
 	sqlite3_finalize(im->ins_group);
 	sqlite3_finalize(im->ins_point);

@@ -74,10 +74,22 @@ struct importer;
 /* Never fails: what can (preparing statements against the index) happens at
  * the first import_path(), which reports it like any other import error. */
 struct importer *importer_new(struct store *st, const struct import_opts *opts);
+/* Commits what import_add() left open (a failure goes to on_error). */
 void importer_free(struct importer *im);
 /* Import whatever path is. Returns 0 when every run imported, -1 when any
- * failed (each failure went to on_error; err holds the last one). */
+ * failed (each failure went to on_error; err holds the last one). Its runs
+ * are committed when it returns. */
 int import_path(struct importer *im, const char *path, struct cs_err *err);
+/* The same for one path of many (the files and folders of one command, the
+ * runs a fetch made ready): its runs join the importer's open transaction,
+ * committed every few hundred runs or a quarter second, and by
+ * import_flush(). Each run stays all-or-nothing; a crash loses at most the
+ * open batch, never a part of a run. Nothing else may write through the
+ * store until import_flush(). */
+int import_add(struct importer *im, const char *path, struct cs_err *err);
+/* Commits the runs of import_add() not yet committed. -1 when that fails:
+ * those runs are counted as failed and reported to on_error. */
+int import_flush(struct importer *im, struct cs_err *err);
 /* Totals so far. */
 void importer_totals(const struct importer *im, int *ok, int *failed);
 

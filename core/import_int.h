@@ -13,6 +13,8 @@
 
 #include "import.h"
 #include "storesql.h"
+#include "triage.h"
+#include "util.h"
 #include "ziparc.h"
 
 #define JSON_MAX (64u << 20)       /* run.json / jobs.json */
@@ -35,7 +37,23 @@ struct importer {
 	bool in_batch;
 	int batch_runs;
 	int64_t batch_t0;
+	/* the run being imported, when it is a log given alone: the bytes of
+	 * its jobs' logs as stored, while they total at most LOG_MEM_MAX, for
+	 * triage to judge them without reading them back (conclude_log) */
+	struct log_mem *mem;
+	int n_mem;
+	size_t mem_alloc;
+	size_t mem_total;
 };
+
+#define LOG_MEM_MAX (1u << 20)
+struct log_mem {
+	int64_t job_row_id;
+	struct buf data;
+	bool over; /* went past LOG_MEM_MAX: not kept */
+};
+/* Forget the logs kept in memory (core/importlog.c). */
+void import_mem_reset(struct importer *im);
 
 /* --- the description of one run to import --------------------------------------- */
 struct job_src {

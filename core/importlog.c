@@ -291,7 +291,35 @@ struct log_sink {
 	struct cs_err *err;
 	uint64_t bytes;
 	char last;      /* the last byte written */
+	int mem;        /* the im->mem entry that keeps the bytes, or -1 */
 };
+
+void import_mem_reset(struct importer *im)
+{
+	for (int i = 0; i < im->n_mem; i++)
+		buf_release(&im->mem[i].data);
+	im->n_mem = 0;
+	im->mem_total = 0;
+}
+
+/* A log given alone is kept in memory while the run's logs total at most
+ * LOG_MEM_MAX: triage scans it from there (a small log is then read from
+ * the index only for the excerpts of a job that failed). */
+static void mem_keep(struct log_sink *k, const void *data, size_t n)
+{
+	struct importer *im = k->im;
+	struct log_mem *m = &im->mem[k->mem];
+	if (m->over)
+		return;
+	if (im->mem_total + n > LOG_MEM_MAX) {
+		m->over = true;
+		im->mem_total -= m->data.len;
+		buf_release(&m->data);
+		return;
+	}
+	buf_add(&m->data, data, n);
+	im->mem_total += n;
+}
 
 static int sink_write(void *ctx, const void *data, size_t n)
 {
@@ -301,6 +329,8 @@ static int sink_write(void *ctx, const void *data, size_t n)
 	k->bytes += n;
 	if (n)
 		k->last = ((const char *)data)[n - 1];
+	if (k->mem >= 0)
+		mem_keep(k, data, n);
 	import_progress_add(k->im, n, 0);
 	return logw_write(k->w, data, n, k->err);
 }
@@ -400,12 +430,11 @@ static int64_t log_id_of_job(struct importer *im, int64_t job_row_id)
 {
 	sqlite3_stmt *s;
 	int64_t id = -1;
-	if (sqlite3_prepare_v2(im->st->db, "SELECT id FROM logs WHERE job_id = ?", -1, &s, NULL) ==
-	    SQLITE_OK) {
+	if (store_cached(im->st, "SELECT id FROM logs WHERE job_id = ?", &s) == SQLITE_OK) {
 		sqlite3_bind_int64(s, 1, job_row_id);
 		if (sqlite3_step(s) == SQLITE_ROW)
 			id = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
+		store_cached_done(s);
 	}
 	return id;
 }
@@ -416,11 +445,11 @@ static int save_steps(struct importer *im, struct log_ctx *c, const char *attrib
 	sqlite3_stmt *s;
 	int rc = 0;
 	if (c->mode == ATTR_NONE) {
-		if (sqlite3_prepare_v2(im->st->db,
-				       "INSERT INTO steps (job_id, number, name, status, conclusion, "
-				       "first_line, last_line, attribution) "
-				       "VALUES (?, ?, ?, 'completed', NULL, ?, ?, 'groups')",
-				       -1, &s, NULL) != SQLITE_OK)
+		if (store_cached(im->st,
+				 "INSERT INTO steps (job_id, number, name, status, conclusion, "
+				 "first_line, last_line, attribution) "
+				 "VALUES (?, ?, ?, 'completed', NULL, ?, ?, 'groups')",
+				 &s) != SQLITE_OK)
 			return store_err(im->st, err, "cannot store steps");
 		for (int i = 0; i < c->n_synth && !rc; i++) {
 			sqlite3_reset(s);
@@ -433,10 +462,10 @@ static int save_steps(struct importer *im, struct log_ctx *c, const char *attrib
 				rc = store_err(im->st, err, "cannot store steps");
 		}
 	} else {
-		if (sqlite3_prepare_v2(im->st->db,
-				       "UPDATE steps SET first_line = ?, last_line = ?, attribution = ? "
-				       "WHERE job_id = ? AND number = ?",
-				       -1, &s, NULL) != SQLITE_OK)
+		if (store_cached(im->st,
+				 "UPDATE steps SET first_line = ?, last_line = ?, attribution = ? "
+				 "WHERE job_id = ? AND number = ?",
+				 &s) != SQLITE_OK)
 			return store_err(im->st, err, "cannot store steps");
 		for (int i = 0; i < c->n_steps && !rc; i++) {
 			if (!c->steps[i].first_line)
@@ -451,7 +480,7 @@ static int save_steps(struct importer *im, struct log_ctx *c, const char *attrib
 				rc = store_err(im->st, err, "cannot store steps");
 		}
 	}
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return rc;
 }
 
@@ -591,7 +620,14 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 	}
 	if (!rc) {
 		c.log_id = log_id_of_job(im, js->row_id);
-		struct log_sink sink = {.im = im, .w = w, .err = err};
+		struct log_sink sink = {.im = im, .w = w, .err = err, .mem = -1};
+		if (rs->log_alone) {
+			XGROW(im->mem, im->mem_alloc, (size_t)im->n_mem + 1);
+			struct log_mem *m = &im->mem[im->n_mem];
+			memset(m, 0, sizeof(*m));
+			m->job_row_id = js->row_id;
+			sink.mem = im->n_mem++;
+		}
 		const char *source;
 		if (have_file && js->gh) {
 			source = "gh-log";
@@ -622,27 +658,26 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 		if (!rc && c.group_open) {
 			sqlite3_stmt *s;
 			int64_t lines = 0;
-			if (sqlite3_prepare_v2(im->st->db, "SELECT line_count FROM logs WHERE id = ?",
-					       -1, &s, NULL) == SQLITE_OK) {
+			if (store_cached(im->st, "SELECT line_count FROM logs WHERE id = ?", &s) ==
+			    SQLITE_OK) {
 				sqlite3_bind_int64(s, 1, log_id);
 				if (sqlite3_step(s) == SQLITE_ROW)
 					lines = sqlite3_column_int64(s, 0);
-				sqlite3_finalize(s);
+				store_cached_done(s);
 			}
 			rc = insert_group(&c, c.group_first, lines);
 		}
 		if (!rc) {
 			sqlite3_stmt *s;
-			if (sqlite3_prepare_v2(im->st->db,
-					       "UPDATE logs SET source = ?1 WHERE id = ?2; ", -1, &s,
-					       NULL) != SQLITE_OK) {
+			if (store_cached(im->st, "UPDATE logs SET source = ?1 WHERE id = ?2", &s) !=
+			    SQLITE_OK) {
 				rc = store_err(im->st, err, "cannot store the log");
 			} else {
 				sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
 				sqlite3_bind_int64(s, 2, log_id);
 				if (sqlite3_step(s) != SQLITE_DONE)
 					rc = store_err(im->st, err, "cannot store the log");
-				sqlite3_finalize(s);
+				store_cached_done(s);
 			}
 		}
 		if (!rc)

@@ -3,6 +3,7 @@
 #include "storesql.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,8 +348,25 @@ static int open_readonly(struct store *st, int *version, struct cs_err *err)
 	return -1;
 }
 
+/* SQLite keeps the pages a savepoint may have to restore (its
+ * sub-journal) and a statement's undo pages in memory up to this size, then
+ * in a temporary file. The default (64 KiB) sends most of every run's
+ * savepoint to a file: importing many small runs in one transaction wrote
+ * about a hundred temporary-file pages per run. 8 MiB per connection keeps a
+ * run's (a few hundred KB) in memory and bounds what a huge one holds. Set
+ * once, before SQLite starts (sqlite3_config refuses afterwards, harmlessly:
+ * the default then stays). */
+#define STORE_JOURNAL_SPILL (8 << 20)
+
+static void config_sqlite(void)
+{
+	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STORE_JOURNAL_SPILL);
+}
+
 struct store *store_open(const char *path, enum store_mode mode, struct cs_err *err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, config_sqlite);
 	struct store *st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
 	st->readonly = mode == STORE_RO_EXISTING;
@@ -1124,17 +1142,17 @@ int store_steps(struct store *st, int64_t job_row_id, struct step **steps, int *
 	sqlite3_stmt *ss;
 	*steps = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db, step_sql, -1, &ss, NULL) != SQLITE_OK)
+	if (store_cached(st, step_sql, &ss) != SQLITE_OK)
 		return store_err(st, err, "cannot list steps");
 	int rc = load_steps(st, ss, job_row_id, steps, n);
-	sqlite3_finalize(ss);
 	if (rc < 0) {
 		store_steps_free(*steps, *n);
 		*steps = NULL;
 		*n = 0;
-		return store_err(st, err, "cannot list steps");
+		store_err(st, err, "cannot list steps");
 	}
-	return 0;
+	store_cached_done(ss);
+	return rc < 0 ? -1 : 0;
 }
 
 void store_steps_free(struct step *steps, int n)

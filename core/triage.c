@@ -200,6 +200,7 @@ struct job_tri {
 	bool fallback;
 	int n_lines_shown;
 	int last_hit; /* the candidate the previous rule hit made, or -1 */
+	struct logr *r; /* the scan's reader, kept for the excerpts (one job per run) */
 };
 
 static void cand_release(struct cand *c)
@@ -1070,10 +1071,11 @@ static int store_job(struct store *st, struct job_tri *j, const char *version, i
 			if (u == 0 || lt[u - 1].line != lt[i].line)
 				lt[u++] = lt[i];
 		nlt = u;
-		struct logr *r = logr_open(st, j->log_id, err);
+		struct logr *r = j->r ? j->r : logr_open(st, j->log_id, err);
 		if (!r || read_lines(r, lt, nlt, err) < 0)
 			rc = -1;
-		logr_close(r);
+		if (r != j->r)
+			logr_close(r);
 	}
 	for (int i = 0; i < j->n && rc == 0; i++)
 		if (!strcmp(j->c[i].source, "fallback"))
@@ -1137,6 +1139,7 @@ static void job_tri_free(struct job_tri *j)
 	free(j->conclusion);
 	free(j->log_state);
 	store_steps_free(j->steps, j->n_steps);
+	logr_close(j->r);
 }
 
 static int exec_id(struct store *st, const char *sql, int64_t id, struct cs_err *err)
@@ -1150,8 +1153,26 @@ static int exec_id(struct store *st, const char *sql, int64_t id, struct cs_err 
 	return rc;
 }
 
-static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *j,
-		    volatile sig_atomic_t *interrupted, struct cs_err *err)
+/* keep: the reader stays open in j for store_job's excerpts (its chunk is
+ * decoded already), for one job of a run at a time: a run of many small logs
+ * opens each log once. */
+/* The lines of a log held in memory (the bytes the importer just stored):
+ * the same splitter over the same bytes gives the lines logr_scan() would. */
+static int scan_mem(struct job_tri *j, const struct triage_log_mem *m, struct scan_ctx *sc)
+{
+	struct splitter *sp = xmalloc(sizeof(*sp)); /* it holds an 8 KB head */
+	splitter_init(sp, on_line, sc);
+	int rc = splitter_feed(sp, m->data, m->len);
+	if (rc == 0)
+		rc = splitter_finish(sp);
+	j->n_log_lines = sp->lineno;
+	free(sp);
+	return rc;
+}
+
+static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *j, bool keep,
+		    const struct triage_log_mem *mem, volatile sig_atomic_t *interrupted,
+		    struct cs_err *err)
 {
 	if (store_steps(st, j->job_row_id, &j->steps, &j->n_steps, err) < 0)
 		return -1;
@@ -1168,6 +1189,15 @@ static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *
 	add_conclusion(j);
 	if (!j->log_id)
 		return 0;
+	if (mem) {
+		struct scan_ctx sc = {.j = j, .interrupted = interrupted, .err = err};
+		sc.rs = rscan_new(rs, on_hit, &sc);
+		int rc = scan_mem(j, mem, &sc);
+		if (rc == 0)
+			rc = rscan_finish(sc.rs);
+		rscan_free(sc.rs);
+		return rc ? -1 : 0;
+	}
 	struct logr *r = logr_open(st, j->log_id, err);
 	if (!r)
 		return -1;
@@ -1178,12 +1208,26 @@ static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *
 	if (rc == 0)
 		rc = rscan_finish(sc.rs);
 	rscan_free(sc.rs);
-	logr_close(r);
+	if (keep && rc == 0)
+		j->r = r;
+	else
+		logr_close(r);
 	return rc ? -1 : 0;
 }
 
+/* A candidate that makes a job failed when its own conclusion is unknown (a
+ * log imported alone): an error of a rule or a marker (conclude_log's test
+ * in import.c, on the stored findings). */
+static bool cand_judges_failed(const struct cand *c)
+{
+	return !c->warning && (!strcmp(c->source, "rule") || !strcmp(c->source, "marker"));
+}
+
+/* judge: a job without such a candidate is left untriaged (nothing stored,
+ * no excerpts read): it passed, and its triage would be dropped. */
 static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_row_id,
 			volatile sig_atomic_t *interrupted, struct retriage_stats *stats,
+			bool judge, const struct triage_log_mem *mem, int n_mem,
 			struct cs_err *err)
 {
 	char version[64];
@@ -1224,8 +1268,13 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 	int ret = 0;
 	if (rc != SQLITE_DONE)
 		ret = store_err(st, err, "cannot list the failed jobs");
-	for (int i = 0; i < n && ret == 0; i++)
-		ret = scan_job(st, rs, &jobs[i], interrupted, err);
+	for (int i = 0; i < n && ret == 0; i++) {
+		const struct triage_log_mem *m = NULL;
+		for (int k = 0; k < n_mem && !m; k++)
+			if (mem[k].job_row_id == jobs[i].job_row_id)
+				m = &mem[k];
+		ret = scan_job(st, rs, &jobs[i], i == n - 1, m, interrupted, err);
+	}
 	struct junit_fail *tf = NULL;
 	int ntf = 0;
 	if (ret == 0 && n)
@@ -1235,6 +1284,13 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 	int stored = 0;
 	for (int i = 0; i < n && ret == 0; i++) {
 		struct job_tri *j = &jobs[i];
+		if (judge) {
+			bool failed = false;
+			for (int k = 0; k < j->n && !failed; k++)
+				failed = cand_judges_failed(&j->c[k]);
+			if (!failed)
+				continue;
+		}
 		/* the end of the failing step explains the failure unless a
 		 * finding comes near it */
 		uint64_t end = fail_end(j), latest = 0;
@@ -1271,7 +1327,18 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 int triage_run(struct store *st, const struct ruleset *rs, int64_t run_row_id,
 	       struct cs_err *err)
 {
-	return triage_run_x(st, rs, run_row_id, NULL, NULL, err);
+	return triage_run_x(st, rs, run_row_id, NULL, NULL, false, NULL, 0, err);
+}
+
+int triage_judge_after_import(struct store *st, int64_t run_row_id,
+			      const struct triage_log_mem *mem, int n_mem, struct cs_err *err)
+{
+	struct cs_err e;
+	err_clear(&e);
+	const struct ruleset *rs = triage_rules(&e);
+	if (!rs)
+		return 0; /* triage_ensure reports the bad rules file */
+	return triage_run_x(st, rs, run_row_id, NULL, NULL, true, mem, n_mem, err);
 }
 
 int triage_after_import(struct store *st, int64_t run_row_id, struct cs_err *err)
@@ -1320,7 +1387,7 @@ int triage_ensure(struct store *st, const struct ruleset *rs, int *n_jobs, struc
 			break;
 		}
 		for (int k = i; k < n && k < i + ENSURE_BATCH && rc == 0; k++)
-			rc = triage_run_x(st, rs, ids[k], NULL, &stats, err);
+			rc = triage_run_x(st, rs, ids[k], NULL, &stats, false, NULL, 0, err);
 		if (rc == 0)
 			rc = store_commit(st, err);
 		else
@@ -1366,7 +1433,7 @@ int triage_retriage(struct store *st, const struct ruleset *rs, struct retriage_
 			rc = err_set(err, CS_EINTR, "interrupted: nothing was changed");
 			break;
 		}
-		rc = triage_run_x(st, rs, ids[i], interrupted, out, err);
+		rc = triage_run_x(st, rs, ids[i], interrupted, out, false, NULL, 0, err);
 	}
 	free(ids);
 	if (rc == 0) {
@@ -1443,7 +1510,7 @@ int triage_ensure_step(struct triage_ensure_job *job, int max_runs, struct cs_er
 	struct retriage_stats stats = job->stats;
 	int rc = 0, k = job->done;
 	for (; k < job->n && k < job->done + max_runs && rc == 0; k++)
-		rc = triage_run_x(job->st, job->rs, job->ids[k], NULL, &stats, err);
+		rc = triage_run_x(job->st, job->rs, job->ids[k], NULL, &stats, false, NULL, 0, err);
 	if (rc == 0)
 		rc = store_commit(job->st, err);
 	if (rc < 0) {

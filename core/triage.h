@@ -104,6 +104,19 @@ int triage_run(struct store *st, const struct ruleset *rs, int64_t run_row_id,
  * triage_rules(). A bad rules file does not fail the import: the run is
  * left for triage_ensure, which reports the problem. */
 int triage_after_import(struct store *st, int64_t run_row_id, struct cs_err *err);
+/* The same for a run of logs imported alone, whose jobs are taken as failed
+ * until judged: a job without an error finding of a rule or a marker passed,
+ * and is left untriaged (import.c's conclude_log). */
+/* mem: the bytes of some of its jobs' logs as they were stored (n_mem of
+ * them, or none): those are scanned from memory, the index is read only for
+ * the excerpts of a job that failed. */
+struct triage_log_mem {
+	int64_t job_row_id;
+	const char *data;
+	size_t len;
+};
+int triage_judge_after_import(struct store *st, int64_t run_row_id,
+			      const struct triage_log_mem *mem, int n_mem, struct cs_err *err);
 /* Triage every failed job whose cached result is missing or was made by
  * another version, in transactions of a few runs. *n_jobs: jobs triaged. */
 int triage_ensure(struct store *st, const struct ruleset *rs, int *n_jobs, struct cs_err *err);

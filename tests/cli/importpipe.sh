@@ -90,4 +90,76 @@ for delay in 0.05 0.15 0.3 0.5 0.8; do
 	fi
 done
 
+
+# many files named on the command line share the batches too: a damaged
+# archive among them is reported by its name, every other file is imported
+# whole, and a second run of the same command changes nothing
+mkdir -p args
+i=0
+set --
+while [ $i -lt 40 ]; do
+	printf '2024-05-01T10:48:36.0000000Z arg %d\n##[error]boom %d\n' $i $i >args/a-$i.log
+	set -- "$@" args/a-$i.log
+	[ $i = 19 ] && { printf 'PK\003\004 not a zip at all' >args/bad.zip; set -- "$@" args/bad.zip; }
+	i=$((i + 1))
+done
+"$CISCOPE" --db args.db import --quiet "$@" 2>args.err
+check_eq args_import_exit "$?" 1
+check_has args_bad_named args.err "args/bad.zip"
+check_eq args_one_error "$(grep -c 'cannot import' args.err)" 1
+if [ "$HAVE_SQLITE" = 1 ]; then
+	check_eq args_runs "$(sqlite3 args.db 'SELECT count(*) FROM runs')" 40
+	check_eq args_logs_whole "$(sqlite3 args.db 'SELECT count(*) FROM logs l WHERE l.raw_size = (SELECT sum(raw_len) FROM log_chunks c WHERE c.log_id = l.id)')" 40
+	check_eq args_integrity "$(sqlite3 args.db 'PRAGMA integrity_check')" ok
+fi
+"$CISCOPE" --db args.db import "$@" 2>args2.err
+check_has args_again_unchanged args2.err "40 unchanged"
+
+# kill -9 in the middle of a batch of many small logs (a real child process,
+# SIGKILL at moments spread over a clean import's duration): the index opens,
+# passes integrity_check and holds whole runs only (each run with its job and
+# its complete log, groups and steps); at least one kill leaves a part of the
+# logs imported, so it landed between the batches' commits.
+mkdir -p small
+awk 'BEGIN { for (i = 0; i < 3000; i++) { f = sprintf("small/job-%04d.txt", i)
+	printf "2024-05-01T10:48:36.0000000Z log %d\n##[group]Run step %d\n2024-05-01T10:48:36.5000000Z inside %d\n##[endgroup]\n##[warning]w %d\n2024-05-01T10:48:37.0000000Z done %d\n", i, i, i, i, i > f
+	close(f) } }'
+t0=$(date +%s%N)
+"$CISCOPE" --db sclean.db import --quiet small 2>sclean.err
+check_eq small_clean_import_ok "$?" 0
+T=$(( ($(date +%s%N) - t0) / 1000000 ))
+if [ "$HAVE_SQLITE" = 1 ]; then
+	partial=0
+	for k in 1 2 3 4 5; do
+		rm -f s.db s.db-wal s.db-shm
+		"$CISCOPE" --db s.db import --quiet small 2>/dev/null &
+		pid=$!
+		sleep "$(awk -v t="$T" -v k="$k" 'BEGIN { printf "%.3f", t * k / 6000 }')"
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		[ -f s.db ] || continue
+		check_eq "small_kill_${k}_integrity" "$(sqlite3 s.db 'PRAGMA integrity_check')" ok
+		[ "$(sqlite3 s.db "SELECT count(*) FROM sqlite_master WHERE name = 'logs'")" = 1 ] || continue
+		runs=$(sqlite3 s.db 'SELECT count(*) FROM runs')
+		# whole runs: one job, one complete log, its group and its step each
+		bad=$(sqlite3 s.db "SELECT
+			(SELECT count(*) FROM runs r WHERE (SELECT count(*) FROM jobs j WHERE j.run_id = r.id) != 1)
+			+ (SELECT count(*) FROM jobs j WHERE (SELECT count(*) FROM logs l WHERE l.job_id = j.id) != 1)
+			+ (SELECT count(*) FROM logs l WHERE l.raw_size IS NULL OR l.raw_size != (SELECT coalesce(sum(raw_len), 0) FROM log_chunks c WHERE c.log_id = l.id))
+			+ (SELECT count(*) FROM logs l WHERE (SELECT count(*) FROM log_groups g WHERE g.log_id = l.id) != 1)
+			+ (SELECT count(*) FROM jobs j WHERE NOT EXISTS (SELECT 1 FROM steps s WHERE s.job_id = j.id))
+			+ (SELECT count(*) FROM log_chunks c WHERE c.log_id NOT IN (SELECT id FROM logs))")
+		check_eq "small_kill_${k}_whole_runs" "$bad" 0
+		[ "$runs" -gt 0 ] && [ "$runs" -lt 3000 ] && partial=$((partial + 1))
+	done
+	if [ "$partial" -ge 1 ]; then ok small_kill_mid_batch; else
+		fail small_kill_mid_batch "no kill landed between commits (the clean import took ${T} ms)"; fi
+	"$CISCOPE" --db s.db import --quiet small 2>s.err
+	check_eq small_kill_reimport_ok "$?" 0
+	check_eq small_kill_reimport_runs "$(sqlite3 s.db 'SELECT count(*) FROM runs')" 3000
+	check_eq small_kill_reimport_integrity "$(sqlite3 s.db 'PRAGMA integrity_check')" ok
+else
+	echo "skip small_kill: no sqlite3 command to read the index"
+fi
+
 finish

@@ -62,6 +62,13 @@ check_has evidence-verdict "$OUT" '"conclusion_why":"a failure verdict on line 2
 id=$(import_id ev/named/failing-run.log)
 run show --json "$id"
 check_has evidence-name "$OUT" "its name says it failed (named/failing-run.log)"
+# ... and its triage is stored at import (the fallback: the last lines),
+# where a log judged passing stores none
+if command -v sqlite3 >/dev/null 2>&1; then
+	check_eq evidence-name-triaged-at-import "$(sqlite3 "$DB" "SELECT count(*) FROM triage_jobs t JOIN jobs j ON j.id = t.job_id JOIN runs r ON r.id = j.run_id WHERE r.provider_id = $id AND t.fallback")" 1
+fi
+run triage --json "$id"
+check_has evidence-name-triaged "$OUT" '"fallback":true'
 
 # --conclusion decides instead, and re-importing with another one updates
 id=$(import_id --conclusion failure ev/quiet/build.log)
@@ -164,6 +171,25 @@ if cmp -s raw.out own.log; then ok own-raw; else fail own-raw differs; fi
 
 # a file with two tabs per line but no log in its third field stays plain
 printf 'a\tb\tc\nd\te\tf\n' >table.log
+# the import judged those logs from memory (the bytes it had just stored);
+# retriage reads them back from the index: the same findings and excerpts
+if command -v sqlite3 >/dev/null 2>&1; then
+	snap() {
+		sqlite3 "$DB" "SELECT job_id, rank, shown, step_number, line, end_line, source, rule,
+			category, severity, weak, title, explain, test_name, repeats, fingerprint, key_text,
+			excerpt FROM triage_findings ORDER BY job_id, rank;
+			SELECT job_id, version, n_findings, n_lines, n_dropped, fallback FROM triage_jobs
+			ORDER BY job_id"
+	}
+	snap >judged.txt
+	run retriage
+	check_exit retriage-exit 0
+	snap >retriaged.txt
+	check_eq judged-nonempty "$(test "$(wc -l <judged.txt)" -gt "$n" && echo yes)" yes
+	if cmp -s judged.txt retriaged.txt; then ok judged-from-memory-same-as-index; else
+		fail judged-from-memory-same-as-index "$(diff judged.txt retriaged.txt | head -5)"; fi
+fi
+
 id=$(import_id table.log)
 run log "$id"
 check_has tsv-plain "$OUT" "a	b	c"

@@ -2376,3 +2376,137 @@ TEST(failed_run_inside_a_batch)
 	free(root);
 	store_close(st);
 }
+
+static int count_commit(void *ctx)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* Many small logs share a transaction: a log whose import fails in the
+ * middle of a batch (here at one of its groups, after its run, job and log
+ * rows went in) is reported by its name and rolled back alone; the logs
+ * before and after it in the same batch are imported whole, and the index
+ * file passes integrity_check. */
+TEST(bad_log_mid_batch_rolls_back_alone)
+{
+	struct store *st = new_store("midbatch");
+	char *root = fresh_dir("midbatch-logs");
+	enum { N = 41, BAD = 20 };
+	for (int i = 0; i < N; i++) {
+		char name[32], text[512];
+		snprintf(name, sizeof(name), "job-%02d.log", i);
+		snprintf(text, sizeof(text),
+			 "2024-05-01T10:48:36.0000000Z start %d\n"
+			 "2024-05-01T10:48:36.1000000Z ##[group]%s\n"
+			 "2024-05-01T10:48:36.2000000Z inside %d\n"
+			 "2024-05-01T10:48:36.3000000Z ##[endgroup]\n"
+			 "2024-05-01T10:48:37.0000000Z done %d\n",
+			 i, i == BAD ? "poison" : "Run make", i, i);
+		put_str(root, name, text);
+	}
+	char *msg = NULL;
+	CHECK_INT(sqlite3_exec(st->db,
+			       "CREATE TEMP TRIGGER no_poison BEFORE INSERT ON main.log_groups WHEN "
+			       "NEW.title = 'poison' BEGIN SELECT RAISE(ABORT, 'refused, say'); END",
+			       NULL, NULL, &msg), SQLITE_OK);
+	int commits = 0;
+	sqlite3_commit_hook(st->db, count_commit, &commits);
+	struct rec r = {0};
+	struct cs_err err;
+	int rc = import_rec(st, root, &r, &err);
+	sqlite3_commit_hook(st->db, NULL, NULL);
+	CHECK_INT(sqlite3_exec(st->db, "DROP TRIGGER no_poison", NULL, NULL, &msg), SQLITE_OK);
+	CHECK_INT(rc, -1);
+	CHECK_INT(r.n_errors, 1);
+	CHECK_HAS(r.last_error, "job-20.log");
+	CHECK_HAS(r.last_error, "refused, say");
+	CHECK_INT(r.n_runs, N - 1);
+	/* batched: far fewer commits than runs (one, unless the machine is so
+	 * slow that the batch's time limit cut it) */
+	CHECK(commits >= 1 && commits < N / 2);
+	CHECK_STR(q_str(st, "PRAGMA integrity_check"), "ok");
+	CHECK_INT(q_int(st, "SELECT count(*) FROM runs"), N - 1);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM jobs"), N - 1);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM logs"), N - 1);
+	/* nothing of the bad log: no row, no group, no chunk */
+	CHECK_INT(q_int(st, "SELECT count(*) FROM log_groups WHERE title = 'poison'"), 0);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM runs WHERE title LIKE '%%job-20%%'"), 0);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM runs WHERE title LIKE '%%job-19%%'"), 1);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM runs WHERE title LIKE '%%job-21%%'"), 1);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM log_chunks WHERE log_id NOT IN (SELECT id FROM logs)"),
+		  0);
+	/* whole runs: every run has its job, every job its complete log */
+	CHECK_INT(q_int(st, "SELECT count(*) FROM runs r WHERE NOT EXISTS (SELECT 1 FROM jobs j "
+			    "WHERE j.run_id = r.id)"),
+		  0);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM logs l WHERE l.raw_size IS NULL OR l.raw_size != "
+			    "(SELECT coalesce(sum(raw_len), 0) FROM log_chunks c WHERE c.log_id = l.id)"),
+		  0);
+	/* the logs right before and after the bad one are there */
+	CHECK_INT(q_int(st, "SELECT count(*) FROM log_chunks WHERE log_id IN (SELECT id FROM logs)"),
+		  N - 1);
+	/* the re-import adds the bad log and leaves the others unchanged */
+	struct rec r2 = {0};
+	CHECK_INT(import_rec(st, root, &r2, &err), 0);
+	CHECK_INT(r2.n_runs, N);
+	int unchanged = 0;
+	for (int i = 0; i < r2.n_runs && i < (int)ARRAY_SIZE(r2.ev); i++)
+		unchanged += r2.ev[i].state == IMPORT_UNCHANGED;
+	CHECK_INT(unchanged, N - 1);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM runs"), N);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM log_groups WHERE title = 'poison'"), 1);
+	CHECK_STR(q_str(st, "PRAGMA integrity_check"), "ok");
+	free(root);
+	store_close(st);
+}
+
+/* import_add: the runs of several paths share the open batch, which
+ * another connection does not see until import_flush() (or importer_free)
+ * commits it. */
+TEST(import_add_shares_a_batch_until_flush)
+{
+	struct store *st = new_store("addflush");
+	char *root = fresh_dir("addflush-logs");
+	char *paths[3];
+	for (int i = 0; i < 3; i++) {
+		char name[32], text[128];
+		snprintf(name, sizeof(name), "job-%d.log", i);
+		snprintf(text, sizeof(text), "2024-05-01T10:48:36.0000000Z log %d\n", i);
+		put_str(root, name, text);
+		paths[i] = path_join(root, name);
+	}
+	char *db = tmp_path("addflush.db");
+	sqlite3 *other = NULL;
+	CHECK_INT(sqlite3_open_v2(db, &other, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	struct rec r = {0};
+	struct import_opts o = {.on_run = rec_run, .on_error = rec_error, .ctx = &r};
+	struct importer *im = importer_new(st, &o);
+	struct cs_err err;
+	CHECK_INT(import_add(im, paths[0], &err), 0);
+	CHECK_INT(import_add(im, paths[1], &err), 0);
+	sqlite3_stmt *s = NULL;
+	CHECK_INT(sqlite3_prepare_v2(other, "SELECT count(*) FROM runs", -1, &s, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_step(s), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(s, 0), 0); /* not committed yet */
+	sqlite3_reset(s);
+	CHECK_INT(import_flush(im, &err), 0);
+	CHECK_INT(sqlite3_step(s), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(s, 0), 2);
+	sqlite3_reset(s);
+	/* what import_add leaves open, importer_free commits */
+	CHECK_INT(import_add(im, paths[2], &err), 0);
+	importer_free(im);
+	CHECK_INT(sqlite3_step(s), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(s, 0), 3);
+	sqlite3_finalize(s);
+	sqlite3_close(other);
+	CHECK_INT(r.n_runs, 3);
+	CHECK_INT(r.n_errors, 0);
+	CHECK_STR(q_str(st, "PRAGMA integrity_check"), "ok");
+	for (int i = 0; i < 3; i++)
+		free(paths[i]);
+	free(db);
+	free(root);
+	store_close(st);
+}
