@@ -484,13 +484,19 @@ static void free_window(WINDOW **w)
 	}
 }
 
+/* Screen lines above a view's rows: its column header, when it has one. */
+static int header_lines(const struct view *v)
+{
+	return v->ops->header ? 1 : 0;
+}
+
 static void place(struct vnode *vn, int y, int x, int h, int w)
 {
 	struct view *v = &vn->v;
 
 	free_window(&vn->title);
 	free_window(&vn->win);
-	v->height = h - 1 > 0 ? h - 1 : 1;
+	v->height = h - 1 - header_lines(v) > 0 ? h - 1 - header_lines(v) : 1;
 	v->width = w > 0 ? w : 1;
 	if (h >= 2 && w >= 1) {
 		vn->title = newwin(1, w, y, x);
@@ -587,7 +593,7 @@ static void layout(void)
 	/* too small: keep the views' sizes sane and show a message instead */
 	for (size_t i = 0; i < S.n; i++) {
 		struct view *v = &S.stack[i]->v;
-		v->height = area - 1 > 0 ? area - 1 : 1;
+		v->height = area - 1 - header_lines(v) > 0 ? area - 1 - header_lines(v) : 1;
 		v->width = cols > 0 ? cols : 1;
 		clamp_view(v);
 	}
@@ -626,13 +632,20 @@ static void draw_rows(struct vnode *vn, bool focus)
 {
 	struct view *v = &vn->v;
 	struct tui_canvas c;
+	int hl = header_lines(v);
 
+	if (hl) {
+		/* the column header: fixed above the rows, scrolled sideways with them */
+		tui_canvas_init(&c, vn->win, 0, v->width, v->hscroll, 0);
+		v->ops->header(v, &c);
+		tui_canvas_fill(&c, ROLE_DEFAULT);
+	}
 	for (int r = 0; r < v->height; r++) {
 		long row = v->top + r;
 		int sel = 0;
 		if (row == v->cursor && row < v->rows)
 			sel = focus || S.nshown < 2 ? SEL_FOCUS : SEL_BLUR;
-		tui_canvas_init(&c, vn->win, r, v->width, v->hscroll, sel);
+		tui_canvas_init(&c, vn->win, r + hl, v->width, v->hscroll, sel);
 		if (row < v->rows && v->ops->draw)
 			v->ops->draw(v, &c, row);
 		tui_canvas_fill(&c, ROLE_DEFAULT);
@@ -943,7 +956,10 @@ static struct vnode *pane_at(int y, int x, int *row)
 		getbegyx(vn->win, by, bx);
 		getmaxyx(vn->win, h, w);
 		if (x >= bx && x < bx + w && y >= by - 1 && y < by + h) {
-			*row = y - by; /* -1: the title bar */
+			/* -1: the title bar (or the column header) */
+			*row = y - by - header_lines(&vn->v);
+			if (*row < -1)
+				*row = -1;
 			return vn;
 		}
 	}

@@ -272,6 +272,12 @@ struct view_ops {
 	bool (*command)(struct view *v, const char *cmd, const char *arg, unsigned *eff);
 	/* Text of the title bar (e.g. "run 8812345 attempt 2 - ci"). */
 	void (*title)(struct view *v, char *out, size_t n);
+	/* Column header of a list (may be NULL): drawn in one line between the
+	 * title bar and the rows, fixed while the rows scroll up and down and
+	 * scrolled sideways with them; v->height counts the rows without it.
+	 * Draw it with tui_column() and the widths the rows use, so it drops
+	 * the columns they drop. */
+	void (*header)(struct view *v, struct tui_canvas *c);
 	/* Extra status text on the right of the status bar ("37 runs, 5 failed"). */
 	void (*status)(struct view *v, char *out, size_t n);
 	/* Search support: does row match? The framework drives /, ?, n, N over
