@@ -689,8 +689,12 @@ static void draw_status(void)
 		tui_fmt(left, sizeof(left), "%s", S.msg);
 	} else if (vn) {
 		struct view *v = &vn->v;
-		tui_fmt(left, sizeof(left), "[%s] row %ld of %ld", v->ops->name ? v->ops->name : "",
-			v->rows ? v->cursor + 1 : 0, v->rows);
+		if (v->ops->own_position)
+			tui_fmt(left, sizeof(left), "[%s]", v->ops->name ? v->ops->name : "");
+		else
+			tui_fmt(left, sizeof(left), "[%s] row %ld of %ld",
+				v->ops->name ? v->ops->name : "", v->rows ? v->cursor + 1 : 0,
+				v->rows);
 	} else {
 		left[0] = 0;
 	}
@@ -710,8 +714,15 @@ static void draw_status(void)
 		if (mw > lw)
 			lw = mw < S.cols - 2 ? mw : S.cols - 2;
 	}
-	if (lw < S.cols / 2)
-		lw = S.cols / 2;
+	if (lw < S.cols / 2) {
+		/* the row counter keeps half the bar; a view that counts on the
+		 * right (own_position) leaves the room to its counter */
+		int want = S.cols / 2;
+		if (vn && vn->v.ops->own_position && !S.msg[0])
+			want = tui_width(left, (size_t)-1);
+		if (lw < want)
+			lw = want;
+	}
 	tui_text(&c, " ", 1, ROLE_STATUS, 0, 0);
 	tui_text(&c, left, (size_t)-1, role, lw, TEXT_PAD);
 	/* never let the two sides touch: "row 1 of 51" + "38 entries" must

@@ -296,6 +296,10 @@ struct view_ops {
 	/* Smallest content area the view can use (0: 20 columns, 3 rows);
 	 * below it the screen says "terminal too small" instead. */
 	int min_width, min_height;
+	/* The view's status text says where the cursor is, in its own terms
+	 * (the log pager's "line 169 of 220"): the status bar shows no "row N
+	 * of M" of its own, so there is one position counter, not two. */
+	bool own_position;
 };
 
 struct view {

@@ -59,6 +59,16 @@ check_title run-title-subject run-200x50 '4dd7aca · pull_request · failure · 
 check_status run-counts run-80x24 '4 jobs · 2 failed'
 check_title log-title log-80x24 'run 9805100433 / job test-rust · 220 lines'
 check_status log-line log-80x24 'line 169 of 220 (76%)'
+# one position counter: the line, not also the row
+check_eq log-one-counter "$(status_line log-80x24.screen | grep -o ' of ' | wc -l | tr -d ' ')" 1
+check_eq log-no-row-counter "$(status_line log-80x24.screen | grep -c 'row ')" 0
+# ##[endgroup] lines are hidden as GitHub hides them (174 closes the group
+# of 169, 206 the one before the step-11 header); `ciscope log` keeps them
+check_eq endgroup-hidden "$(grep -c '^174 \|^206 \|endgroup' log-200x50.screen)" 0
+check_has endgroup-next log-80x24.screen '173   CARGO_TERM_COLOR: always'
+check_eq endgroup-neighbours "$(($(row_of log-80x24.screen '175    Compiling') - $(row_of log-80x24.screen '173   CARGO')))" 1
+"$CISCOPE" --db "$DB" log 9805100433/test-rust >log-cli.txt 2>&1
+check_eq endgroup-cli "$(sed -n 174p log-cli.txt | grep -c 'endgroup')" 1
 check_has log-step-header log-80x24.screen '── step 6: Run cargo nextest run --workspace --profile ci ── 45s ✗'
 # the failed step's header is the first row: the step reads from there
 sed -n 2p log-80x24.screen >top.txt
@@ -142,7 +152,8 @@ Gg"
 check_status nav-log-g nav-log-g 'line 1 of 220 (0%)'
 tui nav-log-pgdn "$LOG
 <PgDn>"
-check_status nav-log-pgdn nav-log-pgdn 'line 190 of 220'
+# (a page of rows holds one line more: the ##[endgroup] of line 174 takes none)
+check_status nav-log-pgdn nav-log-pgdn 'line 191 of 220'
 # Q quits from anywhere: nothing after it runs
 tui quit "$LOG
 Q"
@@ -250,6 +261,26 @@ tui fold-inside "$LOG
 jjjz"
 check_has fold-inside fold-inside.screen '▸ Run cargo nextest run --workspace --profile ci (6 lines)'
 check_status fold-inside-cursor fold-inside 'line 169 of 220'
+# z on a step's header folds the whole step: the header counts its lines
+# and the next step's header follows; z again opens it, the cursor staying
+# on the header
+tui fold-step "$LOG
+z"
+check_eq fold-step "$(sed -n 2p fold-step.screen)" '▸─ step 6: Run cargo nextest run --workspace --profile ci (29 lines) ── 45s ✗ ──'
+check_has fold-step-next fold-step.screen '── step 7: '
+check_eq fold-step-next-row "$(row_of fold-step.screen '── step 7: ')" 3
+check_status fold-step-cursor fold-step 'line 169 of 220'
+tui unfold-step "$LOG
+zz"
+check_eq unfold-step "$(sed '$d' unfold-step.screen)" "$(sed '$d' log-80x24.screen)"
+tui fold-step-enter "$LOG
+<Enter>"
+check_has fold-step-enter fold-step-enter.screen 'ci (29 lines) ── 45s ✗'
+# a search into a folded step opens it
+tui fold-step-search "$LOG
+zgg/mismatched types<Enter>"
+check_has fold-step-search fold-step-search.screen '176 error[E0308]: mismatched types'
+check_has fold-step-search-header fold-step-search.screen '── step 6: Run cargo'
 tui fold-none "$LOG
 :goto 180
 z"
@@ -271,6 +302,11 @@ check_status fold-search-line fold-search 'of 220'
 tui ts-abs "$LOG
 t"
 check_status ts-abs-msg ts-abs 'timestamps: absolute'
+# times of day on the lines; their date and zone once, in the title
+check_title ts-abs-date ts-abs 'job test-rust · 220 lines · 2026-10-08 UTC'
+check_has ts-abs-line ts-abs.screen '176 09:07:03.067 error[E0308]'
+check_eq ts-abs-date-once "$(grep -c '2026-10-08\|UTC' ts-abs.screen)" 1
+check_eq ts-rel-no-date "$(head -n 1 log-80x24.screen | grep -c UTC)" 0
 check_screen ts-abs
 tui ts-rel "$LOG
 tt"
