@@ -143,7 +143,9 @@ check_status nav-back nav-back 'row 5 of 147'
 check_title nav-back-title nav-back 'runs · newest first'
 tui nav-run-rows "$RUN
 G"
-check_status nav-run-rows nav-run-rows 'row 40 of 40'
+# 40 rows of jobs and steps, then the artifacts (a heading, junit-ts and
+# its file) and the tests' heading (runitems.sh tests those rows)
+check_status nav-run-rows nav-run-rows 'row 44 of 44'
 tui nav-log-G "$LOG
 G"
 check_status nav-log-G nav-log-G 'line 220 of 220 (100%)'
@@ -463,7 +465,7 @@ check_status err-E-none err-E-none 'no earlier error or warning above'
 # the run view opens with the cursor on the first failed job (test-rust,
 # after lint's and test-ts's rows), not on the first job
 tui run-start "$RUN"
-check_status run-start run-start 'row 21 of 40'
+check_status run-start run-start 'row 21 of 44'
 check_has run-start-job run-start.screen '✗ test-rust'
 tui run-start-E "$RUN
 E"
@@ -473,13 +475,13 @@ tui run-start-green ':filter status:success
 check_status run-start-green run-start-green 'row 1 of'
 tui err-run "$RUN
 e"
-check_status err-run err-run 'row 27 of 40'
+check_status err-run err-run 'row 27 of 44'
 tui err-run2 "$RUN
 ee"
-check_status err-run2 err-run2 'row 32 of 40'
+check_status err-run2 err-run2 'row 32 of 44'
 tui err-run-E "$RUN
 eeE"
-check_status err-run-E err-run-E 'row 27 of 40'
+check_status err-run-E err-run-E 'row 27 of 44'
 tui err-runs 'e'
 check_status err-runs err-runs 'Unknown key e, press h for help'
 
