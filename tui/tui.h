@@ -81,7 +81,7 @@
 	GROUP("Logs")                                                                    \
 	_(NEXT_ERROR, "next-error", "Next error or warning")                             \
 	_(PREV_ERROR, "prev-error", "Previous error or warning")                         \
-	_(FOLD, "fold", "Fold or unfold the group at the cursor")                        \
+	_(FOLD, "fold", "Fold or unfold the group (on a step header: the step)")                        \
 	_(FOLD_ALL, "fold-all", "Fold or unfold every group")                            \
 	_(TIMESTAMPS, "toggle-timestamps", "Timestamps: hidden, absolute, relative")      \
 	_(WRAP, "toggle-wrap", "Wrap long lines")                                        \
