@@ -685,11 +685,16 @@ static void draw_status(void)
 		return;
 	}
 	tui_set_cursor_hint(-1);
+	status[0] = 0;
+	if (vn && vn->v.ops->status)
+		vn->v.ops->status(&vn->v, status, sizeof(status));
+	/* a view counting in its own terms (when it has something to count) */
+	bool own = vn && vn->v.ops->own_position && status[0];
 	if (S.msg[0]) {
 		tui_fmt(left, sizeof(left), "%s", S.msg);
 	} else if (vn) {
 		struct view *v = &vn->v;
-		if (v->ops->own_position)
+		if (own)
 			tui_fmt(left, sizeof(left), "[%s]", v->ops->name ? v->ops->name : "");
 		else
 			tui_fmt(left, sizeof(left), "[%s] row %ld of %ld",
@@ -698,10 +703,7 @@ static void draw_status(void)
 	} else {
 		left[0] = 0;
 	}
-	status[0] = 0;
 	tui_work_progress(progress, sizeof(progress));
-	if (vn && vn->v.ops->status)
-		vn->v.ops->status(&vn->v, status, sizeof(status));
 	tui_fmt(right, sizeof(right), "%s%s%s", progress, progress[0] && status[0] ? "  " : "",
 		status);
 
@@ -718,7 +720,7 @@ static void draw_status(void)
 		/* the row counter keeps half the bar; a view that counts on the
 		 * right (own_position) leaves the room to its counter */
 		int want = S.cols / 2;
-		if (vn && vn->v.ops->own_position && !S.msg[0])
+		if (own && !S.msg[0])
 			want = tui_width(left, (size_t)-1);
 		if (lw < want)
 			lw = want;

@@ -298,7 +298,8 @@ struct view_ops {
 	int min_width, min_height;
 	/* The view's status text says where the cursor is, in its own terms
 	 * (the log pager's "line 169 of 220"): the status bar shows no "row N
-	 * of M" of its own, so there is one position counter, not two. */
+	 * of M" of its own, so there is one position counter, not two (while
+	 * that text is empty, the row counter stands). */
 	bool own_position;
 };
 

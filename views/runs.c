@@ -225,6 +225,18 @@ static void layout(int width, const struct run_widths *rw, struct cols *c)
 	}
 }
 
+/* The subject takes what the fixed columns leave (from the canvas column
+ * it starts at), its separating blank included. */
+static int subject_width(const struct tui_canvas *c, const struct cols *w)
+{
+	int right = 0;
+	int rights[] = {w->ev, w->att, w->dur, w->age};
+	for (size_t i = 0; i < ARRAY_SIZE(rights); i++)
+		if (rights[i])
+			right += rights[i] + 1;
+	return tui_canvas_width(c) - tui_canvas_col(c) - right;
+}
+
 /* Long event names, shortened to fit the column. */
 static const char *short_event(const char *e)
 {
@@ -318,13 +330,7 @@ static void runs_draw(struct view *v, struct tui_canvas *c, long row)
 		snprintf(sha, sizeof(sha), "%.7s", r->sha);
 	tui_column(c, sha, ROLE_SHA, w.sha, 0);
 
-	/* the subject takes what the fixed columns leave */
-	int right = 0;
-	int rights[] = {w.ev, w.att, w.dur, w.age};
-	for (size_t i = 0; i < ARRAY_SIZE(rights); i++)
-		if (rights[i])
-			right += rights[i] + 1;
-	int subj_w = tui_canvas_width(c) - tui_canvas_col(c) - right;
+	int subj_w = subject_width(c, &w);
 	const char *subject = NULL;
 	if (gitrepo_subject(app.repo, r->sha, &p->subj))
 		subject = p->subj.data;
@@ -386,12 +392,7 @@ static void runs_header(struct view *v, struct tui_canvas *c)
 	head_column(c, "WORKFLOW", "FLOW", w.wf, 0);
 	head_column(c, "BRANCH", "BR", w.br, 0);
 	head_column(c, "SHA", "SHA", w.sha, 0);
-	int right = 0;
-	int rights[] = {w.ev, w.att, w.dur, w.age};
-	for (size_t i = 0; i < ARRAY_SIZE(rights); i++)
-		if (rights[i])
-			right += rights[i] + 1;
-	int subj_w = tui_canvas_width(c) - tui_canvas_col(c) - right;
+	int subj_w = subject_width(c, &w);
 	if (subj_w > 1)
 		head_column(c, "TITLE", "TITLE", subj_w - 1, 0);
 	head_column(c, "EVENT", "EV", w.ev, 0);
