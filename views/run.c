@@ -484,12 +484,17 @@ static void draw_item(struct tui_canvas *c, int indent, const char *glyph, enum 
 		name_w = width - tui_canvas_col(c) - w3;
 	}
 	tui_text(c, name ? name : "", (size_t)-1, ROLE_DEFAULT, name_w > 0 ? name_w : 1, TEXT_PAD);
-	if (w1)
-		draw_right(c, f1, r1, w1);
-	if (w2)
-		draw_right(c, f2, ROLE_DIM, w2);
-	if (w3)
-		draw_right(c, f3, ROLE_DIM, w3);
+	/* each field after a blank of its own, so a cut one does not touch
+	 * the one before */
+	const char *fs[] = {f1, f2, f3};
+	int ws[] = {w1, w2, w3};
+	enum role rs[] = {r1, ROLE_DIM, ROLE_DIM};
+	for (int i = 0; i < 3; i++) {
+		if (!ws[i])
+			continue;
+		tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
+		draw_right(c, fs[i], rs[i], ws[i] - 1);
+	}
 	tui_canvas_fill(c, ROLE_DEFAULT);
 }
 
