@@ -7,6 +7,11 @@
 #include <string.h>
 
 #include "storesql.h"
+#include "ziparc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 struct art_ctx {
 	struct run_items *it;
@@ -273,4 +278,142 @@ fail:
 	free(c.x);
 	free(c.v);
 	return -1;
+}
+
+/* A relative name that stays below its folder. */
+static bool name_ok(const char *s, bool slash_ok)
+{
+	if (!s || !*s || *s == '/')
+		return false;
+	if (!slash_ok && strchr(s, '/'))
+		return false;
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return true;
+}
+
+static int read_capped(const char *path, size_t max, struct buf *out, bool *truncated,
+		       struct cs_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, errno == ENOENT ? CS_ENOTFOUND : CS_EIO, "cannot read '%s': %s",
+			       path, strerror(errno));
+	char tmp[65536];
+	for (;;) {
+		size_t want = max - out->len < sizeof(tmp) ? max - out->len + 1 : sizeof(tmp);
+		ssize_t r = read(fd, tmp, want);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			return err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(e));
+		}
+		if (r == 0)
+			break;
+		size_t take = (size_t)r;
+		if (out->len + take > max) {
+			take = max - out->len;
+			*truncated = true;
+		}
+		buf_add(out, tmp, take);
+		if (*truncated)
+			break;
+	}
+	close(fd);
+	return 0;
+}
+
+struct zip_cap {
+	struct buf *out;
+	size_t max;
+	bool *truncated;
+};
+
+static int zip_take(void *ctx, const void *data, size_t n)
+{
+	struct zip_cap *c = ctx;
+	if (c->out->len + n > c->max) {
+		buf_add(c->out, data, c->max - c->out->len);
+		*c->truncated = true;
+		return 1;
+	}
+	buf_add(c->out, data, n);
+	return 0;
+}
+
+static int read_zip_entry(const char *zip, const char *path, size_t max, struct buf *out,
+			  bool *truncated, struct cs_err *err)
+{
+	struct ziparc *z = ziparc_open(zip, err);
+	if (!z)
+		return -1;
+	int rc = err_set(err, CS_ENOTFOUND, "'%s' has no entry '%s'", zip, path);
+	for (uint64_t i = 0; i < ziparc_count(z); i++) {
+		struct zip_entry e;
+		if (ziparc_entry(z, i, &e, err) < 0) {
+			rc = -1;
+			break;
+		}
+		if (e.is_dir || e.unsafe || strcmp(e.name, path) != 0)
+			continue;
+		err_clear(err);
+		struct zip_cap c = {.out = out, .max = max, .truncated = truncated};
+		rc = ziparc_stream(z, i, UINT64_MAX, zip_take, &c, err);
+		if (rc > 0 || (rc < 0 && *truncated))
+			rc = 0; /* stopped at max */
+		break;
+	}
+	ziparc_close(z);
+	return rc < 0 ? -1 : 0;
+}
+
+int run_artifact_read(struct store *st, int64_t run_row_id, const char *artifact,
+		      const char *path, size_t max, struct buf *out, bool *truncated,
+		      struct cs_err *err)
+{
+	*truncated = false;
+	if (!name_ok(artifact, false) || !name_ok(path, true))
+		return err_set(err, CS_EINVAL, "not read: the artifact's name or path leaves its folder");
+	sqlite3_stmt *s;
+	if (store_prepare(st,
+			  "SELECT r.source, a.source, a.expired FROM runs r JOIN artifacts a "
+			  "ON a.run_id = r.id WHERE r.id = ?1 AND a.name = ?2",
+			  &s, "cannot find the artifact", err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, run_row_id);
+	sqlite3_bind_text(s, 2, artifact, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return err_set(err, CS_ENOTFOUND, "no artifact '%s' in this run", artifact);
+	}
+	char *folder = sql_col_str(s, 0), *kind = sql_col_str(s, 1);
+	bool expired = sqlite3_column_int(s, 2) != 0;
+	sqlite3_finalize(s);
+	int rc;
+	if (expired || (kind && !strcmp(kind, "api"))) {
+		rc = err_set(err, CS_ENOTFOUND, "the artifact expired on GitHub: no file to show");
+	} else if (!folder || !*folder) {
+		rc = err_set(err, CS_ENOTFOUND, "the index does not say where this run came from");
+	} else if (kind && !strcmp(kind, "zip")) {
+		char *zip = xasprintf("%s/artifacts/%s.zip", folder, artifact);
+		rc = read_zip_entry(zip, path, max, out, truncated, err);
+		free(zip);
+	} else {
+		char *file = kind && !strcmp(kind, "file")
+				     ? xasprintf("%s/artifacts/%s", folder, artifact)
+				     : xasprintf("%s/artifacts/%s/%s", folder, artifact, path);
+		rc = read_capped(file, max, out, truncated, err);
+		free(file);
+	}
+	free(folder);
+	free(kind);
+	return rc;
 }

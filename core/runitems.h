@@ -68,4 +68,16 @@ void run_items_release(struct run_items *it);
 long run_series_points(struct store *st, int64_t series_id, long max, double **x, double **v,
 		       long *total, struct cs_err *err);
 
+/* The bytes of an artifact file, at most max of them (*truncated when there
+ * are more), read again from where the run was imported (the index keeps
+ * what was read from a file, not its bytes): <source>/artifacts/<artifact>/
+ * <path>, the entry <path> of <source>/artifacts/<artifact>.zip, or the file
+ * <source>/artifacts/<artifact> itself. Names with a ".." component, an
+ * absolute path or (the artifact) a slash are refused. Returns 0, or -1 with
+ * err saying what is missing (a run folder moved away, an expired
+ * artifact). */
+int run_artifact_read(struct store *st, int64_t run_row_id, const char *artifact,
+		      const char *path, size_t max, struct buf *out, bool *truncated,
+		      struct cs_err *err);
+
 #endif

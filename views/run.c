@@ -22,6 +22,8 @@
 
 #define DETAIL_LINES 40   /* lines of a test's message and output shown */
 #define SERIES_POINTS 200 /* values of a series shown */
+#define FILE_LINES 200    /* lines of an artifact file shown */
+#define FILE_BYTES 65536  /* bytes of it read */
 
 enum row_kind {
 	R_JOB,      /* jobs[job] */
@@ -184,7 +186,8 @@ static void series_details(struct run_priv *p, const struct run_series *r)
 	free(v);
 }
 
-static void file_details(struct run_priv *p, const struct run_item_file *f)
+static void file_details(struct run_priv *p, const struct run_artifact *ar,
+			 const struct run_item_file *f)
 {
 	const char *k = f->kind ? f->kind : "other";
 	if (!strcmp(k, "junit"))
@@ -200,8 +203,26 @@ static void file_details(struct run_priv *p, const struct run_item_file *f)
 			    f->note ? ": " : "", f->note ? f->note : "");
 	if (f->note && strcmp(k, "rejected") && strcmp(k, "other"))
 		add_detailf(p, "note: %s", f->note);
-	add_detailf(p, "the index keeps what was read from a file, not its bytes: the run "
-		       "folder or the fetch cache has the file");
+	/* its text, read again from the run folder (the index keeps what was
+	 * read from a file, not its bytes) */
+	struct buf text = BUF_INIT;
+	bool cut = false;
+	struct cs_err err;
+	err_clear(&err);
+	if (run_artifact_read(app.st, p->run.id, ar->name, f->path, FILE_BYTES, &text, &cut,
+			      &err) < 0) {
+		add_detailf(p, "%s", err.msg);
+	} else if (memchr(buf_cstr(&text), '\0', text.len)) {
+		add_detailf(p, "a binary file: not shown");
+	} else {
+		int left = FILE_LINES;
+		add_text(p, buf_cstr(&text), &left);
+		if (cut)
+			add_detailf(p, "\u2026 the file goes on past %d KiB", FILE_BYTES / 1024);
+		else if (!text.len)
+			add_detailf(p, "(an empty file)");
+	}
+	buf_release(&text);
 }
 
 static void build_rows(struct run_priv *p)
@@ -227,7 +248,8 @@ static void build_rows(struct run_priv *p)
 			for (int f = 0; f < it->artifacts[a].n_files; f++, fi++) {
 				add_row(p, R_FILE, -1, -1, a, f);
 				if (fi < p->n_open_file && p->open_file[fi])
-					file_details(p, &it->artifacts[a].files[f]);
+					file_details(p, &it->artifacts[a],
+						     &it->artifacts[a].files[f]);
 			}
 		}
 	}

@@ -50,8 +50,21 @@ tui items-file-open "$BENCH
 :goto 16
 <Enter>"
 check_has items-file-open items-file-open.screen 'metric file: 4 series read'
-check_has items-file-open-note items-file-open.screen 'not its bytes'
 check_has items-file-open-glyph items-file-open.screen '▾ bench.json'
+# ... and its text, read again from the run folder it was imported from
+check_has items-file-text items-file-open.screen '          "steps_per_sec": 42358'
+check_has items-file-text-end items-file-open.screen '        "wasm_size_kb": 176.9,'
+# an entry of an artifact zip
+tui items-zip "$TEST
+/junit-ts.xml<Enter><Enter>"
+check_has items-zip items-zip.screen '<testcase classname="options" name="accepts theta in [0, 1]"'
+# the run folder gone: said, the rest still listed
+mv demo/runs/9816939720 moved-away
+tui items-zip-gone "$TEST
+/junit-ts.xml<Enter><Enter>"
+mv moved-away demo/runs/9816939720
+check_has items-zip-gone items-zip-gone.screen "      cannot open zip '"
+check_has items-zip-gone-read items-zip-gone.screen 'JUnit report: 49 tests read'
 # the test that failed, with its failure output; the passed ones counted
 tui items-test "$TEST
 G<Enter>"

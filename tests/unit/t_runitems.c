@@ -4,6 +4,8 @@
  * summaries over values with gaps, the points of a series (capped, NaN for
  * a missing value), a run with nothing, and a hostile series id. */
 #include <math.h>
+#include <stdio.h>
+#include <zip.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,3 +175,96 @@ TEST(runitems_closed_store)
 	store_close(st);
 }
 
+
+/* An artifact file's text, read again from the run folder: a folder, a zip
+ * entry and a plain-file artifact; capped; hostile names refused; a moved
+ * folder, an expired artifact and a run without a source said so. */
+TEST(runitems_artifact_read)
+{
+	struct store *st = fixture("read");
+	struct cs_err err;
+	char root[4096], dir[4200];
+	snprintf(root, sizeof(root), "%s/runfolder", t_tmpdir());
+	snprintf(dir, sizeof(dir), "%s/artifacts/reports/b", root);
+	char cmd[8600];
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' '%s/artifacts/bench'", dir, root);
+	CHECK_INT(system(cmd), 0);
+	char path[4300];
+	snprintf(path, sizeof(path), "%s/junit.xml", dir);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs("<testsuite>\nline two\n", f);
+	fclose(f);
+	/* a zip artifact: bench.zip with bench.json */
+	snprintf(path, sizeof(path), "%s/artifacts/bench.zip", root);
+	int zerr = 0;
+	zip_t *za = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+	CHECK(za != NULL);
+	static const char json[] = "{\"wasm_size_kb\": 176.9}";
+	zip_source_t *src = zip_source_buffer(za, json, sizeof(json) - 1, 0);
+	CHECK(zip_file_add(za, "bench.json", src, ZIP_FL_ENC_GUESS) >= 0);
+	CHECK(zip_close(za) == 0);
+	/* a plain-file artifact */
+	snprintf(path, sizeof(path), "%s/artifacts/empty", root);
+	f = fopen(path, "w");
+	fputs("plain", f);
+	fclose(f);
+	char sql[8600];
+	snprintf(sql, sizeof(sql),
+		 "UPDATE runs SET source = '%s' WHERE id = 1;"
+		 "UPDATE artifacts SET source = 'folder' WHERE id = 10;"
+		 "UPDATE artifacts SET source = 'zip' WHERE id = 11;"
+		 "UPDATE artifacts SET source = 'file' WHERE id = 12;",
+		 root);
+	exec(st, sql);
+
+	struct buf b = BUF_INIT;
+	bool cut;
+	CHECK_OK(run_artifact_read(st, 1, "reports", "b/junit.xml", 1000, &b, &cut, &err));
+	CHECK_STR(buf_cstr(&b), "<testsuite>\nline two\n");
+	CHECK(!cut);
+	buf_reset(&b);
+	CHECK_OK(run_artifact_read(st, 1, "reports", "b/junit.xml", 5, &b, &cut, &err));
+	CHECK_STR(buf_cstr(&b), "<test");
+	CHECK(cut);
+	buf_reset(&b);
+	CHECK_OK(run_artifact_read(st, 1, "bench", "bench.json", 1000, &b, &cut, &err));
+	CHECK_STR(buf_cstr(&b), json);
+	CHECK(!cut);
+	buf_reset(&b);
+	CHECK_OK(run_artifact_read(st, 1, "bench", "bench.json", 4, &b, &cut, &err));
+	CHECK_STR(buf_cstr(&b), "{\"wa");
+	CHECK(cut);
+	buf_reset(&b);
+	CHECK_OK(run_artifact_read(st, 1, "empty", "empty", 1000, &b, &cut, &err));
+	CHECK_STR(buf_cstr(&b), "plain");
+	buf_reset(&b);
+	/* not there */
+	CHECK(run_artifact_read(st, 1, "bench", "nope.json", 1000, &b, &cut, &err) < 0);
+	CHECK(strstr(err.msg, "has no entry 'nope.json'") != NULL);
+	CHECK(run_artifact_read(st, 1, "reports", "b/missing.xml", 1000, &b, &cut, &err) < 0);
+	CHECK(strstr(err.msg, "cannot read") != NULL);
+	CHECK(run_artifact_read(st, 1, "no-such", "x", 1000, &b, &cut, &err) < 0);
+	CHECK(strstr(err.msg, "no artifact 'no-such'") != NULL);
+	CHECK(run_artifact_read(st, 2, "other-run", "x.xml", 1000, &b, &cut, &err) < 0);
+	CHECK(strstr(err.msg, "does not say where") != NULL);
+	exec(st, "UPDATE artifacts SET expired = 1 WHERE id = 10");
+	CHECK(run_artifact_read(st, 1, "reports", "b/junit.xml", 1000, &b, &cut, &err) < 0);
+	CHECK(strstr(err.msg, "expired") != NULL);
+	/* names that leave the folder: refused before any file is opened */
+	const char *bad_paths[] = {"../run.json", "b/../../x", "/etc/passwd", "..", ""};
+	for (size_t i = 0; i < sizeof(bad_paths) / sizeof(bad_paths[0]); i++) {
+		CHECK(run_artifact_read(st, 1, "bench", bad_paths[i], 1000, &b, &cut, &err) < 0);
+		CHECK(strstr(err.msg, "leaves its folder") != NULL);
+	}
+	const char *bad_names[] = {"..", "a/b", "/abs", ""};
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		CHECK(run_artifact_read(st, 1, bad_names[i], "x", 1000, &b, &cut, &err) < 0);
+		CHECK(strstr(err.msg, "leaves its folder") != NULL);
+	}
+	CHECK_INT(b.len, 0);
+	buf_release(&b);
+	store_close(st);
+}
