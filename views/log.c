@@ -405,7 +405,7 @@ static void draw_step_header(struct log_priv *p, struct tui_canvas *c, int si)
 	char head[64], dur[32] = "";
 	bool folded = logview_step_folded(p->lv, si);
 	/* a folded step: its marker in place of the rule, its lines counted */
-	snprintf(head, sizeof(head), "%s%s step %d: ", folded ? tui_glyph("▸", ">") : rule, rule,
+	snprintf(head, sizeof(head), "%s%s step %d: ", folded ? tui_glyph("\u25b8", ">") : rule, rule,
 		 s->number);
 	tui_text(c, head, (size_t)-1, folded ? ROLE_FOLDED : ROLE_HEADER, 0, TEXT_NO_HSCROLL);
 	tui_text(c, s->name ? s->name : "", (size_t)-1, ROLE_HEADER, 0, TEXT_NO_HSCROLL);

@@ -692,6 +692,10 @@ static void toggle_item(struct view *v, struct run_priv *p, const struct tree_ro
 		return;
 	}
 	*flag = !*flag;
+	/* t points into the rows build_rows replaces */
+	enum row_kind kind = t->kind;
+	int item = t->item;
+	t = NULL;
 	build_rows(p);
 	tui_view_set_rows(v, p->n_rows ? (long)p->n_rows : 1);
 	/* show what opened: its last row first, then back on the item */
@@ -700,9 +704,9 @@ static void toggle_item(struct view *v, struct run_priv *p, const struct tree_ro
 		last++;
 	tui_view_goto(v, last);
 	tui_view_goto(v, at);
-	if (*flag && t->kind == R_SERIES && p->items.series[t->item].n_points > SERIES_POINTS)
+	if (*flag && kind == R_SERIES && p->items.series[item].n_points > SERIES_POINTS)
 		tui_message("the first %d values of %ld", SERIES_POINTS,
-			    p->items.series[t->item].n_points);
+			    p->items.series[item].n_points);
 }
 
 static enum action run_request(struct view *v, enum action a, unsigned *eff)
