@@ -9,9 +9,7 @@
 #include "storesql.h"
 #include "ziparc.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
+
 
 struct art_ctx {
 	struct run_items *it;
@@ -298,38 +296,6 @@ static bool name_ok(const char *s, bool slash_ok)
 	return true;
 }
 
-static int read_capped(const char *path, size_t max, struct buf *out, bool *truncated,
-		       struct cs_err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(err, errno == ENOENT ? CS_ENOTFOUND : CS_EIO, "cannot read '%s': %s",
-			       path, strerror(errno));
-	char tmp[65536];
-	for (;;) {
-		size_t want = max - out->len < sizeof(tmp) ? max - out->len + 1 : sizeof(tmp);
-		ssize_t r = read(fd, tmp, want);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			close(fd);
-			return err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(e));
-		}
-		if (r == 0)
-			break;
-		size_t take = (size_t)r;
-		if (out->len + take > max) {
-			take = max - out->len;
-			*truncated = true;
-		}
-		buf_add(out, tmp, take);
-		if (*truncated)
-			break;
-	}
-	close(fd);
-	return 0;
-}
 
 struct zip_cap {
 	struct buf *out;
@@ -410,7 +376,7 @@ int run_artifact_read(struct store *st, int64_t run_row_id, const char *artifact
 		char *file = kind && !strcmp(kind, "file")
 				     ? xasprintf("%s/artifacts/%s", folder, artifact)
 				     : xasprintf("%s/artifacts/%s/%s", folder, artifact, path);
-		rc = read_capped(file, max, out, truncated, err);
+		rc = file_read_head(file, max, out, truncated, err);
 		free(file);
 	}
 	free(folder);

@@ -268,3 +268,34 @@ TEST(runitems_artifact_read)
 	buf_release(&b);
 	store_close(st);
 }
+
+/* file_read_head, under run_artifact_read and file_read_all: the first max
+ * bytes, and whether the file goes on; exactly max bytes is not "more". */
+TEST(file_read_head_edges)
+{
+	const char *path = t_write_file("ten.txt", "0123456789", 10);
+	struct buf b = BUF_INIT;
+	struct cs_err err;
+	bool more;
+	CHECK_OK(file_read_head(path, 4, &b, &more, &err));
+	CHECK_STR(buf_cstr(&b), "0123");
+	CHECK(more);
+	buf_reset(&b);
+	CHECK_OK(file_read_head(path, 10, &b, &more, &err));
+	CHECK_STR(buf_cstr(&b), "0123456789");
+	CHECK(!more);
+	buf_reset(&b);
+	CHECK_OK(file_read_head(path, 0, &b, &more, &err));
+	CHECK_INT(b.len, 0);
+	CHECK(more);
+	buf_reset(&b);
+	CHECK_OK(file_read_all(path, 10, &b, &err));
+	CHECK_STR(buf_cstr(&b), "0123456789");
+	buf_reset(&b);
+	CHECK(file_read_all(path, 9, &b, &err) < 0);
+	CHECK(strstr(err.msg, "larger than 9 bytes") != NULL);
+	buf_reset(&b);
+	CHECK(file_read_head("/nonexistent/x", 4, &b, &more, &err) < 0);
+	CHECK_INT(err.code, CS_ENOTFOUND);
+	buf_release(&b);
+}
