@@ -52,6 +52,10 @@ struct logview {
 	struct log_group *groups;
 	int n_groups;
 	bool *folded;
+	bool *step_folded;    /* per step: its header row stands for its lines */
+	uint64_t *hidden;     /* ##[endgroup] lines closing a group, ascending */
+	int n_hidden;
+	int hide_next;        /* the next group whose last line is to be read */
 
 	struct finding *findings;
 	int n_findings;
@@ -130,14 +134,34 @@ static void rebuild(struct logview *lv)
 	lv->n_segs = 0;
 	lv->rows = 0;
 	uint64_t n = lv->n_lines;
-	int h = 0, g = 0;
+	int h = 0, g = 0, hi = 0;
 	uint64_t line = 1;
 	while (line <= n) {
 		/* headers placed at this line; those hidden inside a fold are passed */
+		int folded_step = -1;
 		while (h < lv->n_order && (uint64_t)lv->steps[lv->order[h]].first_line <= line) {
-			if ((uint64_t)lv->steps[lv->order[h]].first_line == line)
-				add_seg(lv, SEG_STEP, line, line, lv->order[h]);
+			int si = lv->order[h];
+			if ((uint64_t)lv->steps[si].first_line == line) {
+				if (lv->step_folded[si] && folded_step < 0)
+					folded_step = si;
+				else if (folded_step < 0)
+					add_seg(lv, SEG_STEP, line, line, si);
+			}
 			h++;
+		}
+		if (folded_step >= 0) {
+			/* a folded step: its header row stands for all its lines */
+			uint64_t last = MIN((uint64_t)lv->steps[folded_step].last_line, n);
+			add_seg(lv, SEG_STEP, line, last, folded_step);
+			line = last + 1;
+			continue;
+		}
+		/* a hidden ##[endgroup] line takes no row */
+		while (hi < lv->n_hidden && lv->hidden[hi] < line)
+			hi++;
+		if (hi < lv->n_hidden && lv->hidden[hi] == line) {
+			line++;
+			continue;
 		}
 		/* the next folded group that is not inside an earlier fold */
 		while (g < lv->n_groups &&
@@ -155,6 +179,8 @@ static void rebuild(struct logview *lv)
 			next = MIN(next, (uint64_t)lv->steps[lv->order[h]].first_line);
 		if (g < lv->n_groups)
 			next = MIN(next, (uint64_t)lv->groups[g].first_line);
+		if (hi < lv->n_hidden)
+			next = MIN(next, lv->hidden[hi]);
 		add_seg(lv, SEG_LINES, line, next - 1, -1);
 		line = next;
 	}
@@ -255,6 +281,11 @@ long logview_row_of_line(const struct logview *lv, uint64_t line)
 	const struct seg *s = seg_of_line(lv, line);
 	if (!s)
 		return -1;
+	if (line < s->first || line > s->last) {
+		/* a hidden line (or one before the first row): the row after it */
+		long r = line < s->first ? s->row : s->row + s->nrows;
+		return r < lv->rows ? r : lv->rows - 1;
+	}
 	if (s->kind != SEG_LINES)
 		return s->row;
 	return s->row + (long)(line - s->first + extra_sum(lv, s->first, line - 1));
@@ -284,6 +315,12 @@ static void free_parts(struct logview *lv)
 	lv->n_groups = 0;
 	free(lv->folded);
 	lv->folded = NULL;
+	free(lv->step_folded);
+	lv->step_folded = NULL;
+	free(lv->hidden);
+	lv->hidden = NULL;
+	lv->n_hidden = 0;
+	lv->hide_next = 0;
 	store_findings_free(lv->findings, lv->n_findings);
 	lv->findings = NULL;
 	lv->n_findings = 0;
@@ -291,6 +328,59 @@ static void free_parts(struct logview *lv)
 	lv->wrap = NULL;
 	lv->n_wrap = lv->wrap_alloc = 0;
 	lv->measured = 0;
+}
+
+/* The ##[endgroup] lines that close a group: hidden, as GitHub hides them
+ * (the group's rows end with its last line of output). One short read per
+ * group, the last line of the next `budget` groups, whose marker says how
+ * the group ended; the caller rebuilds. True while groups remain. */
+static bool find_hidden(struct logview *lv, int budget)
+{
+	struct buf b = BUF_INIT;
+	struct cs_err err;
+	if (!lv->hidden)
+		lv->hidden = xcalloc((size_t)lv->n_groups + 1, sizeof(uint64_t));
+	for (; lv->hide_next < lv->n_groups && budget > 0; lv->hide_next++) {
+		const struct log_group *g = &lv->groups[lv->hide_next];
+		if (!group_valid(lv, g) || g->last_line == g->first_line)
+			continue;
+		budget--;
+		buf_reset(&b);
+		if (logr_line(lv->r, (uint64_t)g->last_line, 256, &b, NULL, &err) < 0)
+			continue;
+		struct logline ll;
+		logline_parse(b.data ? b.data : "", b.len, &ll);
+		if (ll.kind != LINE_ENDGROUP)
+			continue;
+		/* in order (groups come by first line; a nested one may end
+		 * after the next): an insertion, and no line twice */
+		uint64_t line = (uint64_t)g->last_line;
+		int k = lv->n_hidden;
+		while (k > 0 && lv->hidden[k - 1] > line)
+			k--;
+		if (k > 0 && lv->hidden[k - 1] == line)
+			continue;
+		memmove(lv->hidden + k + 1, lv->hidden + k,
+			(size_t)(lv->n_hidden - k) * sizeof(uint64_t));
+		lv->hidden[k] = line;
+		lv->n_hidden++;
+	}
+	buf_release(&b);
+	return lv->hide_next < lv->n_groups;
+}
+
+bool logview_hide_step(struct logview *lv, int budget)
+{
+	if (lv->hide_next >= lv->n_groups)
+		return false;
+	bool more = find_hidden(lv, budget > 0 ? budget : 1);
+	rebuild(lv);
+	return more;
+}
+
+bool logview_hiding(const struct logview *lv)
+{
+	return lv->hide_next < lv->n_groups;
 }
 
 static int load_parts(struct logview *lv, int64_t job_row_id, int64_t log_id, struct cs_err *err)
@@ -325,6 +415,8 @@ static int load_parts(struct logview *lv, int64_t job_row_id, int64_t log_id, st
 	}
 	lv->log_t0 = T0_UNKNOWN;
 	lv->folded = xcalloc((size_t)lv->n_groups + 1, sizeof(bool));
+	lv->step_folded = xcalloc((size_t)lv->n_steps + 1, sizeof(bool));
+	find_hidden(lv, LV_HIDE_OPEN);
 	rebuild(lv);
 	return 0;
 }
@@ -364,6 +456,14 @@ int logview_reopen(struct logview *lv, int64_t job_row_id, int64_t log_id, struc
 			j++;
 		if (j < fresh->n_groups && fresh->groups[j].first_line == lv->groups[i].first_line)
 			fresh->folded[j] = true;
+	}
+	/* ... and step folds to the step of the same number */
+	for (int i = 0; i < lv->n_steps; i++) {
+		if (!lv->step_folded[i])
+			continue;
+		for (int k = 0; k < fresh->n_steps; k++)
+			if (fresh->steps[k].number == lv->steps[i].number)
+				fresh->step_folded[k] = true;
 	}
 	free_parts(lv);
 	free(lv->segs);
@@ -455,6 +555,32 @@ void logview_set_fold(struct logview *lv, int i, bool folded)
 	rebuild(lv);
 }
 
+bool logview_step_folded(const struct logview *lv, int i)
+{
+	return i >= 0 && i < lv->n_steps && lv->step_folded[i];
+}
+
+void logview_set_step_fold(struct logview *lv, int i, bool folded)
+{
+	if (i < 0 || i >= lv->n_steps || lv->step_folded[i] == folded)
+		return;
+	lv->step_folded[i] = folded;
+	rebuild(lv);
+}
+
+bool logview_line_hidden(const struct logview *lv, uint64_t line)
+{
+	int lo = 0, hi = lv->n_hidden;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (lv->hidden[mid] < line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < lv->n_hidden && lv->hidden[lo] == line;
+}
+
 bool logview_fold_all(struct logview *lv)
 {
 	bool all = true;
@@ -469,6 +595,14 @@ bool logview_fold_all(struct logview *lv)
 bool logview_reveal(struct logview *lv, uint64_t line)
 {
 	bool changed = false;
+	for (int i = 0; i < lv->n_steps; i++) {
+		const struct step *st = &lv->steps[i];
+		if (lv->step_folded[i] && st->first_line >= 1 && (uint64_t)st->first_line <= line &&
+		    (uint64_t)st->last_line >= line) {
+			lv->step_folded[i] = false;
+			changed = true;
+		}
+	}
 	for (int i = 0; i < lv->n_groups; i++) {
 		const struct log_group *g = &lv->groups[i];
 		if ((uint64_t)g->first_line > line)
@@ -555,6 +689,21 @@ int logview_line(struct logview *lv, uint64_t n, struct lv_line *out, struct cs_
 		}
 	}
 	return 0;
+}
+
+int64_t logview_ts_near(struct logview *lv, uint64_t line)
+{
+	if (line < 1 || line > lv->n_lines)
+		return CS_TIME_NONE;
+	int64_t t = line_ts(lv, line);
+	if (t != T0_NONE)
+		return t;
+	int si = logview_step_of_line(lv, line);
+	if (si >= 0 && step_t0(lv, si) != T0_NONE)
+		return step_t0(lv, si);
+	if (lv->log_t0 == T0_UNKNOWN)
+		lv->log_t0 = line_ts(lv, 1);
+	return lv->log_t0 != T0_NONE ? lv->log_t0 : CS_TIME_NONE;
 }
 
 void lv_format_ts(int64_t ts_us, char *out, size_t n)
@@ -726,6 +875,8 @@ static int search_line(void *ctx, const struct split_line *l)
 {
 	struct lv_search *s = ctx;
 	size_t a, b;
+	if (logview_line_hidden(s->lv, l->lineno))
+		return 0; /* not on screen: a match there could not be shown */
 	search_text(l->head, l->head_len, &s->text);
 	if (!matcher_find(s->m, s->text.data ? s->text.data : "", s->text.len, 0, &a, &b))
 		return 0;

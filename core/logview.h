@@ -5,8 +5,10 @@
  *  - a step header row before the first line of each step whose lines are
  *    known ("── step 3: Run npm test ── 1m 12s ✗" is drawn by the view);
  *  - a folded ##[group] shows as one summary row standing for all its lines.
- * Nothing is read from the log at open: the line count comes from the logs
- * row, steps, groups and findings are rows of their own tables, and the
+ * Little is read from the log at open: the line count comes from the logs
+ * row, steps, groups and findings are rows of their own tables (the last
+ * lines of the first LV_HIDE_OPEN groups are read, to hide ##[endgroup]
+ * lines; the rest in slices: logview_hide_step), and the
  * mapping between rows and lines is a short list of segments (one per step
  * header, fold and run of plain lines), so a 1 GB log opens at once and any
  * row is found by binary search. Lines are read when asked for (the log
@@ -88,7 +90,23 @@ void logview_set_fold(struct logview *lv, int i, bool folded);
 /* Fold every group, or unfold every group when all are folded already;
  * returns true when the groups are now folded. */
 bool logview_fold_all(struct logview *lv);
-/* Unfold whatever hides line; true if anything changed. */
+/* Fold or unfold step i: folded, its header row stands for all its lines
+ * (as a folded group's summary row does for the group's). */
+bool logview_step_folded(const struct logview *lv, int i);
+void logview_set_step_fold(struct logview *lv, int i, bool folded);
+/* An ##[endgroup] line that closes a group takes no row (GitHub hides them
+ * too; the stored log and `ciscope log` keep them): logview_row never
+ * returns it, logview_row_of_line gives the row after it, and search
+ * passes over it. */
+bool logview_line_hidden(const struct logview *lv, uint64_t line);
+/* Knowing which lines to hide reads the last line of each group: open reads
+ * those of the first LV_HIDE_OPEN groups, logview_hide_step those of the
+ * next `budget` (true while groups remain; rows change as lines hide). */
+#define LV_HIDE_OPEN 256
+bool logview_hide_step(struct logview *lv, int budget);
+bool logview_hiding(const struct logview *lv);
+/* Unfold whatever hides line (a folded group or step); true if anything
+ * changed. */
 bool logview_reveal(struct logview *lv, uint64_t line);
 
 /* --- one line ------------------------------------------------------------------ */
@@ -105,6 +123,10 @@ struct lv_line {
 void lv_line_init(struct lv_line *l);
 void lv_line_release(struct lv_line *l);
 int logview_line(struct logview *lv, uint64_t n, struct lv_line *out, struct cs_err *err);
+/* The time of line (us since the epoch): its timestamp, else its step's
+ * first one, else the log's first one; CS_TIME_NONE when there is none
+ * (the date shown once in the pager's title). */
+int64_t logview_ts_near(struct logview *lv, uint64_t line);
 /* "10:48:36.810" (UTC time of day with milliseconds), 13 bytes with NUL. */
 void lv_format_ts(int64_t ts_us, char *out, size_t n);
 /* "+01:12.345" under an hour, "+1:02:03" after: always 10 columns. */

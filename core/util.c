@@ -269,15 +269,20 @@ int err_prefix(struct cs_err *err, const char *fmt, ...)
 }
 
 /* --- files ---------------------------------------------------------------------- */
-int file_read_all(const char *path, size_t max, struct buf *out, struct cs_err *err)
+int file_read_head(const char *path, size_t max, struct buf *out, bool *more,
+		   struct cs_err *err)
 {
+	*more = false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(err, errno == ENOENT ? CS_ENOTFOUND : CS_EIO, "cannot read '%s': %s",
 			       path, strerror(errno));
 	char tmp[65536];
+	size_t start = out->len;
 	for (;;) {
-		ssize_t r = read(fd, tmp, sizeof(tmp));
+		/* one byte past max tells a longer file from one of max bytes */
+		size_t room = max - (out->len - start);
+		ssize_t r = read(fd, tmp, room < sizeof(tmp) ? room + 1 : sizeof(tmp));
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -287,16 +292,26 @@ int file_read_all(const char *path, size_t max, struct buf *out, struct cs_err *
 		}
 		if (r == 0)
 			break;
-		if (out->len + (size_t)r > max) {
-			close(fd);
-			return err_set(err, CS_EINVAL, "cannot read '%s': larger than %zu bytes", path,
-				       max);
+		if ((size_t)r > room) {
+			buf_add(out, tmp, room);
+			*more = true;
+			break;
 		}
 		buf_add(out, tmp, (size_t)r);
 	}
 	close(fd);
 	buf_reserve(out, 0);
 	out->data[out->len] = '\0';
+	return 0;
+}
+
+int file_read_all(const char *path, size_t max, struct buf *out, struct cs_err *err)
+{
+	bool more;
+	if (file_read_head(path, max, out, &more, err) < 0)
+		return -1;
+	if (more)
+		return err_set(err, CS_EINVAL, "cannot read '%s': larger than %zu bytes", path, max);
 	return 0;
 }
 

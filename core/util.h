@@ -90,6 +90,9 @@ int err_prefix(struct cs_err *err, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* --- files ------------------------------------------------------------------ */
 /* Read a whole small file (JSON documents; capped at max bytes). */
 int file_read_all(const char *path, size_t max, struct buf *out, struct cs_err *err);
+/* The first max bytes of a file; *more when it goes on past them. */
+int file_read_head(const char *path, size_t max, struct buf *out, bool *more,
+		   struct cs_err *err);
 bool path_is_dir(const char *path);
 bool path_is_file(const char *path);
 const char *path_basename(const char *path);

@@ -484,13 +484,19 @@ static void free_window(WINDOW **w)
 	}
 }
 
+/* Screen lines above a view's rows: its column header, when it has one. */
+static int header_lines(const struct view *v)
+{
+	return v->ops->header ? 1 : 0;
+}
+
 static void place(struct vnode *vn, int y, int x, int h, int w)
 {
 	struct view *v = &vn->v;
 
 	free_window(&vn->title);
 	free_window(&vn->win);
-	v->height = h - 1 > 0 ? h - 1 : 1;
+	v->height = h - 1 - header_lines(v) > 0 ? h - 1 - header_lines(v) : 1;
 	v->width = w > 0 ? w : 1;
 	if (h >= 2 && w >= 1) {
 		vn->title = newwin(1, w, y, x);
@@ -587,7 +593,7 @@ static void layout(void)
 	/* too small: keep the views' sizes sane and show a message instead */
 	for (size_t i = 0; i < S.n; i++) {
 		struct view *v = &S.stack[i]->v;
-		v->height = area - 1 > 0 ? area - 1 : 1;
+		v->height = area - 1 - header_lines(v) > 0 ? area - 1 - header_lines(v) : 1;
 		v->width = cols > 0 ? cols : 1;
 		clamp_view(v);
 	}
@@ -626,13 +632,20 @@ static void draw_rows(struct vnode *vn, bool focus)
 {
 	struct view *v = &vn->v;
 	struct tui_canvas c;
+	int hl = header_lines(v);
 
+	if (hl) {
+		/* the column header: fixed above the rows, scrolled sideways with them */
+		tui_canvas_init(&c, vn->win, 0, v->width, v->hscroll, 0);
+		v->ops->header(v, &c);
+		tui_canvas_fill(&c, ROLE_DEFAULT);
+	}
 	for (int r = 0; r < v->height; r++) {
 		long row = v->top + r;
 		int sel = 0;
 		if (row == v->cursor && row < v->rows)
 			sel = focus || S.nshown < 2 ? SEL_FOCUS : SEL_BLUR;
-		tui_canvas_init(&c, vn->win, r, v->width, v->hscroll, sel);
+		tui_canvas_init(&c, vn->win, r + hl, v->width, v->hscroll, sel);
 		if (row < v->rows && v->ops->draw)
 			v->ops->draw(v, &c, row);
 		tui_canvas_fill(&c, ROLE_DEFAULT);
@@ -672,19 +685,25 @@ static void draw_status(void)
 		return;
 	}
 	tui_set_cursor_hint(-1);
+	status[0] = 0;
+	if (vn && vn->v.ops->status)
+		vn->v.ops->status(&vn->v, status, sizeof(status));
+	/* a view counting in its own terms (when it has something to count) */
+	bool own = vn && vn->v.ops->own_position && status[0];
 	if (S.msg[0]) {
 		tui_fmt(left, sizeof(left), "%s", S.msg);
 	} else if (vn) {
 		struct view *v = &vn->v;
-		tui_fmt(left, sizeof(left), "[%s] row %ld of %ld", v->ops->name ? v->ops->name : "",
-			v->rows ? v->cursor + 1 : 0, v->rows);
+		if (own)
+			tui_fmt(left, sizeof(left), "[%s]", v->ops->name ? v->ops->name : "");
+		else
+			tui_fmt(left, sizeof(left), "[%s] row %ld of %ld",
+				v->ops->name ? v->ops->name : "", v->rows ? v->cursor + 1 : 0,
+				v->rows);
 	} else {
 		left[0] = 0;
 	}
-	status[0] = 0;
 	tui_work_progress(progress, sizeof(progress));
-	if (vn && vn->v.ops->status)
-		vn->v.ops->status(&vn->v, status, sizeof(status));
 	tui_fmt(right, sizeof(right), "%s%s%s", progress, progress[0] && status[0] ? "  " : "",
 		status);
 
@@ -697,8 +716,15 @@ static void draw_status(void)
 		if (mw > lw)
 			lw = mw < S.cols - 2 ? mw : S.cols - 2;
 	}
-	if (lw < S.cols / 2)
-		lw = S.cols / 2;
+	if (lw < S.cols / 2) {
+		/* the row counter keeps half the bar; a view that counts on the
+		 * right (own_position) leaves the room to its counter */
+		int want = S.cols / 2;
+		if (own && !S.msg[0])
+			want = tui_width(left, (size_t)-1);
+		if (lw < want)
+			lw = want;
+	}
 	tui_text(&c, " ", 1, ROLE_STATUS, 0, 0);
 	tui_text(&c, left, (size_t)-1, role, lw, TEXT_PAD);
 	/* never let the two sides touch: "row 1 of 51" + "38 entries" must
@@ -943,7 +969,10 @@ static struct vnode *pane_at(int y, int x, int *row)
 		getbegyx(vn->win, by, bx);
 		getmaxyx(vn->win, h, w);
 		if (x >= bx && x < bx + w && y >= by - 1 && y < by + h) {
-			*row = y - by; /* -1: the title bar */
+			/* -1: the title bar (or the column header) */
+			*row = y - by - header_lines(&vn->v);
+			if (*row < -1)
+				*row = -1;
 			return vn;
 		}
 	}

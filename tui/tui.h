@@ -81,7 +81,7 @@
 	GROUP("Logs")                                                                    \
 	_(NEXT_ERROR, "next-error", "Next error or warning")                             \
 	_(PREV_ERROR, "prev-error", "Previous error or warning")                         \
-	_(FOLD, "fold", "Fold or unfold the group at the cursor")                        \
+	_(FOLD, "fold", "Fold or unfold the group (on a step header: the step)")                        \
 	_(FOLD_ALL, "fold-all", "Fold or unfold every group")                            \
 	_(TIMESTAMPS, "toggle-timestamps", "Timestamps: hidden, absolute, relative")      \
 	_(WRAP, "toggle-wrap", "Wrap long lines")                                        \
@@ -272,6 +272,12 @@ struct view_ops {
 	bool (*command)(struct view *v, const char *cmd, const char *arg, unsigned *eff);
 	/* Text of the title bar (e.g. "run 8812345 attempt 2 - ci"). */
 	void (*title)(struct view *v, char *out, size_t n);
+	/* Column header of a list (may be NULL): drawn in one line between the
+	 * title bar and the rows, fixed while the rows scroll up and down and
+	 * scrolled sideways with them; v->height counts the rows without it.
+	 * Draw it with tui_column() and the widths the rows use, so it drops
+	 * the columns they drop. */
+	void (*header)(struct view *v, struct tui_canvas *c);
 	/* Extra status text on the right of the status bar ("37 runs, 5 failed"). */
 	void (*status)(struct view *v, char *out, size_t n);
 	/* Search support: does row match? The framework drives /, ?, n, N over
@@ -290,6 +296,11 @@ struct view_ops {
 	/* Smallest content area the view can use (0: 20 columns, 3 rows);
 	 * below it the screen says "terminal too small" instead. */
 	int min_width, min_height;
+	/* The view's status text says where the cursor is, in its own terms
+	 * (the log pager's "line 169 of 220"): the status bar shows no "row N
+	 * of M" of its own, so there is one position counter, not two (while
+	 * that text is empty, the row counter stands). */
+	bool own_position;
 };
 
 struct view {

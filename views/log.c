@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/logview.h"
 #include "core/search.h"
@@ -48,8 +49,8 @@ struct log_priv {
 	bool backward;      /* of the last / or ? */
 	bool search_back;   /* of the search running */
 	struct lv_search *search;
-	struct work_ctx search_ctx, wrap_ctx;
-	bool wrap_running;
+	struct work_ctx search_ctx, wrap_ctx, hide_ctx;
+	bool wrap_running, hide_running;
 	/* follow */
 	bool follow;
 	bool rewrap_pending;
@@ -402,10 +403,19 @@ static void draw_step_header(struct log_priv *p, struct tui_canvas *c, int si)
 	const struct step *s = logview_step(p->lv, si);
 	const char *rule = tui_glyph("\u2500", "-");
 	char head[64], dur[32] = "";
-	snprintf(head, sizeof(head), "%s%s step %d: ", rule, rule, s->number);
-	tui_text(c, head, (size_t)-1, ROLE_HEADER, 0, TEXT_NO_HSCROLL);
+	bool folded = logview_step_folded(p->lv, si);
+	/* a folded step: its marker in place of the rule, its lines counted */
+	snprintf(head, sizeof(head), "%s%s step %d: ", folded ? tui_glyph("\u25b8", ">") : rule, rule,
+		 s->number);
+	tui_text(c, head, (size_t)-1, folded ? ROLE_FOLDED : ROLE_HEADER, 0, TEXT_NO_HSCROLL);
 	tui_text(c, s->name ? s->name : "", (size_t)-1, ROLE_HEADER, 0, TEXT_NO_HSCROLL);
 	tui_text(c, " ", 1, ROLE_HEADER, 0, TEXT_NO_HSCROLL);
+	if (folded) {
+		char info[64], n[32];
+		fmt_count(s->last_line - s->first_line + 1, n, sizeof(n));
+		snprintf(info, sizeof(info), "(%s lines) ", n);
+		tui_text(c, info, (size_t)-1, ROLE_DIM, 0, TEXT_NO_HSCROLL);
+	}
 	if (s->started_at != CS_TIME_NONE && s->completed_at != CS_TIME_NONE &&
 	    s->completed_at >= s->started_at)
 		time_format_duration(s->completed_at - s->started_at, dur, sizeof(dur));
@@ -665,6 +675,48 @@ static void stop_wrap(struct view *v, struct log_priv *p)
 	anchor_restore(v, p, &a);
 }
 
+/* --- hiding ##[endgroup] lines of a log with many groups --------------------------------- */
+#define HIDE_SLICE 512
+
+static bool hide_step(void *ctx)
+{
+	struct view *v = ((struct work_ctx *)ctx)->v;
+	struct log_priv *p = v->priv;
+	struct anchor a;
+	anchor_take(v, p, &a);
+	bool more = logview_hide_step(p->lv, HIDE_SLICE);
+	anchor_restore(v, p, &a);
+	p->hide_running = more;
+	return more;
+}
+
+static void hide_progress(void *ctx, char *out, size_t n)
+{
+	(void)ctx;
+	snprintf(out, n, "reading groups");
+}
+
+static void hide_cancel(void *ctx)
+{
+	struct view *v = ((struct work_ctx *)ctx)->v;
+	struct log_priv *p = v->priv;
+	p->hide_running = false; /* the groups not read keep their ##[endgroup] line */
+}
+
+/* Open reads the ends of the first groups; the rest, in the background. */
+static void start_hide(struct view *v, struct log_priv *p)
+{
+	if (p->hide_running)
+		tui_work_stop(&p->hide_ctx);
+	p->hide_running = false;
+	if (!p->lv || !logview_hiding(p->lv))
+		return;
+	p->hide_running = true;
+	struct tui_work w = {.step = hide_step, .progress = hide_progress, .cancel = hide_cancel,
+			     .ctx = &p->hide_ctx, .owner = v};
+	tui_work_start(&w);
+}
+
 /* Wrapped lines depend on the text's columns: the terminal's width, line
  * numbers and timestamps. */
 static void rewrap_later(struct view *v)
@@ -821,6 +873,10 @@ static void stop_work(struct log_priv *p)
 		tui_work_stop(&p->wrap_ctx);
 		p->wrap_running = false;
 	}
+	if (p->hide_running) {
+		tui_work_stop(&p->hide_ctx);
+		p->hide_running = false;
+	}
 }
 
 static void reload(struct view *v, struct log_priv *p, bool quiet)
@@ -891,6 +947,7 @@ static void reload(struct view *v, struct log_priv *p, bool quiet)
 			return;
 		}
 	}
+	start_hide(v, p);
 	if (p->wrap)
 		start_wrap(v, p);
 	uint64_t n = logview_line_count(p->lv);
@@ -929,6 +986,7 @@ static int log_open(struct view *v, void *arg)
 	p->v = v;
 	p->search_ctx.v = v;
 	p->wrap_ctx.v = v;
+	p->hide_ctx.v = v;
 	p->numbers = tui_option_on("line-numbers");
 	p->job = -1;
 	lv_line_init(&p->line);
@@ -965,6 +1023,7 @@ static int log_open(struct view *v, void *arg)
 		return 0;
 	}
 	tui_view_set_rows(v, rows_of(p));
+	start_hide(v, p);
 	read_options(v, p);
 	if (a->query && *a->query)
 		set_query(v, p, a->query);
@@ -1074,6 +1133,22 @@ static void toggle_fold(struct view *v, struct log_priv *p)
 	struct lv_row r;
 	if (!p->lv || !logview_row(p->lv, v->cursor, &r))
 		return;
+	if (r.kind == LV_ROW_STEP) {
+		/* on a step's header: the whole step */
+		bool fold = !logview_step_folded(p->lv, r.step);
+		logview_set_step_fold(p->lv, r.step, fold);
+		tui_view_set_rows(v, rows_of(p));
+		/* the cursor stays on the header: the row of the step's first
+		 * line when folded, the row above it when not */
+		long at = logview_row_of_line(p->lv, r.line);
+		struct lv_row h;
+		if (!fold && at > 0 && logview_row(p->lv, at - 1, &h) && h.kind == LV_ROW_STEP)
+			at--;
+		if (at >= 0)
+			tui_view_goto(v, at);
+		tui_view_dirty(v);
+		return;
+	}
 	int g = r.kind == LV_ROW_FOLD ? r.group : logview_group_of_line(p->lv, r.line);
 	if (g < 0) {
 		tui_message("no group at line %llu", (unsigned long long)r.line);
@@ -1100,10 +1175,11 @@ static enum action log_request(struct view *v, enum action a, unsigned *eff)
 			tui_message("no log to search here");
 		return ACT_NONE;
 	case ACT_ENTER: {
-		/* on a fold or a group's first line, Enter opens or closes it */
+		/* on a fold, a step header or a group's first line, Enter
+		 * opens or closes it */
 		struct lv_row r;
 		if (have && logview_row(p->lv, v->cursor, &r) &&
-		    (r.kind == LV_ROW_FOLD ||
+		    (r.kind == LV_ROW_FOLD || r.kind == LV_ROW_STEP ||
 		     (r.kind == LV_ROW_LINE && logview_group_of_line(p->lv, r.line) >= 0 &&
 		      (uint64_t)logview_group(p->lv, logview_group_of_line(p->lv, r.line))->first_line ==
 			      r.line)))
@@ -1215,8 +1291,23 @@ static void log_title(struct view *v, char *out, size_t n)
 		 j && j->name ? j->name : "?", p->lv ? " \u00b7 " : "", lines,
 		 p->lv ? (logview_line_count(p->lv) == 1 ? " line" : " lines") : "",
 		 p->follow ? " \u00b7 following" : "", p->wrap ? " \u00b7 wrapped" : "");
+	/* absolute times are times of day: their date and zone, once, here */
+	int64_t ts = p->lv && p->ts == TS_ABSOLUTE ? logview_ts_near(p->lv, cursor_line(v, p))
+						  : CS_TIME_NONE;
+	if (ts != CS_TIME_NONE) {
+		char date[32];
+		time_t secs = (time_t)(ts / 1000000 - (ts % 1000000 < 0));
+		struct tm tm;
+		if (gmtime_r(&secs, &tm) && strftime(date, sizeof(date), "%Y-%m-%d UTC", &tm)) {
+			size_t len = strlen(out);
+			if (len + 1 < n)
+				snprintf(out + len, n - len, " \u00b7 %s", date);
+		}
+	}
 }
 
+/* The one position counter: lines of the log, not rows of the screen
+ * (own_position: the status bar has no row counter of its own here). */
 static void log_status(struct view *v, char *out, size_t n)
 {
 	struct log_priv *p = v->priv;
@@ -1237,6 +1328,7 @@ static void log_done(struct view *v)
 	view_timers_cancel(v);
 	tui_work_stop(&p->search_ctx);
 	tui_work_stop(&p->wrap_ctx);
+	tui_work_stop(&p->hide_ctx);
 	end_search(p);
 	matcher_free(p->m);
 	free(p->query);
@@ -1273,6 +1365,7 @@ const struct view_ops log_view_ops = {
 	.command = log_command,
 	.title = log_title,
 	.status = log_status,
+	.own_position = true,
 	.done = log_done,
 	.env = log_env,
 };

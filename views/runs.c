@@ -225,6 +225,18 @@ static void layout(int width, const struct run_widths *rw, struct cols *c)
 	}
 }
 
+/* The subject takes what the fixed columns leave (from the canvas column
+ * it starts at), its separating blank included. */
+static int subject_width(const struct tui_canvas *c, const struct cols *w)
+{
+	int right = 0;
+	int rights[] = {w->ev, w->att, w->dur, w->age};
+	for (size_t i = 0; i < ARRAY_SIZE(rights); i++)
+		if (rights[i])
+			right += rights[i] + 1;
+	return tui_canvas_width(c) - tui_canvas_col(c) - right;
+}
+
 /* Long event names, shortened to fit the column. */
 static const char *short_event(const char *e)
 {
@@ -318,13 +330,7 @@ static void runs_draw(struct view *v, struct tui_canvas *c, long row)
 		snprintf(sha, sizeof(sha), "%.7s", r->sha);
 	tui_column(c, sha, ROLE_SHA, w.sha, 0);
 
-	/* the subject takes what the fixed columns leave */
-	int right = 0;
-	int rights[] = {w.ev, w.att, w.dur, w.age};
-	for (size_t i = 0; i < ARRAY_SIZE(rights); i++)
-		if (rights[i])
-			right += rights[i] + 1;
-	int subj_w = tui_canvas_width(c) - tui_canvas_col(c) - right;
+	int subj_w = subject_width(c, &w);
 	const char *subject = NULL;
 	if (gitrepo_subject(app.repo, r->sha, &p->subj))
 		subject = p->subj.data;
@@ -360,6 +366,39 @@ static void runs_draw(struct view *v, struct tui_canvas *c, long row)
 	if (r->created_at != CS_TIME_NONE)
 		time_format_age(r->created_at, now, age, sizeof(age));
 	tui_column(c, age, ROLE_DIM, w.age, TEXT_RIGHT);
+	tui_canvas_fill(c, ROLE_DEFAULT);
+}
+
+/* A column's name, or its short name when the long one does not fit (a
+ * still narrower column cuts it, as it cuts the values). */
+static void head_column(struct tui_canvas *c, const char *name, const char *short_name, int width,
+			unsigned flags)
+{
+	if (!width)
+		return;
+	const char *s = tui_width(name, (size_t)-1) <= width ? name : short_name;
+	tui_column(c, s, ROLE_HEADER, width, flags);
+}
+
+/* The column names, laid out as the rows are (the columns they drop go). */
+static void runs_header(struct view *v, struct tui_canvas *c)
+{
+	struct runs_priv *p = v->priv;
+	if (p->counts.total <= 0)
+		return;
+	struct cols w;
+	layout(tui_canvas_width(c), &p->widths, &w);
+	tui_text(c, "", 0, ROLE_HEADER, 2, TEXT_PAD); /* state glyph and mark */
+	head_column(c, "WORKFLOW", "FLOW", w.wf, 0);
+	head_column(c, "BRANCH", "BR", w.br, 0);
+	head_column(c, "SHA", "SHA", w.sha, 0);
+	int subj_w = subject_width(c, &w);
+	if (subj_w > 1)
+		head_column(c, "TITLE", "TITLE", subj_w - 1, 0);
+	head_column(c, "EVENT", "EV", w.ev, 0);
+	head_column(c, "#", "#", w.att, TEXT_RIGHT);
+	head_column(c, "DURATION", "TIME", w.dur, TEXT_RIGHT);
+	head_column(c, "AGE", "AGE", w.age, TEXT_RIGHT);
 	tui_canvas_fill(c, ROLE_DEFAULT);
 }
 
@@ -572,6 +611,7 @@ const struct view_ops runs_view_ops = {
 	.command = runs_command,
 	.title = runs_title,
 	.status = runs_status,
+	.header = runs_header,
 	.match = runs_match,
 	.done = runs_done,
 	.env = runs_env,

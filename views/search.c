@@ -225,6 +225,39 @@ static int search_load(struct view *v)
 	return 0;
 }
 
+/* Column widths with their separating blank (0: dropped on a narrow screen). */
+struct search_cols {
+	int run, job, step, line;
+};
+
+static void layout(const struct search_priv *p, int width, struct search_cols *w)
+{
+	w->run = width >= 60 ? p->id_w + 1 : 0;
+	w->job = width >= 50 ? (width >= 120 ? 24 : 16) : 0;
+	w->step = width >= 80 && p->step_w ? p->step_w + 1 : 0;
+	w->line = width >= 40 ? (p->line_w > 3 ? p->line_w : 3) + 1 : 0;
+}
+
+/* The column names over the hits, laid out as the rows are. */
+static void search_header(struct view *v, struct tui_canvas *c)
+{
+	struct search_priv *p = v->priv;
+	if (!p->n)
+		return;
+	struct search_cols w;
+	layout(p, tui_canvas_width(c), &w);
+	if (w.run)
+		tui_column(c, "RUN", ROLE_HEADER, w.run - 1, 0);
+	if (w.job)
+		tui_column(c, "JOB", ROLE_HEADER, w.job - 1, 0);
+	if (w.step)
+		tui_column(c, w.step > 4 ? "STEP" : "S", ROLE_HEADER, w.step - 1, TEXT_RIGHT);
+	if (w.line)
+		tui_column(c, w.line > 4 ? "LINE" : "LN", ROLE_HEADER, w.line - 1, TEXT_RIGHT);
+	tui_text(c, "TEXT", (size_t)-1, ROLE_HEADER, 0, 0);
+	tui_canvas_fill(c, ROLE_DEFAULT);
+}
+
 static void search_draw(struct view *v, struct tui_canvas *c, long row)
 {
 	struct search_priv *p = v->priv;
@@ -242,10 +275,9 @@ static void search_draw(struct view *v, struct tui_canvas *c, long row)
 	if (row < 0 || (size_t)row >= p->n)
 		return;
 	const struct hit *h = &p->hits[row];
-	int width = tui_canvas_width(c);
-	int run_w = width >= 60 ? p->id_w + 1 : 0, job_w = width >= 50 ? (width >= 120 ? 24 : 16) : 0;
-	int step_w = width >= 80 && p->step_w ? p->step_w + 1 : 0;
-	int line_w = width >= 40 ? (p->line_w > 3 ? p->line_w : 3) + 1 : 0;
+	struct search_cols w;
+	layout(p, tui_canvas_width(c), &w);
+	int run_w = w.run, job_w = w.job, step_w = w.step, line_w = w.line;
 	if (run_w) {
 		char id[40];
 		if (h->attempt > 1)
@@ -341,6 +373,7 @@ const struct view_ops search_view_ops = {
 	.request = search_request,
 	.command = views_command,
 	.title = search_title,
+	.header = search_header,
 	.match = search_match,
 	.done = search_done,
 };

@@ -115,6 +115,23 @@ with open(os.path.join(out, "jobs.json"), "w") as f:
 for j in jobs["jobs"]:
     with open(os.path.join(out, "logs", "%d.txt" % j["id"]), "wb") as f:
         f.write(log(j))
+
+# artifacts (the run view lists them, their tests and series): a folder
+# name and a metric column with escapes; XML allows no C0 controls, so the
+# failed test carries C1 and bidi controls
+art = os.path.join(out, "artifacts", "reports" + p("osc0") + p("bidi"))
+os.makedirs(art, exist_ok=True)
+def xml(t):
+    return t.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+c1b = p("c1u") + p("bidi")
+with open(os.path.join(art, "junit.xml"), "w", encoding="utf-8") as f:
+    f.write('<?xml version="1.0"?>\n<testsuite name="s" tests="2">'
+            '<testcase classname="k%s" name="passes"/>'
+            '<testcase classname="k%s" name="evil test%s"><failure message="boom%s">'
+            'trace%s line\nsecond line%s</failure></testcase></testsuite>\n'
+            % (xml(c1b), xml(c1b), xml(c1b), xml(c1b), xml(c1b), xml(c1b)))
+with open(os.path.join(art, "metrics.csv"), "w", encoding="utf-8") as f:
+    f.write("step,energy%s%s\n1,1.5\n2,2.5\n" % (p("osc52"), p("csi2j")))
 EOF
 
 # rawcheck.py HOSTILE CLEAN: what HOSTILE (bytes sent to a terminal) holds
@@ -217,6 +234,19 @@ check_has inj-runs-visible inj-runs.screen '✗ ^[]52;c;SGV… main^[]0;pw… c7
 twin inj-run '<Enter>'
 check_has inj-run-title inj-run.screen 'run 900000001 · ^[]52;c;'
 check_has inj-run-step inj-run.screen '✓   1 ^[[2JSet up job^[]8;;https://evil.examp…'
+# the run's artifacts, its failed test and its series, opened in place
+twin inj-run-items '<Enter>G<Enter>'
+# (the importer keeps no ESC in a series name: U+FFFD stands for it)
+check_has inj-run-items-series inj-run-items.screen 'energy�]52;c;SGV'
+check_has inj-run-items-fields inj-run-items.screen 'failed reports^[]0;pwned title^G'
+check_has inj-run-items-value inj-run-items.screen 'step 1: 1.5'
+twin inj-run-test '<Enter>G
+/evil test<Enter><Enter>'
+check_has inj-run-test-msg inj-run-test.screen 'boom<U+009B>31m'
+check_has inj-run-test-trace inj-run-test.screen 'second line<U+009B>31m'
+twin inj-run-file '<Enter>G
+/junit.xml<Enter><Enter>'
+check_has inj-run-artifact inj-run-file.screen 'reports^[]0;pwned title^G<U+202E>'
 twin inj-log '<Enter>g<Enter>'
 check_has inj-log-osc52 inj-log.screen 'osc52 ^[]52;c;SGVsbG8gd29ybGQ=^G evil clipboard'
 check_has inj-log-osc8 inj-log.screen 'osc8 evil link done'

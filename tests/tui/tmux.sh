@@ -57,9 +57,10 @@ tmux_keys x
 wait_for tty-unknown 'Unknown key x, press h for help'
 tmux_keys : g o t o Space 2 Enter
 wait_for tty-goto '[runs] row 2 of 2'
-# a click on the first row (X10 mouse report: button 1 at column 10, row 2
-# of the screen; ncurses asked for mouse reports when it started)
-tmux_keys -l "$(printf '\033[M *"\033[M#*"')"
+# a click on the first row (X10 mouse report: button 1 at column 10, row 3
+# of the screen, under the title and the column header; ncurses asked for
+# mouse reports when it started)
+tmux_keys -l "$(printf '\033[M *#\033[M#*#')"
 wait_for tty-click '[runs] row 1 of 2'
 
 # --- resizing the window ---------------------------------------------------------------------
@@ -78,7 +79,8 @@ wait_for tty-resize-tiny 'Too small'
 tmux -S "$TMUX_SOCK" resize-window -t ciscope -x 100 -y 30
 wait_for tty-resize-back '2 runs · 1 failed · 0 in progress'
 tmux_screen back.txt
-check_eq tty-resize-back-lines "$(grep -c . back.txt)" 4
+# title, column header, two runs, status
+check_eq tty-resize-back-lines "$(grep -c . back.txt)" 5
 # the keys still go where they should
 tmux_keys j
 wait_for tty-resize-keys '[runs] row 2 of 2'

@@ -59,11 +59,29 @@ check_title run-title-subject run-200x50 '4dd7aca · pull_request · failure · 
 check_status run-counts run-80x24 '4 jobs · 2 failed'
 check_title log-title log-80x24 'run 9805100433 / job test-rust · 220 lines'
 check_status log-line log-80x24 'line 169 of 220 (76%)'
+# one position counter: the line, not also the row
+check_eq log-one-counter "$(status_line log-80x24.screen | grep -o ' of ' | wc -l | tr -d ' ')" 1
+check_eq log-no-row-counter "$(status_line log-80x24.screen | grep -c 'row ')" 0
+# ##[endgroup] lines are hidden as GitHub hides them (174 closes the group
+# of 169, 206 the one before the step-11 header); `ciscope log` keeps them
+check_eq endgroup-hidden "$(grep -c '^174 \|^206 \|endgroup' log-200x50.screen)" 0
+check_has endgroup-next log-80x24.screen '173   CARGO_TERM_COLOR: always'
+check_eq endgroup-neighbours "$(($(row_of log-80x24.screen '175    Compiling') - $(row_of log-80x24.screen '173   CARGO')))" 1
+"$CISCOPE" --db "$DB" log 9805100433/test-rust >log-cli.txt 2>&1
+check_eq endgroup-cli "$(sed -n 174p log-cli.txt | grep -c 'endgroup')" 1
 check_has log-step-header log-80x24.screen '── step 6: Run cargo nextest run --workspace --profile ci ── 45s ✗'
 # the failed step's header is the first row: the step reads from there
 sed -n 2p log-80x24.screen >top.txt
 check_has log-step-header-top top.txt '── step 6: Run cargo'
 check_title search-title search-80x24 'search E0308 · 6 matches'
+# column headers, laid out as the rows are: a narrow screen drops the same
+# columns from both
+check_eq runs-header "$(sed -n 2p runs-80x24.screen)" '  FLOW   BRANCH           SHA     TITLE                    #    TIME        AGE'
+check_eq runs-header-wide "$(sed -n 2p runs-200x50.screen | tr -s ' ')" ' FLOW BRANCH SHA TITLE EVENT # TIME AGE'
+check_eq runs-header-narrow "$(sed -n 2p runs-30x8.screen)" '  FLOW   TITLE'
+check_eq runs-header-role "$(sed -n 2p runs-80x24.attrs | cut -c3-6)" HHHH
+check_eq search-header "$(sed -n 2p search-80x24.screen)" 'RUN        JOB              S  LN TEXT'
+check_eq search-header-narrow "$(sed -n 2p search-30x8.screen)" 'TEXT'
 check_status search-done search-80x24 '6 matches in 359 logs'
 check_title help-runs-title help-runs-80x24 'help: runs'
 check_title help-log-title help-log-80x24 'help: log'
@@ -87,30 +105,35 @@ check_status nav-Gg nav-Gg 'row 1 of 147'
 tui nav-end-home '<End><Home>j'
 check_status nav-end-home nav-end-home 'row 2 of 147'
 tui nav-pgdn '<PgDn>'
-check_status nav-pgdn nav-pgdn 'row 23 of 147'
-# a page down scrolls by a page: row 23 is the first one shown
+check_status nav-pgdn nav-pgdn 'row 22 of 147'
+# a page down scrolls by a page (21 rows under the column header): row 22
+# is the first one shown, the header stays above it
+check_eq runs-header-fixed "$(sed -n 2p nav-pgdn.screen)" "$(sed -n 2p runs-80x24.screen)"
 check_screen nav-pgdn
 tui nav-pgdn2 '<PgDn><PgDn><Space>'
-check_status nav-pgdn2 nav-pgdn2 'row 67 of 147'
+check_status nav-pgdn2 nav-pgdn2 'row 64 of 147'
 tui nav-pgup '<PgDn><PgDn><PgUp>'
-check_status nav-pgup nav-pgup 'row 23 of 147'
+check_status nav-pgup nav-pgup 'row 22 of 147'
 tui nav-pgup-top '<PgDn><PgUp><PgUp>'
 check_status nav-pgup-top nav-pgup-top 'row 1 of 147'
 tui nav-half '<C-d><C-d><C-u>'
-check_status nav-half nav-half 'row 12 of 147'
+check_status nav-half nav-half 'row 11 of 147'
 tui nav-last-pgdn 'G<PgDn>j'
 check_status nav-last-pgdn nav-last-pgdn 'row 147 of 147'
-# the mouse: a click selects the row under it, the wheel scrolls by 3
+# the mouse: a click selects the row under it (screen line 6: title,
+# column header, rows 1-4), the wheel scrolls by 3
 tui mouse-click '<Click:5,10>'
-check_status mouse-click mouse-click 'row 5 of 147'
+check_status mouse-click mouse-click 'row 4 of 147'
 check_eq mouse-click-cursor "$(sed -n 6p mouse-click.attrs | cut -c1-3)" CCC
 tui mouse-title '<Click:0,10>'
 check_status mouse-title mouse-title 'row 1 of 147'
+tui mouse-header 'j<Click:1,10>'
+check_status mouse-header mouse-header 'row 2 of 147'
 tui mouse-wheel '<WheelDown:5,10><WheelDown:5,10>'
 check_status mouse-wheel mouse-wheel 'row 7 of 147'
 tui mouse-wheel-up '<WheelDown:5,10><WheelDown:5,10><WheelUp:5,10>'
 check_status mouse-wheel-up mouse-wheel-up 'row 7 of 147'
-check_eq mouse-wheel-up-top "$(sed -n 2p mouse-wheel-up.screen)" "$(sed -n 5p runs-80x24.screen)"
+check_eq mouse-wheel-up-top "$(sed -n 3p mouse-wheel-up.screen)" "$(sed -n 6p runs-80x24.screen)"
 tui mouse-off ':set mouse off
 <Click:5,10>'
 check_status mouse-off mouse-off 'row 1 of 147'
@@ -120,7 +143,9 @@ check_status nav-back nav-back 'row 5 of 147'
 check_title nav-back-title nav-back 'runs · newest first'
 tui nav-run-rows "$RUN
 G"
-check_status nav-run-rows nav-run-rows 'row 40 of 40'
+# 40 rows of jobs and steps, then the artifacts (a heading, junit-ts and
+# its file) and the tests' heading (runitems.sh tests those rows)
+check_status nav-run-rows nav-run-rows 'row 44 of 44'
 tui nav-log-G "$LOG
 G"
 check_status nav-log-G nav-log-G 'line 220 of 220 (100%)'
@@ -129,7 +154,8 @@ Gg"
 check_status nav-log-g nav-log-g 'line 1 of 220 (0%)'
 tui nav-log-pgdn "$LOG
 <PgDn>"
-check_status nav-log-pgdn nav-log-pgdn 'line 190 of 220'
+# (a page of rows holds one line more: the ##[endgroup] of line 174 takes none)
+check_status nav-log-pgdn nav-log-pgdn 'line 191 of 220'
 # Q quits from anywhere: nothing after it runs
 tui quit "$LOG
 Q"
@@ -177,7 +203,7 @@ check_status filter-esc filter-esc '[runs] row 1 of 147'
 tui filter-words ':filter f32'
 # (words match the commit message too: not every row shows f32)
 check_status filter-words filter-words '9 runs match f32'
-check_eq filter-words-rows "$(sed '1d;$d' filter-words.screen | grep -c .)" 9
+check_eq filter-words-rows "$(sed '1,2d;$d' filter-words.screen | grep -c .)" 9
 tui filter-none ':filter branch:nosuch'
 check_has filter-none filter-none.screen 'no runs match the filter'
 check_status filter-none-msg filter-none '0 runs match branch:nosuch'
@@ -237,6 +263,26 @@ tui fold-inside "$LOG
 jjjz"
 check_has fold-inside fold-inside.screen '▸ Run cargo nextest run --workspace --profile ci (6 lines)'
 check_status fold-inside-cursor fold-inside 'line 169 of 220'
+# z on a step's header folds the whole step: the header counts its lines
+# and the next step's header follows; z again opens it, the cursor staying
+# on the header
+tui fold-step "$LOG
+z"
+check_eq fold-step "$(sed -n 2p fold-step.screen)" '▸─ step 6: Run cargo nextest run --workspace --profile ci (29 lines) ── 45s ✗ ──'
+check_has fold-step-next fold-step.screen '── step 7: '
+check_eq fold-step-next-row "$(row_of fold-step.screen '── step 7: ')" 3
+check_status fold-step-cursor fold-step 'line 169 of 220'
+tui unfold-step "$LOG
+zz"
+check_eq unfold-step "$(sed '$d' unfold-step.screen)" "$(sed '$d' log-80x24.screen)"
+tui fold-step-enter "$LOG
+<Enter>"
+check_has fold-step-enter fold-step-enter.screen 'ci (29 lines) ── 45s ✗'
+# a search into a folded step opens it
+tui fold-step-search "$LOG
+zgg/mismatched types<Enter>"
+check_has fold-step-search fold-step-search.screen '176 error[E0308]: mismatched types'
+check_has fold-step-search-header fold-step-search.screen '── step 6: Run cargo'
 tui fold-none "$LOG
 :goto 180
 z"
@@ -258,6 +304,11 @@ check_status fold-search-line fold-search 'of 220'
 tui ts-abs "$LOG
 t"
 check_status ts-abs-msg ts-abs 'timestamps: absolute'
+# times of day on the lines; their date and zone once, in the title
+check_title ts-abs-date ts-abs 'job test-rust · 220 lines · 2026-10-08 UTC'
+check_has ts-abs-line ts-abs.screen '176 09:07:03.067 error[E0308]'
+check_eq ts-abs-date-once "$(grep -c '2026-10-08\|UTC' ts-abs.screen)" 1
+check_eq ts-rel-no-date "$(head -n 1 log-80x24.screen | grep -c UTC)" 0
 check_screen ts-abs
 tui ts-rel "$LOG
 tt"
@@ -414,7 +465,7 @@ check_status err-E-none err-E-none 'no earlier error or warning above'
 # the run view opens with the cursor on the first failed job (test-rust,
 # after lint's and test-ts's rows), not on the first job
 tui run-start "$RUN"
-check_status run-start run-start 'row 21 of 40'
+check_status run-start run-start 'row 21 of 44'
 check_has run-start-job run-start.screen '✗ test-rust'
 tui run-start-E "$RUN
 E"
@@ -424,13 +475,13 @@ tui run-start-green ':filter status:success
 check_status run-start-green run-start-green 'row 1 of'
 tui err-run "$RUN
 e"
-check_status err-run err-run 'row 27 of 40'
+check_status err-run err-run 'row 27 of 44'
 tui err-run2 "$RUN
 ee"
-check_status err-run2 err-run2 'row 32 of 40'
+check_status err-run2 err-run2 'row 32 of 44'
 tui err-run-E "$RUN
 eeE"
-check_status err-run-E err-run-E 'row 27 of 40'
+check_status err-run-E err-run-E 'row 27 of 44'
 tui err-runs 'e'
 check_status err-runs err-runs 'Unknown key e, press h for help'
 

@@ -156,9 +156,13 @@ static void check_mapping(struct logview *lv, long want_rows)
 			CHECK(logview_group_folded(lv, row.group));
 			prev_sub = -1;
 		} else {
-			/* a header comes right before its step's first line */
-			CHECK(r + 1 < rows);
+			/* a header comes right before its step's first line, or
+			 * stands for the whole step when it is folded */
+			CHECK(r + 1 < rows || logview_step_folded(lv, row.step));
 			CHECK_INT(logview_step(lv, row.step)->first_line, row.line);
+			if (logview_step_folded(lv, row.step))
+				CHECK_INT(logview_row_of_line(lv, (uint64_t)logview_step(lv, row.step)->last_line),
+					  r);
 			prev_sub = -1;
 		}
 		prev_line = row.line;
@@ -168,7 +172,12 @@ static void check_mapping(struct logview *lv, long want_rows)
 	for (uint64_t l = 1; l <= logview_line_count(lv); l++) {
 		long r = logview_row_of_line(lv, l);
 		CHECK(r >= 0 && r < rows);
-		CHECK(logview_line_of_row(lv, r) <= l);
+		/* a hidden ##[endgroup] line is no row's line (the row after
+		 * it stands for it, or a fold holding it) */
+		if (logview_line_hidden(lv, l))
+			CHECK(logview_line_of_row(lv, r) != l);
+		else
+			CHECK(logview_line_of_row(lv, r) <= l);
 	}
 	CHECK_INT(logview_row_of_line(lv, 0), -1);
 	CHECK_INT(logview_row_of_line(lv, logview_line_count(lv) + 1), -1);
@@ -181,8 +190,13 @@ TEST(logview_rows_and_headers)
 	struct logview *lv = open_lv(&f);
 	CHECK_INT(logview_line_count(lv), N);
 	CHECK_INT(logview_n_steps(lv), 5);
-	/* three steps with lines in range: three header rows */
-	check_mapping(lv, N + 3);
+	/* three steps with lines in range: three header rows; the two
+	 * ##[endgroup] lines that close a group (10, 520) take none */
+	CHECK(logview_line_hidden(lv, 10));
+	CHECK(logview_line_hidden(lv, 520));
+	CHECK(!logview_line_hidden(lv, 510)); /* the inner group ends on output */
+	CHECK(!logview_line_hidden(lv, 9));
+	check_mapping(lv, N + 1);
 	struct lv_row row;
 	CHECK(logview_row(lv, 0, &row));
 	CHECK_INT(row.kind, LV_ROW_STEP);
@@ -196,8 +210,11 @@ TEST(logview_rows_and_headers)
 	CHECK_INT(row.kind, LV_ROW_STEP);
 	CHECK_INT(row.step, 1);
 	CHECK_INT(logview_line_of_row(lv, 4), 4);
-	CHECK_INT(logview_row_of_line(lv, 501), 501 + 2);
-	CHECK_INT(logview_row_of_line(lv, N), N + 2);
+	CHECK_INT(logview_row_of_line(lv, 501), 501 + 1);
+	CHECK_INT(logview_row_of_line(lv, N), N);
+	/* the hidden line 10 is passed: 9 and 11 are neighbours */
+	CHECK_INT(logview_row_of_line(lv, 11), logview_row_of_line(lv, 9) + 1);
+	CHECK_INT(logview_row_of_line(lv, 10), logview_row_of_line(lv, 11));
 	CHECK_INT(logview_step_of_line(lv, 3), 0);
 	CHECK_INT(logview_step_of_line(lv, 4), 1);
 	CHECK_INT(logview_step_of_line(lv, 1000), 2);
@@ -223,7 +240,7 @@ TEST(logview_folding)
 	CHECK_INT(logview_group_of_line(lv, 25), -1);
 
 	logview_set_fold(lv, g_test, true);
-	check_mapping(lv, N + 3 - 6);
+	check_mapping(lv, N + 1 - 5); /* lines 4-9 (10 is hidden) in one row */
 	struct lv_row row;
 	long r = logview_row_of_line(lv, 7);
 	CHECK_INT(r, logview_row_of_line(lv, 4));
@@ -239,9 +256,9 @@ TEST(logview_folding)
 	/* nested: folding the inner group inside the folded outer one */
 	int g_lint = logview_group_of_line(lv, 512), g_inner = logview_group_of_line(lv, 507);
 	logview_set_fold(lv, g_inner, true);
-	check_mapping(lv, N + 3 - 6 - 5);
+	check_mapping(lv, N + 1 - 5 - 5);
 	logview_set_fold(lv, g_lint, true);
-	check_mapping(lv, N + 3 - 6 - 19);
+	check_mapping(lv, N + 1 - 5 - 18); /* 501-519 (520 is hidden) in one row */
 	/* revealing a line inside the inner fold opens both */
 	CHECK(logview_reveal(lv, 507));
 	CHECK(!logview_group_folded(lv, g_lint));
@@ -251,21 +268,155 @@ TEST(logview_folding)
 	/* a group's first line is shown by its fold: nothing to open */
 	CHECK(!logview_reveal(lv, 4));
 	CHECK(logview_reveal(lv, 10));
-	check_mapping(lv, N + 3);
+	check_mapping(lv, N + 1);
 
 	/* fold all, then unfold all */
 	CHECK(logview_fold_all(lv));
 	for (int i = 0; i < logview_n_groups(lv); i++)
 		CHECK(logview_group_folded(lv, i));
-	/* the inner fold is hidden inside the outer: 6 + 19 rows fewer */
-	check_mapping(lv, N + 3 - 6 - 19);
+	/* the inner fold is hidden inside the outer: 5 + 18 rows fewer */
+	check_mapping(lv, N + 1 - 5 - 18);
 	CHECK(!logview_fold_all(lv));
 	for (int i = 0; i < logview_n_groups(lv); i++)
 		CHECK(!logview_group_folded(lv, i));
-	check_mapping(lv, N + 3);
+	check_mapping(lv, N + 1);
 	logview_set_fold(lv, -1, true);
 	logview_set_fold(lv, 99, true);
+	check_mapping(lv, N + 1);
+	logview_close(lv);
+	store_close(f.st);
+}
+
+/* z on a step header: the header stands for the step's lines; revealing a
+ * line in it (a search, e/E, :goto) opens it again; folds survive a reopen. */
+TEST(logview_step_folding)
+{
+	struct fx f = open_fixture("stepfold");
+	struct logview *lv = open_lv(&f);
+	/* step 2 (index 1) holds lines 4-500, 10 hidden */
+	long head = logview_row_of_line(lv, 4) - 1;
+	CHECK(!logview_step_folded(lv, 1));
+	logview_set_step_fold(lv, 1, true);
+	CHECK(logview_step_folded(lv, 1));
+	check_mapping(lv, N + 1 - 496);
+	struct lv_row row;
+	CHECK(logview_row(lv, head, &row));
+	CHECK_INT(row.kind, LV_ROW_STEP);
+	CHECK_INT(row.step, 1);
+	CHECK_INT(row.line, 4);
+	/* every line of the step is on the header's row; the next step's
+	 * header follows */
+	CHECK_INT(logview_row_of_line(lv, 4), head);
+	CHECK_INT(logview_row_of_line(lv, 250), head);
+	CHECK_INT(logview_row_of_line(lv, 500), head);
+	CHECK(logview_row(lv, head + 1, &row));
+	CHECK_INT(row.kind, LV_ROW_STEP);
+	CHECK_INT(row.step, 2);
+	/* a group fold inside the folded step changes nothing on screen */
+	logview_set_fold(lv, logview_group_of_line(lv, 6), true);
+	check_mapping(lv, N + 1 - 496);
+	/* folding the last step too, and the first */
+	logview_set_step_fold(lv, 2, true);
+	logview_set_step_fold(lv, 0, true);
+	check_mapping(lv, 3);
+	/* out of range: nothing */
+	logview_set_step_fold(lv, -1, true);
+	logview_set_step_fold(lv, 99, true);
+	CHECK(!logview_step_folded(lv, 99));
+	check_mapping(lv, 3);
+	/* revealing a line opens its step (and the group holding it) */
+	CHECK(logview_reveal(lv, 7));
+	CHECK(!logview_step_folded(lv, 1));
+	CHECK(logview_step_folded(lv, 2));
+	CHECK(!logview_reveal(lv, 7));
+	logview_set_step_fold(lv, 0, false);
+	/* a reopened log keeps the step folded by its number */
+	exec(f.st, "DELETE FROM logs");
+	struct buf b = BUF_INIT;
+	fixture_log(&b);
+	int64_t log2 = write_log(f.st, 1, b.data, b.len);
+	buf_release(&b);
+	struct cs_err err;
+	CHECK_OK(logview_reopen(lv, 1, log2, &err));
+	CHECK(logview_step_folded(lv, 2));
+	CHECK(!logview_step_folded(lv, 1));
+	/* no groups in the new log: nothing hidden */
+	check_mapping(lv, N + 3 - 500);
+	logview_set_step_fold(lv, 2, false);
 	check_mapping(lv, N + 3);
+	logview_close(lv);
+	store_close(f.st);
+}
+
+/* A log of more groups than open reads: the first LV_HIDE_OPEN lose their
+ * ##[endgroup] line at open, the rest as logview_hide_step reads them. A
+ * group ended by the next ##[group] keeps its last line. */
+TEST(logview_hide_in_slices)
+{
+	struct fx f = open_fixture("hide");
+	int groups = LV_HIDE_OPEN * 2 + 10;
+	struct buf b = BUF_INIT, sql = BUF_INIT;
+	exec(f.st, "INSERT INTO jobs (id, run_id, provider_id, name, ordinal) VALUES (3, 1, 7, 'g', 2)");
+	buf_adds(&sql, "BEGIN;");
+	for (int i = 0; i < groups; i++) {
+		buf_addf(&b, "##[group]g%d\nout %d\n", i, i);
+		/* the last group ends at the end of the log, without a marker */
+		if (i + 1 < groups)
+			buf_adds(&b, "##[endgroup]\n");
+	}
+	int64_t log = write_log(f.st, 3, b.data, b.len);
+	for (int i = 0; i < groups; i++)
+		buf_addf(&sql,
+			 "INSERT INTO log_groups (log_id, first_line, last_line, depth, title) "
+			 "VALUES (%lld, %d, %d, 0, 'g');",
+			 (long long)log, 3 * i + 1, i + 1 < groups ? 3 * i + 3 : 3 * i + 2);
+	buf_adds(&sql, "COMMIT;");
+	exec(f.st, buf_cstr(&sql));
+	struct cs_err err;
+	struct logview *lv = logview_open(f.st, 3, log, &err);
+	CHECK(lv != NULL);
+	if (!lv)
+		return;
+	long lines = 3 * groups - 1;
+	CHECK_INT(logview_line_count(lv), lines);
+	CHECK(logview_hiding(lv));
+	check_mapping(lv, lines - LV_HIDE_OPEN);
+	CHECK(logview_line_hidden(lv, 3));
+	CHECK(!logview_line_hidden(lv, 3 * (LV_HIDE_OPEN + 1)));
+	int slices = 0;
+	while (logview_hide_step(lv, 100))
+		slices++;
+	CHECK_INT(slices, 2);
+	CHECK(!logview_hiding(lv));
+	CHECK(!logview_hide_step(lv, 100));
+	check_mapping(lv, lines - (groups - 1));
+	CHECK(logview_line_hidden(lv, 3 * (LV_HIDE_OPEN + 1)));
+	CHECK(!logview_line_hidden(lv, lines));
+	/* the last line hidden? no: the log ends on output */
+	CHECK_INT(logview_line_of_row(lv, logview_rows(lv) - 1), lines);
+	logview_close(lv);
+	buf_release(&b);
+	buf_release(&sql);
+	store_close(f.st);
+}
+
+TEST(logview_time_near)
+{
+	struct fx f = open_fixture("tsnear");
+	struct logview *lv = open_lv(&f);
+	/* line 7: its own timestamp, 10:00:01.750 on 2024-05-01 */
+	CHECK_INT(logview_ts_near(lv, 7), 1714557601750000LL);
+	CHECK_INT(logview_ts_near(lv, 0), CS_TIME_NONE);
+	CHECK_INT(logview_ts_near(lv, N + 1), CS_TIME_NONE);
+	logview_close(lv);
+	/* a log without timestamps has no time to show */
+	exec(f.st, "INSERT INTO jobs (id, run_id, provider_id, name, ordinal) VALUES (4, 1, 8, 'n', 3)");
+	int64_t log = write_log(f.st, 4, "plain\nlines\n", 12);
+	struct cs_err err;
+	lv = logview_open(f.st, 4, log, &err);
+	CHECK(lv != NULL);
+	if (lv)
+		CHECK_INT(logview_ts_near(lv, 2), CS_TIME_NONE);
 	logview_close(lv);
 	store_close(f.st);
 }
@@ -375,6 +526,8 @@ static int matching_lines(struct logview *lv, struct matcher *m, uint64_t *out, 
 	lv_line_init(&l);
 	int k = 0;
 	for (uint64_t n = 1; n <= logview_line_count(lv); n++) {
+		if (logview_line_hidden(lv, n))
+			continue; /* not on screen: search passes it */
 		CHECK_OK(logview_line(lv, n, &l, &err));
 		search_text(l.raw.data, l.raw.len, &text);
 		size_t a, b;
@@ -458,6 +611,7 @@ TEST(logview_search)
 	check_search(lv, "2024-05-01", 0);           /* timestamps are not searched */
 	check_search(lv, "output line 1000", 0);     /* nothing: line 1000 is not output */
 	check_search(lv, "output line 999", 0);      /* the last line */
+	check_search(lv, "endgroup", 0);             /* hidden: nothing */
 
 	/* found with the match after the origin wrapping around to itself */
 	struct cs_err err;
@@ -564,7 +718,7 @@ TEST(logview_wrap)
 	CHECK(logview_wrapping(lv));
 	CHECK_INT(logview_wrap_cols(lv), 10);
 	/* until measured, one row per line */
-	check_mapping(lv, N + 3);
+	check_mapping(lv, N + 1);
 	/* measure in odd slices, checking the mapping as it grows */
 	int slices = 0;
 	while (logview_wrap_step(lv, 333, &err)) {
@@ -578,6 +732,8 @@ TEST(logview_wrap)
 	lv_line_init(&l);
 	for (uint64_t n = 1; n <= N; n++) {
 		CHECK_OK(logview_line(lv, n, &l, &err));
+		if (logview_line_hidden(lv, n))
+			continue;
 		long rows = l.ll.text_len <= 10 ? 1 : ((long)l.ll.text_len + 9) / 10;
 		CHECK_INT(logview_line_rows(lv, n), rows);
 		want += rows;
@@ -597,7 +753,7 @@ TEST(logview_wrap)
 	CHECK_INT(row.sub, 1);
 	logview_wrap_end(lv);
 	CHECK(!logview_wrapping(lv));
-	check_mapping(lv, N + 3);
+	check_mapping(lv, N + 1);
 	CHECK(!logview_wrap_step(lv, 10, &err));
 	logview_close(lv);
 	store_close(f.st);
@@ -632,7 +788,7 @@ TEST(logview_reopen_keeps_folds)
 	CHECK(!logview_wrapping(lv));
 	CHECK(logview_group_folded(lv, logview_group_of_line(lv, 6)));
 	CHECK(!logview_group_folded(lv, logview_group_of_line(lv, 510)));
-	check_mapping(lv, N + 1 + 3 - 6);
+	check_mapping(lv, N + 1 + 1 - 5);
 	/* a missing log leaves lv as it was */
 	CHECK(logview_reopen(lv, 1, 999999, &err) < 0);
 	CHECK(strstr(err.msg, "no such log") != NULL);
@@ -641,9 +797,11 @@ TEST(logview_reopen_keeps_folds)
 	store_close(f.st);
 }
 
-/* Opening reads no chunk: with every chunk gone, open still works and knows
- * the line count, groups and findings; only reading a line fails. This is
- * what lets a 1 GB log open at once. */
+/* Opening reads no chunk but the last lines of the first LV_HIDE_OPEN
+ * groups (to hide their ##[endgroup]): with every chunk gone, open still
+ * works and knows the line count, groups and findings (no line is hidden:
+ * it could not be read); only reading a line fails. This is what lets a
+ * 1 GB log open at once. */
 TEST(logview_open_reads_no_chunk)
 {
 	struct fx f = open_fixture("nochunk");
