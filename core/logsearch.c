@@ -117,10 +117,11 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 	return ls;
 }
 
+/* The reader is kept for the next log (logr_reopen): with many small logs
+ * preparing its statements and a zstd context per log cost more than the
+ * search. */
 static void close_log(struct logsearch *ls)
 {
-	logr_close(ls->r);
-	ls->r = NULL;
 	free(ls->workflow);
 	free(ls->job_name);
 	ls->workflow = ls->job_name = NULL;
@@ -147,6 +148,7 @@ void logsearch_free(struct logsearch *ls)
 	if (!ls)
 		return;
 	close_log(ls);
+	logr_close(ls->r);
 	logfilter_free(ls->filter);
 	sqlite3_finalize(ls->job_q);
 	free(ls->logs);
@@ -194,8 +196,8 @@ static int open_log(struct logsearch *ls, struct cs_err *err)
 	ls->ref.workflow = ls->workflow;
 	ls->ref.job_name = ls->job_name;
 	sqlite3_reset(s);
-	ls->r = logr_open(ls->st, e->log_id, err);
-	if (!ls->r)
+	if (ls->r ? logr_reopen(ls->r, e->log_id, err) < 0
+		  : !(ls->r = logr_open(ls->st, e->log_id, err)))
 		return err->code == CS_ENOTFOUND ? 0 : -1;
 	matcher_count(ls->m, 0, skipped);
 	ls->seq = 0;

@@ -43,7 +43,7 @@ struct logr {
 	sqlite3 *db;
 	int64_t id;
 	uint64_t raw_size, line_count, chunk_count;
-	sqlite3_stmt *by_seq, *by_line, *grams;
+	sqlite3_stmt *meta, *by_seq, *by_line, *grams;
 	ZSTD_DCtx *dctx;
 	struct chunk cache[LOGR_CACHE];
 	uint64_t tick;
@@ -67,6 +67,7 @@ void logr_close(struct logr *r)
 {
 	if (!r)
 		return;
+	sqlite3_finalize(r->meta);
 	sqlite3_finalize(r->by_seq);
 	sqlite3_finalize(r->by_line);
 	sqlite3_finalize(r->grams);
@@ -79,43 +80,53 @@ void logr_close(struct logr *r)
 	free(r);
 }
 
-static struct logr *reader_open(struct sqlite3 *db, int64_t log_id, struct cs_err *err)
+/* Point r at log log_id: its logs row read and checked, the chunk cache
+ * emptied; statements, the zstd context and buffers kept. */
+static int reader_target(struct logr *r, int64_t log_id, struct cs_err *err)
 {
-	struct logr *r = xcalloc(1, sizeof(*r));
-	sqlite3_stmt *st = NULL;
-	r->db = db;
 	r->id = log_id;
+	r->raw_size = r->line_count = r->chunk_count = 0;
+	r->scanned = r->skipped = 0;
 	for (int i = 0; i < LOGR_CACHE; i++)
 		r->cache[i].seq = -1;
-	if (sqlite3_prepare_v2(db, "SELECT raw_size, line_count, chunk_count FROM logs WHERE id = ?1",
-			       -1, &st, NULL) != SQLITE_OK) {
-		r_dberr(r, err, "reading the logs row");
-		goto fail;
-	}
+	sqlite3_stmt *st = r->meta;
 	sqlite3_bind_int64(st, 1, log_id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
-		err_set(err, CS_ENOTFOUND, "cannot read log %lld: no such log", (long long)log_id);
-		goto fail;
+		sqlite3_reset(st);
+		return err_set(err, CS_ENOTFOUND, "cannot read log %lld: no such log", (long long)log_id);
 	}
 	if (rc != SQLITE_ROW) {
 		r_dberr(r, err, "reading the logs row");
-		goto fail;
+		sqlite3_reset(st);
+		return -1;
 	}
 	sqlite3_int64 size = sqlite3_column_int64(st, 0), lines = sqlite3_column_int64(st, 1),
 		      chunks = sqlite3_column_int64(st, 2);
-	sqlite3_finalize(st);
-	st = NULL;
+	sqlite3_reset(st);
 	if (size < 0 || lines < 0 || lines > size ||
-	    chunks != (size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW || (size > 0 && lines == 0)) {
-		err_set(err, CS_EDB,
-			"log %lld is corrupt: %lld bytes, %lld lines and %lld chunks do not agree",
-			(long long)log_id, (long long)size, (long long)lines, (long long)chunks);
-		goto fail;
-	}
+	    chunks != (size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW || (size > 0 && lines == 0))
+		return err_set(err, CS_EDB,
+			       "log %lld is corrupt: %lld bytes, %lld lines and %lld chunks do not agree",
+			       (long long)log_id, (long long)size, (long long)lines, (long long)chunks);
 	r->raw_size = (uint64_t)size;
 	r->line_count = (uint64_t)lines;
 	r->chunk_count = (uint64_t)chunks;
+	return 0;
+}
+
+static struct logr *reader_open(struct sqlite3 *db, int64_t log_id, struct cs_err *err)
+{
+	struct logr *r = xcalloc(1, sizeof(*r));
+	r->db = db;
+	r->id = log_id;
+	if (sqlite3_prepare_v2(db, "SELECT raw_size, line_count, chunk_count FROM logs WHERE id = ?1",
+			       -1, &r->meta, NULL) != SQLITE_OK) {
+		r_dberr(r, err, "reading the logs row");
+		goto fail;
+	}
+	if (reader_target(r, log_id, err) < 0)
+		goto fail;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT raw_off, raw_len, first_line, n_lines, data, line_index"
 			       " FROM log_chunks WHERE log_id = ?1 AND seq = ?2",
@@ -135,7 +146,6 @@ static struct logr *reader_open(struct sqlite3 *db, int64_t log_id, struct cs_er
 	}
 	return r;
 fail:
-	sqlite3_finalize(st);
 	logr_close(r);
 	return NULL;
 }
@@ -143,6 +153,12 @@ fail:
 struct logr *logr_open(struct store *st, int64_t log_id, struct cs_err *err)
 {
 	return reader_open(st->db, log_id, err);
+}
+
+int logr_reopen(struct logr *r, int64_t log_id, struct cs_err *err)
+{
+	buf_reset(&r->head);
+	return reader_target(r, log_id, err);
 }
 
 uint64_t logr_line_count(const struct logr *r)

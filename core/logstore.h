@@ -127,6 +127,11 @@ struct logr;
 /* A reader of log log_id (logs.id) of the index st; it reads through st's
  * connection, so it is closed before st is. */
 struct logr *logr_open(struct store *st, int64_t log_id, struct cs_err *err);
+/* The same reader pointed at another log of the same index, keeping its
+ * prepared statements, zstd context and buffers (a search reads many small
+ * logs): as logr_open() but in place. On error (CS_ENOTFOUND: no such log)
+ * the reader holds no log: reopen it or close it. */
+int logr_reopen(struct logr *r, int64_t log_id, struct cs_err *err);
 void logr_close(struct logr *r);
 uint64_t logr_line_count(const struct logr *r);
 uint64_t logr_raw_size(const struct logr *r);
