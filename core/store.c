@@ -1124,10 +1124,11 @@ int store_steps(struct store *st, int64_t job_row_id, struct step **steps, int *
 	sqlite3_stmt *ss;
 	*steps = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db, step_sql, -1, &ss, NULL) != SQLITE_OK)
+	/* kept prepared: a search asks for the steps of every log with a hit */
+	if (store_cached(st, step_sql, &ss) != SQLITE_OK)
 		return store_err(st, err, "cannot list steps");
 	int rc = load_steps(st, ss, job_row_id, steps, n);
-	sqlite3_finalize(ss);
+	store_cached_done(ss);
 	if (rc < 0) {
 		store_steps_free(*steps, *n);
 		*steps = NULL;
