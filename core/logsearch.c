@@ -98,6 +98,8 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 		logsearch_free(ls);
 		return NULL;
 	}
+	/* chunks read through a map of the file, not copied by read() */
+	sqlite3_exec(st->db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
 	matcher_grams(m, &ls->q);
 	if (!matcher_needle(m, &ls->needle, &ls->needle_len, &ls->needle_fold) || !ls->needle_len)
 		ls->needle = NULL;
