@@ -253,6 +253,24 @@ static int prefilter(struct logsearch *ls, struct cs_err *err)
 	return 0;
 }
 
+/* Read the chunk about to be scanned and start decompressing the next
+ * admitted one on the reader's second thread: it is made while this one is
+ * scanned. */
+static int read_ahead(struct logsearch *ls, const struct log_entry *e, struct cs_err *err)
+{
+	const unsigned char *d;
+	size_t n;
+	uint64_t off;
+	if (logr_chunk_data(ls->r, ls->seq, &d, &n, &off, err) < 0)
+		return -1;
+	uint64_t next = ls->seq + 1;
+	while (next < e->chunks && !ls->admit[next])
+		next++;
+	if (next < e->chunks)
+		logr_prefetch(ls->r, next);
+	return 0;
+}
+
 static int scan_line(void *ctx, const struct split_line *l)
 {
 	struct logsearch *ls = ctx;
@@ -354,7 +372,7 @@ static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
 			next_log(ls);
 			continue;
 		}
-		if (prefilter(ls, err) < 0) {
+		if (read_ahead(ls, e, err) < 0 || prefilter(ls, err) < 0) {
 			close_log(ls);
 			return -1;
 		}

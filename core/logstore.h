@@ -159,6 +159,11 @@ int logr_scan(struct logr *r, uint64_t first, uint64_t last, split_cb cb, void *
 
 /* Chunks: seq 0 .. logr_chunk_count() - 1. */
 uint64_t logr_chunk_count(const struct logr *r);
+/* Start decompressing chunk seq on a second thread, for a read of it that
+ * follows (a scan: the next chunk is made while this one is looked at). The
+ * row is read here, on the caller's thread; errors are reported by the read.
+ * One chunk ahead at most: a new call drops an unread one. */
+void logr_prefetch(struct logr *r, uint64_t seq);
 /* The lines that start in chunk seq, in order, as logr_scan() reports them
  * (lineno, off, len, term, head), from the stored line index: no splitting.
  * head is valid until cb returns. Returns 0, -1 with err set, or cb's
