@@ -1137,11 +1137,46 @@ TEST(word_filters_lose_no_hit)
 	}
 	importer_free(im);
 	fnf_queries(&f, false, 40, 15);
+	/* ordinary words, 1-2 byte queries (no filter applies), non-ASCII */
 	static const char *const fixed[] = {"warning failed", "layer_", "_done", "sha256:",
-					    "0m", "test_", "ok\r", "commit 0", "-4"};
+					    "0m", "test_", "ok\r", "commit 0", "-4", "f", "F",
+					    "4-", "] ", "\xc3\xa9", "caf\xc3\xa9 0", "\xe2\x9c\x93"};
 	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
 		for (size_t k = 0; k < ARRAY_SIZE(modes); k++)
 			same_three_ways(&f, fixed[i], modes[k]);
+	/* the bytes around each chunk boundary, within their line: a token cut
+	 * in two by the chunks (the read-ahead of the next chunk on the second
+	 * thread is on for these multi-chunk logs) */
+	sqlite3_stmt *ls;
+	CHECK(sqlite3_prepare_v2(f.st->db, "SELECT id, raw_size FROM logs", -1, &ls, NULL) ==
+	      SQLITE_OK);
+	int crossing = 0;
+	while (sqlite3_step(ls) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(ls, 0);
+		uint64_t size = (uint64_t)sqlite3_column_int64(ls, 1);
+		struct logr *r = logr_open(f.st, id, &err);
+		CHECK(r != NULL);
+		for (uint64_t at = LOG_CHUNK_RAW; r && at + 12 < size; at += LOG_CHUNK_RAW) {
+			struct buf b = BUF_INIT;
+			CHECK_OK(logr_read(r, at - 12, 24, &b, &err));
+			size_t lo = 12, hi = 12;
+			while (lo > 0 && !strchr("\r\n\x1b", b.data[lo - 1]))
+				lo--;
+			while (hi < b.len && !strchr("\r\n\x1b", b.data[hi]))
+				hi++;
+			if (hi - lo >= 3 && lo < 12 && hi > 12) {
+				char *q = xstrndup(b.data + lo, hi - lo);
+				for (size_t k = 0; k < ARRAY_SIZE(modes); k++)
+					same_three_ways(&f, q, modes[k]);
+				free(q);
+				crossing++;
+			}
+			buf_release(&b);
+		}
+		logr_close(r);
+	}
+	sqlite3_finalize(ls);
+	CHECK(crossing >= 4);
 	/* rare tokens: a whole sha, its first 8 and its last 12 digits, in
 	 * either case; each is in one chunk (two when its line crosses) */
 	CHECK(shas.len >= 40 * 10);
