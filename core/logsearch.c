@@ -30,6 +30,7 @@ struct logsearch {
 	size_t cur;           /* the log being searched */
 	bool opened;          /* its filters are read (and r open, if any chunk is admitted) */
 	struct logr *r;
+	unsigned char *ruled; /* per log: no chunk can match (many small logs), or NULL */
 	unsigned char *admit; /* per chunk of the current log */
 	size_t admit_alloc;
 	uint64_t seq;         /* the chunk being read */
@@ -61,6 +62,29 @@ struct logsearch {
 	int stop;
 	struct cs_err *err;
 };
+
+/* Many small logs (a few chunks each on average): the word filters of all
+ * of them are read in one pass, and the logs they rule out whole are passed
+ * over without a query each. Bigger logs go by their own filters only. */
+static int rule_out_logs(struct logsearch *ls, struct cs_err *err)
+{
+	uint64_t chunks = 0;
+	for (size_t i = 0; i < ls->n_logs; i++)
+		chunks += ls->logs[i].chunks;
+	if (ls->q.nw == 0 || ls->n_logs < 64 || chunks > 4 * (uint64_t)ls->n_logs)
+		return 0;
+	int64_t *ids = xmalloc(ls->n_logs * sizeof(*ids));
+	uint64_t *sizes = xmalloc(ls->n_logs * sizeof(*sizes));
+	for (size_t i = 0; i < ls->n_logs; i++) {
+		ids[i] = ls->logs[i].log_id;
+		sizes[i] = ls->logs[i].raw_size;
+	}
+	ls->ruled = xmalloc(ls->n_logs);
+	long n = logfilter_rule_out_logs(ls->filter, ids, sizes, ls->n_logs, ls->ruled, err);
+	free(ids);
+	free(sizes);
+	return n < 0 ? -1 : 0;
+}
 
 struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_err *err)
 {
@@ -104,6 +128,10 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 	if (!matcher_needle(m, &ls->needle, &ls->needle_len, &ls->needle_fold) || !ls->needle_len)
 		ls->needle = NULL;
 	if (!(ls->filter = logfilter_new(st, &ls->q, err))) {
+		logsearch_free(ls);
+		return NULL;
+	}
+	if (rule_out_logs(ls, err) < 0) {
 		logsearch_free(ls);
 		return NULL;
 	}
@@ -155,6 +183,7 @@ void logsearch_free(struct logsearch *ls)
 	sqlite3_finalize(ls->job_q);
 	free(ls->logs);
 	free(ls->admit);
+	free(ls->ruled);
 	free(ls->folded);
 	buf_release(&ls->scratch);
 	buf_release(&ls->text);
@@ -169,6 +198,10 @@ static int open_log(struct logsearch *ls, struct cs_err *err)
 {
 	const struct log_entry *e = &ls->logs[ls->cur];
 	ls->opened = true;
+	if (ls->ruled && ls->ruled[ls->cur]) {
+		matcher_count(ls->m, 0, e->chunks);
+		return 0;
+	}
 	XGROW(ls->admit, ls->admit_alloc, (size_t)e->chunks + 1);
 	long admitted = logfilter_admit(ls->filter, e->log_id, e->raw_size, ls->admit, err);
 	if (admitted < 0)

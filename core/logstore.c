@@ -1085,6 +1085,83 @@ long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 	return n;
 }
 
+struct log_pos {
+	int64_t id;
+	size_t i;
+};
+
+static int log_pos_cmp(const void *a, const void *b)
+{
+	const struct log_pos *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+long logfilter_rule_out_logs(struct logfilter *f, const int64_t *ids, const uint64_t *sizes,
+			     size_t n, unsigned char *out, struct cs_err *err)
+{
+	memset(out, 0, n);
+	if (!f->words_range || n == 0)
+		return 0;
+	struct log_pos *pos = xmalloc(n * sizeof(*pos));
+	size_t *base = xmalloc((n + 1) * sizeof(*base));
+	base[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		pos[i].id = ids[i];
+		pos[i].i = i;
+		base[i + 1] = base[i] + (size_t)((sizes[i] + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW);
+	}
+	qsort(pos, n, sizeof(*pos), log_pos_cmp);
+	/* per chunk: 1 once a filter part lacks one of the tested 6-grams; a
+	 * chunk without rows (stored before the word filters) stays 0 */
+	unsigned char *ruled = xcalloc(base[n] + 1, 1);
+	size_t tests = MIN(f->q->nw, (size_t)8);
+	uint32_t h[8];
+	for (size_t i = 0; i < tests; i++)
+		h[i] = f->q->w[tests < f->q->nw ? i * (f->q->nw - 1) / (tests - 1) : i];
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(f->db, "SELECT log_id, seq, part, bits FROM log_chunk_words", -1,
+				    &st, NULL);
+	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct log_pos key = {.id = sqlite3_column_int64(st, 0)};
+		const struct log_pos *at = bsearch(&key, pos, n, sizeof(*pos), log_pos_cmp);
+		sqlite3_int64 seq = sqlite3_column_int64(st, 1), part = sqlite3_column_int64(st, 2);
+		if (!at || seq < 0 || (uint64_t)seq >= base[at->i + 1] - base[at->i])
+			continue;
+		size_t c = base[at->i] + (size_t)seq;
+		if (ruled[c])
+			continue;
+		uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, sizes[at->i] - (uint64_t)seq * LOG_CHUNK_RAW);
+		unsigned parts = words_parts(len);
+		const unsigned char *bits = sqlite3_column_blob(st, 3);
+		size_t nb = (size_t)sqlite3_column_bytes(st, 3);
+		for (size_t k = 0; k < tests; k++)
+			if (((h[k] >> (WORDS_LOG2 - log2u(parts))) & (parts - 1)) == (uint64_t)part &&
+			    !words_admit_part(bits, nb, h[k])) {
+				ruled[c] = 1;
+				break;
+			}
+	}
+	sqlite3_finalize(st);
+	long count = 0;
+	if (rc == SQLITE_DONE) {
+		for (size_t i = 0; i < n; i++) {
+			bool all = base[i + 1] > base[i];
+			for (size_t c = base[i]; all && c < base[i + 1]; c++)
+				all = ruled[c];
+			out[i] = all;
+			count += all;
+		}
+	}
+	free(ruled);
+	free(base);
+	free(pos);
+	if (rc != SQLITE_DONE) {
+		memset(out, 0, n);
+		return err_set(err, CS_EDB, "cannot read the search filters: %s", sqlite3_errmsg(f->db));
+	}
+	return count;
+}
+
 void logfilter_free(struct logfilter *f)
 {
 	if (!f)

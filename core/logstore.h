@@ -95,6 +95,13 @@ struct logfilter *logfilter_new(struct store *st, const struct log_grams *q,
  * the number admitted, or -1 with err set. */
 long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 		     unsigned char *admit, struct cs_err *err);
+/* For a search over many small logs, where a query per log costs more
+ * than the search: in one pass over every word filter, out[i] = 1 for the
+ * logs (ids[i], of sizes[i] raw bytes) every one of whose chunks the word
+ * filters rule out, 0 for the others (logfilter_admit() then judges them
+ * chunk by chunk). Returns how many are ruled out, or -1 (out all 0). */
+long logfilter_rule_out_logs(struct logfilter *f, const int64_t *ids, const uint64_t *sizes,
+			     size_t n, unsigned char *out, struct cs_err *err);
 void logfilter_free(struct logfilter *f);
 
 /* --- writing ------------------------------------------------------------- */
