@@ -531,6 +531,8 @@ static int read_range(struct logr *r, uint64_t off, uint64_t n, sink_fn sink, vo
 		if (rel >= c->raw_len)
 			return r_corrupt(r, err, seq, "shorter than expected");
 		size_t take = (size_t)MIN(n, (uint64_t)c->raw_len - rel);
+		if (n > take)
+			logr_prefetch(r, (uint64_t)seq + 1); /* made while this one is used */
 		int rc = sink(ctx, c->data + rel, take, err);
 		if (rc)
 			return rc < 0 ? -1 : 1;
