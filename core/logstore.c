@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +133,14 @@ static struct prefetch *prefetch_new(void)
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
-	if (pthread_create(&p->th, NULL, prefetch_main, p) != 0) {
+	/* the worker takes no signal: a SIGWINCH or SIGINT must still reach (and
+	 * interrupt the wait of) the thread that handles it */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(&p->th, NULL, prefetch_main, p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		pthread_mutex_destroy(&p->mu);
 		pthread_cond_destroy(&p->work);
 		pthread_cond_destroy(&p->done);
