@@ -30,6 +30,7 @@ struct logsearch {
 	size_t cur;           /* the log being searched */
 	bool opened;          /* its filters are read (and r open, if any chunk is admitted) */
 	struct logr *r;
+	unsigned char *ruled; /* per log: no chunk can match (many small logs), or NULL */
 	unsigned char *admit; /* per chunk of the current log */
 	size_t admit_alloc;
 	uint64_t seq;         /* the chunk being read */
@@ -61,6 +62,29 @@ struct logsearch {
 	int stop;
 	struct cs_err *err;
 };
+
+/* Many small logs (a few chunks each on average): the word filters of all
+ * of them are read in one pass, and the logs they rule out whole are passed
+ * over without a query each. Bigger logs go by their own filters only. */
+static int rule_out_logs(struct logsearch *ls, struct cs_err *err)
+{
+	uint64_t chunks = 0;
+	for (size_t i = 0; i < ls->n_logs; i++)
+		chunks += ls->logs[i].chunks;
+	if (ls->q.nw == 0 || ls->n_logs < 64 || chunks > 4 * (uint64_t)ls->n_logs)
+		return 0;
+	int64_t *ids = xmalloc(ls->n_logs * sizeof(*ids));
+	uint64_t *sizes = xmalloc(ls->n_logs * sizeof(*sizes));
+	for (size_t i = 0; i < ls->n_logs; i++) {
+		ids[i] = ls->logs[i].log_id;
+		sizes[i] = ls->logs[i].raw_size;
+	}
+	ls->ruled = xmalloc(ls->n_logs);
+	long n = logfilter_rule_out_logs(ls->filter, ids, sizes, ls->n_logs, ls->ruled, err);
+	free(ids);
+	free(sizes);
+	return n < 0 ? -1 : 0;
+}
 
 struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_err *err)
 {
@@ -98,10 +122,16 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 		logsearch_free(ls);
 		return NULL;
 	}
+	/* chunks read through a map of the file, not copied by read() */
+	sqlite3_exec(st->db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
 	matcher_grams(m, &ls->q);
 	if (!matcher_needle(m, &ls->needle, &ls->needle_len, &ls->needle_fold) || !ls->needle_len)
 		ls->needle = NULL;
 	if (!(ls->filter = logfilter_new(st, &ls->q, err))) {
+		logsearch_free(ls);
+		return NULL;
+	}
+	if (rule_out_logs(ls, err) < 0) {
 		logsearch_free(ls);
 		return NULL;
 	}
@@ -117,10 +147,11 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 	return ls;
 }
 
+/* The reader is kept for the next log (logr_reopen): with many small logs
+ * preparing its statements and a zstd context per log cost more than the
+ * search. */
 static void close_log(struct logsearch *ls)
 {
-	logr_close(ls->r);
-	ls->r = NULL;
 	free(ls->workflow);
 	free(ls->job_name);
 	ls->workflow = ls->job_name = NULL;
@@ -147,10 +178,12 @@ void logsearch_free(struct logsearch *ls)
 	if (!ls)
 		return;
 	close_log(ls);
+	logr_close(ls->r);
 	logfilter_free(ls->filter);
 	sqlite3_finalize(ls->job_q);
 	free(ls->logs);
 	free(ls->admit);
+	free(ls->ruled);
 	free(ls->folded);
 	buf_release(&ls->scratch);
 	buf_release(&ls->text);
@@ -165,6 +198,10 @@ static int open_log(struct logsearch *ls, struct cs_err *err)
 {
 	const struct log_entry *e = &ls->logs[ls->cur];
 	ls->opened = true;
+	if (ls->ruled && ls->ruled[ls->cur]) {
+		matcher_count(ls->m, 0, e->chunks);
+		return 0;
+	}
 	XGROW(ls->admit, ls->admit_alloc, (size_t)e->chunks + 1);
 	long admitted = logfilter_admit(ls->filter, e->log_id, e->raw_size, ls->admit, err);
 	if (admitted < 0)
@@ -194,8 +231,8 @@ static int open_log(struct logsearch *ls, struct cs_err *err)
 	ls->ref.workflow = ls->workflow;
 	ls->ref.job_name = ls->job_name;
 	sqlite3_reset(s);
-	ls->r = logr_open(ls->st, e->log_id, err);
-	if (!ls->r)
+	if (ls->r ? logr_reopen(ls->r, e->log_id, err) < 0
+		  : !(ls->r = logr_open(ls->st, e->log_id, err)))
 		return err->code == CS_ENOTFOUND ? 0 : -1;
 	matcher_count(ls->m, 0, skipped);
 	ls->seq = 0;
@@ -246,6 +283,24 @@ static int prefilter(struct logsearch *ls, struct cs_err *err)
 	ls->pf_off = off;
 	const unsigned char *at = memmem(d, n, ls->needle, ls->needle_len);
 	ls->pf_next = at ? off + (uint64_t)(at - d) : UINT64_MAX;
+	return 0;
+}
+
+/* Read the chunk about to be scanned and start decompressing the next
+ * admitted one on the reader's second thread: it is made while this one is
+ * scanned. */
+static int read_ahead(struct logsearch *ls, const struct log_entry *e, struct cs_err *err)
+{
+	const unsigned char *d;
+	size_t n;
+	uint64_t off;
+	if (logr_chunk_data(ls->r, ls->seq, &d, &n, &off, err) < 0)
+		return -1;
+	uint64_t next = ls->seq + 1;
+	while (next < e->chunks && !ls->admit[next])
+		next++;
+	if (next < e->chunks)
+		logr_prefetch(ls->r, next);
 	return 0;
 }
 
@@ -350,7 +405,7 @@ static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
 			next_log(ls);
 			continue;
 		}
-		if (prefilter(ls, err) < 0) {
+		if (read_ahead(ls, e, err) < 0 || prefilter(ls, err) < 0) {
 			close_log(ls);
 			return -1;
 		}

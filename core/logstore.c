@@ -21,6 +21,8 @@
 #include "store.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,13 +45,114 @@ struct logr {
 	sqlite3 *db;
 	int64_t id;
 	uint64_t raw_size, line_count, chunk_count;
-	sqlite3_stmt *by_seq, *by_line, *grams;
+	sqlite3_stmt *meta, *by_seq, *by_line, *grams;
 	ZSTD_DCtx *dctx;
 	struct chunk cache[LOGR_CACHE];
 	uint64_t tick;
 	struct buf head;           /* head of a line that runs past its chunk */
 	uint64_t scanned, skipped; /* chunks, by logr_scan_grams() */
+	struct prefetch *pf;       /* logr_prefetch(): NULL until first used */
 };
+
+/* A chunk decompressed ahead on a second thread (logr_prefetch): the row is
+ * read on the caller's thread (the connection stays on one thread), its
+ * compressed bytes copied, and the worker decompresses them while the
+ * caller scans the chunk before. load_chunk() takes the result. */
+struct prefetch {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	bool quit;
+	bool busy;          /* the worker has a job not yet finished */
+	int64_t seq;        /* the chunk held (or being made), -1: none */
+	sqlite3_int64 raw_off, raw_len, first, n_lines;
+	struct buf z, ix;   /* copies of the row's data and line_index */
+	unsigned char *out; /* LOG_CHUNK_RAW */
+	size_t got;         /* ZSTD_decompressDCtx()'s result */
+	ZSTD_DCtx *dctx;
+};
+
+static void *prefetch_main(void *arg)
+{
+	struct prefetch *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->busy && !p->quit)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->quit)
+			break;
+		pthread_mutex_unlock(&p->mu);
+		size_t got = ZSTD_decompressDCtx(p->dctx, p->out, LOG_CHUNK_RAW,
+						 p->z.data ? p->z.data : "", p->z.len);
+		pthread_mutex_lock(&p->mu);
+		p->got = got;
+		p->busy = false;
+		pthread_cond_signal(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Wait until the worker is idle (its result, if any, is then in p). */
+static void prefetch_wait(struct prefetch *p)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->busy)
+		pthread_cond_wait(&p->done, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void prefetch_free(struct prefetch *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->quit = true;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->th, NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	ZSTD_freeDCtx(p->dctx);
+	buf_release(&p->z);
+	buf_release(&p->ix);
+	free(p->out);
+	free(p);
+}
+
+static struct prefetch *prefetch_new(void)
+{
+	struct prefetch *p = xcalloc(1, sizeof(*p));
+	p->seq = -1;
+	buf_init(&p->z);
+	buf_init(&p->ix);
+	p->out = xmalloc(LOG_CHUNK_RAW);
+	if (!(p->dctx = ZSTD_createDCtx()))
+		goto fail;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	/* the worker takes no signal: a SIGWINCH or SIGINT must still reach (and
+	 * interrupt the wait of) the thread that handles it */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(&p->th, NULL, prefetch_main, p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->work);
+		pthread_cond_destroy(&p->done);
+		goto fail;
+	}
+	return p;
+fail:
+	ZSTD_freeDCtx(p->dctx);
+	free(p->out);
+	free(p);
+	return NULL;
+}
 
 static int r_dberr(struct logr *r, struct cs_err *err, const char *doing)
 {
@@ -67,6 +170,8 @@ void logr_close(struct logr *r)
 {
 	if (!r)
 		return;
+	prefetch_free(r->pf);
+	sqlite3_finalize(r->meta);
 	sqlite3_finalize(r->by_seq);
 	sqlite3_finalize(r->by_line);
 	sqlite3_finalize(r->grams);
@@ -79,43 +184,57 @@ void logr_close(struct logr *r)
 	free(r);
 }
 
-static struct logr *reader_open(struct sqlite3 *db, int64_t log_id, struct cs_err *err)
+/* Point r at log log_id: its logs row read and checked, the chunk cache
+ * emptied; statements, the zstd context and buffers kept. */
+static int reader_target(struct logr *r, int64_t log_id, struct cs_err *err)
 {
-	struct logr *r = xcalloc(1, sizeof(*r));
-	sqlite3_stmt *st = NULL;
-	r->db = db;
 	r->id = log_id;
+	r->raw_size = r->line_count = r->chunk_count = 0;
+	r->scanned = r->skipped = 0;
 	for (int i = 0; i < LOGR_CACHE; i++)
 		r->cache[i].seq = -1;
-	if (sqlite3_prepare_v2(db, "SELECT raw_size, line_count, chunk_count FROM logs WHERE id = ?1",
-			       -1, &st, NULL) != SQLITE_OK) {
-		r_dberr(r, err, "reading the logs row");
-		goto fail;
+	if (r->pf) {
+		prefetch_wait(r->pf);
+		r->pf->seq = -1;
 	}
+	sqlite3_stmt *st = r->meta;
 	sqlite3_bind_int64(st, 1, log_id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
-		err_set(err, CS_ENOTFOUND, "cannot read log %lld: no such log", (long long)log_id);
-		goto fail;
+		sqlite3_reset(st);
+		return err_set(err, CS_ENOTFOUND, "cannot read log %lld: no such log", (long long)log_id);
 	}
 	if (rc != SQLITE_ROW) {
 		r_dberr(r, err, "reading the logs row");
-		goto fail;
+		sqlite3_reset(st);
+		return -1;
 	}
 	sqlite3_int64 size = sqlite3_column_int64(st, 0), lines = sqlite3_column_int64(st, 1),
 		      chunks = sqlite3_column_int64(st, 2);
-	sqlite3_finalize(st);
-	st = NULL;
+	sqlite3_reset(st);
 	if (size < 0 || lines < 0 || lines > size ||
-	    chunks != (size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW || (size > 0 && lines == 0)) {
-		err_set(err, CS_EDB,
-			"log %lld is corrupt: %lld bytes, %lld lines and %lld chunks do not agree",
-			(long long)log_id, (long long)size, (long long)lines, (long long)chunks);
-		goto fail;
-	}
+	    chunks != (size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW || (size > 0 && lines == 0))
+		return err_set(err, CS_EDB,
+			       "log %lld is corrupt: %lld bytes, %lld lines and %lld chunks do not agree",
+			       (long long)log_id, (long long)size, (long long)lines, (long long)chunks);
 	r->raw_size = (uint64_t)size;
 	r->line_count = (uint64_t)lines;
 	r->chunk_count = (uint64_t)chunks;
+	return 0;
+}
+
+static struct logr *reader_open(struct sqlite3 *db, int64_t log_id, struct cs_err *err)
+{
+	struct logr *r = xcalloc(1, sizeof(*r));
+	r->db = db;
+	r->id = log_id;
+	if (sqlite3_prepare_v2(db, "SELECT raw_size, line_count, chunk_count FROM logs WHERE id = ?1",
+			       -1, &r->meta, NULL) != SQLITE_OK) {
+		r_dberr(r, err, "reading the logs row");
+		goto fail;
+	}
+	if (reader_target(r, log_id, err) < 0)
+		goto fail;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT raw_off, raw_len, first_line, n_lines, data, line_index"
 			       " FROM log_chunks WHERE log_id = ?1 AND seq = ?2",
@@ -135,7 +254,6 @@ static struct logr *reader_open(struct sqlite3 *db, int64_t log_id, struct cs_er
 	}
 	return r;
 fail:
-	sqlite3_finalize(st);
 	logr_close(r);
 	return NULL;
 }
@@ -143,6 +261,12 @@ fail:
 struct logr *logr_open(struct store *st, int64_t log_id, struct cs_err *err)
 {
 	return reader_open(st->db, log_id, err);
+}
+
+int logr_reopen(struct logr *r, int64_t log_id, struct cs_err *err)
+{
+	buf_reset(&r->head);
+	return reader_target(r, log_id, err);
 }
 
 uint64_t logr_line_count(const struct logr *r)
@@ -155,13 +279,25 @@ uint64_t logr_raw_size(const struct logr *r)
 	return r->raw_size;
 }
 
-/* Decode and check one fetched row into c; the blobs die at the next reset. */
-static int fill_chunk(struct logr *r, struct chunk *c, int64_t seq, sqlite3_stmt *st,
+/* One row of log_chunks, as fetched (or copied by a prefetch). */
+struct chunk_row {
+	sqlite3_int64 raw_off, raw_len, first, n_lines;
+	const void *z;
+	size_t zn;
+	const unsigned char *ix;
+	size_t ixn;
+	/* a prefetch: the data already decompressed into *pre, got its result */
+	unsigned char **pre;
+	size_t got;
+};
+
+/* Decode and check one row into c. */
+static int fill_chunk(struct logr *r, struct chunk *c, int64_t seq, const struct chunk_row *row,
 		      struct cs_err *err)
 {
 	char what[160];
-	sqlite3_int64 raw_off = sqlite3_column_int64(st, 0), raw_len = sqlite3_column_int64(st, 1),
-		      first = sqlite3_column_int64(st, 2), n_lines = sqlite3_column_int64(st, 3);
+	sqlite3_int64 raw_off = row->raw_off, raw_len = row->raw_len, first = row->first,
+		      n_lines = row->n_lines;
 	uint64_t want_off = (uint64_t)seq * LOG_CHUNK_RAW;
 	uint64_t want_len = MIN((uint64_t)LOG_CHUNK_RAW, r->raw_size - want_off);
 	if (raw_off < 0 || (uint64_t)raw_off != want_off || raw_len < 0 ||
@@ -176,18 +312,26 @@ static int fill_chunk(struct logr *r, struct chunk *c, int64_t seq, sqlite3_stmt
 			 (long long)first, (long long)n_lines, (ull)r->line_count);
 		return r_corrupt(r, err, seq, what);
 	}
-	const void *z = sqlite3_column_blob(st, 4);
-	int zn = sqlite3_column_bytes(st, 4);
 	if (!c->data)
 		c->data = xmalloc(LOG_CHUNK_RAW);
-	size_t got = ZSTD_decompressDCtx(r->dctx, c->data, LOG_CHUNK_RAW, z ? z : "", (size_t)zn);
+	size_t got;
+	if (row->pre) {
+		/* the prefetch's buffer becomes the chunk's, the chunk's the next prefetch's */
+		unsigned char *t = c->data;
+		c->data = *row->pre;
+		*row->pre = t;
+		got = row->got;
+	} else {
+		got = ZSTD_decompressDCtx(r->dctx, c->data, LOG_CHUNK_RAW, row->z ? row->z : "",
+					  row->zn);
+	}
 	if (ZSTD_isError(got) || got != (size_t)raw_len) {
-		snprintf(what, sizeof(what), "cannot decompress %d bytes: %s", zn,
+		snprintf(what, sizeof(what), "cannot decompress %zu bytes: %s", row->zn,
 			 ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong size");
 		return r_corrupt(r, err, seq, what);
 	}
-	const unsigned char *ix = sqlite3_column_blob(st, 5), *ixe;
-	int ixn = sqlite3_column_bytes(st, 5);
+	const unsigned char *ix = row->ix, *ixe;
+	size_t ixn = row->ixn;
 	if (!ix) /* an empty blob comes back as NULL */
 		ix = (const unsigned char *)"", ixn = 0;
 	ixe = ix + ixn;
@@ -221,6 +365,57 @@ static int fill_chunk(struct logr *r, struct chunk *c, int64_t seq, sqlite3_stmt
 	return 0;
 }
 
+static void row_of(sqlite3_stmt *st, struct chunk_row *row)
+{
+	memset(row, 0, sizeof(*row));
+	row->raw_off = sqlite3_column_int64(st, 0);
+	row->raw_len = sqlite3_column_int64(st, 1);
+	row->first = sqlite3_column_int64(st, 2);
+	row->n_lines = sqlite3_column_int64(st, 3);
+	row->z = sqlite3_column_blob(st, 4);
+	row->zn = (size_t)sqlite3_column_bytes(st, 4);
+	row->ix = sqlite3_column_blob(st, 5);
+	row->ixn = (size_t)sqlite3_column_bytes(st, 5);
+}
+
+void logr_prefetch(struct logr *r, uint64_t seq)
+{
+	if (seq >= r->chunk_count)
+		return;
+	for (int i = 0; i < LOGR_CACHE; i++)
+		if (r->cache[i].seq == (int64_t)seq)
+			return;
+	if (!r->pf && !(r->pf = prefetch_new()))
+		return; /* no thread: load_chunk() decompresses as before */
+	struct prefetch *p = r->pf;
+	prefetch_wait(p);
+	if (p->seq == (int64_t)seq)
+		return;
+	p->seq = -1;
+	sqlite3_stmt *st = r->by_seq;
+	sqlite3_bind_int64(st, 1, r->id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		struct chunk_row row;
+		row_of(st, &row);
+		p->raw_off = row.raw_off;
+		p->raw_len = row.raw_len;
+		p->first = row.first;
+		p->n_lines = row.n_lines;
+		buf_reset(&p->z);
+		buf_add(&p->z, row.z ? row.z : "", row.zn);
+		buf_reset(&p->ix);
+		buf_add(&p->ix, row.ix ? (const void *)row.ix : "", row.ixn);
+		p->seq = (int64_t)seq;
+		pthread_mutex_lock(&p->mu);
+		p->busy = true;
+		pthread_cond_signal(&p->work);
+		pthread_mutex_unlock(&p->mu);
+	}
+	/* (a missing row or an error: load_chunk() reports it) */
+	sqlite3_reset(st);
+}
+
 static struct chunk *load_chunk(struct logr *r, int64_t seq, struct cs_err *err)
 {
 	struct chunk *victim = &r->cache[0];
@@ -238,17 +433,35 @@ static struct chunk *load_chunk(struct logr *r, int64_t seq, struct cs_err *err)
 			victim = c;
 	}
 	victim->seq = -1;
+	int ok = -1;
+	struct prefetch *p = r->pf;
+	if (p && p->seq == seq) {
+		prefetch_wait(p);
+		struct chunk_row row = {.raw_off = p->raw_off, .raw_len = p->raw_len,
+					.first = p->first, .n_lines = p->n_lines, .zn = p->z.len,
+					.ix = (const unsigned char *)p->ix.data, .ixn = p->ix.len,
+					.pre = &p->out, .got = p->got};
+		p->seq = -1;
+		ok = fill_chunk(r, victim, seq, &row, err);
+		if (ok < 0)
+			victim->seq = -1;
+		else
+			victim->used = ++r->tick;
+		return ok < 0 ? NULL : victim;
+	}
 	sqlite3_stmt *st = r->by_seq;
 	sqlite3_bind_int64(st, 1, r->id);
 	sqlite3_bind_int64(st, 2, seq);
 	int rc = sqlite3_step(st);
-	int ok = -1;
-	if (rc == SQLITE_ROW)
-		ok = fill_chunk(r, victim, seq, st, err);
-	else if (rc == SQLITE_DONE)
+	if (rc == SQLITE_ROW) {
+		struct chunk_row row;
+		row_of(st, &row);
+		ok = fill_chunk(r, victim, seq, &row, err);
+	} else if (rc == SQLITE_DONE) {
 		r_corrupt(r, err, seq, "missing");
-	else
+	} else {
 		r_dberr(r, err, "reading a chunk");
+	}
 	sqlite3_reset(st);
 	if (ok < 0) {
 		victim->seq = -1;
@@ -326,6 +539,8 @@ static int read_range(struct logr *r, uint64_t off, uint64_t n, sink_fn sink, vo
 		if (rel >= c->raw_len)
 			return r_corrupt(r, err, seq, "shorter than expected");
 		size_t take = (size_t)MIN(n, (uint64_t)c->raw_len - rel);
+		if (n > take)
+			logr_prefetch(r, (uint64_t)seq + 1); /* made while this one is used */
 		int rc = sink(ctx, c->data + rel, take, err);
 		if (rc)
 			return rc < 0 ? -1 : 1;
@@ -878,6 +1093,83 @@ long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 		return err_set(err, CS_EDB, "cannot read the search filters of log %lld: %s",
 			       (long long)log_id, sqlite3_errmsg(f->db));
 	return n;
+}
+
+struct log_pos {
+	int64_t id;
+	size_t i;
+};
+
+static int log_pos_cmp(const void *a, const void *b)
+{
+	const struct log_pos *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+long logfilter_rule_out_logs(struct logfilter *f, const int64_t *ids, const uint64_t *sizes,
+			     size_t n, unsigned char *out, struct cs_err *err)
+{
+	memset(out, 0, n);
+	if (!f->words_range || n == 0)
+		return 0;
+	struct log_pos *pos = xmalloc(n * sizeof(*pos));
+	size_t *base = xmalloc((n + 1) * sizeof(*base));
+	base[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		pos[i].id = ids[i];
+		pos[i].i = i;
+		base[i + 1] = base[i] + (size_t)((sizes[i] + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW);
+	}
+	qsort(pos, n, sizeof(*pos), log_pos_cmp);
+	/* per chunk: 1 once a filter part lacks one of the tested 6-grams; a
+	 * chunk without rows (stored before the word filters) stays 0 */
+	unsigned char *ruled = xcalloc(base[n] + 1, 1);
+	size_t tests = MIN(f->q->nw, (size_t)8);
+	uint32_t h[8];
+	for (size_t i = 0; i < tests; i++)
+		h[i] = f->q->w[tests < f->q->nw ? i * (f->q->nw - 1) / (tests - 1) : i];
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(f->db, "SELECT log_id, seq, part, bits FROM log_chunk_words", -1,
+				    &st, NULL);
+	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct log_pos key = {.id = sqlite3_column_int64(st, 0)};
+		const struct log_pos *at = bsearch(&key, pos, n, sizeof(*pos), log_pos_cmp);
+		sqlite3_int64 seq = sqlite3_column_int64(st, 1), part = sqlite3_column_int64(st, 2);
+		if (!at || seq < 0 || (uint64_t)seq >= base[at->i + 1] - base[at->i])
+			continue;
+		size_t c = base[at->i] + (size_t)seq;
+		if (ruled[c])
+			continue;
+		uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, sizes[at->i] - (uint64_t)seq * LOG_CHUNK_RAW);
+		unsigned parts = words_parts(len);
+		const unsigned char *bits = sqlite3_column_blob(st, 3);
+		size_t nb = (size_t)sqlite3_column_bytes(st, 3);
+		for (size_t k = 0; k < tests; k++)
+			if (((h[k] >> (WORDS_LOG2 - log2u(parts))) & (parts - 1)) == (uint64_t)part &&
+			    !words_admit_part(bits, nb, h[k])) {
+				ruled[c] = 1;
+				break;
+			}
+	}
+	sqlite3_finalize(st);
+	long count = 0;
+	if (rc == SQLITE_DONE) {
+		for (size_t i = 0; i < n; i++) {
+			bool all = base[i + 1] > base[i];
+			for (size_t c = base[i]; all && c < base[i + 1]; c++)
+				all = ruled[c];
+			out[i] = all;
+			count += all;
+		}
+	}
+	free(ruled);
+	free(base);
+	free(pos);
+	if (rc != SQLITE_DONE) {
+		memset(out, 0, n);
+		return err_set(err, CS_EDB, "cannot read the search filters: %s", sqlite3_errmsg(f->db));
+	}
+	return count;
 }
 
 void logfilter_free(struct logfilter *f)

@@ -95,6 +95,13 @@ struct logfilter *logfilter_new(struct store *st, const struct log_grams *q,
  * the number admitted, or -1 with err set. */
 long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 		     unsigned char *admit, struct cs_err *err);
+/* For a search over many small logs, where a query per log costs more
+ * than the search: in one pass over every word filter, out[i] = 1 for the
+ * logs (ids[i], of sizes[i] raw bytes) every one of whose chunks the word
+ * filters rule out, 0 for the others (logfilter_admit() then judges them
+ * chunk by chunk). Returns how many are ruled out, or -1 (out all 0). */
+long logfilter_rule_out_logs(struct logfilter *f, const int64_t *ids, const uint64_t *sizes,
+			     size_t n, unsigned char *out, struct cs_err *err);
 void logfilter_free(struct logfilter *f);
 
 /* --- writing ------------------------------------------------------------- */
@@ -127,6 +134,11 @@ struct logr;
 /* A reader of log log_id (logs.id) of the index st; it reads through st's
  * connection, so it is closed before st is. */
 struct logr *logr_open(struct store *st, int64_t log_id, struct cs_err *err);
+/* The same reader pointed at another log of the same index, keeping its
+ * prepared statements, zstd context and buffers (a search reads many small
+ * logs): as logr_open() but in place. On error (CS_ENOTFOUND: no such log)
+ * the reader holds no log: reopen it or close it. */
+int logr_reopen(struct logr *r, int64_t log_id, struct cs_err *err);
 void logr_close(struct logr *r);
 uint64_t logr_line_count(const struct logr *r);
 uint64_t logr_raw_size(const struct logr *r);
@@ -154,6 +166,11 @@ int logr_scan(struct logr *r, uint64_t first, uint64_t last, split_cb cb, void *
 
 /* Chunks: seq 0 .. logr_chunk_count() - 1. */
 uint64_t logr_chunk_count(const struct logr *r);
+/* Start decompressing chunk seq on a second thread, for a read of it that
+ * follows (a scan: the next chunk is made while this one is looked at). The
+ * row is read here, on the caller's thread; errors are reported by the read.
+ * One chunk ahead at most: a new call drops an unread one. */
+void logr_prefetch(struct logr *r, uint64_t seq);
 /* The lines that start in chunk seq, in order, as logr_scan() reports them
  * (lineno, off, len, term, head), from the stored line index: no splitting.
  * head is valid until cb returns. Returns 0, -1 with err set, or cb's

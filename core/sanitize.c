@@ -53,6 +53,15 @@ void sanitize_append(struct buf *out, const char *str, size_t n, unsigned flags)
 	char tmp[8];
 	for (size_t i = 0; i < n;) {
 		unsigned char c = s[i];
+		if (c >= 0x20 && c < 0x7f) {
+			/* a run of printable ASCII, the bulk of any log, in one copy */
+			size_t j = i + 1;
+			while (j < n && s[j] >= 0x20 && s[j] < 0x7f)
+				j++;
+			buf_add(out, s + i, j - i);
+			i = j;
+			continue;
+		}
 		if (c == 0x1b) {
 			bool sgr;
 			size_t l = esc_len(s + i, n - i, &sgr);

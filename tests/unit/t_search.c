@@ -1137,11 +1137,46 @@ TEST(word_filters_lose_no_hit)
 	}
 	importer_free(im);
 	fnf_queries(&f, false, 40, 15);
+	/* ordinary words, 1-2 byte queries (no filter applies), non-ASCII */
 	static const char *const fixed[] = {"warning failed", "layer_", "_done", "sha256:",
-					    "0m", "test_", "ok\r", "commit 0", "-4"};
+					    "0m", "test_", "ok\r", "commit 0", "-4", "f", "F",
+					    "4-", "] ", "\xc3\xa9", "caf\xc3\xa9 0", "\xe2\x9c\x93"};
 	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
 		for (size_t k = 0; k < ARRAY_SIZE(modes); k++)
 			same_three_ways(&f, fixed[i], modes[k]);
+	/* the bytes around each chunk boundary, within their line: a token cut
+	 * in two by the chunks (the read-ahead of the next chunk on the second
+	 * thread is on for these multi-chunk logs) */
+	sqlite3_stmt *ls;
+	CHECK(sqlite3_prepare_v2(f.st->db, "SELECT id, raw_size FROM logs", -1, &ls, NULL) ==
+	      SQLITE_OK);
+	int crossing = 0;
+	while (sqlite3_step(ls) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(ls, 0);
+		uint64_t size = (uint64_t)sqlite3_column_int64(ls, 1);
+		struct logr *r = logr_open(f.st, id, &err);
+		CHECK(r != NULL);
+		for (uint64_t at = LOG_CHUNK_RAW; r && at + 12 < size; at += LOG_CHUNK_RAW) {
+			struct buf b = BUF_INIT;
+			CHECK_OK(logr_read(r, at - 12, 24, &b, &err));
+			size_t lo = 12, hi = 12;
+			while (lo > 0 && !strchr("\r\n\x1b", b.data[lo - 1]))
+				lo--;
+			while (hi < b.len && !strchr("\r\n\x1b", b.data[hi]))
+				hi++;
+			if (hi - lo >= 3 && lo < 12 && hi > 12) {
+				char *q = xstrndup(b.data + lo, hi - lo);
+				for (size_t k = 0; k < ARRAY_SIZE(modes); k++)
+					same_three_ways(&f, q, modes[k]);
+				free(q);
+				crossing++;
+			}
+			buf_release(&b);
+		}
+		logr_close(r);
+	}
+	sqlite3_finalize(ls);
+	CHECK(crossing >= 4);
 	/* rare tokens: a whole sha, its first 8 and its last 12 digits, in
 	 * either case; each is in one chunk (two when its line crosses) */
 	CHECK(shas.len >= 40 * 10);
@@ -1181,6 +1216,63 @@ TEST(word_filters_lose_no_hit)
 		same_three_ways(&f, tok, 0);
 		tok[8] = 0;
 		same_three_ways(&f, tok, 0);
+	}
+	buf_release(&shas);
+	for (size_t i = 0; i < f.ref.n; i++)
+		free(f.ref.l[i].text);
+	free(f.ref.l);
+	store_close(f.st);
+}
+
+/* Many small logs: their word filters are read in one pass and the logs
+ * they rule out whole are passed over (logsearch.c rule_out_logs); the same
+ * hits as without filters and line by line, also when some logs have no
+ * word filter rows (stored before them) or rows of an unknown version. */
+TEST(many_small_logs_lose_no_hit)
+{
+	struct cs_err err;
+	err_clear(&err);
+	struct fnf f = {0};
+	f.st = t_fresh_store("smalllogs");
+	struct buf shas = BUF_INIT;
+	struct importer *im = importer_new(f.st, NULL);
+	static char jobs[90][16]; /* the reference keeps the names */
+	for (int i = 0; i < 90; i++) {
+		char *job = jobs[i];
+		snprintf(job, sizeof(jobs[i]), "small%02d", i);
+		size_t n;
+		char *s = gen_entropy(i % 10 == 9 ? 300000 : 1500 + (size_t)(rnd() % 4000), &shas, &n);
+		fnf_import(&f, im, job, s, n);
+	}
+	importer_free(im);
+	CHECK(shas.len >= 40 * 8);
+	for (int round = 0; round < 2; round++) {
+		uint64_t read = 0;
+		size_t n = 0;
+		for (size_t at = 0; at + 40 <= shas.len && n < 8; at += 40, n++) {
+			char tok[41];
+			memcpy(tok, shas.data + at, 40);
+			tok[40] = 0;
+			uint64_t r0 = f.read;
+			same_three_ways(&f, tok, 0);
+			read += f.read - r0;
+			tok[8] = 0;
+			same_three_ways(&f, tok, MATCH_IGNORE_CASE);
+			same_three_ways(&f, tok + 2, 0);
+		}
+		/* a whole sha is in one chunk, two when its line crosses one */
+		if (round == 0)
+			CHECK(read <= 8 * 2);
+		static const char *const fixed[] = {"layer_", "warning failed", "_done warning",
+						    "f", "\xc3\xa9", "zzzzzz not there"};
+		for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+			for (size_t k = 0; k < ARRAY_SIZE(modes); k++)
+				same_three_ways(&f, fixed[i], modes[k]);
+		fnf_queries(&f, false, 8, 3);
+		/* as if a third of the logs were stored before the word filters,
+		 * and some rows were of a version this reader does not know */
+		exec_sql(f.st, "DELETE FROM log_chunk_words WHERE log_id % 3 = 0;"
+			       "UPDATE log_chunk_words SET bits = x'09' || bits WHERE log_id % 5 = 1");
 	}
 	buf_release(&shas);
 	for (size_t i = 0; i < f.ref.n; i++)
