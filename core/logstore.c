@@ -63,15 +63,36 @@ static int r_corrupt(struct logr *r, struct cs_err *err, int64_t seq, const char
 		       (long long)seq, what);
 }
 
+/* One zstd context kept from a reader to the next (as the writer keeps its
+ * own): logr_open() takes it or makes one, logr_close() gives it back. */
+static ZSTD_DCtx *spare_dctx;
+
+static ZSTD_DCtx *dctx_get(void)
+{
+	ZSTD_DCtx *d = __atomic_exchange_n(&spare_dctx, NULL, __ATOMIC_ACQ_REL);
+	return d ? d : ZSTD_createDCtx();
+}
+
+static void dctx_put(ZSTD_DCtx *d)
+{
+	ZSTD_DCtx *none = NULL;
+	if (!d)
+		return;
+	if (ZSTD_isError(ZSTD_DCtx_reset(d, ZSTD_reset_session_and_parameters)) ||
+	    !__atomic_compare_exchange_n(&spare_dctx, &none, d, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		ZSTD_freeDCtx(d);
+}
+
 void logr_close(struct logr *r)
 {
 	if (!r)
 		return;
-	sqlite3_finalize(r->by_seq);
-	sqlite3_finalize(r->by_line);
+	/* by_seq and by_line are the store's (store_cached()), reset after each
+	 * step */
 	sqlite3_finalize(r->grams);
 	buf_release(&r->head);
-	ZSTD_freeDCtx(r->dctx);
+	dctx_put(r->dctx);
 	for (int i = 0; i < LOGR_CACHE; i++) {
 		free(r->cache[i].data);
 		free(r->cache[i].starts);
@@ -79,16 +100,17 @@ void logr_close(struct logr *r)
 	free(r);
 }
 
-static struct logr *reader_open(struct sqlite3 *db, int64_t log_id, struct cs_err *err)
+static struct logr *reader_open(struct store *store, int64_t log_id, struct cs_err *err)
 {
 	struct logr *r = xcalloc(1, sizeof(*r));
+	sqlite3 *db = store->db;
 	sqlite3_stmt *st = NULL;
 	r->db = db;
 	r->id = log_id;
 	for (int i = 0; i < LOGR_CACHE; i++)
 		r->cache[i].seq = -1;
-	if (sqlite3_prepare_v2(db, "SELECT raw_size, line_count, chunk_count FROM logs WHERE id = ?1",
-			       -1, &st, NULL) != SQLITE_OK) {
+	if (store_cached(store, "SELECT raw_size, line_count, chunk_count FROM logs WHERE id = ?1",
+			 &st) != SQLITE_OK) {
 		r_dberr(r, err, "reading the logs row");
 		goto fail;
 	}
@@ -104,7 +126,7 @@ static struct logr *reader_open(struct sqlite3 *db, int64_t log_id, struct cs_er
 	}
 	sqlite3_int64 size = sqlite3_column_int64(st, 0), lines = sqlite3_column_int64(st, 1),
 		      chunks = sqlite3_column_int64(st, 2);
-	sqlite3_finalize(st);
+	store_cached_done(st);
 	st = NULL;
 	if (size < 0 || lines < 0 || lines > size ||
 	    chunks != (size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW || (size > 0 && lines == 0)) {
@@ -116,18 +138,18 @@ static struct logr *reader_open(struct sqlite3 *db, int64_t log_id, struct cs_er
 	r->raw_size = (uint64_t)size;
 	r->line_count = (uint64_t)lines;
 	r->chunk_count = (uint64_t)chunks;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT raw_off, raw_len, first_line, n_lines, data, line_index"
-			       " FROM log_chunks WHERE log_id = ?1 AND seq = ?2",
-			       -1, &r->by_seq, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-			       "SELECT seq FROM log_chunks WHERE log_id = ?1 AND first_line <= ?2"
-			       " AND n_lines > 0 ORDER BY first_line DESC LIMIT 1",
-			       -1, &r->by_line, NULL) != SQLITE_OK) {
+	if (store_cached(store,
+			 "SELECT raw_off, raw_len, first_line, n_lines, data, line_index"
+			 " FROM log_chunks WHERE log_id = ?1 AND seq = ?2",
+			 &r->by_seq) != SQLITE_OK ||
+	    store_cached(store,
+			 "SELECT seq FROM log_chunks WHERE log_id = ?1 AND first_line <= ?2"
+			 " AND n_lines > 0 ORDER BY first_line DESC LIMIT 1",
+			 &r->by_line) != SQLITE_OK) {
 		r_dberr(r, err, "preparing chunk queries");
 		goto fail;
 	}
-	r->dctx = ZSTD_createDCtx();
+	r->dctx = dctx_get();
 	if (!r->dctx) {
 		err_set(err, CS_ENOMEM, "cannot read log %lld: cannot create a zstd context",
 			(long long)log_id);
@@ -135,14 +157,14 @@ static struct logr *reader_open(struct sqlite3 *db, int64_t log_id, struct cs_er
 	}
 	return r;
 fail:
-	sqlite3_finalize(st);
+	store_cached_done(st);
 	logr_close(r);
 	return NULL;
 }
 
 struct logr *logr_open(struct store *st, int64_t log_id, struct cs_err *err)
 {
-	return reader_open(st->db, log_id, err);
+	return reader_open(st, log_id, err);
 }
 
 uint64_t logr_line_count(const struct logr *r)

@@ -72,6 +72,7 @@ struct zpipe {
 };
 
 struct logw {
+	struct store *store;
 	sqlite3 *db;
 	int64_t job_id, log_id;
 	split_cb line_cb;
@@ -518,19 +519,42 @@ static int flush_chunk(struct logw *w, bool last, struct cs_err *err)
 	return 0;
 }
 
+/* One zstd context kept from a log to the next: creating one costs more than
+ * compressing a small log's chunk. logw_begin() takes it (or makes one when
+ * another writer holds it), logw_free() gives it back (or frees its own when
+ * the place is taken). Its parameters are set again by each
+ * ZSTD_compressCCtx(), so the bytes it makes are those of a new context. */
+static ZSTD_CCtx *spare_cctx;
+
+static ZSTD_CCtx *cctx_get(void)
+{
+	ZSTD_CCtx *c = __atomic_exchange_n(&spare_cctx, NULL, __ATOMIC_ACQ_REL);
+	return c ? c : ZSTD_createCCtx();
+}
+
+static void cctx_put(ZSTD_CCtx *c)
+{
+	ZSTD_CCtx *none = NULL;
+	if (!c)
+		return;
+	if (ZSTD_isError(ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters)) ||
+	    !__atomic_compare_exchange_n(&spare_cctx, &none, c, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		ZSTD_freeCCtx(c);
+}
+
 void logw_free(struct logw *w)
 {
 	if (!w)
 		return;
 	zpipe_free(w->pipe); /* before the zstd context the worker uses */
-	sqlite3_finalize(w->ins);
-	sqlite3_finalize(w->ins_grams);
-	sqlite3_finalize(w->ins_words);
+	/* the statements are the store's (store_cached()), each reset after
+	 * its every step */
 	free(w->wh_cur);
 	free(w->wh_open);
 	free(w->wset);
 	free(w->wblob);
-	ZSTD_freeCCtx(w->cctx);
+	cctx_put(w->cctx);
 	free(w->raw);
 	free(w->zbuf);
 	free(w->grams_cur);
@@ -547,6 +571,7 @@ struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, v
 	struct logw *w = xcalloc(1, sizeof(*w));
 	sqlite3 *db = store->db;
 	sqlite3_stmt *st = NULL;
+	w->store = store;
 	w->db = db;
 	w->job_id = job_id;
 	w->line_cb = line_cb;
@@ -561,8 +586,9 @@ struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, v
 	const char *th = getenv("CISCOPE_LOG_THREADS");
 	w->threaded = !(th && strcmp(th, "1") == 0);
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO logs (job_id) VALUES (?1)", -1, &st, NULL) !=
-	    SQLITE_OK) {
+	/* statements from the store's cache (store_cached()): preparing them
+	 * for every log cost more than a small log's inserts */
+	if (store_cached(store, "INSERT INTO logs (job_id) VALUES (?1)", &st) != SQLITE_OK) {
 		w_dberr(w, err, "preparing the logs row");
 		goto fail;
 	}
@@ -571,24 +597,24 @@ struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, v
 		w_dberr(w, err, "inserting the logs row");
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	store_cached_done(st);
 	st = NULL;
 	w->log_id = sqlite3_last_insert_rowid(db);
-	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO log_chunks (log_id, seq, raw_off, raw_len, first_line,"
-			       " n_lines, data, line_index) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-			       -1, &w->ins, NULL) != SQLITE_OK) {
+	if (store_cached(store,
+			 "INSERT INTO log_chunks (log_id, seq, raw_off, raw_len, first_line,"
+			 " n_lines, data, line_index) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			 &w->ins) != SQLITE_OK) {
 		w_dberr(w, err, "preparing the chunk insert");
 		goto fail;
 	}
-	if (sqlite3_prepare_v2(db, "INSERT INTO log_chunk_grams (log_id, seq, bits) VALUES (?1, ?2, ?3)",
-			       -1, &w->ins_grams, NULL) != SQLITE_OK) {
+	if (store_cached(store, "INSERT INTO log_chunk_grams (log_id, seq, bits) VALUES (?1, ?2, ?3)",
+			 &w->ins_grams) != SQLITE_OK) {
 		w_dberr(w, err, "preparing the filter insert");
 		goto fail;
 	}
-	if (sqlite3_prepare_v2(db, "INSERT INTO log_chunk_words (log_id, seq, part, bits)"
-			       " VALUES (?1, ?2, ?3, ?4)",
-			       -1, &w->ins_words, NULL) != SQLITE_OK) {
+	if (store_cached(store, "INSERT INTO log_chunk_words (log_id, seq, part, bits)"
+			 " VALUES (?1, ?2, ?3, ?4)",
+			 &w->ins_words) != SQLITE_OK) {
 		w_dberr(w, err, "preparing the word filter insert");
 		goto fail;
 	}
@@ -596,7 +622,7 @@ struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, v
 	w->grams_cur = xcalloc(1, GRAMS_BITS);
 	w->grams_open = xcalloc(1, GRAMS_BITS);
 	w->gblob = xmalloc(1 + GRAMS_BYTES);
-	w->cctx = ZSTD_createCCtx();
+	w->cctx = cctx_get();
 	if (!w->cctx) {
 		w_fail(w, err, CS_ENOMEM, "cannot create a zstd context");
 		goto fail;
@@ -606,7 +632,7 @@ struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, v
 	w->zbuf = xmalloc(w->zcap);
 	return w;
 fail:
-	sqlite3_finalize(st);
+	store_cached_done(st);
 	logw_free(w);
 	return NULL;
 }
@@ -672,19 +698,23 @@ int64_t logw_finish(struct logw *w, struct cs_err *err)
 		return w_fail(w, err, CS_EINVAL, what);
 	}
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(w->db,
-			       "UPDATE logs SET raw_size = ?1, line_count = ?2, chunk_count = ?3"
-			       " WHERE id = ?4",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (store_cached(w->store,
+			 "UPDATE logs SET raw_size = ?1, line_count = ?2, chunk_count = ?3"
+			 " WHERE id = ?4",
+			 &st) != SQLITE_OK)
 		return w_dberr(w, err, "preparing the logs update");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)w->fed_end);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)w->starts);
 	sqlite3_bind_int64(st, 3, w->seq);
 	sqlite3_bind_int64(st, 4, w->log_id);
 	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return w_dberr(w, err, "updating the logs row");
+	/* the error is read before the reset (which would report it again) */
+	if (rc != SQLITE_DONE) {
+		w_dberr(w, err, "updating the logs row");
+		store_cached_done(st);
+		return -1;
+	}
+	store_cached_done(st);
 	w->finished = true;
 	return w->log_id;
 }

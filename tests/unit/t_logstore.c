@@ -62,6 +62,17 @@ static struct store *store_of(sqlite3 *db)
 	return &stores[i];
 }
 
+/* Close a connection of store_of(): the statements the reader and writer
+ * left in its cache (store_cached()) first, as store_close() does. */
+static void close_db(sqlite3 *db)
+{
+	struct store *st = store_of(db);
+	for (int i = 0; i < st->n_stmt_cache; i++)
+		sqlite3_finalize(st->stmt_cache[i].s);
+	st->n_stmt_cache = 0;
+	sqlite3_close(db);
+}
+
 static void exec(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;
@@ -417,7 +428,7 @@ TEST(roundtrip_small)
 	RT(db, "nul\0inside\n\0\n\0");
 	RT(db, "bad utf-8 \xff\xfe\xc3\x28 \xed\xa0\x80 \xf4\x90\x80\x80\n\xc3");
 	RT(db, "\x1b[36;1mcolour\x1b[0m\n\x1b]0;title\x07\r\n\x1b");
-	sqlite3_close(db);
+	close_db(db);
 }
 
 TEST(empty_log)
@@ -451,7 +462,7 @@ TEST(empty_log)
 		buf_release(&b);
 		logr_close(r);
 	}
-	sqlite3_close(db);
+	close_db(db);
 }
 
 /* --- line callback ---------------------------------------------------------------- */
@@ -520,7 +531,7 @@ TEST(writer_forwards_lines)
 	CHECK_STR(err.msg, "handler says no at line 5");
 	logw_free(w);
 	exec(db, "ROLLBACK");
-	sqlite3_close(db);
+	close_db(db);
 }
 
 TEST(writer_errors)
@@ -554,7 +565,7 @@ TEST(writer_errors)
 	CHECK(strstr(err.msg, "disk full, say") != NULL);
 	free(big);
 	logw_free(w);
-	sqlite3_close(db);
+	close_db(db);
 }
 
 /* A full disk while a log's chunks are stored: SQLite's own SQLITE_FULL
@@ -596,7 +607,7 @@ TEST(writer_disk_full_hint)
 	if (!sqlite3_get_autocommit(db))
 		exec(db, "ROLLBACK");
 	free(noise);
-	sqlite3_close(db);
+	close_db(db);
 }
 
 /* --- chunk boundaries ---------------------------------------------------------------- */
@@ -659,7 +670,7 @@ TEST(chunk_boundaries)
 		}
 		free(s);
 	}
-	sqlite3_close(db);
+	close_db(db);
 }
 
 TEST(line_spanning_chunks)
@@ -697,7 +708,7 @@ TEST(line_spanning_chunks)
 	logr_close(r);
 	verify(db, id, s, n, true);
 	free(s);
-	sqlite3_close(db);
+	close_db(db);
 }
 
 TEST(ten_mb_line)
@@ -734,7 +745,7 @@ TEST(ten_mb_line)
 	logr_close(r);
 	verify(db, id, s, n, false);
 	free(s);
-	sqlite3_close(db);
+	close_db(db);
 }
 
 /* --- a generated log, random lookups ---------------------------------------------------- */
@@ -877,7 +888,7 @@ TEST(random_lookups)
 	verify(db, id, s, n, false);
 	free(nl);
 	free(s);
-	sqlite3_close(db);
+	close_db(db);
 }
 
 /* --- text-like logs: filters and chunk iteration ------------------------------------- */
@@ -1029,7 +1040,7 @@ TEST(text_logs_filters)
 		free(nl);
 		free(s);
 	}
-	sqlite3_close(db);
+	close_db(db);
 }
 
 TEST(filter_blobs)
@@ -1135,7 +1146,7 @@ TEST(fifty_mb_in_small_pieces)
 	struct logr *r = logr_open(store_of(db), id, &err);
 	CHECK(r != NULL);
 	if (!r) {
-		sqlite3_close(db);
+		close_db(db);
 		return;
 	}
 	CHECK_INT(logr_raw_size(r), total);
@@ -1179,7 +1190,7 @@ TEST(fifty_mb_in_small_pieces)
 	remove(path);
 	buf_release(&b);
 	logr_close(r);
-	sqlite3_close(db);
+	close_db(db);
 }
 
 /* --- a real log ------------------------------------------------------------------------ */
@@ -1231,7 +1242,7 @@ TEST(real_logs)
 		free(nl);
 		buf_release(&raw);
 	}
-	sqlite3_close(db);
+	close_db(db);
 }
 
 /* --- damaged databases ------------------------------------------------------------------ */
@@ -1323,7 +1334,7 @@ TEST(corrupt_store)
 		fclose(f);
 	}
 	free(s);
-	sqlite3_close(db);
+	close_db(db);
 }
 
 /* --- the compression pipeline ------------------------------------------------------ */
@@ -1372,7 +1383,7 @@ TEST(pipeline_same_rows_as_single_thread)
 		verify(db, a, s, n, false);
 	}
 	free(s);
-	sqlite3_close(db);
+	close_db(db);
 }
 
 /* A failure on the worker (zstd) or of a chunk row taken back from it
@@ -1436,5 +1447,5 @@ TEST(pipeline_errors_propagate)
 	logw_free(w);
 	exec(db, "ROLLBACK");
 	free(big);
-	sqlite3_close(db);
+	close_db(db);
 }
