@@ -543,11 +543,15 @@ static void cctx_put(ZSTD_CCtx *c)
 		ZSTD_freeCCtx(c);
 }
 
-void logw_free(struct logw *w)
+/* The writer of a log that finished, kept with its buffers and zstd context
+ * for the next log (logw_begin() clears all the rest): many small logs pay no
+ * allocation and zeroing of the chunk buffer, the compressed buffer and the
+ * two trigram sets for each. A writer that finished stored the filters of
+ * its every chunk, which cleared its sets (put_grams()). */
+static struct logw *spare_w;
+
+static void logw_release(struct logw *w)
 {
-	if (!w)
-		return;
-	zpipe_free(w->pipe); /* before the zstd context the worker uses */
 	/* the statements are the store's (store_cached()), each reset after
 	 * its every step */
 	free(w->wh_cur);
@@ -565,10 +569,57 @@ void logw_free(struct logw *w)
 	free(w);
 }
 
+void logw_free(struct logw *w)
+{
+	if (!w)
+		return;
+	zpipe_free(w->pipe); /* before the zstd context the worker uses */
+	w->pipe = NULL;
+	struct logw *none = NULL;
+	if (w->finished && !w->failed &&
+	    __atomic_compare_exchange_n(&spare_w, &none, w, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		return;
+	logw_release(w);
+}
+
+/* A writer with nothing of a log in it: the spare one's buffers, else new. */
+static struct logw *logw_new(void)
+{
+	struct logw *w = __atomic_exchange_n(&spare_w, NULL, __ATOMIC_ACQ_REL);
+	if (!w) {
+		w = xcalloc(1, sizeof(*w));
+		buf_init(&w->idx);
+		buf_init(&w->scratch);
+		return w;
+	}
+	struct logw k = *w;
+	memset(w, 0, sizeof(*w));
+	w->raw = k.raw;
+	w->zbuf = k.zbuf;
+	w->zcap = k.zcap;
+	w->cctx = k.cctx;
+	w->grams_cur = k.grams_cur;
+	w->grams_open = k.grams_open;
+	w->gblob = k.gblob;
+	w->wh_cur = k.wh_cur;
+	w->wa_cur = k.wa_cur;
+	w->wh_open = k.wh_open;
+	w->wa_open = k.wa_open;
+	w->wset = k.wset;
+	w->wblob = k.wblob;
+	w->wblob_alloc = k.wblob_alloc;
+	w->idx = k.idx;
+	w->scratch = k.scratch;
+	buf_reset(&w->idx);
+	buf_reset(&w->scratch);
+	return w;
+}
+
 struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, void *ctx,
 			struct cs_err *err)
 {
-	struct logw *w = xcalloc(1, sizeof(*w));
+	struct logw *w = logw_new();
 	sqlite3 *db = store->db;
 	sqlite3_stmt *st = NULL;
 	w->store = store;
@@ -577,8 +628,6 @@ struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, v
 	w->line_cb = line_cb;
 	w->ctx = ctx;
 	splitter_init(&w->sp, w_on_line, w);
-	buf_init(&w->idx);
-	buf_init(&w->scratch);
 	err_clear(&w->cb_err);
 	w->has_pending = true; /* line 1 starts at byte 0, if there is one */
 	w->pending = 0;
@@ -619,17 +668,22 @@ struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, v
 		goto fail;
 	}
 	word_tab_init();
-	w->grams_cur = xcalloc(1, GRAMS_BITS);
-	w->grams_open = xcalloc(1, GRAMS_BITS);
-	w->gblob = xmalloc(1 + GRAMS_BYTES);
-	w->cctx = cctx_get();
+	if (!w->grams_cur) {
+		w->grams_cur = xcalloc(1, GRAMS_BITS);
+		w->grams_open = xcalloc(1, GRAMS_BITS);
+		w->gblob = xmalloc(1 + GRAMS_BYTES);
+	}
+	if (!w->cctx)
+		w->cctx = cctx_get();
 	if (!w->cctx) {
 		w_fail(w, err, CS_ENOMEM, "cannot create a zstd context");
 		goto fail;
 	}
-	w->raw = xmalloc(LOG_CHUNK_RAW);
-	w->zcap = ZSTD_compressBound(LOG_CHUNK_RAW);
-	w->zbuf = xmalloc(w->zcap);
+	if (!w->raw) {
+		w->raw = xmalloc(LOG_CHUNK_RAW);
+		w->zcap = ZSTD_compressBound(LOG_CHUNK_RAW);
+		w->zbuf = xmalloc(w->zcap);
+	}
 	return w;
 fail:
 	store_cached_done(st);
