@@ -166,6 +166,27 @@ static int r_corrupt(struct logr *r, struct cs_err *err, int64_t seq, const char
 		       (long long)seq, what);
 }
 
+/* One zstd context kept from a reader to the next (as the writer keeps its
+ * own): logr_open() takes it or makes one, logr_close() gives it back. */
+static ZSTD_DCtx *spare_dctx;
+
+static ZSTD_DCtx *dctx_get(void)
+{
+	ZSTD_DCtx *d = __atomic_exchange_n(&spare_dctx, NULL, __ATOMIC_ACQ_REL);
+	return d ? d : ZSTD_createDCtx();
+}
+
+static void dctx_put(ZSTD_DCtx *d)
+{
+	ZSTD_DCtx *none = NULL;
+	if (!d)
+		return;
+	if (ZSTD_isError(ZSTD_DCtx_reset(d, ZSTD_reset_session_and_parameters)) ||
+	    !__atomic_compare_exchange_n(&spare_dctx, &none, d, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		ZSTD_freeDCtx(d);
+}
+
 void logr_close(struct logr *r)
 {
 	if (!r)
@@ -176,7 +197,7 @@ void logr_close(struct logr *r)
 	sqlite3_finalize(r->by_line);
 	sqlite3_finalize(r->grams);
 	buf_release(&r->head);
-	ZSTD_freeDCtx(r->dctx);
+	dctx_put(r->dctx);
 	for (int i = 0; i < LOGR_CACHE; i++) {
 		free(r->cache[i].data);
 		free(r->cache[i].starts);
@@ -246,7 +267,7 @@ static struct logr *reader_open(struct sqlite3 *db, int64_t log_id, struct cs_er
 		r_dberr(r, err, "preparing chunk queries");
 		goto fail;
 	}
-	r->dctx = ZSTD_createDCtx();
+	r->dctx = dctx_get();
 	if (!r->dctx) {
 		err_set(err, CS_ENOMEM, "cannot read log %lld: cannot create a zstd context",
 			(long long)log_id);

@@ -72,6 +72,7 @@ struct zpipe {
 };
 
 struct logw {
+	struct store *store;
 	sqlite3 *db;
 	int64_t job_id, log_id;
 	split_cb line_cb;
@@ -518,19 +519,46 @@ static int flush_chunk(struct logw *w, bool last, struct cs_err *err)
 	return 0;
 }
 
-void logw_free(struct logw *w)
+/* One zstd context kept from a log to the next: creating one costs more than
+ * compressing a small log's chunk. logw_begin() takes it (or makes one when
+ * another writer holds it), logw_free() gives it back (or frees its own when
+ * the place is taken). Its parameters are set again by each
+ * ZSTD_compressCCtx(), so the bytes it makes are those of a new context. */
+static ZSTD_CCtx *spare_cctx;
+
+static ZSTD_CCtx *cctx_get(void)
 {
-	if (!w)
+	ZSTD_CCtx *c = __atomic_exchange_n(&spare_cctx, NULL, __ATOMIC_ACQ_REL);
+	return c ? c : ZSTD_createCCtx();
+}
+
+static void cctx_put(ZSTD_CCtx *c)
+{
+	ZSTD_CCtx *none = NULL;
+	if (!c)
 		return;
-	zpipe_free(w->pipe); /* before the zstd context the worker uses */
-	sqlite3_finalize(w->ins);
-	sqlite3_finalize(w->ins_grams);
-	sqlite3_finalize(w->ins_words);
+	if (ZSTD_isError(ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters)) ||
+	    !__atomic_compare_exchange_n(&spare_cctx, &none, c, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		ZSTD_freeCCtx(c);
+}
+
+/* The writer of a log that finished, kept with its buffers and zstd context
+ * for the next log (logw_begin() clears all the rest): many small logs pay no
+ * allocation and zeroing of the chunk buffer, the compressed buffer and the
+ * two trigram sets for each. A writer that finished stored the filters of
+ * its every chunk, which cleared its sets (put_grams()). */
+static struct logw *spare_w;
+
+static void logw_release(struct logw *w)
+{
+	/* the statements are the store's (store_cached()), each reset after
+	 * its every step */
 	free(w->wh_cur);
 	free(w->wh_open);
 	free(w->wset);
 	free(w->wblob);
-	ZSTD_freeCCtx(w->cctx);
+	cctx_put(w->cctx);
 	free(w->raw);
 	free(w->zbuf);
 	free(w->grams_cur);
@@ -541,19 +569,65 @@ void logw_free(struct logw *w)
 	free(w);
 }
 
+void logw_free(struct logw *w)
+{
+	if (!w)
+		return;
+	zpipe_free(w->pipe); /* before the zstd context the worker uses */
+	w->pipe = NULL;
+	struct logw *none = NULL;
+	if (w->finished && !w->failed &&
+	    __atomic_compare_exchange_n(&spare_w, &none, w, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		return;
+	logw_release(w);
+}
+
+/* A writer with nothing of a log in it: the spare one's buffers, else new. */
+static struct logw *logw_new(void)
+{
+	struct logw *w = __atomic_exchange_n(&spare_w, NULL, __ATOMIC_ACQ_REL);
+	if (!w) {
+		w = xcalloc(1, sizeof(*w));
+		buf_init(&w->idx);
+		buf_init(&w->scratch);
+		return w;
+	}
+	struct logw k = *w;
+	memset(w, 0, sizeof(*w));
+	w->raw = k.raw;
+	w->zbuf = k.zbuf;
+	w->zcap = k.zcap;
+	w->cctx = k.cctx;
+	w->grams_cur = k.grams_cur;
+	w->grams_open = k.grams_open;
+	w->gblob = k.gblob;
+	w->wh_cur = k.wh_cur;
+	w->wa_cur = k.wa_cur;
+	w->wh_open = k.wh_open;
+	w->wa_open = k.wa_open;
+	w->wset = k.wset;
+	w->wblob = k.wblob;
+	w->wblob_alloc = k.wblob_alloc;
+	w->idx = k.idx;
+	w->scratch = k.scratch;
+	buf_reset(&w->idx);
+	buf_reset(&w->scratch);
+	return w;
+}
+
 struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, void *ctx,
 			struct cs_err *err)
 {
-	struct logw *w = xcalloc(1, sizeof(*w));
+	struct logw *w = logw_new();
 	sqlite3 *db = store->db;
 	sqlite3_stmt *st = NULL;
+	w->store = store;
 	w->db = db;
 	w->job_id = job_id;
 	w->line_cb = line_cb;
 	w->ctx = ctx;
 	splitter_init(&w->sp, w_on_line, w);
-	buf_init(&w->idx);
-	buf_init(&w->scratch);
 	err_clear(&w->cb_err);
 	w->has_pending = true; /* line 1 starts at byte 0, if there is one */
 	w->pending = 0;
@@ -561,8 +635,9 @@ struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, v
 	const char *th = getenv("CISCOPE_LOG_THREADS");
 	w->threaded = !(th && strcmp(th, "1") == 0);
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO logs (job_id) VALUES (?1)", -1, &st, NULL) !=
-	    SQLITE_OK) {
+	/* statements from the store's cache (store_cached()): preparing them
+	 * for every log cost more than a small log's inserts */
+	if (store_cached(store, "INSERT INTO logs (job_id) VALUES (?1)", &st) != SQLITE_OK) {
 		w_dberr(w, err, "preparing the logs row");
 		goto fail;
 	}
@@ -571,42 +646,47 @@ struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, v
 		w_dberr(w, err, "inserting the logs row");
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	store_cached_done(st);
 	st = NULL;
 	w->log_id = sqlite3_last_insert_rowid(db);
-	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO log_chunks (log_id, seq, raw_off, raw_len, first_line,"
-			       " n_lines, data, line_index) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-			       -1, &w->ins, NULL) != SQLITE_OK) {
+	if (store_cached(store,
+			 "INSERT INTO log_chunks (log_id, seq, raw_off, raw_len, first_line,"
+			 " n_lines, data, line_index) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			 &w->ins) != SQLITE_OK) {
 		w_dberr(w, err, "preparing the chunk insert");
 		goto fail;
 	}
-	if (sqlite3_prepare_v2(db, "INSERT INTO log_chunk_grams (log_id, seq, bits) VALUES (?1, ?2, ?3)",
-			       -1, &w->ins_grams, NULL) != SQLITE_OK) {
+	if (store_cached(store, "INSERT INTO log_chunk_grams (log_id, seq, bits) VALUES (?1, ?2, ?3)",
+			 &w->ins_grams) != SQLITE_OK) {
 		w_dberr(w, err, "preparing the filter insert");
 		goto fail;
 	}
-	if (sqlite3_prepare_v2(db, "INSERT INTO log_chunk_words (log_id, seq, part, bits)"
-			       " VALUES (?1, ?2, ?3, ?4)",
-			       -1, &w->ins_words, NULL) != SQLITE_OK) {
+	if (store_cached(store, "INSERT INTO log_chunk_words (log_id, seq, part, bits)"
+			 " VALUES (?1, ?2, ?3, ?4)",
+			 &w->ins_words) != SQLITE_OK) {
 		w_dberr(w, err, "preparing the word filter insert");
 		goto fail;
 	}
 	word_tab_init();
-	w->grams_cur = xcalloc(1, GRAMS_BITS);
-	w->grams_open = xcalloc(1, GRAMS_BITS);
-	w->gblob = xmalloc(1 + GRAMS_BYTES);
-	w->cctx = ZSTD_createCCtx();
+	if (!w->grams_cur) {
+		w->grams_cur = xcalloc(1, GRAMS_BITS);
+		w->grams_open = xcalloc(1, GRAMS_BITS);
+		w->gblob = xmalloc(1 + GRAMS_BYTES);
+	}
+	if (!w->cctx)
+		w->cctx = cctx_get();
 	if (!w->cctx) {
 		w_fail(w, err, CS_ENOMEM, "cannot create a zstd context");
 		goto fail;
 	}
-	w->raw = xmalloc(LOG_CHUNK_RAW);
-	w->zcap = ZSTD_compressBound(LOG_CHUNK_RAW);
-	w->zbuf = xmalloc(w->zcap);
+	if (!w->raw) {
+		w->raw = xmalloc(LOG_CHUNK_RAW);
+		w->zcap = ZSTD_compressBound(LOG_CHUNK_RAW);
+		w->zbuf = xmalloc(w->zcap);
+	}
 	return w;
 fail:
-	sqlite3_finalize(st);
+	store_cached_done(st);
 	logw_free(w);
 	return NULL;
 }
@@ -672,19 +752,23 @@ int64_t logw_finish(struct logw *w, struct cs_err *err)
 		return w_fail(w, err, CS_EINVAL, what);
 	}
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(w->db,
-			       "UPDATE logs SET raw_size = ?1, line_count = ?2, chunk_count = ?3"
-			       " WHERE id = ?4",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (store_cached(w->store,
+			 "UPDATE logs SET raw_size = ?1, line_count = ?2, chunk_count = ?3"
+			 " WHERE id = ?4",
+			 &st) != SQLITE_OK)
 		return w_dberr(w, err, "preparing the logs update");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)w->fed_end);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)w->starts);
 	sqlite3_bind_int64(st, 3, w->seq);
 	sqlite3_bind_int64(st, 4, w->log_id);
 	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return w_dberr(w, err, "updating the logs row");
+	/* the error is read before the reset (which would report it again) */
+	if (rc != SQLITE_DONE) {
+		w_dberr(w, err, "updating the logs row");
+		store_cached_done(st);
+		return -1;
+	}
+	store_cached_done(st);
 	w->finished = true;
 	return w->log_id;
 }

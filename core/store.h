@@ -65,7 +65,7 @@ struct store {
 	int64_t wait_start_ms;  /* monotonic start of the current wait */
 	bool wait_noticed;
 	/* statements prepared once for the connection's life (store_cached()) */
-	struct { const char *sql; struct sqlite3_stmt *s; } stmt_cache[48];
+	struct { const char *sql; struct sqlite3_stmt *s; } stmt_cache[64];
 	int n_stmt_cache;
 };
 

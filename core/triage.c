@@ -540,6 +540,22 @@ static int load_junit(struct store *st, int64_t run_row_id, struct junit_fail **
 	sqlite3_stmt *s;
 	*out = NULL;
 	*n = 0;
+	/* most runs (a log given alone) have no test results: a probe of the
+	 * index says so without the temporary tables of the query below */
+	if (store_cached(st, "SELECT EXISTS (SELECT 1 FROM test_results WHERE run_id = ?1)", &s) !=
+	    SQLITE_OK)
+		return store_err(st, err, "cannot read the run's test results");
+	sqlite3_bind_int64(s, 1, run_row_id);
+	int any = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	if (any < 0)
+		store_err(st, err, "cannot read the run's test results");
+	store_cached_done(s);
+	if (any < 0)
+		return -1;
+	if (!any) {
+		*out = xcalloc(TRIAGE_MAX_JUNIT, sizeof(**out));
+		return 0;
+	}
 	if (store_cached(st,
 			 "SELECT t.classname, t.name, t.file, t.line, t.message, t.details, "
 			 "a.name FROM test_results t JOIN artifact_files f ON f.id = t.file_id "
@@ -1153,6 +1169,33 @@ static int exec_id(struct store *st, const char *sql, int64_t id, struct cs_err 
 	return rc;
 }
 
+/* The triage rows of a run's jobs, deleted job by job: the rows of
+ * "job_id IN (SELECT id FROM jobs WHERE run_id = ?)", without the temporary
+ * table SQLite builds for that list (a cost at every run of an import of
+ * many small logs). */
+static int delete_run_triage(struct store *st, int64_t run_row_id, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_cached(st, "SELECT jobs.id FROM jobs WHERE jobs.run_id = ?1", &s) != SQLITE_OK)
+		return store_err(st, err, "cannot update the triage");
+	sqlite3_bind_int64(s, 1, run_row_id);
+	int64_t *ids = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		XGROW(ids, alloc, n + 1);
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	int ret = rc == SQLITE_DONE ? 0 : store_err(st, err, "cannot update the triage");
+	store_cached_done(s);
+	for (size_t i = 0; i < n && ret == 0; i++)
+		if (exec_id(st, "DELETE FROM triage_findings WHERE job_id = ?1", ids[i], err) < 0 ||
+		    exec_id(st, "DELETE FROM triage_jobs WHERE job_id = ?1", ids[i], err) < 0)
+			ret = -1;
+	free(ids);
+	return ret;
+}
+
 /* keep: the reader stays open in j for store_job's excerpts (its chunk is
  * decoded already), for one job of a run at a time: a run of many small logs
  * opens each log once. */
@@ -1232,10 +1275,7 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 {
 	char version[64];
 	triage_version(rs, version, sizeof(version));
-	if (exec_id(st, "DELETE FROM triage_findings WHERE job_id IN "
-			"(SELECT id FROM jobs WHERE run_id = ?1)", run_row_id, err) < 0 ||
-	    exec_id(st, "DELETE FROM triage_jobs WHERE job_id IN "
-			"(SELECT id FROM jobs WHERE run_id = ?1)", run_row_id, err) < 0)
+	if (delete_run_triage(st, run_row_id, err) < 0)
 		return -1;
 	sqlite3_stmt *s;
 	if (store_cached(st,

@@ -1311,6 +1311,8 @@ TEST(migration_adds_filters)
 	}
 	exec_sql(&tmp, "COMMIT; DROP TABLE log_chunk_grams; DROP TABLE log_chunk_words;"
 		       " PRAGMA user_version = 1");
+	for (int i = 0; i < tmp.n_stmt_cache; i++) /* what the writer cached */
+		sqlite3_finalize(tmp.stmt_cache[i].s);
 	sqlite3_close(raw);
 
 	struct store *st = store_open(db, STORE_RO_EXISTING, &err);
