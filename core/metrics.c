@@ -316,8 +316,12 @@ static const char load_sql[] =
 	" FROM src JOIN runs r ON r.id = src.run_id"
 	" WHERE r.id > 0 AND (?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2)"
 	"  AND (?3 IS NULL OR src.name = ?3)"
-	"  AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(?4) g WHERE src.name GLOB g.value))"
-	" ORDER BY src.name, 2, r.created_at, r.id";
+	"  AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(?4) g WHERE src.name GLOB g.value))";
+/* No ORDER BY: SQLite's sort of every row (wide, with the run's columns)
+ * was most of the load (bench/metrics.sh); load_row groups rows into
+ * series with a hash of (name, workflow) and sort_series orders points by
+ * (created_at, run id) within each series (mostly in order already) and
+ * the series by (name, workflow), the order the ORDER BY gave. */
 
 struct th_conf;
 static bool conf_names(const struct th_conf *c, const char *name, const char *wf);
@@ -325,7 +329,44 @@ static bool conf_names(const struct th_conf *c, const char *name, const char *wf
 struct load_ctx {
 	struct metric_set *set;
 	const struct metrics_query *q;
+	int *slot;      /* open addressing: series index + 1, 0 empty */
+	size_t nslot;   /* a power of two */
+	int last;       /* the series of the previous row, or -1 */
 };
+
+static uint64_t hash_nw(const char *name, const char *wf)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *c = name; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;
+	for (const char *c = wf; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	return h;
+}
+
+static void slot_put(struct load_ctx *lc, int idx)
+{
+	const struct metric_hist *h = &lc->set->items[idx];
+	size_t m = lc->nslot - 1, k = hash_nw(h->name, h->workflow) & m;
+	while (lc->slot[k])
+		k = (k + 1) & m;
+	lc->slot[k] = idx + 1;
+}
+
+/* The series of (name, wf), or -1; grows the table as the set grows. */
+static int slot_find(struct load_ctx *lc, const char *name, const char *wf)
+{
+	if (!lc->nslot)
+		return -1;
+	size_t m = lc->nslot - 1, k = hash_nw(name, wf) & m;
+	for (; lc->slot[k]; k = (k + 1) & m) {
+		const struct metric_hist *h = &lc->set->items[lc->slot[k] - 1];
+		if (!strcmp(h->name, name) && !strcmp(h->workflow, wf))
+			return lc->slot[k] - 1;
+	}
+	return -1;
+}
 
 static bool name_matches(const char *pat, const char *name)
 {
@@ -346,9 +387,17 @@ static int load_row(void *ctx, sqlite3_stmt *s)
 	if (lc->q->only && !conf_names(lc->q->only, name, wf ? wf : ""))
 		return 0;
 	struct metric_set *set = lc->set;
-	struct metric_hist *h = set->n ? &set->items[set->n - 1] : NULL;
-	if (!h || strcmp(h->name, name) || strcmp(h->workflow, wf ? wf : "")) {
+	if (!wf)
+		wf = "";
+	int at = lc->last;
+	if (at < 0 || strcmp(set->items[at].name, name) || strcmp(set->items[at].workflow, wf))
+		at = slot_find(lc, name, wf);
+	struct metric_hist *h;
+	if (at >= 0) {
+		h = &set->items[at];
+	} else {
 		XGROW(set->items, set->alloc, (size_t)set->n + 1);
+		at = set->n;
 		h = &set->items[set->n++];
 		memset(h, 0, sizeof(*h));
 		h->name = xstrdup(name);
@@ -356,7 +405,17 @@ static int load_row(void *ctx, sqlite3_stmt *s)
 		const char *u = (const char *)sqlite3_column_text(s, 12);
 		const struct unit_def *ud = unit_find(u);
 		h->unit = ud ? ud->name : metric_unit_of(name);
+		if ((size_t)set->n * 2 > lc->nslot) {
+			free(lc->slot);
+			lc->nslot = lc->nslot ? lc->nslot * 2 : 256;
+			lc->slot = xcalloc(lc->nslot, sizeof(*lc->slot));
+			for (int i = 0; i < set->n; i++)
+				slot_put(lc, i);
+		} else {
+			slot_put(lc, at);
+		}
 	}
+	lc->last = at;
 	XGROW(h->pts, h->alloc, (size_t)h->n + 1);
 	struct metric_point *p = &h->pts[h->n++];
 	memset(p, 0, sizeof(*p));
@@ -466,6 +525,57 @@ static void order_first_parent(struct metric_set *set, const struct metrics_quer
 	free(m.sha);
 }
 
+static int cmp_point(const struct metric_point *x, const struct metric_point *y)
+{
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return x->run < y->run ? -1 : x->run > y->run;
+}
+
+struct seq_point {
+	struct metric_point p;
+	long seq;
+};
+
+static int cmp_seq_point(const void *a, const void *b)
+{
+	const struct seq_point *x = a, *y = b;
+	int c = cmp_point(&x->p, &y->p);
+	return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_hist(const void *a, const void *b)
+{
+	const struct metric_hist *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->workflow, y->workflow);
+}
+
+/* The order ORDER BY name, workflow, created_at, run id gave (ties kept
+ * in the order the rows came). */
+static void sort_series(struct metric_set *set)
+{
+	for (int i = 0; i < set->n; i++) {
+		struct metric_hist *h = &set->items[i];
+		long j = 1;
+		while (j < h->n && cmp_point(&h->pts[j - 1], &h->pts[j]) <= 0)
+			j++;
+		if (j >= h->n)
+			continue;
+		struct seq_point *k = xmalloc((size_t)h->n * sizeof(*k));
+		for (j = 0; j < h->n; j++) {
+			k[j].p = h->pts[j];
+			k[j].seq = j;
+		}
+		qsort(k, (size_t)h->n, sizeof(*k), cmp_seq_point);
+		for (j = 0; j < h->n; j++)
+			h->pts[j] = k[j].p;
+		free(k);
+	}
+	if (set->n > 1)
+		qsort(set->items, (size_t)set->n, sizeof(*set->items), cmp_hist);
+}
+
 int metrics_load(struct store *st, const struct metrics_query *q, struct metric_set *out,
 		 struct cs_err *err)
 {
@@ -498,13 +608,15 @@ int metrics_load(struct store *st, const struct metrics_query *q, struct metric_
 		buf_addc(&globs, ']');
 		sql_bind_text(s, 4, buf_cstr(&globs));
 	}
-	struct load_ctx lc = {out, q};
+	struct load_ctx lc = {.set = out, .q = q, .last = -1};
 	int rc = store_collect(st, s, load_row, &lc, "reading metrics", err);
 	buf_release(&globs);
+	free(lc.slot);
 	if (rc < 0) {
 		metric_set_release(out);
 		return -1;
 	}
+	sort_series(out);
 	order_first_parent(out, q);
 	return 0;
 }
