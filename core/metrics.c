@@ -289,34 +289,39 @@ out:
 
 /* --- loading series --------------------------------------------------------------------- */
 /* Every source as (run_id, name, value, passed, threshold, unit). */
-static const char load_sql[] =
-	"WITH src(run_id, name, value, passed, threshold, unit) AS ("
-	" SELECT s.run_id, s.name, p.value, NULL, NULL, NULL FROM metric_series s"
-	"  JOIN metric_points p ON p.series_id = s.id WHERE s.n_points = 1 AND p.value IS NOT NULL"
-	" UNION ALL SELECT run_id, name, value, passed, threshold, unit FROM run_metrics"
-	"  WHERE value IS NOT NULL"
-	" UNION ALL SELECT id, 'run.duration_ms', updated_at - started_at, NULL, NULL, 'ms'"
-	"  FROM runs WHERE conclusion IS NOT NULL AND updated_at >= started_at AND source IS NOT 'local'"
-	" UNION ALL SELECT id, 'run.queue_ms', started_at - created_at, NULL, NULL, 'ms'"
-	"  FROM runs WHERE started_at >= created_at AND source IS NOT 'local'"
-	" UNION ALL SELECT run_id, 'job.' || name || '.duration_ms', completed_at - started_at,"
-	"  NULL, NULL, 'ms' FROM jobs WHERE completed_at >= started_at"
-	" UNION ALL SELECT j.run_id, 'step.' || j.name || '/' || s.name || '.duration_ms',"
-	"  s.completed_at - s.started_at, NULL, NULL, 'ms' FROM steps s JOIN jobs j ON j.id = s.job_id"
-	"  WHERE s.completed_at >= s.started_at"
-	" UNION ALL SELECT run_id, 'tests.total', count(*), NULL, NULL, NULL FROM test_results GROUP BY run_id"
-	" UNION ALL SELECT run_id, 'tests.failed', sum(outcome IN ('failed','error')), NULL, NULL, NULL"
-	"  FROM test_results GROUP BY run_id"
-	" UNION ALL SELECT run_id, 'tests.skipped', sum(outcome = 'skipped'), NULL, NULL, NULL"
-	"  FROM test_results GROUP BY run_id"
-	" UNION ALL SELECT run_id, 'tests.pass_rate', 100.0 * sum(outcome IN ('passed','flaky'))"
-	"  / max(1, sum(outcome != 'skipped')), NULL, NULL, '%' FROM test_results GROUP BY run_id)"
-	" SELECT src.name, coalesce(r.workflow_name, ''), r.id, r.provider_id, r.attempt, r.head_sha,"
-	"  r.head_branch, r.created_at, r.conclusion, src.value, src.passed, src.threshold, src.unit"
-	" FROM src JOIN runs r ON r.id = src.run_id"
-	" WHERE r.id > 0 AND (?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2)"
-	"  AND (?3 IS NULL OR src.name = ?3)"
-	"  AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(?4) g WHERE src.name GLOB g.value))";
+/* With a name: the series arm reads only that name's scalar series
+ * (metric_series_by_name, migration 009) instead of every point. */
+#define LOAD_SQL(SERIES_NAME) \
+	"WITH src(run_id, name, value, passed, threshold, unit) AS (" \
+	" SELECT s.run_id, s.name, p.value, NULL, NULL, NULL FROM metric_series s" \
+	"  JOIN metric_points p ON p.series_id = s.id WHERE s.n_points = 1 AND p.value IS NOT NULL" \
+	SERIES_NAME \
+	" UNION ALL SELECT run_id, name, value, passed, threshold, unit FROM run_metrics" \
+	"  WHERE value IS NOT NULL" \
+	" UNION ALL SELECT id, 'run.duration_ms', updated_at - started_at, NULL, NULL, 'ms'" \
+	"  FROM runs WHERE conclusion IS NOT NULL AND updated_at >= started_at AND source IS NOT 'local'" \
+	" UNION ALL SELECT id, 'run.queue_ms', started_at - created_at, NULL, NULL, 'ms'" \
+	"  FROM runs WHERE started_at >= created_at AND source IS NOT 'local'" \
+	" UNION ALL SELECT run_id, 'job.' || name || '.duration_ms', completed_at - started_at," \
+	"  NULL, NULL, 'ms' FROM jobs WHERE completed_at >= started_at" \
+	" UNION ALL SELECT j.run_id, 'step.' || j.name || '/' || s.name || '.duration_ms'," \
+	"  s.completed_at - s.started_at, NULL, NULL, 'ms' FROM steps s JOIN jobs j ON j.id = s.job_id" \
+	"  WHERE s.completed_at >= s.started_at" \
+	" UNION ALL SELECT run_id, 'tests.total', count(*), NULL, NULL, NULL FROM test_results GROUP BY run_id" \
+	" UNION ALL SELECT run_id, 'tests.failed', sum(outcome IN ('failed','error')), NULL, NULL, NULL" \
+	"  FROM test_results GROUP BY run_id" \
+	" UNION ALL SELECT run_id, 'tests.skipped', sum(outcome = 'skipped'), NULL, NULL, NULL" \
+	"  FROM test_results GROUP BY run_id" \
+	" UNION ALL SELECT run_id, 'tests.pass_rate', 100.0 * sum(outcome IN ('passed','flaky'))" \
+	"  / max(1, sum(outcome != 'skipped')), NULL, NULL, '%' FROM test_results GROUP BY run_id)" \
+	" SELECT src.name, coalesce(r.workflow_name, ''), r.id, r.provider_id, r.attempt, r.head_sha," \
+	"  r.head_branch, r.created_at, r.conclusion, src.value, src.passed, src.threshold, src.unit" \
+	" FROM src JOIN runs r ON r.id = src.run_id" \
+	" WHERE r.id > 0 AND (?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2)" \
+	"  AND (?3 IS NULL OR src.name = ?3)" \
+	"  AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(?4) g WHERE src.name GLOB g.value))"
+static const char load_sql[] = LOAD_SQL("");
+static const char load_name_sql[] = LOAD_SQL(" AND s.name = ?3");
 /* No ORDER BY: SQLite's sort of every row (wide, with the run's columns)
  * was most of the load (bench/metrics.sh); load_row groups rows into
  * series with a hash of (name, workflow) and sort_series orders points by
@@ -582,7 +587,7 @@ int metrics_load(struct store *st, const struct metrics_query *q, struct metric_
 	memset(out, 0, sizeof(*out));
 	err_clear(err);
 	sqlite3_stmt *s;
-	if (store_prepare(st, load_sql, &s, "reading metrics", err) < 0)
+	if (store_prepare(st, q->name ? load_name_sql : load_sql, &s, "reading metrics", err) < 0)
 		return -1;
 	sql_bind_text(s, 1, q->workflow);
 	sql_bind_text(s, 2, q->branch);

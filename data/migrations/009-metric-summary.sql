@@ -8,6 +8,9 @@
 -- points the table needs: the last ones for the sparkline, the green runs
 -- of the newest point's branch for the baseline, the change point's) were
 -- computed. A count that moved on means the cache is rebuilt on next read.
+-- metric_series_by_name: one metric's scalar series (the chart, `metrics
+-- show`) found without reading every point (metrics_load with a name).
+CREATE INDEX metric_series_by_name ON metric_series (name, n_points, run_id);
 CREATE TABLE metric_gen (
 	id  INTEGER PRIMARY KEY CHECK (id = 1),
 	gen INTEGER NOT NULL
