@@ -2,7 +2,7 @@
 -- cache (core/metrics.h, metrics_load_table). metric_gen counts changes to
 -- what a metric series is read from (triggers below: runs, metric_series,
 -- a point's value, run_metrics, jobs, steps, test_results, acknowledged
--- change points); metric_summary_meta says at which count, and with which
+-- change points taken back); metric_summary_meta says at which count, and with which
 -- change-point settings, metric_summary (one row per metric and workflow:
 -- how many points, the newest change point) and metric_summary_points (the
 -- points the table needs: the last ones for the sparkline, the green runs
@@ -72,7 +72,15 @@ CREATE TRIGGER metric_gen_steps_delete AFTER DELETE ON steps BEGIN UPDATE metric
 CREATE TRIGGER metric_gen_test_results_insert AFTER INSERT ON test_results BEGIN UPDATE metric_gen SET gen = gen + 1; END;
 CREATE TRIGGER metric_gen_test_results_update AFTER UPDATE ON test_results BEGIN UPDATE metric_gen SET gen = gen + 1; END;
 CREATE TRIGGER metric_gen_test_results_delete AFTER DELETE ON test_results BEGIN UPDATE metric_gen SET gen = gen + 1; END;
-CREATE TRIGGER metric_gen_metric_acks_insert AFTER INSERT ON metric_acks BEGIN UPDATE metric_gen SET gen = gen + 1; END;
 CREATE TRIGGER metric_gen_metric_acks_update AFTER UPDATE ON metric_acks BEGIN UPDATE metric_gen SET gen = gen + 1; END;
 CREATE TRIGGER metric_gen_metric_acks_delete AFTER DELETE ON metric_acks BEGIN UPDATE metric_gen SET gen = gen + 1; END;
 CREATE TRIGGER metric_gen_metric_points_update AFTER UPDATE ON metric_points BEGIN UPDATE metric_gen SET gen = gen + 1; END;
+-- A change point acknowledged: the row whose newest change point it is
+-- says so at once (no rebuild; INSERT OR REPLACE fires this too).
+CREATE TRIGGER metric_summary_ack AFTER INSERT ON metric_acks BEGIN
+	UPDATE metric_summary SET cp_acked = 1, cp_note = NEW.note
+	 WHERE name = NEW.name AND workflow = NEW.workflow
+	   AND EXISTS (SELECT 1 FROM metric_summary_points p WHERE p.name = NEW.name
+		       AND p.workflow = NEW.workflow AND p.seq = metric_summary.cp_idx
+		       AND p.sha = NEW.sha);
+END;
