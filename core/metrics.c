@@ -290,7 +290,9 @@ out:
 /* --- loading series --------------------------------------------------------------------- */
 /* Every source as (run_id, name, value, passed, threshold, unit). */
 /* With a name: the series arm reads only that name's scalar series
- * (metric_series_by_name, migration 009) instead of every point. */
+ * (metric_series_by_name, migration 009) instead of every point, and the
+ * built-in arms that cannot give it stop before reading a row (a term on
+ * ?3 alone is judged once, before the scan). */
 #define LOAD_SQL(SERIES_NAME) \
 	"WITH src(run_id, name, value, passed, threshold, unit) AS (" \
 	" SELECT s.run_id, s.name, p.value, NULL, NULL, NULL FROM metric_series s" \
@@ -300,20 +302,25 @@ out:
 	"  WHERE value IS NOT NULL" \
 	" UNION ALL SELECT id, 'run.duration_ms', updated_at - started_at, NULL, NULL, 'ms'" \
 	"  FROM runs WHERE conclusion IS NOT NULL AND updated_at >= started_at AND source IS NOT 'local'" \
+	"  AND (?3 IS NULL OR ?3 = 'run.duration_ms')" \
 	" UNION ALL SELECT id, 'run.queue_ms', started_at - created_at, NULL, NULL, 'ms'" \
 	"  FROM runs WHERE started_at >= created_at AND source IS NOT 'local'" \
+	"  AND (?3 IS NULL OR ?3 = 'run.queue_ms')" \
 	" UNION ALL SELECT run_id, 'job.' || name || '.duration_ms', completed_at - started_at," \
 	"  NULL, NULL, 'ms' FROM jobs WHERE completed_at >= started_at" \
+	"  AND (?3 IS NULL OR ?3 GLOB 'job.*')" \
 	" UNION ALL SELECT j.run_id, 'step.' || j.name || '/' || s.name || '.duration_ms'," \
 	"  s.completed_at - s.started_at, NULL, NULL, 'ms' FROM steps s JOIN jobs j ON j.id = s.job_id" \
-	"  WHERE s.completed_at >= s.started_at" \
-	" UNION ALL SELECT run_id, 'tests.total', count(*), NULL, NULL, NULL FROM test_results GROUP BY run_id" \
+	"  WHERE s.completed_at >= s.started_at AND (?3 IS NULL OR ?3 GLOB 'step.*')" \
+	" UNION ALL SELECT run_id, 'tests.total', count(*), NULL, NULL, NULL FROM test_results" \
+	"  WHERE ?3 IS NULL OR ?3 GLOB 'tests.*' GROUP BY run_id" \
 	" UNION ALL SELECT run_id, 'tests.failed', sum(outcome IN ('failed','error')), NULL, NULL, NULL" \
-	"  FROM test_results GROUP BY run_id" \
+	"  FROM test_results WHERE ?3 IS NULL OR ?3 GLOB 'tests.*' GROUP BY run_id" \
 	" UNION ALL SELECT run_id, 'tests.skipped', sum(outcome = 'skipped'), NULL, NULL, NULL" \
-	"  FROM test_results GROUP BY run_id" \
+	"  FROM test_results WHERE ?3 IS NULL OR ?3 GLOB 'tests.*' GROUP BY run_id" \
 	" UNION ALL SELECT run_id, 'tests.pass_rate', 100.0 * sum(outcome IN ('passed','flaky'))" \
-	"  / max(1, sum(outcome != 'skipped')), NULL, NULL, '%' FROM test_results GROUP BY run_id)" \
+	"  / max(1, sum(outcome != 'skipped')), NULL, NULL, '%' FROM test_results" \
+	"  WHERE ?3 IS NULL OR ?3 GLOB 'tests.*' GROUP BY run_id)" \
 	" SELECT src.name, coalesce(r.workflow_name, ''), r.id, r.provider_id, r.attempt, r.head_sha," \
 	"  r.head_branch, r.created_at, r.conclusion, src.value, src.passed, src.threshold, src.unit" \
 	" FROM src JOIN runs r ON r.id = src.run_id" \
