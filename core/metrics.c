@@ -225,13 +225,40 @@ long metrics_refresh(struct store *st, struct cs_err *err)
 	err_clear(err);
 	if (st->readonly)
 		return 0;
+	/* nothing a run is read from changed (metric_gen) since a refresh with
+	 * this derivation found every run done: no need to look (a scan of
+	 * every run otherwise; the table's first frame waits for it) */
+	int64_t gen = -1;
+	sqlite3_stmt *mk;
+	if (store_prepare(st, "SELECT g.gen, m.gen = g.gen AND m.version = ?1 FROM metric_gen g"
+			      " LEFT JOIN metric_refresh_mark m ON m.id = 1 WHERE g.id = 1", &mk,
+			  "reading metrics", err) < 0)
+		return -1;
+	sqlite3_bind_int(mk, 1, DERIVE_VERSION);
+	if (sqlite3_step(mk) == SQLITE_ROW) {
+		gen = sqlite3_column_int64(mk, 0);
+		if (sqlite3_column_int(mk, 1)) {
+			sqlite3_finalize(mk);
+			return 0;
+		}
+	}
+	sqlite3_finalize(mk);
 	struct id_list todo = {0};
 	if (ids_of(st, "SELECT r.id FROM runs r LEFT JOIN run_metrics_done d ON d.run_id = r.id "
 		       "WHERE r.id > 0 AND (d.version IS NULL OR d.version < ?1) ORDER BY r.id",
 		   DERIVE_VERSION, &todo, err) < 0)
 		return -1;
-	if (!todo.n)
-		return 0;
+	if (!todo.n) {
+		/* at the count read before the scan: a change since means a look */
+		sqlite3_stmt *w;
+		if (gen < 0 ||
+		    store_prepare(st, "INSERT OR REPLACE INTO metric_refresh_mark (id, gen, version)"
+				      " VALUES (1, ?1, ?2)", &w, "storing metrics", err) < 0)
+			return gen < 0 ? 0 : -1;
+		sqlite3_bind_int64(w, 1, gen);
+		sqlite3_bind_int(w, 2, DERIVE_VERSION);
+		return store_collect(st, w, NULL, NULL, "storing metrics", err) < 0 ? -1 : 0;
+	}
 	struct parity_conf *pc = parity_conf_load(NULL, err);
 	if (!pc) {
 		free(todo.v);

@@ -23,6 +23,14 @@ CREATE TABLE metric_summary_meta (
 	conf TEXT NOT NULL
 );
 
+-- metric_refresh_mark: the count at which metrics_refresh last found every
+-- run derived (with derivation version), so it need not scan the runs again.
+CREATE TABLE metric_refresh_mark (
+	id      INTEGER PRIMARY KEY CHECK (id = 1),
+	gen     INTEGER NOT NULL,
+	version INTEGER NOT NULL
+);
+
 CREATE TABLE metric_summary (
 	name      TEXT NOT NULL,
 	workflow  TEXT NOT NULL,
@@ -74,6 +82,7 @@ CREATE TRIGGER metric_gen_test_results_update AFTER UPDATE ON test_results BEGIN
 CREATE TRIGGER metric_gen_test_results_delete AFTER DELETE ON test_results BEGIN UPDATE metric_gen SET gen = gen + 1; END;
 CREATE TRIGGER metric_gen_metric_acks_update AFTER UPDATE ON metric_acks BEGIN UPDATE metric_gen SET gen = gen + 1; END;
 CREATE TRIGGER metric_gen_metric_acks_delete AFTER DELETE ON metric_acks BEGIN UPDATE metric_gen SET gen = gen + 1; END;
+CREATE TRIGGER metric_gen_run_metrics_done_delete AFTER DELETE ON run_metrics_done BEGIN UPDATE metric_gen SET gen = gen + 1; END;
 CREATE TRIGGER metric_gen_metric_points_update AFTER UPDATE ON metric_points BEGIN UPDATE metric_gen SET gen = gen + 1; END;
 -- A change point acknowledged: the row whose newest change point it is
 -- says so at once (no rebuild; INSERT OR REPLACE fires this too).
