@@ -54,7 +54,7 @@ struct mopts {
 
 /* Load, refresh and judge: the shared start of every command here. */
 static int load_all(struct cli *c, const struct mopts *o, const char *pattern, const char *name,
-		    struct th_conf *tc, struct metric_set *set)
+		    bool table, struct th_conf *tc, struct metric_set *set)
 {
 	struct cs_err err;
 	if (!cli_open(c, true))
@@ -72,7 +72,9 @@ static int load_all(struct cli *c, const struct mopts *o, const char *pattern, c
 				  .name = name};
 	if (o->branch && gitrepo_workdir(NULL, &top))
 		q.checkout = buf_cstr(&top);
-	int rc = metrics_load_judged(c->st, tc, &q, set, &err);
+	/* the table: its rows from the index's summary cache */
+	int rc = table ? metrics_load_table(c->st, c->st, tc, &q, set, &err)
+		       : metrics_load_judged(c->st, tc, &q, set, &err);
 	buf_release(&top);
 	if (rc < 0) {
 		th_conf_release(tc);
@@ -103,7 +105,7 @@ static int metrics_table(struct cli *c, const struct mopts *o, const char *patte
 {
 	struct th_conf tc;
 	struct metric_set set;
-	int rc = load_all(c, o, pattern, NULL, &tc, &set);
+	int rc = load_all(c, o, pattern, NULL, true, &tc, &set);
 	if (rc)
 		return rc;
 	struct buf b = BUF_INIT;
@@ -142,7 +144,8 @@ static int metrics_table(struct cli *c, const struct mopts *o, const char *patte
 			jnum(&b, base);
 			buf_adds(&b, ",\"change\":");
 			jnum(&b, change);
-			buf_addf(&b, ",\"points\":%ld,\"state\":\"%s\",\"change_point\":", h->n, state);
+			buf_addf(&b, ",\"points\":%ld,\"state\":\"%s\",\"change_point\":",
+				 metric_hist_total(h), state);
 			if (cp)
 				json_cp(&b, h, cp);
 			else
@@ -199,7 +202,7 @@ static int metrics_show(struct cli *c, const struct mopts *o, const char *name)
 {
 	struct th_conf tc;
 	struct metric_set set;
-	int rc = load_all(c, o, NULL, name, &tc, &set);
+	int rc = load_all(c, o, NULL, name, false, &tc, &set);
 	if (rc)
 		return rc;
 	if (!set.n) {
@@ -347,7 +350,7 @@ static int metrics_ack_cmd(struct cli *c, const struct mopts *o, const char *nam
 {
 	struct th_conf tc;
 	struct metric_set set;
-	int rc = load_all(c, o, NULL, name, &tc, &set);
+	int rc = load_all(c, o, NULL, name, false, &tc, &set);
 	if (rc)
 		return rc;
 	struct cs_err err;
@@ -466,7 +469,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
 		return cli_bad_usage("check");
 	struct th_conf tc;
 	struct metric_set set;
-	int rc = load_all(c, &o, NULL, NULL, &tc, &set);
+	int rc = load_all(c, &o, NULL, NULL, false, &tc, &set);
 	if (rc)
 		return rc;
 	struct cs_err err;

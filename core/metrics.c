@@ -225,13 +225,40 @@ long metrics_refresh(struct store *st, struct cs_err *err)
 	err_clear(err);
 	if (st->readonly)
 		return 0;
+	/* nothing a run is read from changed (metric_gen) since a refresh with
+	 * this derivation found every run done: no need to look (a scan of
+	 * every run otherwise; the table's first frame waits for it) */
+	int64_t gen = -1;
+	sqlite3_stmt *mk;
+	if (store_prepare(st, "SELECT g.gen, m.gen = g.gen AND m.version = ?1 FROM metric_gen g"
+			      " LEFT JOIN metric_refresh_mark m ON m.id = 1 WHERE g.id = 1", &mk,
+			  "reading metrics", err) < 0)
+		return -1;
+	sqlite3_bind_int(mk, 1, DERIVE_VERSION);
+	if (sqlite3_step(mk) == SQLITE_ROW) {
+		gen = sqlite3_column_int64(mk, 0);
+		if (sqlite3_column_int(mk, 1)) {
+			sqlite3_finalize(mk);
+			return 0;
+		}
+	}
+	sqlite3_finalize(mk);
 	struct id_list todo = {0};
 	if (ids_of(st, "SELECT r.id FROM runs r LEFT JOIN run_metrics_done d ON d.run_id = r.id "
 		       "WHERE r.id > 0 AND (d.version IS NULL OR d.version < ?1) ORDER BY r.id",
 		   DERIVE_VERSION, &todo, err) < 0)
 		return -1;
-	if (!todo.n)
-		return 0;
+	if (!todo.n) {
+		/* at the count read before the scan: a change since means a look */
+		sqlite3_stmt *w;
+		if (gen < 0 ||
+		    store_prepare(st, "INSERT OR REPLACE INTO metric_refresh_mark (id, gen, version)"
+				      " VALUES (1, ?1, ?2)", &w, "storing metrics", err) < 0)
+			return gen < 0 ? 0 : -1;
+		sqlite3_bind_int64(w, 1, gen);
+		sqlite3_bind_int(w, 2, DERIVE_VERSION);
+		return store_collect(st, w, NULL, NULL, "storing metrics", err) < 0 ? -1 : 0;
+	}
 	struct parity_conf *pc = parity_conf_load(NULL, err);
 	if (!pc) {
 		free(todo.v);
@@ -289,35 +316,51 @@ out:
 
 /* --- loading series --------------------------------------------------------------------- */
 /* Every source as (run_id, name, value, passed, threshold, unit). */
-static const char load_sql[] =
-	"WITH src(run_id, name, value, passed, threshold, unit) AS ("
-	" SELECT s.run_id, s.name, p.value, NULL, NULL, NULL FROM metric_series s"
-	"  JOIN metric_points p ON p.series_id = s.id WHERE s.n_points = 1 AND p.value IS NOT NULL"
-	" UNION ALL SELECT run_id, name, value, passed, threshold, unit FROM run_metrics"
-	"  WHERE value IS NOT NULL"
-	" UNION ALL SELECT id, 'run.duration_ms', updated_at - started_at, NULL, NULL, 'ms'"
-	"  FROM runs WHERE conclusion IS NOT NULL AND updated_at >= started_at AND source IS NOT 'local'"
-	" UNION ALL SELECT id, 'run.queue_ms', started_at - created_at, NULL, NULL, 'ms'"
-	"  FROM runs WHERE started_at >= created_at AND source IS NOT 'local'"
-	" UNION ALL SELECT run_id, 'job.' || name || '.duration_ms', completed_at - started_at,"
-	"  NULL, NULL, 'ms' FROM jobs WHERE completed_at >= started_at"
-	" UNION ALL SELECT j.run_id, 'step.' || j.name || '/' || s.name || '.duration_ms',"
-	"  s.completed_at - s.started_at, NULL, NULL, 'ms' FROM steps s JOIN jobs j ON j.id = s.job_id"
-	"  WHERE s.completed_at >= s.started_at"
-	" UNION ALL SELECT run_id, 'tests.total', count(*), NULL, NULL, NULL FROM test_results GROUP BY run_id"
-	" UNION ALL SELECT run_id, 'tests.failed', sum(outcome IN ('failed','error')), NULL, NULL, NULL"
-	"  FROM test_results GROUP BY run_id"
-	" UNION ALL SELECT run_id, 'tests.skipped', sum(outcome = 'skipped'), NULL, NULL, NULL"
-	"  FROM test_results GROUP BY run_id"
-	" UNION ALL SELECT run_id, 'tests.pass_rate', 100.0 * sum(outcome IN ('passed','flaky'))"
-	"  / max(1, sum(outcome != 'skipped')), NULL, NULL, '%' FROM test_results GROUP BY run_id)"
-	" SELECT src.name, coalesce(r.workflow_name, ''), r.id, r.provider_id, r.attempt, r.head_sha,"
-	"  r.head_branch, r.created_at, r.conclusion, src.value, src.passed, src.threshold, src.unit"
-	" FROM src JOIN runs r ON r.id = src.run_id"
-	" WHERE r.id > 0 AND (?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2)"
-	"  AND (?3 IS NULL OR src.name = ?3)"
+/* With a name: the series arm reads only that name's scalar series
+ * (metric_series_by_name, migration 009) instead of every point, and the
+ * built-in arms that cannot give it stop before reading a row (a term on
+ * ?3 alone is judged once, before the scan). */
+#define LOAD_SQL(SERIES_NAME) \
+	"WITH src(run_id, name, value, passed, threshold, unit) AS (" \
+	" SELECT s.run_id, s.name, p.value, NULL, NULL, NULL FROM metric_series s" \
+	"  JOIN metric_points p ON p.series_id = s.id WHERE s.n_points = 1 AND p.value IS NOT NULL" \
+	SERIES_NAME \
+	" UNION ALL SELECT run_id, name, value, passed, threshold, unit FROM run_metrics" \
+	"  WHERE value IS NOT NULL" \
+	" UNION ALL SELECT id, 'run.duration_ms', updated_at - started_at, NULL, NULL, 'ms'" \
+	"  FROM runs WHERE conclusion IS NOT NULL AND updated_at >= started_at AND source IS NOT 'local'" \
+	"  AND (?3 IS NULL OR ?3 = 'run.duration_ms')" \
+	" UNION ALL SELECT id, 'run.queue_ms', started_at - created_at, NULL, NULL, 'ms'" \
+	"  FROM runs WHERE started_at >= created_at AND source IS NOT 'local'" \
+	"  AND (?3 IS NULL OR ?3 = 'run.queue_ms')" \
+	" UNION ALL SELECT run_id, 'job.' || name || '.duration_ms', completed_at - started_at," \
+	"  NULL, NULL, 'ms' FROM jobs WHERE completed_at >= started_at" \
+	"  AND (?3 IS NULL OR ?3 GLOB 'job.*')" \
+	" UNION ALL SELECT j.run_id, 'step.' || j.name || '/' || s.name || '.duration_ms'," \
+	"  s.completed_at - s.started_at, NULL, NULL, 'ms' FROM steps s JOIN jobs j ON j.id = s.job_id" \
+	"  WHERE s.completed_at >= s.started_at AND (?3 IS NULL OR ?3 GLOB 'step.*')" \
+	" UNION ALL SELECT run_id, 'tests.total', count(*), NULL, NULL, NULL FROM test_results" \
+	"  WHERE ?3 IS NULL OR ?3 GLOB 'tests.*' GROUP BY run_id" \
+	" UNION ALL SELECT run_id, 'tests.failed', sum(outcome IN ('failed','error')), NULL, NULL, NULL" \
+	"  FROM test_results WHERE ?3 IS NULL OR ?3 GLOB 'tests.*' GROUP BY run_id" \
+	" UNION ALL SELECT run_id, 'tests.skipped', sum(outcome = 'skipped'), NULL, NULL, NULL" \
+	"  FROM test_results WHERE ?3 IS NULL OR ?3 GLOB 'tests.*' GROUP BY run_id" \
+	" UNION ALL SELECT run_id, 'tests.pass_rate', 100.0 * sum(outcome IN ('passed','flaky'))" \
+	"  / max(1, sum(outcome != 'skipped')), NULL, NULL, '%' FROM test_results" \
+	"  WHERE ?3 IS NULL OR ?3 GLOB 'tests.*' GROUP BY run_id)" \
+	" SELECT src.name, coalesce(r.workflow_name, ''), r.id, r.provider_id, r.attempt, r.head_sha," \
+	"  r.head_branch, r.created_at, r.conclusion, src.value, src.passed, src.threshold, src.unit" \
+	" FROM src JOIN runs r ON r.id = src.run_id" \
+	" WHERE r.id > 0 AND (?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2)" \
+	"  AND (?3 IS NULL OR src.name = ?3)" \
 	"  AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(?4) g WHERE src.name GLOB g.value))"
-	" ORDER BY src.name, 2, r.created_at, r.id";
+static const char load_sql[] = LOAD_SQL("");
+static const char load_name_sql[] = LOAD_SQL(" AND s.name = ?3");
+/* No ORDER BY: SQLite's sort of every row (wide, with the run's columns)
+ * was most of the load (bench/metrics.sh); load_row groups rows into
+ * series with a hash of (name, workflow) and sort_series orders points by
+ * (created_at, run id) within each series (mostly in order already) and
+ * the series by (name, workflow), the order the ORDER BY gave. */
 
 struct th_conf;
 static bool conf_names(const struct th_conf *c, const char *name, const char *wf);
@@ -325,7 +368,44 @@ static bool conf_names(const struct th_conf *c, const char *name, const char *wf
 struct load_ctx {
 	struct metric_set *set;
 	const struct metrics_query *q;
+	int *slot;      /* open addressing: series index + 1, 0 empty */
+	size_t nslot;   /* a power of two */
+	int last;       /* the series of the previous row, or -1 */
 };
+
+static uint64_t hash_nw(const char *name, const char *wf)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *c = name; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;
+	for (const char *c = wf; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	return h;
+}
+
+static void slot_put(struct load_ctx *lc, int idx)
+{
+	const struct metric_hist *h = &lc->set->items[idx];
+	size_t m = lc->nslot - 1, k = hash_nw(h->name, h->workflow) & m;
+	while (lc->slot[k])
+		k = (k + 1) & m;
+	lc->slot[k] = idx + 1;
+}
+
+/* The series of (name, wf), or -1; grows the table as the set grows. */
+static int slot_find(struct load_ctx *lc, const char *name, const char *wf)
+{
+	if (!lc->nslot)
+		return -1;
+	size_t m = lc->nslot - 1, k = hash_nw(name, wf) & m;
+	for (; lc->slot[k]; k = (k + 1) & m) {
+		const struct metric_hist *h = &lc->set->items[lc->slot[k] - 1];
+		if (!strcmp(h->name, name) && !strcmp(h->workflow, wf))
+			return lc->slot[k] - 1;
+	}
+	return -1;
+}
 
 static bool name_matches(const char *pat, const char *name)
 {
@@ -346,9 +426,17 @@ static int load_row(void *ctx, sqlite3_stmt *s)
 	if (lc->q->only && !conf_names(lc->q->only, name, wf ? wf : ""))
 		return 0;
 	struct metric_set *set = lc->set;
-	struct metric_hist *h = set->n ? &set->items[set->n - 1] : NULL;
-	if (!h || strcmp(h->name, name) || strcmp(h->workflow, wf ? wf : "")) {
+	if (!wf)
+		wf = "";
+	int at = lc->last;
+	if (at < 0 || strcmp(set->items[at].name, name) || strcmp(set->items[at].workflow, wf))
+		at = slot_find(lc, name, wf);
+	struct metric_hist *h;
+	if (at >= 0) {
+		h = &set->items[at];
+	} else {
 		XGROW(set->items, set->alloc, (size_t)set->n + 1);
+		at = set->n;
 		h = &set->items[set->n++];
 		memset(h, 0, sizeof(*h));
 		h->name = xstrdup(name);
@@ -356,7 +444,17 @@ static int load_row(void *ctx, sqlite3_stmt *s)
 		const char *u = (const char *)sqlite3_column_text(s, 12);
 		const struct unit_def *ud = unit_find(u);
 		h->unit = ud ? ud->name : metric_unit_of(name);
+		if ((size_t)set->n * 2 > lc->nslot) {
+			free(lc->slot);
+			lc->nslot = lc->nslot ? lc->nslot * 2 : 256;
+			lc->slot = xcalloc(lc->nslot, sizeof(*lc->slot));
+			for (int i = 0; i < set->n; i++)
+				slot_put(lc, i);
+		} else {
+			slot_put(lc, at);
+		}
 	}
+	lc->last = at;
 	XGROW(h->pts, h->alloc, (size_t)h->n + 1);
 	struct metric_point *p = &h->pts[h->n++];
 	memset(p, 0, sizeof(*p));
@@ -466,13 +564,64 @@ static void order_first_parent(struct metric_set *set, const struct metrics_quer
 	free(m.sha);
 }
 
+static int cmp_point(const struct metric_point *x, const struct metric_point *y)
+{
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return x->run < y->run ? -1 : x->run > y->run;
+}
+
+struct seq_point {
+	struct metric_point p;
+	long seq;
+};
+
+static int cmp_seq_point(const void *a, const void *b)
+{
+	const struct seq_point *x = a, *y = b;
+	int c = cmp_point(&x->p, &y->p);
+	return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_hist(const void *a, const void *b)
+{
+	const struct metric_hist *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->workflow, y->workflow);
+}
+
+/* The order ORDER BY name, workflow, created_at, run id gave (ties kept
+ * in the order the rows came). */
+static void sort_series(struct metric_set *set)
+{
+	for (int i = 0; i < set->n; i++) {
+		struct metric_hist *h = &set->items[i];
+		long j = 1;
+		while (j < h->n && cmp_point(&h->pts[j - 1], &h->pts[j]) <= 0)
+			j++;
+		if (j >= h->n)
+			continue;
+		struct seq_point *k = xmalloc((size_t)h->n * sizeof(*k));
+		for (j = 0; j < h->n; j++) {
+			k[j].p = h->pts[j];
+			k[j].seq = j;
+		}
+		qsort(k, (size_t)h->n, sizeof(*k), cmp_seq_point);
+		for (j = 0; j < h->n; j++)
+			h->pts[j] = k[j].p;
+		free(k);
+	}
+	if (set->n > 1)
+		qsort(set->items, (size_t)set->n, sizeof(*set->items), cmp_hist);
+}
+
 int metrics_load(struct store *st, const struct metrics_query *q, struct metric_set *out,
 		 struct cs_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	err_clear(err);
 	sqlite3_stmt *s;
-	if (store_prepare(st, load_sql, &s, "reading metrics", err) < 0)
+	if (store_prepare(st, q->name ? load_name_sql : load_sql, &s, "reading metrics", err) < 0)
 		return -1;
 	sql_bind_text(s, 1, q->workflow);
 	sql_bind_text(s, 2, q->branch);
@@ -498,13 +647,15 @@ int metrics_load(struct store *st, const struct metrics_query *q, struct metric_
 		buf_addc(&globs, ']');
 		sql_bind_text(s, 4, buf_cstr(&globs));
 	}
-	struct load_ctx lc = {out, q};
+	struct load_ctx lc = {.set = out, .q = q, .last = -1};
 	int rc = store_collect(st, s, load_row, &lc, "reading metrics", err);
 	buf_release(&globs);
+	free(lc.slot);
 	if (rc < 0) {
 		metric_set_release(out);
 		return -1;
 	}
+	sort_series(out);
 	order_first_parent(out, q);
 	return 0;
 }
@@ -1786,4 +1937,312 @@ double metric_cp_bound(const struct metric_cp *cp, bool *above)
 {
 	*above = cp->after > cp->before;
 	return (cp->before + cp->after) / 2;
+}
+
+/* --- the table from the summary cache ------------------------------------------------ */
+static int64_t metric_gen_now(struct store *st, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(st, "SELECT gen FROM metric_gen WHERE id = 1", &s, "reading the metrics cache",
+			  err) < 0)
+		return -1;
+	int64_t g = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_finalize(s);
+	return g;
+}
+
+static void cache_conf_sig(const struct cp_conf *c, char *out, size_t n)
+{
+	snprintf(out, n, "v1 tail %d greens %d window %d pvalue %.17g magnitude %.17g perm %d",
+		 METRIC_TABLE_TAIL, METRIC_TABLE_GREENS, c->window, c->max_pvalue, c->min_magnitude,
+		 c->permutations);
+}
+
+/* Is the cache at gen with settings sig? */
+static int cache_valid(struct store *st, int64_t gen, const char *sig, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(st, "SELECT gen = ?1 AND conf = ?2 FROM metric_summary_meta WHERE id = 1", &s,
+			  "reading the metrics cache", err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, gen);
+	sql_bind_text(s, 2, sig);
+	int ok = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return ok;
+}
+
+/* Which points of h a table row needs (keep[i]); returns their count. */
+static long cache_pick(const struct metric_hist *h, bool *keep)
+{
+	long n = h->n;
+	if (!n)
+		return 0;
+	const char *br = h->pts[n - 1].branch;
+	int greens = 0;
+	for (long i = n - 1; i >= 0; i--) {
+		const struct metric_point *p = &h->pts[i];
+		bool g = i < n - 1 && p->green && (!br || (p->branch && !strcmp(p->branch, br)));
+		keep[i] = i >= n - METRIC_TABLE_TAIL || (g && greens < METRIC_TABLE_GREENS);
+		if (g)
+			greens++;
+	}
+	if (h->n_cps) {
+		long c = h->cps[h->n_cps - 1].idx;
+		keep[c] = true;
+		if (c > 0)
+			keep[c - 1] = true;
+	}
+	long k = 0;
+	for (long i = 0; i < n; i++)
+		k += keep[i];
+	return k;
+}
+
+static void bind_real(sqlite3_stmt *s, int i, double v)
+{
+	if (isfinite(v) || isinf(v))
+		sqlite3_bind_double(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Compute every series (no filter) and write the cache through rw. */
+static int cache_rebuild(struct store *st, struct store *rw, const struct cp_conf *cp,
+			 const char *sig, struct cs_err *err)
+{
+	int64_t gen = metric_gen_now(rw, err);
+	if (gen < 0)
+		return -1;
+	struct metrics_query all = {0};
+	struct metric_set set;
+	if (metrics_load(st, &all, &set, err) < 0)
+		return -1;
+	for (int i = 0; i < set.n; i++)
+		if (metrics_changepoints(st, &set.items[i], cp, err) < 0) {
+			metric_set_release(&set);
+			return -1;
+		}
+	sqlite3_stmt *hs = NULL, *ps = NULL, *ms = NULL;
+	if (store_begin(rw, err) < 0) {
+		metric_set_release(&set);
+		return -1;
+	}
+	int rc = -1;
+	if (store_exec(rw, "DELETE FROM metric_summary; DELETE FROM metric_summary_points", err) < 0 ||
+	    store_prepare(rw, "INSERT INTO metric_summary (name, workflow, unit, total, cp_idx,"
+			      " cp_before, cp_after, cp_change, cp_pvalue, cp_acked, cp_note)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			  &hs, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "INSERT INTO metric_summary_points (name, workflow, seq, run,"
+			      " provider_id, attempt, sha, branch, at, value, green, passed, threshold)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+			  &ps, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "INSERT OR REPLACE INTO metric_summary_meta (id, gen, conf)"
+			      " VALUES (1, ?1, ?2)", &ms, "writing the metrics cache", err) < 0)
+		goto out;
+	for (int i = 0; i < set.n; i++) {
+		const struct metric_hist *h = &set.items[i];
+		bool *keep = xcalloc((size_t)h->n + 1, sizeof(bool));
+		cache_pick(h, keep);
+		long seq = 0, cp_seq = -1;
+		long cpi = h->n_cps ? h->cps[h->n_cps - 1].idx : -1;
+		for (long j = 0; j < h->n; j++) {
+			if (!keep[j])
+				continue;
+			const struct metric_point *p = &h->pts[j];
+			if (j == cpi)
+				cp_seq = seq;
+			sqlite3_reset(ps);
+			sql_bind_text(ps, 1, h->name);
+			sql_bind_text(ps, 2, h->workflow);
+			sqlite3_bind_int64(ps, 3, seq++);
+			sqlite3_bind_int64(ps, 4, p->run);
+			sqlite3_bind_int64(ps, 5, p->provider_id);
+			sqlite3_bind_int(ps, 6, p->attempt);
+			sql_bind_text(ps, 7, p->sha);
+			sql_bind_text(ps, 8, p->branch);
+			sqlite3_bind_int64(ps, 9, p->at);
+			sqlite3_bind_double(ps, 10, p->value);
+			sqlite3_bind_int(ps, 11, p->green);
+			if (p->passed < 0)
+				sqlite3_bind_null(ps, 12);
+			else
+				sqlite3_bind_int(ps, 12, p->passed);
+			bind_real(ps, 13, p->threshold);
+			if (sqlite3_step(ps) != SQLITE_DONE) {
+				free(keep);
+				store_err(rw, err, "writing the metrics cache");
+				goto out;
+			}
+		}
+		free(keep);
+		sqlite3_reset(hs);
+		sqlite3_clear_bindings(hs);
+		sql_bind_text(hs, 1, h->name);
+		sql_bind_text(hs, 2, h->workflow);
+		sql_bind_text(hs, 3, h->unit);
+		sqlite3_bind_int64(hs, 4, h->n);
+		if (cp_seq >= 0) {
+			const struct metric_cp *c = &h->cps[h->n_cps - 1];
+			sqlite3_bind_int64(hs, 5, cp_seq);
+			bind_real(hs, 6, c->before);
+			bind_real(hs, 7, c->after);
+			bind_real(hs, 8, c->change);
+			bind_real(hs, 9, c->pvalue);
+			sqlite3_bind_int(hs, 10, c->acked);
+			sql_bind_text(hs, 11, c->note);
+		}
+		if (sqlite3_step(hs) != SQLITE_DONE) {
+			store_err(rw, err, "writing the metrics cache");
+			goto out;
+		}
+	}
+	sqlite3_bind_int64(ms, 1, gen);
+	sql_bind_text(ms, 2, sig);
+	if (sqlite3_step(ms) != SQLITE_DONE) {
+		store_err(rw, err, "writing the metrics cache");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(hs);
+	sqlite3_finalize(ps);
+	sqlite3_finalize(ms);
+	metric_set_release(&set);
+	if (rc < 0) {
+		store_rollback(rw);
+		return -1;
+	}
+	return store_commit(rw, err);
+}
+
+static double col_real(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+struct cache_read {
+	struct metric_set *set;
+	const struct metrics_query *q;
+	int cur;            /* the series rows go to, -1: one the query leaves out */
+	long *cp_seq;       /* per series */
+};
+
+static int cache_head_row(void *ctx, sqlite3_stmt *s)
+{
+	struct cache_read *cr = ctx;
+	const char *name = (const char *)sqlite3_column_text(s, 0);
+	const char *wf = (const char *)sqlite3_column_text(s, 1);
+	if (!name || !wf)
+		return 0;
+	if ((cr->q->workflow && strcmp(cr->q->workflow, wf)) || !name_matches(cr->q->pattern, name) ||
+	    (cr->q->only && !conf_names(cr->q->only, name, wf)))
+		return 0;
+	struct metric_set *set = cr->set;
+	XGROW(set->items, set->alloc, (size_t)set->n + 1);
+	cr->cp_seq = xrealloc(cr->cp_seq, set->alloc * sizeof(long));
+	struct metric_hist *h = &set->items[set->n];
+	memset(h, 0, sizeof(*h));
+	h->name = xstrdup(name);
+	h->workflow = xstrdup(wf);
+	const struct unit_def *ud = unit_find((const char *)sqlite3_column_text(s, 2));
+	h->unit = ud ? ud->name : NULL;
+	h->total = sqlite3_column_int64(s, 3);
+	h->cps_done = true;
+	cr->cp_seq[set->n] = -1;
+	if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
+		cr->cp_seq[set->n] = sqlite3_column_int64(s, 4);
+		h->cps = xcalloc(1, sizeof(*h->cps));
+		h->n_cps = 1;
+		h->cps[0].before = col_real(s, 5);
+		h->cps[0].after = col_real(s, 6);
+		h->cps[0].change = col_real(s, 7);
+		h->cps[0].pvalue = col_real(s, 8);
+		h->cps[0].acked = sqlite3_column_int(s, 9) != 0;
+		h->cps[0].note = sql_col_str(s, 10);
+	}
+	set->n++;
+	return 0;
+}
+
+static int cache_point_row(void *ctx, sqlite3_stmt *s)
+{
+	struct cache_read *cr = ctx;
+	const char *name = (const char *)sqlite3_column_text(s, 0);
+	const char *wf = (const char *)sqlite3_column_text(s, 1);
+	struct metric_set *set = cr->set;
+	/* both queries read in (name, workflow) order */
+	while (cr->cur < set->n && name && wf &&
+	       (strcmp(set->items[cr->cur].name, name) < 0 ||
+		(!strcmp(set->items[cr->cur].name, name) &&
+		 strcmp(set->items[cr->cur].workflow, wf) < 0)))
+		cr->cur++;
+	if (cr->cur >= set->n || !name || !wf || strcmp(set->items[cr->cur].name, name) ||
+	    strcmp(set->items[cr->cur].workflow, wf))
+		return 0;
+	struct metric_hist *h = &set->items[cr->cur];
+	if (cr->cp_seq[cr->cur] == sqlite3_column_int64(s, 2))
+		h->cps[0].idx = h->n;
+	XGROW(h->pts, h->alloc, (size_t)h->n + 1);
+	struct metric_point *p = &h->pts[h->n++];
+	memset(p, 0, sizeof(*p));
+	p->run = sqlite3_column_int64(s, 3);
+	p->provider_id = sqlite3_column_int64(s, 4);
+	p->attempt = sqlite3_column_int(s, 5);
+	p->sha = sql_col_str(s, 6);
+	p->branch = sql_col_str(s, 7);
+	p->at = sqlite3_column_int64(s, 8);
+	p->value = sqlite3_column_double(s, 9);
+	p->green = sqlite3_column_int(s, 10) != 0;
+	p->passed = sqlite3_column_type(s, 11) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 11);
+	p->threshold = col_real(s, 12);
+	return 0;
+}
+
+static int cache_read(struct store *st, const struct metrics_query *q, struct metric_set *out,
+		      struct cs_err *err)
+{
+	struct cache_read cr = {.set = out, .q = q};
+	sqlite3_stmt *s;
+	if (store_prepare(st, "SELECT name, workflow, unit, total, cp_idx, cp_before, cp_after,"
+			      " cp_change, cp_pvalue, cp_acked, cp_note FROM metric_summary"
+			      " ORDER BY name, workflow", &s, "reading the metrics cache", err) < 0 ||
+	    store_collect(st, s, cache_head_row, &cr, "reading the metrics cache", err) < 0)
+		goto fail;
+	if (store_prepare(st, "SELECT name, workflow, seq, run, provider_id, attempt, sha, branch,"
+			      " at, value, green, passed, threshold FROM metric_summary_points"
+			      " ORDER BY name, workflow, seq", &s, "reading the metrics cache", err) < 0 ||
+	    store_collect(st, s, cache_point_row, &cr, "reading the metrics cache", err) < 0)
+		goto fail;
+	free(cr.cp_seq);
+	return 0;
+fail:
+	free(cr.cp_seq);
+	metric_set_release(out);
+	return -1;
+}
+
+int metrics_load_table(struct store *st, struct store *rw, const struct th_conf *c,
+		       const struct metrics_query *q, struct metric_set *out, struct cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	err_clear(err);
+	bool usable = !q->branch && !q->name && !q->checkout && rw;
+	for (int i = 0; usable && i < c->n; i++)
+		if (c->rules[i].baseline_n > METRIC_TABLE_GREENS)
+			usable = false;
+	if (!usable)
+		return metrics_load_judged(st, c, q, out, err);
+	char sig[200];
+	cache_conf_sig(&c->cp, sig, sizeof(sig));
+	int64_t gen = metric_gen_now(st, err);
+	if (gen < 0)
+		return -1;
+	int ok = cache_valid(st, gen, sig, err);
+	if (ok < 0)
+		return -1;
+	if (!ok && cache_rebuild(st, rw, &c->cp, sig, err) < 0)
+		return -1;
+	return cache_read(st, q, out, err);
 }

@@ -92,7 +92,14 @@ struct metric_hist {
 	struct metric_cp *cps;  /* oldest first; set by metrics_changepoints() */
 	int n_cps;
 	bool cps_done;
+	long total;             /* a table row (metrics_load_table): the points of the
+				 * whole series, pts only those the row needs; else 0 */
 };
+/* The points of the whole series (h->n unless h is a table row). */
+static inline long metric_hist_total(const struct metric_hist *h)
+{
+	return h->total ? h->total : h->n;
+}
 
 struct metric_set {
 	struct metric_hist *items;  /* by name, then workflow */
@@ -230,6 +237,24 @@ int metrics_run_thresholds(struct store *st, const struct th_conf *conf, const i
  * metrics view show. */
 int metrics_load_judged(struct store *st, const struct th_conf *c, const struct metrics_query *q,
 			struct metric_set *out, struct cs_err *err);
+/* The same rows from the index's summary cache (metric_summary, schema 9):
+ * each series holds only the points its row needs (the last
+ * METRIC_TABLE_TAIL for the sparkline and a diff with the previous point,
+ * the last METRIC_TABLE_GREENS green ones of the newest point's branch for
+ * the baseline, the newest change point's and the one before it), total
+ * the count of the whole series, n_cps 0 or 1 (the newest), cps_done set:
+ * metric_summarize and metric_sparkline (up to the tail) give what they
+ * give on the whole series. The cache is rebuilt through rw (a writable
+ * store, may be st; NULL: not rebuilt) when the index changed since
+ * (metric_gen) or the change-point settings differ; a query by branch or
+ * name, a baseline longer than METRIC_TABLE_GREENS, or no way to rebuild
+ * reads the whole series (metrics_load_judged) instead. The chart loads
+ * its one series with metrics_load. */
+#define METRIC_TABLE_TAIL 64
+#define METRIC_TABLE_GREENS 64
+int metrics_load_table(struct store *st, struct store *rw, const struct th_conf *c,
+		       const struct metrics_query *q, struct metric_set *out, struct cs_err *err);
+
 /* One row of the table: the newest value, its baseline (the median of the
  * green runs a regression bound names, else 10) and the change from it,
  * the worst threshold state there, the newest change point. */

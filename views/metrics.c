@@ -48,8 +48,12 @@ static bool utf8_screen(void)
 }
 
 /* Load the series of q, judged: thresholds read as `ciscope metrics` reads
- * them, derived metrics refreshed first. err says what failed. */
-static int load_series(const struct metrics_query *q0, bool judged, struct th_conf *tc,
+ * them, derived metrics refreshed first. LOAD_TABLE: the table's rows, from
+ * the index's summary cache (metrics_load_table: each series only the
+ * points its row needs, change points found); LOAD_JUDGED: whole series.
+ * err says what failed. */
+enum load_how { LOAD_JUDGED, LOAD_TABLE };
+static int load_series(const struct metrics_query *q0, enum load_how how, struct th_conf *tc,
 		       struct metric_set *set, struct cs_err *err)
 {
 	memset(set, 0, sizeof(*set));
@@ -57,22 +61,23 @@ static int load_series(const struct metrics_query *q0, bool judged, struct th_co
 	err_clear(err);
 	/* derive what the importer leaves for later (parity summaries, cache
 	 * lines) as `ciscope metrics` does: the TUI's own connection is meant
-	 * for reading, so through a writable one of its own (remote.c's way) */
+	 * for reading, so through a writable one of its own (remote.c's way),
+	 * which also rebuilds the summary cache when it is out of date */
 	struct store *rw = app.st->readonly ? store_open(app.db_path, STORE_RW, err) : app.st;
 	if (!rw || metrics_refresh(rw, err) < 0)
 		tui_message("metrics derived from logs and parity data not refreshed: %s", err->msg);
-	if (rw && rw != app.st)
-		store_close(rw);
 	err_clear(err);
-	if (th_conf_load(tc, NULL, err) < 0)
-		return -1;
+	int rc = th_conf_load(tc, NULL, err);
 	struct metrics_query q = *q0;
 	struct buf top = BUF_INIT;
 	if (q.branch && gitrepo_workdir(NULL, &top))
 		q.checkout = buf_cstr(&top);
-	int rc = judged ? metrics_load_judged(app.st, tc, &q, set, err)
-			: metrics_load(app.st, &q, set, err);
+	if (rc == 0)
+		rc = how == LOAD_TABLE ? metrics_load_table(app.st, rw, tc, &q, set, err)
+				       : metrics_load_judged(app.st, tc, &q, set, err);
 	buf_release(&top);
+	if (rw && rw != app.st)
+		store_close(rw);
 	if (rc < 0) {
 		th_conf_release(tc);
 		memset(tc, 0, sizeof(*tc));
@@ -350,7 +355,7 @@ static void reload(struct view *v)
 	struct cs_err err;
 	struct metrics_query q = {.workflow = p->workflow, .branch = p->branch,
 				  .pattern = p->pattern};
-	if (load_series(&q, false, &p->tc, &p->set, &err) < 0) {
+	if (load_series(&q, LOAD_TABLE, &p->tc, &p->set, &err) < 0) {
 		snprintf(p->error, sizeof(p->error), "%s", err.msg);
 	} else {
 		p->loaded = true;
@@ -562,8 +567,10 @@ static void open_chart(struct view *v, struct metrics_priv *p)
 	const struct metric_hist *h = item_at(v, v->cursor, NULL);
 	if (!h)
 		return;
+	/* a row from the summary cache holds only some points: the chart
+	 * reads its one series */
 	struct chart_view_arg a = {.name = h->name, .workflow = h->workflow, .branch = p->branch,
-				   .h = h};
+				   .h = h->total ? NULL : h};
 	tui_open(&chart_view_ops, &a, OPEN_PUSH);
 }
 
@@ -843,7 +850,7 @@ static int chart_load_data(struct view *v, const struct metric_hist *from)
 			snprintf(p->error, sizeof(p->error), "%s", err.msg);
 			return chart_rows(v);
 		}
-	} else if (load_series(&q, true, &p->tc, &p->set, &err) < 0) {
+	} else if (load_series(&q, LOAD_JUDGED, &p->tc, &p->set, &err) < 0) {
 		snprintf(p->error, sizeof(p->error), "%s", err.msg);
 		return chart_rows(v);
 	}

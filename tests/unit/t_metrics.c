@@ -555,3 +555,159 @@ TEST(summary_sparkline_and_cp_bound)
 	th_conf_release(&c);
 	free(h.pts);
 }
+
+/* --- the table from the summary cache equals the computation ----------------------- */
+static void add_runs(struct store *st, int from, int to)
+{
+	struct cs_err err;
+	struct buf b = BUF_INIT;
+	uint64_t seed = 77 + (uint64_t)from;
+	buf_adds(&b, "BEGIN;");
+	for (int r = from; r < to; r++) {
+		const char *wf = r % 3 ? "bench" : "parity";
+		const char *br = r % 5 ? "main" : "topic";
+		const char *concl = r % 7 ? "success" : "failure";
+		buf_addf(&b, "INSERT INTO runs (id, repo_id, provider_id, workflow_name, head_branch,"
+			     " head_sha, status, conclusion, created_at, started_at, updated_at,"
+			     " imported_at) VALUES (%d, 1, %d, '%s', '%s', '%040x', 'completed', '%s',"
+			     " %d, %d, %d, 0);",
+			 r, 9000 + r, wf, br, r * 2654435761u, concl, 1000000 + r * 1000 - (r % 10 == 3 ? 1500 : 0),
+			 2000000 + r * 1000, 2000500 + r * 1000 + r % 11 * 10);
+		buf_addf(&b, "INSERT INTO artifacts (id, run_id, name) VALUES (%d, %d, 'a');"
+			     "INSERT INTO artifact_files (id, artifact_id, path, size, kind)"
+			     " VALUES (%d, %d, 'm.json', 1, 'metrics');", r, r, r, r);
+		for (int m = 0; m < 3; m++) {
+			double v = 100 * (1 + 0.02 * noise(&seed));
+			if (m == 0 && r >= 100)
+				v *= 1.2;
+			if (m == 2 && r % 4 == 0)
+				continue; /* a missing point */
+			buf_addf(&b, "INSERT INTO metric_series (id, run_id, file_id, name, n_points)"
+				     " VALUES (%d, %d, %d, '%s', 1);"
+				     "INSERT INTO metric_points (series_id, idx, x, value)"
+				     " VALUES (%d, 0, 0, %.17g);",
+				 r * 3 + m, r, r, m == 0 ? "peak_rss_mb" : m == 1 ? "startup_ms" : "size",
+				 r * 3 + m, v);
+		}
+	}
+	buf_adds(&b, "COMMIT;");
+	CHECK_OK(store_exec(st, buf_cstr(&b), &err));
+	buf_release(&b);
+}
+
+static void same_tables(struct store *st, const struct th_conf *c, const struct metrics_query *q)
+{
+	struct cs_err err;
+	struct metric_set full, tab;
+	CHECK_OK(metrics_load_judged(st, c, q, &full, &err));
+	CHECK_OK(metrics_load_table(st, st, c, q, &tab, &err));
+	CHECK_INT(tab.n, full.n);
+	for (int i = 0; i < full.n && i < tab.n; i++) {
+		const struct metric_hist *f = &full.items[i], *t = &tab.items[i];
+		CHECK_STR(t->name, f->name);
+		CHECK_STR(t->workflow, f->workflow);
+		CHECK((t->unit == NULL) == (f->unit == NULL));
+		CHECK(!t->unit || !strcmp(t->unit, f->unit));
+		CHECK_INT(metric_hist_total(t), f->n);
+		CHECK(t->n <= f->n);
+		struct metric_summary a, b;
+		metric_summarize(c, f, &a);
+		metric_summarize(c, t, &b);
+		CHECK(a.last == b.last);
+		CHECK((isnan(a.baseline) && isnan(b.baseline)) || a.baseline == b.baseline);
+		CHECK((isnan(a.change) && isnan(b.change)) || a.change == b.change);
+		CHECK_INT(b.state, a.state);
+		CHECK((a.cp == NULL) == (b.cp == NULL));
+		if (a.cp && b.cp) {
+			CHECK_STR(t->pts[b.cp->idx].sha, f->pts[a.cp->idx].sha);
+			CHECK_INT(t->pts[b.cp->idx].provider_id, f->pts[a.cp->idx].provider_id);
+			CHECK(b.cp->before == a.cp->before && b.cp->after == a.cp->after);
+			CHECK(b.cp->change == a.cp->change && b.cp->acked == a.cp->acked);
+			CHECK((a.cp->note == NULL) == (b.cp->note == NULL));
+			CHECK(!a.cp->note || !strcmp(a.cp->note, b.cp->note));
+			CHECK(b.cp->idx > 0);
+			CHECK_STR(t->pts[b.cp->idx - 1].sha, f->pts[a.cp->idx - 1].sha);
+		}
+		for (int w = 1; w <= METRIC_TABLE_TAIL; w += 21) {
+			struct buf x = BUF_INIT, y = BUF_INIT;
+			CHECK_INT(metric_sparkline(t, w, true, &y), metric_sparkline(f, w, true, &x));
+			CHECK_STR(buf_cstr(&y), buf_cstr(&x));
+			buf_release(&x);
+			buf_release(&y);
+		}
+		CHECK_INT(t->pts[t->n - 1].run, f->pts[f->n - 1].run);
+		CHECK_STR(t->pts[t->n - 2].sha, f->pts[f->n - 2].sha);
+	}
+	metric_set_release(&full);
+	metric_set_release(&tab);
+}
+
+TEST(table_cache_equals_computation)
+{
+	struct store *st = open_tmp("cache.db");
+	struct cs_err err;
+	CHECK_OK(store_exec(st, "INSERT INTO repos (id, provider, slug) VALUES (1, 'github', 'a/b')",
+			    &err));
+	add_runs(st, 1, 200);
+	struct th_conf c;
+	memset(&c, 0, sizeof(c));
+	cp_conf_default(&c.cp);
+	/* baseline 60: the green runs of main reach back past the last 64 points */
+	const char *t = "threshold peak_rss_mb\n\tbaseline 7\n\twarn +10 %\n\tfail +15 %\n"
+			"threshold size\n\tbaseline 60\n\twarn +1 %\n"
+			"threshold startup_ms\n\tbranch main\n\tfail >= 101 ms\n";
+	CHECK_OK(th_conf_add_text(&c, "t.conf", t, strlen(t), &err));
+	struct metrics_query all = {0}, wf = {.workflow = "parity"}, pat = {.pattern = "run.*"};
+	struct metrics_query only = {.only = &c};
+	same_tables(st, &c, &all); /* builds the cache */
+	same_tables(st, &c, &all); /* reads it */
+	same_tables(st, &c, &wf);
+	same_tables(st, &c, &pat);
+	same_tables(st, &c, &only);
+	/* the cache is what the table reads: a row there shows */
+	CHECK_OK(store_exec(st, "UPDATE metric_summary SET total = 12345 WHERE name = 'size'"
+				" AND workflow = 'bench'", &err));
+	struct metric_set set;
+	CHECK_OK(metrics_load_table(st, st, &c, &all, &set, &err));
+	bool seen = false;
+	for (int i = 0; i < set.n; i++)
+		seen |= set.items[i].total == 12345;
+	CHECK(seen);
+	metric_set_release(&set);
+	/* metrics_refresh: every run derived, then nothing to look at until a
+	 * run comes (metric_refresh_mark) */
+	CHECK_INT(metrics_refresh(st, &err), 199);
+	CHECK_INT(metrics_refresh(st, &err), 0);
+	CHECK_INT(metrics_refresh(st, &err), 0);
+	/* more runs imported: rebuilt (the runs' triggers moved metric_gen on) */
+	add_runs(st, 200, 260);
+	CHECK_INT(metrics_refresh(st, &err), 60);
+	CHECK_INT(metrics_refresh(st, &err), 0);
+	same_tables(st, &c, &all);
+	/* a point's value changed, an acknowledgement, other settings */
+	CHECK_OK(store_exec(st, "UPDATE metric_points SET value = 500 WHERE series_id = 259 * 3 + 1",
+			    &err));
+	same_tables(st, &c, &all);
+	CHECK_OK(metrics_load_judged(st, &c, &wf, &set, &err));
+	for (int i = 0; i < set.n; i++)
+		if (set.items[i].n_cps)
+			CHECK_OK(metrics_ack(st, set.items[i].name, set.items[i].workflow,
+					     set.items[i].pts[set.items[i].cps[set.items[i].n_cps - 1].idx].sha,
+					     "known", &err));
+	metric_set_release(&set);
+	same_tables(st, &c, &all);
+	/* the acknowledgement went into the cache's row itself (no rebuild) */
+	CHECK_OK(store_exec(st, "UPDATE metric_summary SET total = 54321 WHERE cp_acked = 1"
+				" AND cp_note = 'known' AND name = 'peak_rss_mb'"
+				" AND workflow = 'parity'", &err));
+	CHECK_OK(metrics_load_table(st, st, &c, &wf, &set, &err));
+	seen = false;
+	for (int i = 0; i < set.n; i++)
+		seen |= set.items[i].total == 54321 && set.items[i].cps[0].acked;
+	CHECK(seen);
+	metric_set_release(&set);
+	c.cp.window = 30;
+	same_tables(st, &c, &all);
+	th_conf_release(&c);
+	store_close(st);
+}
