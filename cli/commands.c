@@ -1,5 +1,6 @@
 /* commands.c - import, runs, show, log, search. */
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +12,8 @@
 #include "core/logparse.h"
 #include "core/logstore.h"
 #include "core/metrics.h"
+#include "core/parity.h"
+#include "core/runitems.h"
 #include "core/sanitize.h"
 #include "core/search.h"
 
@@ -266,6 +269,196 @@ static void run_id_text(const struct run *r, char *out, size_t n)
 		snprintf(out, n, "%lld", (long long)r->provider_id);
 }
 
+
+/* A size for people: "812 B", "12.3 KiB"; "" when not known. */
+static void show_size(int64_t n, char *out, size_t len)
+{
+	if (n < 0)
+		out[0] = 0;
+	else if (n < 1024)
+		snprintf(out, len, "%lld B", (long long)n);
+	else if (n < 1024 * 1024)
+		snprintf(out, len, "%.1f KiB", (double)n / 1024);
+	else
+		snprintf(out, len, "%.1f MiB", (double)n / (1024 * 1024));
+}
+
+/* show's lists of what the run brought besides its logs (core/runitems.h):
+ * its artifacts and their files, the tests that did not pass, its metric
+ * series. JSON: "artifact_list", "failed_tests", "series". */
+static void show_items_json(struct buf *b, const struct run_items *it)
+{
+	buf_adds(b, ",\"artifact_list\":[");
+	for (int i = 0; i < it->n_artifacts; i++) {
+		const struct run_artifact *a = &it->artifacts[i];
+		buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
+		json_str(b, a->name);
+		if (a->size > 0) /* 0: not known */
+			buf_addf(b, ",\"size\":%lld", (long long)a->size);
+		else
+			buf_adds(b, ",\"size\":null");
+		buf_addf(b, ",\"expired\":%s,\"files\":[", a->expired ? "true" : "false");
+		for (int k = 0; k < a->n_files; k++) {
+			const struct run_item_file *f = &a->files[k];
+			buf_adds(b, k ? ",{\"path\":" : "{\"path\":");
+			json_str(b, f->path);
+			buf_addf(b, ",\"size\":%lld,\"kind\":", (long long)f->size);
+			json_str(b, f->kind);
+			buf_adds(b, ",\"note\":");
+			json_str(b, f->note);
+			buf_addf(b, ",\"tests\":%d,\"series\":%d}", f->n_tests, f->n_series);
+		}
+		buf_adds(b, "]}");
+	}
+	buf_adds(b, "],\"failed_tests\":[");
+	for (int i = 0; i < it->n_tests; i++) {
+		const struct run_test *t = &it->tests[i];
+		buf_adds(b, i ? ",{\"outcome\":" : "{\"outcome\":");
+		json_str(b, t->outcome);
+		buf_adds(b, ",\"suite\":");
+		json_str(b, t->suite);
+		buf_adds(b, ",\"classname\":");
+		json_str(b, t->classname);
+		buf_adds(b, ",\"name\":");
+		json_str(b, t->name);
+		buf_adds(b, ",\"file\":");
+		json_str(b, t->file);
+		if (t->line > 0)
+			buf_addf(b, ",\"line\":%ld", t->line);
+		else
+			buf_adds(b, ",\"line\":null");
+		buf_adds(b, ",\"duration_ms\":");
+		json_ms(b, t->duration_ms);
+		buf_addf(b, ",\"reruns\":%d,\"message\":", t->reruns);
+		json_str(b, t->message);
+		buf_adds(b, ",\"details\":");
+		json_str(b, t->details);
+		buf_adds(b, ",\"artifact\":");
+		json_str(b, t->artifact);
+		buf_addc(b, '}');
+	}
+	buf_adds(b, "],\"series\":[");
+	for (int i = 0; i < it->n_series; i++) {
+		const struct run_series *r = &it->series[i];
+		buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
+		json_str(b, r->name);
+		buf_adds(b, ",\"artifact\":");
+		json_str(b, r->artifact);
+		buf_adds(b, ",\"path\":");
+		json_str(b, r->path);
+		buf_addf(b, ",\"points\":%ld,\"values\":%ld", r->n_points, r->n_values);
+		/* summaries of the values: null when the series has none */
+		const char *key[] = {"first", "last", "min", "max"};
+		double val[] = {r->first, r->last, r->min, r->max};
+		for (int k = 0; k < 4; k++) {
+			buf_addf(b, ",\"%s\":", key[k]);
+			if (r->n_values > 0)
+				parity_json_num(b, val[k]);
+			else
+				buf_adds(b, "null");
+		}
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+}
+
+/* The first line of s, sanitised, at most max columns (cut with "..."). */
+static void show_first_line(struct cli *c, const char *s, size_t max)
+{
+	size_t n = strcspn(s, "\r\n");
+	bool cut = n > max || s[n];
+	char *line = xstrndup(s, n > max ? max : n);
+	cli_put(c, line, false);
+	free(line);
+	if (cut)
+		printf("...");
+}
+
+static void show_items_text(struct cli *c, const struct run_items *it)
+{
+	char sz[32];
+	for (int i = 0; i < it->n_artifacts; i++) {
+		const struct run_artifact *a = &it->artifacts[i];
+		printf("  artifact ");
+		cli_put(c, a->name, false);
+		show_size(a->size > 0 ? a->size : -1, sz, sizeof(sz));
+		if (*sz)
+			printf("  %s", sz);
+		if (a->expired)
+			printf("  expired");
+		printf("\n");
+		for (int k = 0; k < a->n_files; k++) {
+			const struct run_item_file *f = &a->files[k];
+			printf("    ");
+			cli_put(c, f->path, false);
+			show_size(f->size, sz, sizeof(sz));
+			printf("  %s  ", sz);
+			cli_put(c, f->kind ? f->kind : "other", false);
+			if (f->n_tests)
+				printf(" \u00b7 %d test%s", f->n_tests, f->n_tests == 1 ? "" : "s");
+			if (f->n_series)
+				printf(" \u00b7 %d series", f->n_series);
+			if (f->note) {
+				printf(" \u00b7 ");
+				show_first_line(c, f->note, 80);
+			}
+			printf("\n");
+		}
+	}
+	if (it->n_tests)
+		printf("\ntests that did not pass:\n");
+	for (int i = 0; i < it->n_tests; i++) {
+		const struct run_test *t = &it->tests[i];
+		const char *st = t->outcome && !strcmp(t->outcome, "flaky") ? "neutral" : "failure";
+		printf("  %s%s%s ", cli_color(c, st), cli_glyph(c, st), cli_reset(c));
+		cli_put(c, t->outcome ? t->outcome : "failed", false);
+		printf("  ");
+		if (t->classname && *t->classname) {
+			cli_put(c, t->classname, false);
+			printf(" \u203a ");
+		}
+		cli_put(c, t->name, false);
+		if (t->file && *t->file) {
+			printf("  ");
+			cli_put(c, t->file, false);
+			if (t->line > 0)
+				printf(":%ld", t->line);
+		}
+		printf("\n");
+		/* the failure message, else the first line of its output */
+		const char *why = t->message && *t->message ? t->message : t->details;
+		why += why ? strspn(why, " \t\r\n") : 0;
+		if (why && *why) {
+			printf("      ");
+			show_first_line(c, why, 100);
+			printf("\n");
+		}
+	}
+	if (it->n_series)
+		printf("\nmetric series:\n");
+	for (int i = 0; i < it->n_series; i++) {
+		const struct run_series *r = &it->series[i];
+		printf("  ");
+		cli_put(c, r->name, false);
+		if (r->n_values == 0)
+			printf("  no values");
+		else if (r->n_values == 1)
+			printf("  %.6g", r->last);
+		else
+			printf("  last %.6g \u00b7 %.6g..%.6g", r->last, r->min, r->max);
+		printf("  %ld point%s", r->n_points, r->n_points == 1 ? "" : "s");
+		if (r->artifact) {
+			printf("  ");
+			cli_put(c, r->artifact, false);
+			if (r->path) {
+				printf("/");
+				cli_put(c, r->path, false);
+			}
+		}
+		printf("\n");
+	}
+}
+
 static int col_width(struct runs_ui *u, int which, int cap)
 {
 	static const char *const heads[] = {"WORKFLOW", "BRANCH", "EVENT", "RUN"};
@@ -467,9 +660,12 @@ int cmd_show(struct cli *c, int argc, char **argv)
 	struct job *jobs;
 	int n;
 	struct run_summary sum;
+	struct run_items items = {0};
 	if (store_jobs(c->st, r.id, &jobs, &n, &err) < 0 ||
-	    store_run_summary(c->st, r.id, &sum, &err) < 0) {
+	    store_run_summary(c->st, r.id, &sum, &err) < 0 ||
+	    run_items_load(c->st, r.id, &items, &err) < 0) {
 		cli_error("%s", err.msg);
+		store_jobs_free(jobs, n);
 		run_free(&r);
 		return EXIT_ERROR;
 	}
@@ -548,9 +744,11 @@ int cmd_show(struct cli *c, int argc, char **argv)
 		}
 		buf_addf(&b, "],\"artifacts\":{\"count\":%d,\"files\":%d},"
 			     "\"tests\":{\"passed\":%d,\"failed\":%d,\"error\":%d,\"skipped\":%d,"
-			     "\"flaky\":%d},\"metric_series\":%d}\n",
+			     "\"flaky\":%d},\"metric_series\":%d",
 			 sum.n_artifacts, sum.n_artifact_files, sum.tests_passed, sum.tests_failed,
 			 sum.tests_error, sum.tests_skipped, sum.tests_flaky, sum.n_series);
+		show_items_json(&b, &items);
+		buf_adds(&b, "}\n");
 		fwrite(buf_cstr(&b), 1, b.len, stdout);
 	} else {
 		const char *state = run_state(&r);
@@ -635,8 +833,10 @@ int cmd_show(struct cli *c, int argc, char **argv)
 		if (sum.n_series)
 			printf("  metric series: %d", sum.n_series);
 		printf("\n");
+		show_items_text(c, &items);
 	}
 	buf_release(&b);
+	run_items_release(&items);
 	store_jobs_free(jobs, n);
 	run_free(&r);
 	return EXIT_OK;

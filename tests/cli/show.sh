@@ -68,4 +68,41 @@ check_exit unknown-global-option 2
 rc=$?
 check_exit db-without-path 2
 
+# --- what a run brought besides its logs: artifacts, tests that did not pass, series -----------
+# (core/runitems.h, the run view's lists) on the demo data set: a bench run
+# with one metric file, the failed adaptive test of 86977fc
+
+TOP=$(cd "$CLI_DIR/../.." && pwd)
+if python3 "$TOP/tools/demo-gen.py" demo >/dev/null 2>demo.err; then
+	SAVED_DB=$DB
+	DB=demo.db
+	run import --quiet demo/runs
+	check_exit show-demo-import 0
+	run show 9821523781
+	check_has show-items-artifact "$OUT" "  artifact bench"
+	check_has show-items-file "$OUT" "    bench.json  222 B  metrics · 4 series"
+	check_has show-items-series "$OUT" "  wasm_size_kb  176.9  1 point  bench/bench.json"
+	if grep -q "tests that did not pass" "$OUT"; then fail show-items-no-tests "lists tests"; else ok show-items-no-tests; fi
+	run show --json 9821523781
+	check_has show-items-json-artifact "$OUT" '"artifact_list":[{"name":"bench","size":null,"expired":false,"files":[{"path":"bench.json","size":222,"kind":"metrics","note":null,"tests":0,"series":4}]}]'
+	check_has show-items-json-series "$OUT" '{"name":"wasm_size_kb","artifact":"bench","path":"bench.json","points":1,"values":1,"first":176.9,"last":176.9,"min":176.9,"max":176.9}'
+	check_has show-items-json-notests "$OUT" '"failed_tests":[]'
+	run show 9816939720
+	check_exit show-items-test-exit 0
+	check_has show-items-test-head "$OUT" "tests that did not pass:"
+	check_golden show-items-test.txt "$OUT"
+	run show --json 9816939720
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = d["failed_tests"]
+assert len(t) == d["tests"]["failed"] + d["tests"]["error"] + d["tests"]["flaky"], t
+assert all(x["outcome"] in ("failed", "error", "flaky") and x["name"] for x in t), t
+assert sum(f["tests"] for a in d["artifact_list"] for f in a["files"]) >= len(t)
+' "$OUT" 2>py.err && ok show-items-json-tests || fail show-items-json-tests "$(cat py.err)"
+	DB=$SAVED_DB
+else
+	fail show-demo-gen "$(tail -n 3 demo.err)"
+fi
+
 finish
