@@ -55,6 +55,19 @@ static const struct {
 } view_help[] = {
 	{"runs", ACT_SEARCH, "Search all logs (opens the search view with the matches)"},
 	{"runs", ACT_SEARCH_BACK, "Search all logs (opens the search view with the matches)"},
+	/* the chart moves a point cursor, not the rows of its drawing */
+	{"chart", ACT_SCROLL_LEFT, "Move to the previous (older) point"},
+	{"chart", ACT_SCROLL_RIGHT, "Move to the next (newer) point"},
+	{"chart", ACT_MOVE_UP, "Move to the previous change point"},
+	{"chart", ACT_MOVE_DOWN, "Move to the next change point"},
+	{"chart", ACT_PAGE_UP, "Move back a tenth of the points"},
+	{"chart", ACT_PAGE_DOWN, "Move on a tenth of the points"},
+	{"chart", ACT_HALF_PAGE_UP, "Move back a tenth of the points"},
+	{"chart", ACT_HALF_PAGE_DOWN, "Move on a tenth of the points"},
+	{"chart", ACT_MOVE_FIRST, "Move to the first (oldest) point"},
+	{"chart", ACT_MOVE_LAST, "Move to the last (newest) point"},
+	{"chart", ACT_ENTER, "Open the run of the point"},
+	{"metrics", ACT_ENTER, "Open the chart of the metric"},
 };
 
 static const char *help_of(const char *view, enum action a)

@@ -1,7 +1,7 @@
 /* metrics.c - metrics over history (core/metrics.h): the metrics view, `M`
  * from the runs view and `:metrics [FILTER]`, and the chart of one metric.
  *
- * The table: one row per series (name, workflow) under a header row: the
+ * The table: one row per series (name, workflow) under a column header: the
  * newest value with its unit, the change against the baseline, a sparkline
  * of the last points (as wide as the column), the threshold state and the
  * newest change point ("+14.2 % since 4dd7aca"); `ciscope metrics` prints
@@ -16,7 +16,8 @@
  * The chart: core/chart.h lines (braille, ASCII when the screen is not
  * UTF-8) with the threshold lines and change points metric_plot_init()
  * draws, a caret on the x axis under the point at the cursor, and a last
- * row saying which run, commit, date and value that point is. Left/Right
+ * row saying which run, commit, date and value that point is (the status
+ * bar says which point: "point 28 of 31"). Left/Right
  * (h/l) move along the points, Home/End to the first and last, Up/Down
  * (k/j) to the previous/next change point; Enter opens the point's run, d
  * diffs it with the previous point's run, b bisects the change point at or
@@ -215,7 +216,7 @@ struct metrics_priv {
 	struct th_conf tc;
 	struct metric_set set;
 	struct metric_summary *sum;        /* per set item */
-	int *order;                        /* rows (after the header) -> set item */
+	int *order;                        /* rows -> set item */
 	bool loaded;
 	enum msort sort;
 	char error[1024];
@@ -229,9 +230,9 @@ struct metrics_priv {
 static struct metric_hist *item_at(struct view *v, long row, const struct metric_summary **s)
 {
 	struct metrics_priv *p = v->priv;
-	if (!p->loaded || row < 1 || row > p->set.n)
+	if (!p->loaded || row < 0 || row >= p->set.n)
 		return NULL;
-	int k = p->order[row - 1];
+	int k = p->order[row];
 	if (s)
 		*s = &p->sum[k];
 	return &p->set.items[k];
@@ -328,7 +329,7 @@ static bool cp_step(void *ctx)
 		sort_rows(p);
 		for (int i = 0; cur && i < p->set.n; i++)
 			if (&p->set.items[p->order[i]] == cur)
-				tui_view_goto(p->v, i + 1);
+				tui_view_goto(p->v, i);
 	}
 	return false;
 }
@@ -372,15 +373,14 @@ static void reload(struct view *v)
 			tui_work_start(&w);
 		}
 	}
-	tui_view_set_rows(v, p->loaded && p->set.n ? p->set.n + 1 : 1);
-	if (v->cursor < 1 && v->rows > 1)
-		tui_view_goto(v, 1);
+	/* one row saying why there is nothing when there is nothing */
+	tui_view_set_rows(v, p->loaded && p->set.n ? p->set.n : 1);
 }
 
 static int metrics_load_rows(struct view *v)
 {
 	struct metrics_priv *p = v->priv;
-	tui_view_set_rows(v, p->loaded && p->set.n ? p->set.n + 1 : 1);
+	tui_view_set_rows(v, p->loaded && p->set.n ? p->set.n : 1);
 	return 0;
 }
 
@@ -524,17 +524,6 @@ static void metrics_draw(struct view *v, struct tui_canvas *c, long row)
 	}
 	struct mcols w;
 	layout(tui_canvas_width(c), &w);
-	if (row == 0) {
-		tui_column(c, "METRIC", ROLE_HEADER, w.name, 0);
-		tui_column(c, "WORKFLOW", ROLE_HEADER, w.wf, 0);
-		tui_column(c, "LAST", ROLE_HEADER, w.last, TEXT_RIGHT);
-		tui_column(c, "CHANGE", ROLE_HEADER, w.change, TEXT_RIGHT);
-		tui_column(c, "TREND", ROLE_HEADER, w.trend, 0);
-		tui_column(c, "STATE", ROLE_HEADER, w.state, 0);
-		tui_column(c, "CHANGE POINT", ROLE_HEADER, w.cp, 0);
-		tui_canvas_fill(c, ROLE_HEADER);
-		return;
-	}
 	const struct metric_summary *s;
 	const struct metric_hist *h = item_at(v, row, &s);
 	if (!h)
@@ -562,6 +551,25 @@ static void metrics_draw(struct view *v, struct tui_canvas *c, long row)
 	tui_canvas_fill(c, ROLE_DEFAULT);
 }
 
+/* The column names, laid out as the rows are (the columns they drop go);
+ * none over a message saying there is nothing. */
+static void metrics_header(struct view *v, struct tui_canvas *c)
+{
+	struct metrics_priv *p = v->priv;
+	if (!p->loaded || !p->set.n)
+		return;
+	struct mcols w;
+	layout(tui_canvas_width(c), &w);
+	tui_column(c, "METRIC", ROLE_HEADER, w.name, 0);
+	tui_column(c, "WORKFLOW", ROLE_HEADER, w.wf, 0);
+	tui_column(c, "LAST", ROLE_HEADER, w.last, TEXT_RIGHT);
+	tui_column(c, "CHANGE", ROLE_HEADER, w.change, TEXT_RIGHT);
+	tui_column(c, "TREND", ROLE_HEADER, w.trend, 0);
+	tui_column(c, "STATE", ROLE_HEADER, w.state, 0);
+	tui_column(c, "CHANGE POINT", ROLE_HEADER, w.cp, 0);
+	tui_canvas_fill(c, ROLE_HEADER);
+}
+
 static void open_chart(struct view *v, struct metrics_priv *p)
 {
 	const struct metric_hist *h = item_at(v, v->cursor, NULL);
@@ -584,7 +592,7 @@ static void set_sort(struct view *v, enum msort s)
 	sort_rows(p);
 	for (int i = 0; cur && i < p->set.n; i++)
 		if (&p->set.items[p->order[i]] == cur)
-			tui_view_goto(v, i + 1);
+			tui_view_goto(v, i);
 	tui_message("sorted by %s", msort_names[s]);
 }
 
@@ -595,7 +603,7 @@ static void on_filter(void *ctx, const char *text)
 	if (!text || !set_filter(p, text))
 		return;
 	reload(v);
-	tui_view_goto(v, 1);
+	tui_view_goto(v, 0);
 	tui_message("%d metric%s%s%s", p->loaded ? p->set.n : 0,
 		    p->loaded && p->set.n == 1 ? "" : "s", p->filter_text[0] ? " match " : "",
 		    p->filter_text);
@@ -609,10 +617,6 @@ static enum action metrics_request(struct view *v, enum action a, unsigned *eff)
 	switch ((int)a) {
 	case ACT_ENTER:
 		open_chart(v, p);
-		*eff |= EFF_REDRAW;
-		return ACT_NONE;
-	case ACT_MOVE_FIRST:
-		tui_view_goto(v, v->rows > 1 ? 1 : 0);
 		*eff |= EFF_REDRAW;
 		return ACT_NONE;
 	case ACT_FILTER:
@@ -649,13 +653,6 @@ static enum action metrics_request(struct view *v, enum action a, unsigned *eff)
 	default:
 		return a;
 	}
-}
-
-static void metrics_select(struct view *v, long row)
-{
-	/* the header is not a row to stand on */
-	if (row == 0 && v->rows > 1)
-		tui_view_goto(v, 1);
 }
 
 static bool metrics_command(struct view *v, const char *cmd, const char *arg, unsigned *eff)
@@ -738,12 +735,12 @@ const struct view_ops metrics_view_ops = {
 	.open = metrics_open,
 	.load = metrics_load_rows,
 	.draw = metrics_draw,
+	.header = metrics_header,
 	.request = metrics_request,
 	.command = metrics_command,
 	.title = metrics_title,
 	.status = metrics_status,
 	.match = metrics_match,
-	.select = metrics_select,
 	.done = metrics_done,
 	.env = metrics_env,
 };
@@ -901,7 +898,8 @@ static enum role chart_role_to(enum chart_role r)
 	}
 }
 
-/* "point 12/40 · run 9809254290 · f60058c · 2026-10-05 14:03 · 241 MB" */
+/* "run 9809254290 · f60058c · 2026-10-05 14:03 · 241 MB": the point at
+ * the cursor (the status bar says which of the points it is) */
 static void point_text(struct chart_priv *p, struct buf *b)
 {
 	const struct metric_hist *h = p->h;
@@ -909,8 +907,8 @@ static void point_text(struct chart_priv *p, struct buf *b)
 	char ref[RUN_REF_MAX], t[40], val[48];
 	time_format_iso(pt->at, t, sizeof(t));
 	value_text(h, pt->value, val, sizeof(val));
-	buf_addf(b, "point %ld/%ld \u00b7 run %s \u00b7 %.7s \u00b7 %.10s %.5s \u00b7 %s", p->cur + 1,
-		 h->n, run_ref(ref, sizeof(ref), pt->provider_id, pt->attempt),
+	buf_addf(b, "run %s \u00b7 %.7s \u00b7 %.10s %.5s \u00b7 %s",
+		 run_ref(ref, sizeof(ref), pt->provider_id, pt->attempt),
 		 pt->sha ? pt->sha : "-", t, strlen(t) > 11 ? t + 11 : "", val);
 	for (int k = 0; k < h->n_cps; k++)
 		if (h->cps[k].idx == p->cur) {
@@ -1059,6 +1057,9 @@ static void chart_title(struct view *v, char *out, size_t n)
 		 p->workflow && *p->workflow ? ")" : "", unit ? " \u00b7 " : "", unit ? unit : "");
 }
 
+/* Where the cursor is, in points ("point 28 of 31"), once: the chart's
+ * last row names the point's run, commit, date and value, and where the
+ * chart leaves no room for that row, the status bar names them instead. */
 static void chart_status(struct view *v, char *out, size_t n)
 {
 	struct chart_priv *p = v->priv;
@@ -1066,11 +1067,14 @@ static void chart_status(struct view *v, char *out, size_t n)
 		snprintf(out, n, "no points");
 		return;
 	}
+	int len = snprintf(out, n, "point %ld of %ld", p->cur + 1, p->h->n);
+	if (point_row(v) || len < 0 || (size_t)len >= n)
+		return;
 	const struct metric_point *pt = &p->h->pts[p->cur];
 	char ref[RUN_REF_MAX], t[40], val[48];
 	time_format_iso(pt->at, t, sizeof(t));
 	value_text(p->h, pt->value, val, sizeof(val));
-	snprintf(out, n, "run %s \u00b7 %.7s \u00b7 %.10s \u00b7 %s",
+	snprintf(out + len, n - (size_t)len, " \u00b7 run %s \u00b7 %.7s \u00b7 %.10s \u00b7 %s",
 		 run_ref(ref, sizeof(ref), pt->provider_id, pt->attempt), pt->sha ? pt->sha : "-", t,
 		 val);
 }
@@ -1110,4 +1114,6 @@ const struct view_ops chart_view_ops = {
 	.status = chart_status,
 	.done = chart_done,
 	.env = chart_env,
+	/* "point 28 of 31", not the rows of the drawing */
+	.own_position = true,
 };

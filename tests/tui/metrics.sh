@@ -54,6 +54,10 @@ check_has metrics-header metrics-80x24.screen 'METRIC             WORKFLOW      
 # the cursor starts on the first metric, not on the header
 check_eq metrics-cursor "$(attrs_of metrics-80x24 'cache.hits' | cut -c1-10)" CCCCCCCCCC
 check_status metrics-status metrics-80x24 '1 fail'
+# the header is no row: the counter counts metrics, as the status text does
+size 200x50
+check_status metrics-count metrics-200x50 '[metrics] row 1 of 109 '
+check_status metrics-count-same metrics-200x50 ' 109 metrics · '
 size 200x50
 check_has metrics-mem-row metrics-200x50.screen "fail  +41.2 % since $MEM"
 check_has metrics-par-row metrics-200x50.screen "parity.energy.max_excess"
@@ -100,23 +104,32 @@ check_has chart-mem-cp-80 chart-mem-80x24.screen "│ +41.2 % at $MEM"
 check_title chart-unit chart-mem-80x24 'chart · memory.peak_rss_mb (bench) · MB'
 check_has chart-mem-fail chart-mem-200x50.screen 'fail <= 260 MB'
 check_has chart-mem-dates chart-mem-200x50.screen 'commits, oldest first: 2026-10-02 .. 2026-11-01'
-check_has chart-mem-point chart-mem-200x50.screen 'point 31/31 · run 9821523781 · e3e8ab4 · 2026-11-01 03:21 · 298.1 MB'
-check_status chart-mem-status chart-mem-200x50 'run 9821523781 · e3e8ab4 · 2026-11-01 · 298.1 MB'
+check_eq chart-mem-point "$(tail -n 2 chart-mem-200x50.screen | head -n 1)" \
+	'run 9821523781 · e3e8ab4 · 2026-11-01 03:21 · 298.1 MB'
+# the status bar counts points (not the rows of the drawing), and says it
+# once: the point's row above names its run, commit, date and value
+check_eq chart-mem-status "$(status_line chart-mem-200x50.screen | tr -s ' ')" ' [chart] point 31 of 31'
+# where the chart leaves no room for the point's row, the status bar names it
+size 30x8
+check_status chart-mem-status-small chart-mem-30x8 '[chart] point 31 of 31 · '
+size 200x50
 # k: back to the change point; the point's row says so
 rtui chart-mem-cp "$MEMCHART
 k"
-check_has chart-mem-cp-row chart-mem-cp.screen "point 12/31 · run 9808393557 · $MEM"
+check_has chart-mem-cp-row chart-mem-cp.screen "run 9808393557 · $MEM"
+check_status chart-mem-cp-status chart-mem-cp 'point 12 of 31'
 check_has chart-mem-cp-says chart-mem-cp.screen "change point +41.2 % since $MEM"
 # h/l, Left/Right, Home/End move along the points
 rtui chart-mem-move "$MEMCHART
 hh<Left>l"
-check_has chart-mem-move chart-mem-move.screen 'point 29/31'
+check_status chart-mem-move chart-mem-move 'point 29 of 31'
 rtui chart-mem-home "$MEMCHART
 <Home>"
-check_has chart-mem-home chart-mem-home.screen 'point 1/31 · run 9800787300 · 6fcc50e'
+check_status chart-mem-home chart-mem-home 'point 1 of 31'
+check_has chart-mem-home-row chart-mem-home.screen 'run 9800787300 · 6fcc50e'
 rtui chart-mem-end "$MEMCHART
 <Home><End>"
-check_has chart-mem-end chart-mem-end.screen 'point 31/31'
+check_status chart-mem-end chart-mem-end 'point 31 of 31'
 # the caret under the point moves with it
 check_eq chart-caret-one "$(grep -c '▲' chart-mem-home.screen)" 1
 check_has chart-caret-home chart-mem-home.screen '└▲'
@@ -147,6 +160,21 @@ check_has chart-bisect-culprit chart-bisect.screen "first bad commit $(planted m
 rtui chart-diff-first "$MEMCHART
 <Home>d"
 check_status chart-diff-first chart-diff-first 'no point before it'
+
+# the chart's help says what the keys do there: h/l move the point cursor
+# (they scroll nothing), Up/Down go from change point to change point
+size 200x50
+rtui chart-help "$MEMCHART
+?"
+check_title chart-help-title chart-help 'help: chart'
+check_eq chart-help-left "$(grep -o 'h, <Left> *scroll-left *Move to the previous (older) point' chart-help.screen | wc -l)" 1
+check_eq chart-help-right "$(grep -o 'l, <Right> *scroll-right *Move to the next (newer) point' chart-help.screen | wc -l)" 1
+check_has chart-help-up chart-help.screen 'Move to the previous change point'
+check_has chart-help-enter chart-help.screen 'Open the run of the point'
+check_eq chart-help-no-scroll "$(grep -c 'Scroll left\|Scroll right\|Move the cursor' chart-help.screen)" 0
+rtui metrics-help 'M
+?'
+check_has metrics-help-enter metrics-help.screen 'Open the chart of the metric'
 
 # a resized screen: the chart at its new size
 size 80x24
@@ -218,7 +246,8 @@ rtui metrics-ascii 'M'
 LC_ALL=$saved
 check_has metrics-ascii-spark metrics-ascii.screen 'cache.hits         ci                4  -33.3 % _@@@@@@_ none  -'
 check_no_raw metrics-ascii-no-blocks "$WORK/metrics-ascii.screen" '\342\226'
-check_status chart-mem-ascii-status chart-mem-ascii 'run 9808393557 - 535b441'
+check_status chart-mem-ascii-status chart-mem-ascii 'point 12 of 31'
+check_has chart-mem-ascii-row chart-mem-ascii.screen 'run 9808393557 - 535b441'
 check_screen chart-mem-ascii
 check_no_raw chart-ascii-no-braille "$WORK/chart-mem-ascii.screen" '\342\240'
 
