@@ -241,6 +241,13 @@ const char *action_help(enum action a)
 	return e ? e->help : "";
 }
 
+const char *action_help_in(const char *keymap, enum action a)
+{
+	ensure_registry();
+	const char *s = reg.app && reg.app->help_in && keymap ? reg.app->help_in(keymap, a) : NULL;
+	return s ? s : action_help(a);
+}
+
 enum action action_lookup(const char *name)
 {
 	ensure_registry();
@@ -1092,6 +1099,7 @@ struct print_ctx {
 	const char *group;
 	bool any;
 	bool generic;
+	const char *keymap; /* the keymap being printed */
 };
 
 static void roff_escaped(FILE *f, const char *s)
@@ -1131,10 +1139,11 @@ static void print_binding(void *vctx, const char *group, const char *keys, enum 
 		fputc('\t', pc->f);
 		roff_escaped(pc->f, action_name(a));
 		fputs("\tT{\n", pc->f);
-		roff_escaped(pc->f, action_help(a));
+		roff_escaped(pc->f, action_help_in(pc->keymap, a));
 		fputs("\nT}\n", pc->f);
 	} else {
-		fprintf(pc->f, "    %-22s %-22s %s\n", keys, action_name(a), action_help(a));
+		fprintf(pc->f, "    %-22s %-22s %s\n", keys, action_name(a),
+			action_help_in(pc->keymap, a));
 	}
 }
 
@@ -1148,6 +1157,7 @@ static void print_keymap(struct print_ctx *pc, const char *name)
 	if (!m || !m->n)
 		return;
 	ensure_registry();
+	pc->keymap = name;
 	for (size_t i = 0; i < reg.n; i++) {
 		char keys[256];
 		size_t len = 0, count = 0;
@@ -1231,7 +1241,7 @@ static void print_option(void *vctx, const char *name, const char *values, const
 
 static void print_all(FILE *f, bool man)
 {
-	struct print_ctx pc = {f, man, NULL, false, false};
+	struct print_ctx pc = {f, man, NULL, false, false, NULL};
 
 	print_keymap(&pc, "generic");
 	for (size_t i = 0; i < km.n; i++)

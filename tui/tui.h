@@ -112,6 +112,9 @@ struct tui_action_info {
 
 const char *action_name(enum action a);      /* "move-down"; "none" when unknown */
 const char *action_help(enum action a);
+/* What a does in the view of keymap: the application's words for it there
+ * (struct tui_app help_in), else action_help(a). */
+const char *action_help_in(const char *keymap, enum action a);
 enum action action_lookup(const char *name); /* ACT_NONE when unknown */
 
 /* --- colours ------------------------------------------------------------------ */
@@ -177,6 +180,11 @@ struct tui_app {
 	/* offered the actions a view did not consume, before the generic
 	 * handling; returns true when it handled a. May be NULL. */
 	bool (*action)(struct view *v, enum action a);
+	/* What an action does in one view where the generic words would
+	 * mislead (h/l move a chart's point cursor, they scroll nothing):
+	 * the text, or NULL for action_help(). Read by the help view, `ciscope
+	 * keys` and the man page. May be NULL. */
+	const char *(*help_in)(const char *keymap, enum action a);
 };
 /* Returns 0, or -1 when a table is invalid (a duplicate name or letter,
  * too many roles, an action number out of range): a bug, said on stderr. */

@@ -117,6 +117,39 @@ static bool app_action(struct view *v, enum action a)
 	}
 }
 
+/* What an action does in one view where the generic words would mislead
+ * (the help view, `ciscope keys` and the man page say this instead): / in
+ * the runs view searches every log, not the list; the chart moves a point
+ * cursor, not the rows of its drawing. */
+static const struct {
+	const char *view;
+	enum action a;
+	const char *help;
+} view_help[] = {
+	{"runs", ACT_SEARCH, "Search all logs (opens the search view with the matches)"},
+	{"runs", ACT_SEARCH_BACK, "Search all logs (opens the search view with the matches)"},
+	{"chart", ACT_SCROLL_LEFT, "Move to the previous (older) point"},
+	{"chart", ACT_SCROLL_RIGHT, "Move to the next (newer) point"},
+	{"chart", ACT_MOVE_UP, "Move to the previous change point"},
+	{"chart", ACT_MOVE_DOWN, "Move to the next change point"},
+	{"chart", ACT_PAGE_UP, "Move back a tenth of the points"},
+	{"chart", ACT_PAGE_DOWN, "Move on a tenth of the points"},
+	{"chart", ACT_HALF_PAGE_UP, "Move back a tenth of the points"},
+	{"chart", ACT_HALF_PAGE_DOWN, "Move on a tenth of the points"},
+	{"chart", ACT_MOVE_FIRST, "Move to the first (oldest) point"},
+	{"chart", ACT_MOVE_LAST, "Move to the last (newest) point"},
+	{"chart", ACT_ENTER, "Open the run of the point"},
+	{"metrics", ACT_ENTER, "Open the chart of the metric"},
+};
+
+static const char *app_help_in(const char *keymap, enum action a)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(view_help); i++)
+		if (view_help[i].a == a && !strcmp(view_help[i].view, keymap))
+			return view_help[i].help;
+	return NULL;
+}
+
 static const struct tui_app the_app = {
 	.actions = app_actions,
 	.nactions = ARRAY_SIZE(app_actions),
@@ -124,6 +157,7 @@ static const struct tui_app the_app = {
 	.nroles = ARRAY_SIZE(app_roles),
 	.views = all_views,
 	.action = app_action,
+	.help_in = app_help_in,
 };
 
 void app_register(void)

@@ -46,38 +46,6 @@ static void add(struct help *h, enum help_kind kind, const char *a, const char *
 	}
 }
 
-/* What an action does in one view when the generic words would mislead:
- * / in the runs view searches every log, not the list. */
-static const struct {
-	const char *view;
-	enum action a;
-	const char *help;
-} view_help[] = {
-	{"runs", ACT_SEARCH, "Search all logs (opens the search view with the matches)"},
-	{"runs", ACT_SEARCH_BACK, "Search all logs (opens the search view with the matches)"},
-	/* the chart moves a point cursor, not the rows of its drawing */
-	{"chart", ACT_SCROLL_LEFT, "Move to the previous (older) point"},
-	{"chart", ACT_SCROLL_RIGHT, "Move to the next (newer) point"},
-	{"chart", ACT_MOVE_UP, "Move to the previous change point"},
-	{"chart", ACT_MOVE_DOWN, "Move to the next change point"},
-	{"chart", ACT_PAGE_UP, "Move back a tenth of the points"},
-	{"chart", ACT_PAGE_DOWN, "Move on a tenth of the points"},
-	{"chart", ACT_HALF_PAGE_UP, "Move back a tenth of the points"},
-	{"chart", ACT_HALF_PAGE_DOWN, "Move on a tenth of the points"},
-	{"chart", ACT_MOVE_FIRST, "Move to the first (oldest) point"},
-	{"chart", ACT_MOVE_LAST, "Move to the last (newest) point"},
-	{"chart", ACT_ENTER, "Open the run of the point"},
-	{"metrics", ACT_ENTER, "Open the chart of the metric"},
-};
-
-static const char *help_of(const char *view, enum action a)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(view_help); i++)
-		if (view_help[i].a == a && !strcmp(view_help[i].view, view))
-			return view_help[i].help;
-	return action_help(a);
-}
-
 static void add_binding(void *ctx, const char *group, const char *keys, enum action a)
 {
 	struct help *h = ctx;
@@ -89,7 +57,7 @@ static void add_binding(void *ctx, const char *group, const char *keys, enum act
 		add(h, HL_GROUP, group, NULL, NULL);
 		h->group = group;
 	}
-	add(h, HL_KEY, keys, action_name(a), help_of(h->keymap, a));
+	add(h, HL_KEY, keys, action_name(a), action_help_in(h->keymap, a));
 }
 
 static void add_command(void *ctx, const char *name, const char *args, const char *help)
