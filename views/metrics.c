@@ -373,14 +373,14 @@ static void reload(struct view *v)
 			tui_work_start(&w);
 		}
 	}
-	/* one row saying why there is nothing when there is nothing */
-	tui_view_set_rows(v, p->loaded && p->set.n ? p->set.n : 1);
+	/* nothing: no rows, the header says why */
+	tui_view_set_rows(v, p->loaded ? p->set.n : 0);
 }
 
 static int metrics_load_rows(struct view *v)
 {
 	struct metrics_priv *p = v->priv;
-	tui_view_set_rows(v, p->loaded && p->set.n ? p->set.n : 1);
+	tui_view_set_rows(v, p->loaded ? p->set.n : 0);
 	return 0;
 }
 
@@ -511,17 +511,6 @@ static void layout(int w, struct mcols *c)
 
 static void metrics_draw(struct view *v, struct tui_canvas *c, long row)
 {
-	struct metrics_priv *p = v->priv;
-	if (!p->loaded || !p->set.n) {
-		if (row == 0) {
-			const char *msg = p->error[0] ? p->error
-					  : p->filter_text[0] ? "no metrics match the filter (f changes it)"
-							      : "no metrics in the index";
-			tui_text(c, msg, (size_t)-1, p->error[0] ? ROLE_STATUS_ERROR : ROLE_DIM, 0, 0);
-		}
-		tui_canvas_fill(c, ROLE_DEFAULT);
-		return;
-	}
 	struct mcols w;
 	layout(tui_canvas_width(c), &w);
 	const struct metric_summary *s;
@@ -552,12 +541,17 @@ static void metrics_draw(struct view *v, struct tui_canvas *c, long row)
 }
 
 /* The column names, laid out as the rows are (the columns they drop go);
- * none over a message saying there is nothing. */
+ * without rows, why there are none. */
 static void metrics_header(struct view *v, struct tui_canvas *c)
 {
 	struct metrics_priv *p = v->priv;
-	if (!p->loaded || !p->set.n)
+	if (!p->loaded || !p->set.n) {
+		const char *msg = p->error[0] ? p->error
+				  : p->filter_text[0] ? "no metrics match the filter (f changes it)"
+						      : "no metrics in the index";
+		tui_text(c, msg, (size_t)-1, p->error[0] ? ROLE_STATUS_ERROR : ROLE_DIM, 0, 0);
 		return;
+	}
 	struct mcols w;
 	layout(tui_canvas_width(c), &w);
 	tui_column(c, "METRIC", ROLE_HEADER, w.name, 0);

@@ -94,6 +94,9 @@ check_title metrics-bad-stays metrics-bad 'runs'
 check_status metrics-bad-says metrics-bad 'filter: --workflow needs a value'
 rtui metrics-none ':metrics no.such.metric'
 check_has metrics-none-msg metrics-none.screen 'no metrics match the filter'
+# no metrics, no rows: the header line says why, the counter counts none
+check_eq metrics-none-where "$(sed -n 2p metrics-none.screen)" 'no metrics match the filter (f changes it)'
+check_status metrics-none-count metrics-none '[metrics] row 0 of 0 '
 
 # --- the chart -----------------------------------------------------------------------------
 size 200x50
