@@ -1029,6 +1029,18 @@ static enum action chart_request(struct view *v, enum action a, unsigned *eff)
 
 static bool chart_command(struct view *v, const char *cmd, const char *arg, unsigned *eff)
 {
+	struct chart_priv *p = v->priv;
+	if (!strcmp(cmd, "goto") && p->h) {
+		/* :goto N (:N) counts points, as the status bar does */
+		char *end;
+		long n = strtol(arg ? arg : "", &end, 10);
+		if (!arg || !*arg || *end || n < 1)
+			tui_error("goto: '%s' is not a point number (1 to %ld)", arg ? arg : "", p->h->n);
+		else
+			move_to(v, n - 1);
+		*eff |= EFF_REDRAW;
+		return true;
+	}
 	return views_command(v, cmd, arg, eff);
 }
 

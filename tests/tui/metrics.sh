@@ -133,6 +133,17 @@ check_has chart-mem-home-row chart-mem-home.screen 'run 9800787300 · 6fcc50e'
 rtui chart-mem-end "$MEMCHART
 <Home><End>"
 check_status chart-mem-end chart-mem-end 'point 31 of 31'
+# :goto N (and :N) counts points too
+rtui chart-mem-goto "$MEMCHART
+:goto 12"
+check_status chart-mem-goto chart-mem-goto 'point 12 of 31'
+check_has chart-mem-goto-row chart-mem-goto.screen "run 9808393557 · $MEM"
+rtui chart-mem-goto-n "$MEMCHART
+:3"
+check_status chart-mem-goto-n chart-mem-goto-n 'point 3 of 31'
+rtui chart-mem-goto-bad "$MEMCHART
+:goto x"
+check_status chart-mem-goto-bad chart-mem-goto-bad "goto: 'x' is not a point number (1 to 31)"
 # the caret under the point moves with it
 check_eq chart-caret-one "$(grep -c '▲' chart-mem-home.screen)" 1
 check_has chart-caret-home chart-mem-home.screen '└▲'
