@@ -17,9 +17,9 @@
  * UTF-8) with the threshold lines and change points metric_plot_init()
  * draws, a caret on the x axis under the point at the cursor, and a last
  * row saying which run, commit, date and value that point is (the status
- * bar says which point: "point 28 of 31"). Left/Right
- * (h/l) move along the points, Home/End to the first and last, Up/Down
- * (k/j) to the previous/next change point; Enter opens the point's run, d
+ * bar says which point: "point 28 of 31"). Left/Right (h/l) move along the
+ * points, Home/End to the first and last, :N to point N, Up/Down (k/j) to
+ * the previous/next change point; Enter opens the point's run, d
  * diffs it with the previous point's run, b bisects the change point at or
  * before the cursor (a metric target at the bound between its levels), a
  * acknowledges it with a note.
