@@ -317,6 +317,24 @@ int cmd_bisect_dispatch(struct cli *c, int argc, char **argv)
 	ref_created = true;
 	say(&d, "branch '%s' created at %.12s", buf_cstr(&branch), sha);
 
+	/* runs of an earlier dispatch at this sha (same branch name) are not ours */
+	int64_t after_id = 0;
+	buf_reset(&what);
+	buf_addf(&what, "listing the runs of workflow '%s' on '%s'", workflow, buf_cstr(&branch));
+	if (gh_send(&client, "GET", runs_url, NULL, buf_cstr(&what), NULL, &resp, &status, &err) < 0) {
+		buf_adds(&failed, err.msg);
+		goto cleanup;
+	} else {
+		struct gh_found_run old;
+		int f = gh_find_run_for_sha(resp.data, resp.len, sha, 0, &old, &err);
+		if (f < 0) {
+			buf_addf(&failed, "%s: %s", buf_cstr(&what), err.msg);
+			goto cleanup;
+		}
+		if (f > 0)
+			after_id = old.id;
+	}
+
 	/* 2. the workflow on it */
 	buf_reset(&what);
 	buf_addf(&what, "dispatching workflow '%s' of %s on '%s'", workflow, client.t.slug,
@@ -341,7 +359,7 @@ int cmd_bisect_dispatch(struct cli *c, int argc, char **argv)
 			goto cleanup;
 		}
 		struct gh_found_run fr;
-		int f = gh_find_run_for_sha(resp.data, resp.len, sha, &fr, &err);
+		int f = gh_find_run_for_sha(resp.data, resp.len, sha, after_id, &fr, &err);
 		if (f < 0) {
 			buf_addf(&failed, "%s: %s", buf_cstr(&what), err.msg);
 			goto cleanup;

@@ -99,8 +99,8 @@ static void copy_str(char *dst, size_t n, const cJSON *v)
 	}
 }
 
-int gh_find_run_for_sha(const char *body, size_t n, const char *sha, struct gh_found_run *out,
-			struct cs_err *err)
+int gh_find_run_for_sha(const char *body, size_t n, const char *sha, int64_t after_id,
+			struct gh_found_run *out, struct cs_err *err)
 {
 	cJSON *doc = cJSON_ParseWithLength(body ? body : "", body ? n : 0);
 	const cJSON *runs = doc ? cJSON_GetObjectItemCaseSensitive(doc, "workflow_runs") : NULL;
@@ -119,7 +119,7 @@ int gh_find_run_for_sha(const char *body, size_t n, const char *sha, struct gh_f
 		    !cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble > 9e15)
 			continue;
 		int64_t rid = (int64_t)id->valuedouble;
-		if (found && rid <= out->id)
+		if (rid <= after_id || (found && rid <= out->id))
 			continue; /* the newest (highest id) */
 		out->id = rid;
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(r, "run_attempt");

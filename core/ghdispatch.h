@@ -29,16 +29,18 @@ char *gh_dispatch_runs_url(const struct gh_target *t, const char *workflow, cons
 /* A DELETE as it will be sent, like gh_post_describe. */
 void gh_delete_describe(const char *url, enum gh_token_src src, struct buf *out);
 
-/* The newest run for sha in a run listing ({"workflow_runs": [...]}): 1 and
- * *out filled when there is one, 0 when none, -1 with err set when the body
- * is not a run listing. */
+/* The newest run for sha with an id above after_id (0: any; run ids grow,
+ * so the listing read before a dispatch tells an earlier run from the new
+ * one) in a run listing ({"workflow_runs": [...]}): 1 and *out filled when
+ * there is one, 0 when none, -1 with err set when the body is not a run
+ * listing. */
 struct gh_found_run {
 	int64_t id;
 	int attempt;
 	char status[32];     /* queued, in_progress, completed, ... */
 	char conclusion[32]; /* "" while not completed */
 };
-int gh_find_run_for_sha(const char *body, size_t n, const char *sha, struct gh_found_run *out,
-			struct cs_err *err);
+int gh_find_run_for_sha(const char *body, size_t n, const char *sha, int64_t after_id,
+			struct gh_found_run *out, struct cs_err *err);
 
 #endif
