@@ -62,37 +62,6 @@ static void nap(int64_t ms)
 	}
 }
 
-/* The GitHub repository: the one the evidence runs came from, else the
- * checkout's origin (NULL: let gh_client_init look at the cwd). */
-static char *repo_of_bisection(struct store *st, const struct bisect_status *s, const char *top)
-{
-	for (int i = -1; i < s->n; i++) {
-		const struct bisect_commit *k = i < 0 ? &s->good_commit : &s->commits[i];
-		for (int j = 0; j < k->n_obs; j++) {
-			if (!k->obs[j].run)
-				continue;
-			struct cs_err err;
-			err_clear(&err);
-			char spec[32];
-			snprintf(spec, sizeof(spec), "%lld", (long long)k->obs[j].run);
-			struct run r;
-			if (store_find_run(st, spec, &r, &err) == 0) {
-				char *slug = r.repo && strchr(r.repo, '/') ? xstrdup(r.repo) : NULL;
-				run_free(&r);
-				if (slug)
-					return slug;
-			}
-		}
-	}
-	struct buf slug = BUF_INIT, host = BUF_INIT;
-	char *out = NULL;
-	if (top && gitrepo_origin_slug(top, &slug, &host))
-		out = xstrdup(buf_cstr(&slug));
-	buf_release(&slug);
-	buf_release(&host);
-	return out;
-}
-
 /* A request; on failure err says what failed, with the access the token
  * needs when GitHub refused (403/404). */
 static int gh_send(const struct gh_client *cl, const char *method, const char *url, const char *body,
@@ -253,7 +222,7 @@ int cmd_bisect_dispatch(struct cli *c, int argc, char **argv)
 			goto out;
 		}
 	}
-	slug = gh_repo ? NULL : repo_of_bisection(c->st, &s, top);
+	slug = gh_repo ? NULL : bisect_github_repo(c->st, &s, top);
 	if (gh_client_init(&client, gh_repo ? gh_repo : slug, api_url, &err) < 0) {
 		cli_error("%s", err.msg);
 		rc = err.code == CS_EUSAGE ? EXIT_USAGE : EXIT_ERROR;

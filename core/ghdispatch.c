@@ -2,6 +2,7 @@
 #include "ghdispatch.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,3 +134,33 @@ int gh_find_run_for_sha(const char *body, size_t n, const char *sha, int64_t aft
 	cJSON_Delete(doc);
 	return found;
 }
+
+char *bisect_github_repo(struct store *st, const struct bisect_status *s, const char *top)
+{
+	for (int i = -1; i < s->n; i++) {
+		const struct bisect_commit *k = i < 0 ? &s->good_commit : &s->commits[i];
+		for (int j = 0; j < k->n_obs; j++) {
+			if (!k->obs[j].run)
+				continue;
+			struct cs_err err;
+			err_clear(&err);
+			char spec[32];
+			snprintf(spec, sizeof(spec), "%lld", (long long)k->obs[j].run);
+			struct run r;
+			if (store_find_run(st, spec, &r, &err) == 0) {
+				char *slug = r.repo && strchr(r.repo, '/') ? xstrdup(r.repo) : NULL;
+				run_free(&r);
+				if (slug)
+					return slug;
+			}
+		}
+	}
+	struct buf slug = BUF_INIT, host = BUF_INIT;
+	char *out = NULL;
+	if (top && gitrepo_origin_slug(top, &slug, &host))
+		out = xstrdup(buf_cstr(&slug));
+	buf_release(&slug);
+	buf_release(&host);
+	return out;
+}
+

@@ -11,7 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bisect.h"
 #include "github.h"
+#include "store.h"
 #include "util.h"
 
 /* A branch name ciscope may create: [A-Za-z0-9._/-], not starting with '-',
@@ -42,5 +44,10 @@ struct gh_found_run {
 };
 int gh_find_run_for_sha(const char *body, size_t n, const char *sha, int64_t after_id,
 			struct gh_found_run *out, struct cs_err *err);
+
+/* The GitHub repository (OWNER/REPO) of a bisection: the one its evidence
+ * runs came from, else the origin of the checkout top (may be NULL); NULL
+ * when neither says (gh_client_init then looks at the cwd). Caller frees. */
+char *bisect_github_repo(struct store *st, const struct bisect_status *s, const char *top);
 
 #endif
