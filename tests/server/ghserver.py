@@ -57,12 +57,12 @@ with KIND one of
   expire-signature  (on a 302) a Location whose signature has already expired
 Workflow dispatch (bisect dispatch): POST .../git/refs creates a branch ref
 (422 when it exists), DELETE .../git/refs/heads/NAME deletes it (422 when
-there is none); POST .../actions/workflows/ID/dispatches answers 422 "No ref
-found" for a ref that is neither such a branch nor a run's head branch, and
-on a created branch makes a run for its sha: a copy of a run of that
+there is none); POST .../actions/workflows/ID/dispatches answers 204 (with
+"strict_refs": 422 "No ref found" for a ref that is neither such a branch
+nor a run's head branch), and on a created branch makes a run for its sha: a copy of a run of that
 workflow (its jobs and logs), queued, then in_progress, then completed after
 "polls" reads (2), with the conclusion "by_sha"[sha], else "conclusion"
-("failure"). POST /_ctl/dispatch {"polls", "conclusion", "by_sha", "appear"}
+("failure"). POST /_ctl/dispatch {"polls", "conclusion", "by_sha", "appear", "strict_refs"}
 sets these ("appear": false: no run ever appears); GET /_ctl/refs lists the
 branches created and not deleted.
 Other control endpoints (API host): POST /_ctl/reset (faults), /_ctl/latency
@@ -729,7 +729,8 @@ class Handler(BaseHTTPRequestHandler):
                     ref = ref[len("refs/heads/"):]
                 with w.lock:
                     sha = st.refs.get(slug, {}).get(ref)
-                if sha is None and not any(r.obj.get("head_branch") == ref for r in runs):
+                if sha is None and st.dispatch.get("strict_refs") \
+                        and not any(r.obj.get("head_branch") == ref for r in runs):
                     raise gh_error(422, "No ref found for: %s" % doc["ref"])
                 if sha is not None and st.dispatch.get("appear", True):
                     self.dispatched_run(slug, tmpl[0], ref, sha)
