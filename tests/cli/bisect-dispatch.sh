@@ -175,6 +175,18 @@ check_exit timeout-exit 1
 check_has timeout-says "$ERR" "no run of workflow 'ci' appeared for"
 check_has timeout-within "$ERR" "within 1 s"
 check_eq timeout-no-ref "$(h refs "$API")" ""
+# Ctrl-C while waiting: stopped, the branch still deleted
+"$CISCOPE" --db "$DB" bisect dispatch --repo "$REPO" --api-url "$API" --cache-dir cache --poll 0.1 --timeout 60 --yes >"$OUT" 2>"$ERR" &
+bdpid=$!
+i=0
+while ! grep -q "dispatched on" "$ERR" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -INT $bdpid
+wait $bdpid
+rc=$?
+check_exit interrupt-exit 130
+check_has interrupt-says "$ERR" "interrupted while waiting for the run of 'ciscope-bisect-"
+check_has interrupt-deleted "$ERR" "deleted"
+check_eq interrupt-no-ref "$(h refs "$API")" ""
 h ctl "$API" /_ctl/dispatch '{"appear": true}'
 
 # the branch cannot be deleted: said, with its name
