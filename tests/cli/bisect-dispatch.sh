@@ -168,6 +168,14 @@ check_eq f422-json-dispatched "$(h get "$OUT" dispatched)" false
 check_eq f422-deleted "$(h count s.log "$L0" 'e["method"] == "DELETE" and e["status"] == 204')" 1
 check_eq f422-no-ref "$(h refs "$API")" ""
 
+# 403 on the dispatch: the token lacks actions write access; the branch deleted
+h ctl "$API" /_ctl/faults '{"path": "/dispatches$", "method": "POST", "fault": "status", "status": 403, "body": {"message": "Resource not accessible by integration"}}'
+bd --yes
+check_exit f403d-exit 1
+check_has f403d-need "$ERR" "the token needs actions write access (to dispatch a workflow)"
+check_has f403d-deleted "$ERR" "branch 'ciscope-bisect-"
+check_eq f403d-no-ref "$(h refs "$API")" ""
+
 # a run that never appears: the timeout, the branch deleted
 h ctl "$API" /_ctl/dispatch '{"appear": false}'
 bd --yes --timeout 1 --poll 0.2
