@@ -502,6 +502,8 @@ int cmd_bisect(struct cli *c, int argc, char **argv)
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	const char *sub = argv[1];
+	if (!strcmp(sub, "dispatch"))
+		return cmd_bisect_dispatch(c, argc - 1, argv + 1);
 	struct buf target = BUF_INIT;
 	const char *good = NULL, *bad = NULL, *branch = NULL, *repo = NULL, *metric = NULL, *bound = NULL;
 	bool json = false, above = false;

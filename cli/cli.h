@@ -73,6 +73,12 @@ void cli_put_lines(struct cli *c, struct buf *b);
  * returns -1 to go on (optind at the operands), else the exit code. */
 int cli_json_opts(const char *name, int argc, char **argv, bool *json);
 
+/* cli/fetch.c: the confirmation of a write to GitHub (rerun, dispatch,
+ * bisect dispatch): "ciscope will send:" and the requests (as
+ * gh_post_describe writes them), then, unless yes, the question on a
+ * terminal. EXIT_OK: go on; else the exit code (refused, or no terminal). */
+int cli_confirm(struct cli *c, const char *requests, const char *question, bool yes);
+
 /* The plot options of metrics and parity. cli_opt_range: v as a number
  * from lo to hi, or -1 after saying "CMD: OPT needs a number from LO to
  * HI, not 'V'". cli_chart_width: width when given, else the terminal's
@@ -101,6 +107,7 @@ int cmd_triage_state(struct cli *c, int argc, char **argv);
 int cmd_diff(struct cli *c, int argc, char **argv);
 int cmd_commits(struct cli *c, int argc, char **argv);
 int cmd_bisect(struct cli *c, int argc, char **argv);
+int cmd_bisect_dispatch(struct cli *c, int argc, char **argv);
 int cmd_parity(struct cli *c, int argc, char **argv);
 int cmd_metrics(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);

@@ -318,13 +318,11 @@ int cmd_fetch(struct cli *c, int argc, char **argv)
 }
 
 /* --- rerun, dispatch --------------------------------------------------------------------------- */
-/* Show exactly what will be sent; send it when --yes or the user says so. */
-static int confirm_and_send(struct cli *c, const struct gh_client *client, const struct gh_post *post,
-			    const char *question, bool yes, const char *what, const char *done)
+int cli_confirm(struct cli *c, const char *requests, const char *question, bool yes)
 {
 	struct buf d = BUF_INIT;
 	buf_adds(&d, "ciscope will send:\n\n");
-	gh_post_describe(post, client->token_src, &d);
+	buf_adds(&d, requests);
 	buf_addc(&d, '\n');
 	cli_put(c, buf_cstr(&d), false);
 	buf_release(&d);
@@ -347,6 +345,19 @@ static int confirm_and_send(struct cli *c, const struct gh_client *client, const
 			return EXIT_ERROR;
 		}
 	}
+	return EXIT_OK;
+}
+
+/* Show exactly what will be sent; send it when --yes or the user says so. */
+static int confirm_and_send(struct cli *c, const struct gh_client *client, const struct gh_post *post,
+			    const char *question, bool yes, const char *what, const char *done)
+{
+	struct buf d = BUF_INIT;
+	gh_post_describe(post, client->token_src, &d);
+	int go = cli_confirm(c, buf_cstr(&d), question, yes);
+	buf_release(&d);
+	if (go != EXIT_OK)
+		return go;
 	struct cs_err err;
 	err_clear(&err);
 	struct buf resp = BUF_INIT;

@@ -84,7 +84,10 @@ static const struct command commands[] = {
 	 "        | --metric NAME --above X|--below X | --parity WORKFLOW) [--good REV|RUN] [--bad REV|RUN]\n"
 	 "        [--branch B] [--repo PATH] [--json]\n"
 	 "        | bisect good|bad|skip [REV] | bisect status [--json] | bisect log\n"
-	 "        | bisect replay FILE | bisect reset | bisect run [--timeout S] CMD [ARGS...]",
+	 "        | bisect replay FILE | bisect reset | bisect run [--timeout S] CMD [ARGS...]\n"
+	 "        | bisect dispatch [REV] [--workflow W] [--ref-prefix P] [--timeout S] [--poll S]\n"
+	 "        [--no-wait] [--gh-repo OWNER/REPO] [--api-url URL] [--cache-dir DIR] [--repo PATH]\n"
+	 "        [--yes] [--quiet] [--json]",
 	 "find the commit that broke a job, test, finding, metric or parity, stored runs as evidence"},
 	{"runbook", cmd_runbook,
 	 "runbook list [--json] | show NAME|FILE [--json]\n"

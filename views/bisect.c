@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/bisect.h"
+#include "core/ghdispatch.h"
 #include "core/gitrepo.h"
 #include "views/common.h"
 #include "views/views.h"
@@ -43,6 +44,9 @@ struct bisect_priv {
 	pid_t run_pid;
 	char run_log[512];
 	char *last_cmd;
+	const char *run_what; /* "bisect run" or "bisect dispatch" */
+	char *dispatch_repo;  /* D: the repository and workflow confirmed */
+	char *dispatch_workflow;
 };
 
 static void add_row(struct bisect_priv *p, int idx, const char *text, enum role role)
@@ -402,10 +406,10 @@ static void run_finish(struct view *v, int ws)
 	char last[300];
 	last_line(p->run_log, last, sizeof(last));
 	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
-		tui_message("bisect run: %s (output: %s)", p->have && p->s.message ? p->s.message : last,
+		tui_message("%s: %s (output: %s)", p->run_what, p->have && p->s.message ? p->s.message : last,
 			    p->run_log);
 	else
-		tui_error("bisect run stopped: %s (output: %s)", last[0] ? last : "no output", p->run_log);
+		tui_error("%s stopped: %s (output: %s)", p->run_what, last[0] ? last : "no output", p->run_log);
 }
 
 static void run_poll(struct view *v)
@@ -438,44 +442,50 @@ static void run_cancel(void *ctx)
 {
 	struct bisect_priv *p = ctx;
 	run_stop(p);
-	tui_message("bisect run interrupted: nothing recorded for the commit under test (output: %s)",
-		    p->run_log);
+	tui_message("%s interrupted: nothing recorded for the commit under test (output: %s)",
+		    p->run_what, p->run_log);
 }
 
 static void run_progress(void *ctx, char *out, size_t n)
 {
 	struct bisect_priv *p = ctx;
 	if (p->have && p->s.next >= 0)
-		snprintf(out, n, "bisect run: testing %.7s, ~%d step%s left", p->s.commits[p->s.next].c.sha,
+		snprintf(out, n, "%s: testing %.7s, ~%d step%s left", p->run_what, p->s.commits[p->s.next].c.sha,
 			 p->s.steps_left, p->s.steps_left == 1 ? "" : "s");
 	else
-		snprintf(out, n, "bisect run");
+		snprintf(out, n, "%s", p->run_what);
 }
 
-static void run_start(void *ctx, const char *cmd)
+/* The CLI in a child: `ciscope --db DB bisect ARGS...`, its output into a
+ * file, polled (x and D). */
+static void spawn(struct view *v, const char *what, char *const *args, int nargs)
 {
-	struct view *v = ctx;
 	struct bisect_priv *p = v->priv;
-	if (!cmd || !*cmd)
-		return;
 	if (!app.db_path) {
-		tui_error("bisect run: the index has no path to hand to the command");
+		tui_error("%s: the index has no path to hand to the command", what);
 		return;
 	}
-	free(p->last_cmd);
-	p->last_cmd = xstrdup(cmd);
+	p->run_what = what;
 	const char *tmp = getenv("TMPDIR");
-	snprintf(p->run_log, sizeof(p->run_log), "%s/ciscope-bisect-run-XXXXXX.log",
-		 tmp && *tmp == '/' ? tmp : "/tmp");
+	snprintf(p->run_log, sizeof(p->run_log), "%s/ciscope-%s-XXXXXX.log",
+		 tmp && *tmp == '/' ? tmp : "/tmp", strcmp(what, "bisect run") ? "bisect-dispatch" : "bisect-run");
 	int fd = mkstemps(p->run_log, 4);
 	if (fd < 0) {
-		tui_error("bisect run: cannot create a file for its output under %s", tmp ? tmp : "/tmp");
+		tui_error("%s: cannot create a file for its output under %s", what, tmp ? tmp : "/tmp");
 		return;
 	}
+	char **argv = xcalloc((size_t)nargs + 5, sizeof(*argv));
+	argv[0] = "ciscope";
+	argv[1] = "--db";
+	argv[2] = (char *)app.db_path;
+	argv[3] = "bisect";
+	for (int i = 0; i < nargs; i++)
+		argv[4 + i] = args[i];
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(fd);
-		tui_error("bisect run: cannot start a process");
+		free(argv);
+		tui_error("%s: cannot start a process", what);
 		return;
 	}
 	if (pid == 0) {
@@ -485,12 +495,11 @@ static void run_start(void *ctx, const char *cmd)
 			dup2(in, 0);
 		dup2(fd, 1);
 		dup2(fd, 2);
-		char *argv[] = {"ciscope", "--db", (char *)app.db_path, "bisect", "run", "sh", "-c",
-				(char *)cmd, NULL};
 		execv("/proc/self/exe", argv);
 		execvp("ciscope", argv);
 		_exit(127);
 	}
+	free(argv);
 	close(fd);
 	setpgid(pid, pid);
 	p->run_pid = pid;
@@ -499,11 +508,103 @@ static void run_start(void *ctx, const char *cmd)
 	view_timer(v, 50, run_poll);
 }
 
+static void run_start(void *ctx, const char *cmd)
+{
+	struct view *v = ctx;
+	struct bisect_priv *p = v->priv;
+	if (!cmd || !*cmd)
+		return;
+	free(p->last_cmd);
+	p->last_cmd = xstrdup(cmd);
+	char *args[] = {"run", "sh", "-c", (char *)cmd};
+	spawn(v, "bisect run", args, 4);
+}
+
+/* --- D: bisect dispatch ---------------------------------------------------------------
+ * The requests are shown (as the CLI will send them, the workflow as the
+ * target names it) and confirmed; then `ciscope bisect dispatch --yes` runs
+ * in a child like x, with the repository and workflow confirmed. */
+static void dispatch_answer(void *ctx, bool yes)
+{
+	struct view *v = ctx;
+	struct bisect_priv *p = v->priv;
+	if (!yes) {
+		tui_message("bisect dispatch: not sent");
+		return;
+	}
+	char *args[] = {"dispatch", "--yes", "--gh-repo", p->dispatch_repo, "--workflow", p->dispatch_workflow};
+	spawn(v, "bisect dispatch", args, 6);
+}
+
+static void dispatch_ask(struct view *v)
+{
+	struct bisect_priv *p = v->priv;
+	if (p->run_pid) {
+		tui_error("%s is under way: Esc stops it", p->run_what);
+		return;
+	}
+	if (!p->have || strcmp(p->s.state, "active") != 0 || p->s.next < 0) {
+		tui_error("nothing to test: %s", p->have && p->s.message ? p->s.message : "no active bisection");
+		return;
+	}
+	struct cs_err err;
+	err_clear(&err);
+	struct bisect_target t;
+	memset(&t, 0, sizeof(t));
+	if (bisect_target_parse(p->s.target, &t, &err) < 0 || !t.workflow || !*t.workflow) {
+		tui_error("bisect dispatch: the target '%s' names no workflow (ciscope bisect dispatch --workflow W)",
+			  p->s.target);
+		bisect_target_release(&t);
+		return;
+	}
+	char *top = gitrepo_top(NULL);
+	char *slug = bisect_github_repo(app.st, &p->s, top);
+	free(top);
+	struct gh_client client;
+	if (gh_client_init(&client, slug, NULL, &err) < 0) {
+		tui_error("bisect dispatch: %s", err.msg);
+		free(slug);
+		bisect_target_release(&t);
+		return;
+	}
+	free(slug);
+	const char *sha = p->s.commits[p->s.next].c.sha;
+	struct buf branch = BUF_INIT, text = BUF_INIT, q = BUF_INIT;
+	buf_addf(&branch, "ciscope-bisect-%.12s", sha);
+	struct gh_post create, disp;
+	gh_build_ref_create(&client.t, buf_cstr(&branch), sha, &create);
+	gh_build_dispatch(&client.t, t.workflow, buf_cstr(&branch), NULL, NULL, 0, &disp);
+	char *ref_url = gh_ref_url(&client.t, buf_cstr(&branch));
+	char *runs_url = gh_dispatch_runs_url(&client.t, t.workflow, buf_cstr(&branch));
+	gh_post_describe(&create, client.token_src, &text);
+	buf_addc(&text, '\n');
+	gh_post_describe(&disp, client.token_src, &text);
+	buf_addf(&text, "\n(a workflow named by its name is sent as its id)\n\nthen GET %s until the run for "
+			"%.12s completes, fetch it,\nand, in any case, ", runs_url, sha);
+	gh_delete_describe(ref_url, client.token_src, &text);
+	buf_addf(&q, "Create branch '%s' at %.12s in %s, run workflow '%s' on it, then delete the branch?",
+		 buf_cstr(&branch), sha, client.t.slug, t.workflow);
+	free(p->dispatch_repo);
+	free(p->dispatch_workflow);
+	p->dispatch_repo = xstrdup(client.t.slug);
+	p->dispatch_workflow = xstrdup(t.workflow);
+	confirm_open("bisect dispatch", buf_cstr(&text), buf_cstr(&q), dispatch_answer, v);
+	gh_post_free(&create);
+	gh_post_free(&disp);
+	free(ref_url);
+	free(runs_url);
+	buf_release(&branch);
+	buf_release(&text);
+	buf_release(&q);
+	gh_client_release(&client);
+	bisect_target_release(&t);
+}
+
 static void run_ask(struct view *v)
 {
 	struct bisect_priv *p = v->priv;
 	if (p->run_pid) {
-		tui_error("bisect run is under way: Esc stops it");
+		tui_error("%s is under way: Esc stops it", p->run_what);
 		return;
 	}
 	if (!p->have || strcmp(p->s.state, "active") != 0 || p->s.next < 0) {
@@ -520,6 +621,7 @@ static enum action bisect_request(struct view *v, enum action a, unsigned *eff)
 	case ACT_BISECT_BAD: mark(v, BV_BAD); break;
 	case ACT_BISECT_SKIP: mark(v, BV_SKIP); break;
 	case ACT_BISECT_RUN: run_ask(v); break;
+	case ACT_BISECT_DISPATCH: dispatch_ask(v); break;
 	case ACT_ENTER: {
 		/* the commit's one evidence run (its newest attempt), else every
 		 * run of the commit */
@@ -610,6 +712,8 @@ static void bisect_done(struct view *v)
 	tui_work_stop(p);
 	run_stop(p);
 	free(p->last_cmd);
+	free(p->dispatch_repo);
+	free(p->dispatch_workflow);
 	clear(p);
 }
 

@@ -53,6 +53,7 @@ VIEW_LIST(VIEW_OPS_DECL, VIEW_OPS_DECL)
 	_(BISECT_BAD, "bisect-bad", "Mark the commit at the cursor bad")                          \
 	_(BISECT_SKIP, "bisect-skip", "Skip the commit at the cursor (cannot be tested)")         \
 	_(BISECT_RUN, "bisect-run", "Run a command on each next commit until the first bad one")  \
+	_(BISECT_DISPATCH, "bisect-dispatch", "Run the workflow at the next commit on CI (temporary branch)") \
 	GROUP("Metrics")                                                                          \
 	_(METRIC_ACK, "metric-acknowledge", "Acknowledge the change point (asks for a note): it stops alerting") \
 	GROUP("Diff")                                                                             \

@@ -23,6 +23,12 @@ for path in sorted(glob.glob(top + "/cli/*.c")):
         opts = set(re.findall(OPT, body))
         for callee in set(re.findall(r'\b([a-z_]+)\(c, argc', body)):
             h = re.search(r'^static int ' + callee + r'\(.*?\n\{(.*?)^\}', src, re.S | re.M)
+            if not h:  # a sub-command in a file of its own (bisect dispatch)
+                for other in sorted(glob.glob(top + "/cli/*.c")):
+                    h = re.search(r'^int ' + callee + r'\(struct cli \*c, int argc, char \*\*argv\)\n\{(.*?)^\}',
+                                  open(other).read(), re.S | re.M)
+                    if h:
+                        break
             if h:
                 opts |= set(re.findall(OPT, h.group(1)))
         name = cmdmap[fn]

@@ -55,6 +55,16 @@ with KIND one of
   slow        the body in "chunks" pieces (4), "delay_ms" (200) apart
   delay       wait "delay_ms" then answer normally
   expire-signature  (on a 302) a Location whose signature has already expired
+Workflow dispatch (bisect dispatch): POST .../git/refs creates a branch ref
+(422 when it exists), DELETE .../git/refs/heads/NAME deletes it (422 when
+there is none); POST .../actions/workflows/ID/dispatches answers 204 (with
+"strict_refs": 422 "No ref found" for a ref that is neither such a branch
+nor a run's head branch), and on a created branch makes a run for its sha: a copy of a run of that
+workflow (its jobs and logs), queued, then in_progress, then completed after
+"polls" reads (2), with the conclusion "by_sha"[sha], else "conclusion"
+("failure"). POST /_ctl/dispatch {"polls", "conclusion", "by_sha", "appear", "strict_refs"}
+sets these ("appear": false: no run ever appears); GET /_ctl/refs lists the
+branches created and not deleted.
 Other control endpoints (API host): POST /_ctl/reset (faults), /_ctl/latency
 {"ms": N}, /_ctl/reload (re-read the run folders). --latency-ms N delays
 every answer by N ms (the benchmark's 50).
@@ -413,6 +423,9 @@ class State:
         self.log = open(args.log, "a", buffering=1) if args.log else None
         self.api_origin = None
         self.blob_origin = None
+        self.refs = {}  # slug -> {branch: sha}
+        self.dispatch = {"polls": 2, "conclusion": "failure", "by_sha": {}, "appear": True}
+        self.next_dispatch_id = 9_000_000_000
         if args.scenario:
             with open(args.scenario) as f:
                 sc = json.load(f)
@@ -470,13 +483,16 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         self.handle_any("DELETE")
 
+    def do_PATCH(self):
+        self.handle_any("PATCH")
+
     def handle_any(self, method):
         st = self.st
         length = int(self.headers.get("Content-Length") or 0)
         body_in = self.rfile.read(length) if length else b""
         path = self.path
         if path.startswith("/_ctl/") and self.host_kind == "api":
-            return self.control(path, body_in)
+            return self.control(path, body_in, method)
         if st.latency:
             time.sleep(st.latency)
         auth = self.headers.get("Authorization")
@@ -606,10 +622,20 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     # --- control
-    def control(self, path, body):
+    def control(self, path, body, method="POST"):
         st = self.st
         data = json.loads(body or b"{}")
-        if path == "/_ctl/faults":
+        if path == "/_ctl/refs":
+            with st.world.lock:
+                out = json.dumps(st.refs, sort_keys=True).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+            return
+        if path == "/_ctl/dispatch":
+            st.dispatch.update(data)
+        elif path == "/_ctl/faults":
             st.faults.add(data)
         elif path == "/_ctl/reset":
             st.faults.reset()
@@ -648,6 +674,37 @@ class Handler(BaseHTTPRequestHandler):
         runs = w.by_slug.get(slug)
         if runs is None:
             raise gh_error(404, "Not Found")
+        if method == "DELETE":
+            mm = re.match(r"^/git/refs/heads/(.+)$", rest)
+            if mm:
+                name = urllib.parse.unquote(mm.group(1))
+                with w.lock:
+                    refs = st.refs.setdefault(slug, {})
+                    if name not in refs:
+                        raise gh_error(422, "Reference does not exist")
+                    del refs[name]
+                return Answer(204, b"")
+            raise gh_error(404, "Not Found")
+        if method == "POST" and rest == "/git/refs":
+            try:
+                doc = json.loads(body_in)
+            except ValueError:
+                raise gh_error(400, "Problems parsing JSON")
+            ref, sha = doc.get("ref") if isinstance(doc, dict) else None, doc.get("sha") if isinstance(doc, dict) else None
+            if not isinstance(ref, str) or not ref.startswith("refs/") or ref.count("/") < 2 \
+                    or not isinstance(sha, str) or not re.match(r"^[0-9a-f]{40}$", sha):
+                raise gh_error(422, "Reference name or sha is invalid")
+            if not ref.startswith("refs/heads/"):
+                raise gh_error(422, "Reference name is not a branch")
+            name = ref[len("refs/heads/"):]
+            with w.lock:
+                refs = st.refs.setdefault(slug, {})
+                if name in refs:
+                    raise gh_error(422, "Reference already exists")
+                refs[name] = sha
+            return Answer(201, {"ref": ref, "node_id": "REF_" + name,
+                                "url": "https://api.github.com/repos/%s/git/%s" % (slug, ref),
+                                "object": {"sha": sha, "type": "commit"}})
         if method == "POST":
             mm = re.match(r"^/actions/runs/(\d+)/rerun-failed-jobs$", rest)
             if mm:
@@ -662,6 +719,21 @@ class Handler(BaseHTTPRequestHandler):
                     raise gh_error(400, "Problems parsing JSON")
                 if not isinstance(doc, dict) or not isinstance(doc.get("ref"), str):
                     raise gh_error(422, "Invalid request. \"ref\" wasn't supplied.")
+                wf = urllib.parse.unquote(mm.group(1))
+                tmpl = [r for r in runs if str(r.obj.get("workflow_id")) == wf
+                        or os.path.basename(r.obj.get("path") or "") == wf]
+                if not tmpl:
+                    raise gh_error(404, "Not Found")
+                ref = doc["ref"]
+                if ref.startswith("refs/heads/"):
+                    ref = ref[len("refs/heads/"):]
+                with w.lock:
+                    sha = st.refs.get(slug, {}).get(ref)
+                if sha is None and st.dispatch.get("strict_refs") \
+                        and not any(r.obj.get("head_branch") == ref for r in runs):
+                    raise gh_error(422, "No ref found for: %s" % doc["ref"])
+                if sha is not None and st.dispatch.get("appear", True):
+                    self.dispatched_run(slug, tmpl[0], ref, sha)
                 return Answer(204, b"")
             raise gh_error(404, "Not Found")
         if rest == "/actions/runs":
@@ -742,6 +814,56 @@ class Handler(BaseHTTPRequestHandler):
             return self.redirect("/blob/artifact/%d" % a.id, rule)
         raise gh_error(404, "Not Found")
 
+    def dispatched_run(self, slug, tmpl, branch, sha):
+        """A run of tmpl's workflow at sha on branch (its jobs and logs
+        copied), queued; list_runs moves it on."""
+        st = self.st
+        w = st.world
+        with w.lock:
+            st.next_dispatch_id += 1
+            rid = st.next_dispatch_id
+            obj = copy.deepcopy(tmpl.obj)
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            obj.update({"id": rid, "head_sha": sha, "head_branch": branch, "event": "workflow_dispatch",
+                        "status": "queued", "conclusion": None, "run_attempt": 1,
+                        "run_number": (obj.get("run_number") or 0) + 1000,
+                        "created_at": now, "updated_at": now, "run_started_at": now,
+                        "display_title": "dispatched at " + sha[:12]})
+            shift = rid * 1000 - min([j["id"] for j in tmpl.src().jobs] or [0])
+            latest = tmpl.src().obj.get("run_attempt") or 1
+            jobs = []
+            for j in tmpl.src().jobs:
+                if (j.get("run_attempt") or 1) != latest:
+                    continue
+                j2 = copy.deepcopy(j)
+                j2.update({"id": j["id"] + shift, "run_id": rid, "run_attempt": 1,
+                           "head_sha": sha, "status": "queued", "conclusion": None})
+                jobs.append(j2)
+            r = Run(obj, jobs, None)
+            r.base = tmpl.src()
+            r.job_shift = shift
+            r.reads = 0
+            w.runs[rid] = r
+            w.by_slug.setdefault(slug, []).insert(0, r)
+            for j in jobs:
+                w.jobs[j["id"]] = r
+
+    def advance(self, r):
+        """A dispatched run read once more: queued -> in_progress -> completed."""
+        if not hasattr(r, "reads") or r.obj["status"] == "completed":
+            return
+        d = self.st.dispatch
+        r.reads += 1
+        if r.reads >= int(d.get("polls", 2)):
+            c = d.get("by_sha", {}).get(r.obj["head_sha"], d.get("conclusion", "failure"))
+            r.obj.update({"status": "completed", "conclusion": c})
+            for j in r.jobs:
+                j.update({"status": "completed", "conclusion": c})
+        else:
+            r.obj["status"] = "in_progress"
+            for j in r.jobs:
+                j["status"] = "in_progress"
+
     def redirect(self, blob_path, rule):
         expired = bool(rule and rule["fault"] == "expire-signature")
         return Answer(302, b"", [("Location", self.st.signed_url(blob_path, expired))], json_body=False)
@@ -796,7 +918,11 @@ class Handler(BaseHTTPRequestHandler):
             s = q["status"][0]
             sel = [r for r in sel if r.obj.get("status") == s or r.obj.get("conclusion") == s]
         rest = "/actions/runs" if wf is None else "/actions/workflows/%s/runs" % wf
-        return self.paginate(slug, rest, q, [r.obj for r in sel], "workflow_runs")
+        with self.st.world.lock:
+            for r in sel:
+                self.advance(r)
+            objs = [copy.deepcopy(r.obj) for r in sel]
+        return self.paginate(slug, rest, q, objs, "workflow_runs")
 
     def recorded_answer(self, e):
         st = self.st

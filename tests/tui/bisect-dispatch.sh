@@ -1,0 +1,109 @@
+#!/bin/sh
+# bisect-dispatch.sh - D in the bisect view against the loopback GitHub
+# server (tests/server/ghserver.py): the requests are shown before anything
+# is sent (the token named by its source, never shown), n sends nothing, y
+# runs `ciscope bisect dispatch --yes` in the background: the temporary
+# branch created, the workflow dispatched on it, its run fetched (its verdict
+# lands, the next commit moves), the branch deleted.
+. "$(dirname "$0")/lib.sh"
+
+TOP=$(cd "$CLI_DIR/../.." && pwd)
+SERVER="$TOP/tests/server/ghserver.py"
+TOKEN=tok-ciscope-tui-bisect-8e02
+export GH_TOKEN=$TOKEN
+unset GITHUB_TOKEN GITHUB_API_URL XDG_CACHE_HOME
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+export NO_PROXY='*' no_proxy='*'
+export PYTHONDONTWRITEBYTECODE=1
+export CISCOPE_CACHE="$WORK/cache"
+mkdir -p bin
+printf '#!/bin/sh\nexit 1\n' >bin/gh
+chmod +x bin/gh
+PATH="$WORK/bin:$PATH"
+SERVERS=
+trap 'for p in $SERVERS; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
+trap 'exit 2' INT TERM HUP PIPE
+
+cat >h.py <<'EOF'
+import json, sys, urllib.request
+cmd = sys.argv[1]
+if cmd == "api":
+    print(json.load(open(sys.argv[2]))["api"])
+elif cmd == "ctl":
+    req = urllib.request.Request(sys.argv[2] + sys.argv[3], data=sys.argv[4].encode(), method="POST")
+    urllib.request.urlopen(req).read()
+elif cmd == "refs":
+    d = json.load(urllib.request.urlopen(urllib.request.Request(sys.argv[2] + "/_ctl/refs", method="GET")))
+    for slug, refs in sorted(d.items()):
+        for name, sha in sorted(refs.items()):
+            print(slug, name, sha)
+elif cmd == "count":
+    with open(sys.argv[2]) as f:
+        es = [json.loads(l) for i, l in enumerate(f) if i >= int(sys.argv[3])]
+    print(sum(1 for e in es if eval(sys.argv[4])))
+elif cmd == "lines":
+    print(sum(1 for _ in open(sys.argv[2])))
+elif cmd == "get":
+    v = json.load(open(sys.argv[2])).get(sys.argv[3])
+    print("" if v is None else v)
+EOF
+h() { python3 "$WORK/h.py" "$@"; }
+
+git init -q -b main repo
+for i in 1 2 3 4 5 6 7 8; do
+	echo "$i" >"repo/f$i"
+	git -C repo add "f$i"
+	GIT_AUTHOR_DATE="2026-10-01T0$i:00:00Z" GIT_COMMITTER_DATE="2026-10-01T0$i:00:00Z" \
+		git -C repo -c user.name=T -c user.email=t@example.org commit -q -m "change $i"
+done
+SHAS=$(git -C repo rev-list --reverse main)
+sha() { echo "$SHAS" | sed -n "${1}p"; }
+REPO=$WORK/repo
+RUN_FOLDER_REPO=t/bisect
+run_folder runs/r1 5001 main "$(sha 1)" success 11
+run_folder runs/r8 5008 main "$(sha 8)" failure 18
+for f in runs/*/run.json; do
+	sed -i 's/^{"id"/{"workflow_id":118,"path":".github\/workflows\/ci.yml","id"/' "$f"
+done
+start_server s --runs runs
+"$CISCOPE" --db "$DB" fetch --api-url "$API" --quiet t/bisect >"$OUT" 2>"$ERR" || fail fetch "$(cat "$ERR")"
+DB=$WORK/index.db
+(cd "$REPO" && "$CISCOPE" --db "$DB" bisect start --workflow ci --json) >start.json 2>"$ERR" || fail start "$(cat "$ERR")"
+NEXT=$(h get start.json next)
+# the run completes at the first look after the dispatch; commits 5.. fail
+h ctl "$API" /_ctl/dispatch "{\"polls\":1,\"conclusion\":\"success\",\"by_sha\":{\"$(sha 5)\":\"failure\",\"$(sha 6)\":\"failure\",\"$(sha 7)\":\"failure\"}}"
+export GITHUB_API_URL=$API
+
+rtui() {
+	(cd "$REPO" && WORK="$REPO" tui "$@")
+	mv "$REPO/$1.screen" "$REPO/$1.attrs" "$WORK/" 2>/dev/null
+	rm -f "$REPO/$1.keys" "$REPO/$1.raw"
+}
+
+# D shows the requests; n sends nothing
+L0=$(h lines s.log)
+rtui bd-confirm ':bisect
+D'
+check_has bd-confirm-ref bd-confirm.screen "POST $API/repos/t/bisect/git/refs"
+check_has bd-confirm-body bd-confirm.screen "\"ref\":\"refs/heads/ciscope-bisect-$(echo "$NEXT" | cut -c1-12)\""
+check_has bd-confirm-token bd-confirm.screen "<the token from GH_TOKEN, not shown>"
+check_has bd-confirm-question bd-confirm.screen "Create branch 'ciscope-bisect-"
+rtui bd-no ':bisect
+Dn'
+check_status bd-no-status bd-no "not sent"
+check_eq bd-no-write "$(h count s.log "$L0" 'e["method"] != "GET"')" 0
+
+# y: the flow in the background; the view reloads with the verdict
+rtui bd-yes ':bisect
+Dy'
+check_status bd-yes-status bd-yes "bisect dispatch: bisecting: 4 suspects left"
+check_has bd-yes-run-shown bd-yes.screen "9000000001 success"
+check_eq bd-yes-ref "$(h count s.log "$L0" 'e["method"] == "POST" and e["path"].endswith("/git/refs") and e["status"] == 201')" 1
+check_eq bd-yes-dispatched "$(h count s.log "$L0" 'e["method"] == "POST" and e["path"].endswith("/dispatches") and e["status"] == 204')" 1
+check_eq bd-yes-deleted "$(h count s.log "$L0" 'e["method"] == "DELETE" and e["status"] == 204')" 1
+check_eq bd-yes-no-ref-left "$(h refs "$API")" ""
+(cd "$REPO" && "$CISCOPE" --db "$DB" bisect status --json) >status.json
+check_has bd-yes-evidence status.json "{\"sha\":\"$NEXT\",\"verdict\":\""
+check_eq bd-yes-next-moved "$(h get status.json next | grep -c "^$NEXT\$")" 0
+if grep -qF "$TOKEN" ./*.screen "$OUT" "$ERR" 2>/dev/null; then fail token-hidden "printed"; else ok token-hidden; fi
+finish
