@@ -1236,7 +1236,7 @@ TEST(many_small_logs_lose_no_hit)
 	f.st = t_fresh_store("smalllogs");
 	struct buf shas = BUF_INIT;
 	struct importer *im = importer_new(f.st, NULL);
-	static char jobs[90][16]; /* the reference keeps the names */
+	static char jobs[90][24]; /* the reference keeps the names */
 	for (int i = 0; i < 90; i++) {
 		char *job = jobs[i];
 		snprintf(job, sizeof(jobs[i]), "small%02d", i);
