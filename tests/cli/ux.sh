@@ -56,4 +56,11 @@ run runbook run --bogus
 check_exit runbook-bad-option-exit 2
 check_has runbook-bad-option-prefix "$ERR" "ciscope: runbook run: unrecognized option '--bogus'"
 
+# the help lists only what the views do: no view splits, so no split option
+# and no Tab key
+run keys
+check_has keys-options "$OUT" "mouse on|off"
+check_eq keys-no-split "$(grep -ci split "$OUT")" 0
+check_eq keys-no-tab "$(grep -c "<Tab>" "$OUT")" 0
+
 finish
