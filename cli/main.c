@@ -387,8 +387,15 @@ int main(int argc, char **argv)
 	} else {
 		rc = -1;
 		for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
-			if (!strcmp(argv[i], commands[k].name))
+			if (!strcmp(argv[i], commands[k].name)) {
+				/* getopt names argv[0] in its errors, and every
+				 * error starts with "ciscope:" */
+				static char prog[64];
+				snprintf(prog, sizeof(prog), "ciscope: %s", commands[k].name);
+				argv[i] = prog;
 				rc = commands[k].fn(&c, argc - i, argv + i);
+				break;
+			}
 		if (rc == -1) {
 			cli_error("'%s' is not a ciscope command (see ciscope --help)", argv[i]);
 			rc = EXIT_USAGE;

@@ -666,6 +666,10 @@ int cmd_runbook(struct cli *c, int argc, char **argv)
 		}
 		return rb_show(c, name, json);
 	}
+	/* getopt names argv[0] in its errors: "ciscope: runbook run: ..." */
+	static char prog[64];
+	snprintf(prog, sizeof(prog), "ciscope: runbook %.40s", sub);
+	argv[1] = prog;
 	if (!strcmp(sub, "run"))
 		return rb_run(c, argc - 1, argv + 1, false);
 	if (!strcmp(sub, "resume"))

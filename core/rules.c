@@ -873,6 +873,12 @@ static int emit(struct rscan *s)
 	h.n_keys = m;
 	h.title = s->title.text;
 	h.title_len = s->title.len;
+	/* `key end`: the last line says what happened ("OSError: ..." under
+	 * "Traceback (most recent call last):"), so it is the headline too */
+	if (r->key_end && s->last_text.lineno == h.last && s->last_text.len) {
+		h.title = s->last_text.text;
+		h.title_len = s->last_text.len;
+	}
 	s->last_end = h.last;
 	return s->cb ? s->cb(s->ctx, &h) : 0;
 }

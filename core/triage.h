@@ -67,7 +67,7 @@
 #include "store.h"
 #include "util.h"
 
-#define TRIAGE_ALGO_VERSION 2
+#define TRIAGE_ALGO_VERSION 3 /* 3: a `key end` finding is headed by its last line */
 /* A finding that stands for its failure, over triage_findings f: a weak
  * line ("##[error]Process completed with exit code 1.") kept but hidden
  * behind a telling finding of its job is no failure of its own; counting it

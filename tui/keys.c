@@ -596,8 +596,6 @@ static struct option options[] = {
 	{"timestamps", "hidden|absolute|relative", "hidden",
 	 "Log timestamps: hidden, absolute, or relative to the step start", ""},
 	{"wrap", "on|off", "off", "Wrap long log lines", ""},
-	{"split-view", "vertical|horizontal", "vertical",
-	 "Where a split puts the detail: beside (vertical) or below the list", ""},
 	{"mouse", "on|off", "on", "Mouse wheel scrolls, a click selects", ""},
 };
 

@@ -548,7 +548,8 @@ static void layout(void)
 		right = S.stack[S.n - 1];
 		view_min(left, &lw, &lh);
 		view_min(right, &rw, &rh);
-		bool want_vertical = strcmp(tui_option("split-view"), "horizontal") != 0;
+		/* side by side when both fit, else one above the other */
+		bool want_vertical = true;
 		int maxh = lh > rh ? lh : rh;
 		int maxw = lw > rw ? lw : rw;
 		if (want_vertical && cols >= lw + 1 + rw && area >= maxh + 1) {

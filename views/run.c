@@ -231,9 +231,13 @@ static void build_rows(struct run_priv *p)
 	for (size_t i = 0; i < p->n_details; i++)
 		free(p->details[i]);
 	p->n_details = 0;
-	for (int j = 0; j < p->n_jobs; j++)
+	for (int j = 0; j < p->n_jobs; j++) {
 		for (int s = -1; s < p->jobs[j].n_steps; s++)
 			add_row(p, s < 0 ? R_JOB : R_STEP, j, s, 0, 0);
+		/* a log given alone: say so rather than name a step (as show does) */
+		if (!p->jobs[j].n_steps && p->jobs[j].log_id)
+			add_detailf(p, "no steps known (the log does not mark them)");
+	}
 	if (!p->have_items) {
 		if (p->items_error[0])
 			add_detail(p, p->items_error, strlen(p->items_error));

@@ -44,4 +44,23 @@ check_has job-ambiguous-names-2 "$ERR" "'job2'"
 run log --failed 719643947
 check_has no-failed-prefix "$ERR" "ciscope: run 719643947 has no failed job with a stored log"
 
+# an option a command does not know: getopt's own message, with the prefix
+run runs --bogus
+check_exit bad-option-exit 2
+check_has bad-option-prefix "$ERR" "ciscope: runs: unrecognized option '--bogus'"
+run triage -Z
+check_has bad-short-option-prefix "$ERR" "ciscope: triage: invalid option -- 'Z'"
+run runs --status
+check_has missing-arg-prefix "$ERR" "ciscope: runs: option '--status' requires an argument"
+run runbook run --bogus
+check_exit runbook-bad-option-exit 2
+check_has runbook-bad-option-prefix "$ERR" "ciscope: runbook run: unrecognized option '--bogus'"
+
+# the help lists only what the views do: no view splits, so no split option
+# and no Tab key
+run keys
+check_has keys-options "$OUT" "mouse on|off"
+check_eq keys-no-split "$(grep -ci split "$OUT")" 0
+check_eq keys-no-tab "$(grep -c "<Tab>" "$OUT")" 0
+
 finish

@@ -114,4 +114,16 @@ G"
 	check_has "items-narrow-$sz" "items-narrow-$sz.screen" '✗ orrery-engine'
 done
 
+# --- a log given alone: no step is named, the view says none are known -------------------------
+saved_db=$DB
+DB="$WORK/plain.db"
+printf 'compiling\nerror: cannot find symbol Foo\n' >"$WORK/build.log"
+"$CISCOPE" --db "$DB" import --quiet "$WORK/build.log" >/dev/null 2>&1
+tui plain-nosteps '<Enter>'
+check_exit plain-nosteps-exit 0
+check_has plain-nosteps plain-nosteps.screen '      no steps known (the log does not mark them)'
+check_status plain-nosteps-rows plain-nosteps '[run] row 1 of 2'
+if grep -q 'Set up job' plain-nosteps.screen; then fail plain-nosteps-no-step "a step is named"; else ok plain-nosteps-no-step; fi
+DB=$saved_db
+
 finish

@@ -57,6 +57,10 @@ check_status runs-row runs-80x24 '[runs] row 1 of 147'
 check_title run-title run-80x24 'run 9805100433 · ci · twierzbicki/f32-simd · 4dd7aca · pull_request · failure'
 check_title run-title-subject run-200x50 '4dd7aca · pull_request · failure · engine-rs: f32 SIMD lanes for force accumulation'
 check_status run-counts run-80x24 '4 jobs · 2 failed'
+# a re-run: the header names its attempt (the newest of fd235b8's three)
+tui run-attempt ':filter 9818256728
+<Enter>'
+check_title run-attempt run-attempt 'run 9818256728 attempt 3 · ci · main · fd235b8 · push · failure'
 check_title log-title log-80x24 'run 9805100433 / job test-rust · 220 lines'
 check_status log-line log-80x24 'line 169 of 220 (76%)'
 # one position counter: the line, not also the row

@@ -398,7 +398,10 @@ TEST(python_traceback_is_one_finding_keyed_by_its_exception)
 		CHECK(h->first < marked);
 		CHECK_INT(h->n_keys, 1);
 		CHECK(strstr(h->keys[0], "ImportError: librocm_smi64.so.1") == h->keys[0]);
-		CHECK(strstr(h->title, "Traceback (most recent call last):") != NULL);
+		/* the headline is the exception (the most telling line), the
+		 * trigger stays the "Traceback" line where the finding starts */
+		CHECK(strstr(h->title, "ImportError: librocm_smi64.so.1") == h->title);
+		CHECK(h->trigger == h->first);
 	}
 	hits_free(&hs);
 }
