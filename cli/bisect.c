@@ -502,6 +502,10 @@ int cmd_bisect(struct cli *c, int argc, char **argv)
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	const char *sub = argv[1];
+	/* getopt names argv[0] in its errors: "ciscope: bisect start: ..." */
+	static char prog[64];
+	snprintf(prog, sizeof(prog), "ciscope: bisect %.40s", sub);
+	argv[1] = prog;
 	if (!strcmp(sub, "dispatch"))
 		return cmd_bisect_dispatch(c, argc - 1, argv + 1);
 	struct buf target = BUF_INIT;

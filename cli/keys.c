@@ -9,9 +9,14 @@
 int cmd_keys(struct cli *c, int argc, char **argv)
 {
 	(void)c;
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		cli_command_usage("keys", stdout);
+		return EXIT_OK;
+	}
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--man") != 0)) {
-		cli_command_usage("keys", argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
-		return argc == 2 && !strcmp(argv[1], "--help") ? EXIT_OK : EXIT_USAGE;
+		cli_error("keys: unknown argument '%s'", argv[argc > 2 && !strcmp(argv[1], "--man") ? 2 : 1]);
+		cli_command_usage("keys", stderr);
+		return EXIT_USAGE;
 	}
 	/* the application's actions and roles are in the tables too */
 	app_register();

@@ -55,6 +55,20 @@ check_has missing-arg-prefix "$ERR" "ciscope: runs: option '--status' requires a
 run runbook run --bogus
 check_exit runbook-bad-option-exit 2
 check_has runbook-bad-option-prefix "$ERR" "ciscope: runbook run: unrecognized option '--bogus'"
+# every command and subcommand: the first line of the error starts with
+# "ciscope:" and the exit status is 2
+for cmd in "runs" "show 1" "log 1" "search x" "triage" "retriage" "import" "fetch" "diff" \
+	"parity" "metrics" "metrics show x" "check" "commits" "bisect start" "bisect status" \
+	"bisect dispatch" "bisect run" "runbook list" "runbook run" "keys"; do
+	# shellcheck disable=SC2086
+	run $cmd --bogus
+	name=bogus-$(echo "$cmd" | tr ' ' '-')
+	check_exit "$name-exit" 2
+	case $(head -n 1 "$ERR") in
+	"ciscope: "*) ok "$name-prefix" ;;
+	*) fail "$name-prefix" "$(head -n 1 "$ERR")" ;;
+	esac
+done
 
 # the help lists only what the views do: no view splits, so no split option
 # and no Tab key
