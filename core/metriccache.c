@@ -207,8 +207,8 @@ static int cache_head_row(void *ctx, sqlite3_stmt *s)
 	const char *wf = (const char *)sqlite3_column_text(s, 1);
 	if (!name || !wf)
 		return 0;
-	if ((cr->q->workflow && strcmp(cr->q->workflow, wf)) || !name_matches(cr->q->pattern, name) ||
-	    (cr->q->only && !conf_names(cr->q->only, name, wf)))
+	if ((cr->q->workflow && strcmp(cr->q->workflow, wf)) || !metric_name_matches(cr->q->pattern, name) ||
+	    (cr->q->only && !th_conf_names(cr->q->only, name, wf)))
 		return 0;
 	struct metric_set *set = cr->set;
 	XGROW(set->items, set->alloc, (size_t)set->n + 1);
@@ -217,7 +217,7 @@ static int cache_head_row(void *ctx, sqlite3_stmt *s)
 	memset(h, 0, sizeof(*h));
 	h->name = xstrdup(name);
 	h->workflow = xstrdup(wf);
-	const struct unit_def *ud = unit_find((const char *)sqlite3_column_text(s, 2));
+	const struct unit_def *ud = metric_unit_find((const char *)sqlite3_column_text(s, 2));
 	h->unit = ud ? ud->name : NULL;
 	h->total = sqlite3_column_int64(s, 3);
 	h->cps_done = true;

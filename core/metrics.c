@@ -24,7 +24,7 @@ static const struct unit_def units[] = {
 	{"KB", 2, 1000}, {"MB", 2, 1e6}, {"GB", 2, 1e9}, {"%", 3, 1},
 };
 
-const struct unit_def *unit_find(const char *u)
+const struct unit_def *metric_unit_find(const char *u)
 {
 	if (!u || !*u)
 		return NULL;
@@ -398,7 +398,7 @@ static int slot_find(struct load_ctx *lc, const char *name, const char *wf)
 	return -1;
 }
 
-bool name_matches(const char *pat, const char *name)
+bool metric_name_matches(const char *pat, const char *name)
 {
 	if (!pat || !*pat)
 		return true;
@@ -412,9 +412,9 @@ static int load_row(void *ctx, sqlite3_stmt *s)
 	struct load_ctx *lc = ctx;
 	const char *name = (const char *)sqlite3_column_text(s, 0);
 	const char *wf = (const char *)sqlite3_column_text(s, 1);
-	if (!name || !name_matches(lc->q->pattern, name))
+	if (!name || !metric_name_matches(lc->q->pattern, name))
 		return 0;
-	if (lc->q->only && !conf_names(lc->q->only, name, wf ? wf : ""))
+	if (lc->q->only && !th_conf_names(lc->q->only, name, wf ? wf : ""))
 		return 0;
 	struct metric_set *set = lc->set;
 	if (!wf)
@@ -433,7 +433,7 @@ static int load_row(void *ctx, sqlite3_stmt *s)
 		h->name = xstrdup(name);
 		h->workflow = xstrdup(wf ? wf : "");
 		const char *u = (const char *)sqlite3_column_text(s, 12);
-		const struct unit_def *ud = unit_find(u);
+		const struct unit_def *ud = metric_unit_find(u);
 		h->unit = ud ? ud->name : metric_unit_of(name);
 		if ((size_t)set->n * 2 > lc->nslot) {
 			free(lc->slot);

@@ -22,10 +22,10 @@ struct unit_def {
 	double factor;   /* to the kind's base */
 };
 /* The unit named u (ms, s, KiB, %...), or NULL. */
-const struct unit_def *unit_find(const char *u);
+const struct unit_def *metric_unit_find(const char *u);
 /* Does a series name match a --name pattern (glob, else substring; none: all)? */
-bool name_matches(const char *pat, const char *name);
+bool metric_name_matches(const char *pat, const char *name);
 /* Does any rule of c name this series? */
-bool conf_names(const struct th_conf *c, const char *name, const char *wf);
+bool th_conf_names(const struct th_conf *c, const char *name, const char *wf);
 
 #endif

@@ -60,7 +60,7 @@ static int parse_bound(const char *origin, int line, enum th_level level, char *
 	b->value = v;
 	char *u = trim(end);
 	if (*u) {
-		if (!unit_find(u))
+		if (!metric_unit_find(u))
 			return err_set(err, CS_EINVAL, "%s:%d: unknown unit \"%s\" (ms s min B KiB MiB "
 						       "GiB KB MB GB %%)", origin, line, u);
 		snprintf(b->unit, sizeof(b->unit), "%s", u);
@@ -305,7 +305,7 @@ double metric_baseline(const struct metric_hist *h, long at, const char *branch,
 /* The bound's value in the metric's unit; NAN when the kinds differ. */
 static double convert(double v, const char *from, const char *to)
 {
-	const struct unit_def *f = unit_find(from), *t = unit_find(to);
+	const struct unit_def *f = metric_unit_find(from), *t = metric_unit_find(to);
 	if (!f || !t)
 		return v;
 	if (f->kind != t->kind)
@@ -417,7 +417,7 @@ static int cmp_i64(const void *a, const void *b)
 
 /* Does any rule of conf name this series? (load filter: series no rule
  * names are never kept, so judging shown runs does not hold the index) */
-bool conf_names(const struct th_conf *c, const char *name, const char *wf)
+bool th_conf_names(const struct th_conf *c, const char *name, const char *wf)
 {
 	for (int i = 0; i < c->n; i++)
 		if (fnmatch(c->rules[i].glob, name, 0) == 0 &&
