@@ -121,7 +121,8 @@ uint64_t import_fnv1a(uint64_t h, const void *data, size_t n);
 int import_file_fingerprint(const char *path, uint64_t *h, struct cs_err *err);
 /* An id for data that has none: a positive 53-bit hash, stable across imports. */
 int64_t import_content_id(uint64_t h);
-/* A new job of rs (zeroed, no log yet). */
+/* A new job at the end of rs: zeroed, no archive entry (zip_entry -1), its
+ * ordinal its position. */
 struct job_src *import_add_job(struct run_src *rs, size_t *alloc);
 /* Has the caller asked to stop (opts.interrupted)? */
 bool import_interrupted(struct importer *im);

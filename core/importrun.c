@@ -649,8 +649,8 @@ int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 		buf_addf(&sig, "%s|attempt:%d", buf_cstr(&rs->sig), a);
 		if (own) {
 			char *t = cJSON_PrintUnformatted(own);
-			buf_addf(&sig, "|%016llx", (unsigned long long)import_fnv1a(0xcbf29ce484222325ull, t,
-									    strlen(t)));
+			buf_addf(&sig, "|%016llx",
+				 (unsigned long long)import_fnv1a(0xcbf29ce484222325ull, t, strlen(t)));
 			free(t);
 		}
 		bool unchanged = old > 0 && old_sig && !strcmp(old_sig, buf_cstr(&sig));
