@@ -217,7 +217,7 @@ check-layering:
 	@! grep -nwE 'ACT_(TRIAGE_[A-Z]+|FETCH|RERUN_FAILED|DISPATCH|VIEW_[A-Z]+)|ROLE_(SHA|BRANCH|FLAKY|FIX|RETRY|INVESTIGATE)' tui/*.[ch] 2>/dev/null || { echo "tui/ must not name the application's actions or colour roles (views/views.h)"; exit 1; }
 	@! grep -n 'include.*git2' core/*.[ch] tui/*.[ch] views/*.[ch] cli/*.[ch] | grep -v '^core/gitrepo\.c:' || { echo "libgit2 only in core/gitrepo.c"; exit 1; }
 	@! grep -n -- '->db\b' tui/*.[ch] views/*.[ch] cli/*.[ch] 2>/dev/null || { echo "only core/ may use the store's connection (->db)"; exit 1; }
-	@! grep -rn 'include "\(core/\)\?\(rulesint\|logstoreint\)\.h"\|include "cli/rbcli\.h"' core tui views cli tests/unit tests/fuzz bench 2>/dev/null | grep -v '^core/\(rules\|ruleprefilter\|logstore\|logwrite\|loggrams\)\.c:\|^cli/\(runbook\|rbrun\|rbreport\)\.c:' || { echo "an internal header (rulesint.h, logstoreint.h, cli/rbcli.h) is only for the files it was split from"; exit 1; }
+	@! grep -rn 'include "\(core/\)\?\(rulesint\|logstoreint\|metricsint\|import_int\|bisectint\|triageint\)\.h"\|include "cli/rbcli\.h"' core tui views cli tests/unit tests/fuzz bench 2>/dev/null | grep -v '^core/\(rules\|ruleprefilter\|logstore\|logwrite\|loggrams\)\.c:\|^core/\(bisect\|bisectverdict\)\.c:\|^core/\(triage\|triagejunit\)\.c:\|^core/\(import\|importfile\|importrun\|importlog\|importart\)\.c:\|^core/\(metrics\|metriccp\|thresholds\|metriclocal\|metriccache\)\.[ch]:\|^cli/\(runbook\|rbrun\|rbreport\)\.c:' || { echo "an internal header (rulesint.h, logstoreint.h, metricsint.h, import_int.h, bisectint.h, triageint.h, cli/rbcli.h) is only for the files it was split from"; exit 1; }
 	@echo "layering ok"
 
 install: all

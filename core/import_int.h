@@ -1,6 +1,7 @@
 /* import_int.h - what the parts of the importer share; private to
- * core/import.c (runs: reading run folders, archives and log files, writing
- * runs, dispatch), core/importlog.c (storing one job's log with its steps,
+ * core/import.c (reading run folders and archives, dispatch),
+ * core/importfile.c (single log files), core/importrun.c (writing runs,
+ * batches), core/importlog.c (storing one job's log with its steps,
  * groups and findings) and core/importart.c (artifacts: test results, metric
  * series, file lists). Nothing else includes it: the interface is import.h.
  */
@@ -109,6 +110,20 @@ struct art_totals {
 };
 
 /* --- shared by the parts (import.c) ------------------------------------------------ */
+/* A JSON file read whole (at most JSON_MAX); label names it in errors. */
+cJSON *import_json_parse_file(const char *path, const char *label, struct cs_err *err);
+/* Add a file's size and time to an import signature. */
+void import_sig_add_file(struct buf *sig, const char *path);
+/* FNV-1a over n bytes, from h. */
+uint64_t import_fnv1a(uint64_t h, const void *data, size_t n);
+/* A stable identity for a file that has no id of its own: its size and its
+ * first and last 64 KiB. */
+int import_file_fingerprint(const char *path, uint64_t *h, struct cs_err *err);
+/* An id for data that has none: a positive 53-bit hash, stable across imports. */
+int64_t import_content_id(uint64_t h);
+/* A new job at the end of rs: zeroed, no archive entry (zip_entry -1), its
+ * ordinal its position. */
+struct job_src *import_add_job(struct run_src *rs, size_t *alloc);
 /* Has the caller asked to stop (opts.interrupted)? */
 bool import_interrupted(struct importer *im);
 /* Count input read, and report progress every few MB. */
@@ -126,6 +141,20 @@ int64_t import_jtime(const cJSON *o, const char *key);
 /* One statement on ids ?1, ?2 while replacing a run ("cannot replace the run"). */
 int import_exec_ids(struct importer *im, const char *sql, int64_t a, int64_t b,
 		    struct cs_err *err);
+
+/* --- a single log file (importfile.c) ---------------------------------------------- */
+/* A log file as a run: a `gh run view --log` file split into its jobs and
+ * steps, any other as one job. */
+int import_load_log_file(const char *path, struct run_src *rs, struct cs_err *err);
+
+/* --- writing a run, batches (importrun.c) ------------------------------------------ */
+/* Import one run (rs, read from folder or NULL) inside the open batch. */
+int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
+		   struct cs_err *err);
+/* Commit the open batch, if any. */
+int import_batch_commit(struct importer *im, struct cs_err *err);
+/* The open batch is gone: its runs completed runs are failures (why). */
+void import_batch_lost(struct importer *im, int runs, const struct cs_err *why);
 
 /* --- one job's log (importlog.c) --------------------------------------------------- */
 /* Store js's log (its file, archive entry or step files), attributing lines

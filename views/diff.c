@@ -128,23 +128,6 @@ static void plural(struct buf *b, long n, const char *one, const char *many)
 	buf_addf(b, "%ld %s", n, n == 1 ? one : many);
 }
 
-static bool slower(const struct diff_priv *p, int64_t ms, int64_t base_ms)
-{
-	double ratio = p->o.slower_ratio > 0 ? p->o.slower_ratio : DIFF_SLOWER_RATIO;
-	int64_t floor_ms = p->o.slower_floor_ms >= 0 ? p->o.slower_floor_ms : DIFF_SLOWER_FLOOR_MS;
-	return ms != CS_TIME_NONE && base_ms != CS_TIME_NONE && ms - base_ms >= floor_ms &&
-	       (double)ms >= ratio * (double)base_ms;
-}
-
-static int count_slower_steps(const struct diff_priv *p)
-{
-	int n = 0;
-	for (int s = 0; s < p->d.n_steps; s++)
-		for (int i = 0; i < p->d.steps[s].n_steps; i++)
-			n += slower(p, p->d.steps[s].steps[i].ms, p->d.steps[s].steps[i].base_ms);
-	return n;
-}
-
 static void build_summary(struct diff_priv *p, struct buf *b)
 {
 	const struct run_diff *d = &p->d;
@@ -166,18 +149,7 @@ static void build_summary(struct diff_priv *p, struct buf *b)
 		add_text(p, -1, ROLE_WARNING_LINE, 0, b);
 	}
 	if (d->has_base) {
-		int jobs_with = 0;
-		for (int i = 0; i < d->n_pairs; i++)
-			jobs_with += d->pairs[i].has_log && d->pairs[i].log.shown > 0;
-		plural(b, (long)d->new_lines, "new log line", "new log lines");
-		buf_adds(b, " in ");
-		plural(b, jobs_with, "job", "jobs");
-		buf_adds(b, " \xc2\xb7 ");
-		plural(b, d->tests.n[DT_NEW_FAILURES], "new failing test", "new failing tests");
-		buf_adds(b, " \xc2\xb7 ");
-		plural(b, count_slower_steps(p), "slower step", "slower steps");
-		buf_adds(b, " \xc2\xb7 ");
-		plural(b, run_diff_metrics_moved(d), "metric moved", "metrics moved");
+		run_diff_summary_text(b, d, &p->o);
 	} else {
 		plural(b, d->tests.n[DT_FAILING], "failing test", "failing tests");
 	}
@@ -352,7 +324,7 @@ static void build_steps(struct diff_priv *p, struct buf *b)
 			continue; /* listed as unpaired */
 		bool concl = strcmp(rj->conclusion ? rj->conclusion : "",
 				    bj->conclusion ? bj->conclusion : "");
-		bool slow = slower(p, run_diff_job_ms(rj), run_diff_job_ms(bj));
+		bool slow = run_diff_slower(&p->o, run_diff_job_ms(rj), run_diff_job_ms(bj));
 		size_t job_row = p->nrows;
 		buf_adds(b, rj->name);
 		if (concl)
@@ -366,7 +338,7 @@ static void build_steps(struct diff_priv *p, struct buf *b)
 		int lines = 0;
 		for (int i = 0; i < js->n_steps; i++) {
 			const struct diff_step *st = &js->steps[i];
-			bool s_slow = slower(p, st->ms, st->base_ms);
+			bool s_slow = run_diff_slower(&p->o, st->ms, st->base_ms);
 			if (st->change == STEP_SAME && !s_slow)
 				continue;
 			lines++;

@@ -1,0 +1,319 @@
+/* metriccache.c - the metrics table from the summary cache (see metrics.h):
+ * each series' tail and newest change point kept in metric_summary, rebuilt
+ * when the index or the change-point settings changed since. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "metricsint.h"
+#include "storesql.h"
+
+/* --- the table from the summary cache ------------------------------------------------ */
+static int64_t metric_gen_now(struct store *st, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(st, "SELECT gen FROM metric_gen WHERE id = 1", &s, "reading the metrics cache",
+			  err) < 0)
+		return -1;
+	int64_t g = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_finalize(s);
+	return g;
+}
+
+static void cache_conf_sig(const struct cp_conf *c, char *out, size_t n)
+{
+	snprintf(out, n, "v1 tail %d greens %d window %d pvalue %.17g magnitude %.17g perm %d",
+		 METRIC_TABLE_TAIL, METRIC_TABLE_GREENS, c->window, c->max_pvalue, c->min_magnitude,
+		 c->permutations);
+}
+
+/* Is the cache at gen with settings sig? */
+static int cache_valid(struct store *st, int64_t gen, const char *sig, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(st, "SELECT gen = ?1 AND conf = ?2 FROM metric_summary_meta WHERE id = 1", &s,
+			  "reading the metrics cache", err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, gen);
+	sql_bind_text(s, 2, sig);
+	int ok = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return ok;
+}
+
+/* Which points of h a table row needs (keep[i]); returns their count. */
+static long cache_pick(const struct metric_hist *h, bool *keep)
+{
+	long n = h->n;
+	if (!n)
+		return 0;
+	const char *br = h->pts[n - 1].branch;
+	int greens = 0;
+	for (long i = n - 1; i >= 0; i--) {
+		const struct metric_point *p = &h->pts[i];
+		bool g = i < n - 1 && p->green && (!br || (p->branch && !strcmp(p->branch, br)));
+		keep[i] = i >= n - METRIC_TABLE_TAIL || (g && greens < METRIC_TABLE_GREENS);
+		if (g)
+			greens++;
+	}
+	if (h->n_cps) {
+		long c = h->cps[h->n_cps - 1].idx;
+		keep[c] = true;
+		if (c > 0)
+			keep[c - 1] = true;
+	}
+	long k = 0;
+	for (long i = 0; i < n; i++)
+		k += keep[i];
+	return k;
+}
+
+static void bind_real(sqlite3_stmt *s, int i, double v)
+{
+	if (isfinite(v) || isinf(v))
+		sqlite3_bind_double(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Compute every series (no filter) and write the cache through rw. */
+static int cache_rebuild(struct store *st, struct store *rw, const struct cp_conf *cp,
+			 const char *sig, struct cs_err *err)
+{
+	int64_t gen = metric_gen_now(rw, err);
+	if (gen < 0)
+		return -1;
+	struct metrics_query all = {0};
+	struct metric_set set;
+	if (metrics_load(st, &all, &set, err) < 0)
+		return -1;
+	for (int i = 0; i < set.n; i++)
+		if (metrics_changepoints(st, &set.items[i], cp, err) < 0) {
+			metric_set_release(&set);
+			return -1;
+		}
+	sqlite3_stmt *hs = NULL, *ps = NULL, *ms = NULL;
+	if (store_begin(rw, err) < 0) {
+		metric_set_release(&set);
+		return -1;
+	}
+	int rc = -1;
+	if (store_exec(rw, "DELETE FROM metric_summary; DELETE FROM metric_summary_points", err) < 0 ||
+	    store_prepare(rw, "INSERT INTO metric_summary (name, workflow, unit, total, cp_idx,"
+			      " cp_before, cp_after, cp_change, cp_pvalue, cp_acked, cp_note)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			  &hs, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "INSERT INTO metric_summary_points (name, workflow, seq, run,"
+			      " provider_id, attempt, sha, branch, at, value, green, passed, threshold)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+			  &ps, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "INSERT OR REPLACE INTO metric_summary_meta (id, gen, conf)"
+			      " VALUES (1, ?1, ?2)", &ms, "writing the metrics cache", err) < 0)
+		goto out;
+	for (int i = 0; i < set.n; i++) {
+		const struct metric_hist *h = &set.items[i];
+		bool *keep = xcalloc((size_t)h->n + 1, sizeof(bool));
+		cache_pick(h, keep);
+		long seq = 0, cp_seq = -1;
+		long cpi = h->n_cps ? h->cps[h->n_cps - 1].idx : -1;
+		for (long j = 0; j < h->n; j++) {
+			if (!keep[j])
+				continue;
+			const struct metric_point *p = &h->pts[j];
+			if (j == cpi)
+				cp_seq = seq;
+			sqlite3_reset(ps);
+			sql_bind_text(ps, 1, h->name);
+			sql_bind_text(ps, 2, h->workflow);
+			sqlite3_bind_int64(ps, 3, seq++);
+			sqlite3_bind_int64(ps, 4, p->run);
+			sqlite3_bind_int64(ps, 5, p->provider_id);
+			sqlite3_bind_int(ps, 6, p->attempt);
+			sql_bind_text(ps, 7, p->sha);
+			sql_bind_text(ps, 8, p->branch);
+			sqlite3_bind_int64(ps, 9, p->at);
+			sqlite3_bind_double(ps, 10, p->value);
+			sqlite3_bind_int(ps, 11, p->green);
+			if (p->passed < 0)
+				sqlite3_bind_null(ps, 12);
+			else
+				sqlite3_bind_int(ps, 12, p->passed);
+			bind_real(ps, 13, p->threshold);
+			if (sqlite3_step(ps) != SQLITE_DONE) {
+				free(keep);
+				store_err(rw, err, "writing the metrics cache");
+				goto out;
+			}
+		}
+		free(keep);
+		sqlite3_reset(hs);
+		sqlite3_clear_bindings(hs);
+		sql_bind_text(hs, 1, h->name);
+		sql_bind_text(hs, 2, h->workflow);
+		sql_bind_text(hs, 3, h->unit);
+		sqlite3_bind_int64(hs, 4, h->n);
+		if (cp_seq >= 0) {
+			const struct metric_cp *c = &h->cps[h->n_cps - 1];
+			sqlite3_bind_int64(hs, 5, cp_seq);
+			bind_real(hs, 6, c->before);
+			bind_real(hs, 7, c->after);
+			bind_real(hs, 8, c->change);
+			bind_real(hs, 9, c->pvalue);
+			sqlite3_bind_int(hs, 10, c->acked);
+			sql_bind_text(hs, 11, c->note);
+		}
+		if (sqlite3_step(hs) != SQLITE_DONE) {
+			store_err(rw, err, "writing the metrics cache");
+			goto out;
+		}
+	}
+	sqlite3_bind_int64(ms, 1, gen);
+	sql_bind_text(ms, 2, sig);
+	if (sqlite3_step(ms) != SQLITE_DONE) {
+		store_err(rw, err, "writing the metrics cache");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(hs);
+	sqlite3_finalize(ps);
+	sqlite3_finalize(ms);
+	metric_set_release(&set);
+	if (rc < 0) {
+		store_rollback(rw);
+		return -1;
+	}
+	return store_commit(rw, err);
+}
+
+static double col_real(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+struct cache_read {
+	struct metric_set *set;
+	const struct metrics_query *q;
+	int cur;            /* the series rows go to, -1: one the query leaves out */
+	long *cp_seq;       /* per series */
+};
+
+static int cache_head_row(void *ctx, sqlite3_stmt *s)
+{
+	struct cache_read *cr = ctx;
+	const char *name = (const char *)sqlite3_column_text(s, 0);
+	const char *wf = (const char *)sqlite3_column_text(s, 1);
+	if (!name || !wf)
+		return 0;
+	if ((cr->q->workflow && strcmp(cr->q->workflow, wf)) || !metric_name_matches(cr->q->pattern, name) ||
+	    (cr->q->only && !th_conf_names(cr->q->only, name, wf)))
+		return 0;
+	struct metric_set *set = cr->set;
+	XGROW(set->items, set->alloc, (size_t)set->n + 1);
+	cr->cp_seq = xrealloc(cr->cp_seq, set->alloc * sizeof(long));
+	struct metric_hist *h = &set->items[set->n];
+	memset(h, 0, sizeof(*h));
+	h->name = xstrdup(name);
+	h->workflow = xstrdup(wf);
+	const struct unit_def *ud = metric_unit_find((const char *)sqlite3_column_text(s, 2));
+	h->unit = ud ? ud->name : NULL;
+	h->total = sqlite3_column_int64(s, 3);
+	h->cps_done = true;
+	cr->cp_seq[set->n] = -1;
+	if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
+		cr->cp_seq[set->n] = sqlite3_column_int64(s, 4);
+		h->cps = xcalloc(1, sizeof(*h->cps));
+		h->n_cps = 1;
+		h->cps[0].before = col_real(s, 5);
+		h->cps[0].after = col_real(s, 6);
+		h->cps[0].change = col_real(s, 7);
+		h->cps[0].pvalue = col_real(s, 8);
+		h->cps[0].acked = sqlite3_column_int(s, 9) != 0;
+		h->cps[0].note = sql_col_str(s, 10);
+	}
+	set->n++;
+	return 0;
+}
+
+static int cache_point_row(void *ctx, sqlite3_stmt *s)
+{
+	struct cache_read *cr = ctx;
+	const char *name = (const char *)sqlite3_column_text(s, 0);
+	const char *wf = (const char *)sqlite3_column_text(s, 1);
+	struct metric_set *set = cr->set;
+	/* both queries read in (name, workflow) order */
+	while (cr->cur < set->n && name && wf &&
+	       (strcmp(set->items[cr->cur].name, name) < 0 ||
+		(!strcmp(set->items[cr->cur].name, name) &&
+		 strcmp(set->items[cr->cur].workflow, wf) < 0)))
+		cr->cur++;
+	if (cr->cur >= set->n || !name || !wf || strcmp(set->items[cr->cur].name, name) ||
+	    strcmp(set->items[cr->cur].workflow, wf))
+		return 0;
+	struct metric_hist *h = &set->items[cr->cur];
+	if (cr->cp_seq[cr->cur] == sqlite3_column_int64(s, 2))
+		h->cps[0].idx = h->n;
+	XGROW(h->pts, h->alloc, (size_t)h->n + 1);
+	struct metric_point *p = &h->pts[h->n++];
+	memset(p, 0, sizeof(*p));
+	p->run = sqlite3_column_int64(s, 3);
+	p->provider_id = sqlite3_column_int64(s, 4);
+	p->attempt = sqlite3_column_int(s, 5);
+	p->sha = sql_col_str(s, 6);
+	p->branch = sql_col_str(s, 7);
+	p->at = sqlite3_column_int64(s, 8);
+	p->value = sqlite3_column_double(s, 9);
+	p->green = sqlite3_column_int(s, 10) != 0;
+	p->passed = sqlite3_column_type(s, 11) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 11);
+	p->threshold = col_real(s, 12);
+	return 0;
+}
+
+static int cache_read(struct store *st, const struct metrics_query *q, struct metric_set *out,
+		      struct cs_err *err)
+{
+	struct cache_read cr = {.set = out, .q = q};
+	sqlite3_stmt *s;
+	if (store_prepare(st, "SELECT name, workflow, unit, total, cp_idx, cp_before, cp_after,"
+			      " cp_change, cp_pvalue, cp_acked, cp_note FROM metric_summary"
+			      " ORDER BY name, workflow", &s, "reading the metrics cache", err) < 0 ||
+	    store_collect(st, s, cache_head_row, &cr, "reading the metrics cache", err) < 0)
+		goto fail;
+	if (store_prepare(st, "SELECT name, workflow, seq, run, provider_id, attempt, sha, branch,"
+			      " at, value, green, passed, threshold FROM metric_summary_points"
+			      " ORDER BY name, workflow, seq", &s, "reading the metrics cache", err) < 0 ||
+	    store_collect(st, s, cache_point_row, &cr, "reading the metrics cache", err) < 0)
+		goto fail;
+	free(cr.cp_seq);
+	return 0;
+fail:
+	free(cr.cp_seq);
+	metric_set_release(out);
+	return -1;
+}
+
+int metrics_load_table(struct store *st, struct store *rw, const struct th_conf *c,
+		       const struct metrics_query *q, struct metric_set *out, struct cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	err_clear(err);
+	bool usable = !q->branch && !q->name && !q->checkout && rw;
+	for (int i = 0; usable && i < c->n; i++)
+		if (c->rules[i].baseline_n > METRIC_TABLE_GREENS)
+			usable = false;
+	if (!usable)
+		return metrics_load_judged(st, c, q, out, err);
+	char sig[200];
+	cache_conf_sig(&c->cp, sig, sizeof(sig));
+	int64_t gen = metric_gen_now(st, err);
+	if (gen < 0)
+		return -1;
+	int ok = cache_valid(st, gen, sig, err);
+	if (ok < 0)
+		return -1;
+	if (!ok && cache_rebuild(st, rw, &c->cp, sig, err) < 0)
+		return -1;
+	return cache_read(st, q, out, err);
+}
