@@ -274,11 +274,11 @@ static void run_line(struct cli *c, struct buf *b, const char *label, const stru
 	buf_addf(b, "%s: run %lld", label, (long long)r->provider_id);
 	if (r->attempt > 1)
 		buf_addf(b, ":%d", r->attempt);
-	buf_adds(b, " \xc2\xb7 ");
+	buf_adds(b, cli_sep(c));
 	cli_put_text(b, r->workflow);
-	buf_adds(b, " \xc2\xb7 ");
+	buf_adds(b, cli_sep(c));
 	cli_put_text(b, r->branch);
-	buf_addf(b, " \xc2\xb7 %.7s \xc2\xb7 %s%s%s", r->sha ? r->sha : "-", cli_color(c, state),
+	buf_addf(b, "%s%.7s%s%s%s%s", cli_sep(c), r->sha ? r->sha : "-", cli_sep(c), cli_color(c, state),
 		 state, cli_reset(c));
 }
 
@@ -351,7 +351,7 @@ static void text_tests(struct cli *c, struct buf *b, const struct run_diff *d)
 			"new failures", "still failing", "fixed", "new", "removed", "flaky", "slower",
 			"failing",
 		};
-		buf_addf(b, "%s%d %s", any ? " \xc2\xb7 " : "", t->n[l],
+		buf_addf(b, "%s%d %s", any ? cli_sep(c) : "", t->n[l],
 			 t->n[l] == 1 ? labels[l] : many[l]);
 		any = true;
 	}
@@ -424,7 +424,7 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 					buf_addc(&lines, ')');
 				}
 				if (slow) {
-					buf_adds(&lines, " \xc2\xb7 slower ");
+					buf_addf(&lines, "%sslower ", cli_sep(c));
 					run_diff_duration_text(&lines, st->ms, st->base_ms);
 				}
 			}
@@ -444,10 +444,10 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 			cli_put_text(&s, bj->conclusion);
 			buf_addc(&s, ')');
 		}
-		buf_adds(&s, " \xc2\xb7 ");
+		buf_adds(&s, cli_sep(c));
 		run_diff_duration_text(&s, run_diff_job_ms(rj), run_diff_job_ms(bj));
 		if (runner) {
-			buf_adds(&s, " \xc2\xb7 runner ");
+			buf_addf(&s, "%srunner ", cli_sep(c));
 			cli_put_text(&s, rj->runner_name);
 			buf_adds(&s, " (was ");
 			cli_put_text(&s, bj->runner_name);
@@ -524,9 +524,20 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		buf_addc(b, '\n');
 	}
 	if (d->has_base) {
-		run_diff_summary_text(b, d, k);
+		/* core joins the counts with a middle dot: ASCII when the locale is not UTF-8 */
+		struct buf sum = BUF_INIT;
+		run_diff_summary_text(&sum, d, k);
+		for (const char *p = buf_cstr(&sum); *p;) {
+			if (!c->utf8 && !strncmp(p, " \xc2\xb7 ", 4)) {
+				buf_adds(b, cli_sep(c));
+				p += 4;
+			} else {
+				buf_addc(b, *p++);
+			}
+		}
+		buf_release(&sum);
 		if (parity_verdict(d, false))
-			buf_addf(b, " \xc2\xb7 parity %s", parity_verdict(d, false));
+			buf_addf(b, "%sparity %s", cli_sep(c), parity_verdict(d, false));
 		buf_addc(b, '\n');
 	}
 	for (int p = 0; p < d->n_pairs; p++) {
@@ -547,9 +558,9 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 			continue;
 		}
 		const struct logdiff *l = &dj->log;
-		buf_addf(b, " \xe2\x94\x80\xe2\x94\x80 %llu lines vs %llu \xc2\xb7 %llu new, %llu updated",
-			 (unsigned long long)l->run_lines, (unsigned long long)l->base_lines,
-			 (unsigned long long)l->added, (unsigned long long)l->updated);
+		buf_addf(b, " %s %llu lines vs %llu%s%llu new, %llu updated",
+			 c->utf8 ? "\xe2\x94\x80\xe2\x94\x80" : "--", (unsigned long long)l->run_lines,
+			 (unsigned long long)l->base_lines, cli_sep(c), (unsigned long long)l->added, (unsigned long long)l->updated);
 		if (l->removed)
 			buf_addf(b, ", %llu gone", (unsigned long long)l->removed);
 		buf_addc(b, '\n');
