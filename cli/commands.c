@@ -415,7 +415,7 @@ static void show_items_text(struct cli *c, const struct run_items *it)
 		printf("  ");
 		if (t->classname && *t->classname) {
 			cli_put(c, t->classname, false);
-			printf(" \u203a ");
+			fputs(c->utf8 ? " \u203a " : " > ", stdout);
 		}
 		cli_put(c, t->name, false);
 		if (t->file && *t->file) {

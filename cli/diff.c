@@ -315,16 +315,16 @@ static void text_log(struct cli *c, struct buf *b, const struct logdiff *l)
 			if (ln->op != '=')
 				buf_adds(b, off);
 			if (ln->cut)
-				buf_adds(b, " \xe2\x80\xa6");
+				buf_adds(b, c->utf8 ? " \xe2\x80\xa6" : " ...");
 			if (ln->repeat > 1)
-				buf_addf(b, "  %s(\xc3\x97%u)%s", dim, ln->repeat, off);
+				buf_addf(b, "  %s(%s%u)%s", dim, c->utf8 ? "\xc3\x97" : "x", ln->repeat, off);
 			buf_addc(b, '\n');
 		}
 	}
 	if (l->truncated)
-		buf_addf(b, "  %s\xe2\x80\xa6 more lines differ than are shown (--all-lines with "
+		buf_addf(b, "  %s%s more lines differ than are shown (--all-lines with "
 			    "--json lists them all)%s\n",
-			 dim, off);
+			 dim, c->utf8 ? "\xe2\x80\xa6" : "...", off);
 }
 
 static const char *state_word(enum test_state s)
@@ -364,14 +364,14 @@ static void text_tests(struct cli *c, struct buf *b, const struct run_diff *d)
 			const struct diff_test *x = &t->list[l][i];
 			if (l == DT_NEW || l == DT_REMOVED) {
 				if (shown++ >= 10) {
-					buf_addf(b, "  \xe2\x80\xa6 %d more %s\n", t->n[l] - 10, labels[l]);
+					buf_addf(b, "  %s %d more %s\n", c->utf8 ? "\xe2\x80\xa6" : "...", t->n[l] - 10, labels[l]);
 					break;
 				}
 			}
 			buf_addf(b, "  %-13s ", labels[l]);
 			if (x->classname && *x->classname) {
 				cli_put_text(b, x->classname);
-				buf_adds(b, " \xe2\x80\xba ");
+				buf_adds(b, c->utf8 ? " \xe2\x80\xba " : " > ");
 			}
 			cli_put_text(b, x->name);
 			if (l == DT_NEW_FAILURES)
@@ -465,7 +465,7 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 	(void)c;
 }
 
-static void text_metrics(struct buf *b, const struct run_diff *d)
+static void text_metrics(struct cli *c, struct buf *b, const struct run_diff *d)
 {
 	if (!d->has_metrics || !d->metrics.n)
 		return;
@@ -482,7 +482,8 @@ static void text_metrics(struct buf *b, const struct run_diff *d)
 		buf_addc(b, '\n');
 	}
 	if (moved > shown)
-		buf_addf(b, "  \xe2\x80\xa6 %d more (--json lists them all)\n", moved - shown);
+		buf_addf(b, "  %s %d more (--json lists them all)\n", c->utf8 ? "\xe2\x80\xa6" : "...",
+			 moved - shown);
 }
 
 static void text_parity(struct buf *b, const char *label, const struct parity_report *p)
@@ -514,7 +515,7 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		buf_adds(b, ", ");
 		cli_put_text(b, d->reason);
 	} else {
-		buf_adds(b, "baseline: none \xe2\x80\x94 ");
+		buf_addf(b, "baseline: none %s ", c->utf8 ? "\xe2\x80\x94" : "-");
 		cli_put_text(b, d->reason);
 	}
 	buf_addc(b, '\n');
@@ -545,14 +546,14 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		const struct job *rj = &d->jobs[dj->run_job], *bj = &d->base_jobs[dj->base_job];
 		if ((dj->has_log && dj->log.shown == 0) || (!rj->log_id && !bj->log_id))
 			continue; /* nothing to say (the JSON has the note) */
-		buf_adds(b, "\n\xe2\x94\x80\xe2\x94\x80 ");
+		buf_addf(b, "\n%s ", c->utf8 ? "\xe2\x94\x80\xe2\x94\x80" : "--");
 		cli_put_text(b, rj->name);
 		if (strcmp(rj->name, bj->name)) {
 			buf_adds(b, " vs ");
 			cli_put_text(b, bj->name);
 		}
 		if (!dj->has_log) {
-			buf_adds(b, " \xe2\x94\x80\xe2\x94\x80 ");
+			buf_addf(b, " %s ", c->utf8 ? "\xe2\x94\x80\xe2\x94\x80" : "--");
 			cli_put_text(b, dj->note);
 			buf_addc(b, '\n');
 			continue;
@@ -587,7 +588,7 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 	}
 	text_tests(c, b, d);
 	text_steps(c, b, d, k);
-	text_metrics(b, d);
+	text_metrics(c, b, d);
 	if (d->has_parity)
 		text_parity(b, "parity", &d->parity);
 	if (d->has_parity_vs_base)

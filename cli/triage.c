@@ -297,7 +297,7 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 		const struct triage_line *tl = &f->excerpt[i];
 		bool in = tl->line && tl->line >= f->line && tl->line <= f->end_line;
 		if (i && tl->line && f->excerpt[i - 1].line && tl->line > f->excerpt[i - 1].line + 1)
-			buf_addf(b, "      %*s  %s\xe2\x8b\xae%s\n", w, "", dim, off);
+			buf_addf(b, "      %*s  %s%s%s\n", w, "", dim, c->utf8 ? "\xe2\x8b\xae" : ":", off);
 		if (tl->line)
 			buf_addf(b, "    %s%s%s %*lld  ", in ? red : dim, in ? ">" : " ", off, w,
 				 (long long)tl->line);
