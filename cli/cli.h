@@ -51,6 +51,9 @@ void cli_put(struct cli *c, const char *s, bool keep_sgr);
 const char *cli_glyph(struct cli *c, const char *state);
 const char *cli_color(struct cli *c, const char *state); /* SGR prefix or "" */
 const char *cli_reset(struct cli *c);
+/* The separator of text output's fields: " \u00b7 " (a middle dot) when the
+ * locale shows UTF-8, else " - " (LC_ALL=C prints ASCII only). */
+const char *cli_sep(const struct cli *c);
 /* JSON: a value, or null for NULL / CS_TIME_NONE */
 void json_str(struct buf *b, const char *s);
 void json_time(struct buf *b, int64_t ms);

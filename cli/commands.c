@@ -395,11 +395,11 @@ static void show_items_text(struct cli *c, const struct run_items *it)
 			printf("  %s  ", sz);
 			cli_put(c, f->kind ? f->kind : "other", false);
 			if (f->n_tests)
-				printf(" \u00b7 %d test%s", f->n_tests, f->n_tests == 1 ? "" : "s");
+				printf("%s%d test%s", cli_sep(c), f->n_tests, f->n_tests == 1 ? "" : "s");
 			if (f->n_series)
-				printf(" \u00b7 %d series", f->n_series);
+				printf("%s%d series", cli_sep(c), f->n_series);
 			if (f->note) {
-				printf(" \u00b7 ");
+				fputs(cli_sep(c), stdout);
 				show_first_line(c, f->note, 80);
 			}
 			printf("\n");
@@ -415,7 +415,7 @@ static void show_items_text(struct cli *c, const struct run_items *it)
 		printf("  ");
 		if (t->classname && *t->classname) {
 			cli_put(c, t->classname, false);
-			printf(" \u203a ");
+			fputs(c->utf8 ? " \u203a " : " > ", stdout);
 		}
 		cli_put(c, t->name, false);
 		if (t->file && *t->file) {
@@ -445,7 +445,7 @@ static void show_items_text(struct cli *c, const struct run_items *it)
 		else if (r->n_values == 1)
 			printf("  %.6g", r->last);
 		else
-			printf("  last %.6g \u00b7 %.6g..%.6g", r->last, r->min, r->max);
+			printf("  last %.6g%s%.6g..%.6g", r->last, cli_sep(c), r->min, r->max);
 		printf("  %ld point%s", r->n_points, r->n_points == 1 ? "" : "s");
 		if (r->artifact) {
 			printf("  ");
@@ -759,11 +759,11 @@ int cmd_show(struct cli *c, int argc, char **argv)
 			snprintf(att, sizeof(att), " attempt %d", r.attempt);
 		printf("%s%s %s%s ", cli_color(c, state), cli_glyph(c, state), state, cli_reset(c));
 		cli_put(c, r.workflow ? r.workflow : "-", false);
-		printf(" \u00b7 ");
+		fputs(cli_sep(c), stdout);
 		cli_put(c, r.branch ? r.branch : "-", false);
-		printf(" \u00b7 %.7s \u00b7 ", r.sha ? r.sha : "-");
+		printf("%s%.7s%s", cli_sep(c), r.sha ? r.sha : "-", cli_sep(c));
 		cli_put(c, r.event ? r.event : "-", false);
-		printf(" \u00b7 run %lld%s \u00b7 %s \u00b7 %s\n", (long long)r.provider_id, att, dur,
+		printf("%srun %lld%s%s%s%s%s\n", cli_sep(c), (long long)r.provider_id, att, cli_sep(c), dur, cli_sep(c),
 		       age);
 		if (r.title) {
 			printf("  ");

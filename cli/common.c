@@ -9,6 +9,11 @@
 #include "core/chart.h"
 #include "core/sanitize.h"
 
+const char *cli_sep(const struct cli *c)
+{
+	return c->utf8 ? " \xc2\xb7 " : " - ";
+}
+
 int cli_exit_for(const struct cs_err *err)
 {
 	switch (err->code) {

@@ -274,11 +274,11 @@ static void run_line(struct cli *c, struct buf *b, const char *label, const stru
 	buf_addf(b, "%s: run %lld", label, (long long)r->provider_id);
 	if (r->attempt > 1)
 		buf_addf(b, ":%d", r->attempt);
-	buf_adds(b, " \xc2\xb7 ");
+	buf_adds(b, cli_sep(c));
 	cli_put_text(b, r->workflow);
-	buf_adds(b, " \xc2\xb7 ");
+	buf_adds(b, cli_sep(c));
 	cli_put_text(b, r->branch);
-	buf_addf(b, " \xc2\xb7 %.7s \xc2\xb7 %s%s%s", r->sha ? r->sha : "-", cli_color(c, state),
+	buf_addf(b, "%s%.7s%s%s%s%s", cli_sep(c), r->sha ? r->sha : "-", cli_sep(c), cli_color(c, state),
 		 state, cli_reset(c));
 }
 
@@ -315,16 +315,16 @@ static void text_log(struct cli *c, struct buf *b, const struct logdiff *l)
 			if (ln->op != '=')
 				buf_adds(b, off);
 			if (ln->cut)
-				buf_adds(b, " \xe2\x80\xa6");
+				buf_adds(b, c->utf8 ? " \xe2\x80\xa6" : " ...");
 			if (ln->repeat > 1)
-				buf_addf(b, "  %s(\xc3\x97%u)%s", dim, ln->repeat, off);
+				buf_addf(b, "  %s(%s%u)%s", dim, c->utf8 ? "\xc3\x97" : "x", ln->repeat, off);
 			buf_addc(b, '\n');
 		}
 	}
 	if (l->truncated)
-		buf_addf(b, "  %s\xe2\x80\xa6 more lines differ than are shown (--all-lines with "
+		buf_addf(b, "  %s%s more lines differ than are shown (--all-lines with "
 			    "--json lists them all)%s\n",
-			 dim, off);
+			 dim, c->utf8 ? "\xe2\x80\xa6" : "...", off);
 }
 
 static const char *state_word(enum test_state s)
@@ -351,7 +351,7 @@ static void text_tests(struct cli *c, struct buf *b, const struct run_diff *d)
 			"new failures", "still failing", "fixed", "new", "removed", "flaky", "slower",
 			"failing",
 		};
-		buf_addf(b, "%s%d %s", any ? " \xc2\xb7 " : "", t->n[l],
+		buf_addf(b, "%s%d %s", any ? cli_sep(c) : "", t->n[l],
 			 t->n[l] == 1 ? labels[l] : many[l]);
 		any = true;
 	}
@@ -364,14 +364,14 @@ static void text_tests(struct cli *c, struct buf *b, const struct run_diff *d)
 			const struct diff_test *x = &t->list[l][i];
 			if (l == DT_NEW || l == DT_REMOVED) {
 				if (shown++ >= 10) {
-					buf_addf(b, "  \xe2\x80\xa6 %d more %s\n", t->n[l] - 10, labels[l]);
+					buf_addf(b, "  %s %d more %s\n", c->utf8 ? "\xe2\x80\xa6" : "...", t->n[l] - 10, labels[l]);
 					break;
 				}
 			}
 			buf_addf(b, "  %-13s ", labels[l]);
 			if (x->classname && *x->classname) {
 				cli_put_text(b, x->classname);
-				buf_adds(b, " \xe2\x80\xba ");
+				buf_adds(b, c->utf8 ? " \xe2\x80\xba " : " > ");
 			}
 			cli_put_text(b, x->name);
 			if (l == DT_NEW_FAILURES)
@@ -424,7 +424,7 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 					buf_addc(&lines, ')');
 				}
 				if (slow) {
-					buf_adds(&lines, " \xc2\xb7 slower ");
+					buf_addf(&lines, "%sslower ", cli_sep(c));
 					run_diff_duration_text(&lines, st->ms, st->base_ms);
 				}
 			}
@@ -444,10 +444,10 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 			cli_put_text(&s, bj->conclusion);
 			buf_addc(&s, ')');
 		}
-		buf_adds(&s, " \xc2\xb7 ");
+		buf_adds(&s, cli_sep(c));
 		run_diff_duration_text(&s, run_diff_job_ms(rj), run_diff_job_ms(bj));
 		if (runner) {
-			buf_adds(&s, " \xc2\xb7 runner ");
+			buf_addf(&s, "%srunner ", cli_sep(c));
 			cli_put_text(&s, rj->runner_name);
 			buf_adds(&s, " (was ");
 			cli_put_text(&s, bj->runner_name);
@@ -465,7 +465,7 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 	(void)c;
 }
 
-static void text_metrics(struct buf *b, const struct run_diff *d)
+static void text_metrics(struct cli *c, struct buf *b, const struct run_diff *d)
 {
 	if (!d->has_metrics || !d->metrics.n)
 		return;
@@ -482,7 +482,8 @@ static void text_metrics(struct buf *b, const struct run_diff *d)
 		buf_addc(b, '\n');
 	}
 	if (moved > shown)
-		buf_addf(b, "  \xe2\x80\xa6 %d more (--json lists them all)\n", moved - shown);
+		buf_addf(b, "  %s %d more (--json lists them all)\n", c->utf8 ? "\xe2\x80\xa6" : "...",
+			 moved - shown);
 }
 
 static void text_parity(struct buf *b, const char *label, const struct parity_report *p)
@@ -514,7 +515,7 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		buf_adds(b, ", ");
 		cli_put_text(b, d->reason);
 	} else {
-		buf_adds(b, "baseline: none \xe2\x80\x94 ");
+		buf_addf(b, "baseline: none %s ", c->utf8 ? "\xe2\x80\x94" : "-");
 		cli_put_text(b, d->reason);
 	}
 	buf_addc(b, '\n');
@@ -524,9 +525,20 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		buf_addc(b, '\n');
 	}
 	if (d->has_base) {
-		run_diff_summary_text(b, d, k);
+		/* core joins the counts with a middle dot: ASCII when the locale is not UTF-8 */
+		struct buf sum = BUF_INIT;
+		run_diff_summary_text(&sum, d, k);
+		for (const char *p = buf_cstr(&sum); *p;) {
+			if (!c->utf8 && !strncmp(p, " \xc2\xb7 ", 4)) {
+				buf_adds(b, cli_sep(c));
+				p += 4;
+			} else {
+				buf_addc(b, *p++);
+			}
+		}
+		buf_release(&sum);
 		if (parity_verdict(d, false))
-			buf_addf(b, " \xc2\xb7 parity %s", parity_verdict(d, false));
+			buf_addf(b, "%sparity %s", cli_sep(c), parity_verdict(d, false));
 		buf_addc(b, '\n');
 	}
 	for (int p = 0; p < d->n_pairs; p++) {
@@ -534,22 +546,22 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 		const struct job *rj = &d->jobs[dj->run_job], *bj = &d->base_jobs[dj->base_job];
 		if ((dj->has_log && dj->log.shown == 0) || (!rj->log_id && !bj->log_id))
 			continue; /* nothing to say (the JSON has the note) */
-		buf_adds(b, "\n\xe2\x94\x80\xe2\x94\x80 ");
+		buf_addf(b, "\n%s ", c->utf8 ? "\xe2\x94\x80\xe2\x94\x80" : "--");
 		cli_put_text(b, rj->name);
 		if (strcmp(rj->name, bj->name)) {
 			buf_adds(b, " vs ");
 			cli_put_text(b, bj->name);
 		}
 		if (!dj->has_log) {
-			buf_adds(b, " \xe2\x94\x80\xe2\x94\x80 ");
+			buf_addf(b, " %s ", c->utf8 ? "\xe2\x94\x80\xe2\x94\x80" : "--");
 			cli_put_text(b, dj->note);
 			buf_addc(b, '\n');
 			continue;
 		}
 		const struct logdiff *l = &dj->log;
-		buf_addf(b, " \xe2\x94\x80\xe2\x94\x80 %llu lines vs %llu \xc2\xb7 %llu new, %llu updated",
-			 (unsigned long long)l->run_lines, (unsigned long long)l->base_lines,
-			 (unsigned long long)l->added, (unsigned long long)l->updated);
+		buf_addf(b, " %s %llu lines vs %llu%s%llu new, %llu updated",
+			 c->utf8 ? "\xe2\x94\x80\xe2\x94\x80" : "--", (unsigned long long)l->run_lines,
+			 (unsigned long long)l->base_lines, cli_sep(c), (unsigned long long)l->added, (unsigned long long)l->updated);
 		if (l->removed)
 			buf_addf(b, ", %llu gone", (unsigned long long)l->removed);
 		buf_addc(b, '\n');
@@ -576,7 +588,7 @@ static void text_diff(struct cli *c, struct buf *b, const struct run_diff *d, co
 	}
 	text_tests(c, b, d);
 	text_steps(c, b, d, k);
-	text_metrics(b, d);
+	text_metrics(c, b, d);
 	if (d->has_parity)
 		text_parity(b, "parity", &d->parity);
 	if (d->has_parity_vs_base)

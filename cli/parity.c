@@ -27,20 +27,15 @@ static void step(struct buf *b, double x)
 	buf_adds(b, t);
 }
 
-static const char *sep(struct cli *c)
-{
-	return c->utf8 ? " \xc2\xb7 " : " - ";
-}
-
 static void run_line(struct cli *c, struct buf *b, const char *what, const struct run *r)
 {
 	buf_addf(b, "%s run %lld", what, (long long)r->provider_id);
 	if (r->attempt > 1)
 		buf_addf(b, ":%d", r->attempt);
-	buf_addf(b, "%s%s%s%s%s%.7s", sep(c), r->workflow ? r->workflow : "-", sep(c),
-		 r->branch ? r->branch : "-", sep(c), r->sha ? r->sha : "-");
+	buf_addf(b, "%s%s%s%s%s%.7s", cli_sep(c), r->workflow ? r->workflow : "-", cli_sep(c),
+		 r->branch ? r->branch : "-", cli_sep(c), r->sha ? r->sha : "-");
 	const char *st = run_state(r);
-	buf_addf(b, "%s%s%s%s\n", sep(c), cli_color(c, st), st, cli_reset(c));
+	buf_addf(b, "%s%s%s%s\n", cli_sep(c), cli_color(c, st), st, cli_reset(c));
 }
 
 static void text_channel(struct cli *c, struct buf *b, const struct parity_channel *ch, int w)
@@ -57,7 +52,7 @@ static void text_channel(struct cli *c, struct buf *b, const struct parity_chann
 	if (ch->first_violation.set) {
 		buf_adds(b, "step ");
 		step(b, ch->first_violation.x);
-		buf_adds(b, sep(c));
+		buf_adds(b, cli_sep(c));
 		if (ch->first_sustained.set) {
 			buf_adds(b, "sustained from step ");
 			step(b, ch->first_sustained.x);
@@ -123,7 +118,7 @@ static void text_channel(struct cli *c, struct buf *b, const struct parity_chann
 		buf_adds(b, " at step ");
 		step(b, ch->max_abs.x);
 		if (ch->max_rel.set) {
-			buf_adds(b, sep(c));
+			buf_adds(b, cli_sep(c));
 			buf_adds(b, "max rel ");
 			num(b, ch->max_rel.value, 3);
 			buf_adds(b, " at step ");

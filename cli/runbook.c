@@ -611,15 +611,15 @@ static int rb_log(struct cli *c, int argc, char **argv)
 		cli_put_text(&b, inst.title);
 		buf_adds(&b, " (");
 		cli_put_text(&b, inst.path);
-		buf_addf(&b, ") \xc2\xb7 %s\n", inst.state);
+		buf_addf(&b, ")%s%s\n", cli_sep(c), inst.state);
 		char iso[40];
 		time_format_iso(inst.started_at, iso, sizeof(iso));
 		buf_addf(&b, "started %s by ", iso);
 		cli_put_text(&b, inst.started_by);
-		buf_adds(&b, " \xc2\xb7 HEAD ");
+		buf_addf(&b, "%sHEAD ", cli_sep(c));
 		rbc_short_sha(&b, inst.head_sha);
 		if (inst.bound_run) {
-			buf_addf(&b, " \xc2\xb7 bound to run %lld at ", (long long)inst.bound_run);
+			buf_addf(&b, "%sbound to run %lld at ", cli_sep(c), (long long)inst.bound_run);
 			rbc_short_sha(&b, inst.bound_sha);
 		}
 		buf_addc(&b, '\n');

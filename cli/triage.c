@@ -213,7 +213,7 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 	else
 		buf_addf(b, "    next: %s", decision_text(d));
 	if (f->test_name) {
-		buf_adds(b, " \xc2\xb7 test ");
+		buf_addf(b, "%stest ", cli_sep(c));
 		cli_put_text(b, f->test_name);
 	}
 	buf_addc(b, '\n');
@@ -221,15 +221,15 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 	if (f->step_number) {
 		buf_addf(b, "step %d ", f->step_number);
 		cli_put_text(b, f->step_name);
-		buf_adds(b, " \xc2\xb7 ");
+		buf_adds(b, cli_sep(c));
 	}
 	if (f->line == f->end_line && f->line)
-		buf_addf(b, "line %lld \xc2\xb7 ", (long long)f->line);
+		buf_addf(b, "line %lld%s", (long long)f->line, cli_sep(c));
 	else if (f->line)
-		buf_addf(b, "lines %lld-%lld \xc2\xb7 ", (long long)f->line, (long long)f->end_line);
+		buf_addf(b, "lines %lld-%lld%s", (long long)f->line, (long long)f->end_line, cli_sep(c));
 	buf_addf(b, "fingerprint %s", f->fingerprint);
 	if (f->repeats)
-		buf_addf(b, " \xc2\xb7 %d more like it", f->repeats);
+		buf_addf(b, "%s%d more like it", cli_sep(c), f->repeats);
 	buf_addc(b, '\n');
 	buf_addf(b, "    seen in %d run%s (%d commit%s)", h->n_runs, h->n_runs == 1 ? "" : "s",
 		 h->n_commits, h->n_commits == 1 ? "" : "s");
@@ -247,14 +247,14 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 		buf_addc(b, ')');
 	}
 	if (h->passed_run) {
-		buf_addf(b, " \xc2\xb7 passed since in %.7s (run ",
+		buf_addf(b, "%spassed since in %.7s (run ", cli_sep(c),
 			 h->passed_sha ? h->passed_sha : "-");
 		add_run_ref(b, h->passed_run, h->passed_attempt);
 		buf_addf(b, "): fixed in %.7s?", h->passed_sha ? h->passed_sha : "-");
 	}
 	if (triage_is_new(h, r))
-		buf_addf(b, " \xc2\xb7 %snew%s", bold, off);
-	buf_adds(b, " \xc2\xb7 state ");
+		buf_addf(b, "%s%snew%s", cli_sep(c), bold, off);
+	buf_addf(b, "%sstate ", cli_sep(c));
 	cli_put_text(b, triage_state_word(h->state));
 	if (h->set_by) {
 		buf_adds(b, " (");
@@ -297,7 +297,7 @@ static void text_finding(struct cli *c, struct buf *b, const struct triage_findi
 		const struct triage_line *tl = &f->excerpt[i];
 		bool in = tl->line && tl->line >= f->line && tl->line <= f->end_line;
 		if (i && tl->line && f->excerpt[i - 1].line && tl->line > f->excerpt[i - 1].line + 1)
-			buf_addf(b, "      %*s  %s\xe2\x8b\xae%s\n", w, "", dim, off);
+			buf_addf(b, "      %*s  %s%s%s\n", w, "", dim, c->utf8 ? "\xe2\x8b\xae" : ":", off);
 		if (tl->line)
 			buf_addf(b, "    %s%s%s %*lld  ", in ? red : dim, in ? ">" : " ", off, w,
 				 (long long)tl->line);
@@ -467,11 +467,11 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 		buf_addf(&b, "%s%s %s%s ", cli_color(c, state), cli_glyph(c, state), state,
 			 cli_reset(c));
 		cli_put_text(&b, r.workflow);
-		buf_adds(&b, " \xc2\xb7 ");
+		buf_adds(&b, cli_sep(c));
 		cli_put_text(&b, r.branch);
-		buf_addf(&b, " \xc2\xb7 %.7s \xc2\xb7 run ", r.sha ? r.sha : "-");
+		buf_addf(&b, "%s%.7s%srun ", cli_sep(c), r.sha ? r.sha : "-", cli_sep(c));
 		add_run_ref(&b, r.provider_id, r.attempt);
-		buf_addf(&b, " \xc2\xb7 %s\n", age);
+		buf_addf(&b, "%s%s\n", cli_sep(c), age);
 		if (r.title) {
 			buf_adds(&b, "  ");
 			cli_put_text(&b, r.title);
@@ -521,7 +521,7 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 			cli_put_text(&b, j->name);
 			buf_addf(&b, " (%lld) %s", (long long)j->provider_id, js ? js : "-");
 			if (!failed)
-				buf_adds(&b, " \xc2\xb7 did not fail");
+				buf_addf(&b, "%sdid not fail", cli_sep(c));
 			buf_addc(&b, '\n');
 			if (nf == 0 && failed)
 				buf_adds(&b, info.triaged ? "  no finding\n" : "  not triaged\n");

@@ -77,4 +77,21 @@ check_has keys-options "$OUT" "mouse on|off"
 check_eq keys-no-split "$(grep -ci split "$OUT")" 0
 check_eq keys-no-tab "$(grep -c "<Tab>" "$OUT")" 0
 
+# under a locale that is not UTF-8 (LC_ALL=C) the text output separates its
+# fields with ASCII " - ", not the middle dot (UTF-8 bytes c2 b7); under
+# C.UTF-8 (the goldens) it keeps the dot
+for cmd in "show 719643948" "triage 719643948" "diff 719643948 719643947"; do
+	name=$(echo "$cmd" | cut -d' ' -f1)
+	# shellcheck disable=SC2086
+	LC_ALL=C "$CISCOPE" --db "$DB" $cmd >"$OUT" 2>"$ERR"
+	rc=$?
+	check_eq "c-locale-$name-exit" "$rc" 0
+	check_eq "c-locale-$name-no-dot" "$(grep -c "$(printf '\302\267')" "$OUT")" 0
+	check_eq "c-locale-$name-ascii" "$(LC_ALL=C grep -c "$(printf '[\200-\377]')" "$OUT")" 0
+	check_has "c-locale-$name-sep" "$OUT" " - "
+	# shellcheck disable=SC2086
+	run $cmd
+	check_has "utf8-locale-$name-dot" "$OUT" "$(printf ' \302\267 ')"
+done
+
 finish
