@@ -127,6 +127,36 @@ static void commits_draw(struct view *v, struct tui_canvas *c, long row)
 	tui_canvas_fill(c, ROLE_DEFAULT);
 }
 
+/* The column names, laid out as commits_draw lays out the rows: each
+ * workflow's one-cell column under its initial (the title names them in
+ * order), P the parity verdict, T the thresholds. */
+static void commits_header(struct view *v, struct tui_canvas *c)
+{
+	struct commits_priv *p = v->priv;
+	if (!p->loaded || !p->l.n)
+		return;
+	int width = tui_canvas_width(c);
+	tui_column(c, "SHA", ROLE_HEADER, 7, 0);
+	for (int w = 0; w < p->l.n_workflows; w++) {
+		const char *name = p->l.workflows[w];
+		char initial[2] = {name && (unsigned char)name[0] >= 0x20 && (unsigned char)name[0] < 0x7f
+					   ? name[0]
+					   : '?',
+				   0};
+		tui_column(c, initial, ROLE_HEADER, 1, 0);
+	}
+	if (p->l.n_parity)
+		tui_column(c, "P", ROLE_HEADER, 1, 0);
+	if (p->l.n_th)
+		tui_column(c, "T", ROLE_HEADER, 1, 0);
+	if (width >= 60)
+		tui_column(c, "AGE", ROLE_HEADER, 8, TEXT_RIGHT);
+	if (width >= 80)
+		tui_column(c, "AUTHOR", ROLE_HEADER, 16, 0);
+	tui_text(c, "SUBJECT", (size_t)-1, ROLE_HEADER, 0, 0);
+	tui_canvas_fill(c, ROLE_DEFAULT);
+}
+
 static enum action commits_request(struct view *v, enum action a, unsigned *eff)
 {
 	struct commits_priv *p = v->priv;
@@ -228,6 +258,7 @@ const struct view_ops commits_view_ops = {
 	.request = commits_request,
 	.command = commits_command,
 	.title = commits_title,
+	.header = commits_header,
 	.status = commits_status,
 	.match = commits_match,
 	.done = commits_done,
