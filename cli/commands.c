@@ -620,7 +620,7 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 				cell(c, &b, dur, 8, false);
 			if (show_age)
 				cell(c, &b, age, 10, false);
-			cell(c, &b, r->title, title_w, true);
+			cell(c, &b, r->commit_subject && *r->commit_subject ? r->commit_subject : r->title, title_w, true);
 			buf_addc(&b, '\n');
 		}
 		fwrite(buf_cstr(&b), 1, b.len, stdout);

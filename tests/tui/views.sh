@@ -82,6 +82,31 @@ check_title search-title search-80x24 'search E0308 · 6 matches'
 # columns from both
 check_eq runs-header "$(sed -n 2p runs-80x24.screen)" '  FLOW   BRANCH           SHA     TITLE                    #    TIME        AGE'
 check_eq runs-header-wide "$(sed -n 2p runs-200x50.screen | tr -s ' ')" ' FLOW BRANCH SHA TITLE EVENT # TIME AGE'
+# titles agree between the CLI and the TUI: row i of the runs list is run i
+# of `ciscope runs` (in a pipe every value is whole), and its title is the
+# CLI's: the head commit's subject where the index has it, else the run's
+# title (whole where it fits, else its start and the cut mark)
+"$CISCOPE" --db "$DB" runs --limit 47 >runs-cli.txt 2>&1
+python3 - runs-cli.txt runs-200x50.screen >titles.out 2>&1 <<'PY'
+import sys
+cli = open(sys.argv[1], encoding="utf-8").read().split("\n")
+t0 = cli[0].index("TITLE")
+titles = [l[t0:] for l in cli[1:] if l.strip()]
+screen = open(sys.argv[2], encoding="utf-8").read().split("\n")
+a, b = screen[1].index("TITLE"), screen[1].index("EVENT")
+bad, n = [], 0
+for title, line in zip(titles, screen[2:-1]):
+    if not line.strip():
+        continue
+    n += 1
+    shown = line[a:b].rstrip()
+    ok = title.startswith(shown[:-1]) if shown.endswith("\u2026") else shown == title
+    if not ok:
+        bad.append((shown, title))
+print("rows", n, "bad", bad)
+sys.exit(1 if bad or n < 40 else 0)
+PY
+if [ $? -eq 0 ]; then ok runs-titles-agree; else fail runs-titles-agree "$(cat titles.out)"; fi
 check_eq runs-header-narrow "$(sed -n 2p runs-30x8.screen)" '  FLOW   TITLE'
 check_eq runs-header-role "$(sed -n 2p runs-80x24.attrs | cut -c3-6)" HHHH
 check_eq search-header "$(sed -n 2p search-80x24.screen)" 'RUN        JOB              S  LN TEXT'
