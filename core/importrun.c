@@ -464,6 +464,18 @@ static int im_exec_id(struct importer *im, const char *sql, int64_t a, const cha
  * others failed is triaged again (JUnit failures go to the failed jobs). The
  * statements come from the store's cache: many small logs run them once
  * each. */
+/* Jenkins ends every console log with its verdict on the build as a whole:
+ * "Finished: SUCCESS" as the last line outweighs the errors a passing build
+ * printed on the way (a missing tool a script tolerated, a retried step). */
+static bool ends_in_success_verdict(const char *s, size_t n)
+{
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	static const char v[] = "Finished: SUCCESS";
+	size_t k = sizeof(v) - 1;
+	return n >= k && !memcmp(s + n - k, v, k) && (n == k || s[n - k - 1] == '\n');
+}
+
 static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, struct cs_err *err)
 {
 	const char *given = im->opts.conclusion;
@@ -508,14 +520,28 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 			buf_release(&why);
 			return -1;
 		}
+		int passed_by_verdict = 0;
+		for (int i = 0; i < im->n_mem; i++) {
+			const struct log_mem *m = &im->mem[i];
+			if (m->over || !m->data.data || !ends_in_success_verdict(m->data.data, m->data.len))
+				continue;
+			if (im_exec_id(im, "UPDATE jobs SET conclusion = 'success' WHERE id = ?1",
+				       m->job_row_id, "cannot judge the log", err) < 0) {
+				buf_release(&why);
+				return -1;
+			}
+			passed_by_verdict++;
+		}
 		sqlite3_stmt *s;
 		if (im_prepare(im,
 			       "SELECT f.weak, f.line, f.title, (SELECT count(*) FROM "
 			       "triage_findings g JOIN jobs k ON k.id = g.job_id WHERE k.run_id "
-			       "= ?1 AND g.severity = 'error' AND g.source IN ('rule', 'marker')) "
+			       "= ?1 AND k.conclusion = 'failure' AND g.severity = 'error' AND "
+			       "g.source IN ('rule', 'marker')) "
 			       "FROM triage_findings f JOIN jobs j ON j.id = f.job_id WHERE "
-			       "j.run_id = ?1 AND f.severity = 'error' AND f.source IN ('rule', "
-			       "'marker') ORDER BY f.weak, j.ordinal, f.rank LIMIT 1",
+			       "j.run_id = ?1 AND j.conclusion = 'failure' AND f.severity = 'error' "
+			       "AND f.source IN ('rule', 'marker') ORDER BY f.weak, j.ordinal, f.rank "
+			       "LIMIT 1",
 			       &s) != SQLITE_OK) {
 			buf_release(&why);
 			return store_err(im->st, err, "cannot judge the log");
@@ -544,6 +570,8 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 				buf_release(&why);
 				return -1;
 			}
+		} else if (!failed && passed_by_verdict) {
+			buf_adds(&why, "the log ends in a success verdict (Finished: SUCCESS)");
 		} else if (!failed) {
 			buf_adds(&why, "no error finding and no failure verdict in the log");
 		}

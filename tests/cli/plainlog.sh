@@ -69,6 +69,24 @@ if command -v sqlite3 >/dev/null 2>&1; then
 fi
 run triage --json "$id"
 check_has evidence-name-triaged "$OUT" '"fallback":true'
+# Jenkins' verdict on the whole build ends its log: a real passing log
+# (sorald_445) whose errors the build tolerated is a success; the same
+# verdict anywhere but on the last line, or only in a longer word, is not
+id=$(import_id "$CIDIFF/breakages/sorald_445/pass.log")
+run show --json "$id"
+check_has jenkins-success "$OUT" '"conclusion":"success","created_at"'
+check_has jenkins-success-why "$OUT" '"conclusion_why":"the log ends in a success verdict (Finished: SUCCESS)"'
+run triage --json "$id"
+check_has jenkins-success-no-findings "$OUT" '"jobs":[]'
+mkdir -p ev/midverdict ev/notverdict
+printf 'Finished: SUCCESS\n[ERROR] Failed to execute goal x\nFinished: FAILURE\n' >ev/midverdict/build.log
+printf '[ERROR] Failed to execute goal x\nNotFinished: SUCCESS\n' >ev/notverdict/build.log
+for k in midverdict notverdict; do
+	id=$(import_id ev/$k/build.log)
+	run show --json "$id"
+	check_has jenkins-$k-failure "$OUT" '"conclusion":"failure","created_at"'
+done
+
 
 # --conclusion decides instead, and re-importing with another one updates
 id=$(import_id --conclusion failure ev/quiet/build.log)
