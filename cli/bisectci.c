@@ -401,6 +401,9 @@ cleanup:
 			say(&d, "branch '%s' deleted", buf_cstr(&branch));
 		}
 	}
+	/* a Ctrl-C at any moment (a request it cut short included) is 130 */
+	if (failed.len && cli_interrupted)
+		rc = EXIT_INTR;
 	if (failed.len)
 		cli_error("bisect dispatch: %s", buf_cstr(&failed));
 	if (delete_error.len)

@@ -187,7 +187,9 @@ check_eq timeout-no-ref "$(h refs "$API")" ""
 "$CISCOPE" --db "$DB" bisect dispatch --repo "$REPO" --api-url "$API" --cache-dir cache --poll 0.1 --timeout 60 --yes >"$OUT" 2>"$ERR" &
 bdpid=$!
 i=0
-while ! grep -q "dispatched on" "$ERR" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+# (waits for the dispatch: under the sanitizers on a busy machine it takes seconds)
+while ! grep -q "dispatched on" "$ERR" && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
+grep -q "dispatched on" "$ERR" || fail interrupt-dispatched "no dispatch within 60 s: $(cat "$ERR")"
 kill -INT $bdpid
 wait $bdpid
 rc=$?
