@@ -270,19 +270,6 @@ static void run_id_text(const struct run *r, char *out, size_t n)
 }
 
 
-/* A size for people: "812 B", "12.3 KiB"; "" when not known. */
-static void show_size(int64_t n, char *out, size_t len)
-{
-	if (n < 0)
-		out[0] = 0;
-	else if (n < 1024)
-		snprintf(out, len, "%lld B", (long long)n);
-	else if (n < 1024 * 1024)
-		snprintf(out, len, "%.1f KiB", (double)n / 1024);
-	else
-		snprintf(out, len, "%.1f MiB", (double)n / (1024 * 1024));
-}
-
 /* show's lists of what the run brought besides its logs (core/runitems.h):
  * its artifacts and their files, the tests that did not pass, its metric
  * series. JSON: "artifact_list", "failed_tests", "series". */
@@ -381,7 +368,7 @@ static void show_items_text(struct cli *c, const struct run_items *it)
 		const struct run_artifact *a = &it->artifacts[i];
 		printf("  artifact ");
 		cli_put(c, a->name, false);
-		show_size(a->size > 0 ? a->size : -1, sz, sizeof(sz));
+		run_item_size(a->size > 0 ? a->size : -1, sz, sizeof(sz));
 		if (*sz)
 			printf("  %s", sz);
 		if (a->expired)
@@ -391,7 +378,7 @@ static void show_items_text(struct cli *c, const struct run_items *it)
 			const struct run_item_file *f = &a->files[k];
 			printf("    ");
 			cli_put(c, f->path, false);
-			show_size(f->size, sz, sizeof(sz));
+			run_item_size(f->size, sz, sizeof(sz));
 			printf("  %s  ", sz);
 			cli_put(c, f->kind ? f->kind : "other", false);
 			if (f->n_tests)

@@ -3,6 +3,7 @@
 #include "runitems.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -382,4 +383,16 @@ int run_artifact_read(struct store *st, int64_t run_row_id, const char *artifact
 	free(folder);
 	free(kind);
 	return rc;
+}
+
+void run_item_size(int64_t n, char *out, size_t len)
+{
+	if (n < 0)
+		snprintf(out, len, "%s", "");
+	else if (n < 1024)
+		snprintf(out, len, "%lld B", (long long)n);
+	else if (n < 1024 * 1024)
+		snprintf(out, len, "%.1f KiB", (double)n / 1024);
+	else
+		snprintf(out, len, "%.1f MiB", (double)n / (1024 * 1024));
 }

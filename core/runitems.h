@@ -62,6 +62,10 @@ int run_items_load(struct store *st, int64_t run_row_id, struct run_items *out,
 		   struct cs_err *err);
 void run_items_release(struct run_items *it);
 
+/* A size as the run view and `ciscope show` print it: "812 B", "12.3 KiB",
+ * "4.0 MiB"; "" when n < 0 (not known). */
+void run_item_size(int64_t n, char *out, size_t len);
+
 /* The first max points of series_id in order: x[i] and v[i] (NaN for a
  * missing value), allocated (caller frees); *total gets the series' point
  * count. Returns the points read, or -1 with err set. */

@@ -479,18 +479,6 @@ static void draw_section(struct tui_canvas *c, const struct run_items *it, int w
 	tui_canvas_fill(c, ROLE_DEFAULT);
 }
 
-static void fmt_size(int64_t n, char *out, size_t len)
-{
-	if (n < 0)
-		out[0] = 0;
-	else if (n < 1024)
-		snprintf(out, len, "%lld B", (long long)n);
-	else if (n < 1024 * 1024)
-		snprintf(out, len, "%.1f KB", (double)n / 1024);
-	else
-		snprintf(out, len, "%.1f MB", (double)n / (1024 * 1024));
-}
-
 /* name on the left, up to three fields on the right (those that fit) */
 static void draw_item(struct tui_canvas *c, int indent, const char *glyph, enum role grole,
 		      const char *name, const char *f1, enum role r1, const char *f2, const char *f3)
@@ -535,7 +523,7 @@ static void draw_extra(struct run_priv *p, struct tui_canvas *c, const struct tr
 	case R_ARTIFACT: {
 		const struct run_artifact *ar = &it->artifacts[t->item];
 		snprintf(a, sizeof(a), "%d file%s", ar->n_files, ar->n_files == 1 ? "" : "s");
-		fmt_size(ar->size > 0 ? ar->size : -1, sz, sizeof(sz)); /* 0: not known */
+		run_item_size(ar->size > 0 ? ar->size : -1, sz, sizeof(sz)); /* 0: not known */
 		draw_item(c, 2, NULL, ROLE_DEFAULT, ar->name, ar->expired ? "expired" : a,
 			  ar->expired ? ROLE_SKIPPED : ROLE_DIM, NULL, sz);
 		break;
@@ -550,7 +538,7 @@ static void draw_extra(struct run_priv *p, struct tui_canvas *c, const struct tr
 			snprintf(a, sizeof(a), "metrics \u00b7 %d series", f->n_series);
 		else
 			snprintf(a, sizeof(a), "%s", k);
-		fmt_size(f->size, sz, sizeof(sz));
+		run_item_size(f->size, sz, sizeof(sz));
 		bool open = p->open_file[file_index(p, t->item, t->sub)];
 		draw_item(c, 4, open ? tui_glyph("\u25be", "v") : tui_glyph("\u25b8", ">"), ROLE_DIM,
 			  f->path, a, !strcmp(k, "rejected") ? ROLE_WARNING_LINE : ROLE_DIM, NULL, sz);
