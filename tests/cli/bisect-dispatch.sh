@@ -183,7 +183,11 @@ check_exit timeout-exit 1
 check_has timeout-says "$ERR" "no run of workflow 'ci' appeared for"
 check_has timeout-within "$ERR" "within 1 s"
 check_eq timeout-no-ref "$(h refs "$API")" ""
-# Ctrl-C while waiting: stopped, the branch still deleted
+# Ctrl-C while waiting: stopped, the branch still deleted. $ERR still holds
+# the last step's "dispatched on" until the child's redirection empties it:
+# empty it first, or the wait below ends at once and the INT lands before
+# ciscope has its handler (a background job starts with SIGINT ignored)
+: >"$ERR"
 "$CISCOPE" --db "$DB" bisect dispatch --repo "$REPO" --api-url "$API" --cache-dir cache --poll 0.1 --timeout 60 --yes >"$OUT" 2>"$ERR" &
 bdpid=$!
 i=0

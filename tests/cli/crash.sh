@@ -239,6 +239,7 @@ k=0
 rm -f crash.db
 for d in $(h delays "$SEED" "$KILLS" "$T"); do
 	k=$((k + 1))
+	rm -f kill.err # a kill before the child's redirection must not count the last import
 	"$CISCOPE" --db crash.db import tree >kill.out 2>kill.err &
 	pid=$!
 	PIDS="$PIDS $pid"
