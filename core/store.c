@@ -224,6 +224,23 @@ static int set_wal(struct store *st, struct cs_err *err)
 	}
 }
 
+/* The -wal and -shm files stay when the last connection closes: a search
+ * (a process that only reads) otherwise made both and deleted both again,
+ * four file-system operations and a fresh shared-memory mapping per run.
+ * Closing still checkpoints, and with a journal size limit set SQLite then
+ * truncates the -wal to nothing, so a closed index's main file holds every
+ * commit (what an immutable open of it relies on) and no stale -wal grows. */
+#define STORE_WAL_LIMIT (64 << 20)
+
+static void persist_wal(struct store *st)
+{
+	int on = 1;
+	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
+	char pragma[64];
+	snprintf(pragma, sizeof(pragma), "PRAGMA journal_size_limit=%d", STORE_WAL_LIMIT);
+	sqlite3_exec(st->db, pragma, NULL, NULL, NULL);
+}
+
 /* --- opening: waiting for writers, read-only indexes ------------------------ */
 static struct store_wait wait_default = {STORE_WAIT_DEFAULT_MS, NULL, NULL, NULL};
 
@@ -450,6 +467,7 @@ struct store *store_open(const char *path, enum store_mode mode, struct cs_err *
 		store_close(st);
 		return NULL;
 	}
+	persist_wal(st);
 	return st;
 }
 

@@ -69,6 +69,42 @@ run search --help
 check_exit search-help-exit 0
 check_golden help-search.txt "$OUT"
 
+# searches only read: the -wal and -shm files stay where they are (the same
+# files, not deleted and made again by every search), and the last close
+# leaves the -wal empty (checkpointed into the index)
+run search 'Hello from job'
+wal_id() { ls -i "$DB-wal" "$DB-shm" 2>/dev/null | awk '{ printf "%s ", $1 }'; }
+before=$(wal_id)
+run search 'Hello from job'
+run search --json 'Hello from job2'
+check_eq search-wal-kept "$(wal_id)" "$before"
+check_eq search-wal-two-files "$(echo "$before" | wc -w | tr -d ' ')" 2
+check_eq search-wal-empty "$(wc -c <"$DB-wal" | tr -d ' ')" 0
+
+# a writer and readers at once: searches looping while an import commits
+# all succeed, and the imported log is found after
+mkdir -p more
+i=0
+while [ $i -lt 40 ]; do
+	printf '2024-05-01T10:48:36.8101331Z filler line %d\n' $i
+	i=$((i + 1))
+done >more/pair.log
+printf '2024-05-01T10:48:36.8101331Z zq7writerreaderpair\n' >>more/pair.log
+"$CISCOPE" --db "$DB" import --quiet more/pair.log >pair-import.out 2>&1 &
+pid=$!
+bad=0
+k=0
+while [ $k -lt 20 ]; do
+	"$CISCOPE" --db "$DB" search 'Hello from job' >/dev/null 2>pair-search.err || bad=$((bad + 1))
+	k=$((k + 1))
+done
+wait $pid
+check_eq search-pair-import "$?" 0
+check_eq search-pair-readers "$bad" 0
+run search zq7writerreaderpair
+check_exit search-pair-found 0
+check_eq search-pair-hits "$(wc -l <"$OUT" | tr -d ' ')" 1
+
 # an index that does not exist
 DB=missing.db
 run search x
