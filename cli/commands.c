@@ -1100,6 +1100,7 @@ out:
 struct search_ui {
 	struct cli *c;
 	bool json;
+	bool count;
 	struct buf out;
 };
 
@@ -1108,7 +1109,26 @@ static int on_hit(void *ctx, const struct search_hit *h)
 	struct search_ui *u = ctx;
 	struct buf *b = &u->out;
 	buf_reset(b);
-	if (u->json) {
+	if (u->count) {
+		/* a log and its count of matching lines, as grep -c gives a file's */
+		if (u->json) {
+			buf_addf(b, "{\"run\":%lld,\"attempt\":%d,\"workflow\":",
+				 (long long)h->ref->run_provider_id, h->ref->attempt);
+			json_str(b, h->ref->workflow);
+			buf_adds(b, ",\"job\":");
+			json_str(b, h->ref->job_name);
+			buf_addf(b, ",\"job_id\":%lld,\"count\":%llu}\n",
+				 (long long)h->ref->job_provider_id, (unsigned long long)h->count);
+		} else {
+			if (h->ref->attempt > 1)
+				buf_addf(b, "%lld:%d/", (long long)h->ref->run_provider_id,
+					 h->ref->attempt);
+			else
+				buf_addf(b, "%lld/", (long long)h->ref->run_provider_id);
+			sanitize_append(b, h->ref->job_name, strlen(h->ref->job_name), 0);
+			buf_addf(b, ":%llu\n", (unsigned long long)h->count);
+		}
+	} else if (u->json) {
 		buf_addf(b, "{\"run\":%lld,\"attempt\":%d,\"workflow\":",
 			 (long long)h->ref->run_provider_id, h->ref->attempt);
 		json_str(b, h->ref->workflow);
@@ -1161,13 +1181,13 @@ int cmd_search(struct cli *c, int argc, char **argv)
 		{"regex", no_argument, NULL, 'E'}, {"limit", required_argument, NULL, 'L'},
 		{"json", no_argument, NULL, 'j'},  {"ignore-case", no_argument, NULL, 'i'},
 		{"case-sensitive", no_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		{"count", no_argument, NULL, 'c'}, {NULL, 0, NULL, 0}};
 	int flags = 0;
 	long limit = 1000;
 	struct search_ui u = {.c = c};
 	int o;
 	optind = 0;
-	while ((o = getopt_long(argc, argv, "EL:ish", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "EL:isch", opts, NULL)) != -1) {
 		switch (o) {
 		case 'E': flags |= MATCH_REGEX; break;
 		case 'i': flags |= MATCH_IGNORE_CASE; break;
@@ -1177,6 +1197,7 @@ int cmd_search(struct cli *c, int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'j': u.json = true; break;
+		case 'c': u.count = true; break;
 		case 'h': cli_command_usage("search", stdout); return EXIT_OK;
 		default: return cli_bad_usage("search");
 		}
@@ -1198,8 +1219,10 @@ int cmd_search(struct cli *c, int argc, char **argv)
 	}
 	buf_init(&u.out);
 	long hits = 0;
-	int rc = search_logs(c->st, m, limit, on_hit, &u, &hits, (volatile int *)&cli_interrupted,
-			     &err);
+	int rc = u.count ? search_count(c->st, m, on_hit, &u, &hits, (volatile int *)&cli_interrupted,
+					&err)
+			 : search_logs(c->st, m, limit, on_hit, &u, &hits,
+				       (volatile int *)&cli_interrupted, &err);
 	buf_release(&u.out);
 	matcher_free(m);
 	if (rc < 0) {
@@ -1208,7 +1231,7 @@ int cmd_search(struct cli *c, int argc, char **argv)
 	}
 	if (cli_interrupted)
 		return EXIT_INTR;
-	if (limit && hits >= limit && !u.json)
+	if (!u.count && limit && hits >= limit && !u.json)
 		fprintf(stderr, "(stopped after %ld matches; --limit N to see more, 0 for all)\n", limit);
 	return hits ? EXIT_OK : EXIT_NOMATCH;
 }

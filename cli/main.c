@@ -41,7 +41,7 @@ static const struct command commands[] = {
 	{"log", cmd_log, "log [--failed] [--raw] [--step N] [--json] RUN[/JOB]",
 	 "print stored logs (all jobs, one job, failed steps, one step)"},
 	{"search", cmd_search,
-	 "search [--regex] [-i|--ignore-case|--case-sensitive] [--limit N] [--json] QUERY",
+	 "search [--regex] [-i|--ignore-case|--case-sensitive] [--limit N] [--count] [--json] QUERY",
 	 "search every indexed log"},
 	{"triage", cmd_triage, "triage [--json] [--all] [RUN[/JOB]]",
 	 "why a run failed: findings, category, history, flakiness (default: newest failure)"},

@@ -42,6 +42,8 @@ struct logsearch {
 	bool steps_loaded;
 	uint64_t bytes_done, bytes_total;
 	long hits;
+	bool count_only;      /* no hit records: a call per log with its count */
+	uint64_t log_hits;    /* matching lines of the current log */
 	struct buf scratch, text;
 	/* The chunk-wide look for the needle (a string every match holds) before
 	 * the lines: lines before its next occurrence are passed over. Only on
@@ -165,9 +167,17 @@ static void close_log(struct logsearch *ls)
 	ls->next_line = 0;
 }
 
-/* The current log is done (or gone): on to the next. */
+/* The current log is done (or gone): on to the next. Counting, a log with
+ * matches is reported now, once. */
 static void next_log(struct logsearch *ls)
 {
+	if (ls->count_only && ls->log_hits && !ls->stop) {
+		struct search_hit h = {.ref = &ls->ref, .count = ls->log_hits};
+		int rc = ls->cb(ls->ctx, &h);
+		if (rc)
+			ls->stop = rc;
+	}
+	ls->log_hits = 0;
 	close_log(ls);
 	ls->bytes_done += ls->logs[ls->cur].raw_size;
 	ls->cur++;
@@ -329,6 +339,11 @@ static int scan_line(void *ctx, const struct split_line *l)
 	size_t len, a, b;
 	if (!matcher_line(ls->m, l, &ls->scratch, &text, &len, &a, &b))
 		return 0;
+	if (ls->count_only) {
+		ls->hits++;
+		ls->log_hits++;
+		return 0;
+	}
 	if (!ls->steps_loaded) {
 		/* only logs with a hit need their steps */
 		if (store_steps(ls->st, ls->ref.job_row_id, &ls->steps, &ls->n_steps, ls->err) < 0)
@@ -420,6 +435,11 @@ static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
 		ls->seq++;
 	}
 	return ls->cur < ls->n_logs ? 1 : 0;
+}
+
+void logsearch_count_only(struct logsearch *ls)
+{
+	ls->count_only = true;
 }
 
 void logsearch_progress(const struct logsearch *ls, struct logsearch_progress *p)

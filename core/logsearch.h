@@ -27,6 +27,11 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
  * Returns 1 while lines remain, 0 when every log is searched, -1 on error. */
 int logsearch_step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
 		   struct cs_err *err);
+/* Count instead of reporting hits: no hit records are made; cb is called
+ * once per log with matches, when its last chunk is read, with h->count
+ * its matching lines (h->ref the log; no line, text or step). Set before
+ * the first step. */
+void logsearch_count_only(struct logsearch *ls);
 
 struct logsearch_progress {
 	long logs_done, logs_total;

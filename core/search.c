@@ -439,3 +439,27 @@ int search_logs(struct store *st, struct matcher *m, long limit, search_cb cb, v
 	logsearch_free(ls);
 	return rc < 0 ? -1 : 0;
 }
+
+int search_count(struct store *st, struct matcher *m, search_cb cb, void *ctx, long *n_hits,
+		 volatile int *cancel, struct cs_err *err)
+{
+	*n_hits = 0;
+	if (cancel && *cancel)
+		return 0;
+	struct logsearch *ls = logsearch_new(st, m, err);
+	if (!ls)
+		return -1;
+	logsearch_count_only(ls);
+	struct all_ctx a = {.n_hits = n_hits, .cb = cb, .ctx = ctx, .cancel = cancel};
+	long logs = 0;
+	a.n_hits = &logs;
+	int rc;
+	while ((rc = logsearch_step(ls, ALL_SLICE * 16, all_hit, &a, err)) == 1 && !a.stop &&
+	       !(cancel && *cancel))
+		;
+	struct logsearch_progress p;
+	logsearch_progress(ls, &p);
+	*n_hits = p.hits;
+	logsearch_free(ls);
+	return rc < 0 ? -1 : 0;
+}

@@ -70,6 +70,7 @@ struct search_hit {
 	const char *text;      /* searchable text of the line */
 	size_t text_len;
 	size_t match_start, match_end;
+	uint64_t count;        /* search_count(): the log's matching lines (then no line or text) */
 };
 
 typedef int (*search_cb)(void *ctx, const struct search_hit *hit);
@@ -79,5 +80,11 @@ typedef int (*search_cb)(void *ctx, const struct search_hit *hit);
  * same search, in slices, is logsearch.h's; this runs it to the end. */
 int search_logs(struct store *st, struct matcher *m, long limit, search_cb cb, void *ctx,
 		long *n_hits, volatile int *cancel, struct cs_err *err);
+/* The same search, counting: cb once per log with matches (h->count, the
+ * log's matching lines, h->ref; nothing else), in the same order;
+ * *n_hits the matching lines of all. No hit records are built: the fast
+ * path for a full count. */
+int search_count(struct store *st, struct matcher *m, search_cb cb, void *ctx, long *n_hits,
+		 volatile int *cancel, struct cs_err *err);
 
 #endif

@@ -44,7 +44,7 @@ rc=$?
 check_exit helpopts-ran 0
 # the check can fail: it reads real tables (runs has six options)
 check_eq helpopts-runs-found "$(grep -c '^runs --' opts.txt)" 5
-check_eq helpopts-search-found "$(grep -c '^search --' opts.txt)" 5
+check_eq helpopts-search-found "$(grep -c '^search --' opts.txt)" 6
 check_eq helpopts-missing "$(grep -v ' listed$' opts.txt | grep -v '^keys: ')" ""
 "$CISCOPE" runs --help >runs-help.txt
 for v in failed running success failure timed_out cancelled skipped completed in_progress queued; do

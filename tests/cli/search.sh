@@ -46,6 +46,23 @@ run search --limit 0 'e'
 check_exit search-limit-0 0
 check_eq search-limit-0-all "$(wc -l <"$OUT" | tr -d ' ')" "$("$CISCOPE" --db "$DB" search --limit 1000000 e 2>/dev/null | wc -l | tr -d ' ')"
 
+# --count: per log with matches RUN/JOB:N, as many as the hits listed; no limit
+run search --count 'e'
+check_exit search-count-exit 0
+check_eq search-count-sum "$(awk -F: '{ s += $NF } END { print s }' "$OUT")" \
+	"$("$CISCOPE" --db "$DB" search --limit 0 e 2>/dev/null | wc -l | tr -d ' ')"
+check_eq search-count-logs "$(wc -l <"$OUT" | tr -d ' ')" \
+	"$("$CISCOPE" --db "$DB" search --limit 0 e 2>/dev/null | cut -f1 | sed 's/:[0-9]*$//' | sort -u | wc -l | tr -d ' ')"
+run search --count 'Hello from job2'
+check_eq search-count-two "$(cat "$OUT")" "719643948/job2:3
+719643947/job2:3"
+run search --count --json 'Hello from job2'
+check_has search-count-json "$OUT" '"job":"job2","job_id":'
+check_has search-count-json-n "$OUT" '"count":3}'
+run search --count 'no such text in any log'
+check_exit search-count-none 3
+check_eq search-count-none-out "$(wc -c <"$OUT" | tr -d ' ')" 0
+
 # no match: exit 3, nothing printed
 run search 'no such text in any log'
 check_exit search-no-match 3

@@ -870,6 +870,54 @@ struct fnf {
 
 /* Search q three ways: with the filters, without them, and line by line
  * over the reference; all three must agree. */
+/* search_count(): per log with matches, its count */
+struct counts {
+	char job[64][16];
+	uint64_t n[64];
+	size_t logs;
+	uint64_t total;
+};
+
+static int count_cb(void *ctx, const struct search_hit *h)
+{
+	struct counts *c = ctx;
+	CHECK(h->count > 0 && h->text == NULL && h->line == 0);
+	if (c->logs < 64) {
+		snprintf(c->job[c->logs], sizeof(c->job[0]), "%s", h->ref->job_name);
+		c->n[c->logs] = h->count;
+	}
+	c->logs++;
+	c->total += h->count;
+	return 0;
+}
+
+/* The count-only path gives each log's number of hits of search_logs(). */
+static void same_count(struct fnf *f, const struct rhits *a, const char *q, int flags)
+{
+	struct cs_err err;
+	err_clear(&err);
+	struct matcher *m = matcher_new(q, flags, &err);
+	struct counts c = {0};
+	long n = -1;
+	if (!m || search_count(f->st, m, count_cb, &c, &n, NULL, &err) < 0) {
+		t_fail(__FILE__, __LINE__, "'%s': %s", q, err.msg);
+		matcher_free(m);
+		return;
+	}
+	if ((uint64_t)n != a->n || c.total != a->n)
+		t_fail(__FILE__, __LINE__, "'%s' (flags %d): %zu hits, counted %ld (%llu by log)", q,
+		       flags, a->n, n, (unsigned long long)c.total);
+	for (size_t i = 0; i < c.logs && i < 64; i++) {
+		uint64_t k = 0;
+		for (size_t j = 0; j < a->n; j++)
+			k += strcmp(a->h[j].job, c.job[i]) == 0;
+		if (k != c.n[i])
+			t_fail(__FILE__, __LINE__, "'%s' (flags %d): %llu hits in %s, counted %llu", q,
+			       flags, (unsigned long long)k, c.job[i], (unsigned long long)c.n[i]);
+	}
+	matcher_free(m);
+}
+
 static void same_three_ways(struct fnf *f, const char *q, int flags)
 {
 	struct cs_err err;
@@ -896,6 +944,7 @@ static void same_three_ways(struct fnf *f, const char *q, int flags)
 	if (!rhits_equal(&a, &b))
 		t_fail(__FILE__, __LINE__, "'%s' (flags %d): %zu hits with the filters, %zu without",
 		       q, flags, a.n, b.n);
+	same_count(f, &a, q, flags);
 	if (a.n)
 		qsort(a.h, a.n, sizeof(*a.h), rhit_cmp);
 	if (c.n)
