@@ -13,6 +13,7 @@
 
 #include "logparse.h"
 #include "logstore.h"
+#include "memfind.h"
 
 struct log_entry {
 	int64_t log_id;
@@ -291,7 +292,7 @@ static int prefilter(struct logsearch *ls, struct cs_err *err)
 	ls->pf_data = d;
 	ls->pf_len = n;
 	ls->pf_off = off;
-	const unsigned char *at = memmem(d, n, ls->needle, ls->needle_len);
+	const unsigned char *at = memfind(d, n, ls->needle, ls->needle_len);
 	ls->pf_next = at ? off + (uint64_t)(at - d) : UINT64_MAX;
 	return 0;
 }
@@ -328,7 +329,7 @@ static int scan_line(void *ctx, const struct split_line *l)
 		 * looked at: its head may hold bytes this chunk does not) */
 		if (ls->pf_next < l->off) {
 			size_t rel = (size_t)(l->off - ls->pf_off);
-			const unsigned char *at = memmem(ls->pf_data + rel, ls->pf_len - rel, ls->needle,
+			const unsigned char *at = memfind(ls->pf_data + rel, ls->pf_len - rel, ls->needle,
 							 ls->needle_len);
 			ls->pf_next = at ? ls->pf_off + (uint64_t)(at - ls->pf_data) : UINT64_MAX;
 		}

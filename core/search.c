@@ -9,6 +9,7 @@
 #include "logparse.h"
 #include "logsearch.h"
 #include "logstore.h"
+#include "memfind.h"
 
 struct matcher {
 	bool regex;
@@ -339,7 +340,7 @@ bool matcher_line(struct matcher *m, const struct split_line *l, struct buf *scr
 		  const char **text, size_t *len, size_t *start, size_t *end)
 {
 	log_search_text(l->head, l->head_len, text, len, scratch);
-	if (m->req && !memmem(*text, *len, m->req, m->req_len))
+	if (m->req && !memfind(*text, *len, m->req, m->req_len))
 		return false;
 	return matcher_find(m, *text, *len, 0, start, end);
 }
@@ -375,7 +376,7 @@ bool matcher_find(struct matcher *m, const char *s, size_t n, size_t from, size_
 		m->fold.len = n;
 		subj = m->fold.data;
 	}
-	const char *hit = memmem(subj + from, n - from, m->lit, m->lit_len);
+	const char *hit = memfind(subj + from, n - from, m->lit, m->lit_len);
 	if (!hit)
 		return false;
 	*start = (size_t)(hit - subj);

@@ -14,6 +14,7 @@
 #include "core/import.h"
 #include "core/logparse.h"
 #include "core/logstore.h"
+#include "core/memfind.h"
 #include "core/search.h"
 #include "core/store.h"
 #include "core/util.h"
@@ -1398,4 +1399,52 @@ TEST(migration_adds_filters)
 __attribute__((destructor)) static void close_shared(void)
 {
 	store_close(st_shared);
+}
+
+/* memfind() answers as memmem(3): random texts over small alphabets (so
+ * first and last bytes agree often), needles cut from them or not, every
+ * alignment, every length around the 16-byte steps, and text built to
+ * defeat its filter (the fallback to memmem). */
+TEST(memfind_same_as_memmem)
+{
+	unsigned char hay[600], nd[80];
+	for (int round = 0; round < 20000; round++) {
+		unsigned alpha = 1 + rnd() % (round % 3 == 0 ? 2 : 6);
+		size_t n = rnd() % sizeof(hay);
+		for (size_t i = 0; i < n; i++)
+			hay[i] = (unsigned char)(round % 5 == 0 ? rnd() : 'a' + rnd() % alpha);
+		size_t k = rnd() % 40;
+		if (n && rnd() % 2) {
+			size_t at = rnd() % n;
+			k = MIN(k, n - at);
+			memcpy(nd, hay + at, k);
+			if (k && rnd() % 4 == 0)
+				nd[rnd() % k] ^= 1; /* near misses */
+		} else {
+			for (size_t i = 0; i < k; i++)
+				nd[i] = (unsigned char)('a' + rnd() % alpha);
+		}
+		size_t from = n ? rnd() % (n + 1) : 0;
+		const void *want = memmem(hay + from, n - from, nd, k);
+		const void *got = memfind(hay + from, n - from, nd, k);
+		if (got != want) {
+			t_fail(__FILE__, __LINE__, "round %d: n %zu k %zu from %zu: %td vs %td", round, n, k,
+			       from, got ? (const unsigned char *)got - hay : -1,
+			       want ? (const unsigned char *)want - hay : -1);
+			break;
+		}
+	}
+	/* a long run of one letter and a needle of it ending in another: every
+	 * position a candidate, the rest handed to memmem */
+	static unsigned char big[1 << 20];
+	memset(big, 'a', sizeof(big));
+	memset(nd, 'a', 64);
+	nd[40] = 'b';
+	CHECK(memfind(big, sizeof(big), nd, 64) == NULL);
+	big[sizeof(big) - 100] = 'b';
+	CHECK(memfind(big, sizeof(big), nd, 64) == big + sizeof(big) - 140);
+	nd[0] = 'b';
+	CHECK(memfind(big, sizeof(big), nd, 1) == big + sizeof(big) - 100);
+	CHECK(memfind(big, 0, nd, 0) == big);
+	CHECK(memfind(big, 3, nd, 4) == NULL);
 }
