@@ -11,8 +11,9 @@
 # (bench/genshapes.c). Per shape: grep -c and rg -c for each query, lnav -n
 # loading the files (not for many small logs: lnav -n stops indexing after
 # about a hundred files), ciscope import (wall, CPU, MB/s, peak RSS), the
-# index size, and per query ciscope search (whole process, median of
-# BENCH_REPEAT, default 3) with the CPU it took, the chunks it read, and the
+# index size, and per query ciscope search --count (whole process, median
+# of BENCH_REPEAT, default 3; the count per log, as grep -c and rg -c give
+# it per file) with the CPU it took, the chunks it read, and the
 # time to the first 40 hits (the TUI's first page), from bench/searchstat.c.
 # Queries: rare tokens planted a known number of times (a 40-hex sha, an
 # 8-hex id, a uuid, a test name) and a phrase found on most chunks.
@@ -145,8 +146,8 @@ for shape in $SHAPES; do
 			repeated rg rg --no-config -cF -- "$q" "$@"
 			R_WALL=$WALL
 		fi
-		repeated search "$BIN" --db "$DB" search -s -L 0 -- "$q"
-		S_WALL=$WALL S_CPU=$CPU S_HITS=$(wc -l <"$W/search.out" | tr -d ' ')
+		repeated search "$BIN" --db "$DB" search -s --count -- "$q"
+		S_WALL=$WALL S_CPU=$CPU S_HITS=$(count_sum "$W/search.out")
 		"$W/searchstat" "$DB" "$q" >"$W/searchstat.out" 2>&1 || true
 		FIRST=$(sed -n 's/.*first_ms=\([0-9.]*\).*/\1/p' "$W/searchstat.out")
 		CH=$(tr ' ' '\n' <"$W/searchstat.out" | awk -F= '$1 == "read" { r = $2 } $1 == "skipped" { k = $2 } END { if (r != "") print r "/" r + k }')

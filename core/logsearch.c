@@ -34,6 +34,13 @@ struct logsearch {
 	unsigned char *ruled; /* per log: no chunk can match (many small logs), or NULL */
 	unsigned char *admit; /* per chunk of the current log */
 	size_t admit_alloc;
+	/* the next log's filters, read ahead while the current one's last chunk
+	 * is read (its first admitted chunk is then made on the reader's second
+	 * thread): pre_for the log they are of, SIZE_MAX: none */
+	unsigned char *pre_admit;
+	size_t pre_alloc, pre_for;
+	long pre_n;
+	int64_t data_version;  /* of the last step: another writer's commit drops what was read ahead */
 	uint64_t seq;         /* the chunk being read */
 	uint64_t next_line;   /* lines before it are done */
 	struct log_ref ref;   /* strings below */
@@ -104,6 +111,8 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 	struct logsearch *ls = xcalloc(1, sizeof(*ls));
 	ls->st = st;
 	ls->m = m;
+	ls->pre_for = SIZE_MAX;
+	ls->data_version = -1;
 	buf_init(&ls->scratch);
 	buf_init(&ls->text);
 	int rc;
@@ -194,6 +203,7 @@ void logsearch_free(struct logsearch *ls)
 	sqlite3_finalize(ls->job_q);
 	free(ls->logs);
 	free(ls->admit);
+	free(ls->pre_admit);
 	free(ls->ruled);
 	free(ls->folded);
 	buf_release(&ls->scratch);
@@ -213,10 +223,20 @@ static int open_log(struct logsearch *ls, struct cs_err *err)
 		matcher_count(ls->m, 0, e->chunks);
 		return 0;
 	}
-	XGROW(ls->admit, ls->admit_alloc, (size_t)e->chunks + 1);
-	long admitted = logfilter_admit(ls->filter, e->log_id, e->raw_size, ls->admit, err);
-	if (admitted < 0)
-		return -1;
+	long admitted;
+	if (ls->pre_for == ls->cur) {
+		unsigned char *t = ls->admit;
+		size_t ta = ls->admit_alloc;
+		ls->admit = ls->pre_admit, ls->admit_alloc = ls->pre_alloc;
+		ls->pre_admit = t, ls->pre_alloc = ta;
+		admitted = ls->pre_n;
+		ls->pre_for = SIZE_MAX;
+	} else {
+		XGROW(ls->admit, ls->admit_alloc, (size_t)e->chunks + 1);
+		admitted = logfilter_admit(ls->filter, e->log_id, e->raw_size, ls->admit, err);
+		if (admitted < 0)
+			return -1;
+	}
 	uint64_t skipped = e->chunks - (uint64_t)admitted;
 	if (admitted == 0) {
 		matcher_count(ls->m, 0, skipped);
@@ -297,6 +317,8 @@ static int prefilter(struct logsearch *ls, struct cs_err *err)
 	return 0;
 }
 
+#define PREFETCH_MIN (64 * 1024)
+
 /* Read the chunk about to be scanned and start decompressing the next
  * admitted one on the reader's second thread: it is made while this one is
  * scanned. */
@@ -310,8 +332,30 @@ static int read_ahead(struct logsearch *ls, const struct log_entry *e, struct cs
 	uint64_t next = ls->seq + 1;
 	while (next < e->chunks && !ls->admit[next])
 		next++;
-	if (next < e->chunks)
+	if (next < e->chunks) {
 		logr_prefetch(ls->r, next);
+		return 0;
+	}
+	/* the log's last chunk to read: the next log's filters now, and its
+	 * first admitted chunk made while this one is scanned */
+	size_t j = ls->cur + 1;
+	if (j >= ls->n_logs || ls->pre_for == j || (ls->ruled && ls->ruled[j]))
+		return 0;
+	const struct log_entry *f = &ls->logs[j];
+	XGROW(ls->pre_admit, ls->pre_alloc, (size_t)f->chunks + 1);
+	long na = logfilter_admit(ls->filter, f->log_id, f->raw_size, ls->pre_admit, err);
+	if (na < 0)
+		return -1;
+	ls->pre_for = j;
+	ls->pre_n = na;
+	/* (a small chunk is made faster here than handed to the other thread
+	 * and back) */
+	for (uint64_t k = 0; na > 0 && k < f->chunks; k++)
+		if (ls->pre_admit[k]) {
+			if (f->raw_size - k * LOG_CHUNK_RAW >= PREFETCH_MIN)
+				logr_prefetch_log(ls->r, f->log_id, k);
+			break;
+		}
 	return 0;
 }
 
@@ -388,6 +432,16 @@ int logsearch_step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ct
 {
 	sqlite3 *db = ls->st->db;
 	bool own = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	/* what was read ahead in an earlier snapshot goes when another
+	 * connection has committed since */
+	int64_t v = store_data_version(ls->st);
+	if (v != ls->data_version) {
+		if (ls->data_version != -1) {
+			logr_prefetch_forget(ls->r);
+			ls->pre_for = SIZE_MAX;
+		}
+		ls->data_version = v;
+	}
 	int rc = step(ls, budget, cb, ctx, err);
 	if (own && !sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);

@@ -65,6 +65,7 @@ struct prefetch {
 	bool quit;
 	bool busy;          /* the worker has a job not yet finished */
 	int64_t seq;        /* the chunk held (or being made), -1: none */
+	int64_t log_id;     /* of this log (logr_prefetch_log: another one) */
 	sqlite3_int64 raw_off, raw_len, first, n_lines;
 	struct buf z, ix;   /* copies of the row's data and line_index */
 	unsigned char *out; /* LOG_CHUNK_RAW */
@@ -216,7 +217,8 @@ static int reader_target(struct logr *r, int64_t log_id, struct cs_err *err)
 		r->cache[i].seq = -1;
 	if (r->pf) {
 		prefetch_wait(r->pf);
-		r->pf->seq = -1;
+		if (r->pf->log_id != log_id)
+			r->pf->seq = -1; /* (one of this log made ahead stays) */
 	}
 	sqlite3_stmt *st = r->meta;
 	sqlite3_bind_int64(st, 1, log_id);
@@ -399,22 +401,18 @@ static void row_of(sqlite3_stmt *st, struct chunk_row *row)
 	row->ixn = (size_t)sqlite3_column_bytes(st, 5);
 }
 
-void logr_prefetch(struct logr *r, uint64_t seq)
+static void prefetch_start(struct logr *r, int64_t log_id, uint64_t seq)
 {
-	if (seq >= r->chunk_count)
-		return;
-	for (int i = 0; i < LOGR_CACHE; i++)
-		if (r->cache[i].seq == (int64_t)seq)
-			return;
 	if (!r->pf && !(r->pf = prefetch_new()))
 		return; /* no thread: load_chunk() decompresses as before */
 	struct prefetch *p = r->pf;
 	prefetch_wait(p);
-	if (p->seq == (int64_t)seq)
+	if (p->seq == (int64_t)seq && p->log_id == log_id)
 		return;
 	p->seq = -1;
+	p->log_id = log_id;
 	sqlite3_stmt *st = r->by_seq;
-	sqlite3_bind_int64(st, 1, r->id);
+	sqlite3_bind_int64(st, 1, log_id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		struct chunk_row row;
@@ -437,6 +435,30 @@ void logr_prefetch(struct logr *r, uint64_t seq)
 	sqlite3_reset(st);
 }
 
+void logr_prefetch(struct logr *r, uint64_t seq)
+{
+	if (seq >= r->chunk_count)
+		return;
+	for (int i = 0; i < LOGR_CACHE; i++)
+		if (r->cache[i].seq == (int64_t)seq)
+			return;
+	prefetch_start(r, r->id, seq);
+}
+
+void logr_prefetch_log(struct logr *r, int64_t log_id, uint64_t seq)
+{
+	if (log_id != r->id)
+		prefetch_start(r, log_id, seq);
+}
+
+void logr_prefetch_forget(struct logr *r)
+{
+	if (r && r->pf) {
+		prefetch_wait(r->pf);
+		r->pf->seq = -1;
+	}
+}
+
 static struct chunk *load_chunk(struct logr *r, int64_t seq, struct cs_err *err)
 {
 	struct chunk *victim = &r->cache[0];
@@ -456,7 +478,7 @@ static struct chunk *load_chunk(struct logr *r, int64_t seq, struct cs_err *err)
 	victim->seq = -1;
 	int ok = -1;
 	struct prefetch *p = r->pf;
-	if (p && p->seq == seq) {
+	if (p && p->seq == seq && p->log_id == r->id) {
 		prefetch_wait(p);
 		struct chunk_row row = {.raw_off = p->raw_off, .raw_len = p->raw_len,
 					.first = p->first, .n_lines = p->n_lines, .zn = p->z.len,

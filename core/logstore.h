@@ -171,6 +171,12 @@ uint64_t logr_chunk_count(const struct logr *r);
  * row is read here, on the caller's thread; errors are reported by the read.
  * One chunk ahead at most: a new call drops an unread one. */
 void logr_prefetch(struct logr *r, uint64_t seq);
+/* The same for chunk seq of another log, log_id, that a logr_reopen() to it
+ * then reads (many small logs: the next log's chunk is made while this one
+ * is scanned). A chunk made ahead is of the snapshot it was read in: after
+ * a read transaction ends, logr_prefetch_forget() drops it. */
+void logr_prefetch_log(struct logr *r, int64_t log_id, uint64_t seq);
+void logr_prefetch_forget(struct logr *r);
 /* The lines that start in chunk seq, in order, as logr_scan() reports them
  * (lineno, off, len, term, head), from the stored line index: no splitting.
  * head is valid until cb returns. Returns 0, -1 with err set, or cb's

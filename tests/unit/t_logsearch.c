@@ -149,6 +149,47 @@ TEST(logsearch_same_as_search_logs)
 	store_close(st);
 }
 
+/* Another connection commits between every two steps: what the search read
+ * ahead (the next log's filters, a chunk made on the second thread) is
+ * dropped and read again; the hits stay those of search_logs(). */
+TEST(logsearch_writer_between_steps)
+{
+	struct store *st = imported("between");
+	struct cs_err err;
+	err_clear(&err);
+	struct store *w = store_open(st->path, STORE_RW, &err);
+	CHECK(w != NULL);
+	const char *qs[] = {"e", "error", "Error"};
+	for (size_t i = 0; w && i < ARRAY_SIZE(qs); i++) {
+		struct matcher *m = matcher_new(qs[i], 0, &err);
+		struct hits want = {0}, got = {0};
+		long n = 0;
+		CHECK_OK(search_logs(st, m, 0, record, &want, &n, NULL, &err));
+		struct logsearch *ls = logsearch_new(st, m, &err);
+		int rc, k = 0;
+		while ((rc = logsearch_step(ls, 7, record, &got, &err)) == 1) {
+			k++;
+			CHECK_INT(sqlite3_exec(w->db, "CREATE TABLE IF NOT EXISTS t_between (x);"
+						     "INSERT INTO t_between VALUES (1)",
+					       NULL, NULL, NULL), SQLITE_OK);
+		}
+		CHECK_INT(rc, 0);
+		CHECK(k > 10);
+		CHECK_INT(got.n, want.n);
+		for (size_t j = 0; j < got.n && j < want.n; j++)
+			if (got.v[j].log_id != want.v[j].log_id || got.v[j].line != want.v[j].line) {
+				t_fail(__FILE__, __LINE__, "'%s': hit %zu differs", qs[i], j);
+				break;
+			}
+		logsearch_free(ls);
+		hits_free(&want);
+		hits_free(&got);
+		matcher_free(m);
+	}
+	store_close(w);
+	store_close(st);
+}
+
 TEST(logsearch_run_ids)
 {
 	struct store *st = imported("ids");
