@@ -17,6 +17,7 @@
 
 struct log_entry {
 	int64_t log_id;
+	uint64_t order;       /* its place in the whole search (logsearch_shard keeps some) */
 	uint64_t raw_size, lines, chunks;
 };
 
@@ -120,6 +121,7 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 		XGROW(ls->logs, ls->alloc, ls->n_logs + 1);
 		struct log_entry *e = &ls->logs[ls->n_logs++];
 		e->log_id = sqlite3_column_int64(s, 0);
+		e->order = ls->n_logs - 1;
 		sqlite3_int64 size = sqlite3_column_int64(s, 1), lines = sqlite3_column_int64(s, 2);
 		e->raw_size = size > 0 ? (uint64_t)size : 0;
 		e->lines = lines > 0 ? (uint64_t)lines : 0;
@@ -182,7 +184,8 @@ static void close_log(struct logsearch *ls)
 static void next_log(struct logsearch *ls)
 {
 	if (ls->count_only && ls->log_hits && !ls->stop) {
-		struct search_hit h = {.ref = &ls->ref, .count = ls->log_hits};
+		struct search_hit h = {.ref = &ls->ref, .count = ls->log_hits,
+				       .line = ls->logs[ls->cur].order};
 		int rc = ls->cb(ls->ctx, &h);
 		if (rc)
 			ls->stop = rc;
@@ -495,6 +498,21 @@ static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
 void logsearch_count_only(struct logsearch *ls)
 {
 	ls->count_only = true;
+}
+
+void logsearch_shard(struct logsearch *ls, unsigned k, unsigned n)
+{
+	size_t kept = 0;
+	ls->bytes_total = 0;
+	for (size_t i = 0; i < ls->n_logs; i++) {
+		if (i % n != k)
+			continue;
+		if (ls->ruled)
+			ls->ruled[kept] = ls->ruled[i];
+		ls->logs[kept++] = ls->logs[i];
+		ls->bytes_total += ls->logs[i].raw_size;
+	}
+	ls->n_logs = kept;
 }
 
 void logsearch_progress(const struct logsearch *ls, struct logsearch_progress *p)

@@ -29,9 +29,13 @@ int logsearch_step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ct
 		   struct cs_err *err);
 /* Count instead of reporting hits: no hit records are made; cb is called
  * once per log with matches, when its last chunk is read, with h->count
- * its matching lines (h->ref the log; no line, text or step). Set before
- * the first step. */
+ * its matching lines, h->ref the log and h->line its place in the order of
+ * the search (0 first); no text or step. Set before the first step. */
 void logsearch_count_only(struct logsearch *ls);
+/* Keep only the logs at places k, k + n, k + 2n, ... of the search (two
+ * cursors on two connections then split the work between two threads);
+ * counting, h->line of a log's call is its place. Before the first step. */
+void logsearch_shard(struct logsearch *ls, unsigned k, unsigned n);
 
 struct logsearch_progress {
 	long logs_done, logs_total;

@@ -3,6 +3,8 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,8 @@
 #include "memfind.h"
 
 struct matcher {
+	char *query;      /* as given, with flags: a second thread's copy is made of them */
+	int flags;
 	bool regex;
 	bool icase;
 	bool no_filter;
@@ -265,6 +269,8 @@ struct matcher *matcher_new(const char *query, int flags, struct cs_err *err)
 		return NULL;
 	}
 	struct matcher *m = xcalloc(1, sizeof(*m));
+	m->query = xstrdup(query);
+	m->flags = flags;
 	m->regex = flags & MATCH_REGEX;
 	m->icase = (flags & MATCH_IGNORE_CASE) || (!(flags & MATCH_CASE) && !has_upper(query));
 	m->no_filter = flags & MATCH_NO_FILTER;
@@ -278,6 +284,7 @@ struct matcher *matcher_new(const char *query, int flags, struct cs_err *err)
 			pcre2_get_error_message(ec, msg, sizeof(msg));
 			err_set(err, CS_EUSAGE, "bad regular expression '%s': %s at offset %zu", query,
 				(const char *)msg, (size_t)eo);
+			free(m->query);
 			free(m);
 			return NULL;
 		}
@@ -305,6 +312,7 @@ void matcher_free(struct matcher *m)
 		pcre2_code_free(m->re);
 	free(m->lit);
 	free(m->req);
+	free(m->query);
 	buf_release(&m->fold);
 	free(m);
 }
@@ -441,26 +449,142 @@ int search_logs(struct store *st, struct matcher *m, long limit, search_cb cb, v
 	return rc < 0 ? -1 : 0;
 }
 
+/* --- counting, on both cores ------------------------------------------------------------ */
+
+/* A log's count, kept until the two halves are merged in order. */
+struct counted {
+	uint64_t order, count;
+	struct log_ref ref;
+};
+
+struct shard {
+	struct logsearch *ls;
+	struct matcher *m;
+	volatile int *cancel;
+	struct counted *v;
+	size_t n, alloc;
+	int rc;
+	struct cs_err err;
+};
+
+static int keep_count(void *ctx, const struct search_hit *h)
+{
+	struct shard *sh = ctx;
+	XGROW(sh->v, sh->alloc, sh->n + 1);
+	struct counted *c = &sh->v[sh->n++];
+	c->order = h->line;
+	c->count = h->count;
+	c->ref = *h->ref;
+	c->ref.workflow = h->ref->workflow ? xstrdup(h->ref->workflow) : NULL;
+	c->ref.job_name = h->ref->job_name ? xstrdup(h->ref->job_name) : NULL;
+	return 0;
+}
+
+static void shard_run(struct shard *sh)
+{
+	while ((sh->rc = logsearch_step(sh->ls, ALL_SLICE * 16, keep_count, sh, &sh->err)) == 1 &&
+	       !(sh->cancel && *sh->cancel))
+		;
+}
+
+static void *shard_main(void *arg)
+{
+	shard_run(arg);
+	return NULL;
+}
+
+static void shard_free(struct shard *sh)
+{
+	for (size_t i = 0; i < sh->n; i++) {
+		free((char *)sh->v[i].ref.workflow);
+		free((char *)sh->v[i].ref.job_name);
+	}
+	free(sh->v);
+	logsearch_free(sh->ls);
+}
+
+uint64_t search_count_split_bytes = 16u << 20;
+
+/* The second half of the logs on a thread of its own, with its own
+ * connection, matcher and reader; false when it cannot be had (then the
+ * first does everything). */
+static bool start_second(struct store *st, struct matcher *m, struct shard *two,
+			 struct store **st2, pthread_t *th)
+{
+	struct cs_err err;
+	if (strcmp(st->path, ":memory:") == 0 ||
+	    !(*st2 = store_open(st->path, STORE_RO_EXISTING, &err)))
+		return false;
+	if (!(two->m = matcher_new(m->query, m->flags, &err)) ||
+	    !(two->ls = logsearch_new(*st2, two->m, &err))) {
+		matcher_free(two->m);
+		store_close(*st2);
+		return false;
+	}
+	logsearch_count_only(two->ls);
+	logsearch_shard(two->ls, 1, 2);
+	/* the thread takes no signal: Ctrl-C reaches the one that handles it */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(th, NULL, shard_main, two);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		logsearch_free(two->ls);
+		matcher_free(two->m);
+		store_close(*st2);
+		return false;
+	}
+	return true;
+}
+
 int search_count(struct store *st, struct matcher *m, search_cb cb, void *ctx, long *n_hits,
 		 volatile int *cancel, struct cs_err *err)
 {
 	*n_hits = 0;
 	if (cancel && *cancel)
 		return 0;
-	struct logsearch *ls = logsearch_new(st, m, err);
-	if (!ls)
+	struct shard one = {.m = m, .cancel = cancel}, two = {.cancel = cancel};
+	if (!(one.ls = logsearch_new(st, m, err)))
 		return -1;
-	logsearch_count_only(ls);
-	struct all_ctx a = {.n_hits = n_hits, .cb = cb, .ctx = ctx, .cancel = cancel};
-	long logs = 0;
-	a.n_hits = &logs;
-	int rc;
-	while ((rc = logsearch_step(ls, ALL_SLICE * 16, all_hit, &a, err)) == 1 && !a.stop &&
-	       !(cancel && *cancel))
-		;
+	logsearch_count_only(one.ls);
+	err_clear(&one.err);
+	err_clear(&two.err);
 	struct logsearch_progress p;
-	logsearch_progress(ls, &p);
-	*n_hits = p.hits;
-	logsearch_free(ls);
-	return rc < 0 ? -1 : 0;
+	logsearch_progress(one.ls, &p);
+	struct store *st2 = NULL;
+	pthread_t th;
+	bool split = p.logs_total >= 2 && p.bytes_total >= search_count_split_bytes &&
+		     start_second(st, m, &two, &st2, &th);
+	if (split)
+		logsearch_shard(one.ls, 0, 2);
+	shard_run(&one);
+	if (split) {
+		pthread_join(th, NULL);
+		uint64_t r, s;
+		matcher_stats(two.m, &r, &s);
+		matcher_count(m, r, s);
+	}
+	int rc = 0;
+	if (one.rc < 0 || (split && two.rc < 0)) {
+		*err = one.rc < 0 ? one.err : two.err;
+		rc = -1;
+	}
+	/* both halves in the order of the search */
+	size_t i = 0, j = 0;
+	while (rc == 0 && (i < one.n || j < two.n) && !(cancel && *cancel)) {
+		struct counted *c = j >= two.n || (i < one.n && one.v[i].order < two.v[j].order)
+					    ? &one.v[i++] : &two.v[j++];
+		*n_hits += (long)c->count;
+		struct search_hit h = {.ref = &c->ref, .count = c->count, .line = c->order};
+		if (cb(ctx, &h))
+			break;
+	}
+	shard_free(&one);
+	if (split) {
+		shard_free(&two);
+		matcher_free(two.m);
+		store_close(st2);
+	}
+	return rc;
 }

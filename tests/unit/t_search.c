@@ -882,7 +882,7 @@ struct counts {
 static int count_cb(void *ctx, const struct search_hit *h)
 {
 	struct counts *c = ctx;
-	CHECK(h->count > 0 && h->text == NULL && h->line == 0);
+	CHECK(h->count > 0 && h->text == NULL);
 	if (c->logs < 64) {
 		snprintf(c->job[c->logs], sizeof(c->job[0]), "%s", h->ref->job_name);
 		c->n[c->logs] = h->count;
@@ -892,15 +892,21 @@ static int count_cb(void *ctx, const struct search_hit *h)
 	return 0;
 }
 
-/* The count-only path gives each log's number of hits of search_logs(). */
-static void same_count(struct fnf *f, const struct rhits *a, const char *q, int flags)
+/* The count-only path gives each log's number of hits of search_logs(), on
+ * one thread and (split) on two, in the order of the search. */
+static void same_count_on(struct fnf *f, const struct rhits *a, const char *q, int flags,
+			  bool split)
 {
 	struct cs_err err;
 	err_clear(&err);
 	struct matcher *m = matcher_new(q, flags, &err);
 	struct counts c = {0};
 	long n = -1;
-	if (!m || search_count(f->st, m, count_cb, &c, &n, NULL, &err) < 0) {
+	uint64_t was = search_count_split_bytes;
+	search_count_split_bytes = split ? 0 : UINT64_MAX;
+	int rc = m ? search_count(f->st, m, count_cb, &c, &n, NULL, &err) : -1;
+	search_count_split_bytes = was;
+	if (rc < 0) {
 		t_fail(__FILE__, __LINE__, "'%s': %s", q, err.msg);
 		matcher_free(m);
 		return;
@@ -915,8 +921,28 @@ static void same_count(struct fnf *f, const struct rhits *a, const char *q, int 
 		if (k != c.n[i])
 			t_fail(__FILE__, __LINE__, "'%s' (flags %d): %llu hits in %s, counted %llu", q,
 			       flags, (unsigned long long)k, c.job[i], (unsigned long long)c.n[i]);
+		/* in the order of the search: the log's first hit comes after
+		 * those of the log before */
+		if (i > 0 && i < 64) {
+			size_t first = SIZE_MAX, prev = SIZE_MAX;
+			for (size_t j = 0; j < a->n; j++) {
+				if (first == SIZE_MAX && strcmp(a->h[j].job, c.job[i]) == 0)
+					first = j;
+				if (prev == SIZE_MAX && strcmp(a->h[j].job, c.job[i - 1]) == 0)
+					prev = j;
+			}
+			if (first < prev)
+				t_fail(__FILE__, __LINE__, "'%s': %s counted after %s", q, c.job[i],
+				       c.job[i - 1]);
+		}
 	}
 	matcher_free(m);
+}
+
+static void same_count(struct fnf *f, const struct rhits *a, const char *q, int flags)
+{
+	same_count_on(f, a, q, flags, false);
+	same_count_on(f, a, q, flags, true);
 }
 
 static void same_three_ways(struct fnf *f, const char *q, int flags)
