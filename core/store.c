@@ -224,12 +224,14 @@ static int set_wal(struct store *st, struct cs_err *err)
 	}
 }
 
-/* The -wal and -shm files stay when the last connection closes: a search
- * (a process that only reads) otherwise made both and deleted both again,
+/* A connection that only reads leaves the -wal and -shm files when it is
+ * the last to close: a search otherwise made both and deleted both again,
  * four file-system operations and a fresh shared-memory mapping per run.
  * Closing still checkpoints, and with a journal size limit set SQLite then
  * truncates the -wal to nothing, so a closed index's main file holds every
- * commit (what an immutable open of it relies on) and no stale -wal grows. */
+ * commit (what an immutable open of it relies on) and no stale -wal grows.
+ * A writer closing last still deletes both (an index then archived in a
+ * read-only folder is opened immutable, with no -shm to share). */
 #define STORE_WAL_LIMIT (64 << 20)
 
 static void persist_wal(struct store *st)
@@ -467,7 +469,8 @@ struct store *store_open(const char *path, enum store_mode mode, struct cs_err *
 		store_close(st);
 		return NULL;
 	}
-	persist_wal(st);
+	if (mode == STORE_RO_EXISTING)
+		persist_wal(st);
 	return st;
 }
 
