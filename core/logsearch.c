@@ -500,6 +500,15 @@ void logsearch_count_only(struct logsearch *ls)
 	ls->count_only = true;
 }
 
+uint64_t logsearch_bytes_maybe(const struct logsearch *ls)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < ls->n_logs; i++)
+		if (!(ls->ruled && ls->ruled[i]))
+			n += ls->logs[i].raw_size;
+	return n;
+}
+
 void logsearch_shard(struct logsearch *ls, unsigned k, unsigned n)
 {
 	size_t kept = 0;

@@ -36,6 +36,9 @@ void logsearch_count_only(struct logsearch *ls);
  * cursors on two connections then split the work between two threads);
  * counting, h->line of a log's call is its place. Before the first step. */
 void logsearch_shard(struct logsearch *ls, unsigned k, unsigned n);
+/* The raw bytes of the logs not yet ruled out whole by their filters (read
+ * at once for many small logs): what the search may still have to read. */
+uint64_t logsearch_bytes_maybe(const struct logsearch *ls);
 
 struct logsearch_progress {
 	long logs_done, logs_total;

@@ -554,7 +554,8 @@ int search_count(struct store *st, struct matcher *m, search_cb cb, void *ctx, l
 	logsearch_progress(one.ls, &p);
 	struct store *st2 = NULL;
 	pthread_t th;
-	bool split = p.logs_total >= 2 && p.bytes_total >= search_count_split_bytes &&
+	/* (many small logs a rare token rules out nearly all of: one thread) */
+	bool split = p.logs_total >= 2 && logsearch_bytes_maybe(one.ls) >= search_count_split_bytes &&
 		     start_second(st, m, &two, &st2, &th);
 	if (split)
 		logsearch_shard(one.ls, 0, 2);

@@ -86,8 +86,9 @@ int search_logs(struct store *st, struct matcher *m, long limit, search_cb cb, v
  * path for a full count. */
 int search_count(struct store *st, struct matcher *m, search_cb cb, void *ctx, long *n_hits,
 		 volatile int *cancel, struct cs_err *err);
-/* With logs of at least this many bytes in all (default 16 MiB; less, a
- * second connection and thread cost more than they save), search_count()
+/* With logs of at least this many bytes in all not ruled out whole by
+ * their filters (default 16 MiB; less, a second connection and thread
+ * cost more than they save), search_count()
  * counts on two threads: every other log on a second connection; the
  * counts are merged in the order of the search. A variable: tests set it. */
 extern uint64_t search_count_split_bytes;
