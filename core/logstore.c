@@ -984,7 +984,7 @@ static int scan_chunk(struct logr *r, uint64_t seq, split_cb cb, void *ctx, stru
 struct logfilter {
 	sqlite3 *db;
 	const struct log_grams *q;
-	sqlite3_stmt *grams, *words_range, *words_one;
+	sqlite3_stmt *grams, *grams_one, *words_range, *words_one;
 	unsigned char *seen; /* per chunk: a row was read */
 	size_t seen_alloc;
 };
@@ -997,8 +997,10 @@ struct logfilter *logfilter_new(struct store *st, const struct log_grams *q,
 	f->db = db;
 	f->q = q;
 	if ((q && q->n > 0 &&
-	     sqlite3_prepare_v2(db, "SELECT seq, bits FROM log_chunk_grams WHERE log_id = ?1",
-				-1, &f->grams, NULL) != SQLITE_OK) ||
+	     (sqlite3_prepare_v2(db, "SELECT seq, bits FROM log_chunk_grams WHERE log_id = ?1",
+				 -1, &f->grams, NULL) != SQLITE_OK ||
+	      sqlite3_prepare_v2(db, "SELECT bits FROM log_chunk_grams WHERE log_id = ?1 AND seq = ?2",
+				 -1, &f->grams_one, NULL) != SQLITE_OK)) ||
 	    (q && q->nw > 0 &&
 	     (sqlite3_prepare_v2(db, "SELECT seq, bits FROM log_chunk_words WHERE log_id = ?1"
 				 " AND part = ?2",
@@ -1007,6 +1009,7 @@ struct logfilter *logfilter_new(struct store *st, const struct log_grams *q,
 				 " AND part = ?2 AND seq = ?3",
 				 -1, &f->words_one, NULL) != SQLITE_OK))) {
 		sqlite3_finalize(f->grams);
+		sqlite3_finalize(f->grams_one);
 		sqlite3_finalize(f->words_range);
 		err_set(err, CS_EDB, "cannot read the search filters: %s", sqlite3_errmsg(db));
 		free(f);
@@ -1118,6 +1121,30 @@ long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 	}
 	if (!f->grams || n == 0)
 		return n;
+	if ((uint64_t)n * 4 < n_chunks) {
+		/* the word filters left a few: their trigram filters alone, not
+		 * every chunk's (on high-entropy logs 8 KiB each, all full) */
+		sqlite3_stmt *one = f->grams_one;
+		for (uint64_t seq = 0; seq < n_chunks && n > 0; seq++) {
+			if (!admit[seq])
+				continue;
+			sqlite3_bind_int64(one, 1, log_id);
+			sqlite3_bind_int64(one, 2, (sqlite3_int64)seq);
+			int rc = sqlite3_step(one);
+			if (rc == SQLITE_ROW &&
+			    !log_grams_admit(sqlite3_column_blob(one, 0),
+					     (size_t)sqlite3_column_bytes(one, 0), f->q)) {
+				admit[seq] = 0;
+				n--;
+			}
+			sqlite3_reset(one);
+			if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+				return err_set(err, CS_EDB,
+					       "cannot read the search filters of log %lld: %s",
+					       (long long)log_id, sqlite3_errmsg(f->db));
+		}
+		return n;
+	}
 	sqlite3_stmt *st = f->grams;
 	sqlite3_bind_int64(st, 1, log_id);
 	int rc;
@@ -1220,6 +1247,7 @@ void logfilter_free(struct logfilter *f)
 	if (!f)
 		return;
 	sqlite3_finalize(f->grams);
+	sqlite3_finalize(f->grams_one);
 	sqlite3_finalize(f->words_range);
 	sqlite3_finalize(f->words_one);
 	free(f->seen);
