@@ -40,6 +40,9 @@ extern volatile sig_atomic_t cli_interrupted;
 /* Open the index (read-write when write; else it must exist). Prints the
  * error and returns NULL. */
 struct store *cli_open(struct cli *c, bool write);
+/* The same with a store_mode: STORE_UPGRADE_EXISTING for the TUI and
+ * retriage, which migrate an older index instead of refusing it. */
+struct store *cli_open_mode(struct cli *c, enum store_mode mode);
 
 void cli_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* The columns of the terminal on stdout (its size, else $COLUMNS, else 80);

@@ -125,14 +125,19 @@ int cli_term_width(const struct cli *c)
 	return n > 0 && n < 10000 ? (int)n : 80;
 }
 
-struct store *cli_open(struct cli *c, bool write)
+struct store *cli_open_mode(struct cli *c, enum store_mode mode)
 {
 	struct cs_err err;
 	err_clear(&err);
-	c->st = store_open(c->db_path, write ? STORE_RW : STORE_RO_EXISTING, &err);
+	c->st = store_open(c->db_path, mode, &err);
 	if (!c->st)
 		cli_error("%s", err.msg);
 	return c->st;
+}
+
+struct store *cli_open(struct cli *c, bool write)
+{
+	return cli_open_mode(c, write ? STORE_RW : STORE_RO_EXISTING);
 }
 
 void cli_put(struct cli *c, const char *s, bool keep_sgr)
@@ -373,7 +378,10 @@ int main(int argc, char **argv)
 	if (i >= argc) {
 		/* the TUI on a terminal (or a test script); piped, the run list */
 		if (c.tty_out || (script && *script)) {
-			rc = cli_open(&c, false) ? app_main(c.st, c.db_path, !want_color) : EXIT_ERROR;
+			/* the TUI writes (states, fetches): it upgrades an older index */
+			rc = cli_open_mode(&c, STORE_UPGRADE_EXISTING)
+				     ? app_main(c.st, c.db_path, !want_color)
+				     : EXIT_ERROR;
 		} else {
 			char *args[] = {"runs", NULL};
 			rc = cmd_runs(&c, 1, args);

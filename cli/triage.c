@@ -693,7 +693,7 @@ int cmd_retriage(struct cli *c, int argc, char **argv)
 		cli_error("retriage: unexpected argument '%s'", argv[optind]);
 		return cli_bad_usage("retriage");
 	}
-	if (!cli_open(c, false))
+	if (!cli_open_mode(c, STORE_UPGRADE_EXISTING))
 		return EXIT_ERROR;
 	struct ruleset *owned;
 	const struct ruleset *rs = load_rules(NULL, &owned);

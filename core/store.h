@@ -72,6 +72,11 @@ struct store {
 enum store_mode {
 	STORE_RW = 0,       /* create if missing */
 	STORE_RO_EXISTING,  /* must exist; read only (still migrates nothing) */
+	/* must exist; as STORE_RO_EXISTING, but an index of an older schema
+	 * that can be written is migrated first (under the write lock, as
+	 * STORE_RW does) instead of refused: for the TUI and retriage, which
+	 * write anyway. One that cannot be written is still refused. */
+	STORE_UPGRADE_EXISTING,
 };
 
 /* The policy given to stores opened from now on (the waits of store_open's
