@@ -58,10 +58,10 @@ const char *cli_reset(struct cli *c);
  * locale shows UTF-8, else " - " (LC_ALL=C prints ASCII only). */
 const char *cli_sep(const struct cli *c);
 /* JSON: a value, or null for NULL / CS_TIME_NONE */
-void json_str(struct buf *b, const char *s);
-void json_time(struct buf *b, int64_t ms);
-void json_ms(struct buf *b, int64_t ms);
-void json_run(struct buf *b, const struct run *r);
+void cli_json_str(struct buf *b, const char *s);
+void cli_json_time(struct buf *b, int64_t ms);
+void cli_json_ms(struct buf *b, int64_t ms);
+void cli_json_run(struct buf *b, const struct run *r);
 
 void cli_command_usage(const char *name, FILE *f);
 /* The command's usage on stderr; returns EXIT_USAGE. */

@@ -79,7 +79,7 @@ static void ui_message(void *ctx, enum fetch_msg level, const char *msg)
 		if (u->json) {
 			if (u->errors.len)
 				buf_addc(&u->errors, ',');
-			json_str(&u->errors, msg);
+			cli_json_str(&u->errors, msg);
 		}
 		cli_error("%s", msg);
 	} else if (!u->quiet) {
@@ -101,7 +101,7 @@ static void ui_run(void *ctx, const struct import_event *ev)
 			buf_addc(b, ',');
 		buf_addf(b, "{\"id\":%lld,\"attempt\":%d,\"state\":\"%s\",\"workflow\":",
 			 (long long)ev->provider_id, ev->attempt, import_state_name(ev->state));
-		json_str(b, ev->workflow);
+		cli_json_str(b, ev->workflow);
 		buf_addf(b, ",\"jobs\":%d,\"logs\":%d,\"findings\":%d,\"tests\":%d,\"artifact_files\":%d}",
 			 ev->n_jobs, ev->n_logs, ev->n_findings, ev->n_tests, ev->n_artifact_files);
 	}
@@ -256,7 +256,7 @@ int cmd_fetch(struct cli *c, int argc, char **argv)
 		if (u.json) {
 			if (u.errors.len)
 				buf_addc(&u.errors, ',');
-			json_str(&u.errors, err.msg);
+			cli_json_str(&u.errors, err.msg);
 		}
 		cli_error("%s", err.msg);
 	}
@@ -264,9 +264,9 @@ int cmd_fetch(struct cli *c, int argc, char **argv)
 	if (u.json) {
 		struct buf b = BUF_INIT;
 		buf_adds(&b, "{\"repo\":");
-		json_str(&b, client.t.slug);
+		cli_json_str(&b, client.t.slug);
 		buf_adds(&b, ",\"api\":");
-		json_str(&b, client.t.api_base);
+		cli_json_str(&b, client.t.api_base);
 		buf_addf(&b, ",\"result\":\"%s\",\"runs\":[%s],\"errors\":[%s]", res_name[res],
 			 buf_cstr(&u.runs), buf_cstr(&u.errors));
 		buf_addf(&b, ",\"created\":%d,\"updated\":%d,\"unchanged\":%d,\"failed\":%d,"
@@ -277,7 +277,7 @@ int cmd_fetch(struct cli *c, int argc, char **argv)
 			 p.logs_done, p.artifacts_done);
 		buf_addf(&b, ",\"rate_limit\":{\"remaining\":%ld,\"limit\":%ld,\"reset\":",
 			 p.rate_remaining, p.rate_limit);
-		json_time(&b, p.rate_reset > 0 ? p.rate_reset * 1000 : CS_TIME_NONE);
+		cli_json_time(&b, p.rate_reset > 0 ? p.rate_reset * 1000 : CS_TIME_NONE);
 		buf_adds(&b, "}}\n");
 		fwrite(buf_cstr(&b), 1, b.len, stdout);
 		buf_release(&b);

@@ -175,7 +175,7 @@ const char *cli_reset(struct cli *c)
 	return c->color ? "\033[0m" : "";
 }
 
-void json_str(struct buf *b, const char *s)
+void cli_json_str(struct buf *b, const char *s)
 {
 	if (!s)
 		buf_adds(b, "null");
@@ -183,7 +183,7 @@ void json_str(struct buf *b, const char *s)
 		buf_add_json_str(b, s, strlen(s));
 }
 
-void json_time(struct buf *b, int64_t ms)
+void cli_json_time(struct buf *b, int64_t ms)
 {
 	if (ms == CS_TIME_NONE) {
 		buf_adds(b, "null");
@@ -194,7 +194,7 @@ void json_time(struct buf *b, int64_t ms)
 	buf_addf(b, "\"%s\"", t);
 }
 
-void json_ms(struct buf *b, int64_t ms)
+void cli_json_ms(struct buf *b, int64_t ms)
 {
 	if (ms == CS_TIME_NONE)
 		buf_adds(b, "null");
@@ -202,35 +202,35 @@ void json_ms(struct buf *b, int64_t ms)
 		buf_addf(b, "%lld", (long long)ms);
 }
 
-void json_run(struct buf *b, const struct run *r)
+void cli_json_run(struct buf *b, const struct run *r)
 {
 	buf_addf(b, "{\"id\":%lld,\"attempt\":%d,\"run_number\":%lld,\"repo\":",
 		 (long long)r->provider_id, r->attempt, (long long)r->run_number);
-	json_str(b, r->repo);
+	cli_json_str(b, r->repo);
 	buf_adds(b, ",\"workflow\":");
-	json_str(b, r->workflow);
+	cli_json_str(b, r->workflow);
 	buf_adds(b, ",\"title\":");
-	json_str(b, r->title);
+	cli_json_str(b, r->title);
 	buf_adds(b, ",\"event\":");
-	json_str(b, r->event);
+	cli_json_str(b, r->event);
 	buf_adds(b, ",\"branch\":");
-	json_str(b, r->branch);
+	cli_json_str(b, r->branch);
 	buf_adds(b, ",\"sha\":");
-	json_str(b, r->sha);
+	cli_json_str(b, r->sha);
 	buf_adds(b, ",\"status\":");
-	json_str(b, r->status);
+	cli_json_str(b, r->status);
 	buf_adds(b, ",\"conclusion\":");
-	json_str(b, r->conclusion);
+	cli_json_str(b, r->conclusion);
 	buf_adds(b, ",\"created_at\":");
-	json_time(b, r->created_at);
+	cli_json_time(b, r->created_at);
 	buf_adds(b, ",\"started_at\":");
-	json_time(b, r->started_at);
+	cli_json_time(b, r->started_at);
 	buf_adds(b, ",\"updated_at\":");
-	json_time(b, r->updated_at);
+	cli_json_time(b, r->updated_at);
 	buf_adds(b, ",\"duration_ms\":");
-	json_ms(b, r->duration_ms);
+	cli_json_ms(b, r->duration_ms);
 	buf_adds(b, ",\"url\":");
-	json_str(b, r->html_url);
+	cli_json_str(b, r->html_url);
 	buf_addf(b, ",\"jobs\":%d,\"failed_jobs\":%d}", r->n_jobs, r->n_failed_jobs);
 }
 

@@ -30,7 +30,7 @@ int64_t rbc_parse_id(const char *s);
 void rbc_say(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 /* the subcommands of other parts; argv[0] is the subcommand */
-int rb_run(struct cli *c, int argc, char **argv, bool resume);
-int rb_report(struct cli *c, int argc, char **argv);
+int rbc_run(struct cli *c, int argc, char **argv, bool resume);
+int rbc_report(struct cli *c, int argc, char **argv);
 
 #endif

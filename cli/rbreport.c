@@ -91,7 +91,7 @@ static int count_lines(const char *s, size_t n)
 	return k + (n && s[n - 1] != '\n');
 }
 
-int rb_report(struct cli *c, int argc, char **argv)
+int rbc_report(struct cli *c, int argc, char **argv)
 {
 	const char *ids = NULL;
 	for (int i = 1; i < argc; i++) {

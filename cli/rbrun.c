@@ -426,7 +426,7 @@ static int parse_var(struct rb_vars *vs, const char *kv)
 	return 0;
 }
 
-int rb_run(struct cli *c, int argc, char **argv, bool resume)
+int rbc_run(struct cli *c, int argc, char **argv, bool resume)
 {
 	static const struct option opts[] = {
 		{"var", required_argument, NULL, 'v'},	 {"auto", no_argument, NULL, 'a'},

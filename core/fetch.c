@@ -266,7 +266,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
 			x->too_big = true;
 			return 0;
 		}
-		if (fd_write_all(x->fd, p, len) < 0) {
+		if (fcache_fd_write_all(x->fd, p, len) < 0) {
 			x->write_errno = errno;
 			return 0;
 		}

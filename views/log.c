@@ -412,14 +412,14 @@ static void draw_step_header(struct log_priv *p, struct tui_canvas *c, int si)
 	tui_text(c, " ", 1, ROLE_HEADER, 0, TEXT_NO_HSCROLL);
 	if (folded) {
 		char info[64], n[32];
-		fmt_count(s->last_line - s->first_line + 1, n, sizeof(n));
+		view_fmt_count(s->last_line - s->first_line + 1, n, sizeof(n));
 		snprintf(info, sizeof(info), "(%s lines) ", n);
 		tui_text(c, info, (size_t)-1, ROLE_DIM, 0, TEXT_NO_HSCROLL);
 	}
 	if (s->started_at != CS_TIME_NONE && s->completed_at != CS_TIME_NONE &&
 	    s->completed_at >= s->started_at)
 		time_format_duration(s->completed_at - s->started_at, dur, sizeof(dur));
-	const char *state = state_of(s->status, s->conclusion);
+	const char *state = view_state_of(s->status, s->conclusion);
 	bool glyph = strcmp(state, "unknown") != 0 && strcmp(state, "completed") != 0;
 	if (dur[0] || glyph) {
 		char tail[96];
@@ -427,7 +427,7 @@ static void draw_step_header(struct log_priv *p, struct tui_canvas *c, int si)
 		tui_text(c, tail, (size_t)-1, ROLE_HEADER, 0, TEXT_NO_HSCROLL);
 	}
 	if (glyph) {
-		tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 0, TEXT_NO_HSCROLL);
+		tui_text(c, view_state_glyph(state), (size_t)-1, view_state_role(state), 0, TEXT_NO_HSCROLL);
 		tui_text(c, " ", 1, ROLE_HEADER, 0, TEXT_NO_HSCROLL);
 	}
 	while (tui_canvas_col(c) < tui_canvas_width(c))
@@ -440,7 +440,7 @@ static void draw_fold(struct log_priv *p, struct tui_canvas *c, const struct lv_
 	const struct log_group *g = logview_group(p->lv, r->group);
 	draw_gutter(p, c, r->line, NULL, true);
 	char info[64], n[32];
-	fmt_count(g->last_line - g->first_line + 1, n, sizeof(n));
+	view_fmt_count(g->last_line - g->first_line + 1, n, sizeof(n));
 	snprintf(info, sizeof(info), " (%s lines)", n);
 	tui_text(c, tui_glyph("\u25b8 ", "> "), (size_t)-1, ROLE_FOLDED, 0, 0);
 	tui_text(c, g->title ? g->title : "", (size_t)-1, ROLE_FOLDED, 0, 0);
@@ -822,7 +822,7 @@ static void run_search(struct view *v, struct log_priv *p, bool backward)
 static void set_query(struct view *v, struct log_priv *p, const char *text)
 {
 	char note[1100];
-	struct matcher *m = user_matcher(text, note, sizeof(note));
+	struct matcher *m = view_user_matcher(text, note, sizeof(note));
 	if (!m)
 		return;
 	matcher_free(p->m);
@@ -1090,7 +1090,7 @@ static void goto_line(struct view *v, struct log_priv *p, const char *text)
 	unsigned long long n = text ? strtoull(text, &end, 10) : 0;
 	if (!text || end == text || *end || n < 1 || n > logview_line_count(p->lv)) {
 		char max[32];
-		fmt_count((long long)logview_line_count(p->lv), max, sizeof(max));
+		view_fmt_count((long long)logview_line_count(p->lv), max, sizeof(max));
 		tui_error("no line '%s': this log has lines 1 to %s", text ? text : "", max);
 		return;
 	}
@@ -1258,7 +1258,7 @@ static enum action log_request(struct view *v, enum action a, unsigned *eff)
 		char msg[512];
 		const struct job *j = cur_job(p);
 		const char *url = j && j->html_url ? j->html_url : p->have_run ? p->run.html_url : NULL;
-		if (open_url(url, msg, sizeof(msg)) < 0)
+		if (view_open_url(url, msg, sizeof(msg)) < 0)
 			tui_error("%s", msg);
 		else
 			tui_message("%s", msg);
@@ -1286,7 +1286,7 @@ static void log_title(struct view *v, char *out, size_t n)
 	const struct job *j = cur_job(p);
 	char lines[32] = "";
 	if (p->lv)
-		fmt_count((long long)logview_line_count(p->lv), lines, sizeof(lines));
+		view_fmt_count((long long)logview_line_count(p->lv), lines, sizeof(lines));
 	snprintf(out, n, "run %lld / job %s%s%s%s%s%s", p->have_run ? (long long)p->run.provider_id : 0LL,
 		 j && j->name ? j->name : "?", p->lv ? " \u00b7 " : "", lines,
 		 p->lv ? (logview_line_count(p->lv) == 1 ? " line" : " lines") : "",
@@ -1317,8 +1317,8 @@ static void log_status(struct view *v, char *out, size_t n)
 	}
 	char a[32], b[32];
 	uint64_t line = cursor_line(v, p), total = logview_line_count(p->lv);
-	fmt_count((long long)line, a, sizeof(a));
-	fmt_count((long long)total, b, sizeof(b));
+	view_fmt_count((long long)line, a, sizeof(a));
+	view_fmt_count((long long)total, b, sizeof(b));
 	snprintf(out, n, "line %s of %s (%d%%)", a, b, total ? (int)(100 * line / total) : 0);
 }
 
@@ -1348,7 +1348,7 @@ static void log_env(struct view *v, void *out)
 		return;
 	env->run = p->run.id;
 	env->run_rec = &p->run;
-	env->run_failed = conclusion_is_failure(p->run.conclusion);
+	env->run_failed = ci_conclusion_is_failure(p->run.conclusion);
 	env->in_run = true;
 	snprintf(env->commit, sizeof(env->commit), "%s", p->run.sha ? p->run.sha : "");
 	if (j)

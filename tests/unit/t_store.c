@@ -1191,15 +1191,15 @@ TEST(run_state_and_failure)
 	CHECK_STR(run_state(&r), "queued");
 	r.conclusion = "timed_out";
 	CHECK_STR(run_state(&r), "timed_out");
-	CHECK(conclusion_is_failure("failure"));
-	CHECK(conclusion_is_failure("timed_out"));
-	CHECK(conclusion_is_failure("startup_failure"));
-	CHECK(conclusion_is_failure("action_required"));
-	CHECK(!conclusion_is_failure("cancelled"));
-	CHECK(!conclusion_is_failure("success"));
-	CHECK(!conclusion_is_failure("skipped"));
-	CHECK(!conclusion_is_failure(NULL));
-	CHECK(!conclusion_is_failure("Failure"));
+	CHECK(ci_conclusion_is_failure("failure"));
+	CHECK(ci_conclusion_is_failure("timed_out"));
+	CHECK(ci_conclusion_is_failure("startup_failure"));
+	CHECK(ci_conclusion_is_failure("action_required"));
+	CHECK(!ci_conclusion_is_failure("cancelled"));
+	CHECK(!ci_conclusion_is_failure("success"));
+	CHECK(!ci_conclusion_is_failure("skipped"));
+	CHECK(!ci_conclusion_is_failure(NULL));
+	CHECK(!ci_conclusion_is_failure("Failure"));
 }
 
 TEST(summary_of_empty_run)
