@@ -14,7 +14,7 @@
 static int fail(const struct cs_err *err)
 {
 	cli_error("%s", err->msg);
-	return cli_exit_for(err);
+	return cli_exit_for(err, EXIT_INTR);
 }
 
 static long count_arg(const char *opt, const char *v)

@@ -178,7 +178,7 @@ int cmd_bisect_dispatch(struct cli *c, int argc, char **argv)
 	enum fetch_result fres = FETCH_OK;
 
 	if (!(g = commits_open_repo(where, &err)) || bisect_status(c->st, g, &s, &err) < 0) {
-		rc = cli_exit_for(&err);
+		rc = cli_exit_for(&err, EXIT_INTR);
 		cli_error("%s", err.msg);
 		goto out;
 	}
@@ -234,7 +234,7 @@ int cmd_bisect_dispatch(struct cli *c, int argc, char **argv)
 			  "bisect dispatch needs one with contents and actions write access");
 	if (gh_resolve_workflow(&client, workflow, &wf, &err) < 0) {
 		cli_error("%s", err.msg);
-		rc = err.code == CS_ENOTFOUND ? EXIT_NOTFOUND : cli_exit_for(&err);
+		rc = err.code == CS_ENOTFOUND ? EXIT_NOTFOUND : cli_exit_for(&err, EXIT_INTR);
 		goto out;
 	}
 	buf_addf(&branch, "%s%.12s", prefix, sha);

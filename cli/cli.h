@@ -68,8 +68,11 @@ void cli_command_usage(const char *name, FILE *f);
 int cli_bad_usage(const char *name);
 
 /* cli/common.c: helpers the commands share. */
-/* The exit code for an error (usage, not found, interrupted, else error). */
-int cli_exit_for(const struct cs_err *err);
+/* The exit code for an error: usage, not found, else error; an
+ * interruption (CS_EINTR) exits with on_intr. Commands pass EXIT_INTR;
+ * the runbook commands pass EXIT_ERROR, their exit code for it from the
+ * start (a step a Ctrl-C stops is handled by runbook run itself). */
+int cli_exit_for(const struct cs_err *err, int on_intr);
 /* Sanitised CI text into b, tabs kept ("-" for NULL). */
 void cli_put_text(struct buf *b, const char *s);
 /* b to stdout through cli_put() line by line (cli_put() shows a newline as

@@ -698,7 +698,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 	if (npos >= 1) {
 		if (find_side(c, argv[optind], &r, &run_job, &err) < 0) {
 			cli_error("%s", err.msg);
-			return cli_exit_for(&err);
+			return cli_exit_for(&err, EXIT_INTR);
 		}
 	} else {
 		char *branch = store_default_branch(c->st, &err);
@@ -707,7 +707,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 			    store_newest_failed_run(c->st, NULL, &r, &err) < 0) {
 				cli_error("%s", err.msg);
 				free(branch);
-				return cli_exit_for(&err);
+				return cli_exit_for(&err, EXIT_INTR);
 			}
 			fprintf(stderr, "ciscope: no failed run on the default branch '%s': comparing "
 					"the newest failed run\n", branch);
@@ -719,7 +719,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 			cli_error("%s", err.msg);
 			run_free(&r);
 			free(run_job);
-			return cli_exit_for(&err);
+			return cli_exit_for(&err, EXIT_INTR);
 		}
 		have_base = true;
 	}
@@ -738,7 +738,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 	if (run_diff_compute(c->st, g, &r, run_job, have_base ? &base : NULL, base_job, &o, &d,
 			     &err) < 0) {
 		cli_error("%s", err.msg);
-		rc = cli_exit_for(&err);
+		rc = cli_exit_for(&err, EXIT_INTR);
 	} else {
 		struct buf b = BUF_INIT;
 		if (json)

@@ -16,8 +16,6 @@ void rbc_put_lines(struct buf *b, const char *s, size_t n);
 void rbc_fmt_ms(struct buf *b, int64_t ms);
 /* Writes b to stdout, flushed, and empties it. */
 void rbc_out_flush(struct buf *b);
-/* The exit status for an error. */
-int rbc_exit_for(const struct cs_err *err);
 /* The first 7 characters of sha, or "-". */
 void rbc_short_sha(struct buf *b, const char *sha);
 /* A step's attributes, as show prints them. */

@@ -124,7 +124,7 @@ int rbc_report(struct cli *c, int argc, char **argv)
 	int n;
 	if (rbstore_get(c->st, id, &inst, &evs, &n, &err) < 0) {
 		cli_error("%s", err.msg);
-		return rbc_exit_for(&err);
+		return cli_exit_for(&err, EXIT_ERROR);
 	}
 	struct runbook rb;
 	struct cs_err e2;

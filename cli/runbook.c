@@ -49,15 +49,6 @@ void rbc_out_flush(struct buf *b)
 	fflush(stdout);
 }
 
-int rbc_exit_for(const struct cs_err *err)
-{
-	switch (err->code) {
-	case CS_EUSAGE: return EXIT_USAGE;
-	case CS_ENOTFOUND: return EXIT_NOTFOUND;
-	default: return EXIT_ERROR;
-	}
-}
-
 void rbc_short_sha(struct buf *b, const char *sha)
 {
 	if (!sha || !*sha)
@@ -219,7 +210,7 @@ static int rb_show(struct cli *c, const char *spec, bool json)
 	free(top);
 	if (rc < 0) {
 		cli_error("%s", err.msg);
-		return rbc_exit_for(&err);
+		return cli_exit_for(&err, EXIT_ERROR);
 	}
 	free(text);
 	struct buf b = BUF_INIT;
@@ -326,7 +317,7 @@ static int rb_note_cmd(struct cli *c, int argc, char **argv)
 	struct rb_instance inst;
 	if (rbstore_get(c->st, id, &inst, NULL, NULL, &err) < 0) {
 		cli_error("%s", err.msg);
-		return rbc_exit_for(&err);
+		return cli_exit_for(&err, EXIT_ERROR);
 	}
 	rb_instance_free(&inst);
 	struct buf who = BUF_INIT;
@@ -566,7 +557,7 @@ static int rb_log(struct cli *c, int argc, char **argv)
 	int n;
 	if (rbstore_get(c->st, id, &inst, &evs, &n, &err) < 0) {
 		cli_error("%s", err.msg);
-		return rbc_exit_for(&err);
+		return cli_exit_for(&err, EXIT_ERROR);
 	}
 	struct buf b = BUF_INIT;
 	if (json) {

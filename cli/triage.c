@@ -397,14 +397,14 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 			cli_error("%s", err.msg);
 			free(spec);
 			free(branch);
-			return cli_exit_for(&err);
+			return cli_exit_for(&err, EXIT_INTR);
 		}
 	} else if (store_newest_failed_run(c->st, branch, &r, &err) < 0) {
 		if (err.code != CS_ENOTFOUND || !branch ||
 		    store_newest_failed_run(c->st, NULL, &r, &err) < 0) {
 			cli_error("%s", err.msg);
 			free(branch);
-			return cli_exit_for(&err);
+			return cli_exit_for(&err, EXIT_INTR);
 		}
 		fprintf(stderr, "ciscope: no failed run on the default branch '%s': showing the newest "
 				"failed run\n", branch);
@@ -432,7 +432,7 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 		only = store_find_job(jobs, n, job_spec, &err);
 		if (only < 0) {
 			cli_error("run %lld: %s", (long long)r.provider_id, err.msg);
-			rc = cli_exit_for(&err);
+			rc = cli_exit_for(&err, EXIT_INTR);
 			goto out;
 		}
 	}
@@ -605,7 +605,7 @@ static int rules_test(struct cli *c, const struct ruleset *rs, bool json)
 	if (triage_test_rules(c->st, rs, &t, &tot, &cli_interrupted, &err) < 0) {
 		cli_error("%s", err.msg);
 		free(t);
-		return cli_exit_for(&err);
+		return cli_exit_for(&err, EXIT_INTR);
 	}
 	struct buf b = BUF_INIT;
 	int broad = 0;
@@ -704,7 +704,7 @@ int cmd_retriage(struct cli *c, int argc, char **argv)
 	struct retriage_stats s;
 	if (triage_retriage(c->st, rs, &s, &cli_interrupted, &err) < 0) {
 		cli_error("%s", err.msg);
-		return cli_exit_for(&err);
+		return cli_exit_for(&err, EXIT_INTR);
 	}
 	char version[64];
 	triage_version(rs, version, sizeof(version));
@@ -763,7 +763,7 @@ int cmd_triage_state(struct cli *c, int argc, char **argv)
 	if (rc < 0) {
 		cli_error("%s", err.msg);
 		buf_release(&who);
-		return cli_exit_for(&err);
+		return cli_exit_for(&err, EXIT_INTR);
 	}
 	struct triage_history h;
 	if (triage_history(c->st, full, &h, &err) < 0) {

@@ -68,13 +68,24 @@ void runbook_names_free(char **names, int n)
 }
 
 enum ctx { C_CMD, C_CMDSUB, C_DQ, C_BQ };
+#define NEST_MAX 64
+
+/* Enters a quote or a command substitution: false when nested too deep. */
+static bool nest_enter(enum ctx *stack, int *depth, int *sp, enum ctx c)
+{
+	if (*sp + 1 >= NEST_MAX)
+		return false;
+	stack[++*sp] = c;
+	depth[*sp] = 0;
+	return true;
+}
 
 /* The shell's quoting, just enough to know what a placeholder stands in.
  * Anything it is unsure of is refused rather than guessed. */
 int runbook_check_command(const char *cmd, char ***names, int *n_names, struct cs_err *err)
 {
-	enum ctx stack[64];
-	int depth[64];
+	enum ctx stack[NEST_MAX];
+	int depth[NEST_MAX];
 	int sp = 0;
 	stack[0] = C_CMD;
 	depth[0] = 0;
@@ -214,25 +225,21 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 				continue;
 			}
 			if (c == '"') {
-				if (sp + 1 >= (int)ARRAY_SIZE(stack))
+				if (!nest_enter(stack, depth, &sp, C_DQ))
 					goto deep;
-				stack[++sp] = C_DQ;
 				p++;
 				word_start = false;
 				continue;
 			}
 			if (c == '`') {
-				if (sp + 1 >= (int)ARRAY_SIZE(stack))
+				if (!nest_enter(stack, depth, &sp, C_BQ))
 					goto deep;
-				stack[++sp] = C_BQ;
 				p++;
 				continue;
 			}
 			if (c == '$' && p[1] == '(') {
-				if (sp + 1 >= (int)ARRAY_SIZE(stack))
+				if (!nest_enter(stack, depth, &sp, C_CMDSUB))
 					goto deep;
-				stack[++sp] = C_CMDSUB;
-				depth[sp] = 0;
 				p += 2;
 				word_start = true;
 				continue;
@@ -317,17 +324,14 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 				continue;
 			}
 			if (c == '`') {
-				if (sp + 1 >= (int)ARRAY_SIZE(stack))
+				if (!nest_enter(stack, depth, &sp, C_BQ))
 					goto deep;
-				stack[++sp] = C_BQ;
 				p++;
 				continue;
 			}
 			if (c == '$' && p[1] == '(') {
-				if (sp + 1 >= (int)ARRAY_SIZE(stack))
+				if (!nest_enter(stack, depth, &sp, C_CMDSUB))
 					goto deep;
-				stack[++sp] = C_CMDSUB;
-				depth[sp] = 0;
 				p += 2;
 				word_start = true;
 				continue;
