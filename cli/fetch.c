@@ -123,16 +123,6 @@ static void ui_run(void *ctx, const struct import_event *ev)
 	}
 }
 
-static void human_bytes(uint64_t n, char *out, size_t len)
-{
-	if (n >= 10u << 20)
-		snprintf(out, len, "%.0f MB", (double)n / (1 << 20));
-	else if (n >= 1u << 20)
-		snprintf(out, len, "%.1f MB", (double)n / (1 << 20));
-	else
-		snprintf(out, len, "%.0f kB", (double)n / 1024);
-}
-
 static void ui_progress(void *ctx, const struct fetch_progress *p)
 {
 	struct fetch_ui *u = ctx;
@@ -140,8 +130,8 @@ static void ui_progress(void *ctx, const struct fetch_progress *p)
 		return;
 	double t = secs_since(&u->t0);
 	char bytes[32], rate[32], eta[48] = "", api[48] = "", dur[32];
-	human_bytes(p->bytes, bytes, sizeof(bytes));
-	human_bytes(t > 0.2 ? (uint64_t)((double)p->bytes / t) : 0, rate, sizeof(rate));
+	fetch_format_bytes(p->bytes, bytes, sizeof(bytes));
+	fetch_format_bytes(t > 0.2 ? (uint64_t)((double)p->bytes / t) : 0, rate, sizeof(rate));
 	if (p->listing_done && p->runs_done > 0 && p->runs_wanted > p->runs_done) {
 		double left = t / p->runs_done * (p->runs_wanted - p->runs_done);
 		time_format_duration((int64_t)(left * 1000), dur, sizeof(dur));
@@ -283,7 +273,7 @@ int cmd_fetch(struct cli *c, int argc, char **argv)
 		buf_release(&b);
 	} else if (!u.quiet) {
 		char bytes[32];
-		human_bytes(p.bytes, bytes, sizeof(bytes));
+		fetch_format_bytes(p.bytes, bytes, sizeof(bytes));
 		int total = u.created + u.updated + u.unchanged;
 		/* a re-run run brings one import per attempt */
 		if (total == p.runs_imported)

@@ -656,6 +656,16 @@ void fetch_cancel(struct fetcher *f)
 	}
 }
 
+void fetch_format_bytes(uint64_t n, char *out, size_t len)
+{
+	if (n >= 10u << 20)
+		snprintf(out, len, "%.0f MB", (double)n / (1 << 20));
+	else if (n >= 1u << 20)
+		snprintf(out, len, "%.1f MB", (double)n / (1 << 20));
+	else
+		snprintf(out, len, "%.0f kB", (double)n / 1024);
+}
+
 const struct fetch_progress *fetch_get_progress(const struct fetcher *f)
 {
 	return &f->p;

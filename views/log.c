@@ -154,60 +154,31 @@ struct parts {
 	enum role role;
 };
 
+/* Per kind: the prefix (the group's is a glyph), whether the text shown is
+ * the marker's message, the role. */
+static const struct {
+	const char *pre;
+	bool msg;
+	enum role role;
+} kind_parts[LINE_KIND_COUNT] = {
+	[LINE_PLAIN] = {"", false, ROLE_DEFAULT},
+	[LINE_GROUP] = {NULL, true, ROLE_GROUP_LINE},
+	[LINE_ENDGROUP] = {"", false, ROLE_DIM},
+	[LINE_ERROR] = {"Error: ", true, ROLE_ERROR_LINE},
+	[LINE_WARNING] = {"Warning: ", true, ROLE_WARNING_LINE},
+	[LINE_NOTICE] = {"Notice: ", true, ROLE_NOTICE_LINE},
+	[LINE_DEBUG] = {"Debug: ", true, ROLE_DIM},
+	[LINE_COMMAND] = {"", true, ROLE_COMMAND_LINE},
+	[LINE_SECTION] = {"", true, ROLE_HEADER},
+};
+
 static void parts_of(const struct logline *ll, struct parts *o)
 {
-	o->pre = "";
-	o->body = ll->text;
-	o->body_len = ll->text_len;
-	o->role = ROLE_DEFAULT;
-	switch (ll->kind) {
-	case LINE_GROUP:
-		o->pre = tui_glyph("\u25be ", "v ");
-		o->body = ll->msg;
-		o->body_len = ll->msg_len;
-		o->role = ROLE_GROUP_LINE;
-		break;
-	case LINE_ENDGROUP:
-		o->role = ROLE_DIM;
-		break;
-	case LINE_ERROR:
-		o->pre = "Error: ";
-		o->body = ll->msg;
-		o->body_len = ll->msg_len;
-		o->role = ROLE_ERROR_LINE;
-		break;
-	case LINE_WARNING:
-		o->pre = "Warning: ";
-		o->body = ll->msg;
-		o->body_len = ll->msg_len;
-		o->role = ROLE_WARNING_LINE;
-		break;
-	case LINE_NOTICE:
-		o->pre = "Notice: ";
-		o->body = ll->msg;
-		o->body_len = ll->msg_len;
-		o->role = ROLE_NOTICE_LINE;
-		break;
-	case LINE_DEBUG:
-		o->pre = "Debug: ";
-		o->body = ll->msg;
-		o->body_len = ll->msg_len;
-		o->role = ROLE_DIM;
-		break;
-	case LINE_COMMAND:
-		o->body = ll->msg;
-		o->body_len = ll->msg_len;
-		o->role = ROLE_COMMAND_LINE;
-		break;
-	case LINE_SECTION:
-		o->body = ll->msg;
-		o->body_len = ll->msg_len;
-		o->role = ROLE_HEADER;
-		break;
-	case LINE_PLAIN:
-	case LINE_KIND_COUNT:
-		break;
-	}
+	enum line_kind k = ll->kind < LINE_KIND_COUNT ? ll->kind : LINE_PLAIN;
+	o->pre = kind_parts[k].pre ? kind_parts[k].pre : tui_glyph("\u25be ", "v ");
+	o->body = kind_parts[k].msg ? ll->msg : ll->text;
+	o->body_len = kind_parts[k].msg ? ll->msg_len : ll->text_len;
+	o->role = kind_parts[k].role;
 	if (!o->body) {
 		o->body = "";
 		o->body_len = 0;
