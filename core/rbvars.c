@@ -80,6 +80,21 @@ static bool nest_enter(enum ctx *stack, int *depth, int *sp, enum ctx c)
 	return true;
 }
 
+/* A backquote or "$(" at p opens a context in code and inside double
+ * quotes alike: the bytes it takes (0: neither), -1 when nested too deep. */
+static int open_subst(const char *p, enum ctx *stack, int *depth, int *sp, bool *word_start)
+{
+	if (*p == '`')
+		return nest_enter(stack, depth, sp, C_BQ) ? 1 : -1;
+	if (p[0] == '$' && p[1] == '(') {
+		if (!nest_enter(stack, depth, sp, C_CMDSUB))
+			return -1;
+		*word_start = true;
+		return 2;
+	}
+	return 0;
+}
+
 /* The shell's quoting, just enough to know what a placeholder stands in.
  * Anything it is unsure of is refused rather than guessed. */
 int runbook_check_command(const char *cmd, char ***names, int *n_names, struct cs_err *err)
@@ -196,6 +211,7 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 			}
 			continue;
 		}
+		int taken; /* by open_subst */
 		switch (top) {
 		case C_CMD:
 		case C_CMDSUB:
@@ -231,17 +247,11 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 				word_start = false;
 				continue;
 			}
-			if (c == '`') {
-				if (!nest_enter(stack, depth, &sp, C_BQ))
-					goto deep;
-				p++;
-				continue;
-			}
-			if (c == '$' && p[1] == '(') {
-				if (!nest_enter(stack, depth, &sp, C_CMDSUB))
-					goto deep;
-				p += 2;
-				word_start = true;
+			taken = open_subst(p, stack, depth, &sp, &word_start);
+			if (taken < 0)
+				goto deep;
+			if (taken) {
+				p += taken;
 				continue;
 			}
 			if (c == '(') {
@@ -323,17 +333,11 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 				p++;
 				continue;
 			}
-			if (c == '`') {
-				if (!nest_enter(stack, depth, &sp, C_BQ))
-					goto deep;
-				p++;
-				continue;
-			}
-			if (c == '$' && p[1] == '(') {
-				if (!nest_enter(stack, depth, &sp, C_CMDSUB))
-					goto deep;
-				p += 2;
-				word_start = true;
+			taken = open_subst(p, stack, depth, &sp, &word_start);
+			if (taken < 0)
+				goto deep;
+			if (taken) {
+				p += taken;
 				continue;
 			}
 			p++;
