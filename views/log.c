@@ -614,15 +614,25 @@ static void wrap_cancel(void *ctx)
 	/* what is measured stays wrapped; the rest shows one row per line */
 }
 
-static void start_wrap(struct view *v, struct log_priv *p)
+/* Before wrapping starts or ends: where the view is (at whole lines), and
+ * no wrapping work left running. False when no log is shown. */
+static bool wrap_reset(struct view *v, struct log_priv *p, struct anchor *a)
 {
 	if (!p->lv)
-		return;
-	struct anchor a;
-	anchor_take(v, p, &a);
-	a.cur.sub = a.top.sub = 0;
+		return false;
+	anchor_take(v, p, a);
+	a->cur.sub = a->top.sub = 0;
 	if (p->wrap_running)
 		tui_work_stop(&p->wrap_ctx);
+	p->wrap_running = false;
+	return true;
+}
+
+static void start_wrap(struct view *v, struct log_priv *p)
+{
+	struct anchor a;
+	if (!wrap_reset(v, p, &a))
+		return;
 	logview_wrap_begin(p->lv, text_cols(v, p), measure, NULL);
 	v->hscroll = 0;
 	anchor_restore(v, p, &a);
@@ -634,14 +644,9 @@ static void start_wrap(struct view *v, struct log_priv *p)
 
 static void stop_wrap(struct view *v, struct log_priv *p)
 {
-	if (!p->lv)
-		return;
 	struct anchor a;
-	anchor_take(v, p, &a);
-	a.cur.sub = a.top.sub = 0;
-	if (p->wrap_running)
-		tui_work_stop(&p->wrap_ctx);
-	p->wrap_running = false;
+	if (!wrap_reset(v, p, &a))
+		return;
 	logview_wrap_end(p->lv);
 	anchor_restore(v, p, &a);
 }
