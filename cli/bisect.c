@@ -14,7 +14,7 @@
 static int fail(const struct cs_err *err)
 {
 	cli_error("%s", err->msg);
-	return cli_exit_for(err);
+	return cli_exit_for(err, EXIT_INTR);
 }
 
 static long count_arg(const char *opt, const char *v)
@@ -51,13 +51,13 @@ static void put_lines(struct buf *b, const char *s)
 static void json_commit_head(struct buf *b, const struct gitrepo_commit *c)
 {
 	buf_adds(b, "{\"sha\":");
-	json_str(b, c->sha);
+	cli_json_str(b, c->sha);
 	buf_adds(b, ",\"subject\":");
-	json_str(b, c->subject);
+	cli_json_str(b, c->subject);
 	buf_adds(b, ",\"author\":");
-	json_str(b, c->author);
+	cli_json_str(b, c->author);
 	buf_adds(b, ",\"time\":");
-	json_time(b, c->time_ms);
+	cli_json_time(b, c->time_ms);
 	buf_addf(b, ",\"merge\":%s", c->n_parents > 1 ? "true" : "false");
 }
 
@@ -73,7 +73,7 @@ static int last_green(struct cli *c, struct gitrepo *g, const char *branch, cons
 	if (json) {
 		json_commit_head(&b, &gc);
 		buf_adds(&b, ",\"workflow\":");
-		json_str(&b, workflow);
+		cli_json_str(&b, workflow);
 		buf_adds(&b, "}\n");
 	} else {
 		buf_addf(&b, "%s  ", gc.sha);
@@ -146,12 +146,12 @@ int cmd_commits(struct cli *c, int argc, char **argv)
 	struct buf b = BUF_INIT;
 	if (json) {
 		buf_adds(&b, "{\"branch\":");
-		json_str(&b, l.branch);
+		cli_json_str(&b, l.branch);
 		buf_adds(&b, ",\"workflows\":[");
 		for (int w = 0; w < l.n_workflows; w++) {
 			if (w)
 				buf_addc(&b, ',');
-			json_str(&b, l.workflows[w]);
+			cli_json_str(&b, l.workflows[w]);
 		}
 		buf_adds(&b, "],\"commits\":[");
 		for (int i = 0; i < l.n; i++) {
@@ -166,7 +166,7 @@ int cmd_commits(struct cli *c, int argc, char **argv)
 					continue;
 				if (k++)
 					buf_addc(&b, ',');
-				json_str(&b, l.workflows[w]);
+				cli_json_str(&b, l.workflows[w]);
 				buf_addf(&b, ":{\"verdict\":\"%s\",\"runs\":%d}", commit_verdict_name(r->wf[w].v),
 					 r->wf[w].n_runs);
 			}
@@ -177,7 +177,7 @@ int cmd_commits(struct cli *c, int argc, char **argv)
 			} else {
 				buf_addf(&b, "{\"verdict\":\"%s\",\"runs\":%d,\"channel\":",
 					 commit_parity_name(r->parity), r->parity_runs);
-				json_str(&b, r->parity_channel);
+				cli_json_str(&b, r->parity_channel);
 				buf_addc(&b, '}');
 			}
 			buf_addc(&b, '}');
@@ -261,11 +261,11 @@ static void json_obs_runs(struct buf *b, const struct bisect_commit *k)
 		if (n++)
 			buf_addc(b, ',');
 		buf_addf(b, "{\"id\":%lld,\"attempt\":%d,\"conclusion\":", (long long)o->run, o->attempt);
-		json_str(b, o->conclusion);
+		cli_json_str(b, o->conclusion);
 		buf_addf(b, ",\"verdict\":\"%s\"", bisect_verdict_name(o->v));
 		if (o->detail) {
 			buf_adds(b, ",\"value\":");
-			json_str(b, o->detail);
+			cli_json_str(b, o->detail);
 		}
 		buf_addc(b, '}');
 	}
@@ -303,7 +303,7 @@ static void json_evidence(struct buf *b, const struct bisect_commit *k, bool *fi
 		buf_addc(b, ',');
 	*first = false;
 	buf_adds(b, "{\"sha\":");
-	json_str(b, k->c.sha);
+	cli_json_str(b, k->c.sha);
 	buf_addf(b, ",\"verdict\":\"%s\",\"runs\":",
 		 k->verdict == BV_NONE && k->skipped ? "skip" : bisect_verdict_name(k->verdict));
 	json_obs_runs(b, k);
@@ -315,24 +315,24 @@ static void json_evidence(struct buf *b, const struct bisect_commit *k, bool *fi
 static void status_json(struct buf *b, const struct bisect_status *s)
 {
 	buf_adds(b, "{\"target\":");
-	json_str(b, s->target);
+	cli_json_str(b, s->target);
 	buf_adds(b, ",\"branch\":");
-	json_str(b, s->branch);
+	cli_json_str(b, s->branch);
 	const char *good = s->good_idx >= 0 ? s->commits[s->good_idx].c.sha : s->start_good;
 	buf_adds(b, ",\"good\":");
-	json_str(b, good);
+	cli_json_str(b, good);
 	buf_adds(b, ",\"bad\":");
-	json_str(b, s->n ? s->commits[s->bad_idx].c.sha : s->start_bad);
+	cli_json_str(b, s->n ? s->commits[s->bad_idx].c.sha : s->start_bad);
 	buf_adds(b, ",\"suspects\":[");
 	for (int i = s->good_idx + 1, k = 0; s->n && i <= s->bad_idx; i++, k++) {
 		if (k)
 			buf_addc(b, ',');
-		json_str(b, s->commits[i].c.sha);
+		cli_json_str(b, s->commits[i].c.sha);
 	}
 	buf_adds(b, "],\"first_bad\":");
-	json_str(b, s->first_bad >= 0 ? s->commits[s->first_bad].c.sha : NULL);
+	cli_json_str(b, s->first_bad >= 0 ? s->commits[s->first_bad].c.sha : NULL);
 	buf_adds(b, ",\"next\":");
-	json_str(b, s->next >= 0 ? s->commits[s->next].c.sha : NULL);
+	cli_json_str(b, s->next >= 0 ? s->commits[s->next].c.sha : NULL);
 	buf_addf(b, ",\"steps_left\":%d,\"evidence\":[", s->steps_left);
 	bool first = true;
 	json_evidence(b, &s->good_commit, &first);
@@ -347,7 +347,7 @@ static void status_json(struct buf *b, const struct bisect_status *s)
 			if (k++)
 				buf_addc(b, ',');
 			buf_adds(b, "{\"sha\":");
-			json_str(b, s->commits[i].c.sha);
+			cli_json_str(b, s->commits[i].c.sha);
 			buf_addf(b, ",\"p\":%.4f}", s->commits[i].p);
 		}
 	}
@@ -357,17 +357,17 @@ static void status_json(struct buf *b, const struct bisect_status *s)
 			continue;
 		if (k++)
 			buf_addc(b, ',');
-		json_str(b, s->commits[i].c.sha);
+		cli_json_str(b, s->commits[i].c.sha);
 	}
 	buf_adds(b, "],\"state\":");
-	json_str(b, s->state);
+	cli_json_str(b, s->state);
 	buf_addf(b, ",\"commits\":%d,\"bayesian\":%s,\"flake_rate\":%.4f,\"not_bisectable\":%s,"
 		    "\"only_skipped\":%s,\"first_bad_is_merge\":%s,\"next_has_run\":%s,\"message\":",
 		 s->n, s->bayes ? "true" : "false", s->flake_rate, s->not_bisectable ? "true" : "false",
 		 s->only_skipped ? "true" : "false",
 		 s->first_bad >= 0 && s->commits[s->first_bad].c.n_parents > 1 ? "true" : "false",
 		 s->next_has_run ? "true" : "false");
-	json_str(b, s->message);
+	cli_json_str(b, s->message);
 	buf_adds(b, "}\n");
 }
 

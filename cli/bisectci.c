@@ -85,7 +85,7 @@ static int gh_send(const struct gh_client *cl, const char *method, const char *u
 static void json_opt_str(struct buf *b, const char *key, const char *v)
 {
 	buf_addf(b, ",\"%s\":", key);
-	json_str(b, v && *v ? v : NULL);
+	cli_json_str(b, v && *v ? v : NULL);
 }
 
 int cmd_bisect_dispatch(struct cli *c, int argc, char **argv)
@@ -178,7 +178,7 @@ int cmd_bisect_dispatch(struct cli *c, int argc, char **argv)
 	enum fetch_result fres = FETCH_OK;
 
 	if (!(g = commits_open_repo(where, &err)) || bisect_status(c->st, g, &s, &err) < 0) {
-		rc = cli_exit_for(&err);
+		rc = cli_exit_for(&err, EXIT_INTR);
 		cli_error("%s", err.msg);
 		goto out;
 	}
@@ -234,7 +234,7 @@ int cmd_bisect_dispatch(struct cli *c, int argc, char **argv)
 			  "bisect dispatch needs one with contents and actions write access");
 	if (gh_resolve_workflow(&client, workflow, &wf, &err) < 0) {
 		cli_error("%s", err.msg);
-		rc = err.code == CS_ENOTFOUND ? EXIT_NOTFOUND : cli_exit_for(&err);
+		rc = err.code == CS_ENOTFOUND ? EXIT_NOTFOUND : cli_exit_for(&err, EXIT_INTR);
 		goto out;
 	}
 	buf_addf(&branch, "%s%.12s", prefix, sha);
@@ -425,13 +425,13 @@ cleanup:
 	if (d.json) {
 		struct buf b = BUF_INIT;
 		buf_adds(&b, "{\"sha\":");
-		json_str(&b, sha);
+		cli_json_str(&b, sha);
 		buf_adds(&b, ",\"workflow\":");
-		json_str(&b, workflow);
+		cli_json_str(&b, workflow);
 		buf_adds(&b, ",\"repo\":");
-		json_str(&b, client_ok ? client.t.slug : NULL);
+		cli_json_str(&b, client_ok ? client.t.slug : NULL);
 		buf_adds(&b, ",\"ref\":");
-		json_str(&b, branch.len ? buf_cstr(&branch) : NULL);
+		cli_json_str(&b, branch.len ? buf_cstr(&branch) : NULL);
 		buf_addf(&b, ",\"ref_created\":%s,\"ref_deleted\":%s,\"dispatched\":%s",
 			 ref_created ? "true" : "false", ref_deleted ? "true" : "false",
 			 dispatched ? "true" : "false");
@@ -446,15 +446,15 @@ cleanup:
 		buf_addf(&b, ",\"fetched\":%s,\"timed_out\":%s", fetched ? "true" : "false",
 			 timed_out ? "true" : "false");
 		buf_adds(&b, ",\"verdict\":");
-		json_str(&b, v != BV_NONE ? bisect_verdict_name(v) : NULL);
+		cli_json_str(&b, v != BV_NONE ? bisect_verdict_name(v) : NULL);
 		buf_adds(&b, ",\"next\":");
-		json_str(&b, s.commits && s.next >= 0 && s.next < s.n ? s.commits[s.next].c.sha : NULL);
+		cli_json_str(&b, s.commits && s.next >= 0 && s.next < s.n ? s.commits[s.next].c.sha : NULL);
 		buf_adds(&b, ",\"first_bad\":");
-		json_str(&b, s.commits && s.first_bad >= 0 && s.first_bad < s.n ? s.commits[s.first_bad].c.sha
+		cli_json_str(&b, s.commits && s.first_bad >= 0 && s.first_bad < s.n ? s.commits[s.first_bad].c.sha
 										    : NULL);
 		buf_addf(&b, ",\"steps_left\":%d", s.commits ? s.steps_left : 0);
 		buf_adds(&b, ",\"error\":");
-		json_str(&b, failed.len ? buf_cstr(&failed) : delete_error.len ? buf_cstr(&delete_error) : NULL);
+		cli_json_str(&b, failed.len ? buf_cstr(&failed) : delete_error.len ? buf_cstr(&delete_error) : NULL);
 		buf_adds(&b, "}\n");
 		fwrite(b.data, 1, b.len, stdout);
 		buf_release(&b);

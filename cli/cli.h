@@ -40,6 +40,9 @@ extern volatile sig_atomic_t cli_interrupted;
 /* Open the index (read-write when write; else it must exist). Prints the
  * error and returns NULL. */
 struct store *cli_open(struct cli *c, bool write);
+/* The same with a store_mode: STORE_UPGRADE_EXISTING for the TUI and
+ * retriage, which migrate an older index instead of refusing it. */
+struct store *cli_open_mode(struct cli *c, enum store_mode mode);
 
 void cli_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* The columns of the terminal on stdout (its size, else $COLUMNS, else 80);
@@ -55,18 +58,21 @@ const char *cli_reset(struct cli *c);
  * locale shows UTF-8, else " - " (LC_ALL=C prints ASCII only). */
 const char *cli_sep(const struct cli *c);
 /* JSON: a value, or null for NULL / CS_TIME_NONE */
-void json_str(struct buf *b, const char *s);
-void json_time(struct buf *b, int64_t ms);
-void json_ms(struct buf *b, int64_t ms);
-void json_run(struct buf *b, const struct run *r);
+void cli_json_str(struct buf *b, const char *s);
+void cli_json_time(struct buf *b, int64_t ms);
+void cli_json_ms(struct buf *b, int64_t ms);
+void cli_json_run(struct buf *b, const struct run *r);
 
 void cli_command_usage(const char *name, FILE *f);
 /* The command's usage on stderr; returns EXIT_USAGE. */
 int cli_bad_usage(const char *name);
 
 /* cli/common.c: helpers the commands share. */
-/* The exit code for an error (usage, not found, interrupted, else error). */
-int cli_exit_for(const struct cs_err *err);
+/* The exit code for an error: usage, not found, else error; an
+ * interruption (CS_EINTR) exits with on_intr. Commands pass EXIT_INTR;
+ * the runbook commands pass EXIT_ERROR, their exit code for it from the
+ * start (a step a Ctrl-C stops is handled by runbook run itself). */
+int cli_exit_for(const struct cs_err *err, int on_intr);
 /* Sanitised CI text into b, tabs kept ("-" for NULL). */
 void cli_put_text(struct buf *b, const char *s);
 /* b to stdout through cli_put() line by line (cli_put() shows a newline as

@@ -92,11 +92,11 @@ static void on_run(void *ctx, const struct import_event *ev)
 			buf_addc(b, ',');
 		buf_addf(b, "{\"id\":%lld,\"attempt\":%d,\"state\":\"%s\",\"repo\":",
 			 (long long)ev->provider_id, ev->attempt, import_state_name(ev->state));
-		json_str(b, ev->repo);
+		cli_json_str(b, ev->repo);
 		buf_adds(b, ",\"workflow\":");
-		json_str(b, ev->workflow);
+		cli_json_str(b, ev->workflow);
 		buf_adds(b, ",\"path\":");
-		json_str(b, ev->path);
+		cli_json_str(b, ev->path);
 		buf_addf(b, ",\"jobs\":%d,\"logs\":%d,\"findings\":%d,\"tests\":%d,\"metric_series\":%d,"
 			    "\"artifact_files\":%d}",
 			 ev->n_jobs, ev->n_logs, ev->n_findings, ev->n_tests, ev->n_series,
@@ -114,7 +114,7 @@ static void on_import_error(void *ctx, const char *msg)
 	if (u->json) {
 		if (u->n_errors)
 			buf_addc(&u->json_errors, ',');
-		json_str(&u->json_errors, msg);
+		cli_json_str(&u->json_errors, msg);
 	}
 	u->n_errors++;
 	cli_error("%s", msg);
@@ -279,7 +279,7 @@ static void show_items_json(struct buf *b, const struct run_items *it)
 	for (int i = 0; i < it->n_artifacts; i++) {
 		const struct run_artifact *a = &it->artifacts[i];
 		buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
-		json_str(b, a->name);
+		cli_json_str(b, a->name);
 		if (a->size > 0) /* 0: not known */
 			buf_addf(b, ",\"size\":%lld", (long long)a->size);
 		else
@@ -288,11 +288,11 @@ static void show_items_json(struct buf *b, const struct run_items *it)
 		for (int k = 0; k < a->n_files; k++) {
 			const struct run_item_file *f = &a->files[k];
 			buf_adds(b, k ? ",{\"path\":" : "{\"path\":");
-			json_str(b, f->path);
+			cli_json_str(b, f->path);
 			buf_addf(b, ",\"size\":%lld,\"kind\":", (long long)f->size);
-			json_str(b, f->kind);
+			cli_json_str(b, f->kind);
 			buf_adds(b, ",\"note\":");
-			json_str(b, f->note);
+			cli_json_str(b, f->note);
 			buf_addf(b, ",\"tests\":%d,\"series\":%d}", f->n_tests, f->n_series);
 		}
 		buf_adds(b, "]}");
@@ -301,38 +301,38 @@ static void show_items_json(struct buf *b, const struct run_items *it)
 	for (int i = 0; i < it->n_tests; i++) {
 		const struct run_test *t = &it->tests[i];
 		buf_adds(b, i ? ",{\"outcome\":" : "{\"outcome\":");
-		json_str(b, t->outcome);
+		cli_json_str(b, t->outcome);
 		buf_adds(b, ",\"suite\":");
-		json_str(b, t->suite);
+		cli_json_str(b, t->suite);
 		buf_adds(b, ",\"classname\":");
-		json_str(b, t->classname);
+		cli_json_str(b, t->classname);
 		buf_adds(b, ",\"name\":");
-		json_str(b, t->name);
+		cli_json_str(b, t->name);
 		buf_adds(b, ",\"file\":");
-		json_str(b, t->file);
+		cli_json_str(b, t->file);
 		if (t->line > 0)
 			buf_addf(b, ",\"line\":%ld", t->line);
 		else
 			buf_adds(b, ",\"line\":null");
 		buf_adds(b, ",\"duration_ms\":");
-		json_ms(b, t->duration_ms);
+		cli_json_ms(b, t->duration_ms);
 		buf_addf(b, ",\"reruns\":%d,\"message\":", t->reruns);
-		json_str(b, t->message);
+		cli_json_str(b, t->message);
 		buf_adds(b, ",\"details\":");
-		json_str(b, t->details);
+		cli_json_str(b, t->details);
 		buf_adds(b, ",\"artifact\":");
-		json_str(b, t->artifact);
+		cli_json_str(b, t->artifact);
 		buf_addc(b, '}');
 	}
 	buf_adds(b, "],\"series\":[");
 	for (int i = 0; i < it->n_series; i++) {
 		const struct run_series *r = &it->series[i];
 		buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
-		json_str(b, r->name);
+		cli_json_str(b, r->name);
 		buf_adds(b, ",\"artifact\":");
-		json_str(b, r->artifact);
+		cli_json_str(b, r->artifact);
 		buf_adds(b, ",\"path\":");
-		json_str(b, r->path);
+		cli_json_str(b, r->path);
 		buf_addf(b, ",\"points\":%ld,\"values\":%ld", r->n_points, r->n_values);
 		/* summaries of the values: null when the series has none */
 		const char *key[] = {"first", "last", "min", "max"};
@@ -526,8 +526,8 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 		for (size_t i = 0; i < u.n; i++) {
 			if (i)
 				buf_addc(&b, ',');
-			json_run(&b, &u.rows[i]);
-			b.len--; /* json_run's closing brace */
+			cli_json_run(&b, &u.rows[i]);
+			b.len--; /* cli_json_run's closing brace */
 			buf_addf(&b, ",\"threshold_breach\":%s,\"thresholds\":{\"state\":\"%s\",\"breaches\":%d}}",
 				 ts[i].state == TH_BREACH_FAIL ? "true" : "false",
 				 th_state_name(ts[i].state), ts[i].breaches);
@@ -659,32 +659,32 @@ int cmd_show(struct cli *c, int argc, char **argv)
 	struct buf b = BUF_INIT;
 	if (json) {
 		buf_adds(&b, "{\"run\":");
-		json_run(&b, &r);
+		cli_json_run(&b, &r);
 		buf_adds(&b, ",\"conclusion_why\":");
-		json_str(&b, r.conclusion_why);
+		cli_json_str(&b, r.conclusion_why);
 		buf_adds(&b, ",\"jobs\":[");
 		for (int i = 0; i < n; i++) {
 			const struct job *j = &jobs[i];
 			if (i)
 				buf_addc(&b, ',');
 			buf_addf(&b, "{\"id\":%lld,\"name\":", (long long)j->provider_id);
-			json_str(&b, j->name);
+			cli_json_str(&b, j->name);
 			buf_adds(&b, ",\"status\":");
-			json_str(&b, j->status);
+			cli_json_str(&b, j->status);
 			buf_adds(&b, ",\"conclusion\":");
-			json_str(&b, j->conclusion);
+			cli_json_str(&b, j->conclusion);
 			buf_adds(&b, ",\"started_at\":");
-			json_time(&b, j->started_at);
+			cli_json_time(&b, j->started_at);
 			buf_adds(&b, ",\"completed_at\":");
-			json_time(&b, j->completed_at);
+			cli_json_time(&b, j->completed_at);
 			buf_adds(&b, ",\"duration_ms\":");
-			json_ms(&b, span(j->started_at, j->completed_at));
+			cli_json_ms(&b, span(j->started_at, j->completed_at));
 			buf_adds(&b, ",\"runner\":");
-			json_str(&b, j->runner_name);
+			cli_json_str(&b, j->runner_name);
 			buf_adds(&b, ",\"url\":");
-			json_str(&b, j->html_url);
+			cli_json_str(&b, j->html_url);
 			buf_adds(&b, ",\"log\":{\"state\":");
-			json_str(&b, j->log_state);
+			cli_json_str(&b, j->log_state);
 			buf_addf(&b, ",\"lines\":%lld,\"bytes\":%lld}", (long long)j->line_count,
 				 (long long)j->raw_size);
 			buf_addf(&b, ",\"errors\":%d,\"warnings\":%d,\"steps\":[", j->n_errors,
@@ -694,13 +694,13 @@ int cmd_show(struct cli *c, int argc, char **argv)
 				if (k)
 					buf_addc(&b, ',');
 				buf_addf(&b, "{\"number\":%d,\"name\":", s->number);
-				json_str(&b, s->name);
+				cli_json_str(&b, s->name);
 				buf_adds(&b, ",\"status\":");
-				json_str(&b, s->status);
+				cli_json_str(&b, s->status);
 				buf_adds(&b, ",\"conclusion\":");
-				json_str(&b, s->conclusion);
+				cli_json_str(&b, s->conclusion);
 				buf_adds(&b, ",\"duration_ms\":");
-				json_ms(&b, span(s->started_at, s->completed_at));
+				cli_json_ms(&b, span(s->started_at, s->completed_at));
 				if (s->first_line)
 					buf_addf(&b, ",\"first_line\":%lld,\"last_line\":%lld}",
 						 (long long)s->first_line, (long long)s->last_line);
@@ -720,9 +720,9 @@ int cmd_show(struct cli *c, int argc, char **argv)
 					else
 						buf_adds(&b, "null");
 					buf_adds(&b, ",\"severity\":");
-					json_str(&b, fs[k].severity);
+					cli_json_str(&b, fs[k].severity);
 					buf_adds(&b, ",\"message\":");
-					json_str(&b, fs[k].message);
+					cli_json_str(&b, fs[k].message);
 					buf_addc(&b, '}');
 				}
 				store_findings_free(fs, nf);
@@ -873,7 +873,7 @@ static int print_line(void *ctx, const struct split_line *l)
 	buf_reset(&u->out);
 	if (u->json) {
 		buf_adds(&u->out, "{\"job\":");
-		json_str(&u->out, u->job->name);
+		cli_json_str(&u->out, u->job->name);
 		buf_addf(&u->out, ",\"job_id\":%lld,\"step\":", (long long)u->job->provider_id);
 		if (s)
 			buf_addf(&u->out, "%d", s->number);
@@ -1016,7 +1016,7 @@ int cmd_log(struct cli *c, int argc, char **argv)
 	int printed_jobs = 0;
 	for (int i = first; i <= last && rc == EXIT_OK; i++) {
 		const struct job *j = &jobs[i];
-		if (failed && !conclusion_is_failure(j->conclusion))
+		if (failed && !ci_conclusion_is_failure(j->conclusion))
 			continue;
 		if (!j->log_id) {
 			if (job_spec || failed) {
@@ -1060,7 +1060,7 @@ int cmd_log(struct cli *c, int argc, char **argv)
 			bool any = false;
 			for (int k = 0; k < j->n_steps && !prc; k++) {
 				const struct step *s = &j->steps[k];
-				bool bad = step_conclusion_failing(s->conclusion);
+				bool bad = ci_step_conclusion_failing(s->conclusion);
 				if (bad && s->first_line) {
 					prc = print_range(&u, (uint64_t)s->first_line,
 							  (uint64_t)s->last_line, raw);
@@ -1131,16 +1131,16 @@ static int on_hit(void *ctx, const struct search_hit *h)
 	} else if (u->json) {
 		buf_addf(b, "{\"run\":%lld,\"attempt\":%d,\"workflow\":",
 			 (long long)h->ref->run_provider_id, h->ref->attempt);
-		json_str(b, h->ref->workflow);
+		cli_json_str(b, h->ref->workflow);
 		buf_adds(b, ",\"job\":");
-		json_str(b, h->ref->job_name);
+		cli_json_str(b, h->ref->job_name);
 		buf_addf(b, ",\"job_id\":%lld,\"step\":", (long long)h->ref->job_provider_id);
 		if (h->step_number)
 			buf_addf(b, "%d", h->step_number);
 		else
 			buf_adds(b, "null");
 		buf_adds(b, ",\"step_name\":");
-		json_str(b, h->step_name);
+		cli_json_str(b, h->step_name);
 		buf_addf(b, ",\"line\":%llu,\"text\":", (unsigned long long)h->line);
 		buf_add_json_str(b, h->text, h->text_len);
 		buf_addf(b, ",\"match\":[%zu,%zu]}\n", h->match_start, h->match_end);

@@ -14,12 +14,12 @@ const char *cli_sep(const struct cli *c)
 	return c->utf8 ? " \xc2\xb7 " : " - ";
 }
 
-int cli_exit_for(const struct cs_err *err)
+int cli_exit_for(const struct cs_err *err, int on_intr)
 {
 	switch (err->code) {
 	case CS_EUSAGE: return EXIT_USAGE;
 	case CS_ENOTFOUND: return EXIT_NOTFOUND;
-	case CS_EINTR: return EXIT_INTR;
+	case CS_EINTR: return on_intr;
 	default: return EXIT_ERROR;
 	}
 }

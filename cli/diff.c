@@ -11,7 +11,7 @@
 
 static void json_ms_or_null(struct buf *b, int64_t ms)
 {
-	json_ms(b, ms);
+	cli_json_ms(b, ms);
 }
 
 static void json_line_no(struct buf *b, uint64_t n)
@@ -48,7 +48,7 @@ static void json_log(struct buf *b, const struct logdiff *l)
 			buf_addf(b, "{\"step\":%d,\"step_name\":", hk->step);
 		else
 			buf_adds(b, "{\"step\":null,\"step_name\":");
-		json_str(b, hk->step_name);
+		cli_json_str(b, hk->step_name);
 		buf_adds(b, ",\"lines\":[");
 		for (int i = 0; i < hk->n_lines; i++) {
 			const struct ld_line *ln = &hk->lines[i];
@@ -59,7 +59,7 @@ static void json_log(struct buf *b, const struct logdiff *l)
 			buf_adds(b, ",\"base_line\":");
 			json_line_no(b, ln->base_line);
 			buf_adds(b, ",\"text\":");
-			json_str(b, ln->text);
+			cli_json_str(b, ln->text);
 			if (ln->repeat > 1)
 				buf_addf(b, ",\"repeat\":%u", ln->repeat);
 			if (ln->finding)
@@ -78,9 +78,9 @@ static void json_log(struct buf *b, const struct logdiff *l)
 static void json_test(struct buf *b, const struct diff_test *t)
 {
 	buf_adds(b, "{\"classname\":");
-	json_str(b, t->classname);
+	cli_json_str(b, t->classname);
 	buf_adds(b, ",\"name\":");
-	json_str(b, t->name);
+	cli_json_str(b, t->name);
 	buf_addf(b, ",\"outcome\":\"%s\",\"base_outcome\":\"%s\",\"duration_ms\":",
 		 diff_test_state_name(t->state), diff_test_state_name(t->base_state));
 	json_ms_or_null(b, t->ms);
@@ -89,7 +89,7 @@ static void json_test(struct buf *b, const struct diff_test *t)
 	if (t->ms != CS_TIME_NONE && t->base_ms != CS_TIME_NONE && t->base_ms > 0)
 		buf_addf(b, ",\"ratio\":%.3f", (double)t->ms / (double)t->base_ms);
 	buf_adds(b, ",\"message\":");
-	json_str(b, t->message);
+	cli_json_str(b, t->message);
 	buf_addc(b, '}');
 }
 
@@ -106,9 +106,9 @@ static const char *change_name(enum step_change c)
 static void json_delta(struct buf *b, int64_t ms, int64_t base_ms)
 {
 	buf_adds(b, ",\"duration_ms\":");
-	json_ms(b, ms);
+	cli_json_ms(b, ms);
 	buf_adds(b, ",\"base_duration_ms\":");
-	json_ms(b, base_ms);
+	cli_json_ms(b, base_ms);
 	if (ms != CS_TIME_NONE && base_ms != CS_TIME_NONE) {
 		buf_addf(b, ",\"delta_ms\":%lld", (long long)(ms - base_ms));
 		if (base_ms > 0)
@@ -126,25 +126,25 @@ static void json_steps(struct buf *b, const struct run_diff *d, const struct dif
 		if (s)
 			buf_addc(b, ',');
 		buf_adds(b, "{\"job\":");
-		json_str(b, rj ? rj->name : NULL);
+		cli_json_str(b, rj ? rj->name : NULL);
 		buf_adds(b, ",\"base_job\":");
-		json_str(b, bj ? bj->name : NULL);
+		cli_json_str(b, bj ? bj->name : NULL);
 		buf_adds(b, ",\"conclusion\":");
-		json_str(b, rj ? rj->conclusion : NULL);
+		cli_json_str(b, rj ? rj->conclusion : NULL);
 		buf_adds(b, ",\"base_conclusion\":");
-		json_str(b, bj ? bj->conclusion : NULL);
+		cli_json_str(b, bj ? bj->conclusion : NULL);
 		json_delta(b, run_diff_job_ms(rj), run_diff_job_ms(bj));
 		buf_adds(b, ",\"runner\":");
-		json_str(b, rj ? rj->runner_name : NULL);
+		cli_json_str(b, rj ? rj->runner_name : NULL);
 		buf_adds(b, ",\"base_runner\":");
-		json_str(b, bj ? bj->runner_name : NULL);
+		cli_json_str(b, bj ? bj->runner_name : NULL);
 		buf_adds(b, ",\"steps\":[");
 		for (int i = 0; i < js->n_steps; i++) {
 			const struct diff_step *st = &js->steps[i];
 			if (i)
 				buf_addc(b, ',');
 			buf_adds(b, "{\"name\":");
-			json_str(b, st->name);
+			cli_json_str(b, st->name);
 			buf_adds(b, ",\"number\":");
 			if (st->number)
 				buf_addf(b, "%d", st->number);
@@ -156,9 +156,9 @@ static void json_steps(struct buf *b, const struct run_diff *d, const struct dif
 			else
 				buf_adds(b, "null");
 			buf_addf(b, ",\"change\":\"%s\",\"conclusion\":", change_name(st->change));
-			json_str(b, st->conclusion);
+			cli_json_str(b, st->conclusion);
 			buf_adds(b, ",\"base_conclusion\":");
-			json_str(b, st->base_conclusion);
+			cli_json_str(b, st->base_conclusion);
 			json_delta(b, st->ms, st->base_ms);
 			buf_addf(b, ",\"slower\":%s}",
 				 run_diff_slower(k, st->ms, st->base_ms) ? "true" : "false");
@@ -171,16 +171,16 @@ static void json_steps(struct buf *b, const struct run_diff *d, const struct dif
 static void json_diff(struct buf *b, const struct run_diff *d, const struct diff_opts *k)
 {
 	buf_adds(b, "{\"run\":");
-	json_run(b, &d->run);
+	cli_json_run(b, &d->run);
 	buf_adds(b, ",\"base\":");
 	if (d->has_base)
-		json_run(b, &d->base);
+		cli_json_run(b, &d->base);
 	else
 		buf_adds(b, "null");
 	buf_adds(b, ",\"baseline_reason\":");
-	json_str(b, d->reason);
+	cli_json_str(b, d->reason);
 	buf_adds(b, ",\"attempts_note\":");
-	json_str(b, d->note[0] ? d->note : NULL);
+	cli_json_str(b, d->note[0] ? d->note : NULL);
 	buf_addf(b, ",\"summary\":{\"new_lines\":%llu,\"new_failures\":%d,\"slower_steps\":%d,"
 		    "\"metrics_moved\":%d,\"parity_verdict\":%s,"
 		    "\"jobs_paired\":%d,\"jobs_only_in_run\":%d,\"jobs_only_in_base\":%d}",
@@ -194,16 +194,16 @@ static void json_diff(struct buf *b, const struct run_diff *d, const struct diff
 		if (p)
 			buf_addc(b, ',');
 		buf_adds(b, "{\"job\":");
-		json_str(b, rj->name);
+		cli_json_str(b, rj->name);
 		buf_adds(b, ",\"base_job\":");
-		json_str(b, bj->name);
+		cli_json_str(b, bj->name);
 		buf_addf(b, ",\"job_id\":%lld,\"base_job_id\":%lld,\"conclusion\":",
 			 (long long)rj->provider_id, (long long)bj->provider_id);
-		json_str(b, rj->conclusion);
+		cli_json_str(b, rj->conclusion);
 		buf_adds(b, ",\"base_conclusion\":");
-		json_str(b, bj->conclusion);
+		cli_json_str(b, bj->conclusion);
 		buf_adds(b, ",\"note\":");
-		json_str(b, dj->note);
+		cli_json_str(b, dj->note);
 		buf_adds(b, ",\"first_new\":");
 		if (dj->first_new) {
 			buf_addf(b, "{\"run_line\":%llu,\"step\":", (unsigned long long)dj->first_new);
@@ -225,13 +225,13 @@ static void json_diff(struct buf *b, const struct run_diff *d, const struct diff
 	for (int i = 0; i < d->n_unpaired; i++) {
 		if (i)
 			buf_addc(b, ',');
-		json_str(b, d->jobs[d->unpaired[i]].name);
+		cli_json_str(b, d->jobs[d->unpaired[i]].name);
 	}
 	buf_adds(b, "],\"base\":[");
 	for (int i = 0; i < d->n_base_unpaired; i++) {
 		if (i)
 			buf_addc(b, ',');
-		json_str(b, d->base_jobs[d->base_unpaired[i]].name);
+		cli_json_str(b, d->base_jobs[d->base_unpaired[i]].name);
 	}
 	buf_addf(b, "]},\"tests\":{\"run_total\":%d,\"base_total\":%d,\"counts\":{",
 		 d->tests.run_total, d->tests.base_total);
@@ -698,7 +698,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 	if (npos >= 1) {
 		if (find_side(c, argv[optind], &r, &run_job, &err) < 0) {
 			cli_error("%s", err.msg);
-			return cli_exit_for(&err);
+			return cli_exit_for(&err, EXIT_INTR);
 		}
 	} else {
 		char *branch = store_default_branch(c->st, &err);
@@ -707,7 +707,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 			    store_newest_failed_run(c->st, NULL, &r, &err) < 0) {
 				cli_error("%s", err.msg);
 				free(branch);
-				return cli_exit_for(&err);
+				return cli_exit_for(&err, EXIT_INTR);
 			}
 			fprintf(stderr, "ciscope: no failed run on the default branch '%s': comparing "
 					"the newest failed run\n", branch);
@@ -719,7 +719,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 			cli_error("%s", err.msg);
 			run_free(&r);
 			free(run_job);
-			return cli_exit_for(&err);
+			return cli_exit_for(&err, EXIT_INTR);
 		}
 		have_base = true;
 	}
@@ -738,7 +738,7 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 	if (run_diff_compute(c->st, g, &r, run_job, have_base ? &base : NULL, base_job, &o, &d,
 			     &err) < 0) {
 		cli_error("%s", err.msg);
-		rc = cli_exit_for(&err);
+		rc = cli_exit_for(&err, EXIT_INTR);
 	} else {
 		struct buf b = BUF_INIT;
 		if (json)

@@ -79,7 +79,7 @@ static void ui_message(void *ctx, enum fetch_msg level, const char *msg)
 		if (u->json) {
 			if (u->errors.len)
 				buf_addc(&u->errors, ',');
-			json_str(&u->errors, msg);
+			cli_json_str(&u->errors, msg);
 		}
 		cli_error("%s", msg);
 	} else if (!u->quiet) {
@@ -101,7 +101,7 @@ static void ui_run(void *ctx, const struct import_event *ev)
 			buf_addc(b, ',');
 		buf_addf(b, "{\"id\":%lld,\"attempt\":%d,\"state\":\"%s\",\"workflow\":",
 			 (long long)ev->provider_id, ev->attempt, import_state_name(ev->state));
-		json_str(b, ev->workflow);
+		cli_json_str(b, ev->workflow);
 		buf_addf(b, ",\"jobs\":%d,\"logs\":%d,\"findings\":%d,\"tests\":%d,\"artifact_files\":%d}",
 			 ev->n_jobs, ev->n_logs, ev->n_findings, ev->n_tests, ev->n_artifact_files);
 	}
@@ -123,16 +123,6 @@ static void ui_run(void *ctx, const struct import_event *ev)
 	}
 }
 
-static void human_bytes(uint64_t n, char *out, size_t len)
-{
-	if (n >= 10u << 20)
-		snprintf(out, len, "%.0f MB", (double)n / (1 << 20));
-	else if (n >= 1u << 20)
-		snprintf(out, len, "%.1f MB", (double)n / (1 << 20));
-	else
-		snprintf(out, len, "%.0f kB", (double)n / 1024);
-}
-
 static void ui_progress(void *ctx, const struct fetch_progress *p)
 {
 	struct fetch_ui *u = ctx;
@@ -140,8 +130,8 @@ static void ui_progress(void *ctx, const struct fetch_progress *p)
 		return;
 	double t = secs_since(&u->t0);
 	char bytes[32], rate[32], eta[48] = "", api[48] = "", dur[32];
-	human_bytes(p->bytes, bytes, sizeof(bytes));
-	human_bytes(t > 0.2 ? (uint64_t)((double)p->bytes / t) : 0, rate, sizeof(rate));
+	fetch_format_bytes(p->bytes, bytes, sizeof(bytes));
+	fetch_format_bytes(t > 0.2 ? (uint64_t)((double)p->bytes / t) : 0, rate, sizeof(rate));
 	if (p->listing_done && p->runs_done > 0 && p->runs_wanted > p->runs_done) {
 		double left = t / p->runs_done * (p->runs_wanted - p->runs_done);
 		time_format_duration((int64_t)(left * 1000), dur, sizeof(dur));
@@ -256,7 +246,7 @@ int cmd_fetch(struct cli *c, int argc, char **argv)
 		if (u.json) {
 			if (u.errors.len)
 				buf_addc(&u.errors, ',');
-			json_str(&u.errors, err.msg);
+			cli_json_str(&u.errors, err.msg);
 		}
 		cli_error("%s", err.msg);
 	}
@@ -264,9 +254,9 @@ int cmd_fetch(struct cli *c, int argc, char **argv)
 	if (u.json) {
 		struct buf b = BUF_INIT;
 		buf_adds(&b, "{\"repo\":");
-		json_str(&b, client.t.slug);
+		cli_json_str(&b, client.t.slug);
 		buf_adds(&b, ",\"api\":");
-		json_str(&b, client.t.api_base);
+		cli_json_str(&b, client.t.api_base);
 		buf_addf(&b, ",\"result\":\"%s\",\"runs\":[%s],\"errors\":[%s]", res_name[res],
 			 buf_cstr(&u.runs), buf_cstr(&u.errors));
 		buf_addf(&b, ",\"created\":%d,\"updated\":%d,\"unchanged\":%d,\"failed\":%d,"
@@ -277,13 +267,13 @@ int cmd_fetch(struct cli *c, int argc, char **argv)
 			 p.logs_done, p.artifacts_done);
 		buf_addf(&b, ",\"rate_limit\":{\"remaining\":%ld,\"limit\":%ld,\"reset\":",
 			 p.rate_remaining, p.rate_limit);
-		json_time(&b, p.rate_reset > 0 ? p.rate_reset * 1000 : CS_TIME_NONE);
+		cli_json_time(&b, p.rate_reset > 0 ? p.rate_reset * 1000 : CS_TIME_NONE);
 		buf_adds(&b, "}}\n");
 		fwrite(buf_cstr(&b), 1, b.len, stdout);
 		buf_release(&b);
 	} else if (!u.quiet) {
 		char bytes[32];
-		human_bytes(p.bytes, bytes, sizeof(bytes));
+		fetch_format_bytes(p.bytes, bytes, sizeof(bytes));
 		int total = u.created + u.updated + u.unchanged;
 		/* a re-run run brings one import per attempt */
 		if (total == p.runs_imported)

@@ -125,14 +125,19 @@ int cli_term_width(const struct cli *c)
 	return n > 0 && n < 10000 ? (int)n : 80;
 }
 
-struct store *cli_open(struct cli *c, bool write)
+struct store *cli_open_mode(struct cli *c, enum store_mode mode)
 {
 	struct cs_err err;
 	err_clear(&err);
-	c->st = store_open(c->db_path, write ? STORE_RW : STORE_RO_EXISTING, &err);
+	c->st = store_open(c->db_path, mode, &err);
 	if (!c->st)
 		cli_error("%s", err.msg);
 	return c->st;
+}
+
+struct store *cli_open(struct cli *c, bool write)
+{
+	return cli_open_mode(c, write ? STORE_RW : STORE_RO_EXISTING);
 }
 
 void cli_put(struct cli *c, const char *s, bool keep_sgr)
@@ -170,7 +175,7 @@ const char *cli_reset(struct cli *c)
 	return c->color ? "\033[0m" : "";
 }
 
-void json_str(struct buf *b, const char *s)
+void cli_json_str(struct buf *b, const char *s)
 {
 	if (!s)
 		buf_adds(b, "null");
@@ -178,7 +183,7 @@ void json_str(struct buf *b, const char *s)
 		buf_add_json_str(b, s, strlen(s));
 }
 
-void json_time(struct buf *b, int64_t ms)
+void cli_json_time(struct buf *b, int64_t ms)
 {
 	if (ms == CS_TIME_NONE) {
 		buf_adds(b, "null");
@@ -189,7 +194,7 @@ void json_time(struct buf *b, int64_t ms)
 	buf_addf(b, "\"%s\"", t);
 }
 
-void json_ms(struct buf *b, int64_t ms)
+void cli_json_ms(struct buf *b, int64_t ms)
 {
 	if (ms == CS_TIME_NONE)
 		buf_adds(b, "null");
@@ -197,35 +202,35 @@ void json_ms(struct buf *b, int64_t ms)
 		buf_addf(b, "%lld", (long long)ms);
 }
 
-void json_run(struct buf *b, const struct run *r)
+void cli_json_run(struct buf *b, const struct run *r)
 {
 	buf_addf(b, "{\"id\":%lld,\"attempt\":%d,\"run_number\":%lld,\"repo\":",
 		 (long long)r->provider_id, r->attempt, (long long)r->run_number);
-	json_str(b, r->repo);
+	cli_json_str(b, r->repo);
 	buf_adds(b, ",\"workflow\":");
-	json_str(b, r->workflow);
+	cli_json_str(b, r->workflow);
 	buf_adds(b, ",\"title\":");
-	json_str(b, r->title);
+	cli_json_str(b, r->title);
 	buf_adds(b, ",\"event\":");
-	json_str(b, r->event);
+	cli_json_str(b, r->event);
 	buf_adds(b, ",\"branch\":");
-	json_str(b, r->branch);
+	cli_json_str(b, r->branch);
 	buf_adds(b, ",\"sha\":");
-	json_str(b, r->sha);
+	cli_json_str(b, r->sha);
 	buf_adds(b, ",\"status\":");
-	json_str(b, r->status);
+	cli_json_str(b, r->status);
 	buf_adds(b, ",\"conclusion\":");
-	json_str(b, r->conclusion);
+	cli_json_str(b, r->conclusion);
 	buf_adds(b, ",\"created_at\":");
-	json_time(b, r->created_at);
+	cli_json_time(b, r->created_at);
 	buf_adds(b, ",\"started_at\":");
-	json_time(b, r->started_at);
+	cli_json_time(b, r->started_at);
 	buf_adds(b, ",\"updated_at\":");
-	json_time(b, r->updated_at);
+	cli_json_time(b, r->updated_at);
 	buf_adds(b, ",\"duration_ms\":");
-	json_ms(b, r->duration_ms);
+	cli_json_ms(b, r->duration_ms);
 	buf_adds(b, ",\"url\":");
-	json_str(b, r->html_url);
+	cli_json_str(b, r->html_url);
 	buf_addf(b, ",\"jobs\":%d,\"failed_jobs\":%d}", r->n_jobs, r->n_failed_jobs);
 }
 
@@ -373,7 +378,10 @@ int main(int argc, char **argv)
 	if (i >= argc) {
 		/* the TUI on a terminal (or a test script); piped, the run list */
 		if (c.tty_out || (script && *script)) {
-			rc = cli_open(&c, false) ? app_main(c.st, c.db_path, !want_color) : EXIT_ERROR;
+			/* the TUI writes (states, fetches): it upgrades an older index */
+			rc = cli_open_mode(&c, STORE_UPGRADE_EXISTING)
+				     ? app_main(c.st, c.db_path, !want_color)
+				     : EXIT_ERROR;
 		} else {
 			char *args[] = {"runs", NULL};
 			rc = cmd_runs(&c, 1, args);

@@ -89,9 +89,9 @@ static void json_cp(struct buf *b, const struct metric_hist *h, const struct met
 	const struct metric_point *p = &h->pts[cp->idx];
 	char ref[32];
 	buf_adds(b, "{\"sha\":");
-	json_str(b, p->sha);
+	cli_json_str(b, p->sha);
 	buf_adds(b, ",\"run\":");
-	json_str(b, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
+	cli_json_str(b, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
 	buf_adds(b, ",\"before\":");
 	jnum(b, cp->before);
 	buf_adds(b, ",\"after\":");
@@ -133,11 +133,11 @@ static int metrics_table(struct cli *c, const struct mopts *o, const char *patte
 			if (i)
 				buf_addc(&b, ',');
 			buf_adds(&b, "{\"name\":");
-			json_str(&b, h->name);
+			cli_json_str(&b, h->name);
 			buf_adds(&b, ",\"workflow\":");
-			json_str(&b, h->workflow);
+			cli_json_str(&b, h->workflow);
 			buf_adds(&b, ",\"unit\":");
-			json_str(&b, h->unit);
+			cli_json_str(&b, h->unit);
 			buf_adds(&b, ",\"last\":");
 			jnum(&b, h->pts[last].value);
 			buf_adds(&b, ",\"baseline\":");
@@ -230,20 +230,20 @@ static int metrics_show(struct cli *c, const struct mopts *o, const char *name)
 	char ref[32];
 	if (o->json) {
 		buf_adds(&b, "{\"name\":");
-		json_str(&b, h->name);
+		cli_json_str(&b, h->name);
 		buf_adds(&b, ",\"workflow\":");
-		json_str(&b, h->workflow);
+		cli_json_str(&b, h->workflow);
 		buf_adds(&b, ",\"unit\":");
-		json_str(&b, h->unit);
+		cli_json_str(&b, h->unit);
 		buf_adds(&b, ",\"points\":[");
 		for (long i = 0; i < h->n; i++) {
 			const struct metric_point *p = &h->pts[i];
 			buf_adds(&b, i ? ",{\"run\":" : "{\"run\":");
-			json_str(&b, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
+			cli_json_str(&b, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
 			buf_adds(&b, ",\"sha\":");
-			json_str(&b, p->sha);
+			cli_json_str(&b, p->sha);
 			buf_adds(&b, ",\"at\":");
-			json_time(&b, p->at);
+			cli_json_time(&b, p->at);
 			buf_adds(&b, ",\"value\":");
 			jnum(&b, p->value);
 			buf_addc(&b, '}');
@@ -257,7 +257,7 @@ static int metrics_show(struct cli *c, const struct mopts *o, const char *name)
 		buf_adds(&b, "],\"thresholds\":[");
 		for (int i = 0; i < ne; i++) {
 			buf_adds(&b, i ? ",{\"bound\":" : "{\"bound\":");
-			json_str(&b, e[i].bound->text);
+			cli_json_str(&b, e[i].bound->text);
 			buf_addf(&b, ",\"level\":\"%s\",\"state\":\"%s\"}",
 				 e[i].bound->level == TH_FAIL ? "fail" : "warn",
 				 th_state_name(e[i].state));
@@ -530,7 +530,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
 									 p->provider_id, p->attempt))) {
 				if (runs.len)
 					buf_addc(&runs, ',');
-				json_str(&runs, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
+				cli_json_str(&runs, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
 			}
 			struct th_eval *e;
 			int ne = th_evaluate(&tc, h, at, &e);
@@ -561,27 +561,27 @@ int cmd_check(struct cli *c, int argc, char **argv)
 					if (nb)
 						buf_addc(&b, ',');
 					buf_adds(&b, "{\"metric\":");
-					json_str(&b, h->name);
+					cli_json_str(&b, h->name);
 					buf_adds(&b, ",\"workflow\":");
-					json_str(&b, h->workflow);
+					cli_json_str(&b, h->workflow);
 					buf_adds(&b, ",\"run\":");
-					json_str(&b, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
+					cli_json_str(&b, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
 					buf_adds(&b, ",\"sha\":");
-					json_str(&b, p->sha);
+					cli_json_str(&b, p->sha);
 					buf_adds(&b, ",\"value\":");
 					jnum(&b, p->value);
 					buf_adds(&b, ",\"unit\":");
-					json_str(&b, h->unit);
+					cli_json_str(&b, h->unit);
 					buf_addf(&b, ",\"level\":\"%s\",\"bound\":", level);
-					json_str(&b, bound);
+					cli_json_str(&b, bound);
 					buf_adds(&b, ",\"limit\":");
 					jnum(&b, limit);
 					buf_adds(&b, ",\"baseline\":");
 					jnum(&b, base);
 					buf_adds(&b, ",\"since\":{\"sha\":");
-					json_str(&b, sp->sha);
+					cli_json_str(&b, sp->sha);
 					buf_adds(&b, ",\"run\":");
-					json_str(&b, sref);
+					cli_json_str(&b, sref);
 					buf_adds(&b, "}}");
 				} else {
 					buf_addf(&b, "%s%s%s  %s", cli_color(c, st == TH_BREACH_FAIL

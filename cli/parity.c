@@ -271,10 +271,10 @@ int cmd_parity(struct cli *c, int argc, char **argv)
 		     : rep.deciding >= 0 ? &rep.channels[rep.deciding] : NULL;
 	if (json) {
 		buf_adds(&b, "{\"run\":");
-		json_run(&b, &r);
+		cli_json_run(&b, &r);
 		buf_adds(&b, ",\"base\":");
 		if (base_spec)
-			json_run(&b, &base);
+			cli_json_run(&b, &base);
 		else
 			buf_adds(&b, "null");
 		buf_adds(&b, ",\"parity\":");

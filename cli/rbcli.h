@@ -16,8 +16,6 @@ void rbc_put_lines(struct buf *b, const char *s, size_t n);
 void rbc_fmt_ms(struct buf *b, int64_t ms);
 /* Writes b to stdout, flushed, and empties it. */
 void rbc_out_flush(struct buf *b);
-/* The exit status for an error. */
-int rbc_exit_for(const struct cs_err *err);
 /* The first 7 characters of sha, or "-". */
 void rbc_short_sha(struct buf *b, const char *sha);
 /* A step's attributes, as show prints them. */
@@ -30,7 +28,7 @@ int64_t rbc_parse_id(const char *s);
 void rbc_say(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 /* the subcommands of other parts; argv[0] is the subcommand */
-int rb_run(struct cli *c, int argc, char **argv, bool resume);
-int rb_report(struct cli *c, int argc, char **argv);
+int rbc_run(struct cli *c, int argc, char **argv, bool resume);
+int rbc_report(struct cli *c, int argc, char **argv);
 
 #endif

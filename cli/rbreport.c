@@ -91,7 +91,7 @@ static int count_lines(const char *s, size_t n)
 	return k + (n && s[n - 1] != '\n');
 }
 
-int rb_report(struct cli *c, int argc, char **argv)
+int rbc_report(struct cli *c, int argc, char **argv)
 {
 	const char *ids = NULL;
 	for (int i = 1; i < argc; i++) {
@@ -124,7 +124,7 @@ int rb_report(struct cli *c, int argc, char **argv)
 	int n;
 	if (rbstore_get(c->st, id, &inst, &evs, &n, &err) < 0) {
 		cli_error("%s", err.msg);
-		return rbc_exit_for(&err);
+		return cli_exit_for(&err, EXIT_ERROR);
 	}
 	struct runbook rb;
 	struct cs_err e2;

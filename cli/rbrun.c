@@ -426,7 +426,7 @@ static int parse_var(struct rb_vars *vs, const char *kv)
 	return 0;
 }
 
-int rb_run(struct cli *c, int argc, char **argv, bool resume)
+int rbc_run(struct cli *c, int argc, char **argv, bool resume)
 {
 	static const struct option opts[] = {
 		{"var", required_argument, NULL, 'v'},	 {"auto", no_argument, NULL, 'a'},
@@ -498,7 +498,7 @@ int rb_run(struct cli *c, int argc, char **argv, bool resume)
 	if (!resume) {
 		if (rb_load(top, argv[optind], &rb, &text, &tn, &err) < 0) {
 			cli_error("%s", err.msg);
-			rc = rbc_exit_for(&err);
+			rc = cli_exit_for(&err, EXIT_ERROR);
 			goto out;
 		}
 		if (c->st) {
@@ -512,7 +512,7 @@ int rb_run(struct cli *c, int argc, char **argv, bool resume)
 		if (rb_session_begin(&s, c->st, &rb, text, tn, &vars, bind,
 				     modename, &err) < 0) {
 			cli_error("%s", err.msg);
-			rc = rbc_exit_for(&err);
+			rc = cli_exit_for(&err, EXIT_ERROR);
 			goto out;
 		}
 		if (mode == MODE_DRY) {
@@ -534,7 +534,7 @@ int rb_run(struct cli *c, int argc, char **argv, bool resume)
 	struct rb_instance inst;
 	if (rbstore_get(c->st, id, &inst, NULL, NULL, &err) < 0) {
 		cli_error("%s", err.msg);
-		rc = rbc_exit_for(&err);
+		rc = cli_exit_for(&err, EXIT_ERROR);
 		goto out;
 	}
 	if (!strcmp(inst.state, "finished") || !strcmp(inst.state, "aborted") ||
@@ -587,7 +587,7 @@ int rb_run(struct cli *c, int argc, char **argv, bool resume)
 	int from;
 	if (rb_session_resume(&s, c->st, id, &rb, text, tn, &vars, modename, &from, &err) < 0) {
 		cli_error("%s", err.msg);
-		rc = rbc_exit_for(&err);
+		rc = cli_exit_for(&err, EXIT_ERROR);
 		goto out;
 	}
 	if (from > s.rb.n_steps) {

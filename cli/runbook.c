@@ -49,15 +49,6 @@ void rbc_out_flush(struct buf *b)
 	fflush(stdout);
 }
 
-int rbc_exit_for(const struct cs_err *err)
-{
-	switch (err->code) {
-	case CS_EUSAGE: return EXIT_USAGE;
-	case CS_ENOTFOUND: return EXIT_NOTFOUND;
-	default: return EXIT_ERROR;
-	}
-}
-
 void rbc_short_sha(struct buf *b, const char *sha)
 {
 	if (!sha || !*sha)
@@ -103,14 +94,14 @@ static int rb_list(struct cli *c, bool json)
 		buf_addc(&b, '[');
 		for (int i = 0; i < n; i++) {
 			buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
-			json_str(&b, src[i].name);
+			cli_json_str(&b, src[i].name);
 			buf_adds(&b, ",\"title\":");
-			json_str(&b, src[i].title);
+			cli_json_str(&b, src[i].title);
 			buf_adds(&b, ",\"path\":");
-			json_str(&b, src[i].path);
+			cli_json_str(&b, src[i].path);
 			buf_addf(&b, ",\"builtin\":%s,\"overrides_builtin\":%s,\"error\":",
 				 src[i].builtin ? "true" : "false", src[i].overrides ? "true" : "false");
-			json_str(&b, src[i].error);
+			cli_json_str(&b, src[i].error);
 			buf_addc(&b, '}');
 		}
 		buf_adds(&b, "]\n");
@@ -187,23 +178,23 @@ void rbc_indent(struct buf *b, const char *text, const char *pfx)
 static void json_step(struct buf *b, const struct rb_step *s)
 {
 	buf_addf(b, "{\"number\":%d,\"name\":", s->number);
-	json_str(b, s->name);
+	cli_json_str(b, s->name);
 	buf_adds(b, ",\"title\":");
-	json_str(b, s->title);
+	cli_json_str(b, s->title);
 	buf_adds(b, ",\"prose\":");
-	json_str(b, s->prose);
+	cli_json_str(b, s->prose);
 	buf_adds(b, ",\"command\":");
-	json_str(b, s->command);
+	cli_json_str(b, s->command);
 	buf_addf(b, ",\"manual\":%s,\"cwd\":", s->manual ? "true" : "false");
-	json_str(b, s->cwd);
+	cli_json_str(b, s->cwd);
 	buf_addf(b, ",\"background\":%s,\"confirm\":%s,\"confirm_text\":",
 		 s->background ? "true" : "false", s->confirm ? "true" : "false");
-	json_str(b, s->confirm_text);
+	cli_json_str(b, s->confirm_text);
 	buf_addf(b, ",\"sensitive\":%s,\"timeout_ms\":%lld,\"retry\":%d,\"interval_ms\":%lld,"
 		    "\"until_exit\":%d,\"capture\":",
 		 s->sensitive ? "true" : "false", (long long)s->timeout_ms, s->retry,
 		 (long long)s->interval_ms, s->until_exit);
-	json_str(b, s->capture);
+	cli_json_str(b, s->capture);
 	buf_addf(b, ",\"line\":%d}", s->line);
 }
 
@@ -219,34 +210,34 @@ static int rb_show(struct cli *c, const char *spec, bool json)
 	free(top);
 	if (rc < 0) {
 		cli_error("%s", err.msg);
-		return rbc_exit_for(&err);
+		return cli_exit_for(&err, EXIT_ERROR);
 	}
 	free(text);
 	struct buf b = BUF_INIT;
 	if (json) {
 		buf_adds(&b, "{\"name\":");
-		json_str(&b, rb.name);
+		cli_json_str(&b, rb.name);
 		buf_adds(&b, ",\"path\":");
-		json_str(&b, rb.path);
+		cli_json_str(&b, rb.path);
 		buf_addf(&b, ",\"hash\":\"%s\",\"title\":", rb.hash);
-		json_str(&b, rb.title);
+		cli_json_str(&b, rb.title);
 		buf_adds(&b, ",\"when\":");
-		json_str(&b, rb.when);
+		cli_json_str(&b, rb.when);
 		buf_adds(&b, ",\"variables\":[");
 		for (int i = 0; i < rb.n_vars; i++) {
 			buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
-			json_str(&b, rb.vars[i].name);
+			cli_json_str(&b, rb.vars[i].name);
 			buf_adds(&b, ",\"description\":");
-			json_str(&b, rb.vars[i].description);
+			cli_json_str(&b, rb.vars[i].description);
 			buf_adds(&b, ",\"default\":");
-			json_str(&b, rb.vars[i].def);
+			cli_json_str(&b, rb.vars[i].def);
 			buf_addc(&b, '}');
 		}
 		buf_adds(&b, "],\"report\":[");
 		for (int i = 0; i < rb.n_report_sections; i++) {
 			if (i)
 				buf_addc(&b, ',');
-			json_str(&b, rb.report_sections[i]);
+			cli_json_str(&b, rb.report_sections[i]);
 		}
 		buf_adds(&b, "],\"steps\":[");
 		for (int i = 0; i < rb.n_steps; i++) {
@@ -326,7 +317,7 @@ static int rb_note_cmd(struct cli *c, int argc, char **argv)
 	struct rb_instance inst;
 	if (rbstore_get(c->st, id, &inst, NULL, NULL, &err) < 0) {
 		cli_error("%s", err.msg);
-		return rbc_exit_for(&err);
+		return cli_exit_for(&err, EXIT_ERROR);
 	}
 	rb_instance_free(&inst);
 	struct buf who = BUF_INIT;
@@ -363,26 +354,26 @@ static int list_one(void *vctx, const struct rb_instance *inst, int n_events, in
 	if (x->json) {
 		buf_adds(b, x->n++ ? ",{" : "{");
 		buf_addf(b, "\"id\":%lld,\"runbook\":", (long long)inst->id);
-		json_str(b, inst->runbook);
+		cli_json_str(b, inst->runbook);
 		buf_adds(b, ",\"title\":");
-		json_str(b, inst->title);
+		cli_json_str(b, inst->title);
 		buf_adds(b, ",\"hash\":");
-		json_str(b, inst->hash);
+		cli_json_str(b, inst->hash);
 		buf_adds(b, ",\"started_at\":");
-		json_time(b, inst->started_at);
+		cli_json_time(b, inst->started_at);
 		buf_adds(b, ",\"by\":");
-		json_str(b, inst->started_by);
+		cli_json_str(b, inst->started_by);
 		buf_adds(b, ",\"bound\":{\"run\":");
 		if (inst->bound_run)
 			buf_addf(b, "%lld", (long long)inst->bound_run);
 		else
 			buf_adds(b, "null");
 		buf_adds(b, ",\"sha\":");
-		json_str(b, inst->bound_sha);
+		cli_json_str(b, inst->bound_sha);
 		buf_adds(b, "},\"state\":");
-		json_str(b, inst->state);
+		cli_json_str(b, inst->state);
 		buf_addf(b, ",\"events\":%d,\"last_at\":", n_events);
-		json_time(b, last_at);
+		cli_json_time(b, last_at);
 		buf_adds(b, "}");
 		return 0;
 	}
@@ -411,32 +402,32 @@ static int list_one(void *vctx, const struct rb_instance *inst, int n_events, in
 static void json_event(struct buf *b, const struct rb_event *e)
 {
 	buf_adds(b, "{\"at\":");
-	json_time(b, e->at);
+	cli_json_time(b, e->at);
 	buf_addf(b, ",\"seq\":%lld,\"kind\":", (long long)e->seq);
-	json_str(b, e->kind);
+	cli_json_str(b, e->kind);
 	buf_adds(b, ",\"step\":");
 	if (e->step)
 		buf_addf(b, "%d", e->step);
 	else
 		buf_adds(b, "null");
 	buf_adds(b, ",\"step_name\":");
-	json_str(b, e->step_name);
+	cli_json_str(b, e->step_name);
 	buf_adds(b, ",\"attempt\":");
 	if (e->attempt)
 		buf_addf(b, "%d", e->attempt);
 	else
 		buf_adds(b, "null");
 	buf_adds(b, ",\"command\":");
-	json_str(b, e->command);
+	cli_json_str(b, e->command);
 	buf_adds(b, ",\"exit\":");
 	if (e->exit != RB_NO_EXIT)
 		buf_addf(b, "%d", e->exit);
 	else
 		buf_adds(b, "null");
 	buf_adds(b, ",\"duration_ms\":");
-	json_ms(b, e->duration_ms);
+	cli_json_ms(b, e->duration_ms);
 	buf_adds(b, ",\"status\":");
-	json_str(b, e->status);
+	cli_json_str(b, e->status);
 	buf_adds(b, ",\"output\":");
 	if (e->output)
 		buf_add_json_str(b, e->output, e->output_len);
@@ -450,9 +441,9 @@ static void json_event(struct buf *b, const struct rb_event *e)
 	buf_adds(b, ",\"vars\":");
 	buf_adds(b, e->vars ? e->vars : "{}");
 	buf_adds(b, ",\"text\":");
-	json_str(b, e->text);
+	cli_json_str(b, e->text);
 	buf_adds(b, ",\"by\":");
-	json_str(b, e->by);
+	cli_json_str(b, e->by);
 	buf_adds(b, "}");
 }
 
@@ -566,39 +557,39 @@ static int rb_log(struct cli *c, int argc, char **argv)
 	int n;
 	if (rbstore_get(c->st, id, &inst, &evs, &n, &err) < 0) {
 		cli_error("%s", err.msg);
-		return rbc_exit_for(&err);
+		return cli_exit_for(&err, EXIT_ERROR);
 	}
 	struct buf b = BUF_INIT;
 	if (json) {
 		buf_addf(&b, "{\"id\":%lld,\"runbook\":", (long long)inst.id);
-		json_str(&b, inst.runbook);
+		cli_json_str(&b, inst.runbook);
 		buf_adds(&b, ",\"title\":");
-		json_str(&b, inst.title);
+		cli_json_str(&b, inst.title);
 		buf_adds(&b, ",\"path\":");
-		json_str(&b, inst.path);
+		cli_json_str(&b, inst.path);
 		buf_adds(&b, ",\"hash\":");
-		json_str(&b, inst.hash);
+		cli_json_str(&b, inst.hash);
 		buf_adds(&b, ",\"started_at\":");
-		json_time(&b, inst.started_at);
+		cli_json_time(&b, inst.started_at);
 		buf_adds(&b, ",\"by\":");
-		json_str(&b, inst.started_by);
+		cli_json_str(&b, inst.started_by);
 		buf_adds(&b, ",\"bound\":{\"run\":");
 		if (inst.bound_run)
 			buf_addf(&b, "%lld", (long long)inst.bound_run);
 		else
 			buf_adds(&b, "null");
 		buf_adds(&b, ",\"sha\":");
-		json_str(&b, inst.bound_sha);
+		cli_json_str(&b, inst.bound_sha);
 		buf_adds(&b, ",\"url\":");
-		json_str(&b, inst.bound_url);
+		cli_json_str(&b, inst.bound_url);
 		buf_adds(&b, "},\"head_sha\":");
-		json_str(&b, inst.head_sha);
+		cli_json_str(&b, inst.head_sha);
 		buf_adds(&b, ",\"repo\":");
-		json_str(&b, inst.repo);
+		cli_json_str(&b, inst.repo);
 		buf_adds(&b, ",\"mode\":");
-		json_str(&b, inst.mode);
+		cli_json_str(&b, inst.mode);
 		buf_adds(&b, ",\"state\":");
-		json_str(&b, inst.state);
+		cli_json_str(&b, inst.state);
 		buf_adds(&b, ",\"events\":[");
 		for (int i = 0; i < n; i++) {
 			if (i)
@@ -671,15 +662,15 @@ int cmd_runbook(struct cli *c, int argc, char **argv)
 	snprintf(prog, sizeof(prog), "ciscope: runbook %.40s", sub);
 	argv[1] = prog;
 	if (!strcmp(sub, "run"))
-		return rb_run(c, argc - 1, argv + 1, false);
+		return rbc_run(c, argc - 1, argv + 1, false);
 	if (!strcmp(sub, "resume"))
-		return rb_run(c, argc - 1, argv + 1, true);
+		return rbc_run(c, argc - 1, argv + 1, true);
 	if (!strcmp(sub, "note"))
 		return rb_note_cmd(c, argc - 1, argv + 1);
 	if (!strcmp(sub, "log"))
 		return rb_log(c, argc - 1, argv + 1);
 	if (!strcmp(sub, "report"))
-		return rb_report(c, argc - 1, argv + 1);
+		return rbc_report(c, argc - 1, argv + 1);
 	cli_error("runbook: '%s' is not a runbook command (list, show, run, resume, note, log, report)",
 		  sub);
 	return cli_bad_usage("runbook");

@@ -82,9 +82,9 @@ static void json_seen(struct buf *b, int64_t run, int attempt, const char *sha, 
 		return;
 	}
 	buf_addf(b, "{\"run\":%lld,\"attempt\":%d,\"sha\":", (long long)run, attempt);
-	json_str(b, sha);
+	cli_json_str(b, sha);
 	buf_adds(b, ",\"at\":");
-	json_time(b, at);
+	cli_json_time(b, at);
 	buf_addc(b, '}');
 }
 
@@ -92,11 +92,11 @@ static void json_evidence(struct buf *b, const struct triage_flaky_ev *e)
 {
 	buf_addf(b, "{\"kind\":\"%s\",\"workflow\":",
 		 e->kind == FLAKY_SAME_COMMIT ? "same-commit" : "flip");
-	json_str(b, e->workflow);
+	cli_json_str(b, e->workflow);
 	buf_adds(b, ",\"job\":");
-	json_str(b, e->job);
+	cli_json_str(b, e->job);
 	buf_adds(b, ",\"branch\":");
-	json_str(b, e->branch);
+	cli_json_str(b, e->branch);
 	buf_adds(b, ",\"failed\":");
 	json_seen(b, e->failed_run, e->failed_attempt, e->failed_sha, CS_TIME_NONE);
 	buf_adds(b, ",\"passed\":");
@@ -110,35 +110,35 @@ static void json_finding(struct buf *b, const struct triage_finding *f,
 			 const struct triage_history *h, const struct run *r)
 {
 	buf_adds(b, "{\"job\":");
-	json_str(b, f->job_name);
+	cli_json_str(b, f->job_name);
 	buf_addf(b, ",\"job_id\":%lld,\"step\":", (long long)f->job_provider_id);
 	if (f->step_number)
 		buf_addf(b, "%d", f->step_number);
 	else
 		buf_adds(b, "null");
 	buf_adds(b, ",\"step_name\":");
-	json_str(b, f->step_name);
+	cli_json_str(b, f->step_name);
 	if (f->line)
 		buf_addf(b, ",\"line\":%lld,\"end_line\":%lld", (long long)f->line,
 			 (long long)f->end_line);
 	else
 		buf_adds(b, ",\"line\":null,\"end_line\":null");
 	buf_adds(b, ",\"category\":");
-	json_str(b, f->category);
+	cli_json_str(b, f->category);
 	buf_addf(b, ",\"decision\":\"%s\",\"rule\":",
 		 decision_name(history_decision(f->decision, h)));
-	json_str(b, f->rule);
+	cli_json_str(b, f->rule);
 	buf_adds(b, ",\"explain\":");
-	json_str(b, f->explain);
+	cli_json_str(b, f->explain);
 	buf_adds(b, ",\"severity\":");
-	json_str(b, f->severity);
+	cli_json_str(b, f->severity);
 	buf_adds(b, ",\"source\":");
-	json_str(b, f->source);
+	cli_json_str(b, f->source);
 	buf_addf(b, ",\"fallback\":%s,\"weak\":%s,\"shown\":%s,\"title\":", f->fallback ? "true" : "false",
 		 f->weak ? "true" : "false", f->shown ? "true" : "false");
-	json_str(b, f->title);
+	cli_json_str(b, f->title);
 	buf_adds(b, ",\"test\":");
-	json_str(b, f->test_name);
+	cli_json_str(b, f->test_name);
 	buf_addf(b, ",\"repeats\":%d,\"fingerprint\":\"%s\",\"excerpt\":[", f->repeats,
 		 f->fingerprint);
 	for (int i = 0; i < f->n_excerpt; i++) {
@@ -148,7 +148,7 @@ static void json_finding(struct buf *b, const struct triage_finding *f,
 			buf_addf(b, "{\"line\":%lld,\"text\":", (long long)f->excerpt[i].line);
 		else
 			buf_adds(b, "{\"line\":null,\"text\":");
-		json_str(b, f->excerpt[i].text);
+		cli_json_str(b, f->excerpt[i].text);
 		buf_addc(b, '}');
 	}
 	buf_adds(b, "],\"first_seen\":");
@@ -159,7 +159,7 @@ static void json_finding(struct buf *b, const struct triage_finding *f,
 	for (int i = 0; i < h->n_branches; i++) {
 		if (i)
 			buf_addc(b, ',');
-		json_str(b, h->branches[i]);
+		cli_json_str(b, h->branches[i]);
 	}
 	buf_addf(b, "],\"new\":%s,\"flaky\":%s,\"deterministic\":%s,\"passed_since\":",
 		 triage_is_new(h, r) ? "true" : "false", h->flaky ? "true" : "false",
@@ -172,13 +172,13 @@ static void json_finding(struct buf *b, const struct triage_finding *f,
 		json_evidence(b, &h->evidence[i]);
 	}
 	buf_adds(b, "],\"state\":");
-	json_str(b, triage_state_word(h->state));
+	cli_json_str(b, triage_state_word(h->state));
 	buf_adds(b, ",\"note\":");
-	json_str(b, h->note);
+	cli_json_str(b, h->note);
 	buf_adds(b, ",\"state_by\":");
-	json_str(b, h->set_by);
+	cli_json_str(b, h->set_by);
 	buf_adds(b, ",\"state_at\":");
-	json_time(b, h->set_at);
+	cli_json_time(b, h->set_at);
 	buf_addc(b, '}');
 }
 
@@ -319,7 +319,7 @@ static void diff_pointer(struct cli *c, struct buf *b, const struct run *r, bool
 	struct run base;
 	uint64_t n = 0;
 	struct gitrepo *g = gitrepo_open(NULL);
-	int rc = conclusion_is_failure(r->conclusion)
+	int rc = ci_conclusion_is_failure(r->conclusion)
 			 ? run_diff_new_lines(c->st, g, r, &found, &base, &n, &err)
 			 : 0;
 	gitrepo_close(g);
@@ -339,7 +339,7 @@ static void diff_pointer(struct cli *c, struct buf *b, const struct run *r, bool
 			buf_addf(b, ",\"diff\":{\"base\":{\"id\":%lld,\"attempt\":%d},\"new_lines\":%llu,"
 				    "\"text\":",
 				 (long long)base.provider_id, base.attempt, (unsigned long long)n);
-			json_str(b, text);
+			cli_json_str(b, text);
 			buf_addc(b, '}');
 		}
 	} else if (found) {
@@ -397,14 +397,14 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 			cli_error("%s", err.msg);
 			free(spec);
 			free(branch);
-			return cli_exit_for(&err);
+			return cli_exit_for(&err, EXIT_INTR);
 		}
 	} else if (store_newest_failed_run(c->st, branch, &r, &err) < 0) {
 		if (err.code != CS_ENOTFOUND || !branch ||
 		    store_newest_failed_run(c->st, NULL, &r, &err) < 0) {
 			cli_error("%s", err.msg);
 			free(branch);
-			return cli_exit_for(&err);
+			return cli_exit_for(&err, EXIT_INTR);
 		}
 		fprintf(stderr, "ciscope: no failed run on the default branch '%s': showing the newest "
 				"failed run\n", branch);
@@ -432,7 +432,7 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 		only = store_find_job(jobs, n, job_spec, &err);
 		if (only < 0) {
 			cli_error("run %lld: %s", (long long)r.provider_id, err.msg);
-			rc = cli_exit_for(&err);
+			rc = cli_exit_for(&err, EXIT_INTR);
 			goto out;
 		}
 	}
@@ -442,12 +442,12 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 	struct buf b = BUF_INIT;
 	if (json) {
 		buf_adds(&b, "{\"run\":");
-		json_run(&b, &r);
+		cli_json_run(&b, &r);
 		buf_adds(&b, ",\"default_branch\":");
-		json_str(&b, branch);
+		cli_json_str(&b, branch);
 		buf_adds(&b, ",\"green_since\":");
 		if (have_green)
-			json_run(&b, &green);
+			cli_json_run(&b, &green);
 		else
 			buf_adds(&b, "null");
 		buf_addf(&b, ",\"version\":\"%s\"", version);
@@ -500,11 +500,11 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 			if (shown_jobs)
 				buf_addc(&b, ',');
 			buf_addf(&b, "{\"id\":%lld,\"name\":", (long long)j->provider_id);
-			json_str(&b, j->name);
+			cli_json_str(&b, j->name);
 			buf_adds(&b, ",\"conclusion\":");
-			json_str(&b, j->conclusion);
+			cli_json_str(&b, j->conclusion);
 			buf_adds(&b, ",\"url\":");
-			json_str(&b, j->html_url);
+			cli_json_str(&b, j->html_url);
 			buf_addf(&b, ",\"log_lines\":%lld,\"triaged\":%s,\"lines_shown\":%d,"
 				     "\"fallback\":%s,\"findings\":[",
 				 (long long)j->line_count, info.triaged ? "true" : "false", info.n_lines,
@@ -569,15 +569,15 @@ static int rules_list(struct cli *c, const struct ruleset *rs, bool json)
 			if (i)
 				buf_addc(&b, ',');
 			buf_adds(&b, "{\"id\":");
-			json_str(&b, r->id);
+			cli_json_str(&b, r->id);
 			buf_addf(&b, ",\"category\":\"%s\",\"decision\":\"%s\",\"severity\":\"%s\","
 				     "\"weak\":%s,\"explain\":",
 				 rule_category_name(r->category),
 				 decision_name(rule_category_decision(r->category)),
 				 r->warning ? "warning" : "error", r->weak ? "true" : "false");
-			json_str(&b, r->explain);
+			cli_json_str(&b, r->explain);
 			buf_adds(&b, ",\"origin\":");
-			json_str(&b, r->origin);
+			cli_json_str(&b, r->origin);
 			buf_addf(&b, ",\"line\":%d}", r->line);
 		} else {
 			buf_addf(&b, "%-26s %-14s %-8s", r->id, rule_category_name(r->category),
@@ -605,7 +605,7 @@ static int rules_test(struct cli *c, const struct ruleset *rs, bool json)
 	if (triage_test_rules(c->st, rs, &t, &tot, &cli_interrupted, &err) < 0) {
 		cli_error("%s", err.msg);
 		free(t);
-		return cli_exit_for(&err);
+		return cli_exit_for(&err, EXIT_INTR);
 	}
 	struct buf b = BUF_INIT;
 	int broad = 0;
@@ -622,7 +622,7 @@ static int rules_test(struct cli *c, const struct ruleset *rs, bool json)
 			if (i)
 				buf_addc(&b, ',');
 			buf_adds(&b, "{\"id\":");
-			json_str(&b, x->rule->id);
+			cli_json_str(&b, x->rule->id);
 			buf_addf(&b, ",\"category\":\"%s\",\"failed_runs\":%d,\"successful_runs\":%d,"
 				     "\"hits\":%ld,\"too_broad\":%s}",
 				 rule_category_name(x->rule->category), x->failed_runs,
@@ -693,7 +693,7 @@ int cmd_retriage(struct cli *c, int argc, char **argv)
 		cli_error("retriage: unexpected argument '%s'", argv[optind]);
 		return cli_bad_usage("retriage");
 	}
-	if (!cli_open(c, false))
+	if (!cli_open_mode(c, STORE_UPGRADE_EXISTING))
 		return EXIT_ERROR;
 	struct ruleset *owned;
 	const struct ruleset *rs = load_rules(NULL, &owned);
@@ -704,7 +704,7 @@ int cmd_retriage(struct cli *c, int argc, char **argv)
 	struct retriage_stats s;
 	if (triage_retriage(c->st, rs, &s, &cli_interrupted, &err) < 0) {
 		cli_error("%s", err.msg);
-		return cli_exit_for(&err);
+		return cli_exit_for(&err, EXIT_INTR);
 	}
 	char version[64];
 	triage_version(rs, version, sizeof(version));
@@ -763,7 +763,7 @@ int cmd_triage_state(struct cli *c, int argc, char **argv)
 	if (rc < 0) {
 		cli_error("%s", err.msg);
 		buf_release(&who);
-		return cli_exit_for(&err);
+		return cli_exit_for(&err, EXIT_INTR);
 	}
 	struct triage_history h;
 	if (triage_history(c->st, full, &h, &err) < 0) {
@@ -774,13 +774,13 @@ int cmd_triage_state(struct cli *c, int argc, char **argv)
 	struct buf b = BUF_INIT;
 	if (json) {
 		buf_addf(&b, "{\"fingerprint\":\"%s\",\"state\":", full);
-		json_str(&b, triage_state_word(h.state));
+		cli_json_str(&b, triage_state_word(h.state));
 		buf_adds(&b, ",\"note\":");
-		json_str(&b, h.note);
+		cli_json_str(&b, h.note);
 		buf_adds(&b, ",\"state_by\":");
-		json_str(&b, h.set_by);
+		cli_json_str(&b, h.set_by);
 		buf_adds(&b, ",\"state_at\":");
-		json_time(&b, h.set_at);
+		cli_json_time(&b, h.set_at);
 		buf_addf(&b, ",\"occurrences\":%d}\n", h.n_runs);
 	} else {
 		buf_addf(&b, "%s: ", full);

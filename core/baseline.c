@@ -137,7 +137,7 @@ static int attempts_note(struct store *st, const struct run *r, struct baseline 
 	sqlite3_bind_int64(s, 1, r->id);
 	sqlite3_bind_int64(s, 2, r->provider_id);
 	sqlite3_bind_int(s, 3, r->attempt);
-	bool failed = conclusion_is_failure(r->conclusion);
+	bool failed = ci_conclusion_is_failure(r->conclusion);
 	bool passed = r->conclusion && !strcmp(r->conclusion, "success");
 	int later_pass = 0, earlier_fail = 0, rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -145,7 +145,7 @@ static int attempts_note(struct store *st, const struct run *r, struct baseline 
 		const char *c = (const char *)sqlite3_column_text(s, 1);
 		if (failed && a > r->attempt && c && !strcmp(c, "success") && !later_pass)
 			later_pass = a;
-		if (passed && a < r->attempt && conclusion_is_failure(c))
+		if (passed && a < r->attempt && ci_conclusion_is_failure(c))
 			earlier_fail = a;
 	}
 	sqlite3_finalize(s);

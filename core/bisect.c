@@ -346,7 +346,7 @@ static bool shaset_may_have(const struct shaset *h, const char *sha)
 
 static void gather(struct bisect_commit *c, const struct tvs *tv, const struct shaset *any)
 {
-	int first, k = tvs_find(tv, c->c.sha, &first);
+	int first, k = bisect_tvs_find(tv, c->c.sha, &first);
 	for (int j = 0; j < k; j++) {
 		const struct tv *x = &tv->v[first + j];
 		add_obs(c, x->provider, x->row, x->attempt, x->conclusion, x->v, "run", x->value);
@@ -544,7 +544,7 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 	 * them), else read here */
 	struct tvs own, tv;
 	memset(&own, 0, sizeof(own));
-	if (!pre && target_verdicts(st, &t, &own, err) < 0) {
+	if (!pre && bisect_target_verdicts(st, &t, &own, err) < 0) {
 		gitrepo_commits_free(cs, n);
 		bisect_target_release(&t);
 		return -1;
@@ -553,11 +553,11 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 	struct shaset any;
 	bisect_target_release(&t);
 	if (shaset_load(st, &any, err) < 0) {
-		tvs_release(&own);
+		bisect_tvs_release(&own);
 		gitrepo_commits_free(cs, n);
 		return -1;
 	}
-	s->flake_rate = flake_rate(&tv);
+	s->flake_rate = bisect_flake_rate(&tv);
 	s->n = n;
 	s->commits = xcalloc((size_t)(n ? n : 1), sizeof(*s->commits));
 	for (int i = 0; i < n; i++) {
@@ -576,7 +576,7 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 		memcpy(s->good_commit.c.sha, x->good, 41);
 	}
 	gather(&s->good_commit, &tv, &any);
-	tvs_release(&own);
+	bisect_tvs_release(&own);
 	free(any.v);
 	/* marks; the start good and bad hold by assumption when nothing says so */
 	for (int m = 0; m < x->n_marks; m++) {
@@ -687,7 +687,7 @@ static int newest_bad(const struct tvs *tv, const char *branch, const struct tv 
 static int bad_commit_evidence(const struct tvs *tv, const char *sha, int *good, int *bad,
 			       struct buf *runs)
 {
-	int first, k = tvs_find(tv, sha, &first);
+	int first, k = bisect_tvs_find(tv, sha, &first);
 	*good = *bad = 0;
 	for (int j = 0; j < k; j++) {
 		const struct tv *x = &tv->v[first + j];
@@ -722,7 +722,7 @@ int bisect_start(struct store *st, struct gitrepo *g, const struct bisect_start_
 	struct buf text = BUF_INIT;
 	bisect_target_text(&t, &text);
 	struct tvs tv;
-	int rc = target_verdicts(st, &t, &tv, err);
+	int rc = bisect_target_verdicts(st, &t, &tv, err);
 	bisect_target_release(&t);
 	if (rc < 0) {
 		buf_release(&text);
@@ -841,7 +841,7 @@ int bisect_start(struct store *st, struct gitrepo *g, const struct bisect_start_
 		out->state = xstrdup("finished");
 	}
 out:
-	tvs_release(&tv);
+	bisect_tvs_release(&tv);
 	free(branch);
 	buf_release(&text);
 	return rc;

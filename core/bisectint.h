@@ -25,16 +25,16 @@ struct tvs {
 	size_t alloc;
 };
 
-void tvs_release(struct tvs *t);
+void bisect_tvs_release(struct tvs *t);
 /* Every stored run the target judges, with its verdict, sorted by commit
  * sha, then time. */
-int target_verdicts(struct store *st, const struct bisect_target *t, struct tvs *out,
+int bisect_target_verdicts(struct store *st, const struct bisect_target *t, struct tvs *out,
 		    struct cs_err *err);
 /* The runs on commit sha: how many, the first at *first. */
-int tvs_find(const struct tvs *t, const char *sha, int *first);
+int bisect_tvs_find(const struct tvs *t, const char *sha, int *first);
 /* How often the target's verdict disagrees with itself on one commit: the
  * minority share of the runs on commits with two or more, smoothed toward
  * 5% (20 pseudo-runs) so a short history does not claim certainty. */
-double flake_rate(const struct tvs *t);
+double bisect_flake_rate(const struct tvs *t);
 
 #endif

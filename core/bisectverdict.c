@@ -106,7 +106,7 @@ const char *bisect_verdict_name(enum bisect_verdict v)
 }
 
 /* --- the target's verdict on each run -------------------------------------------- */
-void tvs_release(struct tvs *t)
+void bisect_tvs_release(struct tvs *t)
 {
 	for (int i = 0; i < t->n; i++) {
 		free(t->v[i].conclusion);
@@ -253,13 +253,13 @@ static int parity_verdicts(struct store *st, const struct bisect_target *t, stru
 	return 0;
 }
 
-int target_verdicts(struct store *st, const struct bisect_target *t, struct tvs *out,
+int bisect_target_verdicts(struct store *st, const struct bisect_target *t, struct tvs *out,
 		    struct cs_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (t->kind == BT_PARITY) {
 		if (parity_verdicts(st, t, out, err) < 0) {
-			tvs_release(out);
+			bisect_tvs_release(out);
 			return -1;
 		}
 		if (out->n)
@@ -349,7 +349,7 @@ int target_verdicts(struct store *st, const struct bisect_target *t, struct tvs 
 	}
 	buf_release(&name);
 	if (store_collect(st, s, take_tv, out, "reading the target's runs", err) < 0) {
-		tvs_release(out);
+		bisect_tvs_release(out);
 		return -1;
 	}
 	if (out->n)
@@ -357,7 +357,7 @@ int target_verdicts(struct store *st, const struct bisect_target *t, struct tvs 
 	return 0;
 }
 
-int tvs_find(const struct tvs *t, const char *sha, int *first)
+int bisect_tvs_find(const struct tvs *t, const char *sha, int *first)
 {
 	int lo = 0, hi = t->n;
 	while (lo < hi) {
@@ -377,7 +377,7 @@ int tvs_find(const struct tvs *t, const char *sha, int *first)
 /* How often the target's verdict disagrees with itself on one commit: the
  * minority share of the runs on commits with two or more, smoothed toward
  * 5% (20 pseudo-runs) so a short history does not claim certainty. */
-double flake_rate(const struct tvs *t)
+double bisect_flake_rate(const struct tvs *t)
 {
 	double minority = 0, total = 0;
 	for (int i = 0; i < t->n;) {

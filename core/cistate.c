@@ -8,7 +8,7 @@
 #define CI_C_ITEM_(s) s,
 static const char *const failed[] = {CI_FAILED_CONCLUSIONS(CI_C_ITEM_, CI_C_ITEM_)};
 
-bool conclusion_is_failure(const char *c)
+bool ci_conclusion_is_failure(const char *c)
 {
 	if (!c)
 		return false;
@@ -18,9 +18,9 @@ bool conclusion_is_failure(const char *c)
 	return false;
 }
 
-bool step_conclusion_failing(const char *c)
+bool ci_step_conclusion_failing(const char *c)
 {
-	return conclusion_is_failure(c) || (c && !strcmp(c, "cancelled"));
+	return ci_conclusion_is_failure(c) || (c && !strcmp(c, "cancelled"));
 }
 
 static const struct ci_state_look looks[] = {

@@ -10,7 +10,7 @@
  *  - the glyph of each state (UTF-8 and ASCII) and its kind, which the
  *    views turn into a colour role and the CLI into an SGR colour.
  *
- * Owned here; store.h re-exports conclusion_is_failure for its callers.
+ * Owned here; store.h re-exports ci_conclusion_is_failure for its callers.
  */
 #ifndef CS_CISTATE_H
 #define CS_CISTATE_H
@@ -27,10 +27,10 @@
 #define CI_FAILED_SQL "(" CI_FAILED_CONCLUSIONS(CI_SQL_FIRST_, CI_SQL_NEXT_) ")"
 
 /* Is conclusion c (NULL: none) a failure? */
-bool conclusion_is_failure(const char *c);
+bool ci_conclusion_is_failure(const char *c);
 /* Did a step with conclusion c stop its job? A failure, or cancelled: the
  * step running when a job timed out ends "cancelled". */
-bool step_conclusion_failing(const char *c);
+bool ci_step_conclusion_failing(const char *c);
 
 enum ci_state_kind {
 	CI_STATE_SUCCESS,

@@ -136,7 +136,7 @@ static void tally_run(struct tally *t, const struct sha_run *x)
 		t->running++;
 	else if (x->conclusion && !strcmp(x->conclusion, "success"))
 		t->green++;
-	else if (conclusion_is_failure(x->conclusion))
+	else if (ci_conclusion_is_failure(x->conclusion))
 		t->red++;
 	else
 		t->other++;

@@ -308,7 +308,7 @@ static void first_new(const struct job *rj, struct diff_job *dj)
 {
 	const struct step *failed = NULL;
 	for (int k = 0; k < rj->n_steps && !failed; k++)
-		if (conclusion_is_failure(rj->steps[k].conclusion) && rj->steps[k].first_line)
+		if (ci_conclusion_is_failure(rj->steps[k].conclusion) && rj->steps[k].first_line)
 			failed = &rj->steps[k];
 	for (int pass = failed ? 0 : 1; pass < 3 && !dj->first_new; pass++)
 		for (int h = 0; h < dj->log.n_hunks && !dj->first_new; h++) {

@@ -266,7 +266,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
 			x->too_big = true;
 			return 0;
 		}
-		if (fd_write_all(x->fd, p, len) < 0) {
+		if (fcache_fd_write_all(x->fd, p, len) < 0) {
 			x->write_errno = errno;
 			return 0;
 		}
@@ -654,6 +654,16 @@ void fetch_cancel(struct fetcher *f)
 		fetch_xfer_detach(f, x);
 		fetch_xfer_done_with(f, x);
 	}
+}
+
+void fetch_format_bytes(uint64_t n, char *out, size_t len)
+{
+	if (n >= 10u << 20)
+		snprintf(out, len, "%.0f MB", (double)n / (1 << 20));
+	else if (n >= 1u << 20)
+		snprintf(out, len, "%.1f MB", (double)n / (1 << 20));
+	else
+		snprintf(out, len, "%.0f kB", (double)n / 1024);
 }
 
 const struct fetch_progress *fetch_get_progress(const struct fetcher *f)

@@ -152,6 +152,9 @@ bool fetch_done(const struct fetcher *f);
  * removed; complete runs are still imported by fetch_perform. */
 void fetch_cancel(struct fetcher *f);
 const struct fetch_progress *fetch_get_progress(const struct fetcher *f);
+/* Bytes as the progress lines of fetch and the TUI show them: "12 MB",
+ * "1.5 MB", "300 kB". */
+void fetch_format_bytes(uint64_t n, char *out, size_t len);
 /* The repository's cache folder (<root>/<owner>/<repo>). */
 const char *fetch_cache_dir(const struct fetcher *f);
 /* How it ended (err: the fatal error, for FETCH_FAILED and

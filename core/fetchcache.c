@@ -24,7 +24,7 @@ char *fcache_tmp_name(struct fetch_cache *c, const char *what)
 	return xasprintf("%s/%s%ld-%u", c->tmp_dir, what, (long)getpid(), ++c->tmp_counter);
 }
 
-int fd_write_all(int fd, const void *data, size_t n)
+int fcache_fd_write_all(int fd, const void *data, size_t n)
 {
 	const char *p = data;
 	while (n) {
@@ -61,7 +61,7 @@ int fcache_put_file(struct fetch_cache *c, const char *path, const void *data, s
 		free(tmp);
 		return -1;
 	}
-	int rc = fd_write_all(fd, data, n);
+	int rc = fcache_fd_write_all(fd, data, n);
 	int e = errno;
 	if (close(fd) < 0 && !rc) {
 		rc = -1;

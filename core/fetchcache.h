@@ -54,6 +54,6 @@ int fcache_put_file(struct fetch_cache *c, const char *path, const void *data, s
 /* A JSON document, printed, with a final newline, as fcache_put_file(). */
 int fcache_put_json(struct fetch_cache *c, const char *path, const cJSON *j, struct cs_err *err);
 /* Write all n bytes to fd (retrying short writes and EINTR): 0 or -1. */
-int fd_write_all(int fd, const void *data, size_t n);
+int fcache_fd_write_all(int fd, const void *data, size_t n);
 
 #endif

@@ -191,7 +191,7 @@ static void want_run(struct fetcher *f, cJSON *obj, bool baseline)
 	r->slug = xstrdup(full ? full : f->c->t.slug);
 	const char *status = jstr(obj, "status");
 	r->completed = status && !strcmp(status, "completed");
-	r->failed = conclusion_is_failure(jstr(obj, "conclusion"));
+	r->failed = ci_conclusion_is_failure(jstr(obj, "conclusion"));
 	r->baseline = baseline;
 	r->jobs = cJSON_CreateArray();
 	char rel[64];
@@ -309,7 +309,7 @@ static bool want_log(struct fetcher *f, struct frun *r, const cJSON *job, int jo
 		return false;
 	if (concl && !strcmp(concl, "skipped"))
 		return false;
-	if (f->o.all_logs || r->failed || conclusion_is_failure(concl))
+	if (f->o.all_logs || r->failed || ci_conclusion_is_failure(concl))
 		return true;
 	return r->baseline && job_att == r->attempt;
 }

@@ -81,13 +81,7 @@ char *gh_dispatch_runs_url(const struct gh_target *t, const char *workflow, cons
 void gh_delete_describe(const char *url, enum gh_token_src src, struct buf *out)
 {
 	buf_addf(out, "DELETE %s\n", url);
-	buf_adds(out, "Accept: " GH_ACCEPT "\n");
-	buf_adds(out, "X-GitHub-Api-Version: " GH_API_VERSION "\n");
-	if (src == GH_TOK_NONE)
-		buf_adds(out, "(no Authorization header: no token was found; GitHub will refuse)\n");
-	else
-		buf_addf(out, "Authorization: Bearer <the token from %s, not shown>\n",
-			 gh_token_src_name(src));
+	gh_describe_headers(src, out);
 	buf_adds(out, "\n(no body)\n");
 }
 

@@ -1378,9 +1378,8 @@ void gh_build_dispatch(const struct gh_target *t, const char *workflow, const ch
 	p->body = buf_detach(&b, NULL);
 }
 
-void gh_post_describe(const struct gh_post *p, enum gh_token_src src, struct buf *out)
+void gh_describe_headers(enum gh_token_src src, struct buf *out)
 {
-	buf_addf(out, "POST %s\n", p->url);
 	buf_adds(out, "Accept: " GH_ACCEPT "\n");
 	buf_adds(out, "X-GitHub-Api-Version: " GH_API_VERSION "\n");
 	if (src == GH_TOK_NONE)
@@ -1388,6 +1387,12 @@ void gh_post_describe(const struct gh_post *p, enum gh_token_src src, struct buf
 	else
 		buf_addf(out, "Authorization: Bearer <the token from %s, not shown>\n",
 			 gh_token_src_name(src));
+}
+
+void gh_post_describe(const struct gh_post *p, enum gh_token_src src, struct buf *out)
+{
+	buf_addf(out, "POST %s\n", p->url);
+	gh_describe_headers(src, out);
 	if (p->body) {
 		buf_adds(out, "Content-Type: application/json\n\n");
 		buf_adds(out, p->body);

@@ -237,6 +237,9 @@ void gh_build_dispatch(const struct gh_target *t, const char *workflow, const ch
  * headers that matter (the token named by its source, never shown) and the
  * body. Raw text: the caller sanitises it for the terminal. */
 void gh_post_describe(const struct gh_post *p, enum gh_token_src src, struct buf *out);
+/* The headers every described request shows (Accept, API version, the
+ * token named by its source, never shown). */
+void gh_describe_headers(enum gh_token_src src, struct buf *out);
 
 /* --- log archive names (gharchive.c) ------------------------------------------ */
 /* The file-name form GitHub gives a job or step name inside a log archive:

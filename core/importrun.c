@@ -709,7 +709,7 @@ int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 				if (rs->jobs[i].attempt != a || !j)
 					continue;
 				const char *c = import_jstr(j, "conclusion"), *stt = import_jstr(j, "status");
-				if (conclusion_is_failure(c))
+				if (ci_conclusion_is_failure(c))
 					ds.any_failed = true;
 				if (c && !strcmp(c, "cancelled"))
 					ds.any_cancelled = true;

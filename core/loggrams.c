@@ -122,7 +122,7 @@ static inline uint64_t fold8(uint64_t w)
  * a byte per bit (a plain store, no read-modify-write: 64 KiB, packed into
  * bits when the chunk is done), and eight bytes are loaded and folded at
  * once to give six trigrams with no chain from one to the next. */
-void grams_set(unsigned char *set, const char *text, size_t n)
+void loggrams_set(unsigned char *set, const char *text, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	size_t i = 0;
@@ -201,7 +201,7 @@ static size_t popcount_bytes(const unsigned char *a, const unsigned char *b, siz
 /* Pack a set and shrink it by OR-ing its halves while it stays at most a
  * quarter full (a query of t missing trigrams then gets through a chunk
  * with odds of about 4^-t). Writes the blob into out; returns its length. */
-size_t grams_blob(const unsigned char *set, unsigned char *out)
+size_t loggrams_blob(const unsigned char *set, unsigned char *out)
 {
 	size_t nb = GRAMS_BYTES;
 	unsigned char *bits = out + 1;
@@ -231,7 +231,7 @@ static inline uint32_t words_hash(uint64_t g)
 	return (uint32_t)((g * 0x9E3779B97F4A7C15ull) >> 32);
 }
 
-unsigned words_parts(uint64_t raw_len)
+unsigned loggrams_words_parts(uint64_t raw_len)
 {
 	unsigned p = 1;
 	while (p < WORDS_PARTS_MAX && (uint64_t)p * 2 * WORDS_PART_RAW <= raw_len)
@@ -239,7 +239,7 @@ unsigned words_parts(uint64_t raw_len)
 	return p;
 }
 
-unsigned log2u(uint64_t v)
+unsigned loggrams_log2u(uint64_t v)
 {
 	unsigned k = 0;
 	while (v > 1)
@@ -250,7 +250,7 @@ unsigned log2u(uint64_t v)
 /* ASCII-folded word characters; 0 for the others */
 static unsigned char word_tab[256];
 
-void word_tab_init(void)
+void loggrams_word_tab_init(void)
 {
 	if (word_tab['a'])
 		return;
@@ -262,7 +262,7 @@ void word_tab_init(void)
  * The set is built from them when the chunk is done, sized by their count.
  * Import runs this on every byte: a table lookup and no test of room per
  * 6-gram. */
-void words_collect(uint32_t **h, size_t *n, size_t *alloc, const char *text, size_t len)
+void loggrams_words_collect(uint32_t **h, size_t *n, size_t *alloc, const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	if (*n + len > *alloc) {
@@ -304,7 +304,7 @@ static void words_query(struct log_grams *q, const char *text, size_t n)
 	}
 }
 
-bool words_admit_part(const unsigned char *b, size_t n, uint32_t h)
+bool loggrams_words_admit_part(const unsigned char *b, size_t n, uint32_t h)
 {
 	if (!b || n < 1 || b[0] != WORDS_VERSION)
 		return true;

@@ -1026,7 +1026,7 @@ struct logfilter *logfilter_new(struct store *st, const struct log_grams *q,
 static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 			   uint64_t n_chunks, unsigned char *admit, long n)
 {
-	unsigned full = words_parts(LOG_CHUNK_RAW);
+	unsigned full = loggrams_words_parts(LOG_CHUNK_RAW);
 	/* eight 6-grams spread over the query rule out nearly every chunk that
 	 * lacks the string (a third of the bits set: 1 in 6,500 gets through);
 	 * more only cost reads */
@@ -1046,18 +1046,18 @@ static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_siz
 			unsigned char *seen = f->seen;
 			memset(seen, 0, n_chunks);
 			sqlite3_bind_int64(st, 1, log_id);
-			sqlite3_bind_int64(st, 2, (h >> (WORDS_LOG2 - log2u(full))) & (full - 1));
+			sqlite3_bind_int64(st, 2, (h >> (WORDS_LOG2 - loggrams_log2u(full))) & (full - 1));
 			int rc;
 			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 				sqlite3_int64 seq = sqlite3_column_int64(st, 0);
 				if (seq < 0 || (uint64_t)seq >= n_chunks)
 					continue;
 				uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, raw_size - (uint64_t)seq * LOG_CHUNK_RAW);
-				if (words_parts(len) != full)
+				if (loggrams_words_parts(len) != full)
 					continue; /* a short chunk: its part is another */
 				seen[seq] = 1;
 				if (admit[seq] == 1 &&
-				    !words_admit_part(sqlite3_column_blob(st, 1),
+				    !loggrams_words_admit_part(sqlite3_column_blob(st, 1),
 						      (size_t)sqlite3_column_bytes(st, 1), h)) {
 					admit[seq] = 0;
 					n--;
@@ -1069,7 +1069,7 @@ static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_siz
 			if (i == 0)
 				for (uint64_t seq = 0; seq < n_chunks; seq++) {
 					uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, raw_size - seq * LOG_CHUNK_RAW);
-					if (!seen[seq] && words_parts(len) == full && admit[seq])
+					if (!seen[seq] && loggrams_words_parts(len) == full && admit[seq])
 						admit[seq] = 2; /* no word filter */
 				}
 		}
@@ -1077,16 +1077,16 @@ static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_siz
 			if (admit[seq] != 1)
 				continue;
 			uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, raw_size - seq * LOG_CHUNK_RAW);
-			unsigned parts = words_parts(len);
+			unsigned parts = loggrams_words_parts(len);
 			if (range && parts == full)
 				continue; /* done above */
 			sqlite3_stmt *st = f->words_one;
 			sqlite3_bind_int64(st, 1, log_id);
-			sqlite3_bind_int64(st, 2, (h >> (WORDS_LOG2 - log2u(parts))) & (parts - 1));
+			sqlite3_bind_int64(st, 2, (h >> (WORDS_LOG2 - loggrams_log2u(parts))) & (parts - 1));
 			sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
 			int rc = sqlite3_step(st);
 			if (rc == SQLITE_ROW) {
-				if (!words_admit_part(sqlite3_column_blob(st, 0),
+				if (!loggrams_words_admit_part(sqlite3_column_blob(st, 0),
 						      (size_t)sqlite3_column_bytes(st, 0), h)) {
 					admit[seq] = 0;
 					n--;
@@ -1211,12 +1211,12 @@ long logfilter_rule_out_logs(struct logfilter *f, const int64_t *ids, const uint
 		if (ruled[c])
 			continue;
 		uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, sizes[at->i] - (uint64_t)seq * LOG_CHUNK_RAW);
-		unsigned parts = words_parts(len);
+		unsigned parts = loggrams_words_parts(len);
 		const unsigned char *bits = sqlite3_column_blob(st, 3);
 		size_t nb = (size_t)sqlite3_column_bytes(st, 3);
 		for (size_t k = 0; k < tests; k++)
-			if (((h[k] >> (WORDS_LOG2 - log2u(parts))) & (parts - 1)) == (uint64_t)part &&
-			    !words_admit_part(bits, nb, h[k])) {
+			if (((h[k] >> (WORDS_LOG2 - loggrams_log2u(parts))) & (parts - 1)) == (uint64_t)part &&
+			    !loggrams_words_admit_part(bits, nb, h[k])) {
 				ruled[c] = 1;
 				break;
 			}

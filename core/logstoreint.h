@@ -31,7 +31,7 @@ typedef unsigned long long ull;
 /* --- word 6-gram filters ------------------------------------------------------ */
 /* Rows of log_chunk_words: (log_id, seq, part, bits). bits: one version
  * byte, then nothing (no word 6-gram in the part) or a bitset of 2^k bytes,
- * k >= 5. A chunk of L raw bytes has words_parts(L) parts; a 6-gram of hash
+ * k >= 5. A chunk of L raw bytes has loggrams_words_parts(L) parts; a 6-gram of hash
  * h goes to part (h >> (WORDS_LOG2 - log2 parts)) & (parts - 1), bit h mod
  * (bits of the part). Version 1: 6-grams of ASCII letters, digits and '_'
  * (letters lower-cased) of log_search_text() of each line's first
@@ -45,20 +45,20 @@ _Static_assert(LOG_WORDS_GRAM == 6, "filter version 1 indexes 6-grams");
 
 /* loggrams.c: building filters (the writer) */
 /* Sets the bits of a line's trigrams in set (a byte per bit, GRAMS_BITS). */
-void grams_set(unsigned char *set, const char *text, size_t n);
+void loggrams_set(unsigned char *set, const char *text, size_t n);
 /* The filter blob of set in out (1 + GRAMS_BYTES at most); its length. */
-size_t grams_blob(const unsigned char *set, unsigned char *out);
-/* Once, before words_collect. */
-void word_tab_init(void);
+size_t loggrams_blob(const unsigned char *set, unsigned char *out);
+/* Once, before loggrams_words_collect. */
+void loggrams_word_tab_init(void);
 /* Appends the hashes of the word 6-grams of text to *h (*n of *alloc). */
-void words_collect(uint32_t **h, size_t *n, size_t *alloc, const char *text, size_t len);
+void loggrams_words_collect(uint32_t **h, size_t *n, size_t *alloc, const char *text, size_t len);
 /* The number of parts of a chunk of raw_len bytes's word filter. */
-unsigned words_parts(uint64_t raw_len);
+unsigned loggrams_words_parts(uint64_t raw_len);
 /* floor(log2(v)), v > 0. */
-unsigned log2u(uint64_t v);
+unsigned loggrams_log2u(uint64_t v);
 
 /* loggrams.c: testing filters (the reader) */
 /* Whether the word filter part b[0..n) may hold the 6-gram of hash h. */
-bool words_admit_part(const unsigned char *b, size_t n, uint32_t h);
+bool loggrams_words_admit_part(const unsigned char *b, size_t n, uint32_t h);
 
 #endif

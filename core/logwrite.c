@@ -141,7 +141,7 @@ static void record_start(struct logw *w, uint64_t off)
 
 static int put_grams(struct logw *w, int64_t seq, unsigned char *bits, struct cs_err *err)
 {
-	size_t n = grams_blob(bits, w->gblob);
+	size_t n = loggrams_blob(bits, w->gblob);
 	memset(bits, 0, GRAMS_BITS);
 	sqlite3_stmt *st = w->ins_grams;
 	sqlite3_bind_int64(st, 1, w->log_id);
@@ -164,8 +164,8 @@ static int put_grams(struct logw *w, int64_t seq, unsigned char *bits, struct cs
 static int put_words(struct logw *w, int64_t seq, const uint32_t *h, size_t n,
 		     uint64_t raw_len, struct cs_err *err)
 {
-	unsigned parts = words_parts(raw_len);
-	unsigned shift = WORDS_LOG2 - log2u(parts);
+	unsigned parts = loggrams_words_parts(raw_len);
+	unsigned shift = WORDS_LOG2 - loggrams_log2u(parts);
 	size_t pmax = (size_t)1 << shift; /* bits of a part at most */
 	/* four bits per 6-gram (repeats included) to start with, which keeps
 	 * the set small for the cache; then shrunk while at most 3/8 full */
@@ -258,11 +258,11 @@ static int w_on_line(void *ctx, const struct split_line *l)
 	const char *text;
 	size_t len;
 	log_search_text(l->head, l->head_len, &text, &len, &w->scratch);
-	grams_set(bits, text, len);
+	loggrams_set(bits, text, len);
 	if (bits == w->grams_cur) {
-		words_collect(&w->wh_cur, &w->wn_cur, &w->wa_cur, text, len);
+		loggrams_words_collect(&w->wh_cur, &w->wn_cur, &w->wa_cur, text, len);
 	} else {
-		words_collect(&w->wh_open, &w->wn_open, &w->wa_open, text, len);
+		loggrams_words_collect(&w->wh_open, &w->wn_open, &w->wa_open, text, len);
 		w->open_seq = -1;
 		if (put_grams(w, seq, bits, &w->cb_err) < 0 ||
 		    put_words(w, seq, w->wh_open, w->wn_open, w->open_len, &w->cb_err) < 0)
@@ -667,7 +667,7 @@ struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, v
 		w_dberr(w, err, "preparing the word filter insert");
 		goto fail;
 	}
-	word_tab_init();
+	loggrams_word_tab_init();
 	if (!w->grams_cur) {
 		w->grams_cur = xcalloc(1, GRAMS_BITS);
 		w->grams_open = xcalloc(1, GRAMS_BITS);

@@ -268,7 +268,7 @@ int parity_conf_add_text(struct parity_conf *c, const char *origin, const char *
 		rc = err_set(err, CS_EINVAL, "%s: a NUL byte: not a parity configuration", origin);
 	/* no value holds '#': a comment may end any line */
 	if (rc == 0)
-		rc = conf_read_lines(text, n, true, &p.line, parity_line, &p);
+		rc = rules_conf_read_lines(text, n, true, &p.line, parity_line, &p);
 	if (rc < 0) {
 		layer_release(&l);
 		return -1;

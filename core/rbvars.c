@@ -68,13 +68,39 @@ void runbook_names_free(char **names, int n)
 }
 
 enum ctx { C_CMD, C_CMDSUB, C_DQ, C_BQ };
+#define NEST_MAX 64
+
+/* Enters a quote or a command substitution: false when nested too deep. */
+static bool nest_enter(enum ctx *stack, int *depth, int *sp, enum ctx c)
+{
+	if (*sp + 1 >= NEST_MAX)
+		return false;
+	stack[++*sp] = c;
+	depth[*sp] = 0;
+	return true;
+}
+
+/* A backquote or "$(" at p opens a context in code and inside double
+ * quotes alike: the bytes it takes (0: neither), -1 when nested too deep. */
+static int open_subst(const char *p, enum ctx *stack, int *depth, int *sp, bool *word_start)
+{
+	if (*p == '`')
+		return nest_enter(stack, depth, sp, C_BQ) ? 1 : -1;
+	if (p[0] == '$' && p[1] == '(') {
+		if (!nest_enter(stack, depth, sp, C_CMDSUB))
+			return -1;
+		*word_start = true;
+		return 2;
+	}
+	return 0;
+}
 
 /* The shell's quoting, just enough to know what a placeholder stands in.
  * Anything it is unsure of is refused rather than guessed. */
 int runbook_check_command(const char *cmd, char ***names, int *n_names, struct cs_err *err)
 {
-	enum ctx stack[64];
-	int depth[64];
+	enum ctx stack[NEST_MAX];
+	int depth[NEST_MAX];
 	int sp = 0;
 	stack[0] = C_CMD;
 	depth[0] = 0;
@@ -185,6 +211,7 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 			}
 			continue;
 		}
+		int taken; /* by open_subst */
 		switch (top) {
 		case C_CMD:
 		case C_CMDSUB:
@@ -214,27 +241,17 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 				continue;
 			}
 			if (c == '"') {
-				if (sp + 1 >= (int)ARRAY_SIZE(stack))
+				if (!nest_enter(stack, depth, &sp, C_DQ))
 					goto deep;
-				stack[++sp] = C_DQ;
 				p++;
 				word_start = false;
 				continue;
 			}
-			if (c == '`') {
-				if (sp + 1 >= (int)ARRAY_SIZE(stack))
-					goto deep;
-				stack[++sp] = C_BQ;
-				p++;
-				continue;
-			}
-			if (c == '$' && p[1] == '(') {
-				if (sp + 1 >= (int)ARRAY_SIZE(stack))
-					goto deep;
-				stack[++sp] = C_CMDSUB;
-				depth[sp] = 0;
-				p += 2;
-				word_start = true;
+			taken = open_subst(p, stack, depth, &sp, &word_start);
+			if (taken < 0)
+				goto deep;
+			if (taken) {
+				p += taken;
 				continue;
 			}
 			if (c == '(') {
@@ -316,20 +333,11 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 				p++;
 				continue;
 			}
-			if (c == '`') {
-				if (sp + 1 >= (int)ARRAY_SIZE(stack))
-					goto deep;
-				stack[++sp] = C_BQ;
-				p++;
-				continue;
-			}
-			if (c == '$' && p[1] == '(') {
-				if (sp + 1 >= (int)ARRAY_SIZE(stack))
-					goto deep;
-				stack[++sp] = C_CMDSUB;
-				depth[sp] = 0;
-				p += 2;
-				word_start = true;
+			taken = open_subst(p, stack, depth, &sp, &word_start);
+			if (taken < 0)
+				goto deep;
+			if (taken) {
+				p += taken;
 				continue;
 			}
 			p++;

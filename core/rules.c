@@ -410,7 +410,7 @@ static int directive(struct parser *p, const char *kw, const char *v)
 	return 0;
 }
 
-int conf_read_lines(const char *text, size_t n, bool word_comments, int *line, conf_line_fn fn,
+int rules_conf_read_lines(const char *text, size_t n, bool word_comments, int *line, conf_line_fn fn,
 		    void *ctx)
 {
 	struct buf b = BUF_INIT;
@@ -473,7 +473,7 @@ int ruleset_add_text(struct ruleset *rs, const char *origin, const char *text, s
 		rc = err_set(err, CS_EINVAL, "%s: a NUL byte: not a rules file", origin);
 	}
 	if (rc == 0)
-		rc = conf_read_lines(text, n, false, &p.line, rule_line, &p);
+		rc = rules_conf_read_lines(text, n, false, &p.line, rule_line, &p);
 	if (rc == 0)
 		rc = end_rule(&p);
 	if (rc < 0) {

@@ -193,7 +193,7 @@ void ruleset_prefilter_stats(const struct ruleset *rs, int *patterns, int *gated
  * the rest, both writable. *line counts every line read (for messages).
  * Stops at fn's first nonzero return and returns it; 0 at the end. */
 typedef int (*conf_line_fn)(void *ctx, char *kw, char *rest);
-int conf_read_lines(const char *text, size_t n, bool word_comments, int *line, conf_line_fn fn,
+int rules_conf_read_lines(const char *text, size_t n, bool word_comments, int *line, conf_line_fn fn,
 		    void *ctx);
 
 #endif

@@ -145,12 +145,15 @@ static int lock_and_reread(struct store *st, int *v, int *n, struct cs_err *err)
  * that finds an empty or older schema waits for a writer that may be
  * creating or upgrading it (taking the write lock, which that writer holds
  * until its migration commits) and looks again. */
-static int check_schema(struct store *st, int *version, struct cs_err *err)
+static int check_schema(struct store *st, bool may_migrate, int *version, struct cs_err *err)
 {
 	int v = 0, n = 0;
 	if (read_schema(st, &v, &n, err) < 0 || check_version(st, v, n, err) < 0)
 		return -1;
-	if (st->readonly && v < STORE_SCHEMA_VERSION) {
+	/* a reader that may migrate leaves an older schema to migrate(); an
+	 * empty one it still refuses (it creates nothing) */
+	bool refuse_old = st->readonly && !may_migrate;
+	if (st->readonly && (refuse_old || v == 0) && v < STORE_SCHEMA_VERSION) {
 		struct cs_err ignored;
 		/* a lock we cannot take (a read-only file, a writer that never
 		 * finishes) leaves the first reading to speak */
@@ -165,7 +168,7 @@ static int check_schema(struct store *st, int *version, struct cs_err *err)
 		return err_set(err, CS_ENOTFOUND,
 			       "the index '%s' is empty: import runs first (ciscope import PATH)",
 			       st->path);
-	if (st->readonly && v < STORE_SCHEMA_VERSION)
+	if (refuse_old && v < STORE_SCHEMA_VERSION)
 		return err_set(err, CS_EDB,
 			       "database '%s' has schema version %d and needs an upgrade to %d: "
 			       "open it once for writing (e.g. ciscope import)",
@@ -349,7 +352,7 @@ static int open_readonly(struct store *st, int *version, struct cs_err *err)
 		if (rc == SQLITE_OK) {
 			sqlite3_extended_result_codes(st->db, 0);
 			sqlite3_busy_handler(st->db, on_busy, st);
-			if (check_schema(st, version, err) == 0) {
+			if (check_schema(st, false, version, err) == 0) {
 				st->immutable = i == 1;
 				return 0;
 			}
@@ -388,7 +391,7 @@ struct store *store_open(const char *path, enum store_mode mode, struct cs_err *
 	pthread_once(&once, config_sqlite);
 	struct store *st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
-	st->readonly = mode == STORE_RO_EXISTING;
+	st->readonly = mode != STORE_RW;
 	st->wait = wait_default;
 	err_clear(err);
 
@@ -461,7 +464,7 @@ struct store *store_open(const char *path, enum store_mode mode, struct cs_err *
 	sqlite3_extended_result_codes(st->db, 0);
 	/* check_schema reads the file header first, so a file that is not a
 	 * database fails there with SQLITE_NOTADB, before anything is written */
-	if (check_schema(st, &version, err) < 0 || set_wal(st, err) < 0 ||
+	if (check_schema(st, mode != STORE_RO_EXISTING, &version, err) < 0 || set_wal(st, err) < 0 ||
 	    store_exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", err) < 0 ||
 	    migrate(st, version, err) < 0) {
 		if (!strstr(err->msg, st->path))

@@ -72,6 +72,11 @@ struct store {
 enum store_mode {
 	STORE_RW = 0,       /* create if missing */
 	STORE_RO_EXISTING,  /* must exist; read only (still migrates nothing) */
+	/* must exist; as STORE_RO_EXISTING, but an index of an older schema
+	 * that can be written is migrated first (under the write lock, as
+	 * STORE_RW does) instead of refused: for the TUI and retriage, which
+	 * write anyway. One that cannot be written is still refused. */
+	STORE_UPGRADE_EXISTING,
 };
 
 /* The policy given to stores opened from now on (the waits of store_open's
@@ -175,7 +180,7 @@ void job_free(struct job *j);
 
 /* "failure" | "success" | ... for display: conclusion, else status. */
 const char *run_state(const struct run *r);
-/* Failure states (conclusion_is_failure, CI_FAILED_SQL): cistate.h. */
+/* Failure states (ci_conclusion_is_failure, CI_FAILED_SQL): cistate.h. */
 
 /* --- queries ---------------------------------------------------------------- */
 /* Orders of the run list. Every order ends with the newest-first keys and the
@@ -221,7 +226,7 @@ long store_count_runs(struct store *st, const struct run_filter *f, struct cs_er
 long store_run_index(struct store *st, const struct run_filter *f, int64_t run_row_id,
 		     struct cs_err *err);
 /* Counts for a status bar, in one query: runs matching f, how many of them
- * failed (conclusion_is_failure), how many are not completed. */
+ * failed (ci_conclusion_is_failure), how many are not completed. */
 struct run_counts {
 	long total, failed, in_progress; /* rows: every attempt is one */
 	long runs;                       /* distinct runs (an attempt re-runs one) */
@@ -247,7 +252,7 @@ char *run_ref(char *out, size_t n, int64_t run, int attempt);
 /* The branch pushes go to most (main or master on a tie); NULL (err
  * cleared) when the index has no branch at all. Caller frees. */
 char *store_default_branch(struct store *st, struct cs_err *err);
-/* The newest failed run (conclusion_is_failure) of branch (NULL: any
+/* The newest failed run (ci_conclusion_is_failure) of branch (NULL: any
  * branch) that has jobs: a run of local CI results alone (core/metrics.h)
  * has nothing to triage or diff. CS_ENOTFOUND when there is none. */
 int store_newest_failed_run(struct store *st, const char *branch, struct run *out,

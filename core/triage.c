@@ -20,7 +20,7 @@
 #define ENSURE_BATCH 16   /* runs per transaction */
 
 /* Copy at most max bytes of s, not cutting a UTF-8 sequence, "…" when cut. */
-char *capped(const char *s, size_t n, size_t max)
+char *triage_capped(const char *s, size_t n, size_t max)
 {
 	struct buf b = BUF_INIT;
 	if (n > max) {
@@ -77,13 +77,13 @@ static char *headline(const char *s, size_t n)
 	const char *t = s;
 	telling_part(&t, &n);
 	if (t == s)
-		return capped(s, n, TITLE_MAX);
+		return triage_capped(s, n, TITLE_MAX);
 	/* the shell pads "Killed" to a column: one space will do */
 	struct buf b = BUF_INIT;
 	for (size_t i = 0; i < n; i++)
 		if (t[i] != ' ' || !b.len || b.data[b.len - 1] != ' ')
 			buf_addc(&b, t[i]);
-	char *h = capped(buf_cstr(&b), b.len, TITLE_MAX);
+	char *h = triage_capped(buf_cstr(&b), b.len, TITLE_MAX);
 	buf_release(&b);
 	return h;
 }
@@ -155,7 +155,7 @@ static void cand_release(struct cand *c)
 
 static bool step_failing(const struct step *s)
 {
-	return step_conclusion_failing(s->conclusion);
+	return ci_step_conclusion_failing(s->conclusion);
 }
 
 static const struct step *step_of_line(const struct job_tri *j, uint64_t line)
@@ -194,7 +194,7 @@ static int worst(const struct job_tri *j)
 
 /* Make room for a candidate of class cls: its slot, or NULL (counted as
  * dropped) when every kept one is better. */
-struct cand *new_cand(struct job_tri *j, enum cls cls)
+struct cand *triage_new_cand(struct job_tri *j, enum cls cls)
 {
 	if (j->n < TRIAGE_MAX_CANDIDATES) {
 		struct cand *c = &j->c[j->n++];
@@ -227,7 +227,7 @@ static char *join_keys(const char *const *keys, const size_t *lens, int n)
 			buf_addc(&b, '\n');
 		buf_add(&b, keys[i], lens[i]);
 	}
-	char *s = capped(b.data ? b.data : "", b.len, KEY_TEXT_MAX);
+	char *s = triage_capped(b.data ? b.data : "", b.len, KEY_TEXT_MAX);
 	buf_release(&b);
 	return s;
 }
@@ -297,7 +297,7 @@ static int on_hit(void *ctx, const struct rule_hit *h)
 		.show_tail = h->rule->show_tail,
 	};
 	tmp.cls = classify(j, &tmp);
-	struct cand *c = new_cand(j, tmp.cls);
+	struct cand *c = triage_new_cand(j, tmp.cls);
 	if (!c) {
 		j->last_hit = -1;
 		return 0;
@@ -345,7 +345,7 @@ static void add_fallback(struct job_tri *j)
 		return;
 	if (end - start + 1 > TRIAGE_FALLBACK_LINES)
 		start = end - TRIAGE_FALLBACK_LINES + 1;
-	struct cand *c = new_cand(j, CLS_FALLBACK);
+	struct cand *c = triage_new_cand(j, CLS_FALLBACK);
 	if (!c)
 		return;
 	c->cls = CLS_FALLBACK;
@@ -556,7 +556,7 @@ static int on_read(void *ctx, const struct split_line *l)
 	int marker;
 	buf_reset(&rc->tmp);
 	rules_line_text(l->head, l->head_len, &hdr, &skip, &marker, &rc->tmp);
-	char *t = capped(rc->tmp.data ? rc->tmp.data : "", rc->tmp.len, TRIAGE_EXCERPT_LINE_MAX);
+	char *t = triage_capped(rc->tmp.data ? rc->tmp.data : "", rc->tmp.len, TRIAGE_EXCERPT_LINE_MAX);
 	for (char *p = t; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
@@ -640,7 +640,7 @@ static void fallback_identity(struct cand *c, struct line_text *lt, int n)
 	free(c->key);
 	c->key = join_keys(keys, lens, nk);
 	free(c->title);
-	c->title = capped(keys[nk - 1], lens[nk - 1], TITLE_MAX);
+	c->title = triage_capped(keys[nk - 1], lens[nk - 1], TITLE_MAX);
 }
 
 /* --- storing ------------------------------------------------------------------------------ */
@@ -878,7 +878,7 @@ static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *
 			j->any_failing_step = true;
 		}
 	}
-	add_conclusion(j);
+	triage_add_conclusion(j);
 	if (!j->log_id)
 		return 0;
 	if (mem) {
@@ -967,9 +967,9 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 	struct junit_fail *tf = NULL;
 	int ntf = 0;
 	if (ret == 0 && n)
-		ret = load_junit(st, run_row_id, &tf, &ntf, err);
+		ret = triage_load_junit(st, run_row_id, &tf, &ntf, err);
 	if (ret == 0)
-		attach_junit(jobs, n, tf, ntf);
+		triage_attach_junit(jobs, n, tf, ntf);
 	int stored = 0;
 	for (int i = 0; i < n && ret == 0; i++) {
 		struct job_tri *j = &jobs[i];
@@ -997,11 +997,11 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 			if (j->c[k].cls == CLS_WEAK)
 				j->c[k].cls = CLS_HIDDEN;
 		if (j->n == 0)
-			add_no_log(j);
+			triage_add_no_log(j);
 		choose(j);
 		ret = store_job(st, j, version, &stored, err);
 	}
-	junit_free(tf, ntf);
+	triage_junit_free(tf, ntf);
 	for (int i = 0; i < n; i++)
 		job_tri_free(&jobs[i]);
 	free(jobs);
@@ -1153,9 +1153,9 @@ int triage_retriage(struct store *st, const struct ruleset *rs, struct retriage_
 
 bool triage_job_failed(const struct run *r, const struct job *j)
 {
-	return conclusion_is_failure(j->conclusion) ||
+	return ci_conclusion_is_failure(j->conclusion) ||
 	       (j->conclusion && !strcmp(j->conclusion, "cancelled") && r &&
-		conclusion_is_failure(r->conclusion));
+		ci_conclusion_is_failure(r->conclusion));
 }
 
 /* --- triage_ensure in slices, for the terminal UI ---------------------------------- */

@@ -78,17 +78,17 @@ struct job_tri {
 };
 
 /* Copy at most max bytes of s, not cutting a UTF-8 sequence, "…" when cut. */
-char *capped(const char *s, size_t n, size_t max);
+char *triage_capped(const char *s, size_t n, size_t max);
 /* Make room for a candidate of class cls: its slot, or NULL (counted as
  * dropped) when every kept one is better. */
-struct cand *new_cand(struct job_tri *j, enum cls cls);
+struct cand *triage_new_cand(struct job_tri *j, enum cls cls);
 
 /* --- findings that are not log lines (triagejunit.c) ------------------------------ */
 /* A finding for a job that timed out, could not start or was cancelled;
  * other conclusions add none. */
-void add_conclusion(struct job_tri *j);
+void triage_add_conclusion(struct job_tri *j);
 /* A fallback finding for a failed job whose log is not stored. */
-void add_no_log(struct job_tri *j);
+void triage_add_no_log(struct job_tri *j);
 
 /* --- JUnit (triagejunit.c) -------------------------------------------------------- */
 struct junit_fail {
@@ -96,12 +96,12 @@ struct junit_fail {
 	int64_t line;
 	bool attached;
 };
-void junit_free(struct junit_fail *t, int n);
+void triage_junit_free(struct junit_fail *t, int n);
 /* The failed tests of a run (test_results, at most TRIAGE_MAX_JUNIT). */
-int load_junit(struct store *st, int64_t run_row_id, struct junit_fail **out, int *n,
+int triage_load_junit(struct store *st, int64_t run_row_id, struct junit_fail **out, int *n,
 	       struct cs_err *err);
 /* Each failed test: named by a log finding, it becomes that finding's test;
  * else a JUnit finding of the job whose name best matches its artifact. */
-void attach_junit(struct job_tri *jobs, int n_jobs, struct junit_fail *t, int n_t);
+void triage_attach_junit(struct job_tri *jobs, int n_jobs, struct junit_fail *t, int n_t);
 
 #endif

@@ -24,7 +24,7 @@ static void synth_add(struct cand *c, const char *line)
 	}
 	/* one line each: a message's own newlines would break the excerpt */
 	size_t n = strlen(line);
-	char *cl = capped(line, n, TRIAGE_EXCERPT_LINE_MAX);
+	char *cl = triage_capped(line, n, TRIAGE_EXCERPT_LINE_MAX);
 	for (char *p = cl; *p; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
@@ -40,10 +40,10 @@ static void set_fp_from_text(struct cand *c, const char *key)
 	size_t lens[1] = {strlen(key)};
 	fp_fingerprint(rule_category_name(c->category), keys, lens, 1, c->fp);
 	free(c->key);
-	c->key = capped(key, strlen(key), KEY_TEXT_MAX);
+	c->key = triage_capped(key, strlen(key), KEY_TEXT_MAX);
 }
 
-void add_conclusion(struct job_tri *j)
+void triage_add_conclusion(struct job_tri *j)
 {
 	const char *cn = j->conclusion;
 	int cat;
@@ -63,7 +63,7 @@ void add_conclusion(struct job_tri *j)
 	} else {
 		return;
 	}
-	struct cand *c = new_cand(j, CLS_CONCLUSION);
+	struct cand *c = triage_new_cand(j, CLS_CONCLUSION);
 	if (!c)
 		return;
 	c->cls = CLS_CONCLUSION;
@@ -81,9 +81,9 @@ void add_conclusion(struct job_tri *j)
 	set_fp_from_text(c, key);
 }
 
-void add_no_log(struct job_tri *j)
+void triage_add_no_log(struct job_tri *j)
 {
-	struct cand *c = new_cand(j, CLS_FALLBACK);
+	struct cand *c = triage_new_cand(j, CLS_FALLBACK);
 	if (!c)
 		return;
 	c->cls = CLS_FALLBACK;
@@ -102,7 +102,7 @@ void add_no_log(struct job_tri *j)
 }
 
 /* --- JUnit ---------------------------------------------------------------------------- */
-void junit_free(struct junit_fail *t, int n)
+void triage_junit_free(struct junit_fail *t, int n)
 {
 	for (int i = 0; i < n; i++) {
 		free(t[i].classname);
@@ -115,7 +115,7 @@ void junit_free(struct junit_fail *t, int n)
 	free(t);
 }
 
-int load_junit(struct store *st, int64_t run_row_id, struct junit_fail **out, int *n,
+int triage_load_junit(struct store *st, int64_t run_row_id, struct junit_fail **out, int *n,
 	       struct cs_err *err)
 {
 	sqlite3_stmt *s;
@@ -218,7 +218,7 @@ static int name_overlap(const char *a, const char *b)
 	return score;
 }
 
-void attach_junit(struct job_tri *jobs, int n_jobs, struct junit_fail *t, int n_t)
+void triage_attach_junit(struct job_tri *jobs, int n_jobs, struct junit_fail *t, int n_t)
 {
 	for (int k = 0; k < n_t; k++) {
 		struct junit_fail *tf = &t[k];
@@ -249,7 +249,7 @@ void attach_junit(struct job_tri *jobs, int n_jobs, struct junit_fail *t, int n_
 			}
 		}
 		struct job_tri *j = &jobs[best];
-		struct cand *c = new_cand(j, CLS_JUNIT);
+		struct cand *c = triage_new_cand(j, CLS_JUNIT);
 		if (!c)
 			continue;
 		c->cls = CLS_JUNIT;

@@ -21,13 +21,13 @@ extern char **environ;
 
 /* --- states -------------------------------------------------------------------- */
 /* The glyphs are core's (cistate.h), shared with the CLI; the roles are ours. */
-const char *state_glyph(const char *state)
+const char *view_state_glyph(const char *state)
 {
 	const struct ci_state_look *l = ci_state_look(state);
 	return l ? tui_glyph(l->utf8, l->ascii) : "?";
 }
 
-enum role state_role(const char *state)
+enum role view_state_role(const char *state)
 {
 	switch (ci_state_kind(state)) {
 	case CI_STATE_SUCCESS:
@@ -44,14 +44,14 @@ enum role state_role(const char *state)
 	}
 }
 
-const char *state_of(const char *status, const char *conclusion)
+const char *view_state_of(const char *status, const char *conclusion)
 {
 	if (conclusion && *conclusion)
 		return conclusion;
 	return status && *status ? status : "unknown";
 }
 
-void fmt_count(long long n, char *out, size_t len)
+void view_fmt_count(long long n, char *out, size_t len)
 {
 	char digits[32];
 	unsigned long long u = n < 0 ? 0ull - (unsigned long long)n : (unsigned long long)n;
@@ -102,7 +102,7 @@ static void reap(void *ctx)
 		tries = 0;
 }
 
-int open_url(const char *url, char *msg, size_t len)
+int view_open_url(const char *url, char *msg, size_t len)
 {
 	if (!url || !*url) {
 		snprintf(msg, len, "no URL is known for this item");
@@ -224,7 +224,7 @@ void view_timers_free_all(void)
 }
 
 /* --- searching ---------------------------------------------------------------------- */
-struct matcher *user_matcher(const char *query, char *note, size_t len)
+struct matcher *view_user_matcher(const char *query, char *note, size_t len)
 {
 	struct cs_err err;
 	note[0] = '\0';
@@ -241,7 +241,7 @@ struct matcher *user_matcher(const char *query, char *note, size_t len)
 }
 
 /* --- commands ----------------------------------------------------------------------- */
-void open_log_search(const char *query)
+void view_open_log_search(const char *query)
 {
 	struct search_view_arg arg = {.query = query, .flags = MATCH_REGEX};
 	tui_open(&search_view_ops, &arg, OPEN_PUSH);
@@ -321,7 +321,7 @@ bool views_command(struct view *v, const char *cmd, const char *arg, unsigned *e
 		if (!arg || !*arg)
 			tui_error("usage: :search TEXT (searches every stored log)");
 		else
-			open_log_search(arg);
+			view_open_log_search(arg);
 		*eff |= EFF_REDRAW;
 		return true;
 	}

@@ -14,18 +14,18 @@
 /* A run, job or step state (conclusion, else status): its glyph (with an
  * ASCII fallback; the table is core/cistate.h, shared with the CLI) and the
  * role its kind is drawn in. */
-const char *state_glyph(const char *state);
-enum role state_role(const char *state);
+const char *view_state_glyph(const char *state);
+enum role view_state_role(const char *state);
 /* The state of something with a status and a conclusion. */
-const char *state_of(const char *status, const char *conclusion);
+const char *view_state_of(const char *status, const char *conclusion);
 
 /* 1234567 -> "1,234,567" */
-void fmt_count(long long n, char *out, size_t len);
+void view_fmt_count(long long n, char *out, size_t len);
 
 /* Open url in a browser with xdg-open (posix_spawnp, argv, no shell). Only
  * https:// URLs without control characters or spaces are opened. Returns 0,
  * or -1 with a message for the status bar in msg. */
-int open_url(const char *url, char *msg, size_t len);
+int view_open_url(const char *url, char *msg, size_t len);
 
 /* A one-shot timer for view v: cb(v) runs after ms unless v closed first
  * (call view_timers_cancel(v) from the view's done). */
@@ -43,12 +43,12 @@ void views_data_changed(void);
  * searched as text, with a note saying so in note ("" otherwise). NULL only
  * for an empty query. */
 struct matcher;
-struct matcher *user_matcher(const char *query, char *note, size_t len);
+struct matcher *view_user_matcher(const char *query, char *note, size_t len);
 
 /* ':' commands every view accepts (search TEXT); true when handled. */
 bool views_command(struct view *v, const char *cmd, const char *arg, unsigned *eff);
 /* Open the search view on query (across every log). */
-void open_log_search(const char *query);
+void view_open_log_search(const char *query);
 
 /* A dialog (views/confirm.c): text shown whole over the views, the
  * question in the status bar; the next key answers it (y yes, anything

@@ -111,7 +111,7 @@ static void add_text(struct diff_priv *p, int sec, enum role role, int indent, s
 
 static const char *run_state_word(const struct run *r)
 {
-	return state_of(r->status, r->conclusion);
+	return view_state_of(r->status, r->conclusion);
 }
 
 static void run_label(struct buf *b, const char *label, const struct run *r)
@@ -214,7 +214,7 @@ static void build_log(struct diff_priv *p, struct buf *b)
 		if (!dj->has_log || p->job_fold[i])
 			continue;
 		long n = logdiff_rows(&dj->log), start_of_pair = -1;
-		bool failed = conclusion_is_failure(rj->conclusion);
+		bool failed = ci_conclusion_is_failure(rj->conclusion);
 		for (long k = 0; k < n; k++) {
 			int h, ln;
 			struct drow *lr = add_row(p, DR_LOG, SEC_LOG, ROLE_DEFAULT, 4);
@@ -804,7 +804,7 @@ static enum action diff_request(struct view *v, enum action a, unsigned *eff)
 		if (r && (r->kind == DR_LOG || r->kind == DR_JOB) &&
 		    p->d.jobs[p->d.pairs[r->a].run_job].html_url)
 			url = p->d.jobs[p->d.pairs[r->a].run_job].html_url;
-		if (open_url(url, msg, sizeof(msg)) < 0)
+		if (view_open_url(url, msg, sizeof(msg)) < 0)
 			tui_error("%s", msg);
 		else
 			tui_message("%s", msg);
@@ -891,7 +891,7 @@ static void diff_env(struct view *v, void *out)
 	struct view_env *env = out;
 	env->run = p->run.id;
 	env->run_rec = &p->run;
-	env->run_failed = conclusion_is_failure(p->run.conclusion);
+	env->run_failed = ci_conclusion_is_failure(p->run.conclusion);
 	env->in_run = true;
 	snprintf(env->commit, sizeof(env->commit), "%s", p->run.sha ? p->run.sha : "");
 	if (p->state == DS_DONE && v->cursor >= 0 && (size_t)v->cursor < p->nrows) {
@@ -925,13 +925,13 @@ static bool bisect_target_of(struct diff_priv *p, long cursor)
 	}
 	if (!b.len && r && (r->kind == DR_LOG || r->kind == DR_JOB)) {
 		const struct job *j = &d->jobs[d->pairs[r->a].run_job];
-		if (conclusion_is_failure(j->conclusion))
+		if (ci_conclusion_is_failure(j->conclusion))
 			buf_addf(&b, "job:%s/%s", wf, j->name);
 	}
 	if (!b.len && d->has_parity && d->parity.n_channels && d->parity.fail)
 		buf_addf(&b, "parity:%s", wf);
 	for (int i = 0; !b.len && i < d->n_jobs; i++)
-		if (conclusion_is_failure(d->jobs[i].conclusion) && d->jobs[i].name)
+		if (ci_conclusion_is_failure(d->jobs[i].conclusion) && d->jobs[i].name)
 			buf_addf(&b, "job:%s/%s", wf, d->jobs[i].name);
 	snprintf(p->bisect_target, sizeof(p->bisect_target), "%s", buf_cstr(&b));
 	bool any = b.len > 0 && b.len < sizeof(p->bisect_target);

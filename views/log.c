@@ -154,60 +154,31 @@ struct parts {
 	enum role role;
 };
 
+/* Per kind: the prefix (the group's is a glyph), whether the text shown is
+ * the marker's message, the role. */
+static const struct {
+	const char *pre;
+	bool msg;
+	enum role role;
+} kind_parts[LINE_KIND_COUNT] = {
+	[LINE_PLAIN] = {"", false, ROLE_DEFAULT},
+	[LINE_GROUP] = {NULL, true, ROLE_GROUP_LINE},
+	[LINE_ENDGROUP] = {"", false, ROLE_DIM},
+	[LINE_ERROR] = {"Error: ", true, ROLE_ERROR_LINE},
+	[LINE_WARNING] = {"Warning: ", true, ROLE_WARNING_LINE},
+	[LINE_NOTICE] = {"Notice: ", true, ROLE_NOTICE_LINE},
+	[LINE_DEBUG] = {"Debug: ", true, ROLE_DIM},
+	[LINE_COMMAND] = {"", true, ROLE_COMMAND_LINE},
+	[LINE_SECTION] = {"", true, ROLE_HEADER},
+};
+
 static void parts_of(const struct logline *ll, struct parts *o)
 {
-	o->pre = "";
-	o->body = ll->text;
-	o->body_len = ll->text_len;
-	o->role = ROLE_DEFAULT;
-	switch (ll->kind) {
-	case LINE_GROUP:
-		o->pre = tui_glyph("\u25be ", "v ");
-		o->body = ll->msg;
-		o->body_len = ll->msg_len;
-		o->role = ROLE_GROUP_LINE;
-		break;
-	case LINE_ENDGROUP:
-		o->role = ROLE_DIM;
-		break;
-	case LINE_ERROR:
-		o->pre = "Error: ";
-		o->body = ll->msg;
-		o->body_len = ll->msg_len;
-		o->role = ROLE_ERROR_LINE;
-		break;
-	case LINE_WARNING:
-		o->pre = "Warning: ";
-		o->body = ll->msg;
-		o->body_len = ll->msg_len;
-		o->role = ROLE_WARNING_LINE;
-		break;
-	case LINE_NOTICE:
-		o->pre = "Notice: ";
-		o->body = ll->msg;
-		o->body_len = ll->msg_len;
-		o->role = ROLE_NOTICE_LINE;
-		break;
-	case LINE_DEBUG:
-		o->pre = "Debug: ";
-		o->body = ll->msg;
-		o->body_len = ll->msg_len;
-		o->role = ROLE_DIM;
-		break;
-	case LINE_COMMAND:
-		o->body = ll->msg;
-		o->body_len = ll->msg_len;
-		o->role = ROLE_COMMAND_LINE;
-		break;
-	case LINE_SECTION:
-		o->body = ll->msg;
-		o->body_len = ll->msg_len;
-		o->role = ROLE_HEADER;
-		break;
-	case LINE_PLAIN:
-	case LINE_KIND_COUNT:
-		break;
-	}
+	enum line_kind k = ll->kind < LINE_KIND_COUNT ? ll->kind : LINE_PLAIN;
+	o->pre = kind_parts[k].pre ? kind_parts[k].pre : tui_glyph("\u25be ", "v ");
+	o->body = kind_parts[k].msg ? ll->msg : ll->text;
+	o->body_len = kind_parts[k].msg ? ll->msg_len : ll->text_len;
+	o->role = kind_parts[k].role;
 	if (!o->body) {
 		o->body = "";
 		o->body_len = 0;
@@ -412,14 +383,14 @@ static void draw_step_header(struct log_priv *p, struct tui_canvas *c, int si)
 	tui_text(c, " ", 1, ROLE_HEADER, 0, TEXT_NO_HSCROLL);
 	if (folded) {
 		char info[64], n[32];
-		fmt_count(s->last_line - s->first_line + 1, n, sizeof(n));
+		view_fmt_count(s->last_line - s->first_line + 1, n, sizeof(n));
 		snprintf(info, sizeof(info), "(%s lines) ", n);
 		tui_text(c, info, (size_t)-1, ROLE_DIM, 0, TEXT_NO_HSCROLL);
 	}
 	if (s->started_at != CS_TIME_NONE && s->completed_at != CS_TIME_NONE &&
 	    s->completed_at >= s->started_at)
 		time_format_duration(s->completed_at - s->started_at, dur, sizeof(dur));
-	const char *state = state_of(s->status, s->conclusion);
+	const char *state = view_state_of(s->status, s->conclusion);
 	bool glyph = strcmp(state, "unknown") != 0 && strcmp(state, "completed") != 0;
 	if (dur[0] || glyph) {
 		char tail[96];
@@ -427,7 +398,7 @@ static void draw_step_header(struct log_priv *p, struct tui_canvas *c, int si)
 		tui_text(c, tail, (size_t)-1, ROLE_HEADER, 0, TEXT_NO_HSCROLL);
 	}
 	if (glyph) {
-		tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 0, TEXT_NO_HSCROLL);
+		tui_text(c, view_state_glyph(state), (size_t)-1, view_state_role(state), 0, TEXT_NO_HSCROLL);
 		tui_text(c, " ", 1, ROLE_HEADER, 0, TEXT_NO_HSCROLL);
 	}
 	while (tui_canvas_col(c) < tui_canvas_width(c))
@@ -440,7 +411,7 @@ static void draw_fold(struct log_priv *p, struct tui_canvas *c, const struct lv_
 	const struct log_group *g = logview_group(p->lv, r->group);
 	draw_gutter(p, c, r->line, NULL, true);
 	char info[64], n[32];
-	fmt_count(g->last_line - g->first_line + 1, n, sizeof(n));
+	view_fmt_count(g->last_line - g->first_line + 1, n, sizeof(n));
 	snprintf(info, sizeof(info), " (%s lines)", n);
 	tui_text(c, tui_glyph("\u25b8 ", "> "), (size_t)-1, ROLE_FOLDED, 0, 0);
 	tui_text(c, g->title ? g->title : "", (size_t)-1, ROLE_FOLDED, 0, 0);
@@ -643,15 +614,25 @@ static void wrap_cancel(void *ctx)
 	/* what is measured stays wrapped; the rest shows one row per line */
 }
 
-static void start_wrap(struct view *v, struct log_priv *p)
+/* Before wrapping starts or ends: where the view is (at whole lines), and
+ * no wrapping work left running. False when no log is shown. */
+static bool wrap_reset(struct view *v, struct log_priv *p, struct anchor *a)
 {
 	if (!p->lv)
-		return;
-	struct anchor a;
-	anchor_take(v, p, &a);
-	a.cur.sub = a.top.sub = 0;
+		return false;
+	anchor_take(v, p, a);
+	a->cur.sub = a->top.sub = 0;
 	if (p->wrap_running)
 		tui_work_stop(&p->wrap_ctx);
+	p->wrap_running = false;
+	return true;
+}
+
+static void start_wrap(struct view *v, struct log_priv *p)
+{
+	struct anchor a;
+	if (!wrap_reset(v, p, &a))
+		return;
 	logview_wrap_begin(p->lv, text_cols(v, p), measure, NULL);
 	v->hscroll = 0;
 	anchor_restore(v, p, &a);
@@ -663,14 +644,9 @@ static void start_wrap(struct view *v, struct log_priv *p)
 
 static void stop_wrap(struct view *v, struct log_priv *p)
 {
-	if (!p->lv)
-		return;
 	struct anchor a;
-	anchor_take(v, p, &a);
-	a.cur.sub = a.top.sub = 0;
-	if (p->wrap_running)
-		tui_work_stop(&p->wrap_ctx);
-	p->wrap_running = false;
+	if (!wrap_reset(v, p, &a))
+		return;
 	logview_wrap_end(p->lv);
 	anchor_restore(v, p, &a);
 }
@@ -822,7 +798,7 @@ static void run_search(struct view *v, struct log_priv *p, bool backward)
 static void set_query(struct view *v, struct log_priv *p, const char *text)
 {
 	char note[1100];
-	struct matcher *m = user_matcher(text, note, sizeof(note));
+	struct matcher *m = view_user_matcher(text, note, sizeof(note));
 	if (!m)
 		return;
 	matcher_free(p->m);
@@ -1090,7 +1066,7 @@ static void goto_line(struct view *v, struct log_priv *p, const char *text)
 	unsigned long long n = text ? strtoull(text, &end, 10) : 0;
 	if (!text || end == text || *end || n < 1 || n > logview_line_count(p->lv)) {
 		char max[32];
-		fmt_count((long long)logview_line_count(p->lv), max, sizeof(max));
+		view_fmt_count((long long)logview_line_count(p->lv), max, sizeof(max));
 		tui_error("no line '%s': this log has lines 1 to %s", text ? text : "", max);
 		return;
 	}
@@ -1258,7 +1234,7 @@ static enum action log_request(struct view *v, enum action a, unsigned *eff)
 		char msg[512];
 		const struct job *j = cur_job(p);
 		const char *url = j && j->html_url ? j->html_url : p->have_run ? p->run.html_url : NULL;
-		if (open_url(url, msg, sizeof(msg)) < 0)
+		if (view_open_url(url, msg, sizeof(msg)) < 0)
 			tui_error("%s", msg);
 		else
 			tui_message("%s", msg);
@@ -1286,7 +1262,7 @@ static void log_title(struct view *v, char *out, size_t n)
 	const struct job *j = cur_job(p);
 	char lines[32] = "";
 	if (p->lv)
-		fmt_count((long long)logview_line_count(p->lv), lines, sizeof(lines));
+		view_fmt_count((long long)logview_line_count(p->lv), lines, sizeof(lines));
 	snprintf(out, n, "run %lld / job %s%s%s%s%s%s", p->have_run ? (long long)p->run.provider_id : 0LL,
 		 j && j->name ? j->name : "?", p->lv ? " \u00b7 " : "", lines,
 		 p->lv ? (logview_line_count(p->lv) == 1 ? " line" : " lines") : "",
@@ -1317,8 +1293,8 @@ static void log_status(struct view *v, char *out, size_t n)
 	}
 	char a[32], b[32];
 	uint64_t line = cursor_line(v, p), total = logview_line_count(p->lv);
-	fmt_count((long long)line, a, sizeof(a));
-	fmt_count((long long)total, b, sizeof(b));
+	view_fmt_count((long long)line, a, sizeof(a));
+	view_fmt_count((long long)total, b, sizeof(b));
 	snprintf(out, n, "line %s of %s (%d%%)", a, b, total ? (int)(100 * line / total) : 0);
 }
 
@@ -1348,7 +1324,7 @@ static void log_env(struct view *v, void *out)
 		return;
 	env->run = p->run.id;
 	env->run_rec = &p->run;
-	env->run_failed = conclusion_is_failure(p->run.conclusion);
+	env->run_failed = ci_conclusion_is_failure(p->run.conclusion);
 	env->in_run = true;
 	snprintf(env->commit, sizeof(env->commit), "%s", p->run.sha ? p->run.sha : "");
 	if (j)

@@ -37,16 +37,6 @@
 #define REFRESH_MAX_MS (10 * 60 * 1000) /* ... or, after failures, at most this seldom */
 #define VIEWS_POLL_MS 500              /* views follow the imports at most this often */
 
-static void human_bytes(uint64_t n, char *out, size_t len)
-{
-	if (n >= 10u << 20)
-		snprintf(out, len, "%.0f MB", (double)n / (1 << 20));
-	else if (n >= 1u << 20)
-		snprintf(out, len, "%.1f MB", (double)n / (1 << 20));
-	else
-		snprintf(out, len, "%.0f kB", (double)n / 1024);
-}
-
 /* --- pumps: a transfer driven by the event loop -------------------------------------------- */
 struct pump {
 	void *obj; /* the fetcher or the call; NULL when idle */
@@ -315,7 +305,7 @@ static void fetch_progress_text(void *ctx, char *out, size_t n)
 			 F.have_prog && p->pages > 0 ? "..." : "");
 		return;
 	}
-	human_bytes(p->bytes, bytes, sizeof(bytes));
+	fetch_format_bytes(p->bytes, bytes, sizeof(bytes));
 	if (p->rate_remaining >= 0)
 		snprintf(api, sizeof(api), " \u00b7 API %ld left", p->rate_remaining);
 	if (p->paused_until)
@@ -330,7 +320,7 @@ static void fetch_report(enum fetch_result res, const struct fetch_progress *p,
 			 const struct cs_err *err)
 {
 	char bytes[32], api[64] = "";
-	human_bytes(p->bytes, bytes, sizeof(bytes));
+	fetch_format_bytes(p->bytes, bytes, sizeof(bytes));
 	if (p->rate_remaining >= 0)
 		snprintf(api, sizeof(api), "; API: %ld of %ld left", p->rate_remaining, p->rate_limit);
 	int total = F.created + F.updated + F.unchanged;

@@ -388,22 +388,22 @@ static void draw_right(struct tui_canvas *c, const char *s, enum role role, int 
 static void draw_job(struct view *v, struct tui_canvas *c, const struct job *j)
 {
 	int width = tui_canvas_width(c);
-	const char *state = state_of(j->status, j->conclusion);
-	tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 1, TEXT_PAD);
+	const char *state = view_state_of(j->status, j->conclusion);
+	tui_text(c, view_state_glyph(state), (size_t)-1, view_state_role(state), 1, TEXT_PAD);
 	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
 
 	/* right side: findings, log, duration */
 	char findings[64] = "", logs[64] = "", dur[32] = "";
 	if (j->n_errors || j->n_warnings) {
 		char e[24], w[24];
-		fmt_count(j->n_errors, e, sizeof(e));
-		fmt_count(j->n_warnings, w, sizeof(w));
+		view_fmt_count(j->n_errors, e, sizeof(e));
+		view_fmt_count(j->n_warnings, w, sizeof(w));
 		snprintf(findings, sizeof(findings), "%s error%s %s warning%s", e,
 			 j->n_errors == 1 ? "" : "s", w, j->n_warnings == 1 ? "" : "s");
 	}
 	if (j->log_id) {
 		char n[24];
-		fmt_count(j->line_count, n, sizeof(n));
+		view_fmt_count(j->line_count, n, sizeof(n));
 		snprintf(logs, sizeof(logs), "%s line%s", n, j->line_count == 1 ? "" : "s");
 	} else {
 		snprintf(logs, sizeof(logs), "log %s", j->log_state ? j->log_state : "missing");
@@ -432,17 +432,17 @@ static void draw_job(struct view *v, struct tui_canvas *c, const struct job *j)
 static void draw_step(struct tui_canvas *c, const struct job *j, const struct step *s)
 {
 	int width = tui_canvas_width(c);
-	const char *state = state_of(s->status, s->conclusion);
+	const char *state = view_state_of(s->status, s->conclusion);
 	tui_text(c, "  ", 2, ROLE_DEFAULT, 2, 0);
-	tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 1, TEXT_PAD);
+	tui_text(c, view_state_glyph(state), (size_t)-1, view_state_role(state), 1, TEXT_PAD);
 	char num[16];
 	snprintf(num, sizeof(num), " %3d ", s->number);
 	tui_text(c, num, (size_t)-1, ROLE_DIM, 0, 0);
 	char lines[64] = "", dur[32] = "";
 	if (s->first_line > 0 && j->log_id) {
 		char a[24], b[24];
-		fmt_count(s->first_line, a, sizeof(a));
-		fmt_count(s->last_line, b, sizeof(b));
+		view_fmt_count(s->first_line, a, sizeof(a));
+		view_fmt_count(s->last_line, b, sizeof(b));
 		snprintf(lines, sizeof(lines), "lines %s-%s", a, b);
 	}
 	time_format_duration(span(s->started_at, s->completed_at), dur, sizeof(dur));
@@ -559,7 +559,7 @@ static void draw_extra(struct run_priv *p, struct tui_canvas *c, const struct tr
 											  : "failure";
 		snprintf(a, sizeof(a), "%s", tt->outcome ? tt->outcome : "");
 		snprintf(b, sizeof(b), "%s", tt->artifact ? tt->artifact : "");
-		draw_item(c, 2, state_glyph(state),
+		draw_item(c, 2, view_state_glyph(state),
 			  !strcmp(state, "failure") ? ROLE_FAILURE : ROLE_WARNING_LINE,
 			  buf_cstr(&name), a, !strcmp(state, "failure") ? ROLE_FAILURE : ROLE_WARNING_LINE,
 			  b, dur);
@@ -627,8 +627,8 @@ static bool failing_row(const struct run_priv *p, size_t row)
 		return false;
 	const struct job *j = &p->jobs[t->job];
 	if (t->step < 0)
-		return conclusion_is_failure(j->conclusion) || j->n_errors > 0;
-	return conclusion_is_failure(j->steps[t->step].conclusion);
+		return ci_conclusion_is_failure(j->conclusion) || j->n_errors > 0;
+	return ci_conclusion_is_failure(j->steps[t->step].conclusion);
 }
 
 /* Where the cursor starts: on the first failed job (what a user opened a
@@ -641,7 +641,7 @@ static long first_failed_job(const struct run_priv *p)
 		if (t->kind != R_JOB)
 			continue;
 		const struct job *j = &p->jobs[t->job];
-		if (conclusion_is_failure(j->conclusion))
+		if (ci_conclusion_is_failure(j->conclusion))
 			return (long)r;
 		if (with_errors < 0 && j->n_errors > 0)
 			with_errors = (long)r;
@@ -730,7 +730,7 @@ static enum action run_request(struct view *v, enum action a, unsigned *eff)
 		const char *url = p->have_run ? p->run.html_url : NULL;
 		if (t && t->job >= 0 && p->jobs[t->job].html_url)
 			url = p->jobs[t->job].html_url;
-		if (open_url(url, msg, sizeof(msg)) < 0)
+		if (view_open_url(url, msg, sizeof(msg)) < 0)
 			tui_error("%s", msg);
 		else
 			tui_message("%s", msg);
@@ -762,7 +762,7 @@ static void run_env(struct view *v, void *out)
 		return;
 	env->run = p->run.id;
 	env->run_rec = &p->run;
-	env->run_failed = conclusion_is_failure(p->run.conclusion);
+	env->run_failed = ci_conclusion_is_failure(p->run.conclusion);
 	env->in_run = true;
 	snprintf(env->commit, sizeof(env->commit), "%s", p->run.sha ? p->run.sha : "");
 	if (p->n_rows && v->cursor >= 0 && (size_t)v->cursor < p->n_rows &&
@@ -793,7 +793,7 @@ static void run_status(struct view *v, char *out, size_t n)
 	struct run_priv *p = v->priv;
 	int failed = 0;
 	for (int j = 0; j < p->n_jobs; j++)
-		failed += conclusion_is_failure(p->jobs[j].conclusion);
+		failed += ci_conclusion_is_failure(p->jobs[j].conclusion);
 	snprintf(out, n, "%d job%s \u00b7 %d failed", p->n_jobs, p->n_jobs == 1 ? "" : "s", failed);
 }
 

@@ -315,12 +315,12 @@ static void runs_draw(struct view *v, struct tui_canvas *c, long row)
 	struct cols w;
 	layout(tui_canvas_width(c), &p->widths, &w);
 	const char *state = run_state(r);
-	if (p->flaky[r - p->win] && conclusion_is_failure(r->conclusion))
+	if (p->flaky[r - p->win] && ci_conclusion_is_failure(r->conclusion))
 		tui_text(c, "~", 1, ROLE_FLAKY, 1, TEXT_PAD); /* every failure known flaky */
 	else
-		tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 1, TEXT_PAD);
+		tui_text(c, view_state_glyph(state), (size_t)-1, view_state_role(state), 1, TEXT_PAD);
 	if (p->breach[r - p->win]) /* a fail threshold breached: the gap marks it */
-		tui_text(c, tui_glyph("\u25b2", "!"), (size_t)-1, state_role("failure"), 1, TEXT_PAD);
+		tui_text(c, tui_glyph("\u25b2", "!"), (size_t)-1, view_state_role("failure"), 1, TEXT_PAD);
 	else
 		tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
 	tui_column(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, w.wf, 0);
@@ -425,7 +425,7 @@ static void apply_filter(struct view *v, const char *text)
 	tui_view_goto(v, 0);
 	tui_view_dirty(v);
 	char n[32];
-	fmt_count(p->counts.total, n, sizeof(n));
+	view_fmt_count(p->counts.total, n, sizeof(n));
 	if (run_query_empty(&p->q))
 		tui_message("filter cleared: %s runs", n);
 	else
@@ -442,7 +442,7 @@ static void on_search(void *ctx, const char *text)
 {
 	(void)ctx;
 	if (text && *text)
-		open_log_search(text);
+		view_open_log_search(text);
 }
 
 static void set_sort(struct view *v, enum run_sort s)
@@ -484,7 +484,7 @@ static enum action runs_request(struct view *v, enum action a, unsigned *eff)
 		r = p->counts.total > 0 ? run_at(v, v->cursor) : NULL;
 		if (!r)
 			return ACT_NONE;
-		if (open_url(r->html_url, msg, sizeof(msg)) < 0)
+		if (view_open_url(r->html_url, msg, sizeof(msg)) < 0)
 			tui_error("%s", msg);
 		else
 			tui_message("%s", msg);
@@ -512,7 +512,7 @@ static void runs_env(struct view *v, void *out)
 		return;
 	env->run = r->id;
 	env->run_rec = r;
-	env->run_failed = conclusion_is_failure(r->conclusion);
+	env->run_failed = ci_conclusion_is_failure(r->conclusion);
 	snprintf(env->commit, sizeof(env->commit), "%s", r->sha ? r->sha : "");
 }
 
@@ -557,17 +557,17 @@ static void runs_status(struct view *v, char *out, size_t n)
 	}
 	/* a row is an attempt: "141 runs, 147 attempts" when some were re-run */
 	char total[96], runs[32], failed[32], running[32];
-	fmt_count(p->counts.runs, runs, sizeof(runs));
+	view_fmt_count(p->counts.runs, runs, sizeof(runs));
 	if (p->counts.total != p->counts.runs) {
 		char att[32];
-		fmt_count(p->counts.total, att, sizeof(att));
+		view_fmt_count(p->counts.total, att, sizeof(att));
 		snprintf(total, sizeof(total), "%s run%s, %s attempts", runs,
 			 p->counts.runs == 1 ? "" : "s", att);
 	} else {
 		snprintf(total, sizeof(total), "%s run%s", runs, p->counts.runs == 1 ? "" : "s");
 	}
-	fmt_count(p->counts.failed, failed, sizeof(failed));
-	fmt_count(p->counts.in_progress, running, sizeof(running));
+	view_fmt_count(p->counts.failed, failed, sizeof(failed));
+	view_fmt_count(p->counts.in_progress, running, sizeof(running));
 	if (v->width < 45)
 		snprintf(out, n, "%s \u00b7 %s failed", runs, failed);
 	else if (v->width < 100)

@@ -137,8 +137,8 @@ static bool work_step(void *ctx)
 	struct logsearch_progress pr;
 	logsearch_progress(p->ls, &pr);
 	char hits[32], logs[32];
-	fmt_count((long long)p->n, hits, sizeof(hits));
-	fmt_count(pr.logs_total, logs, sizeof(logs));
+	view_fmt_count((long long)p->n, hits, sizeof(hits));
+	view_fmt_count(pr.logs_total, logs, sizeof(logs));
 	if (rc < 0) {
 		snprintf(p->error, sizeof(p->error), "%s", err.msg);
 		tui_error("%s", err.msg);
@@ -160,7 +160,7 @@ static void work_progress(void *ctx, char *out, size_t n)
 	struct logsearch_progress pr;
 	logsearch_progress(p->ls, &pr);
 	char hits[32];
-	fmt_count((long long)p->n, hits, sizeof(hits));
+	view_fmt_count((long long)p->n, hits, sizeof(hits));
 	int pct = pr.bytes_total ? (int)(100.0 * (double)pr.bytes_done / (double)pr.bytes_total) : 0;
 	snprintf(out, n, "searching: %d%% \u00b7 log %ld of %ld \u00b7 %s match%s (Esc stops)", pct,
 		 pr.logs_done + (pr.logs_done < pr.logs_total), pr.logs_total, hits,
@@ -183,7 +183,7 @@ static void on_query(void *ctx, const char *text)
 {
 	(void)ctx;
 	if (text && *text)
-		open_log_search(text);
+		view_open_log_search(text);
 }
 
 static int search_open(struct view *v, void *arg)
@@ -199,7 +199,7 @@ static int search_open(struct view *v, void *arg)
 		return -1;
 	}
 	p->query = xstrdup(a->query ? a->query : "");
-	p->m = user_matcher(p->query, p->note, sizeof(p->note));
+	p->m = view_user_matcher(p->query, p->note, sizeof(p->note));
 	tui_view_set_rows(v, 1);
 	if (!p->m) {
 		snprintf(p->error, sizeof(p->error), "nothing to search for");
@@ -341,7 +341,7 @@ static void search_title(struct view *v, char *out, size_t n)
 {
 	struct search_priv *p = v->priv;
 	char hits[32];
-	fmt_count((long long)p->n, hits, sizeof(hits));
+	view_fmt_count((long long)p->n, hits, sizeof(hits));
 	snprintf(out, n, "search %s \u00b7 %s%s match%s%s", p->query, p->capped ? "first " : "", hits,
 		 p->n == 1 ? "" : "es", p->running ? " so far" : "");
 }

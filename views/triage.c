@@ -341,7 +341,7 @@ static void draw_run(struct view *v, struct tui_canvas *c, const struct tt_run *
 	if (t->sum.all_known_flaky)
 		tui_text(c, "~", 1, ROLE_FLAKY, 1, TEXT_PAD);
 	else
-		tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 1, TEXT_PAD);
+		tui_text(c, view_state_glyph(state), (size_t)-1, view_state_role(state), 1, TEXT_PAD);
 	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
 	/* right side: attempt, jobs and findings, age */
 	char counts[64] = "", age[32] = "", att[16] = "";
@@ -399,7 +399,7 @@ static void draw_job(struct view *v, struct tui_canvas *c, const struct tt_job *
 	struct triage_priv *p = v->priv;
 	int w = tui_canvas_width(c);
 	tui_text(c, "  ", 2, ROLE_DEFAULT, 2, 0);
-	tui_text(c, state_glyph(j->conclusion), (size_t)-1, state_role(j->conclusion), 1, TEXT_PAD);
+	tui_text(c, view_state_glyph(j->conclusion), (size_t)-1, view_state_role(j->conclusion), 1, TEXT_PAD);
 	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
 	char right[96] = "";
 	int nf = 0;
@@ -703,7 +703,7 @@ static void draw_occ(struct tui_canvas *c, const struct triage_finding *f, const
 	if (r->created_at != CS_TIME_NONE)
 		time_format_age(r->created_at, time_now_ms(), age, sizeof(age));
 	const char *state = r->conclusion ? r->conclusion : "failure";
-	tui_text(c, state_glyph(state), (size_t)-1, state_role(state), 1, TEXT_PAD);
+	tui_text(c, view_state_glyph(state), (size_t)-1, view_state_role(state), 1, TEXT_PAD);
 	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
 	tui_column(c, ref, ROLE_DEFAULT, w >= 50 ? 14 : 0, 0);
 	tui_column(c, r->workflow ? r->workflow : "-", ROLE_DEFAULT, w >= 90 ? 10 : 0, 0);
@@ -1142,7 +1142,7 @@ static enum action triage_request(struct view *v, enum action a, unsigned *eff)
 		} else if (t->kind == TT_OCC) {
 			url = p->t.groups[t->a].occ_run[t->b].html_url;
 		}
-		if (open_url(url, msg, sizeof(msg)) < 0)
+		if (view_open_url(url, msg, sizeof(msg)) < 0)
 			tui_error("%s", msg);
 		else
 			tui_message("%s", msg);
@@ -1398,7 +1398,7 @@ static void triage_env(struct view *v, void *out)
 	if (r) {
 		env->run = r->id;
 		env->run_rec = r;
-		env->run_failed = conclusion_is_failure(r->conclusion);
+		env->run_failed = ci_conclusion_is_failure(r->conclusion);
 		env->in_run = p->t.only_run != 0;
 		snprintf(env->commit, sizeof(env->commit), "%s", r->sha ? r->sha : "");
 	}

@@ -11,64 +11,11 @@
 # workflow. Every request carries the token, no output shows it.
 . "$(dirname "$0")/lib.sh"
 
-TOP=$(cd "$CLI_DIR/../.." && pwd)
-SERVER="$TOP/tests/server/ghserver.py"
-TOKEN=tok-ciscope-bisect-7d21a9
-export GH_TOKEN=$TOKEN
-unset GITHUB_TOKEN GITHUB_API_URL CISCOPE_CACHE XDG_CACHE_HOME
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
-export NO_PROXY='*' no_proxy='*'
-export PYTHONDONTWRITEBYTECODE=1
-mkdir -p bin
-printf '#!/bin/sh\nexit 1\n' >bin/gh
-chmod +x bin/gh
-PATH="$WORK/bin:$PATH"
-SERVERS=
-trap 'for p in $SERVERS; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
-trap 'exit 2' INT TERM HUP PIPE
-
-cat >h.py <<'EOF'
-import json, sys, urllib.request
-cmd = sys.argv[1]
-if cmd == "api":
-    print(json.load(open(sys.argv[2]))["api"])
-elif cmd == "ctl":              # API PATH JSON
-    req = urllib.request.Request(sys.argv[2] + sys.argv[3], data=sys.argv[4].encode(), method="POST")
-    urllib.request.urlopen(req).read()
-elif cmd == "refs":             # API: the branches left, one a line
-    d = json.load(urllib.request.urlopen(urllib.request.Request(sys.argv[2] + "/_ctl/refs", method="GET")))
-    for slug, refs in sorted(d.items()):
-        for name, sha in sorted(refs.items()):
-            print(slug, name, sha)
-elif cmd == "count":            # LOG FROM PYEXPR
-    with open(sys.argv[2]) as f:
-        es = [json.loads(l) for i, l in enumerate(f) if i >= int(sys.argv[3])]
-    print(sum(1 for e in es if eval(sys.argv[4])))
-elif cmd == "lines":
-    print(sum(1 for _ in open(sys.argv[2])))
-elif cmd == "get":              # FILE KEY: a top-level JSON value
-    v = json.load(open(sys.argv[2])).get(sys.argv[3])
-    print("" if v is None else json.dumps(v) if isinstance(v, (dict, list, bool)) else v)
-EOF
-h() { python3 "$WORK/h.py" "$@"; }
+loopback_setup tok-ciscope-bisect-7d21a9
+h() { python3 "$TOP/tests/server/ghctl.py" "$@"; }
 
 # --- the history and the runs ---------------------------------------------------------------------
-git init -q -b main repo
-for i in 1 2 3 4 5 6 7 8; do
-	echo "$i" >"repo/f$i"
-	git -C repo add "f$i"
-	GIT_AUTHOR_DATE="2026-10-01T0$i:00:00Z" GIT_COMMITTER_DATE="2026-10-01T0$i:00:00Z" \
-		git -C repo -c user.name=T -c user.email=t@example.org commit -q -m "change $i"
-done
-SHAS=$(git -C repo rev-list --reverse main)
-sha() { echo "$SHAS" | sed -n "${1}p"; }
-REPO=$PWD/repo
-RUN_FOLDER_REPO=t/bisect
-run_folder runs/r1 5001 main "$(sha 1)" success 11
-run_folder runs/r8 5008 main "$(sha 8)" failure 18
-for f in runs/*/run.json; do
-	sed -i 's/^{"id"/{"workflow_id":118,"path":".github\/workflows\/ci.yml","id"/' "$f"
-done
+bisect_history
 start_server s --runs runs
 "$CISCOPE" --db "$DB" fetch --api-url "$API" --cache-dir cache --quiet t/bisect >"$OUT" 2>"$ERR"
 rc=$?

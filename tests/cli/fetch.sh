@@ -17,29 +17,11 @@
 #   6. the token: discovered from GH_TOKEN or gh, never in a file or message.
 . "$(dirname "$0")/lib.sh"
 
-TOP=$(cd "$CLI_DIR/../.." && pwd)
-SERVER="$TOP/tests/server/ghserver.py"
+loopback_setup tok-ciscope-test-5f0c2e9b41
 REC="$FIXTURES/hub4j-github-api/src/test/resources/org/kohsuke/github/GHWorkflowRunTest/wiremock"
 SLUG=tidewater/orrery
-TOKEN=tok-ciscope-test-5f0c2e9b41
-export GH_TOKEN=$TOKEN
-unset GITHUB_TOKEN GITHUB_API_URL CISCOPE_CACHE XDG_CACHE_HOME
-# only our servers may see these requests
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
-export NO_PROXY='*' no_proxy='*'
 # rate-limit waits of a minute become 200 ms (test only)
 export CISCOPE_TEST_MIN_WAIT_MS=200
-# the helpers import the server module: no bytecode in the source tree
-export PYTHONDONTWRITEBYTECODE=1
-# a gh that is not logged in, so a real gh never hands over a real token
-mkdir -p bin
-printf '#!/bin/sh\nexit 1\n' >bin/gh
-chmod +x bin/gh
-PATH="$WORK/bin:$PATH"
-
-SERVERS=
-trap 'for p in $SERVERS; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
-trap 'exit 2' INT TERM HUP PIPE
 
 # --- helpers ----------------------------------------------------------------------------------
 cat >h.py <<'EOF'

@@ -141,6 +141,54 @@ finish() {
 	exit $?
 }
 
+# loopback_setup TOKEN: the environment of a test against the loopback
+# GitHub server (tests/server/ghserver.py, started with start_server): TOP,
+# SERVER, GH_TOKEN=TOKEN, no other token, API URL or cache from outside, no
+# proxy, a gh that is not logged in (a real gh never hands over a real
+# token), the servers killed at exit.
+loopback_setup() {
+	TOP=$(cd "$CLI_DIR/../.." && pwd)
+	SERVER="$TOP/tests/server/ghserver.py"
+	TOKEN=$1
+	export GH_TOKEN="$TOKEN"
+	unset GITHUB_TOKEN GITHUB_API_URL CISCOPE_CACHE XDG_CACHE_HOME
+	# only our servers may see these requests
+	unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+	export NO_PROXY='*' no_proxy='*'
+	# the helpers import the server module: no bytecode in the source tree
+	export PYTHONDONTWRITEBYTECODE=1
+	mkdir -p "$WORK/bin"
+	printf '#!/bin/sh\nexit 1\n' >"$WORK/bin/gh"
+	chmod +x "$WORK/bin/gh"
+	PATH="$WORK/bin:$PATH"
+	SERVERS=
+	trap 'for p in $SERVERS; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
+	trap 'exit 2' INT TERM HUP PIPE
+}
+
+# bisect_history: repo/, a git repository with a linear history of 8
+# commits (sha N: the Nth, oldest first; REPO its path), and the run
+# folders runs/r1 (green, at the first) and runs/r8 (red, at the last) of
+# workflow ci (.github/workflows/ci.yml, id 118) of t/bisect.
+bisect_history() {
+	git init -q -b main repo
+	for i in 1 2 3 4 5 6 7 8; do
+		echo "$i" >"repo/f$i"
+		git -C repo add "f$i"
+		GIT_AUTHOR_DATE="2026-10-01T0$i:00:00Z" GIT_COMMITTER_DATE="2026-10-01T0$i:00:00Z" \
+			git -C repo -c user.name=T -c user.email=t@example.org commit -q -m "change $i"
+	done
+	SHAS=$(git -C repo rev-list --reverse main)
+	REPO=$WORK/repo
+	RUN_FOLDER_REPO=t/bisect
+	run_folder runs/r1 5001 main "$(sha 1)" success 11
+	run_folder runs/r8 5008 main "$(sha 8)" failure 18
+	for f in runs/*/run.json; do
+		sed -i 's/^{"id"/{"workflow_id":118,"path":".github\/workflows\/ci.yml","id"/' "$f"
+	done
+}
+sha() { echo "$SHAS" | sed -n "${1}p"; }
+
 start_server() {
 	name=$1
 	shift

@@ -116,6 +116,30 @@ static struct store *new_store(const char *name)
 	return st;
 }
 
+/* A history of n commits (see make_hist) and an empty store, both named name. */
+static struct hist *new_hist(const char *name, int n, int merge_every, struct store **st)
+{
+	struct hist *h = xcalloc(1, sizeof(*h));
+	make_hist(h, name, n, merge_every);
+	*st = new_store(name);
+	return h;
+}
+
+/* The history's checkout, err cleared first. */
+static struct gitrepo *hist_repo(struct hist *h, struct cs_err *err)
+{
+	err_clear(err);
+	return commits_open_repo(h->dir, err);
+}
+
+/* The end of a test: its checkout, store and history released. */
+static void hist_done(struct gitrepo *g, struct store *st, struct hist *h)
+{
+	gitrepo_close(g);
+	store_close(st);
+	free(h);
+}
+
 static int64_t next_run_id = 1000;
 
 /* A completed run of workflow at sha (attempt 1 unless same_as names the
@@ -196,14 +220,12 @@ static bool is(const struct bisect_status *s, int idx, const char *sha)
 
 TEST(bisect_linear_no_runs_between)
 {
-	struct hist *h = xcalloc(1, sizeof(*h));
-	make_hist(h, "linear", 64, 0);
-	struct store *st = new_store("linear");
+	struct store *st;
+	struct hist *h = new_hist("linear", 64, 0, &st);
 	add_run(st, h->sha[0], "ci", "success", "main", 0, 1000);
 	add_run(st, h->sha[63], "ci", "failure", "main", 0, 9000);
 	struct cs_err err;
-	err_clear(&err);
-	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct gitrepo *g = hist_repo(h, &err);
 	CHECK(g != NULL);
 	struct bisect_status s;
 	struct bisect_start_opts o = {.target = "workflow:ci"};
@@ -227,16 +249,13 @@ TEST(bisect_linear_no_runs_between)
 	CHECK_INT(bisect_status(st, g, &s, &err), 0);
 	CHECK(is(&s, s.first_bad, h->sha[40]));
 	bisect_status_release(&s);
-	gitrepo_close(g);
-	store_close(st);
-	free(h);
+	hist_done(g, st, h);
 }
 
 TEST(bisect_stored_runs_shrink_the_range)
 {
-	struct hist *h = xcalloc(1, sizeof(*h));
-	make_hist(h, "sparse", 100, 0);
-	struct store *st = new_store("sparse");
+	struct store *st;
+	struct hist *h = new_hist("sparse", 100, 0, &st);
 	int culprit = 57;
 	for (int i = 0; i < 100; i += 8)
 		add_run(st, h->sha[i], "ci", i >= culprit ? "failure" : "success", "main", 0, 1000 + i);
@@ -244,8 +263,7 @@ TEST(bisect_stored_runs_shrink_the_range)
 	/* a run of another workflow right next to the split: preferred */
 	add_run(st, h->sha[61], "lint", "success", "main", 0, 1061);
 	struct cs_err err;
-	err_clear(&err);
-	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct gitrepo *g = hist_repo(h, &err);
 	struct bisect_status s;
 	struct bisect_start_opts o = {.target = "workflow:ci", .bad = h->sha[99]};
 	CHECK_INT(bisect_start(st, g, &o, &s, &err), 0);
@@ -279,16 +297,13 @@ TEST(bisect_stored_runs_shrink_the_range)
 	CHECK(steps > 0 && steps <= 7);
 	CHECK(is(&s, s.first_bad, h->sha[culprit]));
 	bisect_status_release(&s);
-	gitrepo_close(g);
-	store_close(st);
-	free(h);
+	hist_done(g, st, h);
 }
 
 TEST(bisect_merge_culprit)
 {
-	struct hist *h = xcalloc(1, sizeof(*h));
-	make_hist(h, "merges", 60, 3);
-	struct store *st = new_store("merges");
+	struct store *st;
+	struct hist *h = new_hist("merges", 60, 3, &st);
 	int culprit = 27; /* a merge */
 	CHECK(h->merge[culprit]);
 	add_run(st, h->sha[1], "ci", "success", "main", 0, 1);
@@ -296,8 +311,7 @@ TEST(bisect_merge_culprit)
 	/* a run on the merged branch's commit says nothing on the first-parent line */
 	add_run(st, h->side[culprit], "ci", "failure", "feature", 0, 0);
 	struct cs_err err;
-	err_clear(&err);
-	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct gitrepo *g = hist_repo(h, &err);
 	struct bisect_status s;
 	struct bisect_start_opts o = {.target = "workflow:ci"};
 	CHECK_INT(bisect_start(st, g, &o, &s, &err), 0);
@@ -316,21 +330,17 @@ TEST(bisect_merge_culprit)
 	CHECK(strstr(buf_cstr(&b), "2 files changed") != NULL);
 	buf_release(&b);
 	bisect_status_release(&s);
-	gitrepo_close(g);
-	store_close(st);
-	free(h);
+	hist_done(g, st, h);
 }
 
 TEST(bisect_skips)
 {
-	struct hist *h = xcalloc(1, sizeof(*h));
-	make_hist(h, "skips", 40, 0);
-	struct store *st = new_store("skips");
+	struct store *st;
+	struct hist *h = new_hist("skips", 40, 0, &st);
 	add_run(st, h->sha[0], "ci", "success", "main", 0, 1);
 	add_run(st, h->sha[39], "ci", "failure", "main", 0, 2);
 	struct cs_err err;
-	err_clear(&err);
-	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct gitrepo *g = hist_repo(h, &err);
 	struct bisect_status s;
 	struct bisect_start_opts o = {.target = "workflow:ci"};
 	CHECK_INT(bisect_start(st, g, &o, &s, &err), 0);
@@ -369,23 +379,19 @@ TEST(bisect_skips)
 	/* marking without a proposal names the problem */
 	CHECK(bisect_mark(st, g, NULL, BV_GOOD, "manual", NULL, &s, &err) < 0);
 	CHECK(strstr(err.msg, "no commit is proposed") != NULL);
-	gitrepo_close(g);
-	store_close(st);
-	free(h);
+	hist_done(g, st, h);
 }
 
 TEST(bisect_good_after_bad_and_flaky)
 {
-	struct hist *h = xcalloc(1, sizeof(*h));
-	make_hist(h, "gab", 30, 0);
-	struct store *st = new_store("gab");
+	struct store *st;
+	struct hist *h = new_hist("gab", 30, 0, &st);
 	add_run(st, h->sha[0], "ci", "success", "main", 0, 1);
 	add_run(st, h->sha[10], "ci", "failure", "main", 0, 2);
 	add_run(st, h->sha[20], "ci", "success", "main", 0, 3);
 	add_run(st, h->sha[29], "ci", "failure", "main", 0, 4);
 	struct cs_err err;
-	err_clear(&err);
-	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct gitrepo *g = hist_repo(h, &err);
 	struct bisect_status s;
 	struct bisect_start_opts o = {.target = "workflow:ci", .good = h->sha[0], .bad = h->sha[29]};
 	CHECK_INT(bisect_start(st, g, &o, &s, &err), 0);
@@ -406,24 +412,20 @@ TEST(bisect_good_after_bad_and_flaky)
 	err_clear(&err);
 	CHECK_INT(bisect_reset(st, &err), -1);
 	CHECK_INT(err.code, CS_ENOTFOUND);
-	gitrepo_close(g);
-	store_close(st);
-	free(h);
+	hist_done(g, st, h);
 }
 
 TEST(bisect_mixed_evidence_is_bayesian)
 {
-	struct hist *h = xcalloc(1, sizeof(*h));
-	make_hist(h, "mixed", 32, 0);
-	struct store *st = new_store("mixed");
+	struct store *st;
+	struct hist *h = new_hist("mixed", 32, 0, &st);
 	add_run(st, h->sha[0], "ci", "success", "main", 0, 1);
 	add_run(st, h->sha[31], "ci", "failure", "main", 0, 20);
 	/* commit 12 failed once and passed on a re-run */
 	int64_t f = add_run(st, h->sha[12], "ci", "failure", "main", 0, 3);
 	add_run(st, h->sha[12], "ci", "success", "main", f, 4);
 	struct cs_err err;
-	err_clear(&err);
-	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct gitrepo *g = hist_repo(h, &err);
 	struct bisect_status s;
 	struct bisect_start_opts o = {.target = "workflow:ci"};
 	CHECK_INT(bisect_start(st, g, &o, &s, &err), 0);
@@ -446,9 +448,7 @@ TEST(bisect_mixed_evidence_is_bayesian)
 	 * matters: the range decides; while it is inside, the posterior does */
 	CHECK(!s.bayes || s.commits[s.first_bad].p >= 0.95);
 	bisect_status_release(&s);
-	gitrepo_close(g);
-	store_close(st);
-	free(h);
+	hist_done(g, st, h);
 }
 
 static void add_test_result(struct store *st, int64_t pid, const char *cls, const char *name,
@@ -505,9 +505,8 @@ static void add_finding(struct store *st, int64_t pid, const char *fp)
  * evidence sits at different commits. */
 TEST(bisect_target_kinds)
 {
-	struct hist *h = xcalloc(1, sizeof(*h));
-	make_hist(h, "kinds", 48, 0);
-	struct store *st = new_store("kinds");
+	struct store *st;
+	struct hist *h = new_hist("kinds", 48, 0, &st);
 	int64_t p[48];
 	for (int i = 0; i < 48; i += 4) {
 		bool bad = i >= 30;
@@ -519,8 +518,7 @@ TEST(bisect_target_kinds)
 			add_finding(st, p[i], "abcdef0123456789abcdef0123456789");
 	}
 	struct cs_err err;
-	err_clear(&err);
-	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct gitrepo *g = hist_repo(h, &err);
 	const char *targets[] = {"workflow:ci", "job:ci/build", "test:pkg.Suite.test_energy", "test:test_en",
 				 "finding:abcdef01", "metric:parity.max_delta>0.1"};
 	for (size_t k = 0; k < sizeof(targets) / sizeof(*targets); k++) {
@@ -574,22 +572,18 @@ TEST(bisect_target_kinds)
 	CHECK_STR(t.name, "a>b");
 	CHECK(!t.above);
 	bisect_target_release(&t);
-	gitrepo_close(g);
-	store_close(st);
-	free(h);
+	hist_done(g, st, h);
 }
 
 TEST(bisect_other_branch_and_checkout)
 {
-	struct hist *h = xcalloc(1, sizeof(*h));
-	make_hist(h, "branches", 30, 5);
-	struct store *st = new_store("branches");
+	struct store *st;
+	struct hist *h = new_hist("branches", 30, 5, &st);
 	/* bad on the side commit merged at 25 (branch feature), good on main 20 */
 	add_run(st, h->sha[20], "ci", "success", "main", 0, 1);
 	add_run(st, h->side[25], "ci", "failure", "feature", 0, 2);
 	struct cs_err err;
-	err_clear(&err);
-	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct gitrepo *g = hist_repo(h, &err);
 	struct bisect_status s;
 	struct bisect_start_opts o = {.target = "workflow:ci"};
 	CHECK_INT(bisect_start(st, g, &o, &s, &err), 0);
@@ -624,14 +618,12 @@ TEST(bisect_other_branch_and_checkout)
 
 TEST(bisect_log_and_replay)
 {
-	struct hist *h = xcalloc(1, sizeof(*h));
-	make_hist(h, "replay", 40, 0);
-	struct store *st = new_store("replay");
+	struct store *st;
+	struct hist *h = new_hist("replay", 40, 0, &st);
 	add_run(st, h->sha[0], "ci", "success", "main", 0, 1);
 	add_run(st, h->sha[39], "ci", "failure", "main", 0, 2);
 	struct cs_err err;
-	err_clear(&err);
-	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct gitrepo *g = hist_repo(h, &err);
 	struct bisect_status s;
 	struct bisect_start_opts o = {.target = "job:ci/build", .branch = "it's main", .bad = h->sha[39]};
 	CHECK_INT(bisect_start(st, g, &o, &s, &err), 0);
@@ -663,9 +655,7 @@ TEST(bisect_log_and_replay)
 	CHECK_INT(bisect_replay(st2, g, "frobnicate x\n", &s, &err), -1);
 	buf_release(&log);
 	store_close(st2);
-	gitrepo_close(g);
-	store_close(st);
-	free(h);
+	hist_done(g, st, h);
 }
 
 static const char *script(const char *name, const char *body)
@@ -680,14 +670,12 @@ static const char *script(const char *name, const char *body)
 
 TEST(bisect_run_exit_codes)
 {
-	struct hist *h = xcalloc(1, sizeof(*h));
-	make_hist(h, "runrepo", 40, 0);
-	struct store *st = new_store("runrepo");
+	struct store *st;
+	struct hist *h = new_hist("runrepo", 40, 0, &st);
 	add_run(st, h->sha[0], "ci", "success", "main", 0, 1);
 	add_run(st, h->sha[39], "ci", "failure", "main", 0, 2);
 	struct cs_err err;
-	err_clear(&err);
-	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct gitrepo *g = hist_repo(h, &err);
 	struct bisect_status s;
 	struct bisect_start_opts o = {.target = "workflow:ci"};
 	CHECK_INT(bisect_start(st, g, &o, &s, &err), 0);
@@ -760,16 +748,13 @@ TEST(bisect_run_exit_codes)
 	CHECK_INT(bisect_status(st, g, &s, &err), 0);
 	CHECK_STR(s.state, "active");
 	bisect_status_release(&s);
-	gitrepo_close(g);
-	store_close(st);
-	free(h);
+	hist_done(g, st, h);
 }
 
 TEST(commits_verdicts_and_last_green)
 {
-	struct hist *h = xcalloc(1, sizeof(*h));
-	make_hist(h, "commits", 10, 4);
-	struct store *st = new_store("commits");
+	struct store *st;
+	struct hist *h = new_hist("commits", 10, 4, &st);
 	add_run(st, h->sha[9], "ci", "failure", "main", 0, 9);
 	add_run(st, h->sha[9], "lint", "success", "main", 0, 9);
 	int64_t f = add_run(st, h->sha[8], "ci", "failure", "main", 0, 8);
@@ -780,8 +765,7 @@ TEST(commits_verdicts_and_last_green)
 	add_run(st, h->sha[5], "ci", "success", "main", 0, 5);
 	add_run(st, h->sha[5], "lint", "success", "main", 0, 5);
 	struct cs_err err;
-	err_clear(&err);
-	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct gitrepo *g = hist_repo(h, &err);
 	struct commit_list l;
 	CHECK_INT(commits_list(st, g, NULL, 0, &l, &err), 0);
 	CHECK_STR(l.branch, "main");
@@ -816,9 +800,7 @@ TEST(commits_verdicts_and_last_green)
 	CHECK_INT(bisect_estimate_steps(10928), 13);
 	CHECK_INT(bisect_estimate_steps(2), 0);
 	CHECK_INT(bisect_estimate_steps(4), 1);
-	gitrepo_close(g);
-	store_close(st);
-	free(h);
+	hist_done(g, st, h);
 }
 
 /* A series of n points named name in file path of the run's artifact "p". */
@@ -852,9 +834,8 @@ TEST(commits_parity_and_thresholds)
 {
 	unsetenv("CISCOPE_THRESHOLDS");
 	unsetenv("CISCOPE_PARITY");
-	struct hist *h = xcalloc(1, sizeof(*h));
-	make_hist(h, "judged", 6, 0);
-	struct store *st = new_store("judged");
+	struct store *st;
+	struct hist *h = new_hist("judged", 6, 0, &st);
 	/* bench: peak memory per commit, over the bound from commit 3 on */
 	for (int i = 0; i < 6; i++) {
 		int64_t b = add_run(st, h->sha[i], "bench", "success", "main", 0, 100 + i);
@@ -877,8 +858,7 @@ TEST(commits_parity_and_thresholds)
 	fputs("threshold peak_rss_mb\n\tworkflow bench\n\twarn <= 250 MB\n\tfail <= 280 MB\n", f);
 	fclose(f);
 	struct cs_err err;
-	err_clear(&err);
-	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct gitrepo *g = hist_repo(h, &err);
 	struct commit_list l;
 	CHECK_INT(commits_list(st, g, NULL, 0, &l, &err), 0);
 	char *top = gitrepo_top(h->dir);
@@ -913,9 +893,7 @@ TEST(commits_parity_and_thresholds)
 	free(top);
 	free(conf);
 	free(cdir);
-	gitrepo_close(g);
-	store_close(st);
-	free(h);
+	hist_done(g, st, h);
 }
 
 static bool same_walk(struct gitrepo *g, const char *from, const char *stop)
@@ -945,8 +923,7 @@ TEST(first_parent_cache)
 	struct hist *h = xcalloc(1, sizeof(*h));
 	make_hist(h, "fpcache", 60, 5);
 	struct cs_err err;
-	err_clear(&err);
-	struct gitrepo *g = commits_open_repo(h->dir, &err);
+	struct gitrepo *g = hist_repo(h, &err);
 	char *cache = xasprintf("%s/.git/ciscope-first-parent.cache", h->dir);
 	unlink(cache);
 	CHECK(same_walk(g, h->sha[40], NULL)); /* builds the chain from 40 */

@@ -29,10 +29,10 @@ TEST(failed_conclusions)
 		{"failure ", false, false},       {"fail", false, false},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		if (conclusion_is_failure(cases[i].c) != cases[i].failed)
-			t_fail(__FILE__, __LINE__, "conclusion_is_failure(%s)", cases[i].c);
-		if (step_conclusion_failing(cases[i].c) != cases[i].step_failing)
-			t_fail(__FILE__, __LINE__, "step_conclusion_failing(%s)", cases[i].c);
+		if (ci_conclusion_is_failure(cases[i].c) != cases[i].failed)
+			t_fail(__FILE__, __LINE__, "ci_conclusion_is_failure(%s)", cases[i].c);
+		if (ci_step_conclusion_failing(cases[i].c) != cases[i].step_failing)
+			t_fail(__FILE__, __LINE__, "ci_step_conclusion_failing(%s)", cases[i].c);
 	}
 	CHECK_STR(CI_FAILED_SQL, "('failure', 'timed_out', 'startup_failure', 'action_required')");
 }
@@ -52,7 +52,7 @@ TEST(failed_sql_matches_c)
 		sqlite3_reset(s);
 		sqlite3_bind_text(s, 1, st, -1, SQLITE_STATIC);
 		CHECK_INT(sqlite3_step(s), SQLITE_ROW);
-		if ((sqlite3_column_int(s, 0) != 0) != conclusion_is_failure(st))
+		if ((sqlite3_column_int(s, 0) != 0) != ci_conclusion_is_failure(st))
 			t_fail(__FILE__, __LINE__, "SQL and C disagree on '%s'", st);
 	}
 	sqlite3_finalize(s);
@@ -70,7 +70,7 @@ TEST(state_glyphs)
 		CHECK_INT(strlen(l->ascii), 1);
 		CHECK_INT(utf8_seq_len((const unsigned char *)l->utf8, strlen(l->utf8)), (int)strlen(l->utf8));
 		/* a failed conclusion looks like one, and nothing else does */
-		CHECK_INT(l->kind == CI_STATE_FAILURE, conclusion_is_failure(all_states[i]));
+		CHECK_INT(l->kind == CI_STATE_FAILURE, ci_conclusion_is_failure(all_states[i]));
 	}
 	CHECK_STR(ci_state_glyph("success", true), "\u2713");
 	CHECK_STR(ci_state_glyph("success", false), "+");

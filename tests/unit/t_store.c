@@ -532,6 +532,45 @@ TEST(reader_waits_for_upgrade)
 	free(path);
 }
 
+/* The TUI and retriage open with STORE_UPGRADE_EXISTING: an older index
+ * that can be written is migrated (and stays a reader's store); an empty
+ * file is still refused, not given tables; a missing one too. */
+TEST(upgrade_existing_migrates)
+{
+	char *old = tmp_path("old-upgrade.db");
+	make_old_index(old, STORE_SCHEMA_VERSION - 1);
+	struct cs_err err;
+	err_clear(&err);
+	struct store *st = store_open(old, STORE_UPGRADE_EXISTING, &err);
+	CHECK(st != NULL);
+	if (st) {
+		CHECK(st->readonly);
+		CHECK_INT(q_int(st->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+		CHECK_STR(q_str(st->db, "PRAGMA integrity_check"), "ok");
+	}
+	store_close(st);
+
+	char *empty = tmp_path("empty-upgrade.db");
+	FILE *f = fopen(empty, "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	st = store_open(empty, STORE_UPGRADE_EXISTING, &err);
+	CHECK(st == NULL);
+	store_close(st);
+	CHECK_HAS(err.msg, "is empty");
+
+	char *missing = tmp_path("missing-upgrade.db");
+	st = store_open(missing, STORE_UPGRADE_EXISTING, &err);
+	CHECK(st == NULL);
+	store_close(st);
+	CHECK_HAS(err.msg, "no index at");
+	CHECK(access(missing, F_OK) != 0);
+	free(old);
+	free(empty);
+	free(missing);
+}
+
 /* --- waiting for another writer --------------------------------------------------------- */
 struct notices {
 	int n;
@@ -1152,15 +1191,15 @@ TEST(run_state_and_failure)
 	CHECK_STR(run_state(&r), "queued");
 	r.conclusion = "timed_out";
 	CHECK_STR(run_state(&r), "timed_out");
-	CHECK(conclusion_is_failure("failure"));
-	CHECK(conclusion_is_failure("timed_out"));
-	CHECK(conclusion_is_failure("startup_failure"));
-	CHECK(conclusion_is_failure("action_required"));
-	CHECK(!conclusion_is_failure("cancelled"));
-	CHECK(!conclusion_is_failure("success"));
-	CHECK(!conclusion_is_failure("skipped"));
-	CHECK(!conclusion_is_failure(NULL));
-	CHECK(!conclusion_is_failure("Failure"));
+	CHECK(ci_conclusion_is_failure("failure"));
+	CHECK(ci_conclusion_is_failure("timed_out"));
+	CHECK(ci_conclusion_is_failure("startup_failure"));
+	CHECK(ci_conclusion_is_failure("action_required"));
+	CHECK(!ci_conclusion_is_failure("cancelled"));
+	CHECK(!ci_conclusion_is_failure("success"));
+	CHECK(!ci_conclusion_is_failure("skipped"));
+	CHECK(!ci_conclusion_is_failure(NULL));
+	CHECK(!ci_conclusion_is_failure("Failure"));
 }
 
 TEST(summary_of_empty_run)

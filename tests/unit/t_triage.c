@@ -357,7 +357,7 @@ TEST(demo_default_branch_and_newest_failure)
 	struct run r;
 	CHECK_OK(store_newest_failed_run(demo(), b, &r, &err));
 	CHECK_STR(r.branch, "main");
-	CHECK(conclusion_is_failure(r.conclusion));
+	CHECK(ci_conclusion_is_failure(r.conclusion));
 	char sql[300];
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM runs WHERE head_branch = 'main' AND conclusion = 'failure' "

@@ -442,7 +442,7 @@ TEST(by_run_rows)
 	run_free(&newest);
 	int jobs = 0, findings = 0;
 	for (int i = 0; i < t.nruns; i++) {
-		CHECK(conclusion_is_failure(t.runs[i].r.conclusion));
+		CHECK(ci_conclusion_is_failure(t.runs[i].r.conclusion));
 		if (i)
 			CHECK(t.runs[i - 1].r.created_at >= t.runs[i].r.created_at);
 		for (int k = 0; k < t.runs[i].nj; k++) {
