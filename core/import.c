@@ -217,6 +217,7 @@ static void run_src_free(struct run_src *rs)
 	free(rs->label);
 	free(rs->slug);
 	buf_release(&rs->sig);
+	buf_release(&rs->file);
 }
 
 void import_sig_add_file(struct buf *sig, const char *path)
@@ -265,6 +266,18 @@ int import_file_fingerprint(const char *path, uint64_t *h, struct cs_err *err)
 		return err_set(err, CS_EIO, "cannot read '%s'", path);
 	*h = v;
 	return 0;
+}
+
+uint64_t import_mem_fingerprint(const void *data, size_t n)
+{
+	const size_t piece = 1 << 16;
+	uint64_t v = 0xcbf29ce484222325ull;
+	long long size = (long long)n;
+	v = import_fnv1a(v, &size, sizeof(size));
+	v = import_fnv1a(v, data, MIN(n, piece));
+	if (n > 2 * piece)
+		v = import_fnv1a(v, (const char *)data + n - piece, piece);
+	return v;
 }
 
 /* An id for data that has none: a positive 53-bit hash, stable across imports. */

@@ -103,7 +103,16 @@ struct run_src {
 	struct buf sig;        /* import signature */
 	bool has_artifacts;    /* the folder has an artifacts/ folder */
 	bool log_alone;        /* a single log file: its conclusion is decided */
+	/* a single log file of at most IMPORT_FILE_MEM bytes, read whole once:
+	 * its fingerprint, the gh-log scan and the store all read these bytes
+	 * (file_in_mem), so the file is opened and read once, not three times */
+	struct buf file;
+	bool file_in_mem;
 };
+
+/* The largest log file read whole into memory (run_src.file); a larger one
+ * is streamed from the file, its memory one piece at a time. */
+#define IMPORT_FILE_MEM (1u << 20)
 
 struct art_totals {
 	int files, tests, series;
@@ -119,6 +128,8 @@ uint64_t import_fnv1a(uint64_t h, const void *data, size_t n);
 /* A stable identity for a file that has no id of its own: its size and its
  * first and last 64 KiB. */
 int import_file_fingerprint(const char *path, uint64_t *h, struct cs_err *err);
+/* The same fingerprint of a file's n bytes held in memory. */
+uint64_t import_mem_fingerprint(const void *data, size_t n);
 /* An id for data that has none: a positive 53-bit hash, stable across imports. */
 int64_t import_content_id(uint64_t h);
 /* A new job at the end of rs: zeroed, no archive entry (zip_entry -1), its

@@ -3,9 +3,13 @@
  * title from the file name). Private to the importer (import_int.h). */
 #include "import_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "logparse.h"
 /* --- a single log file ------------------------------------------------------------------- */
@@ -38,9 +42,9 @@ static void gh_scan_free(struct gh_scan *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static bool gh_scan_file(const char *path, struct gh_scan *g)
+static bool gh_scan_file(const char *path, const struct run_src *rs, struct gh_scan *g)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = rs->file_in_mem ? fmemopen(rs->file.data, rs->file.len, "rb") : fopen(path, "rb");
 	if (!f)
 		return false;
 	char *line = NULL;
@@ -145,11 +149,57 @@ static char *log_file_title(const char *path)
 	return t;
 }
 
+/* A log file of 1 to IMPORT_FILE_MEM bytes read whole into rs->file: 1;
+ * 0 when it is larger (or empty, or not a regular file) and is read from
+ * the file; -1 with err set when it cannot be read. */
+static int read_whole(const char *path, struct run_src *rs, struct cs_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > (off_t)IMPORT_FILE_MEM) {
+		close(fd);
+		return 0;
+	}
+	buf_reset(&rs->file);
+	/* one byte more than its size: a file that grew since is streamed */
+	buf_reserve(&rs->file, (size_t)st.st_size + 1);
+	size_t want = (size_t)st.st_size + 1;
+	while (rs->file.len < want) {
+		ssize_t r = read(fd, rs->file.data + rs->file.len, want - rs->file.len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			buf_reset(&rs->file);
+			return err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(e));
+		}
+		if (r == 0)
+			break;
+		rs->file.len += (size_t)r;
+	}
+	close(fd);
+	if (rs->file.len == 0 || rs->file.len > (size_t)st.st_size) {
+		buf_reset(&rs->file);
+		return 0;
+	}
+	rs->file_in_mem = true;
+	return 1;
+}
+
 int import_load_log_file(const char *path, struct run_src *rs, struct cs_err *err)
 {
 	size_t alloc = 0;
 	uint64_t h;
-	if (import_file_fingerprint(path, &h, err) < 0)
+	int whole = read_whole(path, rs, err);
+	if (whole < 0)
+		return -1;
+	if (whole)
+		h = import_mem_fingerprint(rs->file.data, rs->file.len);
+	else if (import_file_fingerprint(path, &h, err) < 0)
 		return -1;
 	rs->provider_id = import_content_id(h);
 	rs->latest_attempt = rs->zip_attempt = 1;
@@ -161,7 +211,7 @@ int import_load_log_file(const char *path, struct run_src *rs, struct cs_err *er
 	rs->jobs_doc = cJSON_CreateObject();
 	cJSON *arr = cJSON_AddArrayToObject(rs->jobs_doc, "jobs");
 	struct gh_scan g;
-	if (gh_scan_file(path, &g)) {
+	if (gh_scan_file(path, rs, &g)) {
 		buf_adds(&rs->sig, "gh-log;");
 		for (int i = 0; i < g.n; i++) {
 			/* "UNKNOWN STEP" (gh's and ciscope's word for lines of no

@@ -335,8 +335,17 @@ static int sink_write(void *ctx, const void *data, size_t n)
 	return logw_write(k->w, data, n, k->err);
 }
 
-static int stream_file(const char *path, zip_data_cb cb, void *ctx, struct cs_err *err)
+/* A log file's bytes: from memory when the run holds them (run_src.file),
+ * in the same pieces as from the file. */
+static int stream_file(const char *path, const struct run_src *rs, zip_data_cb cb, void *ctx,
+		       struct cs_err *err)
 {
+	if (rs->file_in_mem) {
+		int rc = 0;
+		for (size_t at = 0; at < rs->file.len && !rc; at += 1 << 16)
+			rc = cb(ctx, rs->file.data + at, MIN((size_t)1 << 16, rs->file.len - at));
+		return rc;
+	}
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(errno));
@@ -356,10 +365,10 @@ static int stream_file(const char *path, zip_data_cb cb, void *ctx, struct cs_er
  * job<TAB>step<TAB> prefix (the scan in import.c checked that every line
  * has it). The store keeps the lines; raw output puts the prefixes back from
  * the job's name and its steps' line spans. */
-static int stream_gh_job(const char *path, const struct job_src *js, zip_data_cb cb, void *ctx,
-			 struct cs_err *err)
+static int stream_gh_job(const char *path, const struct run_src *rs, const struct job_src *js,
+			 zip_data_cb cb, void *ctx, struct cs_err *err)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = rs->file_in_mem ? fmemopen(rs->file.data, rs->file.len, "rb") : fopen(path, "rb");
 	if (!f)
 		return err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(errno));
 	int rc = 0;
@@ -631,10 +640,10 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 		const char *source;
 		if (have_file && js->gh) {
 			source = "gh-log";
-			rc = stream_gh_job(js->log_file, js, sink_write, &sink, err);
+			rc = stream_gh_job(js->log_file, rs, js, sink_write, &sink, err);
 		} else if (have_file) {
 			source = "file";
-			rc = stream_file(js->log_file, sink_write, &sink, err);
+			rc = stream_file(js->log_file, rs, sink_write, &sink, err);
 		} else if (have_entry) {
 			source = "job-file";
 			rc = ziparc_stream(rs->zip, (uint64_t)js->zip_entry, LOG_MAX, sink_write,
