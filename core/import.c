@@ -718,10 +718,6 @@ static int prepare_statements(struct importer *im, struct cs_err *err)
 			       "source, message) VALUES (?1, ?2, ?3, ?4, ?5, 'marker', ?6)",
 			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_finding, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(db,
-			       "INSERT OR REPLACE INTO log_groups (log_id, first_line, last_line, "
-			       "depth, title) VALUES (?, ?, ?, ?, ?)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_group, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(db,
 			       "INSERT OR REPLACE INTO metric_points (series_id, idx, x, value) "
 			       "VALUES (?, ?, ?, ?)",
 			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_point, NULL) != SQLITE_OK ||
@@ -732,10 +728,9 @@ static int prepare_statements(struct importer *im, struct cs_err *err)
 			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_test, NULL) != SQLITE_OK) {
 		store_err(im->st, err, "cannot prepare the import statements");
 		sqlite3_finalize(im->ins_finding);
-		sqlite3_finalize(im->ins_group);
 		sqlite3_finalize(im->ins_point);
 		sqlite3_finalize(im->ins_test);
-		im->ins_finding = im->ins_group = im->ins_point = im->ins_test = NULL;
+		im->ins_finding = im->ins_point = im->ins_test = NULL;
 		return -1;
 	}
 	return 0;
@@ -818,7 +813,6 @@ void importer_free(struct importer *im)
 	import_mem_reset(im);
 	free(im->mem);
 	sqlite3_finalize(im->ins_finding);
-	sqlite3_finalize(im->ins_group);
 	sqlite3_finalize(im->ins_point);
 	sqlite3_finalize(im->ins_test);
 	free(im);
