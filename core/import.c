@@ -614,7 +614,7 @@ static int import_one(struct importer *im, const char *path, int kind, struct cs
 	else if (kind == 1)
 		rc = load_archive(path, &rs, &e);
 	else
-		rc = import_load_log_file(path, &rs, &e);
+		rc = import_load_log_file(im, path, &rs, &e);
 	/* a conclusion given for a log is part of what was imported */
 	if (rc == 0 && rs.log_alone && im->opts.conclusion)
 		buf_addf(&rs.sig, "conclusion:%s;", im->opts.conclusion);
@@ -696,8 +696,17 @@ static int import_dir(struct importer *im, const char *dir, int depth, const str
 			int kind = str_ends(names[i], ".zip")					  ? 1
 				   : str_ends(names[i], ".txt") || str_ends(names[i], ".log") ? 2
 												: -1;
+			/* the next log file of this folder, read ahead while
+			 * this one is stored */
+			free(im->next_log);
+			im->next_log = NULL;
+			for (size_t j = i + 1; j < n && kind == 2 && !im->next_log; j++)
+				if (str_ends(names[j], ".txt") || str_ends(names[j], ".log"))
+					im->next_log = path_join(dir, names[j]);
 			if (kind >= 0 && import_one(im, p, kind, err) < 0)
 				rc = -1;
+			free(im->next_log);
+			im->next_log = NULL;
 		}
 		free(p);
 	}
@@ -812,6 +821,7 @@ void importer_free(struct importer *im)
 	import_flush(im, &e);
 	import_mem_reset(im);
 	free(im->mem);
+	import_ahead_free(im);
 	sqlite3_finalize(im->ins_finding);
 	sqlite3_finalize(im->ins_point);
 	sqlite3_finalize(im->ins_test);

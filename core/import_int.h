@@ -45,7 +45,14 @@ struct importer {
 	int n_mem;
 	size_t mem_alloc;
 	size_t mem_total;
+	/* the log file a folder's walk imports next (import_dir sets it, owned)
+	 * and the thread that reads it ahead while this one is stored
+	 * (core/importfile.c) */
+	char *next_log;
+	struct file_ahead *ahead;
 };
+/* Stop the read-ahead thread and free what it holds (core/importfile.c). */
+void import_ahead_free(struct importer *im);
 
 #define LOG_MEM_MAX (1u << 20)
 struct log_mem {
@@ -156,7 +163,8 @@ int import_exec_ids(struct importer *im, const char *sql, int64_t a, int64_t b,
 /* --- a single log file (importfile.c) ---------------------------------------------- */
 /* A log file as a run: a `gh run view --log` file split into its jobs and
  * steps, any other as one job. */
-int import_load_log_file(const char *path, struct run_src *rs, struct cs_err *err);
+int import_load_log_file(struct importer *im, const char *path, struct run_src *rs,
+			 struct cs_err *err);
 
 /* --- writing a run, batches (importrun.c) ------------------------------------------ */
 /* Import one run (rs, read from folder or NULL) inside the open batch. */

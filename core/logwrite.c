@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -396,13 +395,8 @@ static bool zpipe_start(struct logw *w)
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
 	/* the worker takes no signal: a SIGINT (Ctrl-C) or SIGWINCH must reach
-	 * the thread that handles it, as logstore.c's prefetch worker does */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&p->th, NULL, zpipe_main, p);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
+	 * the thread that handles it */
+	if (thread_start_quiet(&p->th, zpipe_main, p) != 0) {
 		zpipe_release(p);
 		w->threaded = false;
 		return false;
