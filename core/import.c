@@ -217,6 +217,7 @@ static void run_src_free(struct run_src *rs)
 	free(rs->label);
 	free(rs->slug);
 	buf_release(&rs->sig);
+	buf_release(&rs->file);
 }
 
 void import_sig_add_file(struct buf *sig, const char *path)
@@ -265,6 +266,18 @@ int import_file_fingerprint(const char *path, uint64_t *h, struct cs_err *err)
 		return err_set(err, CS_EIO, "cannot read '%s'", path);
 	*h = v;
 	return 0;
+}
+
+uint64_t import_mem_fingerprint(const void *data, size_t n)
+{
+	const size_t piece = 1 << 16;
+	uint64_t v = 0xcbf29ce484222325ull;
+	long long size = (long long)n;
+	v = import_fnv1a(v, &size, sizeof(size));
+	v = import_fnv1a(v, data, MIN(n, piece));
+	if (n > 2 * piece)
+		v = import_fnv1a(v, (const char *)data + n - piece, piece);
+	return v;
 }
 
 /* An id for data that has none: a positive 53-bit hash, stable across imports. */
@@ -601,7 +614,7 @@ static int import_one(struct importer *im, const char *path, int kind, struct cs
 	else if (kind == 1)
 		rc = load_archive(path, &rs, &e);
 	else
-		rc = import_load_log_file(path, &rs, &e);
+		rc = import_load_log_file(im, path, &rs, &e);
 	/* a conclusion given for a log is part of what was imported */
 	if (rc == 0 && rs.log_alone && im->opts.conclusion)
 		buf_addf(&rs.sig, "conclusion:%s;", im->opts.conclusion);
@@ -683,8 +696,17 @@ static int import_dir(struct importer *im, const char *dir, int depth, const str
 			int kind = str_ends(names[i], ".zip")					  ? 1
 				   : str_ends(names[i], ".txt") || str_ends(names[i], ".log") ? 2
 												: -1;
+			/* the next log file of this folder, read ahead while
+			 * this one is stored */
+			free(im->next_log);
+			im->next_log = NULL;
+			for (size_t j = i + 1; j < n && kind == 2 && !im->next_log; j++)
+				if (str_ends(names[j], ".txt") || str_ends(names[j], ".log"))
+					im->next_log = path_join(dir, names[j]);
 			if (kind >= 0 && import_one(im, p, kind, err) < 0)
 				rc = -1;
+			free(im->next_log);
+			im->next_log = NULL;
 		}
 		free(p);
 	}
@@ -705,10 +727,6 @@ static int prepare_statements(struct importer *im, struct cs_err *err)
 			       "source, message) VALUES (?1, ?2, ?3, ?4, ?5, 'marker', ?6)",
 			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_finding, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(db,
-			       "INSERT OR REPLACE INTO log_groups (log_id, first_line, last_line, "
-			       "depth, title) VALUES (?, ?, ?, ?, ?)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_group, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(db,
 			       "INSERT OR REPLACE INTO metric_points (series_id, idx, x, value) "
 			       "VALUES (?, ?, ?, ?)",
 			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_point, NULL) != SQLITE_OK ||
@@ -719,10 +737,9 @@ static int prepare_statements(struct importer *im, struct cs_err *err)
 			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_test, NULL) != SQLITE_OK) {
 		store_err(im->st, err, "cannot prepare the import statements");
 		sqlite3_finalize(im->ins_finding);
-		sqlite3_finalize(im->ins_group);
 		sqlite3_finalize(im->ins_point);
 		sqlite3_finalize(im->ins_test);
-		im->ins_finding = im->ins_group = im->ins_point = im->ins_test = NULL;
+		im->ins_finding = im->ins_point = im->ins_test = NULL;
 		return -1;
 	}
 	return 0;
@@ -804,8 +821,8 @@ void importer_free(struct importer *im)
 	import_flush(im, &e);
 	import_mem_reset(im);
 	free(im->mem);
+	import_ahead_free(im);
 	sqlite3_finalize(im->ins_finding);
-	sqlite3_finalize(im->ins_group);
 	sqlite3_finalize(im->ins_point);
 	sqlite3_finalize(im->ins_test);
 	free(im);

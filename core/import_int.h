@@ -33,7 +33,7 @@ struct importer {
 	int ok, failed;
 	int64_t now;
 	/* prepared statements, valid for the importer's life */
-	sqlite3_stmt *ins_finding, *ins_group, *ins_point, *ins_test;
+	sqlite3_stmt *ins_finding, *ins_point, *ins_test;
 	/* the open batch (core/import.c): runs done in it, since when */
 	bool in_batch;
 	int batch_runs;
@@ -45,7 +45,14 @@ struct importer {
 	int n_mem;
 	size_t mem_alloc;
 	size_t mem_total;
+	/* the log file a folder's walk imports next (import_dir sets it, owned)
+	 * and the thread that reads it ahead while this one is stored
+	 * (core/importfile.c) */
+	char *next_log;
+	struct file_ahead *ahead;
 };
+/* Stop the read-ahead thread and free what it holds (core/importfile.c). */
+void import_ahead_free(struct importer *im);
 
 #define LOG_MEM_MAX (1u << 20)
 struct log_mem {
@@ -103,7 +110,16 @@ struct run_src {
 	struct buf sig;        /* import signature */
 	bool has_artifacts;    /* the folder has an artifacts/ folder */
 	bool log_alone;        /* a single log file: its conclusion is decided */
+	/* a single log file of at most IMPORT_FILE_MEM bytes, read whole once:
+	 * its fingerprint, the gh-log scan and the store all read these bytes
+	 * (file_in_mem), so the file is opened and read once, not three times */
+	struct buf file;
+	bool file_in_mem;
 };
+
+/* The largest log file read whole into memory (run_src.file); a larger one
+ * is streamed from the file, its memory one piece at a time. */
+#define IMPORT_FILE_MEM (1u << 20)
 
 struct art_totals {
 	int files, tests, series;
@@ -119,6 +135,8 @@ uint64_t import_fnv1a(uint64_t h, const void *data, size_t n);
 /* A stable identity for a file that has no id of its own: its size and its
  * first and last 64 KiB. */
 int import_file_fingerprint(const char *path, uint64_t *h, struct cs_err *err);
+/* The same fingerprint of a file's n bytes held in memory. */
+uint64_t import_mem_fingerprint(const void *data, size_t n);
 /* An id for data that has none: a positive 53-bit hash, stable across imports. */
 int64_t import_content_id(uint64_t h);
 /* A new job at the end of rs: zeroed, no archive entry (zip_entry -1), its
@@ -145,7 +163,8 @@ int import_exec_ids(struct importer *im, const char *sql, int64_t a, int64_t b,
 /* --- a single log file (importfile.c) ---------------------------------------------- */
 /* A log file as a run: a `gh run view --log` file split into its jobs and
  * steps, any other as one job. */
-int import_load_log_file(const char *path, struct run_src *rs, struct cs_err *err);
+int import_load_log_file(struct importer *im, const char *path, struct run_src *rs,
+			 struct cs_err *err);
 
 /* --- writing a run, batches (importrun.c) ------------------------------------------ */
 /* Import one run (rs, read from folder or NULL) inside the open batch. */

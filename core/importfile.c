@@ -3,9 +3,14 @@
  * title from the file name). Private to the importer (import_int.h). */
 #include "import_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "logparse.h"
 /* --- a single log file ------------------------------------------------------------------- */
@@ -38,9 +43,9 @@ static void gh_scan_free(struct gh_scan *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static bool gh_scan_file(const char *path, struct gh_scan *g)
+static bool gh_scan_file(const char *path, const struct run_src *rs, struct gh_scan *g)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = rs->file_in_mem ? fmemopen(rs->file.data, rs->file.len, "rb") : fopen(path, "rb");
 	if (!f)
 		return false;
 	char *line = NULL;
@@ -145,11 +150,190 @@ static char *log_file_title(const char *path)
 	return t;
 }
 
-int import_load_log_file(const char *path, struct run_src *rs, struct cs_err *err)
+/* A log file of 1 to IMPORT_FILE_MEM bytes read whole into b: 1; 0 when it
+ * is larger (or empty, or not a regular file) and is read from the file;
+ * -1 with *e the errno when it cannot be read. */
+static int read_whole(const char *path, struct buf *b, int *e)
+{
+	buf_reset(b);
+	/* O_NONBLOCK: a FIFO named like a log must not hang the reader (it
+	 * is no regular file, and is not read here) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		*e = errno;
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > (off_t)IMPORT_FILE_MEM) {
+		close(fd);
+		return 0;
+	}
+	/* one byte more than its size: a file that grew since is streamed */
+	size_t want = (size_t)st.st_size + 1;
+	buf_reserve(b, want);
+	while (b->len < want) {
+		ssize_t r = read(fd, b->data + b->len, want - b->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			*e = errno;
+			close(fd);
+			buf_reset(b);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		b->len += (size_t)r;
+	}
+	close(fd);
+	if (b->len == 0 || b->len > (size_t)st.st_size) {
+		buf_reset(b);
+		return 0;
+	}
+	return 1;
+}
+
+/* --- reading the next log ahead ---------------------------------------------------------- */
+/* Many small logs: while one is parsed, triaged, compressed and stored,
+ * a second thread reads the next log of the folder whole and takes its
+ * fingerprint (the same bytes and the same hash as reading it here: the
+ * index does not change). It never touches SQLite; one file ahead, so
+ * memory stays two files of at most IMPORT_FILE_MEM. */
+struct file_ahead {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool busy, stop;
+	char *path;     /* the file asked for (owned) */
+	struct buf data;
+	int result, eno; /* read_whole()'s */
+	uint64_t fp;
+};
+
+static void *ahead_main(void *arg)
+{
+	struct file_ahead *a = arg;
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (!a->busy && !a->stop)
+			pthread_cond_wait(&a->cv, &a->mu);
+		if (a->stop)
+			break;
+		char *path = a->path;
+		pthread_mutex_unlock(&a->mu);
+		int e = 0;
+		int r = read_whole(path, &a->data, &e);
+		uint64_t fp = r == 1 ? import_mem_fingerprint(a->data.data, a->data.len) : 0;
+		pthread_mutex_lock(&a->mu);
+		a->result = r;
+		a->eno = e;
+		a->fp = fp;
+		a->busy = false;
+		pthread_cond_broadcast(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+/* Ask for path to be read ahead; false when no thread can be had. */
+static bool ahead_ask(struct importer *im, const char *path)
+{
+	struct file_ahead *a = im->ahead;
+	if (!a) {
+		a = xcalloc(1, sizeof(*a));
+		pthread_mutex_init(&a->mu, NULL);
+		pthread_cond_init(&a->cv, NULL);
+		buf_init(&a->data);
+		/* the reader takes no signal: Ctrl-C reaches the main thread */
+		if (thread_start_quiet(&a->th, ahead_main, a) != 0) {
+			pthread_mutex_destroy(&a->mu);
+			pthread_cond_destroy(&a->cv);
+			free(a);
+			return false;
+		}
+		im->ahead = a;
+	}
+	pthread_mutex_lock(&a->mu);
+	while (a->busy)
+		pthread_cond_wait(&a->cv, &a->mu);
+	free(a->path);
+	a->path = xstrdup(path);
+	a->busy = true;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	return true;
+}
+
+/* What the thread read of path into rs->file: read_whole()'s result and the
+ * fingerprint; -2 when it was not asked for path. */
+static int ahead_take(struct importer *im, const char *path, struct run_src *rs, uint64_t *fp,
+		      struct cs_err *err)
+{
+	struct file_ahead *a = im->ahead;
+	if (!a)
+		return -2;
+	pthread_mutex_lock(&a->mu);
+	while (a->busy)
+		pthread_cond_wait(&a->cv, &a->mu);
+	int r = -2;
+	if (a->path && !strcmp(a->path, path)) {
+		r = a->result;
+		*fp = a->fp;
+		struct buf t = rs->file;
+		rs->file = a->data;
+		a->data = t;
+		buf_reset(&a->data);
+		if (r < 0)
+			err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(a->eno));
+		free(a->path);
+		a->path = NULL;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
+void import_ahead_free(struct importer *im)
+{
+	struct file_ahead *a = im->ahead;
+	free(im->next_log);
+	im->next_log = NULL;
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->stop = true;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->th, NULL);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	buf_release(&a->data);
+	free(a->path);
+	free(a);
+	im->ahead = NULL;
+}
+
+int import_load_log_file(struct importer *im, const char *path, struct run_src *rs,
+			 struct cs_err *err)
 {
 	size_t alloc = 0;
-	uint64_t h;
-	if (import_file_fingerprint(path, &h, err) < 0)
+	uint64_t h = 0;
+	int whole = ahead_take(im, path, rs, &h, err);
+	if (whole == -2) {
+		int e = 0;
+		whole = read_whole(path, &rs->file, &e);
+		if (whole < 0)
+			err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(e));
+		else if (whole)
+			h = import_mem_fingerprint(rs->file.data, rs->file.len);
+	}
+	/* the next log of the folder is read while this one is stored */
+	if (im->next_log && strcmp(im->next_log, path) != 0)
+		ahead_ask(im, im->next_log);
+	if (whole < 0)
+		return -1;
+	rs->file_in_mem = whole == 1;
+	if (!whole && import_file_fingerprint(path, &h, err) < 0)
 		return -1;
 	rs->provider_id = import_content_id(h);
 	rs->latest_attempt = rs->zip_attempt = 1;
@@ -161,7 +345,7 @@ int import_load_log_file(const char *path, struct run_src *rs, struct cs_err *er
 	rs->jobs_doc = cJSON_CreateObject();
 	cJSON *arr = cJSON_AddArrayToObject(rs->jobs_doc, "jobs");
 	struct gh_scan g;
-	if (gh_scan_file(path, &g)) {
+	if (gh_scan_file(path, rs, &g)) {
 		buf_adds(&rs->sig, "gh-log;");
 		for (int i = 0; i < g.n; i++) {
 			/* "UNKNOWN STEP" (gh's and ciscope's word for lines of no

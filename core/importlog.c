@@ -29,6 +29,53 @@ struct step_span {
 	int64_t first_line, last_line;
 };
 
+/* Rows of one table stored by multi-row INSERTs of 8, 4, 2 and 1 rows
+ * (sql[0..3], string literals: the statement cache's keys): a statement
+ * per row cost many small logs (a dozen steps and groups each) a fifth of
+ * their import time. The rows keep their order, so their ids are those of
+ * one INSERT per row. bind(ctx, s, i, first) binds row i at parameter
+ * first and returns the parameter after its last. */
+typedef int (*row_bind)(void *ctx, sqlite3_stmt *s, int i, int first);
+
+static int insert_rows(struct store *st, const char *const sql[4], int n, row_bind bind,
+		       void *ctx)
+{
+	int done = 0;
+	while (done < n) {
+		int k = 8, v = 0;
+		while (k > n - done) {
+			k /= 2;
+			v++;
+		}
+		sqlite3_stmt *s;
+		if (store_cached(st, sql[v], &s) != SQLITE_OK)
+			return -1;
+		int p = 1;
+		for (int i = 0; i < k; i++)
+			p = bind(ctx, s, done + i, p);
+		int rc = sqlite3_step(s);
+		store_cached_done(s);
+		if (rc != SQLITE_DONE)
+			return -1;
+		done += k;
+	}
+	return 0;
+}
+
+#define GROUPS_QUEUED 16
+#define ROWS2(r) r "," r
+#define ROWS4(r) ROWS2(r) "," ROWS2(r)
+#define ROWS8(r) ROWS4(r) "," ROWS4(r)
+#define GROUP_ROW "(?, ?, ?, 0, ?)"
+#define GROUP_INS "INSERT OR REPLACE INTO log_groups (log_id, first_line, last_line, depth, title) VALUES "
+static const char *const group_sql[4] = {GROUP_INS ROWS8(GROUP_ROW), GROUP_INS ROWS4(GROUP_ROW),
+					 GROUP_INS ROWS2(GROUP_ROW), GROUP_INS GROUP_ROW};
+#define STEP_ROW "(?, ?, ?, 'completed', NULL, ?, ?, 'groups')"
+#define STEP_INS "INSERT INTO steps (job_id, number, name, status, conclusion, first_line, " \
+		 "last_line, attribution) VALUES "
+static const char *const step_sql[4] = {STEP_INS ROWS8(STEP_ROW), STEP_INS ROWS4(STEP_ROW),
+					STEP_INS ROWS2(STEP_ROW), STEP_INS STEP_ROW};
+
 struct log_ctx {
 	struct importer *im;
 	int64_t job_row_id, log_id;
@@ -42,6 +89,13 @@ struct log_ctx {
 	bool group_open;
 	int64_t group_first;
 	char group_title[GROUP_TITLE_MAX + 1];
+	/* closed groups not yet stored: inserted GROUPS_QUEUED at a time
+	 * (insert_rows), in the order they closed */
+	struct {
+		int64_t first, last;
+		char title[GROUP_TITLE_MAX + 1];
+	} gq[GROUPS_QUEUED];
+	int n_gq;
 	struct buf tmp;
 	int n_findings;
 	/* synthetic steps (ATTR_GROUPS without API steps) */
@@ -175,17 +229,35 @@ static void attribute(struct log_ctx *c, const struct split_line *l, const struc
 	step_mark(c, l->lineno);
 }
 
+static int bind_group(void *ctx, sqlite3_stmt *s, int i, int p)
+{
+	struct log_ctx *c = ctx;
+	sqlite3_bind_int64(s, p, c->log_id);
+	sqlite3_bind_int64(s, p + 1, c->gq[i].first);
+	sqlite3_bind_int64(s, p + 2, c->gq[i].last);
+	sqlite3_bind_text(s, p + 3, c->gq[i].title, -1, SQLITE_STATIC);
+	return p + 4;
+}
+
+/* Store the queued groups. */
+static int flush_groups(struct log_ctx *c)
+{
+	int n = c->n_gq;
+	c->n_gq = 0;
+	if (n && insert_rows(c->im->st, group_sql, n, bind_group, c) < 0)
+		return store_err(c->im->st, c->err, "cannot store a log group");
+	return 0;
+}
+
+/* The open group closes at line last: queued, stored GROUPS_QUEUED at a time. */
 static int insert_group(struct log_ctx *c, int64_t first, int64_t last)
 {
-	sqlite3_stmt *s = c->im->ins_group;
-	sqlite3_reset(s);
-	sqlite3_bind_int64(s, 1, c->log_id);
-	sqlite3_bind_int64(s, 2, first);
-	sqlite3_bind_int64(s, 3, last);
-	sqlite3_bind_int(s, 4, 0);
-	sqlite3_bind_text(s, 5, c->group_title, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return store_err(c->im->st, c->err, "cannot store a log group");
+	if (c->n_gq == GROUPS_QUEUED && flush_groups(c) < 0)
+		return -1;
+	c->gq[c->n_gq].first = first;
+	c->gq[c->n_gq].last = last;
+	memcpy(c->gq[c->n_gq].title, c->group_title, sizeof(c->group_title));
+	c->n_gq++;
 	return 0;
 }
 
@@ -335,8 +407,17 @@ static int sink_write(void *ctx, const void *data, size_t n)
 	return logw_write(k->w, data, n, k->err);
 }
 
-static int stream_file(const char *path, zip_data_cb cb, void *ctx, struct cs_err *err)
+/* A log file's bytes: from memory when the run holds them (run_src.file),
+ * in the same pieces as from the file. */
+static int stream_file(const char *path, const struct run_src *rs, zip_data_cb cb, void *ctx,
+		       struct cs_err *err)
 {
+	if (rs->file_in_mem) {
+		int rc = 0;
+		for (size_t at = 0; at < rs->file.len && !rc; at += 1 << 16)
+			rc = cb(ctx, rs->file.data + at, MIN((size_t)1 << 16, rs->file.len - at));
+		return rc;
+	}
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(errno));
@@ -356,10 +437,10 @@ static int stream_file(const char *path, zip_data_cb cb, void *ctx, struct cs_er
  * job<TAB>step<TAB> prefix (the scan in import.c checked that every line
  * has it). The store keeps the lines; raw output puts the prefixes back from
  * the job's name and its steps' line spans. */
-static int stream_gh_job(const char *path, const struct job_src *js, zip_data_cb cb, void *ctx,
-			 struct cs_err *err)
+static int stream_gh_job(const char *path, const struct run_src *rs, const struct job_src *js,
+			 zip_data_cb cb, void *ctx, struct cs_err *err)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = rs->file_in_mem ? fmemopen(rs->file.data, rs->file.len, "rb") : fopen(path, "rb");
 	if (!f)
 		return err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(errno));
 	int rc = 0;
@@ -439,28 +520,26 @@ static int64_t log_id_of_job(struct importer *im, int64_t job_row_id)
 	return id;
 }
 
+static int bind_synth_step(void *ctx, sqlite3_stmt *s, int i, int p)
+{
+	struct log_ctx *c = ctx;
+	sqlite3_bind_int64(s, p, c->job_row_id);
+	sqlite3_bind_int(s, p + 1, c->synth[i].number);
+	sqlite3_bind_text(s, p + 2, c->synth[i].name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, p + 3, c->synth[i].first_line);
+	sqlite3_bind_int64(s, p + 4, c->synth[i].last_line);
+	return p + 5;
+}
+
 static int save_steps(struct importer *im, struct log_ctx *c, const char *attribution,
 		      struct cs_err *err)
 {
 	sqlite3_stmt *s;
 	int rc = 0;
 	if (c->mode == ATTR_NONE) {
-		if (store_cached(im->st,
-				 "INSERT INTO steps (job_id, number, name, status, conclusion, "
-				 "first_line, last_line, attribution) "
-				 "VALUES (?, ?, ?, 'completed', NULL, ?, ?, 'groups')",
-				 &s) != SQLITE_OK)
+		if (insert_rows(im->st, step_sql, c->n_synth, bind_synth_step, c) < 0)
 			return store_err(im->st, err, "cannot store steps");
-		for (int i = 0; i < c->n_synth && !rc; i++) {
-			sqlite3_reset(s);
-			sqlite3_bind_int64(s, 1, c->job_row_id);
-			sqlite3_bind_int(s, 2, c->synth[i].number);
-			sqlite3_bind_text(s, 3, c->synth[i].name, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(s, 4, c->synth[i].first_line);
-			sqlite3_bind_int64(s, 5, c->synth[i].last_line);
-			if (sqlite3_step(s) != SQLITE_DONE)
-				rc = store_err(im->st, err, "cannot store steps");
-		}
+		return 0;
 	} else {
 		if (store_cached(im->st,
 				 "UPDATE steps SET first_line = ?, last_line = ?, attribution = ? "
@@ -631,10 +710,10 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 		const char *source;
 		if (have_file && js->gh) {
 			source = "gh-log";
-			rc = stream_gh_job(js->log_file, js, sink_write, &sink, err);
+			rc = stream_gh_job(js->log_file, rs, js, sink_write, &sink, err);
 		} else if (have_file) {
 			source = "file";
-			rc = stream_file(js->log_file, sink_write, &sink, err);
+			rc = stream_file(js->log_file, rs, sink_write, &sink, err);
 		} else if (have_entry) {
 			source = "job-file";
 			rc = ziparc_stream(rs->zip, (uint64_t)js->zip_entry, LOG_MAX, sink_write,
@@ -667,6 +746,8 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 			}
 			rc = insert_group(&c, c.group_first, lines);
 		}
+		if (!rc)
+			rc = flush_groups(&c);
 		if (!rc) {
 			sqlite3_stmt *s;
 			if (store_cached(im->st, "UPDATE logs SET source = ?1 WHERE id = ?2", &s) !=

@@ -238,12 +238,13 @@ static int set_log_state(struct importer *im, int64_t job_row_id, const char *st
 			 struct cs_err *err)
 {
 	sqlite3_stmt *s;
-	if (store_prepare(im->st, "UPDATE jobs SET log_state = ? WHERE id = ?", &s,
-			  "cannot store a job", err) < 0)
-		return -1;
+	if (im_prepare(im, "UPDATE jobs SET log_state = ? WHERE id = ?", &s) != SQLITE_OK)
+		return store_err(im->st, err, "cannot store a job");
 	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, job_row_id);
-	return store_collect(im->st, s, NULL, NULL, "cannot store a job", err);
+	int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot store a job");
+	im_done(s);
+	return ret;
 }
 
 /* existing row for (repo, run, attempt): its id and signature */

@@ -394,7 +394,9 @@ static bool zpipe_start(struct logw *w)
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
-	if (pthread_create(&p->th, NULL, zpipe_main, p) != 0) {
+	/* the worker takes no signal: a SIGINT (Ctrl-C) or SIGWINCH must reach
+	 * the thread that handles it */
+	if (thread_start_quiet(&p->th, zpipe_main, p) != 0) {
 		zpipe_release(p);
 		w->threaded = false;
 		return false;

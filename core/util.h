@@ -11,6 +11,7 @@
 #ifndef CS_UTIL_H
 #define CS_UTIL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -129,5 +130,9 @@ bool str_starts(const char *s, const char *prefix);
 bool str_ends(const char *s, const char *suffix);
 /* Shell-quote s for POSIX sh: 'it'\''s' */
 void buf_add_shell_quoted(struct buf *b, const char *s);
+/* pthread_create() for a worker that takes no signal (all blocked in it), so
+ * that a SIGINT or SIGWINCH reaches the thread that handles it; the
+ * pthread_create() result. */
+int thread_start_quiet(pthread_t *th, void *(*fn)(void *), void *arg);
 
 #endif

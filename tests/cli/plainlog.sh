@@ -178,6 +178,48 @@ check_has gh-cidiff-steps "$OUT" "4 build cidiff"
 "$CISCOPE" --db "$DB" log --raw "$id" >raw.out
 if cmp -s raw.out "$CIDIFF/breakages/cidiff_11/fail.log"; then ok gh-cidiff-raw; else fail gh-cidiff-raw differs; fi
 
+# a log file over 1 MiB is streamed from the file, a smaller one read once
+# into memory (fingerprint, gh-log scan and store from the same bytes): both
+# ways give the file back and see its jobs
+awk 'BEGIN { for (i = 0; i < 24000; i++)
+	printf "job%d\tstep %d\t2024-05-01T10:48:36.8101331Z line %d of a long log\n", int(i / 12000) + 1, int(i / 3000) + 1, i }' >ghbig.log
+head -n 900 ghbig.log >ghsmall.log
+cut -f3 ghbig.log >plainbig.log
+[ "$(wc -c <ghbig.log)" -gt 1048576 ] && [ "$(wc -c <plainbig.log)" -gt 1048576 ] &&
+	ok big-logs-over-1mib || fail big-logs-over-1mib "the generated logs are too small to be streamed"
+for f in ghbig ghsmall plainbig; do
+	bid=$(import_id "$f.log")
+	"$CISCOPE" --db "$DB" log --raw "$bid" >raw.out
+	if cmp -s raw.out "$f.log"; then ok "$f-raw"; else fail "$f-raw" differs; fi
+done
+run show --json "$(import_id ghbig.log)"
+check_has ghbig-job2 "$OUT" '"name":"job2"'
+
+# a folder of logs: each is read ahead on a second thread while the one
+# before it is stored; the runs are those of the files imported one by one
+# (same ids, same bytes), and a FIFO named like a log hangs nothing
+mkdir -p ahead
+cp ghsmall.log ahead/a.log
+cp "$CIDIFF/breakages/cidiff_11/fail.log" ahead/b.log
+printf 'one line\n' >ahead/c.txt
+cp plainbig.log ahead/d.log
+mkfifo ahead/e.log 2>/dev/null || true
+printf 'after the fifo\n' >ahead/f.log
+DB2=ahead.db
+if timeout 60 "$CISCOPE" --db "$DB2" import --quiet ahead >ahead.out 2>&1; then
+	ok ahead-import
+else
+	fail ahead-import "$(head -c 300 ahead.out)"
+fi
+for f in a b c d f; do
+	ext=log; [ "$f" = c ] && ext=txt
+	one=$(import_id "ahead/$f.$ext")
+	got=$("$CISCOPE" --db "$DB2" runs --json --limit 0 2>/dev/null | grep -c "\"id\":$one,")
+	[ "$got" = 1 ] && ok "ahead-$f-same-id" || fail "ahead-$f-same-id" "run $one not in the folder's import"
+	"$CISCOPE" --db "$DB2" log --raw "$one" >raw.out
+	if cmp -s raw.out "ahead/$f.$ext"; then ok "ahead-$f-raw"; else fail "ahead-$f-raw" differs; fi
+done
+
 # ciscope's own log output, re-imported the same way
 "$CISCOPE" --db "$DB" log "$id" >own.log
 id2=$(import_id own.log)

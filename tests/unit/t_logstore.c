@@ -1,8 +1,12 @@
 /* t_logstore.c - chunked, compressed log storage: byte-exact round trips, line
  * lookups against an independent splitter, chunk boundaries, corruption. */
+#include <dirent.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/logparse.h"
 #include "core/logstore.h"
@@ -1510,6 +1514,71 @@ TEST(pipeline_same_rows_as_single_thread)
 		CHECK_INT(rows_differing(db, b, a), 0);
 		verify(db, a, s, n, false);
 	}
+	free(s);
+	close_db(db);
+}
+
+/* The compression worker takes no signal: every thread but the main one
+ * blocks SIGINT and SIGWINCH while a log of many chunks is being written
+ * (read from /proc/self/task/N/status, SigBlk), so Ctrl-C and a resize
+ * land on the thread that handles them. */
+static int threads_blocking(int *others)
+{
+	int ok = 0;
+	*others = 0;
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || atol(e->d_name) == (long)getpid())
+			continue;
+		char path[300], line[256];
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		(*others)++;
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "SigBlk:", 7)) {
+				unsigned long long m = strtoull(line + 7, NULL, 16);
+				if ((m >> (SIGINT - 1) & 1) && (m >> (SIGWINCH - 1) & 1))
+					ok++;
+			}
+		fclose(f);
+	}
+	closedir(d);
+	return ok;
+}
+
+TEST(pipeline_worker_blocks_signals)
+{
+	if (access("/proc/self/task", R_OK) != 0) {
+		printf("  (skipped: no /proc/self/task to read the threads' signal masks)\n");
+		return;
+	}
+	sqlite3 *db = open_db();
+	unsetenv("CISCOPE_LOG_THREADS");
+	struct cs_err err;
+	int64_t job = new_job(db);
+	exec(db, "BEGIN");
+	struct logw *w = logw_begin(store_of(db), job, NULL, NULL, &err);
+	CHECK(w != NULL);
+	size_t n;
+	char *s = gen_text_log(8 * C, &n);
+	int rc = 0;
+	for (size_t at = 0; w && at < n && rc == 0; at += 5000)
+		rc = logw_write(w, s + at, MIN((size_t)5000, n - at), &err);
+	CHECK_INT(rc, 0);
+	int others;
+	int blocking = threads_blocking(&others);
+	CHECK(others >= 1); /* the worker runs */
+	CHECK_INT(blocking, others);
+	if (w) {
+		CHECK(logw_finish(w, &err) > 0);
+		logw_free(w);
+	}
+	exec(db, "COMMIT");
 	free(s);
 	close_db(db);
 }
