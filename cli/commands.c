@@ -1114,9 +1114,9 @@ static int on_hit(void *ctx, const struct search_hit *h)
 		if (u->json) {
 			buf_addf(b, "{\"run\":%lld,\"attempt\":%d,\"workflow\":",
 				 (long long)h->ref->run_provider_id, h->ref->attempt);
-			json_str(b, h->ref->workflow);
+			cli_json_str(b, h->ref->workflow);
 			buf_adds(b, ",\"job\":");
-			json_str(b, h->ref->job_name);
+			cli_json_str(b, h->ref->job_name);
 			buf_addf(b, ",\"job_id\":%lld,\"count\":%llu}\n",
 				 (long long)h->ref->job_provider_id, (unsigned long long)h->count);
 		} else {
