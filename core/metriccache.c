@@ -78,7 +78,127 @@ static void bind_real(sqlite3_stmt *s, int i, double v)
 		sqlite3_bind_null(s, i);
 }
 
-/* Compute every series (no filter) and write the cache through rw. */
+struct cache_writer {
+	sqlite3_stmt *hs, *ps, *del_h, *del_p;
+};
+
+static int cache_writer_open(struct store *rw, struct cache_writer *w, struct cs_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	if (store_prepare(rw, "INSERT INTO metric_summary (name, workflow, unit, total, cp_idx,"
+			      " cp_before, cp_after, cp_change, cp_pvalue, cp_acked, cp_note)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			  &w->hs, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "INSERT INTO metric_summary_points (name, workflow, seq, run,"
+			      " provider_id, attempt, sha, branch, at, value, green, passed, threshold)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+			  &w->ps, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary WHERE name = ?1 AND workflow = ?2",
+			  &w->del_h, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary_points WHERE name = ?1 AND workflow = ?2",
+			  &w->del_p, "writing the metrics cache", err) < 0)
+		return -1;
+	return 0;
+}
+
+static void cache_writer_close(struct cache_writer *w)
+{
+	sqlite3_finalize(w->hs);
+	sqlite3_finalize(w->ps);
+	sqlite3_finalize(w->del_h);
+	sqlite3_finalize(w->del_p);
+}
+
+/* Drop the cache's row of (name, workflow) and its points. */
+static int cache_forget(struct store *rw, struct cache_writer *w, const char *name, const char *wf,
+			struct cs_err *err)
+{
+	sqlite3_stmt *d[2] = {w->del_h, w->del_p};
+	for (int i = 0; i < 2; i++) {
+		sqlite3_reset(d[i]);
+		sql_bind_text(d[i], 1, name);
+		sql_bind_text(d[i], 2, wf);
+		if (sqlite3_step(d[i]) != SQLITE_DONE)
+			return store_err(rw, err, "writing the metrics cache");
+	}
+	return 0;
+}
+
+/* Write the row of series h (change points found) and the points it needs. */
+static int cache_put(struct store *rw, struct cache_writer *w, const struct metric_hist *h,
+		     struct cs_err *err)
+{
+	sqlite3_stmt *hs = w->hs, *ps = w->ps;
+	bool *keep = xcalloc((size_t)h->n + 1, sizeof(bool));
+	cache_pick(h, keep);
+	long seq = 0, cp_seq = -1;
+	long cpi = h->n_cps ? h->cps[h->n_cps - 1].idx : -1;
+	for (long j = 0; j < h->n; j++) {
+		if (!keep[j])
+			continue;
+		const struct metric_point *p = &h->pts[j];
+		if (j == cpi)
+			cp_seq = seq;
+		sqlite3_reset(ps);
+		sql_bind_text(ps, 1, h->name);
+		sql_bind_text(ps, 2, h->workflow);
+		sqlite3_bind_int64(ps, 3, seq++);
+		sqlite3_bind_int64(ps, 4, p->run);
+		sqlite3_bind_int64(ps, 5, p->provider_id);
+		sqlite3_bind_int(ps, 6, p->attempt);
+		sql_bind_text(ps, 7, p->sha);
+		sql_bind_text(ps, 8, p->branch);
+		sqlite3_bind_int64(ps, 9, p->at);
+		sqlite3_bind_double(ps, 10, p->value);
+		sqlite3_bind_int(ps, 11, p->green);
+		if (p->passed < 0)
+			sqlite3_bind_null(ps, 12);
+		else
+			sqlite3_bind_int(ps, 12, p->passed);
+		bind_real(ps, 13, p->threshold);
+		if (sqlite3_step(ps) != SQLITE_DONE) {
+			free(keep);
+			return store_err(rw, err, "writing the metrics cache");
+		}
+	}
+	free(keep);
+	sqlite3_reset(hs);
+	sqlite3_clear_bindings(hs);
+	sql_bind_text(hs, 1, h->name);
+	sql_bind_text(hs, 2, h->workflow);
+	sql_bind_text(hs, 3, h->unit);
+	sqlite3_bind_int64(hs, 4, h->n);
+	if (cp_seq >= 0) {
+		const struct metric_cp *c = &h->cps[h->n_cps - 1];
+		sqlite3_bind_int64(hs, 5, cp_seq);
+		bind_real(hs, 6, c->before);
+		bind_real(hs, 7, c->after);
+		bind_real(hs, 8, c->change);
+		bind_real(hs, 9, c->pvalue);
+		sqlite3_bind_int(hs, 10, c->acked);
+		sql_bind_text(hs, 11, c->note);
+	}
+	if (sqlite3_step(hs) != SQLITE_DONE)
+		return store_err(rw, err, "writing the metrics cache");
+	return 0;
+}
+
+/* The cache is now that of count gen with settings sig; nothing is dirty. */
+static int cache_mark(struct store *rw, int64_t gen, const char *sig, struct cs_err *err)
+{
+	sqlite3_stmt *ms;
+	if (store_exec(rw, "DELETE FROM metric_dirty_runs; DELETE FROM metric_dirty_pairs", err) < 0 ||
+	    store_prepare(rw, "INSERT OR REPLACE INTO metric_summary_meta (id, gen, conf)"
+			      " VALUES (1, ?1, ?2)", &ms, "writing the metrics cache", err) < 0)
+		return -1;
+	sqlite3_bind_int64(ms, 1, gen);
+	sql_bind_text(ms, 2, sig);
+	return store_collect(rw, ms, NULL, NULL, "writing the metrics cache", err);
+}
+
+/* Compute every series (no filter) and write the cache through rw, inside
+ * rw's write transaction (nothing changes between the count read and the
+ * series loaded). */
 static int cache_rebuild(struct store *st, struct store *rw, const struct cp_conf *cp,
 			 const char *sig, struct cs_err *err)
 {
@@ -94,93 +214,138 @@ static int cache_rebuild(struct store *st, struct store *rw, const struct cp_con
 			metric_set_release(&set);
 			return -1;
 		}
-	sqlite3_stmt *hs = NULL, *ps = NULL, *ms = NULL;
-	if (store_begin(rw, err) < 0) {
-		metric_set_release(&set);
-		return -1;
-	}
+	struct cache_writer w = {0};
 	int rc = -1;
 	if (store_exec(rw, "DELETE FROM metric_summary; DELETE FROM metric_summary_points", err) < 0 ||
-	    store_prepare(rw, "INSERT INTO metric_summary (name, workflow, unit, total, cp_idx,"
-			      " cp_before, cp_after, cp_change, cp_pvalue, cp_acked, cp_note)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-			  &hs, "writing the metrics cache", err) < 0 ||
-	    store_prepare(rw, "INSERT INTO metric_summary_points (name, workflow, seq, run,"
-			      " provider_id, attempt, sha, branch, at, value, green, passed, threshold)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-			  &ps, "writing the metrics cache", err) < 0 ||
-	    store_prepare(rw, "INSERT OR REPLACE INTO metric_summary_meta (id, gen, conf)"
-			      " VALUES (1, ?1, ?2)", &ms, "writing the metrics cache", err) < 0)
+	    cache_writer_open(rw, &w, err) < 0)
 		goto out;
-	for (int i = 0; i < set.n; i++) {
-		const struct metric_hist *h = &set.items[i];
-		bool *keep = xcalloc((size_t)h->n + 1, sizeof(bool));
-		cache_pick(h, keep);
-		long seq = 0, cp_seq = -1;
-		long cpi = h->n_cps ? h->cps[h->n_cps - 1].idx : -1;
-		for (long j = 0; j < h->n; j++) {
-			if (!keep[j])
-				continue;
-			const struct metric_point *p = &h->pts[j];
-			if (j == cpi)
-				cp_seq = seq;
-			sqlite3_reset(ps);
-			sql_bind_text(ps, 1, h->name);
-			sql_bind_text(ps, 2, h->workflow);
-			sqlite3_bind_int64(ps, 3, seq++);
-			sqlite3_bind_int64(ps, 4, p->run);
-			sqlite3_bind_int64(ps, 5, p->provider_id);
-			sqlite3_bind_int(ps, 6, p->attempt);
-			sql_bind_text(ps, 7, p->sha);
-			sql_bind_text(ps, 8, p->branch);
-			sqlite3_bind_int64(ps, 9, p->at);
-			sqlite3_bind_double(ps, 10, p->value);
-			sqlite3_bind_int(ps, 11, p->green);
-			if (p->passed < 0)
-				sqlite3_bind_null(ps, 12);
-			else
-				sqlite3_bind_int(ps, 12, p->passed);
-			bind_real(ps, 13, p->threshold);
-			if (sqlite3_step(ps) != SQLITE_DONE) {
-				free(keep);
-				store_err(rw, err, "writing the metrics cache");
-				goto out;
-			}
-		}
-		free(keep);
-		sqlite3_reset(hs);
-		sqlite3_clear_bindings(hs);
-		sql_bind_text(hs, 1, h->name);
-		sql_bind_text(hs, 2, h->workflow);
-		sql_bind_text(hs, 3, h->unit);
-		sqlite3_bind_int64(hs, 4, h->n);
-		if (cp_seq >= 0) {
-			const struct metric_cp *c = &h->cps[h->n_cps - 1];
-			sqlite3_bind_int64(hs, 5, cp_seq);
-			bind_real(hs, 6, c->before);
-			bind_real(hs, 7, c->after);
-			bind_real(hs, 8, c->change);
-			bind_real(hs, 9, c->pvalue);
-			sqlite3_bind_int(hs, 10, c->acked);
-			sql_bind_text(hs, 11, c->note);
-		}
-		if (sqlite3_step(hs) != SQLITE_DONE) {
-			store_err(rw, err, "writing the metrics cache");
+	for (int i = 0; i < set.n; i++)
+		if (cache_put(rw, &w, &set.items[i], err) < 0)
 			goto out;
-		}
-	}
-	sqlite3_bind_int64(ms, 1, gen);
-	sql_bind_text(ms, 2, sig);
-	if (sqlite3_step(ms) != SQLITE_DONE) {
-		store_err(rw, err, "writing the metrics cache");
-		goto out;
-	}
-	rc = 0;
+	rc = cache_mark(rw, gen, sig, err);
 out:
-	sqlite3_finalize(hs);
-	sqlite3_finalize(ps);
-	sqlite3_finalize(ms);
+	cache_writer_close(&w);
 	metric_set_release(&set);
+	return rc;
+}
+
+struct pair_list {
+	char **name, **wf;
+	int n;
+	size_t alloc, alloc2;
+};
+
+static int collect_pair(void *ctx, sqlite3_stmt *s)
+{
+	struct pair_list *l = ctx;
+	XGROW(l->name, l->alloc, (size_t)l->n + 1);
+	XGROW(l->wf, l->alloc2, (size_t)l->n + 1);
+	l->name[l->n] = sql_col_str(s, 0);
+	l->wf[l->n] = sql_col_str(s, 1);
+	l->n++;
+	return 0;
+}
+
+static void pair_list_release(struct pair_list *l)
+{
+	for (int i = 0; i < l->n; i++) {
+		free(l->name[i]);
+		free(l->wf[i]);
+	}
+	free(l->name);
+	free(l->wf);
+}
+
+/* The runs marked dirty (migration 010) as the rows they touch: every
+ * metric name the run has now, in each workflow it had. Over-approximates
+ * (a row of no point is dropped when recomputed). */
+static const char dirty_expand_sql[] =
+	"INSERT OR IGNORE INTO metric_dirty_pairs (name, workflow)"
+	" SELECT s.name, d.workflow FROM metric_dirty_runs d JOIN metric_series s ON s.run_id = d.run_id"
+	" UNION SELECT m.name, d.workflow FROM metric_dirty_runs d JOIN run_metrics m ON m.run_id = d.run_id"
+	" UNION SELECT 'run.duration_ms', workflow FROM metric_dirty_runs"
+	" UNION SELECT 'run.queue_ms', workflow FROM metric_dirty_runs"
+	" UNION SELECT 'job.' || j.name || '.duration_ms', d.workflow FROM metric_dirty_runs d"
+	"  JOIN jobs j ON j.run_id = d.run_id"
+	" UNION SELECT 'step.' || j.name || '/' || s.name || '.duration_ms', d.workflow"
+	"  FROM metric_dirty_runs d JOIN jobs j ON j.run_id = d.run_id JOIN steps s ON s.job_id = j.id"
+	" UNION SELECT t.n, d.workflow FROM metric_dirty_runs d,"
+	"  (SELECT 'tests.total' AS n UNION ALL SELECT 'tests.failed' UNION ALL SELECT 'tests.skipped'"
+	"   UNION ALL SELECT 'tests.pass_rate') t"
+	"  WHERE EXISTS (SELECT 1 FROM test_results r WHERE r.run_id = d.run_id);"
+	"DELETE FROM metric_dirty_runs";
+
+/* Recompute only the rows what changed since the cache was computed
+ * touched (inside rw's write transaction). 1: done; 0: a full rebuild is
+ * due (no cache of these settings, one made stale by a deletion, a row of
+ * no workflow, or more than about half the rows touched); -1: error. */
+static int cache_incremental(struct store *st, struct store *rw, const struct cp_conf *cp,
+			     const char *sig, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(rw, "SELECT gen >= 0 AND conf = ?1, (SELECT count(*) FROM metric_summary)"
+			      " FROM metric_summary_meta WHERE id = 1", &s,
+			  "reading the metrics cache", err) < 0)
+		return -1;
+	sql_bind_text(s, 1, sig);
+	int usable = 0;
+	long rows = 0;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		usable = sqlite3_column_int(s, 0);
+		rows = (long)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (!usable)
+		return 0;
+	int64_t gen = metric_gen_now(rw, err);
+	if (gen < 0 || store_exec(rw, dirty_expand_sql, err) < 0)
+		return -1;
+	struct pair_list pl = {0};
+	if (store_prepare(rw, "SELECT name, workflow FROM metric_dirty_pairs", &s,
+			  "reading the metrics cache", err) < 0 ||
+	    store_collect(rw, s, collect_pair, &pl, "reading the metrics cache", err) < 0) {
+		pair_list_release(&pl);
+		return -1;
+	}
+	struct cache_writer w = {0};
+	int rc = 0;
+	if ((long)pl.n * 2 > rows + 8)
+		goto close;
+	for (int i = 0; i < pl.n; i++)
+		if (!pl.wf[i] || !*pl.wf[i] || !pl.name[i])
+			goto close;
+	rc = -1;
+	if (cache_writer_open(rw, &w, err) < 0)
+		goto close;
+	for (int i = 0; i < pl.n; i++) {
+		struct metrics_query q = {.name = pl.name[i], .workflow = pl.wf[i]};
+		struct metric_set set;
+		if (metrics_load(st, &q, &set, err) < 0)
+			goto close;
+		int bad = cache_forget(rw, &w, pl.name[i], pl.wf[i], err);
+		for (int j = 0; !bad && j < set.n; j++)
+			bad = metrics_changepoints(st, &set.items[j], cp, err) < 0 ||
+			      cache_put(rw, &w, &set.items[j], err) < 0;
+		metric_set_release(&set);
+		if (bad)
+			goto close;
+	}
+	rc = cache_mark(rw, gen, sig, err) < 0 ? -1 : 1;
+close:
+	cache_writer_close(&w);
+	pair_list_release(&pl);
+	return rc;
+}
+
+/* Bring the cache up to date: the dirty rows, else all of it. */
+static int cache_update(struct store *st, struct store *rw, const struct cp_conf *cp,
+			const char *sig, struct cs_err *err)
+{
+	if (store_begin(rw, err) < 0)
+		return -1;
+	int rc = cache_incremental(st, rw, cp, sig, err);
+	if (rc == 0)
+		rc = cache_rebuild(st, rw, cp, sig, err);
 	if (rc < 0) {
 		store_rollback(rw);
 		return -1;
@@ -313,7 +478,7 @@ int metrics_load_table(struct store *st, struct store *rw, const struct th_conf 
 	int ok = cache_valid(st, gen, sig, err);
 	if (ok < 0)
 		return -1;
-	if (!ok && cache_rebuild(st, rw, &c->cp, sig, err) < 0)
+	if (!ok && cache_update(st, rw, &c->cp, sig, err) < 0)
 		return -1;
 	return cache_read(st, q, out, err);
 }
