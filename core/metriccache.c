@@ -29,15 +29,17 @@ static void cache_conf_sig(const struct cp_conf *c, char *out, size_t n)
 		 c->permutations);
 }
 
-/* Is the cache at gen with settings sig? */
-static int cache_valid(struct store *st, int64_t gen, const char *sig, struct cs_err *err)
+/* Is the cache of branch cb ("": every branch) at gen with settings sig? */
+static int cache_valid(struct store *st, const char *cb, int64_t gen, const char *sig,
+		       struct cs_err *err)
 {
 	sqlite3_stmt *s;
-	if (store_prepare(st, "SELECT gen = ?1 AND conf = ?2 FROM metric_summary_meta WHERE id = 1", &s,
-			  "reading the metrics cache", err) < 0)
+	if (store_prepare(st, "SELECT gen = ?1 AND conf = ?2 FROM metric_summary_meta WHERE branch = ?3",
+			  &s, "reading the metrics cache", err) < 0)
 		return -1;
 	sqlite3_bind_int64(s, 1, gen);
 	sql_bind_text(s, 2, sig);
+	sql_bind_text(s, 3, cb);
 	int ok = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	return ok;
@@ -80,23 +82,25 @@ static void bind_real(sqlite3_stmt *s, int i, double v)
 
 struct cache_writer {
 	sqlite3_stmt *hs, *ps, *del_h, *del_p;
+	const char *cb;     /* the cache's branch, "" for every branch */
 };
 
 static int cache_writer_open(struct store *rw, struct cache_writer *w, struct cs_err *err)
 {
 	memset(w, 0, sizeof(*w));
 	if (store_prepare(rw, "INSERT INTO metric_summary (name, workflow, unit, total, cp_idx,"
-			      " cp_before, cp_after, cp_change, cp_pvalue, cp_acked, cp_note)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			      " cp_before, cp_after, cp_change, cp_pvalue, cp_acked, cp_note, branch)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 			  &w->hs, "writing the metrics cache", err) < 0 ||
 	    store_prepare(rw, "INSERT INTO metric_summary_points (name, workflow, seq, run,"
-			      " provider_id, attempt, sha, branch, at, value, green, passed, threshold)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+			      " provider_id, attempt, sha, branch_of, at, value, green, passed,"
+			      " threshold, branch)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 			  &w->ps, "writing the metrics cache", err) < 0 ||
-	    store_prepare(rw, "DELETE FROM metric_summary WHERE name = ?1 AND workflow = ?2",
-			  &w->del_h, "writing the metrics cache", err) < 0 ||
-	    store_prepare(rw, "DELETE FROM metric_summary_points WHERE name = ?1 AND workflow = ?2",
-			  &w->del_p, "writing the metrics cache", err) < 0)
+	    store_prepare(rw, "DELETE FROM metric_summary WHERE name = ?1 AND workflow = ?2"
+			      " AND branch = ?3", &w->del_h, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary_points WHERE name = ?1 AND workflow = ?2"
+			      " AND branch = ?3", &w->del_p, "writing the metrics cache", err) < 0)
 		return -1;
 	return 0;
 }
@@ -118,6 +122,7 @@ static int cache_forget(struct store *rw, struct cache_writer *w, const char *na
 		sqlite3_reset(d[i]);
 		sql_bind_text(d[i], 1, name);
 		sql_bind_text(d[i], 2, wf);
+		sql_bind_text(d[i], 3, w->cb);
 		if (sqlite3_step(d[i]) != SQLITE_DONE)
 			return store_err(rw, err, "writing the metrics cache");
 	}
@@ -156,6 +161,7 @@ static int cache_put(struct store *rw, struct cache_writer *w, const struct metr
 		else
 			sqlite3_bind_int(ps, 12, p->passed);
 		bind_real(ps, 13, p->threshold);
+		sql_bind_text(ps, 14, w->cb);
 		if (sqlite3_step(ps) != SQLITE_DONE) {
 			free(keep);
 			return store_err(rw, err, "writing the metrics cache");
@@ -168,6 +174,7 @@ static int cache_put(struct store *rw, struct cache_writer *w, const struct metr
 	sql_bind_text(hs, 2, h->workflow);
 	sql_bind_text(hs, 3, h->unit);
 	sqlite3_bind_int64(hs, 4, h->n);
+	sql_bind_text(hs, 12, w->cb);
 	if (cp_seq >= 0) {
 		const struct metric_cp *c = &h->cps[h->n_cps - 1];
 		sqlite3_bind_int64(hs, 5, cp_seq);
@@ -183,29 +190,79 @@ static int cache_put(struct store *rw, struct cache_writer *w, const struct metr
 	return 0;
 }
 
-/* The cache is now that of count gen with settings sig; nothing is dirty. */
-static int cache_mark(struct store *rw, int64_t gen, const char *sig, struct cs_err *err)
+/* The cache of branch cb (every cache kept: all) is now of count gen
+ * with settings sig. What is dirty is forgotten once no cache misses it:
+ * all, or cb's the only cache. */
+static int cache_mark(struct store *rw, const char *cb, int64_t gen, const char *sig, bool all,
+		      struct cs_err *err)
 {
 	sqlite3_stmt *ms;
-	if (store_exec(rw, "DELETE FROM metric_dirty_runs; DELETE FROM metric_dirty_pairs", err) < 0 ||
-	    store_prepare(rw, "INSERT OR REPLACE INTO metric_summary_meta (id, gen, conf)"
-			      " VALUES (1, ?1, ?2)", &ms, "writing the metrics cache", err) < 0)
+	if (store_prepare(rw, "INSERT OR REPLACE INTO metric_summary_meta (branch, gen, conf)"
+			      " VALUES (?3, ?1, ?2)", &ms, "writing the metrics cache", err) < 0)
 		return -1;
 	sqlite3_bind_int64(ms, 1, gen);
 	sql_bind_text(ms, 2, sig);
+	sql_bind_text(ms, 3, cb);
+	if (store_collect(rw, ms, NULL, NULL, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "UPDATE metric_summary_meta SET gen = ?1 WHERE ?2", &ms,
+			  "writing the metrics cache", err) < 0)
+		return -1;
+	sqlite3_bind_int64(ms, 1, gen);
+	sqlite3_bind_int(ms, 2, all);
+	if (store_collect(rw, ms, NULL, NULL, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_dirty_runs WHERE ?1 OR NOT EXISTS (SELECT 1 FROM"
+			      " metric_summary_meta WHERE branch IS NOT ?2)", &ms,
+			  "writing the metrics cache", err) < 0)
+		return -1;
+	sqlite3_bind_int(ms, 1, all);
+	sql_bind_text(ms, 2, cb);
+	if (store_collect(rw, ms, NULL, NULL, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_dirty_pairs WHERE ?1 OR NOT EXISTS (SELECT 1 FROM"
+			      " metric_summary_meta WHERE branch IS NOT ?2)", &ms,
+			  "writing the metrics cache", err) < 0)
+		return -1;
+	sqlite3_bind_int(ms, 1, all);
+	sql_bind_text(ms, 2, cb);
 	return store_collect(rw, ms, NULL, NULL, "writing the metrics cache", err);
 }
 
-/* Compute every series (no filter) and write the cache through rw, inside
- * rw's write transaction (nothing changes between the count read and the
- * series loaded). */
-static int cache_rebuild(struct store *st, struct store *rw, const struct cp_conf *cp,
-			 const char *sig, struct cs_err *err)
+/* Forget the caches of every branch but cb (or all of them, cb NULL) that
+ * are not of settings sig or are stale (keep NULL: whatever they are). */
+static int cache_drop_others(struct store *rw, const char *cb, const char *keep_sig,
+			     struct cs_err *err)
+{
+	static const char *const sql[] = {
+		"DELETE FROM metric_summary WHERE branch IN (SELECT branch FROM metric_summary_meta"
+		" WHERE branch IS NOT ?1 AND (?2 IS NULL OR conf IS NOT ?2 OR gen < 0))",
+		"DELETE FROM metric_summary_points WHERE branch IN (SELECT branch FROM"
+		" metric_summary_meta WHERE branch IS NOT ?1 AND (?2 IS NULL OR conf IS NOT ?2"
+		" OR gen < 0))",
+		"DELETE FROM metric_summary_meta WHERE branch IS NOT ?1 AND (?2 IS NULL OR"
+		" conf IS NOT ?2 OR gen < 0)",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
+		sqlite3_stmt *s;
+		if (store_prepare(rw, sql[i], &s, "writing the metrics cache", err) < 0)
+			return -1;
+		sql_bind_text(s, 1, cb);
+		sql_bind_text(s, 2, keep_sig);
+		if (store_collect(rw, s, NULL, NULL, "writing the metrics cache", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Compute every series of branch cb ("": every branch) and write its
+ * cache through rw, inside rw's write transaction (nothing changes between
+ * the count read and the series loaded). The caches of other branches stay
+ * as they were, and so does what is dirty for them. */
+static int cache_rebuild(struct store *st, struct store *rw, const char *cb,
+			 const struct cp_conf *cp, const char *sig, struct cs_err *err)
 {
 	int64_t gen = metric_gen_now(rw, err);
-	if (gen < 0)
+	if (gen < 0 || cache_drop_others(rw, cb, sig, err) < 0)
 		return -1;
-	struct metrics_query all = {0};
+	struct metrics_query all = {.branch = *cb ? cb : NULL};
 	struct metric_set set;
 	if (metrics_load(st, &all, &set, err) < 0)
 		return -1;
@@ -215,14 +272,25 @@ static int cache_rebuild(struct store *st, struct store *rw, const struct cp_con
 			return -1;
 		}
 	struct cache_writer w = {0};
+	sqlite3_stmt *del;
 	int rc = -1;
-	if (store_exec(rw, "DELETE FROM metric_summary; DELETE FROM metric_summary_points", err) < 0 ||
-	    cache_writer_open(rw, &w, err) < 0)
+	if (cache_writer_open(rw, &w, err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary WHERE branch = ?1", &del,
+			  "writing the metrics cache", err) < 0)
 		goto out;
+	sql_bind_text(del, 1, cb);
+	if (store_collect(rw, del, NULL, NULL, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary_points WHERE branch = ?1", &del,
+			  "writing the metrics cache", err) < 0)
+		goto out;
+	sql_bind_text(del, 1, cb);
+	if (store_collect(rw, del, NULL, NULL, "writing the metrics cache", err) < 0)
+		goto out;
+	w.cb = cb;
 	for (int i = 0; i < set.n; i++)
 		if (cache_put(rw, &w, &set.items[i], err) < 0)
 			goto out;
-	rc = cache_mark(rw, gen, sig, err);
+	rc = cache_mark(rw, cb, gen, sig, false, err);
 out:
 	cache_writer_close(&w);
 	metric_set_release(&set);
@@ -250,7 +318,8 @@ static void pair_list_release(struct pair_list *l)
 {
 	for (int i = 0; i < l->n; i++) {
 		free(l->name[i]);
-		free(l->wf[i]);
+		if (l->wf)
+			free(l->wf[i]);
 	}
 	free(l->name);
 	free(l->wf);
@@ -275,19 +344,29 @@ static const char dirty_expand_sql[] =
 	"  WHERE EXISTS (SELECT 1 FROM test_results r WHERE r.run_id = d.run_id);"
 	"DELETE FROM metric_dirty_runs";
 
-/* Recompute only the rows what changed since the cache was computed
- * touched (inside rw's write transaction). 1: done; 0: a full rebuild is
- * due (no cache of these settings, one made stale by a deletion, a row of
- * no workflow, or more than about half the rows touched); -1: error. */
-static int cache_incremental(struct store *st, struct store *rw, const struct cp_conf *cp,
-			     const char *sig, struct cs_err *err)
+static int collect_str(void *ctx, sqlite3_stmt *s)
+{
+	struct pair_list *l = ctx;
+	XGROW(l->name, l->alloc, (size_t)l->n + 1);
+	l->name[l->n++] = sql_col_str(s, 0);
+	return 0;
+}
+
+/* Recompute only the rows what changed since the caches were computed
+ * touched, in the cache of every branch kept (inside rw's write
+ * transaction). 1: done; 0: a full rebuild of cb's cache is due (none of
+ * these settings, one made stale by a deletion, a row of no workflow, or
+ * more than about half its rows touched); -1: error. */
+static int cache_incremental(struct store *st, struct store *rw, const char *cb,
+			     const struct cp_conf *cp, const char *sig, struct cs_err *err)
 {
 	sqlite3_stmt *s;
-	if (store_prepare(rw, "SELECT gen >= 0 AND conf = ?1, (SELECT count(*) FROM metric_summary)"
-			      " FROM metric_summary_meta WHERE id = 1", &s,
+	if (store_prepare(rw, "SELECT gen >= 0 AND conf = ?1, (SELECT count(*) FROM metric_summary"
+			      " WHERE branch = ?2) FROM metric_summary_meta WHERE branch = ?2", &s,
 			  "reading the metrics cache", err) < 0)
 		return -1;
 	sql_bind_text(s, 1, sig);
+	sql_bind_text(s, 2, cb);
 	int usable = 0;
 	long rows = 0;
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -298,17 +377,20 @@ static int cache_incremental(struct store *st, struct store *rw, const struct cp
 	if (!usable)
 		return 0;
 	int64_t gen = metric_gen_now(rw, err);
-	if (gen < 0 || store_exec(rw, dirty_expand_sql, err) < 0)
+	if (gen < 0 || store_exec(rw, dirty_expand_sql, err) < 0 ||
+	    cache_drop_others(rw, cb, sig, err) < 0)
 		return -1;
-	struct pair_list pl = {0};
+	struct pair_list pl = {0}, br = {0};
+	struct cache_writer w = {0};
+	int rc = -1;
 	if (store_prepare(rw, "SELECT name, workflow FROM metric_dirty_pairs", &s,
 			  "reading the metrics cache", err) < 0 ||
-	    store_collect(rw, s, collect_pair, &pl, "reading the metrics cache", err) < 0) {
-		pair_list_release(&pl);
-		return -1;
-	}
-	struct cache_writer w = {0};
-	int rc = 0;
+	    store_collect(rw, s, collect_pair, &pl, "reading the metrics cache", err) < 0 ||
+	    store_prepare(rw, "SELECT branch FROM metric_summary_meta", &s,
+			  "reading the metrics cache", err) < 0 ||
+	    store_collect(rw, s, collect_str, &br, "reading the metrics cache", err) < 0)
+		goto close;
+	rc = 0;
 	if ((long)pl.n * 2 > rows + 8)
 		goto close;
 	for (int i = 0; i < pl.n; i++)
@@ -317,35 +399,40 @@ static int cache_incremental(struct store *st, struct store *rw, const struct cp
 	rc = -1;
 	if (cache_writer_open(rw, &w, err) < 0)
 		goto close;
-	for (int i = 0; i < pl.n; i++) {
-		struct metrics_query q = {.name = pl.name[i], .workflow = pl.wf[i]};
-		struct metric_set set;
-		if (metrics_load(st, &q, &set, err) < 0)
-			goto close;
-		int bad = cache_forget(rw, &w, pl.name[i], pl.wf[i], err);
-		for (int j = 0; !bad && j < set.n; j++)
-			bad = metrics_changepoints(st, &set.items[j], cp, err) < 0 ||
-			      cache_put(rw, &w, &set.items[j], err) < 0;
-		metric_set_release(&set);
-		if (bad)
-			goto close;
+	for (int k = 0; k < br.n; k++) {
+		w.cb = br.name[k] ? br.name[k] : "";
+		for (int i = 0; i < pl.n; i++) {
+			struct metrics_query q = {.name = pl.name[i], .workflow = pl.wf[i],
+						  .branch = *w.cb ? w.cb : NULL};
+			struct metric_set set;
+			if (metrics_load(st, &q, &set, err) < 0)
+				goto close;
+			int bad = cache_forget(rw, &w, pl.name[i], pl.wf[i], err);
+			for (int j = 0; !bad && j < set.n; j++)
+				bad = metrics_changepoints(st, &set.items[j], cp, err) < 0 ||
+				      cache_put(rw, &w, &set.items[j], err) < 0;
+			metric_set_release(&set);
+			if (bad)
+				goto close;
+		}
 	}
-	rc = cache_mark(rw, gen, sig, err) < 0 ? -1 : 1;
+	rc = cache_mark(rw, cb, gen, sig, true, err) < 0 ? -1 : 1;
 close:
 	cache_writer_close(&w);
 	pair_list_release(&pl);
+	pair_list_release(&br);
 	return rc;
 }
 
-/* Bring the cache up to date: the dirty rows, else all of it. */
-static int cache_update(struct store *st, struct store *rw, const struct cp_conf *cp,
-			const char *sig, struct cs_err *err)
+/* Bring the cache of branch cb up to date: the dirty rows, else all of it. */
+static int cache_update(struct store *st, struct store *rw, const char *cb,
+			const struct cp_conf *cp, const char *sig, struct cs_err *err)
 {
 	if (store_begin(rw, err) < 0)
 		return -1;
-	int rc = cache_incremental(st, rw, cp, sig, err);
+	int rc = cache_incremental(st, rw, cb, cp, sig, err);
 	if (rc == 0)
-		rc = cache_rebuild(st, rw, cp, sig, err);
+		rc = cache_rebuild(st, rw, cb, cp, sig, err);
 	if (rc < 0) {
 		store_rollback(rw);
 		return -1;
@@ -436,20 +523,26 @@ static int cache_point_row(void *ctx, sqlite3_stmt *s)
 	return 0;
 }
 
-static int cache_read(struct store *st, const struct metrics_query *q, struct metric_set *out,
-		      struct cs_err *err)
+static int cache_read(struct store *st, const char *cb, const struct metrics_query *q,
+		      struct metric_set *out, struct cs_err *err)
 {
 	struct cache_read cr = {.set = out, .q = q};
 	sqlite3_stmt *s;
 	if (store_prepare(st, "SELECT name, workflow, unit, total, cp_idx, cp_before, cp_after,"
 			      " cp_change, cp_pvalue, cp_acked, cp_note FROM metric_summary"
-			      " ORDER BY name, workflow", &s, "reading the metrics cache", err) < 0 ||
-	    store_collect(st, s, cache_head_row, &cr, "reading the metrics cache", err) < 0)
+			      " WHERE branch = ?1 ORDER BY name, workflow", &s,
+			  "reading the metrics cache", err) < 0)
 		goto fail;
-	if (store_prepare(st, "SELECT name, workflow, seq, run, provider_id, attempt, sha, branch,"
+	sql_bind_text(s, 1, cb);
+	if (store_collect(st, s, cache_head_row, &cr, "reading the metrics cache", err) < 0)
+		goto fail;
+	if (store_prepare(st, "SELECT name, workflow, seq, run, provider_id, attempt, sha, branch_of,"
 			      " at, value, green, passed, threshold FROM metric_summary_points"
-			      " ORDER BY name, workflow, seq", &s, "reading the metrics cache", err) < 0 ||
-	    store_collect(st, s, cache_point_row, &cr, "reading the metrics cache", err) < 0)
+			      " WHERE branch = ?1 ORDER BY name, workflow, seq", &s,
+			  "reading the metrics cache", err) < 0)
+		goto fail;
+	sql_bind_text(s, 1, cb);
+	if (store_collect(st, s, cache_point_row, &cr, "reading the metrics cache", err) < 0)
 		goto fail;
 	free(cr.cp_seq);
 	return 0;
@@ -464,7 +557,10 @@ int metrics_load_table(struct store *st, struct store *rw, const struct th_conf 
 {
 	memset(out, 0, sizeof(*out));
 	err_clear(err);
-	bool usable = !q->branch && !q->name && !q->checkout && rw;
+	/* a branch's table is a cache of its own (branch ''); in first-parent
+	 * order (a checkout) it is computed each time */
+	bool usable = (!q->branch || *q->branch) && !q->name && !q->checkout && rw;
+	const char *cb = q->branch ? q->branch : "";
 	for (int i = 0; usable && i < c->n; i++)
 		if (c->rules[i].baseline_n > METRIC_TABLE_GREENS)
 			usable = false;
@@ -475,10 +571,10 @@ int metrics_load_table(struct store *st, struct store *rw, const struct th_conf 
 	int64_t gen = metric_gen_now(st, err);
 	if (gen < 0)
 		return -1;
-	int ok = cache_valid(st, gen, sig, err);
+	int ok = cache_valid(st, cb, gen, sig, err);
 	if (ok < 0)
 		return -1;
-	if (!ok && cache_update(st, rw, &c->cp, sig, err) < 0)
+	if (!ok && cache_update(st, rw, cb, &c->cp, sig, err) < 0)
 		return -1;
-	return cache_read(st, q, out, err);
+	return cache_read(st, cb, q, out, err);
 }

@@ -19,8 +19,65 @@ CREATE TABLE metric_dirty_pairs (
 	PRIMARY KEY (name, workflow)
 ) WITHOUT ROWID;
 
--- what was computed before this version knew nothing of the tables above
-UPDATE metric_summary_meta SET gen = -1;
+-- The summary cache of 009 again, one per branch: branch '' is the table
+-- of every branch (`ciscope metrics`), another the table of that branch
+-- alone (`--branch B`), computed on its first use and kept up to date as
+-- the first is. What 009 computed knew nothing of the tables above: the
+-- cache starts empty.
+DROP TRIGGER metric_summary_ack;
+DROP TABLE metric_summary;
+DROP TABLE metric_summary_points;
+DROP TABLE metric_summary_meta;
+
+CREATE TABLE metric_summary_meta (
+	branch TEXT PRIMARY KEY,
+	gen    INTEGER NOT NULL,            -- -1: stale (rebuilt on next read)
+	conf   TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE metric_summary (
+	branch    TEXT NOT NULL,
+	name      TEXT NOT NULL,
+	workflow  TEXT NOT NULL,
+	unit      TEXT,
+	total     INTEGER NOT NULL,          -- points in the whole series
+	cp_idx    INTEGER,                   -- newest change point: seq of its point, or NULL
+	cp_before REAL,
+	cp_after  REAL,
+	cp_change REAL,
+	cp_pvalue REAL,
+	cp_acked  INTEGER,
+	cp_note   TEXT,
+	PRIMARY KEY (branch, name, workflow)
+) WITHOUT ROWID;
+
+CREATE TABLE metric_summary_points (
+	branch      TEXT NOT NULL,
+	name        TEXT NOT NULL,
+	workflow    TEXT NOT NULL,
+	seq         INTEGER NOT NULL,        -- oldest first
+	run         INTEGER NOT NULL,
+	provider_id INTEGER,
+	attempt     INTEGER,
+	sha         TEXT,
+	branch_of   TEXT,                    -- the point's run's branch
+	at          INTEGER,
+	value       REAL NOT NULL,
+	green       INTEGER NOT NULL,
+	passed      INTEGER,
+	threshold   REAL,
+	PRIMARY KEY (branch, name, workflow, seq)
+) WITHOUT ROWID;
+
+-- A change point acknowledged: the rows whose newest change point it is
+-- say so at once (no rebuild; INSERT OR REPLACE fires this too).
+CREATE TRIGGER metric_summary_ack AFTER INSERT ON metric_acks BEGIN
+	UPDATE metric_summary SET cp_acked = 1, cp_note = NEW.note
+	 WHERE name = NEW.name AND workflow = NEW.workflow
+	   AND EXISTS (SELECT 1 FROM metric_summary_points p WHERE p.branch = metric_summary.branch
+		       AND p.name = NEW.name AND p.workflow = NEW.workflow
+		       AND p.seq = metric_summary.cp_idx AND p.sha = NEW.sha);
+END;
 
 CREATE TRIGGER metric_dirty_runs_insert AFTER INSERT ON runs BEGIN
 	INSERT OR IGNORE INTO metric_dirty_runs VALUES (NEW.id, coalesce(NEW.workflow_name, ''));
