@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitrepo.h"
 #include "metrics.h"
 #include "metricsint.h"
 #include "storesql.h"
@@ -257,12 +258,13 @@ static int cache_drop_others(struct store *rw, const char *cb, const char *keep_
  * the count read and the series loaded). The caches of other branches stay
  * as they were, and so does what is dirty for them. */
 static int cache_rebuild(struct store *st, struct store *rw, const char *cb,
-			 const struct cp_conf *cp, const char *sig, struct cs_err *err)
+			 const struct metrics_query *bq, const struct cp_conf *cp, const char *sig,
+			 struct cs_err *err)
 {
 	int64_t gen = metric_gen_now(rw, err);
 	if (gen < 0 || cache_drop_others(rw, cb, sig, err) < 0)
 		return -1;
-	struct metrics_query all = {.branch = *cb ? cb : NULL};
+	struct metrics_query all = {.branch = bq->branch, .checkout = bq->checkout};
 	struct metric_set set;
 	if (metrics_load(st, &all, &set, err) < 0)
 		return -1;
@@ -358,7 +360,8 @@ static int collect_str(void *ctx, sqlite3_stmt *s)
  * these settings, one made stale by a deletion, a row of no workflow, or
  * more than about half its rows touched); -1: error. */
 static int cache_incremental(struct store *st, struct store *rw, const char *cb,
-			     const struct cp_conf *cp, const char *sig, struct cs_err *err)
+			     const struct metrics_query *bq, const struct cp_conf *cp, const char *sig,
+			     struct cs_err *err)
 {
 	sqlite3_stmt *s;
 	if (store_prepare(rw, "SELECT gen >= 0 AND conf = ?1, (SELECT count(*) FROM metric_summary"
@@ -377,8 +380,18 @@ static int cache_incremental(struct store *st, struct store *rw, const char *cb,
 	if (!usable)
 		return 0;
 	int64_t gen = metric_gen_now(rw, err);
+	/* first-parent caches of other tips or checkouts: dropped, not kept */
+	sqlite3_stmt *dfp;
 	if (gen < 0 || store_exec(rw, dirty_expand_sql, err) < 0 ||
-	    cache_drop_others(rw, cb, sig, err) < 0)
+	    cache_drop_others(rw, cb, sig, err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary_meta WHERE branch IS NOT ?1"
+			      " AND instr(branch, ':') > 0", &dfp, "writing the metrics cache", err) < 0)
+		return -1;
+	sql_bind_text(dfp, 1, cb);
+	if (store_collect(rw, dfp, NULL, NULL, "writing the metrics cache", err) < 0 ||
+	    store_exec(rw, "DELETE FROM metric_summary WHERE branch NOT IN (SELECT branch FROM"
+			   " metric_summary_meta); DELETE FROM metric_summary_points WHERE branch"
+			   " NOT IN (SELECT branch FROM metric_summary_meta)", err) < 0)
 		return -1;
 	struct pair_list pl = {0}, br = {0};
 	struct cache_writer w = {0};
@@ -401,9 +414,17 @@ static int cache_incremental(struct store *st, struct store *rw, const char *cb,
 		goto close;
 	for (int k = 0; k < br.n; k++) {
 		w.cb = br.name[k] ? br.name[k] : "";
+		/* the branch a key names (up to a ':' and its first-parent tip:
+		 * only cb's, bq's checkout's) */
+		char bn[512];
+		snprintf(bn, sizeof(bn), "%s", w.cb);
+		bool fp = strchr(bn, ':') != NULL;
+		if (fp)
+			*strrchr(bn, ':') = 0;
 		for (int i = 0; i < pl.n; i++) {
 			struct metrics_query q = {.name = pl.name[i], .workflow = pl.wf[i],
-						  .branch = *w.cb ? w.cb : NULL};
+						  .branch = *w.cb ? bn : NULL,
+						  .checkout = fp ? bq->checkout : NULL};
 			struct metric_set set;
 			if (metrics_load(st, &q, &set, err) < 0)
 				goto close;
@@ -426,13 +447,14 @@ close:
 
 /* Bring the cache of branch cb up to date: the dirty rows, else all of it. */
 static int cache_update(struct store *st, struct store *rw, const char *cb,
-			const struct cp_conf *cp, const char *sig, struct cs_err *err)
+			const struct metrics_query *bq, const struct cp_conf *cp, const char *sig,
+			struct cs_err *err)
 {
 	if (store_begin(rw, err) < 0)
 		return -1;
-	int rc = cache_incremental(st, rw, cb, cp, sig, err);
+	int rc = cache_incremental(st, rw, cb, bq, cp, sig, err);
 	if (rc == 0)
-		rc = cache_rebuild(st, rw, cb, cp, sig, err);
+		rc = cache_rebuild(st, rw, cb, bq, cp, sig, err);
 	if (rc < 0) {
 		store_rollback(rw);
 		return -1;
@@ -557,10 +579,24 @@ int metrics_load_table(struct store *st, struct store *rw, const struct th_conf 
 {
 	memset(out, 0, sizeof(*out));
 	err_clear(err);
-	/* a branch's table is a cache of its own (branch ''); in first-parent
-	 * order (a checkout) it is computed each time */
-	bool usable = (!q->branch || *q->branch) && !q->name && !q->checkout && rw;
-	const char *cb = q->branch ? q->branch : "";
+	/* a branch's table is a cache of its own (every branch: ''); in
+	 * first-parent order (a checkout that has the branch) one keyed
+	 * "BRANCH:TIP", dropped when another tip's is brought up to date */
+	bool usable = (!q->branch || (*q->branch && !strchr(q->branch, ':') &&
+				      strlen(q->branch) < 400)) && !q->name && rw;
+	char cb[512];
+	snprintf(cb, sizeof(cb), "%s", q->branch ? q->branch : "");
+	struct metrics_query bq = {.branch = q->branch};
+	if (usable && q->branch && q->checkout) {
+		struct gitrepo *g = gitrepo_open(q->checkout);
+		char tip[41];
+		if (g && gitrepo_resolve(g, q->branch, tip)) {
+			snprintf(cb, sizeof(cb), "%s:%s", q->branch, tip);
+			bq.checkout = q->checkout;
+		}
+		if (g)
+			gitrepo_close(g);
+	}
 	for (int i = 0; usable && i < c->n; i++)
 		if (c->rules[i].baseline_n > METRIC_TABLE_GREENS)
 			usable = false;
@@ -574,7 +610,7 @@ int metrics_load_table(struct store *st, struct store *rw, const struct th_conf 
 	int ok = cache_valid(st, cb, gen, sig, err);
 	if (ok < 0)
 		return -1;
-	if (!ok && cache_update(st, rw, cb, &c->cp, sig, err) < 0)
+	if (!ok && cache_update(st, rw, cb, &bq, &c->cp, sig, err) < 0)
 		return -1;
 	return cache_read(st, cb, q, out, err);
 }
