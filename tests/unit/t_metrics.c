@@ -636,6 +636,21 @@ static void same_tables(struct store *st, const struct th_conf *c, const struct 
 			buf_release(&x);
 			buf_release(&y);
 		}
+		/* one series loaded by its name (the chart's way) is the same */
+		struct metrics_query nq = {.name = f->name, .workflow = f->workflow,
+					   .branch = q->branch};
+		struct metric_set one;
+		CHECK_OK(metrics_load(st, &nq, &one, &err));
+		if (*f->workflow) {
+			CHECK_INT(one.n, 1);
+			CHECK_INT(one.n ? one.items[0].n : -1, f->n);
+			for (long j = 0; one.n && j < f->n && j < one.items[0].n; j++) {
+				CHECK_INT(one.items[0].pts[j].run, f->pts[j].run);
+				CHECK(one.items[0].pts[j].value == f->pts[j].value);
+				CHECK_INT(one.items[0].pts[j].passed, f->pts[j].passed);
+			}
+		}
+		metric_set_release(&one);
 		CHECK_INT(t->pts[t->n - 1].run, f->pts[f->n - 1].run);
 		CHECK_INT(t->n >= 2, f->n >= 2);
 		if (f->n >= 2 && t->n >= 2)
