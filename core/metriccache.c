@@ -82,7 +82,7 @@ static void bind_real(sqlite3_stmt *s, int i, double v)
 }
 
 struct cache_writer {
-	sqlite3_stmt *hs, *ps, *del_h, *del_p;
+	sqlite3_stmt *hs, *ps, *cs, *del_h, *del_p, *del_c;
 	const char *cb;     /* the cache's branch, "" for every branch */
 };
 
@@ -101,7 +101,12 @@ static int cache_writer_open(struct store *rw, struct cache_writer *w, struct cs
 	    store_prepare(rw, "DELETE FROM metric_summary WHERE name = ?1 AND workflow = ?2"
 			      " AND branch = ?3", &w->del_h, "writing the metrics cache", err) < 0 ||
 	    store_prepare(rw, "DELETE FROM metric_summary_points WHERE name = ?1 AND workflow = ?2"
-			      " AND branch = ?3", &w->del_p, "writing the metrics cache", err) < 0)
+			      " AND branch = ?3", &w->del_p, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "INSERT INTO metric_summary_cps (name, workflow, k, idx, run, before,"
+			      " after, change, pvalue, branch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+			      " ?9, ?10)", &w->cs, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary_cps WHERE name = ?1 AND workflow = ?2"
+			      " AND branch = ?3", &w->del_c, "writing the metrics cache", err) < 0)
 		return -1;
 	return 0;
 }
@@ -112,14 +117,16 @@ static void cache_writer_close(struct cache_writer *w)
 	sqlite3_finalize(w->ps);
 	sqlite3_finalize(w->del_h);
 	sqlite3_finalize(w->del_p);
+	sqlite3_finalize(w->cs);
+	sqlite3_finalize(w->del_c);
 }
 
 /* Drop the cache's row of (name, workflow) and its points. */
 static int cache_forget(struct store *rw, struct cache_writer *w, const char *name, const char *wf,
 			struct cs_err *err)
 {
-	sqlite3_stmt *d[2] = {w->del_h, w->del_p};
-	for (int i = 0; i < 2; i++) {
+	sqlite3_stmt *d[3] = {w->del_h, w->del_p, w->del_c};
+	for (int i = 0; i < 3; i++) {
 		sqlite3_reset(d[i]);
 		sql_bind_text(d[i], 1, name);
 		sql_bind_text(d[i], 2, wf);
@@ -169,6 +176,22 @@ static int cache_put(struct store *rw, struct cache_writer *w, const struct metr
 		}
 	}
 	free(keep);
+	for (int k = 0; k < h->n_cps; k++) {
+		const struct metric_cp *c = &h->cps[k];
+		sqlite3_reset(w->cs);
+		sql_bind_text(w->cs, 1, h->name);
+		sql_bind_text(w->cs, 2, h->workflow);
+		sqlite3_bind_int(w->cs, 3, k);
+		sqlite3_bind_int64(w->cs, 4, c->idx);
+		sqlite3_bind_int64(w->cs, 5, h->pts[c->idx].run);
+		bind_real(w->cs, 6, c->before);
+		bind_real(w->cs, 7, c->after);
+		bind_real(w->cs, 8, c->change);
+		bind_real(w->cs, 9, c->pvalue);
+		sql_bind_text(w->cs, 10, w->cb);
+		if (sqlite3_step(w->cs) != SQLITE_DONE)
+			return store_err(rw, err, "writing the metrics cache");
+	}
 	sqlite3_reset(hs);
 	sqlite3_clear_bindings(hs);
 	sql_bind_text(hs, 1, h->name);
@@ -238,6 +261,9 @@ static int cache_drop_others(struct store *rw, const char *cb, const char *keep_
 		"DELETE FROM metric_summary_points WHERE branch IN (SELECT branch FROM"
 		" metric_summary_meta WHERE branch IS NOT ?1 AND (?2 IS NULL OR conf IS NOT ?2"
 		" OR gen < 0))",
+		"DELETE FROM metric_summary_cps WHERE branch IN (SELECT branch FROM"
+		" metric_summary_meta WHERE branch IS NOT ?1 AND (?2 IS NULL OR conf IS NOT ?2"
+		" OR gen < 0))",
 		"DELETE FROM metric_summary_meta WHERE branch IS NOT ?1 AND (?2 IS NULL OR"
 		" conf IS NOT ?2 OR gen < 0)",
 	};
@@ -283,6 +309,11 @@ static int cache_rebuild(struct store *st, struct store *rw, const char *cb,
 	sql_bind_text(del, 1, cb);
 	if (store_collect(rw, del, NULL, NULL, "writing the metrics cache", err) < 0 ||
 	    store_prepare(rw, "DELETE FROM metric_summary_points WHERE branch = ?1", &del,
+			  "writing the metrics cache", err) < 0)
+		goto out;
+	sql_bind_text(del, 1, cb);
+	if (store_collect(rw, del, NULL, NULL, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary_cps WHERE branch = ?1", &del,
 			  "writing the metrics cache", err) < 0)
 		goto out;
 	sql_bind_text(del, 1, cb);
@@ -391,7 +422,9 @@ static int cache_incremental(struct store *st, struct store *rw, const char *cb,
 	if (store_collect(rw, dfp, NULL, NULL, "writing the metrics cache", err) < 0 ||
 	    store_exec(rw, "DELETE FROM metric_summary WHERE branch NOT IN (SELECT branch FROM"
 			   " metric_summary_meta); DELETE FROM metric_summary_points WHERE branch"
-			   " NOT IN (SELECT branch FROM metric_summary_meta)", err) < 0)
+			   " NOT IN (SELECT branch FROM metric_summary_meta); DELETE FROM"
+			   " metric_summary_cps WHERE branch NOT IN (SELECT branch FROM"
+			   " metric_summary_meta)", err) < 0)
 		return -1;
 	struct pair_list pl = {0}, br = {0};
 	struct cache_writer w = {0};
@@ -613,4 +646,86 @@ int metrics_load_table(struct store *st, struct store *rw, const struct th_conf 
 	if (!ok && cache_update(st, rw, cb, &bq, &c->cp, sig, err) < 0)
 		return -1;
 	return cache_read(st, cb, q, out, err);
+}
+
+/* --- change points for `metrics show` and the chart ---------------------------------- */
+int metrics_cached_cps(struct store *st, const struct th_conf *c, const struct metrics_query *q,
+		       struct metric_set *set, struct cs_err *err)
+{
+	/* the cache's points are in time order; a series read in first-parent
+	 * order finds its own */
+	if (q->checkout || !set->n || (q->branch && (!*q->branch || strchr(q->branch, ':'))))
+		return 0;
+	char sig[200];
+	cache_conf_sig(&c->cp, sig, sizeof(sig));
+	const char *cb = q->branch ? q->branch : "";
+	int64_t gen = metric_gen_now(st, err);
+	if (gen < 0)
+		return -1;
+	int ok = cache_valid(st, cb, gen, sig, err);
+	if (ok <= 0)
+		return ok;
+	sqlite3_stmt *hs, *cs;
+	if (store_prepare(st, "SELECT total FROM metric_summary WHERE branch = ?1 AND name = ?2"
+			      " AND workflow = ?3", &hs, "reading the metrics cache", err) < 0)
+		return -1;
+	if (store_prepare(st, "SELECT idx, run, before, after, change, pvalue FROM metric_summary_cps"
+			      " WHERE branch = ?1 AND name = ?2 AND workflow = ?3 ORDER BY k", &cs,
+			  "reading the metrics cache", err) < 0) {
+		sqlite3_finalize(hs);
+		return -1;
+	}
+	int rc = 0;
+	for (int i = 0; i < set->n && !rc; i++) {
+		struct metric_hist *h = &set->items[i];
+		if (h->cps_done)
+			continue;
+		sqlite3_reset(hs);
+		sql_bind_text(hs, 1, cb);
+		sql_bind_text(hs, 2, h->name);
+		sql_bind_text(hs, 3, h->workflow);
+		if (sqlite3_step(hs) != SQLITE_ROW || sqlite3_column_int64(hs, 0) != h->n)
+			continue;
+		sqlite3_reset(cs);
+		sql_bind_text(cs, 1, cb);
+		sql_bind_text(cs, 2, h->name);
+		sql_bind_text(cs, 3, h->workflow);
+		struct metric_cp *cps = NULL;
+		size_t alloc = 0;
+		int n = 0;
+		bool good = true;
+		int r;
+		while ((r = sqlite3_step(cs)) == SQLITE_ROW) {
+			long idx = (long)sqlite3_column_int64(cs, 0);
+			if (idx <= 0 || idx >= h->n || h->pts[idx].run != sqlite3_column_int64(cs, 1)) {
+				good = false;
+				break;
+			}
+			XGROW(cps, alloc, (size_t)n + 1);
+			struct metric_cp *cp = &cps[n++];
+			memset(cp, 0, sizeof(*cp));
+			cp->idx = idx;
+			cp->before = col_real(cs, 2);
+			cp->after = col_real(cs, 3);
+			cp->change = col_real(cs, 4);
+			cp->pvalue = col_real(cs, 5);
+		}
+		if (r != SQLITE_ROW && r != SQLITE_DONE) {
+			free(cps);
+			rc = store_err(st, err, "reading the metrics cache");
+			break;
+		}
+		if (!good) {
+			free(cps);
+			continue;
+		}
+		h->cps = cps;
+		h->n_cps = n;
+		h->cps_done = true;
+		if (metric_cps_read_acks(st, h, err) < 0)
+			rc = -1;
+	}
+	sqlite3_finalize(hs);
+	sqlite3_finalize(cs);
+	return rc;
 }

@@ -816,6 +816,10 @@ int metrics_load_judged(struct store *st, const struct th_conf *c, const struct 
 {
 	if (metrics_load(st, q, out, err) < 0)
 		return -1;
+	if (metrics_cached_cps(st, c, q, out, err) < 0) {
+		metric_set_release(out);
+		return -1;
+	}
 	for (int i = 0; i < out->n; i++)
 		if (metrics_changepoints(st, &out->items[i], &c->cp, err) < 0) {
 			metric_set_release(out);

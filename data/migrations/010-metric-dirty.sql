@@ -69,6 +69,24 @@ CREATE TABLE metric_summary_points (
 	PRIMARY KEY (branch, name, workflow, seq)
 ) WITHOUT ROWID;
 
+-- Every change point of a cached row's series (metric_summary has the
+-- newest): `metrics show` and the chart take them from here while the
+-- cache is current instead of finding them again. idx: the point's
+-- position in the whole series, run: its run (checked on use).
+CREATE TABLE metric_summary_cps (
+	branch   TEXT NOT NULL,
+	name     TEXT NOT NULL,
+	workflow TEXT NOT NULL,
+	k        INTEGER NOT NULL,           -- oldest first
+	idx      INTEGER NOT NULL,
+	run      INTEGER NOT NULL,
+	before   REAL,
+	after    REAL,
+	change   REAL,
+	pvalue   REAL,
+	PRIMARY KEY (branch, name, workflow, k)
+) WITHOUT ROWID;
+
 -- A change point acknowledged: the rows whose newest change point it is
 -- say so at once (no rebuild; INSERT OR REPLACE fires this too).
 CREATE TRIGGER metric_summary_ack AFTER INSERT ON metric_acks BEGIN

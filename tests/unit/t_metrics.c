@@ -599,9 +599,30 @@ static void add_runs(struct store *st, int from, int to)
 static void same_tables(struct store *st, const struct th_conf *c, const struct metrics_query *q)
 {
 	struct cs_err err;
-	struct metric_set full, tab;
-	CHECK_OK(metrics_load_judged(st, c, q, &full, &err));
+	struct metric_set full, tab, judged;
+	/* a fresh computation: not metrics_load_judged, which takes change
+	 * points from the cache while it is current */
+	CHECK_OK(metrics_load(st, q, &full, &err));
+	for (int i = 0; i < full.n; i++)
+		CHECK_OK(metrics_changepoints(st, &full.items[i], &c->cp, &err));
 	CHECK_OK(metrics_load_table(st, st, c, q, &tab, &err));
+	/* the change points metrics show and the chart get: all of them */
+	CHECK_OK(metrics_load_judged(st, c, q, &judged, &err));
+	CHECK_INT(judged.n, full.n);
+	for (int i = 0; i < full.n && i < judged.n; i++) {
+		const struct metric_hist *f = &full.items[i], *j = &judged.items[i];
+		CHECK_INT(j->n, f->n);
+		CHECK_INT(j->n_cps, f->n_cps);
+		for (int k = 0; k < f->n_cps && k < j->n_cps; k++) {
+			CHECK_INT(j->cps[k].idx, f->cps[k].idx);
+			CHECK(j->cps[k].before == f->cps[k].before && j->cps[k].after == f->cps[k].after);
+			CHECK(j->cps[k].pvalue == f->cps[k].pvalue);
+			CHECK(j->cps[k].change == f->cps[k].change || (isinf(j->cps[k].change) &&
+								       isinf(f->cps[k].change)));
+			CHECK(j->cps[k].acked == f->cps[k].acked);
+		}
+	}
+	metric_set_release(&judged);
 	CHECK_INT(tab.n, full.n);
 	for (int i = 0; i < full.n && i < tab.n; i++) {
 		const struct metric_hist *f = &full.items[i], *t = &tab.items[i];
@@ -898,6 +919,15 @@ TEST(table_cache_incremental)
 	CHECK_OK(store_exec(st, "DELETE FROM runs WHERE id = 140", &err));
 	same_both(st, &c);
 	CHECK_INT(dirty_count(st), 0);
+	/* metrics show and the chart take the change points from the cache */
+	CHECK_OK(store_exec(st, "UPDATE metric_summary_cps SET pvalue = 0.25 WHERE branch = ''", &err));
+	CHECK_OK(metrics_load_judged(st, &c, &all, &set, &err));
+	bool cached = false;
+	for (int i = 0; i < set.n; i++)
+		for (int k = 0; k < set.items[i].n_cps; k++)
+			cached |= set.items[i].cps[k].pvalue == 0.25;
+	CHECK(cached);
+	metric_set_release(&set);
 	th_conf_release(&c);
 	store_close(st);
 }
