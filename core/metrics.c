@@ -313,7 +313,10 @@ out:
 /* With a name: the series arm reads only that name's scalar series
  * (metric_series_by_name, migration 009) instead of every point, and the
  * built-in arms that cannot give it stop before reading a row (a term on
- * ?3 alone is judged once, before the scan). */
+ * ?3 alone is judged once, before the scan). The runs arms keep only the
+ * workflow's and branch's runs themselves: a small workflow's run.* series
+ * (the summary cache recomputing it after an import) does not carry every
+ * run through the union's materialised table. */
 #define LOAD_SQL(SERIES_NAME) \
 	"WITH src(run_id, name, value, passed, threshold, unit) AS (" \
 	" SELECT s.run_id, s.name, p.value, NULL, NULL, NULL FROM metric_series s" \
@@ -323,10 +326,12 @@ out:
 	"  WHERE value IS NOT NULL" \
 	" UNION ALL SELECT id, 'run.duration_ms', updated_at - started_at, NULL, NULL, 'ms'" \
 	"  FROM runs WHERE conclusion IS NOT NULL AND updated_at >= started_at AND source IS NOT 'local'" \
-	"  AND (?3 IS NULL OR ?3 = 'run.duration_ms')" \
+	"  AND (?3 IS NULL OR ?3 = 'run.duration_ms') AND (?1 IS NULL OR workflow_name = ?1)" \
+	"  AND (?2 IS NULL OR head_branch = ?2)" \
 	" UNION ALL SELECT id, 'run.queue_ms', started_at - created_at, NULL, NULL, 'ms'" \
 	"  FROM runs WHERE started_at >= created_at AND source IS NOT 'local'" \
-	"  AND (?3 IS NULL OR ?3 = 'run.queue_ms')" \
+	"  AND (?3 IS NULL OR ?3 = 'run.queue_ms') AND (?1 IS NULL OR workflow_name = ?1)" \
+	"  AND (?2 IS NULL OR head_branch = ?2)" \
 	" UNION ALL SELECT run_id, 'job.' || name || '.duration_ms', completed_at - started_at," \
 	"  NULL, NULL, 'ms' FROM jobs WHERE completed_at >= started_at" \
 	"  AND (?3 IS NULL OR ?3 GLOB 'job.*')" \
