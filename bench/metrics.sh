@@ -11,6 +11,12 @@
 #   ciscope metrics        again: the rows from the summary cache (the
 #                          thresholds judged on them): what the metrics
 #                          view's first frame needs (target 50 ms)
+#   ... after one more run of another workflow (twice): the rows it touched
+#                          recomputed, the rest read (migration 010)
+#   ... after one more run of bench: every row of it touched (more than half
+#                          the rows: the whole cache rebuilt; target 100 ms)
+#   ciscope metrics --branch main   main's own summary cache (the first of
+#                          the five builds it)
 #   ciscope metrics show m0 --plot   one metric's full chart (target 100 ms)
 #   the metrics view and Enter's chart, from a script (bench/ptytime.py
 #                          --plain), beyond the run list; a script waits for
