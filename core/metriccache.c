@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitrepo.h"
 #include "metrics.h"
 #include "metricsint.h"
 #include "storesql.h"
@@ -29,15 +30,17 @@ static void cache_conf_sig(const struct cp_conf *c, char *out, size_t n)
 		 c->permutations);
 }
 
-/* Is the cache at gen with settings sig? */
-static int cache_valid(struct store *st, int64_t gen, const char *sig, struct cs_err *err)
+/* Is the cache of branch cb ("": every branch) at gen with settings sig? */
+static int cache_valid(struct store *st, const char *cb, int64_t gen, const char *sig,
+		       struct cs_err *err)
 {
 	sqlite3_stmt *s;
-	if (store_prepare(st, "SELECT gen = ?1 AND conf = ?2 FROM metric_summary_meta WHERE id = 1", &s,
-			  "reading the metrics cache", err) < 0)
+	if (store_prepare(st, "SELECT gen = ?1 AND conf = ?2 FROM metric_summary_meta WHERE branch = ?3",
+			  &s, "reading the metrics cache", err) < 0)
 		return -1;
 	sqlite3_bind_int64(s, 1, gen);
 	sql_bind_text(s, 2, sig);
+	sql_bind_text(s, 3, cb);
 	int ok = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	return ok;
@@ -78,14 +81,216 @@ static void bind_real(sqlite3_stmt *s, int i, double v)
 		sqlite3_bind_null(s, i);
 }
 
-/* Compute every series (no filter) and write the cache through rw. */
-static int cache_rebuild(struct store *st, struct store *rw, const struct cp_conf *cp,
-			 const char *sig, struct cs_err *err)
+struct cache_writer {
+	sqlite3_stmt *hs, *ps, *cs, *del_h, *del_p, *del_c;
+	const char *cb;     /* the cache's branch, "" for every branch */
+};
+
+static int cache_writer_open(struct store *rw, struct cache_writer *w, struct cs_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	if (store_prepare(rw, "INSERT INTO metric_summary (name, workflow, unit, total, cp_idx,"
+			      " cp_before, cp_after, cp_change, cp_pvalue, cp_acked, cp_note, branch)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+			  &w->hs, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "INSERT INTO metric_summary_points (name, workflow, seq, run,"
+			      " provider_id, attempt, sha, branch_of, at, value, green, passed,"
+			      " threshold, branch)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+			  &w->ps, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary WHERE name = ?1 AND workflow = ?2"
+			      " AND branch = ?3", &w->del_h, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary_points WHERE name = ?1 AND workflow = ?2"
+			      " AND branch = ?3", &w->del_p, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "INSERT INTO metric_summary_cps (name, workflow, k, idx, run, before,"
+			      " after, change, pvalue, branch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+			      " ?9, ?10)", &w->cs, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary_cps WHERE name = ?1 AND workflow = ?2"
+			      " AND branch = ?3", &w->del_c, "writing the metrics cache", err) < 0)
+		return -1;
+	return 0;
+}
+
+static void cache_writer_close(struct cache_writer *w)
+{
+	sqlite3_finalize(w->hs);
+	sqlite3_finalize(w->ps);
+	sqlite3_finalize(w->del_h);
+	sqlite3_finalize(w->del_p);
+	sqlite3_finalize(w->cs);
+	sqlite3_finalize(w->del_c);
+}
+
+/* Drop the cache's row of (name, workflow) and its points. */
+static int cache_forget(struct store *rw, struct cache_writer *w, const char *name, const char *wf,
+			struct cs_err *err)
+{
+	sqlite3_stmt *d[3] = {w->del_h, w->del_p, w->del_c};
+	for (int i = 0; i < 3; i++) {
+		sqlite3_reset(d[i]);
+		sql_bind_text(d[i], 1, name);
+		sql_bind_text(d[i], 2, wf);
+		sql_bind_text(d[i], 3, w->cb);
+		if (sqlite3_step(d[i]) != SQLITE_DONE)
+			return store_err(rw, err, "writing the metrics cache");
+	}
+	return 0;
+}
+
+/* Write the row of series h (change points found) and the points it needs. */
+static int cache_put(struct store *rw, struct cache_writer *w, const struct metric_hist *h,
+		     struct cs_err *err)
+{
+	sqlite3_stmt *hs = w->hs, *ps = w->ps;
+	bool *keep = xcalloc((size_t)h->n + 1, sizeof(bool));
+	cache_pick(h, keep);
+	long seq = 0, cp_seq = -1;
+	long cpi = h->n_cps ? h->cps[h->n_cps - 1].idx : -1;
+	for (long j = 0; j < h->n; j++) {
+		if (!keep[j])
+			continue;
+		const struct metric_point *p = &h->pts[j];
+		if (j == cpi)
+			cp_seq = seq;
+		sqlite3_reset(ps);
+		sql_bind_text(ps, 1, h->name);
+		sql_bind_text(ps, 2, h->workflow);
+		sqlite3_bind_int64(ps, 3, seq++);
+		sqlite3_bind_int64(ps, 4, p->run);
+		sqlite3_bind_int64(ps, 5, p->provider_id);
+		sqlite3_bind_int(ps, 6, p->attempt);
+		sql_bind_text(ps, 7, p->sha);
+		sql_bind_text(ps, 8, p->branch);
+		sqlite3_bind_int64(ps, 9, p->at);
+		sqlite3_bind_double(ps, 10, p->value);
+		sqlite3_bind_int(ps, 11, p->green);
+		if (p->passed < 0)
+			sqlite3_bind_null(ps, 12);
+		else
+			sqlite3_bind_int(ps, 12, p->passed);
+		bind_real(ps, 13, p->threshold);
+		sql_bind_text(ps, 14, w->cb);
+		if (sqlite3_step(ps) != SQLITE_DONE) {
+			free(keep);
+			return store_err(rw, err, "writing the metrics cache");
+		}
+	}
+	free(keep);
+	for (int k = 0; k < h->n_cps; k++) {
+		const struct metric_cp *c = &h->cps[k];
+		sqlite3_reset(w->cs);
+		sql_bind_text(w->cs, 1, h->name);
+		sql_bind_text(w->cs, 2, h->workflow);
+		sqlite3_bind_int(w->cs, 3, k);
+		sqlite3_bind_int64(w->cs, 4, c->idx);
+		sqlite3_bind_int64(w->cs, 5, h->pts[c->idx].run);
+		bind_real(w->cs, 6, c->before);
+		bind_real(w->cs, 7, c->after);
+		bind_real(w->cs, 8, c->change);
+		bind_real(w->cs, 9, c->pvalue);
+		sql_bind_text(w->cs, 10, w->cb);
+		if (sqlite3_step(w->cs) != SQLITE_DONE)
+			return store_err(rw, err, "writing the metrics cache");
+	}
+	sqlite3_reset(hs);
+	sqlite3_clear_bindings(hs);
+	sql_bind_text(hs, 1, h->name);
+	sql_bind_text(hs, 2, h->workflow);
+	sql_bind_text(hs, 3, h->unit);
+	sqlite3_bind_int64(hs, 4, h->n);
+	sql_bind_text(hs, 12, w->cb);
+	if (cp_seq >= 0) {
+		const struct metric_cp *c = &h->cps[h->n_cps - 1];
+		sqlite3_bind_int64(hs, 5, cp_seq);
+		bind_real(hs, 6, c->before);
+		bind_real(hs, 7, c->after);
+		bind_real(hs, 8, c->change);
+		bind_real(hs, 9, c->pvalue);
+		sqlite3_bind_int(hs, 10, c->acked);
+		sql_bind_text(hs, 11, c->note);
+	}
+	if (sqlite3_step(hs) != SQLITE_DONE)
+		return store_err(rw, err, "writing the metrics cache");
+	return 0;
+}
+
+/* The cache of branch cb (every cache kept: all) is now of count gen
+ * with settings sig. What is dirty is forgotten once no cache misses it:
+ * all, or cb's the only cache. */
+static int cache_mark(struct store *rw, const char *cb, int64_t gen, const char *sig, bool all,
+		      struct cs_err *err)
+{
+	sqlite3_stmt *ms;
+	if (store_prepare(rw, "INSERT OR REPLACE INTO metric_summary_meta (branch, gen, conf)"
+			      " VALUES (?3, ?1, ?2)", &ms, "writing the metrics cache", err) < 0)
+		return -1;
+	sqlite3_bind_int64(ms, 1, gen);
+	sql_bind_text(ms, 2, sig);
+	sql_bind_text(ms, 3, cb);
+	if (store_collect(rw, ms, NULL, NULL, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "UPDATE metric_summary_meta SET gen = ?1 WHERE ?2", &ms,
+			  "writing the metrics cache", err) < 0)
+		return -1;
+	sqlite3_bind_int64(ms, 1, gen);
+	sqlite3_bind_int(ms, 2, all);
+	if (store_collect(rw, ms, NULL, NULL, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_dirty_runs WHERE ?1 OR NOT EXISTS (SELECT 1 FROM"
+			      " metric_summary_meta WHERE branch IS NOT ?2)", &ms,
+			  "writing the metrics cache", err) < 0)
+		return -1;
+	sqlite3_bind_int(ms, 1, all);
+	sql_bind_text(ms, 2, cb);
+	if (store_collect(rw, ms, NULL, NULL, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_dirty_pairs WHERE ?1 OR NOT EXISTS (SELECT 1 FROM"
+			      " metric_summary_meta WHERE branch IS NOT ?2)", &ms,
+			  "writing the metrics cache", err) < 0)
+		return -1;
+	sqlite3_bind_int(ms, 1, all);
+	sql_bind_text(ms, 2, cb);
+	return store_collect(rw, ms, NULL, NULL, "writing the metrics cache", err);
+}
+
+/* Forget the caches of every branch but cb (or all of them, cb NULL) that
+ * are not of settings sig or are stale (keep NULL: whatever they are). */
+static int cache_drop_others(struct store *rw, const char *cb, const char *keep_sig,
+			     struct cs_err *err)
+{
+	static const char *const sql[] = {
+		"DELETE FROM metric_summary WHERE branch IN (SELECT branch FROM metric_summary_meta"
+		" WHERE branch IS NOT ?1 AND (?2 IS NULL OR conf IS NOT ?2 OR gen < 0))",
+		"DELETE FROM metric_summary_points WHERE branch IN (SELECT branch FROM"
+		" metric_summary_meta WHERE branch IS NOT ?1 AND (?2 IS NULL OR conf IS NOT ?2"
+		" OR gen < 0))",
+		"DELETE FROM metric_summary_cps WHERE branch IN (SELECT branch FROM"
+		" metric_summary_meta WHERE branch IS NOT ?1 AND (?2 IS NULL OR conf IS NOT ?2"
+		" OR gen < 0))",
+		"DELETE FROM metric_summary_meta WHERE branch IS NOT ?1 AND (?2 IS NULL OR"
+		" conf IS NOT ?2 OR gen < 0)",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
+		sqlite3_stmt *s;
+		if (store_prepare(rw, sql[i], &s, "writing the metrics cache", err) < 0)
+			return -1;
+		sql_bind_text(s, 1, cb);
+		sql_bind_text(s, 2, keep_sig);
+		if (store_collect(rw, s, NULL, NULL, "writing the metrics cache", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Compute every series of branch cb ("": every branch) and write its
+ * cache through rw, inside rw's write transaction (nothing changes between
+ * the count read and the series loaded). The caches of other branches stay
+ * as they were, and so does what is dirty for them. */
+static int cache_rebuild(struct store *st, struct store *rw, const char *cb,
+			 const struct metrics_query *bq, const struct cp_conf *cp, const char *sig,
+			 struct cs_err *err)
 {
 	int64_t gen = metric_gen_now(rw, err);
-	if (gen < 0)
+	if (gen < 0 || cache_drop_others(rw, cb, sig, err) < 0)
 		return -1;
-	struct metrics_query all = {0};
+	struct metrics_query all = {.branch = bq->branch, .checkout = bq->checkout};
 	struct metric_set set;
 	if (metrics_load(st, &all, &set, err) < 0)
 		return -1;
@@ -94,93 +299,195 @@ static int cache_rebuild(struct store *st, struct store *rw, const struct cp_con
 			metric_set_release(&set);
 			return -1;
 		}
-	sqlite3_stmt *hs = NULL, *ps = NULL, *ms = NULL;
-	if (store_begin(rw, err) < 0) {
-		metric_set_release(&set);
-		return -1;
-	}
+	struct cache_writer w = {0};
+	sqlite3_stmt *del;
 	int rc = -1;
-	if (store_exec(rw, "DELETE FROM metric_summary; DELETE FROM metric_summary_points", err) < 0 ||
-	    store_prepare(rw, "INSERT INTO metric_summary (name, workflow, unit, total, cp_idx,"
-			      " cp_before, cp_after, cp_change, cp_pvalue, cp_acked, cp_note)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-			  &hs, "writing the metrics cache", err) < 0 ||
-	    store_prepare(rw, "INSERT INTO metric_summary_points (name, workflow, seq, run,"
-			      " provider_id, attempt, sha, branch, at, value, green, passed, threshold)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-			  &ps, "writing the metrics cache", err) < 0 ||
-	    store_prepare(rw, "INSERT OR REPLACE INTO metric_summary_meta (id, gen, conf)"
-			      " VALUES (1, ?1, ?2)", &ms, "writing the metrics cache", err) < 0)
+	if (cache_writer_open(rw, &w, err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary WHERE branch = ?1", &del,
+			  "writing the metrics cache", err) < 0)
 		goto out;
-	for (int i = 0; i < set.n; i++) {
-		const struct metric_hist *h = &set.items[i];
-		bool *keep = xcalloc((size_t)h->n + 1, sizeof(bool));
-		cache_pick(h, keep);
-		long seq = 0, cp_seq = -1;
-		long cpi = h->n_cps ? h->cps[h->n_cps - 1].idx : -1;
-		for (long j = 0; j < h->n; j++) {
-			if (!keep[j])
-				continue;
-			const struct metric_point *p = &h->pts[j];
-			if (j == cpi)
-				cp_seq = seq;
-			sqlite3_reset(ps);
-			sql_bind_text(ps, 1, h->name);
-			sql_bind_text(ps, 2, h->workflow);
-			sqlite3_bind_int64(ps, 3, seq++);
-			sqlite3_bind_int64(ps, 4, p->run);
-			sqlite3_bind_int64(ps, 5, p->provider_id);
-			sqlite3_bind_int(ps, 6, p->attempt);
-			sql_bind_text(ps, 7, p->sha);
-			sql_bind_text(ps, 8, p->branch);
-			sqlite3_bind_int64(ps, 9, p->at);
-			sqlite3_bind_double(ps, 10, p->value);
-			sqlite3_bind_int(ps, 11, p->green);
-			if (p->passed < 0)
-				sqlite3_bind_null(ps, 12);
-			else
-				sqlite3_bind_int(ps, 12, p->passed);
-			bind_real(ps, 13, p->threshold);
-			if (sqlite3_step(ps) != SQLITE_DONE) {
-				free(keep);
-				store_err(rw, err, "writing the metrics cache");
-				goto out;
-			}
-		}
-		free(keep);
-		sqlite3_reset(hs);
-		sqlite3_clear_bindings(hs);
-		sql_bind_text(hs, 1, h->name);
-		sql_bind_text(hs, 2, h->workflow);
-		sql_bind_text(hs, 3, h->unit);
-		sqlite3_bind_int64(hs, 4, h->n);
-		if (cp_seq >= 0) {
-			const struct metric_cp *c = &h->cps[h->n_cps - 1];
-			sqlite3_bind_int64(hs, 5, cp_seq);
-			bind_real(hs, 6, c->before);
-			bind_real(hs, 7, c->after);
-			bind_real(hs, 8, c->change);
-			bind_real(hs, 9, c->pvalue);
-			sqlite3_bind_int(hs, 10, c->acked);
-			sql_bind_text(hs, 11, c->note);
-		}
-		if (sqlite3_step(hs) != SQLITE_DONE) {
-			store_err(rw, err, "writing the metrics cache");
+	sql_bind_text(del, 1, cb);
+	if (store_collect(rw, del, NULL, NULL, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary_points WHERE branch = ?1", &del,
+			  "writing the metrics cache", err) < 0)
+		goto out;
+	sql_bind_text(del, 1, cb);
+	if (store_collect(rw, del, NULL, NULL, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary_cps WHERE branch = ?1", &del,
+			  "writing the metrics cache", err) < 0)
+		goto out;
+	sql_bind_text(del, 1, cb);
+	if (store_collect(rw, del, NULL, NULL, "writing the metrics cache", err) < 0)
+		goto out;
+	w.cb = cb;
+	for (int i = 0; i < set.n; i++)
+		if (cache_put(rw, &w, &set.items[i], err) < 0)
 			goto out;
+	rc = cache_mark(rw, cb, gen, sig, false, err);
+out:
+	cache_writer_close(&w);
+	metric_set_release(&set);
+	return rc;
+}
+
+struct pair_list {
+	char **name, **wf;
+	int n;
+	size_t alloc, alloc2;
+};
+
+static int collect_pair(void *ctx, sqlite3_stmt *s)
+{
+	struct pair_list *l = ctx;
+	XGROW(l->name, l->alloc, (size_t)l->n + 1);
+	XGROW(l->wf, l->alloc2, (size_t)l->n + 1);
+	l->name[l->n] = sql_col_str(s, 0);
+	l->wf[l->n] = sql_col_str(s, 1);
+	l->n++;
+	return 0;
+}
+
+static void pair_list_release(struct pair_list *l)
+{
+	for (int i = 0; i < l->n; i++) {
+		free(l->name[i]);
+		if (l->wf)
+			free(l->wf[i]);
+	}
+	free(l->name);
+	free(l->wf);
+}
+
+/* The runs marked dirty (migration 010) as the rows they touch: every
+ * metric name the run has now, in each workflow it had. Over-approximates
+ * (a row of no point is dropped when recomputed). */
+static const char dirty_expand_sql[] =
+	"INSERT OR IGNORE INTO metric_dirty_pairs (name, workflow)"
+	" SELECT s.name, d.workflow FROM metric_dirty_runs d JOIN metric_series s ON s.run_id = d.run_id"
+	" UNION SELECT m.name, d.workflow FROM metric_dirty_runs d JOIN run_metrics m ON m.run_id = d.run_id"
+	" UNION SELECT 'run.duration_ms', workflow FROM metric_dirty_runs"
+	" UNION SELECT 'run.queue_ms', workflow FROM metric_dirty_runs"
+	" UNION SELECT 'job.' || j.name || '.duration_ms', d.workflow FROM metric_dirty_runs d"
+	"  JOIN jobs j ON j.run_id = d.run_id"
+	" UNION SELECT 'step.' || j.name || '/' || s.name || '.duration_ms', d.workflow"
+	"  FROM metric_dirty_runs d JOIN jobs j ON j.run_id = d.run_id JOIN steps s ON s.job_id = j.id"
+	" UNION SELECT t.n, d.workflow FROM metric_dirty_runs d,"
+	"  (SELECT 'tests.total' AS n UNION ALL SELECT 'tests.failed' UNION ALL SELECT 'tests.skipped'"
+	"   UNION ALL SELECT 'tests.pass_rate') t"
+	"  WHERE EXISTS (SELECT 1 FROM test_results r WHERE r.run_id = d.run_id);"
+	"DELETE FROM metric_dirty_runs";
+
+static int collect_str(void *ctx, sqlite3_stmt *s)
+{
+	struct pair_list *l = ctx;
+	XGROW(l->name, l->alloc, (size_t)l->n + 1);
+	l->name[l->n++] = sql_col_str(s, 0);
+	return 0;
+}
+
+/* Recompute only the rows what changed since the caches were computed
+ * touched, in the cache of every branch kept (inside rw's write
+ * transaction). 1: done; 0: a full rebuild of cb's cache is due (none of
+ * these settings, one made stale by a deletion, a row of no workflow, or
+ * more than about half its rows touched); -1: error. */
+static int cache_incremental(struct store *st, struct store *rw, const char *cb,
+			     const struct metrics_query *bq, const struct cp_conf *cp, const char *sig,
+			     struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(rw, "SELECT gen >= 0 AND conf = ?1, (SELECT count(*) FROM metric_summary"
+			      " WHERE branch = ?2) FROM metric_summary_meta WHERE branch = ?2", &s,
+			  "reading the metrics cache", err) < 0)
+		return -1;
+	sql_bind_text(s, 1, sig);
+	sql_bind_text(s, 2, cb);
+	int usable = 0;
+	long rows = 0;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		usable = sqlite3_column_int(s, 0);
+		rows = (long)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (!usable)
+		return 0;
+	int64_t gen = metric_gen_now(rw, err);
+	/* first-parent caches of other tips or checkouts: dropped, not kept */
+	sqlite3_stmt *dfp;
+	if (gen < 0 || store_exec(rw, dirty_expand_sql, err) < 0 ||
+	    cache_drop_others(rw, cb, sig, err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary_meta WHERE branch IS NOT ?1"
+			      " AND instr(branch, ':') > 0", &dfp, "writing the metrics cache", err) < 0)
+		return -1;
+	sql_bind_text(dfp, 1, cb);
+	if (store_collect(rw, dfp, NULL, NULL, "writing the metrics cache", err) < 0 ||
+	    store_exec(rw, "DELETE FROM metric_summary WHERE branch NOT IN (SELECT branch FROM"
+			   " metric_summary_meta); DELETE FROM metric_summary_points WHERE branch"
+			   " NOT IN (SELECT branch FROM metric_summary_meta); DELETE FROM"
+			   " metric_summary_cps WHERE branch NOT IN (SELECT branch FROM"
+			   " metric_summary_meta)", err) < 0)
+		return -1;
+	struct pair_list pl = {0}, br = {0};
+	struct cache_writer w = {0};
+	int rc = -1;
+	if (store_prepare(rw, "SELECT name, workflow FROM metric_dirty_pairs", &s,
+			  "reading the metrics cache", err) < 0 ||
+	    store_collect(rw, s, collect_pair, &pl, "reading the metrics cache", err) < 0 ||
+	    store_prepare(rw, "SELECT branch FROM metric_summary_meta", &s,
+			  "reading the metrics cache", err) < 0 ||
+	    store_collect(rw, s, collect_str, &br, "reading the metrics cache", err) < 0)
+		goto close;
+	rc = 0;
+	if ((long)pl.n * 2 > rows + 8)
+		goto close;
+	for (int i = 0; i < pl.n; i++)
+		if (!pl.wf[i] || !*pl.wf[i] || !pl.name[i])
+			goto close;
+	rc = -1;
+	if (cache_writer_open(rw, &w, err) < 0)
+		goto close;
+	for (int k = 0; k < br.n; k++) {
+		w.cb = br.name[k] ? br.name[k] : "";
+		/* the branch a key names (up to a ':' and its first-parent tip:
+		 * only cb's, bq's checkout's) */
+		char bn[512];
+		snprintf(bn, sizeof(bn), "%s", w.cb);
+		bool fp = strchr(bn, ':') != NULL;
+		if (fp)
+			*strrchr(bn, ':') = 0;
+		for (int i = 0; i < pl.n; i++) {
+			struct metrics_query q = {.name = pl.name[i], .workflow = pl.wf[i],
+						  .branch = *w.cb ? bn : NULL,
+						  .checkout = fp ? bq->checkout : NULL};
+			struct metric_set set;
+			if (metrics_load(st, &q, &set, err) < 0)
+				goto close;
+			int bad = cache_forget(rw, &w, pl.name[i], pl.wf[i], err);
+			for (int j = 0; !bad && j < set.n; j++)
+				bad = metrics_changepoints(st, &set.items[j], cp, err) < 0 ||
+				      cache_put(rw, &w, &set.items[j], err) < 0;
+			metric_set_release(&set);
+			if (bad)
+				goto close;
 		}
 	}
-	sqlite3_bind_int64(ms, 1, gen);
-	sql_bind_text(ms, 2, sig);
-	if (sqlite3_step(ms) != SQLITE_DONE) {
-		store_err(rw, err, "writing the metrics cache");
-		goto out;
-	}
-	rc = 0;
-out:
-	sqlite3_finalize(hs);
-	sqlite3_finalize(ps);
-	sqlite3_finalize(ms);
-	metric_set_release(&set);
+	rc = cache_mark(rw, cb, gen, sig, true, err) < 0 ? -1 : 1;
+close:
+	cache_writer_close(&w);
+	pair_list_release(&pl);
+	pair_list_release(&br);
+	return rc;
+}
+
+/* Bring the cache of branch cb up to date: the dirty rows, else all of it. */
+static int cache_update(struct store *st, struct store *rw, const char *cb,
+			const struct metrics_query *bq, const struct cp_conf *cp, const char *sig,
+			struct cs_err *err)
+{
+	if (store_begin(rw, err) < 0)
+		return -1;
+	int rc = cache_incremental(st, rw, cb, bq, cp, sig, err);
+	if (rc == 0)
+		rc = cache_rebuild(st, rw, cb, bq, cp, sig, err);
 	if (rc < 0) {
 		store_rollback(rw);
 		return -1;
@@ -271,20 +578,26 @@ static int cache_point_row(void *ctx, sqlite3_stmt *s)
 	return 0;
 }
 
-static int cache_read(struct store *st, const struct metrics_query *q, struct metric_set *out,
-		      struct cs_err *err)
+static int cache_read(struct store *st, const char *cb, const struct metrics_query *q,
+		      struct metric_set *out, struct cs_err *err)
 {
 	struct cache_read cr = {.set = out, .q = q};
 	sqlite3_stmt *s;
 	if (store_prepare(st, "SELECT name, workflow, unit, total, cp_idx, cp_before, cp_after,"
 			      " cp_change, cp_pvalue, cp_acked, cp_note FROM metric_summary"
-			      " ORDER BY name, workflow", &s, "reading the metrics cache", err) < 0 ||
-	    store_collect(st, s, cache_head_row, &cr, "reading the metrics cache", err) < 0)
+			      " WHERE branch = ?1 ORDER BY name, workflow", &s,
+			  "reading the metrics cache", err) < 0)
 		goto fail;
-	if (store_prepare(st, "SELECT name, workflow, seq, run, provider_id, attempt, sha, branch,"
+	sql_bind_text(s, 1, cb);
+	if (store_collect(st, s, cache_head_row, &cr, "reading the metrics cache", err) < 0)
+		goto fail;
+	if (store_prepare(st, "SELECT name, workflow, seq, run, provider_id, attempt, sha, branch_of,"
 			      " at, value, green, passed, threshold FROM metric_summary_points"
-			      " ORDER BY name, workflow, seq", &s, "reading the metrics cache", err) < 0 ||
-	    store_collect(st, s, cache_point_row, &cr, "reading the metrics cache", err) < 0)
+			      " WHERE branch = ?1 ORDER BY name, workflow, seq", &s,
+			  "reading the metrics cache", err) < 0)
+		goto fail;
+	sql_bind_text(s, 1, cb);
+	if (store_collect(st, s, cache_point_row, &cr, "reading the metrics cache", err) < 0)
 		goto fail;
 	free(cr.cp_seq);
 	return 0;
@@ -299,7 +612,24 @@ int metrics_load_table(struct store *st, struct store *rw, const struct th_conf 
 {
 	memset(out, 0, sizeof(*out));
 	err_clear(err);
-	bool usable = !q->branch && !q->name && !q->checkout && rw;
+	/* a branch's table is a cache of its own (every branch: ''); in
+	 * first-parent order (a checkout that has the branch) one keyed
+	 * "BRANCH:TIP", dropped when another tip's is brought up to date */
+	bool usable = (!q->branch || (*q->branch && !strchr(q->branch, ':') &&
+				      strlen(q->branch) < 400)) && !q->name && rw;
+	char cb[512];
+	snprintf(cb, sizeof(cb), "%s", q->branch ? q->branch : "");
+	struct metrics_query bq = {.branch = q->branch};
+	if (usable && q->branch && q->checkout) {
+		struct gitrepo *g = gitrepo_open(q->checkout);
+		char tip[41];
+		if (g && gitrepo_resolve(g, q->branch, tip)) {
+			snprintf(cb, sizeof(cb), "%s:%s", q->branch, tip);
+			bq.checkout = q->checkout;
+		}
+		if (g)
+			gitrepo_close(g);
+	}
 	for (int i = 0; usable && i < c->n; i++)
 		if (c->rules[i].baseline_n > METRIC_TABLE_GREENS)
 			usable = false;
@@ -310,10 +640,92 @@ int metrics_load_table(struct store *st, struct store *rw, const struct th_conf 
 	int64_t gen = metric_gen_now(st, err);
 	if (gen < 0)
 		return -1;
-	int ok = cache_valid(st, gen, sig, err);
+	int ok = cache_valid(st, cb, gen, sig, err);
 	if (ok < 0)
 		return -1;
-	if (!ok && cache_rebuild(st, rw, &c->cp, sig, err) < 0)
+	if (!ok && cache_update(st, rw, cb, &bq, &c->cp, sig, err) < 0)
 		return -1;
-	return cache_read(st, q, out, err);
+	return cache_read(st, cb, q, out, err);
+}
+
+/* --- change points for `metrics show` and the chart ---------------------------------- */
+int metrics_cached_cps(struct store *st, const struct th_conf *c, const struct metrics_query *q,
+		       struct metric_set *set, struct cs_err *err)
+{
+	/* the cache's points are in time order; a series read in first-parent
+	 * order finds its own */
+	if (q->checkout || !set->n || (q->branch && (!*q->branch || strchr(q->branch, ':'))))
+		return 0;
+	char sig[200];
+	cache_conf_sig(&c->cp, sig, sizeof(sig));
+	const char *cb = q->branch ? q->branch : "";
+	int64_t gen = metric_gen_now(st, err);
+	if (gen < 0)
+		return -1;
+	int ok = cache_valid(st, cb, gen, sig, err);
+	if (ok <= 0)
+		return ok;
+	sqlite3_stmt *hs, *cs;
+	if (store_prepare(st, "SELECT total FROM metric_summary WHERE branch = ?1 AND name = ?2"
+			      " AND workflow = ?3", &hs, "reading the metrics cache", err) < 0)
+		return -1;
+	if (store_prepare(st, "SELECT idx, run, before, after, change, pvalue FROM metric_summary_cps"
+			      " WHERE branch = ?1 AND name = ?2 AND workflow = ?3 ORDER BY k", &cs,
+			  "reading the metrics cache", err) < 0) {
+		sqlite3_finalize(hs);
+		return -1;
+	}
+	int rc = 0;
+	for (int i = 0; i < set->n && !rc; i++) {
+		struct metric_hist *h = &set->items[i];
+		if (h->cps_done)
+			continue;
+		sqlite3_reset(hs);
+		sql_bind_text(hs, 1, cb);
+		sql_bind_text(hs, 2, h->name);
+		sql_bind_text(hs, 3, h->workflow);
+		if (sqlite3_step(hs) != SQLITE_ROW || sqlite3_column_int64(hs, 0) != h->n)
+			continue;
+		sqlite3_reset(cs);
+		sql_bind_text(cs, 1, cb);
+		sql_bind_text(cs, 2, h->name);
+		sql_bind_text(cs, 3, h->workflow);
+		struct metric_cp *cps = NULL;
+		size_t alloc = 0;
+		int n = 0;
+		bool good = true;
+		int r;
+		while ((r = sqlite3_step(cs)) == SQLITE_ROW) {
+			long idx = (long)sqlite3_column_int64(cs, 0);
+			if (idx <= 0 || idx >= h->n || h->pts[idx].run != sqlite3_column_int64(cs, 1)) {
+				good = false;
+				break;
+			}
+			XGROW(cps, alloc, (size_t)n + 1);
+			struct metric_cp *cp = &cps[n++];
+			memset(cp, 0, sizeof(*cp));
+			cp->idx = idx;
+			cp->before = col_real(cs, 2);
+			cp->after = col_real(cs, 3);
+			cp->change = col_real(cs, 4);
+			cp->pvalue = col_real(cs, 5);
+		}
+		if (r != SQLITE_ROW && r != SQLITE_DONE) {
+			free(cps);
+			rc = store_err(st, err, "reading the metrics cache");
+			break;
+		}
+		if (!good) {
+			free(cps);
+			continue;
+		}
+		h->cps = cps;
+		h->n_cps = n;
+		h->cps_done = true;
+		if (metric_cps_read_acks(st, h, err) < 0)
+			rc = -1;
+	}
+	sqlite3_finalize(hs);
+	sqlite3_finalize(cs);
+	return rc;
 }

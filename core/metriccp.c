@@ -272,7 +272,13 @@ int metrics_changepoints(struct store *st, struct metric_hist *h, const struct c
 	free(pv);
 	free(v);
 	h->cps_done = true;
-	if (!st || !k)
+	return st ? metric_cps_read_acks(st, h, err) : 0;
+}
+
+int metric_cps_read_acks(struct store *st, struct metric_hist *h, struct cs_err *err)
+{
+	int k = h->n_cps;
+	if (!k)
 		return 0;
 	sqlite3_stmt *s;
 	if (store_prepare(st, "SELECT note FROM metric_acks WHERE name = ?1 AND workflow = ?2 "

@@ -313,7 +313,10 @@ out:
 /* With a name: the series arm reads only that name's scalar series
  * (metric_series_by_name, migration 009) instead of every point, and the
  * built-in arms that cannot give it stop before reading a row (a term on
- * ?3 alone is judged once, before the scan). */
+ * ?3 alone is judged once, before the scan). The runs arms keep only the
+ * workflow's and branch's runs themselves: a small workflow's run.* series
+ * (the summary cache recomputing it after an import) does not carry every
+ * run through the union's materialised table. */
 #define LOAD_SQL(SERIES_NAME) \
 	"WITH src(run_id, name, value, passed, threshold, unit) AS (" \
 	" SELECT s.run_id, s.name, p.value, NULL, NULL, NULL FROM metric_series s" \
@@ -323,10 +326,12 @@ out:
 	"  WHERE value IS NOT NULL" \
 	" UNION ALL SELECT id, 'run.duration_ms', updated_at - started_at, NULL, NULL, 'ms'" \
 	"  FROM runs WHERE conclusion IS NOT NULL AND updated_at >= started_at AND source IS NOT 'local'" \
-	"  AND (?3 IS NULL OR ?3 = 'run.duration_ms')" \
+	"  AND (?3 IS NULL OR ?3 = 'run.duration_ms') AND (?1 IS NULL OR workflow_name = ?1)" \
+	"  AND (?2 IS NULL OR head_branch = ?2)" \
 	" UNION ALL SELECT id, 'run.queue_ms', started_at - created_at, NULL, NULL, 'ms'" \
 	"  FROM runs WHERE started_at >= created_at AND source IS NOT 'local'" \
-	"  AND (?3 IS NULL OR ?3 = 'run.queue_ms')" \
+	"  AND (?3 IS NULL OR ?3 = 'run.queue_ms') AND (?1 IS NULL OR workflow_name = ?1)" \
+	"  AND (?2 IS NULL OR head_branch = ?2)" \
 	" UNION ALL SELECT run_id, 'job.' || name || '.duration_ms', completed_at - started_at," \
 	"  NULL, NULL, 'ms' FROM jobs WHERE completed_at >= started_at" \
 	"  AND (?3 IS NULL OR ?3 GLOB 'job.*')" \
@@ -350,6 +355,33 @@ out:
 	"  AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(?4) g WHERE src.name GLOB g.value))"
 static const char load_sql[] = LOAD_SQL("");
 static const char load_name_sql[] = LOAD_SQL(" AND s.name = ?3");
+/* A name no built-in metric can have: only the series and run_metrics
+ * arms can give it, read by name without the union's materialised table
+ * (the chart of a 100,000-point series: bench/metrics.sh). The same
+ * columns, the same rows in the same order (the series arm first, by
+ * metric_series_by_name). */
+static const char load_stored_sql[] =
+	"SELECT s.name, coalesce(r.workflow_name, ''), r.id, r.provider_id, r.attempt, r.head_sha,"
+	" r.head_branch, r.created_at, r.conclusion, p.value, NULL, NULL, NULL"
+	" FROM metric_series s JOIN metric_points p ON p.series_id = s.id JOIN runs r ON r.id = s.run_id"
+	" WHERE s.name = ?3 AND s.n_points = 1 AND p.value IS NOT NULL AND r.id > 0"
+	"  AND (?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2)"
+	"  AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(?4) g WHERE s.name GLOB g.value))"
+	" UNION ALL SELECT m.name, coalesce(r.workflow_name, ''), r.id, r.provider_id, r.attempt,"
+	" r.head_sha, r.head_branch, r.created_at, r.conclusion, m.value, m.passed, m.threshold, m.unit"
+	" FROM run_metrics m JOIN runs r ON r.id = m.run_id"
+	" WHERE m.name = ?3 AND m.value IS NOT NULL AND r.id > 0"
+	"  AND (?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2)"
+	"  AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(?4) g WHERE m.name GLOB g.value))";
+
+/* Could a built-in arm of LOAD_SQL give a metric of this name? */
+static bool builtin_name(const char *n)
+{
+	return !strcmp(n, "run.duration_ms") || !strcmp(n, "run.queue_ms") ||
+	       ((str_starts(n, "job.") || str_starts(n, "step.")) && str_ends(n, ".duration_ms")) ||
+	       !strcmp(n, "tests.total") || !strcmp(n, "tests.failed") ||
+	       !strcmp(n, "tests.skipped") || !strcmp(n, "tests.pass_rate");
+}
 /* No ORDER BY: SQLite's sort of every row (wide, with the run's columns)
  * was most of the load (bench/metrics.sh); load_row groups rows into
  * series with a hash of (name, workflow) and sort_series orders points by
@@ -612,7 +644,8 @@ int metrics_load(struct store *st, const struct metrics_query *q, struct metric_
 	memset(out, 0, sizeof(*out));
 	err_clear(err);
 	sqlite3_stmt *s;
-	if (store_prepare(st, q->name ? load_name_sql : load_sql, &s, "reading metrics", err) < 0)
+	const char *sql = !q->name ? load_sql : builtin_name(q->name) ? load_name_sql : load_stored_sql;
+	if (store_prepare(st, sql, &s, "reading metrics", err) < 0)
 		return -1;
 	sql_bind_text(s, 1, q->workflow);
 	sql_bind_text(s, 2, q->branch);
@@ -788,6 +821,10 @@ int metrics_load_judged(struct store *st, const struct th_conf *c, const struct 
 {
 	if (metrics_load(st, q, out, err) < 0)
 		return -1;
+	if (metrics_cached_cps(st, c, q, out, err) < 0) {
+		metric_set_release(out);
+		return -1;
+	}
 	for (int i = 0; i < out->n; i++)
 		if (metrics_changepoints(st, &out->items[i], &c->cp, err) < 0) {
 			metric_set_release(out);

@@ -28,4 +28,12 @@ bool metric_name_matches(const char *pat, const char *name);
 /* Does any rule of c name this series? */
 bool th_conf_names(const struct th_conf *c, const char *name, const char *wf);
 
+/* Mark h's change points acknowledged (with their notes) as metric_acks says. */
+int metric_cps_read_acks(struct store *st, struct metric_hist *h, struct cs_err *err);
+/* Set the change points of the series of set (loaded by q) that the
+ * summary cache holds, current, for q's branch (core/metriccache.c);
+ * the others are left to metrics_changepoints. */
+int metrics_cached_cps(struct store *st, const struct th_conf *c, const struct metrics_query *q,
+		       struct metric_set *set, struct cs_err *err);
+
 #endif

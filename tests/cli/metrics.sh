@@ -179,6 +179,20 @@ check_has demo-check-local out3 "FAIL  checks.coverage.percentage (local) = 84.1
 (cd demo/repo && "$CISCOPE" --db ../../demo.db check 9809401275 >../../out4 2>../../err4; echo $? >../../rc4)
 check_eq demo-check-parity "$(cat rc4)" "1"
 check_has demo-check-parity out4 "FAIL  parity.energy.max_excess (parity) = 35.99  bound <= 1  since f60058c (run 9809254290:2)"
+# --branch: a summary cache of its own, in first-parent order in the
+# checkout (keyed by the branch's tip), by time outside it; read again from it
+for k in 5 6; do
+	(cd demo/repo && "$CISCOPE" --db ../../demo.db metrics --branch main --json memory >../../out$k \
+		2>../../err$k; echo $? >../../rc$k)
+done
+check_eq demo-branch-fp "$(cat rc5) $(json_get out5 '[m["change_point"]["sha"][:7] for m in j if m["name"] == "memory.peak_rss_mb"]')" \
+	"0 ['535b441']"
+check_eq demo-branch-fp-cached "$(cat out6)" "$(cat out5)"
+run metrics --branch main --json memory
+check_eq demo-branch-time "$(json_get "$OUT" '[m["change_point"]["sha"][:7] for m in j if m["name"] == "memory.peak_rss_mb"]')" \
+	"['535b441']"
+check_eq demo-branch-keys "$(python3 -c 'import sqlite3; print([b[:5] for (b,) in sqlite3.connect("demo.db").execute("SELECT branch FROM metric_summary_meta ORDER BY branch")])')" \
+	"['main', 'main:']"
 # local results are runs without jobs: the newest failure that triage, diff
 # and the runbooks default to is still a CI run (and so is "green since")
 run triage

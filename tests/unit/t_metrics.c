@@ -6,6 +6,7 @@
 
 #include "core/metrics.h"
 #include "core/store.h"
+#include "core/storesql.h"
 #include "test.h"
 
 /* deterministic noise in [-1, 1] */
@@ -598,9 +599,30 @@ static void add_runs(struct store *st, int from, int to)
 static void same_tables(struct store *st, const struct th_conf *c, const struct metrics_query *q)
 {
 	struct cs_err err;
-	struct metric_set full, tab;
-	CHECK_OK(metrics_load_judged(st, c, q, &full, &err));
+	struct metric_set full, tab, judged;
+	/* a fresh computation: not metrics_load_judged, which takes change
+	 * points from the cache while it is current */
+	CHECK_OK(metrics_load(st, q, &full, &err));
+	for (int i = 0; i < full.n; i++)
+		CHECK_OK(metrics_changepoints(st, &full.items[i], &c->cp, &err));
 	CHECK_OK(metrics_load_table(st, st, c, q, &tab, &err));
+	/* the change points metrics show and the chart get: all of them */
+	CHECK_OK(metrics_load_judged(st, c, q, &judged, &err));
+	CHECK_INT(judged.n, full.n);
+	for (int i = 0; i < full.n && i < judged.n; i++) {
+		const struct metric_hist *f = &full.items[i], *j = &judged.items[i];
+		CHECK_INT(j->n, f->n);
+		CHECK_INT(j->n_cps, f->n_cps);
+		for (int k = 0; k < f->n_cps && k < j->n_cps; k++) {
+			CHECK_INT(j->cps[k].idx, f->cps[k].idx);
+			CHECK(j->cps[k].before == f->cps[k].before && j->cps[k].after == f->cps[k].after);
+			CHECK(j->cps[k].pvalue == f->cps[k].pvalue);
+			CHECK(j->cps[k].change == f->cps[k].change || (isinf(j->cps[k].change) &&
+								       isinf(f->cps[k].change)));
+			CHECK(j->cps[k].acked == f->cps[k].acked);
+		}
+	}
+	metric_set_release(&judged);
 	CHECK_INT(tab.n, full.n);
 	for (int i = 0; i < full.n && i < tab.n; i++) {
 		const struct metric_hist *f = &full.items[i], *t = &tab.items[i];
@@ -635,8 +657,25 @@ static void same_tables(struct store *st, const struct th_conf *c, const struct 
 			buf_release(&x);
 			buf_release(&y);
 		}
+		/* one series loaded by its name (the chart's way) is the same */
+		struct metrics_query nq = {.name = f->name, .workflow = f->workflow,
+					   .branch = q->branch};
+		struct metric_set one;
+		CHECK_OK(metrics_load(st, &nq, &one, &err));
+		if (*f->workflow) {
+			CHECK_INT(one.n, 1);
+			CHECK_INT(one.n ? one.items[0].n : -1, f->n);
+			for (long j = 0; one.n && j < f->n && j < one.items[0].n; j++) {
+				CHECK_INT(one.items[0].pts[j].run, f->pts[j].run);
+				CHECK(one.items[0].pts[j].value == f->pts[j].value);
+				CHECK_INT(one.items[0].pts[j].passed, f->pts[j].passed);
+			}
+		}
+		metric_set_release(&one);
 		CHECK_INT(t->pts[t->n - 1].run, f->pts[f->n - 1].run);
-		CHECK_STR(t->pts[t->n - 2].sha, f->pts[f->n - 2].sha);
+		CHECK_INT(t->n >= 2, f->n >= 2);
+		if (f->n >= 2 && t->n >= 2)
+			CHECK_STR(t->pts[t->n - 2].sha, f->pts[f->n - 2].sha);
 	}
 	metric_set_release(&full);
 	metric_set_release(&tab);
@@ -664,9 +703,14 @@ TEST(table_cache_equals_computation)
 	same_tables(st, &c, &wf);
 	same_tables(st, &c, &pat);
 	same_tables(st, &c, &only);
+	struct metrics_query topic = {.branch = "topic"}, topic_wf = {.branch = "topic",
+								    .workflow = "bench"};
+	same_tables(st, &c, &topic); /* a cache of its own */
+	same_tables(st, &c, &topic_wf);
+	same_tables(st, &c, &all);
 	/* the cache is what the table reads: a row there shows */
 	CHECK_OK(store_exec(st, "UPDATE metric_summary SET total = 12345 WHERE name = 'size'"
-				" AND workflow = 'bench'", &err));
+				" AND workflow = 'bench' AND branch = ''", &err));
 	struct metric_set set;
 	CHECK_OK(metrics_load_table(st, st, &c, &all, &set, &err));
 	bool seen = false;
@@ -708,6 +752,182 @@ TEST(table_cache_equals_computation)
 	metric_set_release(&set);
 	c.cp.window = 30;
 	same_tables(st, &c, &all);
+	th_conf_release(&c);
+	store_close(st);
+}
+
+/* A run of workflow 'nightly' (id r): a job with a step, two tests, one
+ * metric series. */
+static void add_nightly(struct store *st, int r)
+{
+	struct cs_err err;
+	struct buf b = BUF_INIT;
+	uint64_t seed = 991 + (uint64_t)r;
+	buf_addf(&b, "BEGIN;"
+		     "INSERT INTO runs (id, repo_id, provider_id, workflow_name, head_branch, head_sha,"
+		     " status, conclusion, created_at, started_at, updated_at, imported_at) VALUES"
+		     " (%d, 1, %d, 'nightly', 'main', '%040x', 'completed', 'success', %d, %d, %d, 0);"
+		     "INSERT INTO artifacts (id, run_id, name) VALUES (%d, %d, 'a');"
+		     "INSERT INTO artifact_files (id, artifact_id, path, size, kind)"
+		     " VALUES (%d, %d, 'm.json', 1, 'metrics');"
+		     "INSERT INTO metric_series (id, run_id, file_id, name, n_points)"
+		     " VALUES (%d, %d, %d, 'startup_ms', 1);"
+		     "INSERT INTO metric_points (series_id, idx, x, value) VALUES (%d, 0, 0, %.17g);"
+		     "INSERT INTO jobs (id, run_id, provider_id, name, started_at, completed_at, ordinal)"
+		     " VALUES (%d, %d, %d, 'build', %d, %d, 0);"
+		     "INSERT INTO steps (id, job_id, number, name, started_at, completed_at)"
+		     " VALUES (%d, %d, 1, 'compile', %d, %d);"
+		     "INSERT INTO test_results (id, run_id, file_id, name, outcome) VALUES"
+		     " (%d, %d, %d, 'a', 'passed'), (%d, %d, %d, 'b', '%s');"
+		     "COMMIT;",
+		 r, 9000 + r, r * 2654435761u, 1000000 + r * 1000, 2000000 + r * 1000,
+		 2000500 + r * 1000, r, r, r, r, r * 3, r, r, r * 3, 50 + noise(&seed), r, r, r,
+		 2000000 + r * 1000, 2000300 + r * 1000 + r % 7, r, r, 2000010 + r * 1000,
+		 2000200 + r * 1000 + r % 5, 2 * r, r, r, 2 * r + 1, r, r, r % 3 ? "passed" : "failed");
+	CHECK_OK(store_exec(st, buf_cstr(&b), &err));
+	buf_release(&b);
+}
+
+/* The total the cache holds for (name, workflow), -1 when no row. */
+static long cached_total(struct store *st, const char *name, const char *wf)
+{
+	struct cs_err err;
+	struct th_conf none;
+	memset(&none, 0, sizeof(none));
+	cp_conf_default(&none.cp);
+	struct metrics_query all = {0};
+	struct metric_set set;
+	CHECK_OK(metrics_load_table(st, st, &none, &all, &set, &err));
+	long t = -1;
+	for (int i = 0; i < set.n; i++)
+		if (!strcmp(set.items[i].name, name) && !strcmp(set.items[i].workflow, wf))
+			t = set.items[i].total;
+	metric_set_release(&set);
+	return t;
+}
+
+static long dirty_count(struct store *st)
+{
+	long n = -1;
+	struct cs_err err;
+	sqlite3_stmt *s;
+	CHECK_OK(store_prepare(st, "SELECT (SELECT count(*) FROM metric_dirty_runs) +"
+			       " (SELECT count(*) FROM metric_dirty_pairs)", &s, "counting", &err));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* The table of every branch and that of main (a cache of its own), each
+ * equal to a fresh computation. */
+static void same_both(struct store *st, const struct th_conf *c)
+{
+	struct metrics_query all = {0}, mainq = {.branch = "main"};
+	same_tables(st, c, &all);
+	same_tables(st, c, &mainq);
+}
+
+/* Imports that touch some rows recompute those rows only (a row of
+ * another workflow, made wrong on purpose, stays wrong), and the cache
+ * equals a fresh computation after each: new runs of one workflow, then of
+ * another, a retriaged run, a run moved to another workflow, deleted jobs,
+ * tests, series, derived metrics and acknowledgements, a deleted run. */
+TEST(table_cache_incremental)
+{
+	struct store *st = open_tmp("cache-inc.db");
+	struct cs_err err;
+	CHECK_OK(store_exec(st, "INSERT INTO repos (id, provider, slug) VALUES (1, 'github', 'a/b')",
+			    &err));
+	add_runs(st, 1, 150);
+	for (int r = 500; r < 520; r++)
+		add_nightly(st, r);
+	struct th_conf c;
+	memset(&c, 0, sizeof(c));
+	cp_conf_default(&c.cp);
+	const char *t = "threshold peak_rss_mb\n\tbaseline 7\n\twarn +10 %\n\tfail +15 %\n"
+			"threshold tests.*\n\tfail >= 1\n";
+	CHECK_OK(th_conf_add_text(&c, "t.conf", t, strlen(t), &err));
+	struct metrics_query all = {0};
+	same_both(st, &c); /* builds the caches of every branch and of main */
+	CHECK_INT(dirty_count(st), 0);
+	long size_bench = cached_total(st, "size", "bench");
+	CHECK(size_bench > 0);
+	const char *poison = "UPDATE metric_summary SET total = total + 1000 WHERE name = 'size'"
+			     " AND workflow = 'bench' AND branch = ''";
+	const char *cure = "UPDATE metric_summary SET total = total - 1000 WHERE name = 'size'"
+			   " AND workflow = 'bench' AND branch = ''";
+
+	/* one more nightly run: bench's rows are not recomputed */
+	CHECK_OK(store_exec(st, poison, &err));
+	add_nightly(st, 520);
+	CHECK(dirty_count(st) > 0);
+	CHECK_INT(cached_total(st, "size", "bench"), size_bench + 1000);
+	CHECK_INT(dirty_count(st), 0);
+	CHECK_INT(cached_total(st, "tests.total", "nightly"), 21);
+	CHECK_OK(store_exec(st, cure, &err));
+	same_both(st, &c);
+
+	/* runs of parity (r % 3 == 0) only, twice */
+	for (int k = 0; k < 2; k++) {
+		CHECK_OK(store_exec(st, poison, &err));
+		add_runs(st, 150 + 3 * k, 151 + 3 * k);
+		CHECK_INT(cached_total(st, "size", "bench"), size_bench + 1000);
+		CHECK_OK(store_exec(st, cure, &err));
+		same_both(st, &c);
+	}
+	/* derived metrics (run_metrics) of every run */
+	CHECK(metrics_refresh(st, &err) >= 0);
+	same_both(st, &c);
+	/* retriaged: a green run of bench turns red (the baseline moves) */
+	CHECK_OK(store_exec(st, "UPDATE runs SET conclusion = 'failure' WHERE id = 148", &err));
+	same_both(st, &c);
+	/* a run moved from bench to parity */
+	CHECK_OK(store_exec(st, "UPDATE runs SET workflow_name = 'parity' WHERE id = 149", &err));
+	same_both(st, &c);
+	/* a job (and its step), tests, a series, a derived metric deleted */
+	CHECK_OK(store_exec(st, "DELETE FROM jobs WHERE run_id = 519", &err));
+	same_both(st, &c);
+	CHECK_OK(store_exec(st, "DELETE FROM test_results WHERE run_id = 520", &err));
+	same_both(st, &c);
+	CHECK_OK(store_exec(st, "DELETE FROM steps WHERE job_id = 518", &err));
+	same_both(st, &c);
+	CHECK_OK(store_exec(st, "DELETE FROM metric_series WHERE run_id = 147", &err));
+	same_both(st, &c);
+	CHECK_OK(store_exec(st, "INSERT INTO run_metrics (run_id, name, value, origin)"
+				" VALUES (146, 'coverage', 80, 'local'), (143, 'coverage', 81, 'local'),"
+				" (145, 'coverage', 82, 'local')",
+			    &err));
+	same_both(st, &c);
+	CHECK_OK(store_exec(st, "DELETE FROM run_metrics WHERE run_id = 146 AND name = 'coverage'",
+			    &err));
+	same_both(st, &c);
+	/* an acknowledgement, then taken back */
+	struct metric_set set;
+	CHECK_OK(metrics_load_judged(st, &c, &all, &set, &err));
+	for (int i = 0; i < set.n; i++)
+		if (set.items[i].n_cps)
+			CHECK_OK(metrics_ack(st, set.items[i].name, set.items[i].workflow,
+					     set.items[i].pts[set.items[i].cps[set.items[i].n_cps - 1].idx].sha,
+					     "known", &err));
+	metric_set_release(&set);
+	same_both(st, &c);
+	CHECK_OK(store_exec(st, "DELETE FROM metric_acks", &err));
+	same_both(st, &c);
+	/* a run deleted: everything recomputed (the poisoned row too) */
+	CHECK_OK(store_exec(st, poison, &err));
+	CHECK_OK(store_exec(st, "DELETE FROM runs WHERE id = 140", &err));
+	same_both(st, &c);
+	CHECK_INT(dirty_count(st), 0);
+	/* metrics show and the chart take the change points from the cache */
+	CHECK_OK(store_exec(st, "UPDATE metric_summary_cps SET pvalue = 0.25 WHERE branch = ''", &err));
+	CHECK_OK(metrics_load_judged(st, &c, &all, &set, &err));
+	bool cached = false;
+	for (int i = 0; i < set.n; i++)
+		for (int k = 0; k < set.items[i].n_cps; k++)
+			cached |= set.items[i].cps[k].pvalue == 0.25;
+	CHECK(cached);
+	metric_set_release(&set);
 	th_conf_release(&c);
 	store_close(st);
 }
