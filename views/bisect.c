@@ -260,8 +260,8 @@ static void bisect_draw(struct view *v, struct tui_canvas *c, long row)
 		const struct bisect_obs *o = &k->obs[j];
 		char ref[RUN_REF_MAX];
 		if (o->run)
-			buf_addf(&ev, "%s%s %s", ev.len ? ", " : "", run_ref(ref, sizeof(ref), o->run, o->attempt),
-				 o->conclusion ? o->conclusion : "");
+			buf_addf(&ev, "%s%s %s%s", ev.len ? ", " : "", run_ref(ref, sizeof(ref), o->run, o->attempt),
+				 o->conclusion ? o->conclusion : "", o->dispatch_ref ? " (dispatched)" : "");
 		else if (strcmp(o->source, "start") != 0)
 			buf_addf(&ev, "%s%s %s", ev.len ? ", " : "", o->source, bisect_verdict_name(o->v));
 	}

@@ -98,6 +98,11 @@ rtui bd-yes ':bisect
 Dy'
 check_status bd-yes-status bd-yes "bisect dispatch: bisecting: 4 suspects left"
 check_has bd-yes-run-shown bd-yes.screen "9000000001 success"
+# the view says a dispatch made the run (wide enough to show it whole)
+size 160x24
+rtui bd-wide ':bisect'
+size 80x24
+check_has bd-wide-dispatched bd-wide.screen "9000000001 success (dispatched)"
 check_eq bd-yes-ref "$(h count s.log "$L0" 'e["method"] == "POST" and e["path"].endswith("/git/refs") and e["status"] == 201')" 1
 check_eq bd-yes-dispatched "$(h count s.log "$L0" 'e["method"] == "POST" and e["path"].endswith("/dispatches") and e["status"] == 204')" 1
 check_eq bd-yes-deleted "$(h count s.log "$L0" 'e["method"] == "DELETE" and e["status"] == 204')" 1
