@@ -327,6 +327,7 @@ int cmd_bisect_dispatch(struct cli *c, int argc, char **argv)
 	}
 
 	/* 3. its run */
+	say(&d, "waiting for its run (a look every %g s, up to %ld s)", poll_s, timeout_s);
 	int64_t deadline = mono_ms() + (int64_t)timeout_s * 1000;
 	int64_t poll_ms = (int64_t)llround(poll_s * 1000);
 	char last_status[32] = "";
