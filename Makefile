@@ -194,6 +194,10 @@ doc: all
 bench-bisect: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/bisect.sh $(BUILD)
+# The commits view's judging (parity, thresholds) on 1,000 commits (bench/commits.sh).
+bench-commits: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/commits.sh $(BUILD)
 # Metrics over history on a generated index (bench/metrics.sh); not a test.
 bench-metrics: deps
 	@$(MAKE) --no-print-directory all
@@ -228,6 +232,6 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz ciscope
 
-.PHONY: all units fuzz fuzz-bins deps demo run test check bench bench-bisect bench-metrics bench-triage bench-diff doc check-layering install clean
+.PHONY: all units fuzz fuzz-bins deps demo run test check bench bench-bisect bench-commits bench-metrics bench-triage bench-diff doc check-layering install clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

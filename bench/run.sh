@@ -329,3 +329,5 @@ say "raw outputs, /usr/bin/time -v reports and this table (report.txt): $W/"
 sh "$ROOT/bench/fetch.sh" "$BUILD" | tee "$W/fetch-report.txt" # fetch: parallel vs serial curl, no-change cost
 sh "$ROOT/bench/tui.sh" "$BUILD" || note "bench/tui.sh failed (its report: $W/tui/)" # TUI: first frame vs tig, the pager on the largest log
 sh "$ROOT/bench/shapes.sh" "$BUILD" || note "bench/shapes.sh failed (its report: $W/shapes/)" # import and search per shape of log
+sh "$ROOT/bench/bisect.sh" "$BUILD" | tee "$W/bisect-report.txt" || note "bench/bisect.sh failed" # bisect start on 100,000 commits, steps vs git bisect
+sh "$ROOT/bench/commits.sh" "$BUILD" | tee "$W/commits-report.txt" || note "bench/commits.sh failed" # the commits view's judging on 1,000 commits

@@ -315,8 +315,19 @@ int cmd_bisect_dispatch(struct cli *c, int argc, char **argv)
 	}
 	dispatched = true;
 	say(&d, "workflow '%s' dispatched on '%s'", workflow, buf_cstr(&branch));
+	/* the bisection keeps it: bisect log, status --json and the view say a
+	 * dispatch made the run */
+	int64_t disp_id = 0;
+	{
+		struct cs_err rerr;
+		err_clear(&rerr);
+		if (bisect_dispatch_record(c->st, sha, workflow, client.t.slug, buf_cstr(&branch), &disp_id,
+					   &rerr) < 0)
+			cli_error("warning: %s", rerr.msg);
+	}
 
 	/* 3. its run */
+	say(&d, "waiting for its run (a look every %g s, up to %ld s)", poll_s, timeout_s);
 	int64_t deadline = mono_ms() + (int64_t)timeout_s * 1000;
 	int64_t poll_ms = (int64_t)llround(poll_s * 1000);
 	char last_status[32] = "";
@@ -338,6 +349,13 @@ int cmd_bisect_dispatch(struct cli *c, int argc, char **argv)
 				say(&d, "run %lld appeared (%s)", (long long)fr.id, fr.status);
 			else if (strcmp(last_status, fr.status) != 0)
 				say(&d, "run %lld is %s", (long long)fr.id, fr.status);
+			if (!have_run || strcmp(last_status, fr.status) != 0) {
+				struct cs_err rerr;
+				err_clear(&rerr);
+				if (disp_id && bisect_dispatch_update(c->st, disp_id, fr.id, fr.status, fr.conclusion,
+								      &rerr) < 0)
+					cli_error("warning: %s", rerr.msg);
+			}
 			snprintf(last_status, sizeof(last_status), "%s", fr.status);
 			run = fr;
 			have_run = true;

@@ -83,7 +83,7 @@ static const struct command commands[] = {
 	 "bisect start (--job WORKFLOW/JOB | --workflow W | --test NAME | --finding FP\n"
 	 "        | --metric NAME --above X|--below X | --parity WORKFLOW) [--good REV|RUN] [--bad REV|RUN]\n"
 	 "        [--branch B] [--repo PATH] [--json]\n"
-	 "        | bisect good|bad|skip [REV] | bisect status [--json] | bisect log\n"
+	 "        | bisect good|bad|skip [REV] | bisect status [--json] | bisect log [--json]\n"
 	 "        | bisect replay FILE | bisect reset | bisect run [--timeout S] CMD [ARGS...]\n"
 	 "        | bisect dispatch [REV] [--workflow W] [--ref-prefix P] [--timeout S] [--poll S]\n"
 	 "        [--no-wait] [--gh-repo OWNER/REPO] [--api-url URL] [--cache-dir DIR] [--repo PATH]\n"

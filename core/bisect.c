@@ -228,6 +228,7 @@ static void add_obs(struct bisect_commit *c, int64_t run, int64_t row, int attem
 {
 	c->obs = xrealloc(c->obs, sizeof(*c->obs) * (size_t)(c->n_obs + 1));
 	struct bisect_obs *o = &c->obs[c->n_obs++];
+	memset(o, 0, sizeof(*o));
 	o->run = run;
 	o->run_row = row;
 	o->attempt = attempt;
@@ -255,6 +256,7 @@ static void commit_release(struct bisect_commit *c)
 		free(c->obs[i].conclusion);
 		free(c->obs[i].source);
 		free(c->obs[i].detail);
+		free(c->obs[i].dispatch_ref);
 	}
 	free(c->obs);
 	memset(c, 0, sizeof(*c));
@@ -500,6 +502,8 @@ static void say(struct bisect_status *s, const char *fmt, ...)
 	s->message = buf_detach(&b, NULL);
 }
 
+static void mark_dispatched(struct store *st, const struct session *x, struct bisect_status *s);
+
 /* Read the commits a status shows: the suspects (ends and around the next
  * one when there are many, those with evidence), the culprit. Evidence
  * outside the suspects is listed by sha only (the JSON's evidence[]). */
@@ -595,6 +599,7 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 		add_obs(&s->good_commit, 0, 0, 0, NULL, BV_GOOD, "start", "given as good");
 	if (n && !s->commits[n - 1].n_bad)
 		add_obs(&s->commits[n - 1], 0, 0, 0, NULL, BV_BAD, "start", "given as bad");
+	mark_dispatched(st, x, s);
 	settle(&s->good_commit);
 	for (int i = 0; i < n; i++)
 		settle(&s->commits[i]);
@@ -951,35 +956,268 @@ int bisect_reset(struct store *st, struct cs_err *err)
 	return rc;
 }
 
-int bisect_log(struct store *st, struct buf *out, struct cs_err *err)
+/* --- dispatches ---------------------------------------------------------------------- */
+int bisect_dispatch_record(struct store *st, const char *sha, const char *workflow,
+			   const char *repo, const char *ref, int64_t *id, struct cs_err *err)
 {
-	buf_reset(out);
+	*id = 0;
+	struct session x;
+	if (session_load(st, true, &x, err) < 0)
+		return -1;
+	sqlite3_stmt *s;
+	int rc = -1;
+	if (store_prepare(st, "INSERT INTO bisect_dispatches (session_id, sha, workflow, repo, ref, at) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &s, "recording a bisect dispatch", err) == 0) {
+		sqlite3_bind_int64(s, 1, x.id);
+		sql_bind_text(s, 2, sha);
+		sql_bind_text(s, 3, workflow);
+		sql_bind_text(s, 4, repo);
+		sql_bind_text(s, 5, ref);
+		sqlite3_bind_int64(s, 6, time_now_ms());
+		if (store_collect(st, s, NULL, NULL, "recording a bisect dispatch", err) == 0) {
+			*id = sqlite3_last_insert_rowid(st->db);
+			rc = 0;
+		}
+	}
+	session_release(&x);
+	return rc;
+}
+
+int bisect_dispatch_update(struct store *st, int64_t id, int64_t run, const char *run_status,
+			   const char *conclusion, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(st, "UPDATE bisect_dispatches SET run_id = ?2, run_status = ?3, conclusion = ?4 "
+			  "WHERE id = ?1", &s, "recording a bisect dispatch's run", err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if (run)
+		sqlite3_bind_int64(s, 2, run);
+	else
+		sqlite3_bind_null(s, 2);
+	sql_bind_text(s, 3, run_status && *run_status ? run_status : NULL);
+	sql_bind_text(s, 4, conclusion && *conclusion ? conclusion : NULL);
+	return store_collect(st, s, NULL, NULL, "recording a bisect dispatch's run", err);
+}
+
+struct entries {
+	struct bisect_log_entry *e;
+	int n;
+	size_t alloc;
+};
+
+static int take_dispatch(void *ctx, sqlite3_stmt *s)
+{
+	struct entries *x = ctx;
+	XGROW(x->e, x->alloc, (size_t)x->n + 1);
+	struct bisect_log_entry *d = &x->e[x->n++];
+	memset(d, 0, sizeof(*d));
+	d->dispatch = true;
+	snprintf(d->sha, sizeof(d->sha), "%s", (const char *)sqlite3_column_text(s, 0));
+	d->workflow = sql_col_str(s, 1);
+	d->repo = sql_col_str(s, 2);
+	d->ref = sql_col_str(s, 3);
+	d->at = sqlite3_column_int64(s, 4);
+	d->run = sqlite3_column_int64(s, 5);
+	d->run_status = sql_col_str(s, 6);
+	d->conclusion = sql_col_str(s, 7);
+	return 0;
+}
+
+static void entry_release(struct bisect_log_entry *d)
+{
+	free(d->source);
+	free(d->detail);
+	free(d->workflow);
+	free(d->repo);
+	free(d->ref);
+	free(d->run_status);
+	free(d->conclusion);
+}
+
+/* The dispatches of session id, oldest first. */
+static int load_dispatches(struct store *st, int64_t id, struct entries *out, struct cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *s;
+	if (store_prepare(st, "SELECT sha, workflow, repo, ref, at, run_id, run_status, conclusion "
+			  "FROM bisect_dispatches WHERE session_id = ?1 ORDER BY at, id", &s,
+			  "reading the bisection's dispatches", err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if (store_collect(st, s, take_dispatch, out, "reading the bisection's dispatches", err) < 0) {
+		for (int i = 0; i < out->n; i++)
+			entry_release(&out->e[i]);
+		free(out->e);
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	return 0;
+}
+
+/* A stored run a dispatch of the session made says so. */
+static void mark_dispatched(struct store *st, const struct session *x, struct bisect_status *s)
+{
+	struct entries d;
+	struct cs_err ign;
+	err_clear(&ign);
+	if (load_dispatches(st, x->id, &d, &ign) < 0)
+		return;
+	for (int i = 0; i < d.n; i++) {
+		if (!d.e[i].run)
+			continue;
+		for (int c = -1; c < s->n; c++) {
+			struct bisect_commit *k = c < 0 ? &s->good_commit : &s->commits[c];
+			if (strcmp(k->c.sha, d.e[i].sha) != 0)
+				continue;
+			for (int j = 0; j < k->n_obs; j++) {
+				struct bisect_obs *o = &k->obs[j];
+				if (o->run != d.e[i].run || o->dispatch_ref)
+					continue;
+				free(o->source);
+				o->source = xstrdup("dispatch");
+				o->dispatch_ref = xstrdup(d.e[i].ref);
+				o->dispatched_at = d.e[i].at;
+			}
+			break;
+		}
+	}
+	for (int i = 0; i < d.n; i++)
+		entry_release(&d.e[i]);
+	free(d.e);
+}
+
+void bisect_log_rec_release(struct bisect_log_rec *r)
+{
+	free(r->state);
+	free(r->target);
+	free(r->branch);
+	free(r->first_bad);
+	for (int i = 0; i < r->n; i++)
+		entry_release(&r->e[i]);
+	free(r->e);
+	memset(r, 0, sizeof(*r));
+}
+
+static int take_times(void *ctx, sqlite3_stmt *s)
+{
+	struct bisect_log_rec *r = ctx;
+	r->started_at = sqlite3_column_int64(s, 0);
+	r->ended_at = sqlite3_column_int64(s, 1);
+	return 1;
+}
+
+static int take_mark_at(void *ctx, sqlite3_stmt *s)
+{
+	struct entries *x = ctx;
+	XGROW(x->e, x->alloc, (size_t)x->n + 1);
+	struct bisect_log_entry *d = &x->e[x->n++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->sha, sizeof(d->sha), "%s", (const char *)sqlite3_column_text(s, 0));
+	d->v = verdict_from((const char *)sqlite3_column_text(s, 1));
+	d->source = sql_col_str(s, 2);
+	d->detail = sql_col_str(s, 3);
+	d->at = sqlite3_column_int64(s, 4);
+	return 0;
+}
+
+int bisect_log_read(struct store *st, struct bisect_log_rec *out, struct cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
 	struct session x;
 	if (session_load(st, false, &x, err) < 0)
 		return -1;
-	buf_addf(out, "# ciscope bisect log (%s)\n", x.state);
+	out->id = x.id;
+	out->state = x.state;
+	out->target = x.target;
+	out->branch = x.branch;
+	out->first_bad = x.first_bad;
+	x.state = x.target = x.branch = x.first_bad = NULL;
+	memcpy(out->good, x.good, 41);
+	memcpy(out->bad, x.bad, 41);
+	session_release(&x);
+	sqlite3_stmt *s;
+	struct entries m = {0}, d = {0};
+	if (store_prepare(st, "SELECT started_at, coalesce(ended_at, 0) FROM bisect_sessions WHERE id = ?1",
+			  &s, "reading the bisection", err) < 0)
+		goto fail;
+	sqlite3_bind_int64(s, 1, out->id);
+	if (store_collect(st, s, take_times, out, "reading the bisection", err) < 0)
+		goto fail;
+	if (store_prepare(st, "SELECT sha, verdict, source, detail, at FROM bisect_marks WHERE session_id = ?1 "
+			  "ORDER BY seq", &s, "reading the bisection", err) < 0)
+		goto fail;
+	sqlite3_bind_int64(s, 1, out->id);
+	if (store_collect(st, s, take_mark_at, &m, "reading the bisection", err) < 0 ||
+	    load_dispatches(st, out->id, &d, err) < 0)
+		goto fail;
+	/* merged by time, marks in their order; a dispatch before a mark of the same ms */
+	out->e = xcalloc((size_t)(m.n + d.n) + 1, sizeof(*out->e));
+	int i = 0, j = 0;
+	while (i < m.n || j < d.n)
+		out->e[out->n++] = j < d.n && (i >= m.n || d.e[j].at <= m.e[i].at) ? d.e[j++] : m.e[i++];
+	free(m.e);
+	free(d.e);
+	return 0;
+fail:
+	for (int k = 0; k < m.n; k++)
+		entry_release(&m.e[k]);
+	free(m.e);
+	bisect_log_rec_release(out);
+	return -1;
+}
+
+int bisect_log(struct store *st, struct buf *out, struct cs_err *err)
+{
+	buf_reset(out);
+	struct bisect_log_rec r;
+	if (bisect_log_read(st, &r, err) < 0)
+		return -1;
+	buf_addf(out, "# ciscope bisect log (%s)\n", r.state);
 	buf_adds(out, "start --target ");
-	buf_add_shell_quoted(out, x.target);
-	if (x.branch) {
+	buf_add_shell_quoted(out, r.target);
+	if (r.branch) {
 		buf_adds(out, " --branch ");
-		buf_add_shell_quoted(out, x.branch);
+		buf_add_shell_quoted(out, r.branch);
 	}
-	buf_addf(out, " --good %s --bad %s\n", x.good, x.bad);
-	for (int i = 0; i < x.n_marks; i++) {
-		buf_addf(out, "%s %s", bisect_verdict_name(x.marks[i].v), x.marks[i].sha);
+	buf_addf(out, " --good %s --bad %s\n", r.good, r.bad);
+	for (int i = 0; i < r.n; i++) {
+		const struct bisect_log_entry *e = &r.e[i];
+		if (e->dispatch) {
+			/* a comment: replay takes the verdicts; the run it made is evidence */
+			char when[40];
+			time_format_iso(e->at, when, sizeof(when));
+			buf_addf(out, "# dispatch %s: workflow ", e->sha);
+			buf_add_shell_quoted(out, e->workflow);
+			buf_adds(out, " on branch ");
+			buf_add_shell_quoted(out, e->ref);
+			if (e->repo)
+				buf_addf(out, " of %s", e->repo);
+			buf_addf(out, " at %s", when);
+			if (e->run)
+				buf_addf(out, ", run %lld %s", (long long)e->run,
+					 e->conclusion ? e->conclusion : e->run_status ? e->run_status : "");
+			else
+				buf_adds(out, ", no run seen");
+			while (out->len && out->data[out->len - 1] == ' ')
+				out->len--;
+			buf_addc(out, '\n');
+			continue;
+		}
+		buf_addf(out, "%s %s", bisect_verdict_name(e->v), e->sha);
 		/* the source is a comment: replay takes the verdicts, not their origin */
-		buf_addf(out, " # %s", x.marks[i].source);
-		if (x.marks[i].detail) {
+		buf_addf(out, " # %s", e->source);
+		if (e->detail) {
 			buf_adds(out, ": ");
-			for (const char *p = x.marks[i].detail; *p; p++)
+			for (const char *p = e->detail; *p; p++)
 				buf_addc(out, *p == '\n' || *p == '\r' ? ' ' : *p);
 		}
 		buf_addc(out, '\n');
 	}
-	if (x.first_bad)
-		buf_addf(out, "# first bad commit: %s\n", x.first_bad);
+	if (r.first_bad)
+		buf_addf(out, "# first bad commit: %s\n", r.first_bad);
 	buf_cstr(out);
-	session_release(&x);
+	bisect_log_rec_release(&r);
 	return 0;
 }
 

@@ -67,8 +67,11 @@ struct bisect_obs {
 	int attempt;
 	char *conclusion;     /* the run's (or job's) conclusion; NULL for a mark */
 	enum bisect_verdict v;
-	char *source;         /* "run", "manual", "bisect run", "dispatch", "replay", "start" */
+	char *source;         /* "run", "manual", "bisect run", "dispatch", "replay", "start";
+			       * a stored run a dispatch of this bisection made: "dispatch" */
 	char *detail;
+	char *dispatch_ref;   /* that dispatch's temporary branch, else NULL */
+	int64_t dispatched_at; /* and when it was sent (ms) */
 };
 
 struct bisect_commit {
@@ -132,6 +135,36 @@ int bisect_mark(struct store *st, struct gitrepo *g, const char *rev, enum bisec
 int bisect_reset(struct store *st, struct cs_err *err);
 /* The replayable log of the active (else newest) bisection. */
 int bisect_log(struct store *st, struct buf *out, struct cs_err *err);
+/* The record of the active (else newest) bisection, for `bisect log
+ * --json`: its marks and the dispatches it made, in the order they came. */
+struct bisect_log_entry {
+	char sha[41];
+	int64_t at;              /* ms */
+	bool dispatch;           /* a dispatch (below), else a mark */
+	enum bisect_verdict v;   /* a mark's verdict */
+	char *source, *detail;   /* a mark's */
+	char *workflow, *repo, *ref; /* a dispatch's */
+	int64_t run;             /* its GitHub run id, 0 while none appeared */
+	char *run_status, *conclusion;
+};
+struct bisect_log_rec {
+	int64_t id;
+	char *state, *target, *branch, *first_bad;
+	char good[41], bad[41];
+	int64_t started_at, ended_at; /* ended_at 0 while active */
+	struct bisect_log_entry *e;
+	int n;
+};
+int bisect_log_read(struct store *st, struct bisect_log_rec *out, struct cs_err *err);
+void bisect_log_rec_release(struct bisect_log_rec *r);
+
+/* A dispatch of the active bisection (bisect dispatch, D in the view):
+ * recorded when sent (*id set), its run id and status as they are seen. */
+int bisect_dispatch_record(struct store *st, const char *sha, const char *workflow,
+			   const char *repo, const char *ref, int64_t *id, struct cs_err *err);
+int bisect_dispatch_update(struct store *st, int64_t id, int64_t run, const char *run_status,
+			   const char *conclusion, struct cs_err *err);
+
 /* Replay a log (resets an active bisection first). */
 int bisect_replay(struct store *st, struct gitrepo *g, const char *text,
 		  struct bisect_status *out, struct cs_err *err);

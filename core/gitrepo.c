@@ -413,21 +413,25 @@ static void fill_commit(struct gitrepo_commit *c, git_commit *commit)
 
 /* --- the first-parent chain cache ---------------------------------------------------
  * The first-parent history of a commit never changes (ids are hashes), so
- * a whole walk is kept: $GIT_DIR/ciscope-first-parent.cache holds one
- * chain, a tip and its first parents to the root, newest first, as raw
- * 20-byte ids after a magic line. A walk whose start is on the chain reads
- * it instead of the objects; one that is not walks until it joins the
- * chain (or the root) and keeps the longer chain. Shallow clones (whose
- * history grows when deepened) are never cached; a file that is not a
- * whole chain is ignored, one whose spot-checked links (nine per read) do
- * not hold in the object database is dropped; writing is best effort
- * (temp file, rename). */
-#define FP_MAGIC "ciscope first-parent 1\n"
+ * the walks are kept: $GIT_DIR/ciscope-first-parent.cache holds one chain,
+ * a tip and its first parents, newest first, as raw 20-byte ids after a
+ * magic line and a flag byte ('R': the chain reaches the root, '-': it ends
+ * at a commit whose parents were not walked yet). It is built lazily: a walk
+ * goes only as far as it needs (from bad back to good, not to the root),
+ * and a later walk that needs more extends the chain from its end. A walk
+ * whose start is on the chain reads it instead of the objects; one that is
+ * not walks until it joins the chain, reaches its stop or the root, and the
+ * chain becomes the new one. Shallow clones (whose history grows when
+ * deepened) are never cached; a file that is not a whole chain is ignored,
+ * one whose spot-checked links (nine per read) do not hold in the object
+ * database is dropped; writing is best effort (temp file, rename). */
+#define FP_MAGIC "ciscope first-parent 2\n"
 #define FP_MAX_BYTES (256u << 20)
 
 struct fp_chain {
 	git_oid *v;
-	size_t n;
+	size_t n, alloc;
+	bool complete;  /* the last id is the root */
 	uint32_t *slot; /* open addressing: index + 1, 0 empty */
 	size_t mask;
 };
@@ -441,6 +445,7 @@ static uint32_t fp_hash(const git_oid *id)
 
 static void fp_index(struct fp_chain *c)
 {
+	free(c->slot);
 	size_t size = 16;
 	while (size < c->n * 2)
 		size *= 2;
@@ -484,11 +489,12 @@ static void fp_load(struct gitrepo *g, struct fp_chain *c)
 	struct buf b = BUF_INIT;
 	struct cs_err err;
 	err_clear(&err);
-	size_t m = sizeof(FP_MAGIC) - 1;
+	size_t m = sizeof(FP_MAGIC) - 1 + 1;
 	if (path && path_is_file(path) && file_read_all(path, FP_MAX_BYTES, &b, &err) == 0 &&
-	    b.len > m && !memcmp(b.data, FP_MAGIC, m) && (b.len - m) % GIT_OID_RAWSZ == 0 &&
-	    (b.len - m) / GIT_OID_RAWSZ < UINT32_MAX) {
-		c->n = (b.len - m) / GIT_OID_RAWSZ;
+	    b.len > m && !memcmp(b.data, FP_MAGIC, m - 1) && (b.data[m - 1] == 'R' || b.data[m - 1] == '-') &&
+	    (b.len - m) % GIT_OID_RAWSZ == 0 && (b.len - m) / GIT_OID_RAWSZ < UINT32_MAX / 2) {
+		c->complete = b.data[m - 1] == 'R';
+		c->n = c->alloc = (b.len - m) / GIT_OID_RAWSZ;
 		c->v = xmalloc(c->n * sizeof(*c->v));
 		for (size_t i = 0; i < c->n; i++)
 			git_oid_fromraw(&c->v[i], (const unsigned char *)b.data + m + i * GIT_OID_RAWSZ);
@@ -498,16 +504,17 @@ static void fp_load(struct gitrepo *g, struct fp_chain *c)
 	free(path);
 }
 
-static void fp_save(struct gitrepo *g, const git_oid *v, size_t n)
+static void fp_save(struct gitrepo *g, const struct fp_chain *c)
 {
 	char *path = fp_path(g);
 	if (!path)
 		return;
 	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
 	FILE *f = fopen(tmp, "wb");
-	bool ok = f && fwrite(FP_MAGIC, 1, sizeof(FP_MAGIC) - 1, f) == sizeof(FP_MAGIC) - 1;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = fwrite(v[i].id, 1, GIT_OID_RAWSZ, f) == GIT_OID_RAWSZ;
+	bool ok = f && fwrite(FP_MAGIC, 1, sizeof(FP_MAGIC) - 1, f) == sizeof(FP_MAGIC) - 1 &&
+		  fputc(c->complete ? 'R' : '-', f) != EOF;
+	for (size_t i = 0; ok && i < c->n; i++)
+		ok = fwrite(c->v[i].id, 1, GIT_OID_RAWSZ, f) == GIT_OID_RAWSZ;
 	if (f && fclose(f) != 0)
 		ok = false;
 	if (!ok || rename(tmp, path) != 0)
@@ -518,7 +525,7 @@ static void fp_save(struct gitrepo *g, const git_oid *v, size_t n)
 
 /* Spot checks of the chain over [lo, hi): the first link, the last, and a
  * few between hold in the object database (each id's first parent is the
- * next id; the last of the chain has none). */
+ * next id; the root, when the chain reaches it, has none). */
 static bool fp_links_hold(struct gitrepo *g, const struct fp_chain *c, size_t lo, size_t hi)
 {
 	if (hi <= lo)
@@ -531,7 +538,7 @@ static bool fp_links_hold(struct gitrepo *g, const struct fp_chain *c, size_t lo
 			return false;
 		bool ok = i + 1 < c->n ? git_commit_parentcount(commit) > 0 &&
 						 git_oid_equal(git_commit_parent_id(commit, 0), &c->v[i + 1])
-				       : git_commit_parentcount(commit) == 0;
+				       : !c->complete || git_commit_parentcount(commit) == 0;
 		git_commit_free(commit);
 		if (!ok)
 			return false;
@@ -539,8 +546,66 @@ static bool fp_links_hold(struct gitrepo *g, const struct fp_chain *c, size_t lo
 	return true;
 }
 
+/* Walk the first parents from start (with_start: start itself first, else
+ * from its first parent) onto the end of v, until stop (kept, the walk
+ * ends there), an id of join (the walk ends before it; *joined its index),
+ * want ids in all, or the root (*root). -1 when libgit2 fails. */
+static int fp_extend(struct gitrepo *g, const git_oid *start, bool with_start, const git_oid *stop,
+		     const struct fp_chain *join, size_t want, struct fp_chain *v, long *joined, bool *root)
+{
+	*root = false;
+	if (joined)
+		*joined = -1;
+	git_oid id = *start;
+	if (!with_start) {
+		git_commit *commit = NULL;
+		if (git_commit_lookup(&commit, g->repo, &id) != 0)
+			return -1;
+		if (git_commit_parentcount(commit) == 0) {
+			git_commit_free(commit);
+			*root = true;
+			return 0;
+		}
+		id = *git_commit_parent_id(commit, 0);
+		git_commit_free(commit);
+	}
+	/* the commits' raw text, first parent only: no revwalk bookkeeping */
+	git_odb *odb = NULL;
+	if (git_repository_odb(&odb, g->repo) != 0)
+		return -1;
+	int rc = 0;
+	for (;;) {
+		if (join && (*joined = fp_find(join, &id)) >= 0)
+			break;
+		XGROW(v->v, v->alloc, v->n + 1);
+		v->v[v->n++] = id;
+		if ((stop && git_oid_equal(&id, stop)) || (want && v->n >= want))
+			break;
+		git_odb_object *o = NULL;
+		if (git_odb_read(&o, odb, &id) != 0 || git_odb_object_type(o) != GIT_OBJECT_COMMIT) {
+			git_odb_object_free(o);
+			rc = -1;
+			break;
+		}
+		/* "tree <hex>\n" then "parent <hex>\n" lines */
+		const char *t = git_odb_object_data(o);
+		size_t len = git_odb_object_size(o);
+		const char *nl = memchr(t, '\n', len);
+		size_t off = nl ? (size_t)(nl - t) + 1 : len;
+		bool has = off + 7 + GIT_OID_HEXSZ <= len && !memcmp(t + off, "parent ", 7) &&
+			   git_oid_fromstrn(&id, t + off + 7, GIT_OID_HEXSZ) == 0;
+		git_odb_object_free(o);
+		if (!has) {
+			*root = true;
+			break;
+		}
+	}
+	git_odb_free(odb);
+	return rc;
+}
+
 /* The first-parent ids from `from` to (excluding) stop, at most limit (0:
- * all), from the chain (made or extended first when limit is 0). -2: not
+ * all), from the chain (made or extended first as far as needed). -2: not
  * answerable so (a limited walk off the chain, a stop not on the line: the
  * caller walks), -1 with err. */
 static int fp_walk(struct gitrepo *g, const git_oid *from, const git_oid *stop, int limit,
@@ -553,51 +618,47 @@ static int fp_walk(struct gitrepo *g, const git_oid *from, const git_oid *stop, 
 		fp_release(&c);
 		return -2;
 	}
+	bool changed = false, root = false;
 	if (pos < 0) {
-		/* walk until the chain (or the root), then keep the longer chain */
-		git_revwalk *w = NULL;
-		if (git_revwalk_new(&w, g->repo) != 0) {
-			fp_release(&c);
-			return -2;
-		}
-		git_revwalk_sorting(w, GIT_SORT_NONE);
-		git_revwalk_simplify_first_parent(w);
-		if (git_revwalk_push(w, from) != 0) {
-			git_revwalk_free(w);
-			fp_release(&c);
-			return -2;
-		}
-		git_oid *v = NULL;
-		size_t n = 0, alloc = 0;
+		/* walk until the chain, the stop or the root; the chain becomes
+		 * what was walked (and the old chain below the join) */
+		struct fp_chain nc = {0};
 		long join = -1;
-		git_oid next;
-		int rc;
-		while ((rc = git_revwalk_next(&next, w)) == 0) {
-			if ((join = fp_find(&c, &next)) >= 0)
-				break;
-			XGROW(v, alloc, n + 1);
-			v[n++] = next;
-		}
-		git_revwalk_free(w);
-		if (join < 0 && rc != GIT_ITEROVER) {
-			free(v);
+		if (fp_extend(g, from, true, stop, &c, 0, &nc, &join, &root) < 0) {
+			fp_release(&nc);
 			fp_release(&c);
 			return -2;
 		}
 		size_t rest = join >= 0 ? c.n - (size_t)join : 0;
-		XGROW(v, alloc, n + rest + 1);
+		XGROW(nc.v, nc.alloc, nc.n + rest + 1);
 		if (rest)
-			memcpy(v + n, c.v + join, rest * sizeof(*v));
+			memcpy(nc.v + nc.n, c.v + join, rest * sizeof(*nc.v));
+		nc.n += rest;
+		nc.complete = join >= 0 ? c.complete : root;
 		fp_release(&c);
-		c.v = v;
-		c.n = n + rest;
+		c = nc;
 		fp_index(&c);
-		fp_save(g, c.v, c.n);
+		changed = true;
 		pos = 0;
 	}
+	/* the chain ends above what is asked: extend it from its end */
+	long s = stop ? fp_find(&c, stop) : -1;
+	bool short_of = stop ? s < 0 : limit > 0 ? c.n - (size_t)pos < (size_t)limit : true;
+	if (!c.complete && short_of) {
+		size_t want = !stop && limit > 0 ? (size_t)pos + (size_t)limit : 0;
+		if (fp_extend(g, &c.v[c.n - 1], false, stop, NULL, want, &c, NULL, &root) < 0) {
+			fp_release(&c);
+			return -2;
+		}
+		c.complete = root;
+		fp_index(&c);
+		changed = true;
+		s = stop ? fp_find(&c, stop) : -1;
+	}
+	if (changed)
+		fp_save(g, &c);
 	size_t end = c.n;
 	if (stop) {
-		long s = fp_find(&c, stop);
 		if (s < pos) { /* not on the line below from: hide semantics need the walk */
 			fp_release(&c);
 			return -2;

@@ -585,18 +585,24 @@ void tui_foreach_binding(const char *keymap,
 
 struct option {
 	const char *name;
-	const char *values; /* "on|off", "hidden|absolute|relative" */
+	const char *values; /* "on|off", "hidden|absolute|relative"; "SECONDS": a number */
 	const char *initial;
 	const char *help;
 	char value[16];
+	double min, max;    /* "SECONDS": the range allowed */
 };
 
 static struct option options[] = {
-	{"line-numbers", "on|off", "on", "Show line numbers in logs", ""},
+	{"line-numbers", "on|off", "on", "Show line numbers in logs", "", 0, 0},
 	{"timestamps", "hidden|absolute|relative", "hidden",
-	 "Log timestamps: hidden, absolute, or relative to the step start", ""},
-	{"wrap", "on|off", "off", "Wrap long log lines", ""},
-	{"mouse", "on|off", "on", "Mouse wheel scrolls, a click selects", ""},
+	 "Log timestamps: hidden, absolute, or relative to the step start", "", 0, 0},
+	{"wrap", "on|off", "off", "Wrap long log lines", "", 0, 0},
+	{"mouse", "on|off", "on", "Mouse wheel scrolls, a click selects", "", 0, 0},
+	{"bisect-dispatch-poll", "SECONDS", "15",
+	 "D in the bisect view: seconds between looks at the dispatched run (0.05 to 3600)", "", 0.05, 3600},
+	{"bisect-dispatch-timeout", "SECONDS", "3600",
+	 "D in the bisect view: seconds to wait for the dispatched run to complete (1 to 604800)", "", 1,
+	 604800},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -667,7 +673,15 @@ int tui_option_set(const char *name, const char *value, char *err, size_t errlen
 		else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0"))
 			value = "off";
 	}
-	if (!value_allowed(o->values, value)) {
+	if (o->max > 0) {
+		char *end;
+		double d = strtod(value, &end);
+		if (end == value || *end || !(d >= o->min && d <= o->max) || strlen(value) >= sizeof(o->value)) {
+			tui_fmt(err, errlen, "option '%s' takes a number of seconds from %g to %g, not '%.40s'", name,
+				o->min, o->max, value);
+			return -1;
+		}
+	} else if (!value_allowed(o->values, value)) {
 		tui_fmt(err, errlen, "option '%s' takes %s, not '%.40s'", name, o->values, value);
 		return -1;
 	}

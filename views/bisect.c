@@ -47,6 +47,8 @@ struct bisect_priv {
 	const char *run_what; /* "bisect run" or "bisect dispatch" */
 	char *dispatch_repo;  /* D: the repository and workflow confirmed */
 	char *dispatch_workflow;
+	char dispatch_sha[41];  /* D: the commit under test */
+	char run_last[300];     /* the child's last line of output, as last read */
 };
 
 static void add_row(struct bisect_priv *p, int idx, const char *text, enum role role)
@@ -260,8 +262,8 @@ static void bisect_draw(struct view *v, struct tui_canvas *c, long row)
 		const struct bisect_obs *o = &k->obs[j];
 		char ref[RUN_REF_MAX];
 		if (o->run)
-			buf_addf(&ev, "%s%s %s", ev.len ? ", " : "", run_ref(ref, sizeof(ref), o->run, o->attempt),
-				 o->conclusion ? o->conclusion : "");
+			buf_addf(&ev, "%s%s %s%s", ev.len ? ", " : "", run_ref(ref, sizeof(ref), o->run, o->attempt),
+				 o->conclusion ? o->conclusion : "", o->dispatch_ref ? " (dispatched)" : "");
 		else if (strcmp(o->source, "start") != 0)
 			buf_addf(&ev, "%s%s %s", ev.len ? ", " : "", o->source, bisect_verdict_name(o->v));
 	}
@@ -396,6 +398,24 @@ static void last_line(const char *path, char *out, size_t n)
 	buf_release(&b);
 }
 
+/* The last error the child wrote ("ciscope: ..."), else "". */
+static void last_error(const char *path, char *out, size_t n)
+{
+	out[0] = '\0';
+	struct buf b = BUF_INIT;
+	struct cs_err err;
+	err_clear(&err);
+	if (file_read_all(path, 1u << 20, &b, &err) == 0 && b.len) {
+		const char *t = buf_cstr(&b), *hit = NULL;
+		for (const char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+			if (!strncmp(l, "ciscope: ", 9))
+				hit = l + 9 + (strncmp(l + 9, "bisect dispatch: ", 17) ? 0 : 17);
+		if (hit)
+			snprintf(out, n, "%.*s", (int)strcspn(hit, "\n"), hit);
+	}
+	buf_release(&b);
+}
+
 static void run_finish(struct view *v, int ws)
 {
 	struct bisect_priv *p = v->priv;
@@ -404,7 +424,9 @@ static void run_finish(struct view *v, int ws)
 	load(v);
 	tui_view_dirty(v);
 	char last[300];
-	last_line(p->run_log, last, sizeof(last));
+	last_error(p->run_log, last, sizeof(last));
+	if (!last[0] || (WIFEXITED(ws) && WEXITSTATUS(ws) == 0))
+		last_line(p->run_log, last, sizeof(last));
 	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
 		tui_message("%s: %s (output: %s)", p->run_what, p->have && p->s.message ? p->s.message : last,
 			    p->run_log);
@@ -420,6 +442,7 @@ static void run_poll(struct view *v)
 	int ws = 0;
 	pid_t r = waitpid(p->run_pid, &ws, WNOHANG);
 	if (r == 0) {
+		last_line(p->run_log, p->run_last, sizeof(p->run_last)); /* the progress it reported */
 		load(v); /* the verdicts recorded so far */
 		tui_view_dirty(v);
 		view_timer(v, 200, run_poll);
@@ -449,7 +472,14 @@ static void run_cancel(void *ctx)
 static void run_progress(void *ctx, char *out, size_t n)
 {
 	struct bisect_priv *p = ctx;
-	if (p->have && p->s.next >= 0)
+	const char *said = p->run_last;
+	if (!strncmp(said, "bisect dispatch: ", 17))
+		said += 17;
+	if (p->run_what && !strcmp(p->run_what, "bisect dispatch"))
+		/* where the dispatch stands: sent, waiting for its run, the run's status */
+		snprintf(out, n, "bisect dispatch %.7s: %s", p->dispatch_sha,
+			 *said ? said : "sending the requests");
+	else if (p->have && p->s.next >= 0)
 		snprintf(out, n, "%s: testing %.7s, ~%d step%s left", p->run_what, p->s.commits[p->s.next].c.sha,
 			 p->s.steps_left, p->s.steps_left == 1 ? "" : "s");
 	else
@@ -466,6 +496,7 @@ static void spawn(struct view *v, const char *what, char *const *args, int nargs
 		return;
 	}
 	p->run_what = what;
+	p->run_last[0] = '\0';
 	const char *tmp = getenv("TMPDIR");
 	snprintf(p->run_log, sizeof(p->run_log), "%s/ciscope-%s-XXXXXX.log",
 		 tmp && *tmp == '/' ? tmp : "/tmp", strcmp(what, "bisect run") ? "bisect-dispatch" : "bisect-run");
@@ -532,8 +563,12 @@ static void dispatch_answer(void *ctx, bool yes)
 		tui_message("bisect dispatch: not sent");
 		return;
 	}
-	char *args[] = {"dispatch", "--yes", "--gh-repo", p->dispatch_repo, "--workflow", p->dispatch_workflow};
-	spawn(v, "bisect dispatch", args, 6);
+	/* the poll interval and timeout: set bisect-dispatch-poll / -timeout */
+	const char *poll = tui_option("bisect-dispatch-poll"), *timeout = tui_option("bisect-dispatch-timeout");
+	char *args[] = {"dispatch", "--yes", "--gh-repo", p->dispatch_repo, "--workflow", p->dispatch_workflow,
+			"--poll", (char *)(poll ? poll : "15"), "--timeout", (char *)(timeout ? timeout : "3600"),
+			p->dispatch_sha};
+	spawn(v, "bisect dispatch", args, 11);
 }
 
 static void dispatch_ask(struct view *v)
@@ -579,8 +614,10 @@ static void dispatch_ask(struct view *v)
 	gh_post_describe(&create, client.token_src, &text);
 	buf_addc(&text, '\n');
 	gh_post_describe(&disp, client.token_src, &text);
-	buf_addf(&text, "\n(a workflow named by its name is sent as its id)\n\nthen GET %s until the run for "
-			"%.12s completes, fetch it,\nand, in any case, ", runs_url, sha);
+	const char *poll = tui_option("bisect-dispatch-poll"), *timeout = tui_option("bisect-dispatch-timeout");
+	buf_addf(&text, "\n(a workflow named by its name is sent as its id)\n\nthen GET %s\nevery %s s (up to %s s: "
+			"set bisect-dispatch-poll, bisect-dispatch-timeout)\nuntil the run for %.12s completes, fetch it,"
+			"\nand, in any case, ", runs_url, poll ? poll : "15", timeout ? timeout : "3600", sha);
 	gh_delete_describe(ref_url, client.token_src, &text);
 	buf_addf(&q, "Create branch '%s' at %.12s in %s, run workflow '%s' on it, then delete the branch?",
 		 buf_cstr(&branch), sha, client.t.slug, t.workflow);
@@ -588,6 +625,7 @@ static void dispatch_ask(struct view *v)
 	free(p->dispatch_workflow);
 	p->dispatch_repo = xstrdup(client.t.slug);
 	p->dispatch_workflow = xstrdup(t.workflow);
+	snprintf(p->dispatch_sha, sizeof(p->dispatch_sha), "%s", sha);
 	confirm_open("bisect dispatch", buf_cstr(&text), buf_cstr(&q), dispatch_answer, v);
 	gh_post_free(&create);
 	gh_post_free(&disp);

@@ -72,6 +72,33 @@ check_eq flow-token-sent "$(h count s.log 0 'e["host"] == "api" and e["auth_ok"]
 bd --yes
 check_exit done-exit 1
 check_has done-says "$ERR" "the first bad commit is known"
+# the bisection keeps its dispatches: which commit, branch, run, when
+S5=$(sha 5 | cut -c1-12)
+run bisect log
+check_exit log-exit 0
+check_eq log-dispatches "$(grep -c '^# dispatch [0-9a-f]\{40\}: workflow '"'ci'"' on branch '"'"'ciscope-bisect-[0-9a-f]\{12\}'"'"' of t/bisect at 20[0-9-]*T[0-9:]*Z, run [0-9]* \(success\|failure\)$' "$OUT")" 3
+check_has log-dispatch-5 "$OUT" "# dispatch $(sha 5): workflow 'ci' on branch 'ciscope-bisect-$S5' of t/bisect at "
+cp "$OUT" dispatch.log
+run bisect log --json
+check_exit log-json-exit 0
+cat >lj.py <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ds = [e for e in d["entries"] if e["kind"] == "dispatch"]
+for e in ds:
+    assert e["workflow"] == "ci" and e["repo"] == "t/bisect", e
+    assert e["ref"] == "ciscope-bisect-" + e["sha"][:12], e
+    assert isinstance(e["run"], int) and e["run"] > 0 and e["run_status"] == "completed", e
+    assert e["conclusion"] in ("success", "failure") and e["at"].endswith("Z"), e
+print(len(ds), sum(1 for e in ds if e["sha"] == sys.argv[2]))
+EOF
+check_eq log-json-dispatches "$(python3 lj.py "$OUT" "$(sha 5)")" "3 1"
+run bisect status --repo "$REPO" --json
+check_has status-run-dispatched "$OUT" '"dispatch":{"ref":"ciscope-bisect-'"$S5"'","at":"'
+# the log replays (the dispatch lines are comments; the runs they made are evidence)
+run bisect replay --repo "$REPO" --json dispatch.log
+check_exit log-replay-exit 0
+check_eq log-replay-first-bad "$(h get "$OUT" first_bad)" "$(sha 5)"
 
 # --- faults ---------------------------------------------------------------------------------------
 # a fresh index with the two main runs only (the server now also lists the dispatched runs)

@@ -918,6 +918,19 @@ static bool same_walk(struct gitrepo *g, const char *from, const char *stop)
  * the tip and from inside, with and without a stop, a stop that is a
  * merged side commit (not on the line: the walk is used), after the tip
  * moved on (the chain extends), and a damaged file is ignored. */
+#define FPHDR (strlen("ciscope first-parent 2\n") + 1) /* magic, then R (to the root) or - */
+
+/* The flag byte of the chain file: 'R' reaches the root, '-' not yet. */
+static char fp_flag(const char *cache)
+{
+	FILE *f = fopen(cache, "rb");
+	char all[64] = "";
+	size_t got = f ? fread(all, 1, sizeof(all), f) : 0;
+	if (f)
+		fclose(f);
+	return got >= FPHDR ? all[FPHDR - 1] : '?';
+}
+
 TEST(first_parent_cache)
 {
 	struct hist *h = xcalloc(1, sizeof(*h));
@@ -929,11 +942,11 @@ TEST(first_parent_cache)
 	CHECK(same_walk(g, h->sha[40], NULL)); /* builds the chain from 40 */
 	struct stat sb;
 	CHECK_INT(stat(cache, &sb), 0);
-	CHECK_INT((long)sb.st_size, (long)(strlen("ciscope first-parent 1\n") + 41 * 20));
+	CHECK_INT((long)sb.st_size, (long)(FPHDR + 41 * 20));
 	CHECK(same_walk(g, h->sha[30], h->sha[10]));
 	CHECK(same_walk(g, h->sha[59], h->sha[0])); /* a newer tip: the chain grows */
 	CHECK_INT(stat(cache, &sb), 0);
-	CHECK_INT((long)sb.st_size, (long)(strlen("ciscope first-parent 1\n") + 60 * 20));
+	CHECK_INT((long)sb.st_size, (long)(FPHDR + 60 * 20));
 	struct gitrepo_commit *lim = NULL; /* a limited walk from the chain */
 	CHECK_INT(gitrepo_first_parent_ids(g, h->sha[50], NULL, 7, &lim, &err), 7);
 	CHECK_STR(lim[0].sha, h->sha[50]);
@@ -954,7 +967,7 @@ TEST(first_parent_cache)
 		char all[4096];
 		size_t got = fread(all, 1, sizeof(all), rf);
 		fclose(rf);
-		size_t m = strlen("ciscope first-parent 1\n");
+		size_t m = FPHDR;
 		CHECK(got == m + 60 * 20);
 		for (int i = 1; i < 60; i++) /* the tip kept: the walk starts on the chain */
 			all[m + 20 * (size_t)i] ^= 0x5a;
@@ -975,6 +988,28 @@ TEST(first_parent_cache)
 	f = fopen(cache, "wb");
 	fputs("not a chain at all\n", f);
 	fclose(f);
+	CHECK(same_walk(g, h->sha[20], h->sha[5]));
+	/* lazily: a walk from bad back to good keeps only that stretch; a walk
+	 * that needs more extends it from its end, to the root when asked */
+	unlink(cache);
+	CHECK(same_walk(g, h->sha[50], h->sha[45]));
+	CHECK_INT(stat(cache, &sb), 0);
+	CHECK_INT((long)sb.st_size, (long)(FPHDR + 6 * 20)); /* 50..45, the stop kept */
+	CHECK(fp_flag(cache) == '-');
+	CHECK(same_walk(g, h->sha[50], h->sha[45]));     /* read from the chain */
+	CHECK(same_walk(g, h->sha[48], h->sha[30]));     /* extended to 30 */
+	CHECK_INT(stat(cache, &sb), 0);
+	CHECK_INT((long)sb.st_size, (long)(FPHDR + 21 * 20));
+	CHECK(fp_flag(cache) == '-');
+	CHECK_INT(gitrepo_first_parent_ids(g, h->sha[50], NULL, 25, &lim, &err), 25); /* to 26 */
+	CHECK_STR(lim[24].sha, h->sha[26]);
+	gitrepo_commits_free(lim, 25);
+	CHECK(same_walk(g, h->sha[55], h->sha[40]));     /* a newer tip joins the chain */
+	CHECK(same_walk(g, h->sha[55], h->side[45]));    /* a side stop: the graph walk */
+	CHECK(same_walk(g, h->sha[55], NULL));           /* to the root */
+	CHECK(fp_flag(cache) == 'R');
+	CHECK_INT(stat(cache, &sb), 0);
+	CHECK_INT((long)sb.st_size, (long)(FPHDR + 56 * 20));
 	CHECK(same_walk(g, h->sha[20], h->sha[5]));
 	free(cache);
 	gitrepo_close(g);
