@@ -265,9 +265,9 @@ static void json_obs_runs(struct buf *b, const struct bisect_commit *k)
 		buf_addf(b, ",\"verdict\":\"%s\"", bisect_verdict_name(o->v));
 		if (o->dispatch_ref) {
 			buf_adds(b, ",\"dispatch\":{\"ref\":");
-			json_str(b, o->dispatch_ref);
+			cli_json_str(b, o->dispatch_ref);
 			buf_adds(b, ",\"at\":");
-			json_time(b, o->dispatched_at);
+			cli_json_time(b, o->dispatched_at);
 			buf_addc(b, '}');
 		}
 		if (o->detail) {
@@ -479,52 +479,52 @@ static void status_text(struct cli *c, struct buf *b, const struct bisect_status
 static void log_json(struct buf *b, const struct bisect_log_rec *r)
 {
 	buf_addf(b, "{\"id\":%lld,\"state\":", (long long)r->id);
-	json_str(b, r->state);
+	cli_json_str(b, r->state);
 	buf_adds(b, ",\"target\":");
-	json_str(b, r->target);
+	cli_json_str(b, r->target);
 	buf_adds(b, ",\"branch\":");
-	json_str(b, r->branch);
+	cli_json_str(b, r->branch);
 	buf_adds(b, ",\"start_good\":");
-	json_str(b, r->good);
+	cli_json_str(b, r->good);
 	buf_adds(b, ",\"start_bad\":");
-	json_str(b, r->bad);
+	cli_json_str(b, r->bad);
 	buf_adds(b, ",\"started_at\":");
-	json_time(b, r->started_at);
+	cli_json_time(b, r->started_at);
 	buf_adds(b, ",\"ended_at\":");
-	json_time(b, r->ended_at);
+	cli_json_time(b, r->ended_at);
 	buf_adds(b, ",\"first_bad\":");
-	json_str(b, r->first_bad);
+	cli_json_str(b, r->first_bad);
 	buf_adds(b, ",\"entries\":[");
 	for (int i = 0; i < r->n; i++) {
 		const struct bisect_log_entry *e = &r->e[i];
 		buf_adds(b, i ? ",{\"kind\":" : "{\"kind\":");
-		json_str(b, e->dispatch ? "dispatch" : "verdict");
+		cli_json_str(b, e->dispatch ? "dispatch" : "verdict");
 		buf_adds(b, ",\"sha\":");
-		json_str(b, e->sha);
+		cli_json_str(b, e->sha);
 		buf_adds(b, ",\"at\":");
-		json_time(b, e->at);
+		cli_json_time(b, e->at);
 		if (e->dispatch) {
 			buf_adds(b, ",\"workflow\":");
-			json_str(b, e->workflow);
+			cli_json_str(b, e->workflow);
 			buf_adds(b, ",\"repo\":");
-			json_str(b, e->repo);
+			cli_json_str(b, e->repo);
 			buf_adds(b, ",\"ref\":");
-			json_str(b, e->ref);
+			cli_json_str(b, e->ref);
 			if (e->run)
 				buf_addf(b, ",\"run\":%lld", (long long)e->run);
 			else
 				buf_adds(b, ",\"run\":null");
 			buf_adds(b, ",\"run_status\":");
-			json_str(b, e->run_status);
+			cli_json_str(b, e->run_status);
 			buf_adds(b, ",\"conclusion\":");
-			json_str(b, e->conclusion);
+			cli_json_str(b, e->conclusion);
 		} else {
 			buf_adds(b, ",\"verdict\":");
-			json_str(b, bisect_verdict_name(e->v));
+			cli_json_str(b, bisect_verdict_name(e->v));
 			buf_adds(b, ",\"source\":");
-			json_str(b, e->source);
+			cli_json_str(b, e->source);
 			buf_adds(b, ",\"detail\":");
-			json_str(b, e->detail);
+			cli_json_str(b, e->detail);
 		}
 		buf_addc(b, '}');
 	}

@@ -25,6 +25,13 @@
 --       findings only: why a log given alone passed or failed (core/import.c).
 --   008 runbook_instances, runbook_events (append-only, by triggers): the
 --       runbooks' event log (core/rbstore.h).
+--   009 metric_summary, metric_summary_points, metric_gen: the metrics
+--       table's summary cache (core/metriccache.c).
+--   010 metric_dirty_runs, metric_dirty_pairs, metric_summary_cps and the
+--       summary tables by branch: what changed
+--       since the cache was computed, so a read recomputes only that.
+--   011 bisect_dispatches: the runs `bisect dispatch` started for a
+--       bisection (core/bisect.h).
 
 CREATE TABLE repos (
 	id          INTEGER PRIMARY KEY,

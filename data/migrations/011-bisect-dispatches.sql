@@ -1,4 +1,4 @@
--- 010: brings the index to schema version 10: the runs `ciscope bisect
+-- 011: brings the index to schema version 11: the runs `ciscope bisect
 -- dispatch` (and D in the bisect view) started for a bisection (core/bisect.h,
 -- bisect_dispatch_record): which commit, the workflow, the repository, the
 -- temporary branch it was dispatched on, when, and the GitHub run id once the
