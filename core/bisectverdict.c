@@ -223,22 +223,25 @@ static int parity_verdicts(struct store *st, const struct bisect_target *t, stru
 	struct parity_conf *conf = parity_conf_load(NULL, err);
 	if (!conf)
 		return -1;
+	/* stored once derived (parity_run_verdicts), as the commits view does */
+	int64_t *rows = xmalloc((size_t)(out->n ? out->n : 1) * sizeof(*rows));
+	struct parity_verdict *pv = xcalloc((size_t)(out->n ? out->n : 1), sizeof(*pv));
+	for (int i = 0; i < out->n; i++)
+		rows[i] = out->v[i].row;
+	if (parity_run_verdicts(st, conf, rows, out->n, pv, err) < 0) {
+		free(rows);
+		free(pv);
+		parity_conf_free(conf);
+		return -1;
+	}
 	int kept = 0;
 	for (int i = 0; i < out->n; i++) {
 		struct tv *x = &out->v[i];
-		struct parity_report rep;
-		memset(&rep, 0, sizeof(rep));
-		if (parity_run(st, conf, x->row, NULL, 0, &rep, err) < 0) {
-			parity_report_release(&rep);
-			parity_conf_free(conf);
-			return -1;
-		}
-		enum bisect_verdict v = rep.n_channels ? (rep.fail ? BV_BAD : BV_GOOD) : BV_NONE;
-		if (v != BV_NONE && rep.fail && rep.deciding >= 0) {
+		enum bisect_verdict v = pv[i].channels ? (pv[i].fail ? BV_BAD : BV_GOOD) : BV_NONE;
+		if (v != BV_NONE && pv[i].fail && pv[i].channel) {
 			free(x->value);
-			x->value = xasprintf("%s", rep.channels[rep.deciding].name);
+			x->value = xstrdup(pv[i].channel);
 		}
-		parity_report_release(&rep);
 		if (v == BV_NONE) {
 			free(x->conclusion);
 			free(x->branch);
@@ -248,6 +251,9 @@ static int parity_verdicts(struct store *st, const struct bisect_target *t, stru
 		x->v = v;
 		out->v[kept++] = *x;
 	}
+	parity_verdicts_release(pv, out->n);
+	free(pv);
+	free(rows);
 	out->n = kept;
 	parity_conf_free(conf);
 	return 0;

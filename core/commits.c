@@ -332,29 +332,29 @@ int commits_judge(struct store *st, const char *repo_top, struct commit_list *l,
 		}
 		l->n_th += r->th != TH_NONE;
 	}
-	/* parity: each run's channels judged with the configured tolerances */
-	for (int i = 0; rc == 0 && i < l->n; i++) {
+	/* parity: each run's channels judged with the configured tolerances,
+	 * the verdicts stored once derived (parity_verdicts) */
+	struct parity_verdict *pv = xcalloc((size_t)total, sizeof(*pv));
+	if (rc == 0)
+		rc = parity_run_verdicts(st, pc, ids, total, pv, err);
+	for (int i = 0, k = 0; rc == 0 && i < l->n; i++) {
 		struct commit_row *r = &l->rows[i];
-		for (int j = 0; rc == 0 && j < r->n_runs; j++) {
-			struct parity_report rep;
-			if (parity_run(st, pc, r->run_ids[j], NULL, 0, &rep, err) < 0) {
-				rc = -1;
-				break;
+		for (int j = 0; j < r->n_runs; j++, k++) {
+			if (!pv[k].channels)
+				continue;
+			r->parity_runs++;
+			if (pv[k].fail && r->parity != CP_FAIL) {
+				r->parity = CP_FAIL;
+				if (pv[k].channel)
+					r->parity_channel = xstrdup(pv[k].channel);
+			} else if (!pv[k].fail && r->parity == CP_NONE) {
+				r->parity = CP_PASS;
 			}
-			if (rep.n_channels) {
-				r->parity_runs++;
-				if (rep.fail && r->parity != CP_FAIL) {
-					r->parity = CP_FAIL;
-					if (rep.deciding >= 0)
-						r->parity_channel = xstrdup(rep.channels[rep.deciding].name);
-				} else if (!rep.fail && r->parity == CP_NONE) {
-					r->parity = CP_PASS;
-				}
-			}
-			parity_report_release(&rep);
 		}
 		l->n_parity += r->parity != CP_NONE;
 	}
+	parity_verdicts_release(pv, total);
+	free(pv);
 	free(ids);
 	free(ts);
 	th_conf_release(&tc);

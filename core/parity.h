@@ -134,6 +134,10 @@ int parity_conf_add_file(struct parity_conf *c, const char *path, struct cs_err 
 struct parity_conf *parity_conf_load(const char *path, struct cs_err *err);
 /* The repository file that load() read, or NULL. */
 const char *parity_conf_origin(const struct parity_conf *c);
+/* A hash of what the configuration says (its layers' texts, in order):
+ * two configurations with the same digest judge alike. Keys the stored
+ * verdicts (parity_verdicts). */
+uint64_t parity_conf_digest(const struct parity_conf *c);
 
 /* What the artifact's own summary states: scalars of a run, by name. */
 struct parity_scalar {
@@ -255,6 +259,24 @@ int parity_runs(struct store *st, const struct parity_conf *conf, int64_t run_ro
 		int64_t base_row_id, const char *only, int flags, struct parity_report *out,
 		struct cs_err *err);
 void parity_report_release(struct parity_report *rep);
+
+/* The verdict of parity_run over all channels, as the commits view and
+ * bisect show it. */
+struct parity_verdict {
+	bool channels;   /* the run has parity channels (else no verdict) */
+	bool fail;
+	char *channel;   /* the deciding channel, or NULL */
+};
+/* The verdicts of runs[0..n) (parity_run with conf, all channels) into
+ * out[0..n): taken from the index's table parity_verdicts when stored for
+ * this configuration (parity_conf_digest), else computed and stored there
+ * (when the index can be written: st's own connection, else one opened for
+ * it; a store that cannot be written is still answered). Importing,
+ * changing or deleting a run's series drops its stored verdicts
+ * (migration 012's triggers). Release with parity_verdicts_release. */
+int parity_run_verdicts(struct store *st, const struct parity_conf *conf, const int64_t *runs,
+		    int n, struct parity_verdict *out, struct cs_err *err);
+void parity_verdicts_release(struct parity_verdict *v, int n);
 const struct parity_channel *parity_report_find(const struct parity_report *rep,
 						const char *name);
 

@@ -46,6 +46,7 @@ struct parity_conf {
 	int n;
 	size_t alloc;
 	char *repo_origin;
+	uint64_t digest;  /* FNV-1a over the layers' texts, in order (parity_conf_digest) */
 };
 
 static void block_init(struct pblock *b)
@@ -66,9 +67,27 @@ static void layer_release(struct player *l)
 			free(l->pats[s][i]);
 }
 
+#define FNV_OFFSET 14695981039346656037ULL
+#define FNV_PRIME 1099511628211ULL
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * FNV_PRIME;
+	return h;
+}
+
 struct parity_conf *parity_conf_new(void)
 {
-	return xcalloc(1, sizeof(struct parity_conf));
+	struct parity_conf *c = xcalloc(1, sizeof(struct parity_conf));
+	c->digest = FNV_OFFSET;
+	return c;
+}
+
+uint64_t parity_conf_digest(const struct parity_conf *c)
+{
+	return c ? c->digest : 0;
 }
 
 void parity_conf_free(struct parity_conf *c)
@@ -275,6 +294,13 @@ int parity_conf_add_text(struct parity_conf *c, const char *origin, const char *
 	}
 	XGROW(c->layers, c->alloc, (size_t)c->n + 1);
 	c->layers[c->n++] = l;
+	/* what the layer says, not where it came from: the same text under
+	 * another path judges the same */
+	uint64_t len = n;
+	unsigned char bi = builtin;
+	c->digest = fnv(c->digest, &bi, 1);
+	c->digest = fnv(c->digest, &len, sizeof(len));
+	c->digest = fnv(c->digest, text, n);
 	return 0;
 }
 

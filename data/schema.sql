@@ -32,6 +32,8 @@
 --       since the cache was computed, so a read recomputes only that.
 --   011 bisect_dispatches: the runs `bisect dispatch` started for a
 --       bisection (core/bisect.h).
+--   012 parity_verdicts: a run's parity verdict per parity configuration,
+--       stored once derived (core/parityverdict.c).
 
 CREATE TABLE repos (
 	id          INTEGER PRIMARY KEY,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sqlite3.h>
 
 #include "core/bisect.h"
 #include "core/commits.h"
@@ -826,6 +827,25 @@ static void add_series(struct store *st, int64_t pid, const char *path, const ch
 	buf_release(&sql);
 }
 
+/* commits_judge's parity verdict of commit 4 (row 1) of
+ * commits_parity_and_thresholds with conf_text in the repository's
+ * parity.conf at pconf. */
+static enum commit_parity parity_of_commit4(struct store *st, struct gitrepo *g, const char *top,
+					     const char *pconf, const char *conf_text)
+{
+	FILE *f = fopen(pconf, "w");
+	fputs(conf_text, f);
+	fclose(f);
+	struct cs_err err;
+	struct commit_list l = {0};
+	enum commit_parity cp = CP_NONE;
+	if (commits_list(st, g, NULL, 0, &l, &err) == 0 && commits_judge(st, top, &l, &err) == 0 &&
+	    l.n == 6)
+		cp = l.rows[1].parity;
+	commit_list_release(&l);
+	return cp;
+}
+
 /* The parity/threshold state of each commit where the metrics exist: the
  * repository's thresholds.conf judged at the runs of each commit, the
  * parity verdict of the runs with parity series; commits without metrics
@@ -880,6 +900,49 @@ TEST(commits_parity_and_thresholds)
 	CHECK_INT(l.n_parity, 3);
 	CHECK_STR(commit_parity_name(CP_FAIL), "fail");
 	commit_list_release(&l);
+	/* the verdicts were stored once derived (one row per run: 10) */
+	sqlite3_stmt *q;
+	CHECK_INT(sqlite3_prepare_v2(st->db, "SELECT count(*), count(DISTINCT conf) FROM parity_verdicts",
+				     -1, &q, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_step(q), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(q, 0), 10);
+	CHECK_INT(sqlite3_column_int(q, 1), 1);
+	sqlite3_reset(q);
+	/* a repository parity.conf loosening energy: commit 4 passes now, its
+	 * stored verdict for the built-in tolerances notwithstanding */
+	char *pconf = xasprintf("%s/parity.conf", cdir);
+	f = fopen(pconf, "w");
+	fputs("channel energy\n\tatol 1\n", f);
+	fclose(f);
+	CHECK_INT(commits_list(st, g, NULL, 0, &l, &err), 0);
+	CHECK_INT(commits_judge(st, top, &l, &err), 0);
+	CHECK_INT(l.rows[1].parity, CP_PASS);
+	CHECK_INT(l.rows[4].parity, CP_PASS);
+	CHECK_INT(l.n_parity, 3);
+	commit_list_release(&l);
+	CHECK_INT(sqlite3_step(q), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(q, 0), 20);
+	CHECK_INT(sqlite3_column_int(q, 1), 2);
+	sqlite3_reset(q);
+	/* within the first divergence (0.5), then below it: fails again */
+	CHECK_INT(parity_of_commit4(st, g, top, pconf, "channel energy\n\tatol 0.6\n"), CP_PASS);
+	CHECK_INT(parity_of_commit4(st, g, top, pconf, "channel energy\n\tatol 0.4\n"), CP_FAIL);
+	/* the file gone: the built-in tolerances' stored verdicts again */
+	unlink(pconf);
+	free(pconf);
+	CHECK_INT(commits_list(st, g, NULL, 0, &l, &err), 0);
+	CHECK_INT(commits_judge(st, top, &l, &err), 0);
+	CHECK_INT(l.rows[1].parity, CP_FAIL);
+	CHECK(l.rows[1].parity_channel && strstr(l.rows[1].parity_channel, "energy"));
+	commit_list_release(&l);
+	/* the candidate of commit 4 brought back in line: its stored verdicts
+	 * are dropped and it passes */
+	CHECK_INT(store_exec(st, "UPDATE metric_points SET value = 3 WHERE value = 3.5", &err), 0);
+	CHECK_INT(commits_list(st, g, NULL, 0, &l, &err), 0);
+	CHECK_INT(commits_judge(st, top, &l, &err), 0);
+	CHECK_INT(l.rows[1].parity, CP_PASS);
+	commit_list_release(&l);
+	sqlite3_finalize(q);
 	/* a broken repository file: an error naming it, the rows unjudged */
 	f = fopen(conf, "w");
 	fputs("threshold peak_rss_mb\n\tfail <= lots\n", f);

@@ -689,6 +689,98 @@ TEST(run_channels_from_the_index)
 	store_close(st);
 }
 
+/* The stored verdict (parity_run_verdicts) is the one a fresh parity_run
+ * gives, for each configuration; a run whose series change is derived again. */
+static void check_fresh(struct store *st, const struct parity_conf *c, const int64_t *rows, int n)
+{
+	struct cs_err err;
+	err_clear(&err);
+	struct parity_verdict v[4];
+	CHECK_OK(parity_run_verdicts(st, c, rows, n, v, &err));
+	for (int i = 0; i < n; i++) {
+		struct parity_report rep;
+		CHECK_OK(parity_run(st, c, rows[i], NULL, 0, &rep, &err));
+		CHECK_INT(v[i].channels, rep.n_channels > 0);
+		CHECK_INT(v[i].fail, rep.fail);
+		if (rep.deciding >= 0)
+			CHECK_STR(v[i].channel ? v[i].channel : "(null)", rep.channels[rep.deciding].name);
+		else
+			CHECK(v[i].channel == NULL);
+		parity_report_release(&rep);
+	}
+	parity_verdicts_release(v, n);
+}
+
+TEST(stored_verdicts_are_fresh_ones)
+{
+	struct store *st = t_fresh_store("verdicts");
+	char *d1 = run_folder("v1", 701, "dddddddddddddddddddddddddddddddddddddddd", "parity", "parity.csv", CSV);
+	add_file("v1", "parity", "summary.json", SUMMARY);
+	char *d2 = run_folder("v2", 702, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "parity", "parity.csv",
+			      "step,energy_ref,energy_cand\n1,1,1\n2,1,1\n3,1,1\n");
+	char *d3 = run_folder("v3", 703, "ffffffffffffffffffffffffffffffffffffffff", "other", "notes.txt",
+			      "nothing here\n");
+	int64_t rows[3] = {import_run(st, d1, 701), import_run(st, d2, 702), import_run(st, d3, 703)};
+	struct cs_err err;
+	err_clear(&err);
+	struct parity_conf *c = parity_conf_new();
+	check_fresh(st, c, rows, 3); /* derived and stored */
+	CHECK_INT((int)t_count(st, "SELECT count(*) FROM parity_verdicts"), 3);
+	check_fresh(st, c, rows, 3); /* from the table */
+	struct parity_verdict v[3];
+	CHECK_OK(parity_run_verdicts(st, c, rows, 3, v, &err));
+	CHECK(v[0].channels && v[0].fail);
+	CHECK_STR(v[0].channel ? v[0].channel : "", "energy");
+	CHECK(v[1].channels && !v[1].fail);
+	CHECK(!v[2].channels && !v[2].fail && !v[2].channel);
+	parity_verdicts_release(v, 3);
+	/* the table answers: a row altered by hand is what comes back */
+	CHECK_OK(store_exec(st, "UPDATE parity_verdicts SET fail = 0, channel = 'x'", &err));
+	CHECK_OK(parity_run_verdicts(st, c, rows, 1, v, &err));
+	CHECK(!v[0].fail);
+	CHECK_STR(v[0].channel ? v[0].channel : "", "x");
+	parity_verdicts_release(v, 1);
+	CHECK_OK(store_exec(st, "DELETE FROM parity_verdicts", &err));
+	check_fresh(st, c, rows, 3);
+	/* another configuration: its own rows, its own verdict */
+	struct parity_conf *loose = parity_conf_new();
+	const char *lc = "channel *\n\tatol 1\n";
+	CHECK_OK(parity_conf_add_text(loose, "repo", lc, strlen(lc), false, &err));
+	CHECK(parity_conf_digest(loose) != parity_conf_digest(c));
+	check_fresh(st, loose, rows, 3);
+	CHECK_OK(parity_run_verdicts(st, loose, rows, 1, v, &err));
+	CHECK(v[0].channels && !v[0].fail);
+	parity_verdicts_release(v, 1);
+	CHECK_INT((int)t_count(st, "SELECT count(*) FROM parity_verdicts"), 6);
+	/* the same text elsewhere judges alike: same digest */
+	struct parity_conf *same = parity_conf_new();
+	CHECK_OK(parity_conf_add_text(same, "elsewhere", lc, strlen(lc), false, &err));
+	CHECK(parity_conf_digest(same) == parity_conf_digest(loose));
+	parity_conf_free(same);
+	/* run 2's candidate moves: its rows are dropped, and it now fails */
+	CHECK_OK(store_exec(st, "UPDATE metric_points SET value = 5 WHERE idx = 2 AND series_id IN "
+				"(SELECT id FROM metric_series WHERE name = 'energy_cand' AND run_id = "
+				"(SELECT id FROM runs WHERE provider_id = 702))", &err));
+	CHECK_INT((int)t_count(st, "SELECT count(*) FROM parity_verdicts"), 4);
+	check_fresh(st, c, rows, 3);
+	CHECK_OK(parity_run_verdicts(st, c, rows + 1, 1, v, &err));
+	CHECK(v[0].channels && v[0].fail);
+	parity_verdicts_release(v, 1);
+	/* a stored row whose series no longer match is not used */
+	CHECK_OK(store_exec(st, "UPDATE parity_verdicts SET series = '0:0:0', fail = 0", &err));
+	check_fresh(st, c, rows, 3);
+	/* a deleted run takes its rows along */
+	CHECK_OK(store_exec(st, "DELETE FROM runs WHERE provider_id = 701", &err));
+	CHECK_INT((int)t_count(st, "SELECT count(*) FROM parity_verdicts WHERE run_id NOT IN "
+				 "(SELECT id FROM runs)"), 0);
+	parity_conf_free(loose);
+	parity_conf_free(c);
+	free(d1);
+	free(d2);
+	free(d3);
+	store_close(st);
+}
+
 TEST(run_against_run_and_metric_changes)
 {
 	struct store *st = t_fresh_store("rvr");
