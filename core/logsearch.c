@@ -103,25 +103,13 @@ static int rule_out_logs(struct logsearch *ls, struct cs_err *err)
 	return n < 0 ? -1 : 0;
 }
 
-struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_err *err)
+#define LIST_LOGS "SELECT l.id, l.raw_size, l.line_count FROM logs l " \
+	"JOIN jobs j ON j.id = l.job_id JOIN runs r ON r.id = j.run_id "
+#define LIST_ORDER "ORDER BY r.created_at DESC, r.provider_id DESC, r.attempt DESC, j.ordinal"
+
+/* Append the logs of s's rows (id, raw_size, line_count) to the list. */
+static int list_logs(struct logsearch *ls, sqlite3_stmt *s)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT l.id, l.raw_size, l.line_count FROM logs l "
-			       "JOIN jobs j ON j.id = l.job_id JOIN runs r ON r.id = j.run_id "
-			       "ORDER BY r.created_at DESC, r.provider_id DESC, r.attempt DESC, "
-			       "j.ordinal",
-			       -1, &s, NULL) != SQLITE_OK) {
-		store_err(st, err, "cannot list logs");
-		return NULL;
-	}
-	struct logsearch *ls = xcalloc(1, sizeof(*ls));
-	ls->st = st;
-	ls->m = m;
-	ls->pre_for = SIZE_MAX;
-	ls->data_version = -1;
-	buf_init(&ls->scratch);
-	buf_init(&ls->text);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		XGROW(ls->logs, ls->alloc, ls->n_logs + 1);
@@ -137,12 +125,111 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 		e->admit_n = -1;
 		ls->bytes_total += e->raw_size;
 	}
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int list_query(struct logsearch *ls, const char *sql, const char *json)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(ls->st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (json)
+		sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC);
+	int rc = list_logs(ls, s);
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		store_err(st, err, "cannot list logs");
-		logsearch_free(ls);
-		return NULL;
+	return rc;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The list of logs in the order of the search. Ordering every log (three
+ * tables joined and sorted) costs more than the rest of a rare token's
+ * search over many small logs: their word filters are read first, over the
+ * logs' table alone, and when they rule out most logs only the others are
+ * ordered; those ruled out go first, passed over at no cost. */
+static int make_list(struct logsearch *ls, struct cs_err *err)
+{
+	int64_t *ruled_ids = NULL;
+	size_t n_ruled = 0;
+	if (ls->q.nw > 0) {
+		if (list_query(ls, "SELECT id, raw_size, line_count FROM logs", NULL) < 0 ||
+		    rule_out_logs(ls, err) < 0)
+			goto fail;
+		if (ls->ruled) {
+			size_t n = ls->n_logs, keep = 0;
+			for (size_t i = 0; i < n; i++)
+				n_ruled += ls->ruled[i] != 0;
+			struct buf ids = BUF_INIT;
+			bool few = (n - n_ruled) * 4 <= n;
+			if (few)
+				buf_addc(&ids, '[');
+			ruled_ids = xmalloc((n_ruled + 1) * sizeof(*ruled_ids));
+			size_t r = 0;
+			for (size_t i = 0; i < n; i++) {
+				if (ls->ruled[i]) {
+					ruled_ids[r++] = ls->logs[i].log_id;
+					ls->logs[keep++] = ls->logs[i];
+				} else if (few) {
+					buf_addf(&ids, "%s%lld", ids.len > 1 ? "," : "",
+						   (long long)ls->logs[i].log_id);
+				}
+			}
+			if (few) {
+				buf_addc(&ids, ']');
+				ls->n_logs = keep;
+				ls->bytes_total = 0;
+				for (size_t i = 0; i < keep; i++)
+					ls->bytes_total += ls->logs[i].raw_size;
+				memset(ls->ruled, 1, keep);
+				int rc = list_query(ls, LIST_LOGS "WHERE l.id IN (SELECT value FROM json_each(?1)) "
+						    LIST_ORDER, buf_cstr(&ids));
+				buf_release(&ids);
+				free(ruled_ids);
+				if (rc < 0)
+					goto fail;
+				ls->ruled = xrealloc(ls->ruled, ls->n_logs + 1);
+				memset(ls->ruled + keep, 0, ls->n_logs - keep);
+				for (size_t i = 0; i < ls->n_logs; i++)
+					ls->logs[i].order = i;
+				return 0;
+			}
+			buf_release(&ids);
+			qsort(ruled_ids, n_ruled, sizeof(*ruled_ids), cmp_id);
+		}
+		ls->n_logs = 0;
+		ls->bytes_total = 0;
 	}
+	if (list_query(ls, LIST_LOGS LIST_ORDER, NULL) < 0)
+		goto fail;
+	if (ruled_ids) {
+		ls->ruled = xrealloc(ls->ruled, ls->n_logs + 1);
+		for (size_t i = 0; i < ls->n_logs; i++)
+			ls->ruled[i] = bsearch(&ls->logs[i].log_id, ruled_ids, n_ruled, sizeof(*ruled_ids),
+					       cmp_id) != NULL;
+		free(ruled_ids);
+	}
+	return 0;
+fail:
+	free(ruled_ids);
+	if (!err->code)
+		store_err(ls->st, err, "cannot list logs");
+	return -1;
+}
+
+struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_err *err)
+{
+	struct logsearch *ls = xcalloc(1, sizeof(*ls));
+	ls->st = st;
+	ls->m = m;
+	ls->pre_for = SIZE_MAX;
+	ls->data_version = -1;
+	buf_init(&ls->scratch);
+	buf_init(&ls->text);
+	err_clear(err);
 	/* chunks read through a map of the file, not copied by read() */
 	sqlite3_exec(st->db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
 	matcher_grams(m, &ls->q);
@@ -152,7 +239,13 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 		logsearch_free(ls);
 		return NULL;
 	}
-	if (rule_out_logs(ls, err) < 0) {
+	/* the list and the filters of one snapshot */
+	sqlite3 *db = st->db;
+	bool own = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	int rc = make_list(ls, err);
+	if (own && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc < 0) {
 		logsearch_free(ls);
 		return NULL;
 	}
