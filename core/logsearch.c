@@ -19,6 +19,10 @@ struct log_entry {
 	int64_t log_id;
 	uint64_t order;       /* its place in the whole search (logsearch_shard keeps some) */
 	uint64_t raw_size, lines, chunks;
+	/* logsearch_admit_all(): its chunks' verdicts at admits + admit_off,
+	 * admit_n of them admitted; -1: not judged yet */
+	size_t admit_off;
+	long admit_n;
 };
 
 struct logsearch {
@@ -33,6 +37,8 @@ struct logsearch {
 	bool opened;          /* its filters are read (and r open, if any chunk is admitted) */
 	struct logr *r;
 	unsigned char *ruled; /* per log: no chunk can match (many small logs), or NULL */
+	unsigned char *admits; /* logsearch_admit_all(): every log's verdicts, or NULL */
+	bool no_prefetch;     /* few chunks to read: no second thread for them */
 	unsigned char *admit; /* per chunk of the current log */
 	size_t admit_alloc;
 	/* the next log's filters, read ahead while the current one's last chunk
@@ -97,25 +103,13 @@ static int rule_out_logs(struct logsearch *ls, struct cs_err *err)
 	return n < 0 ? -1 : 0;
 }
 
-struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_err *err)
+#define LIST_LOGS "SELECT l.id, l.raw_size, l.line_count FROM logs l " \
+	"JOIN jobs j ON j.id = l.job_id JOIN runs r ON r.id = j.run_id "
+#define LIST_ORDER "ORDER BY r.created_at DESC, r.provider_id DESC, r.attempt DESC, j.ordinal"
+
+/* Append the logs of s's rows (id, raw_size, line_count) to the list. */
+static int list_logs(struct logsearch *ls, sqlite3_stmt *s)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT l.id, l.raw_size, l.line_count FROM logs l "
-			       "JOIN jobs j ON j.id = l.job_id JOIN runs r ON r.id = j.run_id "
-			       "ORDER BY r.created_at DESC, r.provider_id DESC, r.attempt DESC, "
-			       "j.ordinal",
-			       -1, &s, NULL) != SQLITE_OK) {
-		store_err(st, err, "cannot list logs");
-		return NULL;
-	}
-	struct logsearch *ls = xcalloc(1, sizeof(*ls));
-	ls->st = st;
-	ls->m = m;
-	ls->pre_for = SIZE_MAX;
-	ls->data_version = -1;
-	buf_init(&ls->scratch);
-	buf_init(&ls->text);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		XGROW(ls->logs, ls->alloc, ls->n_logs + 1);
@@ -128,14 +122,114 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 		/* what the filters and the reader go by (logr_open() checks that
 		 * logs.chunk_count agrees) */
 		e->chunks = (e->raw_size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW;
+		e->admit_n = -1;
 		ls->bytes_total += e->raw_size;
 	}
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int list_query(struct logsearch *ls, const char *sql, const char *json)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(ls->st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (json)
+		sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC);
+	int rc = list_logs(ls, s);
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		store_err(st, err, "cannot list logs");
-		logsearch_free(ls);
-		return NULL;
+	return rc;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The list of logs in the order of the search. Ordering every log (three
+ * tables joined and sorted) costs more than the rest of a rare token's
+ * search over many small logs: their word filters are read first, over the
+ * logs' table alone, and when they rule out most logs only the others are
+ * ordered; those ruled out go first, passed over at no cost. */
+static int make_list(struct logsearch *ls, struct cs_err *err)
+{
+	int64_t *ruled_ids = NULL;
+	size_t n_ruled = 0;
+	if (ls->q.nw > 0) {
+		if (list_query(ls, "SELECT id, raw_size, line_count FROM logs", NULL) < 0 ||
+		    rule_out_logs(ls, err) < 0)
+			goto fail;
+		if (ls->ruled) {
+			size_t n = ls->n_logs, keep = 0;
+			for (size_t i = 0; i < n; i++)
+				n_ruled += ls->ruled[i] != 0;
+			struct buf ids = BUF_INIT;
+			bool few = (n - n_ruled) * 4 <= n;
+			if (few)
+				buf_addc(&ids, '[');
+			ruled_ids = xmalloc((n_ruled + 1) * sizeof(*ruled_ids));
+			size_t r = 0;
+			for (size_t i = 0; i < n; i++) {
+				if (ls->ruled[i]) {
+					ruled_ids[r++] = ls->logs[i].log_id;
+					ls->logs[keep++] = ls->logs[i];
+				} else if (few) {
+					buf_addf(&ids, "%s%lld", ids.len > 1 ? "," : "",
+						   (long long)ls->logs[i].log_id);
+				}
+			}
+			if (few) {
+				buf_addc(&ids, ']');
+				ls->n_logs = keep;
+				ls->bytes_total = 0;
+				for (size_t i = 0; i < keep; i++)
+					ls->bytes_total += ls->logs[i].raw_size;
+				memset(ls->ruled, 1, keep);
+				int rc = list_query(ls, LIST_LOGS "WHERE l.id IN (SELECT value FROM json_each(?1)) "
+						    LIST_ORDER, buf_cstr(&ids));
+				buf_release(&ids);
+				free(ruled_ids);
+				if (rc < 0)
+					goto fail;
+				ls->ruled = xrealloc(ls->ruled, ls->n_logs + 1);
+				memset(ls->ruled + keep, 0, ls->n_logs - keep);
+				for (size_t i = 0; i < ls->n_logs; i++)
+					ls->logs[i].order = i;
+				return 0;
+			}
+			buf_release(&ids);
+			qsort(ruled_ids, n_ruled, sizeof(*ruled_ids), cmp_id);
+		}
+		ls->n_logs = 0;
+		ls->bytes_total = 0;
 	}
+	if (list_query(ls, LIST_LOGS LIST_ORDER, NULL) < 0)
+		goto fail;
+	if (ruled_ids) {
+		ls->ruled = xrealloc(ls->ruled, ls->n_logs + 1);
+		for (size_t i = 0; i < ls->n_logs; i++)
+			ls->ruled[i] = bsearch(&ls->logs[i].log_id, ruled_ids, n_ruled, sizeof(*ruled_ids),
+					       cmp_id) != NULL;
+		free(ruled_ids);
+	}
+	return 0;
+fail:
+	free(ruled_ids);
+	if (!err->code)
+		store_err(ls->st, err, "cannot list logs");
+	return -1;
+}
+
+struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_err *err)
+{
+	struct logsearch *ls = xcalloc(1, sizeof(*ls));
+	ls->st = st;
+	ls->m = m;
+	ls->pre_for = SIZE_MAX;
+	ls->data_version = -1;
+	buf_init(&ls->scratch);
+	buf_init(&ls->text);
+	err_clear(err);
 	/* chunks read through a map of the file, not copied by read() */
 	sqlite3_exec(st->db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
 	matcher_grams(m, &ls->q);
@@ -145,7 +239,13 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 		logsearch_free(ls);
 		return NULL;
 	}
-	if (rule_out_logs(ls, err) < 0) {
+	/* the list and the filters of one snapshot */
+	sqlite3 *db = st->db;
+	bool own = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	int rc = make_list(ls, err);
+	if (own && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc < 0) {
 		logsearch_free(ls);
 		return NULL;
 	}
@@ -208,10 +308,23 @@ void logsearch_free(struct logsearch *ls)
 	free(ls->admit);
 	free(ls->pre_admit);
 	free(ls->ruled);
+	free(ls->admits);
 	free(ls->folded);
 	buf_release(&ls->scratch);
 	buf_release(&ls->text);
 	free(ls);
+}
+
+/* The verdicts of log e's chunks into admit (e->chunks + 1 bytes): those
+ * logsearch_admit_all() made, else its filters read now. */
+static long admit_log(struct logsearch *ls, const struct log_entry *e, unsigned char *admit,
+		      struct cs_err *err)
+{
+	if (ls->admits && e->admit_n >= 0) {
+		memcpy(admit, ls->admits + e->admit_off, (size_t)e->chunks);
+		return e->admit_n;
+	}
+	return logfilter_admit(ls->filter, e->log_id, e->raw_size, admit, err);
 }
 
 /* Read the current log's filters and, when a chunk may hold a match, open
@@ -236,7 +349,7 @@ static int open_log(struct logsearch *ls, struct cs_err *err)
 		ls->pre_for = SIZE_MAX;
 	} else {
 		XGROW(ls->admit, ls->admit_alloc, (size_t)e->chunks + 1);
-		admitted = logfilter_admit(ls->filter, e->log_id, e->raw_size, ls->admit, err);
+		admitted = admit_log(ls, e, ls->admit, err);
 		if (admitted < 0)
 			return -1;
 	}
@@ -336,9 +449,12 @@ static int read_ahead(struct logsearch *ls, const struct log_entry *e, struct cs
 	while (next < e->chunks && !ls->admit[next])
 		next++;
 	if (next < e->chunks) {
-		logr_prefetch(ls->r, next);
+		if (!ls->no_prefetch)
+			logr_prefetch(ls->r, next);
 		return 0;
 	}
+	if (ls->no_prefetch)
+		return 0; /* (the next log's filters are judged already) */
 	/* the log's last chunk to read: the next log's filters now, and its
 	 * first admitted chunk made while this one is scanned */
 	size_t j = ls->cur + 1;
@@ -346,7 +462,7 @@ static int read_ahead(struct logsearch *ls, const struct log_entry *e, struct cs
 		return 0;
 	const struct log_entry *f = &ls->logs[j];
 	XGROW(ls->pre_admit, ls->pre_alloc, (size_t)f->chunks + 1);
-	long na = logfilter_admit(ls->filter, f->log_id, f->raw_size, ls->pre_admit, err);
+	long na = admit_log(ls, f, ls->pre_admit, err);
 	if (na < 0)
 		return -1;
 	ls->pre_for = j;
@@ -442,6 +558,8 @@ int logsearch_step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ct
 		if (ls->data_version != -1) {
 			logr_prefetch_forget(ls->r);
 			ls->pre_for = SIZE_MAX;
+			free(ls->admits); /* judged on another snapshot */
+			ls->admits = NULL;
 		}
 		ls->data_version = v;
 	}
@@ -495,18 +613,59 @@ static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
 	return ls->cur < ls->n_logs ? 1 : 0;
 }
 
+/* Below this many chunks to read, a second thread decompressing ahead
+ * costs more (its start, its own zstd context) than it saves. */
+#define PREFETCH_CHUNKS 32
+
+int logsearch_admit_all(struct logsearch *ls, uint64_t *bytes, struct cs_err *err)
+{
+	*bytes = 0;
+	sqlite3 *db = ls->st->db;
+	bool own = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	ls->data_version = store_data_version(ls->st);
+	size_t total = 0;
+	for (size_t i = 0; i < ls->n_logs; i++)
+		total += (size_t)ls->logs[i].chunks;
+	free(ls->admits);
+	ls->admits = xmalloc(total + 1);
+	uint64_t chunks = 0;
+	int rc = 0;
+	size_t off = 0;
+	for (size_t i = ls->cur; i < ls->n_logs; i++) {
+		struct log_entry *e = &ls->logs[i];
+		e->admit_off = off;
+		unsigned char *a = ls->admits + off;
+		off += (size_t)e->chunks;
+		if (ls->ruled && ls->ruled[i]) {
+			memset(a, 0, (size_t)e->chunks);
+			e->admit_n = 0;
+			continue;
+		}
+		long n = logfilter_admit(ls->filter, e->log_id, e->raw_size, a, err);
+		if (n < 0) {
+			rc = -1;
+			break;
+		}
+		e->admit_n = n;
+		chunks += (uint64_t)n;
+		for (uint64_t k = 0; k < e->chunks; k++)
+			if (a[k])
+				*bytes += MIN((uint64_t)LOG_CHUNK_RAW, e->raw_size - k * LOG_CHUNK_RAW);
+	}
+	if (own && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc < 0) {
+		free(ls->admits);
+		ls->admits = NULL;
+		return -1;
+	}
+	ls->no_prefetch = chunks < PREFETCH_CHUNKS;
+	return 0;
+}
+
 void logsearch_count_only(struct logsearch *ls)
 {
 	ls->count_only = true;
-}
-
-uint64_t logsearch_bytes_maybe(const struct logsearch *ls)
-{
-	uint64_t n = 0;
-	for (size_t i = 0; i < ls->n_logs; i++)
-		if (!(ls->ruled && ls->ruled[i]))
-			n += ls->logs[i].raw_size;
-	return n;
 }
 
 void logsearch_shard(struct logsearch *ls, unsigned k, unsigned n)

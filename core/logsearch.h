@@ -36,9 +36,14 @@ void logsearch_count_only(struct logsearch *ls);
  * cursors on two connections then split the work between two threads);
  * counting, h->line of a log's call is its place. Before the first step. */
 void logsearch_shard(struct logsearch *ls, unsigned k, unsigned n);
-/* The raw bytes of the logs not yet ruled out whole by their filters (read
- * at once for many small logs): what the search may still have to read. */
-uint64_t logsearch_bytes_maybe(const struct logsearch *ls);
+
+/* Read the filters of every log at once (one read transaction) and keep
+ * their verdicts for the search; *bytes the raw bytes of the chunks they
+ * admit: the work left to decide a split on. With few chunks to read no
+ * second thread decompresses ahead. Before the first step; a commit by
+ * another connection before a later step drops the verdicts (they are read
+ * again log by log). Returns 0 or -1. */
+int logsearch_admit_all(struct logsearch *ls, uint64_t *bytes, struct cs_err *err);
 
 struct logsearch_progress {
 	long logs_done, logs_total;

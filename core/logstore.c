@@ -1021,7 +1021,7 @@ struct logfilter *logfilter_new(struct store *st, const struct log_grams *q,
 /* Rule out, in admit[], the chunks of log_id whose word filters lack one
  * of the query's 6-grams. Chunks without rows (stored before the word
  * filters) are left admitted. Per 6-gram, the rows of the part it falls in
- * are read in one range, or one by one once few chunks are left. Returns
+ * are read in one range, or one by one once half the chunks are out. Returns
  * the number still admitted, or -1. */
 static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 			   uint64_t n_chunks, unsigned char *admit, long n)
@@ -1040,7 +1040,9 @@ static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_siz
 			live += admit[seq] == 1;
 		if (!live)
 			break;
-		bool range = i == 0 || live > 8;
+		/* a range reads every chunk's row of the part (each a seek into
+		 * the table, a page of its own): once half are out, only theirs */
+		bool range = i == 0 || (uint64_t)live * 2 > n_chunks;
 		if (range) {
 			sqlite3_stmt *st = f->words_range;
 			unsigned char *seen = f->seen;

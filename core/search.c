@@ -554,8 +554,14 @@ int search_count(struct store *st, struct matcher *m, search_cb cb, void *ctx, l
 	logsearch_progress(one.ls, &p);
 	struct store *st2 = NULL;
 	pthread_t th;
-	/* (many small logs a rare token rules out nearly all of: one thread) */
-	bool split = p.logs_total >= 2 && logsearch_bytes_maybe(one.ls) >= search_count_split_bytes &&
+	/* the filters first: a rare token leaves a few chunks, read on one
+	 * thread (a second connection, its schema and its reader cost more) */
+	uint64_t maybe;
+	if (logsearch_admit_all(one.ls, &maybe, err) < 0) {
+		logsearch_free(one.ls);
+		return -1;
+	}
+	bool split = p.logs_total >= 2 && maybe >= search_count_split_bytes &&
 		     start_second(st, m, &two, &st2, &th);
 	if (split)
 		logsearch_shard(one.ls, 0, 2);
