@@ -26,9 +26,11 @@
 #define MAX_DEPTH 32               /* folder recursion */
 
 /* read ahead: at most this many log files, and no new read once this many
- * bytes are waiting (so at most about IMPORT_AHEAD_BYTES + IMPORT_FILE_MEM) */
+ * bytes are waiting (so at most about IMPORT_AHEAD_BYTES + IMPORT_FILE_MEM);
+ * a buffer larger than IMPORT_AHEAD_KEEP is freed once taken */
 #define IMPORT_AHEAD_FILES 8
-#define IMPORT_AHEAD_BYTES (4u << 20)
+#define IMPORT_AHEAD_BYTES (1u << 20)
+#define IMPORT_AHEAD_KEEP (256u << 10)
 
 struct importer {
 	struct store *st;

@@ -279,7 +279,12 @@ static void slot_drop(struct file_ahead *a, struct ahead_slot *s)
 {
 	if (s->state == SLOT_DONE)
 		a->done_bytes -= s->data.len;
-	buf_reset(&s->data);
+	/* a big file's buffer goes: the queue's memory stays that of what
+	 * it holds (a folder of small logs reuses its buffers) */
+	if (s->data.alloc > IMPORT_AHEAD_KEEP)
+		buf_release(&s->data);
+	else
+		buf_reset(&s->data);
 	free(s->path);
 	s->path = NULL;
 	s->state = SLOT_PENDING;

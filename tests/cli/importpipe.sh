@@ -162,7 +162,7 @@ else
 	echo "skip small_kill: no sqlite3 command to read the index"
 fi
 
-# The read-ahead queue of a folder's logs (up to 8 files, 4 MiB): a folder
+# The read-ahead queue of a folder's logs (up to 8 files, 1 MiB waiting): a folder
 # whose walk leaves the queue (sub-folders between logs, a folder named like
 # a log), logs large enough to fill the byte bound, one over 1 MiB (read
 # from the file), an empty one and a FIFO named like a log: the same index
