@@ -698,15 +698,15 @@ static int import_dir(struct importer *im, const char *dir, int depth, const str
 												: -1;
 			/* the next log file of this folder, read ahead while
 			 * this one is stored */
-			free(im->next_log);
-			im->next_log = NULL;
-			for (size_t j = i + 1; j < n && kind == 2 && !im->next_log; j++)
+			import_next_logs_clear(im);
+			for (size_t j = i + 1; j < n && kind == 2 &&
+					       im->n_next_logs < IMPORT_AHEAD_FILES;
+			     j++)
 				if (str_ends(names[j], ".txt") || str_ends(names[j], ".log"))
-					im->next_log = path_join(dir, names[j]);
+					im->next_logs[im->n_next_logs++] = path_join(dir, names[j]);
 			if (kind >= 0 && import_one(im, p, kind, err) < 0)
 				rc = -1;
-			free(im->next_log);
-			im->next_log = NULL;
+			import_next_logs_clear(im);
 		}
 		free(p);
 	}

@@ -25,6 +25,13 @@
 #define GROUP_TITLE_MAX 500
 #define MAX_DEPTH 32               /* folder recursion */
 
+/* read ahead: at most this many log files, and no new read once this many
+ * bytes are waiting (so at most about IMPORT_AHEAD_BYTES + IMPORT_FILE_MEM);
+ * a buffer larger than IMPORT_AHEAD_KEEP is freed once taken */
+#define IMPORT_AHEAD_FILES 8
+#define IMPORT_AHEAD_BYTES (1u << 20)
+#define IMPORT_AHEAD_KEEP (256u << 10)
+
 struct importer {
 	struct store *st;
 	struct import_opts opts;
@@ -45,14 +52,17 @@ struct importer {
 	int n_mem;
 	size_t mem_alloc;
 	size_t mem_total;
-	/* the log file a folder's walk imports next (import_dir sets it, owned)
-	 * and the thread that reads it ahead while this one is stored
-	 * (core/importfile.c) */
-	char *next_log;
+	/* the log files a folder's walk imports next, in order (import_dir
+	 * sets them, owned; at most IMPORT_AHEAD_FILES) and the thread that
+	 * reads them ahead while this one is stored (core/importfile.c) */
+	char *next_logs[IMPORT_AHEAD_FILES];
+	int n_next_logs;
 	struct file_ahead *ahead;
 };
 /* Stop the read-ahead thread and free what it holds (core/importfile.c). */
 void import_ahead_free(struct importer *im);
+/* Forget the log files a folder's walk imports next (core/importfile.c). */
+void import_next_logs_clear(struct importer *im);
 
 #define LOG_MEM_MAX (1u << 20)
 struct log_mem {

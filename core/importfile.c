@@ -194,121 +194,241 @@ static int read_whole(const char *path, struct buf *b, int *e)
 	return 1;
 }
 
-/* --- reading the next log ahead ---------------------------------------------------------- */
+/* --- reading the next logs ahead --------------------------------------------------------- */
 /* Many small logs: while one is parsed, triaged, compressed and stored,
- * a second thread reads the next log of the folder whole and takes its
- * fingerprint (the same bytes and the same hash as reading it here: the
- * index does not change). It never touches SQLite; one file ahead, so
- * memory stays two files of at most IMPORT_FILE_MEM. */
-struct file_ahead {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool busy, stop;
-	char *path;     /* the file asked for (owned) */
+ * a second thread reads the next logs of the folder whole and takes their
+ * fingerprints (the same bytes and the same hash as reading them here: the
+ * index does not change). It never touches SQLite. A bounded queue, in
+ * folder order: at most IMPORT_AHEAD_FILES files, and no new read once
+ * IMPORT_AHEAD_BYTES are waiting. The thread is woken only when at least
+ * half the queue is to be read (or the walk waits for the file at its
+ * head), so one wakeup reads several files. */
+enum { SLOT_PENDING, SLOT_READING, SLOT_DONE };
+struct ahead_slot {
+	char *path; /* owned */
+	int state;
 	struct buf data;
 	int result, eno; /* read_whole()'s */
 	uint64_t fp;
 };
+struct file_ahead {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_thread, cv_walk;
+	bool stop, idle, walk_waits;
+	struct ahead_slot slot[IMPORT_AHEAD_FILES];
+	int head, n;         /* the queue: n slots from head, in order */
+	size_t done_bytes;   /* the bytes read and not taken */
+};
+
+static struct ahead_slot *ahead_at(struct file_ahead *a, int i)
+{
+	return &a->slot[(a->head + i) % IMPORT_AHEAD_FILES];
+}
+
+/* the first slot still to be read, or NULL (under a->mu) */
+static struct ahead_slot *ahead_pending(struct file_ahead *a, int *pending)
+{
+	struct ahead_slot *first = NULL;
+	int c = 0;
+	for (int i = 0; i < a->n; i++) {
+		struct ahead_slot *s = ahead_at(a, i);
+		if (s->state == SLOT_PENDING) {
+			if (!first)
+				first = s;
+			c++;
+		}
+	}
+	if (pending)
+		*pending = c;
+	return first;
+}
 
 static void *ahead_main(void *arg)
 {
 	struct file_ahead *a = arg;
 	pthread_mutex_lock(&a->mu);
-	for (;;) {
-		while (!a->busy && !a->stop)
-			pthread_cond_wait(&a->cv, &a->mu);
-		if (a->stop)
-			break;
-		char *path = a->path;
+	while (!a->stop) {
+		struct ahead_slot *s = ahead_pending(a, NULL);
+		if (!s || a->done_bytes >= IMPORT_AHEAD_BYTES) {
+			a->idle = true;
+			pthread_cond_wait(&a->cv_thread, &a->mu);
+			a->idle = false;
+			continue;
+		}
+		s->state = SLOT_READING;
+		const char *path = s->path;
 		pthread_mutex_unlock(&a->mu);
 		int e = 0;
-		int r = read_whole(path, &a->data, &e);
-		uint64_t fp = r == 1 ? import_mem_fingerprint(a->data.data, a->data.len) : 0;
+		int r = read_whole(path, &s->data, &e);
+		uint64_t fp = r == 1 ? import_mem_fingerprint(s->data.data, s->data.len) : 0;
 		pthread_mutex_lock(&a->mu);
-		a->result = r;
-		a->eno = e;
-		a->fp = fp;
-		a->busy = false;
-		pthread_cond_broadcast(&a->cv);
+		s->result = r;
+		s->eno = e;
+		s->fp = fp;
+		s->state = SLOT_DONE;
+		a->done_bytes += s->data.len;
+		if (a->walk_waits)
+			pthread_cond_signal(&a->cv_walk);
 	}
 	pthread_mutex_unlock(&a->mu);
 	return NULL;
 }
 
-/* Ask for path to be read ahead; false when no thread can be had. */
-static bool ahead_ask(struct importer *im, const char *path)
+static void slot_drop(struct file_ahead *a, struct ahead_slot *s)
 {
-	struct file_ahead *a = im->ahead;
-	if (!a) {
-		a = xcalloc(1, sizeof(*a));
-		pthread_mutex_init(&a->mu, NULL);
-		pthread_cond_init(&a->cv, NULL);
-		buf_init(&a->data);
-		/* the reader takes no signal: Ctrl-C reaches the main thread */
-		if (thread_start_quiet(&a->th, ahead_main, a) != 0) {
-			pthread_mutex_destroy(&a->mu);
-			pthread_cond_destroy(&a->cv);
-			free(a);
-			return false;
-		}
-		im->ahead = a;
+	if (s->state == SLOT_DONE)
+		a->done_bytes -= s->data.len;
+	/* a big file's buffer goes: the queue's memory stays that of what
+	 * it holds (a folder of small logs reuses its buffers) */
+	if (s->data.alloc > IMPORT_AHEAD_KEEP)
+		buf_release(&s->data);
+	else
+		buf_reset(&s->data);
+	free(s->path);
+	s->path = NULL;
+	s->state = SLOT_PENDING;
+}
+
+/* Queue the walk's next logs (im->next_logs) behind those queued, and wake
+ * the thread when there is enough to read (under a->mu). */
+static void ahead_feed(struct importer *im, struct file_ahead *a)
+{
+	int from = 0;
+	/* the queue is a prefix of the walk's order: skip what it holds */
+	if (a->n > 0) {
+		const char *last = ahead_at(a, a->n - 1)->path;
+		from = -1;
+		for (int i = 0; i < im->n_next_logs && from < 0; i++)
+			if (!strcmp(im->next_logs[i], last))
+				from = i + 1;
+		if (from < 0)
+			from = im->n_next_logs; /* another order: nothing added */
 	}
-	pthread_mutex_lock(&a->mu);
-	while (a->busy)
-		pthread_cond_wait(&a->cv, &a->mu);
-	free(a->path);
-	a->path = xstrdup(path);
-	a->busy = true;
-	pthread_cond_broadcast(&a->cv);
-	pthread_mutex_unlock(&a->mu);
+	for (int i = from; i < im->n_next_logs && a->n < IMPORT_AHEAD_FILES; i++) {
+		struct ahead_slot *s = ahead_at(a, a->n++);
+		s->path = xstrdup(im->next_logs[i]);
+		s->state = SLOT_PENDING;
+	}
+	int pending = 0;
+	struct ahead_slot *first = ahead_pending(a, &pending);
+	if (a->idle && first &&
+	    (pending >= IMPORT_AHEAD_FILES / 2 || first == ahead_at(a, 0)))
+		pthread_cond_signal(&a->cv_thread);
+}
+
+/* Start the thread when there are logs to read ahead; false when none can
+ * be had. */
+static bool ahead_start(struct importer *im)
+{
+	if (im->ahead)
+		return true;
+	if (!im->n_next_logs)
+		return false;
+	struct file_ahead *a = xcalloc(1, sizeof(*a));
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv_thread, NULL);
+	pthread_cond_init(&a->cv_walk, NULL);
+	for (int i = 0; i < IMPORT_AHEAD_FILES; i++)
+		buf_init(&a->slot[i].data);
+	/* the reader takes no signal: Ctrl-C reaches the main thread */
+	if (thread_start_quiet(&a->th, ahead_main, a) != 0) {
+		pthread_mutex_destroy(&a->mu);
+		pthread_cond_destroy(&a->cv_thread);
+		pthread_cond_destroy(&a->cv_walk);
+		free(a);
+		return false;
+	}
+	im->ahead = a;
 	return true;
 }
 
+/* Wait until the thread reads no slot (under a->mu). */
+static void ahead_quiesce(struct file_ahead *a)
+{
+	for (;;) {
+		bool reading = false;
+		for (int i = 0; i < a->n; i++)
+			if (ahead_at(a, i)->state == SLOT_READING)
+				reading = true;
+		if (!reading)
+			return;
+		a->walk_waits = true;
+		pthread_cond_wait(&a->cv_walk, &a->mu);
+		a->walk_waits = false;
+	}
+}
+
 /* What the thread read of path into rs->file: read_whole()'s result and the
- * fingerprint; -2 when it was not asked for path. */
+ * fingerprint; -2 when path is not at the head of the queue (the queue is
+ * then emptied: the walk went another way). Then the walk's next logs are
+ * queued. */
 static int ahead_take(struct importer *im, const char *path, struct run_src *rs, uint64_t *fp,
 		      struct cs_err *err)
 {
-	struct file_ahead *a = im->ahead;
-	if (!a)
+	if (!ahead_start(im))
 		return -2;
-	pthread_mutex_lock(&a->mu);
-	while (a->busy)
-		pthread_cond_wait(&a->cv, &a->mu);
+	struct file_ahead *a = im->ahead;
 	int r = -2;
-	if (a->path && !strcmp(a->path, path)) {
-		r = a->result;
-		*fp = a->fp;
+	pthread_mutex_lock(&a->mu);
+	if (a->n > 0 && !strcmp(ahead_at(a, 0)->path, path)) {
+		struct ahead_slot *s = ahead_at(a, 0);
+		if (s->state == SLOT_PENDING && a->idle)
+			pthread_cond_signal(&a->cv_thread);
+		while (s->state != SLOT_DONE) {
+			a->walk_waits = true;
+			pthread_cond_wait(&a->cv_walk, &a->mu);
+			a->walk_waits = false;
+		}
+		r = s->result;
+		*fp = s->fp;
+		a->done_bytes -= s->data.len;
+		s->state = SLOT_PENDING; /* its bytes are counted off */
 		struct buf t = rs->file;
-		rs->file = a->data;
-		a->data = t;
-		buf_reset(&a->data);
+		rs->file = s->data;
+		s->data = t;
 		if (r < 0)
-			err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(a->eno));
-		free(a->path);
-		a->path = NULL;
+			err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(s->eno));
+		slot_drop(a, s);
+		a->head = (a->head + 1) % IMPORT_AHEAD_FILES;
+		a->n--;
+	} else if (a->n > 0) {
+		ahead_quiesce(a);
+		for (int i = 0; i < a->n; i++)
+			slot_drop(a, ahead_at(a, i));
+		a->n = 0;
+		a->head = 0;
 	}
+	ahead_feed(im, a);
 	pthread_mutex_unlock(&a->mu);
 	return r;
+}
+
+void import_next_logs_clear(struct importer *im)
+{
+	for (int i = 0; i < im->n_next_logs; i++)
+		free(im->next_logs[i]);
+	im->n_next_logs = 0;
 }
 
 void import_ahead_free(struct importer *im)
 {
 	struct file_ahead *a = im->ahead;
-	free(im->next_log);
-	im->next_log = NULL;
+	import_next_logs_clear(im);
 	if (!a)
 		return;
 	pthread_mutex_lock(&a->mu);
 	a->stop = true;
-	pthread_cond_broadcast(&a->cv);
+	pthread_cond_broadcast(&a->cv_thread);
 	pthread_mutex_unlock(&a->mu);
 	pthread_join(a->th, NULL);
 	pthread_mutex_destroy(&a->mu);
-	pthread_cond_destroy(&a->cv);
-	buf_release(&a->data);
-	free(a->path);
+	pthread_cond_destroy(&a->cv_thread);
+	pthread_cond_destroy(&a->cv_walk);
+	for (int i = 0; i < IMPORT_AHEAD_FILES; i++) {
+		buf_release(&a->slot[i].data);
+		free(a->slot[i].path);
+	}
 	free(a);
 	im->ahead = NULL;
 }
@@ -327,9 +447,6 @@ int import_load_log_file(struct importer *im, const char *path, struct run_src *
 		else if (whole)
 			h = import_mem_fingerprint(rs->file.data, rs->file.len);
 	}
-	/* the next log of the folder is read while this one is stored */
-	if (im->next_log && strcmp(im->next_log, path) != 0)
-		ahead_ask(im, im->next_log);
 	if (whole < 0)
 		return -1;
 	rs->file_in_mem = whole == 1;

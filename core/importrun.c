@@ -490,6 +490,9 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 	 * Judged from the evidence, a job with no error finding passed and its
 	 * triage would go: it is not stored (most logs of a big import pass);
 	 * unless the name says failed, which keeps the triage of every job */
+	/* the jobs judged failed by triage: 0 says no triage row is left for
+	 * the run, so none of the statements below that read them has work */
+	int judged_failed = -1;
 	if (!given_success) {
 		struct triage_log_mem mem[16];
 		int n_mem = 0;
@@ -500,7 +503,8 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 					im->mem[i].data.data ? im->mem[i].data.data : "",
 					im->mem[i].data.len};
 		int rc = !given && !name_says_failed(rs->label)
-				 ? triage_judge_after_import(im->st, row, mem, n_mem, err)
+				 ? triage_judge_after_import(im->st, row, mem, n_mem,
+							     &judged_failed, err)
 				 : triage_after_import(im->st, row, err);
 		if (rc < 0)
 			return -1;
@@ -510,6 +514,25 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 	if (given) {
 		failed = !given_success;
 		buf_adds(&why, "given with --conclusion");
+	} else if (judged_failed == 0) {
+		/* no error finding (the rows are none at all): every job passed;
+		 * a success verdict only says why */
+		int passed_by_verdict = 0;
+		for (int i = 0; i < im->n_mem; i++) {
+			const struct log_mem *m = &im->mem[i];
+			if (!m->over && m->data.data &&
+			    ends_in_success_verdict(m->data.data, m->data.len))
+				passed_by_verdict++;
+		}
+		if (im_exec_id(im, "UPDATE jobs SET conclusion = 'success' WHERE run_id = ?1", row,
+			       "cannot judge the log", err) < 0) {
+			buf_release(&why);
+			return -1;
+		}
+		failed = false;
+		buf_adds(&why, passed_by_verdict
+				       ? "the log ends in a success verdict (Finished: SUCCESS)"
+				       : "no error finding and no failure verdict in the log");
 	} else {
 		/* per job: an error finding of triage (a rule's or a marker's) */
 		if (im_exec_id(im,
@@ -577,11 +600,16 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 			buf_adds(&why, "no error finding and no failure verdict in the log");
 		}
 	}
+	/* the jobs of a run judged with no triage row all passed */
+	bool all_passed = !given && judged_failed == 0;
 	sqlite3_stmt *s;
 	if (im_prepare(im,
-		       "UPDATE runs SET conclusion = CASE WHEN EXISTS (SELECT 1 FROM jobs j "
-		       "WHERE j.run_id = runs.id AND j.conclusion = 'failure') THEN 'failure' "
-		       "ELSE 'success' END, conclusion_why = ?2 WHERE id = ?1",
+		       all_passed ? "UPDATE runs SET conclusion = 'success', conclusion_why = ?2 "
+				    "WHERE id = ?1"
+				  : "UPDATE runs SET conclusion = CASE WHEN EXISTS (SELECT 1 FROM "
+				    "jobs j WHERE j.run_id = runs.id AND j.conclusion = 'failure') "
+				    "THEN 'failure' ELSE 'success' END, conclusion_why = ?2 WHERE "
+				    "id = ?1",
 		       &s) != SQLITE_OK) {
 		buf_release(&why);
 		return store_err(im->st, err, "cannot store the run's conclusion");
@@ -594,6 +622,8 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 	buf_release(&why);
 	/* the jobs that passed lose the triage they got as failed ones */
 	int n_jobs = 0, n_failed = 0;
+	if (all_passed)
+		return rc; /* no triage rows to drop, no finding to title the run */
 	if (rc == 0) {
 		if (im_prepare(im,
 			       "SELECT count(*), count(*) FILTER (WHERE conclusion = 'failure') "

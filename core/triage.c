@@ -920,7 +920,7 @@ static bool cand_judges_failed(const struct cand *c)
 static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_row_id,
 			volatile sig_atomic_t *interrupted, struct retriage_stats *stats,
 			bool judge, const struct triage_log_mem *mem, int n_mem,
-			struct cs_err *err)
+			int *n_judged_failed, struct cs_err *err)
 {
 	char version[64];
 	triage_version(rs, version, sizeof(version));
@@ -1000,6 +1000,8 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 			triage_add_no_log(j);
 		choose(j);
 		ret = store_job(st, j, version, &stored, err);
+		if (n_judged_failed)
+			++*n_judged_failed;
 	}
 	triage_junit_free(tf, ntf);
 	for (int i = 0; i < n; i++)
@@ -1016,18 +1018,25 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 int triage_run(struct store *st, const struct ruleset *rs, int64_t run_row_id,
 	       struct cs_err *err)
 {
-	return triage_run_x(st, rs, run_row_id, NULL, NULL, false, NULL, 0, err);
+	return triage_run_x(st, rs, run_row_id, NULL, NULL, false, NULL, 0, NULL, err);
 }
 
 int triage_judge_after_import(struct store *st, int64_t run_row_id,
-			      const struct triage_log_mem *mem, int n_mem, struct cs_err *err)
+			      const struct triage_log_mem *mem, int n_mem, int *n_judged_failed,
+			      struct cs_err *err)
 {
 	struct cs_err e;
 	err_clear(&e);
+	*n_judged_failed = -1;
 	const struct ruleset *rs = triage_rules(&e);
 	if (!rs)
 		return 0; /* triage_ensure reports the bad rules file */
-	return triage_run_x(st, rs, run_row_id, NULL, NULL, true, mem, n_mem, err);
+	*n_judged_failed = 0;
+	int rc = triage_run_x(st, rs, run_row_id, NULL, NULL, true, mem, n_mem, n_judged_failed,
+			      err);
+	if (rc < 0)
+		*n_judged_failed = -1;
+	return rc;
 }
 
 int triage_after_import(struct store *st, int64_t run_row_id, struct cs_err *err)
@@ -1076,7 +1085,7 @@ int triage_ensure(struct store *st, const struct ruleset *rs, int *n_jobs, struc
 			break;
 		}
 		for (int k = i; k < n && k < i + ENSURE_BATCH && rc == 0; k++)
-			rc = triage_run_x(st, rs, ids[k], NULL, &stats, false, NULL, 0, err);
+			rc = triage_run_x(st, rs, ids[k], NULL, &stats, false, NULL, 0, NULL, err);
 		if (rc == 0)
 			rc = store_commit(st, err);
 		else
@@ -1122,7 +1131,7 @@ int triage_retriage(struct store *st, const struct ruleset *rs, struct retriage_
 			rc = err_set(err, CS_EINTR, "interrupted: nothing was changed");
 			break;
 		}
-		rc = triage_run_x(st, rs, ids[i], interrupted, out, false, NULL, 0, err);
+		rc = triage_run_x(st, rs, ids[i], interrupted, out, false, NULL, 0, NULL, err);
 	}
 	free(ids);
 	if (rc == 0) {
@@ -1199,7 +1208,7 @@ int triage_ensure_step(struct triage_ensure_job *job, int max_runs, struct cs_er
 	struct retriage_stats stats = job->stats;
 	int rc = 0, k = job->done;
 	for (; k < job->n && k < job->done + max_runs && rc == 0; k++)
-		rc = triage_run_x(job->st, job->rs, job->ids[k], NULL, &stats, false, NULL, 0, err);
+		rc = triage_run_x(job->st, job->rs, job->ids[k], NULL, &stats, false, NULL, 0, NULL, err);
 	if (rc == 0)
 		rc = store_commit(job->st, err);
 	if (rc < 0) {

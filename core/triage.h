@@ -115,8 +115,12 @@ struct triage_log_mem {
 	const char *data;
 	size_t len;
 };
+/* *n_judged_failed: the jobs judged failed (their triage stored); 0 says the
+ * run's jobs have no triage rows at all; -1 when no triage was made (the
+ * rules could not be had). */
 int triage_judge_after_import(struct store *st, int64_t run_row_id,
-			      const struct triage_log_mem *mem, int n_mem, struct cs_err *err);
+			      const struct triage_log_mem *mem, int n_mem, int *n_judged_failed,
+			      struct cs_err *err);
 /* Triage every failed job whose cached result is missing or was made by
  * another version, in transactions of a few runs. *n_jobs: jobs triaged. */
 int triage_ensure(struct store *st, const struct ruleset *rs, int *n_jobs, struct cs_err *err);

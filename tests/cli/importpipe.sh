@@ -162,4 +162,50 @@ else
 	echo "skip small_kill: no sqlite3 command to read the index"
 fi
 
+# The read-ahead queue of a folder's logs (up to 8 files, 1 MiB waiting): a folder
+# whose walk leaves the queue (sub-folders between logs, a folder named like
+# a log), logs large enough to fill the byte bound, one over 1 MiB (read
+# from the file), an empty one and a FIFO named like a log: the same index
+# as the same files given one by one (no read-ahead), in the walk's order.
+if [ "$HAVE_SQLITE" = 1 ]; then
+	mkdir -p qa/m07 qa/d12.log
+	i=0
+	while [ "$i" -lt 30 ]; do
+		n=$(printf '%02d' "$i")
+		case $i in
+		3 | 4 | 5 | 6 | 7 | 8) lines=9000 ;; # ~700 KB each: the byte bound
+		20) lines=16000 ;;                  # over 1 MiB
+		*) lines=$((20 + i * 7)) ;;
+		esac
+		awk -v n="$n" -v k="$lines" 'BEGIN { for (j = 0; j < k; j++)
+			printf "2024-05-01T10:%02d:%02d.0000000Z log %s line %d of the read-ahead queue, padded to a longer line\n", j % 60, j % 60, n, j
+			if (n == "11") print "##[error]Process completed with exit code 1." }' >"qa/l$n.log"
+		i=$((i + 1))
+	done
+	: >qa/l25.log
+	printf 'inside\n' >qa/m07/in.log
+	printf 'named like a log\n' >qa/d12.log/x.log
+	rm -f qa/l13.log && mkfifo qa/l13.log 2>/dev/null || :
+	"$CISCOPE" --db qa.db import --quiet qa 2>qa.err
+	qa_rc=$?
+	set --
+	for f in $(cd qa && ls); do
+		if [ -d "qa/$f" ]; then
+			for g in $(cd "qa/$f" && ls); do set -- "$@" "qa/$f/$g"; done
+		elif [ -f "qa/$f" ]; then
+			set -- "$@" "qa/$f"
+		fi
+	done
+	"$CISCOPE" --db qb.db import --quiet "$@" 2>qb.err
+	check_eq readahead_import_ok "$qa_rc" 0
+	check_eq readahead_runs "$(sqlite3 qa.db 'SELECT count(*) FROM runs')" 31
+	for t in runs jobs logs log_chunks findings triage_findings; do
+		a=$(sqlite3 qa.db "SELECT * FROM $t" | cksum)
+		b=$(sqlite3 qb.db "SELECT * FROM $t" | cksum)
+		check_eq "readahead_same_$t" "$a" "$b"
+	done
+else
+	echo "skip readahead: no sqlite3 command to read the index"
+fi
+
 finish
