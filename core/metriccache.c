@@ -279,53 +279,131 @@ static int cache_drop_others(struct store *rw, const char *cb, const char *keep_
 	return 0;
 }
 
-/* Compute every series of branch cb ("": every branch) and write its
- * cache through rw, inside rw's write transaction (nothing changes between
- * the count read and the series loaded). The caches of other branches stay
- * as they were, and so does what is dirty for them. */
+/* A full rebuild of branch cb's cache is computed outside the write
+ * transaction (imports are not held up for it): cb's row of
+ * metric_summary_meta is first claimed (gen CACHE_BUILDING) under the
+ * lock, the series read in a snapshot and computed, then written under
+ * the lock again. A run deleted meanwhile turns the claim stale (the
+ * triggers of migration 010 set gen -1), another branch's update drops it
+ * (cache_drop_others): either way what is written is marked stale. What
+ * was marked dirty after the snapshot stays marked. */
+#define CACHE_BUILDING (-2)
+
+void (*metric_cache_between)(void *ctx);
+void *metric_cache_between_ctx;
+
+static int cache_claim(struct store *rw, const char *cb, const char *sig, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(rw, "INSERT OR REPLACE INTO metric_summary_meta (branch, gen, conf)"
+			      " VALUES (?1, ?2, ?3)", &s, "writing the metrics cache", err) < 0)
+		return -1;
+	sql_bind_text(s, 1, cb);
+	sqlite3_bind_int64(s, 2, CACHE_BUILDING);
+	sql_bind_text(s, 3, sig);
+	return store_collect(rw, s, NULL, NULL, "writing the metrics cache", err);
+}
+
+/* Write the computed set as cb's cache (inside rw's write transaction):
+ * current at gen when nothing moved since the snapshot of gen, else at
+ * gen with what is dirty since kept, or stale when the claim was lost. */
+static int cache_write_all(struct store *rw, const char *cb, int64_t gen, const char *sig,
+			   const struct metric_set *set, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(rw, "SELECT gen FROM metric_summary_meta WHERE branch = ?1", &s,
+			  "reading the metrics cache", err) < 0)
+		return -1;
+	sql_bind_text(s, 1, cb);
+	bool claimed = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) == CACHE_BUILDING;
+	sqlite3_finalize(s);
+	int64_t now = metric_gen_now(rw, err);
+	if (now < 0 || cache_drop_others(rw, cb, sig, err) < 0)
+		return -1;
+	static const char *const del[] = {
+		"DELETE FROM metric_summary WHERE branch = ?1",
+		"DELETE FROM metric_summary_points WHERE branch = ?1",
+		"DELETE FROM metric_summary_cps WHERE branch = ?1",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(del); i++) {
+		if (store_prepare(rw, del[i], &s, "writing the metrics cache", err) < 0)
+			return -1;
+		sql_bind_text(s, 1, cb);
+		if (store_collect(rw, s, NULL, NULL, "writing the metrics cache", err) < 0)
+			return -1;
+	}
+	struct cache_writer w = {0};
+	int rc = -1;
+	if (cache_writer_open(rw, &w, err) < 0)
+		goto out;
+	w.cb = cb;
+	for (int i = 0; i < set->n; i++)
+		if (cache_put(rw, &w, &set->items[i], err) < 0)
+			goto out;
+	/* an acknowledgement inserted since the snapshot moves no count */
+	if (store_prepare(rw, "UPDATE metric_summary SET cp_acked = 1, cp_note = a.note"
+			      " FROM metric_acks a, metric_summary_points p"
+			      " WHERE metric_summary.branch = ?1 AND p.branch = ?1"
+			      " AND p.name = metric_summary.name AND p.workflow = metric_summary.workflow"
+			      " AND p.seq = metric_summary.cp_idx AND a.name = metric_summary.name"
+			      " AND a.workflow = metric_summary.workflow AND a.sha = p.sha", &s,
+			  "writing the metrics cache", err) < 0)
+		goto out;
+	sql_bind_text(s, 1, cb);
+	if (store_collect(rw, s, NULL, NULL, "writing the metrics cache", err) < 0)
+		goto out;
+	if (claimed && now == gen) {
+		rc = cache_mark(rw, cb, gen, sig, false, err);
+		goto out;
+	}
+	if (store_prepare(rw, "INSERT OR REPLACE INTO metric_summary_meta (branch, gen, conf)"
+			      " VALUES (?1, ?2, ?3)", &s, "writing the metrics cache", err) < 0)
+		goto out;
+	sql_bind_text(s, 1, cb);
+	sqlite3_bind_int64(s, 2, claimed ? gen : -1);
+	sql_bind_text(s, 3, sig);
+	rc = store_collect(rw, s, NULL, NULL, "writing the metrics cache", err);
+out:
+	cache_writer_close(&w);
+	return rc;
+}
+
+/* Compute every series of branch cb ("": every branch) in a read snapshot
+ * of st (claimed before, see above), then write cb's cache through rw. The
+ * caches of other branches stay as they were, and so does what is dirty
+ * for them. */
 static int cache_rebuild(struct store *st, struct store *rw, const char *cb,
 			 const struct metrics_query *bq, const struct cp_conf *cp, const char *sig,
 			 struct cs_err *err)
 {
-	int64_t gen = metric_gen_now(rw, err);
-	if (gen < 0 || cache_drop_others(rw, cb, sig, err) < 0)
-		return -1;
+	struct cs_err e2;
+	/* a snapshot: the count and the series read together (st already
+	 * inside a transaction reads in that one) */
+	bool snap = store_exec(st, "BEGIN", &e2) == 0;
+	int64_t gen = metric_gen_now(st, err);
+	struct metric_set set = {0};
 	struct metrics_query all = {.branch = bq->branch, .checkout = bq->checkout};
-	struct metric_set set;
-	if (metrics_load(st, &all, &set, err) < 0)
-		return -1;
-	for (int i = 0; i < set.n; i++)
-		if (metrics_changepoints(st, &set.items[i], cp, err) < 0) {
-			metric_set_release(&set);
-			return -1;
-		}
-	struct cache_writer w = {0};
-	sqlite3_stmt *del;
 	int rc = -1;
-	if (cache_writer_open(rw, &w, err) < 0 ||
-	    store_prepare(rw, "DELETE FROM metric_summary WHERE branch = ?1", &del,
-			  "writing the metrics cache", err) < 0)
+	if (gen < 0 || metrics_load(st, &all, &set, err) < 0) {
+		if (snap)
+			store_exec(st, "COMMIT", &e2);
+		return -1;
+	}
+	if (snap && store_exec(st, "COMMIT", err) < 0)
 		goto out;
-	sql_bind_text(del, 1, cb);
-	if (store_collect(rw, del, NULL, NULL, "writing the metrics cache", err) < 0 ||
-	    store_prepare(rw, "DELETE FROM metric_summary_points WHERE branch = ?1", &del,
-			  "writing the metrics cache", err) < 0)
-		goto out;
-	sql_bind_text(del, 1, cb);
-	if (store_collect(rw, del, NULL, NULL, "writing the metrics cache", err) < 0 ||
-	    store_prepare(rw, "DELETE FROM metric_summary_cps WHERE branch = ?1", &del,
-			  "writing the metrics cache", err) < 0)
-		goto out;
-	sql_bind_text(del, 1, cb);
-	if (store_collect(rw, del, NULL, NULL, "writing the metrics cache", err) < 0)
-		goto out;
-	w.cb = cb;
 	for (int i = 0; i < set.n; i++)
-		if (cache_put(rw, &w, &set.items[i], err) < 0)
+		if (metrics_changepoints(NULL, &set.items[i], cp, err) < 0)
 			goto out;
-	rc = cache_mark(rw, cb, gen, sig, false, err);
+	if (metric_cache_between)
+		metric_cache_between(metric_cache_between_ctx);
+	if (store_begin(rw, err) < 0)
+		goto out;
+	if (cache_write_all(rw, cb, gen, sig, &set, err) < 0) {
+		store_rollback(rw);
+		goto out;
+	}
+	rc = store_commit(rw, err);
 out:
-	cache_writer_close(&w);
 	metric_set_release(&set);
 	return rc;
 }
@@ -478,7 +556,8 @@ close:
 	return rc;
 }
 
-/* Bring the cache of branch cb up to date: the dirty rows, else all of it. */
+/* Bring the cache of branch cb up to date: the dirty rows, else all of it
+ * (computed outside the write transaction). */
 static int cache_update(struct store *st, struct store *rw, const char *cb,
 			const struct metrics_query *bq, const struct cp_conf *cp, const char *sig,
 			struct cs_err *err)
@@ -487,12 +566,14 @@ static int cache_update(struct store *st, struct store *rw, const char *cb,
 		return -1;
 	int rc = cache_incremental(st, rw, cb, bq, cp, sig, err);
 	if (rc == 0)
-		rc = cache_rebuild(st, rw, cb, bq, cp, sig, err);
+		rc = cache_claim(rw, cb, sig, err);
 	if (rc < 0) {
 		store_rollback(rw);
 		return -1;
 	}
-	return store_commit(rw, err);
+	if (store_commit(rw, err) < 0)
+		return -1;
+	return rc == 1 ? 0 : cache_rebuild(st, rw, cb, bq, cp, sig, err);
 }
 
 static double col_real(sqlite3_stmt *s, int i)

@@ -302,4 +302,10 @@ void metric_format_pct(double frac, char *out, size_t n);
 void metric_format_change(double change, double before, double after, const char *unit,
 			  char *out, size_t n);
 
+/* Called (when set) between a full rebuild of the summary cache's
+ * computation and its write, outside any transaction (metrics_load_table):
+ * the unit tests change the index there. */
+extern void (*metric_cache_between)(void *ctx);
+extern void *metric_cache_between_ctx;
+
 #endif

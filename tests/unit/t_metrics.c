@@ -681,16 +681,24 @@ static void same_tables(struct store *st, const struct th_conf *c, const struct 
 	metric_set_release(&tab);
 }
 
-TEST(table_cache_equals_computation)
+/* An index of runs 1..199 (add_runs) and the default settings in c. */
+static struct store *cache_db(const char *file, struct th_conf *c)
 {
-	struct store *st = open_tmp("cache.db");
+	struct store *st = open_tmp(file);
 	struct cs_err err;
 	CHECK_OK(store_exec(st, "INSERT INTO repos (id, provider, slug) VALUES (1, 'github', 'a/b')",
 			    &err));
 	add_runs(st, 1, 200);
+	memset(c, 0, sizeof(*c));
+	cp_conf_default(&c->cp);
+	return st;
+}
+
+TEST(table_cache_equals_computation)
+{
 	struct th_conf c;
-	memset(&c, 0, sizeof(c));
-	cp_conf_default(&c.cp);
+	struct store *st = cache_db("cache.db", &c);
+	struct cs_err err;
 	/* baseline 60: the green runs of main reach back past the last 64 points */
 	const char *t = "threshold peak_rss_mb\n\tbaseline 7\n\twarn +10 %\n\tfail +15 %\n"
 			"threshold size\n\tbaseline 60\n\twarn +1 %\n"
@@ -928,6 +936,81 @@ TEST(table_cache_incremental)
 			cached |= set.items[i].cps[k].pvalue == 0.25;
 	CHECK(cached);
 	metric_set_release(&set);
+	th_conf_release(&c);
+	store_close(st);
+}
+
+/* A full rebuild is computed outside the write transaction: what happens
+ * between its snapshot and its write (runs imported, a run deleted, a
+ * change point acknowledged) leaves a cache that a fresh computation
+ * equals on the next read. */
+struct between {
+	struct store *st;
+	int what, calls;
+};
+
+static void between_hook(void *ctx)
+{
+	struct between *b = ctx;
+	struct cs_err err;
+	b->calls++;
+	if (b->what == 0) {
+		add_runs(b->st, 300, 303); /* the count moves on, rows turn dirty */
+	} else if (b->what == 1) {
+		CHECK_OK(store_exec(b->st, "DELETE FROM runs WHERE id = 120", &err));
+	} else {
+		struct metric_set set;
+		struct th_conf none;
+		memset(&none, 0, sizeof(none));
+		cp_conf_default(&none.cp);
+		struct metrics_query all = {0};
+		CHECK_OK(metrics_load(b->st, &all, &set, &err));
+		for (int i = 0; i < set.n; i++) {
+			CHECK_OK(metrics_changepoints(NULL, &set.items[i], &none.cp, &err));
+			if (set.items[i].n_cps)
+				CHECK_OK(metrics_ack(b->st, set.items[i].name, set.items[i].workflow,
+						     set.items[i].pts[set.items[i].cps[set.items[i].n_cps - 1].idx].sha,
+						     "meanwhile", &err));
+		}
+		metric_set_release(&set);
+	}
+}
+
+TEST(table_cache_rebuild_outside_lock)
+{
+	struct th_conf c;
+	struct store *st = cache_db("cache-between.db", &c);
+	struct cs_err err;
+	struct metrics_query all = {0};
+	struct between b = {.st = st};
+	metric_cache_between = between_hook;
+	metric_cache_between_ctx = &b;
+	for (b.what = 0; b.what < 3; b.what++) {
+		int before = b.calls;
+		/* stale: the next read rebuilds, and the hook runs in between */
+		CHECK_OK(store_exec(st, "UPDATE metric_summary_meta SET gen = -1", &err));
+		struct metric_set set;
+		CHECK_OK(metrics_load_table(st, st, &c, &all, &set, &err));
+		metric_set_release(&set);
+		CHECK_INT(b.calls, before + 1);
+		if (b.what == 0) /* written at the snapshot's count: dirty rows remain */
+			CHECK(dirty_count(st) > 0);
+		metric_cache_between = NULL;
+		same_tables(st, &c, &all);
+		CHECK_INT(dirty_count(st), 0);
+		metric_cache_between = between_hook;
+	}
+	/* the acknowledgement made meanwhile reached the rows written */
+	struct metric_set set;
+	metric_cache_between = NULL;
+	CHECK_OK(metrics_load_table(st, st, &c, &all, &set, &err));
+	bool acked = false;
+	for (int i = 0; i < set.n; i++)
+		acked |= set.items[i].n_cps && set.items[i].cps[0].acked &&
+			 set.items[i].cps[0].note && !strcmp(set.items[i].cps[0].note, "meanwhile");
+	CHECK(acked);
+	metric_set_release(&set);
+	metric_cache_between_ctx = NULL;
 	th_conf_release(&c);
 	store_close(st);
 }
