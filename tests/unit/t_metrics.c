@@ -629,7 +629,7 @@ static void same_tables(struct store *st, const struct th_conf *c, const struct 
 		CHECK_STR(t->name, f->name);
 		CHECK_STR(t->workflow, f->workflow);
 		CHECK((t->unit == NULL) == (f->unit == NULL));
-		CHECK(!t->unit || !strcmp(t->unit, f->unit));
+		CHECK(!t->unit || (f->unit && !strcmp(t->unit, f->unit)));
 		CHECK_INT(metric_hist_total(t), f->n);
 		CHECK(t->n <= f->n);
 		struct metric_summary a, b;
@@ -646,7 +646,7 @@ static void same_tables(struct store *st, const struct th_conf *c, const struct 
 			CHECK(b.cp->before == a.cp->before && b.cp->after == a.cp->after);
 			CHECK(b.cp->change == a.cp->change && b.cp->acked == a.cp->acked);
 			CHECK((a.cp->note == NULL) == (b.cp->note == NULL));
-			CHECK(!a.cp->note || !strcmp(a.cp->note, b.cp->note));
+			CHECK(!a.cp->note || (b.cp->note && !strcmp(a.cp->note, b.cp->note)));
 			CHECK(b.cp->idx > 0);
 			CHECK_STR(t->pts[b.cp->idx - 1].sha, f->pts[a.cp->idx - 1].sha);
 		}
