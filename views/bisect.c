@@ -379,14 +379,23 @@ static void diff_against_good(struct view *v)
  * its worktree, exit-code contract and log), its output going to a file;
  * the view polls it, reloading as its verdicts land, and Esc stops it
  * (SIGINT: the command is stopped, nothing is recorded for its commit). */
+/* The child's output file read whole (up to 1 MiB); its text, or NULL when
+ * it cannot be read or is empty. */
+static const char *child_output(const char *path, struct buf *b)
+{
+	struct cs_err err;
+	err_clear(&err);
+	if (file_read_all(path, 1u << 20, b, &err) == 0 && b->len)
+		return buf_cstr(b);
+	return NULL;
+}
+
 static void last_line(const char *path, char *out, size_t n)
 {
 	out[0] = '\0';
 	struct buf b = BUF_INIT;
-	struct cs_err err;
-	err_clear(&err);
-	if (file_read_all(path, 1u << 20, &b, &err) == 0 && b.len) {
-		const char *t = buf_cstr(&b);
+	const char *t = child_output(path, &b);
+	if (t) {
 		size_t end = b.len;
 		while (end && t[end - 1] == '\n')
 			end--;
@@ -403,16 +412,12 @@ static void last_error(const char *path, char *out, size_t n)
 {
 	out[0] = '\0';
 	struct buf b = BUF_INIT;
-	struct cs_err err;
-	err_clear(&err);
-	if (file_read_all(path, 1u << 20, &b, &err) == 0 && b.len) {
-		const char *t = buf_cstr(&b), *hit = NULL;
-		for (const char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-			if (!strncmp(l, "ciscope: ", 9))
-				hit = l + 9 + (strncmp(l + 9, "bisect dispatch: ", 17) ? 0 : 17);
-		if (hit)
-			snprintf(out, n, "%.*s", (int)strcspn(hit, "\n"), hit);
-	}
+	const char *t = child_output(path, &b), *hit = NULL;
+	for (const char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, "ciscope: ", 9))
+			hit = l + 9 + (strncmp(l + 9, "bisect dispatch: ", 17) ? 0 : 17);
+	if (hit)
+		snprintf(out, n, "%.*s", (int)strcspn(hit, "\n"), hit);
 	buf_release(&b);
 }
 
