@@ -576,17 +576,26 @@ static void dispatch_answer(void *ctx, bool yes)
 	spawn(v, "bisect dispatch", args, 11);
 }
 
-static void dispatch_ask(struct view *v)
+/* Whether a commit can be tested now (no run or dispatch under way, an
+ * active bisection with a next commit); else says why not. */
+static bool can_test(const struct bisect_priv *p)
 {
-	struct bisect_priv *p = v->priv;
 	if (p->run_pid) {
 		tui_error("%s is under way: Esc stops it", p->run_what);
-		return;
+		return false;
 	}
 	if (!p->have || strcmp(p->s.state, "active") != 0 || p->s.next < 0) {
 		tui_error("nothing to test: %s", p->have && p->s.message ? p->s.message : "no active bisection");
-		return;
+		return false;
 	}
+	return true;
+}
+
+static void dispatch_ask(struct view *v)
+{
+	struct bisect_priv *p = v->priv;
+	if (!can_test(p))
+		return;
 	struct cs_err err;
 	err_clear(&err);
 	struct bisect_target t;
@@ -646,14 +655,8 @@ static void dispatch_ask(struct view *v)
 static void run_ask(struct view *v)
 {
 	struct bisect_priv *p = v->priv;
-	if (p->run_pid) {
-		tui_error("%s is under way: Esc stops it", p->run_what);
+	if (!can_test(p))
 		return;
-	}
-	if (!p->have || strcmp(p->s.state, "active") != 0 || p->s.next < 0) {
-		tui_error("nothing to test: %s", p->have && p->s.message ? p->s.message : "no active bisection");
-		return;
-	}
 	tui_prompt("bisect run (sh -c; exit 0 good, 125 skip, 1-127 bad): ", p->last_cmd, run_start, v);
 }
 
