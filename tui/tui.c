@@ -1186,6 +1186,19 @@ static bool term_known(const char *term)
 	return ok;
 }
 
+/* Signals back to their defaults and the terminal's files closed (those
+ * tui_init opened itself). */
+static void close_terminal_files(void)
+{
+	tui_signals_stop();
+	if (S.own_out && S.out && S.out != S.in)
+		fclose(S.out);
+	if (S.own_in && S.in)
+		fclose(S.in);
+	S.in = S.out = NULL;
+	S.own_in = S.own_out = false;
+}
+
 int tui_init(const struct tui_opts *opts, char *err, size_t errlen)
 {
 	static bool atexit_done;
@@ -1289,13 +1302,7 @@ int tui_init(const struct tui_opts *opts, char *err, size_t errlen)
 	return 0;
 
 fail:
-	tui_signals_stop();
-	if (S.own_out && S.out && S.out != S.in)
-		fclose(S.out);
-	if (S.own_in && S.in)
-		fclose(S.in);
-	S.in = S.out = NULL;
-	S.own_in = S.own_out = false;
+	close_terminal_files();
 	tui_script_close();
 	tui_config_free();
 	return -1;
@@ -1324,13 +1331,7 @@ void tui_shutdown(void)
 		}
 		S.screen = NULL;
 	}
-	tui_signals_stop();
-	if (S.own_out && S.out && S.out != S.in)
-		fclose(S.out);
-	if (S.own_in && S.in)
-		fclose(S.in);
-	S.in = S.out = NULL;
-	S.own_in = S.own_out = false;
+	close_terminal_files();
 	if (S.n == 0) {
 		free(S.stack);
 		S.stack = NULL;
