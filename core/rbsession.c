@@ -92,6 +92,15 @@ static void ev_session(struct rb_event *e, const char *kind, const struct rb_ses
 	e->host = host;
 }
 
+/* The transaction committed when rc is 0, else rolled back; the result. */
+static int tx_end(struct store *st, int rc, struct cs_err *err)
+{
+	if (rc == 0)
+		return store_commit(st, err);
+	store_rollback(st);
+	return rc;
+}
+
 static void setup_common(struct rb_session *s, struct store *st, struct runbook *rb, char *text,
 			 size_t text_len)
 {
@@ -192,10 +201,7 @@ int rb_session_begin(struct rb_session *s, struct store *st, struct runbook *rb,
 		rc = append(s, &e, err);
 		free(e.vars);
 	}
-	if (rc == 0)
-		rc = store_commit(st, err);
-	else
-		store_rollback(st);
+	rc = tx_end(st, rc, err);
 	buf_release(&steps);
 	buf_release(&head);
 	buf_release(&repo);
@@ -298,10 +304,7 @@ int rb_session_resume(struct rb_session *s, struct store *st, int64_t id, struct
 		rc = append(s, &e, err);
 		free(e.vars);
 	}
-	if (rc == 0)
-		rc = store_commit(st, err);
-	else
-		store_rollback(st);
+	rc = tx_end(st, rc, err);
 	if (rc == 0) {
 		/* reload: the interrupted event changes nothing of the step states */
 		*from = rbstore_resume_step(evs, n, s->rb.n_steps);
