@@ -389,9 +389,8 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 	struct buf s = BUF_INIT;
 	for (int x = 0; x < d->n_steps; x++) {
 		const struct diff_jobstep *js = &d->steps[x];
-		const struct job *rj = js->run_job >= 0 ? &d->jobs[js->run_job] : NULL;
-		const struct job *bj = js->base_job >= 0 ? &d->base_jobs[js->base_job] : NULL;
-		if (!rj || !bj)
+		const struct job *rj, *bj;
+		if (!run_diff_step_jobs(d, x, &rj, &bj))
 			continue; /* listed as unpaired */
 		struct buf lines = BUF_INIT;
 		for (int i = 0; i < js->n_steps; i++) {

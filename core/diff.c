@@ -612,6 +612,15 @@ void run_diff_test_note(struct buf *b, enum diff_test_list l, const struct diff_
 	}
 }
 
+bool run_diff_step_jobs(const struct run_diff *d, int x, const struct job **rj,
+			const struct job **bj)
+{
+	const struct diff_jobstep *js = &d->steps[x];
+	*rj = js->run_job >= 0 ? &d->jobs[js->run_job] : NULL;
+	*bj = js->base_job >= 0 ? &d->base_jobs[js->base_job] : NULL;
+	return *rj && *bj;
+}
+
 void run_diff_release(struct run_diff *d)
 {
 	run_free(&d->run);

@@ -313,9 +313,8 @@ static void build_steps(struct diff_priv *p, struct buf *b)
 	section(p, SEC_STEPS, b);
 	for (int x = 0; x < d->n_steps; x++) {
 		const struct diff_jobstep *js = &d->steps[x];
-		const struct job *rj = js->run_job >= 0 ? &d->jobs[js->run_job] : NULL;
-		const struct job *bj = js->base_job >= 0 ? &d->base_jobs[js->base_job] : NULL;
-		if (!rj || !bj)
+		const struct job *rj, *bj;
+		if (!run_diff_step_jobs(d, x, &rj, &bj))
 			continue; /* listed as unpaired */
 		bool concl = strcmp(rj->conclusion ? rj->conclusion : "",
 				    bj->conclusion ? bj->conclusion : "");
