@@ -1100,16 +1100,14 @@ static enum action triage_request(struct view *v, enum action a, unsigned *eff)
 		switch_mode(v);
 		return ACT_NONE;
 	case ACT_TRIAGE_ACK:
-		set_state(v, "acknowledged", NULL);
-		return ACT_NONE;
 	case ACT_TRIAGE_FLAKY:
-		set_state(v, "known-flaky", NULL);
-		return ACT_NONE;
 	case ACT_TRIAGE_FIXED:
-		set_state(v, "fixed", NULL);
-		return ACT_NONE;
 	case ACT_TRIAGE_NEW:
-		set_state(v, "new", NULL);
+		set_state(v, (int)a == ACT_TRIAGE_ACK     ? "acknowledged"
+			     : (int)a == ACT_TRIAGE_FLAKY ? "known-flaky"
+			     : (int)a == ACT_TRIAGE_FIXED ? "fixed"
+						     : "new",
+			  NULL);
 		return ACT_NONE;
 	case ACT_TRIAGE_NOTE:
 		note_prompt(v);
