@@ -180,6 +180,14 @@ bisect_history() {
 	done
 }
 sha() { echo "$SHAS" | sed -n "${1}p"; }
+# own_home: HOME=$WORK/home, never the real one, whose .gitconfig names
+# the user Tess Ter.
+own_home() {
+	HOME="$WORK/home"
+	export HOME
+	mkdir -p "$HOME"
+	printf '[user]\n\tname = Tess Ter\n' >"$HOME/.gitconfig"
+}
 # bisect_commits: only the eight commits of bisect_history (SHAS, REPO).
 bisect_commits() {
 	git init -q -b main repo
