@@ -63,6 +63,16 @@ void view_env_of(struct view *v, struct view_env *env)
 		v->ops->env(v, env);
 }
 
+bool view_env_parent(struct view *v, struct view_env *env, bool job, const char *cmd)
+{
+	view_env_of(v->parent, env);
+	if (job ? !env->job : !env->run) {
+		tui_error("%s: no %s is selected here", cmd, job ? "job" : "run");
+		return false;
+	}
+	return true;
+}
+
 bool view_env_run(const struct view_env *env, struct run *r, struct cs_err *err)
 {
 	char spec[32];

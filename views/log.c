@@ -972,11 +972,8 @@ static int log_open(struct view *v, void *arg)
 	if (!a) {
 		/* view-log: the job selected where it was opened from */
 		struct view_env env;
-		view_env_of(v->parent, &env);
-		if (!env.job) {
-			tui_error("view-log: no job is selected here");
+		if (!view_env_parent(v, &env, true, "view-log"))
 			return -1;
-		}
 		from_env.run_row_id = env.run;
 		from_env.job_row_id = env.job;
 		a = &from_env;

@@ -345,11 +345,8 @@ static int run_open(struct view *v, void *arg)
 	if (!a) {
 		/* view-run: the run selected where it was opened from */
 		struct view_env env;
-		view_env_of(v->parent, &env);
-		if (!env.run) {
-			tui_error("view-run: no run is selected here");
+		if (!view_env_parent(v, &env, false, "view-run"))
 			return -1;
-		}
 		id = env.run;
 	}
 	snprintf(spec, sizeof(spec), "#%lld", (long long)id);
