@@ -1319,11 +1319,7 @@ static void log_env(struct view *v, void *out)
 	const struct job *j = cur_job(p);
 	if (!p->have_run)
 		return;
-	env->run = p->run.id;
-	env->run_rec = &p->run;
-	env->run_failed = ci_conclusion_is_failure(p->run.conclusion);
-	env->in_run = true;
-	snprintf(env->commit, sizeof(env->commit), "%s", p->run.sha ? p->run.sha : "");
+	view_env_set_run(env, &p->run);
 	if (j)
 		env->job = j->id;
 }
