@@ -163,6 +163,19 @@ static void place_selected(struct view *v)
 	}
 }
 
+/* One slice of the triage loaded and shown (errors said); whether more is
+ * to come. */
+static bool load_slice(struct view *v)
+{
+	struct triage_priv *p = v->priv;
+	bool more = tt_load_step(&p->t);
+	rebuild(v);
+	place_selected(v);
+	if (p->t.error[0])
+		tui_error("%s", p->t.error);
+	return more;
+}
+
 static bool work_step(void *ctx)
 {
 	struct view *v = ((struct work_ctx *)ctx)->v;
@@ -185,11 +198,7 @@ static bool work_step(void *ctx)
 		p->ensure = NULL;
 		return true;
 	}
-	bool more = tt_load_step(&p->t);
-	rebuild(v);
-	place_selected(v);
-	if (p->t.error[0])
-		tui_error("%s", p->t.error);
+	bool more = load_slice(v);
 	if (!more)
 		p->working = false;
 	return more;
@@ -301,12 +310,7 @@ static void reload(struct view *v)
 	}
 	if (!p->ensure) {
 		/* the first slice now: the first frame has rows */
-		bool more = tt_load_step(&p->t);
-		rebuild(v);
-		place_selected(v);
-		if (p->t.error[0])
-			tui_error("%s", p->t.error);
-		if (!more)
+		if (!load_slice(v))
 			return;
 	} else {
 		rebuild(v);
