@@ -163,6 +163,17 @@ static void place_selected(struct view *v)
 	}
 }
 
+/* filter_text: the filter of the triage's query, as the user would type it. */
+static void set_filter_text(struct triage_priv *p)
+{
+	struct buf b = BUF_INIT;
+	triage_query_format(&p->t.q, &b);
+	free(p->filter_text);
+	p->filter_text = buf_detach(&b, NULL);
+	if (!p->filter_text)
+		p->filter_text = xstrdup("");
+}
+
 /* One slice of the triage loaded and shown (errors said); whether more is
  * to come. */
 static bool load_slice(struct view *v)
@@ -1039,12 +1050,7 @@ static void apply_filter(struct view *v, const char *text)
 	}
 	triage_query_free(&p->t.q);
 	p->t.q = q;
-	struct buf b = BUF_INIT;
-	triage_query_format(&p->t.q, &b);
-	free(p->filter_text);
-	p->filter_text = buf_detach(&b, NULL);
-	if (!p->filter_text)
-		p->filter_text = xstrdup("");
+	set_filter_text(p);
 	if (p->working) {
 		tui_work_stop(&p->ctx);
 		p->working = false;
@@ -1347,12 +1353,7 @@ static int triage_open(struct view *v, void *arg)
 			triage_query_free(&p->t.q);
 			tui_error("%s", err.msg);
 		} else {
-			struct buf b = BUF_INIT;
-			triage_query_format(&p->t.q, &b);
-			free(p->filter_text);
-			p->filter_text = buf_detach(&b, NULL);
-			if (!p->filter_text)
-				p->filter_text = xstrdup("");
+			set_filter_text(p);
 		}
 	}
 	buf_release(&env_filter);
