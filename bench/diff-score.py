@@ -70,12 +70,7 @@ def run_folder(d, rid, wf, sha, conclusion, t, data):
         "id": jid, "run_id": rid, "name": "build", "status": "completed",
         "conclusion": conclusion, "started_at": t, "completed_at": t, "steps": [],
     }]}
-    with open(os.path.join(d, "run.json"), "w") as f:
-        json.dump(run, f)
-    with open(os.path.join(d, "jobs.json"), "w") as f:
-        json.dump(jobs, f)
-    with open(os.path.join(d, "logs", "%d.txt" % jid), "wb") as f:
-        f.write(data)
+    triage_score.write_run_folder(d, run, jobs, jid, data)
 
 
 def prep(fixtures, work):

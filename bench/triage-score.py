@@ -54,6 +54,17 @@ def split_lines(data):
     return parts
 
 
+def write_run_folder(d, run, jobs, jid, data):
+    """A run folder as ciscope import reads it: run.json, jobs.json and the
+    one job's log (d/logs must exist)."""
+    with open(os.path.join(d, "run.json"), "w") as f:
+        json.dump(run, f)
+    with open(os.path.join(d, "jobs.json"), "w") as f:
+        json.dump(jobs, f)
+    with open(os.path.join(d, "logs", "%d.txt" % jid), "wb") as f:
+        f.write(data)
+
+
 def cidiff_cases(root):
     cases = []
     for d, _dirs, files in os.walk(root):
@@ -150,12 +161,7 @@ def prep(fixtures, work):
             "id": jid, "run_id": rid, "name": name[:90], "status": "completed",
             "conclusion": "failure", "started_at": t, "completed_at": t, "steps": [],
         }]}
-        with open(os.path.join(d, "run.json"), "w") as f:
-            json.dump(run, f)
-        with open(os.path.join(d, "jobs.json"), "w") as f:
-            json.dump(jobs, f)
-        with open(os.path.join(d, "logs", "%d.txt" % jid), "wb") as f:
-            f.write(data)
+        write_run_folder(d, run, jobs, jid, data)
         labels[str(rid)] = {"name": name, "source": source, "marked": marked,
                             "marked2": marked2, "lines": len(split_lines(data))}
         ids.append(str(rid))

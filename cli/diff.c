@@ -327,11 +327,6 @@ static void text_log(struct cli *c, struct buf *b, const struct logdiff *l)
 			 dim, c->utf8 ? "\xe2\x80\xa6" : "...", off);
 }
 
-static const char *state_word(enum test_state s)
-{
-	return diff_test_state_name(s);
-}
-
 static void text_tests(struct cli *c, struct buf *b, const struct run_diff *d)
 {
 	static const char *const labels[DT_COUNT] = {
@@ -374,12 +369,7 @@ static void text_tests(struct cli *c, struct buf *b, const struct run_diff *d)
 				buf_adds(b, c->utf8 ? " \xe2\x80\xba " : " > ");
 			}
 			cli_put_text(b, x->name);
-			if (l == DT_NEW_FAILURES)
-				buf_addf(b, " (%s before)", state_word(x->base_state));
-			if (l == DT_SLOWER) {
-				buf_adds(b, "  ");
-				run_diff_duration_text(b, x->ms, x->base_ms);
-			}
+			run_diff_test_note(b, (enum diff_test_list)l, x);
 			buf_addc(b, '\n');
 			if (x->message && (l == DT_NEW_FAILURES || l == DT_FAILING)) {
 				const char *m = x->message;
@@ -399,9 +389,8 @@ static void text_steps(struct cli *c, struct buf *b, const struct run_diff *d,
 	struct buf s = BUF_INIT;
 	for (int x = 0; x < d->n_steps; x++) {
 		const struct diff_jobstep *js = &d->steps[x];
-		const struct job *rj = js->run_job >= 0 ? &d->jobs[js->run_job] : NULL;
-		const struct job *bj = js->base_job >= 0 ? &d->base_jobs[js->base_job] : NULL;
-		if (!rj || !bj)
+		const struct job *rj, *bj;
+		if (!run_diff_step_jobs(d, x, &rj, &bj))
 			continue; /* listed as unpaired */
 		struct buf lines = BUF_INIT;
 		for (int i = 0; i < js->n_steps; i++) {

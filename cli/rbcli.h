@@ -24,6 +24,13 @@ void rbc_step_attrs(struct buf *b, const struct rb_step *s);
 void rbc_indent(struct buf *b, const char *text, const char *pfx);
 /* A positive decimal id, or -1. */
 int64_t rbc_parse_id(const char *s);
+struct rb_instance;
+struct rb_event;
+/* The index opened (for writing when write) and instance id read into inst
+ * (and its events into evs and n, unless evs is NULL): EXIT_OK, else the
+ * error said and the exit code. */
+int rbc_open_get(struct cli *c, bool write, int64_t id, struct rb_instance *inst,
+		 struct rb_event **evs, int *n);
 /* printf to stdout, sanitised line by line, flushed. */
 void rbc_say(const char *fmt, ...) PRINTF_LIKE(1, 2);
 

@@ -115,17 +115,12 @@ int rbc_report(struct cli *c, int argc, char **argv)
 		cli_error("runbook report: name an instance id (ciscope runbook log)");
 		return EXIT_USAGE;
 	}
-	if (!cli_open(c, false))
-		return EXIT_ERROR;
-	struct cs_err err;
-	err_clear(&err);
 	struct rb_instance inst;
 	struct rb_event *evs;
 	int n;
-	if (rbstore_get(c->st, id, &inst, &evs, &n, &err) < 0) {
-		cli_error("%s", err.msg);
-		return cli_exit_for(&err, EXIT_ERROR);
-	}
+	int got = rbc_open_get(c, false, id, &inst, &evs, &n);
+	if (got != EXIT_OK)
+		return got;
 	struct runbook rb;
 	struct cs_err e2;
 	err_clear(&e2);

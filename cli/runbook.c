@@ -64,6 +64,20 @@ int64_t rbc_parse_id(const char *s)
 	return *s && !*end && v > 0 ? v : -1;
 }
 
+int rbc_open_get(struct cli *c, bool write, int64_t id, struct rb_instance *inst,
+		 struct rb_event **evs, int *n)
+{
+	if (!cli_open(c, write))
+		return EXIT_ERROR;
+	struct cs_err err;
+	err_clear(&err);
+	if (rbstore_get(c->st, id, inst, evs, n, &err) < 0) {
+		cli_error("%s", err.msg);
+		return cli_exit_for(&err, EXIT_ERROR);
+	}
+	return EXIT_OK;
+}
+
 void rbc_say(const char *fmt, ...)
 {
 	struct buf raw = BUF_INIT, safe = BUF_INIT;
@@ -310,16 +324,13 @@ static int rb_note_cmd(struct cli *c, int argc, char **argv)
 		cli_error("runbook note: the note is empty");
 		return EXIT_USAGE;
 	}
-	if (!cli_open(c, true))
-		return EXIT_ERROR;
+	struct rb_instance inst;
+	int got = rbc_open_get(c, true, id, &inst, NULL, NULL);
+	if (got != EXIT_OK)
+		return got;
+	rb_instance_free(&inst);
 	struct cs_err err;
 	err_clear(&err);
-	struct rb_instance inst;
-	if (rbstore_get(c->st, id, &inst, NULL, NULL, &err) < 0) {
-		cli_error("%s", err.msg);
-		return cli_exit_for(&err, EXIT_ERROR);
-	}
-	rb_instance_free(&inst);
 	struct buf who = BUF_INIT;
 	gitrepo_user_name(&who);
 	int rc = rb_note(c->st, id, argv[2], who.data, &err);

@@ -602,6 +602,25 @@ void run_diff_duration_text(struct buf *b, int64_t ms, int64_t base_ms)
 	buf_addc(b, ')');
 }
 
+void run_diff_test_note(struct buf *b, enum diff_test_list l, const struct diff_test *x)
+{
+	if (l == DT_NEW_FAILURES)
+		buf_addf(b, " (%s before)", diff_test_state_name(x->base_state));
+	if (l == DT_SLOWER) {
+		buf_adds(b, "  ");
+		run_diff_duration_text(b, x->ms, x->base_ms);
+	}
+}
+
+bool run_diff_step_jobs(const struct run_diff *d, int x, const struct job **rj,
+			const struct job **bj)
+{
+	const struct diff_jobstep *js = &d->steps[x];
+	*rj = js->run_job >= 0 ? &d->jobs[js->run_job] : NULL;
+	*bj = js->base_job >= 0 ? &d->base_jobs[js->base_job] : NULL;
+	return *rj && *bj;
+}
+
 void run_diff_release(struct run_diff *d)
 {
 	run_free(&d->run);

@@ -146,6 +146,13 @@ void run_diff_release(struct run_diff *d);
 int run_diff_metrics_moved(const struct run_diff *d);
 int64_t run_diff_job_ms(const struct job *j);
 void run_diff_duration_text(struct buf *b, int64_t ms, int64_t base_ms);
+/* What follows a test's name in list l: " (failed before)" on a new
+ * failure, "  " and its duration text on a slower test, else nothing. */
+void run_diff_test_note(struct buf *b, enum diff_test_list l, const struct diff_test *x);
+/* The run's and the baseline's job of d->steps[x]; false when the job is
+ * on one side only (listed as unpaired). */
+bool run_diff_step_jobs(const struct run_diff *d, int x, const struct job **rj,
+			const struct job **bj);
 /* Whether ms is slower than base_ms by o's rule (slower_ratio and
  * slower_floor_ms, their defaults when unset; neither may be CS_TIME_NONE);
  * how many paired steps are; the text forms' summary of a diff with a

@@ -79,6 +79,28 @@ static void host_of(char *out, size_t n)
 	out[n - 1] = '\0';
 }
 
+/* A "started"/"resumed" event: who, the mode, and this process's pid and
+ * host (host: the caller's buffer of 256 the event points into). */
+static void ev_session(struct rb_event *e, const char *kind, const struct rb_session *s,
+		       const char *mode, char host[256])
+{
+	ev_init(e, kind);
+	e->by = s->by;
+	e->text = (char *)mode;
+	e->pid = getpid();
+	host_of(host, 256);
+	e->host = host;
+}
+
+/* The transaction committed when rc is 0, else rolled back; the result. */
+static int tx_end(struct store *st, int rc, struct cs_err *err)
+{
+	if (rc == 0)
+		return store_commit(st, err);
+	store_rollback(st);
+	return rc;
+}
+
 static void setup_common(struct rb_session *s, struct store *st, struct runbook *rb, char *text,
 			 size_t text_len)
 {
@@ -173,21 +195,13 @@ int rb_session_begin(struct rb_session *s, struct store *st, struct runbook *rb,
 		s->id = inst.id;
 		s->ictx.instance_id = inst.id;
 		struct rb_event e;
-		ev_init(&e, "started");
-		e.by = s->by;
-		e.text = (char *)mode;
-		e.pid = getpid();
 		char host[256];
-		host_of(host, sizeof(host));
-		e.host = host;
+		ev_session(&e, "started", s, mode, host);
 		e.vars = vars_json(s, NULL, 0, false);
 		rc = append(s, &e, err);
 		free(e.vars);
 	}
-	if (rc == 0)
-		rc = store_commit(st, err);
-	else
-		store_rollback(st);
+	rc = tx_end(st, rc, err);
 	buf_release(&steps);
 	buf_release(&head);
 	buf_release(&repo);
@@ -278,13 +292,8 @@ int rb_session_resume(struct rb_session *s, struct store *st, int64_t id, struct
 	}
 	if (rc == 0) {
 		struct rb_event e;
-		ev_init(&e, "resumed");
-		e.by = s->by;
-		e.text = (char *)mode;
-		e.pid = getpid();
 		char host[256];
-		host_of(host, sizeof(host));
-		e.host = host;
+		ev_session(&e, "resumed", s, mode, host);
 		struct rb_vars only = {0};
 		copy_vars(&only, options);
 		struct rb_vars keep = s->vars;
@@ -295,10 +304,7 @@ int rb_session_resume(struct rb_session *s, struct store *st, int64_t id, struct
 		rc = append(s, &e, err);
 		free(e.vars);
 	}
-	if (rc == 0)
-		rc = store_commit(st, err);
-	else
-		store_rollback(st);
+	rc = tx_end(st, rc, err);
 	if (rc == 0) {
 		/* reload: the interrupted event changes nothing of the step states */
 		*from = rbstore_resume_step(evs, n, s->rb.n_steps);

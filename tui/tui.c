@@ -300,8 +300,8 @@ void tui_view_goto(struct view *v, long row)
 		move_to(v, row, true);
 }
 
-/* Scroll by n rows with the cursor, like less's page keys. */
-static void scroll_by(struct view *v, long n)
+/* The view's top row after scrolling by n rows, kept within the rows. */
+static long scrolled_top(const struct view *v, long n)
 {
 	long h = v->height > 0 ? v->height : 1;
 	long maxtop = v->rows - h > 0 ? v->rows - h : 0;
@@ -311,6 +311,13 @@ static void scroll_by(struct view *v, long n)
 		top = maxtop;
 	if (top < 0)
 		top = 0;
+	return top;
+}
+
+/* Scroll by n rows with the cursor, like less's page keys. */
+static void scroll_by(struct view *v, long n)
+{
+	long top = scrolled_top(v, n);
 	long moved = top - v->top;
 	long cursor = v->cursor + (moved ? moved : n);
 	v->top = top;
@@ -1003,13 +1010,7 @@ static void handle_mouse(const struct tui_key *k)
 	case MOUSE_WHEEL_UP:
 	case MOUSE_WHEEL_DOWN: {
 		long h = v->height > 0 ? v->height : 1;
-		long n = k->mouse == MOUSE_WHEEL_UP ? -3 : 3;
-		long maxtop = v->rows - h > 0 ? v->rows - h : 0;
-		long top = v->top + n;
-		if (top > maxtop)
-			top = maxtop;
-		if (top < 0)
-			top = 0;
+		long top = scrolled_top(v, k->mouse == MOUSE_WHEEL_UP ? -3 : 3);
 		v->top = top;
 		long cur = v->cursor;
 		if (cur < top)
@@ -1185,6 +1186,19 @@ static bool term_known(const char *term)
 	return ok;
 }
 
+/* Signals back to their defaults and the terminal's files closed (those
+ * tui_init opened itself). */
+static void close_terminal_files(void)
+{
+	tui_signals_stop();
+	if (S.own_out && S.out && S.out != S.in)
+		fclose(S.out);
+	if (S.own_in && S.in)
+		fclose(S.in);
+	S.in = S.out = NULL;
+	S.own_in = S.own_out = false;
+}
+
 int tui_init(const struct tui_opts *opts, char *err, size_t errlen)
 {
 	static bool atexit_done;
@@ -1288,13 +1302,7 @@ int tui_init(const struct tui_opts *opts, char *err, size_t errlen)
 	return 0;
 
 fail:
-	tui_signals_stop();
-	if (S.own_out && S.out && S.out != S.in)
-		fclose(S.out);
-	if (S.own_in && S.in)
-		fclose(S.in);
-	S.in = S.out = NULL;
-	S.own_in = S.own_out = false;
+	close_terminal_files();
 	tui_script_close();
 	tui_config_free();
 	return -1;
@@ -1323,13 +1331,7 @@ void tui_shutdown(void)
 		}
 		S.screen = NULL;
 	}
-	tui_signals_stop();
-	if (S.own_out && S.out && S.out != S.in)
-		fclose(S.out);
-	if (S.own_in && S.in)
-		fclose(S.in);
-	S.in = S.out = NULL;
-	S.own_in = S.own_out = false;
+	close_terminal_files();
 	if (S.n == 0) {
 		free(S.stack);
 		S.stack = NULL;

@@ -63,6 +63,25 @@ void view_env_of(struct view *v, struct view_env *env)
 		v->ops->env(v, env);
 }
 
+bool view_env_parent(struct view *v, struct view_env *env, bool job, const char *cmd)
+{
+	view_env_of(v->parent, env);
+	if (job ? !env->job : !env->run) {
+		tui_error("%s: no %s is selected here", cmd, job ? "job" : "run");
+		return false;
+	}
+	return true;
+}
+
+void view_env_set_run(struct view_env *env, const struct run *r)
+{
+	env->run = r->id;
+	env->run_rec = r;
+	env->run_failed = ci_conclusion_is_failure(r->conclusion);
+	env->in_run = true;
+	snprintf(env->commit, sizeof(env->commit), "%s", r->sha ? r->sha : "");
+}
+
 bool view_env_run(const struct view_env *env, struct run *r, struct cs_err *err)
 {
 	char spec[32];

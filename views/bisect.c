@@ -379,14 +379,23 @@ static void diff_against_good(struct view *v)
  * its worktree, exit-code contract and log), its output going to a file;
  * the view polls it, reloading as its verdicts land, and Esc stops it
  * (SIGINT: the command is stopped, nothing is recorded for its commit). */
+/* The child's output file read whole (up to 1 MiB); its text, or NULL when
+ * it cannot be read or is empty. */
+static const char *child_output(const char *path, struct buf *b)
+{
+	struct cs_err err;
+	err_clear(&err);
+	if (file_read_all(path, 1u << 20, b, &err) == 0 && b->len)
+		return buf_cstr(b);
+	return NULL;
+}
+
 static void last_line(const char *path, char *out, size_t n)
 {
 	out[0] = '\0';
 	struct buf b = BUF_INIT;
-	struct cs_err err;
-	err_clear(&err);
-	if (file_read_all(path, 1u << 20, &b, &err) == 0 && b.len) {
-		const char *t = buf_cstr(&b);
+	const char *t = child_output(path, &b);
+	if (t) {
 		size_t end = b.len;
 		while (end && t[end - 1] == '\n')
 			end--;
@@ -403,16 +412,12 @@ static void last_error(const char *path, char *out, size_t n)
 {
 	out[0] = '\0';
 	struct buf b = BUF_INIT;
-	struct cs_err err;
-	err_clear(&err);
-	if (file_read_all(path, 1u << 20, &b, &err) == 0 && b.len) {
-		const char *t = buf_cstr(&b), *hit = NULL;
-		for (const char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-			if (!strncmp(l, "ciscope: ", 9))
-				hit = l + 9 + (strncmp(l + 9, "bisect dispatch: ", 17) ? 0 : 17);
-		if (hit)
-			snprintf(out, n, "%.*s", (int)strcspn(hit, "\n"), hit);
-	}
+	const char *t = child_output(path, &b), *hit = NULL;
+	for (const char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, "ciscope: ", 9))
+			hit = l + 9 + (strncmp(l + 9, "bisect dispatch: ", 17) ? 0 : 17);
+	if (hit)
+		snprintf(out, n, "%.*s", (int)strcspn(hit, "\n"), hit);
 	buf_release(&b);
 }
 
@@ -571,17 +576,26 @@ static void dispatch_answer(void *ctx, bool yes)
 	spawn(v, "bisect dispatch", args, 11);
 }
 
-static void dispatch_ask(struct view *v)
+/* Whether a commit can be tested now (no run or dispatch under way, an
+ * active bisection with a next commit); else says why not. */
+static bool can_test(const struct bisect_priv *p)
 {
-	struct bisect_priv *p = v->priv;
 	if (p->run_pid) {
 		tui_error("%s is under way: Esc stops it", p->run_what);
-		return;
+		return false;
 	}
 	if (!p->have || strcmp(p->s.state, "active") != 0 || p->s.next < 0) {
 		tui_error("nothing to test: %s", p->have && p->s.message ? p->s.message : "no active bisection");
-		return;
+		return false;
 	}
+	return true;
+}
+
+static void dispatch_ask(struct view *v)
+{
+	struct bisect_priv *p = v->priv;
+	if (!can_test(p))
+		return;
 	struct cs_err err;
 	err_clear(&err);
 	struct bisect_target t;
@@ -641,14 +655,8 @@ static void dispatch_ask(struct view *v)
 static void run_ask(struct view *v)
 {
 	struct bisect_priv *p = v->priv;
-	if (p->run_pid) {
-		tui_error("%s is under way: Esc stops it", p->run_what);
+	if (!can_test(p))
 		return;
-	}
-	if (!p->have || strcmp(p->s.state, "active") != 0 || p->s.next < 0) {
-		tui_error("nothing to test: %s", p->have && p->s.message ? p->s.message : "no active bisection");
-		return;
-	}
 	tui_prompt("bisect run (sh -c; exit 0 good, 125 skip, 1-127 bad): ", p->last_cmd, run_start, v);
 }
 

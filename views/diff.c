@@ -289,12 +289,7 @@ static void build_tests(struct diff_priv *p, struct buf *b)
 			if (x->classname && *x->classname)
 				buf_addf(b, "%s \xe2\x80\xba ", x->classname);
 			buf_adds(b, x->name);
-			if (l == DT_NEW_FAILURES)
-				buf_addf(b, " (%s before)", diff_test_state_name(x->base_state));
-			if (l == DT_SLOWER) {
-				buf_adds(b, "  ");
-				run_diff_duration_text(b, x->ms, x->base_ms);
-			}
+			run_diff_test_note(b, (enum diff_test_list)l, x);
 			add_text(p, SEC_TESTS, roles[l], 2, b);
 			/* b on it bisects this test: which list and which one */
 			p->rows[p->nrows - 1].a = l + 1;
@@ -318,9 +313,8 @@ static void build_steps(struct diff_priv *p, struct buf *b)
 	section(p, SEC_STEPS, b);
 	for (int x = 0; x < d->n_steps; x++) {
 		const struct diff_jobstep *js = &d->steps[x];
-		const struct job *rj = js->run_job >= 0 ? &d->jobs[js->run_job] : NULL;
-		const struct job *bj = js->base_job >= 0 ? &d->base_jobs[js->base_job] : NULL;
-		if (!rj || !bj)
+		const struct job *rj, *bj;
+		if (!run_diff_step_jobs(d, x, &rj, &bj))
 			continue; /* listed as unpaired */
 		bool concl = strcmp(rj->conclusion ? rj->conclusion : "",
 				    bj->conclusion ? bj->conclusion : "");

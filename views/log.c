@@ -972,11 +972,8 @@ static int log_open(struct view *v, void *arg)
 	if (!a) {
 		/* view-log: the job selected where it was opened from */
 		struct view_env env;
-		view_env_of(v->parent, &env);
-		if (!env.job) {
-			tui_error("view-log: no job is selected here");
+		if (!view_env_parent(v, &env, true, "view-log"))
 			return -1;
-		}
 		from_env.run_row_id = env.run;
 		from_env.job_row_id = env.job;
 		a = &from_env;
@@ -1322,11 +1319,7 @@ static void log_env(struct view *v, void *out)
 	const struct job *j = cur_job(p);
 	if (!p->have_run)
 		return;
-	env->run = p->run.id;
-	env->run_rec = &p->run;
-	env->run_failed = ci_conclusion_is_failure(p->run.conclusion);
-	env->in_run = true;
-	snprintf(env->commit, sizeof(env->commit), "%s", p->run.sha ? p->run.sha : "");
+	view_env_set_run(env, &p->run);
 	if (j)
 		env->job = j->id;
 }

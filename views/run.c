@@ -345,11 +345,8 @@ static int run_open(struct view *v, void *arg)
 	if (!a) {
 		/* view-run: the run selected where it was opened from */
 		struct view_env env;
-		view_env_of(v->parent, &env);
-		if (!env.run) {
-			tui_error("view-run: no run is selected here");
+		if (!view_env_parent(v, &env, false, "view-run"))
 			return -1;
-		}
 		id = env.run;
 	}
 	snprintf(spec, sizeof(spec), "#%lld", (long long)id);
@@ -760,11 +757,7 @@ static void run_env(struct view *v, void *out)
 	struct view_env *env = out;
 	if (!p->have_run)
 		return;
-	env->run = p->run.id;
-	env->run_rec = &p->run;
-	env->run_failed = ci_conclusion_is_failure(p->run.conclusion);
-	env->in_run = true;
-	snprintf(env->commit, sizeof(env->commit), "%s", p->run.sha ? p->run.sha : "");
+	view_env_set_run(env, &p->run);
 	if (p->n_rows && v->cursor >= 0 && (size_t)v->cursor < p->n_rows &&
 	    p->rows[v->cursor].job >= 0)
 		env->job = p->jobs[p->rows[v->cursor].job].id;

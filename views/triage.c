@@ -163,6 +163,30 @@ static void place_selected(struct view *v)
 	}
 }
 
+/* filter_text: the filter of the triage's query, as the user would type it. */
+static void set_filter_text(struct triage_priv *p)
+{
+	struct buf b = BUF_INIT;
+	triage_query_format(&p->t.q, &b);
+	free(p->filter_text);
+	p->filter_text = buf_detach(&b, NULL);
+	if (!p->filter_text)
+		p->filter_text = xstrdup("");
+}
+
+/* One slice of the triage loaded and shown (errors said); whether more is
+ * to come. */
+static bool load_slice(struct view *v)
+{
+	struct triage_priv *p = v->priv;
+	bool more = tt_load_step(&p->t);
+	rebuild(v);
+	place_selected(v);
+	if (p->t.error[0])
+		tui_error("%s", p->t.error);
+	return more;
+}
+
 static bool work_step(void *ctx)
 {
 	struct view *v = ((struct work_ctx *)ctx)->v;
@@ -185,11 +209,7 @@ static bool work_step(void *ctx)
 		p->ensure = NULL;
 		return true;
 	}
-	bool more = tt_load_step(&p->t);
-	rebuild(v);
-	place_selected(v);
-	if (p->t.error[0])
-		tui_error("%s", p->t.error);
+	bool more = load_slice(v);
 	if (!more)
 		p->working = false;
 	return more;
@@ -301,12 +321,7 @@ static void reload(struct view *v)
 	}
 	if (!p->ensure) {
 		/* the first slice now: the first frame has rows */
-		bool more = tt_load_step(&p->t);
-		rebuild(v);
-		place_selected(v);
-		if (p->t.error[0])
-			tui_error("%s", p->t.error);
-		if (!more)
+		if (!load_slice(v))
 			return;
 	} else {
 		rebuild(v);
@@ -1035,12 +1050,7 @@ static void apply_filter(struct view *v, const char *text)
 	}
 	triage_query_free(&p->t.q);
 	p->t.q = q;
-	struct buf b = BUF_INIT;
-	triage_query_format(&p->t.q, &b);
-	free(p->filter_text);
-	p->filter_text = buf_detach(&b, NULL);
-	if (!p->filter_text)
-		p->filter_text = xstrdup("");
+	set_filter_text(p);
 	if (p->working) {
 		tui_work_stop(&p->ctx);
 		p->working = false;
@@ -1100,16 +1110,14 @@ static enum action triage_request(struct view *v, enum action a, unsigned *eff)
 		switch_mode(v);
 		return ACT_NONE;
 	case ACT_TRIAGE_ACK:
-		set_state(v, "acknowledged", NULL);
-		return ACT_NONE;
 	case ACT_TRIAGE_FLAKY:
-		set_state(v, "known-flaky", NULL);
-		return ACT_NONE;
 	case ACT_TRIAGE_FIXED:
-		set_state(v, "fixed", NULL);
-		return ACT_NONE;
 	case ACT_TRIAGE_NEW:
-		set_state(v, "new", NULL);
+		set_state(v, (int)a == ACT_TRIAGE_ACK     ? "acknowledged"
+			     : (int)a == ACT_TRIAGE_FLAKY ? "known-flaky"
+			     : (int)a == ACT_TRIAGE_FIXED ? "fixed"
+						     : "new",
+			  NULL);
 		return ACT_NONE;
 	case ACT_TRIAGE_NOTE:
 		note_prompt(v);
@@ -1345,12 +1353,7 @@ static int triage_open(struct view *v, void *arg)
 			triage_query_free(&p->t.q);
 			tui_error("%s", err.msg);
 		} else {
-			struct buf b = BUF_INIT;
-			triage_query_format(&p->t.q, &b);
-			free(p->filter_text);
-			p->filter_text = buf_detach(&b, NULL);
-			if (!p->filter_text)
-				p->filter_text = xstrdup("");
+			set_filter_text(p);
 		}
 	}
 	buf_release(&env_filter);

@@ -147,6 +147,11 @@ struct view_env {
 };
 /* The selection of v (NULL or a view without ops->env: nothing). */
 void view_env_of(struct view *v, struct view_env *env);
+/* The selection of the view v was opened from, for the command cmd; false,
+ * and an error saying so, when it has no job (job) or no run (!job). */
+bool view_env_parent(struct view *v, struct view_env *env, bool job, const char *cmd);
+/* env's run set to r: its id, record, failure, commit, and in_run. */
+void view_env_set_run(struct view_env *env, const struct run *r);
 /* Read the run of env (by its row id) into r (run_free it); false when
  * none is selected or it cannot be read (then err says why). */
 bool view_env_run(const struct view_env *env, struct run *r, struct cs_err *err);

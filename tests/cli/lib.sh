@@ -171,6 +171,25 @@ loopback_setup() {
 # folders runs/r1 (green, at the first) and runs/r8 (red, at the last) of
 # workflow ci (.github/workflows/ci.yml, id 118) of t/bisect.
 bisect_history() {
+	bisect_commits
+	RUN_FOLDER_REPO=t/bisect
+	run_folder runs/r1 5001 main "$(sha 1)" success 11
+	run_folder runs/r8 5008 main "$(sha 8)" failure 18
+	for f in runs/*/run.json; do
+		sed -i 's/^{"id"/{"workflow_id":118,"path":".github\/workflows\/ci.yml","id"/' "$f"
+	done
+}
+sha() { echo "$SHAS" | sed -n "${1}p"; }
+# own_home: HOME=$WORK/home, never the real one, whose .gitconfig names
+# the user Tess Ter.
+own_home() {
+	HOME="$WORK/home"
+	export HOME
+	mkdir -p "$HOME"
+	printf '[user]\n\tname = Tess Ter\n' >"$HOME/.gitconfig"
+}
+# bisect_commits: only the eight commits of bisect_history (SHAS, REPO).
+bisect_commits() {
 	git init -q -b main repo
 	for i in 1 2 3 4 5 6 7 8; do
 		echo "$i" >"repo/f$i"
@@ -180,14 +199,7 @@ bisect_history() {
 	done
 	SHAS=$(git -C repo rev-list --reverse main)
 	REPO=$WORK/repo
-	RUN_FOLDER_REPO=t/bisect
-	run_folder runs/r1 5001 main "$(sha 1)" success 11
-	run_folder runs/r8 5008 main "$(sha 8)" failure 18
-	for f in runs/*/run.json; do
-		sed -i 's/^{"id"/{"workflow_id":118,"path":".github\/workflows\/ci.yml","id"/' "$f"
-	done
 }
-sha() { echo "$SHAS" | sed -n "${1}p"; }
 
 start_server() {
 	name=$1

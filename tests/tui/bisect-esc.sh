@@ -14,16 +14,7 @@ if ! command -v tmux >/dev/null 2>&1; then
 fi
 
 # eight commits on main; a green run at the first, a red one at the last
-git init -q -b main repo
-for i in 1 2 3 4 5 6 7 8; do
-	echo "$i" >"repo/f$i"
-	git -C repo add "f$i"
-	GIT_AUTHOR_DATE="2026-10-01T0$i:00:00Z" GIT_COMMITTER_DATE="2026-10-01T0$i:00:00Z" \
-		git -C repo -c user.name=T -c user.email=t@example.org commit -q -m "change $i"
-done
-SHAS=$(git -C repo rev-list --reverse main)
-sha() { echo "$SHAS" | sed -n "${1}p"; }
-REPO=$WORK/repo
+bisect_commits
 DB=$WORK/index.db
 RUN_FOLDER_REPO=t/esc
 run_folder runs/r1 6001 main "$(sha 1)" success 11

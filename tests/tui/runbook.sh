@@ -12,10 +12,7 @@
 demo_db || finish
 
 # the checkout ciscope runs in: a repository of our own with its runbooks
-HOME="$WORK/home"
-export HOME
-mkdir -p "$HOME"
-printf '[user]\n\tname = Tess Ter\n' >"$HOME/.gitconfig"
+own_home
 git init -q "$WORK" && mkdir -p "$WORK/.ciscope/runbooks" || { fail git-init "git init"; finish; }
 cat >"$WORK/.ciscope/runbooks/smoke.md" <<'EOF'
 ---

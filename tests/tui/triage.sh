@@ -12,10 +12,7 @@
 demo_db || finish
 
 # who sets a state comes from git config user.name: a HOME of our own
-HOME="$WORK/home"
-export HOME
-mkdir -p "$HOME"
-printf '[user]\n\tname = Tess Ter\n' >"$HOME/.gitconfig"
+own_home
 
 # the run of the planted rustc error (two failed jobs) and the run of the
 # planted flaky network failure (npm ECONNRESET in test-ts, green on attempt 2)

@@ -48,6 +48,17 @@ static void collect(void *ctx, const char *d, size_t n)
 	buf_add(ctx, d, n);
 }
 
+/* Releases the session and reads its instance and events back. */
+static void release_and_load(struct rb_session *s, struct store *st, struct rb_instance *inst,
+			     struct rb_event **evs, int *n)
+{
+	struct cs_err err;
+	err_clear(&err);
+	int64_t id = s->id;
+	rb_session_release(s);
+	CHECK_OK(rbstore_get(st, id, inst, evs, n, &err));
+}
+
 TEST(runner_output_exit_and_pipe_fd)
 {
 	struct rb_proc p;
@@ -255,13 +266,10 @@ TEST(session_retries_capture_and_log)
 	err_clear(&err);
 	CHECK_OK(rb_session_note(&s, "paged the owner, token ghp_zzzzzzzzzzzzzzzzzzzzzzzzzzzz", &err));
 	CHECK_OK(rb_session_end(&s, "finished", NULL, &err));
-	int64_t id = s.id;
-	rb_session_release(&s);
-
 	struct rb_instance inst;
 	struct rb_event *evs;
 	int n;
-	CHECK_OK(rbstore_get(st, id, &inst, &evs, &n, &err));
+	release_and_load(&s, st, &inst, &evs, &n);
 	CHECK_STR(inst.state, "finished");
 	CHECK_STR(inst.runbook, "s");
 	struct buf all = BUF_INIT;
@@ -337,12 +345,10 @@ TEST(session_stop_between_attempts_and_background)
 	CHECK(now_ms() - t0 < 1000);
 	CHECK_STR(s.last_status, "stopped");
 	CHECK_STR(run_step(&s, 2), "background");
-	int64_t id = s.id;
-	rb_session_release(&s);
 	struct rb_instance inst;
 	struct rb_event *evs;
 	int n;
-	CHECK_OK(rbstore_get(st, id, &inst, &evs, &n, &err));
+	release_and_load(&s, st, &inst, &evs, &n);
 	CHECK(n > 0 && strstr(evs[n - 1].text, "started in the background") != NULL);
 	/* no end recorded and the owner (us) alive: running */
 	CHECK_STR(inst.state, "running");
