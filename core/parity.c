@@ -395,6 +395,22 @@ static size_t *order_by_x(const struct points *p)
 	return o;
 }
 
+/* One side of an aligned point: p's point at when here (returns 1, it is
+ * taken), else missing (returns 0). */
+static int take_point(bool here, const struct points *p, size_t at, double *x, double *v,
+		      unsigned char *missing)
+{
+	if (!here) {
+		*v = NAN;
+		*missing = 1;
+		return 0;
+	}
+	*x = p->x[at];
+	*v = p->v[at];
+	*missing = p->missing[at];
+	return 1;
+}
+
 /* Align a (ref) and b (cand) into d: by row when by_row, else by x (the
  * k-th point of an x on one side with the k-th on the other). A point on
  * one side only is missing on the other. */
@@ -422,24 +438,8 @@ static void align(const struct points *a, const struct points *b, bool by_row,
 		else
 			c = a->x[ia] < b->x[jb] ? -1 : a->x[ia] > b->x[jb];
 		size_t k = d->n++;
-		if (c <= 0) {
-			d->x[k] = a->x[ia];
-			d->ref[k] = a->v[ia];
-			d->ref_missing[k] = a->missing[ia];
-			i++;
-		} else {
-			d->ref[k] = NAN;
-			d->ref_missing[k] = 1;
-		}
-		if (c >= 0) {
-			d->x[k] = b->x[jb];
-			d->cand[k] = b->v[jb];
-			d->cand_missing[k] = b->missing[jb];
-			j++;
-		} else {
-			d->cand[k] = NAN;
-			d->cand_missing[k] = 1;
-		}
+		i += take_point(c <= 0, a, ia, &d->x[k], &d->ref[k], &d->ref_missing[k]);
+		j += take_point(c >= 0, b, jb, &d->x[k], &d->cand[k], &d->cand_missing[k]);
 	}
 	free(oa);
 	free(ob);
