@@ -82,17 +82,32 @@ static bool nest_enter(enum ctx *stack, int *depth, int *sp, enum ctx c)
 
 /* A backquote or "$(" at p opens a context in code and inside double
  * quotes alike: the bytes it takes (0: neither), -1 when nested too deep. */
-static int open_subst(const char *p, enum ctx *stack, int *depth, int *sp, bool *word_start)
+static int open_subst(const char **pp, enum ctx *stack, int *depth, int *sp, bool *word_start)
 {
-	if (*p == '`')
-		return nest_enter(stack, depth, sp, C_BQ) ? 1 : -1;
+	const char *p = *pp;
+	if (*p == '`') {
+		if (!nest_enter(stack, depth, sp, C_BQ))
+			return -1;
+		*pp = p + 1;
+		return 1;
+	}
 	if (p[0] == '$' && p[1] == '(') {
 		if (!nest_enter(stack, depth, sp, C_CMDSUB))
 			return -1;
 		*word_start = true;
-		return 2;
+		*pp = p + 2;
+		return 1;
 	}
 	return 0;
+}
+
+/* A backslash and what it escapes (a newline counted in *line) */
+static void skip_escape(const char **pp, int *line)
+{
+	const char *p = *pp;
+	if (p[1] == '\n')
+		(*line)++;
+	*pp = p + (p[1] ? 2 : 1);
 }
 
 /* The shell's quoting, just enough to know what a placeholder stands in.
@@ -216,9 +231,7 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 		case C_CMD:
 		case C_CMDSUB:
 			if (c == '\\') {
-				if (p[1] == '\n')
-					line++;
-				p += p[1] ? 2 : 1;
+				skip_escape(&p, &line);
 				word_start = false;
 				continue;
 			}
@@ -247,13 +260,11 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 				word_start = false;
 				continue;
 			}
-			taken = open_subst(p, stack, depth, &sp, &word_start);
+			taken = open_subst(&p, stack, depth, &sp, &word_start);
 			if (taken < 0)
 				goto deep;
-			if (taken) {
-				p += taken;
+			if (taken)
 				continue;
-			}
 			if (c == '(') {
 				depth[sp]++;
 				p++;
@@ -323,9 +334,7 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 			continue;
 		case C_DQ:
 			if (c == '\\') {
-				if (p[1] == '\n')
-					line++;
-				p += p[1] ? 2 : 1;
+				skip_escape(&p, &line);
 				continue;
 			}
 			if (c == '"') {
@@ -333,13 +342,11 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 				p++;
 				continue;
 			}
-			taken = open_subst(p, stack, depth, &sp, &word_start);
+			taken = open_subst(&p, stack, depth, &sp, &word_start);
 			if (taken < 0)
 				goto deep;
-			if (taken) {
-				p += taken;
+			if (taken)
 				continue;
-			}
 			p++;
 			continue;
 		case C_BQ:
