@@ -887,29 +887,26 @@ TEST(table_cache_incremental)
 	/* derived metrics (run_metrics) of every run */
 	CHECK(metrics_refresh(st, &err) >= 0);
 	same_both(st, &c);
-	/* retriaged: a green run of bench turns red (the baseline moves) */
-	CHECK_OK(store_exec(st, "UPDATE runs SET conclusion = 'failure' WHERE id = 148", &err));
-	same_both(st, &c);
-	/* a run moved from bench to parity */
-	CHECK_OK(store_exec(st, "UPDATE runs SET workflow_name = 'parity' WHERE id = 149", &err));
-	same_both(st, &c);
-	/* a job (and its step), tests, a series, a derived metric deleted */
-	CHECK_OK(store_exec(st, "DELETE FROM jobs WHERE run_id = 519", &err));
-	same_both(st, &c);
-	CHECK_OK(store_exec(st, "DELETE FROM test_results WHERE run_id = 520", &err));
-	same_both(st, &c);
-	CHECK_OK(store_exec(st, "DELETE FROM steps WHERE job_id = 518", &err));
-	same_both(st, &c);
-	CHECK_OK(store_exec(st, "DELETE FROM metric_series WHERE run_id = 147", &err));
-	same_both(st, &c);
-	CHECK_OK(store_exec(st, "INSERT INTO run_metrics (run_id, name, value, origin)"
-				" VALUES (146, 'coverage', 80, 'local'), (143, 'coverage', 81, 'local'),"
-				" (145, 'coverage', 82, 'local')",
-			    &err));
-	same_both(st, &c);
-	CHECK_OK(store_exec(st, "DELETE FROM run_metrics WHERE run_id = 146 AND name = 'coverage'",
-			    &err));
-	same_both(st, &c);
+	/* each change, then the cache checked against a recomputation */
+	static const char *const changes[] = {
+		/* retriaged: a green run of bench turns red (the baseline moves) */
+		"UPDATE runs SET conclusion = 'failure' WHERE id = 148",
+		/* a run moved from bench to parity */
+		"UPDATE runs SET workflow_name = 'parity' WHERE id = 149",
+		/* a job (and its step), tests, a series, a derived metric deleted */
+		"DELETE FROM jobs WHERE run_id = 519",
+		"DELETE FROM test_results WHERE run_id = 520",
+		"DELETE FROM steps WHERE job_id = 518",
+		"DELETE FROM metric_series WHERE run_id = 147",
+		"INSERT INTO run_metrics (run_id, name, value, origin)"
+		" VALUES (146, 'coverage', 80, 'local'), (143, 'coverage', 81, 'local'),"
+		" (145, 'coverage', 82, 'local')",
+		"DELETE FROM run_metrics WHERE run_id = 146 AND name = 'coverage'",
+	};
+	for (size_t k = 0; k < ARRAY_SIZE(changes); k++) {
+		CHECK_OK(store_exec(st, changes[k], &err));
+		same_both(st, &c);
+	}
 	/* an acknowledgement, then taken back */
 	struct metric_set set;
 	CHECK_OK(metrics_load_judged(st, &c, &all, &set, &err));
