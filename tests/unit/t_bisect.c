@@ -174,6 +174,22 @@ static int64_t add_run(struct store *st, const char *sha, const char *workflow, 
 	return pid;
 }
 
+/* Runs of "ci" on main: green at good (time 1), red at bad (time 2). */
+static void add_good_bad(struct store *st, const char *good, const char *bad)
+{
+	add_run(st, good, "ci", "success", "main", 0, 1);
+	add_run(st, bad, "ci", "failure", "main", 0, 2);
+}
+
+/* A run of workflow on main at sha that failed (at fail_at) and passed on a
+ * re-run (at pass_at). */
+static void add_flaky(struct store *st, const char *sha, const char *workflow, int64_t fail_at,
+		      int64_t pass_at)
+{
+	int64_t f = add_run(st, sha, workflow, "failure", "main", 0, fail_at);
+	add_run(st, sha, workflow, "success", "main", f, pass_at);
+}
+
 static int64_t run_row(struct store *st, int64_t pid)
 {
 	struct run r;
@@ -282,8 +298,7 @@ TEST(bisect_stored_runs_shrink_the_range)
 	/* a wider window: good far back, the lint run near the split wins */
 	struct bisect_start_opts o2 = {.target = "workflow:ci", .bad = h->sha[64], .good = h->sha[0]};
 	store_exec(st, "DELETE FROM runs WHERE workflow_name = 'ci' AND head_sha NOT IN ('x')", &err);
-	add_run(st, h->sha[0], "ci", "success", "main", 0, 1);
-	add_run(st, h->sha[64], "ci", "failure", "main", 0, 2);
+	add_good_bad(st, h->sha[0], h->sha[64]);
 	CHECK_INT(bisect_start(st, g, &o2, &s, &err), 0);
 	/* 64 suspects: the split is commit 32; 61 is too far (window 8) */
 	CHECK(is(&s, s.next, h->sha[32]));
@@ -307,8 +322,7 @@ TEST(bisect_merge_culprit)
 	struct hist *h = new_hist("merges", 60, 3, &st);
 	int culprit = 27; /* a merge */
 	CHECK(h->merge[culprit]);
-	add_run(st, h->sha[1], "ci", "success", "main", 0, 1);
-	add_run(st, h->sha[59], "ci", "failure", "main", 0, 2);
+	add_good_bad(st, h->sha[1], h->sha[59]);
 	/* a run on the merged branch's commit says nothing on the first-parent line */
 	add_run(st, h->side[culprit], "ci", "failure", "feature", 0, 0);
 	struct cs_err err;
@@ -338,8 +352,7 @@ TEST(bisect_skips)
 {
 	struct store *st;
 	struct hist *h = new_hist("skips", 40, 0, &st);
-	add_run(st, h->sha[0], "ci", "success", "main", 0, 1);
-	add_run(st, h->sha[39], "ci", "failure", "main", 0, 2);
+	add_good_bad(st, h->sha[0], h->sha[39]);
 	struct cs_err err;
 	struct gitrepo *g = hist_repo(h, &err);
 	struct bisect_status s;
@@ -387,8 +400,7 @@ TEST(bisect_good_after_bad_and_flaky)
 {
 	struct store *st;
 	struct hist *h = new_hist("gab", 30, 0, &st);
-	add_run(st, h->sha[0], "ci", "success", "main", 0, 1);
-	add_run(st, h->sha[10], "ci", "failure", "main", 0, 2);
+	add_good_bad(st, h->sha[0], h->sha[10]);
 	add_run(st, h->sha[20], "ci", "success", "main", 0, 3);
 	add_run(st, h->sha[29], "ci", "failure", "main", 0, 4);
 	struct cs_err err;
@@ -403,8 +415,7 @@ TEST(bisect_good_after_bad_and_flaky)
 	bisect_reset(st, &err);
 
 	/* the newest failure was taken back by a re-run: flaky, not bisected */
-	int64_t f = add_run(st, h->sha[25], "ci", "failure", "main", 0, 10);
-	add_run(st, h->sha[25], "ci", "success", "main", f, 11);
+	add_flaky(st, h->sha[25], "ci", 10, 11);
 	struct bisect_start_opts o2 = {.target = "workflow:ci"};
 	CHECK(bisect_start(st, g, &o2, &s, &err) < 0);
 	CHECK(strstr(err.msg, "flaky") != NULL);
@@ -423,8 +434,7 @@ TEST(bisect_mixed_evidence_is_bayesian)
 	add_run(st, h->sha[0], "ci", "success", "main", 0, 1);
 	add_run(st, h->sha[31], "ci", "failure", "main", 0, 20);
 	/* commit 12 failed once and passed on a re-run */
-	int64_t f = add_run(st, h->sha[12], "ci", "failure", "main", 0, 3);
-	add_run(st, h->sha[12], "ci", "success", "main", f, 4);
+	add_flaky(st, h->sha[12], "ci", 3, 4);
 	struct cs_err err;
 	struct gitrepo *g = hist_repo(h, &err);
 	struct bisect_status s;
@@ -621,8 +631,7 @@ TEST(bisect_log_and_replay)
 {
 	struct store *st;
 	struct hist *h = new_hist("replay", 40, 0, &st);
-	add_run(st, h->sha[0], "ci", "success", "main", 0, 1);
-	add_run(st, h->sha[39], "ci", "failure", "main", 0, 2);
+	add_good_bad(st, h->sha[0], h->sha[39]);
 	struct cs_err err;
 	struct gitrepo *g = hist_repo(h, &err);
 	struct bisect_status s;
@@ -641,8 +650,7 @@ TEST(bisect_log_and_replay)
 	CHECK(strstr(buf_cstr(&log), "# first bad commit") != NULL);
 	/* replayed into a fresh index with the same runs: the same culprit */
 	struct store *st2 = new_store("replay2");
-	add_run(st2, h->sha[0], "ci", "success", "main", 0, 1);
-	add_run(st2, h->sha[39], "ci", "failure", "main", 0, 2);
+	add_good_bad(st2, h->sha[0], h->sha[39]);
 	CHECK_INT(bisect_replay(st2, g, buf_cstr(&log), &s, &err), 0);
 	CHECK(is(&s, s.first_bad, h->sha[17]));
 	CHECK_STR(s.branch, "it's main");
@@ -673,8 +681,7 @@ TEST(bisect_run_exit_codes)
 {
 	struct store *st;
 	struct hist *h = new_hist("runrepo", 40, 0, &st);
-	add_run(st, h->sha[0], "ci", "success", "main", 0, 1);
-	add_run(st, h->sha[39], "ci", "failure", "main", 0, 2);
+	add_good_bad(st, h->sha[0], h->sha[39]);
 	struct cs_err err;
 	struct gitrepo *g = hist_repo(h, &err);
 	struct bisect_status s;
@@ -758,8 +765,7 @@ TEST(commits_verdicts_and_last_green)
 	struct hist *h = new_hist("commits", 10, 4, &st);
 	add_run(st, h->sha[9], "ci", "failure", "main", 0, 9);
 	add_run(st, h->sha[9], "lint", "success", "main", 0, 9);
-	int64_t f = add_run(st, h->sha[8], "ci", "failure", "main", 0, 8);
-	add_run(st, h->sha[8], "ci", "success", "main", f, 8);
+	add_flaky(st, h->sha[8], "ci", 8, 8);
 	add_run(st, h->sha[7], "ci", "success", "main", 0, 7);
 	add_run(st, h->sha[7], "lint", "failure", "main", 0, 7);
 	add_run(st, h->sha[6], "lint", "success", "main", 0, 6);
