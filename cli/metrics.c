@@ -52,10 +52,26 @@ struct mopts {
 	long width, height;
 };
 
+/* What load_all gives every command here: the thresholds and the judged set */
+struct loaded {
+	struct th_conf tc;
+	struct metric_set set;
+};
+
+/* Release m; returns rc (the command's exit status). */
+static int loaded_release(struct loaded *m, int rc)
+{
+	metric_set_release(&m->set);
+	th_conf_release(&m->tc);
+	return rc;
+}
+
 /* Load, refresh and judge: the shared start of every command here. */
 static int load_all(struct cli *c, const struct mopts *o, const char *pattern, const char *name,
-		    bool table, struct th_conf *tc, struct metric_set *set)
+		    bool table, struct loaded *m)
 {
+	struct th_conf *tc = &m->tc;
+	struct metric_set *set = &m->set;
 	struct cs_err err;
 	if (!cli_open(c, true))
 		return EXIT_ERROR;
@@ -103,29 +119,28 @@ static void json_cp(struct buf *b, const struct metric_hist *h, const struct met
 
 static int metrics_table(struct cli *c, const struct mopts *o, const char *pattern)
 {
-	struct th_conf tc;
-	struct metric_set set;
-	int rc = load_all(c, o, pattern, NULL, true, &tc, &set);
+	struct loaded m;
+	int rc = load_all(c, o, pattern, NULL, true, &m);
 	if (rc)
 		return rc;
 	struct buf b = BUF_INIT;
 	if (o->json)
 		buf_addc(&b, '[');
 	int wn = 6, ww = 8;
-	for (int i = 0; i < set.n; i++) {
-		wn = MAX(wn, (int)strlen(set.items[i].name));
-		ww = MAX(ww, (int)strlen(set.items[i].workflow));
+	for (int i = 0; i < m.set.n; i++) {
+		wn = MAX(wn, (int)strlen(m.set.items[i].name));
+		ww = MAX(ww, (int)strlen(m.set.items[i].workflow));
 	}
 	wn = MIN(wn, 48);
 	ww = MIN(ww, 16);
-	if (!o->json && set.n)
+	if (!o->json && m.set.n)
 		buf_addf(&b, "%-*s  %-*s  %12s  %12s  %9s  %-16s  %-5s  %s\n", wn, "METRIC", ww,
 			 "WORKFLOW", "LAST", "BASELINE", "CHANGE", "TREND", "STATE", "CHANGE POINT");
-	for (int i = 0; i < set.n; i++) {
-		struct metric_hist *h = &set.items[i];
+	for (int i = 0; i < m.set.n; i++) {
+		struct metric_hist *h = &m.set.items[i];
 		long last = h->n - 1;
 		struct metric_summary sum;
-		metric_summarize(&tc, h, &sum);
+		metric_summarize(&m.tc, h, &sum);
 		double base = sum.baseline, change = sum.change;
 		const char *state = th_state_name(sum.state);
 		const struct metric_cp *cp = sum.cp;
@@ -187,45 +202,38 @@ static int metrics_table(struct cli *c, const struct mopts *o, const char *patte
 	if (o->json) {
 		buf_adds(&b, "]\n");
 		fputs(buf_cstr(&b), stdout);
-	} else if (!set.n) {
+	} else if (!m.set.n) {
 		fprintf(stderr, "no metrics%s\n", pattern ? " match" : " in the index");
 	} else {
 		cli_put_lines(c, &b);
 	}
 	buf_release(&b);
-	metric_set_release(&set);
-	th_conf_release(&tc);
-	return EXIT_OK;
+	return loaded_release(&m, EXIT_OK);
 }
 
 static int metrics_show(struct cli *c, const struct mopts *o, const char *name)
 {
-	struct th_conf tc;
-	struct metric_set set;
-	int rc = load_all(c, o, NULL, name, false, &tc, &set);
+	struct loaded m;
+	int rc = load_all(c, o, NULL, name, false, &m);
 	if (rc)
 		return rc;
-	if (!set.n) {
+	if (!m.set.n) {
 		cli_error("metrics show: no metric named '%s'%s", name,
 			  o->workflow || o->branch ? " with those filters" : "");
-		metric_set_release(&set);
-		th_conf_release(&tc);
-		return EXIT_NOTFOUND;
+		return loaded_release(&m, EXIT_NOTFOUND);
 	}
-	if (set.n > 1) {
+	if (m.set.n > 1) {
 		struct buf l = BUF_INIT;
-		for (int i = 0; i < set.n; i++)
-			buf_addf(&l, "%s%s", i ? ", " : "", set.items[i].workflow);
+		for (int i = 0; i < m.set.n; i++)
+			buf_addf(&l, "%s%s", i ? ", " : "", m.set.items[i].workflow);
 		cli_error("metrics show: '%s' is measured by several workflows (%s): name one with "
 			  "--workflow", name, buf_cstr(&l));
 		buf_release(&l);
-		metric_set_release(&set);
-		th_conf_release(&tc);
-		return EXIT_USAGE;
+		return loaded_release(&m, EXIT_USAGE);
 	}
-	struct metric_hist *h = &set.items[0];
+	struct metric_hist *h = &m.set.items[0];
 	struct th_eval *e;
-	int ne = th_evaluate(&tc, h, h->n - 1, &e);
+	int ne = th_evaluate(&m.tc, h, h->n - 1, &e);
 	struct buf b = BUF_INIT;
 	char ref[32];
 	if (o->json) {
@@ -340,23 +348,20 @@ static int metrics_show(struct cli *c, const struct mopts *o, const char *name)
 	}
 	free(e);
 	buf_release(&b);
-	metric_set_release(&set);
-	th_conf_release(&tc);
-	return rc;
+	return loaded_release(&m, rc);
 }
 
 static int metrics_ack_cmd(struct cli *c, const struct mopts *o, const char *name, const char *sha,
 			   const char *note)
 {
-	struct th_conf tc;
-	struct metric_set set;
-	int rc = load_all(c, o, NULL, name, false, &tc, &set);
+	struct loaded m;
+	int rc = load_all(c, o, NULL, name, false, &m);
 	if (rc)
 		return rc;
 	struct cs_err err;
 	int found = 0;
-	for (int i = 0; i < set.n; i++) {
-		struct metric_hist *h = &set.items[i];
+	for (int i = 0; i < m.set.n; i++) {
+		struct metric_hist *h = &m.set.items[i];
 		for (int k = 0; k < h->n_cps; k++) {
 			const char *s = h->pts[h->cps[k].idx].sha;
 			if (s && strlen(sha) >= 7 && !strncmp(s, sha, strlen(sha))) {
@@ -374,9 +379,7 @@ static int metrics_ack_cmd(struct cli *c, const struct mopts *o, const char *nam
 	} else if (!rc && !o->json) {
 		fprintf(stderr, "acknowledged %d change point%s\n", found, found == 1 ? "" : "s");
 	}
-	metric_set_release(&set);
-	th_conf_release(&tc);
-	return rc;
+	return loaded_release(&m, rc);
 }
 
 int cmd_metrics(struct cli *c, int argc, char **argv)
@@ -467,9 +470,8 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cli_bad_usage("check");
-	struct th_conf tc;
-	struct metric_set set;
-	int rc = load_all(c, &o, NULL, NULL, false, &tc, &set);
+	struct loaded m;
+	int rc = load_all(c, &o, NULL, NULL, false, &m);
 	if (rc)
 		return rc;
 	struct cs_err err;
@@ -479,9 +481,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
 		struct run r;
 		if (store_find_run(c->st, argv[optind], &r, &err) < 0) {
 			cli_error("check: %s", err.msg);
-			metric_set_release(&set);
-			th_conf_release(&tc);
-			return err.code == CS_ENOTFOUND ? EXIT_NOTFOUND : EXIT_ERROR;
+			return loaded_release(&m, err.code == CS_ENOTFOUND ? EXIT_NOTFOUND : EXIT_ERROR);
 		}
 		tg = xcalloc(1, sizeof(*tg));
 		tg->run = r.id;
@@ -490,8 +490,8 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	} else {
 		/* the newest run of each workflow on the default branch */
 		char *def = store_default_branch(c->st, &err);
-		for (int i = 0; i < set.n; i++) {
-			const struct metric_hist *h = &set.items[i];
+		for (int i = 0; i < m.set.n; i++) {
+			const struct metric_hist *h = &m.set.items[i];
 			for (long j = 0; j < h->n; j++) {
 				const struct metric_point *p = &h->pts[j];
 				if (def && (!p->branch || strcmp(p->branch, def)))
@@ -517,8 +517,8 @@ int cmd_check(struct cli *c, int argc, char **argv)
 		buf_adds(&b, "\"breaches\":[");
 	int nb = 0;
 	for (int t = 0; t < ntg; t++) {
-		for (int i = 0; i < set.n; i++) {
-			struct metric_hist *h = &set.items[i];
+		for (int i = 0; i < m.set.n; i++) {
+			struct metric_hist *h = &m.set.items[i];
 			long at = -1;
 			for (long j = 0; j < h->n; j++)
 				if (h->pts[j].run == tg[t].run)
@@ -533,7 +533,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
 				cli_json_str(&runs, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
 			}
 			struct th_eval *e;
-			int ne = th_evaluate(&tc, h, at, &e);
+			int ne = th_evaluate(&m.tc, h, at, &e);
 			/* a local check that says itself it did not pass */
 			bool stated_fail = p->passed == 0 && str_ends(h->name, ".passed");
 			for (int k = 0; k < ne + (stated_fail ? 1 : 0); k++) {
@@ -624,15 +624,13 @@ int cmd_check(struct cli *c, int argc, char **argv)
 		cli_put_lines(c, &b);
 		fprintf(stderr, "%d bound%s checked on %d run%s: %d failed, %d warned%s%s\n",
 			n_pass + n_warn + n_fail, n_pass + n_warn + n_fail == 1 ? "" : "s", ntg,
-			ntg == 1 ? "" : "s", n_fail, n_warn, tc.repo_file ? "; thresholds from " : "",
-			tc.repo_file ? path_basename(tc.repo_file) : "");
+			ntg == 1 ? "" : "s", n_fail, n_warn, m.tc.repo_file ? "; thresholds from " : "",
+			m.tc.repo_file ? path_basename(m.tc.repo_file) : "");
 	}
 	for (int t = 0; t < ntg; t++)
 		free(tg[t].workflow);
 	free(tg);
 	buf_release(&b);
 	buf_release(&runs);
-	metric_set_release(&set);
-	th_conf_release(&tc);
-	return n_fail ? EXIT_ERROR : EXIT_OK;
+	return loaded_release(&m, n_fail ? EXIT_ERROR : EXIT_OK);
 }
