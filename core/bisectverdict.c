@@ -153,13 +153,33 @@ static int cmp_tv(const void *a, const void *b)
 #define RUN_COLS "lower(r.head_sha), r.id, r.provider_id, r.attempt, "
 #define FAILED "IN " CI_FAILED_SQL
 
-/* A test named exactly, else by a unique prefix: its full name into out. */
-static int resolve_name(struct store *st, const char *sql_exact, const char *sql_prefix,
+/* col equal to ?1, or (prefix) beginning with it */
+static void add_match(struct buf *sql, const char *col, bool prefix)
+{
+	if (prefix)
+		buf_addf(sql, "substr(%s, 1, length(?1)) = ?1", col);
+	else
+		buf_addf(sql, "%s = ?1", col);
+}
+
+/* A name in column col of table (or, where alt is not NULL, in alt: a
+ * shorter form of it) given exactly, else by a unique prefix: col's value
+ * into out. */
+static int resolve_name(struct store *st, const char *table, const char *col, const char *alt,
 			const char *name, const char *what, struct buf *out, struct cs_err *err)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		sqlite3_stmt *s;
-		if (store_prepare(st, pass ? sql_prefix : sql_exact, &s, what, err) < 0)
+		struct buf sql = BUF_INIT;
+		buf_addf(&sql, "SELECT DISTINCT %s FROM %s WHERE ", col, table);
+		if (alt) {
+			add_match(&sql, alt, pass);
+			buf_adds(&sql, " OR ");
+		}
+		add_match(&sql, col, pass);
+		int prc = store_prepare(st, buf_cstr(&sql), &s, what, err);
+		buf_release(&sql);
+		if (prc < 0)
 			return -1;
 		sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 		char *found[2] = {NULL, NULL};
@@ -289,12 +309,7 @@ int bisect_target_verdicts(struct store *st, const struct bisect_target *t, stru
 		      "WHERE r.workflow_name = ?1 AND r.head_sha IS NOT NULL";
 		break;
 	case BT_TEST:
-		if (resolve_name(st,
-				 "SELECT DISTINCT coalesce(classname || '.', '') || name FROM test_results "
-				 "WHERE name = ?1 OR coalesce(classname || '.', '') || name = ?1",
-				 "SELECT DISTINCT coalesce(classname || '.', '') || name FROM test_results "
-				 "WHERE substr(name, 1, length(?1)) = ?1 "
-				 "OR substr(coalesce(classname || '.', '') || name, 1, length(?1)) = ?1",
+		if (resolve_name(st, "test_results", "coalesce(classname || '.', '') || name", "name",
 				 t->name, "test", &name, err) < 0)
 			return -1;
 		sql = "SELECT " RUN_COLS "CASE WHEN sum(x.outcome IN ('failed', 'error')) > 0 THEN 'failed' "
@@ -306,10 +321,8 @@ int bisect_target_verdicts(struct store *st, const struct bisect_target *t, stru
 		      "GROUP BY r.id";
 		break;
 	case BT_FINDING:
-		if (resolve_name(st, "SELECT DISTINCT fingerprint FROM triage_findings WHERE fingerprint = ?1",
-				 "SELECT DISTINCT fingerprint FROM triage_findings "
-				 "WHERE substr(fingerprint, 1, length(?1)) = ?1",
-				 t->name, "finding", &name, err) < 0)
+		if (resolve_name(st, "triage_findings", "fingerprint", NULL, t->name, "finding", &name,
+				 err) < 0)
 			return -1;
 		/* bad: the fingerprint shows in a failed job; good: the run passed, or
 		 * it failed and every failed job was triaged without it (a failure of
