@@ -13,6 +13,7 @@
 #include "core/bisect.h"
 #include "core/cistate.h"
 #include "core/search.h"
+#include "core/store.h"
 #include "core/util.h"
 #include "views/remote.h"
 #include "views/views.h"
@@ -326,4 +327,14 @@ bool views_command(struct view *v, const char *cmd, const char *arg, unsigned *e
 		return true;
 	}
 	return false;
+}
+
+void view_run_jobs_free(struct run *run, bool *have_run, struct job **jobs, int *n_jobs)
+{
+	if (*have_run)
+		run_free(run);
+	*have_run = false;
+	store_jobs_free(*jobs, *n_jobs);
+	*jobs = NULL;
+	*n_jobs = 0;
 }

@@ -19,6 +19,11 @@ enum role view_state_role(const char *state);
 /* The state of something with a status and a conclusion. */
 const char *view_state_of(const char *status, const char *conclusion);
 
+/* A view's run (where *have_run) and its jobs freed, and marked gone. */
+struct run;
+struct job;
+void view_run_jobs_free(struct run *run, bool *have_run, struct job **jobs, int *n_jobs);
+
 /* 1234567 -> "1,234,567" */
 void view_fmt_count(long long n, char *out, size_t len);
 

@@ -66,12 +66,7 @@ static void free_data(struct log_priv *p)
 {
 	logview_close(p->lv);
 	p->lv = NULL;
-	if (p->have_run)
-		run_free(&p->run);
-	p->have_run = false;
-	store_jobs_free(p->jobs, p->n_jobs);
-	p->jobs = NULL;
-	p->n_jobs = 0;
+	view_run_jobs_free(&p->run, &p->have_run, &p->jobs, &p->n_jobs);
 	p->job = -1;
 }
 

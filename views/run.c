@@ -65,12 +65,7 @@ struct run_priv {
 
 static void free_data(struct run_priv *p)
 {
-	if (p->have_run)
-		run_free(&p->run);
-	p->have_run = false;
-	store_jobs_free(p->jobs, p->n_jobs);
-	p->jobs = NULL;
-	p->n_jobs = 0;
+	view_run_jobs_free(&p->run, &p->have_run, &p->jobs, &p->n_jobs);
 	free(p->rows);
 	p->rows = NULL;
 	p->n_rows = p->rows_alloc = 0;
