@@ -100,20 +100,28 @@ static int load_all(struct cli *c, const struct mopts *o, const char *pattern, c
 	return EXIT_OK;
 }
 
+/* pre (a key with its punctuation), then a JSON string or number */
+static void jstr_at(struct buf *b, const char *pre, const char *s)
+{
+	buf_adds(b, pre);
+	cli_json_str(b, s);
+}
+
+static void jnum_at(struct buf *b, const char *pre, double v)
+{
+	buf_adds(b, pre);
+	jnum(b, v);
+}
+
 static void json_cp(struct buf *b, const struct metric_hist *h, const struct metric_cp *cp)
 {
 	const struct metric_point *p = &h->pts[cp->idx];
 	char ref[32];
-	buf_adds(b, "{\"sha\":");
-	cli_json_str(b, p->sha);
-	buf_adds(b, ",\"run\":");
-	cli_json_str(b, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
-	buf_adds(b, ",\"before\":");
-	jnum(b, cp->before);
-	buf_adds(b, ",\"after\":");
-	jnum(b, cp->after);
-	buf_adds(b, ",\"change\":");
-	jnum(b, cp->change);
+	jstr_at(b, "{\"sha\":", p->sha);
+	jstr_at(b, ",\"run\":", run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
+	jnum_at(b, ",\"before\":", cp->before);
+	jnum_at(b, ",\"after\":", cp->after);
+	jnum_at(b, ",\"change\":", cp->change);
 	buf_adds(b, "}");
 }
 
@@ -147,18 +155,12 @@ static int metrics_table(struct cli *c, const struct mopts *o, const char *patte
 		if (o->json) {
 			if (i)
 				buf_addc(&b, ',');
-			buf_adds(&b, "{\"name\":");
-			cli_json_str(&b, h->name);
-			buf_adds(&b, ",\"workflow\":");
-			cli_json_str(&b, h->workflow);
-			buf_adds(&b, ",\"unit\":");
-			cli_json_str(&b, h->unit);
-			buf_adds(&b, ",\"last\":");
-			jnum(&b, h->pts[last].value);
-			buf_adds(&b, ",\"baseline\":");
-			jnum(&b, base);
-			buf_adds(&b, ",\"change\":");
-			jnum(&b, change);
+			jstr_at(&b, "{\"name\":", h->name);
+			jstr_at(&b, ",\"workflow\":", h->workflow);
+			jstr_at(&b, ",\"unit\":", h->unit);
+			jnum_at(&b, ",\"last\":", h->pts[last].value);
+			jnum_at(&b, ",\"baseline\":", base);
+			jnum_at(&b, ",\"change\":", change);
 			buf_addf(&b, ",\"points\":%ld,\"state\":\"%s\",\"change_point\":",
 				 metric_hist_total(h), state);
 			if (cp)
@@ -237,23 +239,18 @@ static int metrics_show(struct cli *c, const struct mopts *o, const char *name)
 	struct buf b = BUF_INIT;
 	char ref[32];
 	if (o->json) {
-		buf_adds(&b, "{\"name\":");
-		cli_json_str(&b, h->name);
-		buf_adds(&b, ",\"workflow\":");
-		cli_json_str(&b, h->workflow);
-		buf_adds(&b, ",\"unit\":");
-		cli_json_str(&b, h->unit);
+		jstr_at(&b, "{\"name\":", h->name);
+		jstr_at(&b, ",\"workflow\":", h->workflow);
+		jstr_at(&b, ",\"unit\":", h->unit);
 		buf_adds(&b, ",\"points\":[");
 		for (long i = 0; i < h->n; i++) {
 			const struct metric_point *p = &h->pts[i];
 			buf_adds(&b, i ? ",{\"run\":" : "{\"run\":");
 			cli_json_str(&b, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
-			buf_adds(&b, ",\"sha\":");
-			cli_json_str(&b, p->sha);
+			jstr_at(&b, ",\"sha\":", p->sha);
 			buf_adds(&b, ",\"at\":");
 			cli_json_time(&b, p->at);
-			buf_adds(&b, ",\"value\":");
-			jnum(&b, p->value);
+			jnum_at(&b, ",\"value\":", p->value);
 			buf_addc(&b, '}');
 		}
 		buf_adds(&b, "],\"change_points\":[");
@@ -560,28 +557,18 @@ int cmd_check(struct cli *c, int argc, char **argv)
 				if (o.json) {
 					if (nb)
 						buf_addc(&b, ',');
-					buf_adds(&b, "{\"metric\":");
-					cli_json_str(&b, h->name);
-					buf_adds(&b, ",\"workflow\":");
-					cli_json_str(&b, h->workflow);
-					buf_adds(&b, ",\"run\":");
-					cli_json_str(&b, run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
-					buf_adds(&b, ",\"sha\":");
-					cli_json_str(&b, p->sha);
-					buf_adds(&b, ",\"value\":");
-					jnum(&b, p->value);
-					buf_adds(&b, ",\"unit\":");
-					cli_json_str(&b, h->unit);
+					jstr_at(&b, "{\"metric\":", h->name);
+					jstr_at(&b, ",\"workflow\":", h->workflow);
+					jstr_at(&b, ",\"run\":", run_ref(ref, sizeof(ref), p->provider_id, p->attempt));
+					jstr_at(&b, ",\"sha\":", p->sha);
+					jnum_at(&b, ",\"value\":", p->value);
+					jstr_at(&b, ",\"unit\":", h->unit);
 					buf_addf(&b, ",\"level\":\"%s\",\"bound\":", level);
 					cli_json_str(&b, bound);
-					buf_adds(&b, ",\"limit\":");
-					jnum(&b, limit);
-					buf_adds(&b, ",\"baseline\":");
-					jnum(&b, base);
-					buf_adds(&b, ",\"since\":{\"sha\":");
-					cli_json_str(&b, sp->sha);
-					buf_adds(&b, ",\"run\":");
-					cli_json_str(&b, sref);
+					jnum_at(&b, ",\"limit\":", limit);
+					jnum_at(&b, ",\"baseline\":", base);
+					jstr_at(&b, ",\"since\":{\"sha\":", sp->sha);
+					jstr_at(&b, ",\"run\":", sref);
 					buf_adds(&b, "}}");
 				} else {
 					buf_addf(&b, "%s%s%s  %s", cli_color(c, st == TH_BREACH_FAIL
