@@ -16,6 +16,15 @@ static double noise(uint64_t *s)
 	return ((double)(*s >> 11) / (double)(1ULL << 53)) * 2 - 1;
 }
 
+/* c from a thresholds file's text (as "t.conf"), the change points' defaults
+ * where it says nothing of them */
+static int conf_from_text(struct th_conf *c, const char *text, struct cs_err *err)
+{
+	memset(c, 0, sizeof(*c));
+	cp_conf_default(&c->cp);
+	return th_conf_add_text(c, "t.conf", text, strlen(text), err);
+}
+
 TEST(cp_step_by_hand)
 {
 	double v[60];
@@ -155,11 +164,9 @@ TEST(thresholds_parse_errors_name_file_line)
 {
 	struct cs_err err;
 	struct th_conf c;
-	memset(&c, 0, sizeof(c));
-	cp_conf_default(&c.cp);
 	const char *ok = "# comment\nthreshold memory.*\n\tworkflow bench\n\twarn <= 300 KiB\n"
 			 "\tfail +10 %\n\nchangepoints\n\twindow 30\n";
-	CHECK_OK(th_conf_add_text(&c, "t.conf", ok, strlen(ok), &err));
+	CHECK_OK(conf_from_text(&c, ok, &err));
 	CHECK_INT(c.n, 1);
 	CHECK_INT(c.cp.window, 30);
 	if (c.n == 1) {
@@ -234,11 +241,9 @@ TEST(baseline_and_evaluation)
 
 	struct cs_err err;
 	struct th_conf c;
-	memset(&c, 0, sizeof(c));
-	cp_conf_default(&c.cp);
 	const char *t = "threshold bench.*\n\tbranch main\n\tbaseline 3\n\twarn +10 %\n"
 			"\tfail +25 %\n\tfail <= 15000 KB\n";
-	CHECK_OK(th_conf_add_text(&c, "t.conf", t, strlen(t), &err));
+	CHECK_OK(conf_from_text(&c, t, &err));
 	struct th_eval *e;
 	int n = th_evaluate(&c, &h, 7, &e); /* 16 vs baseline 13 (13 15 ... median of 12 13 15 = 13) */
 	CHECK_INT(n, 3);
@@ -480,10 +485,8 @@ TEST(summary_sparkline_and_cp_bound)
 		add_point(&h, v[i], true, "main", "a");
 	struct cs_err err;
 	struct th_conf c;
-	memset(&c, 0, sizeof(c));
-	cp_conf_default(&c.cp);
 	const char *t = "threshold bench.*\n\tbaseline 3\n\twarn +10 %\n\tfail <= 15 MB\n";
-	CHECK_OK(th_conf_add_text(&c, "t.conf", t, strlen(t), &err));
+	CHECK_OK(conf_from_text(&c, t, &err));
 	struct metric_summary s;
 	metric_summarize(&c, &h, &s);
 	CHECK(s.last == 20);
@@ -851,11 +854,9 @@ TEST(table_cache_incremental)
 	for (int r = 500; r < 520; r++)
 		add_nightly(st, r);
 	struct th_conf c;
-	memset(&c, 0, sizeof(c));
-	cp_conf_default(&c.cp);
 	const char *t = "threshold peak_rss_mb\n\tbaseline 7\n\twarn +10 %\n\tfail +15 %\n"
 			"threshold tests.*\n\tfail >= 1\n";
-	CHECK_OK(th_conf_add_text(&c, "t.conf", t, strlen(t), &err));
+	CHECK_OK(conf_from_text(&c, t, &err));
 	struct metrics_query all = {0};
 	same_both(st, &c); /* builds the caches of every branch and of main */
 	CHECK_INT(dirty_count(st), 0);
