@@ -635,6 +635,17 @@ static struct parity_channel *add_channel(struct parity_report *rep)
 	return c;
 }
 
+/* A report's end: released on failure (rc < 0, returns -1), else decided. */
+static int report_finish(struct parity_report *out, int rc)
+{
+	if (rc < 0) {
+		parity_report_release(out);
+		return -1;
+	}
+	parity_report_decide(out);
+	return 0;
+}
+
 int parity_run(struct store *st, const struct parity_conf *conf, int64_t run_row_id,
 	       const char *only, int flags, struct parity_report *out, struct cs_err *err)
 {
@@ -685,12 +696,7 @@ int parity_run(struct store *st, const struct parity_conf *conf, int64_t run_row
 	free(cb);
 	free(sc);
 	slist_release(&l);
-	if (rc < 0) {
-		parity_report_release(out);
-		return -1;
-	}
-	parity_report_decide(out);
-	return 0;
+	return report_finish(out, rc);
 }
 
 /* A list's series sorted by name then file, to find the series of one run
@@ -826,12 +832,7 @@ int parity_runs(struct store *st, const struct parity_conf *conf, int64_t run_ro
 	free(sc);
 	slist_release(&lr);
 	slist_release(&lb);
-	if (rc < 0) {
-		parity_report_release(out);
-		return -1;
-	}
-	parity_report_decide(out);
-	return 0;
+	return report_finish(out, rc);
 }
 
 /* --- run vs baseline metrics ---------------------------------------------------------- */
