@@ -117,16 +117,17 @@ void bisect_tvs_release(struct tvs *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* columns: sha, row id, provider id, attempt, conclusion, branch, created_at, verdict (0/1/2) */
-static int take_tv(void *ctx, sqlite3_stmt *s)
+/* The run of a row (columns: sha, row id, provider id, attempt, conclusion,
+ * branch, created_at) added to t, its verdict BV_NONE; NULL, nothing added,
+ * where the sha is not a full one. */
+static struct tv *push_run(struct tvs *t, sqlite3_stmt *s)
 {
-	struct tvs *t = ctx;
 	const unsigned char *sha = sqlite3_column_text(s, 0);
-	int verdict = sqlite3_column_int(s, 7);
-	if (!sha || strlen((const char *)sha) != 40 || verdict == 0)
-		return 0;
+	if (!sha || strlen((const char *)sha) != 40)
+		return NULL;
 	XGROW(t->v, t->alloc, (size_t)t->n + 1);
 	struct tv *x = &t->v[t->n++];
+	memset(x, 0, sizeof(*x));
 	memcpy(x->sha, sha, 41);
 	x->row = sqlite3_column_int64(s, 1);
 	x->provider = sqlite3_column_int64(s, 2);
@@ -134,6 +135,19 @@ static int take_tv(void *ctx, sqlite3_stmt *s)
 	x->conclusion = sql_col_str(s, 4);
 	x->branch = sql_col_str(s, 5);
 	x->created_at = sql_col_time(s, 6);
+	x->v = BV_NONE;
+	return x;
+}
+
+/* columns: push_run's, then verdict (0/1/2) and, for metrics, the value */
+static int take_tv(void *ctx, sqlite3_stmt *s)
+{
+	int verdict = sqlite3_column_int(s, 7);
+	if (verdict == 0)
+		return 0;
+	struct tv *x = push_run(ctx, s);
+	if (!x)
+		return 0;
 	x->v = verdict == 2 ? BV_BAD : BV_GOOD;
 	x->value = sqlite3_column_count(s) > 8 ? sql_col_str(s, 8) : NULL;
 	return 0;
@@ -208,21 +222,7 @@ static int resolve_name(struct store *st, const char *table, const char *col, co
 /* columns as take_tv's, verdict 0 for now: parity judges each run below */
 static int take_parity_run(void *ctx, sqlite3_stmt *s)
 {
-	struct tvs *t = ctx;
-	const unsigned char *sha = sqlite3_column_text(s, 0);
-	if (!sha || strlen((const char *)sha) != 40)
-		return 0;
-	XGROW(t->v, t->alloc, (size_t)t->n + 1);
-	struct tv *x = &t->v[t->n++];
-	memset(x, 0, sizeof(*x));
-	memcpy(x->sha, sha, 41);
-	x->row = sqlite3_column_int64(s, 1);
-	x->provider = sqlite3_column_int64(s, 2);
-	x->attempt = sqlite3_column_int(s, 3);
-	x->conclusion = sql_col_str(s, 4);
-	x->branch = sql_col_str(s, 5);
-	x->created_at = sql_col_time(s, 6);
-	x->v = BV_NONE;
+	push_run(ctx, s);
 	return 0;
 }
 
