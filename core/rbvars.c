@@ -226,7 +226,15 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 			}
 			continue;
 		}
-		int taken; /* by open_subst */
+		/* '`' and '$(' open a substitution alike outside single quotes
+		 * and backquotes (no earlier case of CMD or DQ takes them) */
+		if (top != C_BQ) {
+			int taken = open_subst(&p, stack, depth, &sp, &word_start);
+			if (taken < 0)
+				goto deep;
+			if (taken)
+				continue;
+		}
 		switch (top) {
 		case C_CMD:
 		case C_CMDSUB:
@@ -260,11 +268,6 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 				word_start = false;
 				continue;
 			}
-			taken = open_subst(&p, stack, depth, &sp, &word_start);
-			if (taken < 0)
-				goto deep;
-			if (taken)
-				continue;
 			if (c == '(') {
 				depth[sp]++;
 				p++;
@@ -342,11 +345,6 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 				p++;
 				continue;
 			}
-			taken = open_subst(&p, stack, depth, &sp, &word_start);
-			if (taken < 0)
-				goto deep;
-			if (taken)
-				continue;
 			p++;
 			continue;
 		case C_BQ:
