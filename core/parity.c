@@ -745,6 +745,22 @@ static const struct sinfo *same_series(const struct slist *l, const struct sinfo
 	return n_name == 1 ? first : NULL;
 }
 
+/* The series of a run (lr) and of a base run (lb, indexed), or -1 with
+ * nothing held */
+static int load_two_lists(struct store *st, int64_t run_row_id, int64_t base_row_id,
+			  struct slist *lr, struct slist *lb, struct cs_err *err)
+{
+	memset(lr, 0, sizeof(*lr));
+	memset(lb, 0, sizeof(*lb));
+	if (load_series_list(st, run_row_id, lr, err) < 0 ||
+	    load_series_list(st, base_row_id, lb, err) < 0) {
+		slist_release(lr);
+		return -1;
+	}
+	slist_index(lb);
+	return 0;
+}
+
 int parity_runs(struct store *st, const struct parity_conf *conf, int64_t run_row_id,
 		int64_t base_row_id, const char *only, int flags, struct parity_report *out,
 		struct cs_err *err)
@@ -756,13 +772,9 @@ int parity_runs(struct store *st, const struct parity_conf *conf, int64_t run_ro
 	out->deciding = -1;
 	if (parity_conf_origin(conf))
 		out->conf_origin = xstrdup(parity_conf_origin(conf));
-	struct slist lr = {0}, lb = {0};
-	if (load_series_list(st, run_row_id, &lr, err) < 0 ||
-	    load_series_list(st, base_row_id, &lb, err) < 0) {
-		slist_release(&lr);
+	struct slist lr, lb;
+	if (load_two_lists(st, run_row_id, base_row_id, &lr, &lb, err) < 0)
 		return -1;
-	}
-	slist_index(&lb);
 	struct parity_scalar *sc;
 	size_t n_sc;
 	run_scalars(st, &lr, &sc, &n_sc);
@@ -881,14 +893,10 @@ int metric_compare_runs(struct store *st, int64_t run_row_id, int64_t base_row_i
 			struct metric_compare *out, struct cs_err *err)
 {
 	memset(out, 0, sizeof(*out));
-	struct slist lr = {0}, lb = {0};
-	if (load_series_list(st, run_row_id, &lr, err) < 0 ||
-	    load_series_list(st, base_row_id, &lb, err) < 0) {
-		slist_release(&lr);
+	struct slist lr, lb;
+	if (load_two_lists(st, run_row_id, base_row_id, &lr, &lb, err) < 0)
 		return -1;
-	}
 	slist_index(&lr);
-	slist_index(&lb);
 	int rc = 0;
 	bool *used = xcalloc(lb.n + 1, 1);
 	for (size_t i = 0; i < lr.n && rc == 0; i++) {
