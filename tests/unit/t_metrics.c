@@ -219,11 +219,8 @@ static void add_point(struct metric_hist *h, double v, bool green, const char *b
 
 TEST(baseline_and_evaluation)
 {
-	struct metric_hist h;
-	memset(&h, 0, sizeof(h));
-	h.name = (char *)"bench.peak_rss_mb";
-	h.workflow = (char *)"bench";
-	h.unit = "MB";
+	struct metric_hist h = {.name = (char *)"bench.peak_rss_mb", .workflow = (char *)"bench",
+				.unit = "MB"};
 	/* green main: 10 12 11 (a red 50 and a feature 99 do not count) 13 */
 	add_point(&h, 10, true, "main", "a1");
 	add_point(&h, 12, true, "main", "a2");
@@ -475,11 +472,8 @@ TEST(change_near_zero_has_no_sign)
  * sparkline and the bisection bound of a change point. */
 TEST(summary_sparkline_and_cp_bound)
 {
-	struct metric_hist h;
-	memset(&h, 0, sizeof(h));
-	h.name = (char *)"bench.peak_rss_mb";
-	h.workflow = (char *)"bench";
-	h.unit = "MB";
+	struct metric_hist h = {.name = (char *)"bench.peak_rss_mb", .workflow = (char *)"bench",
+				.unit = "MB"};
 	const double v[] = {10, 12, 11, 13, 20};
 	for (int i = 0; i < 5; i++)
 		add_point(&h, v[i], true, "main", "a");
