@@ -745,6 +745,21 @@ static const struct sinfo *same_series(const struct slist *l, const struct sinfo
 	return n_name == 1 ? first : NULL;
 }
 
+/* Whether a series of l in s's file is the candidate of channel chname */
+static bool has_cand(const struct parity_conf *conf, const struct slist *l,
+		     const struct sinfo *s, const char *chname)
+{
+	bool found = false;
+	for (size_t k = 0; k < l->n && !found; k++) {
+		struct buf nm = BUF_INIT;
+		found = l->v[k].file_id == s->file_id &&
+			parity_conf_side(conf, l->v[k].name, &nm) == PARITY_CAND &&
+			!strcmp(nm.data, chname);
+		buf_release(&nm);
+	}
+	return found;
+}
+
 /* The series of a run (lr) and of a base run (lb, indexed), or -1 with
  * nothing held */
 static int load_two_lists(struct store *st, int64_t run_row_id, int64_t base_row_id,
@@ -793,27 +808,13 @@ int parity_runs(struct store *st, const struct parity_conf *conf, int64_t run_ro
 			       (side != PARITY_NONE && side != PARITY_REF && !strcmp(only, chname.data));
 			if (want && side == PARITY_DELTA && strcmp(only, s->name)) {
 				/* a channel name picks its candidate when it has one */
-				for (size_t k = 0; k < lr.n; k++) {
-					struct buf nm = BUF_INIT;
-					if (lr.v[k].file_id == s->file_id &&
-					    parity_conf_side(conf, lr.v[k].name, &nm) == PARITY_CAND &&
-					    !strcmp(nm.data, chname.data))
-						want = false;
-					buf_release(&nm);
-				}
+				if (has_cand(conf, &lr, s, chname.data))
+					want = false;
 			}
 		} else if (side == PARITY_CAND) {
 			want = true;
 		} else if (side == PARITY_DELTA) {
-			want = true;
-			for (size_t k = 0; k < lr.n; k++) {
-				struct buf nm = BUF_INIT;
-				if (lr.v[k].file_id == s->file_id &&
-				    parity_conf_side(conf, lr.v[k].name, &nm) == PARITY_CAND &&
-				    !strcmp(nm.data, chname.data))
-					want = false;
-				buf_release(&nm);
-			}
+			want = !has_cand(conf, &lr, s, chname.data);
 		} else {
 			want = false;
 		}
