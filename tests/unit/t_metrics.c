@@ -25,6 +25,20 @@ static int conf_from_text(struct th_conf *c, const char *text, struct cs_err *er
 	return th_conf_add_text(c, "t.conf", text, strlen(text), err);
 }
 
+/* Every metric's last change point acknowledged ("known") */
+static void ack_last_cps(struct store *st, const struct th_conf *c, const struct metrics_query *q)
+{
+	struct cs_err err;
+	struct metric_set set;
+	CHECK_OK(metrics_load_judged(st, c, q, &set, &err));
+	for (int i = 0; i < set.n; i++)
+		if (set.items[i].n_cps)
+			CHECK_OK(metrics_ack(st, set.items[i].name, set.items[i].workflow,
+					     set.items[i].pts[set.items[i].cps[set.items[i].n_cps - 1].idx].sha,
+					     "known", &err));
+	metric_set_release(&set);
+}
+
 TEST(cp_step_by_hand)
 {
 	double v[60];
@@ -737,13 +751,7 @@ TEST(table_cache_equals_computation)
 	CHECK_OK(store_exec(st, "UPDATE metric_points SET value = 500 WHERE series_id = 259 * 3 + 1",
 			    &err));
 	same_tables(st, &c, &all);
-	CHECK_OK(metrics_load_judged(st, &c, &wf, &set, &err));
-	for (int i = 0; i < set.n; i++)
-		if (set.items[i].n_cps)
-			CHECK_OK(metrics_ack(st, set.items[i].name, set.items[i].workflow,
-					     set.items[i].pts[set.items[i].cps[set.items[i].n_cps - 1].idx].sha,
-					     "known", &err));
-	metric_set_release(&set);
+	ack_last_cps(st, &c, &wf);
 	same_tables(st, &c, &all);
 	/* the acknowledgement went into the cache's row itself (no rebuild) */
 	CHECK_OK(store_exec(st, "UPDATE metric_summary SET total = 54321 WHERE cp_acked = 1"
@@ -904,13 +912,7 @@ TEST(table_cache_incremental)
 	}
 	/* an acknowledgement, then taken back */
 	struct metric_set set;
-	CHECK_OK(metrics_load_judged(st, &c, &all, &set, &err));
-	for (int i = 0; i < set.n; i++)
-		if (set.items[i].n_cps)
-			CHECK_OK(metrics_ack(st, set.items[i].name, set.items[i].workflow,
-					     set.items[i].pts[set.items[i].cps[set.items[i].n_cps - 1].idx].sha,
-					     "known", &err));
-	metric_set_release(&set);
+	ack_last_cps(st, &c, &all);
 	same_both(st, &c);
 	CHECK_OK(store_exec(st, "DELETE FROM metric_acks", &err));
 	same_both(st, &c);
