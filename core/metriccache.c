@@ -233,21 +233,22 @@ static int cache_mark(struct store *rw, const char *cb, int64_t gen, const char 
 		return -1;
 	sqlite3_bind_int64(ms, 1, gen);
 	sqlite3_bind_int(ms, 2, all);
-	if (store_collect(rw, ms, NULL, NULL, "writing the metrics cache", err) < 0 ||
-	    store_prepare(rw, "DELETE FROM metric_dirty_runs WHERE ?1 OR NOT EXISTS (SELECT 1 FROM"
-			      " metric_summary_meta WHERE branch IS NOT ?2)", &ms,
-			  "writing the metrics cache", err) < 0)
+	if (store_collect(rw, ms, NULL, NULL, "writing the metrics cache", err) < 0)
 		return -1;
-	sqlite3_bind_int(ms, 1, all);
-	sql_bind_text(ms, 2, cb);
-	if (store_collect(rw, ms, NULL, NULL, "writing the metrics cache", err) < 0 ||
-	    store_prepare(rw, "DELETE FROM metric_dirty_pairs WHERE ?1 OR NOT EXISTS (SELECT 1 FROM"
-			      " metric_summary_meta WHERE branch IS NOT ?2)", &ms,
-			  "writing the metrics cache", err) < 0)
-		return -1;
-	sqlite3_bind_int(ms, 1, all);
-	sql_bind_text(ms, 2, cb);
-	return store_collect(rw, ms, NULL, NULL, "writing the metrics cache", err);
+	static const char *const forget[] = {
+		"DELETE FROM metric_dirty_runs WHERE ?1 OR NOT EXISTS (SELECT 1 FROM"
+		" metric_summary_meta WHERE branch IS NOT ?2)",
+		"DELETE FROM metric_dirty_pairs WHERE ?1 OR NOT EXISTS (SELECT 1 FROM"
+		" metric_summary_meta WHERE branch IS NOT ?2)"};
+	for (size_t i = 0; i < ARRAY_SIZE(forget); i++) {
+		if (store_prepare(rw, forget[i], &ms, "writing the metrics cache", err) < 0)
+			return -1;
+		sqlite3_bind_int(ms, 1, all);
+		sql_bind_text(ms, 2, cb);
+		if (store_collect(rw, ms, NULL, NULL, "writing the metrics cache", err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Forget the caches of every branch but cb (or all of them, cb NULL) that
