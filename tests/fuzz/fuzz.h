@@ -43,4 +43,29 @@ static inline char *fuzz_cstr(const uint8_t *data, size_t size)
 	return s;
 }
 
+/* The lines of data (1 + its newlines): the range a "file:N:" error names. */
+static inline int fuzz_lines(const uint8_t *data, size_t size)
+{
+	int lines = 1;
+	for (size_t i = 0; i < size; i++)
+		lines += data[i] == '\n';
+	return lines;
+}
+
+#ifdef CS_STORE_H
+/* A fresh in-memory index in place of st (closed): harnesses that import
+ * take one now and then, so memory stays flat over a long run. */
+static inline struct store *fuzz_mem_store(struct store *st)
+{
+	struct cs_err err;
+	store_close(st);
+	st = store_open(":memory:", STORE_RW, &err);
+	if (!st) {
+		fprintf(stderr, "%s\n", err.msg);
+		abort();
+	}
+	return st;
+}
+#endif
+
 #endif

@@ -103,6 +103,12 @@ PYEOF
 		small 16384 -path '*classify/*.txt' | copy_all "$2" log ;;
 	keys)
 		cp data/default.conf "$2/default.conf" ;;
+	thresholds)
+		cp data/thresholds.conf "$2/data-thresholds.conf" ;;
+	parity)
+		cp data/parity.conf "$2/data-parity.conf" ;;
+	runbook)
+		for f in data/runbooks/*.md; do cp "$f" "$2/data-$(basename "$f")"; done ;;
 	esac
 }
 
