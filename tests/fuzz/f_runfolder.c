@@ -17,12 +17,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fuzz.h"
-
 #include "core/import.h"
 #include "core/logstore.h"
 #include "core/store.h"
 #include "core/util.h"
+
+#include "fuzz.h" /* after core/store.h: fuzz_mem_store */
 
 #define SEP "\n--ciscope-fuzz--\n"
 
@@ -126,24 +126,13 @@ static void setup(void)
 	atexit(cleanup);
 }
 
-static void reopen(void)
-{
-	struct cs_err err;
-	store_close(st);
-	st = store_open(":memory:", STORE_RW, &err);
-	if (!st) {
-		fprintf(stderr, "%s\n", err.msg);
-		abort();
-	}
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!folder[0])
 		setup();
 	/* a fresh index now and then: memory stays flat over a long run */
 	if (!st || ++execs % 256 == 0)
-		reopen();
+		st = fuzz_mem_store(st);
 
 	bool as_log = size == 0 || data[0] != '{';
 	const char *target = as_log ? logfile : folder;
