@@ -80,6 +80,15 @@ int th_conf_add_text(struct th_conf *c, const char *origin, const char *text, si
 		     struct cs_err *err)
 {
 	err_clear(err);
+	/* a NUL would end the text early: what follows it would be ignored */
+	const char *nul = memchr(text, '\0', n);
+	if (nul) {
+		int at = 1;
+		for (const char *q = text; q < nul; q++)
+			at += *q == '\n';
+		return err_set(err, CS_EINVAL, "%s:%d: a NUL byte: not a thresholds file", origin,
+			       at);
+	}
 	char *copy = xstrndup(text, n);
 	int first_new = c->n;
 	bool in_cp = false, in_rule = false;
@@ -91,7 +100,7 @@ int th_conf_add_text(struct th_conf *c, const char *origin, const char *text, si
 		if (next)
 			*next++ = 0;
 		line++;
-		if (memchr(ln, 0, 0) || !utf8_valid(ln, strlen(ln))) {
+		if (!utf8_valid(ln, strlen(ln))) {
 			err_set(err, CS_EINVAL, "%s:%d: not UTF-8 text", origin, line);
 			goto fail;
 		}

@@ -213,6 +213,13 @@ TEST(thresholds_parse_errors_name_file_line)
 			       bad[i].want);
 		CHECK_INT(c.n, before); /* nothing of a bad file is kept */
 	}
+	/* a NUL byte is refused, not taken as the end of the file (found by
+	 * tests/fuzz/f_thresholds.c: the block after it was ignored) */
+	static const char nul[] = "threshold x\n\twarn <= 3\n\0\nthreshold y\n\tfrobnicate\n";
+	int before = c.n;
+	CHECK(th_conf_add_text(&c, "t.conf", nul, sizeof(nul) - 1, &err) < 0);
+	CHECK(strstr(err.msg, "t.conf:3: a NUL byte") != NULL);
+	CHECK_INT(c.n, before);
 	th_conf_release(&c);
 }
 
