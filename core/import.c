@@ -218,6 +218,7 @@ static void run_src_free(struct run_src *rs)
 	free(rs->slug);
 	buf_release(&rs->sig);
 	buf_release(&rs->file);
+	log_prep_release(&rs->file_prep);
 }
 
 void import_sig_add_file(struct buf *sig, const char *path)
