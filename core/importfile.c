@@ -201,9 +201,10 @@ static int read_whole(const char *path, struct buf *b, int *e)
  * fingerprints (the same bytes and the same hash as reading them here: the
  * index does not change). It never touches SQLite. A bounded queue, in
  * folder order: at most IMPORT_AHEAD_FILES files, and no new read once
- * IMPORT_AHEAD_BYTES are waiting. The thread is woken only when at least
- * half the queue is to be read (or the walk waits for the file at its
- * head), so one wakeup reads several files. */
+ * IMPORT_AHEAD_BYTES are waiting. The thread is woken as soon as a slot
+ * is free: it compresses each log and builds its filters too (log_prep_make),
+ * and woken only once half the queue was free it ran in lock-step with the
+ * walk, which then waited for it (on a busy machine, twice the wall time). */
 enum { SLOT_PENDING, SLOT_READING, SLOT_DONE };
 struct ahead_slot {
 	char *path; /* owned */
@@ -320,10 +321,7 @@ static void ahead_feed(struct importer *im, struct file_ahead *a)
 		s->path = xstrdup(im->next_logs[i]);
 		s->state = SLOT_PENDING;
 	}
-	int pending = 0;
-	struct ahead_slot *first = ahead_pending(a, &pending);
-	if (a->idle && first &&
-	    (pending >= IMPORT_AHEAD_FILES / 2 || first == ahead_at(a, 0)))
+	if (a->idle && ahead_pending(a, NULL))
 		pthread_cond_signal(&a->cv_thread);
 }
 
