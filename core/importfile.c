@@ -302,7 +302,7 @@ static void slot_drop(struct file_ahead *a, struct ahead_slot *s)
 }
 
 /* Queue the walk's next logs (im->next_logs) behind those queued, and wake
- * the thread when there is enough to read (under a->mu). */
+ * the thread when it sleeps and a file waits (under a->mu). */
 static void ahead_feed(struct importer *im, struct file_ahead *a)
 {
 	int from = 0;
