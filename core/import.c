@@ -218,6 +218,7 @@ static void run_src_free(struct run_src *rs)
 	free(rs->slug);
 	buf_release(&rs->sig);
 	buf_release(&rs->file);
+	log_prep_release(&rs->file_prep);
 }
 
 void import_sig_add_file(struct buf *sig, const char *path)
@@ -787,8 +788,12 @@ static int import_path_batched(struct importer *im, const char *path, struct cs_
 		return -1;
 	}
 	im->now = time_now_ms();
-	if (S_ISDIR(st.st_mode))
+	if (S_ISDIR(st.st_mode)) {
+		/* a folder may hold many runs: the WAL is checkpointed on a
+		 * second thread meanwhile (until importer_free()) */
+		store_ckpt_start(im->st);
 		return import_dir(im, path, 0, NULL, err);
+	}
 	if (!S_ISREG(st.st_mode)) {
 		err_set(err, CS_EINVAL, "not a file or folder");
 		report_error(im, "path", path, err);
@@ -819,6 +824,7 @@ void importer_free(struct importer *im)
 		return;
 	struct cs_err e;
 	import_flush(im, &e);
+	store_ckpt_stop(im->st);
 	import_mem_reset(im);
 	free(im->mem);
 	import_ahead_free(im);

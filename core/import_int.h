@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "import.h"
+#include "logstore.h"
 #include "storesql.h"
 #include "triage.h"
 #include "util.h"
@@ -125,6 +126,9 @@ struct run_src {
 	 * (file_in_mem), so the file is opened and read once, not three times */
 	struct buf file;
 	bool file_in_mem;
+	/* its chunk's zstd frame and filters, made by the read-ahead thread
+	 * (logw_use_prep()); file_prep.ok false when it has none */
+	struct log_prep file_prep;
 };
 
 /* The largest log file read whole into memory (run_src.file); a larger one

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "logparse.h"
+#include "logstore.h"
 /* --- a single log file ------------------------------------------------------------------- */
 /* `gh run view --log` (and `--log-failed`, and ciscope's own `log`) print
  * every line as job<TAB>step<TAB>line. A file is taken in that form only
@@ -200,14 +201,16 @@ static int read_whole(const char *path, struct buf *b, int *e)
  * fingerprints (the same bytes and the same hash as reading them here: the
  * index does not change). It never touches SQLite. A bounded queue, in
  * folder order: at most IMPORT_AHEAD_FILES files, and no new read once
- * IMPORT_AHEAD_BYTES are waiting. The thread is woken only when at least
- * half the queue is to be read (or the walk waits for the file at its
- * head), so one wakeup reads several files. */
+ * IMPORT_AHEAD_BYTES are waiting. The thread is woken as soon as a slot
+ * is free: it compresses each log and builds its filters too (log_prep_make),
+ * and woken only once half the queue was free it ran in lock-step with the
+ * walk, which then waited for it (on a busy machine, twice the wall time). */
 enum { SLOT_PENDING, SLOT_READING, SLOT_DONE };
 struct ahead_slot {
 	char *path; /* owned */
 	int state;
 	struct buf data;
+	struct log_prep prep; /* data's chunk made ahead (logstore.h) */
 	int result, eno; /* read_whole()'s */
 	uint64_t fp;
 };
@@ -217,6 +220,7 @@ struct file_ahead {
 	pthread_cond_t cv_thread, cv_walk;
 	bool stop, idle, walk_waits;
 	struct ahead_slot slot[IMPORT_AHEAD_FILES];
+	struct log_prep_ws *ws; /* the thread's for log_prep_make() */
 	int head, n;         /* the queue: n slots from head, in order */
 	size_t done_bytes;   /* the bytes read and not taken */
 };
@@ -262,6 +266,12 @@ static void *ahead_main(void *arg)
 		int e = 0;
 		int r = read_whole(path, &s->data, &e);
 		uint64_t fp = r == 1 ? import_mem_fingerprint(s->data.data, s->data.len) : 0;
+		/* a log of one chunk is compressed here too, off the thread
+		 * that parses and stores (used only if the log is those bytes) */
+		if (r == 1)
+			log_prep_make(a->ws, s->data.data, s->data.len, &s->prep);
+		else
+			log_prep_clear(&s->prep);
 		pthread_mutex_lock(&a->mu);
 		s->result = r;
 		s->eno = e;
@@ -285,13 +295,14 @@ static void slot_drop(struct file_ahead *a, struct ahead_slot *s)
 		buf_release(&s->data);
 	else
 		buf_reset(&s->data);
+	log_prep_clear(&s->prep);
 	free(s->path);
 	s->path = NULL;
 	s->state = SLOT_PENDING;
 }
 
 /* Queue the walk's next logs (im->next_logs) behind those queued, and wake
- * the thread when there is enough to read (under a->mu). */
+ * the thread when it sleeps and a file waits (under a->mu). */
 static void ahead_feed(struct importer *im, struct file_ahead *a)
 {
 	int from = 0;
@@ -310,10 +321,7 @@ static void ahead_feed(struct importer *im, struct file_ahead *a)
 		s->path = xstrdup(im->next_logs[i]);
 		s->state = SLOT_PENDING;
 	}
-	int pending = 0;
-	struct ahead_slot *first = ahead_pending(a, &pending);
-	if (a->idle && first &&
-	    (pending >= IMPORT_AHEAD_FILES / 2 || first == ahead_at(a, 0)))
+	if (a->idle && ahead_pending(a, NULL))
 		pthread_cond_signal(&a->cv_thread);
 }
 
@@ -329,8 +337,10 @@ static bool ahead_start(struct importer *im)
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv_thread, NULL);
 	pthread_cond_init(&a->cv_walk, NULL);
-	for (int i = 0; i < IMPORT_AHEAD_FILES; i++)
+	for (int i = 0; i < IMPORT_AHEAD_FILES; i++) {
 		buf_init(&a->slot[i].data);
+	}
+	a->ws = log_prep_ws_new();
 	/* the reader takes no signal: Ctrl-C reaches the main thread */
 	if (thread_start_quiet(&a->th, ahead_main, a) != 0) {
 		pthread_mutex_destroy(&a->mu);
@@ -387,6 +397,9 @@ static int ahead_take(struct importer *im, const char *path, struct run_src *rs,
 		struct buf t = rs->file;
 		rs->file = s->data;
 		s->data = t;
+		struct log_prep tp = rs->file_prep;
+		rs->file_prep = s->prep;
+		s->prep = tp;
 		if (r < 0)
 			err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(s->eno));
 		slot_drop(a, s);
@@ -427,8 +440,10 @@ void import_ahead_free(struct importer *im)
 	pthread_cond_destroy(&a->cv_walk);
 	for (int i = 0; i < IMPORT_AHEAD_FILES; i++) {
 		buf_release(&a->slot[i].data);
+		log_prep_release(&a->slot[i].prep);
 		free(a->slot[i].path);
 	}
+	log_prep_ws_free(a->ws);
 	free(a);
 	im->ahead = NULL;
 }
@@ -438,6 +453,7 @@ int import_load_log_file(struct importer *im, const char *path, struct run_src *
 {
 	size_t alloc = 0;
 	uint64_t h = 0;
+	log_prep_clear(&rs->file_prep);
 	int whole = ahead_take(im, path, rs, &h, err);
 	if (whole == -2) {
 		int e = 0;

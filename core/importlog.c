@@ -713,6 +713,8 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 			rc = stream_gh_job(js->log_file, rs, js, sink_write, &sink, err);
 		} else if (have_file) {
 			source = "file";
+			if (rs->file_in_mem)
+				logw_use_prep(w, &rs->file_prep, rs->file.data, rs->file.len);
 			rc = stream_file(js->log_file, rs, sink_write, &sink, err);
 		} else if (have_entry) {
 			source = "job-file";

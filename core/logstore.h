@@ -123,6 +123,32 @@ extern int64_t logw_test_fail_seq;
 struct logw *logw_begin(struct store *st, int64_t job_id, split_cb line_cb, void *ctx,
 			struct cs_err *err);
 int logw_write(struct logw *w, const void *data, size_t n, struct cs_err *err);
+/* A small log prepared ahead of its writer, on another thread (the
+ * importer's read-ahead): the zstd frame and the search filters a writer
+ * makes of raw[0..n) as its only chunk (n < LOG_CHUNK_RAW), made with the
+ * same code over the same bytes, so the same bytes (zstd makes the same
+ * frame of the same input at one level). log_prep_make() fills p (p->ok)
+ * with a workspace of log_prep_ws_new(), made on the writing thread before
+ * the other one starts (log_prep_ws_free() frees it); p->ok false: nothing
+ * prepared. logw_use_prep() lends p to a writer
+ * about to be given exactly raw[0..n) (raw and p stay valid until
+ * logw_finish()): it stores them instead of making them again, and fails
+ * with an internal error if its chunk is not those bytes after all. */
+struct log_prep {
+	bool ok;
+	size_t raw_len;
+	struct buf z;        /* the chunk's zstd frame */
+	struct buf grams;    /* its trigram filter blob */
+	uint32_t *wh;        /* the hashes of its word 6-grams */
+	size_t wn, wa;
+};
+struct log_prep_ws;
+struct log_prep_ws *log_prep_ws_new(void);
+void log_prep_make(struct log_prep_ws *ws, const void *raw, size_t n, struct log_prep *p);
+void log_prep_ws_free(struct log_prep_ws *ws);
+void log_prep_clear(struct log_prep *p);   /* p->ok false, its buffers kept */
+void log_prep_release(struct log_prep *p); /* its buffers freed */
+void logw_use_prep(struct logw *w, const struct log_prep *p, const void *raw, size_t n);
 /* Flush the last chunk, fill logs.raw_size/line_count; returns logs.id or -1. */
 int64_t logw_finish(struct logw *w, struct cs_err *err);
 /* Free a writer (after finish, or to abandon it; the caller rolls back). */

@@ -85,6 +85,9 @@ struct logw {
 	size_t zcap;
 	ZSTD_CCtx *cctx;
 	sqlite3_stmt *ins;
+	/* the frame and filters of its only chunk, made ahead (logw_use_prep()) */
+	const struct log_prep *prep;
+	const void *prep_raw;
 	struct buf idx;       /* line_index of the chunk being filled */
 	uint32_t chunk_lines;
 	uint32_t last_rel;    /* previous start in this chunk, for the delta */
@@ -139,14 +142,13 @@ static void record_start(struct logw *w, uint64_t off)
 	w->last_rel = rel;
 }
 
-static int put_grams(struct logw *w, int64_t seq, unsigned char *bits, struct cs_err *err)
+static int put_grams_blob(struct logw *w, int64_t seq, const void *blob, size_t n,
+			  struct cs_err *err)
 {
-	size_t n = loggrams_blob(bits, w->gblob);
-	memset(bits, 0, GRAMS_BITS);
 	sqlite3_stmt *st = w->ins_grams;
 	sqlite3_bind_int64(st, 1, w->log_id);
 	sqlite3_bind_int64(st, 2, seq);
-	sqlite3_bind_blob(st, 3, w->gblob, (int)n, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, blob, (int)n, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -157,6 +159,13 @@ static int put_grams(struct logw *w, int64_t seq, unsigned char *bits, struct cs
 			       store_hint(w->db));
 	}
 	return 0;
+}
+
+static int put_grams(struct logw *w, int64_t seq, unsigned char *bits, struct cs_err *err)
+{
+	size_t n = loggrams_blob(bits, w->gblob);
+	memset(bits, 0, GRAMS_BITS);
+	return put_grams_blob(w, seq, w->gblob, n, err);
 }
 
 /* Build the word filter of chunk seq (raw_len bytes) from the n hashes
@@ -255,6 +264,8 @@ static int w_on_line(void *ctx, const struct split_line *l)
 			(long long)w->job_id, (ull)l->lineno, (long long)seq);
 		return -1;
 	}
+	if (w->prep) /* its filters are made already (every line is in chunk 0) */
+		return w->line_cb ? w->line_cb(w->ctx, l) : 0;
 	const char *text;
 	size_t len;
 	log_search_text(l->head, l->head_len, &text, &len, &w->scratch);
@@ -475,16 +486,31 @@ static int flush_chunk(struct logw *w, bool last, struct cs_err *err)
 		if (zpipe_submit(w, first_line, err) < 0)
 			return -1;
 	} else {
+		/* what was made ahead is of these bytes, or nothing is stored */
+		if (w->prep && (w->seq != 0 || !last || w->raw_len != w->prep->raw_len ||
+				memcmp(w->raw, w->prep_raw, w->raw_len) ||
+				w->cur_done != w->chunk_lines))
+			return w_fail(w, err, CS_EINVAL,
+				      "internal error: the log's bytes are not those prepared ahead");
+		const void *zdata = w->zbuf;
 		size_t z;
 		char why[200];
-		if (compress_chunk(w->cctx, w->zbuf, w->zcap, w->raw, w->raw_len, w->seq,
-				   w->chunk_off, &z, why, sizeof(why)) < 0)
+		if (w->prep && w->seq != logw_test_fail_seq) {
+			zdata = w->prep->z.data;
+			z = w->prep->z.len;
+		} else if (compress_chunk(w->cctx, w->zbuf, w->zcap, w->raw, w->raw_len, w->seq,
+					  w->chunk_off, &z, why, sizeof(why)) < 0) {
 			return w_fail(w, err, CS_EINVAL, why);
+		}
 		if (insert_chunk(w, w->seq, w->chunk_off, w->raw_len, first_line, w->chunk_lines,
-				 w->zbuf, z, &w->idx, err) < 0)
+				 zdata, z, &w->idx, err) < 0)
 			return -1;
 	}
-	if (w->cur_done == w->chunk_lines) {
+	if (w->prep) { /* its filters made ahead (every line ended: checked above) */
+		if (put_grams_blob(w, w->seq, w->prep->grams.data, w->prep->grams.len, err) < 0 ||
+		    put_words(w, w->seq, w->prep->wh, w->prep->wn, w->raw_len, err) < 0)
+			return -1;
+	} else if (w->cur_done == w->chunk_lines) {
 		if (put_grams(w, w->seq, w->grams_cur, err) < 0 ||
 		    put_words(w, w->seq, w->wh_cur, w->wn_cur, w->raw_len, err) < 0)
 			return -1;
@@ -519,6 +545,100 @@ static int flush_chunk(struct logw *w, bool last, struct cs_err *err)
 	w->chunk_lines = 0;
 	w->last_rel = 0;
 	return 0;
+}
+
+/* The workspace of log_prep_make(): a zstd context, a splitter, a trigram
+ * set and the scratch of log_search_text(). */
+struct log_prep_ws {
+	ZSTD_CCtx *cctx;
+	struct splitter sp;
+	unsigned char *set; /* GRAMS_BITS, all 0 between two logs */
+	struct buf scratch;
+	struct log_prep *p;
+};
+
+/* w_on_line()'s filter work, every line starting in the only chunk */
+static int prep_on_line(void *ctx, const struct split_line *l)
+{
+	struct log_prep_ws *ws = ctx;
+	const char *text;
+	size_t len;
+	log_search_text(l->head, l->head_len, &text, &len, &ws->scratch);
+	loggrams_set(ws->set, text, len);
+	loggrams_words_collect(&ws->p->wh, &ws->p->wn, &ws->p->wa, text, len);
+	return 0;
+}
+
+struct log_prep_ws *log_prep_ws_new(void)
+{
+	struct log_prep_ws *ws = xcalloc(1, sizeof(*ws));
+	ws->cctx = ZSTD_createCCtx();
+	ws->set = xcalloc(1, GRAMS_BITS);
+	buf_init(&ws->scratch);
+	loggrams_word_tab_init(); /* here, before another thread reads the table */
+	return ws;
+}
+
+void log_prep_make(struct log_prep_ws *ws, const void *raw, size_t n, struct log_prep *p)
+{
+	log_prep_clear(p);
+	if (n == 0 || n >= LOG_CHUNK_RAW || !ws->cctx)
+		return;
+	size_t cap = ZSTD_compressBound(n);
+	buf_reserve(&p->z, cap);
+	size_t z = ZSTD_compressCCtx(ws->cctx, p->z.data, cap, raw, n, LOGW_ZSTD_LEVEL);
+	if (ZSTD_isError(z))
+		return;
+	p->z.len = z;
+	ws->p = p;
+	splitter_init(&ws->sp, prep_on_line, ws);
+	int rc = splitter_feed(&ws->sp, raw, n);
+	if (rc == 0)
+		rc = splitter_finish(&ws->sp);
+	buf_reserve(&p->grams, 1 + GRAMS_BYTES);
+	p->grams.len = loggrams_blob(ws->set, (unsigned char *)p->grams.data);
+	memset(ws->set, 0, GRAMS_BITS);
+	if (rc != 0) {
+		log_prep_clear(p);
+		return;
+	}
+	p->raw_len = n;
+	p->ok = true;
+}
+
+void log_prep_ws_free(struct log_prep_ws *ws)
+{
+	if (!ws)
+		return;
+	ZSTD_freeCCtx(ws->cctx);
+	free(ws->set);
+	buf_release(&ws->scratch);
+	free(ws);
+}
+
+void log_prep_clear(struct log_prep *p)
+{
+	p->ok = false;
+	p->raw_len = 0;
+	buf_reset(&p->z);
+	buf_reset(&p->grams);
+	p->wn = 0;
+}
+
+void log_prep_release(struct log_prep *p)
+{
+	buf_release(&p->z);
+	buf_release(&p->grams);
+	free(p->wh);
+	memset(p, 0, sizeof(*p));
+}
+
+void logw_use_prep(struct logw *w, const struct log_prep *p, const void *raw, size_t n)
+{
+	if (!p->ok || p->raw_len != n || w->raw_len || w->fed_end)
+		return;
+	w->prep = p;
+	w->prep_raw = raw;
 }
 
 /* One zstd context kept from a log to the next: creating one costs more than

@@ -477,10 +477,131 @@ struct store *store_open(const char *path, enum store_mode mode, struct cs_err *
 	return st;
 }
 
+/* --- checkpoints on a second thread ------------------------------------------ */
+/* Many small logs write the whole index through the WAL: SQLite's automatic
+ * checkpoint, run by the writer after a commit leaves 1000 pages or more in
+ * the WAL, copied them all back into the index on the writing thread (a
+ * twentieth of its time). Here a commit that leaves that many wakes the
+ * thread, whose own connection runs a passive checkpoint (it never waits for
+ * the writer, nor makes it wait). Past STORE_CKPT_SYNC_PAGES the writer
+ * checkpoints itself, between its transactions: a WAL the thread could never
+ * empty while the writer appends would grow with the import otherwise. */
+#define STORE_CKPT_PAGES 1000 /* SQLite's own threshold */
+
+struct store_ckpt {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv, idle;
+	bool stop, due, busy;
+	sqlite3 *db;
+};
+
+static void *ckpt_main(void *arg)
+{
+	struct store_ckpt *c = arg;
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->due && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->stop)
+			break;
+		c->due = false;
+		c->busy = true;
+		pthread_mutex_unlock(&c->mu);
+		sqlite3_wal_checkpoint_v2(c->db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&c->mu);
+		c->busy = false;
+		pthread_cond_signal(&c->idle);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store_ckpt *c = arg;
+	if (pages >= STORE_CKPT_SYNC_PAGES) {
+		/* not while the thread checkpoints: the writer's own would find
+		 * the checkpoint lock taken, do nothing, and the WAL grow on */
+		pthread_mutex_lock(&c->mu);
+		c->due = false;
+		while (c->busy)
+			pthread_cond_wait(&c->idle, &c->mu);
+		pthread_mutex_unlock(&c->mu);
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	} else if (pages >= STORE_CKPT_PAGES) {
+		pthread_mutex_lock(&c->mu);
+		c->due = true;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+	}
+	return SQLITE_OK;
+}
+
+bool store_ckpt_start(struct store *st)
+{
+	if (st->ckpt)
+		return true;
+	if (st->readonly || st->immutable || !st->path || !strcmp(st->path, ":memory:") ||
+	    sqlite3_db_readonly(st->db, "main") != 0)
+		return false;
+	sqlite3_stmt *s = NULL;
+	bool wal = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s, NULL) == SQLITE_OK &&
+		   sqlite3_step(s) == SQLITE_ROW &&
+		   !strcmp((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	if (!wal)
+		return false;
+	struct store_ckpt *c = xcalloc(1, sizeof(*c));
+	/* a connection knows the index is in WAL mode (and checkpoints) once
+	 * it has read it: the schema version is read once here */
+	if (sqlite3_open_v2(st->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_exec(c->db, "PRAGMA schema_version", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_close_v2(c->db);
+		free(c);
+		return false;
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	pthread_cond_init(&c->idle, NULL);
+	if (thread_start_quiet(&c->th, ckpt_main, c) != 0) {
+		pthread_mutex_destroy(&c->mu);
+		pthread_cond_destroy(&c->cv);
+		pthread_cond_destroy(&c->idle);
+		sqlite3_close_v2(c->db);
+		free(c);
+		return false;
+	}
+	st->ckpt = c;
+	sqlite3_wal_hook(st->db, ckpt_hook, c);
+	return true;
+}
+
+void store_ckpt_stop(struct store *st)
+{
+	struct store_ckpt *c = st->ckpt;
+	if (!c)
+		return;
+	sqlite3_wal_autocheckpoint(st->db, STORE_CKPT_PAGES); /* SQLite's hook again */
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->th, NULL);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	pthread_cond_destroy(&c->idle);
+	sqlite3_close_v2(c->db);
+	free(c);
+	st->ckpt = NULL;
+}
+
 void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	store_ckpt_stop(st);
 	for (int i = 0; i < st->n_stmt_cache; i++)
 		sqlite3_finalize(st->stmt_cache[i].s);
 	if (st->db)

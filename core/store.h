@@ -67,6 +67,7 @@ struct store {
 	/* statements prepared once for the connection's life (store_cached()) */
 	struct { const char *sql; struct sqlite3_stmt *s; } stmt_cache[64];
 	int n_stmt_cache;
+	struct store_ckpt *ckpt; /* store_ckpt_start() */
 };
 
 enum store_mode {
@@ -105,6 +106,17 @@ void store_cached_done(struct sqlite3_stmt *s);
 int store_begin(struct store *st, struct cs_err *err);
 int store_commit(struct store *st, struct cs_err *err);
 void store_rollback(struct store *st);
+/* A long write (an import of a folder): the WAL is copied back into the
+ * index (checkpointed) by a second connection on a thread of its own while
+ * this one goes on writing, instead of by the writer after its commits
+ * (SQLite's automatic checkpoint). The writer still checkpoints itself when
+ * the WAL passes STORE_CKPT_SYNC_PAGES (the thread lags behind), so the WAL
+ * stays bounded. false (and the writer checkpoints as before) for an index
+ * in memory or read-only, or when no thread or connection can be had.
+ * store_ckpt_stop() (store_close() too) ends it. */
+#define STORE_CKPT_SYNC_PAGES 4096
+bool store_ckpt_start(struct store *st);
+void store_ckpt_stop(struct store *st);
 /* Run one statement without results (name it in errors). */
 int store_exec(struct store *st, const char *sql, struct cs_err *err);
 /* A number that changes whenever another connection commits a change to the

@@ -1706,3 +1706,73 @@ TEST(writer_reused_same_bytes)
 	free(big);
 	close_db(db);
 }
+
+/* A log prepared ahead (log_prep_make(), on another thread in the importer)
+ * is stored as the writer would store it alone: the same chunk, filters and
+ * line index, byte for byte, whatever the pieces it is then written in; a
+ * log of other bytes than those prepared is refused, not stored with the
+ * wrong filters; a log of a chunk or more gets nothing prepared. */
+static int64_t store_prepped(sqlite3 *db, const char *s, size_t n, const struct log_prep *p,
+			     const char *given, size_t given_n, size_t piece, struct cs_err *err)
+{
+	int64_t job = new_job(db);
+	exec(db, "BEGIN");
+	struct logw *w = logw_begin(store_of(db), job, NULL, NULL, err);
+	CHECK(w != NULL);
+	logw_use_prep(w, p, s, n);
+	int rc = 0;
+	for (size_t at = 0; at < given_n && rc == 0; at += piece)
+		rc = logw_write(w, given + at, MIN(piece, given_n - at), err);
+	int64_t id = rc ? -1 : logw_finish(w, err);
+	logw_free(w);
+	exec(db, id > 0 ? "COMMIT" : "ROLLBACK");
+	return id;
+}
+
+TEST(prepared_ahead_same_rows)
+{
+	sqlite3 *db = open_db();
+	struct log_prep_ws *ws = log_prep_ws_new();
+	struct log_prep p;
+	memset(&p, 0, sizeof(p));
+	struct cs_err err;
+	size_t n;
+	char *s = gen_text_log(C / 2, &n);
+	n = MIN(n, C / 2); /* its lines may run long: one chunk of them */
+	static const char crlf[] = "a\r\nb\rc ##[error]x\n\n\x1b[31mred\x1b[0m deadbeefcafe1234\nno end";
+	const struct {
+		const char *s;
+		size_t n;
+	} logs[] = {{s, n}, {crlf, sizeof(crlf) - 1}, {"x", 1}};
+	for (size_t i = 0; i < ARRAY_SIZE(logs); i++) {
+		log_prep_make(ws, logs[i].s, logs[i].n, &p);
+		CHECK(p.ok);
+		int64_t a = store(db, logs[i].s, logs[i].n, 0);
+		int64_t b = store_prepped(db, logs[i].s, logs[i].n, &p, logs[i].s, logs[i].n, 4096, &err);
+		CHECK(a > 0 && b > 0);
+		CHECK_INT(rows_differing(db, a, b), 0);
+		CHECK_INT(rows_differing(db, b, a), 0);
+		verify(db, b, logs[i].s, logs[i].n, false);
+	}
+	/* other bytes than those prepared: an error, nothing stored */
+	log_prep_make(ws, s, n, &p);
+	char *other = xmalloc(n);
+	memcpy(other, s, n);
+	other[n / 2] ^= 1;
+	CHECK(store_prepped(db, s, n, &p, other, n, 4096, &err) < 0);
+	CHECK(strstr(err.msg, "not those prepared ahead") != NULL);
+	CHECK(store_prepped(db, s, n, &p, s, n - 1, 4096, &err) < 0);
+	/* a chunk or more, or nothing: nothing prepared */
+	char *big = xmalloc(C);
+	memset(big, 'x', C);
+	log_prep_make(ws, big, C, &p);
+	CHECK(!p.ok);
+	log_prep_make(ws, big, 0, &p);
+	CHECK(!p.ok);
+	free(big);
+	free(other);
+	free(s);
+	log_prep_release(&p);
+	log_prep_ws_free(ws);
+	close_db(db);
+}

@@ -1241,3 +1241,56 @@ TEST(run_workflow_ref)
 	buf_release(&b);
 	store_close(st);
 }
+
+/* A long write checkpointed on a second thread (store_ckpt_start(), an
+ * import of a folder): every commit is kept and read back by another
+ * connection, the index is sound, and the WAL stays bounded: the writer
+ * checkpoints itself once it passes STORE_CKPT_SYNC_PAGES (without that,
+ * it would hold the whole write here). An index in memory gets no thread. */
+TEST(checkpoints_on_a_second_thread)
+{
+	char *path;
+	struct store *st = new_index("ckpt.db", &path);
+	if (!st)
+		return;
+	CHECK(store_ckpt_start(st));
+	CHECK(store_ckpt_start(st)); /* once */
+	char *wal = xasprintf("%s-wal", path);
+	off_t wal_max = 0;
+	int rows = 0;
+	/* 4 KiB rows, 64 to a commit: twice STORE_CKPT_SYNC_PAGES in all */
+	for (int c = 0; c < 2 * STORE_CKPT_SYNC_PAGES / 64; c++) {
+		exec(st->db, "BEGIN IMMEDIATE");
+		for (int i = 0; i < 64; i++, rows++) {
+			char sql[200];
+			snprintf(sql, sizeof(sql),
+				 "INSERT INTO repos (provider, slug, html_url) VALUES "
+				 "('local', 'r%d', printf('%%.4000c', 'x'))",
+				 rows);
+			exec(st->db, sql);
+		}
+		exec(st->db, "COMMIT");
+		struct stat sb;
+		if (stat(wal, &sb) == 0 && sb.st_size > wal_max)
+			wal_max = sb.st_size;
+	}
+	/* the threshold, one commit over it, and the frame headers */
+	CHECK(wal_max > 0);
+	CHECK(wal_max <= (off_t)(STORE_CKPT_SYNC_PAGES + 2 * 64 + 64) * (4096 + 24));
+	store_ckpt_stop(st);
+	store_ckpt_stop(st); /* once */
+	sqlite3 *other;
+	CHECK_INT(sqlite3_open(path, &other), SQLITE_OK);
+	CHECK_INT(q_int(other, "SELECT count(*) FROM repos WHERE length(html_url) = 4000"), rows);
+	CHECK_STR(q_str(other, "PRAGMA integrity_check"), "ok");
+	sqlite3_close(other);
+	store_close(st);
+	struct cs_err err;
+	struct store *mem = store_open(":memory:", STORE_RW, &err);
+	CHECK(mem != NULL);
+	if (mem)
+		CHECK(!store_ckpt_start(mem));
+	store_close(mem);
+	free(wal);
+	free(path);
+}
