@@ -19,6 +19,15 @@ static void num(struct buf *b, double v)
 	buf_adds(b, t);
 }
 
+/* printf's %-W.Ms: at most max bytes of s, then blanks up to width */
+static void add_padded(struct buf *b, const char *s, size_t max, size_t width)
+{
+	size_t n = strnlen(s, max);
+	buf_add(b, s, n);
+	for (; n < width; n++)
+		buf_addc(b, ' ');
+}
+
 static void jnum(struct buf *b, double v)
 {
 	if (isfinite(v))
@@ -280,9 +289,16 @@ static int metrics_show(struct cli *c, const struct mopts *o, const char *name)
 			bool cp = false;
 			for (int k = 0; k < h->n_cps; k++)
 				cp |= h->cps[k].idx == i;
-			buf_addf(&b, "  %-12s %.7s  %-20s  ", run_ref(ref, sizeof(ref), p->provider_id,
-								    p->attempt),
-				 p->sha ? p->sha : "-", t);
+			/* "  %-12s %.7s  %-20s  " without printf (one line per
+			 * point: 100,000 in bench/metrics.sh) */
+			buf_adds(&b, "  ");
+			add_padded(&b, run_ref(ref, sizeof(ref), p->provider_id, p->attempt),
+				   (size_t)-1, 12);
+			buf_addc(&b, ' ');
+			add_padded(&b, p->sha ? p->sha : "-", 7, 0);
+			buf_adds(&b, "  ");
+			add_padded(&b, t, (size_t)-1, 20);
+			buf_adds(&b, "  ");
 			num(&b, p->value);
 			buf_adds(&b, cp ? "  <- change point\n" : "\n");
 		}

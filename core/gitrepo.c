@@ -3,6 +3,7 @@
 #include "gitrepo.h"
 
 #include <git2.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -37,6 +38,29 @@ static bool take_slug(const char *path, struct buf *slug)
 	buf_reset(slug);
 	buf_add(slug, path, n);
 	return true;
+}
+
+/* libgit2 initialised once for the process and shut down at its exit,
+ * each function's own init/shutdown pair then only counting: an init from
+ * nothing reads and parses the system's CA certificates (libgit2 1.5 with
+ * mbedTLS), ~55M instructions, and the metrics view paid it on every
+ * thresholds lookup (valgrind, bench/metrics.sh's index). */
+static void git_shutdown_at_exit(void)
+{
+	git_libgit2_shutdown();
+}
+
+static void git_first_init(void)
+{
+	git_libgit2_init();
+	atexit(git_shutdown_at_exit);
+}
+
+static void git_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, git_first_init);
+	git_libgit2_init();
 }
 
 bool gitrepo_parse_remote(const char *url, struct buf *slug, struct buf *host)
@@ -89,7 +113,7 @@ bool gitrepo_origin_slug(const char *dir, struct buf *slug, struct buf *host)
 	/* remote.origin.url read from the configuration, not through
 	 * git_remote_lookup(): libgit2 1.5 leaks pcre2 match data there (seen
 	 * by LeakSanitizer in every command that names the repository) */
-	git_libgit2_init();
+	git_init();
 	git_repository *repo = NULL;
 	git_config *cfg = NULL, *snap = NULL;
 	bool ok = false;
@@ -107,7 +131,7 @@ bool gitrepo_origin_slug(const char *dir, struct buf *slug, struct buf *host)
 
 bool gitrepo_workdir(const char *dir, struct buf *out)
 {
-	git_libgit2_init();
+	git_init();
 	git_repository *repo = NULL;
 	bool ok = false;
 	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) == 0) {
@@ -136,7 +160,7 @@ struct gitrepo {
 
 struct gitrepo *gitrepo_open(const char *dir)
 {
-	git_libgit2_init();
+	git_init();
 	git_repository *repo = NULL;
 	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) != 0) {
 		git_libgit2_shutdown();
@@ -206,7 +230,7 @@ bool gitrepo_subject(struct gitrepo *g, const char *sha, struct buf *out)
 char *gitrepo_top(const char *dir)
 {
 	char *top = NULL;
-	git_libgit2_init();
+	git_init();
 	git_repository *repo = NULL;
 	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) == 0) {
 		const char *wd = git_repository_workdir(repo);
@@ -221,7 +245,7 @@ char *gitrepo_top(const char *dir)
 void gitrepo_user_name(struct buf *out)
 {
 	buf_reset(out);
-	git_libgit2_init();
+	git_init();
 	git_repository *repo = NULL;
 	git_config *cfg = NULL, *snap = NULL;
 	if (git_repository_open_ext(&repo, ".", 0, NULL) == 0) {
@@ -916,7 +940,7 @@ long gitrepo_walk_first_parents(struct gitrepo *g, const char *ref, long max,
 /* --- the checkout ---------------------------------------------------------------- */
 bool gitrepo_checkout(const char *dir, struct buf *top, struct buf *head)
 {
-	git_libgit2_init();
+	git_init();
 	git_repository *repo = NULL;
 	bool ok = false;
 	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) != 0)

@@ -361,13 +361,16 @@ static const char load_name_sql[] = LOAD_SQL(" AND s.name = ?3");
 /* A name no built-in metric can have: only the series and run_metrics
  * arms can give it, read by name without the union's materialised table
  * (the chart of a 100,000-point series: bench/metrics.sh). The same
- * columns, the same rows in the same order (the series arm first, by
- * metric_series_by_name). */
+ * columns, the same rows in the same order (the series arm first, in
+ * metric_series_by_name's order: run, series, point). The series arm
+ * reads metric_scalars (migration 014: the scalar series' points kept by
+ * name), one range of the table, not one metric_points row per run
+ * scattered among every other metric's. */
 static const char load_stored_sql[] =
 	"SELECT s.name, coalesce(r.workflow_name, ''), r.id, r.provider_id, r.attempt, r.head_sha,"
-	" r.head_branch, r.created_at, r.conclusion, p.value, NULL, NULL, NULL"
-	" FROM metric_series s JOIN metric_points p ON p.series_id = s.id JOIN runs r ON r.id = s.run_id"
-	" WHERE s.name = ?3 AND s.n_points = 1 AND p.value IS NOT NULL AND r.id > 0"
+	" r.head_branch, r.created_at, r.conclusion, s.value, NULL, NULL, NULL"
+	" FROM metric_scalars s CROSS JOIN runs r ON r.id = s.run_id"
+	" WHERE s.name = ?3 AND r.id > 0"
 	"  AND (?1 IS NULL OR r.workflow_name = ?1) AND (?2 IS NULL OR r.head_branch = ?2)"
 	"  AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(?4) g WHERE s.name GLOB g.value))"
 	" UNION ALL SELECT m.name, coalesce(r.workflow_name, ''), r.id, r.provider_id, r.attempt,"

@@ -1157,6 +1157,19 @@ int store_find_run(struct store *st, const char *spec, struct run *out, struct c
 
 char *run_ref(char *out, size_t n, int64_t run, int attempt)
 {
+	/* the common case without snprintf (`metrics show` writes one per
+	 * point): an attempt of 1, an id of at most 19 digits that fits */
+	if (attempt <= 1 && run >= 0 && n >= 21) {
+		char d[20];
+		int k = 0;
+		do
+			d[k++] = (char)('0' + run % 10);
+		while ((run /= 10) > 0);
+		for (int i = 0; i < k; i++)
+			out[i] = d[k - 1 - i];
+		out[k] = '\0';
+		return out;
+	}
 	if (attempt > 1)
 		snprintf(out, n, "%lld:%d", (long long)run, attempt);
 	else

@@ -34,6 +34,9 @@
 --       bisection (core/bisect.h).
 --   012 parity_verdicts: a run's parity verdict per parity configuration,
 --       stored once derived (core/parityverdict.c).
+--   014 metric_scalars(name, run_id, series_id, idx, value): the points of
+--       the scalar metric series (n_points = 1) by metric name, kept by
+--       triggers: one metric's history read as one range (core/metrics.c).
 
 CREATE TABLE repos (
 	id          INTEGER PRIMARY KEY,

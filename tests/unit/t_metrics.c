@@ -601,12 +601,14 @@ static void add_runs(struct store *st, int from, int to)
 				v *= 1.2;
 			if (m == 2 && r % 4 == 0)
 				continue; /* a missing point */
+			/* as the importer stores them: the count once the point is in */
 			buf_addf(&b, "INSERT INTO metric_series (id, run_id, file_id, name, n_points)"
-				     " VALUES (%d, %d, %d, '%s', 1);"
+				     " VALUES (%d, %d, %d, '%s', 0);"
 				     "INSERT INTO metric_points (series_id, idx, x, value)"
-				     " VALUES (%d, 0, 0, %.17g);",
+				     " VALUES (%d, 0, 0, %.17g);"
+				     "UPDATE metric_series SET n_points = 1 WHERE id = %d;",
 				 r * 3 + m, r, r, m == 0 ? "peak_rss_mb" : m == 1 ? "startup_ms" : "size",
-				 r * 3 + m, v);
+				 r * 3 + m, v, r * 3 + m);
 		}
 	}
 	buf_adds(&b, "COMMIT;");
@@ -791,8 +793,9 @@ static void add_nightly(struct store *st, int r)
 		     "INSERT INTO artifact_files (id, artifact_id, path, size, kind)"
 		     " VALUES (%d, %d, 'm.json', 1, 'metrics');"
 		     "INSERT INTO metric_series (id, run_id, file_id, name, n_points)"
-		     " VALUES (%d, %d, %d, 'startup_ms', 1);"
+		     " VALUES (%d, %d, %d, 'startup_ms', 0);"
 		     "INSERT INTO metric_points (series_id, idx, x, value) VALUES (%d, 0, 0, %.17g);"
+		     "UPDATE metric_series SET n_points = 1 WHERE id = %d;"
 		     "INSERT INTO jobs (id, run_id, provider_id, name, started_at, completed_at, ordinal)"
 		     " VALUES (%d, %d, %d, 'build', %d, %d, 0);"
 		     "INSERT INTO steps (id, job_id, number, name, started_at, completed_at)"
@@ -801,7 +804,7 @@ static void add_nightly(struct store *st, int r)
 		     " (%d, %d, %d, 'a', 'passed'), (%d, %d, %d, 'b', '%s');"
 		     "COMMIT;",
 		 r, 9000 + r, r * 2654435761u, 1000000 + r * 1000, 2000000 + r * 1000,
-		 2000500 + r * 1000, r, r, r, r, r * 3, r, r, r * 3, 50 + noise(&seed), r, r, r,
+		 2000500 + r * 1000, r, r, r, r, r * 3, r, r, r * 3, 50 + noise(&seed), r * 3, r, r, r,
 		 2000000 + r * 1000, 2000300 + r * 1000 + r % 7, r, r, 2000010 + r * 1000,
 		 2000200 + r * 1000 + r % 5, 2 * r, r, r, 2 * r + 1, r, r, r % 3 ? "passed" : "failed");
 	CHECK_OK(store_exec(st, buf_cstr(&b), &err));
@@ -1013,5 +1016,100 @@ TEST(table_cache_rebuild_outside_lock)
 	metric_set_release(&set);
 	metric_cache_between_ctx = NULL;
 	th_conf_release(&c);
+	store_close(st);
+}
+
+/* metric_scalars (migration 014) holds exactly the points of the scalar
+ * series for writers that write a series' points before its count, as the
+ * importer does: a file stored (series, points, counts), one stored again
+ * (points replaced, by a NULL too, counts written again), a series of its
+ * count first and its point already there, a value or a name changed, a
+ * count that moves off 1 and back, a series and a run deleted. */
+static long scalars_q(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	long v = -1;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = (long)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+#define SCALARS_DEF \
+	"SELECT s.name, s.run_id, s.id, p.idx, p.value FROM metric_series s" \
+	" JOIN metric_points p ON p.series_id = s.id WHERE s.n_points = 1 AND p.value IS NOT NULL"
+#define SCALARS_ROWS "SELECT name, run_id, series_id, idx, value FROM metric_scalars"
+
+static void scalars_step(struct store *st, const char *sql, long want, int line)
+{
+	struct cs_err err;
+	if (store_exec(st, sql, &err) < 0)
+		t_fail(__FILE__, line, "%s: %s", sql, err.msg);
+	long off = scalars_q(st, "SELECT count(*) FROM (" SCALARS_ROWS " EXCEPT " SCALARS_DEF ")") +
+		   scalars_q(st, "SELECT count(*) FROM (" SCALARS_DEF " EXCEPT " SCALARS_ROWS ")");
+	if (off != 0)
+		t_fail(__FILE__, line, "after %s: %ld rows differ", sql, off);
+	long n = scalars_q(st, "SELECT count(*) FROM metric_scalars");
+	if (n != want)
+		t_fail(__FILE__, line, "after %s: %ld rows, expected %ld", sql, n, want);
+}
+
+TEST(scalar_points_kept_by_name)
+{
+	struct store *st = open_tmp("scalars.db");
+	struct cs_err err;
+	struct buf b = BUF_INIT;
+	buf_adds(&b, "INSERT INTO repos (id, provider, slug) VALUES (1, 'github', 'a/b');");
+	for (int r = 1; r <= 3; r++)
+		buf_addf(&b, "INSERT INTO runs (id, repo_id, provider_id, workflow_name, head_branch,"
+			     " head_sha, status, conclusion, created_at, started_at, updated_at,"
+			     " imported_at) VALUES (%d, 1, %d, 'w', 'main', '%040d', 'completed',"
+			     " 'success', %d, %d, %d, 0);"
+			     "INSERT INTO artifacts (id, run_id, name) VALUES (%d, %d, 'a');"
+			     "INSERT INTO artifact_files (id, artifact_id, path, size, kind)"
+			     " VALUES (%d, %d, 'm.json', 1, 'metrics');",
+			 r, 100 + r, r, r * 1000, r * 1000, r * 1000 + 10, r, r, r, r);
+	CHECK_OK(store_exec(st, buf_cstr(&b), &err));
+	buf_release(&b);
+#define STEP(sql, want) scalars_step(st, sql, want, __LINE__)
+	/* the importer's way: the count set once the file's points are in */
+	STEP("INSERT INTO metric_series (id, run_id, file_id, name) VALUES (10, 1, 1, 'a');"
+	     "INSERT INTO metric_series (id, run_id, file_id, name) VALUES (11, 1, 1, 'b');"
+	     "INSERT INTO metric_points VALUES (10, 0, 0, 5);"
+	     "INSERT INTO metric_points VALUES (11, 0, 0, 1), (11, 1, 1, 2), (11, 2, 2, 3);",
+	     0);
+	STEP("UPDATE metric_series SET n_points = (SELECT count(*) FROM metric_points p"
+	     " WHERE p.series_id = metric_series.id) WHERE file_id = 1", 1);
+	/* a series stored with its count, its point already there (the index
+	 * as a script with no foreign keys wrote it: bench/metrics.sh) */
+	STEP("PRAGMA foreign_keys = OFF;"
+	     "INSERT INTO metric_points VALUES (20, 0, 0, 6);"
+	     "INSERT INTO metric_series (id, run_id, file_id, name, n_points) VALUES (20, 2, 2, 'a', 1);"
+	     "PRAGMA foreign_keys = ON", 2);
+	STEP("INSERT INTO metric_series (id, run_id, file_id, name) VALUES (21, 2, 2, 'b');"
+	     "INSERT INTO metric_points VALUES (21, 0, 0, NULL);"
+	     "UPDATE metric_series SET n_points = 1 WHERE id = 21", 2);
+	/* the file stored again: its points replaced, then its counts */
+	STEP("INSERT OR REPLACE INTO metric_points VALUES (20, 0, 0, NULL);"
+	     "UPDATE metric_series SET n_points = 1 WHERE file_id = 2", 1);
+	STEP("INSERT OR REPLACE INTO metric_points VALUES (20, 0, 0, 7);"
+	     "UPDATE metric_series SET n_points = 1 WHERE file_id = 2", 2);
+	STEP("INSERT OR REPLACE INTO metric_points VALUES (20, 0, 0, 7.5);"
+	     "UPDATE metric_series SET n_points = 1 WHERE file_id = 2", 2);
+	STEP("UPDATE metric_points SET value = 8 WHERE series_id = 10", 2);
+	STEP("UPDATE metric_points SET value = NULL WHERE series_id = 10", 1);
+	STEP("UPDATE metric_points SET value = 9 WHERE series_id IN (10, 21)", 3);
+	STEP("UPDATE metric_series SET name = 'c' WHERE id = 10", 3);
+	STEP("UPDATE metric_series SET run_id = 3 WHERE id = 21", 3);
+	STEP("UPDATE metric_series SET n_points = 2 WHERE id = 20", 2);
+	STEP("UPDATE metric_series SET n_points = 1 WHERE id = 20", 3);
+	STEP("UPDATE metric_series SET n_points = 1 WHERE id = 11", 6);
+	STEP("UPDATE metric_series SET n_points = 3 WHERE id = 11", 3);
+	STEP("DELETE FROM metric_points WHERE series_id = 20;"
+	     "UPDATE metric_series SET n_points = 0 WHERE id = 20", 2);
+	STEP("DELETE FROM metric_series WHERE id = 21", 1);
+	STEP("DELETE FROM runs WHERE id = 1", 0);
+#undef STEP
 	store_close(st);
 }

@@ -98,6 +98,26 @@ TEST(rfc3339_invalid)
 	CHECK_INT(time_parse_rfc3339("2024-05-01T10:48:36\0Z", 21), CS_TIME_NONE);
 }
 
+/* time_format_iso writes what gmtime_r and strftime write, from before
+ * the epoch to past year 9999 */
+TEST(iso_format_as_strftime)
+{
+	char out[40], want[40];
+	for (int64_t ms = -62167219200000LL - 86400000LL * 800; ms < 253402300800000LL + 86400000LL * 800;
+	     ms += 86400000LL * 11 + 3600000LL * 7 + 61001) {
+		time_format_iso(ms, out, sizeof(out));
+		time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (strcmp(out, want)) {
+			t_fail(__FILE__, __LINE__, "%lld: \"%s\", expected \"%s\"", (long long)ms, out,
+			       want);
+			break;
+		}
+	}
+}
+
 TEST(iso_format)
 {
 	char out[40];

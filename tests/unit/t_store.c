@@ -1294,3 +1294,22 @@ TEST(checkpoints_on_a_second_thread)
 	free(wal);
 	free(path);
 }
+
+/* run_ref: "ID" or "ID:ATTEMPT", as snprintf writes them, whatever the id
+ * (0, the largest, negative) and however short the buffer */
+TEST(run_ref_as_printf)
+{
+	static const int64_t ids[] = {0, 1, 9, 10, 99, 1000000, 9809254290LL, 1234567890123456789LL,
+				      INT64_MAX, -1, INT64_MIN};
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		for (int attempt = 0; attempt <= 3; attempt++)
+			for (size_t n = 1; n <= RUN_REF_MAX; n++) {
+				char got[RUN_REF_MAX], want[RUN_REF_MAX];
+				run_ref(got, n, ids[i], attempt);
+				if (attempt > 1)
+					snprintf(want, n, "%lld:%d", (long long)ids[i], attempt);
+				else
+					snprintf(want, n, "%lld", (long long)ids[i]);
+				CHECK_STR(got, want);
+			}
+}
