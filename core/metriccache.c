@@ -23,6 +23,21 @@ static int64_t metric_gen_now(struct store *st, struct cs_err *err)
 	return g;
 }
 
+/* The newest run of the index (a dirty run above what a row was computed
+ * at is one it never saw: appended, not changed). */
+static int64_t max_run_now(struct store *st, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(st, "SELECT coalesce(max(id), 0) FROM runs", &s, "reading the metrics cache",
+			  err) < 0)
+		return -1;
+	int64_t m = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_finalize(s);
+	if (m < 0)
+		store_err(st, err, "reading the metrics cache");
+	return m;
+}
+
 static void cache_conf_sig(const struct cp_conf *c, char *out, size_t n)
 {
 	snprintf(out, n, "v1 tail %d greens %d window %d pvalue %.17g magnitude %.17g perm %d",
@@ -47,7 +62,7 @@ static int cache_valid(struct store *st, const char *cb, int64_t gen, const char
 }
 
 /* Which points of h a table row needs (keep[i]); returns their count. */
-static long cache_pick(const struct metric_hist *h, bool *keep)
+static long cache_pick(const struct metric_hist *h, bool *keep, long cpos)
 {
 	long n = h->n;
 	if (!n)
@@ -61,8 +76,8 @@ static long cache_pick(const struct metric_hist *h, bool *keep)
 		if (g)
 			greens++;
 	}
-	if (h->n_cps) {
-		long c = h->cps[h->n_cps - 1].idx;
+	if (cpos >= 0) {
+		long c = cpos;
 		keep[c] = true;
 		if (c > 0)
 			keep[c - 1] = true;
@@ -82,7 +97,7 @@ static void bind_real(sqlite3_stmt *s, int i, double v)
 }
 
 struct cache_writer {
-	sqlite3_stmt *hs, *ps, *cs, *del_h, *del_p, *del_c;
+	sqlite3_stmt *hs, *ps, *cs, *ss, *del_h, *del_p, *del_c, *del_s;
 	const char *cb;     /* the cache's branch, "" for every branch */
 };
 
@@ -95,8 +110,8 @@ static int cache_writer_open(struct store *rw, struct cache_writer *w, struct cs
 			  &w->hs, "writing the metrics cache", err) < 0 ||
 	    store_prepare(rw, "INSERT INTO metric_summary_points (name, workflow, seq, run,"
 			      " provider_id, attempt, sha, branch_of, at, value, green, passed,"
-			      " threshold, branch)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+			      " threshold, branch, idx)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 			  &w->ps, "writing the metrics cache", err) < 0 ||
 	    store_prepare(rw, "DELETE FROM metric_summary WHERE name = ?1 AND workflow = ?2"
 			      " AND branch = ?3", &w->del_h, "writing the metrics cache", err) < 0 ||
@@ -106,7 +121,12 @@ static int cache_writer_open(struct store *rw, struct cache_writer *w, struct cs
 			      " after, change, pvalue, branch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
 			      " ?9, ?10)", &w->cs, "writing the metrics cache", err) < 0 ||
 	    store_prepare(rw, "DELETE FROM metric_summary_cps WHERE name = ?1 AND workflow = ?2"
-			      " AND branch = ?3", &w->del_c, "writing the metrics cache", err) < 0)
+			      " AND branch = ?3", &w->del_c, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "INSERT OR REPLACE INTO metric_summary_state (name, workflow, branch,"
+			      " max_run, last_run, last_at, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			  &w->ss, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "DELETE FROM metric_summary_state WHERE name = ?1 AND workflow = ?2"
+			      " AND branch = ?3", &w->del_s, "writing the metrics cache", err) < 0)
 		return -1;
 	return 0;
 }
@@ -119,14 +139,16 @@ static void cache_writer_close(struct cache_writer *w)
 	sqlite3_finalize(w->del_p);
 	sqlite3_finalize(w->cs);
 	sqlite3_finalize(w->del_c);
+	sqlite3_finalize(w->ss);
+	sqlite3_finalize(w->del_s);
 }
 
 /* Drop the cache's row of (name, workflow) and its points. */
 static int cache_forget(struct store *rw, struct cache_writer *w, const char *name, const char *wf,
 			struct cs_err *err)
 {
-	sqlite3_stmt *d[3] = {w->del_h, w->del_p, w->del_c};
-	for (int i = 0; i < 3; i++) {
+	sqlite3_stmt *d[4] = {w->del_h, w->del_p, w->del_c, w->del_s};
+	for (int i = 0; i < 4; i++) {
 		sqlite3_reset(d[i]);
 		sql_bind_text(d[i], 1, name);
 		sql_bind_text(d[i], 2, wf);
@@ -137,15 +159,35 @@ static int cache_forget(struct store *rw, struct cache_writer *w, const char *na
 	return 0;
 }
 
+/* What a row is written from besides h: its points' positions in the
+ * whole series (gidx; NULL: h holds the whole series, total NULL too), the
+ * change points' runs (cprun; NULL: h's points at their idx), the state
+ * an append starts from (NULL: none kept) and the newest run of the index
+ * it was computed at. */
+struct row_src {
+	const long *gidx;
+	long total;
+	const int64_t *cprun;
+	const struct cp_state *state;
+	int64_t max_run;
+};
+
 /* Write the row of series h (change points found) and the points it needs. */
 static int cache_put(struct store *rw, struct cache_writer *w, const struct metric_hist *h,
-		     struct cs_err *err)
+		     const struct row_src *rs, struct cs_err *err)
 {
 	sqlite3_stmt *hs = w->hs, *ps = w->ps;
 	bool *keep = xcalloc((size_t)h->n + 1, sizeof(bool));
-	cache_pick(h, keep);
 	long seq = 0, cp_seq = -1;
 	long cpi = h->n_cps ? h->cps[h->n_cps - 1].idx : -1;
+	if (cpi >= 0 && rs->gidx) {
+		long g = cpi;
+		cpi = -1;
+		for (long j = 0; j < h->n; j++)
+			if (rs->gidx[j] == g)
+				cpi = j;
+	}
+	cache_pick(h, keep, cpi);
 	for (long j = 0; j < h->n; j++) {
 		if (!keep[j])
 			continue;
@@ -170,6 +212,7 @@ static int cache_put(struct store *rw, struct cache_writer *w, const struct metr
 			sqlite3_bind_int(ps, 12, p->passed);
 		bind_real(ps, 13, p->threshold);
 		sql_bind_text(ps, 14, w->cb);
+		sqlite3_bind_int64(ps, 15, rs->gidx ? rs->gidx[j] : j);
 		if (sqlite3_step(ps) != SQLITE_DONE) {
 			free(keep);
 			return store_err(rw, err, "writing the metrics cache");
@@ -183,7 +226,7 @@ static int cache_put(struct store *rw, struct cache_writer *w, const struct metr
 		sql_bind_text(w->cs, 2, h->workflow);
 		sqlite3_bind_int(w->cs, 3, k);
 		sqlite3_bind_int64(w->cs, 4, c->idx);
-		sqlite3_bind_int64(w->cs, 5, h->pts[c->idx].run);
+		sqlite3_bind_int64(w->cs, 5, rs->cprun ? rs->cprun[k] : h->pts[c->idx].run);
 		bind_real(w->cs, 6, c->before);
 		bind_real(w->cs, 7, c->after);
 		bind_real(w->cs, 8, c->change);
@@ -197,7 +240,7 @@ static int cache_put(struct store *rw, struct cache_writer *w, const struct metr
 	sql_bind_text(hs, 1, h->name);
 	sql_bind_text(hs, 2, h->workflow);
 	sql_bind_text(hs, 3, h->unit);
-	sqlite3_bind_int64(hs, 4, h->n);
+	sqlite3_bind_int64(hs, 4, rs->gidx ? rs->total : h->n);
 	sql_bind_text(hs, 12, w->cb);
 	if (cp_seq >= 0) {
 		const struct metric_cp *c = &h->cps[h->n_cps - 1];
@@ -211,7 +254,22 @@ static int cache_put(struct store *rw, struct cache_writer *w, const struct metr
 	}
 	if (sqlite3_step(hs) != SQLITE_DONE)
 		return store_err(rw, err, "writing the metrics cache");
-	return 0;
+	if (!rs->state || !h->n)
+		return 0;
+	struct buf b = BUF_INIT;
+	cp_state_encode(rs->state, &b);
+	sqlite3_stmt *ss = w->ss;
+	sqlite3_reset(ss);
+	sql_bind_text(ss, 1, h->name);
+	sql_bind_text(ss, 2, h->workflow);
+	sql_bind_text(ss, 3, w->cb);
+	sqlite3_bind_int64(ss, 4, rs->max_run);
+	sqlite3_bind_int64(ss, 5, h->pts[h->n - 1].run);
+	sqlite3_bind_int64(ss, 6, h->pts[h->n - 1].at);
+	sqlite3_bind_blob(ss, 7, b.data, (int)b.len, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(ss) == SQLITE_DONE ? 0 : store_err(rw, err, "writing the metrics cache");
+	buf_release(&b);
+	return rc;
 }
 
 /* The cache of branch cb (every cache kept: all) is now of count gen
@@ -265,6 +323,9 @@ static int cache_drop_others(struct store *rw, const char *cb, const char *keep_
 		"DELETE FROM metric_summary_cps WHERE branch IN (SELECT branch FROM"
 		" metric_summary_meta WHERE branch IS NOT ?1 AND (?2 IS NULL OR conf IS NOT ?2"
 		" OR gen < 0))",
+		"DELETE FROM metric_summary_state WHERE branch IN (SELECT branch FROM"
+		" metric_summary_meta WHERE branch IS NOT ?1 AND (?2 IS NULL OR conf IS NOT ?2"
+		" OR gen < 0))",
 		"DELETE FROM metric_summary_meta WHERE branch IS NOT ?1 AND (?2 IS NULL OR"
 		" conf IS NOT ?2 OR gen < 0)",
 	};
@@ -292,6 +353,7 @@ static int cache_drop_others(struct store *rw, const char *cb, const char *keep_
 
 void (*metric_cache_between)(void *ctx);
 void *metric_cache_between_ctx;
+long metric_cache_rows_whole, metric_cache_rows_appended;
 
 static int cache_claim(struct store *rw, const char *cb, const char *sig, struct cs_err *err)
 {
@@ -309,7 +371,8 @@ static int cache_claim(struct store *rw, const char *cb, const char *sig, struct
  * current at gen when nothing moved since the snapshot of gen, else at
  * gen with what is dirty since kept, or stale when the claim was lost. */
 static int cache_write_all(struct store *rw, const char *cb, int64_t gen, const char *sig,
-			   const struct metric_set *set, struct cs_err *err)
+			   const struct metric_set *set, const struct cp_state *states,
+			   int64_t max_run, struct cs_err *err)
 {
 	sqlite3_stmt *s;
 	if (store_prepare(rw, "SELECT gen FROM metric_summary_meta WHERE branch = ?1", &s,
@@ -325,6 +388,7 @@ static int cache_write_all(struct store *rw, const char *cb, int64_t gen, const 
 		"DELETE FROM metric_summary WHERE branch = ?1",
 		"DELETE FROM metric_summary_points WHERE branch = ?1",
 		"DELETE FROM metric_summary_cps WHERE branch = ?1",
+		"DELETE FROM metric_summary_state WHERE branch = ?1",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(del); i++) {
 		if (store_prepare(rw, del[i], &s, "writing the metrics cache", err) < 0)
@@ -338,9 +402,11 @@ static int cache_write_all(struct store *rw, const char *cb, int64_t gen, const 
 	if (cache_writer_open(rw, &w, err) < 0)
 		goto out;
 	w.cb = cb;
-	for (int i = 0; i < set->n; i++)
-		if (cache_put(rw, &w, &set->items[i], err) < 0)
+	for (int i = 0; i < set->n; i++) {
+		struct row_src rs = {.state = states ? &states[i] : NULL, .max_run = max_run};
+		if (cache_put(rw, &w, &set->items[i], &rs, err) < 0)
 			goto out;
+	}
 	/* an acknowledgement inserted since the snapshot moves no count */
 	if (store_prepare(rw, "UPDATE metric_summary SET cp_acked = 1, cp_note = a.note"
 			      " FROM metric_acks a, metric_summary_points p"
@@ -382,29 +448,37 @@ static int cache_rebuild(struct store *st, struct store *rw, const char *cb,
 	 * inside a transaction reads in that one) */
 	bool snap = store_exec(st, "BEGIN", &e2) == 0;
 	int64_t gen = metric_gen_now(st, err);
+	int64_t max_run = gen < 0 ? -1 : max_run_now(st, err);
 	struct metric_set set = {0};
 	struct metrics_query all = {.branch = bq->branch, .checkout = bq->checkout};
+	struct cp_state *states = NULL;
 	int rc = -1;
-	if (gen < 0 || metrics_load(st, &all, &set, err) < 0) {
+	if (gen < 0 || max_run < 0 || metrics_load(st, &all, &set, err) < 0) {
 		if (snap)
 			store_exec(st, "COMMIT", &e2);
 		return -1;
 	}
 	if (snap && store_exec(st, "COMMIT", err) < 0)
 		goto out;
+	/* a state for later appends: only of series in time order */
+	if (!bq->checkout)
+		states = xcalloc((size_t)set.n + 1, sizeof(*states));
 	for (int i = 0; i < set.n; i++)
-		if (metrics_changepoints(NULL, &set.items[i], cp, err) < 0)
+		if (metrics_changepoints_state(&set.items[i], cp, states ? &states[i] : NULL) < 0)
 			goto out;
 	if (metric_cache_between)
 		metric_cache_between(metric_cache_between_ctx);
 	if (store_begin(rw, err) < 0)
 		goto out;
-	if (cache_write_all(rw, cb, gen, sig, &set, err) < 0) {
+	if (cache_write_all(rw, cb, gen, sig, &set, states, max_run, err) < 0) {
 		store_rollback(rw);
 		goto out;
 	}
 	rc = store_commit(rw, err);
 out:
+	for (int i = 0; states && i < set.n; i++)
+		cp_state_release(&states[i]);
+	free(states);
 	metric_set_release(&set);
 	return rc;
 }
@@ -464,11 +538,286 @@ static int collect_str(void *ctx, sqlite3_stmt *s)
 	return 0;
 }
 
+static double col_real(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+/* --- a row brought up to date by appending points ------------------------------------ */
+struct appender {
+	struct store *rw;
+	sqlite3_stmt *state, *head, *pts, *ack;
+	int64_t min_dirty;             /* the oldest dirty run (INT64_MAX: none) */
+	int64_t max_run;               /* the newest run of the index */
+	const struct metric_set *np;   /* the dirty runs' points */
+	const struct pair_list *hard;  /* rows named dirty apart from their runs */
+	const struct cp_conf *cp;
+};
+
+static int appender_open(struct store *rw, struct appender *a, struct cs_err *err)
+{
+	if (store_prepare(rw, "SELECT max_run, last_run, last_at, state FROM metric_summary_state"
+			      " WHERE branch = ?1 AND name = ?2 AND workflow = ?3", &a->state,
+			  "reading the metrics cache", err) < 0 ||
+	    store_prepare(rw, "SELECT unit, total FROM metric_summary WHERE branch = ?1 AND name = ?2"
+			      " AND workflow = ?3", &a->head, "reading the metrics cache", err) < 0 ||
+	    store_prepare(rw, "SELECT run, provider_id, attempt, sha, branch_of, at, value, green,"
+			      " passed, threshold, idx FROM metric_summary_points WHERE branch = ?1"
+			      " AND name = ?2 AND workflow = ?3 ORDER BY seq", &a->pts,
+			  "reading the metrics cache", err) < 0 ||
+	    store_prepare(rw, "SELECT note FROM metric_acks WHERE name = ?1 AND workflow = ?2"
+			      " AND sha = ?3", &a->ack, "reading the metrics cache", err) < 0)
+		return -1;
+	return 0;
+}
+
+static void appender_close(struct appender *a)
+{
+	sqlite3_finalize(a->state);
+	sqlite3_finalize(a->head);
+	sqlite3_finalize(a->pts);
+	sqlite3_finalize(a->ack);
+}
+
+static void bind3(sqlite3_stmt *s, const char *cb, const char *name, const char *wf)
+{
+	sqlite3_reset(s);
+	sql_bind_text(s, 1, cb);
+	sql_bind_text(s, 2, name);
+	sql_bind_text(s, 3, wf);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static void point_copy(struct metric_point *d, const struct metric_point *p)
+{
+	*d = *p;
+	d->sha = p->sha ? xstrdup(p->sha) : NULL;
+	d->branch = p->branch ? xstrdup(p->branch) : NULL;
+}
+
+/* The run of the series' point i, from the state (a candidate or the tail). */
+static bool state_run(const struct cp_state *s, long i, int64_t *run)
+{
+	if (i >= s->T && i < s->n) {
+		*run = s->tail_run[i - s->T];
+		return true;
+	}
+	for (size_t j = 0; j < s->n_cand; j++)
+		if (s->cand[j] == i) {
+			*run = s->cand_run[j];
+			return true;
+		}
+	return false;
+}
+
+/* Bring row (name, wf) of cache w->cb (branch: its runs' branch, NULL for
+ * every branch) up to date when what is new in it is appended: 1 done,
+ * 0 not an append (or no state kept: the caller reads the whole series),
+ * -1 error. Equal to what the whole series gives (cp_run's contract; the
+ * points a row keeps are the tail, greens and change point it kept before
+ * plus the new ones). */
+static int row_append(struct appender *a, struct cache_writer *w, const char *name, const char *wf,
+		      const char *branch, struct cs_err *err)
+{
+	for (int i = 0; i < a->hard->n; i++)
+		if (same_str(a->hard->name[i], name) && same_str(a->hard->wf[i], wf))
+			return 0;
+	bind3(a->state, w->cb, name, wf);
+	if (sqlite3_step(a->state) != SQLITE_ROW)
+		return 0;
+	int64_t max_run = sqlite3_column_int64(a->state, 0);
+	int64_t last_run = sqlite3_column_int64(a->state, 1);
+	int64_t last_at = sqlite3_column_int64(a->state, 2);
+	struct cp_state in, out = {0};
+	if (a->min_dirty <= max_run ||
+	    !cp_state_decode(sqlite3_column_blob(a->state, 3),
+			     (size_t)sqlite3_column_bytes(a->state, 3), &in))
+		return 0;
+	sqlite3_reset(a->state);
+	/* the new points: the dirty runs' in this series (and branch) */
+	const struct metric_hist *nh = NULL;
+	for (int i = 0; i < a->np->n && !nh; i++)
+		if (!strcmp(a->np->items[i].name, name) && !strcmp(a->np->items[i].workflow, wf))
+			nh = &a->np->items[i];
+	long nn = 0;
+	for (long i = 0; nh && i < nh->n; i++)
+		nn += !branch || same_str(nh->pts[i].branch, branch);
+	if (!nn) { /* a new run with no point here: the row is as it was */
+		cp_state_release(&in);
+		return 1;
+	}
+	struct metric_hist h = {0};
+	long *gidx = NULL;
+	int64_t *runs = NULL, *cprun = NULL;
+	double *vals = NULL;
+	struct metric_cp *cps = NULL;
+	int rc = 0, k = -2;
+	bind3(a->head, w->cb, name, wf);
+	if (sqlite3_step(a->head) != SQLITE_ROW || sqlite3_column_int64(a->head, 1) != in.n)
+		goto out;
+	const struct unit_def *ud = metric_unit_find((const char *)sqlite3_column_text(a->head, 0));
+	h.name = xstrdup(name);
+	h.workflow = xstrdup(wf);
+	h.unit = ud ? ud->name : NULL;
+	/* the points the row kept */
+	bind3(a->pts, w->cb, name, wf);
+	size_t galloc = 0;
+	int r;
+	while ((r = sqlite3_step(a->pts)) == SQLITE_ROW) {
+		sqlite3_stmt *s = a->pts;
+		if (sqlite3_column_type(s, 10) == SQLITE_NULL)
+			goto out;
+		XGROW(h.pts, h.alloc, (size_t)h.n + 1);
+		XGROW(gidx, galloc, (size_t)h.n + 1);
+		struct metric_point *p = &h.pts[h.n];
+		memset(p, 0, sizeof(*p));
+		p->run = sqlite3_column_int64(s, 0);
+		p->provider_id = sqlite3_column_int64(s, 1);
+		p->attempt = sqlite3_column_int(s, 2);
+		p->sha = sql_col_str(s, 3);
+		p->branch = sql_col_str(s, 4);
+		p->at = sqlite3_column_int64(s, 5);
+		p->value = sqlite3_column_double(s, 6);
+		p->green = sqlite3_column_int(s, 7) != 0;
+		p->passed = sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 8);
+		p->threshold = col_real(s, 9);
+		gidx[h.n++] = (long)sqlite3_column_int64(s, 10);
+	}
+	if (r != SQLITE_DONE) {
+		rc = store_err(a->rw, err, "reading the metrics cache");
+		goto out;
+	}
+	/* appended: after the newest point, in order, no two of one moment and
+	 * run; the newest point's branch (its baseline's greens) unchanged */
+	if (!h.n || gidx[h.n - 1] != in.n - 1 || h.pts[h.n - 1].run != last_run ||
+	    h.pts[h.n - 1].at != last_at)
+		goto out;
+	struct metric_point prev = h.pts[h.n - 1];
+	const struct metric_point *newest = NULL;
+	for (long i = 0; i < nh->n; i++) {
+		const struct metric_point *p = &nh->pts[i];
+		if (branch && !same_str(p->branch, branch))
+			continue;
+		if (p->at < prev.at || (p->at == prev.at && p->run <= prev.run))
+			goto out;
+		prev = *p;
+		newest = p;
+	}
+	if (!same_str(h.pts[h.n - 1].branch, newest->branch))
+		goto out;
+	long n = in.n + nn, nt = in.n - in.T;
+	vals = xmalloc((size_t)(nt + nn) * sizeof(double));
+	runs = xmalloc((size_t)(nt + nn) * sizeof(int64_t));
+	memcpy(vals, in.tail, (size_t)nt * sizeof(double));
+	memcpy(runs, in.tail_run, (size_t)nt * sizeof(int64_t));
+	long j = nt;
+	for (long i = 0; i < nh->n; i++) {
+		const struct metric_point *p = &nh->pts[i];
+		if (branch && !same_str(p->branch, branch))
+			continue;
+		vals[j] = p->value;
+		runs[j++] = p->run;
+		XGROW(h.pts, h.alloc, (size_t)h.n + 1);
+		XGROW(gidx, galloc, (size_t)h.n + 1);
+		point_copy(&h.pts[h.n], p);
+		gidx[h.n++] = in.n + (j - nt) - 1;
+	}
+	k = cp_run(vals, runs, in.T, in.S_T, n, a->cp, &in, &out, &cps);
+	if (k < 0)
+		goto out;
+	/* the runs of the change points; the newest one's point and the one
+	 * before it are among the points kept */
+	cprun = xmalloc((size_t)(k + 1) * sizeof(int64_t));
+	for (int i = 0; i < k; i++)
+		if (!state_run(&out, cps[i].idx, &cprun[i]))
+			goto out;
+	if (k) {
+		long c = cps[k - 1].idx, at = -1;
+		for (long i = 0; i < h.n; i++)
+			if (gidx[i] == c)
+				at = i;
+		if (at < 0 || (c > 0 && (at == 0 || gidx[at - 1] != c - 1)))
+			goto out;
+		bind3(a->ack, name, wf, h.pts[at].sha);
+		if (h.pts[at].sha && sqlite3_step(a->ack) == SQLITE_ROW) {
+			cps[k - 1].acked = true;
+			cps[k - 1].note = sql_col_str(a->ack, 0);
+		}
+		sqlite3_reset(a->ack);
+	}
+	h.cps = cps;
+	h.n_cps = k;
+	h.cps_done = true;
+	cps = NULL;
+	struct row_src rs = {.gidx = gidx, .total = n, .cprun = cprun, .state = &out,
+			     .max_run = a->max_run};
+	rc = cache_forget(a->rw, w, name, wf, err) < 0 || cache_put(a->rw, w, &h, &rs, err) < 0
+		     ? -1 : 1;
+	metric_cache_rows_appended++;
+out:
+	sqlite3_reset(a->head);
+	sqlite3_reset(a->pts);
+	sqlite3_reset(a->state);
+	if (cps) {
+		for (int i = 0; i < k; i++)
+			free(cps[i].note);
+		free(cps);
+	}
+	metric_hist_release(&h);
+	cp_state_release(&in);
+	cp_state_release(&out);
+	free(gidx);
+	free(runs);
+	free(vals);
+	free(cprun);
+	return rc;
+}
+
+/* Row (name, wf) of cache w->cb computed from its whole series (q). */
+static int row_full(struct store *st, struct store *rw, struct cache_writer *w,
+		    const struct metrics_query *q, const struct cp_conf *cp, int64_t max_run,
+		    struct cs_err *err)
+{
+	struct metric_set set;
+	if (metrics_load(st, q, &set, err) < 0)
+		return -1;
+	metric_cache_rows_whole++;
+	int bad = cache_forget(rw, w, q->name, q->workflow, err);
+	for (int j = 0; !bad && j < set.n; j++) {
+		struct cp_state state;
+		struct metric_hist *h = &set.items[j];
+		bool keep = !q->checkout;
+		bad = metrics_changepoints_state(h, cp, keep ? &state : NULL) < 0;
+		if (bad)
+			break;
+		struct row_src rs = {.state = keep ? &state : NULL, .max_run = max_run};
+		bad = metric_cps_read_acks(st, h, err) < 0 || cache_put(rw, w, h, &rs, err) < 0;
+		if (keep)
+			cp_state_release(&state);
+	}
+	metric_set_release(&set);
+	return bad ? -1 : 0;
+}
+
+static int collect_min(void *ctx, sqlite3_stmt *s)
+{
+	int64_t *m = ctx;
+	if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*m = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
 /* Recompute only the rows what changed since the caches were computed
  * touched, in the cache of every branch kept (inside rw's write
- * transaction). 1: done; 0: a full rebuild of cb's cache is due (none of
- * these settings, one made stale by a deletion, a row of no workflow, or
- * more than about half its rows touched); -1: error. */
+ * transaction): a row its new runs only appended to from the state it
+ * kept (row_append), another from its whole series. 1: done; 0: a full
+ * rebuild of cb's cache is due (none of these settings, one made stale by
+ * a deletion, a row of no workflow, or more than about half its rows to
+ * read whole); -1: error. */
 static int cache_incremental(struct store *st, struct store *rw, const char *cb,
 			     const struct metrics_query *bq, const struct cp_conf *cp, const char *sig,
 			     struct cs_err *err)
@@ -490,40 +839,72 @@ static int cache_incremental(struct store *st, struct store *rw, const char *cb,
 	if (!usable)
 		return 0;
 	int64_t gen = metric_gen_now(rw, err);
+	int64_t max_run = gen < 0 ? -1 : max_run_now(rw, err);
+	/* before the runs become rows: the oldest dirty run, the runs (their
+	 * points are what an append adds) and the rows named apart */
+	int64_t min_dirty = INT64_MAX;
+	struct pair_list pl = {0}, br = {0}, hard = {0};
+	struct buf runs = BUF_INIT;
+	struct metric_set np = {0};
+	struct cache_writer w = {0};
+	struct appender ap = {0};
+	int rc = -1;
+	if (max_run < 0 ||
+	    store_prepare(rw, "SELECT min(run_id) FROM metric_dirty_runs", &s,
+			  "reading the metrics cache", err) < 0 ||
+	    store_collect(rw, s, collect_min, &min_dirty, "reading the metrics cache", err) < 0 ||
+	    store_prepare(rw, "SELECT json_group_array(run_id) FROM (SELECT DISTINCT run_id FROM"
+			      " metric_dirty_runs)", &s, "reading the metrics cache", err) < 0 ||
+	    store_collect(rw, s, collect_str, &br, "reading the metrics cache", err) < 0 ||
+	    store_prepare(rw, "SELECT name, workflow FROM metric_dirty_pairs", &s,
+			  "reading the metrics cache", err) < 0 ||
+	    store_collect(rw, s, collect_pair, &hard, "reading the metrics cache", err) < 0)
+		goto close;
+	buf_adds(&runs, br.n && br.name[0] ? br.name[0] : "[]");
+	pair_list_release(&br);
+	memset(&br, 0, sizeof(br));
 	/* first-parent caches of other tips or checkouts: dropped, not kept */
 	sqlite3_stmt *dfp;
-	if (gen < 0 || store_exec(rw, dirty_expand_sql, err) < 0 ||
+	if (store_exec(rw, dirty_expand_sql, err) < 0 ||
 	    cache_drop_others(rw, cb, sig, err) < 0 ||
 	    store_prepare(rw, "DELETE FROM metric_summary_meta WHERE branch IS NOT ?1"
 			      " AND instr(branch, ':') > 0", &dfp, "writing the metrics cache", err) < 0)
-		return -1;
+		goto close;
 	sql_bind_text(dfp, 1, cb);
 	if (store_collect(rw, dfp, NULL, NULL, "writing the metrics cache", err) < 0 ||
 	    store_exec(rw, "DELETE FROM metric_summary WHERE branch NOT IN (SELECT branch FROM"
 			   " metric_summary_meta); DELETE FROM metric_summary_points WHERE branch"
 			   " NOT IN (SELECT branch FROM metric_summary_meta); DELETE FROM"
 			   " metric_summary_cps WHERE branch NOT IN (SELECT branch FROM"
-			   " metric_summary_meta)", err) < 0)
-		return -1;
-	struct pair_list pl = {0}, br = {0};
-	struct cache_writer w = {0};
-	int rc = -1;
+			   " metric_summary_meta); DELETE FROM metric_summary_state WHERE branch"
+			   " NOT IN (SELECT branch FROM metric_summary_meta)", err) < 0)
+		goto close;
 	if (store_prepare(rw, "SELECT name, workflow FROM metric_dirty_pairs", &s,
 			  "reading the metrics cache", err) < 0 ||
 	    store_collect(rw, s, collect_pair, &pl, "reading the metrics cache", err) < 0 ||
-	    store_prepare(rw, "SELECT branch FROM metric_summary_meta", &s,
-			  "reading the metrics cache", err) < 0 ||
-	    store_collect(rw, s, collect_str, &br, "reading the metrics cache", err) < 0)
+	    store_prepare(rw, "SELECT branch FROM metric_summary_meta ORDER BY branch IS NOT ?1", &s,
+			  "reading the metrics cache", err) < 0)
 		goto close;
-	rc = 0;
-	if ((long)pl.n * 2 > rows + 8)
+	sql_bind_text(s, 1, cb);
+	if (store_collect(rw, s, collect_str, &br, "reading the metrics cache", err) < 0)
 		goto close;
 	for (int i = 0; i < pl.n; i++)
-		if (!pl.wf[i] || !*pl.wf[i] || !pl.name[i])
+		if (!pl.wf[i] || !*pl.wf[i] || !pl.name[i]) {
+			rc = 0;
 			goto close;
-	rc = -1;
-	if (cache_writer_open(rw, &w, err) < 0)
+		}
+	struct metrics_query nq = {.runs = buf_cstr(&runs)};
+	if (metrics_load(st, &nq, &np, err) < 0 || cache_writer_open(rw, &w, err) < 0 ||
+	    appender_open(rw, &ap, err) < 0)
 		goto close;
+	ap.rw = rw;
+	ap.min_dirty = min_dirty;
+	ap.max_run = max_run;
+	ap.np = &np;
+	ap.hard = &hard;
+	ap.cp = cp;
+	/* cb's cache first: when most of its rows need their whole series it
+	 * is rebuilt whole, outside this transaction */
 	for (int k = 0; k < br.n; k++) {
 		w.cb = br.name[k] ? br.name[k] : "";
 		/* the branch a key names (up to a ':' and its first-parent tip:
@@ -533,27 +914,33 @@ static int cache_incremental(struct store *st, struct store *rw, const char *cb,
 		bool fp = strchr(bn, ':') != NULL;
 		if (fp)
 			*strrchr(bn, ':') = 0;
+		long whole = 0;
 		for (int i = 0; i < pl.n; i++) {
-			struct metrics_query q = {.name = pl.name[i], .workflow = pl.wf[i],
-						  .branch = *w.cb ? bn : NULL,
-						  .checkout = fp ? bq->checkout : NULL};
-			struct metric_set set;
-			if (metrics_load(st, &q, &set, err) < 0)
+			int r = fp ? 0 : row_append(&ap, &w, pl.name[i], pl.wf[i], *w.cb ? bn : NULL, err);
+			if (r < 0)
 				goto close;
-			int bad = cache_forget(rw, &w, pl.name[i], pl.wf[i], err);
-			for (int j = 0; !bad && j < set.n; j++)
-				bad = metrics_changepoints(st, &set.items[j], cp, err) < 0 ||
-				      cache_put(rw, &w, &set.items[j], err) < 0;
-			metric_set_release(&set);
-			if (bad)
-				goto close;
+			if (r == 0) {
+				if (!strcmp(w.cb, cb) && ++whole * 2 > rows + 8) {
+					rc = 0;
+					goto close;
+				}
+				struct metrics_query q = {.name = pl.name[i], .workflow = pl.wf[i],
+							  .branch = *w.cb ? bn : NULL,
+							  .checkout = fp ? bq->checkout : NULL};
+				if (row_full(st, rw, &w, &q, cp, max_run, err) < 0)
+					goto close;
+			}
 		}
 	}
 	rc = cache_mark(rw, cb, gen, sig, true, err) < 0 ? -1 : 1;
 close:
+	appender_close(&ap);
 	cache_writer_close(&w);
+	metric_set_release(&np);
+	buf_release(&runs);
 	pair_list_release(&pl);
 	pair_list_release(&br);
+	pair_list_release(&hard);
 	return rc;
 }
 
@@ -575,11 +962,6 @@ static int cache_update(struct store *st, struct store *rw, const char *cb,
 	if (store_commit(rw, err) < 0)
 		return -1;
 	return rc == 1 ? 0 : cache_rebuild(st, rw, cb, bq, cp, sig, err);
-}
-
-static double col_real(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
 }
 
 struct cache_read {

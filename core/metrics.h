@@ -115,6 +115,8 @@ struct metrics_query {
 	const char *name;       /* exact name; NULL: all */
 	const char *checkout;   /* a git checkout for first-parent order, or NULL */
 	const struct th_conf *only; /* keep only series a rule of it names; NULL: all */
+	const char *runs;       /* a JSON array of run row ids: only their points (name
+				 * and checkout ignored); NULL: every run's */
 };
 
 /* Derive what is kept in run_metrics for runs not yet looked at (parity
@@ -307,5 +309,9 @@ void metric_format_change(double change, double before, double after, const char
  * the unit tests change the index there. */
 extern void (*metric_cache_between)(void *ctx);
 extern void *metric_cache_between_ctx;
+/* Rows of the summary cache brought up to date from their whole series
+ * and by an append of their new points (counts since the process started:
+ * the unit tests read them). */
+extern long metric_cache_rows_whole, metric_cache_rows_appended;
 
 #endif
