@@ -110,8 +110,8 @@ static int cache_writer_open(struct store *rw, struct cache_writer *w, struct cs
 			  &w->hs, "writing the metrics cache", err) < 0 ||
 	    store_prepare(rw, "INSERT INTO metric_summary_points (name, workflow, seq, run,"
 			      " provider_id, attempt, sha, branch_of, at, value, green, passed,"
-			      " threshold, branch, idx)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+			      " threshold, branch)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 			  &w->ps, "writing the metrics cache", err) < 0 ||
 	    store_prepare(rw, "DELETE FROM metric_summary WHERE name = ?1 AND workflow = ?2"
 			      " AND branch = ?3", &w->del_h, "writing the metrics cache", err) < 0 ||
@@ -123,7 +123,8 @@ static int cache_writer_open(struct store *rw, struct cache_writer *w, struct cs
 	    store_prepare(rw, "DELETE FROM metric_summary_cps WHERE name = ?1 AND workflow = ?2"
 			      " AND branch = ?3", &w->del_c, "writing the metrics cache", err) < 0 ||
 	    store_prepare(rw, "INSERT OR REPLACE INTO metric_summary_state (name, workflow, branch,"
-			      " max_run, last_run, last_at, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			      " max_run, last_run, last_at, state, seq_idx) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+			      " ?7, ?8)",
 			  &w->ss, "writing the metrics cache", err) < 0 ||
 	    store_prepare(rw, "DELETE FROM metric_summary_state WHERE name = ?1 AND workflow = ?2"
 			      " AND branch = ?3", &w->del_s, "writing the metrics cache", err) < 0)
@@ -187,7 +188,8 @@ static int cache_put(struct store *rw, struct cache_writer *w, const struct metr
 			if (rs->gidx[j] == g)
 				cpi = j;
 	}
-	cache_pick(h, keep, cpi);
+	long nk = cache_pick(h, keep, cpi);
+	int64_t *kidx = xmalloc((size_t)(nk + 1) * sizeof(int64_t));
 	for (long j = 0; j < h->n; j++) {
 		if (!keep[j])
 			continue;
@@ -212,9 +214,10 @@ static int cache_put(struct store *rw, struct cache_writer *w, const struct metr
 			sqlite3_bind_int(ps, 12, p->passed);
 		bind_real(ps, 13, p->threshold);
 		sql_bind_text(ps, 14, w->cb);
-		sqlite3_bind_int64(ps, 15, rs->gidx ? rs->gidx[j] : j);
+		kidx[seq - 1] = rs->gidx ? rs->gidx[j] : j;
 		if (sqlite3_step(ps) != SQLITE_DONE) {
 			free(keep);
+			free(kidx);
 			return store_err(rw, err, "writing the metrics cache");
 		}
 	}
@@ -232,8 +235,10 @@ static int cache_put(struct store *rw, struct cache_writer *w, const struct metr
 		bind_real(w->cs, 8, c->change);
 		bind_real(w->cs, 9, c->pvalue);
 		sql_bind_text(w->cs, 10, w->cb);
-		if (sqlite3_step(w->cs) != SQLITE_DONE)
+		if (sqlite3_step(w->cs) != SQLITE_DONE) {
+			free(kidx);
 			return store_err(rw, err, "writing the metrics cache");
+		}
 	}
 	sqlite3_reset(hs);
 	sqlite3_clear_bindings(hs);
@@ -252,10 +257,14 @@ static int cache_put(struct store *rw, struct cache_writer *w, const struct metr
 		sqlite3_bind_int(hs, 10, c->acked);
 		sql_bind_text(hs, 11, c->note);
 	}
-	if (sqlite3_step(hs) != SQLITE_DONE)
+	if (sqlite3_step(hs) != SQLITE_DONE) {
+		free(kidx);
 		return store_err(rw, err, "writing the metrics cache");
-	if (!rs->state || !h->n)
+	}
+	if (!rs->state || !h->n) {
+		free(kidx);
 		return 0;
+	}
 	struct buf b = BUF_INIT;
 	cp_state_encode(rs->state, &b);
 	sqlite3_stmt *ss = w->ss;
@@ -267,6 +276,8 @@ static int cache_put(struct store *rw, struct cache_writer *w, const struct metr
 	sqlite3_bind_int64(ss, 5, h->pts[h->n - 1].run);
 	sqlite3_bind_int64(ss, 6, h->pts[h->n - 1].at);
 	sqlite3_bind_blob(ss, 7, b.data, (int)b.len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(ss, 8, kidx, (int)((size_t)seq * sizeof(int64_t)), SQLITE_TRANSIENT);
+	free(kidx);
 	int rc = sqlite3_step(ss) == SQLITE_DONE ? 0 : store_err(rw, err, "writing the metrics cache");
 	buf_release(&b);
 	return rc;
@@ -556,13 +567,14 @@ struct appender {
 
 static int appender_open(struct store *rw, struct appender *a, struct cs_err *err)
 {
-	if (store_prepare(rw, "SELECT max_run, last_run, last_at, state FROM metric_summary_state"
+	if (store_prepare(rw, "SELECT max_run, last_run, last_at, state, seq_idx FROM"
+			      " metric_summary_state"
 			      " WHERE branch = ?1 AND name = ?2 AND workflow = ?3", &a->state,
 			  "reading the metrics cache", err) < 0 ||
 	    store_prepare(rw, "SELECT unit, total FROM metric_summary WHERE branch = ?1 AND name = ?2"
 			      " AND workflow = ?3", &a->head, "reading the metrics cache", err) < 0 ||
 	    store_prepare(rw, "SELECT run, provider_id, attempt, sha, branch_of, at, value, green,"
-			      " passed, threshold, idx FROM metric_summary_points WHERE branch = ?1"
+			      " passed, threshold FROM metric_summary_points WHERE branch = ?1"
 			      " AND name = ?2 AND workflow = ?3 ORDER BY seq", &a->pts,
 			  "reading the metrics cache", err) < 0 ||
 	    store_prepare(rw, "SELECT note FROM metric_acks WHERE name = ?1 AND workflow = ?2"
@@ -637,6 +649,10 @@ static int row_append(struct appender *a, struct cache_writer *w, const char *na
 	    !cp_state_decode(sqlite3_column_blob(a->state, 3),
 			     (size_t)sqlite3_column_bytes(a->state, 3), &in))
 		return 0;
+	long nk = sqlite3_column_bytes(a->state, 4) / (long)sizeof(int64_t);
+	int64_t *kidx = xmalloc((size_t)(nk + 1) * sizeof(int64_t));
+	if (nk)
+		memcpy(kidx, sqlite3_column_blob(a->state, 4), (size_t)nk * sizeof(int64_t));
 	sqlite3_reset(a->state);
 	/* the new points: the dirty runs' in this series (and branch) */
 	const struct metric_hist *nh = NULL;
@@ -648,6 +664,7 @@ static int row_append(struct appender *a, struct cache_writer *w, const char *na
 		nn += !branch || same_str(nh->pts[i].branch, branch);
 	if (!nn) { /* a new run with no point here: the row is as it was */
 		cp_state_release(&in);
+		free(kidx);
 		return 1;
 	}
 	struct metric_hist h = {0};
@@ -669,7 +686,7 @@ static int row_append(struct appender *a, struct cache_writer *w, const char *na
 	int r;
 	while ((r = sqlite3_step(a->pts)) == SQLITE_ROW) {
 		sqlite3_stmt *s = a->pts;
-		if (sqlite3_column_type(s, 10) == SQLITE_NULL)
+		if (h.n >= nk)
 			goto out;
 		XGROW(h.pts, h.alloc, (size_t)h.n + 1);
 		XGROW(gidx, galloc, (size_t)h.n + 1);
@@ -685,7 +702,8 @@ static int row_append(struct appender *a, struct cache_writer *w, const char *na
 		p->green = sqlite3_column_int(s, 7) != 0;
 		p->passed = sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 8);
 		p->threshold = col_real(s, 9);
-		gidx[h.n++] = (long)sqlite3_column_int64(s, 10);
+		gidx[h.n] = (long)kidx[h.n];
+		h.n++;
 	}
 	if (r != SQLITE_DONE) {
 		rc = store_err(a->rw, err, "reading the metrics cache");
@@ -693,7 +711,7 @@ static int row_append(struct appender *a, struct cache_writer *w, const char *na
 	}
 	/* appended: after the newest point, in order, no two of one moment and
 	 * run; the newest point's branch (its baseline's greens) unchanged */
-	if (!h.n || gidx[h.n - 1] != in.n - 1 || h.pts[h.n - 1].run != last_run ||
+	if (!h.n || h.n != nk || gidx[h.n - 1] != in.n - 1 || h.pts[h.n - 1].run != last_run ||
 	    h.pts[h.n - 1].at != last_at)
 		goto out;
 	struct metric_point prev = h.pts[h.n - 1];
@@ -771,6 +789,7 @@ out:
 	cp_state_release(&in);
 	cp_state_release(&out);
 	free(gidx);
+	free(kidx);
 	free(runs);
 	free(vals);
 	free(cprun);

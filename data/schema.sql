@@ -34,7 +34,7 @@
 --       bisection (core/bisect.h).
 --   012 parity_verdicts: a run's parity verdict per parity configuration,
 --       stored once derived (core/parityverdict.c).
---   013 metric_summary_state, metric_summary_points.idx: per cached metrics
+--   013 metric_summary_state: per cached metrics
 --       row, what an append needs to bring it up to date (core/metriccache.c).
 
 CREATE TABLE repos (

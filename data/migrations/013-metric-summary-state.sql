@@ -8,8 +8,9 @@
 -- the series' newest point (run, time: what is appended must sort after
 -- it) and the change-point state (the candidates of the windows that end
 -- before the tail, the tail's values, the merge's tests; a blob of
--- core/metriccp.c). metric_summary_points.idx: the point's position in the
--- whole series. Rows cached before have no state: computed again once.
+-- core/metriccp.c), and the positions in the whole series of the points
+-- metric_summary_points keeps (int64 each, by seq). Rows cached before
+-- have no state: computed again once.
 CREATE TABLE metric_summary_state (
 	branch   TEXT NOT NULL,
 	name     TEXT NOT NULL,
@@ -18,15 +19,14 @@ CREATE TABLE metric_summary_state (
 	last_run INTEGER NOT NULL,
 	last_at  INTEGER,
 	state    BLOB NOT NULL,
+	seq_idx  BLOB NOT NULL,
 	PRIMARY KEY (branch, name, workflow)
 ) WITHOUT ROWID;
-
-ALTER TABLE metric_summary_points ADD COLUMN idx INTEGER;
 
 -- A series' point count set after its points are written (the importer):
 -- the run is marked, as before; its row is named apart only when the
 -- series leaves it (another name or run), which an append cannot follow.
-DROP TRIGGER metric_dirty_series_update;
+DROP TRIGGER IF EXISTS metric_dirty_series_update;
 CREATE TRIGGER metric_dirty_series_update AFTER UPDATE ON metric_series BEGIN
 	INSERT OR IGNORE INTO metric_dirty_pairs
 	SELECT OLD.name, coalesce(workflow_name, '') FROM runs WHERE id = OLD.run_id
