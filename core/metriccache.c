@@ -364,7 +364,7 @@ static int cache_drop_others(struct store *rw, const char *cb, const char *keep_
 
 void (*metric_cache_between)(void *ctx);
 void *metric_cache_between_ctx;
-long metric_cache_rows_whole, metric_cache_rows_appended;
+long metric_cache_rows_whole, metric_cache_rows_appended, metric_cache_rebuilds;
 
 static int cache_claim(struct store *rw, const char *cb, const char *sig, struct cs_err *err)
 {
@@ -375,6 +375,23 @@ static int cache_claim(struct store *rw, const char *cb, const char *sig, struct
 	sql_bind_text(s, 1, cb);
 	sqlite3_bind_int64(s, 2, CACHE_BUILDING);
 	sql_bind_text(s, 3, sig);
+	return store_collect(rw, s, NULL, NULL, "writing the metrics cache", err);
+}
+
+/* An acknowledgement inserted since the snapshot moves no count: the rows
+ * of cache cb written from it say so. */
+static int cache_acks_since(struct store *rw, const char *cb, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(rw, "UPDATE metric_summary SET cp_acked = 1, cp_note = a.note"
+			      " FROM metric_acks a, metric_summary_points p"
+			      " WHERE metric_summary.branch = ?1 AND p.branch = ?1"
+			      " AND p.name = metric_summary.name AND p.workflow = metric_summary.workflow"
+			      " AND p.seq = metric_summary.cp_idx AND a.name = metric_summary.name"
+			      " AND a.workflow = metric_summary.workflow AND a.sha = p.sha", &s,
+			  "writing the metrics cache", err) < 0)
+		return -1;
+	sql_bind_text(s, 1, cb);
 	return store_collect(rw, s, NULL, NULL, "writing the metrics cache", err);
 }
 
@@ -418,17 +435,7 @@ static int cache_write_all(struct store *rw, const char *cb, int64_t gen, const 
 		if (cache_put(rw, &w, &set->items[i], &rs, err) < 0)
 			goto out;
 	}
-	/* an acknowledgement inserted since the snapshot moves no count */
-	if (store_prepare(rw, "UPDATE metric_summary SET cp_acked = 1, cp_note = a.note"
-			      " FROM metric_acks a, metric_summary_points p"
-			      " WHERE metric_summary.branch = ?1 AND p.branch = ?1"
-			      " AND p.name = metric_summary.name AND p.workflow = metric_summary.workflow"
-			      " AND p.seq = metric_summary.cp_idx AND a.name = metric_summary.name"
-			      " AND a.workflow = metric_summary.workflow AND a.sha = p.sha", &s,
-			  "writing the metrics cache", err) < 0)
-		goto out;
-	sql_bind_text(s, 1, cb);
-	if (store_collect(rw, s, NULL, NULL, "writing the metrics cache", err) < 0)
+	if (cache_acks_since(rw, cb, err) < 0)
 		goto out;
 	if (claimed && now == gen) {
 		rc = cache_mark(rw, cb, gen, sig, false, err);
@@ -455,6 +462,7 @@ static int cache_rebuild(struct store *st, struct store *rw, const char *cb,
 			 struct cs_err *err)
 {
 	struct cs_err e2;
+	metric_cache_rebuilds++;
 	/* a snapshot: the count and the series read together (st already
 	 * inside a transaction reads in that one) */
 	bool snap = store_exec(st, "BEGIN", &e2) == 0;
@@ -525,9 +533,9 @@ static void pair_list_release(struct pair_list *l)
 /* The runs marked dirty (migration 010) as the rows they touch: every
  * metric name the run has now, in each workflow it had. Over-approximates
  * (a row of no point is dropped when recomputed). */
-static const char dirty_expand_sql[] =
-	"INSERT OR IGNORE INTO metric_dirty_pairs (name, workflow)"
-	" SELECT s.name, d.workflow FROM metric_dirty_runs d JOIN metric_series s ON s.run_id = d.run_id"
+static const char dirty_pairs_sql[] =
+	"SELECT name, workflow FROM metric_dirty_pairs"
+	" UNION SELECT s.name, d.workflow FROM metric_dirty_runs d JOIN metric_series s ON s.run_id = d.run_id"
 	" UNION SELECT m.name, d.workflow FROM metric_dirty_runs d JOIN run_metrics m ON m.run_id = d.run_id"
 	" UNION SELECT 'run.duration_ms', workflow FROM metric_dirty_runs"
 	" UNION SELECT 'run.queue_ms', workflow FROM metric_dirty_runs"
@@ -538,8 +546,7 @@ static const char dirty_expand_sql[] =
 	" UNION SELECT t.n, d.workflow FROM metric_dirty_runs d,"
 	"  (SELECT 'tests.total' AS n UNION ALL SELECT 'tests.failed' UNION ALL SELECT 'tests.skipped'"
 	"   UNION ALL SELECT 'tests.pass_rate') t"
-	"  WHERE EXISTS (SELECT 1 FROM test_results r WHERE r.run_id = d.run_id);"
-	"DELETE FROM metric_dirty_runs";
+	"  WHERE EXISTS (SELECT 1 FROM test_results r WHERE r.run_id = d.run_id)";
 
 static int collect_str(void *ctx, sqlite3_stmt *s)
 {
@@ -555,8 +562,53 @@ static double col_real(sqlite3_stmt *s, int i)
 }
 
 /* --- a row brought up to date by appending points ------------------------------------ */
+/* A row computed (in a read snapshot), to be written under the lock: h
+ * with what row_src needs (owned), or none (has false: the row dropped). */
+struct pending_row {
+	char *cb, *name, *wf;
+	bool has, has_state;
+	struct metric_hist h;
+	long *gidx;
+	long total;
+	int64_t *cprun;
+	struct cp_state state;
+	int64_t max_run;
+};
+struct pending {
+	struct pending_row *v;
+	size_t n, alloc;
+};
+
+static struct pending_row *pending_add(struct pending *pd, const char *cb, const char *name,
+				       const char *wf)
+{
+	XGROW(pd->v, pd->alloc, pd->n + 1);
+	struct pending_row *r = &pd->v[pd->n++];
+	memset(r, 0, sizeof(*r));
+	r->cb = xstrdup(cb);
+	r->name = xstrdup(name);
+	r->wf = xstrdup(wf);
+	return r;
+}
+
+static void pending_release(struct pending *pd)
+{
+	for (size_t i = 0; i < pd->n; i++) {
+		struct pending_row *r = &pd->v[i];
+		free(r->cb);
+		free(r->name);
+		free(r->wf);
+		metric_hist_release(&r->h);
+		free(r->gidx);
+		free(r->cprun);
+		cp_state_release(&r->state);
+	}
+	free(pd->v);
+	memset(pd, 0, sizeof(*pd));
+}
+
 struct appender {
-	struct store *rw;
+	struct store *rd;
 	sqlite3_stmt *state, *head, *pts, *ack;
 	int64_t min_dirty;             /* the oldest dirty run (INT64_MAX: none) */
 	int64_t max_run;               /* the newest run of the index */
@@ -632,13 +684,13 @@ static bool state_run(const struct cp_state *s, long i, int64_t *run)
  * -1 error. Equal to what the whole series gives (cp_run's contract; the
  * points a row keeps are the tail, greens and change point it kept before
  * plus the new ones). */
-static int row_append(struct appender *a, struct cache_writer *w, const char *name, const char *wf,
-		      const char *branch, struct cs_err *err)
+static int row_append(struct appender *a, const char *cb, const char *name, const char *wf,
+		      const char *branch, struct pending *pd, struct cs_err *err)
 {
 	for (int i = 0; i < a->hard->n; i++)
 		if (same_str(a->hard->name[i], name) && same_str(a->hard->wf[i], wf))
 			return 0;
-	bind3(a->state, w->cb, name, wf);
+	bind3(a->state, cb, name, wf);
 	if (sqlite3_step(a->state) != SQLITE_ROW)
 		return 0;
 	int64_t max_run = sqlite3_column_int64(a->state, 0);
@@ -673,7 +725,7 @@ static int row_append(struct appender *a, struct cache_writer *w, const char *na
 	double *vals = NULL;
 	struct metric_cp *cps = NULL;
 	int rc = 0, k = -2;
-	bind3(a->head, w->cb, name, wf);
+	bind3(a->head, cb, name, wf);
 	if (sqlite3_step(a->head) != SQLITE_ROW || sqlite3_column_int64(a->head, 1) != in.n)
 		goto out;
 	const struct unit_def *ud = metric_unit_find((const char *)sqlite3_column_text(a->head, 0));
@@ -681,7 +733,7 @@ static int row_append(struct appender *a, struct cache_writer *w, const char *na
 	h.workflow = xstrdup(wf);
 	h.unit = ud ? ud->name : NULL;
 	/* the points the row kept */
-	bind3(a->pts, w->cb, name, wf);
+	bind3(a->pts, cb, name, wf);
 	size_t galloc = 0;
 	int r;
 	while ((r = sqlite3_step(a->pts)) == SQLITE_ROW) {
@@ -706,7 +758,7 @@ static int row_append(struct appender *a, struct cache_writer *w, const char *na
 		h.n++;
 	}
 	if (r != SQLITE_DONE) {
-		rc = store_err(a->rw, err, "reading the metrics cache");
+		rc = store_err(a->rd, err, "reading the metrics cache");
 		goto out;
 	}
 	/* appended: after the newest point, in order, no two of one moment and
@@ -771,10 +823,19 @@ static int row_append(struct appender *a, struct cache_writer *w, const char *na
 	h.n_cps = k;
 	h.cps_done = true;
 	cps = NULL;
-	struct row_src rs = {.gidx = gidx, .total = n, .cprun = cprun, .state = &out,
-			     .max_run = a->max_run};
-	rc = cache_forget(a->rw, w, name, wf, err) < 0 || cache_put(a->rw, w, &h, &rs, err) < 0
-		     ? -1 : 1;
+	struct pending_row *pr = pending_add(pd, cb, name, wf);
+	pr->has = pr->has_state = true;
+	pr->h = h;
+	pr->gidx = gidx;
+	pr->total = n;
+	pr->cprun = cprun;
+	pr->state = out;
+	pr->max_run = a->max_run;
+	memset(&h, 0, sizeof(h));
+	memset(&out, 0, sizeof(out));
+	gidx = NULL;
+	cprun = NULL;
+	rc = 1;
 	metric_cache_rows_appended++;
 out:
 	sqlite3_reset(a->head);
@@ -796,27 +857,27 @@ out:
 	return rc;
 }
 
-/* Row (name, wf) of cache w->cb computed from its whole series (q). */
-static int row_full(struct store *st, struct store *rw, struct cache_writer *w,
-		    const struct metrics_query *q, const struct cp_conf *cp, int64_t max_run,
-		    struct cs_err *err)
+/* Row (name, wf) of cache cb computed from its whole series (q). */
+static int row_full(struct store *rd, const char *cb, const struct metrics_query *q,
+		    const struct cp_conf *cp, int64_t max_run, struct pending *pd, struct cs_err *err)
 {
 	struct metric_set set;
-	if (metrics_load(st, q, &set, err) < 0)
+	if (metrics_load(rd, q, &set, err) < 0)
 		return -1;
 	metric_cache_rows_whole++;
-	int bad = cache_forget(rw, w, q->name, q->workflow, err);
+	int bad = 0;
+	if (!set.n)
+		pending_add(pd, cb, q->name, q->workflow);
 	for (int j = 0; !bad && j < set.n; j++) {
-		struct cp_state state;
 		struct metric_hist *h = &set.items[j];
-		bool keep = !q->checkout;
-		bad = metrics_changepoints_state(h, cp, keep ? &state : NULL) < 0;
-		if (bad)
-			break;
-		struct row_src rs = {.state = keep ? &state : NULL, .max_run = max_run};
-		bad = metric_cps_read_acks(st, h, err) < 0 || cache_put(rw, w, h, &rs, err) < 0;
-		if (keep)
-			cp_state_release(&state);
+		struct pending_row *pr = pending_add(pd, cb, q->name, q->workflow);
+		pr->has_state = !q->checkout;
+		pr->max_run = max_run;
+		bad = metrics_changepoints_state(h, cp, pr->has_state ? &pr->state : NULL) < 0 ||
+		      metric_cps_read_acks(rd, h, err) < 0;
+		pr->has = true;
+		pr->h = *h;
+		memset(h, 0, sizeof(*h));
 	}
 	metric_set_release(&set);
 	return bad ? -1 : 0;
@@ -830,19 +891,52 @@ static int collect_min(void *ctx, sqlite3_stmt *s)
 	return 0;
 }
 
-/* Recompute only the rows what changed since the caches were computed
- * touched, in the cache of every branch kept (inside rw's write
- * transaction): a row its new runs only appended to from the state it
- * kept (row_append), another from its whole series. 1: done; 0: a full
- * rebuild of cb's cache is due (none of these settings, one made stale by
- * a deletion, a row of no workflow, or more than about half its rows to
- * read whole); -1: error. */
-static int cache_incremental(struct store *st, struct store *rw, const char *cb,
-			     const struct metrics_query *bq, const struct cp_conf *cp, const char *sig,
-			     struct cs_err *err)
+/* The caches' rows of metric_summary_meta as one string: the write that
+ * follows a computation checks nothing moved them meanwhile. */
+static char *meta_seen(struct store *st, struct cs_err *err)
 {
 	sqlite3_stmt *s;
-	if (store_prepare(rw, "SELECT gen >= 0 AND conf = ?1, (SELECT count(*) FROM metric_summary"
+	if (store_prepare(st, "SELECT coalesce(group_concat(branch || char(31) || gen || char(31)"
+			      " || conf, char(30)), '') FROM (SELECT * FROM metric_summary_meta"
+			      " ORDER BY branch)", &s, "reading the metrics cache", err) < 0)
+		return NULL;
+	char *m = sqlite3_step(s) == SQLITE_ROW ? sql_col_str(s, 0) : NULL;
+	sqlite3_finalize(s);
+	if (!m)
+		store_err(st, err, "reading the metrics cache");
+	return m;
+}
+
+/* What the incremental update computed, and at which count and caches. */
+struct incr {
+	int64_t gen;
+	char *meta;
+	struct pair_list br;   /* the caches brought up to date, cb's first */
+	struct pending rows;
+};
+
+static void incr_release(struct incr *in)
+{
+	free(in->meta);
+	pair_list_release(&in->br);
+	pending_release(&in->rows);
+	memset(in, 0, sizeof(*in));
+}
+
+/* Compute the rows what changed since the caches were computed touched,
+ * in the cache of every branch kept, reading rd (a snapshot, or inside
+ * the write transaction): a row its new runs only append to from the
+ * state it kept (row_append), another from its whole series. 1: done;
+ * 0: a full rebuild of cb's cache is due (none of these settings, one
+ * made stale by a deletion, a row of no workflow, or more than about half
+ * its rows to read whole); -1: error. Writes nothing. */
+static int incr_compute(struct store *rd, const char *cb, const struct metrics_query *bq,
+			const struct cp_conf *cp, const char *sig, struct incr *out,
+			struct cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *s;
+	if (store_prepare(rd, "SELECT gen >= 0 AND conf = ?1, (SELECT count(*) FROM metric_summary"
 			      " WHERE branch = ?2) FROM metric_summary_meta WHERE branch = ?2", &s,
 			  "reading the metrics cache", err) < 0)
 		return -1;
@@ -857,38 +951,116 @@ static int cache_incremental(struct store *st, struct store *rw, const char *cb,
 	sqlite3_finalize(s);
 	if (!usable)
 		return 0;
-	int64_t gen = metric_gen_now(rw, err);
-	int64_t max_run = gen < 0 ? -1 : max_run_now(rw, err);
-	/* before the runs become rows: the oldest dirty run, the runs (their
-	 * points are what an append adds) and the rows named apart */
+	out->gen = metric_gen_now(rd, err);
+	int64_t max_run = out->gen < 0 ? -1 : max_run_now(rd, err);
+	out->meta = max_run < 0 ? NULL : meta_seen(rd, err);
+	/* the oldest dirty run, the runs (their points are what an append
+	 * adds), the rows named apart from a run, and every row touched */
 	int64_t min_dirty = INT64_MAX;
-	struct pair_list pl = {0}, br = {0}, hard = {0};
-	struct buf runs = BUF_INIT;
+	struct pair_list pl = {0}, js = {0}, hard = {0};
 	struct metric_set np = {0};
-	struct cache_writer w = {0};
 	struct appender ap = {0};
 	int rc = -1;
-	if (max_run < 0 ||
-	    store_prepare(rw, "SELECT min(run_id) FROM metric_dirty_runs", &s,
+	if (!out->meta ||
+	    store_prepare(rd, "SELECT min(run_id) FROM metric_dirty_runs", &s,
 			  "reading the metrics cache", err) < 0 ||
-	    store_collect(rw, s, collect_min, &min_dirty, "reading the metrics cache", err) < 0 ||
-	    store_prepare(rw, "SELECT json_group_array(run_id) FROM (SELECT DISTINCT run_id FROM"
+	    store_collect(rd, s, collect_min, &min_dirty, "reading the metrics cache", err) < 0 ||
+	    store_prepare(rd, "SELECT json_group_array(run_id) FROM (SELECT DISTINCT run_id FROM"
 			      " metric_dirty_runs)", &s, "reading the metrics cache", err) < 0 ||
-	    store_collect(rw, s, collect_str, &br, "reading the metrics cache", err) < 0 ||
-	    store_prepare(rw, "SELECT name, workflow FROM metric_dirty_pairs", &s,
+	    store_collect(rd, s, collect_str, &js, "reading the metrics cache", err) < 0 ||
+	    store_prepare(rd, "SELECT name, workflow FROM metric_dirty_pairs", &s,
 			  "reading the metrics cache", err) < 0 ||
-	    store_collect(rw, s, collect_pair, &hard, "reading the metrics cache", err) < 0)
+	    store_collect(rd, s, collect_pair, &hard, "reading the metrics cache", err) < 0 ||
+	    store_prepare(rd, dirty_pairs_sql, &s, "reading the metrics cache", err) < 0 ||
+	    store_collect(rd, s, collect_pair, &pl, "reading the metrics cache", err) < 0 ||
+	    /* the caches kept: cb's, and those of these settings, current, not
+	     * of first-parent order (of other tips or checkouts: dropped) */
+	    store_prepare(rd, "SELECT branch FROM metric_summary_meta WHERE branch = ?1 OR"
+			      " (conf = ?2 AND gen >= 0 AND instr(branch, ':') = 0)"
+			      " ORDER BY branch IS NOT ?1, branch", &s, "reading the metrics cache",
+			  err) < 0)
 		goto close;
-	buf_adds(&runs, br.n && br.name[0] ? br.name[0] : "[]");
-	pair_list_release(&br);
-	memset(&br, 0, sizeof(br));
-	/* first-parent caches of other tips or checkouts: dropped, not kept */
+	sql_bind_text(s, 1, cb);
+	sql_bind_text(s, 2, sig);
+	if (store_collect(rd, s, collect_str, &out->br, "reading the metrics cache", err) < 0)
+		goto close;
+	for (int i = 0; i < pl.n; i++)
+		if (!pl.wf[i] || !*pl.wf[i] || !pl.name[i]) {
+			rc = 0;
+			goto close;
+		}
+	struct metrics_query nq = {.runs = js.n && js.name[0] ? js.name[0] : "[]"};
+	if (metrics_load(rd, &nq, &np, err) < 0 || appender_open(rd, &ap, err) < 0)
+		goto close;
+	ap.rd = rd;
+	ap.min_dirty = min_dirty;
+	ap.max_run = max_run;
+	ap.np = &np;
+	ap.hard = &hard;
+	ap.cp = cp;
+	/* cb's cache first: when most of its rows need their whole series it
+	 * is rebuilt whole instead */
+	for (int k = 0; k < out->br.n; k++) {
+		const char *kb = out->br.name[k] ? out->br.name[k] : "";
+		/* the branch a key names (up to a ':' and its first-parent tip:
+		 * only cb's, bq's checkout's) */
+		char bn[512];
+		snprintf(bn, sizeof(bn), "%s", kb);
+		bool fp = strchr(bn, ':') != NULL;
+		if (fp)
+			*strrchr(bn, ':') = 0;
+		long whole = 0;
+		for (int i = 0; i < pl.n; i++) {
+			int r = fp ? 0 : row_append(&ap, kb, pl.name[i], pl.wf[i], *kb ? bn : NULL,
+						    &out->rows, err);
+			if (r < 0)
+				goto close;
+			if (r)
+				continue;
+			if (!strcmp(kb, cb) && ++whole * 2 > rows + 8) {
+				rc = 0;
+				goto close;
+			}
+			struct metrics_query q = {.name = pl.name[i], .workflow = pl.wf[i],
+						  .branch = *kb ? bn : NULL,
+						  .checkout = fp ? bq->checkout : NULL};
+			if (row_full(rd, kb, &q, cp, max_run, &out->rows, err) < 0)
+				goto close;
+		}
+	}
+	rc = 1;
+close:
+	appender_close(&ap);
+	metric_set_release(&np);
+	pair_list_release(&pl);
+	pair_list_release(&js);
+	pair_list_release(&hard);
+	if (rc != 1)
+		incr_release(out);
+	return rc;
+}
+
+/* Write what incr_compute computed (inside rw's write transaction) and
+ * mark every cache current at its count: 1; 0 when the index or the caches
+ * moved since it read them (computed again); -1 error. */
+static int incr_write(struct store *rw, const char *cb, const char *sig, const struct incr *in,
+		      struct cs_err *err)
+{
+	int64_t now = metric_gen_now(rw, err);
+	char *meta = now < 0 ? NULL : meta_seen(rw, err);
+	if (!meta)
+		return -1;
+	bool same = now == in->gen && !strcmp(meta, in->meta);
+	free(meta);
+	if (!same)
+		return 0;
+	/* the caches not kept: of other settings, stale, first-parent ones of
+	 * other tips or checkouts */
 	sqlite3_stmt *dfp;
-	if (store_exec(rw, dirty_expand_sql, err) < 0 ||
-	    cache_drop_others(rw, cb, sig, err) < 0 ||
+	if (cache_drop_others(rw, cb, sig, err) < 0 ||
 	    store_prepare(rw, "DELETE FROM metric_summary_meta WHERE branch IS NOT ?1"
 			      " AND instr(branch, ':') > 0", &dfp, "writing the metrics cache", err) < 0)
-		goto close;
+		return -1;
 	sql_bind_text(dfp, 1, cb);
 	if (store_collect(rw, dfp, NULL, NULL, "writing the metrics cache", err) < 0 ||
 	    store_exec(rw, "DELETE FROM metric_summary WHERE branch NOT IN (SELECT branch FROM"
@@ -897,90 +1069,87 @@ static int cache_incremental(struct store *st, struct store *rw, const char *cb,
 			   " metric_summary_cps WHERE branch NOT IN (SELECT branch FROM"
 			   " metric_summary_meta); DELETE FROM metric_summary_state WHERE branch"
 			   " NOT IN (SELECT branch FROM metric_summary_meta)", err) < 0)
+		return -1;
+	struct cache_writer w = {0};
+	int rc = -1;
+	if (cache_writer_open(rw, &w, err) < 0)
 		goto close;
-	if (store_prepare(rw, "SELECT name, workflow FROM metric_dirty_pairs", &s,
-			  "reading the metrics cache", err) < 0 ||
-	    store_collect(rw, s, collect_pair, &pl, "reading the metrics cache", err) < 0 ||
-	    store_prepare(rw, "SELECT branch FROM metric_summary_meta ORDER BY branch IS NOT ?1", &s,
-			  "reading the metrics cache", err) < 0)
-		goto close;
-	sql_bind_text(s, 1, cb);
-	if (store_collect(rw, s, collect_str, &br, "reading the metrics cache", err) < 0)
-		goto close;
-	for (int i = 0; i < pl.n; i++)
-		if (!pl.wf[i] || !*pl.wf[i] || !pl.name[i]) {
-			rc = 0;
+	for (size_t i = 0; i < in->rows.n; i++) {
+		const struct pending_row *r = &in->rows.v[i];
+		w.cb = r->cb;
+		struct row_src rs = {.gidx = r->gidx, .total = r->total, .cprun = r->cprun,
+				     .state = r->has_state ? &r->state : NULL, .max_run = r->max_run};
+		if (cache_forget(rw, &w, r->name, r->wf, err) < 0 ||
+		    (r->has && cache_put(rw, &w, &r->h, &rs, err) < 0))
 			goto close;
-		}
-	struct metrics_query nq = {.runs = buf_cstr(&runs)};
-	if (metrics_load(st, &nq, &np, err) < 0 || cache_writer_open(rw, &w, err) < 0 ||
-	    appender_open(rw, &ap, err) < 0)
-		goto close;
-	ap.rw = rw;
-	ap.min_dirty = min_dirty;
-	ap.max_run = max_run;
-	ap.np = &np;
-	ap.hard = &hard;
-	ap.cp = cp;
-	/* cb's cache first: when most of its rows need their whole series it
-	 * is rebuilt whole, outside this transaction */
-	for (int k = 0; k < br.n; k++) {
-		w.cb = br.name[k] ? br.name[k] : "";
-		/* the branch a key names (up to a ':' and its first-parent tip:
-		 * only cb's, bq's checkout's) */
-		char bn[512];
-		snprintf(bn, sizeof(bn), "%s", w.cb);
-		bool fp = strchr(bn, ':') != NULL;
-		if (fp)
-			*strrchr(bn, ':') = 0;
-		long whole = 0;
-		for (int i = 0; i < pl.n; i++) {
-			int r = fp ? 0 : row_append(&ap, &w, pl.name[i], pl.wf[i], *w.cb ? bn : NULL, err);
-			if (r < 0)
-				goto close;
-			if (r == 0) {
-				if (!strcmp(w.cb, cb) && ++whole * 2 > rows + 8) {
-					rc = 0;
-					goto close;
-				}
-				struct metrics_query q = {.name = pl.name[i], .workflow = pl.wf[i],
-							  .branch = *w.cb ? bn : NULL,
-							  .checkout = fp ? bq->checkout : NULL};
-				if (row_full(st, rw, &w, &q, cp, max_run, err) < 0)
-					goto close;
-			}
-		}
 	}
-	rc = cache_mark(rw, cb, gen, sig, true, err) < 0 ? -1 : 1;
+	for (int k = 0; k < in->br.n; k++)
+		if (cache_acks_since(rw, in->br.name[k] ? in->br.name[k] : "", err) < 0)
+			goto close;
+	rc = cache_mark(rw, cb, in->gen, sig, true, err) < 0 ? -1 : 1;
 close:
-	appender_close(&ap);
 	cache_writer_close(&w);
-	metric_set_release(&np);
-	buf_release(&runs);
-	pair_list_release(&pl);
-	pair_list_release(&br);
-	pair_list_release(&hard);
 	return rc;
 }
 
-/* Bring the cache of branch cb up to date: the dirty rows, else all of it
- * (computed outside the write transaction). */
+/* Bring the cache of branch cb up to date: the dirty rows, else all of it.
+ * Either is computed outside the write transaction (imports are not held
+ * up for it) and written under it; an incremental update that finds the
+ * index moved meanwhile computes again, the third time under the lock. */
 static int cache_update(struct store *st, struct store *rw, const char *cb,
 			const struct metrics_query *bq, const struct cp_conf *cp, const char *sig,
 			struct cs_err *err)
 {
-	if (store_begin(rw, err) < 0)
-		return -1;
-	int rc = cache_incremental(st, rw, cb, bq, cp, sig, err);
-	if (rc == 0)
-		rc = cache_claim(rw, cb, sig, err);
-	if (rc < 0) {
-		store_rollback(rw);
-		return -1;
+	struct cs_err e2;
+	for (int attempt = 0;; attempt++) {
+		bool locked = attempt >= 2;
+		struct incr in;
+		int rc;
+		if (locked) {
+			if (store_begin(rw, err) < 0)
+				return -1;
+			rc = incr_compute(rw, cb, bq, cp, sig, &in, err);
+		} else {
+			/* a snapshot (st already inside a transaction reads in that one) */
+			bool snap = store_exec(st, "BEGIN", &e2) == 0;
+			rc = incr_compute(st, cb, bq, cp, sig, &in, err);
+			if (snap)
+				store_exec(st, "COMMIT", &e2);
+			if (rc < 0)
+				return -1;
+			if (rc == 1 && metric_cache_between)
+				metric_cache_between(metric_cache_between_ctx);
+			if (store_begin(rw, err) < 0) {
+				if (rc == 1)
+					incr_release(&in);
+				return -1;
+			}
+		}
+		if (rc == 1) {
+			rc = incr_write(rw, cb, sig, &in, err);
+			incr_release(&in);
+			if (rc == 1)
+				return store_commit(rw, err);
+			store_rollback(rw);
+			if (rc < 0)
+				return -1;
+			/* moved meanwhile: current now (another update), or again */
+			int64_t g = metric_gen_now(st, err);
+			int ok = g < 0 ? -1 : cache_valid(st, cb, g, sig, err);
+			if (ok)
+				return ok < 0 ? -1 : 0;
+			continue;
+		}
+		if (rc == 0)
+			rc = cache_claim(rw, cb, sig, err);
+		if (rc < 0) {
+			store_rollback(rw);
+			return -1;
+		}
+		if (store_commit(rw, err) < 0)
+			return -1;
+		return cache_rebuild(st, rw, cb, bq, cp, sig, err);
 	}
-	if (store_commit(rw, err) < 0)
-		return -1;
-	return rc == 1 ? 0 : cache_rebuild(st, rw, cb, bq, cp, sig, err);
 }
 
 struct cache_read {

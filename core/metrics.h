@@ -310,8 +310,10 @@ void metric_format_change(double change, double before, double after, const char
 extern void (*metric_cache_between)(void *ctx);
 extern void *metric_cache_between_ctx;
 /* Rows of the summary cache brought up to date from their whole series
- * and by an append of their new points (counts since the process started:
- * the unit tests read them). */
-extern long metric_cache_rows_whole, metric_cache_rows_appended;
+ * and by an append of their new points, and full rebuilds of a cache
+ * (counts since the process started: the unit tests read them). The hook
+ * above also runs between an incremental update's computation and its
+ * write. */
+extern long metric_cache_rows_whole, metric_cache_rows_appended, metric_cache_rebuilds;
 
 #endif
