@@ -4,7 +4,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "gitrepo.h"
 #include "metrics.h"
@@ -375,7 +379,33 @@ static int cache_claim(struct store *rw, const char *cb, const char *sig, struct
 	sql_bind_text(s, 1, cb);
 	sqlite3_bind_int64(s, 2, CACHE_BUILDING);
 	sql_bind_text(s, 3, sig);
+	if (store_collect(rw, s, NULL, NULL, "writing the metrics cache", err) < 0 ||
+	    store_prepare(rw, "INSERT OR REPLACE INTO metric_summary_claims (branch, pid, at)"
+			      " VALUES (?1, ?2, ?3)", &s, "writing the metrics cache", err) < 0)
+		return -1;
+	sql_bind_text(s, 1, cb);
+	sqlite3_bind_int64(s, 2, (int64_t)getpid());
+	sqlite3_bind_int64(s, 3, time_now_ms());
 	return store_collect(rw, s, NULL, NULL, "writing the metrics cache", err);
+}
+
+/* Is another live process rebuilding cb's cache (claimed less than ten
+ * minutes ago)? 1 yes, 0 no, -1 error. */
+static int claim_of_other(struct store *st, const char *cb, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (store_prepare(st, "SELECT pid, at FROM metric_summary_claims WHERE branch = ?1", &s,
+			  "reading the metrics cache", err) < 0)
+		return -1;
+	sql_bind_text(s, 1, cb);
+	int other = 0;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		int64_t pid = sqlite3_column_int64(s, 0), at = sqlite3_column_int64(s, 1);
+		other = pid > 0 && pid != (int64_t)getpid() && time_now_ms() - at < 600000 &&
+			(kill((pid_t)pid, 0) == 0 || errno == EPERM);
+	}
+	sqlite3_finalize(s);
+	return other;
 }
 
 /* An acknowledgement inserted since the snapshot moves no count: the rows
@@ -395,6 +425,26 @@ static int cache_acks_since(struct store *rw, const char *cb, struct cs_err *err
 	return store_collect(rw, s, NULL, NULL, "writing the metrics cache", err);
 }
 
+/* A rebuild that failed gives its claim up (best effort: the error told
+ * is the rebuild's). */
+static void claim_drop(struct store *rw, const char *cb)
+{
+	struct cs_err e2;
+	sqlite3_stmt *s;
+	if (store_begin(rw, &e2) < 0)
+		return;
+	if (store_prepare(rw, "DELETE FROM metric_summary_claims WHERE branch = ?1 AND pid = ?2", &s,
+			  "writing the metrics cache", &e2) == 0) {
+		sql_bind_text(s, 1, cb);
+		sqlite3_bind_int64(s, 2, (int64_t)getpid());
+		if (store_collect(rw, s, NULL, NULL, "writing the metrics cache", &e2) == 0) {
+			store_commit(rw, &e2);
+			return;
+		}
+	}
+	store_rollback(rw);
+}
+
 /* Write the computed set as cb's cache (inside rw's write transaction):
  * current at gen when nothing moved since the snapshot of gen, else at
  * gen with what is dirty since kept, or stale when the claim was lost. */
@@ -410,7 +460,18 @@ static int cache_write_all(struct store *rw, const char *cb, int64_t gen, const 
 	bool claimed = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) == CACHE_BUILDING;
 	sqlite3_finalize(s);
 	int64_t now = metric_gen_now(rw, err);
-	if (now < 0 || cache_drop_others(rw, cb, sig, err) < 0)
+	if (now < 0)
+		return -1;
+	/* another process rebuilt it meanwhile, current: what it wrote stays */
+	int cur = claimed ? 0 : cache_valid(rw, cb, now, sig, err);
+	if (cur)
+		return cur < 0 ? -1 : 0;
+	if (store_prepare(rw, "DELETE FROM metric_summary_claims WHERE branch = ?1", &s,
+			  "writing the metrics cache", err) < 0)
+		return -1;
+	sql_bind_text(s, 1, cb);
+	if (store_collect(rw, s, NULL, NULL, "writing the metrics cache", err) < 0 ||
+	    cache_drop_others(rw, cb, sig, err) < 0)
 		return -1;
 	static const char *const del[] = {
 		"DELETE FROM metric_summary WHERE branch = ?1",
@@ -475,6 +536,7 @@ static int cache_rebuild(struct store *st, struct store *rw, const char *cb,
 	if (gen < 0 || max_run < 0 || metrics_load(st, &all, &set, err) < 0) {
 		if (snap)
 			store_exec(st, "COMMIT", &e2);
+		claim_drop(rw, cb);
 		return -1;
 	}
 	if (snap && store_exec(st, "COMMIT", err) < 0)
@@ -495,6 +557,8 @@ static int cache_rebuild(struct store *st, struct store *rw, const char *cb,
 	}
 	rc = store_commit(rw, err);
 out:
+	if (rc < 0)
+		claim_drop(rw, cb);
 	for (int i = 0; states && i < set.n; i++)
 		cp_state_release(&states[i]);
 	free(states);
@@ -1140,8 +1204,29 @@ static int cache_update(struct store *st, struct store *rw, const char *cb,
 				return ok < 0 ? -1 : 0;
 			continue;
 		}
-		if (rc == 0)
-			rc = cache_claim(rw, cb, sig, err);
+		if (rc == 0) {
+			/* another process rebuilds it: wait for what it writes */
+			int other = claim_of_other(rw, cb, err);
+			if (other > 0) {
+				store_rollback(rw);
+				struct timespec ts = {0, 50 * 1000000L};
+				nanosleep(&ts, NULL);
+				int64_t g = metric_gen_now(st, err);
+				int ok = g < 0 ? -1 : cache_valid(st, cb, g, sig, err);
+				if (ok)
+					return ok < 0 ? -1 : 0;
+				attempt = 0;
+				continue;
+			}
+			/* or did so since this process looked: current now */
+			int64_t g = other < 0 ? -1 : metric_gen_now(rw, err);
+			int ok = g < 0 ? -1 : cache_valid(rw, cb, g, sig, err);
+			if (ok > 0) {
+				store_rollback(rw);
+				return 0;
+			}
+			rc = ok < 0 ? -1 : cache_claim(rw, cb, sig, err);
+		}
 		if (rc < 0) {
 			store_rollback(rw);
 			return -1;

@@ -321,7 +321,8 @@ int cp_run(const double *vals, const int64_t *runs, long base, double S_base, lo
 	long *all = xmalloc((w.n_cand + n_in + 1) * sizeof(long));
 	for (size_t i = 0; i < n_in; i++)
 		all[i] = in->cand[i];
-	memcpy(all + n_in, w.cand, w.n_cand * sizeof(long));
+	if (w.n_cand)
+		memcpy(all + n_in, w.cand, w.n_cand * sizeof(long));
 	size_t tot = n_in + w.n_cand;
 	if (tot)
 		qsort(all, tot, sizeof(long), cmp_long);

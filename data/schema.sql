@@ -35,7 +35,8 @@
 --   012 parity_verdicts: a run's parity verdict per parity configuration,
 --       stored once derived (core/parityverdict.c).
 --   013 metric_summary_state: per cached metrics
---       row, what an append needs to bring it up to date (core/metriccache.c).
+--       row, what an append needs to bring it up to date; metric_summary_claims:
+--       who rebuilds a branch's cache whole (core/metriccache.c).
 
 CREATE TABLE repos (
 	id          INTEGER PRIMARY KEY,

@@ -34,3 +34,13 @@ CREATE TRIGGER metric_dirty_series_update AFTER UPDATE ON metric_series BEGIN
 	INSERT OR IGNORE INTO metric_dirty_runs
 	SELECT id, coalesce(workflow_name, '') FROM runs WHERE id IN (OLD.run_id, NEW.run_id);
 END;
+
+-- metric_summary_claims: who is rebuilding a branch's cache whole (process
+-- id and since when, milliseconds): another reader of the same branch
+-- waits for it and reads what it wrote instead of rebuilding too; a claim
+-- whose process is gone is taken over.
+CREATE TABLE metric_summary_claims (
+	branch TEXT PRIMARY KEY,
+	pid    INTEGER NOT NULL,
+	at     INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -3,6 +3,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/metrics.h"
 #include "core/store.h"
@@ -1035,6 +1038,87 @@ TEST(table_cache_incremental_outside_lock)
 	CHECK_INT(dirty_count(st), 0);
 	same_tables(st, &c, &all);
 	th_conf_release(&c);
+	store_close(st);
+}
+
+/* Two processes read the table of an index whose cache is to be built:
+ * the second waits for the first's rebuild (its claim) and reads what it
+ * wrote, instead of rebuilding too (and one of the two ending stale). */
+static void slow_hook(void *ctx)
+{
+	(void)ctx;
+	struct timespec ts = {0, 400 * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int child_reads(const char *path, bool slow)
+{
+	struct cs_err err;
+	struct store *st = store_open(path, STORE_RW, &err);
+	if (!st)
+		_exit(20);
+	struct th_conf c;
+	memset(&c, 0, sizeof(c));
+	cp_conf_default(&c.cp);
+	struct metrics_query all = {0};
+	struct metric_set set;
+	metric_cache_between = slow ? slow_hook : NULL;
+	long r0 = metric_cache_rebuilds;
+	int rc = metrics_load_table(st, st, &c, &all, &set, &err);
+	int n = set.n;
+	metric_set_release(&set);
+	store_close(st);
+	_exit(rc < 0 ? 21 : n == 0 ? 22 : (int)(metric_cache_rebuilds - r0));
+}
+
+TEST(table_cache_concurrent_rebuild)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", t_tmpdir(), "cache-conc.db");
+	struct store *st = open_tmp("cache-conc.db");
+	struct cs_err err;
+	CHECK_OK(store_exec(st, "INSERT INTO repos (id, provider, slug) VALUES (1, 'github', 'a/b')",
+			    &err));
+	add_runs(st, 1, 150);
+	store_close(st);
+	pid_t a = fork();
+	if (a == 0)
+		child_reads(path, true);
+	/* the second starts once the first claimed the rebuild */
+	st = open_tmp("cache-conc.db");
+	bool claimed = false;
+	for (int i = 0; i < 400 && !claimed; i++) {
+		sqlite3_stmt *s;
+		CHECK_OK(store_prepare(st, "SELECT count(*) FROM metric_summary_claims", &s, "q", &err));
+		claimed = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+		sqlite3_finalize(s);
+		struct timespec ts = {0, 10 * 1000000L};
+		if (!claimed)
+			nanosleep(&ts, NULL);
+	}
+	CHECK(claimed);
+	pid_t b = fork();
+	if (b == 0)
+		child_reads(path, false);
+	int sa = -1, sb = -1;
+	waitpid(a, &sa, 0);
+	waitpid(b, &sb, 0);
+	CHECK(WIFEXITED(sa) && WIFEXITED(sb));
+	CHECK_INT(WEXITSTATUS(sa), 1); /* the first rebuilt */
+	CHECK_INT(WEXITSTATUS(sb), 0); /* the second read what it wrote */
+	/* current, equal to a fresh computation, nothing claimed or dirty */
+	struct th_conf c;
+	memset(&c, 0, sizeof(c));
+	cp_conf_default(&c.cp);
+	struct metrics_query all = {0};
+	long r0 = metric_cache_rebuilds;
+	same_tables(st, &c, &all);
+	CHECK_INT(metric_cache_rebuilds, r0);
+	CHECK_INT(dirty_count(st), 0);
+	sqlite3_stmt *s;
+	CHECK_OK(store_prepare(st, "SELECT count(*) FROM metric_summary_claims", &s, "q", &err));
+	CHECK(sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == 0);
+	sqlite3_finalize(s);
 	store_close(st);
 }
 
