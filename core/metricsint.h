@@ -36,43 +36,4 @@ int metric_cps_read_acks(struct store *st, struct metric_hist *h, struct cs_err 
 int metrics_cached_cps(struct store *st, const struct th_conf *c, const struct metrics_query *q,
 		       struct metric_set *set, struct cs_err *err);
 
-/* --- change points brought up to date as points are appended ---------------
- * cp_run is E-divisive (cp_detect) over v[0..n), of which it reads only
- * v[base..n) (vals; S_base the sum of v[0..base)): the windows that ended
- * by in->n (the state of the same series at its first in->n points) keep
- * their candidates, the merge's tests their results (memo, by the window
- * they read), the levels' means come from prefix sums. The answer is the
- * one cp_run gives on the whole series (bit for bit); -2 when it needed a
- * value before base (the caller computes the whole series again). out
- * (may be NULL) gets the state of the n points; runs (may be NULL) the run
- * of each value, kept for the candidates. */
-struct cp_memo {
-	long prev, c, next;
-	double p, mag;
-	bool used;
-};
-struct cp_state {
-	long n;                 /* the points it is of */
-	long a_next;            /* the first window that reaches past n */
-	long *cand;             /* candidates of the windows before it, sorted */
-	double *cand_S;         /* sum of v[0..cand) */
-	int64_t *cand_run;
-	size_t n_cand;
-	long T;                 /* the tail kept: v[T..n) */
-	double S_T;
-	double *tail;
-	int64_t *tail_run;
-	struct cp_memo *memo;   /* sorted by (prev, c, next) */
-	size_t n_memo;
-};
-int cp_run(const double *vals, const int64_t *runs, long base, double S_base, long n,
-	   const struct cp_conf *c, const struct cp_state *in, struct cp_state *out,
-	   struct metric_cp **cps);
-void cp_state_release(struct cp_state *s);
-/* h's change points (no acks) and, out not NULL, its state. */
-int metrics_changepoints_state(struct metric_hist *h, const struct cp_conf *c, struct cp_state *out);
-/* The state as a blob and back (false: not one, or of another version). */
-void cp_state_encode(const struct cp_state *s, struct buf *out);
-bool cp_state_decode(const void *blob, size_t n, struct cp_state *out);
-
 #endif

@@ -1,5 +1,5 @@
 /* t_metricsinc.c - change points brought up to date as points are appended
- * (core/metricsint.h, cp_run with a state): after every append the answer
+ * (core/metrics.h, cp_run with a state): after every append the answer
  * must be the one the whole series gives, bit for bit, and most appends
  * must not need the values before the kept tail (the memo of the merge's
  * tests does its work). */
@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "core/metrics.h"
-#include "core/metricsint.h"
 #include "test.h"
 
 static double noise(uint64_t *s)
