@@ -13,8 +13,9 @@
 #                          view's first frame needs (target 50 ms)
 #   ... after one more run of another workflow (twice): the rows it touched
 #                          recomputed, the rest read (migration 010)
-#   ... after one more run of bench: every row of it touched (more than half
-#                          the rows: the whole cache rebuilt; target 100 ms)
+#   ... after one more run of bench: every row of it touched, each brought
+#                          up to date by appending the new point to the
+#                          state it kept (migration 013; target 100 ms)
 #   ciscope metrics --branch main   main's own summary cache (the first of
 #                          the five builds it)
 #   ciscope metrics show m0 --plot   one metric's full chart (target 100 ms)

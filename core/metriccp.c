@@ -74,13 +74,19 @@ static long best_split(const double *v, long n, double *S, double *q)
 	return best;
 }
 
+/* The values v[base..n) are at vals[0..n-base); a window or test that needs
+ * one before base cannot be computed (need_full): the incremental update
+ * falls back to the whole series. */
 struct cp_work {
-	const double *v;
-	long n;
+	const double *vals;
+	long base, n;
 	const struct cp_conf *c;
 	double *tmp, *S;
 	long *cand;
 	size_t n_cand, alloc;
+	struct cp_memo *memo;   /* sorted by (prev, c, next) */
+	size_t n_memo, memo_alloc;
+	bool need_full;
 };
 
 /* p-value of qobs against permutations of v[a..b): fixed_t < 0 tests the
@@ -89,7 +95,7 @@ struct cp_work {
 static double perm_p(struct cp_work *w, long a, long b, long fixed_t, double qobs)
 {
 	long n = b - a;
-	memcpy(w->tmp, w->v + a, (size_t)n * sizeof(double));
+	memcpy(w->tmp, w->vals + (a - w->base), (size_t)n * sizeof(double));
 	uint64_t seed = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)a * 1000003u + (uint64_t)b * 7919u +
 						  (uint64_t)(fixed_t + 1));
 	if (!seed)
@@ -123,7 +129,7 @@ static void segment(struct cp_work *w, long a, long b, int depth)
 	if (b - a < 2 * MINSEG || depth > 64)
 		return;
 	double q;
-	long t = best_split(w->v + a, b - a, w->S, &q);
+	long t = best_split(w->vals + (a - w->base), b - a, w->S, &q);
 	if (t < 0 || !(q > 0))
 		return;
 	if (perm_p(w, a, b, -1, q) > w->c->max_pvalue)
@@ -155,7 +161,39 @@ static double rel_change(double before, double after)
 	return (after - before) / fabs(before);
 }
 
-/* Test candidate i of k against its neighbours (windows capped). */
+static int memo_cmp(long p, long c, long n, const struct cp_memo *m)
+{
+	if (p != m->prev)
+		return p < m->prev ? -1 : 1;
+	if (c != m->c)
+		return c < m->c ? -1 : 1;
+	return n < m->next ? -1 : n > m->next;
+}
+
+/* The memo's entry of (prev, c, next), or where it goes (*found false). */
+static size_t memo_find(const struct cp_work *w, long p, long c, long n, bool *found)
+{
+	size_t lo = 0, hi = w->n_memo;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = memo_cmp(p, c, n, &w->memo[mid]);
+		if (!r) {
+			*found = true;
+			return mid;
+		}
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*found = false;
+	return lo;
+}
+
+/* Test candidate i of k against its neighbours (windows capped). The
+ * result depends on v[prev..next) alone: it is kept in the memo under
+ * (prev, c, next), so the values before an appended tail need not be read
+ * again. */
 static void test_cand(struct cp_work *w, const long *c, long k, long i, double *p, double *mag)
 {
 	long W = w->c->window > 2 * MINSEG ? w->c->window : 50;
@@ -167,46 +205,137 @@ static void test_cand(struct cp_work *w, const long *c, long k, long i, double *
 		*mag = 0;
 		return;
 	}
+	bool found;
+	size_t at = memo_find(w, prev, c[i], next, &found);
+	if (found) {
+		w->memo[at].used = true;
+		*p = w->memo[at].p;
+		*mag = w->memo[at].mag;
+		return;
+	}
+	if (prev < w->base) {
+		w->need_full = true;
+		*p = 1;
+		*mag = 0;
+		return;
+	}
+	const double *v = w->vals;
+	long o = w->base;
 	w->S[0] = 0;
 	for (long j = prev; j < next; j++)
-		w->S[j - prev + 1] = w->S[j - prev] + w->v[j];
+		w->S[j - prev + 1] = w->S[j - prev] + v[j - o];
 	double q = split_q(w->S, next - prev, c[i] - prev);
-	*mag = rel_change(mean_of(w->v, prev, c[i]), mean_of(w->v, c[i], next));
+	*mag = rel_change(mean_of(v + (prev - o), 0, c[i] - prev),
+			  mean_of(v + (c[i] - o), 0, next - c[i]));
 	*p = q > 0 ? perm_p(w, prev, next, c[i] - prev, q) : 1;
+	XGROW(w->memo, w->memo_alloc, w->n_memo + 1);
+	memmove(&w->memo[at + 1], &w->memo[at], (w->n_memo - at) * sizeof(*w->memo));
+	w->memo[at] = (struct cp_memo){.prev = prev, .c = c[i], .next = next, .p = *p,
+				       .mag = *mag, .used = true};
+	w->n_memo++;
 }
 
-int cp_detect(const double *v, long n, const struct cp_conf *conf, long **idx, double **pvalue)
+void cp_state_release(struct cp_state *s)
 {
-	*idx = NULL;
-	if (pvalue)
-		*pvalue = NULL;
-	if (n < 2 * MINSEG)
-		return 0;
+	free(s->cand);
+	free(s->cand_S);
+	free(s->cand_run);
+	free(s->tail);
+	free(s->tail_run);
+	free(s->memo);
+	memset(s, 0, sizeof(*s));
+}
+
+static int cmp_cand_rec(const void *a, const void *b)
+{
+	const long *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* The prefix sum v[0..i) where it is known: 0, a candidate of in, or
+ * from base on (L the prefix sums from base). */
+static bool prefix_at(const struct cp_state *in, const double *L, long base, long i, double *out)
+{
+	if (i >= base) {
+		*out = L[i - base];
+		return true;
+	}
+	if (i == 0) {
+		*out = 0;
+		return true;
+	}
+	for (size_t j = 0; in && j < in->n_cand; j++)
+		if (in->cand[j] == i) {
+			*out = in->cand_S[j];
+			return true;
+		}
+	return false;
+}
+
+int cp_run(const double *vals, const int64_t *runs, long base, double S_base, long n,
+	   const struct cp_conf *conf, const struct cp_state *in, struct cp_state *out,
+	   struct metric_cp **cps_out)
+{
+	*cps_out = NULL;
+	if (out)
+		memset(out, 0, sizeof(*out));
 	struct cp_conf c = *conf;
 	if (c.window < 2 * MINSEG)
 		c.window = 50;
-	struct cp_work w = {.v = v, .n = n, .c = &c};
-	w.tmp = xmalloc((size_t)(n + 1) * sizeof(double));
-	w.S = xmalloc((size_t)(n + 2) * sizeof(double));
 	long W = c.window, step = MAX(1, W / 2);
-	for (long a = 0;; a += step) {
-		long b = MIN(n, a + W);
-		segment(&w, a, b, 0);
-		if (b >= n)
-			break;
+	long a0 = in ? in->a_next : 0;
+	if (in && (in->n > n || base > a0 || base < in->T))
+		return -2;
+	struct cp_work w = {.vals = vals, .base = base, .n = n, .c = &c};
+	w.tmp = xmalloc((size_t)(n - base + 1) * sizeof(double));
+	w.S = xmalloc((size_t)(n - base + 2) * sizeof(double));
+	double *L = xmalloc((size_t)(n - base + 1) * sizeof(double));
+	L[0] = S_base;
+	for (long i = base; i < n; i++)
+		L[i - base + 1] = L[i - base] + vals[i - base];
+	if (in && in->n_memo) {
+		w.memo = xmalloc(in->n_memo * sizeof(*w.memo));
+		memcpy(w.memo, in->memo, in->n_memo * sizeof(*w.memo));
+		w.n_memo = w.memo_alloc = in->n_memo;
+		for (size_t i = 0; i < w.n_memo; i++)
+			w.memo[i].used = false;
 	}
+	/* the windows: those that end by n_old are the state's candidates */
+	long a_next = a0;
+	size_t n_stable_new = 0;
+	/* (no point appended: the last window of the state reached n) */
+	if (n >= 2 * MINSEG && !(a0 > 0 && a0 - step + W >= n)) {
+		for (long a = a0;; a += step) {
+			long b = MIN(n, a + W);
+			segment(&w, a, b, 0);
+			if (a + W <= n) {
+				n_stable_new = w.n_cand;
+				a_next = a + step;
+			}
+			if (b >= n)
+				break;
+		}
+	}
+	/* every candidate: the state's and the windows' (sorted, unique) */
+	size_t n_in = in ? in->n_cand : 0;
+	long *all = xmalloc((w.n_cand + n_in + 1) * sizeof(long));
+	for (size_t i = 0; i < n_in; i++)
+		all[i] = in->cand[i];
 	if (w.n_cand)
-		qsort(w.cand, w.n_cand, sizeof(long), cmp_long);
+		memcpy(all + n_in, w.cand, w.n_cand * sizeof(long));
+	size_t tot = n_in + w.n_cand;
+	if (tot)
+		qsort(all, tot, sizeof(long), cmp_long);
 	long k = 0;
-	for (size_t i = 0; i < w.n_cand; i++)
-		if (!k || w.cand[k - 1] != w.cand[i])
-			w.cand[k++] = w.cand[i];
+	for (size_t i = 0; i < tot; i++)
+		if (!k || all[k - 1] != all[i])
+			all[k++] = all[i];
 	/* merge: drop the weakest point until all hold; neighbours retested */
 	double *p = xmalloc((size_t)(k + 1) * sizeof(double));
 	double *mag = xmalloc((size_t)(k + 1) * sizeof(double));
-	for (long i = 0; i < k; i++)
-		test_cand(&w, w.cand, k, i, &p[i], &mag[i]);
-	for (;;) {
+	for (long i = 0; i < k && !w.need_full; i++)
+		test_cand(&w, all, k, i, &p[i], &mag[i]);
+	while (!w.need_full) {
 		long weak = -1;
 		for (long i = 0; i < k; i++)
 			if (p[i] > c.max_pvalue && (weak < 0 || p[i] > p[weak]))
@@ -218,32 +347,144 @@ int cp_detect(const double *v, long n, const struct cp_conf *conf, long **idx, d
 					weak = i;
 		if (weak < 0)
 			break;
-		memmove(&w.cand[weak], &w.cand[weak + 1], (size_t)(k - weak - 1) * sizeof(long));
+		memmove(&all[weak], &all[weak + 1], (size_t)(k - weak - 1) * sizeof(long));
 		memmove(&p[weak], &p[weak + 1], (size_t)(k - weak - 1) * sizeof(double));
 		memmove(&mag[weak], &mag[weak + 1], (size_t)(k - weak - 1) * sizeof(double));
 		k--;
 		if (weak > 0)
-			test_cand(&w, w.cand, k, weak - 1, &p[weak - 1], &mag[weak - 1]);
+			test_cand(&w, all, k, weak - 1, &p[weak - 1], &mag[weak - 1]);
 		if (weak < k)
-			test_cand(&w, w.cand, k, weak, &p[weak], &mag[weak]);
+			test_cand(&w, all, k, weak, &p[weak], &mag[weak]);
 	}
-	free(w.tmp);
-	free(w.S);
-	free(mag);
-	*idx = w.cand;
-	if (pvalue)
-		*pvalue = p;
-	else
-		free(p);
-	if (!k) {
-		free(w.cand);
-		*idx = NULL;
-		if (pvalue) {
-			free(p);
-			*pvalue = NULL;
+	struct metric_cp *cps = NULL;
+	int rc = -2;
+	if (w.need_full)
+		goto out;
+	/* the levels' means from prefix sums: the same bits whether the sums
+	 * before base came from the state or were added up again */
+	cps = k ? xcalloc((size_t)k, sizeof(*cps)) : NULL;
+	for (long i = 0; i < k; i++) {
+		long a = i ? all[i - 1] : 0, b = i + 1 < k ? all[i + 1] : n;
+		double Pa, Pc, Pb;
+		if (!prefix_at(in, L, base, a, &Pa) || !prefix_at(in, L, base, all[i], &Pc) ||
+		    !prefix_at(in, L, base, b, &Pb)) {
+			free(cps);
+			cps = NULL;
+			goto out;
+		}
+		cps[i].idx = all[i];
+		cps[i].before = (Pc - Pa) / (double)(all[i] - a);
+		cps[i].after = (Pb - Pc) / (double)(b - all[i]);
+		cps[i].change = rel_change(cps[i].before, cps[i].after);
+		cps[i].pvalue = p[i];
+	}
+	rc = (int)k;
+	if (!out)
+		goto out;
+	/* the state for the next append */
+	out->n = n;
+	out->a_next = a_next;
+	size_t ns = n_in + n_stable_new;
+	long *rec = xmalloc((ns + 1) * 3 * sizeof(long));
+	size_t m = 0;
+	for (size_t i = 0; i < n_in; i++, m++) {
+		rec[3 * m] = in->cand[i];
+		rec[3 * m + 1] = (long)i;   /* from the state */
+		rec[3 * m + 2] = 0;
+	}
+	for (size_t i = 0; i < n_stable_new; i++, m++) {
+		rec[3 * m] = w.cand[i];
+		rec[3 * m + 1] = -1;
+		rec[3 * m + 2] = 0;
+	}
+	qsort(rec, m, 3 * sizeof(long), cmp_cand_rec);
+	out->cand = xmalloc((m + 1) * sizeof(long));
+	out->cand_S = xmalloc((m + 1) * sizeof(double));
+	out->cand_run = xmalloc((m + 1) * sizeof(int64_t));
+	for (size_t i = 0; i < m; i++) {
+		long ci = rec[3 * i];
+		if (out->n_cand && out->cand[out->n_cand - 1] == ci)
+			continue;
+		size_t j = out->n_cand++;
+		out->cand[j] = ci;
+		if (rec[3 * i + 1] >= 0) {
+			out->cand_S[j] = in->cand_S[rec[3 * i + 1]];
+			out->cand_run[j] = in->cand_run[rec[3 * i + 1]];
+		} else {
+			out->cand_S[j] = L[ci - base];
+			out->cand_run[j] = runs ? runs[ci - base] : 0;
 		}
 	}
-	return (int)k;
+	free(rec);
+	long T = MAX(base, MIN(a_next, n - 4 * W));
+	out->T = T;
+	out->S_T = L[T - base];
+	out->tail = xmalloc((size_t)(n - T + 1) * sizeof(double));
+	out->tail_run = xmalloc((size_t)(n - T + 1) * sizeof(int64_t));
+	for (long i = T; i < n; i++) {
+		out->tail[i - T] = vals[i - base];
+		out->tail_run[i - T] = runs ? runs[i - base] : 0;
+	}
+	out->memo = xmalloc((w.n_memo + 1) * sizeof(*out->memo));
+	for (size_t i = 0; i < w.n_memo; i++)
+		if (w.memo[i].used)
+			out->memo[out->n_memo++] = w.memo[i];
+out:
+	free(w.tmp);
+	free(w.S);
+	free(L);
+	free(w.cand);
+	free(w.memo);
+	free(all);
+	free(p);
+	free(mag);
+	if (rc < 0 && out)
+		cp_state_release(out);
+	*cps_out = cps;
+	return rc;
+}
+
+int cp_detect(const double *v, long n, const struct cp_conf *conf, long **idx, double **pvalue)
+{
+	*idx = NULL;
+	if (pvalue)
+		*pvalue = NULL;
+	struct metric_cp *cps;
+	int k = cp_run(v, NULL, 0, 0, n, conf, NULL, NULL, &cps);
+	if (k <= 0) {
+		free(cps);
+		return 0;
+	}
+	*idx = xmalloc((size_t)k * sizeof(long));
+	if (pvalue)
+		*pvalue = xmalloc((size_t)k * sizeof(double));
+	for (int i = 0; i < k; i++) {
+		(*idx)[i] = cps[i].idx;
+		if (pvalue)
+			(*pvalue)[i] = cps[i].pvalue;
+	}
+	free(cps);
+	return k;
+}
+
+int metrics_changepoints_state(struct metric_hist *h, const struct cp_conf *c, struct cp_state *out)
+{
+	double *v = xmalloc((size_t)(h->n + 1) * sizeof(double));
+	int64_t *runs = xmalloc((size_t)(h->n + 1) * sizeof(int64_t));
+	for (long i = 0; i < h->n; i++) {
+		v[i] = h->pts[i].value;
+		runs[i] = h->pts[i].run;
+	}
+	struct metric_cp *cps;
+	int k = cp_run(v, runs, 0, 0, h->n, c, NULL, out, &cps);
+	free(v);
+	free(runs);
+	if (k < 0)
+		return -1;
+	h->cps = cps;
+	h->n_cps = k;
+	h->cps_done = true;
+	return 0;
 }
 
 int metrics_changepoints(struct store *st, struct metric_hist *h, const struct cp_conf *c,
@@ -251,27 +492,8 @@ int metrics_changepoints(struct store *st, struct metric_hist *h, const struct c
 {
 	if (h->cps_done)
 		return 0;
-	double *v = xmalloc((size_t)(h->n + 1) * sizeof(double));
-	for (long i = 0; i < h->n; i++)
-		v[i] = h->pts[i].value;
-	long *idx;
-	double *pv;
-	int k = cp_detect(v, h->n, c, &idx, &pv);
-	h->cps = k ? xcalloc((size_t)k, sizeof(*h->cps)) : NULL;
-	h->n_cps = k;
-	for (int i = 0; i < k; i++) {
-		struct metric_cp *cp = &h->cps[i];
-		long a = i ? idx[i - 1] : 0, b = i + 1 < k ? idx[i + 1] : h->n;
-		cp->idx = idx[i];
-		cp->before = mean_of(v, a, idx[i]);
-		cp->after = mean_of(v, idx[i], b);
-		cp->change = rel_change(cp->before, cp->after);
-		cp->pvalue = pv[i];
-	}
-	free(idx);
-	free(pv);
-	free(v);
-	h->cps_done = true;
+	if (metrics_changepoints_state(h, c, NULL) < 0)
+		return -1;
 	return st ? metric_cps_read_acks(st, h, err) : 0;
 }
 
@@ -318,4 +540,87 @@ int metrics_ack(struct store *st, const char *name, const char *workflow, const 
 	sql_bind_text(s, 4, note);
 	sqlite3_bind_int64(s, 5, time_now_ms());
 	return store_collect(st, s, NULL, NULL, "acknowledging", err);
+}
+
+/* --- the state as a blob: a version, counts, then the arrays (host byte
+ * order: the index is not moved between machines of another order) ------ */
+#define CP_STATE_VERSION 1
+
+void cp_state_encode(const struct cp_state *s, struct buf *out)
+{
+	int64_t hdr[8] = {CP_STATE_VERSION, s->n, s->a_next, (int64_t)s->n_cand, s->T,
+			  (int64_t)s->n_memo, 0, 0};
+	buf_add(out, hdr, sizeof(hdr));
+	buf_add(out, &s->S_T, sizeof(double));
+	for (size_t i = 0; i < s->n_cand; i++) {
+		int64_t c = s->cand[i];
+		buf_add(out, &c, sizeof(c));
+		buf_add(out, &s->cand_S[i], sizeof(double));
+		buf_add(out, &s->cand_run[i], sizeof(int64_t));
+	}
+	for (long i = 0; i < s->n - s->T; i++) {
+		buf_add(out, &s->tail[i], sizeof(double));
+		buf_add(out, &s->tail_run[i], sizeof(int64_t));
+	}
+	for (size_t i = 0; i < s->n_memo; i++) {
+		int64_t k[3] = {s->memo[i].prev, s->memo[i].c, s->memo[i].next};
+		buf_add(out, k, sizeof(k));
+		buf_add(out, &s->memo[i].p, sizeof(double));
+		buf_add(out, &s->memo[i].mag, sizeof(double));
+	}
+}
+
+bool cp_state_decode(const void *blob, size_t n, struct cp_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	const unsigned char *b = blob;
+	int64_t hdr[8];
+	if (!blob || n < sizeof(hdr) + sizeof(double))
+		return false;
+	memcpy(hdr, b, sizeof(hdr));
+	if (hdr[0] != CP_STATE_VERSION || hdr[1] < 0 || hdr[4] < 0 || hdr[4] > hdr[1] ||
+	    hdr[2] < 0 || hdr[3] < 0 || hdr[5] < 0 || hdr[3] > (int64_t)n || hdr[5] > (int64_t)n ||
+	    hdr[1] - hdr[4] > (int64_t)n)
+		return false;
+	size_t need = sizeof(hdr) + sizeof(double) + (size_t)hdr[3] * 24 +
+		      (size_t)(hdr[1] - hdr[4]) * 16 + (size_t)hdr[5] * 40;
+	if (need != n)
+		return false;
+	out->n = (long)hdr[1];
+	out->a_next = (long)hdr[2];
+	out->n_cand = (size_t)hdr[3];
+	out->T = (long)hdr[4];
+	out->n_memo = (size_t)hdr[5];
+	size_t o = sizeof(hdr);
+	memcpy(&out->S_T, b + o, sizeof(double));
+	o += sizeof(double);
+	out->cand = xmalloc((out->n_cand + 1) * sizeof(long));
+	out->cand_S = xmalloc((out->n_cand + 1) * sizeof(double));
+	out->cand_run = xmalloc((out->n_cand + 1) * sizeof(int64_t));
+	for (size_t i = 0; i < out->n_cand; i++, o += 24) {
+		int64_t c;
+		memcpy(&c, b + o, 8);
+		out->cand[i] = (long)c;
+		memcpy(&out->cand_S[i], b + o + 8, 8);
+		memcpy(&out->cand_run[i], b + o + 16, 8);
+	}
+	long nt = out->n - out->T;
+	out->tail = xmalloc((size_t)(nt + 1) * sizeof(double));
+	out->tail_run = xmalloc((size_t)(nt + 1) * sizeof(int64_t));
+	for (long i = 0; i < nt; i++, o += 16) {
+		memcpy(&out->tail[i], b + o, 8);
+		memcpy(&out->tail_run[i], b + o + 8, 8);
+	}
+	out->memo = xmalloc((out->n_memo + 1) * sizeof(*out->memo));
+	for (size_t i = 0; i < out->n_memo; i++, o += 40) {
+		int64_t k[3];
+		memcpy(k, b + o, sizeof(k));
+		out->memo[i].prev = (long)k[0];
+		out->memo[i].c = (long)k[1];
+		out->memo[i].next = (long)k[2];
+		memcpy(&out->memo[i].p, b + o + 24, 8);
+		memcpy(&out->memo[i].mag, b + o + 32, 8);
+		out->memo[i].used = false;
+	}
+	return true;
 }

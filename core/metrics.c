@@ -317,36 +317,36 @@ out:
  * workflow's and branch's runs themselves: a small workflow's run.* series
  * (the summary cache recomputing it after an import) does not carry every
  * run through the union's materialised table. */
-#define LOAD_SQL(SERIES_NAME) \
+#define LOAD_SQL(SERIES_NAME, R) \
 	"WITH src(run_id, name, value, passed, threshold, unit) AS (" \
 	" SELECT s.run_id, s.name, p.value, NULL, NULL, NULL FROM metric_series s" \
 	"  CROSS JOIN metric_points p ON p.series_id = s.id WHERE s.n_points = 1 AND p.value IS NOT NULL" \
-	SERIES_NAME \
+	SERIES_NAME R("s.run_id") \
 	" UNION ALL SELECT run_id, name, value, passed, threshold, unit FROM run_metrics" \
-	"  WHERE value IS NOT NULL" \
+	"  WHERE value IS NOT NULL" R("run_id") \
 	" UNION ALL SELECT id, 'run.duration_ms', updated_at - started_at, NULL, NULL, 'ms'" \
 	"  FROM runs WHERE conclusion IS NOT NULL AND updated_at >= started_at AND source IS NOT 'local'" \
 	"  AND (?3 IS NULL OR ?3 = 'run.duration_ms') AND (?1 IS NULL OR workflow_name = ?1)" \
-	"  AND (?2 IS NULL OR head_branch = ?2)" \
+	"  AND (?2 IS NULL OR head_branch = ?2)" R("id") \
 	" UNION ALL SELECT id, 'run.queue_ms', started_at - created_at, NULL, NULL, 'ms'" \
 	"  FROM runs WHERE started_at >= created_at AND source IS NOT 'local'" \
 	"  AND (?3 IS NULL OR ?3 = 'run.queue_ms') AND (?1 IS NULL OR workflow_name = ?1)" \
-	"  AND (?2 IS NULL OR head_branch = ?2)" \
+	"  AND (?2 IS NULL OR head_branch = ?2)" R("id") \
 	" UNION ALL SELECT run_id, 'job.' || name || '.duration_ms', completed_at - started_at," \
 	"  NULL, NULL, 'ms' FROM jobs WHERE completed_at >= started_at" \
-	"  AND (?3 IS NULL OR ?3 GLOB 'job.*')" \
+	"  AND (?3 IS NULL OR ?3 GLOB 'job.*')" R("run_id") \
 	" UNION ALL SELECT j.run_id, 'step.' || j.name || '/' || s.name || '.duration_ms'," \
 	"  s.completed_at - s.started_at, NULL, NULL, 'ms' FROM steps s JOIN jobs j ON j.id = s.job_id" \
-	"  WHERE s.completed_at >= s.started_at AND (?3 IS NULL OR ?3 GLOB 'step.*')" \
+	"  WHERE s.completed_at >= s.started_at AND (?3 IS NULL OR ?3 GLOB 'step.*')" R("j.run_id") \
 	" UNION ALL SELECT run_id, 'tests.total', count(*), NULL, NULL, NULL FROM test_results" \
-	"  WHERE ?3 IS NULL OR ?3 GLOB 'tests.*' GROUP BY run_id" \
+	"  WHERE (?3 IS NULL OR ?3 GLOB 'tests.*')" R("run_id") " GROUP BY run_id" \
 	" UNION ALL SELECT run_id, 'tests.failed', sum(outcome IN ('failed','error')), NULL, NULL, NULL" \
-	"  FROM test_results WHERE ?3 IS NULL OR ?3 GLOB 'tests.*' GROUP BY run_id" \
+	"  FROM test_results WHERE (?3 IS NULL OR ?3 GLOB 'tests.*')" R("run_id") " GROUP BY run_id" \
 	" UNION ALL SELECT run_id, 'tests.skipped', sum(outcome = 'skipped'), NULL, NULL, NULL" \
-	"  FROM test_results WHERE ?3 IS NULL OR ?3 GLOB 'tests.*' GROUP BY run_id" \
+	"  FROM test_results WHERE (?3 IS NULL OR ?3 GLOB 'tests.*')" R("run_id") " GROUP BY run_id" \
 	" UNION ALL SELECT run_id, 'tests.pass_rate', 100.0 * sum(outcome IN ('passed','flaky'))" \
 	"  / max(1, sum(outcome != 'skipped')), NULL, NULL, '%' FROM test_results" \
-	"  WHERE ?3 IS NULL OR ?3 GLOB 'tests.*' GROUP BY run_id)" \
+	"  WHERE (?3 IS NULL OR ?3 GLOB 'tests.*')" R("run_id") " GROUP BY run_id)" \
 	" SELECT src.name, coalesce(r.workflow_name, ''), r.id, r.provider_id, r.attempt, r.head_sha," \
 	"  r.head_branch, r.created_at, r.conclusion, src.value, src.passed, src.threshold, src.unit" \
 	" FROM src JOIN runs r ON r.id = src.run_id" \
@@ -356,8 +356,13 @@ out:
 /* (CROSS JOIN: the series first, then their one point by its key; left to
  * itself the planner scanned every point of every step series - 0.9 s of
  * `ciscope commits` on 4M points, bench/commits.sh) */
-static const char load_sql[] = LOAD_SQL("");
-static const char load_name_sql[] = LOAD_SQL(" AND s.name = ?3");
+#define ALL_RUNS(col) ""
+#define ONLY_RUNS(col) " AND " col " IN (SELECT value FROM json_each(?5))"
+static const char load_sql[] = LOAD_SQL("", ALL_RUNS);
+static const char load_name_sql[] = LOAD_SQL(" AND s.name = ?3", ALL_RUNS);
+/* the points of some runs alone (q->runs): each arm reads those runs by
+ * its index on the run */
+static const char load_runs_sql[] = LOAD_SQL("", ONLY_RUNS);
 /* A name no built-in metric can have: only the series and run_metrics
  * arms can give it, read by name without the union's materialised table
  * (the chart of a 100,000-point series: bench/metrics.sh). The same
@@ -650,12 +655,15 @@ int metrics_load(struct store *st, const struct metrics_query *q, struct metric_
 	memset(out, 0, sizeof(*out));
 	err_clear(err);
 	sqlite3_stmt *s;
-	const char *sql = !q->name ? load_sql : builtin_name(q->name) ? load_name_sql : load_stored_sql;
+	const char *sql = q->runs ? load_runs_sql : !q->name ? load_sql
+		: builtin_name(q->name) ? load_name_sql : load_stored_sql;
 	if (store_prepare(st, sql, &s, "reading metrics", err) < 0)
 		return -1;
 	sql_bind_text(s, 1, q->workflow);
 	sql_bind_text(s, 2, q->branch);
-	sql_bind_text(s, 3, q->name);
+	sql_bind_text(s, 3, q->runs ? NULL : q->name);
+	if (q->runs)
+		sql_bind_text(s, 5, q->runs);
 	/* q->only: the rules' globs as a first sieve in SQL (before the sort);
 	 * one SQL GLOB would read differently from fnmatch ('[', '\\') takes
 	 * everything, and load_row judges each name exactly */

@@ -115,6 +115,8 @@ struct metrics_query {
 	const char *name;       /* exact name; NULL: all */
 	const char *checkout;   /* a git checkout for first-parent order, or NULL */
 	const struct th_conf *only; /* keep only series a rule of it names; NULL: all */
+	const char *runs;       /* a JSON array of run row ids: only their points (name
+				 * and checkout ignored); NULL: every run's */
 };
 
 /* Derive what is kept in run_metrics for runs not yet looked at (parity
@@ -158,6 +160,45 @@ int metrics_changepoints(struct store *st, struct metric_hist *h, const struct c
 			 struct cs_err *err);
 int metrics_ack(struct store *st, const char *name, const char *workflow, const char *sha,
 		const char *note, struct cs_err *err);
+
+/* --- change points brought up to date as points are appended ---------------
+ * cp_run is E-divisive (cp_detect) over v[0..n), of which it reads only
+ * v[base..n) (vals; S_base the sum of v[0..base)): the windows that ended
+ * by in->n (the state of the same series at its first in->n points) keep
+ * their candidates, the merge's tests their results (memo, by the window
+ * they read), the levels' means come from prefix sums. The answer is the
+ * one cp_run gives on the whole series (bit for bit); -2 when it needed a
+ * value before base (the caller computes the whole series again). out
+ * (may be NULL) gets the state of the n points; runs (may be NULL) the run
+ * of each value, kept for the candidates. */
+struct cp_memo {
+	long prev, c, next;
+	double p, mag;
+	bool used;
+};
+struct cp_state {
+	long n;                 /* the points it is of */
+	long a_next;            /* the first window that reaches past n */
+	long *cand;             /* candidates of the windows before it, sorted */
+	double *cand_S;         /* sum of v[0..cand) */
+	int64_t *cand_run;
+	size_t n_cand;
+	long T;                 /* the tail kept: v[T..n) */
+	double S_T;
+	double *tail;
+	int64_t *tail_run;
+	struct cp_memo *memo;   /* sorted by (prev, c, next) */
+	size_t n_memo;
+};
+int cp_run(const double *vals, const int64_t *runs, long base, double S_base, long n,
+	   const struct cp_conf *c, const struct cp_state *in, struct cp_state *out,
+	   struct metric_cp **cps);
+void cp_state_release(struct cp_state *s);
+/* h's change points (no acks) and, out not NULL, its state. */
+int metrics_changepoints_state(struct metric_hist *h, const struct cp_conf *c, struct cp_state *out);
+/* The state as a blob and back (false: not one, or of another version). */
+void cp_state_encode(const struct cp_state *s, struct buf *out);
+bool cp_state_decode(const void *blob, size_t n, struct cp_state *out);
 
 /* --- thresholds ---------------------------------------------------------------------- */
 enum th_level { TH_WARN = 0, TH_FAIL };
@@ -307,5 +348,11 @@ void metric_format_change(double change, double before, double after, const char
  * the unit tests change the index there. */
 extern void (*metric_cache_between)(void *ctx);
 extern void *metric_cache_between_ctx;
+/* Rows of the summary cache brought up to date from their whole series
+ * and by an append of their new points, and full rebuilds of a cache
+ * (counts since the process started: the unit tests read them). The hook
+ * above also runs between an incremental update's computation and its
+ * write. */
+extern long metric_cache_rows_whole, metric_cache_rows_appended, metric_cache_rebuilds;
 
 #endif

@@ -34,6 +34,9 @@
 --       bisection (core/bisect.h).
 --   012 parity_verdicts: a run's parity verdict per parity configuration,
 --       stored once derived (core/parityverdict.c).
+--   013 metric_summary_state: per cached metrics
+--       row, what an append needs to bring it up to date; metric_summary_claims:
+--       who rebuilds a branch's cache whole (core/metriccache.c).
 --   014 metric_scalars(name, run_id, series_id, idx, value): the points of
 --       the scalar metric series (n_points = 1) by metric name, kept by
 --       triggers: one metric's history read as one range (core/metrics.c).

@@ -3,6 +3,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/metrics.h"
 #include "core/store.h"
@@ -952,6 +955,182 @@ struct between {
 	struct store *st;
 	int what, calls;
 };
+
+/* Runs added one at a time: the rows they append to are brought up to date
+ * from the state each kept (not read whole), and equal a fresh computation
+ * after every run; a run older than the newest point, or of another branch
+ * than the newest point's (its baseline's greens), reads the row whole. */
+TEST(table_cache_appends)
+{
+	struct store *st = open_tmp("cache-app.db");
+	struct cs_err err;
+	CHECK_OK(store_exec(st, "INSERT INTO repos (id, provider, slug) VALUES (1, 'github', 'a/b')",
+			    &err));
+	add_runs(st, 1, 80);
+	struct th_conf c;
+	CHECK_OK(conf_from_text(&c, "threshold peak_rss_mb\n\tbaseline 7\n\twarn +10 %\n", &err));
+	same_both(st, &c);
+	long appended = 0;
+	for (int r = 80; r < 170; r++) {
+		long w0 = metric_cache_rows_whole, a0 = metric_cache_rows_appended;
+		add_runs(st, r, r + 1);
+		same_both(st, &c);
+		long whole = metric_cache_rows_whole - w0;
+		appended += metric_cache_rows_appended - a0;
+		/* a run of bench on main after one of bench on main (r % 3 and
+		 * r % 5 both not 0, nor for r - 1), newest by time (r % 10 != 3):
+		 * every row it touches, in every cache, an append */
+		if (r % 15 == 14)
+			CHECK_INT(whole, 0);
+	}
+	CHECK(appended > 100);
+	/* the merge step's tests read from the state kept: a row appended to
+	 * twice agrees with the whole series (checked above) and the state
+	 * holds a bounded tail */
+	sqlite3_stmt *s;
+	CHECK_OK(store_prepare(st, "SELECT max(length(state)) FROM metric_summary_state", &s, "q", &err));
+	CHECK(sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) < 16000);
+	sqlite3_finalize(s);
+	th_conf_release(&c);
+	store_close(st);
+}
+
+/* The incremental update computes outside the write transaction: the
+ * hook, between its computation and its write, writes through the same
+ * connection (a run added, then a change point acknowledged); the update
+ * computes again and the caches still equal a fresh computation. */
+struct inc_between {
+	struct store *st;
+	const struct th_conf *c;
+	int calls;
+};
+
+static void inc_hook(void *ctx)
+{
+	struct inc_between *b = ctx;
+	struct cs_err err;
+	b->calls++;
+	if (b->calls == 1)
+		add_runs(b->st, 95, 96); /* bench on main, appended */
+	if (b->calls == 2) {
+		struct metrics_query all = {0};
+		ack_last_cps(b->st, b->c, &all);
+	}
+	(void)err;
+}
+
+TEST(table_cache_incremental_outside_lock)
+{
+	struct store *st = open_tmp("cache-incl.db");
+	struct cs_err err;
+	CHECK_OK(store_exec(st, "INSERT INTO repos (id, provider, slug) VALUES (1, 'github', 'a/b')",
+			    &err));
+	add_runs(st, 1, 94);
+	struct th_conf c;
+	CHECK_OK(conf_from_text(&c, "threshold peak_rss_mb\n\twarn +10 %\n", &err));
+	struct metrics_query all = {0};
+	same_tables(st, &c, &all);
+	add_runs(st, 94, 95);
+	struct inc_between b = {.st = st, .c = &c};
+	long r0 = metric_cache_rebuilds, a0 = metric_cache_rows_appended;
+	metric_cache_between = inc_hook;
+	metric_cache_between_ctx = &b;
+	struct metric_set set;
+	CHECK_OK(metrics_load_table(st, st, &c, &all, &set, &err));
+	metric_set_release(&set);
+	metric_cache_between = NULL;
+	metric_cache_between_ctx = NULL;
+	/* computed twice: the first found the index moved; the second wrote,
+	 * with the acknowledgement made meanwhile (no count moves for it) */
+	CHECK_INT(b.calls, 2);
+	CHECK_INT(metric_cache_rebuilds, r0);
+	CHECK(metric_cache_rows_appended > a0);
+	CHECK_INT(dirty_count(st), 0);
+	same_tables(st, &c, &all);
+	th_conf_release(&c);
+	store_close(st);
+}
+
+/* Two processes read the table of an index whose cache is to be built:
+ * the second waits for the first's rebuild (its claim) and reads what it
+ * wrote, instead of rebuilding too (and one of the two ending stale). */
+static void slow_hook(void *ctx)
+{
+	(void)ctx;
+	struct timespec ts = {0, 400 * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int child_reads(const char *path, bool slow)
+{
+	struct cs_err err;
+	struct store *st = store_open(path, STORE_RW, &err);
+	if (!st)
+		_exit(20);
+	struct th_conf c;
+	memset(&c, 0, sizeof(c));
+	cp_conf_default(&c.cp);
+	struct metrics_query all = {0};
+	struct metric_set set;
+	metric_cache_between = slow ? slow_hook : NULL;
+	long r0 = metric_cache_rebuilds;
+	int rc = metrics_load_table(st, st, &c, &all, &set, &err);
+	int n = set.n;
+	metric_set_release(&set);
+	store_close(st);
+	_exit(rc < 0 ? 21 : n == 0 ? 22 : (int)(metric_cache_rebuilds - r0));
+}
+
+TEST(table_cache_concurrent_rebuild)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", t_tmpdir(), "cache-conc.db");
+	struct store *st = open_tmp("cache-conc.db");
+	struct cs_err err;
+	CHECK_OK(store_exec(st, "INSERT INTO repos (id, provider, slug) VALUES (1, 'github', 'a/b')",
+			    &err));
+	add_runs(st, 1, 150);
+	store_close(st);
+	pid_t a = fork();
+	if (a == 0)
+		child_reads(path, true);
+	/* the second starts once the first claimed the rebuild */
+	st = open_tmp("cache-conc.db");
+	bool claimed = false;
+	for (int i = 0; i < 400 && !claimed; i++) {
+		sqlite3_stmt *s;
+		CHECK_OK(store_prepare(st, "SELECT count(*) FROM metric_summary_claims", &s, "q", &err));
+		claimed = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+		sqlite3_finalize(s);
+		struct timespec ts = {0, 10 * 1000000L};
+		if (!claimed)
+			nanosleep(&ts, NULL);
+	}
+	CHECK(claimed);
+	pid_t b = fork();
+	if (b == 0)
+		child_reads(path, false);
+	int sa = -1, sb = -1;
+	waitpid(a, &sa, 0);
+	waitpid(b, &sb, 0);
+	CHECK(WIFEXITED(sa) && WIFEXITED(sb));
+	CHECK_INT(WEXITSTATUS(sa), 1); /* the first rebuilt */
+	CHECK_INT(WEXITSTATUS(sb), 0); /* the second read what it wrote */
+	/* current, equal to a fresh computation, nothing claimed or dirty */
+	struct th_conf c;
+	memset(&c, 0, sizeof(c));
+	cp_conf_default(&c.cp);
+	struct metrics_query all = {0};
+	long r0 = metric_cache_rebuilds;
+	same_tables(st, &c, &all);
+	CHECK_INT(metric_cache_rebuilds, r0);
+	CHECK_INT(dirty_count(st), 0);
+	sqlite3_stmt *s;
+	CHECK_OK(store_prepare(st, "SELECT count(*) FROM metric_summary_claims", &s, "q", &err));
+	CHECK(sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == 0);
+	sqlite3_finalize(s);
+	store_close(st);
+}
 
 static void between_hook(void *ctx)
 {

@@ -1,3 +1,0 @@
--- 013: reserved for another branch's migration (issue 11's helpers split
--- the numbers: this branch takes 014). This file changes nothing; the
--- branch that brings the real 013 replaces it on merge.
