@@ -73,6 +73,15 @@ struct attempt_stats {
 	int64_t first_start, last_end;
 };
 
+/* Where a run was imported from, as runs.source keeps it: whole (the run
+ * view reads artifact files from there again, from whatever folder ciscope
+ * is started in). Allocated; the path as given if it cannot be resolved. */
+static char *source_path(const char *path)
+{
+	char *real = path ? realpath(path, NULL) : NULL;
+	return real ? real : path ? xstrdup(path) : NULL;
+}
+
 static int insert_run(struct importer *im, struct run_src *rs, int64_t repo_id, int attempt,
 		      const cJSON *obj, const struct attempt_stats *derived, const char *sig,
 		      int64_t *row_id, struct cs_err *err)
@@ -153,12 +162,14 @@ static int insert_run(struct importer *im, struct run_src *rs, int64_t repo_id, 
 		sql_bind_text(s, 20, import_jstr(au, "name"));
 		sql_bind_time(s, 21, import_jtime(hc, "timestamp"));
 	}
-	sql_bind_text(s, 22, rs->path);
+	char *source = source_path(rs->path);
+	sql_bind_text(s, 22, source);
 	sql_bind_text(s, 23, sig);
 	sqlite3_bind_int64(s, 24, im->now);
 	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot store the run");
 	im_done(s);
 	free(subject);
+	free(source);
 	*row_id = sqlite3_last_insert_rowid(im->st->db);
 	return rc;
 }
@@ -724,6 +735,24 @@ int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 		if (unchanged) {
 			ev.state = IMPORT_UNCHANGED;
 			ev.run_row_id = old;
+			/* an older index kept the path as given: keep it whole now */
+			char *source = source_path(rs->path);
+			sqlite3_stmt *us;
+			bool uok = im_prepare(im, "UPDATE runs SET source = ?2 WHERE id = ?1 "
+						  "AND source IS NOT ?2", &us) == SQLITE_OK;
+			if (uok) {
+				sqlite3_bind_int64(us, 1, old);
+				sql_bind_text(us, 2, source);
+				uok = sqlite3_step(us) == SQLITE_DONE;
+				im_done(us);
+			}
+			free(source);
+			if (!uok) {
+				store_err(im->st, err, "cannot store where the run came from");
+				buf_release(&sig);
+				cJSON_Delete(own);
+				goto fail;
+			}
 		} else {
 			ev.state = old > 0 ? IMPORT_UPDATED : IMPORT_CREATED;
 			/* the old import steps aside (its id negated) until the new
