@@ -488,6 +488,68 @@ static bool ends_in_success_verdict(const char *s, size_t n)
 	return n >= k && !memcmp(s + n - k, v, k) && (n == k || s[n - k - 1] == '\n');
 }
 
+/* A complete GitHub Actions job log ends in the runner's own closing line
+ * ("2022-03-24T15:02:11.8780497Z Cleaning up orphan processes", or its
+ * "Terminate orphan process: pid (…)"): no line of the job is missing. */
+static bool ends_in_runner_cleanup(const char *s, size_t n)
+{
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+		n--;
+	size_t b = n;
+	while (b && s[b - 1] != '\n')
+		b--;
+	/* the line: [job<TAB>step<TAB>]YYYY-MM-DDTHH:MM:SS[.f]Z text */
+	const char *l = s + b, *e = s + n, *t = l;
+	for (const char *p = l; p < e; p++)
+		if (*p == '\t')
+			t = p + 1;
+	if (e - t < 21 || t[4] != '-' || t[10] != 'T' || t[13] != ':')
+		return false;
+	const char *z = memchr(t, 'Z', (size_t)(e - t));
+	if (!z || z - t > 30 || e - z < 2 || z[1] != ' ')
+		return false;
+	static const char clean[] = "Cleaning up orphan processes";
+	static const char term[] = "Terminate orphan process: pid";
+	size_t rest = (size_t)(e - z - 2);
+	return (rest == sizeof(clean) - 1 && !memcmp(z + 2, clean, rest)) ||
+	       (rest >= sizeof(term) - 1 && !memcmp(z + 2, term, sizeof(term) - 1));
+}
+
+/* A job of a complete GitHub Actions log that the runner did not record as
+ * failed: not one ##[error] line (a failed step always gets one, "Process
+ * completed with exit code N."), and a step that is not the runner's own
+ * clean-up started after the step of its last error finding (a rule's or
+ * a marker's; not triage's fallback on the last lines), so the job
+ * went on past it. Its errors were tolerated: the job passed. *line gets
+ * that finding's line. 1 when so, 0 when not, -1 with err set. */
+static int passed_by_runner(struct importer *im, int64_t job_row_id, int64_t *line,
+			    struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (im_prepare(im,
+		       "WITH last(line, step_end) AS (SELECT f.line, coalesce((SELECT st.last_line "
+		       "FROM steps st WHERE st.job_id = ?1 AND f.line BETWEEN st.first_line AND "
+		       "st.last_line), f.line) FROM triage_findings f WHERE f.job_id = ?1 AND "
+		       "f.severity = 'error' AND f.source IN ('rule', 'marker') AND f.line IS NOT "
+		       "NULL ORDER BY f.line DESC LIMIT 1) "
+		       "SELECT last.line FROM last WHERE NOT EXISTS (SELECT 1 FROM findings m "
+		       "WHERE m.job_id = ?1 AND m.severity = 'error') AND NOT EXISTS (SELECT 1 FROM "
+		       "triage_findings f WHERE f.job_id = ?1 AND f.severity = 'error' AND f.source "
+		       "IN ('rule', 'marker') AND f.line IS NULL) AND EXISTS (SELECT 1 FROM steps n WHERE n.job_id = ?1 AND "
+		       "n.first_line > last.step_end AND n.name NOT LIKE 'Post %' AND n.name NOT IN "
+		       "('Complete job', 'Set up job'))",
+		       &s) != SQLITE_OK)
+		return store_err(im->st, err, "cannot judge the log");
+	sqlite3_bind_int64(s, 1, job_row_id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*line = sqlite3_column_int64(s, 0);
+	im_done(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(im->st, err, "cannot judge the log");
+	return rc == SQLITE_ROW;
+}
+
 static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, struct cs_err *err)
 {
 	const char *given = im->opts.conclusion;
@@ -530,9 +592,10 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 		 * a success verdict only says why */
 		int passed_by_verdict = 0;
 		for (int i = 0; i < im->n_mem; i++) {
-			const struct log_mem *m = &im->mem[i];
-			if (!m->over && m->data.data &&
-			    ends_in_success_verdict(m->data.data, m->data.len))
+			const char *t;
+			size_t tn;
+			import_mem_tail(&im->mem[i], &t, &tn);
+			if (ends_in_success_verdict(t, tn))
 				passed_by_verdict++;
 		}
 		if (im_exec_id(im, "UPDATE jobs SET conclusion = 'success' WHERE run_id = ?1", row,
@@ -555,17 +618,36 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 			buf_release(&why);
 			return -1;
 		}
-		int passed_by_verdict = 0;
+		int passed_by_verdict = 0, passed_runner = 0;
+		int64_t tolerated_line = 0;
 		for (int i = 0; i < im->n_mem; i++) {
 			const struct log_mem *m = &im->mem[i];
-			if (m->over || !m->data.data || !ends_in_success_verdict(m->data.data, m->data.len))
+			const char *t;
+			size_t tn;
+			import_mem_tail(m, &t, &tn);
+			int by = 0;
+			if (ends_in_success_verdict(t, tn)) {
+				by = 1;
+			} else if (ends_in_runner_cleanup(t, tn)) {
+				int64_t l = 0;
+				int r = passed_by_runner(im, m->job_row_id, &l, err);
+				if (r < 0) {
+					buf_release(&why);
+					return -1;
+				}
+				if (r > 0 && !passed_runner++)
+					tolerated_line = l;
+				by = r > 0 ? 2 : 0;
+			}
+			if (!by)
 				continue;
 			if (im_exec_id(im, "UPDATE jobs SET conclusion = 'success' WHERE id = ?1",
 				       m->job_row_id, "cannot judge the log", err) < 0) {
 				buf_release(&why);
 				return -1;
 			}
-			passed_by_verdict++;
+			if (by == 1)
+				passed_by_verdict++;
 		}
 		sqlite3_stmt *s;
 		if (im_prepare(im,
@@ -607,6 +689,12 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 			}
 		} else if (!failed && passed_by_verdict) {
 			buf_adds(&why, "the log ends in a success verdict (Finished: SUCCESS)");
+		} else if (!failed && passed_runner) {
+			buf_addf(&why,
+				 "a complete GitHub Actions log with no failed step: no ##[error] line "
+				 "from the runner, and steps ran after the error on line %lld "
+				 "(tolerated)",
+				 (long long)tolerated_line);
 		} else if (!failed) {
 			buf_adds(&why, "no error finding and no failure verdict in the log");
 		}

@@ -72,12 +72,46 @@ check_has evidence-name-triaged "$OUT" '"fallback":true'
 # Jenkins' verdict on the whole build ends its log: a real passing log
 # (sorald_445) whose errors the build tolerated is a success; the same
 # verdict anywhere but on the last line, or only in a longer word, is not
-id=$(import_id "$CIDIFF/breakages/sorald_445/pass.log")
+# passed_log NAME FILE WHY: FILE imports as a success for WHY, untriaged
+passed_log() {
+	id=$(import_id "$2")
+	run show --json "$id"
+	check_has "$1" "$OUT" '"conclusion":"success","created_at"'
+	check_has "$1-why" "$OUT" "\"conclusion_why\":\"$3\""
+	run show "$id"
+	check_has "$1-show" "$OUT" "success: $3"
+	run triage --json "$id"
+	check_has "$1-no-findings" "$OUT" '"jobs":[]'
+}
+passed_log jenkins-success "$CIDIFF/breakages/sorald_445/pass.log" \
+	"the log ends in a success verdict (Finished: SUCCESS)"
+# ... also when the log is too long to be judged in memory (dspot_842: 1.6 MB)
+passed_log jenkins-long-success "$CIDIFF/breakages/dspot_842/pass.log" \
+	"the log ends in a success verdict (Finished: SUCCESS)"
+# A complete GitHub Actions job log (it ends in the runner's "Cleaning up
+# orphan processes") where the runner wrote no ##[error] line and steps ran
+# after the last error passed: its errors were tolerated (cv_45/pass.log,
+# "sh: tput: not found" on line 2825, then actions/upload-artifact ran)
+passed_log gha-complete "$CIDIFF/breakages/cv_45/pass.log" \
+	"a complete GitHub Actions log with no failed step: no ##[error] line from the runner, and steps ran after the error on line 2825 (tolerated)"
+# the failing log of the same job is complete and has no ##[error] line
+# either, but nothing but the runner's clean-up ran after its error
+id=$(import_id "$CIDIFF/breakages/cv_45/fail.log")
 run show --json "$id"
-check_has jenkins-success "$OUT" '"conclusion":"success","created_at"'
-check_has jenkins-success-why "$OUT" '"conclusion_why":"the log ends in a success verdict (Finished: SUCCESS)"'
-run triage --json "$id"
-check_has jenkins-success-no-findings "$OUT" '"jobs":[]'
+check_has gha-stopped-failure "$OUT" '"conclusion":"failure","created_at"'
+check_has gha-stopped-why "$OUT" '"conclusion_why":"1 error finding, the first on line 1817: fatal: unsafe repository'
+# the passing log with a runner's failure line, or cut before its end, is
+# no evidence of success
+mkdir -p ev/gha-marked ev/gha-cut
+sed '2825a\
+2022-03-24T15:00:00.0000000Z ##[error]Process completed with exit code 1.' \
+	"$CIDIFF/breakages/cv_45/pass.log" >ev/gha-marked/pass.log
+sed '$d' "$CIDIFF/breakages/cv_45/pass.log" >ev/gha-cut/pass.log
+for k in gha-marked gha-cut; do
+	id=$(import_id ev/$k/pass.log)
+	run show --json "$id"
+	check_has $k-failure "$OUT" '"conclusion":"failure","created_at"'
+done
 mkdir -p ev/midverdict ev/notverdict
 printf 'Finished: SUCCESS\n[ERROR] Failed to execute goal x\nFinished: FAILURE\n' >ev/midverdict/build.log
 printf '[ERROR] Failed to execute goal x\nNotFinished: SUCCESS\n' >ev/notverdict/build.log
