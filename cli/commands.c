@@ -528,6 +528,11 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 				buf_addc(&b, ',');
 			cli_json_run(&b, &u.rows[i]);
 			b.len--; /* cli_json_run's closing brace */
+			/* the head commit's subject, as the table shows it */
+			buf_adds(&b, ",\"subject\":");
+			cli_json_str(&b, u.rows[i].commit_subject && *u.rows[i].commit_subject
+						 ? u.rows[i].commit_subject
+						 : NULL);
 			buf_addf(&b, ",\"threshold_breach\":%s,\"thresholds\":{\"state\":\"%s\",\"breaches\":%d}}",
 				 ts[i].state == TH_BREACH_FAIL ? "true" : "false",
 				 th_state_name(ts[i].state), ts[i].breaches);
