@@ -644,7 +644,8 @@ static void draw_note(struct tui_canvas *c, const struct tt_hist *e)
 	}
 }
 
-static void draw_rule(struct tui_canvas *c, const struct triage_finding *f)
+static void draw_rule(struct tui_canvas *c, const struct triage_finding *f,
+		      const struct triage_history *h)
 {
 	char buf[128];
 	tui_text(c, "rule ", (size_t)-1, ROLE_DIM, 0, 0);
@@ -654,7 +655,13 @@ static void draw_rule(struct tui_canvas *c, const struct triage_finding *f)
 		tui_text(c, f->explain, (size_t)-1, ROLE_DIM, 0, 0);
 	}
 	tui_text(c, sep(), (size_t)-1, ROLE_DIM, 0, 0);
-	tui_text(c, decision_text(f->decision), (size_t)-1, decision_role(f->decision), 0, 0);
+	/* what the finding's row says: its history may overrule the rule */
+	enum decision d = history_decision(f->decision, h);
+	tui_text(c, d != f->decision ? "fix / investigate" : decision_text(d), (size_t)-1,
+		 decision_role(d), 0, 0);
+	if (d != f->decision)
+		tui_text(c, " (it failed on every attempt: retrying will not help)", (size_t)-1,
+			 ROLE_DIM, 0, 0);
 	if (f->step_number) {
 		snprintf(buf, sizeof(buf), "%sstep %d ", sep(), f->step_number);
 		tui_text(c, buf, (size_t)-1, ROLE_DIM, 0, 0);
@@ -795,7 +802,7 @@ static void triage_draw(struct view *v, struct tui_canvas *c, long row)
 		break;
 	case TT_RULE:
 		if (f)
-			draw_rule(c, f);
+			draw_rule(c, f, e ? &e->h : NULL);
 		break;
 	case TT_EXC:
 		if (f && t->d < f->n_excerpt)

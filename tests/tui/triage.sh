@@ -67,7 +67,9 @@ check_has groups-flaky-text triage-groups-200x50.screen '1 run since 9011bf8 · 
 check_has groups-parity triage-groups-200x50.screen '8 runs since f60058c · 7 commits parity'
 # unfolded: the history, the rule and the excerpt with the finding's lines marked
 check_has open-history triage-open-200x50.screen 'seen in 4 runs (2 commits) since fd235b8 (run 9818256728) · last 24d ago · main'
-check_has open-rule triage-open-200x50.screen 'rule oom-kill: a process ran out of memory or was killed by the out-of-memory killer · retry / escalate (infrastructure) · step 5 Run wasm-pack build'
+# the OOM failed on all 3 attempts of its commit: the rule's "retry" is
+# overruled, as on the finding's row and in `ciscope triage` (issue 9 §2)
+check_has open-rule triage-open-200x50.screen 'rule oom-kill: a process ran out of memory or was killed by the out-of-memory killer · fix / investigate (it failed on every attempt: retrying will not help) · step 5'
 check_has open-excerpt triage-open-80x24.screen '      > 459  ##[error]Process completed with exit code 137.'
 check_has open-context triage-open-80x24.screen '        456     Compiling unarray v0.1.4'
 check_eq open-marker-role "$(attrs_under triage-open-80x24 '> 459' '>')" e
