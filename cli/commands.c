@@ -556,8 +556,12 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 		 * the title gets less than 10; on a terminal narrower still, the
 		 * event, duration, workflow and age columns go, in that order */
 		bool show_ev = true, show_dur = true, show_wf = true, show_age = true;
+		/* the status is never cut ("in_progress", "startup_failure") */
+		int sw = 9;
+		for (size_t i = 0; i < u.n; i++)
+			sw = MAX(sw, (int)strlen(run_state(&u.rows[i])));
 #define RUNS_WIDTH()                                                                            \
-	(13 + 9 + iw + 2 + (show_wf ? ww + 2 : 0) + bw + 2 + (show_ev ? ew + 2 : 0) +            \
+	(4 + sw + 9 + iw + 2 + (show_wf ? ww + 2 : 0) + bw + 2 + (show_ev ? ew + 2 : 0) +            \
 	 (show_dur ? 10 : 0) + (show_age ? 12 : 0))
 		int title_w = 0;
 		while (tw && RUNS_WIDTH() + 10 > tw && MAX(ww, MAX(bw, ew)) > 6) {
@@ -574,7 +578,7 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 		int64_t now = time_now_ms();
 		buf_reset(&b);
 		buf_adds(&b, "  ");
-		cell(c, &b, "STATUS", 9, false);
+		cell(c, &b, "STATUS", sw, false);
 		if (show_wf)
 			cell(c, &b, "WORKFLOW", ww, false);
 		cell(c, &b, "BRANCH", bw, false);
@@ -599,7 +603,7 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 			buf_adds(&b, cli_color(c, state));
 			buf_adds(&b, cli_glyph(c, state));
 			buf_addc(&b, ' ');
-			cell(c, &b, state, 9, false);
+			cell(c, &b, state, sw, false);
 			buf_adds(&b, cli_reset(c));
 			if (show_wf)
 				cell(c, &b, r->workflow, ww, false);

@@ -106,9 +106,22 @@ d["display_title"] = "Nightly build"
 d["head_commit"]["message"] = "Fix the parser\n\nThe body of the message."
 json.dump(d, sys.stdout, indent=2)
 PY
+# ... and a run still in progress, whose status a pipe prints whole
+mkdir -p subj/runs/running
+cp -r runs/hub4j/logs runs/hub4j/jobs.json subj/runs/running/
+python3 - runs/hub4j/run.json >subj/runs/running/run.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["id"] = 719643950
+d["status"] = "in_progress"
+d["conclusion"] = None
+json.dump(d, sys.stdout, indent=2)
+PY
 saved_db=$DB
 DB="$WORK/subj.db"
 run import --quiet subj/runs
+run runs
+check_has runs-pipe-status "$OUT" "in_progress  "
 run runs --json
 check_has runs-json-subject "$OUT" '"title":"Nightly build",'
 check_has runs-json-subject-2 "$OUT" '"subject":"Fix the parser",'
