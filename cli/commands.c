@@ -766,6 +766,14 @@ int cmd_show(struct cli *c, int argc, char **argv)
 			cli_put(c, r.title, false);
 			printf("\n");
 		}
+		/* the runs table shows the head commit's subject: say it too
+		 * when the run's title is another (a pull request's title) */
+		if (r.commit_subject && *r.commit_subject &&
+		    (!r.title || strcmp(r.title, r.commit_subject))) {
+			printf("  commit: ");
+			cli_put(c, r.commit_subject, false);
+			printf("\n");
+		}
 		if (r.html_url) {
 			printf("  ");
 			cli_put(c, r.html_url, false);

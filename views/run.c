@@ -769,11 +769,17 @@ static void run_title(struct view *v, char *out, size_t n)
 	char att[24] = "";
 	if (r->attempt > 1)
 		snprintf(att, sizeof(att), " attempt %d", r->attempt);
-	/* the same facts, in the same order, as `ciscope show`'s header */
-	snprintf(out, n, "run %lld%s \u00b7 %s \u00b7 %s \u00b7 %.7s \u00b7 %s \u00b7 %s \u00b7 %s",
+	/* the same facts, in the same order, as `ciscope show`'s header;
+	 * the head commit's subject (what the runs view shows) when the
+	 * run's title is another */
+	bool subj = r->commit_subject && *r->commit_subject &&
+		    (!r->title || strcmp(r->title, r->commit_subject));
+	snprintf(out, n,
+		 "run %lld%s \u00b7 %s \u00b7 %s \u00b7 %.7s \u00b7 %s \u00b7 %s \u00b7 %s%s%s",
 		 (long long)r->provider_id, att, r->workflow ? r->workflow : "-",
 		 r->branch ? r->branch : "-", r->sha ? r->sha : "-", r->event ? r->event : "-",
-		 run_state(r), r->title ? r->title : "");
+		 run_state(r), r->title ? r->title : "", subj ? " \u00b7 commit: " : "",
+		 subj ? r->commit_subject : "");
 }
 
 static void run_status(struct view *v, char *out, size_t n)

@@ -127,6 +127,10 @@ check_has runs-json-subject "$OUT" '"title":"Nightly build",'
 check_has runs-json-subject-2 "$OUT" '"subject":"Fix the parser",'
 run runs
 check_has runs-table-subject "$OUT" "Fix the parser"
+# show names both, as the run view's title does
+run show 719643949
+check_has show-title "$OUT" "  Nightly build"
+check_has show-subject "$OUT" "  commit: Fix the parser"
 DB=$saved_db
 
 finish
