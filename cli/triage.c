@@ -539,8 +539,13 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 	if (json) {
 		buf_adds(&b, "]}\n");
 	} else if (shown_jobs == 0) {
-		buf_addf(&b, "\nno failed job (the run's conclusion is %s)\n",
+		buf_addf(&b, "\nno failed job (the run's conclusion is %s",
 			 r.conclusion ? r.conclusion : "not known yet");
+		if (r.conclusion_why && *r.conclusion_why) {
+			buf_adds(&b, ": ");
+			cli_put_text(&b, r.conclusion_why);
+		}
+		buf_adds(&b, ")\n");
 	}
 	fwrite(buf_cstr(&b), 1, b.len, stdout);
 	buf_release(&b);
