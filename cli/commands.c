@@ -791,7 +791,9 @@ int cmd_show(struct cli *c, int argc, char **argv)
 			time_format_duration(span(j->started_at, j->completed_at), dur, sizeof(dur));
 			printf("%s%s%s ", cli_color(c, js), cli_glyph(c, js), cli_reset(c));
 			cli_put(c, j->name, false);
-			printf(" (%lld)  %s  %s", (long long)j->provider_id, js ? js : "-", dur);
+			if (!run_job_ids_synthetic(&r))
+				printf(" (%lld)", (long long)j->provider_id);
+			printf("  %s  %s", js ? js : "-", dur);
 			if (j->log_id)
 				printf("  log %lld lines", (long long)j->line_count);
 			else

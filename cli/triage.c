@@ -519,7 +519,9 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 			const char *js = j->conclusion ? j->conclusion : j->status;
 			buf_addf(&b, "\n%s%s%s ", cli_color(c, js), cli_glyph(c, js), cli_reset(c));
 			cli_put_text(&b, j->name);
-			buf_addf(&b, " (%lld) %s", (long long)j->provider_id, js ? js : "-");
+			if (!run_job_ids_synthetic(&r))
+				buf_addf(&b, " (%lld)", (long long)j->provider_id);
+			buf_addf(&b, " %s", js ? js : "-");
 			if (!failed)
 				buf_addf(&b, "%sdid not fail", cli_sep(c));
 			buf_addc(&b, '\n');

@@ -284,6 +284,17 @@ if command -v sqlite3 >/dev/null 2>&1; then
 		fail judged-from-memory-same-as-index "$(diff judged.txt retriaged.txt | head -5)"; fi
 fi
 
+# a plain log's job id is one ciscope made up: triage and show name the job
+# without it (no "compile_error (1)"); a fetched run's job keeps its id
+printf 'compiling\nsrc/a.c:3:1: error: expected ;\nBUILD FAILURE\n' >compile_error.log
+id=$(import_id compile_error.log)
+run triage "$id"
+check_has adhoc-job-no-id "$OUT" "compile_error failure"
+check_eq adhoc-job-no-id-2 "$(grep -c "compile_error (1)" "$OUT")" 0
+run show "$id"
+check_has adhoc-show-no-id "$OUT" "compile_error  failure"
+check_eq adhoc-show-no-id-2 "$(grep -c "compile_error (1)" "$OUT")" 0
+
 id=$(import_id table.log)
 run log "$id"
 check_has tsv-plain "$OUT" "a	b	c"
