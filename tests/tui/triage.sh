@@ -355,6 +355,26 @@ for k in 'TZ' 'TvZ' 'T/boom<Enter>'; do
 done
 DB=demo.db
 
+# a local CI run that failed by its checks, with no failed job: its row says
+# why, as ciscope triage does, not "0 jobs · 0 findings" (issue 9)
+DB=local.db
+cat >results.json <<'EOF2'
+{"version": "1.0", "timestamp": "2026-10-02T09:00:00Z",
+ "commit_sha": "00000a000000000000000000000000000000000a", "branch": "main", "runner": "laptop",
+ "checks": {"coverage": {"passed": false, "percentage": 84.5, "threshold": 85},
+            "tests": {"passed": true, "total": 120, "failed": 0, "skipped": 2}}}
+EOF2
+"$CISCOPE" --db "$DB" import results.json >"$OUT" 2>"$ERR"
+check_exit local-import 0
+size 120x8
+tui local-why 'T'
+check_exit local-why 0
+check_has local-why local-why.screen 'local CI results'
+check_has local-why-checks local-why.screen 'checks that did not pass: coverage'
+check_eq local-why-no-zero "$(grep -c '0 jobs' local-why.screen)" 0
+size 80x24
+DB=demo.db
+
 # --- small and resized screens -------------------------------------------------------------------
 size 30x8
 tui tiny-nav 'TZGv<Enter>eeE'
