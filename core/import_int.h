@@ -104,6 +104,9 @@ struct job_src {
 	uint64_t gh_off, gh_len;
 	struct gh_step *gh_steps;
 	int n_gh_steps;
+	/* the job's last "##[error]Process completed with exit code N." line
+	 * (N > 0): the step it is in failed; 0 when there is none */
+	int64_t gh_exit_line;
 };
 
 struct gh_step {

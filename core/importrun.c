@@ -469,6 +469,42 @@ static int im_exec_id(struct importer *im, const char *sql, int64_t a, const cha
 	return ret;
 }
 
+/* The steps of a failed job of a `gh run view --log` file come with no
+ * conclusion: the step of the runner's "Process completed with exit code
+ * N." line failed (else the step of the job's last error finding), those
+ * before it passed, and those after it stay unknown (a later step may have
+ * run with if: always(), or not). A job that did not fail is left alone. */
+static int mark_failed_steps(struct importer *im, const struct run_src *rs, int *by_exit,
+			     struct cs_err *err)
+{
+	for (int i = 0; i < rs->n_jobs; i++) {
+		const struct job_src *js = &rs->jobs[i];
+		if (!js->gh || !js->n_gh_steps || !js->row_id)
+			continue;
+		sqlite3_stmt *s;
+		if (im_prepare(im,
+			       "WITH f(l) AS (SELECT COALESCE(NULLIF(?2, 0), (SELECT max(line) FROM "
+			       "triage_findings WHERE job_id = ?1 AND severity = 'error' AND source "
+			       "IN ('rule', 'marker') AND line IS NOT NULL))) "
+			       "UPDATE steps SET conclusion = CASE WHEN last_line < (SELECT l FROM f) "
+			       "THEN 'success' WHEN first_line <= (SELECT l FROM f) THEN 'failure' "
+			       "ELSE NULL END WHERE job_id = ?1 AND (SELECT conclusion FROM jobs "
+			       "WHERE id = ?1) = 'failure' AND EXISTS (SELECT 1 FROM steps t, f WHERE "
+			       "t.job_id = ?1 AND t.first_line <= f.l AND f.l <= t.last_line)",
+			       &s) != SQLITE_OK)
+			return store_err(im->st, err, "cannot mark the failed step");
+		sqlite3_bind_int64(s, 1, js->row_id);
+		sqlite3_bind_int64(s, 2, js->gh_exit_line);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE && js->gh_exit_line && sqlite3_changes(im->st->db) > 0)
+			(*by_exit)++;
+		im_done(s);
+		if (rc != SQLITE_DONE)
+			return store_err(im->st, err, "cannot mark the failed step");
+	}
+	return 0;
+}
+
 /* A log imported alone: its jobs are judged by triage's findings (or by
  * --conclusion), then the run by its jobs. Triage runs once: with every job
  * taken as failed (its error findings are the verdict); afterwards the jobs
@@ -751,6 +787,13 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 	} else if (rc == 0 && n_failed < n_jobs) {
 		rc = triage_after_import(im->st, row, err);
 	}
+	/* a step marked failed by the runner's exit line is what triage of a
+	 * fetched run would see: triage again as retriage will */
+	int by_exit = 0;
+	if (rc == 0)
+		rc = mark_failed_steps(im, rs, &by_exit, err);
+	if (rc == 0 && by_exit)
+		rc = triage_after_import(im->st, row, err);
 	/* "tmp/build.log" tells one log from the next by nothing: its first
 	 * telling line does */
 	if (rc == 0 && title_says_nothing(rs->label) &&

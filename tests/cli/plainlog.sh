@@ -181,6 +181,35 @@ fi
 "$CISCOPE" --db "$DB" log --raw "$id" >raw.out
 if cmp -s raw.out gh0/run.log; then ok gh-raw-lossless; else fail gh-raw-lossless "log --raw differs from the file"; fi
 
+# a failed job of a gh run view --log file: the step of the runner's exit
+# line failed, those before it passed, those after it stay unknown; without
+# the exit line the step of the last error finding failed; a job that
+# passed keeps its steps unknown (issue 9)
+T='2024-05-01T10:48:3'
+mkdir -p ghstep
+printf 'build\tSet up job\t%s6.1000000Z Current runner version\nbuild\tRun actions/checkout@v4\t%s7.1000000Z Syncing repository\nbuild\tRun make\t%s8.1000000Z src/a.c:3:1: error: expected ;\nbuild\tRun make\t%s8.2000000Z ##[error]Process completed with exit code 2.\nbuild\tPost Run actions/checkout@v4\t%s9.1000000Z Post job cleanup.\nbuild\tComplete job\t%s9.2000000Z Cleaning up orphan processes\n' \
+	"$T" "$T" "$T" "$T" "$T" "$T" >ghstep/exit.log
+# the error in step 2, the runner's exit line in step 3 (a later step failed)
+printf 'build\tSet up job\t%s6.1000000Z Current runner version\nbuild\tLint\t%s7.1000000Z src/a.c:3:1: error: expected ;\nbuild\tRun make\t%s8.1000000Z make: ok\nbuild\tRun make\t%s8.2000000Z ##[error]Process completed with exit code 1.\nbuild\tComplete job\t%s9.2000000Z Cleaning up orphan processes\n' \
+	"$T" "$T" "$T" "$T" "$T" >ghstep/later.log
+# (a complete log without the exit line passed: cut it before the clean-up)
+grep -v 'Process completed\|Cleaning up' ghstep/exit.log >ghstep/noexit.log
+steps_of() { # RUN: "number:conclusion ..." of its first job
+	run show --json "$1"
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1]))
+print(" ".join("%d:%s" % (s["number"], s["conclusion"]) for s in j["jobs"][0]["steps"]))' "$OUT"
+}
+id=$(import_id ghstep/exit.log)
+check_eq gh-step-exit "$(steps_of "$id")" "1:success 2:success 3:failure 4:None 5:None"
+id=$(import_id ghstep/later.log)
+check_eq gh-step-exit-later "$(steps_of "$id")" "1:success 2:success 3:failure 4:None"
+id=$(import_id ghstep/noexit.log)
+check_eq gh-step-finding "$(steps_of "$id")" "1:success 2:success 3:failure 4:None"
+run show "$id"
+check_has gh-step-finding-text "$OUT" "3 Run make"
+id=$(import_id --conclusion success ghstep/exit.log)
+check_eq gh-step-passed "$(steps_of "$id")" "1:None 2:None 3:None 4:None 5:None"
+
 # the real logs as gh run view --log output (lines of a GitHub log carry
 # the runner's timestamp): each is a failed run with its findings, and
 # --raw gives the file back
