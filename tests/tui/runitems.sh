@@ -155,6 +155,18 @@ check_exit plain-nosteps-exit 0
 check_has plain-nosteps plain-nosteps.screen '      no steps known (the log does not mark them)'
 check_status plain-nosteps-rows plain-nosteps '[run] row 1 of 2'
 if grep -q 'Set up job' plain-nosteps.screen; then fail plain-nosteps-no-step "a step is named"; else ok plain-nosteps-no-step; fi
+# a gh run view --log file: the step of the runner's exit line is marked
+# failed, the steps before it passed, the one after it unknown (issue 9)
+DB="$WORK/ghlog.db"
+T='2024-05-01T10:48:3'
+printf 'build\tSet up job\t%s6.1000000Z Current runner version\nbuild\tRun make\t%s8.1000000Z src/a.c:3:1: error: expected ;\nbuild\tRun make\t%s8.2000000Z ##[error]Process completed with exit code 2.\nbuild\tComplete job\t%s9.2000000Z Cleaning up orphan processes\n' \
+	"$T" "$T" "$T" "$T" >"$WORK/gh.log"
+"$CISCOPE" --db "$DB" import --quiet "$WORK/gh.log" >/dev/null 2>&1
+tui gh-steps '<Enter>'
+check_exit gh-steps-exit 0
+check_has gh-steps-passed gh-steps.screen '  ✓   1 Set up job'
+check_has gh-steps-failed gh-steps.screen '  ✗   2 Run make'
+check_has gh-steps-after gh-steps.screen '  ·   3 Complete job'
 DB=$saved_db
 
 finish
