@@ -590,9 +590,15 @@ static void run_draw(struct view *v, struct tui_canvas *c, long row)
 {
 	struct run_priv *p = v->priv;
 	if (p->error[0] || !p->n_rows) {
+		/* a local run that failed by its checks: why, as show says it */
+		char why[320] = "this run has no jobs in the index";
+		if (!p->error[0] && p->run.conclusion_why && *p->run.conclusion_why)
+			snprintf(why, sizeof(why), "this run has no jobs in the index; %s: %s",
+				 p->run.conclusion ? p->run.conclusion : "not completed",
+				 p->run.conclusion_why);
 		if (row == 0)
-			tui_text(c, p->error[0] ? p->error : "this run has no jobs in the index",
-				 (size_t)-1, p->error[0] ? ROLE_STATUS_ERROR : ROLE_DIM, 0, 0);
+			tui_text(c, p->error[0] ? p->error : why, (size_t)-1,
+				 p->error[0] ? ROLE_STATUS_ERROR : ROLE_DIM, 0, 0);
 		tui_canvas_fill(c, ROLE_DEFAULT);
 		return;
 	}

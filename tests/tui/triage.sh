@@ -372,6 +372,9 @@ check_exit local-why 0
 check_has local-why local-why.screen 'local CI results'
 check_has local-why-checks local-why.screen 'checks that did not pass: coverage'
 check_eq local-why-no-zero "$(grep -c '0 jobs' local-why.screen)" 0
+tui local-why-run 'T
+<Enter>'
+check_has local-why-run local-why-run.screen 'this run has no jobs in the index; failure: checks that did not pass: coverage'
 size 80x24
 DB=demo.db
 
