@@ -528,6 +528,11 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 				buf_addc(&b, ',');
 			cli_json_run(&b, &u.rows[i]);
 			b.len--; /* cli_json_run's closing brace */
+			/* the head commit's subject, as the table shows it */
+			buf_adds(&b, ",\"subject\":");
+			cli_json_str(&b, u.rows[i].commit_subject && *u.rows[i].commit_subject
+						 ? u.rows[i].commit_subject
+						 : NULL);
 			buf_addf(&b, ",\"threshold_breach\":%s,\"thresholds\":{\"state\":\"%s\",\"breaches\":%d}}",
 				 ts[i].state == TH_BREACH_FAIL ? "true" : "false",
 				 th_state_name(ts[i].state), ts[i].breaches);
@@ -551,8 +556,12 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 		 * the title gets less than 10; on a terminal narrower still, the
 		 * event, duration, workflow and age columns go, in that order */
 		bool show_ev = true, show_dur = true, show_wf = true, show_age = true;
+		/* the status is never cut ("in_progress", "startup_failure") */
+		int sw = 9;
+		for (size_t i = 0; i < u.n; i++)
+			sw = MAX(sw, (int)strlen(run_state(&u.rows[i])));
 #define RUNS_WIDTH()                                                                            \
-	(13 + 9 + iw + 2 + (show_wf ? ww + 2 : 0) + bw + 2 + (show_ev ? ew + 2 : 0) +            \
+	(4 + sw + 9 + iw + 2 + (show_wf ? ww + 2 : 0) + bw + 2 + (show_ev ? ew + 2 : 0) +            \
 	 (show_dur ? 10 : 0) + (show_age ? 12 : 0))
 		int title_w = 0;
 		while (tw && RUNS_WIDTH() + 10 > tw && MAX(ww, MAX(bw, ew)) > 6) {
@@ -569,7 +578,7 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 		int64_t now = time_now_ms();
 		buf_reset(&b);
 		buf_adds(&b, "  ");
-		cell(c, &b, "STATUS", 9, false);
+		cell(c, &b, "STATUS", sw, false);
 		if (show_wf)
 			cell(c, &b, "WORKFLOW", ww, false);
 		cell(c, &b, "BRANCH", bw, false);
@@ -594,7 +603,7 @@ int cmd_runs(struct cli *c, int argc, char **argv)
 			buf_adds(&b, cli_color(c, state));
 			buf_adds(&b, cli_glyph(c, state));
 			buf_addc(&b, ' ');
-			cell(c, &b, state, 9, false);
+			cell(c, &b, state, sw, false);
 			buf_adds(&b, cli_reset(c));
 			if (show_wf)
 				cell(c, &b, r->workflow, ww, false);
@@ -757,6 +766,14 @@ int cmd_show(struct cli *c, int argc, char **argv)
 			cli_put(c, r.title, false);
 			printf("\n");
 		}
+		/* the runs table shows the head commit's subject: say it too
+		 * when the run's title is another (a pull request's title) */
+		if (r.commit_subject && *r.commit_subject &&
+		    (!r.title || strcmp(r.title, r.commit_subject))) {
+			printf("  commit: ");
+			cli_put(c, r.commit_subject, false);
+			printf("\n");
+		}
 		if (r.html_url) {
 			printf("  ");
 			cli_put(c, r.html_url, false);
@@ -774,7 +791,9 @@ int cmd_show(struct cli *c, int argc, char **argv)
 			time_format_duration(span(j->started_at, j->completed_at), dur, sizeof(dur));
 			printf("%s%s%s ", cli_color(c, js), cli_glyph(c, js), cli_reset(c));
 			cli_put(c, j->name, false);
-			printf(" (%lld)  %s  %s", (long long)j->provider_id, js ? js : "-", dur);
+			if (!run_job_ids_synthetic(&r))
+				printf(" (%lld)", (long long)j->provider_id);
+			printf("  %s  %s", js ? js : "-", dur);
 			if (j->log_id)
 				printf("  log %lld lines", (long long)j->line_count);
 			else

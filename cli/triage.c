@@ -519,7 +519,9 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 			const char *js = j->conclusion ? j->conclusion : j->status;
 			buf_addf(&b, "\n%s%s%s ", cli_color(c, js), cli_glyph(c, js), cli_reset(c));
 			cli_put_text(&b, j->name);
-			buf_addf(&b, " (%lld) %s", (long long)j->provider_id, js ? js : "-");
+			if (!run_job_ids_synthetic(&r))
+				buf_addf(&b, " (%lld)", (long long)j->provider_id);
+			buf_addf(&b, " %s", js ? js : "-");
 			if (!failed)
 				buf_addf(&b, "%sdid not fail", cli_sep(c));
 			buf_addc(&b, '\n');
@@ -539,8 +541,13 @@ int cmd_triage(struct cli *c, int argc, char **argv)
 	if (json) {
 		buf_adds(&b, "]}\n");
 	} else if (shown_jobs == 0) {
-		buf_addf(&b, "\nno failed job (the run's conclusion is %s)\n",
+		buf_addf(&b, "\nno failed job (the run's conclusion is %s",
 			 r.conclusion ? r.conclusion : "not known yet");
+		if (r.conclusion_why && *r.conclusion_why) {
+			buf_adds(&b, ": ");
+			cli_put_text(&b, r.conclusion_why);
+		}
+		buf_adds(&b, ")\n");
 	}
 	fwrite(buf_cstr(&b), 1, b.len, stdout);
 	buf_release(&b);

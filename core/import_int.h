@@ -66,11 +66,17 @@ void import_ahead_free(struct importer *im);
 void import_next_logs_clear(struct importer *im);
 
 #define LOG_MEM_MAX (1u << 20)
+#define LOG_TAIL_MAX 512
 struct log_mem {
 	int64_t job_row_id;
 	struct buf data;
 	bool over; /* went past LOG_MEM_MAX: not kept */
+	/* its last bytes, kept even when over: the verdict a log ends in */
+	char tail[LOG_TAIL_MAX];
+	size_t tail_len;
 };
+/* The last bytes of a log kept in memory (data, or tail when over). */
+void import_mem_tail(const struct log_mem *m, const char **s, size_t *n);
 /* Forget the logs kept in memory (core/importlog.c). */
 void import_mem_reset(struct importer *im);
 
@@ -99,6 +105,9 @@ struct job_src {
 	uint64_t gh_off, gh_len;
 	struct gh_step *gh_steps;
 	int n_gh_steps;
+	/* the job's last "##[error]Process completed with exit code N." line
+	 * (N > 0): the step it is in failed; 0 when there is none */
+	int64_t gh_exit_line;
 };
 
 struct gh_step {

@@ -80,9 +80,16 @@ static bool gh_scan_file(const char *path, const struct run_src *rs, struct gh_s
 			rest += 3;
 			rn -= 3;
 		}
-		if ((rn >= 28 && logts_parse(rest, 28) >= 0) ||
-		    (sn == 12 && !memcmp(t1 + 1, "UNKNOWN STEP", 12)))
+		bool stamped = rn >= 28 && logts_parse(rest, 28) >= 0;
+		if (stamped || (sn == 12 && !memcmp(t1 + 1, "UNKNOWN STEP", 12)))
 			g->evidence = true;
+		/* the runner's word that a step failed (the step it is in) */
+		static const char exit_word[] = "##[error]Process completed with exit code ";
+		const size_t ew = sizeof(exit_word) - 1;
+		const char *msg = stamped && rn > 28 && rest[28] == ' ' ? rest + 29 : rest;
+		size_t mn = rn - (size_t)(msg - rest);
+		bool exit_line = mn > ew && !memcmp(msg, exit_word, ew) && msg[ew] >= '1' &&
+				 msg[ew] <= '9';
 		struct job_src *j = g->n ? &g->jobs[g->n - 1] : NULL;
 		if (!j || strlen(g->names[g->n - 1]) != jn || memcmp(g->names[g->n - 1], line, jn)) {
 			for (int i = 0; i + 1 < g->n && ok; i++)
@@ -118,6 +125,8 @@ static bool gh_scan_file(const char *path, const struct run_src *rs, struct gh_s
 			st->first_line = lineno;
 		}
 		st->last_line = lineno + extra;
+		if (exit_line)
+			j->gh_exit_line = lineno;
 		off += len;
 	}
 	if (ok && (ferror(f) || !g->n || !g->evidence))
@@ -514,6 +523,7 @@ int import_load_log_file(struct importer *im, const char *path, struct run_src *
 			js->gh_len = g.jobs[i].gh_len;
 			js->gh_steps = g.jobs[i].gh_steps;
 			js->n_gh_steps = g.jobs[i].n_gh_steps;
+			js->gh_exit_line = g.jobs[i].gh_exit_line;
 			g.jobs[i].gh_steps = NULL;
 			g.jobs[i].n_gh_steps = 0;
 		}

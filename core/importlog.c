@@ -381,6 +381,15 @@ static void mem_keep(struct log_sink *k, const void *data, size_t n)
 {
 	struct importer *im = k->im;
 	struct log_mem *m = &im->mem[k->mem];
+	if (n >= LOG_TAIL_MAX) {
+		memcpy(m->tail, (const char *)data + n - LOG_TAIL_MAX, LOG_TAIL_MAX);
+		m->tail_len = LOG_TAIL_MAX;
+	} else {
+		size_t keep = MIN(m->tail_len, LOG_TAIL_MAX - n);
+		memmove(m->tail, m->tail + m->tail_len - keep, keep);
+		memcpy(m->tail + keep, data, n);
+		m->tail_len = keep + n;
+	}
 	if (m->over)
 		return;
 	if (im->mem_total + n > LOG_MEM_MAX) {
@@ -391,6 +400,17 @@ static void mem_keep(struct log_sink *k, const void *data, size_t n)
 	}
 	buf_add(&m->data, data, n);
 	im->mem_total += n;
+}
+
+void import_mem_tail(const struct log_mem *m, const char **s, size_t *n)
+{
+	if (!m->over && m->data.data) {
+		*s = m->data.data;
+		*n = m->data.len;
+	} else {
+		*s = m->tail;
+		*n = m->tail_len;
+	}
 }
 
 static int sink_write(void *ctx, const void *data, size_t n)

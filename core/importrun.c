@@ -73,6 +73,15 @@ struct attempt_stats {
 	int64_t first_start, last_end;
 };
 
+/* Where a run was imported from, as runs.source keeps it: whole (the run
+ * view reads artifact files from there again, from whatever folder ciscope
+ * is started in). Allocated; the path as given if it cannot be resolved. */
+static char *source_path(const char *path)
+{
+	char *real = path ? realpath(path, NULL) : NULL;
+	return real ? real : path ? xstrdup(path) : NULL;
+}
+
 static int insert_run(struct importer *im, struct run_src *rs, int64_t repo_id, int attempt,
 		      const cJSON *obj, const struct attempt_stats *derived, const char *sig,
 		      int64_t *row_id, struct cs_err *err)
@@ -153,12 +162,14 @@ static int insert_run(struct importer *im, struct run_src *rs, int64_t repo_id, 
 		sql_bind_text(s, 20, import_jstr(au, "name"));
 		sql_bind_time(s, 21, import_jtime(hc, "timestamp"));
 	}
-	sql_bind_text(s, 22, rs->path);
+	char *source = source_path(rs->path);
+	sql_bind_text(s, 22, source);
 	sql_bind_text(s, 23, sig);
 	sqlite3_bind_int64(s, 24, im->now);
 	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot store the run");
 	im_done(s);
 	free(subject);
+	free(source);
 	*row_id = sqlite3_last_insert_rowid(im->st->db);
 	return rc;
 }
@@ -458,6 +469,42 @@ static int im_exec_id(struct importer *im, const char *sql, int64_t a, const cha
 	return ret;
 }
 
+/* The steps of a failed job of a `gh run view --log` file come with no
+ * conclusion: the step of the runner's "Process completed with exit code
+ * N." line failed (else the step of the job's last error finding), those
+ * before it passed, and those after it stay unknown (a later step may have
+ * run with if: always(), or not). A job that did not fail is left alone. */
+static int mark_failed_steps(struct importer *im, const struct run_src *rs, int *by_exit,
+			     struct cs_err *err)
+{
+	for (int i = 0; i < rs->n_jobs; i++) {
+		const struct job_src *js = &rs->jobs[i];
+		if (!js->gh || !js->n_gh_steps || !js->row_id)
+			continue;
+		sqlite3_stmt *s;
+		if (im_prepare(im,
+			       "WITH f(l) AS (SELECT COALESCE(NULLIF(?2, 0), (SELECT max(line) FROM "
+			       "triage_findings WHERE job_id = ?1 AND severity = 'error' AND source "
+			       "IN ('rule', 'marker') AND line IS NOT NULL))) "
+			       "UPDATE steps SET conclusion = CASE WHEN last_line < (SELECT l FROM f) "
+			       "THEN 'success' WHEN first_line <= (SELECT l FROM f) THEN 'failure' "
+			       "ELSE NULL END WHERE job_id = ?1 AND (SELECT conclusion FROM jobs "
+			       "WHERE id = ?1) = 'failure' AND EXISTS (SELECT 1 FROM steps t, f WHERE "
+			       "t.job_id = ?1 AND t.first_line <= f.l AND f.l <= t.last_line)",
+			       &s) != SQLITE_OK)
+			return store_err(im->st, err, "cannot mark the failed step");
+		sqlite3_bind_int64(s, 1, js->row_id);
+		sqlite3_bind_int64(s, 2, js->gh_exit_line);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE && js->gh_exit_line && sqlite3_changes(im->st->db) > 0)
+			(*by_exit)++;
+		im_done(s);
+		if (rc != SQLITE_DONE)
+			return store_err(im->st, err, "cannot mark the failed step");
+	}
+	return 0;
+}
+
 /* A log imported alone: its jobs are judged by triage's findings (or by
  * --conclusion), then the run by its jobs. Triage runs once: with every job
  * taken as failed (its error findings are the verdict); afterwards the jobs
@@ -475,6 +522,68 @@ static bool ends_in_success_verdict(const char *s, size_t n)
 	static const char v[] = "Finished: SUCCESS";
 	size_t k = sizeof(v) - 1;
 	return n >= k && !memcmp(s + n - k, v, k) && (n == k || s[n - k - 1] == '\n');
+}
+
+/* A complete GitHub Actions job log ends in the runner's own closing line
+ * ("2022-03-24T15:02:11.8780497Z Cleaning up orphan processes", or its
+ * "Terminate orphan process: pid (…)"): no line of the job is missing. */
+static bool ends_in_runner_cleanup(const char *s, size_t n)
+{
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+		n--;
+	size_t b = n;
+	while (b && s[b - 1] != '\n')
+		b--;
+	/* the line: [job<TAB>step<TAB>]YYYY-MM-DDTHH:MM:SS[.f]Z text */
+	const char *l = s + b, *e = s + n, *t = l;
+	for (const char *p = l; p < e; p++)
+		if (*p == '\t')
+			t = p + 1;
+	if (e - t < 21 || t[4] != '-' || t[10] != 'T' || t[13] != ':')
+		return false;
+	const char *z = memchr(t, 'Z', (size_t)(e - t));
+	if (!z || z - t > 30 || e - z < 2 || z[1] != ' ')
+		return false;
+	static const char clean[] = "Cleaning up orphan processes";
+	static const char term[] = "Terminate orphan process: pid";
+	size_t rest = (size_t)(e - z - 2);
+	return (rest == sizeof(clean) - 1 && !memcmp(z + 2, clean, rest)) ||
+	       (rest >= sizeof(term) - 1 && !memcmp(z + 2, term, sizeof(term) - 1));
+}
+
+/* A job of a complete GitHub Actions log that the runner did not record as
+ * failed: not one ##[error] line (a failed step always gets one, "Process
+ * completed with exit code N."), and a step that is not the runner's own
+ * clean-up started after the step of its last error finding (a rule's or
+ * a marker's; not triage's fallback on the last lines), so the job
+ * went on past it. Its errors were tolerated: the job passed. *line gets
+ * that finding's line. 1 when so, 0 when not, -1 with err set. */
+static int passed_by_runner(struct importer *im, int64_t job_row_id, int64_t *line,
+			    struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	if (im_prepare(im,
+		       "WITH last(line, step_end) AS (SELECT f.line, coalesce((SELECT st.last_line "
+		       "FROM steps st WHERE st.job_id = ?1 AND f.line BETWEEN st.first_line AND "
+		       "st.last_line), f.line) FROM triage_findings f WHERE f.job_id = ?1 AND "
+		       "f.severity = 'error' AND f.source IN ('rule', 'marker') AND f.line IS NOT "
+		       "NULL ORDER BY f.line DESC LIMIT 1) "
+		       "SELECT last.line FROM last WHERE NOT EXISTS (SELECT 1 FROM findings m "
+		       "WHERE m.job_id = ?1 AND m.severity = 'error') AND NOT EXISTS (SELECT 1 FROM "
+		       "triage_findings f WHERE f.job_id = ?1 AND f.severity = 'error' AND f.source "
+		       "IN ('rule', 'marker') AND f.line IS NULL) AND EXISTS (SELECT 1 FROM steps n WHERE n.job_id = ?1 AND "
+		       "n.first_line > last.step_end AND n.name NOT LIKE 'Post %' AND n.name NOT IN "
+		       "('Complete job', 'Set up job'))",
+		       &s) != SQLITE_OK)
+		return store_err(im->st, err, "cannot judge the log");
+	sqlite3_bind_int64(s, 1, job_row_id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*line = sqlite3_column_int64(s, 0);
+	im_done(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(im->st, err, "cannot judge the log");
+	return rc == SQLITE_ROW;
 }
 
 static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, struct cs_err *err)
@@ -519,9 +628,10 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 		 * a success verdict only says why */
 		int passed_by_verdict = 0;
 		for (int i = 0; i < im->n_mem; i++) {
-			const struct log_mem *m = &im->mem[i];
-			if (!m->over && m->data.data &&
-			    ends_in_success_verdict(m->data.data, m->data.len))
+			const char *t;
+			size_t tn;
+			import_mem_tail(&im->mem[i], &t, &tn);
+			if (ends_in_success_verdict(t, tn))
 				passed_by_verdict++;
 		}
 		if (im_exec_id(im, "UPDATE jobs SET conclusion = 'success' WHERE run_id = ?1", row,
@@ -544,17 +654,36 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 			buf_release(&why);
 			return -1;
 		}
-		int passed_by_verdict = 0;
+		int passed_by_verdict = 0, passed_runner = 0;
+		int64_t tolerated_line = 0;
 		for (int i = 0; i < im->n_mem; i++) {
 			const struct log_mem *m = &im->mem[i];
-			if (m->over || !m->data.data || !ends_in_success_verdict(m->data.data, m->data.len))
+			const char *t;
+			size_t tn;
+			import_mem_tail(m, &t, &tn);
+			int by = 0;
+			if (ends_in_success_verdict(t, tn)) {
+				by = 1;
+			} else if (ends_in_runner_cleanup(t, tn)) {
+				int64_t l = 0;
+				int r = passed_by_runner(im, m->job_row_id, &l, err);
+				if (r < 0) {
+					buf_release(&why);
+					return -1;
+				}
+				if (r > 0 && !passed_runner++)
+					tolerated_line = l;
+				by = r > 0 ? 2 : 0;
+			}
+			if (!by)
 				continue;
 			if (im_exec_id(im, "UPDATE jobs SET conclusion = 'success' WHERE id = ?1",
 				       m->job_row_id, "cannot judge the log", err) < 0) {
 				buf_release(&why);
 				return -1;
 			}
-			passed_by_verdict++;
+			if (by == 1)
+				passed_by_verdict++;
 		}
 		sqlite3_stmt *s;
 		if (im_prepare(im,
@@ -596,6 +725,12 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 			}
 		} else if (!failed && passed_by_verdict) {
 			buf_adds(&why, "the log ends in a success verdict (Finished: SUCCESS)");
+		} else if (!failed && passed_runner) {
+			buf_addf(&why,
+				 "a complete GitHub Actions log with no failed step: no ##[error] line "
+				 "from the runner, and steps ran after the error on line %lld "
+				 "(tolerated)",
+				 (long long)tolerated_line);
 		} else if (!failed) {
 			buf_adds(&why, "no error finding and no failure verdict in the log");
 		}
@@ -652,6 +787,13 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 	} else if (rc == 0 && n_failed < n_jobs) {
 		rc = triage_after_import(im->st, row, err);
 	}
+	/* a step marked failed by the runner's exit line is what triage of a
+	 * fetched run would see: triage again as retriage will */
+	int by_exit = 0;
+	if (rc == 0)
+		rc = mark_failed_steps(im, rs, &by_exit, err);
+	if (rc == 0 && by_exit)
+		rc = triage_after_import(im->st, row, err);
 	/* "tmp/build.log" tells one log from the next by nothing: its first
 	 * telling line does */
 	if (rc == 0 && title_says_nothing(rs->label) &&
@@ -724,6 +866,24 @@ int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 		if (unchanged) {
 			ev.state = IMPORT_UNCHANGED;
 			ev.run_row_id = old;
+			/* an older index kept the path as given: keep it whole now */
+			char *source = source_path(rs->path);
+			sqlite3_stmt *us;
+			bool uok = im_prepare(im, "UPDATE runs SET source = ?2 WHERE id = ?1 "
+						  "AND source IS NOT ?2", &us) == SQLITE_OK;
+			if (uok) {
+				sqlite3_bind_int64(us, 1, old);
+				sql_bind_text(us, 2, source);
+				uok = sqlite3_step(us) == SQLITE_DONE;
+				im_done(us);
+			}
+			free(source);
+			if (!uok) {
+				store_err(im->st, err, "cannot store where the run came from");
+				buf_release(&sig);
+				cJSON_Delete(own);
+				goto fail;
+			}
 		} else {
 			ev.state = old > 0 ? IMPORT_UPDATED : IMPORT_CREATED;
 			/* the old import steps aside (its id negated) until the new

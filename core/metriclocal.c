@@ -140,6 +140,7 @@ int metrics_import_local(struct store *st, const char *origin, const char *text,
 			       endp && endp >= text ? (size_t)(endp - text) : 0);
 	struct local_metric *m = NULL;
 	int nm = 0;
+	struct buf why = BUF_INIT; /* the checks that did not pass */
 	const char *sha, *branch, *ts, *runner;
 	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(doc, "version");
 	const cJSON *checks = cJSON_GetObjectItemCaseSensitive(doc, "checks");
@@ -197,8 +198,12 @@ int metrics_import_local(struct store *st, const char *origin, const char *text,
 			goto out;
 		}
 		int passed = pj ? cJSON_IsTrue(pj) : -1;
-		if (passed == 0)
+		if (passed == 0) {
+			/* what `show` says of the run's failure */
+			buf_adds(&why, all_passed ? "checks that did not pass: " : ", ");
+			buf_adds(&why, c->string);
 			all_passed = false;
+		}
 		char path[80];
 		snprintf(path, sizeof(path), "checks.%s", c->string);
 		for (const cJSON *f = c->child; f; f = f->next) {
@@ -259,9 +264,10 @@ int metrics_import_local(struct store *st, const char *origin, const char *text,
 		goto rollback;
 	if (store_prepare(st, "INSERT INTO runs (repo_id, provider_id, attempt, workflow_name, "
 			      "title, event, head_branch, head_sha, status, conclusion, created_at, "
-			      "updated_at, started_at, actor, source, import_sig, imported_at) VALUES "
+			      "updated_at, started_at, actor, source, import_sig, imported_at, "
+			      "conclusion_why) VALUES "
 			      "(?1, ?2, 1, 'local', 'local CI results', 'local', ?3, ?4, 'completed', "
-			      "?5, ?6, ?6, ?6, ?7, 'local', ?8, ?9)", &s, "importing local results",
+			      "?5, ?6, ?6, ?6, ?7, 'local', ?8, ?9, ?10)", &s, "importing local results",
 			  err) < 0)
 		goto rollback;
 	sqlite3_bind_int64(s, 1, repo_id);
@@ -273,6 +279,8 @@ int metrics_import_local(struct store *st, const char *origin, const char *text,
 	sql_bind_text(s, 7, runner);
 	sql_bind_text(s, 8, sig);
 	sqlite3_bind_int64(s, 9, time_now_ms());
+	if (!all_passed)
+		sql_bind_text(s, 10, buf_cstr(&why));
 	if (store_collect(st, s, NULL, NULL, "importing local results", err) < 0)
 		goto rollback;
 	int64_t run = sqlite3_last_insert_rowid(st->db);
@@ -316,6 +324,7 @@ rollback:
 out:
 	if (rc < 0 && !strstr(err->msg, origin))
 		err_prefix(err, "%s", origin);
+	buf_release(&why);
 	free(m);
 	cJSON_Delete(doc);
 	return rc;

@@ -342,6 +342,34 @@ static int read_zip_entry(const char *zip, const char *path, size_t max, struct 
 	return rc < 0 ? -1 : 0;
 }
 
+/* The run folder an import recorded, as a path to open from here. Imports
+ * store it absolute; an older index may hold it relative to the folder the
+ * import ran in, which is tried first, then from the index's own folder and
+ * each folder above it (the index usually sits below where it was built).
+ * NULL with err naming what was tried when none of them is a folder. */
+static char *source_folder(struct store *st, const char *folder, struct cs_err *err)
+{
+	if (folder[0] == '/' || path_is_dir(folder))
+		return xstrdup(folder);
+	char *db = st->path ? realpath(st->path, NULL) : NULL;
+	char *found = NULL;
+	for (char *up = db ? strrchr(db, '/') : NULL; up && !found; up = strrchr(db, '/')) {
+		*up = '\0';
+		char *p = xasprintf("%s/%s", *db ? db : "", folder);
+		if (path_is_dir(p))
+			found = p;
+		else
+			free(p);
+	}
+	if (!found)
+		err_set(err, CS_ENOTFOUND,
+			"cannot find the run folder '%s' here or above the index (an older import "
+			"kept the path relative): import the run again",
+			folder);
+	free(db);
+	return found;
+}
+
 int run_artifact_read(struct store *st, int64_t run_row_id, const char *artifact,
 		      const char *path, size_t max, struct buf *out, bool *truncated,
 		      struct cs_err *err)
@@ -365,21 +393,25 @@ int run_artifact_read(struct store *st, int64_t run_row_id, const char *artifact
 	bool expired = sqlite3_column_int(s, 2) != 0;
 	sqlite3_finalize(s);
 	int rc;
+	char *here = NULL;
 	if (expired || (kind && !strcmp(kind, "api"))) {
 		rc = err_set(err, CS_ENOTFOUND, "the artifact expired on GitHub: no file to show");
 	} else if (!folder || !*folder) {
 		rc = err_set(err, CS_ENOTFOUND, "the index does not say where this run came from");
+	} else if (!(here = source_folder(st, folder, err))) {
+		rc = -1;
 	} else if (kind && !strcmp(kind, "zip")) {
-		char *zip = xasprintf("%s/artifacts/%s.zip", folder, artifact);
+		char *zip = xasprintf("%s/artifacts/%s.zip", here, artifact);
 		rc = read_zip_entry(zip, path, max, out, truncated, err);
 		free(zip);
 	} else {
 		char *file = kind && !strcmp(kind, "file")
-				     ? xasprintf("%s/artifacts/%s", folder, artifact)
-				     : xasprintf("%s/artifacts/%s/%s", folder, artifact, path);
+				     ? xasprintf("%s/artifacts/%s", here, artifact)
+				     : xasprintf("%s/artifacts/%s/%s", here, artifact, path);
 		rc = file_read_head(file, max, out, truncated, err);
 		free(file);
 	}
+	free(here);
 	free(folder);
 	free(kind);
 	return rc;

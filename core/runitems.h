@@ -76,7 +76,9 @@ long run_series_points(struct store *st, int64_t series_id, long max, double **x
  * are more), read again from where the run was imported (the index keeps
  * what was read from a file, not its bytes): <source>/artifacts/<artifact>/
  * <path>, the entry <path> of <source>/artifacts/<artifact>.zip, or the file
- * <source>/artifacts/<artifact> itself. Names with a ".." component, an
+ * <source>/artifacts/<artifact> itself (a relative <source>, kept by an
+ * older import, is looked for from here, then from the index's folder and
+ * each folder above it). Names with a ".." component, an
  * absolute path or (the artifact) a slash are refused. Returns 0, or -1 with
  * err saying what is missing (a run folder moved away, an expired
  * artifact). */

@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cistate.h"
 #include "util.h"
@@ -154,6 +155,14 @@ struct run {
 	 * or "given with --conclusion"); NULL for runs that came with one */
 	char *conclusion_why;
 };
+
+/* a run imported from a log file or a bare log archive (event "import"):
+ * its jobs' ids are positions ciscope made up, not GitHub's, so they are
+ * not printed as if they identified anything */
+static inline bool run_job_ids_synthetic(const struct run *r)
+{
+	return r && r->event && strcmp(r->event, "import") == 0;
+}
 
 struct step {
 	int number;

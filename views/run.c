@@ -590,9 +590,15 @@ static void run_draw(struct view *v, struct tui_canvas *c, long row)
 {
 	struct run_priv *p = v->priv;
 	if (p->error[0] || !p->n_rows) {
+		/* a local run that failed by its checks: why, as show says it */
+		char why[320] = "this run has no jobs in the index";
+		if (!p->error[0] && p->run.conclusion_why && *p->run.conclusion_why)
+			snprintf(why, sizeof(why), "this run has no jobs in the index; %s: %s",
+				 p->run.conclusion ? p->run.conclusion : "not completed",
+				 p->run.conclusion_why);
 		if (row == 0)
-			tui_text(c, p->error[0] ? p->error : "this run has no jobs in the index",
-				 (size_t)-1, p->error[0] ? ROLE_STATUS_ERROR : ROLE_DIM, 0, 0);
+			tui_text(c, p->error[0] ? p->error : why, (size_t)-1,
+				 p->error[0] ? ROLE_STATUS_ERROR : ROLE_DIM, 0, 0);
 		tui_canvas_fill(c, ROLE_DEFAULT);
 		return;
 	}
@@ -769,11 +775,17 @@ static void run_title(struct view *v, char *out, size_t n)
 	char att[24] = "";
 	if (r->attempt > 1)
 		snprintf(att, sizeof(att), " attempt %d", r->attempt);
-	/* the same facts, in the same order, as `ciscope show`'s header */
-	snprintf(out, n, "run %lld%s \u00b7 %s \u00b7 %s \u00b7 %.7s \u00b7 %s \u00b7 %s \u00b7 %s",
+	/* the same facts, in the same order, as `ciscope show`'s header;
+	 * the head commit's subject (what the runs view shows) when the
+	 * run's title is another */
+	bool subj = r->commit_subject && *r->commit_subject &&
+		    (!r->title || strcmp(r->title, r->commit_subject));
+	snprintf(out, n,
+		 "run %lld%s \u00b7 %s \u00b7 %s \u00b7 %.7s \u00b7 %s \u00b7 %s \u00b7 %s%s%s",
 		 (long long)r->provider_id, att, r->workflow ? r->workflow : "-",
 		 r->branch ? r->branch : "-", r->sha ? r->sha : "-", r->event ? r->event : "-",
-		 run_state(r), r->title ? r->title : "");
+		 run_state(r), r->title ? r->title : "", subj ? " \u00b7 commit: " : "",
+		 subj ? r->commit_subject : "");
 }
 
 static void run_status(struct view *v, char *out, size_t n)

@@ -359,12 +359,17 @@ static void draw_run(struct view *v, struct tui_canvas *c, const struct tt_run *
 		tui_text(c, view_state_glyph(state), (size_t)-1, view_state_role(state), 1, TEXT_PAD);
 	tui_text(c, " ", 1, ROLE_DEFAULT, 1, 0);
 	/* right side: attempt, jobs and findings, age */
-	char counts[64] = "", age[32] = "", att[16] = "";
+	char counts[160] = "", age[32] = "", att[16] = "";
 	int nf = 0;
 	for (int k = 0; k < t->nj; k++)
 		for (int m = 0; m < t->jobs[k].nf; m++)
 			nf += tt_finding_shown(&p->t, &t->jobs[k].f[m]);
-	if (w >= 100)
+	bool why = t->nj == 0 && r->conclusion_why && *r->conclusion_why;
+	if (why && w >= 60)
+		/* no failed job (a local run's checks): say why it failed, as
+		 * ciscope triage does, not "0 jobs · 0 findings" */
+		snprintf(counts, sizeof(counts), "%s", r->conclusion_why);
+	else if (w >= 100)
 		snprintf(counts, sizeof(counts), "%d job%s%s%d finding%s", t->nj, t->nj == 1 ? "" : "s",
 			 sep(), nf, nf == 1 ? "" : "s");
 	else if (w >= 60)
@@ -375,6 +380,8 @@ static void draw_run(struct view *v, struct tui_canvas *c, const struct tt_run *
 		snprintf(att, sizeof(att), "#%d", r->attempt);
 	int age_w = w >= 50 ? 8 : 0, att_w = w >= 70 ? 3 : 0;
 	int cnt_w = counts[0] ? tui_width(counts, (size_t)-1) : 0;
+	if (why && cnt_w > w / 3)
+		cnt_w = w / 3;
 	int wf_w = clampi(p->t.wf_w, 2, w >= 120 ? 20 : 10);
 	int br_w = clampi(p->t.br_w, 4, w >= 160 ? 32 : w >= 100 ? 22 : 16);
 	int sha_w = w >= 60 ? 7 : 0;
@@ -644,7 +651,8 @@ static void draw_note(struct tui_canvas *c, const struct tt_hist *e)
 	}
 }
 
-static void draw_rule(struct tui_canvas *c, const struct triage_finding *f)
+static void draw_rule(struct tui_canvas *c, const struct triage_finding *f,
+		      const struct triage_history *h)
 {
 	char buf[128];
 	tui_text(c, "rule ", (size_t)-1, ROLE_DIM, 0, 0);
@@ -654,7 +662,13 @@ static void draw_rule(struct tui_canvas *c, const struct triage_finding *f)
 		tui_text(c, f->explain, (size_t)-1, ROLE_DIM, 0, 0);
 	}
 	tui_text(c, sep(), (size_t)-1, ROLE_DIM, 0, 0);
-	tui_text(c, decision_text(f->decision), (size_t)-1, decision_role(f->decision), 0, 0);
+	/* what the finding's row says: its history may overrule the rule */
+	enum decision d = history_decision(f->decision, h);
+	tui_text(c, d != f->decision ? "fix / investigate" : decision_text(d), (size_t)-1,
+		 decision_role(d), 0, 0);
+	if (d != f->decision)
+		tui_text(c, " (it failed on every attempt: retrying will not help)", (size_t)-1,
+			 ROLE_DIM, 0, 0);
 	if (f->step_number) {
 		snprintf(buf, sizeof(buf), "%sstep %d ", sep(), f->step_number);
 		tui_text(c, buf, (size_t)-1, ROLE_DIM, 0, 0);
@@ -795,7 +809,7 @@ static void triage_draw(struct view *v, struct tui_canvas *c, long row)
 		break;
 	case TT_RULE:
 		if (f)
-			draw_rule(c, f);
+			draw_rule(c, f, e ? &e->h : NULL);
 		break;
 	case TT_EXC:
 		if (f && t->d < f->n_excerpt)

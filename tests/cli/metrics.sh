@@ -149,6 +149,12 @@ EOF
 run import --json results.json
 check_exit local-import 0
 check_eq local-import-state "$(json_get "$OUT" '(j["created"], j["runs"][0]["workflow"])')" "(1, 'local')"
+# show says why the run failed: the checks that did not pass (issue 9)
+local_id=$(json_get "$OUT" 'j["runs"][0]["id"]')
+run show "$local_id"
+check_has local-show-why "$OUT" "  failure: checks that did not pass: coverage"
+run triage "$local_id"
+check_has local-triage-why "$OUT" "no failed job (the run's conclusion is failure: checks that did not pass: coverage)"
 run metrics --workflow local --json
 check_eq local-metrics "$(json_get "$OUT" '[m["name"] for m in j]')" \
 	"['checks.coverage.passed', 'checks.coverage.percentage', 'checks.tests.failed', 'checks.tests.passed', 'checks.tests.skipped', 'checks.tests.total']"

@@ -72,12 +72,46 @@ check_has evidence-name-triaged "$OUT" '"fallback":true'
 # Jenkins' verdict on the whole build ends its log: a real passing log
 # (sorald_445) whose errors the build tolerated is a success; the same
 # verdict anywhere but on the last line, or only in a longer word, is not
-id=$(import_id "$CIDIFF/breakages/sorald_445/pass.log")
+# passed_log NAME FILE WHY: FILE imports as a success for WHY, untriaged
+passed_log() {
+	id=$(import_id "$2")
+	run show --json "$id"
+	check_has "$1" "$OUT" '"conclusion":"success","created_at"'
+	check_has "$1-why" "$OUT" "\"conclusion_why\":\"$3\""
+	run show "$id"
+	check_has "$1-show" "$OUT" "success: $3"
+	run triage --json "$id"
+	check_has "$1-no-findings" "$OUT" '"jobs":[]'
+}
+passed_log jenkins-success "$CIDIFF/breakages/sorald_445/pass.log" \
+	"the log ends in a success verdict (Finished: SUCCESS)"
+# ... also when the log is too long to be judged in memory (dspot_842: 1.6 MB)
+passed_log jenkins-long-success "$CIDIFF/breakages/dspot_842/pass.log" \
+	"the log ends in a success verdict (Finished: SUCCESS)"
+# A complete GitHub Actions job log (it ends in the runner's "Cleaning up
+# orphan processes") where the runner wrote no ##[error] line and steps ran
+# after the last error passed: its errors were tolerated (cv_45/pass.log,
+# "sh: tput: not found" on line 2825, then actions/upload-artifact ran)
+passed_log gha-complete "$CIDIFF/breakages/cv_45/pass.log" \
+	"a complete GitHub Actions log with no failed step: no ##[error] line from the runner, and steps ran after the error on line 2825 (tolerated)"
+# the failing log of the same job is complete and has no ##[error] line
+# either, but nothing but the runner's clean-up ran after its error
+id=$(import_id "$CIDIFF/breakages/cv_45/fail.log")
 run show --json "$id"
-check_has jenkins-success "$OUT" '"conclusion":"success","created_at"'
-check_has jenkins-success-why "$OUT" '"conclusion_why":"the log ends in a success verdict (Finished: SUCCESS)"'
-run triage --json "$id"
-check_has jenkins-success-no-findings "$OUT" '"jobs":[]'
+check_has gha-stopped-failure "$OUT" '"conclusion":"failure","created_at"'
+check_has gha-stopped-why "$OUT" '"conclusion_why":"1 error finding, the first on line 1817: fatal: unsafe repository'
+# the passing log with a runner's failure line, or cut before its end, is
+# no evidence of success
+mkdir -p ev/gha-marked ev/gha-cut
+sed '2825a\
+2022-03-24T15:00:00.0000000Z ##[error]Process completed with exit code 1.' \
+	"$CIDIFF/breakages/cv_45/pass.log" >ev/gha-marked/pass.log
+sed '$d' "$CIDIFF/breakages/cv_45/pass.log" >ev/gha-cut/pass.log
+for k in gha-marked gha-cut; do
+	id=$(import_id ev/$k/pass.log)
+	run show --json "$id"
+	check_has $k-failure "$OUT" '"conclusion":"failure","created_at"'
+done
 mkdir -p ev/midverdict ev/notverdict
 printf 'Finished: SUCCESS\n[ERROR] Failed to execute goal x\nFinished: FAILURE\n' >ev/midverdict/build.log
 printf '[ERROR] Failed to execute goal x\nNotFinished: SUCCESS\n' >ev/notverdict/build.log
@@ -146,6 +180,35 @@ else
 fi
 "$CISCOPE" --db "$DB" log --raw "$id" >raw.out
 if cmp -s raw.out gh0/run.log; then ok gh-raw-lossless; else fail gh-raw-lossless "log --raw differs from the file"; fi
+
+# a failed job of a gh run view --log file: the step of the runner's exit
+# line failed, those before it passed, those after it stay unknown; without
+# the exit line the step of the last error finding failed; a job that
+# passed keeps its steps unknown (issue 9)
+T='2024-05-01T10:48:3'
+mkdir -p ghstep
+printf 'build\tSet up job\t%s6.1000000Z Current runner version\nbuild\tRun actions/checkout@v4\t%s7.1000000Z Syncing repository\nbuild\tRun make\t%s8.1000000Z src/a.c:3:1: error: expected ;\nbuild\tRun make\t%s8.2000000Z ##[error]Process completed with exit code 2.\nbuild\tPost Run actions/checkout@v4\t%s9.1000000Z Post job cleanup.\nbuild\tComplete job\t%s9.2000000Z Cleaning up orphan processes\n' \
+	"$T" "$T" "$T" "$T" "$T" "$T" >ghstep/exit.log
+# the error in step 2, the runner's exit line in step 3 (a later step failed)
+printf 'build\tSet up job\t%s6.1000000Z Current runner version\nbuild\tLint\t%s7.1000000Z src/a.c:3:1: error: expected ;\nbuild\tRun make\t%s8.1000000Z make: ok\nbuild\tRun make\t%s8.2000000Z ##[error]Process completed with exit code 1.\nbuild\tComplete job\t%s9.2000000Z Cleaning up orphan processes\n' \
+	"$T" "$T" "$T" "$T" "$T" >ghstep/later.log
+# (a complete log without the exit line passed: cut it before the clean-up)
+grep -v 'Process completed\|Cleaning up' ghstep/exit.log >ghstep/noexit.log
+steps_of() { # RUN: "number:conclusion ..." of its first job
+	run show --json "$1"
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1]))
+print(" ".join("%d:%s" % (s["number"], s["conclusion"]) for s in j["jobs"][0]["steps"]))' "$OUT"
+}
+id=$(import_id ghstep/exit.log)
+check_eq gh-step-exit "$(steps_of "$id")" "1:success 2:success 3:failure 4:None 5:None"
+id=$(import_id ghstep/later.log)
+check_eq gh-step-exit-later "$(steps_of "$id")" "1:success 2:success 3:failure 4:None"
+id=$(import_id ghstep/noexit.log)
+check_eq gh-step-finding "$(steps_of "$id")" "1:success 2:success 3:failure 4:None"
+run show "$id"
+check_has gh-step-finding-text "$OUT" "3 Run make"
+id=$(import_id --conclusion success ghstep/exit.log)
+check_eq gh-step-passed "$(steps_of "$id")" "1:None 2:None 3:None 4:None 5:None"
 
 # the real logs as gh run view --log output (lines of a GitHub log carry
 # the runner's timestamp): each is a failed run with its findings, and
@@ -249,6 +312,17 @@ if command -v sqlite3 >/dev/null 2>&1; then
 	if cmp -s judged.txt retriaged.txt; then ok judged-from-memory-same-as-index; else
 		fail judged-from-memory-same-as-index "$(diff judged.txt retriaged.txt | head -5)"; fi
 fi
+
+# a plain log's job id is one ciscope made up: triage and show name the job
+# without it (no "compile_error (1)"); a fetched run's job keeps its id
+printf 'compiling\nsrc/a.c:3:1: error: expected ;\nBUILD FAILURE\n' >compile_error.log
+id=$(import_id compile_error.log)
+run triage "$id"
+check_has adhoc-job-no-id "$OUT" "compile_error failure"
+check_eq adhoc-job-no-id-2 "$(grep -c "compile_error (1)" "$OUT")" 0
+run show "$id"
+check_has adhoc-show-no-id "$OUT" "compile_error  failure"
+check_eq adhoc-show-no-id-2 "$(grep -c "compile_error (1)" "$OUT")" 0
 
 id=$(import_id table.log)
 run log "$id"

@@ -31,7 +31,7 @@ check_has show-adhoc-finding "$OUT" '{"line":3194,"step":32,"severity":"error","
 check_has show-adhoc-finding2 "$OUT" '{"line":4047,"step":42,"severity":"error","message":"Process completed with exit code 1."}'
 check_has show-adhoc-lines "$OUT" '"log":{"state":"stored","lines":4768,"bytes":395271}'
 run show "$id"
-check_has show-adhoc-text "$OUT" "build (1)  failure"
+check_has show-adhoc-text "$OUT" "✗ build  failure"
 check_has show-adhoc-errors "$OUT" "log 4768 lines  2 errors"
 
 # unknown runs and attempts: exit 4; not run ids: exit 2

@@ -94,4 +94,43 @@ for cmd in "show 719643948" "triage 719643948" "diff 719643948 719643947"; do
 	check_has "utf8-locale-$name-dot" "$OUT" "$(printf ' \302\267 ')"
 done
 
+# runs --json has the head commit's subject the table shows, next to the
+# run's title (a run whose display title is not its commit's subject)
+mkdir -p subj/runs/titled
+cp -r runs/hub4j/logs runs/hub4j/jobs.json subj/runs/titled/
+python3 - runs/hub4j/run.json >subj/runs/titled/run.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["id"] = 719643949
+d["display_title"] = "Nightly build"
+d["head_commit"]["message"] = "Fix the parser\n\nThe body of the message."
+json.dump(d, sys.stdout, indent=2)
+PY
+# ... and a run still in progress, whose status a pipe prints whole
+mkdir -p subj/runs/running
+cp -r runs/hub4j/logs runs/hub4j/jobs.json subj/runs/running/
+python3 - runs/hub4j/run.json >subj/runs/running/run.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["id"] = 719643950
+d["status"] = "in_progress"
+d["conclusion"] = None
+json.dump(d, sys.stdout, indent=2)
+PY
+saved_db=$DB
+DB="$WORK/subj.db"
+run import --quiet subj/runs
+run runs
+check_has runs-pipe-status "$OUT" "in_progress  "
+run runs --json
+check_has runs-json-subject "$OUT" '"title":"Nightly build",'
+check_has runs-json-subject-2 "$OUT" '"subject":"Fix the parser",'
+run runs
+check_has runs-table-subject "$OUT" "Fix the parser"
+# show names both, as the run view's title does
+run show 719643949
+check_has show-title "$OUT" "  Nightly build"
+check_has show-subject "$OUT" "  commit: Fix the parser"
+DB=$saved_db
+
 finish

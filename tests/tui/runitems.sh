@@ -65,6 +65,37 @@ tui items-zip-gone "$TEST
 mv moved-away demo/runs/9816939720
 check_has items-zip-gone items-zip-gone.screen "      cannot open zip '"
 check_has items-zip-gone-read items-zip-gone.screen 'JUnit report: 49 tests read'
+# a run imported by a relative path is found from any folder: the import
+# keeps the path whole; an older index's relative path is looked for from
+# here, then from the index's folder and the folders above it; else said
+ZIPKEYS="$TEST
+/junit-ts.xml<Enter><Enter>
+:save-display $WORK/items-rel.screen"
+tui_in() { # folder db: the keys above, run from that folder
+	printf '%s\n' "$ZIPKEYS" >"$WORK/items-rel.keys"
+	rm -f "$WORK/items-rel.screen"
+	(cd "$1" && LINES=$TUI_LINES COLUMNS=$TUI_COLUMNS CISCOPE_SCRIPT="$WORK/items-rel.keys" \
+		CISCOPE_SCRIPT_OUTPUT="$WORK/items-rel.raw" timeout 60 "$CISCOPE" --db "$2") \
+		>"$OUT" 2>"$ERR"
+}
+mkdir -p elsewhere sub
+(cd demo && "$CISCOPE" --db "$WORK/rel.db" import --quiet runs/9816939720) >/dev/null 2>&1
+tui_in elsewhere "$WORK/rel.db"
+check_has items-rel-new items-rel.screen '<testcase classname="options" name="accepts theta in [0, 1]"'
+if command -v sqlite3 >/dev/null 2>&1; then
+	check_eq items-rel-stored "$(sqlite3 rel.db 'SELECT source FROM runs')" "$WORK/demo/runs/9816939720"
+	# an older index (sub/old.db) kept 'demo/runs/…', relative to $WORK
+	cp rel.db sub/old.db
+	sqlite3 sub/old.db "UPDATE runs SET source = 'demo/runs/9816939720'"
+	tui_in elsewhere "$WORK/sub/old.db"
+	check_has items-rel-old items-rel.screen '<testcase classname="options" name="accepts theta in [0, 1]"'
+	sqlite3 sub/old.db "UPDATE runs SET source = 'gone/runs/9816939720'"
+	tui_in elsewhere "$WORK/sub/old.db"
+	check_has items-rel-gone items-rel.screen "cannot find the run folder 'gone/runs/9816939720' here or above the index"
+	# importing it again (unchanged) keeps its whole path from then on
+	(cd demo && "$CISCOPE" --db "$WORK/sub/old.db" import --quiet runs/9816939720) >/dev/null 2>&1
+	check_eq items-rel-reimport "$(sqlite3 sub/old.db 'SELECT source FROM runs')" "$WORK/demo/runs/9816939720"
+fi
 # the test that failed, with its failure output; the passed ones counted
 tui items-test "$TEST
 G<Enter>"
@@ -124,6 +155,18 @@ check_exit plain-nosteps-exit 0
 check_has plain-nosteps plain-nosteps.screen '      no steps known (the log does not mark them)'
 check_status plain-nosteps-rows plain-nosteps '[run] row 1 of 2'
 if grep -q 'Set up job' plain-nosteps.screen; then fail plain-nosteps-no-step "a step is named"; else ok plain-nosteps-no-step; fi
+# a gh run view --log file: the step of the runner's exit line is marked
+# failed, the steps before it passed, the one after it unknown (issue 9)
+DB="$WORK/ghlog.db"
+T='2024-05-01T10:48:3'
+printf 'build\tSet up job\t%s6.1000000Z Current runner version\nbuild\tRun make\t%s8.1000000Z src/a.c:3:1: error: expected ;\nbuild\tRun make\t%s8.2000000Z ##[error]Process completed with exit code 2.\nbuild\tComplete job\t%s9.2000000Z Cleaning up orphan processes\n' \
+	"$T" "$T" "$T" "$T" >"$WORK/gh.log"
+"$CISCOPE" --db "$DB" import --quiet "$WORK/gh.log" >/dev/null 2>&1
+tui gh-steps '<Enter>'
+check_exit gh-steps-exit 0
+check_has gh-steps-passed gh-steps.screen '  ✓   1 Set up job'
+check_has gh-steps-failed gh-steps.screen '  ✗   2 Run make'
+check_has gh-steps-after gh-steps.screen '  ·   3 Complete job'
 DB=$saved_db
 
 finish

@@ -67,7 +67,9 @@ check_has groups-flaky-text triage-groups-200x50.screen '1 run since 9011bf8 · 
 check_has groups-parity triage-groups-200x50.screen '8 runs since f60058c · 7 commits parity'
 # unfolded: the history, the rule and the excerpt with the finding's lines marked
 check_has open-history triage-open-200x50.screen 'seen in 4 runs (2 commits) since fd235b8 (run 9818256728) · last 24d ago · main'
-check_has open-rule triage-open-200x50.screen 'rule oom-kill: a process ran out of memory or was killed by the out-of-memory killer · retry / escalate (infrastructure) · step 5 Run wasm-pack build'
+# the OOM failed on all 3 attempts of its commit: the rule's "retry" is
+# overruled, as on the finding's row and in `ciscope triage` (issue 9 §2)
+check_has open-rule triage-open-200x50.screen 'rule oom-kill: a process ran out of memory or was killed by the out-of-memory killer · fix / investigate (it failed on every attempt: retrying will not help) · step 5'
 check_has open-excerpt triage-open-80x24.screen '      > 459  ##[error]Process completed with exit code 137.'
 check_has open-context triage-open-80x24.screen '        456     Compiling unarray v0.1.4'
 check_eq open-marker-role "$(attrs_under triage-open-80x24 '> 459' '>')" e
@@ -351,6 +353,29 @@ for k in 'TZ' 'TvZ' 'T/boom<Enter>'; do
 	check_no_raw "evil-dcs $k" evil.raw '\033P1$'
 	check_no_raw "evil-c1 $k" evil.raw '\302\233'
 done
+DB=demo.db
+
+# a local CI run that failed by its checks, with no failed job: its row says
+# why, as ciscope triage does, not "0 jobs · 0 findings" (issue 9)
+DB=local.db
+cat >results.json <<'EOF2'
+{"version": "1.0", "timestamp": "2026-10-02T09:00:00Z",
+ "commit_sha": "00000a000000000000000000000000000000000a", "branch": "main", "runner": "laptop",
+ "checks": {"coverage": {"passed": false, "percentage": 84.5, "threshold": 85},
+            "tests": {"passed": true, "total": 120, "failed": 0, "skipped": 2}}}
+EOF2
+"$CISCOPE" --db "$DB" import results.json >"$OUT" 2>"$ERR"
+check_exit local-import 0
+size 120x8
+tui local-why 'T'
+check_exit local-why 0
+check_has local-why local-why.screen 'local CI results'
+check_has local-why-checks local-why.screen 'checks that did not pass: coverage'
+check_eq local-why-no-zero "$(grep -c '0 jobs' local-why.screen)" 0
+tui local-why-run 'T
+<Enter>'
+check_has local-why-run local-why-run.screen 'this run has no jobs in the index; failure: checks that did not pass: coverage'
+size 80x24
 DB=demo.db
 
 # --- small and resized screens -------------------------------------------------------------------
