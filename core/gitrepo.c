@@ -9,6 +9,54 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dynlib.h"
+
+#ifndef GIT2_SONAME
+#error "GIT2_SONAME: the Makefile reads it from libgit2.so (readelf -d)"
+#endif
+#ifndef GIT2_PACKAGE
+#define GIT2_PACKAGE ""
+#endif
+_Static_assert(sizeof(GIT2_SONAME) > 1, "GIT2_SONAME is empty: readelf found no libgit2.so");
+
+/* libgit2 is loaded by the first command that opens a repository (dynlib.h),
+ * not by every process: lg holds exactly the functions called here, with
+ * their own names and types; every call goes through it (lg.git_...). */
+#define LG_FUNCS(X) X(git_commit_author) X(git_commit_free) X(git_commit_id) \
+	X(git_commit_lookup) X(git_commit_lookup_prefix) X(git_commit_parent) X(git_commit_parent_id) \
+	X(git_commit_parentcount) X(git_commit_summary) X(git_commit_time) X(git_commit_tree) \
+	X(git_config_free) X(git_config_get_string) X(git_config_open_default) X(git_config_snapshot) \
+	X(git_diff_free) X(git_diff_num_deltas) X(git_diff_tree_to_tree) X(git_error_last) \
+	X(git_graph_descendant_of) X(git_libgit2_init) X(git_libgit2_shutdown) X(git_merge_base) \
+	X(git_object_free) X(git_object_id) X(git_object_peel) X(git_odb_free) X(git_odb_object_data) \
+	X(git_odb_object_free) X(git_odb_object_size) X(git_odb_object_type) X(git_odb_read) \
+	X(git_oid_cmp) X(git_oid_cpy) X(git_oid_equal) X(git_oid_fromraw) X(git_oid_fromstr) \
+	X(git_oid_fromstrn) X(git_oid_tostr) X(git_patch_free) X(git_patch_from_diff) \
+	X(git_patch_get_delta) X(git_patch_get_hunk) X(git_patch_get_line_in_hunk) \
+	X(git_patch_num_hunks) X(git_reference_name_to_id) \
+	X(git_repository_config) X(git_repository_free) X(git_repository_is_shallow) \
+	X(git_repository_odb) X(git_repository_open_ext) X(git_repository_path) \
+	X(git_repository_workdir) X(git_revparse_single) X(git_revwalk_free) X(git_revwalk_hide) \
+	X(git_revwalk_new) X(git_revwalk_next) X(git_revwalk_push) \
+	X(git_revwalk_simplify_first_parent) X(git_revwalk_sorting) X(git_tree_free)
+static struct {
+	LG_FUNCS(DYNLIB_MEMBER)
+} lg;
+static const char *const lg_names[] = {LG_FUNCS(DYNLIB_NAME)};
+static struct dynlib libgit2 = DYNLIB_INIT(GIT2_SONAME, GIT2_PACKAGE);
+
+DYNLIB_FILL(lg_fill, lg, LG_FUNCS)
+
+/* Load libgit2 if not yet and initialise it (paired with
+ * lg.git_libgit2_shutdown()). Without the library ciscope cannot read the
+ * checkout: saying so beats answering "not a git repository". */
+static void git_init(void)
+{
+	if (!dynlib_load(&libgit2, lg_names, ARRAY_SIZE(lg_names), lg_fill))
+		die("%s", libgit2.error);
+	lg.git_libgit2_init();
+}
+
 /* "owner/name", "owner/name.git", "owner/name/" -> owner/name; GHE paths may
  * not have more components than that. */
 static bool take_slug(const char *path, struct buf *slug)
@@ -89,37 +137,37 @@ bool gitrepo_origin_slug(const char *dir, struct buf *slug, struct buf *host)
 	/* remote.origin.url read from the configuration, not through
 	 * git_remote_lookup(): libgit2 1.5 leaks pcre2 match data there (seen
 	 * by LeakSanitizer in every command that names the repository) */
-	git_libgit2_init();
+	git_init();
 	git_repository *repo = NULL;
 	git_config *cfg = NULL, *snap = NULL;
 	bool ok = false;
 	const char *url = NULL;
-	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) == 0 &&
-	    git_repository_config(&cfg, repo) == 0 && git_config_snapshot(&snap, cfg) == 0 &&
-	    git_config_get_string(&url, snap, "remote.origin.url") == 0 && url)
+	if (lg.git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) == 0 &&
+	    lg.git_repository_config(&cfg, repo) == 0 && lg.git_config_snapshot(&snap, cfg) == 0 &&
+	    lg.git_config_get_string(&url, snap, "remote.origin.url") == 0 && url)
 		ok = gitrepo_parse_remote(url, slug, host);
-	git_config_free(snap);
-	git_config_free(cfg);
-	git_repository_free(repo);
-	git_libgit2_shutdown();
+	lg.git_config_free(snap);
+	lg.git_config_free(cfg);
+	lg.git_repository_free(repo);
+	lg.git_libgit2_shutdown();
 	return ok;
 }
 
 bool gitrepo_workdir(const char *dir, struct buf *out)
 {
-	git_libgit2_init();
+	git_init();
 	git_repository *repo = NULL;
 	bool ok = false;
-	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) == 0) {
-		const char *wd = git_repository_workdir(repo);
+	if (lg.git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) == 0) {
+		const char *wd = lg.git_repository_workdir(repo);
 		if (wd) {
 			buf_reset(out);
 			buf_adds(out, wd);
 			ok = true;
 		}
 	}
-	git_repository_free(repo);
-	git_libgit2_shutdown();
+	lg.git_repository_free(repo);
+	lg.git_libgit2_shutdown();
 	return ok;
 }
 
@@ -136,10 +184,10 @@ struct gitrepo {
 
 struct gitrepo *gitrepo_open(const char *dir)
 {
-	git_libgit2_init();
+	git_init();
 	git_repository *repo = NULL;
-	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) != 0) {
-		git_libgit2_shutdown();
+	if (lg.git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) != 0) {
+		lg.git_libgit2_shutdown();
 		return NULL;
 	}
 	struct gitrepo *g = xcalloc(1, sizeof(*g));
@@ -153,24 +201,24 @@ void gitrepo_close(struct gitrepo *g)
 		return;
 	for (int i = 0; i < GITREPO_CACHE; i++)
 		free(g->cache[i].subject);
-	git_repository_free(g->repo);
+	lg.git_repository_free(g->repo);
 	free(g);
-	git_libgit2_shutdown();
+	lg.git_libgit2_shutdown();
 }
 
 static char *lookup_subject(git_repository *repo, const char *sha, size_t n)
 {
 	git_oid oid;
 	git_commit *commit = NULL;
-	if (git_oid_fromstrn(&oid, sha, n) != 0)
+	if (lg.git_oid_fromstrn(&oid, sha, n) != 0)
 		return NULL;
-	int rc = n == GIT_OID_HEXSZ ? git_commit_lookup(&commit, repo, &oid)
-				    : git_commit_lookup_prefix(&commit, repo, &oid, n);
+	int rc = n == GIT_OID_HEXSZ ? lg.git_commit_lookup(&commit, repo, &oid)
+				    : lg.git_commit_lookup_prefix(&commit, repo, &oid, n);
 	if (rc != 0)
 		return NULL;
-	const char *summary = git_commit_summary(commit);
+	const char *summary = lg.git_commit_summary(commit);
 	char *s = summary ? xstrdup(summary) : xstrdup("");
-	git_commit_free(commit);
+	lg.git_commit_free(commit);
 	return s;
 }
 
@@ -206,38 +254,38 @@ bool gitrepo_subject(struct gitrepo *g, const char *sha, struct buf *out)
 char *gitrepo_top(const char *dir)
 {
 	char *top = NULL;
-	git_libgit2_init();
+	git_init();
 	git_repository *repo = NULL;
-	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) == 0) {
-		const char *wd = git_repository_workdir(repo);
+	if (lg.git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) == 0) {
+		const char *wd = lg.git_repository_workdir(repo);
 		if (wd)
 			top = xstrdup(wd);
-		git_repository_free(repo);
+		lg.git_repository_free(repo);
 	}
-	git_libgit2_shutdown();
+	lg.git_libgit2_shutdown();
 	return top;
 }
 
 void gitrepo_user_name(struct buf *out)
 {
 	buf_reset(out);
-	git_libgit2_init();
+	git_init();
 	git_repository *repo = NULL;
 	git_config *cfg = NULL, *snap = NULL;
-	if (git_repository_open_ext(&repo, ".", 0, NULL) == 0) {
-		if (git_repository_config(&cfg, repo) != 0)
+	if (lg.git_repository_open_ext(&repo, ".", 0, NULL) == 0) {
+		if (lg.git_repository_config(&cfg, repo) != 0)
 			cfg = NULL;
-	} else if (git_config_open_default(&cfg) != 0) {
+	} else if (lg.git_config_open_default(&cfg) != 0) {
 		cfg = NULL;
 	}
 	const char *v = NULL;
-	if (cfg && git_config_snapshot(&snap, cfg) == 0 &&
-	    git_config_get_string(&v, snap, "user.name") == 0 && v && *v)
+	if (cfg && lg.git_config_snapshot(&snap, cfg) == 0 &&
+	    lg.git_config_get_string(&v, snap, "user.name") == 0 && v && *v)
 		buf_adds(out, v);
-	git_config_free(snap);
-	git_config_free(cfg);
-	git_repository_free(repo);
-	git_libgit2_shutdown();
+	lg.git_config_free(snap);
+	lg.git_config_free(cfg);
+	lg.git_repository_free(repo);
+	lg.git_libgit2_shutdown();
 	if (!out->len) {
 		const char *u = getenv("USER");
 		buf_adds(out, u && *u ? u : "unknown");
@@ -249,15 +297,15 @@ void gitrepo_user_name(struct buf *out)
 static bool resolve_commit(git_repository *repo, const char *sha, git_oid *oid)
 {
 	size_t n = sha ? strlen(sha) : 0;
-	if (n < 4 || n > GIT_OID_HEXSZ || git_oid_fromstrn(oid, sha, n) != 0)
+	if (n < 4 || n > GIT_OID_HEXSZ || lg.git_oid_fromstrn(oid, sha, n) != 0)
 		return false;
 	git_commit *c = NULL;
-	int rc = n == GIT_OID_HEXSZ ? git_commit_lookup(&c, repo, oid)
-				    : git_commit_lookup_prefix(&c, repo, oid, n);
+	int rc = n == GIT_OID_HEXSZ ? lg.git_commit_lookup(&c, repo, oid)
+				    : lg.git_commit_lookup_prefix(&c, repo, oid, n);
 	if (rc != 0)
 		return false;
-	git_oid_cpy(oid, git_commit_id(c));
-	git_commit_free(c);
+	lg.git_oid_cpy(oid, lg.git_commit_id(c));
+	lg.git_commit_free(c);
 	return true;
 }
 
@@ -269,28 +317,28 @@ int gitrepo_first_parents(struct gitrepo *g, const char *sha, bool with_self, in
 	if (!g || !resolve_commit(g->repo, sha, &oid))
 		return -1;
 	git_commit *c = NULL;
-	if (git_commit_lookup(&c, g->repo, &oid) != 0)
+	if (lg.git_commit_lookup(&c, g->repo, &oid) != 0)
 		return -1;
 	char(*ids)[GITREPO_SHA_LEN + 1] = xcalloc((size_t)MAX(max, 1), sizeof(*ids));
 	int n = 0;
 	if (with_self && n < max)
-		git_oid_tostr(ids[n++], GITREPO_SHA_LEN + 1, git_commit_id(c));
-	while (n < max && git_commit_parentcount(c) > 0) {
+		lg.git_oid_tostr(ids[n++], GITREPO_SHA_LEN + 1, lg.git_commit_id(c));
+	while (n < max && lg.git_commit_parentcount(c) > 0) {
 		git_commit *p = NULL;
-		if (git_commit_parent(&p, c, 0) != 0)
+		if (lg.git_commit_parent(&p, c, 0) != 0)
 			break; /* a shallow clone ends here */
-		git_commit_free(c);
+		lg.git_commit_free(c);
 		c = p;
-		git_oid_tostr(ids[n++], GITREPO_SHA_LEN + 1, git_commit_id(c));
+		lg.git_oid_tostr(ids[n++], GITREPO_SHA_LEN + 1, lg.git_commit_id(c));
 	}
-	git_commit_free(c);
+	lg.git_commit_free(c);
 	*out = ids;
 	return n;
 }
 
 static int cmp_oid(const void *a, const void *b)
 {
-	return git_oid_cmp(a, b);
+	return lg.git_oid_cmp(a, b);
 }
 
 bool gitrepo_fork_point(struct gitrepo *g, const char *sha, const char *branch,
@@ -303,7 +351,7 @@ bool gitrepo_fork_point(struct gitrepo *g, const char *sha, const char *branch,
 	bool have = false;
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes) && !have; i++) {
 		char *ref = xasprintf("%s%s", prefixes[i], branch);
-		have = git_reference_name_to_id(&b, g->repo, ref) == 0;
+		have = lg.git_reference_name_to_id(&b, g->repo, ref) == 0;
 		free(ref);
 	}
 	if (!have)
@@ -312,43 +360,43 @@ bool gitrepo_fork_point(struct gitrepo *g, const char *sha, const char *branch,
 	git_oid *chain = xmalloc(GITREPO_FORK_WALK * sizeof(*chain));
 	size_t n = 0;
 	git_commit *c = NULL;
-	if (git_commit_lookup(&c, g->repo, &b) == 0) {
-		chain[n++] = *git_commit_id(c);
-		while (n < GITREPO_FORK_WALK && git_commit_parentcount(c) > 0) {
+	if (lg.git_commit_lookup(&c, g->repo, &b) == 0) {
+		chain[n++] = *lg.git_commit_id(c);
+		while (n < GITREPO_FORK_WALK && lg.git_commit_parentcount(c) > 0) {
 			git_commit *p = NULL;
-			if (git_commit_parent(&p, c, 0) != 0)
+			if (lg.git_commit_parent(&p, c, 0) != 0)
 				break;
-			git_commit_free(c);
+			lg.git_commit_free(c);
 			c = p;
-			chain[n++] = *git_commit_id(c);
+			chain[n++] = *lg.git_commit_id(c);
 		}
 	}
-	bool complete = c && git_commit_parentcount(c) == 0;
-	git_commit_free(c);
+	bool complete = c && lg.git_commit_parentcount(c) == 0;
+	lg.git_commit_free(c);
 	qsort(chain, n, sizeof(*chain), cmp_oid);
 	bool found = false;
 	c = NULL;
-	if (git_commit_lookup(&c, g->repo, &a) == 0) {
+	if (lg.git_commit_lookup(&c, g->repo, &a) == 0) {
 		for (int k = 0; k < GITREPO_FORK_WALK; k++) {
-			if (bsearch(git_commit_id(c), chain, n, sizeof(*chain), cmp_oid)) {
-				git_oid_tostr(out, GITREPO_SHA_LEN + 1, git_commit_id(c));
+			if (bsearch(lg.git_commit_id(c), chain, n, sizeof(*chain), cmp_oid)) {
+				lg.git_oid_tostr(out, GITREPO_SHA_LEN + 1, lg.git_commit_id(c));
 				found = true;
 				break;
 			}
 			git_commit *p = NULL;
-			if (git_commit_parentcount(c) == 0 || git_commit_parent(&p, c, 0) != 0)
+			if (lg.git_commit_parentcount(c) == 0 || lg.git_commit_parent(&p, c, 0) != 0)
 				break;
-			git_commit_free(c);
+			lg.git_commit_free(c);
 			c = p;
 		}
 	}
-	git_commit_free(c);
+	lg.git_commit_free(c);
 	free(chain);
 	if (found)
 		return true;
-	if (complete || git_merge_base(&base, g->repo, &a, &b) != 0)
+	if (complete || lg.git_merge_base(&base, g->repo, &a, &b) != 0)
 		return false;
-	git_oid_tostr(out, GITREPO_SHA_LEN + 1, &base);
+	lg.git_oid_tostr(out, GITREPO_SHA_LEN + 1, &base);
 	return true;
 }
 
@@ -370,10 +418,10 @@ void gitrepo_commits_free(struct gitrepo_commit *c, int n)
 static bool peel_commit(git_object *obj, git_oid *out)
 {
 	git_object *peeled = NULL;
-	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) != 0)
+	if (lg.git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) != 0)
 		return false;
-	git_oid_cpy(out, git_object_id(peeled));
-	git_object_free(peeled);
+	lg.git_oid_cpy(out, lg.git_object_id(peeled));
+	lg.git_object_free(peeled);
 	return true;
 }
 
@@ -389,26 +437,26 @@ bool gitrepo_resolve(struct gitrepo *g, const char *rev, char out[41])
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes) && !ok; i++) {
 		char *name = xasprintf("%s%s", prefixes[i], rev);
 		git_object *obj = NULL;
-		if (git_revparse_single(&obj, g->repo, name) == 0) {
+		if (lg.git_revparse_single(&obj, g->repo, name) == 0) {
 			ok = peel_commit(obj, &oid);
-			git_object_free(obj);
+			lg.git_object_free(obj);
 		}
 		free(name);
 	}
 	if (ok)
-		git_oid_tostr(out, 41, &oid);
+		lg.git_oid_tostr(out, 41, &oid);
 	return ok;
 }
 
 static void fill_commit(struct gitrepo_commit *c, git_commit *commit)
 {
-	git_oid_tostr(c->sha, sizeof(c->sha), git_commit_id(commit));
-	const char *s = git_commit_summary(commit);
+	lg.git_oid_tostr(c->sha, sizeof(c->sha), lg.git_commit_id(commit));
+	const char *s = lg.git_commit_summary(commit);
 	c->subject = xstrdup(s ? s : "");
-	const git_signature *a = git_commit_author(commit);
+	const git_signature *a = lg.git_commit_author(commit);
 	c->author = xstrdup(a && a->name ? a->name : "");
-	c->time_ms = (int64_t)git_commit_time(commit) * 1000;
-	c->n_parents = (int)git_commit_parentcount(commit);
+	c->time_ms = (int64_t)lg.git_commit_time(commit) * 1000;
+	c->n_parents = (int)lg.git_commit_parentcount(commit);
 }
 
 /* --- the first-parent chain cache ---------------------------------------------------
@@ -464,7 +512,7 @@ static long fp_find(const struct fp_chain *c, const git_oid *id)
 	if (!c->n)
 		return -1;
 	for (size_t k = fp_hash(id) & c->mask; c->slot[k]; k = (k + 1) & c->mask)
-		if (git_oid_equal(&c->v[c->slot[k] - 1], id))
+		if (lg.git_oid_equal(&c->v[c->slot[k] - 1], id))
 			return (long)c->slot[k] - 1;
 	return -1;
 }
@@ -478,7 +526,7 @@ static void fp_release(struct fp_chain *c)
 
 static char *fp_path(struct gitrepo *g)
 {
-	const char *gd = git_repository_path(g->repo); /* ends with '/' */
+	const char *gd = lg.git_repository_path(g->repo); /* ends with '/' */
 	return gd ? xasprintf("%sciscope-first-parent.cache", gd) : NULL;
 }
 
@@ -497,7 +545,7 @@ static void fp_load(struct gitrepo *g, struct fp_chain *c)
 		c->n = c->alloc = (b.len - m) / GIT_OID_RAWSZ;
 		c->v = xmalloc(c->n * sizeof(*c->v));
 		for (size_t i = 0; i < c->n; i++)
-			git_oid_fromraw(&c->v[i], (const unsigned char *)b.data + m + i * GIT_OID_RAWSZ);
+			lg.git_oid_fromraw(&c->v[i], (const unsigned char *)b.data + m + i * GIT_OID_RAWSZ);
 		fp_index(c);
 	}
 	buf_release(&b);
@@ -534,12 +582,12 @@ static bool fp_links_hold(struct gitrepo *g, const struct fp_chain *c, size_t lo
 	for (int k = 0; k <= 8; k++) {
 		size_t i = lo + (span - 1) * (size_t)k / 8;
 		git_commit *commit = NULL;
-		if (git_commit_lookup(&commit, g->repo, &c->v[i]) != 0)
+		if (lg.git_commit_lookup(&commit, g->repo, &c->v[i]) != 0)
 			return false;
-		bool ok = i + 1 < c->n ? git_commit_parentcount(commit) > 0 &&
-						 git_oid_equal(git_commit_parent_id(commit, 0), &c->v[i + 1])
-				       : !c->complete || git_commit_parentcount(commit) == 0;
-		git_commit_free(commit);
+		bool ok = i + 1 < c->n ? lg.git_commit_parentcount(commit) > 0 &&
+						 lg.git_oid_equal(lg.git_commit_parent_id(commit, 0), &c->v[i + 1])
+				       : !c->complete || lg.git_commit_parentcount(commit) == 0;
+		lg.git_commit_free(commit);
 		if (!ok)
 			return false;
 	}
@@ -559,19 +607,19 @@ static int fp_extend(struct gitrepo *g, const git_oid *start, bool with_start, c
 	git_oid id = *start;
 	if (!with_start) {
 		git_commit *commit = NULL;
-		if (git_commit_lookup(&commit, g->repo, &id) != 0)
+		if (lg.git_commit_lookup(&commit, g->repo, &id) != 0)
 			return -1;
-		if (git_commit_parentcount(commit) == 0) {
-			git_commit_free(commit);
+		if (lg.git_commit_parentcount(commit) == 0) {
+			lg.git_commit_free(commit);
 			*root = true;
 			return 0;
 		}
-		id = *git_commit_parent_id(commit, 0);
-		git_commit_free(commit);
+		id = *lg.git_commit_parent_id(commit, 0);
+		lg.git_commit_free(commit);
 	}
 	/* the commits' raw text, first parent only: no revwalk bookkeeping */
 	git_odb *odb = NULL;
-	if (git_repository_odb(&odb, g->repo) != 0)
+	if (lg.git_repository_odb(&odb, g->repo) != 0)
 		return -1;
 	int rc = 0;
 	for (;;) {
@@ -579,28 +627,28 @@ static int fp_extend(struct gitrepo *g, const git_oid *start, bool with_start, c
 			break;
 		XGROW(v->v, v->alloc, v->n + 1);
 		v->v[v->n++] = id;
-		if ((stop && git_oid_equal(&id, stop)) || (want && v->n >= want))
+		if ((stop && lg.git_oid_equal(&id, stop)) || (want && v->n >= want))
 			break;
 		git_odb_object *o = NULL;
-		if (git_odb_read(&o, odb, &id) != 0 || git_odb_object_type(o) != GIT_OBJECT_COMMIT) {
-			git_odb_object_free(o);
+		if (lg.git_odb_read(&o, odb, &id) != 0 || lg.git_odb_object_type(o) != GIT_OBJECT_COMMIT) {
+			lg.git_odb_object_free(o);
 			rc = -1;
 			break;
 		}
 		/* "tree <hex>\n" then "parent <hex>\n" lines */
-		const char *t = git_odb_object_data(o);
-		size_t len = git_odb_object_size(o);
+		const char *t = lg.git_odb_object_data(o);
+		size_t len = lg.git_odb_object_size(o);
 		const char *nl = memchr(t, '\n', len);
 		size_t off = nl ? (size_t)(nl - t) + 1 : len;
 		bool has = off + 7 + GIT_OID_HEXSZ <= len && !memcmp(t + off, "parent ", 7) &&
-			   git_oid_fromstrn(&id, t + off + 7, GIT_OID_HEXSZ) == 0;
-		git_odb_object_free(o);
+			   lg.git_oid_fromstrn(&id, t + off + 7, GIT_OID_HEXSZ) == 0;
+		lg.git_odb_object_free(o);
 		if (!has) {
 			*root = true;
 			break;
 		}
 	}
-	git_odb_free(odb);
+	lg.git_odb_free(odb);
 	return rc;
 }
 
@@ -679,7 +727,7 @@ static int fp_walk(struct gitrepo *g, const git_oid *from, const git_oid *stop, 
 	}
 	struct gitrepo_commit *v = xcalloc(n ? n : 1, sizeof(*v));
 	for (size_t i = 0; i < n; i++) {
-		git_oid_tostr(v[i].sha, sizeof(v[i].sha), &c.v[(size_t)pos + i]);
+		lg.git_oid_tostr(v[i].sha, sizeof(v[i].sha), &c.v[(size_t)pos + i]);
 		v[i].n_parents = -1;
 	}
 	fp_release(&c);
@@ -694,55 +742,55 @@ static int walk(struct gitrepo *g, const char *from, const char *stop, int limit
 	*out = NULL;
 	git_oid oid;
 	git_revwalk *walk = NULL;
-	if (git_oid_fromstr(&oid, from) != 0)
+	if (lg.git_oid_fromstr(&oid, from) != 0)
 		return err_set(err, CS_EINVAL, "'%s' is not a commit id", from);
-	if (ids_only && !git_repository_is_shallow(g->repo) && !getenv("CISCOPE_NO_FP_CACHE")) {
+	if (ids_only && !lg.git_repository_is_shallow(g->repo) && !getenv("CISCOPE_NO_FP_CACHE")) {
 		git_oid hide;
-		if (!stop || git_oid_fromstr(&hide, stop) == 0) {
+		if (!stop || lg.git_oid_fromstr(&hide, stop) == 0) {
 			int n = fp_walk(g, &oid, stop ? &hide : NULL, limit, out, err);
 			if (n != -2)
 				return n;
 		}
 	}
-	if (git_revwalk_new(&walk, g->repo) != 0)
+	if (lg.git_revwalk_new(&walk, g->repo) != 0)
 		goto fail;
-	git_revwalk_sorting(walk, GIT_SORT_NONE);
-	git_revwalk_simplify_first_parent(walk);
-	if (git_revwalk_push(walk, &oid) != 0)
+	lg.git_revwalk_sorting(walk, GIT_SORT_NONE);
+	lg.git_revwalk_simplify_first_parent(walk);
+	if (lg.git_revwalk_push(walk, &oid) != 0)
 		goto fail;
 	if (stop) {
 		git_oid hide;
-		if (git_oid_fromstr(&hide, stop) != 0 || git_revwalk_hide(walk, &hide) != 0)
+		if (lg.git_oid_fromstr(&hide, stop) != 0 || lg.git_revwalk_hide(walk, &hide) != 0)
 			goto fail;
 	}
 	struct gitrepo_commit *v = NULL;
 	size_t alloc = 0;
 	int n = 0;
 	git_oid next;
-	while ((limit <= 0 || n < limit) && git_revwalk_next(&next, walk) == 0) {
+	while ((limit <= 0 || n < limit) && lg.git_revwalk_next(&next, walk) == 0) {
 		if (ids_only) {
 			XGROW(v, alloc, (size_t)n + 1);
 			memset(&v[n], 0, sizeof(v[n]));
-			git_oid_tostr(v[n].sha, sizeof(v[n].sha), &next);
+			lg.git_oid_tostr(v[n].sha, sizeof(v[n].sha), &next);
 			v[n++].n_parents = -1;
 			continue;
 		}
 		git_commit *commit = NULL;
-		if (git_commit_lookup(&commit, g->repo, &next) != 0) {
+		if (lg.git_commit_lookup(&commit, g->repo, &next) != 0) {
 			gitrepo_commits_free(v, n);
 			goto fail;
 		}
 		XGROW(v, alloc, (size_t)n + 1);
 		memset(&v[n], 0, sizeof(v[n]));
 		fill_commit(&v[n++], commit);
-		git_commit_free(commit);
+		lg.git_commit_free(commit);
 	}
-	git_revwalk_free(walk);
+	lg.git_revwalk_free(walk);
 	*out = v;
 	return n;
 fail:;
-	const git_error *e = git_error_last();
-	git_revwalk_free(walk);
+	const git_error *e = lg.git_error_last();
+	lg.git_revwalk_free(walk);
 	return err_set(err, CS_EIO, "cannot walk the history from %.12s: %s", from,
 		       e && e->message ? e->message : "libgit2 error");
 }
@@ -765,25 +813,25 @@ bool gitrepo_commit_fill(struct gitrepo *g, struct gitrepo_commit *c)
 		return true;
 	git_oid oid;
 	git_commit *commit = NULL;
-	if (!g || git_oid_fromstr(&oid, c->sha) != 0 || git_commit_lookup(&commit, g->repo, &oid) != 0)
+	if (!g || lg.git_oid_fromstr(&oid, c->sha) != 0 || lg.git_commit_lookup(&commit, g->repo, &oid) != 0)
 		return false;
 	char sha[41];
 	memcpy(sha, c->sha, 41);
 	fill_commit(c, commit);
 	memcpy(c->sha, sha, 41);
-	git_commit_free(commit);
+	lg.git_commit_free(commit);
 	return true;
 }
 
 bool gitrepo_is_ancestor(struct gitrepo *g, const char *ancestor, const char *descendant)
 {
 	git_oid a, d;
-	if (!g || git_oid_fromstr(&a, ancestor) != 0 || git_oid_fromstr(&d, descendant) != 0)
+	if (!g || lg.git_oid_fromstr(&a, ancestor) != 0 || lg.git_oid_fromstr(&d, descendant) != 0)
 		return false;
-	if (git_oid_equal(&a, &d))
+	if (lg.git_oid_equal(&a, &d))
 		return true;
 	/* on the cached first-parent chain below the descendant: no walk */
-	if (!git_repository_is_shallow(g->repo) && !getenv("CISCOPE_NO_FP_CACHE")) {
+	if (!lg.git_repository_is_shallow(g->repo) && !getenv("CISCOPE_NO_FP_CACHE")) {
 		struct fp_chain c;
 		fp_load(g, &c);
 		long pa = fp_find(&c, &a), pd = fp_find(&c, &d);
@@ -791,7 +839,7 @@ bool gitrepo_is_ancestor(struct gitrepo *g, const char *ancestor, const char *de
 		if (pa >= 0 && pd >= 0 && pa > pd)
 			return true;
 	}
-	return git_graph_descendant_of(g->repo, &d, &a) == 1;
+	return lg.git_graph_descendant_of(g->repo, &d, &a) == 1;
 }
 
 struct stat_ctx {
@@ -821,46 +869,46 @@ int gitrepo_diffstat(struct gitrepo *g, const char *sha, int max_files, struct b
 	git_tree *tree = NULL, *ptree = NULL;
 	git_diff *diff = NULL;
 	int rc = -1;
-	if (!g || git_oid_fromstr(&oid, sha) != 0 || git_commit_lookup(&commit, g->repo, &oid) != 0) {
+	if (!g || lg.git_oid_fromstr(&oid, sha) != 0 || lg.git_commit_lookup(&commit, g->repo, &oid) != 0) {
 		err_set(err, CS_ENOTFOUND, "commit %.12s is not in the repository", sha ? sha : "");
 		goto done;
 	}
-	if (git_commit_tree(&tree, commit) != 0 ||
-	    (git_commit_parentcount(commit) > 0 &&
-	     (git_commit_parent(&parent, commit, 0) != 0 || git_commit_tree(&ptree, parent) != 0)) ||
-	    git_diff_tree_to_tree(&diff, g->repo, ptree, tree, NULL) != 0) {
-		const git_error *e = git_error_last();
+	if (lg.git_commit_tree(&tree, commit) != 0 ||
+	    (lg.git_commit_parentcount(commit) > 0 &&
+	     (lg.git_commit_parent(&parent, commit, 0) != 0 || lg.git_commit_tree(&ptree, parent) != 0)) ||
+	    lg.git_diff_tree_to_tree(&diff, g->repo, ptree, tree, NULL) != 0) {
+		const git_error *e = lg.git_error_last();
 		err_set(err, CS_EIO, "cannot diff commit %.12s: %s", sha,
 			e && e->message ? e->message : "libgit2 error");
 		goto done;
 	}
 	struct stat_ctx total = {out, 0, max_files, 0, 0};
-	size_t nd = git_diff_num_deltas(diff);
+	size_t nd = lg.git_diff_num_deltas(diff);
 	for (size_t i = 0; i < nd; i++) {
 		git_patch *patch = NULL;
-		if (git_patch_from_diff(&patch, diff, i) != 0)
+		if (lg.git_patch_from_diff(&patch, diff, i) != 0)
 			continue;
 		struct stat_ctx one = {out, 0, 0, 0, 0};
-		size_t nh = git_patch_num_hunks(patch);
+		size_t nh = lg.git_patch_num_hunks(patch);
 		for (size_t h = 0; h < nh; h++) {
 			size_t nl = 0;
 			const git_diff_hunk *hk = NULL;
-			if (git_patch_get_hunk(&hk, &nl, patch, h) != 0)
+			if (lg.git_patch_get_hunk(&hk, &nl, patch, h) != 0)
 				continue;
 			for (size_t l = 0; l < nl; l++) {
 				const git_diff_line *ln = NULL;
-				if (git_patch_get_line_in_hunk(&ln, patch, h, l) == 0)
+				if (lg.git_patch_get_line_in_hunk(&ln, patch, h, l) == 0)
 					stat_line(NULL, hk, ln, &one);
 			}
 		}
-		const git_diff_delta *d = git_patch_get_delta(patch);
+		const git_diff_delta *d = lg.git_patch_get_delta(patch);
 		if (total.files < max_files)
 			buf_addf(out, " %s | +%d -%d\n",
 				 d->new_file.path ? d->new_file.path : d->old_file.path, one.ins, one.del);
 		total.files++;
 		total.ins += one.ins;
 		total.del += one.del;
-		git_patch_free(patch);
+		lg.git_patch_free(patch);
 	}
 	if (total.files > max_files)
 		buf_addf(out, " ... %d more files\n", total.files - max_files);
@@ -870,11 +918,11 @@ int gitrepo_diffstat(struct gitrepo *g, const char *sha, int max_files, struct b
 	buf_cstr(out);
 	rc = 0;
 done:
-	git_diff_free(diff);
-	git_tree_free(tree);
-	git_tree_free(ptree);
-	git_commit_free(parent);
-	git_commit_free(commit);
+	lg.git_diff_free(diff);
+	lg.git_tree_free(tree);
+	lg.git_tree_free(ptree);
+	lg.git_commit_free(parent);
+	lg.git_commit_free(commit);
 	return rc;
 }
 
@@ -887,44 +935,44 @@ long gitrepo_walk_first_parents(struct gitrepo *g, const char *ref, long max,
 	git_object *obj = NULL;
 	char full[300];
 	snprintf(full, sizeof(full), "refs/remotes/origin/%s", ref);
-	if (git_revparse_single(&obj, g->repo, ref) != 0 &&
-	    git_revparse_single(&obj, g->repo, full) != 0)
+	if (lg.git_revparse_single(&obj, g->repo, ref) != 0 &&
+	    lg.git_revparse_single(&obj, g->repo, full) != 0)
 		return -1;
 	git_commit *c = NULL;
-	if (git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT) != 0) {
-		git_object_free(obj);
+	if (lg.git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT) != 0) {
+		lg.git_object_free(obj);
 		return -1;
 	}
-	git_object_free(obj);
+	lg.git_object_free(obj);
 	long n = 0;
 	while (c && n < max) {
 		char hex[GIT_OID_HEXSZ + 1];
-		git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
+		lg.git_oid_tostr(hex, sizeof(hex), lg.git_commit_id(c));
 		n++;
 		if (cb(ctx, hex))
 			break;
 		git_commit *p = NULL;
-		if (git_commit_parentcount(c) == 0 || git_commit_parent(&p, c, 0) != 0)
+		if (lg.git_commit_parentcount(c) == 0 || lg.git_commit_parent(&p, c, 0) != 0)
 			p = NULL;
-		git_commit_free(c);
+		lg.git_commit_free(c);
 		c = p;
 	}
-	git_commit_free(c);
+	lg.git_commit_free(c);
 	return n;
 }
 
 /* --- the checkout ---------------------------------------------------------------- */
 bool gitrepo_checkout(const char *dir, struct buf *top, struct buf *head)
 {
-	git_libgit2_init();
+	git_init();
 	git_repository *repo = NULL;
 	bool ok = false;
-	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) != 0)
+	if (lg.git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) != 0)
 		goto out;
 	ok = true;
 	if (top) {
 		buf_reset(top);
-		const char *wd = git_repository_workdir(repo);
+		const char *wd = lg.git_repository_workdir(repo);
 		if (wd) {
 			buf_adds(top, wd);
 			if (top->len > 1 && top->data[top->len - 1] == '/')
@@ -935,15 +983,15 @@ bool gitrepo_checkout(const char *dir, struct buf *top, struct buf *head)
 	if (head) {
 		buf_reset(head);
 		git_oid oid;
-		if (git_reference_name_to_id(&oid, repo, "HEAD") == 0) {
+		if (lg.git_reference_name_to_id(&oid, repo, "HEAD") == 0) {
 			char hex[GIT_OID_HEXSZ + 1];
-			git_oid_tostr(hex, sizeof(hex), &oid);
+			lg.git_oid_tostr(hex, sizeof(hex), &oid);
 			buf_adds(head, hex);
 		}
 		buf_cstr(head);
 	}
 out:
-	git_repository_free(repo);
-	git_libgit2_shutdown();
+	lg.git_repository_free(repo);
+	lg.git_libgit2_shutdown();
 	return ok;
 }
