@@ -24,12 +24,12 @@ CFLAGS ?= -O2 -g
 # -pthread: the log writer compresses on a second thread (core/logwrite.c)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I. -I$(BUILD) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-# libgit2 and libcurl are not linked into ciscope: core/gitrepo.c and
-# core/curlpoll.c load them (dlopen, core/dynlib.h) when a command first needs
-# them, by the SONAME of the library pkg-config found (and name its Debian
-# package when it is missing). The unit tests link libgit2 themselves: some
-# build repositories with it.
-DLOPEN_PKGS = libgit2 libcurl
+# libgit2, libcurl and libzip are not linked into ciscope: core/gitrepo.c,
+# core/curlpoll.c and core/ziparc.c load them (dlopen, core/dynlib.h) when a
+# command first needs them, by the SONAME of the library pkg-config found (and
+# name its Debian package when it is missing). The unit tests link libgit2 and
+# libzip themselves: some build repositories and archives with them.
+DLOPEN_PKGS = libgit2 libcurl libzip
 LIBS = $(shell pkg-config --libs $(filter-out $(DLOPEN_PKGS),$(PKGS)) 2>/dev/null) -lm -pthread
 CORE_LIBS = $(shell pkg-config --libs sqlite3 libgit2 libcjson libzip libzstd expat libpcre2-8 2>/dev/null) -lm -pthread
 soname = $(shell readelf -d "$$(pkg-config --variable=libdir $(1) 2>/dev/null)/$(1).so" 2>/dev/null | \
@@ -37,10 +37,13 @@ soname = $(shell readelf -d "$$(pkg-config --variable=libdir $(1) 2>/dev/null)/$
 sopkg = $(shell dpkg-query -S "*/$(1)" 2>/dev/null | sed -n '1s/:.*//p')
 GIT2_SONAME = $(call soname,libgit2)
 CURL_SONAME = $(call soname,libcurl)
+ZIP_SONAME = $(call soname,libzip)
 $(BUILD)/core/gitrepo.o: ALL_CFLAGS += -DGIT2_SONAME='"$(GIT2_SONAME)"' \
 	-DGIT2_PACKAGE='"$(call sopkg,$(GIT2_SONAME))"'
 $(BUILD)/core/curlpoll.o: ALL_CFLAGS += -DCURL_SONAME='"$(CURL_SONAME)"' \
 	-DCURL_PACKAGE='"$(call sopkg,$(CURL_SONAME))"'
+$(BUILD)/core/ziparc.o: ALL_CFLAGS += -DZIP_SONAME='"$(ZIP_SONAME)"' \
+	-DZIP_PACKAGE='"$(call sopkg,$(ZIP_SONAME))"'
 
 ifeq ($(V),1)
 Q =

@@ -1,8 +1,9 @@
 /* dynlib.h - libraries ciscope loads when a command first needs them
- * (dlopen), not at start-up: libgit2 (core/gitrepo.c) and libcurl
- * (core/curlpoll.c for fetch.c, fetchrun.c, github.c). Linked, they and the
- * ~35 libraries they pull in (TLS, ssh, LDAP, Kerberos, HTTP/2...) cost every
- * process, `ciscope search` too, several milliseconds of relocations.
+ * (dlopen), not at start-up: libgit2 (core/gitrepo.c), libcurl
+ * (core/curlpoll.c for fetch.c, fetchrun.c, github.c) and libzip
+ * (core/ziparc.c). Linked, they and the ~35 libraries they pull in (TLS, ssh,
+ * LDAP, Kerberos, HTTP/2, libcrypto...) cost every process, `ciscope search`
+ * too, several milliseconds of relocations.
  *
  * A user of a library lists exactly the functions it calls in an X-macro
  * list and keeps them in a table whose members have the functions' own names
