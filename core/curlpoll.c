@@ -6,27 +6,16 @@
 
 #include "util.h"
 
-#ifndef CURL_SONAME
-#error "CURL_SONAME: the Makefile reads it from libcurl.so (readelf -d)"
-#endif
-#ifndef CURL_PACKAGE
-#define CURL_PACKAGE ""
-#endif
-_Static_assert(sizeof(CURL_SONAME) > 1, "CURL_SONAME is empty: readelf found no libcurl.so");
-
 struct curl_lib lc;
-static const char *const lc_names[] = {LC_FUNCS(DYNLIB_NAME)};
-static struct dynlib libcurl = DYNLIB_INIT(CURL_SONAME, CURL_PACKAGE);
-
-DYNLIB_FILL(lc_fill, lc, LC_FUNCS)
+DYNLIB_LOADER(lc, LC_FUNCS, CURL_SONAME, CURL_PACKAGE)
 
 int curl_lib_init(const char *what, struct cs_err *err)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static int state; /* 0 not yet, 1 ready, -1 curl_global_init() failed */
-	if (!dynlib_load(&libcurl, lc_names, ARRAY_SIZE(lc_names), lc_fill))
+	if (!DYNLIB_LOAD(lc))
 		return err_set(err, CS_EIO, "%s%s%s", what ? what : "", what ? ": " : "",
-			       libcurl.error);
+			       lc_lib.error);
 	pthread_mutex_lock(&lock);
 	if (state == 0)
 		state = lc.curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 1 : -1;

@@ -12,8 +12,8 @@
  *
  *	#define LG_FUNCS(X) X(git_libgit2_init) X(git_repository_open)
  *	static struct { LG_FUNCS(DYNLIB_MEMBER) } lg;
- *	static const char *const lg_names[] = { LG_FUNCS(DYNLIB_NAME) };
- *	DYNLIB_FILL(lg_fill, lg, LG_FUNCS)
+ *	DYNLIB_LOADER(lg, LG_FUNCS, GIT2_SONAME, GIT2_PACKAGE)
+ *	... if (!DYNLIB_LOAD(lg)) die("%s", lg_lib.error); lg.git_libgit2_init();
  *
  * The library's SONAME (and the Debian package holding it, for the message)
  * comes from the Makefile, read from the .so the build found (readelf). */
@@ -46,6 +46,21 @@ struct dynlib {
 		LIST(DYNLIB_SET)                                           \
 	}
 #define DYNLIB_SET(f) t->f = (__typeof__(t->f))syms[i++];
+
+/* Define the loader of table (whose members come from LIST): the library
+ * soname names (a string the Makefile passes, -DGIT2_SONAME=...; empty when
+ * it found no .so: the build stops here), package the Debian package holding
+ * it. Defines table##_lib (its error says why a load failed), table##_names
+ * and table##_fill. */
+#define DYNLIB_LOADER(table, LIST, soname, package)                        \
+	_Static_assert(sizeof(soname) > 1, #soname " is empty: no .so found"); \
+	static struct dynlib table##_lib = DYNLIB_INIT(soname, package);   \
+	static const char *const table##_names[] = {LIST(DYNLIB_NAME)};   \
+	DYNLIB_FILL(table##_fill, table, LIST)
+/* Load the library of table (DYNLIB_LOADER) once; false: table##_lib.error. */
+#define DYNLIB_LOAD(table)                                                 \
+	dynlib_load(&table##_lib, table##_names,                           \
+		    sizeof(table##_names) / sizeof(table##_names[0]), table##_fill)
 
 /* Load lib (once: later calls return the first answer) and resolve
  * names[0..n), handing the addresses to fill(syms) in the same order.

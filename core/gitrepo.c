@@ -11,14 +11,6 @@
 
 #include "dynlib.h"
 
-#ifndef GIT2_SONAME
-#error "GIT2_SONAME: the Makefile reads it from libgit2.so (readelf -d)"
-#endif
-#ifndef GIT2_PACKAGE
-#define GIT2_PACKAGE ""
-#endif
-_Static_assert(sizeof(GIT2_SONAME) > 1, "GIT2_SONAME is empty: readelf found no libgit2.so");
-
 /* libgit2 is loaded by the first command that opens a repository (dynlib.h),
  * not by every process: lg holds exactly the functions called here, with
  * their own names and types; every call goes through it (lg.git_...). */
@@ -42,18 +34,15 @@ _Static_assert(sizeof(GIT2_SONAME) > 1, "GIT2_SONAME is empty: readelf found no 
 static struct {
 	LG_FUNCS(DYNLIB_MEMBER)
 } lg;
-static const char *const lg_names[] = {LG_FUNCS(DYNLIB_NAME)};
-static struct dynlib libgit2 = DYNLIB_INIT(GIT2_SONAME, GIT2_PACKAGE);
-
-DYNLIB_FILL(lg_fill, lg, LG_FUNCS)
+DYNLIB_LOADER(lg, LG_FUNCS, GIT2_SONAME, GIT2_PACKAGE)
 
 /* Load libgit2 if not yet and initialise it (paired with
  * lg.git_libgit2_shutdown()). Without the library ciscope cannot read the
  * checkout: saying so beats answering "not a git repository". */
 static void git_init(void)
 {
-	if (!dynlib_load(&libgit2, lg_names, ARRAY_SIZE(lg_names), lg_fill))
-		die("%s", libgit2.error);
+	if (!DYNLIB_LOAD(lg))
+		die("%s", lg_lib.error);
 	lg.git_libgit2_init();
 }
 

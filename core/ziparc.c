@@ -16,14 +16,6 @@
 
 #include "dynlib.h"
 
-#ifndef ZIP_SONAME
-#error "ZIP_SONAME: the Makefile reads it from libzip.so (readelf -d)"
-#endif
-#ifndef ZIP_PACKAGE
-#define ZIP_PACKAGE ""
-#endif
-_Static_assert(sizeof(ZIP_SONAME) > 1, "ZIP_SONAME is empty: readelf found no libzip.so");
-
 /* libzip is loaded by the first archive opened (dynlib.h), not by every
  * process: with it come libcrypto, libbz2 and libz, over a millisecond of
  * start-up. lz holds exactly the functions called here (lz.zip_...). */
@@ -36,15 +28,13 @@ _Static_assert(sizeof(ZIP_SONAME) > 1, "ZIP_SONAME is empty: readelf found no li
 static struct {
 	LZ_FUNCS(DYNLIB_MEMBER)
 } lz;
-static const char *const lz_names[] = {LZ_FUNCS(DYNLIB_NAME)};
-static struct dynlib libzip = DYNLIB_INIT(ZIP_SONAME, ZIP_PACKAGE);
-DYNLIB_FILL(lz_fill, lz, LZ_FUNCS)
+DYNLIB_LOADER(lz, LZ_FUNCS, ZIP_SONAME, ZIP_PACKAGE)
 
 static int load_libzip(const char *label, struct cs_err *err)
 {
-	if (dynlib_load(&libzip, lz_names, ARRAY_SIZE(lz_names), lz_fill))
+	if (DYNLIB_LOAD(lz))
 		return 0;
-	return err_set(err, CS_EIO, "cannot open zip '%s': %s", label, libzip.error);
+	return err_set(err, CS_EIO, "cannot open zip '%s': %s", label, lz_lib.error);
 }
 
 #define PIECE (64 * 1024)
