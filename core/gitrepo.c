@@ -2,7 +2,10 @@
  * subjects: all of ciscope's libgit2 (see gitrepo.h). */
 #include "gitrepo.h"
 
+#include <fcntl.h>
 #include <git2.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -139,6 +142,255 @@ bool gitrepo_origin_slug(const char *dir, struct buf *slug, struct buf *host)
 	lg.git_config_free(cfg);
 	lg.git_repository_free(repo);
 	lg.git_libgit2_shutdown();
+	return ok;
+}
+
+/* --- the origin's slug, remembered ----------------------------------------------- */
+#define ORIGIN_CACHE_MAGIC "ciscope-origin 1"
+
+/* One line of state for path: "s dev ino size mtime ctime path" or "a path". */
+static void origin_state(struct buf *b, const char *path)
+{
+	struct stat sb;
+	if (lstat(path, &sb) == 0)
+		buf_addf(b, "s %llu %llu %lld %lld.%09ld %lld.%09ld %s\n", (unsigned long long)sb.st_dev,
+			 (unsigned long long)sb.st_ino, (long long)sb.st_size,
+			 (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
+			 (long long)sb.st_ctim.tv_sec, sb.st_ctim.tv_nsec, path);
+	else
+		buf_addf(b, "a %s\n", path);
+}
+
+static bool origin_env_steers(void)
+{
+	static const char *const vars[] = {
+		"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES",
+		"GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_CONFIG", "GIT_CONFIG_GLOBAL",
+		"GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_COUNT",
+		"GIT_CONFIG_PARAMETERS", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE",
+	};
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if (getenv(vars[i]))
+			return true;
+	return false;
+}
+
+/* The configuration files libgit2 reads besides the repository's own. */
+static void origin_global_states(struct buf *b)
+{
+	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
+	struct buf p = BUF_INIT;
+	if (home && *home) {
+		buf_addf(&p, "%s/.gitconfig", home);
+		origin_state(b, p.data);
+	}
+	buf_reset(&p);
+	if (xdg && *xdg)
+		buf_addf(&p, "%s/git/config", xdg);
+	else if (home && *home)
+		buf_addf(&p, "%s/.config/git/config", home);
+	if (p.len)
+		origin_state(b, p.data);
+	origin_state(b, "/etc/gitconfig");
+	buf_release(&p);
+}
+
+/* The state of .git and HEAD in every directory from cwd up to top (a
+ * directory path without trailing '/'; NULL or "": up to /). */
+static void origin_walk_states(struct buf *b, const char *cwd, const char *top)
+{
+	struct buf d = BUF_INIT, p = BUF_INIT;
+	buf_adds(&d, cwd);
+	for (;;) {
+		while (d.len > 1 && d.data[d.len - 1] == '/')
+			d.data[--d.len] = '\0';
+		const char *sep = d.len > 1 ? "/" : "";
+		buf_reset(&p);
+		buf_addf(&p, "%s%s.git", d.data, sep);
+		origin_state(b, p.data);
+		buf_reset(&p);
+		buf_addf(&p, "%s%sHEAD", d.data, sep);
+		origin_state(b, p.data);
+		if ((top && *top && !strcmp(d.data, top)) || d.len <= 1)
+			break;
+		char *slash = strrchr(d.data, '/');
+		d.len = slash && slash != d.data ? (size_t)(slash - d.data) : 1;
+		d.data[d.len] = '\0';
+	}
+	buf_release(&d);
+	buf_release(&p);
+}
+
+/* Does a configuration file pull in others? (then its answer is not kept) */
+static bool origin_config_includes(const char *path)
+{
+	struct buf t = BUF_INIT;
+	struct cs_err e;
+	bool inc = false;
+	if (file_read_all(path, 1 << 20, &t, &e) == 0) {
+		for (size_t i = 0; i < t.len; i++)
+			if (t.data[i] == '[' && !strncasecmp(t.data + i + 1, "include", 7))
+				inc = true;
+	} else if (path_is_file(path)) {
+		inc = true; /* unreadable or too large: do not trust it */
+	}
+	buf_release(&t);
+	return inc;
+}
+
+static char *origin_cache_path(const char *cache_root, const char *cwd)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const unsigned char *c = (const unsigned char *)cwd; *c; c++)
+		h = (h ^ *c) * 1099511628211ULL;
+	return xasprintf("%s/origin/%016llx", cache_root, (unsigned long long)h);
+}
+
+/* The slug libgit2 gives, and the states it depends on into *deps (left
+ * empty when the answer must not be kept). */
+static bool origin_probe(const char *cwd, struct buf *slug, struct buf *deps)
+{
+	git_init();
+	git_repository *repo = NULL;
+	git_config *cfg = NULL, *snap = NULL;
+	bool ok = false, keep = true;
+	const char *url = NULL;
+	buf_reset(deps);
+	if (lg.git_repository_open_ext(&repo, ".", 0, NULL) == 0) {
+		const char *wd = lg.git_repository_workdir(repo);
+		const char *gd = lg.git_repository_path(repo);
+		if (!wd || !gd) {
+			keep = false; /* bare: discovery rules this walk does not mirror */
+		} else {
+			struct buf top = BUF_INIT, p = BUF_INIT, common = BUF_INIT;
+			buf_adds(&top, wd);
+			while (top.len > 1 && top.data[top.len - 1] == '/')
+				top.data[--top.len] = '\0';
+			if (strncmp(cwd, top.data, top.len) ||
+			    (cwd[top.len] && cwd[top.len] != '/' && top.len > 1))
+				keep = false; /* the work tree is not above us (symlinks) */
+			else
+				origin_walk_states(deps, cwd, top.data);
+			static const char *const own[] = {"config", "config.worktree", "commondir"};
+			for (size_t i = 0; i < 3; i++) {
+				buf_reset(&p);
+				buf_addf(&p, "%s%s", gd, own[i]);
+				origin_state(deps, p.data);
+				if (i == 0 && origin_config_includes(p.data))
+					keep = false;
+				if (i == 1 && origin_config_includes(p.data))
+					keep = false;
+			}
+			/* a linked work tree shares the main repository's config */
+			struct cs_err e;
+			if (file_read_all(p.data, 4096, &common, &e) == 0) {
+				while (common.len && (common.data[common.len - 1] == '\n' ||
+						      common.data[common.len - 1] == '\r'))
+					common.data[--common.len] = '\0';
+				buf_reset(&p);
+				if (common.len && common.data[0] == '/')
+					buf_addf(&p, "%s/config", common.data);
+				else
+					buf_addf(&p, "%s%s/config", gd, common.data);
+				origin_state(deps, p.data);
+				if (origin_config_includes(p.data))
+					keep = false;
+			}
+			buf_release(&top);
+			buf_release(&p);
+			buf_release(&common);
+		}
+		if (lg.git_repository_config(&cfg, repo) == 0 &&
+		    lg.git_config_snapshot(&snap, cfg) == 0 &&
+		    lg.git_config_get_string(&url, snap, "remote.origin.url") == 0 && url)
+			ok = gitrepo_parse_remote(url, slug, NULL);
+	} else {
+		origin_walk_states(deps, cwd, NULL);
+	}
+	origin_global_states(deps);
+	lg.git_config_free(snap);
+	lg.git_config_free(cfg);
+	lg.git_repository_free(repo);
+	lg.git_libgit2_shutdown();
+	if (!keep)
+		buf_reset(deps);
+	return ok;
+}
+
+bool gitrepo_origin_slug_cached(const char *cache_root, struct buf *slug)
+{
+	char cwd[4096];
+	if (!cache_root || !*cache_root || origin_env_steers() || !getcwd(cwd, sizeof(cwd)) ||
+	    strchr(cwd, '\n'))
+		return gitrepo_origin_slug(NULL, slug, NULL);
+	char *path = origin_cache_path(cache_root, cwd);
+	struct buf old = BUF_INIT, deps = BUF_INIT;
+	struct cs_err e;
+	bool ok = false;
+	/* the kept file: magic, cwd, slug or "-", then the states */
+	if (file_read_all(path, 1 << 20, &old, &e) == 0 && old.len) {
+		char *nl1 = strchr(old.data, '\n');
+		char *nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL;
+		char *nl3 = nl2 ? strchr(nl2 + 1, '\n') : NULL;
+		if (nl3 && (size_t)(nl1 - old.data) == strlen(ORIGIN_CACHE_MAGIC) &&
+		    !strncmp(old.data, ORIGIN_CACHE_MAGIC, strlen(ORIGIN_CACHE_MAGIC)) &&
+		    (size_t)(nl2 - nl1 - 1) == strlen(cwd) && !strncmp(nl1 + 1, cwd, strlen(cwd))) {
+			/* recompute the states of the same paths and compare */
+			struct buf now = BUF_INIT;
+			for (char *l = nl3 + 1; *l;) {
+				char *end = strchr(l, '\n');
+				if (!end)
+					break;
+				*end = '\0';
+				const char *p = l[0] == 'a' ? l + 2 : NULL;
+				if (l[0] == 's') { /* the path follows the sixth space */
+					p = l;
+					for (int k = 0; k < 6 && p; k++)
+						p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
+				}
+				if (p && *p)
+					origin_state(&now, p);
+				*end = '\n';
+				l = end + 1;
+			}
+			if (now.len && now.len == strlen(nl3 + 1) && !memcmp(now.data, nl3 + 1, now.len)) {
+				*nl3 = '\0';
+				const char *s = nl2 + 1;
+				if (strcmp(s, "-")) {
+					buf_reset(slug);
+					buf_adds(slug, s);
+					ok = true;
+				}
+				buf_release(&now);
+				goto out;
+			}
+			buf_release(&now);
+		}
+	}
+	ok = origin_probe(cwd, slug, &deps);
+	if (deps.len && (!ok || !strchr(slug->data, '\n'))) {
+		struct buf t = BUF_INIT, dir = BUF_INIT, tmp = BUF_INIT;
+		buf_addf(&t, "%s\n%s\n%s\n", ORIGIN_CACHE_MAGIC, cwd, ok ? slug->data : "-");
+		buf_add(&t, deps.data, deps.len);
+		buf_addf(&dir, "%s/origin", cache_root);
+		buf_addf(&tmp, "%s.%ld", path, (long)getpid());
+		int fd = -1;
+		if (mkdir_p(dir.data, 0700, &e) == 0 &&
+		    (fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0) {
+			bool w = write(fd, t.data, t.len) == (ssize_t)t.len;
+			if (close(fd) == 0 && w && rename(tmp.data, path) == 0)
+				fd = -1;
+			else
+				unlink(tmp.data);
+		}
+		buf_release(&t);
+		buf_release(&dir);
+		buf_release(&tmp);
+	}
+out:
+	free(path);
+	buf_release(&old);
+	buf_release(&deps);
 	return ok;
 }
 
