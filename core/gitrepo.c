@@ -195,9 +195,8 @@ static void origin_global_states(struct buf *b)
 	buf_release(&p);
 }
 
-/* The state of .git and HEAD in every directory from cwd up to top (a
- * directory path without trailing '/'; NULL or "": up to /). */
-static void origin_walk_states(struct buf *b, const char *cwd, const char *top)
+/* The state of .git and HEAD in every directory from cwd up to /. */
+static void origin_walk_states(struct buf *b, const char *cwd)
 {
 	struct buf d = BUF_INIT, p = BUF_INIT;
 	buf_adds(&d, cwd);
@@ -211,7 +210,7 @@ static void origin_walk_states(struct buf *b, const char *cwd, const char *top)
 		buf_reset(&p);
 		buf_addf(&p, "%s%sHEAD", d.data, sep);
 		origin_state(b, p.data);
-		if ((top && *top && !strcmp(d.data, top)) || d.len <= 1)
+		if (d.len <= 1)
 			break;
 		char *slash = strrchr(d.data, '/');
 		d.len = slash && slash != d.data ? (size_t)(slash - d.data) : 1;
@@ -256,7 +255,11 @@ static bool origin_probe(const char *cwd, struct buf *slug, struct buf *deps)
 	bool ok = false, keep = true;
 	const char *url = NULL;
 	buf_reset(deps);
-	if (lg.git_repository_open_ext(&repo, ".", 0, NULL) == 0) {
+	/* up to / whatever discovery finds, and before it: a .git made
+	 * meanwhile leaves a state that no longer matches */
+	origin_walk_states(deps, cwd);
+	int orc = lg.git_repository_open_ext(&repo, ".", 0, NULL);
+	if (orc == 0) {
 		const char *wd = lg.git_repository_workdir(repo);
 		const char *gd = lg.git_repository_path(repo);
 		if (!wd || !gd) {
@@ -269,8 +272,6 @@ static bool origin_probe(const char *cwd, struct buf *slug, struct buf *deps)
 			if (strncmp(cwd, top.data, top.len) ||
 			    (cwd[top.len] && cwd[top.len] != '/' && top.len > 1))
 				keep = false; /* the work tree is not above us (symlinks) */
-			else
-				origin_walk_states(deps, cwd, top.data);
 			static const char *const own[] = {"config", "config.worktree", "commondir"};
 			for (size_t i = 0; i < 3; i++) {
 				buf_reset(&p);
@@ -300,14 +301,19 @@ static bool origin_probe(const char *cwd, struct buf *slug, struct buf *deps)
 			buf_release(&p);
 			buf_release(&common);
 		}
+		/* every state is taken before the configuration is read: a change
+		 * in between leaves a state that no longer matches, never a stale
+		 * answer kept as fresh */
+		origin_global_states(deps);
 		if (lg.git_repository_config(&cfg, repo) == 0 &&
 		    lg.git_config_snapshot(&snap, cfg) == 0 &&
 		    lg.git_config_get_string(&url, snap, "remote.origin.url") == 0 && url)
 			ok = gitrepo_parse_remote(url, slug, NULL);
 	} else {
-		origin_walk_states(deps, cwd, NULL);
+		/* "none" is kept only when there is no repository, not when one
+		 * could not be opened (its owner, damage) */
+		keep = orc == GIT_ENOTFOUND;
 	}
-	origin_global_states(deps);
 	lg.git_config_free(snap);
 	lg.git_config_free(cfg);
 	lg.git_repository_free(repo);
