@@ -18,13 +18,13 @@ mkdir -p data/ciscope
 "$CISCOPE" --db data/ciscope/acme_widgets.db import --quiet runs >/dev/null 2>&1
 "$CISCOPE" --db data/ciscope/acme_widgets.db search 'Hello from job' >want.txt 2>&1
 
-# nocache: the answer without the cache (libgit2 every time)
+entries() { find cache/ciscope/origin -type f | wc -l | tr -d ' '; }
 in_checkout() { (cd checkout/sub/deeper && "$CISCOPE" "$@") >got.txt 2>got.err; }
 
 in_checkout search 'Hello from job'
 check_eq cold-exit "$?" 0
 check_eq cold-same "$(cat got.txt)" "$(cat want.txt)"
-check_eq cold-one-entry "$(ls cache/ciscope/origin | wc -l | tr -d ' ')" 1
+check_eq cold-one-entry "$(entries)" 1
 check_has cold-slug cache/ciscope/origin/* "acme/widgets"
 if grep -rq "ghp_tok3n\|someone" cache; then
 	fail cache-no-token "the cache holds the URL's userinfo"
@@ -62,16 +62,16 @@ check_has damaged got.err "acme_other.db"
 git init -q inc
 printf '[remote "origin"]\n\turl = https://github.com/acme/incl.git\n' >inc.conf
 git -C inc config include.path "$WORK/inc.conf"
-n=$(ls cache/ciscope/origin | wc -l | tr -d ' ')
+n=$(entries)
 (cd inc && "$CISCOPE" search x) >got.txt 2>got.err
 check_has include-slug got.err "acme_incl.db"
-check_eq include-not-cached "$(ls cache/ciscope/origin | wc -l | tr -d ' ')" "$n"
+check_eq include-not-cached "$(entries)" "$n"
 
 # outside any repository: "none" is cached too, the default index
 mkdir -p plain
 (cd plain && "$CISCOPE" search x) >got.txt 2>got.err
 check_has outside-default got.err "/default.db'"
-check_eq outside-cached "$(ls cache/ciscope/origin | wc -l | tr -d ' ')" "$((n + 1))"
+check_eq outside-cached "$(entries)" "$((n + 1))"
 (cd plain && LD_DEBUG=files "$CISCOPE" search x) >got.txt 2>ld.txt
 check_has outside-warm ld.txt "/default.db'"
 check_eq outside-no-libgit2 "$(grep -c 'file=libgit2' ld.txt)" 0
