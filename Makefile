@@ -24,8 +24,26 @@ CFLAGS ?= -O2 -g
 # -pthread: the log writer compresses on a second thread (core/logwrite.c)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I. -I$(BUILD) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
-CORE_LIBS = $(shell pkg-config --libs sqlite3 libgit2 libcjson libcurl libzip libzstd expat libpcre2-8 2>/dev/null) -lm -pthread
+# libgit2, libcurl and libzip are not linked into ciscope: core/gitrepo.c,
+# core/curlpoll.c and core/ziparc.c load them (dlopen, core/dynlib.h) when a
+# command first needs them, by the SONAME of the library pkg-config found (and
+# name its Debian package when it is missing). The unit tests link libgit2 and
+# libzip themselves: some build repositories and archives with them.
+DLOPEN_PKGS = libgit2 libcurl libzip
+LIBS = $(shell pkg-config --libs $(filter-out $(DLOPEN_PKGS),$(PKGS)) 2>/dev/null) -lm -pthread
+CORE_LIBS = $(shell pkg-config --libs sqlite3 libgit2 libcjson libzip libzstd expat libpcre2-8 2>/dev/null) -lm -pthread
+soname = $(shell readelf -d "$$(pkg-config --variable=libdir $(1) 2>/dev/null)/$(1).so" 2>/dev/null | \
+	sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+sopkg = $(shell dpkg-query -S "*/$(1)" 2>/dev/null | sed -n '1s/:.*//p')
+GIT2_SONAME = $(call soname,libgit2)
+CURL_SONAME = $(call soname,libcurl)
+ZIP_SONAME = $(call soname,libzip)
+$(BUILD)/core/gitrepo.o: ALL_CFLAGS += -DGIT2_SONAME='"$(GIT2_SONAME)"' \
+	-DGIT2_PACKAGE='"$(call sopkg,$(GIT2_SONAME))"'
+$(BUILD)/core/curlpoll.o: ALL_CFLAGS += -DCURL_SONAME='"$(CURL_SONAME)"' \
+	-DCURL_PACKAGE='"$(call sopkg,$(CURL_SONAME))"'
+$(BUILD)/core/ziparc.o: ALL_CFLAGS += -DZIP_SONAME='"$(ZIP_SONAME)"' \
+	-DZIP_PACKAGE='"$(call sopkg,$(ZIP_SONAME))"'
 
 ifeq ($(V),1)
 Q =
@@ -220,6 +238,7 @@ check-layering:
 	@! grep -n 'sqlite3_' views/*.[ch] 2>/dev/null || { echo "views/ must not use SQL"; exit 1; }
 	@! grep -nwE 'ACT_(TRIAGE_[A-Z]+|FETCH|RERUN_FAILED|DISPATCH|VIEW_[A-Z]+)|ROLE_(SHA|BRANCH|FLAKY|FIX|RETRY|INVESTIGATE)' tui/*.[ch] 2>/dev/null || { echo "tui/ must not name the application's actions or colour roles (views/views.h)"; exit 1; }
 	@! grep -n 'include.*git2' core/*.[ch] tui/*.[ch] views/*.[ch] cli/*.[ch] | grep -v '^core/gitrepo\.c:' || { echo "libgit2 only in core/gitrepo.c"; exit 1; }
+	@! grep -n 'include.*curl/curl\.h' core/*.[ch] tui/*.[ch] views/*.[ch] cli/*.[ch] | grep -v '^core/curlpoll\.h:' || { echo "<curl/curl.h> only through core/curlpoll.h (libcurl is loaded when needed: calls go through lc)"; exit 1; }
 	@! grep -n -- '->db\b' tui/*.[ch] views/*.[ch] cli/*.[ch] 2>/dev/null || { echo "only core/ may use the store's connection (->db)"; exit 1; }
 	@! grep -rn 'include "\(core/\)\?\(rulesint\|logstoreint\|metricsint\|import_int\|bisectint\|triageint\)\.h"\|include "cli/rbcli\.h"' core tui views cli tests/unit tests/fuzz bench 2>/dev/null | grep -v '^core/\(rules\|ruleprefilter\|logstore\|logwrite\|loggrams\)\.c:\|^core/\(bisect\|bisectverdict\)\.c:\|^core/\(triage\|triagejunit\)\.c:\|^core/\(import\|importfile\|importrun\|importlog\|importart\)\.c:\|^core/\(metrics\|metriccp\|thresholds\|metriclocal\|metriccache\)\.[ch]:\|^cli/\(runbook\|rbrun\|rbreport\)\.c:' || { echo "an internal header (rulesint.h, logstoreint.h, metricsint.h, import_int.h, bisectint.h, triageint.h, cli/rbcli.h) is only for the files it was split from"; exit 1; }
 	@echo "layering ok"

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "core/cistate.h"
+#include "core/fetch.h"
 #include "core/gitrepo.h"
 #include "core/sanitize.h"
 #include "views/views.h"
@@ -286,6 +287,16 @@ static void on_wait(void *ctx, const char *msg)
 	cli_error("%s", msg);
 }
 
+/* The origin's slug of the checkout we run in, remembered in the cache so
+ * that later commands here need not load libgit2 (core/gitrepo.h). */
+static bool origin_slug(struct buf *slug)
+{
+	char *root = fetch_default_cache_root();
+	bool ok = gitrepo_origin_slug_cached(root, slug);
+	free(root);
+	return ok;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = {0};
@@ -353,7 +364,7 @@ int main(int argc, char **argv)
 		struct buf slug = BUF_INIT;
 		const char *env = getenv("CISCOPE_DB");
 		c.db_owned = store_default_path(env && *env ? NULL
-				: gitrepo_origin_slug(NULL, &slug, NULL) ? slug.data : NULL);
+				: origin_slug(&slug) ? slug.data : NULL);
 		c.db_path = c.db_owned;
 		buf_release(&slug);
 	}

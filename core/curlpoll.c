@@ -1,9 +1,31 @@
 /* curlpoll.c - libcurl's socket and timer callbacks kept for a poll loop. */
 #include "curlpoll.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "util.h"
+
+struct curl_lib lc;
+DYNLIB_LOADER(lc, LC_FUNCS, CURL_SONAME, CURL_PACKAGE)
+
+int curl_lib_init(const char *what, struct cs_err *err)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static int state; /* 0 not yet, 1 ready, -1 curl_global_init() failed */
+	if (!DYNLIB_LOAD(lc))
+		return err_set(err, CS_EIO, "%s%s%s", what ? what : "", what ? ": " : "",
+			       lc_lib.error);
+	pthread_mutex_lock(&lock);
+	if (state == 0)
+		state = lc.curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 1 : -1;
+	int ok = state;
+	pthread_mutex_unlock(&lock);
+	if (ok < 0)
+		return err_set(err, CS_EIO, "%s%scannot initialise libcurl", what ? what : "",
+			       what ? ": " : "");
+	return 0;
+}
 
 static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 {
@@ -40,10 +62,10 @@ void curl_poll_init(struct curl_poll *cp, CURLM *multi)
 	cp->socks = NULL;
 	cp->nsocks = cp->asocks = 0;
 	cp->deadline = -1;
-	curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, cp);
-	curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(multi, CURLMOPT_TIMERDATA, cp);
+	lc.curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	lc.curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, cp);
+	lc.curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	lc.curl_multi_setopt(multi, CURLMOPT_TIMERDATA, cp);
 }
 
 void curl_poll_release(struct curl_poll *cp)
@@ -81,7 +103,7 @@ void curl_poll_sockets(struct curl_poll *cp, const struct pollfd *fds, int n)
 		int ev = (fds[i].revents & POLLIN ? CURL_CSELECT_IN : 0) |
 			 (fds[i].revents & POLLOUT ? CURL_CSELECT_OUT : 0) |
 			 (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL) ? CURL_CSELECT_ERR : 0);
-		curl_multi_socket_action(cp->multi, fds[i].fd, ev, &running);
+		lc.curl_multi_socket_action(cp->multi, fds[i].fd, ev, &running);
 	}
 }
 
@@ -90,7 +112,7 @@ void curl_poll_timer(struct curl_poll *cp, int64_t now)
 	int running;
 	if (cp->deadline >= 0 && now >= cp->deadline) {
 		cp->deadline = -1;
-		curl_multi_socket_action(cp->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		lc.curl_multi_socket_action(cp->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	}
 }
 

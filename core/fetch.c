@@ -23,7 +23,6 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -251,7 +250,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
 	size_t len = size * n;
 	x->f->p.bytes += len;
 	if (!x->status_known) {
-		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
+		lc.curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
 		x->status_known = true;
 	}
 	if (x->to_file && x->status == 200) {
@@ -288,7 +287,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
 static void xfer_start(struct fetcher *f, struct xfer *x)
 {
 	const char *url = x->blob_url ? x->blob_url : x->api_url;
-	x->h = curl_easy_init();
+	x->h = lc.curl_easy_init();
 	if (!x->h)
 		die("cannot start a transfer: out of memory");
 	x->hdrs = NULL;
@@ -299,7 +298,7 @@ static void xfer_start(struct fetcher *f, struct xfer *x)
 		if (etag) {
 			struct buf h = BUF_INIT;
 			buf_addf(&h, "If-None-Match: %s", etag);
-			x->hdrs = curl_slist_append(x->hdrs, h.data);
+			x->hdrs = lc.curl_slist_append(x->hdrs, h.data);
 			buf_release(&h);
 			x->cond = true;
 			free(file);
@@ -308,14 +307,14 @@ static void xfer_start(struct fetcher *f, struct xfer *x)
 	void *hv = x->hdrs;
 	gh_easy_setup(x->h, f->c, url, fetch_on_api(x), &hv);
 	x->hdrs = hv;
-	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(x->h, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
+	lc.curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
+	lc.curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->errbuf);
+	lc.curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, on_header);
+	lc.curl_easy_setopt(x->h, CURLOPT_HEADERDATA, x);
+	lc.curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_write);
+	lc.curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
 	if (x->to_file && x->max_bytes > 0)
-		curl_easy_setopt(x->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_bytes);
+		lc.curl_easy_setopt(x->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_bytes);
 	x->errbuf[0] = '\0';
 	x->status = 0;
 	x->status_known = false;
@@ -331,7 +330,7 @@ static void xfer_start(struct fetcher *f, struct xfer *x)
 	f->p.requests++;
 	XGROW(f->live, f->alive, f->nlive + 1);
 	f->live[f->nlive++] = x;
-	curl_multi_add_handle(f->multi, x->h);
+	lc.curl_multi_add_handle(f->multi, x->h);
 }
 
 static void start_ready(struct fetcher *f)
@@ -420,14 +419,8 @@ static int take_lock(struct fetcher *f, struct cs_err *err)
 
 struct fetcher *fetch_start(struct store *st, const struct fetch_opts *opts, struct cs_err *err)
 {
-	static bool curl_ready;
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			err_set(err, CS_EIO, "cannot initialise libcurl");
-			return NULL;
-		}
-		curl_ready = true;
-	}
+	if (curl_lib_init(NULL, err) < 0)
+		return NULL;
 	const struct gh_client *c = opts->client;
 	if (opts->since && *opts->since && !gh_since_valid(opts->since)) {
 		err_set(err, CS_EUSAGE, "--since '%s' is not a date (YYYY-MM-DD) or an RFC 3339 time",
@@ -489,14 +482,14 @@ struct fetcher *fetch_start(struct store *st, const struct fetch_opts *opts, str
 	f->full_mode = !cJSON_IsNumber(done) || done->valuedouble < f->limit;
 	if (store_runs_incomplete(st, c->t.slug, &f->incomplete, &f->n_incomplete, err) < 0)
 		goto fail;
-	f->multi = curl_multi_init();
+	f->multi = lc.curl_multi_init();
 	if (!f->multi) {
 		err_set(err, CS_ENOMEM, "cannot initialise libcurl");
 		goto fail;
 	}
 	curl_poll_init(&f->cp, f->multi);
-	curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-	curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)f->max_in_flight);
+	lc.curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	lc.curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)f->max_in_flight);
 	struct import_opts io = {.on_run = imp_on_run, .on_error = imp_on_error, .ctx = f};
 	f->im = importer_new(st, &io);
 	fetch_enqueue(f, fetch_xfer_new(f, X_PAGE, NULL,
@@ -631,10 +624,10 @@ bool fetch_done(const struct fetcher *f)
 
 void fetch_xfer_detach(struct fetcher *f, struct xfer *x)
 {
-	curl_multi_remove_handle(f->multi, x->h);
-	curl_easy_cleanup(x->h);
+	lc.curl_multi_remove_handle(f->multi, x->h);
+	lc.curl_easy_cleanup(x->h);
 	x->h = NULL;
-	curl_slist_free_all(x->hdrs);
+	lc.curl_slist_free_all(x->hdrs);
 	x->hdrs = NULL;
 	f->in_flight--;
 }
@@ -720,7 +713,7 @@ enum fetch_result fetch_finish(struct fetcher *f, struct cs_err *err)
 	free(f->live);
 	curl_poll_release(&f->cp);
 	importer_free(f->im);
-	curl_multi_cleanup(f->multi);
+	lc.curl_multi_cleanup(f->multi);
 	if (f->lock_fd >= 0)
 		close(f->lock_fd); /* the lock goes with it */
 	fcache_release(&f->cache);

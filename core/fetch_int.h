@@ -7,7 +7,6 @@
 #define CS_FETCH_INT_H
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <stdbool.h>
 #include <stdint.h>
 

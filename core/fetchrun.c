@@ -9,7 +9,6 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -758,7 +757,7 @@ static void on_failure(struct fetcher *f, struct xfer *x, CURLcode cc)
 	}
 	if (net) {
 		err_set(&err, CS_EIO, "%s: %s%s%s (gave up after %d attempts)", what.data,
-			curl_easy_strerror(cc), x->errbuf[0] ? ": " : "", x->errbuf, x->tries);
+			lc.curl_easy_strerror(cc), x->errbuf[0] ? ": " : "", x->errbuf, x->tries);
 		if (x->write_errno)
 			err_set(&err, CS_EIO, "%s: cannot write the download: %s", what.data,
 				strerror(x->write_errno));
@@ -902,11 +901,11 @@ static void pause_api(struct fetcher *f, struct xfer *x, int64_t wait_ms, bool p
 
 static void xfer_finished(struct fetcher *f, struct xfer *x, CURLcode cc)
 {
-	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
+	lc.curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
 	char *loc = NULL;
 	if (x->status >= 300 && x->status < 400) {
 		char *l = NULL;
-		curl_easy_getinfo(x->h, CURLINFO_REDIRECT_URL, &l);
+		lc.curl_easy_getinfo(x->h, CURLINFO_REDIRECT_URL, &l);
 		if (l)
 			loc = xstrdup(l);
 	}
@@ -1057,11 +1056,11 @@ void fetch_check_done_transfers(struct fetcher *f)
 {
 	CURLMsg *m;
 	int left;
-	while ((m = curl_multi_info_read(f->multi, &left))) {
+	while ((m = lc.curl_multi_info_read(f->multi, &left))) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		struct xfer *x = NULL;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		lc.curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 		if (x)
 			xfer_finished(f, x, m->data.result);
 	}

@@ -4,7 +4,6 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -879,30 +878,30 @@ void gh_easy_setup(void *curl, const struct gh_client *c, const char *url, bool 
 {
 	CURL *h = curl;
 	struct curl_slist *l = *hdrs;
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
+	lc.curl_easy_setopt(h, CURLOPT_URL, url);
+	lc.curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
+	lc.curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	lc.curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	lc.curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	lc.curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	lc.curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	lc.curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
 	/* a body that stalls (under 1 byte/s for a minute) is a timeout */
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+	lc.curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	lc.curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	lc.curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	lc.curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	lc.curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
 	if (api) {
-		l = curl_slist_append(l, "Accept: " GH_ACCEPT);
-		l = curl_slist_append(l, "X-GitHub-Api-Version: " GH_API_VERSION);
+		l = lc.curl_slist_append(l, "Accept: " GH_ACCEPT);
+		l = lc.curl_slist_append(l, "X-GitHub-Api-Version: " GH_API_VERSION);
 		if (c->token && gh_same_origin(url, c->t.api_base)) {
-			curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
-			curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, c->token);
+			lc.curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+			lc.curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, c->token);
 		}
 	}
 	if (l)
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
+		lc.curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
 	*hdrs = l;
 }
 
@@ -1006,10 +1005,10 @@ static void call_drop_transfer(struct gh_call *k)
 {
 	if (!k->h)
 		return;
-	curl_multi_remove_handle(k->multi, k->h);
-	curl_easy_cleanup(k->h);
+	lc.curl_multi_remove_handle(k->multi, k->h);
+	lc.curl_easy_cleanup(k->h);
 	k->h = NULL;
-	curl_slist_free_all(k->hdrs);
+	lc.curl_slist_free_all(k->hdrs);
 	k->hdrs = NULL;
 }
 
@@ -1032,31 +1031,31 @@ static void call_fail(struct gh_call *k, int code, const char *fmt, ...)
 static void call_begin(struct gh_call *k)
 {
 	k->start_at = -1;
-	k->h = curl_easy_init();
+	k->h = lc.curl_easy_init();
 	if (!k->h) {
 		call_fail(k, CS_ENOMEM, "%s: cannot start a transfer", k->what);
 		return;
 	}
 	struct curl_slist *hdrs = NULL;
 	if (k->body)
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+		hdrs = lc.curl_slist_append(hdrs, "Content-Type: application/json");
 	void *hv = hdrs;
 	gh_easy_setup(k->h, k->c, k->url, true, &hv);
 	k->hdrs = hv;
 	k->ebuf[0] = '\0';
-	curl_easy_setopt(k->h, CURLOPT_ERRORBUFFER, k->ebuf);
+	lc.curl_easy_setopt(k->h, CURLOPT_ERRORBUFFER, k->ebuf);
 	if (k->post) {
-		curl_easy_setopt(k->h, CURLOPT_CUSTOMREQUEST, k->method);
-		curl_easy_setopt(k->h, CURLOPT_POSTFIELDS, k->body ? k->body : "");
-		curl_easy_setopt(k->h, CURLOPT_POSTFIELDSIZE, (long)(k->body ? strlen(k->body) : 0));
+		lc.curl_easy_setopt(k->h, CURLOPT_CUSTOMREQUEST, k->method);
+		lc.curl_easy_setopt(k->h, CURLOPT_POSTFIELDS, k->body ? k->body : "");
+		lc.curl_easy_setopt(k->h, CURLOPT_POSTFIELDSIZE, (long)(k->body ? strlen(k->body) : 0));
 	}
 	buf_reset(&k->resp);
 	k->s = (struct sync_ctx){.body = &k->resp, .rl_remaining = -1};
-	curl_easy_setopt(k->h, CURLOPT_WRITEFUNCTION, sync_write);
-	curl_easy_setopt(k->h, CURLOPT_WRITEDATA, &k->s);
-	curl_easy_setopt(k->h, CURLOPT_HEADERFUNCTION, sync_header);
-	curl_easy_setopt(k->h, CURLOPT_HEADERDATA, &k->s);
-	if (curl_multi_add_handle(k->multi, k->h) != CURLM_OK) {
+	lc.curl_easy_setopt(k->h, CURLOPT_WRITEFUNCTION, sync_write);
+	lc.curl_easy_setopt(k->h, CURLOPT_WRITEDATA, &k->s);
+	lc.curl_easy_setopt(k->h, CURLOPT_HEADERFUNCTION, sync_header);
+	lc.curl_easy_setopt(k->h, CURLOPT_HEADERDATA, &k->s);
+	if (lc.curl_multi_add_handle(k->multi, k->h) != CURLM_OK) {
 		call_drop_transfer(k);
 		call_fail(k, CS_EIO, "%s: cannot start a transfer", k->what);
 	}
@@ -1068,7 +1067,7 @@ static void call_settle(struct gh_call *k, CURLcode rc)
 {
 	k->tries++;
 	long code = 0;
-	curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &code);
+	lc.curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &code);
 	call_drop_transfer(k);
 	struct gh_answer a = {.net = gh_net_of_curl(rc), .status = code, .api = true,
 			      .retry_after = k->s.retry_after[0] ? k->s.retry_after : NULL,
@@ -1108,7 +1107,7 @@ static void call_settle(struct gh_call *k, CURLcode rc)
 		break;
 	}
 	if (a.net != GH_NET_OK) {
-		call_fail(k, CS_EIO, "%s: %s%s%s", k->what, curl_easy_strerror(rc),
+		call_fail(k, CS_EIO, "%s: %s%s%s", k->what, lc.curl_easy_strerror(rc),
 			  k->ebuf[0] ? ": " : "", k->ebuf);
 		return;
 	}
@@ -1121,16 +1120,10 @@ static void call_settle(struct gh_call *k, CURLcode rc)
 struct gh_call *gh_call_start(const struct gh_client *c, const char *method, const char *url,
 			      const char *body, const char *what, struct cs_err *err)
 {
-	static bool inited;
-	if (!inited) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			err_set(err, CS_EIO, "%s: cannot initialise libcurl", what);
-			return NULL;
-		}
-		inited = true;
-	}
+	if (curl_lib_init(what, err) < 0)
+		return NULL;
 	struct gh_call *k = xcalloc(1, sizeof(*k));
-	k->multi = curl_multi_init();
+	k->multi = lc.curl_multi_init();
 	if (!k->multi) {
 		free(k);
 		err_set(err, CS_ENOMEM, "%s: cannot initialise libcurl", what);
@@ -1173,7 +1166,7 @@ void gh_call_perform(struct gh_call *k, const struct pollfd *fds, int n)
 		curl_poll_timer(&k->cp, mono_ms());
 		CURLMsg *m;
 		int left;
-		while (k->h && (m = curl_multi_info_read(k->multi, &left))) {
+		while (k->h && (m = lc.curl_multi_info_read(k->multi, &left))) {
 			if (m->msg == CURLMSG_DONE && m->easy_handle == k->h) {
 				call_settle(k, m->data.result);
 				break;
@@ -1213,7 +1206,7 @@ int gh_call_finish(struct gh_call *k, long *status, struct buf *resp, struct cs_
 	}
 	if (rc < 0)
 		*err = k->err;
-	curl_multi_cleanup(k->multi);
+	lc.curl_multi_cleanup(k->multi);
 	curl_poll_release(&k->cp);
 	free(k->method);
 	free(k->url);

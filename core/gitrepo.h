@@ -19,6 +19,21 @@ bool gitrepo_parse_remote(const char *url, struct buf *slug, struct buf *host);
  * current directory). Returns false outside a repository or without origin. */
 bool gitrepo_origin_slug(const char *dir, struct buf *slug, struct buf *host);
 
+/* gitrepo_origin_slug(NULL, ...) for the current directory, remembered in
+ * cache_root/origin/ so that a later command in the same place needs no
+ * libgit2. An answer (a slug, or "none") is kept with the state (device,
+ * inode, size, mtime, ctime, or absence) of every file discovery and the
+ * configuration read: .git and HEAD of each directory from here up to /
+ * (taken before discovery, so a .git made meanwhile is noticed; a linked
+ * work tree's .git file is one of them), the repository's config, config.worktree and
+ * commondir, the common directory's config, and the global and system
+ * configurations (taken before libgit2 reads them); any change there makes
+ * libgit2 answer again. Nothing is
+ * cached when a GIT_* variable steers discovery or configuration, when a
+ * configuration has [include]s, or in a bare repository. Only the slug is
+ * stored, never a URL (which may carry a token). */
+bool gitrepo_origin_slug_cached(const char *cache_root, struct buf *slug);
+
 /* The top of the work tree of the repository containing dir (NULL: the
  * current directory), with a trailing '/'. False outside a repository or in
  * a bare one. (Repository files such as .ciscope/parity.conf live there.) */

@@ -14,6 +14,29 @@
 
 #include <zip.h>
 
+#include "dynlib.h"
+
+/* libzip is loaded by the first archive opened (dynlib.h), not by every
+ * process: with it come libcrypto, libbz2 and libz, over a millisecond of
+ * start-up. lz holds exactly the functions called here (lz.zip_...). */
+#define LZ_FUNCS(X) X(zip_discard) X(zip_error_clear) X(zip_error_code_system) \
+	X(zip_error_code_zip) X(zip_error_fini) X(zip_error_init) X(zip_error_strerror) \
+	X(zip_error_system_type) X(zip_fclose) X(zip_file_strerror) X(zip_fopen_index) X(zip_fread) \
+	X(zip_get_error) X(zip_get_name) X(zip_get_num_entries) X(zip_open_from_source) \
+	X(zip_source_buffer_create) X(zip_source_file_create) X(zip_source_free) X(zip_stat_index) \
+	X(zip_strerror)
+static struct {
+	LZ_FUNCS(DYNLIB_MEMBER)
+} lz;
+DYNLIB_LOADER(lz, LZ_FUNCS, ZIP_SONAME, ZIP_PACKAGE)
+
+static int load_libzip(const char *label, struct cs_err *err)
+{
+	if (DYNLIB_LOAD(lz))
+		return 0;
+	return err_set(err, CS_EIO, "cannot open zip '%s': %s", label, lz_lib.error);
+}
+
 #define PIECE (64 * 1024)
 /* "whole file": -1 in every libzip; 0 meant the same before 1.10.1 but means
  * zero bytes since, so never pass 0. */
@@ -41,9 +64,9 @@ static bool looks_like_zip_start(const unsigned char *p, size_t n)
 
 static int open_error(struct cs_err *err, const char *label, zip_error_t *ze, bool zip_start)
 {
-	int zc = zip_error_code_zip(ze);
-	int sys = zip_error_code_system(ze);
-	bool has_sys = zip_error_system_type(ze) == ZIP_ET_SYS && sys != 0;
+	int zc = lz.zip_error_code_zip(ze);
+	int sys = lz.zip_error_code_system(ze);
+	bool has_sys = lz.zip_error_system_type(ze) == ZIP_ET_SYS && sys != 0;
 
 	switch (zc) {
 	case ZIP_ER_NOZIP:
@@ -79,7 +102,7 @@ static int open_error(struct cs_err *err, const char *label, zip_error_t *ze, bo
 	default:
 		break;
 	}
-	return err_set(err, CS_EINVAL, "cannot open zip '%s': %s", label, zip_error_strerror(ze));
+	return err_set(err, CS_EINVAL, "cannot open zip '%s': %s", label, lz.zip_error_strerror(ze));
 }
 
 static struct ziparc *wrap(zip_t *za, const char *label)
@@ -112,16 +135,18 @@ struct ziparc *ziparc_open(const char *path, struct cs_err *err)
 		err_set(err, CS_EINVAL, "cannot open zip '%s': empty file (not a zip archive)", path);
 		return NULL;
 	}
+	if (load_libzip(path, err) < 0)
+		return NULL;
 
 	zip_error_t ze;
-	zip_error_init(&ze);
-	zip_source_t *src = zip_source_file_create(path, 0, WHOLE_FILE, &ze);
+	lz.zip_error_init(&ze);
+	zip_source_t *src = lz.zip_source_file_create(path, 0, WHOLE_FILE, &ze);
 	if (!src) {
 		open_error(err, path, &ze, false);
-		zip_error_fini(&ze);
+		lz.zip_error_fini(&ze);
 		return NULL;
 	}
-	zip_t *za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
+	zip_t *za = lz.zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
 	if (!za) {
 		unsigned char head[4];
 		size_t got = 0;
@@ -131,11 +156,11 @@ struct ziparc *ziparc_open(const char *path, struct cs_err *err)
 			fclose(f);
 		}
 		open_error(err, path, &ze, looks_like_zip_start(head, got));
-		zip_error_fini(&ze);
-		zip_source_free(src);
+		lz.zip_error_fini(&ze);
+		lz.zip_source_free(src);
 		return NULL;
 	}
-	zip_error_fini(&ze);
+	lz.zip_error_fini(&ze);
 	return wrap(za, path);
 }
 
@@ -147,24 +172,26 @@ struct ziparc *ziparc_open_mem(const void *data, size_t n, const char *label, st
 		err_set(err, CS_EINVAL, "cannot open zip '%s': empty file (not a zip archive)", label);
 		return NULL;
 	}
+	if (load_libzip(label, err) < 0)
+		return NULL;
 
 	zip_error_t ze;
-	zip_error_init(&ze);
-	zip_source_t *src = zip_source_buffer_create(data, n, 0, &ze);
+	lz.zip_error_init(&ze);
+	zip_source_t *src = lz.zip_source_buffer_create(data, n, 0, &ze);
 	if (!src) {
 		open_error(err, label, &ze, false);
-		zip_error_fini(&ze);
+		lz.zip_error_fini(&ze);
 		return NULL;
 	}
-	zip_t *za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
+	zip_t *za = lz.zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
 	if (!za) {
 		/* on failure the source is still ours */
 		open_error(err, label, &ze, looks_like_zip_start(data, n));
-		zip_error_fini(&ze);
-		zip_source_free(src);
+		lz.zip_error_fini(&ze);
+		lz.zip_source_free(src);
 		return NULL;
 	}
-	zip_error_fini(&ze);
+	lz.zip_error_fini(&ze);
 	return wrap(za, label);
 }
 
@@ -173,14 +200,14 @@ void ziparc_close(struct ziparc *z)
 	if (!z)
 		return;
 	/* read-only: zip_discard never writes back, unlike zip_close */
-	zip_discard(z->za);
+	lz.zip_discard(z->za);
 	free(z->label);
 	free(z);
 }
 
 uint64_t ziparc_count(const struct ziparc *z)
 {
-	zip_int64_t n = zip_get_num_entries(z->za, 0);
+	zip_int64_t n = lz.zip_get_num_entries(z->za, 0);
 	return n < 0 ? 0 : (uint64_t)n;
 }
 
@@ -240,11 +267,11 @@ int ziparc_entry(struct ziparc *z, uint64_t i, struct zip_entry *out, struct cs_
 		return bad_index(z, i, err);
 	/* ENC_GUESS: UTF-8-flagged and plain ASCII names come back byte for byte;
 	 * unflagged non-UTF-8 names are CP437 by the spec and get converted. */
-	const char *name = zip_get_name(z->za, i, ZIP_FL_ENC_GUESS);
-	if (!name || zip_stat_index(z->za, i, ZIP_FL_ENC_GUESS, &st) < 0) {
+	const char *name = lz.zip_get_name(z->za, i, ZIP_FL_ENC_GUESS);
+	if (!name || lz.zip_stat_index(z->za, i, ZIP_FL_ENC_GUESS, &st) < 0) {
 		err_set(err, CS_EINVAL, "zip '%s': cannot read entry #%llu: %s", z->label,
-			(unsigned long long)i, zip_strerror(z->za));
-		zip_error_clear(z->za);
+			(unsigned long long)i, lz.zip_strerror(z->za));
+		lz.zip_error_clear(z->za);
 		return -1;
 	}
 	size_t len = strlen(name);
@@ -276,10 +303,10 @@ int ziparc_stream(struct ziparc *z, uint64_t i, uint64_t max, zip_data_cb cb, vo
 	if (ziparc_entry(z, i, &e, err) < 0)
 		return -1;
 
-	zip_file_t *f = zip_fopen_index(z->za, i, 0);
+	zip_file_t *f = lz.zip_fopen_index(z->za, i, 0);
 	if (!f) {
-		int zc = zip_error_code_zip(zip_get_error(z->za));
-		const char *why = zip_strerror(z->za);
+		int zc = lz.zip_error_code_zip(lz.zip_get_error(z->za));
+		const char *why = lz.zip_strerror(z->za);
 		if (zc == ZIP_ER_NOPASSWD || zc == ZIP_ER_WRONGPASSWD)
 			why = "the entry is encrypted";
 		else if (zc == ZIP_ER_COMPNOTSUPP)
@@ -288,7 +315,7 @@ int ziparc_stream(struct ziparc *z, uint64_t i, uint64_t max, zip_data_cb cb, vo
 			why = "unsupported encryption method";
 		err_set(err, CS_EINVAL, "cannot read entry '%s' of zip '%s': %s", e.name, z->label,
 			why);
-		zip_error_clear(z->za);
+		lz.zip_error_clear(z->za);
 		return -1;
 	}
 
@@ -302,11 +329,11 @@ int ziparc_stream(struct ziparc *z, uint64_t i, uint64_t max, zip_data_cb cb, vo
 		 * succeeds and a longer one is caught without inflating further. */
 		uint64_t room = max - total;
 		zip_uint64_t want = room < PIECE ? room + 1 : PIECE;
-		zip_int64_t r = zip_fread(f, piece, want);
+		zip_int64_t r = lz.zip_fread(f, piece, want);
 		if (r < 0) {
 			rc = err_set(err, CS_EINVAL,
 				     "cannot read entry '%s' of zip '%s': %s (after %llu bytes)",
-				     e.name, z->label, zip_file_strerror(f),
+				     e.name, z->label, lz.zip_file_strerror(f),
 				     (unsigned long long)total);
 			break;
 		}
@@ -334,7 +361,7 @@ int ziparc_stream(struct ziparc *z, uint64_t i, uint64_t max, zip_data_cb cb, vo
 			break;
 	}
 	free(piece);
-	zip_fclose(f);
+	lz.zip_fclose(f);
 	return rc;
 }
 
