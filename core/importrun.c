@@ -469,6 +469,25 @@ static int im_exec_id(struct importer *im, const char *sql, int64_t a, const cha
 	return ret;
 }
 
+/* What the insert triggers of steps did per step row before migration 015,
+ * once for the run `row` whose jobs (all inserted by this import) got their
+ * steps: metric_gen.gen + 1 per step, and the run into metric_dirty_runs
+ * (its jobs' inserts put it there already; said here so that the steps do
+ * not depend on it). The index is the same as with the triggers. */
+static int mark_steps(struct importer *im, int64_t row, struct cs_err *err)
+{
+	if (im_exec_id(im,
+		       "UPDATE metric_gen SET gen = gen + (SELECT count(*) FROM jobs j "
+		       "JOIN steps s ON s.job_id = j.id WHERE j.run_id = ?1)",
+		       row, "cannot store the run's steps", err) < 0)
+		return -1;
+	return im_exec_id(im,
+			  "INSERT OR IGNORE INTO metric_dirty_runs SELECT id, "
+			  "coalesce(workflow_name, '') FROM runs WHERE id = ?1 AND EXISTS "
+			  "(SELECT 1 FROM jobs j JOIN steps s ON s.job_id = j.id WHERE j.run_id = ?1)",
+			  row, "cannot store the run's steps", err);
+}
+
 /* The steps of a failed job of a `gh run view --log` file come with no
  * conclusion: the step of the runner's "Process completed with exit code
  * N." line failed (else the step of the job's last error finding), those
@@ -1001,6 +1020,11 @@ int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 					goto fail;
 				}
 				ev.n_logs += carried;
+			}
+			if (mark_steps(im, row, err) < 0) {
+				buf_release(&sig);
+				cJSON_Delete(own);
+				goto fail;
 			}
 			if (a == rs->latest_attempt && folder) {
 				struct art_totals tot = {0};

@@ -40,6 +40,8 @@
 --   014 metric_scalars(name, run_id, series_id, idx, value): the points of
 --       the scalar metric series (n_points = 1) by metric name, kept by
 --       triggers: one metric's history read as one range (core/metrics.c).
+--   015 no trigger on a step's insert: the importer records in metric_gen
+--       and metric_dirty_runs once per run what they did (core/importrun.c).
 
 CREATE TABLE repos (
 	id          INTEGER PRIMARY KEY,
