@@ -307,6 +307,16 @@ int runbook_check_command(const char *cmd, char ***names, int *n_names, struct c
 					p++;
 				struct buf d = BUF_INIT;
 				while (*p && !strchr(" \t\n;&|<>()", *p)) {
+					/* its value would change where the here-document
+					 * ends, and so which lines run */
+					if (attempted(p)) {
+						buf_release(&d);
+						rc = err_set(err, CS_EINVAL,
+							     "line %d: a placeholder as a here-document's "
+							     "delimiter",
+							     line);
+						goto out;
+					}
 					if (*p == '\'' || *p == '"' || *p == '\\') {
 						p++;
 						continue;

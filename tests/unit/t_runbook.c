@@ -174,6 +174,10 @@ TEST(parse_bad_files_name_the_line)
 	BAD("## a\n```sh\necho hi # {{x}}\n```\n", "t.md:3: a placeholder inside a comment");
 	BAD("## a\n```sh\ncat <<EOF\n{{x}}\nEOF\n```\n", "t.md:4: a placeholder inside a here-document");
 	BAD("## a\n```sh\ncat <<-'END'\n\tok\n\t{{x}}\n\tEND\n```\n", "t.md:5: a placeholder inside a here-document");
+	/* found by f_runbook: the checker read the delimiter as a plain word
+	 * while the resolver substituted it */
+	BAD("## a\n```sh\ncat <<{{x}}\nhi\n```\n", "t.md:3: a placeholder as a here-document's delimiter");
+	BAD("## a\n```sh\ncat <<-\"{{x}}\"\nhi\n```\n", "t.md:3: a placeholder as a here-document's delimiter");
 	BAD("## a\n```sh\necho \\{{x}}\n```\n", "t.md:3: a placeholder after a backslash");
 	BAD("## a\n```sh\necho \"\\{{x}}\"\n```\n", "t.md:3: a placeholder after a backslash");
 	BAD("## a\n```sh\necho ${{x}}\n```\n", "t.md:3: {{x}} after a $");
