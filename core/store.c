@@ -871,7 +871,9 @@ static const char *sort_sql(enum run_sort s)
 {
 	switch (s) {
 	case RUN_SORT_DURATION:
-		return " ORDER BY (r.status IS NOT 'completed' OR r.updated_at IS NULL), "
+		/* no duration last: not completed, or local CI results (read_run) */
+		return " ORDER BY (r.status IS NOT 'completed' OR r.updated_at IS NULL OR "
+		       "r.source IS 'local'), "
 		       "r.updated_at - coalesce(r.started_at, r.created_at) DESC, "
 		       "r.created_at DESC, r.provider_id DESC, r.attempt DESC, r.id";
 	case RUN_SORT_WORKFLOW:

@@ -375,6 +375,15 @@ tui local-runs ''
 check_has local-runs-dur local-runs.screen '00000a0 local CI results'
 check_eq local-runs-dash "$(grep 'local CI results' local-runs.screen | grep -c ' - ')" 1
 check_eq local-runs-no-0s "$(grep -c ' 0s ' local-runs.screen)" 0
+# sorted by duration, a run of no duration comes after one of 0s (older)
+run_folder zero 700 main 0000070000000000000000000000000000000070 success 05
+sed -i 's/"updated_at":"2026-10-01T10:05:30Z"/"updated_at":"2026-10-01T10:05:00Z"/' zero/run.json
+"$CISCOPE" --db "$DB" import zero >"$OUT" 2>"$ERR"
+check_exit local-zero-import 0
+tui local-sort-dur ':sort duration
+'
+check_has local-sort-dur-0s local-sort-dur.screen 'commit 0000070000000000000000000000000000000070'
+check_eq local-sort-dur-order "$(sed -n '3p;4p' local-sort-dur.screen | sed 's/^[^a-z]*\([a-z]*\).*/\1/' | tr '\n' ,)" 'ci,local,'
 # an index imported before the import wrote why (conclusion_why NULL): the
 # row says it from the failed checks' metric rows
 python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute("UPDATE runs SET conclusion_why = NULL"); d.commit()' "$DB"
