@@ -792,6 +792,17 @@ const char *run_state(const struct run *r)
 	return r->status ? r->status : "unknown";
 }
 
+/* why a run failed: as the import wrote it, else, for a local CI results
+ * run imported before the import wrote it (an older index), the checks that
+ * did not pass, from the run_metrics rows of the failed checks
+ * (checks.NAME.FIELD with passed = 0; names in sorted order) */
+#define RUN_WHY                                                                           \
+	"COALESCE(r.conclusion_why, CASE WHEN r.source = 'local' AND r.conclusion = 'failure' " \
+	"THEN (SELECT 'checks that did not pass: ' || group_concat(c, ', ') FROM "            \
+	"(SELECT DISTINCT substr(m.name, 8, instr(substr(m.name, 8), '.') - 1) AS c "          \
+	"FROM run_metrics m WHERE m.run_id = r.id AND m.origin = 'local' AND m.passed = 0 "   \
+	"AND m.name LIKE 'checks.%.%' ORDER BY c)) END)"
+
 #define RUN_COLS                                                                          \
 	"r.id, r.provider_id, r.attempt, r.run_number, p.slug, r.workflow_name, r.title, "    \
 	"r.event, r.head_branch, r.head_sha, r.status, r.conclusion, r.created_at, "          \
@@ -801,7 +812,7 @@ const char *run_state(const struct run *r)
 	CI_FAILED_SQL "), "                                                                   \
 	"CASE WHEN instr(r.commit_message, char(10)) > 0 "                                   \
 	"THEN substr(r.commit_message, 1, instr(r.commit_message, char(10)) - 1) "           \
-	"ELSE r.commit_message END, r.conclusion_why"
+	"ELSE r.commit_message END, " RUN_WHY ", r.source = 'local'"
 
 static void read_run(sqlite3_stmt *s, struct run *r)
 {
@@ -835,7 +846,9 @@ static void read_run(sqlite3_stmt *s, struct run *r)
 	}
 	int64_t start = r->started_at != CS_TIME_NONE ? r->started_at : r->created_at;
 	r->duration_ms = CS_TIME_NONE;
-	if (r->status && !strcmp(r->status, "completed") && start != CS_TIME_NONE &&
+	/* local CI results carry one time, not a start and an end: no duration */
+	bool local = sqlite3_column_int(s, 21) != 0;
+	if (!local && r->status && !strcmp(r->status, "completed") && start != CS_TIME_NONE &&
 	    r->updated_at != CS_TIME_NONE)
 		r->duration_ms = r->updated_at - start;
 }
@@ -858,7 +871,9 @@ static const char *sort_sql(enum run_sort s)
 {
 	switch (s) {
 	case RUN_SORT_DURATION:
-		return " ORDER BY (r.status IS NOT 'completed' OR r.updated_at IS NULL), "
+		/* no duration last: not completed, or local CI results (read_run) */
+		return " ORDER BY (r.status IS NOT 'completed' OR r.updated_at IS NULL OR "
+		       "r.source IS 'local'), "
 		       "r.updated_at - coalesce(r.started_at, r.created_at) DESC, "
 		       "r.created_at DESC, r.provider_id DESC, r.attempt DESC, r.id";
 	case RUN_SORT_WORKFLOW:

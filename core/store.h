@@ -148,7 +148,8 @@ struct run {
 	int64_t created_at, updated_at, started_at;
 	char *html_url;
 	char *actor;
-	int64_t duration_ms; /* updated_at - started_at for completed runs, else CS_TIME_NONE */
+	int64_t duration_ms; /* updated_at - started_at for completed runs, else (and for
+	                      * local CI results: one time, no duration) CS_TIME_NONE */
 	int n_jobs, n_failed_jobs;
 	char *commit_subject; /* first line of the head commit's message, or NULL */
 	/* a log imported alone: why its conclusion is what it is (the evidence,

@@ -360,6 +360,10 @@ static void runs_draw(struct view *v, struct tui_canvas *c, long row)
 			snprintf(dur, sizeof(dur), "%s",
 				 !strcmp(r->status, "in_progress") ? "running" : r->status);
 		dur_role = ROLE_RUNNING;
+	} else {
+		/* completed with no known duration (local CI results): a dash, not 0s */
+		snprintf(dur, sizeof(dur), "-");
+		dur_role = ROLE_DIM;
 	}
 	tui_column(c, dur, dur_role, w.dur, TEXT_RIGHT);
 	char age[32] = "";

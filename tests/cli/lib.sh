@@ -26,6 +26,10 @@
 #                            number $RUN_FOLDER_NUMBER (default MINUTE);
 #                            $RUN_FOLDER_EXTRA_JOB, when set, is a second
 #                            job (its JSON object)
+#   local_results FILE       a local CI results file (results.json) of commit
+#                            00000a0 on main: check coverage failed (84.5 <
+#                            85), tests passed (tests/cli/metrics.sh,
+#                            tests/tui/triage.sh)
 #
 # Golden files must not depend on the machine: paths in outputs are relative
 # (the scripts work in their own folder) or replaced with sed, and the time
@@ -238,4 +242,13 @@ EOF
  "steps":[]}${RUN_FOLDER_EXTRA_JOB:+,$RUN_FOLDER_EXTRA_JOB}]}
 EOF
 	if [ -n "$7" ]; then cp "$7" "$1/logs/$job.txt"; fi
+}
+
+local_results() {
+	cat >"$1" <<'EOF'
+{"version": "1.0", "timestamp": "2026-10-02T09:00:00Z",
+ "commit_sha": "00000a000000000000000000000000000000000a", "branch": "main", "runner": "laptop",
+ "checks": {"coverage": {"passed": false, "percentage": 84.5, "threshold": 85},
+            "tests": {"passed": true, "total": 120, "failed": 0, "skipped": 2}}}
+EOF
 }

@@ -140,12 +140,7 @@ run metrics ack memory.peak_rss_mb 0000064
 check_exit ack-none 4
 
 # --- local CI results ---------------------------------------------------------------------
-cat >results.json <<'EOF'
-{"version": "1.0", "timestamp": "2026-10-02T09:00:00Z",
- "commit_sha": "00000a000000000000000000000000000000000a", "branch": "main", "runner": "laptop",
- "checks": {"coverage": {"passed": false, "percentage": 84.5, "threshold": 85},
-            "tests": {"passed": true, "total": 120, "failed": 0, "skipped": 2}}}
-EOF
+local_results results.json
 run import --json results.json
 check_exit local-import 0
 check_eq local-import-state "$(json_get "$OUT" '(j["created"], j["runs"][0]["workflow"])')" "(1, 'local')"
@@ -155,6 +150,23 @@ run show "$local_id"
 check_has local-show-why "$OUT" "  failure: checks that did not pass: coverage"
 run triage "$local_id"
 check_has local-triage-why "$OUT" "no failed job (the run's conclusion is failure: checks that did not pass: coverage)"
+# local results carry one time, no duration: a dash, not 0s; JSON null (issue 9)
+run runs --workflow local
+check_has local-runs-dur "$OUT" "  00000a0  local  $local_id  -  "
+check_eq local-runs-no-0s "$(grep -c ' 0s ' "$OUT")" 0
+run runs --workflow local --json
+check_eq local-runs-dur-json "$(json_get "$OUT" 'j[0]["duration_ms"]')" None
+# an index imported before the import wrote why (conclusion_why NULL) says
+# it from the failed checks' metric rows; two checks failed here
+python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute("UPDATE runs SET conclusion_why = NULL WHERE source = '"'local'"'"); d.execute("UPDATE run_metrics SET passed = 0 WHERE name = '"'checks.tests.passed'"'"); d.commit()' "$DB"
+run show "$local_id"
+check_has local-old-show-why "$OUT" "  failure: checks that did not pass: coverage, tests"
+run triage "$local_id"
+check_has local-old-triage-why "$OUT" "no failed job (the run's conclusion is failure: checks that did not pass: coverage, tests)"
+python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute("UPDATE run_metrics SET passed = 1 WHERE name = '"'checks.tests.passed'"'"); d.commit()' "$DB"
+run show "$local_id"
+check_has local-old-show-why1 "$OUT" "  failure: checks that did not pass: coverage"
+check_eq local-old-show-why1-only "$(grep -c 'coverage, tests' "$OUT")" 0
 run metrics --workflow local --json
 check_eq local-metrics "$(json_get "$OUT" '[m["name"] for m in j]')" \
 	"['checks.coverage.passed', 'checks.coverage.percentage', 'checks.tests.failed', 'checks.tests.passed', 'checks.tests.skipped', 'checks.tests.total']"

@@ -358,12 +358,7 @@ DB=demo.db
 # a local CI run that failed by its checks, with no failed job: its row says
 # why, as ciscope triage does, not "0 jobs · 0 findings" (issue 9)
 DB=local.db
-cat >results.json <<'EOF2'
-{"version": "1.0", "timestamp": "2026-10-02T09:00:00Z",
- "commit_sha": "00000a000000000000000000000000000000000a", "branch": "main", "runner": "laptop",
- "checks": {"coverage": {"passed": false, "percentage": 84.5, "threshold": 85},
-            "tests": {"passed": true, "total": 120, "failed": 0, "skipped": 2}}}
-EOF2
+local_results results.json
 "$CISCOPE" --db "$DB" import results.json >"$OUT" 2>"$ERR"
 check_exit local-import 0
 size 120x8
@@ -375,6 +370,26 @@ check_eq local-why-no-zero "$(grep -c '0 jobs' local-why.screen)" 0
 tui local-why-run 'T
 <Enter>'
 check_has local-why-run local-why-run.screen 'this run has no jobs in the index; failure: checks that did not pass: coverage'
+# the runs view: a local run has no duration, a dash in TIME, not 0s
+tui local-runs ''
+check_has local-runs-dur local-runs.screen '00000a0 local CI results'
+check_eq local-runs-dash "$(grep 'local CI results' local-runs.screen | grep -c ' - ')" 1
+check_eq local-runs-no-0s "$(grep -c ' 0s ' local-runs.screen)" 0
+# sorted by duration, a run of no duration comes after one of 0s (older)
+run_folder zero 700 main 0000070000000000000000000000000000000070 success 05
+sed -i 's/"updated_at":"2026-10-01T10:05:30Z"/"updated_at":"2026-10-01T10:05:00Z"/' zero/run.json
+"$CISCOPE" --db "$DB" import zero >"$OUT" 2>"$ERR"
+check_exit local-zero-import 0
+tui local-sort-dur ':sort duration
+'
+check_has local-sort-dur-0s local-sort-dur.screen 'commit 0000070000000000000000000000000000000070'
+check_eq local-sort-dur-order "$(sed -n '3p;4p' local-sort-dur.screen | sed 's/^[^a-z]*\([a-z]*\).*/\1/' | tr '\n' ,)" 'ci,local,'
+# an index imported before the import wrote why (conclusion_why NULL): the
+# row says it from the failed checks' metric rows
+python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute("UPDATE runs SET conclusion_why = NULL"); d.commit()' "$DB"
+tui local-why-old 'T'
+check_has local-why-old local-why-old.screen 'checks that did not pass: coverage'
+check_eq local-why-old-no-zero "$(grep -c '0 jobs' local-why-old.screen)" 0
 size 80x24
 DB=demo.db
 
