@@ -1032,6 +1032,13 @@ long store_run_index(struct store *st, const struct run_filter *f, int64_t run_r
 int store_run_counts(struct store *st, const struct run_filter *f, struct run_counts *out,
 		     struct cs_err *err)
 {
+	struct run_widths w;
+	return store_run_counts_widths(st, f, out, &w, err);
+}
+
+int store_run_counts_widths(struct store *st, const struct run_filter *f,
+			    struct run_counts *out, struct run_widths *w, struct cs_err *err)
+{
 	struct buf sql = BUF_INIT;
 	buf_adds(&sql, "SELECT count(*), "
 		       "coalesce(sum(o.conclusion IN " CI_FAILED_SQL "), 0), "
@@ -1044,11 +1051,14 @@ int store_run_counts(struct store *st, const struct run_filter *f, struct run_co
 	filter_sql(f, &inner);
 	buf_adds(&sql, buf_cstr(&inner) + strlen(" WHERE "));
 	buf_release(&inner);
-	buf_adds(&sql, ") ELSE 1 END), 0) FROM (SELECT r.repo_id, r.provider_id, r.attempt,"
-		       " r.conclusion, r.status FROM runs r");
+	buf_adds(&sql, ") ELSE 1 END), 0), coalesce(max(length(o.workflow_name)), 0),"
+		       " coalesce(max(length(o.head_branch)), 0), coalesce(max(length(o.event)), 0)"
+		       " FROM (SELECT r.repo_id, r.provider_id, r.attempt, r.conclusion, r.status,"
+		       " r.workflow_name, r.head_branch, r.event FROM runs r");
 	filter_sql(f, &sql);
 	buf_adds(&sql, ") o");
 	memset(out, 0, sizeof(*out));
+	memset(w, 0, sizeof(*w));
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db, buf_cstr(&sql), -1, &s, NULL) != SQLITE_OK) {
 		buf_release(&sql);
@@ -1062,6 +1072,9 @@ int store_run_counts(struct store *st, const struct run_filter *f, struct run_co
 		out->failed = (long)sqlite3_column_int64(s, 1);
 		out->in_progress = (long)sqlite3_column_int64(s, 2);
 		out->runs = (long)sqlite3_column_int64(s, 3);
+		w->workflow = sqlite3_column_int(s, 4);
+		w->branch = sqlite3_column_int(s, 5);
+		w->event = sqlite3_column_int(s, 6);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)

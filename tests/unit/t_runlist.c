@@ -416,6 +416,16 @@ TEST(runlist_counts_runs_with_retries)
 			fprintf(stderr, "query '%s'\n", queries[k]);
 		CHECK_INT(rc.runs, runs);
 		CHECK(k != 0 || (rc.runs > 0 && rc.runs < rc.total));
+		/* one reading for both: the counts and widths of their own */
+		struct run_counts rc2;
+		struct run_widths w, w2;
+		CHECK_OK(store_run_widths(st, &f, &w, &err));
+		CHECK_OK(store_run_counts_widths(st, &f, &rc2, &w2, &err));
+		CHECK(!memcmp(&rc, &rc2, sizeof(rc)));
+		CHECK_INT(w2.workflow, w.workflow);
+		CHECK_INT(w2.branch, w.branch);
+		CHECK_INT(w2.event, w.event);
+		CHECK(k != 0 || (w.workflow == 7 && w.branch == 4 && w.event == 4));
 		collected_free(&c);
 		run_query_free(&q);
 	}
