@@ -17,6 +17,105 @@ const char *chart_role_name(enum chart_role r)
 	return (unsigned)r < CHART_ROLE_COUNT ? names[r] : "text";
 }
 
+/* u in decimal at o, NUL-terminated; returns its digits */
+static int put_uint(unsigned long long u, char *o)
+{
+	char t[24];
+	int k = 0;
+	do {
+		t[k++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	for (int i = 0; i < k; i++)
+		o[i] = t[k - 1 - i];
+	o[k] = 0;
+	return k;
+}
+
+/* %.<prec>g of v (0 < |v|, finite) without printf when the rounding is
+ * certain: v * 10^k is computed with one rounding (10^k exact), so within
+ * 2^-52 relative of the exact product; a fraction within 1e-6 of a half
+ * (a tie or nearly) is left to snprintf, which rounds the exact binary
+ * value. Returns false when snprintf must answer. Byte-identical to
+ * snprintf's %.<prec>g otherwise (tests/unit/t_chart.c compares them). */
+static bool fmt_g_fast(double v, int prec, char *out, size_t n)
+{
+	static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+				     1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+				     1e21, 1e22};
+	double a = fabs(v);
+	if (!(a >= 1e-12 && a < 1e12) || n < 16)
+		return false;
+	int x = (int)floor(log10(a)); /* a guess; corrected below */
+	long lo = 1, hi;
+	for (int i = 1; i < prec; i++)
+		lo *= 10;
+	hi = lo * 10; /* prec significant digits: lo <= N < hi */
+	long N = 0;
+	for (int tries = 0; tries < 3; tries++) {
+		int k = prec - 1 - x;
+		if (k > 22 || k < -22)
+			return false;
+		double t = k >= 0 ? a * p10[k] : a / p10[-k];
+		double f = floor(t);
+		double fr = t - f;
+		if (fabs(fr - 0.5) < 1e-6)
+			return false;
+		N = (long)f + (fr > 0.5);
+		if (N >= hi) {
+			x++;
+			continue;
+		}
+		if (N < lo) {
+			/* t near lo - 0.5 rounding up is N == lo, handled above */
+			x--;
+			continue;
+		}
+		break;
+	}
+	if (N < lo || N >= hi)
+		return false;
+	char dig[24];
+	int nd = put_uint((unsigned long long)N, dig);
+	while (nd > 1 && dig[nd - 1] == '0')
+		dig[--nd] = 0; /* %g drops trailing zeros */
+	char *o = out;
+	if (v < 0)
+		*o++ = '-';
+	if (x < -4 || x >= prec) {
+		*o++ = dig[0];
+		if (nd > 1) {
+			*o++ = '.';
+			memcpy(o, dig + 1, (size_t)nd - 1);
+			o += nd - 1;
+		}
+		int e = x < 0 ? -x : x;
+		*o++ = 'e';
+		*o++ = x < 0 ? '-' : '+';
+		if (e < 10)
+			*o++ = '0';
+		o += sprintf(o, "%d", e);
+	} else if (x < 0) {
+		*o++ = '0';
+		*o++ = '.';
+		for (int i = -1; i > x; i--)
+			*o++ = '0';
+		memcpy(o, dig, (size_t)nd);
+		o += nd;
+	} else {
+		/* x + 1 digits before the point */
+		for (int i = 0; i <= x; i++)
+			*o++ = i < nd ? dig[i] : '0';
+		if (nd > x + 1) {
+			*o++ = '.';
+			memcpy(o, dig + x + 1, (size_t)(nd - x - 1));
+			o += nd - x - 1;
+		}
+	}
+	*o = 0;
+	return true;
+}
+
 void chart_format_num(double v, char *out, size_t n)
 {
 	if (isnan(v)) {
@@ -26,11 +125,20 @@ void chart_format_num(double v, char *out, size_t n)
 	} else if (v == 0) {
 		snprintf(out, n, "0");
 	} else if (fabs(v) < 1e9 && v == floor(v)) {
-		snprintf(out, n, "%.0f", v);
+		if (n >= 16) { /* %.0f of an integer below 1e9 */
+			char *o = out;
+			if (v < 0)
+				*o++ = '-';
+			put_uint((unsigned long long)fabs(v), o);
+		} else {
+			snprintf(out, n, "%.0f", v);
+		}
 	} else if (fabs(v) >= 1e-3 && fabs(v) < 1e6) {
-		snprintf(out, n, "%.4g", v);
+		if (!fmt_g_fast(v, 4, out, n))
+			snprintf(out, n, "%.4g", v);
 	} else {
-		snprintf(out, n, "%.3g", v);
+		if (!fmt_g_fast(v, 3, out, n))
+			snprintf(out, n, "%.3g", v);
 	}
 }
 

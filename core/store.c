@@ -925,9 +925,9 @@ static void filter_sql(const struct run_filter *f, struct buf *sql)
 		buf_adds(sql, " AND instr(" RUN_TEXT ", lower(?)) > 0");
 }
 
-static int bind_filter(sqlite3_stmt *s, const struct run_filter *f)
+/* Binds f's parameters from index i on; returns the next index. */
+static int bind_filter_at(sqlite3_stmt *s, const struct run_filter *f, int i)
 {
-	int i = 1;
 	if (f && f->workflow)
 		sqlite3_bind_text(s, i++, f->workflow, -1, SQLITE_TRANSIENT);
 	if (f && f->branch)
@@ -943,6 +943,11 @@ static int bind_filter(sqlite3_stmt *s, const struct run_filter *f)
 	for (int k = 0; f && k < f->n_words; k++)
 		sqlite3_bind_text(s, i++, f->words[k], -1, SQLITE_TRANSIENT);
 	return i;
+}
+
+static int bind_filter(sqlite3_stmt *s, const struct run_filter *f)
+{
+	return bind_filter_at(s, f, 1);
 }
 
 int store_runs(struct store *st, const struct run_filter *f, run_cb cb, void *ctx,
@@ -1034,29 +1039,57 @@ long store_run_index(struct store *st, const struct run_filter *f, int64_t run_r
 	return pos;
 }
 
+/* The runs (distinct repo and provider id) are the rows less those with an
+ * attempt before them in the list: a retry alone (attempt > 1) looks for
+ * one, by the unique index on (repo, provider id, attempt), where
+ * count(DISTINCT) sorted a key of every row (bench/metrics.sh: most of
+ * the run list's first frame at 100,000 runs). */
 int store_run_counts(struct store *st, const struct run_filter *f, struct run_counts *out,
 		     struct cs_err *err)
 {
+	struct run_widths w;
+	return store_run_counts_widths(st, f, out, &w, err);
+}
+
+int store_run_counts_widths(struct store *st, const struct run_filter *f,
+			    struct run_counts *out, struct run_widths *w, struct cs_err *err)
+{
 	struct buf sql = BUF_INIT;
 	buf_adds(&sql, "SELECT count(*), "
-		       "coalesce(sum(r.conclusion IN " CI_FAILED_SQL "), 0), "
-		       "coalesce(sum(r.status IS NOT 'completed'), 0), "
-		       "count(DISTINCT r.repo_id || ':' || r.provider_id) FROM runs r");
+		       "coalesce(sum(o.conclusion IN " CI_FAILED_SQL "), 0), "
+		       "coalesce(sum(o.status IS NOT 'completed'), 0), "
+		       "coalesce(sum(CASE WHEN o.attempt > 1 THEN NOT EXISTS (SELECT 1 FROM runs r"
+		       " WHERE r.repo_id = o.repo_id AND r.provider_id = o.provider_id"
+		       " AND r.attempt < o.attempt AND ");
+	/* the same filter on the earlier attempt: " WHERE 1 AND ..." */
+	struct buf inner = BUF_INIT;
+	filter_sql(f, &inner);
+	buf_adds(&sql, buf_cstr(&inner) + strlen(" WHERE "));
+	buf_release(&inner);
+	buf_adds(&sql, ") ELSE 1 END), 0), coalesce(max(length(o.workflow_name)), 0),"
+		       " coalesce(max(length(o.head_branch)), 0), coalesce(max(length(o.event)), 0)"
+		       " FROM (SELECT r.repo_id, r.provider_id, r.attempt, r.conclusion, r.status,"
+		       " r.workflow_name, r.head_branch, r.event FROM runs r");
 	filter_sql(f, &sql);
+	buf_adds(&sql, ") o");
 	memset(out, 0, sizeof(*out));
+	memset(w, 0, sizeof(*w));
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db, buf_cstr(&sql), -1, &s, NULL) != SQLITE_OK) {
 		buf_release(&sql);
 		return store_err(st, err, "cannot count runs");
 	}
 	buf_release(&sql);
-	bind_filter(s, f);
+	bind_filter_at(s, f, bind_filter(s, f));
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		out->total = (long)sqlite3_column_int64(s, 0);
 		out->failed = (long)sqlite3_column_int64(s, 1);
 		out->in_progress = (long)sqlite3_column_int64(s, 2);
 		out->runs = (long)sqlite3_column_int64(s, 3);
+		w->workflow = sqlite3_column_int(s, 4);
+		w->branch = sqlite3_column_int(s, 5);
+		w->event = sqlite3_column_int(s, 6);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)

@@ -263,6 +263,10 @@ struct run_widths {
 };
 int store_run_widths(struct store *st, const struct run_filter *f, struct run_widths *out,
 		     struct cs_err *err);
+/* Both of one reading of the runs (a list's counts and widths). */
+int store_run_counts_widths(struct store *st, const struct run_filter *f,
+			    struct run_counts *counts, struct run_widths *widths,
+			    struct cs_err *err);
 
 /* Find a run by "ID" or "ID:ATTEMPT" (no attempt: the latest one), also by
  * row id when spec is "#ROWID". Fills *out. */

@@ -11,7 +11,7 @@
  * as the CLI takes them), s sorts (name, state, change, change point), /
  * finds. Enter opens the chart; d, b and a act on the selected metric's
  * newest point and change point. Change points are found in the
- * background after the first frame (a series a step).
+ * background after the first frame (10 ms of series a step).
  *
  * The chart: core/chart.h lines (braille, ASCII when the screen is not
  * UTF-8) with the threshold lines and change points metric_plot_init()
@@ -304,7 +304,10 @@ static void release_data(struct metrics_priv *p)
 	p->loaded = false;
 }
 
-/* One series' change points (a step of the background work). */
+/* The change points of the next series, a step of the background work:
+ * of as many series as 10 ms allow (at least one), so the screen is
+ * drawn again every 10 ms or so, not after each of 50 series of a few
+ * points (bench/metrics.sh: those frames were a third of :metrics). */
 static bool cp_step(void *ctx)
 {
 	struct metrics_priv *p = ctx;
@@ -312,12 +315,16 @@ static bool cp_step(void *ctx)
 		p->cp_working = false;
 		return false;
 	}
-	int k = p->cp_next++;
-	struct cs_err err;
-	err_clear(&err);
-	if (metrics_changepoints(app.st, &p->set.items[k], &p->tc.cp, &err) < 0 && !p->error[0])
-		snprintf(p->error, sizeof(p->error), "%s", err.msg);
-	metric_summarize(&p->tc, &p->set.items[k], &p->sum[k]);
+	int64_t t0 = mono_ms();
+	do {
+		int k = p->cp_next++;
+		struct cs_err err;
+		err_clear(&err);
+		if (metrics_changepoints(app.st, &p->set.items[k], &p->tc.cp, &err) < 0 &&
+		    !p->error[0])
+			snprintf(p->error, sizeof(p->error), "%s", err.msg);
+		metric_summarize(&p->tc, &p->set.items[k], &p->sum[k]);
+	} while (p->cp_next < p->set.n && mono_ms() - t0 < 10);
 	tui_view_dirty(p->v);
 	if (p->cp_next < p->set.n)
 		return true;

@@ -144,11 +144,10 @@ static void recount(struct view *v)
 	err_clear(&err);
 	make_filter(p, &f);
 	p->version = store_data_version(app.st);
-	if (store_run_widths(app.st, &f, &p->widths, &err) < 0)
-		memset(&p->widths, 0, sizeof(p->widths));
-	if (store_run_counts(app.st, &f, &p->counts, &err) < 0) {
+	if (store_run_counts_widths(app.st, &f, &p->counts, &p->widths, &err) < 0) {
 		snprintf(p->error, sizeof(p->error), "%s", err.msg);
 		memset(&p->counts, 0, sizeof(p->counts));
+		memset(&p->widths, 0, sizeof(p->widths));
 		p->counts_ok = false;
 	} else {
 		p->error[0] = '\0';

@@ -351,6 +351,79 @@ TEST(log_scale_and_numbers)
 	CHECK_STR(t, "nan");
 }
 
+/* chart_format_num as it was, all snprintf: the reference */
+static void format_ref(double v, char *out, size_t n)
+{
+	if (isnan(v))
+		snprintf(out, n, "nan");
+	else if (isinf(v))
+		snprintf(out, n, v > 0 ? "inf" : "-inf");
+	else if (v == 0)
+		snprintf(out, n, "0");
+	else if (fabs(v) < 1e9 && v == floor(v))
+		snprintf(out, n, "%.0f", v);
+	else if (fabs(v) >= 1e-3 && fabs(v) < 1e6)
+		snprintf(out, n, "%.4g", v);
+	else
+		snprintf(out, n, "%.3g", v);
+}
+
+static int format_differs(double v)
+{
+	char a[48], b[48];
+	chart_format_num(v, a, sizeof(a));
+	format_ref(v, b, sizeof(b));
+	if (strcmp(a, b)) {
+		fprintf(stderr, "chart_format_num(%.17g): '%s', snprintf '%s'\n", v, a, b);
+		return 1;
+	}
+	return 0;
+}
+
+/* The formatter without printf gives snprintf's bytes: random values over
+ * every magnitude, decimal values of few digits (ties in decimal, not in
+ * binary), the edges where the exponent or the style changes, and their
+ * neighbours one ulp away. */
+TEST(format_num_as_snprintf)
+{
+	int bad = 0;
+	uint64_t r = 88172645463325252ull;
+	for (int i = 0; i < 400000 && bad < 5; i++) {
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		double m = (double)(r >> 11) / 9007199254740992.0; /* [0, 1) */
+		int e = (int)(r % 41) - 20;
+		double v = m * pow(10, e);
+		if (r & 1)
+			v = -v;
+		bad += format_differs(v);
+	}
+	for (int d = 1; d <= 6 && bad < 5; d++) {
+		double scale = pow(10, d);
+		for (long k = 1; k < 2000000 && bad < 5; k += (k < 20000 ? 1 : 997)) {
+			double v = (double)k / scale;
+			bad += format_differs(v) + format_differs(-v);
+			bad += format_differs(nextafter(v, 0)) + format_differs(nextafter(v, INFINITY));
+		}
+	}
+	static const double edges[] = {1e-3, 9.9995e-4, 1e6, 999999.5, 999950, 99995, 9999.5,
+				       999.95, 99.995, 9.9995, 0.99995, 0.099995, 0.0099995,
+				       0.00099995, 1e9, 1e-12, 1e12, 1.0005, 2.5e-5, 123456.5,
+				       1e22, 1e-300, 1.7976931348623157e308, 4.9e-324};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		double v = edges[i];
+		for (int k = 0; k < 8; k++) {
+			bad += format_differs(v) + format_differs(-v);
+			v = nextafter(v, INFINITY);
+		}
+		v = edges[i];
+		for (int k = 0; k < 8; k++) {
+			v = nextafter(v, 0);
+			bad += format_differs(v) + format_differs(-v);
+		}
+	}
+	CHECK(bad == 0);
+}
+
 /* A cursor: one caret on the x axis line under its point (at the ends of
  * the axis for the first and last points), in the candidate role; none
  * without one. */

@@ -65,6 +65,7 @@ struct collected {
 	int attempts[4096];
 	int64_t durations[4096];
 	char *subjects[4096];
+	char *repos[4096];
 	int n;
 };
 
@@ -77,14 +78,17 @@ static int collect(void *ctx, const struct run *r)
 	c->attempts[c->n] = r->attempt;
 	c->durations[c->n] = r->duration_ms;
 	c->subjects[c->n] = r->commit_subject ? xstrdup(r->commit_subject) : NULL;
+	c->repos[c->n] = xstrdup(r->repo ? r->repo : "");
 	c->n++;
 	return 0;
 }
 
 static void collected_free(struct collected *c)
 {
-	for (int i = 0; i < c->n; i++)
+	for (int i = 0; i < c->n; i++) {
 		free(c->subjects[i]);
+		free(c->repos[i]);
+	}
 	c->n = 0;
 }
 
@@ -359,6 +363,72 @@ TEST(runlist_large)
 	CHECK_INT(rc.total, 20000);
 	CHECK_INT(rc.failed, 20000 / 9 + 1);
 	CHECK_INT(rc.in_progress, 0);
+	store_close(st);
+}
+
+/* The runs of a list (distinct repo and provider id) as count(DISTINCT)
+ * gives them: retries of 1 to 3 attempts whose attempts differ in branch,
+ * status and conclusion, so a filter keeps some attempts of a run and not
+ * others (the earliest or a later one), in two repos. */
+TEST(runlist_counts_runs_with_retries)
+{
+	struct store *st = new_store("retries");
+	static const char *const br[] = {"main", "dev"};
+	static const char *const con[] = {"success", "failure", "cancelled"};
+	sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
+	for (int i = 0; i < 120; i++) {
+		for (int a = 1; a <= 1 + i % 3; a++) {
+			struct run_spec r = {.id = 500 + i / 2, .attempt = a,
+					     .workflow = i % 5 ? "ci" : "nightly",
+					     .branch = br[(i + a) % 2], .event = "push",
+					     .created = 1700000000000LL + i * 1000 + a,
+					     .title = "t", .message = "m", .repo = 1 + i % 2};
+			r.status = (i + a) % 4 == 0 ? "in_progress" : "completed";
+			r.conclusion = r.status[0] == 'c' ? con[(i * 7 + a) % 3] : NULL;
+			add_run(st, &r);
+		}
+	}
+	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	static const char *const queries[] = {"", "branch:main", "branch:dev", "status:failed",
+					      "status:running", "status:success", "workflow:nightly",
+					      "branch:main status:failed", "dev", "nomatch"};
+	for (size_t k = 0; k < sizeof(queries) / sizeof(queries[0]); k++) {
+		struct cs_err err;
+		struct run_query q;
+		struct run_filter f = {0};
+		err_clear(&err);
+		CHECK_OK(run_query_parse(queries[k], &q, &err));
+		run_query_apply(&q, &f);
+		struct run_counts rc;
+		CHECK_OK(store_run_counts(st, &f, &rc, &err));
+		static struct collected c;
+		all_runs(st, &f, &c);
+		CHECK_INT(rc.total, c.n);
+		/* distinct (repo, provider id) of the listed rows, by hand */
+		long runs = 0;
+		for (long i = 0; i < c.n; i++) {
+			bool seen = false;
+			for (long j = 0; j < i && !seen; j++)
+				seen = c.ids[j] == c.ids[i] && !strcmp(c.repos[j], c.repos[i]);
+			runs += !seen;
+		}
+		if (rc.runs != runs)
+			fprintf(stderr, "query '%s'\n", queries[k]);
+		CHECK_INT(rc.runs, runs);
+		CHECK(k != 0 || (rc.runs > 0 && rc.runs < rc.total));
+		/* one reading for both: the counts and widths of their own */
+		struct run_counts rc2;
+		struct run_widths w, w2;
+		CHECK_OK(store_run_widths(st, &f, &w, &err));
+		CHECK_OK(store_run_counts_widths(st, &f, &rc2, &w2, &err));
+		CHECK(!memcmp(&rc, &rc2, sizeof(rc)));
+		CHECK_INT(w2.workflow, w.workflow);
+		CHECK_INT(w2.branch, w.branch);
+		CHECK_INT(w2.event, w.event);
+		CHECK(k != 0 || (w.workflow == 7 && w.branch == 4 && w.event == 4));
+		collected_free(&c);
+		run_query_free(&q);
+	}
 	store_close(st);
 }
 
