@@ -138,6 +138,9 @@ struct run_src {
 	/* its chunk's zstd frame and filters, made by the read-ahead thread
 	 * (logw_use_prep()); file_prep.ok false when it has none */
 	struct log_prep file_prep;
+	/* its rules scan, made by the read-ahead thread too (triage.h), or
+	 * NULL / not ok */
+	struct triage_prescan *file_pre;
 };
 
 /* The largest log file read whole into memory (run_src.file); a larger one

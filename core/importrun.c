@@ -629,7 +629,12 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 				mem[n_mem++] = (struct triage_log_mem){
 					im->mem[i].job_row_id,
 					im->mem[i].data.data ? im->mem[i].data.data : "",
-					im->mem[i].data.len};
+					im->mem[i].data.len, NULL};
+		/* one log read ahead: its rules scan too, if these are its bytes */
+		if (n_mem == 1 && im->n_mem == 1 && rs->file_in_mem &&
+		    triage_prescan_ok(rs->file_pre, mem[0].len) && rs->file.len == mem[0].len &&
+		    (mem[0].len == 0 || memcmp(rs->file.data, mem[0].data, mem[0].len) == 0))
+			mem[0].pre = rs->file_pre;
 		int rc = !given && !name_says_failed(rs->label)
 				 ? triage_judge_after_import(im->st, row, mem, n_mem,
 							     &judged_failed, err)
