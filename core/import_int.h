@@ -34,6 +34,11 @@
 #define IMPORT_AHEAD_KEEP (256u << 10)
 
 struct importer {
+	/* the changes to jobs rows made at their insert instead of by an
+	 * UPDATE (log_state, a log's conclusion before it is judged): the
+	 * metric_gen steps the UPDATE's trigger would have made, added by
+	 * mark_steps() for the run (importrun.c) */
+	int64_t gen_extra;
 	struct store *st;
 	struct import_opts opts;
 	struct import_progress prog;
