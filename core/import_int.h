@@ -79,6 +79,11 @@ struct log_mem {
 	/* its last bytes, kept even when over: the verdict a log ends in */
 	char tail[LOG_TAIL_MAX];
 	size_t tail_len;
+	/* its steps as stored (steps_known: the steps made from its groups,
+	 * the only ones its job has), handed to triage instead of read back */
+	struct step *steps;
+	int n_steps;
+	bool steps_known;
 };
 /* The last bytes of a log kept in memory (data, or tail when over). */
 void import_mem_tail(const struct log_mem *m, const char **s, size_t *n);

@@ -651,7 +651,8 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 				mem[n_mem++] = (struct triage_log_mem){
 					im->mem[i].job_row_id,
 					im->mem[i].data.data ? im->mem[i].data.data : "",
-					im->mem[i].data.len, NULL};
+					im->mem[i].data.len, NULL, im->mem[i].steps,
+					im->mem[i].n_steps, im->mem[i].steps_known};
 		/* one log read ahead: its rules scan too, if these are its bytes */
 		if (n_mem == 1 && im->n_mem == 1 && rs->file_in_mem &&
 		    triage_prescan_ok(rs->file_pre, mem[0].len) && rs->file.len == mem[0].len &&

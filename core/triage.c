@@ -1064,8 +1064,19 @@ static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *
 		    const struct triage_log_mem *mem, volatile sig_atomic_t *interrupted,
 		    struct cs_err *err)
 {
-	if (store_steps(st, j->job_row_id, &j->steps, &j->n_steps, err) < 0)
+	if (mem && mem->steps_known) {
+		j->n_steps = mem->n_steps;
+		j->steps = mem->n_steps ? xcalloc((size_t)mem->n_steps, sizeof(*j->steps)) : NULL;
+		for (int i = 0; i < mem->n_steps; i++) {
+			const struct step *f = &mem->steps[i];
+			j->steps[i] = *f;
+			j->steps[i].name = f->name ? xstrdup(f->name) : NULL;
+			j->steps[i].status = f->status ? xstrdup(f->status) : NULL;
+			j->steps[i].conclusion = f->conclusion ? xstrdup(f->conclusion) : NULL;
+		}
+	} else if (store_steps(st, j->job_row_id, &j->steps, &j->n_steps, err) < 0) {
 		return -1;
+	}
 	for (int i = 0; i < j->n_steps; i++) {
 		const struct step *s = &j->steps[i];
 		if (s->first_line && step_failing(s)) {

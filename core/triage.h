@@ -118,6 +118,10 @@ struct triage_log_mem {
 	/* the rules scan of these bytes made ahead (triage_prescan_make()),
 	 * or NULL: triage scans them itself */
 	const struct triage_prescan *pre;
+	/* steps_known: the job's steps as stored (steps, n_steps), not read back */
+	const struct step *steps;
+	int n_steps;
+	bool steps_known;
 };
 
 /* The rules scan of a log made on another thread (the import's read-ahead):
