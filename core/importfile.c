@@ -280,11 +280,17 @@ static void *ahead_main(void *arg)
 		/* a log of one chunk is compressed here too, off the thread
 		 * that parses and stores (used only if the log is those bytes) */
 		if (r == 1) {
-			log_prep_make(a->ws, s->data.data, s->data.len, &s->prep);
-			/* and scanned with the rules, as triage would when it
-			 * judges the log (used only if the log is those bytes) */
-			if (a->tws && s->data.len < LOG_CHUNK_RAW)
-				triage_prescan_make(a->tws, s->data.data, s->data.len, s->pre);
+			/* and scanned with the rules in the same split, as
+			 * triage would when it judges the log (used only if the
+			 * log is those bytes) */
+			bool scan = a->tws != NULL;
+			if (scan)
+				triage_prescan_begin(a->tws, s->pre);
+			log_prep_make_also(a->ws, s->data.data, s->data.len, &s->prep,
+					   scan ? triage_prescan_line : NULL, a->tws);
+			if (scan)
+				triage_prescan_end(a->tws, s->prep.ok, s->prep.n_lines,
+						   s->data.len);
 			else
 				triage_prescan_clear(s->pre);
 		} else {

@@ -895,7 +895,6 @@ struct triage_prescan {
 struct triage_prescan_ws {
 	struct ruleset *rs;
 	struct rscan *scan;
-	struct splitter sp;
 	struct triage_prescan *p;
 };
 
@@ -990,7 +989,7 @@ static int pre_on_hit(void *ctx, const struct rule_hit *h)
 }
 
 /* on_line()'s work, without a job */
-static int pre_on_line(void *ctx, const struct split_line *l)
+int triage_prescan_line(void *ctx, const struct split_line *l)
 {
 	struct triage_prescan_ws *ws = ctx;
 	size_t n = MIN(l->head_len, (size_t)48);
@@ -999,27 +998,25 @@ static int pre_on_line(void *ctx, const struct split_line *l)
 	return rscan_line(ws->scan, l->lineno, l->head, l->head_len);
 }
 
-void triage_prescan_make(struct triage_prescan_ws *ws, const void *data, size_t n,
-			 struct triage_prescan *p)
+void triage_prescan_begin(struct triage_prescan_ws *ws, struct triage_prescan *p)
 {
 	triage_prescan_clear(p);
-	if (!ws)
-		return;
 	ws->p = p;
 	ws->scan = rscan_new(ws->rs, pre_on_hit, ws);
-	splitter_init(&ws->sp, pre_on_line, ws);
-	int rc = splitter_feed(&ws->sp, data, n);
-	if (rc == 0)
-		rc = splitter_finish(&ws->sp);
-	if (rc == 0)
-		rc = rscan_finish(ws->scan);
+}
+
+void triage_prescan_end(struct triage_prescan_ws *ws, bool ok, uint64_t n_lines, size_t n)
+{
+	struct triage_prescan *p = ws->p;
+	int rc = ok ? rscan_finish(ws->scan) : -1;
 	rscan_free(ws->scan);
 	ws->scan = NULL;
-	p->n_lines = ws->sp.lineno;
+	ws->p = NULL;
 	if (rc != 0) {
 		triage_prescan_clear(p);
 		return;
 	}
+	p->n_lines = n_lines;
 	p->hash = ruleset_hash(ws->rs);
 	p->len = n;
 	p->ok = true;

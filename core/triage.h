@@ -131,13 +131,17 @@ struct triage_log_mem {
  * importing thread, NULL when triage's rules are not loaded from their files
  * (triage_use_rules(), a bad rules file). */
 struct triage_prescan_ws;
+struct split_line;
 struct triage_prescan_ws *triage_prescan_ws_new(void);
 void triage_prescan_ws_free(struct triage_prescan_ws *ws);
 struct triage_prescan *triage_prescan_new(void);
 void triage_prescan_free(struct triage_prescan *p);
-/* Scan n bytes into p (p left not ok on any failure). */
-void triage_prescan_make(struct triage_prescan_ws *ws, const void *data, size_t n,
-			 struct triage_prescan *p);
+/* Scan a log of n bytes into p: begin, each line of its split in order
+ * (triage_prescan_line(ws, line)), end (ok: every line was given, n_lines
+ * of them); p is left not ok on any failure. */
+void triage_prescan_begin(struct triage_prescan_ws *ws, struct triage_prescan *p);
+int triage_prescan_line(void *ws, const struct split_line *l);
+void triage_prescan_end(struct triage_prescan_ws *ws, bool ok, uint64_t n_lines, size_t n);
 void triage_prescan_clear(struct triage_prescan *p);
 /* Is p a scan of those n bytes (ok, made with the rules triage uses)? */
 bool triage_prescan_ok(const struct triage_prescan *p, size_t n);
