@@ -219,6 +219,8 @@ static void run_src_free(struct run_src *rs)
 	buf_release(&rs->sig);
 	buf_release(&rs->file);
 	log_prep_release(&rs->file_prep);
+	triage_prescan_free(rs->file_pre);
+	rs->file_pre = NULL;
 }
 
 void import_sig_add_file(struct buf *sig, const char *path)

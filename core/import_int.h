@@ -34,6 +34,11 @@
 #define IMPORT_AHEAD_KEEP (256u << 10)
 
 struct importer {
+	/* the changes to jobs rows made at their insert instead of by an
+	 * UPDATE (log_state, a log's conclusion before it is judged): the
+	 * metric_gen steps the UPDATE's trigger would have made, added by
+	 * mark_steps() for the run (importrun.c) */
+	int64_t gen_extra;
 	struct store *st;
 	struct import_opts opts;
 	struct import_progress prog;
@@ -74,6 +79,11 @@ struct log_mem {
 	/* its last bytes, kept even when over: the verdict a log ends in */
 	char tail[LOG_TAIL_MAX];
 	size_t tail_len;
+	/* its steps as stored (steps_known: the steps made from its groups,
+	 * the only ones its job has), handed to triage instead of read back */
+	struct step *steps;
+	int n_steps;
+	bool steps_known;
 };
 /* The last bytes of a log kept in memory (data, or tail when over). */
 void import_mem_tail(const struct log_mem *m, const char **s, size_t *n);
@@ -138,6 +148,9 @@ struct run_src {
 	/* its chunk's zstd frame and filters, made by the read-ahead thread
 	 * (logw_use_prep()); file_prep.ok false when it has none */
 	struct log_prep file_prep;
+	/* its rules scan, made by the read-ahead thread too (triage.h), or
+	 * NULL / not ok */
+	struct triage_prescan *file_pre;
 };
 
 /* The largest log file read whole into memory (run_src.file); a larger one

@@ -220,6 +220,7 @@ struct ahead_slot {
 	int state;
 	struct buf data;
 	struct log_prep prep; /* data's chunk made ahead (logstore.h) */
+	struct triage_prescan *pre; /* data's rules scan made ahead (triage.h) */
 	int result, eno; /* read_whole()'s */
 	uint64_t fp;
 };
@@ -230,6 +231,7 @@ struct file_ahead {
 	bool stop, idle, walk_waits;
 	struct ahead_slot slot[IMPORT_AHEAD_FILES];
 	struct log_prep_ws *ws; /* the thread's for log_prep_make() */
+	struct triage_prescan_ws *tws; /* the thread's for triage_prescan_make(), or NULL */
 	int head, n;         /* the queue: n slots from head, in order */
 	size_t done_bytes;   /* the bytes read and not taken */
 };
@@ -277,10 +279,24 @@ static void *ahead_main(void *arg)
 		uint64_t fp = r == 1 ? import_mem_fingerprint(s->data.data, s->data.len) : 0;
 		/* a log of one chunk is compressed here too, off the thread
 		 * that parses and stores (used only if the log is those bytes) */
-		if (r == 1)
-			log_prep_make(a->ws, s->data.data, s->data.len, &s->prep);
-		else
+		if (r == 1) {
+			/* and scanned with the rules in the same split, as
+			 * triage would when it judges the log (used only if the
+			 * log is those bytes) */
+			bool scan = a->tws != NULL;
+			if (scan)
+				triage_prescan_begin(a->tws, s->pre);
+			log_prep_make_also(a->ws, s->data.data, s->data.len, &s->prep,
+					   scan ? triage_prescan_line : NULL, a->tws);
+			if (scan)
+				triage_prescan_end(a->tws, s->prep.ok, s->prep.n_lines,
+						   s->data.len);
+			else
+				triage_prescan_clear(s->pre);
+		} else {
 			log_prep_clear(&s->prep);
+			triage_prescan_clear(s->pre);
+		}
 		pthread_mutex_lock(&a->mu);
 		s->result = r;
 		s->eno = e;
@@ -305,6 +321,7 @@ static void slot_drop(struct file_ahead *a, struct ahead_slot *s)
 	else
 		buf_reset(&s->data);
 	log_prep_clear(&s->prep);
+	triage_prescan_clear(s->pre);
 	free(s->path);
 	s->path = NULL;
 	s->state = SLOT_PENDING;
@@ -348,13 +365,19 @@ static bool ahead_start(struct importer *im)
 	pthread_cond_init(&a->cv_walk, NULL);
 	for (int i = 0; i < IMPORT_AHEAD_FILES; i++) {
 		buf_init(&a->slot[i].data);
+		a->slot[i].pre = triage_prescan_new();
 	}
 	a->ws = log_prep_ws_new();
+	a->tws = triage_prescan_ws_new();
 	/* the reader takes no signal: Ctrl-C reaches the main thread */
 	if (thread_start_quiet(&a->th, ahead_main, a) != 0) {
 		pthread_mutex_destroy(&a->mu);
 		pthread_cond_destroy(&a->cv_thread);
 		pthread_cond_destroy(&a->cv_walk);
+		for (int i = 0; i < IMPORT_AHEAD_FILES; i++)
+			triage_prescan_free(a->slot[i].pre);
+		triage_prescan_ws_free(a->tws);
+		log_prep_ws_free(a->ws);
 		free(a);
 		return false;
 	}
@@ -409,6 +432,11 @@ static int ahead_take(struct importer *im, const char *path, struct run_src *rs,
 		struct log_prep tp = rs->file_prep;
 		rs->file_prep = s->prep;
 		s->prep = tp;
+		if (!rs->file_pre)
+			rs->file_pre = triage_prescan_new();
+		struct triage_prescan *tpre = rs->file_pre;
+		rs->file_pre = s->pre;
+		s->pre = tpre;
 		if (r < 0)
 			err_set(err, CS_EIO, "cannot read '%s': %s", path, strerror(s->eno));
 		slot_drop(a, s);
@@ -450,9 +478,11 @@ void import_ahead_free(struct importer *im)
 	for (int i = 0; i < IMPORT_AHEAD_FILES; i++) {
 		buf_release(&a->slot[i].data);
 		log_prep_release(&a->slot[i].prep);
+		triage_prescan_free(a->slot[i].pre);
 		free(a->slot[i].path);
 	}
 	log_prep_ws_free(a->ws);
+	triage_prescan_ws_free(a->tws);
 	free(a);
 	im->ahead = NULL;
 }
@@ -463,6 +493,7 @@ int import_load_log_file(struct importer *im, const char *path, struct run_src *
 	size_t alloc = 0;
 	uint64_t h = 0;
 	log_prep_clear(&rs->file_prep);
+	triage_prescan_clear(rs->file_pre);
 	int whole = ahead_take(im, path, rs, &h, err);
 	if (whole == -2) {
 		int e = 0;

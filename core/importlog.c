@@ -368,8 +368,13 @@ struct log_sink {
 
 void import_mem_reset(struct importer *im)
 {
-	for (int i = 0; i < im->n_mem; i++)
+	for (int i = 0; i < im->n_mem; i++) {
 		buf_release(&im->mem[i].data);
+		store_steps_free(im->mem[i].steps, im->mem[i].n_steps);
+		im->mem[i].steps = NULL;
+		im->mem[i].n_steps = 0;
+		im->mem[i].steps_known = false;
+	}
 	im->n_mem = 0;
 	im->mem_total = 0;
 }
@@ -785,6 +790,23 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 		}
 		if (!rc)
 			rc = save_steps(im, &c, attribution, err);
+		/* the rows save_steps() inserted, as store_steps() reads them */
+		if (!rc && sink.mem >= 0 && c.mode == ATTR_NONE) {
+			struct log_mem *m = &im->mem[sink.mem];
+			m->steps = c.n_synth ? xcalloc((size_t)c.n_synth, sizeof(*m->steps)) : NULL;
+			for (int i = 0; i < c.n_synth; i++) {
+				struct step *d = &m->steps[i];
+				d->number = c.synth[i].number;
+				d->name = xstrdup(c.synth[i].name);
+				d->status = xstrdup("completed");
+				d->conclusion = NULL;
+				d->started_at = d->completed_at = CS_TIME_NONE;
+				d->first_line = c.synth[i].first_line;
+				d->last_line = c.synth[i].last_line;
+			}
+			m->n_steps = c.n_synth;
+			m->steps_known = true;
+		}
 	}
 	if (rc && !err->msg[0])
 		err_set(err, CS_EINVAL, "cannot store the log");

@@ -174,15 +174,31 @@ static int insert_run(struct importer *im, struct run_src *rs, int64_t repo_id, 
 	return rc;
 }
 
-static int insert_job(struct importer *im, int64_t run_row_id, struct job_src *js,
-		      struct cs_err *err)
+/* Is the job's log stored by this import (its state 'stored')? */
+static bool job_log_stored(const struct run_src *rs, const struct job_src *js)
+{
+	return js->log_file || js->zip_entry >= 0 || (js->n_step_entries && rs->zip);
+}
+
+/* A log given alone is taken as failed until judged (conclude_log()) */
+static bool judged_after(const struct importer *im, const struct run_src *rs)
+{
+	const char *given = im->opts.conclusion;
+	return !rs->run && rs->log_alone && !(given && strcmp(given, "failure") != 0);
+}
+
+/* The job's row with the log state the import gives it (and a log alone's
+ * 'failure' until judged): what an UPDATE after its log would set, without
+ * the UPDATE (im->gen_extra counts its trigger's step) */
+static int insert_job(struct importer *im, const struct run_src *rs, int64_t run_row_id,
+		      struct job_src *js, struct cs_err *err)
 {
 	const cJSON *j = js->json;
 	sqlite3_stmt *s;
 	if (im_prepare(im,
 			       "INSERT INTO jobs (run_id, provider_id, name, status, conclusion, "
 			       "started_at, completed_at, runner_name, runner_group, labels, html_url, "
-			       "ordinal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			       "ordinal, log_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			       &s) != SQLITE_OK)
 		return store_err(im->st, err, "cannot store a job");
 	sqlite3_bind_int64(s, 1, run_row_id);
@@ -190,7 +206,12 @@ static int insert_job(struct importer *im, int64_t run_row_id, struct job_src *j
 	sqlite3_bind_text(s, 3, js->name, -1, SQLITE_TRANSIENT);
 	const char *status = import_jstr(j, "status");
 	sql_bind_text(s, 4, status ? status : "completed");
-	sql_bind_text(s, 5, import_jstr(j, "conclusion"));
+	if (judged_after(im, rs)) {
+		sqlite3_bind_text(s, 5, "failure", -1, SQLITE_STATIC);
+		im->gen_extra++;
+	} else {
+		sql_bind_text(s, 5, import_jstr(j, "conclusion"));
+	}
 	sql_bind_time(s, 6, import_jtime(j, "started_at"));
 	sql_bind_time(s, 7, import_jtime(j, "completed_at"));
 	sql_bind_text(s, 8, import_jstr(j, "runner_name"));
@@ -201,6 +222,12 @@ static int insert_job(struct importer *im, int64_t run_row_id, struct job_src *j
 	free(lj);
 	sql_bind_text(s, 11, import_jstr(j, "html_url"));
 	sqlite3_bind_int(s, 12, js->ordinal);
+	const char *log_state = job_log_stored(rs, js) ? "stored"
+				: js->log_expired      ? "expired"
+						       : "missing"; /* the column's default */
+	sqlite3_bind_text(s, 13, log_state, -1, SQLITE_STATIC);
+	if (strcmp(log_state, "missing") != 0)
+		im->gen_extra++;
 	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot store a job");
 	im_done(s);
 	if (rc) {
@@ -243,19 +270,6 @@ static int insert_job(struct importer *im, int64_t run_row_id, struct job_src *j
 	}
 	im_done(s);
 	return 0;
-}
-
-static int set_log_state(struct importer *im, int64_t job_row_id, const char *state,
-			 struct cs_err *err)
-{
-	sqlite3_stmt *s;
-	if (im_prepare(im, "UPDATE jobs SET log_state = ? WHERE id = ?", &s) != SQLITE_OK)
-		return store_err(im->st, err, "cannot store a job");
-	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, job_row_id);
-	int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot store a job");
-	im_done(s);
-	return ret;
 }
 
 /* existing row for (repo, run, attempt): its id and signature */
@@ -476,10 +490,18 @@ static int im_exec_id(struct importer *im, const char *sql, int64_t a, const cha
  * not depend on it). The index is the same as with the triggers. */
 static int mark_steps(struct importer *im, int64_t row, struct cs_err *err)
 {
-	if (im_exec_id(im,
-		       "UPDATE metric_gen SET gen = gen + (SELECT count(*) FROM jobs j "
+	sqlite3_stmt *s;
+	if (im_prepare(im,
+		       "UPDATE metric_gen SET gen = gen + ?2 + (SELECT count(*) FROM jobs j "
 		       "JOIN steps s ON s.job_id = j.id WHERE j.run_id = ?1)",
-		       row, "cannot store the run's steps", err) < 0)
+		       &s) != SQLITE_OK)
+		return store_err(im->st, err, "cannot store the run's steps");
+	sqlite3_bind_int64(s, 1, row);
+	sqlite3_bind_int64(s, 2, im->gen_extra); /* see struct importer */
+	im->gen_extra = 0;
+	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot store the run's steps");
+	im_done(s);
+	if (rc < 0)
 		return -1;
 	return im_exec_id(im,
 			  "INSERT OR IGNORE INTO metric_dirty_runs SELECT id, "
@@ -609,10 +631,10 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 {
 	const char *given = im->opts.conclusion;
 	bool given_success = given && strcmp(given, "failure") != 0;
-	if (im_exec_id(im,
-		       given_success ? "UPDATE jobs SET conclusion = 'success' WHERE run_id = ?1"
-				     : "UPDATE jobs SET conclusion = 'failure' WHERE run_id = ?1",
-		       row, "cannot judge the log", err) < 0)
+	/* not given success: its jobs were inserted as failed (insert_job()) */
+	if (given_success &&
+	    im_exec_id(im, "UPDATE jobs SET conclusion = 'success' WHERE run_id = ?1", row,
+		       "cannot judge the log", err) < 0)
 		return -1;
 	/* with --conclusion success nothing is failed: nothing to triage.
 	 * Judged from the evidence, a job with no error finding passed and its
@@ -629,7 +651,13 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 				mem[n_mem++] = (struct triage_log_mem){
 					im->mem[i].job_row_id,
 					im->mem[i].data.data ? im->mem[i].data.data : "",
-					im->mem[i].data.len};
+					im->mem[i].data.len, NULL, im->mem[i].steps,
+					im->mem[i].n_steps, im->mem[i].steps_known};
+		/* one log read ahead: its rules scan too, if these are its bytes */
+		if (n_mem == 1 && im->n_mem == 1 && rs->file_in_mem &&
+		    triage_prescan_ok(rs->file_pre, mem[0].len) && rs->file.len == mem[0].len &&
+		    (mem[0].len == 0 || memcmp(rs->file.data, mem[0].data, mem[0].len) == 0))
+			mem[0].pre = rs->file_pre;
 		int rc = !given && !name_says_failed(rs->label)
 				 ? triage_judge_after_import(im->st, row, mem, n_mem,
 							     &judged_failed, err)
@@ -942,6 +970,7 @@ int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 				goto fail;
 			}
 			ev.run_row_id = row;
+			im->gen_extra = 0;
 			for (int i = 0; i < rs->n_jobs; i++) {
 				struct job_src *js = &rs->jobs[i];
 				if (js->attempt != a)
@@ -952,28 +981,16 @@ int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 					cJSON_Delete(own);
 					goto fail;
 				}
-				if (insert_job(im, row, js, err) < 0 ||
+				if (insert_job(im, rs, row, js, err) < 0 ||
 				    import_job_log(im, rs, js, err) < 0) {
 					buf_release(&sig);
 					cJSON_Delete(own);
 					goto fail;
 				}
 				ev.n_jobs++;
-				bool stored = js->log_file || js->zip_entry >= 0 ||
-					      (js->n_step_entries && rs->zip);
-				if (stored) {
+				/* its log_state was given at its insert */
+				if (job_log_stored(rs, js))
 					ev.n_logs++;
-					if (set_log_state(im, js->row_id, "stored", err) < 0) {
-						buf_release(&sig);
-						cJSON_Delete(own);
-						goto fail;
-					}
-				} else if (js->log_expired &&
-					   set_log_state(im, js->row_id, "expired", err) < 0) {
-					buf_release(&sig);
-					cJSON_Delete(own);
-					goto fail;
-				}
 				ev.n_findings += js->n_findings;
 			}
 			if (!rs->run && rs->log_alone) {

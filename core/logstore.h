@@ -141,10 +141,16 @@ struct log_prep {
 	struct buf grams;    /* its trigram filter blob */
 	uint32_t *wh;        /* the hashes of its word 6-grams */
 	size_t wn, wa;
+	uint64_t n_lines;    /* its lines */
 };
 struct log_prep_ws;
+struct split_line;
 struct log_prep_ws *log_prep_ws_new(void);
 void log_prep_make(struct log_prep_ws *ws, const void *raw, size_t n, struct log_prep *p);
+/* The same, giving each line of the split it makes to also(ctx, line) too
+ * (non-zero: nothing prepared); p->ok says whether every line was given. */
+void log_prep_make_also(struct log_prep_ws *ws, const void *raw, size_t n, struct log_prep *p,
+			int (*also)(void *ctx, const struct split_line *l), void *ctx);
 void log_prep_ws_free(struct log_prep_ws *ws);
 void log_prep_clear(struct log_prep *p);   /* p->ok false, its buffers kept */
 void log_prep_release(struct log_prep *p); /* its buffers freed */

@@ -555,6 +555,8 @@ struct log_prep_ws {
 	unsigned char *set; /* GRAMS_BITS, all 0 between two logs */
 	struct buf scratch;
 	struct log_prep *p;
+	int (*also)(void *ctx, const struct split_line *l);
+	void *also_ctx;
 };
 
 /* w_on_line()'s filter work, every line starting in the only chunk */
@@ -566,7 +568,7 @@ static int prep_on_line(void *ctx, const struct split_line *l)
 	log_search_text(l->head, l->head_len, &text, &len, &ws->scratch);
 	loggrams_set(ws->set, text, len);
 	loggrams_words_collect(&ws->p->wh, &ws->p->wn, &ws->p->wa, text, len);
-	return 0;
+	return ws->also ? ws->also(ws->also_ctx, l) : 0;
 }
 
 struct log_prep_ws *log_prep_ws_new(void)
@@ -581,7 +583,15 @@ struct log_prep_ws *log_prep_ws_new(void)
 
 void log_prep_make(struct log_prep_ws *ws, const void *raw, size_t n, struct log_prep *p)
 {
+	log_prep_make_also(ws, raw, n, p, NULL, NULL);
+}
+
+void log_prep_make_also(struct log_prep_ws *ws, const void *raw, size_t n, struct log_prep *p,
+			int (*also)(void *ctx, const struct split_line *l), void *ctx)
+{
 	log_prep_clear(p);
+	ws->also = also;
+	ws->also_ctx = ctx;
 	if (n == 0 || n >= LOG_CHUNK_RAW || !ws->cctx)
 		return;
 	size_t cap = ZSTD_compressBound(n);
@@ -603,6 +613,7 @@ void log_prep_make(struct log_prep_ws *ws, const void *raw, size_t n, struct log
 		return;
 	}
 	p->raw_len = n;
+	p->n_lines = ws->sp.lineno;
 	p->ok = true;
 }
 
@@ -620,6 +631,7 @@ void log_prep_clear(struct log_prep *p)
 {
 	p->ok = false;
 	p->raw_len = 0;
+	p->n_lines = 0;
 	buf_reset(&p->z);
 	buf_reset(&p->grams);
 	p->wn = 0;

@@ -99,6 +99,37 @@ void triage_use_rules(const struct ruleset *rs)
 	override_rules = rs;
 }
 
+/* The rules triage uses, loaded from their sources (NULL, rc < 0 in *err
+ * on a bad rules file). */
+static struct ruleset *load_rules(struct cs_err *err)
+{
+	struct ruleset *rs = ruleset_new();
+	const char *env = getenv("CISCOPE_RULES");
+	int rc = 0;
+	if (env && *env) {
+		rc = ruleset_add_file(rs, env, err);
+	} else {
+		char *top = gitrepo_top(NULL);
+		if (top) {
+			char *p = path_join(top, ".ciscope/rules.conf");
+			if (path_is_file(p))
+				rc = ruleset_add_file(rs, p, err);
+			free(p);
+			free(top);
+		}
+	}
+	if (rc == 0) {
+		extern const char rules_conf[];
+		rc = ruleset_add_text(rs, "rules.conf (built in)", rules_conf, strlen(rules_conf),
+				      err);
+	}
+	if (rc < 0) {
+		ruleset_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
 const struct ruleset *triage_rules(struct cs_err *err)
 {
 	if (override_rules)
@@ -106,30 +137,7 @@ const struct ruleset *triage_rules(struct cs_err *err)
 	if (!rules_tried) {
 		rules_tried = true;
 		err_clear(&rules_err);
-		struct ruleset *rs = ruleset_new();
-		const char *env = getenv("CISCOPE_RULES");
-		int rc = 0;
-		if (env && *env) {
-			rc = ruleset_add_file(rs, env, &rules_err);
-		} else {
-			char *top = gitrepo_top(NULL);
-			if (top) {
-				char *p = path_join(top, ".ciscope/rules.conf");
-				if (path_is_file(p))
-					rc = ruleset_add_file(rs, p, &rules_err);
-				free(p);
-				free(top);
-			}
-		}
-		if (rc == 0) {
-			extern const char rules_conf[];
-			rc = ruleset_add_text(rs, "rules.conf (built in)", rules_conf,
-					      strlen(rules_conf), &rules_err);
-		}
-		if (rc < 0)
-			ruleset_free(rs);
-		else
-			loaded_rules = rs;
+		loaded_rules = load_rules(&rules_err);
 	}
 	if (!loaded_rules)
 		*err = rules_err;
@@ -862,12 +870,210 @@ static int scan_mem(struct job_tri *j, const struct triage_log_mem *m, struct sc
 	return rc;
 }
 
+/* --- the scan made ahead ------------------------------------------------------------------- */
+struct pre_hit {
+	int rule; /* its index in the ruleset */
+	int category;
+	uint64_t first, last, trigger;
+	int marker, n_keys;
+	char *keys[RSCAN_KEYS];
+	size_t key_lens[RSCAN_KEYS];
+	char *title;
+	size_t title_len;
+};
+
+struct triage_prescan {
+	bool ok;
+	size_t len;
+	uint64_t hash; /* of the rules */
+	uint64_t n_lines, last_marker;
+	struct pre_hit *h;
+	int n;
+	size_t alloc;
+};
+
+struct triage_prescan_ws {
+	struct ruleset *rs;
+	struct rscan *scan;
+	struct triage_prescan *p;
+};
+
+struct triage_prescan_ws *triage_prescan_ws_new(void)
+{
+	if (override_rules)
+		return NULL;
+	struct cs_err e;
+	err_clear(&e);
+	const struct ruleset *mine = triage_rules(&e);
+	if (!mine)
+		return NULL;
+	err_clear(&e);
+	struct ruleset *rs = load_rules(&e);
+	if (!rs)
+		return NULL;
+	if (ruleset_hash(rs) != ruleset_hash(mine)) { /* a rules file changed meanwhile */
+		ruleset_free(rs);
+		return NULL;
+	}
+	struct triage_prescan_ws *ws = xcalloc(1, sizeof(*ws));
+	ws->rs = rs;
+	return ws;
+}
+
+void triage_prescan_ws_free(struct triage_prescan_ws *ws)
+{
+	if (!ws)
+		return;
+	ruleset_free(ws->rs);
+	free(ws);
+}
+
+struct triage_prescan *triage_prescan_new(void)
+{
+	return xcalloc(1, sizeof(struct triage_prescan));
+}
+
+void triage_prescan_clear(struct triage_prescan *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->n; i++) {
+		for (int k = 0; k < p->h[i].n_keys; k++)
+			free(p->h[i].keys[k]);
+		free(p->h[i].title);
+	}
+	p->n = 0;
+	p->ok = false;
+	p->len = 0;
+	p->n_lines = p->last_marker = 0;
+}
+
+void triage_prescan_free(struct triage_prescan *p)
+{
+	if (!p)
+		return;
+	triage_prescan_clear(p);
+	free(p->h);
+	free(p);
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+	char *d = xmalloc(n + 1);
+	memcpy(d, s, n);
+	d[n] = 0;
+	return d;
+}
+
+static int pre_on_hit(void *ctx, const struct rule_hit *h)
+{
+	struct triage_prescan_ws *ws = ctx;
+	struct triage_prescan *p = ws->p;
+	XGROW(p->h, p->alloc, (size_t)p->n + 1);
+	struct pre_hit *d = &p->h[p->n++];
+	memset(d, 0, sizeof(*d));
+	d->rule = (int)(h->rule - ruleset_rule(ws->rs, 0));
+	d->category = h->category;
+	d->first = h->first;
+	d->last = h->last;
+	d->trigger = h->trigger;
+	d->marker = h->marker;
+	d->n_keys = h->n_keys;
+	for (int k = 0; k < h->n_keys; k++) {
+		d->keys[k] = dup_n(h->keys[k], h->key_lens[k]);
+		d->key_lens[k] = h->key_lens[k];
+	}
+	d->title = dup_n(h->title ? h->title : "", h->title ? h->title_len : 0);
+	d->title_len = h->title ? h->title_len : 0;
+	return 0;
+}
+
+/* on_line()'s work, without a job */
+int triage_prescan_line(void *ctx, const struct split_line *l)
+{
+	struct triage_prescan_ws *ws = ctx;
+	size_t n = MIN(l->head_len, (size_t)48);
+	if (n >= 9 && memmem(l->head, n, "##[error]", 9))
+		ws->p->last_marker = l->lineno;
+	return rscan_line(ws->scan, l->lineno, l->head, l->head_len);
+}
+
+void triage_prescan_begin(struct triage_prescan_ws *ws, struct triage_prescan *p)
+{
+	triage_prescan_clear(p);
+	ws->p = p;
+	ws->scan = rscan_new(ws->rs, pre_on_hit, ws);
+}
+
+void triage_prescan_end(struct triage_prescan_ws *ws, bool ok, uint64_t n_lines, size_t n)
+{
+	struct triage_prescan *p = ws->p;
+	int rc = ok ? rscan_finish(ws->scan) : -1;
+	rscan_free(ws->scan);
+	ws->scan = NULL;
+	ws->p = NULL;
+	if (rc != 0) {
+		triage_prescan_clear(p);
+		return;
+	}
+	p->n_lines = n_lines;
+	p->hash = ruleset_hash(ws->rs);
+	p->len = n;
+	p->ok = true;
+}
+
+bool triage_prescan_ok(const struct triage_prescan *p, size_t n)
+{
+	return p && p->ok && p->len == n;
+}
+
+/* scan_mem()'s result from a scan made ahead: its findings given to on_hit
+ * in the order the rules scan reported them */
+static int replay_pre(struct job_tri *j, const struct ruleset *rs,
+		      const struct triage_prescan *p, struct scan_ctx *sc)
+{
+	j->n_log_lines = p->n_lines;
+	j->last_marker = p->last_marker;
+	for (int i = 0; i < p->n; i++) {
+		const struct pre_hit *d = &p->h[i];
+		struct rule_hit h = {
+			.rule = ruleset_rule(rs, d->rule),
+			.category = d->category,
+			.first = d->first,
+			.last = d->last,
+			.trigger = d->trigger,
+			.marker = d->marker,
+			.n_keys = d->n_keys,
+			.title = d->title,
+			.title_len = d->title_len,
+		};
+		for (int k = 0; k < d->n_keys; k++) {
+			h.keys[k] = d->keys[k];
+			h.key_lens[k] = d->key_lens[k];
+		}
+		if (on_hit(sc, &h))
+			return -1;
+	}
+	return 0;
+}
+
 static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *j, bool keep,
 		    const struct triage_log_mem *mem, volatile sig_atomic_t *interrupted,
 		    struct cs_err *err)
 {
-	if (store_steps(st, j->job_row_id, &j->steps, &j->n_steps, err) < 0)
+	if (mem && mem->steps_known) {
+		j->n_steps = mem->n_steps;
+		j->steps = mem->n_steps ? xcalloc((size_t)mem->n_steps, sizeof(*j->steps)) : NULL;
+		for (int i = 0; i < mem->n_steps; i++) {
+			const struct step *f = &mem->steps[i];
+			j->steps[i] = *f;
+			j->steps[i].name = f->name ? xstrdup(f->name) : NULL;
+			j->steps[i].status = f->status ? xstrdup(f->status) : NULL;
+			j->steps[i].conclusion = f->conclusion ? xstrdup(f->conclusion) : NULL;
+		}
+	} else if (store_steps(st, j->job_row_id, &j->steps, &j->n_steps, err) < 0) {
 		return -1;
+	}
 	for (int i = 0; i < j->n_steps; i++) {
 		const struct step *s = &j->steps[i];
 		if (s->first_line && step_failing(s)) {
@@ -881,6 +1087,11 @@ static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *
 	triage_add_conclusion(j);
 	if (!j->log_id)
 		return 0;
+	if (mem && mem->pre && triage_prescan_ok(mem->pre, mem->len) &&
+	    mem->pre->hash == ruleset_hash(rs)) {
+		struct scan_ctx sc = {.j = j, .interrupted = interrupted, .err = err};
+		return replay_pre(j, rs, mem->pre, &sc);
+	}
 	if (mem) {
 		struct scan_ctx sc = {.j = j, .interrupted = interrupted, .err = err};
 		sc.rs = rscan_new(rs, on_hit, &sc);

@@ -110,11 +110,41 @@ int triage_after_import(struct store *st, int64_t run_row_id, struct cs_err *err
 /* mem: the bytes of some of its jobs' logs as they were stored (n_mem of
  * them, or none): those are scanned from memory, the index is read only for
  * the excerpts of a job that failed. */
+struct triage_prescan;
 struct triage_log_mem {
 	int64_t job_row_id;
 	const char *data;
 	size_t len;
+	/* the rules scan of these bytes made ahead (triage_prescan_make()),
+	 * or NULL: triage scans them itself */
+	const struct triage_prescan *pre;
+	/* steps_known: the job's steps as stored (steps, n_steps), not read back */
+	const struct step *steps;
+	int n_steps;
+	bool steps_known;
 };
+
+/* The rules scan of a log made on another thread (the import's read-ahead):
+ * its findings as the rules report them, replayed by triage when it judges
+ * the log instead of scanning it again. A workspace holds its own copy of
+ * the rules (a rules scan is not shared between threads): made on the
+ * importing thread, NULL when triage's rules are not loaded from their files
+ * (triage_use_rules(), a bad rules file). */
+struct triage_prescan_ws;
+struct split_line;
+struct triage_prescan_ws *triage_prescan_ws_new(void);
+void triage_prescan_ws_free(struct triage_prescan_ws *ws);
+struct triage_prescan *triage_prescan_new(void);
+void triage_prescan_free(struct triage_prescan *p);
+/* Scan a log of n bytes into p: begin, each line of its split in order
+ * (triage_prescan_line(ws, line)), end (ok: every line was given, n_lines
+ * of them); p is left not ok on any failure. */
+void triage_prescan_begin(struct triage_prescan_ws *ws, struct triage_prescan *p);
+int triage_prescan_line(void *ws, const struct split_line *l);
+void triage_prescan_end(struct triage_prescan_ws *ws, bool ok, uint64_t n_lines, size_t n);
+void triage_prescan_clear(struct triage_prescan *p);
+/* Is p a scan of those n bytes (ok, made with the rules triage uses)? */
+bool triage_prescan_ok(const struct triage_prescan *p, size_t n);
 /* *n_judged_failed: the jobs judged failed (their triage stored); 0 says the
  * run's jobs have no triage rows at all; -1 when no triage was made (the
  * rules could not be had). */
