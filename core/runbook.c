@@ -419,7 +419,8 @@ static int parse_attrs(const char *s, size_t n, struct rb_step *st, const char *
 		while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_'))
 			i++;
 		if (i == k0)
-			return perr(err, path, ln, "expected an attribute name at '%.20s'", s + i);
+			return perr(err, path, ln, "expected an attribute name at '%.*s'",
+				    (int)(n - i < 20 ? n - i : 20), s + i);
 		char *key = xstrndup(s + k0, i - k0);
 		struct buf val = BUF_INIT;
 		if (i < n && s[i] == '=') {
