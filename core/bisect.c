@@ -641,7 +641,13 @@ static int compute(struct store *st, struct gitrepo *g, const struct session *x,
 		s->first_bad = b;
 		s->steps_left = 0;
 	} else {
-		uint64_t seed = 0x9e3779b97f4a7c15ULL ^ (uint64_t)x->id * 0x100000001b3ULL ^ (uint64_t)x->n_marks;
+		/* from what the bisection is (its ends and how many marks), not
+		 * its row id: a replay of its log must suggest the same commit */
+		uint64_t seed = 0x9e3779b97f4a7c15ULL ^ (uint64_t)x->n_marks;
+		for (const char *p = x->good; *p; p++)
+			seed = (seed ^ (unsigned char)*p) * 0x100000001b3ULL;
+		for (const char *p = x->bad; *p; p++)
+			seed = (seed ^ (unsigned char)*p) * 0x100000001b3ULL;
 		choose_next(s, seed ? seed : 1);
 		int left = 0;
 		for (int i = gd + 1; i < b; i++)
