@@ -17,6 +17,11 @@
  * way round. */
 #define LIT_MIN 3
 #define LIT_MAX_SET 64
+/* The DFA looks for at most the first PF_LIT_MAX bytes of a literal: a line
+ * holding the literal holds them (a few more lines are tried, none fewer),
+ * the DFA has fewer states, and the scan can split a line with an overlap
+ * of PF_LIT_MAX - 1 bytes (rscan's prefilter_scan). */
+#define PF_LIT_MAX 16
 #define PREFILTER_MAX_CELLS (16u << 20) /* entries of the DFA table (64 MB) */
 
 struct litset {
@@ -376,6 +381,8 @@ void rules_prefilter_build(struct ruleset *rs)
 					}
 				}
 				total += strlen(p->lits[l]);
+				pf->max_lit = MAX(pf->max_lit,
+						  (int)MIN(strlen(p->lits[l]), (size_t)PF_LIT_MAX));
 			}
 		}
 	}
@@ -412,7 +419,8 @@ void rules_prefilter_build(struct ruleset *rs)
 			struct rule_pat *p = &r->match[k];
 			for (int l = 0; l < p->n_lits; l++) {
 				int st = 0;
-				for (const unsigned char *b = (const unsigned char *)p->lits[l]; *b; b++) {
+				const unsigned char *b0 = (const unsigned char *)p->lits[l];
+				for (const unsigned char *b = b0; *b && b - b0 < PF_LIT_MAX; b++) {
 					int *t = &delta[(size_t)st * (size_t)nc + pf->cls[*b]];
 					if (*t < 0)
 						*t = n_states++;
@@ -454,11 +462,19 @@ void rules_prefilter_build(struct ruleset *rs)
 			}
 		}
 	}
+	/* the scan's states numbered breadth first: the root and the shallow
+	 * states, which nearly every byte of a line visits, share a few cache
+	 * lines instead of lying among the deep ones in literal order */
+	int *bfs = xmalloc(sizeof(int) * (size_t)n_states), *old = queue;
+	bfs[0] = 0;
+	for (int k = 0; k < qt; k++)
+		bfs[old[k]] = k + 1;
 	pf->out_start = xcalloc((size_t)n_states + 1, sizeof(int));
 	int *ids = NULL;
 	size_t n_ids = 0, ids_alloc = 0;
-	for (int st = 0; st < n_states; st++) {
-		pf->out_start[st] = (int)n_ids;
+	for (int ns = 0; ns < n_states; ns++) {
+		int st = ns ? old[ns - 1] : 0;
+		pf->out_start[ns] = (int)n_ids;
 		for (int s2 = st; s2 > 0; s2 = fail[s2])
 			for (int o = head[s2]; o >= 0; o = next[o]) {
 				XGROW(ids, ids_alloc, n_ids + 1);
@@ -470,14 +486,18 @@ void rules_prefilter_build(struct ruleset *rs)
 	/* the scan's form: each entry the next state's row offset, with the
 	 * top bit set when that state has outputs */
 	unsigned *dfa = xmalloc(sizeof(unsigned) * (size_t)n_states * (size_t)nc);
-	for (size_t i = 0; i < (size_t)n_states * (size_t)nc; i++) {
-		int to = delta[i];
-		unsigned v = (unsigned)to * (unsigned)nc;
-		if (pf->out_start[to] != pf->out_start[to + 1])
-			v |= 0x80000000u;
-		dfa[i] = v;
+	for (int ns = 0; ns < n_states; ns++) {
+		int st = ns ? old[ns - 1] : 0;
+		for (int c = 0; c < nc; c++) {
+			int to = bfs[delta[(size_t)st * (size_t)nc + c]];
+			unsigned v = (unsigned)to * (unsigned)nc;
+			if (pf->out_start[to] != pf->out_start[to + 1])
+				v |= 0x80000000u;
+			dfa[(size_t)ns * (size_t)nc + c] = v;
+		}
 	}
 	free(delta);
+	free(bfs);
 	pf->delta = dfa;
 	pf->n_states = n_states;
 	free(fail);

@@ -678,7 +678,34 @@ void rscan_free(struct rscan *s)
 	free(s);
 }
 
-/* Mark the patterns whose literals occur in the line. */
+/* The patterns whose literals end in the DFA state at offset off. */
+static void prefilter_out(struct rscan *s, const struct prefilter *pf, unsigned off)
+{
+	unsigned st = off / (unsigned)pf->n_classes;
+	for (int o = pf->out_start[st], e = pf->out_start[st + 1]; o < e; o++) {
+		int id = pf->out_ids[o];
+		s->stamp[id] = s->gen;
+		int r = pf->pat_rule[id];
+		if (s->rule_stamp[r] != s->gen) {
+			s->rule_stamp[r] = s->gen;
+			s->cand[s->n_cand++] = r;
+		}
+	}
+}
+
+#define PF_STEP(off, byte)                                         \
+	do {                                                       \
+		unsigned v_ = delta[(off) + pf->cls[(byte)]];      \
+		(off) = v_ & 0x7fffffffu;                          \
+		if (v_ & 0x80000000u)                              \
+			prefilter_out(s, pf, (off));               \
+	} while (0)
+
+/* Mark the patterns whose literals occur in the line. Each byte's step
+ * waits for the one before it (a table load), so a long line is read as two
+ * halves side by side: the second from the root max_lit - 1 bytes before
+ * its start, so a literal ending in it is seen whole by one of the two;
+ * one seen by both is marked twice, which is the same. */
 static void prefilter_scan(struct rscan *s, const char *t, size_t n)
 {
 	const struct prefilter *pf = &s->rs->pf;
@@ -692,39 +719,38 @@ static void prefilter_scan(struct rscan *s, const char *t, size_t n)
 		return;
 	const unsigned char *b = (const unsigned char *)t;
 	const unsigned *delta = pf->delta;
-	unsigned off = 0, nc = (unsigned)pf->n_classes;
-	for (size_t i = 0; i < n; i++) {
-		unsigned v = delta[off + pf->cls[b[i]]];
-		off = v & 0x7fffffffu;
-		if (!(v & 0x80000000u))
-			continue;
-		unsigned st = off / nc;
-		int o = pf->out_start[st], e = pf->out_start[st + 1];
-		for (; o < e; o++) {
-			int id = pf->out_ids[o];
-			s->stamp[id] = s->gen;
-			int r = pf->pat_rule[id];
-			if (s->rule_stamp[r] != s->gen) {
-				s->rule_stamp[r] = s->gen;
-				s->cand[s->n_cand++] = r;
-			}
+	size_t ov = pf->max_lit > 0 ? (size_t)pf->max_lit - 1 : 0;
+	size_t i = 0;
+	unsigned off = 0;
+	if (n >= 2 * ov + 16) {
+		/* halves [0, mid) and [mid - ov, n) of equal length */
+		size_t mid = (n + ov) / 2, j = mid - ov;
+		unsigned off2 = 0;
+		for (; i < mid; i++, j++) {
+			PF_STEP(off, b[i]);
+			PF_STEP(off2, b[j]);
 		}
+		for (; j < n; j++)
+			PF_STEP(off2, b[j]);
+		i = n;
 	}
+	for (; i < n; i++)
+		PF_STEP(off, b[i]);
 	/* in rule order, with the rules that are always tried */
-	for (int i = 0; i < pf->n_always; i++) {
-		int r = pf->always[i];
+	for (int k = 0; k < pf->n_always; k++) {
+		int r = pf->always[k];
 		if (s->rule_stamp[r] != s->gen) {
 			s->rule_stamp[r] = s->gen;
 			s->cand[s->n_cand++] = r;
 		}
 	}
-	for (int i = 1; i < s->n_cand; i++) {
-		int v = s->cand[i], k = i;
-		while (k > 0 && s->cand[k - 1] > v) {
-			s->cand[k] = s->cand[k - 1];
-			k--;
+	for (int k = 1; k < s->n_cand; k++) {
+		int v = s->cand[k], m = k;
+		while (m > 0 && s->cand[m - 1] > v) {
+			s->cand[m] = s->cand[m - 1];
+			m--;
 		}
-		s->cand[k] = v;
+		s->cand[m] = v;
 	}
 }
 

@@ -31,6 +31,7 @@ struct rule_pat {
  * rule, and this spares them a hundred regex calls. */
 struct prefilter {
 	int n_states, n_classes;
+	int max_lit;       /* bytes of the longest literal */
 	unsigned *delta;   /* n_states x n_classes: next row offset | 1<<31 when it has outputs */
 	unsigned char cls[256];
 	int *out_start;    /* CSR: patterns whose literal ends in a state */

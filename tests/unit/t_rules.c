@@ -776,6 +776,57 @@ TEST(prefilter_changes_no_finding)
 	}
 }
 
+/* The prefilter's DFA knows a literal by its first bytes only, and reads a
+ * long line as two halves side by side: a literal at any place of a line of
+ * any length is still found, one that is only begun is not a finding. */
+TEST(prefilter_finds_literals_across_the_split)
+{
+	static const char lit[] = "abcdefghijklmnopqrstuvwxyz0123456789"; /* 36 bytes */
+	const size_t ln = sizeof(lit) - 1;
+	struct ruleset *rs = ruleset_new();
+	struct cs_err err;
+	const char *rules = "rule long\n category test\n explain x\n match abcdefghijklmnopqrstuvwxyz0123456789\n"
+			    "rule short\n category test\n explain y\n match (?i)Zq9\n";
+	CHECK_OK(ruleset_add_text(rs, "t.conf", rules, strlen(rules), &err));
+	struct buf b = BUF_INIT;
+	int want_long = 0, want_short = 0;
+	for (size_t len = 1; len <= 160; len++) {
+		for (size_t p = 0; p + ln <= len; p++) {
+			for (size_t k = 0; k < len; k++)
+				buf_addc(&b, k >= p && k < p + ln ? lit[k - p] : '.');
+			buf_addc(&b, '\n');
+			want_long++;
+			/* only the literal's first 20 bytes: tried, no finding */
+			for (size_t k = 0; k < len; k++)
+				buf_addc(&b, k >= p && k < p + 20 ? lit[k - p] : '.');
+			buf_addc(&b, '\n');
+		}
+		for (size_t p = 0; p + 3 <= len; p += 7) {
+			for (size_t k = 0; k < len; k++)
+				buf_addc(&b, k >= p && k < p + 3 ? "zQ9"[k - p] : '-');
+			buf_addc(&b, '\n');
+			want_short++;
+		}
+	}
+	struct hits on, off;
+	scan_text(rs, b.data, b.len, &on);
+	ruleset_use_prefilter(rs, false);
+	scan_text(rs, b.data, b.len, &off);
+	CHECK_INT(on.n, want_long + want_short);
+	CHECK_INT(off.n, want_long + want_short);
+	int n_long = 0, n_differ = 0;
+	for (int k = 0; k < on.n && k < off.n; k++) {
+		n_differ += strcmp(on.h[k].rule, off.h[k].rule) || on.h[k].first != off.h[k].first;
+		n_long += !strcmp(on.h[k].rule, "long");
+	}
+	CHECK_INT(n_differ, 0);
+	CHECK_INT(n_long, want_long);
+	hits_free(&on);
+	hits_free(&off);
+	buf_release(&b);
+	ruleset_free(rs);
+}
+
 /* --- hostile lines ------------------------------------------------------------------------ */
 TEST(hostile_lines)
 {
