@@ -4,6 +4,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,17 +105,24 @@ bool rule_category_is_infra(int cat)
 
 /* --- patterns -------------------------------------------------------------------- */
 
-static pcre2_match_context *shared_mctx; /* read-only after creation */
+/* One match context for every thread: read-only once made, and made once
+ * (the import's read-ahead and log writer threads match too: two first
+ * calls at once each made one, and one of them leaked). */
+static pcre2_match_context *shared_mctx;
+static pthread_once_t shared_mctx_once = PTHREAD_ONCE_INIT;
+
+static void match_context_make(void)
+{
+	shared_mctx = pcre2_match_context_create(NULL);
+	if (!shared_mctx)
+		die("out of memory");
+	pcre2_set_match_limit(shared_mctx, MATCH_LIMIT);
+	pcre2_set_depth_limit(shared_mctx, DEPTH_LIMIT);
+}
 
 static pcre2_match_context *match_context(void)
 {
-	if (!shared_mctx) {
-		shared_mctx = pcre2_match_context_create(NULL);
-		if (!shared_mctx)
-			die("out of memory");
-		pcre2_set_match_limit(shared_mctx, MATCH_LIMIT);
-		pcre2_set_depth_limit(shared_mctx, DEPTH_LIMIT);
-	}
+	pthread_once(&shared_mctx_once, match_context_make);
 	return shared_mctx;
 }
 
