@@ -8,21 +8,37 @@
 #include "fingerprint.h"
 
 #include <stdbool.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-static bool is_alpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static bool is_alnum(unsigned char c) { return is_digit(c) || is_alpha(c); }
-static bool is_word(unsigned char c) { return is_alnum(c) || c == '_'; }
-static bool is_hex(unsigned char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-static bool is_blank(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
+/* Byte classes, one load instead of a chain of compares (ASCII only: the
+ * normaliser is byte-wise and locale-independent). */
+enum { CL_DIGIT = 1, CL_HEX = 2, CL_ALPHA = 4, CL_WORD = 8, CL_BLANK = 16 };
+static const unsigned char byte_class[256] = {
+	 0,  0,  0,  0,  0,  0,  0,  0,  0, 16, 16, 16, 16, 16,  0,  0, /* 0x00 */
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 0x10 */
+	16,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 0x20 */
+	11, 11, 11, 11, 11, 11, 11, 11, 11, 11,  0,  0,  0,  0,  0,  0, /* 0x30 */
+	 0, 14, 14, 14, 14, 14, 14, 12, 12, 12, 12, 12, 12, 12, 12, 12, /* 0x40 */
+	12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,  0,  0,  0,  0,  8, /* 0x50 */
+	 0, 14, 14, 14, 14, 14, 14, 12, 12, 12, 12, 12, 12, 12, 12, 12, /* 0x60 */
+	12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,  0,  0,  0,  0,  0, /* 0x70 */
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 0x80 */
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 0x90 */
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 0xa0 */
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 0xb0 */
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 0xc0 */
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 0xd0 */
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 0xe0 */
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, /* 0xf0 */
+};
+
+static bool is_digit(unsigned char c) { return byte_class[c] & CL_DIGIT; }
+static bool is_alpha(unsigned char c) { return byte_class[c] & CL_ALPHA; }
+static bool is_alnum(unsigned char c) { return byte_class[c] & (CL_DIGIT | CL_ALPHA); }
+static bool is_word(unsigned char c) { return byte_class[c] & CL_WORD; }
+static bool is_hex(unsigned char c) { return byte_class[c] & CL_HEX; }
+static bool is_blank(unsigned char c) { return byte_class[c] & CL_BLANK; }
 
 #define U(i) ((unsigned char)s[i])
 
@@ -35,11 +51,23 @@ static size_t run(const char *s, size_t n, size_t i, bool (*pred)(unsigned char)
 	return k;
 }
 
-static bool lit(const char *s, size_t n, size_t i, const char *w)
+static bool lit_n(const char *s, size_t n, size_t i, const char *w, size_t l)
 {
-	size_t l = strlen(w);
 	return i + l <= n && !memcmp(s + i, w, l);
 }
+
+static bool lit(const char *s, size_t n, size_t i, const char *w)
+{
+	return lit_n(s, n, i, w, strlen(w));
+}
+
+/* A literal and its length, for the tables tried at every candidate
+ * position (no strlen per try). */
+struct word_lit {
+	const char *s;
+	size_t n;
+};
+#define WL(x) {x, sizeof(x) - 1}
 
 /* The end of a path: blanks, quotes and the punctuation that follows paths
  * in messages. A ':' ends it too, so "/tmp/x.py:12" keeps its line number. */
@@ -69,13 +97,18 @@ static size_t component(const char *s, size_t n, size_t i, char sep)
 
 static size_t match_tmp(const char *s, size_t n, size_t i)
 {
-	static const char *const unix_tmp[] = {
-		"/tmp/", "/var/tmp/", "/var/folders/", "/private/var/folders/", "/dev/shm/",
-		"/home/runner/work/_temp/", "/__w/_temp/", "/Users/runner/work/_temp/",
+	static const struct word_lit unix_tmp[] = {
+		WL("/tmp/"), WL("/var/tmp/"), WL("/var/folders/"), WL("/private/var/folders/"),
+		WL("/dev/shm/"), WL("/home/runner/work/_temp/"), WL("/__w/_temp/"),
+		WL("/Users/runner/work/_temp/"),
 	};
-	for (size_t k = 0; k < ARRAY_SIZE(unix_tmp); k++)
-		if (lit(s, n, i, unix_tmp[k]))
-			return path_end(s, n, i + strlen(unix_tmp[k])) - i;
+	/* each starts "/x": only those whose second byte is there are tried */
+	if (s[i] == '/' && i + 1 < n) {
+		for (size_t k = 0; k < ARRAY_SIZE(unix_tmp); k++)
+			if (unix_tmp[k].s[1] == s[i + 1] &&
+			    lit_n(s, n, i, unix_tmp[k].s, unix_tmp[k].n))
+				return path_end(s, n, i + unix_tmp[k].n) - i;
+	}
 	/* X:\Users\name\AppData\Local\Temp\... and X:\a\_temp\... */
 	if (i + 3 < n && is_alpha(U(i)) && s[i + 1] == ':' && s[i + 2] == '\\') {
 		size_t j = i + 3;
@@ -96,7 +129,10 @@ static size_t match_tmp(const char *s, size_t n, size_t i)
 static size_t match_workspace(const char *s, size_t n, size_t i)
 {
 	static const char *const roots[] = {"/home/runner/work/", "/__w/", "/Users/runner/work/"};
-	for (size_t k = 0; k < ARRAY_SIZE(roots); k++) {
+	/* the unix roots all start "/h", "/_", "/U" or "/g" */
+	bool unix_root = s[i] == '/' && i + 1 < n &&
+			 (s[i + 1] == 'h' || s[i + 1] == '_' || s[i + 1] == 'U' || s[i + 1] == 'g');
+	for (size_t k = 0; unix_root && k < ARRAY_SIZE(roots); k++) {
 		if (!lit(s, n, i, roots[k]))
 			continue;
 		size_t j = i + strlen(roots[k]);
@@ -105,7 +141,7 @@ static size_t match_workspace(const char *s, size_t n, size_t i)
 		if (a && b)
 			return j + a + b - i;
 	}
-	if (lit(s, n, i, "/github/workspace/"))
+	if (unix_root && lit(s, n, i, "/github/workspace/"))
 		return 18;
 	if (i + 3 < n && is_alpha(U(i)) && s[i + 1] == ':' && s[i + 2] == '\\' && s[i + 3] == 'a' &&
 	    i + 4 < n && s[i + 4] == '\\') {
@@ -270,14 +306,19 @@ static size_t number_len(const char *s, size_t n, size_t i)
 /* A unit of time after a number: its length, or 0. */
 static size_t time_unit(const char *s, size_t n, size_t i)
 {
-	static const char *const units[] = {
-		"milliseconds", "millisecond", "microseconds", "seconds", "second", "minutes",
-		"minute", "hours", "hour", "msecs", "msec", "secs", "sec", "mins", "min", "hrs",
-		"hr", "ms", "us", "\xc2\xb5s", "ns", "s", "m", "h",
+	static const struct word_lit units[] = {
+		WL("milliseconds"), WL("millisecond"), WL("microseconds"), WL("seconds"),
+		WL("second"), WL("minutes"), WL("minute"), WL("hours"), WL("hour"), WL("msecs"),
+		WL("msec"), WL("secs"), WL("sec"), WL("mins"), WL("min"), WL("hrs"), WL("hr"),
+		WL("ms"), WL("us"), WL("\xc2\xb5s"), WL("ns"), WL("s"), WL("m"), WL("h"),
 	};
+	/* tried after every number: most are followed by none of their first bytes */
+	if (i >= n)
+		return 0;
 	for (size_t k = 0; k < ARRAY_SIZE(units); k++) {
-		size_t l = strlen(units[k]);
-		if (lit(s, n, i, units[k]) && !(i + l < n && is_alpha(U(i + l))))
+		size_t l = units[k].n;
+		if (units[k].s[0] == s[i] && lit_n(s, n, i, units[k].s, l) &&
+		    !(i + l < n && is_alpha(U(i + l))))
 			return l;
 	}
 	return 0;
@@ -313,8 +354,26 @@ static size_t match_duration(const char *s, size_t n, size_t i)
 	return j - i;
 }
 
+/* The output never grows more than 3 bytes per input byte ("7" -> "<N>"),
+ * so the room is made once and bytes are put without a check each. */
+#define FP_GROWTH 3
+
+static void put(struct buf *out, const char *p, size_t k)
+{
+	memcpy(out->data + out->len, p, k);
+	out->len += k;
+}
+#define PUT_LIT(out, x) put(out, x, sizeof(x) - 1)
+
 void fp_normalise(const char *s, size_t n, struct buf *out)
 {
+	if (n == 0) {
+		buf_cstr(out);
+		return;
+	}
+	if (n > (SIZE_MAX - 2) / FP_GROWTH)
+		die("fp_normalise: %zu bytes of text", n);
+	buf_reserve(out, FP_GROWTH * n + 1);
 	size_t i = 0;
 	bool space = false;
 	size_t start_len = out->len;
@@ -326,54 +385,63 @@ void fp_normalise(const char *s, size_t n, struct buf *out)
 			continue;
 		}
 		if (space && out->len > start_len)
-			buf_addc(out, ' ');
+			out->data[out->len++] = ' ';
 		space = false;
 		unsigned char prev = i ? U(i - 1) : ' ';
 		size_t k;
 		if (c == '/' || c == '\\' || (is_alpha(c) && i + 1 < n && s[i + 1] == ':')) {
 			if ((k = match_tmp(s, n, i))) {
-				buf_adds(out, "<TMP>");
+				PUT_LIT(out, "<TMP>");
 				i += k;
 				continue;
 			}
 			if ((k = match_workspace(s, n, i))) {
-				buf_adds(out, "<WS>/");
+				PUT_LIT(out, "<WS>/");
 				i += k;
 				continue;
 			}
 		}
 		if (is_word(c) && !is_word(prev)) {
-			if ((k = match_uuid(s, n, i))) {
-				buf_adds(out, "<UUID>");
-			} else if ((k = match_timestamp(s, n, i)) || (k = match_time(s, n, i))) {
-				buf_adds(out, "<TS>");
-			} else if ((k = match_0x(s, n, i))) {
-				buf_adds(out, "<HEX>");
-			} else if ((k = match_ip(s, n, i))) {
-				buf_adds(out, "<IP>");
-			} else if ((k = match_hexword(s, n, i))) {
-				buf_adds(out, "<HASH>");
-			} else if ((k = match_token(s, n, i))) {
-				buf_adds(out, "<ID>");
-			} else if (lit(s, n, i, "tmp") && (k = run(s, n, i, is_word, 256)) >= 9) {
-				buf_adds(out, "<TMP>");
-			} else if (is_digit(c) && (k = match_duration(s, n, i))) {
-				buf_adds(out, "<DUR>");
-			} else if (is_digit(c)) {
+			/* the word's leading runs of digits, hex digits, letters and
+			 * digits, and its length, in one pass: each matcher below
+			 * needs one of them long enough, so most are not tried */
+			size_t d = run(s, n, i, is_digit, SIZE_MAX);
+			size_t x = d + run(s, n, i + d, is_hex, SIZE_MAX);
+			size_t a = x + run(s, n, i + x, is_alnum, SIZE_MAX);
+			size_t w = a + run(s, n, i + a, is_word, SIZE_MAX);
+			if (x == 8 && (k = match_uuid(s, n, i))) {
+				PUT_LIT(out, "<UUID>");
+			} else if (((d == 4 && (k = match_timestamp(s, n, i))) ||
+				    ((d == 1 || d == 2) && (k = match_time(s, n, i))))) {
+				PUT_LIT(out, "<TS>");
+			} else if (d == 1 && c == '0' && (k = match_0x(s, n, i))) {
+				PUT_LIT(out, "<HEX>");
+			} else if (d >= 1 && d <= 3 && (k = match_ip(s, n, i))) {
+				PUT_LIT(out, "<IP>");
+			} else if (x >= 7 && (k = match_hexword(s, n, i))) {
+				PUT_LIT(out, "<HASH>");
+			} else if (a >= 20 && (k = match_token(s, n, i))) {
+				PUT_LIT(out, "<ID>");
+			} else if (w >= 9 && c == 't' && lit_n(s, n, i, "tmp", 3)) {
+				k = MIN(w, (size_t)256);
+				PUT_LIT(out, "<TMP>");
+			} else if (d && (k = match_duration(s, n, i))) {
+				PUT_LIT(out, "<DUR>");
+			} else if (d) {
 				k = number_len(s, n, i);
-				buf_adds(out, "<N>");
+				PUT_LIT(out, "<N>");
 			} else {
 				/* a word: copied whole, so digits inside it stay */
-				k = run(s, n, i, is_word, SIZE_MAX);
-				buf_add(out, s + i, k);
+				k = w;
+				put(out, s + i, k);
 			}
 			i += k;
 			continue;
 		}
-		buf_addc(out, (char)c);
+		out->data[out->len++] = (char)c;
 		i++;
 	}
-	buf_cstr(out);
+	out->data[out->len] = '\0';
 }
 
 uint64_t fp_hash(const void *data, size_t n, uint64_t h)
@@ -392,21 +460,146 @@ uint64_t fp_hash(const void *data, size_t n, uint64_t h)
 	return h;
 }
 
+#define FP_STR_(x) #x
+#define FP_STR(x) FP_STR_(x)
+
+/* "fp<version>\0<category>\0" then each key normalised and a newline: the
+ * bytes a fingerprint hashes, into b (emptied first); the room for all of
+ * it is made at once (see FP_GROWTH) */
+static void fp_text(const char *category, const char *const *keys, const size_t *lens, int n,
+		    struct buf *b)
+{
+	static const char head[] = "fp" FP_STR(FP_NORMALISER_VERSION);
+	if (!category)
+		category = "";
+	size_t cl = strlen(category), room = sizeof(head) + cl + 1;
+	for (int i = 0; i < n; i++) {
+		if (lens[i] > (SIZE_MAX - room) / (FP_GROWTH + 1))
+			die("fp_fingerprint: %zu bytes of text", lens[i]);
+		room += FP_GROWTH * lens[i] + 2;
+	}
+	buf_reset(b);
+	buf_reserve(b, room);
+	buf_add(b, head, sizeof(head)); /* with its NUL */
+	buf_add(b, category, cl + 1);
+	for (int i = 0; i < n; i++) {
+		fp_normalise(keys[i], lens[i], b);
+		buf_addc(b, '\n');
+	}
+}
+
+uint64_t fp_fingerprint_hash(const char *category, const char *const *keys, const size_t *lens,
+			     int n)
+{
+	struct buf b = BUF_INIT;
+	fp_text(category, keys, lens, n, &b);
+	uint64_t h = fp_hash(b.data, b.len, FP_SEED);
+	buf_release(&b);
+	return h;
+}
+
+/* --- the memo --------------------------------------------------------------------- */
+/* Many findings of one log normalise to the same text (a compiler warning
+ * at another line): the text's FNV hash, a byte at a time, is looked up
+ * by a cheaper one, 8 bytes at a time, in a direct-mapped table. */
+#define FP_MEMO_SLOTS 256        /* a power of two */
+#define FP_MEMO_TEXT_MAX 2048    /* longer texts are hashed each time */
+
+struct fp_memo_slot {
+	uint64_t key;  /* memo_key() of text; 0 with text NULL: empty */
+	uint64_t fp;   /* fp_hash() of text */
+	char *text;
+	size_t len, alloc;
+};
+
+struct fp_memo {
+	struct buf b; /* the text being fingerprinted */
+	struct fp_memo_slot slot[FP_MEMO_SLOTS];
+	uint64_t hits, misses;
+};
+
+static uint64_t memo_key(const char *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	uint64_t w = 0;
+	memcpy(&w, p + i, n - i);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 32;
+	return h;
+}
+
+struct fp_memo *fp_memo_new(void)
+{
+	return xcalloc(1, sizeof(struct fp_memo));
+}
+
+void fp_memo_free(struct fp_memo *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < FP_MEMO_SLOTS; i++)
+		free(m->slot[i].text);
+	buf_release(&m->b);
+	free(m);
+}
+
+void fp_memo_stats(const struct fp_memo *m, uint64_t *hits, uint64_t *misses)
+{
+	*hits = m ? m->hits : 0;
+	*misses = m ? m->misses : 0;
+}
+
+uint64_t fp_fingerprint_memo(struct fp_memo *m, const char *category, const char *const *keys,
+			     const size_t *lens, int n)
+{
+	if (!m)
+		return fp_fingerprint_hash(category, keys, lens, n);
+	fp_text(category, keys, lens, n, &m->b);
+	const char *t = m->b.data;
+	size_t len = m->b.len;
+	if (len > FP_MEMO_TEXT_MAX) {
+		m->misses++;
+		return fp_hash(t, len, FP_SEED);
+	}
+	uint64_t key = memo_key(t, len);
+	struct fp_memo_slot *sl = &m->slot[key & (FP_MEMO_SLOTS - 1)];
+	if (sl->text && sl->key == key && sl->len == len && !memcmp(sl->text, t, len)) {
+		m->hits++;
+		return sl->fp;
+	}
+	m->misses++;
+	uint64_t fp = fp_hash(t, len, FP_SEED);
+	if (sl->alloc < len + 1) {
+		sl->alloc = MAX(len + 1, (size_t)64);
+		free(sl->text);
+		sl->text = xmalloc(sl->alloc);
+	}
+	memcpy(sl->text, t, len);
+	sl->len = len;
+	sl->key = key;
+	sl->fp = fp;
+	return fp;
+}
+
+void fp_hex(uint64_t h, char out[FP_HEX_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (int i = FP_HEX_LEN - 1; i >= 0; i--, h >>= 4)
+		out[i] = digits[h & 15];
+	out[FP_HEX_LEN] = '\0';
+}
+
 void fp_fingerprint(const char *category, const char *const *keys, const size_t *lens, int n,
 		    char out[FP_HEX_LEN + 1])
 {
-	struct buf b = BUF_INIT;
-	buf_addf(&b, "fp%d", FP_NORMALISER_VERSION);
-	buf_addc(&b, '\0');
-	buf_adds(&b, category ? category : "");
-	buf_addc(&b, '\0');
-	for (int i = 0; i < n; i++) {
-		fp_normalise(keys[i], lens[i], &b);
-		buf_addc(&b, '\n');
-	}
-	uint64_t h = fp_hash(b.data, b.len, FP_SEED);
-	snprintf(out, FP_HEX_LEN + 1, "%016llx", (unsigned long long)h);
-	buf_release(&b);
+	fp_hex(fp_fingerprint_hash(category, keys, lens, n), out);
 }
 
 int fp_is_prefix(const char *s)

@@ -52,6 +52,23 @@ uint64_t fp_hash(const void *data, size_t n, uint64_t seed);
 void fp_fingerprint(const char *category, const char *const *keys, const size_t *lens, int n,
 		    char out[FP_HEX_LEN + 1]);
 
+/* The same fingerprint as a number (fp_hex() spells it: equal numbers,
+ * equal fingerprints), for comparing without the text. */
+uint64_t fp_fingerprint_hash(const char *category, const char *const *keys, const size_t *lens,
+			     int n);
+/* fp_fingerprint_hash() through a memo of the normalised texts seen last
+ * (most findings of a log share a few): the same number, without hashing a
+ * text again. One memo per thread; a NULL memo is no memo. */
+struct fp_memo;
+struct fp_memo *fp_memo_new(void);
+void fp_memo_free(struct fp_memo *m);
+uint64_t fp_fingerprint_memo(struct fp_memo *m, const char *category, const char *const *keys,
+			     const size_t *lens, int n);
+void fp_memo_stats(const struct fp_memo *m, uint64_t *hits, uint64_t *misses);
+
+/* h as FP_HEX_LEN lower-case hex digits and a NUL, leading zeros kept. */
+void fp_hex(uint64_t h, char out[FP_HEX_LEN + 1]);
+
 /* True when s looks like a fingerprint or a prefix of one (hex, 4..16). */
 int fp_is_prefix(const char *s);
 

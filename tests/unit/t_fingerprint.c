@@ -173,3 +173,136 @@ TEST(hostile_input_is_normalised_in_one_pass)
 	buf_release(&b);
 	free(s);
 }
+
+TEST(fingerprint_number_and_text_agree)
+{
+	/* pinned: the values the printf-based fingerprint gave, so a faster
+	 * one cannot regroup stored findings */
+	const char *k[2] = {
+		"src/core/store.c:1493:22: warning: unused parameter 'ctx' [-Wunused-parameter]",
+		"  41 ms after /tmp/x and /__w/r/r/src/a.c"};
+	size_t l[2] = {strlen(k[0]), strlen(k[1])};
+	char out[FP_HEX_LEN + 1];
+	fp_fingerprint("compiler", k, l, 2, out);
+	CHECK_STR(out, "5c11106d6a549db6");
+	fp_fingerprint(NULL, k, l, 0, out);
+	CHECK_STR(out, "7ecab69bcd45bc6b");
+	char hex[FP_HEX_LEN + 1];
+	fp_hex(fp_fingerprint_hash("compiler", k, l, 2), hex);
+	CHECK_STR(hex, "5c11106d6a549db6");
+	/* leading zeros kept, every digit lower case */
+	fp_hex(0, hex);
+	CHECK_STR(hex, "0000000000000000");
+	fp_hex(0xabcull, hex);
+	CHECK_STR(hex, "0000000000000abc");
+	fp_hex(UINT64_MAX, hex);
+	CHECK_STR(hex, "ffffffffffffffff");
+	fp_hex(0x0123456789abcdefull, hex);
+	CHECK_STR(hex, "0123456789abcdef");
+}
+
+TEST(normaliser_shortcuts_keep_the_placeholders)
+{
+	/* words starting with g-z or '_' skip the (hex) digit matchers, but
+	 * are still ids and temporary names; units are found by their first
+	 * byte; paths by their second */
+	static const struct {
+		const char *in, *out;
+	} t[] = {
+		{"key gB3dE5fG7hJ9kL1mN3pQ5rS7", "key <ID>"},
+		{"key zzzzzzzzzzzzzzzzzzzzzzz", "key zzzzzzzzzzzzzzzzzzzzzzz"},
+		{"_B3dE5fG7hJ9kL1mN3pQ5rS7", "_B3dE5fG7hJ9kL1mN3pQ5rS7"},
+		{"in tmpa8f3k2_x now", "in <TMP> now"},
+		{"in tmpa8f3k now", "in tmpa8f3k now"},
+		{"took 41\xc2\xb5s", "took <DUR>"},
+		{"took 41\xc2 s", "took <N>\xc2 s"},
+		{"took 3 hours 2 min", "took <DUR>"},
+		{"took 3 h", "took <N> h"},
+		{"took 12x", "took <N>x"},
+		{"9", "<N>"},
+		{"/", "/"},
+		{"/t", "/t"},
+		{"/tmp", "/tmp"},
+		{"/tmp/", "<TMP>"},
+		{"/__w/_temp/x y", "<TMP> y"},
+		{"/__w/r/r/a.c", "<WS>/a.c"},
+		{"/github/workspace/a", "<WS>/a"},
+		{"/gitlab/workspace/a", "/gitlab/workspace/a"},
+		{"/h", "/h"},
+		{"D:\\a\\r\\r\\x", "<WS>/x"},
+		{"deadbee", "deadbee"},
+		{"deadbe1", "<HASH>"},
+		{"  ", ""},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		CHECK_STR(norm(t[i].in), t[i].out);
+	/* the most a byte grows: "7" -> "<N>", three times, all in place */
+	struct buf b = BUF_INIT;
+	buf_adds(&b, "pre");
+	fp_normalise("7,7,7,7", 7, &b);
+	CHECK_STR(buf_cstr(&b), "pre<N>,<N>,<N>,<N>");
+	buf_reset(&b);
+	fp_normalise("", 0, &b);
+	CHECK_INT(b.len, 0);
+	buf_release(&b);
+}
+
+/* The memo gives the number fp_fingerprint_hash() gives, whatever it has
+ * seen before: same texts, texts that share a slot, texts too long to keep,
+ * empty and NUL-holding keys, no category, no memo. */
+TEST(fingerprint_memo_is_the_same_number)
+{
+	struct fp_memo *m = fp_memo_new();
+	unsigned long long rs = 0x243f6a8885a308d3ull;
+	static const char *const pieces[] = {
+		"src/a.c:", "12", ":", "7", ": warning: unused ", "'x'", " ", "\t", "0x1f",
+		"/tmp/q", "2024-01-01T10:00:00Z", "\0", "deadbe1", "error", "\xff\xfe", "tmpabcdefghij",
+	};
+	char *big = xmalloc(5000);
+	memset(big, 'q', 5000);
+	int n_diff = 0;
+	for (int it = 0; it < 20000; it++) {
+		char text[2][160];
+		size_t len[2] = {0, 0};
+		for (int k = 0; k < 2; k++) {
+			int np = (int)(rs % 9);
+			for (int p = 0; p < np; p++) {
+				rs ^= rs << 13, rs ^= rs >> 7, rs ^= rs << 17;
+				const char *q = pieces[rs % ARRAY_SIZE(pieces)];
+				size_t l = q[0] ? strlen(q) : 1;
+				memcpy(text[k] + len[k], q, l);
+				len[k] += l;
+			}
+			rs ^= rs << 13, rs ^= rs >> 7, rs ^= rs << 17;
+		}
+		const char *keys[2] = {text[0], text[1]};
+		int nk = (int)(rs % 3);
+		const char *cat = rs & 8 ? "compiler" : rs & 16 ? NULL : "";
+		if (it % 97 == 0) { /* past what the memo keeps */
+			keys[0] = big;
+			len[0] = 5000 - (size_t)(it % 13);
+			nk = MAX(nk, 1);
+		}
+		uint64_t want = fp_fingerprint_hash(cat, keys, len, nk);
+		n_diff += fp_fingerprint_memo(m, cat, keys, len, nk) != want;
+		n_diff += fp_fingerprint_memo(m, cat, keys, len, nk) != want; /* a hit */
+		n_diff += fp_fingerprint_memo(NULL, cat, keys, len, nk) != want;
+	}
+	CHECK_INT(n_diff, 0);
+	uint64_t hits, misses;
+	fp_memo_stats(m, &hits, &misses);
+	CHECK(hits >= 20000 - 20000 / 97 - 1); /* every second look-up at least */
+	CHECK(misses > 0);
+	/* texts that differ in their last byte only, or in length only */
+	const char *k1[1] = {"abcdefgh12345678x"}, *k2[1] = {"abcdefgh12345678y"};
+	size_t l1[1] = {17};
+	CHECK(fp_fingerprint_memo(m, "c", k1, l1, 1) == fp_fingerprint_hash("c", k1, l1, 1));
+	CHECK(fp_fingerprint_memo(m, "c", k2, l1, 1) == fp_fingerprint_hash("c", k2, l1, 1));
+	CHECK(fp_fingerprint_memo(m, "c", k1, l1, 1) != fp_fingerprint_memo(m, "c", k2, l1, 1));
+	size_t l0[1] = {16};
+	CHECK(fp_fingerprint_memo(m, "c", k1, l0, 1) == fp_fingerprint_hash("c", k1, l0, 1));
+	CHECK(fp_fingerprint_memo(m, "c", k1, l0, 1) != fp_fingerprint_memo(m, "c", k1, l1, 1));
+	free(big);
+	fp_memo_free(m);
+	fp_memo_free(NULL);
+}
