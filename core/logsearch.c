@@ -19,6 +19,7 @@ struct log_entry {
 	int64_t log_id;
 	uint64_t order;       /* its place in the whole search (logsearch_shard keeps some) */
 	uint64_t raw_size, lines, chunks;
+	uint64_t c0, c1;      /* its chunks searched here (logsearch_shard may keep a part) */
 	/* logsearch_admit_all(): its chunks' verdicts at admits + admit_off,
 	 * admit_n of them admitted; -1: not judged yet */
 	size_t admit_off;
@@ -38,8 +39,11 @@ struct logsearch {
 	struct logr *r;
 	unsigned char *ruled; /* per log: no chunk can match (many small logs), or NULL */
 	unsigned char *admits; /* logsearch_admit_all(): every log's verdicts, or NULL */
+	bool judged;          /* logsearch_admit_all() ran: no_prefetch and map_now are its */
 	bool no_prefetch;     /* few chunks to read: no second thread for them */
+	bool map_now;         /* many chunks to read: map the file from the next step */
 	bool map_decided;     /* the chunks are read through a map of the file, or not */
+	uint64_t chunks_read; /* so far, by this cursor */
 	unsigned char *admit; /* per chunk of the current log */
 	size_t admit_alloc;
 	/* the next log's filters, read ahead while the current one's last chunk
@@ -123,6 +127,8 @@ static int list_logs(struct logsearch *ls, sqlite3_stmt *s)
 		/* what the filters and the reader go by (logr_open() checks that
 		 * logs.chunk_count agrees) */
 		e->chunks = (e->raw_size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW;
+		e->c0 = 0;
+		e->c1 = e->chunks;
 		e->admit_n = -1;
 		ls->bytes_total += e->raw_size;
 	}
@@ -232,10 +238,12 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 	buf_init(&ls->text);
 	err_clear(err);
 	/* The list and the filters are read into SQLite's page cache; the
-	 * chunks through a map of the file (from the first logsearch_step)
-	 * unless logsearch_admit_all() found only a few to read: the map costs
-	 * page faults and, at the end, its munmap (about 2.5 ms for an 80 MB
-	 * index), more than copying a few chunks does. */
+	 * chunks through a map of the file once there are many to read: when
+	 * logsearch_admit_all() found many, from the first logsearch_step,
+	 * else from the step after the logsearch_many_chunks-th chunk read. A map
+	 * costs page faults (the filters read through it too) and, at the end,
+	 * its munmap: for a rare token in a 1 GiB corpus more than all the rest
+	 * of the search; copying a few chunks costs next to nothing. */
 	sqlite3_exec(st->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
 	matcher_grams(m, &ls->q);
 	if (!matcher_needle(m, &ls->needle, &ls->needle_len, &ls->needle_fold) || !ls->needle_len)
@@ -321,15 +329,26 @@ void logsearch_free(struct logsearch *ls)
 }
 
 /* The verdicts of log e's chunks into admit (e->chunks + 1 bytes): those
- * logsearch_admit_all() made, else its filters read now. */
+ * logsearch_admit_all() made, else its filters read now; the chunks outside
+ * [e->c0, e->c1) are another share's (logsearch_shard): not admitted. */
 static long admit_log(struct logsearch *ls, const struct log_entry *e, unsigned char *admit,
 		      struct cs_err *err)
 {
+	long n;
 	if (ls->admits && e->admit_n >= 0) {
 		memcpy(admit, ls->admits + e->admit_off, (size_t)e->chunks);
-		return e->admit_n;
+		n = e->admit_n;
+	} else {
+		n = logfilter_admit(ls->filter, e->log_id, e->raw_size, admit, err);
 	}
-	return logfilter_admit(ls->filter, e->log_id, e->raw_size, admit, err);
+	if (n >= 0 && (e->c0 > 0 || e->c1 < e->chunks)) {
+		memset(admit, 0, (size_t)e->c0);
+		memset(admit + e->c1, 0, (size_t)(e->chunks - e->c1));
+		n = 0;
+		for (uint64_t k = e->c0; k < e->c1; k++)
+			n += admit[k] != 0;
+	}
+	return n;
 }
 
 /* Read the current log's filters and, when a chunk may hold a match, open
@@ -341,7 +360,7 @@ static int open_log(struct logsearch *ls, struct cs_err *err)
 	const struct log_entry *e = &ls->logs[ls->cur];
 	ls->opened = true;
 	if (ls->ruled && ls->ruled[ls->cur]) {
-		matcher_count(ls->m, 0, e->chunks);
+		matcher_count(ls->m, 0, e->c1 - e->c0);
 		return 0;
 	}
 	long admitted;
@@ -358,7 +377,7 @@ static int open_log(struct logsearch *ls, struct cs_err *err)
 		if (admitted < 0)
 			return -1;
 	}
-	uint64_t skipped = e->chunks - (uint64_t)admitted;
+	uint64_t skipped = e->c1 - e->c0 - (uint64_t)admitted;
 	if (admitted == 0) {
 		matcher_count(ls->m, 0, skipped);
 		return 0;
@@ -440,6 +459,11 @@ static int prefilter(struct logsearch *ls, struct cs_err *err)
 
 #define PREFETCH_MIN (64 * 1024)
 
+/* Below this many chunks to read, a second thread decompressing ahead
+ * costs more (its start, its own zstd context) than it saves, and so does a
+ * map of the file (logsearch_new). */
+uint64_t logsearch_many_chunks = 32;
+
 /* Read the chunk about to be scanned and start decompressing the next
  * admitted one on the reader's second thread: it is made while this one is
  * scanned. */
@@ -453,13 +477,14 @@ static int read_ahead(struct logsearch *ls, const struct log_entry *e, struct cs
 	uint64_t next = ls->seq + 1;
 	while (next < e->chunks && !ls->admit[next])
 		next++;
+	bool prefetch = ls->judged ? !ls->no_prefetch : ls->chunks_read >= logsearch_many_chunks;
 	if (next < e->chunks) {
-		if (!ls->no_prefetch)
+		if (prefetch)
 			logr_prefetch(ls->r, next);
 		return 0;
 	}
-	if (ls->no_prefetch)
-		return 0; /* (the next log's filters are judged already) */
+	if (!prefetch)
+		return 0; /* (few chunks: the next log's filters are read when it is opened) */
 	/* the log's last chunk to read: the next log's filters now, and its
 	 * first admitted chunk made while this one is scanned */
 	size_t j = ls->cur + 1;
@@ -483,6 +508,15 @@ static int read_ahead(struct logsearch *ls, const struct log_entry *e, struct cs
 	return 0;
 }
 
+/* The needle's next place in the chunk at or after raw offset from. */
+static void pf_find(struct logsearch *ls, uint64_t from)
+{
+	size_t rel = (size_t)(from - ls->pf_off);
+	const unsigned char *at = memfind(ls->pf_data + rel, ls->pf_len - rel, ls->needle,
+					  ls->needle_len);
+	ls->pf_next = at ? ls->pf_off + (uint64_t)(at - ls->pf_data) : UINT64_MAX;
+}
+
 static int scan_line(void *ctx, const struct split_line *l)
 {
 	struct logsearch *ls = ctx;
@@ -495,13 +529,15 @@ static int scan_line(void *ctx, const struct split_line *l)
 	if (ls->pf && l->off + l->head_len + 2 <= ls->pf_off + ls->pf_len) {
 		/* (the last line, which may run into the next chunk, is always
 		 * looked at: its head may hold bytes this chunk does not) */
-		if (ls->pf_next < l->off) {
-			size_t rel = (size_t)(l->off - ls->pf_off);
-			const unsigned char *at = memfind(ls->pf_data + rel, ls->pf_len - rel, ls->needle,
-							 ls->needle_len);
-			ls->pf_next = at ? ls->pf_off + (uint64_t)(at - ls->pf_data) : UINT64_MAX;
-		}
-		if (ls->pf_next == UINT64_MAX || ls->pf_next + ls->needle_len > l->off + l->head_len)
+		if (ls->pf_next < l->off)
+			pf_find(ls, l->off);
+		bool in = ls->pf_next != UINT64_MAX &&
+			  ls->pf_next + ls->needle_len <= l->off + l->head_len;
+		/* the next one past this line: the lines before it are not
+		 * made (logr_chunk_lines_from) */
+		if (ls->pf_next < l->off + l->len && l->off + l->len < ls->pf_off + ls->pf_len)
+			pf_find(ls, l->off + l->len);
+		if (!in)
 			return 0;
 	}
 	const char *text;
@@ -555,8 +591,8 @@ int logsearch_step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ct
 		   struct cs_err *err)
 {
 	sqlite3 *db = ls->st->db;
-	if (!ls->map_decided) {
-		/* not judged by logsearch_admit_all(): chunks of unknown number */
+	if (!ls->map_decided && (ls->map_now || ls->chunks_read >= logsearch_many_chunks)) {
+		/* many chunks to read (logsearch_new) */
 		ls->map_decided = true;
 		sqlite3_exec(db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
 	}
@@ -610,7 +646,8 @@ static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
 			close_log(ls);
 			return -1;
 		}
-		int rc = logr_chunk_lines(ls->r, ls->seq, scan_line, ls, err);
+		int rc = logr_chunk_lines_from(ls->r, ls->seq, ls->pf ? &ls->pf_next : NULL, scan_line,
+					       ls, err);
 		if (rc == 3 || (rc && ls->stop))
 			break; /* resumes at next_line, in this chunk */
 		if (rc) {
@@ -618,14 +655,11 @@ static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
 			return -1;
 		}
 		matcher_count(ls->m, 1, 0);
+		ls->chunks_read++;
 		ls->seq++;
 	}
 	return ls->cur < ls->n_logs ? 1 : 0;
 }
-
-/* Below this many chunks to read, a second thread decompressing ahead
- * costs more (its start, its own zstd context) than it saves. */
-#define PREFETCH_CHUNKS 32
 
 int logsearch_admit_all(struct logsearch *ls, uint64_t *bytes, struct cs_err *err)
 {
@@ -669,10 +703,13 @@ int logsearch_admit_all(struct logsearch *ls, uint64_t *bytes, struct cs_err *er
 		ls->admits = NULL;
 		return -1;
 	}
-	ls->no_prefetch = chunks < PREFETCH_CHUNKS;
+	ls->judged = true;
+	ls->no_prefetch = chunks < logsearch_many_chunks;
 	/* a few chunks: copied by pread, no map (logsearch_new) */
-	if (chunks < PREFETCH_CHUNKS)
+	if (chunks < logsearch_many_chunks)
 		ls->map_decided = true;
+	else
+		ls->map_now = true;
 	return 0;
 }
 
@@ -683,15 +720,37 @@ void logsearch_count_only(struct logsearch *ls)
 
 void logsearch_shard(struct logsearch *ls, unsigned k, unsigned n)
 {
+	/* share k: the chunks starting in bytes [lo, hi) of the logs end to
+	 * end in the order of the search (a log ruled out whole weighs
+	 * nothing, and goes whole to the share its place falls in) */
+	uint64_t total = 0;
+	for (size_t i = 0; i < ls->n_logs; i++)
+		if (!(ls->ruled && ls->ruled[i]))
+			total += ls->logs[i].raw_size;
+	uint64_t lo = total / n * k + total % n * k / n;
+	uint64_t hi = k + 1 == n ? UINT64_MAX : total / n * (k + 1) + total % n * (k + 1) / n;
+	uint64_t base = 0;
 	size_t kept = 0;
 	ls->bytes_total = 0;
 	for (size_t i = 0; i < ls->n_logs; i++) {
-		if (i % n != k)
-			continue;
+		struct log_entry e = ls->logs[i];
+		bool whole = (ls->ruled && ls->ruled[i]) || e.chunks == 0;
+		if (whole) {
+			if (base < lo || base >= hi)
+				continue;
+		} else {
+			/* chunk j starts at base + j * LOG_CHUNK_RAW */
+			e.c0 = lo <= base ? 0 : MIN(e.chunks, (lo - base + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW);
+			e.c1 = hi == UINT64_MAX ? e.chunks : hi <= base ? 0
+			       : MIN(e.chunks, (hi - base + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW);
+			base += e.raw_size;
+			if (e.c0 >= e.c1)
+				continue;
+		}
 		if (ls->ruled)
 			ls->ruled[kept] = ls->ruled[i];
-		ls->logs[kept++] = ls->logs[i];
-		ls->bytes_total += ls->logs[i].raw_size;
+		ls->logs[kept++] = e;
+		ls->bytes_total += MIN(e.raw_size, (e.c1 - e.c0) * (uint64_t)LOG_CHUNK_RAW);
 	}
 	ls->n_logs = kept;
 }

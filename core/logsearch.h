@@ -32,9 +32,11 @@ int logsearch_step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ct
  * its matching lines, h->ref the log and h->line its place in the order of
  * the search (0 first); no text or step. Set before the first step. */
 void logsearch_count_only(struct logsearch *ls);
-/* Keep only the logs at places k, k + n, k + 2n, ... of the search (two
- * cursors on two connections then split the work between two threads);
- * counting, h->line of a log's call is its place. Before the first step. */
+/* Keep only share k of n of the chunks to search, the shares even by bytes:
+ * the logs end to end in the order of the search, cut in n at chunk
+ * bounds (two cursors on two connections then split the work between two
+ * threads; a log cut in two is then counted in part by each). Counting,
+ * h->line of a log's call is its place. Before the first step. */
 void logsearch_shard(struct logsearch *ls, unsigned k, unsigned n);
 
 /* Read the filters of every log at once (one read transaction) and keep
@@ -44,6 +46,11 @@ void logsearch_shard(struct logsearch *ls, unsigned k, unsigned n);
  * another connection before a later step drops the verdicts (they are read
  * again log by log). Returns 0 or -1. */
 int logsearch_admit_all(struct logsearch *ls, uint64_t *bytes, struct cs_err *err);
+
+/* From this many chunks to read on (all those logsearch_admit_all() admits,
+ * else those read so far) the chunks are read through a map of the file and
+ * decompressed ahead on a second thread; a variable for the tests. */
+extern uint64_t logsearch_many_chunks;
 
 struct logsearch_progress {
 	long logs_done, logs_total;

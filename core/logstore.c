@@ -941,7 +941,31 @@ int logr_chunk_data(struct logr *r, uint64_t seq, const unsigned char **data, si
 	return 0;
 }
 
+/* The line of c at or after i whose bytes (with its terminator) hold raw
+ * offset to; the chunk's last line when none but it does. */
+static uint32_t line_holding(const struct chunk *c, uint32_t i, uint64_t to)
+{
+	uint32_t lo = i + 1, hi = c->n_lines; /* the first start past to is in [lo, hi] */
+	if (to < c->raw_off + c->starts[lo])
+		return i;
+	uint64_t rel = MIN(to - c->raw_off, (uint64_t)UINT32_MAX);
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (c->starts[mid] > rel)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return MIN(lo - 1, c->n_lines - 1);
+}
+
 int logr_chunk_lines(struct logr *r, uint64_t seq, split_cb cb, void *ctx, struct cs_err *err)
+{
+	return logr_chunk_lines_from(r, seq, NULL, cb, ctx, err);
+}
+
+int logr_chunk_lines_from(struct logr *r, uint64_t seq, const uint64_t *skip_to, split_cb cb,
+			  void *ctx, struct cs_err *err)
 {
 	if (seq >= r->chunk_count)
 		return err_set(err, CS_EINVAL, "chunk %llu is out of range: log %lld has %llu chunks",
@@ -952,6 +976,8 @@ int logr_chunk_lines(struct logr *r, uint64_t seq, split_cb cb, void *ctx, struc
 	uint32_t n = c->n_lines;
 	for (uint32_t i = 0; i < n; i++) {
 		struct split_line l;
+		if (skip_to && i + 1 < n)
+			i = line_holding(c, i, *skip_to);
 		uint32_t start = c->starts[i];
 		l.lineno = c->first_line + i;
 		l.off = c->raw_off + start;
@@ -981,12 +1007,22 @@ static int scan_chunk(struct logr *r, uint64_t seq, split_cb cb, void *ctx, stru
 	return logr_chunk_lines(r, seq, cb, ctx, err);
 }
 
+/* The query's 6-grams in groups by the part of a full chunk they fall in
+ * (a chunk with fewer parts puts a group in one part too: its part is a
+ * prefix of the hash's bits), the biggest groups first. */
+struct wgroups {
+	uint32_t h[LOG_WORDS_MAX];
+	size_t start[LOG_WORDS_MAX + 1], n;
+};
+
 struct logfilter {
 	sqlite3 *db;
 	const struct log_grams *q;
 	sqlite3_stmt *grams, *grams_one, *words_range, *words_one;
 	unsigned char *seen; /* per chunk: a row was read */
 	size_t seen_alloc;
+	struct wgroups groups; /* the query's 6-grams by part (words_rule_out) */
+	bool grouped;
 };
 
 struct logfilter *logfilter_new(struct store *st, const struct log_grams *q,
@@ -1018,22 +1054,74 @@ struct logfilter *logfilter_new(struct store *st, const struct log_grams *q,
 	return f;
 }
 
+static void word_groups(const struct log_grams *q, unsigned full, struct wgroups *g)
+{
+	unsigned sh = WORDS_LOG2 - loggrams_log2u(full);
+	size_t nw = MIN(q->nw, (size_t)LOG_WORDS_MAX);
+	/* by part (insertion: a few dozen at most) */
+	for (size_t i = 0; i < nw; i++) {
+		size_t j = i;
+		for (; j > 0 && (g->h[j - 1] >> sh & (full - 1)) > (q->w[i] >> sh & (full - 1)); j--)
+			g->h[j] = g->h[j - 1];
+		g->h[j] = q->w[i];
+	}
+	/* runs of one part, then the runs ordered by size (a stable pass:
+	 * few runs) */
+	size_t run[LOG_WORDS_MAX], len[LOG_WORDS_MAX], nr = 0;
+	for (size_t i = 0; i < nw; i++) {
+		if (i == 0 || (g->h[i] >> sh & (full - 1)) != (g->h[i - 1] >> sh & (full - 1)))
+			run[nr] = i, len[nr++] = 0;
+		len[nr - 1]++;
+	}
+	uint32_t sorted[LOG_WORDS_MAX];
+	size_t k = 0;
+	g->n = 0;
+	for (size_t want = nw; want > 0 && k < nw; want--)
+		for (size_t r = 0; r < nr; r++)
+			if (len[r] == want) {
+				g->start[g->n++] = k;
+				memcpy(sorted + k, g->h + run[r], want * sizeof(*sorted));
+				k += want;
+			}
+	g->start[g->n] = k;
+	memcpy(g->h, sorted, k * sizeof(*g->h));
+}
+
+/* Whether a word filter part may hold every 6-gram of hs[0..n). */
+static bool part_admits(const void *bits, size_t nb, const uint32_t *hs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!loggrams_words_admit_part(bits, nb, hs[i]))
+			return false;
+	return true;
+}
+
 /* Rule out, in admit[], the chunks of log_id whose word filters lack one
  * of the query's 6-grams. Chunks without rows (stored before the word
- * filters) are left admitted. Per 6-gram, the rows of the part it falls in
- * are read in one range, or one by one once half the chunks are out. Returns
- * the number still admitted, or -1. */
+ * filters) are left admitted. Per part, the biggest group of the query's
+ * 6-grams in it first, its rows are read in one range, or one by one once
+ * half the chunks are out; a row read tests every 6-gram of its group (a
+ * third of a high-entropy filter's bits are set: each 6-gram lets a third
+ * of the chunks through, so a group of three in the first part read leaves
+ * a 27th for the rows read one by one). Returns the number still admitted,
+ * or -1. */
 static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 			   uint64_t n_chunks, unsigned char *admit, long n)
 {
 	unsigned full = loggrams_words_parts(LOG_CHUNK_RAW);
-	/* eight 6-grams spread over the query rule out nearly every chunk that
-	 * lacks the string (a third of the bits set: 1 in 6,500 gets through);
-	 * more only cost reads */
-	size_t tests = MIN(f->q->nw, (size_t)8);
+	struct wgroups *g = &f->groups;
+	if (!f->grouped) {
+		word_groups(f->q, full, g);
+		f->grouped = true;
+	}
+	/* eight parts rule out nearly every chunk that lacks the string; more
+	 * only cost reads */
+	size_t tests = MIN(g->n, (size_t)8);
 	for (size_t i = 0; i < tests; i++) {
-		uint32_t h = f->q->w[tests < f->q->nw ? i * (f->q->nw - 1) / (tests - 1) : i];
-		/* chunks still admitted (1) that have a filter: those the 6-gram
+		const uint32_t *hs = g->h + g->start[i];
+		size_t nh = g->start[i + 1] - g->start[i];
+		uint32_t h = hs[0];
+		/* chunks still admitted (1) that have a filter: those the group
 		 * is tested on; a chunk without rows (2) is found on the first */
 		long live = 0;
 		for (uint64_t seq = 0; seq < n_chunks; seq++)
@@ -1059,8 +1147,8 @@ static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_siz
 					continue; /* a short chunk: its part is another */
 				seen[seq] = 1;
 				if (admit[seq] == 1 &&
-				    !loggrams_words_admit_part(sqlite3_column_blob(st, 1),
-						      (size_t)sqlite3_column_bytes(st, 1), h)) {
+				    !part_admits(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+						 hs, nh)) {
 					admit[seq] = 0;
 					n--;
 				}
@@ -1088,8 +1176,8 @@ static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_siz
 			sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
 			int rc = sqlite3_step(st);
 			if (rc == SQLITE_ROW) {
-				if (!loggrams_words_admit_part(sqlite3_column_blob(st, 0),
-						      (size_t)sqlite3_column_bytes(st, 0), h)) {
+				if (!part_admits(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+						 hs, nh)) {
 					admit[seq] = 0;
 					n--;
 				}

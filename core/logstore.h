@@ -215,6 +215,13 @@ void logr_prefetch_forget(struct logr *r);
  * non-zero value. */
 int logr_chunk_lines(struct logr *r, uint64_t seq, split_cb cb, void *ctx,
 		     struct cs_err *err);
+/* The same, but the lines before the one whose bytes hold raw offset
+ * *skip_to (read again before each line: cb may move it on) are passed over
+ * without a call; the chunk's last line is always called. For a search
+ * that knows where in the chunk the next candidate is: the lines between
+ * two are not made at all. */
+int logr_chunk_lines_from(struct logr *r, uint64_t seq, const uint64_t *skip_to, split_cb cb,
+			  void *ctx, struct cs_err *err);
 /* first[seq] = the number of the first line starting in chunk seq, 0 when
  * none starts there (the middle of a long line), for every chunk (first
  * holds logr_chunk_count() entries). From the chunk rows, without reading

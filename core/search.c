@@ -561,7 +561,7 @@ int search_count(struct store *st, struct matcher *m, search_cb cb, void *ctx, l
 		logsearch_free(one.ls);
 		return -1;
 	}
-	bool split = p.logs_total >= 2 && maybe >= search_count_split_bytes &&
+	bool split = p.logs_total >= 1 && maybe >= search_count_split_bytes &&
 		     start_second(st, m, &two, &st2, &th);
 	if (split)
 		logsearch_shard(one.ls, 0, 2);
@@ -577,13 +577,16 @@ int search_count(struct store *st, struct matcher *m, search_cb cb, void *ctx, l
 		*err = one.rc < 0 ? one.err : two.err;
 		rc = -1;
 	}
-	/* both halves in the order of the search */
+	/* both halves in the order of the search; a log cut between them
+	 * (logsearch_shard) counted by both */
 	size_t i = 0, j = 0;
 	while (rc == 0 && (i < one.n || j < two.n) && !(cancel && *cancel)) {
-		struct counted *c = j >= two.n || (i < one.n && one.v[i].order < two.v[j].order)
+		bool both = i < one.n && j < two.n && one.v[i].order == two.v[j].order;
+		struct counted *c = j >= two.n || (i < one.n && one.v[i].order <= two.v[j].order)
 					    ? &one.v[i++] : &two.v[j++];
-		*n_hits += (long)c->count;
-		struct search_hit h = {.ref = &c->ref, .count = c->count, .line = c->order};
+		uint64_t count = c->count + (both ? two.v[j++].count : 0);
+		*n_hits += (long)count;
+		struct search_hit h = {.ref = &c->ref, .count = count, .line = c->order};
 		if (cb(ctx, &h))
 			break;
 	}

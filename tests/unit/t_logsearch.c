@@ -190,6 +190,48 @@ TEST(logsearch_writer_between_steps)
 	store_close(st);
 }
 
+/* The chunks are read through a map of the file and made ahead on a second
+ * thread once logsearch_many_chunks are read: that switch, between two steps
+ * in the middle of the search (here after the first few chunks), loses or
+ * changes no hit. */
+TEST(logsearch_map_midway)
+{
+	struct store *st = imported("midway");
+	struct cs_err err;
+	uint64_t was = logsearch_many_chunks;
+	const char *qs[] = {"e", "error"};
+	for (size_t i = 0; i < ARRAY_SIZE(qs); i++) {
+		struct matcher *m = matcher_new(qs[i], 0, &err);
+		struct hits want = {0};
+		long n = 0;
+		logsearch_many_chunks = UINT64_MAX; /* never mapped, never made ahead */
+		CHECK_OK(search_logs(st, m, 0, record, &want, &n, NULL, &err));
+		CHECK(want.n > 10);
+		for (uint64_t many = 1; many <= 3; many++) {
+			logsearch_many_chunks = many;
+			uint64_t budgets[] = {1, 13, 100000};
+			for (size_t b = 0; b < ARRAY_SIZE(budgets); b++) {
+				struct hits got = {0};
+				by_slices(st, m, budgets[b], 0, &got);
+				CHECK_INT(got.n, want.n);
+				for (size_t j = 0; j < got.n && j < want.n; j++)
+					if (got.v[j].log_id != want.v[j].log_id ||
+					    got.v[j].line != want.v[j].line || got.v[j].step != want.v[j].step ||
+					    strcmp(got.v[j].text, want.v[j].text)) {
+						t_fail(__FILE__, __LINE__, "'%s' after %llu chunks: hit %zu differs",
+						       qs[i], (unsigned long long)many, j);
+						break;
+					}
+				hits_free(&got);
+			}
+		}
+		hits_free(&want);
+		matcher_free(m);
+	}
+	logsearch_many_chunks = was;
+	store_close(st);
+}
+
 TEST(logsearch_run_ids)
 {
 	struct store *st = imported("ids");
