@@ -138,9 +138,7 @@ struct log_prep {
 	bool ok;
 	size_t raw_len;
 	struct buf z;        /* the chunk's zstd frame */
-	struct buf grams;    /* its trigram filter blob */
-	uint32_t *wh;        /* the hashes of its word 6-grams */
-	size_t wn, wa;
+	struct buf filters;  /* its filters, as the writer's builder makes them */
 	uint64_t n_lines;    /* its lines */
 };
 struct log_prep_ws;
@@ -155,8 +153,25 @@ void log_prep_ws_free(struct log_prep_ws *ws);
 void log_prep_clear(struct log_prep *p);   /* p->ok false, its buffers kept */
 void log_prep_release(struct log_prep *p); /* its buffers freed */
 void logw_use_prep(struct logw *w, const struct log_prep *p, const void *raw, size_t n);
+/* Before the first write: when the log goes through the writer's worker (a
+ * log of several chunks, threads allowed), the worker gives every line of
+ * its own split to also(ctx, line) too, in order, with the line numbers
+ * and heads the line callback sees; a non-zero return stops those calls
+ * (not the writing). ctx is the worker's from the first write until the
+ * writer is finished or freed. logw_also_done(): after logw_finish(), were
+ * they all given (else none, or not all)? *n_lines: the log's lines. */
+void logw_also(struct logw *w, split_cb also, void *ctx);
+bool logw_also_done(const struct logw *w, uint64_t *n_lines);
 /* Flush the last chunk, fill logs.raw_size/line_count; returns logs.id or -1. */
 int64_t logw_finish(struct logw *w, struct cs_err *err);
+/* The logs row the writer fills (its id, from its begin) and, once
+ * finished, the line_count stored in it: what the importer would otherwise
+ * read back with a statement per log. */
+int64_t logw_log_id(const struct logw *w);
+/* logs.source for logw_finish() to store with the sizes (a string that
+ * outlives the writer), one UPDATE of the row, not two. */
+void logw_set_source(struct logw *w, const char *source);
+int64_t logw_line_count(const struct logw *w);
 /* Free a writer (after finish, or to abandon it; the caller rolls back). */
 void logw_free(struct logw *w);
 

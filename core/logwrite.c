@@ -3,13 +3,16 @@
  * compression on a second thread. The layout it writes is described in
  * core/logstore.c, which reads it.
  *
- * Trigram filters (log_chunk_grams): a line's trigrams go to the filter of
- * the chunk its first byte is in. The last line starting in a chunk usually
- * runs on into the next one, so when a chunk is flushed its filter may still
- * miss that line: it waits in a second bitset (`open`) until the line
- * completes, and is inserted then. Only one line is unfinished at a time, so
- * two sets are enough however long the line: the writer holds 2 x 64 KiB
- * more (a byte per bit while building), whatever the log size.
+ * Search filters (log_chunk_grams, log_chunk_words): a line's trigrams and
+ * word 6-grams go to the filters of the chunk its first byte is in. They are
+ * built by a filter builder (struct filb) from the log's bytes, fed chunk by
+ * chunk to a splitter of its own: lines come in order, so a chunk's filters
+ * are complete once a line starting in a later chunk comes, or the log ends,
+ * whatever the length of the line that ran on. One set of each kind is
+ * enough: the builder holds 64 KiB of trigram bytes and a chunk's 6-gram
+ * hashes, whatever the log size. The builder runs on the compression
+ * worker for a log of several chunks, so the writer's thread never does
+ * this per-line work; on the writer's thread otherwise.
  */
 #include "logstoreint.h"
 #include "store.h"
@@ -26,21 +29,197 @@ static unsigned term_bytes(enum line_term t)
 	return t == TERM_CRLF ? 2 : t == TERM_NONE ? 0 : 1;
 }
 
+/* --- search filters ------------------------------------------------------ */
+/* A chunk's filters become a record of the builder's output buffer: the
+ * chunk's seq (int64), the trigram blob (u32 length, bytes), the number of
+ * word filter parts (u32), each part's blob (u32 length, bytes);
+ * store_filters() inserts the records on the writer's thread. */
+struct filb {
+	struct splitter sp;
+	int64_t seq;          /* the chunk whose lines are being collected */
+	uint64_t fed;         /* bytes fed */
+	unsigned char *grams; /* GRAMS_BITS bytes of 0/1, all 0 between chunks */
+	unsigned char *gblob; /* 1 + GRAMS_BYTES */
+	uint32_t *wh;         /* the hashes of the chunk's word 6-grams */
+	size_t wn, wa;
+	unsigned char *wset;  /* 2^WORDS_LOG2 bits */
+	struct buf scratch;   /* searchable text of a line with escapes */
+	struct buf *out;      /* where finished chunks' records go */
+	split_cb also;        /* and every line given to also(also_ctx, line) */
+	void *also_ctx;
+	bool also_stops;      /* also()'s refusal stops the split (else: also_failed) */
+	bool also_failed;
+};
+
+static struct filb *filb_new(void)
+{
+	struct filb *b = xcalloc(1, sizeof(*b));
+	b->grams = xcalloc(1, GRAMS_BITS);
+	b->gblob = xmalloc(1 + GRAMS_BYTES);
+	b->wset = xmalloc(((size_t)1 << WORDS_LOG2) / 8);
+	buf_init(&b->scratch);
+	loggrams_word_tab_init(); /* here, before another thread reads the table */
+	return b;
+}
+
+static void filb_free(struct filb *b)
+{
+	if (!b)
+		return;
+	free(b->grams);
+	free(b->gblob);
+	free(b->wh);
+	free(b->wset);
+	buf_release(&b->scratch);
+	free(b);
+}
+
+static void out_u32(struct buf *o, size_t v)
+{
+	uint32_t x = (uint32_t)v;
+	buf_add(o, &x, sizeof(x));
+}
+
+/* The word filter of a chunk (raw_len bytes) from the n hashes of its
+ * 6-grams, appended to b->out as its parts' blobs. */
+static void filb_words(struct filb *b, const uint32_t *h, size_t n, uint64_t raw_len)
+{
+	unsigned parts = loggrams_words_parts(raw_len);
+	unsigned shift = WORDS_LOG2 - loggrams_log2u(parts);
+	size_t pmax = (size_t)1 << shift; /* bits of a part at most */
+	/* four bits per 6-gram (repeats included) to start with, which keeps
+	 * the set small for the cache; then shrunk while at most 3/8 full */
+	size_t per = n / parts + 1, sbits = WORDS_MIN_BYTES * 8;
+	while (sbits < pmax && sbits < per * 4)
+		sbits *= 2;
+	size_t sbytes = sbits / 8;
+	memset(b->wset, 0, parts * sbytes);
+	/* bits set per part, counted as they are set: the shrinking below goes
+	 * by them, with no pass over the sets */
+	uint32_t set[WORDS_PARTS_MAX] = {0};
+	for (size_t i = 0; i < n; i++) {
+		uint32_t j = (h[i] >> shift) & (parts - 1), o = h[i] & (uint32_t)(sbits - 1);
+		unsigned char *byte = &b->wset[j * sbytes + (o >> 3)], bit = (unsigned char)(1u << (o & 7));
+		set[j] += !(*byte & bit);
+		*byte |= bit;
+	}
+	out_u32(b->out, parts);
+	for (unsigned j = 0; j < parts; j++) {
+		unsigned char *p = b->wset + j * sbytes;
+		size_t nb = set[j] ? sbytes : 0;
+		/* halving a set with a share d of its bits set leaves about
+		 * 1 - (1 - d)^2 of them set: halve while that stays <= 3/8 */
+		double d = (double)set[j] / (double)(sbytes * 8);
+		while (nb > WORDS_MIN_BYTES && 1.0 - (1.0 - d) * (1.0 - d) <= 0.375) {
+			size_t half = nb / 2;
+			for (size_t i = 0; i < half; i += 8) {
+				uint64_t x, y;
+				memcpy(&x, p + i, 8);
+				memcpy(&y, p + half + i, 8);
+				x |= y;
+				memcpy(p + i, &x, 8);
+			}
+			nb = half;
+			d = 1.0 - (1.0 - d) * (1.0 - d);
+		}
+		unsigned char v = WORDS_VERSION;
+		out_u32(b->out, 1 + nb);
+		buf_add(b->out, &v, 1);
+		buf_add(b->out, p, nb);
+	}
+}
+
+/* The record of chunk b->seq (raw_len bytes), which is complete; the sets
+ * are emptied for the next chunk. */
+static void filb_emit(struct filb *b, uint64_t raw_len)
+{
+	int64_t seq = b->seq++;
+	buf_add(b->out, &seq, sizeof(seq));
+	size_t g = loggrams_blob(b->grams, b->gblob);
+	memset(b->grams, 0, GRAMS_BITS);
+	out_u32(b->out, g);
+	buf_add(b->out, b->gblob, g);
+	filb_words(b, b->wh, b->wn, raw_len);
+	b->wn = 0;
+}
+
+static int filb_line(void *ctx, const struct split_line *l)
+{
+	struct filb *b = ctx;
+	int64_t seq = (int64_t)(l->off / LOG_CHUNK_RAW);
+	while (b->seq < seq) /* those before are full chunks */
+		filb_emit(b, LOG_CHUNK_RAW);
+	const char *text;
+	size_t len;
+	log_search_text(l->head, l->head_len, &text, &len, &b->scratch);
+	loggrams_set(b->grams, text, len);
+	loggrams_words_collect(&b->wh, &b->wn, &b->wa, text, len);
+	if (!b->also || b->also_failed)
+		return 0;
+	int rc = b->also(b->also_ctx, l);
+	if (rc && !b->also_stops) {
+		b->also_failed = true;
+		return 0;
+	}
+	return rc;
+}
+
+/* A new log's bytes come next, its records to out. */
+static void filb_begin(struct filb *b, struct buf *out, split_cb also, void *also_ctx)
+{
+	splitter_init(&b->sp, filb_line, b);
+	b->seq = 0;
+	b->fed = 0;
+	b->wn = 0;
+	b->out = out;
+	b->also = also;
+	b->also_ctx = also_ctx;
+	b->also_stops = true;
+	b->also_failed = false;
+}
+
+static int filb_feed(struct filb *b, const void *raw, size_t n)
+{
+	b->fed += n;
+	return splitter_feed(&b->sp, raw, n);
+}
+
+/* The sets emptied, for the next log, after a line given to also() stopped
+ * the split. */
+static void filb_abandon(struct filb *b)
+{
+	memset(b->grams, 0, GRAMS_BITS);
+	b->wn = 0;
+}
+
+/* The log ended: the records of its chunks still open. */
+static int filb_end(struct filb *b)
+{
+	int rc = splitter_finish(&b->sp);
+	uint64_t chunks = (b->fed + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW;
+	while ((uint64_t)b->seq < chunks)
+		filb_emit(b, MIN((uint64_t)LOG_CHUNK_RAW, b->fed - (uint64_t)b->seq * LOG_CHUNK_RAW));
+	return rc;
+}
+
 /* --- writing ------------------------------------------------------------- */
 /* The compression pipeline. Splitting, triage (the line callback) and the
- * per-line filter work stay on the caller's thread; a worker compresses each
- * full chunk while the next one is filled. The SQLite connection is never
- * touched by the worker: the caller inserts each chunk row when it takes the
- * chunk back, in chunk order, inside its own transaction, so the rows, their
- * order within the log and the bytes of every blob are those the
+ * line index stay on the caller's thread; a worker compresses each full
+ * chunk and builds the filters of the chunks its bytes complete
+ * (struct filb) while the next one is filled. The SQLite connection is never
+ * touched by the worker: the caller inserts each chunk's rows when it takes
+ * the chunk back, in chunk order, inside its own transaction, so the rows,
+ * their order within each table and the bytes of every blob are those the
  * single-threaded writer produces (zstd is deterministic for one level).
  * At most LOGW_INFLIGHT chunks are in flight, so memory stays flat: a full
- * queue makes the caller wait for the oldest chunk. The first chunk of a log
- * is compressed and stored on the caller's thread: a log of one or two
- * chunks never starts the worker (many small logs pay no thread), and a
- * database that refuses chunk rows fails the write that filled chunk 0.
- * Later failures (the worker's, or a chunk row's) come out of the write or
- * finish that takes the chunk back, as the same errors. */
+ * queue makes the caller wait for the oldest chunk. A log of one chunk never
+ * uses the worker. The first chunk of a longer one is compressed and stored
+ * on the caller's thread (a database that refuses chunk rows fails the
+ * write that filled chunk 0), the worker only builds its filters. Later
+ * failures (the worker's, or a row's) come out of the write or finish that
+ * takes the chunk back, as the same errors. The worker outlives its log: a
+ * writer kept for the next log (logw_free()) keeps it, so an import of many
+ * logs starts one thread. */
 #define LOGW_INFLIGHT 3
 
 int64_t logw_test_fail_seq = -1;
@@ -49,6 +228,9 @@ enum zstate { Z_FREE, Z_QUEUED, Z_DONE };
 
 struct zjob {
 	enum zstate state;
+	bool chunk;     /* compress it and store its row (not chunk 0: stored already) */
+	bool first;     /* the log's first bytes */
+	bool last;      /* the log's last bytes (raw_len may be 0) */
 	unsigned char *raw;
 	size_t raw_len;
 	void *zbuf;
@@ -56,7 +238,12 @@ struct zjob {
 	int64_t seq;
 	uint64_t off, first_line;
 	uint32_t n_lines;
+	uint64_t log_lines; /* last: the lines the worker's split found */
+	split_cb also;      /* first: logw_also()'s */
+	void *also_ctx;
+	bool also_failed;   /* last: also() refused a line */
 	struct buf idx;
+	struct buf filters; /* the records of the chunks these bytes completed */
 	char why[200]; /* non-empty: the worker failed on this chunk */
 };
 
@@ -67,11 +254,13 @@ struct zpipe {
 	bool stop;
 	unsigned head, tail, count, next; /* next to take back, to fill, in flight, for the worker */
 	struct zjob job[LOGW_INFLIGHT];
-	ZSTD_CCtx *cctx; /* the worker's alone once the pipeline runs */
+	ZSTD_CCtx *cctx; /* the worker's alone */
 	size_t zcap;
+	struct filb *fb; /* the worker's alone */
 };
 
 struct logw {
+	const char *source; /* logs.source to store at finish, or NULL (logw_set_source) */
 	struct store *store;
 	sqlite3 *db;
 	int64_t job_id, log_id;
@@ -100,27 +289,16 @@ struct logw {
 	uint64_t fed_end; /* stream offset just after the piece being split */
 	int64_t seq;
 	bool failed, finished;
-	/* trigram sets (GRAMS_BITS bytes of 0/1): of the chunk being filled, and
-	 * of the last flushed chunk while the line that started last in it goes
-	 * on (open_seq >= 0) */
-	unsigned char *grams_cur, *grams_open;
-	unsigned char *gblob;  /* 1 + GRAMS_BYTES */
-	uint32_t cur_done;     /* lines starting in this chunk that completed */
-	int64_t open_seq;
-	sqlite3_stmt *ins_grams;
-	/* word 6-gram hashes of the chunk being filled and of the open one
-	 * (they follow grams_cur and grams_open), the set built from them,
-	 * and the blob of one part */
-	uint32_t *wh_cur, *wh_open;
-	size_t wn_cur, wn_open, wa_cur, wa_open;
-	unsigned char *wset, *wblob;
-	size_t wblob_alloc;
-	uint64_t open_len;     /* raw bytes of the open chunk */
-	sqlite3_stmt *ins_words;
-	struct buf scratch;    /* searchable text of a line with escapes */
-	struct cs_err cb_err;  /* why w_on_line stopped the splitter */
+	sqlite3_stmt *ins_grams, *ins_words;
+	struct filb *fb;       /* the filters built on this thread (no worker) */
+	bool fb_begun;
+	struct buf fout;       /* fb's records */
 	bool threaded;         /* may start the pipeline (CISCOPE_LOG_THREADS != 1) */
-	struct zpipe *pipe;    /* NULL until the first full chunk */
+	bool piped;            /* this log's bytes go through the pipeline */
+	split_cb also;         /* logw_also()'s */
+	void *also_ctx;
+	bool also_done;        /* the worker gave also() every line */
+	struct zpipe *pipe;    /* NULL until a log of several chunks */
 };
 
 static void record_start(struct logw *w, uint64_t off)
@@ -142,99 +320,76 @@ static void record_start(struct logw *w, uint64_t off)
 	w->last_rel = rel;
 }
 
-static int put_grams_blob(struct logw *w, int64_t seq, const void *blob, size_t n,
-			  struct cs_err *err)
+static int put_blob(struct logw *w, sqlite3_stmt *st, int64_t seq, int part, const void *blob,
+		    size_t n, struct cs_err *err)
 {
-	sqlite3_stmt *st = w->ins_grams;
-	sqlite3_bind_int64(st, 1, w->log_id);
-	sqlite3_bind_int64(st, 2, seq);
-	sqlite3_bind_blob(st, 3, blob, (int)n, SQLITE_STATIC);
+	int k = 1;
+	sqlite3_bind_int64(st, k++, w->log_id);
+	sqlite3_bind_int64(st, k++, seq);
+	if (part >= 0)
+		sqlite3_bind_int64(st, k++, part);
+	sqlite3_bind_blob(st, k, blob, (int)n, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE) {
 		w->failed = true;
-		return err_set(err, CS_EDB, "cannot store the log of job %lld: inserting the filter of chunk %lld: %s%s",
-			       (long long)w->job_id, (long long)seq, sqlite3_errmsg(w->db),
-			       store_hint(w->db));
+		return err_set(err, CS_EDB, "cannot store the log of job %lld: inserting the %sfilter of chunk %lld: %s%s",
+			       (long long)w->job_id, part >= 0 ? "word " : "", (long long)seq,
+			       sqlite3_errmsg(w->db), store_hint(w->db));
 	}
 	return 0;
 }
 
-static int put_grams(struct logw *w, int64_t seq, unsigned char *bits, struct cs_err *err)
+static uint32_t in_u32(const unsigned char **p)
 {
-	size_t n = loggrams_blob(bits, w->gblob);
-	memset(bits, 0, GRAMS_BITS);
-	return put_grams_blob(w, seq, w->gblob, n, err);
+	uint32_t x;
+	memcpy(&x, *p, sizeof(x));
+	*p += sizeof(x);
+	return x;
 }
 
-/* Build the word filter of chunk seq (raw_len bytes) from the n hashes
- * of its 6-grams and store it, a row per part. */
-static int put_words(struct logw *w, int64_t seq, const uint32_t *h, size_t n,
-		     uint64_t raw_len, struct cs_err *err)
+/* Insert the filter rows of the records in out (struct filb's), in order. */
+static int store_filters(struct logw *w, const struct buf *out, struct cs_err *err)
 {
-	unsigned parts = loggrams_words_parts(raw_len);
-	unsigned shift = WORDS_LOG2 - loggrams_log2u(parts);
-	size_t pmax = (size_t)1 << shift; /* bits of a part at most */
-	/* four bits per 6-gram (repeats included) to start with, which keeps
-	 * the set small for the cache; then shrunk while at most 3/8 full */
-	size_t per = n / parts + 1, sbits = WORDS_MIN_BYTES * 8;
-	while (sbits < pmax && sbits < per * 4)
-		sbits *= 2;
-	size_t sbytes = sbits / 8;
-	if (!w->wset)
-		w->wset = xmalloc(((size_t)1 << WORDS_LOG2) / 8);
-	memset(w->wset, 0, parts * sbytes);
-	/* bits set per part, counted as they are set: the shrinking below goes
-	 * by them, with no pass over the sets */
-	uint32_t set[WORDS_PARTS_MAX] = {0};
-	for (size_t i = 0; i < n; i++) {
-		uint32_t j = (h[i] >> shift) & (parts - 1), o = h[i] & (uint32_t)(sbits - 1);
-		unsigned char *byte = &w->wset[j * sbytes + (o >> 3)], bit = (unsigned char)(1u << (o & 7));
-		set[j] += !(*byte & bit);
-		*byte |= bit;
-	}
-	if (w->wblob_alloc < 1 + sbytes) {
-		w->wblob_alloc = 1 + sbytes;
-		w->wblob = xrealloc(w->wblob, w->wblob_alloc);
-	}
-	sqlite3_stmt *st = w->ins_words;
-	for (unsigned j = 0; j < parts; j++) {
-		unsigned char *b = w->wset + j * sbytes;
-		size_t nb = set[j] ? sbytes : 0;
-		/* halving a set with a share d of its bits set leaves about
-		 * 1 - (1 - d)^2 of them set: halve while that stays <= 3/8 */
-		double d = (double)set[j] / (double)(sbytes * 8);
-		while (nb > WORDS_MIN_BYTES && 1.0 - (1.0 - d) * (1.0 - d) <= 0.375) {
-			size_t half = nb / 2;
-			for (size_t i = 0; i < half; i += 8) {
-				uint64_t x, y;
-				memcpy(&x, b + i, 8);
-				memcpy(&y, b + half + i, 8);
-				x |= y;
-				memcpy(b + i, &x, 8);
-			}
-			nb = half;
-			d = 1.0 - (1.0 - d) * (1.0 - d);
-		}
-		w->wblob[0] = WORDS_VERSION;
-		memcpy(w->wblob + 1, b, nb);
-		sqlite3_bind_int64(st, 1, w->log_id);
-		sqlite3_bind_int64(st, 2, seq);
-		sqlite3_bind_int64(st, 3, j);
-		sqlite3_bind_blob(st, 4, w->wblob, (int)(1 + nb), SQLITE_STATIC);
-		int rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-		if (rc != SQLITE_DONE) {
-			w->failed = true;
-			return err_set(err, CS_EDB,
-				       "cannot store the log of job %lld: inserting the word filter of chunk %lld: %s%s",
-				       (long long)w->job_id, (long long)seq, sqlite3_errmsg(w->db),
-				       store_hint(w->db));
+	const unsigned char *p = (const unsigned char *)out->data, *end = p + out->len;
+	while (p < end) {
+		int64_t seq;
+		memcpy(&seq, p, sizeof(seq));
+		p += sizeof(seq);
+		uint32_t n = in_u32(&p);
+		if (put_blob(w, w->ins_grams, seq, -1, p, n, err) < 0)
+			return -1;
+		p += n;
+		uint32_t parts = in_u32(&p);
+		for (uint32_t j = 0; j < parts; j++) {
+			n = in_u32(&p);
+			if (put_blob(w, w->ins_words, seq, (int)j, p, n, err) < 0)
+				return -1;
+			p += n;
 		}
 	}
 	return 0;
+}
+
+/* The filters of the chunk just filled, made on this thread; last: the
+ * log's last bytes. */
+static int filters_here(struct logw *w, bool last, struct cs_err *err)
+{
+	if (!w->fb)
+		w->fb = filb_new();
+	if (!w->fb_begun) {
+		filb_begin(w->fb, &w->fout, NULL, NULL);
+		w->fb_begun = true;
+	}
+	filb_feed(w->fb, w->raw, w->raw_len);
+	if (last) {
+		filb_end(w->fb);
+		w->fb_begun = false;
+	}
+	int rc = store_filters(w, &w->fout, err);
+	buf_reset(&w->fout);
+	return rc;
 }
 
 static int w_on_line(void *ctx, const struct split_line *l)
@@ -248,37 +403,6 @@ static int w_on_line(void *ctx, const struct split_line *l)
 			w->pending = next;
 			w->has_pending = true;
 		}
-	}
-	/* the filter of the chunk the line starts in */
-	int64_t seq = (int64_t)(l->off / LOG_CHUNK_RAW);
-	unsigned char *bits;
-	if (seq == w->seq) {
-		bits = w->grams_cur;
-		w->cur_done++;
-	} else if (seq == w->open_seq) {
-		bits = w->grams_open;
-	} else {
-		err_set(&w->cb_err, CS_EINVAL,
-			"cannot store the log of job %lld: internal error: line %llu starts in "
-			"chunk %lld, whose filter is already stored",
-			(long long)w->job_id, (ull)l->lineno, (long long)seq);
-		return -1;
-	}
-	if (w->prep) /* its filters are made already (every line is in chunk 0) */
-		return w->line_cb ? w->line_cb(w->ctx, l) : 0;
-	const char *text;
-	size_t len;
-	log_search_text(l->head, l->head_len, &text, &len, &w->scratch);
-	loggrams_set(bits, text, len);
-	if (bits == w->grams_cur) {
-		loggrams_words_collect(&w->wh_cur, &w->wn_cur, &w->wa_cur, text, len);
-	} else {
-		loggrams_words_collect(&w->wh_open, &w->wn_open, &w->wa_open, text, len);
-		w->open_seq = -1;
-		if (put_grams(w, seq, bits, &w->cb_err) < 0 ||
-		    put_words(w, seq, w->wh_open, w->wn_open, w->open_len, &w->cb_err) < 0)
-			return -1;
-		w->wn_open = 0;
 	}
 	return w->line_cb ? w->line_cb(w->ctx, l) : 0;
 }
@@ -352,8 +476,21 @@ static void *zpipe_main(void *arg)
 		struct zjob *j = &p->job[p->next];
 		pthread_mutex_unlock(&p->mu);
 		j->why[0] = 0;
-		compress_chunk(p->cctx, j->zbuf, p->zcap, j->raw, j->raw_len, j->seq, j->off,
-			       &j->zlen, j->why, sizeof(j->why));
+		if (j->chunk)
+			compress_chunk(p->cctx, j->zbuf, p->zcap, j->raw, j->raw_len, j->seq, j->off,
+				       &j->zlen, j->why, sizeof(j->why));
+		buf_reset(&j->filters);
+		if (j->first) {
+			filb_begin(p->fb, &j->filters, j->also, j->also_ctx);
+			p->fb->also_stops = false; /* the filters are made all the same */
+		}
+		p->fb->out = &j->filters;
+		filb_feed(p->fb, j->raw, j->raw_len);
+		if (j->last) {
+			filb_end(p->fb);
+			j->log_lines = p->fb->sp.lineno;
+			j->also_failed = p->fb->also_failed;
+		}
 		pthread_mutex_lock(&p->mu);
 		j->state = Z_DONE;
 		p->next = (p->next + 1) % LOGW_INFLIGHT;
@@ -374,7 +511,10 @@ static void zpipe_release(struct zpipe *p)
 		free(p->job[i].raw);
 		free(p->job[i].zbuf);
 		buf_release(&p->job[i].idx);
+		buf_release(&p->job[i].filters);
 	}
+	ZSTD_freeCCtx(p->cctx);
+	filb_free(p->fb);
 	free(p);
 }
 
@@ -391,23 +531,25 @@ static void zpipe_free(struct zpipe *p)
 }
 
 /* Start the worker; false (and the writer goes on alone) when the system
- * refuses a thread. */
+ * refuses a thread or a zstd context. */
 static bool zpipe_start(struct logw *w)
 {
 	struct zpipe *p = xcalloc(1, sizeof(*p));
-	p->cctx = w->cctx;
+	p->cctx = ZSTD_createCCtx();
 	p->zcap = w->zcap;
+	p->fb = filb_new();
 	for (unsigned i = 0; i < LOGW_INFLIGHT; i++) {
 		p->job[i].raw = xmalloc(LOG_CHUNK_RAW);
 		p->job[i].zbuf = xmalloc(p->zcap);
 		buf_init(&p->job[i].idx);
+		buf_init(&p->job[i].filters);
 	}
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
 	/* the worker takes no signal: a SIGINT (Ctrl-C) or SIGWINCH must reach
 	 * the thread that handles it */
-	if (thread_start_quiet(&p->th, zpipe_main, p) != 0) {
+	if (!p->cctx || thread_start_quiet(&p->th, zpipe_main, p) != 0) {
 		zpipe_release(p);
 		w->threaded = false;
 		return false;
@@ -417,7 +559,7 @@ static bool zpipe_start(struct logw *w)
 }
 
 /* Take back the oldest chunk in flight (waiting for the worker) and insert
- * its row; a failure of the worker becomes the writer's error. */
+ * its rows; a failure of the worker becomes the writer's error. */
 static int zpipe_reap(struct logw *w, struct cs_err *err)
 {
 	struct zpipe *p = w->pipe;
@@ -428,9 +570,19 @@ static int zpipe_reap(struct logw *w, struct cs_err *err)
 	pthread_mutex_unlock(&p->mu);
 	if (j->why[0])
 		return w_fail(w, err, CS_EINVAL, j->why);
-	if (insert_chunk(w, j->seq, j->off, j->raw_len, j->first_line, j->n_lines, j->zbuf,
-			 j->zlen, &j->idx, err) < 0)
+	if (j->chunk && insert_chunk(w, j->seq, j->off, j->raw_len, j->first_line, j->n_lines,
+				     j->zbuf, j->zlen, &j->idx, err) < 0)
 		return -1;
+	if (store_filters(w, &j->filters, err) < 0)
+		return -1;
+	if (j->last)
+		w->also_done = !j->also_failed;
+	if (j->last && j->log_lines != w->sp.lineno) {
+		char what[128];
+		snprintf(what, sizeof(what), "internal error: the worker split %llu lines, the writer %llu",
+			 (ull)j->log_lines, (ull)w->sp.lineno);
+		return w_fail(w, err, CS_EINVAL, what);
+	}
 	pthread_mutex_lock(&p->mu);
 	j->state = Z_FREE;
 	pthread_mutex_unlock(&p->mu);
@@ -439,9 +591,11 @@ static int zpipe_reap(struct logw *w, struct cs_err *err)
 	return 0;
 }
 
-/* Hand the chunk being filled to the worker: its bytes and line index
- * change places with the free slot's (no copy). */
-static int zpipe_submit(struct logw *w, uint64_t first_line, struct cs_err *err)
+/* Hand the chunk just filled to the worker: its bytes and line index
+ * change places with the free slot's (no copy). chunk: compress and store
+ * it (else its row is stored already); last: the log's last bytes. */
+static int zpipe_submit(struct logw *w, uint64_t first_line, bool chunk, bool last,
+			struct cs_err *err)
 {
 	struct zpipe *p = w->pipe;
 	if (p->count == LOGW_INFLIGHT && zpipe_reap(w, err) < 0)
@@ -458,6 +612,11 @@ static int zpipe_submit(struct logw *w, uint64_t first_line, struct cs_err *err)
 	j->off = w->chunk_off;
 	j->first_line = first_line;
 	j->n_lines = w->chunk_lines;
+	j->chunk = chunk;
+	j->first = w->chunk_off == 0;
+	j->last = last;
+	j->also = w->also;
+	j->also_ctx = w->also_ctx;
 	pthread_mutex_lock(&p->mu);
 	j->state = Z_QUEUED;
 	pthread_cond_signal(&p->work);
@@ -475,69 +634,45 @@ static int zpipe_drain(struct logw *w, struct cs_err *err)
 	return 0;
 }
 
-/* last: the log's final chunk (logw_finish), which the worker takes only
- * when it already runs */
-static int flush_chunk(struct logw *w, bool last, struct cs_err *err)
+/* Store the chunk just filled, or hand it to the worker; last: the log's
+ * final chunk (logw_finish). */
+static int flush_store(struct logw *w, bool last, struct cs_err *err)
 {
 	uint64_t first_line = w->chunk_lines ? w->chunk_first : w->starts + 1;
-	if (!w->pipe && w->threaded && !last && w->seq > 0)
-		zpipe_start(w);
-	if (w->pipe) {
-		if (zpipe_submit(w, first_line, err) < 0)
-			return -1;
-	} else {
-		/* what was made ahead is of these bytes, or nothing is stored */
-		if (w->prep && (w->seq != 0 || !last || w->raw_len != w->prep->raw_len ||
-				memcmp(w->raw, w->prep_raw, w->raw_len) ||
-				w->cur_done != w->chunk_lines))
-			return w_fail(w, err, CS_EINVAL,
-				      "internal error: the log's bytes are not those prepared ahead");
-		const void *zdata = w->zbuf;
-		size_t z;
-		char why[200];
-		if (w->prep && w->seq != logw_test_fail_seq) {
-			zdata = w->prep->z.data;
-			z = w->prep->z.len;
-		} else if (compress_chunk(w->cctx, w->zbuf, w->zcap, w->raw, w->raw_len, w->seq,
-					  w->chunk_off, &z, why, sizeof(why)) < 0) {
-			return w_fail(w, err, CS_EINVAL, why);
-		}
-		if (insert_chunk(w, w->seq, w->chunk_off, w->raw_len, first_line, w->chunk_lines,
-				 zdata, z, &w->idx, err) < 0)
-			return -1;
+	/* a log of several chunks goes through the worker, from its first byte */
+	if (w->seq == 0 && !last && w->threaded && !w->prep && (w->pipe || zpipe_start(w)))
+		w->piped = true;
+	if (w->piped && w->seq > 0)
+		return zpipe_submit(w, first_line, true, last, err) < 0 ? -1 : 0;
+	/* what was made ahead is of these bytes, or nothing is stored */
+	if (w->prep && (w->seq != 0 || !last || w->raw_len != w->prep->raw_len ||
+			memcmp(w->raw, w->prep_raw, w->raw_len) || w->prep->n_lines != w->sp.lineno))
+		return w_fail(w, err, CS_EINVAL,
+			      "internal error: the log's bytes are not those prepared ahead");
+	const void *zdata = w->zbuf;
+	size_t z;
+	char why[200];
+	if (w->prep && w->seq != logw_test_fail_seq) {
+		zdata = w->prep->z.data;
+		z = w->prep->z.len;
+	} else if (compress_chunk(w->cctx, w->zbuf, w->zcap, w->raw, w->raw_len, w->seq,
+				  w->chunk_off, &z, why, sizeof(why)) < 0) {
+		return w_fail(w, err, CS_EINVAL, why);
 	}
-	if (w->prep) { /* its filters made ahead (every line ended: checked above) */
-		if (put_grams_blob(w, w->seq, w->prep->grams.data, w->prep->grams.len, err) < 0 ||
-		    put_words(w, w->seq, w->prep->wh, w->prep->wn, w->raw_len, err) < 0)
-			return -1;
-	} else if (w->cur_done == w->chunk_lines) {
-		if (put_grams(w, w->seq, w->grams_cur, err) < 0 ||
-		    put_words(w, w->seq, w->wh_cur, w->wn_cur, w->raw_len, err) < 0)
-			return -1;
-		w->wn_cur = 0;
-	} else if (w->cur_done + 1 == w->chunk_lines && w->open_seq < 0) {
-		/* its last line goes on: its filters wait for the line's end */
-		unsigned char *t = w->grams_open;
-		w->grams_open = w->grams_cur;
-		w->grams_cur = t;
-		uint32_t *th = w->wh_open;
-		size_t ta = w->wa_open;
-		w->wh_open = w->wh_cur;
-		w->wa_open = w->wa_cur;
-		w->wn_open = w->wn_cur;
-		w->wh_cur = th;
-		w->wa_cur = ta;
-		w->wn_cur = 0;
-		w->open_len = w->raw_len;
-		w->open_seq = w->seq;
-	} else {
-		char what[160];
-		snprintf(what, sizeof(what),
-			 "internal error: chunk %lld has %u line starts, %u ended, chunk %lld open",
-			 (long long)w->seq, w->chunk_lines, w->cur_done, (long long)w->open_seq);
-		return w_fail(w, err, CS_EINVAL, what);
-	}
-	w->cur_done = 0;
+	if (insert_chunk(w, w->seq, w->chunk_off, w->raw_len, first_line, w->chunk_lines, zdata,
+			 z, &w->idx, err) < 0)
+		return -1;
+	if (w->piped) /* chunk 0: its filters are the worker's */
+		return zpipe_submit(w, first_line, false, false, err);
+	if (w->prep) /* its filters made ahead */
+		return store_filters(w, &w->prep->filters, err);
+	return filters_here(w, last, err);
+}
+
+static int flush_chunk(struct logw *w, bool last, struct cs_err *err)
+{
+	if (flush_store(w, last, err) < 0)
+		return -1;
 	w->chunk_off += w->raw_len;
 	w->raw_len = 0;
 	w->seq++;
@@ -547,37 +682,17 @@ static int flush_chunk(struct logw *w, bool last, struct cs_err *err)
 	return 0;
 }
 
-/* The workspace of log_prep_make(): a zstd context, a splitter, a trigram
- * set and the scratch of log_search_text(). */
+/* The workspace of log_prep_make(): a zstd context and a filter builder. */
 struct log_prep_ws {
 	ZSTD_CCtx *cctx;
-	struct splitter sp;
-	unsigned char *set; /* GRAMS_BITS, all 0 between two logs */
-	struct buf scratch;
-	struct log_prep *p;
-	int (*also)(void *ctx, const struct split_line *l);
-	void *also_ctx;
+	struct filb *fb;
 };
-
-/* w_on_line()'s filter work, every line starting in the only chunk */
-static int prep_on_line(void *ctx, const struct split_line *l)
-{
-	struct log_prep_ws *ws = ctx;
-	const char *text;
-	size_t len;
-	log_search_text(l->head, l->head_len, &text, &len, &ws->scratch);
-	loggrams_set(ws->set, text, len);
-	loggrams_words_collect(&ws->p->wh, &ws->p->wn, &ws->p->wa, text, len);
-	return ws->also ? ws->also(ws->also_ctx, l) : 0;
-}
 
 struct log_prep_ws *log_prep_ws_new(void)
 {
 	struct log_prep_ws *ws = xcalloc(1, sizeof(*ws));
 	ws->cctx = ZSTD_createCCtx();
-	ws->set = xcalloc(1, GRAMS_BITS);
-	buf_init(&ws->scratch);
-	loggrams_word_tab_init(); /* here, before another thread reads the table */
+	ws->fb = filb_new();
 	return ws;
 }
 
@@ -590,8 +705,6 @@ void log_prep_make_also(struct log_prep_ws *ws, const void *raw, size_t n, struc
 			int (*also)(void *ctx, const struct split_line *l), void *ctx)
 {
 	log_prep_clear(p);
-	ws->also = also;
-	ws->also_ctx = ctx;
 	if (n == 0 || n >= LOG_CHUNK_RAW || !ws->cctx)
 		return;
 	size_t cap = ZSTD_compressBound(n);
@@ -600,20 +713,18 @@ void log_prep_make_also(struct log_prep_ws *ws, const void *raw, size_t n, struc
 	if (ZSTD_isError(z))
 		return;
 	p->z.len = z;
-	ws->p = p;
-	splitter_init(&ws->sp, prep_on_line, ws);
-	int rc = splitter_feed(&ws->sp, raw, n);
+	/* the filters as the writer makes them of its only chunk */
+	filb_begin(ws->fb, &p->filters, also, ctx);
+	int rc = filb_feed(ws->fb, raw, n);
 	if (rc == 0)
-		rc = splitter_finish(&ws->sp);
-	buf_reserve(&p->grams, 1 + GRAMS_BYTES);
-	p->grams.len = loggrams_blob(ws->set, (unsigned char *)p->grams.data);
-	memset(ws->set, 0, GRAMS_BITS);
+		rc = filb_end(ws->fb);
 	if (rc != 0) {
+		filb_abandon(ws->fb);
 		log_prep_clear(p);
 		return;
 	}
 	p->raw_len = n;
-	p->n_lines = ws->sp.lineno;
+	p->n_lines = ws->fb->sp.lineno;
 	p->ok = true;
 }
 
@@ -622,8 +733,7 @@ void log_prep_ws_free(struct log_prep_ws *ws)
 	if (!ws)
 		return;
 	ZSTD_freeCCtx(ws->cctx);
-	free(ws->set);
-	buf_release(&ws->scratch);
+	filb_free(ws->fb);
 	free(ws);
 }
 
@@ -633,16 +743,26 @@ void log_prep_clear(struct log_prep *p)
 	p->raw_len = 0;
 	p->n_lines = 0;
 	buf_reset(&p->z);
-	buf_reset(&p->grams);
-	p->wn = 0;
+	buf_reset(&p->filters);
 }
 
 void log_prep_release(struct log_prep *p)
 {
 	buf_release(&p->z);
-	buf_release(&p->grams);
-	free(p->wh);
+	buf_release(&p->filters);
 	memset(p, 0, sizeof(*p));
+}
+
+void logw_also(struct logw *w, split_cb also, void *ctx)
+{
+	w->also = also;
+	w->also_ctx = ctx;
+}
+
+bool logw_also_done(const struct logw *w, uint64_t *n_lines)
+{
+	*n_lines = w->sp.lineno;
+	return w->finished && w->piped && w->also && w->also_done;
 }
 
 void logw_use_prep(struct logw *w, const struct log_prep *p, const void *raw, size_t n)
@@ -677,29 +797,26 @@ static void cctx_put(ZSTD_CCtx *c)
 		ZSTD_freeCCtx(c);
 }
 
-/* The writer of a log that finished, kept with its buffers and zstd context
- * for the next log (logw_begin() clears all the rest): many small logs pay no
- * allocation and zeroing of the chunk buffer, the compressed buffer and the
- * two trigram sets for each. A writer that finished stored the filters of
- * its every chunk, which cleared its sets (put_grams()). */
+/* The writer of a log that finished, kept with its buffers, zstd context,
+ * filter builder and worker for the next log (logw_begin() clears all the
+ * rest): many small logs pay no allocation and zeroing of the chunk buffer,
+ * the compressed buffer and the trigram set for each, and a big import
+ * starts one worker. A writer that finished stored the filters of its every
+ * chunk, which emptied the sets (filb_emit()), and took back every chunk
+ * from its worker, which waits for the next log's. */
 static struct logw *spare_w;
 
 static void logw_release(struct logw *w)
 {
 	/* the statements are the store's (store_cached()), each reset after
 	 * its every step */
-	free(w->wh_cur);
-	free(w->wh_open);
-	free(w->wset);
-	free(w->wblob);
+	zpipe_free(w->pipe); /* its worker stopped */
+	filb_free(w->fb);
+	buf_release(&w->fout);
 	cctx_put(w->cctx);
 	free(w->raw);
 	free(w->zbuf);
-	free(w->grams_cur);
-	free(w->grams_open);
-	free(w->gblob);
 	buf_release(&w->idx);
-	buf_release(&w->scratch);
 	free(w);
 }
 
@@ -707,8 +824,6 @@ void logw_free(struct logw *w)
 {
 	if (!w)
 		return;
-	zpipe_free(w->pipe); /* before the zstd context the worker uses */
-	w->pipe = NULL;
 	struct logw *none = NULL;
 	if (w->finished && !w->failed &&
 	    __atomic_compare_exchange_n(&spare_w, &none, w, false, __ATOMIC_ACQ_REL,
@@ -724,7 +839,7 @@ static struct logw *logw_new(void)
 	if (!w) {
 		w = xcalloc(1, sizeof(*w));
 		buf_init(&w->idx);
-		buf_init(&w->scratch);
+		buf_init(&w->fout);
 		return w;
 	}
 	struct logw k = *w;
@@ -733,20 +848,12 @@ static struct logw *logw_new(void)
 	w->zbuf = k.zbuf;
 	w->zcap = k.zcap;
 	w->cctx = k.cctx;
-	w->grams_cur = k.grams_cur;
-	w->grams_open = k.grams_open;
-	w->gblob = k.gblob;
-	w->wh_cur = k.wh_cur;
-	w->wa_cur = k.wa_cur;
-	w->wh_open = k.wh_open;
-	w->wa_open = k.wa_open;
-	w->wset = k.wset;
-	w->wblob = k.wblob;
-	w->wblob_alloc = k.wblob_alloc;
+	w->fb = k.fb;
+	w->pipe = k.pipe; /* its worker idle, every chunk taken back */
 	w->idx = k.idx;
-	w->scratch = k.scratch;
+	w->fout = k.fout;
 	buf_reset(&w->idx);
-	buf_reset(&w->scratch);
+	buf_reset(&w->fout);
 	return w;
 }
 
@@ -762,10 +869,8 @@ struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, v
 	w->line_cb = line_cb;
 	w->ctx = ctx;
 	splitter_init(&w->sp, w_on_line, w);
-	err_clear(&w->cb_err);
 	w->has_pending = true; /* line 1 starts at byte 0, if there is one */
 	w->pending = 0;
-	w->open_seq = -1;
 	const char *th = getenv("CISCOPE_LOG_THREADS");
 	w->threaded = !(th && strcmp(th, "1") == 0);
 
@@ -802,11 +907,6 @@ struct logw *logw_begin(struct store *store, int64_t job_id, split_cb line_cb, v
 		goto fail;
 	}
 	loggrams_word_tab_init();
-	if (!w->grams_cur) {
-		w->grams_cur = xcalloc(1, GRAMS_BITS);
-		w->grams_open = xcalloc(1, GRAMS_BITS);
-		w->gblob = xmalloc(1 + GRAMS_BYTES);
-	}
 	if (!w->cctx)
 		w->cctx = cctx_get();
 	if (!w->cctx) {
@@ -828,11 +928,6 @@ fail:
 static int w_stopped(struct logw *w, struct cs_err *err)
 {
 	w->failed = true;
-	if (w->cb_err.code) {
-		if (err)
-			*err = w->cb_err;
-		return -1;
-	}
 	if (err && err->code) /* the callback explained itself through a shared err */
 		return -1;
 	return err_set(err, CS_EINTR,
@@ -875,27 +970,34 @@ int64_t logw_finish(struct logw *w, struct cs_err *err)
 	err_clear(err);
 	if (splitter_finish(&w->sp))
 		return w_stopped(w, err);
-	if (w->raw_len > 0 && flush_chunk(w, true, err) < 0)
+	int rc = 0;
+	if (w->raw_len > 0)
+		rc = flush_chunk(w, true, err);
+	else if (w->piped) /* the worker's split ends */
+		rc = zpipe_submit(w, w->starts + 1, false, true, err);
+	else if (w->fb_begun) /* this thread's */
+		rc = filters_here(w, true, err);
+	if (rc < 0 || zpipe_drain(w, err) < 0)
 		return -1;
-	if (zpipe_drain(w, err) < 0)
-		return -1;
-	if (w->starts != w->sp.lineno || w->open_seq >= 0) {
+	if (w->starts != w->sp.lineno) {
 		char what[128];
-		snprintf(what, sizeof(what), "internal error: %llu line starts for %llu lines, chunk %lld open",
-			 (ull)w->starts, (ull)w->sp.lineno, (long long)w->open_seq);
+		snprintf(what, sizeof(what), "internal error: %llu line starts for %llu lines",
+			 (ull)w->starts, (ull)w->sp.lineno);
 		return w_fail(w, err, CS_EINVAL, what);
 	}
 	sqlite3_stmt *st = NULL;
 	if (store_cached(w->store,
-			 "UPDATE logs SET raw_size = ?1, line_count = ?2, chunk_count = ?3"
-			 " WHERE id = ?4",
+			 "UPDATE logs SET raw_size = ?1, line_count = ?2, chunk_count = ?3,"
+			 " source = coalesce(?5, source) WHERE id = ?4",
 			 &st) != SQLITE_OK)
 		return w_dberr(w, err, "preparing the logs update");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)w->fed_end);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)w->starts);
 	sqlite3_bind_int64(st, 3, w->seq);
 	sqlite3_bind_int64(st, 4, w->log_id);
-	int rc = sqlite3_step(st);
+	if (w->source)
+		sqlite3_bind_text(st, 5, w->source, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
 	/* the error is read before the reset (which would report it again) */
 	if (rc != SQLITE_DONE) {
 		w_dberr(w, err, "updating the logs row");
@@ -905,5 +1007,20 @@ int64_t logw_finish(struct logw *w, struct cs_err *err)
 	store_cached_done(st);
 	w->finished = true;
 	return w->log_id;
+}
+
+void logw_set_source(struct logw *w, const char *source)
+{
+	w->source = source;
+}
+
+int64_t logw_log_id(const struct logw *w)
+{
+	return w->log_id;
+}
+
+int64_t logw_line_count(const struct logw *w)
+{
+	return (int64_t)w->starts;
 }
 

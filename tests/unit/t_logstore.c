@@ -324,6 +324,77 @@ static void free_filters(struct chunk_chk *c)
 	buf_release(&c->text);
 }
 
+struct skip_chk {
+	const struct nline *nl;
+	size_t count;
+	uint64_t skip_to, lo, hi; /* lines lo..hi start in the chunk */
+	uint64_t next;            /* the line expected next */
+	bool bad;
+};
+
+/* The next line a skip to s->skip_to leaves: the first at or after line
+ * from whose bytes (terminator included) reach past skip_to, else the
+ * chunk's last. */
+static uint64_t skip_expect(const struct skip_chk *s, uint64_t from)
+{
+	uint64_t k = from;
+	while (k < s->hi) {
+		const struct nline *x = &s->nl[k - 1];
+		if (x->off + x->len + x->tl > s->skip_to)
+			break;
+		k++;
+	}
+	return k;
+}
+
+static int skip_cb(void *ctx, const struct split_line *l)
+{
+	struct skip_chk *s = ctx;
+	if (l->lineno != s->next && !s->bad) {
+		t_fail(__FILE__, __LINE__, "skip to %llu: line %llu called, expected %llu",
+		       (unsigned long long)s->skip_to, (unsigned long long)l->lineno,
+		       (unsigned long long)s->next);
+		s->bad = true;
+	}
+	/* the callback moves the skip on: past the line after next */
+	if (l->lineno + 2 <= s->hi && l->lineno % 3 == 0)
+		s->skip_to = s->nl[l->lineno + 1].off;
+	s->next = l->lineno < s->hi ? skip_expect(s, l->lineno + 1) : s->hi + 1;
+	return 0;
+}
+
+/* logr_chunk_lines_from() calls the lines logr_chunk_lines() does, less
+ * those wholly before the skip offset (the chunk's last always), with the
+ * offset moved on by the callback. */
+static void verify_skips(struct logr *r, const struct nline *nl, size_t count, uint64_t n_chunks)
+{
+	struct cs_err err;
+	for (uint64_t seq = 0; seq < n_chunks; seq++) {
+		uint64_t lo = 0, hi = 0;
+		for (size_t i = 0; i < count; i++)
+			if (nl[i].off / C == seq) {
+				if (!lo)
+					lo = i + 1;
+				hi = i + 1;
+			}
+		if (!lo)
+			continue;
+		const uint64_t tos[] = {0, seq * C, nl[lo - 1].off + 1, nl[(lo + hi) / 2 - 1].off,
+					nl[(lo + hi) / 2 - 1].off + nl[(lo + hi) / 2 - 1].len,
+					nl[hi - 1].off, seq * C + C - 1, UINT64_MAX};
+		for (size_t t = 0; t < ARRAY_SIZE(tos); t++) {
+			struct skip_chk s = {.nl = nl, .count = count, .skip_to = tos[t], .lo = lo,
+					     .hi = hi};
+			s.next = skip_expect(&s, lo);
+			CHECK_INT(logr_chunk_lines_from(r, seq, &s.skip_to, skip_cb, &s, &err), 0);
+			if (s.next != hi + 1 && !s.bad)
+				t_fail(__FILE__, __LINE__, "chunk %llu, skip to %llu: ended before line %llu",
+				       (unsigned long long)seq, (unsigned long long)tos[t],
+				       (unsigned long long)s.next);
+		}
+	}
+}
+
 /* Every chunk has a filter; logr_chunk_lines() over the chunks in turn, and
  * logr_scan_grams() without a query, give every line as the reference has
  * it, each in the chunk it starts in and found in that chunk's filter. */
@@ -347,6 +418,7 @@ static void verify_chunks(sqlite3 *db, struct logr *r, int64_t id, const char *s
 	CHECK(logr_chunk_lines(r, n_chunks, chunk_cb, &c, &err) < 0);
 	CHECK_INT(err.code, CS_EINVAL);
 	free_filters(&c);
+	verify_skips(r, nl, count, n_chunks);
 }
 
 /* Everything a reader can say about s, checked against the reference. */
@@ -1518,6 +1590,45 @@ TEST(pipeline_same_rows_as_single_thread)
 	close_db(db);
 }
 
+/* The filters built on the worker from the chunks' bytes (a split of its
+ * own) are those built without it, when the log ends at a chunk's end (the
+ * worker's split ends with no bytes) and when whole chunks have no line
+ * start (a line longer than two chunks). */
+TEST(pipeline_same_rows_chunk_ends)
+{
+	sqlite3 *db = open_db();
+	size_t n;
+	char *s = gen_text_log(12 * C + 777, &n);
+	struct buf b = BUF_INIT;
+	buf_add(&b, s, 12 * C); /* ends at a chunk's end */
+	struct buf l = BUF_INIT;
+	buf_add(&l, s, C / 2);
+	for (size_t i = 0; i < 3 * C; i++)
+		buf_add(&l, i % 7 ? "x" : "\x1b[0m", i % 7 ? 1 : 4);
+	buf_adds(&l, "\nlast line\n");
+	buf_add(&l, s, C);
+	const struct buf *logs[] = {&b, &l};
+	for (size_t i = 0; i < ARRAY_SIZE(logs); i++) {
+		unsetenv("CISCOPE_LOG_THREADS");
+		int64_t x = store(db, logs[i]->data, logs[i]->len, 4096);
+		setenv("CISCOPE_LOG_THREADS", "1", 1);
+		int64_t y = store(db, logs[i]->data, logs[i]->len, 4096);
+		unsetenv("CISCOPE_LOG_THREADS");
+		CHECK(x > 0 && y > 0);
+		CHECK_INT(rows_differing(db, x, y), 0);
+		CHECK_INT(rows_differing(db, y, x), 0);
+		char sql[160];
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM log_chunk_grams WHERE log_id = %lld",
+			 (long long)x);
+		CHECK_INT(query_int(db, sql), (int64_t)((logs[i]->len + C - 1) / C));
+		verify(db, x, logs[i]->data, logs[i]->len, false);
+	}
+	buf_release(&b);
+	buf_release(&l);
+	free(s);
+	close_db(db);
+}
+
 /* The compression worker takes no signal: every thread but the main one
  * blocks SIGINT and SIGWINCH while a log of many chunks is being written
  * (read from /proc/self/task/N/status, SigBlk), so Ctrl-C and a resize
@@ -1579,6 +1690,60 @@ TEST(pipeline_worker_blocks_signals)
 		logw_free(w);
 	}
 	exec(db, "COMMIT");
+	free(s);
+	close_db(db);
+}
+
+/* The thread ids other than the main one (at most max), or -1. */
+static int other_tids(long *tid, int max)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && atol(e->d_name) != (long)getpid() && n < max)
+			tid[n++] = atol(e->d_name);
+	closedir(d);
+	return n;
+}
+
+/* An import of many big logs starts one worker: the writer kept for the next
+ * log keeps it (one thread per log cost a thread start and a zstd context
+ * per log). */
+TEST(pipeline_one_worker_for_many_logs)
+{
+	if (access("/proc/self/task", R_OK) != 0) {
+		printf("  (skipped: no /proc/self/task to list the threads)\n");
+		return;
+	}
+	sqlite3 *db = open_db();
+	unsetenv("CISCOPE_LOG_THREADS");
+	size_t n;
+	char *s = gen_text_log(4 * C, &n);
+	long first = 0;
+	for (int k = 0; k < 3; k++) {
+		struct cs_err err;
+		int64_t job = new_job(db);
+		exec(db, "BEGIN");
+		struct logw *w = logw_begin(store_of(db), job, NULL, NULL, &err);
+		CHECK(w != NULL);
+		if (!w)
+			break;
+		int rc = 0;
+		for (size_t at = 0; at < n && rc == 0; at += 5000)
+			rc = logw_write(w, s + at, MIN((size_t)5000, n - at), &err);
+		CHECK_INT(rc, 0);
+		long tid[8];
+		CHECK_INT(other_tids(tid, 8), 1);
+		if (k == 0)
+			first = tid[0];
+		CHECK_INT(tid[0], first);
+		CHECK(logw_finish(w, &err) > 0);
+		logw_free(w);
+		exec(db, "COMMIT");
+	}
 	free(s);
 	close_db(db);
 }
