@@ -10,7 +10,10 @@
  *   small    many small logs (about 10 KB each, SIZE_MB * 100 of them),
  *            ordinary build and test output with a few ids;
  *   warn     a dozen large logs of compiler output, a warning on every other
- *            line.
+ *            line;
+ *   huge     one log of SIZE_MB (bench/shapes.sh: BENCH_HUGE_MB, 1 GiB), the
+ *            ordinary build and test output of small's logs with groups
+ *            (steps) as rare as in the usual corpus.
  * Every line carries a GitHub timestamp. Each shape plants the same rare
  * tokens (PLANT_*) a known number of times, printed on stdout, so the
  * search rows have rare tokens to find; the phrase rows use text that the
@@ -193,10 +196,17 @@ static void line_entropy(void)
 	}
 }
 
+/* huge: a group (a step) every 5,000 lines or so, as in the usual corpus,
+ * not every 10 (a million steps in one log) */
+static int rare_groups;
+
 static void line_plain(void)
 {
 	stamp();
-	switch (below(10)) {
+	unsigned k = below(10);
+	if (k == 0 && rare_groups && below(500))
+		k = 9;
+	switch (k) {
 	case 0:
 		put("##[group]Run "), put(PICK(words)), put(" --profile release\n");
 		break;
@@ -260,7 +270,7 @@ static void write_file(const char *dir, unsigned n)
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
-		fprintf(stderr, "usage: genshapes entropy|small|warn SEED SIZE_MB OUTDIR\n");
+		fprintf(stderr, "usage: genshapes entropy|small|warn|huge SEED SIZE_MB OUTDIR\n");
 		return 2;
 	}
 	const char *shape = argv[1], *dir = argv[4];
@@ -273,6 +283,8 @@ int main(int argc, char **argv)
 		line = line_plain, per_file = 10240;
 	else if (!strcmp(shape, "warn"))
 		line = line_warn, per_file = total / 12;
+	else if (!strcmp(shape, "huge"))
+		line = line_plain, per_file = total, rare_groups = 1;
 	else {
 		fprintf(stderr, "genshapes: unknown shape '%s'\n", shape);
 		return 2;
@@ -290,13 +302,25 @@ int main(int argc, char **argv)
 	uint64_t lines = 0, bytes = 0;
 	for (unsigned n = 0; n < files; n++) {
 		clock_ms = (uint64_t)below(86400) * 1000;
-		uint64_t want = per_file - per_file / 8 + below((uint32_t)(per_file / 4 + 1));
+		/* (one log: its size exactly; else +-1/8 around per_file) */
+		uint64_t want = files == 1 ? per_file
+					   : per_file - per_file / 8 + below((uint32_t)(per_file / 4 + 1));
 		int todo[4 * PLANTS], ntodo = 0;
 		for (int i = 0; i < 4 * PLANTS; i++)
 			if (pfile[i] == n)
 				todo[ntodo++] = i / PLANTS;
+		/* one log: the plants at offsets spread over all of it (ats[]
+		 * largest first, the next one last), not all in its first lines */
+		uint64_t ats[4 * PLANTS];
+		for (int i = 0; files == 1 && i < ntodo; i++) {
+			uint64_t a = (uint64_t)below(1u << 30) * want >> 30;
+			int j = i;
+			for (; j > 0 && ats[j - 1] < a; j--)
+				ats[j] = ats[j - 1];
+			ats[j] = a;
+		}
 		while (olen < want) {
-			if (ntodo && below(200) == 0)
+			if (ntodo && (files == 1 ? olen >= ats[ntodo - 1] : below(200) == 0))
 				plant(todo[--ntodo]);
 			else
 				line();

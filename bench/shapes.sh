@@ -8,7 +8,12 @@
 #   entropy  8-hex ids, 40-hex shas, uuids and digests on nearly every line
 #   small    many small logs (~10 KB each)
 #   warn     compiler output, a warning on every other line
-# (bench/genshapes.c). Per shape: grep -c and rg -c for each query, lnav -n
+#   huge     one log of BENCH_HUGE_MB MiB (default 1024) of small's kind
+# (bench/genshapes.c). Each shape opens with the process floor: the wall
+# time of `ciscope --version` (median of BENCH_REPEAT), what no search
+# can beat, next to the fastest rg of its queries. grep and rg are given
+# the corpus directory (with 10,000s of small logs their names would not
+# fit on a command line). Per shape: grep -c and rg -c for each query, lnav -n
 # loading the files (not for many small logs: lnav -n stops indexing after
 # about a hundred files), ciscope import (wall, CPU, MB/s, peak RSS), the
 # index size, and per query ciscope search --count (whole process, median
@@ -29,7 +34,8 @@ W=$BUILD/bench/shapes
 SIZE=${BENCH_SHAPES_MB:-100}
 SEED=${BENCH_SEED:-20261003}
 REPEAT=${BENCH_REPEAT:-3}
-SHAPES=${BENCH_SHAPES:-usual entropy small warn}
+HUGE=${BENCH_HUGE_MB:-1024}
+SHAPES=${BENCH_SHAPES:-usual entropy small warn huge}
 CC=${CC:-cc}
 note() { printf 'bench: %s\n' "$*" >&2; }
 
@@ -88,14 +94,15 @@ printf 'wall = whole process, median of %s; cpu = user+sys; x rg = rg wall / cis
 
 for shape in $SHAPES; do
 	D=$W/corpus-$shape
-	stamp="seed=$SEED size=$SIZE gen=$(cat "$ROOT/bench/gencorpus.c" "$ROOT/bench/genshapes.c" | cksum | awk '{print $1}')"
+	MiB=$SIZE; [ "$shape" = huge ] && MiB=$HUGE
+	stamp="seed=$SEED size=$MiB gen=$(cat "$ROOT/bench/gencorpus.c" "$ROOT/bench/genshapes.c" | cksum | awk '{print $1}')"
 	if [ ! -f "$D/.stamp" ] || [ "$(cat "$D/.stamp")" != "$stamp" ]; then
 		note "generating the $shape corpus"
 		rm -rf "$D" "$D.tmp"
 		if [ "$shape" = usual ]; then
-			"$W/gencorpus" "$SEED" "$SIZE" "$D.tmp" >/dev/null
+			"$W/gencorpus" "$SEED" "$MiB" "$D.tmp" >/dev/null
 		else
-			"$W/genshapes" "$shape" "$SEED" "$SIZE" "$D.tmp" >/dev/null
+			"$W/genshapes" "$shape" "$SEED" "$MiB" "$D.tmp" >/dev/null
 		fi
 		echo "$stamp" >"$D.tmp/.stamp"
 		mv "$D.tmp" "$D"
@@ -105,7 +112,7 @@ for shape in $SHAPES; do
 	else
 		case $shape in
 		entropy) PHRASE='cache miss, failed lookup' ;;
-		small) PHRASE='done in' ;;
+		small | huge) PHRASE='done in' ;;
 		warn) PHRASE='warning: unused variable' ;;
 		esac
 		QUERIES="$(echo $PLANTS | tr ' ' '|')|$PHRASE"
@@ -121,6 +128,8 @@ for shape in $SHAPES; do
 	I_WALL=$WALL I_CPU=$CPU I_RSS=$RSS
 	IDX=$(cat "$DB" "$DB-wal" 2>/dev/null | wc -c | awk '{ printf "%.1f", $1 / 1048576 }')
 	WORDS=$(sqlite3 "$DB" "SELECT printf('%.1f', (sum(length(bits)) + 0.0) / 1048576) FROM log_chunk_words" 2>/dev/null || echo '?')
+	repeated floor "$BIN" --version
+	F_WALL=$WALL F_CPU=$CPU
 	L_ROW=
 	if [ "$HAVE_LNAV" = 1 ] && [ "$shape" != small ]; then
 		note "$shape: lnav"
@@ -137,14 +146,15 @@ for shape in $SHAPES; do
 	[ -n "$L_ROW" ] && echo "$L_ROW"
 	printf '%-42s %7s %7s %7s %7s %7s %6s %9s %8s %6s\n' query hits grep_s rg_s ci_s ci_cpu 'x rg' first40_ms chunks agree
 	} | tee -a "$W/report.txt"
+	: >"$W/rg-$shape.walls"
 	echo "$QUERIES" | tr '|' '\n' | while IFS= read -r q; do
-		set -- "$D"/job-*.txt
-		repeated grep grep -cF -- "$q" "$@"
+		repeated grep grep -rcF --include='job-*.txt' -- "$q" "$D"
 		G_WALL=$WALL G_HITS=$(count_sum "$W/grep.out")
 		R_WALL=-
 		if [ "$HAVE_RG" = 1 ]; then
-			repeated rg rg --no-config -cF -- "$q" "$@"
+			repeated rg rg --no-config -cF -g 'job-*.txt' -- "$q" "$D"
 			R_WALL=$WALL
+			echo "$R_WALL" >>"$W/rg-$shape.walls"
 		fi
 		repeated search "$BIN" --db "$DB" search -s --count -- "$q"
 		S_WALL=$WALL S_CPU=$CPU S_HITS=$(count_sum "$W/search.out")
@@ -155,5 +165,10 @@ for shape in $SHAPES; do
 		printf '%-42s %7s %7s %7s %7s %7s %6s %9s %8s %6s\n' "$(printf '%.42s' "$q")" "$S_HITS" "$G_WALL" \
 			"$R_WALL" "$S_WALL" "$S_CPU" "$(fx "$R_WALL" "$S_WALL")" "${FIRST:-?}" "${CH:-?}" "$AG"
 	done | tee -a "$W/report.txt"
+	RMIN=$(sort -n "$W/rg-$shape.walls" | head -1)
+	printf 'process floor: ciscope --version %s s wall (cpu %s s); fastest rg row %s s, 5x of it %s s\n' \
+		"$F_WALL" "$F_CPU" "${RMIN:--}" \
+		"$(awk -v r="${RMIN:-0}" 'BEGIN { if (r > 0) printf "%.4f", r / 5; else print "-" }')" |
+		tee -a "$W/report.txt"
 done
 echo "raw outputs and this report (report.txt): $W/" | tee -a "$W/report.txt"
