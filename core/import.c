@@ -215,6 +215,7 @@ static void run_src_free(struct run_src *rs)
 	cJSON_Delete(rs->jobs_doc);
 	ziparc_close(rs->zip);
 	free(rs->label);
+	free(rs->real);
 	free(rs->slug);
 	buf_release(&rs->sig);
 	buf_release(&rs->file);
@@ -223,12 +224,27 @@ static void run_src_free(struct run_src *rs)
 	rs->file_pre = NULL;
 }
 
+void import_sig_add_stat(struct buf *sig, const char *path, const struct stat *st)
+{
+	struct stat own;
+	if (!st && stat(path, &own) == 0)
+		st = &own;
+	if (st)
+		buf_addf(sig, "%s:%lld:%lld;", path_basename(path), (long long)st->st_size,
+			 (long long)st->st_mtime);
+}
+
 void import_sig_add_file(struct buf *sig, const char *path)
 {
-	struct stat st;
-	if (stat(path, &st) == 0)
-		buf_addf(sig, "%s:%lld:%lld;", path_basename(path), (long long)st.st_size,
-			 (long long)st.st_mtime);
+	import_sig_add_stat(sig, path, NULL);
+}
+
+char *import_source_path(const struct run_src *rs)
+{
+	if (rs->real)
+		return xstrdup(rs->real);
+	char *real = rs->path ? realpath(rs->path, NULL) : NULL;
+	return real ? real : rs->path ? xstrdup(rs->path) : NULL;
 }
 
 /* --- reading a run folder ---------------------------------------------------------------- */
@@ -569,7 +585,7 @@ static int load_archive(const char *path, struct run_src *rs, struct cs_err *err
 	rs->provider_id = id;
 	rs->latest_attempt = rs->zip_attempt = 1;
 	rs->slug = xstrdup("local");
-	import_sig_add_file(&rs->sig, path);
+	import_sig_add_stat(&rs->sig, path, rs->st);
 	rs->zip = ziparc_open(path, err);
 	if (!rs->zip)
 		return -1;
@@ -599,8 +615,10 @@ static void report_error(struct importer *im, const char *what, const char *path
 }
 
 /* err keeps the last failure of the whole import: a later success does not
- * clear it. */
-static int import_one(struct importer *im, const char *path, int kind, struct cs_err *err)
+ * clear it. real (taken over) and st: what the walk knows of path, or NULL
+ * (struct run_src). */
+static int import_one(struct importer *im, const char *path, int kind, char *real,
+		      const struct stat *st, struct cs_err *err)
 {
 	struct run_src rs;
 	struct cs_err e;
@@ -608,6 +626,8 @@ static int import_one(struct importer *im, const char *path, int kind, struct cs
 	buf_init(&rs.sig);
 	err_clear(&e);
 	rs.path = path;
+	rs.real = real;
+	rs.st = st;
 	rs.label = xstrdup(path_basename(path));
 	im->prog.current = path;
 	static const char *const what[] = {"run folder", "log archive", "log file"};
@@ -649,7 +669,7 @@ static int import_dir(struct importer *im, const char *dir, int depth, const str
 	bool is_run = path_is_file(rj);
 	free(rj);
 	if (is_run)
-		return import_one(im, dir, 0, err);
+		return import_one(im, dir, 0, NULL, NULL, err);
 	if (depth > MAX_DEPTH)
 		return 0;
 	struct stat dst;
@@ -673,6 +693,9 @@ static int import_dir(struct importer *im, const char *dir, int depth, const str
 		report_error(im, "folder", dir, err);
 		return -1;
 	}
+	/* resolved once: a file here that is no symbolic link resolves to it
+	 * and its name (struct run_src.real) */
+	char *rdir = realpath(dir, NULL);
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (import_interrupted(im)) {
@@ -684,9 +707,14 @@ static int import_dir(struct importer *im, const char *dir, int depth, const str
 		struct stat st;
 		/* symbolic links are followed (a tree of linked run folders);
 		 * one that leads nowhere, or to itself, is reported */
-		if (stat(p, &st) < 0) {
-			struct stat lst;
-			if (lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		bool link = false;
+		int sr = lstat(p, &st);
+		if (sr == 0 && S_ISLNK(st.st_mode)) {
+			link = true;
+			sr = stat(p, &st);
+		}
+		if (sr < 0) {
+			if (link) {
 				err_set(err, CS_EINVAL, "cannot follow the symbolic link: %s",
 					strerror(errno));
 				report_error(im, "path", p, err);
@@ -707,13 +735,17 @@ static int import_dir(struct importer *im, const char *dir, int depth, const str
 			     j++)
 				if (str_ends(names[j], ".txt") || str_ends(names[j], ".log"))
 					im->next_logs[im->n_next_logs++] = path_join(dir, names[j]);
-			if (kind >= 0 && import_one(im, p, kind, err) < 0)
+			char *real = rdir && !link ? path_join(rdir, names[i]) : NULL;
+			if (kind >= 0 && import_one(im, p, kind, real, &st, err) < 0)
 				rc = -1;
+			else if (kind < 0)
+				free(real);
 			import_next_logs_clear(im);
 		}
 		free(p);
 	}
 	import_free_names(names, n);
+	free(rdir);
 	return rc;
 }
 
@@ -808,7 +840,7 @@ static int import_path_batched(struct importer *im, const char *path, struct cs_
 	if (f)
 		fclose(f);
 	bool zip = got == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
-	return import_one(im, path, zip || str_ends(path, ".zip") ? 1 : 2, err);
+	return import_one(im, path, zip || str_ends(path, ".zip") ? 1 : 2, NULL, &st, err);
 }
 
 struct importer *importer_new(struct store *st, const struct import_opts *opts)
@@ -830,6 +862,8 @@ void importer_free(struct importer *im)
 	import_mem_reset(im);
 	free(im->mem);
 	import_ahead_free(im);
+	free(im->repo_key);
+	triage_prescan_ws_free(im->scan_ws);
 	sqlite3_finalize(im->ins_finding);
 	sqlite3_finalize(im->ins_point);
 	sqlite3_finalize(im->ins_test);

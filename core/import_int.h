@@ -51,6 +51,13 @@ struct importer {
 	bool in_batch;
 	int batch_runs;
 	int64_t batch_t0;
+	/* the repository row the open batch's runs upserted last, with no
+	 * html_url to give it (a local log's): a next run of it takes its id
+	 * without the upsert, which would change nothing. Only while that row
+	 * is certain to be there: forgotten when a run fails (its savepoint
+	 * may have inserted it) and when the batch ends. repo_key owned. */
+	char *repo_key;
+	int64_t repo_key_id;
 	/* the run being imported, when it is a log given alone: the bytes of
 	 * its jobs' logs as stored, while they total at most LOG_MEM_MAX, for
 	 * triage to judge them without reading them back (conclude_log) */
@@ -64,6 +71,10 @@ struct importer {
 	char *next_logs[IMPORT_AHEAD_FILES];
 	int n_next_logs;
 	struct file_ahead *ahead;
+	/* the rules scan the log writer's worker makes of a big log given
+	 * alone (triage.h), made when first wanted; NULL: no such scan */
+	struct triage_prescan_ws *scan_ws;
+	bool scan_ws_tried;
 };
 /* Stop the read-ahead thread and free what it holds (core/importfile.c). */
 void import_ahead_free(struct importer *im);
@@ -84,6 +95,10 @@ struct log_mem {
 	struct step *steps;
 	int n_steps;
 	bool steps_known;
+	/* when over: the rules scan of its len bytes made by the log writer's
+	 * worker (ok, or NULL), handed to triage instead of reading it back */
+	struct triage_prescan *pre;
+	size_t len;
 };
 /* The last bytes of a log kept in memory (data, or tail when over). */
 void import_mem_tail(const struct log_mem *m, const char **s, size_t *n);
@@ -127,6 +142,12 @@ struct gh_step {
 
 struct run_src {
 	const char *path;      /* folder, zip or log file */
+	/* what the folder walk already knows of a file in it (import_dir()):
+	 * its realpath() (owned; NULL: not known, resolve path) and its stat
+	 * (NULL: not known). A realpath() per file walked each component of
+	 * the path again, twice per log: a tenth of many small logs' time. */
+	char *real;
+	const struct stat *st;
 	char *label;           /* for messages */
 	cJSON *run;            /* run.json (may be NULL: archive/log only) */
 	cJSON *jobs_doc;
@@ -166,6 +187,11 @@ struct art_totals {
 cJSON *import_json_parse_file(const char *path, const char *label, struct cs_err *err);
 /* Add a file's size and time to an import signature. */
 void import_sig_add_file(struct buf *sig, const char *path);
+/* The same from the file's stat already taken (st NULL: stat it). */
+void import_sig_add_stat(struct buf *sig, const char *path, const struct stat *st);
+/* Where a run or file was imported from, whole (runs.source): rs->real,
+ * else path resolved, else path as given. Allocated; NULL for NULL. */
+char *import_source_path(const struct run_src *rs);
 /* FNV-1a over n bytes, from h. */
 uint64_t import_fnv1a(uint64_t h, const void *data, size_t n);
 /* A stable identity for a file that has no id of its own: its size and its

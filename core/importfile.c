@@ -140,9 +140,10 @@ static bool gh_scan_file(const char *path, const struct run_src *rs, struct gh_s
 
 /* The words of a log file's place that may say how it went: its parent
  * folder and its name ("astor_400/fail.log"), also the run's title. */
-static char *log_file_title(const char *path)
+static char *log_file_title(const struct run_src *rs)
 {
-	char *real = realpath(path, NULL);
+	const char *path = rs->path;
+	char *real = import_source_path(rs);
 	const char *p = real ? real : path;
 	const char *base = path_basename(p);
 	size_t dn = (size_t)(base - p);
@@ -262,6 +263,8 @@ static struct ahead_slot *ahead_pending(struct file_ahead *a, int *pending)
 static void *ahead_main(void *arg)
 {
 	struct file_ahead *a = arg;
+	/* before the first slot is read: the walk waits for that slot */
+	a->tws = triage_prescan_ws_new();
 	pthread_mutex_lock(&a->mu);
 	while (!a->stop) {
 		struct ahead_slot *s = ahead_pending(a, NULL);
@@ -368,7 +371,8 @@ static bool ahead_start(struct importer *im)
 		a->slot[i].pre = triage_prescan_new();
 	}
 	a->ws = log_prep_ws_new();
-	a->tws = triage_prescan_ws_new();
+	/* a->tws: made by the thread (its rules loaded there, while this
+	 * thread loads triage's own) */
 	/* the reader takes no signal: Ctrl-C reaches the main thread */
 	if (thread_start_quiet(&a->th, ahead_main, a) != 0) {
 		pthread_mutex_destroy(&a->mu);
@@ -513,8 +517,8 @@ int import_load_log_file(struct importer *im, const char *path, struct run_src *
 	rs->slug = xstrdup("local");
 	rs->log_alone = true;
 	free(rs->label);
-	rs->label = log_file_title(path);
-	import_sig_add_file(&rs->sig, path);
+	rs->label = log_file_title(rs);
+	import_sig_add_stat(&rs->sig, path, rs->st);
 	rs->jobs_doc = cJSON_CreateObject();
 	cJSON *arr = cJSON_AddArrayToObject(rs->jobs_doc, "jobs");
 	struct gh_scan g;

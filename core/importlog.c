@@ -357,6 +357,25 @@ static int on_line(void *ctx, const struct split_line *l)
 }
 
 /* --- storing one job's log --------------------------------------------------------- */
+/* The rules scan of a big log on the log writer's worker keeps every
+ * finding until triage replays it: past BIG_SCAN_HITS of them it gives up
+ * (triage reads that log back and scans it itself), so memory stays flat
+ * however many findings a log has (a few hundred bytes each). */
+#define BIG_SCAN_HITS 65536
+
+struct big_scan {
+	struct triage_prescan_ws *ws;
+	struct triage_prescan *pre;
+};
+
+static int big_scan_line(void *ctx, const struct split_line *l)
+{
+	struct big_scan *b = ctx;
+	if ((l->lineno & 255) == 0 && triage_prescan_hits(b->pre) > BIG_SCAN_HITS)
+		return -1;
+	return triage_prescan_line(b->ws, l);
+}
+
 struct log_sink {
 	struct importer *im;
 	struct logw *w;
@@ -369,6 +388,8 @@ struct log_sink {
 void import_mem_reset(struct importer *im)
 {
 	for (int i = 0; i < im->n_mem; i++) {
+		triage_prescan_free(im->mem[i].pre);
+		im->mem[i].pre = NULL;
 		buf_release(&im->mem[i].data);
 		store_steps_free(im->mem[i].steps, im->mem[i].n_steps);
 		im->mem[i].steps = NULL;
@@ -530,19 +551,6 @@ static int count_data(void *ctx, const void *data, size_t n)
 {
 	struct count_lines *c = ctx;
 	return splitter_feed(&c->sp, data, n);
-}
-
-static int64_t log_id_of_job(struct importer *im, int64_t job_row_id)
-{
-	sqlite3_stmt *s;
-	int64_t id = -1;
-	if (store_cached(im->st, "SELECT id FROM logs WHERE job_id = ?", &s) == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, job_row_id);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			id = sqlite3_column_int64(s, 0);
-		store_cached_done(s);
-	}
-	return id;
 }
 
 static int bind_synth_step(void *ctx, sqlite3_stmt *s, int i, int p)
@@ -722,8 +730,28 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 		if (!w)
 			rc = -1;
 	}
+	/* a big log given alone: the writer's worker scans it with the rules
+	 * as it builds its filters, and triage replays that scan instead of
+	 * reading the log back and scanning it on this thread */
+	struct triage_prescan *pre = NULL;
+	struct big_scan big;
+	int mem_at = -1;
+	uint64_t log_bytes = 0;
+	if (!rc && rs->log_alone) {
+		if (!im->scan_ws_tried) {
+			im->scan_ws = triage_prescan_ws_new();
+			im->scan_ws_tried = true;
+		}
+		if (im->scan_ws) {
+			pre = triage_prescan_new();
+			triage_prescan_begin(im->scan_ws, pre);
+			big.ws = im->scan_ws;
+			big.pre = pre;
+			logw_also(w, big_scan_line, &big);
+		}
+	}
 	if (!rc) {
-		c.log_id = log_id_of_job(im, js->row_id);
+		c.log_id = logw_log_id(w);
 		struct log_sink sink = {.im = im, .w = w, .err = err, .mem = -1};
 		if (rs->log_alone) {
 			XGROW(im->mem, im->mem_alloc, (size_t)im->n_mem + 1);
@@ -758,36 +786,16 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 			}
 		}
 		import_progress_add(im, 0, 1);
+		logw_set_source(w, source);
+		mem_at = sink.mem;
+		log_bytes = sink.bytes;
 		int64_t log_id = rc ? -1 : logw_finish(w, err);
 		if (log_id < 0)
 			rc = -1;
-		if (!rc && c.group_open) {
-			sqlite3_stmt *s;
-			int64_t lines = 0;
-			if (store_cached(im->st, "SELECT line_count FROM logs WHERE id = ?", &s) ==
-			    SQLITE_OK) {
-				sqlite3_bind_int64(s, 1, log_id);
-				if (sqlite3_step(s) == SQLITE_ROW)
-					lines = sqlite3_column_int64(s, 0);
-				store_cached_done(s);
-			}
-			rc = insert_group(&c, c.group_first, lines);
-		}
+		if (!rc && c.group_open)
+			rc = insert_group(&c, c.group_first, logw_line_count(w));
 		if (!rc)
 			rc = flush_groups(&c);
-		if (!rc) {
-			sqlite3_stmt *s;
-			if (store_cached(im->st, "UPDATE logs SET source = ?1 WHERE id = ?2", &s) !=
-			    SQLITE_OK) {
-				rc = store_err(im->st, err, "cannot store the log");
-			} else {
-				sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
-				sqlite3_bind_int64(s, 2, log_id);
-				if (sqlite3_step(s) != SQLITE_DONE)
-					rc = store_err(im->st, err, "cannot store the log");
-				store_cached_done(s);
-			}
-		}
 		if (!rc)
 			rc = save_steps(im, &c, attribution, err);
 		/* the rows save_steps() inserted, as store_steps() reads them */
@@ -808,12 +816,25 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 			m->steps_known = true;
 		}
 	}
+	/* the worker is done with the scan once the writer is finished or freed */
+	uint64_t scanned_lines = 0;
+	bool scanned = !rc && pre && logw_also_done(w, &scanned_lines);
 	if (rc && !err->msg[0])
 		err_set(err, CS_EINVAL, "cannot store the log");
 	if (rc)
 		err_prefix(err, "job '%s' log", js->name);
 	js->n_findings = c.n_findings;
 	logw_free(w);
+	if (pre) {
+		triage_prescan_end(im->scan_ws, scanned, scanned_lines, (size_t)log_bytes);
+		struct log_mem *m = mem_at >= 0 ? &im->mem[mem_at] : NULL;
+		if (m && m->over && triage_prescan_ok(pre, (size_t)log_bytes)) {
+			m->pre = pre;
+			m->len = (size_t)log_bytes;
+		} else {
+			triage_prescan_free(pre);
+		}
+	}
 	buf_release(&c.tmp);
 	free(c.steps);
 	for (int i = 0; i < c.n_synth; i++)

@@ -25,9 +25,39 @@ static void im_done(sqlite3_stmt *s)
 	store_cached_done(s);
 }
 
+/* A statement of no parameters and no rows run from the cache (a savepoint
+ * of every run: not parsed again each time, as store_exec() would). */
+static int im_exec_cached(struct importer *im, const char *sql, struct cs_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = im_prepare(im, sql, &s);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		im_done(s);
+	}
+	if (rc == SQLITE_OK || rc == SQLITE_DONE)
+		return 0;
+	/* the words store_exec() would have said */
+	return err_set(err, CS_EDB, "database '%s': %s%s", im->st->path,
+		       sqlite3_errmsg(im->st->db), store_hint(im->st->db));
+}
+
+/* Forget the batch's repository row (struct importer.repo_key). */
+static void repo_forget(struct importer *im)
+{
+	free(im->repo_key);
+	im->repo_key = NULL;
+}
+
 static int64_t upsert_repo(struct importer *im, const char *provider, const char *slug,
 			   const char *html_url, struct cs_err *err)
 {
+	char *key = html_url ? NULL : xasprintf("%s\n%s", provider, slug ? slug : "");
+	if (key && im->repo_key && !strcmp(key, im->repo_key)) {
+		free(key);
+		return im->repo_key_id;
+	}
+	repo_forget(im);
 	sqlite3_stmt *s;
 	if (im_prepare(im,
 			       "INSERT INTO repos (provider, slug, html_url) VALUES (?, ?, ?) "
@@ -44,6 +74,12 @@ static int64_t upsert_repo(struct importer *im, const char *provider, const char
 	else
 		store_err(im->st, err, "cannot store the repository");
 	im_done(s);
+	if (id > 0 && key) {
+		im->repo_key = key;
+		im->repo_key_id = id;
+	} else {
+		free(key);
+	}
 	return id;
 }
 
@@ -73,14 +109,6 @@ struct attempt_stats {
 	int64_t first_start, last_end;
 };
 
-/* Where a run was imported from, as runs.source keeps it: whole (the run
- * view reads artifact files from there again, from whatever folder ciscope
- * is started in). Allocated; the path as given if it cannot be resolved. */
-static char *source_path(const char *path)
-{
-	char *real = path ? realpath(path, NULL) : NULL;
-	return real ? real : path ? xstrdup(path) : NULL;
-}
 
 static int insert_run(struct importer *im, struct run_src *rs, int64_t repo_id, int attempt,
 		      const cJSON *obj, const struct attempt_stats *derived, const char *sig,
@@ -162,7 +190,7 @@ static int insert_run(struct importer *im, struct run_src *rs, int64_t repo_id, 
 		sql_bind_text(s, 20, import_jstr(au, "name"));
 		sql_bind_time(s, 21, import_jtime(hc, "timestamp"));
 	}
-	char *source = source_path(rs->path);
+	char *source = import_source_path(rs);
 	sql_bind_text(s, 22, source);
 	sql_bind_text(s, 23, sig);
 	sqlite3_bind_int64(s, 24, im->now);
@@ -391,6 +419,7 @@ static int carry_over(struct importer *im, struct run_src *rs, int attempt, int6
  * run that saw it reports its own error). */
 void import_batch_lost(struct importer *im, int runs, const struct cs_err *why)
 {
+	repo_forget(im);
 	im->in_batch = false;
 	im->batch_runs = 0;
 	if (runs <= 0)
@@ -409,6 +438,7 @@ int import_batch_commit(struct importer *im, struct cs_err *err)
 {
 	if (!im->in_batch)
 		return 0;
+	repo_forget(im);
 	if (store_commit(im->st, err) < 0) {
 		store_rollback(im->st);
 		return -1;
@@ -658,6 +688,14 @@ static int conclude_log(struct importer *im, struct run_src *rs, int64_t row, st
 		    triage_prescan_ok(rs->file_pre, mem[0].len) && rs->file.len == mem[0].len &&
 		    (mem[0].len == 0 || memcmp(rs->file.data, mem[0].data, mem[0].len) == 0))
 			mem[0].pre = rs->file_pre;
+		/* a big log: the rules scan the log writer's worker made of it
+		 * (its bytes are not kept: triage replays the scan) */
+		for (int i = 0; i < im->n_mem && n_mem < (int)ARRAY_SIZE(mem); i++)
+			if (im->mem[i].over && im->mem[i].pre)
+				mem[n_mem++] = (struct triage_log_mem){
+					im->mem[i].job_row_id, NULL, im->mem[i].len,
+					im->mem[i].pre, im->mem[i].steps, im->mem[i].n_steps,
+					im->mem[i].steps_known};
 		int rc = !given && !name_says_failed(rs->label)
 				 ? triage_judge_after_import(im->st, row, mem, n_mem,
 							     &judged_failed, err)
@@ -867,7 +905,7 @@ int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 		im->in_batch = true;
 		im->batch_t0 = time_now_ms();
 	}
-	if (store_exec(im->st, "SAVEPOINT run", err) < 0)
+	if (im_exec_cached(im, "SAVEPOINT run", err) < 0)
 		return -1;
 	const char *provider = rs->run ? "github" : "local";
 	const cJSON *repo = rs->run ? cJSON_GetObjectItemCaseSensitive(rs->run, "repository") : NULL;
@@ -914,7 +952,7 @@ int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 			ev.state = IMPORT_UNCHANGED;
 			ev.run_row_id = old;
 			/* an older index kept the path as given: keep it whole now */
-			char *source = source_path(rs->path);
+			char *source = import_source_path(rs);
 			sqlite3_stmt *us;
 			bool uok = im_prepare(im, "UPDATE runs SET source = ?2 WHERE id = ?1 "
 						  "AND source IS NOT ?2", &us) == SQLITE_OK;
@@ -1067,7 +1105,7 @@ int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 		if (events[i].state != IMPORT_UNCHANGED && !events[i].triaged &&
 		    triage_after_import(im->st, events[i].run_row_id, err) < 0)
 			goto fail;
-	if (store_exec(im->st, "RELEASE run", err) < 0)
+	if (im_exec_cached(im, "RELEASE run", err) < 0)
 		goto fail;
 	im->prog.runs++;
 	im->batch_runs++;
@@ -1083,6 +1121,7 @@ int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 	}
 	return 0;
 fail:
+	repo_forget(im);
 	if (sqlite3_get_autocommit(im->st->db)) {
 		/* SQLite ended the whole transaction (a full disk, an I/O error) */
 		import_batch_lost(im, im->batch_runs, err);

@@ -612,8 +612,15 @@ void store_close(struct store *st)
 
 int store_cached(struct store *st, const char *sql, sqlite3_stmt **s)
 {
+	/* a call site passes the same literal each time: its address finds it
+	 * without comparing the text of every statement cached before it */
 	for (int i = 0; i < st->n_stmt_cache; i++)
-		if (st->stmt_cache[i].sql == sql || strcmp(st->stmt_cache[i].sql, sql) == 0) {
+		if (st->stmt_cache[i].sql == sql) {
+			*s = st->stmt_cache[i].s;
+			return SQLITE_OK;
+		}
+	for (int i = 0; i < st->n_stmt_cache; i++)
+		if (strcmp(st->stmt_cache[i].sql, sql) == 0) {
 			*s = st->stmt_cache[i].s;
 			return SQLITE_OK;
 		}

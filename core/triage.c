@@ -219,10 +219,17 @@ struct cand *triage_new_cand(struct job_tri *j, enum cls cls)
 	return &j->c[w];
 }
 
-static struct cand *find_fp(struct job_tri *j, const char *fp)
+/* Has c the fingerprint h (spelt fp)? By number when a rule hit gave it
+ * one, else by its text. */
+static bool same_fp(const struct cand *c, uint64_t h, const char *fp)
+{
+	return c->has_fph ? c->fph == h : !strcmp(c->fp, fp);
+}
+
+static struct cand *find_fp(struct job_tri *j, uint64_t h, const char *fp)
 {
 	for (int i = 0; i < j->n; i++)
-		if (!strcmp(j->c[i].fp, fp))
+		if (same_fp(&j->c[i], h, fp))
 			return &j->c[i];
 	return NULL;
 }
@@ -245,6 +252,7 @@ struct scan_ctx {
 	struct rscan *rs;
 	volatile sig_atomic_t *interrupted;
 	struct cs_err *err;
+	struct fp_memo *memo; /* the job's fingerprinted texts */
 };
 
 static int on_hit(void *ctx, const struct rule_hit *h)
@@ -252,7 +260,9 @@ static int on_hit(void *ctx, const struct rule_hit *h)
 	struct scan_ctx *sc = ctx;
 	struct job_tri *j = sc->j;
 	char fp[FP_HEX_LEN + 1];
-	fp_fingerprint(rule_category_name(h->category), h->keys, h->key_lens, h->n_keys, fp);
+	uint64_t fph = fp_fingerprint_memo(sc->memo, rule_category_name(h->category), h->keys,
+					   h->key_lens, h->n_keys);
+	fp_hex(fph, fp);
 	/* what follows the previous finding directly and is of its kind is
 	 * more of it: "Killed" then "exit code 137", a verdict then its summary */
 	if (j->last_hit >= 0 && j->last_hit < j->n) {
@@ -265,12 +275,12 @@ static int on_hit(void *ctx, const struct rule_hit *h)
 		if (next_to && (h->rule->weak || p->category == h->category)) {
 			p->last = MAX(p->last, h->last);
 			p->after = MAX(p->after, h->rule->after);
-			if (!strcmp(p->fp, fp))
+			if (same_fp(p, fph, fp))
 				p->repeats++;
 			return 0;
 		}
 	}
-	struct cand *seen = find_fp(j, fp);
+	struct cand *seen = find_fp(j, fph, fp);
 	if (seen) {
 		/* the same failure again: it stands where it was seen last, the
 		 * nearer the end the nearer what stopped the job (a summary, a
@@ -312,6 +322,8 @@ static int on_hit(void *ctx, const struct rule_hit *h)
 	}
 	*c = tmp;
 	memcpy(c->fp, fp, sizeof(fp));
+	c->fph = fph;
+	c->has_fph = true;
 	j->last_hit = (int)(c - j->c);
 	c->title = headline(h->title, h->title_len);
 	c->key = join_keys(h->keys, h->key_lens, h->n_keys);
@@ -904,17 +916,9 @@ struct triage_prescan_ws *triage_prescan_ws_new(void)
 		return NULL;
 	struct cs_err e;
 	err_clear(&e);
-	const struct ruleset *mine = triage_rules(&e);
-	if (!mine)
-		return NULL;
-	err_clear(&e);
 	struct ruleset *rs = load_rules(&e);
 	if (!rs)
 		return NULL;
-	if (ruleset_hash(rs) != ruleset_hash(mine)) { /* a rules file changed meanwhile */
-		ruleset_free(rs);
-		return NULL;
-	}
 	struct triage_prescan_ws *ws = xcalloc(1, sizeof(*ws));
 	ws->rs = rs;
 	return ws;
@@ -1022,6 +1026,11 @@ void triage_prescan_end(struct triage_prescan_ws *ws, bool ok, uint64_t n_lines,
 	p->ok = true;
 }
 
+int triage_prescan_hits(const struct triage_prescan *p)
+{
+	return p->n;
+}
+
 bool triage_prescan_ok(const struct triage_prescan *p, size_t n)
 {
 	return p && p->ok && p->len == n;
@@ -1087,34 +1096,35 @@ static int scan_job(struct store *st, const struct ruleset *rs, struct job_tri *
 	triage_add_conclusion(j);
 	if (!j->log_id)
 		return 0;
+	struct scan_ctx sc = {.j = j, .interrupted = interrupted, .err = err, .memo = fp_memo_new()};
+	int rc;
 	if (mem && mem->pre && triage_prescan_ok(mem->pre, mem->len) &&
 	    mem->pre->hash == ruleset_hash(rs)) {
-		struct scan_ctx sc = {.j = j, .interrupted = interrupted, .err = err};
-		return replay_pre(j, rs, mem->pre, &sc);
-	}
-	if (mem) {
-		struct scan_ctx sc = {.j = j, .interrupted = interrupted, .err = err};
+		rc = replay_pre(j, rs, mem->pre, &sc);
+	} else if (mem && mem->data) { /* (a scan made ahead of bytes not kept: read back) */
 		sc.rs = rscan_new(rs, on_hit, &sc);
-		int rc = scan_mem(j, mem, &sc);
+		rc = scan_mem(j, mem, &sc);
 		if (rc == 0)
 			rc = rscan_finish(sc.rs);
 		rscan_free(sc.rs);
-		return rc ? -1 : 0;
+	} else {
+		struct logr *r = logr_open(st, j->log_id, err);
+		if (!r) {
+			fp_memo_free(sc.memo);
+			return -1;
+		}
+		j->n_log_lines = logr_line_count(r);
+		sc.rs = rscan_new(rs, on_hit, &sc);
+		rc = j->n_log_lines ? logr_scan(r, 1, j->n_log_lines, on_line, &sc, err) : 0;
+		if (rc == 0)
+			rc = rscan_finish(sc.rs);
+		rscan_free(sc.rs);
+		if (keep && rc == 0)
+			j->r = r;
+		else
+			logr_close(r);
 	}
-	struct logr *r = logr_open(st, j->log_id, err);
-	if (!r)
-		return -1;
-	j->n_log_lines = logr_line_count(r);
-	struct scan_ctx sc = {.j = j, .interrupted = interrupted, .err = err};
-	sc.rs = rscan_new(rs, on_hit, &sc);
-	int rc = j->n_log_lines ? logr_scan(r, 1, j->n_log_lines, on_line, &sc, err) : 0;
-	if (rc == 0)
-		rc = rscan_finish(sc.rs);
-	rscan_free(sc.rs);
-	if (keep && rc == 0)
-		j->r = r;
-	else
-		logr_close(r);
+	fp_memo_free(sc.memo);
 	return rc ? -1 : 0;
 }
 

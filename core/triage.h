@@ -113,7 +113,7 @@ int triage_after_import(struct store *st, int64_t run_row_id, struct cs_err *err
 struct triage_prescan;
 struct triage_log_mem {
 	int64_t job_row_id;
-	const char *data;
+	const char *data; /* NULL: not kept (read back unless pre fits) */
 	size_t len;
 	/* the rules scan of these bytes made ahead (triage_prescan_make()),
 	 * or NULL: triage scans them itself */
@@ -127,9 +127,12 @@ struct triage_log_mem {
 /* The rules scan of a log made on another thread (the import's read-ahead):
  * its findings as the rules report them, replayed by triage when it judges
  * the log instead of scanning it again. A workspace holds its own copy of
- * the rules (a rules scan is not shared between threads): made on the
- * importing thread, NULL when triage's rules are not loaded from their files
- * (triage_use_rules(), a bad rules file). */
+ * the rules (a rules scan is not shared between threads), loaded from their
+ * files: NULL when triage's rules are not (triage_use_rules()) or the files
+ * cannot be read. It reads none of triage's own rules (triage_rules()), so
+ * the read-ahead thread makes it while the importing thread loads those: a
+ * scan made with other rules (a rules file changed between the two loads)
+ * is not replayed (its hash differs). */
 struct triage_prescan_ws;
 struct split_line;
 struct triage_prescan_ws *triage_prescan_ws_new(void);
@@ -143,6 +146,8 @@ void triage_prescan_begin(struct triage_prescan_ws *ws, struct triage_prescan *p
 int triage_prescan_line(void *ws, const struct split_line *l);
 void triage_prescan_end(struct triage_prescan_ws *ws, bool ok, uint64_t n_lines, size_t n);
 void triage_prescan_clear(struct triage_prescan *p);
+/* The findings p holds so far (each kept until triage replays them). */
+int triage_prescan_hits(const struct triage_prescan *p);
 /* Is p a scan of those n bytes (ok, made with the rules triage uses)? */
 bool triage_prescan_ok(const struct triage_prescan *p, size_t n);
 /* *n_judged_failed: the jobs judged failed (their triage stored); 0 says the

@@ -39,6 +39,8 @@ struct cand {
 	int before, after;
 	bool show_tail;
 	char fp[FP_HEX_LEN + 1];
+	uint64_t fph; /* fp as a number, when has_fph (a rule hit's) */
+	bool has_fph;
 	char *title;
 	char *key;
 	char *test_name;

@@ -32,12 +32,29 @@ check_eq pipeline_same_findings "$(grep -o '"findings":[0-9]*' threads.json)" "$
 if [ "$HAVE_SQLITE" = 1 ]; then
 	for t in "log_chunks ORDER BY log_id, seq" "log_chunk_grams ORDER BY log_id, seq" \
 		"log_chunk_words ORDER BY log_id, part, seq" "logs ORDER BY id" \
-		"findings ORDER BY id" "log_groups ORDER BY log_id, first_line"; do
+		"findings ORDER BY id" "log_groups ORDER BY log_id, first_line" \
+		"triage_jobs ORDER BY job_id" "triage_findings ORDER BY id"; do
 		a=$(sqlite3 threads.db "SELECT * FROM $t" | cksum)
 		b=$(sqlite3 single.db "SELECT * FROM $t" | cksum)
 		check_eq "pipeline_rows_${t%% *}" "$a" "$b"
 	done
 	check_eq pipeline_chunk_count "$(sqlite3 threads.db 'SELECT count(*) FROM log_chunks')" 35
+	# the rules scan the writer's worker made, replayed by triage, is the
+	# scan triage makes of the log read back (the single-threaded import)
+	check_eq pipeline_triage_found "$(sqlite3 threads.db 'SELECT count(*) > 0 FROM triage_findings')" 1
+	# a log judged from its findings (its name does not say failed): the
+	# worker's scan replayed (30000 findings), or given up past the findings
+	# it keeps (70000: triage reads the log back); the same triage either way
+	for n in 30000 70000; do
+		awk -v n=$n 'BEGIN { for (i = 0; i < n; i++) printf "##[error]step %d failed: exit code %d\nok %d\n", i, i % 250, i }' >hits$n.log
+		rm -f hitt.db* hits.db*
+		"$CISCOPE" --db hitt.db import --quiet hits$n.log
+		CISCOPE_LOG_THREADS=1 "$CISCOPE" --db hits.db import --quiet hits$n.log
+		for t in "triage_jobs ORDER BY job_id" "triage_findings ORDER BY id"; do
+			check_eq "pipeline_hits${n}_${t%% *}" "$(sqlite3 hitt.db "SELECT * FROM $t" | cksum)" \
+				"$(sqlite3 hits.db "SELECT * FROM $t" | cksum)"
+		done
+	done
 else
 	echo "skip pipeline_rows: no sqlite3 command to read the tables"
 fi
