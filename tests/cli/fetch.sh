@@ -346,6 +346,11 @@ check_count hostile-others-imported "$(h sql hostile.db 'SELECT count(DISTINCT p
 
 # --- 4. Ctrl-C in the middle, then a fetch that completes ------------------------------------------------
 start_server slow --runs sub --latency-ms 60
+# past the 16th request every answer takes a second more: the rest of the
+# fetch cannot end while the second fetch starts and the Ctrl-C is sent,
+# however loaded the machine (under ASan on a busy machine, with 60 ms
+# alone, all 6 runs arrived before them and the Ctrl-C found nothing left)
+h ctl "$API" /_ctl/faults '{"path": ".", "host": "any", "after": 16, "count": -1, "fault": "delay", "delay_ms": 1000}'
 "$CISCOPE" --db int.db fetch --api-url "$API" --cache-dir cint --jobs 2 "$SLUG" >int.out 2>int.err &
 fpid=$!
 i=0
@@ -372,6 +377,7 @@ if [ "$got" -lt "$all" ]; then ok sigint-stopped-early; else fail sigint-stopped
 check_count sigint-imported-whole "$(h sql int.db "SELECT count(*) FROM jobs j JOIN runs r ON r.id = j.run_id
 	WHERE r.conclusion = 'failure' AND j.status = 'completed' AND j.conclusion != 'skipped' AND j.log_state != 'stored'")" 0
 h ctl "$API" /_ctl/latency '{"ms": 0}'
+h ctl "$API" /_ctl/reset '{}'
 DB=int.db
 "$CISCOPE" --db int.db fetch --api-url "$API" --cache-dir cint "$SLUG" >"$OUT" 2>"$ERR"
 rc=$?
