@@ -758,10 +758,6 @@ static int prepare_statements(struct importer *im, struct cs_err *err)
 	if (im->ins_test)
 		return 0;
 	if (sqlite3_prepare_v3(db,
-			       "INSERT INTO findings (job_id, step_number, line, end_line, severity, "
-			       "source, message) VALUES (?1, ?2, ?3, ?4, ?5, 'marker', ?6)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_finding, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(db,
 			       "INSERT OR REPLACE INTO metric_points (series_id, idx, x, value) "
 			       "VALUES (?, ?, ?, ?)",
 			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_point, NULL) != SQLITE_OK ||
@@ -771,10 +767,9 @@ static int prepare_statements(struct importer *im, struct cs_err *err)
 			       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			       -1, SQLITE_PREPARE_PERSISTENT, &im->ins_test, NULL) != SQLITE_OK) {
 		store_err(im->st, err, "cannot prepare the import statements");
-		sqlite3_finalize(im->ins_finding);
 		sqlite3_finalize(im->ins_point);
 		sqlite3_finalize(im->ins_test);
-		im->ins_finding = im->ins_point = im->ins_test = NULL;
+		im->ins_point = im->ins_test = NULL;
 		return -1;
 	}
 	return 0;
@@ -864,7 +859,6 @@ void importer_free(struct importer *im)
 	import_ahead_free(im);
 	free(im->repo_key);
 	triage_prescan_ws_free(im->scan_ws);
-	sqlite3_finalize(im->ins_finding);
 	sqlite3_finalize(im->ins_point);
 	sqlite3_finalize(im->ins_test);
 	free(im);

@@ -46,7 +46,7 @@ struct importer {
 	int ok, failed;
 	int64_t now;
 	/* prepared statements, valid for the importer's life */
-	sqlite3_stmt *ins_finding, *ins_point, *ins_test;
+	sqlite3_stmt *ins_point, *ins_test;
 	/* the open batch (core/import.c): runs done in it, since when */
 	bool in_batch;
 	int batch_runs;

@@ -1961,6 +1961,38 @@ TEST(hostile_log_files)
 	store_close(st);
 }
 
+/* Marker findings are stored several rows a statement: every one is there,
+ * in line order with its ids, severity, step and message, whatever the
+ * count (45: 32 queued, then 8 + 4 + 1 rows). */
+TEST(marker_findings_stored_in_order)
+{
+	struct store *st = seeded_store("marker-findings");
+	struct buf b = BUF_INIT;
+	static const char *const kinds[] = {"error", "warning", "notice"};
+	buf_adds(&b, "##[group]Run make\n");
+	for (int i = 0; i < 45; i++) {
+		char l[80];
+		snprintf(l, sizeof(l), "plain %d\n##[%s]m%d %s\n", i, kinds[i % 3], i,
+			 i == 7 ? "" : "tail");
+		buf_adds(&b, l);
+	}
+	adhoc_roundtrip(st, "markers.log", b.data, b.len, 91);
+	CHECK_INT(q_int(st, "SELECT count(*) FROM findings"), 45);
+	/* ids one after the other, lines 3, 5, ..., in the group's step */
+	CHECK_INT(q_int(st, "SELECT count(*) FROM findings f, (SELECT min(id) AS m FROM findings) "
+			    "WHERE f.line = 3 + 2 * (f.id - m) AND f.end_line = f.line "
+			    "AND f.step_number = 1 AND f.source = 'marker'"), 45);
+	for (int i = 0; i < 45; i++) {
+		char want[40];
+		snprintf(want, sizeof(want), "%s m%d %s", kinds[i % 3], i, i == 7 ? "" : "tail");
+		CHECK_STR(q_str(st, "SELECT severity || ' ' || message FROM findings WHERE line = %d",
+				3 + 2 * i),
+			  want);
+	}
+	buf_release(&b);
+	store_close(st);
+}
+
 TEST(missing_path_and_special_files)
 {
 	struct store *st = seeded_store("hostile-missing");
