@@ -516,9 +516,10 @@ static int im_exec_id(struct importer *im, const char *sql, int64_t a, const cha
 /* What the insert triggers of steps did per step row before migration 015,
  * once for the run `row` whose jobs (all inserted by this import) got their
  * steps: metric_gen.gen + 1 per step, and the run into metric_dirty_runs
- * (its jobs' inserts put it there already; said here so that the steps do
- * not depend on it). The index is the same as with the triggers. */
-static int mark_steps(struct importer *im, int64_t row, struct cs_err *err)
+ * (its jobs' inserts put it there already: said here only for a run with
+ * no job inserted, so that the steps do not depend on the jobs' trigger).
+ * The index is the same as with the triggers. */
+static int mark_steps(struct importer *im, int64_t row, bool jobs_inserted, struct cs_err *err)
 {
 	sqlite3_stmt *s;
 	if (im_prepare(im,
@@ -531,8 +532,8 @@ static int mark_steps(struct importer *im, int64_t row, struct cs_err *err)
 	im->gen_extra = 0;
 	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_err(im->st, err, "cannot store the run's steps");
 	im_done(s);
-	if (rc < 0)
-		return -1;
+	if (rc < 0 || jobs_inserted)
+		return rc;
 	return im_exec_id(im,
 			  "INSERT OR IGNORE INTO metric_dirty_runs SELECT id, "
 			  "coalesce(workflow_name, '') FROM runs WHERE id = ?1 AND EXISTS "
@@ -1076,7 +1077,7 @@ int import_run_src(struct importer *im, struct run_src *rs, const char *folder,
 				}
 				ev.n_logs += carried;
 			}
-			if (mark_steps(im, row, err) < 0) {
+			if (mark_steps(im, row, ev.n_jobs > 0, err) < 0) {
 				buf_release(&sig);
 				cJSON_Delete(own);
 				goto fail;

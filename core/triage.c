@@ -1197,7 +1197,11 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 {
 	char version[64];
 	triage_version(rs, version, sizeof(version));
-	if (delete_run_triage(st, run_row_id, err) < 0)
+	/* a run judged is one just inserted (triage_judge_after_import): its
+	 * jobs have no triage rows to delete (they went with a deleted job's
+	 * id) and the run no test results yet: three statements and a probe of
+	 * a small log's two dozen */
+	if (!judge && delete_run_triage(st, run_row_id, err) < 0)
 		return -1;
 	sqlite3_stmt *s;
 	if (store_cached(st,
@@ -1239,7 +1243,7 @@ static int triage_run_x(struct store *st, const struct ruleset *rs, int64_t run_
 	}
 	struct junit_fail *tf = NULL;
 	int ntf = 0;
-	if (ret == 0 && n)
+	if (ret == 0 && n && !judge)
 		ret = triage_load_junit(st, run_row_id, &tf, &ntf, err);
 	if (ret == 0)
 		triage_attach_junit(jobs, n, tf, ntf);

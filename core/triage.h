@@ -150,9 +150,11 @@ void triage_prescan_clear(struct triage_prescan *p);
 int triage_prescan_hits(const struct triage_prescan *p);
 /* Is p a scan of those n bytes (ok, made with the rules triage uses)? */
 bool triage_prescan_ok(const struct triage_prescan *p, size_t n);
-/* *n_judged_failed: the jobs judged failed (their triage stored); 0 says the
- * run's jobs have no triage rows at all; -1 when no triage was made (the
- * rules could not be had). */
+/* Judge the jobs of run_row_id, a run this import has just inserted (its
+ * jobs' ids are new, so they have no triage rows yet, and the run no test
+ * results: neither is looked for). *n_judged_failed: the jobs judged failed
+ * (their triage stored); 0 says the run's jobs have no triage rows at all;
+ * -1 when no triage was made (the rules could not be had). */
 int triage_judge_after_import(struct store *st, int64_t run_row_id,
 			      const struct triage_log_mem *mem, int n_mem, int *n_judged_failed,
 			      struct cs_err *err);

@@ -294,6 +294,29 @@ if cmp -s raw.out own.log; then ok own-raw; else fail own-raw differs; fi
 
 # a file with two tabs per line but no log in its third field stays plain
 printf 'a\tb\tc\nd\te\tf\n' >table.log
+# a log judged at import is a run just inserted: its jobs have no triage
+# rows to replace, even with the id of a deleted job that had some (they
+# went with it), and its jobs' inserts marked it for the metrics
+if command -v sqlite3 >/dev/null 2>&1; then
+	printf 'compiling\nsrc/b.c:7:2: error: expected )\nBUILD FAILURE\n' >reused_a.log
+	printf 'compiling\nsrc/c.c:9:4: error: unknown type name\nBUILD FAILURE\n' >reused_b.log
+	# (import --json names a run by its provider id)
+	id=$(import_id reused_a.log)
+	job=$(sqlite3 "$DB" "SELECT j.id FROM jobs j JOIN runs r ON r.id = j.run_id
+		WHERE r.provider_id = $id")
+	check_eq reused-a-triaged "$(sqlite3 "$DB" "SELECT count(*) > 0 FROM triage_findings
+		WHERE job_id = $job")" 1
+	sqlite3 "$DB" "PRAGMA foreign_keys = ON; DELETE FROM runs WHERE provider_id = $id"
+	id=$(import_id reused_b.log)
+	check_eq reused-job-id "$(sqlite3 "$DB" "SELECT j.id FROM jobs j JOIN runs r ON
+		r.id = j.run_id WHERE r.provider_id = $id")" "$job"
+	check_eq reused-only-new-findings "$(sqlite3 "$DB" "SELECT count(*) FROM triage_findings
+		WHERE job_id = $job AND title LIKE '%expected )%'")" 0
+	sqlite3 "$DB" "SELECT title FROM triage_findings WHERE job_id = $job" >reused.txt
+	check_has reused-new-finding reused.txt "unknown type name"
+	check_eq reused-metrics-dirty "$(sqlite3 "$DB" "SELECT count(*) FROM metric_dirty_runs d
+		JOIN runs r ON r.id = d.run_id WHERE r.provider_id = $id")" 1
+fi
 # the import judged those logs from memory (the bytes it had just stored);
 # retriage reads them back from the index: the same findings and excerpts
 if command -v sqlite3 >/dev/null 2>&1; then
