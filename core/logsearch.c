@@ -713,6 +713,13 @@ int logsearch_admit_all(struct logsearch *ls, uint64_t *bytes, struct cs_err *er
 	return 0;
 }
 
+void logsearch_many(struct logsearch *ls)
+{
+	ls->judged = true;
+	ls->no_prefetch = false;
+	ls->map_now = true;
+}
+
 void logsearch_count_only(struct logsearch *ls)
 {
 	ls->count_only = true;

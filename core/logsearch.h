@@ -47,6 +47,13 @@ void logsearch_shard(struct logsearch *ls, unsigned k, unsigned n);
  * again log by log). Returns 0 or -1. */
 int logsearch_admit_all(struct logsearch *ls, uint64_t *bytes, struct cs_err *err);
 
+/* Many chunks are to be read (the caller judged so: the second counting
+ * thread, from the first one's logsearch_admit_all()): the file is mapped
+ * and chunks decompressed ahead from the first step, as after
+ * logsearch_admit_all() admitting many; the filters are still read log by
+ * log. Before the first step. */
+void logsearch_many(struct logsearch *ls);
+
 /* From this many chunks to read on (all those logsearch_admit_all() admits,
  * else those read so far) the chunks are read through a map of the file and
  * decompressed ahead on a second thread; a variable for the tests. */

@@ -523,6 +523,12 @@ static bool start_second(struct store *st, struct matcher *m, struct shard *two,
 	}
 	logsearch_count_only(two->ls);
 	logsearch_shard(two->ls, 1, 2);
+	/* split only for many chunks: its half too is read through a map of
+	 * the file, decompressed ahead from its first chunk (judging alone,
+	 * after 32 chunks read, it read its first by pread, one system call
+	 * per page, and a share of fewer than ALL_SLICE * 16 lines in one
+	 * step never mapped the file at all) */
+	logsearch_many(two->ls);
 	/* the thread takes no signal: Ctrl-C reaches the one that handles it */
 	sigset_t all, old;
 	sigfillset(&all);
