@@ -676,7 +676,8 @@ int logsearch_admit_all(struct logsearch *ls, uint64_t *bytes, struct cs_err *er
 		total += (size_t)ls->logs[i].chunks;
 	free(ls->admits);
 	ls->admits = xmalloc(total + 1);
-	uint64_t chunks = 0, judged = 0;
+	uint64_t chunks = 0, judged = 0, passed = 0, unread = 0, s_judged = 0, s_passed = 0;
+	bool gave_up = false;
 	int rc = 0;
 	size_t off = 0;
 	for (size_t i = ls->cur; i < ls->n_logs; i++) {
@@ -690,23 +691,35 @@ int logsearch_admit_all(struct logsearch *ls, uint64_t *bytes, struct cs_err *er
 			continue;
 		}
 		/* A string on nearly every chunk (a common phrase): the filters
-		 * left 15 in 16 of the first sixteenth of the chunks (32 at
+		 * passed 15 in 16 of the first sixteenth of the chunks (32 at
 		 * least, 256 at most), and reading the rest's would cost more
 		 * than decompressing the few they might rule out: the rest are
 		 * admitted unread (reading a chunk no line of which matches only
-		 * costs time). */
-		if (!ls->admit_rest && judged >= 32 && (judged * 16 >= total || judged >= 256) &&
-		    chunks * 16 >= judged * 15)
+		 * costs time), but for a log in 16 by chunks, still judged: when
+		 * those pass fewer than 15 in 16 (the string only in the newest
+		 * logs), every filter is read again from there on. */
+		if (!ls->admit_rest && !gave_up && judged >= 32 &&
+		    (judged * 16 >= total || judged >= 256) && passed * 16 >= judged * 15) {
 			ls->admit_rest = true;
+			s_judged = s_passed = 0;
+		}
 		long n;
-		if (ls->admit_rest) {
+		if (ls->admit_rest && unread < 15 * (s_judged + 1)) {
 			memset(a, 1, (size_t)e->chunks);
 			n = (long)e->chunks;
+			unread += e->chunks;
 		} else if ((n = logfilter_admit(ls->filter, e->log_id, e->raw_size, a, err)) < 0) {
 			rc = -1;
 			break;
 		} else {
 			judged += e->chunks;
+			passed += (uint64_t)n;
+			s_judged += e->chunks;
+			s_passed += (uint64_t)n;
+			if (ls->admit_rest && s_judged >= 32 && s_passed * 16 < s_judged * 15) {
+				ls->admit_rest = false;
+				gave_up = true;
+			}
 		}
 		e->admit_n = n;
 		chunks += (uint64_t)n;

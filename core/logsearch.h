@@ -43,7 +43,9 @@ void logsearch_shard(struct logsearch *ls, unsigned k, unsigned n);
  * their verdicts for the search; *bytes the raw bytes of the chunks they
  * admit: the work left to decide a split on. When those of the first
  * sixteenth of the chunks (32 at least, 256 at most) admit 15 in 16, the
- * rest are admitted without reading theirs (nor later, log by log). With few chunks to read no
+ * rest are admitted without reading theirs (nor later, log by log) but
+ * for a log in 16, by chunks, still judged: if those admit fewer than 15
+ * in 16, every filter from there on is read again. With few chunks to read no
  * second thread decompresses ahead. Before the first step; a commit by
  * another connection before a later step drops the verdicts (they are read
  * again log by log). Returns 0 or -1. */
