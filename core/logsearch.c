@@ -40,6 +40,7 @@ struct logsearch {
 	unsigned char *ruled; /* per log: no chunk can match (many small logs), or NULL */
 	unsigned char *admits; /* logsearch_admit_all(): every log's verdicts, or NULL */
 	bool judged;          /* logsearch_admit_all() ran: no_prefetch and map_now are its */
+	bool admit_rest;      /* the filters admit nearly everything: those not read yet are not */
 	bool no_prefetch;     /* few chunks to read: no second thread for them */
 	bool map_now;         /* many chunks to read: map the file from the next step */
 	bool map_decided;     /* the chunks are read through a map of the file, or not */
@@ -338,6 +339,9 @@ static long admit_log(struct logsearch *ls, const struct log_entry *e, unsigned 
 	if (ls->admits && e->admit_n >= 0) {
 		memcpy(admit, ls->admits + e->admit_off, (size_t)e->chunks);
 		n = e->admit_n;
+	} else if (ls->admit_rest) {
+		memset(admit, 1, (size_t)e->chunks);
+		n = (long)e->chunks;
 	} else {
 		n = logfilter_admit(ls->filter, e->log_id, e->raw_size, admit, err);
 	}
@@ -672,7 +676,8 @@ int logsearch_admit_all(struct logsearch *ls, uint64_t *bytes, struct cs_err *er
 		total += (size_t)ls->logs[i].chunks;
 	free(ls->admits);
 	ls->admits = xmalloc(total + 1);
-	uint64_t chunks = 0;
+	uint64_t chunks = 0, judged = 0, passed = 0, unread = 0, s_judged = 0, s_passed = 0;
+	bool gave_up = false;
 	int rc = 0;
 	size_t off = 0;
 	for (size_t i = ls->cur; i < ls->n_logs; i++) {
@@ -685,10 +690,36 @@ int logsearch_admit_all(struct logsearch *ls, uint64_t *bytes, struct cs_err *er
 			e->admit_n = 0;
 			continue;
 		}
-		long n = logfilter_admit(ls->filter, e->log_id, e->raw_size, a, err);
-		if (n < 0) {
+		/* A string on nearly every chunk (a common phrase): the filters
+		 * passed 15 in 16 of the first sixteenth of the chunks (32 at
+		 * least, 256 at most), and reading the rest's would cost more
+		 * than decompressing the few they might rule out: the rest are
+		 * admitted unread (reading a chunk no line of which matches only
+		 * costs time), but for a log in 16 by chunks, still judged: when
+		 * those pass fewer than 15 in 16 (the string only in the newest
+		 * logs), every filter is read again from there on. */
+		if (!ls->admit_rest && !gave_up && judged >= 32 &&
+		    (judged * 16 >= total || judged >= 256) && passed * 16 >= judged * 15) {
+			ls->admit_rest = true;
+			s_judged = s_passed = 0;
+		}
+		long n;
+		if (ls->admit_rest && unread < 15 * (s_judged + 1)) {
+			memset(a, 1, (size_t)e->chunks);
+			n = (long)e->chunks;
+			unread += e->chunks;
+		} else if ((n = logfilter_admit(ls->filter, e->log_id, e->raw_size, a, err)) < 0) {
 			rc = -1;
 			break;
+		} else {
+			judged += e->chunks;
+			passed += (uint64_t)n;
+			s_judged += e->chunks;
+			s_passed += (uint64_t)n;
+			if (ls->admit_rest && s_judged >= 32 && s_passed * 16 < s_judged * 15) {
+				ls->admit_rest = false;
+				gave_up = true;
+			}
 		}
 		e->admit_n = n;
 		chunks += (uint64_t)n;
@@ -711,6 +742,14 @@ int logsearch_admit_all(struct logsearch *ls, uint64_t *bytes, struct cs_err *er
 	else
 		ls->map_now = true;
 	return 0;
+}
+
+void logsearch_many(struct logsearch *ls, const struct logsearch *like)
+{
+	ls->judged = true;
+	ls->no_prefetch = false;
+	ls->map_now = true;
+	ls->admit_rest = like->admit_rest;
 }
 
 void logsearch_count_only(struct logsearch *ls)

@@ -41,11 +41,22 @@ void logsearch_shard(struct logsearch *ls, unsigned k, unsigned n);
 
 /* Read the filters of every log at once (one read transaction) and keep
  * their verdicts for the search; *bytes the raw bytes of the chunks they
- * admit: the work left to decide a split on. With few chunks to read no
+ * admit: the work left to decide a split on. When those of the first
+ * sixteenth of the chunks (32 at least, 256 at most) admit 15 in 16, the
+ * rest are admitted without reading theirs (nor later, log by log) but
+ * for a log in 16, by chunks, still judged: if those admit fewer than 15
+ * in 16, every filter from there on is read again. With few chunks to read no
  * second thread decompresses ahead. Before the first step; a commit by
  * another connection before a later step drops the verdicts (they are read
  * again log by log). Returns 0 or -1. */
 int logsearch_admit_all(struct logsearch *ls, uint64_t *bytes, struct cs_err *err);
+
+/* Many chunks are to be read, as logsearch_admit_all() of the cursor like
+ * (of the same search) found: the file is mapped and chunks decompressed
+ * ahead from the first step; the filters are read log by log, unless like
+ * found they admit nearly everything (then every chunk is read). For the
+ * second counting thread. Before the first step. */
+void logsearch_many(struct logsearch *ls, const struct logsearch *like);
 
 /* From this many chunks to read on (all those logsearch_admit_all() admits,
  * else those read so far) the chunks are read through a map of the file and

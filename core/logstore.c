@@ -361,6 +361,27 @@ static int fill_chunk(struct logr *r, struct chunk *c, int64_t seq, const struct
 	XGROW(c->starts, c->starts_alloc, (size_t)n_lines);
 	uint64_t pos = 0;
 	for (sqlite3_int64 i = 0; i < n_lines; i++) {
+		/* Lines under 16 KiB, nearly all, take one or two bytes each:
+		 * those decoded without the general loop's checks (a search
+		 * decodes every start of every chunk it reads) */
+		while (i > 0 && ixe - ix >= 2) {
+			/* (no branch on the length: it goes either way) */
+			uint64_t b0 = ix[0], b1 = ix[1], two = b0 >> 7;
+			if (two & b1 >> 7)
+				break; /* longer */
+			uint64_t v = (b0 & 0x7f) | (b1 << 7 & (0 - two));
+			ix += 1 + two;
+			if (v == 0)
+				return r_corrupt(r, err, seq, "line index is not increasing");
+			pos += v;
+			c->starts[i++] = (uint32_t)pos;
+			if (i >= n_lines)
+				break;
+		}
+		if (pos >= (uint64_t)raw_len)
+			return r_corrupt(r, err, seq, "line index points past the chunk");
+		if (i >= n_lines)
+			break;
 		uint64_t d = 0;
 		unsigned shift = 0;
 		for (;;) {
@@ -949,6 +970,12 @@ static uint32_t line_holding(const struct chunk *c, uint32_t i, uint64_t to)
 	if (to < c->raw_off + c->starts[lo])
 		return i;
 	uint64_t rel = MIN(to - c->raw_off, (uint64_t)UINT32_MAX);
+	/* the next candidate is usually a few lines on: gallop there first */
+	uint32_t step = 1;
+	for (; lo + step < hi && c->starts[lo + step] <= rel; step *= 2)
+		lo += step;
+	if (lo + step < hi)
+		hi = lo + step;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		if (c->starts[mid] > rel)

@@ -508,8 +508,8 @@ uint64_t search_count_split_bytes = 16u << 20;
 /* The second half of the logs on a thread of its own, with its own
  * connection, matcher and reader; false when it cannot be had (then the
  * first does everything). */
-static bool start_second(struct store *st, struct matcher *m, struct shard *two,
-			 struct store **st2, pthread_t *th)
+static bool start_second(struct store *st, struct matcher *m, struct shard *one,
+			 struct shard *two, struct store **st2, pthread_t *th)
 {
 	struct cs_err err;
 	if (strcmp(st->path, ":memory:") == 0 ||
@@ -523,6 +523,12 @@ static bool start_second(struct store *st, struct matcher *m, struct shard *two,
 	}
 	logsearch_count_only(two->ls);
 	logsearch_shard(two->ls, 1, 2);
+	/* split only for many chunks: its half too is read through a map of
+	 * the file, decompressed ahead from its first chunk (judging alone,
+	 * after 32 chunks read, it read its first by pread, one system call
+	 * per page, and a share of fewer than ALL_SLICE * 16 lines in one
+	 * step never mapped the file at all) */
+	logsearch_many(two->ls, one->ls);
 	/* the thread takes no signal: Ctrl-C reaches the one that handles it */
 	sigset_t all, old;
 	sigfillset(&all);
@@ -562,7 +568,7 @@ int search_count(struct store *st, struct matcher *m, search_cb cb, void *ctx, l
 		return -1;
 	}
 	bool split = p.logs_total >= 1 && maybe >= search_count_split_bytes &&
-		     start_second(st, m, &two, &st2, &th);
+		     start_second(st, m, &one, &two, &st2, &th);
 	if (split)
 		logsearch_shard(one.ls, 0, 2);
 	shard_run(&one);

@@ -1357,6 +1357,38 @@ TEST(many_small_logs_lose_no_hit)
 	store_close(f.st);
 }
 
+/* Counting, the filters of the first logs judged may pass nearly every
+ * chunk: the rest are admitted unread but for a sample, which brings the
+ * filters back where they stop passing. Half the logs hold a phrase (with
+ * a word 6-gram, and without one: trigrams alone), in whatever order the
+ * search takes them, and a word is on every line: the counts are
+ * search_logs()'s, on one thread and on two. */
+TEST(count_phrase_in_half_the_logs)
+{
+	for (int round = 0; round < 2; round++) {
+		struct fnf f = {0};
+		f.st = t_fresh_store(round ? "phrase1" : "phrase0");
+		struct importer *im = importer_new(f.st, NULL);
+		static char jobs[2][600][16];
+		for (int i = 0; i < 600; i++) {
+			char *job = jobs[round][i];
+			snprintf(job, sizeof(jobs[0][0]), "p%d_%03d", round, i);
+			bool has = (i < 300) == (round == 0);
+			char *text = xasprintf("line one\n%s in %d ms\nlast line\n",
+					       has ? "zebra phrase, zeb phr done" : "nothing here", i);
+			fnf_import(&f, im, job, text, strlen(text));
+		}
+		importer_free(im);
+		same_three_ways(&f, "zebra phrase", 0);
+		same_three_ways(&f, "zeb phr done", 0);
+		same_three_ways(&f, "line", 0);
+		for (size_t i = 0; i < f.ref.n; i++)
+			free(f.ref.l[i].text);
+		free(f.ref.l);
+		store_close(f.st);
+	}
+}
+
 extern const char schema_sql[];
 
 TEST(migration_adds_filters)
