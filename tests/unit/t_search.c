@@ -1369,7 +1369,7 @@ TEST(count_phrase_in_half_the_logs)
 		struct fnf f = {0};
 		f.st = t_fresh_store(round ? "phrase1" : "phrase0");
 		struct importer *im = importer_new(f.st, NULL);
-		static char jobs[2][600][16];
+		static char jobs[2][600][32];
 		for (int i = 0; i < 600; i++) {
 			char *job = jobs[round][i];
 			snprintf(job, sizeof(jobs[0][0]), "p%d_%03d", round, i);
