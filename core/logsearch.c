@@ -28,6 +28,7 @@ struct log_entry {
 
 struct logsearch {
 	struct store *st;
+	bool scanning;        /* store_scan_begin() made, store_scan_end() due */
 	struct matcher *m;
 	struct log_grams q;
 	struct logfilter *filter;
@@ -246,6 +247,8 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 	 * its munmap: for a rare token in a 1 GiB corpus more than all the rest
 	 * of the search; copying a few chunks costs next to nothing. */
 	sqlite3_exec(st->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
+	store_scan_begin(st);
+	ls->scanning = true;
 	matcher_grams(m, &ls->q);
 	if (!matcher_needle(m, &ls->needle, &ls->needle_len, &ls->needle_fold) || !ls->needle_len)
 		ls->needle = NULL;
@@ -315,6 +318,8 @@ void logsearch_free(struct logsearch *ls)
 	if (!ls)
 		return;
 	close_log(ls);
+	if (ls->scanning)
+		store_scan_end(ls->st);
 	logr_close(ls->r);
 	logfilter_free(ls->filter);
 	sqlite3_finalize(ls->job_q);
@@ -616,6 +621,11 @@ int logsearch_step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ct
 	int rc = step(ls, budget, cb, ctx, err);
 	if (own && !sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc <= 0 && ls->scanning) {
+		/* the views opened from the hits read with the usual cache */
+		store_scan_end(ls->st);
+		ls->scanning = false;
+	}
 	return rc;
 }
 

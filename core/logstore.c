@@ -1155,8 +1155,10 @@ static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_siz
 			live += admit[seq] == 1;
 		if (!live)
 			break;
-		/* a range reads every chunk's row of the part (each a seek into
-		 * the table, a page of its own): once half are out, only theirs */
+		/* a range reads every chunk's row of the part (a seek into the
+		 * table each; the writer puts the rows of a part of 64 chunks
+		 * side by side: core/logwrite.c, flush_words()): once half are
+		 * out, only theirs */
 		bool range = i == 0 || (uint64_t)live * 2 > n_chunks;
 		if (range) {
 			sqlite3_stmt *st = f->words_range;

@@ -290,6 +290,11 @@ struct logw {
 	int64_t seq;
 	bool failed, finished;
 	sqlite3_stmt *ins_grams, *ins_words;
+	/* word filter records not inserted yet (store_filters()): each the
+	 * chunk's seq (int64), its number of parts (u32), each part's blob (u32
+	 * length, bytes); flush_words() inserts them part by part */
+	struct buf wpend;
+	unsigned wpend_chunks;
 	struct filb *fb;       /* the filters built on this thread (no worker) */
 	bool fb_begun;
 	struct buf fout;       /* fb's records */
@@ -349,25 +354,82 @@ static uint32_t in_u32(const unsigned char **p)
 	return x;
 }
 
-/* Insert the filter rows of the records in out (struct filb's), in order. */
+/* Word filter rows are inserted part by part for up to this many chunks,
+ * or this many bytes of rows, at a time (flush_words()). */
+#define WORDS_BATCH_CHUNKS 64
+#define WORDS_BATCH_BYTES (2u << 20)
+
+/* Insert the word filter rows held in w->wpend: all the chunks' part 0,
+ * then part 1, and so on. A search for a token reads one part of every
+ * chunk of a log (core/logstore.c, words_rule_out) through the key's index;
+ * each row then comes from the table by its rowid, in the order the rows
+ * were inserted. Inserted chunk by chunk, the rows of a part were 32 rows
+ * apart: a page read per chunk (4,096 pages for the part of a 1 GiB log,
+ * whose rows fill 33). Inserted part by part a batch at a time, the rows of
+ * a part of up to 64 chunks are neighbours. The rows are the same. */
+static int flush_words(struct logw *w, struct cs_err *err)
+{
+	unsigned nc = w->wpend_chunks;
+	if (!nc)
+		return 0;
+	/* per chunk: its seq, its parts, where its next part's blob starts */
+	int64_t seqs[WORDS_BATCH_CHUNKS];
+	uint32_t parts[WORDS_BATCH_CHUNKS], maxparts = 0;
+	const unsigned char *next[WORDS_BATCH_CHUNKS];
+	const unsigned char *p = (const unsigned char *)w->wpend.data;
+	for (unsigned c = 0; c < nc; c++) {
+		memcpy(&seqs[c], p, sizeof(seqs[c]));
+		p += sizeof(seqs[c]);
+		parts[c] = in_u32(&p);
+		next[c] = p;
+		maxparts = MAX(maxparts, parts[c]);
+		for (uint32_t j = 0; j < parts[c]; j++) {
+			uint32_t len = in_u32(&p);
+			p += len;
+		}
+	}
+	w->wpend_chunks = 0;
+	buf_reset(&w->wpend);
+	for (uint32_t j = 0; j < maxparts; j++)
+		for (unsigned c = 0; c < nc; c++) {
+			if (j >= parts[c])
+				continue;
+			uint32_t n = in_u32(&next[c]);
+			if (put_blob(w, w->ins_words, seqs[c], (int)j, next[c], n, err) < 0)
+				return -1;
+			next[c] += n;
+		}
+	return 0;
+}
+
+/* Insert the filter rows of the records in out (struct filb's), in order;
+ * the word filter rows go through w->wpend (flush_words()), whose rows
+ * logw_finish() inserts at the latest. */
 static int store_filters(struct logw *w, const struct buf *out, struct cs_err *err)
 {
 	const unsigned char *p = (const unsigned char *)out->data, *end = p + out->len;
 	while (p < end) {
-		int64_t seq;
-		memcpy(&seq, p, sizeof(seq));
-		p += sizeof(seq);
+		const unsigned char *rec = p;
+		p += sizeof(int64_t);
 		uint32_t n = in_u32(&p);
+		int64_t seq;
+		memcpy(&seq, rec, sizeof(seq));
 		if (put_blob(w, w->ins_grams, seq, -1, p, n, err) < 0)
 			return -1;
 		p += n;
+		const unsigned char *words = p;
 		uint32_t parts = in_u32(&p);
 		for (uint32_t j = 0; j < parts; j++) {
-			n = in_u32(&p);
-			if (put_blob(w, w->ins_words, seq, (int)j, p, n, err) < 0)
-				return -1;
-			p += n;
+			uint32_t len = in_u32(&p);
+			p += len;
 		}
+		if (w->wpend_chunks == WORDS_BATCH_CHUNKS && flush_words(w, err) < 0)
+			return -1;
+		buf_add(&w->wpend, rec, sizeof(seq));
+		buf_add(&w->wpend, words, (size_t)(p - words));
+		w->wpend_chunks++;
+		if (w->wpend.len >= WORDS_BATCH_BYTES && flush_words(w, err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -813,6 +875,7 @@ static void logw_release(struct logw *w)
 	zpipe_free(w->pipe); /* its worker stopped */
 	filb_free(w->fb);
 	buf_release(&w->fout);
+	buf_release(&w->wpend);
 	cctx_put(w->cctx);
 	free(w->raw);
 	free(w->zbuf);
@@ -840,6 +903,7 @@ static struct logw *logw_new(void)
 		w = xcalloc(1, sizeof(*w));
 		buf_init(&w->idx);
 		buf_init(&w->fout);
+		buf_init(&w->wpend);
 		return w;
 	}
 	struct logw k = *w;
@@ -852,8 +916,10 @@ static struct logw *logw_new(void)
 	w->pipe = k.pipe; /* its worker idle, every chunk taken back */
 	w->idx = k.idx;
 	w->fout = k.fout;
+	w->wpend = k.wpend;
 	buf_reset(&w->idx);
 	buf_reset(&w->fout);
+	buf_reset(&w->wpend);
 	return w;
 }
 
@@ -977,7 +1043,7 @@ int64_t logw_finish(struct logw *w, struct cs_err *err)
 		rc = zpipe_submit(w, w->starts + 1, false, true, err);
 	else if (w->fb_begun) /* this thread's */
 		rc = filters_here(w, true, err);
-	if (rc < 0 || zpipe_drain(w, err) < 0)
+	if (rc < 0 || zpipe_drain(w, err) < 0 || flush_words(w, err) < 0)
 		return -1;
 	if (w->starts != w->sp.lineno) {
 		char what[128];

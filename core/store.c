@@ -657,6 +657,40 @@ int64_t store_data_version(struct store *st)
 	return v;
 }
 
+/* The page cache of a connection in store_scan_begin(), in KiB: a few
+ * dozen pages, enough for the b-tree paths a scan walks down again. */
+#define STORE_SCAN_CACHE_KIB 256
+
+void store_scan_begin(struct store *st)
+{
+	if (st->scans++ > 0)
+		return;
+	sqlite3_stmt *s;
+	st->scan_restore = false;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA cache_size", -1, &s, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		st->scan_cache = sqlite3_column_int(s, 0);
+		st->scan_restore = true;
+	}
+	sqlite3_finalize(s);
+	if (st->scan_restore) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", STORE_SCAN_CACHE_KIB);
+		sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	}
+}
+
+void store_scan_end(struct store *st)
+{
+	if (st->scans <= 0 || --st->scans > 0 || !st->scan_restore)
+		return;
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = %d", st->scan_cache);
+	sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	st->scan_restore = false;
+}
+
 int store_begin(struct store *st, struct cs_err *err)
 {
 	return store_exec(st, "BEGIN IMMEDIATE", err);

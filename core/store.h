@@ -69,6 +69,9 @@ struct store {
 	struct { const char *sql; struct sqlite3_stmt *s; } stmt_cache[64];
 	int n_stmt_cache;
 	struct store_ckpt *ckpt; /* store_ckpt_start() */
+	int scans;               /* store_scan_begin()s not ended */
+	bool scan_restore;       /* scan_cache is the cache size to restore */
+	int scan_cache;
 };
 
 enum store_mode {
@@ -124,6 +127,14 @@ int store_exec(struct store *st, const char *sql, struct cs_err *err);
  * database (PRAGMA data_version): a view polls it to know when to reload.
  * -1 on error. */
 int64_t store_data_version(struct store *st);
+/* Between these, the connection keeps a small page cache (SQLite's
+ * cache_size; store.c, STORE_SCAN_CACHE_KIB): for a search, which reads
+ * its list and filters once each. Every page a bigger cache keeps is fresh
+ * memory first touched by the read (a page fault each, and the allocator's
+ * growth): for a rare token in a 1 GiB log, a quarter of the search. The
+ * size before comes back when the last store_scan_begin() is ended. */
+void store_scan_begin(struct store *st);
+void store_scan_end(struct store *st);
 /* Fill err from the connection's last error, prefixed with what. */
 int store_err(struct store *st, struct cs_err *err, const char *what);
 /* What to tell the user about the connection's last error, with a leading

@@ -288,6 +288,54 @@ TEST(logsearch_log_deleted_midway)
 	store_close(st);
 }
 
+static int cache_size(struct store *st)
+{
+	sqlite3_stmt *s;
+	int v = 0;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA cache_size", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* A search keeps a small page cache while it runs (store_scan_begin()):
+ * the connection's own size comes back when it ends, when it is freed
+ * early, and when two searches on one connection end in either order. */
+TEST(logsearch_restores_cache_size)
+{
+	struct store *st = imported("cachesize");
+	struct cs_err err;
+	struct matcher *m = matcher_new("e", 0, &err);
+	CHECK_INT(sqlite3_exec(st->db, "PRAGMA cache_size = -3000", NULL, NULL, NULL), SQLITE_OK);
+	struct hits got = {0};
+	/* to the end */
+	struct logsearch *ls = logsearch_new(st, m, &err);
+	CHECK(cache_size(st) > -3000);
+	int rc;
+	while ((rc = logsearch_step(ls, 100, record, &got, &err)) == 1)
+		;
+	CHECK_INT(rc, 0);
+	CHECK(got.n > 0);
+	CHECK_INT(cache_size(st), -3000);
+	logsearch_free(ls);
+	CHECK_INT(cache_size(st), -3000);
+	/* freed midway; two at once, the first freed first and last */
+	for (int order = 0; order < 2; order++) {
+		struct logsearch *a = logsearch_new(st, m, &err);
+		CHECK_INT(logsearch_step(a, 1, record, &got, &err), 1);
+		struct logsearch *b = logsearch_new(st, m, &err);
+		CHECK(cache_size(st) > -3000);
+		logsearch_free(order ? b : a);
+		CHECK(cache_size(st) > -3000);
+		logsearch_free(order ? a : b);
+		CHECK_INT(cache_size(st), -3000);
+	}
+	hits_free(&got);
+	matcher_free(m);
+	store_close(st);
+}
+
 TEST(logsearch_empty_store)
 {
 	struct cs_err err;

@@ -1590,6 +1590,60 @@ TEST(pipeline_same_rows_as_single_thread)
 	close_db(db);
 }
 
+/* The word filter rows of a log are inserted part by part, 64 chunks at a
+ * time (core/logwrite.c, flush_words()): in rowid order, the rows of chunks
+ * 0..63 come part 0 first, then part 1, and so on, then those of chunks
+ * 64.. the same way. A search for a token reads one part of every chunk of
+ * a log, and the rows of a part are then neighbours in the table. The rows
+ * themselves are those a chunk-by-chunk insert makes (the pipeline tests). */
+TEST(word_rows_part_by_part)
+{
+	sqlite3 *db = open_db();
+	size_t n;
+	char *s = gen_text_log(66 * C + 999, &n);
+	for (int threaded = 0; threaded < 2; threaded++) {
+		if (threaded)
+			unsetenv("CISCOPE_LOG_THREADS");
+		else
+			setenv("CISCOPE_LOG_THREADS", "1", 1);
+		int64_t id = store(db, s, n, threaded ? 0 : C / 3);
+		CHECK(id > 0);
+		char sql[256];
+		snprintf(sql, sizeof(sql),
+			 "SELECT seq, part FROM log_chunk_words WHERE log_id = %lld ORDER BY rowid",
+			 (long long)id);
+		sqlite3_stmt *st;
+		CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
+		long rows = 0, bad = 0, prev_batch = 0, prev_part = -1, prev_seq = -1;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			long seq = (long)sqlite3_column_int64(st, 0), part = (long)sqlite3_column_int64(st, 1);
+			long batch = seq / 64;
+			/* batches in order; in a batch, (part, seq) ascending */
+			if (rows > 0 &&
+			    !(batch > prev_batch ||
+			      (batch == prev_batch &&
+			       (part > prev_part || (part == prev_part && seq > prev_seq)))))
+				bad++;
+			if (rows > 0 && batch < prev_batch)
+				bad++;
+			prev_batch = batch, prev_part = part, prev_seq = seq;
+			rows++;
+		}
+		sqlite3_finalize(st);
+		CHECK_INT(bad, 0);
+		/* every chunk has its parts: 66 full chunks and a short last one */
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(DISTINCT seq) FROM log_chunk_words WHERE log_id = %lld",
+			 (long long)id);
+		CHECK_INT(query_int(db, sql), 67);
+		CHECK(rows >= 66 * 2);
+		verify(db, id, s, n, false);
+	}
+	unsetenv("CISCOPE_LOG_THREADS");
+	free(s);
+	close_db(db);
+}
+
 /* The filters built on the worker from the chunks' bytes (a split of its
  * own) are those built without it, when the log ends at a chunk's end (the
  * worker's split ends with no bytes) and when whole chunks have no line
