@@ -370,19 +370,158 @@ static int open_readonly(struct store *st, int *version, struct cs_err *err)
 	return -1;
 }
 
+/* --- journals past the spill size -------------------------------------------- */
 /* SQLite keeps the pages a savepoint may have to restore (its
- * sub-journal) and a statement's undo pages in memory up to this size, then
- * in a temporary file. The default (64 KiB) sends most of every run's
- * savepoint to a file: importing many small runs in one transaction wrote
- * about a hundred temporary-file pages per run. 8 MiB per connection keeps a
- * run's (a few hundred KB) in memory and bounds what a huge one holds. Set
- * once, before SQLite starts (sqlite3_config refuses afterwards, harmlessly:
- * the default then stays). */
-#define STORE_JOURNAL_SPILL (8 << 20)
+ * sub-journal) and a statement's undo pages in memory up to
+ * STORE_JOURNAL_SPILL bytes, then in a temporary file. The default (64 KiB)
+ * sends most of every run's savepoint to a file: importing many small runs in
+ * one transaction wrote about a hundred temporary-file pages per run. 8 MiB
+ * per connection keeps a run's (a few hundred KB) in memory and bounds what
+ * a huge one holds. Set once, before SQLite starts (sqlite3_config refuses
+ * afterwards, harmlessly: the default then stays).
+ *
+ * Past the spill size SQLite writes what it held to the new file in one
+ * write of up to the whole spill, and its unix file layer (seekAndWriteFd in
+ * os_unix.c) keeps only the low 17 bits of a write's size: 8 MiB less a
+ * record became a write of 128 KiB less 4 bytes, then one of nothing, which
+ * it takes for a full disk ("database or disk is full", no system call
+ * failed). Any spill size of 128 KiB or more fails so (replacing a run whose
+ * log was 16 MB did: the DELETE changes more existing pages than that), and
+ * under it an import of 10,240 small logs took 1.7 times the CPU. So the
+ * writer's connection opens those temporary journals through a VFS of ours
+ * that hands the unix layer their writes in pieces of at most
+ * JOURNAL_WRITE_MAX; every other file is the unix VFS's own, untouched. */
+#define JOURNAL_WRITE_MAX (64 << 10)
+#define JOURNAL_VFS "ciscope-journals"
+
+static sqlite3_vfs *os_vfs; /* the default (unix) VFS, under ours */
+static sqlite3_vfs journal_vfs;
+static bool journal_vfs_on;
+
+/* a temporary journal: ours in front, the unix VFS's file right after */
+struct jfile {
+	sqlite3_file base;
+	sqlite3_file *os;
+};
+
+static sqlite3_file *os_file(sqlite3_file *f)
+{
+	return ((struct jfile *)f)->os;
+}
+
+static int jf_close(sqlite3_file *f)
+{
+	return os_file(f)->pMethods->xClose(os_file(f));
+}
+
+static int jf_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
+{
+	return os_file(f)->pMethods->xRead(os_file(f), p, n, off);
+}
+
+static int jf_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
+{
+	const char *b = p;
+	while (n > 0) {
+		int k = n < JOURNAL_WRITE_MAX ? n : JOURNAL_WRITE_MAX;
+		int rc = os_file(f)->pMethods->xWrite(os_file(f), b, k, off);
+		if (rc != SQLITE_OK)
+			return rc;
+		b += k;
+		n -= k;
+		off += k;
+	}
+	return SQLITE_OK;
+}
+
+static int jf_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	return os_file(f)->pMethods->xTruncate(os_file(f), size);
+}
+
+static int jf_sync(sqlite3_file *f, int flags)
+{
+	return os_file(f)->pMethods->xSync(os_file(f), flags);
+}
+
+static int jf_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+	return os_file(f)->pMethods->xFileSize(os_file(f), size);
+}
+
+static int jf_lock(sqlite3_file *f, int level)
+{
+	return os_file(f)->pMethods->xLock(os_file(f), level);
+}
+
+static int jf_unlock(sqlite3_file *f, int level)
+{
+	return os_file(f)->pMethods->xUnlock(os_file(f), level);
+}
+
+static int jf_reserved(sqlite3_file *f, int *out)
+{
+	return os_file(f)->pMethods->xCheckReservedLock(os_file(f), out);
+}
+
+static int jf_control(sqlite3_file *f, int op, void *arg)
+{
+	return os_file(f)->pMethods->xFileControl(os_file(f), op, arg);
+}
+
+static int jf_sector(sqlite3_file *f)
+{
+	return os_file(f)->pMethods->xSectorSize(os_file(f));
+}
+
+static int jf_traits(sqlite3_file *f)
+{
+	return os_file(f)->pMethods->xDeviceCharacteristics(os_file(f));
+}
+
+/* version 1: no shared memory or memory mapping, which a journal never has */
+static const sqlite3_io_methods jfile_methods = {
+	.iVersion = 1,
+	.xClose = jf_close,
+	.xRead = jf_read,
+	.xWrite = jf_write,
+	.xTruncate = jf_truncate,
+	.xSync = jf_sync,
+	.xFileSize = jf_size,
+	.xLock = jf_lock,
+	.xUnlock = jf_unlock,
+	.xCheckReservedLock = jf_reserved,
+	.xFileControl = jf_control,
+	.xSectorSize = jf_sector,
+	.xDeviceCharacteristics = jf_traits,
+};
+
+static int jvfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
+{
+	if (!(flags & (SQLITE_OPEN_SUBJOURNAL | SQLITE_OPEN_TEMP_JOURNAL)))
+		return os_vfs->xOpen(os_vfs, name, f, flags, out);
+	struct jfile *j = (struct jfile *)f;
+	j->os = (sqlite3_file *)(j + 1);
+	int rc = os_vfs->xOpen(os_vfs, name, j->os, flags, out);
+	/* SQLite closes a file whose open failed if it has methods */
+	j->base.pMethods = j->os->pMethods ? &jfile_methods : NULL;
+	return rc;
+}
 
 static void config_sqlite(void)
 {
 	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STORE_JOURNAL_SPILL);
+	os_vfs = sqlite3_vfs_find(NULL);
+	if (!os_vfs)
+		return;
+	/* the unix VFS's other methods ignore the VFS they are given or read
+	 * what the copy has too (pAppData, mxPathname) */
+	journal_vfs = *os_vfs;
+	journal_vfs.pNext = NULL;
+	journal_vfs.zName = JOURNAL_VFS;
+	journal_vfs.szOsFile = (int)sizeof(struct jfile) + os_vfs->szOsFile;
+	journal_vfs.xOpen = jvfs_open;
+	journal_vfs_on = sqlite3_vfs_register(&journal_vfs, 0) == SQLITE_OK;
 }
 
 struct store *store_open(const char *path, enum store_mode mode, struct cs_err *err)
@@ -452,7 +591,7 @@ struct store *store_open(const char *path, enum store_mode mode, struct cs_err *
 	int flags = SQLITE_OPEN_NOMUTEX |
 		    (mode == STORE_RW ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
 				      : SQLITE_OPEN_READWRITE);
-	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &st->db, flags, journal_vfs_on ? JOURNAL_VFS : NULL) != SQLITE_OK) {
 		if (st->db)
 			store_err(st, err, "cannot open the index");
 		else

@@ -106,6 +106,9 @@ void store_close(struct store *st);
 int store_cached(struct store *st, const char *sql, struct sqlite3_stmt **s);
 void store_cached_done(struct sqlite3_stmt *s);
 
+/* A savepoint's or a statement's undo pages stay in memory up to this many
+ * bytes, then go to a temporary file (core/store.c). */
+#define STORE_JOURNAL_SPILL (8 << 20)
 /* Transactions: BEGIN IMMEDIATE so writers queue instead of failing late. */
 int store_begin(struct store *st, struct cs_err *err);
 int store_commit(struct store *st, struct cs_err *err);
