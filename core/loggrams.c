@@ -15,43 +15,6 @@ static bool is_bom(const unsigned char *s, size_t n)
 	return n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF;
 }
 
-/* What logts_parse() accepts, without computing the time: the shape by
- * eight bytes at a time (every byte of a digit position is 0x30..0x39, every
- * other one its separator), then the field ranges. */
-static const unsigned char ts_mask[32] = {
-	0xF0, 0xF0, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF,
-	0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xFF};
-static const unsigned char ts_want[32] = "0000-00-00T00:00:00.0000000Z";
-static const unsigned char ts_add[32] = {6, 6, 6, 6, 0, 6, 6, 0, 6, 6, 0, 6, 6, 0,
-					 6, 6, 0, 6, 6, 0, 6, 6, 6, 6, 6, 6, 6, 0};
-
-static bool ts_word_ok(const unsigned char *s, int at)
-{
-	uint64_t w, m, want, add;
-	memcpy(&w, s + at, 8);
-	memcpy(&m, ts_mask + at, 8);
-	memcpy(&want, ts_want + at, 8);
-	memcpy(&add, ts_add + at, 8);
-	/* high nibbles (and separators) first; then adding 6 to a digit byte
-	 * 0x3N keeps its high nibble 3 only when N <= 9, and cannot carry into
-	 * the next byte */
-	return (w & m) == want && ((w + add) & m) == want;
-}
-
-#define D2(s) (((s)[0] - '0') * 10 + ((s)[1] - '0'))
-
-static bool ts_valid(const unsigned char *s)
-{
-	if (!ts_word_ok(s, 0) || !ts_word_ok(s, 8) || !ts_word_ok(s, 16) || !ts_word_ok(s, 20))
-		return false;
-	static const unsigned char mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int year = D2(s) * 100 + D2(s + 2), mon = D2(s + 5), day = D2(s + 8);
-	if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] ||
-	    D2(s + 11) > 23 || D2(s + 14) > 59 || D2(s + 17) > 59)
-		return false;
-	return !(mon == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)));
-}
-
 void log_search_text(const char *line, size_t n, const char **text, size_t *len,
 		     struct buf *scratch)
 {
@@ -60,7 +23,7 @@ void log_search_text(const char *line, size_t n, const char **text, size_t *len,
 		n = 0;
 	while (is_bom(s, n))
 		s += 3, n -= 3;
-	if (n >= 28 && (n == 28 || s[28] == ' ') && ts_valid(s)) {
+	if (n >= 28 && (n == 28 || s[28] == ' ') && logts_valid((const char *)s)) {
 		size_t k = n == 28 ? 28 : 29;
 		s += k;
 		n -= k;
