@@ -18,6 +18,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -266,7 +267,6 @@ struct logw {
 	int64_t job_id, log_id;
 	split_cb line_cb;
 	void *ctx;
-	struct splitter sp;
 	unsigned char *raw; /* the chunk being filled: stream bytes [chunk_off, chunk_off + raw_len) */
 	size_t raw_len;
 	uint64_t chunk_off;
@@ -299,6 +299,9 @@ struct logw {
 	void *also_ctx;
 	bool also_done;        /* the worker gave also() every line */
 	struct zpipe *pipe;    /* NULL until a log of several chunks */
+	/* last: logw_new() clears what comes before it, and splitter_init()
+	 * what of it is read (its head is 8 KiB, zeroed for every small log) */
+	struct splitter sp;
 };
 
 static void record_start(struct logw *w, uint64_t off)
@@ -842,16 +845,22 @@ static struct logw *logw_new(void)
 		buf_init(&w->fout);
 		return w;
 	}
-	struct logw k = *w;
-	memset(w, 0, sizeof(*w));
-	w->raw = k.raw;
-	w->zbuf = k.zbuf;
-	w->zcap = k.zcap;
-	w->cctx = k.cctx;
-	w->fb = k.fb;
-	w->pipe = k.pipe; /* its worker idle, every chunk taken back */
-	w->idx = k.idx;
-	w->fout = k.fout;
+	unsigned char *raw = w->raw;
+	void *zbuf = w->zbuf;
+	size_t zcap = w->zcap;
+	ZSTD_CCtx *cctx = w->cctx;
+	struct filb *fb = w->fb;
+	struct zpipe *pipe = w->pipe; /* its worker idle, every chunk taken back */
+	struct buf idx = w->idx, fout = w->fout;
+	memset(w, 0, offsetof(struct logw, sp)); /* logw_begin() inits sp */
+	w->raw = raw;
+	w->zbuf = zbuf;
+	w->zcap = zcap;
+	w->cctx = cctx;
+	w->fb = fb;
+	w->pipe = pipe;
+	w->idx = idx;
+	w->fout = fout;
 	buf_reset(&w->idx);
 	buf_reset(&w->fout);
 	return w;
