@@ -84,22 +84,44 @@ static inline uint64_t fold8(uint64_t w)
 /* Import runs this on every byte of every log, so the set being built has
  * a byte per bit (a plain store, no read-modify-write: 64 KiB, packed into
  * bits when the chunk is done), and eight bytes are loaded and folded at
- * once to give six trigrams with no chain from one to the next. */
-void loggrams_set(unsigned char *set, const char *text, size_t n)
+ * once to give six trigrams with no chain from one to the next. With list
+ * (a constant where this is inlined) each hash is stored there instead,
+ * one after the other; the count stored is returned. */
+static inline __attribute__((always_inline)) size_t grams_put(unsigned char *set, uint16_t *list,
+							     const char *text, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0;
+	size_t i = 0, k = 0;
+#define GRAM_PUT(h)                                  \
+	do {                                         \
+		if (list)                            \
+			list[k++] = (uint16_t)(h);   \
+		else                                 \
+			set[h] = 1;                  \
+	} while (0)
 	for (; i + 8 <= n; i += 6) {
 		uint64_t w = fold8(load_le64(s + i));
-		set[gram_hash((uint32_t)w & 0xFFFFFFu)] = 1;
-		set[gram_hash((uint32_t)(w >> 8) & 0xFFFFFFu)] = 1;
-		set[gram_hash((uint32_t)(w >> 16) & 0xFFFFFFu)] = 1;
-		set[gram_hash((uint32_t)(w >> 24) & 0xFFFFFFu)] = 1;
-		set[gram_hash((uint32_t)(w >> 32) & 0xFFFFFFu)] = 1;
-		set[gram_hash((uint32_t)(w >> 40) & 0xFFFFFFu)] = 1;
+		GRAM_PUT(gram_hash((uint32_t)w & 0xFFFFFFu));
+		GRAM_PUT(gram_hash((uint32_t)(w >> 8) & 0xFFFFFFu));
+		GRAM_PUT(gram_hash((uint32_t)(w >> 16) & 0xFFFFFFu));
+		GRAM_PUT(gram_hash((uint32_t)(w >> 24) & 0xFFFFFFu));
+		GRAM_PUT(gram_hash((uint32_t)(w >> 32) & 0xFFFFFFu));
+		GRAM_PUT(gram_hash((uint32_t)(w >> 40) & 0xFFFFFFu));
 	}
 	for (; i + 3 <= n; i++)
-		set[gram_hash(gram_of(s + i))] = 1;
+		GRAM_PUT(gram_hash(gram_of(s + i)));
+#undef GRAM_PUT
+	return k;
+}
+
+void loggrams_set(unsigned char *set, const char *text, size_t n)
+{
+	grams_put(set, NULL, text, n);
+}
+
+size_t loggrams_list(uint16_t *list, const char *text, size_t n)
+{
+	return grams_put(NULL, list, text, n);
 }
 
 /* Bytes of 0/1 to bits: bit j of bits[i] is set[8i + j]. The multiply
@@ -148,6 +170,17 @@ bool log_grams_admit(const void *blob, size_t n, const struct log_grams *q)
 	return true;
 }
 
+/* Without -mpopcnt __builtin_popcountll() is a call into libgcc: this is
+ * a dozen instructions in line (the filter of every small log counts 8 KiB
+ * of bits a few times) */
+static inline unsigned popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
 static size_t popcount_bytes(const unsigned char *a, const unsigned char *b, size_t n)
 {
 	size_t c = 0;
@@ -156,7 +189,7 @@ static size_t popcount_bytes(const unsigned char *a, const unsigned char *b, siz
 		memcpy(&x, a + i, 8);
 		if (b)
 			memcpy(&y, b + i, 8);
-		c += (size_t)__builtin_popcountll(x | y);
+		c += popcount64(x | y);
 	}
 	return c;
 }
@@ -164,20 +197,42 @@ static size_t popcount_bytes(const unsigned char *a, const unsigned char *b, siz
 /* Pack a set and shrink it by OR-ing its halves while it stays at most a
  * quarter full (a query of t missing trigrams then gets through a chunk
  * with odds of about 4^-t). Writes the blob into out; returns its length. */
+static size_t grams_fold(unsigned char *out);
+
 size_t loggrams_blob(const unsigned char *set, unsigned char *out)
+{
+	grams_pack(set, out + 1);
+	return grams_fold(out);
+}
+
+size_t loggrams_blob_list(const uint16_t *list, size_t n, unsigned char *out)
+{
+	unsigned char *bits = out + 1;
+	memset(bits, 0, GRAMS_BYTES);
+	for (size_t i = 0; i < n; i++)
+		bits[list[i] >> 3] |= (unsigned char)(1u << (list[i] & 7));
+	return grams_fold(out);
+}
+
+/* out + 1 holds the packed set: shrunk, and the version put before it */
+static size_t grams_fold(unsigned char *out)
 {
 	size_t nb = GRAMS_BYTES;
 	unsigned char *bits = out + 1;
 	out[0] = GRAMS_VERSION;
-	grams_pack(set, bits);
 	if (popcount_bytes(bits, NULL, nb) == 0)
 		return 1;
 	while (nb > GRAMS_MIN) {
 		size_t half = nb / 2;
 		if (popcount_bytes(bits, bits + half, half) * 4 > half * 8)
 			break;
-		for (size_t i = 0; i < half; i++)
-			bits[i] |= bits[i + half];
+		for (size_t i = 0; i < half; i += 8) { /* half: GRAMS_MIN at least */
+			uint64_t x, y;
+			memcpy(&x, bits + i, 8);
+			memcpy(&y, bits + half + i, 8);
+			x |= y;
+			memcpy(bits + i, &x, 8);
+		}
 		nb = half;
 	}
 	return 1 + nb;

@@ -40,6 +40,11 @@ struct filb {
 	int64_t seq;          /* the chunk whose lines are being collected */
 	uint64_t fed;         /* bytes fed */
 	unsigned char *grams; /* GRAMS_BITS bytes of 0/1, all 0 between chunks */
+	/* a log of one small chunk (listed: at most GRAMS_LIST_MAX bytes, made
+	 * ahead): its trigram hashes, in glist instead of grams */
+	bool listed;
+	uint16_t *glist;
+	size_t gn;
 	unsigned char *gblob; /* 1 + GRAMS_BYTES */
 	uint32_t *wh;         /* the hashes of the chunk's word 6-grams */
 	size_t wn, wa;
@@ -68,6 +73,7 @@ static void filb_free(struct filb *b)
 	if (!b)
 		return;
 	free(b->grams);
+	free(b->glist);
 	free(b->gblob);
 	free(b->wh);
 	free(b->wset);
@@ -136,8 +142,14 @@ static void filb_emit(struct filb *b, uint64_t raw_len)
 {
 	int64_t seq = b->seq++;
 	buf_add(b->out, &seq, sizeof(seq));
-	size_t g = loggrams_blob(b->grams, b->gblob);
-	memset(b->grams, 0, GRAMS_BITS);
+	size_t g;
+	if (b->listed) {
+		g = loggrams_blob_list(b->glist, b->gn, b->gblob);
+		b->gn = 0;
+	} else {
+		g = loggrams_blob(b->grams, b->gblob);
+		memset(b->grams, 0, GRAMS_BITS);
+	}
 	out_u32(b->out, g);
 	buf_add(b->out, b->gblob, g);
 	filb_words(b, b->wh, b->wn, raw_len);
@@ -153,7 +165,10 @@ static int filb_line(void *ctx, const struct split_line *l)
 	const char *text;
 	size_t len;
 	log_search_text(l->head, l->head_len, &text, &len, &b->scratch);
-	loggrams_set(b->grams, text, len);
+	if (b->listed)
+		b->gn += loggrams_list(b->glist + b->gn, text, len);
+	else
+		loggrams_set(b->grams, text, len);
 	loggrams_words_collect(&b->wh, &b->wn, &b->wa, text, len);
 	if (!b->also || b->also_failed)
 		return 0;
@@ -177,6 +192,8 @@ static void filb_begin(struct filb *b, struct buf *out, split_cb also, void *als
 	b->also_ctx = also_ctx;
 	b->also_stops = true;
 	b->also_failed = false;
+	b->listed = false;
+	b->gn = 0;
 }
 
 static int filb_feed(struct filb *b, const void *raw, size_t n)
@@ -190,6 +207,7 @@ static int filb_feed(struct filb *b, const void *raw, size_t n)
 static void filb_abandon(struct filb *b)
 {
 	memset(b->grams, 0, GRAMS_BITS);
+	b->gn = 0;
 	b->wn = 0;
 }
 
@@ -718,6 +736,12 @@ void log_prep_make_also(struct log_prep_ws *ws, const void *raw, size_t n, struc
 	p->z.len = z;
 	/* the filters as the writer makes them of its only chunk */
 	filb_begin(ws->fb, &p->filters, also, ctx);
+	if (n <= GRAMS_LIST_MAX) {
+		/* a trigram per byte at most */
+		if (!ws->fb->glist)
+			ws->fb->glist = xmalloc(GRAMS_LIST_MAX * sizeof(*ws->fb->glist));
+		ws->fb->listed = true;
+	}
 	int rc = filb_feed(ws->fb, raw, n);
 	if (rc == 0)
 		rc = filb_end(ws->fb);
