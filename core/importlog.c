@@ -8,6 +8,7 @@
 #include "import_int.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,25 +94,14 @@ struct log_ctx {
 	int n_steps;
 	int cur;                    /* current step index, -1 before the first */
 	bool exact_lengths;         /* ATTR_STEPFILES from concatenated step files */
+	/* the attribution reads the lines' times (ATTR_TIMES, ATTR_STEPFILES
+	 * without exact lengths): every line is parsed whole */
+	bool needs_ts;
 	uint64_t step_end_line;
 	/* an open ##[group] */
 	bool group_open;
 	int64_t group_first;
-	char group_title[GROUP_TITLE_MAX + 1];
-	/* closed groups not yet stored: inserted GROUPS_QUEUED at a time
-	 * (insert_rows), in the order they closed */
-	struct {
-		int64_t first, last;
-		char title[GROUP_TITLE_MAX + 1];
-	} gq[GROUPS_QUEUED];
-	int n_gq;
-	/* marker findings not yet stored, their messages end to end in fmsg */
-	struct {
-		int64_t line;
-		int step; /* 0: none */
-		const char *severity;
-		size_t off, len;
-	} fq[FINDINGS_QUEUED];
+	int n_gq; /* in gq, fq (below) */
 	int n_fq;
 	struct buf fmsg;
 	struct buf tmp;
@@ -123,6 +113,22 @@ struct log_ctx {
 	char **synth_names;
 	struct cs_err *err;
 	int failed;
+	/* the queues last: import_job_log() zeroes what comes before them
+	 * (zeroing them too was 10 KiB for every log) */
+	char group_title[GROUP_TITLE_MAX + 1]; /* group_open's */
+	/* closed groups not yet stored: inserted GROUPS_QUEUED at a time
+	 * (insert_rows), in the order they closed */
+	struct {
+		int64_t first, last;
+		char title[GROUP_TITLE_MAX + 1];
+	} gq[GROUPS_QUEUED];
+	/* marker findings not yet stored, their messages end to end in fmsg */
+	struct {
+		int64_t line;
+		int step; /* 0: none */
+		const char *severity;
+		size_t off, len;
+	} fq[FINDINGS_QUEUED];
 };
 
 static void step_mark(struct log_ctx *c, uint64_t lineno)
@@ -331,6 +337,20 @@ static int on_line(void *ctx, const struct split_line *l)
 {
 	struct log_ctx *c = ctx;
 	struct logline ll;
+	/* Only a marker ('#') or a line that opens a step ("Post job
+	 * cleanup.", "Cleaning up orphan processes") is more than a plain line
+	 * here, and only the times need a timestamp parsed: most lines are
+	 * known as plain by their first bytes (parsing every timestamp was a
+	 * tenth of a small log's importing thread) */
+	if (!c->needs_ts && !logline_text_may_start(l->head, l->head_len, "#PC")) {
+		if (c->mode != ATTR_NONE) {
+			logline_parse(NULL, 0, &ll); /* a plain line with no time */
+			attribute(c, l, &ll);
+		} else if (c->n_synth) {
+			c->synth[c->n_synth - 1].last_line = (int64_t)l->lineno;
+		}
+		return 0;
+	}
 	logline_parse(l->head, l->head_len, &ll);
 
 	if (c->mode == ATTR_NONE) {
@@ -735,7 +755,12 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 	if (!have_file && !have_entry && !have_steps)
 		return 0;
 
-	struct log_ctx c = {.im = im, .job_row_id = js->row_id, .cur = -1, .err = err};
+	struct log_ctx c;
+	memset(&c, 0, offsetof(struct log_ctx, group_title));
+	c.im = im;
+	c.job_row_id = js->row_id;
+	c.cur = -1;
+	c.err = err;
 	buf_init(&c.tmp);
 	buf_init(&c.fmsg);
 	int n_api = load_api_steps(&c, js->json);
@@ -765,6 +790,7 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 		attribution = "groups";
 	}
 
+	c.needs_ts = c.mode == ATTR_TIMES || (c.mode == ATTR_STEPFILES && !c.exact_lengths);
 	struct logw *w = NULL;
 	if (!rc) {
 		w = logw_begin(im->st, js->row_id, on_line, &c, err);
@@ -778,7 +804,11 @@ int import_job_log(struct importer *im, struct run_src *rs, struct job_src *js,
 	struct big_scan big;
 	int mem_at = -1;
 	uint64_t log_bytes = 0;
-	if (!rc && rs->log_alone) {
+	/* (not a log whose only chunk was made ahead: its writer has no
+	 * worker, and the read-ahead thread scanned it already) */
+	bool prepped = have_file && !js->gh && rs->file_in_mem && rs->file_prep.ok &&
+		       rs->file_prep.raw_len == rs->file.len;
+	if (!rc && rs->log_alone && !prepped) {
 		if (!im->scan_ws_tried) {
 			im->scan_ws = triage_prescan_ws_new();
 			im->scan_ws_tried = true;

@@ -15,43 +15,6 @@ static bool is_bom(const unsigned char *s, size_t n)
 	return n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF;
 }
 
-/* What logts_parse() accepts, without computing the time: the shape by
- * eight bytes at a time (every byte of a digit position is 0x30..0x39, every
- * other one its separator), then the field ranges. */
-static const unsigned char ts_mask[32] = {
-	0xF0, 0xF0, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF,
-	0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xFF};
-static const unsigned char ts_want[32] = "0000-00-00T00:00:00.0000000Z";
-static const unsigned char ts_add[32] = {6, 6, 6, 6, 0, 6, 6, 0, 6, 6, 0, 6, 6, 0,
-					 6, 6, 0, 6, 6, 0, 6, 6, 6, 6, 6, 6, 6, 0};
-
-static bool ts_word_ok(const unsigned char *s, int at)
-{
-	uint64_t w, m, want, add;
-	memcpy(&w, s + at, 8);
-	memcpy(&m, ts_mask + at, 8);
-	memcpy(&want, ts_want + at, 8);
-	memcpy(&add, ts_add + at, 8);
-	/* high nibbles (and separators) first; then adding 6 to a digit byte
-	 * 0x3N keeps its high nibble 3 only when N <= 9, and cannot carry into
-	 * the next byte */
-	return (w & m) == want && ((w + add) & m) == want;
-}
-
-#define D2(s) (((s)[0] - '0') * 10 + ((s)[1] - '0'))
-
-static bool ts_valid(const unsigned char *s)
-{
-	if (!ts_word_ok(s, 0) || !ts_word_ok(s, 8) || !ts_word_ok(s, 16) || !ts_word_ok(s, 20))
-		return false;
-	static const unsigned char mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int year = D2(s) * 100 + D2(s + 2), mon = D2(s + 5), day = D2(s + 8);
-	if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] ||
-	    D2(s + 11) > 23 || D2(s + 14) > 59 || D2(s + 17) > 59)
-		return false;
-	return !(mon == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)));
-}
-
 void log_search_text(const char *line, size_t n, const char **text, size_t *len,
 		     struct buf *scratch)
 {
@@ -60,7 +23,7 @@ void log_search_text(const char *line, size_t n, const char **text, size_t *len,
 		n = 0;
 	while (is_bom(s, n))
 		s += 3, n -= 3;
-	if (n >= 28 && (n == 28 || s[28] == ' ') && ts_valid(s)) {
+	if (n >= 28 && (n == 28 || s[28] == ' ') && logts_valid((const char *)s)) {
 		size_t k = n == 28 ? 28 : 29;
 		s += k;
 		n -= k;
@@ -121,22 +84,44 @@ static inline uint64_t fold8(uint64_t w)
 /* Import runs this on every byte of every log, so the set being built has
  * a byte per bit (a plain store, no read-modify-write: 64 KiB, packed into
  * bits when the chunk is done), and eight bytes are loaded and folded at
- * once to give six trigrams with no chain from one to the next. */
-void loggrams_set(unsigned char *set, const char *text, size_t n)
+ * once to give six trigrams with no chain from one to the next. With list
+ * (a constant where this is inlined) each hash is stored there instead,
+ * one after the other; the count stored is returned. */
+static inline __attribute__((always_inline)) size_t grams_put(unsigned char *set, uint16_t *list,
+							     const char *text, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0;
+	size_t i = 0, k = 0;
+#define GRAM_PUT(h)                                  \
+	do {                                         \
+		if (list)                            \
+			list[k++] = (uint16_t)(h);   \
+		else                                 \
+			set[h] = 1;                  \
+	} while (0)
 	for (; i + 8 <= n; i += 6) {
 		uint64_t w = fold8(load_le64(s + i));
-		set[gram_hash((uint32_t)w & 0xFFFFFFu)] = 1;
-		set[gram_hash((uint32_t)(w >> 8) & 0xFFFFFFu)] = 1;
-		set[gram_hash((uint32_t)(w >> 16) & 0xFFFFFFu)] = 1;
-		set[gram_hash((uint32_t)(w >> 24) & 0xFFFFFFu)] = 1;
-		set[gram_hash((uint32_t)(w >> 32) & 0xFFFFFFu)] = 1;
-		set[gram_hash((uint32_t)(w >> 40) & 0xFFFFFFu)] = 1;
+		GRAM_PUT(gram_hash((uint32_t)w & 0xFFFFFFu));
+		GRAM_PUT(gram_hash((uint32_t)(w >> 8) & 0xFFFFFFu));
+		GRAM_PUT(gram_hash((uint32_t)(w >> 16) & 0xFFFFFFu));
+		GRAM_PUT(gram_hash((uint32_t)(w >> 24) & 0xFFFFFFu));
+		GRAM_PUT(gram_hash((uint32_t)(w >> 32) & 0xFFFFFFu));
+		GRAM_PUT(gram_hash((uint32_t)(w >> 40) & 0xFFFFFFu));
 	}
 	for (; i + 3 <= n; i++)
-		set[gram_hash(gram_of(s + i))] = 1;
+		GRAM_PUT(gram_hash(gram_of(s + i)));
+#undef GRAM_PUT
+	return k;
+}
+
+void loggrams_set(unsigned char *set, const char *text, size_t n)
+{
+	grams_put(set, NULL, text, n);
+}
+
+size_t loggrams_list(uint16_t *list, const char *text, size_t n)
+{
+	return grams_put(NULL, list, text, n);
 }
 
 /* Bytes of 0/1 to bits: bit j of bits[i] is set[8i + j]. The multiply
@@ -185,6 +170,17 @@ bool log_grams_admit(const void *blob, size_t n, const struct log_grams *q)
 	return true;
 }
 
+/* Without -mpopcnt __builtin_popcountll() is a call into libgcc: this is
+ * a dozen instructions in line (the filter of every small log counts 8 KiB
+ * of bits a few times) */
+static inline unsigned popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
 static size_t popcount_bytes(const unsigned char *a, const unsigned char *b, size_t n)
 {
 	size_t c = 0;
@@ -193,7 +189,7 @@ static size_t popcount_bytes(const unsigned char *a, const unsigned char *b, siz
 		memcpy(&x, a + i, 8);
 		if (b)
 			memcpy(&y, b + i, 8);
-		c += (size_t)__builtin_popcountll(x | y);
+		c += popcount64(x | y);
 	}
 	return c;
 }
@@ -201,20 +197,42 @@ static size_t popcount_bytes(const unsigned char *a, const unsigned char *b, siz
 /* Pack a set and shrink it by OR-ing its halves while it stays at most a
  * quarter full (a query of t missing trigrams then gets through a chunk
  * with odds of about 4^-t). Writes the blob into out; returns its length. */
+static size_t grams_fold(unsigned char *out);
+
 size_t loggrams_blob(const unsigned char *set, unsigned char *out)
+{
+	grams_pack(set, out + 1);
+	return grams_fold(out);
+}
+
+size_t loggrams_blob_list(const uint16_t *list, size_t n, unsigned char *out)
+{
+	unsigned char *bits = out + 1;
+	memset(bits, 0, GRAMS_BYTES);
+	for (size_t i = 0; i < n; i++)
+		bits[list[i] >> 3] |= (unsigned char)(1u << (list[i] & 7));
+	return grams_fold(out);
+}
+
+/* out + 1 holds the packed set: shrunk, and the version put before it */
+static size_t grams_fold(unsigned char *out)
 {
 	size_t nb = GRAMS_BYTES;
 	unsigned char *bits = out + 1;
 	out[0] = GRAMS_VERSION;
-	grams_pack(set, bits);
 	if (popcount_bytes(bits, NULL, nb) == 0)
 		return 1;
 	while (nb > GRAMS_MIN) {
 		size_t half = nb / 2;
 		if (popcount_bytes(bits, bits + half, half) * 4 > half * 8)
 			break;
-		for (size_t i = 0; i < half; i++)
-			bits[i] |= bits[i + half];
+		for (size_t i = 0; i < half; i += 8) { /* half: GRAMS_MIN at least */
+			uint64_t x, y;
+			memcpy(&x, bits + i, 8);
+			memcpy(&y, bits + half + i, 8);
+			x |= y;
+			memcpy(bits + i, &x, 8);
+		}
 		nb = half;
 	}
 	return 1 + nb;

@@ -167,29 +167,51 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 
 #define D2(s) (((s)[0] - '0') * 10 + ((s)[1] - '0'))
 
+/* The shape by eight bytes at a time (every byte of a digit position is
+ * 0x30..0x39, every other one its separator), then the field ranges: a byte
+ * at a time, the shape was a tenth of a small log's import on each of its
+ * two threads (every line's timestamp is checked by the importer and by the
+ * rules scan). */
+static const unsigned char ts_mask[32] = {
+	0xF0, 0xF0, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF,
+	0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xFF, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xF0, 0xFF};
+static const unsigned char ts_want[32] = "0000-00-00T00:00:00.0000000Z";
+static const unsigned char ts_add[32] = {6, 6, 6, 6, 0, 6, 6, 0, 6, 6, 0, 6, 6, 0,
+					 6, 6, 0, 6, 6, 0, 6, 6, 6, 6, 6, 6, 6, 0};
+
+static bool ts_word_ok(const char *s, int at)
+{
+	uint64_t w, m, want, add;
+	memcpy(&w, s + at, 8);
+	memcpy(&m, ts_mask + at, 8);
+	memcpy(&want, ts_want + at, 8);
+	memcpy(&add, ts_add + at, 8);
+	/* high nibbles (and separators) first; then adding 6 to a digit byte
+	 * 0x3N keeps its high nibble 3 only when N <= 9, and cannot carry into
+	 * the next byte */
+	return (w & m) == want && ((w + add) & m) == want;
+}
+
 /* Years before 1970 are refused so that -1 stays an unambiguous error. */
+bool logts_valid(const char *s)
+{
+	if (!ts_word_ok(s, 0) || !ts_word_ok(s, 8) || !ts_word_ok(s, 16) || !ts_word_ok(s, 20))
+		return false;
+	static const unsigned char mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int year = D2(s) * 100 + D2(s + 2), mon = D2(s + 5), day = D2(s + 8);
+	if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] ||
+	    D2(s + 11) > 23 || D2(s + 14) > 59 || D2(s + 17) > 59)
+		return false;
+	return !(mon == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)));
+}
+
 int64_t logts_parse(const char *s, size_t n)
 {
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddddddZ";
-	if (n != 28 || !s)
+	if (n != 28 || !s || !logts_valid(s))
 		return -1;
-	for (size_t i = 0; i < 28; i++) {
-		if (shape[i] == 'd') {
-			if ((unsigned char)(s[i] - '0') > 9)
-				return -1;
-		} else if (s[i] != shape[i]) {
-			return -1;
-		}
-	}
 	int year = D2(s) * 100 + D2(s + 2);
 	int mon = D2(s + 5), day = D2(s + 8);
 	int hh = D2(s + 11), mm = D2(s + 14), ss = D2(s + 17);
-	static const unsigned char mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] || hh > 23 ||
-	    mm > 59 || ss > 59)
-		return -1;
-	if (mon == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
-		return -1;
 	int64_t frac = 0;
 	for (int i = 20; i < 26; i++) /* the 7th digit is 100 ns: below our resolution */
 		frac = frac * 10 + (s[i] - '0');
@@ -292,6 +314,27 @@ void logline_parse(const char *s, size_t n, struct logline *out)
 	skip += m->len + 1u;
 	out->msg = s + skip;
 	out->msg_len = n - skip;
+}
+
+bool logline_text_may_start(const char *s, size_t n, const char *firsts)
+{
+	if (!s)
+		return false;
+	while (skip_bom(&s, &n))
+		;
+	if (n && s[0] && strchr(firsts, s[0]))
+		return true;
+	/* logline_parse()'s shape test: the text is after the prefix only
+	 * when it passes */
+	if (n >= 28 && s[4] == '-' && s[10] == 'T' && s[27] == 'Z' && (n == 28 || s[28] == ' ')) {
+		size_t k = n == 28 ? 28 : 29;
+		s += k;
+		n -= k;
+		while (skip_bom(&s, &n))
+			;
+		return n && s[0] && strchr(firsts, s[0]);
+	}
+	return false;
 }
 
 /* --- ANSI ------------------------------------------------------------------- */

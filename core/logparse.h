@@ -89,8 +89,18 @@ struct logline {
  * plain line. BOMs may also appear after the timestamp; they are skipped. */
 void logline_parse(const char *s, size_t n, struct logline *out);
 
+/* False when the text logline_parse() finds in s (after its BOMs and
+ * timestamp) cannot begin with any byte of firsts: it looks past a prefix of
+ * a timestamp's shape without checking its digits, so a line that can be
+ * neither a marker ('#') nor begin with a wanted word is known as such
+ * without its timestamp parsed. */
+bool logline_text_may_start(const char *s, size_t n, const char *firsts);
+
 /* Parse "2024-05-01T10:48:36.8101331Z" exactly (28 chars); -1 if not one. */
 int64_t logts_parse(const char *s, size_t n);
+/* Whether the 28 bytes at s are such a timestamp (logts_parse(s, 28) >= 0),
+ * without computing the time. */
+bool logts_valid(const char *s);
 
 /* --- ANSI ------------------------------------------------------------------- */
 /* Append s without any escape sequence (SGR or other CSI, OSC, DCS, ...): the

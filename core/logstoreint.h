@@ -48,6 +48,13 @@ _Static_assert(LOG_WORDS_GRAM == 6, "filter version 1 indexes 6-grams");
 void loggrams_set(unsigned char *set, const char *text, size_t n);
 /* The filter blob of set in out (1 + GRAMS_BYTES at most); its length. */
 size_t loggrams_blob(const unsigned char *set, unsigned char *out);
+/* For a chunk known to be small (at most GRAMS_LIST_MAX bytes, logstore.h,
+ * so at most as many trigrams): the hashes of a line's trigrams appended to
+ * list (their count returned), and the blob made of the n in list, the same
+ * bytes as loggrams_blob() of a set given the same lines (the 64 KiB set's
+ * packing and clearing cost a 10 KB chunk more than its trigrams did). */
+size_t loggrams_list(uint16_t *list, const char *text, size_t n);
+size_t loggrams_blob_list(const uint16_t *list, size_t n, unsigned char *out);
 /* Once, before loggrams_words_collect. */
 void loggrams_word_tab_init(void);
 /* Appends the hashes of the word 6-grams of text to *h (*n of *alloc). */

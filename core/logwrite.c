@@ -18,6 +18,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -39,6 +40,11 @@ struct filb {
 	int64_t seq;          /* the chunk whose lines are being collected */
 	uint64_t fed;         /* bytes fed */
 	unsigned char *grams; /* GRAMS_BITS bytes of 0/1, all 0 between chunks */
+	/* a log of one small chunk (listed: at most GRAMS_LIST_MAX bytes, made
+	 * ahead): its trigram hashes, in glist instead of grams */
+	bool listed;
+	uint16_t *glist;
+	size_t gn;
 	unsigned char *gblob; /* 1 + GRAMS_BYTES */
 	uint32_t *wh;         /* the hashes of the chunk's word 6-grams */
 	size_t wn, wa;
@@ -67,6 +73,7 @@ static void filb_free(struct filb *b)
 	if (!b)
 		return;
 	free(b->grams);
+	free(b->glist);
 	free(b->gblob);
 	free(b->wh);
 	free(b->wset);
@@ -135,8 +142,14 @@ static void filb_emit(struct filb *b, uint64_t raw_len)
 {
 	int64_t seq = b->seq++;
 	buf_add(b->out, &seq, sizeof(seq));
-	size_t g = loggrams_blob(b->grams, b->gblob);
-	memset(b->grams, 0, GRAMS_BITS);
+	size_t g;
+	if (b->listed) {
+		g = loggrams_blob_list(b->glist, b->gn, b->gblob);
+		b->gn = 0;
+	} else {
+		g = loggrams_blob(b->grams, b->gblob);
+		memset(b->grams, 0, GRAMS_BITS);
+	}
 	out_u32(b->out, g);
 	buf_add(b->out, b->gblob, g);
 	filb_words(b, b->wh, b->wn, raw_len);
@@ -152,7 +165,10 @@ static int filb_line(void *ctx, const struct split_line *l)
 	const char *text;
 	size_t len;
 	log_search_text(l->head, l->head_len, &text, &len, &b->scratch);
-	loggrams_set(b->grams, text, len);
+	if (b->listed)
+		b->gn += loggrams_list(b->glist + b->gn, text, len);
+	else
+		loggrams_set(b->grams, text, len);
 	loggrams_words_collect(&b->wh, &b->wn, &b->wa, text, len);
 	if (!b->also || b->also_failed)
 		return 0;
@@ -176,6 +192,8 @@ static void filb_begin(struct filb *b, struct buf *out, split_cb also, void *als
 	b->also_ctx = also_ctx;
 	b->also_stops = true;
 	b->also_failed = false;
+	b->listed = false;
+	b->gn = 0;
 }
 
 static int filb_feed(struct filb *b, const void *raw, size_t n)
@@ -189,6 +207,7 @@ static int filb_feed(struct filb *b, const void *raw, size_t n)
 static void filb_abandon(struct filb *b)
 {
 	memset(b->grams, 0, GRAMS_BITS);
+	b->gn = 0;
 	b->wn = 0;
 }
 
@@ -266,7 +285,6 @@ struct logw {
 	int64_t job_id, log_id;
 	split_cb line_cb;
 	void *ctx;
-	struct splitter sp;
 	unsigned char *raw; /* the chunk being filled: stream bytes [chunk_off, chunk_off + raw_len) */
 	size_t raw_len;
 	uint64_t chunk_off;
@@ -304,6 +322,9 @@ struct logw {
 	void *also_ctx;
 	bool also_done;        /* the worker gave also() every line */
 	struct zpipe *pipe;    /* NULL until a log of several chunks */
+	/* last: logw_new() clears what comes before it, and splitter_init()
+	 * what of it is read (its head is 8 KiB, zeroed for every small log) */
+	struct splitter sp;
 };
 
 static void record_start(struct logw *w, uint64_t off)
@@ -777,6 +798,12 @@ void log_prep_make_also(struct log_prep_ws *ws, const void *raw, size_t n, struc
 	p->z.len = z;
 	/* the filters as the writer makes them of its only chunk */
 	filb_begin(ws->fb, &p->filters, also, ctx);
+	if (n <= GRAMS_LIST_MAX) {
+		/* a trigram per byte at most */
+		if (!ws->fb->glist)
+			ws->fb->glist = xmalloc(GRAMS_LIST_MAX * sizeof(*ws->fb->glist));
+		ws->fb->listed = true;
+	}
 	int rc = filb_feed(ws->fb, raw, n);
 	if (rc == 0)
 		rc = filb_end(ws->fb);
@@ -906,17 +933,23 @@ static struct logw *logw_new(void)
 		buf_init(&w->wpend);
 		return w;
 	}
-	struct logw k = *w;
-	memset(w, 0, sizeof(*w));
-	w->raw = k.raw;
-	w->zbuf = k.zbuf;
-	w->zcap = k.zcap;
-	w->cctx = k.cctx;
-	w->fb = k.fb;
-	w->pipe = k.pipe; /* its worker idle, every chunk taken back */
-	w->idx = k.idx;
-	w->fout = k.fout;
-	w->wpend = k.wpend;
+	unsigned char *raw = w->raw;
+	void *zbuf = w->zbuf;
+	size_t zcap = w->zcap;
+	ZSTD_CCtx *cctx = w->cctx;
+	struct filb *fb = w->fb;
+	struct zpipe *pipe = w->pipe; /* its worker idle, every chunk taken back */
+	struct buf idx = w->idx, fout = w->fout, wpend = w->wpend;
+	memset(w, 0, offsetof(struct logw, sp)); /* logw_begin() inits sp */
+	w->raw = raw;
+	w->zbuf = zbuf;
+	w->zcap = zcap;
+	w->cctx = cctx;
+	w->fb = fb;
+	w->pipe = pipe;
+	w->idx = idx;
+	w->fout = fout;
+	w->wpend = wpend;
 	buf_reset(&w->idx);
 	buf_reset(&w->fout);
 	buf_reset(&w->wpend);

@@ -1993,6 +1993,39 @@ TEST(marker_findings_stored_in_order)
 	store_close(st);
 }
 
+/* A log's plain lines are told from its markers and step openers by their
+ * first bytes, without their timestamps parsed: markers behind BOMs and a
+ * timestamp, a timestamp out of range (its line plain: the text is the
+ * whole line), the runner's closing lines */
+TEST(plain_log_steps_groups_and_markers)
+{
+	struct store *st = seeded_store("plain-steps");
+	static const char log[] =
+		"2024-05-01T10:48:36.8101331Z setup\n"
+		"\xef\xbb\xbf" "2024-05-01T10:48:37.0000000Z \xef\xbb\xbf" "##[group]Run make\n"
+		"2024-05-01T10:48:38.0000000Z ##[warning]w1\n"
+		"2024-13-01T10:48:38.0000000Z ##[error]not a marker\n"
+		"##[endgroup]\n"
+		"2024-05-01T10:48:39.0000000Z Post job cleanup.\n"
+		"2024-05-01T10:48:39.1000000Z Cleaning up orphan processes\n"
+		"2024-05-01T10:48:39.2000000Z Post-it\n"
+		"Complete\n";
+	adhoc_roundtrip(st, "steps.log", log, sizeof(log) - 1, 9);
+	CHECK_STR(q_str(st, "SELECT group_concat(number || ':' || name || ':' || first_line || '-' "
+			    "|| last_line, ',') FROM (SELECT * FROM steps WHERE job_id = (SELECT id FROM jobs WHERE name = 'steps') "
+			    "ORDER BY number)"),
+		  "1:Set up job:1-1,2:Run make:2-5,3:Post job cleanup:6-6,4:Complete job:7-9");
+	CHECK_STR(q_str(st, "SELECT group_concat(first_line || '-' || last_line || ':' || title, ',') "
+			    "FROM log_groups WHERE log_id = (SELECT l.id FROM logs l JOIN jobs j ON "
+			    "j.id = l.job_id WHERE j.name = 'steps')"),
+		  "2-5:Run make");
+	CHECK_STR(q_str(st, "SELECT group_concat(line || ':' || step_number || ':' || severity || ':' "
+			    "|| message, ',') FROM findings WHERE job_id = (SELECT id FROM jobs WHERE "
+			    "name = 'steps')"),
+		  "3:2:warning:w1");
+	store_close(st);
+}
+
 TEST(missing_path_and_special_files)
 {
 	struct store *st = seeded_store("hostile-missing");

@@ -761,3 +761,88 @@ TEST(ansi_sgr_hostile)
 		CHECK(a.fg >= -1 && a.fg <= 255 && a.bg >= -1 && a.bg <= 255);
 	}
 }
+
+/* logts_parse() checks the shape eight bytes at a time: every byte of every
+ * position, set to each of its 256 values, is judged as a byte at a time
+ * would judge it (a digit where the shape has 'd', the separator elsewhere,
+ * then the field ranges) */
+TEST(timestamp_every_byte)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddddddZ";
+	static const char *const seeds[] = {"2024-05-01T10:48:36.8101331Z",
+					    "1999-12-31T23:59:59.9999999Z",
+					    "2024-02-29T00:00:00.0000000Z"};
+	for (size_t k = 0; k < ARRAY_SIZE(seeds); k++) {
+		for (int i = 0; i < 28; i++) {
+			for (int v = 0; v < 256; v++) {
+				char s[29];
+				memcpy(s, seeds[k], 29);
+				s[i] = (char)v;
+				bool shaped = true;
+				for (int j = 0; j < 28; j++)
+					shaped &= shape[j] == 'd' ? s[j] >= '0' && s[j] <= '9'
+								  : s[j] == shape[j];
+				bool ok = logts_parse(s, 28) >= 0;
+				if (!shaped && ok) {
+					CHECK(!ok);
+					fprintf(stderr, "    byte %d = %d taken in %s\n", i, v, seeds[k]);
+				}
+				CHECK(logts_valid(s) == ok);
+				/* a shaped one is refused only for a field's range */
+				if (shaped && !ok)
+					CHECK(i < 19 && (i != 4 && i != 7 && i != 10 && i != 13 &&
+							 i != 16));
+			}
+		}
+	}
+}
+
+/* logline_text_may_start() says false only when the text logline_parse()
+ * finds cannot begin with a byte of the set: lines of BOMs, timestamps (valid,
+ * out of range, misshapen), markers and words mixed at random */
+TEST(text_may_start_agrees)
+{
+	static const char *const parts[] = {"\xef\xbb\xbf", "2024-05-01T10:48:36.8101331Z ",
+					    "2024-13-01T10:48:36.8101331Z ",
+					    "2024-05-01T10:48:36.8101331Z", "2024-05-01x10:48:36Z ",
+					    "##[group]Run x", "##[error]boom", "#", "Post job cleanup.",
+					    "Cleaning up orphan processes", "plain", "[command]ls", " ",
+					    "P", "C", "##[endgroup]"};
+	for (int iter = 0; iter < 100000; iter++) {
+		char s[256];
+		size_t n = 0;
+		int k = 1 + (int)(rnd() % 4);
+		for (int p = 0; p < k; p++) {
+			const char *t = parts[rnd() % ARRAY_SIZE(parts)];
+			size_t tn = strlen(t);
+			if (n + tn > sizeof(s))
+				break;
+			memcpy(s + n, t, tn);
+			n += tn;
+		}
+		if (n && rnd() % 4 == 0)
+			n -= rnd() % n; /* cut anywhere */
+		struct logline ll;
+		logline_parse(s, n, &ll);
+		bool first = ll.text_len && (ll.text[0] == '#' || ll.text[0] == 'P' ||
+					     ll.text[0] == 'C');
+		if (first && !logline_text_may_start(s, n, "#PC")) {
+			CHECK(logline_text_may_start(s, n, "#PC"));
+			fprintf(stderr, "    refused: %.*s\n", (int)n, s);
+			break;
+		}
+		/* and a set none of the text's first bytes is in */
+		if (ll.text_len && ll.text[0] != 'Z' && ll.text[0] != '2' &&
+		    ll.text[0] != '\xef' && logline_text_may_start(s, n, "Z")) {
+			/* false positives are allowed only behind a prefix
+			 * of a timestamp's shape that is no timestamp */
+			CHECK(!ll.has_ts);
+		}
+	}
+	CHECK(!logline_text_may_start(NULL, 0, "#"));
+	CHECK(!logline_text_may_start("", 0, "#"));
+	CHECK(logline_text_may_start("2024-05-01T10:48:36.8101331Z ##[group]x", 39, "#"));
+	CHECK(!logline_text_may_start("2024-05-01T10:48:36.8101331Z x##[group]", 39, "#"));
+	CHECK(logline_text_may_start("\xef\xbb\xbf" "2024-05-01T10:48:36.8101331Z \xef\xbb\xbf" "C", 36,
+				     "C"));
+}

@@ -1927,7 +1927,8 @@ TEST(writer_reused_same_bytes)
 }
 
 /* A log prepared ahead (log_prep_make(), on another thread in the importer)
- * is stored as the writer would store it alone: the same chunk, filters and
+ * is stored as the writer would store it alone: the same chunk, filters (its
+ * trigrams listed or set, by its size) and
  * line index, byte for byte, whatever the pieces it is then written in; a
  * log of other bytes than those prepared is refused, not stored with the
  * wrong filters; a log of a chunk or more gets nothing prepared. */
@@ -1959,10 +1960,16 @@ TEST(prepared_ahead_same_rows)
 	char *s = gen_text_log(C / 2, &n);
 	n = MIN(n, C / 2); /* its lines may run long: one chunk of them */
 	static const char crlf[] = "a\r\nb\rc ##[error]x\n\n\x1b[31mred\x1b[0m deadbeefcafe1234\nno end";
+	/* up to GRAMS_LIST_MAX bytes the trigrams are listed, not set: from
+	 * a 10 KB log to one byte past, a listed one after one that was not */
+	size_t ln = MIN(n, (size_t)GRAMS_LIST_MAX + 1);
+	CHECK_INT(ln, GRAMS_LIST_MAX + 1);
 	const struct {
 		const char *s;
 		size_t n;
-	} logs[] = {{s, n}, {crlf, sizeof(crlf) - 1}, {"x", 1}};
+	} logs[] = {{s, n},	      {crlf, sizeof(crlf) - 1},	  {"x", 1},  {"ab", 2}, {"abc", 3},
+		    {s, 10000},	      {s, GRAMS_LIST_MAX},	  {s, ln},   {s + 7, 20000},
+		    {s + 3, ln - 3}, {s + 1, GRAMS_LIST_MAX - 1}};
 	for (size_t i = 0; i < ARRAY_SIZE(logs); i++) {
 		log_prep_make(ws, logs[i].s, logs[i].n, &p);
 		CHECK(p.ok);
