@@ -123,6 +123,9 @@ extern int64_t logw_test_fail_seq;
 struct logw *logw_begin(struct store *st, int64_t job_id, split_cb line_cb, void *ctx,
 			struct cs_err *err);
 int logw_write(struct logw *w, const void *data, size_t n, struct cs_err *err);
+/* log_prep_make() of at most this many bytes lists the chunk's trigrams
+ * instead of setting them in the writer's 64 KiB set (the same filter) */
+#define GRAMS_LIST_MAX (32u << 10)
 /* A small log prepared ahead of its writer, on another thread (the
  * importer's read-ahead): the zstd frame and the search filters a writer
  * makes of raw[0..n) as its only chunk (n < LOG_CHUNK_RAW), made with the
@@ -134,9 +137,6 @@ int logw_write(struct logw *w, const void *data, size_t n, struct cs_err *err);
  * about to be given exactly raw[0..n) (raw and p stay valid until
  * logw_finish()): it stores them instead of making them again, and fails
  * with an internal error if its chunk is not those bytes after all. */
-/* log_prep_make() of at most this many bytes lists the chunk's trigrams
- * instead of setting them in the writer's 64 KiB set (the same filter) */
-#define GRAMS_LIST_MAX (32u << 10)
 struct log_prep {
 	bool ok;
 	size_t raw_len;

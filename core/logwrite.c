@@ -430,11 +430,10 @@ static int store_filters(struct logw *w, const struct buf *out, struct cs_err *e
 {
 	const unsigned char *p = (const unsigned char *)out->data, *end = p + out->len;
 	while (p < end) {
-		const unsigned char *rec = p;
-		p += sizeof(int64_t);
-		uint32_t n = in_u32(&p);
 		int64_t seq;
-		memcpy(&seq, rec, sizeof(seq));
+		memcpy(&seq, p, sizeof(seq));
+		p += sizeof(seq);
+		uint32_t n = in_u32(&p);
 		if (put_blob(w, w->ins_grams, seq, -1, p, n, err) < 0)
 			return -1;
 		p += n;
@@ -444,12 +443,10 @@ static int store_filters(struct logw *w, const struct buf *out, struct cs_err *e
 			uint32_t len = in_u32(&p);
 			p += len;
 		}
-		if (w->wpend_chunks == WORDS_BATCH_CHUNKS && flush_words(w, err) < 0)
-			return -1;
-		buf_add(&w->wpend, rec, sizeof(seq));
+		buf_add(&w->wpend, &seq, sizeof(seq));
 		buf_add(&w->wpend, words, (size_t)(p - words));
-		w->wpend_chunks++;
-		if (w->wpend.len >= WORDS_BATCH_BYTES && flush_words(w, err) < 0)
+		if ((++w->wpend_chunks == WORDS_BATCH_CHUNKS || w->wpend.len >= WORDS_BATCH_BYTES) &&
+		    flush_words(w, err) < 0)
 			return -1;
 	}
 	return 0;
