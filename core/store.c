@@ -387,8 +387,8 @@ static int open_readonly(struct store *st, int *version, struct cs_err *err)
  * it takes for a full disk ("database or disk is full", no system call
  * failed). Any spill size of 128 KiB or more fails so (replacing a run whose
  * log was 16 MB did: the DELETE changes more existing pages than that), and
- * under it an import of 10,240 small logs took 1.7 times the CPU. So the
- * writer's connection opens those temporary journals through a VFS of ours
+ * under it an import of 10,240 small logs took 1.7 times the CPU. So every
+ * writable connection opens those temporary journals through a VFS of ours
  * that hands the unix layer their writes in pieces of at most
  * JOURNAL_WRITE_MAX; every other file is the unix VFS's own, untouched. */
 #define JOURNAL_WRITE_MAX (64 << 10)
