@@ -209,6 +209,38 @@ static int migrate(struct store *st, int v, struct cs_err *err)
 	return store_commit(st, err);
 }
 
+/* A new index is made of 16 KiB pages, SQLite's default being 4 KiB: a log
+ * chunk's compressed bytes (up to a few KiB) then fit in its row's page
+ * instead of spilling into overflow pages, and a commit of many small runs
+ * writes a quarter of the pages to the WAL (each run touches the same few
+ * index pages). The size is fixed by the first write, so it is set while the
+ * file is empty, before the journal mode; an existing index keeps its own. */
+#define STORE_PAGE_SIZE 16384
+
+static void set_page_size(struct store *st, int version)
+{
+	/* version 0 is an empty file (check_version refuses a foreign one); made
+	 * meanwhile by another process, it keeps its size (the pragma only
+	 * names the size of a file still to be made) */
+	if (version != 0 || st->readonly)
+		return;
+	char pragma[64];
+	snprintf(pragma, sizeof(pragma), "PRAGMA page_size=%d", STORE_PAGE_SIZE);
+	sqlite3_exec(st->db, pragma, NULL, NULL, NULL);
+}
+
+/* The index's page size (4096 if it cannot be read). */
+static int store_page_size(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int page = 0;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		page = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return page > 0 ? page : 4096;
+}
+
 /* Turning a file to WAL needs it to itself for a moment, and SQLite answers
  * "busy" at once instead of calling the busy handler when another process
  * holds it (two importers starting on a fresh index): retry for as long as
@@ -603,7 +635,8 @@ struct store *store_open(const char *path, enum store_mode mode, struct cs_err *
 	sqlite3_extended_result_codes(st->db, 0);
 	/* check_schema reads the file header first, so a file that is not a
 	 * database fails there with SQLITE_NOTADB, before anything is written */
-	if (check_schema(st, mode != STORE_RO_EXISTING, &version, err) < 0 || set_wal(st, err) < 0 ||
+	if (check_schema(st, mode != STORE_RO_EXISTING, &version, err) < 0 ||
+	    (set_page_size(st, version), set_wal(st, err) < 0) ||
 	    store_exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", err) < 0 ||
 	    migrate(st, version, err) < 0) {
 		if (!strstr(err->msg, st->path))
@@ -622,16 +655,20 @@ struct store *store_open(const char *path, enum store_mode mode, struct cs_err *
  * the WAL, copied them all back into the index on the writing thread (a
  * twentieth of its time). Here a commit that leaves that many wakes the
  * thread, whose own connection runs a passive checkpoint (it never waits for
- * the writer, nor makes it wait). Past STORE_CKPT_SYNC_PAGES the writer
+ * the writer, nor makes it wait). Past STORE_CKPT_SYNC_BYTES the writer
  * checkpoints itself, between its transactions: a WAL the thread could never
- * empty while the writer appends would grow with the import otherwise. */
-#define STORE_CKPT_PAGES 1000 /* SQLite's own threshold */
+ * empty while the writer appends would grow with the import otherwise.
+ * Both are counted in bytes, as pages of the index's own size: an index of
+ * 16 KiB pages (STORE_PAGE_SIZE) checkpoints as often as one of 4 KiB. */
+#define STORE_CKPT_PAGES 1000 /* SQLite's own threshold, in 4 KiB pages */
+#define STORE_CKPT_BYTES (STORE_CKPT_PAGES * 4096)
 
 struct store_ckpt {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv, idle;
 	bool stop, due, busy;
+	int pages, sync_pages; /* the two thresholds in this index's pages */
 	sqlite3 *db;
 };
 
@@ -659,7 +696,7 @@ static void *ckpt_main(void *arg)
 static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	struct store_ckpt *c = arg;
-	if (pages >= STORE_CKPT_SYNC_PAGES) {
+	if (pages >= c->sync_pages) {
 		/* not while the thread checkpoints: the writer's own would find
 		 * the checkpoint lock taken, do nothing, and the WAL grow on */
 		pthread_mutex_lock(&c->mu);
@@ -668,7 +705,7 @@ static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
 			pthread_cond_wait(&c->idle, &c->mu);
 		pthread_mutex_unlock(&c->mu);
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	} else if (pages >= STORE_CKPT_PAGES) {
+	} else if (pages >= c->pages) {
 		pthread_mutex_lock(&c->mu);
 		c->due = true;
 		pthread_cond_signal(&c->cv);
@@ -692,6 +729,9 @@ bool store_ckpt_start(struct store *st)
 	if (!wal)
 		return false;
 	struct store_ckpt *c = xcalloc(1, sizeof(*c));
+	int page = store_page_size(st);
+	c->pages = MAX(1, STORE_CKPT_BYTES / page);
+	c->sync_pages = MAX(c->pages, STORE_CKPT_SYNC_BYTES / page);
 	/* a connection knows the index is in WAL mode (and checkpoints) once
 	 * it has read it: the schema version is read once here */
 	if (sqlite3_open_v2(st->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
@@ -722,7 +762,8 @@ void store_ckpt_stop(struct store *st)
 	struct store_ckpt *c = st->ckpt;
 	if (!c)
 		return;
-	sqlite3_wal_autocheckpoint(st->db, STORE_CKPT_PAGES); /* SQLite's hook again */
+	/* SQLite's hook again */
+	sqlite3_wal_autocheckpoint(st->db, MAX(1, STORE_CKPT_BYTES / store_page_size(st)));
 	pthread_mutex_lock(&c->mu);
 	c->stop = true;
 	pthread_cond_signal(&c->cv);

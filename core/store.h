@@ -117,11 +117,11 @@ void store_rollback(struct store *st);
  * index (checkpointed) by a second connection on a thread of its own while
  * this one goes on writing, instead of by the writer after its commits
  * (SQLite's automatic checkpoint). The writer still checkpoints itself when
- * the WAL passes STORE_CKPT_SYNC_PAGES (the thread lags behind), so the WAL
+ * the WAL passes STORE_CKPT_SYNC_BYTES (the thread lags behind), so the WAL
  * stays bounded. false (and the writer checkpoints as before) for an index
  * in memory or read-only, or when no thread or connection can be had.
  * store_ckpt_stop() (store_close() too) ends it. */
-#define STORE_CKPT_SYNC_PAGES 4096
+#define STORE_CKPT_SYNC_BYTES (4096 * 4096)
 bool store_ckpt_start(struct store *st);
 void store_ckpt_stop(struct store *st);
 /* Run one statement without results (name it in errors). */

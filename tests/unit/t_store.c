@@ -1242,10 +1242,64 @@ TEST(run_workflow_ref)
 	store_close(st);
 }
 
+/* A new index is made of 16 KiB pages; an index made before, of 4 KiB
+ * pages, keeps its own size, and is written and read as before (its WAL
+ * thresholds in its own pages). */
+TEST(page_size_new_and_old)
+{
+	char *path;
+	struct store *st = new_index("pages16.db", &path);
+	if (!st)
+		return;
+	CHECK_INT(q_int(st->db, "PRAGMA page_size"), 16384);
+	store_close(st);
+	free(path);
+
+	st = new_index("pages4.db", &path);
+	if (!st)
+		return;
+	exec(st->db, "INSERT INTO repos (provider, slug, html_url) VALUES ('local', 'before', 'u')");
+	store_close(st);
+	/* the index made by an older ciscope: rewritten in 4 KiB pages */
+	sqlite3 *old;
+	CHECK_INT(sqlite3_open(path, &old), SQLITE_OK);
+	exec(old, "PRAGMA journal_mode=DELETE");
+	exec(old, "PRAGMA page_size=4096");
+	exec(old, "VACUUM");
+	exec(old, "PRAGMA journal_mode=WAL");
+	CHECK_INT(q_int(old, "PRAGMA page_size"), 4096);
+	sqlite3_close(old);
+	struct cs_err err;
+	st = store_open(path, STORE_RW, &err);
+	CHECK(st != NULL);
+	if (!st) {
+		free(path);
+		return;
+	}
+	CHECK_INT(q_int(st->db, "PRAGMA page_size"), 4096);
+	CHECK(store_ckpt_start(st));
+	exec(st->db, "BEGIN IMMEDIATE");
+	for (int i = 0; i < 300; i++) {
+		char sql[200];
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO repos (provider, slug, html_url) VALUES "
+			 "('local', 'r%d', printf('%%.4000c', 'x'))",
+			 i);
+		exec(st->db, sql);
+	}
+	exec(st->db, "COMMIT");
+	store_ckpt_stop(st);
+	CHECK_INT(q_int(st->db, "SELECT count(*) FROM repos"), 301);
+	CHECK_INT(q_int(st->db, "PRAGMA page_size"), 4096);
+	CHECK_STR(q_str(st->db, "PRAGMA integrity_check"), "ok");
+	store_close(st);
+	free(path);
+}
+
 /* A long write checkpointed on a second thread (store_ckpt_start(), an
  * import of a folder): every commit is kept and read back by another
  * connection, the index is sound, and the WAL stays bounded: the writer
- * checkpoints itself once it passes STORE_CKPT_SYNC_PAGES (without that,
+ * checkpoints itself once it passes STORE_CKPT_SYNC_BYTES (without that,
  * it would hold the whole write here). An index in memory gets no thread. */
 TEST(checkpoints_on_a_second_thread)
 {
@@ -1258,8 +1312,9 @@ TEST(checkpoints_on_a_second_thread)
 	char *wal = xasprintf("%s-wal", path);
 	off_t wal_max = 0;
 	int rows = 0;
-	/* 4 KiB rows, 64 to a commit: twice STORE_CKPT_SYNC_PAGES in all */
-	for (int c = 0; c < 2 * STORE_CKPT_SYNC_PAGES / 64; c++) {
+	int page = q_int(st->db, "PRAGMA page_size");
+	/* 4 KiB rows, 64 to a commit: twice STORE_CKPT_SYNC_BYTES in all */
+	for (int c = 0; c < 2 * STORE_CKPT_SYNC_BYTES / 4096 / 64; c++) {
 		exec(st->db, "BEGIN IMMEDIATE");
 		for (int i = 0; i < 64; i++, rows++) {
 			char sql[200];
@@ -1276,7 +1331,7 @@ TEST(checkpoints_on_a_second_thread)
 	}
 	/* the threshold, one commit over it, and the frame headers */
 	CHECK(wal_max > 0);
-	CHECK(wal_max <= (off_t)(STORE_CKPT_SYNC_PAGES + 2 * 64 + 64) * (4096 + 24));
+	CHECK(wal_max <= (off_t)(STORE_CKPT_SYNC_BYTES / page + 3 * 64) * (page + 24));
 	store_ckpt_stop(st);
 	store_ckpt_stop(st); /* once */
 	sqlite3 *other;
