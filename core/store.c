@@ -655,13 +655,15 @@ struct store *store_open(const char *path, enum store_mode mode, struct cs_err *
  * the WAL, copied them all back into the index on the writing thread (a
  * twentieth of its time). Here a commit that leaves that many wakes the
  * thread, whose own connection runs a passive checkpoint (it never waits for
- * the writer, nor makes it wait). Past STORE_CKPT_SYNC_BYTES the writer
+ * the writer, nor makes it wait). Past store_ckpt_sync_bytes the writer
  * checkpoints itself, between its transactions: a WAL the thread could never
  * empty while the writer appends would grow with the import otherwise.
  * Both are counted in bytes, as pages of the index's own size: an index of
  * 16 KiB pages (STORE_PAGE_SIZE) checkpoints as often as one of 4 KiB. */
 #define STORE_CKPT_PAGES 1000 /* SQLite's own threshold, in 4 KiB pages */
 #define STORE_CKPT_BYTES (STORE_CKPT_PAGES * 4096)
+
+long store_ckpt_sync_bytes = STORE_CKPT_SYNC_BYTES;
 
 struct store_ckpt {
 	pthread_t th;
@@ -731,7 +733,7 @@ bool store_ckpt_start(struct store *st)
 	struct store_ckpt *c = xcalloc(1, sizeof(*c));
 	int page = store_page_size(st);
 	c->pages = MAX(1, STORE_CKPT_BYTES / page);
-	c->sync_pages = MAX(c->pages, STORE_CKPT_SYNC_BYTES / page);
+	c->sync_pages = MAX(c->pages, (int)(store_ckpt_sync_bytes / page));
 	/* a connection knows the index is in WAL mode (and checkpoints) once
 	 * it has read it: the schema version is read once here */
 	if (sqlite3_open_v2(st->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=

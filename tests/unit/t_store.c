@@ -1299,22 +1299,25 @@ TEST(page_size_new_and_old)
 /* A long write checkpointed on a second thread (store_ckpt_start(), an
  * import of a folder): every commit is kept and read back by another
  * connection, the index is sound, and the WAL stays bounded: the writer
- * checkpoints itself once it passes STORE_CKPT_SYNC_BYTES (without that,
- * it would hold the whole write here). An index in memory gets no thread. */
+ * checkpoints itself once it passes store_ckpt_sync_bytes (without that,
+ * it would hold the whole write here; 16 MiB for the test, not 64 MiB). An
+ * index in memory gets no thread. */
 TEST(checkpoints_on_a_second_thread)
 {
+	long sync_bytes = 16 << 20;
 	char *path;
 	struct store *st = new_index("ckpt.db", &path);
 	if (!st)
 		return;
+	store_ckpt_sync_bytes = sync_bytes;
 	CHECK(store_ckpt_start(st));
 	CHECK(store_ckpt_start(st)); /* once */
 	char *wal = xasprintf("%s-wal", path);
 	off_t wal_max = 0;
 	int rows = 0;
 	int page = q_int(st->db, "PRAGMA page_size");
-	/* 4 KiB rows, 64 to a commit: twice STORE_CKPT_SYNC_BYTES in all */
-	for (int c = 0; c < 2 * STORE_CKPT_SYNC_BYTES / 4096 / 64; c++) {
+	/* 4 KiB rows, 64 to a commit: twice the bound in all */
+	for (int c = 0; c < 2 * sync_bytes / 4096 / 64; c++) {
 		exec(st->db, "BEGIN IMMEDIATE");
 		for (int i = 0; i < 64; i++, rows++) {
 			char sql[200];
@@ -1331,7 +1334,7 @@ TEST(checkpoints_on_a_second_thread)
 	}
 	/* the threshold, one commit over it, and the frame headers */
 	CHECK(wal_max > 0);
-	CHECK(wal_max <= (off_t)(STORE_CKPT_SYNC_BYTES / page + 3 * 64) * (page + 24));
+	CHECK(wal_max <= (off_t)(sync_bytes / page + 3 * 64) * (page + 24));
 	store_ckpt_stop(st);
 	store_ckpt_stop(st); /* once */
 	sqlite3 *other;
@@ -1346,6 +1349,7 @@ TEST(checkpoints_on_a_second_thread)
 	if (mem)
 		CHECK(!store_ckpt_start(mem));
 	store_close(mem);
+	store_ckpt_sync_bytes = STORE_CKPT_SYNC_BYTES;
 	free(wal);
 	free(path);
 }
