@@ -114,6 +114,10 @@ struct logw;
 /* For tests only: compressing chunk seq fails with a real zstd error (-1:
  * none), whichever thread compresses it. Set before logw_begin(). */
 extern int64_t logw_test_fail_seq;
+/* For tests only: the writer compresses every chunk it hands to the worker
+ * itself, as it does those the worker has not started when it would wait
+ * for it (the worker then only builds their filters). */
+extern bool logw_test_writer_zstd;
 
 /* Start a log for job_id (an existing jobs.id) inside the caller's open
  * transaction. Replaces nothing: the caller deletes an old log first if it

@@ -1866,6 +1866,36 @@ TEST(pipeline_errors_propagate)
 	close_db(db);
 }
 
+/* Chunks the writer compresses itself (instead of waiting for the worker)
+ * are stored as the worker's are: the same rows as the single-threaded
+ * writer, and the same error for a chunk whose compression fails. */
+TEST(pipeline_writer_compresses)
+{
+	sqlite3 *db = open_db();
+	size_t n;
+	char *s = gen_text_log(9 * C + 123, &n);
+	unsetenv("CISCOPE_LOG_THREADS");
+	logw_test_writer_zstd = true;
+	int64_t a = store(db, s, n, 4096);
+	logw_test_writer_zstd = false;
+	int64_t b = store(db, s, n, 4096);
+	setenv("CISCOPE_LOG_THREADS", "1", 1);
+	int64_t c = store(db, s, n, 4096);
+	unsetenv("CISCOPE_LOG_THREADS");
+	CHECK(a > 0 && b > 0 && c > 0);
+	CHECK_INT(rows_differing(db, a, c), 0);
+	CHECK_INT(rows_differing(db, c, a), 0);
+	CHECK_INT(rows_differing(db, b, c), 0);
+	verify(db, a, s, n, false);
+	logw_test_writer_zstd = true;
+	logw_test_fail_seq = 5;
+	pipeline_fail(db, "compressing chunk 5 (bytes 1310720..)", "Destination buffer is too small");
+	logw_test_fail_seq = -1;
+	logw_test_writer_zstd = false;
+	free(s);
+	close_db(db);
+}
+
 /* Every stored byte of a log (chunks, line index, both filters), for
  * comparing two logs. Caller frees. */
 static char *log_bytes(sqlite3 *db, int64_t id)
