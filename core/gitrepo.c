@@ -534,6 +534,60 @@ char *gitrepo_top(const char *dir)
 	return top;
 }
 
+/* A .git in folder d that makes it a checkout's top: a folder holding HEAD,
+ * or a file naming one ("gitdir: ...", a linked worktree or submodule). */
+static bool has_dot_git(const char *d)
+{
+	char *g = path_join(d, ".git");
+	bool yes = false;
+	struct stat sb;
+	if (stat(g, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			char *head = path_join(g, "HEAD");
+			yes = path_is_file(head);
+			free(head);
+		} else if (S_ISREG(sb.st_mode)) {
+			char head[8] = {0};
+			FILE *f = fopen(g, "rb");
+			yes = f && fread(head, 1, 7, f) == 7 && !memcmp(head, "gitdir:", 7);
+			if (f)
+				fclose(f);
+		}
+	}
+	free(g);
+	return yes;
+}
+
+char *gitrepo_find_top(const char *dir)
+{
+	char *d = realpath(dir ? dir : ".", NULL);
+	struct stat start;
+	if (!d || stat(d, &start) < 0) {
+		free(d);
+		return NULL;
+	}
+	for (;;) {
+		if (has_dot_git(d)) {
+			char *top = xasprintf("%s%s", d, str_ends(d, "/") ? "" : "/");
+			free(d);
+			return top;
+		}
+		char *slash = strrchr(d, '/');
+		struct stat up;
+		if (!slash || slash[1] == 0)
+			break; /* "/" looked at */
+		if (slash == d)
+			slash[1] = 0; /* the root */
+		else
+			*slash = 0;
+		/* as libgit2 by default, not into another file system */
+		if (stat(d, &up) < 0 || up.st_dev != start.st_dev)
+			break;
+	}
+	free(d);
+	return NULL;
+}
+
 void gitrepo_user_name(struct buf *out)
 {
 	buf_reset(out);

@@ -97,6 +97,13 @@ int gitrepo_diffstat(struct gitrepo *g, const char *sha, int max_files, struct b
  * directory), with a trailing '/'; NULL outside a checkout or in a bare
  * repository. Caller frees. */
 char *gitrepo_top(const char *dir);
+/* The same top found without libgit2: the nearest folder from dir (NULL:
+ * the current directory) upward with a .git (a folder holding HEAD, or a
+ * "gitdir:" file), not crossing into another file system; the path is
+ * dir's real path. Loading and starting libgit2 costs ~68 M instructions
+ * (~15 ms: it reads the system's CA certificates), and triage asks at
+ * every import where the checkout's .ciscope/rules.conf is. */
+char *gitrepo_find_top(const char *dir);
 /* Walk the first-parent history of ref (a branch, also tried as
  * origin/ref, or any revision), newest first, at most max commits, calling
  * cb with each full sha until it returns non-zero. The count walked, or -1

@@ -110,7 +110,7 @@ static struct ruleset *load_rules(struct cs_err *err)
 	if (env && *env) {
 		rc = ruleset_add_file(rs, env, err);
 	} else {
-		char *top = gitrepo_top(NULL);
+		char *top = gitrepo_find_top(NULL);
 		if (top) {
 			char *p = path_join(top, ".ciscope/rules.conf");
 			if (path_is_file(p))

@@ -179,6 +179,68 @@ TEST(gitrepo_top_of_checkout)
 	CHECK(gitrepo_top(missing) == NULL);
 }
 
+/* gitrepo_find_top() finds the top libgit2 finds, without libgit2: from the
+ * top, from deep inside, through a "gitdir:" file (a linked worktree); not
+ * in a folder whose .git holds no HEAD, nor outside any checkout. */
+TEST(find_top_without_libgit2)
+{
+	char dir[512], sub[600], want[4200], wt[600], p[700];
+	snprintf(dir, sizeof(dir), "%s/findtop", t_tmpdir());
+	const char *msgs[] = {"one\n"};
+	char shas[1][41];
+	make_repo(dir, msgs, 1, shas);
+	char *real = realpath(dir, NULL);
+	CHECK(real != NULL);
+	if (!real)
+		return;
+	snprintf(want, sizeof(want), "%s/", real);
+	snprintf(sub, sizeof(sub), "%s/x", dir);
+	mkdir(sub, 0755);
+	snprintf(sub, sizeof(sub), "%s/x/y", dir);
+	mkdir(sub, 0755);
+	char *top = gitrepo_find_top(dir), *lib = gitrepo_top(dir);
+	CHECK_STR(top, want);
+	CHECK_STR(lib, want);
+	free(top);
+	free(lib);
+	top = gitrepo_find_top(sub);
+	CHECK_STR(top, want);
+	free(top);
+	/* a linked worktree: .git is a file naming the repository's folder */
+	snprintf(wt, sizeof(wt), "%s/linked", t_tmpdir());
+	mkdir(wt, 0755);
+	snprintf(p, sizeof(p), "%s/.git", wt);
+	FILE *f = fopen(p, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fprintf(f, "gitdir: %s/.git\n", real);
+		fclose(f);
+	}
+	snprintf(p, sizeof(p), "%s/deep", wt);
+	mkdir(p, 0755);
+	char *rwt = realpath(wt, NULL);
+	snprintf(want, sizeof(want), "%s/", rwt ? rwt : wt);
+	top = gitrepo_find_top(p);
+	CHECK_STR(top, want);
+	free(top);
+	free(rwt);
+	/* a .git folder without HEAD is no checkout; nor is a missing folder */
+	snprintf(p, sizeof(p), "%s/nohead", t_tmpdir());
+	mkdir(p, 0755);
+	snprintf(sub, sizeof(sub), "%s/nohead/.git", t_tmpdir());
+	mkdir(sub, 0755);
+	top = gitrepo_find_top(p);
+	lib = gitrepo_top(p);
+	CHECK(top == NULL || lib != NULL); /* above the temporary folder, both or neither */
+	if (top && lib)
+		CHECK_STR(top, lib);
+	free(top);
+	free(lib);
+	snprintf(p, sizeof(p), "%s/no/such/dir", t_tmpdir());
+	CHECK(gitrepo_find_top(p) == NULL);
+	free(real);
+}
+
 TEST(user_name_from_git_config)
 {
 	char repo[512];
