@@ -431,14 +431,15 @@ check_eq reader-loop-equal "$(h same loop.db many-clean.db)" same
 
 lap "concurrency"
 # --- 4. faults with a clear message and an intact index ----------------------------------------
-# a) a full disk: a 1 MB tmpfs (as root, or in a user namespace)
+# a) a full disk: a 4 MB tmpfs (as root, or in a user namespace; an index of
+# 16 KiB pages takes 1.2 MB for its first run)
 cat >full.sh <<'SEOF'
 # runs in its own mount namespace when unshared; prints ok/FAIL lines
 # (-S: no site packages; the helper needs only the standard library, and
 # starts in a fraction of the time)
 h() { python3 -S "$WORK/h.py" "$@"; }
 mkdir -p full
-mount -t tmpfs -o size=1m tmpfs full || { echo "SKIP-MOUNT"; exit 0; }
+mount -t tmpfs -o size=4m tmpfs full || { echo "SKIP-MOUNT"; exit 0; }
 "$CISCOPE" --db full/idx.db import "$FIXTURES/runs/hub4j-719643947" >/dev/null 2>full.err
 [ $? -eq 0 ] && echo "ok full-disk-first-import" || echo "FAIL full-disk-first-import: $(cat full.err)"
 cp full/idx.db before.db
