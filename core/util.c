@@ -339,12 +339,17 @@ const char *path_basename(const char *path)
 	return p;
 }
 
+/* By copies, not a format: the folder walk joins the next 8 names a log
+ * (read ahead), 2,000 instructions each through xasprintf's two passes. */
 char *path_join(const char *a, const char *b)
 {
-	size_t n = strlen(a);
-	if (n && a[n - 1] == '/')
-		return xasprintf("%s%s", a, b);
-	return xasprintf("%s/%s", a, b);
+	size_t n = strlen(a), m = strlen(b);
+	size_t slash = !(n && a[n - 1] == '/');
+	char *p = xmalloc(n + slash + m + 1);
+	memcpy(p, a, n);
+	p[n] = '/';
+	memcpy(p + n + slash, b, m + 1);
+	return p;
 }
 
 int mkdir_p(const char *path, unsigned mode, struct cs_err *err)

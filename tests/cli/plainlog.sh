@@ -56,6 +56,29 @@ check_has evidence-none-success "$OUT" '"conclusion":"success","created_at"'
 run triage --json "$id"
 check_exit evidence-none-not-triaged 0
 check_has evidence-none-no-findings "$OUT" '"jobs":[]'
+# its one job, inserted as failed until judged, is set passed by its id:
+# the same rows and metric marks as through the run (6 for the run, its
+# job, its stored log and the conclusions), in a batch of failed ones too
+if command -v sqlite3 >/dev/null 2>&1; then
+	mkdir -p ev/batch ev/again
+	printf 'compiling again\nall good\n' >ev/again/build.log
+	printf 'compiling\nsrc/a.c:3:1: error: expected ;\nBUILD FAILURE\n' >ev/batch/a-fails.log
+	cp ev/quiet/build.log ev/batch/b-passes.log
+	printf 'compiling\nsrc/c.c:9:4: error: unknown type name\n' >ev/batch/c-fails.log
+	g0=$(sqlite3 "$DB" "SELECT gen FROM metric_gen")
+	id=$(import_id ev/again/build.log)
+	check_eq evidence-none-job-passed "$(sqlite3 "$DB" "SELECT j.conclusion FROM jobs j
+		JOIN runs r ON r.id = j.run_id WHERE r.provider_id = $id")" success
+	check_eq evidence-none-metric-gen "$(($(sqlite3 "$DB" "SELECT gen FROM metric_gen") - g0))" 6
+	check_eq evidence-none-dirty "$(sqlite3 "$DB" "SELECT count(*) FROM metric_dirty_runs d
+		JOIN runs r ON r.id = d.run_id WHERE r.provider_id = $id")" 1
+	run import --quiet ev/batch
+	check_exit evidence-batch-exit 0
+	check_eq evidence-batch-jobs "$(sqlite3 "$DB" "SELECT group_concat(r.conclusion || ':' ||
+		j.conclusion, ' ') FROM (SELECT * FROM runs ORDER BY id DESC LIMIT 3) r
+		JOIN jobs j ON j.run_id = r.id ORDER BY r.id")" \
+		"failure:failure success:success failure:failure"
+fi
 id=$(import_id ev/verdict/build.log)
 run show --json "$id"
 check_has evidence-verdict "$OUT" '"conclusion_why":"a failure verdict on line 2: [INFO] BUILD FAILURE"'

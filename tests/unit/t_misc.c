@@ -713,3 +713,26 @@ TEST(remotes_not_github_style)
 	REMOTE("https://github.com/o/..", NULL, NULL);
 	REMOTE("git@github.com:./r.git", NULL, NULL);
 }
+
+/* path_join: one slash between, none added after a folder ending in one */
+TEST(path_join_puts_one_slash)
+{
+	static const char *const c[][3] = {
+		{"a", "b", "a/b"},     {"a/", "b", "a/b"},   {"/", "b", "/b"},
+		{"", "b", "/b"},       {"a", "", "a/"},      {"dir/sub", "x.log", "dir/sub/x.log"},
+		{"a//", "b", "a//b"},  {"a", "/b", "a//b"},  {"", "", "/"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		char *p = path_join(c[i][0], c[i][1]);
+		CHECK_STR(p, c[i][2]);
+		free(p);
+	}
+	/* a long folder: the copy is its whole length */
+	char a[5000];
+	memset(a, 'd', sizeof(a) - 1);
+	a[sizeof(a) - 1] = '\0';
+	char *p = path_join(a, "f");
+	CHECK_INT(strlen(p), sizeof(a) + 1);
+	CHECK(!strncmp(p, a, sizeof(a) - 1) && !strcmp(p + sizeof(a) - 1, "/f"));
+	free(p);
+}

@@ -845,3 +845,37 @@ TEST(hostile_long_lines_and_escapes)
 	store_close(st);
 	free(path);
 }
+
+/* TRIAGE_JOB_FAILED_SQL (its list spelled as comparisons) picks the jobs
+ * triage_job_failed() does, for every pair of a job's and its run's
+ * conclusions, none included. */
+TEST(failed_job_sql_equals_the_c_test)
+{
+	static const char *const c[] = {"failure", "timed_out", "startup_failure",
+					"action_required", "cancelled", "success",
+					"skipped", "neutral", "Failure", "", NULL};
+	sqlite3 *db;
+	CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
+	sqlite3_stmt *s;
+	CHECK(sqlite3_prepare_v2(db,
+				 "SELECT coalesce(" TRIAGE_JOB_FAILED_SQL ", 0) FROM (SELECT ?1 AS "
+				 "conclusion) j, (SELECT ?2 AS conclusion) r",
+				 -1, &s, NULL) == SQLITE_OK);
+	int n_failed = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++)
+		for (size_t k = 0; k < ARRAY_SIZE(c); k++) {
+			struct job j = {.conclusion = (char *)c[i]};
+			struct run r = {.conclusion = (char *)c[k]};
+			sqlite3_reset(s);
+			sqlite3_bind_text(s, 1, c[i], -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 2, c[k], -1, SQLITE_STATIC);
+			CHECK(sqlite3_step(s) == SQLITE_ROW);
+			bool sql = sqlite3_column_int(s, 0) != 0;
+			CHECK_INT(sql, triage_job_failed(&r, &j));
+			n_failed += sql;
+		}
+	/* 4 failed conclusions whatever the run's, and cancelled in a failed run */
+	CHECK_INT(n_failed, 4 * (int)ARRAY_SIZE(c) + 4);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
