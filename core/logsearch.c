@@ -74,6 +74,7 @@ struct logsearch {
 	const char *needle;
 	size_t needle_len;
 	bool needle_fold;
+	bool literal;             /* the needle is the whole match (matcher_literal) */
 	bool pf;                  /* on for the chunk being read */
 	const unsigned char *pf_data;
 	size_t pf_len;
@@ -252,6 +253,7 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 	matcher_grams(m, &ls->q);
 	if (!matcher_needle(m, &ls->needle, &ls->needle_len, &ls->needle_fold) || !ls->needle_len)
 		ls->needle = NULL;
+	ls->literal = ls->needle && matcher_literal(m);
 	if (!(ls->filter = logfilter_new(st, &ls->q, err))) {
 		logsearch_free(ls);
 		return NULL;
@@ -526,6 +528,77 @@ static void pf_find(struct logsearch *ls, uint64_t from)
 	ls->pf_next = at ? ls->pf_off + (uint64_t)(at - ls->pf_data) : UINT64_MAX;
 }
 
+/* The line of starts[k..n-1) holding chunk offset at (starts[k] <= at). */
+static uint32_t start_holding(const uint32_t *starts, uint32_t k, uint32_t n, uint32_t at)
+{
+	uint32_t lo = k + 1, hi = n, step = 1; /* the first start past at is in [lo, hi] */
+	for (; lo + step < hi && starts[lo + step] <= at; step *= 2)
+		lo += step;
+	if (lo + step < hi)
+		hi = lo + step;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (starts[mid] > at)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo - 1;
+}
+
+/* Counting a literal in a chunk without escape sequences: the lines ending
+ * in it (all but its last) are counted from one place of the needle to the
+ * next, none of them made or handed to scan_line(); a line counts, as
+ * matcher_line() has it, when its searchable text (log_search_text(): the
+ * line's head, with its BOMs and timestamp off) holds the needle. The last
+ * line, which may run into the next chunk, is left to the line by line
+ * scan, from the needle's next place. */
+static int count_lines(struct logsearch *ls, struct cs_err *err)
+{
+	const uint32_t *s;
+	uint32_t n;
+	uint64_t first;
+	const unsigned char *raw;
+	size_t len;
+	uint64_t off;
+	if (logr_chunk_index(ls->r, ls->seq, &s, &n, &first, err) < 0 ||
+	    logr_chunk_data(ls->r, ls->seq, &raw, &len, &off, err) < 0)
+		return -1;
+	if (n < 2 || ls->next_line >= first + n - 1)
+		return 0;
+	const unsigned char *hay = ls->pf_data; /* raw, or folded */
+	const char *needle = ls->needle;
+	size_t nl = ls->needle_len;
+	uint32_t k = ls->next_line > first ? (uint32_t)(ls->next_line - first) : 0;
+	uint32_t pos = s[k], end = s[n - 1];
+	uint64_t looked = 0, hits = 0;
+	while (pos < end) {
+		const unsigned char *at = memfind(hay + pos, end - pos, needle, nl);
+		if (!at)
+			break;
+		uint32_t h = (uint32_t)(at - hay);
+		k = start_holding(s, k, n, h);
+		uint32_t start = s[k], next = s[k + 1], stop = next;
+		/* line content holds no CR or LF: what ends it is its terminator */
+		while (stop > start && (raw[stop - 1] == '\n' || raw[stop - 1] == '\r'))
+			stop--;
+		size_t head = MIN((size_t)(stop - start), (size_t)SPLIT_HEAD_MAX);
+		size_t skip = log_search_skip((const char *)raw + start, head);
+		looked++;
+		if (h < start + skip) /* in the timestamp: one further on may count */
+			at = skip + nl <= head ? memfind(hay + start + skip, head - skip, needle, nl) : NULL;
+		if (at && (size_t)(at - hay) + nl <= start + head)
+			hits++;
+		pos = next;
+	}
+	ls->hits += (long)hits;
+	ls->log_hits += hits;
+	ls->budget -= MIN(ls->budget, looked);
+	ls->next_line = first + n - 1;
+	pf_find(ls, off + end);
+	return 0;
+}
+
 static int scan_line(void *ctx, const struct split_line *l)
 {
 	struct logsearch *ls = ctx;
@@ -656,7 +729,8 @@ static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
 			next_log(ls);
 			continue;
 		}
-		if (read_ahead(ls, e, err) < 0 || prefilter(ls, err) < 0) {
+		if (read_ahead(ls, e, err) < 0 || prefilter(ls, err) < 0 ||
+		    (ls->count_only && ls->pf && ls->literal && count_lines(ls, err) < 0)) {
 			close_log(ls);
 			return -1;
 		}
