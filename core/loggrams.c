@@ -15,12 +15,10 @@ static bool is_bom(const unsigned char *s, size_t n)
 	return n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF;
 }
 
-void log_search_text(const char *line, size_t n, const char **text, size_t *len,
-		     struct buf *scratch)
+/* (inline: log_search_text() is on every line of a search) */
+static inline size_t search_skip(const char *line, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)(line ? line : "");
-	if (!line)
-		n = 0;
+	const unsigned char *s = (const unsigned char *)line, *s0 = s;
 	while (is_bom(s, n))
 		s += 3, n -= 3;
 	if (n >= 28 && (n == 28 || s[28] == ' ') && logts_valid((const char *)s)) {
@@ -30,6 +28,23 @@ void log_search_text(const char *line, size_t n, const char **text, size_t *len,
 		while (is_bom(s, n))
 			s += 3, n -= 3;
 	}
+	return (size_t)(s - s0);
+}
+
+size_t log_search_skip(const char *line, size_t n)
+{
+	return search_skip(line, n);
+}
+
+void log_search_text(const char *line, size_t n, const char **text, size_t *len,
+		     struct buf *scratch)
+{
+	const unsigned char *s = (const unsigned char *)(line ? line : "");
+	if (!line)
+		n = 0;
+	size_t k = search_skip((const char *)s, n);
+	s += k;
+	n -= k;
 	if (n && memchr(s, 0x1b, n)) {
 		buf_reset(scratch);
 		ansi_strip((const char *)s, n, scratch);

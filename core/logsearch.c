@@ -74,6 +74,9 @@ struct logsearch {
 	const char *needle;
 	size_t needle_len;
 	bool needle_fold;
+	bool literal;             /* the needle is the whole match (matcher_literal) */
+	bool one_line;            /* it holds no CR nor LF (count_texts) */
+	uint64_t texts_to;        /* count_texts(): raw offset of the chunk's last line, or 0 */
 	bool pf;                  /* on for the chunk being read */
 	const unsigned char *pf_data;
 	size_t pf_len;
@@ -252,6 +255,9 @@ struct logsearch *logsearch_new(struct store *st, struct matcher *m, struct cs_e
 	matcher_grams(m, &ls->q);
 	if (!matcher_needle(m, &ls->needle, &ls->needle_len, &ls->needle_fold) || !ls->needle_len)
 		ls->needle = NULL;
+	ls->literal = ls->needle && matcher_literal(m);
+	ls->one_line = ls->needle && !memchr(ls->needle, '\n', ls->needle_len) &&
+		       !memchr(ls->needle, '\r', ls->needle_len);
 	if (!(ls->filter = logfilter_new(st, &ls->q, err))) {
 		logsearch_free(ls);
 		return NULL;
@@ -526,6 +532,156 @@ static void pf_find(struct logsearch *ls, uint64_t from)
 	ls->pf_next = at ? ls->pf_off + (uint64_t)(at - ls->pf_data) : UINT64_MAX;
 }
 
+/* The line of starts[k..n-1) holding chunk offset at (starts[k] <= at). */
+static uint32_t start_holding(const uint32_t *starts, uint32_t k, uint32_t n, uint32_t at)
+{
+	uint32_t lo = k + 1, hi = n, step = 1; /* the first start past at is in [lo, hi] */
+	for (; lo + step < hi && starts[lo + step] <= at; step *= 2)
+		lo += step;
+	if (lo + step < hi)
+		hi = lo + step;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (starts[mid] > at)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo - 1;
+}
+
+/* The chunk being read, for a count of its lines: their starts s[0..n),
+ * the first line first, its bytes raw at raw offset off, the first of its
+ * lines not done yet k (the last, running into the next chunk, is not
+ * counted at once: 0 when only it is left). */
+struct count_chunk {
+	const uint32_t *s;
+	uint32_t n, k;
+	uint64_t first, off;
+	const unsigned char *raw;
+	size_t len;
+};
+
+static int count_chunk(struct logsearch *ls, struct count_chunk *c, struct cs_err *err)
+{
+	if (logr_chunk_index(ls->r, ls->seq, &c->s, &c->n, &c->first, err) < 0 ||
+	    logr_chunk_data(ls->r, ls->seq, &c->raw, &c->len, &c->off, err) < 0)
+		return -1;
+	if (c->n < 2 || ls->next_line >= c->first + c->n - 1)
+		return 0;
+	c->k = ls->next_line > c->first ? (uint32_t)(ls->next_line - c->first) : 0;
+	return 1;
+}
+
+/* The lines of c before its last are done: hits of them matched, looked
+ * at of them taken off the step's budget. */
+static void counted(struct logsearch *ls, const struct count_chunk *c, uint64_t hits,
+		    uint64_t looked)
+{
+	ls->hits += (long)hits;
+	ls->log_hits += hits;
+	ls->budget -= MIN(ls->budget, looked);
+	ls->next_line = c->first + c->n - 1;
+}
+
+/* Counting a literal in a chunk without escape sequences: the lines ending
+ * in it (all but its last) are counted from one place of the needle to the
+ * next, none of them made or handed to scan_line(); a line counts, as
+ * matcher_line() has it, when its searchable text (log_search_text(): the
+ * line's head, with its BOMs and timestamp off) holds the needle. The last
+ * line, which may run into the next chunk, is left to the line by line
+ * scan, from the needle's next place. */
+static int count_lines(struct logsearch *ls, struct cs_err *err)
+{
+	struct count_chunk c;
+	int rc = count_chunk(ls, &c, err);
+	if (rc <= 0)
+		return rc;
+	const uint32_t *s = c.s;
+	const unsigned char *raw = c.raw, *hay = ls->pf_data; /* raw, or folded */
+	const char *needle = ls->needle;
+	size_t nl = ls->needle_len;
+	uint32_t k = c.k, n = c.n, pos = s[k], end = s[n - 1];
+	uint64_t looked = 0, hits = 0;
+	while (pos < end) {
+		const unsigned char *at = memfind(hay + pos, end - pos, needle, nl);
+		if (!at)
+			break;
+		uint32_t h = (uint32_t)(at - hay);
+		k = start_holding(s, k, n, h);
+		uint32_t start = s[k], next = s[k + 1], stop = next;
+		/* line content holds no CR or LF: what ends it is its terminator */
+		while (stop > start && (raw[stop - 1] == '\n' || raw[stop - 1] == '\r'))
+			stop--;
+		size_t head = MIN((size_t)(stop - start), (size_t)SPLIT_HEAD_MAX);
+		size_t skip = log_search_skip((const char *)raw + start, head);
+		looked++;
+		if (h < start + skip) /* in the timestamp: one further on may count */
+			at = skip + nl <= head ? memfind(hay + start + skip, head - skip, needle, nl) : NULL;
+		if (at && (size_t)(at - hay) + nl <= start + head)
+			hits++;
+		pos = next;
+	}
+	counted(ls, &c, hits, looked);
+	pf_find(ls, c.off + end);
+	return 0;
+}
+
+/* Counting a literal in a chunk with escape sequences: the searchable texts
+ * of the lines ending in it (all but its last), each with an LF after it,
+ * are gathered, folded at once when the needle is, and looked through in
+ * one pass, a line counted at the needle's first place in it (it holds no
+ * line end: it cannot run from one text into the next). The last line goes
+ * by the line scan. */
+static int count_texts(struct logsearch *ls, struct cs_err *err)
+{
+	int rc;
+	struct count_chunk c;
+	if ((rc = count_chunk(ls, &c, err)) <= 0)
+		return rc;
+	const uint32_t *s = c.s;
+	const unsigned char *raw = c.raw;
+	uint32_t n = c.n, k0 = c.k;
+	struct buf *t = &ls->text;
+	buf_reset(t);
+	/* (no longer than the lines: an LF stands for each terminator) */
+	buf_reserve(t, s[n - 1] - s[k0] + 1);
+	for (uint32_t k = k0; k + 1 < n; k++) {
+		uint32_t start = s[k], stop = s[k + 1];
+		while (stop > start && (raw[stop - 1] == '\n' || raw[stop - 1] == '\r'))
+			stop--;
+		const char *text;
+		size_t tl;
+		log_search_text((const char *)raw + start,
+				MIN((size_t)(stop - start), (size_t)SPLIT_HEAD_MAX), &text, &tl,
+				&ls->scratch);
+		if (t->len + tl + 1 >= t->alloc) /* (not when a strip only takes away) */
+			buf_reserve(t, tl + 1);
+		memcpy(t->data + t->len, text, tl);
+		t->len += tl;
+		t->data[t->len++] = '\n';
+	}
+	if (t->len > LOG_CHUNK_RAW)
+		return 0; /* (a strip never makes more: the line scan, should it) */
+	const unsigned char *hay = (const unsigned char *)t->data, *end = hay + t->len;
+	if (ls->needle_fold) {
+		if (!ls->folded)
+			ls->folded = xmalloc(LOG_CHUNK_RAW);
+		fold_ascii(ls->folded, hay, t->len);
+		end = ls->folded + t->len;
+		hay = ls->folded;
+	}
+	uint64_t hits = 0;
+	const unsigned char *at;
+	while (hay < end && (at = memfind(hay, (size_t)(end - hay), ls->needle, ls->needle_len))) {
+		hits++;
+		hay = (const unsigned char *)memchr(at, '\n', (size_t)(end - at)) + 1;
+	}
+	counted(ls, &c, hits, n - 1 - k0);
+	ls->texts_to = c.off + s[n - 1];
+	return 0;
+}
+
 static int scan_line(void *ctx, const struct split_line *l)
 {
 	struct logsearch *ls = ctx;
@@ -656,12 +812,17 @@ static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
 			next_log(ls);
 			continue;
 		}
-		if (read_ahead(ls, e, err) < 0 || prefilter(ls, err) < 0) {
+		if (read_ahead(ls, e, err) < 0 || prefilter(ls, err) < 0 ||
+		    (ls->count_only && ls->literal && ls->pf && count_lines(ls, err) < 0) ||
+		    (ls->count_only && ls->literal && !ls->pf && ls->one_line &&
+		     count_texts(ls, err) < 0)) {
 			close_log(ls);
 			return -1;
 		}
-		int rc = logr_chunk_lines_from(ls->r, ls->seq, ls->pf ? &ls->pf_next : NULL, scan_line,
-					       ls, err);
+		int rc = logr_chunk_lines_from(ls->r, ls->seq,
+					       ls->pf ? &ls->pf_next : ls->texts_to ? &ls->texts_to : NULL,
+					       scan_line, ls, err);
+		ls->texts_to = 0;
 		if (rc == 3 || (rc && ls->stop))
 			break; /* resumes at next_line, in this chunk */
 		if (rc) {

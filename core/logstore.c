@@ -947,18 +947,38 @@ int logr_chunk_starts(struct logr *r, uint64_t *first, struct cs_err *err)
 	return 0;
 }
 
+/* Chunk seq of r, loaded; NULL on error (one out of range included). */
+static struct chunk *chunk_at(struct logr *r, uint64_t seq, struct cs_err *err)
+{
+	if (seq >= r->chunk_count) {
+		err_set(err, CS_EINVAL, "chunk %llu is out of range: log %lld has %llu chunks",
+			(ull)seq, (long long)r->id, (ull)r->chunk_count);
+		return NULL;
+	}
+	return load_chunk(r, (int64_t)seq, err);
+}
+
 int logr_chunk_data(struct logr *r, uint64_t seq, const unsigned char **data, size_t *len,
 		    uint64_t *off, struct cs_err *err)
 {
-	if (seq >= r->chunk_count)
-		return err_set(err, CS_EINVAL, "chunk %llu is out of range: log %lld has %llu chunks",
-			       (ull)seq, (long long)r->id, (ull)r->chunk_count);
-	struct chunk *c = load_chunk(r, (int64_t)seq, err);
+	struct chunk *c = chunk_at(r, seq, err);
 	if (!c)
 		return -1;
 	*data = c->data;
 	*len = c->raw_len;
 	*off = c->raw_off;
+	return 0;
+}
+
+int logr_chunk_index(struct logr *r, uint64_t seq, const uint32_t **starts, uint32_t *n,
+		     uint64_t *first, struct cs_err *err)
+{
+	struct chunk *c = chunk_at(r, seq, err);
+	if (!c)
+		return -1;
+	*starts = c->starts;
+	*n = c->n_lines;
+	*first = c->first_line;
 	return 0;
 }
 

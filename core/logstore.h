@@ -41,6 +41,9 @@ struct store;
  * the filters and search (search_text()) use this one definition. */
 void log_search_text(const char *line, size_t n, const char **text, size_t *len,
 		     struct buf *scratch);
+/* How many bytes log_search_text() takes off the front of line[0..n): its
+ * BOMs and its timestamp (escape sequences aside). */
+size_t log_search_skip(const char *line, size_t n);
 
 /* Trigram filters. For each chunk the writer hashes every trigram (3 bytes)
  * of the searchable text of every line that starts in the chunk, its head
@@ -254,6 +257,12 @@ int logr_chunk_starts(struct logr *r, uint64_t *first, struct cs_err *err);
  * it looks line by line. */
 int logr_chunk_data(struct logr *r, uint64_t seq, const unsigned char **data, size_t *len,
 		    uint64_t *off, struct cs_err *err);
+/* The line index of chunk seq: the offsets in it where its *n lines start
+ * (valid as logr_chunk_data()'s bytes are), the first of them line *first:
+ * for a count to go from one candidate to the next without the lines
+ * between. */
+int logr_chunk_index(struct logr *r, uint64_t seq, const uint32_t **starts, uint32_t *n,
+		     uint64_t *first, struct cs_err *err);
 /* Every line of every chunk whose filter admits q (all of them when q is
  * NULL or empty), in order: the lines that may contain a string whose
  * trigrams q holds. Returns like logr_chunk_lines(). */

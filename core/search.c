@@ -353,6 +353,11 @@ bool matcher_line(struct matcher *m, const struct split_line *l, struct buf *scr
 	return matcher_find(m, *text, *len, 0, start, end);
 }
 
+bool matcher_literal(const struct matcher *m)
+{
+	return !m->regex;
+}
+
 void matcher_stats(const struct matcher *m, uint64_t *chunks_read, uint64_t *chunks_skipped)
 {
 	*chunks_read = m->chunks_read;

@@ -54,6 +54,9 @@ void matcher_count(struct matcher *m, uint64_t chunks_read, uint64_t chunks_skip
  * looked for with ASCII letters folded (the string is then lower case).
  * False when there is none. */
 bool matcher_needle(const struct matcher *m, const char **s, size_t *n, bool *fold);
+/* The needle is all there is to a match (a literal): a line matches when
+ * its searchable text holds it, nothing else is asked. */
+bool matcher_literal(const struct matcher *m);
 /* The searchable text of a line (its head) into *text and *len (pointing into
  * the line or into scratch) and whether it matches, at [*start, *end). */
 bool matcher_line(struct matcher *m, const struct split_line *l, struct buf *scratch,

@@ -1389,6 +1389,80 @@ TEST(count_phrase_in_half_the_logs)
 	}
 }
 
+/* Logs without escape sequences, where a count goes from one place of the
+ * phrase to the next (count_lines()): the phrase ending at a chunk's last
+ * byte, across the bound by one byte and by all but one, at a chunk's first
+ * byte, before a CRLF whose CR ends the chunk, twice on a line, on lines
+ * with NUL bytes, cut by a line end, in a timestamp (not counted) and past
+ * an 8 KiB head (not counted). Counted as search_logs() and line by line
+ * find them, on one thread and on two. */
+static char *gen_plain(size_t target, long delta, const char *put, const char *term, size_t *len)
+{
+	static const char *const terms[] = {"\n", "\n", "\r\n", "\r"};
+	static const char *const bits[] = {"zebra phrase", "zebra phras", "ebra phrase", "fill",
+					   "ZEBRA Phrase", "x", "2024-05-01", " "};
+	struct buf b = BUF_INIT;
+	size_t at = (size_t)((long)LOG_CHUNK_RAW + delta); /* the phrase placed there */
+	bool placed = false;
+	while (b.len < target) {
+		if (!placed && b.len + 300 >= at) {
+			while (b.len < at)
+				buf_addc(&b, 'x');
+			buf_adds(&b, put);
+			buf_adds(&b, term);
+			placed = true;
+			continue;
+		}
+		uint32_t k = rnd() % 100;
+		if (k < 30)
+			buf_adds(&b, rnd() % 8 ? "2024-05-01T10:48:36.8101331Z " : "2024-05-01T10:48:36.81");
+		if (k == 99 && (placed || b.len + 9000 < at)) {
+			/* over the head: the phrase at its end and past it */
+			for (size_t i = 0; i < SPLIT_HEAD_MAX - 12 - (rnd() % 2); i++)
+				buf_addc(&b, 'y');
+			buf_adds(&b, "zebra phrase zebra phrase");
+		}
+		for (uint32_t n = rnd() % 12; n > 0; n--) {
+			buf_adds(&b, bits[rnd() % ARRAY_SIZE(bits)]);
+			if (rnd() % 16 == 0)
+				buf_addc(&b, '\0');
+		}
+		buf_adds(&b, k % 7 == 0 ? "zebra phrase zebra phrase" : "");
+		buf_adds(&b, terms[rnd() % ARRAY_SIZE(terms)]);
+	}
+	*len = b.len;
+	return b.data;
+}
+
+TEST(count_plain_chunks)
+{
+	struct fnf f = {0};
+	f.st = t_fresh_store("plain");
+	struct importer *im = importer_new(f.st, NULL);
+	/* the last, a line without the phrase before a CRLF ending the chunk */
+	static const long deltas[] = {-12, -11, -1, 0, 1, -13, -13, -13};
+	static const char *const terms[] = {"\n", "\r\n", "\n", "\r", "\n", "\r\n", "\r", "\r\n"};
+	static char jobs[ARRAY_SIZE(deltas)][16];
+	for (size_t i = 0; i < ARRAY_SIZE(deltas); i++) {
+		size_t n;
+		char *s = gen_plain(LOG_CHUNK_RAW + 60000 + rnd() % 200000, deltas[i],
+				    i + 1 < ARRAY_SIZE(deltas) ? "zebra phrase" : "zebra phras.", terms[i], &n);
+		snprintf(jobs[i], sizeof(jobs[i]), "plain%zu", i);
+		fnf_import(&f, im, jobs[i], s, n);
+	}
+	importer_free(im);
+	static const char *const qs[] = {"zebra phrase", "ZEBRA PHRASE", "zebra", "phrase",
+					 "2024-05-01", "e zebra", "x", "fill"};
+	for (size_t i = 0; i < ARRAY_SIZE(qs); i++)
+		for (size_t k = 0; k < ARRAY_SIZE(modes); k++)
+			same_three_ways(&f, qs[i], modes[k]);
+	CHECK(f.hits > 1000);
+	for (size_t i = 0; i < f.ref.n; i++)
+		free(f.ref.l[i].text);
+	free(f.ref.l);
+	store_close(f.st);
+}
+
 extern const char schema_sql[];
 
 TEST(migration_adds_filters)
