@@ -126,9 +126,55 @@ static pcre2_match_context *match_context(void)
 	return shared_mctx;
 }
 
+/* Most patterns are tried on lines they cannot match: "^FAIL\\s" on a line
+ * that holds "failed" further on. PCRE2 rejects those at once too, but only
+ * after a library call, its JIT entry and setup, several times the cost of
+ * the check: the same two checks it makes first (a line shorter than any
+ * match; an anchored pattern's first byte) come first here. */
 bool rule_pat_match(const struct rule_pat *p, const char *text, size_t n)
 {
+	if (n < p->minlen)
+		return false;
+	if (p->anchored && (n == 0 || !(p->first[(unsigned char)text[0] >> 3] &
+					(1u << ((unsigned char)text[0] & 7)))))
+		return false;
 	return pcre2_match(p->re, (PCRE2_SPTR)text, n, 0, 0, p->md, match_context()) >= 0;
+}
+
+/* Read the checks rule_pat_match() makes before PCRE2: pcre2_match() makes
+ * the same ones (an anchored pattern's first code unit, with its other case
+ * when caseless, or its start bitmap), so no result changes. A caseless
+ * first code unit's other case is not told: both ASCII cases pass, and a
+ * non-ASCII one is not checked. */
+static void pat_quick_checks(struct rule_pat *pat)
+{
+	uint32_t opts = 0, minlen = 0, fct = 0;
+	const uint8_t *bm = NULL;
+	pcre2_pattern_info(pat->re, PCRE2_INFO_ALLOPTIONS, &opts);
+	if (pcre2_pattern_info(pat->re, PCRE2_INFO_MINLENGTH, &minlen) == 0)
+		pat->minlen = minlen;
+	if (!(opts & PCRE2_ANCHORED))
+		return;
+	pcre2_pattern_info(pat->re, PCRE2_INFO_FIRSTCODETYPE, &fct);
+	pcre2_pattern_info(pat->re, PCRE2_INFO_FIRSTBITMAP, &bm);
+	if (fct == 1) {
+		uint32_t cu = 0;
+		pcre2_pattern_info(pat->re, PCRE2_INFO_FIRSTCODEUNIT, &cu);
+		if (cu >= 0x80)
+			return;
+		pat->first[cu >> 3] |= (uint8_t)(1u << (cu & 7));
+		if ((cu | 0x20) >= 'a' && (cu | 0x20) <= 'z') {
+			unsigned o = (unsigned)(cu ^ 0x20);
+			pat->first[o >> 3] |= (uint8_t)(1u << (o & 7));
+		}
+		if (bm) /* both may be set: either passes */
+			for (int i = 0; i < 32; i++)
+				pat->first[i] |= bm[i];
+		pat->anchored = true;
+	} else if (bm) {
+		memcpy(pat->first, bm, sizeof(pat->first));
+		pat->anchored = true;
+	}
 }
 
 const char *rule_pat_source(const struct rule_pat *p)
@@ -243,6 +289,7 @@ static int add_pat(struct parser *p, struct rule_pat **arr, int *n, const char *
 	pat->md = pcre2_match_data_create_from_pattern(re, NULL);
 	if (!pat->md)
 		die("out of memory");
+	pat_quick_checks(pat);
 	return 0;
 }
 

@@ -18,6 +18,12 @@ struct rule_pat {
 	char *src;
 	pcre2_code *re;
 	pcre2_match_data *md;
+	/* what PCRE2 checks before it starts matching, read from it once (see
+	 * rule_pat_match): a match is at least minlen characters, so bytes,
+	 * long; when anchored, one of the bytes set in first starts it */
+	uint32_t minlen;
+	bool anchored;
+	uint8_t first[32];
 	/* the prefilter (`match` patterns only): any match contains one of
 	 * lits (lower case); a pattern without them is always tried */
 	int id;

@@ -14,6 +14,7 @@
 
 #include "core/logparse.h"
 #include "core/rules.h"
+#include "core/rulesint.h"
 #include "core/util.h"
 #include "test.h"
 
@@ -825,6 +826,97 @@ TEST(prefilter_finds_literals_across_the_split)
 	hits_free(&off);
 	buf_release(&b);
 	ruleset_free(rs);
+}
+
+/* rule_pat_match() rejects some lines before PCRE2 sees them (a line too
+ * short, an anchored pattern's first byte): never one PCRE2 would match.
+ * Every pattern of the built-in rules and some written for the checks, on
+ * the lines of real logs and hostile ones, against pcre2_match() itself. */
+static void quick_checks_agree(const struct rule_pat *p, int n, const char *const *lines,
+			       const size_t *lens, int n_lines, int *n_tried)
+{
+	for (int i = 0; i < n; i++) {
+		pcre2_match_data *md = pcre2_match_data_create_from_pattern(p[i].re, NULL);
+		for (int k = 0; k < n_lines; k++) {
+			bool want = pcre2_match(p[i].re, (PCRE2_SPTR)lines[k], lens[k], 0, 0, md,
+						NULL) >= 0;
+			if (rule_pat_match(&p[i], lines[k], lens[k]) != want)
+				t_fail(__FILE__, __LINE__, "'%s' on line %d (%zu bytes): %s", p[i].src,
+				       k, lens[k], want ? "missed" : "a false match");
+			(*n_tried)++;
+		}
+		pcre2_match_data_free(md);
+	}
+}
+
+TEST(quick_checks_change_no_match)
+{
+	static const char own[] =
+		"rule a\n category test\n explain x\n"
+		" match (?i)^kelvin\n match ^\\s*FAIL\\b\n match \\Aabc\n match ^(?:a|b)c\n"
+		" match ^\xc3\xa9t\xc3\xa9\n match (?i)^\xc3\xa9t\xc3\xa9\n match ^$\n match ^\n"
+		" match (?s).*x\n match ^.{3}$\n match (?i)^s\n match ^[^:]+:\\d+\n"
+		" match ^(?:##\\[error\\])?x\n match (?i)^(?:\xe2\x9c\x96 |ok)\n match ^\\x00z\n"
+		" match ^(?=a)\n match (?m)^b\n match ^a|^B|^\\d\n match (?i)^[a-c]\n";
+	static const char *const hostile[] = {
+		"", "a", "ab", "abc", "ABC", "x", "\n", "kelvin", "KELVIN", "\xe2\x84\xaa" "elvin",
+		"\xc5\xbf", "S", "s", "\xc3\xa9t\xc3\xa9", "\xc3\x89T\xc3\x89", "\xff\xfe", "\xc3",
+		"\xc3(", "  FAIL x", "\tFAIL", "FAIL", "FAILED x", "fail", "bc", "Bc", "cc",
+		"a.c:1:2: warning: x", "##[error]x", "x##[error]", "\xe2\x9c\x96 2 problems", "OK",
+		"b", "B", "7", "\x80" "abc", "z", "\x00z", "x\nb", "C", "d",
+	};
+	const char *lines[4096];
+	size_t lens[4096];
+	int n_lines = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(hostile); i++) {
+		lines[n_lines] = hostile[i];
+		lens[n_lines++] = strlen(hostile[i]);
+	}
+	lines[n_lines] = "\0z"; /* a NUL byte first */
+	lens[n_lines++] = 2;
+	lines[n_lines] = "a\0b";
+	lens[n_lines++] = 3;
+	static const char *const files[] = {
+		CIDIFF "breakages/astor_1260/fail.log", CLASSIFY "compile_error.txt",
+		CLASSIFY "pytest_failure.txt", JSTEMMER "001-pass-fail-skip.txt",
+		"pytorch-test-infra/aws/lambda/log-classifier/fixtures/error_log1.txt",
+	};
+	struct buf fx[ARRAY_SIZE(files)];
+	for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
+		read_fixture(files[f], &fx[f], NULL);
+		for (const char *s = fx[f].data, *end = s + fx[f].len; s < end && n_lines < 4000;) {
+			const char *nl = memchr(s, '\n', (size_t)(end - s));
+			const char *le = nl ? nl : end;
+			lines[n_lines] = s;
+			lens[n_lines++] = (size_t)(le - s);
+			s = nl ? nl + 1 : end;
+		}
+	}
+	struct ruleset *own_rs = ruleset_new();
+	struct cs_err err;
+	CHECK_OK(ruleset_add_text(own_rs, "own.conf", own, strlen(own), &err));
+	int n_tried = 0;
+	const struct ruleset *sets[] = {builtin(), own_rs};
+	for (size_t k = 0; k < ARRAY_SIZE(sets); k++) {
+		for (int i = 0; i < ruleset_count(sets[k]); i++) {
+			const struct rule *r = ruleset_rule(sets[k], i);
+			quick_checks_agree(r->match, r->n_match, lines, lens, n_lines, &n_tried);
+			quick_checks_agree(r->unless, r->n_unless, lines, lens, n_lines, &n_tried);
+			quick_checks_agree(r->back, r->n_back, lines, lens, n_lines, &n_tried);
+			quick_checks_agree(r->cont, r->n_cont, lines, lens, n_lines, &n_tried);
+			quick_checks_agree(r->until, r->n_until, lines, lens, n_lines, &n_tried);
+			quick_checks_agree(r->key, r->n_key, lines, lens, n_lines, &n_tried);
+			quick_checks_agree(r->refine, r->n_refine, lines, lens, n_lines, &n_tried);
+		}
+	}
+	CHECK(n_tried > 100000);
+	/* the checks are made: an anchored pattern's first byte, a short line */
+	const struct rule *r = ruleset_rule(own_rs, 0);
+	CHECK(r && r->match[0].anchored && r->match[1].anchored && r->match[3].anchored);
+	CHECK(r && r->match[0].minlen == 6 && !r->match[8].anchored);
+	ruleset_free(own_rs);
+	for (size_t f = 0; f < ARRAY_SIZE(files); f++)
+		buf_release(&fx[f]);
 }
 
 /* --- hostile lines ------------------------------------------------------------------------ */
