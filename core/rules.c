@@ -734,9 +734,9 @@ void rscan_free(struct rscan *s)
 }
 
 /* The patterns whose literals end in the DFA state at offset off. */
-static void prefilter_out(struct rscan *s, const struct prefilter *pf, unsigned off)
+static void prefilter_out(struct rscan *s, const struct prefilter *pf, size_t off)
 {
-	unsigned st = off / (unsigned)pf->n_classes;
+	size_t st = off / (size_t)pf->n_classes;
 	for (int o = pf->out_start[st], e = pf->out_start[st + 1]; o < e; o++) {
 		int id = pf->out_ids[o];
 		s->stamp[id] = s->gen;
@@ -750,9 +750,8 @@ static void prefilter_out(struct rscan *s, const struct prefilter *pf, unsigned 
 
 #define PF_STEP(off, byte)                                         \
 	do {                                                       \
-		unsigned v_ = delta[(off) + pf->cls[(byte)]];      \
-		(off) = v_ & 0x7fffffffu;                          \
-		if (v_ & 0x80000000u)                              \
+		(off) = delta[(off) + pf->cls[(byte)]];            \
+		if ((off) >= out_min)                              \
 			prefilter_out(s, pf, (off));               \
 	} while (0)
 
@@ -774,18 +773,21 @@ static void prefilter_scan(struct rscan *s, const char *t, size_t n)
 		return;
 	const unsigned char *b = (const unsigned char *)t;
 	const unsigned *delta = pf->delta;
+	const size_t out_min = pf->out_min;
 	size_t ov = pf->max_lit > 0 ? (size_t)pf->max_lit - 1 : 0;
 	size_t i = 0;
-	unsigned off = 0;
+	size_t off = 0; /* size_t: no widening of each step's offset */
 	if (n >= 2 * ov + 16) {
 		/* halves [0, mid) and [mid - ov, n) of equal length */
 		size_t mid = (n + ov) / 2, j = mid - ov;
-		unsigned off2 = 0;
-		for (; i < mid; i++, j++) {
-			PF_STEP(off, b[i]);
-			PF_STEP(off2, b[j]);
+		size_t off2 = 0;
+		/* one pointer per half and one bound: fewer registers to keep */
+		const unsigned char *p = b, *q = b + j, *pe = b + mid;
+		for (; p < pe; p++, q++) {
+			PF_STEP(off, *p);
+			PF_STEP(off2, *q);
 		}
-		for (; j < n; j++)
+		for (j = (size_t)(q - b); j < n; j++)
 			PF_STEP(off2, b[j]);
 		i = n;
 	}

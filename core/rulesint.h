@@ -38,7 +38,8 @@ struct rule_pat {
 struct prefilter {
 	int n_states, n_classes;
 	int max_lit;       /* bytes of the longest literal */
-	unsigned *delta;   /* n_states x n_classes: next row offset | 1<<31 when it has outputs */
+	unsigned *delta;   /* n_states x n_classes: the next state's row offset */
+	unsigned out_min;  /* the states from this row offset on have outputs */
 	unsigned char cls[256];
 	int *out_start;    /* CSR: patterns whose literal ends in a state */
 	int *out_ids;

@@ -828,6 +828,36 @@ TEST(prefilter_finds_literals_across_the_split)
 	ruleset_free(rs);
 }
 
+/* A DFA state can have outputs only through its failure state: "abcd",
+ * on the way to "abcde", holds "bcd". The scan tells the states with
+ * outputs by their number, so those must be all found. */
+TEST(prefilter_outputs_through_failure_links)
+{
+	struct ruleset *rs = ruleset_new();
+	struct cs_err err;
+	const char *rules = "rule long\n category test\n explain x\n match abcde\n"
+			    "rule inner\n category test\n explain y\n match bcd\n"
+			    "rule end\n category test\n explain z\n match (?i)CDE$\n";
+	CHECK_OK(ruleset_add_text(rs, "t.conf", rules, strlen(rules), &err));
+	static const char text[] = "xxabcdxx\nabcde\nABCD\nbcd\nab\nabcd\nzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzabcd\n"
+				   "abcdecde\nqqcde\n\xff\x00" "bcd\n";
+	struct hits on, off;
+	scan_text(rs, text, sizeof(text) - 1, &on);
+	ruleset_use_prefilter(rs, false);
+	scan_text(rs, text, sizeof(text) - 1, &off);
+	static const char *const want[] = {"inner", "long", "inner", "inner",
+					   "inner", "long", "end", "inner"};
+	CHECK_INT(on.n, (int)ARRAY_SIZE(want));
+	CHECK_INT(off.n, on.n);
+	for (int k = 0; k < on.n && k < off.n; k++)
+		CHECK(!strcmp(on.h[k].rule, off.h[k].rule) && on.h[k].first == off.h[k].first);
+	for (int k = 0; k < on.n && k < (int)ARRAY_SIZE(want); k++)
+		CHECK_STR(on.h[k].rule, want[k]);
+	hits_free(&on);
+	hits_free(&off);
+	ruleset_free(rs);
+}
+
 /* rule_pat_match() rejects some lines before PCRE2 sees them (a line too
  * short, an anchored pattern's first byte): never one PCRE2 would match.
  * Every pattern of the built-in rules and some written for the checks, on
