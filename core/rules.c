@@ -632,12 +632,12 @@ void rules_line_text(const char *raw, size_t n, bool *in_header, bool *skip, int
 		     struct buf *out)
 {
 	struct logline ll;
-	logline_parse(raw, n, &ll);
+	logline_parse_untimed(raw, n, &ll);
 	if (!ll.has_ts) {
 		size_t rn;
 		const char *r = gh_view_rest(raw, n, &rn);
 		if (r)
-			logline_parse(r, rn, &ll);
+			logline_parse_untimed(r, rn, &ll);
 	}
 	*skip = false;
 	*marker = ll.kind == LINE_ERROR ? 1 : ll.kind == LINE_WARNING ? 2 : 0;
