@@ -263,7 +263,7 @@ static const struct marker *match_marker(const char *s, size_t n, bool single)
 	return NULL;
 }
 
-void logline_parse(const char *s, size_t n, struct logline *out)
+static inline void line_parse(const char *s, size_t n, struct logline *out, bool timed)
 {
 	if (!s) {
 		s = "";
@@ -279,7 +279,8 @@ void logline_parse(const char *s, size_t n, struct logline *out)
 		out->has_bom = true;
 	/* cheap shape check first: most continuation lines fail here */
 	if (n >= 28 && s[4] == '-' && s[10] == 'T' && s[27] == 'Z' && (n == 28 || s[28] == ' ')) {
-		int64_t us = logts_parse(s, 28);
+		/* logts_parse() is -1 exactly when logts_valid() is false */
+		int64_t us = timed ? logts_parse(s, 28) : logts_valid(s) ? 0 : -1;
 		if (us >= 0) {
 			out->has_ts = true;
 			out->ts_us = us;
@@ -314,6 +315,16 @@ void logline_parse(const char *s, size_t n, struct logline *out)
 	skip += m->len + 1u;
 	out->msg = s + skip;
 	out->msg_len = n - skip;
+}
+
+void logline_parse(const char *s, size_t n, struct logline *out)
+{
+	line_parse(s, n, out, true);
+}
+
+void logline_parse_untimed(const char *s, size_t n, struct logline *out)
+{
+	line_parse(s, n, out, false);
 }
 
 bool logline_text_may_start(const char *s, size_t n, const char *firsts)

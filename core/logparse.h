@@ -88,6 +88,10 @@ struct logline {
 /* Parse one line (usually a splitter head). Never fails: anything unusual is a
  * plain line. BOMs may also appear after the timestamp; they are skipped. */
 void logline_parse(const char *s, size_t n, struct logline *out);
+/* logline_parse() without the time's value (ts_us is 0): the timestamp is
+ * checked as there, not converted, for the rules, which read every line and
+ * need only its text and kind. */
+void logline_parse_untimed(const char *s, size_t n, struct logline *out);
 
 /* False when the text logline_parse() finds in s (after its BOMs and
  * timestamp) cannot begin with any byte of firsts: it looks past a prefix of

@@ -4,6 +4,7 @@
 #include "rulesint.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -464,16 +465,33 @@ void rules_prefilter_build(struct ruleset *rs)
 	}
 	/* the scan's states numbered breadth first: the root and the shallow
 	 * states, which nearly every byte of a line visits, share a few cache
-	 * lines instead of lying among the deep ones in literal order */
-	int *bfs = xmalloc(sizeof(int) * (size_t)n_states), *old = queue;
-	bfs[0] = 0;
-	for (int k = 0; k < qt; k++)
-		bfs[old[k]] = k + 1;
+	 * lines instead of lying among the deep ones in literal order. The
+	 * states with outputs (a literal ends there, or in a failure state of
+	 * theirs) come after all others, in the same order: the scan tells
+	 * them by their row offset alone (out_min), one compare a byte. */
+	bool *has_out = xcalloc((size_t)n_states, sizeof(bool));
+	for (int k = 0; k < qt; k++) /* breadth first: a failure state is seen first */
+		has_out[queue[k]] = head[queue[k]] >= 0 || has_out[fail[queue[k]]];
+	int *bfs = xmalloc(sizeof(int) * (size_t)n_states);
+	int *old = xmalloc(sizeof(int) * (size_t)n_states); /* new number -> state */
+	int n_new = 0;
+	old[n_new++] = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			pf->out_min = (unsigned)n_new * (unsigned)nc;
+		for (int k = 0; k < qt; k++)
+			if (has_out[queue[k]] == (pass == 1))
+				old[n_new++] = queue[k];
+	}
+	if (pf->out_min == (unsigned)n_new * (unsigned)nc)
+		pf->out_min = UINT_MAX; /* no state has outputs */
+	for (int ns = 0; ns < n_states; ns++)
+		bfs[old[ns]] = ns;
 	pf->out_start = xcalloc((size_t)n_states + 1, sizeof(int));
 	int *ids = NULL;
 	size_t n_ids = 0, ids_alloc = 0;
 	for (int ns = 0; ns < n_states; ns++) {
-		int st = ns ? old[ns - 1] : 0;
+		int st = old[ns];
 		pf->out_start[ns] = (int)n_ids;
 		for (int s2 = st; s2 > 0; s2 = fail[s2])
 			for (int o = head[s2]; o >= 0; o = next[o]) {
@@ -483,21 +501,19 @@ void rules_prefilter_build(struct ruleset *rs)
 	}
 	pf->out_start[n_states] = (int)n_ids;
 	pf->out_ids = ids;
-	/* the scan's form: each entry the next state's row offset, with the
-	 * top bit set when that state has outputs */
+	/* the scan's form: each entry the next state's row offset */
 	unsigned *dfa = xmalloc(sizeof(unsigned) * (size_t)n_states * (size_t)nc);
 	for (int ns = 0; ns < n_states; ns++) {
-		int st = ns ? old[ns - 1] : 0;
+		int st = old[ns];
 		for (int c = 0; c < nc; c++) {
 			int to = bfs[delta[(size_t)st * (size_t)nc + c]];
-			unsigned v = (unsigned)to * (unsigned)nc;
-			if (pf->out_start[to] != pf->out_start[to + 1])
-				v |= 0x80000000u;
-			dfa[(size_t)ns * (size_t)nc + c] = v;
+			dfa[(size_t)ns * (size_t)nc + c] = (unsigned)to * (unsigned)nc;
 		}
 	}
 	free(delta);
 	free(bfs);
+	free(old);
+	free(has_out);
 	pf->delta = dfa;
 	pf->n_states = n_states;
 	free(fail);

@@ -126,9 +126,55 @@ static pcre2_match_context *match_context(void)
 	return shared_mctx;
 }
 
+/* Most patterns are tried on lines they cannot match: "^FAIL\\s" on a line
+ * that holds "failed" further on. PCRE2 rejects those at once too, but only
+ * after a library call, its JIT entry and setup, several times the cost of
+ * the check: the same two checks it makes first (a line shorter than any
+ * match; an anchored pattern's first byte) come first here. */
 bool rule_pat_match(const struct rule_pat *p, const char *text, size_t n)
 {
+	if (n < p->minlen)
+		return false;
+	if (p->anchored && (n == 0 || !(p->first[(unsigned char)text[0] >> 3] &
+					(1u << ((unsigned char)text[0] & 7)))))
+		return false;
 	return pcre2_match(p->re, (PCRE2_SPTR)text, n, 0, 0, p->md, match_context()) >= 0;
+}
+
+/* Read the checks rule_pat_match() makes before PCRE2: pcre2_match() makes
+ * the same ones (an anchored pattern's first code unit, with its other case
+ * when caseless, or its start bitmap), so no result changes. A caseless
+ * first code unit's other case is not told: both ASCII cases pass, and a
+ * non-ASCII one is not checked. */
+static void pat_quick_checks(struct rule_pat *pat)
+{
+	uint32_t opts = 0, minlen = 0, fct = 0;
+	const uint8_t *bm = NULL;
+	pcre2_pattern_info(pat->re, PCRE2_INFO_ALLOPTIONS, &opts);
+	if (pcre2_pattern_info(pat->re, PCRE2_INFO_MINLENGTH, &minlen) == 0)
+		pat->minlen = minlen;
+	if (!(opts & PCRE2_ANCHORED))
+		return;
+	pcre2_pattern_info(pat->re, PCRE2_INFO_FIRSTCODETYPE, &fct);
+	pcre2_pattern_info(pat->re, PCRE2_INFO_FIRSTBITMAP, &bm);
+	if (fct == 1) {
+		uint32_t cu = 0;
+		pcre2_pattern_info(pat->re, PCRE2_INFO_FIRSTCODEUNIT, &cu);
+		if (cu >= 0x80)
+			return;
+		pat->first[cu >> 3] |= (uint8_t)(1u << (cu & 7));
+		if ((cu | 0x20) >= 'a' && (cu | 0x20) <= 'z') {
+			unsigned o = (unsigned)(cu ^ 0x20);
+			pat->first[o >> 3] |= (uint8_t)(1u << (o & 7));
+		}
+		if (bm) /* both may be set: either passes */
+			for (int i = 0; i < 32; i++)
+				pat->first[i] |= bm[i];
+		pat->anchored = true;
+	} else if (bm) {
+		memcpy(pat->first, bm, sizeof(pat->first));
+		pat->anchored = true;
+	}
 }
 
 const char *rule_pat_source(const struct rule_pat *p)
@@ -243,6 +289,7 @@ static int add_pat(struct parser *p, struct rule_pat **arr, int *n, const char *
 	pat->md = pcre2_match_data_create_from_pattern(re, NULL);
 	if (!pat->md)
 		die("out of memory");
+	pat_quick_checks(pat);
 	return 0;
 }
 
@@ -585,12 +632,12 @@ void rules_line_text(const char *raw, size_t n, bool *in_header, bool *skip, int
 		     struct buf *out)
 {
 	struct logline ll;
-	logline_parse(raw, n, &ll);
+	logline_parse_untimed(raw, n, &ll);
 	if (!ll.has_ts) {
 		size_t rn;
 		const char *r = gh_view_rest(raw, n, &rn);
 		if (r)
-			logline_parse(r, rn, &ll);
+			logline_parse_untimed(r, rn, &ll);
 	}
 	*skip = false;
 	*marker = ll.kind == LINE_ERROR ? 1 : ll.kind == LINE_WARNING ? 2 : 0;
@@ -687,9 +734,9 @@ void rscan_free(struct rscan *s)
 }
 
 /* The patterns whose literals end in the DFA state at offset off. */
-static void prefilter_out(struct rscan *s, const struct prefilter *pf, unsigned off)
+static void prefilter_out(struct rscan *s, const struct prefilter *pf, size_t off)
 {
-	unsigned st = off / (unsigned)pf->n_classes;
+	size_t st = off / (size_t)pf->n_classes;
 	for (int o = pf->out_start[st], e = pf->out_start[st + 1]; o < e; o++) {
 		int id = pf->out_ids[o];
 		s->stamp[id] = s->gen;
@@ -703,9 +750,8 @@ static void prefilter_out(struct rscan *s, const struct prefilter *pf, unsigned 
 
 #define PF_STEP(off, byte)                                         \
 	do {                                                       \
-		unsigned v_ = delta[(off) + pf->cls[(byte)]];      \
-		(off) = v_ & 0x7fffffffu;                          \
-		if (v_ & 0x80000000u)                              \
+		(off) = delta[(off) + pf->cls[(byte)]];            \
+		if ((off) >= out_min)                              \
 			prefilter_out(s, pf, (off));               \
 	} while (0)
 
@@ -727,18 +773,21 @@ static void prefilter_scan(struct rscan *s, const char *t, size_t n)
 		return;
 	const unsigned char *b = (const unsigned char *)t;
 	const unsigned *delta = pf->delta;
+	const size_t out_min = pf->out_min;
 	size_t ov = pf->max_lit > 0 ? (size_t)pf->max_lit - 1 : 0;
 	size_t i = 0;
-	unsigned off = 0;
+	size_t off = 0; /* size_t: no widening of each step's offset */
 	if (n >= 2 * ov + 16) {
 		/* halves [0, mid) and [mid - ov, n) of equal length */
 		size_t mid = (n + ov) / 2, j = mid - ov;
-		unsigned off2 = 0;
-		for (; i < mid; i++, j++) {
-			PF_STEP(off, b[i]);
-			PF_STEP(off2, b[j]);
+		size_t off2 = 0;
+		/* one pointer per half and one bound: fewer registers to keep */
+		const unsigned char *p = b, *q = b + j, *pe = b + mid;
+		for (; p < pe; p++, q++) {
+			PF_STEP(off, *p);
+			PF_STEP(off2, *q);
 		}
-		for (; j < n; j++)
+		for (j = (size_t)(q - b); j < n; j++)
 			PF_STEP(off2, b[j]);
 		i = n;
 	}

@@ -18,6 +18,12 @@ struct rule_pat {
 	char *src;
 	pcre2_code *re;
 	pcre2_match_data *md;
+	/* what PCRE2 checks before it starts matching, read from it once (see
+	 * rule_pat_match): a match is at least minlen characters, so bytes,
+	 * long; when anchored, one of the bytes set in first starts it */
+	uint32_t minlen;
+	bool anchored;
+	uint8_t first[32];
 	/* the prefilter (`match` patterns only): any match contains one of
 	 * lits (lower case); a pattern without them is always tried */
 	int id;
@@ -32,7 +38,8 @@ struct rule_pat {
 struct prefilter {
 	int n_states, n_classes;
 	int max_lit;       /* bytes of the longest literal */
-	unsigned *delta;   /* n_states x n_classes: next row offset | 1<<31 when it has outputs */
+	unsigned *delta;   /* n_states x n_classes: the next state's row offset */
+	unsigned out_min;  /* the states from this row offset on have outputs */
 	unsigned char cls[256];
 	int *out_start;    /* CSR: patterns whose literal ends in a state */
 	int *out_ids;

@@ -797,6 +797,55 @@ TEST(timestamp_every_byte)
 	}
 }
 
+/* A line of 1 to 4 of parts at random (a part "" stands for a NUL byte),
+ * cut anywhere one time in four, in s (of cap bytes); its length. */
+static size_t random_line(const char *const *parts, size_t n_parts, char *s, size_t cap)
+{
+	size_t n = 0;
+	int k = 1 + (int)(rnd() % 4);
+	for (int p = 0; p < k; p++) {
+		const char *t = parts[rnd() % n_parts];
+		size_t tn = t[0] ? strlen(t) : 1;
+		if (n + tn > cap)
+			break;
+		memcpy(s + n, t, tn);
+		n += tn;
+	}
+	if (n && rnd() % 4 == 0)
+		n -= rnd() % n; /* cut anywhere */
+	return n;
+}
+
+/* logline_parse_untimed() finds what logline_parse() finds, the time's
+ * value aside: lines of BOMs, timestamps (valid, out of range, a leap day
+ * or none, misshapen), markers and words mixed at random, cut anywhere */
+TEST(untimed_parse_agrees)
+{
+	static const char *const parts[] = {"\xef\xbb\xbf", "2024-05-01T10:48:36.8101331Z ",
+					    "2024-13-01T10:48:36.8101331Z ", "2023-02-29T10:48:36.8101331Z ",
+					    "2024-02-29T23:59:59.9999999Z ", "1969-12-31T23:59:59.0000000Z ",
+					    "2024-05-01T10:48:36.8101331Z", "2024-05-01x10:48:36Z ",
+					    "2024-05-01T10:48:36.81013a1Z ", "##[group]Run x", "##[error]boom",
+					    "##[warning]w", "#", "[command]ls", " ", "\x00", "\xff", "P"};
+	int n_ts = 0;
+	for (int iter = 0; iter < 100000; iter++) {
+		char s[256];
+		size_t n = random_line(parts, ARRAY_SIZE(parts), s, sizeof(s));
+		struct logline a, b;
+		logline_parse(s, n, &a);
+		logline_parse_untimed(s, n, &b);
+		n_ts += a.has_ts;
+		if (a.has_bom != b.has_bom || a.has_ts != b.has_ts || a.ts != b.ts ||
+		    a.kind != b.kind || a.text != b.text || a.text_len != b.text_len ||
+		    a.msg != b.msg || a.msg_len != b.msg_len || b.ts_us != 0) {
+			CHECK(!"logline_parse_untimed() differs");
+			fprintf(stderr, "    on: %.*s\n", (int)n, s);
+			break;
+		}
+	}
+	CHECK(n_ts > 1000);
+}
+
 /* logline_text_may_start() says false only when the text logline_parse()
  * finds cannot begin with a byte of the set: lines of BOMs, timestamps (valid,
  * out of range, misshapen), markers and words mixed at random */
@@ -810,18 +859,7 @@ TEST(text_may_start_agrees)
 					    "P", "C", "##[endgroup]"};
 	for (int iter = 0; iter < 100000; iter++) {
 		char s[256];
-		size_t n = 0;
-		int k = 1 + (int)(rnd() % 4);
-		for (int p = 0; p < k; p++) {
-			const char *t = parts[rnd() % ARRAY_SIZE(parts)];
-			size_t tn = strlen(t);
-			if (n + tn > sizeof(s))
-				break;
-			memcpy(s + n, t, tn);
-			n += tn;
-		}
-		if (n && rnd() % 4 == 0)
-			n -= rnd() % n; /* cut anywhere */
+		size_t n = random_line(parts, ARRAY_SIZE(parts), s, sizeof(s));
 		struct logline ll;
 		logline_parse(s, n, &ll);
 		bool first = ll.text_len && (ll.text[0] == '#' || ll.text[0] == 'P' ||

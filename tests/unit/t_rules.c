@@ -14,6 +14,9 @@
 
 #include "core/logparse.h"
 #include "core/rules.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include "core/util.h"
 #include "test.h"
 
@@ -825,6 +828,122 @@ TEST(prefilter_finds_literals_across_the_split)
 	hits_free(&off);
 	buf_release(&b);
 	ruleset_free(rs);
+}
+
+/* A DFA state can have outputs only through its failure state: "abcd",
+ * on the way to "abcde", holds "bcd". The scan tells the states with
+ * outputs by their number, so those must be all found. */
+TEST(prefilter_outputs_through_failure_links)
+{
+	struct ruleset *rs = ruleset_new();
+	struct cs_err err;
+	const char *rules = "rule long\n category test\n explain x\n match abcde\n"
+			    "rule inner\n category test\n explain y\n match bcd\n"
+			    "rule end\n category test\n explain z\n match (?i)CDE$\n";
+	CHECK_OK(ruleset_add_text(rs, "t.conf", rules, strlen(rules), &err));
+	static const char text[] = "xxabcdxx\nabcde\nABCD\nbcd\nab\nabcd\nzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzabcd\n"
+				   "abcdecde\nqqcde\n\xff\x00" "bcd\n";
+	struct hits on, off;
+	scan_text(rs, text, sizeof(text) - 1, &on);
+	ruleset_use_prefilter(rs, false);
+	scan_text(rs, text, sizeof(text) - 1, &off);
+	static const char *const want[] = {"inner", "long", "inner", "inner",
+					   "inner", "long", "end", "inner"};
+	CHECK_INT(on.n, (int)ARRAY_SIZE(want));
+	CHECK_INT(off.n, on.n);
+	for (int k = 0; k < on.n && k < off.n; k++)
+		CHECK(!strcmp(on.h[k].rule, off.h[k].rule) && on.h[k].first == off.h[k].first);
+	for (int k = 0; k < on.n && k < (int)ARRAY_SIZE(want); k++)
+		CHECK_STR(on.h[k].rule, want[k]);
+	hits_free(&on);
+	hits_free(&off);
+	ruleset_free(rs);
+}
+
+/* rule_pat_match() rejects some lines before PCRE2 sees them (a line too
+ * short, an anchored pattern's first byte): never one PCRE2 would match.
+ * Every pattern of the built-in rules and some written for the checks, on
+ * the lines of real logs and hostile ones, against pcre2_match() itself. */
+static void quick_checks_agree(const struct rule *r, const char *const *lines, const size_t *lens,
+			       int n_lines, int *n_tried)
+{
+	for (int i = 0; i < r->n_match; i++) {
+		const struct rule_pat *p = rule_match_pat(r, i);
+		int ec;
+		PCRE2_SIZE eo;
+		pcre2_code *re = pcre2_compile((PCRE2_SPTR)rule_pat_source(p), PCRE2_ZERO_TERMINATED,
+					       PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo, NULL);
+		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* as the rules are */
+		pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+		for (int k = 0; k < n_lines; k++) {
+			bool want = pcre2_match(re, (PCRE2_SPTR)lines[k], lens[k], 0, 0, md, NULL) >= 0;
+			if (rule_pat_match(p, lines[k], lens[k]) != want)
+				t_fail(__FILE__, __LINE__, "'%s' on line %d (%zu bytes): %s",
+				       rule_pat_source(p), k, lens[k], want ? "missed" : "a false match");
+			(*n_tried)++;
+		}
+		pcre2_match_data_free(md);
+		pcre2_code_free(re);
+	}
+}
+
+TEST(quick_checks_change_no_match)
+{
+	static const char own[] =
+		"rule a\n category test\n explain x\n"
+		" match (?i)^kelvin\n match ^\\s*FAIL\\b\n match \\Aabc\n match ^(?:a|b)c\n"
+		" match ^\xc3\xa9t\xc3\xa9\n match (?i)^\xc3\xa9t\xc3\xa9\n match ^$\n match ^\n"
+		" match (?s).*x\n match ^.{3}$\n match (?i)^s\n match ^[^:]+:\\d+\n"
+		" match ^(?:##\\[error\\])?x\n match (?i)^(?:\xe2\x9c\x96 |ok)\n match ^\\x00z\n"
+		" match ^(?=a)\n match (?m)^b\n match ^a|^B|^\\d\n match (?i)^[a-c]\n";
+	static const char *const hostile[] = {
+		"", "a", "ab", "abc", "ABC", "x", "\n", "kelvin", "KELVIN", "\xe2\x84\xaa" "elvin",
+		"\xc5\xbf", "S", "s", "\xc3\xa9t\xc3\xa9", "\xc3\x89T\xc3\x89", "\xff\xfe", "\xc3",
+		"\xc3(", "  FAIL x", "\tFAIL", "FAIL", "FAILED x", "fail", "bc", "Bc", "cc",
+		"a.c:1:2: warning: x", "##[error]x", "x##[error]", "\xe2\x9c\x96 2 problems", "OK",
+		"b", "B", "7", "\x80" "abc", "z", "\x00z", "x\nb", "C", "d",
+	};
+	const char *lines[4096];
+	size_t lens[4096];
+	int n_lines = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(hostile); i++) {
+		lines[n_lines] = hostile[i];
+		lens[n_lines++] = strlen(hostile[i]);
+	}
+	lines[n_lines] = "\0z"; /* a NUL byte first */
+	lens[n_lines++] = 2;
+	lines[n_lines] = "a\0b";
+	lens[n_lines++] = 3;
+	static const char *const files[] = {
+		CIDIFF "breakages/astor_1260/fail.log", CLASSIFY "compile_error.txt",
+		CLASSIFY "pytest_failure.txt", JSTEMMER "001-pass-fail-skip.txt",
+		"pytorch-test-infra/aws/lambda/log-classifier/fixtures/error_log1.txt",
+	};
+	struct buf fx[ARRAY_SIZE(files)];
+	for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
+		read_fixture(files[f], &fx[f], NULL);
+		for (const char *s = fx[f].data, *end = s + fx[f].len; s < end && n_lines < 4000;) {
+			const char *nl = memchr(s, '\n', (size_t)(end - s));
+			const char *le = nl ? nl : end;
+			lines[n_lines] = s;
+			lens[n_lines++] = (size_t)(le - s);
+			s = nl ? nl + 1 : end;
+		}
+	}
+	struct ruleset *own_rs = ruleset_new();
+	struct cs_err err;
+	CHECK_OK(ruleset_add_text(own_rs, "own.conf", own, strlen(own), &err));
+	int n_tried = 0;
+	const struct ruleset *sets[] = {builtin(), own_rs};
+	for (size_t k = 0; k < ARRAY_SIZE(sets); k++) {
+		for (int i = 0; i < ruleset_count(sets[k]); i++) {
+			quick_checks_agree(ruleset_rule(sets[k], i), lines, lens, n_lines, &n_tried);
+		}
+	}
+	CHECK(n_tried > 50000);
+	ruleset_free(own_rs);
+	for (size_t f = 0; f < ARRAY_SIZE(files); f++)
+		buf_release(&fx[f]);
 }
 
 /* --- hostile lines ------------------------------------------------------------------------ */
