@@ -181,6 +181,17 @@ static inline unsigned popcount64(uint64_t x)
 	return (unsigned)((x * 0x0101010101010101ull) >> 56);
 }
 
+size_t loggrams_popcount(const unsigned char *a, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t x;
+		memcpy(&x, a + i, 8);
+		c += popcount64(x);
+	}
+	return c;
+}
+
 static size_t popcount_bytes(const unsigned char *a, const unsigned char *b, size_t n)
 {
 	size_t c = 0;

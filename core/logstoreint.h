@@ -64,6 +64,9 @@ unsigned loggrams_words_parts(uint64_t raw_len);
 /* floor(log2(v)), v > 0. */
 unsigned loggrams_log2u(uint64_t v);
 
+/* The bits set in a[0..n), n a multiple of 8. */
+size_t loggrams_popcount(const unsigned char *a, size_t n);
+
 /* loggrams.c: testing filters (the reader) */
 /* Whether the word filter part b[0..n) may hold the 6-gram of hash h. */
 bool loggrams_words_admit_part(const unsigned char *b, size_t n, uint32_t h);

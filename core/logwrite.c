@@ -101,15 +101,22 @@ static void filb_words(struct filb *b, const uint32_t *h, size_t n, uint64_t raw
 		sbits *= 2;
 	size_t sbytes = sbits / 8;
 	memset(b->wset, 0, parts * sbytes);
-	/* bits set per part, counted as they are set: the shrinking below goes
-	 * by them, with no pass over the sets */
-	uint32_t set[WORDS_PARTS_MAX] = {0};
+	/* the parts side by side: part j (bits shift.. of h), bit o (its low
+	 * bits) is bit j * sbits + o of wset, one shift and two masks away
+	 * from h: this loop runs for a 6-gram of every two or three bytes of
+	 * a log of hex ids */
+	unsigned lb = loggrams_log2u(sbits), down = shift - lb;
+	uint32_t omask = (uint32_t)(sbits - 1), pmask = (parts - 1) << lb;
+	unsigned char *ws = b->wset;
 	for (size_t i = 0; i < n; i++) {
-		uint32_t j = (h[i] >> shift) & (parts - 1), o = h[i] & (uint32_t)(sbits - 1);
-		unsigned char *byte = &b->wset[j * sbytes + (o >> 3)], bit = (unsigned char)(1u << (o & 7));
-		set[j] += !(*byte & bit);
-		*byte |= bit;
+		uint32_t k = (h[i] & omask) | ((h[i] >> down) & pmask);
+		ws[k >> 3] |= (unsigned char)(1u << (k & 7));
 	}
+	/* bits set per part, which the shrinking below goes by: a pass over
+	 * the sets costs less than counting them as they are set */
+	uint32_t set[WORDS_PARTS_MAX];
+	for (unsigned j = 0; j < parts; j++)
+		set[j] = (uint32_t)loggrams_popcount(ws + j * sbytes, sbytes);
 	out_u32(b->out, parts);
 	for (unsigned j = 0; j < parts; j++) {
 		unsigned char *p = b->wset + j * sbytes;
