@@ -94,6 +94,18 @@ static void out_u32(struct buf *o, size_t v)
 	buf_add(o, &x, sizeof(x));
 }
 
+/* dst[i] |= src[i] for i < n, n a multiple of 8, eight bytes at a time */
+static void or_bytes(unsigned char *dst, const unsigned char *src, size_t n)
+{
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, dst + i, 8);
+		memcpy(&y, src + i, 8);
+		x |= y;
+		memcpy(dst + i, &x, 8);
+	}
+}
+
 /* The word filter of a chunk (raw_len bytes) from the n hashes of its
  * 6-grams, appended to b->out as its parts' blobs. */
 static void filb_words(struct filb *b, const uint32_t *h, size_t n, uint64_t raw_len)
@@ -117,13 +129,7 @@ static void filb_words(struct filb *b, const uint32_t *h, size_t n, uint64_t raw
 			const unsigned char *src = b->wall + j * pbytes;
 			memcpy(dst, src, sbytes);
 			for (size_t at = sbytes; at < pbytes; at += sbytes)
-				for (size_t i = 0; i < sbytes; i += 8) {
-					uint64_t x, y;
-					memcpy(&x, dst + i, 8);
-					memcpy(&y, src + at + i, 8);
-					x |= y;
-					memcpy(dst + i, &x, 8);
-				}
+				or_bytes(dst, src + at, sbytes);
 		}
 		memset(b->wall, 0, parts * pbytes);
 		b->wdirect = false;
@@ -153,13 +159,7 @@ static void filb_words(struct filb *b, const uint32_t *h, size_t n, uint64_t raw
 		double d = (double)set[j] / (double)(sbytes * 8);
 		while (nb > WORDS_MIN_BYTES && 1.0 - (1.0 - d) * (1.0 - d) <= 0.375) {
 			size_t half = nb / 2;
-			for (size_t i = 0; i < half; i += 8) {
-				uint64_t x, y;
-				memcpy(&x, p + i, 8);
-				memcpy(&y, p + half + i, 8);
-				x |= y;
-				memcpy(p + i, &x, 8);
-			}
+			or_bytes(p, p + half, half);
 			nb = half;
 			d = 1.0 - (1.0 - d) * (1.0 - d);
 		}
