@@ -196,6 +196,17 @@ static inline unsigned popcount64(uint64_t x)
 	return (unsigned)((x * 0x0101010101010101ull) >> 56);
 }
 
+size_t loggrams_popcount(const unsigned char *a, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t x;
+		memcpy(&x, a + i, 8);
+		c += popcount64(x);
+	}
+	return c;
+}
+
 static size_t popcount_bytes(const unsigned char *a, const unsigned char *b, size_t n)
 {
 	size_t c = 0;
@@ -291,28 +302,48 @@ void loggrams_word_tab_init(void)
 		word_tab[c] = word_char((unsigned char)c) ? (unsigned char)fold_ascii((unsigned char)c) : 0;
 }
 
-/* The word 6-grams of text: each hash appended to *h (grown as needed).
- * The set is built from them when the chunk is done, sized by their count.
- * Import runs this on every byte: a table lookup and no test of room per
- * 6-gram. */
-void loggrams_words_collect(uint32_t **h, size_t *n, size_t *alloc, const char *text, size_t len)
+/* The word 6-grams of text: each hash appended to list (counted in k),
+ * or with set (a constant where this is inlined) its bit h mod
+ * 2^WORDS_LOG2 set there instead; the count returned. Import runs this
+ * on every byte: a table lookup and no test of room per 6-gram. */
+static inline __attribute__((always_inline)) size_t words_put(unsigned char *set, uint32_t *list,
+							     const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	if (*n + len > *alloc) {
-		*alloc = MAX(*alloc * 2, *n + len + 4096);
-		*h = xrealloc(*h, *alloc * sizeof(**h));
-	}
-	uint32_t *out = *h + *n;
 	uint64_t g = 0;
 	unsigned run = 0;
+	size_t k = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned c = word_tab[s[i]];
 		g = g << 8 | c;
 		run = c ? run + 1 : 0;
-		if (run >= LOG_WORDS_GRAM)
-			*out++ = words_hash(g & 0xFFFFFFFFFFFFull);
+		if (run < LOG_WORDS_GRAM)
+			continue;
+		uint32_t h = words_hash(g & 0xFFFFFFFFFFFFull);
+		if (set) {
+			h &= ((uint32_t)1 << WORDS_LOG2) - 1;
+			set[h >> 3] |= (unsigned char)(1u << (h & 7));
+			k++;
+		} else {
+			list[k++] = h;
+		}
 	}
-	*n = (size_t)(out - *h);
+	return k;
+}
+
+/* The set is built from them when the chunk is done, sized by their count. */
+void loggrams_words_collect(uint32_t **h, size_t *n, size_t *alloc, const char *text, size_t len)
+{
+	if (*n + len > *alloc) {
+		*alloc = MAX(*alloc * 2, *n + len + 4096);
+		*h = xrealloc(*h, *alloc * sizeof(**h));
+	}
+	*n += words_put(NULL, *h + *n, text, len);
+}
+
+size_t loggrams_words_set(unsigned char *set, const char *text, size_t len)
+{
+	return words_put(set, NULL, text, len);
 }
 
 static void words_query(struct log_grams *q, const char *text, size_t n)

@@ -59,10 +59,16 @@ size_t loggrams_blob_list(const uint16_t *list, size_t n, unsigned char *out);
 void loggrams_word_tab_init(void);
 /* Appends the hashes of the word 6-grams of text to *h (*n of *alloc). */
 void loggrams_words_collect(uint32_t **h, size_t *n, size_t *alloc, const char *text, size_t len);
+/* Sets bit h mod 2^WORDS_LOG2 of set for the hash h of each word 6-gram of
+ * text; their number. */
+size_t loggrams_words_set(unsigned char *set, const char *text, size_t len);
 /* The number of parts of a chunk of raw_len bytes's word filter. */
 unsigned loggrams_words_parts(uint64_t raw_len);
 /* floor(log2(v)), v > 0. */
 unsigned loggrams_log2u(uint64_t v);
+
+/* The bits set in a[0..n), n a multiple of 8. */
+size_t loggrams_popcount(const unsigned char *a, size_t n);
 
 /* loggrams.c: testing filters (the reader) */
 /* Whether the word filter part b[0..n) may hold the 6-gram of hash h. */

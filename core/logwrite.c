@@ -47,8 +47,13 @@ struct filb {
 	size_t gn;
 	unsigned char *gblob; /* 1 + GRAMS_BYTES */
 	uint32_t *wh;         /* the hashes of the chunk's word 6-grams */
-	size_t wn, wa;
+	size_t wn, wa;        /* wn: their number, also once in wall */
 	unsigned char *wset;  /* 2^WORDS_LOG2 bits */
+	/* a chunk of many 6-grams (WORDS_DIRECT): each sets its bit h mod
+	 * 2^WORDS_LOG2 here as it comes (its parts side by side at their
+	 * largest), folded to the parts' size when the chunk is done */
+	bool wdirect;
+	unsigned char *wall;  /* 2^WORDS_LOG2 bits, all 0 unless wdirect */
 	struct buf scratch;   /* searchable text of a line with escapes */
 	struct buf *out;      /* where finished chunks' records go */
 	split_cb also;        /* and every line given to also(also_ctx, line) */
@@ -63,6 +68,7 @@ static struct filb *filb_new(void)
 	b->grams = xcalloc(1, GRAMS_BITS);
 	b->gblob = xmalloc(1 + GRAMS_BYTES);
 	b->wset = xmalloc(((size_t)1 << WORDS_LOG2) / 8);
+	b->wall = xcalloc(1, ((size_t)1 << WORDS_LOG2) / 8);
 	buf_init(&b->scratch);
 	loggrams_word_tab_init(); /* here, before another thread reads the table */
 	return b;
@@ -77,6 +83,7 @@ static void filb_free(struct filb *b)
 	free(b->gblob);
 	free(b->wh);
 	free(b->wset);
+	free(b->wall);
 	buf_release(&b->scratch);
 	free(b);
 }
@@ -85,6 +92,18 @@ static void out_u32(struct buf *o, size_t v)
 {
 	uint32_t x = (uint32_t)v;
 	buf_add(o, &x, sizeof(x));
+}
+
+/* dst[i] |= src[i] for i < n, n a multiple of 8, eight bytes at a time */
+static void or_bytes(unsigned char *dst, const unsigned char *src, size_t n)
+{
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, dst + i, 8);
+		memcpy(&y, src + i, 8);
+		x |= y;
+		memcpy(dst + i, &x, 8);
+	}
 }
 
 /* The word filter of a chunk (raw_len bytes) from the n hashes of its
@@ -100,16 +119,37 @@ static void filb_words(struct filb *b, const uint32_t *h, size_t n, uint64_t raw
 	while (sbits < pmax && sbits < per * 4)
 		sbits *= 2;
 	size_t sbytes = sbits / 8;
-	memset(b->wset, 0, parts * sbytes);
-	/* bits set per part, counted as they are set: the shrinking below goes
-	 * by them, with no pass over the sets */
-	uint32_t set[WORDS_PARTS_MAX] = {0};
-	for (size_t i = 0; i < n; i++) {
-		uint32_t j = (h[i] >> shift) & (parts - 1), o = h[i] & (uint32_t)(sbits - 1);
-		unsigned char *byte = &b->wset[j * sbytes + (o >> 3)], bit = (unsigned char)(1u << (o & 7));
-		set[j] += !(*byte & bit);
-		*byte |= bit;
+	unsigned char *ws = b->wset;
+	if (b->wdirect) {
+		/* bit o of part j is h mod pmax in wall, h mod sbits here: the
+		 * OR of its slices of sbits */
+		size_t pbytes = pmax / 8;
+		for (unsigned j = 0; j < parts; j++) {
+			unsigned char *dst = ws + j * sbytes;
+			const unsigned char *src = b->wall + j * pbytes;
+			memcpy(dst, src, sbytes);
+			for (size_t at = sbytes; at < pbytes; at += sbytes)
+				or_bytes(dst, src + at, sbytes);
+		}
+		memset(b->wall, 0, parts * pbytes);
+		b->wdirect = false;
+	} else {
+		/* the parts side by side: part j (bits shift.. of h), bit o
+		 * (its low bits) is bit j * sbits + o of wset, one shift and two
+		 * masks away from h */
+		memset(ws, 0, parts * sbytes);
+		unsigned lb = loggrams_log2u(sbits), down = shift - lb;
+		uint32_t omask = (uint32_t)(sbits - 1), pmask = (parts - 1) << lb;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t k = (h[i] & omask) | ((h[i] >> down) & pmask);
+			ws[k >> 3] |= (unsigned char)(1u << (k & 7));
+		}
 	}
+	/* bits set per part, which the shrinking below goes by: a pass over
+	 * the sets costs less than counting them as they are set */
+	uint32_t set[WORDS_PARTS_MAX];
+	for (unsigned j = 0; j < parts; j++)
+		set[j] = (uint32_t)loggrams_popcount(ws + j * sbytes, sbytes);
 	out_u32(b->out, parts);
 	for (unsigned j = 0; j < parts; j++) {
 		unsigned char *p = b->wset + j * sbytes;
@@ -119,13 +159,7 @@ static void filb_words(struct filb *b, const uint32_t *h, size_t n, uint64_t raw
 		double d = (double)set[j] / (double)(sbytes * 8);
 		while (nb > WORDS_MIN_BYTES && 1.0 - (1.0 - d) * (1.0 - d) <= 0.375) {
 			size_t half = nb / 2;
-			for (size_t i = 0; i < half; i += 8) {
-				uint64_t x, y;
-				memcpy(&x, p + i, 8);
-				memcpy(&y, p + half + i, 8);
-				x |= y;
-				memcpy(p + i, &x, 8);
-			}
+			or_bytes(p, p + half, half);
 			nb = half;
 			d = 1.0 - (1.0 - d) * (1.0 - d);
 		}
@@ -156,6 +190,25 @@ static void filb_emit(struct filb *b, uint64_t raw_len)
 	b->wn = 0;
 }
 
+/* From its 49152nd 6-gram (a chunk of hex ids has about 100,000) a chunk's
+ * 6-grams set their bits in wall as they come, those listed first: a
+ * 6-gram then costs a bit set instead of a hash stored, read back and set.
+ * Clearing and folding the 256 KiB of wall costs about what 40,000 6-grams
+ * save (a chunk of compiler output has that many: from 16384 on, it was
+ * 3 % slower): below the mark (small logs, most chunks of plain text) the
+ * list stays. */
+#define WORDS_DIRECT 49152
+
+static void filb_words_direct(struct filb *b)
+{
+	const uint32_t mask = ((uint32_t)1 << WORDS_LOG2) - 1;
+	for (size_t i = 0; i < b->wn; i++) {
+		uint32_t k = b->wh[i] & mask;
+		b->wall[k >> 3] |= (unsigned char)(1u << (k & 7));
+	}
+	b->wdirect = true;
+}
+
 static int filb_line(void *ctx, const struct split_line *l)
 {
 	struct filb *b = ctx;
@@ -169,7 +222,13 @@ static int filb_line(void *ctx, const struct split_line *l)
 		b->gn += loggrams_list(b->glist + b->gn, text, len);
 	else
 		loggrams_set(b->grams, text, len);
-	loggrams_words_collect(&b->wh, &b->wn, &b->wa, text, len);
+	if (b->wdirect) {
+		b->wn += loggrams_words_set(b->wall, text, len);
+	} else {
+		loggrams_words_collect(&b->wh, &b->wn, &b->wa, text, len);
+		if (b->wn >= WORDS_DIRECT)
+			filb_words_direct(b);
+	}
 	if (!b->also || b->also_failed)
 		return 0;
 	int rc = b->also(b->also_ctx, l);
@@ -209,6 +268,9 @@ static void filb_abandon(struct filb *b)
 	memset(b->grams, 0, GRAMS_BITS);
 	b->gn = 0;
 	b->wn = 0;
+	if (b->wdirect)
+		memset(b->wall, 0, ((size_t)1 << WORDS_LOG2) / 8);
+	b->wdirect = false;
 }
 
 /* The log ended: the records of its chunks still open. */

@@ -2032,3 +2032,218 @@ TEST(prepared_ahead_same_rows)
 	log_prep_ws_free(ws);
 	close_db(db);
 }
+
+/* --- word 6-gram filters by their definition ------------------------------ */
+/* The word filter rows of every chunk, as core/logstoreint.h defines them,
+ * one 6-gram and one part at a time: the writer's lists, its 2^21-bit set
+ * of a chunk of many 6-grams and its folding must give these bytes. */
+static uint32_t ref_words_hash(const unsigned char *t)
+{
+	uint64_t g = 0;
+	for (int i = 0; i < 6; i++) {
+		unsigned c = t[i];
+		g = g << 8 | (c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	return (uint32_t)((g * 0x9E3779B97F4A7C15ull) >> 32);
+}
+
+static bool ref_word_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* The blob of part j of n hashes h of a chunk in parts parts; returns the
+ * blob's length (out: 1 + 2^21 / 8 bytes at most). */
+static size_t ref_word_part(const uint32_t *h, size_t n, unsigned parts, unsigned j,
+			    unsigned char *out)
+{
+	unsigned log2p = 0;
+	while ((1u << log2p) < parts)
+		log2p++;
+	unsigned shift = 21 - log2p;
+	size_t sbits = 256, per = n / parts + 1;
+	while (sbits < ((size_t)1 << shift) && sbits < per * 4)
+		sbits *= 2;
+	unsigned char *bits = out + 1;
+	memset(bits, 0, sbits / 8);
+	size_t set = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (((h[i] >> shift) & (parts - 1)) != j)
+			continue;
+		uint32_t o = h[i] & (uint32_t)(sbits - 1);
+		if (!(bits[o / 8] & (1u << (o % 8))))
+			set++;
+		bits[o / 8] |= (unsigned char)(1u << (o % 8));
+	}
+	out[0] = 1;
+	size_t nb = set ? sbits / 8 : 0;
+	double d = (double)set / (double)sbits;
+	while (nb > 32 && 1.0 - (1.0 - d) * (1.0 - d) <= 0.375) {
+		nb /= 2;
+		for (size_t i = 0; i < nb; i++)
+			bits[i] |= bits[nb + i];
+		d = 1.0 - (1.0 - d) * (1.0 - d);
+	}
+	return 1 + nb;
+}
+
+/* Compares log id's word filter rows with the definition's; returns the
+ * most 6-grams a chunk had. */
+static size_t check_word_rows(sqlite3 *db, int64_t id, const char *s, size_t n)
+{
+	size_t count, most = 0;
+	struct nline *nl = naive_lines(s, n, &count);
+	uint64_t chunks = (n + C - 1) / C;
+	uint32_t *h = NULL;
+	size_t nh = 0, ah = 0, li = 0;
+	unsigned char *blob = xmalloc(1 + (1u << 21) / 8);
+	struct buf text = BUF_INIT;
+	sqlite3_stmt *st;
+	CHECK_INT(sqlite3_prepare_v2(db, "SELECT bits FROM log_chunk_words WHERE log_id = ?1"
+				     " AND seq = ?2 AND part = ?3", -1, &st, NULL), SQLITE_OK);
+	int64_t rows = 0;
+	for (uint64_t seq = 0; seq < chunks; seq++) {
+		nh = 0;
+		for (; li < count && nl[li].off / C == seq; li++) {
+			ref_search_text(s + nl[li].off, MIN(nl[li].len, (size_t)SPLIT_HEAD_MAX), &text);
+			const unsigned char *t = (const unsigned char *)text.data;
+			for (size_t i = 0; i + 6 <= text.len; i++) {
+				bool word = true;
+				for (size_t k = 0; k < 6; k++)
+					word = word && ref_word_char(t[i + k]);
+				if (!word)
+					continue;
+				XGROW(h, ah, nh + 1);
+				h[nh++] = ref_words_hash(t + i);
+			}
+		}
+		most = MAX(most, nh);
+		uint64_t raw = MIN((uint64_t)C, n - seq * C);
+		unsigned parts = 1;
+		while (parts < 32 && (uint64_t)parts * 2 * 8192 <= raw)
+			parts *= 2;
+		for (unsigned j = 0; j < parts; j++) {
+			size_t len = ref_word_part(h, nh, parts, j, blob);
+			sqlite3_bind_int64(st, 1, id);
+			sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+			sqlite3_bind_int64(st, 3, j);
+			bool same = sqlite3_step(st) == SQLITE_ROW &&
+				    (size_t)sqlite3_column_bytes(st, 0) == len &&
+				    memcmp(sqlite3_column_blob(st, 0), blob, len) == 0;
+			if (!same)
+				t_fail(__FILE__, __LINE__, "log %lld chunk %llu part %u: not the defined row",
+				       (long long)id, (unsigned long long)seq, j);
+			sqlite3_reset(st);
+			rows++;
+		}
+	}
+	sqlite3_finalize(st);
+	char sql[100];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM log_chunk_words WHERE log_id = %lld",
+		 (long long)id);
+	CHECK_INT(query_int(db, sql), rows);
+	buf_release(&text);
+	free(blob);
+	free(h);
+	free(nl);
+	return most;
+}
+
+/* Lines of hex ids in the chunks whose bit is set in dense (chunk k: bit
+ * k % 8), else of short words and any bytes (NUL, lone UTF-8 bytes, ESC,
+ * all 256 values); now and then a line of tens of KB that runs over a
+ * chunk end. */
+static char *gen_word_log(size_t target, unsigned dense, size_t *len)
+{
+	static const char hex[] = "0123456789abcdefABCDEF";
+	static const char *const seps[] = {" ", "-", ":", "_", ".", "/", "\x1b[0m", "\xc3", "\xff"};
+	static const char *const terms[] = {"\n", "\r\n", "\r"};
+	struct buf b = BUF_INIT;
+	while (b.len < target) {
+		bool hexes = dense >> (b.len / C % 8) & 1;
+		size_t tokens = rnd() % 400 == 0 ? 500 + rnd() % 1000 : 1 + rnd() % 12;
+		if (rnd() % 2)
+			buf_adds(&b, "2024-05-01T10:48:36.8101331Z ");
+		for (size_t i = 0; i < tokens; i++) {
+			if (hexes) {
+				size_t k = 4 + rnd() % 37;
+				for (size_t j = 0; j < k; j++)
+					buf_addc(&b, hex[rnd() % (sizeof(hex) - 1)]);
+				buf_adds(&b, seps[rnd() % 6 ? 0 : rnd() % ARRAY_SIZE(seps)]);
+			} else {
+				size_t k = rnd() % 8;
+				for (size_t j = 0; j < k; j++) {
+					char c = (char)(rnd() % 4 ? 'a' + rnd() % 26 : rnd() % 256);
+					buf_addc(&b, c == '\n' || c == '\r' ? '\0' : c);
+				}
+				buf_addc(&b, ' ');
+			}
+		}
+		buf_adds(&b, terms[rnd() % ARRAY_SIZE(terms)]);
+	}
+	return buf_detach(&b, len);
+}
+
+/* stops the split at the first line from byte *ctx on */
+static int stop_from(void *ctx, const struct split_line *l)
+{
+	return l->off >= *(const size_t *)ctx;
+}
+
+TEST(word_filters_as_defined)
+{
+	sqlite3 *db = open_db();
+	/* dense: every chunk, every other one (the builder's big set for one
+	 * chunk, its list for the next), none, the last one only */
+	static const unsigned dense[] = {0xFF, 0x55, 0xAA, 0x00, 0x20};
+	static const size_t pieces[] = {0, 4093};
+	size_t most = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(dense); i++) {
+		size_t n;
+		char *s = gen_word_log(5 * C + 1000 + rnd() % 1000, dense[i], &n);
+		for (size_t k = 0; k < ARRAY_SIZE(pieces); k++) {
+			if (k == 1)
+				setenv("CISCOPE_LOG_THREADS", "1", 1);
+			int64_t id = store(db, s, n, pieces[k]);
+			unsetenv("CISCOPE_LOG_THREADS");
+			most = MAX(most, check_word_rows(db, id, s, n));
+		}
+		free(s);
+	}
+	/* the writer sets a chunk's bits as they come past 49,152 6-grams */
+	CHECK(most > 49152);
+	/* prepared ahead: a dense log of half a chunk, one whose split stopped
+	 * past 49,152 6-grams (its sets emptied), a dense and a small one */
+	struct log_prep_ws *ws = log_prep_ws_new();
+	struct log_prep p;
+	memset(&p, 0, sizeof(p));
+	struct cs_err err;
+	size_t n, m, un;
+	char *s = gen_word_log(C / 2, 0xFF, &n);
+	n = MIN(n, C / 2);
+	char *t = gen_word_log(20000, 0x00, &m), *u = gen_word_log(C / 2, 0xFF, &un);
+	un = MIN(un, C / 2);
+	log_prep_make(ws, s, n, &p);
+	CHECK(p.ok);
+	int64_t id = store_prepped(db, s, n, &p, s, n, 4096, &err);
+	CHECK(id > 0);
+	CHECK(check_word_rows(db, id, s, n) > 49152);
+	size_t stop = n * 7 / 8;
+	log_prep_make_also(ws, s, n, &p, stop_from, &stop);
+	CHECK(!p.ok);
+	for (int k = 0; k < 2; k++) {
+		const char *x = k ? t : u;
+		size_t xn = k ? m : un;
+		log_prep_make(ws, x, xn, &p);
+		CHECK(p.ok);
+		id = store_prepped(db, x, xn, &p, x, xn, 4096, &err);
+		CHECK(id > 0);
+		check_word_rows(db, id, x, xn);
+	}
+	free(s);
+	free(t);
+	free(u);
+	log_prep_release(&p);
+	log_prep_ws_free(ws);
+	close_db(db);
+}
