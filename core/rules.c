@@ -130,15 +130,30 @@ static pcre2_match_context *match_context(void)
  * that holds "failed" further on. PCRE2 rejects those at once too, but only
  * after a library call, its JIT entry and setup, several times the cost of
  * the check: the same two checks it makes first (a line shorter than any
- * match; an anchored pattern's first byte) come first here. */
-bool rule_pat_match(const struct rule_pat *p, const char *text, size_t n)
+ * match; an anchored pattern's first byte) come first here. md is the
+ * caller's: the compiled pattern is shared by the threads that match it,
+ * its match data is not (the interpreter keeps its backtracking frames in
+ * it). */
+static bool pat_match(const struct rule_pat *p, pcre2_match_data *md, uint32_t opts,
+		      const char *text, size_t n)
 {
 	if (n < p->minlen)
 		return false;
 	if (p->anchored && (n == 0 || !(p->first[(unsigned char)text[0] >> 3] &
 					(1u << ((unsigned char)text[0] & 7)))))
 		return false;
-	return pcre2_match(p->re, (PCRE2_SPTR)text, n, 0, 0, p->md, match_context()) >= 0;
+	return pcre2_match(p->re, (PCRE2_SPTR)text, n, 0, opts, md, match_context()) >= 0;
+}
+
+/* One pattern alone (tests): match data for the one call. */
+bool rule_pat_match(const struct rule_pat *p, const char *text, size_t n)
+{
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(p->re, NULL);
+	if (!md)
+		die("out of memory");
+	bool m = pat_match(p, md, 0, text, n);
+	pcre2_match_data_free(md);
+	return m;
 }
 
 /* Read the checks rule_pat_match() makes before PCRE2: pcre2_match() makes
@@ -198,18 +213,15 @@ void ruleset_use_prefilter(struct ruleset *rs, bool on)
 	rs->no_prefilter = !on;
 }
 
+void ruleset_use_jit(struct ruleset *rs, bool on)
+{
+	rs->no_jit = !on;
+}
+
 void ruleset_prefilter_stats(const struct ruleset *rs, int *patterns, int *gated)
 {
 	*patterns = rs->pf.n_pats;
 	*gated = rs->pf.n_gated;
-}
-
-static bool any_match(const struct rule_pat *p, int n, const char *text, size_t len)
-{
-	for (int i = 0; i < n; i++)
-		if (rule_pat_match(&p[i], text, len))
-			return true;
-	return false;
 }
 
 static void pats_free(struct rule_pat *p, int n)
@@ -219,7 +231,6 @@ static void pats_free(struct rule_pat *p, int n)
 			free(p[i].lits[k]);
 		free(p[i].lits);
 		free(p[i].src);
-		pcre2_match_data_free(p[i].md);
 		pcre2_code_free(p[i].re);
 	}
 	free(p);
@@ -286,9 +297,9 @@ static int add_pat(struct parser *p, struct rule_pat **arr, int *n, const char *
 	memset(pat, 0, sizeof(*pat));
 	pat->src = xstrdup(src);
 	pat->re = re;
-	pat->md = pcre2_match_data_create_from_pattern(re, NULL);
-	if (!pat->md)
-		die("out of memory");
+	uint32_t caps = 0;
+	pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &caps);
+	pat->pairs = caps + 1;
 	pat_quick_checks(pat);
 	return 0;
 }
@@ -511,6 +522,21 @@ static int rule_line(void *ctx, char *kw, char *rest)
 	return directive(ctx, kw, rest);
 }
 
+/* The most capture pairs of r's patterns: a scanner's one match data is
+ * made that big, as big as each pattern's own would be. */
+static uint32_t rule_pairs(const struct rule *r)
+{
+	const struct rule_pat *arr[] = {r->match, r->unless, r->back, r->cont,
+					r->until, r->key, r->refine};
+	const int n[] = {r->n_match, r->n_unless, r->n_back, r->n_cont,
+			 r->n_until, r->n_key, r->n_refine};
+	uint32_t m = 1;
+	for (size_t a = 0; a < sizeof(n) / sizeof(n[0]); a++)
+		for (int i = 0; i < n[a]; i++)
+			m = MAX(m, arr[a][i].pairs);
+	return m;
+}
+
 static void free_rules(struct rule *rules, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -538,6 +564,8 @@ int ruleset_add_text(struct ruleset *rs, const char *origin, const char *text, s
 	XGROW(rs->rules, rs->alloc, (size_t)rs->n + (size_t)p.n + 1);
 	if (p.n)
 		memcpy(rs->rules + rs->n, p.rules, sizeof(*p.rules) * (size_t)p.n);
+	for (int i = 0; i < p.n; i++)
+		rs->max_pairs = MAX(rs->max_pairs, rule_pairs(&p.rules[i]));
 	rs->n += p.n;
 	free(p.rules);
 	rules_prefilter_build(rs);
@@ -562,6 +590,7 @@ struct ruleset *ruleset_new(void)
 {
 	struct ruleset *rs = xcalloc(1, sizeof(*rs));
 	rs->hash = FP_SEED;
+	rs->max_pairs = 1;
 	return rs;
 }
 
@@ -708,6 +737,10 @@ struct rscan {
 	unsigned gen;
 	int *cand;
 	int n_cand;
+	/* this scanner's: the ruleset's compiled patterns are shared by the
+	 * scanners of every thread, match data cannot be */
+	pcre2_match_data *md;
+	uint32_t match_opts;
 };
 
 struct rscan *rscan_new(const struct ruleset *rs, rule_hit_cb cb, void *ctx)
@@ -719,6 +752,10 @@ struct rscan *rscan_new(const struct ruleset *rs, rule_hit_cb cb, void *ctx)
 	s->stamp = xcalloc((size_t)MAX(rs->pf.n_pats, 1), sizeof(unsigned));
 	s->rule_stamp = xcalloc((size_t)MAX(rs->n, 1), sizeof(unsigned));
 	s->cand = xcalloc((size_t)MAX(rs->n, 1) * 2, sizeof(int));
+	s->md = pcre2_match_data_create(rs->max_pairs, NULL);
+	if (!s->md)
+		die("out of memory");
+	s->match_opts = rs->no_jit ? PCRE2_NO_JIT : 0;
 	return s;
 }
 
@@ -730,6 +767,7 @@ void rscan_free(struct rscan *s)
 	free(s->stamp);
 	free(s->rule_stamp);
 	free(s->cand);
+	pcre2_match_data_free(s->md);
 	free(s);
 }
 
@@ -811,6 +849,15 @@ static void prefilter_scan(struct rscan *s, const char *t, size_t n)
 	}
 }
 
+static bool any_match(struct rscan *s, const struct rule_pat *p, int n, const char *text,
+		      size_t len)
+{
+	for (int i = 0; i < n; i++)
+		if (pat_match(&p[i], s->md, s->match_opts, text, len))
+			return true;
+	return false;
+}
+
 static bool prefiltered(const struct rscan *s)
 {
 	return !s->rs->no_prefilter && s->rs->pf.delta;
@@ -823,7 +870,7 @@ static bool match_any(struct rscan *s, const struct rule *r, const char *t, size
 		const struct rule_pat *p = &r->match[i];
 		if (p->n_lits && s->stamp[p->id] != s->gen && prefiltered(s))
 			continue;
-		if (rule_pat_match(p, t, n))
+		if (pat_match(p, s->md, s->match_opts, t, n))
 			return true;
 	}
 	return false;
@@ -849,7 +896,7 @@ static bool blank(const char *t, size_t n)
 static void key_line_seen(struct rscan *s, uint64_t lineno, const char *t, size_t n)
 {
 	const struct rule *r = s->r;
-	if (!r->n_key || !any_match(r->key, r->n_key, t, n))
+	if (!r->n_key || !any_match(s, r->key, r->n_key, t, n))
 		return;
 	if (s->n_kfirst < 2) {
 		keep(&s->kfirst[s->n_kfirst++], lineno, t, n);
@@ -880,7 +927,7 @@ static const struct rule *infra_match(struct rscan *s, const char *t, size_t n)
 		const struct rule *r = try_rule(s, i);
 		if (rule_category_is_infra(r->category) && !r->warning && !r->weak &&
 		    match_any(s, r, t, n) &&
-		    !(r->n_unless && any_match(r->unless, r->n_unless, t, n)))
+		    !(r->n_unless && any_match(s, r->unless, r->n_unless, t, n)))
 			return r;
 	}
 	return NULL;
@@ -893,7 +940,7 @@ static void refine(struct rscan *s, const char *t, size_t n)
 	if (s->refined >= 0)
 		return;
 	for (int i = 0; i < r->n_refine; i++) {
-		if (rule_pat_match(&r->refine[i], t, n)) {
+		if (pat_match(&r->refine[i], s->md, s->match_opts, t, n)) {
 			s->refined = r->refine_cat[i];
 			return;
 		}
@@ -975,9 +1022,9 @@ static int extend(struct rscan *s, uint64_t lineno, const char *t, size_t n, boo
 	if (lineno - s->first + 1 > (uint64_t)r->max)
 		return 0;
 	bool take = false;
-	if (r->n_cont && any_match(r->cont, r->n_cont, t, n)) {
+	if (r->n_cont && any_match(s, r->cont, r->n_cont, t, n)) {
 		take = true;
-	} else if (r->n_until && any_match(r->until, r->n_until, t, n)) {
+	} else if (r->n_until && any_match(s, r->until, r->n_until, t, n)) {
 		take = true;
 		*closed_after = true;
 	} else if (!r->n_cont && r->n_until) {
@@ -1000,7 +1047,7 @@ static const struct rule *first_match(struct rscan *s, const char *t, size_t n)
 	for (int i = 0; i < n_tries(s); i++) {
 		const struct rule *r = try_rule(s, i);
 		if (match_any(s, r, t, n) &&
-		    !(r->n_unless && any_match(r->unless, r->n_unless, t, n)))
+		    !(r->n_unless && any_match(s, r->unless, r->n_unless, t, n)))
 			return r;
 	}
 	return NULL;
@@ -1028,7 +1075,7 @@ static void start(struct rscan *s, const struct rule *r, uint64_t lineno, int ma
 	s->refined = -1;
 	s->infra = NULL;
 	for (int i = 0; i < r->n_refine && s->refined < 0; i++)
-		if (rule_pat_match(&r->refine[i], t, n))
+		if (pat_match(&r->refine[i], s->md, s->match_opts, t, n))
 			s->refined = r->refine_cat[i];
 	if (s->refined < 0 && !rule_category_is_infra(r->category))
 		s->infra = infra_match(s, t, n);
@@ -1041,7 +1088,7 @@ static void start(struct rscan *s, const struct rule *r, uint64_t lineno, int ma
 			uint64_t l = lineno - k;
 			const struct ring_line *rl = &s->ring[l % RSCAN_RING];
 			if (rl->lineno != l || !rl->usable || l <= s->last_end ||
-			    !any_match(r->back, r->n_back, rl->text, rl->len))
+			    !any_match(s, r->back, r->n_back, rl->text, rl->len))
 				break;
 			s->first = l;
 		}

@@ -182,6 +182,10 @@ int rule_pat_literals(const struct rule_pat *p, const char *const **lits);
 /* The i-th `match` pattern of r. */
 const struct rule_pat *rule_match_pat(const struct rule *r, int i);
 void ruleset_use_prefilter(struct ruleset *rs, bool on);
+/* Off, scanners made from then on match with PCRE2's interpreter (tests:
+ * it keeps its backtracking in the match data, so scanners sharing one
+ * would go wrong). */
+void ruleset_use_jit(struct ruleset *rs, bool on);
 /* `match` patterns, and how many of them the prefilter can skip. */
 void ruleset_prefilter_stats(const struct ruleset *rs, int *patterns, int *gated);
 

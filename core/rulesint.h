@@ -16,8 +16,8 @@
 
 struct rule_pat {
 	char *src;
-	pcre2_code *re;
-	pcre2_match_data *md;
+	pcre2_code *re; /* read only once made: matched by several threads */
+	uint32_t pairs; /* its captures + 1: what its match data holds */
 	/* what PCRE2 checks before it starts matching, read from it once (see
 	 * rule_pat_match): a match is at least minlen characters, so bytes,
 	 * long; when anchored, one of the bytes set in first starts it */
@@ -57,7 +57,9 @@ struct ruleset {
 	uint64_t hash;
 	pcre2_match_context *mctx;
 	struct prefilter pf;
+	uint32_t max_pairs; /* the most of any pattern: a scanner's match data */
 	bool no_prefilter;
+	bool no_jit;
 };
 
 /* The literals one of which every match of pat contains (pat->lits; none

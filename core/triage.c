@@ -7,6 +7,7 @@
 #include "triageint.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -91,6 +92,10 @@ static char *headline(const char *s, size_t n)
 
 /* --- rules ------------------------------------------------------------------------ */
 static const struct ruleset *override_rules;
+/* loaded once, on whichever thread asks first (the import's read-ahead
+ * thread, the log writer's worker or triage), and kept to the end: every
+ * scanner of every thread uses it */
+static pthread_mutex_t rules_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct ruleset *loaded_rules;
 static bool rules_tried;
 static struct cs_err rules_err;
@@ -135,14 +140,17 @@ const struct ruleset *triage_rules(struct cs_err *err)
 {
 	if (override_rules)
 		return override_rules;
+	pthread_mutex_lock(&rules_mu);
 	if (!rules_tried) {
 		rules_tried = true;
 		err_clear(&rules_err);
 		loaded_rules = load_rules(&rules_err);
 	}
-	if (!loaded_rules)
+	struct ruleset *rs = loaded_rules;
+	if (!rs)
 		*err = rules_err;
-	return loaded_rules;
+	pthread_mutex_unlock(&rules_mu);
+	return rs;
 }
 
 void triage_version(const struct ruleset *rs, char *out, size_t n)
@@ -931,7 +939,7 @@ struct triage_prescan {
 };
 
 struct triage_prescan_ws {
-	struct ruleset *rs;
+	const struct ruleset *rs; /* triage's own, which outlives the scan */
 	struct rscan *scan;
 	struct triage_prescan *p;
 };
@@ -942,7 +950,7 @@ struct triage_prescan_ws *triage_prescan_ws_new(void)
 		return NULL;
 	struct cs_err e;
 	err_clear(&e);
-	struct ruleset *rs = load_rules(&e);
+	const struct ruleset *rs = triage_rules(&e);
 	if (!rs)
 		return NULL;
 	struct triage_prescan_ws *ws = xcalloc(1, sizeof(*ws));
@@ -954,7 +962,6 @@ void triage_prescan_ws_free(struct triage_prescan_ws *ws)
 {
 	if (!ws)
 		return;
-	ruleset_free(ws->rs);
 	free(ws);
 }
 

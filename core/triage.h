@@ -126,13 +126,12 @@ struct triage_log_mem {
 
 /* The rules scan of a log made on another thread (the import's read-ahead):
  * its findings as the rules report them, replayed by triage when it judges
- * the log instead of scanning it again. A workspace holds its own copy of
- * the rules (a rules scan is not shared between threads), loaded from their
- * files: NULL when triage's rules are not (triage_use_rules()) or the files
- * cannot be read. It reads none of triage's own rules (triage_rules()), so
- * the read-ahead thread makes it while the importing thread loads those: a
- * scan made with other rules (a rules file changed between the two loads)
- * is not replayed (its hash differs). */
+ * the log instead of scanning it again. A workspace scans with triage's
+ * own rules (triage_rules(), loaded once whichever thread asks first, and
+ * kept: compiling them is most of a small import's work) through a scanner
+ * of its own (a scanner's match data is not shared between threads): NULL
+ * when triage's rules are not the loaded ones (triage_use_rules()) or the
+ * files cannot be read. */
 struct triage_prescan_ws;
 struct split_line;
 struct triage_prescan_ws *triage_prescan_ws_new(void);

@@ -8,6 +8,7 @@
  * leading "#=SOURCE=#" metadata line); the helper removes the marks as
  * upstream's harness does and reports the marked line's number.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -777,6 +778,85 @@ TEST(prefilter_changes_no_finding)
 		hits_free(&off);
 		buf_release(&b);
 	}
+}
+
+static bool same_hits(const struct hits *a, const struct hits *b)
+{
+	return a->n == b->n && (!a->n || !memcmp(a->h, b->h, sizeof(*a->h) * (size_t)a->n));
+}
+
+struct scan_job {
+	const struct ruleset *rs;
+	const struct buf *text;
+	pthread_barrier_t *go;
+	struct hits out;
+};
+
+static void *scan_thread(void *arg)
+{
+	struct scan_job *j = arg;
+	pthread_barrier_wait(j->go);
+	scan_text(j->rs, j->text->data, j->text->len, &j->out);
+	return NULL;
+}
+
+/* The import's read-ahead thread and the log writer's worker scan with
+ * triage's one ruleset at once: two scanners of one ruleset on two threads
+ * find what one finds alone. With the interpreter (no JIT), which keeps its
+ * backtracking frames in the match data, and every pattern tried on every
+ * line (no prefilter), scanners sharing one would overwrite each other's
+ * and find otherwise; then as imports match. */
+TEST(scanners_of_one_ruleset_on_two_threads)
+{
+	static const char *const files[] = {
+		CLASSIFY "compile_error.txt", CLASSIFY "pytest_failure.txt",
+		CLASSIFY "cuda_oom_class.txt", JSTEMMER "001-pass-fail-skip.txt",
+		JSTEMMER "013-syntax-error.txt", CIDIFF "breakages/astor_1260/fail.log",
+		CIDIFF "breakages/cidiff_11/fail.log",
+		"pytorch-test-infra/aws/lambda/log-classifier/fixtures/error_log1.txt",
+	};
+	struct buf text = BUF_INIT;
+	for (int rep = 0; rep < 4; rep++)
+		for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+			struct buf b;
+			read_fixture(files[i], &b, NULL);
+			buf_add(&text, b.data ? b.data : "", b.len);
+			buf_release(&b);
+		}
+	struct cs_err err;
+	struct ruleset *rs = ruleset_builtin(&err);
+	CHECK(rs != NULL);
+	if (!rs) {
+		buf_release(&text);
+		return;
+	}
+	for (int jit = 0; jit < 2; jit++) {
+		ruleset_use_jit(rs, jit);
+		ruleset_use_prefilter(rs, jit);
+		struct hits alone;
+		scan_text(rs, text.data, text.len, &alone);
+		CHECK(alone.n > 20);
+		for (int round = 0; round < (jit ? 1 : 3); round++) {
+			pthread_barrier_t go;
+			pthread_barrier_init(&go, NULL, 2);
+			struct scan_job j[2] = {{rs, &text, &go, {0}}, {rs, &text, &go, {0}}};
+			pthread_t th[2];
+			for (int t = 0; t < 2; t++)
+				CHECK_INT(pthread_create(&th[t], NULL, scan_thread, &j[t]), 0);
+			for (int t = 0; t < 2; t++) {
+				pthread_join(th[t], NULL);
+				if (!same_hits(&alone, &j[t].out))
+					t_fail(__FILE__, __LINE__,
+					       "jit %d round %d thread %d: %d findings, %d alone",
+					       jit, round, t, j[t].out.n, alone.n);
+				hits_free(&j[t].out);
+			}
+			pthread_barrier_destroy(&go);
+		}
+		hits_free(&alone);
+	}
+	ruleset_free(rs);
+	buf_release(&text);
 }
 
 /* The prefilter's DFA knows a literal by its first bytes only, and reads a
