@@ -1,10 +1,10 @@
 /* logsearch.c - the search of every stored log, resumable in slices.
  *
  * The one search loop: search_logs() runs it to the end, the search view
- * in slices. Per log, the chunk filters are read first (one indexed query,
- * no reader opened), so a log none of whose chunks can hold a match costs
- * next to nothing; then the admitted chunks are read line by line from the
- * stored line index. */
+ * in slices. Per log, the chunk filters are read first, a window of chunks
+ * at a time ahead of the scan (an indexed query each, no reader opened), so
+ * a log none of whose chunks can hold a match costs next to nothing; then
+ * the admitted chunks are read line by line from the stored line index. */
 #include "logsearch.h"
 
 #include <sqlite3.h>
