@@ -1,10 +1,10 @@
 /* logsearch.c - the search of every stored log, resumable in slices.
  *
  * The one search loop: search_logs() runs it to the end, the search view
- * in slices. Per log, the chunk filters are read first (one indexed query,
- * no reader opened), so a log none of whose chunks can hold a match costs
- * next to nothing; then the admitted chunks are read line by line from the
- * stored line index. */
+ * in slices. Per log, the chunk filters are read first, a window of chunks
+ * at a time ahead of the scan (an indexed query each, no reader opened), so
+ * a log none of whose chunks can hold a match costs next to nothing; then
+ * the admitted chunks are read line by line from the stored line index. */
 #include "logsearch.h"
 
 #include <sqlite3.h>
@@ -48,12 +48,17 @@ struct logsearch {
 	uint64_t chunks_read; /* so far, by this cursor */
 	unsigned char *admit; /* per chunk of the current log */
 	size_t admit_alloc;
+	/* its chunks before judged_to are judged (those after, not yet: see
+	 * judge()), window how many the next look at the filters judges */
+	uint64_t judged_to, window;
 	/* the next log's filters, read ahead while the current one's last chunk
 	 * is read (its first admitted chunk is then made on the reader's second
-	 * thread): pre_for the log they are of, SIZE_MAX: none */
+	 * thread): pre_for the log they are of, SIZE_MAX: none; judged as far
+	 * as pre_to (pre_window, pre_skipped as above) */
 	unsigned char *pre_admit;
 	size_t pre_alloc, pre_for;
 	long pre_n;
+	uint64_t pre_to, pre_window, pre_skipped;
 	int64_t data_version;  /* of the last step: another writer's commit drops what was read ahead */
 	uint64_t seq;         /* the chunk being read */
 	uint64_t next_line;   /* lines before it are done */
@@ -340,30 +345,82 @@ void logsearch_free(struct logsearch *ls)
 	free(ls);
 }
 
-/* The verdicts of log e's chunks into admit (e->chunks + 1 bytes): those
- * logsearch_admit_all() made, else its filters read now; the chunks outside
- * [e->c0, e->c1) are another share's (logsearch_shard): not admitted. */
-static long admit_log(struct logsearch *ls, const struct log_entry *e, unsigned char *admit,
-		      struct cs_err *err)
+/* A log's filters are judged a window of chunks at a time, ahead of the
+ * scan, the window doubling from JUDGE_FIRST to JUDGE_MAX chunks: the first
+ * hits of a string on most chunks of a big log then wait for a few chunks'
+ * filters, not for all of them (a 1 GiB log has 4,097, 2 KiB each), while a
+ * scan to the end still reads each once, in a query per window. */
+#define JUDGE_FIRST 4
+#define JUDGE_MAX 1024
+
+/* The verdicts of log e's chunks from *to on into admit (e->chunks + 1
+ * bytes, the chunks before e->c0 and from e->c1 on, another share's
+ * (logsearch_shard), left 0): those logsearch_admit_all() made, or all
+ * when the rest are admitted unread, else the filters of the next *window
+ * chunks read now, the window then doubled. *to moves past them; *skipped
+ * gets those ruled out. Returns the number admitted of them, or -1. */
+static long judge(struct logsearch *ls, const struct log_entry *e, unsigned char *admit,
+		  uint64_t *to, uint64_t *window, uint64_t *skipped, struct cs_err *err)
 {
+	uint64_t from = MAX(*to, e->c0), end;
 	long n;
-	if (ls->admits && e->admit_n >= 0) {
-		memcpy(admit, ls->admits + e->admit_off, (size_t)e->chunks);
-		n = e->admit_n;
-	} else if (ls->admit_rest) {
-		memset(admit, 1, (size_t)e->chunks);
-		n = (long)e->chunks;
-	} else {
-		n = logfilter_admit(ls->filter, e->log_id, e->raw_size, admit, err);
-	}
-	if (n >= 0 && (e->c0 > 0 || e->c1 < e->chunks)) {
-		memset(admit, 0, (size_t)e->c0);
-		memset(admit + e->c1, 0, (size_t)(e->chunks - e->c1));
+	if ((ls->admits && e->admit_n >= 0) || ls->admit_rest) {
+		/* made already, or none to make: the rest of the log at once */
+		end = e->c1;
+		if (ls->admits && e->admit_n >= 0)
+			memcpy(admit + from, ls->admits + e->admit_off + from, (size_t)(end - from));
+		else
+			memset(admit + from, 1, (size_t)(end - from));
 		n = 0;
-		for (uint64_t k = e->c0; k < e->c1; k++)
+		for (uint64_t k = from; k < end; k++)
 			n += admit[k] != 0;
+	} else {
+		end = MIN(e->c1, from + *window);
+		*window = MIN(*window * 2, (uint64_t)JUDGE_MAX);
+		n = logfilter_admit_range(ls->filter, e->log_id, e->raw_size, from, end, admit, err);
+		if (n < 0)
+			return -1;
 	}
+	*to = MAX(end, from);
+	*skipped += (*to - from) - (uint64_t)n;
 	return n;
+}
+
+/* Start judging log e into admit, and judge until a chunk is admitted or
+ * none is left. Returns the number admitted (0: none), or -1. */
+static long judge_first(struct logsearch *ls, const struct log_entry *e, unsigned char *admit,
+			uint64_t *to, uint64_t *window, uint64_t *skipped, struct cs_err *err)
+{
+	memset(admit, 0, (size_t)e->chunks);
+	*to = e->c0;
+	*window = JUDGE_FIRST;
+	*skipped = 0;
+	long n = 0;
+	while (n == 0 && *to < e->c1)
+		if ((n = judge(ls, e, admit, to, window, skipped, err)) < 0)
+			return -1;
+	return n;
+}
+
+/* The current log's next chunk admitted at or after ls->seq, judging more
+ * of its chunks as needed: ls->seq moves there (e->chunks: none). */
+static int next_admitted(struct logsearch *ls, const struct log_entry *e, uint64_t *seq,
+			 struct cs_err *err)
+{
+	for (;;) {
+		while (*seq < ls->judged_to && !ls->admit[*seq])
+			(*seq)++;
+		if (*seq < ls->judged_to)
+			return 0;
+		if (ls->judged_to >= e->c1) {
+			*seq = e->chunks;
+			return 0;
+		}
+		uint64_t skipped = 0;
+		if (judge(ls, e, ls->admit, &ls->judged_to, &ls->window, &skipped, err) < 0)
+			return -1;
+		matcher_count(ls->m, 0, skipped);
+	}
 }
 
 /* Read the current log's filters and, when a chunk may hold a match, open
@@ -379,20 +436,23 @@ static int open_log(struct logsearch *ls, struct cs_err *err)
 		return 0;
 	}
 	long admitted;
+	uint64_t skipped;
 	if (ls->pre_for == ls->cur) {
 		unsigned char *t = ls->admit;
 		size_t ta = ls->admit_alloc;
 		ls->admit = ls->pre_admit, ls->admit_alloc = ls->pre_alloc;
 		ls->pre_admit = t, ls->pre_alloc = ta;
 		admitted = ls->pre_n;
+		ls->judged_to = ls->pre_to;
+		ls->window = ls->pre_window;
+		skipped = ls->pre_skipped;
 		ls->pre_for = SIZE_MAX;
 	} else {
 		XGROW(ls->admit, ls->admit_alloc, (size_t)e->chunks + 1);
-		admitted = admit_log(ls, e, ls->admit, err);
+		admitted = judge_first(ls, e, ls->admit, &ls->judged_to, &ls->window, &skipped, err);
 		if (admitted < 0)
 			return -1;
 	}
-	uint64_t skipped = e->c1 - e->c0 - (uint64_t)admitted;
 	if (admitted == 0) {
 		matcher_count(ls->m, 0, skipped);
 		return 0;
@@ -489,17 +549,17 @@ static int read_ahead(struct logsearch *ls, const struct log_entry *e, struct cs
 	uint64_t off;
 	if (logr_chunk_data(ls->r, ls->seq, &d, &n, &off, err) < 0)
 		return -1;
-	uint64_t next = ls->seq + 1;
-	while (next < e->chunks && !ls->admit[next])
-		next++;
 	bool prefetch = ls->judged ? !ls->no_prefetch : ls->chunks_read >= logsearch_many_chunks;
+	if (!prefetch)
+		return 0; /* (few chunks: the next log's filters are read when it is opened) */
+	uint64_t next = ls->seq + 1;
+	if (next_admitted(ls, e, &next, err) < 0)
+		return -1;
 	if (next < e->chunks) {
 		if (prefetch)
 			logr_prefetch(ls->r, next);
 		return 0;
 	}
-	if (!prefetch)
-		return 0; /* (few chunks: the next log's filters are read when it is opened) */
 	/* the log's last chunk to read: the next log's filters now, and its
 	 * first admitted chunk made while this one is scanned */
 	size_t j = ls->cur + 1;
@@ -507,7 +567,8 @@ static int read_ahead(struct logsearch *ls, const struct log_entry *e, struct cs
 		return 0;
 	const struct log_entry *f = &ls->logs[j];
 	XGROW(ls->pre_admit, ls->pre_alloc, (size_t)f->chunks + 1);
-	long na = admit_log(ls, f, ls->pre_admit, err);
+	long na = judge_first(ls, f, ls->pre_admit, &ls->pre_to, &ls->pre_window,
+			      &ls->pre_skipped, err);
 	if (na < 0)
 		return -1;
 	ls->pre_for = j;
@@ -806,8 +867,10 @@ static int step(struct logsearch *ls, uint64_t budget, search_cb cb, void *ctx,
 			}
 		}
 		const struct log_entry *e = &ls->logs[ls->cur];
-		while (ls->seq < e->chunks && !ls->admit[ls->seq])
-			ls->seq++;
+		if (next_admitted(ls, e, &ls->seq, err) < 0) {
+			close_log(ls);
+			return -1;
+		}
 		if (ls->seq >= e->chunks) {
 			next_log(ls);
 			continue;

@@ -5,9 +5,11 @@
  * caller can draw results and progress between steps and stop at any time.
  * The cursor holds the list of logs (ids and sizes, 32 bytes each) and the
  * state of the log being read; a log deleted by a re-import while the search
- * runs is passed over. Per log it reads the chunk filters first and opens
- * the log only when a chunk may hold a match; a step is one read
- * transaction (unless the caller holds one). Skipped chunks cost no budget.
+ * runs is passed over. Per log it reads the chunk filters a window of
+ * chunks ahead of the scan (the first hits of a big log wait for a few
+ * chunks' filters) and opens the log only when a chunk may hold a match; a
+ * step is one read transaction (unless the caller holds one). Skipped
+ * chunks cost no budget.
  */
 #ifndef CS_LOGSEARCH_H
 #define CS_LOGSEARCH_H

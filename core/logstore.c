@@ -1080,13 +1080,14 @@ struct logfilter *logfilter_new(struct store *st, const struct log_grams *q,
 	f->db = db;
 	f->q = q;
 	if ((q && q->n > 0 &&
-	     (sqlite3_prepare_v2(db, "SELECT seq, bits FROM log_chunk_grams WHERE log_id = ?1",
+	     (sqlite3_prepare_v2(db, "SELECT seq, bits FROM log_chunk_grams WHERE log_id = ?1"
+				 " AND seq >= ?2 AND seq < ?3",
 				 -1, &f->grams, NULL) != SQLITE_OK ||
 	      sqlite3_prepare_v2(db, "SELECT bits FROM log_chunk_grams WHERE log_id = ?1 AND seq = ?2",
 				 -1, &f->grams_one, NULL) != SQLITE_OK)) ||
 	    (q && q->nw > 0 &&
 	     (sqlite3_prepare_v2(db, "SELECT seq, bits FROM log_chunk_words WHERE log_id = ?1"
-				 " AND part = ?2",
+				 " AND part = ?2 AND seq >= ?3 AND seq < ?4",
 				 -1, &f->words_range, NULL) != SQLITE_OK ||
 	      sqlite3_prepare_v2(db, "SELECT bits FROM log_chunk_words WHERE log_id = ?1"
 				 " AND part = ?2 AND seq = ?3",
@@ -1143,7 +1144,7 @@ static bool part_admits(const void *bits, size_t nb, const uint32_t *hs, size_t 
 	return true;
 }
 
-/* Rule out, in admit[], the chunks of log_id whose word filters lack one
+/* Rule out, in admit[c0..c1), the chunks of log_id whose word filters lack one
  * of the query's 6-grams. Chunks without rows (stored before the word
  * filters) are left admitted. Per part, the biggest group of the query's
  * 6-grams in it first, its rows are read in one range, or one by one once
@@ -1153,7 +1154,7 @@ static bool part_admits(const void *bits, size_t nb, const uint32_t *hs, size_t 
  * a 27th for the rows read one by one). Returns the number still admitted,
  * or -1. */
 static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_size,
-			   uint64_t n_chunks, unsigned char *admit, long n)
+			   uint64_t c0, uint64_t c1, unsigned char *admit, long n)
 {
 	unsigned full = loggrams_words_parts(LOG_CHUNK_RAW);
 	struct wgroups *g = &f->groups;
@@ -1171,7 +1172,7 @@ static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_siz
 		/* chunks still admitted (1) that have a filter: those the group
 		 * is tested on; a chunk without rows (2) is found on the first */
 		long live = 0;
-		for (uint64_t seq = 0; seq < n_chunks; seq++)
+		for (uint64_t seq = c0; seq < c1; seq++)
 			live += admit[seq] == 1;
 		if (!live)
 			break;
@@ -1179,17 +1180,19 @@ static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_siz
 		 * table each; the writer puts the rows of a part of 64 chunks
 		 * side by side: core/logwrite.c, flush_words()): once half are
 		 * out, only theirs */
-		bool range = i == 0 || (uint64_t)live * 2 > n_chunks;
+		bool range = i == 0 || (uint64_t)live * 2 > c1 - c0;
 		if (range) {
 			sqlite3_stmt *st = f->words_range;
 			unsigned char *seen = f->seen;
-			memset(seen, 0, n_chunks);
+			memset(seen + c0, 0, c1 - c0);
 			sqlite3_bind_int64(st, 1, log_id);
 			sqlite3_bind_int64(st, 2, (h >> (WORDS_LOG2 - loggrams_log2u(full))) & (full - 1));
+			sqlite3_bind_int64(st, 3, (sqlite3_int64)c0);
+			sqlite3_bind_int64(st, 4, (sqlite3_int64)c1);
 			int rc;
 			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 				sqlite3_int64 seq = sqlite3_column_int64(st, 0);
-				if (seq < 0 || (uint64_t)seq >= n_chunks)
+				if (seq < (sqlite3_int64)c0 || (uint64_t)seq >= c1)
 					continue;
 				uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, raw_size - (uint64_t)seq * LOG_CHUNK_RAW);
 				if (loggrams_words_parts(len) != full)
@@ -1206,13 +1209,13 @@ static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_siz
 			if (rc != SQLITE_DONE)
 				return -1;
 			if (i == 0)
-				for (uint64_t seq = 0; seq < n_chunks; seq++) {
+				for (uint64_t seq = c0; seq < c1; seq++) {
 					uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, raw_size - seq * LOG_CHUNK_RAW);
 					if (!seen[seq] && loggrams_words_parts(len) == full && admit[seq])
 						admit[seq] = 2; /* no word filter */
 				}
 		}
-		for (uint64_t seq = 0; seq < n_chunks && n > 0; seq++) {
+		for (uint64_t seq = c0; seq < c1 && n > 0; seq++) {
 			if (admit[seq] != 1)
 				continue;
 			uint64_t len = MIN((uint64_t)LOG_CHUNK_RAW, raw_size - seq * LOG_CHUNK_RAW);
@@ -1239,7 +1242,7 @@ static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_siz
 			sqlite3_reset(st);
 		}
 	}
-	for (uint64_t seq = 0; seq < n_chunks; seq++)
+	for (uint64_t seq = c0; seq < c1; seq++)
 		admit[seq] = admit[seq] != 0;
 	return n;
 }
@@ -1247,24 +1250,33 @@ static long words_rule_out(struct logfilter *f, int64_t log_id, uint64_t raw_siz
 long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 		     unsigned char *admit, struct cs_err *err)
 {
+	return logfilter_admit_range(f, log_id, raw_size, 0, UINT64_MAX, admit, err);
+}
+
+long logfilter_admit_range(struct logfilter *f, int64_t log_id, uint64_t raw_size, uint64_t c0,
+			   uint64_t c1, unsigned char *admit, struct cs_err *err)
+{
 	uint64_t n_chunks = (raw_size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW;
-	memset(admit, 1, n_chunks);
-	long n = (long)n_chunks;
+	c1 = MIN(c1, n_chunks);
+	if (c0 >= c1)
+		return 0;
+	memset(admit + c0, 1, c1 - c0);
+	long n = (long)(c1 - c0);
 	if (f->words_range) {
 		/* the more selective filter first: it rules out most chunks */
 		XGROW(f->seen, f->seen_alloc, (size_t)n_chunks + 1);
-		n = words_rule_out(f, log_id, raw_size, n_chunks, admit, n);
+		n = words_rule_out(f, log_id, raw_size, c0, c1, admit, n);
 		if (n < 0)
 			return err_set(err, CS_EDB, "cannot read the search filters of log %lld: %s",
 				       (long long)log_id, sqlite3_errmsg(f->db));
 	}
 	if (!f->grams || n == 0)
 		return n;
-	if ((uint64_t)n * 4 < n_chunks) {
+	if ((uint64_t)n * 4 <= c1 - c0) {
 		/* the word filters left a few: their trigram filters alone, not
 		 * every chunk's (on high-entropy logs 8 KiB each, all full) */
 		sqlite3_stmt *one = f->grams_one;
-		for (uint64_t seq = 0; seq < n_chunks && n > 0; seq++) {
+		for (uint64_t seq = c0; seq < c1 && n > 0; seq++) {
 			if (!admit[seq])
 				continue;
 			sqlite3_bind_int64(one, 1, log_id);
@@ -1286,10 +1298,12 @@ long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 	}
 	sqlite3_stmt *st = f->grams;
 	sqlite3_bind_int64(st, 1, log_id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)c0);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)c1);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sqlite3_int64 seq = sqlite3_column_int64(st, 0);
-		if (seq < 0 || (uint64_t)seq >= n_chunks || !admit[seq])
+		if (seq < (sqlite3_int64)c0 || (uint64_t)seq >= c1 || !admit[seq])
 			continue;
 		if (!log_grams_admit(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
 				     f->q)) {

@@ -98,6 +98,11 @@ struct logfilter *logfilter_new(struct store *st, const struct log_grams *q,
  * the number admitted, or -1 with err set. */
 long logfilter_admit(struct logfilter *f, int64_t log_id, uint64_t raw_size,
 		     unsigned char *admit, struct cs_err *err);
+/* The same for chunks [c0, c1) of the log only (c1 past its last: to the
+ * end): admit[c0..c1) set, the rest of admit left alone; only their filter
+ * rows are read. Returns the number of them admitted, or -1. */
+long logfilter_admit_range(struct logfilter *f, int64_t log_id, uint64_t raw_size, uint64_t c0,
+			   uint64_t c1, unsigned char *admit, struct cs_err *err);
 /* For a search over many small logs, where a query per log costs more
  * than the search: in one pass over every word filter, out[i] = 1 for the
  * logs (ids[i], of sizes[i] raw bytes) every one of whose chunks the word

@@ -357,3 +357,156 @@ TEST(logsearch_empty_store)
 	matcher_free(m);
 	store_close(st);
 }
+
+/* A log of about `chunks` chunks of build lines, "done in" on most of
+ * them; the lines holding the marker "zqxmark q7z" are those whose chunk
+ * (by the line's offset) is one of marked[0..n_marked). Returns the file's
+ * path; *lines its lines with the marker (1-based), *n_lines their count. */
+static const char *marked_log(const char *name, unsigned chunks, const unsigned *marked,
+			      size_t n_marked, uint64_t **lines, size_t *n_lines)
+{
+	struct buf b = BUF_INIT;
+	uint64_t line = 0;
+	*lines = NULL;
+	*n_lines = 0;
+	size_t alloc = 0;
+	for (unsigned k = 0; b.len < (size_t)chunks * LOG_CHUNK_RAW - 200; k++) {
+		unsigned chunk = (unsigned)(b.len / LOG_CHUNK_RAW);
+		bool mark = false;
+		for (size_t i = 0; i < n_marked; i++)
+			mark |= marked[i] == chunk && k % 97 == 3;
+		line++;
+		if (mark) {
+			XGROW(*lines, alloc, *n_lines + 1);
+			(*lines)[(*n_lines)++] = line;
+		}
+		buf_addf(&b, "[%u] building module m%05u with flags -O%u%s%s\n", k % 7, k * 7919 % 100000,
+			 k % 4, k % 5 ? ": done in 0.0" : "", mark ? " zqxmark q7z" : "");
+	}
+	const char *path = t_write_file(name, b.data, b.len);
+	buf_release(&b);
+	return path;
+}
+
+/* Every hit of a search whose filters are all read first (logsearch_admit_all)
+ * into out. */
+static void judged_first(struct store *st, struct matcher *m, struct hits *out)
+{
+	struct cs_err err;
+	err_clear(&err);
+	struct logsearch *ls = logsearch_new(st, m, &err);
+	CHECK(ls != NULL);
+	uint64_t bytes;
+	CHECK_OK(logsearch_admit_all(ls, &bytes, &err));
+	int rc;
+	while ((rc = logsearch_step(ls, 4096, record, out, &err)) == 1)
+		;
+	CHECK_INT(rc, 0);
+	logsearch_free(ls);
+}
+
+/* The filters of a big log are judged a window of chunks at a time ahead of
+ * the scan: the hits, and their order, are those of a search that reads
+ * every filter first, on a log whose matches are only in its last chunk, a
+ * log of one chunk, a log with matches here and there, whatever the slices
+ * and stops; a scan to the end reads and passes over the same chunks; and
+ * the filters judged window by window rule out the chunks judged at once. */
+TEST(logsearch_judges_filters_ahead)
+{
+	struct store *st = t_fresh_store("ahead");
+	struct cs_err err;
+	struct importer *im = importer_new(st, NULL);
+	static const unsigned tail[] = {39}, one[] = {0}, some[] = {0, 5, 11};
+	uint64_t *lines[3];
+	size_t n_lines[3];
+	CHECK_OK(import_path(im, marked_log("tail.log", 40, tail, 1, &lines[0], &n_lines[0]), &err));
+	CHECK_OK(import_path(im, marked_log("one.log", 1, one, 1, &lines[1], &n_lines[1]), &err));
+	CHECK_OK(import_path(im, marked_log("some.log", 12, some, 3, &lines[2], &n_lines[2]), &err));
+	importer_free(im);
+	CHECK(n_lines[0] > 10 && n_lines[1] > 10 && n_lines[2] > 30);
+	CHECK_INT(t_count(st, "SELECT count(*) FROM logs WHERE chunk_count = 40"), 1);
+	const char *qs[] = {"zqxmark", "q7z", "done in", "m00"};
+	for (size_t i = 0; i < ARRAY_SIZE(qs); i++) {
+		struct matcher *m = matcher_new(qs[i], 0, &err), *m2 = matcher_new(qs[i], 0, &err);
+		struct hits want = {0};
+		judged_first(st, m, &want);
+		CHECK(want.n > 0);
+		if (i < 2) {
+			CHECK_INT(want.n, n_lines[0] + n_lines[1] + n_lines[2]);
+			/* the lazy search reads and skips what reading every
+			 * filter first does */
+			struct hits got = {0};
+			by_slices(st, m2, 100000, 0, &got);
+			uint64_t r1, s1, r2, s2;
+			matcher_stats(m, &r1, &s1);
+			matcher_stats(m2, &r2, &s2);
+			CHECK_INT(r2, r1);
+			CHECK_INT(s2, s1);
+			CHECK(s1 > 40);
+			hits_free(&got);
+		}
+		uint64_t budgets[] = {1, 500, 100000};
+		long stops[] = {0, 1, 7};
+		for (size_t b = 0; b < ARRAY_SIZE(budgets); b++)
+			for (size_t s = 0; s < ARRAY_SIZE(stops); s++) {
+				if (i >= 2 && budgets[b] == 1)
+					continue; /* (a hit on most lines: slow by single lines) */
+				struct hits got = {0};
+				by_slices(st, m, budgets[b], stops[s], &got);
+				CHECK_INT(got.n, want.n);
+				for (size_t j = 0; j < got.n && j < want.n; j++)
+					if (got.v[j].log_id != want.v[j].log_id ||
+					    got.v[j].line != want.v[j].line || strcmp(got.v[j].text, want.v[j].text)) {
+						t_fail(__FILE__, __LINE__, "'%s' budget %llu stop %ld: hit %zu differs",
+						       qs[i], (unsigned long long)budgets[b], stops[s], j);
+						break;
+					}
+				hits_free(&got);
+			}
+		if (i == 0) {
+			/* by log: exactly the marked lines */
+			for (size_t k = 0; k < 3; k++) {
+				size_t at = 0;
+				for (size_t j = 0; j < want.n; j++)
+					if (at < n_lines[k] && want.v[j].line == lines[k][at] &&
+					    (at == 0 || want.v[j].log_id == want.v[j - 1].log_id))
+						at++;
+				CHECK_INT(at, n_lines[k]);
+			}
+		}
+		/* window by window as at once, whatever the windows */
+		struct log_grams q;
+		matcher_grams(m, &q);
+		struct logfilter *f = logfilter_new(st, &q, &err);
+		sqlite3_stmt *s;
+		CHECK_INT(sqlite3_prepare_v2(st->db, "SELECT id, raw_size FROM logs", -1, &s, NULL),
+			  SQLITE_OK);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(s, 0);
+			uint64_t size = (uint64_t)sqlite3_column_int64(s, 1);
+			uint64_t n = (size + LOG_CHUNK_RAW - 1) / LOG_CHUNK_RAW;
+			unsigned char all[64], win[64];
+			CHECK(n < 64);
+			long na = logfilter_admit(f, id, size, all, &err);
+			CHECK(na >= 0);
+			static const uint64_t widths[] = {1, 3, 4, 7, 100};
+			for (size_t w = 0; w < ARRAY_SIZE(widths); w++) {
+				long nw = 0;
+				memset(win, 9, sizeof(win));
+				for (uint64_t c = 0; c < n; c += widths[w])
+					nw += logfilter_admit_range(f, id, size, c, c + widths[w], win, &err);
+				CHECK_INT(nw, na);
+				CHECK(memcmp(win, all, (size_t)n) == 0);
+				CHECK_INT(win[n], 9);
+			}
+		}
+		sqlite3_finalize(s);
+		logfilter_free(f);
+		hits_free(&want);
+		matcher_free(m);
+		matcher_free(m2);
+	}
+	for (size_t k = 0; k < 3; k++)
+		free(lines[k]);
+	store_close(st);
+}
